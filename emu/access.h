@@ -1,0 +1,17 @@
+// What the faulting instruction did at an address: decoded with Capstone.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+namespace emu {
+
+// Register values the decoder needs to compute effective addresses, by Capstone register id.
+using RegReader = std::function<uint64_t(int capstone_reg)>;
+
+// True when the instruction (bytes at `code`, at address `ip`) writes memory at `addr`'s page:
+// an explicit memory operand with write access whose effective address lies on that page, or
+// an implicit stack push (push, call, enter) when no explicit operand matches.
+bool instruction_writes(const uint8_t* code, size_t len, uint64_t ip, bool is64, uint64_t addr,
+                        const RegReader& reg);
+
+}  // namespace emu

@@ -1,0 +1,481 @@
+// The guest CPU on Unicorn. Facts this relies on are in ARCHITECTURE.md ("Shadow paging").
+#include "emu/cpu.h"
+
+#include <capstone/capstone.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "emu/access.h"
+#include "guestos/memory.h"
+#include "guestos/signal.h"
+
+namespace emu {
+
+namespace {
+
+// The kernel area: GDT, entry stub, calibration probes, kernel stack and the PAE root.
+constexpr uint64_t KBASE64 = 0xffffffffffe00000ull;
+constexpr uint64_t KBASE32 = 0xffe00000ull;
+constexpr uint64_t KAREA_SIZE = 64 * 1024;
+constexpr uint64_t OFF_GDT = 0x0000, OFF_STUB = 0x1000, OFF_PROBE_PF = 0x1100, OFF_PROBE_UD = 0x1200;
+constexpr uint64_t OFF_STOP = 0x1ff0, OFF_KSTACK_TOP = 0x4000, OFF_PAE_ROOT = 0x4000;
+// The last kernel-area page is left out of the shadow: the calibration probe faults on it.
+constexpr uint64_t OFF_UNMAPPED = KAREA_SIZE - 0x1000;
+// The shadow pool sits just below 2^40, where Unicorn's walker still accepts addresses.
+constexpr uint64_t SHADOW_BASE = (1ull << 40) - (64ull << 20);
+constexpr uint64_t SHADOW_SIZE = 64ull << 20;
+
+// Linux's GDT selectors.
+constexpr uint16_t USER_CS64 = 0x33, USER_DS64 = 0x2b;
+constexpr uint16_t USER_CS32 = 0x73, USER_DS32 = 0x7b;
+constexpr int GDT_ENTRIES = 32;
+
+constexpr int SI_KERNEL = 0x80, FPE_INTDIV = 1, ILL_ILLOPN = 2, BUS_ADRALN = 1;
+
+// x86 exception vectors.
+enum : uint32_t {
+    X86_TRAP_DE = 0, X86_TRAP_DB = 1, X86_TRAP_BP = 3, X86_TRAP_OF = 4, X86_TRAP_BR = 5, X86_TRAP_UD = 6,
+    X86_TRAP_NM = 7, X86_TRAP_DF = 8, X86_TRAP_TS = 10, X86_TRAP_NP = 11, X86_TRAP_SS = 12, X86_TRAP_GP = 13,
+    X86_TRAP_PF = 14, X86_TRAP_MF = 16, X86_TRAP_AC = 17, X86_TRAP_XF = 19, IA32_SYSCALL_VECTOR = 0x80,
+};
+
+mmu::Error uc_error(const char* what, uc_err e) {
+    return mmu::Error::from_errno(EIO, std::string(what) + ": " + uc_strerror(e));
+}
+
+// Capstone register id -> Unicorn register id, for effective-address computation.
+int uc_reg_of(int cs) {
+    switch (cs) {
+    case X86_REG_RAX: return UC_X86_REG_RAX; case X86_REG_RBX: return UC_X86_REG_RBX;
+    case X86_REG_RCX: return UC_X86_REG_RCX; case X86_REG_RDX: return UC_X86_REG_RDX;
+    case X86_REG_RSI: return UC_X86_REG_RSI; case X86_REG_RDI: return UC_X86_REG_RDI;
+    case X86_REG_RBP: return UC_X86_REG_RBP; case X86_REG_RSP: return UC_X86_REG_RSP;
+    case X86_REG_R8: return UC_X86_REG_R8;   case X86_REG_R9: return UC_X86_REG_R9;
+    case X86_REG_R10: return UC_X86_REG_R10; case X86_REG_R11: return UC_X86_REG_R11;
+    case X86_REG_R12: return UC_X86_REG_R12; case X86_REG_R13: return UC_X86_REG_R13;
+    case X86_REG_R14: return UC_X86_REG_R14; case X86_REG_R15: return UC_X86_REG_R15;
+    case X86_REG_EAX: return UC_X86_REG_EAX; case X86_REG_EBX: return UC_X86_REG_EBX;
+    case X86_REG_ECX: return UC_X86_REG_ECX; case X86_REG_EDX: return UC_X86_REG_EDX;
+    case X86_REG_ESI: return UC_X86_REG_ESI; case X86_REG_EDI: return UC_X86_REG_EDI;
+    case X86_REG_EBP: return UC_X86_REG_EBP; case X86_REG_ESP: return UC_X86_REG_ESP;
+    case X86_REG_R8D: return UC_X86_REG_R8D; case X86_REG_R9D: return UC_X86_REG_R9D;
+    case X86_REG_R10D: return UC_X86_REG_R10D; case X86_REG_R11D: return UC_X86_REG_R11D;
+    case X86_REG_R12D: return UC_X86_REG_R12D; case X86_REG_R13D: return UC_X86_REG_R13D;
+    case X86_REG_R14D: return UC_X86_REG_R14D; case X86_REG_R15D: return UC_X86_REG_R15D;
+    default: return UC_X86_REG_INVALID;
+    }
+}
+
+}  // namespace
+
+Cpu::Cpu(guestos::Kernel& kernel, guestos::task_struct& task, const CpuConfig& cfg)
+    : kernel_(kernel), task_(task), cfg_(cfg), is64_(task.abi == guestos::Abi::X86_64) {}
+
+Cpu::~Cpu() {
+    tlb_.reset();
+    if (task_.mm && task_.mm->tlb) task_.mm->tlb = nullptr;
+    if (task_.cpu == this) task_.cpu = nullptr;
+    if (scratch_ctx_) uc_context_free(scratch_ctx_);
+    if (uc_) uc_close(uc_);
+    if (kernel_host_) munmap(kernel_host_, KAREA_SIZE);
+    if (shadow_host_) munmap(shadow_host_, SHADOW_SIZE);
+}
+
+mmu::ErrorOr<std::unique_ptr<Cpu>> Cpu::create(guestos::Kernel& kernel, guestos::task_struct& task,
+                                               const guestos::ExecResult& start, const CpuConfig& cfg) {
+    std::unique_ptr<Cpu> cpu(new Cpu(kernel, task, cfg));
+    auto r = cpu->init(start);
+    if (r.is_error()) return r.error();
+    return cpu;
+}
+
+uint64_t Cpu::reg(int uc_reg) {
+    uint64_t v = 0;
+    uc_reg_read(uc_, uc_reg, &v);
+    return is64_ ? v : (v & 0xffffffffu);
+}
+
+void Cpu::set_reg(int uc_reg, uint64_t v) { uc_reg_write(uc_, uc_reg, &v); }
+
+// Maps the kernel area and the shadow pool into Unicorn, and the kernel pages into the shadow.
+mmu::ErrorOr<void> Cpu::map_kernel_area() {
+    const uint64_t kbase = is64_ ? KBASE64 : KBASE32;
+    kernel_host_ = static_cast<uint8_t*>(
+        mmap(nullptr, KAREA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    shadow_host_ = static_cast<uint8_t*>(
+        mmap(nullptr, SHADOW_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
+    if (kernel_host_ == MAP_FAILED || shadow_host_ == MAP_FAILED) {
+        kernel_host_ = shadow_host_ = nullptr;
+        return mmu::Error::from_errno(ENOMEM, "cannot reserve host memory for the CPU");
+    }
+    if (uc_err e = uc_mem_map_ptr(uc_, kbase, KAREA_SIZE, UC_PROT_ALL, kernel_host_)) return uc_error("map kernel area", e);
+    if (uc_err e = uc_mem_map_ptr(uc_, SHADOW_BASE, SHADOW_SIZE, UC_PROT_ALL, shadow_host_))
+        return uc_error("map shadow pool", e);
+    if (is64_)
+        shadow_ = std::make_unique<mmu::ShadowPageTables>(mmu::ShadowFormat::LongMode4, shadow_host_, SHADOW_BASE,
+                                                          SHADOW_SIZE);
+    else
+        shadow_ = std::make_unique<mmu::ShadowPageTables>(mmu::ShadowFormat::PAE, shadow_host_, SHADOW_BASE,
+                                                          SHADOW_SIZE, kernel_host_ + OFF_PAE_ROOT,
+                                                          kbase + OFF_PAE_ROOT);
+    // Kernel pages are supervisor-only; their frame field only has to be a valid address.
+    for (uint64_t off = 0; off < OFF_UNMAPPED; off += mmu::PAGE_SIZE)
+        if (!shadow_->set(VirtAddr(kbase + off), PhysAddr(SHADOW_BASE), {true, false, true}))
+            return mmu::Error::from_errno(ENOMEM, "shadow pool exhausted");
+    return {};
+}
+
+// Linux's GDT layout: x86-64 (kernel CS 0x10, user CS32 0x23, DS 0x2b, CS 0x33) and
+// i386 (TLS 6-8, kernel CS 0x60, DS 0x68, user CS 0x73, DS 0x7b).
+void Cpu::build_gdt() {
+    auto* gdt = reinterpret_cast<uint64_t*>(kernel_host_ + OFF_GDT);
+    if (is64_) {
+        gdt[2] = 0x00af9b000000ffffull;
+        gdt[3] = 0x00cf93000000ffffull;
+        gdt[4] = 0x00cffb000000ffffull;
+        gdt[5] = 0x00cff3000000ffffull;
+        gdt[6] = 0x00affb000000ffffull;
+    } else {
+        gdt[12] = 0x00cf9a000000ffffull;
+        gdt[13] = 0x00cf92000000ffffull;
+        gdt[14] = 0x00cffa000000ffffull;
+        gdt[15] = 0x00cff2000000ffffull;
+    }
+    uc_x86_mmr gdtr{};
+    gdtr.base = is64_ ? KBASE64 : KBASE32;
+    gdtr.limit = GDT_ENTRIES * 8 - 1;
+    uc_reg_write(uc_, UC_X86_REG_GDTR, &gdtr);
+}
+
+// The iret frame that drops to CPL 3 at the entry point, and the stub that executes it.
+void Cpu::enter_user_frame(const guestos::ExecResult& start) {
+    uint8_t* stub = kernel_host_ + OFF_STUB;
+    const uint64_t kstack = (is64_ ? KBASE64 : KBASE32) + OFF_KSTACK_TOP - 64;
+    uint8_t* frame = kernel_host_ + OFF_KSTACK_TOP - 64;
+    if (is64_) {
+        const uint8_t code[] = {0x48, 0xcf};  // iretq
+        std::memcpy(stub, code, sizeof code);
+        const uint64_t f[5] = {start.entry, USER_CS64, 0x202, start.stack_pointer, USER_DS64};
+        std::memcpy(frame, f, sizeof f);
+        set_reg(UC_X86_REG_RSP, kstack);
+    } else {
+        // mov eax, 0x7b; mov ds, eax; mov es, eax; iretd
+        const uint8_t code[] = {0xb8, 0x7b, 0, 0, 0, 0x8e, 0xd8, 0x8e, 0xc0, 0xcf};
+        std::memcpy(stub, code, sizeof code);
+        const uint32_t f[5] = {static_cast<uint32_t>(start.entry), USER_CS32, 0x202,
+                               static_cast<uint32_t>(start.stack_pointer), USER_DS32};
+        std::memcpy(frame, f, sizeof f);
+        set_reg(UC_X86_REG_ESP, kstack);
+    }
+}
+
+// Unicorn never clears its "exception in flight" mark when a hook handles an exception, so
+// the next fault would arrive as #DF. Find where a saved context keeps that mark by raising
+// a #PF and a #UD at CPL 0 and comparing with a clean context.
+mmu::ErrorOr<void> Cpu::calibrate_exception_state() {
+    const uint64_t kbase = is64_ ? KBASE64 : KBASE32;
+    // mov eax, kbase+OFF_UNMAPPED (sign-extended); mov al, [rax]  /  xor eax,eax; div eax
+    const uint32_t target = static_cast<uint32_t>(kbase + OFF_UNMAPPED);
+    uint8_t pf[] = {0xb8, 0, 0, 0, 0, 0x8a, 0x00};
+    std::memcpy(pf + 1, &target, 4);
+    if (is64_) {  // movsxd: mov rax, imm32 sign-extended = 48 c7 c0 imm32
+        const uint8_t pf64[] = {0x48, 0xc7, 0xc0, pf[1], pf[2], pf[3], pf[4], 0x8a, 0x00};
+        std::memcpy(kernel_host_ + OFF_PROBE_PF, pf64, sizeof pf64);
+    } else {
+        std::memcpy(kernel_host_ + OFF_PROBE_PF, pf, sizeof pf);
+    }
+    const uint8_t de[] = {0x31, 0xc0, 0xf7, 0xf0};
+    std::memcpy(kernel_host_ + OFF_PROBE_UD, de, sizeof de);
+    const size_t size = uc_context_size(uc_);
+    uc_context* clean = nullptr;
+    if (uc_context_alloc(uc_, &clean) || uc_context_alloc(uc_, &scratch_ctx_))
+        return mmu::Error::from_errno(ENOMEM, "cannot allocate a Unicorn context");
+    uc_context_save(uc_, clean);
+    std::vector<long> candidates;
+    const std::pair<uint64_t, int32_t> probes[] = {{OFF_PROBE_PF, 14}, {OFF_PROBE_UD, 0}};
+    for (size_t p = 0; p < 2; ++p) {
+        calibrating_ = true;
+        calibration_intno_ = ~0u;
+        uc_emu_start(uc_, kbase + probes[p].first, kbase + OFF_STOP, 0, 16);
+        calibrating_ = false;
+        const auto* a = reinterpret_cast<const uint8_t*>(clean);
+        const auto* b = reinterpret_cast<const uint8_t*>(scratch_ctx_);
+        std::vector<long> found;
+        for (size_t i = 0; calibration_intno_ == static_cast<uint32_t>(probes[p].second) && i + 4 <= size; i += 4) {
+            int32_t x, y;
+            std::memcpy(&x, a + i, 4);
+            std::memcpy(&y, b + i, 4);
+            if (x == -1 && y == probes[p].second && (p == 0 || std::count(candidates.begin(), candidates.end(), i)))
+                found.push_back(static_cast<long>(i));
+        }
+        candidates = found;
+        uc_context_restore(uc_, clean);
+    }
+    uc_context_free(clean);
+    if (candidates.size() != 1)
+        return mmu::Error::from_errno(EIO, "cannot locate Unicorn's exception state (unexpected Unicorn version?)");
+    old_exception_offset_ = candidates[0];
+    return {};
+}
+
+// Unicorn 2.0.1's CPU models report neither NX nor SYSCALL in CPUID 0x80000001, so WRMSR
+// drops EFER.NXE and every NX bit in the shadow would be a reserved-bit fault. The page
+// walker only consults env->efer, so set NXE there: find EFER in a saved context by
+// changing each candidate and reading the MSR back.
+mmu::ErrorOr<void> Cpu::enable_nx() {
+    constexpr uint64_t EFER_NXE = 1ull << 11;
+    uc_x86_msr efer{0xC0000080, 0};
+    uc_reg_read(uc_, UC_X86_REG_MSR, &efer);
+    const uint64_t want = efer.value | EFER_NXE;
+    uc_context* ctx = nullptr;
+    if (uc_context_alloc(uc_, &ctx)) return mmu::Error::from_errno(ENOMEM, "cannot allocate a Unicorn context");
+    uc_context_save(uc_, ctx);
+    const size_t size = uc_context_size(uc_);
+    auto* bytes = reinterpret_cast<uint8_t*>(ctx);
+    bool done = false;
+    for (size_t i = 0; !done && i + 8 <= size; i += 8) {
+        uint64_t v;
+        std::memcpy(&v, bytes + i, 8);
+        if (v != efer.value) continue;
+        std::memcpy(bytes + i, &want, 8);
+        uc_context_restore(uc_, ctx);
+        uc_x86_msr check{0xC0000080, 0};
+        uc_reg_read(uc_, UC_X86_REG_MSR, &check);
+        done = check.value == want;
+        if (!done) {
+            std::memcpy(bytes + i, &v, 8);
+            uc_context_restore(uc_, ctx);
+        }
+    }
+    uc_context_free(ctx);
+    if (!done) return mmu::Error::from_errno(EIO, "cannot enable NX in Unicorn's EFER (unexpected Unicorn version?)");
+    return {};
+}
+
+// Marks "no exception in flight", so the next fault keeps its own vector.
+void Cpu::clear_exception_state() {
+    uc_context_save(uc_, scratch_ctx_);
+    const int32_t none = -1;
+    std::memcpy(reinterpret_cast<uint8_t*>(scratch_ctx_) + old_exception_offset_, &none, 4);
+    uc_context_restore(uc_, scratch_ctx_);
+}
+
+mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
+    if (uc_err e = uc_open(UC_ARCH_X86, is64_ ? UC_MODE_64 : UC_MODE_32, &uc_)) return uc_error("uc_open", e);
+    if (auto r = map_kernel_area(); r.is_error()) return r.error();
+    build_gdt();
+    uint64_t cr4 = 0x20 | 0x200 | 0x400;  // PAE, OSFXSR, OSXMMEXCPT
+    set_reg(UC_X86_REG_CR4, cr4);
+    uc_x86_msr efer{0xC0000080, (1u << 11) | (is64_ ? (1u << 0) | (1u << 8) | (1u << 10) : 0u)};  // NXE, SCE, LME, LMA
+    uc_reg_write(uc_, UC_X86_REG_MSR, &efer);
+    set_reg(UC_X86_REG_CR3, shadow_->cr3());
+    set_reg(UC_X86_REG_CR0, 0x80010033);  // PG, WP, NE, ET, MP, PE
+    if (auto r = enable_nx(); r.is_error()) return r.error();
+    if (uc_err e = uc_hook_add(uc_, &intr_hook_, UC_HOOK_INTR, reinterpret_cast<void*>(&Cpu::hook_intr), this, 1, 0))
+        return uc_error("hook interrupts", e);
+    if (is64_) {
+        if (uc_err e = uc_hook_add(uc_, &syscall_hook_, UC_HOOK_INSN, reinterpret_cast<void*>(&Cpu::hook_syscall), this,
+                                   1, 0, UC_X86_INS_SYSCALL))
+            return uc_error("hook syscall", e);
+    }
+    if (auto r = calibrate_exception_state(); r.is_error()) return r.error();
+    if (uc_err e = uc_hook_add(uc_, &unmapped_hook_, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&Cpu::hook_unmapped),
+                               this, 1, 0))
+        return uc_error("hook unmapped memory", e);
+    const uint64_t user_limit = is64_ ? (1ull << 47) : task_.mm->task_size;
+    tlb_ = std::make_unique<ShadowTlb>(uc_, kernel_.ram(), *shadow_, user_limit, cfg_.max_aliases,
+                                       [this] { set_reg(UC_X86_REG_CR3, shadow_->cr3()); });
+    tlb_->set_mm(task_.mm.get());
+    task_.mm->tlb = tlb_.get();
+    task_.cpu = this;
+    enter_user_frame(start);
+    return {};
+}
+
+mmu::ErrorOr<void> Cpu::run() {
+    const uint64_t kbase = is64_ ? KBASE64 : KBASE32;
+    uint64_t pc = kbase + OFF_STUB;
+    while (!task_.exited) {
+        uc_err e = uc_emu_start(uc_, pc, kbase + OFF_STOP, 0, 0);
+        if (!fatal_error_.empty()) return mmu::Error::from_errno(EIO, fatal_error_);
+        if (task_.exited) break;
+        pc = reg(UC_X86_REG_RIP);
+        if (e == UC_ERR_INSN_INVALID) {
+            deliver_fault_signal(guestos::SIGILL_, ILL_ILLOPN, pc);
+        } else if (e == UC_ERR_READ_UNMAPPED || e == UC_ERR_WRITE_UNMAPPED || e == UC_ERR_FETCH_UNMAPPED) {
+            deliver_fault_signal(guestos::SIGSEGV_, 1, unmapped_addr_);  // SEGV_MAPERR
+        } else if (e != UC_ERR_OK) {
+            std::fprintf(stderr, "emu: CPU stopped at %#llx: %s\n", static_cast<unsigned long long>(pc), uc_strerror(e));
+            deliver_fault_signal(guestos::SIGSEGV_, SI_KERNEL, 0);
+        } else if (pc == kbase + OFF_STOP) {
+            deliver_fault_signal(guestos::SIGSEGV_, 1, pc);  // a jump into the kernel area
+        }
+    }
+    return {};
+}
+
+void Cpu::hook_intr(uc_engine*, uint32_t intno, void* self) { static_cast<Cpu*>(self)->on_interrupt(intno); }
+void Cpu::hook_syscall(uc_engine*, void* self) { static_cast<Cpu*>(self)->on_syscall64(); }
+
+// Unicorn checks its regions before walking the page tables: register the user chunk and
+// retry, so the walk raises the #PF; outside user space the access is a fault of its own.
+bool Cpu::hook_unmapped(uc_engine*, uc_mem_type, uint64_t addr, int, int64_t, void* self) {
+    auto* cpu = static_cast<Cpu*>(self);
+    if (cpu->tlb_->ensure_user_region(addr)) return true;
+    cpu->unmapped_addr_ = addr;
+    return false;
+}
+
+// A fatal signal from a fault: handler delivery is the signal issue's; today it kills.
+void Cpu::deliver_fault_signal(int signo, int si_code, uint64_t addr) {
+    (void)si_code;
+    (void)addr;
+    guestos::send_signal(task_, signo, true);
+    if (kernel_.config().strace) {
+        std::fprintf(kernel_.config().strace_out, "--- %s {si_signo=%s, si_code=%d, si_addr=%#llx} ---\n",
+                     (std::string("SIG") + sigabbrev_np(signo)).c_str(), (std::string("SIG") + sigabbrev_np(signo)).c_str(),
+                     si_code, static_cast<unsigned long long>(addr));
+    }
+    if (task_.exited) uc_emu_stop(uc_);
+}
+
+void Cpu::on_interrupt(uint32_t intno) {
+    if (calibrating_) {
+        calibration_intno_ = intno;
+        uc_context_save(uc_, scratch_ctx_);
+        uc_emu_stop(uc_);
+        return;
+    }
+    const uint64_t rip = reg(UC_X86_REG_RIP);
+    switch (intno) {
+    case X86_TRAP_PF: on_page_fault(); break;
+    case IA32_SYSCALL_VECTOR:
+        if (!is64_) {
+            on_syscall32();
+            return;  // a software interrupt leaves no exception in flight
+        }
+        deliver_fault_signal(guestos::SIGSEGV_, SI_KERNEL, 0);
+        break;
+    case X86_TRAP_DE: deliver_fault_signal(guestos::SIGFPE_, FPE_INTDIV, rip); break;
+    case X86_TRAP_UD: deliver_fault_signal(guestos::SIGILL_, ILL_ILLOPN, rip); break;
+    case X86_TRAP_BP:
+    case X86_TRAP_DB: deliver_fault_signal(guestos::SIGTRAP_, SI_KERNEL, 0); break;
+    case X86_TRAP_MF:
+    case X86_TRAP_XF: deliver_fault_signal(guestos::SIGFPE_, 0, rip); break;
+    case X86_TRAP_AC: deliver_fault_signal(guestos::SIGBUS_, BUS_ADRALN, 0); break;
+    case X86_TRAP_NP:
+    case X86_TRAP_SS: deliver_fault_signal(guestos::SIGBUS_, SI_KERNEL, 0); break;
+    case X86_TRAP_DF:
+        fatal_error_ = "internal error: double fault in the CPU engine";
+        uc_emu_stop(uc_);
+        return;
+    default: deliver_fault_signal(guestos::SIGSEGV_, SI_KERNEL, 0); break;
+    }
+    if (!task_.exited) clear_exception_state();
+}
+
+void Cpu::on_page_fault() {
+    const uint64_t cr2 = reg(UC_X86_REG_CR2);
+    const uint64_t rip = reg(UC_X86_REG_RIP);
+    const bool is_fetch = cr2 - rip < 16;
+    uint32_t error_code = 0;
+    auto outcome = tlb_->handle_fault(VirtAddr(cr2), is_fetch, [&] { return decode_write(rip, cr2); }, error_code);
+    if (outcome == ShadowTlb::Outcome::Resolved) return;
+    guestos::FaultOutcome r = kernel_.do_page_fault(task_, VirtAddr(cr2), error_code);
+    if (r.signo) {
+        deliver_fault_signal(r.signo, r.code, r.addr);
+        return;
+    }
+    if (!tlb_->fill_after_fault(VirtAddr(cr2), error_code))
+        deliver_fault_signal(guestos::SIGSEGV_, 2, cr2);
+}
+
+// Reads the instruction at rip from guest memory and asks Capstone whether it writes addr.
+bool Cpu::decode_write(uint64_t rip, uint64_t addr) {
+    uint8_t code[16] = {};
+    size_t first = std::min<uint64_t>(sizeof code, mmu::PAGE_SIZE - (rip & (mmu::PAGE_SIZE - 1)));
+    if (!guestos::copy_from_user(*task_.mm, code, VirtAddr(rip), first)) return false;
+    size_t len = first;
+    if (first < sizeof code && guestos::copy_from_user(*task_.mm, code + first, VirtAddr(rip + first), sizeof code - first))
+        len = sizeof code;
+    auto regs = [this](int cs) -> uint64_t {
+        if (cs == X86_REG_FS) return fs_base();
+        if (cs == X86_REG_GS) return gs_base();
+        int u = uc_reg_of(cs);
+        return u == UC_X86_REG_INVALID ? 0 : reg(u);
+    };
+    return instruction_writes(code, len, rip, is64_, addr, regs);
+}
+
+void Cpu::on_syscall64() {
+    int ids[] = {UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX,
+                 UC_X86_REG_R10, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_RIP, UC_X86_REG_EFLAGS};
+    uint64_t v[9] = {};
+    void* ptrs[9];
+    for (int i = 0; i < 9; ++i) ptrs[i] = &v[i];
+    uc_reg_read_batch(uc_, ids, ptrs, 9);
+    const long ret = kernel_.syscall(task_, v[0], &v[1]);
+    if (task_.exited) {
+        uc_emu_stop(uc_);
+        return;
+    }
+    // The syscall instruction leaves the return address in RCX and the flags in R11.
+    uint64_t out[3] = {static_cast<uint64_t>(ret), v[7] + 2, v[8]};
+    int out_ids[] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_R11};
+    void* out_ptrs[] = {&out[0], &out[1], &out[2]};
+    uc_reg_write_batch(uc_, out_ids, out_ptrs, 3);
+}
+
+void Cpu::on_syscall32() {
+    int ids[] = {UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX,
+                 UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_EBP};
+    uint64_t v[7] = {};
+    void* ptrs[7];
+    for (int i = 0; i < 7; ++i) ptrs[i] = &v[i];
+    uc_reg_read_batch(uc_, ids, ptrs, 7);
+    for (auto& x : v) x &= 0xffffffffu;
+    const long ret = kernel_.syscall(task_, v[0], &v[1]);
+    if (task_.exited) {
+        uc_emu_stop(uc_);
+        return;
+    }
+    set_reg(UC_X86_REG_EAX, static_cast<uint32_t>(ret));
+}
+
+void Cpu::set_fs_base(uint64_t base) { set_reg(UC_X86_REG_FS_BASE, base); }
+void Cpu::set_gs_base(uint64_t base) { set_reg(UC_X86_REG_GS_BASE, base); }
+
+uint64_t Cpu::fs_base() {
+    if (!is64_) return 0;
+    uint64_t v = 0;
+    uc_reg_read(uc_, UC_X86_REG_FS_BASE, &v);
+    return v;
+}
+
+uint64_t Cpu::gs_base() {
+    if (is64_) {
+        uint64_t v = 0;
+        uc_reg_read(uc_, UC_X86_REG_GS_BASE, &v);
+        return v;
+    }
+    const uint64_t sel = reg(UC_X86_REG_GS);
+    const int idx = static_cast<int>(sel >> 3);
+    if (idx < guestos::GDT_ENTRY_TLS_MIN_I386 || idx >= guestos::GDT_ENTRY_TLS_MIN_I386 + guestos::GDT_ENTRY_TLS_ENTRIES)
+        return 0;
+    return task_.tls_array[idx - guestos::GDT_ENTRY_TLS_MIN_I386].base_addr;
+}
+
+void Cpu::write_gdt_entry(int index, uint64_t descriptor) {
+    if (index < 0 || index >= GDT_ENTRIES) return;
+    std::memcpy(kernel_host_ + OFF_GDT + index * 8, &descriptor, 8);
+    // A segment register already holding this selector keeps a stale cached base: reload it.
+    const uint64_t sel = (static_cast<uint64_t>(index) << 3) | 3;
+    for (int r : {UC_X86_REG_GS, UC_X86_REG_FS})
+        if (reg(r) == sel) set_reg(r, descriptor ? sel : 0);
+}
+
+}  // namespace emu
+

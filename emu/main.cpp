@@ -1,0 +1,180 @@
+// emu [options] PROGRAM [ARGS...]: runs a static x86 ELF program on the emulated machine.
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "emu/cpu.h"
+#include "guestos/kernel.h"
+
+extern char** environ;
+
+namespace {
+
+const char* const USAGE =
+    "usage: emu [options] PROGRAM [ARGS...]\n"
+    "Runs a static i386 or x86-64 Linux ELF program on an emulated x86 machine with a\n"
+    "software MMU; the architecture comes from the ELF file.\n"
+    "\n"
+    "options:\n"
+    "  --ram SIZE         emulated physical RAM (default 256M; suffixes K, M, G)\n"
+    "  --paging MODE      i386 guest page tables: pae (default) or 2level\n"
+    "  --tlb-pages N      guest pages the shadow TLB keeps aliased before starting over\n"
+    "                     (default 24576; bounded by the host's vm.max_map_count)\n"
+    "  --strace           print each syscall to stderr in strace's format\n"
+    "  --stats            print MMU, TLB and fault counters to stderr at exit\n"
+    "  --help             show this text\n"
+    "\n"
+    "The guest's exit status becomes emu's; a guest killed by a signal kills emu with it.\n";
+
+struct Options {
+    guestos::KernelConfig kernel;
+    emu::CpuConfig cpu;
+    bool stats = false;
+    std::vector<std::string> argv;
+};
+
+[[noreturn]] void die(const std::string& msg, int status = 127) {
+    std::fprintf(stderr, "emu: %s\n", msg.c_str());
+    std::exit(status);
+}
+
+// "256M", "1G", "65536K" or bytes; 0 when malformed.
+uint64_t parse_size(const std::string& s) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+    if (errno || end == s.c_str() || s[0] == '-') return 0;
+    std::string suffix(end);
+    uint64_t mul = 1;
+    if (suffix == "K" || suffix == "k") mul = 1ull << 10;
+    else if (suffix == "M" || suffix == "m") mul = 1ull << 20;
+    else if (suffix == "G" || suffix == "g") mul = 1ull << 30;
+    else if (!suffix.empty()) return 0;
+    if (v > (1ull << 46) / mul) return 0;
+    return v * mul;
+}
+
+Options parse_args(int argc, char** argv) {
+    Options o;
+    int i = 1;
+    auto value = [&](const std::string& opt) -> std::string {
+        if (i + 1 >= argc) die("option " + opt + " needs a value", 2);
+        return argv[++i];
+    };
+    for (; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--") {
+            ++i;
+            break;
+        }
+        if (a.rfind("--", 0) != 0) break;
+        std::string opt = a, val;
+        bool has_eq = false;
+        if (auto eq = a.find('='); eq != std::string::npos) {
+            opt = a.substr(0, eq);
+            val = a.substr(eq + 1);
+            has_eq = true;
+        }
+        auto arg = [&] { return has_eq ? val : value(opt); };
+        if (opt == "--help") {
+            std::fputs(USAGE, stdout);
+            std::exit(0);
+        } else if (opt == "--strace") {
+            o.kernel.strace = true;
+        } else if (opt == "--stats") {
+            o.stats = true;
+        } else if (opt == "--ram") {
+            std::string v = arg();
+            o.kernel.ram_bytes = parse_size(v);
+            if (!o.kernel.ram_bytes || (o.kernel.ram_bytes & 4095))
+                die("--ram " + v + ": expected a size such as 256M or 1G", 2);
+        } else if (opt == "--paging") {
+            std::string v = arg();
+            if (v == "pae") o.kernel.i386_paging = mmu::PagingMode::PAE;
+            else if (v == "2level") o.kernel.i386_paging = mmu::PagingMode::Legacy32;
+            else die("--paging " + v + ": expected pae or 2level", 2);
+        } else if (opt == "--tlb-pages") {
+            std::string v = arg();
+            o.cpu.max_aliases = parse_size(v);
+            if (o.cpu.max_aliases < 16) die("--tlb-pages " + v + ": expected a number of at least 16", 2);
+        } else {
+            die("unknown option " + a + " (see emu --help)", 2);
+        }
+    }
+    if (i >= argc) {
+        std::fputs(USAGE, stderr);
+        std::exit(2);
+    }
+    for (; i < argc; ++i) o.argv.push_back(argv[i]);
+    return o;
+}
+
+void print_stats(const guestos::Kernel& k, const emu::TlbStats& t, guestos::Kernel& km) {
+    auto& ram = km.page_alloc();
+    std::fprintf(stderr,
+                 "emu: stats\n"
+                 "syscalls %llu\n"
+                 "pgfault %llu\n"
+                 "tlb_fills %llu\n"
+                 "tlb_hidden_faults %llu\n"
+                 "tlb_dirty_upgrades %llu\n"
+                 "tlb_true_faults %llu\n"
+                 "tlb_invalidations %llu\n"
+                 "tlb_full_flushes %llu\n"
+                 "tlb_cpu_flushes %llu\n"
+                 "tlb_alias_maps %llu\n"
+                 "nr_free_pages %llu\n"
+                 "totalram_pages %llu\n",
+                 (unsigned long long)k.stats.syscalls, (unsigned long long)k.stats.pgfault,
+                 (unsigned long long)t.fills, (unsigned long long)t.hidden_faults,
+                 (unsigned long long)t.dirty_upgrades, (unsigned long long)t.true_faults,
+                 (unsigned long long)t.invalidations, (unsigned long long)t.full_flushes,
+                 (unsigned long long)t.cpu_tlb_flushes, (unsigned long long)t.alias_maps,
+                 (unsigned long long)ram.nr_free_pages(), (unsigned long long)ram.totalram_pages());
+}
+
+// Ends emu the way the guest ended: its exit status, or death by the same signal.
+[[noreturn]] void exit_like(const guestos::task_struct& task) {
+    std::fflush(nullptr);
+    if (task.exit_signal) {
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);  // emu's own core is of no use to the guest
+        signal(task.exit_signal, SIG_DFL);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, task.exit_signal);
+        sigprocmask(SIG_UNBLOCK, &set, nullptr);
+        raise(task.exit_signal);
+        std::_Exit(128 + task.exit_signal);
+    }
+    std::_Exit(task.exit_code);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options opt = parse_args(argc, argv);
+    guestos::Kernel kernel(opt.kernel);
+    if (auto r = kernel.boot(); r.is_error()) die(r.error().message, 1);
+
+    std::vector<std::string> envp;
+    for (char** e = environ; *e; ++e) envp.emplace_back(*e);
+
+    guestos::task_struct task;
+    kernel.init_task(task);
+    auto exec = kernel.exec(task, opt.argv[0], opt.argv, envp);
+    if (exec.is_error()) die(exec.error().message, exec.error().errno_value == ENOENT ? 127 : 126);
+
+    auto cpu = emu::Cpu::create(kernel, task, exec.value(), opt.cpu);
+    if (cpu.is_error()) die(cpu.error().message, 1);
+    auto r = cpu.value()->run();
+    if (opt.stats) print_stats(kernel, cpu.value()->tlb_stats(), kernel);
+    if (r.is_error()) die(r.error().message, 1);
+    exit_like(task);
+}

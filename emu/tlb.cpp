@@ -1,0 +1,178 @@
+#include "emu/tlb.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+#include "guestos/kernel.h"
+
+namespace emu {
+
+namespace {
+constexpr uint64_t CHUNK_SHIFT = 30;  // Unicorn regions for user memory: 1 GiB each
+constexpr uint64_t CHUNK_SIZE = 1ull << CHUNK_SHIFT;
+
+void* reserve(void* at, uint64_t len) {
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (at ? MAP_FIXED : 0);
+    return mmap(at, len, PROT_NONE, flags, -1, 0);
+}
+}  // namespace
+
+ShadowTlb::ShadowTlb(uc_engine* uc, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow, uint64_t user_limit,
+                     uint64_t max_aliases, std::function<void()> flush_cpu_tlb)
+    : uc_(uc), ram_(ram), shadow_(shadow), user_limit_(user_limit), max_aliases_(max_aliases),
+      flush_cpu_tlb_(std::move(flush_cpu_tlb)) {}
+
+ShadowTlb::~ShadowTlb() {
+    for (auto& [idx, host] : chunks_) munmap(host, CHUNK_SIZE);
+}
+
+// The host reservation behind the guest chunk holding va, registered with Unicorn once.
+uint8_t* ShadowTlb::ensure_chunk(uint64_t va) {
+    const uint64_t idx = va >> CHUNK_SHIFT;
+    if (auto it = chunks_.find(idx); it != chunks_.end()) return it->second;
+    void* host = reserve(nullptr, CHUNK_SIZE);
+    if (host == MAP_FAILED) return nullptr;
+    const uint64_t base = idx << CHUNK_SHIFT;
+    const uint64_t size = std::min(CHUNK_SIZE, user_limit_ - base);
+    if (uc_mem_map_ptr(uc_, base, size, UC_PROT_ALL, host) != UC_ERR_OK) {
+        munmap(host, CHUNK_SIZE);
+        return nullptr;
+    }
+    chunks_[idx] = static_cast<uint8_t*>(host);
+    return static_cast<uint8_t*>(host);
+}
+
+// Makes the host page behind va show frame (one mmap of the RAM memfd), unless it already does.
+bool ShadowTlb::alias_page(VirtAddr va, PhysAddr frame) {
+    const uint64_t vpn = va.vpn();
+    if (auto it = alias_.find(vpn); it != alias_.end() && it->second == frame.pfn()) return true;
+    if (alias_.size() >= max_aliases_) drop_all_aliases();
+    uint8_t* chunk = ensure_chunk(va.value);
+    if (!chunk) return false;
+    uint8_t* host = chunk + (va.page_base().value & (CHUNK_SIZE - 1));
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        void* p = mmap(host, mmu::PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, ram_.memfd(),
+                       static_cast<off_t>(frame.page_base().value));
+        if (p != MAP_FAILED) {
+            alias_[vpn] = frame.pfn();
+            ++stats_.alias_maps;
+            return true;
+        }
+        if (errno != ENOMEM) break;
+        drop_all_aliases();  // the host's vm.max_map_count is reached: start over
+    }
+    return false;
+}
+
+// Drops every shadow entry and every alias; the guest refills on demand.
+void ShadowTlb::drop_all_aliases() {
+    shadow_.clear_all();
+    for (auto& [idx, host] : chunks_) reserve(host, CHUNK_SIZE);
+    alias_.clear();
+    ++stats_.full_flushes;
+    flush_cpu();
+}
+
+void ShadowTlb::flush_cpu() {
+    ++stats_.cpu_tlb_flushes;
+    flush_cpu_tlb_();
+}
+
+// Writes the shadow entry for va from a successful guest walk.
+bool ShadowTlb::fill(VirtAddr va, const mmu::WalkResult& w, bool writable) {
+    const PhysAddr frame = w.phys.page_base();
+    if (!alias_page(va, frame)) return false;
+    mmu::ShadowPerm perm{writable, true, w.executable};
+    if (!shadow_.set(va.page_base(), frame, perm)) {
+        drop_all_aliases();
+        if (!alias_page(va, frame) || !shadow_.set(va.page_base(), frame, perm)) return false;
+    }
+    ++stats_.fills;
+    // Code cached for this address came from another frame: drop it (uc_ctl_remove_cache
+    // walks the shadow, so only once the entry is present and executable).
+    if (w.executable) {
+        auto [it, inserted] = exec_pfn_.try_emplace(va.vpn(), frame.pfn());
+        if (!inserted && it->second != frame.pfn()) {
+            it->second = frame.pfn();
+            uc_ctl_remove_cache(uc_, va.page_base().value, va.page_base().value + mmu::PAGE_SIZE);
+        }
+    }
+    return true;
+}
+
+ShadowTlb::Outcome ShadowTlb::handle_fault(VirtAddr va, bool is_fetch, const std::function<bool()>& decode_write,
+                                           uint32_t& error_code) {
+    mmu::RamBus bus(ram_);
+    const auto existing = va.value < user_limit_ ? shadow_.lookup(va.page_base()) : std::nullopt;
+    mmu::Access access;
+    if (existing) {
+        // The shadow maps the page but denied the access: a fetch from NX, or a write.
+        access = is_fetch ? mmu::Access::Fetch : mmu::Access::Write;
+        if (access == mmu::Access::Write && !existing->perm.writable) {
+            auto w = mmu::walk(bus, mm_->paging_mode, mm_->pgd, va, access, mmu::Privilege::User, {});
+            if (w.ok) {  // first write to a clean page: the walk set D
+                ++stats_.hidden_faults;
+                ++stats_.dirty_upgrades;
+                if (fill(va, w, true)) return Outcome::Resolved;
+            }
+        }
+    } else if (va.value < user_limit_) {
+        // A shadow miss: fill from the guest tables if they allow reading (or fetching).
+        access = is_fetch ? mmu::Access::Fetch : mmu::Access::Read;
+        auto w = mmu::walk(bus, mm_->paging_mode, mm_->pgd, va, access, mmu::Privilege::User, {});
+        if (w.ok) {
+            ++stats_.hidden_faults;
+            if (fill(va, w, w.writable && w.dirty)) return Outcome::Resolved;
+        }
+        if (!is_fetch && decode_write()) access = mmu::Access::Write;
+    } else {
+        access = is_fetch ? mmu::Access::Fetch : (decode_write() ? mmu::Access::Write : mmu::Access::Read);
+    }
+    ++stats_.true_faults;
+    auto w = va.value < user_limit_
+                 ? mmu::walk(bus, mm_->paging_mode, mm_->pgd, va, access, mmu::Privilege::User, {.set_accessed_dirty = false})
+                 : mmu::WalkResult{};
+    error_code = guestos::X86_PF_USER | (w.error_code & guestos::X86_PF_PROT);
+    if (access == mmu::Access::Write) error_code |= guestos::X86_PF_WRITE;
+    if (access == mmu::Access::Fetch) error_code |= guestos::X86_PF_INSTR;
+    if (va.value >= user_limit_) error_code |= guestos::X86_PF_PROT;
+    return Outcome::TrueFault;
+}
+
+bool ShadowTlb::fill_after_fault(VirtAddr va, uint32_t error_code) {
+    mmu::RamBus bus(ram_);
+    const mmu::Access access = (error_code & guestos::X86_PF_WRITE)   ? mmu::Access::Write
+                               : (error_code & guestos::X86_PF_INSTR) ? mmu::Access::Fetch
+                                                                      : mmu::Access::Read;
+    auto w = mmu::walk(bus, mm_->paging_mode, mm_->pgd, va, access, mmu::Privilege::User, {});
+    if (!w.ok) return false;
+    return fill(va, w, w.writable && w.dirty);
+}
+
+void ShadowTlb::flush_tlb_page(VirtAddr va) {
+    if (shadow_.clear(va.page_base())) {
+        ++stats_.invalidations;
+        flush_cpu();
+    }
+}
+
+void ShadowTlb::flush_tlb_range(VirtAddr start, VirtAddr end) {
+    uint64_t n = 0;
+    shadow_.clear_range(start.page_base(), end, [&](VirtAddr) { ++n; });
+    if (n) {
+        stats_.invalidations += n;
+        flush_cpu();
+    }
+}
+
+void ShadowTlb::flush_tlb_mm() {
+    shadow_.clear_all();
+    ++stats_.full_flushes;
+    flush_cpu();
+}
+
+}  // namespace emu
+

@@ -1,0 +1,182 @@
+// execve of a static ELF (fs/binfmt_elf.c load_elf_binary): a fresh mm, PT_LOADs as private
+// file mappings, bss, brk, the stack with argv/envp/auxv, and the entry registers.
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "guestos/kernel.h"
+#include "guestos/memory.h"
+#include "guestos/mmap.h"
+#include "loader/elf.h"
+#include "loader/stack.h"
+
+namespace guestos {
+
+namespace {
+
+// auxv types (uapi/linux/auxvec.h).
+enum : uint64_t {
+    AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_BASE = 7, AT_FLAGS = 8,
+    AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12, AT_GID = 13, AT_EGID = 14, AT_PLATFORM = 15,
+    AT_HWCAP = 16, AT_CLKTCK = 17, AT_SECURE = 23, AT_HWCAP2 = 26, AT_MINSIGSTKSZ = 51,
+};
+
+// Address-space geometry of each ABI (processor.h TASK_SIZE, ELF_ET_DYN_BASE, no randomization).
+struct Geometry {
+    uint64_t task_size, stack_top, et_dyn_base;
+};
+Geometry geometry(Abi abi) {
+    if (abi == Abi::X86_64) return {0x7ffffffff000ull, 0x7ffffffff000ull, 0x555555554000ull};
+    return {0xC0000000ull, 0xC0000000ull, 0x56555000ull};
+}
+
+// mmap_base(): below the stack, leaving the stack rlimit (at least 128 MiB) free.
+uint64_t mmap_base(uint64_t task_size) {
+    const uint64_t gap = 128ull << 20;
+    return mmu::page_align_down(task_size - gap);
+}
+
+// Maps one PT_LOAD: its file part privately, then its bss as anonymous memory (elf_map + set_brk).
+mmu::ErrorOr<void> map_segment(mm_struct& mm, const loader::ElfSegment& seg, uint64_t bias,
+                               const std::shared_ptr<file>& f) {
+    unsigned long prot = (seg.read ? PROT_READ_ : 0) | (seg.write ? PROT_WRITE_ : 0) | (seg.exec ? PROT_EXEC_ : 0);
+    uint64_t vaddr = seg.vaddr.value + bias;
+    uint64_t start = mmu::page_align_down(vaddr);
+    uint64_t file_end = vaddr + seg.filesz;
+    uint64_t mem_end = mmu::page_align_up(vaddr + seg.memsz);
+    if (seg.filesz) {
+        uint64_t off = seg.offset - (vaddr - start);
+        long r = do_mmap(mm, f, start, file_end - start, prot, MAP_PRIVATE_ | MAP_FIXED_, off >> PAGE_SHIFT);
+        if (r < 0) return mmu::Error::from_errno(static_cast<int>(-r), "cannot map an ELF segment");
+    }
+    uint64_t anon_start = mmu::page_align_up(file_end);
+    if (seg.memsz > seg.filesz && (file_end & (PAGE_SIZE - 1)) && seg.filesz) {
+        // padzero: the file's bytes after filesz on the last file page must read as zero.
+        std::vector<uint8_t> zeros(anon_start - file_end, 0);
+        if (!copy_to_user(mm, VirtAddr(file_end), zeros.data(), zeros.size()) && seg.write)
+            return mmu::Error::from_errno(EFAULT, "cannot clear the end of an ELF segment");
+    }
+    if (mem_end > anon_start) {
+        long r = do_mmap(mm, nullptr, anon_start, mem_end - anon_start, prot,
+                         MAP_PRIVATE_ | MAP_FIXED_ | MAP_ANONYMOUS_, 0);
+        if (r < 0) return mmu::Error::from_errno(static_cast<int>(-r), "cannot map bss");
+    }
+    return {};
+}
+
+std::string basename_of(const std::string& path) {
+    auto pos = path.rfind('/');
+    return pos == std::string::npos ? path : path.substr(pos + 1);
+}
+
+}  // namespace
+
+mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path,
+                                      const std::vector<std::string>& argv,
+                                      const std::vector<std::string>& envp) {
+    std::vector<uint8_t> contents;
+    auto parsed = loader::load_elf_file(path, contents);
+    if (parsed.is_error()) return parsed.error();
+    const loader::ElfImage& elf = parsed.value();
+
+    task.abi = elf.cls == loader::ElfClass::Elf64 ? Abi::X86_64 : Abi::I386;
+    const Geometry geo = geometry(task.abi);
+    auto mm = std::make_unique<mm_struct>();
+    mm->ram = ram_.get();
+    mm->page_alloc = page_alloc_.get();
+    mm->paging_mode = task.abi == Abi::X86_64 ? mmu::PagingMode::LongMode4 : cfg_.i386_paging;
+    mm->task_size = geo.task_size;
+    mm->mmap_base = mmap_base(geo.task_size);
+    if (!pgd_alloc(*mm)) return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for page tables");
+    mm->tlb = task.mm ? task.mm->tlb : nullptr;
+
+    auto ino = std::make_shared<inode>();
+    ino->path = path;
+    ino->contents = std::move(contents);
+    auto f = std::make_shared<file>(file{ino});
+
+    const uint64_t bias = elf.is_pie() ? geo.et_dyn_base - mmu::page_align_down(elf.min_vaddr) : 0;
+    uint64_t brk = 0, start_code = ~0ull, end_code = 0, start_data = 0, end_data = 0;
+    for (const auto& seg : elf.loads) {
+        auto r = map_segment(*mm, seg, bias, f);
+        if (r.is_error()) return r.error();
+        uint64_t v = seg.vaddr.value + bias;
+        if (seg.exec) {
+            start_code = std::min(start_code, v);
+            end_code = std::max(end_code, v + seg.filesz);
+        } else {
+            if (!start_data) start_data = v;
+            end_data = std::max(end_data, v + seg.filesz);
+        }
+        brk = std::max(brk, v + seg.memsz);
+    }
+    mm->start_code = start_code == ~0ull ? 0 : start_code;
+    mm->end_code = end_code;
+    mm->start_data = start_data;
+    mm->end_data = end_data;
+    mm->start_brk = mm->brk = mmu::page_align_up(brk);
+
+    // The stack: a growsdown VMA under stack_top, 128 KiB to begin with (setup_arg_pages).
+    const uint64_t stack_size = 128ull << 10;
+    unsigned long stack_prot = PROT_READ_ | PROT_WRITE_ | (elf.exec_stack ? PROT_EXEC_ : 0);
+    long sr = do_mmap(*mm, nullptr, geo.stack_top - stack_size, stack_size, stack_prot,
+                      MAP_PRIVATE_ | MAP_FIXED_ | MAP_ANONYMOUS_ | MAP_GROWSDOWN_, 0);
+    if (sr < 0) return mmu::Error::from_errno(static_cast<int>(-sr), "cannot map the stack");
+
+    loader::StackSpec spec;
+    spec.cls = elf.cls;
+    spec.stack_top = VirtAddr(geo.stack_top);
+    spec.argv = argv;
+    spec.envp = envp;
+    spec.execfn = path;
+    spec.platform = task.abi == Abi::X86_64 ? "x86_64" : "i686";
+    if (getrandom(spec.random_bytes.data(), spec.random_bytes.size(), 0) != 16)
+        std::memset(spec.random_bytes.data(), 0x5a, spec.random_bytes.size());
+    const uint64_t phdr = elf.phdr_vaddr ? elf.phdr_vaddr + bias : 0;
+    spec.auxv = {
+        {AT_HWCAP, task.abi == Abi::X86_64 ? 0x178bfbffull : 0xbfebfbffull},
+        {AT_PAGESZ, PAGE_SIZE},
+        {AT_CLKTCK, 100},
+        {AT_PHDR, phdr},
+        {AT_PHENT, elf.phentsize},
+        {AT_PHNUM, elf.phnum},
+        {AT_BASE, 0},
+        {AT_FLAGS, 0},
+        {AT_ENTRY, elf.entry + bias},
+        {AT_UID, getuid()},
+        {AT_EUID, geteuid()},
+        {AT_GID, getgid()},
+        {AT_EGID, getegid()},
+        {AT_SECURE, 0},
+        {AT_HWCAP2, 0},
+        {AT_MINSIGSTKSZ, task.abi == Abi::X86_64 ? 3632ull : 2032ull},
+    };
+    auto stack = loader::build_initial_stack(spec);
+    if (stack.is_error()) return stack.error();
+    const auto& img = stack.value();
+    if (img.bytes.size() > stack_size - PAGE_SIZE)  // the arguments may need a bigger stack
+        if (vm_area_struct* sv = find_vma(*mm, VirtAddr(geo.stack_top - 1)))
+            if (!expand_stack(*mm, *sv, VirtAddr(mmu::page_align_down(img.sp.value) - PAGE_SIZE)))
+                return mmu::Error::from_errno(E2BIG, "arguments do not fit the stack");
+    if (!copy_to_user(*mm, img.sp, img.bytes.data(), img.bytes.size()))
+        return mmu::Error::from_errno(ENOMEM, "cannot write the initial stack");
+    mm->start_stack = img.sp.value;
+    mm->arg_start = img.argv_start.value;
+    mm->arg_end = img.argv_end.value;
+    mm->env_start = img.envp_start.value;
+    mm->env_end = img.envp_end.value;
+
+    if (task.mm) exit_mmap(*task.mm);
+    task.mm = std::move(mm);
+    task.exe_path = path;
+    if (path.size() && path[0] != '/') {  // /proc/self/exe is absolute
+        char cwd[4096];
+        if (getcwd(cwd, sizeof cwd)) task.exe_path = std::string(cwd) + "/" + path;
+    }
+    task.comm = basename_of(path).substr(0, 15);
+    return ExecResult{elf.entry + bias, img.sp.value};
+}
+
+}  // namespace guestos

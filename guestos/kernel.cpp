@@ -1,0 +1,119 @@
+// The OS layer's entry points: boot, task set-up, syscall dispatch and do_page_fault.
+#include "guestos/kernel.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "guestos/frame_alloc.h"
+#include "guestos/memory.h"
+#include "guestos/signal.h"
+#include "guestos/strace.h"
+#include "guestos/syscalls.h"
+
+namespace guestos {
+
+namespace {
+// Frames below this stay reserved, as the BIOS area is on a PC.
+constexpr uint64_t RESERVED_LOW_FRAMES = 16;
+constexpr int SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2;
+}  // namespace
+
+Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {}
+Kernel::~Kernel() = default;
+
+mmu::ErrorOr<void> Kernel::boot() {
+    if (cfg_.ram_bytes < (4ull << 20))
+        return mmu::Error::from_errno(EINVAL, "--ram must be at least 4M");
+    auto ram = mmu::PhysMemory::create(cfg_.ram_bytes);
+    if (ram.is_error()) return ram.error();
+    ram_ = ram.release_value();
+    page_alloc_ = std::make_unique<BitmapPageAllocator>(*ram_, RESERVED_LOW_FRAMES);
+    return {};
+}
+
+void Kernel::init_task(task_struct& task) {
+    task.pid = task.tgid = static_cast<int>(::getpid());
+    init_console_files(task);
+    for (int r = 0; r < RLIM_NLIMITS; ++r) {
+        struct rlimit hl;
+        if (::getrlimit(r, &hl) == 0)
+            task.rlim[r] = rlimit64{hl.rlim_cur == RLIM_INFINITY ? ~0ull : hl.rlim_cur,
+                                    hl.rlim_max == RLIM_INFINITY ? ~0ull : hl.rlim_max};
+    }
+    task.rlim[RLIMIT_STACK].rlim_cur = 8ull << 20;  // the stack emu gives every guest
+}
+
+bool put_user_long(SysCtx& c, VirtAddr va, uint64_t v) {
+    return copy_to_user(c.mm, va, &v, c.ptr_size());
+}
+
+SyscallFn syscall_impl(Sys sys) {
+    static const SyscallFn table[] = {
+#define EMU_SYS_FN(name) &sys_##name,
+        EMU_SYSCALLS(EMU_SYS_FN)
+#undef EMU_SYS_FN
+    };
+    const auto i = static_cast<size_t>(sys);
+    return i < std::size(table) ? table[i] : nullptr;
+}
+
+void Kernel::report_unknown_syscall(task_struct& task, uint64_t nr) {
+    if (!cfg_.strace || std::find(reported_unknown_.begin(), reported_unknown_.end(), nr) != reported_unknown_.end())
+        return;
+    reported_unknown_.push_back(nr);
+    std::fprintf(cfg_.strace_out, "emu: unimplemented %s syscall %llu returns ENOSYS\n",
+                 task.is_compat() ? "i386" : "x86-64", static_cast<unsigned long long>(nr));
+}
+
+long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) {
+    ++stats.syscalls;
+    uint64_t args[6];
+    for (int i = 0; i < 6; ++i) args[i] = task.is_compat() ? (args_in[i] & 0xffffffffu) : args_in[i];
+    SysCtx ctx{*this, task, *task.mm, task.is_compat()};
+    const SyscallEntry* e = lookup_syscall(task.abi, nr);
+    long ret = -ENOSYS;
+    if (e) ret = syscall_impl(e->sys)(ctx, args);
+    else report_unknown_syscall(task, nr);
+    if (cfg_.strace) {
+        strace_syscall(cfg_.strace_out, ctx, e, nr, args, ret);
+        if (task.exited) strace_exit(cfg_.strace_out, task);
+    }
+    return ret;
+}
+
+FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t error_code) {
+    ++stats.pgfault;
+    mm_struct& mm = *task.mm;
+    auto bad_area = [&](int code) { return FaultOutcome{SIGSEGV_, code, address.value}; };
+    if (address.value >= mm.task_size) return bad_area(SEGV_MAPERR);
+    vm_area_struct* vma = find_vma(mm, address);
+    if (!vma) return bad_area(SEGV_MAPERR);
+    if (vma->vm_start > address) {
+        if (!(vma->vm_flags & VM_GROWSDOWN) || !expand_stack(mm, *vma, address)) return bad_area(SEGV_MAPERR);
+    }
+    // access_error(): does the VMA allow this kind of access at all?
+    if (error_code & X86_PF_WRITE) {
+        if (!(vma->vm_flags & VM_WRITE)) return bad_area(SEGV_ACCERR);
+    } else if (error_code & X86_PF_INSTR) {
+        if (!(vma->vm_flags & VM_EXEC)) return bad_area(SEGV_ACCERR);
+    } else if (!(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))) {
+        return bad_area(SEGV_ACCERR);
+    }
+    unsigned flags = FAULT_FLAG_USER;
+    if (error_code & X86_PF_WRITE) flags |= FAULT_FLAG_WRITE;
+    if (error_code & X86_PF_INSTR) flags |= FAULT_FLAG_INSTRUCTION;
+    vm_fault_t r = handle_mm_fault(mm, *vma, address, flags);
+    if (r & VM_FAULT_OOM) {
+        std::fprintf(stderr, "emu: out of emulated RAM (--ram %lluM): killing the guest as the OOM killer would\n",
+                     static_cast<unsigned long long>(cfg_.ram_bytes >> 20));
+        return FaultOutcome{SIGKILL_, 0, address.value};
+    }
+    if (r & VM_FAULT_SIGBUS) return FaultOutcome{SIGBUS_, BUS_ADRERR, address.value};
+    if (r & VM_FAULT_SIGSEGV) return bad_area(SEGV_ACCERR);
+    return FaultOutcome{};
+}
+
+}  // namespace guestos

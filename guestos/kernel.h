@@ -1,0 +1,81 @@
+// The OS layer's root object: RAM, the page allocator, the one running task, the syscall
+// table and the fault entry point. The CPU engine (emu/) drives it; it never sees Unicorn.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "guestos/page.h"
+#include "guestos/task.h"
+#include "mmu/paging.h"
+#include "mmu/phys_memory.h"
+
+namespace guestos {
+
+struct KernelConfig {
+    uint64_t ram_bytes = 256ull << 20;
+    bool strace = false;
+    FILE* strace_out = stderr;
+    mmu::PagingMode i386_paging = mmu::PagingMode::PAE;  // guest tables for i386 programs
+};
+
+// The x86 page-fault error code bits (arch/x86/include/asm/trap_pf.h) live in mmu/paging.h.
+using mmu::X86_PF_PROT;
+using mmu::X86_PF_WRITE;
+using mmu::X86_PF_USER;
+using mmu::X86_PF_RSVD;
+using mmu::X86_PF_INSTR;
+
+// Outcome of do_page_fault for the CPU: resume, or deliver a signal.
+struct FaultOutcome {
+    int signo = 0;   // 0: the PTE is now set, retry the access
+    int code = 0;      // si_code
+    uint64_t addr = 0;  // si_addr
+};
+
+struct ExecResult {
+    uint64_t entry = 0;
+    uint64_t stack_pointer = 0;
+};
+
+class Kernel {
+public:
+    explicit Kernel(const KernelConfig& cfg);
+    ~Kernel();
+    // Creates RAM and the page allocator; an error names the problem.
+    [[nodiscard]] mmu::ErrorOr<void> boot();
+
+    // Fills a new task's pid, fd table (the console) and resource limits.
+    void init_task(task_struct& task);
+
+    // execve of a host file into a fresh task (binfmt_elf load_elf_binary).
+    [[nodiscard]] mmu::ErrorOr<ExecResult> exec(task_struct& task, const std::string& path,
+                                                 const std::vector<std::string>& argv,
+                                                 const std::vector<std::string>& envp);
+
+    // A syscall by its ABI number; returns the value for the result register.
+    long syscall(task_struct& task, uint64_t nr, const uint64_t args[6]);
+
+    // A true page fault (the guest tables deny the access): arch do_page_fault.
+    FaultOutcome do_page_fault(task_struct& task, VirtAddr address, uint32_t error_code);
+
+    mmu::PhysMemory& ram() { return *ram_; }
+    PageAllocator& page_alloc() { return *page_alloc_; }
+    const KernelConfig& config() const { return cfg_; }
+
+    // Counters for --stats and /proc/vmstat.
+    struct Stats {
+        uint64_t pgfault = 0, pgmajfault = 0, syscalls = 0;
+    } stats;
+
+private:
+    void report_unknown_syscall(task_struct& task, uint64_t nr);
+    KernelConfig cfg_;
+    std::vector<uint64_t> reported_unknown_;
+    std::unique_ptr<mmu::PhysMemory> ram_;
+    std::unique_ptr<PageAllocator> page_alloc_;
+};
+
+}  // namespace guestos

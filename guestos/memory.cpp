@@ -1,0 +1,304 @@
+// Page tables and page faults of an mm (mm/memory.c), and the user-copy helpers (uaccess).
+#include "guestos/memory.h"
+
+#include <cstring>
+
+namespace guestos {
+
+using mmu::PagingMode;
+
+namespace {
+
+// Page-table pages come from the page allocator, zeroed, accounted as PageTable.
+class PgtableAllocator final : public mmu::TableAllocator {
+public:
+    explicit PgtableAllocator(mm_struct& mm) : mm_(mm) {}
+    std::optional<PhysAddr> alloc_table() override {
+        auto pa = mm_.page_alloc->alloc_page(GFP_KERNEL | __GFP_ZERO);
+        if (pa) {
+            page& p = mm_.page_alloc->phys_to_page(*pa);
+            p.use = PageUse::PageTable;
+            p.flags |= PG_pagetable;
+        }
+        return pa;
+    }
+    void free_table(PhysAddr pa) override { mm_.page_alloc->free_page(pa); }
+
+private:
+    mm_struct& mm_;
+};
+
+// The span one last-level table covers: where a missing table lets a range walk skip ahead.
+uint64_t pmd_span(PagingMode mode) { return mode == PagingMode::Legacy32 ? (4ull << 20) : (2ull << 20); }
+
+// Drops one mapping of the page at frame; frees it when nobody holds it (put_page).
+void put_mapped_page(mm_struct& mm, PhysAddr frame) {
+    page& p = mm.page_alloc->phys_to_page(frame);
+    if (p.flags & PG_reserved) return;
+    if (p.use == PageUse::Anon && mm.rss_anon) --mm.rss_anon;
+    if (p.use == PageUse::File && mm.rss_file) --mm.rss_file;
+    --p._mapcount;
+    if (--p._refcount <= 0) mm.page_alloc->free_page(frame);
+}
+
+// Maps a freshly prepared page at address with the VMA's protection (finish_fault).
+vm_fault_t install_new_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, PhysAddr frame,
+                            unsigned flags, PageUse use) {
+    page& p = mm.page_alloc->phys_to_page(frame);
+    p.use = use;
+    p._mapcount = 0;
+    p.index = vma.vm_pgoff + ((address.page_base() - vma.vm_start) >> PAGE_SHIFT);
+    if (use == PageUse::Anon) p.flags |= PG_anon;
+    uint64_t pte = vm_page_prot(mm, vma.vm_flags);
+    if (flags & FAULT_FLAG_WRITE) pte |= mmu::_PAGE_DIRTY;  // maybe_mkwrite(pte_mkdirty())
+    if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte))) {
+        mm.page_alloc->free_page(frame);
+        return VM_FAULT_OOM;
+    }
+    (use == PageUse::Anon ? mm.rss_anon : mm.rss_file)++;
+    return VM_FAULT_OK;
+}
+
+// A first touch of anonymous memory gets a zeroed page (do_anonymous_page).
+vm_fault_t do_anonymous_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
+    auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
+    if (!frame) return VM_FAULT_OOM;
+    return install_new_page(mm, vma, address, *frame, flags, PageUse::Anon);
+}
+
+// A private file page: a copy of the file's bytes, zero past EOF (do_read_fault/do_cow_fault
+// without a page cache yet); SIGBUS when the page lies wholly past EOF.
+vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
+    const inode& ino = *vma.vm_file->f_inode;
+    uint64_t pgoff = vma.vm_pgoff + ((address.page_base() - vma.vm_start) >> PAGE_SHIFT);
+    uint64_t off = pgoff << PAGE_SHIFT;
+    if (off >= ino.i_size()) return VM_FAULT_SIGBUS;
+    auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
+    if (!frame) return VM_FAULT_OOM;
+    uint64_t n = std::min<uint64_t>(PAGE_SIZE, ino.i_size() - off);
+    std::memcpy(mm.ram->host(*frame, PAGE_SIZE), ino.contents.data() + off, n);
+    return install_new_page(mm, vma, address, *frame, flags, PageUse::File);
+}
+
+// A write to a present read-only PTE of a writable VMA: copy on write, or reuse a page
+// only this PTE maps (do_wp_page / wp_page_copy / wp_page_reuse).
+vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint64_t pte) {
+    PhysAddr old = mmu::pte_frame(mm.paging_mode, pte);
+    page& op = mm.page_alloc->phys_to_page(old);
+    uint64_t prot = vm_page_prot(mm, vma.vm_flags) | mmu::_PAGE_DIRTY;
+    if (op._refcount == 1 && !(op.flags & PG_reserved)) {
+        bool ok = set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, old, prot));
+        mm.tlb->flush_tlb_page(address.page_base());
+        return ok ? VM_FAULT_OK : VM_FAULT_OOM;
+    }
+    auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE);
+    if (!frame) return VM_FAULT_OOM;
+    mm.ram->copy_frame(*frame, old);
+    page& np = mm.page_alloc->phys_to_page(*frame);
+    np.use = PageUse::Anon;
+    np.flags |= PG_anon;
+    np._mapcount = 0;
+    if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, *frame, prot))) {
+        mm.page_alloc->free_page(*frame);
+        return VM_FAULT_OOM;
+    }
+    ++mm.rss_anon;
+    put_mapped_page(mm, old);
+    mm.tlb->flush_tlb_page(address.page_base());
+    return VM_FAULT_OK;
+}
+
+// Where the kernel-side copies see a user page: walk, and on a miss fault it in once.
+std::optional<PhysAddr> user_page(mm_struct& mm, VirtAddr va, bool write) {
+    mmu::RamBus bus(*mm.ram);
+    const mmu::Access acc = write ? mmu::Access::Write : mmu::Access::Read;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        auto r = mmu::walk(bus, mm.paging_mode, mm.pgd, va, acc, mmu::Privilege::User, {});
+        if (r.ok) return r.phys;
+        if (attempt) break;
+        vm_area_struct* vma = find_vma(mm, va);
+        if (!vma) return std::nullopt;
+        if (va < vma->vm_start && !((vma->vm_flags & VM_GROWSDOWN) && expand_stack(mm, *vma, va)))
+            return std::nullopt;
+        if (!(vma->vm_flags & (write ? VM_WRITE : VM_READ))) return std::nullopt;
+        if (handle_mm_fault(mm, *vma, va, (write ? FAULT_FLAG_WRITE : 0u) | FAULT_FLAG_USER))
+            return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+// Copies len bytes page by page between a user range and a kernel buffer.
+template <class Fn>
+bool for_each_user_chunk(mm_struct& mm, VirtAddr va, uint64_t len, bool write, Fn fn) {
+    if (va.value + len < va.value || va.value + len > mm.task_size) return false;
+    uint64_t done = 0;
+    while (done < len) {
+        VirtAddr cur = va + done;
+        uint64_t n = std::min<uint64_t>(len - done, PAGE_SIZE - cur.page_offset());
+        auto pa = user_page(mm, cur, write);
+        if (!pa) return false;
+        fn(mm.ram->host(*pa, n), done, n);
+        done += n;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool pgd_alloc(mm_struct& mm) {
+    PgtableAllocator alloc(mm);
+    auto root = alloc.alloc_table();
+    if (!root) return false;
+    mm.pgd = *root;
+    return true;
+}
+
+void free_pgd(mm_struct& mm) {
+    if (!mm.pgd.value) return;
+    const uint64_t top = mm.paging_mode == PagingMode::LongMode4 ? (1ull << 47) : (1ull << 32);
+    zap_page_range(mm, VirtAddr(0), VirtAddr(std::min(top, mm.task_size)));
+    PgtableAllocator alloc(mm);
+    mmu::RamBus bus(*mm.ram);
+    mmu::free_page_tables(bus, mm.paging_mode, mm.pgd, alloc, VirtAddr(0), VirtAddr(top));
+    mm.page_alloc->free_page(mm.pgd);
+    mm.pgd = PhysAddr(0);
+}
+
+uint64_t get_pte(mm_struct& mm, VirtAddr va) {
+    mmu::RamBus bus(*mm.ram);
+    auto slot = mmu::pte_lookup(bus, mm.paging_mode, mm.pgd, va);
+    return slot ? mmu::read_entry(bus, mm.paging_mode, *slot) : 0;
+}
+
+bool set_pte_at(mm_struct& mm, VirtAddr va, uint64_t pte) {
+    mmu::RamBus bus(*mm.ram);
+    PgtableAllocator alloc(mm);
+    auto slot = mmu::pte_alloc(bus, mm.paging_mode, mm.pgd, va, alloc,
+                               mmu::_PAGE_RW | mmu::_PAGE_USER | mmu::_PAGE_ACCESSED);
+    if (slot.is_error()) return false;
+    mmu::write_entry(bus, mm.paging_mode, slot.value(), pte);
+    return true;
+}
+
+uint64_t vm_page_prot(const mm_struct& mm, unsigned long vm_flags) {
+    uint64_t prot = mmu::_PAGE_USER | mmu::_PAGE_ACCESSED;
+    if (vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) prot |= mmu::_PAGE_PRESENT;
+    if (vm_flags & VM_WRITE) prot |= mmu::_PAGE_RW;
+    if (!(vm_flags & VM_EXEC) && mm.paging_mode != PagingMode::Legacy32) prot |= mmu::_PAGE_NX;
+    return prot;
+}
+
+void zap_page_range(mm_struct& mm, VirtAddr start, VirtAddr end) {
+    mmu::RamBus bus(*mm.ram);
+    const uint64_t span = pmd_span(mm.paging_mode);
+    bool any = false;
+    for (uint64_t va = start.value; va < end.value;) {
+        auto slot = mmu::pte_lookup(bus, mm.paging_mode, mm.pgd, VirtAddr(va));
+        if (!slot) {
+            va = (va + span) & ~(span - 1);
+            continue;
+        }
+        uint64_t pte = mmu::read_entry(bus, mm.paging_mode, *slot);
+        if (pte) {  // present, or a PROT_NONE PTE that still holds its frame
+            mmu::write_entry(bus, mm.paging_mode, *slot, 0);
+            put_mapped_page(mm, mmu::pte_frame(mm.paging_mode, pte));
+            any = true;
+        }
+        va += PAGE_SIZE;
+    }
+    if (any && mm.tlb) mm.tlb->flush_tlb_range(start, end);
+}
+
+void change_protection(mm_struct& mm, VirtAddr start, VirtAddr end, unsigned long vm_flags) {
+    mmu::RamBus bus(*mm.ram);
+    const uint64_t span = pmd_span(mm.paging_mode);
+    const uint64_t keep = mmu::_PAGE_DIRTY | mmu::_PAGE_ACCESSED;
+    const uint64_t prot = vm_page_prot(mm, vm_flags);
+    bool any = false;
+    for (uint64_t va = start.value; va < end.value;) {
+        auto slot = mmu::pte_lookup(bus, mm.paging_mode, mm.pgd, VirtAddr(va));
+        if (!slot) {
+            va = (va + span) & ~(span - 1);
+            continue;
+        }
+        uint64_t pte = mmu::read_entry(bus, mm.paging_mode, *slot);
+        if (pte) {
+            PhysAddr frame = mmu::pte_frame(mm.paging_mode, pte);
+            // A page shared with others stays read-only so a write still copies it.
+            uint64_t p = prot;
+            if (mm.page_alloc->phys_to_page(frame)._refcount > 1) p &= ~mmu::_PAGE_RW;
+            if (!(prot & mmu::_PAGE_PRESENT)) p &= ~mmu::_PAGE_PRESENT;
+            mmu::write_entry(bus, mm.paging_mode, *slot, mmu::make_pte(mm.paging_mode, frame, p | (pte & keep)));
+            any = true;
+        }
+        va += PAGE_SIZE;
+    }
+    if (any && mm.tlb) mm.tlb->flush_tlb_range(start, end);
+}
+
+vm_fault_t handle_mm_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
+    uint64_t pte = get_pte(mm, address);
+    if (!pte) {
+        if (vma.is_anonymous()) return do_anonymous_page(mm, vma, address, flags);
+        return do_fault(mm, vma, address, flags);
+    }
+    // PROT_NONE pages keep their frame in a non-present PTE (pte_protnone).
+    if (!(pte & mmu::_PAGE_PRESENT)) return VM_FAULT_SIGSEGV;
+    if ((flags & FAULT_FLAG_WRITE) && !(pte & mmu::_PAGE_RW)) {
+        if (!(vma.vm_flags & VM_WRITE)) return VM_FAULT_SIGSEGV;
+        return do_wp_page(mm, vma, address, pte);
+    }
+    return VM_FAULT_OK;  // spurious: another path already fixed it
+}
+
+bool expand_stack(mm_struct& mm, vm_area_struct& vma, VirtAddr address) {
+    const uint64_t stack_rlimit = 8ull << 20;
+    const uint64_t stack_guard_gap = 256ull * PAGE_SIZE;
+    VirtAddr new_start = address.page_base();
+    if (new_start >= vma.vm_start) return true;
+    if (vma.vm_end - new_start > stack_rlimit) return false;
+    // Keep the guard gap to the VMA below (stack_guard_gap).
+    vm_area_struct* prev = nullptr;
+    for (auto& [end, v] : mm.mmap) {
+        if (v.get() == &vma) break;
+        prev = v.get();
+    }
+    if (prev && new_start.value < prev->vm_end.value + stack_guard_gap) return false;
+    uint64_t grow = (vma.vm_start - new_start) >> PAGE_SHIFT;
+    vma.vm_start = new_start;
+    mm.total_vm += grow;
+    mm.stack_vm += grow;
+    return true;
+}
+
+bool copy_from_user(mm_struct& mm, void* dst, VirtAddr src, uint64_t len) {
+    auto* out = static_cast<uint8_t*>(dst);
+    return for_each_user_chunk(mm, src, len, false,
+                               [&](uint8_t* host, uint64_t done, uint64_t n) { std::memcpy(out + done, host, n); });
+}
+
+bool copy_to_user(mm_struct& mm, VirtAddr dst, const void* src, uint64_t len) {
+    const auto* in = static_cast<const uint8_t*>(src);
+    return for_each_user_chunk(mm, dst, len, true,
+                               [&](uint8_t* host, uint64_t done, uint64_t n) { std::memcpy(host, in + done, n); });
+}
+
+std::optional<std::string> strncpy_from_user(mm_struct& mm, VirtAddr src, uint64_t max) {
+    std::string out;
+    while (out.size() < max) {
+        VirtAddr cur = src + out.size();
+        uint64_t n = std::min<uint64_t>(max - out.size(), PAGE_SIZE - cur.page_offset());
+        auto pa = user_page(mm, cur, false);
+        if (!pa) return std::nullopt;
+        const char* host = reinterpret_cast<const char*>(mm.ram->host(*pa, n));
+        const void* nul = std::memchr(host, 0, n);
+        if (nul) {
+            out.append(host, static_cast<const char*>(nul) - host);
+            return out;
+        }
+        out.append(host, n);
+    }
+    return std::nullopt;
+}
+
+}  // namespace guestos

@@ -1,0 +1,54 @@
+// Page tables of an mm and the fault handlers that fill them (mm/memory.c), plus user copies.
+#pragma once
+#include <cstdint>
+#include <optional>
+
+#include "guestos/mm.h"
+
+namespace guestos {
+
+// vm_fault_t bits (mm_types.h).
+enum vm_fault_t : unsigned {
+    VM_FAULT_OK = 0,
+    VM_FAULT_OOM = 0x1,
+    VM_FAULT_SIGBUS = 0x2,
+    VM_FAULT_SIGSEGV = 0x40,
+};
+
+// FAULT_FLAG_* (mm.h).
+enum fault_flag : unsigned {
+    FAULT_FLAG_WRITE = 0x1,
+    FAULT_FLAG_USER = 0x40,
+    FAULT_FLAG_INSTRUCTION = 0x100,
+};
+
+// Allocates the root page table of a new mm.
+[[nodiscard]] bool pgd_alloc(mm_struct& mm);
+// Frees every page and page-table page of mm (exit_mmap's teardown).
+void free_pgd(mm_struct& mm);
+
+// The guest PTE for va, or 0 when there is none.
+uint64_t get_pte(mm_struct& mm, VirtAddr va);
+// Installs pte for va, creating page tables; false when out of memory.
+[[nodiscard]] bool set_pte_at(mm_struct& mm, VirtAddr va, uint64_t pte);
+// The PTE flags a VMA's pages get (vm_get_page_prot), without RW for a read-mapped page.
+uint64_t vm_page_prot(const mm_struct& mm, unsigned long vm_flags);
+
+// Unmaps [start, end): frees the pages, clears the PTEs, flushes the TLB (zap_page_range).
+void zap_page_range(mm_struct& mm, VirtAddr start, VirtAddr end);
+// Rewrites the PTEs of [start, end) for new vm_flags (mprotect's change_protection).
+void change_protection(mm_struct& mm, VirtAddr start, VirtAddr end, unsigned long vm_flags);
+
+// Resolves a fault inside vma (handle_mm_fault).
+vm_fault_t handle_mm_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags);
+
+// Grows a VM_GROWSDOWN vma down to cover address (expand_stack); false if not allowed.
+bool expand_stack(mm_struct& mm, vm_area_struct& vma, VirtAddr address);
+
+// User copies: fault pages in like the kernel does; false on a bad user address (EFAULT).
+[[nodiscard]] bool copy_from_user(mm_struct& mm, void* dst, VirtAddr src, uint64_t len);
+[[nodiscard]] bool copy_to_user(mm_struct& mm, VirtAddr dst, const void* src, uint64_t len);
+// Reads a NUL-terminated string of at most max bytes; nullopt on EFAULT or when too long.
+std::optional<std::string> strncpy_from_user(mm_struct& mm, VirtAddr src, uint64_t max);
+
+}  // namespace guestos

@@ -1,0 +1,86 @@
+// Address spaces: mm_struct and vm_area_struct (mm_types.h), and the mmap family (mmap.c).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "guestos/file.h"
+#include "guestos/page.h"
+#include "mmu/paging.h"
+#include "mmu/phys_memory.h"
+
+namespace guestos {
+
+// vm_flags, with Linux's values.
+enum : unsigned long {
+    VM_NONE = 0,
+    VM_READ = 0x1,
+    VM_WRITE = 0x2,
+    VM_EXEC = 0x4,
+    VM_SHARED = 0x8,
+    VM_MAYREAD = 0x10,
+    VM_MAYWRITE = 0x20,
+    VM_MAYEXEC = 0x40,
+    VM_MAYSHARE = 0x80,
+    VM_GROWSDOWN = 0x100,
+    VM_LOCKED = 0x2000,
+    VM_DONTEXPAND = 0x40000,
+    VM_ACCOUNT = 0x100000,
+    VM_NORESERVE = 0x200000,
+};
+
+struct mm_struct;
+
+struct vm_area_struct {
+    VirtAddr vm_start;
+    VirtAddr vm_end;  // exclusive
+    unsigned long vm_flags = 0;
+    uint64_t vm_pgoff = 0;  // offset in the file, in pages
+    std::shared_ptr<file> vm_file;
+    mm_struct* vm_mm = nullptr;
+
+    uint64_t size() const { return vm_end - vm_start; }
+    bool is_anonymous() const { return !vm_file; }
+};
+
+// What the OS asks of the CPU's TLB when it changes page tables (tlbflush.h).
+class TlbFlusher {
+public:
+    virtual ~TlbFlusher() = default;
+    virtual void flush_tlb_page(VirtAddr va) = 0;
+    virtual void flush_tlb_range(VirtAddr start, VirtAddr end) = 0;
+    virtual void flush_tlb_mm() = 0;
+};
+
+struct mm_struct {
+    mmu::PhysMemory* ram = nullptr;       // where the page tables and pages live
+    PageAllocator* page_alloc = nullptr;  // where they come from
+    // VMAs keyed by vm_end so find_vma is one lower_bound. (The VMA tree issue replaces it.)
+    std::map<uint64_t, std::unique_ptr<vm_area_struct>> mmap;
+    mmu::PagingMode paging_mode = mmu::PagingMode::LongMode4;
+    PhysAddr pgd;  // root of the guest page tables, in emulated RAM
+    TlbFlusher* tlb = nullptr;
+
+    uint64_t task_size = 0;  // end of the user address space
+    uint64_t mmap_base = 0;  // top of the top-down mmap area
+    uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0;
+    uint64_t start_brk = 0, brk = 0, start_stack = 0;
+    uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+    uint64_t total_vm = 0;  // pages
+    uint64_t stack_vm = 0, exec_vm = 0, data_vm = 0;
+    uint64_t rss_anon = 0, rss_file = 0;  // pages
+    uint64_t hiwater_vm = 0, hiwater_rss = 0;
+    int map_count = 0;
+};
+
+// Largest number of VMAs per mm (vm.max_map_count).
+inline constexpr int sysctl_max_map_count = 65530;
+
+// The first VMA with vm_end > addr, or null (mmap.c find_vma).
+vm_area_struct* find_vma(mm_struct& mm, VirtAddr addr);
+// The first VMA that intersects [start, end), or null.
+vm_area_struct* find_vma_intersection(mm_struct& mm, VirtAddr start, VirtAddr end);
+
+}  // namespace guestos

@@ -1,0 +1,280 @@
+// VMA bookkeeping and the mmap family (mm/mmap.c, mm/mprotect.c), Linux semantics and errno.
+#include "guestos/mmap.h"
+
+#include <cerrno>
+
+#include "guestos/memory.h"
+
+namespace guestos {
+
+namespace {
+
+constexpr unsigned long VM_ACCT_MASK = VM_READ | VM_WRITE | VM_EXEC | VM_SHARED | VM_MAYREAD |
+                                       VM_MAYWRITE | VM_MAYEXEC | VM_MAYSHARE | VM_GROWSDOWN;
+
+// Adjusts total_vm and the per-type counters by npages (vm_stat_account).
+void vm_stat_account(mm_struct& mm, unsigned long flags, long npages) {
+    mm.total_vm += npages;
+    if ((flags & (VM_EXEC | VM_WRITE)) == VM_EXEC) mm.exec_vm += npages;
+    else if (flags & VM_GROWSDOWN) mm.stack_vm += npages;
+    else if ((flags & (VM_WRITE | VM_SHARED)) == VM_WRITE) mm.data_vm += npages;
+    if (mm.total_vm > mm.hiwater_vm) mm.hiwater_vm = mm.total_vm;
+}
+
+// Two VMAs can become one: adjacent, same flags, same file with contiguous offsets.
+bool can_merge(const vm_area_struct& a, const vm_area_struct& b) {
+    if (a.vm_end != b.vm_start || a.vm_flags != b.vm_flags || a.vm_file != b.vm_file) return false;
+    if (!a.vm_file) return true;
+    return a.vm_pgoff + (a.size() >> PAGE_SHIFT) == b.vm_pgoff;
+}
+
+// Removes the VMA with this end from the tree and returns it.
+std::unique_ptr<vm_area_struct> vma_unlink(mm_struct& mm, uint64_t end) {
+    auto it = mm.mmap.find(end);
+    auto v = std::move(it->second);
+    mm.mmap.erase(it);
+    --mm.map_count;
+    vm_stat_account(mm, v->vm_flags, -static_cast<long>(v->size() >> PAGE_SHIFT));
+    return v;
+}
+
+// Inserts without merging.
+vm_area_struct* vma_insert(mm_struct& mm, std::unique_ptr<vm_area_struct> vma) {
+    vma->vm_mm = &mm;
+    vm_stat_account(mm, vma->vm_flags, static_cast<long>(vma->size() >> PAGE_SHIFT));
+    ++mm.map_count;
+    auto* raw = vma.get();
+    mm.mmap[vma->vm_end.value] = std::move(vma);
+    return raw;
+}
+
+// Splits the VMA containing addr so that addr becomes a boundary (split_vma).
+void split_vma(mm_struct& mm, VirtAddr addr) {
+    vm_area_struct* vma = find_vma(mm, addr);
+    if (!vma || vma->vm_start >= addr) return;
+    auto lo = vma_unlink(mm, vma->vm_end.value);
+    auto hi = std::make_unique<vm_area_struct>(*lo);
+    hi->vm_start = addr;
+    if (hi->vm_file) hi->vm_pgoff += (addr - lo->vm_start) >> PAGE_SHIFT;
+    lo->vm_end = addr;
+    vma_insert(mm, std::move(lo));
+    vma_insert(mm, std::move(hi));
+}
+
+// Merges vma with its neighbours where allowed (vma_merge); returns the surviving VMA.
+vm_area_struct* vma_merge(mm_struct& mm, vm_area_struct* vma) {
+    auto it = mm.mmap.find(vma->vm_end.value);
+    if (it != mm.mmap.begin()) {
+        auto prev = std::prev(it);
+        if (can_merge(*prev->second, *vma)) {
+            auto left = vma_unlink(mm, prev->first);
+            auto cur = vma_unlink(mm, vma->vm_end.value);
+            cur->vm_start = left->vm_start;
+            cur->vm_pgoff = left->vm_pgoff;
+            vma = vma_insert(mm, std::move(cur));
+            it = mm.mmap.find(vma->vm_end.value);
+        }
+    }
+    auto next = std::next(it);
+    if (next != mm.mmap.end() && can_merge(*vma, *next->second)) {
+        auto right = vma_unlink(mm, next->first);
+        auto cur = vma_unlink(mm, vma->vm_end.value);
+        cur->vm_end = right->vm_end;
+        vma = vma_insert(mm, std::move(cur));
+    }
+    return vma;
+}
+
+// True when [start, end) is wholly covered by VMAs.
+bool range_fully_mapped(mm_struct& mm, VirtAddr start, VirtAddr end) {
+    VirtAddr cur = start;
+    while (cur < end) {
+        vm_area_struct* v = find_vma(mm, cur);
+        if (!v || v->vm_start > cur) return false;
+        cur = v->vm_end;
+    }
+    return true;
+}
+
+}  // namespace
+
+vm_area_struct* find_vma(mm_struct& mm, VirtAddr addr) {
+    auto it = mm.mmap.upper_bound(addr.value);
+    return it == mm.mmap.end() ? nullptr : it->second.get();
+}
+
+vm_area_struct* find_vma_intersection(mm_struct& mm, VirtAddr start, VirtAddr end) {
+    vm_area_struct* v = find_vma(mm, start);
+    return (v && v->vm_start < end) ? v : nullptr;
+}
+
+vm_area_struct* vma_link(mm_struct& mm, std::unique_ptr<vm_area_struct> vma) {
+    return vma_merge(mm, vma_insert(mm, std::move(vma)));
+}
+
+unsigned long calc_vm_flags(unsigned long prot, unsigned long flags) {
+    unsigned long vf = 0;
+    if (prot & PROT_READ_) vf |= VM_READ;
+    if (prot & PROT_WRITE_) vf |= VM_WRITE;
+    if (prot & PROT_EXEC_) vf |= VM_EXEC;
+    if (flags & MAP_GROWSDOWN_) vf |= VM_GROWSDOWN;
+    vf |= VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+    if ((flags & MAP_TYPE_) == MAP_SHARED_ || (flags & MAP_TYPE_) == MAP_SHARED_VALIDATE_)
+        vf |= VM_SHARED | VM_MAYSHARE;
+    return vf;
+}
+
+long get_unmapped_area(mm_struct& mm, uint64_t addr, uint64_t len, unsigned long flags) {
+    const uint64_t mmap_min_addr = 0x10000;
+    if (len > mm.task_size - mmap_min_addr) return -ENOMEM;
+    if (addr) {  // a hint is taken when it is free (arch_get_unmapped_area_topdown)
+        addr = mmu::page_align_up(addr);
+        if (addr >= mmap_min_addr && addr <= mm.task_size - len &&
+            !find_vma_intersection(mm, VirtAddr(addr), VirtAddr(addr + len)))
+            return static_cast<long>(addr);
+    }
+    // Top-down from mmap_base: the highest gap below it that fits (unmapped_area_topdown).
+    uint64_t high = mm.mmap_base;
+    auto it = mm.mmap.upper_bound(high - 1);
+    while (true) {
+        uint64_t low = (it == mm.mmap.begin()) ? mmap_min_addr : std::prev(it)->second->vm_end.value;
+        // A VMA straddling `high` lowers the ceiling to its start.
+        if (it != mm.mmap.end() && it->second->vm_start.value < high) high = it->second->vm_start.value;
+        if (high >= low + len && high - len >= mmap_min_addr) return static_cast<long>(high - len);
+        if (it == mm.mmap.begin()) break;
+        --it;
+        high = it->second->vm_start.value;
+    }
+    // Then bottom-up above mmap_base (arch_get_unmapped_area fallback).
+    uint64_t cur = mm.mmap_base;
+    for (auto jt = mm.mmap.upper_bound(cur); jt != mm.mmap.end(); ++jt) {
+        if (jt->second->vm_start.value >= cur + len) break;
+        cur = std::max(cur, jt->second->vm_end.value);
+    }
+    if (cur + len <= mm.task_size) return static_cast<long>(cur);
+    return -ENOMEM;
+}
+
+long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len, unsigned long prot,
+             unsigned long flags, uint64_t pgoff) {
+    if (!len) return -EINVAL;
+    uint64_t alen = mmu::page_align_up(len);
+    if (!alen || alen < len) return -ENOMEM;
+    if (pgoff + (alen >> PAGE_SHIFT) < pgoff) return -EOVERFLOW;
+    if (mm.map_count > sysctl_max_map_count) return -ENOMEM;
+    const bool fixed = flags & (MAP_FIXED_ | MAP_FIXED_NOREPLACE_);
+    if (fixed) {
+        if (addr & (PAGE_SIZE - 1)) return -EINVAL;
+        if (addr > mm.task_size || alen > mm.task_size - addr) return -ENOMEM;
+        if ((flags & MAP_FIXED_NOREPLACE_) && !(flags & MAP_FIXED_) &&
+            find_vma_intersection(mm, VirtAddr(addr), VirtAddr(addr + alen)))
+            return -EEXIST;
+    } else {
+        long a = get_unmapped_area(mm, addr, alen, flags);
+        if (a < 0) return a;
+        addr = static_cast<uint64_t>(a);
+    }
+    if (fixed) do_munmap(mm, addr, alen);
+    auto vma = std::make_unique<vm_area_struct>();
+    vma->vm_start = VirtAddr(addr);
+    vma->vm_end = VirtAddr(addr + alen);
+    vma->vm_flags = calc_vm_flags(prot, flags);
+    vma->vm_file = std::move(f);
+    vma->vm_pgoff = vma->vm_file ? pgoff : 0;
+    vm_area_struct* v = vma_link(mm, std::move(vma));
+    if (flags & MAP_POPULATE_) {  // populate_vma_page_range: fault every page in now
+        unsigned fl = (v->vm_flags & VM_WRITE) ? FAULT_FLAG_WRITE : 0u;
+        for (uint64_t a = addr; a < addr + alen; a += PAGE_SIZE)
+            if (!get_pte(mm, VirtAddr(a)) && (v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
+                if (handle_mm_fault(mm, *find_vma(mm, VirtAddr(a)), VirtAddr(a), fl)) break;
+    }
+    return static_cast<long>(addr);
+}
+
+long do_munmap(mm_struct& mm, uint64_t start, uint64_t len) {
+    if ((start & (PAGE_SIZE - 1)) || start > mm.task_size || len > mm.task_size - start) return -EINVAL;
+    len = mmu::page_align_up(len);
+    if (!len) return -EINVAL;
+    const VirtAddr s(start), e(start + len);
+    if (!find_vma_intersection(mm, s, e)) return 0;
+    split_vma(mm, s);
+    split_vma(mm, e);
+    // detach_vmas_to_be_unmapped + unmap_region + remove_vma_list
+    while (vm_area_struct* v = find_vma_intersection(mm, s, e)) {
+        VirtAddr vs = v->vm_start, ve = v->vm_end;
+        vma_unlink(mm, ve.value);
+        zap_page_range(mm, vs, ve);
+    }
+    return 0;
+}
+
+long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot) {
+    const unsigned long grows = prot & (PROT_GROWSDOWN_ | PROT_GROWSUP_);
+    prot &= ~grows;
+    if (start & (PAGE_SIZE - 1)) return -EINVAL;
+    if (!len) return 0;
+    len = mmu::page_align_up(len);
+    if (!len || start + len < start) return -ENOMEM;
+    if (prot & ~(PROT_READ_ | PROT_WRITE_ | PROT_EXEC_)) return -EINVAL;
+    if (grows == (PROT_GROWSDOWN_ | PROT_GROWSUP_)) return -EINVAL;
+    VirtAddr s(start), e(start + len);
+    if (grows & PROT_GROWSDOWN_) {  // extend down to the start of a growsdown VMA
+        vm_area_struct* v = find_vma(mm, s);
+        if (!v || !(v->vm_flags & VM_GROWSDOWN)) return -EINVAL;
+        s = std::min(s, v->vm_start);
+    }
+    if (grows & PROT_GROWSUP_) return -EINVAL;
+    if (!range_fully_mapped(mm, s, e)) return -ENOMEM;
+    split_vma(mm, s);
+    split_vma(mm, e);
+    for (VirtAddr cur = s; cur < e;) {
+        vm_area_struct* v = find_vma(mm, cur);
+        unsigned long nf = (v->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | calc_vm_flags(prot, 0);
+        nf &= VM_ACCT_MASK | (v->vm_flags & ~VM_ACCT_MASK);
+        nf = (nf & ~(VM_SHARED | VM_MAYSHARE)) | (v->vm_flags & (VM_SHARED | VM_MAYSHARE));
+        VirtAddr next = v->vm_end;
+        if (nf != v->vm_flags) {
+            auto u = vma_unlink(mm, v->vm_end.value);
+            u->vm_flags = nf;
+            VirtAddr vs = u->vm_start, ve = u->vm_end;
+            vma_link(mm, std::move(u));
+            change_protection(mm, vs, ve, nf);
+        }
+        cur = next;
+    }
+    return 0;
+}
+
+uint64_t do_brk(mm_struct& mm, uint64_t brk) {
+    if (brk < mm.start_brk) return mm.brk;
+    uint64_t newbrk = mmu::page_align_up(brk), oldbrk = mmu::page_align_up(mm.brk);
+    if (newbrk == oldbrk) {
+        mm.brk = brk;
+        return brk;
+    }
+    if (brk <= mm.brk) {  // shrinking always works
+        do_munmap(mm, newbrk, oldbrk - newbrk);
+        mm.brk = brk;
+        return brk;
+    }
+    // Refuse when the new break would run into the next mapping (or its stack guard gap).
+    if (newbrk > mm.task_size) return mm.brk;
+    vm_area_struct* next = find_vma(mm, VirtAddr(oldbrk));
+    if (next && newbrk + PAGE_SIZE > next->vm_start.value) return mm.brk;
+    auto vma = std::make_unique<vm_area_struct>();
+    vma->vm_start = VirtAddr(oldbrk);
+    vma->vm_end = VirtAddr(newbrk);
+    vma->vm_flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+    vma_link(mm, std::move(vma));
+    mm.brk = brk;
+    return brk;
+}
+
+void exit_mmap(mm_struct& mm) {
+    free_pgd(mm);
+    mm.mmap.clear();
+    mm.map_count = 0;
+    mm.total_vm = mm.stack_vm = mm.exec_vm = mm.data_vm = 0;
+}
+
+}  // namespace guestos

@@ -1,0 +1,42 @@
+// The mmap family on an mm (mm/mmap.c, mm/mprotect.c): VMA bookkeeping and the syscall cores.
+#pragma once
+#include <memory>
+
+#include "guestos/mm.h"
+
+namespace guestos {
+
+// mmap flags and protections with Linux's values.
+enum : unsigned long {
+    PROT_NONE_ = 0x0, PROT_READ_ = 0x1, PROT_WRITE_ = 0x2, PROT_EXEC_ = 0x4,
+    PROT_GROWSDOWN_ = 0x01000000, PROT_GROWSUP_ = 0x02000000,
+};
+enum : unsigned long {
+    MAP_SHARED_ = 0x01, MAP_PRIVATE_ = 0x02, MAP_SHARED_VALIDATE_ = 0x03, MAP_TYPE_ = 0x0f,
+    MAP_FIXED_ = 0x10, MAP_ANONYMOUS_ = 0x20, MAP_32BIT_ = 0x40, MAP_GROWSDOWN_ = 0x100,
+    MAP_DENYWRITE_ = 0x800, MAP_EXECUTABLE_ = 0x1000, MAP_LOCKED_ = 0x2000,
+    MAP_NORESERVE_ = 0x4000, MAP_POPULATE_ = 0x8000, MAP_NONBLOCK_ = 0x10000,
+    MAP_STACK_ = 0x20000, MAP_HUGETLB_ = 0x40000, MAP_SYNC_ = 0x80000,
+    MAP_FIXED_NOREPLACE_ = 0x100000,
+};
+
+// Adds a VMA to the mm, merging with compatible neighbours; returns the VMA now covering it.
+vm_area_struct* vma_link(mm_struct& mm, std::unique_ptr<vm_area_struct> vma);
+// Finds a free range of len bytes (get_unmapped_area); negative errno when none.
+long get_unmapped_area(mm_struct& mm, uint64_t addr, uint64_t len, unsigned long flags);
+// mmap's core (do_mmap): returns the address or a negative errno.
+long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len, unsigned long prot,
+             unsigned long flags, uint64_t pgoff);
+// munmap's core (do_munmap): 0 or a negative errno.
+long do_munmap(mm_struct& mm, uint64_t start, uint64_t len);
+// mprotect's core (do_mprotect_pkey): 0 or a negative errno.
+long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot);
+// brk's core (sys_brk): the new program break (the old one when refused).
+uint64_t do_brk(mm_struct& mm, uint64_t brk);
+// Tears down every VMA and page of mm (exit_mmap).
+void exit_mmap(mm_struct& mm);
+
+// vm_flags for a mapping's prot and flags (calc_vm_prot_bits | calc_vm_flag_bits).
+unsigned long calc_vm_flags(unsigned long prot, unsigned long flags);
+
+}  // namespace guestos

@@ -1,0 +1,86 @@
+// struct page and the page allocator interface every OS subsystem allocates frames through.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "mmu/types.h"
+
+namespace guestos {
+
+using mmu::PhysAddr;
+using mmu::VirtAddr;
+using mmu::PAGE_SIZE;
+using mmu::PAGE_SHIFT;
+
+// gfp flags: which zones may serve a request and how (values as in Linux's gfp_types.h).
+using gfp_t = unsigned;
+inline constexpr gfp_t __GFP_DMA = 0x01;
+inline constexpr gfp_t __GFP_HIGHMEM = 0x02;
+inline constexpr gfp_t __GFP_DMA32 = 0x04;
+inline constexpr gfp_t __GFP_MOVABLE = 0x08;
+inline constexpr gfp_t __GFP_HIGH = 0x20;
+inline constexpr gfp_t __GFP_IO = 0x40;
+inline constexpr gfp_t __GFP_FS = 0x80;
+inline constexpr gfp_t __GFP_ZERO = 0x100;
+inline constexpr gfp_t __GFP_DIRECT_RECLAIM = 0x400;
+inline constexpr gfp_t __GFP_KSWAPD_RECLAIM = 0x800;
+inline constexpr gfp_t __GFP_NOFAIL = 0x8000;
+inline constexpr gfp_t __GFP_HARDWALL = 0x100000;
+inline constexpr gfp_t __GFP_RECLAIM = __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM;
+inline constexpr gfp_t GFP_ATOMIC = __GFP_HIGH | __GFP_KSWAPD_RECLAIM;
+inline constexpr gfp_t GFP_KERNEL = __GFP_RECLAIM | __GFP_IO | __GFP_FS;
+inline constexpr gfp_t GFP_USER = GFP_KERNEL | __GFP_HARDWALL;
+inline constexpr gfp_t GFP_HIGHUSER = GFP_USER | __GFP_HIGHMEM;
+inline constexpr gfp_t GFP_HIGHUSER_MOVABLE = GFP_HIGHUSER | __GFP_MOVABLE;
+
+// Page flags (a subset of Linux's enum pageflags, same meaning).
+enum PageFlag : uint32_t {
+    PG_locked = 1u << 0,
+    PG_referenced = 1u << 1,
+    PG_uptodate = 1u << 2,
+    PG_dirty = 1u << 3,
+    PG_lru = 1u << 4,
+    PG_active = 1u << 5,
+    PG_slab = 1u << 7,
+    PG_reserved = 1u << 10,
+    PG_private = 1u << 11,
+    PG_writeback = 1u << 13,
+    PG_head = 1u << 15,
+    PG_swapcache = 1u << 16,
+    PG_anon = 1u << 20,        // Linux encodes this in page->mapping; a flag here
+    PG_pagetable = 1u << 21,   // a page-table page (PageTable())
+    PG_buddy = 1u << 22,       // free in the page allocator (PageBuddy())
+};
+
+// What a page is used for, for accounting (/proc/meminfo adds these up).
+enum class PageUse : uint8_t { Free, Reserved, PageTable, Anon, File, Slab, KernelStack, Other };
+
+// One per physical frame, as Linux's mem_map.
+struct page {
+    uint32_t flags = 0;
+    int32_t _refcount = 0;
+    int32_t _mapcount = -1;  // -1: mapped by no PTE (Linux convention)
+    PageUse use = PageUse::Free;
+    uint8_t order = 0;       // for a free or compound head: its buddy order
+    uint64_t index = 0;      // offset in the mapping, in pages
+    void* mapping = nullptr;  // anon_vma or address_space
+};
+
+// The page allocator (the buddy allocator implements it).
+class PageAllocator {
+public:
+    virtual ~PageAllocator() = default;
+    // 2^order contiguous frames, or nullopt when the request cannot be met.
+    virtual std::optional<PhysAddr> alloc_pages(gfp_t gfp, unsigned order) = 0;
+    virtual void free_pages(PhysAddr frame, unsigned order) = 0;
+    virtual uint64_t nr_free_pages() const = 0;
+    virtual uint64_t totalram_pages() const = 0;
+    virtual page& pfn_to_page(uint64_t pfn) = 0;
+
+    std::optional<PhysAddr> alloc_page(gfp_t gfp) { return alloc_pages(gfp, 0); }
+    void free_page(PhysAddr frame) { free_pages(frame, 0); }
+    page& phys_to_page(PhysAddr pa) { return pfn_to_page(pa.pfn()); }
+};
+
+}  // namespace guestos

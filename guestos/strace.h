@@ -1,0 +1,17 @@
+// strace-format trace lines for --strace.
+#pragma once
+#include <cstdio>
+#include <string>
+
+#include "guestos/syscalls.h"
+
+namespace guestos {
+
+// 0x-prefixed hex as strace prints pointers ("0" for zero).
+std::string hexstr(uint64_t v);
+// Prints one completed call as strace does: name(args) = result.
+void strace_syscall(FILE* out, SysCtx& c, const SyscallEntry* e, uint64_t nr, const uint64_t* args, long ret);
+// Prints strace's closing line for an exit or a fatal signal.
+void strace_exit(FILE* out, const task_struct& task);
+
+}  // namespace guestos

@@ -1,0 +1,347 @@
+// Process, time, identity, limit, randomness, futex and TLS syscalls.
+#include <sched.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "guestos/syscalls.h"
+
+namespace guestos {
+
+namespace {
+
+long host_errno() { return -static_cast<long>(errno); }
+
+// Writes a timespec in the layout the call expects: 64-bit fields, or i386's 32-bit ones.
+bool put_timespec(SysCtx& c, VirtAddr dst, const timespec& ts, bool time64) {
+    if (time64 || !c.compat) {
+        int64_t v[2] = {ts.tv_sec, ts.tv_nsec};
+        return copy_to_user(c.mm, dst, v, sizeof v);
+    }
+    int32_t v[2] = {static_cast<int32_t>(ts.tv_sec), static_cast<int32_t>(ts.tv_nsec)};
+    return copy_to_user(c.mm, dst, v, sizeof v);
+}
+
+bool get_timespec(SysCtx& c, VirtAddr src, timespec& ts, bool time64) {
+    if (time64 || !c.compat) {
+        int64_t v[2];
+        if (!copy_from_user(c.mm, v, src, sizeof v)) return false;
+        ts.tv_sec = v[0];
+        ts.tv_nsec = v[1];
+        return true;
+    }
+    int32_t v[2];
+    if (!copy_from_user(c.mm, v, src, sizeof v)) return false;
+    ts.tv_sec = v[0];
+    ts.tv_nsec = v[1];
+    return true;
+}
+
+long do_clock_gettime(SysCtx& c, const uint64_t* a, bool time64) {
+    timespec ts;
+    if (clock_gettime(static_cast<clockid_t>(a[0]), &ts) < 0) return host_errno();
+    return put_timespec(c, VirtAddr(a[1]), ts, time64) ? 0 : -EFAULT;
+}
+
+long do_clock_getres(SysCtx& c, const uint64_t* a, bool time64) {
+    timespec ts;
+    if (clock_getres(static_cast<clockid_t>(a[0]), &ts) < 0) return host_errno();
+    if (!a[1]) return 0;
+    return put_timespec(c, VirtAddr(a[1]), ts, time64) ? 0 : -EFAULT;
+}
+
+// Sleeps on the host; on interruption writes the remaining time (hrtimer_nanosleep).
+long do_nanosleep(SysCtx& c, clockid_t clk, int flags, uint64_t req, uint64_t rem, bool time64) {
+    timespec t, left{};
+    if (!get_timespec(c, VirtAddr(req), t, time64)) return -EFAULT;
+    if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000L) return -EINVAL;
+    int r = clock_nanosleep(clk, flags, &t, &left);
+    if (r == EINTR && rem && !(flags & TIMER_ABSTIME)) (void)put_timespec(c, VirtAddr(rem), left, time64);
+    return -r;
+}
+
+// The limit a guest sees: the host's, except the stack, which is emu's own 8 MiB.
+rlimit64& task_rlimit(task_struct& t, uint64_t res) { return t.rlim[res]; }
+
+long do_getrlimit_compat(SysCtx& c, const uint64_t* a, uint32_t infinity) {
+    if (a[0] >= RLIM_NLIMITS) return -EINVAL;
+    const rlimit64& r = task_rlimit(c.task, a[0]);
+    auto clamp = [&](uint64_t v) { return v > infinity ? infinity : static_cast<uint32_t>(v); };
+    uint32_t v[2] = {clamp(r.rlim_cur), clamp(r.rlim_max)};
+    return copy_to_user(c.mm, VirtAddr(a[1]), v, sizeof v) ? 0 : -EFAULT;
+}
+
+// Builds an i386 segment descriptor from a user_desc (fill_ldt), or 0 for an empty one.
+uint64_t fill_ldt(const user_desc& u) {
+    const uint32_t f = u.flags;
+    const bool seg_32bit = f & 1, read_exec_only = f & 8, limit_in_pages = f & 16;
+    const bool seg_not_present = f & 32, useable = f & 64;
+    const uint32_t contents = (f >> 1) & 3;
+    if (u.empty) return 0;
+    uint64_t d = 0;
+    d |= u.limit & 0xffffull;
+    d |= static_cast<uint64_t>(u.base_addr & 0xffffff) << 16;
+    uint64_t type = ((read_exec_only ? 0u : 1u) << 1) | (contents << 2) | 1u;
+    d |= type << 40;
+    d |= 1ull << 44;                                    // s: code/data
+    d |= 3ull << 45;                                    // dpl 3
+    d |= static_cast<uint64_t>(!seg_not_present) << 47;  // p
+    d |= static_cast<uint64_t>((u.limit >> 16) & 0xf) << 48;
+    d |= static_cast<uint64_t>(useable) << 52;
+    d |= static_cast<uint64_t>(seg_32bit) << 54;
+    d |= static_cast<uint64_t>(limit_in_pages) << 55;
+    d |= static_cast<uint64_t>(u.base_addr >> 24) << 56;
+    return d;
+}
+
+// LDT_empty / LDT_zero: the descriptor a user_desc asks to clear.
+bool ldt_empty(const uint32_t raw[4]) {
+    const uint32_t f = raw[3];
+    bool zero = raw[1] == 0 && raw[2] == 0 && f == 0;
+    bool classic = raw[1] == 0 && raw[2] == 0 && ((f >> 1) & 3) == 0 && (f & 8) && !(f & 1) &&
+                   !(f & 16) && (f & 32) && !(f & 64);
+    return zero || classic;
+}
+
+}  // namespace
+
+long sys_exit(SysCtx& c, const uint64_t* a) {
+    c.task.exited = true;
+    c.task.exit_code = static_cast<int>(a[0] & 0xff);
+    return 0;
+}
+long sys_exit_group(SysCtx& c, const uint64_t* a) { return sys_exit(c, a); }
+
+long sys_uname(SysCtx& c, const uint64_t* a) {
+    struct utsname u;
+    if (::uname(&u) < 0) return host_errno();
+    return copy_to_user(c.mm, VirtAddr(a[0]), &u, sizeof u) ? 0 : -EFAULT;
+}
+
+long sys_arch_prctl(SysCtx& c, const uint64_t* a) {
+    enum { ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004,
+           ARCH_GET_CPUID = 0x1011, ARCH_SET_CPUID = 0x1012 };
+    switch (a[0]) {
+    case ARCH_SET_FS:
+    case ARCH_SET_GS:
+        if (a[1] >= c.mm.task_size) return -EPERM;
+        a[0] == ARCH_SET_FS ? c.task.cpu->set_fs_base(a[1]) : c.task.cpu->set_gs_base(a[1]);
+        return 0;
+    case ARCH_GET_FS:
+    case ARCH_GET_GS: {
+        uint64_t v = a[0] == ARCH_GET_FS ? c.task.cpu->fs_base() : c.task.cpu->gs_base();
+        return copy_to_user(c.mm, VirtAddr(a[1]), &v, sizeof v) ? 0 : -EFAULT;
+    }
+    case ARCH_GET_CPUID: return 1;
+    case ARCH_SET_CPUID: return -ENODEV;
+    default: return -EINVAL;
+    }
+}
+
+long sys_set_thread_area(SysCtx& c, const uint64_t* a) {
+    uint32_t raw[4];
+    if (!copy_from_user(c.mm, raw, VirtAddr(a[0]), sizeof raw)) return -EFAULT;
+    int idx = static_cast<int32_t>(raw[0]);
+    if (idx == -1) {  // pick the first free TLS slot and tell the caller which
+        for (int i = 0; i < GDT_ENTRY_TLS_ENTRIES && idx == -1; ++i)
+            if (c.task.tls_array[i].empty) idx = GDT_ENTRY_TLS_MIN_I386 + i;
+        if (idx == -1) return -ESRCH;
+        raw[0] = static_cast<uint32_t>(idx);
+        if (!copy_to_user(c.mm, VirtAddr(a[0]), raw, 4)) return -EFAULT;
+    }
+    if (idx < GDT_ENTRY_TLS_MIN_I386 || idx >= GDT_ENTRY_TLS_MIN_I386 + GDT_ENTRY_TLS_ENTRIES) return -EINVAL;
+    user_desc& u = c.task.tls_array[idx - GDT_ENTRY_TLS_MIN_I386];
+    u = user_desc{raw[0], raw[1], raw[2], raw[3], ldt_empty(raw)};
+    c.task.cpu->write_gdt_entry(idx, fill_ldt(u));
+    return 0;
+}
+
+long sys_get_thread_area(SysCtx& c, const uint64_t* a) {
+    uint32_t idx;
+    if (!copy_from_user(c.mm, &idx, VirtAddr(a[0]), 4)) return -EFAULT;
+    if (idx < GDT_ENTRY_TLS_MIN_I386 || idx >= GDT_ENTRY_TLS_MIN_I386 + GDT_ENTRY_TLS_ENTRIES) return -EINVAL;
+    const user_desc& u = c.task.tls_array[idx - GDT_ENTRY_TLS_MIN_I386];
+    uint32_t raw[4] = {idx, u.base_addr, u.limit, u.empty ? 0x28u : u.flags};
+    return copy_to_user(c.mm, VirtAddr(a[0]), raw, sizeof raw) ? 0 : -EFAULT;
+}
+
+long sys_set_tid_address(SysCtx& c, const uint64_t* a) {
+    c.task.clear_child_tid = a[0];
+    return c.task.pid;
+}
+
+long sys_set_robust_list(SysCtx& c, const uint64_t* a) {
+    if (a[1] != 3 * c.ptr_size()) return -EINVAL;  // sizeof(struct robust_list_head)
+    c.task.robust_list = a[0];
+    c.task.robust_list_len = a[1];
+    return 0;
+}
+
+long sys_rseq(SysCtx&, const uint64_t*) { return -ENOSYS; }
+
+long sys_prlimit64(SysCtx& c, const uint64_t* a) {
+    if (a[0] != 0 && static_cast<int>(a[0]) != c.task.tgid) return -ESRCH;
+    if (a[1] >= RLIM_NLIMITS) return -EINVAL;
+    rlimit64& r = task_rlimit(c.task, a[1]);
+    rlimit64 nw{};
+    if (a[2]) {
+        if (!copy_from_user(c.mm, &nw, VirtAddr(a[2]), sizeof nw)) return -EFAULT;
+        if (nw.rlim_cur > nw.rlim_max) return -EINVAL;
+        if (nw.rlim_max > r.rlim_max && geteuid() != 0) return -EPERM;
+    }
+    if (a[3] && !copy_to_user(c.mm, VirtAddr(a[3]), &r, sizeof r)) return -EFAULT;
+    if (a[2]) r = nw;
+    return 0;
+}
+
+long sys_getrlimit(SysCtx& c, const uint64_t* a) {
+    if (a[0] >= RLIM_NLIMITS) return -EINVAL;
+    const rlimit64& r = task_rlimit(c.task, a[0]);
+    return copy_to_user(c.mm, VirtAddr(a[1]), &r, sizeof r) ? 0 : -EFAULT;
+}
+long sys_ugetrlimit(SysCtx& c, const uint64_t* a) { return do_getrlimit_compat(c, a, 0xffffffffu); }
+long sys_old_getrlimit(SysCtx& c, const uint64_t* a) { return do_getrlimit_compat(c, a, 0x7fffffffu); }
+
+long sys_setrlimit(SysCtx& c, const uint64_t* a) {
+    if (a[0] >= RLIM_NLIMITS) return -EINVAL;
+    rlimit64 nw;
+    if (c.compat) {
+        uint32_t v[2];
+        if (!copy_from_user(c.mm, v, VirtAddr(a[1]), sizeof v)) return -EFAULT;
+        nw.rlim_cur = v[0] == 0xffffffffu ? ~0ull : v[0];
+        nw.rlim_max = v[1] == 0xffffffffu ? ~0ull : v[1];
+    } else if (!copy_from_user(c.mm, &nw, VirtAddr(a[1]), sizeof nw)) {
+        return -EFAULT;
+    }
+    if (nw.rlim_cur > nw.rlim_max) return -EINVAL;
+    rlimit64& r = task_rlimit(c.task, a[0]);
+    if (nw.rlim_max > r.rlim_max && geteuid() != 0) return -EPERM;
+    r = nw;
+    return 0;
+}
+
+long sys_getrandom(SysCtx& c, const uint64_t* a) {
+    if (a[2] & ~0x7ull) return -EINVAL;  // GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE
+    if ((a[2] & 0x6) == 0x6) return -EINVAL;
+    uint64_t len = std::min<uint64_t>(a[1], 33554431);
+    std::vector<uint8_t> buf(len);
+    ssize_t r = ::getrandom(buf.data(), len, static_cast<unsigned>(a[2] & 1));
+    if (r < 0) return host_errno();
+    return copy_to_user(c.mm, VirtAddr(a[0]), buf.data(), static_cast<uint64_t>(r)) ? r : -EFAULT;
+}
+
+long sys_clock_gettime(SysCtx& c, const uint64_t* a) { return do_clock_gettime(c, a, false); }
+long sys_clock_gettime64(SysCtx& c, const uint64_t* a) { return do_clock_gettime(c, a, true); }
+long sys_clock_getres(SysCtx& c, const uint64_t* a) { return do_clock_getres(c, a, false); }
+long sys_clock_getres_time64(SysCtx& c, const uint64_t* a) { return do_clock_getres(c, a, true); }
+
+long sys_gettimeofday(SysCtx& c, const uint64_t* a) {
+    struct timeval tv;
+    gettimeofday(&tv, nullptr);
+    if (a[0]) {
+        bool ok = c.compat ? [&] {
+            int32_t v[2] = {static_cast<int32_t>(tv.tv_sec), static_cast<int32_t>(tv.tv_usec)};
+            return copy_to_user(c.mm, VirtAddr(a[0]), v, sizeof v);
+        }()
+                           : [&] {
+                                 int64_t v[2] = {tv.tv_sec, tv.tv_usec};
+                                 return copy_to_user(c.mm, VirtAddr(a[0]), v, sizeof v);
+                             }();
+        if (!ok) return -EFAULT;
+    }
+    if (a[1]) {
+        int32_t tz[2] = {0, 0};
+        if (!copy_to_user(c.mm, VirtAddr(a[1]), tz, sizeof tz)) return -EFAULT;
+    }
+    return 0;
+}
+
+long sys_time(SysCtx& c, const uint64_t* a) {
+    time_t t = ::time(nullptr);
+    if (a[0] && !put_user_long(c, VirtAddr(a[0]), static_cast<uint64_t>(t))) return -EFAULT;
+    return static_cast<long>(c.compat ? static_cast<int32_t>(t) : t);
+}
+
+long sys_getpid(SysCtx& c, const uint64_t*) { return c.task.tgid; }
+long sys_gettid(SysCtx& c, const uint64_t*) { return c.task.pid; }
+long sys_getppid(SysCtx&, const uint64_t*) { return ::getppid(); }
+long sys_getuid(SysCtx&, const uint64_t*) { return ::getuid(); }
+long sys_geteuid(SysCtx&, const uint64_t*) { return ::geteuid(); }
+long sys_getgid(SysCtx&, const uint64_t*) { return ::getgid(); }
+long sys_getegid(SysCtx&, const uint64_t*) { return ::getegid(); }
+// The 16-bit ids of old i386 calls: ids above 65535 show as the overflow id 65534.
+static long uid16(long id) { return id > 65535 ? 65534 : id; }
+long sys_getuid16(SysCtx&, const uint64_t*) { return uid16(::getuid()); }
+long sys_geteuid16(SysCtx&, const uint64_t*) { return uid16(::geteuid()); }
+long sys_getgid16(SysCtx&, const uint64_t*) { return uid16(::getgid()); }
+long sys_getegid16(SysCtx&, const uint64_t*) { return uid16(::getegid()); }
+long sys_getpgrp(SysCtx&, const uint64_t*) { return ::getpgrp(); }
+long sys_getpgid(SysCtx& c, const uint64_t* a) {
+    if (a[0] && static_cast<int>(a[0]) != c.task.tgid) return -ESRCH;
+    return ::getpgid(0);
+}
+long sys_getsid(SysCtx& c, const uint64_t* a) {
+    if (a[0] && static_cast<int>(a[0]) != c.task.tgid) return -ESRCH;
+    return ::getsid(0);
+}
+
+long sys_sched_yield(SysCtx&, const uint64_t*) { return 0; }
+
+long sys_sched_getaffinity(SysCtx& c, const uint64_t* a) {
+    if (a[0] && static_cast<int>(a[0]) != c.task.tgid) return -ESRCH;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) < 0) return host_errno();
+    const uint64_t size = c.ptr_size();  // one long holds every CPU of this machine
+    if (a[1] < size || (a[1] & (size - 1))) return -EINVAL;
+    return copy_to_user(c.mm, VirtAddr(a[2]), &set, size) ? static_cast<long>(size) : -EFAULT;
+}
+
+long sys_nanosleep(SysCtx& c, const uint64_t* a) { return do_nanosleep(c, CLOCK_MONOTONIC, 0, a[0], a[1], false); }
+long sys_clock_nanosleep(SysCtx& c, const uint64_t* a) {
+    return do_nanosleep(c, static_cast<clockid_t>(a[0]), static_cast<int>(a[1]), a[2], a[3], false);
+}
+long sys_clock_nanosleep_time64(SysCtx& c, const uint64_t* a) {
+    return do_nanosleep(c, static_cast<clockid_t>(a[0]), static_cast<int>(a[1]), a[2], a[3], true);
+}
+
+// futex with one thread: WAIT compares and then can only time out; WAKE finds no waiter.
+static long do_futex(SysCtx& c, const uint64_t* a, bool time64) {
+    enum { FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5,
+           FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10 };
+    const int cmd = static_cast<int>(a[1] & 0x7f);
+    if (a[0] & 3) return -EINVAL;
+    switch (cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET: {
+        uint32_t cur;
+        if (!copy_from_user(c.mm, &cur, VirtAddr(a[0]), 4)) return -EFAULT;
+        if (cur != static_cast<uint32_t>(a[2])) return -EAGAIN;
+        if (!a[3]) {
+            std::fprintf(stderr, "emu: futex wait with no other thread to wake it: the guest is deadlocked\n");
+            for (;;) pause();
+        }
+        timespec ts;
+        if (!get_timespec(c, VirtAddr(a[3]), ts, time64)) return -EFAULT;
+        if (cmd == FUTEX_WAIT) clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, nullptr);
+        else clock_nanosleep((a[1] & 256) ? CLOCK_REALTIME : CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+        return -ETIMEDOUT;
+    }
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET:
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+    case FUTEX_WAKE_OP: return 0;
+    default: return -ENOSYS;
+    }
+}
+long sys_futex(SysCtx& c, const uint64_t* a) { return do_futex(c, a, false); }
+long sys_futex_time64(SysCtx& c, const uint64_t* a) { return do_futex(c, a, true); }
+
+}  // namespace guestos

@@ -1,0 +1,135 @@
+// Memory syscalls: brk and the mmap family (mm/mmap.c, mm/mremap.c, mm/madvise.c entry points).
+#include <cerrno>
+
+#include "guestos/mmap.h"
+#include "guestos/syscalls.h"
+
+namespace guestos {
+
+namespace {
+
+// mmap's argument checks before do_mmap (ksys_mmap_pgoff); files are not mappable yet.
+long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, uint64_t fd,
+                uint64_t pgoff) {
+    const uint64_t type = flags & MAP_TYPE_;
+    if (type != MAP_SHARED_ && type != MAP_PRIVATE_ && type != MAP_SHARED_VALIDATE_) return -EINVAL;
+    if (!(flags & MAP_ANONYMOUS_)) {
+        long f = c.task.files.get(static_cast<long>(c.compat ? static_cast<int32_t>(fd) : static_cast<int64_t>(fd))) ? 0 : -EBADF;
+        return f < 0 ? f : -ENODEV;  // the console cannot be mapped
+    }
+    if (c.compat) addr &= 0xffffffffu;
+    return do_mmap(c.mm, nullptr, addr, len, prot, flags, pgoff);
+}
+
+// Moves the PTEs of [old, old+len) to new_addr (move_page_tables).
+void move_page_tables(mm_struct& mm, uint64_t old_addr, uint64_t new_addr, uint64_t len) {
+    for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+        uint64_t pte = get_pte(mm, VirtAddr(old_addr + off));
+        if (!pte) continue;
+        if (!set_pte_at(mm, VirtAddr(new_addr + off), pte)) continue;
+        (void)set_pte_at(mm, VirtAddr(old_addr + off), 0);
+    }
+    if (mm.tlb) mm.tlb->flush_tlb_range(VirtAddr(old_addr), VirtAddr(old_addr + len));
+}
+
+// Moves a mapping (or its first len bytes) to new_addr, keeping its pages (move_vma).
+long move_vma(mm_struct& mm, vm_area_struct& vma, uint64_t old_addr, uint64_t old_len, uint64_t new_addr,
+              uint64_t new_len, bool dontunmap) {
+    auto nv = std::make_unique<vm_area_struct>(vma);
+    nv->vm_start = VirtAddr(new_addr);
+    nv->vm_end = VirtAddr(new_addr + new_len);
+    if (nv->vm_file) nv->vm_pgoff += (old_addr - vma.vm_start.value) >> PAGE_SHIFT;
+    vma_link(mm, std::move(nv));
+    move_page_tables(mm, old_addr, new_addr, std::min(old_len, new_len));
+    if (!dontunmap) do_munmap(mm, old_addr, old_len);
+    return static_cast<long>(new_addr);
+}
+
+}  // namespace
+
+long sys_brk(SysCtx& c, const uint64_t* a) { return static_cast<long>(do_brk(c.mm, a[0])); }
+
+long sys_mmap(SysCtx& c, const uint64_t* a) {
+    if (a[5] & (PAGE_SIZE - 1)) return -EINVAL;
+    return mmap_pgoff(c, a[0], a[1], a[2], a[3], a[4], a[5] >> PAGE_SHIFT);
+}
+
+long sys_mmap_pgoff(SysCtx& c, const uint64_t* a) { return mmap_pgoff(c, a[0], a[1], a[2], a[3], a[4], a[5]); }
+
+// i386 old_mmap: the six arguments are in a struct mmap_arg_struct in user memory.
+long sys_old_mmap(SysCtx& c, const uint64_t* a) {
+    uint32_t args[6];
+    if (!copy_from_user(c.mm, args, VirtAddr(a[0]), sizeof args)) return -EFAULT;
+    if (args[5] & (PAGE_SIZE - 1)) return -EINVAL;
+    return mmap_pgoff(c, args[0], args[1], args[2], args[3], args[4], args[5] >> PAGE_SHIFT);
+}
+
+long sys_munmap(SysCtx& c, const uint64_t* a) { return do_munmap(c.mm, a[0], a[1]); }
+long sys_mprotect(SysCtx& c, const uint64_t* a) { return do_mprotect(c.mm, a[0], a[1], a[2]); }
+
+long sys_mremap(SysCtx& c, const uint64_t* a) {
+    constexpr uint64_t MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
+    uint64_t addr = a[0], old_len = a[1], new_len = a[2], flags = a[3], new_addr = a[4];
+    if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) return -EINVAL;
+    if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) return -EINVAL;
+    if ((flags & MREMAP_DONTUNMAP) && (!(flags & MREMAP_MAYMOVE) || old_len != new_len)) return -EINVAL;
+    if (addr & (PAGE_SIZE - 1)) return -EINVAL;
+    old_len = mmu::page_align_up(old_len);
+    new_len = mmu::page_align_up(new_len);
+    if (!new_len) return -EINVAL;
+    if (new_len > c.mm.task_size || addr > c.mm.task_size - std::max(old_len, new_len)) return -EINVAL;
+    vm_area_struct* vma = find_vma(c.mm, VirtAddr(addr));
+    if (!vma || vma->vm_start.value > addr) return -EFAULT;
+    if (old_len == 0 && !(vma->vm_flags & VM_SHARED)) return -EINVAL;
+    if (addr + old_len > vma->vm_end.value) return -EFAULT;
+    if (flags & MREMAP_FIXED) {
+        if (new_addr & (PAGE_SIZE - 1)) return -EINVAL;
+        if (new_addr + new_len > addr && addr + old_len > new_addr) return -EINVAL;  // overlap
+        do_munmap(c.mm, new_addr, new_len);
+        return move_vma(c.mm, *find_vma(c.mm, VirtAddr(addr)), addr, old_len, new_addr, new_len,
+                        flags & MREMAP_DONTUNMAP);
+    }
+    if (new_len <= old_len) {
+        do_munmap(c.mm, addr + new_len, old_len - new_len);
+        return static_cast<long>(addr);
+    }
+    // Grow in place when the VMA ends here and the space after it is free (vma_expandable).
+    if (addr + old_len == vma->vm_end.value &&
+        !find_vma_intersection(c.mm, VirtAddr(addr + old_len), VirtAddr(addr + new_len)) &&
+        addr + new_len <= c.mm.task_size) {
+        long r = do_mmap(c.mm, vma->vm_file, addr + old_len, new_len - old_len,
+                         (vma->vm_flags & VM_READ ? PROT_READ_ : 0) | (vma->vm_flags & VM_WRITE ? PROT_WRITE_ : 0) |
+                             (vma->vm_flags & VM_EXEC ? PROT_EXEC_ : 0),
+                         MAP_FIXED_ | (vma->vm_flags & VM_SHARED ? MAP_SHARED_ : MAP_PRIVATE_) |
+                             (vma->vm_file ? 0 : MAP_ANONYMOUS_),
+                         vma->vm_pgoff + ((addr + old_len - vma->vm_start.value) >> PAGE_SHIFT));
+        return r < 0 ? r : static_cast<long>(addr);
+    }
+    if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
+    long dst = get_unmapped_area(c.mm, 0, new_len, 0);
+    if (dst < 0) return dst;
+    return move_vma(c.mm, *vma, addr, old_len, static_cast<uint64_t>(dst), new_len, flags & MREMAP_DONTUNMAP);
+}
+
+long sys_madvise(SysCtx& c, const uint64_t* a) {
+    constexpr uint64_t MADV_DONTNEED = 4, MADV_FREE = 8;
+    uint64_t start = a[0], len = mmu::page_align_up(a[1]), advice = a[2];
+    if (start & (PAGE_SIZE - 1)) return -EINVAL;
+    static const bool valid[] = {1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    if (advice >= sizeof valid || !valid[advice]) return (advice == 100 || advice == 101) ? 0 : -EINVAL;
+    if (!len) return 0;
+    long ret = 0;
+    for (uint64_t cur = start; cur < start + len;) {
+        vm_area_struct* v = find_vma(c.mm, VirtAddr(cur));
+        if (!v || v->vm_start.value >= start + len) return -ENOMEM;
+        if (v->vm_start.value > cur) ret = -ENOMEM;
+        uint64_t s = std::max(cur, v->vm_start.value), e = std::min(start + len, v->vm_end.value);
+        if ((advice == MADV_DONTNEED || advice == MADV_FREE) && (v->vm_flags & VM_LOCKED)) return -EINVAL;
+        if (advice == MADV_DONTNEED || (advice == MADV_FREE && v->is_anonymous()))
+            zap_page_range(c.mm, VirtAddr(s), VirtAddr(e));
+        cur = e;
+    }
+    return ret;
+}
+
+}  // namespace guestos

@@ -1,0 +1,142 @@
+// Signal syscalls: dispositions, the mask, the alternate stack, and kill to self.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "guestos/signal.h"
+#include "guestos/syscalls.h"
+
+namespace guestos {
+
+namespace {
+constexpr uint64_t SIG_DFL_ = 0, SIG_IGN_ = 1;
+constexpr uint64_t sigbit(int sig) { return 1ull << (sig - 1); }
+constexpr uint64_t UNBLOCKABLE = sigbit(SIGKILL_) | sigbit(SIGSTOP_);
+
+// sig_kernel_ignore / sig_kernel_stop: signals whose default is to do nothing here.
+bool default_ignored(int sig) {
+    return sig == SIGCHLD_ || sig == SIGURG_ || sig == SIGWINCH_ || sig == SIGCONT_ || sig == SIGSTOP_ ||
+           sig == SIGTSTP_ || sig == SIGTTIN_ || sig == SIGTTOU_;
+}
+
+// Reads a struct sigaction in the ABI's layout.
+bool get_sigaction(SysCtx& c, VirtAddr src, k_sigaction& ka) {
+    if (!c.compat) return copy_from_user(c.mm, &ka, src, sizeof ka);
+    uint32_t v[5];
+    if (!copy_from_user(c.mm, v, src, sizeof v)) return false;
+    ka = k_sigaction{v[0], v[1], v[2], v[3] | (static_cast<uint64_t>(v[4]) << 32)};
+    return true;
+}
+
+bool put_sigaction(SysCtx& c, VirtAddr dst, const k_sigaction& ka) {
+    if (!c.compat) return copy_to_user(c.mm, dst, &ka, sizeof ka);
+    uint32_t v[5] = {static_cast<uint32_t>(ka.handler), static_cast<uint32_t>(ka.flags),
+                     static_cast<uint32_t>(ka.restorer), static_cast<uint32_t>(ka.mask),
+                     static_cast<uint32_t>(ka.mask >> 32)};
+    return copy_to_user(c.mm, dst, v, sizeof v);
+}
+
+long kill_self(SysCtx& c, long pid, uint64_t sig) {
+    if (sig > 64) return -EINVAL;
+    if (pid != c.task.tgid && pid != 0 && pid != -1) return -ESRCH;
+    if (sig) send_signal(c.task, static_cast<int>(sig), false);
+    return 0;
+}
+}  // namespace
+
+void send_signal(task_struct& task, int sig, bool forced) {
+    const k_sigaction& ka = task.sighand[sig - 1];
+    const bool blocked = task.blocked & sigbit(sig);
+    if (!forced && sig != SIGKILL_ && (ka.handler == SIG_IGN_ || blocked)) return;
+    if (!forced && ka.handler == SIG_DFL_ && default_ignored(sig)) return;
+    if (ka.handler > SIG_IGN_ && !blocked && sig != SIGKILL_)
+        std::fprintf(stderr, "emu: signal %d has a handler, but handler delivery is not implemented yet; "
+                             "taking the default action\n", sig);
+    task.exited = true;
+    task.exit_signal = sig;
+}
+
+long sys_rt_sigaction(SysCtx& c, const uint64_t* a) {
+    const int sig = static_cast<int>(a[0]);
+    if (a[3] != 8) return -EINVAL;
+    if (sig < 1 || sig > KERNEL_NSIG) return -EINVAL;
+    k_sigaction nw;
+    if (a[1]) {
+        if (sig == SIGKILL_ || sig == SIGSTOP_) return -EINVAL;
+        if (!get_sigaction(c, VirtAddr(a[1]), nw)) return -EFAULT;
+    }
+    if (a[2] && !put_sigaction(c, VirtAddr(a[2]), c.task.sighand[sig - 1])) return -EFAULT;
+    if (a[1]) {
+        nw.mask &= ~UNBLOCKABLE;
+        c.task.sighand[sig - 1] = nw;
+    }
+    return 0;
+}
+
+long sys_rt_sigprocmask(SysCtx& c, const uint64_t* a) {
+    enum { SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2 };
+    if (a[3] != 8) return -EINVAL;
+    uint64_t old = c.task.blocked, set = 0;
+    if (a[1]) {
+        if (!copy_from_user(c.mm, &set, VirtAddr(a[1]), 8)) return -EFAULT;
+        if (a[0] > SIG_SETMASK) return -EINVAL;
+    }
+    if (a[2] && !copy_to_user(c.mm, VirtAddr(a[2]), &old, 8)) return -EFAULT;
+    if (a[1]) {
+        if (a[0] == SIG_BLOCK) c.task.blocked |= set;
+        else if (a[0] == SIG_UNBLOCK) c.task.blocked &= ~set;
+        else c.task.blocked = set;
+        c.task.blocked &= ~UNBLOCKABLE;
+    }
+    return 0;
+}
+
+long sys_sigaltstack(SysCtx& c, const uint64_t* a) {
+    constexpr int SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1 << 31;
+    constexpr uint64_t MINSIGSTKSZ = 2048;
+    const uint64_t ps = c.ptr_size();
+    if (a[1]) {  // stack_t: sp, flags (int, padded to a long on x86-64), size
+        uint8_t buf[24] = {};
+        uint64_t sp = c.task.sas_ss_sp, size = c.task.sas_ss_size;
+        int32_t flags = c.task.sas_ss_flags;
+        std::memcpy(buf, &sp, ps);
+        std::memcpy(buf + ps, &flags, 4);
+        std::memcpy(buf + 2 * ps, &size, ps);
+        if (!copy_to_user(c.mm, VirtAddr(a[1]), buf, 3 * ps)) return -EFAULT;
+    }
+    if (a[0]) {
+        uint8_t buf[24] = {};
+        if (!copy_from_user(c.mm, buf, VirtAddr(a[0]), 3 * ps)) return -EFAULT;
+        uint64_t sp = 0, size = 0;
+        int32_t flags;
+        std::memcpy(&sp, buf, ps);
+        std::memcpy(&flags, buf + ps, 4);
+        std::memcpy(&size, buf + 2 * ps, ps);
+        int mode = flags & ~SS_AUTODISARM;
+        if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0) return -EINVAL;
+        if (mode == SS_DISABLE) {
+            sp = size = 0;
+        } else if (size < MINSIGSTKSZ) {
+            return -ENOMEM;
+        }
+        c.task.sas_ss_sp = sp;
+        c.task.sas_ss_size = size;
+        c.task.sas_ss_flags = mode == SS_DISABLE ? SS_DISABLE : (flags & SS_AUTODISARM);
+    }
+    return 0;
+}
+
+long sys_kill(SysCtx& c, const uint64_t* a) {
+    return kill_self(c, c.compat ? static_cast<int32_t>(a[0]) : static_cast<long>(a[0]), a[1]);
+}
+long sys_tkill(SysCtx& c, const uint64_t* a) {
+    if (static_cast<long>(a[0]) <= 0) return -EINVAL;
+    return kill_self(c, static_cast<long>(a[0]), a[1]);
+}
+long sys_tgkill(SysCtx& c, const uint64_t* a) {
+    if (static_cast<long>(a[0]) <= 0 || static_cast<long>(a[1]) <= 0) return -EINVAL;
+    if (static_cast<int>(a[0]) != c.task.tgid) return -ESRCH;
+    return kill_self(c, static_cast<long>(a[1]), a[2]);
+}
+
+}  // namespace guestos

@@ -1,0 +1,45 @@
+// Syscall numbers of both ABIs mapped to one set of implementations, with strace's names.
+#pragma once
+#include <cstdint>
+
+#include "guestos/task.h"
+
+namespace guestos {
+
+#define EMU_SYSCALLS(X)                                                                         \
+    X(read) X(write) X(readv) X(writev) X(pread64) X(pwrite64) X(open) X(openat) X(close)      \
+    X(stat) X(fstat) X(lstat) X(newfstatat) X(stat64) X(fstat64) X(lstat64) X(fstatat64)       \
+    X(statx) X(lseek) X(llseek) X(ioctl) X(readlink) X(readlinkat) X(access) X(faccessat)      \
+    X(faccessat2) X(brk) X(mmap) X(mmap_pgoff) X(old_mmap) X(munmap) X(mprotect) X(mremap)     \
+    X(madvise) X(exit) X(exit_group) X(uname) X(arch_prctl) X(set_thread_area)                 \
+    X(get_thread_area) X(set_tid_address) X(set_robust_list) X(rseq) X(prlimit64)              \
+    X(getrlimit) X(ugetrlimit) X(old_getrlimit) X(setrlimit) X(getrandom) X(clock_gettime)     \
+    X(clock_gettime64) X(clock_getres) X(clock_getres_time64) X(gettimeofday) X(time)          \
+    X(getpid) X(getppid) X(gettid) X(getuid) X(geteuid) X(getgid) X(getegid) X(getuid16)       \
+    X(geteuid16) X(getgid16) X(getegid16) X(rt_sigaction) X(rt_sigprocmask) X(sigaltstack)     \
+    X(futex) X(futex_time64) X(sched_yield) X(nanosleep) X(clock_nanosleep)                    \
+    X(clock_nanosleep_time64) X(kill) X(tkill) X(tgkill) X(getcwd) X(fcntl) X(fcntl64) X(dup)  \
+    X(dup2) X(dup3) X(sched_getaffinity) X(getpgrp) X(getpgid) X(getsid) X(umask)
+
+enum class Sys : uint16_t {
+#define EMU_SYS_ENUM(name) name,
+    EMU_SYSCALLS(EMU_SYS_ENUM)
+#undef EMU_SYS_ENUM
+    unknown
+};
+
+// One row of an ABI's table: what strace calls it, what runs, how its arguments print.
+// Argument kinds: d int, u unsigned, x hex/pointer, s string, b buffer (length is the next
+// argument), B output buffer (length is the result), f fd, o octal, P prot, M mmap flags,
+// S signal; the optional result kind after ':' is x (hex, e.g. mmap and brk).
+struct SyscallEntry {
+    uint64_t nr;
+    const char* name;
+    Sys sys;
+    const char* args;
+};
+
+// The table row for nr in this ABI, or null.
+const SyscallEntry* lookup_syscall(Abi abi, uint64_t nr);
+
+}  // namespace guestos

@@ -1,0 +1,65 @@
+// The i386 syscall table (numbers from asm/unistd_32.h), and the per-ABI lookup.
+#include <asm/unistd_32.h>
+
+#include <array>
+
+#include "guestos/syscall_table.h"
+
+namespace guestos {
+
+const SyscallEntry* lookup_syscall64(uint64_t nr);
+
+namespace {
+#define E(nrname, sys, args) SyscallEntry{__NR_##nrname, #nrname, Sys::sys, args}
+const SyscallEntry table32[] = {
+    E(read, read, "fBu"), E(write, write, "fbu"), E(readv, readv, "fxd"), E(writev, writev, "fxd"),
+    E(pread64, pread64, "fBud"), E(pwrite64, pwrite64, "fbud"),
+    E(open, open, "sxo"), E(openat, openat, "fsxo"), E(close, close, "f"),
+    E(stat64, stat64, "sx"), E(fstat64, fstat64, "fx"), E(lstat64, lstat64, "sx"),
+    E(fstatat64, fstatat64, "fsxx"), E(statx, statx, "fsxux"), E(lseek, lseek, "fdd"),
+    E(_llseek, llseek, "fxxxd"), E(ioctl, ioctl, "fxx"), E(readlink, readlink, "sxu"),
+    E(readlinkat, readlinkat, "fsxu"), E(access, access, "so"), E(faccessat, faccessat, "fso"),
+    E(faccessat2, faccessat2, "fsox"), E(brk, brk, "x:x"), E(mmap, old_mmap, "x:x"),
+    E(mmap2, mmap_pgoff, "xuPMfx:x"), E(munmap, munmap, "xu"), E(mprotect, mprotect, "xuP"),
+    E(mremap, mremap, "xuuxx:x"), E(madvise, madvise, "xud"), E(exit, exit, "d"),
+    E(exit_group, exit_group, "d"), E(uname, uname, "x"), E(set_thread_area, set_thread_area, "x"),
+    E(get_thread_area, get_thread_area, "x"), E(set_tid_address, set_tid_address, "x"),
+    E(set_robust_list, set_robust_list, "xu"), E(rseq, rseq, "xuxx"),
+    E(prlimit64, prlimit64, "ddxx"), E(ugetrlimit, ugetrlimit, "dx"),
+    E(getrlimit, old_getrlimit, "dx"), E(setrlimit, setrlimit, "dx"),
+    E(getrandom, getrandom, "Bux"), E(clock_gettime, clock_gettime, "dx"),
+    E(clock_gettime64, clock_gettime64, "dx"), E(clock_getres, clock_getres, "dx"),
+    E(clock_getres_time64, clock_getres_time64, "dx"), E(gettimeofday, gettimeofday, "xx"),
+    E(time, time, "x"), E(getpid, getpid, ""), E(getppid, getppid, ""), E(gettid, gettid, ""),
+    E(getuid32, getuid, ""), E(geteuid32, geteuid, ""), E(getgid32, getgid, ""),
+    E(getegid32, getegid, ""), E(getuid, getuid16, ""), E(geteuid, geteuid16, ""),
+    E(getgid, getgid16, ""), E(getegid, getegid16, ""),
+    E(rt_sigaction, rt_sigaction, "Sxxu"), E(rt_sigprocmask, rt_sigprocmask, "dxxu"),
+    E(sigaltstack, sigaltstack, "xx"), E(futex, futex, "xddxxd"),
+    E(futex_time64, futex_time64, "xddxxd"), E(sched_yield, sched_yield, ""),
+    E(nanosleep, nanosleep, "xx"), E(clock_nanosleep, clock_nanosleep, "ddxx"),
+    E(clock_nanosleep_time64, clock_nanosleep_time64, "ddxx"), E(kill, kill, "dS"),
+    E(tkill, tkill, "dS"), E(tgkill, tgkill, "ddS"), E(getcwd, getcwd, "xu"),
+    E(fcntl, fcntl, "fdx"), E(fcntl64, fcntl64, "fdx"), E(dup, dup, "f"), E(dup2, dup2, "ff"),
+    E(dup3, dup3, "ffx"), E(sched_getaffinity, sched_getaffinity, "dux"),
+    E(getpgrp, getpgrp, ""), E(getpgid, getpgid, "d"), E(getsid, getsid, "d"),
+    E(umask, umask, "o"),
+};
+#undef E
+
+struct Index {
+    std::array<const SyscallEntry*, 512> by_nr{};
+    Index() {
+        for (const auto& e : table32)
+            if (e.nr < by_nr.size()) by_nr[e.nr] = &e;
+    }
+};
+}  // namespace
+
+const SyscallEntry* lookup_syscall(Abi abi, uint64_t nr) {
+    if (abi == Abi::X86_64) return lookup_syscall64(nr);
+    static const Index index;
+    return nr < index.by_nr.size() ? index.by_nr[nr] : nullptr;
+}
+
+}  // namespace guestos

@@ -1,0 +1,55 @@
+// The x86-64 syscall table (numbers from asm/unistd_64.h).
+#include <asm/unistd_64.h>
+
+#include <array>
+
+#include "guestos/syscall_table.h"
+
+namespace guestos {
+
+namespace {
+#define E(nrname, sys, args) SyscallEntry{__NR_##nrname, #nrname, Sys::sys, args}
+const SyscallEntry table64[] = {
+    E(read, read, "fBu"), E(write, write, "fbu"), E(readv, readv, "fxd"), E(writev, writev, "fxd"),
+    E(pread64, pread64, "fBud"), E(pwrite64, pwrite64, "fbud"),
+    E(open, open, "sxo"), E(openat, openat, "fsxo"), E(close, close, "f"),
+    E(stat, stat, "sx"), E(fstat, fstat, "fx"), E(lstat, lstat, "sx"),
+    E(newfstatat, newfstatat, "fsxx"), E(statx, statx, "fsxux"), E(lseek, lseek, "fdd"),
+    E(ioctl, ioctl, "fxx"), E(readlink, readlink, "sxu"), E(readlinkat, readlinkat, "fsxu"),
+    E(access, access, "so"), E(faccessat, faccessat, "fso"), E(faccessat2, faccessat2, "fsox"),
+    E(brk, brk, "x:x"), E(mmap, mmap, "xuPMfx:x"), E(munmap, munmap, "xu"),
+    E(mprotect, mprotect, "xuP"), E(mremap, mremap, "xuuxx:x"), E(madvise, madvise, "xud"),
+    E(exit, exit, "d"), E(exit_group, exit_group, "d"), E(uname, uname, "x"),
+    E(arch_prctl, arch_prctl, "xx"), E(set_tid_address, set_tid_address, "x"),
+    E(set_robust_list, set_robust_list, "xu"), E(rseq, rseq, "xuxx"),
+    E(prlimit64, prlimit64, "ddxx"), E(getrlimit, getrlimit, "dx"), E(setrlimit, setrlimit, "dx"),
+    E(getrandom, getrandom, "Bux"), E(clock_gettime, clock_gettime, "dx"),
+    E(clock_getres, clock_getres, "dx"), E(gettimeofday, gettimeofday, "xx"), E(time, time, "x"),
+    E(getpid, getpid, ""), E(getppid, getppid, ""), E(gettid, gettid, ""), E(getuid, getuid, ""),
+    E(geteuid, geteuid, ""), E(getgid, getgid, ""), E(getegid, getegid, ""),
+    E(rt_sigaction, rt_sigaction, "Sxxu"), E(rt_sigprocmask, rt_sigprocmask, "dxxu"),
+    E(sigaltstack, sigaltstack, "xx"), E(futex, futex, "xddxxd"), E(sched_yield, sched_yield, ""),
+    E(nanosleep, nanosleep, "xx"), E(clock_nanosleep, clock_nanosleep, "ddxx"),
+    E(kill, kill, "dS"), E(tkill, tkill, "dS"), E(tgkill, tgkill, "ddS"), E(getcwd, getcwd, "xu"),
+    E(fcntl, fcntl, "fdx"), E(dup, dup, "f"), E(dup2, dup2, "ff"), E(dup3, dup3, "ffx"),
+    E(sched_getaffinity, sched_getaffinity, "dux"), E(getpgrp, getpgrp, ""),
+    E(getpgid, getpgid, "d"), E(getsid, getsid, "d"), E(umask, umask, "o"),
+};
+#undef E
+
+// Direct index by number, built once.
+struct Index {
+    std::array<const SyscallEntry*, 512> by_nr{};
+    Index() {
+        for (const auto& e : table64)
+            if (e.nr < by_nr.size()) by_nr[e.nr] = &e;
+    }
+};
+}  // namespace
+
+const SyscallEntry* lookup_syscall64(uint64_t nr) {
+    static const Index index;
+    return nr < index.by_nr.size() ? index.by_nr[nr] : nullptr;
+}
+
+}  // namespace guestos

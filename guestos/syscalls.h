@@ -1,0 +1,34 @@
+// The syscall implementations (sys_*), grouped by subsystem in sys_*.cpp files.
+#pragma once
+#include <cstdint>
+
+#include "guestos/kernel.h"
+#include "guestos/memory.h"
+#include "guestos/syscall_table.h"
+
+namespace guestos {
+
+// What every syscall sees: the kernel, the calling task, and its ABI.
+struct SysCtx {
+    Kernel& kernel;
+    task_struct& task;
+    mm_struct& mm;
+    bool compat;  // i386 ABI: 4-byte longs and pointers
+    uint64_t ptr_size() const { return compat ? 4 : 8; }
+};
+
+using SyscallFn = long (*)(SysCtx&, const uint64_t*);
+
+// The implementation of each Sys, or null for one the table names but emu lacks.
+SyscallFn syscall_impl(Sys sys);
+
+// Writes a guest long (4 or 8 bytes by ABI) at va.
+bool put_user_long(SysCtx& c, VirtAddr va, uint64_t v);
+// Installs the console (host fds 0, 1, 2) in a new task's fd table.
+void init_console_files(task_struct& task);
+
+#define EMU_DECLARE_SYS(name) long sys_##name(SysCtx&, const uint64_t*);
+EMU_SYSCALLS(EMU_DECLARE_SYS)
+#undef EMU_DECLARE_SYS
+
+}  // namespace guestos

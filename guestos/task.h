@@ -1,0 +1,96 @@
+// The process: task_struct with what the syscalls of a single-threaded program need.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "guestos/mm.h"
+
+namespace guestos {
+
+enum class Abi { I386, X86_64 };
+
+// A kernel sigaction as rt_sigaction stores it (the handler is a guest address).
+struct k_sigaction {
+    uint64_t handler = 0;  // SIG_DFL 0, SIG_IGN 1
+    uint64_t flags = 0;
+    uint64_t restorer = 0;
+    uint64_t mask = 0;
+};
+
+// One i386 GDT TLS slot as set_thread_area describes it (struct user_desc).
+struct user_desc {
+    uint32_t entry_number = 0;
+    uint32_t base_addr = 0;
+    uint32_t limit = 0;
+    uint32_t flags = 0;  // seg_32bit, contents, read_exec_only, limit_in_pages, seg_not_present, useable
+    bool empty = true;
+};
+
+inline constexpr int GDT_ENTRY_TLS_MIN_I386 = 6;
+inline constexpr int GDT_ENTRY_TLS_ENTRIES = 3;
+inline constexpr int KERNEL_NSIG = 64;
+
+// What the OS may ask of the CPU the task runs on (implemented by emu/, no Unicorn here).
+class CpuOps {
+public:
+    virtual ~CpuOps() = default;
+    virtual void set_fs_base(uint64_t base) = 0;
+    virtual void set_gs_base(uint64_t base) = 0;
+    virtual uint64_t fs_base() = 0;
+    virtual uint64_t gs_base() = 0;
+    // Writes the 8-byte descriptor of GDT entry `index` (i386 TLS).
+    virtual void write_gdt_entry(int index, uint64_t descriptor) = 0;
+};
+
+// An open file description; for now the console: a host fd passed through (devices/ later).
+struct open_file {
+    int host_fd = -1;
+    unsigned f_flags = 0;
+};
+
+// The fd table (files_struct); close-on-exec is per descriptor.
+struct files_struct {
+    std::vector<std::shared_ptr<open_file>> fd;
+    std::vector<bool> cloexec;
+    std::shared_ptr<open_file> get(long n) const {
+        return (n >= 0 && static_cast<size_t>(n) < fd.size()) ? fd[n] : nullptr;
+    }
+};
+
+struct rlimit64 {
+    uint64_t rlim_cur = ~0ull;
+    uint64_t rlim_max = ~0ull;
+};
+inline constexpr int RLIM_NLIMITS = 16;
+
+struct task_struct {
+    int pid = 1;
+    int tgid = 1;
+    Abi abi = Abi::X86_64;
+    std::unique_ptr<mm_struct> mm;
+    CpuOps* cpu = nullptr;
+    std::string comm;      // executable basename, 15 chars at most
+    std::string exe_path;  // what readlink("/proc/self/exe") returns
+
+    uint64_t set_child_tid = 0, clear_child_tid = 0;
+    uint64_t robust_list = 0, robust_list_len = 0;
+    uint64_t blocked = 0;  // signal mask
+    std::array<k_sigaction, KERNEL_NSIG> sighand{};
+    std::array<user_desc, GDT_ENTRY_TLS_ENTRIES> tls_array{};
+    files_struct files;
+    std::array<rlimit64, RLIM_NLIMITS> rlim{};
+    uint64_t sas_ss_sp = 0, sas_ss_size = 0;
+    int sas_ss_flags = 2;  // SS_DISABLE
+    unsigned umask = 022;
+
+    bool exited = false;
+    int exit_code = 0;       // exit status when exited normally
+    int exit_signal = 0;     // terminating signal, 0 if none
+
+    bool is_compat() const { return abi == Abi::I386; }
+};
+
+}  // namespace guestos
