@@ -24,6 +24,9 @@ constexpr uint64_t OFF_GDT = 0x0000, OFF_STUB = 0x1000, OFF_PROBE_PF = 0x1100, O
 constexpr uint64_t OFF_STOP = 0x1ff0, OFF_KSTACK_TOP = 0x4000, OFF_PAE_ROOT = 0x4000;
 // The last kernel-area page is left out of the shadow: the calibration probe faults on it.
 constexpr uint64_t OFF_UNMAPPED = KAREA_SIZE - 0x1000;
+// Mapping a region makes qemu flush the whole TLB (tcg_commit); register writes of CR3 or
+// CR4 do not in Unicorn 2.0.1. A 4 KiB region here is mapped and unmapped to flush.
+constexpr uint64_t FLUSH_REGION_OFFSET = 0x100000;  // below the kernel area
 // The shadow pool sits just below 2^40, where Unicorn's walker still accepts addresses.
 constexpr uint64_t SHADOW_BASE = (1ull << 40) - (64ull << 20);
 constexpr uint64_t SHADOW_SIZE = 64ull << 20;
@@ -100,6 +103,9 @@ uint64_t Cpu::reg(int uc_reg) {
 
 void Cpu::set_reg(int uc_reg, uint64_t v) { uc_reg_write(uc_, uc_reg, &v); }
 
+// The instruction pointer (Unicorn reads RIP as 0 in 32-bit mode).
+uint64_t Cpu::pc() { return reg(is64_ ? UC_X86_REG_RIP : UC_X86_REG_EIP); }
+
 // Maps the kernel area and the shadow pool into Unicorn, and the kernel pages into the shadow.
 mmu::ErrorOr<void> Cpu::map_kernel_area() {
     const uint64_t kbase = is64_ ? KBASE64 : KBASE32;
@@ -162,8 +168,9 @@ void Cpu::enter_user_frame(const guestos::ExecResult& start) {
         std::memcpy(frame, f, sizeof f);
         set_reg(UC_X86_REG_RSP, kstack);
     } else {
-        // mov eax, 0x7b; mov ds, eax; mov es, eax; iretd
-        const uint8_t code[] = {0xb8, 0x7b, 0, 0, 0, 0x8e, 0xd8, 0x8e, 0xc0, 0xcf};
+        // mov eax, 0x68; mov ss, eax (a flat 32-bit kernel stack: Unicorn starts with a 16-bit
+        // one); mov eax, 0x7b; mov ds, eax; mov es, eax; iretd
+        const uint8_t code[] = {0xb8, 0x68, 0, 0, 0, 0x8e, 0xd0, 0xb8, 0x7b, 0, 0, 0, 0x8e, 0xd8, 0x8e, 0xc0, 0xcf};
         std::memcpy(stub, code, sizeof code);
         const uint32_t f[5] = {static_cast<uint32_t>(start.entry), USER_CS32, 0x202,
                                static_cast<uint32_t>(start.stack_pointer), USER_DS32};
@@ -286,8 +293,10 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
                                this, 1, 0))
         return uc_error("hook unmapped memory", e);
     const uint64_t user_limit = is64_ ? (1ull << 47) : task_.mm->task_size;
-    tlb_ = std::make_unique<ShadowTlb>(uc_, kernel_.ram(), *shadow_, user_limit, cfg_.max_aliases,
-                                       [this] { set_reg(UC_X86_REG_CR3, shadow_->cr3()); });
+    const uint64_t flush_at = (is64_ ? KBASE64 : KBASE32) - FLUSH_REGION_OFFSET;
+    tlb_ = std::make_unique<ShadowTlb>(uc_, kernel_.ram(), *shadow_, user_limit, cfg_.max_aliases, [this, flush_at] {
+        if (uc_mem_map(uc_, flush_at, mmu::PAGE_SIZE, UC_PROT_READ) == UC_ERR_OK) uc_mem_unmap(uc_, flush_at, mmu::PAGE_SIZE);
+    });
     tlb_->set_mm(task_.mm.get());
     task_.mm->tlb = tlb_.get();
     task_.cpu = this;
@@ -297,21 +306,21 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
 
 mmu::ErrorOr<void> Cpu::run() {
     const uint64_t kbase = is64_ ? KBASE64 : KBASE32;
-    uint64_t pc = kbase + OFF_STUB;
+    uint64_t ip = kbase + OFF_STUB;
     while (!task_.exited) {
-        uc_err e = uc_emu_start(uc_, pc, kbase + OFF_STOP, 0, 0);
+        uc_err e = uc_emu_start(uc_, ip, kbase + OFF_STOP, 0, 0);
         if (!fatal_error_.empty()) return mmu::Error::from_errno(EIO, fatal_error_);
         if (task_.exited) break;
-        pc = reg(UC_X86_REG_RIP);
+        ip = pc();
         if (e == UC_ERR_INSN_INVALID) {
-            deliver_fault_signal(guestos::SIGILL_, ILL_ILLOPN, pc);
+            deliver_fault_signal(guestos::SIGILL_, ILL_ILLOPN, ip);
         } else if (e == UC_ERR_READ_UNMAPPED || e == UC_ERR_WRITE_UNMAPPED || e == UC_ERR_FETCH_UNMAPPED) {
             deliver_fault_signal(guestos::SIGSEGV_, 1, unmapped_addr_);  // SEGV_MAPERR
         } else if (e != UC_ERR_OK) {
-            std::fprintf(stderr, "emu: CPU stopped at %#llx: %s\n", static_cast<unsigned long long>(pc), uc_strerror(e));
+            std::fprintf(stderr, "emu: CPU stopped at %#llx: %s\n", static_cast<unsigned long long>(ip), uc_strerror(e));
             deliver_fault_signal(guestos::SIGSEGV_, SI_KERNEL, 0);
-        } else if (pc == kbase + OFF_STOP) {
-            deliver_fault_signal(guestos::SIGSEGV_, 1, pc);  // a jump into the kernel area
+        } else if (ip == kbase + OFF_STOP) {
+            deliver_fault_signal(guestos::SIGSEGV_, 1, ip);  // a jump into the kernel area
         }
     }
     return {};
@@ -349,7 +358,7 @@ void Cpu::on_interrupt(uint32_t intno) {
         uc_emu_stop(uc_);
         return;
     }
-    const uint64_t rip = reg(UC_X86_REG_RIP);
+    const uint64_t rip = pc();
     switch (intno) {
     case X86_TRAP_PF: on_page_fault(); break;
     case IA32_SYSCALL_VECTOR:
@@ -379,12 +388,21 @@ void Cpu::on_interrupt(uint32_t intno) {
 
 void Cpu::on_page_fault() {
     const uint64_t cr2 = reg(UC_X86_REG_CR2);
-    const uint64_t rip = reg(UC_X86_REG_RIP);
+    const uint64_t rip = pc();
     const bool is_fetch = cr2 - rip < 16;
     uint32_t error_code = 0;
-    auto outcome = tlb_->handle_fault(VirtAddr(cr2), is_fetch, [&] { return decode_write(rip, cr2); }, error_code);
+    bool guessed_write = false;
+    auto outcome = tlb_->handle_fault(VirtAddr(cr2), is_fetch, [&] { return decode_write(rip, cr2); }, error_code,
+                                      guessed_write);
     if (outcome == ShadowTlb::Outcome::Resolved) return;
     guestos::FaultOutcome r = kernel_.do_page_fault(task_, VirtAddr(cr2), error_code);
+    // A decoded write is only a hint (Capstone's access flags are not exact): when it is
+    // refused, fault the page in for reading; a real write then faults on the read-only
+    // shadow entry, where the kind of access is certain.
+    if (r.signo && guessed_write) {
+        error_code &= ~guestos::X86_PF_WRITE;
+        r = kernel_.do_page_fault(task_, VirtAddr(cr2), error_code);
+    }
     if (r.signo) {
         deliver_fault_signal(r.signo, r.code, r.addr);
         return;
@@ -478,4 +496,5 @@ void Cpu::write_gdt_entry(int index, uint64_t descriptor) {
 }
 
 }  // namespace emu
+
 

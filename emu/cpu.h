@@ -57,6 +57,7 @@ private:
     void deliver_fault_signal(int signo, int si_code, uint64_t addr);
     bool decode_write(uint64_t rip, uint64_t addr);
     uint64_t reg(int uc_reg);
+    uint64_t pc();
     void set_reg(int uc_reg, uint64_t v);
 
     guestos::Kernel& kernel_;

@@ -104,7 +104,8 @@ bool ShadowTlb::fill(VirtAddr va, const mmu::WalkResult& w, bool writable) {
 }
 
 ShadowTlb::Outcome ShadowTlb::handle_fault(VirtAddr va, bool is_fetch, const std::function<bool()>& decode_write,
-                                           uint32_t& error_code) {
+                                           uint32_t& error_code, bool& guessed_write) {
+    guessed_write = false;
     mmu::RamBus bus(ram_);
     const auto existing = va.value < user_limit_ ? shadow_.lookup(va.page_base()) : std::nullopt;
     mmu::Access access;
@@ -127,9 +128,13 @@ ShadowTlb::Outcome ShadowTlb::handle_fault(VirtAddr va, bool is_fetch, const std
             ++stats_.hidden_faults;
             if (fill(va, w, w.writable && w.dirty)) return Outcome::Resolved;
         }
-        if (!is_fetch && decode_write()) access = mmu::Access::Write;
+        if (!is_fetch && decode_write()) {
+            access = mmu::Access::Write;
+            guessed_write = true;
+        }
     } else {
-        access = is_fetch ? mmu::Access::Fetch : (decode_write() ? mmu::Access::Write : mmu::Access::Read);
+        guessed_write = !is_fetch && decode_write();
+        access = is_fetch ? mmu::Access::Fetch : guessed_write ? mmu::Access::Write : mmu::Access::Read;
     }
     ++stats_.true_faults;
     auto w = va.value < user_limit_

@@ -42,8 +42,9 @@ public:
     // A #PF at va: a hidden miss or dirty upgrade is resolved here; otherwise returns
     // TrueFault with the x86 error code for do_page_fault. `is_fetch` says CR2 lies in the
     // faulting instruction; `decode_write` is asked only when the kind of access matters.
+    // `guessed_write` tells that the write bit came from decoding, not from the shadow.
     Outcome handle_fault(VirtAddr va, bool is_fetch, const std::function<bool()>& decode_write,
-                         uint32_t& error_code);
+                         uint32_t& error_code, bool& guessed_write);
     // After the OS fixed the guest tables: fill the shadow for this access (false: still denied).
     bool fill_after_fault(VirtAddr va, uint32_t error_code);
 

@@ -1,9 +1,9 @@
 // The i386 syscall table (numbers from asm/unistd_32.h), and the per-ABI lookup.
-#include <asm/unistd_32.h>
-
 #include <array>
 
 #include "guestos/syscall_table.h"
+// Last: another header may pull in the other ABI's numbers; these must win.
+#include <asm/unistd_32.h>
 
 namespace guestos {
 

@@ -1,9 +1,9 @@
 // The x86-64 syscall table (numbers from asm/unistd_64.h).
-#include <asm/unistd_64.h>
-
 #include <array>
 
 #include "guestos/syscall_table.h"
+// Last: another header may pull in the other ABI's numbers; these must win.
+#include <asm/unistd_64.h>
 
 namespace guestos {
 
