@@ -206,7 +206,7 @@ mmu::ErrorOr<void> Cpu::calibrate_exception_state() {
     for (size_t p = 0; p < 2; ++p) {
         calibrating_ = true;
         calibration_intno_ = ~0u;
-        uc_emu_start(uc_, kbase + probes[p].first, kbase + OFF_STOP, 0, 16);
+        uc_emu_start(uc_, kbase + probes[p].first, kbase + OFF_STOP, 0, 0);  // no count: it leaves a code hook behind
         calibrating_ = false;
         const auto* a = reinterpret_cast<const uint8_t*>(clean);
         const auto* b = reinterpret_cast<const uint8_t*>(scratch_ctx_);

@@ -91,14 +91,20 @@ bool ShadowTlb::fill(VirtAddr va, const mmu::WalkResult& w, bool writable) {
         if (!alias_page(va, frame) || !shadow_.set(va.page_base(), frame, perm)) return false;
     }
     ++stats_.fills;
-    // Code cached for this address came from another frame: drop it (uc_ctl_remove_cache
-    // walks the shadow, so only once the entry is present and executable).
+    // Translated code cached for this address is stale when the page now shows another frame,
+    // or was writable without exec since (stores there skip qemu's self-modifying-code check,
+    // see unicorn_fixes.cpp). uc_ctl_remove_cache walks the shadow, so only call it once the
+    // entry is present and executable.
+    const uint64_t vpn = va.vpn();
     if (w.executable) {
-        auto [it, inserted] = exec_pfn_.try_emplace(va.vpn(), frame.pfn());
-        if (!inserted && it->second != frame.pfn()) {
+        auto [it, inserted] = exec_pfn_.try_emplace(vpn, frame.pfn());
+        const bool rewritten = written_since_exec_.erase(vpn) > 0;
+        if (!inserted && (it->second != frame.pfn() || rewritten)) {
             it->second = frame.pfn();
             uc_ctl_remove_cache(uc_, va.page_base().value, va.page_base().value + mmu::PAGE_SIZE);
         }
+    } else if (writable && exec_pfn_.count(vpn)) {
+        written_since_exec_.insert(vpn);
     }
     return true;
 }

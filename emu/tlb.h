@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "guestos/mm.h"
 #include "mmu/paging.h"
@@ -76,6 +77,7 @@ private:
     std::unordered_map<uint64_t, uint8_t*> chunks_;     // 1 GiB guest chunk -> host reservation
     std::unordered_map<uint64_t, uint64_t> alias_;      // guest vpn -> aliased pfn
     std::unordered_map<uint64_t, uint64_t> exec_pfn_;   // guest vpn -> pfn last filled executable
+    std::unordered_set<uint64_t> written_since_exec_;   // ex-code pages filled writable and NX since
     TlbStats stats_;
 };
 

@@ -1,0 +1,71 @@
+// Work-arounds for Debian bookworm's Unicorn 2.0.1, measured on this machine.
+//
+// 1. Every guest store in Unicorn 2.0.1 takes qemu's not-dirty slow path (its dirty-memory
+// bitmap is stubbed, so pages never become "dirty"), and that path allocates and frees a
+// GTree per store in page_collection_lock/unlock. Unicorn's page locks are no-ops, so the
+// collection only costs allocations: upstream later made both functions do nothing
+// (unicorn-engine/unicorn PR #1838). libunicorn calls them through its PLT, so the
+// definitions below, exported from the executable, replace them. (~100 -> 39 ns a store.)
+//
+// 2. Upstream later set TLB_NOTDIRTY only on executable pages (PR #2337): a page that cannot
+// hold translated code needs no self-modifying-code check. tlb_set_page_with_attrs is also
+// called through the PLT, so after each TLB fill of a writable, non-executable page the
+// entry is marked dirty (tlb_set_dirty), and stores to it take qemu's fast path. Pages that
+// turn executable later get their stale translations dropped by the shadow TLB (tlb.cpp).
+//
+// On any other Unicorn version every function here forwards to the library's own.
+#include <dlfcn.h>
+#include <unicorn/unicorn.h>
+
+#include <cstdint>
+
+namespace {
+
+struct page_collection;
+using lock_fn = page_collection* (*)(void*, unsigned long, unsigned long);
+using unlock_fn = void (*)(page_collection*);
+// qemu 5.0's MemTxAttrs is a 4-byte bit-field struct: passed like a uint32_t.
+using set_page_fn = void (*)(void* cpu, uint64_t vaddr, uint64_t paddr, uint32_t attrs, int prot, int mmu_idx,
+                             uint64_t size);
+constexpr int PAGE_WRITE = 0x2, PAGE_EXEC = 0x4;  // qemu's page protection bits
+
+// True when the running library is the 2.0.x this work-around was measured on.
+bool is_unicorn_2_0() {
+    static const bool v = [] {
+        unsigned major = 0, minor = 0;
+        uc_version(&major, &minor);
+        return major == 2 && minor == 0;
+    }();
+    return v;
+}
+
+char dummy_collection;
+
+}  // namespace
+
+extern "C" {
+
+void tlb_set_dirty_x86_64(void* cpu, uint64_t vaddr);  // libunicorn's own
+
+__attribute__((visibility("default"))) void tlb_set_page_with_attrs_x86_64(void* cpu, uint64_t vaddr, uint64_t paddr,
+                                                                           uint32_t attrs, int prot, int mmu_idx,
+                                                                           uint64_t size) {
+    static auto real = reinterpret_cast<set_page_fn>(dlsym(RTLD_NEXT, "tlb_set_page_with_attrs_x86_64"));
+    real(cpu, vaddr, paddr, attrs, prot, mmu_idx, size);
+    if (is_unicorn_2_0() && (prot & PAGE_WRITE) && !(prot & PAGE_EXEC)) tlb_set_dirty_x86_64(cpu, vaddr);
+}
+
+__attribute__((visibility("default"))) page_collection* page_collection_lock_x86_64(void* uc, unsigned long start,
+                                                                                     unsigned long end) {
+    if (is_unicorn_2_0()) return reinterpret_cast<page_collection*>(&dummy_collection);
+    static auto real = reinterpret_cast<lock_fn>(dlsym(RTLD_NEXT, "page_collection_lock_x86_64"));
+    return real ? real(uc, start, end) : reinterpret_cast<page_collection*>(&dummy_collection);
+}
+
+__attribute__((visibility("default"))) void page_collection_unlock_x86_64(page_collection* set) {
+    if (is_unicorn_2_0() || set == reinterpret_cast<page_collection*>(&dummy_collection)) return;
+    static auto real = reinterpret_cast<unlock_fn>(dlsym(RTLD_NEXT, "page_collection_unlock_x86_64"));
+    if (real) real(set);
+}
+
+}  // extern "C"
