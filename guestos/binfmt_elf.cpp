@@ -1,6 +1,9 @@
 // execve of a static ELF (fs/binfmt_elf.c load_elf_binary): a fresh mm, PT_LOADs as private
 // file mappings, bss, brk, the stack with argv/envp/auxv, and the entry registers.
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <climits>
+#include <cstdlib>
 #include <unistd.h>
 
 #include <cerrno>
@@ -66,6 +69,12 @@ mmu::ErrorOr<void> map_segment(mm_struct& mm, const loader::ElfSegment& seg, uin
     return {};
 }
 
+// The absolute path without symlinks, as d_path shows a file (/proc/self/exe, maps).
+std::string canonical_path(const std::string& path) {
+    char buf[PATH_MAX];
+    return ::realpath(path.c_str(), buf) ? std::string(buf) : path;
+}
+
 std::string basename_of(const std::string& path) {
     auto pos = path.rfind('/');
     return pos == std::string::npos ? path : path.substr(pos + 1);
@@ -92,10 +101,18 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     if (!pgd_alloc(*mm)) return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for page tables");
     mm->tlb = task.mm ? task.mm->tlb : nullptr;
 
+    // The executable's inode shows the host file's identity, as in the native /proc/self/maps.
+    std::string real = canonical_path(path);
     auto ino = std::make_shared<inode>();
-    ino->path = path;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        ino->i_dev = st.st_dev;
+        ino->i_ino = st.st_ino;
+        ino->i_mode = st.st_mode;
+    }
+    ino->path = real;
     ino->contents = std::move(contents);
-    auto f = std::make_shared<file>(file{ino});
+    auto f = std::make_shared<file>(ino);
 
     const uint64_t bias = elf.is_pie() ? geo.et_dyn_base - mmu::page_align_down(elf.min_vaddr) : 0;
     uint64_t brk = 0, start_code = ~0ull, end_code = 0, start_data = 0, end_data = 0;
@@ -117,13 +134,6 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     mm->start_data = start_data;
     mm->end_data = end_data;
     mm->start_brk = mm->brk = mmu::page_align_up(brk);
-
-    // The stack: a growsdown VMA under stack_top, 128 KiB to begin with (setup_arg_pages).
-    const uint64_t stack_size = 128ull << 10;
-    unsigned long stack_prot = PROT_READ_ | PROT_WRITE_ | (elf.exec_stack ? PROT_EXEC_ : 0);
-    long sr = do_mmap(*mm, nullptr, geo.stack_top - stack_size, stack_size, stack_prot,
-                      MAP_PRIVATE_ | MAP_FIXED_ | MAP_ANONYMOUS_ | MAP_GROWSDOWN_, 0);
-    if (sr < 0) return mmu::Error::from_errno(static_cast<int>(-sr), "cannot map the stack");
 
     loader::StackSpec spec;
     spec.cls = elf.cls;
@@ -156,10 +166,13 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     auto stack = loader::build_initial_stack(spec);
     if (stack.is_error()) return stack.error();
     const auto& img = stack.value();
-    if (img.bytes.size() > stack_size - PAGE_SIZE)  // the arguments may need a bigger stack
-        if (vm_area_struct* sv = find_vma(*mm, VirtAddr(geo.stack_top - 1)))
-            if (!expand_stack(*mm, *sv, VirtAddr(mmu::page_align_down(img.sp.value) - PAGE_SIZE)))
-                return mmu::Error::from_errno(E2BIG, "arguments do not fit the stack");
+    // The stack VMA: the pages holding the argument strings plus 128 KiB (setup_arg_pages).
+    const uint64_t stack_expand = 128ull << 10;
+    const uint64_t stack_start = mmu::page_align_down(std::min(img.argv_start.value, img.sp.value)) - stack_expand;
+    unsigned long stack_prot = PROT_READ_ | PROT_WRITE_ | (elf.exec_stack ? PROT_EXEC_ : 0);
+    long sr = do_mmap(*mm, nullptr, stack_start, geo.stack_top - stack_start, stack_prot,
+                      MAP_PRIVATE_ | MAP_FIXED_ | MAP_ANONYMOUS_ | MAP_GROWSDOWN_, 0);
+    if (sr < 0) return mmu::Error::from_errno(static_cast<int>(-sr), "cannot map the stack");
     if (!copy_to_user(*mm, img.sp, img.bytes.data(), img.bytes.size()))
         return mmu::Error::from_errno(ENOMEM, "cannot write the initial stack");
     mm->start_stack = img.sp.value;
@@ -170,11 +183,7 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
 
     if (task.mm) exit_mmap(*task.mm);
     task.mm = std::move(mm);
-    task.exe_path = path;
-    if (path.size() && path[0] != '/') {  // /proc/self/exe is absolute
-        char cwd[4096];
-        if (getcwd(cwd, sizeof cwd)) task.exe_path = std::string(cwd) + "/" + path;
-    }
+    task.exe_path = real;
     task.comm = basename_of(path).substr(0, 15);
     return ExecResult{elf.entry + bias, img.sp.value};
 }

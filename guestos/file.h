@@ -1,5 +1,9 @@
-// A minimal open-file object: what VMAs and file descriptors point at until the VFS exists.
+// Open files (struct file) and the inodes behind them. A file's operations are virtual
+// methods on host buffers; the syscalls copy to and from guest memory around them.
 #pragma once
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,13 +16,43 @@ struct inode {
     uint64_t i_ino = 0;
     uint64_t i_dev = 0;
     uint32_t i_mode = 0;
-    std::string path;                 // host path, as /proc/PID/maps shows it
+    std::string path;  // as /proc/PID/maps shows it
     std::vector<uint8_t> contents;
     uint64_t i_size() const { return contents.size(); }
 };
 
-struct file {
+// An open file description (struct file + its file_operations).
+class file {
+public:
+    explicit file(std::shared_ptr<inode> ino = nullptr) : f_inode(std::move(ino)) {}
+    virtual ~file() = default;
+    // Reads at *pos and advances it: bytes read or a negative errno (file_operations.read).
+    virtual long read(uint8_t* buf, uint64_t n, int64_t* pos);
+    virtual long write(const uint8_t* buf, uint64_t n, int64_t* pos);
+    virtual long llseek(int64_t offset, int whence);
+    virtual long getattr(struct stat& st);
+    // ioctl with its argument already copied in; sizes say what to copy in and out.
+    virtual long ioctl(unsigned long cmd, uint8_t* arg, size_t& in_len, size_t& out_len);
+    virtual bool ioctl_sizes(unsigned long, size_t&, size_t&) const { return false; }
+    virtual long status_flags() { return f_flags; }
+    virtual long set_status_flags(int flags);
+
     std::shared_ptr<inode> f_inode;
+    int64_t f_pos = 0;
+    unsigned f_flags = 0;  // O_RDONLY ... as given to open
+};
+
+// A file whose whole content is generated at open (seq_file's single_open).
+class seq_file final : public file {
+public:
+    explicit seq_file(std::string text, uint32_t mode = S_IFREG | 0444) : text_(std::move(text)), mode_(mode) {}
+    long read(uint8_t* buf, uint64_t n, int64_t* pos) override;
+    long llseek(int64_t offset, int whence) override;
+    long getattr(struct stat& st) override;
+
+private:
+    std::string text_;
+    uint32_t mode_;
 };
 
 }  // namespace guestos

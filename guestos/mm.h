@@ -41,6 +41,20 @@ struct vm_area_struct {
     std::shared_ptr<file> vm_file;
     mm_struct* vm_mm = nullptr;
 
+    // Links of the mm's VmaTree (guestos/vma_tree.h), written only by it. A copy of a linked
+    // VMA carries stale links until VmaTree::insert overwrites them.
+    vm_area_struct* vm_next = nullptr;  // the next VMA by address, or null
+    vm_area_struct* vm_prev = nullptr;
+    struct rb_node {
+        enum class Color : uint8_t { Red, Black };
+        vm_area_struct* rb_parent = nullptr;
+        vm_area_struct* rb_left = nullptr;
+        vm_area_struct* rb_right = nullptr;
+        Color rb_color = Color::Red;
+    } vm_rb;
+    // Largest free gap before any VMA of this rb subtree, guard gaps excluded (mmap.c).
+    uint64_t rb_subtree_gap = 0;
+
     uint64_t size() const { return vm_end - vm_start; }
     bool is_anonymous() const { return !vm_file; }
 };

@@ -85,6 +85,11 @@ vm_area_struct* vma_merge(mm_struct& mm, vm_area_struct* vma) {
     return vma;
 }
 
+// A private writable mapping is charged against the commit limit (accountable_mapping).
+bool accountable_mapping(unsigned long vm_flags) {
+    return (vm_flags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) == VM_WRITE;
+}
+
 // True when [start, end) is wholly covered by VMAs.
 bool range_fully_mapped(mm_struct& mm, VirtAddr start, VirtAddr end) {
     VirtAddr cur = start;
@@ -114,6 +119,8 @@ vm_area_struct* vma_link(mm_struct& mm, std::unique_ptr<vm_area_struct> vma) {
 
 unsigned long calc_vm_flags(unsigned long prot, unsigned long flags) {
     unsigned long vf = 0;
+    if (flags & MAP_NORESERVE_) vf |= VM_NORESERVE;  // overcommit is not "never"
+
     if (prot & PROT_READ_) vf |= VM_READ;
     if (prot & PROT_WRITE_) vf |= VM_WRITE;
     if (prot & PROT_EXEC_) vf |= VM_EXEC;
@@ -179,6 +186,7 @@ long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len
     vma->vm_start = VirtAddr(addr);
     vma->vm_end = VirtAddr(addr + alen);
     vma->vm_flags = calc_vm_flags(prot, flags);
+    if (accountable_mapping(vma->vm_flags)) vma->vm_flags |= VM_ACCOUNT;
     vma->vm_file = std::move(f);
     vma->vm_pgoff = vma->vm_file ? pgoff : 0;
     vm_area_struct* v = vma_link(mm, std::move(vma));
@@ -231,7 +239,9 @@ long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot
         vm_area_struct* v = find_vma(mm, cur);
         unsigned long nf = (v->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | calc_vm_flags(prot, 0);
         nf &= VM_ACCT_MASK | (v->vm_flags & ~VM_ACCT_MASK);
-        nf = (nf & ~(VM_SHARED | VM_MAYSHARE)) | (v->vm_flags & (VM_SHARED | VM_MAYSHARE));
+        nf = (nf & ~(VM_SHARED | VM_MAYSHARE)) | (v->vm_flags & (VM_SHARED | VM_MAYSHARE | VM_ACCOUNT | VM_NORESERVE));
+        // mprotect_fixup: a private mapping made writable is charged from now on.
+        if ((nf & VM_WRITE) && !(v->vm_flags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE))) nf |= VM_ACCOUNT;
         VirtAddr next = v->vm_end;
         if (nf != v->vm_flags) {
             auto u = vma_unlink(mm, v->vm_end.value);
@@ -261,11 +271,22 @@ uint64_t do_brk(mm_struct& mm, uint64_t brk) {
     if (newbrk > mm.task_size) return mm.brk;
     vm_area_struct* next = find_vma(mm, VirtAddr(oldbrk));
     if (next && newbrk + PAGE_SIZE > next->vm_start.value) return mm.brk;
-    auto vma = std::make_unique<vm_area_struct>();
-    vma->vm_start = VirtAddr(oldbrk);
-    vma->vm_end = VirtAddr(newbrk);
-    vma->vm_flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
-    vma_link(mm, std::move(vma));
+    // do_brk_flags: extend the brk VMA; never merge with what lies below start_brk
+    // (vma_prev_limit), so the program's bss stays a VMA of its own.
+    const unsigned long flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;
+    vm_area_struct* prev = oldbrk > mm.start_brk ? find_vma(mm, VirtAddr(oldbrk - 1)) : nullptr;
+    if (prev && prev->vm_end.value == oldbrk && prev->vm_flags == flags && !prev->vm_file &&
+        prev->vm_start.value >= mm.start_brk) {
+        auto grown = vma_unlink(mm, prev->vm_end.value);
+        grown->vm_end = VirtAddr(newbrk);
+        vma_insert(mm, std::move(grown));
+    } else {
+        auto vma = std::make_unique<vm_area_struct>();
+        vma->vm_start = VirtAddr(oldbrk);
+        vma->vm_end = VirtAddr(newbrk);
+        vma->vm_flags = flags;
+        vma_insert(mm, std::move(vma));
+    }
     mm.brk = brk;
     return brk;
 }

@@ -1,7 +1,7 @@
-// File syscalls over the fd table. Until the VFS exists the only files are the console
-// (host fds 0-2 passed through) and /proc/self/exe for readlink.
+// File syscalls over the fd table. Until a filesystem is mounted the files are the console
+// (host fds 0-2 passed through) and /proc.
 #include <fcntl.h>
-#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,46 +9,50 @@
 #include <cstring>
 #include <vector>
 
+#include "guestos/procfs.h"
 #include "guestos/syscalls.h"
+#include "guestos/tty.h"
 
 namespace guestos {
 
 namespace {
 
-constexpr long AT_FDCWD_ = -100;
 constexpr uint64_t MAX_RW_COUNT = 0x7ffff000;  // Linux caps one read/write at this
 constexpr uint64_t IO_CHUNK = 1 << 20;
+constexpr uint64_t PATH_MAX_ = 4096;
 
-long host_errno() { return -static_cast<long>(errno); }
-
-// The host fd behind a guest fd, or -EBADF.
-long host_fd(SysCtx& c, uint64_t fd) {
-    auto f = c.task.files.get(static_cast<long>(fd));
-    return f ? f->host_fd : -EBADF;
+// The open file behind a guest fd (fdget), or null.
+std::shared_ptr<file> fdget(SysCtx& c, uint64_t fd) {
+    return c.task.files.get(c.compat ? static_cast<int32_t>(fd) : static_cast<long>(fd));
 }
 
-// Writes user bytes to a host fd chunk by chunk; EFAULT only when nothing was written.
-long write_from_user(SysCtx& c, int hfd, VirtAddr buf, uint64_t count, long long pos) {
+bool readable(const file& f) { return (f.f_flags & O_ACCMODE) != O_WRONLY; }
+bool writable(const file& f) { return (f.f_flags & O_ACCMODE) != O_RDONLY; }
+
+// Writes user bytes to a file chunk by chunk; EFAULT only when nothing was written.
+long write_from_user(SysCtx& c, file& f, VirtAddr buf, uint64_t count, int64_t* pos) {
+    if (!writable(f)) return -EBADF;
     count = std::min(count, MAX_RW_COUNT);
     std::vector<uint8_t> tmp(std::min(count, IO_CHUNK));
     uint64_t done = 0;
     while (done < count) {
         uint64_t n = std::min<uint64_t>(count - done, tmp.size());
         if (!copy_from_user(c.mm, tmp.data(), buf + done, n)) return done ? static_cast<long>(done) : -EFAULT;
-        ssize_t w = pos < 0 ? ::write(hfd, tmp.data(), n) : ::pwrite(hfd, tmp.data(), n, pos + done);
-        if (w < 0) return done ? static_cast<long>(done) : host_errno();
+        long w = f.write(tmp.data(), n, pos);
+        if (w < 0) return done ? static_cast<long>(done) : w;
         done += static_cast<uint64_t>(w);
         if (static_cast<uint64_t>(w) < n) break;
     }
     return static_cast<long>(done);
 }
 
-// One host read into user memory (a read returns what one read gives, like Linux).
-long read_to_user(SysCtx& c, int hfd, VirtAddr buf, uint64_t count, long long pos) {
+// One read of the file into user memory (a read returns what one read gives, like Linux).
+long read_to_user(SysCtx& c, file& f, VirtAddr buf, uint64_t count, int64_t* pos) {
+    if (!readable(f)) return -EBADF;
     count = std::min(count, MAX_RW_COUNT);
     std::vector<uint8_t> tmp(std::min(count, IO_CHUNK));
-    ssize_t r = pos < 0 ? ::read(hfd, tmp.data(), tmp.size()) : ::pread(hfd, tmp.data(), tmp.size(), pos);
-    if (r < 0) return host_errno();
+    long r = f.read(tmp.data(), tmp.size(), pos);
+    if (r < 0) return r;
     if (!copy_to_user(c.mm, buf, tmp.data(), static_cast<uint64_t>(r))) return -EFAULT;
     return r;
 }
@@ -87,7 +91,7 @@ struct __attribute__((packed)) stat64_i386 {
 };
 static_assert(sizeof(stat64_i386) == 96);
 
-// Copies a host struct stat out in the guest's layout (cp_new_stat / cp_new_stat64).
+// Copies a struct stat out in the guest's layout (cp_new_stat / cp_new_stat64).
 long put_stat(SysCtx& c, VirtAddr dst, const struct stat& st) {
     if (!c.compat) return copy_to_user(c.mm, dst, &st, sizeof st) ? 0 : -EFAULT;
     stat64_i386 s{};
@@ -111,45 +115,83 @@ long put_stat(SysCtx& c, VirtAddr dst, const struct stat& st) {
     return copy_to_user(c.mm, dst, &s, sizeof s) ? 0 : -EFAULT;
 }
 
-// fstat of a guest fd.
-long do_fstat(SysCtx& c, uint64_t fd, VirtAddr buf) {
-    long h = host_fd(c, fd);
-    if (h < 0) return h;
-    struct stat st;
-    if (fstat(static_cast<int>(h), &st) < 0) return host_errno();
-    return put_stat(c, buf, st);
+// struct statx from a struct stat (the basic fields; no birth time).
+struct statx to_statx(const struct stat& st) {
+    struct statx x {};
+    x.stx_mask = STATX_BASIC_STATS;
+    x.stx_blksize = static_cast<uint32_t>(st.st_blksize);
+    x.stx_nlink = static_cast<uint32_t>(st.st_nlink);
+    x.stx_uid = st.st_uid;
+    x.stx_gid = st.st_gid;
+    x.stx_mode = static_cast<uint16_t>(st.st_mode);
+    x.stx_ino = st.st_ino;
+    x.stx_size = static_cast<uint64_t>(st.st_size);
+    x.stx_blocks = static_cast<uint64_t>(st.st_blocks);
+    x.stx_atime = {st.st_atim.tv_sec, static_cast<uint32_t>(st.st_atim.tv_nsec), 0};
+    x.stx_mtime = {st.st_mtim.tv_sec, static_cast<uint32_t>(st.st_mtim.tv_nsec), 0};
+    x.stx_ctime = {st.st_ctim.tv_sec, static_cast<uint32_t>(st.st_ctim.tv_nsec), 0};
+    x.stx_rdev_major = major(st.st_rdev);
+    x.stx_rdev_minor = minor(st.st_rdev);
+    x.stx_dev_major = major(st.st_dev);
+    x.stx_dev_minor = minor(st.st_dev);
+    return x;
 }
 
-// A path lookup; no filesystem is mounted yet, so every path is absent (ENOENT),
-// after the path itself is checked (EFAULT, ENAMETOOLONG) as Linux's getname does.
-long lookup_path(SysCtx& c, uint64_t upath) {
-    auto path = strncpy_from_user(c.mm, VirtAddr(upath), 4096);
-    if (!path) return -EFAULT;
-    if (path->empty()) return -ENOENT;
+// Reads a user path as getname does: EFAULT, ENOENT for "", ENAMETOOLONG.
+long getname(SysCtx& c, uint64_t upath, std::string& out) {
+    auto p = strncpy_from_user(c.mm, VirtAddr(upath), PATH_MAX_);
+    if (!p) {
+        auto probe = strncpy_from_user(c.mm, VirtAddr(upath), 1);
+        return probe ? -ENAMETOOLONG : -EFAULT;
+    }
+    out = std::move(*p);
+    return 0;
+}
+
+// Opens a path (do_filp_open). Only /proc exists until a filesystem is mounted.
+long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_ptr<file>& out) {
+    if (path.empty()) return -ENOENT;
+    if (is_proc_path(path)) return proc_open(c.task, path, flags, out);
     return -ENOENT;
+}
+
+// stat of a path: open it and ask the file (vfs_statx).
+long stat_path(SysCtx& c, uint64_t upath, struct stat& st) {
+    std::string path;
+    if (long e = getname(c, upath, path)) return e;
+    std::shared_ptr<file> f;
+    if (long e = filp_open(c, path, O_RDONLY, f)) return e;
+    return f->getattr(st);
 }
 
 // *at() with AT_EMPTY_PATH and an empty path means the fd itself.
 bool is_empty_path(SysCtx& c, uint64_t upath, uint64_t flags) {
     constexpr uint64_t AT_EMPTY_PATH_ = 0x1000;
     if (!(flags & AT_EMPTY_PATH_)) return false;
-    auto p = strncpy_from_user(c.mm, VirtAddr(upath), 4096);
+    auto p = strncpy_from_user(c.mm, VirtAddr(upath), 1);
     return p && p->empty();
 }
 
-// readlink of the one link that exists: /proc/self/exe (and /proc/<pid>/exe).
+// A stat of an fd or a path into the guest's struct stat.
+long do_stat(SysCtx& c, std::shared_ptr<file> f, uint64_t upath, VirtAddr buf) {
+    struct stat st;
+    long e = f ? f->getattr(st) : stat_path(c, upath, st);
+    return e ? e : put_stat(c, buf, st);
+}
+
 long do_readlink(SysCtx& c, uint64_t upath, uint64_t buf, uint64_t size) {
-    auto path = strncpy_from_user(c.mm, VirtAddr(upath), 4096);
-    if (!path) return -EFAULT;
+    std::string path;
+    if (long e = getname(c, upath, path)) return e;
     if (static_cast<int64_t>(size) <= 0 || (c.compat && static_cast<int32_t>(size) <= 0)) return -EINVAL;
-    const std::string self = "/proc/" + std::to_string(c.task.tgid) + "/exe";
-    if (*path != "/proc/self/exe" && *path != self && *path != "/proc/thread-self/exe") return -ENOENT;
-    uint64_t n = std::min<uint64_t>(size, c.task.exe_path.size());
-    return copy_to_user(c.mm, VirtAddr(buf), c.task.exe_path.data(), n) ? static_cast<long>(n) : -EFAULT;
+    int err = ENOENT;
+    auto target = is_proc_path(path) ? proc_readlink(c.task, path, err) : std::nullopt;
+    if (!target) return -err;
+    uint64_t n = std::min<uint64_t>(size, target->size());
+    return copy_to_user(c.mm, VirtAddr(buf), target->data(), n) ? static_cast<long>(n) : -EFAULT;
 }
 
 // Puts an open file at the lowest free fd >= min (alloc_fd).
-long install_fd(SysCtx& c, std::shared_ptr<open_file> f, uint64_t min, bool cloexec) {
+long install_fd(SysCtx& c, std::shared_ptr<file> f, uint64_t min, bool cloexec) {
     auto& t = c.task.files;
     const uint64_t nofile = c.task.rlim[7].rlim_cur;  // RLIMIT_NOFILE
     for (uint64_t i = min; i < nofile; ++i) {
@@ -168,7 +210,7 @@ long install_fd(SysCtx& c, std::shared_ptr<open_file> f, uint64_t min, bool cloe
 
 // dup2/dup3's core: newfd now refers to oldfd's file.
 long do_dup3(SysCtx& c, uint64_t oldfd, uint64_t newfd, bool cloexec) {
-    auto f = c.task.files.get(static_cast<long>(oldfd));
+    auto f = fdget(c, oldfd);
     if (!f) return -EBADF;
     if (newfd >= c.task.rlim[7].rlim_cur || static_cast<int64_t>(newfd) < 0) return -EBADF;
     auto& t = c.task.files;
@@ -181,50 +223,63 @@ long do_dup3(SysCtx& c, uint64_t oldfd, uint64_t newfd, bool cloexec) {
     return static_cast<long>(newfd);
 }
 
+long do_openat(SysCtx& c, uint64_t upath, uint64_t flags) {
+    std::string path;
+    if (long e = getname(c, upath, path)) return e;
+    std::shared_ptr<file> f;
+    if (long e = filp_open(c, path, static_cast<unsigned>(flags), f)) return e;
+    return install_fd(c, std::move(f), 0, flags & O_CLOEXEC);
+}
+
+int64_t pos_arg(SysCtx& c, const uint64_t* a, int i) {
+    return c.compat ? static_cast<int64_t>(a[i] | (a[i + 1] << 32)) : static_cast<int64_t>(a[i]);
+}
+
 }  // namespace
 
 void init_console_files(task_struct& task) {
     task.files.fd.clear();
     task.files.cloexec.clear();
     for (int i = 0; i < 3; ++i) {
-        auto f = std::make_shared<open_file>();
-        f->host_fd = i;
+        auto f = std::make_shared<console_file>(i);
+        f->f_flags = O_RDWR;  // the terminal emu was given; the host fd enforces the real mode
         task.files.fd.push_back(f);
         task.files.cloexec.push_back(false);
     }
 }
 
 long sys_read(SysCtx& c, const uint64_t* a) {
-    long h = host_fd(c, a[0]);
-    return h < 0 ? h : read_to_user(c, static_cast<int>(h), VirtAddr(a[1]), a[2], -1);
+    auto f = fdget(c, a[0]);
+    return f ? read_to_user(c, *f, VirtAddr(a[1]), a[2], &f->f_pos) : -EBADF;
 }
 
 long sys_write(SysCtx& c, const uint64_t* a) {
-    long h = host_fd(c, a[0]);
-    return h < 0 ? h : write_from_user(c, static_cast<int>(h), VirtAddr(a[1]), a[2], -1);
+    auto f = fdget(c, a[0]);
+    return f ? write_from_user(c, *f, VirtAddr(a[1]), a[2], &f->f_pos) : -EBADF;
 }
 
 long sys_pread64(SysCtx& c, const uint64_t* a) {
-    long h = host_fd(c, a[0]);
-    long long pos = c.compat ? static_cast<long long>(a[3] | (a[4] << 32)) : static_cast<long long>(a[3]);
-    if (h < 0) return h;
-    return pos < 0 ? -EINVAL : read_to_user(c, static_cast<int>(h), VirtAddr(a[1]), a[2], pos);
+    auto f = fdget(c, a[0]);
+    int64_t pos = pos_arg(c, a, 3);
+    if (!f) return -EBADF;
+    return pos < 0 ? -EINVAL : read_to_user(c, *f, VirtAddr(a[1]), a[2], &pos);
 }
 
 long sys_pwrite64(SysCtx& c, const uint64_t* a) {
-    long h = host_fd(c, a[0]);
-    long long pos = c.compat ? static_cast<long long>(a[3] | (a[4] << 32)) : static_cast<long long>(a[3]);
-    if (h < 0) return h;
-    return pos < 0 ? -EINVAL : write_from_user(c, static_cast<int>(h), VirtAddr(a[1]), a[2], pos);
+    auto f = fdget(c, a[0]);
+    int64_t pos = pos_arg(c, a, 3);
+    if (!f) return -EBADF;
+    return pos < 0 ? -EINVAL : write_from_user(c, *f, VirtAddr(a[1]), a[2], &pos);
 }
 
 long sys_writev(SysCtx& c, const uint64_t* a) {
-    long h = host_fd(c, a[0]);
-    if (h < 0) return h;
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    if (!writable(*f)) return -EBADF;
     std::vector<std::pair<uint64_t, uint64_t>> iov;
     long total = read_iovec(c, VirtAddr(a[1]), a[2], iov);
     if (total < 0) return total;
-    // Gather into one buffer so the write is one host write, as atomic as Linux's.
+    // Gather into one buffer so the write is one write, as atomic as Linux's.
     std::vector<uint8_t> buf;
     buf.reserve(std::min<uint64_t>(static_cast<uint64_t>(total), 1 << 24));
     for (auto [base, len] : iov) {
@@ -236,19 +291,19 @@ long sys_writev(SysCtx& c, const uint64_t* a) {
             break;
         }
     }
-    ssize_t w = ::write(static_cast<int>(h), buf.data(), buf.size());
-    return w < 0 ? host_errno() : w;
+    return f->write(buf.data(), buf.size(), &f->f_pos);
 }
 
 long sys_readv(SysCtx& c, const uint64_t* a) {
-    long h = host_fd(c, a[0]);
-    if (h < 0) return h;
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    if (!readable(*f)) return -EBADF;
     std::vector<std::pair<uint64_t, uint64_t>> iov;
     long total = read_iovec(c, VirtAddr(a[1]), a[2], iov);
     if (total < 0) return total;
     std::vector<uint8_t> buf(std::min<uint64_t>(static_cast<uint64_t>(total), MAX_RW_COUNT));
-    ssize_t r = ::read(static_cast<int>(h), buf.data(), buf.size());
-    if (r < 0) return host_errno();
+    long r = f->read(buf.data(), buf.size(), &f->f_pos);
+    if (r < 0) return r;
     uint64_t off = 0;
     for (auto [base, len] : iov) {
         uint64_t n = std::min<uint64_t>(len, static_cast<uint64_t>(r) - off);
@@ -258,115 +313,124 @@ long sys_readv(SysCtx& c, const uint64_t* a) {
     return r;
 }
 
-long sys_open(SysCtx& c, const uint64_t* a) { return lookup_path(c, a[0]); }
-long sys_openat(SysCtx& c, const uint64_t* a) { return lookup_path(c, a[1]); }
+long sys_open(SysCtx& c, const uint64_t* a) { return do_openat(c, a[0], a[1]); }
+long sys_openat(SysCtx& c, const uint64_t* a) { return do_openat(c, a[1], a[2]); }
 
 long sys_close(SysCtx& c, const uint64_t* a) {
-    auto& t = c.task.files;
-    if (!t.get(static_cast<long>(a[0]))) return -EBADF;
-    t.fd[a[0]].reset();
+    if (!fdget(c, a[0])) return -EBADF;
+    c.task.files.fd[a[0]].reset();
     return 0;
 }
 
-long sys_fstat(SysCtx& c, const uint64_t* a) { return do_fstat(c, a[0], VirtAddr(a[1])); }
-long sys_fstat64(SysCtx& c, const uint64_t* a) { return do_fstat(c, a[0], VirtAddr(a[1])); }
-long sys_stat(SysCtx& c, const uint64_t* a) { return lookup_path(c, a[0]); }
-long sys_lstat(SysCtx& c, const uint64_t* a) { return lookup_path(c, a[0]); }
-long sys_stat64(SysCtx& c, const uint64_t* a) { return lookup_path(c, a[0]); }
-long sys_lstat64(SysCtx& c, const uint64_t* a) { return lookup_path(c, a[0]); }
+long sys_fstat(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    return f ? do_stat(c, f, 0, VirtAddr(a[1])) : -EBADF;
+}
+long sys_fstat64(SysCtx& c, const uint64_t* a) { return sys_fstat(c, a); }
+long sys_stat(SysCtx& c, const uint64_t* a) { return do_stat(c, nullptr, a[0], VirtAddr(a[1])); }
+long sys_lstat(SysCtx& c, const uint64_t* a) { return sys_stat(c, a); }
+long sys_stat64(SysCtx& c, const uint64_t* a) { return sys_stat(c, a); }
+long sys_lstat64(SysCtx& c, const uint64_t* a) { return sys_stat(c, a); }
 
 long sys_newfstatat(SysCtx& c, const uint64_t* a) {
-    if (is_empty_path(c, a[1], a[3])) return do_fstat(c, a[0], VirtAddr(a[2]));
-    return lookup_path(c, a[1]);
+    if (is_empty_path(c, a[1], a[3])) {
+        auto f = fdget(c, a[0]);
+        return f ? do_stat(c, f, 0, VirtAddr(a[2])) : -EBADF;
+    }
+    return do_stat(c, nullptr, a[1], VirtAddr(a[2]));
 }
 long sys_fstatat64(SysCtx& c, const uint64_t* a) { return sys_newfstatat(c, a); }
 
 long sys_statx(SysCtx& c, const uint64_t* a) {
-    if (!is_empty_path(c, a[1], a[2])) return lookup_path(c, a[1]);
-    long h = host_fd(c, a[0]);
-    if (h < 0) return h;
-    struct statx stx;
-    if (::statx(static_cast<int>(h), "", AT_EMPTY_PATH, static_cast<unsigned>(a[3]), &stx) < 0) return host_errno();
-    return copy_to_user(c.mm, VirtAddr(a[4]), &stx, sizeof stx) ? 0 : -EFAULT;
+    struct stat st;
+    if (is_empty_path(c, a[1], a[2])) {
+        auto f = fdget(c, a[0]);
+        if (!f) return -EBADF;
+        if (long e = f->getattr(st)) return e;
+    } else if (long e = stat_path(c, a[1], st)) {
+        return e;
+    }
+    struct statx x = to_statx(st);
+    return copy_to_user(c.mm, VirtAddr(a[4]), &x, sizeof x) ? 0 : -EFAULT;
 }
 
 long sys_lseek(SysCtx& c, const uint64_t* a) {
-    long h = host_fd(c, a[0]);
-    if (h < 0) return h;
-    off_t off = c.compat ? static_cast<int32_t>(a[1]) : static_cast<off_t>(a[1]);
-    off_t r = ::lseek(static_cast<int>(h), off, static_cast<int>(a[2]));
-    return r < 0 ? host_errno() : static_cast<long>(r);
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    int64_t off = c.compat ? static_cast<int32_t>(a[1]) : static_cast<int64_t>(a[1]);
+    if (a[2] > SEEK_END) return -EINVAL;
+    long r = f->llseek(off, static_cast<int>(a[2]));
+    if (c.compat && r > 0x7fffffff) return -EOVERFLOW;
+    return r;
 }
 
 long sys_llseek(SysCtx& c, const uint64_t* a) {
-    long h = host_fd(c, a[0]);
-    if (h < 0) return h;
-    off_t off = static_cast<off_t>((a[1] << 32) | (a[2] & 0xffffffffu));
-    off_t r = ::lseek(static_cast<int>(h), off, static_cast<int>(a[4]));
-    if (r < 0) return host_errno();
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    if (a[4] > SEEK_END) return -EINVAL;
+    int64_t off = static_cast<int64_t>((a[1] << 32) | (a[2] & 0xffffffffu));
+    long r = f->llseek(off, static_cast<int>(a[4]));
+    if (r < 0) return r;
     int64_t res = r;
     return copy_to_user(c.mm, VirtAddr(a[3]), &res, sizeof res) ? 0 : -EFAULT;
 }
 
 long sys_ioctl(SysCtx& c, const uint64_t* a) {
-    long h = host_fd(c, a[0]);
-    if (h < 0) return h;
-    // Terminal ioctls are passed to the console with their fixed argument sizes.
-    struct Known { unsigned long cmd; size_t in, out; };
-    static const Known known[] = {
-        {0x5401, 0, 36}, {0x5402, 36, 0}, {0x5403, 36, 0}, {0x5404, 36, 0},  // TCGETS, TCSETS*
-        {0x5413, 0, 8},  {0x5414, 8, 0},                                     // TIOCGWINSZ/SWINSZ
-        {0x540F, 0, 4},  {0x541B, 0, 4},                                     // TIOCGPGRP, FIONREAD
-    };
-    for (const auto& k : known) {
-        if (k.cmd != (a[1] & 0xffffffffu)) continue;
-        uint8_t buf[64] = {};
-        if (k.in && !copy_from_user(c.mm, buf, VirtAddr(a[2]), k.in)) return -EFAULT;
-        if (::ioctl(static_cast<int>(h), k.cmd, buf) < 0) return host_errno();
-        if (k.out && !copy_to_user(c.mm, VirtAddr(a[2]), buf, k.out)) return -EFAULT;
-        return 0;
-    }
-    return isatty(static_cast<int>(h)) ? -EINVAL : -ENOTTY;
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    const unsigned long cmd = a[1] & 0xffffffffu;
+    size_t in = 0, out = 0;
+    uint8_t buf[64] = {};
+    if (f->ioctl_sizes(cmd, in, out) && in && !copy_from_user(c.mm, buf, VirtAddr(a[2]), in)) return -EFAULT;
+    long r = f->ioctl(cmd, buf, in, out);
+    if (r < 0) return r;
+    if (out && !copy_to_user(c.mm, VirtAddr(a[2]), buf, out)) return -EFAULT;
+    return r;
 }
 
 long sys_readlink(SysCtx& c, const uint64_t* a) { return do_readlink(c, a[0], a[1], a[2]); }
 long sys_readlinkat(SysCtx& c, const uint64_t* a) { return do_readlink(c, a[1], a[2], a[3]); }
-long sys_access(SysCtx& c, const uint64_t* a) { return lookup_path(c, a[0]); }
-long sys_faccessat(SysCtx& c, const uint64_t* a) { return lookup_path(c, a[1]); }
-long sys_faccessat2(SysCtx& c, const uint64_t* a) { return lookup_path(c, a[1]); }
+
+// access(2): the path exists; the only files, in /proc, are not writable.
+static long do_access(SysCtx& c, uint64_t upath, uint64_t mode) {
+    if (mode & ~7ull) return -EINVAL;
+    struct stat st;
+    if (long e = stat_path(c, upath, st)) return e;
+    return (mode & 2) ? -EACCES : 0;
+}
+long sys_access(SysCtx& c, const uint64_t* a) { return do_access(c, a[0], a[1]); }
+long sys_faccessat(SysCtx& c, const uint64_t* a) { return do_access(c, a[1], a[2]); }
+long sys_faccessat2(SysCtx& c, const uint64_t* a) { return do_access(c, a[1], a[2]); }
 
 long sys_getcwd(SysCtx& c, const uint64_t* a) {
     char cwd[4096];
-    if (!::getcwd(cwd, sizeof cwd)) return host_errno();
+    if (!::getcwd(cwd, sizeof cwd)) return -errno;
     uint64_t n = std::strlen(cwd) + 1;
     if (a[1] < n) return -ERANGE;
     return copy_to_user(c.mm, VirtAddr(a[0]), cwd, n) ? static_cast<long>(n) : -EFAULT;
 }
 
 long sys_fcntl(SysCtx& c, const uint64_t* a) {
-    auto f = c.task.files.get(static_cast<long>(a[0]));
+    auto f = fdget(c, a[0]);
     if (!f) return -EBADF;
     switch (a[1]) {
     case F_DUPFD: return install_fd(c, f, a[2], false);
     case F_DUPFD_CLOEXEC: return install_fd(c, f, a[2], true);
     case F_GETFD: return c.task.files.cloexec[a[0]] ? FD_CLOEXEC : 0;
     case F_SETFD: c.task.files.cloexec[a[0]] = a[2] & FD_CLOEXEC; return 0;
-    case F_GETFL: {
-        int r = ::fcntl(f->host_fd, F_GETFL);
-        return r < 0 ? host_errno() : r;
-    }
-    case F_SETFL: return ::fcntl(f->host_fd, F_SETFL, static_cast<int>(a[2])) < 0 ? host_errno() : 0;
+    case F_GETFL: return f->status_flags();
+    case F_SETFL: return f->set_status_flags(static_cast<int>(a[2]));
     default: return -EINVAL;
     }
 }
 long sys_fcntl64(SysCtx& c, const uint64_t* a) { return sys_fcntl(c, a); }
 
 long sys_dup(SysCtx& c, const uint64_t* a) {
-    auto f = c.task.files.get(static_cast<long>(a[0]));
+    auto f = fdget(c, a[0]);
     return f ? install_fd(c, f, 0, false) : -EBADF;
 }
 long sys_dup2(SysCtx& c, const uint64_t* a) {
-    if (a[0] == a[1]) return c.task.files.get(static_cast<long>(a[0])) ? static_cast<long>(a[1]) : -EBADF;
+    if (a[0] == a[1]) return fdget(c, a[0]) ? static_cast<long>(a[1]) : -EBADF;
     return do_dup3(c, a[0], a[1], false);
 }
 long sys_dup3(SysCtx& c, const uint64_t* a) {

@@ -97,11 +97,10 @@ long sys_mremap(SysCtx& c, const uint64_t* a) {
     if (addr + old_len == vma->vm_end.value &&
         !find_vma_intersection(c.mm, VirtAddr(addr + old_len), VirtAddr(addr + new_len)) &&
         addr + new_len <= c.mm.task_size) {
-        long r = do_mmap(c.mm, vma->vm_file, addr + old_len, new_len - old_len,
-                         (vma->vm_flags & VM_READ ? PROT_READ_ : 0) | (vma->vm_flags & VM_WRITE ? PROT_WRITE_ : 0) |
-                             (vma->vm_flags & VM_EXEC ? PROT_EXEC_ : 0),
-                         MAP_FIXED_ | (vma->vm_flags & VM_SHARED ? MAP_SHARED_ : MAP_PRIVATE_) |
-                             (vma->vm_file ? 0 : MAP_ANONYMOUS_),
+        const unsigned long prot = vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC);  // same bits as PROT_*
+        const unsigned long flags = MAP_FIXED_ | ((vma->vm_flags & VM_SHARED) ? MAP_SHARED_ : MAP_PRIVATE_) |
+                                    (vma->vm_file ? 0ul : static_cast<unsigned long>(MAP_ANONYMOUS_));
+        long r = do_mmap(c.mm, vma->vm_file, addr + old_len, new_len - old_len, prot, flags,
                          vma->vm_pgoff + ((addr + old_len - vma->vm_start.value) >> PAGE_SHIFT));
         return r < 0 ? r : static_cast<long>(addr);
     }

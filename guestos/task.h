@@ -45,17 +45,11 @@ public:
     virtual void write_gdt_entry(int index, uint64_t descriptor) = 0;
 };
 
-// An open file description; for now the console: a host fd passed through (devices/ later).
-struct open_file {
-    int host_fd = -1;
-    unsigned f_flags = 0;
-};
-
 // The fd table (files_struct); close-on-exec is per descriptor.
 struct files_struct {
-    std::vector<std::shared_ptr<open_file>> fd;
+    std::vector<std::shared_ptr<file>> fd;
     std::vector<bool> cloexec;
-    std::shared_ptr<open_file> get(long n) const {
+    std::shared_ptr<file> get(long n) const {
         return (n >= 0 && static_cast<size_t>(n) < fd.size()) ? fd[n] : nullptr;
     }
 };

@@ -1,0 +1,60 @@
+// Default file operations (what a file without the operation answers) and seq_file.
+#include "guestos/file.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unistd.h>
+
+namespace guestos {
+
+long file::read(uint8_t*, uint64_t, int64_t*) { return -EINVAL; }
+long file::write(const uint8_t*, uint64_t, int64_t*) { return -EINVAL; }
+long file::llseek(int64_t, int) { return -ESPIPE; }
+long file::ioctl(unsigned long, uint8_t*, size_t&, size_t&) { return -ENOTTY; }
+
+long file::set_status_flags(int flags) {
+    constexpr unsigned settable = 02000 | 020000 | 040000 | 0400000;  // O_APPEND O_ASYNC O_DIRECT O_NOATIME
+    f_flags = (f_flags & ~settable) | (static_cast<unsigned>(flags) & settable);
+    return 0;
+}
+
+long file::getattr(struct stat& st) {
+    st = {};
+    if (!f_inode) return -EBADF;
+    st.st_dev = f_inode->i_dev;
+    st.st_ino = f_inode->i_ino;
+    st.st_mode = f_inode->i_mode;
+    st.st_nlink = 1;
+    st.st_size = static_cast<off_t>(f_inode->i_size());
+    st.st_blksize = 4096;
+    st.st_blocks = static_cast<blkcnt_t>((f_inode->i_size() + 511) / 512);
+    return 0;
+}
+
+long seq_file::read(uint8_t* buf, uint64_t n, int64_t* pos) {
+    if (*pos < 0) return -EINVAL;
+    if (static_cast<uint64_t>(*pos) >= text_.size()) return 0;
+    uint64_t len = std::min<uint64_t>(n, text_.size() - static_cast<uint64_t>(*pos));
+    std::memcpy(buf, text_.data() + *pos, len);
+    *pos += static_cast<int64_t>(len);
+    return static_cast<long>(len);
+}
+
+long seq_file::llseek(int64_t offset, int whence) {
+    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? f_pos : whence == SEEK_END ? static_cast<int64_t>(text_.size()) : -1;
+    if (base < 0 || base + offset < 0) return -EINVAL;
+    f_pos = base + offset;
+    return f_pos;
+}
+
+long seq_file::getattr(struct stat& st) {
+    st = {};
+    st.st_mode = mode_;
+    st.st_nlink = 1;
+    st.st_blksize = 1024;
+    st.st_uid = getuid();
+    st.st_gid = getgid();
+    return 0;
+}
+
+}  // namespace guestos

@@ -1,0 +1,21 @@
+// /proc (fs/proc): per-process files generated from the task's state at open.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "guestos/file.h"
+#include "guestos/task.h"
+
+namespace guestos {
+
+// True for paths under /proc, which procfs answers (with a file or an errno).
+bool is_proc_path(const std::string& path);
+// Opens a /proc file read-only (proc_pid_lookup + single_open): the file, or a negative errno.
+long proc_open(task_struct& task, const std::string& path, unsigned flags, std::shared_ptr<file>& out);
+// The target of a /proc symlink (exe), or nullopt with err set (ENOENT, EINVAL: not a link).
+std::optional<std::string> proc_readlink(task_struct& task, const std::string& path, int& err);
+// The text of /proc/PID/maps (show_map_vma for each VMA).
+std::string proc_pid_maps(task_struct& task);
+
+}  // namespace guestos

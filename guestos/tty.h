@@ -1,0 +1,29 @@
+// The console as an open file: the tty driver's file operations over devices::Console.
+#pragma once
+#include "devices/console.h"
+#include "guestos/file.h"
+
+namespace guestos {
+
+class console_file final : public file {
+public:
+    explicit console_file(int host_fd) : con_(host_fd) {}
+    long read(uint8_t* buf, uint64_t n, int64_t* pos) override;
+    long write(const uint8_t* buf, uint64_t n, int64_t* pos) override;
+    long llseek(int64_t offset, int whence) override { return con_.lseek(offset, whence); }
+    long getattr(struct stat& st) override { return con_.fstat(st); }
+    long ioctl(unsigned long cmd, uint8_t* arg, size_t& in_len, size_t& out_len) override {
+        return con_.ioctl(cmd, arg, in_len, out_len);
+    }
+    bool ioctl_sizes(unsigned long cmd, size_t& in_len, size_t& out_len) const override {
+        return devices::Console::ioctl_sizes(cmd, in_len, out_len);
+    }
+    long status_flags() override { return con_.status_flags(); }
+    long set_status_flags(int flags) override { return con_.set_status_flags(flags); }
+    int host_fd() const { return con_.host_fd(); }
+
+private:
+    devices::Console con_;
+};
+
+}  // namespace guestos
