@@ -11,6 +11,7 @@
 #include "emu/access.h"
 #include "guestos/memory.h"
 #include "guestos/signal.h"
+#include "guestos/ptrace.h"
 
 namespace emu {
 
@@ -36,7 +37,6 @@ constexpr uint16_t USER_CS64 = 0x33, USER_DS64 = 0x2b;
 constexpr uint16_t USER_CS32 = 0x73, USER_DS32 = 0x7b;
 constexpr int GDT_ENTRIES = 32;
 
-constexpr int SI_KERNEL = 0x80, FPE_INTDIV = 1, ILL_ILLOPN = 2, BUS_ADRALN = 1;
 
 // x86 exception vectors.
 enum : uint32_t {
@@ -308,20 +308,34 @@ mmu::ErrorOr<void> Cpu::run() {
     const uint64_t kbase = is64_ ? KBASE64 : KBASE32;
     uint64_t ip = kbase + OFF_STUB;
     while (!task_.exited) {
+        // Stopping from an exception hook leaves Unicorn's exception-in-flight mark set again
+        // (measured), so clear it before every start.
+        clear_exception_state();
+        in_emulation_ = true;
         uc_err e = uc_emu_start(uc_, ip, kbase + OFF_STOP, 0, 0);
+        in_emulation_ = false;
         if (!fatal_error_.empty()) return mmu::Error::from_errno(EIO, fatal_error_);
-        if (task_.exited) break;
-        ip = pc();
-        if (e == UC_ERR_INSN_INVALID) {
-            deliver_fault_signal(guestos::SIGILL_, ILL_ILLOPN, ip);
-        } else if (e == UC_ERR_READ_UNMAPPED || e == UC_ERR_WRITE_UNMAPPED || e == UC_ERR_FETCH_UNMAPPED) {
-            deliver_fault_signal(guestos::SIGSEGV_, 1, unmapped_addr_);  // SEGV_MAPERR
-        } else if (e != UC_ERR_OK) {
-            std::fprintf(stderr, "emu: CPU stopped at %#llx: %s\n", static_cast<unsigned long long>(ip), uc_strerror(e));
-            deliver_fault_signal(guestos::SIGSEGV_, SI_KERNEL, 0);
-        } else if (ip == kbase + OFF_STOP) {
-            deliver_fault_signal(guestos::SIGSEGV_, 1, ip);  // a jump into the kernel area
+        if (pending_regs_) {  // sigreturn: the registers a hook could not write
+            write_regs(*pending_regs_);
+            pending_regs_.reset();
         }
+        ip = pc();
+        if (!task_.exited) {
+            if (e == UC_ERR_INSN_INVALID) {
+                deliver_fault_signal(guestos::SIGILL_, guestos::ILL_ILLOPN, ip, X86_TRAP_UD);
+            } else if (e == UC_ERR_READ_UNMAPPED || e == UC_ERR_WRITE_UNMAPPED || e == UC_ERR_FETCH_UNMAPPED) {
+                deliver_fault_signal(guestos::SIGSEGV_, guestos::SEGV_MAPERR, unmapped_addr_, X86_TRAP_PF,
+                                     mmu::X86_PF_USER);
+            } else if (e != UC_ERR_OK) {
+                std::fprintf(stderr, "emu: CPU stopped at %#llx: %s\n", static_cast<unsigned long long>(ip), uc_strerror(e));
+                deliver_fault_signal(guestos::SIGSEGV_, guestos::SI_KERNEL, 0, X86_TRAP_GP);
+            } else if (ip == kbase + OFF_STOP) {
+                deliver_fault_signal(guestos::SIGSEGV_, guestos::SEGV_MAPERR, ip, X86_TRAP_PF, mmu::X86_PF_USER | mmu::X86_PF_INSTR);
+            }
+        }
+        // Return to user mode: deliver what is pending (exit_to_user_mode -> arch_do_signal).
+        if (guestos::signal_pending(task_)) guestos::do_signal(task_);
+        ip = pc();
     }
     return {};
 }
@@ -338,17 +352,29 @@ bool Cpu::hook_unmapped(uc_engine*, uc_mem_type, uint64_t addr, int, int64_t, vo
     return false;
 }
 
-// A fatal signal from a fault: handler delivery is the signal issue's; today it kills.
-void Cpu::deliver_fault_signal(int signo, int si_code, uint64_t addr) {
-    (void)si_code;
-    (void)addr;
-    guestos::send_signal(task_, signo, true);
+void Cpu::deliver_fault_signal(int signo, int si_code, uint64_t addr, uint64_t trap_nr, uint64_t error_code) {
+    task_.thread.trap_nr = trap_nr;
+    task_.thread.error_code = error_code;
+    if (trap_nr == X86_TRAP_PF) task_.thread.cr2 = addr;
+    guestos::kernel_siginfo si;
+    si.si_signo = signo;
+    si.si_code = si_code;
+    si.addr = addr;
+    guestos::send_signal(task_, si, true);
     if (kernel_.config().strace) {
-        std::fprintf(kernel_.config().strace_out, "--- %s {si_signo=%s, si_code=%d, si_addr=%#llx} ---\n",
-                     (std::string("SIG") + sigabbrev_np(signo)).c_str(), (std::string("SIG") + sigabbrev_np(signo)).c_str(),
-                     si_code, static_cast<unsigned long long>(addr));
+        const std::string name = std::string("SIG") + sigabbrev_np(signo);
+        std::fprintf(kernel_.config().strace_out, "--- %s {si_signo=%s, si_code=%d, si_addr=%#llx} ---\n", name.c_str(),
+                     name.c_str(), si_code, static_cast<unsigned long long>(addr));
     }
-    if (task_.exited) uc_emu_stop(uc_);
+    stop_requested_ = true;
+}
+
+// uc_emu_stop comes last in a hook: a context restore after it would cancel it (measured).
+void Cpu::stop_if_needed() {
+    if (stop_requested_ || task_.exited || pending_regs_ || guestos::signal_pending(task_)) {
+        stop_requested_ = false;
+        if (in_emulation_) uc_emu_stop(uc_);
+    }
 }
 
 void Cpu::on_interrupt(uint32_t intno) {
@@ -364,26 +390,29 @@ void Cpu::on_interrupt(uint32_t intno) {
     case IA32_SYSCALL_VECTOR:
         if (!is64_) {
             on_syscall32();
+            stop_if_needed();
             return;  // a software interrupt leaves no exception in flight
         }
-        deliver_fault_signal(guestos::SIGSEGV_, SI_KERNEL, 0);
+        deliver_fault_signal(guestos::SIGSEGV_, guestos::SI_KERNEL, 0, X86_TRAP_GP, (0x80 << 3) | 2);
         break;
-    case X86_TRAP_DE: deliver_fault_signal(guestos::SIGFPE_, FPE_INTDIV, rip); break;
-    case X86_TRAP_UD: deliver_fault_signal(guestos::SIGILL_, ILL_ILLOPN, rip); break;
-    case X86_TRAP_BP:
-    case X86_TRAP_DB: deliver_fault_signal(guestos::SIGTRAP_, SI_KERNEL, 0); break;
+    case X86_TRAP_DE: deliver_fault_signal(guestos::SIGFPE_, guestos::FPE_INTDIV, rip, intno); break;
+    case X86_TRAP_UD: deliver_fault_signal(guestos::SIGILL_, guestos::ILL_ILLOPN, rip, intno); break;
+    case X86_TRAP_BP: deliver_fault_signal(guestos::SIGTRAP_, guestos::SI_KERNEL, 0, intno); break;
+    case X86_TRAP_DB: deliver_fault_signal(guestos::SIGTRAP_, guestos::TRAP_BRKPT, rip, intno); break;
     case X86_TRAP_MF:
-    case X86_TRAP_XF: deliver_fault_signal(guestos::SIGFPE_, 0, rip); break;
-    case X86_TRAP_AC: deliver_fault_signal(guestos::SIGBUS_, BUS_ADRALN, 0); break;
+    case X86_TRAP_XF: deliver_fault_signal(guestos::SIGFPE_, 0, rip, intno); break;
+    case X86_TRAP_AC: deliver_fault_signal(guestos::SIGBUS_, guestos::BUS_ADRALN, 0, intno); break;
     case X86_TRAP_NP:
-    case X86_TRAP_SS: deliver_fault_signal(guestos::SIGBUS_, SI_KERNEL, 0); break;
+    case X86_TRAP_SS: deliver_fault_signal(guestos::SIGBUS_, guestos::SI_KERNEL, 0, intno); break;
     case X86_TRAP_DF:
         fatal_error_ = "internal error: double fault in the CPU engine";
-        uc_emu_stop(uc_);
+        stop_requested_ = true;
+        stop_if_needed();
         return;
-    default: deliver_fault_signal(guestos::SIGSEGV_, SI_KERNEL, 0); break;
+    default: deliver_fault_signal(guestos::SIGSEGV_, guestos::SI_KERNEL, 0, intno); break;
     }
-    if (!task_.exited) clear_exception_state();
+    clear_exception_state();
+    stop_if_needed();
 }
 
 void Cpu::on_page_fault() {
@@ -404,11 +433,11 @@ void Cpu::on_page_fault() {
         r = kernel_.do_page_fault(task_, VirtAddr(cr2), error_code);
     }
     if (r.signo) {
-        deliver_fault_signal(r.signo, r.code, r.addr);
+        deliver_fault_signal(r.signo, r.code, r.addr, X86_TRAP_PF, error_code);
         return;
     }
     if (!tlb_->fill_after_fault(VirtAddr(cr2), error_code))
-        deliver_fault_signal(guestos::SIGSEGV_, 2, cr2);
+        deliver_fault_signal(guestos::SIGSEGV_, guestos::SEGV_ACCERR, cr2, X86_TRAP_PF, error_code);
 }
 
 // Reads the instruction at rip from guest memory and asks Capstone whether it writes addr.
@@ -436,10 +465,8 @@ void Cpu::on_syscall64() {
     for (int i = 0; i < 9; ++i) ptrs[i] = &v[i];
     uc_reg_read_batch(uc_, ids, ptrs, 9);
     const long ret = kernel_.syscall(task_, v[0], &v[1]);
-    if (task_.exited) {
-        uc_emu_stop(uc_);
-        return;
-    }
+    stop_if_needed();
+    if (task_.exited) return;
     // The syscall instruction leaves the return address in RCX and the flags in R11.
     uint64_t out[3] = {static_cast<uint64_t>(ret), v[7] + 2, v[8]};
     int out_ids[] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_R11};
@@ -456,11 +483,107 @@ void Cpu::on_syscall32() {
     uc_reg_read_batch(uc_, ids, ptrs, 7);
     for (auto& x : v) x &= 0xffffffffu;
     const long ret = kernel_.syscall(task_, v[0], &v[1]);
-    if (task_.exited) {
-        uc_emu_stop(uc_);
-        return;
+    if (!task_.exited) set_reg(UC_X86_REG_EAX, static_cast<uint32_t>(ret));
+}
+
+// FXSAVE layout offsets (Intel SDM vol. 1, 10.5.1).
+namespace {
+constexpr size_t FX_FCW = 0, FX_FSW = 2, FX_FTW = 4, FX_FOP = 6, FX_FIP = 8, FX_FDP = 16, FX_MXCSR = 24,
+                 FX_MXCSR_MASK = 28, FX_ST = 32, FX_XMM = 160;
+}  // namespace
+
+void Cpu::read_regs(guestos::pt_regs& r) {
+    uint64_t* gpr[] = {&r.ax, &r.bx, &r.cx, &r.dx, &r.si, &r.di, &r.bp, &r.sp, &r.ip, &r.flags,
+                       &r.r8, &r.r9, &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15};
+    const int ids64[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI, UC_X86_REG_RDI,
+                         UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_RIP, UC_X86_REG_EFLAGS, UC_X86_REG_R8, UC_X86_REG_R9,
+                         UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15};
+    const int ids32[] = {UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_ESI, UC_X86_REG_EDI,
+                         UC_X86_REG_EBP, UC_X86_REG_ESP, UC_X86_REG_EIP, UC_X86_REG_EFLAGS};
+    const int n = is64_ ? 18 : 10;
+    for (int i = 0; i < n; ++i) *gpr[i] = reg(is64_ ? ids64[i] : ids32[i]);
+    r.cs = static_cast<uint16_t>(reg(UC_X86_REG_CS)), r.ss = static_cast<uint16_t>(reg(UC_X86_REG_SS));
+    r.ds = static_cast<uint16_t>(reg(UC_X86_REG_DS)), r.es = static_cast<uint16_t>(reg(UC_X86_REG_ES));
+    r.fs = static_cast<uint16_t>(reg(UC_X86_REG_FS)), r.gs = static_cast<uint16_t>(reg(UC_X86_REG_GS));
+    r.fs_base = fs_base(), r.gs_base = gs_base();
+    // The x87/SSE state in FXSAVE layout.
+    uint8_t* fx = r.fxsave;
+    std::memset(fx, 0, sizeof r.fxsave);
+    const uint16_t fcw = static_cast<uint16_t>(reg(UC_X86_REG_FPCW)), fsw = static_cast<uint16_t>(reg(UC_X86_REG_FPSW));
+    const uint16_t ftw = static_cast<uint16_t>(reg(UC_X86_REG_FPTAG)), fop = static_cast<uint16_t>(reg(UC_X86_REG_FOP));
+    uint8_t abridged = 0;
+    for (int i = 0; i < 8; ++i)
+        if (((ftw >> (2 * i)) & 3) != 3) abridged |= static_cast<uint8_t>(1 << i);
+    const uint32_t mxcsr = static_cast<uint32_t>(reg(UC_X86_REG_MXCSR)), mxcsr_mask = 0xffff;
+    const uint64_t fip = reg(UC_X86_REG_FIP), fdp = reg(UC_X86_REG_FDP);
+    std::memcpy(fx + FX_FCW, &fcw, 2);
+    std::memcpy(fx + FX_FSW, &fsw, 2);
+    fx[FX_FTW] = abridged;
+    std::memcpy(fx + FX_FOP, &fop, 2);
+    std::memcpy(fx + FX_FIP, &fip, 8);
+    std::memcpy(fx + FX_FDP, &fdp, 8);
+    std::memcpy(fx + FX_MXCSR, &mxcsr, 4);
+    std::memcpy(fx + FX_MXCSR_MASK, &mxcsr_mask, 4);
+    for (int i = 0; i < 8; ++i) {
+        uint8_t st[16] = {};
+        uc_reg_read(uc_, UC_X86_REG_ST0 + i, st);
+        std::memcpy(fx + FX_ST + 16 * i, st, 10);
     }
-    set_reg(UC_X86_REG_EAX, static_cast<uint32_t>(ret));
+    for (int i = 0; i < (is64_ ? 16 : 8); ++i) uc_reg_read(uc_, UC_X86_REG_XMM0 + i, fx + FX_XMM + 16 * i);
+}
+
+void Cpu::write_regs(const guestos::pt_regs& r) {
+    const uint64_t* gpr[] = {&r.ax, &r.bx, &r.cx, &r.dx, &r.si, &r.di, &r.bp, &r.sp, &r.ip, &r.flags,
+                             &r.r8, &r.r9, &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15};
+    const int ids64[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI, UC_X86_REG_RDI,
+                         UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_RIP, UC_X86_REG_EFLAGS, UC_X86_REG_R8, UC_X86_REG_R9,
+                         UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15};
+    const int ids32[] = {UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_ESI, UC_X86_REG_EDI,
+                         UC_X86_REG_EBP, UC_X86_REG_ESP, UC_X86_REG_EIP, UC_X86_REG_EFLAGS};
+    const int n = is64_ ? 18 : 10;
+    for (int i = 0; i < n; ++i) set_reg(is64_ ? ids64[i] : ids32[i], is64_ ? *gpr[i] : (*gpr[i] & 0xffffffffu));
+    if (is64_) {
+        set_fs_base(r.fs_base);
+        set_gs_base(r.gs_base);
+    } else {  // segment registers the frame changed are reloaded from the GDT
+        const std::pair<int, uint16_t> segs[] = {{UC_X86_REG_DS, r.ds}, {UC_X86_REG_ES, r.es}, {UC_X86_REG_FS, r.fs},
+                                                 {UC_X86_REG_GS, r.gs}};
+        for (auto [id, sel] : segs)
+            if (reg(id) != sel) set_reg(id, sel);
+    }
+    const uint8_t* fx = r.fxsave;
+    uint16_t fcw, fsw;
+    uint32_t mxcsr;
+    std::memcpy(&fcw, fx + FX_FCW, 2);
+    std::memcpy(&fsw, fx + FX_FSW, 2);
+    std::memcpy(&mxcsr, fx + FX_MXCSR, 4);
+    uint16_t ftw = 0;
+    for (int i = 0; i < 8; ++i)
+        if (!(fx[FX_FTW] & (1 << i))) ftw |= static_cast<uint16_t>(3 << (2 * i));
+    set_reg(UC_X86_REG_FPCW, fcw);
+    set_reg(UC_X86_REG_FPSW, fsw);
+    set_reg(UC_X86_REG_FPTAG, ftw);
+    set_reg(UC_X86_REG_MXCSR, mxcsr);
+    for (int i = 0; i < 8; ++i) {
+        uint8_t st[16] = {};
+        std::memcpy(st, fx + FX_ST + 16 * i, 10);
+        uc_reg_write(uc_, UC_X86_REG_ST0 + i, st);
+    }
+    for (int i = 0; i < (is64_ ? 16 : 8); ++i) uc_reg_write(uc_, UC_X86_REG_XMM0 + i, fx + FX_XMM + 16 * i);
+}
+
+void Cpu::get_regs(guestos::pt_regs& regs) {
+    if (pending_regs_) regs = *pending_regs_;
+    else read_regs(regs);
+}
+
+// Inside a hook Unicorn overwrites RIP after we return, so the change waits for the stop.
+void Cpu::set_regs(const guestos::pt_regs& regs) {
+    if (in_emulation_) {
+        pending_regs_ = regs;  // the hook's stop_if_needed stops once the hook is done
+    } else {
+        write_regs(regs);
+    }
 }
 
 void Cpu::set_fs_base(uint64_t base) { set_reg(UC_X86_REG_FS_BASE, base); }
@@ -496,5 +619,6 @@ void Cpu::write_gdt_entry(int index, uint64_t descriptor) {
 }
 
 }  // namespace emu
+
 
 

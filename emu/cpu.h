@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "emu/tlb.h"
 #include "guestos/kernel.h"
@@ -36,6 +37,8 @@ public:
     uint64_t fs_base() override;
     uint64_t gs_base() override;
     void write_gdt_entry(int index, uint64_t descriptor) override;
+    void get_regs(guestos::pt_regs& regs) override;
+    void set_regs(const guestos::pt_regs& regs) override;
 
 private:
     Cpu(guestos::Kernel& kernel, guestos::task_struct& task, const CpuConfig& cfg);
@@ -54,7 +57,12 @@ private:
     void on_syscall64();
     void on_syscall32();
     void on_page_fault();
-    void deliver_fault_signal(int signo, int si_code, uint64_t addr);
+    // A fault becomes a forced signal with its siginfo and trap details (force_sig_fault).
+    void deliver_fault_signal(int signo, int si_code, uint64_t addr, uint64_t trap_nr = 0, uint64_t error_code = 0);
+    // After a syscall or fault in a hook: stop when the guest must leave its path.
+    void stop_if_needed();
+    void read_regs(guestos::pt_regs& regs);
+    void write_regs(const guestos::pt_regs& regs);
     bool decode_write(uint64_t rip, uint64_t addr);
     uint64_t reg(int uc_reg);
     uint64_t pc();
@@ -76,6 +84,9 @@ private:
     bool calibrating_ = false;
     uint32_t calibration_intno_ = 0;
     std::string fatal_error_;
+    bool in_emulation_ = false;
+    bool stop_requested_ = false;          // a hook wants emulation to stop once it returns           // inside uc_emu_start: register changes must wait
+    std::optional<guestos::pt_regs> pending_regs_;  // set_regs from a hook, applied after the stop
 };
 
 }  // namespace emu

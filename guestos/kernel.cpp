@@ -18,7 +18,6 @@ namespace guestos {
 namespace {
 // Frames below this stay reserved, as the BIOS area is on a PC.
 constexpr uint64_t RESERVED_LOW_FRAMES = 16;
-constexpr int SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2;
 }  // namespace
 
 Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {}

@@ -1,5 +1,7 @@
 // Signal syscalls: dispositions, the mask, the alternate stack, and kill to self.
 #include <cerrno>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 
@@ -9,15 +11,7 @@
 namespace guestos {
 
 namespace {
-constexpr uint64_t SIG_DFL_ = 0, SIG_IGN_ = 1;
-constexpr uint64_t sigbit(int sig) { return 1ull << (sig - 1); }
-constexpr uint64_t UNBLOCKABLE = sigbit(SIGKILL_) | sigbit(SIGSTOP_);
-
-// sig_kernel_ignore / sig_kernel_stop: signals whose default is to do nothing here.
-bool default_ignored(int sig) {
-    return sig == SIGCHLD_ || sig == SIGURG_ || sig == SIGWINCH_ || sig == SIGCONT_ || sig == SIGSTOP_ ||
-           sig == SIGTSTP_ || sig == SIGTTIN_ || sig == SIGTTOU_;
-}
+constexpr uint64_t UNBLOCKABLE = sigmask(SIGKILL_) | sigmask(SIGSTOP_);
 
 // Reads a struct sigaction in the ABI's layout.
 bool get_sigaction(SysCtx& c, VirtAddr src, k_sigaction& ka) {
@@ -36,25 +30,20 @@ bool put_sigaction(SysCtx& c, VirtAddr dst, const k_sigaction& ka) {
     return copy_to_user(c.mm, dst, v, sizeof v);
 }
 
-long kill_self(SysCtx& c, long pid, uint64_t sig) {
-    if (sig > 64) return -EINVAL;
+// kill/tkill to this process (the only one): SI_USER or SI_TKILL from ourselves.
+long kill_self(SysCtx& c, long pid, uint64_t sig, int code) {
+    if (sig > KERNEL_NSIG) return -EINVAL;
     if (pid != c.task.tgid && pid != 0 && pid != -1) return -ESRCH;
-    if (sig) send_signal(c.task, static_cast<int>(sig), false);
+    if (!sig) return 0;
+    kernel_siginfo si;
+    si.si_signo = static_cast<int>(sig);
+    si.si_code = code;
+    si.pid = c.task.tgid;
+    si.uid = getuid();
+    send_signal(c.task, si, false);
     return 0;
 }
 }  // namespace
-
-void send_signal(task_struct& task, int sig, bool forced) {
-    const k_sigaction& ka = task.sighand[sig - 1];
-    const bool blocked = task.blocked & sigbit(sig);
-    if (!forced && sig != SIGKILL_ && (ka.handler == SIG_IGN_ || blocked)) return;
-    if (!forced && ka.handler == SIG_DFL_ && default_ignored(sig)) return;
-    if (ka.handler > SIG_IGN_ && !blocked && sig != SIGKILL_)
-        std::fprintf(stderr, "emu: signal %d has a handler, but handler delivery is not implemented yet; "
-                             "taking the default action\n", sig);
-    task.exited = true;
-    task.exit_signal = sig;
-}
 
 long sys_rt_sigaction(SysCtx& c, const uint64_t* a) {
     const int sig = static_cast<int>(a[0]);
@@ -92,13 +81,15 @@ long sys_rt_sigprocmask(SysCtx& c, const uint64_t* a) {
 }
 
 long sys_sigaltstack(SysCtx& c, const uint64_t* a) {
-    constexpr int SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1 << 31;
     constexpr uint64_t MINSIGSTKSZ = 2048;
     const uint64_t ps = c.ptr_size();
+    pt_regs regs;
+    c.task.cpu->get_regs(regs);
+    const bool on_stack = on_sig_stack(c.task, regs.sp);
     if (a[1]) {  // stack_t: sp, flags (int, padded to a long on x86-64), size
         uint8_t buf[24] = {};
         uint64_t sp = c.task.sas_ss_sp, size = c.task.sas_ss_size;
-        int32_t flags = c.task.sas_ss_flags;
+        int32_t flags = !c.task.sas_ss_size ? SS_DISABLE : on_stack ? SS_ONSTACK : (c.task.sas_ss_flags & SS_AUTODISARM);
         std::memcpy(buf, &sp, ps);
         std::memcpy(buf + ps, &flags, 4);
         std::memcpy(buf + 2 * ps, &size, ps);
@@ -113,6 +104,7 @@ long sys_sigaltstack(SysCtx& c, const uint64_t* a) {
         std::memcpy(&flags, buf + ps, 4);
         std::memcpy(&size, buf + 2 * ps, ps);
         int mode = flags & ~SS_AUTODISARM;
+        if (on_stack) return -EPERM;
         if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0) return -EINVAL;
         if (mode == SS_DISABLE) {
             sp = size = 0;
@@ -127,16 +119,16 @@ long sys_sigaltstack(SysCtx& c, const uint64_t* a) {
 }
 
 long sys_kill(SysCtx& c, const uint64_t* a) {
-    return kill_self(c, c.compat ? static_cast<int32_t>(a[0]) : static_cast<long>(a[0]), a[1]);
+    return kill_self(c, c.compat ? static_cast<int32_t>(a[0]) : static_cast<long>(static_cast<int32_t>(a[0])), a[1], SI_USER);
 }
 long sys_tkill(SysCtx& c, const uint64_t* a) {
-    if (static_cast<long>(a[0]) <= 0) return -EINVAL;
-    return kill_self(c, static_cast<long>(a[0]), a[1]);
+    if (static_cast<int32_t>(a[0]) <= 0) return -EINVAL;
+    return kill_self(c, static_cast<int32_t>(a[0]), a[1], SI_TKILL);
 }
 long sys_tgkill(SysCtx& c, const uint64_t* a) {
-    if (static_cast<long>(a[0]) <= 0 || static_cast<long>(a[1]) <= 0) return -EINVAL;
-    if (static_cast<int>(a[0]) != c.task.tgid) return -ESRCH;
-    return kill_self(c, static_cast<long>(a[1]), a[2]);
+    if (static_cast<int32_t>(a[0]) <= 0 || static_cast<int32_t>(a[1]) <= 0) return -EINVAL;
+    if (static_cast<int32_t>(a[0]) != c.task.tgid) return -ESRCH;
+    return kill_self(c, static_cast<int32_t>(a[1]), a[2], SI_TKILL);
 }
 
 }  // namespace guestos

@@ -19,7 +19,8 @@ namespace guestos {
     X(geteuid16) X(getgid16) X(getegid16) X(rt_sigaction) X(rt_sigprocmask) X(sigaltstack)     \
     X(futex) X(futex_time64) X(sched_yield) X(nanosleep) X(clock_nanosleep)                    \
     X(clock_nanosleep_time64) X(kill) X(tkill) X(tgkill) X(getcwd) X(fcntl) X(fcntl64) X(dup)  \
-    X(dup2) X(dup3) X(sched_getaffinity) X(getpgrp) X(getpgid) X(getsid) X(umask)
+    X(dup2) X(dup3) X(sched_getaffinity) X(getpgrp) X(getpgid) X(getsid) X(umask)             \
+    X(rt_sigreturn) X(sigreturn)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,

@@ -43,7 +43,7 @@ const SyscallEntry table32[] = {
     E(fcntl, fcntl, "fdx"), E(fcntl64, fcntl64, "fdx"), E(dup, dup, "f"), E(dup2, dup2, "ff"),
     E(dup3, dup3, "ffx"), E(sched_getaffinity, sched_getaffinity, "dux"),
     E(getpgrp, getpgrp, ""), E(getpgid, getpgid, "d"), E(getsid, getsid, "d"),
-    E(umask, umask, "o"),
+    E(umask, umask, "o"), E(rt_sigreturn, rt_sigreturn, ""), E(sigreturn, sigreturn, ""),
 };
 #undef E
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "guestos/mm.h"
+#include "guestos/ptrace.h"
 
 namespace guestos {
 
@@ -43,6 +44,19 @@ public:
     virtual uint64_t gs_base() = 0;
     // Writes the 8-byte descriptor of GDT entry `index` (i386 TLS).
     virtual void write_gdt_entry(int index, uint64_t descriptor) = 0;
+    // The user registers as they are now, and replacing them (signal frames, sigreturn).
+    virtual void get_regs(pt_regs& regs) = 0;
+    virtual void set_regs(const pt_regs& regs) = 0;
+};
+
+// A signal's siginfo (the fields the emulated sources fill).
+struct kernel_siginfo {
+    int si_signo = 0;
+    int si_errno = 0;
+    int si_code = 0;
+    uint64_t addr = 0;  // si_addr, for faults
+    int pid = 0;        // si_pid and si_uid, for kill
+    uint32_t uid = 0;
 };
 
 // The fd table (files_struct); close-on-exec is per descriptor.
@@ -72,6 +86,9 @@ struct task_struct {
     uint64_t set_child_tid = 0, clear_child_tid = 0;
     uint64_t robust_list = 0, robust_list_len = 0;
     uint64_t blocked = 0;  // signal mask
+    uint64_t pending = 0;  // signals sent and not yet delivered
+    std::array<kernel_siginfo, KERNEL_NSIG> pending_info{};
+    trap_info thread;
     std::array<k_sigaction, KERNEL_NSIG> sighand{};
     std::array<user_desc, GDT_ENTRY_TLS_ENTRIES> tls_array{};
     files_struct files;

@@ -1,0 +1,70 @@
+// Sending and dequeueing signals and their default actions (kernel/signal.c).
+#include "guestos/signal.h"
+
+namespace guestos {
+
+namespace {
+constexpr uint64_t SIG_DFL_ = 0, SIG_IGN_ = 1;
+constexpr uint64_t SYNCHRONOUS_MASK =
+    sigmask(SIGSEGV_) | sigmask(SIGBUS_) | sigmask(SIGILL_) | sigmask(SIGTRAP_) | sigmask(SIGFPE_) | sigmask(SIGSYS_);
+
+// sig_kernel_ignore / sig_kernel_stop: signals whose default action does nothing here
+// (no job control: stop signals are ignored).
+bool default_ignored(int sig) {
+    return sig == SIGCHLD_ || sig == SIGURG_ || sig == SIGWINCH_ || sig == SIGCONT_ || sig == SIGSTOP_ ||
+           sig == SIGTSTP_ || sig == SIGTTIN_ || sig == SIGTTOU_;
+}
+
+// sig_ignored: a signal that would be dropped on arrival (not when blocked: it stays queued).
+bool sig_ignored(const task_struct& task, int sig) {
+    if (task.blocked & sigmask(sig)) return false;
+    const uint64_t h = task.sighand[sig - 1].handler;
+    return h == SIG_IGN_ || (h == SIG_DFL_ && default_ignored(sig));
+}
+
+// The lowest pending unblocked signal, synchronous ones (faults) first (next_signal).
+int next_signal(const task_struct& task) {
+    const uint64_t ready = task.pending & ~task.blocked;
+    if (!ready) return 0;
+    const uint64_t sync = ready & SYNCHRONOUS_MASK;
+    return __builtin_ctzll(sync ? sync : ready) + 1;
+}
+}  // namespace
+
+void send_signal(task_struct& task, const kernel_siginfo& info, bool forced) {
+    const int sig = info.si_signo;
+    if (sig < 1 || sig > KERNEL_NSIG) return;
+    k_sigaction& ka = task.sighand[sig - 1];
+    if (forced && ((task.blocked & sigmask(sig)) || ka.handler == SIG_IGN_)) {
+        if (ka.handler == SIG_IGN_) ka.handler = SIG_DFL_;
+        task.blocked &= ~sigmask(sig);
+    }
+    if (sig != SIGKILL_ && sig_ignored(task, sig)) return;
+    if (!(task.pending & sigmask(sig))) task.pending_info[sig - 1] = info;  // legacy signals do not queue twice
+    task.pending |= sigmask(sig);
+}
+
+bool signal_pending(const task_struct& task) { return (task.pending & ~task.blocked) != 0 && !task.exited; }
+
+bool get_signal(task_struct& task, ksignal& ks) {
+    while (!task.exited) {
+        const int sig = next_signal(task);
+        if (!sig) return false;
+        task.pending &= ~sigmask(sig);
+        ks.sig = sig;
+        ks.info = task.pending_info[sig - 1];
+        ks.ka = task.sighand[sig - 1];
+        if (sig != SIGKILL_ && ks.ka.handler == SIG_IGN_) continue;
+        if (sig != SIGKILL_ && ks.ka.handler != SIG_DFL_) return true;
+        if (default_ignored(sig)) continue;
+        task.exited = true;  // do_group_exit(sig): terminate, with or without a core
+        task.exit_signal = sig;
+    }
+    return false;
+}
+
+bool on_sig_stack(const task_struct& task, uint64_t sp) {
+    return task.sas_ss_size && sp > task.sas_ss_sp && sp - task.sas_ss_sp <= task.sas_ss_size;
+}
+
+}  // namespace guestos

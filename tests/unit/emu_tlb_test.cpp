@@ -1,0 +1,232 @@
+// The shadow TLB seen from outside: the real machine (Kernel + Cpu on Unicorn) runs the guest
+// program tests/guest/touch.c in-process, and the TLB counters must show the fills, dirty
+// upgrades, invalidations and capacity flushes its access pattern implies. Also: emulated RAM
+// running out kills the guest with SIGKILL instead of crashing emu, and boot refuses tiny RAM.
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "emu/cpu.h"
+#include "guestos/kernel.h"
+
+namespace {
+
+// Host file descriptor `fd` redirected into a memfd for the lifetime of the object.
+class CaptureFd {
+public:
+    explicit CaptureFd(int fd) : fd_(fd) {
+        std::fflush(nullptr);
+        mem_ = memfd_create("emu_tlb_test_capture", 0);
+        saved_ = dup(fd_);
+        if (mem_ >= 0 && saved_ >= 0) dup2(mem_, fd_);
+    }
+    ~CaptureFd() { restore(); }
+    // Restores the descriptor and returns everything written to it.
+    std::string restore() {
+        if (saved_ >= 0) {
+            std::fflush(nullptr);
+            dup2(saved_, fd_);
+            close(saved_);
+            saved_ = -1;
+            char buf[4096];
+            off_t off = 0;
+            for (ssize_t n; (n = pread(mem_, buf, sizeof buf, off)) > 0; off += n) text_.append(buf, n);
+            close(mem_);
+        }
+        return text_;
+    }
+
+private:
+    int fd_, mem_ = -1, saved_ = -1;
+    std::string text_;
+};
+
+struct GuestRun {
+    std::string error;  // a failure of boot, exec, Cpu::create or Cpu::run
+    emu::TlbStats tlb;
+    bool exited = false;
+    int exit_code = -1, exit_signal = -1;
+    std::string out, err;
+};
+
+struct Machine {
+    const char* name;   // test-name suffix
+    const char* build;  // touch.<build>
+    mmu::PagingMode i386_paging;
+};
+
+// gtest prints the parameter of a failing test with this.
+void PrintTo(const Machine& m, std::ostream* os) { *os << m.name; }
+
+std::string guest_path(const char* build) { return std::string(EMU_BINARY_DIR "/guest/touch.") + build; }
+
+// Boots a kernel, execs touch N MODE and runs it to the end, with fds 1 and 2 captured.
+GuestRun run_touch(const Machine& m, unsigned long pages, const std::string& mode, guestos::KernelConfig kcfg = {},
+                   emu::CpuConfig ccfg = {}) {
+    GuestRun r;
+    kcfg.i386_paging = m.i386_paging;
+    guestos::Kernel k(kcfg);
+    if (auto b = k.boot(); b.is_error()) {
+        r.error = "boot: " + b.error().message;
+        return r;
+    }
+    guestos::task_struct t;
+    k.init_task(t);
+    const std::string path = guest_path(m.build);
+    const std::vector<std::string> argv = {path, std::to_string(pages), mode};
+    const std::vector<std::string> envp = {"PATH=/usr/bin:/bin", "LANG=C"};
+    auto ex = k.exec(t, path, argv, envp);
+    if (ex.is_error()) {
+        r.error = "exec " + path + ": " + ex.error().message;
+        return r;
+    }
+    auto cpu = emu::Cpu::create(k, t, ex.value(), ccfg);
+    if (cpu.is_error()) {
+        r.error = "Cpu::create: " + cpu.error().message;
+        return r;
+    }
+    {
+        CaptureFd out(1), err(2);
+        auto run = cpu.value()->run();
+        r.err = err.restore();
+        r.out = out.restore();
+        if (run.is_error()) r.error = "run: " + run.error().message;
+    }
+    r.tlb = cpu.value()->tlb_stats();
+    r.exited = t.exited;
+    r.exit_code = t.exit_code;
+    r.exit_signal = t.exit_signal;
+    return r;
+}
+
+// What touch.c prints for N pages (the same formula: page i holds (7i+1)|1, its neighbour 0).
+std::string expected_output(unsigned long pages, const std::string& mode) {
+    uint64_t sum = 0;
+    for (unsigned long i = 0; i < pages; ++i) sum = sum * 31 + static_cast<unsigned char>((i * 7 + 1) | 1);
+    return "touch " + std::to_string(pages) + " " + mode + " checksum " + std::to_string(sum) + "\n";
+}
+
+std::string describe(const GuestRun& r) {
+    const auto& s = r.tlb;
+    return "error='" + r.error + "' exit_code=" + std::to_string(r.exit_code) +
+           " exit_signal=" + std::to_string(r.exit_signal) + " fills=" + std::to_string(s.fills) +
+           " hidden_faults=" + std::to_string(s.hidden_faults) + " dirty_upgrades=" + std::to_string(s.dirty_upgrades) +
+           " true_faults=" + std::to_string(s.true_faults) + " invalidations=" + std::to_string(s.invalidations) +
+           " full_flushes=" + std::to_string(s.full_flushes) + " cpu_tlb_flushes=" + std::to_string(s.cpu_tlb_flushes) +
+           " alias_maps=" + std::to_string(s.alias_maps) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
+
+// The run ended by exit(0) with touch's correct output.
+void expect_success(const GuestRun& r, unsigned long pages, const std::string& mode) {
+    ASSERT_EQ(r.error, "") << describe(r);
+    EXPECT_TRUE(r.exited) << describe(r);
+    EXPECT_EQ(r.exit_signal, 0) << describe(r);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.out, expected_output(pages, mode)) << describe(r);
+}
+
+class EmuTlbTest : public ::testing::TestWithParam<Machine> {
+protected:
+    void SetUp() override {
+        if (access(guest_path(GetParam().build).c_str(), X_OK) != 0)
+            GTEST_SKIP() << guest_path(GetParam().build) << " is not built (target guest_programs)";
+    }
+    const Machine& machine() const { return GetParam(); }
+};
+
+TEST_P(EmuTlbTest, FirstWriteToEachFreshPageIsATrueFaultAndAFill) {
+    auto r = run_touch(machine(), 256, "write");
+    expect_success(r, 256, "write");
+    EXPECT_GE(r.tlb.true_faults, 256u) << describe(r);
+    EXPECT_GE(r.tlb.fills, 256u) << describe(r);
+    EXPECT_GE(r.tlb.alias_maps, 256u) << describe(r);
+}
+
+TEST_P(EmuTlbTest, ReadThenWriteUpgradesEachCleanPageToDirty) {
+    auto rw = run_touch(machine(), 256, "readwrite");
+    expect_success(rw, 256, "readwrite");
+    EXPECT_GE(rw.tlb.dirty_upgrades, 256u) << describe(rw);
+    // A dirty upgrade is resolved without the OS.
+    EXPECT_GE(rw.tlb.hidden_faults, rw.tlb.dirty_upgrades) << describe(rw);
+}
+
+TEST_P(EmuTlbTest, WriteFaultMapsThePageDirtyAtOnce) {
+    auto w = run_touch(machine(), 256, "write");
+    expect_success(w, 256, "write");
+    EXPECT_LT(w.tlb.dirty_upgrades, 256u / 4) << describe(w);
+}
+
+TEST_P(EmuTlbTest, MunmapInvalidatesEveryTouchedPage) {
+    auto u = run_touch(machine(), 64, "unmap");
+    expect_success(u, 64, "unmap");
+    EXPECT_GE(u.tlb.invalidations, 64u) << describe(u);
+    EXPECT_GE(u.tlb.cpu_tlb_flushes, 1u) << describe(u);
+
+    // The same touches without munmap: the 64 invalidations came from munmap.
+    auto w = run_touch(machine(), 64, "write");
+    expect_success(w, 64, "write");
+    EXPECT_LT(w.tlb.invalidations, 64u / 4) << describe(w);
+    EXPECT_GE(u.tlb.invalidations, w.tlb.invalidations + 64) << "unmap: " << describe(u) << "\nwrite: " << describe(w);
+    EXPECT_GT(u.tlb.cpu_tlb_flushes, w.tlb.cpu_tlb_flushes) << "unmap: " << describe(u) << "\nwrite: " << describe(w);
+}
+
+TEST_P(EmuTlbTest, SmallAliasCapacityStartsOverAndStaysCorrect) {
+    emu::CpuConfig ccfg;
+    ccfg.max_aliases = 64;
+    auto r = run_touch(machine(), 1024, "write", {}, ccfg);
+    expect_success(r, 1024, "write");
+    EXPECT_GE(r.tlb.full_flushes, 1u) << describe(r);
+    EXPECT_GE(r.tlb.alias_maps, 1024u) << describe(r);
+
+    // With the default capacity the same run never needs to start over.
+    auto d = run_touch(machine(), 1024, "write");
+    expect_success(d, 1024, "write");
+    EXPECT_EQ(d.tlb.full_flushes, 0u) << describe(d);
+}
+
+TEST_P(EmuTlbTest, OutOfEmulatedRamKillsTheGuestWithSigkill) {
+    guestos::KernelConfig kcfg;
+    kcfg.ram_bytes = 8ull << 20;
+    auto r = run_touch(machine(), 8192, "write", kcfg);  // 32 MiB of touches in 8 MiB of RAM
+    ASSERT_EQ(r.error, "") << describe(r);
+    EXPECT_TRUE(r.exited) << describe(r);
+    EXPECT_EQ(r.exit_signal, 9) << describe(r);
+    EXPECT_EQ(r.out, "") << describe(r);  // killed before printing
+    EXPECT_NE(r.err.find("out of emulated RAM"), std::string::npos) << describe(r);
+
+    // The same program fits in the default RAM.
+    auto ok = run_touch(machine(), 8192, "write");
+    expect_success(ok, 8192, "write");
+}
+
+const Machine kMachines[] = {
+    {"x86_64", "x86_64", mmu::PagingMode::PAE},
+    {"i386_pae", "i386", mmu::PagingMode::PAE},
+    {"i386_2level", "i386", mmu::PagingMode::Legacy32},
+};
+
+INSTANTIATE_TEST_SUITE_P(Guests, EmuTlbTest, ::testing::ValuesIn(kMachines),
+                         [](const ::testing::TestParamInfo<Machine>& i) { return std::string(i.param.name); });
+
+// Boot checks the RAM size before anything else: below 4 MiB is refused with a reason.
+TEST(EmuTlbBootTest, RamBelowFourMebibytesIsRefused) {
+    for (uint64_t bytes : {0ull, 1ull << 20, (4ull << 20) - 4096}) {
+        guestos::KernelConfig cfg;
+        cfg.ram_bytes = bytes;
+        guestos::Kernel k(cfg);
+        auto r = k.boot();
+        ASSERT_TRUE(r.is_error()) << bytes << " bytes";
+        EXPECT_NE(r.error().message.find("4M"), std::string::npos) << r.error().message;
+    }
+    guestos::KernelConfig cfg;
+    cfg.ram_bytes = 4ull << 20;
+    guestos::Kernel k(cfg);
+    EXPECT_FALSE(k.boot().is_error()) << "exactly 4 MiB is enough";
+}
+
+}  // namespace
