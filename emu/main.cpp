@@ -124,6 +124,7 @@ void print_stats(const guestos::Kernel& k, const emu::TlbStats& t, guestos::Kern
                  "tlb_fills %llu\n"
                  "tlb_hidden_faults %llu\n"
                  "tlb_dirty_upgrades %llu\n"
+                 "tlb_wx_switches %llu\n"
                  "tlb_true_faults %llu\n"
                  "tlb_invalidations %llu\n"
                  "tlb_full_flushes %llu\n"
@@ -133,7 +134,7 @@ void print_stats(const guestos::Kernel& k, const emu::TlbStats& t, guestos::Kern
                  "totalram_pages %llu\n",
                  (unsigned long long)k.stats.syscalls, (unsigned long long)k.stats.pgfault,
                  (unsigned long long)t.fills, (unsigned long long)t.hidden_faults,
-                 (unsigned long long)t.dirty_upgrades, (unsigned long long)t.true_faults,
+                 (unsigned long long)t.dirty_upgrades, (unsigned long long)t.wx_switches, (unsigned long long)t.true_faults,
                  (unsigned long long)t.invalidations, (unsigned long long)t.full_flushes,
                  (unsigned long long)t.cpu_tlb_flushes, (unsigned long long)t.alias_maps,
                  (unsigned long long)ram.nr_free_pages(), (unsigned long long)ram.totalram_pages());

@@ -81,11 +81,22 @@ void ShadowTlb::flush_cpu() {
     flush_cpu_tlb_();
 }
 
-// Writes the shadow entry for va from a successful guest walk.
-bool ShadowTlb::fill(VirtAddr va, const mmu::WalkResult& w, bool writable) {
+// Stores to an executable page take Unicorn's self-modifying-code path, and i386 2-level
+// tables have no NX at all, so keeping W^X in the shadow is what makes stores fast.
+bool ShadowTlb::fill(VirtAddr va, const mmu::WalkResult& w, bool writable, bool fetch) {
     const PhysAddr frame = w.phys.page_base();
     if (!alias_page(va, frame)) return false;
-    mmu::ShadowPerm perm{writable, true, w.executable};
+    bool executable = w.executable;
+    if (writable && executable) (fetch ? writable : executable) = false;
+    // Leaving executable for writable: drop the page's translated code now, while the entry
+    // still allows fetches (uc_ctl_remove_cache walks it); qemu's jump cache would otherwise
+    // run the old code without any fault.
+    if (!executable) {
+        auto prev = shadow_.lookup(va.page_base());
+        if (prev && prev->perm.executable)
+            uc_ctl_remove_cache(uc_, va.page_base().value, va.page_base().value + mmu::PAGE_SIZE);
+    }
+    mmu::ShadowPerm perm{writable, true, executable};
     if (!shadow_.set(va.page_base(), frame, perm)) {
         drop_all_aliases();
         if (!alias_page(va, frame) || !shadow_.set(va.page_base(), frame, perm)) return false;
@@ -96,7 +107,7 @@ bool ShadowTlb::fill(VirtAddr va, const mmu::WalkResult& w, bool writable) {
     // see unicorn_fixes.cpp). uc_ctl_remove_cache walks the shadow, so only call it once the
     // entry is present and executable.
     const uint64_t vpn = va.vpn();
-    if (w.executable) {
+    if (executable) {
         auto [it, inserted] = exec_pfn_.try_emplace(vpn, frame.pfn());
         const bool rewritten = written_since_exec_.erase(vpn) > 0;
         if (!inserted && (it->second != frame.pfn() || rewritten)) {
@@ -109,6 +120,13 @@ bool ShadowTlb::fill(VirtAddr va, const mmu::WalkResult& w, bool writable) {
     return true;
 }
 
+// The guest PTE for va has its Dirty bit set.
+bool ShadowTlb::guest_pte_dirty(VirtAddr va) {
+    mmu::RamBus bus(ram_);
+    auto slot = mmu::pte_lookup(bus, mm_->paging_mode, mm_->pgd, va);
+    return slot && (mmu::read_entry(bus, mm_->paging_mode, *slot) & mmu::_PAGE_DIRTY);
+}
+
 ShadowTlb::Outcome ShadowTlb::handle_fault(VirtAddr va, bool is_fetch, const std::function<bool()>& decode_write,
                                            uint32_t& error_code, bool& guessed_write) {
     guessed_write = false;
@@ -118,12 +136,14 @@ ShadowTlb::Outcome ShadowTlb::handle_fault(VirtAddr va, bool is_fetch, const std
     if (existing) {
         // The shadow maps the page but denied the access: a fetch from NX, or a write.
         access = is_fetch ? mmu::Access::Fetch : mmu::Access::Write;
-        if (access == mmu::Access::Write && !existing->perm.writable) {
+        const bool denied = is_fetch ? !existing->perm.executable : !existing->perm.writable;
+        if (denied) {
+            const bool was_dirty = guest_pte_dirty(va);
             auto w = mmu::walk(bus, mm_->paging_mode, mm_->pgd, va, access, mmu::Privilege::User, {});
-            if (w.ok) {  // first write to a clean page: the walk set D
+            if (w.ok) {  // a write to a clean page (the walk set D), or a W+X page switching
                 ++stats_.hidden_faults;
-                ++stats_.dirty_upgrades;
-                if (fill(va, w, true)) return Outcome::Resolved;
+                ++(!is_fetch && !was_dirty ? stats_.dirty_upgrades : stats_.wx_switches);
+                if (fill(va, w, !is_fetch, is_fetch)) return Outcome::Resolved;
             }
         }
     } else if (va.value < user_limit_) {
@@ -132,7 +152,7 @@ ShadowTlb::Outcome ShadowTlb::handle_fault(VirtAddr va, bool is_fetch, const std
         auto w = mmu::walk(bus, mm_->paging_mode, mm_->pgd, va, access, mmu::Privilege::User, {});
         if (w.ok) {
             ++stats_.hidden_faults;
-            if (fill(va, w, w.writable && w.dirty)) return Outcome::Resolved;
+            if (fill(va, w, w.writable && w.dirty, is_fetch)) return Outcome::Resolved;
         }
         if (!is_fetch && decode_write()) {
             access = mmu::Access::Write;
@@ -160,7 +180,7 @@ bool ShadowTlb::fill_after_fault(VirtAddr va, uint32_t error_code) {
                                                                       : mmu::Access::Read;
     auto w = mmu::walk(bus, mm_->paging_mode, mm_->pgd, va, access, mmu::Privilege::User, {});
     if (!w.ok) return false;
-    return fill(va, w, w.writable && w.dirty);
+    return fill(va, w, w.writable && w.dirty, access == mmu::Access::Fetch);
 }
 
 void ShadowTlb::flush_tlb_page(VirtAddr va) {

@@ -23,6 +23,7 @@ struct TlbStats {
     uint64_t fills = 0;          // shadow entries written from a guest walk
     uint64_t hidden_faults = 0;  // #PF resolved without the OS (shadow miss or dirty upgrade)
     uint64_t dirty_upgrades = 0; // a write to a clean page set D and made the shadow writable
+    uint64_t wx_switches = 0;    // a W+X page switched between writable and executable
     uint64_t true_faults = 0;    // #PF the guest tables deny: handed to do_page_fault
     uint64_t invalidations = 0;  // single pages dropped (flush_tlb_page / range)
     uint64_t full_flushes = 0;   // whole shadow dropped (flush_tlb_mm, alias capacity)
@@ -61,8 +62,12 @@ public:
     size_t aliased_pages() const { return alias_.size(); }
 
 private:
-    bool fill(VirtAddr va, const mmu::WalkResult& w, bool writable);
+    // Writes the shadow entry from a successful guest walk. The shadow never maps a page
+    // writable and executable at once: a guest W+X page is shadowed executable and
+    // read-only after a fetch, writable and NX otherwise, and switches on the next fault.
+    bool fill(VirtAddr va, const mmu::WalkResult& w, bool writable, bool fetch);
     bool alias_page(VirtAddr va, PhysAddr frame);
+    bool guest_pte_dirty(VirtAddr va);
     uint8_t* ensure_chunk(uint64_t va);
     void drop_all_aliases();
     void flush_cpu();

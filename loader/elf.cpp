@@ -377,7 +377,7 @@ ErrorOr<void> read_all(int fd, const std::string& path, uint64_t size, std::vect
     return {};
 }
 
-// Opens a regular, non-empty file and reads it whole into `out`.
+// Opens a regular, executable, non-empty file (execve's checks) and reads it whole into `out`.
 ErrorOr<void> read_file(const std::string& path, std::vector<uint8_t>& out) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return path_error(errno, path, errno_reason(errno));
@@ -386,6 +386,7 @@ ErrorOr<void> read_file(const std::string& path, std::vector<uint8_t>& out) {
     if (::fstat(fd, &st) != 0) r = path_error(errno, path, errno_reason(errno));
     else if (S_ISDIR(st.st_mode)) r = path_error(EISDIR, path, "is a directory");
     else if (!S_ISREG(st.st_mode)) r = path_error(EACCES, path, "not a regular file");  // as execve
+    else if (::access(path.c_str(), X_OK) != 0) r = path_error(EACCES, path, "permission denied (not executable)");
     else if (st.st_size == 0) r = path_error(ENOEXEC, path, "empty file");
     else r = read_all(fd, path, uint64_t(st.st_size), out);
     ::close(fd);

@@ -602,11 +602,28 @@ TEST(LoaderElfTest, LoadFileReportsMissingDirectoryAndEmpty) {
     int fd = mkstemp(path);
     ASSERT_GE(fd, 0);
     close(fd);
+    chmod(path, 0755);  // execve refuses a file without execute permission first
     auto empty = loader::load_elf_file(path, contents);
     ASSERT_TRUE(empty.is_error());
     EXPECT_EQ(empty.error().errno_value, ENOEXEC);
     EXPECT_EQ(empty.error().message, std::string(path) + ": empty file");
     unlink(path);
+}
+
+TEST(LoaderElfTest, LoadFileRefusesAFileWithoutExecutePermission) {
+    char path[] = "/tmp/emu_loader_noexec_XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    auto f = valid64().build();
+    ASSERT_EQ(write(fd, f.data(), f.size()), ssize_t(f.size()));
+    close(fd);
+    chmod(path, 0644);
+    std::vector<uint8_t> contents;
+    auto r = loader::load_elf_file(path, contents);
+    unlink(path);
+    ASSERT_TRUE(r.is_error());
+    EXPECT_EQ(r.error().errno_value, EACCES);
+    EXPECT_EQ(r.error().message, std::string(path) + ": permission denied (not executable)");
 }
 
 TEST(LoaderElfTest, LoadFileReportsPermissionDenied) {
@@ -633,6 +650,7 @@ TEST(LoaderElfTest, LoadFileParsesAndPrefixesParseErrors) {
     auto f = valid32().build();
     ASSERT_EQ(write(fd, f.data(), f.size()), ssize_t(f.size()));
     close(fd);
+    chmod(path, 0755);
     std::vector<uint8_t> contents;
     auto ok = loader::load_elf_file(path, contents);
     ASSERT_FALSE(ok.is_error()) << ok.error().message;
