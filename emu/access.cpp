@@ -64,4 +64,13 @@ bool instruction_writes(const uint8_t* code, size_t len, uint64_t ip, bool is64,
     return writes;
 }
 
+std::string disassemble(const uint8_t* code, size_t len, uint64_t ip, bool is64) {
+    csh h = decoder(is64);
+    cs_insn* insn = nullptr;
+    if (!h || cs_disasm(h, code, len, ip, 1, &insn) != 1) return "(bad)";
+    std::string text = std::string(insn->mnemonic) + (insn->op_str[0] ? " " : "") + insn->op_str;
+    cs_free(insn, 1);
+    return text;
+}
+
 }  // namespace emu

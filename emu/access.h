@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <string>
 
 namespace emu {
 
@@ -13,5 +14,8 @@ using RegReader = std::function<uint64_t(int capstone_reg)>;
 // an implicit stack push (push, call, enter) when no explicit operand matches.
 bool instruction_writes(const uint8_t* code, size_t len, uint64_t ip, bool is64, uint64_t addr,
                         const RegReader& reg);
+
+// The instruction at `code` in Intel syntax ("mov byte ptr [rax + 0xa], 0x2a"), or "(bad)".
+std::string disassemble(const uint8_t* code, size_t len, uint64_t ip, bool is64);
 
 }  // namespace emu

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "emu/access.h"
+#include "guestos/fault_trace.h"
 #include "guestos/memory.h"
 #include "guestos/signal.h"
 #include "guestos/ptrace.h"
@@ -421,32 +422,77 @@ void Cpu::on_page_fault() {
     const bool is_fetch = cr2 - rip < 16;
     uint32_t error_code = 0;
     bool guessed_write = false;
+    guestos::FaultTracer& tracer = guestos::fault_tracer();
+    const bool tracing = tracer.active();
+    const TlbStats before = tracing ? tlb_->stats() : TlbStats{};
     auto outcome = tlb_->handle_fault(VirtAddr(cr2), is_fetch, [&] { return decode_write(rip, cr2); }, error_code,
                                       guessed_write);
-    if (outcome == ShadowTlb::Outcome::Resolved) return;
+    if (outcome == ShadowTlb::Outcome::Resolved) {
+        if (tracing) trace_hidden_fault(cr2, rip, before);
+        return;
+    }
+    guestos::FaultEvent* ev = tracing ? tracer.begin(VirtAddr(cr2), error_code, rip) : nullptr;
     guestos::FaultOutcome r = kernel_.do_page_fault(task_, VirtAddr(cr2), error_code);
     // A decoded write is only a hint (Capstone's access flags are not exact): when it is
     // refused, fault the page in for reading; a real write then faults on the read-only
     // shadow entry, where the kind of access is certain.
-    if (r.signo && guessed_write) {
+    if (r.signo == guestos::SIGSEGV_ && r.code == guestos::SEGV_ACCERR && guessed_write) {
         error_code &= ~guestos::X86_PF_WRITE;
         r = kernel_.do_page_fault(task_, VirtAddr(cr2), error_code);
     }
+    if (ev) ev->insn = instruction_at(rip);  // now, when a fetch fault has mapped the code
     if (r.signo) {
+        if (ev) ev->outcome = std::string("SIG") + sigabbrev_np(r.signo);
+        tracer.end();
         deliver_fault_signal(r.signo, r.code, r.addr, X86_TRAP_PF, error_code);
         return;
     }
-    if (!tlb_->fill_after_fault(VirtAddr(cr2), error_code))
-        deliver_fault_signal(guestos::SIGSEGV_, guestos::SEGV_ACCERR, cr2, X86_TRAP_PF, error_code);
+    const bool filled = tlb_->fill_after_fault(VirtAddr(cr2), error_code);
+    if (ev) {
+        tracer.step("shadow TLB: fill from the guest page tables");
+        ev->outcome = filled ? "mapped" : "SIGSEGV";
+    }
+    tracer.end();
+    if (!filled) deliver_fault_signal(guestos::SIGSEGV_, guestos::SEGV_ACCERR, cr2, X86_TRAP_PF, error_code);
+}
+
+// The faulting instruction in words, for the fault trace.
+std::string Cpu::instruction_at(uint64_t rip) {
+    uint8_t code[16] = {};
+    size_t first = std::min<uint64_t>(sizeof code, mmu::PAGE_SIZE - (rip & (mmu::PAGE_SIZE - 1)));
+    if (!guestos::copy_from_user_nofault(*task_.mm, code, VirtAddr(rip), first)) return "(not mapped)";
+    size_t len = first;
+    if (first < sizeof code && guestos::copy_from_user_nofault(*task_.mm, code + first, VirtAddr(rip + first), sizeof code - first))
+        len = sizeof code;
+    return disassemble(code, len, rip, is64_);
+}
+
+// A fault the shadow resolved alone still goes to the stream, marked hidden.
+void Cpu::trace_hidden_fault(uint64_t cr2, uint64_t rip, const TlbStats& before) {
+    guestos::FaultTracer& tracer = guestos::fault_tracer();
+    const TlbStats& now = tlb_->stats();
+    guestos::FaultEvent* ev = tracer.begin(VirtAddr(cr2), 0, rip);
+    if (!ev) return;
+    ev->hidden = true;
+    ev->insn = instruction_at(rip);
+    if (now.dirty_upgrades != before.dirty_upgrades)
+        tracer.step("shadow TLB: first write to a clean page: walk sets D, shadow entry made writable");
+    else if (now.wx_switches != before.wx_switches)
+        tracer.step("shadow TLB: W+X page switches between writable and executable");
+    else
+        tracer.step("shadow TLB: miss, fill from the guest page tables");
+    ev->outcome = "resolved by the shadow TLB";
+    tracer.end();
 }
 
 // Reads the instruction at rip from guest memory and asks Capstone whether it writes addr.
 bool Cpu::decode_write(uint64_t rip, uint64_t addr) {
     uint8_t code[16] = {};
     size_t first = std::min<uint64_t>(sizeof code, mmu::PAGE_SIZE - (rip & (mmu::PAGE_SIZE - 1)));
-    if (!guestos::copy_from_user(*task_.mm, code, VirtAddr(rip), first)) return false;
+    if (!guestos::copy_from_user_nofault(*task_.mm, code, VirtAddr(rip), first)) return false;
     size_t len = first;
-    if (first < sizeof code && guestos::copy_from_user(*task_.mm, code + first, VirtAddr(rip + first), sizeof code - first))
+    if (first < sizeof code &&
+        guestos::copy_from_user_nofault(*task_.mm, code + first, VirtAddr(rip + first), sizeof code - first))
         len = sizeof code;
     auto regs = [this](int cs) -> uint64_t {
         if (cs == X86_REG_FS) return fs_base();

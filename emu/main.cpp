@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "emu/cpu.h"
+#include "guestos/fault_trace.h"
 #include "guestos/kernel.h"
 
 extern char** environ;
@@ -27,6 +28,10 @@ const char* const USAGE =
     "  --tlb-pages N      guest pages the shadow TLB keeps aliased before starting over\n"
     "                     (default 24576; bounded by the host's vm.max_map_count)\n"
     "  --strace           print each syscall to stderr in strace's format\n"
+    "  --trace-faults[=all]  print one line per page fault to stderr: address, access,\n"
+    "                     instruction, VMA, the path taken, PTE before and after (=all adds\n"
+    "                     the faults the shadow TLB resolves alone)\n"
+    "  --explain-faults   print each page fault as the Linux call path it took\n"
     "  --stats            print MMU, TLB and fault counters to stderr at exit\n"
     "  --help             show this text\n"
     "\n"
@@ -36,6 +41,8 @@ struct Options {
     guestos::KernelConfig kernel;
     emu::CpuConfig cpu;
     bool stats = false;
+    int trace_faults = 0;  // 1: true faults, 2: also hidden ones
+    bool explain_faults = false;
     std::vector<std::string> argv;
 };
 
@@ -89,6 +96,11 @@ Options parse_args(int argc, char** argv) {
             o.kernel.strace = true;
         } else if (opt == "--stats") {
             o.stats = true;
+        } else if (opt == "--trace-faults") {
+            if (has_eq && val != "all") die("--trace-faults=" + val + ": expected --trace-faults or --trace-faults=all", 2);
+            o.trace_faults = has_eq ? 2 : 1;
+        } else if (opt == "--explain-faults") {
+            o.explain_faults = true;
         } else if (opt == "--ram") {
             std::string v = arg();
             o.kernel.ram_bytes = parse_size(v);
@@ -140,6 +152,31 @@ void print_stats(const guestos::Kernel& k, const emu::TlbStats& t, guestos::Kern
                  (unsigned long long)ram.nr_free_pages(), (unsigned long long)ram.totalram_pages());
 }
 
+// One line per fault (--trace-faults): what faulted, where, and what the kernel did.
+void print_fault_line(const guestos::FaultEvent& e) {
+    std::string path;
+    for (const auto& step : e.path) {
+        std::string fn = step.substr(0, step.find_first_of(" ("));
+        if (fn == "set_pte_at" || fn == "find_vma" || fn == "handle_mm_fault" || fn == "do_page_fault" || fn == "shadow")
+            continue;
+        path += (path.empty() ? "" : " > ") + fn;
+    }
+    std::fprintf(stderr, "fault %llu: %s %s at %s \"%s\"%s%s%s: %s pte %s -> %s\n", (unsigned long long)e.seq,
+                 guestos::hex(e.address.value).c_str(), e.hidden ? "(hidden)" : guestos::describe_error_code(e.error_code).c_str(),
+                 guestos::hex(e.ip).c_str(), e.insn.c_str(), e.vma.empty() ? "" : " in [", e.vma.c_str(),
+                 e.vma.empty() ? "" : "]", path.empty() ? e.outcome.c_str() : (path + ", " + e.outcome).c_str(),
+                 guestos::hex(e.pte_before).c_str(), guestos::hex(e.pte_after).c_str());
+}
+
+// The Linux call path of a fault (--explain-faults).
+void print_fault_explanation(const guestos::FaultEvent& e) {
+    std::fprintf(stderr, "page fault %llu at %s (%s) by \"%s\" at %s\n", (unsigned long long)e.seq,
+                 guestos::hex(e.address.value).c_str(), e.hidden ? "hidden" : guestos::describe_error_code(e.error_code).c_str(),
+                 e.insn.c_str(), guestos::hex(e.ip).c_str());
+    for (const auto& step : e.path) std::fprintf(stderr, "  %s\n", step.c_str());
+    std::fprintf(stderr, "  => %s\n", e.outcome.c_str());
+}
+
 // Ends emu the way the guest ended: its exit status, or death by the same signal.
 [[noreturn]] void exit_like(const guestos::task_struct& task) {
     std::fflush(nullptr);
@@ -161,6 +198,15 @@ void print_stats(const guestos::Kernel& k, const emu::TlbStats& t, guestos::Kern
 
 int main(int argc, char** argv) {
     Options opt = parse_args(argc, argv);
+    if (opt.trace_faults || opt.explain_faults) {
+        const int level = opt.trace_faults;
+        const bool explain = opt.explain_faults;
+        guestos::fault_tracer().subscribe([level, explain](const guestos::FaultEvent& e) {
+            if (e.hidden && level < 2) return;
+            if (level) print_fault_line(e);
+            if (explain && !e.hidden) print_fault_explanation(e);
+        });
+    }
     guestos::Kernel kernel(opt.kernel);
     if (auto r = kernel.boot(); r.is_error()) die(r.error().message, 1);
 

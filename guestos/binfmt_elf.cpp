@@ -95,6 +95,7 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     auto mm = std::make_unique<mm_struct>();
     mm->ram = ram_.get();
     mm->page_alloc = page_alloc_.get();
+    mm->zero_page = zero_page_;
     mm->paging_mode = task.abi == Abi::X86_64 ? mmu::PagingMode::LongMode4 : cfg_.i386_paging;
     mm->task_size = geo.task_size;
     mm->mmap_base = mmap_base(geo.task_size);

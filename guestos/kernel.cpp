@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "guestos/fault_trace.h"
 #include "guestos/frame_alloc.h"
+#include "guestos/procfs.h"
 #include "guestos/memory.h"
 #include "guestos/signal.h"
 #include "guestos/strace.h"
@@ -30,6 +32,12 @@ mmu::ErrorOr<void> Kernel::boot() {
     if (ram.is_error()) return ram.error();
     ram_ = ram.release_value();
     page_alloc_ = std::make_unique<BitmapPageAllocator>(*ram_, RESERVED_LOW_FRAMES);
+    // The shared zero page (ZERO_PAGE): reserved, so no mapping ever frees or writes it.
+    auto zero = page_alloc_->alloc_page(GFP_KERNEL | __GFP_ZERO);
+    if (!zero) return mmu::Error::from_errno(ENOMEM, "no RAM for the zero page");
+    page_alloc_->phys_to_page(*zero).flags |= PG_reserved;
+    page_alloc_->phys_to_page(*zero).use = PageUse::Reserved;
+    zero_page_ = *zero;
     return {};
 }
 
@@ -86,12 +94,22 @@ long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) 
 FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t error_code) {
     ++stats.pgfault;
     mm_struct& mm = *task.mm;
-    auto bad_area = [&](int code) { return FaultOutcome{SIGSEGV_, code, address.value}; };
+    FaultEvent* ev = fault_tracer().current();
+    if (ev) ev->pte_before = get_pte(mm, address);
+    trace_fault_step([&] { return "do_page_fault(" + hex(address.value) + ", " + describe_error_code(error_code) + ")"; });
+    auto bad_area = [&](int code) {
+        trace_fault_step([&] { return std::string(code == SEGV_MAPERR ? "bad_area -> SIGSEGV (SEGV_MAPERR)"
+                                                                     : "bad_area_access_error -> SIGSEGV (SEGV_ACCERR)"); });
+        return FaultOutcome{SIGSEGV_, code, address.value};
+    };
     if (address.value >= mm.task_size) return bad_area(SEGV_MAPERR);
     vm_area_struct* vma = find_vma(mm, address);
+    if (ev) ev->vma = vma ? show_map_vma(mm, *vma) : "none";
+    trace_fault_step([&] { return "find_vma -> " + (vma ? show_map_vma(mm, *vma) : std::string("none")); });
     if (!vma) return bad_area(SEGV_MAPERR);
     if (vma->vm_start > address) {
         if (!(vma->vm_flags & VM_GROWSDOWN) || !expand_stack(mm, *vma, address)) return bad_area(SEGV_MAPERR);
+        trace_fault_step([&] { return "expand_stack -> vm_start " + hex(vma->vm_start.value); });
     }
     // access_error(): does the VMA allow this kind of access at all?
     if (error_code & X86_PF_WRITE) {
@@ -105,12 +123,17 @@ FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t
     if (error_code & X86_PF_WRITE) flags |= FAULT_FLAG_WRITE;
     if (error_code & X86_PF_INSTR) flags |= FAULT_FLAG_INSTRUCTION;
     vm_fault_t r = handle_mm_fault(mm, *vma, address, flags);
+    if (ev) ev->pte_after = get_pte(mm, address);
     if (r & VM_FAULT_OOM) {
+        trace_fault_step([] { return std::string("VM_FAULT_OOM -> out_of_memory: kill the task (SIGKILL)"); });
         std::fprintf(stderr, "emu: out of emulated RAM (--ram %lluM): killing the guest as the OOM killer would\n",
                      static_cast<unsigned long long>(cfg_.ram_bytes >> 20));
         return FaultOutcome{SIGKILL_, 0, address.value};
     }
-    if (r & VM_FAULT_SIGBUS) return FaultOutcome{SIGBUS_, BUS_ADRERR, address.value};
+    if (r & VM_FAULT_SIGBUS) {
+        trace_fault_step([] { return std::string("VM_FAULT_SIGBUS -> SIGBUS (BUS_ADRERR)"); });
+        return FaultOutcome{SIGBUS_, BUS_ADRERR, address.value};
+    }
     if (r & VM_FAULT_SIGSEGV) return bad_area(SEGV_ACCERR);
     return FaultOutcome{};
 }

@@ -63,6 +63,7 @@ public:
 
     mmu::PhysMemory& ram() { return *ram_; }
     PageAllocator& page_alloc() { return *page_alloc_; }
+    PhysAddr zero_page() const { return zero_page_; }
     const KernelConfig& config() const { return cfg_; }
 
     // Counters for --stats and /proc/vmstat.
@@ -73,6 +74,7 @@ public:
 private:
     void report_unknown_syscall(task_struct& task, uint64_t nr);
     KernelConfig cfg_;
+    PhysAddr zero_page_;
     std::vector<uint64_t> reported_unknown_;
     std::unique_ptr<mmu::PhysMemory> ram_;
     std::unique_ptr<PageAllocator> page_alloc_;

@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "guestos/fault_trace.h"
+
 namespace guestos {
 
 using mmu::PagingMode;
@@ -59,10 +61,19 @@ vm_fault_t install_new_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address
     return VM_FAULT_OK;
 }
 
-// A first touch of anonymous memory gets a zeroed page (do_anonymous_page).
+// A first touch of anonymous memory (do_anonymous_page): a read maps the shared zero page
+// read-only; a write gets a zeroed page of its own.
 vm_fault_t do_anonymous_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
+    trace_fault_step([] { return std::string("do_anonymous_page"); });
+    if (!(flags & FAULT_FLAG_WRITE) && mm.zero_page.value && !(vma.vm_flags & VM_SHARED)) {
+        trace_fault_step([&] { return "my_zero_pfn -> pfn " + hex(mm.zero_page.pfn()) + " (read-only)"; });
+        uint64_t pte = vm_page_prot(mm, vma.vm_flags) & ~mmu::_PAGE_RW;
+        return set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, mm.zero_page, pte)) ? VM_FAULT_OK
+                                                                                                     : VM_FAULT_OOM;
+    }
     auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
     if (!frame) return VM_FAULT_OOM;
+    trace_fault_step([&] { return "alloc_page(GFP_HIGHUSER_MOVABLE|__GFP_ZERO) -> pfn " + hex(frame->pfn()); });
     return install_new_page(mm, vma, address, *frame, flags, PageUse::Anon);
 }
 
@@ -72,9 +83,15 @@ vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsign
     const inode& ino = *vma.vm_file->f_inode;
     uint64_t pgoff = vma.vm_pgoff + ((address.page_base() - vma.vm_start) >> PAGE_SHIFT);
     uint64_t off = pgoff << PAGE_SHIFT;
-    if (off >= ino.i_size()) return VM_FAULT_SIGBUS;
+    trace_fault_step([&] { return std::string((flags & FAULT_FLAG_WRITE) ? "do_cow_fault" : "do_read_fault") +
+                                  " (file page " + std::to_string(pgoff) + ")"; });
+    if (off >= ino.i_size()) {
+        trace_fault_step([] { return std::string("beyond end of file -> VM_FAULT_SIGBUS"); });
+        return VM_FAULT_SIGBUS;
+    }
     auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
     if (!frame) return VM_FAULT_OOM;
+    trace_fault_step([&] { return "alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) + ", copy from the file"; });
     uint64_t n = std::min<uint64_t>(PAGE_SIZE, ino.i_size() - off);
     std::memcpy(mm.ram->host(*frame, PAGE_SIZE), ino.contents.data() + off, n);
     return install_new_page(mm, vma, address, *frame, flags, PageUse::File);
@@ -86,13 +103,17 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
     PhysAddr old = mmu::pte_frame(mm.paging_mode, pte);
     page& op = mm.page_alloc->phys_to_page(old);
     uint64_t prot = vm_page_prot(mm, vma.vm_flags) | mmu::_PAGE_DIRTY;
+    trace_fault_step([] { return std::string("do_wp_page"); });
     if (op._refcount == 1 && !(op.flags & PG_reserved)) {
+        trace_fault_step([&] { return "wp_page_reuse (pfn " + hex(old.pfn()) + " has one mapper)"; });
         bool ok = set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, old, prot));
         mm.tlb->flush_tlb_page(address.page_base());
         return ok ? VM_FAULT_OK : VM_FAULT_OOM;
     }
     auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE);
     if (!frame) return VM_FAULT_OOM;
+    trace_fault_step([&] { return "wp_page_copy: alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) +
+                                  ", copy of pfn " + hex(old.pfn()); });
     mm.ram->copy_frame(*frame, old);
     page& np = mm.page_alloc->phys_to_page(*frame);
     np.use = PageUse::Anon;
@@ -177,6 +198,7 @@ bool set_pte_at(mm_struct& mm, VirtAddr va, uint64_t pte) {
                                mmu::_PAGE_RW | mmu::_PAGE_USER | mmu::_PAGE_ACCESSED);
     if (slot.is_error()) return false;
     mmu::write_entry(bus, mm.paging_mode, slot.value(), pte);
+    trace_fault_step([&] { return "set_pte_at(" + hex(va.page_base().value) + ", " + hex(pte) + ")"; });
     return true;
 }
 
@@ -224,9 +246,10 @@ void change_protection(mm_struct& mm, VirtAddr start, VirtAddr end, unsigned lon
         uint64_t pte = mmu::read_entry(bus, mm.paging_mode, *slot);
         if (pte) {
             PhysAddr frame = mmu::pte_frame(mm.paging_mode, pte);
-            // A page shared with others stays read-only so a write still copies it.
+            // A page shared with others (or the zero page) stays read-only so a write copies it.
             uint64_t p = prot;
-            if (mm.page_alloc->phys_to_page(frame)._refcount > 1) p &= ~mmu::_PAGE_RW;
+            const page& pg = mm.page_alloc->phys_to_page(frame);
+            if (pg._refcount > 1 || (pg.flags & PG_reserved)) p &= ~mmu::_PAGE_RW;
             if (!(prot & mmu::_PAGE_PRESENT)) p &= ~mmu::_PAGE_PRESENT;
             mmu::write_entry(bus, mm.paging_mode, *slot, mmu::make_pte(mm.paging_mode, frame, p | (pte & keep)));
             any = true;
@@ -238,6 +261,7 @@ void change_protection(mm_struct& mm, VirtAddr start, VirtAddr end, unsigned lon
 
 vm_fault_t handle_mm_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
     uint64_t pte = get_pte(mm, address);
+    trace_fault_step([&] { return "handle_mm_fault -> handle_pte_fault (pte " + hex(pte) + ")"; });
     if (!pte) {
         if (vma.is_anonymous()) return do_anonymous_page(mm, vma, address, flags);
         return do_fault(mm, vma, address, flags);
@@ -281,6 +305,22 @@ bool copy_to_user(mm_struct& mm, VirtAddr dst, const void* src, uint64_t len) {
     const auto* in = static_cast<const uint8_t*>(src);
     return for_each_user_chunk(mm, dst, len, true,
                                [&](uint8_t* host, uint64_t done, uint64_t n) { std::memcpy(host, in + done, n); });
+}
+
+bool copy_from_user_nofault(mm_struct& mm, void* dst, VirtAddr src, uint64_t len) {
+    auto* out = static_cast<uint8_t*>(dst);
+    mmu::RamBus bus(*mm.ram);
+    mmu::WalkOptions opts;
+    opts.set_accessed_dirty = false;
+    for (uint64_t done = 0; done < len;) {
+        VirtAddr cur = src + done;
+        uint64_t n = std::min<uint64_t>(len - done, PAGE_SIZE - cur.page_offset());
+        auto r = mmu::walk(bus, mm.paging_mode, mm.pgd, cur, mmu::Access::Read, mmu::Privilege::User, opts);
+        if (!r.ok) return false;
+        std::memcpy(out + done, mm.ram->host(r.phys, n), n);
+        done += n;
+    }
+    return true;
 }
 
 std::optional<std::string> strncpy_from_user(mm_struct& mm, VirtAddr src, uint64_t max) {

@@ -48,6 +48,8 @@ bool expand_stack(mm_struct& mm, vm_area_struct& vma, VirtAddr address);
 // User copies: fault pages in like the kernel does; false on a bad user address (EFAULT).
 [[nodiscard]] bool copy_from_user(mm_struct& mm, void* dst, VirtAddr src, uint64_t len);
 [[nodiscard]] bool copy_to_user(mm_struct& mm, VirtAddr dst, const void* src, uint64_t len);
+// Reads user memory only where it is mapped now, never faulting (copy_from_user_nofault).
+[[nodiscard]] bool copy_from_user_nofault(mm_struct& mm, void* dst, VirtAddr src, uint64_t len);
 // Reads a NUL-terminated string of at most max bytes; nullopt on EFAULT or when too long.
 std::optional<std::string> strncpy_from_user(mm_struct& mm, VirtAddr src, uint64_t max);
 

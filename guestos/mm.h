@@ -76,6 +76,7 @@ struct mm_struct {
     mmu::PagingMode paging_mode = mmu::PagingMode::LongMode4;
     PhysAddr pgd;  // root of the guest page tables, in emulated RAM
     TlbFlusher* tlb = nullptr;
+    PhysAddr zero_page;  // the shared zero page read faults map (ZERO_PAGE)
 
     uint64_t task_size = 0;  // end of the user address space
     uint64_t mmap_base = 0;  // top of the top-down mmap area

@@ -62,34 +62,35 @@ std::string vma_name(const mm_struct& mm, const vm_area_struct& v) {
 
 bool is_proc_path(const std::string& path) { return path == "/proc" || path.rfind("/proc/", 0) == 0; }
 
+std::string show_map_vma(const mm_struct& mm, const vm_area_struct& v) {
+    const size_t width = 25 + 8 * 6 - 1;  // seq_setwidth(m, 25 + sizeof(void *) * 6 - 1), 64-bit kernel
+    uint64_t pgoff = 0, ino = 0;
+    unsigned maj = 0, min = 0;
+    if (v.vm_file && v.vm_file->f_inode) {
+        const inode& i = *v.vm_file->f_inode;
+        pgoff = v.vm_pgoff << PAGE_SHIFT;
+        ino = i.i_ino;
+        maj = major(i.i_dev);
+        min = minor(i.i_dev);
+    }
+    char line[160];
+    int n = std::snprintf(line, sizeof line, "%08" PRIx64 "-%08" PRIx64 " %c%c%c%c %08" PRIx64 " %02x:%02x %" PRIu64 " ",
+                          v.vm_start.value, v.vm_end.value, v.vm_flags & VM_READ ? 'r' : '-',
+                          v.vm_flags & VM_WRITE ? 'w' : '-', v.vm_flags & VM_EXEC ? 'x' : '-',
+                          v.vm_flags & VM_MAYSHARE ? 's' : 'p', pgoff, maj, min, ino);
+    std::string l(line, static_cast<size_t>(n));
+    std::string name = vma_name(mm, v);
+    if (!name.empty()) {  // seq_pad(m, ' '): pad to the width, then one more space
+        if (l.size() < width) l.append(width - l.size(), ' ');
+        l += ' ' + name;
+    }
+    return l;
+}
+
 std::string proc_pid_maps(task_struct& task) {
     std::string out;
     if (!task.mm) return out;
-    const mm_struct& mm = *task.mm;
-    const size_t width = 25 + 8 * 6 - 1;  // seq_setwidth(m, 25 + sizeof(void *) * 6 - 1), 64-bit kernel
-    for (const auto& [end, v] : mm.mmap) {
-        uint64_t pgoff = 0, ino = 0;
-        unsigned maj = 0, min = 0;
-        if (v->vm_file && v->vm_file->f_inode) {
-            const inode& i = *v->vm_file->f_inode;
-            pgoff = v->vm_pgoff << PAGE_SHIFT;
-            ino = i.i_ino;
-            maj = major(i.i_dev);
-            min = minor(i.i_dev);
-        }
-        char line[160];
-        int n = std::snprintf(line, sizeof line, "%08" PRIx64 "-%08" PRIx64 " %c%c%c%c %08" PRIx64 " %02x:%02x %" PRIu64 " ",
-                              v->vm_start.value, v->vm_end.value, v->vm_flags & VM_READ ? 'r' : '-',
-                              v->vm_flags & VM_WRITE ? 'w' : '-', v->vm_flags & VM_EXEC ? 'x' : '-',
-                              v->vm_flags & VM_MAYSHARE ? 's' : 'p', pgoff, maj, min, ino);
-        std::string l(line, static_cast<size_t>(n));
-        std::string name = vma_name(mm, *v);
-        if (!name.empty()) {  // seq_pad(m, ' '): pad to the width, then one more space
-            if (l.size() < width) l.append(width - l.size(), ' ');
-            l += ' ' + name;
-        }
-        out += l + "\n";
-    }
+    for (const auto& [end, v] : task.mm->mmap) out += show_map_vma(*task.mm, *v) + "\n";
     return out;
 }
 

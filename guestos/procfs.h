@@ -15,6 +15,8 @@ bool is_proc_path(const std::string& path);
 long proc_open(task_struct& task, const std::string& path, unsigned flags, std::shared_ptr<file>& out);
 // The target of a /proc symlink (exe), or nullopt with err set (ENOENT, EINVAL: not a link).
 std::optional<std::string> proc_readlink(task_struct& task, const std::string& path, int& err);
+// One /proc/PID/maps line for a VMA, without the newline (show_map_vma).
+std::string show_map_vma(const mm_struct& mm, const vm_area_struct& vma);
 // The text of /proc/PID/maps (show_map_vma for each VMA).
 std::string proc_pid_maps(task_struct& task);
 

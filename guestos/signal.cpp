@@ -35,12 +35,15 @@ void send_signal(task_struct& task, const kernel_siginfo& info, bool forced) {
     const int sig = info.si_signo;
     if (sig < 1 || sig > KERNEL_NSIG) return;
     k_sigaction& ka = task.sighand[sig - 1];
+    // force_sig_info_to_task: a blocked or ignored fault takes the default action.
     if (forced && ((task.blocked & sigmask(sig)) || ka.handler == SIG_IGN_)) {
-        if (ka.handler == SIG_IGN_) ka.handler = SIG_DFL_;
+        ka.handler = SIG_DFL_;
         task.blocked &= ~sigmask(sig);
     }
     if (sig != SIGKILL_ && sig_ignored(task, sig)) return;
-    if (!(task.pending & sigmask(sig))) task.pending_info[sig - 1] = info;  // legacy signals do not queue twice
+    // Standard signals do not queue twice (legacy_queue); real-time signals do.
+    if (sig < SIGRTMIN_ && (task.pending & sigmask(sig))) return;
+    task.sigqueue[sig - 1].push_back(info);
     task.pending |= sigmask(sig);
 }
 
@@ -50,9 +53,11 @@ bool get_signal(task_struct& task, ksignal& ks) {
     while (!task.exited) {
         const int sig = next_signal(task);
         if (!sig) return false;
-        task.pending &= ~sigmask(sig);
+        auto& q = task.sigqueue[sig - 1];
         ks.sig = sig;
-        ks.info = task.pending_info[sig - 1];
+        ks.info = q.empty() ? kernel_siginfo{sig, 0, SI_KERNEL} : q.front();
+        if (!q.empty()) q.pop_front();
+        if (q.empty()) task.pending &= ~sigmask(sig);
         ks.ka = task.sighand[sig - 1];
         if (sig != SIGKILL_ && ks.ka.handler == SIG_IGN_) continue;
         if (sig != SIGKILL_ && ks.ka.handler != SIG_DFL_) return true;
@@ -61,6 +66,13 @@ bool get_signal(task_struct& task, ksignal& ks) {
         task.exit_signal = sig;
     }
     return false;
+}
+
+void flush_signals_ignored(task_struct& task, int sig) {
+    const uint64_t h = task.sighand[sig - 1].handler;
+    if (h != SIG_IGN_ && !(h == SIG_DFL_ && default_ignored(sig))) return;  // sig_handler_ignored
+    task.sigqueue[sig - 1].clear();
+    task.pending &= ~sigmask(sig);
 }
 
 bool on_sig_stack(const task_struct& task, uint64_t sp) {

@@ -96,6 +96,7 @@ void fill_siginfo_fields(const kernel_siginfo& in, uint8_t* fields, size_t ptr_s
     } else if (in.si_code <= 0) {
         std::memcpy(fields, &in.pid, 4);
         std::memcpy(fields + 4, &in.uid, 4);
+        std::memcpy(fields + 8, &in.value, ptr_size);  // si_value (sigqueue)
     }
 }
 
@@ -122,8 +123,7 @@ struct FrameSpot {
 };
 FrameSpot get_sigframe(const task_struct& t, const pt_regs& regs, const k_sigaction& ka, size_t frame_size, bool ia32) {
     uint64_t sp = ia32 ? (regs.sp & 0xffffffffu) : regs.sp - 128;  // the x86-64 red zone
-    const bool onsigstack = on_sig_stack(t, sp);
-    bool on_alt = onsigstack;
+    bool on_alt = on_sig_stack(t, sp);
     if ((ka.flags & SA_ONSTACK) && sas_ss_flags(t, sp) == 0) {
         sp = t.sas_ss_sp + t.sas_ss_size;
         on_alt = true;
@@ -184,7 +184,7 @@ sigcontext64 sigcontext_of(const task_struct& t, const pt_regs& r, uint64_t fpst
     sc.r14 = r.r14, sc.r15 = r.r15, sc.di = r.di, sc.si = r.si, sc.bp = r.bp, sc.bx = r.bx;
     sc.dx = r.dx, sc.ax = r.ax, sc.cx = r.cx, sc.sp = r.sp, sc.ip = r.ip, sc.flags = r.flags;
     sc.cs = r.cs, sc.gs = 0, sc.fs = 0, sc.ss = r.ss;
-    sc.err = t.thread.error_code, sc.trapno = t.thread.trap_nr, sc.oldmask = t.blocked, sc.cr2 = t.thread.cr2;
+    sc.err = t.thread.error_code, sc.trapno = t.thread.trap_nr, sc.oldmask = t.saved_sigmask.value_or(t.blocked), sc.cr2 = t.thread.cr2;
     sc.fpstate = fpstate;
     return sc;
 }
@@ -198,7 +198,7 @@ sigcontext32 sigcontext32_of(const task_struct& t, const pt_regs& r, uint64_t fp
     sc.trapno = static_cast<uint32_t>(t.thread.trap_nr), sc.err = static_cast<uint32_t>(t.thread.error_code);
     sc.ip = static_cast<uint32_t>(r.ip), sc.cs = r.cs, sc.flags = static_cast<uint32_t>(r.flags);
     sc.sp_at_signal = static_cast<uint32_t>(r.sp), sc.ss = r.ss;
-    sc.fpstate = static_cast<uint32_t>(fpstate), sc.oldmask = static_cast<uint32_t>(t.blocked);
+    sc.fpstate = static_cast<uint32_t>(fpstate), sc.oldmask = static_cast<uint32_t>(t.saved_sigmask.value_or(t.blocked));
     sc.cr2 = static_cast<uint32_t>(t.thread.cr2);
     return sc;
 }
@@ -213,7 +213,7 @@ bool setup_rt_frame64(task_struct& t, const ksignal& ks, pt_regs& regs) {
     f.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
     f.uc.uc_stack = {t.sas_ss_sp, sas_ss_flags(t, regs.sp), 0, t.sas_ss_size};
     f.uc.uc_mcontext = sigcontext_of(t, regs, spot.fpstate);
-    f.uc.uc_sigmask = t.blocked;
+    f.uc.uc_sigmask = t.saved_sigmask.value_or(t.blocked);
     f.info.si_signo = ks.info.si_signo, f.info.si_errno = ks.info.si_errno, f.info.si_code = ks.info.si_code;
     fill_siginfo_fields(ks.info, f.info.fields, 8);
     if (!copy_to_user(*t.mm, VirtAddr(spot.frame), &f, sizeof f)) return false;
@@ -242,7 +242,7 @@ bool setup_frame32(task_struct& t, const ksignal& ks, pt_regs& regs) {
         fill_siginfo_fields(ks.info, f.info.fields, 4);
         f.uc.uc_stack = {static_cast<uint32_t>(t.sas_ss_sp), sas_ss_flags(t, regs.sp), static_cast<uint32_t>(t.sas_ss_size)};
         f.uc.uc_mcontext = sigcontext32_of(t, regs, spot.fpstate);
-        f.uc.uc_sigmask = t.blocked;
+        f.uc.uc_sigmask = t.saved_sigmask.value_or(t.blocked);
         const uint8_t code[8] = {0xb8, NR_rt_sigreturn_32, 0, 0, 0, 0xcd, 0x80, 0};  // movl $173,%eax; int $0x80
         std::memcpy(f.retcode, code, 8);
         f.pretcode = static_cast<uint32_t>(restorer ? ks.ka.restorer : spot.frame + offsetof(rt_sigframe32, retcode));
@@ -253,7 +253,7 @@ bool setup_frame32(task_struct& t, const ksignal& ks, pt_regs& regs) {
         sigframe32 f{};
         f.sig = ks.sig;
         f.sc = sigcontext32_of(t, regs, spot.fpstate);
-        f.extramask = static_cast<uint32_t>(t.blocked >> 32);
+        f.extramask = static_cast<uint32_t>(t.saved_sigmask.value_or(t.blocked) >> 32);
         const uint8_t code[8] = {0x58, 0xb8, NR_sigreturn_32, 0, 0, 0, 0xcd, 0x80};  // popl %eax; movl $119,%eax; int $0x80
         std::memcpy(f.retcode, code, 8);
         f.pretcode = static_cast<uint32_t>(restorer ? ks.ka.restorer : spot.frame + offsetof(sigframe32, retcode));
@@ -318,8 +318,13 @@ void do_signal(task_struct& task) {
         }
         regs.flags &= ~(X86_EFLAGS_DF | X86_EFLAGS_RF | X86_EFLAGS_TF);
         fpu_init_state(regs.fxsave);
+        task.saved_sigmask.reset();  // the frame holds it now: sigreturn restores it
         signal_delivered(task, ks);
         task.cpu->set_regs(regs);
+    }
+    if (task.saved_sigmask) {  // nothing was delivered after all: restore_saved_sigmask
+        task.blocked = *task.saved_sigmask;
+        task.saved_sigmask.reset();
     }
 }
 

@@ -58,8 +58,63 @@ long sys_rt_sigaction(SysCtx& c, const uint64_t* a) {
     if (a[1]) {
         nw.mask &= ~UNBLOCKABLE;
         c.task.sighand[sig - 1] = nw;
+        flush_signals_ignored(c.task, sig);
     }
     return 0;
+}
+
+long sys_rt_sigpending(SysCtx& c, const uint64_t* a) {
+    if (a[1] > 8) return -EINVAL;
+    const uint64_t set = c.task.pending & c.task.blocked;
+    return copy_to_user(c.mm, VirtAddr(a[0]), &set, a[1]) ? 0 : -EFAULT;
+}
+
+long sys_sigpending(SysCtx& c, const uint64_t* a) {
+    const uint32_t set = static_cast<uint32_t>(c.task.pending & c.task.blocked);
+    return copy_to_user(c.mm, VirtAddr(a[0]), &set, 4) ? 0 : -EFAULT;
+}
+
+// Waits for a signal. With one thread and no timers only a signal already pending can
+// end the wait; otherwise the guest would sleep forever, as on Linux.
+static long wait_for_signal(SysCtx& c) {
+    if (signal_pending(c.task)) return -EINTR;
+    std::fprintf(stderr, "emu: the guest waits for a signal that nothing can send: it sleeps forever\n");
+    for (;;) pause();
+}
+
+long sys_rt_sigsuspend(SysCtx& c, const uint64_t* a) {
+    if (a[1] != 8) return -EINVAL;
+    uint64_t mask;
+    if (!copy_from_user(c.mm, &mask, VirtAddr(a[0]), 8)) return -EFAULT;
+    c.task.saved_sigmask = c.task.blocked;  // set_restore_sigmask: the frame gets the old mask
+    c.task.blocked = mask & ~UNBLOCKABLE;
+    return wait_for_signal(c);
+}
+
+long sys_pause(SysCtx& c, const uint64_t*) { return wait_for_signal(c); }
+
+// rt_sigqueueinfo / rt_tgsigqueueinfo to ourselves: the siginfo comes from user memory.
+static long do_sigqueueinfo(SysCtx& c, long tgid, long pid, uint64_t sig, uint64_t uinfo) {
+    uint8_t raw[128];
+    if (!copy_from_user(c.mm, raw, VirtAddr(uinfo), sizeof raw)) return -EFAULT;
+    if (tgid != c.task.tgid || (pid && pid != c.task.pid)) return -ESRCH;
+    if (sig < 1 || sig > KERNEL_NSIG) return -EINVAL;
+    kernel_siginfo si;
+    si.si_signo = static_cast<int>(sig);
+    std::memcpy(&si.si_code, raw + 8, 4);
+    const size_t base = c.compat ? 12 : 16;  // the union follows si_code (padded on x86-64)
+    std::memcpy(&si.pid, raw + base, 4);
+    std::memcpy(&si.uid, raw + base + 4, 4);
+    std::memcpy(&si.value, raw + base + 8, c.ptr_size());
+    send_signal(c.task, si, false);
+    return 0;
+}
+
+long sys_rt_sigqueueinfo(SysCtx& c, const uint64_t* a) {
+    return do_sigqueueinfo(c, static_cast<int32_t>(a[0]), 0, a[1], a[2]);
+}
+long sys_rt_tgsigqueueinfo(SysCtx& c, const uint64_t* a) {
+    return do_sigqueueinfo(c, static_cast<int32_t>(a[0]), static_cast<int32_t>(a[1]), a[2], a[3]);
 }
 
 long sys_rt_sigprocmask(SysCtx& c, const uint64_t* a) {

@@ -20,7 +20,8 @@ namespace guestos {
     X(futex) X(futex_time64) X(sched_yield) X(nanosleep) X(clock_nanosleep)                    \
     X(clock_nanosleep_time64) X(kill) X(tkill) X(tgkill) X(getcwd) X(fcntl) X(fcntl64) X(dup)  \
     X(dup2) X(dup3) X(sched_getaffinity) X(getpgrp) X(getpgid) X(getsid) X(umask)             \
-    X(rt_sigreturn) X(sigreturn)
+    X(rt_sigreturn) X(sigreturn) X(rt_sigpending) X(sigpending) X(rt_sigsuspend) X(pause)     \
+    X(rt_sigqueueinfo) X(rt_tgsigqueueinfo)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,

@@ -34,7 +34,9 @@ const SyscallEntry table64[] = {
     E(fcntl, fcntl, "fdx"), E(dup, dup, "f"), E(dup2, dup2, "ff"), E(dup3, dup3, "ffx"),
     E(sched_getaffinity, sched_getaffinity, "dux"), E(getpgrp, getpgrp, ""),
     E(getpgid, getpgid, "d"), E(getsid, getsid, "d"), E(umask, umask, "o"),
-    E(rt_sigreturn, rt_sigreturn, ""),
+    E(rt_sigreturn, rt_sigreturn, ""), E(rt_sigpending, rt_sigpending, "xu"),
+    E(rt_sigsuspend, rt_sigsuspend, "xu"), E(pause, pause, ""), E(rt_sigqueueinfo, rt_sigqueueinfo, "dSx"),
+    E(rt_tgsigqueueinfo, rt_tgsigqueueinfo, "ddSx"),
 };
 #undef E
 

@@ -1,6 +1,8 @@
 // The process: task_struct with what the syscalls of a single-threaded program need.
 #pragma once
 #include <array>
+#include <deque>
+#include <optional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -55,8 +57,9 @@ struct kernel_siginfo {
     int si_errno = 0;
     int si_code = 0;
     uint64_t addr = 0;  // si_addr, for faults
-    int pid = 0;        // si_pid and si_uid, for kill
+    int pid = 0;        // si_pid and si_uid, for kill and sigqueue
     uint32_t uid = 0;
+    uint64_t value = 0; // si_value, for sigqueue
 };
 
 // The fd table (files_struct); close-on-exec is per descriptor.
@@ -87,7 +90,8 @@ struct task_struct {
     uint64_t robust_list = 0, robust_list_len = 0;
     uint64_t blocked = 0;  // signal mask
     uint64_t pending = 0;  // signals sent and not yet delivered
-    std::array<kernel_siginfo, KERNEL_NSIG> pending_info{};
+    std::array<std::deque<kernel_siginfo>, KERNEL_NSIG> sigqueue{};  // their siginfo, oldest first
+    std::optional<uint64_t> saved_sigmask;  // rt_sigsuspend's mask to restore (set_restore_sigmask)
     trap_info thread;
     std::array<k_sigaction, KERNEL_NSIG> sighand{};
     std::array<user_desc, GDT_ENTRY_TLS_ENTRIES> tls_array{};

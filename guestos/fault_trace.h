@@ -1,0 +1,62 @@
+// The fault event stream: each page fault, the Linux call path it took, and what it did to
+// the PTE. --trace-faults and --explain-faults print it; the debugger view subscribes to it.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mmu/types.h"
+
+namespace guestos {
+
+struct FaultEvent {
+    uint64_t seq = 0;
+    mmu::VirtAddr address;
+    uint32_t error_code = 0;   // x86 #PF error code (user, write, fetch, protection)
+    uint64_t ip = 0;
+    std::string insn;          // the faulting instruction, disassembled
+    bool hidden = false;       // resolved by the shadow TLB alone (a fill or a dirty upgrade)
+    std::string vma;           // the VMA as /proc/PID/maps shows it, or "none"
+    std::vector<std::string> path;  // Linux's functions, in call order, with their results
+    std::string outcome;       // "mapped", "SIGSEGV (SEGV_MAPERR)", ...
+    uint64_t pte_before = 0, pte_after = 0;
+};
+
+// The words for an error code: "write, user, page not present".
+std::string describe_error_code(uint32_t error_code);
+
+class FaultTracer {
+public:
+    using Sink = std::function<void(const FaultEvent&)>;
+    void subscribe(Sink sink) { sinks_.push_back(std::move(sink)); }
+    void unsubscribe_all() { sinks_.clear(); }
+    bool active() const { return !sinks_.empty(); }
+    // Starts an event; steps and the outcome go to it until end() publishes it.
+    FaultEvent* begin(mmu::VirtAddr address, uint32_t error_code, uint64_t ip);
+    FaultEvent* current() { return open_ ? &event_ : nullptr; }
+    void step(std::string text) {
+        if (open_) event_.path.push_back(std::move(text));
+    }
+    void end();
+
+private:
+    std::vector<Sink> sinks_;
+    FaultEvent event_;
+    bool open_ = false;
+    uint64_t seq_ = 0;
+};
+
+// The tracer of this emulated machine (one, like Linux's tracepoints).
+FaultTracer& fault_tracer();
+// Appends a step to the fault being traced, if any (cheap when nobody listens).
+template <class F>
+void trace_fault_step(F make_text) {
+    FaultTracer& t = fault_tracer();
+    if (t.current()) t.step(make_text());
+}
+
+// Formats a PTE or a physical address for trace lines.
+std::string hex(uint64_t v);
+
+}  // namespace guestos
