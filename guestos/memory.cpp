@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "guestos/fault_trace.h"
+#include "guestos/mmap.h"
 
 namespace guestos {
 
@@ -282,16 +283,9 @@ bool expand_stack(mm_struct& mm, vm_area_struct& vma, VirtAddr address) {
     if (new_start >= vma.vm_start) return true;
     if (vma.vm_end - new_start > stack_rlimit) return false;
     // Keep the guard gap to the VMA below (stack_guard_gap).
-    vm_area_struct* prev = nullptr;
-    for (auto& [end, v] : mm.mmap) {
-        if (v.get() == &vma) break;
-        prev = v.get();
-    }
+    vm_area_struct* prev = vma.vm_prev;
     if (prev && new_start.value < prev->vm_end.value + stack_guard_gap) return false;
-    uint64_t grow = (vma.vm_start - new_start) >> PAGE_SHIFT;
-    vma.vm_start = new_start;
-    mm.total_vm += grow;
-    mm.stack_vm += grow;
+    vma_adjust(mm, &vma, new_start, vma.vm_end);
     return true;
 }
 

@@ -10,6 +10,7 @@
 #include "guestos/page.h"
 #include "mmu/paging.h"
 #include "mmu/phys_memory.h"
+#include "guestos/vma_tree.h"
 
 namespace guestos {
 
@@ -71,8 +72,8 @@ public:
 struct mm_struct {
     mmu::PhysMemory* ram = nullptr;       // where the page tables and pages live
     PageAllocator* page_alloc = nullptr;  // where they come from
-    // VMAs keyed by vm_end so find_vma is one lower_bound. (The VMA tree issue replaces it.)
-    std::map<uint64_t, std::unique_ptr<vm_area_struct>> mmap;
+    // The VMAs: an augmented rb-tree with subtree gaps, threaded by vm_next (mm_rb + mmap).
+    VmaTree mm_rb;
     mmu::PagingMode paging_mode = mmu::PagingMode::LongMode4;
     PhysAddr pgd;  // root of the guest page tables, in emulated RAM
     TlbFlusher* tlb = nullptr;

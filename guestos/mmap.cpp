@@ -21,30 +21,12 @@ void vm_stat_account(mm_struct& mm, unsigned long flags, long npages) {
     if (mm.total_vm > mm.hiwater_vm) mm.hiwater_vm = mm.total_vm;
 }
 
-// Two VMAs can become one: adjacent, same flags, same file with contiguous offsets.
-bool can_merge(const vm_area_struct& a, const vm_area_struct& b) {
-    if (a.vm_end != b.vm_start || a.vm_flags != b.vm_flags || a.vm_file != b.vm_file) return false;
-    if (!a.vm_file) return true;
-    return a.vm_pgoff + (a.size() >> PAGE_SHIFT) == b.vm_pgoff;
-}
-
-// Removes the VMA with this end from the tree and returns it.
-std::unique_ptr<vm_area_struct> vma_unlink(mm_struct& mm, uint64_t end) {
-    auto it = mm.mmap.find(end);
-    auto v = std::move(it->second);
-    mm.mmap.erase(it);
-    --mm.map_count;
-    vm_stat_account(mm, v->vm_flags, -static_cast<long>(v->size() >> PAGE_SHIFT));
-    return v;
-}
-
 // Inserts without merging.
 vm_area_struct* vma_insert(mm_struct& mm, std::unique_ptr<vm_area_struct> vma) {
     vma->vm_mm = &mm;
     vm_stat_account(mm, vma->vm_flags, static_cast<long>(vma->size() >> PAGE_SHIFT));
-    ++mm.map_count;
-    auto* raw = vma.get();
-    mm.mmap[vma->vm_end.value] = std::move(vma);
+    vm_area_struct* raw = mm.mm_rb.insert(std::move(vma));
+    mm.map_count = static_cast<int>(mm.mm_rb.size());
     return raw;
 }
 
@@ -52,37 +34,15 @@ vm_area_struct* vma_insert(mm_struct& mm, std::unique_ptr<vm_area_struct> vma) {
 void split_vma(mm_struct& mm, VirtAddr addr) {
     vm_area_struct* vma = find_vma(mm, addr);
     if (!vma || vma->vm_start >= addr) return;
-    auto lo = vma_unlink(mm, vma->vm_end.value);
-    auto hi = std::make_unique<vm_area_struct>(*lo);
-    hi->vm_start = addr;
-    if (hi->vm_file) hi->vm_pgoff += (addr - lo->vm_start) >> PAGE_SHIFT;
-    lo->vm_end = addr;
-    vma_insert(mm, std::move(lo));
-    vma_insert(mm, std::move(hi));
+    mm.mm_rb.split_vma(vma, addr)->vm_mm = &mm;
+    mm.map_count = static_cast<int>(mm.mm_rb.size());
 }
 
-// Merges vma with its neighbours where allowed (vma_merge); returns the surviving VMA.
+// Merges vma with compatible neighbours (vma_merge); returns the surviving VMA.
 vm_area_struct* vma_merge(mm_struct& mm, vm_area_struct* vma) {
-    auto it = mm.mmap.find(vma->vm_end.value);
-    if (it != mm.mmap.begin()) {
-        auto prev = std::prev(it);
-        if (can_merge(*prev->second, *vma)) {
-            auto left = vma_unlink(mm, prev->first);
-            auto cur = vma_unlink(mm, vma->vm_end.value);
-            cur->vm_start = left->vm_start;
-            cur->vm_pgoff = left->vm_pgoff;
-            vma = vma_insert(mm, std::move(cur));
-            it = mm.mmap.find(vma->vm_end.value);
-        }
-    }
-    auto next = std::next(it);
-    if (next != mm.mmap.end() && can_merge(*vma, *next->second)) {
-        auto right = vma_unlink(mm, next->first);
-        auto cur = vma_unlink(mm, vma->vm_end.value);
-        cur->vm_end = right->vm_end;
-        vma = vma_insert(mm, std::move(cur));
-    }
-    return vma;
+    vm_area_struct* v = mm.mm_rb.vma_merge(vma);
+    mm.map_count = static_cast<int>(mm.mm_rb.size());
+    return v;
 }
 
 // A private writable mapping is charged against the commit limit (accountable_mapping).
@@ -103,14 +63,20 @@ bool range_fully_mapped(mm_struct& mm, VirtAddr start, VirtAddr end) {
 
 }  // namespace
 
-vm_area_struct* find_vma(mm_struct& mm, VirtAddr addr) {
-    auto it = mm.mmap.upper_bound(addr.value);
-    return it == mm.mmap.end() ? nullptr : it->second.get();
+// Changes a VMA's bounds in place, keeping the tree's gaps and the accounting right.
+void vma_adjust(mm_struct& mm, vm_area_struct* vma, VirtAddr start, VirtAddr end) {
+    const long before = static_cast<long>(vma->size() >> PAGE_SHIFT);
+    uint64_t pgoff = vma->vm_pgoff;
+    if (vma->vm_file && start != vma->vm_start)
+        pgoff = vma->vm_pgoff - ((vma->vm_start - start) >> PAGE_SHIFT);
+    mm.mm_rb.vma_adjust(vma, start, end, pgoff);
+    vm_stat_account(mm, vma->vm_flags, static_cast<long>(vma->size() >> PAGE_SHIFT) - before);
 }
 
+vm_area_struct* find_vma(mm_struct& mm, VirtAddr addr) { return mm.mm_rb.find_vma(addr); }
+
 vm_area_struct* find_vma_intersection(mm_struct& mm, VirtAddr start, VirtAddr end) {
-    vm_area_struct* v = find_vma(mm, start);
-    return (v && v->vm_start < end) ? v : nullptr;
+    return mm.mm_rb.find_vma_intersection(start, end);
 }
 
 vm_area_struct* vma_link(mm_struct& mm, std::unique_ptr<vm_area_struct> vma) {
@@ -134,32 +100,28 @@ unsigned long calc_vm_flags(unsigned long prot, unsigned long flags) {
 long get_unmapped_area(mm_struct& mm, uint64_t addr, uint64_t len, unsigned long flags) {
     const uint64_t mmap_min_addr = 0x10000;
     if (len > mm.task_size - mmap_min_addr) return -ENOMEM;
-    if (addr) {  // a hint is taken when it is free (arch_get_unmapped_area_topdown)
+    if (addr) {  // a hint is taken when it is free, guard gaps included (arch_get_unmapped_area_topdown)
         addr = mmu::page_align_up(addr);
-        if (addr >= mmap_min_addr && addr <= mm.task_size - len &&
-            !find_vma_intersection(mm, VirtAddr(addr), VirtAddr(addr + len)))
+        vm_area_struct* prev = nullptr;
+        vm_area_struct* next = mm.mm_rb.find_vma_prev(VirtAddr(addr), prev);
+        if (addr >= mmap_min_addr && addr <= mm.task_size - len && (!prev || addr >= prev->vm_end.value) &&
+            (!next || addr + len <= mm.mm_rb.vm_start_gap(*next).value))
             return static_cast<long>(addr);
     }
-    // Top-down from mmap_base: the highest gap below it that fits (unmapped_area_topdown).
-    uint64_t high = mm.mmap_base;
-    auto it = mm.mmap.upper_bound(high - 1);
-    while (true) {
-        uint64_t low = (it == mm.mmap.begin()) ? mmap_min_addr : std::prev(it)->second->vm_end.value;
-        // A VMA straddling `high` lowers the ceiling to its start.
-        if (it != mm.mmap.end() && it->second->vm_start.value < high) high = it->second->vm_start.value;
-        if (high >= low + len && high - len >= mmap_min_addr) return static_cast<long>(high - len);
-        if (it == mm.mmap.begin()) break;
-        --it;
-        high = it->second->vm_start.value;
+    // Top-down below mmap_base, then bottom-up above it (vm_unmapped_area).
+    vm_unmapped_area_info info;
+    info.flags = VM_UNMAPPED_AREA_TOPDOWN;
+    info.length = len;
+    info.low_limit = VirtAddr(mmap_min_addr);
+    info.high_limit = VirtAddr(mm.mmap_base);
+    auto r = mm.mm_rb.vm_unmapped_area(info);
+    if (r.is_error()) {
+        info.flags = 0;
+        info.low_limit = VirtAddr(mm.mmap_base);
+        info.high_limit = VirtAddr(mm.task_size);
+        r = mm.mm_rb.vm_unmapped_area(info);
     }
-    // Then bottom-up above mmap_base (arch_get_unmapped_area fallback).
-    uint64_t cur = mm.mmap_base;
-    for (auto jt = mm.mmap.upper_bound(cur); jt != mm.mmap.end(); ++jt) {
-        if (jt->second->vm_start.value >= cur + len) break;
-        cur = std::max(cur, jt->second->vm_end.value);
-    }
-    if (cur + len <= mm.task_size) return static_cast<long>(cur);
-    return -ENOMEM;
+    return r.is_error() ? -ENOMEM : static_cast<long>(r.value().value);
 }
 
 long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len, unsigned long prot,
@@ -208,10 +170,11 @@ long do_munmap(mm_struct& mm, uint64_t start, uint64_t len) {
     split_vma(mm, s);
     split_vma(mm, e);
     // detach_vmas_to_be_unmapped + unmap_region + remove_vma_list
-    while (vm_area_struct* v = find_vma_intersection(mm, s, e)) {
-        VirtAddr vs = v->vm_start, ve = v->vm_end;
-        vma_unlink(mm, ve.value);
-        zap_page_range(mm, vs, ve);
+    VmaList gone = mm.mm_rb.detach_vmas_to_be_unmapped(s, e);
+    mm.map_count = static_cast<int>(mm.mm_rb.size());
+    for (auto& v : gone) {
+        vm_stat_account(mm, v->vm_flags, -static_cast<long>(v->size() >> PAGE_SHIFT));
+        zap_page_range(mm, v->vm_start, v->vm_end);
     }
     return 0;
 }
@@ -244,10 +207,12 @@ long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot
         if ((nf & VM_WRITE) && !(v->vm_flags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE))) nf |= VM_ACCOUNT;
         VirtAddr next = v->vm_end;
         if (nf != v->vm_flags) {
-            auto u = vma_unlink(mm, v->vm_end.value);
-            u->vm_flags = nf;
-            VirtAddr vs = u->vm_start, ve = u->vm_end;
-            vma_link(mm, std::move(u));
+            const VirtAddr vs = v->vm_start, ve = v->vm_end;
+            const long pages = static_cast<long>(v->size() >> PAGE_SHIFT);
+            vm_stat_account(mm, v->vm_flags, -pages);
+            v->vm_flags = nf;
+            vm_stat_account(mm, nf, pages);
+            vma_merge(mm, v);
             change_protection(mm, vs, ve, nf);
         }
         cur = next;
@@ -277,9 +242,7 @@ uint64_t do_brk(mm_struct& mm, uint64_t brk) {
     vm_area_struct* prev = oldbrk > mm.start_brk ? find_vma(mm, VirtAddr(oldbrk - 1)) : nullptr;
     if (prev && prev->vm_end.value == oldbrk && prev->vm_flags == flags && !prev->vm_file &&
         prev->vm_start.value >= mm.start_brk) {
-        auto grown = vma_unlink(mm, prev->vm_end.value);
-        grown->vm_end = VirtAddr(newbrk);
-        vma_insert(mm, std::move(grown));
+        vma_adjust(mm, prev, prev->vm_start, VirtAddr(newbrk));
     } else {
         auto vma = std::make_unique<vm_area_struct>();
         vma->vm_start = VirtAddr(oldbrk);
@@ -293,7 +256,7 @@ uint64_t do_brk(mm_struct& mm, uint64_t brk) {
 
 void exit_mmap(mm_struct& mm) {
     free_pgd(mm);
-    mm.mmap.clear();
+    mm.mm_rb.clear();
     mm.map_count = 0;
     mm.total_vm = mm.stack_vm = mm.exec_vm = mm.data_vm = 0;
 }

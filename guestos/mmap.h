@@ -34,6 +34,8 @@ inline constexpr unsigned long MAP_FIXED_NOREPLACE_ = 0x100000;
 
 // Adds a VMA to the mm, merging with compatible neighbours; returns the VMA now covering it.
 vm_area_struct* vma_link(mm_struct& mm, std::unique_ptr<vm_area_struct> vma);
+// Moves a VMA's bounds in place, keeping the tree's gaps and the accounting (vma_adjust).
+void vma_adjust(mm_struct& mm, vm_area_struct* vma, VirtAddr start, VirtAddr end);
 // Finds a free range of len bytes (get_unmapped_area); negative errno when none.
 long get_unmapped_area(mm_struct& mm, uint64_t addr, uint64_t len, unsigned long flags);
 // mmap's core (do_mmap): returns the address or a negative errno.

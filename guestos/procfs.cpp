@@ -90,7 +90,7 @@ std::string show_map_vma(const mm_struct& mm, const vm_area_struct& v) {
 std::string proc_pid_maps(task_struct& task) {
     std::string out;
     if (!task.mm) return out;
-    for (const auto& [end, v] : task.mm->mmap) out += show_map_vma(*task.mm, *v) + "\n";
+    for (const vm_area_struct& v : task.mm->mm_rb) out += show_map_vma(*task.mm, v) + "\n";
     return out;
 }
 
