@@ -14,7 +14,7 @@
 namespace emu {
 
 struct CpuConfig {
-    uint64_t max_aliases = 24576;  // aliased guest pages before the shadow starts over
+    uint64_t max_aliases = 262144;  // aliased guest pages (1 GiB) before the shadow starts over
 };
 
 class Cpu final : public guestos::CpuOps {

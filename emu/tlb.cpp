@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 
 #include "guestos/kernel.h"
 
@@ -45,19 +46,49 @@ uint8_t* ShadowTlb::ensure_chunk(uint64_t va) {
     return static_cast<uint8_t*>(host);
 }
 
+// Host mappings the aliases make, estimated: a new alias next to an alias of the
+// neighbouring frame merges with it (same file, adjacent offset, same protection).
+int64_t ShadowTlb::new_host_mappings(uint64_t vpn, uint64_t pfn) const {
+    auto aliased = [&](uint64_t v, uint64_t f) {
+        auto it = alias_.find(v);
+        return it != alias_.end() && it->second == f;
+    };
+    if (alias_.count(vpn)) return 2;  // replacing splits a mapping: count the worst case
+    return 1 - (pfn && aliased(vpn - 1, pfn - 1)) - aliased(vpn + 1, pfn + 1);
+}
+
+// How many pages to alias from vpn: a window of ALIAS_AHEAD when the pages after it are
+// not aliased yet, betting that the next faults get the next frames (the allocator hands
+// out frames in order). Pages aliased ahead stay unreachable until the shadow maps them;
+// one that then gets another frame is simply aliased again.
+uint64_t ShadowTlb::alias_window(uint64_t vpn, uint64_t pfn) const {
+    const uint64_t in_chunk = (CHUNK_SIZE >> mmu::PAGE_SHIFT) - (vpn & ((CHUNK_SIZE >> mmu::PAGE_SHIFT) - 1));
+    const uint64_t frames_left = ram_.num_frames() - pfn;
+    const uint64_t n = std::min({ALIAS_AHEAD, in_chunk, frames_left});
+    for (uint64_t i = 1; i < n; ++i)
+        if (alias_.count(vpn + i)) return 1;
+    return std::max<uint64_t>(n, 1);
+}
+
 // Makes the host page behind va show frame (one mmap of the RAM memfd), unless it already does.
 bool ShadowTlb::alias_page(VirtAddr va, PhysAddr frame) {
     const uint64_t vpn = va.vpn();
     if (auto it = alias_.find(vpn); it != alias_.end() && it->second == frame.pfn()) return true;
-    if (alias_.size() >= max_aliases_) drop_all_aliases();
+    // Bounded by pages (--tlb-pages) and by host mappings: each one inside a PROT_NONE
+    // reservation costs up to two of the host's vm.max_map_count (65530).
+    if (alias_.size() >= max_aliases_ || host_mappings_ >= MAX_HOST_MAPPINGS) drop_all_aliases();
+    const int64_t added = new_host_mappings(vpn, frame.pfn());
     uint8_t* chunk = ensure_chunk(va.value);
     if (!chunk) return false;
     uint8_t* host = chunk + (va.page_base().value & (CHUNK_SIZE - 1));
+    const uint64_t window = alias_window(vpn, frame.pfn());
     for (int attempt = 0; attempt < 2; ++attempt) {
-        void* p = mmap(host, mmu::PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, ram_.memfd(),
+        void* p = mmap(host, window * mmu::PAGE_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_FIXED | (window == 1 ? MAP_POPULATE : 0), ram_.memfd(),
                        static_cast<off_t>(frame.page_base().value));
         if (p != MAP_FAILED) {
-            alias_[vpn] = frame.pfn();
+            for (uint64_t i = 0; i < window; ++i) alias_[vpn + i] = frame.pfn() + i;
+            host_mappings_ += added;
             ++stats_.alias_maps;
             return true;
         }
@@ -67,11 +98,13 @@ bool ShadowTlb::alias_page(VirtAddr va, PhysAddr frame) {
     return false;
 }
 
-// Drops every shadow entry and every alias; the guest refills on demand.
+// Drops every user shadow entry and every alias (the kernel area's entries stay: the CPU
+// reads the GDT through them); the guest refills on demand.
 void ShadowTlb::drop_all_aliases() {
-    shadow_.clear_all();
+    shadow_.clear_range(VirtAddr(0), VirtAddr(user_limit_));
     for (auto& [idx, host] : chunks_) reserve(host, CHUNK_SIZE);
     alias_.clear();
+    host_mappings_ = 0;
     ++stats_.full_flushes;
     flush_cpu();
 }
@@ -200,7 +233,7 @@ void ShadowTlb::flush_tlb_range(VirtAddr start, VirtAddr end) {
 }
 
 void ShadowTlb::flush_tlb_mm() {
-    shadow_.clear_all();
+    shadow_.clear_range(VirtAddr(0), VirtAddr(user_limit_));
     ++stats_.full_flushes;
     flush_cpu();
 }

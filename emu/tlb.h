@@ -40,6 +40,9 @@ public:
 
     void set_mm(guestos::mm_struct* mm) { mm_ = mm; }
 
+    // Pages aliased ahead in one host mmap when the next pages are not aliased yet.
+    static constexpr uint64_t ALIAS_AHEAD = 16;
+
     enum class Outcome { Resolved, TrueFault };
     // A #PF at va: a hidden miss or dirty upgrade is resolved here; otherwise returns
     // TrueFault with the x86 error code for do_page_fault. `is_fetch` says CR2 lies in the
@@ -67,6 +70,9 @@ private:
     // read-only after a fetch, writable and NX otherwise, and switches on the next fault.
     bool fill(VirtAddr va, const mmu::WalkResult& w, bool writable, bool fetch);
     bool alias_page(VirtAddr va, PhysAddr frame);
+    int64_t new_host_mappings(uint64_t vpn, uint64_t pfn) const;
+    uint64_t alias_window(uint64_t vpn, uint64_t pfn) const;
+    static constexpr int64_t MAX_HOST_MAPPINGS = 24576;
     bool guest_pte_dirty(VirtAddr va);
     uint8_t* ensure_chunk(uint64_t va);
     void drop_all_aliases();
@@ -81,6 +87,7 @@ private:
     std::function<void()> flush_cpu_tlb_;
     std::unordered_map<uint64_t, uint8_t*> chunks_;     // 1 GiB guest chunk -> host reservation
     std::unordered_map<uint64_t, uint64_t> alias_;      // guest vpn -> aliased pfn
+    int64_t host_mappings_ = 0;                         // host mappings the aliases make (estimate)
     std::unordered_map<uint64_t, uint64_t> exec_pfn_;   // guest vpn -> pfn last filled executable
     std::unordered_set<uint64_t> written_since_exec_;   // ex-code pages filled writable and NX since
     TlbStats stats_;

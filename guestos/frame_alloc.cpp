@@ -3,7 +3,7 @@
 namespace guestos {
 
 BitmapPageAllocator::BitmapPageAllocator(mmu::PhysMemory& ram, uint64_t reserved_frames)
-    : ram_(ram), mem_map_(ram.num_frames()) {
+    : ram_(ram), mem_map_(ram.num_frames()), pristine_(ram.num_frames(), true) {
     for (uint64_t pfn = 0; pfn < mem_map_.size(); ++pfn) {
         page& p = mem_map_[pfn];
         if (pfn < reserved_frames) {
@@ -46,8 +46,12 @@ std::optional<PhysAddr> BitmapPageAllocator::alloc_pages(gfp_t gfp, unsigned ord
         nr_free_ -= n;
         cursor_ = pfn + n;
         PhysAddr pa = PhysAddr::from_pfn(pfn);
-        if (gfp & __GFP_ZERO)
-            for (uint64_t i = 0; i < n; ++i) ram_.zero_frame(pa + i * PAGE_SIZE);
+        // A frame never handed out before is an untouched memfd page and reads as zero:
+        // clearing it would only fault it in on the host twice.
+        for (uint64_t i = 0; i < n; ++i) {
+            if ((gfp & __GFP_ZERO) && !pristine_[pfn + i]) ram_.zero_frame(pa + i * PAGE_SIZE);
+            pristine_[pfn + i] = false;
+        }
         return pa;
     }
     return std::nullopt;

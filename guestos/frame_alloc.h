@@ -22,6 +22,7 @@ private:
     bool run_is_free(uint64_t pfn, uint64_t n) const;
     mmu::PhysMemory& ram_;
     std::vector<page> mem_map_;
+    std::vector<bool> pristine_;  // never allocated: a fresh memfd page, already zero
     uint64_t cursor_ = 0;
     uint64_t nr_free_ = 0;
 };
