@@ -22,10 +22,14 @@ public:
             page& p = mm_.page_alloc->phys_to_page(*pa);
             p.use = PageUse::PageTable;
             p.flags |= PG_pagetable;
+            mm_.pgtables_bytes += PAGE_SIZE;
         }
         return pa;
     }
-    void free_table(PhysAddr pa) override { mm_.page_alloc->free_page(pa); }
+    void free_table(PhysAddr pa) override {
+        mm_.pgtables_bytes -= PAGE_SIZE;
+        mm_.page_alloc->free_page(pa);
+    }
 
 private:
     mm_struct& mm_;
@@ -59,6 +63,7 @@ vm_fault_t install_new_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address
         return VM_FAULT_OOM;
     }
     (use == PageUse::Anon ? mm.rss_anon : mm.rss_file)++;
+    mm.hiwater_rss = std::max(mm.hiwater_rss, mm.rss_anon + mm.rss_file);
     return VM_FAULT_OK;
 }
 
@@ -125,6 +130,7 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
         return VM_FAULT_OOM;
     }
     ++mm.rss_anon;
+    mm.hiwater_rss = std::max(mm.hiwater_rss, mm.rss_anon + mm.rss_file);
     put_mapped_page(mm, old);
     mm.tlb->flush_tlb_page(address.page_base());
     return VM_FAULT_OK;

@@ -88,6 +88,9 @@ struct mm_struct {
     uint64_t stack_vm = 0, exec_vm = 0, data_vm = 0;
     uint64_t rss_anon = 0, rss_file = 0;  // pages
     uint64_t hiwater_vm = 0, hiwater_rss = 0;
+    uint64_t locked_vm = 0;       // pages in VM_LOCKED VMAs
+    uint64_t pgtables_bytes = 0;  // page-table pages of this mm (VmPTE)
+    unsigned long def_flags = 0;  // flags every new VMA gets (VM_LOCKED after mlockall(MCL_FUTURE))
     int map_count = 0;
 };
 

@@ -15,6 +15,7 @@ constexpr unsigned long VM_ACCT_MASK = VM_READ | VM_WRITE | VM_EXEC | VM_SHARED 
 // Adjusts total_vm and the per-type counters by npages (vm_stat_account).
 void vm_stat_account(mm_struct& mm, unsigned long flags, long npages) {
     mm.total_vm += npages;
+    if (flags & VM_LOCKED) mm.locked_vm += npages;
     if ((flags & (VM_EXEC | VM_WRITE)) == VM_EXEC) mm.exec_vm += npages;
     else if (flags & VM_GROWSDOWN) mm.stack_vm += npages;
     else if ((flags & (VM_WRITE | VM_SHARED)) == VM_WRITE) mm.data_vm += npages;
@@ -149,10 +150,11 @@ long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len
     vma->vm_end = VirtAddr(addr + alen);
     vma->vm_flags = calc_vm_flags(prot, flags);
     if (accountable_mapping(vma->vm_flags)) vma->vm_flags |= VM_ACCOUNT;
+    vma->vm_flags |= mm.def_flags;
     vma->vm_file = std::move(f);
     vma->vm_pgoff = vma->vm_file ? pgoff : 0;
     vm_area_struct* v = vma_link(mm, std::move(vma));
-    if (flags & MAP_POPULATE_) {  // populate_vma_page_range: fault every page in now
+    if ((flags & MAP_POPULATE_) || (v->vm_flags & VM_LOCKED)) {  // populate_vma_page_range
         unsigned fl = (v->vm_flags & VM_WRITE) ? FAULT_FLAG_WRITE : 0u;
         for (uint64_t a = addr; a < addr + alen; a += PAGE_SIZE)
             if (!get_pte(mm, VirtAddr(a)) && (v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
@@ -214,6 +216,41 @@ long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot
             vm_stat_account(mm, nf, pages);
             vma_merge(mm, v);
             change_protection(mm, vs, ve, nf);
+        }
+        cur = next;
+    }
+    return 0;
+}
+
+long mlock_fixup(mm_struct& mm, uint64_t start, uint64_t len, unsigned long set, unsigned long clear, bool populate) {
+    if (start & (PAGE_SIZE - 1)) {  // mlock rounds the start down (do_mlock)
+        len += start & (PAGE_SIZE - 1);
+        start &= mmu::PAGE_MASK;
+    }
+    len = mmu::page_align_up(len);
+    if (start + len < start) return -EINVAL;
+    if (!len) return 0;
+    const VirtAddr s(start), e(start + len);
+    if (!range_fully_mapped(mm, s, e)) return -ENOMEM;
+    split_vma(mm, s);
+    split_vma(mm, e);
+    for (VirtAddr cur = s; cur < e;) {
+        vm_area_struct* v = find_vma(mm, cur);
+        const VirtAddr next = v->vm_end;
+        const unsigned long nf = (v->vm_flags & ~clear) | set;
+        if (nf != v->vm_flags) {
+            const long pages = static_cast<long>(v->size() >> PAGE_SHIFT);
+            vm_stat_account(mm, v->vm_flags, -pages);
+            v->vm_flags = nf;
+            vm_stat_account(mm, nf, pages);
+            const bool writable = nf & VM_WRITE;
+            const VirtAddr vs = v->vm_start, ve = v->vm_end;
+            vma_merge(mm, v);
+            if (populate && (nf & (VM_READ | VM_WRITE | VM_EXEC)))  // __mm_populate
+                for (uint64_t a = vs.value; a < ve.value; a += PAGE_SIZE)
+                    if (!get_pte(mm, VirtAddr(a)))
+                        if (vm_area_struct* pv = find_vma(mm, VirtAddr(a)))
+                            (void)handle_mm_fault(mm, *pv, VirtAddr(a), writable ? FAULT_FLAG_WRITE : 0u);
         }
         cur = next;
     }

@@ -45,6 +45,9 @@ long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len
 long do_munmap(mm_struct& mm, uint64_t start, uint64_t len);
 // mprotect's core (do_mprotect_pkey): 0 or a negative errno.
 long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot);
+// Sets and clears vm_flags on the VMAs of a range, splitting at its ends and faulting the
+// pages in when asked (mlock_fixup + __mm_populate): 0, ENOMEM for a hole, EINVAL.
+long mlock_fixup(mm_struct& mm, uint64_t start, uint64_t len, unsigned long set, unsigned long clear, bool populate);
 // brk's core (sys_brk): the new program break (the old one when refused).
 uint64_t do_brk(mm_struct& mm, uint64_t brk);
 // Tears down every VMA and page of mm (exit_mmap).

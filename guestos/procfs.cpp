@@ -4,6 +4,9 @@
 #include <sys/sysmacros.h>
 
 #include <cinttypes>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 
 #include "guestos/memory.h"
@@ -94,6 +97,115 @@ std::string proc_pid_maps(task_struct& task) {
     return out;
 }
 
+namespace {
+
+std::string kb_line(const char* name, uint64_t kb) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s\t%8" PRIu64 " kB\n", name, kb);
+    return buf;
+}
+
+std::string sigset_hex(uint64_t set) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%016" PRIx64, set);
+    return buf;
+}
+
+// What one VMA maps (smaps_pte_range): resident, private/shared, clean/dirty, anonymous.
+struct MemSize {
+    uint64_t rss = 0, pss = 0, shared_clean = 0, shared_dirty = 0, private_clean = 0, private_dirty = 0;
+    uint64_t referenced = 0, anonymous = 0;
+};
+MemSize smaps_account(mm_struct& mm, const vm_area_struct& v) {
+    MemSize m;
+    for (uint64_t va = v.vm_start.value; va < v.vm_end.value; va += PAGE_SIZE) {
+        const uint64_t pte = get_pte(mm, VirtAddr(va));
+        if (!(pte & mmu::_PAGE_PRESENT)) continue;
+        const PhysAddr frame = mmu::pte_frame(mm.paging_mode, pte);
+        const page& pg = mm.page_alloc->phys_to_page(frame);
+        if (pg.flags & PG_reserved) continue;  // the zero page is not counted (vm_normal_page)
+        const uint64_t mappers = static_cast<uint64_t>(std::max(1, pg._mapcount + 1));
+        const bool dirty = pte & mmu::_PAGE_DIRTY;
+        m.rss += PAGE_SIZE;
+        m.pss += PAGE_SIZE / mappers;
+        if (mappers > 1) (dirty ? m.shared_dirty : m.shared_clean) += PAGE_SIZE;
+        else (dirty ? m.private_dirty : m.private_clean) += PAGE_SIZE;
+        if (pte & mmu::_PAGE_ACCESSED) m.referenced += PAGE_SIZE;
+        if (pg.use == PageUse::Anon) m.anonymous += PAGE_SIZE;
+    }
+    return m;
+}
+
+// The VmFlags mnemonics of show_smap_vma_flags, in bit order.
+std::string vm_flags_mnemonics(unsigned long f) {
+    static const std::pair<unsigned long, const char*> names[] = {
+        {VM_READ, "rd"}, {VM_WRITE, "wr"}, {VM_EXEC, "ex"}, {VM_SHARED, "sh"}, {VM_MAYREAD, "mr"},
+        {VM_MAYWRITE, "mw"}, {VM_MAYEXEC, "me"}, {VM_MAYSHARE, "ms"}, {VM_GROWSDOWN, "gd"}, {VM_LOCKED, "lo"},
+        {VM_ACCOUNT, "ac"}, {VM_NORESERVE, "nr"}};
+    std::string out;
+    for (auto [bit, name] : names)
+        if (f & bit) out += std::string(name) + " ";
+    return out + "sd ";  // VM_SOFTDIRTY: every new VMA has it
+}
+
+}  // namespace
+
+std::string proc_pid_smaps(task_struct& task) {
+    std::string out;
+    if (!task.mm) return out;
+    mm_struct& mm = *task.mm;
+    for (const vm_area_struct& v : mm.mm_rb) {
+        const MemSize m = smaps_account(mm, v);
+        out += show_map_vma(mm, v) + "\n";
+        out += kb_line("Size:          ", v.size() >> 10) + kb_line("KernelPageSize:", 4) + kb_line("MMUPageSize:   ", 4);
+        out += kb_line("Rss:           ", m.rss >> 10) + kb_line("Pss:           ", m.pss >> 10);
+        out += kb_line("Pss_Dirty:     ", (m.private_dirty + m.shared_dirty) >> 10);
+        out += kb_line("Shared_Clean:  ", m.shared_clean >> 10) + kb_line("Shared_Dirty:  ", m.shared_dirty >> 10);
+        out += kb_line("Private_Clean: ", m.private_clean >> 10) + kb_line("Private_Dirty: ", m.private_dirty >> 10);
+        out += kb_line("Referenced:    ", m.referenced >> 10) + kb_line("Anonymous:     ", m.anonymous >> 10);
+        out += kb_line("KSM:           ", 0) + kb_line("LazyFree:      ", 0) + kb_line("AnonHugePages: ", 0);
+        out += kb_line("ShmemPmdMapped:", 0) + kb_line("FilePmdMapped: ", 0) + kb_line("Shared_Hugetlb:", 0);
+        out += kb_line("Private_Hugetlb:", 0) + kb_line("Swap:          ", 0) + kb_line("SwapPss:       ", 0);
+        out += kb_line("Locked:        ", (v.vm_flags & VM_LOCKED) ? m.pss >> 10 : 0);
+        out += "THPeligible:    0\nVmFlags: " + vm_flags_mnemonics(v.vm_flags) + "\n";
+    }
+    return out;
+}
+
+std::string proc_pid_status(task_struct& task) {
+    const mm_struct& mm = *task.mm;
+    const uint64_t pk = PAGE_SIZE >> 10;
+    const uint64_t text = (mmu::page_align_up(mm.end_code) - (mm.start_code & mmu::PAGE_MASK)) >> 10;
+    const uint64_t rss = mm.rss_anon + mm.rss_file;
+    uint64_t ignored = 0, caught = 0;
+    for (int i = 0; i < KERNEL_NSIG; ++i) {
+        if (task.sighand[i].handler == 1) ignored |= 1ull << i;
+        else if (task.sighand[i].handler > 1) caught |= 1ull << i;
+    }
+    char head[512];
+    std::snprintf(head, sizeof head,
+                  "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
+                  "TracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%zu\n",
+                  task.comm.c_str(), task.umask, task.tgid, task.pid, static_cast<int>(getppid()), getuid(), geteuid(),
+                  geteuid(), geteuid(), getgid(), getegid(), getegid(), getegid(),
+                  std::max<size_t>(64, task.files.fd.size()));
+    std::string out = head;
+    out += kb_line("VmPeak:", std::max(mm.hiwater_vm, mm.total_vm) * pk) + kb_line("VmSize:", mm.total_vm * pk);
+    out += kb_line("VmLck:", mm.locked_vm * pk) + kb_line("VmPin:", 0);
+    out += kb_line("VmHWM:", std::max(mm.hiwater_rss, rss) * pk) + kb_line("VmRSS:", rss * pk);
+    out += kb_line("RssAnon:", mm.rss_anon * pk) + kb_line("RssFile:", mm.rss_file * pk) + kb_line("RssShmem:", 0);
+    out += kb_line("VmData:", mm.data_vm * pk) + kb_line("VmStk:", mm.stack_vm * pk) + kb_line("VmExe:", text);
+    out += kb_line("VmLib:", mm.exec_vm * pk > text ? mm.exec_vm * pk - text : 0);
+    out += kb_line("VmPTE:", mm.pgtables_bytes >> 10) + kb_line("VmSwap:", 0);
+    uint64_t queued = 0;
+    for (const auto& q : task.sigqueue) queued += q.size();
+    out += "Threads:\t1\nSigQ:\t" + std::to_string(queued) + "/" + std::to_string(task.rlim[11].rlim_cur) +
+           "\nSigPnd:\t" + sigset_hex(task.pending) + "\nShdPnd:\t" + sigset_hex(0) +
+           "\nSigBlk:\t" + sigset_hex(task.blocked) + "\nSigIgn:\t" + sigset_hex(ignored) + "\nSigCgt:\t" +
+           sigset_hex(caught) + "\n";
+    return out;
+}
+
 long proc_open(task_struct& task, const std::string& path, unsigned flags, std::shared_ptr<file>& out) {
     auto p = parse_proc_path(task, path);
     if (!p) return -ENOENT;
@@ -104,6 +216,8 @@ long proc_open(task_struct& task, const std::string& path, unsigned flags, std::
     else if (p->per_task && p->entry == "cmdline") text = user_range(task, task.mm->arg_start, task.mm->arg_end);
     else if (p->per_task && p->entry == "environ") text = user_range(task, task.mm->env_start, task.mm->env_end);
     else if (p->per_task && p->entry == "comm") text = task.comm + "\n";
+    else if (p->per_task && p->entry == "status") text = proc_pid_status(task);
+    else if (p->per_task && p->entry == "smaps") text = proc_pid_smaps(task);
     else return -ENOENT;
     auto f = std::make_shared<seq_file>(std::move(text));
     f->f_flags = flags;
@@ -118,7 +232,8 @@ std::optional<std::string> proc_readlink(task_struct& task, const std::string& p
     if (p->per_task && p->entry == "exe") return task.exe_path;
     if (!p->per_task && p->entry == "self") return std::to_string(task.tgid);
     if (!p->per_task && p->entry == "thread-self") return std::to_string(task.tgid) + "/task/" + std::to_string(task.pid);
-    if (p->per_task && (p->entry == "maps" || p->entry == "cmdline" || p->entry == "environ" || p->entry == "comm"))
+    if (p->per_task && (p->entry == "maps" || p->entry == "cmdline" || p->entry == "environ" || p->entry == "comm" ||
+                         p->entry == "status" || p->entry == "smaps"))
         err = EINVAL;
     return std::nullopt;
 }

@@ -17,6 +17,10 @@ long proc_open(task_struct& task, const std::string& path, unsigned flags, std::
 std::optional<std::string> proc_readlink(task_struct& task, const std::string& path, int& err);
 // One /proc/PID/maps line for a VMA, without the newline (show_map_vma).
 std::string show_map_vma(const mm_struct& mm, const vm_area_struct& vma);
+// /proc/PID/smaps: each VMA's maps line and what it maps (show_smap).
+std::string proc_pid_smaps(task_struct& task);
+// /proc/PID/status (proc_pid_status): identity, the Vm* sizes and the signal sets.
+std::string proc_pid_status(task_struct& task);
 // The text of /proc/PID/maps (show_map_vma for each VMA).
 std::string proc_pid_maps(task_struct& task);
 

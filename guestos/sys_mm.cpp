@@ -1,5 +1,8 @@
 // Memory syscalls: brk and the mmap family (mm/mmap.c, mm/mremap.c, mm/madvise.c entry points).
+#include <unistd.h>
+
 #include <cerrno>
+#include <vector>
 
 #include "guestos/mmap.h"
 #include "guestos/syscalls.h"
@@ -129,6 +132,84 @@ long sys_madvise(SysCtx& c, const uint64_t* a) {
         cur = e;
     }
     return ret;
+}
+
+long sys_mincore(SysCtx& c, const uint64_t* a) {
+    const uint64_t start = a[0], len = a[1];
+    if (start & (PAGE_SIZE - 1)) return -EINVAL;
+    const uint64_t pages = mmu::page_align_up(len) >> PAGE_SHIFT;
+    if (start + (pages << PAGE_SHIFT) < start || start + (pages << PAGE_SHIFT) > c.mm.task_size) return -ENOMEM;
+    std::vector<uint8_t> vec(pages);
+    for (uint64_t i = 0; i < pages; ++i) {
+        const VirtAddr va(start + (i << PAGE_SHIFT));
+        vm_area_struct* v = find_vma(c.mm, va);
+        if (!v || v->vm_start > va) return -ENOMEM;
+        vec[i] = (get_pte(c.mm, va) & mmu::_PAGE_PRESENT) ? 1 : 0;  // mincore_pte_range
+    }
+    return copy_to_user(c.mm, VirtAddr(a[2]), vec.data(), vec.size()) ? 0 : -EFAULT;
+}
+
+long sys_msync(SysCtx& c, const uint64_t* a) {
+    constexpr uint64_t MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
+    const uint64_t start = a[0], flags = a[2];
+    if ((start & (PAGE_SIZE - 1)) || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC))) return -EINVAL;
+    if ((flags & MS_ASYNC) && (flags & MS_SYNC)) return -EINVAL;
+    const uint64_t end = start + mmu::page_align_up(a[1]);
+    if (end < start) return -ENOMEM;
+    // Private and anonymous mappings have nothing to write back; a hole is ENOMEM.
+    long ret = 0;
+    for (uint64_t cur = start; cur < end;) {
+        vm_area_struct* v = find_vma(c.mm, VirtAddr(cur));
+        if (!v) return -ENOMEM;
+        if (v->vm_start.value > cur) ret = -ENOMEM;
+        if ((flags & MS_INVALIDATE) && (v->vm_flags & VM_LOCKED)) return -EBUSY;
+        cur = v->vm_end.value;
+    }
+    return ret;
+}
+
+// Locking needs CAP_IPC_LOCK or room under RLIMIT_MEMLOCK (can_do_mlock, mlock_future_ok).
+static long check_mlock_limit(SysCtx& c, uint64_t len) {
+    if (geteuid() == 0) return 0;
+    const uint64_t limit = c.task.rlim[8].rlim_cur;  // RLIMIT_MEMLOCK
+    if (!limit) return -EPERM;
+    if (((c.mm.locked_vm << PAGE_SHIFT) + len) > limit) return -ENOMEM;
+    return 0;
+}
+
+long sys_mlock(SysCtx& c, const uint64_t* a) {
+    if (long e = check_mlock_limit(c, a[1])) return e;
+    return mlock_fixup(c.mm, a[0], a[1], VM_LOCKED, 0, true);
+}
+
+long sys_mlock2(SysCtx& c, const uint64_t* a) {
+    constexpr uint64_t MLOCK_ONFAULT = 1;
+    if (a[2] & ~MLOCK_ONFAULT) return -EINVAL;
+    if (long e = check_mlock_limit(c, a[1])) return e;
+    return mlock_fixup(c.mm, a[0], a[1], VM_LOCKED, 0, !(a[2] & MLOCK_ONFAULT));
+}
+
+long sys_munlock(SysCtx& c, const uint64_t* a) { return mlock_fixup(c.mm, a[0], a[1], 0, VM_LOCKED, false); }
+
+long sys_mlockall(SysCtx& c, const uint64_t* a) {
+    constexpr uint64_t MCL_CURRENT = 1, MCL_FUTURE = 2, MCL_ONFAULT = 4;
+    const uint64_t flags = a[0];
+    if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT) return -EINVAL;
+    if (geteuid() != 0 && !c.task.rlim[8].rlim_cur) return -EPERM;
+    c.mm.def_flags = (flags & MCL_FUTURE) ? (c.mm.def_flags | VM_LOCKED) : (c.mm.def_flags & ~VM_LOCKED);
+    if (!(flags & MCL_CURRENT)) return 0;
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (vm_area_struct& v : c.mm.mm_rb) ranges.emplace_back(v.vm_start.value, v.size());
+    for (auto [start, len] : ranges) (void)mlock_fixup(c.mm, start, len, VM_LOCKED, 0, !(flags & MCL_ONFAULT));
+    return 0;
+}
+
+long sys_munlockall(SysCtx& c, const uint64_t*) {
+    c.mm.def_flags &= ~VM_LOCKED;
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (vm_area_struct& v : c.mm.mm_rb) ranges.emplace_back(v.vm_start.value, v.size());
+    for (auto [start, len] : ranges) (void)mlock_fixup(c.mm, start, len, 0, VM_LOCKED, false);
+    return 0;
 }
 
 }  // namespace guestos

@@ -21,7 +21,8 @@ namespace guestos {
     X(clock_nanosleep_time64) X(kill) X(tkill) X(tgkill) X(getcwd) X(fcntl) X(fcntl64) X(dup)  \
     X(dup2) X(dup3) X(sched_getaffinity) X(getpgrp) X(getpgid) X(getsid) X(umask)             \
     X(rt_sigreturn) X(sigreturn) X(rt_sigpending) X(sigpending) X(rt_sigsuspend) X(pause)     \
-    X(rt_sigqueueinfo) X(rt_tgsigqueueinfo)
+    X(rt_sigqueueinfo) X(rt_tgsigqueueinfo) X(mincore) X(msync) X(mlock) X(mlock2) X(munlock)   \
+    X(mlockall) X(munlockall)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,

@@ -37,6 +37,8 @@ const SyscallEntry table64[] = {
     E(rt_sigreturn, rt_sigreturn, ""), E(rt_sigpending, rt_sigpending, "xu"),
     E(rt_sigsuspend, rt_sigsuspend, "xu"), E(pause, pause, ""), E(rt_sigqueueinfo, rt_sigqueueinfo, "dSx"),
     E(rt_tgsigqueueinfo, rt_tgsigqueueinfo, "ddSx"),
+    E(mincore, mincore, "xux"), E(msync, msync, "xux"), E(mlock, mlock, "xu"), E(mlock2, mlock2, "xux"),
+    E(munlock, munlock, "xu"), E(mlockall, mlockall, "x"), E(munlockall, munlockall, ""),
 };
 #undef E
 
