@@ -96,6 +96,7 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     mm->ram = ram_.get();
     mm->page_alloc = page_alloc_.get();
     mm->zero_page = zero_page_;
+    mm->stack_rlimit = task.rlim[3].rlim_cur;  // RLIMIT_STACK
     mm->paging_mode = task.abi == Abi::X86_64 ? mmu::PagingMode::LongMode4 : cfg_.i386_paging;
     mm->task_size = geo.task_size;
     mm->mmap_base = mmap_base(geo.task_size);
@@ -185,6 +186,7 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     if (task.mm) exit_mmap(*task.mm);
     task.mm = std::move(mm);
     task.exe_path = real;
+    task.exe_inode = ino;
     task.comm = basename_of(path).substr(0, 15);
     return ExecResult{elf.entry + bias, img.sp.value};
 }

@@ -31,6 +31,24 @@ long file::getattr(struct stat& st) {
     return 0;
 }
 
+long inode_file::read(uint8_t* buf, uint64_t n, int64_t* pos) {
+    if (*pos < 0) return -EINVAL;
+    const uint64_t size = f_inode->i_size();
+    if (static_cast<uint64_t>(*pos) >= size) return 0;
+    uint64_t len = std::min<uint64_t>(n, size - static_cast<uint64_t>(*pos));
+    std::memcpy(buf, f_inode->contents.data() + *pos, len);
+    *pos += static_cast<int64_t>(len);
+    return static_cast<long>(len);
+}
+
+long inode_file::llseek(int64_t offset, int whence) {
+    const int64_t size = static_cast<int64_t>(f_inode->i_size());
+    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? f_pos : whence == SEEK_END ? size : -1;
+    if (base < 0 || base + offset < 0) return -EINVAL;
+    f_pos = base + offset;
+    return f_pos;
+}
+
 long seq_file::read(uint8_t* buf, uint64_t n, int64_t* pos) {
     if (*pos < 0) return -EINVAL;
     if (static_cast<uint64_t>(*pos) >= text_.size()) return 0;

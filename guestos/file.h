@@ -42,6 +42,14 @@ public:
     unsigned f_flags = 0;  // O_RDONLY ... as given to open
 };
 
+// An open regular file over an inode's contents (read-only until a filesystem exists).
+class inode_file final : public file {
+public:
+    explicit inode_file(std::shared_ptr<inode> ino) : file(std::move(ino)) {}
+    long read(uint8_t* buf, uint64_t n, int64_t* pos) override;
+    long llseek(int64_t offset, int whence) override;
+};
+
 // A file whose whole content is generated at open (seq_file's single_open).
 class seq_file final : public file {
 public:

@@ -48,6 +48,12 @@ void put_mapped_page(mm_struct& mm, PhysAddr frame) {
     if (--p._refcount <= 0) mm.page_alloc->free_page(frame);
 }
 
+// Gives the VMA an anon_vma before its first anonymous page (anon_vma_prepare).
+void anon_vma_prepare(vm_area_struct& vma) {
+    static uint64_t next_anon_vma = 0;
+    if (!vma.anon_vma) vma.anon_vma = ++next_anon_vma;
+}
+
 // Maps a freshly prepared page at address with the VMA's protection (finish_fault).
 vm_fault_t install_new_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, PhysAddr frame,
                             unsigned flags, PageUse use) {
@@ -55,7 +61,10 @@ vm_fault_t install_new_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address
     p.use = use;
     p._mapcount = 0;
     p.index = vma.vm_pgoff + ((address.page_base() - vma.vm_start) >> PAGE_SHIFT);
-    if (use == PageUse::Anon) p.flags |= PG_anon;
+    if (use == PageUse::Anon) {
+        p.flags |= PG_anon;
+        anon_vma_prepare(vma);
+    }
     uint64_t pte = vm_page_prot(mm, vma.vm_flags);
     if (flags & FAULT_FLAG_WRITE) pte |= mmu::_PAGE_DIRTY;  // maybe_mkwrite(pte_mkdirty())
     if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte))) {
@@ -121,6 +130,7 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
     trace_fault_step([&] { return "wp_page_copy: alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) +
                                   ", copy of pfn " + hex(old.pfn()); });
     mm.ram->copy_frame(*frame, old);
+    anon_vma_prepare(vma);
     page& np = mm.page_alloc->phys_to_page(*frame);
     np.use = PageUse::Anon;
     np.flags |= PG_anon;
@@ -283,11 +293,10 @@ vm_fault_t handle_mm_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address,
 }
 
 bool expand_stack(mm_struct& mm, vm_area_struct& vma, VirtAddr address) {
-    const uint64_t stack_rlimit = 8ull << 20;
     const uint64_t stack_guard_gap = 256ull * PAGE_SIZE;
     VirtAddr new_start = address.page_base();
     if (new_start >= vma.vm_start) return true;
-    if (vma.vm_end - new_start > stack_rlimit) return false;
+    if (vma.vm_end - new_start > mm.stack_rlimit) return false;  // acct_stack_growth
     // Keep the guard gap to the VMA below (stack_guard_gap).
     vm_area_struct* prev = vma.vm_prev;
     if (prev && new_start.value < prev->vm_end.value + stack_guard_gap) return false;

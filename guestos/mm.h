@@ -41,6 +41,7 @@ struct vm_area_struct {
     uint64_t vm_pgoff = 0;  // offset in the file, in pages
     std::shared_ptr<file> vm_file;
     mm_struct* vm_mm = nullptr;
+    uint64_t anon_vma = 0;  // identity of the anon_vma its anonymous pages hang off; 0: none yet
 
     // Links of the mm's VmaTree (guestos/vma_tree.h), written only by it. A copy of a linked
     // VMA carries stale links until VmaTree::insert overwrites them.
@@ -89,6 +90,7 @@ struct mm_struct {
     uint64_t rss_anon = 0, rss_file = 0;  // pages
     uint64_t hiwater_vm = 0, hiwater_rss = 0;
     uint64_t locked_vm = 0;       // pages in VM_LOCKED VMAs
+    uint64_t stack_rlimit = 8ull << 20;  // RLIMIT_STACK when the stack grows (expand_stack)
     uint64_t pgtables_bytes = 0;  // page-table pages of this mm (VmPTE)
     unsigned long def_flags = 0;  // flags every new VMA gets (VM_LOCKED after mlockall(MCL_FUTURE))
     int map_count = 0;

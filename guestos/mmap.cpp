@@ -102,7 +102,7 @@ long get_unmapped_area(mm_struct& mm, uint64_t addr, uint64_t len, unsigned long
     const uint64_t mmap_min_addr = 0x10000;
     if (len > mm.task_size - mmap_min_addr) return -ENOMEM;
     if (addr) {  // a hint is taken when it is free, guard gaps included (arch_get_unmapped_area_topdown)
-        addr = mmu::page_align_up(addr);
+        addr = mmu::page_align_down(addr);  // x86: addr &= PAGE_MASK
         vm_area_struct* prev = nullptr;
         vm_area_struct* next = mm.mm_rb.find_vma_prev(VirtAddr(addr), prev);
         if (addr >= mmap_min_addr && addr <= mm.task_size - len && (!prev || addr >= prev->vm_end.value) &&
@@ -182,38 +182,46 @@ long do_munmap(mm_struct& mm, uint64_t start, uint64_t len) {
 }
 
 long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot) {
+    constexpr unsigned long PROT_SEM_ = 0x8;
     const unsigned long grows = prot & (PROT_GROWSDOWN_ | PROT_GROWSUP_);
     prot &= ~grows;
+    if (grows == (PROT_GROWSDOWN_ | PROT_GROWSUP_)) return -EINVAL;
     if (start & (PAGE_SIZE - 1)) return -EINVAL;
     if (!len) return 0;
     len = mmu::page_align_up(len);
     if (!len || start + len < start) return -ENOMEM;
-    if (prot & ~(PROT_READ_ | PROT_WRITE_ | PROT_EXEC_)) return -EINVAL;
-    if (grows == (PROT_GROWSDOWN_ | PROT_GROWSUP_)) return -EINVAL;
+    if (prot & ~(PROT_READ_ | PROT_WRITE_ | PROT_EXEC_ | PROT_SEM_)) return -EINVAL;  // arch_validate_prot
+    prot &= ~PROT_SEM_;
     VirtAddr s(start), e(start + len);
+    vm_area_struct* v = find_vma(mm, s);
+    if (!v) return -ENOMEM;
     if (grows & PROT_GROWSDOWN_) {  // extend down to the start of a growsdown VMA
-        vm_area_struct* v = find_vma(mm, s);
-        if (!v || !(v->vm_flags & VM_GROWSDOWN)) return -EINVAL;
+        if (!(v->vm_flags & VM_GROWSDOWN)) return -EINVAL;
         s = std::min(s, v->vm_start);
+    } else if (v->vm_start > s) {
+        return -ENOMEM;
     }
     if (grows & PROT_GROWSUP_) return -EINVAL;
-    if (!range_fully_mapped(mm, s, e)) return -ENOMEM;
-    split_vma(mm, s);
-    split_vma(mm, e);
+    // VMA by VMA (mprotect_fixup): what precedes a hole is changed, then ENOMEM.
     for (VirtAddr cur = s; cur < e;) {
-        vm_area_struct* v = find_vma(mm, cur);
-        unsigned long nf = (v->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | calc_vm_flags(prot, 0);
-        nf &= VM_ACCT_MASK | (v->vm_flags & ~VM_ACCT_MASK);
-        nf = (nf & ~(VM_SHARED | VM_MAYSHARE)) | (v->vm_flags & (VM_SHARED | VM_MAYSHARE | VM_ACCOUNT | VM_NORESERVE));
-        // mprotect_fixup: a private mapping made writable is charged from now on.
-        if ((nf & VM_WRITE) && !(v->vm_flags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE))) nf |= VM_ACCOUNT;
-        VirtAddr next = v->vm_end;
-        if (nf != v->vm_flags) {
-            const VirtAddr vs = v->vm_start, ve = v->vm_end;
+        v = find_vma(mm, cur);
+        if (!v || v->vm_start > cur) return -ENOMEM;
+        unsigned long nf = (v->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | (calc_vm_flags(prot, 0) & (VM_READ | VM_WRITE | VM_EXEC));
+        if (nf & VM_WRITE) {  // a private mapping made writable is charged from now on
+            if (!(v->vm_flags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE))) nf |= VM_ACCOUNT;
+        } else if ((v->vm_flags & VM_ACCOUNT) && v->is_anonymous() && !v->anon_vma) {
+            nf &= ~VM_ACCOUNT;  // nothing was ever written: the commit is given back
+        }
+        const VirtAddr next = std::min(v->vm_end, e);
+        if (nf != v->vm_flags) {  // the same protection splits nothing
+            split_vma(mm, std::max(cur, v->vm_start));
+            split_vma(mm, next);
+            v = find_vma(mm, cur);
             const long pages = static_cast<long>(v->size() >> PAGE_SHIFT);
             vm_stat_account(mm, v->vm_flags, -pages);
             v->vm_flags = nf;
             vm_stat_account(mm, nf, pages);
+            const VirtAddr vs = v->vm_start, ve = v->vm_end;
             vma_merge(mm, v);
             change_protection(mm, vs, ve, nf);
         }

@@ -148,9 +148,19 @@ long getname(SysCtx& c, uint64_t upath, std::string& out) {
     return 0;
 }
 
-// Opens a path (do_filp_open). Only /proc exists until a filesystem is mounted.
+// Opens a path (do_filp_open). Until a filesystem is mounted the files are /proc and the
+// executable itself (its path, and /proc/self/exe, which links to it), read-only.
 long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_ptr<file>& out) {
     if (path.empty()) return -ENOENT;
+    int err = 0;
+    const bool exe_link = is_proc_path(path) && proc_readlink(c.task, path, err) == c.task.exe_path;
+    if (c.task.exe_inode && (path == c.task.exe_path || exe_link)) {
+        if ((flags & O_ACCMODE) != O_RDONLY) return -ETXTBSY;  // a running executable
+        auto f = std::make_shared<inode_file>(c.task.exe_inode);
+        f->f_flags = flags;
+        out = std::move(f);
+        return 0;
+    }
     if (is_proc_path(path)) return proc_open(c.task, path, flags, out);
     return -ENOENT;
 }

@@ -198,6 +198,7 @@ long sys_prlimit64(SysCtx& c, const uint64_t* a) {
     }
     if (a[3] && !copy_to_user(c.mm, VirtAddr(a[3]), &r, sizeof r)) return -EFAULT;
     if (a[2]) r = nw;
+    if (a[2] && a[1] == 3) c.mm.stack_rlimit = nw.rlim_cur;  // RLIMIT_STACK bounds expand_stack
     return 0;
 }
 
@@ -224,6 +225,7 @@ long sys_setrlimit(SysCtx& c, const uint64_t* a) {
     rlimit64& r = task_rlimit(c.task, a[0]);
     if (nw.rlim_max > r.rlim_max && geteuid() != 0) return -EPERM;
     r = nw;
+    if (a[0] == 3) c.mm.stack_rlimit = nw.rlim_cur;  // RLIMIT_STACK bounds expand_stack
     return 0;
 }
 

@@ -16,6 +16,7 @@ long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t 
                 uint64_t pgoff) {
     const uint64_t type = flags & MAP_TYPE_;
     if (type != MAP_SHARED_ && type != MAP_PRIVATE_ && type != MAP_SHARED_VALIDATE_) return -EINVAL;
+    if ((flags & MAP_ANONYMOUS_) && type == MAP_SHARED_VALIDATE_) return -EINVAL;  // files only
     if (!(flags & MAP_ANONYMOUS_)) {
         long f = c.task.files.get(static_cast<long>(c.compat ? static_cast<int32_t>(fd) : static_cast<int64_t>(fd))) ? 0 : -EBADF;
         return f < 0 ? f : -ENODEV;  // the console cannot be mapped
@@ -80,30 +81,47 @@ long sys_mremap(SysCtx& c, const uint64_t* a) {
     old_len = mmu::page_align_up(old_len);
     new_len = mmu::page_align_up(new_len);
     if (!new_len) return -EINVAL;
-    if (new_len > c.mm.task_size || addr > c.mm.task_size - std::max(old_len, new_len)) return -EINVAL;
+    const uint64_t task_size = c.mm.task_size;
     vm_area_struct* vma = find_vma(c.mm, VirtAddr(addr));
     if (!vma || vma->vm_start.value > addr) return -EFAULT;
-    if (old_len == 0 && !(vma->vm_flags & VM_SHARED)) return -EINVAL;
-    if (addr + old_len > vma->vm_end.value) return -EFAULT;
-    if (flags & MREMAP_FIXED) {
-        if (new_addr & (PAGE_SIZE - 1)) return -EINVAL;
-        if (new_addr + new_len > addr && addr + old_len > new_addr) return -EINVAL;  // overlap
-        do_munmap(c.mm, new_addr, new_len);
-        return move_vma(c.mm, *find_vma(c.mm, VirtAddr(addr)), addr, old_len, new_addr, new_len,
-                        flags & MREMAP_DONTUNMAP);
+    if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) {  // mremap_to
+        if (flags & MREMAP_FIXED) {
+            if (new_addr & (PAGE_SIZE - 1)) return -EINVAL;
+            if (new_len > task_size || new_addr > task_size - new_len) return -EINVAL;
+            if (addr + old_len > new_addr && new_addr + new_len > addr) return -EINVAL;  // overlap
+            if (long r = do_munmap(c.mm, new_addr, new_len); r < 0) return r;
+        }
+        if (old_len > new_len) {
+            if (long r = do_munmap(c.mm, addr + new_len, old_len - new_len); r < 0) return r;
+            old_len = new_len;
+        }
+        vma = find_vma(c.mm, VirtAddr(addr));
+        if (!vma || vma->vm_start.value > addr || addr + old_len > vma->vm_end.value) return -EFAULT;  // vma_to_resize
+        if (!(flags & MREMAP_FIXED)) {
+            long dst = get_unmapped_area(c.mm, 0, new_len, 0);
+            if (dst < 0) return dst;
+            new_addr = static_cast<uint64_t>(dst);
+        }
+        return move_vma(c.mm, *vma, addr, old_len, new_addr, new_len, flags & MREMAP_DONTUNMAP);
     }
-    if (new_len <= old_len) {
-        do_munmap(c.mm, addr + new_len, old_len - new_len);
+    if (old_len >= new_len) {  // shrinking always works: it just unmaps the tail
+        if (old_len == new_len) return static_cast<long>(addr);
+        if (long r = do_munmap(c.mm, addr + new_len, old_len - new_len); r < 0) return r;
         return static_cast<long>(addr);
     }
-    // Grow in place when the VMA ends here and the space after it is free (vma_expandable).
-    if (addr + old_len == vma->vm_end.value &&
-        !find_vma_intersection(c.mm, VirtAddr(addr + old_len), VirtAddr(addr + new_len)) &&
-        addr + new_len <= c.mm.task_size) {
+    // Growing (vma_to_resize): the old range must lie in one VMA.
+    if (old_len == 0 && !(vma->vm_flags & VM_SHARED)) return -EINVAL;
+    if (addr + old_len > vma->vm_end.value || addr + old_len < addr) return -EFAULT;
+    if (new_len > task_size) return -EINVAL;
+    if (addr > task_size - new_len) {
+        if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
+    } else if (addr + old_len == vma->vm_end.value &&
+               !find_vma_intersection(c.mm, VirtAddr(addr + old_len), VirtAddr(addr + new_len))) {
+        // Grow in place when the VMA ends here and the space after it is free (vma_expandable).
         const unsigned long prot = vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC);  // same bits as PROT_*
-        const unsigned long flags = MAP_FIXED_ | ((vma->vm_flags & VM_SHARED) ? MAP_SHARED_ : MAP_PRIVATE_) |
-                                    (vma->vm_file ? 0ul : static_cast<unsigned long>(MAP_ANONYMOUS_));
-        long r = do_mmap(c.mm, vma->vm_file, addr + old_len, new_len - old_len, prot, flags,
+        const unsigned long mflags = MAP_FIXED_ | ((vma->vm_flags & VM_SHARED) ? MAP_SHARED_ : MAP_PRIVATE_) |
+                                     (vma->vm_file ? 0ul : static_cast<unsigned long>(MAP_ANONYMOUS_));
+        long r = do_mmap(c.mm, vma->vm_file, addr + old_len, new_len - old_len, prot, mflags,
                          vma->vm_pgoff + ((addr + old_len - vma->vm_start.value) >> PAGE_SHIFT));
         return r < 0 ? r : static_cast<long>(addr);
     }
@@ -137,16 +155,24 @@ long sys_madvise(SysCtx& c, const uint64_t* a) {
 long sys_mincore(SysCtx& c, const uint64_t* a) {
     const uint64_t start = a[0], len = a[1];
     if (start & (PAGE_SIZE - 1)) return -EINVAL;
+    // access_ok against the 64-bit user limit (a compat task too, as on this host); the
+    // walk then stops at the first hole.
     const uint64_t pages = mmu::page_align_up(len) >> PAGE_SHIFT;
-    if (start + (pages << PAGE_SHIFT) < start || start + (pages << PAGE_SHIFT) > c.mm.task_size) return -ENOMEM;
-    std::vector<uint8_t> vec(pages);
+    if (start + (pages << PAGE_SHIFT) < start || start + (pages << PAGE_SHIFT) > (1ull << 47)) return -ENOMEM;
+    std::vector<uint8_t> vec;
+    vec.reserve(std::min<uint64_t>(pages, 1 << 20));
+    long ret = 0;
     for (uint64_t i = 0; i < pages; ++i) {
         const VirtAddr va(start + (i << PAGE_SHIFT));
         vm_area_struct* v = find_vma(c.mm, va);
-        if (!v || v->vm_start > va) return -ENOMEM;
-        vec[i] = (get_pte(c.mm, va) & mmu::_PAGE_PRESENT) ? 1 : 0;  // mincore_pte_range
+        if (!v || v->vm_start > va) {  // the entries before a hole are written, then ENOMEM
+            ret = -ENOMEM;
+            break;
+        }
+        vec.push_back(get_pte(c.mm, va) ? 1 : 0);  // pte_present: PROT_NONE pages are resident too
     }
-    return copy_to_user(c.mm, VirtAddr(a[2]), vec.data(), vec.size()) ? 0 : -EFAULT;
+    if (!vec.empty() && !copy_to_user(c.mm, VirtAddr(a[2]), vec.data(), vec.size())) return -EFAULT;
+    return ret;
 }
 
 long sys_msync(SysCtx& c, const uint64_t* a) {

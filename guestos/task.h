@@ -85,6 +85,7 @@ struct task_struct {
     CpuOps* cpu = nullptr;
     std::string comm;      // executable basename, 15 chars at most
     std::string exe_path;  // what readlink("/proc/self/exe") returns
+    std::shared_ptr<inode> exe_inode;  // the executable (open/stat of its path, /proc/self/exe)
 
     uint64_t set_child_tid = 0, clear_child_tid = 0;
     uint64_t robust_list = 0, robust_list_len = 0;

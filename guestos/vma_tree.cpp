@@ -349,20 +349,28 @@ vm_area_struct* VmaTree::split_vma(vm_area_struct* vma, VirtAddr addr) {
     return insert(std::move(upper));
 }
 
+// Anonymous pages of two VMAs can share one anon_vma: the same one, or one has none yet
+// (is_mergeable_anon_vma).
+static bool anon_vma_compatible(const vm_area_struct& a, const vm_area_struct& b) {
+    return !a.anon_vma || !b.anon_vma || a.anon_vma == b.anon_vma;
+}
+
 vm_area_struct* VmaTree::vma_merge(vm_area_struct* vma) {
     vm_area_struct* prev = vma->vm_prev;
-    if (prev && prev->vm_end == vma->vm_start &&
+    if (prev && prev->vm_end == vma->vm_start && anon_vma_compatible(*prev, *vma) &&
         can_vma_merge_after(*prev, vma->vm_flags, vma->vm_file.get(), vma->vm_pgoff)) {
         const VirtAddr end = vma->vm_end;
+        if (!prev->anon_vma) prev->anon_vma = vma->anon_vma;
         erase(vma);  // freed here
         vma_adjust(prev, prev->vm_start, end, prev->vm_pgoff);
         vma = prev;
     }
     vm_area_struct* next = vma->vm_next;
-    if (next && vma->vm_end == next->vm_start &&
+    if (next && vma->vm_end == next->vm_start && anon_vma_compatible(*vma, *next) &&
         can_vma_merge_before(*next, vma->vm_flags, vma->vm_file.get(),
                              vma->vm_pgoff + (vma->size() >> PAGE_SHIFT))) {
         const VirtAddr end = next->vm_end;
+        if (!vma->anon_vma) vma->anon_vma = next->anon_vma;
         erase(next);
         vma_adjust(vma, vma->vm_start, end, vma->vm_pgoff);
     }
