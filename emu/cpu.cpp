@@ -456,15 +456,21 @@ void Cpu::on_page_fault() {
     if (!filled) deliver_fault_signal(guestos::SIGSEGV_, guestos::SEGV_ACCERR, cr2, X86_TRAP_PF, error_code);
 }
 
+// Up to 16 bytes of code at rip where mapped now (0 when the first page is not).
+size_t Cpu::read_code(uint64_t rip, uint8_t (&code)[16]) {
+    const size_t first = std::min<uint64_t>(sizeof code, mmu::PAGE_SIZE - (rip & (mmu::PAGE_SIZE - 1)));
+    if (!guestos::copy_from_user_nofault(*task_.mm, code, VirtAddr(rip), first)) return 0;
+    if (first < sizeof code &&
+        guestos::copy_from_user_nofault(*task_.mm, code + first, VirtAddr(rip + first), sizeof code - first))
+        return sizeof code;
+    return first;
+}
+
 // The faulting instruction in words, for the fault trace.
 std::string Cpu::instruction_at(uint64_t rip) {
     uint8_t code[16] = {};
-    size_t first = std::min<uint64_t>(sizeof code, mmu::PAGE_SIZE - (rip & (mmu::PAGE_SIZE - 1)));
-    if (!guestos::copy_from_user_nofault(*task_.mm, code, VirtAddr(rip), first)) return "(not mapped)";
-    size_t len = first;
-    if (first < sizeof code && guestos::copy_from_user_nofault(*task_.mm, code + first, VirtAddr(rip + first), sizeof code - first))
-        len = sizeof code;
-    return disassemble(code, len, rip, is64_);
+    const size_t len = read_code(rip, code);
+    return len ? disassemble(code, len, rip, is64_) : "(not mapped)";
 }
 
 // A fault the shadow resolved alone still goes to the stream, marked hidden.
@@ -488,12 +494,8 @@ void Cpu::trace_hidden_fault(uint64_t cr2, uint64_t rip, const TlbStats& before)
 // Reads the instruction at rip from guest memory and asks Capstone whether it writes addr.
 bool Cpu::decode_write(uint64_t rip, uint64_t addr) {
     uint8_t code[16] = {};
-    size_t first = std::min<uint64_t>(sizeof code, mmu::PAGE_SIZE - (rip & (mmu::PAGE_SIZE - 1)));
-    if (!guestos::copy_from_user_nofault(*task_.mm, code, VirtAddr(rip), first)) return false;
-    size_t len = first;
-    if (first < sizeof code &&
-        guestos::copy_from_user_nofault(*task_.mm, code + first, VirtAddr(rip + first), sizeof code - first))
-        len = sizeof code;
+    const size_t len = read_code(rip, code);
+    if (!len) return false;
     auto regs = [this](int cs) -> uint64_t {
         if (cs == X86_REG_FS) return fs_base();
         if (cs == X86_REG_GS) return gs_base();

@@ -302,6 +302,16 @@ void restore_altstack(task_struct& t, uint64_t sp, int flags, uint64_t size, uin
     }
 }
 
+// The registers and FPU state an i386 frame saved (ia32_restore_sigcontext).
+void restore_sigcontext32(mm_struct& mm, task_struct& t, pt_regs& regs, const sigcontext32& sc) {
+    regs.gs = sc.gs, regs.fs = sc.fs, regs.es = sc.es, regs.ds = sc.ds;
+    regs.di = sc.di, regs.si = sc.si, regs.bp = sc.bp, regs.sp = sc.sp, regs.bx = sc.bx;
+    regs.dx = sc.dx, regs.cx = sc.cx, regs.ax = sc.ax, regs.ip = sc.ip;
+    regs.flags = (regs.flags & ~FIX_EFLAGS) | (sc.flags & FIX_EFLAGS);
+    regs.cs = USER_CS32, regs.ss = USER_DS32;
+    if (!restore_fpstate(mm, regs, sc.fpstate, true)) force_sigsegv(t, 0);
+}
+
 void set_blocked(task_struct& t, uint64_t mask) { t.blocked = mask & ~(sigmask(SIGKILL_) | sigmask(SIGSTOP_)); }
 
 }  // namespace
@@ -355,15 +365,9 @@ long sys_rt_sigreturn(SysCtx& c, const uint64_t*) {
             force_sigsegv(t, 0);
             return 0;
         }
-        const sigcontext32& sc = f.uc.uc_mcontext;
         set_blocked(t, f.uc.uc_sigmask);
         const uint64_t cur_sp = regs.sp;
-        regs.gs = sc.gs, regs.fs = sc.fs, regs.es = sc.es, regs.ds = sc.ds;
-        regs.di = sc.di, regs.si = sc.si, regs.bp = sc.bp, regs.sp = sc.sp, regs.bx = sc.bx;
-        regs.dx = sc.dx, regs.cx = sc.cx, regs.ax = sc.ax, regs.ip = sc.ip;
-        regs.flags = (regs.flags & ~FIX_EFLAGS) | (sc.flags & FIX_EFLAGS);
-        regs.cs = USER_CS32, regs.ss = USER_DS32;
-        if (!restore_fpstate(c.mm, regs, sc.fpstate, true)) force_sigsegv(t, 0);
+        restore_sigcontext32(c.mm, t, regs, f.uc.uc_mcontext);
         restore_altstack(t, f.uc.uc_stack.ss_sp, f.uc.uc_stack.ss_flags, f.uc.uc_stack.ss_size, cur_sp);
     }
     t.cpu->set_regs(regs);
@@ -379,14 +383,8 @@ long sys_sigreturn(SysCtx& c, const uint64_t*) {
         force_sigsegv(t, 0);
         return 0;
     }
-    const sigcontext32& sc = f.sc;
-    set_blocked(t, sc.oldmask | (static_cast<uint64_t>(f.extramask) << 32));
-    regs.gs = sc.gs, regs.fs = sc.fs, regs.es = sc.es, regs.ds = sc.ds;
-    regs.di = sc.di, regs.si = sc.si, regs.bp = sc.bp, regs.sp = sc.sp, regs.bx = sc.bx;
-    regs.dx = sc.dx, regs.cx = sc.cx, regs.ax = sc.ax, regs.ip = sc.ip;
-    regs.flags = (regs.flags & ~FIX_EFLAGS) | (sc.flags & FIX_EFLAGS);
-    regs.cs = USER_CS32, regs.ss = USER_DS32;
-    if (!restore_fpstate(c.mm, regs, sc.fpstate, true)) force_sigsegv(t, 0);
+    set_blocked(t, f.sc.oldmask | (static_cast<uint64_t>(f.extramask) << 32));
+    restore_sigcontext32(c.mm, t, regs, f.sc);
     t.cpu->set_regs(regs);
     return static_cast<long>(regs.ax);
 }
