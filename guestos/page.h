@@ -19,16 +19,24 @@ inline constexpr gfp_t __GFP_DMA = 0x01;
 inline constexpr gfp_t __GFP_HIGHMEM = 0x02;
 inline constexpr gfp_t __GFP_DMA32 = 0x04;
 inline constexpr gfp_t __GFP_MOVABLE = 0x08;
+inline constexpr gfp_t __GFP_RECLAIMABLE = 0x10;
 inline constexpr gfp_t __GFP_HIGH = 0x20;
 inline constexpr gfp_t __GFP_IO = 0x40;
 inline constexpr gfp_t __GFP_FS = 0x80;
 inline constexpr gfp_t __GFP_ZERO = 0x100;
 inline constexpr gfp_t __GFP_DIRECT_RECLAIM = 0x400;
 inline constexpr gfp_t __GFP_KSWAPD_RECLAIM = 0x800;
+inline constexpr gfp_t __GFP_NOWARN = 0x2000;
 inline constexpr gfp_t __GFP_NOFAIL = 0x8000;
+inline constexpr gfp_t __GFP_NORETRY = 0x10000;
+inline constexpr gfp_t __GFP_COMP = 0x40000;
+inline constexpr gfp_t __GFP_NOMEMALLOC = 0x80000;
 inline constexpr gfp_t __GFP_HARDWALL = 0x100000;
 inline constexpr gfp_t __GFP_RECLAIM = __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM;
 inline constexpr gfp_t GFP_ATOMIC = __GFP_HIGH | __GFP_KSWAPD_RECLAIM;
+inline constexpr gfp_t GFP_NOWAIT = __GFP_KSWAPD_RECLAIM;
+inline constexpr gfp_t GFP_DMA = __GFP_DMA;
+inline constexpr gfp_t GFP_DMA32 = __GFP_DMA32;
 inline constexpr gfp_t GFP_KERNEL = __GFP_RECLAIM | __GFP_IO | __GFP_FS;
 inline constexpr gfp_t GFP_USER = GFP_KERNEL | __GFP_HARDWALL;
 inline constexpr gfp_t GFP_HIGHUSER = GFP_USER | __GFP_HIGHMEM;
@@ -51,10 +59,19 @@ enum PageFlag : uint32_t {
     PG_anon = 1u << 20,        // Linux encodes this in page->mapping; a flag here
     PG_pagetable = 1u << 21,   // a page-table page (PageTable())
     PG_buddy = 1u << 22,       // free in the page allocator (PageBuddy())
+    PG_tail = 1u << 23,        // a tail page of a compound page (PageTail(); Linux encodes it
+                               // in compound_head bit 0)
 };
 
 // What a page is used for, for accounting (/proc/meminfo adds these up).
-enum class PageUse : uint8_t { Free, Reserved, PageTable, Anon, File, Slab, KernelStack, Other };
+// Free pages are the buddy allocator's or its per-cpu lists'; Vmalloc pages back vmalloc areas.
+enum class PageUse : uint8_t { Free, Reserved, PageTable, Anon, File, Slab, KernelStack, Other, Vmalloc };
+inline constexpr unsigned NR_PAGE_USES = 9;
+
+// Ends a page list linked through page::lru_next/lru_prev (pfns).
+inline constexpr uint32_t NO_PFN = ~0u;
+
+struct kmem_cache;
 
 // One per physical frame, as Linux's mem_map.
 struct page {
@@ -65,6 +82,17 @@ struct page {
     uint8_t order = 0;       // for a free or compound head: its buddy order
     uint64_t index = 0;      // offset in the mapping, in pages
     void* mapping = nullptr;  // anon_vma or address_space
+    // Links of the list the page is on (free_area, per-cpu list, slab partial list), as pfns:
+    // Linux's page->lru / slab->slab_list.
+    uint32_t lru_next = NO_PFN;
+    uint32_t lru_prev = NO_PFN;
+    uint32_t compound_head = 0;  // for PG_tail pages: the head's pfn
+    // struct slab (overlaid on struct page in Linux), valid on a PG_slab head page.
+    uint16_t inuse = 0;          // objects handed out (all of them while frozen)
+    uint16_t objects = 0;        // objects in the slab
+    bool frozen = false;         // owned by the cpu slab
+    kmem_cache* slab_cache = nullptr;
+    uint64_t freelist = 0;       // physical address of the first free object; 0 = none
 };
 
 // The page allocator (the buddy allocator implements it).
@@ -77,6 +105,15 @@ public:
     virtual uint64_t nr_free_pages() const = 0;
     virtual uint64_t totalram_pages() const = 0;
     virtual page& pfn_to_page(uint64_t pfn) = 0;
+
+    // Takes an allocated page out of the allocator's hands for good, e.g. the zero page
+    // (mark_page_reserved: SetPageReserved + adjust_managed_page_count(-1)); frees of it are
+    // refused from then on. The buddy allocator also moves it from MemTotal to reserved.
+    virtual void mark_page_reserved(PhysAddr frame) {
+        page& p = phys_to_page(frame);
+        p.flags |= PG_reserved;
+        p.use = PageUse::Reserved;
+    }
 
     std::optional<PhysAddr> alloc_page(gfp_t gfp) { return alloc_pages(gfp, 0); }
     void free_page(PhysAddr frame) { free_pages(frame, 0); }

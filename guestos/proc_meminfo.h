@@ -1,0 +1,51 @@
+// Text of /proc/meminfo, /proc/buddyinfo, /proc/zoneinfo, /proc/slabinfo and /proc/vmstat in
+// the format of Linux 6.x (field lists and order as this host's 6.18 kernel prints them;
+// i386 adds HighTotal/HighFree/LowTotal/LowFree and prints no NUMA counters).
+//
+// Accounting: every frame is counted once by page::use, so
+//   MemTotal = MemFree + Slab + PageTables + KernelStack + AnonPages + Cached + VmallocUsed
+//              (+ pages allocated with no use set, meminfo_accounting::other)
+//   RAM      = MemTotal + reserved (low frames and mem_map, as Linux leaves them out of MemTotal)
+// to the page. One deliberate difference from Linux: MemFree includes the pages cached on the
+// per-cpu lists (Linux counts them nowhere); zoneinfo "pages free" and vmstat nr_free_pages
+// are NR_FREE_PAGES and exclude them, exactly as in Linux.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "guestos/page_alloc.h"
+#include "guestos/slub.h"
+#include "guestos/vmalloc.h"
+
+namespace guestos {
+
+// Where the figures come from; the optional parts read as zero (or the default layout).
+struct ProcSources {
+    const BuddyAllocator& buddy;
+    const SlabAllocator* slab = nullptr;
+    const KernelPageTable* kpt = nullptr;
+    const Vmalloc* vmalloc = nullptr;
+    uint64_t swap_total_pages = 0;
+    uint64_t swap_free_pages = 0;
+    uint64_t committed_as_pages = 0;  // Committed_AS (vm_committed_as)
+};
+
+// Pages by use (the accounting identity above, in pages).
+struct meminfo_accounting {
+    uint64_t ram = 0, total = 0, reserved = 0, free = 0, slab = 0, page_tables = 0,
+             kernel_stack = 0, anon = 0, file = 0, vmalloc = 0, other = 0;
+    // True if the sums close to the page.
+    bool balanced() const {
+        return total == free + slab + page_tables + kernel_stack + anon + file + vmalloc + other &&
+               ram == total + reserved;
+    }
+};
+meminfo_accounting meminfo_accounts(const BuddyAllocator& buddy);
+
+std::string proc_meminfo(const ProcSources& src);
+std::string proc_buddyinfo(const BuddyAllocator& buddy);
+std::string proc_zoneinfo(const ProcSources& src);
+std::string proc_slabinfo(const SlabAllocator& slab);
+std::string proc_vmstat(const ProcSources& src);
+
+}  // namespace guestos

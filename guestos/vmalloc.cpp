@@ -1,0 +1,399 @@
+// The kernel half: layout, reference page tables with the direct map, vmalloc_fault, and
+// vmalloc/vfree/vmap (Linux mm/vmalloc.c, arch/x86/mm/init_{32,64}.c, arch/x86/mm/fault.c).
+#include "guestos/vmalloc.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace guestos {
+
+using mmu::PagingMode;
+
+namespace {
+constexpr uint64_t KERNEL_UPPER_FLAGS = mmu::_PAGE_RW | mmu::_PAGE_ACCESSED;
+}  // namespace
+
+KernelLayout KernelLayout::i386(PagingMode mode, uint64_t lowmem_bytes) {
+    KernelLayout l;
+    l.arch = KernelArch::I386;
+    l.mode = mode;
+    l.page_offset = PAGE_OFFSET_I386;
+    l.high_memory = PAGE_OFFSET_I386 + lowmem_bytes;
+    l.pmd_size = mode == PagingMode::Legacy32 ? mmu::SZ_4M : mmu::SZ_2M;
+    l.last_pkmap = mode == PagingMode::PAE ? LAST_PKMAP_PAE : LAST_PKMAP_2LEVEL;
+    l.fixaddr_top = FIXADDR_TOP_I386;
+    l.fixaddr_start = FIXADDR_TOP_I386 - (uint64_t(__end_of_fixed_addresses) << PAGE_SHIFT);
+    l.pkmap_base = (l.fixaddr_start - PAGE_SIZE * (l.last_pkmap + 1)) & ~(l.pmd_size - 1);
+    l.vmalloc_end = l.pkmap_base - 2 * PAGE_SIZE;
+    l.vmalloc_start = (l.high_memory + VMALLOC_OFFSET) & ~(VMALLOC_OFFSET - 1);
+    return l;
+}
+
+KernelLayout KernelLayout::x86_64(uint64_t ram_bytes) {
+    KernelLayout l;
+    l.arch = KernelArch::X86_64;
+    l.mode = PagingMode::LongMode4;
+    l.page_offset = PAGE_OFFSET_X86_64;
+    l.high_memory = PAGE_OFFSET_X86_64 + ram_bytes;
+    l.pmd_size = mmu::SZ_2M;
+    l.vmalloc_start = VMALLOC_START_X86_64;
+    l.vmalloc_end = VMALLOC_START_X86_64 + VMALLOC_SIZE_X86_64 - 1;  // Linux's VMALLOC_END
+    l.fixaddr_top = FIXADDR_TOP_X86_64;
+    l.fixaddr_start = FIXADDR_TOP_X86_64 - (uint64_t(__end_of_fixed_addresses) << PAGE_SHIFT);
+    return l;
+}
+
+std::optional<PhysAddr> KernelTableAllocator::alloc_table() {
+    auto pa = buddy_.alloc_pages(GFP_KERNEL | __GFP_ZERO, 0);
+    if (pa) {
+        page& p = buddy_.phys_to_page(*pa);
+        p.use = PageUse::PageTable;
+        p.flags |= PG_pagetable;
+    }
+    return pa;
+}
+
+// ---------------------------------------------------------------------------------------------
+// KernelPageTable
+
+KernelPageTable::KernelPageTable(BuddyAllocator& buddy, const KernelLayout& layout)
+    : buddy_(buddy), layout_(layout), bus_(buddy.ram()), tables_(buddy) {}
+
+mmu::ErrorOr<std::unique_ptr<KernelPageTable>> KernelPageTable::create(BuddyAllocator& buddy,
+                                                                       PagingMode i386_mode) {
+    KernelLayout layout;
+    if (buddy.arch() == KernelArch::X86_64) {
+        layout = KernelLayout::x86_64(buddy.max_pfn() << PAGE_SHIFT);
+    } else {
+        if (i386_mode == PagingMode::LongMode4)
+            return mmu::Error::from_errno(EINVAL, "i386 kernel tables are PAE or Legacy32");
+        layout = KernelLayout::i386(i386_mode, buddy.max_low_pfn() << PAGE_SHIFT);
+    }
+    std::unique_ptr<KernelPageTable> kpt(new KernelPageTable(buddy, layout));
+    auto root = mmu::pgd_alloc(kpt->bus_, layout.mode, kpt->tables_);
+    if (root.is_error()) return root.error();
+    kpt->root_ = root.value();
+    if (auto r = kpt->init_memory_mapping(); r.is_error()) return r.error();
+    if (auto r = kpt->preallocate_kernel_tables(); r.is_error()) return r.error();
+    return kpt;
+}
+
+KernelPageTable::~KernelPageTable() {
+    if (root_.value) mmu::pgd_free(bus_, layout_.mode, root_, tables_);
+}
+
+// The direct map of lowmem at PAGE_OFFSET: PMD-sized large pages where aligned, 4 KiB
+// entries for the rest (init_memory_mapping).
+mmu::ErrorOr<void> KernelPageTable::init_memory_mapping() {
+    const uint64_t end = layout_.high_memory - layout_.page_offset;
+    const uint64_t pmd = layout_.pmd_size;
+    for (uint64_t pa = 0; pa < end;) {
+        const VirtAddr va(layout_.page_offset + pa);
+        if (pa % pmd == 0 && end - pa >= pmd) {
+            auto slot = kernel_entry_alloc(va, mmu::PMD_LEVEL);
+            if (slot.is_error()) return slot.error();
+            mmu::write_entry(bus_, layout_.mode, slot.value(),
+                             mmu::make_pte(layout_.mode, PhysAddr(pa), PAGE_KERNEL | mmu::_PAGE_PSE));
+            direct_map_large_ += pmd;
+            pa += pmd;
+        } else {
+            if (auto r = set_kernel_pte(va, PhysAddr(pa)); r.is_error()) return r;
+            direct_map_4k_ += PAGE_SIZE;
+            pa += PAGE_SIZE;
+        }
+    }
+    return {};
+}
+
+// Page tables every process pgd must share from the start: i386 the pkmap and fixmap page
+// tables (permanent_kmaps_init, kmap_init); x86-64 the PUD tables of the vmalloc area
+// (preallocate_vmalloc_pages), so no vmalloc_fault is ever needed there.
+mmu::ErrorOr<void> KernelPageTable::preallocate_kernel_tables() {
+    if (layout_.arch == KernelArch::I386) {
+        for (VirtAddr va : {VirtAddr(layout_.pkmap_base), layout_.fix_to_virt(FIX_KMAP_BEGIN)}) {
+            auto slot = kernel_entry_alloc(va, mmu::PTE_LEVEL);
+            if (slot.is_error()) return slot.error();
+        }
+        return {};
+    }
+    const uint64_t pgd_span = mmu::level_span(layout_.mode, mmu::PGD_LEVEL_LM4);
+    for (uint64_t va = layout_.vmalloc_start; va < layout_.vmalloc_end; va += pgd_span) {
+        auto slot = kernel_entry_alloc(VirtAddr(va), mmu::PUD_LEVEL);
+        if (slot.is_error()) return slot.error();
+    }
+    return {};
+}
+
+// Address of va's entry in the table at `level`, allocating the tables above it.
+mmu::ErrorOr<PhysAddr> KernelPageTable::kernel_entry_alloc(VirtAddr va, int level) {
+    const PagingMode m = layout_.mode;
+    PhysAddr table = mmu::root_table(m, root_);
+    for (int l = mmu::levels(m); l > level; --l) {
+        const PhysAddr slot = mmu::entry_addr(m, table, l, va);
+        uint64_t e = mmu::read_entry(bus_, m, slot);
+        if (!(e & mmu::_PAGE_PRESENT)) {
+            auto t = tables_.alloc_table();
+            if (!t) return mmu::Error::from_errno(ENOMEM, "no frame for a kernel page table");
+            const uint64_t flags = (m == PagingMode::PAE && l == 3) ? mmu::_PAGE_PRESENT
+                                                                    : mmu::_PAGE_PRESENT | KERNEL_UPPER_FLAGS;
+            e = mmu::make_pte(m, *t, flags);
+            mmu::write_entry(bus_, m, slot, e);
+        } else if (mmu::is_large_entry(m, l, e)) {
+            return mmu::Error::from_errno(EEXIST, "a large page maps this kernel address");
+        }
+        table = mmu::pte_frame(m, e);
+    }
+    return mmu::entry_addr(m, table, level, va);
+}
+
+std::optional<VirtAddr> KernelPageTable::lowmem_address(PhysAddr pa) const {
+    if (pa.value >= layout_.high_memory - layout_.page_offset) return std::nullopt;
+    return VirtAddr(layout_.page_offset + pa.value);
+}
+
+std::optional<PhysAddr> KernelPageTable::direct_map_phys(VirtAddr va) const {
+    if (va.value < layout_.page_offset || va.value >= layout_.high_memory) return std::nullopt;
+    return PhysAddr(va.value - layout_.page_offset);
+}
+
+mmu::ErrorOr<void> KernelPageTable::set_kernel_pte(VirtAddr va, PhysAddr frame, uint64_t prot) {
+    auto slot = mmu::pte_alloc(bus_, layout_.mode, root_, va, tables_, KERNEL_UPPER_FLAGS);
+    if (slot.is_error()) return slot.error();
+    mmu::write_entry(bus_, layout_.mode, slot.value(),
+                     mmu::make_pte(layout_.mode, frame, prot | mmu::_PAGE_PRESENT));
+    return {};
+}
+
+void KernelPageTable::clear_kernel_pte(VirtAddr va) {
+    if (auto slot = kernel_pte_slot(va)) mmu::write_entry(bus_, layout_.mode, *slot, 0);
+}
+
+std::optional<PhysAddr> KernelPageTable::kernel_pte_slot(VirtAddr va) const {
+    return mmu::pte_lookup(bus_, layout_.mode, root_, va);
+}
+
+mmu::WalkResult KernelPageTable::kernel_walk(VirtAddr va) const {
+    mmu::WalkOptions o;
+    o.set_accessed_dirty = false;
+    return mmu::walk(bus_, layout_.mode, root_, va, mmu::Access::Read, mmu::Privilege::Supervisor, o);
+}
+
+// PAE: the kernel PMD table PDPT[3] of root points at, if present.
+std::optional<PhysAddr> KernelPageTable::kernel_pmd_table(PhysAddr root) const {
+    const PhysAddr slot = mmu::entry_addr(PagingMode::PAE, mmu::root_table(PagingMode::PAE, root), 3,
+                                          VirtAddr(layout_.page_offset));
+    const uint64_t e = mmu::read_entry(bus_, PagingMode::PAE, slot);
+    if (!(e & mmu::_PAGE_PRESENT)) return std::nullopt;
+    return mmu::pte_frame(PagingMode::PAE, e);
+}
+
+mmu::ErrorOr<void> KernelPageTable::pgd_ctor(PhysAddr process_pgd) {
+    const PagingMode m = layout_.mode;
+    const PhysAddr proot = mmu::root_table(m, process_pgd);
+    if (m == PagingMode::PAE) {
+        if (kernel_pmd_table(process_pgd)) return mmu::Error::from_errno(EEXIST, "kernel half already present");
+        auto kpmd = kernel_pmd_table(root_);
+        auto t = tables_.alloc_table();
+        if (!t) return mmu::Error::from_errno(ENOMEM, "no frame for the kernel PMD");
+        std::memcpy(bus_.host(*t, PAGE_SIZE), bus_.host(*kpmd, PAGE_SIZE), PAGE_SIZE);
+        mmu::write_entry(bus_, m, mmu::entry_addr(m, proot, 3, VirtAddr(layout_.page_offset)),
+                         mmu::make_pte(m, *t, mmu::_PAGE_PRESENT));
+        return {};
+    }
+    const size_t first = layout_.kernel_pgd_boundary(), n = mmu::entries_per_table(m);
+    const size_t esz = mmu::entry_size(m);
+    const PhysAddr kroot = mmu::root_table(m, root_);
+    for (size_t i = first; i < n; ++i)
+        if (mmu::read_entry(bus_, m, proot + i * esz) & mmu::_PAGE_PRESENT)
+            return mmu::Error::from_errno(EEXIST, "kernel half already present");
+    for (size_t i = first; i < n; ++i)  // clone_pgd_range
+        mmu::write_entry(bus_, m, proot + i * esz, mmu::read_entry(bus_, m, kroot + i * esz));
+    return {};
+}
+
+void KernelPageTable::pgd_dtor(PhysAddr process_pgd) {
+    const PagingMode m = layout_.mode;
+    const PhysAddr proot = mmu::root_table(m, process_pgd);
+    if (m == PagingMode::PAE) {
+        const PhysAddr slot = mmu::entry_addr(m, proot, 3, VirtAddr(layout_.page_offset));
+        auto pmd = kernel_pmd_table(process_pgd);
+        if (pmd && pmd != kernel_pmd_table(root_)) tables_.free_table(*pmd);
+        mmu::write_entry(bus_, m, slot, 0);
+        return;
+    }
+    const size_t esz = mmu::entry_size(m);
+    for (size_t i = layout_.kernel_pgd_boundary(); i < mmu::entries_per_table(m); ++i)
+        mmu::write_entry(bus_, m, proot + i * esz, 0);
+}
+
+int KernelPageTable::vmalloc_fault(PhysAddr process_pgd, VirtAddr address) {
+    if (layout_.arch != KernelArch::I386 || !layout_.is_vmalloc_addr(address)) return -1;
+    auto pmd_k = vmalloc_sync_one(process_pgd, address);
+    if (!pmd_k) return -1;
+    const uint64_t e = mmu::read_entry(bus_, layout_.mode, *pmd_k);
+    if (mmu::is_large_entry(layout_.mode, mmu::PMD_LEVEL, e)) return 0;
+    const PhysAddr pte_k = mmu::entry_addr(layout_.mode, mmu::pte_frame(layout_.mode, e), mmu::PTE_LEVEL, address);
+    return (mmu::read_entry(bus_, layout_.mode, pte_k) & mmu::_PAGE_PRESENT) ? 0 : -1;
+}
+
+// Copies address's PMD entry (the PDE in 2-level mode) from the reference table into
+// process_pgd when their presence differs; the reference PMD slot, or nullopt when the
+// reference has none (vmalloc_sync_one).
+std::optional<PhysAddr> KernelPageTable::vmalloc_sync_one(PhysAddr process_pgd, VirtAddr address) {
+    const PagingMode m = layout_.mode;
+    PhysAddr table = mmu::root_table(m, process_pgd), table_k = mmu::root_table(m, root_);
+    for (int l = mmu::levels(m); l > mmu::PMD_LEVEL; --l) {
+        const uint64_t e_k = mmu::read_entry(bus_, m, mmu::entry_addr(m, table_k, l, address));
+        const uint64_t e = mmu::read_entry(bus_, m, mmu::entry_addr(m, table, l, address));
+        if (!(e_k & mmu::_PAGE_PRESENT) || !(e & mmu::_PAGE_PRESENT)) return std::nullopt;
+        table = mmu::pte_frame(m, e);
+        table_k = mmu::pte_frame(m, e_k);
+    }
+    const PhysAddr pmd = mmu::entry_addr(m, table, mmu::PMD_LEVEL, address);
+    const PhysAddr pmd_k = mmu::entry_addr(m, table_k, mmu::PMD_LEVEL, address);
+    const uint64_t v_k = mmu::read_entry(bus_, m, pmd_k);
+    if ((mmu::read_entry(bus_, m, pmd) & mmu::_PAGE_PRESENT) != (v_k & mmu::_PAGE_PRESENT))
+        mmu::write_entry(bus_, m, pmd, v_k);
+    if (!(v_k & mmu::_PAGE_PRESENT)) return std::nullopt;
+    if (mmu::pte_frame(m, mmu::read_entry(bus_, m, pmd)) != mmu::pte_frame(m, v_k)) return std::nullopt;
+    return pmd_k;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vmalloc
+
+Vmalloc::~Vmalloc() {
+    std::vector<std::pair<uint64_t, bool>> live;
+    for (auto& [addr, vm] : areas_) live.emplace_back(addr, (vm->flags & VM_ALLOC) != 0);
+    for (auto [addr, is_alloc] : live) {
+        if (is_alloc) vfree(VirtAddr(addr));
+        else vunmap(VirtAddr(addr));
+    }
+}
+
+mmu::ErrorOr<vm_struct*> Vmalloc::__get_vm_area(uint64_t size, unsigned long flags, uint64_t start,
+                                                uint64_t end) {
+    size = mmu::page_align_up(size);
+    if (!size) return mmu::Error::from_errno(EINVAL, "empty vm area");
+    if (!(flags & VM_NO_GUARD)) size += PAGE_SIZE;
+    uint64_t addr = mmu::page_align_up(start);
+    for (const auto& [a, vm] : areas_) {  // lowest fit, like alloc_vmap_area
+        if (a + vm->size <= addr) continue;
+        if (addr + size <= a) break;
+        addr = a + vm->size;
+    }
+    if (addr + size < addr || addr + size > end) return mmu::Error::from_errno(ENOMEM, "vmalloc space exhausted");
+    auto vm = std::make_unique<vm_struct>();
+    vm->addr = VirtAddr(addr);
+    vm->size = size;
+    vm->flags = flags;
+    vm_struct* raw = vm.get();
+    areas_.emplace(addr, std::move(vm));
+    return raw;
+}
+
+// Allocates the area's pages (any zone unless DMA is asked for), maps them, and undoes all
+// of it on failure (__vmalloc_node_range, __vmalloc_area_node).
+mmu::ErrorOr<VirtAddr> Vmalloc::__vmalloc(uint64_t size, gfp_t gfp) {
+    if (!size) return mmu::Error::from_errno(EINVAL, "vmalloc of 0 bytes");
+    if ((size >> PAGE_SHIFT) > buddy_.totalram_pages()) return mmu::Error::from_errno(ENOMEM, "vmalloc larger than RAM");
+    const KernelLayout& l = kpt_.layout();
+    auto area = __get_vm_area(size, VM_ALLOC, l.vmalloc_start, l.vmalloc_end);
+    if (area.is_error()) return area.error();
+    vm_struct* vm = area.value();
+    if (!(gfp & (__GFP_DMA | __GFP_DMA32))) gfp |= __GFP_HIGHMEM;
+    const uint64_t nr_pages = vm->get_vm_area_size() >> PAGE_SHIFT;
+    vm->pages.reserve(nr_pages);
+    bool ok = true;
+    for (uint64_t i = 0; i < nr_pages && ok; ++i) {
+        auto pa = buddy_.alloc_pages(gfp, 0);
+        if (!pa) ok = false;
+        else {
+            buddy_.set_page_use(*pa, 0, PageUse::Vmalloc);
+            vm->pages.push_back(*pa);
+        }
+    }
+    if (ok) ok = !map_kernel_range(vm->addr, vm->pages, PAGE_KERNEL).is_error();
+    if (!ok) {
+        for (PhysAddr pa : vm->pages) buddy_.free_page(pa);
+        const VirtAddr addr = vm->addr;
+        areas_.erase(addr.value);
+        return mmu::Error::from_errno(ENOMEM, "vmalloc: out of memory");
+    }
+    nr_vmalloc_pages_ += nr_pages;
+    return vm->addr;
+}
+
+void Vmalloc::vfree(VirtAddr addr) {
+    if (!addr.value) return;
+    auto it = areas_.find(addr.value);
+    if (it == areas_.end() || !(it->second->flags & VM_ALLOC)) {
+        ++nr_bad_frees_;  // "Trying to vfree() nonexistent vm area"
+        return;
+    }
+    vm_struct& vm = *it->second;
+    unmap_kernel_range(vm.addr, vm.get_vm_area_size());
+    for (PhysAddr pa : vm.pages) buddy_.free_page(pa);
+    nr_vmalloc_pages_ -= vm.pages.size();
+    areas_.erase(it);
+}
+
+mmu::ErrorOr<VirtAddr> Vmalloc::vmap(std::span<const PhysAddr> pages, unsigned long flags, uint64_t prot) {
+    if (pages.empty()) return mmu::Error::from_errno(EINVAL, "vmap of no pages");
+    const KernelLayout& l = kpt_.layout();
+    auto area = __get_vm_area(pages.size() * PAGE_SIZE, (flags & ~VM_ALLOC) | VM_MAP, l.vmalloc_start,
+                              l.vmalloc_end);
+    if (area.is_error()) return area.error();
+    vm_struct* vm = area.value();
+    vm->pages.assign(pages.begin(), pages.end());
+    if (auto r = map_kernel_range(vm->addr, vm->pages, prot); r.is_error()) {
+        areas_.erase(vm->addr.value);
+        return r.error();
+    }
+    return vm->addr;
+}
+
+void Vmalloc::vunmap(VirtAddr addr) {
+    auto it = areas_.find(addr.value);
+    if (it == areas_.end() || (it->second->flags & VM_ALLOC)) {
+        ++nr_bad_frees_;
+        return;
+    }
+    unmap_kernel_range(it->second->addr, it->second->get_vm_area_size());
+    areas_.erase(it);
+}
+
+// Maps pages at start in the reference table; on failure unmaps what it mapped
+// (vmap_pages_range).
+mmu::ErrorOr<void> Vmalloc::map_kernel_range(VirtAddr start, const std::vector<PhysAddr>& pages,
+                                             uint64_t prot) {
+    for (size_t i = 0; i < pages.size(); ++i) {
+        if (auto r = kpt_.set_kernel_pte(start + i * PAGE_SIZE, pages[i], prot); r.is_error()) {
+            unmap_kernel_range(start, i * PAGE_SIZE);
+            return r;
+        }
+    }
+    return {};
+}
+
+// Clears the PTEs of [start, start + size) and flushes them (vunmap_range); the page
+// tables stay, as Linux keeps kernel page tables.
+void Vmalloc::unmap_kernel_range(VirtAddr start, uint64_t size) {
+    for (uint64_t off = 0; off < size; off += PAGE_SIZE) kpt_.clear_kernel_pte(start + off);
+    if (size) kpt_.flush_tlb_kernel_range(start, start + size);
+}
+
+const vm_struct* Vmalloc::find_vm_area(VirtAddr addr) const {
+    auto it = areas_.find(addr.value);
+    return it == areas_.end() ? nullptr : it->second.get();
+}
+
+std::optional<PhysAddr> Vmalloc::vmalloc_to_page(VirtAddr addr) const {
+    auto slot = kpt_.kernel_pte_slot(addr.page_base());
+    if (!slot) return std::nullopt;
+    const uint64_t e = mmu::read_entry(kpt_.bus(), kpt_.mode(), *slot);
+    if (!(e & mmu::_PAGE_PRESENT)) return std::nullopt;
+    return mmu::pte_frame(kpt_.mode(), e);
+}
+
+}  // namespace guestos
