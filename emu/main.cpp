@@ -25,6 +25,8 @@ const char* const USAGE =
     "options:\n"
     "  --ram SIZE         emulated physical RAM (default 256M; suffixes K, M, G)\n"
     "  --paging MODE      i386 guest page tables: pae (default) or 2level\n"
+    "  --lowmem SIZE      i386: RAM above this is ZONE_HIGHMEM (default 896M; a smaller value\n"
+    "                     shows highmem in a small RAM)\n"
     "  --tlb-pages N      guest pages the shadow TLB keeps aliased before starting over\n"
     "                     (default 24576; bounded by the host's vm.max_map_count)\n"
     "  --strace           print each syscall to stderr in strace's format\n"
@@ -106,6 +108,10 @@ Options parse_args(int argc, char** argv) {
             o.kernel.ram_bytes = parse_size(v);
             if (!o.kernel.ram_bytes || (o.kernel.ram_bytes & 4095))
                 die("--ram " + v + ": expected a size such as 256M or 1G", 2);
+        } else if (opt == "--lowmem") {
+            std::string v = arg();
+            o.kernel.lowmem_bytes = parse_size(v);
+            if (o.kernel.lowmem_bytes < (4ull << 20)) die("--lowmem " + v + ": expected a size of at least 4M", 2);
         } else if (opt == "--paging") {
             std::string v = arg();
             if (v == "pae") o.kernel.i386_paging = mmu::PagingMode::PAE;

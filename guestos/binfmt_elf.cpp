@@ -91,10 +91,12 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     const loader::ElfImage& elf = parsed.value();
 
     task.abi = elf.cls == loader::ElfClass::Elf64 ? Abi::X86_64 : Abi::I386;
+    if (!buddy_)
+        if (auto r = setup_memory(task.abi); r.is_error()) return r.error();
     const Geometry geo = geometry(task.abi);
     auto mm = std::make_unique<mm_struct>();
     mm->ram = ram_.get();
-    mm->page_alloc = page_alloc_.get();
+    mm->page_alloc = page_alloc_;
     mm->zero_page = zero_page_;
     mm->stack_rlimit = task.rlim[3].rlim_cur;  // RLIMIT_STACK
     mm->paging_mode = task.abi == Abi::X86_64 ? mmu::PagingMode::LongMode4 : cfg_.i386_paging;

@@ -8,7 +8,11 @@
 #include <cerrno>
 
 #include "guestos/fault_trace.h"
-#include "guestos/frame_alloc.h"
+#include "guestos/highmem.h"
+#include "guestos/page_alloc.h"
+#include "guestos/proc_meminfo.h"
+#include "guestos/slub.h"
+#include "guestos/vmalloc.h"
 #include "guestos/procfs.h"
 #include "guestos/memory.h"
 #include "guestos/signal.h"
@@ -23,7 +27,13 @@ constexpr uint64_t RESERVED_LOW_FRAMES = 16;
 }  // namespace
 
 Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {}
-Kernel::~Kernel() = default;
+Kernel::~Kernel() {  // in reverse order of setup_memory
+    highmem_.reset();
+    vmalloc_.reset();
+    kpt_.reset();
+    slab_.reset();
+    buddy_.reset();
+}
 
 mmu::ErrorOr<void> Kernel::boot() {
     if (cfg_.ram_bytes < (4ull << 20))
@@ -31,17 +41,43 @@ mmu::ErrorOr<void> Kernel::boot() {
     auto ram = mmu::PhysMemory::create(cfg_.ram_bytes);
     if (ram.is_error()) return ram.error();
     ram_ = ram.release_value();
-    page_alloc_ = std::make_unique<BitmapPageAllocator>(*ram_, RESERVED_LOW_FRAMES);
-    // The shared zero page (ZERO_PAGE): reserved, so no mapping ever frees or writes it.
-    auto zero = page_alloc_->alloc_page(GFP_KERNEL | __GFP_ZERO);
-    if (!zero) return mmu::Error::from_errno(ENOMEM, "no RAM for the zero page");
-    page_alloc_->phys_to_page(*zero).flags |= PG_reserved;
-    page_alloc_->phys_to_page(*zero).use = PageUse::Reserved;
-    zero_page_ = *zero;
     return {};
 }
 
+mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
+    BuddyConfig bc;
+    bc.arch = abi == Abi::X86_64 ? KernelArch::X86_64 : KernelArch::I386;
+    bc.lowmem_limit_bytes = cfg_.lowmem_bytes;
+    bc.reserved_low_frames = RESERVED_LOW_FRAMES;
+    buddy_ = std::make_unique<BuddyAllocator>(*ram_, bc);
+    page_alloc_ = buddy_.get();
+    // The shared zero page (ZERO_PAGE): reserved, so no mapping ever frees or writes it.
+    auto zero = buddy_->alloc_page(GFP_KERNEL | __GFP_ZERO);
+    if (!zero) return mmu::Error::from_errno(ENOMEM, "no RAM for the zero page (--ram too small)");
+    buddy_->mark_page_reserved(*zero);
+    zero_page_ = *zero;
+    slab_ = std::make_unique<SlabAllocator>(*buddy_);
+    auto kpt = KernelPageTable::create(*buddy_, cfg_.i386_paging);
+    if (kpt.is_error()) return mmu::Error::from_errno(ENOMEM, "no RAM for the kernel page tables: " + kpt.error().message);
+    kpt_ = kpt.release_value();
+    vmalloc_ = std::make_unique<Vmalloc>(*kpt_, *buddy_);
+    highmem_ = std::make_unique<Highmem>(*kpt_, *buddy_);
+    return {};
+}
+
+std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
+    if (!buddy_) return std::nullopt;
+    ProcSources src{*buddy_, slab_.get(), kpt_.get(), vmalloc_.get()};
+    if (entry == "meminfo") return proc_meminfo(src);
+    if (entry == "buddyinfo") return proc_buddyinfo(*buddy_);
+    if (entry == "zoneinfo") return proc_zoneinfo(src);
+    if (entry == "slabinfo") return proc_slabinfo(*slab_);
+    if (entry == "vmstat") return proc_vmstat(src);
+    return std::nullopt;
+}
+
 void Kernel::init_task(task_struct& task) {
+    task.kernel = this;
     task.pid = task.tgid = static_cast<int>(::getpid());
     init_console_files(task);
     for (int r = 0; r < RLIM_NLIMITS; ++r) {
@@ -93,6 +129,7 @@ long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) 
 
 FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t error_code) {
     ++stats.pgfault;
+    if (buddy_) buddy_->count_vm_events(PGFAULT);
     mm_struct& mm = *task.mm;
     FaultEvent* ev = fault_tracer().current();
     if (ev) ev->pte_before = get_pte(mm, address);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ namespace guestos {
 
 struct KernelConfig {
     uint64_t ram_bytes = 256ull << 20;
+    uint64_t lowmem_bytes = 896ull << 20;  // i386: frames above this are HIGHMEM
     bool strace = false;
     FILE* strace_out = stderr;
     mmu::PagingMode i386_paging = mmu::PagingMode::PAE;  // guest tables for i386 programs
@@ -40,11 +42,18 @@ struct ExecResult {
     uint64_t stack_pointer = 0;
 };
 
+class BuddyAllocator;
+class SlabAllocator;
+class KernelPageTable;
+class Vmalloc;
+class Highmem;
+
 class Kernel {
 public:
     explicit Kernel(const KernelConfig& cfg);
     ~Kernel();
-    // Creates RAM and the page allocator; an error names the problem.
+    // Creates RAM; an error names the problem. Memory management starts at the first exec,
+    // when the guest's architecture (and so its zones) is known.
     [[nodiscard]] mmu::ErrorOr<void> boot();
 
     // Fills a new task's pid, fd table (the console) and resource limits.
@@ -64,6 +73,8 @@ public:
     mmu::PhysMemory& ram() { return *ram_; }
     PageAllocator& page_alloc() { return *page_alloc_; }
     PhysAddr zero_page() const { return zero_page_; }
+    // The text of a global /proc file (meminfo, buddyinfo, zoneinfo, slabinfo, vmstat).
+    std::optional<std::string> proc_global(const std::string& entry) const;
     const KernelConfig& config() const { return cfg_; }
 
     // Counters for --stats and /proc/vmstat.
@@ -72,12 +83,19 @@ public:
     } stats;
 
 private:
+    // Zones, the buddy allocator, slab, the kernel page tables, vmalloc and kmap for an ABI.
+    [[nodiscard]] mmu::ErrorOr<void> setup_memory(Abi abi);
     void report_unknown_syscall(task_struct& task, uint64_t nr);
     KernelConfig cfg_;
     PhysAddr zero_page_;
     std::vector<uint64_t> reported_unknown_;
     std::unique_ptr<mmu::PhysMemory> ram_;
-    std::unique_ptr<PageAllocator> page_alloc_;
+    std::unique_ptr<BuddyAllocator> buddy_;
+    PageAllocator* page_alloc_ = nullptr;  // the buddy allocator, through its interface
+    std::unique_ptr<SlabAllocator> slab_;
+    std::unique_ptr<KernelPageTable> kpt_;
+    std::unique_ptr<Vmalloc> vmalloc_;
+    std::unique_ptr<Highmem> highmem_;
 };
 
 }  // namespace guestos

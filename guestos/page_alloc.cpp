@@ -615,8 +615,13 @@ void BuddyAllocator::prep_new_page(uint32_t pfn, unsigned order, gfp_t gfp) {
             p[i].compound_head = pfn;
         }
     }
-    if (gfp & __GFP_ZERO)
-        std::memset(ram_.host(PhysAddr::from_pfn(pfn), n * PAGE_SIZE), 0, n * PAGE_SIZE);
+    // A frame never handed out before is an untouched memfd page and reads as zero:
+    // clearing it would only make the host fault it in twice.
+    for (uint64_t i = 0; i < n; ++i) {
+        if ((gfp & __GFP_ZERO) && !pristine_[pfn + i])
+            std::memset(ram_.host(PhysAddr::from_pfn(pfn + i), PAGE_SIZE), 0, PAGE_SIZE);
+        pristine_[pfn + i] = false;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

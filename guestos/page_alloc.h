@@ -210,6 +210,7 @@ private:
     mmu::PhysMemory& ram_;
     BuddyConfig cfg_;
     std::vector<page> mem_map_;
+    std::vector<bool> pristine_ = std::vector<bool>(mem_map_.size(), true);  // never allocated yet
     pglist_data node_;
     std::vector<zone_type> zonelist_;  // populated zones, lowest first
     uint64_t max_pfn_ = 0, max_low_pfn_ = 0;

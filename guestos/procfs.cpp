@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "guestos/kernel.h"
 #include "guestos/memory.h"
 
 namespace guestos {
@@ -218,6 +219,8 @@ long proc_open(task_struct& task, const std::string& path, unsigned flags, std::
     else if (p->per_task && p->entry == "comm") text = task.comm + "\n";
     else if (p->per_task && p->entry == "status") text = proc_pid_status(task);
     else if (p->per_task && p->entry == "smaps") text = proc_pid_smaps(task);
+    else if (auto global = !p->per_task && task.kernel ? task.kernel->proc_global(p->entry) : std::nullopt)
+        text = std::move(*global);
     else return -ENOENT;
     auto f = std::make_shared<seq_file>(std::move(text));
     f->f_flags = flags;

@@ -77,7 +77,10 @@ struct rlimit64 {
 };
 inline constexpr int RLIM_NLIMITS = 16;
 
+class Kernel;
+
 struct task_struct {
+    Kernel* kernel = nullptr;  // the machine the task runs on (for /proc's global files)
     int pid = 1;
     int tgid = 1;
     Abi abi = Abi::X86_64;
