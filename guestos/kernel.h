@@ -73,6 +73,7 @@ public:
     mmu::PhysMemory& ram() { return *ram_; }
     PageAllocator& page_alloc() { return *page_alloc_; }
     PhysAddr zero_page() const { return zero_page_; }
+    const BuddyAllocator* buddy() const { return buddy_.get(); }
     // The text of a global /proc file (meminfo, buddyinfo, zoneinfo, slabinfo, vmstat).
     std::optional<std::string> proc_global(const std::string& entry) const;
     const KernelConfig& config() const { return cfg_; }

@@ -219,6 +219,7 @@ long proc_open(task_struct& task, const std::string& path, unsigned flags, std::
     else if (p->per_task && p->entry == "comm") text = task.comm + "\n";
     else if (p->per_task && p->entry == "status") text = proc_pid_status(task);
     else if (p->per_task && p->entry == "smaps") text = proc_pid_smaps(task);
+    else if (!p->per_task && p->entry == "slabinfo" && geteuid() != 0) return -EACCES;  // mode 0400
     else if (auto global = !p->per_task && task.kernel ? task.kernel->proc_global(p->entry) : std::nullopt)
         text = std::move(*global);
     else return -ENOENT;

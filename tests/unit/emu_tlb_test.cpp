@@ -15,6 +15,7 @@
 #include "emu/cpu.h"
 #include "guestos/fault_trace.h"
 #include "guestos/kernel.h"
+#include "guestos/proc_meminfo.h"
 
 namespace {
 
@@ -54,6 +55,7 @@ struct GuestRun {
     bool exited = false;
     int exit_code = -1, exit_signal = -1;
     std::string out, err;
+    bool meminfo_balanced = false;  // MemTotal and RAM add up to the page at the end
 };
 
 struct Machine {
@@ -100,6 +102,7 @@ GuestRun run_touch(const Machine& m, unsigned long pages, const std::string& mod
         if (run.is_error()) r.error = "run: " + run.error().message;
     }
     r.tlb = cpu.value()->tlb_stats();
+    if (const guestos::BuddyAllocator* buddy = k.buddy()) r.meminfo_balanced = guestos::meminfo_accounts(*buddy).balanced();
     r.exited = t.exited;
     r.exit_code = t.exit_code;
     r.exit_signal = t.exit_signal;
@@ -293,5 +296,16 @@ TEST_P(EmuTlbTest, TraceShowsTheWriteFaultSetsDirtyExactlyOnce) {
             EXPECT_NE(rec.events[j].address.page_base(), e.address.page_base()) << "fault " << rec.events[j].seq;
     }
     EXPECT_GE(fresh, 16);
+}
+
+TEST_P(EmuTlbTest, MemoryAccountingAddsUpAfterProgramsOfEverySize) {
+    // The accounting identity of /proc/meminfo holds to the page however much was touched.
+    for (unsigned long pages : {1ul, 64ul, 1024ul, 8192ul}) {
+        for (const char* mode : {"write", "readwrite", "unmap"}) {
+            auto r = run_touch(machine(), pages, mode);
+            expect_success(r, pages, mode);
+            EXPECT_TRUE(r.meminfo_balanced) << pages << " pages, " << mode;
+        }
+    }
 }
 
