@@ -341,6 +341,12 @@ mmu::ErrorOr<void> Cpu::run() {
     return {};
 }
 
+std::vector<std::string> Cpu::check_consistency() {
+    std::vector<std::string> problems = guestos::check_mm(*task_.mm);
+    for (auto& p : tlb_->check_consistency()) problems.push_back(std::move(p));
+    return problems;
+}
+
 void Cpu::hook_intr(uc_engine*, uint32_t intno, void* self) { static_cast<Cpu*>(self)->on_interrupt(intno); }
 void Cpu::hook_syscall(uc_engine*, void* self) { static_cast<Cpu*>(self)->on_syscall64(); }
 

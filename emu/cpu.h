@@ -30,6 +30,8 @@ public:
     mmu::ErrorOr<void> run();
 
     const TlbStats& tlb_stats() const { return tlb_->stats(); }
+    // Debug check that the VMA tree, the guest page tables and the shadow TLB agree.
+    std::vector<std::string> check_consistency();
 
     // guestos::CpuOps
     void set_fs_base(uint64_t base) override;

@@ -35,6 +35,8 @@ const char* const USAGE =
     "                     the faults the shadow TLB resolves alone)\n"
     "  --explain-faults   print each page fault as the Linux call path it took\n"
     "  --stats            print MMU, TLB and fault counters to stderr at exit\n"
+    "  --check-mm         at exit, check that the VMA tree, the guest page tables and the\n"
+    "                     shadow TLB agree; report any disagreement and exit with status 70\n"
     "  --help             show this text\n"
     "\n"
     "The guest's exit status becomes emu's; a guest killed by a signal kills emu with it.\n";
@@ -43,6 +45,7 @@ struct Options {
     guestos::KernelConfig kernel;
     emu::CpuConfig cpu;
     bool stats = false;
+    bool check_mm = false;
     int trace_faults = 0;  // 1: true faults, 2: also hidden ones
     bool explain_faults = false;
     std::vector<std::string> argv;
@@ -98,6 +101,8 @@ Options parse_args(int argc, char** argv) {
             o.kernel.strace = true;
         } else if (opt == "--stats") {
             o.stats = true;
+        } else if (opt == "--check-mm") {
+            o.check_mm = true;
         } else if (opt == "--trace-faults") {
             if (has_eq && val != "all") die("--trace-faults=" + val + ": expected --trace-faults or --trace-faults=all", 2);
             o.trace_faults = has_eq ? 2 : 1;
@@ -229,5 +234,10 @@ int main(int argc, char** argv) {
     auto r = cpu.value()->run();
     if (opt.stats) print_stats(kernel, cpu.value()->tlb_stats(), kernel);
     if (r.is_error()) die(r.error().message, 1);
+    if (opt.check_mm) {
+        auto problems = cpu.value()->check_consistency();
+        for (const auto& p : problems) std::fprintf(stderr, "emu: mm check: %s\n", p.c_str());
+        if (!problems.empty()) die(std::to_string(problems.size()) + " disagreements between the VMAs, page tables and shadow TLB", 70);
+    }
     exit_like(task);
 }

@@ -216,6 +216,26 @@ bool ShadowTlb::fill_after_fault(VirtAddr va, uint32_t error_code) {
     return fill(va, w, w.writable && w.dirty, access == mmu::Access::Fetch);
 }
 
+std::vector<std::string> ShadowTlb::check_consistency() {
+    std::vector<std::string> problems;
+    mmu::RamBus bus(ram_);
+    mmu::WalkOptions look;
+    look.set_accessed_dirty = false;
+    shadow_.for_each_present(VirtAddr(0), VirtAddr(user_limit_), [&](VirtAddr va, const mmu::ShadowPageTables::Entry& e) {
+        char where[64];
+        std::snprintf(where, sizeof where, "shadow entry at %#llx", static_cast<unsigned long long>(va.value));
+        auto w = mmu::walk(bus, mm_->paging_mode, mm_->pgd, va, mmu::Access::Read, mmu::Privilege::User, look);
+        if (!w.ok) return problems.push_back(std::string(where) + ": the guest tables do not map it");
+        if (w.phys.page_base() != e.frame) problems.push_back(std::string(where) + ": maps another frame than the guest PTE");
+        if (e.perm.writable && !(w.writable && w.dirty)) problems.push_back(std::string(where) + ": writable beyond the guest PTE");
+        if (e.perm.executable && !w.executable) problems.push_back(std::string(where) + ": executable beyond the guest PTE");
+        if (e.perm.writable && e.perm.executable) problems.push_back(std::string(where) + ": writable and executable");
+        auto it = alias_.find(va.vpn());
+        if (it == alias_.end() || it->second != e.frame.pfn()) problems.push_back(std::string(where) + ": alias shows another frame");
+    });
+    return problems;
+}
+
 void ShadowTlb::flush_tlb_page(VirtAddr va) {
     if (shadow_.clear(va.page_base())) {
         ++stats_.invalidations;

@@ -7,6 +7,8 @@
 #include <functional>
 #include <unordered_map>
 #include <unordered_set>
+#include <string>
+#include <vector>
 
 #include "guestos/mm.h"
 #include "mmu/paging.h"
@@ -60,6 +62,10 @@ public:
     // Registers the Unicorn region covering user address va (so the CPU walks instead of
     // reporting unmapped memory); false outside the user range.
     bool ensure_user_region(uint64_t va) { return va < user_limit_ && ensure_chunk(va) != nullptr; }
+
+    // The shadow agrees with the guest tables: every user entry maps the frame the guest
+    // PTE maps, with no more rights (writable only when the PTE is writable and dirty).
+    std::vector<std::string> check_consistency();
 
     const TlbStats& stats() const { return stats_; }
     size_t aliased_pages() const { return alias_.size(); }

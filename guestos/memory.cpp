@@ -316,6 +316,26 @@ bool copy_to_user(mm_struct& mm, VirtAddr dst, const void* src, uint64_t len) {
                                [&](uint8_t* host, uint64_t done, uint64_t n) { std::memcpy(host, in + done, n); });
 }
 
+std::vector<std::string> check_mm(mm_struct& mm) {
+    std::vector<std::string> problems;
+    const vm_area_struct* prev = nullptr;
+    for (const vm_area_struct& v : mm.mm_rb) {
+        if (v.vm_start >= v.vm_end || (prev && prev->vm_end > v.vm_start))
+            problems.push_back("VMA " + hex(v.vm_start.value) + "-" + hex(v.vm_end.value) + " is empty or overlaps");
+        prev = &v;
+    }
+    if (static_cast<size_t>(mm.map_count) != mm.mm_rb.size()) problems.push_back("map_count disagrees with the tree");
+    mmu::RamBus bus(*mm.ram);
+    mmu::for_each_pte(bus, mm.paging_mode, mm.pgd, VirtAddr(0), VirtAddr(mm.task_size - 1), [&](VirtAddr va, uint64_t pte) {
+        const vm_area_struct* v = mm.mm_rb.find_vma(va);
+        if (!v || v->vm_start > va) problems.push_back("PTE " + hex(pte) + " at " + hex(va.value) + " outside every VMA");
+        const page& pg = mm.page_alloc->phys_to_page(mmu::pte_frame(mm.paging_mode, pte));
+        if ((pg.flags & PG_buddy) || pg._refcount <= 0)
+            problems.push_back("PTE at " + hex(va.value) + " maps free frame " + hex(mmu::pte_frame(mm.paging_mode, pte).value));
+    });
+    return problems;
+}
+
 bool copy_from_user_nofault(mm_struct& mm, void* dst, VirtAddr src, uint64_t len) {
     auto* out = static_cast<uint8_t*>(dst);
     mmu::RamBus bus(*mm.ram);

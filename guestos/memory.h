@@ -2,6 +2,8 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "guestos/mm.h"
 
@@ -44,6 +46,10 @@ vm_fault_t handle_mm_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address,
 
 // Grows a VM_GROWSDOWN vma down to cover address (expand_stack); false if not allowed.
 bool expand_stack(mm_struct& mm, vm_area_struct& vma, VirtAddr address);
+
+// Cross-checks an mm (a debug check): the VMAs are sorted and disjoint, every guest PTE
+// lies inside a VMA, and every frame a PTE maps is allocated. Returns the problems found.
+std::vector<std::string> check_mm(mm_struct& mm);
 
 // User copies: fault pages in like the kernel does; false on a bad user address (EFAULT).
 [[nodiscard]] bool copy_from_user(mm_struct& mm, void* dst, VirtAddr src, uint64_t len);

@@ -324,4 +324,25 @@ void free_page_tables(PhysBus& bus, PagingMode m, PhysAddr root, TableAllocator&
     free_level(bus, m, root_table(m, root), levels(m), VirtAddr(0), start, end - 1, alloc);
 }
 
+namespace {
+void for_each_pte_level(PhysBus& bus, PagingMode mode, PhysAddr table, int level, VirtAddr base, VirtAddr first,
+                        VirtAddr last, const std::function<void(VirtAddr, uint64_t)>& fn) {
+    for_each_entry_in_range(mode, level, base, first, last, [&](size_t i, VirtAddr eva) {
+        const uint64_t e = read_entry(bus, mode, table + i * entry_size(mode));
+        if (!e) return;
+        if (level == PTE_LEVEL || is_large_entry(mode, level, e)) {
+            fn(eva, e);
+            return;
+        }
+        if (!(e & _PAGE_PRESENT)) return;
+        for_each_pte_level(bus, mode, pte_frame(mode, e), level - 1, eva, first, last, fn);
+    });
+}
+}  // namespace
+
+void for_each_pte(PhysBus& bus, PagingMode mode, PhysAddr root, VirtAddr first, VirtAddr last,
+                  const std::function<void(VirtAddr, uint64_t)>& fn) {
+    for_each_pte_level(bus, mode, root_table(mode, root), levels(mode), VirtAddr(0), first, last, fn);
+}
+
 }  // namespace mmu

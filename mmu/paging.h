@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "mmu/phys_memory.h"
@@ -209,5 +210,10 @@ void for_each_entry_in_range(PagingMode m, int level, VirtAddr base, VirtAddr fi
     detail::for_each_in_window(m, level, wbase, 0, entries_at_level(m, level), first.value,
                                last.value, fn);
 }
+
+// Calls fn(va, pte) for every non-zero 4 KiB leaf entry mapping [first, last] (inclusive),
+// skipping absent upper-level tables; large pages are reported once at their base.
+void for_each_pte(PhysBus& bus, PagingMode mode, PhysAddr root, VirtAddr first, VirtAddr last,
+                  const std::function<void(VirtAddr, uint64_t)>& fn);
 
 }  // namespace mmu

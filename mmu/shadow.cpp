@@ -230,6 +230,15 @@ void ShadowPageTables::clear_all(std::function<void(VirtAddr)> on_cleared) {
     clear_level(root_, levels(mode_), VirtAddr(0), VirtAddr(0), VirtAddr(~0ull), on_cleared);
 }
 
+void ShadowPageTables::for_each_present(VirtAddr start, VirtAddr end,
+                                        const std::function<void(VirtAddr, const Entry&)>& fn) {
+    if (end <= start) return;
+    for_each_pte(bus_, mode_, PhysAddr(cr3()), start, end - 1, [&](VirtAddr va, uint64_t e) {
+        if (!(e & _PAGE_PRESENT)) return;
+        fn(va, Entry{pte_frame(mode_, e), ShadowPerm{bool(e & _PAGE_RW), bool(e & _PAGE_USER), !(e & _PAGE_NX)}});
+    });
+}
+
 void ShadowPageTables::set_writable(VirtAddr va, bool writable) {
     if (!va_in_range(mode_, va)) return;
     Path path;

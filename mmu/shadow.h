@@ -57,6 +57,9 @@ public:
     void clear_range(VirtAddr start, VirtAddr end, std::function<void(VirtAddr)> on_cleared = {});
     // Removes every leaf; all tables but the root return to the pool.
     void clear_all(std::function<void(VirtAddr)> on_cleared = {});
+    // Calls fn(va, entry) for every present leaf in [start, end).
+    void for_each_present(VirtAddr start, VirtAddr end, const std::function<void(VirtAddr, const Entry&)>& fn);
+
     // Sets or clears RW of va's leaf if present (dirty upgrade / write-protect).
     void set_writable(VirtAddr va, bool writable);
 

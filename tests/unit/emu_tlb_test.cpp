@@ -56,6 +56,7 @@ struct GuestRun {
     int exit_code = -1, exit_signal = -1;
     std::string out, err;
     bool meminfo_balanced = false;  // MemTotal and RAM add up to the page at the end
+    std::vector<std::string> mm_problems;  // VMA tree / page tables / shadow disagreements
 };
 
 struct Machine {
@@ -102,6 +103,7 @@ GuestRun run_touch(const Machine& m, unsigned long pages, const std::string& mod
         if (run.is_error()) r.error = "run: " + run.error().message;
     }
     r.tlb = cpu.value()->tlb_stats();
+    r.mm_problems = cpu.value()->check_consistency();
     if (const guestos::BuddyAllocator* buddy = k.buddy()) r.meminfo_balanced = guestos::meminfo_accounts(*buddy).balanced();
     r.exited = t.exited;
     r.exit_code = t.exit_code;
@@ -133,6 +135,7 @@ void expect_success(const GuestRun& r, unsigned long pages, const std::string& m
     EXPECT_EQ(r.exit_signal, 0) << describe(r);
     EXPECT_EQ(r.exit_code, 0) << describe(r);
     EXPECT_EQ(r.out, expected_output(pages, mode)) << describe(r);
+    EXPECT_TRUE(r.mm_problems.empty()) << r.mm_problems.front();
 }
 
 class EmuTlbTest : public ::testing::TestWithParam<Machine> {
