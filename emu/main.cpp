@@ -138,12 +138,15 @@ Options parse_args(int argc, char** argv) {
     return o;
 }
 
-void print_stats(const guestos::Kernel& k, const emu::TlbStats& t, guestos::Kernel& km) {
+void print_stats(const guestos::Kernel& k, const emu::TlbStats& t, guestos::Kernel& km, const guestos::task_struct& task) {
     auto& ram = km.page_alloc();
     std::fprintf(stderr,
                  "emu: stats\n"
                  "syscalls %llu\n"
                  "pgfault %llu\n"
+                 "pgmajfault %llu\n"
+                 "cow_breaks %llu\n"
+                 "zero_page_maps %llu\n"
                  "tlb_fills %llu\n"
                  "tlb_hidden_faults %llu\n"
                  "tlb_dirty_upgrades %llu\n"
@@ -156,6 +159,8 @@ void print_stats(const guestos::Kernel& k, const emu::TlbStats& t, guestos::Kern
                  "nr_free_pages %llu\n"
                  "totalram_pages %llu\n",
                  (unsigned long long)k.stats.syscalls, (unsigned long long)k.stats.pgfault,
+                 (unsigned long long)k.stats.pgmajfault, (unsigned long long)(task.mm ? task.mm->cow_breaks : 0),
+                 (unsigned long long)(task.mm ? task.mm->zero_page_maps : 0),
                  (unsigned long long)t.fills, (unsigned long long)t.hidden_faults,
                  (unsigned long long)t.dirty_upgrades, (unsigned long long)t.wx_switches, (unsigned long long)t.true_faults,
                  (unsigned long long)t.invalidations, (unsigned long long)t.full_flushes,
@@ -232,7 +237,7 @@ int main(int argc, char** argv) {
     auto cpu = emu::Cpu::create(kernel, task, exec.value(), opt.cpu);
     if (cpu.is_error()) die(cpu.error().message, 1);
     auto r = cpu.value()->run();
-    if (opt.stats) print_stats(kernel, cpu.value()->tlb_stats(), kernel);
+    if (opt.stats) print_stats(kernel, cpu.value()->tlb_stats(), kernel, task);
     if (r.is_error()) die(r.error().message, 1);
     if (opt.check_mm) {
         auto problems = cpu.value()->check_consistency();

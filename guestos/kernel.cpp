@@ -161,6 +161,10 @@ FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t
     if (error_code & X86_PF_INSTR) flags |= FAULT_FLAG_INSTRUCTION;
     vm_fault_t r = handle_mm_fault(mm, *vma, address, flags);
     if (ev) ev->pte_after = get_pte(mm, address);
+    if (r & VM_FAULT_MAJOR) {
+        ++stats.pgmajfault;
+        if (buddy_) buddy_->count_vm_events(PGMAJFAULT);
+    }
     if (r & VM_FAULT_OOM) {
         trace_fault_step([] { return std::string("VM_FAULT_OOM -> out_of_memory: kill the task (SIGKILL)"); });
         std::fprintf(stderr, "emu: out of emulated RAM (--ram %lluM): killing the guest as the OOM killer would\n",

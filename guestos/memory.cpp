@@ -82,6 +82,7 @@ vm_fault_t do_anonymous_page(mm_struct& mm, vm_area_struct& vma, VirtAddr addres
     trace_fault_step([] { return std::string("do_anonymous_page"); });
     if (!(flags & FAULT_FLAG_WRITE) && mm.zero_page.value && !(vma.vm_flags & VM_SHARED)) {
         trace_fault_step([&] { return "my_zero_pfn -> pfn " + hex(mm.zero_page.pfn()) + " (read-only)"; });
+        ++mm.zero_page_maps;
         uint64_t pte = vm_page_prot(mm, vma.vm_flags) & ~mmu::_PAGE_RW;
         return set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, mm.zero_page, pte)) ? VM_FAULT_OK
                                                                                                      : VM_FAULT_OOM;
@@ -109,7 +110,8 @@ vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsign
     trace_fault_step([&] { return "alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) + ", copy from the file"; });
     uint64_t n = std::min<uint64_t>(PAGE_SIZE, ino.i_size() - off);
     std::memcpy(mm.ram->host(*frame, PAGE_SIZE), ino.contents.data() + off, n);
-    return install_new_page(mm, vma, address, *frame, flags, PageUse::File);
+    const vm_fault_t r = install_new_page(mm, vma, address, *frame, flags, PageUse::File);
+    return r ? r : VM_FAULT_MAJOR;  // read from the file: a major fault
 }
 
 // A write to a present read-only PTE of a writable VMA: copy on write, or reuse a page
@@ -130,6 +132,7 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
     trace_fault_step([&] { return "wp_page_copy: alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) +
                                   ", copy of pfn " + hex(old.pfn()); });
     mm.ram->copy_frame(*frame, old);
+    ++mm.cow_breaks;
     anon_vma_prepare(vma);
     page& np = mm.page_alloc->phys_to_page(*frame);
     np.use = PageUse::Anon;
@@ -159,7 +162,7 @@ std::optional<PhysAddr> user_page(mm_struct& mm, VirtAddr va, bool write) {
         if (va < vma->vm_start && !((vma->vm_flags & VM_GROWSDOWN) && expand_stack(mm, *vma, va)))
             return std::nullopt;
         if (!(vma->vm_flags & (write ? VM_WRITE : VM_READ))) return std::nullopt;
-        if (handle_mm_fault(mm, *vma, va, (write ? FAULT_FLAG_WRITE : 0u) | FAULT_FLAG_USER))
+        if (handle_mm_fault(mm, *vma, va, (write ? FAULT_FLAG_WRITE : 0u) | FAULT_FLAG_USER) & VM_FAULT_ERROR)
             return std::nullopt;
     }
     return std::nullopt;

@@ -14,7 +14,9 @@ enum vm_fault_t : unsigned {
     VM_FAULT_OK = 0,
     VM_FAULT_OOM = 0x1,
     VM_FAULT_SIGBUS = 0x2,
+    VM_FAULT_MAJOR = 0x4,  // the page had to be read in (from the file)
     VM_FAULT_SIGSEGV = 0x40,
+    VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV,
 };
 
 // FAULT_FLAG_* (mm.h).

@@ -90,6 +90,7 @@ struct mm_struct {
     uint64_t rss_anon = 0, rss_file = 0;  // pages
     uint64_t hiwater_vm = 0, hiwater_rss = 0;
     uint64_t locked_vm = 0;       // pages in VM_LOCKED VMAs
+    uint64_t cow_breaks = 0, zero_page_maps = 0;  // faults that copied a page / mapped ZERO_PAGE
     uint64_t stack_rlimit = 8ull << 20;  // RLIMIT_STACK when the stack grows (expand_stack)
     uint64_t pgtables_bytes = 0;  // page-table pages of this mm (VmPTE)
     unsigned long def_flags = 0;  // flags every new VMA gets (VM_LOCKED after mlockall(MCL_FUTURE))

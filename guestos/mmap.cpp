@@ -158,7 +158,7 @@ long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len
         unsigned fl = (v->vm_flags & VM_WRITE) ? FAULT_FLAG_WRITE : 0u;
         for (uint64_t a = addr; a < addr + alen; a += PAGE_SIZE)
             if (!get_pte(mm, VirtAddr(a)) && (v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
-                if (handle_mm_fault(mm, *find_vma(mm, VirtAddr(a)), VirtAddr(a), fl)) break;
+                if (handle_mm_fault(mm, *find_vma(mm, VirtAddr(a)), VirtAddr(a), fl) & VM_FAULT_ERROR) break;
     }
     return static_cast<long>(addr);
 }

@@ -57,6 +57,7 @@ struct GuestRun {
     std::string out, err;
     bool meminfo_balanced = false;  // MemTotal and RAM add up to the page at the end
     std::vector<std::string> mm_problems;  // VMA tree / page tables / shadow disagreements
+    uint64_t pgmajfault = 0, cow_breaks = 0, zero_page_maps = 0;
 };
 
 struct Machine {
@@ -104,6 +105,9 @@ GuestRun run_touch(const Machine& m, unsigned long pages, const std::string& mod
     }
     r.tlb = cpu.value()->tlb_stats();
     r.mm_problems = cpu.value()->check_consistency();
+    r.pgmajfault = k.stats.pgmajfault;
+    r.cow_breaks = t.mm->cow_breaks;
+    r.zero_page_maps = t.mm->zero_page_maps;
     if (const guestos::BuddyAllocator* buddy = k.buddy()) r.meminfo_balanced = guestos::meminfo_accounts(*buddy).balanced();
     r.exited = t.exited;
     r.exit_code = t.exit_code;
@@ -310,5 +314,17 @@ TEST_P(EmuTlbTest, MemoryAccountingAddsUpAfterProgramsOfEverySize) {
             EXPECT_TRUE(r.meminfo_balanced) << pages << " pages, " << mode;
         }
     }
+}
+
+TEST_P(EmuTlbTest, CountersShowZeroPageMapsCowBreaksAndMajorFaults) {
+    auto rw = run_touch(machine(), 128, "readwrite");
+    expect_success(rw, 128, "readwrite");
+    EXPECT_GE(rw.zero_page_maps, 128u);
+    EXPECT_GE(rw.cow_breaks, 128u);
+    EXPECT_GT(rw.pgmajfault, 0u);  // the program's own pages are read from its file
+    auto w = run_touch(machine(), 128, "write");
+    expect_success(w, 128, "write");
+    EXPECT_LT(w.zero_page_maps, 128u / 4);
+    EXPECT_LT(w.cow_breaks, 128u / 4);
 }
 
