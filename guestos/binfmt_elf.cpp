@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "guestos/highmem.h"
 #include "guestos/kernel.h"
+#include "guestos/vmalloc.h"
 #include "guestos/memory.h"
 #include "guestos/mmap.h"
 #include "loader/elf.h"
@@ -98,6 +100,8 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     mm->ram = ram_.get();
     mm->page_alloc = page_alloc_;
     mm->zero_page = zero_page_;
+    mm->kpt = kpt_.get();
+    mm->highmem = highmem_.get();
     mm->stack_rlimit = task.rlim[3].rlim_cur;  // RLIMIT_STACK
     mm->paging_mode = task.abi == Abi::X86_64 ? mmu::PagingMode::LongMode4 : cfg_.i386_paging;
     mm->task_size = geo.task_size;

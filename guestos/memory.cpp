@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "guestos/fault_trace.h"
+#include "guestos/highmem.h"
+#include "guestos/vmalloc.h"
 #include "guestos/mmap.h"
 
 namespace guestos {
@@ -168,6 +170,31 @@ std::optional<PhysAddr> user_page(mm_struct& mm, VirtAddr va, bool write) {
     return std::nullopt;
 }
 
+// Runs fn on the bytes [pa, pa+n) of one frame reached as the kernel reaches it: through
+// the direct map for lowmem, kmap_atomic for highmem, the address translated by a walk of
+// the kernel half (so the kernel's own mappings are what the copy relies on).
+template <class Fn>
+bool with_kernel_mapping(mm_struct& mm, PhysAddr pa, uint64_t n, Fn fn) {
+    if (!mm.kpt) {
+        fn(mm.ram->host(pa, n));
+        return true;
+    }
+    VirtAddr kva;
+    bool atomic = false;
+    if (auto lm = mm.kpt->lowmem_address(pa)) {
+        kva = *lm;
+    } else {
+        auto k = mm.highmem->kmap_atomic(pa.page_base());
+        if (k.is_error()) return false;
+        kva = k.value() + (pa.value & (PAGE_SIZE - 1));
+        atomic = true;
+    }
+    const mmu::WalkResult w = mm.kpt->kernel_walk(kva);
+    if (w.ok) fn(mm.ram->host(w.phys, n));
+    if (atomic) (void)mm.highmem->kunmap_atomic(kva.page_base());
+    return w.ok;
+}
+
 // Copies len bytes page by page between a user range and a kernel buffer.
 template <class Fn>
 bool for_each_user_chunk(mm_struct& mm, VirtAddr va, uint64_t len, bool write, Fn fn) {
@@ -177,8 +204,7 @@ bool for_each_user_chunk(mm_struct& mm, VirtAddr va, uint64_t len, bool write, F
         VirtAddr cur = va + done;
         uint64_t n = std::min<uint64_t>(len - done, PAGE_SIZE - cur.page_offset());
         auto pa = user_page(mm, cur, write);
-        if (!pa) return false;
-        fn(mm.ram->host(*pa, n), done, n);
+        if (!pa || !with_kernel_mapping(mm, *pa, n, [&](uint8_t* host) { fn(host, done, n); })) return false;
         done += n;
     }
     return true;
@@ -190,17 +216,22 @@ bool pgd_alloc(mm_struct& mm) {
     PgtableAllocator alloc(mm);
     auto root = alloc.alloc_table();
     if (!root) return false;
+    // pgd_ctor: the kernel half of every process pgd is the reference one.
+    if (mm.kpt && mm.kpt->pgd_ctor(*root).is_error()) {
+        alloc.free_table(*root);
+        return false;
+    }
     mm.pgd = *root;
     return true;
 }
 
 void free_pgd(mm_struct& mm) {
     if (!mm.pgd.value) return;
-    const uint64_t top = mm.paging_mode == PagingMode::LongMode4 ? (1ull << 47) : (1ull << 32);
-    zap_page_range(mm, VirtAddr(0), VirtAddr(std::min(top, mm.task_size)));
+    zap_page_range(mm, VirtAddr(0), VirtAddr(mm.task_size));
+    if (mm.kpt) mm.kpt->pgd_dtor(mm.pgd);  // the shared kernel tables are not ours to free
     PgtableAllocator alloc(mm);
     mmu::RamBus bus(*mm.ram);
-    mmu::free_page_tables(bus, mm.paging_mode, mm.pgd, alloc, VirtAddr(0), VirtAddr(top));
+    mmu::free_page_tables(bus, mm.paging_mode, mm.pgd, alloc, VirtAddr(0), VirtAddr(mm.task_size));
     mm.page_alloc->free_page(mm.pgd);
     mm.pgd = PhysAddr(0);
 }
@@ -348,8 +379,8 @@ bool copy_from_user_nofault(mm_struct& mm, void* dst, VirtAddr src, uint64_t len
         VirtAddr cur = src + done;
         uint64_t n = std::min<uint64_t>(len - done, PAGE_SIZE - cur.page_offset());
         auto r = mmu::walk(bus, mm.paging_mode, mm.pgd, cur, mmu::Access::Read, mmu::Privilege::User, opts);
-        if (!r.ok) return false;
-        std::memcpy(out + done, mm.ram->host(r.phys, n), n);
+        if (!r.ok || !with_kernel_mapping(mm, r.phys, n, [&](uint8_t* host) { std::memcpy(out + done, host, n); }))
+            return false;
         done += n;
     }
     return true;
@@ -361,14 +392,15 @@ std::optional<std::string> strncpy_from_user(mm_struct& mm, VirtAddr src, uint64
         VirtAddr cur = src + out.size();
         uint64_t n = std::min<uint64_t>(max - out.size(), PAGE_SIZE - cur.page_offset());
         auto pa = user_page(mm, cur, false);
-        if (!pa) return std::nullopt;
-        const char* host = reinterpret_cast<const char*>(mm.ram->host(*pa, n));
-        const void* nul = std::memchr(host, 0, n);
-        if (nul) {
-            out.append(host, static_cast<const char*>(nul) - host);
-            return out;
-        }
-        out.append(host, n);
+        bool terminated = false;
+        if (!pa || !with_kernel_mapping(mm, *pa, n, [&](uint8_t* host) {
+                const char* chars = reinterpret_cast<const char*>(host);
+                const void* nul = std::memchr(chars, 0, n);
+                terminated = nul != nullptr;
+                out.append(chars, terminated ? static_cast<const char*>(nul) - chars : n);
+            }))
+            return std::nullopt;
+        if (terminated) return out;
     }
     return std::nullopt;
 }

@@ -33,6 +33,8 @@ enum : unsigned long {
 };
 
 struct mm_struct;
+class KernelPageTable;
+class Highmem;
 
 struct vm_area_struct {
     VirtAddr vm_start;
@@ -79,6 +81,8 @@ struct mm_struct {
     PhysAddr pgd;  // root of the guest page tables, in emulated RAM
     TlbFlusher* tlb = nullptr;
     PhysAddr zero_page;  // the shared zero page read faults map (ZERO_PAGE)
+    KernelPageTable* kpt = nullptr;  // the kernel half every pgd shares (swapper_pg_dir)
+    Highmem* highmem = nullptr;      // kmap for the frames above lowmem
 
     uint64_t task_size = 0;  // end of the user address space
     uint64_t mmap_base = 0;  // top of the top-down mmap area
