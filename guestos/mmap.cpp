@@ -266,7 +266,8 @@ long mlock_fixup(mm_struct& mm, uint64_t start, uint64_t len, unsigned long set,
 }
 
 uint64_t do_brk(mm_struct& mm, uint64_t brk) {
-    if (brk < mm.start_brk) return mm.brk;
+    // Below the start, or beyond user space (where PAGE_ALIGN would wrap), brk is refused.
+    if (brk < mm.start_brk || brk > mm.task_size) return mm.brk;
     uint64_t newbrk = mmu::page_align_up(brk), oldbrk = mmu::page_align_up(mm.brk);
     if (newbrk == oldbrk) {
         mm.brk = brk;

@@ -21,9 +21,10 @@ constexpr uint64_t MAX_RW_COUNT = 0x7ffff000;  // Linux caps one read/write at t
 constexpr uint64_t IO_CHUNK = 1 << 20;
 constexpr uint64_t PATH_MAX_ = 4096;
 
-// The open file behind a guest fd (fdget), or null.
+// The open file behind a guest fd (fdget), or null; fds are unsigned int in syscalls, so
+// only the register's low 32 bits count.
 std::shared_ptr<file> fdget(SysCtx& c, uint64_t fd) {
-    return c.task.files.get(c.compat ? static_cast<int32_t>(fd) : static_cast<long>(fd));
+    return c.task.files.get(static_cast<long>(static_cast<uint32_t>(fd)));
 }
 
 bool readable(const file& f) { return (f.f_flags & O_ACCMODE) != O_WRONLY; }
@@ -220,6 +221,7 @@ long install_fd(SysCtx& c, std::shared_ptr<file> f, uint64_t min, bool cloexec) 
 
 // dup2/dup3's core: newfd now refers to oldfd's file.
 long do_dup3(SysCtx& c, uint64_t oldfd, uint64_t newfd, bool cloexec) {
+    newfd = static_cast<uint32_t>(newfd);  // unsigned int in the syscall
     auto f = fdget(c, oldfd);
     if (!f) return -EBADF;
     if (newfd >= c.task.rlim[7].rlim_cur || static_cast<int64_t>(newfd) < 0) return -EBADF;
@@ -328,7 +330,7 @@ long sys_openat(SysCtx& c, const uint64_t* a) { return do_openat(c, a[1], a[2]);
 
 long sys_close(SysCtx& c, const uint64_t* a) {
     if (!fdget(c, a[0])) return -EBADF;
-    c.task.files.fd[a[0]].reset();
+    c.task.files.fd[static_cast<uint32_t>(a[0])].reset();
     return 0;
 }
 
@@ -368,8 +370,9 @@ long sys_lseek(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
     if (!f) return -EBADF;
     int64_t off = c.compat ? static_cast<int32_t>(a[1]) : static_cast<int64_t>(a[1]);
-    if (a[2] > SEEK_END) return -EINVAL;
-    long r = f->llseek(off, static_cast<int>(a[2]));
+    const uint32_t whence = static_cast<uint32_t>(a[2]);  // unsigned int in the syscall
+    if (whence > SEEK_HOLE) return -EINVAL;  // SEEK_MAX: SEEK_DATA and SEEK_HOLE are valid
+    long r = f->llseek(off, static_cast<int>(whence));
     if (c.compat && r > 0x7fffffff) return -EOVERFLOW;
     return r;
 }
@@ -377,9 +380,10 @@ long sys_lseek(SysCtx& c, const uint64_t* a) {
 long sys_llseek(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
     if (!f) return -EBADF;
-    if (a[4] > SEEK_END) return -EINVAL;
+    const uint32_t whence = static_cast<uint32_t>(a[4]);
+    if (whence > SEEK_HOLE) return -EINVAL;  // SEEK_MAX
     int64_t off = static_cast<int64_t>((a[1] << 32) | (a[2] & 0xffffffffu));
-    long r = f->llseek(off, static_cast<int>(a[4]));
+    long r = f->llseek(off, static_cast<int>(whence));
     if (r < 0) return r;
     int64_t res = r;
     return copy_to_user(c.mm, VirtAddr(a[3]), &res, sizeof res) ? 0 : -EFAULT;
@@ -426,8 +430,8 @@ long sys_fcntl(SysCtx& c, const uint64_t* a) {
     switch (a[1]) {
     case F_DUPFD: return install_fd(c, f, a[2], false);
     case F_DUPFD_CLOEXEC: return install_fd(c, f, a[2], true);
-    case F_GETFD: return c.task.files.cloexec[a[0]] ? FD_CLOEXEC : 0;
-    case F_SETFD: c.task.files.cloexec[a[0]] = a[2] & FD_CLOEXEC; return 0;
+    case F_GETFD: return c.task.files.cloexec[static_cast<uint32_t>(a[0])] ? FD_CLOEXEC : 0;
+    case F_SETFD: c.task.files.cloexec[static_cast<uint32_t>(a[0])] = a[2] & FD_CLOEXEC; return 0;
     case F_GETFL: return f->status_flags();
     case F_SETFL: return f->set_status_flags(static_cast<int>(a[2]));
     default: return -EINVAL;
@@ -440,11 +444,12 @@ long sys_dup(SysCtx& c, const uint64_t* a) {
     return f ? install_fd(c, f, 0, false) : -EBADF;
 }
 long sys_dup2(SysCtx& c, const uint64_t* a) {
-    if (a[0] == a[1]) return fdget(c, a[0]) ? static_cast<long>(a[1]) : -EBADF;
+    if (static_cast<uint32_t>(a[0]) == static_cast<uint32_t>(a[1]))
+        return fdget(c, a[0]) ? static_cast<long>(static_cast<uint32_t>(a[1])) : -EBADF;
     return do_dup3(c, a[0], a[1], false);
 }
 long sys_dup3(SysCtx& c, const uint64_t* a) {
-    if (a[0] == a[1]) return -EINVAL;
+    if (static_cast<uint32_t>(a[0]) == static_cast<uint32_t>(a[1])) return -EINVAL;
     if (a[2] & ~static_cast<uint64_t>(O_CLOEXEC)) return -EINVAL;
     return do_dup3(c, a[0], a[1], a[2] & O_CLOEXEC);
 }
