@@ -40,6 +40,31 @@ private:
 // The span one last-level table covers: where a missing table lets a range walk skip ahead.
 uint64_t pmd_span(PagingMode mode) { return mode == PagingMode::Legacy32 ? (4ull << 20) : (2ull << 20); }
 
+// Runs fn on the bytes [pa, pa+n) of one frame reached as the kernel reaches it: through
+// the direct map for lowmem, kmap_atomic for highmem, the address translated by a walk of
+// the kernel half (so the kernel's own mappings are what the copy relies on).
+template <class Fn>
+bool with_kernel_mapping(mm_struct& mm, PhysAddr pa, uint64_t n, Fn fn) {
+    if (!mm.kpt) {
+        fn(mm.ram->host(pa, n));
+        return true;
+    }
+    VirtAddr kva;
+    bool atomic = false;
+    if (auto lm = mm.kpt->lowmem_address(pa)) {
+        kva = *lm;
+    } else {
+        auto k = mm.highmem->kmap_atomic(pa.page_base());
+        if (k.is_error()) return false;
+        kva = k.value() + (pa.value & (PAGE_SIZE - 1));
+        atomic = true;
+    }
+    const mmu::WalkResult w = mm.kpt->kernel_walk(kva);
+    if (w.ok) fn(mm.ram->host(w.phys, n));
+    if (atomic) (void)mm.highmem->kunmap_atomic(kva.page_base());
+    return w.ok;
+}
+
 // Drops one mapping of the page at frame; frees it when nobody holds it (put_page).
 void put_mapped_page(mm_struct& mm, PhysAddr frame) {
     page& p = mm.page_alloc->phys_to_page(frame);
@@ -111,7 +136,11 @@ vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsign
     if (!frame) return VM_FAULT_OOM;
     trace_fault_step([&] { return "alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) + ", copy from the file"; });
     uint64_t n = std::min<uint64_t>(PAGE_SIZE, ino.i_size() - off);
-    std::memcpy(mm.ram->host(*frame, PAGE_SIZE), ino.contents.data() + off, n);
+    // Read the file page in through a kernel mapping of the new frame (kmap for highmem).
+    if (!with_kernel_mapping(mm, *frame, PAGE_SIZE, [&](uint8_t* to) { std::memcpy(to, ino.contents.data() + off, n); })) {
+        mm.page_alloc->free_page(*frame);
+        return VM_FAULT_OOM;
+    }
     const vm_fault_t r = install_new_page(mm, vma, address, *frame, flags, PageUse::File);
     return r ? r : VM_FAULT_MAJOR;  // read from the file: a major fault
 }
@@ -133,7 +162,15 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
     if (!frame) return VM_FAULT_OOM;
     trace_fault_step([&] { return "wp_page_copy: alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) +
                                   ", copy of pfn " + hex(old.pfn()); });
-    mm.ram->copy_frame(*frame, old);
+    // copy_user_highpage: both frames through kernel mappings (nested kmap_atomic).
+    bool copied = false;
+    const bool mapped = with_kernel_mapping(mm, old, PAGE_SIZE, [&](uint8_t* from) {
+        copied = with_kernel_mapping(mm, *frame, PAGE_SIZE, [&](uint8_t* to) { std::memcpy(to, from, PAGE_SIZE); });
+    });
+    if (!mapped || !copied) {
+        mm.page_alloc->free_page(*frame);
+        return VM_FAULT_OOM;
+    }
     ++mm.cow_breaks;
     anon_vma_prepare(vma);
     page& np = mm.page_alloc->phys_to_page(*frame);
@@ -168,31 +205,6 @@ std::optional<PhysAddr> user_page(mm_struct& mm, VirtAddr va, bool write) {
             return std::nullopt;
     }
     return std::nullopt;
-}
-
-// Runs fn on the bytes [pa, pa+n) of one frame reached as the kernel reaches it: through
-// the direct map for lowmem, kmap_atomic for highmem, the address translated by a walk of
-// the kernel half (so the kernel's own mappings are what the copy relies on).
-template <class Fn>
-bool with_kernel_mapping(mm_struct& mm, PhysAddr pa, uint64_t n, Fn fn) {
-    if (!mm.kpt) {
-        fn(mm.ram->host(pa, n));
-        return true;
-    }
-    VirtAddr kva;
-    bool atomic = false;
-    if (auto lm = mm.kpt->lowmem_address(pa)) {
-        kva = *lm;
-    } else {
-        auto k = mm.highmem->kmap_atomic(pa.page_base());
-        if (k.is_error()) return false;
-        kva = k.value() + (pa.value & (PAGE_SIZE - 1));
-        atomic = true;
-    }
-    const mmu::WalkResult w = mm.kpt->kernel_walk(kva);
-    if (w.ok) fn(mm.ram->host(w.phys, n));
-    if (atomic) (void)mm.highmem->kunmap_atomic(kva.page_base());
-    return w.ok;
 }
 
 // Copies len bytes page by page between a user range and a kernel buffer.
