@@ -4,6 +4,7 @@
 #include <capstone/capstone.h>
 #include <sys/mman.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -540,22 +541,30 @@ void Cpu::on_syscall32() {
     if (!task_.exited) set_reg(UC_X86_REG_EAX, static_cast<uint32_t>(ret));
 }
 
-// FXSAVE layout offsets (Intel SDM vol. 1, 10.5.1).
 namespace {
+// FXSAVE layout offsets (Intel SDM vol. 1, 10.5.1).
 constexpr size_t FX_FCW = 0, FX_FSW = 2, FX_FTW = 4, FX_FOP = 6, FX_FIP = 8, FX_FDP = 16, FX_MXCSR = 24,
                  FX_MXCSR_MASK = 28, FX_ST = 32, FX_XMM = 160;
+
+// The general registers of pt_regs, in one order, with their Unicorn ids in each mode.
+constexpr int GPR_IDS64[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI,
+                             UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_RIP, UC_X86_REG_EFLAGS,
+                             UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12,
+                             UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15};
+constexpr int GPR_IDS32[] = {UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_ESI,
+                             UC_X86_REG_EDI, UC_X86_REG_EBP, UC_X86_REG_ESP, UC_X86_REG_EIP, UC_X86_REG_EFLAGS};
+
+template <class Regs>
+auto gpr_fields(Regs& r) {
+    return std::array{&r.ax, &r.bx, &r.cx, &r.dx, &r.si, &r.di, &r.bp, &r.sp, &r.ip,
+                      &r.flags, &r.r8, &r.r9, &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15};
+}
 }  // namespace
 
 void Cpu::read_regs(guestos::pt_regs& r) {
-    uint64_t* gpr[] = {&r.ax, &r.bx, &r.cx, &r.dx, &r.si, &r.di, &r.bp, &r.sp, &r.ip, &r.flags,
-                       &r.r8, &r.r9, &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15};
-    const int ids64[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI, UC_X86_REG_RDI,
-                         UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_RIP, UC_X86_REG_EFLAGS, UC_X86_REG_R8, UC_X86_REG_R9,
-                         UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15};
-    const int ids32[] = {UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_ESI, UC_X86_REG_EDI,
-                         UC_X86_REG_EBP, UC_X86_REG_ESP, UC_X86_REG_EIP, UC_X86_REG_EFLAGS};
-    const int n = is64_ ? 18 : 10;
-    for (int i = 0; i < n; ++i) *gpr[i] = reg(is64_ ? ids64[i] : ids32[i]);
+    auto gpr = gpr_fields(r);
+    const size_t n = is64_ ? std::size(GPR_IDS64) : std::size(GPR_IDS32);
+    for (size_t i = 0; i < n; ++i) *gpr[i] = reg(is64_ ? GPR_IDS64[i] : GPR_IDS32[i]);
     r.cs = static_cast<uint16_t>(reg(UC_X86_REG_CS)), r.ss = static_cast<uint16_t>(reg(UC_X86_REG_SS));
     r.ds = static_cast<uint16_t>(reg(UC_X86_REG_DS)), r.es = static_cast<uint16_t>(reg(UC_X86_REG_ES));
     r.fs = static_cast<uint16_t>(reg(UC_X86_REG_FS)), r.gs = static_cast<uint16_t>(reg(UC_X86_REG_GS));
@@ -587,15 +596,10 @@ void Cpu::read_regs(guestos::pt_regs& r) {
 }
 
 void Cpu::write_regs(const guestos::pt_regs& r) {
-    const uint64_t* gpr[] = {&r.ax, &r.bx, &r.cx, &r.dx, &r.si, &r.di, &r.bp, &r.sp, &r.ip, &r.flags,
-                             &r.r8, &r.r9, &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15};
-    const int ids64[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI, UC_X86_REG_RDI,
-                         UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_RIP, UC_X86_REG_EFLAGS, UC_X86_REG_R8, UC_X86_REG_R9,
-                         UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15};
-    const int ids32[] = {UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_ESI, UC_X86_REG_EDI,
-                         UC_X86_REG_EBP, UC_X86_REG_ESP, UC_X86_REG_EIP, UC_X86_REG_EFLAGS};
-    const int n = is64_ ? 18 : 10;
-    for (int i = 0; i < n; ++i) set_reg(is64_ ? ids64[i] : ids32[i], is64_ ? *gpr[i] : (*gpr[i] & 0xffffffffu));
+    auto gpr = gpr_fields(r);
+    const size_t n = is64_ ? std::size(GPR_IDS64) : std::size(GPR_IDS32);
+    for (size_t i = 0; i < n; ++i)
+        set_reg(is64_ ? GPR_IDS64[i] : GPR_IDS32[i], is64_ ? *gpr[i] : (*gpr[i] & 0xffffffffu));
     if (is64_) {
         set_fs_base(r.fs_base);
         set_gs_base(r.gs_base);
