@@ -3,6 +3,8 @@
 // Reachability is always proved with mmu::walk as the supervisor.
 #include <gtest/gtest.h>
 
+#include "guestos_test_util.h"
+
 #include <functional>
 #include <memory>
 #include <vector>
@@ -15,14 +17,6 @@ using namespace guestos;
 using mmu::PagingMode;
 
 namespace {
-
-constexpr uint64_t MiB = 1ull << 20;
-
-#define EXPECT_CONSISTENT(x)                                                   \
-    do {                                                                       \
-        auto r_ = (x).check_consistency();                                     \
-        ASSERT_FALSE(r_.is_error()) << r_.error().message;                     \
-    } while (0)
 
 struct Machine {
     std::unique_ptr<mmu::PhysMemory> ram;

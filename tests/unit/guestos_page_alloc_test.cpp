@@ -2,6 +2,8 @@
 // per-cpu lists, bad frees, exhaustion, and randomized sequences against a model.
 #include <gtest/gtest.h>
 
+#include "guestos_test_util.h"
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -15,8 +17,6 @@ using namespace guestos;
 
 namespace {
 
-constexpr uint64_t MiB = 1ull << 20;
-
 using FreeAreaCounts = std::array<std::array<uint64_t, NR_PAGE_ORDERS>, MAX_NR_ZONES>;
 
 FreeAreaCounts free_area_counts(const BuddyAllocator& b) {
@@ -25,12 +25,6 @@ FreeAreaCounts free_area_counts(const BuddyAllocator& b) {
         for (unsigned o = 0; o < NR_PAGE_ORDERS; ++o) c[t][o] = b.zone_at(zone_type(t)).free_area[o].nr_free;
     return c;
 }
-
-#define EXPECT_CONSISTENT(b)                                                   \
-    do {                                                                       \
-        auto r_ = (b).check_consistency();                                     \
-        ASSERT_FALSE(r_.is_error()) << r_.error().message;                     \
-    } while (0)
 
 struct Machine {
     std::unique_ptr<mmu::PhysMemory> ram;

@@ -2,6 +2,8 @@
 // accounting identity (MemTotal adds up to the page) after randomized workloads.
 #include <gtest/gtest.h>
 
+#include "guestos_test_util.h"
+
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -19,14 +21,6 @@ using namespace guestos;
 using mmu::PagingMode;
 
 namespace {
-
-constexpr uint64_t MiB = 1ull << 20;
-
-#define EXPECT_CONSISTENT(x)                                                   \
-    do {                                                                       \
-        auto r_ = (x).check_consistency();                                     \
-        ASSERT_FALSE(r_.is_error()) << r_.error().message;                     \
-    } while (0)
 
 struct Machine {
     std::unique_ptr<mmu::PhysMemory> ram;

@@ -2,6 +2,8 @@
 // LIFO reuse, freelists in RAM, constructors, shrink, kmalloc_large, exhaustion, bad frees.
 #include <gtest/gtest.h>
 
+#include "guestos_test_util.h"
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -14,14 +16,6 @@
 using namespace guestos;
 
 namespace {
-
-constexpr uint64_t MiB = 1ull << 20;
-
-#define EXPECT_CONSISTENT(x)                                                   \
-    do {                                                                       \
-        auto r_ = (x).check_consistency();                                     \
-        ASSERT_FALSE(r_.is_error()) << r_.error().message;                     \
-    } while (0)
 
 struct Machine {
     std::unique_ptr<mmu::PhysMemory> ram;
