@@ -56,7 +56,7 @@ void trace_fault_step(F make_text) {
     if (t.current()) t.step(make_text());
 }
 
-// Formats a PTE or a physical address for trace lines.
+// 0x-prefixed hex, "0" for zero, as strace and the fault trace print addresses and PTEs.
 std::string hex(uint64_t v);
 
 }  // namespace guestos

@@ -1,6 +1,8 @@
 // strace's output format: arguments by kind, strings quoted and cut at 32 bytes, errors named.
 #include "guestos/strace.h"
 
+#include "guestos/fault_trace.h"
+
 #include <signal.h>
 
 #include <cerrno>
@@ -45,14 +47,14 @@ std::string quote(const std::string& s, bool cut) {
 std::string user_bytes(SysCtx& c, uint64_t addr, uint64_t len) {
     if (!addr) return "NULL";
     std::string s(std::min<uint64_t>(len, STRACE_STRLEN), '\0');
-    if (!copy_from_user(c.mm, s.data(), VirtAddr(addr), s.size())) return hexstr(addr);
+    if (!copy_from_user(c.mm, s.data(), VirtAddr(addr), s.size())) return hex(addr);
     return quote(s, len > STRACE_STRLEN);
 }
 
 std::string user_string(SysCtx& c, uint64_t addr) {
     if (!addr) return "NULL";
     auto s = strncpy_from_user(c.mm, VirtAddr(addr), 4096);
-    if (!s) return hexstr(addr);
+    if (!s) return hex(addr);
     bool cut = s->size() > STRACE_STRLEN;
     if (cut) s->resize(STRACE_STRLEN);
     return quote(*s, cut);
@@ -69,7 +71,7 @@ std::string flags_str(uint64_t v, const std::pair<uint64_t, const char*>* names,
     }
     if (v || out.empty()) {
         if (!out.empty()) out += "|";
-        out += (v || !zero) ? hexstr(v) : zero;
+        out += (v || !zero) ? hex(v) : zero;
     }
     return out;
 }
@@ -90,7 +92,7 @@ std::string map_str(uint64_t v) {
         {MAP_FIXED_NOREPLACE_, "MAP_FIXED_NOREPLACE"}};
     const uint64_t type = v & MAP_TYPE_;
     std::string out = type == MAP_SHARED_ ? "MAP_SHARED" : type == MAP_PRIVATE_ ? "MAP_PRIVATE"
-                      : type == MAP_SHARED_VALIDATE_ ? "MAP_SHARED_VALIDATE" : hexstr(type);
+                      : type == MAP_SHARED_VALIDATE_ ? "MAP_SHARED_VALIDATE" : hex(type);
     if (v & ~MAP_TYPE_) out += "|" + flags_str(v & ~MAP_TYPE_, names, std::size(names), nullptr);
     return out;
 }
@@ -118,21 +120,15 @@ std::string format_arg(SysCtx& c, char kind, uint64_t v, uint64_t next, long ret
     }
     case 's': return user_string(c, v);
     case 'b': return user_bytes(c, v, next & mask);
-    case 'B': return ret < 0 ? hexstr(v) : user_bytes(c, v, static_cast<uint64_t>(ret));
+    case 'B': return ret < 0 ? hex(v) : user_bytes(c, v, static_cast<uint64_t>(ret));
     case 'P': return prot_str(v);
     case 'M': return map_str(v);
     case 'S': return signame(v);
-    default: return v ? hexstr(v) : "NULL";
+    default: return v ? hex(v) : "NULL";
     }
 }
 
 }  // namespace
-
-std::string hexstr(uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
-    return v ? buf : "0";
-}
 
 void strace_syscall(FILE* out, SysCtx& c, const SyscallEntry* e, uint64_t nr, const uint64_t* args, long ret) {
     std::string line;
@@ -140,7 +136,7 @@ void strace_syscall(FILE* out, SysCtx& c, const SyscallEntry* e, uint64_t nr, co
     const char* colon = std::strchr(spec, ':');
     const size_t nargs = colon ? static_cast<size_t>(colon - spec) : std::strlen(spec);
     if (e) line = e->name;
-    else line = "syscall_" + hexstr(nr);
+    else line = "syscall_" + hex(nr);
     line += "(";
     for (size_t i = 0; i < nargs && i < 6; ++i) {
         if (i) line += ", ";
@@ -154,7 +150,7 @@ void strace_syscall(FILE* out, SysCtx& c, const SyscallEntry* e, uint64_t nr, co
         const char* name = strerrorname_np(err);
         line += " = -1 " + std::string(name ? name : std::to_string(err)) + " (" + strerror(err) + ")";
     } else if (colon && colon[1] == 'x') {
-        line += " = " + hexstr(static_cast<uint64_t>(ret) & (c.compat ? 0xffffffffull : ~0ull));
+        line += " = " + hex(static_cast<uint64_t>(ret) & (c.compat ? 0xffffffffull : ~0ull));
     } else {
         line += " = " + std::to_string(ret);
     }

@@ -7,8 +7,6 @@
 
 namespace guestos {
 
-// 0x-prefixed hex as strace prints pointers ("0" for zero).
-std::string hexstr(uint64_t v);
 // Prints one completed call as strace does: name(args) = result.
 void strace_syscall(FILE* out, SysCtx& c, const SyscallEntry* e, uint64_t nr, const uint64_t* args, long ret);
 // Prints strace's closing line for an exit or a fatal signal.
