@@ -138,8 +138,8 @@ Options parse_args(int argc, char** argv) {
     return o;
 }
 
-void print_stats(const guestos::Kernel& k, const emu::TlbStats& t, guestos::Kernel& km, const guestos::task_struct& task) {
-    auto& ram = km.page_alloc();
+void print_stats(guestos::Kernel& k, const emu::TlbStats& t, const guestos::task_struct& task) {
+    auto& ram = k.page_alloc();
     std::fprintf(stderr,
                  "emu: stats\n"
                  "syscalls %llu\n"
@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
     auto cpu = emu::Cpu::create(kernel, task, exec.value(), opt.cpu);
     if (cpu.is_error()) die(cpu.error().message, 1);
     auto r = cpu.value()->run();
-    if (opt.stats) print_stats(kernel, cpu.value()->tlb_stats(), kernel, task);
+    if (opt.stats) print_stats(kernel, cpu.value()->tlb_stats(), task);
     if (r.is_error()) die(r.error().message, 1);
     if (opt.check_mm) {
         auto problems = cpu.value()->check_consistency();
