@@ -120,6 +120,9 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     }
     ino->path = real;
     ino->contents = std::move(contents);
+    ino->i_size = ino->contents.size();
+    ino->i_data.a_ops = &host_file_aops;  // its pages are read into the page cache on demand
+    ino->i_data.km = kmem();
     auto f = std::make_shared<file>(ino);
 
     const uint64_t bias = elf.is_pie() ? geo.et_dyn_base - mmu::page_align_down(elf.min_vaddr) : 0;

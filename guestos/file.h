@@ -2,6 +2,7 @@
 // methods on host buffers; the syscalls copy to and from guest memory around them.
 #pragma once
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -9,17 +10,36 @@
 #include <string>
 #include <vector>
 
+#include "guestos/filemap.h"
+
 namespace guestos {
 
-// An immutable host file image (the executable). The VFS and page cache replace it.
+// A file (struct inode): its identity, size and times, and its page cache (i_data).
 struct inode {
+    inode() { i_data.host = this; }
+    inode(const inode&) = delete;
+    inode& operator=(const inode&) = delete;
+
     uint64_t i_ino = 0;
     uint64_t i_dev = 0;
     uint32_t i_mode = 0;
+    uint32_t i_nlink = 1;
+    uint32_t i_uid = 0, i_gid = 0;
+    struct timespec i_atime {}, i_mtime{}, i_ctime{};
+    uint64_t i_size = 0;
     std::string path;  // as /proc/PID/maps shows it
+    // The bytes of a host file behind the inode (the executable): what its read_folio reads.
     std::vector<uint8_t> contents;
-    uint64_t i_size() const { return contents.size(); }
+    address_space i_data;  // its page cache
+    address_space& i_mapping() { return i_data; }
 };
+
+// The page cache of a host file image (inode::contents): read_folio copies from it, zero
+// past its end.
+extern const address_space_operations host_file_aops;
+
+// Sets a/m/ctime to now (inode_set_ctime_current and friends).
+void inode_touch(inode& ino, bool atime, bool mtime_ctime);
 
 // An open file description (struct file + its file_operations).
 class file {
@@ -34,6 +54,12 @@ public:
     // ioctl with its argument already copied in; sizes say what to copy in and out.
     virtual long ioctl(unsigned long cmd, uint8_t* arg, size_t& in_len, size_t& out_len);
     virtual bool ioctl_sizes(unsigned long, size_t&, size_t&) const { return false; }
+    // Whether mmap may map it (file_operations.mmap is set); ENODEV otherwise.
+    virtual bool can_mmap() const { return false; }
+    // ftruncate (do_truncate -> notify_change); EINVAL for what cannot be truncated.
+    virtual long truncate(uint64_t) { return -EINVAL; }
+    // fsync/fdatasync; EINVAL for what has nothing to sync (a console, a pipe).
+    virtual long fsync() { return -EINVAL; }
     virtual long status_flags() { return f_flags; }
     virtual long set_status_flags(int flags);
 
@@ -42,12 +68,22 @@ public:
     unsigned f_flags = 0;  // O_RDONLY ... as given to open
 };
 
-// An open regular file over an inode's contents (read-only until a filesystem exists).
+// An open regular file: read, write and mmap through its inode's page cache
+// (generic_file_read_iter / generic_file_write_iter / filemap_fault).
 class inode_file final : public file {
 public:
-    explicit inode_file(std::shared_ptr<inode> ino) : file(std::move(ino)) {}
+    // max_bytes: the largest file size (s_maxbytes) writes may reach.
+    explicit inode_file(std::shared_ptr<inode> ino, uint64_t max_bytes = 0x7fffffffffffffffull)
+        : file(std::move(ino)), max_bytes_(max_bytes) {}
     long read(uint8_t* buf, uint64_t n, int64_t* pos) override;
+    long write(const uint8_t* buf, uint64_t n, int64_t* pos) override;
     long llseek(int64_t offset, int whence) override;
+    bool can_mmap() const override { return true; }
+    long truncate(uint64_t size) override;
+    long fsync() override { return 0; }  // the page cache is the only copy (tmpfs) or read-only
+
+private:
+    uint64_t max_bytes_;
 };
 
 // A file whose whole content is generated at open (seq_file's single_open).

@@ -2,12 +2,15 @@
 #include "guestos/kernel.h"
 
 #include <sys/resource.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 
 #include "guestos/fault_trace.h"
+#include "guestos/filemap.h"
+#include "guestos/shmem.h"
 #include "guestos/highmem.h"
 #include "guestos/page_alloc.h"
 #include "guestos/proc_meminfo.h"
@@ -26,8 +29,15 @@ namespace {
 constexpr uint64_t RESERVED_LOW_FRAMES = 16;
 }  // namespace
 
-Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {}
+Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {
+    // The tmpfs mounts a Debian system has (each with an anonymous device number).
+    mounts_.push_back(std::make_unique<Tmpfs>("/dev/shm", makedev(0, 0x19)));
+    mounts_.push_back(std::make_unique<Tmpfs>("/tmp", makedev(0, 0x1a)));
+}
+
 Kernel::~Kernel() {  // in reverse order of setup_memory
+    for (auto& m : mounts_) m->clear();
+    release_all_page_caches();
     highmem_.reset();
     vmalloc_.reset();
     kpt_.reset();
@@ -63,6 +73,24 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     vmalloc_ = std::make_unique<Vmalloc>(*kpt_, *buddy_);
     highmem_ = std::make_unique<Highmem>(*kpt_, *buddy_);
     return {};
+}
+
+kernel_mem Kernel::kmem() const { return kernel_mem{ram_.get(), page_alloc_, kpt_.get(), highmem_.get()}; }
+
+Tmpfs* Kernel::tmpfs_for(const std::string& path, std::string& rest) {
+    for (auto& m : mounts_) {
+        const std::string& mp = m->mountpoint();
+        if (path.compare(0, mp.size(), mp) != 0) continue;
+        if (path.size() == mp.size() || (path[mp.size()] == '/' && path.size() == mp.size() + 1)) {
+            rest.clear();
+            return m.get();
+        }
+        if (path[mp.size()] == '/') {
+            rest = path.substr(mp.size() + 1);
+            return m.get();
+        }
+    }
+    return nullptr;
 }
 
 std::optional<std::string> Kernel::proc_global(const std::string& entry) const {

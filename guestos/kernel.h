@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "guestos/kmap.h"
 #include "guestos/page.h"
 #include "guestos/task.h"
 #include "mmu/paging.h"
@@ -47,6 +48,7 @@ class SlabAllocator;
 class KernelPageTable;
 class Vmalloc;
 class Highmem;
+class Tmpfs;
 
 class Kernel {
 public:
@@ -77,6 +79,11 @@ public:
     // The text of a global /proc file (meminfo, buddyinfo, zoneinfo, slabinfo, vmstat).
     std::optional<std::string> proc_global(const std::string& entry) const;
     const KernelConfig& config() const { return cfg_; }
+    // RAM, the page allocator, the kernel page tables and kmap, once memory is set up.
+    kernel_mem kmem() const;
+    // The tmpfs whose mount point contains path (/tmp, /dev/shm) and the rest of the path
+    // below it ("" for the mount point itself), or null.
+    Tmpfs* tmpfs_for(const std::string& path, std::string& rest);
 
     // Counters for --stats and /proc/vmstat.
     struct Stats {
@@ -97,6 +104,7 @@ private:
     std::unique_ptr<KernelPageTable> kpt_;
     std::unique_ptr<Vmalloc> vmalloc_;
     std::unique_ptr<Highmem> highmem_;
+    std::vector<std::unique_ptr<Tmpfs>> mounts_;
 };
 
 }  // namespace guestos

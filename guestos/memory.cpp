@@ -7,6 +7,8 @@
 #include "guestos/highmem.h"
 #include "guestos/vmalloc.h"
 #include "guestos/mmap.h"
+#include "guestos/rmap.h"
+#include "guestos/file.h"
 
 namespace guestos {
 
@@ -41,65 +43,48 @@ private:
 uint64_t pmd_span(PagingMode mode) { return mode == PagingMode::Legacy32 ? (4ull << 20) : (2ull << 20); }
 
 // Runs fn on the bytes [pa, pa+n) of one frame reached as the kernel reaches it: through
-// the direct map for lowmem, kmap_atomic for highmem, the address translated by a walk of
-// the kernel half (so the kernel's own mappings are what the copy relies on).
+// the direct map for lowmem, kmap_atomic for highmem (guestos/kmap.h).
 template <class Fn>
 bool with_kernel_mapping(mm_struct& mm, PhysAddr pa, uint64_t n, Fn fn) {
-    if (!mm.kpt) {
-        fn(mm.ram->host(pa, n));
-        return true;
-    }
-    VirtAddr kva;
-    bool atomic = false;
-    if (auto lm = mm.kpt->lowmem_address(pa)) {
-        kva = *lm;
-    } else {
-        auto k = mm.highmem->kmap_atomic(pa.page_base());
-        if (k.is_error()) return false;
-        kva = k.value() + (pa.value & (PAGE_SIZE - 1));
-        atomic = true;
-    }
-    const mmu::WalkResult w = mm.kpt->kernel_walk(kva);
-    if (w.ok) fn(mm.ram->host(w.phys, n));
-    if (atomic) (void)mm.highmem->kunmap_atomic(kva.page_base());
-    return w.ok;
+    return guestos::with_kernel_mapping(mm_kmem(mm), pa, n, fn);
 }
 
-// Drops one mapping of the page at frame; frees it when nobody holds it (put_page).
-void put_mapped_page(mm_struct& mm, PhysAddr frame) {
+void count_rss(mm_struct& mm, PageUse use) {
+    (use == PageUse::Anon ? mm.rss_anon : mm.rss_file)++;
+    mm.hiwater_rss = std::max(mm.hiwater_rss, mm.rss_anon + mm.rss_file);
+}
+
+// Maps a new anonymous page at address (do_anonymous_page's and do_cow_fault's end:
+// page_add_new_anon_rmap + set_pte_at); a write maps it dirty.
+vm_fault_t map_new_anon_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, PhysAddr frame, unsigned flags) {
     page& p = mm.page_alloc->phys_to_page(frame);
-    if (p.flags & PG_reserved) return;
-    if (p.use == PageUse::Anon && mm.rss_anon) --mm.rss_anon;
-    if (p.use == PageUse::File && mm.rss_file) --mm.rss_file;
-    --p._mapcount;
-    if (--p._refcount <= 0) mm.page_alloc->free_page(frame);
-}
-
-// Gives the VMA an anon_vma before its first anonymous page (anon_vma_prepare).
-void anon_vma_prepare(vm_area_struct& vma) {
-    static uint64_t next_anon_vma = 0;
-    if (!vma.anon_vma) vma.anon_vma = ++next_anon_vma;
-}
-
-// Maps a freshly prepared page at address with the VMA's protection (finish_fault).
-vm_fault_t install_new_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, PhysAddr frame,
-                            unsigned flags, PageUse use) {
-    page& p = mm.page_alloc->phys_to_page(frame);
-    p.use = use;
-    p._mapcount = 0;
-    p.index = vma.vm_pgoff + ((address.page_base() - vma.vm_start) >> PAGE_SHIFT);
-    if (use == PageUse::Anon) {
-        p.flags |= PG_anon;
-        anon_vma_prepare(vma);
-    }
+    p.use = PageUse::Anon;
+    anon_vma_prepare(vma);
     uint64_t pte = vm_page_prot(mm, vma.vm_flags);
     if (flags & FAULT_FLAG_WRITE) pte |= mmu::_PAGE_DIRTY;  // maybe_mkwrite(pte_mkdirty())
     if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte))) {
         mm.page_alloc->free_page(frame);
         return VM_FAULT_OOM;
     }
-    (use == PageUse::Anon ? mm.rss_anon : mm.rss_file)++;
-    mm.hiwater_rss = std::max(mm.hiwater_rss, mm.rss_anon + mm.rss_file);
+    page_add_new_anon_rmap(p, vma, address);
+    count_rss(mm, PageUse::Anon);
+    return VM_FAULT_OK;
+}
+
+// Maps a page-cache page at address (finish_fault / do_set_pte): read-only in a private
+// mapping, so a write copies it; writable and dirty on a write to a shared one.
+vm_fault_t map_file_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, PhysAddr frame, bool write) {
+    page& p = mm.page_alloc->phys_to_page(frame);
+    uint64_t pte = vm_page_prot(mm, vma.vm_flags);
+    if (!(vma.vm_flags & VM_SHARED)) pte &= ~mmu::_PAGE_RW;
+    if (write) {
+        pte |= mmu::_PAGE_DIRTY;
+        set_page_dirty(p);
+    }
+    if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte))) return VM_FAULT_OOM;
+    ++p._refcount;  // get_page: the PTE's reference
+    page_add_file_rmap(p);
+    count_rss(mm, PageUse::File);
     return VM_FAULT_OK;
 }
 
@@ -117,43 +102,122 @@ vm_fault_t do_anonymous_page(mm_struct& mm, vm_area_struct& vma, VirtAddr addres
     auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
     if (!frame) return VM_FAULT_OOM;
     trace_fault_step([&] { return "alloc_page(GFP_HIGHUSER_MOVABLE|__GFP_ZERO) -> pfn " + hex(frame->pfn()); });
-    return install_new_page(mm, vma, address, *frame, flags, PageUse::Anon);
+    return map_new_anon_page(mm, vma, address, *frame, flags);
 }
 
-// A private file page: a copy of the file's bytes, zero past EOF (do_read_fault/do_cow_fault
-// without a page cache yet); SIGBUS when the page lies wholly past EOF.
-vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
-    const inode& ino = *vma.vm_file->f_inode;
-    uint64_t pgoff = vma.vm_pgoff + ((address.page_base() - vma.vm_start) >> PAGE_SHIFT);
-    uint64_t off = pgoff << PAGE_SHIFT;
-    trace_fault_step([&] { return std::string((flags & FAULT_FLAG_WRITE) ? "do_cow_fault" : "do_read_fault") +
-                                  " (file page " + std::to_string(pgoff) + ")"; });
-    if (off >= ino.i_size()) {
-        trace_fault_step([] { return std::string("beyond end of file -> VM_FAULT_SIGBUS"); });
+// The page-cache page for a file fault (filemap_fault / shmem_fault): SIGBUS past the end
+// of the file; a missing page is read in with read-around (a major fault) or, for shmem,
+// allocated zeroed.
+vm_fault_t filemap_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, PhysAddr& out) {
+    inode& ino = *vma.vm_file->f_inode;
+    address_space& m = ino.i_data;
+    const uint64_t pgoff = linear_page_index(vma, address);
+    const bool shmem = m.a_ops && m.a_ops->swap_backed;
+    trace_fault_step([&] { return std::string(shmem ? "shmem_fault" : "filemap_fault") + " (file page " +
+                                  std::to_string(pgoff) + ")"; });
+    if (pgoff >= mmu::page_align_up(ino.i_size) >> PAGE_SHIFT) {
+        trace_fault_step([&] { return "page " + std::to_string(pgoff) + " is beyond i_size " +
+                                      std::to_string(ino.i_size) + " -> VM_FAULT_SIGBUS"; });
         return VM_FAULT_SIGBUS;
     }
-    auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
-    if (!frame) return VM_FAULT_OOM;
-    trace_fault_step([&] { return "alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) + ", copy from the file"; });
-    uint64_t n = std::min<uint64_t>(PAGE_SIZE, ino.i_size() - off);
-    // Read the file page in through a kernel mapping of the new frame (kmap for highmem).
-    if (!with_kernel_mapping(mm, *frame, PAGE_SIZE, [&](uint8_t* to) { std::memcpy(to, ino.contents.data() + off, n); })) {
-        mm.page_alloc->free_page(*frame);
-        return VM_FAULT_OOM;
+    if (!m.km.page_alloc) m.km = mm_kmem(mm);
+    vm_fault_t ret = VM_FAULT_OK;
+    if (auto cached = find_get_page(m, pgoff)) {
+        out = *cached;
+        trace_fault_step([&] { return "find_get_page -> pfn " + hex(out.pfn()) + " (in the page cache)"; });
+        return ret;
     }
-    const vm_fault_t r = install_new_page(mm, vma, address, *frame, flags, PageUse::File);
-    return r ? r : VM_FAULT_MAJOR;  // read from the file: a major fault
+    if (!shmem) {
+        const uint64_t before = page_cache_stats().pgpgin_pages;
+        page_cache_read_around(m, pgoff);  // do_sync_mmap_readahead
+        trace_fault_step([&] { return "do_sync_mmap_readahead -> read " +
+                                      std::to_string(page_cache_stats().pgpgin_pages - before) + " pages around it"; });
+        ret = VM_FAULT_MAJOR;
+    }
+    auto page = pagecache_get_page(m, pgoff);
+    if (page.is_error()) return VM_FAULT_OOM;
+    out = page.value();
+    trace_fault_step([&] { return std::string(shmem ? "shmem_get_folio" : "filemap_get_folio") + " -> pfn " +
+                                  hex(out.pfn()); });
+    return ret;
 }
 
-// A write to a present read-only PTE of a writable VMA: copy on write, or reuse a page
-// only this PTE maps (do_wp_page / wp_page_copy / wp_page_reuse).
+// Maps the already-cached pages around a read fault, up to fault_around_bytes inside the
+// VMA and the page table (do_fault_around -> filemap_map_pages). Returns how many it mapped.
+unsigned do_fault_around(mm_struct& mm, vm_area_struct& vma, VirtAddr address) {
+    const uint64_t window = fault_around_bytes & mmu::PAGE_MASK;
+    if (window <= PAGE_SIZE) return 0;
+    inode& ino = *vma.vm_file->f_inode;
+    address_space& m = ino.i_data;
+    const uint64_t span = pmd_span(mm.paging_mode);
+    const uint64_t start = std::max({address.value & ~(window - 1), vma.vm_start.value, address.value & ~(span - 1)});
+    const uint64_t end = std::min({(address.value & ~(window - 1)) + window, vma.vm_end.value,
+                                   (address.value & ~(span - 1)) + span});
+    const uint64_t file_pages = mmu::page_align_up(ino.i_size) >> PAGE_SHIFT;
+    unsigned mapped = 0;
+    for (uint64_t va = start; va < end; va += PAGE_SIZE) {
+        const uint64_t pgoff = linear_page_index(vma, VirtAddr(va));
+        if (pgoff >= file_pages || get_pte(mm, VirtAddr(va))) continue;
+        auto frame = find_get_page(m, pgoff);
+        if (!frame) continue;
+        if (map_file_page(mm, vma, VirtAddr(va), *frame, false)) break;
+        ++mapped;
+    }
+    page_cache_stats().fault_around_pages += mapped;
+    trace_fault_step([&] { return "do_fault_around -> filemap_map_pages mapped " + std::to_string(mapped) +
+                                  " cached pages"; });
+    return mapped;
+}
+
+// A fault on a file page no PTE maps yet (do_fault): do_read_fault, do_cow_fault for a
+// write to a private mapping, do_shared_fault for a write to a shared one.
+vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
+    if (!(flags & FAULT_FLAG_WRITE)) {
+        trace_fault_step([] { return std::string("do_read_fault"); });
+        if (do_fault_around(mm, vma, address) && get_pte(mm, address)) return VM_FAULT_OK;
+        PhysAddr frame;
+        vm_fault_t r = filemap_fault(mm, vma, address, frame);
+        if (r & VM_FAULT_ERROR) return r;
+        vm_fault_t m = map_file_page(mm, vma, address, frame, false);
+        return m ? m : r;
+    }
+    if (!(vma.vm_flags & VM_SHARED)) {
+        trace_fault_step([] { return std::string("do_cow_fault"); });
+        PhysAddr src;
+        vm_fault_t r = filemap_fault(mm, vma, address, src);
+        if (r & VM_FAULT_ERROR) return r;
+        auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE);
+        if (!frame) return VM_FAULT_OOM;
+        trace_fault_step([&] { return "alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) +
+                                      ", copy_user_highpage from pfn " + hex(src.pfn()); });
+        if (!copy_highpage(mm_kmem(mm), *frame, src)) {
+            mm.page_alloc->free_page(*frame);
+            return VM_FAULT_OOM;
+        }
+        vm_fault_t m = map_new_anon_page(mm, vma, address, *frame, flags);
+        return m ? m : r;
+    }
+    trace_fault_step([] { return std::string("do_shared_fault"); });
+    PhysAddr frame;
+    vm_fault_t r = filemap_fault(mm, vma, address, frame);
+    if (r & VM_FAULT_ERROR) return r;
+    vm_fault_t m = map_file_page(mm, vma, address, frame, true);  // fault_dirty_shared_page
+    return m ? m : r;
+}
+
+// A write to a present read-only PTE of a writable VMA (do_wp_page): in a shared mapping
+// the page becomes writable and dirty (wp_page_shared); in a private one an anonymous page
+// only this PTE maps is reused (wp_page_reuse), anything else is copied (wp_page_copy).
 vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint64_t pte) {
     PhysAddr old = mmu::pte_frame(mm.paging_mode, pte);
     page& op = mm.page_alloc->phys_to_page(old);
     uint64_t prot = vm_page_prot(mm, vma.vm_flags) | mmu::_PAGE_DIRTY;
     trace_fault_step([] { return std::string("do_wp_page"); });
-    if (op._refcount == 1 && !(op.flags & PG_reserved)) {
-        trace_fault_step([&] { return "wp_page_reuse (pfn " + hex(old.pfn()) + " has one mapper)"; });
+    const bool shared = vma.vm_flags & VM_SHARED;
+    if (shared || ((op.flags & PG_anon) && op._refcount == 1 && !(op.flags & PG_reserved))) {
+        trace_fault_step([&] { return (shared ? "wp_page_shared (pfn " : "wp_page_reuse (pfn ") + hex(old.pfn()) +
+                                      (shared ? ", set_page_dirty)" : " has one mapper)"); });
+        if (shared) set_page_dirty(op);
         bool ok = set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, old, prot));
         mm.tlb->flush_tlb_page(address.page_base());
         return ok ? VM_FAULT_OK : VM_FAULT_OOM;
@@ -163,11 +227,7 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
     trace_fault_step([&] { return "wp_page_copy: alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) +
                                   ", copy of pfn " + hex(old.pfn()); });
     // copy_user_highpage: both frames through kernel mappings (nested kmap_atomic).
-    bool copied = false;
-    const bool mapped = with_kernel_mapping(mm, old, PAGE_SIZE, [&](uint8_t* from) {
-        copied = with_kernel_mapping(mm, *frame, PAGE_SIZE, [&](uint8_t* to) { std::memcpy(to, from, PAGE_SIZE); });
-    });
-    if (!mapped || !copied) {
+    if (!copy_highpage(mm_kmem(mm), *frame, old)) {
         mm.page_alloc->free_page(*frame);
         return VM_FAULT_OOM;
     }
@@ -175,14 +235,12 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
     anon_vma_prepare(vma);
     page& np = mm.page_alloc->phys_to_page(*frame);
     np.use = PageUse::Anon;
-    np.flags |= PG_anon;
-    np._mapcount = 0;
     if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, *frame, prot))) {
         mm.page_alloc->free_page(*frame);
         return VM_FAULT_OOM;
     }
-    ++mm.rss_anon;
-    mm.hiwater_rss = std::max(mm.hiwater_rss, mm.rss_anon + mm.rss_file);
+    page_add_new_anon_rmap(np, vma, address);
+    count_rss(mm, PageUse::Anon);
     put_mapped_page(mm, old);
     mm.tlb->flush_tlb_page(address.page_base());
     return VM_FAULT_OK;
@@ -223,6 +281,19 @@ bool for_each_user_chunk(mm_struct& mm, VirtAddr va, uint64_t len, bool write, F
 }
 
 }  // namespace
+
+unsigned long fault_around_bytes = 65536;
+
+kernel_mem mm_kmem(const mm_struct& mm) { return kernel_mem{mm.ram, mm.page_alloc, mm.kpt, mm.highmem}; }
+
+void put_mapped_page(mm_struct& mm, PhysAddr frame) {
+    page& p = mm.page_alloc->phys_to_page(frame);
+    if (p.flags & PG_reserved) return;
+    if (p.use == PageUse::Anon && mm.rss_anon) --mm.rss_anon;
+    if (p.use == PageUse::File && mm.rss_file) --mm.rss_file;
+    page_remove_rmap(p);
+    if (--p._refcount <= 0) mm.page_alloc->free_page(frame);
+}
 
 bool pgd_alloc(mm_struct& mm) {
     PgtableAllocator alloc(mm);
@@ -273,7 +344,7 @@ uint64_t vm_page_prot(const mm_struct& mm, unsigned long vm_flags) {
     return prot;
 }
 
-void zap_page_range(mm_struct& mm, VirtAddr start, VirtAddr end) {
+void zap_page_range(mm_struct& mm, VirtAddr start, VirtAddr end, bool skip_anon) {
     mmu::RamBus bus(*mm.ram);
     const uint64_t span = pmd_span(mm.paging_mode);
     bool any = false;
@@ -284,6 +355,10 @@ void zap_page_range(mm_struct& mm, VirtAddr start, VirtAddr end) {
             continue;
         }
         uint64_t pte = mmu::read_entry(bus, mm.paging_mode, *slot);
+        if (pte && skip_anon && (mm.page_alloc->phys_to_page(mmu::pte_frame(mm.paging_mode, pte)).flags & PG_anon)) {
+            va += PAGE_SIZE;  // a private COW copy: not the file's page
+            continue;
+        }
         if (pte) {  // present, or a PROT_NONE PTE that still holds its frame
             mmu::write_entry(bus, mm.paging_mode, *slot, 0);
             put_mapped_page(mm, mmu::pte_frame(mm.paging_mode, pte));
@@ -309,10 +384,13 @@ void change_protection(mm_struct& mm, VirtAddr start, VirtAddr end, unsigned lon
         uint64_t pte = mmu::read_entry(bus, mm.paging_mode, *slot);
         if (pte) {
             PhysAddr frame = mmu::pte_frame(mm.paging_mode, pte);
-            // A page shared with others (or the zero page) stays read-only so a write copies it.
+            // In a private mapping only an anonymous page of its own may be writable: a page
+            // shared with others, a page-cache page or the zero page stays read-only so a
+            // write copies it. A shared mapping writes the page itself.
             uint64_t p = prot;
             const page& pg = mm.page_alloc->phys_to_page(frame);
-            if (pg._refcount > 1 || (pg.flags & PG_reserved)) p &= ~mmu::_PAGE_RW;
+            if (!(vm_flags & VM_SHARED) && (pg._refcount > 1 || !(pg.flags & PG_anon) || (pg.flags & PG_reserved)))
+                p &= ~mmu::_PAGE_RW;
             if (!(prot & mmu::_PAGE_PRESENT)) p &= ~mmu::_PAGE_PRESENT;
             mmu::write_entry(bus, mm.paging_mode, *slot, mmu::make_pte(mm.paging_mode, frame, p | (pte & keep)));
             any = true;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "guestos/kmap.h"
 #include "guestos/mm.h"
 
 namespace guestos {
@@ -38,8 +39,17 @@ uint64_t get_pte(mm_struct& mm, VirtAddr va);
 // The PTE flags a VMA's pages get (vm_get_page_prot), without RW for a read-mapped page.
 uint64_t vm_page_prot(const mm_struct& mm, unsigned long vm_flags);
 
-// Unmaps [start, end): frees the pages, clears the PTEs, flushes the TLB (zap_page_range).
-void zap_page_range(mm_struct& mm, VirtAddr start, VirtAddr end);
+// Unmaps [start, end): frees the pages, clears the PTEs, flushes the TLB (zap_page_range);
+// skip_anon keeps anonymous pages (a private file mapping's COW copies).
+void zap_page_range(mm_struct& mm, VirtAddr start, VirtAddr end, bool skip_anon = false);
+// Drops one PTE's hold on the page at frame: rss, rmap, and the page itself when that was
+// the last reference (page_remove_rmap + put_page).
+void put_mapped_page(mm_struct& mm, PhysAddr frame);
+// The kernel memory an mm's pages come from and are reached through.
+kernel_mem mm_kmem(const mm_struct& mm);
+// How much a read fault on a file maps around itself from the page cache
+// (fault_around_bytes, 64 KiB as in Linux; a page or less turns fault-around off).
+extern unsigned long fault_around_bytes;
 // Rewrites the PTEs of [start, end) for new vm_flags (mprotect's change_protection).
 void change_protection(mm_struct& mm, VirtAddr start, VirtAddr end, unsigned long vm_flags);
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "guestos/file.h"
 #include "guestos/page.h"
@@ -33,6 +34,9 @@ enum : unsigned long {
 };
 
 struct mm_struct;
+struct anon_vma;
+struct anon_vma_chain;
+struct address_space;
 class KernelPageTable;
 class Highmem;
 
@@ -40,10 +44,17 @@ struct vm_area_struct {
     VirtAddr vm_start;
     VirtAddr vm_end;  // exclusive
     unsigned long vm_flags = 0;
-    uint64_t vm_pgoff = 0;  // offset in the file, in pages
-    std::shared_ptr<file> vm_file;
+    // Offset in the file, in pages; for anonymous memory the virtual page number it was
+    // created at (addr >> PAGE_SHIFT), kept when it moves, so that vma_address() finds a
+    // page from its index (linear_page_index).
+    uint64_t vm_pgoff = 0;
+    std::shared_ptr<file> vm_file;  // set with vma_set_file (it links the VMA into i_mmap)
     mm_struct* vm_mm = nullptr;
-    uint64_t anon_vma = 0;  // identity of the anon_vma its anonymous pages hang off; 0: none yet
+    // The anon_vma its anonymous pages hang off (null until the first one), and the chains
+    // that link this VMA to every anon_vma whose pages it may map (guestos/rmap.h).
+    struct anon_vma* anon_vma = nullptr;
+    std::vector<struct anon_vma_chain*> anon_vma_chain;
+    address_space* vm_i_mmap = nullptr;  // the mapping whose i_mmap lists this VMA, if any
 
     // Links of the mm's VmaTree (guestos/vma_tree.h), written only by it. A copy of a linked
     // VMA carries stale links until VmaTree::insert overwrites them.
@@ -59,9 +70,22 @@ struct vm_area_struct {
     // Largest free gap before any VMA of this rb subtree, guard gaps excluded (mmap.c).
     uint64_t rb_subtree_gap = 0;
 
+    vm_area_struct() = default;
+    // vm_area_dup: the same range, flags, file and anon_vmas (anon_vma_clone), linked into
+    // the file's i_mmap; the tree links are left to VmaTree::insert.
+    vm_area_struct(const vm_area_struct& other);
+    vm_area_struct& operator=(const vm_area_struct&) = delete;
+    // vm_area_free after unlink_anon_vmas and unlink_file_vma.
+    ~vm_area_struct();
+
     uint64_t size() const { return vm_end - vm_start; }
+    uint64_t pages() const { return size() >> mmu::PAGE_SHIFT; }
     bool is_anonymous() const { return !vm_file; }
 };
+
+// Sets the file a VMA maps (vma->vm_file = get_file(file)) and links it into the file's
+// i_mmap (__vma_link_file); null unlinks.
+void vma_set_file(vm_area_struct& vma, std::shared_ptr<file> f);
 
 // What the OS asks of the CPU's TLB when it changes page tables (tlbflush.h).
 class TlbFlusher {

@@ -67,9 +67,8 @@ bool range_fully_mapped(mm_struct& mm, VirtAddr start, VirtAddr end) {
 // Changes a VMA's bounds in place, keeping the tree's gaps and the accounting right.
 void vma_adjust(mm_struct& mm, vm_area_struct* vma, VirtAddr start, VirtAddr end) {
     const long before = static_cast<long>(vma->size() >> PAGE_SHIFT);
-    uint64_t pgoff = vma->vm_pgoff;
-    if (vma->vm_file && start != vma->vm_start)
-        pgoff = vma->vm_pgoff - ((vma->vm_start - start) >> PAGE_SHIFT);
+    // vm_pgoff follows the start (files and anonymous memory alike: expand_downwards too).
+    const uint64_t pgoff = vma->vm_pgoff - ((vma->vm_start.value - start.value) >> PAGE_SHIFT);
     mm.mm_rb.vma_adjust(vma, start, end, pgoff);
     vm_stat_account(mm, vma->vm_flags, static_cast<long>(vma->size() >> PAGE_SHIFT) - before);
 }
@@ -82,6 +81,17 @@ vm_area_struct* find_vma_intersection(mm_struct& mm, VirtAddr start, VirtAddr en
 
 vm_area_struct* vma_link(mm_struct& mm, std::unique_ptr<vm_area_struct> vma) {
     return vma_merge(mm, vma_insert(mm, std::move(vma)));
+}
+
+vm_area_struct* vma_expand(mm_struct& mm, vm_area_struct* vma, VirtAddr new_end) {
+    const VirtAddr old_end = vma->vm_end;
+    vma_adjust(mm, vma, vma->vm_start, new_end);
+    vma = vma_merge(mm, vma);
+    if (vma->vm_flags & VM_LOCKED)  // mremap populates what it adds to a locked mapping
+        for (VirtAddr a = old_end; a < new_end; a = a + PAGE_SIZE)
+            if (!get_pte(mm, a))
+                (void)handle_mm_fault(mm, *vma, a, (vma->vm_flags & VM_WRITE) ? FAULT_FLAG_WRITE : 0u);
+    return vma;
 }
 
 unsigned long calc_vm_flags(unsigned long prot, unsigned long flags) {
@@ -149,10 +159,15 @@ long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len
     vma->vm_start = VirtAddr(addr);
     vma->vm_end = VirtAddr(addr + alen);
     vma->vm_flags = calc_vm_flags(prot, flags);
+    // A shared mapping of a file not open for writing can never write it: it stays
+    // VM_MAYSHARE ('s' in maps) but is otherwise private (do_mmap).
+    if (f && (vma->vm_flags & VM_SHARED) && (f->f_flags & 3) != 2 /* O_RDWR */)
+        vma->vm_flags &= ~(VM_MAYWRITE | VM_SHARED);
     if (accountable_mapping(vma->vm_flags)) vma->vm_flags |= VM_ACCOUNT;
     vma->vm_flags |= mm.def_flags;
-    vma->vm_file = std::move(f);
-    vma->vm_pgoff = vma->vm_file ? pgoff : 0;
+    // An anonymous mapping's pages are numbered from its address (mmap_region: pgoff = addr >> PAGE_SHIFT).
+    vma->vm_pgoff = f ? pgoff : addr >> PAGE_SHIFT;
+    vma_set_file(*vma, std::move(f));
     vm_area_struct* v = vma_link(mm, std::move(vma));
     if ((flags & MAP_POPULATE_) || (v->vm_flags & VM_LOCKED)) {  // populate_vma_page_range
         unsigned fl = (v->vm_flags & VM_WRITE) ? FAULT_FLAG_WRITE : 0u;
@@ -207,6 +222,8 @@ long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot
         v = find_vma(mm, cur);
         if (!v || v->vm_start > cur) return -ENOMEM;
         unsigned long nf = (v->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | (calc_vm_flags(prot, 0) & (VM_READ | VM_WRITE | VM_EXEC));
+        // Each VM_READ/WRITE/EXEC needs its VM_MAY* (a read-only file's shared mapping).
+        if ((nf & ~(nf >> 4)) & (VM_READ | VM_WRITE | VM_EXEC)) return -EACCES;
         if (nf & VM_WRITE) {  // a private mapping made writable is charged from now on
             if (!(v->vm_flags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE))) nf |= VM_ACCOUNT;
         } else if ((v->vm_flags & VM_ACCOUNT) && v->is_anonymous() && !v->anon_vma) {
@@ -294,6 +311,7 @@ uint64_t do_brk(mm_struct& mm, uint64_t brk) {
         vma->vm_start = VirtAddr(oldbrk);
         vma->vm_end = VirtAddr(newbrk);
         vma->vm_flags = flags;
+        vma->vm_pgoff = oldbrk >> PAGE_SHIFT;
         vma_insert(mm, std::move(vma));
     }
     mm.brk = brk;

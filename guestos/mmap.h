@@ -34,6 +34,9 @@ inline constexpr unsigned long MAP_FIXED_NOREPLACE_ = 0x100000;
 
 // Adds a VMA to the mm, merging with compatible neighbours; returns the VMA now covering it.
 vm_area_struct* vma_link(mm_struct& mm, std::unique_ptr<vm_area_struct> vma);
+// Grows a VMA up to new_end in place and merges it with the next one if they now touch
+// and are compatible (mremap's vma_merge_extend); returns the VMA covering it.
+vm_area_struct* vma_expand(mm_struct& mm, vm_area_struct* vma, VirtAddr new_end);
 // Moves a VMA's bounds in place, keeping the tree's gaps and the accounting (vma_adjust).
 void vma_adjust(mm_struct& mm, vm_area_struct* vma, VirtAddr start, VirtAddr end);
 // Finds a free range of len bytes (get_unmapped_area); negative errno when none.

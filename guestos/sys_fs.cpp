@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "guestos/procfs.h"
+#include "guestos/shmem.h"
 #include "guestos/syscalls.h"
 #include "guestos/tty.h"
 
@@ -149,10 +150,61 @@ long getname(SysCtx& c, uint64_t upath, std::string& out) {
     return 0;
 }
 
-// Opens a path (do_filp_open). Until a filesystem is mounted the files are /proc and the
+// A tmpfs directory opened as a file: stat works, read and write do not.
+class tmpfs_dir_file final : public file {
+public:
+    explicit tmpfs_dir_file(uint64_t dev) : dev_(dev) {}
+    long read(uint8_t*, uint64_t, int64_t*) override { return -EISDIR; }
+    long getattr(struct stat& st) override {
+        st = {};
+        st.st_dev = dev_;
+        st.st_ino = 1;
+        st.st_mode = S_IFDIR | 01777;
+        st.st_nlink = 2;
+        st.st_blksize = 4096;
+        return 0;
+    }
+
+private:
+    uint64_t dev_;
+};
+
+// Opens (and with O_CREAT creates) a file of a tmpfs (shmem_lookup / shmem_create).
+long tmpfs_open(SysCtx& c, Tmpfs& fs, const std::string& name, unsigned flags, unsigned mode,
+                std::shared_ptr<file>& out) {
+    const unsigned acc = flags & O_ACCMODE;
+    if (name.empty()) {  // the mount point itself
+        if (acc != O_RDONLY || (flags & O_CREAT)) return -EISDIR;
+        out = std::make_shared<tmpfs_dir_file>(fs.dev());
+        out->f_flags = flags;
+        return 0;
+    }
+    if (name.find('/') != std::string::npos) return -ENOENT;  // a flat directory: no subdirectories yet
+    if (name.size() > 255) return -ENAMETOOLONG;
+    std::shared_ptr<inode> ino = fs.lookup(name);
+    if (!ino) {
+        if (!(flags & O_CREAT)) return -ENOENT;
+        ino = fs.create(c.kernel.kmem(), name, mode & ~c.task.umask);
+    } else if ((flags & O_CREAT) && (flags & O_EXCL)) {
+        return -EEXIST;
+    }
+    if (flags & O_DIRECTORY) return -ENOTDIR;
+    if ((flags & O_TRUNC) && acc != O_RDONLY && ino->i_size) {
+        truncate_setsize(*ino, 0);
+        inode_touch(*ino, false, true);
+    }
+    auto f = std::make_shared<inode_file>(ino);
+    f->f_flags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+    out = std::move(f);
+    return 0;
+}
+
+// Opens a path (do_filp_open): the tmpfs mounts (/tmp, /dev/shm), /proc, and the
 // executable itself (its path, and /proc/self/exe, which links to it), read-only.
-long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_ptr<file>& out) {
+long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_ptr<file>& out, unsigned mode = 0) {
     if (path.empty()) return -ENOENT;
+    std::string rest;
+    if (Tmpfs* fs = c.kernel.tmpfs_for(path, rest)) return tmpfs_open(c, *fs, rest, flags, mode, out);
     int err = 0;
     const bool exe_link = is_proc_path(path) && proc_readlink(c.task, path, err) == c.task.exe_path;
     if (c.task.exe_inode && (path == c.task.exe_path || exe_link)) {
@@ -235,11 +287,11 @@ long do_dup3(SysCtx& c, uint64_t oldfd, uint64_t newfd, bool cloexec) {
     return static_cast<long>(newfd);
 }
 
-long do_openat(SysCtx& c, uint64_t upath, uint64_t flags) {
+long do_openat(SysCtx& c, uint64_t upath, uint64_t flags, uint64_t mode) {
     std::string path;
     if (long e = getname(c, upath, path)) return e;
     std::shared_ptr<file> f;
-    if (long e = filp_open(c, path, static_cast<unsigned>(flags), f)) return e;
+    if (long e = filp_open(c, path, static_cast<unsigned>(flags), f, static_cast<unsigned>(mode))) return e;
     return install_fd(c, std::move(f), 0, flags & O_CLOEXEC);
 }
 
@@ -325,8 +377,81 @@ long sys_readv(SysCtx& c, const uint64_t* a) {
     return r;
 }
 
-long sys_open(SysCtx& c, const uint64_t* a) { return do_openat(c, a[0], a[1]); }
-long sys_openat(SysCtx& c, const uint64_t* a) { return do_openat(c, a[1], a[2]); }
+long sys_open(SysCtx& c, const uint64_t* a) { return do_openat(c, a[0], a[1], a[2]); }
+long sys_openat(SysCtx& c, const uint64_t* a) { return do_openat(c, a[1], a[2], a[3]); }
+
+// unlink and unlinkat (do_unlinkat / do_rmdir): only tmpfs files can go.
+long do_unlinkat(SysCtx& c, uint64_t upath, bool rmdir) {
+    std::string path;
+    if (long e = getname(c, upath, path)) return e;
+    std::string rest;
+    if (Tmpfs* fs = c.kernel.tmpfs_for(path, rest)) {
+        if (rest.empty()) return rmdir ? -EBUSY : -EISDIR;
+        if (rest.find('/') != std::string::npos) return -ENOENT;
+        if (rmdir) return fs->lookup(rest) ? -ENOTDIR : -ENOENT;
+        return fs->unlink(rest);
+    }
+    if (is_proc_path(path)) return -EACCES;
+    std::shared_ptr<file> f;
+    long e = filp_open(c, path, O_RDONLY, f);
+    return e ? e : -EACCES;  // the executable and the like: not ours to remove
+}
+
+long sys_unlink(SysCtx& c, const uint64_t* a) { return do_unlinkat(c, a[0], false); }
+long sys_unlinkat(SysCtx& c, const uint64_t* a) {
+    constexpr uint64_t AT_REMOVEDIR_ = 0x200;
+    if (a[2] & ~AT_REMOVEDIR_) return -EINVAL;
+    return do_unlinkat(c, a[1], a[2] & AT_REMOVEDIR_);
+}
+
+// ftruncate: the fd must be open for writing (do_sys_ftruncate).
+long do_ftruncate(SysCtx& c, uint64_t fd, int64_t length) {
+    if (length < 0) return -EINVAL;
+    auto f = fdget(c, fd);
+    if (!f) return -EBADF;
+    if (!writable(*f)) return -EINVAL;
+    return f->truncate(static_cast<uint64_t>(length));
+}
+
+long do_truncate_path(SysCtx& c, uint64_t upath, int64_t length) {
+    std::string path;
+    if (long e = getname(c, upath, path)) return e;
+    if (length < 0) return -EINVAL;
+    std::shared_ptr<file> f;
+    if (long e = filp_open(c, path, O_RDONLY, f)) return e;
+    struct stat st;
+    if (f->getattr(st) == 0 && S_ISDIR(st.st_mode)) return -EISDIR;
+    if (!f->can_mmap()) return -EINVAL;
+    long r = f->truncate(static_cast<uint64_t>(length));
+    return r == -EINVAL ? -EACCES : r;  // a read-only file (the executable: ETXTBSY on Linux)
+}
+
+long sys_ftruncate(SysCtx& c, const uint64_t* a) {
+    return do_ftruncate(c, a[0], c.compat ? static_cast<int32_t>(a[1]) : static_cast<int64_t>(a[1]));
+}
+long sys_truncate(SysCtx& c, const uint64_t* a) {
+    return do_truncate_path(c, a[0], c.compat ? static_cast<int32_t>(a[1]) : static_cast<int64_t>(a[1]));
+}
+long sys_ftruncate64(SysCtx& c, const uint64_t* a) { return do_ftruncate(c, a[0], pos_arg(c, a, 1)); }
+long sys_truncate64(SysCtx& c, const uint64_t* a) { return do_truncate_path(c, a[0], pos_arg(c, a, 1)); }
+
+long sys_fsync(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    return f ? f->fsync() : -EBADF;
+}
+long sys_fdatasync(SysCtx& c, const uint64_t* a) { return sys_fsync(c, a); }
+
+long sys_memfd_create(SysCtx& c, const uint64_t* a) {
+    constexpr uint64_t MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_HUGETLB = 4, MFD_NOEXEC_SEAL = 8, MFD_EXEC = 0x10;
+    constexpr uint64_t MFD_NAME_MAX_LEN = 249;  // NAME_MAX - strlen("memfd:")
+    const uint64_t flags = a[1];
+    if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC)) return -EINVAL;
+    if ((flags & MFD_EXEC) && (flags & MFD_NOEXEC_SEAL)) return -EINVAL;
+    if (flags & MFD_HUGETLB) return -EINVAL;  // no hugetlbfs
+    auto name = strncpy_from_user(c.mm, VirtAddr(a[0]), MFD_NAME_MAX_LEN + 1);
+    if (!name) return strncpy_from_user(c.mm, VirtAddr(a[0]), 1) ? -EINVAL : -EFAULT;
+    return install_fd(c, shmem_file_setup(c.kernel.kmem(), *name), 0, flags & MFD_CLOEXEC);
+}
 
 long sys_close(SysCtx& c, const uint64_t* a) {
     if (!fdget(c, a[0])) return -EBADF;

@@ -4,25 +4,47 @@
 #include <cerrno>
 #include <vector>
 
+#include <fcntl.h>
+
 #include "guestos/mmap.h"
+#include "guestos/rmap.h"
+#include "guestos/shmem.h"
 #include "guestos/syscalls.h"
 
 namespace guestos {
 
 namespace {
 
-// mmap's argument checks before do_mmap (ksys_mmap_pgoff); files are not mappable yet.
+// mmap's argument checks before do_mmap (ksys_mmap_pgoff and do_mmap's file checks).
 long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, uint64_t fd,
                 uint64_t pgoff) {
+    // The flags MAP_SHARED_VALIDATE checks (LEGACY_MAP_MASK); anything else is EOPNOTSUPP there.
+    constexpr uint64_t LEGACY_MAP_MASK = MAP_SHARED_ | MAP_PRIVATE_ | MAP_FIXED_ | MAP_ANONYMOUS_ | MAP_DENYWRITE_ |
+                                         MAP_EXECUTABLE_ | 0x4000000 /* MAP_UNINITIALIZED */ | MAP_GROWSDOWN_ |
+                                         MAP_LOCKED_ | MAP_NORESERVE_ | MAP_POPULATE_ | MAP_NONBLOCK_ | MAP_STACK_ |
+                                         MAP_HUGETLB_;
     const uint64_t type = flags & MAP_TYPE_;
     if (type != MAP_SHARED_ && type != MAP_PRIVATE_ && type != MAP_SHARED_VALIDATE_) return -EINVAL;
     if ((flags & MAP_ANONYMOUS_) && type == MAP_SHARED_VALIDATE_) return -EINVAL;  // files only
-    if (!(flags & MAP_ANONYMOUS_)) {
-        long f = c.task.files.get(static_cast<long>(c.compat ? static_cast<int32_t>(fd) : static_cast<int64_t>(fd))) ? 0 : -EBADF;
-        return f < 0 ? f : -ENODEV;  // the console cannot be mapped
-    }
     if (c.compat) addr &= 0xffffffffu;
-    return do_mmap(c.mm, nullptr, addr, len, prot, flags, pgoff);
+    const bool shared = type != MAP_PRIVATE_;
+    std::shared_ptr<file> f;
+    if (!(flags & MAP_ANONYMOUS_)) {
+        f = c.task.files.get(static_cast<long>(c.compat ? static_cast<int32_t>(fd) : static_cast<int64_t>(fd)));
+        if (!f) return -EBADF;
+        if (!f->can_mmap()) return -ENODEV;  // the console, /proc files
+        if (type == MAP_SHARED_VALIDATE_ && (flags & ~LEGACY_MAP_MASK)) return -EOPNOTSUPP;
+        const unsigned acc = f->f_flags & O_ACCMODE;
+        if (acc == O_WRONLY) return -EACCES;  // every mapping reads the file
+        if (shared && (prot & PROT_WRITE_) && (acc != O_RDWR || (f->f_flags & O_APPEND))) return -EACCES;
+    } else if (shared) {
+        // Shared anonymous memory is a shmem file of the mapping's size (shmem_zero_setup).
+        const uint64_t size = mmu::page_align_up(len);
+        if (!len || !size) return do_mmap(c.mm, nullptr, addr, len, prot, flags, 0);  // the usual errors
+        f = shmem_zero_setup(c.kernel.kmem(), size);
+        pgoff = 0;
+    }
+    return do_mmap(c.mm, std::move(f), addr, len, prot, flags, pgoff);
 }
 
 // Moves the PTEs of [old, old+len) to new_addr (move_page_tables).
@@ -39,10 +61,13 @@ void move_page_tables(mm_struct& mm, uint64_t old_addr, uint64_t new_addr, uint6
 // Moves a mapping (or its first len bytes) to new_addr, keeping its pages (move_vma).
 long move_vma(mm_struct& mm, vm_area_struct& vma, uint64_t old_addr, uint64_t old_len, uint64_t new_addr,
               uint64_t new_len, bool dontunmap) {
+    // copy_vma: the pages keep their index, so the new VMA keeps the page offset; an
+    // anonymous VMA that never had a page is numbered afresh from its new address.
     auto nv = std::make_unique<vm_area_struct>(vma);
     nv->vm_start = VirtAddr(new_addr);
     nv->vm_end = VirtAddr(new_addr + new_len);
-    if (nv->vm_file) nv->vm_pgoff += (old_addr - vma.vm_start.value) >> PAGE_SHIFT;
+    nv->vm_pgoff += (old_addr - vma.vm_start.value) >> PAGE_SHIFT;
+    if (vma.is_anonymous() && !vma.anon_vma) nv->vm_pgoff = new_addr >> PAGE_SHIFT;
     vma_link(mm, std::move(nv));
     move_page_tables(mm, old_addr, new_addr, std::min(old_len, new_len));
     if (!dontunmap) do_munmap(mm, old_addr, old_len);
@@ -118,12 +143,9 @@ long sys_mremap(SysCtx& c, const uint64_t* a) {
     } else if (addr + old_len == vma->vm_end.value &&
                !find_vma_intersection(c.mm, VirtAddr(addr + old_len), VirtAddr(addr + new_len))) {
         // Grow in place when the VMA ends here and the space after it is free (vma_expandable).
-        const unsigned long prot = vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC);  // same bits as PROT_*
-        const unsigned long mflags = MAP_FIXED_ | ((vma->vm_flags & VM_SHARED) ? MAP_SHARED_ : MAP_PRIVATE_) |
-                                     (vma->vm_file ? 0ul : static_cast<unsigned long>(MAP_ANONYMOUS_));
-        long r = do_mmap(c.mm, vma->vm_file, addr + old_len, new_len - old_len, prot, mflags,
-                         vma->vm_pgoff + ((addr + old_len - vma->vm_start.value) >> PAGE_SHIFT));
-        return r < 0 ? r : static_cast<long>(addr);
+        if (c.mm.map_count > sysctl_max_map_count) return -ENOMEM;
+        vma_expand(c.mm, vma, VirtAddr(addr + new_len));
+        return static_cast<long>(addr);
     }
     if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
     long dst = get_unmapped_area(c.mm, 0, new_len, 0);
@@ -169,7 +191,12 @@ long sys_mincore(SysCtx& c, const uint64_t* a) {
             ret = -ENOMEM;
             break;
         }
-        vec.push_back(get_pte(c.mm, va) ? 1 : 0);  // pte_present: PROT_NONE pages are resident too
+        // pte_present (PROT_NONE pages are resident too); for a file page no PTE maps, whether
+        // the page cache holds it (mincore_page).
+        uint8_t resident = get_pte(c.mm, va) ? 1 : 0;
+        if (!resident && v->vm_file && v->vm_file->f_inode)
+            resident = find_get_page(v->vm_file->f_inode->i_data, linear_page_index(*v, va)) ? 1 : 0;
+        vec.push_back(resident);
     }
     if (!vec.empty() && !copy_to_user(c.mm, VirtAddr(a[2]), vec.data(), vec.size())) return -EFAULT;
     return ret;

@@ -48,6 +48,9 @@ const SyscallEntry table32[] = {
     E(pause, pause, ""), E(rt_sigqueueinfo, rt_sigqueueinfo, "dSx"), E(rt_tgsigqueueinfo, rt_tgsigqueueinfo, "ddSx"),
     E(mincore, mincore, "xux"), E(msync, msync, "xux"), E(mlock, mlock, "xu"), E(mlock2, mlock2, "xux"),
     E(munlock, munlock, "xu"), E(mlockall, mlockall, "x"), E(munlockall, munlockall, ""),
+    E(unlink, unlink, "s"), E(unlinkat, unlinkat, "fsx"), E(ftruncate, ftruncate, "fd"),
+    E(truncate, truncate, "sd"), E(ftruncate64, ftruncate64, "fxx"), E(truncate64, truncate64, "sxx"),
+    E(fsync, fsync, "f"), E(fdatasync, fdatasync, "f"), E(memfd_create, memfd_create, "sx"),
 };
 #undef E
 

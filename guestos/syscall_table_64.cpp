@@ -39,6 +39,9 @@ const SyscallEntry table64[] = {
     E(rt_tgsigqueueinfo, rt_tgsigqueueinfo, "ddSx"),
     E(mincore, mincore, "xux"), E(msync, msync, "xux"), E(mlock, mlock, "xu"), E(mlock2, mlock2, "xux"),
     E(munlock, munlock, "xu"), E(mlockall, mlockall, "x"), E(munlockall, munlockall, ""),
+    E(unlink, unlink, "s"), E(unlinkat, unlinkat, "fsx"), E(ftruncate, ftruncate, "fd"),
+    E(truncate, truncate, "sd"), E(fsync, fsync, "f"), E(fdatasync, fdatasync, "f"),
+    E(memfd_create, memfd_create, "sx"),
 };
 #undef E
 

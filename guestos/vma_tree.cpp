@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "guestos/mm.h"
+#include "guestos/rmap.h"
 
 namespace guestos {
 
@@ -53,14 +54,13 @@ uint64_t align_down(uint64_t addr, uint64_t mask, uint64_t offset) { return addr
 
 bool can_vma_merge_before(const vm_area_struct& vma, unsigned long vm_flags, const file* vm_file,
                           uint64_t vm_pgoff) {
-    // Anonymous VMAs keep vm_pgoff 0 here, so only a file's offsets must be contiguous.
-    return is_mergeable_vma(vma, vm_flags, vm_file) && (!vm_file || vma.vm_pgoff == vm_pgoff);
+    // Anonymous VMAs too: their vm_pgoff is the page number they were created at.
+    return is_mergeable_vma(vma, vm_flags, vm_file) && vma.vm_pgoff == vm_pgoff;
 }
 
 bool can_vma_merge_after(const vm_area_struct& vma, unsigned long vm_flags, const file* vm_file,
                          uint64_t vm_pgoff) {
-    return is_mergeable_vma(vma, vm_flags, vm_file) &&
-           (!vm_file || vma.vm_pgoff + (vma.size() >> PAGE_SHIFT) == vm_pgoff);
+    return is_mergeable_vma(vma, vm_flags, vm_file) && vma.vm_pgoff + (vma.size() >> PAGE_SHIFT) == vm_pgoff;
 }
 
 // --- Lifetime ---
@@ -344,7 +344,7 @@ vm_area_struct* VmaTree::split_vma(vm_area_struct* vma, VirtAddr addr) {
     if (addr <= vma->vm_start || addr >= vma->vm_end) vma_bug("split_vma outside the VMA");
     auto upper = std::make_unique<vm_area_struct>(*vma);
     upper->vm_start = addr;
-    if (upper->vm_file) upper->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
+    upper->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
     vma_adjust(vma, vma->vm_start, addr, vma->vm_pgoff);
     return insert(std::move(upper));
 }
@@ -360,7 +360,7 @@ vm_area_struct* VmaTree::vma_merge(vm_area_struct* vma) {
     if (prev && prev->vm_end == vma->vm_start && anon_vma_compatible(*prev, *vma) &&
         can_vma_merge_after(*prev, vma->vm_flags, vma->vm_file.get(), vma->vm_pgoff)) {
         const VirtAddr end = vma->vm_end;
-        if (!prev->anon_vma) prev->anon_vma = vma->anon_vma;
+        anon_vma_merge(*prev, *vma);
         erase(vma);  // freed here
         vma_adjust(prev, prev->vm_start, end, prev->vm_pgoff);
         vma = prev;
@@ -370,7 +370,7 @@ vm_area_struct* VmaTree::vma_merge(vm_area_struct* vma) {
         can_vma_merge_before(*next, vma->vm_flags, vma->vm_file.get(),
                              vma->vm_pgoff + (vma->size() >> PAGE_SHIFT))) {
         const VirtAddr end = next->vm_end;
-        if (!vma->anon_vma) vma->anon_vma = next->anon_vma;
+        anon_vma_merge(*vma, *next);
         erase(next);
         vma_adjust(vma, vma->vm_start, end, vma->vm_pgoff);
     }

@@ -318,11 +318,12 @@ public:
         return ((it == model_.end() ? limit_ : it->first) - addr) / P;
     }
 
-    ModelVma random_attrs(uint64_t end) {
+    // Anonymous VMAs are numbered from their start address (vm_pgoff = addr >> PAGE_SHIFT).
+    ModelVma random_attrs(uint64_t start, uint64_t end) {
         unsigned long flags = VM_BASE | (chance(50) ? VM_READ : VM_READ | VM_WRITE);
         if (chance(12)) flags |= VM_GROWSDOWN;
         std::shared_ptr<file> f = chance(60) ? nullptr : files_[rand(0, 1)];
-        return {end, flags, f, f ? rand(0, 64) : 0};
+        return {end, flags, f, f ? rand(0, 64) : start / P};
     }
 
     std::unique_ptr<vm_area_struct> make_vma(uint64_t start, const ModelVma& v) {
@@ -343,7 +344,7 @@ public:
         const uint64_t run = start < limit_ ? free_run(start) : 0;
         if (!run) return;
         const uint64_t end = start + rand(1, std::min<uint64_t>(run, 64)) * P;
-        ModelVma v = random_attrs(end);
+        ModelVma v = random_attrs(start, end);
         vm_area_struct* got = tree_.insert(make_vma(start, v));
         ASSERT_EQ(got->vm_start.value, start);
         model_[start] = v;
@@ -368,7 +369,7 @@ public:
         const uint64_t ne = ns + rand(1, (hi - ns) / P) * P;
         ModelVma v = it->second;
         v.end = ne;
-        v.pgoff = v.f ? rand(0, 64) : 0;
+        v.pgoff = v.f ? rand(0, 64) : ns / P;
         tree_.vma_adjust(tree_.find_vma(VirtAddr(*start)), VirtAddr(ns), VirtAddr(ne), v.pgoff);
         model_.erase(it);
         model_[ns] = v;
@@ -384,7 +385,7 @@ public:
         vm_area_struct* upper = tree_.split_vma(tree_.find_vma(VirtAddr(*start)), VirtAddr(addr));
         ASSERT_EQ(upper->vm_start.value, addr);
         ModelVma hi = lo;
-        if (hi.f) hi.pgoff += (addr - *start) / P;
+        hi.pgoff += (addr - *start) / P;
         lo.end = addr;
         model_[addr] = hi;
     }
@@ -393,8 +394,7 @@ public:
 
     // Whether two model VMAs, a right before b, must be one (can_vma_merge_after's rule).
     static bool model_mergeable(uint64_t a_start, const ModelVma& a, uint64_t b_start, const ModelVma& b) {
-        return a.end == b_start && a.flags == b.flags && a.f == b.f &&
-               (!a.f || a.pgoff + (a.end - a_start) / P == b.pgoff);
+        return a.end == b_start && a.flags == b.flags && a.f == b.f && a.pgoff + (a.end - a_start) / P == b.pgoff;
     }
 
     void model_merge_all() {
@@ -416,7 +416,7 @@ public:
         --it;
         if (it->first >= addr || it->second.end <= addr) return;
         ModelVma hi = it->second;
-        if (hi.f) hi.pgoff += (addr - it->first) / P;
+        hi.pgoff += (addr - it->first) / P;
         it->second.end = addr;
         model_[addr] = hi;
     }
@@ -447,7 +447,7 @@ public:
             if (!run) return;
             len_pages = std::min(len_pages, run);
         }
-        ModelVma v = random_attrs(start + len_pages * P);
+        ModelVma v = random_attrs(start, start + len_pages * P);
         if (v.f && chance(50)) {  // often continue the file of the VMA before
             auto it = model_.lower_bound(start);
             if (it != model_.begin() && std::prev(it)->second.end == start && std::prev(it)->second.f) {
@@ -574,6 +574,7 @@ std::unique_ptr<vm_area_struct> anon(uint64_t start, uint64_t end, unsigned long
     v->vm_start = VirtAddr(start);
     v->vm_end = VirtAddr(end);
     v->vm_flags = flags;
+    v->vm_pgoff = start >> mmu::PAGE_SHIFT;  // as mmap numbers anonymous memory
     return v;
 }
 
@@ -738,7 +739,7 @@ TEST(GuestosVmaTreeTest, SixtyFiveThousandVmasStayBalanced) {
     for (uint64_t i = 0; i < 65000; ++i) {  // ascending inserts: the worst case for an unbalanced tree
         const uint64_t start = 0x10000 + i * 3 * P;
         t.insert(anon(start, start + P));
-        m[start] = {start + P, VM_BASE | VM_READ, nullptr, 0};
+        m[start] = {start + P, VM_BASE | VM_READ, nullptr, start / P};
     }
     ASSERT_TRUE(TreeChecker(t, m, 4 * P).run());
     for (uint64_t i = 0; i < 65000; i += 2) {

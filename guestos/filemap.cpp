@@ -1,0 +1,223 @@
+// The page cache (mm/filemap.c, mm/truncate.c, mm/readahead.c).
+#include "guestos/filemap.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "guestos/file.h"
+#include "guestos/memory.h"
+
+namespace guestos {
+
+namespace {
+
+constexpr uint64_t RA_PAGES = 32;  // the default read-ahead window (VM_READAHEAD_PAGES, 128 KiB)
+
+// The mappings that hold pages, so the kernel can drop them all before its allocator goes.
+std::set<address_space*>& live_mappings() {
+    static std::set<address_space*> s;
+    return s;
+}
+
+bool is_shmem(const address_space& m) { return m.a_ops && m.a_ops->swap_backed; }
+
+// Puts a new page into the cache at index (add_to_page_cache_lru); the cache holds one
+// reference until the page is removed.
+void add_to_page_cache(address_space& m, PhysAddr frame, uint64_t index) {
+    page& p = m.km.page_alloc->phys_to_page(frame);
+    p.use = PageUse::File;
+    p.mapping = &m;
+    p.index = index;
+    p._refcount = 1;
+    p._mapcount = -1;
+    p.flags |= PG_uptodate | PG_lru;
+    if (is_shmem(m)) {
+        p.flags |= PG_dirty;  // shmem pages have no backing store to be clean against
+        ++page_cache_stats().shmem_pages;
+    }
+    m.i_pages[index] = frame;
+    live_mappings().insert(&m);
+}
+
+// Takes a page out of the cache and drops the cache's reference (delete_from_page_cache);
+// a page still mapped stays until its last PTE goes.
+void delete_from_page_cache(address_space& m, std::map<uint64_t, PhysAddr>::iterator it) {
+    const PhysAddr frame = it->second;
+    m.i_pages.erase(it);
+    page& p = m.km.page_alloc->phys_to_page(frame);
+    if (is_shmem(m) && page_cache_stats().shmem_pages) --page_cache_stats().shmem_pages;
+    p.mapping = nullptr;
+    p.flags &= ~(PG_uptodate | PG_lru | PG_dirty);
+    if (--p._refcount <= 0) m.km.page_alloc->free_page(frame);
+}
+
+// Reads one missing page from the backing store into a new page (filemap_read_folio).
+mmu::ErrorOr<PhysAddr> read_page(address_space& m, uint64_t index) {
+    const gfp_t gfp = GFP_HIGHUSER_MOVABLE | (is_shmem(m) ? __GFP_ZERO : 0u);
+    auto frame = m.km.page_alloc ? m.km.page_alloc->alloc_page(gfp) : std::nullopt;
+    if (!frame) return mmu::Error::from_errno(ENOMEM, "no RAM for a page-cache page");
+    if (!is_shmem(m)) {
+        long err = -EIO;
+        const bool mapped = with_kernel_mapping(m.km, *frame, PAGE_SIZE, [&](uint8_t* dst) {
+            err = m.a_ops && m.a_ops->read_folio ? m.a_ops->read_folio(m, index, dst) : -EIO;
+        });
+        if (!mapped || err) {
+            m.km.page_alloc->free_page(*frame);
+            return mmu::Error::from_errno(mapped ? static_cast<int>(-err) : ENOMEM, "page-cache read failed");
+        }
+        ++page_cache_stats().pgpgin_pages;
+    }
+    add_to_page_cache(m, *frame, index);
+    return *frame;
+}
+
+uint64_t size_in_pages(const address_space& m) { return m.host ? mmu::page_align_up(m.host->i_size) >> PAGE_SHIFT : 0; }
+
+}  // namespace
+
+PageCacheStats& page_cache_stats() {
+    static PageCacheStats s;
+    return s;
+}
+
+address_space::~address_space() {
+    truncate_inode_pages(*this, 0);
+    live_mappings().erase(this);
+}
+
+std::optional<PhysAddr> find_get_page(address_space& m, uint64_t index) {
+    auto it = m.i_pages.find(index);
+    if (it == m.i_pages.end()) return std::nullopt;
+    return it->second;
+}
+
+mmu::ErrorOr<PhysAddr> pagecache_get_page(address_space& m, uint64_t index, bool* major) {
+    if (auto f = find_get_page(m, index)) return *f;
+    if (major && !is_shmem(m)) *major = true;
+    return read_page(m, index);
+}
+
+void page_cache_read_around(address_space& m, uint64_t index) {
+    if (is_shmem(m) || !m.km.page_alloc) return;
+    const uint64_t start = index > RA_PAGES / 2 ? index - RA_PAGES / 2 : 0;
+    const uint64_t end = std::min(start + RA_PAGES, size_in_pages(m));
+    for (uint64_t i = start; i < end; ++i) {
+        if (m.i_pages.count(i)) continue;
+        if (read_page(m, i).is_error()) break;  // read-ahead is best effort
+        if (i != index) ++page_cache_stats().readahead_pages;
+    }
+}
+
+void set_page_dirty(page& p) { p.flags |= PG_dirty; }
+
+long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos) {
+    address_space& m = ino.i_data;
+    const uint64_t size = ino.i_size;
+    if (pos < 0) return -EINVAL;
+    if (static_cast<uint64_t>(pos) >= size || !n) return 0;
+    n = std::min<uint64_t>(n, size - static_cast<uint64_t>(pos));
+    uint64_t done = 0;
+    while (done < n) {
+        const uint64_t at = static_cast<uint64_t>(pos) + done;
+        const uint64_t index = at >> PAGE_SHIFT, off = at & (PAGE_SIZE - 1);
+        const uint64_t chunk = std::min(n - done, PAGE_SIZE - off);
+        std::optional<PhysAddr> frame = find_get_page(m, index);
+        if (!frame && !is_shmem(m)) {
+            page_cache_read_around(m, index);  // page_cache_sync_readahead
+            auto r = pagecache_get_page(m, index);
+            if (r.is_error()) return done ? static_cast<long>(done) : -r.error().errno_value;
+            frame = r.value();
+        }
+        if (!frame) {
+            std::memset(buf + done, 0, chunk);  // a shmem hole reads as zeros (ZERO_PAGE)
+        } else if (!with_kernel_mapping(m.km, *frame + off, chunk,
+                                        [&](uint8_t* src) { std::memcpy(buf + done, src, chunk); })) {
+            return done ? static_cast<long>(done) : -ENOMEM;
+        }
+        done += chunk;
+    }
+    return static_cast<long>(done);
+}
+
+long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t pos, uint64_t max_bytes) {
+    address_space& m = ino.i_data;
+    if (!is_shmem(m)) return -EBADF;  // only tmpfs files are writable until a disk filesystem exists
+    if (static_cast<uint64_t>(pos) >= max_bytes) return -EFBIG;
+    n = std::min<uint64_t>(n, max_bytes - static_cast<uint64_t>(pos));
+    uint64_t done = 0;
+    long err = 0;
+    while (done < n) {
+        const uint64_t at = static_cast<uint64_t>(pos) + done;
+        const uint64_t index = at >> PAGE_SHIFT, off = at & (PAGE_SIZE - 1);
+        const uint64_t chunk = std::min(n - done, PAGE_SIZE - off);
+        auto frame = pagecache_get_page(m, index);  // shmem_write_begin
+        if (frame.is_error()) {
+            err = -frame.error().errno_value;
+            break;
+        }
+        if (!with_kernel_mapping(m.km, frame.value() + off, chunk,
+                                 [&](uint8_t* dst) { std::memcpy(dst, buf + done, chunk); })) {
+            err = -ENOMEM;
+            break;
+        }
+        set_page_dirty(m.km.page_alloc->phys_to_page(frame.value()));  // shmem_write_end
+        done += chunk;
+        ino.i_size = std::max(ino.i_size, at + chunk);
+    }
+    return done ? static_cast<long>(done) : err;
+}
+
+void unmap_mapping_pages(address_space& m, uint64_t first, uint64_t nr, bool even_cows) {
+    const uint64_t last = nr ? first + nr - 1 : ~0ull;
+    const std::vector<vm_area_struct*> vmas = m.i_mmap;  // zapping never changes i_mmap, but be safe
+    for (vm_area_struct* v : vmas) {
+        const uint64_t vfirst = v->vm_pgoff, vlast = v->vm_pgoff + v->pages() - 1;
+        if (vlast < first || vfirst > last) continue;
+        const uint64_t zf = std::max(first, vfirst), zl = std::min(last, vlast);
+        const VirtAddr s = v->vm_start + ((zf - vfirst) << PAGE_SHIFT);
+        const VirtAddr e = s + ((zl - zf + 1) << PAGE_SHIFT);
+        // A private mapping's anonymous COW copies go too only when even_cows (truncate).
+        zap_page_range(*v->vm_mm, s, e, !even_cows && !(v->vm_flags & VM_SHARED));
+    }
+}
+
+void truncate_inode_pages(address_space& m, uint64_t lstart) {
+    if (!m.km.page_alloc) {
+        m.i_pages.clear();
+        return;
+    }
+    const uint64_t partial = lstart & (PAGE_SIZE - 1);
+    if (partial) {  // zero the tail of the page the new end falls in (truncate_inode_partial_folio)
+        if (auto f = find_get_page(m, lstart >> PAGE_SHIFT))
+            (void)with_kernel_mapping(m.km, *f + partial, PAGE_SIZE - partial,
+                                      [&](uint8_t* p) { std::memset(p, 0, PAGE_SIZE - partial); });
+    }
+    for (auto it = m.i_pages.lower_bound(mmu::page_align_up(lstart) >> PAGE_SHIFT); it != m.i_pages.end();)
+        delete_from_page_cache(m, it++);
+    if (m.i_pages.empty()) live_mappings().erase(&m);
+}
+
+void truncate_setsize(inode& ino, uint64_t newsize) {
+    const uint64_t old = ino.i_size;
+    ino.i_size = newsize;
+    if (newsize >= old) return;
+    // truncate_pagecache: unmap (private COW copies too), drop the pages, unmap again.
+    address_space& m = ino.i_data;
+    const uint64_t holebegin = mmu::page_align_up(newsize) >> PAGE_SHIFT;
+    unmap_mapping_pages(m, holebegin, 0, true);
+    truncate_inode_pages(m, newsize);
+    unmap_mapping_pages(m, holebegin, 0, true);
+}
+
+void release_all_page_caches() {
+    for (address_space* m : live_mappings()) {
+        m->i_pages.clear();  // the allocator goes with the kernel: nothing to give back to it
+        m->km = {};
+    }
+    live_mappings().clear();
+    page_cache_stats().shmem_pages = 0;
+}
+
+}  // namespace guestos

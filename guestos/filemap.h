@@ -1,0 +1,87 @@
+// The page cache (mm/filemap.c, mm/truncate.c, mm/readahead.c): the pages of a file kept in
+// emulated RAM, indexed by their page offset in the file, shared by read(), write() and
+// every mapping of the file.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "guestos/kmap.h"
+
+namespace guestos {
+
+struct inode;
+struct address_space;
+struct vm_area_struct;
+
+// How a mapping fills its pages (struct address_space_operations).
+struct address_space_operations {
+    const char* name;
+    // Reads page `index` from the backing store into dst, PAGE_SIZE bytes of the new page
+    // reached through its kernel mapping (read_folio); 0 or a negative errno.
+    long (*read_folio)(address_space& mapping, uint64_t index, uint8_t* dst);
+    // shmem/tmpfs: no backing store; a missing page is a hole that reads as zeros and is
+    // allocated zeroed when written or faulted in (mapping_set_unevictable + shmem_get_folio).
+    bool swap_backed;
+};
+
+// The page cache of one inode (struct address_space).
+struct address_space {
+    address_space() = default;
+    address_space(const address_space&) = delete;
+    address_space& operator=(const address_space&) = delete;
+    ~address_space();
+
+    inode* host = nullptr;
+    const address_space_operations* a_ops = nullptr;
+    // Where its pages come from and how they are reached; set before the first page.
+    kernel_mem km;
+    std::map<uint64_t, PhysAddr> i_pages;  // index -> page (Linux: an xarray)
+    // The VMAs mapping it (Linux: an interval tree keyed by their file page ranges).
+    std::vector<vm_area_struct*> i_mmap;
+    uint64_t nrpages() const { return i_pages.size(); }
+};
+
+// Page-cache counters (/proc/vmstat, --stats).
+struct PageCacheStats {
+    uint64_t pgpgin_pages = 0;     // pages read from a backing store
+    uint64_t readahead_pages = 0;  // of those, read ahead of (around) the faulting one
+    uint64_t fault_around_pages = 0;  // PTEs mapped by do_fault_around
+    uint64_t shmem_pages = 0;      // pages in shmem/tmpfs page caches now (Shmem)
+};
+PageCacheStats& page_cache_stats();
+
+// The page at index if it is cached (find_get_page, without taking a reference).
+std::optional<PhysAddr> find_get_page(address_space& mapping, uint64_t index);
+// The page at index, read in when missing (or, for shmem, allocated zeroed); *major is set
+// when it had to be read from the backing store. ENOMEM when RAM is exhausted, the read's
+// errno when it failed (filemap_get_folio with FGP_CREAT / shmem_get_folio).
+mmu::ErrorOr<PhysAddr> pagecache_get_page(address_space& mapping, uint64_t index, bool* major = nullptr);
+// Reads the pages of [index - ra/2, index + ra/2) that are missing, within the file
+// (do_sync_mmap_readahead's read-around, ra_pages = 32).
+void page_cache_read_around(address_space& mapping, uint64_t index);
+// Marks a cached page dirty (set_page_dirty); shmem pages are always dirty.
+void set_page_dirty(page& p);
+
+// read() through the page cache (filemap_read); holes of shmem read as zeros without
+// allocating. Bytes read or a negative errno.
+long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos);
+// write() through the page cache (generic_perform_write): extends i_size; bytes written
+// or a negative errno (ENOMEM, EFBIG past max_bytes).
+long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t pos, uint64_t max_bytes);
+
+// Zaps every PTE mapping file pages [first, first + nr) (nr 0: to the end), private COW
+// copies too when even_cows (unmap_mapping_pages).
+void unmap_mapping_pages(address_space& mapping, uint64_t first, uint64_t nr, bool even_cows);
+// Drops the cached pages from byte lstart on, zeroing the tail of a partial page
+// (truncate_inode_pages_range); pages still mapped are freed when their last PTE goes.
+void truncate_inode_pages(address_space& mapping, uint64_t lstart);
+// Sets i_size; a shrink unmaps and drops the pages past it (truncate_setsize + truncate_pagecache).
+void truncate_setsize(inode& ino, uint64_t newsize);
+
+// Drops every page of every page cache and disconnects them from the allocator: the
+// kernel's teardown, before the allocator goes.
+void release_all_page_caches();
+
+}  // namespace guestos

@@ -1,0 +1,181 @@
+// Reverse mapping (mm/rmap.c) and the VMA lifetime hooks that keep it true: every VMA is
+// linked into its file's i_mmap and its anon_vmas from the moment it exists (vm_area_dup,
+// vma_set_file) until it is freed (vm_area_free), so no path through the VMA tree can
+// leave a stale link behind.
+#include "guestos/rmap.h"
+
+#include <algorithm>
+
+#include "guestos/file.h"
+#include "guestos/memory.h"
+
+namespace guestos {
+
+namespace {
+
+uint64_t next_anon_vma_id = 0;
+
+void anon_vma_chain_link(vm_area_struct& vma, anon_vma* av) {
+    auto* avc = new anon_vma_chain{&vma, av};
+    vma.anon_vma_chain.push_back(avc);
+    av->rb_root.push_back(avc);
+}
+
+// Frees an anon_vma no VMA links to and no page hangs off any more (put_anon_vma).
+void put_anon_vma_if_unused(anon_vma* av) {
+    if (av->rb_root.empty() && av->nr_pages == 0) delete av;
+}
+
+// Whether a and b could share an anon_vma: adjacent, same file and flags, contiguous page
+// offsets (anon_vma_compatible).
+bool anon_vma_compatible(const vm_area_struct& a, const vm_area_struct& b) {
+    return a.vm_end == b.vm_start && a.vm_file == b.vm_file && a.vm_flags == b.vm_flags &&
+           b.vm_pgoff == a.vm_pgoff + a.pages();
+}
+
+// A neighbour's anon_vma that vma may reuse, so the two can still merge later
+// (find_mergeable_anon_vma + reusable_anon_vma: the neighbour links to that one only).
+struct anon_vma* find_mergeable_anon_vma(const vm_area_struct& vma) {
+    if (const vm_area_struct* next = vma.vm_next; next && next->anon_vma && next->anon_vma_chain.size() == 1 &&
+                                                   anon_vma_compatible(vma, *next))
+        return next->anon_vma;
+    if (const vm_area_struct* prev = vma.vm_prev; prev && prev->anon_vma && prev->anon_vma_chain.size() == 1 &&
+                                                   anon_vma_compatible(*prev, vma))
+        return prev->anon_vma;
+    return nullptr;
+}
+
+}  // namespace
+
+vm_area_struct::vm_area_struct(const vm_area_struct& o)
+    : vm_start(o.vm_start), vm_end(o.vm_end), vm_flags(o.vm_flags), vm_pgoff(o.vm_pgoff), vm_file(o.vm_file),
+      vm_mm(o.vm_mm) {
+    vma_link_file(*this);
+    anon_vma_clone(*this, o);
+}
+
+vm_area_struct::~vm_area_struct() {
+    unlink_anon_vmas(*this);
+    unlink_file_vma(*this);
+}
+
+void vma_set_file(vm_area_struct& vma, std::shared_ptr<file> f) {
+    unlink_file_vma(vma);
+    vma.vm_file = std::move(f);
+    vma_link_file(vma);
+}
+
+void vma_link_file(vm_area_struct& vma) {
+    if (vma.vm_i_mmap || !vma.vm_file || !vma.vm_file->f_inode) return;
+    vma.vm_i_mmap = &vma.vm_file->f_inode->i_data;
+    vma.vm_i_mmap->i_mmap.push_back(&vma);
+}
+
+void unlink_file_vma(vm_area_struct& vma) {
+    if (!vma.vm_i_mmap) return;
+    auto& list = vma.vm_i_mmap->i_mmap;
+    list.erase(std::remove(list.begin(), list.end(), &vma), list.end());
+    vma.vm_i_mmap = nullptr;
+}
+
+void anon_vma_prepare(vm_area_struct& vma) {
+    if (vma.anon_vma) return;
+    struct anon_vma* av = find_mergeable_anon_vma(vma);
+    if (!av) {
+        av = new struct anon_vma;
+        av->id = ++next_anon_vma_id;
+    }
+    vma.anon_vma = av;
+    anon_vma_chain_link(vma, av);
+}
+
+void anon_vma_clone(vm_area_struct& dst, const vm_area_struct& src) {
+    for (const struct anon_vma_chain* avc : src.anon_vma_chain) anon_vma_chain_link(dst, avc->av);
+    dst.anon_vma = src.anon_vma;
+}
+
+void unlink_anon_vmas(vm_area_struct& vma) {
+    for (struct anon_vma_chain* avc : vma.anon_vma_chain) {
+        auto& list = avc->av->rb_root;
+        list.erase(std::remove(list.begin(), list.end(), avc), list.end());
+        put_anon_vma_if_unused(avc->av);
+        delete avc;
+    }
+    vma.anon_vma_chain.clear();
+    vma.anon_vma = nullptr;
+}
+
+void anon_vma_merge(vm_area_struct& vma, const vm_area_struct& other) {
+    if (!vma.anon_vma && other.anon_vma) anon_vma_clone(vma, other);
+}
+
+void page_add_new_anon_rmap(page& p, vm_area_struct& vma, VirtAddr address) {
+    p.flags |= PG_anon;
+    p.mapping = vma.anon_vma;
+    p.index = linear_page_index(vma, address);
+    p._mapcount = 0;
+    if (vma.anon_vma) ++vma.anon_vma->nr_pages;
+}
+
+void page_add_file_rmap(page& p) { ++p._mapcount; }
+
+void page_remove_rmap(page& p) {
+    if (--p._mapcount >= 0 || !(p.flags & PG_anon) || !p.mapping) return;
+    // The last PTE is gone: the page leaves its anon_vma (it is freed right after; swap
+    // will keep it in the swap cache instead).
+    auto* av = static_cast<struct anon_vma*>(p.mapping);
+    --av->nr_pages;
+    p.mapping = nullptr;
+    put_anon_vma_if_unused(av);
+}
+
+void rmap_walk(const page& p, const std::function<void(vm_area_struct&, VirtAddr)>& fn) {
+    if (!p.mapping) return;
+    auto visit = [&](vm_area_struct& vma) {
+        if (p.index < vma.vm_pgoff || p.index >= vma.vm_pgoff + vma.pages()) return;
+        fn(vma, vma.vm_start + ((p.index - vma.vm_pgoff) << PAGE_SHIFT));  // vma_address
+    };
+    if (p.flags & PG_anon) {
+        // Copy the VMA list first: fn may change the chains (an unmap that frees a VMA).
+        std::vector<vm_area_struct*> vmas;
+        for (const struct anon_vma_chain* avc : static_cast<const struct anon_vma*>(p.mapping)->rb_root)
+            vmas.push_back(avc->vma);
+        for (vm_area_struct* v : vmas) visit(*v);
+    } else if (p.use == PageUse::File) {
+        std::vector<vm_area_struct*> vmas = static_cast<const address_space*>(p.mapping)->i_mmap;
+        for (vm_area_struct* v : vmas) visit(*v);
+    }
+}
+
+int try_to_unmap(PageAllocator& pa, PhysAddr frame) {
+    int unmapped = 0;
+    page& p = pa.phys_to_page(frame);
+    rmap_walk(p, [&](vm_area_struct& vma, VirtAddr address) {
+        mm_struct& mm = *vma.vm_mm;
+        const uint64_t pte = get_pte(mm, address);
+        if (!pte || mmu::pte_frame(mm.paging_mode, pte) != frame) return;  // not here (a COW copy, or unmapped)
+        if ((pte & mmu::_PAGE_DIRTY) && !(p.flags & PG_anon)) set_page_dirty(p);  // try_to_unmap_one
+        (void)set_pte_at(mm, address, 0);
+        if (mm.tlb) mm.tlb->flush_tlb_page(address);
+        put_mapped_page(mm, frame);
+        ++unmapped;
+    });
+    return unmapped;
+}
+
+int page_referenced(PageAllocator& pa, PhysAddr frame) {
+    int referenced = 0;
+    page& p = pa.phys_to_page(frame);
+    rmap_walk(p, [&](vm_area_struct& vma, VirtAddr address) {
+        mm_struct& mm = *vma.vm_mm;
+        const uint64_t pte = get_pte(mm, address);
+        if (!pte || mmu::pte_frame(mm.paging_mode, pte) != frame || !(pte & mmu::_PAGE_ACCESSED)) return;
+        // ptep_clear_flush_young: the next access walks the tables again and sets A.
+        (void)set_pte_at(mm, address, pte & ~mmu::_PAGE_ACCESSED);
+        if (mm.tlb) mm.tlb->flush_tlb_page(address);
+        ++referenced;
+    });
+    return referenced;
+}
+
+}  // namespace guestos

@@ -1,0 +1,70 @@
+// Reverse mapping (mm/rmap.c): from a physical page to every PTE that maps it. Anonymous
+// pages hang off an anon_vma that the VMAs sharing them link to through anon_vma_chains;
+// file pages off their address_space, whose i_mmap lists the VMAs mapping the file.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "guestos/mm.h"
+
+namespace guestos {
+
+struct anon_vma_chain;
+
+// A set of anonymous pages and the VMAs that may map them (struct anon_vma). Without
+// fork every anon_vma is its own root and its VMAs are one VMA and the parts it was split
+// or moved into.
+struct anon_vma {
+    anon_vma* root = this;
+    uint64_t id = 0;  // a stable number for displays
+    // The chains of the VMAs that may map its pages (Linux: an interval tree of them keyed
+    // by the VMAs' page ranges; a list here: a handful of VMAs share one anon_vma).
+    std::vector<anon_vma_chain*> rb_root;
+    uint64_t nr_pages = 0;  // pages whose page->mapping is this anon_vma
+};
+
+// One link VMA <-> anon_vma (struct anon_vma_chain).
+struct anon_vma_chain {
+    vm_area_struct* vma = nullptr;
+    anon_vma* av = nullptr;
+};
+
+// Gives vma an anon_vma before its first anonymous page, reusing a mergeable neighbour's
+// (anon_vma_prepare + find_mergeable_anon_vma).
+void anon_vma_prepare(vm_area_struct& vma);
+// Links dst to every anon_vma src is linked to (anon_vma_clone).
+void anon_vma_clone(vm_area_struct& dst, const vm_area_struct& src);
+// Unlinks vma from its anon_vmas, freeing those left without VMAs (unlink_anon_vmas).
+void unlink_anon_vmas(vm_area_struct& vma);
+// vma takes over the anon_vma of a VMA merging into it (vma_merge's importer clone).
+void anon_vma_merge(vm_area_struct& vma, const vm_area_struct& next);
+
+// Links and unlinks a VMA in its file's i_mmap (__vma_link_file, unlink_file_vma).
+void vma_link_file(vm_area_struct& vma);
+void unlink_file_vma(vm_area_struct& vma);
+
+// The page a VMA's page offset pgoff is: its index in the anon_vma or file (linear_page_index).
+inline uint64_t linear_page_index(const vm_area_struct& vma, VirtAddr address) {
+    return vma.vm_pgoff + ((address.page_base() - vma.vm_start) >> mmu::PAGE_SHIFT);
+}
+
+// Marks a new anonymous page as mapped once at address in vma (page_add_new_anon_rmap).
+void page_add_new_anon_rmap(page& page, vm_area_struct& vma, VirtAddr address);
+// Counts one more PTE mapping a file page (page_add_file_rmap).
+void page_add_file_rmap(page& page);
+// Counts one PTE fewer (page_remove_rmap); an anonymous page leaves its anon_vma when
+// nothing maps it any more.
+void page_remove_rmap(page& page);
+
+// Calls fn(vma, address) for every place the page may be mapped: the VMAs of its anon_vma
+// or of its file's i_mmap whose range covers its index (rmap_walk_anon / rmap_walk_file).
+void rmap_walk(const page& page, const std::function<void(vm_area_struct&, VirtAddr)>& fn);
+
+// Unmaps the page at frame from every PTE that maps it (try_to_unmap); returns how many
+// PTEs were cleared. The caller holds a reference, so the page itself stays allocated.
+int try_to_unmap(PageAllocator& pa, PhysAddr frame);
+// Counts the PTEs mapping the page with the Accessed bit set, clearing it (page_referenced).
+int page_referenced(PageAllocator& pa, PhysAddr frame);
+
+}  // namespace guestos
