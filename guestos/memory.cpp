@@ -310,7 +310,8 @@ bool pgd_alloc(mm_struct& mm) {
 
 void free_pgd(mm_struct& mm) {
     if (!mm.pgd.value) return;
-    zap_page_range(mm, VirtAddr(0), VirtAddr(mm.task_size));
+    // unmap_vmas: VMA by VMA (no PTE lies outside a VMA), not the whole user range.
+    for (vm_area_struct& v : mm.mm_rb) zap_page_range(mm, v.vm_start, v.vm_end);
     if (mm.kpt) mm.kpt->pgd_dtor(mm.pgd);  // the shared kernel tables are not ours to free
     PgtableAllocator alloc(mm);
     mmu::RamBus bus(*mm.ram);

@@ -68,6 +68,9 @@ static const char *en(int e)
     case ENODEV: return "ENODEV";
     case ENOSYS: return "ENOSYS";
     case EOPNOTSUPP: return "EOPNOTSUPP";
+    case ENOENT: return "ENOENT";
+    case EISDIR: return "EISDIR";
+    case EFBIG: return "EFBIG";
     default: snprintf(other, sizeof other, "errno %d", e); return other;
     }
 }

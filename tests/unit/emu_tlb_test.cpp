@@ -14,6 +14,7 @@
 
 #include "emu/cpu.h"
 #include "guestos/fault_trace.h"
+#include "guestos/memory.h"
 #include "guestos/kernel.h"
 #include "guestos/proc_meminfo.h"
 
@@ -305,10 +306,59 @@ TEST_P(EmuTlbTest, TraceShowsTheWriteFaultSetsDirtyExactlyOnce) {
     EXPECT_GE(fresh, 16);
 }
 
+// Sums what the fault-around steps of a run mapped, and counts them.
+struct FaultAround {
+    int faults = 0;
+    unsigned long mapped = 0;
+    unsigned long largest = 0;
+};
+FaultAround fault_around_of(const std::vector<guestos::FaultEvent>& events) {
+    FaultAround fa;
+    const std::string step = "do_fault_around -> filemap_map_pages mapped ";
+    for (const auto& e : events)
+        for (const auto& s : e.path)
+            if (s.rfind(step, 0) == 0 && e.vma.find("/dev/shm/emu-touch-") != std::string::npos) {
+                const unsigned long n = std::stoul(s.substr(step.size()));
+                ++fa.faults;
+                fa.mapped += n;
+                fa.largest = std::max(fa.largest, n);
+            }
+    return fa;
+}
+
+TEST_P(EmuTlbTest, TraceShowsFaultAroundMappingCachedFilePages) {
+    // 64 pages written into a tmpfs file are all in its page cache; reading them through a
+    // shared mapping faults once per 64 KiB window, and each fault maps the window's pages
+    // (do_fault_around), so about 64 / 16 faults map all 64 pages.
+    {
+        TraceRecorder rec;
+        auto r = run_touch(machine(), 64, "file");
+        expect_success(r, 64, "file");
+        const FaultAround fa = fault_around_of(rec.events);
+        EXPECT_EQ(fa.mapped, 64u);
+        EXPECT_LE(fa.largest, 16u);
+        EXPECT_GE(fa.faults, 4);
+        EXPECT_LE(fa.faults, 5);  // the mapping need not start on a 64 KiB boundary
+    }
+    {   // Fault-around off (fault_around_bytes = one page): one fault per page.
+        const unsigned long saved = guestos::fault_around_bytes;
+        guestos::fault_around_bytes = 4096;
+        TraceRecorder rec;
+        auto r = run_touch(machine(), 64, "file");
+        guestos::fault_around_bytes = saved;
+        expect_success(r, 64, "file");
+        EXPECT_EQ(fault_around_of(rec.events).faults, 0);
+        int file_faults = 0;
+        for (const auto& e : rec.events)
+            if (!e.hidden && e.vma.find("/dev/shm/emu-touch-") != std::string::npos) ++file_faults;
+        EXPECT_EQ(file_faults, 64);
+    }
+}
+
 TEST_P(EmuTlbTest, MemoryAccountingAddsUpAfterProgramsOfEverySize) {
     // The accounting identity of /proc/meminfo holds to the page however much was touched.
     for (unsigned long pages : {1ul, 64ul, 1024ul, 8192ul}) {
-        for (const char* mode : {"write", "readwrite", "unmap"}) {
+        for (const char* mode : {"write", "readwrite", "unmap", "file"}) {
             auto r = run_touch(machine(), pages, mode);
             expect_success(r, pages, mode);
             EXPECT_TRUE(r.meminfo_balanced) << pages << " pages, " << mode;

@@ -1,0 +1,238 @@
+// Reverse mapping and the page cache on a bare mm (no CPU): from a page to every PTE that
+// maps it, through splits, merges, shared and private file mappings, truncate and unmap.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <set>
+
+#include "guestos/file.h"
+#include "guestos/memory.h"
+#include "guestos/mmap.h"
+#include "guestos/page_alloc.h"
+#include "guestos/rmap.h"
+#include "guestos/shmem.h"
+#include "guestos_test_util.h"
+
+using namespace guestos;
+using mmu::PhysAddr;
+using mmu::VirtAddr;
+
+namespace {
+
+constexpr uint64_t P = 4096;
+
+// Counts the flushes an mm asks for (the CPU's TLB is not there).
+struct CountingTlb final : TlbFlusher {
+    int pages = 0, ranges = 0, all = 0;
+    void flush_tlb_page(VirtAddr) override { ++pages; }
+    void flush_tlb_range(VirtAddr, VirtAddr) override { ++ranges; }
+    void flush_tlb_mm() override { ++all; }
+};
+
+class GuestosRmapTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto ram = mmu::PhysMemory::create(8 * MiB);
+        ASSERT_FALSE(ram.is_error());
+        ram_ = ram.release_value();
+        buddy_ = std::make_unique<BuddyAllocator>(*ram_);
+        mm_.ram = ram_.get();
+        mm_.page_alloc = buddy_.get();
+        mm_.paging_mode = mmu::PagingMode::LongMode4;
+        mm_.tlb = &tlb_;
+        mm_.task_size = 1ull << 47;
+        mm_.mmap_base = 1ull << 46;
+        ASSERT_TRUE(pgd_alloc(mm_));
+        free_at_start_ = buddy_->nr_free_pages();
+    }
+    void TearDown() override {
+        exit_mmap(mm_);
+        files_.clear();
+    }
+
+    kernel_mem km() const { return kernel_mem{ram_.get(), buddy_.get(), nullptr, nullptr}; }
+
+    uint64_t mmap_anon(uint64_t pages, uint64_t addr = 0) {
+        long r = do_mmap(mm_, nullptr, addr, pages * P, PROT_READ_ | PROT_WRITE_,
+                         MAP_PRIVATE_ | MAP_ANONYMOUS_ | (addr ? MAP_FIXED_ : 0), 0);
+        EXPECT_GT(r, 0);
+        return static_cast<uint64_t>(r);
+    }
+    // A shmem file of `pages` pages, each page's first byte its index + 1.
+    std::shared_ptr<file> shmem_file(uint64_t pages) {
+        auto f = shmem_file_setup(km(), "rmap-test");
+        for (uint64_t i = 0; i < pages; ++i) {
+            const uint8_t b = static_cast<uint8_t>(i + 1);
+            EXPECT_EQ(f->write(&b, 1, &(f->f_pos = static_cast<int64_t>(i * P))), 1);
+        }
+        files_.push_back(f);
+        return f;
+    }
+    uint64_t mmap_file(const std::shared_ptr<file>& f, uint64_t pages, unsigned long type, uint64_t pgoff = 0) {
+        long r = do_mmap(mm_, f, 0, pages * P, PROT_READ_ | PROT_WRITE_, type, pgoff);
+        EXPECT_GT(r, 0);
+        return static_cast<uint64_t>(r);
+    }
+    void fault(uint64_t va, bool write) {
+        vm_area_struct* v = find_vma(mm_, VirtAddr(va));
+        ASSERT_NE(v, nullptr);
+        EXPECT_EQ(handle_mm_fault(mm_, *v, VirtAddr(va), write ? FAULT_FLAG_WRITE : 0u) & VM_FAULT_ERROR, 0u);
+    }
+    PhysAddr frame_at(uint64_t va) {
+        const uint64_t pte = get_pte(mm_, VirtAddr(va));
+        EXPECT_NE(pte, 0u) << std::hex << va;
+        return mmu::pte_frame(mm_.paging_mode, pte);
+    }
+    // Where rmap_walk says the page at frame may be mapped.
+    std::set<uint64_t> walk(PhysAddr frame) {
+        std::set<uint64_t> at;
+        rmap_walk(buddy_->phys_to_page(frame), [&](vm_area_struct& v, VirtAddr a) {
+            EXPECT_EQ(v.vm_mm, &mm_);
+            at.insert(a.value);
+        });
+        return at;
+    }
+
+    std::unique_ptr<mmu::PhysMemory> ram_;
+    std::unique_ptr<BuddyAllocator> buddy_;
+    CountingTlb tlb_;
+    mm_struct mm_;
+    std::vector<std::shared_ptr<file>> files_;
+    uint64_t free_at_start_ = 0;
+};
+
+TEST_F(GuestosRmapTest, AnonymousPageIsFoundThroughItsAnonVmaAcrossSplitAndMerge) {
+    const uint64_t a = mmap_anon(8);
+    fault(a + 5 * P, true);
+    const PhysAddr f = frame_at(a + 5 * P);
+    vm_area_struct* v = find_vma(mm_, VirtAddr(a));
+    ASSERT_NE(v->anon_vma, nullptr);
+    EXPECT_EQ(buddy_->phys_to_page(f).mapping, v->anon_vma);
+    EXPECT_EQ(walk(f), std::set<uint64_t>{a + 5 * P});
+
+    // mprotect splits the VMA in three: both new VMAs link to the same anon_vma.
+    ASSERT_EQ(do_mprotect(mm_, a + 2 * P, 2 * P, PROT_READ_), 0);
+    EXPECT_EQ(mm_.map_count, 3);
+    struct anon_vma* av = find_vma(mm_, VirtAddr(a))->anon_vma;
+    EXPECT_EQ(av->rb_root.size(), 3u);
+    EXPECT_EQ(find_vma(mm_, VirtAddr(a + 6 * P))->anon_vma, av);
+    EXPECT_EQ(walk(f), std::set<uint64_t>{a + 5 * P});  // only the VMA covering its index
+
+    // Restoring the protection merges them back; the survivor keeps one chain.
+    ASSERT_EQ(do_mprotect(mm_, a + 2 * P, 2 * P, PROT_READ_ | PROT_WRITE_), 0);
+    EXPECT_EQ(mm_.map_count, 1);
+    EXPECT_EQ(av->rb_root.size(), 1u);
+    EXPECT_EQ(walk(f), std::set<uint64_t>{a + 5 * P});
+}
+
+TEST_F(GuestosRmapTest, TryToUnmapClearsEveryPteAndKeepsThePageForItsHolder) {
+    const uint64_t a = mmap_anon(4);
+    fault(a + P, true);
+    const PhysAddr f = frame_at(a + P);
+    page& p = buddy_->phys_to_page(f);
+    ++p._refcount;  // the caller's reference (reclaim holds one while unmapping)
+    const uint64_t rss = mm_.rss_anon;
+    const int flushes = tlb_.pages;
+    EXPECT_EQ(try_to_unmap(*buddy_, f), 1);
+    EXPECT_EQ(get_pte(mm_, VirtAddr(a + P)), 0u);
+    EXPECT_EQ(mm_.rss_anon, rss - 1);
+    EXPECT_GT(tlb_.pages, flushes);
+    EXPECT_EQ(p._refcount, 1);
+    EXPECT_EQ(p._mapcount, -1);
+    EXPECT_EQ(p.mapping, nullptr);  // it left its anon_vma
+    EXPECT_TRUE(check_mm(mm_).empty());
+    EXPECT_EQ(try_to_unmap(*buddy_, f), 0) << "nothing maps it any more";
+    buddy_->free_page(f);
+}
+
+TEST_F(GuestosRmapTest, FilePageIsFoundInEveryMappingOfTheFile) {
+    auto f = shmem_file(8);
+    const uint64_t s1 = mmap_file(f, 8, MAP_SHARED_);
+    const uint64_t s2 = mmap_file(f, 4, MAP_SHARED_, 4);  // file pages 4..7
+    const uint64_t pv = mmap_file(f, 8, MAP_PRIVATE_);
+    EXPECT_EQ(f->f_inode->i_data.i_mmap.size(), 3u);
+    fault(s1 + 5 * P, false);
+    fault(s2 + 1 * P, false);
+    fault(pv + 5 * P, false);
+    const PhysAddr page5 = frame_at(s1 + 5 * P);
+    EXPECT_EQ(frame_at(s2 + P), page5);
+    EXPECT_EQ(frame_at(pv + 5 * P), page5);  // a private mapping reads the cached page itself
+    EXPECT_EQ(walk(page5), (std::set<uint64_t>{s1 + 5 * P, s2 + P, pv + 5 * P}));
+    // A write to the private mapping copies; the copy is anonymous, the cache page unchanged.
+    fault(pv + 5 * P, true);
+    EXPECT_NE(frame_at(pv + 5 * P), page5);
+    EXPECT_EQ(mm_.cow_breaks, 1u);
+    // try_to_unmap finds the two shared PTEs (the private one now maps the copy).
+    const int before = buddy_->phys_to_page(page5)._refcount;
+    EXPECT_EQ(try_to_unmap(*buddy_, page5), 2);
+    EXPECT_EQ(buddy_->phys_to_page(page5)._refcount, before - 2);
+    EXPECT_EQ(buddy_->phys_to_page(page5)._refcount, 1) << "the page cache's own reference";
+    EXPECT_EQ(get_pte(mm_, VirtAddr(s1 + 5 * P)), 0u);
+    EXPECT_NE(get_pte(mm_, VirtAddr(pv + 5 * P)), 0u);
+    EXPECT_TRUE(check_mm(mm_).empty());
+    do_munmap(mm_, s2, 4 * P);
+    EXPECT_EQ(f->f_inode->i_data.i_mmap.size(), 2u) << "munmap unlinks the VMA from i_mmap";
+}
+
+TEST_F(GuestosRmapTest, PageReferencedCountsAndClearsAccessedBits) {
+    auto f = shmem_file(2);
+    const uint64_t s1 = mmap_file(f, 2, MAP_SHARED_);
+    const uint64_t s2 = mmap_file(f, 2, MAP_SHARED_);
+    fault(s1, false);
+    fault(s2, false);
+    const PhysAddr page0 = frame_at(s1);
+    EXPECT_EQ(page_referenced(*buddy_, page0), 2);
+    EXPECT_FALSE(get_pte(mm_, VirtAddr(s1)) & mmu::_PAGE_ACCESSED);
+    EXPECT_EQ(page_referenced(*buddy_, page0), 0) << "nobody touched it since";
+}
+
+TEST_F(GuestosRmapTest, TruncateUnmapsSharedPagesAndPrivateCopiesPastTheNewEnd) {
+    auto f = shmem_file(4);
+    const uint64_t s = mmap_file(f, 4, MAP_SHARED_);
+    const uint64_t pv = mmap_file(f, 4, MAP_PRIVATE_);
+    for (uint64_t i = 0; i < 4; ++i) {
+        fault(s + i * P, false);
+        fault(pv + i * P, true);  // private copies of every page
+    }
+    const uint64_t pages_before = f->f_inode->i_data.nrpages();
+    EXPECT_EQ(pages_before, 4u);
+    EXPECT_EQ(f->truncate(P + 10), 0);  // one page and 10 bytes remain
+    EXPECT_EQ(f->f_inode->i_data.nrpages(), 2u);
+    for (uint64_t i = 0; i < 2; ++i) {
+        EXPECT_NE(get_pte(mm_, VirtAddr(s + i * P)), 0u) << i;
+        EXPECT_NE(get_pte(mm_, VirtAddr(pv + i * P)), 0u) << i;
+    }
+    for (uint64_t i = 2; i < 4; ++i) {
+        EXPECT_EQ(get_pte(mm_, VirtAddr(s + i * P)), 0u) << i;
+        EXPECT_EQ(get_pte(mm_, VirtAddr(pv + i * P)), 0u) << "even_cows: " << i;
+        vm_area_struct* v = find_vma(mm_, VirtAddr(s + i * P));
+        EXPECT_EQ(handle_mm_fault(mm_, *v, VirtAddr(s + i * P), 0), VM_FAULT_SIGBUS) << i;
+    }
+    // The partial page's tail was zeroed in the cache: byte 10 onwards of page 1.
+    uint8_t b = 0xff;
+    int64_t pos = P + 9;
+    EXPECT_EQ(f->read(&b, 1, &pos), 1);
+    EXPECT_EQ(b, 0);
+    EXPECT_TRUE(check_mm(mm_).empty());
+}
+
+TEST_F(GuestosRmapTest, EverythingIsGivenBackAfterUnmappingAndClosing) {
+    {
+        auto f = shmem_file(16);
+        const uint64_t s = mmap_file(f, 16, MAP_SHARED_);
+        const uint64_t a = mmap_anon(16);
+        for (uint64_t i = 0; i < 16; ++i) {
+            fault(s + i * P, i % 2);
+            fault(a + i * P, true);
+        }
+        do_munmap(mm_, s, 16 * P);
+        do_munmap(mm_, a, 16 * P);
+        files_.clear();
+    }
+    // The page tables stay (free_pgtables runs at exit), everything else is back.
+    const uint64_t pgtables = mm_.pgtables_bytes / P;
+    EXPECT_EQ(buddy_->nr_free_pages() + pgtables - 1, free_at_start_);
+}
+
+}  // namespace
