@@ -34,7 +34,7 @@ void add_to_page_cache(address_space& m, PhysAddr frame, uint64_t index) {
     p._mapcount = -1;
     p.flags |= PG_uptodate | PG_lru;
     if (is_shmem(m)) {
-        p.flags |= PG_dirty;  // shmem pages have no backing store to be clean against
+        p.flags |= PG_dirty | PG_swapbacked;  // no backing store to be clean against
         ++page_cache_stats().shmem_pages;
     }
     m.i_pages[index] = frame;
@@ -49,7 +49,7 @@ void delete_from_page_cache(address_space& m, std::map<uint64_t, PhysAddr>::iter
     page& p = m.km.page_alloc->phys_to_page(frame);
     if (is_shmem(m) && page_cache_stats().shmem_pages) --page_cache_stats().shmem_pages;
     p.mapping = nullptr;
-    p.flags &= ~(PG_uptodate | PG_lru | PG_dirty);
+    p.flags &= ~(PG_uptodate | PG_lru | PG_dirty);  // PG_swapbacked stays: it picks the rss counter
     if (--p._refcount <= 0) m.km.page_alloc->free_page(frame);
 }
 

@@ -49,9 +49,15 @@ bool with_kernel_mapping(mm_struct& mm, PhysAddr pa, uint64_t n, Fn fn) {
     return guestos::with_kernel_mapping(mm_kmem(mm), pa, n, fn);
 }
 
-void count_rss(mm_struct& mm, PageUse use) {
-    (use == PageUse::Anon ? mm.rss_anon : mm.rss_file)++;
-    mm.hiwater_rss = std::max(mm.hiwater_rss, mm.rss_anon + mm.rss_file);
+// The rss counter a mapped page counts in (mm_counter): anon, shmem or file.
+uint64_t& mm_counter(mm_struct& mm, const page& p) {
+    if (p.use == PageUse::Anon) return mm.rss_anon;
+    return (p.flags & PG_swapbacked) ? mm.rss_shmem : mm.rss_file;
+}
+
+void count_rss(mm_struct& mm, const page& p) {
+    ++mm_counter(mm, p);
+    mm.hiwater_rss = std::max(mm.hiwater_rss, mm.rss());
 }
 
 // Maps a new anonymous page at address (do_anonymous_page's and do_cow_fault's end:
@@ -67,7 +73,7 @@ vm_fault_t map_new_anon_page(mm_struct& mm, vm_area_struct& vma, VirtAddr addres
         return VM_FAULT_OOM;
     }
     page_add_new_anon_rmap(p, vma, address);
-    count_rss(mm, PageUse::Anon);
+    count_rss(mm, p);
     return VM_FAULT_OK;
 }
 
@@ -84,7 +90,7 @@ vm_fault_t map_file_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, P
     if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte))) return VM_FAULT_OOM;
     ++p._refcount;  // get_page: the PTE's reference
     page_add_file_rmap(p);
-    count_rss(mm, PageUse::File);
+    count_rss(mm, p);
     return VM_FAULT_OK;
 }
 
@@ -240,7 +246,7 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
         return VM_FAULT_OOM;
     }
     page_add_new_anon_rmap(np, vma, address);
-    count_rss(mm, PageUse::Anon);
+    count_rss(mm, np);
     put_mapped_page(mm, old);
     mm.tlb->flush_tlb_page(address.page_base());
     return VM_FAULT_OK;
@@ -289,8 +295,8 @@ kernel_mem mm_kmem(const mm_struct& mm) { return kernel_mem{mm.ram, mm.page_allo
 void put_mapped_page(mm_struct& mm, PhysAddr frame) {
     page& p = mm.page_alloc->phys_to_page(frame);
     if (p.flags & PG_reserved) return;
-    if (p.use == PageUse::Anon && mm.rss_anon) --mm.rss_anon;
-    if (p.use == PageUse::File && mm.rss_file) --mm.rss_file;
+    if (uint64_t& counter = mm_counter(mm, p); counter && (p.use == PageUse::Anon || p.use == PageUse::File))
+        --counter;
     page_remove_rmap(p);
     if (--p._refcount <= 0) mm.page_alloc->free_page(frame);
 }

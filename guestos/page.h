@@ -56,6 +56,7 @@ enum PageFlag : uint32_t {
     PG_writeback = 1u << 13,
     PG_head = 1u << 15,
     PG_swapcache = 1u << 16,
+    PG_swapbacked = 1u << 19,  // backed by swap, not a file: anonymous and shmem pages
     PG_anon = 1u << 20,        // Linux encodes this in page->mapping; a flag here
     PG_pagetable = 1u << 21,   // a page-table page (PageTable())
     PG_buddy = 1u << 22,       // free in the page allocator (PageBuddy())

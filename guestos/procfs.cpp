@@ -126,7 +126,7 @@ MemSize smaps_account(mm_struct& mm, const vm_area_struct& v) {
         const page& pg = mm.page_alloc->phys_to_page(frame);
         if (pg.flags & PG_reserved) continue;  // the zero page is not counted (vm_normal_page)
         const uint64_t mappers = static_cast<uint64_t>(std::max(1, pg._mapcount + 1));
-        const bool dirty = pte & mmu::_PAGE_DIRTY;
+        const bool dirty = (pte & mmu::_PAGE_DIRTY) || (pg.flags & PG_dirty);  // shmem pages are always dirty
         m.rss += PAGE_SIZE;
         m.pss += PAGE_SIZE / mappers;
         if (mappers > 1) (dirty ? m.shared_dirty : m.shared_clean) += PAGE_SIZE;
@@ -177,7 +177,7 @@ std::string proc_pid_status(task_struct& task) {
     const mm_struct& mm = *task.mm;
     const uint64_t pk = PAGE_SIZE >> 10;
     const uint64_t text = (mmu::page_align_up(mm.end_code) - (mm.start_code & mmu::PAGE_MASK)) >> 10;
-    const uint64_t rss = mm.rss_anon + mm.rss_file;
+    const uint64_t rss = mm.rss();
     uint64_t ignored = 0, caught = 0;
     for (int i = 0; i < KERNEL_NSIG; ++i) {
         if (task.sighand[i].handler == 1) ignored |= 1ull << i;
@@ -194,7 +194,7 @@ std::string proc_pid_status(task_struct& task) {
     out += kb_line("VmPeak:", std::max(mm.hiwater_vm, mm.total_vm) * pk) + kb_line("VmSize:", mm.total_vm * pk);
     out += kb_line("VmLck:", mm.locked_vm * pk) + kb_line("VmPin:", 0);
     out += kb_line("VmHWM:", std::max(mm.hiwater_rss, rss) * pk) + kb_line("VmRSS:", rss * pk);
-    out += kb_line("RssAnon:", mm.rss_anon * pk) + kb_line("RssFile:", mm.rss_file * pk) + kb_line("RssShmem:", 0);
+    out += kb_line("RssAnon:", mm.rss_anon * pk) + kb_line("RssFile:", mm.rss_file * pk) + kb_line("RssShmem:", mm.rss_shmem * pk);
     out += kb_line("VmData:", mm.data_vm * pk) + kb_line("VmStk:", mm.stack_vm * pk) + kb_line("VmExe:", text);
     out += kb_line("VmLib:", mm.exec_vm * pk > text ? mm.exec_vm * pk - text : 0);
     out += kb_line("VmPTE:", mm.pgtables_bytes >> 10) + kb_line("VmSwap:", 0);
