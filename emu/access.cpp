@@ -2,6 +2,10 @@
 
 #include <capstone/capstone.h>
 
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+
 namespace emu {
 
 namespace {
@@ -29,11 +33,51 @@ bool is_implicit_push(unsigned id) {
     }
 }
 
+// The memory operands of one decoded instruction: what instruction_writes needs of it.
+struct DecodedInsn {
+    uint64_t ip = 0;
+    bool is64 = false;
+    bool valid = false;
+    uint8_t size = 0;       // instruction length; bytes[0, size) identify it
+    uint8_t bytes[16] = {};
+    unsigned id = 0;
+    uint8_t nmem = 0;
+    struct MemOp {
+        x86_op_mem mem;
+        uint8_t size;
+        uint8_t access;
+    } mem[8];
+};
+
+// Decoded instructions by address (direct-mapped): a loop that faults page after page
+// decodes its faulting store once, not once per page. An entry counts only while the
+// bytes at its address are still the same, so changed code is decoded again.
+DecodedInsn* decode_cached(const uint8_t* code, size_t len, uint64_t ip, bool is64) {
+    static DecodedInsn cache[256];
+    DecodedInsn& e = cache[(ip ^ (ip >> 8)) & 255];
+    if (e.valid && e.ip == ip && e.is64 == is64 && e.size <= len && std::memcmp(e.bytes, code, e.size) == 0) return &e;
+    csh h = decoder(is64);
+    cs_insn* insn = nullptr;
+    if (!h || cs_disasm(h, code, len, ip, 1, &insn) != 1) return nullptr;
+    e = DecodedInsn{};
+    e.ip = ip;
+    e.is64 = is64;
+    e.size = static_cast<uint8_t>(std::min<size_t>(insn->size, sizeof e.bytes));
+    std::memcpy(e.bytes, code, e.size);
+    e.id = insn->id;
+    const cs_x86& x = insn->detail->x86;
+    for (int i = 0; i < x.op_count && e.nmem < std::size(e.mem); ++i)
+        if (x.operands[i].type == X86_OP_MEM)
+            e.mem[e.nmem++] = {x.operands[i].mem, x.operands[i].size, x.operands[i].access};
+    cs_free(insn, 1);
+    e.valid = true;
+    return &e;
+}
+
 // base + index*scale + disp (+ the FS/GS base), as the CPU computes it.
-uint64_t effective_address(const cs_insn& insn, const cs_x86_op& op, const RegReader& reg, bool is64) {
-    const x86_op_mem& m = op.mem;
+uint64_t effective_address(const DecodedInsn& insn, const x86_op_mem& m, const RegReader& reg, bool is64) {
     uint64_t ea = static_cast<uint64_t>(m.disp);
-    if (m.base == X86_REG_RIP) ea += insn.address + insn.size;
+    if (m.base == X86_REG_RIP) ea += insn.ip + insn.size;
     else if (m.base != X86_REG_INVALID) ea += reg(m.base);
     if (m.index != X86_REG_INVALID) ea += reg(m.index) * static_cast<uint64_t>(m.scale);
     if (m.segment == X86_REG_FS || m.segment == X86_REG_GS) ea += reg(m.segment);
@@ -44,23 +88,18 @@ uint64_t effective_address(const cs_insn& insn, const cs_x86_op& op, const RegRe
 
 bool instruction_writes(const uint8_t* code, size_t len, uint64_t ip, bool is64, uint64_t addr,
                         const RegReader& reg) {
-    csh h = decoder(is64);
-    if (!h) return false;
-    cs_insn* insn = nullptr;
-    if (cs_disasm(h, code, len, ip, 1, &insn) != 1) return false;
+    const DecodedInsn* insn = decode_cached(code, len, ip, is64);
+    if (!insn) return false;
     bool matched = false, writes = false;
-    const cs_x86& x = insn->detail->x86;
-    for (int i = 0; i < x.op_count; ++i) {
-        const cs_x86_op& op = x.operands[i];
-        if (op.type != X86_OP_MEM) continue;
-        const uint64_t ea = effective_address(*insn, op, reg, is64);
+    for (int i = 0; i < insn->nmem; ++i) {
+        const auto& op = insn->mem[i];
+        const uint64_t ea = effective_address(*insn, op.mem, reg, is64);
         const uint64_t last = ea + (op.size ? op.size : 1) - 1;
         if ((ea >> 12) != (addr >> 12) && (last >> 12) != (addr >> 12)) continue;
         matched = true;
         writes = writes || (op.access & CS_AC_WRITE);
     }
     if (!matched) writes = is_implicit_push(insn->id);
-    cs_free(insn, 1);
     return writes;
 }
 

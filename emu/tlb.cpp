@@ -71,6 +71,10 @@ uint64_t ShadowTlb::alias_window(uint64_t vpn, uint64_t pfn) const {
 }
 
 // Makes the host page behind va show frame (one mmap of the RAM memfd), unless it already does.
+namespace {
+constexpr int MADV_POPULATE_WRITE_ = 23;  // Linux 5.14; older hosts refuse it and fault pages in
+}  // namespace
+
 bool ShadowTlb::alias_page(VirtAddr va, PhysAddr frame) {
     const uint64_t vpn = va.vpn();
     if (auto it = alias_.find(vpn); it != alias_.end() && it->second == frame.pfn()) return true;
@@ -82,11 +86,16 @@ bool ShadowTlb::alias_page(VirtAddr va, PhysAddr frame) {
     if (!chunk) return false;
     uint8_t* host = chunk + (va.page_base().value & (CHUNK_SIZE - 1));
     const uint64_t window = alias_window(vpn, frame.pfn());
+    ram_.prefault(frame.page_base(), window * mmu::PAGE_SIZE);
     for (int attempt = 0; attempt < 2; ++attempt) {
         void* p = mmap(host, window * mmu::PAGE_SIZE, PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_FIXED | (window == 1 ? MAP_POPULATE : 0), ram_.memfd(),
+                       MAP_SHARED | MAP_FIXED, ram_.memfd(),
                        static_cast<off_t>(frame.page_base().value));
         if (p != MAP_FAILED) {
+            // Map the (prefaulted) pages writable now, in one call, rather than taking one
+            // host write fault per page as the guest touches them. MAP_POPULATE would
+            // map them read-only and leave a write-protect fault per page.
+            (void)madvise(p, window * mmu::PAGE_SIZE, MADV_POPULATE_WRITE_);
             for (uint64_t i = 0; i < window; ++i) alias_[vpn + i] = frame.pfn() + i;
             host_mappings_ += added;
             ++stats_.alias_maps;

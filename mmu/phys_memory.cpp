@@ -1,5 +1,8 @@
 #include "mmu/phys_memory.h"
 
+#include <fcntl.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -23,6 +26,16 @@ ErrorOr<std::unique_ptr<PhysMemory>> PhysMemory::create(uint64_t bytes) {
         return Error::from_errno(e, "cannot map RAM");
     }
     return std::unique_ptr<PhysMemory>(new PhysMemory(fd, static_cast<uint8_t*>(p), bytes));
+}
+
+void PhysMemory::prefault(PhysAddr pa, uint64_t len) {
+    if (!contains(pa, len) || !len) return;
+    for (uint64_t b = pa.value / PREFAULT_BLOCK; b <= (pa.value + len - 1) / PREFAULT_BLOCK; ++b) {
+        if (backed_[b]) continue;
+        backed_[b] = true;
+        const uint64_t off = b * PREFAULT_BLOCK;
+        (void)fallocate(memfd_, 0, static_cast<off_t>(off), static_cast<off_t>(std::min(PREFAULT_BLOCK, size_ - off)));
+    }
 }
 
 PhysMemory::~PhysMemory() {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "mmu/types.h"
 
@@ -39,16 +40,25 @@ public:
     void write(PhysAddr pa, T v) {
         std::memcpy(base_ + pa.value, &v, sizeof(T));
     }
+    // Makes the host allocate the memfd pages behind [pa, pa+len) in 2 MiB blocks
+    // (fallocate), once per block: far cheaper than the host's page-by-page shmem faults
+    // that aliasing and first touches would otherwise take. Best effort (a host without
+    // room falls back to faulting pages in one by one).
+    void prefault(PhysAddr pa, uint64_t len);
+    static constexpr uint64_t PREFAULT_BLOCK = 2ull << 20;
+
     void zero_frame(PhysAddr frame) { std::memset(base_ + frame.page_base().value, 0, PAGE_SIZE); }
     void copy_frame(PhysAddr dst, PhysAddr src) {
         std::memcpy(base_ + dst.page_base().value, base_ + src.page_base().value, PAGE_SIZE);
     }
 
 private:
-    PhysMemory(int fd, uint8_t* base, uint64_t size) : memfd_(fd), base_(base), size_(size) {}
+    PhysMemory(int fd, uint8_t* base, uint64_t size)
+        : memfd_(fd), base_(base), size_(size), backed_((size + PREFAULT_BLOCK - 1) / PREFAULT_BLOCK, false) {}
     int memfd_;
     uint8_t* base_;
     uint64_t size_;
+    std::vector<bool> backed_;  // 2 MiB blocks already fallocated
 };
 
 }  // namespace mmu
