@@ -92,10 +92,16 @@ bool ShadowTlb::alias_page(VirtAddr va, PhysAddr frame) {
                        MAP_SHARED | MAP_FIXED, ram_.memfd(),
                        static_cast<off_t>(frame.page_base().value));
         if (p != MAP_FAILED) {
-            // Map the (prefaulted) pages writable now, in one call, rather than taking one
-            // host write fault per page as the guest touches them. MAP_POPULATE would
-            // map them read-only and leave a write-protect fault per page.
-            (void)madvise(p, window * mmu::PAGE_SIZE, MADV_POPULATE_WRITE_);
+            // Map fresh (prefaulted) pages writable now, in one call, rather than taking one
+            // host write fault per page as the guest touches them (MAP_POPULATE would map
+            // them read-only and leave a write-protect fault per page). Frames aliased
+            // before are left to fault in as touched: a small TLB re-aliases windows of
+            // which the guest uses a page or two.
+            if (ever_aliased_.size() < ram_.num_frames()) ever_aliased_.resize(ram_.num_frames());
+            bool fresh = false;
+            for (uint64_t i = 0; i < window; ++i)
+                if (!ever_aliased_[frame.pfn() + i]) fresh = ever_aliased_[frame.pfn() + i] = true;
+            if (fresh) (void)madvise(p, window * mmu::PAGE_SIZE, MADV_POPULATE_WRITE_);
             for (uint64_t i = 0; i < window; ++i) alias_[vpn + i] = frame.pfn() + i;
             host_mappings_ += added;
             ++stats_.alias_maps;

@@ -94,6 +94,7 @@ private:
     std::unordered_map<uint64_t, uint8_t*> chunks_;     // 1 GiB guest chunk -> host reservation
     std::unordered_map<uint64_t, uint64_t> alias_;      // guest vpn -> aliased pfn
     int64_t host_mappings_ = 0;                         // host mappings the aliases make (estimate)
+    std::vector<bool> ever_aliased_;                    // by pfn: frames some alias has mapped before
     std::unordered_map<uint64_t, uint64_t> exec_pfn_;   // guest vpn -> pfn last filled executable
     std::unordered_set<uint64_t> written_since_exec_;   // ex-code pages filled writable and NX since
     TlbStats stats_;
