@@ -847,6 +847,14 @@ page_use_stats BuddyAllocator::count_page_uses() const {
             if (p.use == PageUse::Anon) {
                 (active ? s.active_anon : s.inactive_anon)++;
                 if (active) ++s.zone_active_anon[t];
+            } else if (p.use == PageUse::File && (p.flags & PG_swapbacked)) {
+                // shmem: page cache (Cached, nr_file_pages) on the anon LRU, never "Dirty"
+                // (no writeback accounting).
+                ++s.shmem;
+                ++s.zone_shmem[t];
+                (active ? s.active_anon : s.inactive_anon)++;
+                if (active) ++s.zone_active_anon[t];
+                if (p._mapcount >= 0) ++s.mapped_file;
             } else if (p.use == PageUse::File) {
                 (active ? s.active_file : s.inactive_file)++;
                 if (active) ++s.zone_active_file[t];

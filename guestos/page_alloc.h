@@ -58,6 +58,8 @@ struct page_use_stats {
     uint64_t active_anon = 0, inactive_anon = 0, active_file = 0, inactive_file = 0;
     uint64_t mapped_file = 0;  // File pages some PTE maps (_mapcount >= 0)
     uint64_t dirty = 0, writeback = 0, swapcache = 0;
+    uint64_t shmem = 0;  // File pages of shmem/tmpfs (PG_swapbacked), on the anon LRU
+    std::array<uint64_t, MAX_NR_ZONES> zone_shmem{};
     uint64_t operator[](PageUse u) const { return by_use[static_cast<unsigned>(u)]; }
 };
 

@@ -88,7 +88,7 @@ std::vector<Stat> node_stats(const BuddyAllocator& b, const page_use_stats& u) {
         {"nr_file_pages", u[PageUse::File]},
         {"nr_dirty", u.dirty},
         {"nr_writeback", u.writeback},
-        {"nr_shmem", 0}, {"nr_shmem_hugepages", 0}, {"nr_shmem_pmdmapped", 0},
+        {"nr_shmem", u.shmem}, {"nr_shmem_hugepages", 0}, {"nr_shmem_pmdmapped", 0},
         {"nr_file_hugepages", 0}, {"nr_file_pmdmapped", 0}, {"nr_anon_transparent_hugepages", 0},
         {"nr_vmscan_write", 0}, {"nr_vmscan_immediate_reclaim", 0}, {"nr_dirtied", 0},
         {"nr_written", 0}, {"nr_throttled_written", 0}, {"nr_kernel_misc_reclaimable", 0},
@@ -114,8 +114,9 @@ uint64_t free_pages_blocks(const zone& z) {
 // The per-zone counters (zone_stat_item) of zone t.
 std::vector<Stat> zone_stats(const zone& z, const page_use_stats& u) {
     const unsigned t = z.idx;
-    const uint64_t anon = u.zone_by_use[t][static_cast<unsigned>(PageUse::Anon)];
-    const uint64_t file = u.zone_by_use[t][static_cast<unsigned>(PageUse::File)];
+    // LRU lists: shmem pages are file pages on the anon LRU.
+    const uint64_t anon = u.zone_by_use[t][static_cast<unsigned>(PageUse::Anon)] + u.zone_shmem[t];
+    const uint64_t file = u.zone_by_use[t][static_cast<unsigned>(PageUse::File)] - u.zone_shmem[t];
     return {
         {"nr_free_pages", static_cast<uint64_t>(z.nr_free_pages)},
         {"nr_free_pages_blocks", free_pages_blocks(z)},
@@ -217,7 +218,7 @@ std::string proc_meminfo(const ProcSources& src) {
     show_val_kb(m, "Writeback:", u.writeback);
     show_val_kb(m, "AnonPages:", u[PageUse::Anon]);
     show_val_kb(m, "Mapped:", u.mapped_file);
-    show_val_kb(m, "Shmem:", 0);
+    show_val_kb(m, "Shmem:", u.shmem);
     show_val_kb(m, "KReclaimable:", sreclaimable);
     show_val_kb(m, "Slab:", sreclaimable + sunreclaim);
     show_val_kb(m, "SReclaimable:", sreclaimable);

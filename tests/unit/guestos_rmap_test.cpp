@@ -217,6 +217,20 @@ TEST_F(GuestosRmapTest, TruncateUnmapsSharedPagesAndPrivateCopiesPastTheNewEnd) 
     EXPECT_TRUE(check_mm(mm_).empty());
 }
 
+TEST_F(GuestosRmapTest, ShmemPagesCountAsShmemAndCachedOnTheAnonLru) {
+    auto f = shmem_file(5);
+    const uint64_t s = mmap_file(f, 5, MAP_SHARED_);
+    fault(s, false);
+    const page_use_stats u = buddy_->count_page_uses();
+    EXPECT_EQ(u.shmem, 5u);
+    EXPECT_GE(u[PageUse::File], 5u);
+    EXPECT_GE(u.inactive_anon + u.active_anon, 5u);
+    EXPECT_EQ(u.dirty, 0u) << "shmem has no dirty accounting";
+    EXPECT_GE(u.mapped_file, 1u);
+    EXPECT_EQ(mm_.rss_shmem, 1u);
+    EXPECT_EQ(mm_.rss_file, 0u);
+}
+
 TEST_F(GuestosRmapTest, EverythingIsGivenBackAfterUnmappingAndClosing) {
     {
         auto f = shmem_file(16);
