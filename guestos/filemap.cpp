@@ -171,8 +171,7 @@ long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t p
 
 void unmap_mapping_pages(address_space& m, uint64_t first, uint64_t nr, bool even_cows) {
     const uint64_t last = nr ? first + nr - 1 : ~0ull;
-    const std::vector<vm_area_struct*> vmas = m.i_mmap;  // zapping never changes i_mmap, but be safe
-    for (vm_area_struct* v : vmas) {
+    for (vm_area_struct* v : m.i_mmap.overlapping(first, last)) {
         const uint64_t vfirst = v->vm_pgoff, vlast = v->vm_pgoff + v->pages() - 1;
         if (vlast < first || vfirst > last) continue;
         const uint64_t zf = std::max(first, vfirst), zl = std::min(last, vlast);

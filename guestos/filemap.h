@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "guestos/interval_tree.h"
 #include "guestos/kmap.h"
 
 namespace guestos {
@@ -38,8 +39,8 @@ struct address_space {
     // Where its pages come from and how they are reached; set before the first page.
     kernel_mem km;
     std::map<uint64_t, PhysAddr> i_pages;  // index -> page (Linux: an xarray)
-    // The VMAs mapping it (Linux: an interval tree keyed by their file page ranges).
-    std::vector<vm_area_struct*> i_mmap;
+    // The VMAs mapping it, keyed by the file pages they cover [vm_pgoff, vm_pgoff + pages - 1].
+    IntervalTree<vm_area_struct> i_mmap;
     uint64_t nrpages() const { return i_pages.size(); }
 };
 

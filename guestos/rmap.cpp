@@ -68,13 +68,17 @@ void vma_set_file(vm_area_struct& vma, std::shared_ptr<file> f) {
 void vma_link_file(vm_area_struct& vma) {
     if (vma.vm_i_mmap || !vma.vm_file || !vma.vm_file->f_inode) return;
     vma.vm_i_mmap = &vma.vm_file->f_inode->i_data;
-    vma.vm_i_mmap->i_mmap.push_back(&vma);
+    vma_interval_tree_update(vma);
+}
+
+void vma_interval_tree_update(vm_area_struct& vma) {
+    if (!vma.vm_i_mmap || vma.vm_end <= vma.vm_start) return;
+    vma.vm_i_mmap->i_mmap.insert(&vma, vma.vm_pgoff, vma.vm_pgoff + vma.pages() - 1);
 }
 
 void unlink_file_vma(vm_area_struct& vma) {
     if (!vma.vm_i_mmap) return;
-    auto& list = vma.vm_i_mmap->i_mmap;
-    list.erase(std::remove(list.begin(), list.end(), &vma), list.end());
+    vma.vm_i_mmap->i_mmap.remove(&vma);
     vma.vm_i_mmap = nullptr;
 }
 
@@ -141,9 +145,9 @@ void rmap_walk(const page& p, const std::function<void(vm_area_struct&, VirtAddr
         for (const struct anon_vma_chain* avc : static_cast<const struct anon_vma*>(p.mapping)->rb_root)
             vmas.push_back(avc->vma);
         for (vm_area_struct* v : vmas) visit(*v);
-    } else if (p.use == PageUse::File) {
-        std::vector<vm_area_struct*> vmas = static_cast<const address_space*>(p.mapping)->i_mmap;
-        for (vm_area_struct* v : vmas) visit(*v);
+    } else if (p.use == PageUse::File) {  // vma_interval_tree_foreach over the page's index
+        for (vm_area_struct* v : static_cast<const address_space*>(p.mapping)->i_mmap.overlapping(p.index, p.index))
+            visit(*v);
     }
 }
 

@@ -43,6 +43,9 @@ void anon_vma_merge(vm_area_struct& vma, const vm_area_struct& next);
 // Links and unlinks a VMA in its file's i_mmap (__vma_link_file, unlink_file_vma).
 void vma_link_file(vm_area_struct& vma);
 void unlink_file_vma(vm_area_struct& vma);
+// Re-keys a linked VMA in i_mmap after its range or vm_pgoff changed (the
+// vma_interval_tree_remove/insert pair around vma_adjust).
+void vma_interval_tree_update(vm_area_struct& vma);
 
 // The page a VMA's page offset pgoff is: its index in the anon_vma or file (linear_page_index).
 inline uint64_t linear_page_index(const vm_area_struct& vma, VirtAddr address) {

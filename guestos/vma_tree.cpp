@@ -311,6 +311,7 @@ vm_area_struct* VmaTree::insert(std::unique_ptr<vm_area_struct> owned) {
     if (next) vma_gap_update(next);  // the gap after vma shrank
     vma_gap_update(vma);
     rb_insert_color(vma);
+    vma_interval_tree_update(*vma);  // a copy may have moved since it was linked to its file
     return vma;
 }
 
@@ -336,6 +337,7 @@ void VmaTree::vma_adjust(vm_area_struct* vma, VirtAddr start, VirtAddr end, uint
     vma->vm_start = start;  // order by vm_start is unchanged: it stays between the neighbours
     vma->vm_end = end;
     vma->vm_pgoff = pgoff;
+    vma_interval_tree_update(*vma);
     vma_gap_update(vma);
     if (next) vma_gap_update(next);
 }

@@ -175,6 +175,26 @@ TEST_F(GuestosRmapTest, FilePageIsFoundInEveryMappingOfTheFile) {
     EXPECT_EQ(f->f_inode->i_data.i_mmap.size(), 2u) << "munmap unlinks the VMA from i_mmap";
 }
 
+TEST_F(GuestosRmapTest, IMmapFollowsSplitsAndMerges) {
+    auto f = shmem_file(8);
+    const uint64_t s = mmap_file(f, 8, MAP_SHARED_);
+    fault(s + 6 * P, false);
+    const PhysAddr page6 = frame_at(s + 6 * P);
+    // Split in three: the upper part covers file pages 4..7 and is re-keyed in i_mmap.
+    ASSERT_EQ(do_mprotect(mm_, s + 2 * P, 2 * P, PROT_READ_), 0);
+    EXPECT_EQ(f->f_inode->i_data.i_mmap.size(), 3u);
+    EXPECT_EQ(f->f_inode->i_data.i_mmap.overlapping(6, 6).size(), 1u);
+    EXPECT_EQ(walk(page6), std::set<uint64_t>{s + 6 * P});
+    ASSERT_EQ(do_mprotect(mm_, s + 2 * P, 2 * P, PROT_READ_ | PROT_WRITE_), 0);
+    EXPECT_EQ(f->f_inode->i_data.i_mmap.size(), 1u);
+    EXPECT_EQ(walk(page6), std::set<uint64_t>{s + 6 * P});
+    // Unmapping the first half leaves one VMA keyed [4, 7].
+    ASSERT_EQ(do_munmap(mm_, s, 4 * P), 0);
+    EXPECT_TRUE(f->f_inode->i_data.i_mmap.overlapping(0, 3).empty());
+    EXPECT_EQ(f->f_inode->i_data.i_mmap.overlapping(4, 4).size(), 1u);
+    EXPECT_EQ(walk(page6), std::set<uint64_t>{s + 6 * P});
+}
+
 TEST_F(GuestosRmapTest, PageReferencedCountsAndClearsAccessedBits) {
     auto f = shmem_file(2);
     const uint64_t s1 = mmap_file(f, 2, MAP_SHARED_);
