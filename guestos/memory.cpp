@@ -211,6 +211,14 @@ vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsign
     return m ? m : r;
 }
 
+// A fault on a swapped-out page (do_swap_page): where the swap issue reads the page back
+// from the swap device. Until swap exists nothing writes swap entries, so one found here
+// is a corrupt PTE and the access gets SIGBUS, as Linux gives for an unreadable swap page.
+vm_fault_t do_swap_page(mm_struct&, vm_area_struct&, VirtAddr, uint64_t pte, unsigned) {
+    trace_fault_step([&] { return "do_swap_page (swap entry " + hex(pte) + "): no swap device -> VM_FAULT_SIGBUS"; });
+    return VM_FAULT_SIGBUS;
+}
+
 // A write to a present read-only PTE of a writable VMA (do_wp_page): in a shared mapping
 // the page becomes writable and dirty (wp_page_shared); in a private one an anonymous page
 // only this PTE maps is reused (wp_page_reuse), anything else is copied (wp_page_copy).
@@ -414,8 +422,12 @@ vm_fault_t handle_mm_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address,
         if (vma.is_anonymous()) return do_anonymous_page(mm, vma, address, flags);
         return do_fault(mm, vma, address, flags);
     }
-    // PROT_NONE pages keep their frame in a non-present PTE (pte_protnone).
-    if (!(pte & mmu::_PAGE_PRESENT)) return VM_FAULT_SIGSEGV;
+    // A non-present PTE that is not empty: a PROT_NONE page keeps its frame and _PAGE_USER
+    // (pte_protnone); any other is a swap entry, for do_swap_page.
+    if (!(pte & mmu::_PAGE_PRESENT)) {
+        if (pte & mmu::_PAGE_USER) return VM_FAULT_SIGSEGV;
+        return do_swap_page(mm, vma, address, pte, flags);
+    }
     if ((flags & FAULT_FLAG_WRITE) && !(pte & mmu::_PAGE_RW)) {
         if (!(vma.vm_flags & VM_WRITE)) return VM_FAULT_SIGSEGV;
         return do_wp_page(mm, vma, address, pte);
