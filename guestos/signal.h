@@ -1,6 +1,7 @@
 // Signals (kernel/signal.c and arch/x86/kernel/signal.c): sending, dequeueing, default
 // actions, and the x86 signal frames that run handlers and sigreturn that leaves them.
 #pragma once
+#include "guestos/errno.h"
 #include "guestos/task.h"
 
 namespace guestos {
@@ -40,7 +41,8 @@ bool signal_pending(const task_struct& task);
 // (a fatal one ends the task); returns true with a handler to run (get_signal).
 bool get_signal(task_struct& task, ksignal& ks);
 // Runs every deliverable signal: builds a handler frame per signal on the user stack and
-// points the registers at the handler (arch do_signal + handle_signal).
+// points the registers at the handler; a syscall the signal interrupted fails with EINTR or
+// runs again, by its restart code and SA_RESTART (arch_do_signal_or_restart + handle_signal).
 void do_signal(task_struct& task);
 // Setting SIG_IGN (or a default of ignore) discards what is pending (sigaction's
 // flush_sigqueue_mask).

@@ -93,6 +93,13 @@ long sys_rt_sigsuspend(SysCtx& c, const uint64_t* a) {
 
 long sys_pause(SysCtx& c, const uint64_t*) { return wait_for_signal(c); }
 
+// Resumes a call that returned -ERESTART_RESTARTBLOCK (an interrupted nanosleep) after a
+// signal without a handler; anything else gets EINTR (do_no_restart_syscall).
+long sys_restart_syscall(SysCtx& c, const uint64_t*) {
+    const auto fn = c.task.restart_block.fn;
+    return fn ? fn(c) : -EINTR;
+}
+
 // rt_sigqueueinfo / rt_tgsigqueueinfo to ourselves: the siginfo comes from user memory.
 static long do_sigqueueinfo(SysCtx& c, long tgid, long pid, uint64_t sig, uint64_t uinfo) {
     uint8_t raw[128];
