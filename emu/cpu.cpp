@@ -11,6 +11,7 @@
 
 #include "emu/access.h"
 #include "guestos/fault_trace.h"
+#include "guestos/itimer.h"
 #include "guestos/memory.h"
 #include "guestos/signal.h"
 #include "guestos/ptrace.h"
@@ -80,6 +81,7 @@ Cpu::Cpu(guestos::Kernel& kernel, guestos::task_struct& task, const CpuConfig& c
     : kernel_(kernel), task_(task), cfg_(cfg), is64_(task.abi == guestos::Abi::X86_64) {}
 
 Cpu::~Cpu() {
+    timer_.reset();  // its thread may call uc_emu_stop until joined
     tlb_.reset();
     if (task_.mm && task_.mm->tlb) task_.mm->tlb = nullptr;
     if (task_.cpu == this) task_.cpu = nullptr;
@@ -302,6 +304,7 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
     tlb_->set_mm(task_.mm.get());
     task_.mm->tlb = tlb_.get();
     task_.cpu = this;
+    timer_ = std::make_unique<LapicTimer>([this] { uc_emu_stop(uc_); });
     enter_user_frame(start);
     return {};
 }
@@ -335,6 +338,8 @@ mmu::ErrorOr<void> Cpu::run() {
                 deliver_fault_signal(guestos::SIGSEGV_, guestos::SEGV_MAPERR, ip, X86_TRAP_PF, mmu::X86_PF_USER | mmu::X86_PF_INSTR);
             }
         }
+        // The timer interrupt: the timers that are due queue their signals.
+        if (timer_->take_interrupt() && !task_.exited) guestos::hrtimer_interrupt(task_);
         // Return to user mode: deliver what is pending, restarting or failing an interrupted
         // syscall (exit_to_user_mode -> arch_do_signal_or_restart); a syscall that stopped the
         // engine goes through it even when no signal is left, so no restart code leaks out.
@@ -652,6 +657,8 @@ void Cpu::set_regs(const guestos::pt_regs& regs) {
         write_regs(regs);
     }
 }
+
+void Cpu::set_next_event(std::optional<int64_t> expires) { timer_->program(expires); }
 
 void Cpu::set_fs_base(uint64_t base) { set_reg(UC_X86_REG_FS_BASE, base); }
 void Cpu::set_gs_base(uint64_t base) { set_reg(UC_X86_REG_GS_BASE, base); }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "emu/lapic_timer.h"
 #include "emu/tlb.h"
 #include "guestos/kernel.h"
 #include "mmu/shadow.h"
@@ -41,6 +42,7 @@ public:
     void write_gdt_entry(int index, uint64_t descriptor) override;
     void get_regs(guestos::pt_regs& regs) override;
     void set_regs(const guestos::pt_regs& regs) override;
+    void set_next_event(std::optional<int64_t> expires) override;
 
 private:
     Cpu(guestos::Kernel& kernel, guestos::task_struct& task, const CpuConfig& cfg);
@@ -96,6 +98,7 @@ private:
     // pt_regs->orig_ax: the syscall number from a syscall hook that stops the engine until
     // the signals are handled, else -1 (a stop from the timer or a fault is no syscall's).
     uint64_t orig_ax_ = ~0ull;
+    std::unique_ptr<LapicTimer> timer_;  // interrupts the guest when a timer is due
 };
 
 }  // namespace emu
