@@ -22,7 +22,7 @@ namespace guestos {
     X(dup2) X(dup3) X(sched_getaffinity) X(getpgrp) X(getpgid) X(getsid) X(umask)             \
     X(rt_sigreturn) X(sigreturn) X(rt_sigpending) X(sigpending) X(rt_sigsuspend) X(pause)     \
     X(rt_sigqueueinfo) X(rt_tgsigqueueinfo) X(mincore) X(msync) X(mlock) X(mlock2) X(munlock)   \
-    X(mlockall) X(munlockall) X(getitimer) X(setitimer) X(alarm)                          \
+    X(mlockall) X(munlockall) X(pipe) X(pipe2) X(getitimer) X(setitimer) X(alarm)              \
     X(restart_syscall)
 
 enum class Sys : uint16_t {

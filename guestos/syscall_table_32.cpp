@@ -48,8 +48,8 @@ const SyscallEntry table32[] = {
     E(pause, pause, ""), E(rt_sigqueueinfo, rt_sigqueueinfo, "dSx"), E(rt_tgsigqueueinfo, rt_tgsigqueueinfo, "ddSx"),
     E(mincore, mincore, "xux"), E(msync, msync, "xux"), E(mlock, mlock, "xu"), E(mlock2, mlock2, "xux"),
     E(munlock, munlock, "xu"), E(mlockall, mlockall, "x"), E(munlockall, munlockall, ""),
-    E(getitimer, getitimer, "dx"), E(setitimer, setitimer, "dxx"), E(alarm, alarm, "u"),
-    E(restart_syscall, restart_syscall, ""),
+    E(pipe, pipe, "x"), E(pipe2, pipe2, "xo"), E(getitimer, getitimer, "dx"), E(setitimer, setitimer, "dxx"),
+    E(alarm, alarm, "u"), E(restart_syscall, restart_syscall, ""),
 };
 #undef E
 
