@@ -11,6 +11,7 @@
 
 #include "emu/access.h"
 #include "guestos/fault_trace.h"
+#include "guestos/itimer.h"
 #include "guestos/memory.h"
 #include "guestos/signal.h"
 #include "guestos/ptrace.h"
@@ -80,6 +81,7 @@ Cpu::Cpu(guestos::Kernel& kernel, guestos::task_struct& task, const CpuConfig& c
     : kernel_(kernel), task_(task), cfg_(cfg), is64_(task.abi == guestos::Abi::X86_64) {}
 
 Cpu::~Cpu() {
+    timer_.reset();  // its thread may call uc_emu_stop until joined
     tlb_.reset();
     if (task_.mm && task_.mm->tlb) task_.mm->tlb = nullptr;
     if (task_.cpu == this) task_.cpu = nullptr;
@@ -302,6 +304,7 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
     tlb_->set_mm(task_.mm.get());
     task_.mm->tlb = tlb_.get();
     task_.cpu = this;
+    timer_ = std::make_unique<LapicTimer>([this] { uc_emu_stop(uc_); });
     enter_user_frame(start);
     return {};
 }
@@ -335,8 +338,13 @@ mmu::ErrorOr<void> Cpu::run() {
                 deliver_fault_signal(guestos::SIGSEGV_, guestos::SEGV_MAPERR, ip, X86_TRAP_PF, mmu::X86_PF_USER | mmu::X86_PF_INSTR);
             }
         }
-        // Return to user mode: deliver what is pending (exit_to_user_mode -> arch_do_signal).
-        if (guestos::signal_pending(task_)) guestos::do_signal(task_);
+        // The timer interrupt: the timers that are due queue their signals.
+        if (timer_->take_interrupt() && !task_.exited) guestos::hrtimer_interrupt(task_);
+        // Return to user mode: deliver what is pending, restarting or failing an interrupted
+        // syscall (exit_to_user_mode -> arch_do_signal_or_restart); a syscall that stopped the
+        // engine goes through it even when no signal is left, so no restart code leaks out.
+        if (guestos::signal_pending(task_) || orig_ax_ != ~0ull) guestos::do_signal(task_);
+        orig_ax_ = ~0ull;
         ip = pc();
     }
     return {};
@@ -378,11 +386,13 @@ void Cpu::deliver_fault_signal(int signo, int si_code, uint64_t addr, uint64_t t
 }
 
 // uc_emu_stop comes last in a hook: a context restore after it would cancel it (measured).
-void Cpu::stop_if_needed() {
+bool Cpu::stop_if_needed() {
     if (stop_requested_ || task_.exited || pending_regs_ || guestos::signal_pending(task_)) {
         stop_requested_ = false;
         if (in_emulation_) uc_emu_stop(uc_);
+        return true;
     }
+    return false;
 }
 
 void Cpu::on_interrupt(uint32_t intno) {
@@ -398,7 +408,7 @@ void Cpu::on_interrupt(uint32_t intno) {
     case IA32_SYSCALL_VECTOR:
         if (!is64_) {
             on_syscall32();
-            stop_if_needed();
+            if (!stop_if_needed()) orig_ax_ = ~0ull;
             return;  // a software interrupt leaves no exception in flight
         }
         deliver_fault_signal(guestos::SIGSEGV_, guestos::SI_KERNEL, 0, X86_TRAP_GP, (0x80 << 3) | 2);
@@ -519,8 +529,9 @@ void Cpu::on_syscall64() {
     void* ptrs[9];
     for (int i = 0; i < 9; ++i) ptrs[i] = &v[i];
     uc_reg_read_batch(uc_, ids, ptrs, 9);
+    orig_ax_ = v[0];
     const long ret = kernel_.syscall(task_, v[0], &v[1]);
-    stop_if_needed();
+    if (!stop_if_needed()) orig_ax_ = ~0ull;
     if (task_.exited) return;
     // The syscall instruction leaves the return address in RCX and the flags in R11.
     uint64_t out[3] = {static_cast<uint64_t>(ret), v[7] + 2, v[8]};
@@ -537,6 +548,7 @@ void Cpu::on_syscall32() {
     for (int i = 0; i < 7; ++i) ptrs[i] = &v[i];
     uc_reg_read_batch(uc_, ids, ptrs, 7);
     for (auto& x : v) x &= 0xffffffffu;
+    orig_ax_ = v[0];
     const long ret = kernel_.syscall(task_, v[0], &v[1]);
     if (!task_.exited) set_reg(UC_X86_REG_EAX, static_cast<uint32_t>(ret));
 }
@@ -565,6 +577,7 @@ void Cpu::read_regs(guestos::pt_regs& r) {
     auto gpr = gpr_fields(r);
     const size_t n = is64_ ? std::size(GPR_IDS64) : std::size(GPR_IDS32);
     for (size_t i = 0; i < n; ++i) *gpr[i] = reg(is64_ ? GPR_IDS64[i] : GPR_IDS32[i]);
+    r.orig_ax = orig_ax_;
     r.cs = static_cast<uint16_t>(reg(UC_X86_REG_CS)), r.ss = static_cast<uint16_t>(reg(UC_X86_REG_SS));
     r.ds = static_cast<uint16_t>(reg(UC_X86_REG_DS)), r.es = static_cast<uint16_t>(reg(UC_X86_REG_ES));
     r.fs = static_cast<uint16_t>(reg(UC_X86_REG_FS)), r.gs = static_cast<uint16_t>(reg(UC_X86_REG_GS));
@@ -600,6 +613,7 @@ void Cpu::write_regs(const guestos::pt_regs& r) {
     const size_t n = is64_ ? std::size(GPR_IDS64) : std::size(GPR_IDS32);
     for (size_t i = 0; i < n; ++i)
         set_reg(is64_ ? GPR_IDS64[i] : GPR_IDS32[i], is64_ ? *gpr[i] : (*gpr[i] & 0xffffffffu));
+    orig_ax_ = r.orig_ax;
     if (is64_) {
         set_fs_base(r.fs_base);
         set_gs_base(r.gs_base);
@@ -643,6 +657,8 @@ void Cpu::set_regs(const guestos::pt_regs& regs) {
         write_regs(regs);
     }
 }
+
+void Cpu::set_next_event(std::optional<int64_t> expires) { timer_->program(expires); }
 
 void Cpu::set_fs_base(uint64_t base) { set_reg(UC_X86_REG_FS_BASE, base); }
 void Cpu::set_gs_base(uint64_t base) { set_reg(UC_X86_REG_GS_BASE, base); }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "emu/lapic_timer.h"
 #include "emu/tlb.h"
 #include "guestos/kernel.h"
 #include "mmu/shadow.h"
@@ -41,6 +42,7 @@ public:
     void write_gdt_entry(int index, uint64_t descriptor) override;
     void get_regs(guestos::pt_regs& regs) override;
     void set_regs(const guestos::pt_regs& regs) override;
+    void set_next_event(std::optional<int64_t> expires) override;
 
 private:
     Cpu(guestos::Kernel& kernel, guestos::task_struct& task, const CpuConfig& cfg);
@@ -61,8 +63,9 @@ private:
     void on_page_fault();
     // A fault becomes a forced signal with its siginfo and trap details (force_sig_fault).
     void deliver_fault_signal(int signo, int si_code, uint64_t addr, uint64_t trap_nr = 0, uint64_t error_code = 0);
-    // After a syscall or fault in a hook: stop when the guest must leave its path.
-    void stop_if_needed();
+    // After a syscall or fault in a hook: stop when the guest must leave its path; true
+    // when it stops.
+    bool stop_if_needed();
     void read_regs(guestos::pt_regs& regs);
     void write_regs(const guestos::pt_regs& regs);
     bool decode_write(uint64_t rip, uint64_t addr);
@@ -92,6 +95,10 @@ private:
     bool in_emulation_ = false;
     bool stop_requested_ = false;          // a hook wants emulation to stop once it returns           // inside uc_emu_start: register changes must wait
     std::optional<guestos::pt_regs> pending_regs_;  // set_regs from a hook, applied after the stop
+    // pt_regs->orig_ax: the syscall number from a syscall hook that stops the engine until
+    // the signals are handled, else -1 (a stop from the timer or a fault is no syscall's).
+    uint64_t orig_ax_ = ~0ull;
+    std::unique_ptr<LapicTimer> timer_;  // interrupts the guest when a timer is due
 };
 
 }  // namespace emu

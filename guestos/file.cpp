@@ -15,7 +15,8 @@ long file::llseek(int64_t, int) { return -ESPIPE; }
 long file::ioctl(unsigned long, uint8_t*, size_t&, size_t&) { return -ENOTTY; }
 
 long file::set_status_flags(int flags) {
-    constexpr unsigned settable = 02000 | 020000 | 040000 | 0400000;  // O_APPEND O_ASYNC O_DIRECT O_NOATIME
+    // SETFL_MASK: O_APPEND O_NONBLOCK O_ASYNC O_DIRECT O_NOATIME
+    constexpr unsigned settable = 02000 | 04000 | 020000 | 040000 | 0400000;
     f_flags = (f_flags & ~settable) | (static_cast<unsigned>(flags) & settable);
     return 0;
 }

@@ -14,6 +14,19 @@
 
 namespace guestos {
 
+struct task_struct;
+
+// What the read and write syscalls check of a file (FMODE_*): a pipe is a stream, so pread
+// and pwrite on it fail with ESPIPE.
+inline constexpr unsigned FMODE_PREAD = 0x8, FMODE_PWRITE = 0x10;
+
+// One read or write as a syscall makes it (struct kiocb): the position it uses and the
+// calling task, in whose context a file that can block (a pipe) waits.
+struct kiocb {
+    task_struct& task;
+    int64_t* ki_pos;
+};
+
 // A file (struct inode): its identity, size and times, and its page cache (i_data).
 struct inode {
     inode() { i_data.host = this; }
@@ -49,6 +62,10 @@ public:
     // Reads at *pos and advances it: bytes read or a negative errno (file_operations.read).
     virtual long read(uint8_t* buf, uint64_t n, int64_t* pos);
     virtual long write(const uint8_t* buf, uint64_t n, int64_t* pos);
+    // read/write as the syscalls call them (file_operations.read_iter/write_iter, on a host
+    // buffer): a file that blocks (a pipe) sleeps in iocb.task; the rest are read/write.
+    virtual long read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) { return read(buf, n, iocb.ki_pos); }
+    virtual long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) { return write(buf, n, iocb.ki_pos); }
     virtual long llseek(int64_t offset, int whence);
     virtual long getattr(struct stat& st);
     // ioctl with its argument already copied in; sizes say what to copy in and out.
@@ -66,6 +83,7 @@ public:
     std::shared_ptr<inode> f_inode;
     int64_t f_pos = 0;
     unsigned f_flags = 0;  // O_RDONLY ... as given to open
+    unsigned f_mode = FMODE_PREAD | FMODE_PWRITE;
 };
 
 // An open regular file: read, write and mmap through its inode's page cache

@@ -12,6 +12,7 @@
 #include "guestos/filemap.h"
 #include "guestos/shmem.h"
 #include "guestos/highmem.h"
+#include "guestos/itimer.h"
 #include "guestos/page_alloc.h"
 #include "guestos/proc_meminfo.h"
 #include "guestos/slub.h"
@@ -148,6 +149,8 @@ long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) 
     long ret = -ENOSYS;
     if (e) ret = syscall_impl(e->sys)(ctx, args);
     else report_unknown_syscall(task, nr);
+    // A timer that came due during the call has its signal delivered on the way out.
+    if (!task.exited) run_itimers(task);
     if (cfg_.strace) {
         strace_syscall(cfg_.strace_out, ctx, e, nr, args, ret);
         if (task.exited) strace_exit(cfg_.strace_out, task);

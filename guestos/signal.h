@@ -1,6 +1,7 @@
 // Signals (kernel/signal.c and arch/x86/kernel/signal.c): sending, dequeueing, default
 // actions, and the x86 signal frames that run handlers and sigreturn that leaves them.
 #pragma once
+#include "guestos/errno.h"
 #include "guestos/task.h"
 
 namespace guestos {
@@ -9,7 +10,8 @@ enum : int {
     SIGHUP_ = 1, SIGINT_ = 2, SIGQUIT_ = 3, SIGILL_ = 4, SIGTRAP_ = 5, SIGABRT_ = 6, SIGBUS_ = 7,
     SIGFPE_ = 8, SIGKILL_ = 9, SIGUSR1_ = 10, SIGSEGV_ = 11, SIGUSR2_ = 12, SIGPIPE_ = 13,
     SIGALRM_ = 14, SIGTERM_ = 15, SIGCHLD_ = 17, SIGCONT_ = 18, SIGSTOP_ = 19, SIGTSTP_ = 20,
-    SIGTTIN_ = 21, SIGTTOU_ = 22, SIGURG_ = 23, SIGWINCH_ = 28, SIGSYS_ = 31, SIGRTMIN_ = 32,
+    SIGTTIN_ = 21, SIGTTOU_ = 22, SIGURG_ = 23, SIGVTALRM_ = 26, SIGPROF_ = 27, SIGWINCH_ = 28, SIGSYS_ = 31,
+    SIGRTMIN_ = 32,
 };
 
 // sa_flags (uapi/asm-generic/signal-defs.h, x86 SA_RESTORER).
@@ -40,7 +42,8 @@ bool signal_pending(const task_struct& task);
 // (a fatal one ends the task); returns true with a handler to run (get_signal).
 bool get_signal(task_struct& task, ksignal& ks);
 // Runs every deliverable signal: builds a handler frame per signal on the user stack and
-// points the registers at the handler (arch do_signal + handle_signal).
+// points the registers at the handler; a syscall the signal interrupted fails with EINTR or
+// runs again, by its restart code and SA_RESTART (arch_do_signal_or_restart + handle_signal).
 void do_signal(task_struct& task);
 // Setting SIG_IGN (or a default of ignore) discards what is pending (sigaction's
 // flush_sigqueue_mask).

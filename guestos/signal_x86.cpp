@@ -1,5 +1,6 @@
 // x86 signal frames (arch/x86/kernel/signal.c, signal_32.c): rt_sigframe for x86-64, and for
 // i386 the rt_sigframe (SA_SIGINFO) and the old sigframe; rt_sigreturn and sigreturn.
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 
@@ -314,34 +315,96 @@ void restore_sigcontext32(mm_struct& mm, task_struct& t, pt_regs& regs, const si
 
 void set_blocked(task_struct& t, uint64_t mask) { t.blocked = mask & ~(sigmask(SIGKILL_) | sigmask(SIGSTOP_)); }
 
+// The syscall the registers are leaving, or -1 (syscall_get_nr), and its error, or 0
+// (syscall_get_error); i386 values are sign-extended from 32 bits.
+long syscall_get_nr(const task_struct& t, const pt_regs& r) {
+    return t.is_compat() ? static_cast<int32_t>(r.orig_ax) : static_cast<long>(r.orig_ax);
+}
+long syscall_get_error(const task_struct& t, const pt_regs& r) {
+    const long v = t.is_compat() ? static_cast<int32_t>(r.ax) : static_cast<long>(r.ax);
+    return v < 0 && v >= -4095 ? v : 0;
+}
+
+// Back to the syscall instruction (`syscall` and `int $0x80` are both 2 bytes) with its
+// number in ax, so that it runs again.
+void restart_syscall_insn(pt_regs& r, uint64_t nr) {
+    r.ax = nr;
+    r.ip -= 2;
+}
+
+// A handler is about to run on an interrupted syscall (handle_signal): EINTR, or with
+// SA_RESTART an ERESTARTSYS call runs again after the handler, as ERESTARTNOINTR always does.
+void restart_for_handler(const task_struct& t, pt_regs& r, const k_sigaction& ka) {
+    if (syscall_get_nr(t, r) == -1) return;
+    switch (syscall_get_error(t, r)) {
+    case -ERESTART_RESTARTBLOCK:
+    case -ERESTARTNOHAND: r.ax = static_cast<uint64_t>(-EINTR); break;
+    case -ERESTARTSYS:
+        if (!(ka.flags & SA_RESTART)) {
+            r.ax = static_cast<uint64_t>(-EINTR);
+            break;
+        }
+        [[fallthrough]];
+    case -ERESTARTNOINTR: restart_syscall_insn(r, r.orig_ax); break;
+    }
+}
+
+// The signal needed no handler (it was ignored): the syscall runs again, an interrupted
+// sleep through restart_syscall (arch_do_signal_or_restart). True when r changed.
+bool restart_without_handler(const task_struct& t, pt_regs& r) {
+    constexpr uint64_t NR_restart_syscall_64 = 219, NR_restart_syscall_32 = 0;
+    if (syscall_get_nr(t, r) == -1) return false;
+    switch (syscall_get_error(t, r)) {
+    case -ERESTARTNOHAND:
+    case -ERESTARTSYS:
+    case -ERESTARTNOINTR: restart_syscall_insn(r, r.orig_ax); break;
+    case -ERESTART_RESTARTBLOCK:
+        restart_syscall_insn(r, t.is_compat() ? NR_restart_syscall_32 : NR_restart_syscall_64);
+        break;
+    default: return false;
+    }
+    r.orig_ax = ~0ull;
+    return true;
+}
+
 }  // namespace
 
 void do_signal(task_struct& task) {
+    pt_regs regs;
+    task.cpu->get_regs(regs);
+    bool delivered = false;
     ksignal ks;
     while (get_signal(task, ks)) {
-        pt_regs regs;
-        task.cpu->get_regs(regs);
-        const bool ok = task.is_compat() ? setup_frame32(task, ks, regs) : setup_rt_frame64(task, ks, regs);
+        pt_regs frame_regs = regs;
+        restart_for_handler(task, frame_regs, ks.ka);
+        const bool ok = task.is_compat() ? setup_frame32(task, ks, frame_regs) : setup_rt_frame64(task, ks, frame_regs);
         if (!ok) {
             force_sigsegv(task, ks.sig);
             continue;
         }
+        regs = frame_regs;
+        regs.orig_ax = ~0ull;  // the syscall is dealt with; a second handler's frame just stacks
         regs.flags &= ~(X86_EFLAGS_DF | X86_EFLAGS_RF | X86_EFLAGS_TF);
         fpu_init_state(regs.fxsave);
         task.saved_sigmask.reset();  // the frame holds it now: sigreturn restores it
         signal_delivered(task, ks);
-        task.cpu->set_regs(regs);
+        delivered = true;
     }
+    if (task.exited) return;
+    const bool restarted = !delivered && restart_without_handler(task, regs);
     if (task.saved_sigmask) {  // nothing was delivered after all: restore_saved_sigmask
         task.blocked = *task.saved_sigmask;
         task.saved_sigmask.reset();
     }
+    if (delivered || restarted) task.cpu->set_regs(regs);
 }
 
 long sys_rt_sigreturn(SysCtx& c, const uint64_t*) {
     task_struct& t = c.task;
     pt_regs regs;
     t.cpu->get_regs(regs);
+    t.restart_block.fn = nullptr;  // a restart pending before the handler returns EINTR now
+    regs.orig_ax = ~0ull;          // the restored registers are no syscall's to restart
     if (!c.compat) {
         rt_sigframe64 f;
         if (!copy_from_user(c.mm, &f, VirtAddr(regs.sp - 8), sizeof f)) {
@@ -371,13 +434,15 @@ long sys_rt_sigreturn(SysCtx& c, const uint64_t*) {
         restore_altstack(t, f.uc.uc_stack.ss_sp, f.uc.uc_stack.ss_flags, f.uc.uc_stack.ss_size, cur_sp);
     }
     t.cpu->set_regs(regs);
-    return static_cast<long>(regs.ax);
+    return c.compat ? static_cast<int32_t>(regs.ax) : static_cast<long>(regs.ax);
 }
 
 long sys_sigreturn(SysCtx& c, const uint64_t*) {
     task_struct& t = c.task;
     pt_regs regs;
     t.cpu->get_regs(regs);
+    t.restart_block.fn = nullptr;
+    regs.orig_ax = ~0ull;
     sigframe32 f;
     if (!copy_from_user(c.mm, &f, VirtAddr((regs.sp - 8) & 0xffffffffu), sizeof f)) {
         force_sigsegv(t, 0);
@@ -386,7 +451,7 @@ long sys_sigreturn(SysCtx& c, const uint64_t*) {
     set_blocked(t, f.sc.oldmask | (static_cast<uint64_t>(f.extramask) << 32));
     restore_sigcontext32(c.mm, t, regs, f.sc);
     t.cpu->set_regs(regs);
-    return static_cast<long>(regs.ax);
+    return static_cast<int32_t>(regs.ax);  // the i386 eax, as strace shows it
 }
 
 }  // namespace guestos

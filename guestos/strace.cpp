@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "guestos/errno.h"
 #include "guestos/mmap.h"
 
 namespace guestos {
@@ -128,6 +129,17 @@ std::string format_arg(SysCtx& c, char kind, uint64_t v, uint64_t next, long ret
     }
 }
 
+// The kernel-internal restart codes, which strace shows by name.
+const char* restart_name(long ret) {
+    switch (ret) {
+    case -ERESTARTSYS: return "ERESTARTSYS (To be restarted if SA_RESTART is set)";
+    case -ERESTARTNOINTR: return "ERESTARTNOINTR (To be restarted)";
+    case -ERESTARTNOHAND: return "ERESTARTNOHAND (To be restarted if no handler)";
+    case -ERESTART_RESTARTBLOCK: return "ERESTART_RESTARTBLOCK (Interrupted by signal)";
+    default: return nullptr;
+    }
+}
+
 }  // namespace
 
 void strace_syscall(FILE* out, SysCtx& c, const SyscallEntry* e, uint64_t nr, const uint64_t* args, long ret) {
@@ -145,6 +157,8 @@ void strace_syscall(FILE* out, SysCtx& c, const SyscallEntry* e, uint64_t nr, co
     line += ")";
     if (e && (e->sys == Sys::exit || e->sys == Sys::exit_group)) {
         line += " = ?";
+    } else if (const char* restart = restart_name(ret)) {
+        line += std::string(" = ? ") + restart;  // strace's form for a call about to be restarted
     } else if (ret < 0 && ret >= -4095) {
         const int err = static_cast<int>(-ret);
         const char* name = strerrorname_np(err);

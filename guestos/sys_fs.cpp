@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "guestos/pipe.h"
 #include "guestos/procfs.h"
 #include "guestos/shmem.h"
 #include "guestos/syscalls.h"
@@ -40,7 +41,8 @@ long write_from_user(SysCtx& c, file& f, VirtAddr buf, uint64_t count, int64_t* 
     while (done < count) {
         uint64_t n = std::min<uint64_t>(count - done, tmp.size());
         if (!copy_from_user(c.mm, tmp.data(), buf + done, n)) return done ? static_cast<long>(done) : -EFAULT;
-        long w = f.write(tmp.data(), n, pos);
+        kiocb iocb{c.task, pos};
+        long w = f.write_iter(iocb, tmp.data(), n);
         if (w < 0) return done ? static_cast<long>(done) : w;
         done += static_cast<uint64_t>(w);
         if (static_cast<uint64_t>(w) < n) break;
@@ -53,7 +55,9 @@ long read_to_user(SysCtx& c, file& f, VirtAddr buf, uint64_t count, int64_t* pos
     if (!readable(f)) return -EBADF;
     count = std::min(count, MAX_RW_COUNT);
     std::vector<uint8_t> tmp(std::min(count, IO_CHUNK));
-    long r = f.read(tmp.data(), tmp.size(), pos);
+    // (A pipe gives up the bytes it read even when the copy out faults; Linux keeps them.)
+    kiocb iocb{c.task, pos};
+    long r = f.read_iter(iocb, tmp.data(), tmp.size());
     if (r < 0) return r;
     if (!copy_to_user(c.mm, buf, tmp.data(), static_cast<uint64_t>(r))) return -EFAULT;
     return r;
@@ -326,14 +330,16 @@ long sys_pread64(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
     int64_t pos = pos_arg(c, a, 3);
     if (!f) return -EBADF;
-    return pos < 0 ? -EINVAL : read_to_user(c, *f, VirtAddr(a[1]), a[2], &pos);
+    if (pos < 0) return -EINVAL;
+    return (f->f_mode & FMODE_PREAD) ? read_to_user(c, *f, VirtAddr(a[1]), a[2], &pos) : -ESPIPE;
 }
 
 long sys_pwrite64(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
     int64_t pos = pos_arg(c, a, 3);
     if (!f) return -EBADF;
-    return pos < 0 ? -EINVAL : write_from_user(c, *f, VirtAddr(a[1]), a[2], &pos);
+    if (pos < 0) return -EINVAL;
+    return (f->f_mode & FMODE_PWRITE) ? write_from_user(c, *f, VirtAddr(a[1]), a[2], &pos) : -ESPIPE;
 }
 
 long sys_writev(SysCtx& c, const uint64_t* a) {
@@ -355,7 +361,8 @@ long sys_writev(SysCtx& c, const uint64_t* a) {
             break;
         }
     }
-    return f->write(buf.data(), buf.size(), &f->f_pos);
+    kiocb iocb{c.task, &f->f_pos};
+    return f->write_iter(iocb, buf.data(), buf.size());
 }
 
 long sys_readv(SysCtx& c, const uint64_t* a) {
@@ -366,7 +373,8 @@ long sys_readv(SysCtx& c, const uint64_t* a) {
     long total = read_iovec(c, VirtAddr(a[1]), a[2], iov);
     if (total < 0) return total;
     std::vector<uint8_t> buf(std::min<uint64_t>(static_cast<uint64_t>(total), MAX_RW_COUNT));
-    long r = f->read(buf.data(), buf.size(), &f->f_pos);
+    kiocb iocb{c.task, &f->f_pos};
+    long r = f->read_iter(iocb, buf.data(), buf.size());
     if (r < 0) return r;
     uint64_t off = 0;
     for (auto [base, len] : iov) {
@@ -559,6 +567,8 @@ long sys_fcntl(SysCtx& c, const uint64_t* a) {
     case F_SETFD: c.task.files.cloexec[static_cast<uint32_t>(a[0])] = a[2] & FD_CLOEXEC; return 0;
     case F_GETFL: return f->status_flags();
     case F_SETFL: return f->set_status_flags(static_cast<int>(a[2]));
+    case F_SETPIPE_SZ:
+    case F_GETPIPE_SZ: return pipe_fcntl(*f, static_cast<unsigned>(a[1]), static_cast<uint32_t>(a[2]));
     default: return -EINVAL;
     }
 }
@@ -578,6 +588,26 @@ long sys_dup3(SysCtx& c, const uint64_t* a) {
     if (a[2] & ~static_cast<uint64_t>(O_CLOEXEC)) return -EINVAL;
     return do_dup3(c, a[0], a[1], a[2] & O_CLOEXEC);
 }
+
+// pipe2 (do_pipe2): the read end and the write end at the two lowest free fds, given to
+// the caller as int[2]; if that copy faults, neither fd stays open.
+static long do_pipe2(SysCtx& c, uint64_t fildes, unsigned flags) {
+    if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT | O_NOTIFICATION_PIPE)) return -EINVAL;
+    std::shared_ptr<file> files[2];
+    if (long e = create_pipe_files(files, flags)) return e;
+    const long fdr = install_fd(c, files[0], 0, flags & O_CLOEXEC);
+    if (fdr < 0) return fdr;
+    const long fdw = install_fd(c, files[1], 0, flags & O_CLOEXEC);
+    const int32_t fd[2] = {static_cast<int32_t>(fdr), static_cast<int32_t>(fdw)};
+    if (fdw < 0 || !copy_to_user(c.mm, VirtAddr(fildes), fd, sizeof fd)) {
+        c.task.files.fd[fdr].reset();
+        if (fdw >= 0) c.task.files.fd[fdw].reset();
+        return fdw < 0 ? fdw : -EFAULT;
+    }
+    return 0;
+}
+long sys_pipe(SysCtx& c, const uint64_t* a) { return do_pipe2(c, a[0], 0); }
+long sys_pipe2(SysCtx& c, const uint64_t* a) { return do_pipe2(c, a[0], static_cast<uint32_t>(a[1])); }
 
 long sys_umask(SysCtx& c, const uint64_t* a) {
     unsigned old = c.task.umask;

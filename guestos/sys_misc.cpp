@@ -11,38 +11,15 @@
 #include <cstring>
 #include <thread>
 
+#include "guestos/sched.h"
 #include "guestos/syscalls.h"
+#include "guestos/time.h"
 
 namespace guestos {
 
 namespace {
 
 long host_errno() { return -static_cast<long>(errno); }
-
-// Writes a timespec in the layout the call expects: 64-bit fields, or i386's 32-bit ones.
-bool put_timespec(SysCtx& c, VirtAddr dst, const timespec& ts, bool time64) {
-    if (time64 || !c.compat) {
-        int64_t v[2] = {ts.tv_sec, ts.tv_nsec};
-        return copy_to_user(c.mm, dst, v, sizeof v);
-    }
-    int32_t v[2] = {static_cast<int32_t>(ts.tv_sec), static_cast<int32_t>(ts.tv_nsec)};
-    return copy_to_user(c.mm, dst, v, sizeof v);
-}
-
-bool get_timespec(SysCtx& c, VirtAddr src, timespec& ts, bool time64) {
-    if (time64 || !c.compat) {
-        int64_t v[2];
-        if (!copy_from_user(c.mm, v, src, sizeof v)) return false;
-        ts.tv_sec = v[0];
-        ts.tv_nsec = v[1];
-        return true;
-    }
-    int32_t v[2];
-    if (!copy_from_user(c.mm, v, src, sizeof v)) return false;
-    ts.tv_sec = v[0];
-    ts.tv_nsec = v[1];
-    return true;
-}
 
 long do_clock_gettime(SysCtx& c, const uint64_t* a, bool time64) {
     timespec ts;
@@ -55,16 +32,6 @@ long do_clock_getres(SysCtx& c, const uint64_t* a, bool time64) {
     if (clock_getres(static_cast<clockid_t>(a[0]), &ts) < 0) return host_errno();
     if (!a[1]) return 0;
     return put_timespec(c, VirtAddr(a[1]), ts, time64) ? 0 : -EFAULT;
-}
-
-// Sleeps on the host; on interruption writes the remaining time (hrtimer_nanosleep).
-long do_nanosleep(SysCtx& c, clockid_t clk, int flags, uint64_t req, uint64_t rem, bool time64) {
-    timespec t, left{};
-    if (!get_timespec(c, VirtAddr(req), t, time64)) return -EFAULT;
-    if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000L) return -EINVAL;
-    int r = clock_nanosleep(clk, flags, &t, &left);
-    if (r == EINTR && rem && !(flags & TIMER_ABSTIME)) (void)put_timespec(c, VirtAddr(rem), left, time64);
-    return -r;
 }
 
 // The limit a guest sees: the host's, except the stack, which is emu's own 8 MiB.
@@ -305,41 +272,58 @@ long sys_sched_getaffinity(SysCtx& c, const uint64_t* a) {
     return copy_to_user(c.mm, VirtAddr(a[2]), &set, size) ? static_cast<long>(size) : -EFAULT;
 }
 
-long sys_nanosleep(SysCtx& c, const uint64_t* a) { return do_nanosleep(c, CLOCK_MONOTONIC, 0, a[0], a[1], false); }
-long sys_clock_nanosleep(SysCtx& c, const uint64_t* a) {
-    return do_nanosleep(c, static_cast<clockid_t>(a[0]), static_cast<int>(a[1]), a[2], a[3], false);
-}
-long sys_clock_nanosleep_time64(SysCtx& c, const uint64_t* a) {
-    return do_nanosleep(c, static_cast<clockid_t>(a[0]), static_cast<int>(a[1]), a[2], a[3], true);
+// futex_wait with one thread: no FUTEX_WAKE can come, so after the value check the wait
+// ends at its timeout (-ETIMEDOUT) or with a signal: -ERESTARTSYS without a timeout, else
+// -ERESTART_RESTARTBLOCK, to wait out the rest through restart_syscall (futex_wait_restart).
+static long futex_wait(SysCtx& c) {
+    const auto& f = c.task.restart_block.futex;
+    uint32_t cur;
+    if (!copy_from_user(c.mm, &cur, VirtAddr(f.uaddr), 4)) return -EFAULT;
+    if (cur != f.val) return -EAGAIN;
+    for (;;) {
+        const ktime_t now = f.expires ? clock_now(f.clockid) : 0;
+        if (f.expires && now >= f.expires) return -ETIMEDOUT;
+        if (signal_pending(c.task)) {
+            if (!f.expires) return -ERESTARTSYS;
+            c.task.restart_block.fn = &futex_wait;
+            return -ERESTART_RESTARTBLOCK;
+        }
+        std::optional<ktime_t> until;
+        if (f.expires) until = ktime_add_safe(ktime_get(), f.expires - now);
+        schedule_hrtimeout(c.task, until, "a futex wait");
+    }
 }
 
-// futex with one thread: WAIT compares and then can only time out; WAKE finds no waiter.
+// futex with one thread: WAIT waits as above; WAKE finds no waiter.
 static long do_futex(SysCtx& c, const uint64_t* a, bool time64) {
     enum { FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5,
            FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10 };
+    constexpr uint64_t FUTEX_CLOCK_REALTIME = 256;
     const int cmd = static_cast<int>(a[1] & 0x7f);
-    if (a[0] & 3) return -EINVAL;
     switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
-        uint32_t cur;
-        if (!copy_from_user(c.mm, &cur, VirtAddr(a[0]), 4)) return -EFAULT;
-        if (cur != static_cast<uint32_t>(a[2])) return -EAGAIN;
-        if (!a[3]) {
-            std::fprintf(stderr, "emu: futex wait with no other thread to wake it: the guest is deadlocked\n");
-            for (;;) pause();
+        auto& f = c.task.restart_block.futex;
+        f = {};
+        if (a[3]) {  // the timeout: relative on CLOCK_MONOTONIC for FUTEX_WAIT, else absolute
+            timespec ts;
+            if (!get_timespec(c, VirtAddr(a[3]), ts, time64)) return -EFAULT;
+            if (!timespec_valid(ts)) return -EINVAL;
+            f.clockid = (a[1] & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+            f.expires = cmd == FUTEX_WAIT ? ktime_add_safe(clock_now(f.clockid), timespec_to_ktime(ts))
+                                          : std::max<ktime_t>(timespec_to_ktime(ts), 1);
         }
-        timespec ts;
-        if (!get_timespec(c, VirtAddr(a[3]), ts, time64)) return -EFAULT;
-        if (cmd == FUTEX_WAIT) clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, nullptr);
-        else clock_nanosleep((a[1] & 256) ? CLOCK_REALTIME : CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
-        return -ETIMEDOUT;
+        if (cmd == FUTEX_WAIT_BITSET && !static_cast<uint32_t>(a[5])) return -EINVAL;
+        if (a[0] & 3) return -EINVAL;
+        f.uaddr = a[0];
+        f.val = static_cast<uint32_t>(a[2]);
+        return futex_wait(c);
     }
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET:
     case FUTEX_REQUEUE:
     case FUTEX_CMP_REQUEUE:
-    case FUTEX_WAKE_OP: return 0;
+    case FUTEX_WAKE_OP: return (a[0] & 3) ? -EINVAL : 0;
     default: return -ENOSYS;
     }
 }

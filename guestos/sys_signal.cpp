@@ -2,9 +2,9 @@
 #include <cerrno>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstring>
 
+#include "guestos/sched.h"
 #include "guestos/signal.h"
 #include "guestos/syscalls.h"
 
@@ -74,12 +74,11 @@ long sys_sigpending(SysCtx& c, const uint64_t* a) {
     return copy_to_user(c.mm, VirtAddr(a[0]), &set, 4) ? 0 : -EFAULT;
 }
 
-// Waits for a signal. With one thread and no timers only a signal already pending can
-// end the wait; otherwise the guest would sleep forever, as on Linux.
-static long wait_for_signal(SysCtx& c) {
-    if (signal_pending(c.task)) return -EINTR;
-    std::fprintf(stderr, "emu: the guest waits for a signal that nothing can send: it sleeps forever\n");
-    for (;;) pause();
+// Sleeps until a signal is pending (pause, sigsuspend). -ERESTARTNOHAND: a handler makes
+// it EINTR, and a signal without one (ignored by default) starts the wait again.
+static long sleep_until_signal(SysCtx& c, const char* what) {
+    while (!signal_pending(c.task)) schedule_hrtimeout(c.task, std::nullopt, what);
+    return -ERESTARTNOHAND;
 }
 
 long sys_rt_sigsuspend(SysCtx& c, const uint64_t* a) {
@@ -88,10 +87,17 @@ long sys_rt_sigsuspend(SysCtx& c, const uint64_t* a) {
     if (!copy_from_user(c.mm, &mask, VirtAddr(a[0]), 8)) return -EFAULT;
     c.task.saved_sigmask = c.task.blocked;  // set_restore_sigmask: the frame gets the old mask
     c.task.blocked = mask & ~UNBLOCKABLE;
-    return wait_for_signal(c);
+    return sleep_until_signal(c, "rt_sigsuspend");
 }
 
-long sys_pause(SysCtx& c, const uint64_t*) { return wait_for_signal(c); }
+long sys_pause(SysCtx& c, const uint64_t*) { return sleep_until_signal(c, "pause"); }
+
+// Resumes a call that returned -ERESTART_RESTARTBLOCK (an interrupted nanosleep) after a
+// signal without a handler; anything else gets EINTR (do_no_restart_syscall).
+long sys_restart_syscall(SysCtx& c, const uint64_t*) {
+    const auto fn = c.task.restart_block.fn;
+    return fn ? fn(c) : -EINTR;
+}
 
 // rt_sigqueueinfo / rt_tgsigqueueinfo to ourselves: the siginfo comes from user memory.
 static long do_sigqueueinfo(SysCtx& c, long tgid, long pid, uint64_t sig, uint64_t uinfo) {

@@ -42,6 +42,8 @@ const SyscallEntry table64[] = {
     E(unlink, unlink, "s"), E(unlinkat, unlinkat, "fsx"), E(ftruncate, ftruncate, "fd"),
     E(truncate, truncate, "sd"), E(fsync, fsync, "f"), E(fdatasync, fdatasync, "f"),
     E(memfd_create, memfd_create, "sx"),
+    E(pipe, pipe, "x"), E(pipe2, pipe2, "xo"), E(getitimer, getitimer, "dx"), E(setitimer, setitimer, "dxx"),
+    E(alarm, alarm, "u"), E(restart_syscall, restart_syscall, ""),
 };
 #undef E
 

@@ -49,6 +49,9 @@ public:
     // The user registers as they are now, and replacing them (signal frames, sigreturn).
     virtual void get_regs(pt_regs& regs) = 0;
     virtual void set_regs(const pt_regs& regs) = 0;
+    // Programs the CPU's timer (clockevents_program_event): interrupt the guest at `expires`
+    // (CLOCK_MONOTONIC ns), or never; the interrupt reaches hrtimer_interrupt.
+    virtual void set_next_event(std::optional<int64_t> expires) = 0;
 };
 
 // A signal's siginfo (the fields the emulated sources fill).
@@ -78,6 +81,33 @@ struct rlimit64 {
 inline constexpr int RLIM_NLIMITS = 16;
 
 class Kernel;
+struct SysCtx;
+
+// What restart_syscall resumes after a -ERESTART_RESTARTBLOCK (struct restart_block): the
+// function, and for nanosleep the clock, the absolute expiry and where the time left goes,
+// for a futex wait the word, its expected value and the absolute timeout.
+struct restart_block {
+    long (*fn)(SysCtx&) = nullptr;  // null: do_no_restart_syscall (-EINTR)
+    struct {
+        int clockid = 0;
+        int64_t expires = 0;  // ns on clockid
+        uint64_t rmtp = 0;
+        int type = 0;  // TT_NONE, TT_NATIVE (64-bit timespec) or TT_COMPAT (i386's)
+    } nanosleep;
+    struct {
+        uint64_t uaddr = 0;
+        uint32_t val = 0;
+        int clockid = 0;
+        int64_t expires = 0;  // ns on clockid; 0: no timeout
+    } futex;
+};
+
+// An interval timer (signal_struct's real_timer with it_real_incr, or a cpu_itimer): the
+// expiry in ns on the timer's clock (0: disarmed) and the reload interval (0: one-shot).
+struct itimer {
+    int64_t expires = 0;
+    int64_t incr = 0;
+};
 
 struct task_struct {
     Kernel* kernel = nullptr;  // the machine the task runs on (for /proc's global files)
@@ -96,6 +126,9 @@ struct task_struct {
     uint64_t pending = 0;  // signals sent and not yet delivered
     std::array<std::deque<kernel_siginfo>, KERNEL_NSIG> sigqueue{};  // their siginfo, oldest first
     std::optional<uint64_t> saved_sigmask;  // rt_sigsuspend's mask to restore (set_restore_sigmask)
+    struct restart_block restart_block;
+    // ITIMER_REAL (CLOCK_MONOTONIC), ITIMER_VIRTUAL and ITIMER_PROF (CPU time), by `which`.
+    std::array<itimer, 3> itimers{};
     trap_info thread;
     std::array<k_sigaction, KERNEL_NSIG> sighand{};
     std::array<user_desc, GDT_ENTRY_TLS_ENTRIES> tls_array{};

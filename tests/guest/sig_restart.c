@@ -5,7 +5,10 @@
  *   2. the same with SA_RESTART, the handler writing "x" into the pipe on its second
  *      call: the read is restarted after the first call and returns the byte;
  *   3. calls that are never restarted even with SA_RESTART (signal(7)): pause and
- *      nanosleep return -1 EINTR (nanosleep with the time left), alarm() drives pause. */
+ *      nanosleep return -1 EINTR (nanosleep with the time left), alarm() drives pause;
+ *   4. a signal that needs no handler restarts the call: SIGCHLD (ignored by default),
+ *      blocked and pending, wakes a sigsuspend that unblocks it, is discarded, and the
+ *      sigsuspend sleeps on until SIGALRM's handler ends it; the old mask comes back. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -109,5 +112,27 @@ int main(void)
     timer_ms(0);
     printf("nanosleep(5 s) with SA_RESTART: returned %d, errno %s, time left between 4 and 5 s: %s\n", nr,
            err_name(e), rem.tv_sec == 4 || (rem.tv_sec == 5 && rem.tv_nsec == 0) ? "yes" : "no");
+
+    /* 4. SIGCHLD at its default: queued only because it is blocked. */
+    sigset_t chld, none, now, pending;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigemptyset(&none);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    raise(SIGCHLD);
+    sigpending(&pending);
+    printf("SIGCHLD blocked and pending: %s\n", sigismember(&pending, SIGCHLD) ? "yes" : "no");
+    calls = 0;
+    struct itimerval once = {{0, 0}, {0, 100000}};
+    setitimer(ITIMER_REAL, &once, NULL);
+    errno = 0;
+    int sr = sigsuspend(&none);
+    e = errno;
+    sigpending(&pending);
+    sigprocmask(SIG_SETMASK, NULL, &now);
+    printf("sigsuspend woken by SIGCHLD: returned %d, errno %s, after SIGALRM's handler: %s\n", sr, err_name(e),
+           calls == 1 ? "yes" : "no");
+    printf("afterwards SIGCHLD pending: %s, blocked again: %s\n", sigismember(&pending, SIGCHLD) ? "yes" : "no",
+           sigismember(&now, SIGCHLD) ? "yes" : "no");
     return 0;
 }

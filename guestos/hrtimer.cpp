@@ -1,0 +1,93 @@
+// nanosleep and clock_nanosleep (kernel/time/hrtimer.c hrtimer_nanosleep, do_nanosleep):
+// the task sleeps until the expiry or a signal; an interrupted relative sleep writes the
+// time left and, when no handler runs, resumes through restart_syscall.
+#include <cerrno>
+
+#include "guestos/sched.h"
+#include "guestos/syscalls.h"
+
+namespace guestos {
+
+namespace {
+
+enum { TT_NONE = 0, TT_NATIVE = 1, TT_COMPAT = 2 };  // where the time left goes
+
+// The clocks emu sleeps on itself: the wall and monotonic ones (common_nsleep).
+bool hrtimer_clock(clockid_t clk) {
+    return clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC || clk == CLOCK_BOOTTIME || clk == CLOCK_TAI;
+}
+
+// Sleeps until restart_block.nanosleep.expires on its clock: 0 once it has passed, or
+// -ERESTART_RESTARTBLOCK when a signal came first, after writing the time left (-EFAULT
+// if that fails).
+long do_nanosleep(SysCtx& c) {
+    auto& ns = c.task.restart_block.nanosleep;
+    for (ktime_t now; (now = clock_now(ns.clockid)) < ns.expires;) {
+        if (!signal_pending(c.task)) {
+            schedule_hrtimeout(c.task, ktime_add_safe(ktime_get(), ns.expires - now), "nanosleep");
+            continue;
+        }
+        if (ns.type != TT_NONE && !put_timespec(c, VirtAddr(ns.rmtp), ktime_to_timespec(ns.expires - now), ns.type == TT_NATIVE))
+            return -EFAULT;
+        return -ERESTART_RESTARTBLOCK;
+    }
+    return 0;
+}
+
+// What restart_syscall runs for an interrupted relative sleep: the rest of it.
+long hrtimer_nanosleep_restart(SysCtx& c) { return do_nanosleep(c); }
+
+long hrtimer_nanosleep(SysCtx& c, ktime_t t, bool abs, clockid_t clk) {
+    auto& rb = c.task.restart_block;
+    rb.nanosleep.clockid = clk;
+    rb.nanosleep.expires = abs ? t : ktime_add_safe(clock_now(clk), t);
+    const long ret = do_nanosleep(c);
+    if (ret != -ERESTART_RESTARTBLOCK) return ret;
+    if (abs) return -ERESTARTNOHAND;  // an absolute sleep simply runs again
+    rb.fn = &hrtimer_nanosleep_restart;
+    return ret;
+}
+
+// clock_nanosleep and clock_nanosleep_time64 (time64: 64-bit timespecs on i386).
+long do_clock_nanosleep(SysCtx& c, const uint64_t* a, bool time64) {
+    constexpr int TIMER_ABSTIME_ = 1;
+    const auto clk = static_cast<clockid_t>(a[0]);
+    const int flags = static_cast<int>(a[1]);
+    if (!hrtimer_clock(clk)) {
+        // Other clocks (CPU time, alarm clocks) are checked, and slept on, by the host; such
+        // a sleep is not cut short by the guest's signals.
+        const timespec zero{};
+        if (int e = clock_nanosleep(clk, 0, &zero, nullptr)) return -e;
+        timespec t;
+        if (!get_timespec(c, VirtAddr(a[2]), t, time64)) return -EFAULT;
+        if (!timespec_valid(t)) return -EINVAL;
+        return -clock_nanosleep(clk, flags & TIMER_ABSTIME_, &t, nullptr);
+    }
+    timespec t;
+    if (!get_timespec(c, VirtAddr(a[2]), t, time64)) return -EFAULT;
+    if (!timespec_valid(t)) return -EINVAL;
+    const uint64_t rmtp = (flags & TIMER_ABSTIME_) ? 0 : a[3];
+    auto& rb = c.task.restart_block;
+    rb.fn = nullptr;
+    rb.nanosleep.type = !rmtp ? TT_NONE : (time64 || !c.compat) ? TT_NATIVE : TT_COMPAT;
+    rb.nanosleep.rmtp = rmtp;
+    return hrtimer_nanosleep(c, timespec_to_ktime(t), flags & TIMER_ABSTIME_, clk);
+}
+
+}  // namespace
+
+long sys_nanosleep(SysCtx& c, const uint64_t* a) {
+    timespec t;
+    if (!get_timespec(c, VirtAddr(a[0]), t, false)) return -EFAULT;
+    if (!timespec_valid(t)) return -EINVAL;
+    auto& rb = c.task.restart_block;
+    rb.fn = nullptr;
+    rb.nanosleep.type = !a[1] ? TT_NONE : c.compat ? TT_COMPAT : TT_NATIVE;
+    rb.nanosleep.rmtp = a[1];
+    return hrtimer_nanosleep(c, timespec_to_ktime(t), false, CLOCK_MONOTONIC);
+}
+
+long sys_clock_nanosleep(SysCtx& c, const uint64_t* a) { return do_clock_nanosleep(c, a, false); }
+long sys_clock_nanosleep_time64(SysCtx& c, const uint64_t* a) { return do_clock_nanosleep(c, a, true); }
+
+}  // namespace guestos

@@ -1,0 +1,184 @@
+// Interval timers and their syscalls.
+#include "guestos/itimer.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "guestos/signal.h"
+#include "guestos/syscalls.h"
+
+namespace guestos {
+
+namespace {
+
+// Linux adds a tick to a CPU timer's first expiry (set_cpu_itimer); Debian's HZ is 250.
+constexpr ktime_t TICK_NSEC = NSEC_PER_SEC / 250;
+constexpr int itimer_signal[3] = {SIGALRM_, SIGVTALRM_, SIGPROF_};
+
+bool valid_which(int which) { return which == ITIMER_REAL || which == ITIMER_VIRTUAL || which == ITIMER_PROF; }
+
+ktime_t itimer_now(int which) { return which == ITIMER_REAL ? ktime_get() : task_cputime(); }
+
+// The time left to an expiry as getitimer shows it: an expiry already due but not yet fired
+// reads as 1 us (itimer_get_remtime) or a tick (get_cpu_itimer).
+ktime_t itimer_remaining(int which, const itimer& it) {
+    if (!it.expires) return 0;
+    const ktime_t left = it.expires - itimer_now(which);
+    if (left > 0) return left;
+    return which == ITIMER_REAL ? NSEC_PER_USEC : TICK_NSEC;
+}
+
+// The CLOCK_MONOTONIC time at which a timer may be due; a CPU-time timer cannot be due
+// sooner than its CPU time left, since one thread's CPU time runs no faster than the clock.
+std::optional<ktime_t> next_event(const task_struct& task) {
+    std::optional<ktime_t> next;
+    const ktime_t now = ktime_get();
+    for (int which : {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF}) {
+        const itimer& it = task.itimers[which];
+        if (!it.expires) continue;
+        const ktime_t at = which == ITIMER_REAL ? it.expires : ktime_add_safe(now, it.expires - task_cputime());
+        if (!next || at < *next) next = at;
+    }
+    return next;
+}
+
+// Tells the CPU when to interrupt next (tick_program_event).
+void program_next_event(task_struct& task) {
+    if (task.cpu) task.cpu->set_next_event(next_event(task));
+}
+
+// The signal of an expired timer (it_real_fn's kill_pid_info with SEND_SIG_PRIV).
+void send_itimer_signal(task_struct& task, int which) {
+    kernel_siginfo si;
+    si.si_signo = itimer_signal[which];
+    si.si_code = SI_KERNEL;
+    send_signal(task, si, false);
+}
+
+// Fires timer `which` if it is due; true when it did.
+bool expire_itimer(task_struct& task, int which) {
+    itimer& it = task.itimers[which];
+    if (!it.expires) return false;
+    const ktime_t now = itimer_now(which);
+    if (it.expires > now) return false;
+    if (!it.incr) {
+        it.expires = 0;
+    } else if (which == ITIMER_REAL) {  // hrtimer_forward: skip the periods already missed
+        it.expires += ((now - it.expires) / it.incr + 1) * it.incr;
+    } else {
+        it.expires += it.incr;  // check_cpu_itimer reloads once
+    }
+    send_itimer_signal(task, which);
+    return true;
+}
+
+}  // namespace
+
+long do_getitimer(task_struct& task, int which, itimerspec64& value) {
+    if (!valid_which(which)) return -EINVAL;
+    const itimer& it = task.itimers[which];
+    value.value = itimer_remaining(which, it);
+    value.interval = it.incr;
+    return 0;
+}
+
+long do_setitimer(task_struct& task, int which, const itimerspec64& value, itimerspec64* ovalue) {
+    if (!valid_which(which)) return -EINVAL;
+    if (ovalue) (void)do_getitimer(task, which, *ovalue);
+    itimer& it = task.itimers[which];
+    if (!value.value) {  // disarm: ITIMER_REAL forgets its interval, the CPU timers keep it
+        it.expires = 0;
+        it.incr = which == ITIMER_REAL ? 0 : value.interval;
+    } else {
+        const ktime_t first = which == ITIMER_REAL ? value.value : ktime_add_safe(value.value, TICK_NSEC);
+        it.expires = ktime_add_safe(itimer_now(which), first);
+        it.incr = value.interval;
+    }
+    program_next_event(task);
+    return 0;
+}
+
+unsigned alarm_setitimer(task_struct& task, unsigned seconds) {
+    itimerspec64 value, old;
+    value.value = static_cast<ktime_t>(seconds) * NSEC_PER_SEC;
+    (void)do_setitimer(task, ITIMER_REAL, value, &old);
+    // Never 0 while an alarm is pending, and rather too much than too little.
+    uint64_t left = static_cast<uint64_t>(old.value / NSEC_PER_SEC);
+    const ktime_t frac = old.value % NSEC_PER_SEC;
+    if ((!left && frac) || frac >= NSEC_PER_SEC / 2) ++left;
+    return static_cast<unsigned>(left);
+}
+
+bool itimers_armed(const task_struct& task) {
+    return task.itimers[0].expires || task.itimers[1].expires || task.itimers[2].expires;
+}
+
+void run_itimers(task_struct& task) {
+    if (!itimers_armed(task)) return;
+    bool fired = false;
+    for (int which : {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF}) fired |= expire_itimer(task, which);
+    if (fired) program_next_event(task);
+}
+
+void hrtimer_interrupt(task_struct& task) {
+    for (int which : {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF}) expire_itimer(task, which);
+    program_next_event(task);
+}
+
+// The syscalls: struct itimerval is two timevals of longs (i386: old_itimerval32).
+
+namespace {
+
+// Reads an itimerval and validates its timevals (get_itimerval): 0, -EFAULT or -EINVAL.
+long get_itimerval(SysCtx& c, VirtAddr src, itimerspec64& out) {
+    int64_t v[4];  // it_interval.tv_sec, tv_usec, it_value.tv_sec, tv_usec
+    if (c.compat) {
+        int32_t v32[4];
+        if (!copy_from_user(c.mm, v32, src, sizeof v32)) return -EFAULT;
+        for (int i = 0; i < 4; ++i) v[i] = v32[i];
+    } else if (!copy_from_user(c.mm, v, src, sizeof v)) {
+        return -EFAULT;
+    }
+    for (int i = 0; i < 4; i += 2)  // timeval_valid
+        if (v[i] < 0 || v[i + 1] < 0 || v[i + 1] >= 1000000) return -EINVAL;
+    auto ns = [](int64_t sec, int64_t usec) {
+        return timespec_to_ktime(timespec{static_cast<time_t>(sec), static_cast<long>(usec * NSEC_PER_USEC)});
+    };
+    out.interval = ns(v[0], v[1]);
+    out.value = ns(v[2], v[3]);
+    return 0;
+}
+
+bool put_itimerval(SysCtx& c, VirtAddr dst, const itimerspec64& in) {
+    const int64_t v[4] = {in.interval / NSEC_PER_SEC, in.interval % NSEC_PER_SEC / NSEC_PER_USEC,
+                          in.value / NSEC_PER_SEC, in.value % NSEC_PER_SEC / NSEC_PER_USEC};
+    if (!c.compat) return copy_to_user(c.mm, dst, v, sizeof v);
+    int32_t v32[4];
+    for (int i = 0; i < 4; ++i) v32[i] = static_cast<int32_t>(v[i]);
+    return copy_to_user(c.mm, dst, v32, sizeof v32);
+}
+
+}  // namespace
+
+long sys_getitimer(SysCtx& c, const uint64_t* a) {
+    itimerspec64 value;
+    if (long e = do_getitimer(c.task, static_cast<int>(a[0]), value)) return e;
+    return put_itimerval(c, VirtAddr(a[1]), value) ? 0 : -EFAULT;
+}
+
+long sys_setitimer(SysCtx& c, const uint64_t* a) {
+    itimerspec64 value, old;
+    // A null new value disarms, a misfeature Linux still honours.
+    if (a[1])
+        if (long e = get_itimerval(c, VirtAddr(a[1]), value)) return e;
+    if (long e = do_setitimer(c.task, static_cast<int>(a[0]), value, a[2] ? &old : nullptr)) return e;
+    if (a[2] && !put_itimerval(c, VirtAddr(a[2]), old)) return -EFAULT;
+    return 0;
+}
+
+long sys_alarm(SysCtx& c, const uint64_t* a) {
+    return alarm_setitimer(c.task, static_cast<unsigned>(a[0]));
+}
+
+}  // namespace guestos

@@ -1,0 +1,37 @@
+// Interval timers (kernel/time/itimer.c): setitimer, getitimer and alarm. ITIMER_REAL runs
+// on CLOCK_MONOTONIC and sends SIGALRM; ITIMER_VIRTUAL (SIGVTALRM) and ITIMER_PROF (SIGPROF)
+// both run on the CPU time of the thread that emulates the guest, since the guest's user
+// time cannot be told apart from emu's work on its behalf. Expiries are found by the CPU's
+// timer interrupt (hrtimer_interrupt), at every syscall exit and when the task sleeps.
+#pragma once
+#include <sys/time.h>  // ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF: the ABI's numbers
+
+#include <optional>
+
+#include "guestos/task.h"
+#include "guestos/time.h"
+
+namespace guestos {
+
+// An itimerval in ns: the time to the next expiry and the reload interval.
+struct itimerspec64 {
+    ktime_t value = 0;
+    ktime_t interval = 0;
+};
+
+// Arms or disarms timer `which`, giving the old setting (do_setitimer): 0 or -EINVAL.
+long do_setitimer(task_struct& task, int which, const itimerspec64& value, itimerspec64* ovalue);
+// The setting of timer `which` (do_getitimer): 0 or -EINVAL.
+long do_getitimer(task_struct& task, int which, itimerspec64& value);
+// alarm(seconds): ITIMER_REAL once; the seconds that were left, rounded (alarm_setitimer).
+unsigned alarm_setitimer(task_struct& task, unsigned seconds);
+
+// A timer of the task is armed (a cheap test before reading clocks).
+bool itimers_armed(const task_struct& task);
+// Fires the timers that are due: queues their signals and reloads or disarms them
+// (it_real_fn, check_cpu_itimer); when one fired, programs the CPU for the next expiry.
+void run_itimers(task_struct& task);
+// The CPU's timer interrupt: runs the due timers and programs the next expiry.
+void hrtimer_interrupt(task_struct& task);
+
+}  // namespace guestos

@@ -1,0 +1,247 @@
+// Pipe reads and writes with Linux's buffer rules (pipe_read, pipe_write), which decide how
+// much a full pipe still takes: a write merges its first (len % PAGE_SIZE) bytes into the
+// last page when they fit, then fills one fresh page per 4 KiB while slots are free. So a
+// write of at most PIPE_BUF (a page) is taken whole or not at all.
+#include "guestos/pipe.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+
+#include "guestos/sched.h"
+#include "guestos/signal.h"
+
+namespace guestos {
+
+namespace {
+
+// The pipefs inode numbers (get_next_ino) and device, as a host pipe shows it.
+uint64_t next_pipe_ino() {
+    static uint64_t ino = 1000;
+    return ++ino;
+}
+
+dev_t pipefs_dev() {
+    static const dev_t dev = [] {
+        int fds[2];
+        struct stat st {};
+        if (::pipe(fds) == 0) {
+            ::fstat(fds[0], &st);
+            ::close(fds[0]);
+            ::close(fds[1]);
+        }
+        return st.st_dev;
+    }();
+    return dev;
+}
+
+timespec current_time() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts;
+}
+
+// pipe_max_size (/proc/sys/fs/pipe-max-size) and the POSIX minimum of a page.
+constexpr unsigned long PIPE_MAX_SIZE = 1048576;
+
+// A pipe size rounded up to a power-of-two number of pages (round_pipe_size); 0 if too big.
+unsigned long round_pipe_size(unsigned long size) {
+    if (size > (1ul << 31)) return 0;
+    if (size < PIPE_PAGE_SIZE) return PIPE_PAGE_SIZE;
+    return std::bit_ceil(size);
+}
+
+// Moves the unread buffers into a ring of nr_slots (pipe_resize_ring).
+long pipe_resize_ring(pipe_inode_info& pipe, unsigned nr_slots) {
+    const unsigned n = pipe.head - pipe.tail;
+    if (nr_slots < n) return -EBUSY;
+    std::vector<pipe_buffer> bufs(nr_slots);
+    for (unsigned i = 0; i < n; ++i) bufs[i] = std::move(pipe.buf(pipe.tail + i));
+    pipe.bufs = std::move(bufs);
+    pipe.tail = 0;
+    pipe.head = n;
+    return 0;
+}
+
+}  // namespace
+
+uint64_t pipe_inode_info::unread_bytes() {
+    uint64_t n = 0;
+    for (unsigned i = tail; i != head; ++i) n += buf(i).len;
+    return n;
+}
+
+pipe_file::pipe_file(std::shared_ptr<pipe_inode_info> pipe, unsigned flags) : pipe_(std::move(pipe)) {
+    f_flags = flags;
+    f_mode = 0;  // stream_open: no pread, no pwrite
+    if ((flags & O_ACCMODE) == O_RDONLY) ++pipe_->readers;
+    else ++pipe_->writers;
+}
+
+pipe_file::~pipe_file() {
+    if ((f_flags & O_ACCMODE) == O_RDONLY) --pipe_->readers;
+    else --pipe_->writers;
+}
+
+long pipe_file::read_iter(kiocb& iocb, uint8_t* to, uint64_t total_len) {
+    if (!total_len) return 0;
+    pipe_inode_info& pipe = *pipe_;
+    uint64_t ret = 0;
+    for (;;) {
+        if (!pipe.empty()) {
+            pipe_buffer& buf = pipe.buf(pipe.tail);
+            const uint64_t chars = std::min<uint64_t>(buf.len, total_len);
+            std::memcpy(to + ret, buf.page->data() + buf.offset, chars);
+            ret += chars;
+            buf.offset += static_cast<unsigned>(chars);
+            buf.len -= static_cast<unsigned>(chars);
+            if (buf.flags & PIPE_BUF_FLAG_PACKET) {  // a packet is read whole or its rest dropped
+                total_len = chars;
+                buf.len = 0;
+            }
+            if (!buf.len) {
+                buf.page.reset();
+                ++pipe.tail;
+            }
+            total_len -= chars;
+            if (!total_len) break;
+            if (!pipe.empty()) continue;
+        }
+        if (!pipe.writers) break;  // end of file
+        if (ret) break;
+        if (f_flags & O_NONBLOCK) return -EAGAIN;
+        const long e = wait_event_interruptible(
+            iocb.task, [&] { return !pipe.empty() || !pipe.writers; }, "read from an empty pipe");
+        if (e) return e;
+    }
+    if (ret) pipe.i_atime = current_time();  // file_accessed
+    return static_cast<long>(ret);
+}
+
+long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len) {
+    pipe_inode_info& pipe = *pipe_;
+    auto send_sigpipe = [&] {  // send_sig(SIGPIPE, current, 0)
+        kernel_siginfo si;
+        si.si_signo = SIGPIPE_;
+        si.si_code = SI_USER;
+        si.pid = iocb.task.tgid;
+        si.uid = getuid();
+        send_signal(iocb.task, si, false);
+    };
+    if (!total_len) return 0;
+    if (!pipe.readers) {
+        send_sigpipe();
+        return -EPIPE;
+    }
+    uint64_t ret = 0;
+    // Merge the first len % PAGE_SIZE bytes into the last buffer if they fit there.
+    const uint64_t chars = total_len & (PIPE_PAGE_SIZE - 1);
+    if (chars && !pipe.empty()) {
+        pipe_buffer& buf = pipe.buf(pipe.head - 1);
+        const uint64_t offset = buf.offset + buf.len;
+        if ((buf.flags & PIPE_BUF_FLAG_CAN_MERGE) && offset + chars <= PIPE_PAGE_SIZE) {
+            std::memcpy(buf.page->data() + offset, from, chars);
+            buf.len += static_cast<unsigned>(chars);
+            ret = chars;
+            total_len -= chars;
+            if (!total_len) return static_cast<long>(ret);
+        }
+    }
+    for (;;) {
+        if (!pipe.readers) {
+            send_sigpipe();
+            if (!ret) return -EPIPE;
+            break;
+        }
+        if (!pipe.full()) {
+            pipe_buffer& buf = pipe.buf(pipe.head);
+            buf.page = std::make_unique<std::array<uint8_t, PIPE_PAGE_SIZE>>();
+            const uint64_t n = std::min<uint64_t>(PIPE_PAGE_SIZE, total_len);
+            std::memcpy(buf.page->data(), from + ret, n);
+            buf.offset = 0;
+            buf.len = static_cast<unsigned>(n);
+            // O_DIRECT on the write end makes a packet pipe: each write a message.
+            buf.flags = (f_flags & O_DIRECT) ? PIPE_BUF_FLAG_PACKET : PIPE_BUF_FLAG_CAN_MERGE;
+            ++pipe.head;
+            ret += n;
+            total_len -= n;
+            if (!total_len) break;
+        }
+        if (!pipe.full()) continue;
+        if (f_flags & O_NONBLOCK) {
+            if (!ret) return -EAGAIN;
+            break;
+        }
+        if (signal_pending(iocb.task)) {
+            if (!ret) return -ERESTARTSYS;
+            break;
+        }
+        (void)wait_event_interruptible(
+            iocb.task, [&] { return !pipe.full() || !pipe.readers; }, "write to a full pipe");
+    }
+    pipe.i_mtime = pipe.i_ctime = current_time();
+    return static_cast<long>(ret);
+}
+
+long pipe_file::getattr(struct stat& st) {
+    st = {};
+    st.st_dev = pipefs_dev();
+    st.st_ino = pipe_->i_ino;
+    st.st_mode = S_IFIFO | S_IRUSR | S_IWUSR;
+    st.st_nlink = 1;
+    st.st_uid = getuid();
+    st.st_gid = getgid();
+    st.st_blksize = PIPE_PAGE_SIZE;
+    st.st_atim = pipe_->i_atime;
+    st.st_mtim = pipe_->i_mtime;
+    st.st_ctim = pipe_->i_ctime;
+    return 0;
+}
+
+bool pipe_file::ioctl_sizes(unsigned long cmd, size_t& in_len, size_t& out_len) const {
+    if (cmd != FIONREAD) return false;
+    in_len = 0;
+    out_len = sizeof(int32_t);
+    return true;
+}
+
+long pipe_file::ioctl(unsigned long cmd, uint8_t* arg, size_t&, size_t& out_len) {
+    if (cmd != FIONREAD) return -ENOTTY;
+    const auto count = static_cast<int32_t>(pipe_->unread_bytes());
+    std::memcpy(arg, &count, sizeof count);
+    out_len = sizeof count;
+    return 0;
+}
+
+long create_pipe_files(std::shared_ptr<file> res[2], unsigned flags) {
+    if (flags & O_NOTIFICATION_PIPE) return -ENOPKG;  // no watch queues (CONFIG_WATCH_QUEUE=n)
+    auto pipe = std::make_shared<pipe_inode_info>();
+    pipe->bufs.resize(PIPE_DEF_BUFFERS);
+    pipe->i_ino = next_pipe_ino();
+    pipe->i_atime = pipe->i_mtime = pipe->i_ctime = current_time();
+    res[1] = std::make_shared<pipe_file>(pipe, O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)));
+    res[0] = std::make_shared<pipe_file>(pipe, O_RDONLY | (flags & O_NONBLOCK));
+    return 0;
+}
+
+long pipe_fcntl(file& f, unsigned cmd, unsigned long arg) {
+    auto* pf = dynamic_cast<pipe_file*>(&f);
+    if (!pf) return -EBADF;
+    pipe_inode_info& pipe = pf->pipe();
+    if (cmd == F_GETPIPE_SZ) return static_cast<long>(pipe.max_usage * PIPE_PAGE_SIZE);
+    if (cmd != F_SETPIPE_SZ) return -EINVAL;
+    const unsigned long size = round_pipe_size(static_cast<unsigned>(arg));
+    const auto nr_slots = static_cast<unsigned>(size / PIPE_PAGE_SIZE);
+    if (!nr_slots) return -EINVAL;
+    if (nr_slots > pipe.max_usage && size > PIPE_MAX_SIZE && geteuid() != 0) return -EPERM;  // CAP_SYS_RESOURCE
+    if (long e = pipe_resize_ring(pipe, nr_slots)) return e;
+    pipe.max_usage = nr_slots;
+    return static_cast<long>(pipe.max_usage * PIPE_PAGE_SIZE);
+}
+
+}  // namespace guestos

@@ -1,0 +1,68 @@
+// Pipes (fs/pipe.c): a ring of page buffers between a read end and a write end. The pages
+// are host memory for now, not frames of the emulated RAM (so /proc/meminfo does not count
+// them). With one task, a pipe is only ever emptied or filled by that task itself, so a
+// read that must wait sleeps until a timer's signal ends the wait.
+#pragma once
+#include <array>
+#include <ctime>
+#include <memory>
+#include <vector>
+
+#include "guestos/file.h"
+
+namespace guestos {
+
+inline constexpr unsigned PIPE_DEF_BUFFERS = 16;
+inline constexpr size_t PIPE_PAGE_SIZE = 4096;
+// pipe_buffer flags.
+inline constexpr unsigned PIPE_BUF_FLAG_PACKET = 0x08, PIPE_BUF_FLAG_CAN_MERGE = 0x10;
+// pipe2 flags beyond O_CLOEXEC, O_NONBLOCK and O_DIRECT: a notification pipe (O_EXCL).
+inline constexpr unsigned O_NOTIFICATION_PIPE = 0200;
+
+// One slot of the ring (struct pipe_buffer): a page and the bytes of it still unread.
+struct pipe_buffer {
+    std::unique_ptr<std::array<uint8_t, PIPE_PAGE_SIZE>> page;
+    unsigned offset = 0, len = 0;
+    unsigned flags = 0;
+};
+
+// The pipe (struct pipe_inode_info): head and tail run freely, the ring index is them
+// modulo ring_size (a power of two), and head - tail slots are in use.
+struct pipe_inode_info {
+    std::vector<pipe_buffer> bufs;
+    unsigned head = 0, tail = 0;
+    unsigned max_usage = PIPE_DEF_BUFFERS;  // slots writers may fill (F_SETPIPE_SZ)
+    unsigned readers = 0, writers = 0;      // open files with each access
+    uint64_t i_ino = 0;
+    timespec i_atime{}, i_mtime{}, i_ctime{};
+
+    unsigned ring_size() const { return static_cast<unsigned>(bufs.size()); }
+    pipe_buffer& buf(unsigned index) { return bufs[index & (ring_size() - 1)]; }
+    bool empty() const { return head == tail; }
+    bool full() const { return head - tail >= max_usage; }
+    uint64_t unread_bytes();
+};
+
+// An end of a pipe: O_RDONLY reads, O_WRONLY writes. Closing the last descriptor of an end
+// (destroying the file) is pipe_release: the other end then sees EOF or EPIPE.
+class pipe_file final : public file {
+public:
+    pipe_file(std::shared_ptr<pipe_inode_info> pipe, unsigned flags);
+    ~pipe_file() override;
+    long read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) override;
+    long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) override;
+    long getattr(struct stat& st) override;
+    long ioctl(unsigned long cmd, uint8_t* arg, size_t& in_len, size_t& out_len) override;
+    bool ioctl_sizes(unsigned long cmd, size_t& in_len, size_t& out_len) const override;
+    pipe_inode_info& pipe() { return *pipe_; }
+
+private:
+    std::shared_ptr<pipe_inode_info> pipe_;
+};
+
+// Both ends of a new pipe (create_pipe_files): res[0] reads, res[1] writes; 0 or -errno.
+long create_pipe_files(std::shared_ptr<file> res[2], unsigned flags);
+// F_GETPIPE_SZ and F_SETPIPE_SZ (pipe_fcntl): -EBADF when f is no pipe.
+long pipe_fcntl(file& f, unsigned cmd, unsigned long arg);
+
+}  // namespace guestos

@@ -1,0 +1,64 @@
+// Clocks and the user layouts of time values.
+#include "guestos/time.h"
+
+#include "guestos/syscalls.h"
+
+namespace guestos {
+
+ktime_t clock_now(clockid_t clk) {
+    timespec ts{};
+    clock_gettime(clk, &ts);
+    return timespec_to_ktime(ts);
+}
+
+ktime_t ktime_get() { return clock_now(CLOCK_MONOTONIC); }
+
+// Every guestos call runs on emu's main thread, the one that emulates the guest.
+ktime_t task_cputime() { return clock_now(CLOCK_THREAD_CPUTIME_ID); }
+
+ktime_t ktime_add_safe(ktime_t a, ktime_t b) {
+    ktime_t r;
+    return __builtin_add_overflow(a, b, &r) || r < 0 ? KTIME_MAX : r;
+}
+
+ktime_t timespec_to_ktime(const timespec& ts) {
+    if (ts.tv_sec >= KTIME_MAX / NSEC_PER_SEC) return KTIME_MAX;
+    return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+timespec ktime_to_timespec(ktime_t t) {
+    timespec ts{};
+    ts.tv_sec = t / NSEC_PER_SEC;
+    ts.tv_nsec = t % NSEC_PER_SEC;
+    return ts;
+}
+
+bool timespec_valid(const timespec& ts) {
+    return ts.tv_sec >= 0 && static_cast<uint64_t>(ts.tv_nsec) < static_cast<uint64_t>(NSEC_PER_SEC);
+}
+
+bool put_timespec(SysCtx& c, VirtAddr dst, const timespec& ts, bool time64) {
+    if (time64 || !c.compat) {
+        int64_t v[2] = {ts.tv_sec, ts.tv_nsec};
+        return copy_to_user(c.mm, dst, v, sizeof v);
+    }
+    int32_t v[2] = {static_cast<int32_t>(ts.tv_sec), static_cast<int32_t>(ts.tv_nsec)};
+    return copy_to_user(c.mm, dst, v, sizeof v);
+}
+
+bool get_timespec(SysCtx& c, VirtAddr src, timespec& ts, bool time64) {
+    if (time64 || !c.compat) {
+        int64_t v[2];
+        if (!copy_from_user(c.mm, v, src, sizeof v)) return false;
+        ts.tv_sec = v[0];
+        ts.tv_nsec = c.compat ? static_cast<uint32_t>(v[1]) : v[1];  // i386: tv_nsec's padding is ignored
+        return true;
+    }
+    int32_t v[2];
+    if (!copy_from_user(c.mm, v, src, sizeof v)) return false;
+    ts.tv_sec = v[0];
+    ts.tv_nsec = v[1];
+    return true;
+}
+
+}  // namespace guestos
