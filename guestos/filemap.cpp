@@ -182,18 +182,30 @@ void unmap_mapping_pages(address_space& m, uint64_t first, uint64_t nr, bool eve
     }
 }
 
-void truncate_inode_pages(address_space& m, uint64_t lstart) {
+void truncate_inode_pages(address_space& m, uint64_t lstart) { truncate_inode_pages_range(m, lstart, ~0ull); }
+
+void truncate_inode_pages_range(address_space& m, uint64_t lstart, uint64_t lend) {
+    if (lend < lstart) return;
     if (!m.km.page_alloc) {
         m.i_pages.clear();
         return;
     }
-    const uint64_t partial = lstart & (PAGE_SIZE - 1);
-    if (partial) {  // zero the tail of the page the new end falls in (truncate_inode_partial_folio)
-        if (auto f = find_get_page(m, lstart >> PAGE_SHIFT))
-            (void)with_kernel_mapping(m.km, *f + partial, PAGE_SIZE - partial,
-                                      [&](uint8_t* p) { std::memset(p, 0, PAGE_SIZE - partial); });
+    // Zeroes bytes [from, to] of the cached page holding them (truncate_inode_partial_folio).
+    auto zero_part = [&](uint64_t from, uint64_t to) {
+        if (auto f = find_get_page(m, from >> PAGE_SHIFT)) {
+            const uint64_t off = from & (PAGE_SIZE - 1), n = to - from + 1;
+            (void)with_kernel_mapping(m.km, *f + off, n, [&](uint8_t* p) { std::memset(p, 0, n); });
+        }
+    };
+    const uint64_t first_full = mmu::page_align_up(lstart) >> PAGE_SHIFT;
+    const uint64_t end_full = lend == ~0ull ? ~0ull : (lend + 1) >> PAGE_SHIFT;  // first page not wholly inside
+    if ((lstart >> PAGE_SHIFT) == (lend >> PAGE_SHIFT) && lend != ~0ull && (lstart & (PAGE_SIZE - 1) || (lend + 1) & (PAGE_SIZE - 1))) {
+        zero_part(lstart, lend);  // within one page
+        return;
     }
-    for (auto it = m.i_pages.lower_bound(mmu::page_align_up(lstart) >> PAGE_SHIFT); it != m.i_pages.end();)
+    if (lstart & (PAGE_SIZE - 1)) zero_part(lstart, (lstart | (PAGE_SIZE - 1)));
+    if (lend != ~0ull && ((lend + 1) & (PAGE_SIZE - 1))) zero_part(lend & mmu::PAGE_MASK, lend);
+    for (auto it = m.i_pages.lower_bound(first_full); it != m.i_pages.end() && it->first < end_full;)
         delete_from_page_cache(m, it++);
     if (m.i_pages.empty()) live_mappings().erase(&m);
 }

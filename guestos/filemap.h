@@ -78,6 +78,9 @@ void unmap_mapping_pages(address_space& mapping, uint64_t first, uint64_t nr, bo
 // Drops the cached pages from byte lstart on, zeroing the tail of a partial page
 // (truncate_inode_pages_range); pages still mapped are freed when their last PTE goes.
 void truncate_inode_pages(address_space& mapping, uint64_t lstart);
+// Drops the cached pages wholly inside bytes [lstart, lend] and zeroes the parts of the
+// pages at either end (truncate_inode_pages_range; lend ~0: to the end).
+void truncate_inode_pages_range(address_space& mapping, uint64_t lstart, uint64_t lend);
 // Sets i_size; a shrink unmaps and drops the pages past it (truncate_setsize + truncate_pagecache).
 void truncate_setsize(inode& ino, uint64_t newsize);
 

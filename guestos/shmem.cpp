@@ -48,6 +48,29 @@ std::shared_ptr<file> shmem_file_setup(const kernel_mem& km, const std::string& 
     return f;
 }
 
+long shmem_fallocate(inode& ino, int mode, uint64_t offset, uint64_t len) {
+    address_space& m = ino.i_data;
+    if (!m.a_ops || !m.a_ops->swap_backed) return -EOPNOTSUPP;
+    if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return -EOPNOTSUPP;
+    if (offset + len < offset || offset + len > static_cast<uint64_t>(INT64_MAX)) return -EFBIG;
+    if (mode & FALLOC_FL_PUNCH_HOLE) {
+        if (!(mode & FALLOC_FL_KEEP_SIZE)) return -EOPNOTSUPP;
+        // Unmap the pages wholly inside (not private COW copies), then free them and zero
+        // the partial pages at the ends (shmem_fallocate's hole punch).
+        const uint64_t first = mmu::page_align_up(offset) >> PAGE_SHIFT;
+        const uint64_t end = (offset + len) >> PAGE_SHIFT;
+        if (end > first) unmap_mapping_pages(m, first, end - first, false);
+        truncate_inode_pages_range(m, offset, offset + len - 1);
+        inode_touch(ino, false, true);
+        return 0;
+    }
+    for (uint64_t idx = offset >> PAGE_SHIFT; idx <= (offset + len - 1) >> PAGE_SHIFT; ++idx)
+        if (auto r = pagecache_get_page(m, idx); r.is_error()) return -ENOSPC;  // shmem reports ENOSPC
+    if (!(mode & FALLOC_FL_KEEP_SIZE) && offset + len > ino.i_size) ino.i_size = offset + len;
+    inode_touch(ino, false, true);
+    return 0;
+}
+
 std::shared_ptr<inode> Tmpfs::lookup(const std::string& name) const {
     auto it = dentries_.find(name);
     return it == dentries_.end() ? nullptr : it->second;

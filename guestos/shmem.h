@@ -21,6 +21,11 @@ std::shared_ptr<file> shmem_zero_setup(const kernel_mem& km, uint64_t size);
 // An unlinked shmem file named "memfd:NAME" (memfd_create's shmem_file_setup), open read-write.
 std::shared_ptr<file> shmem_file_setup(const kernel_mem& km, const std::string& name);
 
+// fallocate on a shmem file: allocate pages (mode 0 or FALLOC_FL_KEEP_SIZE), or punch a
+// hole (FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE) that unmaps and frees the pages inside
+// and zeroes the partial ones. 0 or EOPNOTSUPP, ENOSPC, EFBIG.
+long shmem_fallocate(inode& ino, int mode, uint64_t offset, uint64_t len);
+
 // One mounted tmpfs: a flat directory of regular files (shmem_fill_super's root).
 class Tmpfs {
 public:

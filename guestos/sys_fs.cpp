@@ -449,6 +449,27 @@ long sys_fsync(SysCtx& c, const uint64_t* a) {
 }
 long sys_fdatasync(SysCtx& c, const uint64_t* a) { return sys_fsync(c, a); }
 
+long sys_fallocate(SysCtx& c, const uint64_t* a) {
+    constexpr uint64_t FALLOC_FL_SUPPORTED_MASK = 0x7f;  // KEEP_SIZE PUNCH_HOLE NO_HIDE_STALE COLLAPSE ZERO INSERT UNSHARE
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    const int64_t offset = c.compat ? pos_arg(c, a, 2) : static_cast<int64_t>(a[2]);
+    const int64_t len = c.compat ? pos_arg(c, a, 4) : static_cast<int64_t>(a[3]);
+    const uint64_t mode = static_cast<uint32_t>(a[1]);
+    if (offset < 0 || len <= 0) return -EINVAL;  // vfs_fallocate's checks, in its order
+    if (mode & ~FALLOC_FL_SUPPORTED_MASK) return -EOPNOTSUPP;
+    if ((mode & 2) && !(mode & 1)) return -EOPNOTSUPP;  // a hole punch must keep the size
+    if (!writable(*f)) return -EBADF;
+    struct stat st;
+    if (f->getattr(st) == 0) {
+        if (S_ISFIFO(st.st_mode)) return -ESPIPE;
+        if (S_ISDIR(st.st_mode)) return -EISDIR;
+        if (!S_ISREG(st.st_mode)) return -ENODEV;
+    }
+    if (!f->f_inode || !f->can_mmap()) return -ENODEV;
+    return shmem_fallocate(*f->f_inode, static_cast<int>(mode), static_cast<uint64_t>(offset), static_cast<uint64_t>(len));
+}
+
 long sys_memfd_create(SysCtx& c, const uint64_t* a) {
     constexpr uint64_t MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_HUGETLB = 4, MFD_NOEXEC_SEAL = 8, MFD_EXEC = 0x10;
     constexpr uint64_t MFD_NAME_MAX_LEN = 249;  // NAME_MAX - strlen("memfd:")

@@ -154,7 +154,7 @@ long sys_mremap(SysCtx& c, const uint64_t* a) {
 }
 
 long sys_madvise(SysCtx& c, const uint64_t* a) {
-    constexpr uint64_t MADV_DONTNEED = 4, MADV_FREE = 8;
+    constexpr uint64_t MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9;
     uint64_t start = a[0], len = mmu::page_align_up(a[1]), advice = a[2];
     if (start & (PAGE_SIZE - 1)) return -EINVAL;
     static const bool valid[] = {1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
@@ -166,7 +166,14 @@ long sys_madvise(SysCtx& c, const uint64_t* a) {
         if (!v || v->vm_start.value >= start + len) return -ENOMEM;
         if (v->vm_start.value > cur) ret = -ENOMEM;
         uint64_t s = std::max(cur, v->vm_start.value), e = std::min(start + len, v->vm_end.value);
-        if ((advice == MADV_DONTNEED || advice == MADV_FREE) && (v->vm_flags & VM_LOCKED)) return -EINVAL;
+        if ((advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE) && (v->vm_flags & VM_LOCKED))
+            return -EINVAL;
+        if (advice == MADV_REMOVE) {  // madvise_remove: punch a hole in the file behind a shared mapping
+            if (!v->vm_file || !v->vm_file->f_inode) return -EINVAL;
+            if ((v->vm_flags & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE)) return -EACCES;
+            const uint64_t offset = (s - v->vm_start.value) + (v->vm_pgoff << PAGE_SHIFT);
+            if (long r = shmem_fallocate(*v->vm_file->f_inode, 3 /* PUNCH_HOLE|KEEP_SIZE */, offset, e - s)) return r;
+        }
         if (advice == MADV_DONTNEED || (advice == MADV_FREE && v->is_anonymous()))
             zap_page_range(c.mm, VirtAddr(s), VirtAddr(e));
         cur = e;

@@ -41,7 +41,7 @@ const SyscallEntry table64[] = {
     E(munlock, munlock, "xu"), E(mlockall, mlockall, "x"), E(munlockall, munlockall, ""),
     E(unlink, unlink, "s"), E(unlinkat, unlinkat, "fsx"), E(ftruncate, ftruncate, "fd"),
     E(truncate, truncate, "sd"), E(fsync, fsync, "f"), E(fdatasync, fdatasync, "f"),
-    E(memfd_create, memfd_create, "sx"),
+    E(memfd_create, memfd_create, "sx"), E(fallocate, fallocate, "fddd"),
     E(pipe, pipe, "x"), E(pipe2, pipe2, "xo"), E(getitimer, getitimer, "dx"), E(setitimer, setitimer, "dxx"),
     E(alarm, alarm, "u"), E(restart_syscall, restart_syscall, ""),
 };

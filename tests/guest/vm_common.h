@@ -71,6 +71,7 @@ static const char *en(int e)
     case ENOENT: return "ENOENT";
     case EISDIR: return "EISDIR";
     case EFBIG: return "EFBIG";
+    case ESPIPE: return "ESPIPE";
     default: snprintf(other, sizeof other, "errno %d", e); return other;
     }
 }

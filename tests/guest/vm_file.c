@@ -191,5 +191,41 @@ int main(void)
         close(mfd);
     }
     printf("memfd_create with a bad flag: %s\n", syscall(SYS_memfd_create, "x", 0x100) >= 0 ? "ok" : en(errno));
+
+    /* Holes: fallocate(PUNCH_HOLE) and MADV_REMOVE free shmem pages, which then read as zeros. */
+    int hfd = (int)syscall(SYS_memfd_create, "holes", 0);
+    ftruncate(hfd, 4 * PAGE);
+    char *h = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, hfd, 0);
+    memset(h, 'x', 4 * PAGE);
+    stat_fd("holes, all written", hfd);
+    printf("punch [PAGE+100, 2*PAGE+100): %s\n",
+           fallocate(hfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PAGE + 100, PAGE) == 0 ? "0" : en(errno));
+    printf("bytes around the hole: %d %d %d %d\n", h[PAGE + 99], h[PAGE + 100], h[2 * PAGE + 99], h[2 * PAGE + 100]);
+    printf("punch the whole page 1: %s\n",
+           fallocate(hfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PAGE, PAGE) == 0 ? "0" : en(errno));
+    stat_fd("after punching page 1", hfd);
+    printf("MADV_REMOVE of page 3: %s\n", sys_madvise(h + 3 * PAGE, PAGE, MADV_REMOVE) == 0 ? "0" : en(errno));
+    printf("page 3 after MADV_REMOVE: %d\n", h[3 * PAGE + 5]);
+    stat_fd("after MADV_REMOVE", hfd);
+    printf("punch without KEEP_SIZE: %s\n", fallocate(hfd, FALLOC_FL_PUNCH_HOLE, 0, PAGE) == 0 ? "0" : en(errno));
+    printf("fallocate 8 pages: %s\n", fallocate(hfd, 0, 0, 8 * PAGE) == 0 ? "0" : en(errno));
+    stat_fd("after fallocate", hfd);
+    printf("fallocate KEEP_SIZE past the end: %s\n", fallocate(hfd, FALLOC_FL_KEEP_SIZE, 8 * PAGE, PAGE) == 0 ? "0" : en(errno));
+    stat_fd("after fallocate KEEP_SIZE", hfd);
+    printf("fallocate of length 0: %s\n", fallocate(hfd, 0, 0, 0) == 0 ? "0" : en(errno));
+    munmap(h, 4 * PAGE);
+    char *pr = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, hfd, 0);
+    printf("MADV_REMOVE on a private file mapping: %s\n", sys_madvise(pr, PAGE, MADV_REMOVE) == 0 ? "0" : en(errno));
+    munmap(pr, PAGE);
+    char *an = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("MADV_REMOVE on private anonymous memory: %s\n", sys_madvise(an, PAGE, MADV_REMOVE) == 0 ? "0" : en(errno));
+    munmap(an, PAGE);
+    int pfd[2];
+    if (pipe(pfd) == 0) {
+        printf("fallocate on a pipe: %s\n", fallocate(pfd[1], 0, 0, PAGE) == 0 ? "0" : en(errno));
+        close(pfd[0]);
+        close(pfd[1]);
+    }
+    close(hfd);
     return 0;
 }
