@@ -8,7 +8,9 @@
 //   RAM      = MemTotal + reserved (low frames and mem_map, as Linux leaves them out of MemTotal)
 // to the page. One deliberate difference from Linux: MemFree includes the pages cached on the
 // per-cpu lists (Linux counts them nowhere); zoneinfo "pages free" and vmstat nr_free_pages
-// are NR_FREE_PAGES and exclude them, exactly as in Linux.
+// are NR_FREE_PAGES and exclude them, exactly as in Linux. Another: slabinfo's active_objs
+// is exact (Linux counts the cpu slab's free objects as active), so it equals the number of
+// live kernel objects of each cache (guestos/slab_object.h).
 #pragma once
 #include <cstdint>
 #include <string>
