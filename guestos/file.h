@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "guestos/slab_object.h"
+
 namespace guestos {
 
 // An immutable host file image (the executable). The VFS and page cache replace it.
@@ -40,6 +42,12 @@ public:
     std::shared_ptr<inode> f_inode;
     int64_t f_pos = 0;
     unsigned f_flags = 0;  // O_RDONLY ... as given to open
+
+    // Its struct file in the filp cache (alloc_empty_file), taken when the file is opened
+    // for a task (an fd or a mapping); rewritten at every return to user mode.
+    SlabObject slab;
+    // Writes f_count (the references the caller counts), f_flags, f_mode and f_pos.
+    void sync_slab(long f_count) const;
 };
 
 // An open regular file over an inode's contents (read-only until a filesystem exists).

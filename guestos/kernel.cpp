@@ -11,6 +11,7 @@
 #include "guestos/highmem.h"
 #include "guestos/page_alloc.h"
 #include "guestos/proc_meminfo.h"
+#include "guestos/slab_object.h"
 #include "guestos/slub.h"
 #include "guestos/vmalloc.h"
 #include "guestos/procfs.h"
@@ -31,6 +32,7 @@ Kernel::~Kernel() {  // in reverse order of setup_memory
     highmem_.reset();
     vmalloc_.reset();
     kpt_.reset();
+    caches_.reset();
     slab_.reset();
     buddy_.reset();
 }
@@ -57,11 +59,23 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     buddy_->mark_page_reserved(*zero);
     zero_page_ = *zero;
     slab_ = std::make_unique<SlabAllocator>(*buddy_);
+    auto caches = KernelCaches::create(*slab_);
+    if (caches.is_error()) return caches.error();
+    caches_ = caches.release_value();
     auto kpt = KernelPageTable::create(*buddy_, cfg_.i386_paging);
     if (kpt.is_error()) return mmu::Error::from_errno(ENOMEM, "no RAM for the kernel page tables: " + kpt.error().message);
     kpt_ = kpt.release_value();
     vmalloc_ = std::make_unique<Vmalloc>(*kpt_, *buddy_);
     highmem_ = std::make_unique<Highmem>(*kpt_, *buddy_);
+    return {};
+}
+
+mmu::ErrorOr<void> Kernel::slab_bootstrap(task_struct& task) {
+    if (!task.slab.backed() && !task.slab.alloc(caches_->task_struct_cachep))
+        return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for the task_struct");
+    for (const auto& f : task.files.fd)
+        if (f && !f->slab.backed() && !f->slab.alloc(caches_->filp_cachep))
+            return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for open files");
     return {};
 }
 
@@ -124,10 +138,17 @@ long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) 
         strace_syscall(cfg_.strace_out, ctx, e, nr, args, ret);
         if (task.exited) strace_exit(cfg_.strace_out, task);
     }
+    sync_task_slab_images(task);  // exit_to_user_mode
     return ret;
 }
 
 FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t error_code) {
+    const FaultOutcome r = do_user_addr_fault(task, address, error_code);
+    sync_task_slab_images(task);  // exit_to_user_mode (rss and stack growth changed the mm)
+    return r;
+}
+
+FaultOutcome Kernel::do_user_addr_fault(task_struct& task, VirtAddr address, uint32_t error_code) {
     ++stats.pgfault;
     if (buddy_) buddy_->count_vm_events(PGFAULT);
     mm_struct& mm = *task.mm;

@@ -39,7 +39,8 @@ void move_page_tables(mm_struct& mm, uint64_t old_addr, uint64_t new_addr, uint6
 // Moves a mapping (or its first len bytes) to new_addr, keeping its pages (move_vma).
 long move_vma(mm_struct& mm, vm_area_struct& vma, uint64_t old_addr, uint64_t old_len, uint64_t new_addr,
               uint64_t new_len, bool dontunmap) {
-    auto nv = std::make_unique<vm_area_struct>(vma);
+    auto nv = vm_area_dup(vma);  // copy_vma
+    if (!nv) return -ENOMEM;
     nv->vm_start = VirtAddr(new_addr);
     nv->vm_end = VirtAddr(new_addr + new_len);
     if (nv->vm_file) nv->vm_pgoff += (old_addr - vma.vm_start.value) >> PAGE_SHIFT;
