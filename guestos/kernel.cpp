@@ -29,6 +29,7 @@ constexpr uint64_t RESERVED_LOW_FRAMES = 16;
 
 Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {}
 Kernel::~Kernel() {  // in reverse order of setup_memory
+    if (buddy_) buddy_->set_highmem(nullptr);
     highmem_.reset();
     vmalloc_.reset();
     kpt_.reset();
@@ -67,6 +68,7 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     kpt_ = kpt.release_value();
     vmalloc_ = std::make_unique<Vmalloc>(*kpt_, *buddy_);
     highmem_ = std::make_unique<Highmem>(*kpt_, *buddy_);
+    buddy_->set_highmem(highmem_.get());  // __GFP_ZERO now clears through kernel mappings
     return {};
 }
 
