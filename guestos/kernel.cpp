@@ -92,6 +92,13 @@ std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     return std::nullopt;
 }
 
+std::string Kernel::allocator_stats() const {
+    if (!buddy_) return {};
+    ProcSources src{*buddy_, slab_.get(), kpt_.get(), vmalloc_.get()};
+    src.highmem = highmem_.get();
+    return guestos::allocator_stats(src);
+}
+
 void Kernel::init_task(task_struct& task) {
     task.kernel = this;
     task.pid = task.tgid = static_cast<int>(::getpid());
