@@ -44,7 +44,7 @@ public:
     unsigned f_flags = 0;  // O_RDONLY ... as given to open
 
     // Its struct file in the filp cache (alloc_empty_file), taken when the file is opened
-    // for a task (an fd or a mapping); rewritten at every return to user mode.
+    // for a task (an fd or a mapping); rewritten at every return from a syscall.
     SlabObject slab;
     // Writes f_count (the references the caller counts), f_flags, f_mode and f_pos.
     void sync_slab(long f_count) const;

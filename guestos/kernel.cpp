@@ -153,7 +153,7 @@ long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) 
 
 FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t error_code) {
     const FaultOutcome r = do_user_addr_fault(task, address, error_code);
-    sync_task_slab_images(task);  // exit_to_user_mode (rss and stack growth changed the mm)
+    if (task.mm) task.mm->sync_slab();  // exit_to_user_mode: a fault changes only the mm (rss, stack)
     return r;
 }
 

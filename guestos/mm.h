@@ -110,7 +110,8 @@ struct mm_struct {
     unsigned long def_flags = 0;  // flags every new VMA gets (VM_LOCKED after mlockall(MCL_FUTURE))
     int map_count = 0;
 
-    // Its mm_struct in the mm_struct cache, rewritten at every return to user mode.
+    // Its mm_struct in the mm_struct cache, rewritten at every return to user mode (from a
+    // syscall or a page fault).
     SlabObject slab;
     void sync_slab() const;
 };

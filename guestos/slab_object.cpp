@@ -117,12 +117,6 @@ SlabObject& SlabObject::operator=(SlabObject&& other) noexcept {
     return *this;
 }
 
-void SlabObject::write(FieldSlot s, unsigned word, uint64_t value) const {
-    const unsigned n = std::min<unsigned>(s.size, word ? cache_->word_size_ : 8);
-    if (!n || static_cast<uint64_t>(word + 1) * n > s.size) return;
-    std::memcpy(cache_->ram_->host(object_ + s.offset + word * n, n), &value, n);  // x86: little-endian
-}
-
 void SlabObject::write_bytes(FieldSlot s, std::string_view bytes) const {
     if (!s.size) return;
     uint8_t* p = cache_->ram_->host(object_ + s.offset, s.size);

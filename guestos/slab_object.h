@@ -30,6 +30,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -80,9 +81,10 @@ struct ObjectLayout {
     F(vm_pgoff, 8, 4) F(vm_file, 8, 4) F(vm_private_data, 8, 4) F(swap_readahead_info, 8, 4)      \
     F(vm_policy, 8, 0) F(vm_userfaultfd_ctx, 8, 4)
 
-// mm_struct: offsets exact up to rss_stat; then one block up to Linux's size (1,064 bytes
-// on x86-64, 1,088 with SLAB_HWCACHE_ALIGN as in slabinfo; 496 on i386). Written at every
-// return to user mode (mm_struct::sync_slab).
+// mm_struct: offsets exact up to env_end (saved_auxv's size, hence rss_stat's offset, depends
+// on the arch's AT_VECTOR_SIZE); then one block up to Linux's size (1,064 bytes on x86-64,
+// 1,088 with SLAB_HWCACHE_ALIGN as in slabinfo; 496 on i386). Written at every return to
+// user mode (mm_struct::sync_slab).
 #define GUESTOS_MM_STRUCT_FIELDS(F)                                                              \
     F(mmap, 8, 4) F(mm_rb, 8, 4) F(vmacache_seqnum, 8, 8) F(get_unmapped_area, 8, 4)              \
     F(mmap_base, 8, 4) F(mmap_legacy_base, 8, 4) F(mmap_compat_base, 8, 0)                        \
@@ -99,7 +101,7 @@ struct ObjectLayout {
 // task_struct: thread_info to ptrace exact; the scheduler's members, the lists and the
 // credentials are blocks of roughly Linux's size, so mm, pid and comm are near, not at,
 // Linux's offsets; 9,024 bytes on x86-64 (order-3 slabs of 3, as Linux's), 3,904 on i386.
-// Written at every return to user mode (task_struct::sync_slab).
+// Written at every return from a syscall (task_struct::sync_slab).
 #define GUESTOS_TASK_STRUCT_FIELDS(F)                                                            \
     F(thread_info, 16, 8) F(state, 8, 4) F(stack, 8, 4) F(usage, 4, 4) F(flags, 4, 4)             \
     F(ptrace, 4, 4) F(on_cpu_to_tasks, 1176, 664) F(mm, 8, 4) F(active_mm, 8, 4)                  \
@@ -108,7 +110,7 @@ struct ObjectLayout {
     F(tgid, 4, 4) F(stack_canary_to_comm, 616, 328) F(comm, 16, 16)
 
 // struct file (include/linux/fs.h): offsets exact for x86-64 (248 bytes, 256 with
-// SLAB_HWCACHE_ALIGN) and i386. Written at every return to user mode (file::sync_slab).
+// SLAB_HWCACHE_ALIGN) and i386. Written at every return from a syscall (file::sync_slab).
 #define GUESTOS_FILE_FIELDS(F)                                                                   \
     F(f_u, 16, 8) F(f_path, 16, 8) F(f_inode, 8, 4) F(f_op, 8, 4) F(f_lock, 4, 4)                 \
     F(f_write_hint, 4, 4) F(f_count, 8, 4) F(f_flags, 4, 4) F(f_mode, 4, 4) F(f_pos_lock, 32, 20) \
@@ -243,7 +245,16 @@ private:
     // Marks an allocation that found no memory (no object lives at physical address 1).
     static constexpr PhysAddr FAILED{1};
     void release();
-    void write(FieldSlot s, unsigned word, uint64_t value) const;
+    // Stores the low bytes of value in word `word` of the member (the member when 0); inline,
+    // as images are rewritten on every return to user mode.
+    void write(FieldSlot s, unsigned word, uint64_t value) const {
+        const unsigned n = word ? cache_->word_size_ : (s.size < 8 ? s.size : 8u);
+        if (!n || (word + 1) * n > s.size) return;
+        uint8_t* p = cache_->ram_->host(object_ + s.offset + word * n, n);
+        if (n == 8) std::memcpy(p, &value, 8);  // x86: little-endian, as the guest stores it
+        else if (n == 4) std::memcpy(p, &value, 4);
+        else std::memcpy(p, &value, n);
+    }
     void write_bytes(FieldSlot s, std::string_view bytes) const;
     uint64_t read(FieldSlot s) const;
 

@@ -110,7 +110,7 @@ struct task_struct {
     int exit_signal = 0;     // terminating signal, 0 if none
 
     // Its task_struct in the task_struct cache: taken when memory is set up (the first task
-    // predates the slab), rewritten at every return to user mode.
+    // predates the slab), rewritten at every return from a syscall.
     SlabObject slab;
 
     bool is_compat() const { return abi == Abi::I386; }
@@ -118,8 +118,8 @@ struct task_struct {
     void sync_slab() const;
 };
 
-// Refreshes the slab images of the task, its mm and its open files (the part of Linux's
-// exit_to_user_mode this model has: the kernel's objects are current whenever user code runs).
+// Refreshes the slab images of the task, its mm and its open files, on the way back to user
+// mode from a syscall (a page fault changes only the mm, whose image it refreshes alone).
 void sync_task_slab_images(const task_struct& task);
 // Checks the kernel objects of the task against their slab objects: the task, its mm, every
 // VMA and open file hold one when the mm has caches; every VMA's image matches the VMA; each
