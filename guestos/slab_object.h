@@ -27,6 +27,14 @@
 //   do in Linux. Nothing is half-done and nothing aborts.
 // - Lifetime. The caches belong to the Kernel (KernelCaches). Objects that outlive it become
 //   unbacked: their caches stay as empty shells until the last object goes.
+//
+// Use, for a new kind of object (anon_vma as rmap would take it):
+//   struct anon_vma { anon_vma* root; ...; SlabObject slab; };
+//   auto av = std::make_unique<anon_vma>();                           // anon_vma_alloc
+//   if (!av->slab.alloc(mm.caches ? mm.caches->anon_vma_cachep : nullptr)) return -ENOMEM;
+//   av->slab.set_ptr(AnonVmaField::root, &av->root->slab);             // its image
+//   vma.slab.set_ptr(VmaField::anon_vma, &av->slab);                   // the VMA's pointer to it
+//   ... and the object goes back to the cache when av is destroyed.
 #pragma once
 #include <array>
 #include <cstdint>

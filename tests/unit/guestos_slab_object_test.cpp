@@ -392,6 +392,35 @@ TEST(GuestosSlabObjectTest, I386KernelObjectsHaveI386Layouts) {
     EXPECT_EQ(v.slab.kernel_address(), PAGE_OFFSET_I386 + v.slab.phys().value);
 }
 
+// mremap that must move a mapping needs a copy of its VMA (copy_vma): without memory for it,
+// ENOMEM, and the mapping stays where it was.
+TEST(GuestosSlabObjectTest, MremapWithoutMemoryForTheMovedVmaFailsWithEnomem) {
+    Booted g(guest("hello.x86_64"));
+    ASSERT_TRUE(g.t.mm);
+    const long a = g.sys(NR_mmap, 0, 2 * P, PROT_READ_ | PROT_WRITE_, MAP_PRIVATE_ | MAP_ANONYMOUS_, ~0ull, 0);
+    ASSERT_GT(a, 0);
+    const uint64_t above = static_cast<uint64_t>(a) + 2 * P;  // blocks growing in place
+    ASSERT_EQ(g.sys(NR_mmap, above, P, PROT_READ_, MAP_PRIVATE_ | MAP_ANONYMOUS_ | MAP_FIXED_, ~0ull, 0),
+              static_cast<long>(above));
+    std::vector<PhysAddr> pages = take_every_page(g.k.page_alloc());
+    std::vector<SlabObject> hoard;
+    for (SlabObject o(g.k.caches()->vm_area_cachep); o.backed(); o = SlabObject(g.k.caches()->vm_area_cachep))
+        hoard.push_back(std::move(o));
+    const int map_count = g.t.mm->map_count;
+    EXPECT_EQ(g.sys(NR_mremap, static_cast<uint64_t>(a), 2 * P, 4 * P, 1 /* MREMAP_MAYMOVE */), -ENOMEM);
+    EXPECT_EQ(g.t.mm->map_count, map_count);
+    const vm_area_struct* v = find_vma(*g.t.mm, VirtAddr(static_cast<uint64_t>(a)));
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(v->vm_start.value, static_cast<uint64_t>(a));
+    EXPECT_EQ(v->vm_end.value, static_cast<uint64_t>(a) + 2 * P);
+    hoard.clear();
+    for (PhysAddr pa : pages) g.k.page_alloc().free_page(pa);
+    const long moved = g.sys(NR_mremap, static_cast<uint64_t>(a), 2 * P, 4 * P, 1);
+    EXPECT_GT(moved, 0);
+    EXPECT_NE(moved, a);
+    g.expect_counts(4);
+}
+
 // exec with no memory for the new mm_struct fails with ENOMEM and leaves the old program
 // whole; once memory is back, it works.
 TEST(GuestosSlabObjectTest, ExecWithoutMemoryForTheMmStructFailsAndKeepsTheOldMm) {
