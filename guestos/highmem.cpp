@@ -149,12 +149,18 @@ unsigned Highmem::nr_pkmap_busy() const {
 }
 
 bool Highmem::clear_highpage(PhysAddr frame) {
+    // clear_page(kaddr): the store goes where the kernel's page tables send kaddr.
+    auto clear_page = [&](VirtAddr kaddr) {
+        const mmu::WalkResult w = kpt_.kernel_walk(kaddr);
+        if (w.ok) std::memset(buddy_.ram().host(w.phys.page_base(), PAGE_SIZE), 0, PAGE_SIZE);
+        return w.ok;
+    };
+    if (auto lowmem = kpt_.lowmem_address(frame.page_base())) return clear_page(*lowmem);  // page_address
     auto kaddr = kmap_atomic(frame);
     if (kaddr.is_error()) return false;
-    const mmu::WalkResult w = kpt_.kernel_walk(kaddr.value());
-    if (w.ok) std::memset(buddy_.ram().host(w.phys.page_base(), PAGE_SIZE), 0, PAGE_SIZE);  // clear_page
+    const bool ok = clear_page(kaddr.value());
     (void)kunmap_atomic(kaddr.value());
-    return w.ok;
+    return ok;
 }
 
 }  // namespace guestos
