@@ -44,6 +44,29 @@ void BM_BuddyOrder0AllocFree(benchmark::State& state) {
 }
 BENCHMARK(BM_BuddyOrder0AllocFree);
 
+// A zeroed order-0 page (__GFP_ZERO), allocated and freed: the recycled page is cleared
+// every time, through its kernel mapping (clear_highpage). Lowmem (x86-64's direct map) and
+// highmem (i386, kmap_atomic).
+void zeroed_alloc_free(benchmark::State& state, const BuddyConfig& cfg, gfp_t gfp) {
+    auto ram = make_ram(256 * MiB);
+    BuddyAllocator buddy(*ram, cfg);
+    auto kpt = KernelPageTable::create(buddy).release_value();
+    Highmem highmem(*kpt, buddy);
+    buddy.set_highmem(&highmem);
+    for (auto _ : state) {
+        auto page = buddy.alloc_page(gfp | __GFP_ZERO);
+        benchmark::DoNotOptimize(page);
+        buddy.free_page(*page);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+void BM_BuddyOrder0AllocFreeZeroLowmem(benchmark::State& state) { zeroed_alloc_free(state, {}, GFP_KERNEL); }
+BENCHMARK(BM_BuddyOrder0AllocFreeZeroLowmem);
+void BM_BuddyOrder0AllocFreeZeroHighmem(benchmark::State& state) {
+    zeroed_alloc_free(state, i386_highmem(), GFP_HIGHUSER_MOVABLE);
+}
+BENCHMARK(BM_BuddyOrder0AllocFreeZeroHighmem);
+
 // 4096 order-0 pages allocated, then freed: pcp refills and spills, buddy splits and merges.
 void BM_BuddyOrder0AllocFreeBurst(benchmark::State& state) {
     auto ram = make_ram(256 * MiB);

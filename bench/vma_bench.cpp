@@ -1,5 +1,6 @@
 // VMA tree costs at 10, 1,000 and 65,000 VMAs (Google Benchmark): find_vma, the tree part of
-// mmap+munmap, and a vm_next list walk for contrast. Tree costs must grow like log n.
+// mmap+munmap, the whole do_mmap+do_munmap on an mm, and a vm_next list walk for contrast.
+// Tree costs must grow like log n.
 //   cmake --build build --target vma_bench && ./build/bench/vma_bench
 #include <benchmark/benchmark.h>
 
@@ -8,7 +9,12 @@
 #include <random>
 #include <vector>
 
+#include "guestos/memory.h"
 #include "guestos/mm.h"
+#include "guestos/mmap.h"
+#include "guestos/page_alloc.h"
+#include "guestos/slab_object.h"
+#include "guestos/slub.h"
 #include "guestos/vma_tree.h"
 
 namespace {
@@ -121,6 +127,74 @@ void BM_mmap_munmap(benchmark::State& state) {
     state.SetComplexityN(static_cast<int64_t>(n));
 }
 
+// An x86-64 mm with its allocators: VMAs are vm_area_struct slab objects, as under emu.
+struct MmMachine {
+    std::unique_ptr<mmu::PhysMemory> ram = mmu::PhysMemory::create(256ull << 20).release_value();
+    BuddyAllocator buddy{*ram};
+    SlabAllocator slab{buddy};
+    std::unique_ptr<KernelCaches> caches = KernelCaches::create(slab).release_value();
+    std::unique_ptr<mm_struct> mm = mm_alloc(caches.get());
+
+    // n one-page read-write VMAs at vma_start(i), mapped in random order (MAP_FIXED).
+    explicit MmMachine(uint64_t n) {
+        mm->ram = ram.get();
+        mm->page_alloc = &buddy;
+        mm->task_size = 0x7ffffffff000ull;
+        mm->mmap_base = vma_start(n).value;  // top-down searches start among the VMAs
+        if (!pgd_alloc(*mm)) std::abort();
+        std::vector<uint64_t> order(n);
+        for (uint64_t i = 0; i < n; ++i) order[i] = i;
+        std::shuffle(order.begin(), order.end(), std::mt19937_64(42));
+        for (uint64_t i : order)
+            if (do_mmap(*mm, nullptr, vma_start(i).value, P, PROT_READ_ | PROT_WRITE_,
+                        MAP_PRIVATE_ | MAP_ANONYMOUS_ | MAP_FIXED_, 0) < 0)
+                std::abort();
+        if (static_cast<uint64_t>(mm->map_count) != n) std::abort();
+    }
+    ~MmMachine() { mm.reset(); }
+};
+
+// The whole syscall core: do_mmap of one anonymous read-only page (it cannot merge with the
+// read-write VMAs around it) at a hint in a random hole, then do_munmap of it. The tree grows
+// and shrinks by one VMA each time; a vm_area_struct is allocated and freed from its cache.
+// PROBES distinct holes spread over every VMA (at 65,000 VMAs the tree and the objects no
+// longer fit the caches); 16 distinct ones keep their paths in cache, leaving the tree work.
+void do_mmap_munmap_bench(benchmark::State& state, size_t distinct) {
+    const uint64_t n = state.range(0);
+    MmMachine m(n);
+    const std::vector<uint64_t> holes = random_indices(n, distinct);
+    size_t k = 0;
+    for (auto _ : state) {
+        const uint64_t hole = vma_start(holes[k++ & (PROBES - 1)]).value + P;
+        const long addr = do_mmap(*m.mm, nullptr, hole, P, PROT_READ_, MAP_PRIVATE_ | MAP_ANONYMOUS_, 0);
+        if (addr != static_cast<long>(hole) || m.mm->map_count != static_cast<int>(n + 1)) {
+            state.SkipWithError("the new mapping merged or missed its hole");
+            break;
+        }
+        do_munmap(*m.mm, hole, P);
+    }
+    state.SetComplexityN(static_cast<int64_t>(n));
+}
+
+void BM_do_mmap_munmap(benchmark::State& state) { do_mmap_munmap_bench(state, PROBES); }
+void BM_do_mmap_munmap_hot(benchmark::State& state) { do_mmap_munmap_bench(state, 16); }
+
+// The same without a hint: get_unmapped_area searches the tree top-down from mmap_base, the
+// top of the VMAs, and finds the highest one-page hole.
+void BM_do_mmap_munmap_search(benchmark::State& state) {
+    const uint64_t n = state.range(0);
+    MmMachine m(n);
+    for (auto _ : state) {
+        const long addr = do_mmap(*m.mm, nullptr, 0, P, PROT_READ_, MAP_PRIVATE_ | MAP_ANONYMOUS_, 0);
+        if (addr <= 0 || m.mm->map_count != static_cast<int>(n + 1)) {
+            state.SkipWithError("the new mapping merged or failed");
+            break;
+        }
+        do_munmap(*m.mm, static_cast<uint64_t>(addr), P);
+    }
+    state.SetComplexityN(static_cast<int64_t>(n));
+}
+
 // For contrast: find by walking the vm_next list, the linear cost the tree removes.
 void BM_find_vma_list_walk(benchmark::State& state) {
     const uint64_t n = state.range(0);
@@ -144,6 +218,9 @@ BENCHMARK(BM_find_vma)->Arg(10)->Arg(1000)->Arg(65000)->Complexity(benchmark::oL
 BENCHMARK(BM_find_vma_hot)->Arg(10)->Arg(1000)->Arg(65000)->Complexity(benchmark::oLogN);
 BENCHMARK(BM_insert_erase)->Arg(10)->Arg(1000)->Arg(65000)->Complexity(benchmark::oLogN);
 BENCHMARK(BM_mmap_munmap)->Arg(10)->Arg(1000)->Arg(65000)->Complexity(benchmark::oLogN);
+BENCHMARK(BM_do_mmap_munmap)->Arg(10)->Arg(1000)->Arg(65000)->Complexity(benchmark::oLogN);
+BENCHMARK(BM_do_mmap_munmap_hot)->Arg(10)->Arg(1000)->Arg(65000)->Complexity(benchmark::oLogN);
+BENCHMARK(BM_do_mmap_munmap_search)->Arg(10)->Arg(1000)->Arg(65000)->Complexity(benchmark::oLogN);
 BENCHMARK(BM_find_vma_list_walk)->Arg(10)->Arg(1000)->Arg(65000)->Complexity(benchmark::oN);
 
 BENCHMARK_MAIN();

@@ -353,6 +353,7 @@ mmu::ErrorOr<void> Cpu::run() {
 std::vector<std::string> Cpu::check_consistency() {
     std::vector<std::string> problems = guestos::check_mm(*task_.mm);
     for (auto& p : tlb_->check_consistency()) problems.push_back(std::move(p));
+    for (auto& p : guestos::check_slab_images(task_)) problems.push_back(std::move(p));
     return problems;
 }
 

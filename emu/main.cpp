@@ -166,6 +166,7 @@ void print_stats(guestos::Kernel& k, const emu::TlbStats& t, const guestos::task
                  (unsigned long long)t.invalidations, (unsigned long long)t.full_flushes,
                  (unsigned long long)t.cpu_tlb_flushes, (unsigned long long)t.alias_maps,
                  (unsigned long long)ram.nr_free_pages(), (unsigned long long)ram.totalram_pages());
+    std::fputs(k.allocator_stats().c_str(), stderr);
 }
 
 // One line per fault (--trace-faults): what faulted, where, and what the kernel did.

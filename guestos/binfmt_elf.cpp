@@ -95,8 +95,10 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     task.abi = elf.cls == loader::ElfClass::Elf64 ? Abi::X86_64 : Abi::I386;
     if (!buddy_)
         if (auto r = setup_memory(task.abi); r.is_error()) return r.error();
+    if (auto r = slab_bootstrap(task); r.is_error()) return r.error();
     const Geometry geo = geometry(task.abi);
-    auto mm = std::make_unique<mm_struct>();
+    auto mm = mm_alloc(caches_.get());
+    if (!mm) return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for the mm_struct");
     mm->ram = ram_.get();
     mm->page_alloc = page_alloc_;
     mm->zero_page = zero_page_;
@@ -124,6 +126,8 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     ino->i_data.a_ops = &host_file_aops;  // its pages are read into the page cache on demand
     ino->i_data.km = kmem();
     auto f = std::make_shared<file>(ino);
+    if (!f->slab.alloc(caches_->filp_cachep))
+        return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for the executable's struct file");
 
     const uint64_t bias = elf.is_pie() ? geo.et_dyn_base - mmu::page_align_down(elf.min_vaddr) : 0;
     uint64_t brk = 0, start_code = ~0ull, end_code = 0, start_data = 0, end_data = 0;
@@ -197,6 +201,7 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     task.exe_path = real;
     task.exe_inode = ino;
     task.comm = basename_of(path).substr(0, 15);
+    sync_task_slab_images(task);
     return ExecResult{elf.entry + bias, img.sp.value};
 }
 

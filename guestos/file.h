@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "guestos/filemap.h"
+#include "guestos/slab_object.h"
 
 namespace guestos {
 
@@ -84,6 +85,12 @@ public:
     int64_t f_pos = 0;
     unsigned f_flags = 0;  // O_RDONLY ... as given to open
     unsigned f_mode = FMODE_PREAD | FMODE_PWRITE;
+
+    // Its struct file in the filp cache (alloc_empty_file), taken when the file is opened
+    // for a task (an fd or a mapping); rewritten at every return from a syscall.
+    SlabObject slab;
+    // Writes f_count (the references the caller counts), f_flags, f_mode and f_pos.
+    void sync_slab(long f_count) const;
 };
 
 // An open regular file: read, write and mmap through its inode's page cache

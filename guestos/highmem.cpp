@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace guestos {
 
@@ -39,6 +40,7 @@ mmu::ErrorOr<VirtAddr> Highmem::kmap(PhysAddr frame) {
     const uint64_t pfn = frame.pfn();
     if (pfn >= buddy_.max_pfn()) return mmu::Error::from_errno(EINVAL, "kmap of a frame outside RAM");
     if (!buddy_.PageHighMem(pfn)) return *kpt_.lowmem_address(frame.page_base());
+    ++nr_kmap_high_;
     return kmap_high(pfn);
 }
 
@@ -123,6 +125,7 @@ mmu::ErrorOr<VirtAddr> Highmem::kmap_atomic(PhysAddr frame) {
     if (pfn >= buddy_.max_pfn()) return mmu::Error::from_errno(EINVAL, "kmap_atomic of a frame outside RAM");
     if (!buddy_.PageHighMem(pfn)) return *kpt_.lowmem_address(frame.page_base());
     if (kmap_ctrl_idx_ >= KM_MAX_IDX) return mmu::Error::from_errno(EBUSY, "kmap_atomic nested too deep");
+    ++nr_kmap_atomic_high_;
     const unsigned idx = kmap_ctrl_idx_++;  // kmap_local_idx_push; cpu 0's slots
     mmu::write_entry(kpt_.bus(), kpt_.mode(), kmap_pte_[idx],
                      mmu::make_pte(kpt_.mode(), frame.page_base(), kmap_prot));
@@ -139,6 +142,25 @@ mmu::ErrorOr<void> Highmem::kunmap_atomic(VirtAddr addr) {
     const VirtAddr va = l.fix_to_virt(FIX_KMAP_BEGIN + idx);
     kpt_.flush_tlb_kernel_range(va, va + PAGE_SIZE);
     return {};
+}
+
+unsigned Highmem::nr_pkmap_busy() const {
+    return static_cast<unsigned>(std::count_if(pkmap_count_.begin(), pkmap_count_.end(), [](int c) { return c > 1; }));
+}
+
+bool Highmem::clear_highpage(PhysAddr frame) {
+    // clear_page(kaddr): the store goes where the kernel's page tables send kaddr.
+    auto clear_page = [&](VirtAddr kaddr) {
+        const mmu::WalkResult w = kpt_.kernel_walk(kaddr);
+        if (w.ok) std::memset(buddy_.ram().host(w.phys.page_base(), PAGE_SIZE), 0, PAGE_SIZE);
+        return w.ok;
+    };
+    if (auto lowmem = kpt_.lowmem_address(frame.page_base())) return clear_page(*lowmem);  // page_address
+    auto kaddr = kmap_atomic(frame);
+    if (kaddr.is_error()) return false;
+    const bool ok = clear_page(kaddr.value());
+    (void)kunmap_atomic(kaddr.value());
+    return ok;
 }
 
 }  // namespace guestos

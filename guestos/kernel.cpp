@@ -15,6 +15,7 @@
 #include "guestos/itimer.h"
 #include "guestos/page_alloc.h"
 #include "guestos/proc_meminfo.h"
+#include "guestos/slab_object.h"
 #include "guestos/slub.h"
 #include "guestos/vmalloc.h"
 #include "guestos/procfs.h"
@@ -39,9 +40,11 @@ Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {
 Kernel::~Kernel() {  // in reverse order of setup_memory
     for (auto& m : mounts_) m->clear();
     release_all_page_caches();
+    if (buddy_) buddy_->set_highmem(nullptr);
     highmem_.reset();
     vmalloc_.reset();
     kpt_.reset();
+    caches_.reset();
     slab_.reset();
     buddy_.reset();
 }
@@ -68,11 +71,24 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     buddy_->mark_page_reserved(*zero);
     zero_page_ = *zero;
     slab_ = std::make_unique<SlabAllocator>(*buddy_);
+    auto caches = KernelCaches::create(*slab_);
+    if (caches.is_error()) return caches.error();
+    caches_ = caches.release_value();
     auto kpt = KernelPageTable::create(*buddy_, cfg_.i386_paging);
     if (kpt.is_error()) return mmu::Error::from_errno(ENOMEM, "no RAM for the kernel page tables: " + kpt.error().message);
     kpt_ = kpt.release_value();
     vmalloc_ = std::make_unique<Vmalloc>(*kpt_, *buddy_);
     highmem_ = std::make_unique<Highmem>(*kpt_, *buddy_);
+    buddy_->set_highmem(highmem_.get());  // __GFP_ZERO now clears through kernel mappings
+    return {};
+}
+
+mmu::ErrorOr<void> Kernel::slab_bootstrap(task_struct& task) {
+    if (!task.slab.backed() && !task.slab.alloc(caches_->task_struct_cachep))
+        return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for the task_struct");
+    for (const auto& f : task.files.fd)
+        if (f && !f->slab.backed() && !f->slab.alloc(caches_->filp_cachep))
+            return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for open files");
     return {};
 }
 
@@ -103,6 +119,13 @@ std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     if (entry == "slabinfo") return proc_slabinfo(*slab_);
     if (entry == "vmstat") return proc_vmstat(src);
     return std::nullopt;
+}
+
+std::string Kernel::allocator_stats() const {
+    if (!buddy_) return {};
+    ProcSources src{*buddy_, slab_.get(), kpt_.get(), vmalloc_.get()};
+    src.highmem = highmem_.get();
+    return guestos::allocator_stats(src);
 }
 
 void Kernel::init_task(task_struct& task) {
@@ -155,10 +178,17 @@ long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) 
         strace_syscall(cfg_.strace_out, ctx, e, nr, args, ret);
         if (task.exited) strace_exit(cfg_.strace_out, task);
     }
+    sync_task_slab_images(task);  // exit_to_user_mode
     return ret;
 }
 
 FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t error_code) {
+    const FaultOutcome r = do_user_addr_fault(task, address, error_code);
+    if (task.mm) task.mm->sync_slab();  // exit_to_user_mode: a fault changes only the mm (rss, stack)
+    return r;
+}
+
+FaultOutcome Kernel::do_user_addr_fault(task_struct& task, VirtAddr address, uint32_t error_code) {
     ++stats.pgfault;
     if (buddy_) buddy_->count_vm_events(PGFAULT);
     mm_struct& mm = *task.mm;

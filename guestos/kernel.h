@@ -49,6 +49,7 @@ class KernelPageTable;
 class Vmalloc;
 class Highmem;
 class Tmpfs;
+class KernelCaches;
 
 class Kernel {
 public:
@@ -76,8 +77,13 @@ public:
     PageAllocator& page_alloc() { return *page_alloc_; }
     PhysAddr zero_page() const { return zero_page_; }
     const BuddyAllocator* buddy() const { return buddy_.get(); }
+    // The caches of the OS's own objects (null until the first exec sets memory up).
+    KernelCaches* caches() const { return caches_.get(); }
     // The text of a global /proc file (meminfo, buddyinfo, zoneinfo, slabinfo, vmstat).
     std::optional<std::string> proc_global(const std::string& entry) const;
+    // The allocators' counters for --stats (proc_meminfo.h allocator_stats); empty before
+    // the first exec sets memory up.
+    std::string allocator_stats() const;
     const KernelConfig& config() const { return cfg_; }
     // RAM, the page allocator, the kernel page tables and kmap, once memory is set up.
     kernel_mem kmem() const;
@@ -93,6 +99,10 @@ public:
 private:
     // Zones, the buddy allocator, slab, the kernel page tables, vmalloc and kmap for an ABI.
     [[nodiscard]] mmu::ErrorOr<void> setup_memory(Abi abi);
+    // Gives the task and its open files, made before the slab existed, their slab objects.
+    [[nodiscard]] mmu::ErrorOr<void> slab_bootstrap(task_struct& task);
+    // The user-address part of do_page_fault (do_user_addr_fault).
+    FaultOutcome do_user_addr_fault(task_struct& task, VirtAddr address, uint32_t error_code);
     void report_unknown_syscall(task_struct& task, uint64_t nr);
     KernelConfig cfg_;
     PhysAddr zero_page_;
@@ -101,6 +111,7 @@ private:
     std::unique_ptr<BuddyAllocator> buddy_;
     PageAllocator* page_alloc_ = nullptr;  // the buddy allocator, through its interface
     std::unique_ptr<SlabAllocator> slab_;
+    std::unique_ptr<KernelCaches> caches_;
     std::unique_ptr<KernelPageTable> kpt_;
     std::unique_ptr<Vmalloc> vmalloc_;
     std::unique_ptr<Highmem> highmem_;

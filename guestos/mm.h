@@ -9,6 +9,7 @@
 
 #include "guestos/file.h"
 #include "guestos/page.h"
+#include "guestos/slab_object.h"
 #include "mmu/paging.h"
 #include "mmu/phys_memory.h"
 #include "guestos/vma_tree.h"
@@ -70,9 +71,15 @@ struct vm_area_struct {
     // Largest free gap before any VMA of this rb subtree, guard gaps excluded (mmap.c).
     uint64_t rb_subtree_gap = 0;
 
+    // Its vm_area_struct in the vm_area_struct cache (guestos/slab_object.h). The VmaTree
+    // keeps the image current: every insert, erase, vma_adjust and vma_merge rewrites what
+    // it changed.
+    SlabObject slab;
+
     vm_area_struct() = default;
     // vm_area_dup: the same range, flags, file and anon_vmas (anon_vma_clone), linked into
-    // the file's i_mmap; the tree links are left to VmaTree::insert.
+    // the file's i_mmap, with a new slab object of the same bytes (slab.failed() when there was
+    // no memory: use vm_area_dup); the tree links are left to VmaTree::insert.
     vm_area_struct(const vm_area_struct& other);
     vm_area_struct& operator=(const vm_area_struct&) = delete;
     // vm_area_free after unlink_anon_vmas and unlink_file_vma.
@@ -81,6 +88,9 @@ struct vm_area_struct {
     uint64_t size() const { return vm_end - vm_start; }
     uint64_t pages() const { return size() >> mmu::PAGE_SHIFT; }
     bool is_anonymous() const { return !vm_file; }
+    // Writes vm_start, vm_end, vm_next, vm_prev, vm_mm, vm_flags, vm_pgoff and vm_file into
+    // the slab object, and vm_file's own image.
+    void sync_slab() const;
 };
 
 // Sets the file a VMA maps (vma->vm_file = get_file(file)) and links it into the file's
@@ -99,6 +109,7 @@ public:
 struct mm_struct {
     mmu::PhysMemory* ram = nullptr;       // where the page tables and pages live
     PageAllocator* page_alloc = nullptr;  // where they come from
+    KernelCaches* caches = nullptr;       // where its VMAs' slab objects come from (null: no slab)
     // The VMAs: an augmented rb-tree with subtree gaps, threaded by vm_next (mm_rb + mmap).
     VmaTree mm_rb;
     mmu::PagingMode paging_mode = mmu::PagingMode::LongMode4;
@@ -124,7 +135,22 @@ struct mm_struct {
     uint64_t pgtables_bytes = 0;  // page-table pages of this mm (VmPTE)
     unsigned long def_flags = 0;  // flags every new VMA gets (VM_LOCKED after mlockall(MCL_FUTURE))
     int map_count = 0;
+
+    // Its mm_struct in the mm_struct cache, rewritten at every return to user mode (from a
+    // syscall or a page fault).
+    SlabObject slab;
+    void sync_slab() const;
 };
+
+// A new mm with its mm_struct slab object (mm_alloc); null when the slab has no memory.
+// caches may be null (no slab yet): the mm is then unbacked.
+std::unique_ptr<mm_struct> mm_alloc(KernelCaches* caches);
+// A new VMA of mm with its vm_area_struct slab object (vm_area_alloc); null when the slab
+// has no memory (the caller fails with ENOMEM).
+std::unique_ptr<vm_area_struct> vm_area_alloc(mm_struct& mm);
+// A copy of vma with a slab object of its own and the same bytes (vm_area_dup); null when
+// the slab has no memory. The copy is not linked anywhere.
+std::unique_ptr<vm_area_struct> vm_area_dup(const vm_area_struct& vma);
 
 // Largest number of VMAs per mm (vm.max_map_count).
 inline constexpr int sysctl_max_map_count = 65530;

@@ -31,12 +31,14 @@ vm_area_struct* vma_insert(mm_struct& mm, std::unique_ptr<vm_area_struct> vma) {
     return raw;
 }
 
-// Splits the VMA containing addr so that addr becomes a boundary (split_vma).
-void split_vma(mm_struct& mm, VirtAddr addr) {
+// Splits the VMA containing addr so that addr becomes a boundary (split_vma); -ENOMEM,
+// nothing changed, when the new vm_area_struct cannot be allocated.
+[[nodiscard]] long split_vma(mm_struct& mm, VirtAddr addr) {
     vm_area_struct* vma = find_vma(mm, addr);
-    if (!vma || vma->vm_start >= addr) return;
-    mm.mm_rb.split_vma(vma, addr)->vm_mm = &mm;
+    if (!vma || vma->vm_start >= addr) return 0;
+    if (!mm.mm_rb.split_vma(vma, addr)) return -ENOMEM;
     mm.map_count = static_cast<int>(mm.mm_rb.size());
+    return 0;
 }
 
 // Merges vma with compatible neighbours (vma_merge); returns the surviving VMA.
@@ -154,8 +156,10 @@ long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len
         if (a < 0) return a;
         addr = static_cast<uint64_t>(a);
     }
-    if (fixed) do_munmap(mm, addr, alen);
-    auto vma = std::make_unique<vm_area_struct>();
+    auto vma = vm_area_alloc(mm);  // first, so that ENOMEM changes nothing
+    if (!vma) return -ENOMEM;
+    if (fixed)
+        if (long r = do_munmap(mm, addr, alen); r < 0) return r;
     vma->vm_start = VirtAddr(addr);
     vma->vm_end = VirtAddr(addr + alen);
     vma->vm_flags = calc_vm_flags(prot, flags);
@@ -184,8 +188,8 @@ long do_munmap(mm_struct& mm, uint64_t start, uint64_t len) {
     if (!len) return -EINVAL;
     const VirtAddr s(start), e(start + len);
     if (!find_vma_intersection(mm, s, e)) return 0;
-    split_vma(mm, s);
-    split_vma(mm, e);
+    if (long r = split_vma(mm, s)) return r;
+    if (long r = split_vma(mm, e)) return r;
     // detach_vmas_to_be_unmapped + unmap_region + remove_vma_list
     VmaList gone = mm.mm_rb.detach_vmas_to_be_unmapped(s, e);
     mm.map_count = static_cast<int>(mm.mm_rb.size());
@@ -231,8 +235,8 @@ long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot
         }
         const VirtAddr next = std::min(v->vm_end, e);
         if (nf != v->vm_flags) {  // the same protection splits nothing
-            split_vma(mm, std::max(cur, v->vm_start));
-            split_vma(mm, next);
+            if (long r = split_vma(mm, std::max(cur, v->vm_start))) return r;
+            if (long r = split_vma(mm, next)) return r;
             v = find_vma(mm, cur);
             const long pages = static_cast<long>(v->size() >> PAGE_SHIFT);
             vm_stat_account(mm, v->vm_flags, -pages);
@@ -257,8 +261,8 @@ long mlock_fixup(mm_struct& mm, uint64_t start, uint64_t len, unsigned long set,
     if (!len) return 0;
     const VirtAddr s(start), e(start + len);
     if (!range_fully_mapped(mm, s, e)) return -ENOMEM;
-    split_vma(mm, s);
-    split_vma(mm, e);
+    if (long r = split_vma(mm, s)) return r;
+    if (long r = split_vma(mm, e)) return r;
     for (VirtAddr cur = s; cur < e;) {
         vm_area_struct* v = find_vma(mm, cur);
         const VirtAddr next = v->vm_end;
@@ -307,7 +311,8 @@ uint64_t do_brk(mm_struct& mm, uint64_t brk) {
         prev->vm_start.value >= mm.start_brk) {
         vma_adjust(mm, prev, prev->vm_start, VirtAddr(newbrk));
     } else {
-        auto vma = std::make_unique<vm_area_struct>();
+        auto vma = vm_area_alloc(mm);
+        if (!vma) return mm.brk;  // do_brk_flags' ENOMEM: the break stays
         vma->vm_start = VirtAddr(oldbrk);
         vma->vm_end = VirtAddr(newbrk);
         vma->vm_flags = flags;

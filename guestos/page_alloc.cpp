@@ -2,6 +2,8 @@
 // always sits on the list of its pageblock's migrate type).
 #include "guestos/page_alloc.h"
 
+#include "guestos/highmem.h"
+
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -349,7 +351,10 @@ uint32_t BuddyAllocator::get_page_from_freelist(gfp_t gfp, unsigned order, unsig
         }
         uint32_t pfn = rmqueue(z, order, alloc_flags, ac.migratetype);
         if (pfn == NO_PFN) continue;
-        prep_new_page(pfn, order, gfp);
+        if (!prep_new_page(pfn, order, gfp)) {  // it could not be cleared: back it goes
+            if (free_pages_prepare(pfn, order)) __free_pages_ok(pfn, order);
+            return NO_PFN;
+        }
         count_vm_events(zone_event(PGALLOC_DMA, z.idx), 1ull << order);
         ++z.numa_hit;
         return pfn;
@@ -601,8 +606,9 @@ uint64_t BuddyAllocator::expand(zone& z, uint32_t pfn, unsigned low, unsigned hi
     return nr_added;
 }
 
-// Makes a block an allocated page (post_alloc_hook, prep_compound_page, __GFP_ZERO).
-void BuddyAllocator::prep_new_page(uint32_t pfn, unsigned order, gfp_t gfp) {
+// Makes a block an allocated page (post_alloc_hook, prep_compound_page, __GFP_ZERO); false
+// when __GFP_ZERO could not clear it.
+bool BuddyAllocator::prep_new_page(uint32_t pfn, unsigned order, gfp_t gfp) {
     const uint64_t n = 1ull << order;
     page* p = &mem_map_[pfn];
     p[0]._refcount = 1;
@@ -615,13 +621,22 @@ void BuddyAllocator::prep_new_page(uint32_t pfn, unsigned order, gfp_t gfp) {
             p[i].compound_head = pfn;
         }
     }
-    // A frame never handed out before is an untouched memfd page and reads as zero:
-    // clearing it would only make the host fault it in twice.
-    for (uint64_t i = 0; i < n; ++i) {
-        if ((gfp & __GFP_ZERO) && !pristine_[pfn + i])
-            std::memset(ram_.host(PhysAddr::from_pfn(pfn + i), PAGE_SIZE), 0, PAGE_SIZE);
-        pristine_[pfn + i] = false;
+    const bool ok = !(gfp & __GFP_ZERO) || kernel_init_pages(pfn, order);
+    for (uint64_t i = 0; i < n; ++i) pristine_[pfn + i] = false;
+    return ok;
+}
+
+// Clears each page of a block through its kernel mapping (kernel_init_pages' clear_highpage).
+// A frame never handed out before is an untouched memfd page and reads as zero: clearing it
+// would only make the host fault it in twice.
+bool BuddyAllocator::kernel_init_pages(uint32_t pfn, unsigned order) {
+    bool ok = true;
+    for (uint64_t p = pfn; p < pfn + (1ull << order); ++p) {
+        if (pristine_[p]) continue;
+        if (highmem_) ok = highmem_->clear_highpage(PhysAddr::from_pfn(p)) && ok;
+        else std::memset(ram_.host(PhysAddr::from_pfn(p), PAGE_SIZE), 0, PAGE_SIZE);  // no kernel tables yet
     }
+    return ok;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -634,6 +649,11 @@ void BuddyAllocator::free_pages(PhysAddr frame, unsigned order) {
         return;
     }
     count_vm_events(PGFREE, 1ull << order);
+    __free_pages_ok(pfn, order);
+}
+
+// Puts a prepared block back: order 0 on the per-cpu list, larger ones on the buddy lists.
+void BuddyAllocator::__free_pages_ok(uint64_t pfn, unsigned order) {
     if (order == 0) {
         free_unref_page(static_cast<uint32_t>(pfn));
         return;

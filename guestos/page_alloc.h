@@ -18,6 +18,8 @@
 
 namespace guestos {
 
+class Highmem;
+
 struct BuddyConfig {
     KernelArch arch = KernelArch::X86_64;
     uint64_t lowmem_limit_bytes = 896ull << 20;  // i386: frames above are ZONE_HIGHMEM (clamped 4M..896M)
@@ -134,6 +136,13 @@ public:
     uint64_t nr_bad_frees() const { return nr_bad_frees_; }
     uint64_t nr_alloc_failures() const { return nr_alloc_failures_; }
 
+    // Where __GFP_ZERO clears pages: through their kernel mapping (clear_highpage: the direct
+    // map, kmap_atomic for highmem) once the kernel page tables and kmap exist. Unset (while
+    // KernelPageTable::create builds the tables, or in allocator-only tests), through the
+    // host view of RAM. A page that cannot be mapped to be cleared (every kmap_atomic slot
+    // taken) fails the allocation rather than be handed out dirty.
+    void set_highmem(Highmem* highmem) { highmem_ = highmem; }
+
     // Direct reclaim (try_to_free_pages) for the slow path of requests that may sleep:
     // returns the pages it freed. Unset: there is nothing to reclaim yet.
     using DirectReclaimFn = std::function<uint64_t(gfp_t gfp, unsigned order)>;
@@ -187,10 +196,12 @@ private:
     void change_pageblock_range(zone& z, uint32_t pfn, unsigned order, migratetype mt);
     void page_del_and_expand(zone& z, uint32_t pfn, unsigned low, unsigned high, migratetype mt);
     uint64_t expand(zone& z, uint32_t pfn, unsigned low, unsigned high, migratetype mt);
-    void prep_new_page(uint32_t pfn, unsigned order, gfp_t gfp);
+    [[nodiscard]] bool prep_new_page(uint32_t pfn, unsigned order, gfp_t gfp);
+    [[nodiscard]] bool kernel_init_pages(uint32_t pfn, unsigned order);
 
     // Freeing.
     bool free_pages_prepare(uint64_t pfn, unsigned order);
+    void __free_pages_ok(uint64_t pfn, unsigned order);
     void free_unref_page(uint32_t pfn);
     void free_pcppages_bulk(zone& z, int count);
     void __free_one_page(uint32_t pfn, zone& z, unsigned order, migratetype mt);
@@ -222,6 +233,7 @@ private:
     std::array<uint64_t, NR_VM_EVENT_ITEMS> vm_events_{};
     uint64_t nr_bad_frees_ = 0, nr_alloc_failures_ = 0;
     DirectReclaimFn direct_reclaim_;
+    Highmem* highmem_ = nullptr;
 };
 
 }  // namespace guestos

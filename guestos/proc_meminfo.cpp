@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -369,6 +370,44 @@ std::string proc_vmstat(const ProcSources& src) {
         appendf(m, "%s %llu\n", vm_event_name(item), static_cast<unsigned long long>(b.vm_event(item)));
     }
     m += "nr_unstable 0\n";
+    return m;
+}
+
+std::string allocator_stats(const ProcSources& src) {
+    const BuddyAllocator& b = src.buddy;
+    std::string m = proc_buddyinfo(b);
+    for (const zone& z : b.NODE_DATA().node_zones)  // zoneinfo's header and "pages free"
+        if (z.configured && z.populated())
+            appendf(m, "Node %d, zone %8s pages free %llu\n", b.NODE_DATA().node_id, z.name,
+                    static_cast<unsigned long long>(z.nr_free_pages));
+    const std::string vmstat = proc_vmstat(src);
+    for (size_t at = 0, end; at < vmstat.size(); at = end + 1) {
+        end = vmstat.find('\n', at);
+        if (end == std::string::npos) end = vmstat.size();
+        const std::string_view line(vmstat.data() + at, end - at);
+        if (line.starts_with("pgalloc_") || line.starts_with("pgfree ")) (m += line) += '\n';
+    }
+    uint64_t caches = 0, active = 0, objs = 0;
+    if (src.slab)
+        for (const kmem_cache* s : src.slab->slab_caches()) {
+            const slabinfo i = src.slab->get_slabinfo(*s);
+            ++caches;
+            active += i.active_objs;
+            objs += i.num_objs;
+        }
+    const uint64_t slab_pages = pages_of_bytes(b.node_page_state(NR_SLAB_RECLAIMABLE_B)) +
+                                pages_of_bytes(b.node_page_state(NR_SLAB_UNRECLAIMABLE_B));
+    const Stat totals[] = {
+        {"slab_caches", caches},
+        {"slab_active_objs", active},
+        {"slab_num_objs", objs},
+        {"slab_pages", slab_pages},
+        {"vmalloc_used_pages", src.vmalloc ? src.vmalloc->vmalloc_nr_pages() : 0},
+        {"kmap_high", src.highmem ? src.highmem->nr_kmap_high() : 0},
+        {"kmap_atomic_high", src.highmem ? src.highmem->nr_kmap_atomic_high() : 0},
+        {"pkmap_busy", src.highmem ? src.highmem->nr_pkmap_busy() : 0},
+    };
+    for (const auto& [name, v] : totals) appendf(m, "%s %llu\n", name, static_cast<unsigned long long>(v));
     return m;
 }
 

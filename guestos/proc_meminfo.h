@@ -8,11 +8,14 @@
 //   RAM      = MemTotal + reserved (low frames and mem_map, as Linux leaves them out of MemTotal)
 // to the page. One deliberate difference from Linux: MemFree includes the pages cached on the
 // per-cpu lists (Linux counts them nowhere); zoneinfo "pages free" and vmstat nr_free_pages
-// are NR_FREE_PAGES and exclude them, exactly as in Linux.
+// are NR_FREE_PAGES and exclude them, exactly as in Linux. Another: slabinfo's active_objs
+// is exact (Linux counts the cpu slab's free objects as active), so it equals the number of
+// live kernel objects of each cache (guestos/slab_object.h).
 #pragma once
 #include <cstdint>
 #include <string>
 
+#include "guestos/highmem.h"
 #include "guestos/page_alloc.h"
 #include "guestos/slub.h"
 #include "guestos/vmalloc.h"
@@ -25,6 +28,7 @@ struct ProcSources {
     const SlabAllocator* slab = nullptr;
     const KernelPageTable* kpt = nullptr;
     const Vmalloc* vmalloc = nullptr;
+    const Highmem* highmem = nullptr;  // kmap counts (allocator_stats only)
     uint64_t swap_total_pages = 0;
     uint64_t swap_free_pages = 0;
     uint64_t committed_as_pages = 0;  // Committed_AS (vm_committed_as)
@@ -47,5 +51,12 @@ std::string proc_buddyinfo(const BuddyAllocator& buddy);
 std::string proc_zoneinfo(const ProcSources& src);
 std::string proc_slabinfo(const SlabAllocator& slab);
 std::string proc_vmstat(const ProcSources& src);
+
+// The allocator part of emu --stats, from the /proc formatters: buddyinfo's lines (free blocks
+// per order of each zone), each zone's free pages as zoneinfo's "pages free", vmstat's
+// pgalloc_* and pgfree lines, then "name value" lines for the slab totals (caches, active and
+// total objects, slab pages as meminfo's Slab counts them), vmalloc pages in use and the
+// kmaps of highmem pages.
+std::string allocator_stats(const ProcSources& src);
 
 }  // namespace guestos

@@ -49,7 +49,7 @@ struct anon_vma* find_mergeable_anon_vma(const vm_area_struct& vma) {
 
 vm_area_struct::vm_area_struct(const vm_area_struct& o)
     : vm_start(o.vm_start), vm_end(o.vm_end), vm_flags(o.vm_flags), vm_pgoff(o.vm_pgoff), vm_file(o.vm_file),
-      vm_mm(o.vm_mm) {
+      vm_mm(o.vm_mm), slab(o.slab) {
     vma_link_file(*this);
     anon_vma_clone(*this, o);
 }

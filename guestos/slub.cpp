@@ -550,9 +550,14 @@ void SlabAllocator::set_freepointer(const kmem_cache* s, uint64_t object, uint64
 
 slabinfo SlabAllocator::get_slabinfo(const kmem_cache& s) const {
     slabinfo info;
-    uint64_t nr_free = 0;  // count_partial: free objects on the partial list only, as Linux
+    uint64_t nr_free = 0;  // count_partial: free objects on the partial list
     for (uint32_t pfn = s.node.partial.first; pfn != NO_PFN; pfn = mem_map_[pfn].lru_next)
         nr_free += mem_map_[pfn].objects - mem_map_[pfn].inuse;
+    // Unlike Linux, also the cpu slab's free objects (its lockless freelist and the objects
+    // freed to it remotely), so active_objs is exact: one per live kernel object.
+    if (s.cpu_slab.slab != NO_PFN)
+        for (uint64_t list : {s.cpu_slab.freelist, mem_map_[s.cpu_slab.slab].freelist})
+            for (uint64_t o = list; o && nr_free < s.node.total_objects; o = get_freepointer(&s, o)) ++nr_free;
     info.num_objs = s.node.total_objects;
     info.active_objs = s.node.total_objects - nr_free;
     info.num_slabs = info.active_slabs = s.node.nr_slabs;

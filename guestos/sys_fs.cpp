@@ -267,6 +267,9 @@ long install_fd(SysCtx& c, std::shared_ptr<file> f, uint64_t min, bool cloexec) 
             t.cloexec.resize(i + 1);
         }
         if (!t.fd[i]) {
+            // alloc_empty_file: every file a task holds has its struct file in the filp cache.
+            if (!f->slab.backed() && !f->slab.alloc(c.kernel.caches() ? c.kernel.caches()->filp_cachep : nullptr))
+                return -ENOMEM;
             t.fd[i] = std::move(f);
             t.cloexec[i] = cloexec;
             return static_cast<long>(i);

@@ -42,6 +42,7 @@ long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t 
         const uint64_t size = mmu::page_align_up(len);
         if (!len || !size) return do_mmap(c.mm, nullptr, addr, len, prot, flags, 0);  // the usual errors
         f = shmem_zero_setup(c.kernel.kmem(), size);
+        if (!f->slab.alloc(c.kernel.caches() ? c.kernel.caches()->filp_cachep : nullptr)) return -ENOMEM;
         pgoff = 0;
     }
     return do_mmap(c.mm, std::move(f), addr, len, prot, flags, pgoff);
@@ -63,7 +64,8 @@ long move_vma(mm_struct& mm, vm_area_struct& vma, uint64_t old_addr, uint64_t ol
               uint64_t new_len, bool dontunmap) {
     // copy_vma: the pages keep their index, so the new VMA keeps the page offset; an
     // anonymous VMA that never had a page is numbered afresh from its new address.
-    auto nv = std::make_unique<vm_area_struct>(vma);
+    auto nv = vm_area_dup(vma);  // copy_vma
+    if (!nv) return -ENOMEM;
     nv->vm_start = VirtAddr(new_addr);
     nv->vm_end = VirtAddr(new_addr + new_len);
     nv->vm_pgoff += (old_addr - vma.vm_start.value) >> PAGE_SHIFT;

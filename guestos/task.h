@@ -142,7 +142,21 @@ struct task_struct {
     int exit_code = 0;       // exit status when exited normally
     int exit_signal = 0;     // terminating signal, 0 if none
 
+    // Its task_struct in the task_struct cache: taken when memory is set up (the first task
+    // predates the slab), rewritten at every return from a syscall.
+    SlabObject slab;
+
     bool is_compat() const { return abi == Abi::I386; }
+    // Writes state, mm, active_mm, exit_state, exit_code, exit_signal, pid, tgid and comm.
+    void sync_slab() const;
 };
+
+// Refreshes the slab images of the task, its mm and its open files, on the way back to user
+// mode from a syscall (a page fault changes only the mm, whose image it refreshes alone).
+void sync_task_slab_images(const task_struct& task);
+// Checks the kernel objects of the task against their slab objects: the task, its mm, every
+// VMA and open file hold one when the mm has caches; every VMA's image matches the VMA; each
+// cache counts as many live objects as slabinfo shows active. Returns the problems found.
+std::vector<std::string> check_slab_images(const task_struct& task);
 
 }  // namespace guestos

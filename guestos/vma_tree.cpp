@@ -312,6 +312,9 @@ vm_area_struct* VmaTree::insert(std::unique_ptr<vm_area_struct> owned) {
     vma_gap_update(vma);
     rb_insert_color(vma);
     vma_interval_tree_update(*vma);  // a copy may have moved since it was linked to its file
+    vma->sync_slab();  // the slab images: the new VMA whole, its neighbours' list links
+    if (prev) prev->slab.set_ptr(VmaField::vm_next, &vma->slab);
+    if (next) next->slab.set_ptr(VmaField::vm_prev, &vma->slab);
     return vma;
 }
 
@@ -323,6 +326,8 @@ std::unique_ptr<vm_area_struct> VmaTree::erase(vm_area_struct* vma) {
     (next ? next->vm_prev : last_) = prev;
     --count_;
     if (next) vma_gap_update(next);  // the gap before next now reaches back to prev
+    if (prev) prev->slab.set_ptr(VmaField::vm_next, next ? &next->slab : nullptr);
+    if (next) next->slab.set_ptr(VmaField::vm_prev, prev ? &prev->slab : nullptr);
     vma->vm_prev = vma->vm_next = nullptr;
     vma->vm_rb = {};
     vma->rb_subtree_gap = 0;
@@ -338,13 +343,17 @@ void VmaTree::vma_adjust(vm_area_struct* vma, VirtAddr start, VirtAddr end, uint
     vma->vm_end = end;
     vma->vm_pgoff = pgoff;
     vma_interval_tree_update(*vma);
+    vma->slab.set(VmaField::vm_start, start.value);
+    vma->slab.set(VmaField::vm_end, end.value);
+    vma->slab.set(VmaField::vm_pgoff, pgoff);
     vma_gap_update(vma);
     if (next) vma_gap_update(next);
 }
 
 vm_area_struct* VmaTree::split_vma(vm_area_struct* vma, VirtAddr addr) {
     if (addr <= vma->vm_start || addr >= vma->vm_end) vma_bug("split_vma outside the VMA");
-    auto upper = std::make_unique<vm_area_struct>(*vma);
+    auto upper = vm_area_dup(*vma);
+    if (!upper) return nullptr;  // no memory for its vm_area_struct: nothing changed
     upper->vm_start = addr;
     upper->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
     vma_adjust(vma, vma->vm_start, addr, vma->vm_pgoff);
@@ -376,6 +385,7 @@ vm_area_struct* VmaTree::vma_merge(vm_area_struct* vma) {
         erase(next);
         vma_adjust(vma, vma->vm_start, end, vma->vm_pgoff);
     }
+    vma->sync_slab();  // callers change vm_flags before merging
     return vma;
 }
 

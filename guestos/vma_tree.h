@@ -4,7 +4,8 @@
 //
 // The tree owns its VMAs: insert() takes a unique_ptr, erase() gives it back, the destructor
 // and clear() free the rest. It knows nothing of page tables or accounting; the mm-level
-// functions in mmap.cpp (vma_link, do_munmap, ...) do those around these steps.
+// functions in mmap.cpp (vma_link, do_munmap, ...) do those around these steps. It does keep
+// each VMA's slab image (vm_area_struct::slab) current with what it changes.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -120,8 +121,9 @@ public:
     std::unique_ptr<vm_area_struct> erase(vm_area_struct* vma);
     // Moves vma's bounds (and file offset) without reaching its neighbours (vma_adjust).
     void vma_adjust(vm_area_struct* vma, VirtAddr start, VirtAddr end, uint64_t pgoff);
-    // Splits vma at addr, strictly inside it; returns the new upper part (__split_vma).
-    vm_area_struct* split_vma(vm_area_struct* vma, VirtAddr addr);
+    // Splits vma at addr, strictly inside it; returns the new upper part (__split_vma), or
+    // null (nothing changed) when vm_area_dup finds no memory for its slab object.
+    [[nodiscard]] vm_area_struct* split_vma(vm_area_struct* vma, VirtAddr addr);
     // Joins vma with vm_prev and vm_next where they are adjacent and compatible; returns the
     // VMA now covering vma's range (vma itself may be freed) (vma_merge's cases 1-3).
     vm_area_struct* vma_merge(vm_area_struct* vma);

@@ -50,6 +50,14 @@ private:
     std::string text_;
 };
 
+// active_objs of cache `name` in the kernel's /proc/slabinfo (0 when it has no such line).
+uint64_t slabinfo_active(const guestos::Kernel& k, const std::string& name) {
+    const std::string text = k.proc_global("slabinfo").value_or("");
+    for (size_t at = 0; (at = text.find(name + " ", at)) != std::string::npos; ++at)
+        if (at == 0 || text[at - 1] == '\n') return std::stoull(text.substr(at + name.size()));
+    return 0;
+}
+
 struct GuestRun {
     std::string error;  // a failure of boot, exec, Cpu::create or Cpu::run
     emu::TlbStats tlb;
@@ -57,6 +65,8 @@ struct GuestRun {
     int exit_code = -1, exit_signal = -1;
     std::string out, err;
     bool meminfo_balanced = false;  // MemTotal and RAM add up to the page at the end
+    uint64_t vma_slab_objects = 0;  // vm_area_struct active_objs in /proc/slabinfo at the end
+    int map_count = -1;
     std::vector<std::string> mm_problems;  // VMA tree / page tables / shadow disagreements
     uint64_t pgmajfault = 0, cow_breaks = 0, zero_page_maps = 0;
 };
@@ -110,6 +120,8 @@ GuestRun run_touch(const Machine& m, unsigned long pages, const std::string& mod
     r.cow_breaks = t.mm->cow_breaks;
     r.zero_page_maps = t.mm->zero_page_maps;
     if (const guestos::BuddyAllocator* buddy = k.buddy()) r.meminfo_balanced = guestos::meminfo_accounts(*buddy).balanced();
+    r.vma_slab_objects = slabinfo_active(k, "vm_area_struct");
+    r.map_count = t.mm->map_count;
     r.exited = t.exited;
     r.exit_code = t.exit_code;
     r.exit_signal = t.exit_signal;
@@ -362,6 +374,8 @@ TEST_P(EmuTlbTest, MemoryAccountingAddsUpAfterProgramsOfEverySize) {
             auto r = run_touch(machine(), pages, mode);
             expect_success(r, pages, mode);
             EXPECT_TRUE(r.meminfo_balanced) << pages << " pages, " << mode;
+            // Every VMA is one vm_area_struct slab object, and nothing else is.
+            EXPECT_EQ(r.vma_slab_objects, static_cast<uint64_t>(r.map_count)) << pages << " pages, " << mode;
         }
     }
 }

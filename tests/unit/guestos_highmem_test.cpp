@@ -5,6 +5,8 @@
 
 #include "guestos_test_util.h"
 
+#include <algorithm>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -33,8 +35,10 @@ struct Machine {
         kpt = KernelPageTable::create(*buddy, mode).release_value();
         vmalloc = std::make_unique<Vmalloc>(*kpt, *buddy);
         highmem = std::make_unique<Highmem>(*kpt, *buddy);
+        buddy->set_highmem(highmem.get());  // __GFP_ZERO clears through kernel mappings, as the Kernel sets it
     }
     ~Machine() {  // tear down in dependency order, before the allocator
+        buddy->set_highmem(nullptr);
         highmem.reset();
         vmalloc.reset();
         kpt.reset();
@@ -245,6 +249,75 @@ TEST_P(GuestosHighmemTest, LowmemPagesAreAlwaysAtTheirDirectMapAddress) {
     m.highmem->kunmap(*low);
     EXPECT_EQ(m.walk(direct).phys, *low);
     EXPECT_TRUE(m.highmem->kmap(PhysAddr(1ull << 40)).is_error());
+}
+
+// __GFP_ZERO clears a recycled highmem page through a kmap_atomic slot (clear_highpage),
+// and leaves no slot behind.
+TEST_P(GuestosHighmemTest, GfpZeroClearsAHighmemPageThroughKmapAtomic) {
+    const PhysAddr frame = m.highmem_pages(1).front();
+    std::memset(m.ram->host(frame, PAGE_SIZE), 0x5A, PAGE_SIZE);
+    m.buddy->free_page(frame);
+    const uint64_t atomics = m.highmem->nr_kmap_atomic_high();
+    auto z = m.buddy->alloc_page(GFP_HIGHUSER | __GFP_ZERO);
+    ASSERT_EQ(z, frame);  // the per-cpu list gives the hot page back
+    const uint8_t* p = m.ram->host(frame, PAGE_SIZE);
+    EXPECT_TRUE(std::all_of(p, p + PAGE_SIZE, [](uint8_t c) { return c == 0; }));
+    EXPECT_EQ(m.highmem->nr_kmap_atomic_high(), atomics + 1);
+    EXPECT_EQ(m.highmem->kmap_atomic_depth(), 0u);
+    m.buddy->free_page(frame);
+}
+
+// The clearing goes where the kernel's direct map points: with the direct-map entry of a
+// lowmem page redirected to another frame, that other frame is cleared, not the page.
+TEST_P(GuestosHighmemTest, GfpZeroClearsLowmemThroughTheDirectMap) {
+    auto page = m.buddy->alloc_page(GFP_KERNEL);
+    ASSERT_TRUE(page);
+    const VirtAddr kva = *m.kpt->lowmem_address(*page);
+    const mmu::WalkResult w = m.walk(kva);
+    ASSERT_TRUE(w.ok);
+    const uint64_t region = w.page_size, off = page->value & (region - 1);
+    // Another region of the direct map whose frame at the same offset is free.
+    uint64_t other = 0;
+    for (uint64_t base = 0; base + region <= L().high_memory - L().page_offset; base += region)
+        if (base != page->value - off && m.buddy->pfn_page((base + off) >> PAGE_SHIFT).use == PageUse::Free &&
+            (base + off) >> PAGE_SHIFT >= 16)
+            other = base;
+    ASSERT_NE(other, 0u);
+    const PhysAddr decoy(other + off);
+    std::memset(m.ram->host(*page, PAGE_SIZE), 0x5A, PAGE_SIZE);
+    std::memset(m.ram->host(decoy, PAGE_SIZE), 0x5A, PAGE_SIZE);
+    const uint64_t entry = mmu::read_entry(m.kpt->bus(), m.kpt->mode(), w.leaf_entry_addr);
+    mmu::write_entry(m.kpt->bus(), m.kpt->mode(), w.leaf_entry_addr, entry - (page->value - off) + other);
+    m.buddy->free_page(*page);
+    auto z = m.buddy->alloc_page(GFP_KERNEL | __GFP_ZERO);
+    mmu::write_entry(m.kpt->bus(), m.kpt->mode(), w.leaf_entry_addr, entry);
+    ASSERT_EQ(z, page);
+    EXPECT_EQ(*m.ram->host(decoy + 100, 1), 0);     // cleared through the (redirected) kernel mapping
+    EXPECT_EQ(*m.ram->host(*page + 100, 1), 0x5A);  // the host view was not used
+    m.buddy->free_page(*page);
+}
+
+// With every kmap_atomic slot taken, a highmem page cannot be cleared: the allocation fails
+// instead of handing out a dirty page, and the page stays free.
+TEST_P(GuestosHighmemTest, GfpZeroFailsRatherThanHandOutADirtyHighmemPage) {
+    std::vector<PhysAddr> held = m.highmem_pages(KM_MAX_IDX + 1);
+    const PhysAddr dirty = held.back();
+    held.pop_back();
+    std::memset(m.ram->host(dirty, PAGE_SIZE), 0x5A, PAGE_SIZE);
+    m.buddy->free_page(dirty);
+    std::vector<VirtAddr> vas;
+    for (PhysAddr p : held) vas.push_back(m.highmem->kmap_atomic(p).value());
+    const uint64_t free_before = m.buddy->nr_free_pages();
+    EXPECT_FALSE(m.buddy->alloc_page(GFP_HIGHUSER | __GFP_ZERO));
+    EXPECT_EQ(m.buddy->nr_free_pages(), free_before);
+    EXPECT_CONSISTENT(*m.buddy);
+    for (size_t i = vas.size(); i-- > 0;) ASSERT_FALSE(m.highmem->kunmap_atomic(vas[i]).is_error());
+    auto z = m.buddy->alloc_page(GFP_HIGHUSER | __GFP_ZERO);
+    ASSERT_TRUE(z);
+    const uint8_t* p = m.ram->host(*z, PAGE_SIZE);
+    EXPECT_TRUE(std::all_of(p, p + PAGE_SIZE, [](uint8_t c) { return c == 0; }));
+    m.buddy->free_page(*z);
+    for (PhysAddr h : held) m.buddy->free_page(h);
 }
 
 TEST_P(GuestosHighmemTest, VmallocMapsItsPagesAndVfreeGivesEverythingBack) {

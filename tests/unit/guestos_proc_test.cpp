@@ -381,7 +381,7 @@ TEST(GuestosProcTest, SlabinfoHasVersion21HeaderAndSlubFigures) {
               "<limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>");
     const auto it = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("kmalloc-64 ", 0) == 0; });
     ASSERT_NE(it, lines.end());
-    EXPECT_EQ(*it, "kmalloc-64           128    128     64   64    1 : tunables    0    0    0 : slabdata      2      2      0");
+    EXPECT_EQ(*it, "kmalloc-64           100    128     64   64    1 : tunables    0    0    0 : slabdata      2      2      0");
     const auto k8k = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("kmalloc-8k ", 0) == 0; });
     ASSERT_NE(k8k, lines.end());
     EXPECT_EQ(*k8k, "kmalloc-8k             0      0   8192    4    8 : tunables    0    0    0 : slabdata      0      0      0");
