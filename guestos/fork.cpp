@@ -9,7 +9,7 @@ namespace {
 
 // Task states (include/linux/sched.h) and the rss counters' order (enum mm_counter_type).
 constexpr uint64_t TASK_RUNNING = 0x0, TASK_DEAD = 0x80, EXIT_ZOMBIE = 0x20;
-constexpr unsigned MM_FILEPAGES = 0, MM_ANONPAGES = 1;
+constexpr unsigned MM_FILEPAGES = 0, MM_ANONPAGES = 1, MM_SHMEMPAGES = 3;
 constexpr uint64_t SIGCHLD_ = 17;
 
 const SlabObject* slab_of(const vm_area_struct* v) { return v ? &v->slab : nullptr; }
@@ -86,8 +86,19 @@ void mm_struct::sync_slab() const {
     slab.set(MmField::arg_end, arg_end);
     slab.set(MmField::env_start, env_start);
     slab.set(MmField::env_end, env_end);
+    sync_slab_counters();
+}
+
+void mm_struct::sync_slab_counters() const {
+    if (!slab.backed()) return;
+    slab.set(MmField::pgtables_bytes, pgtables_bytes);
+    slab.set(MmField::hiwater_rss, hiwater_rss);
+    slab.set(MmField::hiwater_vm, hiwater_vm);
+    slab.set(MmField::total_vm, total_vm);
+    slab.set(MmField::stack_vm, stack_vm);
     slab.set_word(MmField::rss_stat, MM_FILEPAGES, rss_file);
     slab.set_word(MmField::rss_stat, MM_ANONPAGES, rss_anon);
+    slab.set_word(MmField::rss_stat, MM_SHMEMPAGES, rss_shmem);
 }
 
 void task_struct::sync_slab() const {

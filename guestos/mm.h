@@ -140,6 +140,8 @@ struct mm_struct {
     // syscall or a page fault).
     SlabObject slab;
     void sync_slab() const;
+    // Only the counters a page fault changes (rss_stat, pgtables_bytes, hiwater_*, total_vm, stack_vm).
+    void sync_slab_counters() const;
 };
 
 // A new mm with its mm_struct slab object (mm_alloc); null when the slab has no memory.
