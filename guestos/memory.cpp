@@ -64,8 +64,11 @@ void count_rss(mm_struct& mm, const page& p) {
 // page_add_new_anon_rmap + set_pte_at); a write maps it dirty.
 vm_fault_t map_new_anon_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, PhysAddr frame, unsigned flags) {
     page& p = mm.page_alloc->phys_to_page(frame);
+    if (!anon_vma_prepare(vma)) {
+        mm.page_alloc->free_page(frame);
+        return VM_FAULT_OOM;
+    }
     p.use = PageUse::Anon;
-    anon_vma_prepare(vma);
     uint64_t pte = vm_page_prot(mm, vma.vm_flags);
     if (flags & FAULT_FLAG_WRITE) pte |= mmu::_PAGE_DIRTY;  // maybe_mkwrite(pte_mkdirty())
     if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte))) {
@@ -245,8 +248,11 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
         mm.page_alloc->free_page(*frame);
         return VM_FAULT_OOM;
     }
+    if (!anon_vma_prepare(vma)) {
+        mm.page_alloc->free_page(*frame);
+        return VM_FAULT_OOM;
+    }
     ++mm.cow_breaks;
-    anon_vma_prepare(vma);
     page& np = mm.page_alloc->phys_to_page(*frame);
     np.use = PageUse::Anon;
     if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, *frame, prot))) {

@@ -8,6 +8,7 @@
 
 #include "guestos/file.h"
 #include "guestos/memory.h"
+#include "guestos/slab_object.h"
 
 namespace guestos {
 
@@ -15,15 +16,30 @@ namespace {
 
 uint64_t next_anon_vma_id = 0;
 
-void anon_vma_chain_link(vm_area_struct& vma, anon_vma* av) {
-    auto* avc = new anon_vma_chain{&vma, av};
+ObjectCache* cache_of(const vm_area_struct& vma, ObjectCache* KernelCaches::*which) {
+    return vma.vm_mm && vma.vm_mm->caches ? vma.vm_mm->caches->*which : nullptr;
+}
+
+// Links vma and av with a new anon_vma_chain (anon_vma_chain_link); false when the slab has
+// no memory for it.
+bool anon_vma_chain_link(vm_area_struct& vma, anon_vma* av) {
+    auto* avc = new anon_vma_chain{&vma, av, {}};
+    if (!avc->slab.alloc(cache_of(vma, &KernelCaches::anon_vma_chain_cachep))) {
+        delete avc;
+        return false;
+    }
+    avc->slab.set_ptr(AnonVmaChainField::vma, &vma.slab);
+    avc->slab.set_ptr(AnonVmaChainField::anon_vma, &av->slab);
     vma.anon_vma_chain.push_back(avc);
     av->rb_root.push_back(avc);
+    av->slab.set(AnonVmaField::degree, av->rb_root.size());
+    return true;
 }
 
 // Frees an anon_vma no VMA links to and no page hangs off any more (put_anon_vma).
 void put_anon_vma_if_unused(anon_vma* av) {
     if (av->rb_root.empty() && av->nr_pages == 0) delete av;
+    else av->slab.set(AnonVmaField::degree, av->rb_root.size());
 }
 
 // Whether a and b could share an anon_vma: adjacent, same file and flags, contiguous page
@@ -51,7 +67,9 @@ vm_area_struct::vm_area_struct(const vm_area_struct& o)
     : vm_start(o.vm_start), vm_end(o.vm_end), vm_flags(o.vm_flags), vm_pgoff(o.vm_pgoff), vm_file(o.vm_file),
       vm_mm(o.vm_mm), slab(o.slab) {
     vma_link_file(*this);
-    anon_vma_clone(*this, o);
+    // No memory for the chains: the copy is unusable, as its failed slab object says
+    // (vm_area_dup gives null and the caller fails with ENOMEM).
+    if (!anon_vma_clone(*this, o)) slab = SlabObject::failed_object();
 }
 
 vm_area_struct::~vm_area_struct() {
@@ -82,20 +100,40 @@ void unlink_file_vma(vm_area_struct& vma) {
     vma.vm_i_mmap = nullptr;
 }
 
-void anon_vma_prepare(vm_area_struct& vma) {
-    if (vma.anon_vma) return;
+bool anon_vma_prepare(vm_area_struct& vma) {
+    if (vma.anon_vma) return true;
     struct anon_vma* av = find_mergeable_anon_vma(vma);
-    if (!av) {
+    bool fresh = false;
+    if (!av) {  // anon_vma_alloc
         av = new struct anon_vma;
+        if (!av->slab.alloc(cache_of(vma, &KernelCaches::anon_vma_cachep))) {
+            delete av;
+            return false;
+        }
         av->id = ++next_anon_vma_id;
+        av->slab.set_ptr(AnonVmaField::root, &av->slab);
+        av->slab.set_ptr(AnonVmaField::parent, &av->slab);
+        av->slab.set(AnonVmaField::refcount, 1);
+        fresh = true;
+    }
+    if (!anon_vma_chain_link(vma, av)) {
+        if (fresh) delete av;
+        return false;
     }
     vma.anon_vma = av;
-    anon_vma_chain_link(vma, av);
+    vma.slab.set_ptr(VmaField::anon_vma, &av->slab);
+    return true;
 }
 
-void anon_vma_clone(vm_area_struct& dst, const vm_area_struct& src) {
-    for (const struct anon_vma_chain* avc : src.anon_vma_chain) anon_vma_chain_link(dst, avc->av);
+bool anon_vma_clone(vm_area_struct& dst, const vm_area_struct& src) {
+    for (const struct anon_vma_chain* avc : src.anon_vma_chain)
+        if (!anon_vma_chain_link(dst, avc->av)) {
+            unlink_anon_vmas(dst);
+            return false;
+        }
     dst.anon_vma = src.anon_vma;
+    if (dst.anon_vma) dst.slab.set_ptr(VmaField::anon_vma, &dst.anon_vma->slab);
+    return true;
 }
 
 void unlink_anon_vmas(vm_area_struct& vma) {
@@ -107,10 +145,13 @@ void unlink_anon_vmas(vm_area_struct& vma) {
     }
     vma.anon_vma_chain.clear();
     vma.anon_vma = nullptr;
+    vma.slab.set(VmaField::anon_vma, 0);
 }
 
 void anon_vma_merge(vm_area_struct& vma, const vm_area_struct& other) {
-    if (!vma.anon_vma && other.anon_vma) anon_vma_clone(vma, other);
+    // The importer's chains; with no memory for them the merged VMA's pages stay reachable
+    // only through `other`'s anon_vma, which outlives it while pages hang off it.
+    if (!vma.anon_vma && other.anon_vma) (void)anon_vma_clone(vma, other);
 }
 
 void page_add_new_anon_rmap(page& p, vm_area_struct& vma, VirtAddr address) {

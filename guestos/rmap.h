@@ -22,19 +22,22 @@ struct anon_vma {
     // by the VMAs' page ranges; a list here: a handful of VMAs share one anon_vma).
     std::vector<anon_vma_chain*> rb_root;
     uint64_t nr_pages = 0;  // pages whose page->mapping is this anon_vma
+    SlabObject slab;        // its struct anon_vma in the anon_vma cache
 };
 
 // One link VMA <-> anon_vma (struct anon_vma_chain).
 struct anon_vma_chain {
     vm_area_struct* vma = nullptr;
     anon_vma* av = nullptr;
+    SlabObject slab;  // its struct anon_vma_chain in the anon_vma_chain cache
 };
 
 // Gives vma an anon_vma before its first anonymous page, reusing a mergeable neighbour's
-// (anon_vma_prepare + find_mergeable_anon_vma).
-void anon_vma_prepare(vm_area_struct& vma);
-// Links dst to every anon_vma src is linked to (anon_vma_clone).
-void anon_vma_clone(vm_area_struct& dst, const vm_area_struct& src);
+// (anon_vma_prepare + find_mergeable_anon_vma); false when the slab has no memory (ENOMEM).
+[[nodiscard]] bool anon_vma_prepare(vm_area_struct& vma);
+// Links dst to every anon_vma src is linked to (anon_vma_clone); false when the slab has no
+// memory for a chain (dst is then linked to none).
+[[nodiscard]] bool anon_vma_clone(vm_area_struct& dst, const vm_area_struct& src);
 // Unlinks vma from its anon_vmas, freeing those left without VMAs (unlink_anon_vmas).
 void unlink_anon_vmas(vm_area_struct& vma);
 // vma takes over the anon_vma of a VMA merging into it (vma_merge's importer clone).

@@ -213,6 +213,14 @@ public:
     // has no memory; true for a null cache (unbacked).
     [[nodiscard]] bool alloc(ObjectCache* cache);
 
+    // An object marked failed: what a host copy becomes when another of its parts found no
+    // memory, so that the caller drops it as for a failed allocation.
+    static SlabObject failed_object() {
+        SlabObject s;
+        s.object_ = FAILED;
+        return s;
+    }
+
     bool backed() const { return cache_ && cache_->slab_; }
     // An allocation or copy found no memory: the host object must be dropped (ENOMEM).
     bool failed() const { return object_ == FAILED; }

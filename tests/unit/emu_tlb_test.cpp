@@ -9,12 +9,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "emu/cpu.h"
 #include "guestos/fault_trace.h"
 #include "guestos/memory.h"
+#include "guestos/rmap.h"
 #include "guestos/kernel.h"
 #include "guestos/proc_meminfo.h"
 
@@ -66,6 +68,8 @@ struct GuestRun {
     std::string out, err;
     bool meminfo_balanced = false;  // MemTotal and RAM add up to the page at the end
     uint64_t vma_slab_objects = 0;  // vm_area_struct active_objs in /proc/slabinfo at the end
+    uint64_t anon_vma_objects = 0, anon_vma_chain_objects = 0;  // likewise for the rmap objects
+    uint64_t anon_vmas_linked = 0, chains_linked = 0;  // what the VMAs link to, counted from the mm
     int map_count = -1;
     std::vector<std::string> mm_problems;  // VMA tree / page tables / shadow disagreements
     uint64_t pgmajfault = 0, cow_breaks = 0, zero_page_maps = 0;
@@ -122,6 +126,16 @@ GuestRun run_touch(const Machine& m, unsigned long pages, const std::string& mod
     if (const guestos::BuddyAllocator* buddy = k.buddy()) r.meminfo_balanced = guestos::meminfo_accounts(*buddy).balanced();
     r.vma_slab_objects = slabinfo_active(k, "vm_area_struct");
     r.map_count = t.mm->map_count;
+    r.anon_vma_objects = slabinfo_active(k, "anon_vma");
+    r.anon_vma_chain_objects = slabinfo_active(k, "anon_vma_chain");
+    {
+        std::set<const guestos::anon_vma*> avs;
+        for (const guestos::vm_area_struct& v : t.mm->mm_rb) {
+            r.chains_linked += v.anon_vma_chain.size();
+            for (const guestos::anon_vma_chain* avc : v.anon_vma_chain) avs.insert(avc->av);
+        }
+        r.anon_vmas_linked = avs.size();
+    }
     r.exited = t.exited;
     r.exit_code = t.exit_code;
     r.exit_signal = t.exit_signal;
@@ -376,6 +390,10 @@ TEST_P(EmuTlbTest, MemoryAccountingAddsUpAfterProgramsOfEverySize) {
             EXPECT_TRUE(r.meminfo_balanced) << pages << " pages, " << mode;
             // Every VMA is one vm_area_struct slab object, and nothing else is.
             EXPECT_EQ(r.vma_slab_objects, static_cast<uint64_t>(r.map_count)) << pages << " pages, " << mode;
+            // Every anon_vma and anon_vma_chain the VMAs link to is a slab object, and no more.
+            EXPECT_GT(r.anon_vmas_linked, 0u);
+            EXPECT_EQ(r.anon_vma_objects, r.anon_vmas_linked) << pages << " pages, " << mode;
+            EXPECT_EQ(r.anon_vma_chain_objects, r.chains_linked) << pages << " pages, " << mode;
         }
     }
 }
