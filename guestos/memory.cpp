@@ -97,6 +97,20 @@ vm_fault_t map_file_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, P
     return VM_FAULT_OK;
 }
 
+// A new page holding a copy of src (alloc_page + copy_user_highpage, both frames through
+// kernel mappings: nested kmap_atomic); nullopt when RAM is exhausted.
+std::optional<PhysAddr> alloc_page_copy(mm_struct& mm, PhysAddr src, const char* step) {
+    auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE);
+    if (!frame) return std::nullopt;
+    trace_fault_step([&] { return std::string(step) + "alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) +
+                                  ", copy_user_highpage from pfn " + hex(src.pfn()); });
+    if (!copy_highpage(mm_kmem(mm), *frame, src)) {
+        mm.page_alloc->free_page(*frame);
+        return std::nullopt;
+    }
+    return frame;
+}
+
 // A first touch of anonymous memory (do_anonymous_page): a read maps the shared zero page
 // read-only; a write gets a zeroed page of its own.
 vm_fault_t do_anonymous_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
@@ -195,14 +209,8 @@ vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsign
         PhysAddr src;
         vm_fault_t r = filemap_fault(mm, vma, address, src);
         if (r & VM_FAULT_ERROR) return r;
-        auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE);
+        auto frame = alloc_page_copy(mm, src, "");
         if (!frame) return VM_FAULT_OOM;
-        trace_fault_step([&] { return "alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) +
-                                      ", copy_user_highpage from pfn " + hex(src.pfn()); });
-        if (!copy_highpage(mm_kmem(mm), *frame, src)) {
-            mm.page_alloc->free_page(*frame);
-            return VM_FAULT_OOM;
-        }
         vm_fault_t m = map_new_anon_page(mm, vma, address, *frame, flags);
         return m ? m : r;
     }
@@ -239,15 +247,8 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
         mm.tlb->flush_tlb_page(address.page_base());
         return ok ? VM_FAULT_OK : VM_FAULT_OOM;
     }
-    auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE);
+    auto frame = alloc_page_copy(mm, old, "wp_page_copy: ");
     if (!frame) return VM_FAULT_OOM;
-    trace_fault_step([&] { return "wp_page_copy: alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) +
-                                  ", copy of pfn " + hex(old.pfn()); });
-    // copy_user_highpage: both frames through kernel mappings (nested kmap_atomic).
-    if (!copy_highpage(mm_kmem(mm), *frame, old)) {
-        mm.page_alloc->free_page(*frame);
-        return VM_FAULT_OOM;
-    }
     if (!anon_vma_prepare(vma)) {
         mm.page_alloc->free_page(*frame);
         return VM_FAULT_OOM;

@@ -192,13 +192,23 @@ void rmap_walk(const page& p, const std::function<void(vm_area_struct&, VirtAddr
     }
 }
 
-int try_to_unmap(PageAllocator& pa, PhysAddr frame) {
-    int unmapped = 0;
-    page& p = pa.phys_to_page(frame);
+namespace {
+// Calls fn(mm, address, pte) for every PTE that really maps frame: rmap_walk's candidates
+// less those holding another page (a COW copy) or none (page_vma_mapped_walk).
+template <class Fn>
+void for_each_pte_mapping(page& p, PhysAddr frame, Fn fn) {
     rmap_walk(p, [&](vm_area_struct& vma, VirtAddr address) {
         mm_struct& mm = *vma.vm_mm;
         const uint64_t pte = get_pte(mm, address);
-        if (!pte || mmu::pte_frame(mm.paging_mode, pte) != frame) return;  // not here (a COW copy, or unmapped)
+        if (pte && mmu::pte_frame(mm.paging_mode, pte) == frame) fn(mm, address, pte);
+    });
+}
+}  // namespace
+
+int try_to_unmap(PageAllocator& pa, PhysAddr frame) {
+    int unmapped = 0;
+    page& p = pa.phys_to_page(frame);
+    for_each_pte_mapping(p, frame, [&](mm_struct& mm, VirtAddr address, uint64_t pte) {
         if ((pte & mmu::_PAGE_DIRTY) && !(p.flags & PG_anon)) set_page_dirty(p);  // try_to_unmap_one
         (void)set_pte_at(mm, address, 0);
         if (mm.tlb) mm.tlb->flush_tlb_page(address);
@@ -211,10 +221,8 @@ int try_to_unmap(PageAllocator& pa, PhysAddr frame) {
 int page_referenced(PageAllocator& pa, PhysAddr frame) {
     int referenced = 0;
     page& p = pa.phys_to_page(frame);
-    rmap_walk(p, [&](vm_area_struct& vma, VirtAddr address) {
-        mm_struct& mm = *vma.vm_mm;
-        const uint64_t pte = get_pte(mm, address);
-        if (!pte || mmu::pte_frame(mm.paging_mode, pte) != frame || !(pte & mmu::_PAGE_ACCESSED)) return;
+    for_each_pte_mapping(p, frame, [&](mm_struct& mm, VirtAddr address, uint64_t pte) {
+        if (!(pte & mmu::_PAGE_ACCESSED)) return;
         // ptep_clear_flush_young: the next access walks the tables again and sets A.
         (void)set_pte_at(mm, address, pte & ~mmu::_PAGE_ACCESSED);
         if (mm.tlb) mm.tlb->flush_tlb_page(address);
