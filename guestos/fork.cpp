@@ -1,6 +1,8 @@
 // The OS's objects from their slab caches (kernel/fork.c: mm_alloc, vm_area_alloc,
 // vm_area_dup) and the images of their main fields in those slab objects.
 #include "guestos/fault_trace.h"
+#include "guestos/memory.h"
+#include "guestos/rmap.h"
 #include "guestos/task.h"
 
 namespace guestos {
@@ -99,6 +101,73 @@ void mm_struct::sync_slab_counters() const {
     slab.set_word(MmField::rss_stat, MM_FILEPAGES, rss_file);
     slab.set_word(MmField::rss_stat, MM_ANONPAGES, rss_anon);
     slab.set_word(MmField::rss_stat, MM_SHMEMPAGES, rss_shmem);
+}
+
+namespace {
+
+// Copies the PTEs of one VMA from parent to child (copy_pte_range / copy_present_pte): the
+// child takes a reference and a mapping of each page; a private writable PTE is made
+// read-only in both (the COW that do_wp_page breaks).
+bool copy_page_range(mm_struct& child, mm_struct& parent, const vm_area_struct& vma) {
+    const bool cow = !(vma.vm_flags & VM_SHARED) && (vma.vm_flags & VM_MAYWRITE);
+    bool write_protected = false;
+    for (uint64_t va = vma.vm_start.value; va < vma.vm_end.value; va += PAGE_SIZE) {
+        uint64_t pte = get_pte(parent, VirtAddr(va));
+        if (!pte) continue;
+        if (cow && (pte & mmu::_PAGE_RW)) {  // ptep_set_wrprotect in the parent too
+            pte &= ~mmu::_PAGE_RW;
+            if (!set_pte_at(parent, VirtAddr(va), pte)) return false;
+            write_protected = true;
+        }
+        if (!set_pte_at(child, VirtAddr(va), pte)) return false;
+        page& p = parent.page_alloc->phys_to_page(mmu::pte_frame(parent.paging_mode, pte));
+        if (p.flags & PG_reserved) continue;  // the zero page: no references counted
+        ++p._refcount;  // get_page + page_dup_rmap
+        ++p._mapcount;
+        if (p.use == PageUse::Anon) ++child.rss_anon;
+        else if (p.flags & PG_swapbacked) ++child.rss_shmem;
+        else ++child.rss_file;
+    }
+    if (write_protected && parent.tlb) parent.tlb->flush_tlb_range(vma.vm_start, vma.vm_end);
+    return true;
+}
+
+}  // namespace
+
+long dup_mmap(mm_struct& child, mm_struct& parent) {
+    child.start_code = parent.start_code;
+    child.end_code = parent.end_code;
+    child.start_data = parent.start_data;
+    child.end_data = parent.end_data;
+    child.start_brk = parent.start_brk;
+    child.brk = parent.brk;
+    child.start_stack = parent.start_stack;
+    child.arg_start = parent.arg_start;
+    child.arg_end = parent.arg_end;
+    child.env_start = parent.env_start;
+    child.env_end = parent.env_end;
+    child.mmap_base = parent.mmap_base;
+    child.task_size = parent.task_size;
+    child.def_flags = parent.def_flags;
+    child.total_vm = parent.total_vm;
+    child.stack_vm = parent.stack_vm;
+    child.exec_vm = parent.exec_vm;
+    child.data_vm = parent.data_vm;
+    child.locked_vm = parent.locked_vm;
+    child.hiwater_vm = parent.hiwater_vm;
+    for (const vm_area_struct& pvma : parent.mm_rb) {
+        auto tmp = vm_area_dup(pvma);  // anon_vma_clone and the file's i_mmap come with it
+        if (!tmp) return -ENOMEM;
+        tmp->vm_mm = &child;
+        tmp->vm_flags &= ~VM_LOCKED;  // mlock is not inherited (VM_LOCKED_MASK)
+        if (!anon_vma_fork(*tmp, pvma)) return -ENOMEM;
+        vm_area_struct* v = child.mm_rb.insert(std::move(tmp));
+        child.map_count = static_cast<int>(child.mm_rb.size());
+        if (!copy_page_range(child, parent, *v)) return -ENOMEM;
+    }
+    child.locked_vm = 0;
+    child.hiwater_rss = child.rss();
+    return 0;
 }
 
 void task_struct::sync_slab() const {

@@ -153,6 +153,12 @@ std::unique_ptr<vm_area_struct> vm_area_alloc(mm_struct& mm);
 // A copy of vma with a slab object of its own and the same bytes (vm_area_dup); null when
 // the slab has no memory. The copy is not linked anywhere.
 std::unique_ptr<vm_area_struct> vm_area_dup(const vm_area_struct& vma);
+// fork's copy of an address space (dup_mmap): child, a fresh mm with its pgd and the same
+// memory set-up, gets parent's layout and every VMA (anon_vma_fork for anonymous memory)
+// and its page tables (copy_page_range): a private writable page is write-protected in
+// both, so the first write on either side copies it; shared pages stay shared. 0 or
+// -ENOMEM (child is then torn down by its owner).
+long dup_mmap(mm_struct& child, mm_struct& parent);
 
 // Largest number of VMAs per mm (vm.max_map_count).
 inline constexpr int sysctl_max_map_count = 65530;

@@ -148,6 +148,27 @@ void unlink_anon_vmas(vm_area_struct& vma) {
     vma.slab.set(VmaField::anon_vma, 0);
 }
 
+bool anon_vma_fork(vm_area_struct& vma, const vm_area_struct& pvma) {
+    if (!pvma.anon_vma) return true;  // nothing to share yet: the child prepares its own later
+    auto* av = new struct anon_vma;
+    if (!av->slab.alloc(cache_of(vma, &KernelCaches::anon_vma_cachep))) {
+        delete av;
+        return false;
+    }
+    av->id = ++next_anon_vma_id;
+    av->root = pvma.anon_vma->root;
+    av->slab.set_ptr(AnonVmaField::root, &av->root->slab);
+    av->slab.set_ptr(AnonVmaField::parent, &pvma.anon_vma->slab);
+    av->slab.set(AnonVmaField::refcount, 1);
+    if (!anon_vma_chain_link(vma, av)) {
+        delete av;
+        return false;
+    }
+    vma.anon_vma = av;
+    vma.slab.set_ptr(VmaField::anon_vma, &av->slab);
+    return true;
+}
+
 void anon_vma_merge(vm_area_struct& vma, const vm_area_struct& other) {
     // The importer's chains; with no memory for them the merged VMA's pages stay reachable
     // only through `other`'s anon_vma, which outlives it while pages hang off it.

@@ -38,6 +38,10 @@ struct anon_vma_chain {
 // Links dst to every anon_vma src is linked to (anon_vma_clone); false when the slab has no
 // memory for a chain (dst is then linked to none).
 [[nodiscard]] bool anon_vma_clone(vm_area_struct& dst, const vm_area_struct& src);
+// fork: links vma (the child's copy of pvma, already anon_vma_clone'd by its copy) to a new
+// anon_vma of its own whose root and parent are pvma's, so the child's new pages stay out
+// of the parent's rmap walks while shared pages are found in both (anon_vma_fork).
+[[nodiscard]] bool anon_vma_fork(vm_area_struct& vma, const vm_area_struct& pvma);
 // Unlinks vma from its anon_vmas, freeing those left without VMAs (unlink_anon_vmas).
 void unlink_anon_vmas(vm_area_struct& vma);
 // vma takes over the anon_vma of a VMA merging into it (vma_merge's importer clone).

@@ -21,6 +21,7 @@ using mmu::VirtAddr;
 namespace {
 
 constexpr uint64_t P = 4096;
+constexpr uint64_t CHILD_TAG = 1;  // walk() marks the child's addresses with the low bit
 
 // Counts the flushes an mm asks for (the CPU's TLB is not there).
 struct CountingTlb final : TlbFlusher {
@@ -47,9 +48,28 @@ protected:
         free_at_start_ = buddy_->nr_free_pages();
     }
     void TearDown() override {
+        if (child_) exit_mmap(*child_);
         exit_mmap(mm_);
         files_.clear();
     }
+
+    // fork's mm: a fresh one with the same memory set-up, filled by dup_mmap.
+    mm_struct& fork_mm() {
+        child_ = std::make_unique<mm_struct>();
+        child_->ram = mm_.ram;
+        child_->page_alloc = mm_.page_alloc;
+        child_->paging_mode = mm_.paging_mode;
+        child_->tlb = &tlb_;
+        EXPECT_TRUE(pgd_alloc(*child_));
+        EXPECT_EQ(dup_mmap(*child_, mm_), 0);
+        return *child_;
+    }
+    uint8_t read_byte(mm_struct& mm, uint64_t va) {
+        uint8_t b = 0;
+        EXPECT_TRUE(copy_from_user(mm, &b, VirtAddr(va), 1));
+        return b;
+    }
+    void write_byte(mm_struct& mm, uint64_t va, uint8_t b) { EXPECT_TRUE(copy_to_user(mm, VirtAddr(va), &b, 1)); }
 
     kernel_mem km() const { return kernel_mem{ram_.get(), buddy_.get(), nullptr, nullptr}; }
 
@@ -88,8 +108,7 @@ protected:
     std::set<uint64_t> walk(PhysAddr frame) {
         std::set<uint64_t> at;
         rmap_walk(buddy_->phys_to_page(frame), [&](vm_area_struct& v, VirtAddr a) {
-            EXPECT_EQ(v.vm_mm, &mm_);
-            at.insert(a.value);
+            at.insert(a.value + (v.vm_mm == &mm_ ? 0 : CHILD_TAG));
         });
         return at;
     }
@@ -99,6 +118,7 @@ protected:
     CountingTlb tlb_;
     mm_struct mm_;
     std::vector<std::shared_ptr<file>> files_;
+    std::unique_ptr<mm_struct> child_;
     uint64_t free_at_start_ = 0;
 };
 
@@ -193,6 +213,62 @@ TEST_F(GuestosRmapTest, IMmapFollowsSplitsAndMerges) {
     EXPECT_TRUE(f->f_inode->i_data.i_mmap.overlapping(0, 3).empty());
     EXPECT_EQ(f->f_inode->i_data.i_mmap.overlapping(4, 4).size(), 1u);
     EXPECT_EQ(walk(page6), std::set<uint64_t>{s + 6 * P});
+}
+
+TEST_F(GuestosRmapTest, ForkSharesPagesCopyOnWriteAndRmapFindsBothSides) {
+    const uint64_t a = mmap_anon(4);
+    write_byte(mm_, a, 'A');
+    write_byte(mm_, a + P, 'B');
+    const PhysAddr f0 = frame_at(a), f1 = frame_at(a + P);
+    mm_struct& child = fork_mm();
+    EXPECT_EQ(child.map_count, mm_.map_count);
+    EXPECT_EQ(child.rss_anon, mm_.rss_anon);
+    // The same frames, write-protected on both sides; the page is found in both mms.
+    EXPECT_EQ(mmu::pte_frame(child.paging_mode, get_pte(child, VirtAddr(a))), f0);
+    EXPECT_FALSE(get_pte(mm_, VirtAddr(a)) & mmu::_PAGE_RW);
+    EXPECT_FALSE(get_pte(child, VirtAddr(a)) & mmu::_PAGE_RW);
+    EXPECT_EQ(buddy_->phys_to_page(f0)._refcount, 2);
+    EXPECT_EQ(walk(f0), (std::set<uint64_t>{a, a + CHILD_TAG}));
+    // The child's VMA has an anon_vma of its own, under the parent's root.
+    const vm_area_struct* cv = find_vma(child, VirtAddr(a));
+    const vm_area_struct* pv = find_vma(mm_, VirtAddr(a));
+    ASSERT_NE(cv->anon_vma, nullptr);
+    EXPECT_NE(cv->anon_vma, pv->anon_vma);
+    EXPECT_EQ(cv->anon_vma->root, pv->anon_vma->root);
+    // A child write copies; the parent keeps the original and, now its only mapper, reuses it.
+    write_byte(child, a, 'c');
+    const PhysAddr cf0 = mmu::pte_frame(child.paging_mode, get_pte(child, VirtAddr(a)));
+    EXPECT_NE(cf0, f0);
+    EXPECT_EQ(buddy_->phys_to_page(cf0).mapping, cv->anon_vma) << "a new page of the child's anon_vma";
+    EXPECT_EQ(walk(cf0), std::set<uint64_t>{a + CHILD_TAG}) << "not in the parent's walks";
+    EXPECT_EQ(read_byte(mm_, a), 'A');
+    EXPECT_EQ(read_byte(child, a), 'c');
+    const uint64_t cows = mm_.cow_breaks;
+    write_byte(mm_, a, 'a');
+    EXPECT_EQ(mm_.cow_breaks, cows) << "wp_page_reuse: the parent was the last mapper";
+    EXPECT_EQ(frame_at(a), f0);
+    // try_to_unmap of a page still shared clears it in both mms.
+    ++buddy_->phys_to_page(f1)._refcount;
+    EXPECT_EQ(try_to_unmap(*buddy_, f1), 2);
+    EXPECT_EQ(get_pte(mm_, VirtAddr(a + P)), 0u);
+    EXPECT_EQ(get_pte(child, VirtAddr(a + P)), 0u);
+    buddy_->free_page(f1);
+    EXPECT_TRUE(check_mm(mm_).empty());
+    EXPECT_TRUE(check_mm(child).empty());
+}
+
+TEST_F(GuestosRmapTest, ForkKeepsSharedFileMappingsShared) {
+    auto f = shmem_file(2);
+    const uint64_t s = mmap_file(f, 2, MAP_SHARED_);
+    write_byte(mm_, s, 'p');
+    mm_struct& child = fork_mm();
+    EXPECT_EQ(f->f_inode->i_data.i_mmap.size(), 2u);
+    write_byte(child, s, 'k');  // a shared mapping: both sides see it
+    EXPECT_EQ(read_byte(mm_, s), 'k');
+    EXPECT_EQ(walk(frame_at(s)), (std::set<uint64_t>{s, s + CHILD_TAG}));
+    exit_mmap(child);
+    EXPECT_EQ(f->f_inode->i_data.i_mmap.size(), 1u);
+    EXPECT_EQ(buddy_->phys_to_page(frame_at(s))._refcount, 2) << "the cache's and the parent's";
 }
 
 TEST_F(GuestosRmapTest, PageReferencedCountsAndClearsAccessedBits) {
