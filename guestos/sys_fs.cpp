@@ -207,8 +207,6 @@ long tmpfs_open(SysCtx& c, Tmpfs& fs, const std::string& name, unsigned flags, u
 // executable itself (its path, and /proc/self/exe, which links to it), read-only.
 long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_ptr<file>& out, unsigned mode = 0) {
     if (path.empty()) return -ENOENT;
-    std::string rest;
-    if (Tmpfs* fs = c.kernel.tmpfs_for(path, rest)) return tmpfs_open(c, *fs, rest, flags, mode, out);
     int err = 0;
     const bool exe_link = is_proc_path(path) && proc_readlink(c.task, path, err) == c.task.exe_path;
     if (c.task.exe_inode && (path == c.task.exe_path || exe_link)) {
@@ -219,6 +217,9 @@ long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_p
         return 0;
     }
     if (is_proc_path(path)) return proc_open(c.task, path, flags, out);
+    // After the executable: a program run from under /tmp still finds itself there.
+    std::string rest;
+    if (Tmpfs* fs = c.kernel.tmpfs_for(path, rest)) return tmpfs_open(c, *fs, rest, flags, mode, out);
     return -ENOENT;
 }
 
