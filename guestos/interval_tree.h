@@ -66,22 +66,18 @@ private:
     }
     uint32_t next_priority() { return static_cast<uint32_t>(rng_()); }
 
-    static Node* rotate_right(Node* n) {
-        Node* l = n->left;
-        n->left = l->right;
-        l->right = n;
+    static Node*& child(Node* n, bool left) { return left ? n->left : n->right; }
+    // Lifts n's left (or right) child into n's place; returns it.
+    static Node* rotate_up(Node* n, bool left) {
+        Node* c = child(n, left);
+        child(n, left) = child(c, !left);
+        child(c, !left) = n;
         update(n);
-        update(l);
-        return l;
+        update(c);
+        return c;
     }
-    static Node* rotate_left(Node* n) {
-        Node* r = n->right;
-        n->right = r->left;
-        r->left = n;
-        update(n);
-        update(r);
-        return r;
-    }
+    static Node* rotate_right(Node* n) { return rotate_up(n, true); }
+    static Node* rotate_left(Node* n) { return rotate_up(n, false); }
     static Node* insert_node(Node* root, Node* n) {
         if (!root) return n;
         if (less(n->start, n->item, root->start, root->item)) {
