@@ -64,8 +64,17 @@ long shmem_fallocate(inode& ino, int mode, uint64_t offset, uint64_t len) {
         inode_touch(ino, false, true);
         return 0;
     }
-    for (uint64_t idx = offset >> PAGE_SHIFT; idx <= (offset + len - 1) >> PAGE_SHIFT; ++idx)
-        if (auto r = pagecache_get_page(m, idx); r.is_error()) return -ENOSPC;  // shmem reports ENOSPC
+    // Allocate every missing page; out of memory, the pages this call added go again
+    // (shmem_undo_range) and the error is ENOSPC, as shmem reports it.
+    std::vector<uint64_t> added;
+    for (uint64_t idx = offset >> PAGE_SHIFT; idx <= (offset + len - 1) >> PAGE_SHIFT; ++idx) {
+        if (find_get_page(m, idx)) continue;
+        if (pagecache_get_page(m, idx).is_error()) {
+            for (uint64_t a : added) truncate_inode_pages_range(m, a << PAGE_SHIFT, (a << PAGE_SHIFT) + PAGE_SIZE - 1);
+            return -ENOSPC;
+        }
+        added.push_back(idx);
+    }
     if (!(mode & FALLOC_FL_KEEP_SIZE) && offset + len > ino.i_size) ino.i_size = offset + len;
     inode_touch(ino, false, true);
     return 0;

@@ -327,6 +327,17 @@ TEST_F(GuestosRmapTest, ShmemPagesCountAsShmemAndCachedOnTheAnonLru) {
     EXPECT_EQ(mm_.rss_file, 0u);
 }
 
+TEST_F(GuestosRmapTest, FallocateOutOfMemoryGivesBackWhatItTook) {
+    auto f = shmem_file(1);  // page 0 exists before and must stay
+    const uint64_t before = buddy_->nr_free_pages();
+    EXPECT_EQ(shmem_fallocate(*f->f_inode, 0, 0, 64 * MiB), -ENOSPC);  // more than the 8 MiB of RAM
+    EXPECT_EQ(buddy_->nr_free_pages(), before);
+    EXPECT_EQ(f->f_inode->i_data.nrpages(), 1u);
+    EXPECT_EQ(f->f_inode->i_size, 1u) << "a failed fallocate does not extend the file";
+    EXPECT_EQ(shmem_fallocate(*f->f_inode, 0, 0, 4 * P), 0);
+    EXPECT_EQ(f->f_inode->i_data.nrpages(), 4u);
+}
+
 TEST_F(GuestosRmapTest, EverythingIsGivenBackAfterUnmappingAndClosing) {
     {
         auto f = shmem_file(16);
