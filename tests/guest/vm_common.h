@@ -52,6 +52,13 @@ static void *sys_mremap(void *old, size_t old_len, size_t new_len, int flags, vo
     return r == -1 ? MAP_FAILED : (void *)r;
 }
 
+/* A mremap result relative to the reservation (see addr_str), errno cleared first. */
+static void *mr(void *old, size_t old_len, size_t new_len, int flags, void *new_addr)
+{
+    errno = 0;
+    return sys_mremap(old, old_len, new_len, flags, new_addr);
+}
+
 static const char *en(int e)
 {
     static char other[32];

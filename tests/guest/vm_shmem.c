@@ -2,13 +2,6 @@
  * the same pages (needs shared anonymous memory: shmem). Split from vm_mremap.c. */
 #include "vm_common.h"
 
-/* A mremap result relative to the reservation (see addr_str), errno cleared first. */
-static void *mr(void *old, size_t old_len, size_t new_len, int flags, void *new_addr)
-{
-    errno = 0;
-    return sys_mremap(old, old_len, new_len, flags, new_addr);
-}
-
 int main(void)
 {
     reserve();
