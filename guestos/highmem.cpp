@@ -1,6 +1,8 @@
 // Highmem kmap/kunmap (pkmap area) and kmap_atomic (fixmap slots), Linux mm/highmem.c.
 #include "guestos/highmem.h"
 
+#include "guestos/kmap.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -149,18 +151,10 @@ unsigned Highmem::nr_pkmap_busy() const {
 }
 
 bool Highmem::clear_highpage(PhysAddr frame) {
-    // clear_page(kaddr): the store goes where the kernel's page tables send kaddr.
-    auto clear_page = [&](VirtAddr kaddr) {
-        const mmu::WalkResult w = kpt_.kernel_walk(kaddr);
-        if (w.ok) std::memset(buddy_.ram().host(w.phys.page_base(), PAGE_SIZE), 0, PAGE_SIZE);
-        return w.ok;
-    };
-    if (auto lowmem = kpt_.lowmem_address(frame.page_base())) return clear_page(*lowmem);  // page_address
-    auto kaddr = kmap_atomic(frame);
-    if (kaddr.is_error()) return false;
-    const bool ok = clear_page(kaddr.value());
-    (void)kunmap_atomic(kaddr.value());
-    return ok;
+    // clear_page(kaddr) at page_address or a kmap_atomic address: the store goes where the
+    // kernel's page tables send it (guestos/kmap.h).
+    const kernel_mem km{&buddy_.ram(), &buddy_, &kpt_, this};
+    return with_kernel_mapping(km, frame.page_base(), PAGE_SIZE, [](uint8_t* p) { std::memset(p, 0, PAGE_SIZE); });
 }
 
 }  // namespace guestos
