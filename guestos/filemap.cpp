@@ -33,10 +33,7 @@ void add_to_page_cache(address_space& m, PhysAddr frame, uint64_t index) {
     p._refcount = 1;
     p._mapcount = -1;
     p.flags |= PG_uptodate | PG_lru;
-    if (is_shmem(m)) {
-        p.flags |= PG_dirty | PG_swapbacked;  // no backing store to be clean against
-        ++page_cache_stats().shmem_pages;
-    }
+    if (is_shmem(m)) p.flags |= PG_dirty | PG_swapbacked;  // no backing store to be clean against
     m.i_pages[index] = frame;
     live_mappings().insert(&m);
 }
@@ -47,7 +44,6 @@ void delete_from_page_cache(address_space& m, std::map<uint64_t, PhysAddr>::iter
     const PhysAddr frame = it->second;
     m.i_pages.erase(it);
     page& p = m.km.page_alloc->phys_to_page(frame);
-    if (is_shmem(m) && page_cache_stats().shmem_pages) --page_cache_stats().shmem_pages;
     p.mapping = nullptr;
     p.flags &= ~(PG_uptodate | PG_lru | PG_dirty);  // PG_swapbacked stays: it picks the rss counter
     if (--p._refcount <= 0) m.km.page_alloc->free_page(frame);
@@ -106,7 +102,6 @@ void page_cache_read_around(address_space& m, uint64_t index) {
     for (uint64_t i = start; i < end; ++i) {
         if (m.i_pages.count(i)) continue;
         if (read_page(m, i).is_error()) break;  // read-ahead is best effort
-        if (i != index) ++page_cache_stats().readahead_pages;
     }
 }
 
@@ -228,7 +223,6 @@ void release_all_page_caches() {
         m->km = {};
     }
     live_mappings().clear();
-    page_cache_stats().shmem_pages = 0;
 }
 
 }  // namespace guestos

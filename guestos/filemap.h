@@ -44,12 +44,9 @@ struct address_space {
     uint64_t nrpages() const { return i_pages.size(); }
 };
 
-// Page-cache counters (/proc/vmstat, --stats).
+// Page-cache counters. (Shmem and Cached are counted from mem_map, see page_use_stats.)
 struct PageCacheStats {
-    uint64_t pgpgin_pages = 0;     // pages read from a backing store
-    uint64_t readahead_pages = 0;  // of those, read ahead of (around) the faulting one
-    uint64_t fault_around_pages = 0;  // PTEs mapped by do_fault_around
-    uint64_t shmem_pages = 0;      // pages in shmem/tmpfs page caches now (Shmem)
+    uint64_t pgpgin_pages = 0;  // pages read from a backing store
 };
 PageCacheStats& page_cache_stats();
 

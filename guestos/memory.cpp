@@ -186,7 +186,6 @@ unsigned do_fault_around(mm_struct& mm, vm_area_struct& vma, VirtAddr address) {
         if (map_file_page(mm, vma, VirtAddr(va), *frame, false)) break;
         ++mapped;
     }
-    page_cache_stats().fault_around_pages += mapped;
     trace_fault_step([&] { return "do_fault_around -> filemap_map_pages mapped " + std::to_string(mapped) +
                                   " cached pages"; });
     return mapped;
