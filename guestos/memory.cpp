@@ -143,7 +143,6 @@ vm_fault_t filemap_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, P
                                       std::to_string(ino.i_size) + " -> VM_FAULT_SIGBUS"; });
         return VM_FAULT_SIGBUS;
     }
-    if (!m.km.page_alloc) m.km = mm_kmem(mm);
     vm_fault_t ret = VM_FAULT_OK;
     if (auto cached = find_get_page(m, pgoff)) {
         out = *cached;
