@@ -433,9 +433,10 @@ long do_truncate_path(SysCtx& c, uint64_t upath, int64_t length) {
     if (long e = filp_open(c, path, O_RDONLY, f)) return e;
     struct stat st;
     if (f->getattr(st) == 0 && S_ISDIR(st.st_mode)) return -EISDIR;
-    if (!f->can_mmap()) return -EINVAL;
-    long r = f->truncate(static_cast<uint64_t>(length));
-    return r == -EINVAL ? -EACCES : r;  // a read-only file (the executable: ETXTBSY on Linux)
+    if (f->f_inode && f->f_inode == c.task.exe_inode) return -ETXTBSY;  // get_write_access: it runs
+    // A /proc file: write permission needs root (DAC override), and procfs ignores a size.
+    if (!f->can_mmap()) return geteuid() == 0 ? 0 : -EACCES;
+    return f->truncate(static_cast<uint64_t>(length));
 }
 
 long sys_ftruncate(SysCtx& c, const uint64_t* a) {

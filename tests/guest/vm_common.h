@@ -79,6 +79,7 @@ static const char *en(int e)
     case EISDIR: return "EISDIR";
     case EFBIG: return "EFBIG";
     case ESPIPE: return "ESPIPE";
+    case ETXTBSY: return "ETXTBSY";
     default: snprintf(other, sizeof other, "errno %d", e); return other;
     }
 }

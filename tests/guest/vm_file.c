@@ -153,6 +153,9 @@ int main(void)
     printf("map of an O_WRONLY fd: %s\n", m == MAP_FAILED ? en(errno) : "ok");
     printf("ftruncate of an O_RDONLY fd: %s\n", ftruncate(ro, 0) == 0 ? "0" : en(errno));
     printf("ftruncate to a negative size: %s\n", ftruncate(fd, -1) == 0 ? "0" : en(errno));
+    printf("truncate of the running executable: %s\n", truncate("/proc/self/exe", 0) == 0 ? "0" : en(errno));
+    printf("truncate of /dev/shm itself: %s\n", truncate("/dev/shm", 0) == 0 ? "0" : en(errno));
+    printf("truncate of /proc/self/maps: %s\n", truncate("/proc/self/maps", 0) == 0 ? "0" : en(errno));
     close(ro);
     close(wo);
 
