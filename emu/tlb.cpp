@@ -24,7 +24,7 @@ void* reserve(void* at, uint64_t len) {
 ShadowTlb::ShadowTlb(uc_engine* uc, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow, uint64_t user_limit,
                      uint64_t max_aliases, std::function<void()> flush_cpu_tlb)
     : uc_(uc), ram_(ram), shadow_(shadow), user_limit_(user_limit), max_aliases_(max_aliases),
-      flush_cpu_tlb_(std::move(flush_cpu_tlb)) {}
+      flush_cpu_tlb_(std::move(flush_cpu_tlb)), ever_aliased_(ram.num_frames(), false) {}
 
 ShadowTlb::~ShadowTlb() {
     for (auto& [idx, host] : chunks_) munmap(host, CHUNK_SIZE);
@@ -97,7 +97,6 @@ bool ShadowTlb::alias_page(VirtAddr va, PhysAddr frame) {
             // them read-only and leave a write-protect fault per page). Frames aliased
             // before are left to fault in as touched: a small TLB re-aliases windows of
             // which the guest uses a page or two.
-            if (ever_aliased_.size() < ram_.num_frames()) ever_aliased_.resize(ram_.num_frames());
             bool fresh = false;
             for (uint64_t i = 0; i < window; ++i)
                 if (!ever_aliased_[frame.pfn() + i]) fresh = ever_aliased_[frame.pfn() + i] = true;

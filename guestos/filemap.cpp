@@ -192,14 +192,15 @@ void truncate_inode_pages_range(address_space& m, uint64_t lstart, uint64_t lend
             (void)with_kernel_mapping(m.km, *f + off, n, [&](uint8_t* p) { std::memset(p, 0, n); });
         }
     };
+    // Pages [first_full, end_full) lie wholly inside and go; the partial ones at either end
+    // (one page when the range is inside a page) are zeroed.
     const uint64_t first_full = mmu::page_align_up(lstart) >> PAGE_SHIFT;
-    const uint64_t end_full = lend == ~0ull ? ~0ull : (lend + 1) >> PAGE_SHIFT;  // first page not wholly inside
-    if ((lstart >> PAGE_SHIFT) == (lend >> PAGE_SHIFT) && lend != ~0ull && (lstart & (PAGE_SIZE - 1) || (lend + 1) & (PAGE_SIZE - 1))) {
-        zero_part(lstart, lend);  // within one page
-        return;
-    }
-    if (lstart & (PAGE_SIZE - 1)) zero_part(lstart, (lstart | (PAGE_SIZE - 1)));
-    if (lend != ~0ull && ((lend + 1) & (PAGE_SIZE - 1))) zero_part(lend & mmu::PAGE_MASK, lend);
+    const uint64_t end_full = lend == ~0ull ? ~0ull : (lend + 1) >> PAGE_SHIFT;
+    const bool head_partial = lstart & (PAGE_SIZE - 1);
+    const bool tail_partial = lend != ~0ull && ((lend + 1) & (PAGE_SIZE - 1));
+    if (head_partial) zero_part(lstart, std::min(lend, lstart | (PAGE_SIZE - 1)));
+    if (tail_partial && (!head_partial || (lend >> PAGE_SHIFT) != (lstart >> PAGE_SHIFT)))
+        zero_part(std::max(lstart, lend & mmu::PAGE_MASK), lend);
     for (auto it = m.i_pages.lower_bound(first_full); it != m.i_pages.end() && it->first < end_full;)
         delete_from_page_cache(m, it++);
     if (m.i_pages.empty()) live_mappings().erase(&m);

@@ -327,6 +327,40 @@ TEST_F(GuestosRmapTest, ShmemPagesCountAsShmemAndCachedOnTheAnonLru) {
     EXPECT_EQ(mm_.rss_file, 0u);
 }
 
+TEST_F(GuestosRmapTest, PunchingAHoleZeroesPartialPagesAndDropsWholeOnes) {
+    auto f = shmem_file(3);
+    std::vector<uint8_t> ones(3 * P, 1);
+    int64_t pos = 0;
+    ASSERT_EQ(f->write(ones.data(), ones.size(), &pos), static_cast<long>(3 * P));
+    auto bytes = [&] {
+        std::vector<uint8_t> b(3 * P);
+        int64_t at = 0;
+        EXPECT_EQ(f->read(b.data(), b.size(), &at), static_cast<long>(3 * P));
+        return b;
+    };
+    auto zeros_in = [&](const std::vector<uint8_t>& b, uint64_t from, uint64_t to) {  // [from, to)
+        for (uint64_t i = 0; i < b.size(); ++i)
+            if ((b[i] == 0) != (i >= from && i < to)) return false;
+        return true;
+    };
+    EXPECT_EQ(shmem_fallocate(*f->f_inode, 3, 10, 11), 0);  // inside page 0
+    EXPECT_TRUE(zeros_in(bytes(), 10, 21));
+    EXPECT_EQ(f->f_inode->i_data.nrpages(), 3u);
+    EXPECT_EQ(shmem_fallocate(*f->f_inode, 3, P, 100), 0);  // page 1's head, page-aligned start
+    std::vector<uint8_t> b = bytes();
+    EXPECT_EQ(b[P - 1], 1);
+    EXPECT_EQ(b[P], 0);
+    EXPECT_EQ(b[P + 99], 0);
+    EXPECT_EQ(b[P + 100], 1);
+    EXPECT_EQ(shmem_fallocate(*f->f_inode, 3, P / 2, 2 * P), 0);  // tail of 0, all of 1, head of 2
+    b = bytes();
+    EXPECT_EQ(b[P / 2 - 1], 1);
+    EXPECT_EQ(b[P / 2], 0);
+    EXPECT_EQ(b[2 * P + P / 2 - 1], 0);
+    EXPECT_EQ(b[2 * P + P / 2], 1);
+    EXPECT_EQ(f->f_inode->i_data.nrpages(), 2u) << "page 1 was wholly inside";
+}
+
 TEST_F(GuestosRmapTest, FallocateOutOfMemoryGivesBackWhatItTook) {
     auto f = shmem_file(1);  // page 0 exists before and must stay
     const uint64_t before = buddy_->nr_free_pages();
