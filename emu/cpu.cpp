@@ -292,13 +292,23 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
                                    1, 0, UC_X86_INS_SYSCALL))
             return uc_error("hook syscall", e);
     }
+    const uint64_t fills_before = tlb_fill_paddr_calls();
     if (auto r = calibrate_exception_state(); r.is_error()) return r.error();
+    // The calibration ran code, so Unicorn filled its TLB: through emu's interposer, or the
+    // guest could not reach RAM (see unicorn_fixes.cpp, 5).
+    if (tlb_fill_paddr_calls() == fills_before)
+        return mmu::Error::from_errno(ENOSYS, "Unicorn's TLB fills bypass emu's tlb_set_page_with_attrs_x86_64 "
+                                              "(link with emu/unicorn_fixes.cpp and its --dynamic-list)");
+    // Guest RAM, once, where tlb_fill_paddr sends user pages.
+    if (uc_err e = uc_mem_map_ptr(uc_, RAM_PHYS_BASE, kernel_.ram().size(), UC_PROT_ALL,
+                                  kernel_.ram().host(PhysAddr(0))))
+        return uc_error("map guest RAM", e);
     if (uc_err e = uc_hook_add(uc_, &unmapped_hook_, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&Cpu::hook_unmapped),
                                this, 1, 0))
         return uc_error("hook unmapped memory", e);
     const uint64_t user_limit = is64_ ? (1ull << 47) : task_.mm->task_size;
     const uint64_t flush_at = (is64_ ? KBASE64 : KBASE32) - FLUSH_REGION_OFFSET;
-    tlb_ = std::make_unique<ShadowTlb>(uc_, kernel_.ram(), *shadow_, user_limit, cfg_.max_aliases, [this, flush_at] {
+    tlb_ = std::make_unique<ShadowTlb>(uc_, kernel_.ram(), *shadow_, user_limit, cfg_.tlb_pages, [this, flush_at] {
         if (uc_mem_map(uc_, flush_at, mmu::PAGE_SIZE, UC_PROT_READ) == UC_ERR_OK) uc_mem_unmap(uc_, flush_at, mmu::PAGE_SIZE);
     });
     tlb_->set_mm(task_.mm.get());
@@ -316,6 +326,7 @@ mmu::ErrorOr<void> Cpu::run() {
         // Stopping from an exception hook leaves Unicorn's exception-in-flight mark set again
         // (measured), so clear it before every start.
         clear_exception_state();
+        tlb_->activate();
         in_emulation_ = true;
         uc_err e = uc_emu_start(uc_, ip, kbase + OFF_STOP, 0, 0);
         in_emulation_ = false;

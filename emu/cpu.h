@@ -15,7 +15,7 @@
 namespace emu {
 
 struct CpuConfig {
-    uint64_t max_aliases = 262144;  // aliased guest pages (1 GiB) before the shadow starts over
+    uint64_t tlb_pages = 262144;  // user pages the shadow maps (1 GiB) before it starts over
 };
 
 class Cpu final : public guestos::CpuOps {
@@ -93,7 +93,7 @@ private:
     uint32_t calibration_intno_ = 0;
     std::string fatal_error_;
     bool in_emulation_ = false;
-    bool stop_requested_ = false;          // a hook wants emulation to stop once it returns           // inside uc_emu_start: register changes must wait
+    bool stop_requested_ = false;          // a hook wants emulation to stop once it returns
     std::optional<guestos::pt_regs> pending_regs_;  // set_regs from a hook, applied after the stop
     // pt_regs->orig_ax: the syscall number from a syscall hook that stops the engine until
     // the signals are handled, else -1 (a stop from the timer or a fault is no syscall's).

@@ -27,8 +27,8 @@ const char* const USAGE =
     "  --paging MODE      i386 guest page tables: pae (default) or 2level\n"
     "  --lowmem SIZE      i386: RAM above this is ZONE_HIGHMEM (default 896M; a smaller value\n"
     "                     shows highmem in a small RAM)\n"
-    "  --tlb-pages N      guest pages the shadow TLB keeps aliased before starting over\n"
-    "                     (default 24576; bounded by the host's vm.max_map_count)\n"
+    "  --tlb-pages N      user pages the shadow TLB maps before it starts over\n"
+    "                     (default 262144, i.e. 1 GiB; at least 16)\n"
     "  --strace           print each syscall to stderr in strace's format\n"
     "  --trace-faults[=all]  print one line per page fault to stderr: address, access,\n"
     "                     instruction, VMA, the path taken, PTE before and after (=all adds\n"
@@ -124,8 +124,8 @@ Options parse_args(int argc, char** argv) {
             else die("--paging " + v + ": expected pae or 2level", 2);
         } else if (opt == "--tlb-pages") {
             std::string v = arg();
-            o.cpu.max_aliases = parse_size(v);
-            if (o.cpu.max_aliases < 16) die("--tlb-pages " + v + ": expected a number of at least 16", 2);
+            o.cpu.tlb_pages = parse_size(v);
+            if (o.cpu.tlb_pages < 16) die("--tlb-pages " + v + ": expected a number of at least 16", 2);
         } else {
             die("unknown option " + a + " (see emu --help)", 2);
         }
@@ -155,7 +155,7 @@ void print_stats(guestos::Kernel& k, const emu::TlbStats& t, const guestos::task
                  "tlb_invalidations %llu\n"
                  "tlb_full_flushes %llu\n"
                  "tlb_cpu_flushes %llu\n"
-                 "tlb_alias_maps %llu\n"
+                 "tlb_cpu_fills %llu\n"
                  "nr_free_pages %llu\n"
                  "totalram_pages %llu\n",
                  (unsigned long long)k.stats.syscalls, (unsigned long long)k.stats.pgfault,
@@ -164,7 +164,7 @@ void print_stats(guestos::Kernel& k, const emu::TlbStats& t, const guestos::task
                  (unsigned long long)t.fills, (unsigned long long)t.hidden_faults,
                  (unsigned long long)t.dirty_upgrades, (unsigned long long)t.wx_switches, (unsigned long long)t.true_faults,
                  (unsigned long long)t.invalidations, (unsigned long long)t.full_flushes,
-                 (unsigned long long)t.cpu_tlb_flushes, (unsigned long long)t.alias_maps,
+                 (unsigned long long)t.cpu_tlb_flushes, (unsigned long long)t.cpu_tlb_fills,
                  (unsigned long long)ram.nr_free_pages(), (unsigned long long)ram.totalram_pages());
     std::fputs(k.allocator_stats().c_str(), stderr);
 }

@@ -21,12 +21,30 @@ void* reserve(void* at, uint64_t len) {
 }
 }  // namespace
 
+namespace {
+uint64_t fill_paddr_calls = 0;
+}  // namespace
+
+uint64_t tlb_fill_paddr(uint64_t vaddr, uint64_t paddr) {
+    ++fill_paddr_calls;
+    ShadowTlb* t = ShadowTlb::active_;
+    if (!t || vaddr >= t->user_limit_) return paddr;
+    // The entry Unicorn's walk just read: always present.
+    auto e = t->shadow_.lookup(VirtAddr(vaddr));
+    if (!e) return paddr;
+    ++t->stats_.cpu_tlb_fills;
+    return RAM_PHYS_BASE + e->frame.page_base().value;
+}
+
+uint64_t tlb_fill_paddr_calls() { return fill_paddr_calls; }
+
 ShadowTlb::ShadowTlb(uc_engine* uc, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow, uint64_t user_limit,
-                     uint64_t max_aliases, std::function<void()> flush_cpu_tlb)
-    : uc_(uc), ram_(ram), shadow_(shadow), user_limit_(user_limit), max_aliases_(max_aliases),
-      flush_cpu_tlb_(std::move(flush_cpu_tlb)), ever_aliased_(ram.num_frames(), false) {}
+                     uint64_t capacity, std::function<void()> flush_cpu_tlb)
+    : uc_(uc), ram_(ram), shadow_(shadow), user_limit_(user_limit), capacity_(capacity),
+      flush_cpu_tlb_(std::move(flush_cpu_tlb)) {}
 
 ShadowTlb::~ShadowTlb() {
+    if (active_ == this) active_ = nullptr;
     for (auto& [idx, host] : chunks_) munmap(host, CHUNK_SIZE);
 }
 
@@ -46,79 +64,10 @@ uint8_t* ShadowTlb::ensure_chunk(uint64_t va) {
     return static_cast<uint8_t*>(host);
 }
 
-// Host mappings the aliases make, estimated: a new alias next to an alias of the
-// neighbouring frame merges with it (same file, adjacent offset, same protection).
-int64_t ShadowTlb::new_host_mappings(uint64_t vpn, uint64_t pfn) const {
-    auto aliased = [&](uint64_t v, uint64_t f) {
-        auto it = alias_.find(v);
-        return it != alias_.end() && it->second == f;
-    };
-    if (alias_.count(vpn)) return 2;  // replacing splits a mapping: count the worst case
-    return 1 - (pfn && aliased(vpn - 1, pfn - 1)) - aliased(vpn + 1, pfn + 1);
-}
-
-// How many pages to alias from vpn: a window of ALIAS_AHEAD when the pages after it are
-// not aliased yet, betting that the next faults get the next frames (the allocator hands
-// out frames in order). Pages aliased ahead stay unreachable until the shadow maps them;
-// one that then gets another frame is simply aliased again.
-uint64_t ShadowTlb::alias_window(uint64_t vpn, uint64_t pfn) const {
-    const uint64_t in_chunk = (CHUNK_SIZE >> mmu::PAGE_SHIFT) - (vpn & ((CHUNK_SIZE >> mmu::PAGE_SHIFT) - 1));
-    const uint64_t frames_left = ram_.num_frames() - pfn;
-    const uint64_t n = std::min({ALIAS_AHEAD, in_chunk, frames_left});
-    for (uint64_t i = 1; i < n; ++i)
-        if (alias_.count(vpn + i)) return 1;
-    return std::max<uint64_t>(n, 1);
-}
-
-// Makes the host page behind va show frame (one mmap of the RAM memfd), unless it already does.
-namespace {
-constexpr int MADV_POPULATE_WRITE_ = 23;  // Linux 5.14; older hosts refuse it and fault pages in
-}  // namespace
-
-bool ShadowTlb::alias_page(VirtAddr va, PhysAddr frame) {
-    const uint64_t vpn = va.vpn();
-    if (auto it = alias_.find(vpn); it != alias_.end() && it->second == frame.pfn()) return true;
-    // Bounded by pages (--tlb-pages) and by host mappings: each one inside a PROT_NONE
-    // reservation costs up to two of the host's vm.max_map_count (65530).
-    if (alias_.size() >= max_aliases_ || host_mappings_ >= MAX_HOST_MAPPINGS) drop_all_aliases();
-    const int64_t added = new_host_mappings(vpn, frame.pfn());
-    uint8_t* chunk = ensure_chunk(va.value);
-    if (!chunk) return false;
-    uint8_t* host = chunk + (va.page_base().value & (CHUNK_SIZE - 1));
-    const uint64_t window = alias_window(vpn, frame.pfn());
-    ram_.prefault(frame.page_base(), window * mmu::PAGE_SIZE);
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        void* p = mmap(host, window * mmu::PAGE_SIZE, PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_FIXED, ram_.memfd(),
-                       static_cast<off_t>(frame.page_base().value));
-        if (p != MAP_FAILED) {
-            // Map fresh (prefaulted) pages writable now, in one call, rather than taking one
-            // host write fault per page as the guest touches them (MAP_POPULATE would map
-            // them read-only and leave a write-protect fault per page). Frames aliased
-            // before are left to fault in as touched: a small TLB re-aliases windows of
-            // which the guest uses a page or two.
-            bool fresh = false;
-            for (uint64_t i = 0; i < window; ++i)
-                if (!ever_aliased_[frame.pfn() + i]) fresh = ever_aliased_[frame.pfn() + i] = true;
-            if (fresh) (void)madvise(p, window * mmu::PAGE_SIZE, MADV_POPULATE_WRITE_);
-            for (uint64_t i = 0; i < window; ++i) alias_[vpn + i] = frame.pfn() + i;
-            host_mappings_ += added;
-            ++stats_.alias_maps;
-            return true;
-        }
-        if (errno != ENOMEM) break;
-        drop_all_aliases();  // the host's vm.max_map_count is reached: start over
-    }
-    return false;
-}
-
-// Drops every user shadow entry and every alias (the kernel area's entries stay: the CPU
-// reads the GDT through them); the guest refills on demand.
-void ShadowTlb::drop_all_aliases() {
+// Drops every user shadow entry (the kernel area's entries stay: the CPU reads the GDT
+// through them); the guest refills on demand.
+void ShadowTlb::start_over() {
     shadow_.clear_range(VirtAddr(0), VirtAddr(user_limit_));
-    for (auto& [idx, host] : chunks_) reserve(host, CHUNK_SIZE);
-    alias_.clear();
-    host_mappings_ = 0;
     ++stats_.full_flushes;
     flush_cpu();
 }
@@ -132,21 +81,23 @@ void ShadowTlb::flush_cpu() {
 // tables have no NX at all, so keeping W^X in the shadow is what makes stores fast.
 bool ShadowTlb::fill(VirtAddr va, const mmu::WalkResult& w, bool writable, bool fetch) {
     const PhysAddr frame = w.phys.page_base();
-    if (!alias_page(va, frame)) return false;
+    if (!ensure_chunk(va.value)) return false;
+    if (shadow_.entries_present() >= capacity_ && !shadow_.lookup(va.page_base())) start_over();
     bool executable = w.executable;
     if (writable && executable) (fetch ? writable : executable) = false;
     // Leaving executable for writable: drop the page's translated code now, while the entry
     // still allows fetches (uc_ctl_remove_cache walks it); qemu's jump cache would otherwise
     // run the old code without any fault.
+    activate();  // uc_ctl_remove_cache fills Unicorn's TLB to find the page
     if (!executable) {
         auto prev = shadow_.lookup(va.page_base());
         if (prev && prev->perm.executable)
             uc_ctl_remove_cache(uc_, va.page_base().value, va.page_base().value + mmu::PAGE_SIZE);
     }
     mmu::ShadowPerm perm{writable, true, executable};
-    if (!shadow_.set(va.page_base(), frame, perm)) {
-        drop_all_aliases();
-        if (!alias_page(va, frame) || !shadow_.set(va.page_base(), frame, perm)) return false;
+    if (!shadow_.set(va.page_base(), frame, perm)) {  // the table pool is exhausted
+        start_over();
+        if (!shadow_.set(va.page_base(), frame, perm)) return false;
     }
     ++stats_.fills;
     // Translated code cached for this address is stale when the page now shows another frame,
@@ -244,8 +195,6 @@ std::vector<std::string> ShadowTlb::check_consistency() {
         if (e.perm.writable && !(w.writable && w.dirty)) problems.push_back(std::string(where) + ": writable beyond the guest PTE");
         if (e.perm.executable && !w.executable) problems.push_back(std::string(where) + ": executable beyond the guest PTE");
         if (e.perm.writable && e.perm.executable) problems.push_back(std::string(where) + ": writable and executable");
-        auto it = alias_.find(va.vpn());
-        if (it == alias_.end() || it->second != e.frame.pfn()) problems.push_back(std::string(where) + ": alias shows another frame");
     });
     return problems;
 }

@@ -1,5 +1,7 @@
 // The shadow TLB: the x86 tables Unicorn's CPU walks, filled from the guest's page tables on
-// hidden faults, with guest frames aliased into the host ranges Unicorn maps as user memory.
+// hidden faults. Unicorn 2.0.1 would access the virtual address itself after a walk; emu's
+// interposer (unicorn_fixes.cpp) asks tlb_fill_paddr instead, which sends each user page to
+// its frame in guest RAM, registered once with Unicorn at RAM_PHYS_BASE.
 #pragma once
 #include <unicorn/unicorn.h>
 
@@ -28,22 +30,35 @@ struct TlbStats {
     uint64_t wx_switches = 0;    // a W+X page switched between writable and executable
     uint64_t true_faults = 0;    // #PF the guest tables deny: handed to do_page_fault
     uint64_t invalidations = 0;  // single pages dropped (flush_tlb_page / range)
-    uint64_t full_flushes = 0;   // whole shadow dropped (flush_tlb_mm, alias capacity)
+    uint64_t full_flushes = 0;   // whole shadow dropped (flush_tlb_mm, capacity reached)
     uint64_t cpu_tlb_flushes = 0;// Unicorn TLB flushes (CR3 writes)
-    uint64_t alias_maps = 0;     // host mmap calls that aliased a frame
+    uint64_t cpu_tlb_fills = 0;  // Unicorn TLB entries pointed at a user page's frame
 };
+
+// Where guest RAM sits in Unicorn's physical address space: 2^47 is no canonical virtual
+// address, so no identity-mapped region (user chunks, the kernel area) can overlap it.
+inline constexpr uint64_t RAM_PHYS_BASE = 1ull << 47;
+
+// The physical address Unicorn's TLB fill for the page at vaddr should use (it passes the
+// identity, paddr == vaddr): the frame the active shadow TLB maps there, at RAM_PHYS_BASE,
+// for a user page; paddr unchanged otherwise (the kernel area is identity-mapped). Called
+// by the tlb_set_page_with_attrs interposer, and counts its calls.
+uint64_t tlb_fill_paddr(uint64_t vaddr, uint64_t paddr);
+// Calls of tlb_fill_paddr so far: zero after code ran means the interposer is missing.
+uint64_t tlb_fill_paddr_calls();
 
 class ShadowTlb final : public guestos::TlbFlusher {
 public:
     // `user_limit` is the end of the guest user range; `flush_cpu_tlb` drops Unicorn's TLB.
+    // `capacity` bounds the user pages the shadow maps (--tlb-pages): reaching it starts over.
     ShadowTlb(uc_engine* uc, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow, uint64_t user_limit,
-              uint64_t max_aliases, std::function<void()> flush_cpu_tlb);
+              uint64_t capacity, std::function<void()> flush_cpu_tlb);
     ~ShadowTlb() override;
 
     void set_mm(guestos::mm_struct* mm) { mm_ = mm; }
-
-    // Pages aliased ahead in one host mmap when the next pages are not aliased yet.
-    static constexpr uint64_t ALIAS_AHEAD = 16;
+    // Makes this the TLB that tlb_fill_paddr translates for: call before anything that may
+    // make Unicorn fill its TLB (uc_emu_start, uc_ctl_remove_cache).
+    void activate() { active_ = this; }
 
     enum class Outcome { Resolved, TrueFault };
     // A #PF at va: a hidden miss or dirty upgrade is resolved here; otherwise returns
@@ -68,33 +83,30 @@ public:
     std::vector<std::string> check_consistency();
 
     const TlbStats& stats() const { return stats_; }
-    size_t aliased_pages() const { return alias_.size(); }
 
 private:
     // Writes the shadow entry from a successful guest walk. The shadow never maps a page
     // writable and executable at once: a guest W+X page is shadowed executable and
     // read-only after a fetch, writable and NX otherwise, and switches on the next fault.
     bool fill(VirtAddr va, const mmu::WalkResult& w, bool writable, bool fetch);
-    bool alias_page(VirtAddr va, PhysAddr frame);
-    int64_t new_host_mappings(uint64_t vpn, uint64_t pfn) const;
-    uint64_t alias_window(uint64_t vpn, uint64_t pfn) const;
-    static constexpr int64_t MAX_HOST_MAPPINGS = 24576;
     bool guest_pte_dirty(VirtAddr va);
     uint8_t* ensure_chunk(uint64_t va);
-    void drop_all_aliases();
+    void start_over();
     void flush_cpu();
+    friend uint64_t tlb_fill_paddr(uint64_t vaddr, uint64_t paddr);
+    static inline ShadowTlb* active_ = nullptr;
 
     uc_engine* uc_;
     mmu::PhysMemory& ram_;
     mmu::ShadowPageTables& shadow_;
     guestos::mm_struct* mm_ = nullptr;
     uint64_t user_limit_;
-    uint64_t max_aliases_;
+    uint64_t capacity_;
     std::function<void()> flush_cpu_tlb_;
-    std::unordered_map<uint64_t, uint8_t*> chunks_;     // 1 GiB guest chunk -> host reservation
-    std::unordered_map<uint64_t, uint64_t> alias_;      // guest vpn -> aliased pfn
-    int64_t host_mappings_ = 0;                         // host mappings the aliases make (estimate)
-    std::vector<bool> ever_aliased_;                    // by pfn: frames some alias has mapped before
+    // 1 GiB guest chunk -> its host reservation. Unicorn checks an access's virtual address
+    // against its regions before it walks, so user space is registered, in chunks as it is
+    // used, as regions of PROT_NONE host memory that no access ever reaches.
+    std::unordered_map<uint64_t, uint8_t*> chunks_;
     std::unordered_map<uint64_t, uint64_t> exec_pfn_;   // guest vpn -> pfn last filled executable
     std::unordered_set<uint64_t> written_since_exec_;   // ex-code pages filled writable and NX since
     TlbStats stats_;

@@ -34,11 +34,21 @@
 // need it back. Measured: the i386 matmul loop 134 -> 117 host instructions an iteration, 1.15 ->
 // 1.05 s; cpu_bound.i386 about -6%.
 //
-// On any other Unicorn version every function here forwards to the library's own.
+// 5. After its page walk, Unicorn 2.0.1's x86 MMU hands qemu's TLB the virtual address itself
+// as the physical one (paddr = vaddr), so the guest could only reach a frame through a host
+// mapping of that frame at the same address (earlier emu mmap'ed each frame of a memfd into
+// place: two host syscalls and a populate per page, about half of a page fault's cost). The
+// interposer of tlb_set_page_with_attrs instead replaces paddr with the frame the shadow
+// entry maps, in guest RAM registered once at RAM_PHYS_BASE (emu::tlb_fill_paddr), as qemu
+// proper does. This one applies to every Unicorn version.
+//
+// On any other Unicorn version every other function here forwards to the library's own.
 #include <dlfcn.h>
 #include <unicorn/unicorn.h>
 
 #include <cstdint>
+
+#include "emu/tlb.h"
 
 namespace {
 
@@ -89,7 +99,7 @@ __attribute__((visibility("default"))) void tlb_set_page_with_attrs_x86_64(void*
         if (interval < (1ull << 40)) interval *= 2;
         tlb_flush_x86_64(cpu);
     }
-    real(cpu, vaddr, paddr, attrs, prot, mmu_idx, size);
+    real(cpu, vaddr, emu::tlb_fill_paddr(vaddr, paddr), attrs, prot, mmu_idx, size);
     if (is_unicorn_2_0() && (prot & PAGE_WRITE) && !(prot & PAGE_EXEC)) tlb_set_dirty_x86_64(cpu, vaddr);
 }
 

@@ -621,14 +621,17 @@ bool BuddyAllocator::prep_new_page(uint32_t pfn, unsigned order, gfp_t gfp) {
             p[i].compound_head = pfn;
         }
     }
+    bool fresh = false;
+    for (uint64_t i = 0; i < n; ++i) fresh = fresh || pristine_[pfn + i];
+    if (fresh) ram_.prefault(PhysAddr::from_pfn(pfn), n * PAGE_SIZE);  // the host backs it in 2 MiB blocks
     const bool ok = !(gfp & __GFP_ZERO) || kernel_init_pages(pfn, order);
     for (uint64_t i = 0; i < n; ++i) pristine_[pfn + i] = false;
     return ok;
 }
 
 // Clears each page of a block through its kernel mapping (kernel_init_pages' clear_highpage).
-// A frame never handed out before is an untouched memfd page and reads as zero: clearing it
-// would only make the host fault it in twice.
+// A frame never handed out before is untouched host memory and reads as zero: clearing it
+// would only cost a 4 KiB write.
 bool BuddyAllocator::kernel_init_pages(uint32_t pfn, unsigned order) {
     bool ok = true;
     for (uint64_t p = pfn; p < pfn + (1ull << order); ++p) {

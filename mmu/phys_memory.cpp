@@ -1,31 +1,22 @@
 #include "mmu/phys_memory.h"
 
-#include <fcntl.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <sys/mman.h>
-#include <unistd.h>
 
 namespace mmu {
+
+namespace {
+constexpr int MADV_POPULATE_WRITE_ = 23;  // Linux 5.14
+}  // namespace
 
 ErrorOr<std::unique_ptr<PhysMemory>> PhysMemory::create(uint64_t bytes) {
     if (bytes == 0 || (bytes & (PAGE_SIZE - 1)))
         return Error::from_errno(EINVAL, "RAM size must be a non-zero multiple of 4096");
-    int fd = memfd_create("emu-ram", MFD_CLOEXEC);
-    if (fd < 0) return Error::from_errno(errno, "memfd_create failed");
-    if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
-        int e = errno;
-        close(fd);
-        return Error::from_errno(e, "cannot size RAM memfd");
-    }
-    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-    if (p == MAP_FAILED) {
-        int e = errno;
-        close(fd);
-        return Error::from_errno(e, "cannot map RAM");
-    }
-    return std::unique_ptr<PhysMemory>(new PhysMemory(fd, static_cast<uint8_t*>(p), bytes));
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return Error::from_errno(errno, "cannot map RAM");
+    return std::unique_ptr<PhysMemory>(new PhysMemory(static_cast<uint8_t*>(p), bytes));
 }
 
 void PhysMemory::prefault(PhysAddr pa, uint64_t len) {
@@ -34,13 +25,10 @@ void PhysMemory::prefault(PhysAddr pa, uint64_t len) {
         if (backed_[b]) continue;
         backed_[b] = true;
         const uint64_t off = b * PREFAULT_BLOCK;
-        (void)fallocate(memfd_, 0, static_cast<off_t>(off), static_cast<off_t>(std::min(PREFAULT_BLOCK, size_ - off)));
+        (void)madvise(base_ + off, std::min(PREFAULT_BLOCK, size_ - off), MADV_POPULATE_WRITE_);
     }
 }
 
-PhysMemory::~PhysMemory() {
-    munmap(base_, size_);
-    close(memfd_);
-}
+PhysMemory::~PhysMemory() { munmap(base_, size_); }
 
 }  // namespace mmu

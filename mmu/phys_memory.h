@@ -1,4 +1,4 @@
-// Emulated physical RAM: one memfd-backed host buffer; a physical address is an offset into it.
+// Emulated physical RAM: one anonymous host buffer; a physical address is an offset into it.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +12,8 @@ namespace mmu {
 
 class PhysMemory {
 public:
-    // Creates RAM of `bytes` (a multiple of PAGE_SIZE) backed by a memfd.
+    // Creates RAM of `bytes` (a multiple of PAGE_SIZE): private anonymous host memory,
+    // reserved only as the guest uses it (MAP_NORESERVE).
     static ErrorOr<std::unique_ptr<PhysMemory>> create(uint64_t bytes);
     ~PhysMemory();
     PhysMemory(const PhysMemory&) = delete;
@@ -20,7 +21,6 @@ public:
 
     uint64_t size() const { return size_; }
     uint64_t num_frames() const { return size_ >> PAGE_SHIFT; }
-    int memfd() const { return memfd_; }
 
     // True if [pa, pa+len) lies inside RAM.
     bool contains(PhysAddr pa, uint64_t len = 1) const {
@@ -40,10 +40,10 @@ public:
     void write(PhysAddr pa, T v) {
         std::memcpy(base_ + pa.value, &v, sizeof(T));
     }
-    // Makes the host allocate the memfd pages behind [pa, pa+len) in 2 MiB blocks
-    // (fallocate), once per block: far cheaper than the host's page-by-page shmem faults
-    // that aliasing and first touches would otherwise take. Best effort (a host without
-    // room falls back to faulting pages in one by one).
+    // Makes the host back [pa, pa+len) in whole 2 MiB blocks, once per block, writable
+    // (MADV_POPULATE_WRITE): one call instead of a host page fault per page when the guest
+    // first touches each frame (faultbench: 0.32 -> 0.22 s). Best effort: a host without
+    // room or without MADV_POPULATE_WRITE (Linux < 5.14) faults pages in as touched.
     void prefault(PhysAddr pa, uint64_t len);
     static constexpr uint64_t PREFAULT_BLOCK = 2ull << 20;
 
@@ -53,12 +53,11 @@ public:
     }
 
 private:
-    PhysMemory(int fd, uint8_t* base, uint64_t size)
-        : memfd_(fd), base_(base), size_(size), backed_((size + PREFAULT_BLOCK - 1) / PREFAULT_BLOCK, false) {}
-    int memfd_;
+    PhysMemory(uint8_t* base, uint64_t size)
+        : base_(base), size_(size), backed_((size + PREFAULT_BLOCK - 1) / PREFAULT_BLOCK, false) {}
     uint8_t* base_;
     uint64_t size_;
-    std::vector<bool> backed_;  // 2 MiB blocks already fallocated
+    std::vector<bool> backed_;  // 2 MiB blocks already populated
 };
 
 }  // namespace mmu
