@@ -25,15 +25,25 @@ namespace {
 uint64_t fill_paddr_calls = 0;
 }  // namespace
 
-uint64_t tlb_fill_paddr(uint64_t vaddr, uint64_t paddr) {
+TlbFill tlb_fill_paddr(void* cpu_state, uint64_t vaddr, uint64_t paddr) {
     ++fill_paddr_calls;
     ShadowTlb* t = ShadowTlb::active_;
-    if (!t || vaddr >= t->user_limit_) return paddr;
+    if (!t) return {paddr, false};
+    t->cpu_state_ = cpu_state;
+    if (vaddr >= t->user_limit_) return {paddr, false};
     // The entry Unicorn's walk just read: always present.
     auto e = t->shadow_.lookup(VirtAddr(vaddr));
-    if (!e) return paddr;
+    if (!e) return {paddr, false};
     ++t->stats_.cpu_tlb_fills;
-    return RAM_PHYS_BASE + e->frame.page_base().value;
+    return {RAM_PHYS_BASE + e->frame.page_base().value, t->code_frames_[e->frame.pfn()]};
+}
+
+void* tlb_code_page(const uint8_t* host, bool has_code) {
+    ShadowTlb* t = ShadowTlb::active_;
+    const uint8_t* base = t ? t->ram_.host(PhysAddr(0)) : nullptr;
+    if (!base || host < base || host >= base + t->ram_.size()) return nullptr;
+    t->code_frames_[static_cast<uint64_t>(host - base) >> mmu::PAGE_SHIFT] = has_code;
+    return t->cpu_state_;
 }
 
 uint64_t tlb_fill_paddr_calls() { return fill_paddr_calls; }
@@ -41,7 +51,7 @@ uint64_t tlb_fill_paddr_calls() { return fill_paddr_calls; }
 ShadowTlb::ShadowTlb(uc_engine* uc, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow, uint64_t user_limit,
                      uint64_t capacity, std::function<void()> flush_cpu_tlb)
     : uc_(uc), ram_(ram), shadow_(shadow), user_limit_(user_limit), capacity_(capacity),
-      flush_cpu_tlb_(std::move(flush_cpu_tlb)) {}
+      flush_cpu_tlb_(std::move(flush_cpu_tlb)), code_frames_(ram.num_frames(), false) {}
 
 ShadowTlb::~ShadowTlb() {
     if (active_ == this) active_ = nullptr;

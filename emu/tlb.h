@@ -39,13 +39,22 @@ struct TlbStats {
 // address, so no identity-mapped region (user chunks, the kernel area) can overlap it.
 inline constexpr uint64_t RAM_PHYS_BASE = 1ull << 47;
 
-// The physical address Unicorn's TLB fill for the page at vaddr should use (it passes the
-// identity, paddr == vaddr): the frame the active shadow TLB maps there, at RAM_PHYS_BASE,
-// for a user page; paddr unchanged otherwise (the kernel area is identity-mapped). Called
-// by the tlb_set_page_with_attrs interposer, and counts its calls.
-uint64_t tlb_fill_paddr(uint64_t vaddr, uint64_t paddr);
+// Entry points for the Unicorn interposers (unicorn_fixes.cpp), acting on the active TLB.
+struct TlbFill {
+    uint64_t paddr;   // where Unicorn's TLB entry should point
+    bool code_frame;  // the frame holds translated code: stores must take qemu's SMC path
+};
+// The physical address Unicorn's TLB fill of `cpu_state` for the page at vaddr should use (it
+// passes the identity, paddr == vaddr): the frame the active shadow TLB maps there, at
+// RAM_PHYS_BASE, for a user page; paddr unchanged otherwise (the kernel area is
+// identity-mapped). Counts its calls.
+TlbFill tlb_fill_paddr(void* cpu_state, uint64_t vaddr, uint64_t paddr);
 // Calls of tlb_fill_paddr so far: zero after code ran means the interposer is missing.
 uint64_t tlb_fill_paddr_calls();
+// Unicorn translated the first block from the RAM page at host (has_code), or dropped the
+// last one. Returns the CPU state whose TLB entries for that page must stop letting stores
+// through fast (tlb_reset_dirty), or null when host is no guest frame.
+void* tlb_code_page(const uint8_t* host, bool has_code);
 
 class ShadowTlb final : public guestos::TlbFlusher {
 public:
@@ -93,7 +102,8 @@ private:
     uint8_t* ensure_chunk(uint64_t va);
     void start_over();
     void flush_cpu();
-    friend uint64_t tlb_fill_paddr(uint64_t vaddr, uint64_t paddr);
+    friend TlbFill tlb_fill_paddr(void* cpu_state, uint64_t vaddr, uint64_t paddr);
+    friend void* tlb_code_page(const uint8_t* host, bool has_code);
     static inline ShadowTlb* active_ = nullptr;
 
     uc_engine* uc_;
@@ -110,6 +120,8 @@ private:
     std::unordered_map<uint64_t, uint64_t> exec_pfn_;   // guest vpn -> pfn last filled executable
     std::unordered_set<uint64_t> written_since_exec_;   // ex-code pages filled writable and NX since
     TlbStats stats_;
+    void* cpu_state_ = nullptr;      // Unicorn's CPUState, as its TLB fills pass it
+    std::vector<bool> code_frames_;  // by pfn: Unicorn holds translated code from the frame
 };
 
 }  // namespace emu

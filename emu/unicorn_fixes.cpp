@@ -87,6 +87,8 @@ extern "C" {
 
 void tlb_set_dirty_x86_64(void* cpu, uint64_t vaddr);  // libunicorn's own
 void tlb_flush_x86_64(void* cpu);                      // libunicorn's own
+void tlb_reset_dirty_x86_64(void* cpu, uintptr_t host_start, uint64_t length);
+void* qemu_map_ram_ptr_x86_64(void* uc, void* ram_block, uint64_t ram_addr);
 
 __attribute__((visibility("default"))) void tlb_set_page_with_attrs_x86_64(void* cpu, uint64_t vaddr, uint64_t paddr,
                                                                            uint32_t attrs, int prot, int mmu_idx,
@@ -99,8 +101,10 @@ __attribute__((visibility("default"))) void tlb_set_page_with_attrs_x86_64(void*
         if (interval < (1ull << 40)) interval *= 2;
         tlb_flush_x86_64(cpu);
     }
-    real(cpu, vaddr, emu::tlb_fill_paddr(vaddr, paddr), attrs, prot, mmu_idx, size);
-    if (is_unicorn_2_0() && (prot & PAGE_WRITE) && !(prot & PAGE_EXEC)) tlb_set_dirty_x86_64(cpu, vaddr);
+    const emu::TlbFill fill = emu::tlb_fill_paddr(cpu, vaddr, paddr);
+    real(cpu, vaddr, fill.paddr, attrs, prot, mmu_idx, size);
+    if (is_unicorn_2_0() && (prot & PAGE_WRITE) && !(prot & PAGE_EXEC) && !fill.code_frame)
+        tlb_set_dirty_x86_64(cpu, vaddr);
 }
 
 __attribute__((visibility("default"))) page_collection* page_collection_lock_x86_64(void* uc, unsigned long start,
@@ -114,6 +118,24 @@ __attribute__((visibility("default"))) void page_collection_unlock_x86_64(page_c
     if (is_unicorn_2_0() || set == reinterpret_cast<page_collection*>(&dummy_collection)) return;
     static auto real = reinterpret_cast<unlock_fn>(dlsym(RTLD_NEXT, "page_collection_unlock_x86_64"));
     if (real) real(set);
+}
+
+// A RAM page gets its first translated block: qemu would now make every TLB entry that writes
+// the page take the not-dirty path (its SMC check), but Unicorn 2.0.1 stubs that out. Do it
+// here for guest frames, so a store through another mapping of the frame (a JIT's RW view of
+// its RX code) drops the stale code as on a real CPU.
+__attribute__((visibility("default"))) void tlb_protect_code_x86_64(void* uc, uint64_t ram_addr) {
+    static auto real = reinterpret_cast<void (*)(void*, uint64_t)>(dlsym(RTLD_NEXT, "tlb_protect_code_x86_64"));
+    real(uc, ram_addr);
+    auto* host = static_cast<uint8_t*>(qemu_map_ram_ptr_x86_64(uc, nullptr, ram_addr & ~uint64_t{0xfff}));
+    if (void* cpu = emu::tlb_code_page(host, true)) tlb_reset_dirty_x86_64(cpu, reinterpret_cast<uintptr_t>(host), 0x1000);
+}
+
+// The page's last translated block is gone: stores to it may go fast again (from the next fill).
+__attribute__((visibility("default"))) void tlb_unprotect_code_x86_64(void* uc, uint64_t ram_addr) {
+    static auto real = reinterpret_cast<void (*)(void*, uint64_t)>(dlsym(RTLD_NEXT, "tlb_unprotect_code_x86_64"));
+    real(uc, ram_addr);
+    emu::tlb_code_page(static_cast<uint8_t*>(qemu_map_ram_ptr_x86_64(uc, nullptr, ram_addr & ~uint64_t{0xfff})), false);
 }
 
 // The four generators of guest memory accesses, called through libunicorn's PLT.

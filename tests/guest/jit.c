@@ -1,8 +1,11 @@
 /* Code written at run time must run as written: W^X toggling with mprotect, a RWX page
- * rewritten in place, and code moved to a fresh mapping at a reused address. */
+ * rewritten in place, code moved to a fresh mapping at a reused address, and a JIT's two
+ * views of one memfd page (written through the RW view, run through the RX view). */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 typedef int (*fn_t)(void);
 
@@ -45,6 +48,17 @@ int main(void) {
         printf("remap round %d: %d\n", round, v);
         sum += v;
         munmap(r, len);
+    }
+    int fd = memfd_create("jit", 0);
+    if (fd < 0 || ftruncate(fd, (off_t)len) != 0) return 1;
+    unsigned char *rw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    unsigned char *rx = mmap(NULL, len, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+    if (rw == MAP_FAILED || rx == MAP_FAILED) return 1;
+    for (int round = 1; round <= 5; ++round) {  /* double mapping: no fault tells the CPU */
+        emit_return(rw + 64 * (round & 1), round * 13);
+        int v = ((fn_t)(rx + 64 * (round & 1)))();
+        printf("dual-map round %d: %d\n", round, v);
+        sum += v;
     }
     printf("sum %d\n", sum);
     return 0;
