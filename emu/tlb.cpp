@@ -141,6 +141,9 @@ ShadowTlb::Outcome ShadowTlb::handle_fault(VirtAddr va, bool is_fetch, const std
     mmu::RamBus bus(ram_);
     const auto existing = va.value < user_limit_ ? shadow_.lookup(va.page_base()) : std::nullopt;
     mmu::Access access;
+    // A walk of this fault that failed: its PROT bit (present or not) holds for any access
+    // kind, so the error code needs no second walk.
+    std::optional<mmu::WalkResult> failed;
     if (existing) {
         // The shadow maps the page but denied the access: a fetch from NX, or a write.
         access = is_fetch ? mmu::Access::Fetch : mmu::Access::Write;
@@ -152,6 +155,8 @@ ShadowTlb::Outcome ShadowTlb::handle_fault(VirtAddr va, bool is_fetch, const std
                 ++stats_.hidden_faults;
                 ++(!is_fetch && !was_dirty ? stats_.dirty_upgrades : stats_.wx_switches);
                 if (fill(va, w, !is_fetch, is_fetch)) return Outcome::Resolved;
+            } else {
+                failed = w;
             }
         }
     } else if (va.value < user_limit_) {
@@ -161,6 +166,8 @@ ShadowTlb::Outcome ShadowTlb::handle_fault(VirtAddr va, bool is_fetch, const std
         if (w.ok) {
             ++stats_.hidden_faults;
             if (fill(va, w, w.writable && w.dirty, is_fetch)) return Outcome::Resolved;
+        } else {
+            failed = w;
         }
         if (!is_fetch && decode_write()) {
             access = mmu::Access::Write;
@@ -171,9 +178,10 @@ ShadowTlb::Outcome ShadowTlb::handle_fault(VirtAddr va, bool is_fetch, const std
         access = is_fetch ? mmu::Access::Fetch : guessed_write ? mmu::Access::Write : mmu::Access::Read;
     }
     ++stats_.true_faults;
-    auto w = va.value < user_limit_
-                 ? mmu::walk(bus, mm_->paging_mode, mm_->pgd, va, access, mmu::Privilege::User, {.set_accessed_dirty = false})
-                 : mmu::WalkResult{};
+    auto w = failed                   ? *failed
+             : va.value < user_limit_ ? mmu::walk(bus, mm_->paging_mode, mm_->pgd, va, access, mmu::Privilege::User,
+                                                  {.set_accessed_dirty = false})
+                                      : mmu::WalkResult{};
     error_code = guestos::X86_PF_USER | (w.error_code & guestos::X86_PF_PROT);
     if (access == mmu::Access::Write) error_code |= guestos::X86_PF_WRITE;
     if (access == mmu::Access::Fetch) error_code |= guestos::X86_PF_INSTR;
