@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +56,17 @@ extern const address_space_operations host_file_aops;
 // Sets a/m/ctime to now (inode_set_ctime_current and friends).
 void inode_touch(inode& ino, bool atime, bool mtime_ctime);
 
+// One directory entry as a directory's iterate_shared reports it (dir_emit): d_off is the
+// position just after it, where a later getdents continues.
+struct dir_entry {
+    uint64_t ino;
+    int64_t d_off;
+    unsigned char d_type;  // DT_*
+    std::string name;
+};
+// Takes one entry; false when it does not fit and the listing must stop before it.
+using filldir_t = std::function<bool(const dir_entry&)>;
+
 // An open file description (struct file + its file_operations).
 class file {
 public:
@@ -78,10 +90,14 @@ public:
     virtual long truncate(uint64_t) { return -EINVAL; }
     // fsync/fdatasync; EINVAL for what has nothing to sync (a console, a pipe).
     virtual long fsync() { return -EINVAL; }
+    // Lists a directory from f_pos on, advancing f_pos past each entry taken
+    // (file_operations.iterate_shared); ENOTDIR for anything else.
+    virtual long iterate_shared(const filldir_t&) { return -ENOTDIR; }
     virtual long status_flags() { return f_flags; }
     virtual long set_status_flags(int flags);
 
     std::shared_ptr<inode> f_inode;
+    std::string f_path;  // the absolute path it was opened by, where known (fchdir)
     int64_t f_pos = 0;
     unsigned f_flags = 0;  // O_RDONLY ... as given to open
     unsigned f_mode = FMODE_PREAD | FMODE_PWRITE;

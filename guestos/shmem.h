@@ -38,6 +38,8 @@ public:
     std::shared_ptr<inode> create(const kernel_mem& km, const std::string& name, uint32_t mode);
     // Removes the name; open files and mappings keep the inode (shmem_unlink). ENOENT.
     long unlink(const std::string& name);
+    // The files in name order (a flat directory, as dcache_readdir lists it).
+    const std::map<std::string, std::shared_ptr<inode>>& entries() const { return dentries_; }
     // Drops every file (umount), before the allocator goes.
     void clear() { dentries_.clear(); }
 

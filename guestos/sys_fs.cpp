@@ -1,5 +1,6 @@
 // File syscalls over the fd table. Until a filesystem is mounted the files are the console
 // (host fds 0-2 passed through) and /proc.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
@@ -154,11 +155,29 @@ long getname(SysCtx& c, uint64_t upath, std::string& out) {
     return 0;
 }
 
-// A tmpfs directory opened as a file: stat works, read and write do not.
+// A tmpfs directory opened as a file: stat and getdents work, read and write do not.
 class tmpfs_dir_file final : public file {
 public:
-    explicit tmpfs_dir_file(uint64_t dev) : dev_(dev) {}
+    explicit tmpfs_dir_file(const Tmpfs& fs) : fs_(fs), dev_(fs.dev()) {}
     long read(uint8_t*, uint64_t, int64_t*) override { return -EISDIR; }
+    long llseek(int64_t offset, int whence) override {
+        if (whence != SEEK_SET || offset < 0) return -EINVAL;
+        return f_pos = offset;
+    }
+    // ".", "..", then the files: position i is the i-th entry (dcache_readdir's cursor).
+    long iterate_shared(const filldir_t& emit) override {
+        int64_t i = 0;
+        auto take = [&](uint64_t ino, unsigned char type, const std::string& name) {
+            if (i++ < f_pos) return true;
+            if (!emit({ino, i, type, name})) return false;
+            f_pos = i;
+            return true;
+        };
+        if (!take(1, DT_DIR, ".") || !take(1, DT_DIR, "..")) return 0;
+        for (const auto& [name, ino] : fs_.entries())
+            if (!take(ino->i_ino, DT_REG, name)) break;
+        return 0;
+    }
     long getattr(struct stat& st) override {
         st = {};
         st.st_dev = dev_;
@@ -170,6 +189,7 @@ public:
     }
 
 private:
+    const Tmpfs& fs_;
     uint64_t dev_;
 };
 
@@ -179,7 +199,7 @@ long tmpfs_open(SysCtx& c, Tmpfs& fs, const std::string& name, unsigned flags, u
     const unsigned acc = flags & O_ACCMODE;
     if (name.empty()) {  // the mount point itself
         if (acc != O_RDONLY || (flags & O_CREAT)) return -EISDIR;
-        out = std::make_shared<tmpfs_dir_file>(fs.dev());
+        out = std::make_shared<tmpfs_dir_file>(fs);
         out->f_flags = flags;
         return 0;
     }
@@ -203,6 +223,30 @@ long tmpfs_open(SysCtx& c, Tmpfs& fs, const std::string& name, unsigned flags, u
     return 0;
 }
 
+// The path with "//", "." and ".." folded, relative ones taken from the working directory
+// (lexically: the mounts emu has hold no symbolic links to directories above them).
+std::string absolute_path(const task_struct& t, const std::string& path) {
+    if (path.empty() || (path[0] != '/' && t.pwd.empty())) return path;
+    const std::string full = path[0] == '/' ? path : t.pwd + "/" + path;
+    std::vector<std::string> parts;
+    size_t i = 0;
+    while (i < full.size()) {
+        size_t j = full.find('/', i);
+        if (j == std::string::npos) j = full.size();
+        std::string part = full.substr(i, j - i);
+        if (part == "..") {
+            if (!parts.empty()) parts.pop_back();
+        } else if (!part.empty() && part != ".") {
+            parts.push_back(std::move(part));
+        }
+        i = j + 1;
+    }
+    std::string out;
+    for (const auto& p : parts) out += "/" + p;
+    if (out.empty()) return "/";
+    return full.back() == '/' ? out + "/" : out;  // "file/" must still fail as Linux fails it
+}
+
 // Opens a path (do_filp_open): the tmpfs mounts (/tmp, /dev/shm), /proc, and the
 // executable itself (its path, and /proc/self/exe, which links to it), read-only.
 long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_ptr<file>& out, unsigned mode = 0) {
@@ -216,10 +260,15 @@ long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_p
         out = std::move(f);
         return 0;
     }
-    if (is_proc_path(path)) return proc_open(c.task, path, flags, out);
+    const std::string abs = absolute_path(c.task, path);
+    if (is_proc_path(abs)) return proc_open(c.task, abs, flags, out);
     // After the executable: a program run from under /tmp still finds itself there.
     std::string rest;
-    if (Tmpfs* fs = c.kernel.tmpfs_for(path, rest)) return tmpfs_open(c, *fs, rest, flags, mode, out);
+    if (Tmpfs* fs = c.kernel.tmpfs_for(abs, rest)) {
+        long e = tmpfs_open(c, *fs, rest, flags, mode, out);
+        if (!e) out->f_path = abs;
+        return e;
+    }
     return -ENOENT;
 }
 
@@ -250,6 +299,7 @@ long do_stat(SysCtx& c, std::shared_ptr<file> f, uint64_t upath, VirtAddr buf) {
 long do_readlink(SysCtx& c, uint64_t upath, uint64_t buf, uint64_t size) {
     std::string path;
     if (long e = getname(c, upath, path)) return e;
+    path = absolute_path(c.task, path);
     if (static_cast<int64_t>(size) <= 0 || (c.compat && static_cast<int32_t>(size) <= 0)) return -EINVAL;
     int err = ENOENT;
     auto target = is_proc_path(path) ? proc_readlink(c.task, path, err) : std::nullopt;
@@ -396,6 +446,7 @@ long sys_openat(SysCtx& c, const uint64_t* a) { return do_openat(c, a[1], a[2], 
 long do_unlinkat(SysCtx& c, uint64_t upath, bool rmdir) {
     std::string path;
     if (long e = getname(c, upath, path)) return e;
+    path = absolute_path(c.task, path);
     std::string rest;
     if (Tmpfs* fs = c.kernel.tmpfs_for(path, rest)) {
         if (rest.empty()) return rmdir ? -EBUSY : -EISDIR;
@@ -575,9 +626,67 @@ long sys_access(SysCtx& c, const uint64_t* a) { return do_access(c, a[0], a[1]);
 long sys_faccessat(SysCtx& c, const uint64_t* a) { return do_access(c, a[1], a[2]); }
 long sys_faccessat2(SysCtx& c, const uint64_t* a) { return do_access(c, a[1], a[2]); }
 
+// getdents64: whole struct linux_dirent64 records (d_ino, d_off, d_reclen, d_type, the name
+// and its NUL, 8-byte aligned) while they fit; EINVAL when not even the first does.
+long sys_getdents64(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    const uint64_t count = static_cast<uint32_t>(a[2]);
+    std::vector<uint8_t> buf;
+    bool too_small = false;
+    long err = f->iterate_shared([&](const dir_entry& d) {
+        const uint64_t reclen = (19 + d.name.size() + 1 + 7) & ~uint64_t{7};
+        if (buf.size() + reclen > count) {
+            too_small = buf.empty();
+            return false;
+        }
+        const size_t at = buf.size();
+        buf.resize(at + reclen, 0);
+        const uint16_t rl = static_cast<uint16_t>(reclen);
+        std::memcpy(&buf[at], &d.ino, 8);
+        std::memcpy(&buf[at + 8], &d.d_off, 8);
+        std::memcpy(&buf[at + 16], &rl, 2);
+        buf[at + 18] = d.d_type;
+        std::memcpy(&buf[at + 19], d.name.data(), d.name.size());
+        return true;
+    });
+    if (err) return err;
+    if (too_small) return -EINVAL;
+    if (!buf.empty() && !copy_to_user(c.mm, VirtAddr(a[1]), buf.data(), buf.size())) return -EFAULT;
+    return static_cast<long>(buf.size());
+}
+
+// chdir: the path must open as a directory (set_fs_pwd after path_lookupat).
+long set_pwd(SysCtx& c, const std::string& abs) {
+    std::shared_ptr<file> f;
+    if (long e = filp_open(c, abs, O_RDONLY | O_DIRECTORY, f)) return e;
+    c.task.pwd = abs;
+    return 0;
+}
+
+long sys_chdir(SysCtx& c, const uint64_t* a) {
+    std::string path;
+    if (long e = getname(c, a[0], path)) return e;
+    if (c.task.pwd.empty() && path[0] != '/') return -ENOENT;  // no guest directory to start from
+    return set_pwd(c, absolute_path(c.task, path));
+}
+
+long sys_fchdir(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    struct stat st;
+    if (f->getattr(st) != 0 || !S_ISDIR(st.st_mode) || f->f_path.empty()) return -ENOTDIR;
+    c.task.pwd = f->f_path;
+    return 0;
+}
+
 long sys_getcwd(SysCtx& c, const uint64_t* a) {
     char cwd[4096];
-    if (!::getcwd(cwd, sizeof cwd)) return -errno;
+    if (!c.task.pwd.empty()) {
+        std::snprintf(cwd, sizeof cwd, "%s", c.task.pwd.c_str());
+    } else if (!::getcwd(cwd, sizeof cwd)) {
+        return -errno;
+    }
     uint64_t n = std::strlen(cwd) + 1;
     if (a[1] < n) return -ERANGE;
     return copy_to_user(c.mm, VirtAddr(a[0]), cwd, n) ? static_cast<long>(n) : -EFAULT;

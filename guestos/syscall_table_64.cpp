@@ -42,6 +42,7 @@ const SyscallEntry table64[] = {
     E(unlink, unlink, "s"), E(unlinkat, unlinkat, "fsx"), E(ftruncate, ftruncate, "fd"),
     E(truncate, truncate, "sd"), E(fsync, fsync, "f"), E(fdatasync, fdatasync, "f"),
     E(memfd_create, memfd_create, "sx"), E(fallocate, fallocate, "fddd"),
+    E(getdents64, getdents64, "fxu"), E(chdir, chdir, "s"), E(fchdir, fchdir, "f"),
     E(pipe, pipe, "x"), E(pipe2, pipe2, "xo"), E(getitimer, getitimer, "dx"), E(setitimer, setitimer, "dxx"),
     E(alarm, alarm, "u"), E(restart_syscall, restart_syscall, ""),
 };

@@ -137,6 +137,9 @@ struct task_struct {
     uint64_t sas_ss_sp = 0, sas_ss_size = 0;
     int sas_ss_flags = 2;  // SS_DISABLE
     unsigned umask = 022;
+    // The working directory (fs_struct->pwd) as an absolute guest path; empty until the
+    // guest has a root filesystem or calls chdir: relative paths then stay as given.
+    std::string pwd;
 
     bool exited = false;
     int exit_code = 0;       // exit status when exited normally

@@ -15,7 +15,7 @@ int main(void) {
                   SYS_gettimeofday, SYS_getrandom, SYS_statx, SYS_newfstatat, SYS_openat, SYS_rt_sigpending,
                   SYS_sched_getaffinity, SYS_set_robust_list, SYS_mlock, SYS_munlock, SYS_dup3, SYS_fcntl,
                   SYS_ftruncate, SYS_truncate, SYS_fsync, SYS_fdatasync, SYS_unlink, SYS_memfd_create,
-                  SYS_fallocate, SYS_pipe2, SYS_getitimer, SYS_setitimer};
+                  SYS_fallocate, SYS_pipe2, SYS_getitimer, SYS_setitimer, SYS_getdents64, SYS_chdir, SYS_fchdir};
     unsigned long vals[] = {0, 1, 0xffffffffffffffffUL, 0x7ffffffff000UL, 0xdeadbeef, 4096, 0x800000000000UL, 3};
     unsigned long seed = 12345;
     for (int round = 0; round < 4000; ++round) {
