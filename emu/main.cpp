@@ -27,6 +27,7 @@ const char* const USAGE =
     "  --paging MODE      i386 guest page tables: pae (default) or 2level\n"
     "  --lowmem SIZE      i386: RAM above this is ZONE_HIGHMEM (default 896M; a smaller value\n"
     "                     shows highmem in a small RAM)\n"
+    "  --disk IMAGE       mount the ext2 image IMAGE read-only as the guest's root (/)\n"
     "  --tlb-pages N      user pages the shadow TLB maps before it starts over\n"
     "                     (default 262144, i.e. 1 GiB; at least 16)\n"
     "  --strace           print each syscall to stderr in strace's format\n"
@@ -122,6 +123,8 @@ Options parse_args(int argc, char** argv) {
             if (v == "pae") o.kernel.i386_paging = mmu::PagingMode::PAE;
             else if (v == "2level") o.kernel.i386_paging = mmu::PagingMode::Legacy32;
             else die("--paging " + v + ": expected pae or 2level", 2);
+        } else if (opt == "--disk") {
+            o.kernel.root_image = arg();
         } else if (opt == "--tlb-pages") {
             std::string v = arg();
             o.cpu.tlb_pages = parse_size(v);

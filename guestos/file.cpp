@@ -43,10 +43,11 @@ long file::getattr(struct stat& st) {
     st.st_uid = f_inode->i_uid;
     st.st_gid = f_inode->i_gid;
     st.st_size = static_cast<off_t>(f_inode->i_size);
-    st.st_blksize = 4096;
-    // Blocks allocated: a shmem file counts its cached pages, a host file its size.
+    st.st_blksize = f_inode->i_blksize;
+    // Blocks allocated: a disk file says, a shmem file counts its cached pages, a host file its size.
     const address_space& m = f_inode->i_data;
-    st.st_blocks = (m.a_ops && m.a_ops->swap_backed) ? static_cast<blkcnt_t>(m.nrpages() * (PAGE_SIZE / 512))
+    st.st_blocks = f_inode->i_blocks >= 0 ? static_cast<blkcnt_t>(f_inode->i_blocks)
+                   : (m.a_ops && m.a_ops->swap_backed) ? static_cast<blkcnt_t>(m.nrpages() * (PAGE_SIZE / 512))
                                                      : static_cast<blkcnt_t>((f_inode->i_size + 511) / 512);
     st.st_atim = f_inode->i_atime;
     st.st_mtim = f_inode->i_mtime;

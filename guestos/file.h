@@ -42,6 +42,8 @@ struct inode {
     uint32_t i_uid = 0, i_gid = 0;
     struct timespec i_atime {}, i_mtime{}, i_ctime{};
     uint64_t i_size = 0;
+    int64_t i_blocks = -1;      // 512-byte blocks on disk; -1: counted from the cache or size
+    uint32_t i_blksize = 4096;  // st_blksize (the filesystem's block size)
     std::string path;  // as /proc/PID/maps shows it
     // The bytes of a host file behind the inode (the executable): what its read_folio reads.
     std::vector<uint8_t> contents;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "guestos/ext2_mount.h"
 #include "guestos/fault_trace.h"
 #include "guestos/filemap.h"
 #include "guestos/shmem.h"
@@ -39,6 +40,7 @@ Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {
 
 Kernel::~Kernel() {  // in reverse order of setup_memory
     for (auto& m : mounts_) m->clear();
+    if (root_) root_->clear();
     release_all_page_caches();
     if (buddy_) buddy_->set_highmem(nullptr);
     highmem_.reset();
@@ -55,6 +57,11 @@ mmu::ErrorOr<void> Kernel::boot() {
     auto ram = mmu::PhysMemory::create(cfg_.ram_bytes);
     if (ram.is_error()) return ram.error();
     ram_ = ram.release_value();
+    if (!cfg_.root_image.empty()) {
+        auto root = Ext2Mount::mount(cfg_.root_image, {});
+        if (root.is_error()) return mmu::Error::from_errno(root.error().errno_value, "--disk " + root.error().message);
+        root_ = root.release_value();
+    }
     return {};
 }
 
@@ -80,6 +87,7 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     vmalloc_ = std::make_unique<Vmalloc>(*kpt_, *buddy_);
     highmem_ = std::make_unique<Highmem>(*kpt_, *buddy_);
     buddy_->set_highmem(highmem_.get());  // __GFP_ZERO now clears through kernel mappings
+    if (root_) root_->set_kmem(kmem());
     return {};
 }
 
@@ -131,6 +139,7 @@ std::string Kernel::allocator_stats() const {
 void Kernel::init_task(task_struct& task) {
     task.kernel = this;
     task.pid = task.tgid = static_cast<int>(::getpid());
+    if (root_) task.pwd = "/";  // the guest starts at the root of its disk
     init_console_files(task);
     for (int r = 0; r < RLIM_NLIMITS; ++r) {
         struct rlimit hl;

@@ -22,6 +22,7 @@ struct KernelConfig {
     bool strace = false;
     FILE* strace_out = stderr;
     mmu::PagingMode i386_paging = mmu::PagingMode::PAE;  // guest tables for i386 programs
+    std::string root_image;  // an ext2 image to mount read-only at / (--disk), or none
 };
 
 // The x86 page-fault error code bits (arch/x86/include/asm/trap_pf.h) live in mmu/paging.h.
@@ -49,6 +50,7 @@ class KernelPageTable;
 class Vmalloc;
 class Highmem;
 class Tmpfs;
+class Ext2Mount;
 class KernelCaches;
 
 class Kernel {
@@ -90,6 +92,8 @@ public:
     // The tmpfs whose mount point contains path (/tmp, /dev/shm) and the rest of the path
     // below it ("" for the mount point itself), or null.
     Tmpfs* tmpfs_for(const std::string& path, std::string& rest);
+    // The ext2 filesystem mounted at / from the disk image, or null without --disk.
+    Ext2Mount* root_mount() { return root_.get(); }
 
     // Counters for --stats and /proc/vmstat.
     struct Stats {
@@ -116,6 +120,7 @@ private:
     std::unique_ptr<Vmalloc> vmalloc_;
     std::unique_ptr<Highmem> highmem_;
     std::vector<std::unique_ptr<Tmpfs>> mounts_;
+    std::unique_ptr<Ext2Mount> root_;
 };
 
 }  // namespace guestos

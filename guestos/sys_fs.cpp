@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "guestos/ext2_mount.h"
 #include "guestos/pipe.h"
 #include "guestos/procfs.h"
 #include "guestos/shmem.h"
@@ -269,13 +270,27 @@ long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_p
         if (!e) out->f_path = abs;
         return e;
     }
+    if (Ext2Mount* root = c.kernel.root_mount(); root && !abs.empty() && abs[0] == '/') {
+        long e = root->open(abs, flags, out);
+        if (!e) out->f_path = abs;
+        return e;
+    }
     return -ENOENT;
 }
 
-// stat of a path: open it and ask the file (vfs_statx).
-long stat_path(SysCtx& c, uint64_t upath, struct stat& st) {
+constexpr uint64_t AT_SYMLINK_NOFOLLOW_ = 0x100;
+
+// stat of a path: open it and ask the file (vfs_statx); lstat (follow false) of a path on
+// the disk reports a symbolic link itself.
+long stat_path(SysCtx& c, uint64_t upath, struct stat& st, bool follow = true) {
     std::string path;
     if (long e = getname(c, upath, path)) return e;
+    const std::string abs = absolute_path(c.task, path);
+    std::string rest;
+    Ext2Mount* root = c.kernel.root_mount();
+    if (!follow && root && !abs.empty() && abs[0] == '/' && abs != c.task.exe_path && !is_proc_path(abs) &&
+        !c.kernel.tmpfs_for(abs, rest))
+        return root->stat(abs, false, st);
     std::shared_ptr<file> f;
     if (long e = filp_open(c, path, O_RDONLY, f)) return e;
     return f->getattr(st);
@@ -290,9 +305,9 @@ bool is_empty_path(SysCtx& c, uint64_t upath, uint64_t flags) {
 }
 
 // A stat of an fd or a path into the guest's struct stat.
-long do_stat(SysCtx& c, std::shared_ptr<file> f, uint64_t upath, VirtAddr buf) {
+long do_stat(SysCtx& c, std::shared_ptr<file> f, uint64_t upath, VirtAddr buf, bool follow = true) {
     struct stat st;
-    long e = f ? f->getattr(st) : stat_path(c, upath, st);
+    long e = f ? f->getattr(st) : stat_path(c, upath, st, follow);
     return e ? e : put_stat(c, buf, st);
 }
 
@@ -303,6 +318,12 @@ long do_readlink(SysCtx& c, uint64_t upath, uint64_t buf, uint64_t size) {
     if (static_cast<int64_t>(size) <= 0 || (c.compat && static_cast<int32_t>(size) <= 0)) return -EINVAL;
     int err = ENOENT;
     auto target = is_proc_path(path) ? proc_readlink(c.task, path, err) : std::nullopt;
+    std::string on_disk;
+    Ext2Mount* root = c.kernel.root_mount();
+    if (!target && root && !path.empty() && path[0] == '/' && path != c.task.exe_path) {
+        if (long e = root->readlink(path, on_disk)) return e;
+        target = on_disk;
+    }
     if (!target) return -err;
     uint64_t n = std::min<uint64_t>(size, target->size());
     return copy_to_user(c.mm, VirtAddr(buf), target->data(), n) ? static_cast<long>(n) : -EFAULT;
@@ -550,16 +571,16 @@ long sys_fstat(SysCtx& c, const uint64_t* a) {
 }
 long sys_fstat64(SysCtx& c, const uint64_t* a) { return sys_fstat(c, a); }
 long sys_stat(SysCtx& c, const uint64_t* a) { return do_stat(c, nullptr, a[0], VirtAddr(a[1])); }
-long sys_lstat(SysCtx& c, const uint64_t* a) { return sys_stat(c, a); }
+long sys_lstat(SysCtx& c, const uint64_t* a) { return do_stat(c, nullptr, a[0], VirtAddr(a[1]), false); }
 long sys_stat64(SysCtx& c, const uint64_t* a) { return sys_stat(c, a); }
-long sys_lstat64(SysCtx& c, const uint64_t* a) { return sys_stat(c, a); }
+long sys_lstat64(SysCtx& c, const uint64_t* a) { return sys_lstat(c, a); }
 
 long sys_newfstatat(SysCtx& c, const uint64_t* a) {
     if (is_empty_path(c, a[1], a[3])) {
         auto f = fdget(c, a[0]);
         return f ? do_stat(c, f, 0, VirtAddr(a[2])) : -EBADF;
     }
-    return do_stat(c, nullptr, a[1], VirtAddr(a[2]));
+    return do_stat(c, nullptr, a[1], VirtAddr(a[2]), !(a[3] & AT_SYMLINK_NOFOLLOW_));
 }
 long sys_fstatat64(SysCtx& c, const uint64_t* a) { return sys_newfstatat(c, a); }
 
@@ -569,7 +590,7 @@ long sys_statx(SysCtx& c, const uint64_t* a) {
         auto f = fdget(c, a[0]);
         if (!f) return -EBADF;
         if (long e = f->getattr(st)) return e;
-    } else if (long e = stat_path(c, a[1], st)) {
+    } else if (long e = stat_path(c, a[1], st, !(a[2] & AT_SYMLINK_NOFOLLOW_))) {
         return e;
     }
     struct statx x = to_statx(st);
