@@ -15,13 +15,9 @@ namespace {
 constexpr uint64_t CHUNK_SHIFT = 30;  // Unicorn regions for user memory: 1 GiB each
 constexpr uint64_t CHUNK_SIZE = 1ull << CHUNK_SHIFT;
 
-void* reserve(void* at, uint64_t len) {
-    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (at ? MAP_FIXED : 0);
-    return mmap(at, len, PROT_NONE, flags, -1, 0);
-}
-}  // namespace
+// Host address space that no access reaches (see chunks_ in tlb.h).
+void* reserve(uint64_t len) { return mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0); }
 
-namespace {
 uint64_t fill_paddr_calls = 0;
 }  // namespace
 
@@ -62,7 +58,7 @@ ShadowTlb::~ShadowTlb() {
 uint8_t* ShadowTlb::ensure_chunk(uint64_t va) {
     const uint64_t idx = va >> CHUNK_SHIFT;
     if (auto it = chunks_.find(idx); it != chunks_.end()) return it->second;
-    void* host = reserve(nullptr, CHUNK_SIZE);
+    void* host = reserve(CHUNK_SIZE);
     if (host == MAP_FAILED) return nullptr;
     const uint64_t base = idx << CHUNK_SHIFT;
     const uint64_t size = std::min(CHUNK_SIZE, user_limit_ - base);

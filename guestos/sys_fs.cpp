@@ -280,17 +280,24 @@ long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_p
 
 constexpr uint64_t AT_SYMLINK_NOFOLLOW_ = 0x100;
 
+// The disk mount that holds abs, an absolute path no other mount or the executable claims
+// (the order filp_open tries them in), or null.
+Ext2Mount* disk_for(SysCtx& c, const std::string& abs) {
+    std::string rest;
+    Ext2Mount* root = c.kernel.root_mount();
+    if (!root || abs.empty() || abs[0] != '/' || abs == c.task.exe_path || is_proc_path(abs) ||
+        c.kernel.tmpfs_for(abs, rest))
+        return nullptr;
+    return root;
+}
+
 // stat of a path: open it and ask the file (vfs_statx); lstat (follow false) of a path on
 // the disk reports a symbolic link itself.
 long stat_path(SysCtx& c, uint64_t upath, struct stat& st, bool follow = true) {
     std::string path;
     if (long e = getname(c, upath, path)) return e;
     const std::string abs = absolute_path(c.task, path);
-    std::string rest;
-    Ext2Mount* root = c.kernel.root_mount();
-    if (!follow && root && !abs.empty() && abs[0] == '/' && abs != c.task.exe_path && !is_proc_path(abs) &&
-        !c.kernel.tmpfs_for(abs, rest))
-        return root->stat(abs, false, st);
+    if (Ext2Mount* disk = follow ? nullptr : disk_for(c, abs)) return disk->stat(abs, false, st);
     std::shared_ptr<file> f;
     if (long e = filp_open(c, path, O_RDONLY, f)) return e;
     return f->getattr(st);
@@ -319,9 +326,8 @@ long do_readlink(SysCtx& c, uint64_t upath, uint64_t buf, uint64_t size) {
     int err = ENOENT;
     auto target = is_proc_path(path) ? proc_readlink(c.task, path, err) : std::nullopt;
     std::string on_disk;
-    Ext2Mount* root = c.kernel.root_mount();
-    if (!target && root && !path.empty() && path[0] == '/' && path != c.task.exe_path) {
-        if (long e = root->readlink(path, on_disk)) return e;
+    if (Ext2Mount* disk = target ? nullptr : disk_for(c, path)) {
+        if (long e = disk->readlink(path, on_disk)) return e;
         target = on_disk;
     }
     if (!target) return -err;
