@@ -7,10 +7,10 @@
 #include <memory>
 #include <vector>
 
-#include "guestos/highmem.h"
-#include "guestos/page_alloc.h"
-#include "guestos/slub.h"
-#include "guestos/vmalloc.h"
+#include "guestos/mm/highmem.h"
+#include "guestos/mm/page_alloc.h"
+#include "guestos/mm/slub.h"
+#include "guestos/mm/vmalloc.h"
 #include "mmu/phys_memory.h"
 
 using namespace guestos;

@@ -9,13 +9,13 @@
 #include <random>
 #include <vector>
 
-#include "guestos/memory.h"
-#include "guestos/mm.h"
-#include "guestos/mmap.h"
-#include "guestos/page_alloc.h"
-#include "guestos/slab_object.h"
-#include "guestos/slub.h"
-#include "guestos/vma_tree.h"
+#include "guestos/mm/memory.h"
+#include "guestos/include/mm_types.h"
+#include "guestos/mm/mmap.h"
+#include "guestos/mm/page_alloc.h"
+#include "guestos/mm/slab_object.h"
+#include "guestos/mm/slub.h"
+#include "guestos/mm/vma_tree.h"
 
 namespace {
 

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "emu/access.h"
-#include "guestos/fault_trace.h"
-#include "guestos/itimer.h"
-#include "guestos/memory.h"
-#include "guestos/signal.h"
-#include "guestos/ptrace.h"
+#include "guestos/trace/fault_trace.h"
+#include "guestos/kernel/time/itimer.h"
+#include "guestos/mm/memory.h"
+#include "guestos/include/signal.h"
+#include "guestos/arch/x86/include/asm/ptrace.h"
 
 namespace emu {
 

@@ -9,7 +9,7 @@
 
 #include "emu/lapic_timer.h"
 #include "emu/tlb.h"
-#include "guestos/kernel.h"
+#include "guestos/include/kernel.h"
 #include "mmu/shadow.h"
 
 namespace emu {

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <algorithm>
 
-#include "guestos/kernel.h"
+#include "guestos/include/kernel.h"
 
 namespace emu {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "guestos/mm.h"
+#include "guestos/include/mm_types.h"
 #include "mmu/paging.h"
 #include "mmu/phys_memory.h"
 #include "mmu/shadow.h"

@@ -2,6 +2,7 @@
 // Every read of the file goes through read_at(), which bounds-checks and memcpys, so any input
 // (truncated, corrupted, hostile) yields an Error and never undefined behaviour.
 #include "loader/elf.h"
+#include "base/format.h"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -54,12 +55,7 @@ bool read_at(std::span<const uint8_t> file, uint64_t off, T& out) {
     return true;
 }
 
-// Formats a value as 0x-prefixed lowercase hex.
-std::string hex(uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
+using base::hex;
 
 // True if [off, off+len) lies inside a file of `size` bytes (overflow-safe).
 bool in_file(uint64_t size, uint64_t off, uint64_t len) { return off <= size && len <= size - off; }

@@ -1,4 +1,4 @@
-// Strong address types and the error-as-value type shared by every layer.
+// Strong address types shared by every layer (and base's error types under mmu::).
 // A guest virtual address, a physical address and a host pointer never share a type.
 #pragma once
 #include <compare>
@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 #include <variant>
+
+#include "base/error.h"
 
 namespace mmu {
 
@@ -42,42 +44,8 @@ struct PhysAddr {
     constexpr auto operator<=>(const PhysAddr&) const = default;
 };
 
-// An error carried as a value: a Linux errno plus a message for humans.
-struct Error {
-    int errno_value = 0;  // positive errno (ENOMEM, EFAULT, ...)
-    std::string message;
-    static Error from_errno(int e, std::string msg = {}) { return Error{e, std::move(msg)}; }
-};
-
-// ErrorOr<T>: a T or an Error (SerenityOS style; std::expected is C++23).
-template <class T>
-class [[nodiscard]] ErrorOr {
-public:
-    ErrorOr(T v) : v_(std::move(v)) {}
-    ErrorOr(Error e) : v_(std::move(e)) {}
-    bool is_error() const { return std::holds_alternative<Error>(v_); }
-    explicit operator bool() const { return !is_error(); }
-    T& value() { return std::get<T>(v_); }
-    const T& value() const { return std::get<T>(v_); }
-    T release_value() { return std::move(std::get<T>(v_)); }
-    const Error& error() const { return std::get<Error>(v_); }
-    T* operator->() { return &value(); }
-    T& operator*() { return value(); }
-private:
-    std::variant<T, Error> v_;
-};
-
-template <>
-class [[nodiscard]] ErrorOr<void> {
-public:
-    ErrorOr() = default;
-    ErrorOr(Error e) : err_(std::move(e)), has_err_(true) {}
-    bool is_error() const { return has_err_; }
-    explicit operator bool() const { return !has_err_; }
-    const Error& error() const { return err_; }
-private:
-    Error err_;
-    bool has_err_ = false;
-};
+// The error types of every layer (base/error.h), under the names mmu has always used.
+using base::Error;
+using base::ErrorOr;
 
 }  // namespace mmu

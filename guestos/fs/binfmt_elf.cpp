@@ -9,11 +9,11 @@
 #include <cerrno>
 #include <cstring>
 
-#include "guestos/highmem.h"
-#include "guestos/kernel.h"
-#include "guestos/vmalloc.h"
-#include "guestos/memory.h"
-#include "guestos/mmap.h"
+#include "guestos/mm/highmem.h"
+#include "guestos/include/kernel.h"
+#include "guestos/mm/vmalloc.h"
+#include "guestos/mm/memory.h"
+#include "guestos/mm/mmap.h"
 #include "loader/elf.h"
 #include "loader/stack.h"
 

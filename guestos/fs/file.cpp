@@ -1,5 +1,5 @@
 // Default file operations (what a file without the operation answers) and seq_file.
-#include "guestos/file.h"
+#include "guestos/include/fs.h"
 
 #include <fcntl.h>
 
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <unistd.h>
 
-#include "guestos/page.h"
+#include "guestos/include/page.h"
 
 namespace guestos {
 

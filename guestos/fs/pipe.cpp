@@ -2,7 +2,7 @@
 // much a full pipe still takes: a write merges its first (len % PAGE_SIZE) bytes into the
 // last page when they fit, then fills one fresh page per 4 KiB while slots are free. So a
 // write of at most PIPE_BUF (a page) is taken whole or not at all.
-#include "guestos/pipe.h"
+#include "guestos/fs/pipe.h"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -13,8 +13,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "guestos/sched.h"
-#include "guestos/signal.h"
+#include "guestos/kernel/sched/core.h"
+#include "guestos/include/signal.h"
 
 namespace guestos {
 

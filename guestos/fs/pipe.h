@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "guestos/file.h"
+#include "guestos/include/fs.h"
 
 namespace guestos {
 

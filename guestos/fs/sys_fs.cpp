@@ -10,12 +10,12 @@
 #include <cstring>
 #include <vector>
 
-#include "guestos/ext2_mount.h"
-#include "guestos/pipe.h"
-#include "guestos/procfs.h"
-#include "guestos/shmem.h"
-#include "guestos/syscalls.h"
-#include "guestos/tty.h"
+#include "guestos/fs/ext2/ext2_mount.h"
+#include "guestos/fs/pipe.h"
+#include "guestos/fs/proc/base.h"
+#include "guestos/mm/shmem.h"
+#include "guestos/include/syscalls.h"
+#include "guestos/drivers/tty/tty.h"
 
 namespace guestos {
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "guestos/filemap.h"
-#include "guestos/slab_object.h"
+#include "guestos/mm/filemap.h"
+#include "guestos/mm/slab_object.h"
 
 namespace guestos {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "guestos/kmap.h"
-#include "guestos/page.h"
-#include "guestos/task.h"
+#include "guestos/include/kmap.h"
+#include "guestos/include/page.h"
+#include "guestos/include/sched.h"
 #include "mmu/paging.h"
 #include "mmu/phys_memory.h"
 

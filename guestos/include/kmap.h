@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "guestos/highmem.h"
-#include "guestos/page.h"
+#include "guestos/mm/highmem.h"
+#include "guestos/include/page.h"
 #include "mmu/phys_memory.h"
 
 namespace guestos {

@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "guestos/file.h"
-#include "guestos/page.h"
-#include "guestos/slab_object.h"
+#include "guestos/include/fs.h"
+#include "guestos/include/page.h"
+#include "guestos/mm/slab_object.h"
 #include "mmu/paging.h"
 #include "mmu/phys_memory.h"
-#include "guestos/vma_tree.h"
+#include "guestos/mm/vma_tree.h"
 
 namespace guestos {
 
@@ -52,12 +52,12 @@ struct vm_area_struct {
     std::shared_ptr<file> vm_file;  // set with vma_set_file (it links the VMA into i_mmap)
     mm_struct* vm_mm = nullptr;
     // The anon_vma its anonymous pages hang off (null until the first one), and the chains
-    // that link this VMA to every anon_vma whose pages it may map (guestos/rmap.h).
+    // that link this VMA to every anon_vma whose pages it may map (guestos/mm/rmap.h).
     struct anon_vma* anon_vma = nullptr;
     std::vector<struct anon_vma_chain*> anon_vma_chain;
     address_space* vm_i_mmap = nullptr;  // the mapping whose i_mmap lists this VMA, if any
 
-    // Links of the mm's VmaTree (guestos/vma_tree.h), written only by it. A copy of a linked
+    // Links of the mm's VmaTree (guestos/mm/vma_tree.h), written only by it. A copy of a linked
     // VMA carries stale links until VmaTree::insert overwrites them.
     vm_area_struct* vm_next = nullptr;  // the next VMA by address, or null
     vm_area_struct* vm_prev = nullptr;
@@ -71,7 +71,7 @@ struct vm_area_struct {
     // Largest free gap before any VMA of this rb subtree, guard gaps excluded (mmap.c).
     uint64_t rb_subtree_gap = 0;
 
-    // Its vm_area_struct in the vm_area_struct cache (guestos/slab_object.h). The VmaTree
+    // Its vm_area_struct in the vm_area_struct cache (guestos/mm/slab_object.h). The VmaTree
     // keeps the image current: every insert, erase, vma_adjust and vma_merge rewrites what
     // it changed.
     SlabObject slab;

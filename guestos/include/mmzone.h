@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "guestos/page.h"
+#include "guestos/include/page.h"
 
 namespace guestos {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "guestos/mm.h"
-#include "guestos/ptrace.h"
+#include "guestos/include/mm_types.h"
+#include "guestos/arch/x86/include/asm/ptrace.h"
 
 namespace guestos {
 

@@ -1,8 +1,8 @@
 // Signals (kernel/signal.c and arch/x86/kernel/signal.c): sending, dequeueing, default
 // actions, and the x86 signal frames that run handlers and sigreturn that leaves them.
 #pragma once
-#include "guestos/errno.h"
-#include "guestos/task.h"
+#include "guestos/include/errno.h"
+#include "guestos/include/sched.h"
 
 namespace guestos {
 

@@ -2,9 +2,9 @@
 #pragma once
 #include <cstdint>
 
-#include "guestos/kernel.h"
-#include "guestos/memory.h"
-#include "guestos/syscall_table.h"
+#include "guestos/include/kernel.h"
+#include "guestos/mm/memory.h"
+#include "guestos/arch/x86/entry/syscall_table.h"
 
 namespace guestos {
 

@@ -1,9 +1,9 @@
 // The OS's objects from their slab caches (kernel/fork.c: mm_alloc, vm_area_alloc,
 // vm_area_dup) and the images of their main fields in those slab objects.
-#include "guestos/fault_trace.h"
-#include "guestos/memory.h"
-#include "guestos/rmap.h"
-#include "guestos/task.h"
+#include "guestos/trace/fault_trace.h"
+#include "guestos/mm/memory.h"
+#include "guestos/mm/rmap.h"
+#include "guestos/include/sched.h"
 
 namespace guestos {
 

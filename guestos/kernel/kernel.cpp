@@ -1,5 +1,5 @@
 // The OS layer's entry points: boot, task set-up, syscall dispatch and do_page_fault.
-#include "guestos/kernel.h"
+#include "guestos/include/kernel.h"
 
 #include <sys/resource.h>
 #include <sys/sysmacros.h>
@@ -8,22 +8,22 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "guestos/ext2_mount.h"
-#include "guestos/fault_trace.h"
-#include "guestos/filemap.h"
-#include "guestos/shmem.h"
-#include "guestos/highmem.h"
-#include "guestos/itimer.h"
-#include "guestos/page_alloc.h"
-#include "guestos/proc_meminfo.h"
-#include "guestos/slab_object.h"
-#include "guestos/slub.h"
-#include "guestos/vmalloc.h"
-#include "guestos/procfs.h"
-#include "guestos/memory.h"
-#include "guestos/signal.h"
-#include "guestos/strace.h"
-#include "guestos/syscalls.h"
+#include "guestos/fs/ext2/ext2_mount.h"
+#include "guestos/trace/fault_trace.h"
+#include "guestos/mm/filemap.h"
+#include "guestos/mm/shmem.h"
+#include "guestos/mm/highmem.h"
+#include "guestos/kernel/time/itimer.h"
+#include "guestos/mm/page_alloc.h"
+#include "guestos/fs/proc/meminfo.h"
+#include "guestos/mm/slab_object.h"
+#include "guestos/mm/slub.h"
+#include "guestos/mm/vmalloc.h"
+#include "guestos/fs/proc/base.h"
+#include "guestos/mm/memory.h"
+#include "guestos/include/signal.h"
+#include "guestos/arch/x86/entry/strace.h"
+#include "guestos/include/syscalls.h"
 
 namespace guestos {
 

@@ -1,5 +1,5 @@
 // Sending and dequeueing signals and their default actions (kernel/signal.c).
-#include "guestos/signal.h"
+#include "guestos/include/signal.h"
 
 namespace guestos {
 

@@ -11,9 +11,9 @@
 #include <cstring>
 #include <thread>
 
-#include "guestos/sched.h"
-#include "guestos/syscalls.h"
-#include "guestos/time.h"
+#include "guestos/kernel/sched/core.h"
+#include "guestos/include/syscalls.h"
+#include "guestos/kernel/time/time.h"
 
 namespace guestos {
 

@@ -4,9 +4,9 @@
 
 #include <cstring>
 
-#include "guestos/sched.h"
-#include "guestos/signal.h"
-#include "guestos/syscalls.h"
+#include "guestos/kernel/sched/core.h"
+#include "guestos/include/signal.h"
+#include "guestos/include/syscalls.h"
 
 namespace guestos {
 

@@ -1,13 +1,13 @@
 // The page cache (mm/filemap.c, mm/truncate.c, mm/readahead.c).
-#include "guestos/filemap.h"
+#include "guestos/mm/filemap.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
 
-#include "guestos/file.h"
-#include "guestos/memory.h"
+#include "guestos/include/fs.h"
+#include "guestos/mm/memory.h"
 
 namespace guestos {
 

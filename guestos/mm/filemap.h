@@ -7,8 +7,8 @@
 #include <optional>
 #include <vector>
 
-#include "guestos/interval_tree.h"
-#include "guestos/kmap.h"
+#include "guestos/lib/interval_tree.h"
+#include "guestos/include/kmap.h"
 
 namespace guestos {
 

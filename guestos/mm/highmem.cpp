@@ -1,7 +1,7 @@
 // Highmem kmap/kunmap (pkmap area) and kmap_atomic (fixmap slots), Linux mm/highmem.c.
-#include "guestos/highmem.h"
+#include "guestos/mm/highmem.h"
 
-#include "guestos/kmap.h"
+#include "guestos/include/kmap.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -152,7 +152,7 @@ unsigned Highmem::nr_pkmap_busy() const {
 
 bool Highmem::clear_highpage(PhysAddr frame) {
     // clear_page(kaddr) at page_address or a kmap_atomic address: the store goes where the
-    // kernel's page tables send it (guestos/kmap.h).
+    // kernel's page tables send it (guestos/include/kmap.h).
     const kernel_mem km{&buddy_.ram(), &buddy_, &kpt_, this};
     return with_kernel_mapping(km, frame.page_base(), PAGE_SIZE, [](uint8_t* p) { std::memset(p, 0, PAGE_SIZE); });
 }

@@ -18,7 +18,7 @@
 #include <optional>
 #include <vector>
 
-#include "guestos/vmalloc.h"
+#include "guestos/mm/vmalloc.h"
 
 namespace guestos {
 

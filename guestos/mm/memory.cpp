@@ -1,14 +1,14 @@
 // Page tables and page faults of an mm (mm/memory.c), and the user-copy helpers (uaccess).
-#include "guestos/memory.h"
+#include "guestos/mm/memory.h"
 
 #include <cstring>
 
-#include "guestos/fault_trace.h"
-#include "guestos/highmem.h"
-#include "guestos/vmalloc.h"
-#include "guestos/mmap.h"
-#include "guestos/rmap.h"
-#include "guestos/file.h"
+#include "guestos/trace/fault_trace.h"
+#include "guestos/mm/highmem.h"
+#include "guestos/mm/vmalloc.h"
+#include "guestos/mm/mmap.h"
+#include "guestos/mm/rmap.h"
+#include "guestos/include/fs.h"
 
 namespace guestos {
 
@@ -43,7 +43,7 @@ private:
 uint64_t pmd_span(PagingMode mode) { return mode == PagingMode::Legacy32 ? (4ull << 20) : (2ull << 20); }
 
 // Runs fn on the bytes [pa, pa+n) of one frame reached as the kernel reaches it: through
-// the direct map for lowmem, kmap_atomic for highmem (guestos/kmap.h).
+// the direct map for lowmem, kmap_atomic for highmem (guestos/include/kmap.h).
 template <class Fn>
 bool with_kernel_mapping(mm_struct& mm, PhysAddr pa, uint64_t n, Fn fn) {
     return guestos::with_kernel_mapping(mm_kmem(mm), pa, n, fn);

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "guestos/kmap.h"
-#include "guestos/mm.h"
+#include "guestos/include/kmap.h"
+#include "guestos/include/mm_types.h"
 
 namespace guestos {
 

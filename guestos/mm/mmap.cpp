@@ -1,9 +1,9 @@
 // VMA bookkeeping and the mmap family (mm/mmap.c, mm/mprotect.c), Linux semantics and errno.
-#include "guestos/mmap.h"
+#include "guestos/mm/mmap.h"
 
 #include <cerrno>
 
-#include "guestos/memory.h"
+#include "guestos/mm/memory.h"
 
 namespace guestos {
 

@@ -2,7 +2,7 @@
 #pragma once
 #include <memory>
 
-#include "guestos/mm.h"
+#include "guestos/include/mm_types.h"
 
 namespace guestos {
 

@@ -1,8 +1,8 @@
 // The zoned buddy allocator (Linux mm/page_alloc.c, Linux 6.10+ free-list rules: a free block
 // always sits on the list of its pageblock's migrate type).
-#include "guestos/page_alloc.h"
+#include "guestos/mm/page_alloc.h"
 
-#include "guestos/highmem.h"
+#include "guestos/mm/highmem.h"
 
 #include <algorithm>
 #include <bit>

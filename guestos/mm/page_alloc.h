@@ -12,8 +12,8 @@
 #include <optional>
 #include <vector>
 
-#include "guestos/mmzone.h"
-#include "guestos/page.h"
+#include "guestos/include/mmzone.h"
+#include "guestos/include/page.h"
 #include "mmu/phys_memory.h"
 
 namespace guestos {

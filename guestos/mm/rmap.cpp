@@ -2,13 +2,13 @@
 // linked into its file's i_mmap and its anon_vmas from the moment it exists (vm_area_dup,
 // vma_set_file) until it is freed (vm_area_free), so no path through the VMA tree can
 // leave a stale link behind.
-#include "guestos/rmap.h"
+#include "guestos/mm/rmap.h"
 
 #include <algorithm>
 
-#include "guestos/file.h"
-#include "guestos/memory.h"
-#include "guestos/slab_object.h"
+#include "guestos/include/fs.h"
+#include "guestos/mm/memory.h"
+#include "guestos/mm/slab_object.h"
 
 namespace guestos {
 

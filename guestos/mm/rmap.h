@@ -6,7 +6,7 @@
 #include <functional>
 #include <vector>
 
-#include "guestos/mm.h"
+#include "guestos/include/mm_types.h"
 
 namespace guestos {
 

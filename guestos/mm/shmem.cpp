@@ -1,5 +1,5 @@
 // shmem and tmpfs (mm/shmem.c).
-#include "guestos/shmem.h"
+#include "guestos/mm/shmem.h"
 
 #include <fcntl.h>
 #include <sys/sysmacros.h>

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "guestos/file.h"
+#include "guestos/include/fs.h"
 
 namespace guestos {
 

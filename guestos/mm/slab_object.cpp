@@ -1,11 +1,11 @@
 // Kernel objects as slab objects: the layouts, their caches and the owning SlabObject.
-#include "guestos/slab_object.h"
+#include "guestos/mm/slab_object.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "guestos/slub.h"
-#include "guestos/vmalloc.h"
+#include "guestos/mm/slub.h"
+#include "guestos/mm/vmalloc.h"
 
 namespace guestos {
 

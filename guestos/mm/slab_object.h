@@ -3,7 +3,7 @@
 //
 // A host object of such a kind (vm_area_struct, mm_struct, task_struct, file; anon_vma and
 // anon_vma_chain for reverse mapping) holds one SlabObject member: one object of its Linux
-// cache, taken from SLUB (guestos/slub.h) and freed when the host object dies. A copy of the
+// cache, taken from SLUB (guestos/mm/slub.h) and freed when the host object dies. A copy of the
 // host object takes a new slab object with the same bytes (vm_area_dup's *new = *orig); a move
 // hands the object over. So /proc/slabinfo counts exactly the live host objects, and their
 // memory is slab pages in MemTotal's accounting.
@@ -46,7 +46,7 @@
 #include <string_view>
 #include <vector>
 
-#include "guestos/page.h"
+#include "guestos/include/page.h"
 #include "mmu/phys_memory.h"
 
 namespace guestos {

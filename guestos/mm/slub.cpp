@@ -1,5 +1,5 @@
 // The SLUB slab allocator and kmalloc (Linux mm/slub.c, mm/slab_common.c), one CPU.
-#include "guestos/slub.h"
+#include "guestos/mm/slub.h"
 
 #include <algorithm>
 #include <bit>

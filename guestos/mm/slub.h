@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "guestos/page_alloc.h"
+#include "guestos/mm/page_alloc.h"
 
 namespace guestos {
 

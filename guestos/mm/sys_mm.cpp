@@ -6,10 +6,10 @@
 
 #include <fcntl.h>
 
-#include "guestos/mmap.h"
-#include "guestos/rmap.h"
-#include "guestos/shmem.h"
-#include "guestos/syscalls.h"
+#include "guestos/mm/mmap.h"
+#include "guestos/mm/rmap.h"
+#include "guestos/mm/shmem.h"
+#include "guestos/include/syscalls.h"
 
 namespace guestos {
 

@@ -1,6 +1,6 @@
 // The VMA tree: mm/mmap.c's gap-augmented rbtree (vma_compute_subtree_gap, vma_gap_update,
 // unmapped_area[_topdown]) over lib/rbtree.c's red-black balancing, written out for one type.
-#include "guestos/vma_tree.h"
+#include "guestos/mm/vma_tree.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -9,8 +9,8 @@
 #include <optional>
 #include <utility>
 
-#include "guestos/mm.h"
-#include "guestos/rmap.h"
+#include "guestos/include/mm_types.h"
+#include "guestos/mm/rmap.h"
 
 namespace guestos {
 

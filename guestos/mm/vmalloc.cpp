@@ -1,6 +1,6 @@
 // The kernel half: layout, reference page tables with the direct map, vmalloc_fault, and
 // vmalloc/vfree/vmap (Linux mm/vmalloc.c, arch/x86/mm/init_{32,64}.c, arch/x86/mm/fault.c).
-#include "guestos/vmalloc.h"
+#include "guestos/mm/vmalloc.h"
 
 #include <cerrno>
 #include <cstring>

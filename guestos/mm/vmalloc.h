@@ -14,7 +14,7 @@
 #include <span>
 #include <vector>
 
-#include "guestos/page_alloc.h"
+#include "guestos/mm/page_alloc.h"
 #include "mmu/paging.h"
 
 namespace guestos {

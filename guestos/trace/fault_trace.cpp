@@ -1,14 +1,12 @@
-#include "guestos/fault_trace.h"
+#include "guestos/trace/fault_trace.h"
 
 #include <cstdio>
 
+#include "base/format.h"
+
 namespace guestos {
 
-std::string hex(uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
-    return v ? buf : "0";
-}
+std::string hex(uint64_t v) { return base::hex_alt(v); }
 
 std::string describe_error_code(uint32_t ec) {
     std::string s = (ec & 0x10) ? "fetch" : (ec & 0x2) ? "write" : "read";

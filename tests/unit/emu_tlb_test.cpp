@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "emu/cpu.h"
-#include "guestos/fault_trace.h"
-#include "guestos/memory.h"
-#include "guestos/rmap.h"
-#include "guestos/kernel.h"
-#include "guestos/proc_meminfo.h"
+#include "guestos/trace/fault_trace.h"
+#include "guestos/mm/memory.h"
+#include "guestos/mm/rmap.h"
+#include "guestos/include/kernel.h"
+#include "guestos/fs/proc/meminfo.h"
 
 namespace {
 

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "devices/block_device.h"
-#include "guestos/ext2.h"
+#include "guestos/fs/ext2/ext2.h"
 
 using devices::BlockDevice;
 using namespace guestos::ext2;

@@ -11,8 +11,8 @@
 #include <memory>
 #include <vector>
 
-#include "guestos/highmem.h"
-#include "guestos/vmalloc.h"
+#include "guestos/mm/highmem.h"
+#include "guestos/mm/vmalloc.h"
 #include "mmu/phys_memory.h"
 
 using namespace guestos;

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "guestos/interval_tree.h"
+#include "guestos/lib/interval_tree.h"
 
 namespace {
 

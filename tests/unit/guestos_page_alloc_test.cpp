@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "guestos/page_alloc.h"
+#include "guestos/mm/page_alloc.h"
 #include "mmu/phys_memory.h"
 
 using namespace guestos;

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "guestos/highmem.h"
-#include "guestos/proc_meminfo.h"
+#include "guestos/mm/highmem.h"
+#include "guestos/fs/proc/meminfo.h"
 #include "mmu/phys_memory.h"
 
 using namespace guestos;

@@ -6,12 +6,12 @@
 #include <memory>
 #include <set>
 
-#include "guestos/file.h"
-#include "guestos/memory.h"
-#include "guestos/mmap.h"
-#include "guestos/page_alloc.h"
-#include "guestos/rmap.h"
-#include "guestos/shmem.h"
+#include "guestos/include/fs.h"
+#include "guestos/mm/memory.h"
+#include "guestos/mm/mmap.h"
+#include "guestos/mm/page_alloc.h"
+#include "guestos/mm/rmap.h"
+#include "guestos/mm/shmem.h"
 #include "guestos_test_util.h"
 
 using namespace guestos;

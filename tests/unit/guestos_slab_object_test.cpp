@@ -1,4 +1,4 @@
-// The OS's own objects as slab objects (guestos/slab_object.h): each live vm_area_struct,
+// The OS's own objects as slab objects (guestos/mm/slab_object.h): each live vm_area_struct,
 // mm_struct, task_struct and struct file owns exactly one object of its Linux cache, the
 // object holds the struct's fields at Linux's offsets, /proc/slabinfo counts exactly the
 // live objects, and running out of memory for them fails the operation with ENOMEM and
@@ -10,14 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "guestos/kernel.h"
-#include "guestos/memory.h"
-#include "guestos/mmap.h"
-#include "guestos/page_alloc.h"
-#include "guestos/proc_meminfo.h"
-#include "guestos/slab_object.h"
-#include "guestos/slub.h"
-#include "guestos/task.h"
+#include "guestos/include/kernel.h"
+#include "guestos/mm/memory.h"
+#include "guestos/mm/mmap.h"
+#include "guestos/mm/page_alloc.h"
+#include "guestos/fs/proc/meminfo.h"
+#include "guestos/mm/slab_object.h"
+#include "guestos/mm/slub.h"
+#include "guestos/include/sched.h"
 #include "tests/unit/guestos_test_util.h"
 
 namespace guestos {

@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "guestos/slub.h"
+#include "guestos/mm/slub.h"
 #include "mmu/phys_memory.h"
 
 using namespace guestos;

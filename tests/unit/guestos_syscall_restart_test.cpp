@@ -3,10 +3,10 @@
 // needs none, on both ABIs. A real Kernel and Cpu hold the task (hello.<build> exec'd, not
 // run); the registers are set as a syscall's exit leaves them, do_signal runs, and the
 // handler's return is played by the sigreturn syscall, so the frame's copy is checked too.
-// guestos/signal.h comes before the host's <signal.h> (through gtest), whose macros
+// guestos/include/signal.h comes before the host's <signal.h> (through gtest), whose macros
 // (SA_RESTART, sigmask) would clash with its names; below, the host macros stand in for
 // them, with the same values (the host is Linux).
-#include "guestos/signal.h"
+#include "guestos/include/signal.h"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "emu/cpu.h"
-#include "guestos/kernel.h"
+#include "guestos/include/kernel.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
-// The VMA tree (guestos/vma_tree.h) against a plain std::map interval model: after every step of
+// The VMA tree (guestos/mm/vma_tree.h) against a plain std::map interval model: after every step of
 // long random operation sequences, lookups agree, the red-black rules hold, every rb_subtree_gap
 // equals its recomputed value and both gap searches return what a linear scan returns.
-#include "guestos/vma_tree.h"
+#include "guestos/mm/vma_tree.h"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "guestos/mm.h"
+#include "guestos/include/mm_types.h"
 
 namespace guestos {
 namespace {

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "emu/cpu.h"
-#include "guestos/fault_trace.h"
-#include "guestos/kernel.h"
+#include "guestos/trace/fault_trace.h"
+#include "guestos/include/kernel.h"
 
 extern char** environ;
 

@@ -1,4 +1,4 @@
-#include "guestos/tty.h"
+#include "guestos/drivers/tty/tty.h"
 
 namespace guestos {
 

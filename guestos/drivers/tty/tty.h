@@ -1,7 +1,7 @@
 // The console as an open file: the tty driver's file operations over devices::Console.
 #pragma once
 #include "devices/console.h"
-#include "guestos/file.h"
+#include "guestos/include/fs.h"
 
 namespace guestos {
 

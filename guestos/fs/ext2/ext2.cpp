@@ -1,4 +1,5 @@
-#include "guestos/ext2.h"
+#include "guestos/fs/ext2/ext2.h"
+#include "base/format.h"
 
 #include <sys/stat.h>
 
@@ -18,11 +19,7 @@ using mmu::ErrorOr;
 Error einval(const std::string& msg) { return Error::from_errno(EINVAL, "ext2: " + msg); }
 Error eio(const std::string& msg) { return Error::from_errno(EIO, "ext2: " + msg); }
 
-std::string hex(uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
+using base::hex;
 std::string dec(uint64_t v) { return std::to_string(v); }
 
 // INCOMPAT bits by the names e2fsprogs (dumpe2fs, mke2fs -O) gives them.

@@ -1,4 +1,4 @@
-#include "guestos/ext2_mount.h"
+#include "guestos/fs/ext2/ext2_mount.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -9,8 +9,8 @@
 #include <unordered_map>
 
 #include "devices/block_device.h"
-#include "guestos/ext2.h"
-#include "guestos/file.h"
+#include "guestos/fs/ext2/ext2.h"
+#include "guestos/include/fs.h"
 
 namespace guestos {
 

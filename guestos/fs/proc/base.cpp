@@ -1,4 +1,4 @@
-#include "guestos/procfs.h"
+#include "guestos/fs/proc/base.h"
 
 #include <fcntl.h>
 #include <sys/sysmacros.h>
@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "guestos/kernel.h"
-#include "guestos/memory.h"
+#include "guestos/include/kernel.h"
+#include "guestos/mm/memory.h"
 
 namespace guestos {
 

@@ -4,8 +4,8 @@
 #include <optional>
 #include <string>
 
-#include "guestos/file.h"
-#include "guestos/task.h"
+#include "guestos/include/fs.h"
+#include "guestos/include/sched.h"
 
 namespace guestos {
 

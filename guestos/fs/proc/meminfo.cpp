@@ -1,6 +1,6 @@
 // /proc/meminfo, buddyinfo, zoneinfo, slabinfo and vmstat text (Linux fs/proc/meminfo.c,
 // mm/vmstat.c, mm/slab_common.c, arch/x86/mm/pat/set_memory.c arch_report_meminfo).
-#include "guestos/proc_meminfo.h"
+#include "guestos/fs/proc/meminfo.h"
 
 #include <algorithm>
 #include <cstdarg>

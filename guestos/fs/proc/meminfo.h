@@ -10,15 +10,15 @@
 // per-cpu lists (Linux counts them nowhere); zoneinfo "pages free" and vmstat nr_free_pages
 // are NR_FREE_PAGES and exclude them, exactly as in Linux. Another: slabinfo's active_objs
 // is exact (Linux counts the cpu slab's free objects as active), so it equals the number of
-// live kernel objects of each cache (guestos/slab_object.h).
+// live kernel objects of each cache (guestos/mm/slab_object.h).
 #pragma once
 #include <cstdint>
 #include <string>
 
-#include "guestos/highmem.h"
-#include "guestos/page_alloc.h"
-#include "guestos/slub.h"
-#include "guestos/vmalloc.h"
+#include "guestos/mm/highmem.h"
+#include "guestos/mm/page_alloc.h"
+#include "guestos/mm/slub.h"
+#include "guestos/mm/vmalloc.h"
 
 namespace guestos {
 

@@ -1,11 +1,11 @@
 // The one task sleeps on the host until its next timer expiry.
-#include "guestos/sched.h"
+#include "guestos/kernel/sched/core.h"
 
 #include <unistd.h>
 
 #include <cstdio>
 
-#include "guestos/itimer.h"
+#include "guestos/kernel/time/itimer.h"
 
 namespace guestos {
 

@@ -3,9 +3,9 @@
 #pragma once
 #include <optional>
 
-#include "guestos/signal.h"
-#include "guestos/task.h"
-#include "guestos/time.h"
+#include "guestos/include/signal.h"
+#include "guestos/include/sched.h"
+#include "guestos/kernel/time/time.h"
 
 namespace guestos {
 

@@ -3,8 +3,8 @@
 // time left and, when no handler runs, resumes through restart_syscall.
 #include <cerrno>
 
-#include "guestos/sched.h"
-#include "guestos/syscalls.h"
+#include "guestos/kernel/sched/core.h"
+#include "guestos/include/syscalls.h"
 
 namespace guestos {
 

@@ -1,12 +1,12 @@
 // Interval timers and their syscalls.
-#include "guestos/itimer.h"
+#include "guestos/kernel/time/itimer.h"
 
 #include <unistd.h>
 
 #include <cerrno>
 
-#include "guestos/signal.h"
-#include "guestos/syscalls.h"
+#include "guestos/include/signal.h"
+#include "guestos/include/syscalls.h"
 
 namespace guestos {
 

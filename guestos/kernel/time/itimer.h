@@ -8,8 +8,8 @@
 
 #include <optional>
 
-#include "guestos/task.h"
-#include "guestos/time.h"
+#include "guestos/include/sched.h"
+#include "guestos/kernel/time/time.h"
 
 namespace guestos {
 

@@ -1,7 +1,7 @@
 // Clocks and the user layouts of time values.
-#include "guestos/time.h"
+#include "guestos/kernel/time/time.h"
 
-#include "guestos/syscalls.h"
+#include "guestos/include/syscalls.h"
 
 namespace guestos {
 

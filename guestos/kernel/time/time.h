@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "guestos/memory.h"
+#include "guestos/mm/memory.h"
 
 namespace guestos {
 

@@ -1,7 +1,7 @@
 // strace's output format: arguments by kind, strings quoted and cut at 32 bytes, errors named.
-#include "guestos/strace.h"
+#include "guestos/arch/x86/entry/strace.h"
 
-#include "guestos/fault_trace.h"
+#include "guestos/trace/fault_trace.h"
 
 #include <signal.h>
 
@@ -9,8 +9,8 @@
 #include <cstring>
 #include <string>
 
-#include "guestos/errno.h"
-#include "guestos/mmap.h"
+#include "guestos/include/errno.h"
+#include "guestos/mm/mmap.h"
 
 namespace guestos {
 

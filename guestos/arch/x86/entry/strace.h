@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <string>
 
-#include "guestos/syscalls.h"
+#include "guestos/include/syscalls.h"
 
 namespace guestos {
 

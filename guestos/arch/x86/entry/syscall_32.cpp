@@ -1,7 +1,7 @@
 // The i386 syscall table (numbers from asm/unistd_32.h), and the per-ABI lookup.
 #include <array>
 
-#include "guestos/syscall_table.h"
+#include "guestos/arch/x86/entry/syscall_table.h"
 // Last: another header may pull in the other ABI's numbers; these must win.
 #include <asm/unistd_32.h>
 

@@ -1,7 +1,7 @@
 // The x86-64 syscall table (numbers from asm/unistd_64.h).
 #include <array>
 
-#include "guestos/syscall_table.h"
+#include "guestos/arch/x86/entry/syscall_table.h"
 // Last: another header may pull in the other ABI's numbers; these must win.
 #include <asm/unistd_64.h>
 

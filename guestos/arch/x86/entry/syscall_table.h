@@ -2,7 +2,7 @@
 #pragma once
 #include <cstdint>
 
-#include "guestos/task.h"
+#include "guestos/include/sched.h"
 
 namespace guestos {
 

@@ -4,9 +4,9 @@
 #include <cstddef>
 #include <cstring>
 
-#include "guestos/memory.h"
-#include "guestos/signal.h"
-#include "guestos/syscalls.h"
+#include "guestos/mm/memory.h"
+#include "guestos/include/signal.h"
+#include "guestos/include/syscalls.h"
 
 namespace guestos {
 
