@@ -159,7 +159,7 @@ long getname(SysCtx& c, uint64_t upath, std::string& out) {
 // A tmpfs directory opened as a file: stat and getdents work, read and write do not.
 class tmpfs_dir_file final : public file {
 public:
-    explicit tmpfs_dir_file(const Tmpfs& fs) : fs_(fs), dev_(fs.dev()) {}
+    tmpfs_dir_file(const Tmpfs& fs, const timespec& mounted) : fs_(fs), dev_(fs.dev()), mounted_(mounted) {}
     long read(uint8_t*, uint64_t, int64_t*) override { return -EISDIR; }
     long llseek(int64_t offset, int whence) override {
         if (whence != SEEK_SET || offset < 0) return -EINVAL;
@@ -186,12 +186,14 @@ public:
         st.st_mode = S_IFDIR | 01777;
         st.st_nlink = 2;
         st.st_blksize = 4096;
+        st.st_atim = st.st_mtim = st.st_ctim = mounted_;
         return 0;
     }
 
 private:
     const Tmpfs& fs_;
     uint64_t dev_;
+    timespec mounted_;
 };
 
 // Opens (and with O_CREAT creates) a file of a tmpfs (shmem_lookup / shmem_create).
@@ -200,7 +202,7 @@ long tmpfs_open(SysCtx& c, Tmpfs& fs, const std::string& name, unsigned flags, u
     const unsigned acc = flags & O_ACCMODE;
     if (name.empty()) {  // the mount point itself
         if (acc != O_RDONLY || (flags & O_CREAT)) return -EISDIR;
-        out = std::make_shared<tmpfs_dir_file>(fs);
+        out = std::make_shared<tmpfs_dir_file>(fs, c.kernel.mount_time());
         out->f_flags = flags;
         return 0;
     }

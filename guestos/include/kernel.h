@@ -2,6 +2,7 @@
 // table and the fault entry point. The CPU engine (emu/) drives it; it never sees Unicorn.
 #pragma once
 #include <cstdint>
+#include <ctime>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -87,6 +88,8 @@ public:
     // the first exec sets memory up.
     std::string allocator_stats() const;
     const KernelConfig& config() const { return cfg_; }
+    // When the filesystems were mounted (CLOCK_REALTIME): the times of their root directories.
+    const timespec& mount_time() const { return mount_time_; }
     // RAM, the page allocator, the kernel page tables and kmap, once memory is set up.
     kernel_mem kmem() const;
     // The tmpfs whose mount point contains path (/tmp, /dev/shm) and the rest of the path
@@ -109,6 +112,7 @@ private:
     FaultOutcome do_user_addr_fault(task_struct& task, VirtAddr address, uint32_t error_code);
     void report_unknown_syscall(task_struct& task, uint64_t nr);
     KernelConfig cfg_;
+    timespec mount_time_{};
     PhysAddr zero_page_;
     std::vector<uint64_t> reported_unknown_;
     std::unique_ptr<mmu::PhysMemory> ram_;

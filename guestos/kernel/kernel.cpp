@@ -33,6 +33,7 @@ constexpr uint64_t RESERVED_LOW_FRAMES = 16;
 }  // namespace
 
 Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {
+    clock_gettime(CLOCK_REALTIME, &mount_time_);
     // The tmpfs mounts a Debian system has (each with an anonymous device number).
     mounts_.push_back(std::make_unique<Tmpfs>("/dev/shm", makedev(0, 0x19)));
     mounts_.push_back(std::make_unique<Tmpfs>("/tmp", makedev(0, 0x1a)));

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <dirent.h>
+#include <vector>
 
 #include "guestos/include/kernel.h"
 #include "guestos/mm/memory.h"
@@ -65,6 +67,91 @@ std::string vma_name(const mm_struct& mm, const vm_area_struct& v) {
 }  // namespace
 
 bool is_proc_path(const std::string& path) { return path == "/proc" || path.rfind("/proc/", 0) == 0; }
+
+namespace {
+
+// One name in a /proc directory and the kind of file it is (a pid_entry, a proc_dir_entry).
+struct proc_entry {
+    const char* name;
+    uint32_t mode;
+};
+
+// The /proc/PID entries emu has, in tgid_base_stuff's order (the order readdir gives).
+constexpr proc_entry tgid_base_stuff[] = {
+    {"environ", S_IFREG | 0400}, {"status", S_IFREG | 0444}, {"comm", S_IFREG | 0644},
+    {"cmdline", S_IFREG | 0444}, {"maps", S_IFREG | 0444},   {"exe", S_IFLNK | 0777},
+    {"smaps", S_IFREG | 0444},
+};
+// The global files, in proc_root's order (pde_subdir_insert sorts by length, then name).
+constexpr proc_entry proc_root_entries[] = {
+    {"vmstat", S_IFREG | 0444},   {"meminfo", S_IFREG | 0444},  {"slabinfo", S_IFREG | 0400},
+    {"zoneinfo", S_IFREG | 0444}, {"buddyinfo", S_IFREG | 0444},
+};
+
+// /proc's anonymous device number (get_anon_bdev gives each mount one).
+const uint64_t PROC_DEV = makedev(0, 0x15);
+
+// A /proc directory: the root or a process's (proc_root_readdir, proc_pident_readdir).
+// Its entries are listed as they are when it is opened.
+class proc_dir_file final : public file {
+public:
+    proc_dir_file(uint64_t ino, uint32_t nlink, const timespec& time, std::vector<dir_entry> entries)
+        : ino_(ino), nlink_(nlink), time_(time), entries_(std::move(entries)) {}
+    long read(uint8_t*, uint64_t, int64_t*) override { return -EISDIR; }
+    long llseek(int64_t offset, int whence) override {
+        if (whence != SEEK_SET || offset < 0) return -EINVAL;
+        return f_pos = offset;
+    }
+    long iterate_shared(const filldir_t& emit) override {
+        for (; static_cast<size_t>(f_pos) < entries_.size(); ++f_pos)
+            if (!emit(entries_[static_cast<size_t>(f_pos)])) break;
+        return 0;
+    }
+    long getattr(struct stat& st) override {
+        st = {};
+        st.st_dev = PROC_DEV;
+        st.st_ino = ino_;
+        st.st_mode = S_IFDIR | 0555;
+        st.st_nlink = nlink_;
+        st.st_blksize = 1024;
+        st.st_atim = st.st_mtim = st.st_ctim = time_;
+        return 0;
+    }
+
+private:
+    uint64_t ino_;
+    uint32_t nlink_;
+    timespec time_;
+    std::vector<dir_entry> entries_;
+};
+
+unsigned char dtype_of(uint32_t mode) { return S_ISDIR(mode) ? DT_DIR : S_ISLNK(mode) ? DT_LNK : DT_REG; }
+
+// The inode number of a process's directory and its entries (proc_pid_make_inode gives
+// fresh ones; these only have to be distinct and stable).
+uint64_t pid_ino(int tgid, size_t entry) { return (static_cast<uint64_t>(tgid) << 8) + 2 + entry; }
+
+// ".", ".." and the process's entries (proc_tgid_base_readdir).
+std::shared_ptr<file> proc_pid_dir(const task_struct& task) {
+    const uint64_t ino = pid_ino(task.tgid, 0);
+    std::vector<dir_entry> e = {{ino, 1, DT_DIR, "."}, {1, 2, DT_DIR, ".."}};
+    for (const proc_entry& p : tgid_base_stuff)
+        e.push_back({pid_ino(task.tgid, e.size() - 1), static_cast<int64_t>(e.size() + 1), dtype_of(p.mode), p.name});
+    return std::make_shared<proc_dir_file>(ino, 2, task.kernel ? task.kernel->mount_time() : timespec{}, std::move(e));
+}
+
+// ".", "..", the global files, then self, thread-self and each process (proc_root_readdir).
+std::shared_ptr<file> proc_root_dir(const task_struct& task) {
+    std::vector<dir_entry> e = {{1, 1, DT_DIR, "."}, {1, 2, DT_DIR, ".."}};
+    for (const proc_entry& p : proc_root_entries)
+        e.push_back({0xf0000000ull + e.size(), static_cast<int64_t>(e.size() + 1), dtype_of(p.mode), p.name});
+    e.push_back({0xf0000000ull + e.size(), static_cast<int64_t>(e.size() + 1), DT_LNK, "self"});
+    e.push_back({0xf0000000ull + e.size(), static_cast<int64_t>(e.size() + 1), DT_LNK, "thread-self"});
+    e.push_back({pid_ino(task.tgid, 0), static_cast<int64_t>(e.size() + 1), DT_DIR, std::to_string(task.tgid)});
+    return std::make_shared<proc_dir_file>(1, 3, task.kernel ? task.kernel->mount_time() : timespec{}, std::move(e));
+}
+
+}  // namespace
 
 std::string show_map_vma(const mm_struct& mm, const vm_area_struct& v) {
     const size_t width = 25 + 8 * 6 - 1;  // seq_setwidth(m, 25 + sizeof(void *) * 6 - 1), 64-bit kernel
@@ -210,7 +297,13 @@ std::string proc_pid_status(task_struct& task) {
 long proc_open(task_struct& task, const std::string& path, unsigned flags, std::shared_ptr<file>& out) {
     auto p = parse_proc_path(task, path);
     if (!p) return -ENOENT;
-    if (p->entry.empty() || p->task_dir) return (flags & O_ACCMODE) != O_RDONLY ? -EISDIR : -EACCES;
+    if (p->entry.empty() || p->task_dir) {
+        if ((flags & O_ACCMODE) != O_RDONLY) return -EISDIR;
+        out = p->task_dir ? proc_pid_dir(task) : proc_root_dir(task);
+        out->f_flags = flags;
+        out->f_path = path;
+        return 0;
+    }
     if ((flags & O_ACCMODE) != O_RDONLY) return -EACCES;
     std::string text;
     if (p->per_task && p->entry == "maps") text = proc_pid_maps(task);
