@@ -12,6 +12,7 @@
 #include "guestos/mm/highmem.h"
 #include "guestos/include/kernel.h"
 #include "guestos/mm/vmalloc.h"
+#include "guestos/include/uapi/auxvec.h"
 #include "guestos/mm/memory.h"
 #include "guestos/mm/mmap.h"
 #include "loader/elf.h"
@@ -20,13 +21,6 @@
 namespace guestos {
 
 namespace {
-
-// auxv types (uapi/linux/auxvec.h).
-enum : uint64_t {
-    AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_BASE = 7, AT_FLAGS = 8,
-    AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12, AT_GID = 13, AT_EGID = 14, AT_PLATFORM = 15,
-    AT_HWCAP = 16, AT_CLKTCK = 17, AT_SECURE = 23, AT_HWCAP2 = 26, AT_MINSIGSTKSZ = 51,
-};
 
 // Address-space geometry of each ABI (processor.h TASK_SIZE, ELF_ET_DYN_BASE, no randomization).
 struct Geometry {
@@ -104,7 +98,7 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     mm->zero_page = zero_page_;
     mm->kpt = kpt_.get();
     mm->highmem = highmem_.get();
-    mm->stack_rlimit = task.rlim[3].rlim_cur;  // RLIMIT_STACK
+    mm->stack_rlimit = task.rlim[RLIMIT_STACK_].rlim_cur;
     mm->paging_mode = task.abi == Abi::X86_64 ? mmu::PagingMode::LongMode4 : cfg_.i386_paging;
     mm->task_size = geo.task_size;
     mm->mmap_base = mmap_base(geo.task_size);

@@ -1,4 +1,5 @@
 // Default file operations (what a file without the operation answers) and seq_file.
+#include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/fs.h"
 
 #include <fcntl.h>
@@ -83,7 +84,6 @@ long inode_file::read(uint8_t* buf, uint64_t n, int64_t* pos) {
 }
 
 long inode_file::write(const uint8_t* buf, uint64_t n, int64_t* pos) {
-    constexpr unsigned O_APPEND_ = 02000;
     if (f_flags & O_APPEND_) *pos = static_cast<int64_t>(f_inode->i_size);
     if (*pos < 0) return -EINVAL;
     if (!n) return 0;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "guestos/include/uapi/fcntl.h"
 #include "guestos/fs/ext2/ext2_mount.h"
 #include "guestos/fs/pipe.h"
 #include "guestos/fs/proc/base.h"
@@ -280,7 +281,6 @@ long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_p
     return -ENOENT;
 }
 
-constexpr uint64_t AT_SYMLINK_NOFOLLOW_ = 0x100;
 
 // The disk mount that holds abs, an absolute path no other mount or the executable claims
 // (the order filp_open tries them in), or null.
@@ -307,7 +307,6 @@ long stat_path(SysCtx& c, uint64_t upath, struct stat& st, bool follow = true) {
 
 // *at() with AT_EMPTY_PATH and an empty path means the fd itself.
 bool is_empty_path(SysCtx& c, uint64_t upath, uint64_t flags) {
-    constexpr uint64_t AT_EMPTY_PATH_ = 0x1000;
     if (!(flags & AT_EMPTY_PATH_)) return false;
     auto p = strncpy_from_user(c.mm, VirtAddr(upath), 1);
     return p && p->empty();
@@ -340,7 +339,7 @@ long do_readlink(SysCtx& c, uint64_t upath, uint64_t buf, uint64_t size) {
 // Puts an open file at the lowest free fd >= min (alloc_fd).
 long install_fd(SysCtx& c, std::shared_ptr<file> f, uint64_t min, bool cloexec) {
     auto& t = c.task.files;
-    const uint64_t nofile = c.task.rlim[7].rlim_cur;  // RLIMIT_NOFILE
+    const uint64_t nofile = c.task.rlim[RLIMIT_NOFILE_].rlim_cur;
     for (uint64_t i = min; i < nofile; ++i) {
         if (i >= t.fd.size()) {
             t.fd.resize(i + 1);
@@ -363,7 +362,7 @@ long do_dup3(SysCtx& c, uint64_t oldfd, uint64_t newfd, bool cloexec) {
     newfd = static_cast<uint32_t>(newfd);  // unsigned int in the syscall
     auto f = fdget(c, oldfd);
     if (!f) return -EBADF;
-    if (newfd >= c.task.rlim[7].rlim_cur || static_cast<int64_t>(newfd) < 0) return -EBADF;
+    if (newfd >= c.task.rlim[RLIMIT_NOFILE_].rlim_cur || static_cast<int64_t>(newfd) < 0) return -EBADF;
     auto& t = c.task.files;
     if (newfd >= t.fd.size()) {
         t.fd.resize(newfd + 1);
@@ -377,6 +376,8 @@ long do_dup3(SysCtx& c, uint64_t oldfd, uint64_t newfd, bool cloexec) {
 long do_openat(SysCtx& c, uint64_t upath, uint64_t flags, uint64_t mode) {
     std::string path;
     if (long e = getname(c, upath, path)) return e;
+    // force_o_largefile(): a 64-bit process always opens with O_LARGEFILE (F_GETFL shows it).
+    if (!c.compat) flags |= O_LARGEFILE_;
     std::shared_ptr<file> f;
     if (long e = filp_open(c, path, static_cast<unsigned>(flags), f, static_cast<unsigned>(mode))) return e;
     return install_fd(c, std::move(f), 0, flags & O_CLOEXEC);
@@ -491,7 +492,6 @@ long do_unlinkat(SysCtx& c, uint64_t upath, bool rmdir) {
 
 long sys_unlink(SysCtx& c, const uint64_t* a) { return do_unlinkat(c, a[0], false); }
 long sys_unlinkat(SysCtx& c, const uint64_t* a) {
-    constexpr uint64_t AT_REMOVEDIR_ = 0x200;
     if (a[2] & ~AT_REMOVEDIR_) return -EINVAL;
     return do_unlinkat(c, a[1], a[2] & AT_REMOVEDIR_);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "guestos/include/mm_types.h"
+#include "guestos/include/uapi/resource.h"
 #include "guestos/arch/x86/include/asm/ptrace.h"
 
 namespace guestos {
@@ -78,7 +79,6 @@ struct rlimit64 {
     uint64_t rlim_cur = ~0ull;
     uint64_t rlim_max = ~0ull;
 };
-inline constexpr int RLIM_NLIMITS = 16;
 
 class Kernel;
 struct SysCtx;

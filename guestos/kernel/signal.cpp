@@ -4,7 +4,6 @@
 namespace guestos {
 
 namespace {
-constexpr uint64_t SIG_DFL_ = 0, SIG_IGN_ = 1;
 constexpr uint64_t SYNCHRONOUS_MASK =
     sigmask(SIGSEGV_) | sigmask(SIGBUS_) | sigmask(SIGILL_) | sigmask(SIGTRAP_) | sigmask(SIGFPE_) | sigmask(SIGSYS_);
 

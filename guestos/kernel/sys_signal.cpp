@@ -124,17 +124,16 @@ long sys_rt_tgsigqueueinfo(SysCtx& c, const uint64_t* a) {
 }
 
 long sys_rt_sigprocmask(SysCtx& c, const uint64_t* a) {
-    enum { SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2 };
     if (a[3] != 8) return -EINVAL;
     uint64_t old = c.task.blocked, set = 0;
     if (a[1]) {
         if (!copy_from_user(c.mm, &set, VirtAddr(a[1]), 8)) return -EFAULT;
-        if (a[0] > SIG_SETMASK) return -EINVAL;
+        if (a[0] > SIG_SETMASK_) return -EINVAL;
     }
     if (a[2] && !copy_to_user(c.mm, VirtAddr(a[2]), &old, 8)) return -EFAULT;
     if (a[1]) {
-        if (a[0] == SIG_BLOCK) c.task.blocked |= set;
-        else if (a[0] == SIG_UNBLOCK) c.task.blocked &= ~set;
+        if (a[0] == SIG_BLOCK_) c.task.blocked |= set;
+        else if (a[0] == SIG_UNBLOCK_) c.task.blocked &= ~set;
         else c.task.blocked = set;
         c.task.blocked &= ~UNBLOCKABLE;
     }

@@ -3,34 +3,9 @@
 #include <memory>
 
 #include "guestos/include/mm_types.h"
+#include "guestos/include/uapi/mman.h"
 
 namespace guestos {
-
-// mmap flags and protections with Linux's values.
-inline constexpr unsigned long PROT_NONE_ = 0x0;
-inline constexpr unsigned long PROT_READ_ = 0x1;
-inline constexpr unsigned long PROT_WRITE_ = 0x2;
-inline constexpr unsigned long PROT_EXEC_ = 0x4;
-inline constexpr unsigned long PROT_GROWSDOWN_ = 0x01000000;
-inline constexpr unsigned long PROT_GROWSUP_ = 0x02000000;
-inline constexpr unsigned long MAP_SHARED_ = 0x01;
-inline constexpr unsigned long MAP_PRIVATE_ = 0x02;
-inline constexpr unsigned long MAP_SHARED_VALIDATE_ = 0x03;
-inline constexpr unsigned long MAP_TYPE_ = 0x0f;
-inline constexpr unsigned long MAP_FIXED_ = 0x10;
-inline constexpr unsigned long MAP_ANONYMOUS_ = 0x20;
-inline constexpr unsigned long MAP_32BIT_ = 0x40;
-inline constexpr unsigned long MAP_GROWSDOWN_ = 0x100;
-inline constexpr unsigned long MAP_DENYWRITE_ = 0x800;
-inline constexpr unsigned long MAP_EXECUTABLE_ = 0x1000;
-inline constexpr unsigned long MAP_LOCKED_ = 0x2000;
-inline constexpr unsigned long MAP_NORESERVE_ = 0x4000;
-inline constexpr unsigned long MAP_POPULATE_ = 0x8000;
-inline constexpr unsigned long MAP_NONBLOCK_ = 0x10000;
-inline constexpr unsigned long MAP_STACK_ = 0x20000;
-inline constexpr unsigned long MAP_HUGETLB_ = 0x40000;
-inline constexpr unsigned long MAP_SYNC_ = 0x80000;
-inline constexpr unsigned long MAP_FIXED_NOREPLACE_ = 0x100000;
 
 // Adds a VMA to the mm, merging with compatible neighbours; returns the VMA now covering it.
 vm_area_struct* vma_link(mm_struct& mm, std::unique_ptr<vm_area_struct> vma);

@@ -1,5 +1,6 @@
 // shmem and tmpfs (mm/shmem.c).
 #include "guestos/mm/shmem.h"
+#include "guestos/include/uapi/fcntl.h"
 
 #include <fcntl.h>
 #include <sys/sysmacros.h>
@@ -44,7 +45,7 @@ std::shared_ptr<file> shmem_file_setup(const kernel_mem& km, const std::string& 
     auto ino = shmem_get_inode(km, S_IFREG | 0777, SHM_MNT_DEV, "/memfd:" + name + " (deleted)");
     ino->i_nlink = 0;
     auto f = std::make_shared<inode_file>(ino);
-    f->f_flags = O_RDWR | O_LARGEFILE;
+    f->f_flags = O_RDWR_ | O_LARGEFILE_;
     return f;
 }
 

@@ -99,11 +99,10 @@ long sys_munmap(SysCtx& c, const uint64_t* a) { return do_munmap(c.mm, a[0], a[1
 long sys_mprotect(SysCtx& c, const uint64_t* a) { return do_mprotect(c.mm, a[0], a[1], a[2]); }
 
 long sys_mremap(SysCtx& c, const uint64_t* a) {
-    constexpr uint64_t MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
     uint64_t addr = a[0], old_len = a[1], new_len = a[2], flags = a[3], new_addr = a[4];
-    if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) return -EINVAL;
-    if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) return -EINVAL;
-    if ((flags & MREMAP_DONTUNMAP) && (!(flags & MREMAP_MAYMOVE) || old_len != new_len)) return -EINVAL;
+    if (flags & ~(MREMAP_MAYMOVE_ | MREMAP_FIXED_ | MREMAP_DONTUNMAP_)) return -EINVAL;
+    if ((flags & MREMAP_FIXED_) && !(flags & MREMAP_MAYMOVE_)) return -EINVAL;
+    if ((flags & MREMAP_DONTUNMAP_) && (!(flags & MREMAP_MAYMOVE_) || old_len != new_len)) return -EINVAL;
     if (addr & (PAGE_SIZE - 1)) return -EINVAL;
     old_len = mmu::page_align_up(old_len);
     new_len = mmu::page_align_up(new_len);
@@ -111,8 +110,8 @@ long sys_mremap(SysCtx& c, const uint64_t* a) {
     const uint64_t task_size = c.mm.task_size;
     vm_area_struct* vma = find_vma(c.mm, VirtAddr(addr));
     if (!vma || vma->vm_start.value > addr) return -EFAULT;
-    if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) {  // mremap_to
-        if (flags & MREMAP_FIXED) {
+    if (flags & (MREMAP_FIXED_ | MREMAP_DONTUNMAP_)) {  // mremap_to
+        if (flags & MREMAP_FIXED_) {
             if (new_addr & (PAGE_SIZE - 1)) return -EINVAL;
             if (new_len > task_size || new_addr > task_size - new_len) return -EINVAL;
             if (addr + old_len > new_addr && new_addr + new_len > addr) return -EINVAL;  // overlap
@@ -124,12 +123,12 @@ long sys_mremap(SysCtx& c, const uint64_t* a) {
         }
         vma = find_vma(c.mm, VirtAddr(addr));
         if (!vma || vma->vm_start.value > addr || addr + old_len > vma->vm_end.value) return -EFAULT;  // vma_to_resize
-        if (!(flags & MREMAP_FIXED)) {
+        if (!(flags & MREMAP_FIXED_)) {
             long dst = get_unmapped_area(c.mm, 0, new_len, 0);
             if (dst < 0) return dst;
             new_addr = static_cast<uint64_t>(dst);
         }
-        return move_vma(c.mm, *vma, addr, old_len, new_addr, new_len, flags & MREMAP_DONTUNMAP);
+        return move_vma(c.mm, *vma, addr, old_len, new_addr, new_len, flags & MREMAP_DONTUNMAP_);
     }
     if (old_len >= new_len) {  // shrinking always works: it just unmaps the tail
         if (old_len == new_len) return static_cast<long>(addr);
@@ -141,7 +140,7 @@ long sys_mremap(SysCtx& c, const uint64_t* a) {
     if (addr + old_len > vma->vm_end.value || addr + old_len < addr) return -EFAULT;
     if (new_len > task_size) return -EINVAL;
     if (addr > task_size - new_len) {
-        if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
+        if (!(flags & MREMAP_MAYMOVE_)) return -ENOMEM;
     } else if (addr + old_len == vma->vm_end.value &&
                !find_vma_intersection(c.mm, VirtAddr(addr + old_len), VirtAddr(addr + new_len))) {
         // Grow in place when the VMA ends here and the space after it is free (vma_expandable).
@@ -149,14 +148,13 @@ long sys_mremap(SysCtx& c, const uint64_t* a) {
         vma_expand(c.mm, vma, VirtAddr(addr + new_len));
         return static_cast<long>(addr);
     }
-    if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
+    if (!(flags & MREMAP_MAYMOVE_)) return -ENOMEM;
     long dst = get_unmapped_area(c.mm, 0, new_len, 0);
     if (dst < 0) return dst;
-    return move_vma(c.mm, *vma, addr, old_len, static_cast<uint64_t>(dst), new_len, flags & MREMAP_DONTUNMAP);
+    return move_vma(c.mm, *vma, addr, old_len, static_cast<uint64_t>(dst), new_len, flags & MREMAP_DONTUNMAP_);
 }
 
 long sys_madvise(SysCtx& c, const uint64_t* a) {
-    constexpr uint64_t MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9;
     uint64_t start = a[0], len = mmu::page_align_up(a[1]), advice = a[2];
     if (start & (PAGE_SIZE - 1)) return -EINVAL;
     static const bool valid[] = {1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
@@ -168,15 +166,15 @@ long sys_madvise(SysCtx& c, const uint64_t* a) {
         if (!v || v->vm_start.value >= start + len) return -ENOMEM;
         if (v->vm_start.value > cur) ret = -ENOMEM;
         uint64_t s = std::max(cur, v->vm_start.value), e = std::min(start + len, v->vm_end.value);
-        if ((advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE) && (v->vm_flags & VM_LOCKED))
+        if ((advice == MADV_DONTNEED_ || advice == MADV_FREE_ || advice == MADV_REMOVE_) && (v->vm_flags & VM_LOCKED))
             return -EINVAL;
-        if (advice == MADV_REMOVE) {  // madvise_remove: punch a hole in the file behind a shared mapping
+        if (advice == MADV_REMOVE_) {  // madvise_remove: punch a hole in the file behind a shared mapping
             if (!v->vm_file || !v->vm_file->f_inode) return -EINVAL;
             if ((v->vm_flags & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE)) return -EACCES;
             const uint64_t offset = (s - v->vm_start.value) + (v->vm_pgoff << PAGE_SHIFT);
             if (long r = shmem_fallocate(*v->vm_file->f_inode, 3 /* PUNCH_HOLE|KEEP_SIZE */, offset, e - s)) return r;
         }
-        if (advice == MADV_DONTNEED || (advice == MADV_FREE && v->is_anonymous()))
+        if (advice == MADV_DONTNEED_ || (advice == MADV_FREE_ && v->is_anonymous()))
             zap_page_range(c.mm, VirtAddr(s), VirtAddr(e));
         cur = e;
     }
@@ -212,10 +210,9 @@ long sys_mincore(SysCtx& c, const uint64_t* a) {
 }
 
 long sys_msync(SysCtx& c, const uint64_t* a) {
-    constexpr uint64_t MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
     const uint64_t start = a[0], flags = a[2];
-    if ((start & (PAGE_SIZE - 1)) || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC))) return -EINVAL;
-    if ((flags & MS_ASYNC) && (flags & MS_SYNC)) return -EINVAL;
+    if ((start & (PAGE_SIZE - 1)) || (flags & ~(MS_ASYNC_ | MS_INVALIDATE_ | MS_SYNC_))) return -EINVAL;
+    if ((flags & MS_ASYNC_) && (flags & MS_SYNC_)) return -EINVAL;
     const uint64_t end = start + mmu::page_align_up(a[1]);
     if (end < start) return -ENOMEM;
     // Private and anonymous mappings have nothing to write back; a hole is ENOMEM.
@@ -224,7 +221,7 @@ long sys_msync(SysCtx& c, const uint64_t* a) {
         vm_area_struct* v = find_vma(c.mm, VirtAddr(cur));
         if (!v) return -ENOMEM;
         if (v->vm_start.value > cur) ret = -ENOMEM;
-        if ((flags & MS_INVALIDATE) && (v->vm_flags & VM_LOCKED)) return -EBUSY;
+        if ((flags & MS_INVALIDATE_) && (v->vm_flags & VM_LOCKED)) return -EBUSY;
         cur = v->vm_end.value;
     }
     return ret;
@@ -233,7 +230,7 @@ long sys_msync(SysCtx& c, const uint64_t* a) {
 // Locking needs CAP_IPC_LOCK or room under RLIMIT_MEMLOCK (can_do_mlock, mlock_future_ok).
 static long check_mlock_limit(SysCtx& c, uint64_t len) {
     if (geteuid() == 0) return 0;
-    const uint64_t limit = c.task.rlim[8].rlim_cur;  // RLIMIT_MEMLOCK
+    const uint64_t limit = c.task.rlim[RLIMIT_MEMLOCK_].rlim_cur;
     if (!limit) return -EPERM;
     if (((c.mm.locked_vm << PAGE_SHIFT) + len) > limit) return -ENOMEM;
     return 0;
@@ -254,15 +251,14 @@ long sys_mlock2(SysCtx& c, const uint64_t* a) {
 long sys_munlock(SysCtx& c, const uint64_t* a) { return mlock_fixup(c.mm, a[0], a[1], 0, VM_LOCKED, false); }
 
 long sys_mlockall(SysCtx& c, const uint64_t* a) {
-    constexpr uint64_t MCL_CURRENT = 1, MCL_FUTURE = 2, MCL_ONFAULT = 4;
     const uint64_t flags = a[0];
-    if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT) return -EINVAL;
-    if (geteuid() != 0 && !c.task.rlim[8].rlim_cur) return -EPERM;
-    c.mm.def_flags = (flags & MCL_FUTURE) ? (c.mm.def_flags | VM_LOCKED) : (c.mm.def_flags & ~VM_LOCKED);
-    if (!(flags & MCL_CURRENT)) return 0;
+    if (!flags || (flags & ~(MCL_CURRENT_ | MCL_FUTURE_ | MCL_ONFAULT_)) || flags == MCL_ONFAULT_) return -EINVAL;
+    if (geteuid() != 0 && !c.task.rlim[RLIMIT_MEMLOCK_].rlim_cur) return -EPERM;
+    c.mm.def_flags = (flags & MCL_FUTURE_) ? (c.mm.def_flags | VM_LOCKED) : (c.mm.def_flags & ~VM_LOCKED);
+    if (!(flags & MCL_CURRENT_)) return 0;
     std::vector<std::pair<uint64_t, uint64_t>> ranges;
     for (vm_area_struct& v : c.mm.mm_rb) ranges.emplace_back(v.vm_start.value, v.size());
-    for (auto [start, len] : ranges) (void)mlock_fixup(c.mm, start, len, VM_LOCKED, 0, !(flags & MCL_ONFAULT));
+    for (auto [start, len] : ranges) (void)mlock_fixup(c.mm, start, len, VM_LOCKED, 0, !(flags & MCL_ONFAULT_));
     return 0;
 }
 

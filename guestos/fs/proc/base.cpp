@@ -287,7 +287,7 @@ std::string proc_pid_status(task_struct& task) {
     out += kb_line("VmPTE:", mm.pgtables_bytes >> 10) + kb_line("VmSwap:", 0);
     uint64_t queued = 0;
     for (const auto& q : task.sigqueue) queued += q.size();
-    out += "Threads:\t1\nSigQ:\t" + std::to_string(queued) + "/" + std::to_string(task.rlim[11].rlim_cur) +
+    out += "Threads:\t1\nSigQ:\t" + std::to_string(queued) + "/" + std::to_string(task.rlim[RLIMIT_SIGPENDING_].rlim_cur) +
            "\nSigPnd:\t" + sigset_hex(task.pending) + "\nShdPnd:\t" + sigset_hex(0) +
            "\nSigBlk:\t" + sigset_hex(task.blocked) + "\nSigIgn:\t" + sigset_hex(ignored) + "\nSigCgt:\t" +
            sigset_hex(caught) + "\n";
