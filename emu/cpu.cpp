@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "emu/access.h"
+#include "emu/libunicorn.h"
 #include "guestos/trace/fault_trace.h"
 #include "guestos/kernel/time/itimer.h"
 #include "guestos/mm/memory.h"
@@ -28,9 +29,6 @@ constexpr uint64_t OFF_GDT = 0x0000, OFF_STUB = 0x1000, OFF_PROBE_PF = 0x1100, O
 constexpr uint64_t OFF_STOP = 0x1ff0, OFF_KSTACK_TOP = 0x4000, OFF_PAE_ROOT = 0x4000;
 // The last kernel-area page is left out of the shadow: the calibration probe faults on it.
 constexpr uint64_t OFF_UNMAPPED = KAREA_SIZE - 0x1000;
-// Mapping a region makes qemu flush the whole TLB (tcg_commit); register writes of CR3 or
-// CR4 do not in Unicorn 2.0.1. A 4 KiB region here is mapped and unmapped to flush.
-constexpr uint64_t FLUSH_REGION_OFFSET = 0x100000;  // below the kernel area
 // The shadow pool sits just below 2^40, where Unicorn's walker still accepts addresses.
 constexpr uint64_t SHADOW_BASE = (1ull << 40) - (64ull << 20);
 constexpr uint64_t SHADOW_SIZE = 64ull << 20;
@@ -208,10 +206,7 @@ mmu::ErrorOr<void> Cpu::calibrate_exception_state() {
     std::vector<long> candidates;
     const std::pair<uint64_t, int32_t> probes[] = {{OFF_PROBE_PF, 14}, {OFF_PROBE_UD, 0}};
     for (size_t p = 0; p < 2; ++p) {
-        calibrating_ = true;
-        calibration_intno_ = ~0u;
-        uc_emu_start(uc_, kbase + probes[p].first, kbase + OFF_STOP, 0, 0);  // no count: it leaves a code hook behind
-        calibrating_ = false;
+        run_probe(probes[p].first);
         const auto* a = reinterpret_cast<const uint8_t*>(clean);
         const auto* b = reinterpret_cast<const uint8_t*>(scratch_ctx_);
         std::vector<long> found;
@@ -266,6 +261,47 @@ mmu::ErrorOr<void> Cpu::enable_nx() {
     return {};
 }
 
+// Runs the calibration probe at kernel-area offset `off` until its exception.
+void Cpu::run_probe(uint64_t off) {
+    const uint64_t kbase = is64_ ? KBASE64 : KBASE32;
+    calibrating_ = true;
+    calibration_intno_ = ~0u;
+    uc_emu_start(uc_, kbase + off, kbase + OFF_STOP, 0, 0);  // no count: it leaves a code hook behind
+    calibrating_ = false;
+}
+
+// emu invalidates Unicorn's TLB through the engine's own tlb_flush_page_x86_64 and
+// tlb_flush_x86_64 (docs/unicorn.md). Check on this engine that they do: a probe run again
+// from its cached translation makes no TLB fill, and one after each flush must refill.
+mmu::ErrorOr<void> Cpu::verify_tlb_flush() {
+    cpu_state_ = qemu_get_cpu_x86_64(uc_, -1);  // Unicorn's x86 CPU keeps UNASSIGNED_CPU_INDEX
+    if (!cpu_state_) cpu_state_ = qemu_get_cpu_x86_64(uc_, 0);
+    if (!cpu_state_) return mmu::Error::from_errno(EIO, "cannot find Unicorn's CPUState (qemu_get_cpu_x86_64)");
+    const uint64_t probe_page = (is64_ ? KBASE64 : KBASE32) + (OFF_PROBE_UD & ~(mmu::PAGE_SIZE - 1));
+    uc_context* saved = nullptr;
+    if (uc_context_alloc(uc_, &saved)) return mmu::Error::from_errno(ENOMEM, "cannot allocate a Unicorn context");
+    uc_context_save(uc_, saved);
+    auto refills = [&](auto flush) {
+        const uint64_t before = tlb_fill_paddr_calls();
+        flush();
+        run_probe(OFF_PROBE_UD);
+        uc_context_restore(uc_, saved);
+        return tlb_fill_paddr_calls() != before;
+    };
+    run_probe(OFF_PROBE_UD);  // translated and its page in the TLB
+    uc_context_restore(uc_, saved);
+    const bool cached = !refills([] {});
+    const bool page = refills([&] { tlb_flush_page_x86_64(cpu_state_, probe_page); });
+    const bool all = refills([&] { tlb_flush_x86_64(cpu_state_); });
+    uc_context_free(saved);
+    if (!cached || !page || !all)
+        return mmu::Error::from_errno(EIO, std::string("Unicorn's TLB flush entry points do not act as expected (") +
+                                               (!cached ? "a cached run refilled" : !page ? "tlb_flush_page_x86_64"
+                                                                                          : "tlb_flush_x86_64") +
+                                               "; unexpected Unicorn version?)");
+    return {};
+}
+
 // Marks "no exception in flight", so the next fault keeps its own vector.
 void Cpu::clear_exception_state() {
     uc_context_save(uc_, scratch_ctx_);
@@ -299,6 +335,7 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
     if (tlb_fill_paddr_calls() == fills_before)
         return mmu::Error::from_errno(ENOSYS, "Unicorn's TLB fills bypass emu's tlb_set_page_with_attrs_x86_64 "
                                               "(link with emu/unicorn_fixes.cpp and its --dynamic-list)");
+    if (auto r = verify_tlb_flush(); r.is_error()) return r.error();
     // Guest RAM, once, where tlb_fill_paddr sends user pages.
     if (uc_err e = uc_mem_map_ptr(uc_, RAM_PHYS_BASE, kernel_.ram().size(), UC_PROT_ALL,
                                   kernel_.ram().host(PhysAddr(0))))
@@ -307,10 +344,7 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
                                this, 1, 0))
         return uc_error("hook unmapped memory", e);
     const uint64_t user_limit = is64_ ? (1ull << 47) : task_.mm->task_size;
-    const uint64_t flush_at = (is64_ ? KBASE64 : KBASE32) - FLUSH_REGION_OFFSET;
-    tlb_ = std::make_unique<ShadowTlb>(uc_, kernel_.ram(), *shadow_, user_limit, cfg_.tlb_pages, [this, flush_at] {
-        if (uc_mem_map(uc_, flush_at, mmu::PAGE_SIZE, UC_PROT_READ) == UC_ERR_OK) uc_mem_unmap(uc_, flush_at, mmu::PAGE_SIZE);
-    });
+    tlb_ = std::make_unique<ShadowTlb>(uc_, cpu_state_, kernel_.ram(), *shadow_, user_limit, cfg_.tlb_pages);
     tlb_->set_mm(task_.mm.get());
     task_.mm->tlb = tlb_.get();
     task_.cpu = this;
@@ -327,6 +361,7 @@ mmu::ErrorOr<void> Cpu::run() {
         // (measured), so clear it before every start.
         clear_exception_state();
         tlb_->activate();
+        tlb_->tlb_flush_mmu();  // what the OS invalidated since the guest last ran
         in_emulation_ = true;
         uc_err e = uc_emu_start(uc_, ip, kbase + OFF_STOP, 0, 0);
         in_emulation_ = false;
@@ -543,6 +578,7 @@ void Cpu::on_syscall64() {
     uc_reg_read_batch(uc_, ids, ptrs, 9);
     orig_ax_ = v[0];
     const long ret = kernel_.syscall(task_, v[0], &v[1]);
+    tlb_->tlb_flush_mmu();  // tlb_finish_mmu: the syscall's invalidations, in one batch
     if (!stop_if_needed()) orig_ax_ = ~0ull;
     if (task_.exited) return;
     // The syscall instruction leaves the return address in RCX and the flags in R11.
@@ -562,6 +598,7 @@ void Cpu::on_syscall32() {
     for (auto& x : v) x &= 0xffffffffu;
     orig_ax_ = v[0];
     const long ret = kernel_.syscall(task_, v[0], &v[1]);
+    tlb_->tlb_flush_mmu();  // tlb_finish_mmu: the syscall's invalidations, in one batch
     if (!task_.exited) set_reg(UC_X86_REG_EAX, static_cast<uint32_t>(ret));
 }
 

@@ -52,6 +52,8 @@ private:
     void enter_user_frame(const guestos::ExecResult& start);
     mmu::ErrorOr<void> enable_nx();
     mmu::ErrorOr<void> calibrate_exception_state();
+    void run_probe(uint64_t off);
+    mmu::ErrorOr<void> verify_tlb_flush();
     void clear_exception_state();
 
     static void hook_intr(uc_engine* uc, uint32_t intno, void* self);
@@ -81,6 +83,7 @@ private:
     CpuConfig cfg_;
     bool is64_;
     uc_engine* uc_ = nullptr;
+    void* cpu_state_ = nullptr;       // Unicorn's CPUState (qemu_get_cpu_x86_64)
     uint8_t* kernel_host_ = nullptr;  // GDT, stub, kernel stack, PAE root
     uint8_t* shadow_host_ = nullptr;  // the shadow page-table pool
     std::unique_ptr<mmu::ShadowPageTables> shadow_;

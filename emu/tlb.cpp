@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <algorithm>
 
+#include "emu/libunicorn.h"
 #include "guestos/include/kernel.h"
 
 namespace emu {
@@ -18,20 +19,29 @@ constexpr uint64_t CHUNK_SIZE = 1ull << CHUNK_SHIFT;
 // Host address space that no access reaches (see chunks_ in tlb.h).
 void* reserve(uint64_t len) { return mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0); }
 
+// 16 fills per entry of qemu's initial 256-entry TLB (CPU_TLB_DYN_DEFAULT_BITS).
+constexpr uint64_t FIRST_RESIZE_FILLS = 16 * 256;
+
 uint64_t fill_paddr_calls = 0;
 }  // namespace
 
 TlbFill tlb_fill_paddr(void* cpu_state, uint64_t vaddr, uint64_t paddr) {
     ++fill_paddr_calls;
     ShadowTlb* t = ShadowTlb::active_;
-    if (!t) return {paddr, false};
-    t->cpu_state_ = cpu_state;
-    if (vaddr >= t->user_limit_) return {paddr, false};
+    if (!t || cpu_state != t->cpu_state_) return {paddr, false, false};
+    // After 4096 fills, then twice as many each time, a full flush lets qemu grow its TLB.
+    bool flush_first = false;
+    if (++t->fills_since_flush_ >= t->resize_interval_) {
+        flush_first = true;
+        t->fills_since_flush_ = 0;
+        if (t->resize_interval_ < (1ull << 40)) t->resize_interval_ *= 2;
+    }
+    if (vaddr >= t->user_limit_) return {paddr, false, flush_first};
     // The entry Unicorn's walk just read: always present.
     auto e = t->shadow_.lookup(VirtAddr(vaddr));
-    if (!e) return {paddr, false};
+    if (!e) return {paddr, false, flush_first};
     ++t->stats_.cpu_tlb_fills;
-    return {RAM_PHYS_BASE + e->frame.page_base().value, t->code_frames_[e->frame.pfn()]};
+    return {RAM_PHYS_BASE + e->frame.page_base().value, t->code_frames_[e->frame.pfn()], flush_first};
 }
 
 void* tlb_code_page(const uint8_t* host, bool has_code) {
@@ -44,10 +54,10 @@ void* tlb_code_page(const uint8_t* host, bool has_code) {
 
 uint64_t tlb_fill_paddr_calls() { return fill_paddr_calls; }
 
-ShadowTlb::ShadowTlb(uc_engine* uc, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow, uint64_t user_limit,
-                     uint64_t capacity, std::function<void()> flush_cpu_tlb)
-    : uc_(uc), ram_(ram), shadow_(shadow), user_limit_(user_limit), capacity_(capacity),
-      flush_cpu_tlb_(std::move(flush_cpu_tlb)), code_frames_(ram.num_frames(), false) {}
+ShadowTlb::ShadowTlb(uc_engine* uc, void* cpu_state, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow,
+                     uint64_t user_limit, uint64_t capacity)
+    : uc_(uc), cpu_state_(cpu_state), ram_(ram), shadow_(shadow), user_limit_(user_limit), capacity_(capacity),
+      resize_interval_(FIRST_RESIZE_FILLS), code_frames_(ram.num_frames(), false) {}
 
 ShadowTlb::~ShadowTlb() {
     if (active_ == this) active_ = nullptr;
@@ -73,14 +83,33 @@ uint8_t* ShadowTlb::ensure_chunk(uint64_t va) {
 // Drops every user shadow entry (the kernel area's entries stay: the CPU reads the GDT
 // through them); the guest refills on demand.
 void ShadowTlb::start_over() {
-    shadow_.clear_range(VirtAddr(0), VirtAddr(user_limit_));
-    ++stats_.full_flushes;
-    flush_cpu();
+    flush_tlb_mm();
+    tlb_flush_mmu();
 }
 
-void ShadowTlb::flush_cpu() {
+void ShadowTlb::gather_page(VirtAddr va) {
+    ++stats_.invalidations;
+    if (gather_.full) return;
+    if (gather_.nr == gather_.pages.size()) {
+        gather_.full = true;  // past tlb_single_page_flush_ceiling: one full flush is cheaper
+        return;
+    }
+    gather_.pages[gather_.nr++] = va.value;
+}
+
+void ShadowTlb::tlb_flush_mmu() {
+    if (!gather_.full && !gather_.nr) return;
     ++stats_.cpu_tlb_flushes;
-    flush_cpu_tlb_();
+    if (gather_.full) {
+        tlb_flush_x86_64(cpu_state_);
+        ++stats_.cpu_tlb_full_flushes;
+        fills_since_flush_ = 0;  // qemu sized its TLB just now
+    } else {
+        for (unsigned i = 0; i < gather_.nr; ++i) tlb_flush_page_x86_64(cpu_state_, gather_.pages[i]);
+        stats_.cpu_tlb_page_flushes += gather_.nr;
+    }
+    gather_.nr = 0;
+    gather_.full = false;
 }
 
 // Stores to an executable page take Unicorn's self-modifying-code path, and i386 2-level
@@ -88,6 +117,7 @@ void ShadowTlb::flush_cpu() {
 bool ShadowTlb::fill(VirtAddr va, const mmu::WalkResult& w, bool writable, bool fetch) {
     const PhysAddr frame = w.phys.page_base();
     if (!ensure_chunk(va.value)) return false;
+    tlb_flush_mmu();  // uc_ctl_remove_cache below fills Unicorn's TLB: no stale entry may answer
     if (shadow_.entries_present() >= capacity_ && !shadow_.lookup(va.page_base())) start_over();
     bool executable = w.executable;
     if (writable && executable) (fetch ? writable : executable) = false;
@@ -214,25 +244,17 @@ std::vector<std::string> ShadowTlb::check_consistency() {
 }
 
 void ShadowTlb::flush_tlb_page(VirtAddr va) {
-    if (shadow_.clear(va.page_base())) {
-        ++stats_.invalidations;
-        flush_cpu();
-    }
+    if (shadow_.clear(va.page_base())) gather_page(va.page_base());
 }
 
 void ShadowTlb::flush_tlb_range(VirtAddr start, VirtAddr end) {
-    uint64_t n = 0;
-    shadow_.clear_range(start.page_base(), end, [&](VirtAddr) { ++n; });
-    if (n) {
-        stats_.invalidations += n;
-        flush_cpu();
-    }
+    shadow_.clear_range(start.page_base(), end, [&](VirtAddr va) { gather_page(va); });
 }
 
 void ShadowTlb::flush_tlb_mm() {
     shadow_.clear_range(VirtAddr(0), VirtAddr(user_limit_));
     ++stats_.full_flushes;
-    flush_cpu();
+    gather_.full = true;
 }
 
 }  // namespace emu

@@ -5,6 +5,7 @@
 #pragma once
 #include <unicorn/unicorn.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -32,7 +33,9 @@ struct TlbStats {
     uint64_t true_faults = 0;    // #PF the guest tables deny: handed to do_page_fault
     uint64_t invalidations = 0;  // single pages dropped (flush_tlb_page / range)
     uint64_t full_flushes = 0;   // whole shadow dropped (flush_tlb_mm, capacity reached)
-    uint64_t cpu_tlb_flushes = 0;// Unicorn TLB flushes (CR3 writes)
+    uint64_t cpu_tlb_flushes = 0;       // batches sent to Unicorn's TLB (one per syscall or fault at most)
+    uint64_t cpu_tlb_page_flushes = 0;  // pages those batches flushed one by one (tlb_flush_page)
+    uint64_t cpu_tlb_full_flushes = 0;  // batches that flushed everything (past the ceiling, capacity)
     uint64_t cpu_tlb_fills = 0;  // Unicorn TLB entries pointed at a user page's frame
 };
 
@@ -42,27 +45,37 @@ inline constexpr uint64_t RAM_PHYS_BASE = 1ull << 47;
 
 // Entry points for the Unicorn interposers (unicorn_fixes.cpp), acting on the active TLB.
 struct TlbFill {
-    uint64_t paddr;   // where Unicorn's TLB entry should point
-    bool code_frame;  // the frame holds translated code: stores must take qemu's SMC path
+    uint64_t paddr;    // where Unicorn's TLB entry should point
+    bool code_frame;   // the frame holds translated code: stores must take qemu's SMC path
+    bool flush_first;  // flush Unicorn's TLB before this fill, so qemu resizes it (unicorn_fixes.cpp, 3)
 };
 // The physical address Unicorn's TLB fill of `cpu_state` for the page at vaddr should use (it
 // passes the identity, paddr == vaddr): the frame the active shadow TLB maps there, at
 // RAM_PHYS_BASE, for a user page; paddr unchanged otherwise (the kernel area is
-// identity-mapped). Counts its calls.
+// identity-mapped). Counts its calls, and the active TLB's fills since its last full flush.
 TlbFill tlb_fill_paddr(void* cpu_state, uint64_t vaddr, uint64_t paddr);
-// Calls of tlb_fill_paddr so far: zero after code ran means the interposer is missing.
+// Calls of tlb_fill_paddr so far: zero after code ran means the interposer is missing; the
+// count also shows whether a run refilled Unicorn's TLB (Cpu::verify_tlb_flush).
 uint64_t tlb_fill_paddr_calls();
 // Unicorn translated the first block from the RAM page at host (has_code), or dropped the
 // last one. Returns the CPU state whose TLB entries for that page must stop letting stores
 // through fast (tlb_reset_dirty), or null when host is no guest frame.
 void* tlb_code_page(const uint8_t* host, bool has_code);
 
+// Linux's tlb_single_page_flush_ceiling (arch/x86/mm/tlb.c): a batch of more pages than
+// this flushes the whole TLB instead of page by page.
+inline constexpr unsigned TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
+
+// The shadow tables and Unicorn's software TLB of one engine, kept in step: an invalidation
+// drops the shadow entries at once and gathers the pages (mmu_gather); tlb_flush_mmu sends
+// the batch to Unicorn's TLB before the guest runs again.
 class ShadowTlb final : public guestos::TlbFlusher {
 public:
-    // `user_limit` is the end of the guest user range; `flush_cpu_tlb` drops Unicorn's TLB.
-    // `capacity` bounds the user pages the shadow maps (--tlb-pages): reaching it starts over.
-    ShadowTlb(uc_engine* uc, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow, uint64_t user_limit,
-              uint64_t capacity, std::function<void()> flush_cpu_tlb);
+    // `user_limit` is the end of the guest user range; `cpu_state` is the engine's CPUState
+    // (qemu_get_cpu), whose TLB tlb_flush_mmu flushes. `capacity` bounds the user pages the
+    // shadow maps (--tlb-pages): reaching it starts over.
+    ShadowTlb(uc_engine* uc, void* cpu_state, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow,
+              uint64_t user_limit, uint64_t capacity);
     ~ShadowTlb() override;
 
     void set_mm(guestos::mm_struct* mm) { mm_ = mm; }
@@ -80,9 +93,14 @@ public:
     // After the OS fixed the guest tables: fill the shadow for this access (false: still denied).
     bool fill_after_fault(VirtAddr va, uint32_t error_code);
 
+    // Drop the shadow entries now; Unicorn's TLB follows at the next tlb_flush_mmu.
     void flush_tlb_page(VirtAddr va) override;
     void flush_tlb_range(VirtAddr start, VirtAddr end) override;
     void flush_tlb_mm() override;
+    // Sends the gathered invalidations to Unicorn's TLB (mm/mmu_gather.c's tlb_flush_mmu):
+    // each page by tlb_flush_page, or one full flush past the ceiling. Call before the
+    // guest runs again (end of a syscall or fault) and before anything fills Unicorn's TLB.
+    void tlb_flush_mmu();
 
     // Registers the Unicorn region covering user address va (so the CPU walks instead of
     // reporting unmapped memory); false outside the user range.
@@ -102,18 +120,28 @@ private:
     bool guest_pte_dirty(VirtAddr va);
     uint8_t* ensure_chunk(uint64_t va);
     void start_over();
-    void flush_cpu();
+    // tlb_remove_tlb_entry: va's shadow entry was dropped; its Unicorn entry joins the batch.
+    void gather_page(VirtAddr va);
     friend TlbFill tlb_fill_paddr(void* cpu_state, uint64_t vaddr, uint64_t paddr);
     friend void* tlb_code_page(const uint8_t* host, bool has_code);
     static inline ShadowTlb* active_ = nullptr;
 
     uc_engine* uc_;
+    void* cpu_state_;  // Unicorn's CPUState (qemu_get_cpu), as its TLB fills pass it
     mmu::PhysMemory& ram_;
     mmu::ShadowPageTables& shadow_;
     guestos::mm_struct* mm_ = nullptr;
     uint64_t user_limit_;
     uint64_t capacity_;
-    std::function<void()> flush_cpu_tlb_;
+    // The pending batch (struct mmu_gather): pages whose Unicorn entries must go, or all.
+    struct Gather {
+        std::array<uint64_t, TLB_SINGLE_PAGE_FLUSH_CEILING> pages{};
+        unsigned nr = 0;
+        bool full = false;
+    } gather_;
+    // qemu resizes its TLB only at a full flush (unicorn_fixes.cpp, 3): fills since the last
+    // one, and how many make tlb_fill_paddr ask for the next.
+    uint64_t fills_since_flush_ = 0, resize_interval_;
     // 1 GiB guest chunk -> its host reservation. Unicorn checks an access's virtual address
     // against its regions before it walks, so user space is registered, in chunks as it is
     // used, as regions of PROT_NONE host memory that no access ever reaches.
@@ -121,7 +149,6 @@ private:
     std::unordered_map<uint64_t, uint64_t> exec_pfn_;   // guest vpn -> pfn last filled executable
     std::unordered_set<uint64_t> written_since_exec_;   // ex-code pages filled writable and NX since
     TlbStats stats_;
-    void* cpu_state_ = nullptr;      // Unicorn's CPUState, as its TLB fills pass it
     std::vector<bool> code_frames_;  // by pfn: Unicorn holds translated code from the frame
 };
 

@@ -18,8 +18,9 @@
 // kernel flushes at every context switch, but emu's only flushes are invalidations (munmap,
 // mprotect, COW), so a program that walks more than 256 pages without unmapping kept missing in
 // a 256-entry TLB: cpu_bound's sieve (12 MB) refilled it about a million times, each refill a
-// walk of the shadow tables. After FIRST_RESIZE_FILLS fills, and then after twice as many each
-// time, the interposer flushes the TLB before the fill, so that qemu's own sizing policy runs.
+// walk of the shadow tables. After 4096 fills since the last full flush, and then after twice
+// as many each time, the interposer flushes the TLB before the fill (the engine's ShadowTlb
+// counts, emu::tlb_fill_paddr says when), so that qemu's own sizing policy runs.
 // A flush makes at most "TLB size" refills, and the TLB at most doubles per flush, so the
 // doubling interval keeps the refills a small fraction of all fills (sieve: 0.45 -> 0.25 s).
 //
@@ -48,6 +49,7 @@
 
 #include <cstdint>
 
+#include "emu/libunicorn.h"
 #include "emu/tlb.h"
 
 namespace {
@@ -66,9 +68,6 @@ using check_exit_fn = void (*)(void* tcg_ctx);
 // Inside one of the memory-access generators (they run on the thread that translates).
 thread_local int generating_memory_access = 0;
 
-// 16 fills per entry of qemu's initial 256-entry TLB (CPU_TLB_DYN_DEFAULT_BITS).
-constexpr uint64_t FIRST_RESIZE_FILLS = 16 * 256;
-
 // True when the running library is the 2.0.x this work-around was measured on.
 bool is_unicorn_2_0() {
     static const bool v = [] {
@@ -85,23 +84,13 @@ char dummy_collection;
 
 extern "C" {
 
-void tlb_set_dirty_x86_64(void* cpu, uint64_t vaddr);  // libunicorn's own
-void tlb_flush_x86_64(void* cpu);                      // libunicorn's own
-void tlb_reset_dirty_x86_64(void* cpu, uintptr_t host_start, uint64_t length);
-void* qemu_map_ram_ptr_x86_64(void* uc, void* ram_block, uint64_t ram_addr);
-
 __attribute__((visibility("default"))) void tlb_set_page_with_attrs_x86_64(void* cpu, uint64_t vaddr, uint64_t paddr,
                                                                            uint32_t attrs, int prot, int mmu_idx,
                                                                            uint64_t size) {
     static auto real = reinterpret_cast<set_page_fn>(dlsym(RTLD_NEXT, "tlb_set_page_with_attrs_x86_64"));
-    // Before the fill: every caller of tlb_fill looks the entry up again afterwards.
-    static uint64_t since_flush = 0, interval = FIRST_RESIZE_FILLS;
-    if (is_unicorn_2_0() && ++since_flush >= interval) {
-        since_flush = 0;
-        if (interval < (1ull << 40)) interval *= 2;
-        tlb_flush_x86_64(cpu);
-    }
     const emu::TlbFill fill = emu::tlb_fill_paddr(cpu, vaddr, paddr);
+    // Before the fill: every caller of tlb_fill looks the entry up again afterwards.
+    if (is_unicorn_2_0() && fill.flush_first) tlb_flush_x86_64(cpu);
     real(cpu, vaddr, fill.paddr, attrs, prot, mmu_idx, size);
     if (is_unicorn_2_0() && (prot & PAGE_WRITE) && !(prot & PAGE_EXEC) && !fill.code_frame)
         tlb_set_dirty_x86_64(cpu, vaddr);

@@ -84,11 +84,14 @@ struct Machine {
 // gtest prints the parameter of a failing test with this.
 void PrintTo(const Machine& m, std::ostream* os) { *os << m.name; }
 
-std::string guest_path(const char* build) { return std::string(EMU_BINARY_DIR "/guest/touch.") + build; }
+std::string guest_path(const char* build, const std::string& prog = "touch") {
+    return std::string(EMU_BINARY_DIR "/guest/") + prog + "." + build;
+}
 
-// Boots a kernel, execs touch N MODE and runs it to the end, with fds 1 and 2 captured.
-GuestRun run_touch(const Machine& m, unsigned long pages, const std::string& mode, guestos::KernelConfig kcfg = {},
-                   emu::CpuConfig ccfg = {}) {
+// Boots a kernel, execs guest program PROG ARGS... and runs it to the end, with fds 1 and 2
+// captured.
+GuestRun run_guest(const Machine& m, const std::string& prog, const std::vector<std::string>& args,
+                   guestos::KernelConfig kcfg = {}, emu::CpuConfig ccfg = {}) {
     GuestRun r;
     kcfg.i386_paging = m.i386_paging;
     guestos::Kernel k(kcfg);
@@ -98,8 +101,9 @@ GuestRun run_touch(const Machine& m, unsigned long pages, const std::string& mod
     }
     guestos::task_struct t;
     k.init_task(t);
-    const std::string path = guest_path(m.build);
-    const std::vector<std::string> argv = {path, std::to_string(pages), mode};
+    const std::string path = guest_path(m.build, prog);
+    std::vector<std::string> argv = {path};
+    argv.insert(argv.end(), args.begin(), args.end());
     const std::vector<std::string> envp = {"PATH=/usr/bin:/bin", "LANG=C"};
     auto ex = k.exec(t, path, argv, envp);
     if (ex.is_error()) {
@@ -140,6 +144,12 @@ GuestRun run_touch(const Machine& m, unsigned long pages, const std::string& mod
     r.exit_code = t.exit_code;
     r.exit_signal = t.exit_signal;
     return r;
+}
+
+// Runs touch N MODE (tests/guest/touch.c).
+GuestRun run_touch(const Machine& m, unsigned long pages, const std::string& mode, guestos::KernelConfig kcfg = {},
+                   emu::CpuConfig ccfg = {}) {
+    return run_guest(m, "touch", {std::to_string(pages), mode}, kcfg, ccfg);
 }
 
 // What touch.c prints for N pages (the same formula: page i holds (7i+1)|1, its neighbour 0).
@@ -247,6 +257,40 @@ TEST_P(EmuTlbTest, OutOfEmulatedRamKillsTheGuestWithSigkill) {
     // The same program fits in the default RAM.
     auto ok = run_touch(machine(), 8192, "write");
     expect_success(ok, 8192, "write");
+}
+
+// tests/guest/tlb_stale.c CASE N: the guest changes N touched pages with one syscall and
+// checks at once that no old translation answers (it prints "CASE N: ok").
+GuestRun run_stale(const Machine& m, const std::string& c, unsigned long n) {
+    return run_guest(m, "tlb_stale", {c, std::to_string(n)});
+}
+
+TEST_P(EmuTlbTest, NoStaleTranslationSurvivesAnyChangeOfThePageTables) {
+    for (const char* c : {"munmap", "remap", "fixed", "prot_none", "prot_read", "dontneed", "mremap", "cow"}) {
+        for (unsigned long n : {1ul, 16ul, 64ul}) {
+            auto r = run_stale(machine(), c, n);
+            ASSERT_EQ(r.error, "") << describe(r);
+            EXPECT_EQ(r.exit_code, 0) << c << " " << n << ": " << describe(r);
+            EXPECT_EQ(r.out, std::string(c) + " " + std::to_string(n) + ": ok\n") << describe(r);
+            EXPECT_TRUE(r.mm_problems.empty()) << c << " " << n << ": " << r.mm_problems.front();
+        }
+    }
+}
+
+TEST_P(EmuTlbTest, MunmapFlushesUnicornsTlbOnceAPageAtATimeUpToTheCeiling) {
+    // The same run without the munmap is the baseline: the munmap alone adds one batch of
+    // exactly its pages, flushed one by one up to 33 pages and as one full flush past that.
+    for (unsigned long n : {1ul, 16ul, 33ul, 34ul, 64ul}) {
+        auto base = run_stale(machine(), "none", n);
+        auto u = run_stale(machine(), "munmap", n);
+        ASSERT_EQ(u.out, "munmap " + std::to_string(n) + ": ok\n") << describe(u);
+        ASSERT_EQ(base.out, "none " + std::to_string(n) + ": ok\n") << describe(base);
+        const bool single = n <= emu::TLB_SINGLE_PAGE_FLUSH_CEILING;
+        EXPECT_EQ(u.tlb.invalidations - base.tlb.invalidations, n) << describe(u) << describe(base);
+        EXPECT_EQ(u.tlb.cpu_tlb_flushes - base.tlb.cpu_tlb_flushes, 1u) << n << " pages: " << describe(u);
+        EXPECT_EQ(u.tlb.cpu_tlb_page_flushes - base.tlb.cpu_tlb_page_flushes, single ? n : 0) << describe(u);
+        EXPECT_EQ(u.tlb.cpu_tlb_full_flushes - base.tlb.cpu_tlb_full_flushes, single ? 0u : 1u) << describe(u);
+    }
 }
 
 const Machine kMachines[] = {

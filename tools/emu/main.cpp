@@ -158,6 +158,8 @@ void print_stats(guestos::Kernel& k, const emu::TlbStats& t, const guestos::task
                  "tlb_invalidations %llu\n"
                  "tlb_full_flushes %llu\n"
                  "tlb_cpu_flushes %llu\n"
+                 "tlb_cpu_page_flushes %llu\n"
+                 "tlb_cpu_full_flushes %llu\n"
                  "tlb_cpu_fills %llu\n"
                  "nr_free_pages %llu\n"
                  "totalram_pages %llu\n",
@@ -167,7 +169,8 @@ void print_stats(guestos::Kernel& k, const emu::TlbStats& t, const guestos::task
                  (unsigned long long)t.fills, (unsigned long long)t.hidden_faults,
                  (unsigned long long)t.dirty_upgrades, (unsigned long long)t.wx_switches, (unsigned long long)t.true_faults,
                  (unsigned long long)t.invalidations, (unsigned long long)t.full_flushes,
-                 (unsigned long long)t.cpu_tlb_flushes, (unsigned long long)t.cpu_tlb_fills,
+                 (unsigned long long)t.cpu_tlb_flushes, (unsigned long long)t.cpu_tlb_page_flushes,
+                 (unsigned long long)t.cpu_tlb_full_flushes, (unsigned long long)t.cpu_tlb_fills,
                  (unsigned long long)ram.nr_free_pages(), (unsigned long long)ram.totalram_pages());
     std::fputs(k.allocator_stats().c_str(), stderr);
 }
