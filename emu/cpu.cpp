@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "devices/cpuid.h"
 #include "emu/access.h"
 #include "emu/libunicorn.h"
 #include "guestos/trace/fault_trace.h"
@@ -171,14 +172,25 @@ void Cpu::enter_user_frame(const guestos::ExecResult& start) {
         set_reg(UC_X86_REG_RSP, kstack);
     } else {
         // mov eax, 0x68; mov ss, eax (a flat 32-bit kernel stack: Unicorn starts with a 16-bit
-        // one); mov eax, 0x7b; mov ds, eax; mov es, eax; iretd
-        const uint8_t code[] = {0xb8, 0x68, 0, 0, 0, 0x8e, 0xd0, 0xb8, 0x7b, 0, 0, 0, 0x8e, 0xd8, 0x8e, 0xc0, 0xcf};
+        // one); mov eax, 0x7b; mov ds, eax; mov es, eax; xor eax, eax (start_thread leaves every
+        // general register 0); iretd
+        const uint8_t code[] = {0xb8, 0x68, 0, 0, 0, 0x8e, 0xd0, 0xb8, 0x7b, 0,    0,
+                                0,    0x8e, 0xd8, 0x8e, 0xc0, 0x31, 0xc0, 0xcf};
         std::memcpy(stub, code, sizeof code);
         const uint32_t f[5] = {static_cast<uint32_t>(start.entry), USER_CS32, 0x202,
                                static_cast<uint32_t>(start.stack_pointer), USER_DS32};
         std::memcpy(frame, f, sizeof f);
         set_reg(UC_X86_REG_ESP, kstack);
     }
+}
+
+// The FPU of a new program as Linux initializes it (fpstate_init_fxstate): control word
+// 0x37f (extended precision, exceptions masked), MXCSR 0x1f80, every x87 register empty.
+void Cpu::fpu_init() {
+    set_reg(UC_X86_REG_FPCW, 0x37f);
+    set_reg(UC_X86_REG_FPSW, 0);
+    set_reg(UC_X86_REG_FPTAG, 0xffff);
+    set_reg(UC_X86_REG_MXCSR, 0x1f80);
 }
 
 // Unicorn never clears its "exception in flight" mark when a hook handles an exception, so
@@ -328,6 +340,11 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
                                    1, 0, UC_X86_INS_SYSCALL))
             return uc_error("hook syscall", e);
     }
+    // CPUID answers from the emulated processor's table (Unicorn 2.0.1's own misses FPU, TSC
+    // and MMX, and reports features its translator lacks; devices/cpuid.cpp).
+    if (uc_err e = uc_hook_add(uc_, &cpuid_hook_, UC_HOOK_INSN, reinterpret_cast<void*>(&Cpu::hook_cpuid), this, 1, 0,
+                               UC_X86_INS_CPUID))
+        return uc_error("hook cpuid", e);
     const uint64_t fills_before = tlb_fill_paddr_calls();
     if (auto r = calibrate_exception_state(); r.is_error()) return r.error();
     // The calibration ran code, so Unicorn filled its TLB: through emu's interposer, or the
@@ -350,6 +367,7 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
     task_.cpu = this;
     timer_ = std::make_unique<LapicTimer>([this] { uc_emu_stop(uc_); });
     enter_user_frame(start);
+    fpu_init();
     return {};
 }
 
@@ -405,6 +423,19 @@ std::vector<std::string> Cpu::check_consistency() {
 
 void Cpu::hook_intr(uc_engine*, uint32_t intno, void* self) { static_cast<Cpu*>(self)->on_interrupt(intno); }
 void Cpu::hook_syscall(uc_engine*, void* self) { static_cast<Cpu*>(self)->on_syscall64(); }
+
+// Answers CPUID for EAX/ECX from the table and skips Unicorn's own (returns 1).
+int Cpu::hook_cpuid(uc_engine*, void* self) {
+    auto* cpu = static_cast<Cpu*>(self);
+    const devices::cpuid_regs r = devices::cpuid(static_cast<uint32_t>(cpu->reg(UC_X86_REG_EAX)),
+                                                 static_cast<uint32_t>(cpu->reg(UC_X86_REG_ECX)));
+    const bool wide = cpu->is64_;  // a 64-bit CPUID clears the registers' upper halves
+    cpu->set_reg(wide ? UC_X86_REG_RAX : UC_X86_REG_EAX, r.eax);
+    cpu->set_reg(wide ? UC_X86_REG_RBX : UC_X86_REG_EBX, r.ebx);
+    cpu->set_reg(wide ? UC_X86_REG_RCX : UC_X86_REG_ECX, r.ecx);
+    cpu->set_reg(wide ? UC_X86_REG_RDX : UC_X86_REG_EDX, r.edx);
+    return 1;
+}
 
 // Unicorn checks its regions before walking the page tables: register the user chunk and
 // retry, so the walk raises the #PF; outside user space the access is a fault of its own.

@@ -50,6 +50,7 @@ private:
     mmu::ErrorOr<void> map_kernel_area();
     void build_gdt();
     void enter_user_frame(const guestos::ExecResult& start);
+    void fpu_init();
     mmu::ErrorOr<void> enable_nx();
     mmu::ErrorOr<void> calibrate_exception_state();
     void run_probe(uint64_t off);
@@ -58,6 +59,7 @@ private:
 
     static void hook_intr(uc_engine* uc, uint32_t intno, void* self);
     static void hook_syscall(uc_engine* uc, void* self);
+    static int hook_cpuid(uc_engine* uc, void* self);
     static bool hook_unmapped(uc_engine* uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void* self);
     void on_interrupt(uint32_t intno);
     void on_syscall64();
@@ -88,7 +90,7 @@ private:
     uint8_t* shadow_host_ = nullptr;  // the shadow page-table pool
     std::unique_ptr<mmu::ShadowPageTables> shadow_;
     std::unique_ptr<ShadowTlb> tlb_;
-    uc_hook intr_hook_ = 0, syscall_hook_ = 0, unmapped_hook_ = 0;
+    uc_hook intr_hook_ = 0, syscall_hook_ = 0, unmapped_hook_ = 0, cpuid_hook_ = 0;
     uint64_t unmapped_addr_ = 0;  // an access Unicorn found outside every region
     uc_context* scratch_ctx_ = nullptr;
     long old_exception_offset_ = -1;  // where Unicorn keeps "exception in flight" in a context

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "guestos/mm/highmem.h"
+#include "devices/cpuid.h"
 #include "guestos/include/kernel.h"
 #include "guestos/mm/vmalloc.h"
 #include "guestos/include/uapi/auxvec.h"
@@ -155,7 +156,7 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
         std::memset(spec.random_bytes.data(), 0x5a, spec.random_bytes.size());
     const uint64_t phdr = elf.phdr_vaddr ? elf.phdr_vaddr + bias : 0;
     spec.auxv = {
-        {AT_HWCAP, task.abi == Abi::X86_64 ? 0x178bfbffull : 0xbfebfbffull},
+        {AT_HWCAP, devices::cpuid(1, 0).edx},  // ELF_HWCAP: CPUID leaf 1 EDX
         {AT_PAGESZ, PAGE_SIZE},
         {AT_CLKTCK, 100},
         {AT_PHDR, phdr},
@@ -169,7 +170,7 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
         {AT_GID, getgid()},
         {AT_EGID, getegid()},
         {AT_SECURE, 0},
-        {AT_HWCAP2, 0},
+        {AT_HWCAP2, 0},  // neither ring-3 MWAIT nor FSGSBASE
         {AT_MINSIGSTKSZ, task.abi == Abi::X86_64 ? 3632ull : 2032ull},
     };
     auto stack = loader::build_initial_stack(spec);

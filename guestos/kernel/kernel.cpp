@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "guestos/arch/x86/kernel/cpu/proc.h"
 #include "guestos/fs/ext2/ext2_mount.h"
 #include "guestos/trace/fault_trace.h"
 #include "guestos/mm/filemap.h"
@@ -122,6 +123,7 @@ Tmpfs* Kernel::tmpfs_for(const std::string& path, std::string& rest) {
 std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     if (!buddy_) return std::nullopt;
     ProcSources src{*buddy_, slab_.get(), kpt_.get(), vmalloc_.get()};
+    if (entry == "cpuinfo") return show_cpuinfo();
     if (entry == "meminfo") return proc_meminfo(src);
     if (entry == "buddyinfo") return proc_buddyinfo(*buddy_);
     if (entry == "zoneinfo") return proc_zoneinfo(src);
