@@ -35,49 +35,99 @@ std::shared_ptr<file> fdget(SysCtx& c, uint64_t fd) {
 bool readable(const file& f) { return (f.f_flags & O_ACCMODE) != O_WRONLY; }
 bool writable(const file& f) { return (f.f_flags & O_ACCMODE) != O_RDONLY; }
 
-// Writes user bytes to a file chunk by chunk; EFAULT only when nothing was written.
-long write_from_user(SysCtx& c, file& f, VirtAddr buf, uint64_t count, int64_t* pos) {
+// The user buffers of one read or write (an iov_iter over user iovecs): segments of
+// (address, length), their lengths already capped so the total is at most MAX_RW_COUNT.
+using user_iovec = std::vector<std::pair<uint64_t, uint64_t>>;
+
+// A regular file's data is all there, so a read may go on past one chunk; a pipe, tty or
+// /proc file gives what one read gives (a second read could block or split a record).
+bool reads_in_chunks(const file& f) { return f.f_inode && S_ISREG(f.f_inode->i_mode); }
+
+// Writes the user bytes to a file through a bounded host buffer, chunk by chunk (gathering
+// across segments, so a small writev is one write, as atomic as Linux's): bytes written,
+// or the error when nothing was (EFAULT for an unreadable buffer).
+long write_from_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
     if (!writable(f)) return -EBADF;
-    count = std::min(count, MAX_RW_COUNT);
+    uint64_t count = 0;
+    for (auto [base, len] : iov) count += len;
     std::vector<uint8_t> tmp(std::min(count, IO_CHUNK));
-    uint64_t done = 0;
-    while (done < count) {
-        uint64_t n = std::min<uint64_t>(count - done, tmp.size());
-        if (!copy_from_user(c.mm, tmp.data(), buf + done, n)) return done ? static_cast<long>(done) : -EFAULT;
+    size_t seg = 0;
+    uint64_t seg_off = 0, done = 0;
+    bool fault = false;
+    while (done < count && !fault) {
+        uint64_t n = 0;  // gather up to one chunk
+        while (n < tmp.size() && seg < iov.size()) {
+            // Up to the next page boundary of the source, so a fault keeps what came before it.
+            const VirtAddr src(iov[seg].first + seg_off);
+            const uint64_t k = std::min({iov[seg].second - seg_off, tmp.size() - n, PAGE_SIZE - src.page_offset()});
+            if (k && !copy_from_user(c.mm, tmp.data() + n, src, k)) {
+                fault = true;
+                break;
+            }
+            n += k;
+            seg_off += k;
+            if (seg_off == iov[seg].second) ++seg, seg_off = 0;
+        }
+        if (!n) break;
         kiocb iocb{c.task, pos};
         long w = f.write_iter(iocb, tmp.data(), n);
         if (w < 0) return done ? static_cast<long>(done) : w;
         done += static_cast<uint64_t>(w);
         if (static_cast<uint64_t>(w) < n) break;
     }
+    return done ? static_cast<long>(done) : (fault ? -EFAULT : 0);
+}
+
+// Reads the file into the user buffers through a bounded host buffer: one read, or for a
+// regular file reads of a chunk each until the buffers are full or the file ends.
+long read_to_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
+    if (!readable(f)) return -EBADF;
+    uint64_t count = 0;
+    for (auto [base, len] : iov) count += len;
+    std::vector<uint8_t> tmp(std::min(count, IO_CHUNK));
+    size_t seg = 0;
+    uint64_t seg_off = 0, done = 0;
+    do {
+        const uint64_t want = std::min<uint64_t>(count - done, tmp.size());
+        // (A pipe gives up the bytes it read even when the copy out faults; Linux keeps them.)
+        kiocb iocb{c.task, pos};
+        long r = f.read_iter(iocb, tmp.data(), want);
+        if (r < 0) return done ? static_cast<long>(done) : r;
+        for (uint64_t n = 0; n < static_cast<uint64_t>(r);) {  // scatter
+            const uint64_t k = std::min(iov[seg].second - seg_off, static_cast<uint64_t>(r) - n);
+            if (k && !copy_to_user(c.mm, VirtAddr(iov[seg].first + seg_off), tmp.data() + n, k))
+                return done + n ? static_cast<long>(done + n) : -EFAULT;
+            n += k;
+            seg_off += k;
+            if (seg_off == iov[seg].second) ++seg, seg_off = 0;
+        }
+        done += static_cast<uint64_t>(r);
+        if (static_cast<uint64_t>(r) < want) break;
+    } while (done < count && reads_in_chunks(f));
     return static_cast<long>(done);
 }
 
-// One read of the file into user memory (a read returns what one read gives, like Linux).
-long read_to_user(SysCtx& c, file& f, VirtAddr buf, uint64_t count, int64_t* pos) {
-    if (!readable(f)) return -EBADF;
-    count = std::min(count, MAX_RW_COUNT);
-    std::vector<uint8_t> tmp(std::min(count, IO_CHUNK));
-    // (A pipe gives up the bytes it read even when the copy out faults; Linux keeps them.)
-    kiocb iocb{c.task, pos};
-    long r = f.read_iter(iocb, tmp.data(), tmp.size());
-    if (r < 0) return r;
-    if (!copy_to_user(c.mm, buf, tmp.data(), static_cast<uint64_t>(r))) return -EFAULT;
-    return r;
-}
+// One user buffer as an iovec, its length capped at MAX_RW_COUNT (rw_verify_area).
+user_iovec single_iovec(uint64_t buf, uint64_t count) { return {{buf, std::min(count, MAX_RW_COUNT)}}; }
 
 // Reads an iovec array (struct iovec / compat_iovec) from user memory.
-long read_iovec(SysCtx& c, VirtAddr iov, uint64_t cnt, std::vector<std::pair<uint64_t, uint64_t>>& out) {
-    if (cnt > 1024) return -EINVAL;
+// Reads a user iovec array as import_iovec does: at most UIO_MAXIOV entries, no negative
+// length, every buffer within access_ok (EFAULT), lengths cut so the total stays within
+// MAX_RW_COUNT. Returns the total or a negative errno.
+long import_iovec(SysCtx& c, VirtAddr uiov, uint64_t cnt, user_iovec& out) {
+    constexpr uint64_t UIO_MAXIOV = 1024;
+    if (cnt > UIO_MAXIOV) return -EINVAL;
     const uint64_t ps = c.ptr_size();
     std::vector<uint8_t> raw(cnt * 2 * ps);
-    if (cnt && !copy_from_user(c.mm, raw.data(), iov, raw.size())) return -EFAULT;
+    if (cnt && !copy_from_user(c.mm, raw.data(), uiov, raw.size())) return -EFAULT;
     uint64_t total = 0;
     for (uint64_t i = 0; i < cnt; ++i) {
         uint64_t base = 0, len = 0;
         std::memcpy(&base, &raw[i * 2 * ps], ps);
         std::memcpy(&len, &raw[i * 2 * ps + ps], ps);
         if (static_cast<int64_t>(len) < 0 || (c.compat && static_cast<int32_t>(len) < 0)) return -EINVAL;
+        if (!access_ok(base, len)) return -EFAULT;
+        len = std::min(len, MAX_RW_COUNT - total);
         total += len;
         out.emplace_back(base, len);
     }
@@ -148,13 +198,9 @@ struct statx to_statx(const struct stat& st) {
 
 // Reads a user path as getname does: EFAULT, ENOENT for "", ENAMETOOLONG.
 long getname(SysCtx& c, uint64_t upath, std::string& out) {
-    auto p = strncpy_from_user(c.mm, VirtAddr(upath), PATH_MAX_);
-    if (!p) {
-        auto probe = strncpy_from_user(c.mm, VirtAddr(upath), 1);
-        return probe ? -ENAMETOOLONG : -EFAULT;
-    }
-    out = std::move(*p);
-    return 0;
+    const long n = strncpy_from_user(c.mm, VirtAddr(upath), PATH_MAX_, out);
+    if (n < 0) return n;
+    return static_cast<uint64_t>(n) == PATH_MAX_ ? -ENAMETOOLONG : 0;
 }
 
 // A tmpfs directory opened as a file: stat and getdents work, read and write do not.
@@ -308,8 +354,8 @@ long stat_path(SysCtx& c, uint64_t upath, struct stat& st, bool follow = true) {
 // *at() with AT_EMPTY_PATH and an empty path means the fd itself.
 bool is_empty_path(SysCtx& c, uint64_t upath, uint64_t flags) {
     if (!(flags & AT_EMPTY_PATH_)) return false;
-    auto p = strncpy_from_user(c.mm, VirtAddr(upath), 1);
-    return p && p->empty();
+    std::string p;
+    return strncpy_from_user(c.mm, VirtAddr(upath), 1, p) == 0;
 }
 
 // A stat of an fd or a path into the guest's struct stat.
@@ -402,12 +448,12 @@ void init_console_files(task_struct& task) {
 
 long sys_read(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
-    return f ? read_to_user(c, *f, VirtAddr(a[1]), a[2], &f->f_pos) : -EBADF;
+    return f ? read_to_user(c, *f, single_iovec(a[1], a[2]), &f->f_pos) : -EBADF;
 }
 
 long sys_write(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
-    return f ? write_from_user(c, *f, VirtAddr(a[1]), a[2], &f->f_pos) : -EBADF;
+    return f ? write_from_user(c, *f, single_iovec(a[1], a[2]), &f->f_pos) : -EBADF;
 }
 
 long sys_pread64(SysCtx& c, const uint64_t* a) {
@@ -415,7 +461,7 @@ long sys_pread64(SysCtx& c, const uint64_t* a) {
     int64_t pos = pos_arg(c, a, 3);
     if (!f) return -EBADF;
     if (pos < 0) return -EINVAL;
-    return (f->f_mode & FMODE_PREAD) ? read_to_user(c, *f, VirtAddr(a[1]), a[2], &pos) : -ESPIPE;
+    return (f->f_mode & FMODE_PREAD) ? read_to_user(c, *f, single_iovec(a[1], a[2]), &pos) : -ESPIPE;
 }
 
 long sys_pwrite64(SysCtx& c, const uint64_t* a) {
@@ -423,50 +469,25 @@ long sys_pwrite64(SysCtx& c, const uint64_t* a) {
     int64_t pos = pos_arg(c, a, 3);
     if (!f) return -EBADF;
     if (pos < 0) return -EINVAL;
-    return (f->f_mode & FMODE_PWRITE) ? write_from_user(c, *f, VirtAddr(a[1]), a[2], &pos) : -ESPIPE;
+    return (f->f_mode & FMODE_PWRITE) ? write_from_user(c, *f, single_iovec(a[1], a[2]), &pos) : -ESPIPE;
 }
 
 long sys_writev(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
     if (!f) return -EBADF;
     if (!writable(*f)) return -EBADF;
-    std::vector<std::pair<uint64_t, uint64_t>> iov;
-    long total = read_iovec(c, VirtAddr(a[1]), a[2], iov);
-    if (total < 0) return total;
-    // Gather into one buffer so the write is one write, as atomic as Linux's.
-    std::vector<uint8_t> buf;
-    buf.reserve(std::min<uint64_t>(static_cast<uint64_t>(total), 1 << 24));
-    for (auto [base, len] : iov) {
-        size_t at = buf.size();
-        buf.resize(at + len);
-        if (len && !copy_from_user(c.mm, buf.data() + at, VirtAddr(base), len)) {
-            buf.resize(at);
-            if (buf.empty()) return -EFAULT;
-            break;
-        }
-    }
-    kiocb iocb{c.task, &f->f_pos};
-    return f->write_iter(iocb, buf.data(), buf.size());
+    user_iovec iov;
+    if (long e = import_iovec(c, VirtAddr(a[1]), a[2], iov); e < 0) return e;
+    return write_from_user(c, *f, iov, &f->f_pos);
 }
 
 long sys_readv(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
     if (!f) return -EBADF;
     if (!readable(*f)) return -EBADF;
-    std::vector<std::pair<uint64_t, uint64_t>> iov;
-    long total = read_iovec(c, VirtAddr(a[1]), a[2], iov);
-    if (total < 0) return total;
-    std::vector<uint8_t> buf(std::min<uint64_t>(static_cast<uint64_t>(total), MAX_RW_COUNT));
-    kiocb iocb{c.task, &f->f_pos};
-    long r = f->read_iter(iocb, buf.data(), buf.size());
-    if (r < 0) return r;
-    uint64_t off = 0;
-    for (auto [base, len] : iov) {
-        uint64_t n = std::min<uint64_t>(len, static_cast<uint64_t>(r) - off);
-        if (n && !copy_to_user(c.mm, VirtAddr(base), buf.data() + off, n)) return -EFAULT;
-        off += n;
-    }
-    return r;
+    user_iovec iov;
+    if (long e = import_iovec(c, VirtAddr(a[1]), a[2], iov); e < 0) return e;
+    return read_to_user(c, *f, iov, &f->f_pos);
 }
 
 long sys_open(SysCtx& c, const uint64_t* a) { return do_openat(c, a[0], a[1], a[2]); }
@@ -562,9 +583,11 @@ long sys_memfd_create(SysCtx& c, const uint64_t* a) {
     if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC)) return -EINVAL;
     if ((flags & MFD_EXEC) && (flags & MFD_NOEXEC_SEAL)) return -EINVAL;
     if (flags & MFD_HUGETLB) return -EINVAL;  // no hugetlbfs
-    auto name = strncpy_from_user(c.mm, VirtAddr(a[0]), MFD_NAME_MAX_LEN + 1);
-    if (!name) return strncpy_from_user(c.mm, VirtAddr(a[0]), 1) ? -EINVAL : -EFAULT;
-    return install_fd(c, shmem_file_setup(c.kernel.kmem(), *name), 0, flags & MFD_CLOEXEC);
+    std::string name;
+    const long len = strncpy_from_user(c.mm, VirtAddr(a[0]), MFD_NAME_MAX_LEN + 1, name);
+    if (len < 0) return len;
+    if (static_cast<uint64_t>(len) > MFD_NAME_MAX_LEN) return -EINVAL;
+    return install_fd(c, shmem_file_setup(c.kernel.kmem(), name), 0, flags & MFD_CLOEXEC);
 }
 
 long sys_close(SysCtx& c, const uint64_t* a) {

@@ -150,7 +150,7 @@ void Kernel::init_task(task_struct& task) {
             task.rlim[r] = rlimit64{hl.rlim_cur == RLIM_INFINITY ? ~0ull : hl.rlim_cur,
                                     hl.rlim_max == RLIM_INFINITY ? ~0ull : hl.rlim_max};
     }
-    task.rlim[RLIMIT_STACK].rlim_cur = 8ull << 20;  // the stack emu gives every guest
+    task.rlim[RLIMIT_STACK_].rlim_cur = 8ull << 20;  // the stack emu gives every guest
 }
 
 bool put_user_long(SysCtx& c, VirtAddr va, uint64_t v) {

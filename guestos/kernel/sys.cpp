@@ -11,6 +11,7 @@
 #include <cstring>
 #include <thread>
 
+#include "guestos/include/cred.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/kernel/time/time.h"
@@ -153,6 +154,15 @@ long sys_set_robust_list(SysCtx& c, const uint64_t* a) {
 
 long sys_rseq(SysCtx&, const uint64_t*) { return -ENOSYS; }
 
+// do_prlimit's checks of a new limit: cur within max, max raised only with privilege, and
+// RLIMIT_NOFILE never above fs.nr_open (EPERM), so no fd table can be asked to grow past it.
+static long check_new_rlimit(uint64_t resource, const rlimit64& nw, const rlimit64& old) {
+    if (nw.rlim_cur > nw.rlim_max) return -EINVAL;
+    if (nw.rlim_max > old.rlim_max && !capable(CAP_SYS_RESOURCE_)) return -EPERM;
+    if (resource == RLIMIT_NOFILE_ && nw.rlim_max > NR_OPEN_DEFAULT_MAX) return -EPERM;
+    return 0;
+}
+
 long sys_prlimit64(SysCtx& c, const uint64_t* a) {
     if (a[0] != 0 && static_cast<int>(a[0]) != c.task.tgid) return -ESRCH;
     if (a[1] >= RLIM_NLIMITS) return -EINVAL;
@@ -160,12 +170,11 @@ long sys_prlimit64(SysCtx& c, const uint64_t* a) {
     rlimit64 nw{};
     if (a[2]) {
         if (!copy_from_user(c.mm, &nw, VirtAddr(a[2]), sizeof nw)) return -EFAULT;
-        if (nw.rlim_cur > nw.rlim_max) return -EINVAL;
-        if (nw.rlim_max > r.rlim_max && geteuid() != 0) return -EPERM;
+        if (long e = check_new_rlimit(a[1], nw, r)) return e;
     }
     if (a[3] && !copy_to_user(c.mm, VirtAddr(a[3]), &r, sizeof r)) return -EFAULT;
     if (a[2]) r = nw;
-    if (a[2] && a[1] == 3) c.mm.stack_rlimit = nw.rlim_cur;  // RLIMIT_STACK bounds expand_stack
+    if (a[2] && a[1] == RLIMIT_STACK_) c.mm.stack_rlimit = nw.rlim_cur;  // RLIMIT_STACK bounds expand_stack
     return 0;
 }
 
@@ -188,11 +197,10 @@ long sys_setrlimit(SysCtx& c, const uint64_t* a) {
     } else if (!copy_from_user(c.mm, &nw, VirtAddr(a[1]), sizeof nw)) {
         return -EFAULT;
     }
-    if (nw.rlim_cur > nw.rlim_max) return -EINVAL;
     rlimit64& r = task_rlimit(c.task, a[0]);
-    if (nw.rlim_max > r.rlim_max && geteuid() != 0) return -EPERM;
+    if (long e = check_new_rlimit(a[0], nw, r)) return e;
     r = nw;
-    if (a[0] == 3) c.mm.stack_rlimit = nw.rlim_cur;  // RLIMIT_STACK bounds expand_stack
+    if (a[0] == RLIMIT_STACK_) c.mm.stack_rlimit = nw.rlim_cur;  // RLIMIT_STACK bounds expand_stack
     return 0;
 }
 

@@ -500,8 +500,8 @@ bool copy_from_user_nofault(mm_struct& mm, void* dst, VirtAddr src, uint64_t len
     return true;
 }
 
-std::optional<std::string> strncpy_from_user(mm_struct& mm, VirtAddr src, uint64_t max) {
-    std::string out;
+long strncpy_from_user(mm_struct& mm, VirtAddr src, uint64_t max, std::string& out) {
+    out.clear();
     while (out.size() < max) {
         VirtAddr cur = src + out.size();
         uint64_t n = std::min<uint64_t>(max - out.size(), PAGE_SIZE - cur.page_offset());
@@ -513,10 +513,17 @@ std::optional<std::string> strncpy_from_user(mm_struct& mm, VirtAddr src, uint64
                 terminated = nul != nullptr;
                 out.append(chars, terminated ? static_cast<const char*>(nul) - chars : n);
             }))
-            return std::nullopt;
-        if (terminated) return out;
+            return -EFAULT;
+        if (terminated) break;
     }
-    return std::nullopt;
+    return static_cast<long>(out.size());
+}
+
+std::optional<std::string> strncpy_from_user(mm_struct& mm, VirtAddr src, uint64_t max) {
+    std::string out;
+    const long n = strncpy_from_user(mm, src, max, out);
+    if (n < 0 || static_cast<uint64_t>(n) == max) return std::nullopt;
+    return out;
 }
 
 }  // namespace guestos

@@ -64,11 +64,21 @@ bool expand_stack(mm_struct& mm, vm_area_struct& vma, VirtAddr address);
 std::vector<std::string> check_mm(mm_struct& mm);
 
 // User copies: fault pages in like the kernel does; false on a bad user address (EFAULT).
+// access_ok: [addr, addr+size) lies below the x86-64 user limit (TASK_SIZE_MAX), without
+// wrapping; a compat task is checked against the same limit, as on an x86-64 kernel.
+inline constexpr uint64_t TASK_SIZE_MAX = (1ull << 47) - 4096;
+constexpr bool access_ok(uint64_t addr, uint64_t size) {
+    const uint64_t sum = addr + size;
+    return sum >= addr && sum <= TASK_SIZE_MAX;
+}
 [[nodiscard]] bool copy_from_user(mm_struct& mm, void* dst, VirtAddr src, uint64_t len);
 [[nodiscard]] bool copy_to_user(mm_struct& mm, VirtAddr dst, const void* src, uint64_t len);
 // Reads user memory only where it is mapped now, never faulting (copy_from_user_nofault).
 [[nodiscard]] bool copy_from_user_nofault(mm_struct& mm, void* dst, VirtAddr src, uint64_t len);
 // Reads a NUL-terminated string of at most max bytes; nullopt on EFAULT or when too long.
 std::optional<std::string> strncpy_from_user(mm_struct& mm, VirtAddr src, uint64_t max);
+// Linux's strncpy_from_user: copies the string at src into out and returns its length,
+// max when no NUL came within max bytes (out then holds those max bytes), or -EFAULT.
+long strncpy_from_user(mm_struct& mm, VirtAddr src, uint64_t max, std::string& out);
 
 }  // namespace guestos

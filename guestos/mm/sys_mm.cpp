@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 
+#include "guestos/include/cred.h"
 #include "guestos/mm/mmap.h"
 #include "guestos/mm/rmap.h"
 #include "guestos/mm/shmem.h"
@@ -229,7 +230,7 @@ long sys_msync(SysCtx& c, const uint64_t* a) {
 
 // Locking needs CAP_IPC_LOCK or room under RLIMIT_MEMLOCK (can_do_mlock, mlock_future_ok).
 static long check_mlock_limit(SysCtx& c, uint64_t len) {
-    if (geteuid() == 0) return 0;
+    if (capable(CAP_IPC_LOCK_)) return 0;
     const uint64_t limit = c.task.rlim[RLIMIT_MEMLOCK_].rlim_cur;
     if (!limit) return -EPERM;
     if (((c.mm.locked_vm << PAGE_SHIFT) + len) > limit) return -ENOMEM;
@@ -253,7 +254,7 @@ long sys_munlock(SysCtx& c, const uint64_t* a) { return mlock_fixup(c.mm, a[0], 
 long sys_mlockall(SysCtx& c, const uint64_t* a) {
     const uint64_t flags = a[0];
     if (!flags || (flags & ~(MCL_CURRENT_ | MCL_FUTURE_ | MCL_ONFAULT_)) || flags == MCL_ONFAULT_) return -EINVAL;
-    if (geteuid() != 0 && !c.task.rlim[RLIMIT_MEMLOCK_].rlim_cur) return -EPERM;
+    if (!capable(CAP_IPC_LOCK_) && !c.task.rlim[RLIMIT_MEMLOCK_].rlim_cur) return -EPERM;
     c.mm.def_flags = (flags & MCL_FUTURE_) ? (c.mm.def_flags | VM_LOCKED) : (c.mm.def_flags & ~VM_LOCKED);
     if (!(flags & MCL_CURRENT_)) return 0;
     std::vector<std::pair<uint64_t, uint64_t>> ranges;
