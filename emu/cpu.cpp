@@ -17,6 +17,9 @@
 #include "guestos/mm/memory.h"
 #include "guestos/include/signal.h"
 #include "guestos/arch/x86/include/asm/ptrace.h"
+#include "guestos/arch/x86/kernel/tls.h"
+#include "guestos/kernel/sched/core.h"
+#include "guestos/arch/x86/entry/strace.h"
 
 namespace emu {
 
@@ -76,14 +79,17 @@ int uc_reg_of(int cs) {
 
 }  // namespace
 
+std::atomic<uc_engine*> Cpu::running{nullptr};
+
 Cpu::Cpu(guestos::Kernel& kernel, guestos::task_struct& task, const CpuConfig& cfg)
-    : kernel_(kernel), task_(task), cfg_(cfg), is64_(task.abi == guestos::Abi::X86_64) {}
+    : kernel_(kernel), cur_(&task), loaded_(&task), mm_(task.mm), cfg_(cfg), is64_(task.abi == guestos::Abi::X86_64) {}
 
 Cpu::~Cpu() {
     timer_.reset();  // its thread may call uc_emu_stop until joined
     tlb_.reset();
-    if (task_.mm && task_.mm->tlb) task_.mm->tlb = nullptr;
-    if (task_.cpu == this) task_.cpu = nullptr;
+    if (mm_ && mm_->tlb) mm_->tlb = nullptr;
+    for (guestos::task_struct* t : kernel_.all_tasks())
+        if (t->cpu == this) t->cpu = nullptr;
     if (scratch_ctx_) uc_context_free(scratch_ctx_);
     if (uc_) uc_close(uc_);
     if (kernel_host_) munmap(kernel_host_, KAREA_SIZE);
@@ -91,8 +97,12 @@ Cpu::~Cpu() {
 }
 
 mmu::ErrorOr<std::unique_ptr<Cpu>> Cpu::create(guestos::Kernel& kernel, guestos::task_struct& task,
-                                               const guestos::ExecResult& start, const CpuConfig& cfg) {
+                                               const guestos::ExecResult& start, const CpuConfig& cfg,
+                                               std::shared_ptr<LapicTimer> timer) {
     std::unique_ptr<Cpu> cpu(new Cpu(kernel, task, cfg));
+    cpu->timer_ = timer ? std::move(timer) : std::make_shared<LapicTimer>([] {
+        if (uc_engine* uc = running.load()) uc_emu_stop(uc);
+    });
     auto r = cpu->init(start);
     if (r.is_error()) return r.error();
     return cpu;
@@ -160,14 +170,14 @@ void Cpu::build_gdt() {
 }
 
 // The iret frame that drops to CPL 3 at the entry point, and the stub that executes it.
-void Cpu::enter_user_frame(const guestos::ExecResult& start) {
+void Cpu::enter_user_frame(uint64_t ip, uint64_t sp, uint64_t flags) {
     uint8_t* stub = kernel_host_ + OFF_STUB;
     const uint64_t kstack = (is64_ ? KBASE64 : KBASE32) + OFF_KSTACK_TOP - 64;
     uint8_t* frame = kernel_host_ + OFF_KSTACK_TOP - 64;
     if (is64_) {
         const uint8_t code[] = {0x48, 0xcf};  // iretq
         std::memcpy(stub, code, sizeof code);
-        const uint64_t f[5] = {start.entry, USER_CS64, 0x202, start.stack_pointer, USER_DS64};
+        const uint64_t f[5] = {ip, USER_CS64, flags, sp, USER_DS64};
         std::memcpy(frame, f, sizeof f);
         set_reg(UC_X86_REG_RSP, kstack);
     } else {
@@ -177,8 +187,8 @@ void Cpu::enter_user_frame(const guestos::ExecResult& start) {
         const uint8_t code[] = {0xb8, 0x68, 0, 0, 0, 0x8e, 0xd0, 0xb8, 0x7b, 0,    0,
                                 0,    0x8e, 0xd8, 0x8e, 0xc0, 0x31, 0xc0, 0xcf};
         std::memcpy(stub, code, sizeof code);
-        const uint32_t f[5] = {static_cast<uint32_t>(start.entry), USER_CS32, 0x202,
-                               static_cast<uint32_t>(start.stack_pointer), USER_DS32};
+        const uint32_t f[5] = {static_cast<uint32_t>(ip), USER_CS32, static_cast<uint32_t>(flags),
+                               static_cast<uint32_t>(sp), USER_DS32};
         std::memcpy(frame, f, sizeof f);
         set_reg(UC_X86_REG_ESP, kstack);
     }
@@ -360,36 +370,122 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
     if (uc_err e = uc_hook_add(uc_, &unmapped_hook_, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&Cpu::hook_unmapped),
                                this, 1, 0))
         return uc_error("hook unmapped memory", e);
-    const uint64_t user_limit = is64_ ? (1ull << 47) : task_.mm->task_size;
+    const uint64_t user_limit = is64_ ? (1ull << 47) : mm_->task_size;
     tlb_ = std::make_unique<ShadowTlb>(uc_, cpu_state_, kernel_.ram(), *shadow_, user_limit, cfg_.tlb_pages);
-    tlb_->set_mm(task_.mm.get());
-    task_.mm->tlb = tlb_.get();
-    task_.cpu = this;
-    timer_ = std::make_unique<LapicTimer>([this] { uc_emu_stop(uc_); });
-    enter_user_frame(start);
-    fpu_init();
+    tlb_->set_mm(mm_.get());
+    mm_->tlb = tlb_.get();
+    cur_->cpu = this;
+    if (cur_->start_regs) {
+        load_start_regs(*cur_);
+    } else {
+        enter_user_frame(start.entry, start.stack_pointer, 0x202);
+        fpu_init();
+    }
     return {};
 }
 
-mmu::ErrorOr<void> Cpu::run() {
+// The i386 TLS descriptors of the task in the GDT (set_tls_desc / load_TLS at a switch).
+void Cpu::write_tls_entries(const guestos::task_struct& t) {
+    if (is64_) return;
+    auto* gdt = reinterpret_cast<uint64_t*>(kernel_host_ + OFF_GDT);
+    for (int i = 0; i < guestos::GDT_ENTRY_TLS_ENTRIES; ++i)
+        gdt[guestos::GDT_ENTRY_TLS_MIN_I386 + i] = guestos::fill_ldt(t.tls_array[i]);
+}
+
+// A task's first run on this engine: the registers it was created with (fork, clone, exec).
+void Cpu::load_start_regs(guestos::task_struct& t) {
+    const guestos::pt_regs r = *t.start_regs;
+    t.start_regs.reset();
+    write_tls_entries(t);
+    write_regs(r);
+    if (!is64_)  // segment caches must come from this task's descriptors
+        for (auto [id, sel] : {std::pair{UC_X86_REG_FS, r.fs}, std::pair{UC_X86_REG_GS, r.gs}})
+            set_reg(id, sel);
+    if (at_stub_) enter_user_frame(r.ip, r.sp, r.flags ? r.flags : 0x202);
+    orig_ax_ = ~0ull;
+}
+
+// Saves the loaded thread's context and loads t's (threads of one mm share the engine).
+void Cpu::switch_to(guestos::task_struct& t) {
+    cur_ = &t;
+    t.cpu = this;
+    if (loaded_ == &t && !t.start_regs) return;
+    if (loaded_ && loaded_ != &t && !loaded_->exited) {
+        if (!loaded_->cpu_context) {
+            uc_context* ctx = nullptr;
+            if (uc_context_alloc(uc_, &ctx) == UC_ERR_OK)
+                loaded_->cpu_context = std::shared_ptr<void>(ctx, [](void* c) { uc_context_free(static_cast<uc_context*>(c)); });
+        }
+        if (loaded_->cpu_context) uc_context_save(uc_, static_cast<uc_context*>(loaded_->cpu_context.get()));
+        loaded_->thread.orig_ax = loaded_->kstack ? loaded_->thread.orig_ax : ~0ull;
+    }
+    loaded_ = &t;
+    if (t.start_regs) {
+        load_start_regs(t);
+    } else if (t.cpu_context) {
+        uc_context_restore(uc_, static_cast<uc_context*>(t.cpu_context.get()));
+        write_tls_entries(t);
+    }
+}
+
+bool Cpu::keeps_running(const guestos::task_struct& t) const {
+    return !t.exited && t.state == guestos::TASK_RUNNING && t.mm.get() == mm_.get() && !t.need_resched &&
+           !t.start_regs && !t.kstack;
+}
+
+void Cpu::finish_syscall(long ret) {
+    orig_ax_ = cur_->thread.orig_ax;
+    if (cur_->exited || cur_->mm.get() != mm_.get()) return;
+    if (is64_) {
+        uint64_t out[3] = {static_cast<uint64_t>(ret), pc(), reg(UC_X86_REG_EFLAGS)};
+        int ids[] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_R11};
+        void* ptrs[] = {&out[0], &out[1], &out[2]};
+        uc_reg_write_batch(uc_, ids, ptrs, 3);
+    } else {
+        set_reg(UC_X86_REG_EAX, static_cast<uint32_t>(ret));
+    }
+}
+
+mmu::ErrorOr<void> Cpu::run(guestos::task_struct& task) {
     const uint64_t kbase = is64_ ? KBASE64 : KBASE32;
-    uint64_t ip = kbase + OFF_STUB;
-    while (!task_.exited) {
+    switch_to(task);
+    if (task.kstack) {  // a syscall that slept: finish it, then return to user mode
+        long ret = 0;
+        if (!kernel_.syscall_resume(task, ret)) return {};
+        finish_syscall(ret);
+        if (!task.exited && task.mm.get() == mm_.get() && !task.start_regs &&
+            (guestos::signal_pending(task) || orig_ax_ != ~0ull))
+            guestos::do_signal(task);
+        orig_ax_ = ~0ull;
+        task.thread.orig_ax = ~0ull;
+    }
+    uint64_t ip = at_stub_ ? kbase + OFF_STUB : pc();
+    while (keeps_running(task)) {
         // Stopping from an exception hook leaves Unicorn's exception-in-flight mark set again
         // (measured), so clear it before every start.
         clear_exception_state();
         tlb_->activate();
         tlb_->tlb_flush_mmu();  // what the OS invalidated since the guest last ran
         in_emulation_ = true;
+        running.store(uc_);
         uc_err e = uc_emu_start(uc_, ip, kbase + OFF_STOP, 0, 0);
+        running.store(nullptr);
         in_emulation_ = false;
+        at_stub_ = false;
         if (!fatal_error_.empty()) return mmu::Error::from_errno(EIO, fatal_error_);
         if (pending_regs_) {  // sigreturn: the registers a hook could not write
             write_regs(*pending_regs_);
             pending_regs_.reset();
         }
+        if (syscall_slept_) {  // the task sleeps in a syscall: its registers wait in the engine
+            syscall_slept_ = false;
+            task.thread.orig_ax = orig_ax_;
+            orig_ax_ = ~0ull;
+            break;
+        }
         ip = pc();
-        if (!task_.exited) {
+        const bool left = task.exited || task.mm.get() != mm_.get() || task.start_regs;
+        if (!left) {
             if (e == UC_ERR_INSN_INVALID) {
                 deliver_fault_signal(guestos::SIGILL_, guestos::ILL_ILLOPN, ip, X86_TRAP_UD);
             } else if (e == UC_ERR_READ_UNMAPPED || e == UC_ERR_WRITE_UNMAPPED || e == UC_ERR_FETCH_UNMAPPED) {
@@ -402,12 +498,12 @@ mmu::ErrorOr<void> Cpu::run() {
                 deliver_fault_signal(guestos::SIGSEGV_, guestos::SEGV_MAPERR, ip, X86_TRAP_PF, mmu::X86_PF_USER | mmu::X86_PF_INSTR);
             }
         }
-        // The timer interrupt: the timers that are due queue their signals.
-        if (timer_->take_interrupt() && !task_.exited) guestos::hrtimer_interrupt(task_);
+        // The timer interrupt: the timers that are due queue their signals, sleepers wake.
+        if (timer_->take_interrupt()) guestos::hrtimer_interrupt(kernel_);
         // Return to user mode: deliver what is pending, restarting or failing an interrupted
         // syscall (exit_to_user_mode -> arch_do_signal_or_restart); a syscall that stopped the
         // engine goes through it even when no signal is left, so no restart code leaks out.
-        if (guestos::signal_pending(task_) || orig_ax_ != ~0ull) guestos::do_signal(task_);
+        if (!left && (guestos::signal_pending(task) || orig_ax_ != ~0ull)) guestos::do_signal(task);
         orig_ax_ = ~0ull;
         ip = pc();
     }
@@ -415,9 +511,8 @@ mmu::ErrorOr<void> Cpu::run() {
 }
 
 std::vector<std::string> Cpu::check_consistency() {
-    std::vector<std::string> problems = guestos::check_mm(*task_.mm);
+    std::vector<std::string> problems = guestos::check_mm(*mm_);
     for (auto& p : tlb_->check_consistency()) problems.push_back(std::move(p));
-    for (auto& p : guestos::check_slab_images(task_)) problems.push_back(std::move(p));
     return problems;
 }
 
@@ -447,6 +542,7 @@ bool Cpu::hook_unmapped(uc_engine*, uc_mem_type, uint64_t addr, int, int64_t, vo
 }
 
 void Cpu::deliver_fault_signal(int signo, int si_code, uint64_t addr, uint64_t trap_nr, uint64_t error_code) {
+    guestos::task_struct& task_ = *cur_;
     task_.thread.trap_nr = trap_nr;
     task_.thread.error_code = error_code;
     if (trap_nr == X86_TRAP_PF) task_.thread.cr2 = addr;
@@ -457,15 +553,17 @@ void Cpu::deliver_fault_signal(int signo, int si_code, uint64_t addr, uint64_t t
     guestos::send_signal(task_, si, true);
     if (kernel_.config().strace) {
         const std::string name = std::string("SIG") + sigabbrev_np(signo);
-        std::fprintf(kernel_.config().strace_out, "--- %s {si_signo=%s, si_code=%d, si_addr=%#llx} ---\n", name.c_str(),
-                     name.c_str(), si_code, static_cast<unsigned long long>(addr));
+        std::fprintf(kernel_.config().strace_out, "%s--- %s {si_signo=%s, si_code=%d, si_addr=%#llx} ---\n",
+                     guestos::strace_prefix(task_).c_str(), name.c_str(), name.c_str(), si_code,
+                     static_cast<unsigned long long>(addr));
     }
     stop_requested_ = true;
 }
 
 // uc_emu_stop comes last in a hook: a context restore after it would cancel it (measured).
 bool Cpu::stop_if_needed() {
-    if (stop_requested_ || task_.exited || pending_regs_ || guestos::signal_pending(task_)) {
+    guestos::task_struct& task_ = *cur_;
+    if (stop_requested_ || syscall_slept_ || !keeps_running(task_) || pending_regs_ || guestos::signal_pending(task_)) {
         stop_requested_ = false;
         if (in_emulation_) uc_emu_stop(uc_);
         return true;
@@ -527,13 +625,13 @@ void Cpu::on_page_fault() {
         return;
     }
     guestos::FaultEvent* ev = tracing ? tracer.begin(VirtAddr(cr2), error_code, rip) : nullptr;
-    guestos::FaultOutcome r = kernel_.do_page_fault(task_, VirtAddr(cr2), error_code);
+    guestos::FaultOutcome r = kernel_.do_page_fault(*cur_, VirtAddr(cr2), error_code);
     // A decoded write is only a hint (Capstone's access flags are not exact): when it is
     // refused, fault the page in for reading; a real write then faults on the read-only
     // shadow entry, where the kind of access is certain.
     if (r.signo == guestos::SIGSEGV_ && r.code == guestos::SEGV_ACCERR && guessed_write) {
         error_code &= ~guestos::X86_PF_WRITE;
-        r = kernel_.do_page_fault(task_, VirtAddr(cr2), error_code);
+        r = kernel_.do_page_fault(*cur_, VirtAddr(cr2), error_code);
     }
     if (ev) ev->insn = instruction_at(rip);  // now, when a fetch fault has mapped the code
     if (r.signo) {
@@ -554,9 +652,9 @@ void Cpu::on_page_fault() {
 // Up to 16 bytes of code at rip where mapped now (0 when the first page is not).
 size_t Cpu::read_code(uint64_t rip, uint8_t (&code)[16]) {
     const size_t first = std::min<uint64_t>(sizeof code, mmu::PAGE_SIZE - (rip & (mmu::PAGE_SIZE - 1)));
-    if (!guestos::copy_from_user_nofault(*task_.mm, code, VirtAddr(rip), first)) return 0;
+    if (!guestos::copy_from_user_nofault(*mm_, code, VirtAddr(rip), first)) return 0;
     if (first < sizeof code &&
-        guestos::copy_from_user_nofault(*task_.mm, code + first, VirtAddr(rip + first), sizeof code - first))
+        guestos::copy_from_user_nofault(*mm_, code + first, VirtAddr(rip + first), sizeof code - first))
         return sizeof code;
     return first;
 }
@@ -608,10 +706,14 @@ void Cpu::on_syscall64() {
     for (int i = 0; i < 9; ++i) ptrs[i] = &v[i];
     uc_reg_read_batch(uc_, ids, ptrs, 9);
     orig_ax_ = v[0];
-    const long ret = kernel_.syscall(task_, v[0], &v[1]);
+    in_syscall64_ = true;
+    long ret = 0;
+    const bool done = kernel_.syscall_from_user(*cur_, v[0], &v[1], ret);
+    in_syscall64_ = false;
+    syscall_slept_ = !done;
     tlb_->tlb_flush_mmu();  // tlb_finish_mmu: the syscall's invalidations, in one batch
     if (!stop_if_needed()) orig_ax_ = ~0ull;
-    if (task_.exited) return;
+    if (!done || cur_->exited || cur_->mm.get() != mm_.get()) return;
     // The syscall instruction leaves the return address in RCX and the flags in R11.
     uint64_t out[3] = {static_cast<uint64_t>(ret), v[7] + 2, v[8]};
     int out_ids[] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_R11};
@@ -628,9 +730,11 @@ void Cpu::on_syscall32() {
     uc_reg_read_batch(uc_, ids, ptrs, 7);
     for (auto& x : v) x &= 0xffffffffu;
     orig_ax_ = v[0];
-    const long ret = kernel_.syscall(task_, v[0], &v[1]);
+    long ret = 0;
+    const bool done = kernel_.syscall_from_user(*cur_, v[0], &v[1], ret);
     tlb_->tlb_flush_mmu();  // tlb_finish_mmu: the syscall's invalidations, in one batch
-    if (!task_.exited) set_reg(UC_X86_REG_EAX, static_cast<uint32_t>(ret));
+    syscall_slept_ = !done;
+    if (done && !cur_->exited && cur_->mm.get() == mm_.get()) set_reg(UC_X86_REG_EAX, static_cast<uint32_t>(ret));
 }
 
 namespace {
@@ -725,8 +829,16 @@ void Cpu::write_regs(const guestos::pt_regs& r) {
 }
 
 void Cpu::get_regs(guestos::pt_regs& regs) {
-    if (pending_regs_) regs = *pending_regs_;
-    else read_regs(regs);
+    if (pending_regs_) {
+        regs = *pending_regs_;
+        return;
+    }
+    read_regs(regs);
+    if (in_syscall64_) {  // inside the syscall hook RIP is the syscall instruction's own
+        regs.ip += 2;
+        regs.cx = regs.ip;
+        regs.r11 = regs.flags;
+    }
 }
 
 // Inside a hook Unicorn overwrites RIP after we return, so the change waits for the stop.
@@ -760,7 +872,7 @@ uint64_t Cpu::gs_base() {
     const int idx = static_cast<int>(sel >> 3);
     if (idx < guestos::GDT_ENTRY_TLS_MIN_I386 || idx >= guestos::GDT_ENTRY_TLS_MIN_I386 + guestos::GDT_ENTRY_TLS_ENTRIES)
         return 0;
-    return task_.tls_array[idx - guestos::GDT_ENTRY_TLS_MIN_I386].base_addr;
+    return cur_->tls_array[idx - guestos::GDT_ENTRY_TLS_MIN_I386].base_addr;
 }
 
 void Cpu::write_gdt_entry(int index, uint64_t descriptor) {

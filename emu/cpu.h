@@ -1,8 +1,10 @@
 // One Unicorn engine per address space: the guest CPU at CPL 3 behind a GDT and an iret
 // stub, with the shadow TLB, and dispatch of syscalls, faults and exceptions to guestos.
+// The threads of the address space share the engine and switch by register context.
 #pragma once
 #include <unicorn/unicorn.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,19 +22,25 @@ struct CpuConfig {
 
 class Cpu final : public guestos::CpuOps {
 public:
-    // Builds the engine for task's mm, ready to enter user mode at the exec result.
+    // Builds the engine for task's mm, ready to enter user mode at the exec result (or at
+    // task.start_regs when set: a fork child). `timer` is the machine's timer (null: its own).
     static mmu::ErrorOr<std::unique_ptr<Cpu>> create(guestos::Kernel& kernel, guestos::task_struct& task,
-                                                     const guestos::ExecResult& start, const CpuConfig& cfg);
+                                                     const guestos::ExecResult& start, const CpuConfig& cfg,
+                                                     std::shared_ptr<LapicTimer> timer = nullptr);
     ~Cpu() override;
     Cpu(const Cpu&) = delete;
     Cpu& operator=(const Cpu&) = delete;
 
-    // Runs the guest until it exits or dies; the task then holds the exit status or signal.
-    mmu::ErrorOr<void> run();
+    // Runs task (a thread of this engine's mm) until it sleeps, exits, is preempted, or
+    // leaves the mm (execve).
+    mmu::ErrorOr<void> run(guestos::task_struct& task);
+    const guestos::mm_struct* mm() const { return mm_.get(); }
 
     const TlbStats& tlb_stats() const { return tlb_->stats(); }
     // Debug check that the VMA tree, the guest page tables and the shadow TLB agree.
     std::vector<std::string> check_consistency();
+    // The engine running now, for the timer's interrupt (uc_emu_stop from its thread).
+    static std::atomic<uc_engine*> running;
 
     // guestos::CpuOps
     void set_fs_base(uint64_t base) override;
@@ -47,9 +55,16 @@ public:
 private:
     Cpu(guestos::Kernel& kernel, guestos::task_struct& task, const CpuConfig& cfg);
     mmu::ErrorOr<void> init(const guestos::ExecResult& start);
+    // Loads task's registers if another thread's are in the engine (switch_to).
+    void switch_to(guestos::task_struct& task);
+    void load_start_regs(guestos::task_struct& task);
+    void write_tls_entries(const guestos::task_struct& task);
+    // A syscall that slept finished: its result goes to the registers.
+    void finish_syscall(long ret);
+    bool keeps_running(const guestos::task_struct& task) const;
     mmu::ErrorOr<void> map_kernel_area();
     void build_gdt();
-    void enter_user_frame(const guestos::ExecResult& start);
+    void enter_user_frame(uint64_t ip, uint64_t sp, uint64_t flags);
     void fpu_init();
     mmu::ErrorOr<void> enable_nx();
     mmu::ErrorOr<void> calibrate_exception_state();
@@ -81,7 +96,11 @@ private:
     void set_reg(int uc_reg, uint64_t v);
 
     guestos::Kernel& kernel_;
-    guestos::task_struct& task_;
+    guestos::task_struct* cur_;     // the task running (or last run) on the engine
+    guestos::task_struct* loaded_;  // whose registers the engine holds
+    std::shared_ptr<guestos::mm_struct> mm_;  // its address space, alive while the engine is
+    bool at_stub_ = true;           // the next start enters user mode through the iret stub
+    bool syscall_slept_ = false;    // the hook's syscall went to sleep: no result to write
     CpuConfig cfg_;
     bool is64_;
     uc_engine* uc_ = nullptr;
@@ -98,12 +117,13 @@ private:
     uint32_t calibration_intno_ = 0;
     std::string fatal_error_;
     bool in_emulation_ = false;
+    bool in_syscall64_ = false;  // inside the syscall instruction's hook
     bool stop_requested_ = false;          // a hook wants emulation to stop once it returns
     std::optional<guestos::pt_regs> pending_regs_;  // set_regs from a hook, applied after the stop
     // pt_regs->orig_ax: the syscall number from a syscall hook that stops the engine until
     // the signals are handled, else -1 (a stop from the timer or a fault is no syscall's).
     uint64_t orig_ax_ = ~0ull;
-    std::unique_ptr<LapicTimer> timer_;  // interrupts the guest when a timer is due
+    std::shared_ptr<LapicTimer> timer_;  // interrupts the guest when a timer is due
 };
 
 }  // namespace emu

@@ -82,16 +82,36 @@ std::string basename_of(const std::string& path) {
 mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path,
                                       const std::vector<std::string>& argv,
                                       const std::vector<std::string>& envp) {
-    std::vector<uint8_t> contents;
-    auto parsed = loader::load_elf_file(path, contents);
+    linux_binprm bprm;
+    bprm.filename = path;
+    bprm.argv = argv;
+    bprm.envp = envp;
+    auto parsed = loader::load_elf_file(path, bprm.contents);
     if (parsed.is_error()) return parsed.error();
-    const loader::ElfImage& elf = parsed.value();
+    // The executable's inode shows the host file's identity, as in the native /proc/self/maps.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        bprm.i_dev = st.st_dev;
+        bprm.i_ino = st.st_ino;
+        bprm.i_mode = st.st_mode;
+    }
+    bprm.real_path = canonical_path(path);
+    return load_elf_binary(task, bprm, parsed.value());
+}
 
-    task.abi = elf.cls == loader::ElfClass::Elf64 ? Abi::X86_64 : Abi::I386;
-    if (!buddy_)
-        if (auto r = setup_memory(task.abi); r.is_error()) return r.error();
+mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm& bprm, const loader::ElfImage& elf) {
+    const std::string& path = bprm.filename;
+    const std::vector<std::string>& argv = bprm.argv;
+    const std::vector<std::string>& envp = bprm.envp;
+    const Abi abi = elf.cls == loader::ElfClass::Elf64 ? Abi::X86_64 : Abi::I386;
+    if (!buddy_) {
+        if (auto r = setup_memory(abi); r.is_error()) return r.error();
+        memory_abi_ = abi;
+    } else if (memory_abi_ != abi) {
+        return mmu::Error::from_errno(ENOEXEC, bprm.filename + ": i386 and x86-64 programs cannot share one emu run");
+    }
     if (auto r = slab_bootstrap(task); r.is_error()) return r.error();
-    const Geometry geo = geometry(task.abi);
+    const Geometry geo = geometry(abi);
     auto mm = mm_alloc(caches_.get());
     if (!mm) return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for the mm_struct");
     mm->ram = ram_.get();
@@ -99,24 +119,26 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     mm->zero_page = zero_page_;
     mm->kpt = kpt_.get();
     mm->highmem = highmem_.get();
-    mm->stack_rlimit = task.rlim[RLIMIT_STACK_].rlim_cur;
-    mm->paging_mode = task.abi == Abi::X86_64 ? mmu::PagingMode::LongMode4 : cfg_.i386_paging;
+    mm->stack_rlimit = task.signal->rlim[RLIMIT_STACK_].rlim_cur;
+    mm->paging_mode = abi == Abi::X86_64 ? mmu::PagingMode::LongMode4 : cfg_.i386_paging;
     mm->task_size = geo.task_size;
     mm->mmap_base = mmap_base(geo.task_size);
     if (!pgd_alloc(*mm)) return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for page tables");
-    mm->tlb = task.mm ? task.mm->tlb : nullptr;
+    // A failure below tears the new address space down again.
+    struct Teardown {
+        mm_struct* mm;
+        ~Teardown() {
+            if (mm) exit_mmap(*mm);
+        }
+    } teardown{mm.get()};
 
-    // The executable's inode shows the host file's identity, as in the native /proc/self/maps.
-    std::string real = canonical_path(path);
+    const std::string real = bprm.real_path;
     auto ino = std::make_shared<inode>();
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0) {
-        ino->i_dev = st.st_dev;
-        ino->i_ino = st.st_ino;
-        ino->i_mode = st.st_mode;
-    }
+    ino->i_dev = bprm.i_dev;
+    ino->i_ino = bprm.i_ino;
+    ino->i_mode = bprm.i_mode;
     ino->path = real;
-    ino->contents = std::move(contents);
+    ino->contents = std::move(bprm.contents);
     ino->i_size = ino->contents.size();
     ino->i_data.a_ops = &host_file_aops;  // its pages are read into the page cache on demand
     ino->i_data.km = kmem();
@@ -150,8 +172,8 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     spec.stack_top = VirtAddr(geo.stack_top);
     spec.argv = argv;
     spec.envp = envp;
-    spec.execfn = path;
-    spec.platform = task.abi == Abi::X86_64 ? "x86_64" : "i686";
+    spec.execfn = bprm.execfn.empty() ? path : bprm.execfn;
+    spec.platform = abi == Abi::X86_64 ? "x86_64" : "i686";
     if (getrandom(spec.random_bytes.data(), spec.random_bytes.size(), 0) != 16)
         std::memset(spec.random_bytes.data(), 0x5a, spec.random_bytes.size());
     const uint64_t phdr = elf.phdr_vaddr ? elf.phdr_vaddr + bias : 0;
@@ -171,7 +193,7 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
         {AT_EGID, getegid()},
         {AT_SECURE, 0},
         {AT_HWCAP2, 0},  // neither ring-3 MWAIT nor FSGSBASE
-        {AT_MINSIGSTKSZ, task.abi == Abi::X86_64 ? 3632ull : 2032ull},
+        {AT_MINSIGSTKSZ, abi == Abi::X86_64 ? 3632ull : 2032ull},
     };
     auto stack = loader::build_initial_stack(spec);
     if (stack.is_error()) return stack.error();
@@ -191,8 +213,12 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     mm->env_start = img.envp_start.value;
     mm->env_end = img.envp_end.value;
 
-    if (task.mm) exit_mmap(*task.mm);
+    teardown.mm = nullptr;
+    std::shared_ptr<mm_struct> old = std::move(task.mm);
     task.mm = std::move(mm);
+    task.abi = abi;
+    mmget(*task.mm);
+    if (old) mmput(this, *old);  // exec_mmap: the old address space loses a user
     task.exe_path = real;
     task.exe_inode = ino;
     task.comm = basename_of(path).substr(0, 15);

@@ -83,9 +83,11 @@ pipe_file::pipe_file(std::shared_ptr<pipe_inode_info> pipe, unsigned flags) : pi
     else ++pipe_->writers;
 }
 
-pipe_file::~pipe_file() {
+pipe_file::~pipe_file() {  // pipe_release: the other end sees EOF or EPIPE
     if ((f_flags & O_ACCMODE) == O_RDONLY) --pipe_->readers;
     else --pipe_->writers;
+    wake_up(pipe_->rd_wait);
+    wake_up(pipe_->wr_wait);
 }
 
 long pipe_file::read_iter(kiocb& iocb, uint8_t* to, uint64_t total_len) {
@@ -116,10 +118,13 @@ long pipe_file::read_iter(kiocb& iocb, uint8_t* to, uint64_t total_len) {
         if (ret) break;
         if (f_flags & O_NONBLOCK) return -EAGAIN;
         const long e = wait_event_interruptible(
-            iocb.task, [&] { return !pipe.empty() || !pipe.writers; }, "read from an empty pipe");
+            iocb.task, pipe.rd_wait, [&] { return !pipe.empty() || !pipe.writers; }, "read from an empty pipe");
         if (e) return e;
     }
-    if (ret) pipe.i_atime = current_time();  // file_accessed
+    if (ret) {
+        pipe.i_atime = current_time();  // file_accessed
+        wake_up(pipe.wr_wait);          // room for writers
+    }
     return static_cast<long>(ret);
 }
 
@@ -149,6 +154,7 @@ long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len)
             buf.len += static_cast<unsigned>(chars);
             ret = chars;
             total_len -= chars;
+            wake_up(pipe.rd_wait);
             if (!total_len) return static_cast<long>(ret);
         }
     }
@@ -181,10 +187,12 @@ long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len)
             if (!ret) return -ERESTARTSYS;
             break;
         }
+        wake_up(pipe.rd_wait);  // what is written so far can be read meanwhile
         (void)wait_event_interruptible(
-            iocb.task, [&] { return !pipe.full() || !pipe.readers; }, "write to a full pipe");
+            iocb.task, pipe.wr_wait, [&] { return !pipe.full() || !pipe.readers; }, "write to a full pipe");
     }
     pipe.i_mtime = pipe.i_ctime = current_time();
+    wake_up(pipe.rd_wait);
     return static_cast<long>(ret);
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "guestos/include/fs.h"
+#include "guestos/include/wait.h"
 
 namespace guestos {
 
@@ -34,6 +35,7 @@ struct pipe_inode_info {
     unsigned max_usage = PIPE_DEF_BUFFERS;  // slots writers may fill (F_SETPIPE_SZ)
     unsigned readers = 0, writers = 0;      // open files with each access
     uint64_t i_ino = 0;
+    wait_queue_head rd_wait, wr_wait;  // readers wait for data, writers for room
     timespec i_atime{}, i_mtime{}, i_ctime{};
 
     unsigned ring_size() const { return static_cast<unsigned>(bufs.size()); }

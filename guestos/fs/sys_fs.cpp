@@ -29,7 +29,7 @@ constexpr uint64_t PATH_MAX_ = 4096;
 // The open file behind a guest fd (fdget), or null; fds are unsigned int in syscalls, so
 // only the register's low 32 bits count.
 std::shared_ptr<file> fdget(SysCtx& c, uint64_t fd) {
-    return c.task.files.get(static_cast<long>(static_cast<uint32_t>(fd)));
+    return c.task.files->get(static_cast<long>(static_cast<uint32_t>(fd)));
 }
 
 bool readable(const file& f) { return (f.f_flags & O_ACCMODE) != O_WRONLY; }
@@ -258,7 +258,7 @@ long tmpfs_open(SysCtx& c, Tmpfs& fs, const std::string& name, unsigned flags, u
     std::shared_ptr<inode> ino = fs.lookup(name);
     if (!ino) {
         if (!(flags & O_CREAT)) return -ENOENT;
-        ino = fs.create(c.kernel.kmem(), name, mode & ~c.task.umask);
+        ino = fs.create(c.kernel.kmem(), name, mode & ~c.task.fs->umask);
     } else if ((flags & O_CREAT) && (flags & O_EXCL)) {
         return -EEXIST;
     }
@@ -276,8 +276,8 @@ long tmpfs_open(SysCtx& c, Tmpfs& fs, const std::string& name, unsigned flags, u
 // The path with "//", "." and ".." folded, relative ones taken from the working directory
 // (lexically: the mounts emu has hold no symbolic links to directories above them).
 std::string absolute_path(const task_struct& t, const std::string& path) {
-    if (path.empty() || (path[0] != '/' && t.pwd.empty())) return path;
-    const std::string full = path[0] == '/' ? path : t.pwd + "/" + path;
+    if (path.empty() || (path[0] != '/' && t.fs->pwd.empty())) return path;
+    const std::string full = path[0] == '/' ? path : t.fs->pwd + "/" + path;
     std::vector<std::string> parts;
     size_t i = 0;
     while (i < full.size()) {
@@ -384,8 +384,8 @@ long do_readlink(SysCtx& c, uint64_t upath, uint64_t buf, uint64_t size) {
 
 // Puts an open file at the lowest free fd >= min (alloc_fd).
 long install_fd(SysCtx& c, std::shared_ptr<file> f, uint64_t min, bool cloexec) {
-    auto& t = c.task.files;
-    const uint64_t nofile = c.task.rlim[RLIMIT_NOFILE_].rlim_cur;
+    auto& t = *c.task.files;
+    const uint64_t nofile = c.task.signal->rlim[RLIMIT_NOFILE_].rlim_cur;
     for (uint64_t i = min; i < nofile; ++i) {
         if (i >= t.fd.size()) {
             t.fd.resize(i + 1);
@@ -408,8 +408,8 @@ long do_dup3(SysCtx& c, uint64_t oldfd, uint64_t newfd, bool cloexec) {
     newfd = static_cast<uint32_t>(newfd);  // unsigned int in the syscall
     auto f = fdget(c, oldfd);
     if (!f) return -EBADF;
-    if (newfd >= c.task.rlim[RLIMIT_NOFILE_].rlim_cur || static_cast<int64_t>(newfd) < 0) return -EBADF;
-    auto& t = c.task.files;
+    if (newfd >= c.task.signal->rlim[RLIMIT_NOFILE_].rlim_cur || static_cast<int64_t>(newfd) < 0) return -EBADF;
+    auto& t = *c.task.files;
     if (newfd >= t.fd.size()) {
         t.fd.resize(newfd + 1);
         t.cloexec.resize(newfd + 1);
@@ -436,13 +436,13 @@ int64_t pos_arg(SysCtx& c, const uint64_t* a, int i) {
 }  // namespace
 
 void init_console_files(task_struct& task) {
-    task.files.fd.clear();
-    task.files.cloexec.clear();
+    task.files->fd.clear();
+    task.files->cloexec.clear();
     for (int i = 0; i < 3; ++i) {
         auto f = std::make_shared<console_file>(i);
         f->f_flags = O_RDWR;  // the terminal emu was given; the host fd enforces the real mode
-        task.files.fd.push_back(f);
-        task.files.cloexec.push_back(false);
+        task.files->fd.push_back(f);
+        task.files->cloexec.push_back(false);
     }
 }
 
@@ -592,7 +592,7 @@ long sys_memfd_create(SysCtx& c, const uint64_t* a) {
 
 long sys_close(SysCtx& c, const uint64_t* a) {
     if (!fdget(c, a[0])) return -EBADF;
-    c.task.files.fd[static_cast<uint32_t>(a[0])].reset();
+    c.task.files->fd[static_cast<uint32_t>(a[0])].reset();
     return 0;
 }
 
@@ -712,14 +712,14 @@ long sys_getdents64(SysCtx& c, const uint64_t* a) {
 long set_pwd(SysCtx& c, const std::string& abs) {
     std::shared_ptr<file> f;
     if (long e = filp_open(c, abs, O_RDONLY | O_DIRECTORY, f)) return e;
-    c.task.pwd = abs;
+    c.task.fs->pwd = abs;
     return 0;
 }
 
 long sys_chdir(SysCtx& c, const uint64_t* a) {
     std::string path;
     if (long e = getname(c, a[0], path)) return e;
-    if (c.task.pwd.empty() && path[0] != '/') return -ENOENT;  // no guest directory to start from
+    if (c.task.fs->pwd.empty() && path[0] != '/') return -ENOENT;  // no guest directory to start from
     return set_pwd(c, absolute_path(c.task, path));
 }
 
@@ -728,14 +728,14 @@ long sys_fchdir(SysCtx& c, const uint64_t* a) {
     if (!f) return -EBADF;
     struct stat st;
     if (f->getattr(st) != 0 || !S_ISDIR(st.st_mode) || f->f_path.empty()) return -ENOTDIR;
-    c.task.pwd = f->f_path;
+    c.task.fs->pwd = f->f_path;
     return 0;
 }
 
 long sys_getcwd(SysCtx& c, const uint64_t* a) {
     char cwd[4096];
-    if (!c.task.pwd.empty()) {
-        std::snprintf(cwd, sizeof cwd, "%s", c.task.pwd.c_str());
+    if (!c.task.fs->pwd.empty()) {
+        std::snprintf(cwd, sizeof cwd, "%s", c.task.fs->pwd.c_str());
     } else if (!::getcwd(cwd, sizeof cwd)) {
         return -errno;
     }
@@ -750,8 +750,8 @@ long sys_fcntl(SysCtx& c, const uint64_t* a) {
     switch (a[1]) {
     case F_DUPFD: return install_fd(c, f, a[2], false);
     case F_DUPFD_CLOEXEC: return install_fd(c, f, a[2], true);
-    case F_GETFD: return c.task.files.cloexec[static_cast<uint32_t>(a[0])] ? FD_CLOEXEC : 0;
-    case F_SETFD: c.task.files.cloexec[static_cast<uint32_t>(a[0])] = a[2] & FD_CLOEXEC; return 0;
+    case F_GETFD: return c.task.files->cloexec[static_cast<uint32_t>(a[0])] ? FD_CLOEXEC : 0;
+    case F_SETFD: c.task.files->cloexec[static_cast<uint32_t>(a[0])] = a[2] & FD_CLOEXEC; return 0;
     case F_GETFL: return f->status_flags();
     case F_SETFL: return f->set_status_flags(static_cast<int>(a[2]));
     case F_SETPIPE_SZ:
@@ -787,8 +787,8 @@ static long do_pipe2(SysCtx& c, uint64_t fildes, unsigned flags) {
     const long fdw = install_fd(c, files[1], 0, flags & O_CLOEXEC);
     const int32_t fd[2] = {static_cast<int32_t>(fdr), static_cast<int32_t>(fdw)};
     if (fdw < 0 || !copy_to_user(c.mm, VirtAddr(fildes), fd, sizeof fd)) {
-        c.task.files.fd[fdr].reset();
-        if (fdw >= 0) c.task.files.fd[fdw].reset();
+        c.task.files->fd[fdr].reset();
+        if (fdw >= 0) c.task.files->fd[fdw].reset();
         return fdw < 0 ? fdw : -EFAULT;
     }
     return 0;
@@ -797,9 +797,26 @@ long sys_pipe(SysCtx& c, const uint64_t* a) { return do_pipe2(c, a[0], 0); }
 long sys_pipe2(SysCtx& c, const uint64_t* a) { return do_pipe2(c, a[0], static_cast<uint32_t>(a[1])); }
 
 long sys_umask(SysCtx& c, const uint64_t* a) {
-    unsigned old = c.task.umask;
-    c.task.umask = a[0] & 0777;
+    unsigned old = c.task.fs->umask;
+    c.task.fs->umask = a[0] & 0777;
     return old;
+}
+
+}  // namespace guestos
+
+namespace guestos {
+
+long open_exec(SysCtx& c, const std::string& path, std::shared_ptr<file>& out, std::string& abs) {
+    abs = absolute_path(c.task, path);
+    return filp_open(c, path, O_RDONLY, out);
+}
+
+void do_close_on_exec(files_struct& files) {
+    for (size_t i = 0; i < files.fd.size(); ++i)
+        if (i < files.cloexec.size() && files.cloexec[i]) {
+            files.fd[i].reset();
+            files.cloexec[i] = false;
+        }
 }
 
 }  // namespace guestos

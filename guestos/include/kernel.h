@@ -1,9 +1,11 @@
-// The OS layer's root object: RAM, the page allocator, the one running task, the syscall
-// table and the fault entry point. The CPU engine (emu/) drives it; it never sees Unicorn.
+// The OS layer's root object: RAM, the page allocator, the tasks and their run queue, the
+// syscall table and the fault entry point. The CPU engine (emu/) drives it; it never sees Unicorn.
 #pragma once
 #include <cstdint>
 #include <ctime>
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,8 +14,13 @@
 #include "guestos/include/kmap.h"
 #include "guestos/include/page.h"
 #include "guestos/include/sched.h"
+#include "guestos/kernel/sched/core.h"
 #include "mmu/paging.h"
 #include "mmu/phys_memory.h"
+
+namespace loader {
+struct ElfImage;
+}
 
 namespace guestos {
 
@@ -25,6 +32,17 @@ struct KernelConfig {
     mmu::PagingMode i386_paging = mmu::PagingMode::PAE;  // guest tables for i386 programs
     std::string root_image;  // an ext2 image to mount read-only at / (--disk), or none
 };
+
+// The CPU's one-shot timer (clock_event_device): interrupt at `expires` (CLOCK_MONOTONIC
+// ns) or never; the interrupt reaches hrtimer_interrupt.
+class ClockEventDevice {
+public:
+    virtual ~ClockEventDevice() = default;
+    virtual void set_next_event(std::optional<int64_t> expires) = 0;
+};
+
+// Largest pid (/proc/sys/kernel/pid_max's default on a small machine).
+inline constexpr int PID_MAX_DEFAULT = 32768;
 
 // The x86 page-fault error code bits (arch/x86/include/asm/trap_pf.h) live in mmu/paging.h.
 using mmu::X86_PF_PROT;
@@ -54,6 +72,18 @@ class Tmpfs;
 class Ext2Mount;
 class KernelCaches;
 
+// What execve hands the binary loader (struct linux_binprm): the file's bytes and identity,
+// the name it was run by, and the new argv and envp.
+struct linux_binprm {
+    std::string filename;   // as given (AT_EXECFN unless execfn says otherwise)
+    std::string execfn;
+    std::string real_path;  // the file's path as /proc/PID/exe and maps show it
+    std::vector<uint8_t> contents;
+    uint64_t i_dev = 0, i_ino = 0;
+    uint32_t i_mode = 0;
+    std::vector<std::string> argv, envp;
+};
+
 class Kernel {
 public:
     explicit Kernel(const KernelConfig& cfg);
@@ -62,16 +92,54 @@ public:
     // when the guest's architecture (and so its zones) is known.
     [[nodiscard]] mmu::ErrorOr<void> boot();
 
-    // Fills a new task's pid, fd table (the console) and resource limits.
+    // Fills the first program's task: its pid (2, a child of emu's init, pid 1, which reaps
+    // orphans), its own process group and session, the fd table (the console) and limits.
     void init_task(task_struct& task);
+
+    // Tasks by pid (find_task_by_vpid); null when none.
+    task_struct* find_task_by_vpid(int pid) const;
+    // Every live or zombie task, in pid order.
+    std::vector<task_struct*> all_tasks() const;
+    size_t nr_tasks() const { return pid_table_.size(); }
+    // A free pid (alloc_pid), or -EAGAIN when pid_max are in use.
+    int alloc_pid();
+    // Registers a task the kernel owns (a fork/clone child) under its pid.
+    task_struct& attach_task(std::unique_ptr<task_struct> t);
+    // Registers a task the caller owns (the first program, unit tests' tasks).
+    void attach_pid(task_struct& t);
+    // Unregisters t's pid (free_pid); an owned task is freed at the next reap_dead_tasks.
+    void detach_pid(task_struct& t);
+    // Frees released tasks, once no CPU runs them (between timeslices).
+    void reap_dead_tasks();
+    rq& runqueue() { return rq_; }
+    // Programs the CPU's timer for next_timer_event (tick_program_event).
+    void tick_program_event();
+    void set_clockevent(ClockEventDevice* dev) { clockevent_ = dev; }
+    // Called when an mm loses its last user, before exit_mmap tears it down (--check-mm).
+    void set_exit_mm_hook(std::function<void(mm_struct&)> fn) { exit_mm_hook_ = std::move(fn); }
+    void exit_mm_hook(mm_struct& mm) {
+        if (exit_mm_hook_) exit_mm_hook_(mm);
+    }
+    // The first program's wait status once its process has exited (what emu exits with).
+    std::optional<int> init_exit_status;
+    int init_tgid = 0;
 
     // execve of a host file into a fresh task (binfmt_elf load_elf_binary).
     [[nodiscard]] mmu::ErrorOr<ExecResult> exec(task_struct& task, const std::string& path,
                                                  const std::vector<std::string>& argv,
                                                  const std::vector<std::string>& envp);
 
-    // A syscall by its ABI number; returns the value for the result register.
+    // load_elf_binary: a fresh mm with the program's segments and stack replaces the task's.
+    [[nodiscard]] mmu::ErrorOr<ExecResult> load_elf_binary(task_struct& task, linux_binprm& bprm,
+                                                           const loader::ElfImage& elf);
+
+    // A syscall by its ABI number; returns the value for the result register. A syscall
+    // that sleeps waits on the host (no other task runs): for unit tests.
     long syscall(task_struct& task, uint64_t nr, const uint64_t args[6]);
+    // A syscall from user mode, on the task's kernel stack: true with ret when it finished,
+    // false when the task went to sleep in it (syscall_resume continues it once woken).
+    bool syscall_from_user(task_struct& task, uint64_t nr, const uint64_t args[6], long& ret);
+    bool syscall_resume(task_struct& task, long& ret);
 
     // A true page fault (the guest tables deny the access): arch do_page_fault.
     FaultOutcome do_page_fault(task_struct& task, VirtAddr address, uint32_t error_code);
@@ -101,6 +169,7 @@ public:
     // Counters for --stats and /proc/vmstat.
     struct Stats {
         uint64_t pgfault = 0, pgmajfault = 0, syscalls = 0;
+        uint64_t cow_breaks = 0, zero_page_maps = 0;  // of the address spaces torn down
     } stats;
 
 private:
@@ -113,6 +182,7 @@ private:
     void report_unknown_syscall(task_struct& task, uint64_t nr);
     KernelConfig cfg_;
     timespec mount_time_{};
+    std::optional<Abi> memory_abi_;  // the ABI memory was set up for (zones, kernel tables)
     PhysAddr zero_page_;
     std::vector<uint64_t> reported_unknown_;
     std::unique_ptr<mmu::PhysMemory> ram_;
@@ -125,6 +195,13 @@ private:
     std::unique_ptr<Highmem> highmem_;
     std::vector<std::unique_ptr<Tmpfs>> mounts_;
     std::unique_ptr<Ext2Mount> root_;
+    std::map<int, task_struct*> pid_table_;
+    std::map<task_struct*, std::unique_ptr<task_struct>> owned_tasks_;
+    std::vector<std::unique_ptr<task_struct>> dead_tasks_;
+    int last_pid_ = 1;
+    struct rq rq_;
+    ClockEventDevice* clockevent_ = nullptr;
+    std::function<void(mm_struct&)> exit_mm_hook_;
 };
 
 }  // namespace guestos

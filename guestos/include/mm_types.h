@@ -135,6 +135,8 @@ struct mm_struct {
     uint64_t pgtables_bytes = 0;  // page-table pages of this mm (VmPTE)
     unsigned long def_flags = 0;  // flags every new VMA gets (VM_LOCKED after mlockall(MCL_FUTURE))
     int map_count = 0;
+    // The tasks using it (mm_users: threads, a vfork child); at 0 it is torn down (mmput).
+    int mm_users = 0;
 
     // Its mm_struct in the mm_struct cache, rewritten at every return to user mode (from a
     // syscall or a page fault).

@@ -1,4 +1,5 @@
-// The process: task_struct with what the syscalls of a single-threaded program need.
+// Tasks: task_struct per thread, and what threads and processes share, refcounted:
+// mm_struct (mm_users), files_struct, fs_struct, sighand_struct and signal_struct.
 #pragma once
 #include <array>
 #include <deque>
@@ -11,6 +12,7 @@
 #include "guestos/include/mm_types.h"
 #include "guestos/include/uapi/resource.h"
 #include "guestos/arch/x86/include/asm/ptrace.h"
+#include "guestos/include/wait.h"
 
 namespace guestos {
 
@@ -66,13 +68,21 @@ struct kernel_siginfo {
     uint64_t value = 0; // si_value, for sigqueue
 };
 
-// The fd table (files_struct); close-on-exec is per descriptor.
+// The fd table (files_struct); close-on-exec is per descriptor. Shared by CLONE_FILES.
 struct files_struct {
     std::vector<std::shared_ptr<file>> fd;
     std::vector<bool> cloexec;
     std::shared_ptr<file> get(long n) const {
         return (n >= 0 && static_cast<size_t>(n) < fd.size()) ? fd[n] : nullptr;
     }
+};
+
+// The working directory, root and umask (fs_struct); shared by CLONE_FS.
+struct fs_struct {
+    // The working directory as an absolute guest path; empty until the guest has a root
+    // filesystem or calls chdir: relative paths then stay as given.
+    std::string pwd;
+    unsigned umask = 022;
 };
 
 struct rlimit64 {
@@ -99,6 +109,8 @@ struct restart_block {
         uint32_t val = 0;
         int clockid = 0;
         int64_t expires = 0;  // ns on clockid; 0: no timeout
+        uint32_t bitset = 0xffffffffu;
+        bool priv = false;
     } futex;
 };
 
@@ -109,16 +121,82 @@ struct itimer {
     int64_t incr = 0;
 };
 
+// A kernel sigaction per signal (sighand_struct); shared by CLONE_SIGHAND.
+struct sighand_struct {
+    std::array<k_sigaction, KERNEL_NSIG> action{};
+};
+
+struct task_struct;
+
+// What the threads of a process share (signal_struct): the thread list, limits, interval
+// timers, job control, the process group and session, and the children's exit waits.
+struct signal_struct {
+    std::vector<task_struct*> thread_head;  // live threads, the leader first
+    int nr_threads = 0;
+    // ITIMER_REAL (CLOCK_MONOTONIC), ITIMER_VIRTUAL and ITIMER_PROF (CPU time), by `which`.
+    std::array<itimer, 3> itimers{};
+    std::array<rlimit64, RLIM_NLIMITS> rlim{};
+    int pgrp = 0, session = 0;
+    // SIGNAL_GROUP_EXIT: the group is dying with group_exit_code (a wait status).
+    bool group_exit = false;
+    int group_exit_code = 0;
+    // Job control: stopped by a stop signal (group_stop), or continued since the last wait.
+    bool stopped = false;
+    int stop_signal = 0;
+    bool stop_reported = true, continued = false;
+    // Children's CPU time, reaped (cutime/cstime) and the rusage wait4 adds up.
+    int64_t cutime_ns = 0;
+    wait_queue_head wait_chldexit;  // the parent sleeps here in wait4
+};
+
+// Task states (include/linux/sched.h).
+enum : unsigned {
+    TASK_RUNNING = 0x0, TASK_INTERRUPTIBLE = 0x1, TASK_UNINTERRUPTIBLE = 0x2, TASK_STOPPED = 0x4,
+    EXIT_DEAD = 0x10, EXIT_ZOMBIE = 0x20, TASK_DEAD = 0x80,
+};
+
+struct kernel_stack;  // the task's kernel stack while a syscall sleeps (kernel/sched/kstack.h)
+
 struct task_struct {
+    task_struct();
+    ~task_struct();
+    task_struct(const task_struct&) = delete;
+    task_struct& operator=(const task_struct&) = delete;
+
     Kernel* kernel = nullptr;  // the machine the task runs on (for /proc's global files)
-    int pid = 1;
-    int tgid = 1;
+    int pid = 1;   // the thread id
+    int tgid = 1;  // the process id (the leader's pid)
     Abi abi = Abi::X86_64;
-    std::unique_ptr<mm_struct> mm;
+    // The address space, shared by CLONE_VM threads; mm->mm_users counts the tasks holding it.
+    std::shared_ptr<mm_struct> mm;
     CpuOps* cpu = nullptr;
     std::string comm;      // executable basename, 15 chars at most
     std::string exe_path;  // what readlink("/proc/self/exe") returns
     std::shared_ptr<inode> exe_inode;  // the executable (open/stat of its path, /proc/self/exe)
+
+    // Family: the parent that gets SIGCHLD and waits (real_parent), the children, the leader.
+    task_struct* real_parent = nullptr;
+    std::vector<task_struct*> children;
+    task_struct* group_leader = this;
+    int exit_signal = 17;  // sent to the parent at exit: SIGCHLD, or -1 for a thread
+
+    unsigned state = TASK_RUNNING;
+    unsigned exit_state = 0;  // EXIT_ZOMBIE, EXIT_DEAD
+    bool on_rq = false;
+    bool need_resched = false;
+    std::unique_ptr<kernel_stack> kstack;  // held while a syscall sleeps
+    int64_t sleep_until = 0;         // a sleep's timeout (CLOCK_MONOTONIC ns), 0: none
+    const char* sleep_what = nullptr;  // what it sleeps in (for the deadlock note, /proc wchan)
+    int64_t slice_end = 0;           // when the timeslice ends
+    uint64_t nvcsw = 0, nivcsw = 0;  // voluntary and involuntary context switches
+    int64_t start_time = 0;          // CLOCK_MONOTONIC at fork
+    // The registers a new task starts with (a fork or clone child, or after execve); consumed
+    // by the CPU when it first runs the task.
+    std::optional<pt_regs> start_regs;
+    wait_queue_head* vfork_done = nullptr;  // the vfork parent waits here until exec or exit
+    bool vfork_released = true;
+    // The engine context of the thread while another thread of its mm runs (emu/ owns it).
+    std::shared_ptr<void> cpu_context;
 
     uint64_t set_child_tid = 0, clear_child_tid = 0;
     uint64_t robust_list = 0, robust_list_len = 0;
@@ -127,32 +205,54 @@ struct task_struct {
     std::array<std::deque<kernel_siginfo>, KERNEL_NSIG> sigqueue{};  // their siginfo, oldest first
     std::optional<uint64_t> saved_sigmask;  // rt_sigsuspend's mask to restore (set_restore_sigmask)
     struct restart_block restart_block;
-    // ITIMER_REAL (CLOCK_MONOTONIC), ITIMER_VIRTUAL and ITIMER_PROF (CPU time), by `which`.
-    std::array<itimer, 3> itimers{};
     trap_info thread;
-    std::array<k_sigaction, KERNEL_NSIG> sighand{};
+    std::shared_ptr<sighand_struct> sighand;
+    std::shared_ptr<signal_struct> signal;
+    std::shared_ptr<files_struct> files;
+    std::shared_ptr<fs_struct> fs;
     std::array<user_desc, GDT_ENTRY_TLS_ENTRIES> tls_array{};
-    files_struct files;
-    std::array<rlimit64, RLIM_NLIMITS> rlim{};
     uint64_t sas_ss_sp = 0, sas_ss_size = 0;
     int sas_ss_flags = 2;  // SS_DISABLE
-    unsigned umask = 022;
-    // The working directory (fs_struct->pwd) as an absolute guest path; empty until the
-    // guest has a root filesystem or calls chdir: relative paths then stay as given.
-    std::string pwd;
 
+    // The task has run do_exit (it runs no more user code).
     bool exited = false;
-    int exit_code = 0;       // exit status when exited normally
-    int exit_signal = 0;     // terminating signal, 0 if none
+    // The wait status (exit code << 8, or the terminating signal, | 0x80 for a core).
+    int exit_code = 0;
 
     // Its task_struct in the task_struct cache: taken when memory is set up (the first task
     // predates the slab), rewritten at every return from a syscall.
     SlabObject slab;
 
     bool is_compat() const { return abi == Abi::I386; }
+    bool thread_group_leader() const { return group_leader == this; }
+    // The signal that ended the task, 0 if it exited (WTERMSIG of exit_code).
+    int term_signal() const { return exit_code & 0x7f; }
     // Writes state, mm, active_mm, exit_state, exit_code, exit_signal, pid, tgid and comm.
     void sync_slab() const;
 };
+
+// What fork, vfork, clone and clone3 ask for (struct kernel_clone_args).
+struct kernel_clone_args {
+    uint64_t flags = 0;
+    uint64_t exit_signal = 0;
+    uint64_t stack = 0;  // the child's stack pointer, 0: the parent's
+    uint64_t tls = 0;
+    uint64_t parent_tid = 0, child_tid = 0;
+};
+// Creates a task (copy_process + wake_up_new_task) and, for CLONE_VFORK, waits until it execs
+// or exits: the child's pid or -errno.
+long kernel_clone(SysCtx& c, const kernel_clone_args& args);
+// A vfork child execs or exits: its parent goes on (mm_release's complete_vfork_done).
+void mm_release_vfork(task_struct& t);
+// Takes and drops a user of an address space; the last mmput tears it down (exit_mmap).
+void mmget(mm_struct& mm);
+void mmput(Kernel* k, mm_struct& mm);
+// The task ends (do_exit): its mm, files and fs are dropped, children reparented, the
+// parent notified; code is the wait status.
+void do_exit(task_struct& t, int code);
+// The whole thread group ends with wait status code (do_group_exit): the other threads get
+// SIGKILL, then t exits.
+void do_group_exit(task_struct& t, int code);
 
 // Refreshes the slab images of the task, its mm and its open files, on the way back to user
 // mode from a syscall (a page fault changes only the mm, whose image it refreshes alone).

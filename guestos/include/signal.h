@@ -18,7 +18,13 @@ struct ksignal {
 
 // Queues sig for the task (send_signal). A forced signal (a fault: force_sig_info) cannot
 // be ignored or blocked: a blocked or ignored one is reset to its default action first.
+// A sleeping task that can take it is woken (signal_wake_up).
 void send_signal(task_struct& task, const kernel_siginfo& info, bool forced);
+// A process-directed signal (group): one thread that does not block it takes it; SIGKILL
+// goes to every thread.
+void send_signal_group(task_struct& task, const kernel_siginfo& info, bool forced);
+// SIGKILL is pending (fatal_signal_pending).
+bool fatal_signal_pending(const task_struct& task);
 // A signal is waiting that the mask does not block (signal_pending).
 bool signal_pending(const task_struct& task);
 // Takes the next deliverable signal: ignored ones are dropped, default actions are taken

@@ -1,6 +1,8 @@
 // The syscall implementations (sys_*), grouped by subsystem in sys_*.cpp files.
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "guestos/include/kernel.h"
 #include "guestos/mm/memory.h"
@@ -24,6 +26,11 @@ SyscallFn syscall_impl(Sys sys);
 
 // Writes a guest long (4 or 8 bytes by ABI) at va.
 bool put_user_long(SysCtx& c, VirtAddr va, uint64_t v);
+// Opens path for execve through the guest's filesystems (open_exec); abs gets the absolute
+// guest path. 0 or -errno.
+long open_exec(SysCtx& c, const std::string& path, std::shared_ptr<file>& out, std::string& abs);
+// Closes the descriptors marked close-on-exec (do_close_on_exec).
+void do_close_on_exec(files_struct& files);
 // Installs the console (host fds 0, 1, 2) in a new task's fd table.
 void init_console_files(task_struct& task);
 

@@ -4,15 +4,23 @@
 #include "guestos/mm/memory.h"
 #include "guestos/mm/rmap.h"
 #include "guestos/include/sched.h"
+#include "guestos/include/kernel.h"
+#include "guestos/include/signal.h"
+#include "guestos/include/syscalls.h"
+#include "guestos/arch/x86/kernel/tls.h"
+#include "guestos/kernel/sched/kstack.h"
+#include "guestos/mm/mmap.h"
+
+#include <unistd.h>
+
+#include <algorithm>
 
 namespace guestos {
 
 namespace {
 
-// Task states (include/linux/sched.h) and the rss counters' order (enum mm_counter_type).
-constexpr uint64_t TASK_RUNNING = 0x0, TASK_DEAD = 0x80, EXIT_ZOMBIE = 0x20;
+// The rss counters' order (enum mm_counter_type).
 constexpr unsigned MM_FILEPAGES = 0, MM_ANONPAGES = 1, MM_SHMEMPAGES = 3;
-constexpr uint64_t SIGCHLD_ = 17;
 
 const SlabObject* slab_of(const vm_area_struct* v) { return v ? &v->slab : nullptr; }
 
@@ -65,7 +73,7 @@ void mm_struct::sync_slab() const {
     slab.set(MmField::task_size, task_size);
     slab.set(MmField::highest_vm_end, mm_rb.highest_vm_end().value);
     slab.set(MmField::pgd, pgd.value ? c.kernel_address(pgd) : 0);
-    slab.set(MmField::mm_users, 1);
+    slab.set(MmField::mm_users, static_cast<uint64_t>(mm_users));
     slab.set(MmField::mm_count, 1);
     slab.set(MmField::pgtables_bytes, pgtables_bytes);
     slab.set(MmField::map_count, static_cast<uint64_t>(map_count));
@@ -172,15 +180,13 @@ long dup_mmap(mm_struct& child, mm_struct& parent) {
 
 void task_struct::sync_slab() const {
     if (!slab.backed()) return;
-    slab.set(TaskField::state, exited ? TASK_DEAD : TASK_RUNNING);
+    slab.set(TaskField::state, exited ? TASK_DEAD : state);
     slab.set(TaskField::usage, 1);
     slab.set_ptr(TaskField::mm, mm ? &mm->slab : nullptr);
     slab.set_ptr(TaskField::active_mm, mm ? &mm->slab : nullptr);
-    slab.set(TaskField::exit_state, exited ? EXIT_ZOMBIE : 0);
-    // The wait status the parent would read: the signal, or the exit code in bits 8-15.
-    slab.set(TaskField::exit_code, exit_signal ? static_cast<uint64_t>(exit_signal)
-                                               : static_cast<uint64_t>(exit_code & 0xff) << 8);
-    slab.set(TaskField::exit_signal, SIGCHLD_);  // what the parent is sent at exit
+    slab.set(TaskField::exit_state, exit_state);
+    slab.set(TaskField::exit_code, static_cast<uint64_t>(exit_code));  // the wait status
+    slab.set(TaskField::exit_signal, static_cast<uint64_t>(static_cast<int64_t>(exit_signal)));
     slab.set(TaskField::pid, static_cast<uint64_t>(pid));
     slab.set(TaskField::tgid, static_cast<uint64_t>(tgid));
     slab.set_bytes(TaskField::comm, comm);
@@ -189,8 +195,9 @@ void task_struct::sync_slab() const {
 void sync_task_slab_images(const task_struct& task) {
     task.sync_slab();
     if (task.mm) task.mm->sync_slab();
-    for (const auto& f : task.files.fd)
-        if (f) f->sync_slab(f.use_count());
+    if (task.files)
+        for (const auto& f : task.files->fd)
+            if (f) f->sync_slab(f.use_count());
 }
 
 std::vector<std::string> check_slab_images(const task_struct& task) {
@@ -199,8 +206,9 @@ std::vector<std::string> check_slab_images(const task_struct& task) {
     if (!mm || !mm->caches) return problems;  // no slab yet: nothing has to hold an object
     if (!task.slab.backed()) problems.push_back("the task holds no task_struct slab object");
     if (!mm->slab.backed()) problems.push_back("the mm holds no mm_struct slab object");
-    for (const auto& f : task.files.fd)
-        if (f && !f->slab.backed()) problems.push_back("an open file holds no filp slab object");
+    if (task.files)
+        for (const auto& f : task.files->fd)
+            if (f && !f->slab.backed()) problems.push_back("an open file holds no filp slab object");
     for (const vm_area_struct& v : mm->mm_rb) {
         const std::string at = "VMA " + hex(v.vm_start.value) + "-" + hex(v.vm_end.value);
         if (!v.slab.backed()) {
@@ -226,6 +234,248 @@ std::vector<std::string> check_slab_images(const task_struct& task) {
     }
     for (auto& p : mm->caches->check_counts()) problems.push_back(std::move(p));
     return problems;
+}
+
+}  // namespace guestos
+
+// Processes and threads (kernel/fork.c): task_struct set-up, copy_process and the clone family.
+
+namespace guestos {
+
+task_struct::task_struct()
+    : sighand(std::make_shared<sighand_struct>()),
+      signal(std::make_shared<signal_struct>()),
+      files(std::make_shared<files_struct>()),
+      fs(std::make_shared<fs_struct>()) {
+    signal->thread_head.push_back(this);
+    signal->nr_threads = 1;
+}
+
+task_struct::~task_struct() {
+    auto& th = signal->thread_head;
+    th.erase(std::remove(th.begin(), th.end(), this), th.end());
+}
+
+void mmget(mm_struct& mm) { ++mm.mm_users; }
+
+void mmput(Kernel* k, mm_struct& mm) {
+    if (--mm.mm_users > 0) return;
+    if (k) {
+        k->exit_mm_hook(mm);
+        k->stats.cow_breaks += mm.cow_breaks;
+        k->stats.zero_page_maps += mm.zero_page_maps;
+    }
+    exit_mmap(mm);
+}
+
+namespace {
+
+enum : uint64_t {
+    CSIGNAL_ = 0xff, CLONE_VM_ = 0x100, CLONE_FS_ = 0x200, CLONE_FILES_ = 0x400, CLONE_SIGHAND_ = 0x800,
+    CLONE_PIDFD_ = 0x1000, CLONE_PTRACE_ = 0x2000, CLONE_VFORK_ = 0x4000, CLONE_PARENT_ = 0x8000,
+    CLONE_THREAD_ = 0x10000, CLONE_NEWNS_ = 0x20000, CLONE_SYSVSEM_ = 0x40000, CLONE_SETTLS_ = 0x80000,
+    CLONE_PARENT_SETTID_ = 0x100000, CLONE_CHILD_CLEARTID_ = 0x200000, CLONE_DETACHED_ = 0x400000,
+    CLONE_UNTRACED_ = 0x800000, CLONE_CHILD_SETTID_ = 0x01000000, CLONE_IO_ = 0x80000000ull,
+    CLONE_NEWUTS_ = 0x04000000, CLONE_NEWIPC_ = 0x08000000, CLONE_NEWUSER_ = 0x10000000,
+    CLONE_NEWPID_ = 0x20000000, CLONE_NEWNET_ = 0x40000000, CLONE_NEWCGROUP_ = 0x02000000,
+    CLONE_NEWTIME_ = 0x80,
+};
+constexpr uint64_t CLONE_NEW_ANY_ = CLONE_NEWNS_ | CLONE_NEWUTS_ | CLONE_NEWIPC_ | CLONE_NEWUSER_ | CLONE_NEWPID_ |
+                                   CLONE_NEWNET_ | CLONE_NEWCGROUP_;
+
+// A fresh address space with fork's copy of the parent's (dup_mm); null when RAM runs out.
+std::shared_ptr<mm_struct> dup_mm(mm_struct& old) {
+    std::shared_ptr<mm_struct> mm(mm_alloc(old.caches).release());
+    if (!mm) return nullptr;
+    mm->ram = old.ram;
+    mm->page_alloc = old.page_alloc;
+    mm->zero_page = old.zero_page;
+    mm->kpt = old.kpt;
+    mm->highmem = old.highmem;
+    mm->paging_mode = old.paging_mode;
+    mm->stack_rlimit = old.stack_rlimit;
+    if (!pgd_alloc(*mm)) return nullptr;
+    if (dup_mmap(*mm, old) < 0) {
+        exit_mmap(*mm);
+        return nullptr;
+    }
+    return mm;
+}
+
+// Linux's max_threads: RAM / (8 * THREAD_SIZE), THREAD_SIZE 16 KiB (set_max_threads).
+uint64_t max_threads(Kernel& k) {
+    return std::max<uint64_t>(20, k.page_alloc().totalram_pages() * PAGE_SIZE / (8 * 16384));
+}
+
+// The registers the child starts with: the parent's at the syscall's return, with 0 in ax
+// (copy_thread), a new stack and TLS when asked.
+long copy_thread(SysCtx& c, task_struct& p, const kernel_clone_args& args) {
+    pt_regs regs;
+    c.task.cpu->get_regs(regs);
+    regs.ax = 0;
+    regs.orig_ax = ~0ull;
+    if (args.stack) regs.sp = args.stack;
+    if (args.flags & CLONE_SETTLS_) {
+        if (!c.compat) regs.fs_base = args.tls;
+        else if (long e = do_set_thread_area(p, c.mm, VirtAddr(args.tls), false)) return e;
+    }
+    p.start_regs = regs;
+    return 0;
+}
+
+// The child's fd table, fs, handlers and signal state: shared or copied by the flags.
+void copy_shared_state(task_struct& cur, task_struct& p, uint64_t flags) {
+    p.files = (flags & CLONE_FILES_) ? cur.files : std::make_shared<files_struct>(*cur.files);
+    p.fs = (flags & CLONE_FS_) ? cur.fs : std::make_shared<fs_struct>(*cur.fs);
+    p.sighand = (flags & CLONE_SIGHAND_) ? cur.sighand : std::make_shared<sighand_struct>(*cur.sighand);
+    if (flags & CLONE_THREAD_) {
+        p.signal->thread_head.clear();  // the constructor's own group
+        p.signal = cur.signal;
+        p.signal->thread_head.push_back(&p);
+        ++p.signal->nr_threads;
+    } else {
+        p.signal->rlim = cur.signal->rlim;
+        p.signal->pgrp = cur.signal->pgrp;
+        p.signal->session = cur.signal->session;
+    }
+}
+
+}  // namespace
+
+long kernel_clone(SysCtx& c, const kernel_clone_args& args) {
+    task_struct& cur = c.task;
+    Kernel& k = c.kernel;
+    const uint64_t flags = args.flags;
+    if ((flags & (CLONE_NEWNS_ | CLONE_FS_)) == (CLONE_NEWNS_ | CLONE_FS_)) return -EINVAL;
+    if ((flags & CLONE_THREAD_) && !(flags & CLONE_SIGHAND_)) return -EINVAL;
+    if ((flags & CLONE_SIGHAND_) && !(flags & CLONE_VM_)) return -EINVAL;
+    if (flags & (CLONE_NEW_ANY_ | CLONE_PIDFD_)) return -EINVAL;  // no namespaces, no pidfds
+    if (k.nr_tasks() >= max_threads(k)) return -EAGAIN;
+    if (::getuid() != 0 && k.nr_tasks() >= cur.signal->rlim[6].rlim_cur) return -EAGAIN;  // RLIMIT_NPROC
+    const int pid = k.alloc_pid();
+    if (pid < 0) return pid;
+
+    auto child = std::make_unique<task_struct>();
+    task_struct& p = *child;
+    if (!p.slab.alloc(k.caches() ? k.caches()->task_struct_cachep : nullptr)) return -ENOMEM;
+    p.pid = pid;
+    p.tgid = (flags & CLONE_THREAD_) ? cur.tgid : pid;
+    p.abi = cur.abi;
+    p.comm = cur.comm;
+    p.exe_path = cur.exe_path;
+    p.exe_inode = cur.exe_inode;
+    p.blocked = cur.blocked;
+    p.tls_array = cur.tls_array;
+    if (!(flags & CLONE_VM_) || (flags & CLONE_VFORK_)) {  // a new stack has no sigaltstack of the old
+        p.sas_ss_sp = cur.sas_ss_sp;
+        p.sas_ss_size = cur.sas_ss_size;
+        p.sas_ss_flags = cur.sas_ss_flags;
+    }
+    p.start_time = ktime_get();
+    copy_shared_state(cur, p, flags);
+    if (flags & CLONE_VM_) {
+        p.mm = cur.mm;
+    } else {
+        p.mm = dup_mm(c.mm);
+        if (!p.mm) return -ENOMEM;
+    }
+    mmget(*p.mm);
+    p.cpu = (flags & CLONE_VM_) ? cur.cpu : nullptr;
+    if (long e = copy_thread(c, p, args)) {
+        mmput(&k, *p.mm);
+        return e;
+    }
+    if (flags & CLONE_THREAD_) {
+        p.group_leader = cur.group_leader;
+        p.exit_signal = -1;
+        p.real_parent = cur.real_parent;
+    } else {
+        p.exit_signal = static_cast<int>(args.exit_signal);
+        p.real_parent = (flags & CLONE_PARENT_) ? cur.real_parent : cur.group_leader;
+    }
+    if (p.real_parent && !(flags & CLONE_THREAD_)) p.real_parent->children.push_back(&p);
+    if (flags & CLONE_CHILD_SETTID_) p.set_child_tid = args.child_tid;
+    if (flags & CLONE_CHILD_CLEARTID_) p.clear_child_tid = args.child_tid;
+
+    task_struct& child_ref = k.attach_task(std::move(child));
+    const int32_t tid = pid;
+    if (flags & CLONE_PARENT_SETTID_) (void)copy_to_user(c.mm, VirtAddr(args.parent_tid), &tid, 4);
+    if (flags & CLONE_CHILD_SETTID_) (void)copy_to_user(*child_ref.mm, VirtAddr(args.child_tid), &tid, 4);
+    child_ref.sync_slab();
+    wait_queue_head vfork_done;
+    if (flags & CLONE_VFORK_) {
+        child_ref.vfork_done = &vfork_done;
+        child_ref.vfork_released = false;
+    }
+    wake_up_new_task(child_ref);
+    if (flags & CLONE_VFORK_) {  // wait_for_vfork_done: until the child execs or exits (killable)
+        task_struct* ch = &child_ref;
+        WaitQueueGuard guard(vfork_done, cur);
+        while (!ch->vfork_released) {
+            if (fatal_signal_pending(cur)) break;
+            cur.state = TASK_UNINTERRUPTIBLE;
+            schedule(cur);
+        }
+        cur.state = TASK_RUNNING;
+        ch = k.find_task_by_vpid(pid);
+        if (ch && ch->vfork_done == &vfork_done) ch->vfork_done = nullptr;
+    }
+    return pid;
+}
+
+void mm_release_vfork(task_struct& t) {
+    if (t.vfork_released) return;
+    t.vfork_released = true;
+    if (t.vfork_done) {
+        wake_up(*t.vfork_done);
+        t.vfork_done = nullptr;
+    }
+}
+
+long sys_fork(SysCtx& c, const uint64_t*) {
+    kernel_clone_args args;
+    args.exit_signal = SIGCHLD_;
+    return kernel_clone(c, args);
+}
+
+long sys_vfork(SysCtx& c, const uint64_t*) {
+    kernel_clone_args args;
+    args.flags = CLONE_VFORK_ | CLONE_VM_;
+    args.exit_signal = SIGCHLD_;
+    return kernel_clone(c, args);
+}
+
+// clone(flags, newsp, parent_tid, child_tid, tls); i386 swaps the last two (CLONE_BACKWARDS).
+long sys_clone(SysCtx& c, const uint64_t* a) {
+    kernel_clone_args args;
+    args.flags = a[0] & ~CSIGNAL_;
+    args.exit_signal = a[0] & CSIGNAL_;
+    args.stack = a[1];
+    args.parent_tid = a[2];
+    args.child_tid = c.compat ? a[4] : a[3];
+    args.tls = c.compat ? a[3] : a[4];
+    if (args.exit_signal > KERNEL_NSIG) return -EINVAL;
+    return kernel_clone(c, args);
+}
+
+// clone3(struct clone_args *, size): the fields of the version the caller knows.
+long sys_clone3(SysCtx& c, const uint64_t* a) {
+    constexpr uint64_t CLONE_ARGS_SIZE_VER0 = 64;
+    uint64_t ca[11] = {};  // flags pidfd child_tid parent_tid exit_signal stack stack_size tls set_tid set_tid_size cgroup
+    const uint64_t size = a[1];
+    if (size < CLONE_ARGS_SIZE_VER0 || size > 4096) return -EINVAL;
+    if (!copy_from_user(c.mm, ca, VirtAddr(a[0]), std::min<uint64_t>(size, sizeof ca))) return -EFAULT;
+    if (ca[8] || ca[9]) return -EINVAL;  // set_tid needs pid namespaces privileges
+    if (ca[4] > KERNEL_NSIG || (ca[0] & CSIGNAL_)) return -EINVAL;
+    if ((ca[5] == 0) != (ca[6] == 0)) return -EINVAL;
+    kernel_clone_args args;
+    args.flags = ca[0];
+    args.child_tid = ca[2];
+    args.parent_tid = ca[3];
+    args.exit_signal = ca[4];
+    args.stack = ca[5] ? ca[5] + ca[6] : 0;
+    args.tls = ca[7];
+    return kernel_clone(c, args);
 }
 
 }  // namespace guestos

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 
 #include "guestos/arch/x86/kernel/cpu/proc.h"
@@ -15,6 +16,7 @@
 #include "guestos/mm/shmem.h"
 #include "guestos/mm/highmem.h"
 #include "guestos/kernel/time/itimer.h"
+#include "guestos/kernel/sched/kstack.h"
 #include "guestos/mm/page_alloc.h"
 #include "guestos/fs/proc/meminfo.h"
 #include "guestos/mm/slab_object.h"
@@ -96,7 +98,7 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
 mmu::ErrorOr<void> Kernel::slab_bootstrap(task_struct& task) {
     if (!task.slab.backed() && !task.slab.alloc(caches_->task_struct_cachep))
         return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for the task_struct");
-    for (const auto& f : task.files.fd)
+    for (const auto& f : task.files->fd)
         if (f && !f->slab.backed() && !f->slab.alloc(caches_->filp_cachep))
             return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for open files");
     return {};
@@ -141,16 +143,68 @@ std::string Kernel::allocator_stats() const {
 
 void Kernel::init_task(task_struct& task) {
     task.kernel = this;
-    task.pid = task.tgid = static_cast<int>(::getpid());
-    if (root_) task.pwd = "/";  // the guest starts at the root of its disk
+    task.pid = task.tgid = alloc_pid();  // 2: emu's init is pid 1
+    init_tgid = task.tgid;
+    task.signal->pgrp = task.signal->session = task.tgid;
+    if (root_) task.fs->pwd = "/";  // the guest starts at the root of its disk
     init_console_files(task);
     for (int r = 0; r < RLIM_NLIMITS; ++r) {
         struct rlimit hl;
         if (::getrlimit(r, &hl) == 0)
-            task.rlim[r] = rlimit64{hl.rlim_cur == RLIM_INFINITY ? ~0ull : hl.rlim_cur,
+            task.signal->rlim[r] = rlimit64{hl.rlim_cur == RLIM_INFINITY ? ~0ull : hl.rlim_cur,
                                     hl.rlim_max == RLIM_INFINITY ? ~0ull : hl.rlim_max};
     }
-    task.rlim[RLIMIT_STACK_].rlim_cur = 8ull << 20;  // the stack emu gives every guest
+    task.signal->rlim[RLIMIT_STACK_].rlim_cur = 8ull << 20;  // the stack emu gives every guest
+    task.start_time = ktime_get();
+    attach_pid(task);
+}
+
+int Kernel::alloc_pid() {
+    if (pid_table_.size() + 1 >= static_cast<size_t>(PID_MAX_DEFAULT)) return -EAGAIN;
+    for (;;) {  // the next free pid after the last one, wrapping above init (alloc_pid)
+        last_pid_ = last_pid_ + 1 >= PID_MAX_DEFAULT ? 2 : last_pid_ + 1;
+        if (!pid_table_.count(last_pid_)) return last_pid_;
+    }
+}
+
+void Kernel::attach_pid(task_struct& t) {
+    t.kernel = this;
+    pid_table_[t.pid] = &t;
+}
+
+task_struct& Kernel::attach_task(std::unique_ptr<task_struct> t) {
+    task_struct& ref = *t;
+    owned_tasks_[&ref] = std::move(t);
+    attach_pid(ref);
+    return ref;
+}
+
+void Kernel::detach_pid(task_struct& t) {
+    auto it = pid_table_.find(t.pid);
+    if (it != pid_table_.end() && it->second == &t) pid_table_.erase(it);
+    dequeue_task(t);
+    auto own = owned_tasks_.find(&t);
+    if (own == owned_tasks_.end()) return;
+    dead_tasks_.push_back(std::move(own->second));
+    owned_tasks_.erase(own);
+}
+
+void Kernel::reap_dead_tasks() { dead_tasks_.clear(); }
+
+task_struct* Kernel::find_task_by_vpid(int pid) const {
+    auto it = pid_table_.find(pid);
+    return it == pid_table_.end() ? nullptr : it->second;
+}
+
+std::vector<task_struct*> Kernel::all_tasks() const {
+    std::vector<task_struct*> v;
+    v.reserve(pid_table_.size());
+    for (const auto& [pid, t] : pid_table_) v.push_back(t);
+    return v;
+}
+
+void Kernel::tick_program_event() {
+    if (clockevent_) clockevent_->set_next_event(next_timer_event(*this));
 }
 
 bool put_user_long(SysCtx& c, VirtAddr va, uint64_t v) {
@@ -175,8 +229,17 @@ void Kernel::report_unknown_syscall(task_struct& task, uint64_t nr) {
                  task.is_compat() ? "i386" : "x86-64", static_cast<unsigned long long>(nr));
 }
 
+bool Kernel::syscall_from_user(task_struct& task, uint64_t nr, const uint64_t args_in[6], long& ret) {
+    std::array<uint64_t, 6> args;
+    std::copy(args_in, args_in + 6, args.begin());
+    return kstack_run(task, [this, &task, nr, args] { return syscall(task, nr, args.data()); }, ret);
+}
+
+bool Kernel::syscall_resume(task_struct& task, long& ret) { return kstack_resume(task, ret); }
+
 long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) {
     ++stats.syscalls;
+    const std::shared_ptr<mm_struct> mm_ref = task.mm;  // the mm outlives an exit or exec inside
     uint64_t args[6];
     for (int i = 0; i < 6; ++i) args[i] = task.is_compat() ? (args_in[i] & 0xffffffffu) : args_in[i];
     SysCtx ctx{*this, task, *task.mm, task.is_compat()};

@@ -1,6 +1,10 @@
 // Sending and dequeueing signals and their default actions (kernel/signal.c).
 #include "guestos/include/signal.h"
 
+#include <vector>
+
+#include "guestos/kernel/sched/core.h"
+
 namespace guestos {
 
 namespace {
@@ -17,7 +21,7 @@ bool default_ignored(int sig) {
 // sig_ignored: a signal that would be dropped on arrival (not when blocked: it stays queued).
 bool sig_ignored(const task_struct& task, int sig) {
     if (task.blocked & sigmask(sig)) return false;
-    const uint64_t h = task.sighand[sig - 1].handler;
+    const uint64_t h = task.sighand->action[sig - 1].handler;
     return h == SIG_IGN_ || (h == SIG_DFL_ && default_ignored(sig));
 }
 
@@ -33,7 +37,7 @@ int next_signal(const task_struct& task) {
 void send_signal(task_struct& task, const kernel_siginfo& info, bool forced) {
     const int sig = info.si_signo;
     if (sig < 1 || sig > KERNEL_NSIG) return;
-    k_sigaction& ka = task.sighand[sig - 1];
+    k_sigaction& ka = task.sighand->action[sig - 1];
     // force_sig_info_to_task: a blocked or ignored fault takes the default action.
     if (forced && ((task.blocked & sigmask(sig)) || ka.handler == SIG_IGN_)) {
         ka.handler = SIG_DFL_;
@@ -44,7 +48,29 @@ void send_signal(task_struct& task, const kernel_siginfo& info, bool forced) {
     if (sig < SIGRTMIN_ && (task.pending & sigmask(sig))) return;
     task.sigqueue[sig - 1].push_back(info);
     task.pending |= sigmask(sig);
+    if (sig == SIGKILL_ || !(task.blocked & sigmask(sig))) signal_wake_up(task);
 }
+
+void send_signal_group(task_struct& task, const kernel_siginfo& info, bool forced) {
+    const int sig = info.si_signo;
+    if (sig < 1 || sig > KERNEL_NSIG) return;
+    signal_struct& s = *task.signal;
+    if (sig == SIGKILL_) {  // kills every thread (complete_signal's group kill)
+        for (task_struct* t : std::vector<task_struct*>(s.thread_head)) send_signal(*t, info, forced);
+        return;
+    }
+    // complete_signal: a thread that does not block it, the leader first.
+    task_struct* target = task.group_leader && !task.group_leader->exited ? task.group_leader : &task;
+    if (target->blocked & sigmask(sig))
+        for (task_struct* t : s.thread_head)
+            if (!(t->blocked & sigmask(sig)) && !t->exited) {
+                target = t;
+                break;
+            }
+    send_signal(*target, info, forced);
+}
+
+bool fatal_signal_pending(const task_struct& task) { return task.pending & sigmask(SIGKILL_); }
 
 bool signal_pending(const task_struct& task) { return (task.pending & ~task.blocked) != 0 && !task.exited; }
 
@@ -57,18 +83,17 @@ bool get_signal(task_struct& task, ksignal& ks) {
         ks.info = q.empty() ? kernel_siginfo{sig, 0, SI_KERNEL} : q.front();
         if (!q.empty()) q.pop_front();
         if (q.empty()) task.pending &= ~sigmask(sig);
-        ks.ka = task.sighand[sig - 1];
+        ks.ka = task.sighand->action[sig - 1];
         if (sig != SIGKILL_ && ks.ka.handler == SIG_IGN_) continue;
         if (sig != SIGKILL_ && ks.ka.handler != SIG_DFL_) return true;
         if (default_ignored(sig)) continue;
-        task.exited = true;  // do_group_exit(sig): terminate, with or without a core
-        task.exit_signal = sig;
+        do_group_exit(task, sig);  // terminate the whole thread group
     }
     return false;
 }
 
 void flush_signals_ignored(task_struct& task, int sig) {
-    const uint64_t h = task.sighand[sig - 1].handler;
+    const uint64_t h = task.sighand->action[sig - 1].handler;
     if (h != SIG_IGN_ && !(h == SIG_DFL_ && default_ignored(sig))) return;  // sig_handler_ignored
     task.sigqueue[sig - 1].clear();
     task.pending &= ~sigmask(sig);

@@ -1,4 +1,4 @@
-// Process, time, identity, limit, randomness, futex and TLS syscalls.
+// Identity, time, limit, randomness and TLS syscalls.
 #include <sched.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -13,6 +13,8 @@
 
 #include "guestos/include/cred.h"
 #include "guestos/kernel/sched/core.h"
+#include "guestos/arch/x86/kernel/tls.h"
+#include "guestos/include/kernel.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/kernel/time/time.h"
 
@@ -36,7 +38,7 @@ long do_clock_getres(SysCtx& c, const uint64_t* a, bool time64) {
 }
 
 // The limit a guest sees: the host's, except the stack, which is emu's own 8 MiB.
-rlimit64& task_rlimit(task_struct& t, uint64_t res) { return t.rlim[res]; }
+rlimit64& task_rlimit(task_struct& t, uint64_t res) { return t.signal->rlim[res]; }
 
 long do_getrlimit_compat(SysCtx& c, const uint64_t* a, uint32_t infinity) {
     if (a[0] >= RLIM_NLIMITS) return -EINVAL;
@@ -44,29 +46,6 @@ long do_getrlimit_compat(SysCtx& c, const uint64_t* a, uint32_t infinity) {
     auto clamp = [&](uint64_t v) { return v > infinity ? infinity : static_cast<uint32_t>(v); };
     uint32_t v[2] = {clamp(r.rlim_cur), clamp(r.rlim_max)};
     return copy_to_user(c.mm, VirtAddr(a[1]), v, sizeof v) ? 0 : -EFAULT;
-}
-
-// Builds an i386 segment descriptor from a user_desc (fill_ldt), or 0 for an empty one.
-uint64_t fill_ldt(const user_desc& u) {
-    const uint32_t f = u.flags;
-    const bool seg_32bit = f & 1, read_exec_only = f & 8, limit_in_pages = f & 16;
-    const bool seg_not_present = f & 32, useable = f & 64;
-    const uint32_t contents = (f >> 1) & 3;
-    if (u.empty) return 0;
-    uint64_t d = 0;
-    d |= u.limit & 0xffffull;
-    d |= static_cast<uint64_t>(u.base_addr & 0xffffff) << 16;
-    uint64_t type = ((read_exec_only ? 0u : 1u) << 1) | (contents << 2) | 1u;
-    d |= type << 40;
-    d |= 1ull << 44;                                    // s: code/data
-    d |= 3ull << 45;                                    // dpl 3
-    d |= static_cast<uint64_t>(!seg_not_present) << 47;  // p
-    d |= static_cast<uint64_t>((u.limit >> 16) & 0xf) << 48;
-    d |= static_cast<uint64_t>(useable) << 52;
-    d |= static_cast<uint64_t>(seg_32bit) << 54;
-    d |= static_cast<uint64_t>(limit_in_pages) << 55;
-    d |= static_cast<uint64_t>(u.base_addr >> 24) << 56;
-    return d;
 }
 
 // LDT_empty / LDT_zero: the descriptor a user_desc asks to clear.
@@ -79,13 +58,6 @@ bool ldt_empty(const uint32_t raw[4]) {
 }
 
 }  // namespace
-
-long sys_exit(SysCtx& c, const uint64_t* a) {
-    c.task.exited = true;
-    c.task.exit_code = static_cast<int>(a[0] & 0xff);
-    return 0;
-}
-long sys_exit_group(SysCtx& c, const uint64_t* a) { return sys_exit(c, a); }
 
 long sys_uname(SysCtx& c, const uint64_t* a) {
     struct utsname u;
@@ -113,23 +85,48 @@ long sys_arch_prctl(SysCtx& c, const uint64_t* a) {
     }
 }
 
-long sys_set_thread_area(SysCtx& c, const uint64_t* a) {
+// Builds an i386 segment descriptor from a user_desc (fill_ldt), or 0 for an empty one.
+uint64_t fill_ldt(const user_desc& u) {
+    const uint32_t f = u.flags;
+    const bool seg_32bit = f & 1, read_exec_only = f & 8, limit_in_pages = f & 16;
+    const bool seg_not_present = f & 32, useable = f & 64;
+    const uint32_t contents = (f >> 1) & 3;
+    if (u.empty) return 0;
+    uint64_t d = 0;
+    d |= u.limit & 0xffffull;
+    d |= static_cast<uint64_t>(u.base_addr & 0xffffff) << 16;
+    uint64_t type = ((read_exec_only ? 0u : 1u) << 1) | (contents << 2) | 1u;
+    d |= type << 40;
+    d |= 1ull << 44;                                    // s: code/data
+    d |= 3ull << 45;                                    // dpl 3
+    d |= static_cast<uint64_t>(!seg_not_present) << 47;  // p
+    d |= static_cast<uint64_t>((u.limit >> 16) & 0xf) << 48;
+    d |= static_cast<uint64_t>(useable) << 52;
+    d |= static_cast<uint64_t>(seg_32bit) << 54;
+    d |= static_cast<uint64_t>(limit_in_pages) << 55;
+    d |= static_cast<uint64_t>(u.base_addr >> 24) << 56;
+    return d;
+}
+
+long do_set_thread_area(task_struct& t, mm_struct& mm, VirtAddr u_info, bool load) {
     uint32_t raw[4];
-    if (!copy_from_user(c.mm, raw, VirtAddr(a[0]), sizeof raw)) return -EFAULT;
+    if (!copy_from_user(mm, raw, u_info, sizeof raw)) return -EFAULT;
     int idx = static_cast<int32_t>(raw[0]);
     if (idx == -1) {  // pick the first free TLS slot and tell the caller which
         for (int i = 0; i < GDT_ENTRY_TLS_ENTRIES && idx == -1; ++i)
-            if (c.task.tls_array[i].empty) idx = GDT_ENTRY_TLS_MIN_I386 + i;
+            if (t.tls_array[i].empty) idx = GDT_ENTRY_TLS_MIN_I386 + i;
         if (idx == -1) return -ESRCH;
         raw[0] = static_cast<uint32_t>(idx);
-        if (!copy_to_user(c.mm, VirtAddr(a[0]), raw, 4)) return -EFAULT;
+        if (!copy_to_user(mm, u_info, raw, 4)) return -EFAULT;
     }
     if (idx < GDT_ENTRY_TLS_MIN_I386 || idx >= GDT_ENTRY_TLS_MIN_I386 + GDT_ENTRY_TLS_ENTRIES) return -EINVAL;
-    user_desc& u = c.task.tls_array[idx - GDT_ENTRY_TLS_MIN_I386];
+    user_desc& u = t.tls_array[idx - GDT_ENTRY_TLS_MIN_I386];
     u = user_desc{raw[0], raw[1], raw[2], raw[3], ldt_empty(raw)};
-    c.task.cpu->write_gdt_entry(idx, fill_ldt(u));
+    if (load && t.cpu) t.cpu->write_gdt_entry(idx, fill_ldt(u));
     return 0;
 }
+
+long sys_set_thread_area(SysCtx& c, const uint64_t* a) { return do_set_thread_area(c.task, c.mm, VirtAddr(a[0]), true); }
 
 long sys_get_thread_area(SysCtx& c, const uint64_t* a) {
     uint32_t idx;
@@ -248,7 +245,11 @@ long sys_time(SysCtx& c, const uint64_t* a) {
 
 long sys_getpid(SysCtx& c, const uint64_t*) { return c.task.tgid; }
 long sys_gettid(SysCtx& c, const uint64_t*) { return c.task.pid; }
-long sys_getppid(SysCtx&, const uint64_t*) { return ::getppid(); }
+// The parent's pid; 1 (emu's init) for the first program and for orphans.
+long sys_getppid(SysCtx& c, const uint64_t*) {
+    const task_struct* p = c.task.group_leader->real_parent;
+    return p ? p->tgid : 1;
+}
 long sys_getuid(SysCtx&, const uint64_t*) { return ::getuid(); }
 long sys_geteuid(SysCtx&, const uint64_t*) { return ::geteuid(); }
 long sys_getgid(SysCtx&, const uint64_t*) { return ::getgid(); }
@@ -259,17 +260,60 @@ long sys_getuid16(SysCtx&, const uint64_t*) { return uid16(::getuid()); }
 long sys_geteuid16(SysCtx&, const uint64_t*) { return uid16(::geteuid()); }
 long sys_getgid16(SysCtx&, const uint64_t*) { return uid16(::getgid()); }
 long sys_getegid16(SysCtx&, const uint64_t*) { return uid16(::getegid()); }
-long sys_getpgrp(SysCtx&, const uint64_t*) { return ::getpgrp(); }
-long sys_getpgid(SysCtx& c, const uint64_t* a) {
-    if (a[0] && static_cast<int>(a[0]) != c.task.tgid) return -ESRCH;
-    return ::getpgid(0);
-}
-long sys_getsid(SysCtx& c, const uint64_t* a) {
-    if (a[0] && static_cast<int>(a[0]) != c.task.tgid) return -ESRCH;
-    return ::getsid(0);
+// The process of pid (0: the caller), or null.
+static task_struct* find_process(SysCtx& c, uint64_t pid) {
+    if (!static_cast<int32_t>(pid)) return &c.task;
+    task_struct* t = c.kernel.find_task_by_vpid(static_cast<int32_t>(pid));
+    return t && !t->exit_state ? t : nullptr;
 }
 
-long sys_sched_yield(SysCtx&, const uint64_t*) { return 0; }
+long sys_getpgrp(SysCtx& c, const uint64_t*) { return c.task.signal->pgrp; }
+long sys_getpgid(SysCtx& c, const uint64_t* a) {
+    task_struct* t = find_process(c, a[0]);
+    return t ? t->signal->pgrp : -ESRCH;
+}
+long sys_getsid(SysCtx& c, const uint64_t* a) {
+    task_struct* t = find_process(c, a[0]);
+    return t ? t->signal->session : -ESRCH;
+}
+
+// setpgid(pid, pgid): the caller or a child of its, into a group of its session (ksys_setpgid).
+long sys_setpgid(SysCtx& c, const uint64_t* a) {
+    const int32_t pid = static_cast<int32_t>(a[0]);
+    int32_t pgid = static_cast<int32_t>(a[1]);
+    if (pgid < 0) return -EINVAL;
+    task_struct* p = pid ? c.kernel.find_task_by_vpid(pid) : c.task.group_leader;
+    if (!p || !p->thread_group_leader() || p->exit_state) return -ESRCH;
+    if (!pgid) pgid = p->tgid;
+    if (p->tgid != c.task.tgid) {
+        if (p->real_parent != c.task.group_leader) return -ESRCH;
+        if (p->signal->session != c.task.signal->session) return -EPERM;
+    }
+    if (p->signal->session == p->tgid) return -EPERM;  // a session leader stays in its group
+    if (pgid != p->tgid) {  // joining a group: it must exist in the same session
+        bool ok = false;
+        for (task_struct* t : c.kernel.all_tasks())
+            if (!t->exited && t->signal->pgrp == pgid && t->signal->session == c.task.signal->session) ok = true;
+        if (!ok) return -EPERM;
+    }
+    p->signal->pgrp = pgid;
+    return 0;
+}
+
+// setsid: a new session and group led by the caller, unless it leads a group already.
+long sys_setsid(SysCtx& c, const uint64_t*) {
+    const int sid = c.task.tgid;
+    for (task_struct* t : c.kernel.all_tasks())
+        if (!t->exited && t->signal->pgrp == sid) return -EPERM;
+    c.task.signal->pgrp = c.task.signal->session = sid;
+    return sid;
+}
+
+// Gives the CPU to the next runnable task, if any (do_sched_yield).
+long sys_sched_yield(SysCtx& c, const uint64_t*) {
+    c.task.need_resched = !c.kernel.runqueue().queue.empty();
+    return 0;
+}
 
 long sys_sched_getaffinity(SysCtx& c, const uint64_t* a) {
     if (a[0] && static_cast<int>(a[0]) != c.task.tgid) return -ESRCH;
@@ -280,62 +324,6 @@ long sys_sched_getaffinity(SysCtx& c, const uint64_t* a) {
     return copy_to_user(c.mm, VirtAddr(a[2]), &set, size) ? static_cast<long>(size) : -EFAULT;
 }
 
-// futex_wait with one thread: no FUTEX_WAKE can come, so after the value check the wait
-// ends at its timeout (-ETIMEDOUT) or with a signal: -ERESTARTSYS without a timeout, else
-// -ERESTART_RESTARTBLOCK, to wait out the rest through restart_syscall (futex_wait_restart).
-static long futex_wait(SysCtx& c) {
-    const auto& f = c.task.restart_block.futex;
-    uint32_t cur;
-    if (!copy_from_user(c.mm, &cur, VirtAddr(f.uaddr), 4)) return -EFAULT;
-    if (cur != f.val) return -EAGAIN;
-    for (;;) {
-        const ktime_t now = f.expires ? clock_now(f.clockid) : 0;
-        if (f.expires && now >= f.expires) return -ETIMEDOUT;
-        if (signal_pending(c.task)) {
-            if (!f.expires) return -ERESTARTSYS;
-            c.task.restart_block.fn = &futex_wait;
-            return -ERESTART_RESTARTBLOCK;
-        }
-        std::optional<ktime_t> until;
-        if (f.expires) until = ktime_add_safe(ktime_get(), f.expires - now);
-        schedule_hrtimeout(c.task, until, "a futex wait");
-    }
-}
 
-// futex with one thread: WAIT waits as above; WAKE finds no waiter.
-static long do_futex(SysCtx& c, const uint64_t* a, bool time64) {
-    enum { FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5,
-           FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10 };
-    constexpr uint64_t FUTEX_CLOCK_REALTIME = 256;
-    const int cmd = static_cast<int>(a[1] & 0x7f);
-    switch (cmd) {
-    case FUTEX_WAIT:
-    case FUTEX_WAIT_BITSET: {
-        auto& f = c.task.restart_block.futex;
-        f = {};
-        if (a[3]) {  // the timeout: relative on CLOCK_MONOTONIC for FUTEX_WAIT, else absolute
-            timespec ts;
-            if (!get_timespec(c, VirtAddr(a[3]), ts, time64)) return -EFAULT;
-            if (!timespec_valid(ts)) return -EINVAL;
-            f.clockid = (a[1] & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
-            f.expires = cmd == FUTEX_WAIT ? ktime_add_safe(clock_now(f.clockid), timespec_to_ktime(ts))
-                                          : std::max<ktime_t>(timespec_to_ktime(ts), 1);
-        }
-        if (cmd == FUTEX_WAIT_BITSET && !static_cast<uint32_t>(a[5])) return -EINVAL;
-        if (a[0] & 3) return -EINVAL;
-        f.uaddr = a[0];
-        f.val = static_cast<uint32_t>(a[2]);
-        return futex_wait(c);
-    }
-    case FUTEX_WAKE:
-    case FUTEX_WAKE_BITSET:
-    case FUTEX_REQUEUE:
-    case FUTEX_CMP_REQUEUE:
-    case FUTEX_WAKE_OP: return (a[0] & 3) ? -EINVAL : 0;
-    default: return -ENOSYS;
-    }
-}
-long sys_futex(SysCtx& c, const uint64_t* a) { return do_futex(c, a, false); }
-long sys_futex_time64(SysCtx& c, const uint64_t* a) { return do_futex(c, a, true); }
 
 }  // namespace guestos

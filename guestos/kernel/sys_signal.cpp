@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "guestos/include/kernel.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
@@ -30,17 +31,54 @@ bool put_sigaction(SysCtx& c, VirtAddr dst, const k_sigaction& ka) {
     return copy_to_user(c.mm, dst, v, sizeof v);
 }
 
-// kill/tkill to this process (the only one): SI_USER or SI_TKILL from ourselves.
-long kill_self(SysCtx& c, long pid, uint64_t sig, int code) {
-    if (sig > KERNEL_NSIG) return -EINVAL;
-    if (pid != c.task.tgid && pid != 0 && pid != -1) return -ESRCH;
-    if (!sig) return 0;
+// The siginfo of kill/tkill from the caller.
+kernel_siginfo user_info(SysCtx& c, uint64_t sig, int code) {
     kernel_siginfo si;
     si.si_signo = static_cast<int>(sig);
     si.si_code = code;
     si.pid = c.task.tgid;
     si.uid = getuid();
-    send_signal(c.task, si, false);
+    return si;
+}
+
+// Every process of group pgrp gets sig (__kill_pgrp_info): 0, or -ESRCH when none exists.
+long kill_pgrp(SysCtx& c, int pgrp, uint64_t sig) {
+    bool found = false;
+    for (task_struct* t : c.kernel.all_tasks())
+        if (t->thread_group_leader() && !t->exited && t->signal->pgrp == pgrp) {
+            found = true;
+            if (sig) send_signal_group(*t, user_info(c, sig, SI_USER), false);
+        }
+    return found ? 0 : -ESRCH;
+}
+
+// kill(pid, sig) (kill_something_info): a process, the caller's group (0), every process
+// but init and the caller's (-1), or a group (-pgrp).
+long kill_something_info(SysCtx& c, long pid, uint64_t sig) {
+    if (sig > KERNEL_NSIG) return -EINVAL;
+    if (pid > 0) {
+        task_struct* t = c.kernel.find_task_by_vpid(static_cast<int>(pid));
+        if (!t || t->exit_state) return -ESRCH;
+        if (sig) send_signal_group(*t, user_info(c, sig, SI_USER), false);
+        return 0;
+    }
+    if (pid == 0) return kill_pgrp(c, c.task.signal->pgrp, sig);
+    if (pid != -1) return kill_pgrp(c, static_cast<int>(-pid), sig);
+    bool found = false;
+    for (task_struct* t : c.kernel.all_tasks())
+        if (t->thread_group_leader() && !t->exited && t->tgid != c.task.tgid) {
+            found = true;
+            if (sig) send_signal_group(*t, user_info(c, sig, SI_USER), false);
+        }
+    return found ? 0 : -ESRCH;
+}
+
+// tkill/tgkill: one thread (of group tgid when tgid > 0).
+long do_tkill(SysCtx& c, int tgid, int pid, uint64_t sig) {
+    if (sig > KERNEL_NSIG) return -EINVAL;
+    task_struct* t = c.kernel.find_task_by_vpid(pid);
+    if (!t || t->exited || (tgid > 0 && t->tgid != tgid)) return -ESRCH;
+    if (sig) send_signal(*t, user_info(c, sig, SI_TKILL), false);
     return 0;
 }
 }  // namespace
@@ -54,10 +92,10 @@ long sys_rt_sigaction(SysCtx& c, const uint64_t* a) {
         if (sig == SIGKILL_ || sig == SIGSTOP_) return -EINVAL;
         if (!get_sigaction(c, VirtAddr(a[1]), nw)) return -EFAULT;
     }
-    if (a[2] && !put_sigaction(c, VirtAddr(a[2]), c.task.sighand[sig - 1])) return -EFAULT;
+    if (a[2] && !put_sigaction(c, VirtAddr(a[2]), c.task.sighand->action[sig - 1])) return -EFAULT;
     if (a[1]) {
         nw.mask &= ~UNBLOCKABLE;
-        c.task.sighand[sig - 1] = nw;
+        c.task.sighand->action[sig - 1] = nw;
         flush_signals_ignored(c.task, sig);
     }
     return 0;
@@ -103,7 +141,8 @@ long sys_restart_syscall(SysCtx& c, const uint64_t*) {
 static long do_sigqueueinfo(SysCtx& c, long tgid, long pid, uint64_t sig, uint64_t uinfo) {
     uint8_t raw[128];
     if (!copy_from_user(c.mm, raw, VirtAddr(uinfo), sizeof raw)) return -EFAULT;
-    if (tgid != c.task.tgid || (pid && pid != c.task.pid)) return -ESRCH;
+    task_struct* t = c.kernel.find_task_by_vpid(static_cast<int>(pid ? pid : tgid));
+    if (!t || t->exited || t->tgid != tgid) return -ESRCH;
     if (sig < 1 || sig > KERNEL_NSIG) return -EINVAL;
     kernel_siginfo si;
     si.si_signo = static_cast<int>(sig);
@@ -112,7 +151,8 @@ static long do_sigqueueinfo(SysCtx& c, long tgid, long pid, uint64_t sig, uint64
     std::memcpy(&si.pid, raw + base, 4);
     std::memcpy(&si.uid, raw + base + 4, 4);
     std::memcpy(&si.value, raw + base + 8, c.ptr_size());
-    send_signal(c.task, si, false);
+    if (pid) send_signal(*t, si, false);
+    else send_signal_group(*t, si, false);
     return 0;
 }
 
@@ -178,17 +218,14 @@ long sys_sigaltstack(SysCtx& c, const uint64_t* a) {
     return 0;
 }
 
-long sys_kill(SysCtx& c, const uint64_t* a) {
-    return kill_self(c, c.compat ? static_cast<int32_t>(a[0]) : static_cast<long>(static_cast<int32_t>(a[0])), a[1], SI_USER);
-}
+long sys_kill(SysCtx& c, const uint64_t* a) { return kill_something_info(c, static_cast<int32_t>(a[0]), a[1]); }
 long sys_tkill(SysCtx& c, const uint64_t* a) {
     if (static_cast<int32_t>(a[0]) <= 0) return -EINVAL;
-    return kill_self(c, static_cast<int32_t>(a[0]), a[1], SI_TKILL);
+    return do_tkill(c, 0, static_cast<int32_t>(a[0]), a[1]);
 }
 long sys_tgkill(SysCtx& c, const uint64_t* a) {
     if (static_cast<int32_t>(a[0]) <= 0 || static_cast<int32_t>(a[1]) <= 0) return -EINVAL;
-    if (static_cast<int32_t>(a[0]) != c.task.tgid) return -ESRCH;
-    return kill_self(c, static_cast<int32_t>(a[1]), a[2], SI_TKILL);
+    return do_tkill(c, static_cast<int32_t>(a[0]), static_cast<int32_t>(a[1]), a[2]);
 }
 
 }  // namespace guestos

@@ -242,7 +242,7 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
                                       (shared ? ", set_page_dirty)" : " has one mapper)"); });
         if (shared) set_page_dirty(op);
         bool ok = set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, old, prot));
-        mm.tlb->flush_tlb_page(address.page_base());
+        if (mm.tlb) mm.tlb->flush_tlb_page(address.page_base());
         return ok ? VM_FAULT_OK : VM_FAULT_OOM;
     }
     auto frame = alloc_page_copy(mm, old, "wp_page_copy: ");
@@ -261,7 +261,7 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
     page_add_new_anon_rmap(np, vma, address);
     count_rss(mm, np);
     put_mapped_page(mm, old);
-    mm.tlb->flush_tlb_page(address.page_base());
+    if (mm.tlb) mm.tlb->flush_tlb_page(address.page_base());
     return VM_FAULT_OK;
 }
 

@@ -31,7 +31,7 @@ long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t 
     const bool shared = type != MAP_PRIVATE_;
     std::shared_ptr<file> f;
     if (!(flags & MAP_ANONYMOUS_)) {
-        f = c.task.files.get(static_cast<long>(c.compat ? static_cast<int32_t>(fd) : static_cast<int64_t>(fd)));
+        f = c.task.files->get(static_cast<long>(c.compat ? static_cast<int32_t>(fd) : static_cast<int64_t>(fd)));
         if (!f) return -EBADF;
         if (!f->can_mmap()) return -ENODEV;  // the console, /proc files
         if (type == MAP_SHARED_VALIDATE_ && (flags & ~LEGACY_MAP_MASK)) return -EOPNOTSUPP;
@@ -231,7 +231,7 @@ long sys_msync(SysCtx& c, const uint64_t* a) {
 // Locking needs CAP_IPC_LOCK or room under RLIMIT_MEMLOCK (can_do_mlock, mlock_future_ok).
 static long check_mlock_limit(SysCtx& c, uint64_t len) {
     if (capable(CAP_IPC_LOCK_)) return 0;
-    const uint64_t limit = c.task.rlim[RLIMIT_MEMLOCK_].rlim_cur;
+    const uint64_t limit = c.task.signal->rlim[RLIMIT_MEMLOCK_].rlim_cur;
     if (!limit) return -EPERM;
     if (((c.mm.locked_vm << PAGE_SHIFT) + len) > limit) return -ENOMEM;
     return 0;
@@ -254,7 +254,7 @@ long sys_munlock(SysCtx& c, const uint64_t* a) { return mlock_fixup(c.mm, a[0], 
 long sys_mlockall(SysCtx& c, const uint64_t* a) {
     const uint64_t flags = a[0];
     if (!flags || (flags & ~(MCL_CURRENT_ | MCL_FUTURE_ | MCL_ONFAULT_)) || flags == MCL_ONFAULT_) return -EINVAL;
-    if (!capable(CAP_IPC_LOCK_) && !c.task.rlim[RLIMIT_MEMLOCK_].rlim_cur) return -EPERM;
+    if (!capable(CAP_IPC_LOCK_) && !c.task.signal->rlim[RLIMIT_MEMLOCK_].rlim_cur) return -EPERM;
     c.mm.def_flags = (flags & MCL_FUTURE_) ? (c.mm.def_flags | VM_LOCKED) : (c.mm.def_flags & ~VM_LOCKED);
     if (!(flags & MCL_CURRENT_)) return 0;
     std::vector<std::pair<uint64_t, uint64_t>> ranges;

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "emu/cpu.h"
+#include "emu/machine.h"
 #include "guestos/trace/fault_trace.h"
 #include "guestos/mm/memory.h"
 #include "guestos/mm/rmap.h"
@@ -110,39 +110,37 @@ GuestRun run_guest(const Machine& m, const std::string& prog, const std::vector<
         r.error = "exec " + path + ": " + ex.error().message;
         return r;
     }
-    auto cpu = emu::Cpu::create(k, t, ex.value(), ccfg);
-    if (cpu.is_error()) {
-        r.error = "Cpu::create: " + cpu.error().message;
-        return r;
-    }
-    {
-        CaptureFd out(1), err(2);
-        auto run = cpu.value()->run();
-        r.err = err.restore();
-        r.out = out.restore();
-        if (run.is_error()) r.error = "run: " + run.error().message;
-    }
-    r.tlb = cpu.value()->tlb_stats();
-    r.mm_problems = cpu.value()->check_consistency();
-    r.pgmajfault = k.stats.pgmajfault;
-    r.cow_breaks = t.mm->cow_breaks;
-    r.zero_page_maps = t.mm->zero_page_maps;
-    if (const guestos::BuddyAllocator* buddy = k.buddy()) r.meminfo_balanced = guestos::meminfo_accounts(*buddy).balanced();
-    r.vma_slab_objects = slabinfo_active(k, "vm_area_struct");
-    r.map_count = t.mm->map_count;
-    r.anon_vma_objects = slabinfo_active(k, "anon_vma");
-    r.anon_vma_chain_objects = slabinfo_active(k, "anon_vma_chain");
-    {
+    emu::Machine machine(k, ccfg);
+    machine.enable_check_mm();
+    // The mm is torn down when the program exits: its figures are taken just before.
+    machine.set_mm_exit_observer([&](guestos::mm_struct& mm) {
+        r.tlb = machine.tlb_stats();  // the program's, without the teardown's invalidations
+        r.cow_breaks = mm.cow_breaks;
+        r.zero_page_maps = mm.zero_page_maps;
+        r.vma_slab_objects = slabinfo_active(k, "vm_area_struct");
+        r.map_count = mm.map_count;
+        r.anon_vma_objects = slabinfo_active(k, "anon_vma");
+        r.anon_vma_chain_objects = slabinfo_active(k, "anon_vma_chain");
         std::set<const guestos::anon_vma*> avs;
-        for (const guestos::vm_area_struct& v : t.mm->mm_rb) {
+        for (const guestos::vm_area_struct& v : mm.mm_rb) {
             r.chains_linked += v.anon_vma_chain.size();
             for (const guestos::anon_vma_chain* avc : v.anon_vma_chain) avs.insert(avc->av);
         }
         r.anon_vmas_linked = avs.size();
+    });
+    {
+        CaptureFd out(1), err(2);
+        auto run = machine.run(t, ex.value());
+        r.err = err.restore();
+        r.out = out.restore();
+        if (run.is_error()) r.error = "run: " + run.error().message;
     }
+    r.mm_problems = machine.mm_problems();
+    r.pgmajfault = k.stats.pgmajfault;
+    if (const guestos::BuddyAllocator* buddy = k.buddy()) r.meminfo_balanced = guestos::meminfo_accounts(*buddy).balanced();
     r.exited = t.exited;
-    r.exit_code = t.exit_code;
-    r.exit_signal = t.exit_signal;
+    r.exit_code = (t.exit_code >> 8) & 0xff;
+    r.exit_signal = t.term_signal();
     return r;
 }
 

@@ -206,16 +206,17 @@ TEST(GuestosSlabObjectTest, ObjectsOutlivingTheirCachesBecomeUnbacked) {
 }  // and its destructor frees nothing
 
 // A task over mm, with its own task_struct, for check_slab_images.
-task_struct task_over(Machine& m, std::unique_ptr<mm_struct> mm) {
-    task_struct t;
-    EXPECT_TRUE(t.slab.alloc(m.caches->task_struct_cachep));
-    t.mm = std::move(mm);
+std::unique_ptr<task_struct> task_over(Machine& m, std::unique_ptr<mm_struct> mm) {
+    auto t = std::make_unique<task_struct>();
+    EXPECT_TRUE(t->slab.alloc(m.caches->task_struct_cachep));
+    t->mm = std::move(mm);
     return t;
 }
 
 TEST(GuestosSlabObjectTest, VmaImagesFollowMmapMunmapMprotectAndBrk) {
     Machine m(32 * MiB);
-    task_struct t = task_over(m, m.new_mm());
+    auto owned = task_over(m, m.new_mm());
+    task_struct& t = *owned;
     mm_struct& mm = *t.mm;
     // Twelve mappings that cannot merge: alternating protections.
     std::vector<uint64_t> at;
@@ -257,7 +258,8 @@ TEST(GuestosSlabObjectTest, VmaImagesFollowMmapMunmapMprotectAndBrk) {
 // memory; nothing may change, and everything works again once memory is back.
 TEST(GuestosSlabObjectTest, NoMemoryForAVmaFailsWithEnomemAndChangesNothing) {
     Machine m(32 * MiB);
-    task_struct t = task_over(m, m.new_mm());
+    auto owned = task_over(m, m.new_mm());
+    task_struct& t = *owned;
     mm_struct& mm = *t.mm;
     const long a = do_mmap(mm, nullptr, 0, 3 * P, PROT_READ_ | PROT_WRITE_, MAP_PRIVATE_ | MAP_ANONYMOUS_, 0);
     const long b = do_mmap(mm, nullptr, 0, 2 * P, PROT_READ_, MAP_PRIVATE_ | MAP_ANONYMOUS_, 0);

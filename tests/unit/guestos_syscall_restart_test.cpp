@@ -69,7 +69,7 @@ protected:
     }
 
     void install_handler(uint64_t flags) {
-        task_.sighand[guestos::SIGUSR1_ - 1] =
+        task_.sighand->action[guestos::SIGUSR1_ - 1] =
             guestos::k_sigaction{HANDLER, flags | SA_SIGINFO | SA_RESTORER_, RESTORER, 0};
     }
 

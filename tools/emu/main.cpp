@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "emu/cpu.h"
+#include "emu/machine.h"
 #include "guestos/trace/fault_trace.h"
 #include "guestos/include/kernel.h"
 
@@ -142,6 +142,7 @@ Options parse_args(int argc, char** argv) {
 }
 
 void print_stats(guestos::Kernel& k, const emu::TlbStats& t, const guestos::task_struct& task) {
+    (void)task;
     auto& ram = k.page_alloc();
     std::fprintf(stderr,
                  "emu: stats\n"
@@ -164,8 +165,8 @@ void print_stats(guestos::Kernel& k, const emu::TlbStats& t, const guestos::task
                  "nr_free_pages %llu\n"
                  "totalram_pages %llu\n",
                  (unsigned long long)k.stats.syscalls, (unsigned long long)k.stats.pgfault,
-                 (unsigned long long)k.stats.pgmajfault, (unsigned long long)(task.mm ? task.mm->cow_breaks : 0),
-                 (unsigned long long)(task.mm ? task.mm->zero_page_maps : 0),
+                 (unsigned long long)k.stats.pgmajfault, (unsigned long long)k.stats.cow_breaks,
+                 (unsigned long long)k.stats.zero_page_maps,
                  (unsigned long long)t.fills, (unsigned long long)t.hidden_faults,
                  (unsigned long long)t.dirty_upgrades, (unsigned long long)t.wx_switches, (unsigned long long)t.true_faults,
                  (unsigned long long)t.invalidations, (unsigned long long)t.full_flushes,
@@ -201,20 +202,20 @@ void print_fault_explanation(const guestos::FaultEvent& e) {
 }
 
 // Ends emu the way the guest ended: its exit status, or death by the same signal.
-[[noreturn]] void exit_like(const guestos::task_struct& task) {
+[[noreturn]] void exit_like(int status) {
     std::fflush(nullptr);
-    if (task.exit_signal) {
+    if (const int sig = status & 0x7f) {
         struct rlimit no_core = {0, 0};
         setrlimit(RLIMIT_CORE, &no_core);  // emu's own core is of no use to the guest
-        signal(task.exit_signal, SIG_DFL);
+        signal(sig, SIG_DFL);
         sigset_t set;
         sigemptyset(&set);
-        sigaddset(&set, task.exit_signal);
+        sigaddset(&set, sig);
         sigprocmask(SIG_UNBLOCK, &set, nullptr);
-        raise(task.exit_signal);
-        std::_Exit(128 + task.exit_signal);
+        raise(sig);
+        std::_Exit(128 + sig);
     }
-    std::_Exit(task.exit_code);
+    std::_Exit((status >> 8) & 0xff);
 }
 
 }  // namespace
@@ -241,15 +242,15 @@ int main(int argc, char** argv) {
     auto exec = kernel.exec(task, opt.argv[0], opt.argv, envp);
     if (exec.is_error()) die(exec.error().message, exec.error().errno_value == ENOENT ? 127 : 126);
 
-    auto cpu = emu::Cpu::create(kernel, task, exec.value(), opt.cpu);
-    if (cpu.is_error()) die(cpu.error().message, 1);
-    auto r = cpu.value()->run();
-    if (opt.stats) print_stats(kernel, cpu.value()->tlb_stats(), task);
+    emu::Machine machine(kernel, opt.cpu);
+    if (opt.check_mm) machine.enable_check_mm();
+    auto r = machine.run(task, exec.value());
+    if (opt.stats) print_stats(kernel, machine.tlb_stats(), task);
     if (r.is_error()) die(r.error().message, 1);
     if (opt.check_mm) {
-        auto problems = cpu.value()->check_consistency();
+        const auto& problems = machine.mm_problems();
         for (const auto& p : problems) std::fprintf(stderr, "emu: mm check: %s\n", p.c_str());
         if (!problems.empty()) die(std::to_string(problems.size()) + " disagreements between the VMAs, page tables and shadow TLB", 70);
     }
-    exit_like(task);
+    exit_like(kernel.init_exit_status.value_or(0));
 }

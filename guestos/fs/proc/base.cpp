@@ -267,16 +267,16 @@ std::string proc_pid_status(task_struct& task) {
     const uint64_t rss = mm.rss();
     uint64_t ignored = 0, caught = 0;
     for (int i = 0; i < KERNEL_NSIG; ++i) {
-        if (task.sighand[i].handler == 1) ignored |= 1ull << i;
-        else if (task.sighand[i].handler > 1) caught |= 1ull << i;
+        if (task.sighand->action[i].handler == 1) ignored |= 1ull << i;
+        else if (task.sighand->action[i].handler > 1) caught |= 1ull << i;
     }
     char head[512];
     std::snprintf(head, sizeof head,
                   "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
                   "TracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%zu\n",
-                  task.comm.c_str(), task.umask, task.tgid, task.pid, static_cast<int>(getppid()), getuid(), geteuid(),
+                  task.comm.c_str(), task.fs->umask, task.tgid, task.pid, static_cast<int>(getppid()), getuid(), geteuid(),
                   geteuid(), geteuid(), getgid(), getegid(), getegid(), getegid(),
-                  std::max<size_t>(64, task.files.fd.size()));
+                  std::max<size_t>(64, task.files->fd.size()));
     std::string out = head;
     out += kb_line("VmPeak:", std::max(mm.hiwater_vm, mm.total_vm) * pk) + kb_line("VmSize:", mm.total_vm * pk);
     out += kb_line("VmLck:", mm.locked_vm * pk) + kb_line("VmPin:", 0);
@@ -287,7 +287,7 @@ std::string proc_pid_status(task_struct& task) {
     out += kb_line("VmPTE:", mm.pgtables_bytes >> 10) + kb_line("VmSwap:", 0);
     uint64_t queued = 0;
     for (const auto& q : task.sigqueue) queued += q.size();
-    out += "Threads:\t1\nSigQ:\t" + std::to_string(queued) + "/" + std::to_string(task.rlim[RLIMIT_SIGPENDING_].rlim_cur) +
+    out += "Threads:\t1\nSigQ:\t" + std::to_string(queued) + "/" + std::to_string(task.signal->rlim[RLIMIT_SIGPENDING_].rlim_cur) +
            "\nSigPnd:\t" + sigset_hex(task.pending) + "\nShdPnd:\t" + sigset_hex(0) +
            "\nSigBlk:\t" + sigset_hex(task.blocked) + "\nSigIgn:\t" + sigset_hex(ignored) + "\nSigCgt:\t" +
            sigset_hex(caught) + "\n";

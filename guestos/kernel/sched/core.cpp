@@ -1,22 +1,130 @@
-// The one task sleeps on the host until its next timer expiry.
+// The run queue, sleeping and waking, and the idle wait on the host.
 #include "guestos/kernel/sched/core.h"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
+#include "guestos/include/kernel.h"
+#include "guestos/kernel/sched/kstack.h"
 #include "guestos/kernel/time/itimer.h"
 
 namespace guestos {
 
-void schedule_hrtimeout(task_struct& task, std::optional<ktime_t> until, const char* what) {
-    // A sleeping task uses no CPU time: only ITIMER_REAL can come due, so the CPU's timer
-    // waits for it alone (and does not keep interrupting a CPU that is not running).
-    std::optional<ktime_t> real;
-    if (task.itimers[ITIMER_REAL].expires) real = task.itimers[ITIMER_REAL].expires;
-    if (task.cpu) task.cpu->set_next_event(real);
-    std::optional<ktime_t> wake = until;
-    if (real && (!wake || *real < *wake)) wake = real;
+void add_wait_queue(wait_queue_head& wq, wait_queue_entry& e) { wq.head.push_back(&e); }
+
+void remove_wait_queue(wait_queue_head& wq, wait_queue_entry& e) {
+    auto it = std::find(wq.head.begin(), wq.head.end(), &e);
+    if (it != wq.head.end()) wq.head.erase(it);
+}
+
+void wake_up(wait_queue_head& wq) {
+    const auto entries = wq.head;  // a callback may unlink entries
+    for (wait_queue_entry* e : entries) {
+        if (e->func) e->func();
+        else if (e->task) wake_up_process(*e->task);
+    }
+}
+
+namespace {
+void enqueue_task(task_struct& t) {
+    if (t.on_rq || t.exited || !t.kernel) return;
+    t.on_rq = true;
+    t.kernel->runqueue().queue.push_back(&t);
+}
+}  // namespace
+
+void wake_up_new_task(task_struct& t) {
+    t.state = TASK_RUNNING;
+    enqueue_task(t);
+}
+
+void wake_up_process(task_struct& t) {
+    if (t.state != TASK_INTERRUPTIBLE && t.state != TASK_UNINTERRUPTIBLE) return;
+    t.state = TASK_RUNNING;
+    t.sleep_until = 0;
+    if (t.kernel && t.kernel->runqueue().curr != &t) enqueue_task(t);
+}
+
+void signal_wake_up(task_struct& t) {
+    if (t.state == TASK_INTERRUPTIBLE) wake_up_process(t);
+}
+
+void dequeue_task(task_struct& t) {
+    if (!t.kernel) return;
+    rq& q = t.kernel->runqueue();
+    if (t.on_rq) q.queue.erase(std::remove(q.queue.begin(), q.queue.end(), &t), q.queue.end());
+    t.on_rq = false;
+    if (q.curr == &t) q.curr = nullptr;
+}
+
+void schedule(task_struct& t) {
+    if (on_kstack(t)) {
+        if (t.state != TASK_RUNNING) ++t.nvcsw;
+        kstack_switch_out(t);
+        return;
+    }
+    // Called directly, outside the CPU loop: nobody else runs, so wait for t's timers.
+    while (t.state != TASK_RUNNING && t.kernel) idle_wait(*t.kernel, "a sleep");
+    t.state = TASK_RUNNING;
+}
+
+task_struct* pick_next_task(Kernel& k) {
+    rq& q = k.runqueue();
+    task_struct* curr = q.curr;
+    const ktime_t now = ktime_get();
+    if (curr && (curr->exited || curr->state != TASK_RUNNING)) curr = q.curr = nullptr;
+    if (curr && !curr->need_resched) return curr;
+    if (curr) {  // preempted: to the back of the queue
+        curr->need_resched = false;
+        if (q.queue.empty()) {
+            curr->slice_end = now + SCHED_SLICE_NS;
+            return curr;
+        }
+        ++curr->nivcsw;
+        curr->on_rq = true;
+        q.queue.push_back(curr);
+    }
+    if (q.queue.empty()) return q.curr = nullptr;
+    task_struct* next = q.queue.front();
+    q.queue.pop_front();
+    next->on_rq = false;
+    next->slice_end = now + SCHED_SLICE_NS;
+    ++q.nr_switches;
+    return q.curr = next;
+}
+
+void hrtimer_interrupt(Kernel& k) {
+    const ktime_t now = ktime_get();
+    for (task_struct* t : k.all_tasks()) {
+        if (t->exited) continue;
+        if (t->thread_group_leader()) run_itimers(*t);
+        if (t->sleep_until && t->sleep_until <= now) wake_up_process(*t);
+    }
+    task_struct* curr = k.runqueue().curr;
+    if (curr && !k.runqueue().queue.empty() && now >= curr->slice_end) curr->need_resched = true;
+    k.tick_program_event();
+}
+
+std::optional<ktime_t> next_timer_event(Kernel& k) {
+    std::optional<ktime_t> next;
+    auto consider = [&](ktime_t at) {
+        if (!next || at < *next) next = at;
+    };
+    for (task_struct* t : k.all_tasks()) {
+        if (t->exited) continue;
+        if (t->thread_group_leader())
+            if (auto e = itimer_next_event(*t)) consider(*e);
+        if (t->sleep_until) consider(t->sleep_until);
+    }
+    const rq& q = k.runqueue();
+    if (q.curr && !q.queue.empty()) consider(q.curr->slice_end);
+    return next;
+}
+
+void idle_wait(Kernel& k, const char* what) {
+    const std::optional<ktime_t> wake = next_timer_event(k);
     if (!wake) {
         std::fprintf(stderr,
                      "emu: deadlock: the guest waits in %s with no timer armed and no other task to wake it; "
@@ -27,7 +135,18 @@ void schedule_hrtimeout(task_struct& task, std::optional<ktime_t> until, const c
     const timespec ts = ktime_to_timespec(*wake);
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
     }
-    hrtimer_interrupt(task);  // the timers now due queue their signals; the next is programmed
+    hrtimer_interrupt(k);
+}
+
+void schedule_hrtimeout(task_struct& task, std::optional<ktime_t> until, const char* what) {
+    task.state = TASK_INTERRUPTIBLE;
+    task.sleep_until = until ? std::max<ktime_t>(*until, 1) : 0;
+    task.sleep_what = what;
+    if (task.kernel) task.kernel->tick_program_event();
+    if (signal_pending(task)) task.state = TASK_RUNNING;
+    else schedule(task);
+    task.state = TASK_RUNNING;
+    task.sleep_until = 0;
 }
 
 }  // namespace guestos

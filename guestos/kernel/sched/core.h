@@ -1,25 +1,65 @@
-// Sleeping (kernel/sched/core.c schedule, kernel/time/hrtimer.c schedule_hrtimeout) on a
-// machine with one task: nothing but the task's own timers can change what it waits for.
+// The scheduler (kernel/sched/core.c) of one CPU on one host thread: a run queue of
+// runnable tasks, timeslices ended by the CPU's timer, and sleeping on wait queues. A task
+// sleeps inside a syscall on its own kernel stack (kstack.h); the CPU loop (emu/) asks
+// pick_next_task which task to run next and, when none can, waits in idle_wait.
 #pragma once
+#include <deque>
 #include <optional>
 
-#include "guestos/include/signal.h"
+#include "guestos/include/errno.h"
 #include "guestos/include/sched.h"
+#include "guestos/include/wait.h"
 #include "guestos/kernel/time/time.h"
 
 namespace guestos {
 
-// Sleeps until `until` (CLOCK_MONOTONIC) or the task's next ITIMER_REAL expiry, whichever
-// comes first, then runs the timers that are due (queueing their signals). With neither,
-// nothing could ever wake the task: like Linux it sleeps forever, after a note on stderr
-// naming `what`; a host signal such as Ctrl-C still ends emu. (CPU-time timers do not run
-// while the task sleeps.)
+// A timeslice: what a task runs before another runnable task gets the CPU (4 ms, HZ 250).
+inline constexpr ktime_t SCHED_SLICE_NS = 4'000'000;
+
+bool signal_pending(const task_struct& task);  // guestos/include/signal.h
+
+
+struct rq {
+    std::deque<task_struct*> queue;  // runnable tasks waiting for the CPU, oldest first
+    task_struct* curr = nullptr;     // the task on the CPU
+    uint64_t nr_switches = 0;
+};
+
+// Puts a new task on the run queue (wake_up_new_task).
+void wake_up_new_task(task_struct& t);
+// Makes a sleeping task runnable (try_to_wake_up); a running or dead one is left alone.
+void wake_up_process(task_struct& t);
+// A signal came for t: wake it if it sleeps interruptibly (signal_wake_up).
+void signal_wake_up(task_struct& t);
+// Takes t off the CPU until something wakes it (its state says whether it sleeps). From a
+// syscall on t's kernel stack it switches to the CPU loop; from a syscall called directly
+// (no kernel stack: unit tests) it waits on the host for t's timers.
+void schedule(task_struct& t);
+// Removes a dead task from the run queue.
+void dequeue_task(task_struct& t);
+// The task to run next (pick_next_task): curr while its slice lasts or nobody waits, else
+// the oldest runnable one; null when every task sleeps. Starts its timeslice.
+task_struct* pick_next_task(Kernel& k);
+// The CPU's timer fired or a sleep ended: fires due interval timers, wakes sleepers whose
+// timeout passed, and marks curr for preemption when its slice is over (hrtimer_interrupt +
+// scheduler_tick).
+void hrtimer_interrupt(Kernel& k);
+// The next moment the CPU's timer must interrupt (tick_program_event's choice): the next
+// interval timer, sleep timeout, or end of curr's slice when others wait.
+std::optional<ktime_t> next_timer_event(Kernel& k);
+// Every task sleeps: waits on the host until the next timer (and runs it). With no timer
+// nothing can ever wake a task: like Linux it sleeps forever, after a note naming `what`.
+void idle_wait(Kernel& k, const char* what);
+
+// Sleeps until `until` (CLOCK_MONOTONIC), a wake-up or a signal; then the caller checks
+// what it waited for.
 void schedule_hrtimeout(task_struct& task, std::optional<ktime_t> until, const char* what);
 
-// Sleeps until cond() holds or a signal is pending (wait_event_interruptible): 0, or
+// Sleeps on wq until cond() holds or a signal is pending (wait_event_interruptible): 0, or
 // -ERESTARTSYS when a signal ended the wait.
 template <class Cond>
-long wait_event_interruptible(task_struct& task, Cond cond, const char* what) {
+long wait_event_interruptible(task_struct& task, wait_queue_head& wq, Cond cond, const char* what) {
+    WaitQueueGuard guard(wq, task);
     while (!cond()) {
         if (signal_pending(task)) return -ERESTARTSYS;
         schedule_hrtimeout(task, std::nullopt, what);

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "guestos/include/kernel.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
 
@@ -29,13 +30,15 @@ ktime_t itimer_remaining(int which, const itimer& it) {
     return which == ITIMER_REAL ? NSEC_PER_USEC : TICK_NSEC;
 }
 
-// The CLOCK_MONOTONIC time at which a timer may be due; a CPU-time timer cannot be due
-// sooner than its CPU time left, since one thread's CPU time runs no faster than the clock.
-std::optional<ktime_t> next_event(const task_struct& task) {
+}  // namespace
+
+// A CPU-time timer cannot be due sooner than its CPU time left, since one thread's CPU time
+// runs no faster than the clock.
+std::optional<ktime_t> itimer_next_event(const task_struct& task) {
     std::optional<ktime_t> next;
     const ktime_t now = ktime_get();
     for (int which : {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF}) {
-        const itimer& it = task.itimers[which];
+        const itimer& it = task.signal->itimers[which];
         if (!it.expires) continue;
         const ktime_t at = which == ITIMER_REAL ? it.expires : ktime_add_safe(now, it.expires - task_cputime());
         if (!next || at < *next) next = at;
@@ -43,9 +46,11 @@ std::optional<ktime_t> next_event(const task_struct& task) {
     return next;
 }
 
+namespace {
+
 // Tells the CPU when to interrupt next (tick_program_event).
 void program_next_event(task_struct& task) {
-    if (task.cpu) task.cpu->set_next_event(next_event(task));
+    if (task.kernel) task.kernel->tick_program_event();
 }
 
 // The signal of an expired timer (it_real_fn's kill_pid_info with SEND_SIG_PRIV).
@@ -58,7 +63,7 @@ void send_itimer_signal(task_struct& task, int which) {
 
 // Fires timer `which` if it is due; true when it did.
 bool expire_itimer(task_struct& task, int which) {
-    itimer& it = task.itimers[which];
+    itimer& it = task.signal->itimers[which];
     if (!it.expires) return false;
     const ktime_t now = itimer_now(which);
     if (it.expires > now) return false;
@@ -77,7 +82,7 @@ bool expire_itimer(task_struct& task, int which) {
 
 long do_getitimer(task_struct& task, int which, itimerspec64& value) {
     if (!valid_which(which)) return -EINVAL;
-    const itimer& it = task.itimers[which];
+    const itimer& it = task.signal->itimers[which];
     value.value = itimer_remaining(which, it);
     value.interval = it.incr;
     return 0;
@@ -86,7 +91,7 @@ long do_getitimer(task_struct& task, int which, itimerspec64& value) {
 long do_setitimer(task_struct& task, int which, const itimerspec64& value, itimerspec64* ovalue) {
     if (!valid_which(which)) return -EINVAL;
     if (ovalue) (void)do_getitimer(task, which, *ovalue);
-    itimer& it = task.itimers[which];
+    itimer& it = task.signal->itimers[which];
     if (!value.value) {  // disarm: ITIMER_REAL forgets its interval, the CPU timers keep it
         it.expires = 0;
         it.incr = which == ITIMER_REAL ? 0 : value.interval;
@@ -111,7 +116,7 @@ unsigned alarm_setitimer(task_struct& task, unsigned seconds) {
 }
 
 bool itimers_armed(const task_struct& task) {
-    return task.itimers[0].expires || task.itimers[1].expires || task.itimers[2].expires;
+    return task.signal->itimers[0].expires || task.signal->itimers[1].expires || task.signal->itimers[2].expires;
 }
 
 void run_itimers(task_struct& task) {
@@ -121,10 +126,6 @@ void run_itimers(task_struct& task) {
     if (fired) program_next_event(task);
 }
 
-void hrtimer_interrupt(task_struct& task) {
-    for (int which : {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF}) expire_itimer(task, which);
-    program_next_event(task);
-}
 
 // The syscalls: struct itimerval is two timevals of longs (i386: old_itimerval32).
 

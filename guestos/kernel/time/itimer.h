@@ -31,7 +31,7 @@ bool itimers_armed(const task_struct& task);
 // Fires the timers that are due: queues their signals and reloads or disarms them
 // (it_real_fn, check_cpu_itimer); when one fired, programs the CPU for the next expiry.
 void run_itimers(task_struct& task);
-// The CPU's timer interrupt: runs the due timers and programs the next expiry.
-void hrtimer_interrupt(task_struct& task);
+// The CLOCK_MONOTONIC time at which one of the process's timers may be due, if armed.
+std::optional<ktime_t> itimer_next_event(const task_struct& task);
 
 }  // namespace guestos

@@ -168,14 +168,22 @@ void strace_syscall(FILE* out, SysCtx& c, const SyscallEntry* e, uint64_t nr, co
     } else {
         line += " = " + std::to_string(ret);
     }
-    std::fprintf(out, "%s\n", line.c_str());
+    std::fprintf(out, "%s%s\n", strace_prefix(c.task).c_str(), line.c_str());
 }
 
 void strace_exit(FILE* out, const task_struct& task) {
-    if (task.exit_signal)
-        std::fprintf(out, "+++ killed by %s +++\n", signame(static_cast<uint64_t>(task.exit_signal)).c_str());
+    const std::string prefix = strace_prefix(task);
+    if (task.term_signal())
+        std::fprintf(out, "%s+++ killed by %s +++\n", prefix.c_str(), signame(static_cast<uint64_t>(task.term_signal())).c_str());
     else
-        std::fprintf(out, "+++ exited with %d +++\n", task.exit_code);
+        std::fprintf(out, "%s+++ exited with %d +++\n", prefix.c_str(), (task.exit_code >> 8) & 0xff);
+}
+
+std::string strace_prefix(const task_struct& task) {
+    if (!task.kernel || task.kernel->nr_tasks() < 2) return {};
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "[pid %5d] ", task.pid);
+    return buf;
 }
 
 }  // namespace guestos

@@ -55,6 +55,9 @@ const SyscallEntry table32[] = {
     E(getdents64, getdents64, "fxu"), E(chdir, chdir, "s"), E(fchdir, fchdir, "f"),
     E(pipe, pipe, "x"), E(pipe2, pipe2, "xo"), E(getitimer, getitimer, "dx"), E(setitimer, setitimer, "dxx"),
     E(alarm, alarm, "u"), E(restart_syscall, restart_syscall, ""),
+    E(fork, fork, ""), E(vfork, vfork, ""), E(clone, clone, "xxxxx"), E(clone3, clone3, "xu"),
+    E(wait4, wait4, "dxxx"), E(waitid, waitid, "ddxxx"), E(waitpid, waitpid, "dxx"),
+    E(setpgid, setpgid, "dd"), E(setsid, setsid, ""), E(execve, execve, "sxx"), E(execveat, execveat, "fsxxx"),
 };
 #undef E
 

@@ -24,7 +24,9 @@ namespace guestos {
     X(rt_sigqueueinfo) X(rt_tgsigqueueinfo) X(mincore) X(msync) X(mlock) X(mlock2) X(munlock)   \
     X(mlockall) X(munlockall) X(unlink) X(unlinkat) X(ftruncate) X(truncate) X(ftruncate64)       \
     X(truncate64) X(fsync) X(fdatasync) X(memfd_create) X(pipe) X(pipe2) X(getitimer)             \
-    X(setitimer) X(alarm) X(restart_syscall) X(fallocate) X(getdents64) X(chdir) X(fchdir)
+    X(setitimer) X(alarm) X(restart_syscall) X(fallocate) X(getdents64) X(chdir) X(fchdir)    \
+    X(fork) X(vfork) X(clone) X(clone3) X(wait4) X(waitid) X(waitpid) X(setpgid) X(setsid)       \
+    X(execve) X(execveat)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,

@@ -274,7 +274,7 @@ void signal_delivered(task_struct& t, const ksignal& ks) {
     t.blocked |= ks.ka.mask;
     if (!(ks.ka.flags & SA_NODEFER)) t.blocked |= sigmask(ks.sig);
     t.blocked &= ~(sigmask(SIGKILL_) | sigmask(SIGSTOP_));
-    if (ks.ka.flags & SA_RESETHAND) t.sighand[ks.sig - 1] = k_sigaction{};
+    if (ks.ka.flags & SA_RESETHAND) t.sighand->action[ks.sig - 1] = k_sigaction{};
     if (t.sas_ss_flags & SS_AUTODISARM) {  // sas_ss_reset once the handler runs on it
         t.sas_ss_sp = t.sas_ss_size = 0;
         t.sas_ss_flags = SS_DISABLE;
@@ -283,7 +283,7 @@ void signal_delivered(task_struct& t, const ksignal& ks) {
 
 // force_sigsegv: a frame that cannot be built kills with SIGSEGV, even if it is handled.
 void force_sigsegv(task_struct& t, int sig) {
-    if (sig == SIGSEGV_) t.sighand[SIGSEGV_ - 1] = k_sigaction{};
+    if (sig == SIGSEGV_) t.sighand->action[SIGSEGV_ - 1] = k_sigaction{};
     kernel_siginfo si;
     si.si_signo = SIGSEGV_;
     si.si_code = SI_KERNEL;

@@ -21,6 +21,7 @@ struct trap_info {
     uint64_t trap_nr = 0;
     uint64_t error_code = 0;
     uint64_t cr2 = 0;
+    uint64_t orig_ax = ~0ull;  // a syscall that slept: its number, for the restart logic
 };
 
 }  // namespace guestos

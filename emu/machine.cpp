@@ -1,0 +1,104 @@
+#include "emu/machine.h"
+
+#include "guestos/include/signal.h"
+#include "guestos/kernel/sched/core.h"
+#include "guestos/mm/slab_object.h"
+
+namespace emu {
+
+Machine::Machine(guestos::Kernel& kernel, const CpuConfig& cfg)
+    : kernel_(kernel), cfg_(cfg), timer_(std::make_shared<LapicTimer>([] {
+          if (uc_engine* uc = Cpu::running.load()) uc_emu_stop(uc);
+      })) {
+    kernel_.set_clockevent(this);
+}
+
+Machine::~Machine() {
+    kernel_.set_clockevent(nullptr);
+    kernel_.set_exit_mm_hook(nullptr);
+    timer_->program(std::nullopt);
+}
+
+void Machine::enable_check_mm() {
+    check_mm_ = true;
+    kernel_.set_exit_mm_hook([this](guestos::mm_struct& mm) {
+        auto it = cpus_.find(&mm);
+        std::vector<std::string> p = it != cpus_.end() ? it->second->check_consistency() : guestos::check_mm(mm);
+        for (auto& s : p) problems_.push_back(std::move(s));
+        if (observer_) observer_(mm);
+    });
+}
+
+TlbStats Machine::tlb_stats() const {
+    TlbStats t = closed_stats_;
+    for (const auto& [mm, cpu] : cpus_) {
+        const TlbStats& s = cpu->tlb_stats();
+        t.fills += s.fills, t.hidden_faults += s.hidden_faults, t.dirty_upgrades += s.dirty_upgrades;
+        t.wx_switches += s.wx_switches, t.true_faults += s.true_faults, t.invalidations += s.invalidations;
+        t.full_flushes += s.full_flushes, t.cpu_tlb_flushes += s.cpu_tlb_flushes, t.cpu_tlb_fills += s.cpu_tlb_fills;
+    }
+    return t;
+}
+
+mmu::ErrorOr<Cpu*> Machine::cpu_for(guestos::task_struct& task, const guestos::ExecResult& start) {
+    auto it = cpus_.find(task.mm.get());
+    if (it != cpus_.end()) return it->second.get();
+    auto cpu = Cpu::create(kernel_, task, start, cfg_, timer_);
+    if (cpu.is_error()) return cpu.error();
+    ++engines_created_;
+    Cpu* c = cpu.value().get();
+    cpus_[task.mm.get()] = cpu.release_value();
+    return c;
+}
+
+// An engine whose address space has no user left goes (its mm was torn down by mmput).
+void Machine::close_unused_engines() {
+    for (auto it = cpus_.begin(); it != cpus_.end();) {
+        if (it->first->mm_users > 0) {
+            ++it;
+            continue;
+        }
+        const TlbStats& s = it->second->tlb_stats();
+        closed_stats_.fills += s.fills, closed_stats_.hidden_faults += s.hidden_faults;
+        closed_stats_.dirty_upgrades += s.dirty_upgrades, closed_stats_.wx_switches += s.wx_switches;
+        closed_stats_.true_faults += s.true_faults, closed_stats_.invalidations += s.invalidations;
+        closed_stats_.full_flushes += s.full_flushes, closed_stats_.cpu_tlb_flushes += s.cpu_tlb_flushes;
+        closed_stats_.cpu_tlb_fills += s.cpu_tlb_fills;
+        it = cpus_.erase(it);
+    }
+}
+
+// The first program is gone: what it left running dies with emu.
+void Machine::kill_remaining_tasks() {
+    for (guestos::task_struct* t : kernel_.all_tasks())
+        if (!t->exited) guestos::do_exit(*t, guestos::SIGKILL_);
+    close_unused_engines();
+    kernel_.reap_dead_tasks();
+}
+
+mmu::ErrorOr<void> Machine::run(guestos::task_struct& task, const guestos::ExecResult& start) {
+    guestos::wake_up_new_task(task);
+    while (!kernel_.init_exit_status) {
+        guestos::task_struct* next = guestos::pick_next_task(kernel_);
+        if (!next) {
+            const char* what = "a sleep";
+            for (guestos::task_struct* t : kernel_.all_tasks())
+                if (!t->exited && t->sleep_what) what = t->sleep_what;
+            guestos::idle_wait(kernel_, what);
+            continue;
+        }
+        auto cpu = cpu_for(*next, start);
+        if (cpu.is_error()) return cpu.error();
+        kernel_.tick_program_event();
+        if (auto r = cpu.value()->run(*next); r.is_error()) return r.error();
+        close_unused_engines();
+        kernel_.reap_dead_tasks();
+    }
+    if (guestos::KernelCaches* caches = kernel_.caches(); caches && check_mm_)
+        for (auto& p : caches->check_counts()) problems_.push_back(std::move(p));
+    kill_remaining_tasks();
+    timer_->program(std::nullopt);
+    return {};
+}
+
+}  // namespace emu

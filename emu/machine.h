@@ -1,0 +1,54 @@
+// The machine: one CPU running every guest task under guestos's scheduler. Each address
+// space gets its Unicorn engine (a Cpu) when one of its tasks first runs; an engine whose
+// address space lost its last user is closed between timeslices.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "emu/cpu.h"
+#include "emu/lapic_timer.h"
+
+namespace emu {
+
+class Machine final : public guestos::ClockEventDevice {
+public:
+    Machine(guestos::Kernel& kernel, const CpuConfig& cfg);
+    ~Machine() override;
+
+    // Runs the first program (exec'd into task, at start) and every task it starts, until
+    // its process has exited (kernel.init_exit_status); the tasks left are then killed.
+    mmu::ErrorOr<void> run(guestos::task_struct& task, const guestos::ExecResult& start);
+
+    // --check-mm: each address space is checked when it loses its last user (VMA tree, page
+    // tables, shadow TLB), and the slab counts at the end.
+    void enable_check_mm();
+    const std::vector<std::string>& mm_problems() const { return problems_; }
+    // Called with each address space as it loses its last user, before it is torn down.
+    void set_mm_exit_observer(std::function<void(guestos::mm_struct&)> fn) { observer_ = std::move(fn); }
+    // The TLB counters of every engine, closed ones included.
+    TlbStats tlb_stats() const;
+    // Engines created (one per address space that ran).
+    uint64_t engines_created() const { return engines_created_; }
+
+    void set_next_event(std::optional<int64_t> expires) override { timer_->program(expires); }
+
+private:
+    mmu::ErrorOr<Cpu*> cpu_for(guestos::task_struct& task, const guestos::ExecResult& start);
+    void close_unused_engines();
+    void kill_remaining_tasks();
+
+    guestos::Kernel& kernel_;
+    CpuConfig cfg_;
+    std::shared_ptr<LapicTimer> timer_;
+    std::map<const guestos::mm_struct*, std::unique_ptr<Cpu>> cpus_;
+    TlbStats closed_stats_;
+    std::vector<std::string> problems_;
+    uint64_t engines_created_ = 0;
+    bool check_mm_ = false;
+    std::function<void(guestos::mm_struct&)> observer_;
+};
+
+}  // namespace emu

@@ -1,0 +1,213 @@
+// execve and execveat (fs/exec.c): find the program in the guest's filesystems (or, without
+// a disk, on the host as the first program is), run #! scripts through their interpreter
+// (binfmt_script), then replace the task's program: other threads die, the old mm goes,
+// close-on-exec descriptors close and handled signals return to their defaults.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include "guestos/fs/ext2/ext2_mount.h"
+#include "guestos/include/kernel.h"
+#include "guestos/include/signal.h"
+#include "guestos/include/syscalls.h"
+#include "guestos/kernel/sched/core.h"
+#include "loader/elf.h"
+
+namespace guestos {
+
+namespace {
+
+constexpr uint64_t MAX_ARG_STRLEN = 32 * 4096;  // one argument or variable
+constexpr uint64_t MAX_ARG_STRINGS = 0x7fffffff;
+constexpr size_t BINPRM_BUF_SIZE = 256;
+constexpr int MAX_SCRIPT_DEPTH = 5;  // binfmt_script's recursion (ELOOP beyond)
+
+// Reads a NULL-terminated array of user strings (copy_strings): 0, -EFAULT or -E2BIG.
+long copy_strings(SysCtx& c, uint64_t uptr, std::vector<std::string>& out, uint64_t& total) {
+    if (!uptr) return 0;
+    for (uint64_t i = 0;; ++i) {
+        uint64_t p = 0;
+        if (!copy_from_user(c.mm, &p, VirtAddr(uptr + i * c.ptr_size()), c.ptr_size())) return -EFAULT;
+        if (!p) return 0;
+        if (i >= MAX_ARG_STRINGS) return -E2BIG;
+        auto s = strncpy_from_user(c.mm, VirtAddr(p), MAX_ARG_STRLEN);
+        if (!s) return strncpy_from_user(c.mm, VirtAddr(p), 1) ? -E2BIG : -EFAULT;
+        total += s->size() + 1 + c.ptr_size();
+        // The strings and pointers may fill a quarter of the stack limit (bprm_stack_limits).
+        if (total > std::max<uint64_t>(c.task.signal->rlim[3].rlim_cur / 4, 128 * 1024)) return -E2BIG;
+        out.push_back(std::move(*s));
+    }
+}
+
+// The whole file behind f (kernel_read_file).
+long read_whole(file& f, std::vector<uint8_t>& out) {
+    int64_t pos = 0;
+    uint8_t buf[65536];
+    for (;;) {
+        const long n = f.read(buf, sizeof buf, &pos);
+        if (n < 0) return n;
+        if (n == 0) return 0;
+        out.insert(out.end(), buf, buf + n);
+        if (out.size() > (1ull << 31)) return -EFBIG;
+    }
+}
+
+// Finds the program: the guest's filesystems first, then (without a disk) the host.
+long open_program(SysCtx& c, const std::string& name, linux_binprm& bprm) {
+    std::shared_ptr<file> f;
+    std::string abs;
+    long e = open_exec(c, name, f, abs);
+    if (e == 0) {
+        struct stat st {};
+        if (long ge = f->getattr(st)) return ge;
+        if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)) return -EACCES;
+        bprm.i_dev = st.st_dev;
+        bprm.i_ino = st.st_ino;
+        bprm.i_mode = st.st_mode;
+        bprm.real_path = f->f_inode && !f->f_inode->path.empty() ? f->f_inode->path : abs;
+        return read_whole(*f, bprm.contents);
+    }
+    if (e != -ENOENT || c.kernel.root_mount()) return e;
+    // No disk: programs run from the host's files, as the first program does.
+    const std::string host = (name[0] == '/' || c.task.fs->pwd.empty()) ? name : c.task.fs->pwd + "/" + name;
+    struct stat st {};
+    if (::stat(host.c_str(), &st) != 0) return -errno;
+    if (!S_ISREG(st.st_mode) || ::access(host.c_str(), X_OK) != 0) return -EACCES;
+    bprm.i_dev = st.st_dev;
+    bprm.i_ino = st.st_ino;
+    bprm.i_mode = st.st_mode;
+    char real[PATH_MAX];
+    bprm.real_path = ::realpath(host.c_str(), real) ? real : host;
+    auto parsed = loader::load_elf_file(host, bprm.contents);
+    if (parsed.is_error() && bprm.contents.empty()) {  // not ELF: read it for a #! line
+        FILE* fp = std::fopen(host.c_str(), "rb");
+        if (!fp) return -EACCES;
+        uint8_t buf[BINPRM_BUF_SIZE];
+        const size_t n = std::fread(buf, 1, sizeof buf, fp);
+        std::fclose(fp);
+        bprm.contents.assign(buf, buf + n);
+    }
+    return 0;
+}
+
+// binfmt_script: "#!interpreter [one argument]" in the first 256 bytes; true when it is one,
+// with the interpreter and its argument.
+bool parse_shebang(const std::vector<uint8_t>& c, std::string& interp, std::string& arg) {
+    if (c.size() < 2 || c[0] != '#' || c[1] != '!') return false;
+    std::string line(c.begin() + 2, c.begin() + std::min(c.size(), BINPRM_BUF_SIZE));
+    line = line.substr(0, line.find('\n'));
+    auto ws = [](char ch) { return ch == ' ' || ch == '\t'; };
+    size_t i = 0;
+    while (i < line.size() && ws(line[i])) ++i;
+    size_t j = i;
+    while (j < line.size() && !ws(line[j])) ++j;
+    interp = line.substr(i, j - i);
+    while (j < line.size() && ws(line[j])) ++j;
+    arg = line.substr(j);
+    while (!arg.empty() && ws(arg.back())) arg.pop_back();
+    return true;
+}
+
+// The new program's signal handlers: caught ones go back to SIG_DFL (flush_signal_handlers).
+void flush_signal_handlers(task_struct& t) {
+    if (t.sighand.use_count() > 1) t.sighand = std::make_shared<sighand_struct>(*t.sighand);  // unshare_sighand
+    for (k_sigaction& ka : t.sighand->action) {
+        if (ka.handler != 1) ka.handler = 0;
+        ka.flags = 0;
+        ka.mask = 0;
+        ka.restorer = 0;
+    }
+}
+
+// The other threads of the group die before the new program starts (de_thread).
+void de_thread(task_struct& t) {
+    for (task_struct* other : std::vector<task_struct*>(t.signal->thread_head))
+        if (other != &t) {
+            kernel_siginfo si;
+            si.si_signo = SIGKILL_;
+            send_signal(*other, si, true);
+        }
+}
+
+// After the new mm is in place: what the old program leaves behind goes (begin_new_exec).
+void begin_new_exec(SysCtx& c, const ExecResult& r) {
+    task_struct& t = c.task;
+    de_thread(t);
+    mm_release_vfork(t);
+    if (t.files.use_count() > 1) t.files = std::make_shared<files_struct>(*t.files);  // unshare_files
+    do_close_on_exec(*t.files);
+    flush_signal_handlers(t);
+    t.sas_ss_sp = t.sas_ss_size = 0;
+    t.sas_ss_flags = SS_DISABLE;
+    t.tls_array = {};
+    t.robust_list = 0;
+    t.clear_child_tid = 0;
+    t.restart_block = {};
+    t.cpu = nullptr;  // the engine of the old address space is no longer ours
+    pt_regs regs;
+    regs.ip = r.entry;
+    regs.sp = r.stack_pointer;
+    regs.flags = 0x202;
+    // fpu__init: FCW 0x37f (exceptions masked), MXCSR 0x1f80, every x87 register empty.
+    const uint16_t fcw = 0x37f;
+    const uint32_t mxcsr = 0x1f80;
+    std::memcpy(regs.fxsave, &fcw, 2);
+    std::memcpy(regs.fxsave + 24, &mxcsr, 4);
+    t.start_regs = regs;
+}
+
+long do_execveat(SysCtx& c, uint64_t ufilename, uint64_t uargv, uint64_t uenvp) {
+    std::string name;
+    auto p = strncpy_from_user(c.mm, VirtAddr(ufilename), 4096);
+    if (!p) return strncpy_from_user(c.mm, VirtAddr(ufilename), 1) ? -ENAMETOOLONG : -EFAULT;
+    name = std::move(*p);
+    if (name.empty()) return -ENOENT;
+    linux_binprm bprm;
+    uint64_t total = 0;
+    if (long e = copy_strings(c, uargv, bprm.argv, total)) return e;
+    if (long e = copy_strings(c, uenvp, bprm.envp, total)) return e;
+    bprm.filename = name;
+    for (int depth = 0;; ++depth) {
+        bprm.contents.clear();
+        if (long e = open_program(c, bprm.filename, bprm)) return e;
+        std::string interp, arg;
+        if (!parse_shebang(bprm.contents, interp, arg)) break;
+        if (depth >= MAX_SCRIPT_DEPTH) return -ELOOP;
+        if (interp.empty()) return -ENOEXEC;
+        // argv[0] is replaced by the interpreter, its argument and the script's path.
+        std::vector<std::string> argv{interp};
+        if (!arg.empty()) argv.push_back(arg);
+        argv.push_back(bprm.filename);
+        for (size_t i = 1; i < bprm.argv.size(); ++i) argv.push_back(bprm.argv[i]);
+        bprm.argv = std::move(argv);
+        if (bprm.execfn.empty()) bprm.execfn = name;
+        bprm.filename = interp;
+    }
+    auto elf = loader::parse_elf(bprm.contents);
+    if (elf.is_error()) return -ENOEXEC;
+    auto r = c.kernel.load_elf_binary(c.task, bprm, elf.value());
+    if (r.is_error()) {
+        const int err = r.error().errno_value;
+        return -(err == EINVAL || err == EIO || err == 0 ? ENOEXEC : err);
+    }
+    begin_new_exec(c, r.value());
+    return 0;
+}
+
+}  // namespace
+
+long sys_execve(SysCtx& c, const uint64_t* a) { return do_execveat(c, a[0], a[1], a[2]); }
+
+// execveat(dirfd, path, argv, envp, flags): paths resolve as execve's (AT_FDCWD and absolute).
+long sys_execveat(SysCtx& c, const uint64_t* a) {
+    constexpr uint64_t AT_EMPTY_PATH_ = 0x1000, AT_SYMLINK_NOFOLLOW_ = 0x100;
+    if (a[4] & ~(AT_EMPTY_PATH_ | AT_SYMLINK_NOFOLLOW_)) return -EINVAL;
+    return do_execveat(c, a[1], a[2], a[3]);
+}
+
+}  // namespace guestos

@@ -1,0 +1,249 @@
+// futex(2): WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET and WAKE_BITSET, private and
+// shared, with timeouts on CLOCK_MONOTONIC or CLOCK_REALTIME; the robust list at exit. PI
+// futexes (LOCK_PI and the rest) are ENOSYS.
+#include "guestos/kernel/futex.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <list>
+
+#include "guestos/include/kernel.h"
+#include "guestos/include/signal.h"
+#include "guestos/include/syscalls.h"
+#include "guestos/kernel/sched/core.h"
+
+namespace guestos {
+
+namespace {
+
+enum { FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5,
+       FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10 };
+constexpr uint64_t FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
+constexpr uint32_t FUTEX_BITSET_MATCH_ANY = 0xffffffffu;
+
+// A futex's identity (union futex_key): private (mm, address) or shared (inode, offset).
+struct futex_key {
+    const void* object = nullptr;  // the mm_struct or the address_space
+    uint64_t word = 0;             // the address, or the byte offset in the file
+    bool operator==(const futex_key&) const = default;
+};
+
+struct futex_q {
+    task_struct* task;
+    futex_key key;
+    uint32_t bitset;
+    bool woken = false;
+};
+
+// Every waiter, oldest first (the hash buckets' plists, in one list).
+std::list<futex_q*>& futex_queue() {
+    static std::list<futex_q*> q;
+    return q;
+}
+
+// get_futex_key: private futexes and private mappings key on (mm, address); a shared mapping
+// of a file or shmem keys on the page it maps, wherever each process maps it.
+long get_futex_key(mm_struct& mm, uint64_t uaddr, bool priv, futex_key& key) {
+    if (uaddr & 3) return -EINVAL;
+    key = {&mm, uaddr};
+    if (priv) return 0;
+    vm_area_struct* vma = find_vma(mm, VirtAddr(uaddr));
+    if (!vma || vma->vm_start.value > uaddr) return -EFAULT;
+    if ((vma->vm_flags & VM_SHARED) && vma->vm_file && vma->vm_file->f_inode) {
+        const uint64_t off = ((uaddr - vma->vm_start.value) + (vma->vm_pgoff << PAGE_SHIFT));
+        key = {&vma->vm_file->f_inode->i_data, off};
+    }
+    return 0;
+}
+
+// Wakes up to nr waiters with key; true for each woken (futex_wake / mark_wake_futex).
+int wake_key(const futex_key& key, int nr, uint32_t bitset) {
+    int woken = 0;
+    for (futex_q* q : std::list<futex_q*>(futex_queue())) {
+        if (woken >= nr) break;
+        if (!(q->key == key) || q->woken || !(q->bitset & bitset)) continue;
+        q->woken = true;
+        wake_up_process(*q->task);
+        ++woken;
+    }
+    return woken;
+}
+
+// futex_wait: sleeps while *uaddr == val, until woken, a signal or the timeout.
+long futex_wait(SysCtx& c) {
+    const auto& f = c.task.restart_block.futex;
+    futex_key key;
+    if (long e = get_futex_key(c.mm, f.uaddr, f.priv, key)) return e;
+    uint32_t cur;
+    if (!copy_from_user(c.mm, &cur, VirtAddr(f.uaddr), 4)) return -EFAULT;
+    if (cur != f.val) return -EAGAIN;
+    futex_q q{&c.task, key, f.bitset};
+    futex_queue().push_back(&q);
+    long ret = 0;
+    for (;;) {
+        if (q.woken) break;
+        const ktime_t now = f.expires ? clock_now(f.clockid) : 0;
+        if (f.expires && now >= f.expires) {
+            ret = -ETIMEDOUT;
+            break;
+        }
+        if (signal_pending(c.task)) {
+            if (!f.expires) ret = -ERESTARTSYS;
+            else {
+                c.task.restart_block.fn = &futex_wait;
+                ret = -ERESTART_RESTARTBLOCK;
+            }
+            break;
+        }
+        std::optional<ktime_t> until;
+        if (f.expires) until = ktime_add_safe(ktime_get(), f.expires - now);
+        schedule_hrtimeout(c.task, until, "a futex wait");
+    }
+    futex_queue().remove(&q);
+    return ret;
+}
+
+// FUTEX_OP: the operation on the second word and the comparison that decides its wake-up.
+bool futex_atomic_op(SysCtx& c, uint32_t encoded_op, uint64_t uaddr, long& err) {
+    const unsigned op = (encoded_op >> 28) & 7, cmp = (encoded_op >> 24) & 15;
+    int32_t oparg = static_cast<int32_t>(encoded_op << 8) >> 20;
+    int32_t cmparg = static_cast<int32_t>(encoded_op << 20) >> 20;
+    if (encoded_op & (8u << 28)) oparg = 1 << (oparg & 31);  // FUTEX_OP_OPARG_SHIFT
+    int32_t old;
+    if (!copy_from_user(c.mm, &old, VirtAddr(uaddr), 4)) return err = -EFAULT, false;
+    int32_t nw;
+    switch (op) {
+    case 0: nw = oparg; break;
+    case 1: nw = old + oparg; break;
+    case 2: nw = old | oparg; break;
+    case 3: nw = old & ~oparg; break;
+    case 4: nw = old ^ oparg; break;
+    default: return err = -ENOSYS, false;
+    }
+    if (!copy_to_user(c.mm, VirtAddr(uaddr), &nw, 4)) return err = -EFAULT, false;
+    err = 0;
+    switch (cmp) {
+    case 0: return old == cmparg;
+    case 1: return old != cmparg;
+    case 2: return old < cmparg;
+    case 3: return old <= cmparg;
+    case 4: return old > cmparg;
+    case 5: return old >= cmparg;
+    default: return err = -ENOSYS, false;
+    }
+}
+
+// FUTEX_REQUEUE / CMP_REQUEUE: wake nr_wake, move up to nr_requeue to uaddr2.
+long futex_requeue(SysCtx& c, const uint64_t* a, bool priv, bool cmp) {
+    futex_key k1, k2;
+    if (long e = get_futex_key(c.mm, a[0], priv, k1)) return e;
+    if (long e = get_futex_key(c.mm, a[4], priv, k2)) return e;
+    const int nr_wake = static_cast<int32_t>(a[2]), nr_requeue = static_cast<int32_t>(a[3]);
+    if (nr_wake < 0 || nr_requeue < 0) return -EINVAL;
+    if (cmp) {
+        uint32_t cur;
+        if (!copy_from_user(c.mm, &cur, VirtAddr(a[0]), 4)) return -EFAULT;
+        if (cur != static_cast<uint32_t>(a[5])) return -EAGAIN;
+    }
+    long done = wake_key(k1, nr_wake, FUTEX_BITSET_MATCH_ANY);
+    int moved = 0;
+    for (futex_q* q : futex_queue()) {
+        if (moved >= nr_requeue) break;
+        if (q->key == k1 && !q->woken) {
+            q->key = k2;
+            ++moved;
+        }
+    }
+    return done + moved;
+}
+
+long do_futex(SysCtx& c, const uint64_t* a, bool time64) {
+    const int cmd = static_cast<int>(a[1] & 0x7f);
+    const bool priv = a[1] & FUTEX_PRIVATE_FLAG;
+    if ((a[1] & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT) return -ENOSYS;
+    switch (cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET: {
+        auto& f = c.task.restart_block.futex;
+        f = {};
+        if (a[3]) {  // the timeout: relative on CLOCK_MONOTONIC for FUTEX_WAIT, else absolute
+            timespec ts;
+            if (!get_timespec(c, VirtAddr(a[3]), ts, time64)) return -EFAULT;
+            if (!timespec_valid(ts)) return -EINVAL;
+            f.clockid = (a[1] & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+            f.expires = cmd == FUTEX_WAIT ? ktime_add_safe(clock_now(f.clockid), timespec_to_ktime(ts))
+                                          : std::max<ktime_t>(timespec_to_ktime(ts), 1);
+        }
+        f.bitset = cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : static_cast<uint32_t>(a[5]);
+        if (!f.bitset) return -EINVAL;
+        if (a[0] & 3) return -EINVAL;
+        f.uaddr = a[0];
+        f.val = static_cast<uint32_t>(a[2]);
+        f.priv = priv;
+        return futex_wait(c);
+    }
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET: {
+        const uint32_t bitset = cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : static_cast<uint32_t>(a[5]);
+        if (!bitset) return -EINVAL;
+        return futex_wake(c.task, a[0], static_cast<int32_t>(a[2]), bitset, priv);
+    }
+    case FUTEX_REQUEUE: return futex_requeue(c, a, priv, false);
+    case FUTEX_CMP_REQUEUE: return futex_requeue(c, a, priv, true);
+    case FUTEX_WAKE_OP: {
+        futex_key k1, k2;
+        if (long e = get_futex_key(c.mm, a[0], priv, k1)) return e;
+        if (long e = get_futex_key(c.mm, a[4], priv, k2)) return e;
+        long err = 0;
+        const bool wake2 = futex_atomic_op(c, static_cast<uint32_t>(a[5]), a[4], err);
+        if (err) return err;
+        long n = wake_key(k1, static_cast<int32_t>(a[2]), FUTEX_BITSET_MATCH_ANY);
+        if (wake2) n += wake_key(k2, static_cast<int32_t>(a[3]), FUTEX_BITSET_MATCH_ANY);
+        return n;
+    }
+    default: return -ENOSYS;  // the PI futexes among them
+    }
+}
+
+}  // namespace
+
+long futex_wake(task_struct& t, uint64_t uaddr, int nr, uint32_t bitset, bool priv) {
+    if (!t.mm) return 0;
+    futex_key key;
+    if (long e = get_futex_key(*t.mm, uaddr, priv, key)) return e;
+    return nr <= 0 ? 0 : wake_key(key, nr, bitset);
+}
+
+void exit_robust_list(task_struct& t) {
+    constexpr uint32_t FUTEX_WAITERS = 0x80000000u, FUTEX_OWNER_DIED = 0x40000000u, FUTEX_TID_MASK = 0x3fffffffu;
+    if (!t.robust_list || !t.mm) return;
+    mm_struct& mm = *t.mm;
+    const uint64_t ps = t.is_compat() ? 4 : 8;
+    auto get = [&](uint64_t at, uint64_t& v) {
+        v = 0;
+        return copy_from_user(mm, &v, VirtAddr(at), ps);
+    };
+    uint64_t entry, offset, pending;
+    const uint64_t head = t.robust_list;
+    if (!get(head, entry) || !get(head + ps, offset) || !get(head + 2 * ps, pending)) return;
+    const int64_t off = t.is_compat() ? static_cast<int32_t>(offset) : static_cast<int64_t>(offset);
+    auto handle = [&](uint64_t e) {  // handle_futex_death
+        const uint64_t uaddr = (e & ~1ull) + off;
+        uint32_t v;
+        if (!copy_from_user(mm, &v, VirtAddr(uaddr), 4) || (v & FUTEX_TID_MASK) != static_cast<uint32_t>(t.pid)) return;
+        const uint32_t nw = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+        if (copy_to_user(mm, VirtAddr(uaddr), &nw, 4) && (v & FUTEX_WAITERS)) futex_wake(t, uaddr, 1, ~0u, false);
+    };
+    for (int limit = 2048; entry != head && entry && limit--;) {
+        uint64_t next;
+        if (!get(entry, next)) break;
+        if (entry != pending) handle(entry);
+        entry = next;
+    }
+    if (pending) handle(pending);
+}
+
+long sys_futex(SysCtx& c, const uint64_t* a) { return do_futex(c, a, false); }
+long sys_futex_time64(SysCtx& c, const uint64_t* a) { return do_futex(c, a, true); }
+
+}  // namespace guestos
