@@ -1,10 +1,25 @@
 #include "emu/machine.h"
 
+#include <cstring>
+#include <iterator>
+
 #include "guestos/include/signal.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/mm/slab_object.h"
 
 namespace emu {
+
+namespace {
+// Adds every counter of b to a (TlbStats is all uint64_t counters).
+void add_stats(TlbStats& a, const TlbStats& b) {
+    static_assert(sizeof(TlbStats) % sizeof(uint64_t) == 0);
+    uint64_t va[sizeof(TlbStats) / 8], vb[sizeof(TlbStats) / 8];
+    std::memcpy(va, &a, sizeof a);
+    std::memcpy(vb, &b, sizeof b);
+    for (size_t i = 0; i < std::size(va); ++i) va[i] += vb[i];
+    std::memcpy(&a, va, sizeof a);
+}
+}  // namespace
 
 Machine::Machine(guestos::Kernel& kernel, const CpuConfig& cfg)
     : kernel_(kernel), cfg_(cfg), timer_(std::make_shared<LapicTimer>([] {
@@ -31,12 +46,7 @@ void Machine::enable_check_mm() {
 
 TlbStats Machine::tlb_stats() const {
     TlbStats t = closed_stats_;
-    for (const auto& [mm, cpu] : cpus_) {
-        const TlbStats& s = cpu->tlb_stats();
-        t.fills += s.fills, t.hidden_faults += s.hidden_faults, t.dirty_upgrades += s.dirty_upgrades;
-        t.wx_switches += s.wx_switches, t.true_faults += s.true_faults, t.invalidations += s.invalidations;
-        t.full_flushes += s.full_flushes, t.cpu_tlb_flushes += s.cpu_tlb_flushes, t.cpu_tlb_fills += s.cpu_tlb_fills;
-    }
+    for (const auto& [mm, cpu] : cpus_) add_stats(t, cpu->tlb_stats());
     return t;
 }
 
@@ -58,12 +68,7 @@ void Machine::close_unused_engines() {
             ++it;
             continue;
         }
-        const TlbStats& s = it->second->tlb_stats();
-        closed_stats_.fills += s.fills, closed_stats_.hidden_faults += s.hidden_faults;
-        closed_stats_.dirty_upgrades += s.dirty_upgrades, closed_stats_.wx_switches += s.wx_switches;
-        closed_stats_.true_faults += s.true_faults, closed_stats_.invalidations += s.invalidations;
-        closed_stats_.full_flushes += s.full_flushes, closed_stats_.cpu_tlb_flushes += s.cpu_tlb_flushes;
-        closed_stats_.cpu_tlb_fills += s.cpu_tlb_fills;
+        add_stats(closed_stats_, it->second->tlb_stats());
         it = cpus_.erase(it);
     }
 }
