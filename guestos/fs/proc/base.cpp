@@ -23,9 +23,10 @@ struct ProcPath {
     bool per_task = false;  // /proc/self/..., /proc/<pid>/...
     bool task_dir = false;  // the directory itself
     std::string entry;      // "maps", "exe", ... or a global entry
+    task_struct* target = nullptr;  // the task a per-task path names
 };
 
-// Resolves /proc/self, /proc/thread-self and /proc/<our pid>; other pids do not exist.
+// Resolves /proc/self, /proc/thread-self and /proc/<pid> of a live task (proc_pid_lookup).
 std::optional<ProcPath> parse_proc_path(const task_struct& task, const std::string& path) {
     std::string rest = path.substr(5);  // after "/proc"
     while (!rest.empty() && rest[0] == '/') rest.erase(0, 1);
@@ -36,8 +37,12 @@ std::optional<ProcPath> parse_proc_path(const task_struct& task, const std::stri
     std::string after = slash == std::string::npos ? "" : rest.substr(slash + 1);
     while (!after.empty() && after.back() == '/') after.pop_back();
     const bool digits = !first.empty() && first.find_first_not_of("0123456789") == std::string::npos;
-    if (first == "self" || first == "thread-self" || (digits && std::stol(first) == task.tgid)) {
+    task_struct* other = digits && first.size() < 9 && task.kernel ? task.kernel->find_task_by_vpid(std::stoi(first)) : nullptr;
+    if (digits && std::stol(first) == task.tgid) other = const_cast<task_struct*>(&task);
+    if (other && (!other->mm || other->exited)) other = nullptr;  // a zombie shows nothing here yet
+    if (first == "self" || first == "thread-self" || other) {
         p.per_task = true;
+        p.target = other ? other : const_cast<task_struct*>(&task);
         p.task_dir = after.empty();
         p.entry = after;
         return p;
@@ -274,7 +279,8 @@ std::string proc_pid_status(task_struct& task) {
     std::snprintf(head, sizeof head,
                   "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
                   "TracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%zu\n",
-                  task.comm.c_str(), task.fs->umask, task.tgid, task.pid, static_cast<int>(getppid()), getuid(), geteuid(),
+                  task.comm.c_str(), task.fs->umask, task.tgid, task.pid,
+                  task.group_leader->real_parent ? task.group_leader->real_parent->tgid : 1, getuid(), geteuid(),
                   geteuid(), geteuid(), getgid(), getegid(), getegid(), getegid(),
                   std::max<size_t>(64, task.files->fd.size()));
     std::string out = head;
@@ -287,16 +293,17 @@ std::string proc_pid_status(task_struct& task) {
     out += kb_line("VmPTE:", mm.pgtables_bytes >> 10) + kb_line("VmSwap:", 0);
     uint64_t queued = 0;
     for (const auto& q : task.sigqueue) queued += q.size();
-    out += "Threads:\t1\nSigQ:\t" + std::to_string(queued) + "/" + std::to_string(task.signal->rlim[RLIMIT_SIGPENDING_].rlim_cur) +
+    out += "Threads:\t" + std::to_string(task.signal->nr_threads) + "\nSigQ:\t" + std::to_string(queued) + "/" + std::to_string(task.signal->rlim[RLIMIT_SIGPENDING_].rlim_cur) +
            "\nSigPnd:\t" + sigset_hex(task.pending) + "\nShdPnd:\t" + sigset_hex(0) +
            "\nSigBlk:\t" + sigset_hex(task.blocked) + "\nSigIgn:\t" + sigset_hex(ignored) + "\nSigCgt:\t" +
            sigset_hex(caught) + "\n";
     return out;
 }
 
-long proc_open(task_struct& task, const std::string& path, unsigned flags, std::shared_ptr<file>& out) {
-    auto p = parse_proc_path(task, path);
+long proc_open(task_struct& caller, const std::string& path, unsigned flags, std::shared_ptr<file>& out) {
+    auto p = parse_proc_path(caller, path);
     if (!p) return -ENOENT;
+    task_struct& task = p->target ? *p->target : caller;
     if (p->entry.empty() || p->task_dir) {
         if ((flags & O_ACCMODE) != O_RDONLY) return -EISDIR;
         out = p->task_dir ? proc_pid_dir(task) : proc_root_dir(task);
@@ -322,10 +329,11 @@ long proc_open(task_struct& task, const std::string& path, unsigned flags, std::
     return 0;
 }
 
-std::optional<std::string> proc_readlink(task_struct& task, const std::string& path, int& err) {
-    auto p = parse_proc_path(task, path);
+std::optional<std::string> proc_readlink(task_struct& caller, const std::string& path, int& err) {
+    auto p = parse_proc_path(caller, path);
     err = ENOENT;
     if (!p) return std::nullopt;
+    task_struct& task = (p->per_task && p->target) ? *p->target : caller;
     if (p->per_task && p->entry == "exe") return task.exe_path;
     if (!p->per_task && p->entry == "self") return std::to_string(task.tgid);
     if (!p->per_task && p->entry == "thread-self") return std::to_string(task.tgid) + "/task/" + std::to_string(task.pid);
