@@ -625,6 +625,7 @@ void Cpu::on_page_fault() {
         return;
     }
     guestos::FaultEvent* ev = tracing ? tracer.begin(VirtAddr(cr2), error_code, rip) : nullptr;
+    if (ev && kernel_.nr_tasks() > 1) ev->pid = cur_->pid;
     guestos::FaultOutcome r = kernel_.do_page_fault(*cur_, VirtAddr(cr2), error_code);
     // A decoded write is only a hint (Capstone's access flags are not exact): when it is
     // refused, fault the page in for reading; a real write then faults on the read-only
@@ -671,6 +672,7 @@ void Cpu::trace_hidden_fault(uint64_t cr2, uint64_t rip, const TlbStats& before)
     guestos::FaultTracer& tracer = guestos::fault_tracer();
     const TlbStats& now = tlb_->stats();
     guestos::FaultEvent* ev = tracer.begin(VirtAddr(cr2), 0, rip);
+    if (ev && kernel_.nr_tasks() > 1) ev->pid = cur_->pid;
     if (!ev) return;
     ev->hidden = true;
     ev->insn = instruction_at(rip);

@@ -21,6 +21,7 @@ struct FaultEvent {
     std::vector<std::string> path;  // Linux's functions, in call order, with their results
     std::string outcome;       // "mapped", "SIGSEGV (SEGV_MAPERR)", ...
     uint64_t pte_before = 0, pte_after = 0;
+    int pid = 0;  // the faulting task, when more than one exists (printers prefix "[pid N] ")
 };
 
 // The words for an error code: "write, user, page not present".

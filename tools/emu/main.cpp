@@ -177,6 +177,14 @@ void print_stats(guestos::Kernel& k, const emu::TlbStats& t, const guestos::task
 }
 
 // One line per fault (--trace-faults): what faulted, where, and what the kernel did.
+// strace -f's "[pid N] " when more than one task exists.
+std::string pid_prefix(const guestos::FaultEvent& e) {
+    if (!e.pid) return {};
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "[pid %5d] ", e.pid);
+    return buf;
+}
+
 void print_fault_line(const guestos::FaultEvent& e) {
     std::string path;
     for (const auto& step : e.path) {
@@ -185,7 +193,8 @@ void print_fault_line(const guestos::FaultEvent& e) {
             continue;
         path += (path.empty() ? "" : " > ") + fn;
     }
-    std::fprintf(stderr, "fault %llu: %s %s at %s \"%s\"%s%s%s: %s pte %s -> %s\n", (unsigned long long)e.seq,
+    std::fprintf(stderr, "%sfault %llu: %s %s at %s \"%s\"%s%s%s: %s pte %s -> %s\n", pid_prefix(e).c_str(),
+                 (unsigned long long)e.seq,
                  guestos::hex(e.address.value).c_str(), e.hidden ? "(hidden)" : guestos::describe_error_code(e.error_code).c_str(),
                  guestos::hex(e.ip).c_str(), e.insn.c_str(), e.vma.empty() ? "" : " in [", e.vma.c_str(),
                  e.vma.empty() ? "" : "]", path.empty() ? e.outcome.c_str() : (path + ", " + e.outcome).c_str(),
@@ -194,11 +203,12 @@ void print_fault_line(const guestos::FaultEvent& e) {
 
 // The Linux call path of a fault (--explain-faults).
 void print_fault_explanation(const guestos::FaultEvent& e) {
-    std::fprintf(stderr, "page fault %llu at %s (%s) by \"%s\" at %s\n", (unsigned long long)e.seq,
+    const std::string prefix = pid_prefix(e);
+    std::fprintf(stderr, "%spage fault %llu at %s (%s) by \"%s\" at %s\n", prefix.c_str(), (unsigned long long)e.seq,
                  guestos::hex(e.address.value).c_str(), e.hidden ? "hidden" : guestos::describe_error_code(e.error_code).c_str(),
                  e.insn.c_str(), guestos::hex(e.ip).c_str());
-    for (const auto& step : e.path) std::fprintf(stderr, "  %s\n", step.c_str());
-    std::fprintf(stderr, "  => %s\n", e.outcome.c_str());
+    for (const auto& step : e.path) std::fprintf(stderr, "%s  %s\n", prefix.c_str(), step.c_str());
+    std::fprintf(stderr, "%s  => %s\n", prefix.c_str(), e.outcome.c_str());
 }
 
 // Ends emu the way the guest ended: its exit status, or death by the same signal.
