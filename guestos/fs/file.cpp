@@ -17,16 +17,6 @@ long file::write(const uint8_t*, uint64_t, int64_t*) { return -EINVAL; }
 long file::llseek(int64_t, int) { return -ESPIPE; }
 long file::ioctl(unsigned long, uint8_t*, size_t&, size_t&) { return -ENOTTY; }
 
-void file::sync_slab(long f_count) const {
-    constexpr uint64_t FMODE_READ = 0x1, FMODE_WRITE = 0x2;
-    if (!slab.backed()) return;
-    const unsigned acc = f_flags & O_ACCMODE;
-    slab.set(FileField::f_count, static_cast<uint64_t>(f_count));
-    slab.set(FileField::f_flags, f_flags);
-    slab.set(FileField::f_mode, (acc != O_WRONLY ? FMODE_READ : 0) | (acc != O_RDONLY ? FMODE_WRITE : 0));
-    slab.set(FileField::f_pos, static_cast<uint64_t>(f_pos));
-}
-
 long file::set_status_flags(int flags) {
     // SETFL_MASK: O_APPEND O_NONBLOCK O_ASYNC O_DIRECT O_NOATIME
     constexpr unsigned settable = 02000 | 04000 | 020000 | 040000 | 0400000;

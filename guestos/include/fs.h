@@ -105,10 +105,19 @@ public:
     unsigned f_mode = FMODE_PREAD | FMODE_PWRITE;
 
     // Its struct file in the filp cache (alloc_empty_file), taken when the file is opened
-    // for a task (an fd or a mapping); rewritten at every return from a syscall.
+    // for a task (an fd or a mapping). f_pos, f_flags and the count change in too many
+    // places to mark, so the return to user mode compares them with what it last wrote.
     SlabObject slab;
-    // Writes f_count (the references the caller counts), f_flags, f_mode and f_pos.
+    // Writes f_count (the references the caller counts), f_flags, f_mode and f_pos where
+    // they differ from the last write (guestos/mm/slab_image.cpp).
     void sync_slab(long f_count) const;
+    struct SlabWritten {
+        PhysAddr object;  // the slab object written (another one: write it whole)
+        long f_count = -1;
+        unsigned f_flags = 0;
+        int64_t f_pos = 0;
+    };
+    mutable SlabWritten slab_written;
 };
 
 // An open regular file: read, write and mmap through its inode's page cache

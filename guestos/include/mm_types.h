@@ -138,12 +138,15 @@ struct mm_struct {
     // The tasks using it (mm_users: threads, a vfork child); at 0 it is torn down (mmput).
     int mm_users = 0;
 
-    // Its mm_struct in the mm_struct cache, rewritten at every return to user mode (from a
-    // syscall or a page fault).
+    // Its mm_struct in the mm_struct cache (guestos/mm/slab_image.cpp). Whatever changes a
+    // field of the image marks it dirty (mark_slab_dirty: the VMA tree through its VMAs'
+    // images, vm_stat_account, the rss counters, page-table pages, brk, def_flags, exec);
+    // the return to user mode rewrites a dirty image, once.
     SlabObject slab;
+    mutable bool slab_dirty = true;
+    void mark_slab_dirty() const { slab_dirty = true; }
+    // Writes the image and clears the mark.
     void sync_slab() const;
-    // Only the counters a page fault changes (rss_stat, pgtables_bytes, hiwater_*, total_vm, stack_vm).
-    void sync_slab_counters() const;
 };
 
 // A new mm with its mm_struct slab object (mm_alloc); null when the slab has no memory.

@@ -220,14 +220,23 @@ struct task_struct {
     int exit_code = 0;
 
     // Its task_struct in the task_struct cache: taken when memory is set up (the first task
-    // predates the slab), rewritten at every return from a syscall.
+    // predates the slab). Its fields change in too many places (the scheduler's state, exit,
+    // exec, wait) to mark, so the return to user mode compares the image's values with what
+    // it last wrote and writes those that differ (guestos/mm/slab_image.cpp).
     SlabObject slab;
+    struct SlabWritten {
+        PhysAddr object;  // the slab object written (another one: write it whole)
+        std::array<uint64_t, 9> values{};
+        std::string comm;
+    };
+    mutable SlabWritten slab_written;
 
     bool is_compat() const { return abi == Abi::I386; }
     bool thread_group_leader() const { return group_leader == this; }
     // The signal that ended the task, 0 if it exited (WTERMSIG of exit_code).
     int term_signal() const { return exit_code & 0x7f; }
-    // Writes state, mm, active_mm, exit_state, exit_code, exit_signal, pid, tgid and comm.
+    // Writes those of state, mm, active_mm, exit_state, exit_code, exit_signal, pid, tgid
+    // and comm that changed since the last write.
     void sync_slab() const;
 };
 
@@ -254,12 +263,14 @@ void do_exit(task_struct& t, int code);
 // SIGKILL, then t exits.
 void do_group_exit(task_struct& t, int code);
 
-// Refreshes the slab images of the task, its mm and its open files, on the way back to user
-// mode from a syscall (a page fault changes only the mm, whose image it refreshes alone).
+// exit_to_user_mode's part here (after a syscall or a page fault): rewrites the mm's slab
+// image when it is marked dirty, and what changed in the task's and its open files' images
+// (guestos/mm/slab_image.cpp).
 void sync_task_slab_images(const task_struct& task);
 // Checks the kernel objects of the task against their slab objects: the task, its mm, every
-// VMA and open file hold one when the mm has caches; every VMA's image matches the VMA; each
-// cache counts as many live objects as slabinfo shows active. Returns the problems found.
+// VMA and open file hold one when the mm has caches; every VMA's, the mm's, the task's and
+// each open file's image matches the object; each cache counts as many live objects as
+// slabinfo shows active. Returns the problems found.
 std::vector<std::string> check_slab_images(const task_struct& task);
 
 }  // namespace guestos

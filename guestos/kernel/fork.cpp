@@ -1,5 +1,5 @@
 // The OS's objects from their slab caches (kernel/fork.c: mm_alloc, vm_area_alloc,
-// vm_area_dup) and the images of their main fields in those slab objects.
+// vm_area_dup) and dup_mmap; their images are written by guestos/mm/slab_image.cpp.
 #include "guestos/trace/fault_trace.h"
 #include "guestos/mm/memory.h"
 #include "guestos/mm/rmap.h"
@@ -16,15 +16,6 @@
 #include <algorithm>
 
 namespace guestos {
-
-namespace {
-
-// The rss counters' order (enum mm_counter_type).
-constexpr unsigned MM_FILEPAGES = 0, MM_ANONPAGES = 1, MM_SHMEMPAGES = 3;
-
-const SlabObject* slab_of(const vm_area_struct* v) { return v ? &v->slab : nullptr; }
-
-}  // namespace
 
 std::unique_ptr<mm_struct> mm_alloc(KernelCaches* caches) {
     auto mm = std::make_unique<mm_struct>();
@@ -44,71 +35,6 @@ std::unique_ptr<vm_area_struct> vm_area_dup(const vm_area_struct& vma) {
     auto copy = std::make_unique<vm_area_struct>(vma);  // SlabObject's copy: a new object, same bytes
     if (copy->slab.failed()) return nullptr;
     return copy;
-}
-
-void vm_area_struct::sync_slab() const {
-    if (!slab.backed()) return;
-    slab.set(VmaField::vm_start, vm_start.value);
-    slab.set(VmaField::vm_end, vm_end.value);
-    slab.set_ptr(VmaField::vm_next, slab_of(vm_next));
-    slab.set_ptr(VmaField::vm_prev, slab_of(vm_prev));
-    slab.set_ptr(VmaField::vm_mm, vm_mm ? &vm_mm->slab : nullptr);
-    slab.set(VmaField::vm_flags, vm_flags);
-    slab.set(VmaField::vm_pgoff, vm_pgoff);
-    slab.set_ptr(VmaField::vm_file, vm_file ? &vm_file->slab : nullptr);
-    if (vm_file) vm_file->sync_slab(vm_file.use_count());
-}
-
-void mm_struct::sync_slab() const {
-    if (!slab.backed()) return;
-    const ObjectCache& c = *slab.cache();
-    const vm_area_struct* root = mm_rb.rb_root();
-    slab.set_ptr(MmField::mmap, slab_of(mm_rb.first()));
-    // mm_rb.rb_node points at the vm_rb member of the root VMA.
-    const uint64_t vm_rb_offset = root && root->slab.backed()
-                                      ? root->slab.cache()->slot(static_cast<unsigned>(VmaField::vm_rb)).offset
-                                      : 0;
-    slab.set(MmField::mm_rb, root && root->slab.backed() ? root->slab.kernel_address() + vm_rb_offset : 0);
-    slab.set(MmField::mmap_base, mmap_base);
-    slab.set(MmField::task_size, task_size);
-    slab.set(MmField::highest_vm_end, mm_rb.highest_vm_end().value);
-    slab.set(MmField::pgd, pgd.value ? c.kernel_address(pgd) : 0);
-    slab.set(MmField::mm_users, static_cast<uint64_t>(mm_users));
-    slab.set(MmField::mm_count, 1);
-    slab.set(MmField::pgtables_bytes, pgtables_bytes);
-    slab.set(MmField::map_count, static_cast<uint64_t>(map_count));
-    slab.set(MmField::hiwater_rss, hiwater_rss);
-    slab.set(MmField::hiwater_vm, hiwater_vm);
-    slab.set(MmField::total_vm, total_vm);
-    slab.set(MmField::locked_vm, locked_vm);
-    slab.set(MmField::data_vm, data_vm);
-    slab.set(MmField::exec_vm, exec_vm);
-    slab.set(MmField::stack_vm, stack_vm);
-    slab.set(MmField::def_flags, def_flags);
-    slab.set(MmField::start_code, start_code);
-    slab.set(MmField::end_code, end_code);
-    slab.set(MmField::start_data, start_data);
-    slab.set(MmField::end_data, end_data);
-    slab.set(MmField::start_brk, start_brk);
-    slab.set(MmField::brk, brk);
-    slab.set(MmField::start_stack, start_stack);
-    slab.set(MmField::arg_start, arg_start);
-    slab.set(MmField::arg_end, arg_end);
-    slab.set(MmField::env_start, env_start);
-    slab.set(MmField::env_end, env_end);
-    sync_slab_counters();
-}
-
-void mm_struct::sync_slab_counters() const {
-    if (!slab.backed()) return;
-    slab.set(MmField::pgtables_bytes, pgtables_bytes);
-    slab.set(MmField::hiwater_rss, hiwater_rss);
-    slab.set(MmField::hiwater_vm, hiwater_vm);
-    slab.set(MmField::total_vm, total_vm);
-    slab.set(MmField::stack_vm, stack_vm);
-    slab.set_word(MmField::rss_stat, MM_FILEPAGES, rss_file);
-    slab.set_word(MmField::rss_stat, MM_ANONPAGES, rss_anon);
-    slab.set_word(MmField::rss_stat, MM_SHMEMPAGES, rss_shmem);
 }
 
 namespace {
@@ -178,64 +104,6 @@ long dup_mmap(mm_struct& child, mm_struct& parent) {
     return 0;
 }
 
-void task_struct::sync_slab() const {
-    if (!slab.backed()) return;
-    slab.set(TaskField::state, exited ? TASK_DEAD : state);
-    slab.set(TaskField::usage, 1);
-    slab.set_ptr(TaskField::mm, mm ? &mm->slab : nullptr);
-    slab.set_ptr(TaskField::active_mm, mm ? &mm->slab : nullptr);
-    slab.set(TaskField::exit_state, exit_state);
-    slab.set(TaskField::exit_code, static_cast<uint64_t>(exit_code));  // the wait status
-    slab.set(TaskField::exit_signal, static_cast<uint64_t>(static_cast<int64_t>(exit_signal)));
-    slab.set(TaskField::pid, static_cast<uint64_t>(pid));
-    slab.set(TaskField::tgid, static_cast<uint64_t>(tgid));
-    slab.set_bytes(TaskField::comm, comm);
-}
-
-void sync_task_slab_images(const task_struct& task) {
-    task.sync_slab();
-    if (task.mm) task.mm->sync_slab();
-    if (task.files)
-        for (const auto& f : task.files->fd)
-            if (f) f->sync_slab(f.use_count());
-}
-
-std::vector<std::string> check_slab_images(const task_struct& task) {
-    std::vector<std::string> problems;
-    const mm_struct* mm = task.mm.get();
-    if (!mm || !mm->caches) return problems;  // no slab yet: nothing has to hold an object
-    if (!task.slab.backed()) problems.push_back("the task holds no task_struct slab object");
-    if (!mm->slab.backed()) problems.push_back("the mm holds no mm_struct slab object");
-    if (task.files)
-        for (const auto& f : task.files->fd)
-            if (f && !f->slab.backed()) problems.push_back("an open file holds no filp slab object");
-    for (const vm_area_struct& v : mm->mm_rb) {
-        const std::string at = "VMA " + hex(v.vm_start.value) + "-" + hex(v.vm_end.value);
-        if (!v.slab.backed()) {
-            problems.push_back(at + " holds no vm_area_struct slab object");
-            continue;
-        }
-        const uint64_t mask = v.slab.cache()->word_size() == 4 ? 0xffffffffull : ~0ull;
-        const std::pair<VmaField, uint64_t> expect[] = {
-            {VmaField::vm_start, v.vm_start.value},
-            {VmaField::vm_end, v.vm_end.value},
-            {VmaField::vm_next, v.vm_next ? v.vm_next->slab.kernel_address() : 0},
-            {VmaField::vm_prev, v.vm_prev ? v.vm_prev->slab.kernel_address() : 0},
-            {VmaField::vm_mm, mm->slab.kernel_address()},
-            {VmaField::vm_flags, v.vm_flags},
-            {VmaField::vm_pgoff, v.vm_pgoff},
-            {VmaField::vm_file, v.vm_file ? v.vm_file->slab.kernel_address() : 0},
-        };
-        for (const auto& [field, value] : expect)
-            if (v.slab.get(field) != (value & mask))
-                problems.push_back(at + ": its slab object's " +
-                                   vm_area_struct_layout.fields[static_cast<unsigned>(field)].name + " is " +
-                                   hex(v.slab.get(field)) + ", not " + hex(value & mask));
-    }
-    for (auto& p : mm->caches->check_counts()) problems.push_back(std::move(p));
-    return problems;
-}
-
 }  // namespace guestos
 
 // Processes and threads (kernel/fork.c): task_struct set-up, copy_process and the clone family.
@@ -256,9 +124,13 @@ task_struct::~task_struct() {
     th.erase(std::remove(th.begin(), th.end(), this), th.end());
 }
 
-void mmget(mm_struct& mm) { ++mm.mm_users; }
+void mmget(mm_struct& mm) {
+    ++mm.mm_users;
+    mm.mark_slab_dirty();
+}
 
 void mmput(Kernel* k, mm_struct& mm) {
+    mm.mark_slab_dirty();
     if (--mm.mm_users > 0) return;
     if (k) {
         k->exit_mm_hook(mm);

@@ -259,9 +259,7 @@ long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) 
 
 FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t error_code) {
     const FaultOutcome r = do_user_addr_fault(task, address, error_code);
-    // exit_to_user_mode: a fault changes only the mm's counters (rss, page tables, a grown
-    // stack's size); the VMA tree keeps the VMA images itself.
-    if (task.mm) task.mm->sync_slab_counters();
+    sync_task_slab_images(task);  // exit_to_user_mode: what the fault changed (the mm's counters)
     return r;
 }
 

@@ -27,11 +27,13 @@ public:
             p.use = PageUse::PageTable;
             p.flags |= PG_pagetable;
             mm_.pgtables_bytes += PAGE_SIZE;
+            mm_.mark_slab_dirty();
         }
         return pa;
     }
     void free_table(PhysAddr pa) override {
         mm_.pgtables_bytes -= PAGE_SIZE;
+        mm_.mark_slab_dirty();
         mm_.page_alloc->free_page(pa);
     }
 
@@ -51,6 +53,7 @@ bool with_kernel_mapping(mm_struct& mm, PhysAddr pa, uint64_t n, Fn fn) {
 
 // The rss counter a mapped page counts in (mm_counter): anon, shmem or file.
 uint64_t& mm_counter(mm_struct& mm, const page& p) {
+    mm.mark_slab_dirty();  // the caller changes it
     if (p.use == PageUse::Anon) return mm.rss_anon;
     return (p.flags & PG_swapbacked) ? mm.rss_shmem : mm.rss_file;
 }

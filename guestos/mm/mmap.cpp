@@ -14,6 +14,7 @@ constexpr unsigned long VM_ACCT_MASK = VM_READ | VM_WRITE | VM_EXEC | VM_SHARED 
 
 // Adjusts total_vm and the per-type counters by npages (vm_stat_account).
 void vm_stat_account(mm_struct& mm, unsigned long flags, long npages) {
+    mm.mark_slab_dirty();
     mm.total_vm += npages;
     if (flags & VM_LOCKED) mm.locked_vm += npages;
     if ((flags & (VM_EXEC | VM_WRITE)) == VM_EXEC) mm.exec_vm += npages;
@@ -28,6 +29,7 @@ vm_area_struct* vma_insert(mm_struct& mm, std::unique_ptr<vm_area_struct> vma) {
     vm_stat_account(mm, vma->vm_flags, static_cast<long>(vma->size() >> PAGE_SHIFT));
     vm_area_struct* raw = mm.mm_rb.insert(std::move(vma));
     mm.map_count = static_cast<int>(mm.mm_rb.size());
+    mm.mark_slab_dirty();
     return raw;
 }
 
@@ -38,6 +40,7 @@ vm_area_struct* vma_insert(mm_struct& mm, std::unique_ptr<vm_area_struct> vma) {
     if (!vma || vma->vm_start >= addr) return 0;
     if (!mm.mm_rb.split_vma(vma, addr)) return -ENOMEM;
     mm.map_count = static_cast<int>(mm.mm_rb.size());
+    mm.mark_slab_dirty();
     return 0;
 }
 
@@ -45,6 +48,7 @@ vm_area_struct* vma_insert(mm_struct& mm, std::unique_ptr<vm_area_struct> vma) {
 vm_area_struct* vma_merge(mm_struct& mm, vm_area_struct* vma) {
     vm_area_struct* v = mm.mm_rb.vma_merge(vma);
     mm.map_count = static_cast<int>(mm.mm_rb.size());
+    mm.mark_slab_dirty();
     return v;
 }
 
@@ -193,6 +197,7 @@ long do_munmap(mm_struct& mm, uint64_t start, uint64_t len) {
     // detach_vmas_to_be_unmapped + unmap_region + remove_vma_list
     VmaList gone = mm.mm_rb.detach_vmas_to_be_unmapped(s, e);
     mm.map_count = static_cast<int>(mm.mm_rb.size());
+    mm.mark_slab_dirty();
     for (auto& v : gone) {
         vm_stat_account(mm, v->vm_flags, -static_cast<long>(v->size() >> PAGE_SHIFT));
         zap_page_range(mm, v->vm_start, v->vm_end);
@@ -290,6 +295,7 @@ uint64_t do_brk(mm_struct& mm, uint64_t brk) {
     // Below the start, or beyond user space (where PAGE_ALIGN would wrap), brk is refused.
     if (brk < mm.start_brk || brk > mm.task_size) return mm.brk;
     uint64_t newbrk = mmu::page_align_up(brk), oldbrk = mmu::page_align_up(mm.brk);
+    mm.mark_slab_dirty();  // brk changes below (or stays)
     if (newbrk == oldbrk) {
         mm.brk = brk;
         return brk;
@@ -327,6 +333,7 @@ void exit_mmap(mm_struct& mm) {
     free_pgd(mm);
     mm.mm_rb.clear();
     mm.map_count = 0;
+    mm.mark_slab_dirty();
     mm.total_vm = mm.stack_vm = mm.exec_vm = mm.data_vm = 0;
 }
 

@@ -91,8 +91,8 @@ struct ObjectLayout {
 
 // mm_struct: offsets exact up to env_end (saved_auxv's size, hence rss_stat's offset, depends
 // on the arch's AT_VECTOR_SIZE); then one block up to Linux's size (1,064 bytes on x86-64,
-// 1,088 with SLAB_HWCACHE_ALIGN as in slabinfo; 496 on i386). Written at every return to
-// user mode (mm_struct::sync_slab).
+// 1,088 with SLAB_HWCACHE_ALIGN as in slabinfo; 496 on i386). Written at the return to user
+// mode after a change marked it dirty (guestos/mm/slab_image.cpp).
 #define GUESTOS_MM_STRUCT_FIELDS(F)                                                              \
     F(mmap, 8, 4) F(mm_rb, 8, 4) F(vmacache_seqnum, 8, 8) F(get_unmapped_area, 8, 4)              \
     F(mmap_base, 8, 4) F(mmap_legacy_base, 8, 4) F(mmap_compat_base, 8, 0)                        \
@@ -109,7 +109,7 @@ struct ObjectLayout {
 // task_struct: thread_info to ptrace exact; the scheduler's members, the lists and the
 // credentials are blocks of roughly Linux's size, so mm, pid and comm are near, not at,
 // Linux's offsets; 9,024 bytes on x86-64 (order-3 slabs of 3, as Linux's), 3,904 on i386.
-// Written at every return from a syscall (task_struct::sync_slab).
+// Written at the return to user mode after a change marked it dirty (slab_image.cpp).
 #define GUESTOS_TASK_STRUCT_FIELDS(F)                                                            \
     F(thread_info, 16, 8) F(state, 8, 4) F(stack, 8, 4) F(usage, 4, 4) F(flags, 4, 4)             \
     F(ptrace, 4, 4) F(on_cpu_to_tasks, 1176, 664) F(mm, 8, 4) F(active_mm, 8, 4)                  \
@@ -118,7 +118,8 @@ struct ObjectLayout {
     F(tgid, 4, 4) F(stack_canary_to_comm, 616, 328) F(comm, 16, 16)
 
 // struct file (include/linux/fs.h): offsets exact for x86-64 (248 bytes, 256 with
-// SLAB_HWCACHE_ALIGN) and i386. Written at every return from a syscall (file::sync_slab).
+// SLAB_HWCACHE_ALIGN) and i386. At each return to user mode, the fields that changed
+// (slab_image.cpp).
 #define GUESTOS_FILE_FIELDS(F)                                                                   \
     F(f_u, 16, 8) F(f_path, 16, 8) F(f_inode, 8, 4) F(f_op, 8, 4) F(f_lock, 4, 4)                 \
     F(f_write_hint, 4, 4) F(f_count, 8, 4) F(f_flags, 4, 4) F(f_mode, 4, 4) F(f_pos_lock, 32, 20) \

@@ -255,6 +255,7 @@ long sys_mlockall(SysCtx& c, const uint64_t* a) {
     const uint64_t flags = a[0];
     if (!flags || (flags & ~(MCL_CURRENT_ | MCL_FUTURE_ | MCL_ONFAULT_)) || flags == MCL_ONFAULT_) return -EINVAL;
     if (!capable(CAP_IPC_LOCK_) && !c.task.signal->rlim[RLIMIT_MEMLOCK_].rlim_cur) return -EPERM;
+    c.mm.mark_slab_dirty();
     c.mm.def_flags = (flags & MCL_FUTURE_) ? (c.mm.def_flags | VM_LOCKED) : (c.mm.def_flags & ~VM_LOCKED);
     if (!(flags & MCL_CURRENT_)) return 0;
     std::vector<std::pair<uint64_t, uint64_t>> ranges;
@@ -265,6 +266,7 @@ long sys_mlockall(SysCtx& c, const uint64_t* a) {
 
 long sys_munlockall(SysCtx& c, const uint64_t*) {
     c.mm.def_flags &= ~VM_LOCKED;
+    c.mm.mark_slab_dirty();
     std::vector<std::pair<uint64_t, uint64_t>> ranges;
     for (vm_area_struct& v : c.mm.mm_rb) ranges.emplace_back(v.vm_start.value, v.size());
     for (auto [start, len] : ranges) (void)mlock_fixup(c.mm, start, len, 0, VM_LOCKED, false);
