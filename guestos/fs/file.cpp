@@ -33,6 +33,7 @@ long file::getattr(struct stat& st) {
     st.st_nlink = f_inode->i_nlink;
     st.st_uid = f_inode->i_uid;
     st.st_gid = f_inode->i_gid;
+    st.st_rdev = f_inode->i_rdev;
     st.st_size = static_cast<off_t>(f_inode->i_size);
     st.st_blksize = f_inode->i_blksize;
     // Blocks allocated: a disk file says, a shmem file counts its cached pages, a host file its size.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "guestos/include/uapi/fcntl.h"
+#include "guestos/drivers/base/devtmpfs.h"
 #include "guestos/fs/ext2/ext2_mount.h"
 #include "guestos/fs/pipe.h"
 #include "guestos/fs/proc/base.h"
@@ -297,9 +298,61 @@ std::string absolute_path(const task_struct& t, const std::string& path) {
     return full.back() == '/' ? out + "/" : out;  // "file/" must still fail as Linux fails it
 }
 
-// Opens a path (do_filp_open): the tmpfs mounts (/tmp, /dev/shm), /proc, and the
-// executable itself (its path, and /proc/self/exe, which links to it), read-only.
-long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_ptr<file>& out, unsigned mode = 0) {
+// The root directory without a disk (rootfs): the mount points of /dev, /proc and /tmp.
+class rootfs_dir_file final : public file {
+public:
+    explicit rootfs_dir_file(const timespec& mounted) : mounted_(mounted) {}
+    long read(uint8_t*, uint64_t, int64_t*) override { return -EISDIR; }
+    long llseek(int64_t offset, int whence) override {
+        if (whence != SEEK_SET || offset < 0) return -EINVAL;
+        return f_pos = offset;
+    }
+    long iterate_shared(const filldir_t& emit) override {
+        static const dir_entry entries[] = {{1, 1, DT_DIR, "."},   {1, 2, DT_DIR, ".."},  {2, 3, DT_DIR, "dev"},
+                                            {3, 4, DT_DIR, "proc"}, {4, 5, DT_DIR, "tmp"}};
+        for (; static_cast<size_t>(f_pos) < std::size(entries); ++f_pos)
+            if (!emit(entries[f_pos])) break;
+        return 0;
+    }
+    long getattr(struct stat& st) override {
+        st = {};
+        st.st_dev = makedev(0, 2);  // rootfs, the first anonymous device
+        st.st_ino = 1;
+        st.st_mode = S_IFDIR | 0755;
+        st.st_nlink = 5;
+        st.st_blksize = 4096;
+        st.st_atim = st.st_mtim = st.st_ctim = mounted_;
+        return 0;
+    }
+
+private:
+    timespec mounted_;
+};
+
+long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_ptr<file>& out, unsigned mode = 0);
+
+// Opens what /proc/PID/fd/N links to anew, with new flags, as following proc_fd_link does: a
+// file by its path, emu's own stdin/stdout/stderr through the host's link (so O_TRUNC
+// truncates a redirected output file); a pipe or anonymous file is shared.
+long reopen(SysCtx& c, const std::shared_ptr<file>& f, unsigned flags, std::shared_ptr<file>& out) {
+    if (!f->f_path.empty()) return filp_open(c, f->f_path, flags, out);
+    if (const auto* con = dynamic_cast<const console_file*>(f.get())) {
+        const std::string link = "/proc/self/fd/" + std::to_string(con->host_fd());
+        const int fd = ::open(link.c_str(), static_cast<int>(flags & ~(O_CREAT | O_EXCL | O_DIRECTORY)) | O_CLOEXEC |
+                                                O_NOCTTY);
+        if (fd < 0) return -errno;
+        out = std::make_shared<console_file>(fd, ConsoleOwnsFd::Yes);
+        out->f_flags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+        return 0;
+    }
+    out = f;
+    return 0;
+}
+
+// Opens a path (do_filp_open): the tmpfs mounts (/tmp, /dev/shm), /proc, /dev, the disk or
+// the bare root, and the executable itself (its path, and /proc/self/exe, which links to
+// it), read-only. Links out of /dev (/dev/fd/N, /dev/stdin) are followed into /proc.
+long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_ptr<file>& out, unsigned mode) {
     if (path.empty()) return -ENOENT;
     int err = 0;
     const bool exe_link = is_proc_path(path) && proc_readlink(c.task, path, err) == c.task.exe_path;
@@ -311,6 +364,7 @@ long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_p
         return 0;
     }
     const std::string abs = absolute_path(c.task, path);
+    if (auto f = is_proc_path(abs) ? proc_fd_file(c.task, abs) : nullptr) return reopen(c, f, flags, out);
     if (is_proc_path(abs)) return proc_open(c.task, abs, flags, out);
     // After the executable: a program run from under /tmp still finds itself there.
     std::string rest;
@@ -319,12 +373,26 @@ long filp_open(SysCtx& c, const std::string& path, unsigned flags, std::shared_p
         if (!e) out->f_path = abs;
         return e;
     }
+    if (Devtmpfs* dev = c.kernel.devtmpfs_for(abs, rest)) {
+        if (auto target = dev->follow_link(rest); target && (rest.find('/') != std::string::npos || !(flags & O_NOFOLLOW)))
+            return filp_open(c, *target, flags, out, mode);
+        long e = dev->open(rest, flags, out);
+        if (!e) out->f_path = abs;
+        return e;
+    }
     if (Ext2Mount* root = c.kernel.root_mount(); root && !abs.empty() && abs[0] == '/') {
         long e = root->open(abs, flags, out);
         if (!e) out->f_path = abs;
         return e;
     }
-    return -ENOENT;
+    if (abs == "/") {
+        if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_CREAT)) return -EISDIR;
+        out = std::make_shared<rootfs_dir_file>(c.kernel.mount_time());
+        out->f_flags = flags;
+        out->f_path = abs;
+        return 0;
+    }
+    return (flags & O_CREAT) && abs.rfind('/') == 0 ? -EACCES : -ENOENT;  // rootfs is root's
 }
 
 
@@ -334,7 +402,7 @@ Ext2Mount* disk_for(SysCtx& c, const std::string& abs) {
     std::string rest;
     Ext2Mount* root = c.kernel.root_mount();
     if (!root || abs.empty() || abs[0] != '/' || abs == c.task.exe_path || is_proc_path(abs) ||
-        c.kernel.tmpfs_for(abs, rest))
+        c.kernel.tmpfs_for(abs, rest) || c.kernel.devtmpfs_for(abs, rest))
         return nullptr;
     return root;
 }
@@ -345,7 +413,15 @@ long stat_path(SysCtx& c, uint64_t upath, struct stat& st, bool follow = true) {
     std::string path;
     if (long e = getname(c, upath, path)) return e;
     const std::string abs = absolute_path(c.task, path);
-    if (Ext2Mount* disk = follow ? nullptr : disk_for(c, abs)) return disk->stat(abs, false, st);
+    if (!follow) {  // a symbolic link reports itself
+        std::string rest;
+        if (Ext2Mount* disk = disk_for(c, abs)) return disk->stat(abs, false, st);
+        if (Devtmpfs* dev = c.kernel.devtmpfs_for(abs, rest);
+            dev && (rest.find('/') == std::string::npos || !dev->follow_link(rest)))
+            return dev->lstat(rest, st);
+        if (is_proc_path(abs) && abs != c.task.exe_path)
+            if (long e = proc_lstat(c.task, abs, st); e <= 0) return e;
+    }
     std::shared_ptr<file> f;
     if (long e = filp_open(c, path, O_RDONLY, f)) return e;
     return f->getattr(st);
@@ -372,10 +448,16 @@ long do_readlink(SysCtx& c, uint64_t upath, uint64_t buf, uint64_t size) {
     if (static_cast<int64_t>(size) <= 0 || (c.compat && static_cast<int32_t>(size) <= 0)) return -EINVAL;
     int err = ENOENT;
     auto target = is_proc_path(path) ? proc_readlink(c.task, path, err) : std::nullopt;
+    std::string rest;
+    if (Devtmpfs* dev = target ? nullptr : c.kernel.devtmpfs_for(path, rest)) target = dev->readlink(rest, err);
     std::string on_disk;
     if (Ext2Mount* disk = target ? nullptr : disk_for(c, path)) {
         if (long e = disk->readlink(path, on_disk)) return e;
         target = on_disk;
+    }
+    if (!target && err == ENOENT) {  // an existing file that is no link (a directory, a tmpfs file)
+        std::shared_ptr<file> f;
+        if (long e = filp_open(c, path, O_RDONLY | O_NOFOLLOW, f); e != -ENOENT) return e ? e : -EINVAL;
     }
     if (!target) return -err;
     uint64_t n = std::min<uint64_t>(size, target->size());
@@ -719,7 +801,6 @@ long set_pwd(SysCtx& c, const std::string& abs) {
 long sys_chdir(SysCtx& c, const uint64_t* a) {
     std::string path;
     if (long e = getname(c, a[0], path)) return e;
-    if (c.task.fs->pwd.empty() && path[0] != '/') return -ENOENT;  // no guest directory to start from
     return set_pwd(c, absolute_path(c.task, path));
 }
 

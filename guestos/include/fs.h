@@ -37,6 +37,7 @@ struct inode {
 
     uint64_t i_ino = 0;
     uint64_t i_dev = 0;
+    uint64_t i_rdev = 0;  // the device a character or block device node stands for
     uint32_t i_mode = 0;
     uint32_t i_nlink = 1;
     uint32_t i_uid = 0, i_gid = 0;

@@ -70,6 +70,7 @@ class Vmalloc;
 class Highmem;
 class Tmpfs;
 class Ext2Mount;
+class Devtmpfs;
 class KernelCaches;
 
 // What execve hands the binary loader (struct linux_binprm): the file's bytes and identity,
@@ -163,6 +164,9 @@ public:
     // The tmpfs whose mount point contains path (/tmp, /dev/shm) and the rest of the path
     // below it ("" for the mount point itself), or null.
     Tmpfs* tmpfs_for(const std::string& path, std::string& rest);
+    // The devtmpfs mounted at /dev and the rest of the path below it ("" for /dev itself), or
+    // null when path is not under /dev (or is under /dev/shm, a tmpfs).
+    Devtmpfs* devtmpfs_for(const std::string& path, std::string& rest);
     // The ext2 filesystem mounted at / from the disk image, or null without --disk.
     Ext2Mount* root_mount() { return root_.get(); }
 
@@ -202,6 +206,7 @@ private:
     struct rq rq_;
     ClockEventDevice* clockevent_ = nullptr;
     std::function<void(mm_struct&)> exit_mm_hook_;
+    std::unique_ptr<Devtmpfs> devtmpfs_;
 };
 
 }  // namespace guestos

@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include "guestos/arch/x86/kernel/cpu/proc.h"
+#include "guestos/drivers/base/devtmpfs.h"
 #include "guestos/fs/ext2/ext2_mount.h"
 #include "guestos/trace/fault_trace.h"
 #include "guestos/mm/filemap.h"
@@ -37,6 +38,7 @@ constexpr uint64_t RESERVED_LOW_FRAMES = 16;
 
 Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {
     clock_gettime(CLOCK_REALTIME, &mount_time_);
+    devtmpfs_ = std::make_unique<Devtmpfs>(mount_time_);
     // The tmpfs mounts a Debian system has (each with an anonymous device number).
     mounts_.push_back(std::make_unique<Tmpfs>("/dev/shm", makedev(0, 0x19)));
     mounts_.push_back(std::make_unique<Tmpfs>("/tmp", makedev(0, 0x1a)));
@@ -106,6 +108,14 @@ mmu::ErrorOr<void> Kernel::slab_bootstrap(task_struct& task) {
 
 kernel_mem Kernel::kmem() const { return kernel_mem{ram_.get(), page_alloc_, kpt_.get(), highmem_.get()}; }
 
+Devtmpfs* Kernel::devtmpfs_for(const std::string& path, std::string& rest) {
+    if (path != "/dev" && path.rfind("/dev/", 0) != 0) return nullptr;
+    if (tmpfs_for(path, rest)) return nullptr;
+    rest = path.size() > 5 ? path.substr(5) : "";
+    while (!rest.empty() && rest.back() == '/') rest.pop_back();
+    return devtmpfs_.get();
+}
+
 Tmpfs* Kernel::tmpfs_for(const std::string& path, std::string& rest) {
     for (auto& m : mounts_) {
         const std::string& mp = m->mountpoint();
@@ -146,7 +156,10 @@ void Kernel::init_task(task_struct& task) {
     task.pid = task.tgid = alloc_pid();  // 2: emu's init is pid 1
     init_tgid = task.tgid;
     task.signal->pgrp = task.signal->session = task.tgid;
-    if (root_) task.fs->pwd = "/";  // the guest starts at the root of its disk
+    // The guest starts at the root of its disk; without one, where emu was started (a path
+    // only /tmp, /dev/shm or / resolve, so getcwd and relative paths agree).
+    char cwd[4096];
+    task.fs->pwd = root_ || !::getcwd(cwd, sizeof cwd) ? "/" : cwd;
     init_console_files(task);
     for (int r = 0; r < RLIM_NLIMITS; ++r) {
         struct rlimit hl;

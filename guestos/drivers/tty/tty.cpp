@@ -1,6 +1,12 @@
 #include "guestos/drivers/tty/tty.h"
 
+#include <unistd.h>
+
 namespace guestos {
+
+console_file::~console_file() {
+    if (owns_ == ConsoleOwnsFd::Yes) ::close(con_.host_fd());
+}
 
 // A pipe or terminal ignores the position; a regular file given as stdin or stdout moves it
 // through the host descriptor's own offset, as with the native program.

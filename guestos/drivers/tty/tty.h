@@ -5,9 +5,13 @@
 
 namespace guestos {
 
+// Whether the file closes its host descriptor when it goes (/dev/tty's does; fds 0-2 stay).
+enum class ConsoleOwnsFd { No, Yes };
+
 class console_file final : public file {
 public:
-    explicit console_file(int host_fd) : con_(host_fd) {}
+    explicit console_file(int host_fd, ConsoleOwnsFd owns = ConsoleOwnsFd::No) : con_(host_fd), owns_(owns) {}
+    ~console_file() override;
     long read(uint8_t* buf, uint64_t n, int64_t* pos) override;
     long write(const uint8_t* buf, uint64_t n, int64_t* pos) override;
     long llseek(int64_t offset, int whence) override { return con_.lseek(offset, whence); }
@@ -24,6 +28,7 @@ public:
 
 private:
     devices::Console con_;
+    ConsoleOwnsFd owns_;
 };
 
 }  // namespace guestos

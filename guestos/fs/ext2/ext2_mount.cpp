@@ -2,6 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/sysmacros.h>
+
+#include "guestos/drivers/char/mem.h"
 
 namespace guestos {
 
@@ -85,6 +88,11 @@ mmu::ErrorOr<std::shared_ptr<inode>> Ext2Mount::iget(uint32_t ino) {
     i->i_mtime = {i->ei.i_mtime, 0};
     i->i_ctime = {i->ei.i_ctime, 0};
     i->i_blocks = i->ei.i_blocks;
+    if (S_ISCHR(i->i_mode) || S_ISBLK(i->i_mode)) {  // init_special_inode: old or new encoding
+        const uint32_t old_dev = i->ei.i_data[0], new_dev = i->ei.i_data[1];
+        i->i_rdev = old_dev ? makedev((old_dev >> 8) & 0xff, old_dev & 0xff)
+                            : makedev((new_dev & 0xfff00) >> 8, (new_dev & 0xff) | ((new_dev >> 12) & 0xfff00));
+    }
     i->i_blksize = fs_->block_size();
     i->i_data.a_ops = &ext2_aops;
     i->i_data.km = km_;
@@ -139,8 +147,10 @@ long Ext2Mount::open(const std::string& abs, unsigned flags, std::shared_ptr<fil
     } else if (S_ISREG(mode)) {
         if (acc != O_RDONLY || (flags & O_TRUNC)) return -EROFS;
         out = std::make_shared<inode_file>(i.value());
+    } else if (S_ISCHR(mode)) {
+        return chrdev_open(i.value(), flags, out);  // the same device devtmpfs opens
     } else {
-        return -ENXIO;  // device nodes, FIFOs, sockets: no driver behind them
+        return -ENXIO;  // block devices, FIFOs, sockets: no driver behind them
     }
     out->f_flags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
     return 0;

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <vector>
 
+#include "guestos/drivers/tty/tty.h"
 #include "guestos/include/kernel.h"
 #include "guestos/mm/memory.h"
 
@@ -83,7 +84,7 @@ struct proc_entry {
 
 // The /proc/PID entries emu has, in tgid_base_stuff's order (the order readdir gives).
 constexpr proc_entry tgid_base_stuff[] = {
-    {"environ", S_IFREG | 0400}, {"status", S_IFREG | 0444}, {"comm", S_IFREG | 0644},
+    {"fd", S_IFDIR | 0500},      {"environ", S_IFREG | 0400}, {"status", S_IFREG | 0444}, {"comm", S_IFREG | 0644},
     {"cmdline", S_IFREG | 0444}, {"maps", S_IFREG | 0444},   {"exe", S_IFLNK | 0777},
     {"smaps", S_IFREG | 0444},
 };
@@ -142,7 +143,42 @@ std::shared_ptr<file> proc_pid_dir(const task_struct& task) {
     std::vector<dir_entry> e = {{ino, 1, DT_DIR, "."}, {1, 2, DT_DIR, ".."}};
     for (const proc_entry& p : tgid_base_stuff)
         e.push_back({pid_ino(task.tgid, e.size() - 1), static_cast<int64_t>(e.size() + 1), dtype_of(p.mode), p.name});
+    return std::make_shared<proc_dir_file>(ino, 3, task.kernel ? task.kernel->mount_time() : timespec{}, std::move(e));
+}
+
+// The fd number of an "fd/N" entry, or -1.
+long fd_entry(const ProcPath& p) {
+    if (!p.per_task || p.entry.rfind("fd/", 0) != 0) return -1;
+    const std::string n = p.entry.substr(3);
+    if (n.empty() || n.size() > 9 || n.find_first_not_of("0123456789") != std::string::npos) return -1;
+    return std::stol(n);
+}
+
+// /proc/PID/fd: a link per open descriptor (proc_readfd_common).
+std::shared_ptr<file> proc_fd_dir(const task_struct& task) {
+    const uint64_t ino = pid_ino(task.tgid, 1);
+    std::vector<dir_entry> e = {{ino, 1, DT_DIR, "."}, {pid_ino(task.tgid, 0), 2, DT_DIR, ".."}};
+    for (size_t fd = 0; fd < task.files->fd.size(); ++fd)
+        if (task.files->fd[fd])
+            e.push_back({pid_ino(task.tgid, 0) + 0x80000000ull + fd, static_cast<int64_t>(fd + 3), DT_LNK,
+                         std::to_string(fd)});
     return std::make_shared<proc_dir_file>(ino, 2, task.kernel ? task.kernel->mount_time() : timespec{}, std::move(e));
+}
+
+// The name a file is shown by (d_path and the dentry names of pipes and anonymous files).
+std::string d_path(const file& f) {
+    if (!f.f_path.empty()) return f.f_path;
+    if (f.f_inode && !f.f_inode->path.empty()) return f.f_inode->path;
+    if (const auto* con = dynamic_cast<const console_file*>(&f)) {
+        char target[4096];
+        const std::string link = "/proc/self/fd/" + std::to_string(con->host_fd());
+        const ssize_t n = ::readlink(link.c_str(), target, sizeof target);
+        return n > 0 ? std::string(target, static_cast<size_t>(n)) : "/dev/console";
+    }
+    struct stat st;
+    if (const_cast<file&>(f).getattr(st) == 0 && S_ISFIFO(st.st_mode))
+        return "pipe:[" + std::to_string(st.st_ino) + "]";
+    return "anon_inode:[unknown]";
 }
 
 // ".", "..", the global files, then self, thread-self and each process (proc_root_readdir).
@@ -304,11 +340,16 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     auto p = parse_proc_path(caller, path);
     if (!p) return -ENOENT;
     task_struct& task = p->target ? *p->target : caller;
-    if (p->entry.empty() || p->task_dir) {
+    if (p->entry.empty() || p->task_dir || (p->per_task && p->entry == "fd")) {
         if ((flags & O_ACCMODE) != O_RDONLY) return -EISDIR;
-        out = p->task_dir ? proc_pid_dir(task) : proc_root_dir(task);
+        out = p->entry == "fd" ? proc_fd_dir(task) : p->task_dir ? proc_pid_dir(task) : proc_root_dir(task);
         out->f_flags = flags;
         out->f_path = path;
+        return 0;
+    }
+    if (const long fd = fd_entry(*p); fd >= 0) {  // filp_open reopens what proc_fd_file gives
+        if (!task.files->get(fd)) return -ENOENT;
+        out = task.files->get(fd);
         return 0;
     }
     if ((flags & O_ACCMODE) != O_RDONLY) return -EACCES;
@@ -329,12 +370,47 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     return 0;
 }
 
+std::shared_ptr<file> proc_fd_file(task_struct& caller, const std::string& path) {
+    auto p = parse_proc_path(caller, path);
+    const long fd = p ? fd_entry(*p) : -1;
+    task_struct& task = p && p->target ? *p->target : caller;
+    return fd >= 0 ? task.files->get(fd) : nullptr;
+}
+
+long proc_lstat(task_struct& caller, const std::string& path, struct stat& st) {
+    auto p = parse_proc_path(caller, path);
+    if (!p) return -ENOENT;
+    task_struct& task = p->target ? *p->target : caller;
+    const bool self = path == "/proc/self" || path == "/proc/thread-self";
+    const long fd = fd_entry(*p);
+    if (!self && fd < 0 && !(p->per_task && p->entry == "exe")) return 1;
+    if (fd >= 0 && !task.files->get(fd)) return -ENOENT;
+    st = {};
+    st.st_dev = PROC_DEV;
+    st.st_ino = self ? 0xf0000000ull : pid_ino(task.tgid, 7);
+    st.st_nlink = 1;
+    st.st_blksize = 1024;
+    st.st_mode = S_IFLNK | 0777;
+    if (fd >= 0) {  // proc_fd_link's inode: the access it was opened with, for its owner
+        const unsigned acc = task.files->get(fd)->f_flags & O_ACCMODE;
+        st.st_mode = S_IFLNK | (acc != O_WRONLY ? 0500 : 0) | (acc != O_RDONLY ? 0300 : 0);
+    }
+    st.st_uid = self ? 0 : getuid();
+    st.st_gid = self ? 0 : getgid();
+    st.st_atim = st.st_mtim = st.st_ctim = task.kernel ? task.kernel->mount_time() : timespec{};
+    return 0;
+}
+
 std::optional<std::string> proc_readlink(task_struct& caller, const std::string& path, int& err) {
     auto p = parse_proc_path(caller, path);
     err = ENOENT;
     if (!p) return std::nullopt;
     task_struct& task = (p->per_task && p->target) ? *p->target : caller;
     if (p->per_task && p->entry == "exe") return task.exe_path;
+    if (const long fd = fd_entry(*p); fd >= 0) {
+        if (auto f = task.files->get(fd)) return d_path(*f);
+        return std::nullopt;
+    }
     if (!p->per_task && p->entry == "self") return std::to_string(task.tgid);
     if (!p->per_task && p->entry == "thread-self") return std::to_string(task.tgid) + "/task/" + std::to_string(task.pid);
     if (p->per_task && (p->entry == "maps" || p->entry == "cmdline" || p->entry == "environ" || p->entry == "comm" ||

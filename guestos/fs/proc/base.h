@@ -13,6 +13,11 @@ namespace guestos {
 bool is_proc_path(const std::string& path);
 // Opens a /proc file read-only (proc_pid_lookup + single_open): the file, or a negative errno.
 long proc_open(task_struct& task, const std::string& path, unsigned flags, std::shared_ptr<file>& out);
+// The open file /proc/PID/fd/N links to, or null (no such fd, or not an fd link).
+std::shared_ptr<file> proc_fd_file(task_struct& task, const std::string& path);
+// lstat of a /proc symbolic link (self, thread-self, PID/exe, PID/fd/N): 0, a negative
+// errno, or 1 when the path is no link (stat it by opening it).
+long proc_lstat(task_struct& task, const std::string& path, struct stat& st);
 // The target of a /proc symlink (exe), or nullopt with err set (ENOENT, EINVAL: not a link).
 std::optional<std::string> proc_readlink(task_struct& task, const std::string& path, int& err);
 // One /proc/PID/maps line for a VMA, without the newline (show_map_vma).
