@@ -430,6 +430,7 @@ void Cpu::switch_to(guestos::task_struct& t) {
 
 bool Cpu::keeps_running(const guestos::task_struct& t) const {
     return !t.exited && t.state == guestos::TASK_RUNNING && t.mm.get() == mm_.get() && !t.need_resched &&
+           !t.signal->stopped &&
            !t.start_regs && !t.kstack;
 }
 

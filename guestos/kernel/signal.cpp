@@ -11,11 +11,75 @@ namespace {
 constexpr uint64_t SYNCHRONOUS_MASK =
     sigmask(SIGSEGV_) | sigmask(SIGBUS_) | sigmask(SIGILL_) | sigmask(SIGTRAP_) | sigmask(SIGFPE_) | sigmask(SIGSYS_);
 
-// sig_kernel_ignore / sig_kernel_stop: signals whose default action does nothing here
-// (no job control: stop signals are ignored).
+// sig_kernel_ignore: signals whose default action does nothing (SIGCONT's work is done
+// when it is sent).
 bool default_ignored(int sig) {
-    return sig == SIGCHLD_ || sig == SIGURG_ || sig == SIGWINCH_ || sig == SIGCONT_ || sig == SIGSTOP_ ||
-           sig == SIGTSTP_ || sig == SIGTTIN_ || sig == SIGTTOU_;
+    return sig == SIGCHLD_ || sig == SIGURG_ || sig == SIGWINCH_ || sig == SIGCONT_;
+}
+
+// sig_kernel_stop: signals whose default action stops the process.
+constexpr uint64_t STOP_MASK = sigmask(SIGSTOP_) | sigmask(SIGTSTP_) | sigmask(SIGTTIN_) | sigmask(SIGTTOU_);
+bool sig_kernel_stop(int sig) { return STOP_MASK & sigmask(sig); }
+
+// Drops the pending signals of mask in every thread of the group (flush_sigqueue_mask).
+void flush_group_mask(task_struct& task, uint64_t mask) {
+    for (task_struct* t : task.signal->thread_head) {
+        for (int sig = 1; sig <= KERNEL_NSIG; ++sig)
+            if (mask & sigmask(sig)) t->sigqueue[sig - 1].clear();
+        t->pending &= ~mask;
+    }
+}
+
+// The parent hears that the group stopped or continued (do_notify_parent_cldstop), unless
+// its SIGCHLD action has SA_NOCLDSTOP.
+void notify_parent_cldstop(task_struct& task, int why, int sig) {
+    constexpr uint64_t SA_NOCLDSTOP = 1;
+    task_struct* leader = task.group_leader;
+    task_struct* parent = leader->real_parent;
+    if (!parent || parent->exited) return;
+    if (!(parent->sighand->action[SIGCHLD_ - 1].flags & SA_NOCLDSTOP)) {
+        kernel_siginfo si;
+        si.si_signo = SIGCHLD_;
+        si.si_code = why;
+        si.pid = leader->tgid;
+        si.value = static_cast<uint32_t>(sig);
+        send_signal_group(*parent, si, false);
+    }
+    wake_up(parent->signal->wait_chldexit);
+}
+
+// prepare_signal: SIGCONT resumes a stopped group and cancels pending stops; a stop signal
+// cancels a pending SIGCONT.
+void prepare_signal(task_struct& task, int sig) {
+    constexpr int CLD_CONTINUED = 6;
+    signal_struct& s = *task.signal;
+    if (sig_kernel_stop(sig)) {
+        flush_group_mask(task, sigmask(SIGCONT_));
+        return;
+    }
+    if (sig != SIGCONT_) return;
+    flush_group_mask(task, STOP_MASK);
+    if (!s.stopped) return;
+    s.stopped = false;
+    s.continued = true;
+    for (task_struct* t : s.thread_head)
+        if (t->state == TASK_STOPPED) {
+            t->state = TASK_INTERRUPTIBLE;
+            wake_up_process(*t);
+        }
+    notify_parent_cldstop(task, CLD_CONTINUED, SIGCONT_);
+}
+
+// The default action of a stop signal: the whole group stops (do_signal_stop).
+void do_signal_stop(task_struct& task, int sig) {
+    constexpr int CLD_STOPPED = 5;
+    signal_struct& s = *task.signal;
+    s.stopped = true;
+    s.stop_signal = sig;
+    s.stop_reported = false;
+    s.continued = false;
+    task.state = TASK_STOPPED;
+    notify_parent_cldstop(task, CLD_STOPPED, sig);
 }
 
 // sig_ignored: a signal that would be dropped on arrival (not when blocked: it stays queued).
@@ -37,6 +101,11 @@ int next_signal(const task_struct& task) {
 void send_signal(task_struct& task, const kernel_siginfo& info, bool forced) {
     const int sig = info.si_signo;
     if (sig < 1 || sig > KERNEL_NSIG) return;
+    prepare_signal(task, sig);
+    if (sig == SIGKILL_ && task.state == TASK_STOPPED) {  // SIGKILL wakes a stopped task
+        task.state = TASK_INTERRUPTIBLE;
+        wake_up_process(task);
+    }
     k_sigaction& ka = task.sighand->action[sig - 1];
     // force_sig_info_to_task: a blocked or ignored fault takes the default action.
     if (forced && ((task.blocked & sigmask(sig)) || ka.handler == SIG_IGN_)) {
@@ -87,6 +156,10 @@ bool get_signal(task_struct& task, ksignal& ks) {
         if (sig != SIGKILL_ && ks.ka.handler == SIG_IGN_) continue;
         if (sig != SIGKILL_ && ks.ka.handler != SIG_DFL_) return true;
         if (default_ignored(sig)) continue;
+        if (sig_kernel_stop(sig)) {
+            do_signal_stop(task, sig);
+            return false;
+        }
         do_group_exit(task, sig);  // terminate the whole thread group
     }
     return false;

@@ -1,5 +1,5 @@
 /* fork: processes. fork + copy-on-write isolation, wait statuses of exit codes and signal
- * deaths, WNOHANG and ECHILD, SIGCHLD handlers, orphans, process-group kill, vfork + exec of
+ * deaths, WNOHANG and ECHILD, SIGCHLD handlers, orphans, process-group kill, SIGSTOP/SIGCONT with WUNTRACED/WCONTINUED, vfork + exec of
  * ourselves, a pipe between two processes, and failing execs. Prints only what is the same
  * on every run. */
 #define _GNU_SOURCE
@@ -129,6 +129,26 @@ int main(int argc, char **argv)
     printf("kill(-pgrp): %d\n", kill(-leader, SIGTERM));
     waitpid(leader, &st, 0);
     status_of("group leader", st);
+
+    /* Job control: a child stops itself, is seen stopped, continued (it then waits on a
+     * pipe, so the continue is seen before its exit), then exits. */
+    pipe(p);
+    pid = fork();
+    if (pid == 0) {
+        close(p[1]);
+        raise(SIGSTOP);
+        read(p[0], &c, 1);
+        _exit(9);
+    }
+    close(p[0]);
+    waitpid(pid, &st, WUNTRACED);
+    printf("stopped: %s, by signal %d\n", WIFSTOPPED(st) ? "yes" : "no", WIFSTOPPED(st) ? WSTOPSIG(st) : 0);
+    kill(pid, SIGCONT);
+    waitpid(pid, &st, WCONTINUED);
+    printf("continued: %s\n", WIFCONTINUED(st) ? "yes" : "no");
+    close(p[1]);
+    waitpid(pid, &st, 0);
+    status_of("after SIGCONT", st);
 
     /* vfork + exec of ourselves, then a failing exec in a child. */
     pid = vfork();

@@ -47,6 +47,8 @@ void wake_up_process(task_struct& t) {
     if (t.kernel && t.kernel->runqueue().curr != &t) enqueue_task(t);
 }
 
+bool fatal_signal_pending(const task_struct& task);
+
 void signal_wake_up(task_struct& t) {
     if (t.state == TASK_INTERRUPTIBLE) wake_up_process(t);
 }
@@ -74,7 +76,7 @@ task_struct* pick_next_task(Kernel& k) {
     rq& q = k.runqueue();
     task_struct* curr = q.curr;
     const ktime_t now = ktime_get();
-    if (curr && (curr->exited || curr->state != TASK_RUNNING)) curr = q.curr = nullptr;
+    if (curr && (curr->exited || curr->state != TASK_RUNNING || curr->signal->stopped)) curr = q.curr = nullptr;
     if (curr && !curr->need_resched) return curr;
     if (curr) {  // preempted: to the back of the queue
         curr->need_resched = false;
@@ -86,10 +88,17 @@ task_struct* pick_next_task(Kernel& k) {
         curr->on_rq = true;
         q.queue.push_back(curr);
     }
-    if (q.queue.empty()) return q.curr = nullptr;
-    task_struct* next = q.queue.front();
-    q.queue.pop_front();
-    next->on_rq = false;
+    task_struct* next = nullptr;
+    while (!next && !q.queue.empty()) {
+        next = q.queue.front();
+        q.queue.pop_front();
+        next->on_rq = false;
+        if (next->signal->stopped && !fatal_signal_pending(*next)) {  // its group stopped: it stops too
+            next->state = TASK_STOPPED;
+            next = nullptr;
+        }
+    }
+    if (!next) return q.curr = nullptr;
     next->slice_end = now + SCHED_SLICE_NS;
     ++q.nr_switches;
     return q.curr = next;
