@@ -157,11 +157,6 @@ public:
     // the first exec sets memory up.
     std::string allocator_stats() const;
     const KernelConfig& config() const { return cfg_; }
-    // The ids every task runs with (init_cred): emu's own, read from the host once at boot.
-    struct cred {
-        uint32_t uid, gid, euid, egid;
-    };
-    const cred& init_cred() const { return init_cred_; }
     // When the filesystems were mounted (CLOCK_REALTIME): the times of their root directories.
     const timespec& mount_time() const { return mount_time_; }
     // RAM, the page allocator, the kernel page tables and kmap, once memory is set up.
@@ -194,7 +189,6 @@ private:
     std::optional<Abi> memory_abi_;  // the ABI memory was set up for (zones, kernel tables)
     PhysAddr zero_page_;
     std::vector<uint64_t> reported_unknown_;
-    cred init_cred_;
     std::unique_ptr<mmu::PhysMemory> ram_;
     std::unique_ptr<BuddyAllocator> buddy_;
     PageAllocator* page_alloc_ = nullptr;  // the buddy allocator, through its interface

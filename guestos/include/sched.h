@@ -185,9 +185,6 @@ struct task_struct {
     bool on_rq = false;
     bool need_resched = false;
     std::unique_ptr<kernel_stack> kstack;  // held while a syscall sleeps
-    // The syscall's number and arguments while it runs or sleeps (what pt_regs keeps on the
-    // kernel stack), so that starting one allocates nothing.
-    std::array<uint64_t, 7> syscall_regs{};
     int64_t sleep_until = 0;         // a sleep's timeout (CLOCK_MONOTONIC ns), 0: none
     const char* sleep_what = nullptr;  // what it sleeps in (for the deadlock note, /proc wchan)
     int64_t slice_end = 0;           // when the timeslice ends

@@ -36,8 +36,7 @@ namespace {
 constexpr uint64_t RESERVED_LOW_FRAMES = 16;
 }  // namespace
 
-Kernel::Kernel(const KernelConfig& cfg)
-    : cfg_(cfg), init_cred_{::getuid(), ::getgid(), ::geteuid(), ::getegid()} {
+Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {
     clock_gettime(CLOCK_REALTIME, &mount_time_);
     devtmpfs_ = std::make_unique<Devtmpfs>(mount_time_);
     // The tmpfs mounts a Debian system has (each with an anonymous device number).
@@ -244,11 +243,9 @@ void Kernel::report_unknown_syscall(task_struct& task, uint64_t nr) {
 }
 
 bool Kernel::syscall_from_user(task_struct& task, uint64_t nr, const uint64_t args_in[6], long& ret) {
-    task.syscall_regs[0] = nr;
-    std::copy(args_in, args_in + 6, task.syscall_regs.begin() + 1);
-    // Two pointers: std::function keeps them in place, so no syscall allocates to start.
-    return kstack_run(task, [this, t = &task] { return syscall(*t, t->syscall_regs[0], t->syscall_regs.data() + 1); },
-                      ret);
+    std::array<uint64_t, 6> args;
+    std::copy(args_in, args_in + 6, args.begin());
+    return kstack_run(task, [this, &task, nr, args] { return syscall(task, nr, args.data()); }, ret);
 }
 
 bool Kernel::syscall_resume(task_struct& task, long& ret) { return kstack_resume(task, ret); }

@@ -250,17 +250,16 @@ long sys_getppid(SysCtx& c, const uint64_t*) {
     const task_struct* p = c.task.group_leader->real_parent;
     return p ? p->tgid : 1;
 }
-// The ids come from the kernel's cred, not from a host syscall each time.
-long sys_getuid(SysCtx& c, const uint64_t*) { return c.kernel.init_cred().uid; }
-long sys_geteuid(SysCtx& c, const uint64_t*) { return c.kernel.init_cred().euid; }
-long sys_getgid(SysCtx& c, const uint64_t*) { return c.kernel.init_cred().gid; }
-long sys_getegid(SysCtx& c, const uint64_t*) { return c.kernel.init_cred().egid; }
+long sys_getuid(SysCtx&, const uint64_t*) { return ::getuid(); }
+long sys_geteuid(SysCtx&, const uint64_t*) { return ::geteuid(); }
+long sys_getgid(SysCtx&, const uint64_t*) { return ::getgid(); }
+long sys_getegid(SysCtx&, const uint64_t*) { return ::getegid(); }
 // The 16-bit ids of old i386 calls: ids above 65535 show as the overflow id 65534.
 static long uid16(long id) { return id > 65535 ? 65534 : id; }
-long sys_getuid16(SysCtx& c, const uint64_t* a) { return uid16(sys_getuid(c, a)); }
-long sys_geteuid16(SysCtx& c, const uint64_t* a) { return uid16(sys_geteuid(c, a)); }
-long sys_getgid16(SysCtx& c, const uint64_t* a) { return uid16(sys_getgid(c, a)); }
-long sys_getegid16(SysCtx& c, const uint64_t* a) { return uid16(sys_getegid(c, a)); }
+long sys_getuid16(SysCtx&, const uint64_t*) { return uid16(::getuid()); }
+long sys_geteuid16(SysCtx&, const uint64_t*) { return uid16(::geteuid()); }
+long sys_getgid16(SysCtx&, const uint64_t*) { return uid16(::getgid()); }
+long sys_getegid16(SysCtx&, const uint64_t*) { return uid16(::getegid()); }
 // The process of pid (0: the caller), or null.
 static task_struct* find_process(SysCtx& c, uint64_t pid) {
     if (!static_cast<int32_t>(pid)) return &c.task;

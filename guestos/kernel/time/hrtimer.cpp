@@ -2,7 +2,9 @@
 // the task sleeps until the expiry or a signal; an interrupted relative sleep writes the
 // time left and, when no handler runs, resumes through restart_syscall.
 #include <cerrno>
+#include <optional>
 
+#include "guestos/include/cred.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/include/syscalls.h"
 
@@ -17,6 +19,30 @@ bool hrtimer_clock(clockid_t clk) {
     return clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC || clk == CLOCK_BOOTTIME || clk == CLOCK_TAI;
 }
 
+// A process CPU-time clock (CLOCK_PROCESS_CPUTIME_ID, or one made by MAKE_PROCESS_CPUCLOCK):
+// a sleep on it ends when the process has run long enough, which a sleeping process with no
+// other running thread never does, so a signal ends it (posix_cpu_nsleep).
+bool process_cpu_clock(clockid_t clk) {
+    return clk == CLOCK_PROCESS_CPUTIME_ID || (clk < 0 && (clk & 7) != 3 && !(clk & 4));
+}
+
+// What clock_nanosleep answers for a CPU or fd clock before sleeping (clockid_to_kclock,
+// posix_cpu_nsleep, posix_cpu_timer_create): a thread clock and a dynamic (fd) clock have no
+// nsleep (EOPNOTSUPP); the caller's own thread clock, a bad CPUCLOCK_WHICH or a pid that
+// names no process is EINVAL. 1 when clk is no CPU clock at all.
+long check_cpu_nsleep_clock(SysCtx& c, clockid_t clk) {
+    if (clk == CLOCK_THREAD_CPUTIME_ID || (clk < 0 && (clk & 7) == 3)) return -EOPNOTSUPP;
+    if (clk >= 0) return clk == CLOCK_PROCESS_CPUTIME_ID ? 0 : 1;
+    const int pid = ~(clk >> 3);
+    const bool thread = clk & 4;
+    if (thread && (pid == 0 || pid == c.task.pid)) return -EINVAL;
+    if ((clk & 3) == 3) return -EINVAL;
+    if (pid == 0) return 0;
+    const task_struct* t = c.kernel.find_task_by_vpid(pid);
+    if (!t || (!thread && t->pid != t->tgid)) return -EINVAL;
+    return 0;
+}
+
 // Sleeps until restart_block.nanosleep.expires on its clock: 0 once it has passed, or
 // -ERESTART_RESTARTBLOCK when a signal came first, after writing the time left (-EFAULT
 // if that fails).
@@ -24,7 +50,10 @@ long do_nanosleep(SysCtx& c) {
     auto& ns = c.task.restart_block.nanosleep;
     for (ktime_t now; (now = clock_now(ns.clockid)) < ns.expires;) {
         if (!signal_pending(c.task)) {
-            schedule_hrtimeout(c.task, ktime_add_safe(ktime_get(), ns.expires - now), "nanosleep");
+            // A CPU-time expiry does not come while the process sleeps: wait for a signal.
+            std::optional<ktime_t> until;
+            if (!process_cpu_clock(ns.clockid)) until = ktime_add_safe(ktime_get(), ns.expires - now);
+            schedule_hrtimeout(c.task, until, "nanosleep");
             continue;
         }
         if (ns.type != TT_NONE && !put_timespec(c, VirtAddr(ns.rmtp), ktime_to_timespec(ns.expires - now), ns.type == TT_NATIVE))
@@ -51,17 +80,22 @@ long hrtimer_nanosleep(SysCtx& c, ktime_t t, bool abs, clockid_t clk) {
 // clock_nanosleep and clock_nanosleep_time64 (time64: 64-bit timespecs on i386).
 long do_clock_nanosleep(SysCtx& c, const uint64_t* a, bool time64) {
     constexpr int TIMER_ABSTIME_ = 1;
-    const auto clk = static_cast<clockid_t>(a[0]);
+    auto clk = static_cast<clockid_t>(a[0]);
     const int flags = static_cast<int>(a[1]);
-    if (!hrtimer_clock(clk)) {
-        // Other clocks (CPU time, alarm clocks) are checked, and slept on, by the host; such
-        // a sleep is not cut short by the guest's signals.
+    // The alarm clocks (alarm_timer_nsleep) sleep as their base clocks here (no suspend to
+    // wake from), after the same CAP_WAKE_ALARM check.
+    if (clk == CLOCK_REALTIME_ALARM || clk == CLOCK_BOOTTIME_ALARM) {
+        if (!capable(CAP_WAKE_ALARM_)) return -EPERM;
+        clk = clk == CLOCK_REALTIME_ALARM ? CLOCK_REALTIME : CLOCK_BOOTTIME;
+    }
+    if (long e = check_cpu_nsleep_clock(c, clk); e <= 0) {
+        if (e < 0) return e;
+    } else if (!hrtimer_clock(clk)) {
+        // Clocks that cannot be slept on (EOPNOTSUPP: the raw and coarse ones) or do not
+        // exist (EINVAL): the host's answer for a zero sleep, which returns at once.
         const timespec zero{};
         if (int e = clock_nanosleep(clk, 0, &zero, nullptr)) return -e;
-        timespec t;
-        if (!get_timespec(c, VirtAddr(a[2]), t, time64)) return -EFAULT;
-        if (!timespec_valid(t)) return -EINVAL;
-        return -clock_nanosleep(clk, flags & TIMER_ABSTIME_, &t, nullptr);
+        return -EINVAL;
     }
     timespec t;
     if (!get_timespec(c, VirtAddr(a[2]), t, time64)) return -EFAULT;
