@@ -7,6 +7,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "devices/cpuid.h"
@@ -447,12 +448,12 @@ void Cpu::finish_syscall(long ret) {
     }
 }
 
-mmu::ErrorOr<void> Cpu::run(guestos::task_struct& task) {
+mmu::ErrorOr<Cpu::RunEnd> Cpu::run(guestos::task_struct& task, uint64_t max_insns) {
     const uint64_t kbase = is64_ ? KBASE64 : KBASE32;
     switch_to(task);
     if (task.kstack) {  // a syscall that slept: finish it, then return to user mode
         long ret = 0;
-        if (!kernel_.syscall_resume(task, ret)) return {};
+        if (!kernel_.syscall_resume(task, ret)) return RunEnd::Scheduled;
         finish_syscall(ret);
         if (!task.exited && task.mm.get() == mm_.get() && !task.start_regs &&
             (guestos::signal_pending(task) || orig_ax_ != ~0ull))
@@ -462,16 +463,22 @@ mmu::ErrorOr<void> Cpu::run(guestos::task_struct& task) {
     }
     uint64_t ip = at_stub_ ? kbase + OFF_STUB : pc();
     while (keeps_running(task)) {
+        if (interrupted_.exchange(false)) return RunEnd::Interrupted;
         // Stopping from an exception hook leaves Unicorn's exception-in-flight mark set again
         // (measured), so clear it before every start.
         clear_exception_state();
         tlb_->activate();
         tlb_->tlb_flush_mmu();  // what the OS invalidated since the guest last ran
+        // A count-limited run leaves a per-instruction counting hook behind; an empty run
+        // drops it, or the next runs are 5-10x slower (GDB.md, Unicorn fact 2).
+        if (counted_ && !max_insns) uc_emu_start(uc_, ip, ip, 0, 0);
+        counted_ = max_insns != 0;
         in_emulation_ = true;
         running.store(uc_);
-        uc_err e = uc_emu_start(uc_, ip, kbase + OFF_STOP, 0, 0);
+        uc_err e = uc_emu_start(uc_, ip, kbase + OFF_STOP, 0, max_insns);
         running.store(nullptr);
         in_emulation_ = false;
+        skip_breakpoint_ = ~0ull;
         at_stub_ = false;
         if (!fatal_error_.empty()) return mmu::Error::from_errno(EIO, fatal_error_);
         if (pending_regs_) {  // sigreturn: the registers a hook could not write
@@ -507,9 +514,48 @@ mmu::ErrorOr<void> Cpu::run(guestos::task_struct& task) {
         if (!left && (guestos::signal_pending(task) || orig_ax_ != ~0ull)) guestos::do_signal(task);
         orig_ax_ = ~0ull;
         ip = pc();
+        // A safe point: the debugger's stops.
+        if (std::exchange(breakpoint_hit_, false)) return RunEnd::Breakpoint;
+        if (std::exchange(debug_stop_, false)) return RunEnd::Requested;
+        if (max_insns) return RunEnd::Counted;
     }
-    return {};
+    // The task left the CPU (it sleeps, exited, was preempted) in the run a stop was asked in.
+    if (std::exchange(debug_stop_, false)) return RunEnd::Requested;
+    return RunEnd::Scheduled;
 }
+
+void Cpu::interrupt() {
+    interrupted_ = true;
+    // Thread-safe in Unicorn (the timer thread does the same).
+    if (uc_engine* uc = running.load()) uc_emu_stop(uc);
+}
+
+// A breakpoint is a code hook bounded to its address: it costs nothing elsewhere and fires
+// before the instruction runs, even in code translated before it was added (GDB.md, fact 3).
+void Cpu::set_breakpoint(uint64_t address, bool on) {
+    auto it = breakpoints_.find(address);
+    if (on && it == breakpoints_.end()) {
+        uc_hook h = 0;
+        if (uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Cpu::hook_breakpoint), this, address, address) ==
+            UC_ERR_OK)
+            breakpoints_[address] = h;
+    } else if (!on && it != breakpoints_.end()) {
+        uc_hook_del(uc_, it->second);
+        breakpoints_.erase(it);
+    }
+}
+
+void Cpu::hook_breakpoint(uc_engine* uc, uint64_t address, uint32_t, void* self) {
+    auto* cpu = static_cast<Cpu*>(self);
+    if (address == cpu->skip_breakpoint_) {
+        cpu->skip_breakpoint_ = ~0ull;
+        return;
+    }
+    cpu->breakpoint_hit_ = true;
+    uc_emu_stop(uc);
+}
+
+
 
 std::vector<std::string> Cpu::check_consistency() {
     std::vector<std::string> problems = guestos::check_mm(*mm_);
@@ -715,6 +761,7 @@ void Cpu::on_syscall64() {
     in_syscall64_ = false;
     syscall_slept_ = !done;
     tlb_->tlb_flush_mmu();  // tlb_finish_mmu: the syscall's invalidations, in one batch
+    if (syscall_observer_ && done) syscall_observer_(v[0]);
     if (!stop_if_needed()) orig_ax_ = ~0ull;
     if (!done || cur_->exited || cur_->mm.get() != mm_.get()) return;
     // The syscall instruction leaves the return address in RCX and the flags in R11.
@@ -738,6 +785,7 @@ void Cpu::on_syscall32() {
     tlb_->tlb_flush_mmu();  // tlb_finish_mmu: the syscall's invalidations, in one batch
     syscall_slept_ = !done;
     if (done && !cur_->exited && cur_->mm.get() == mm_.get()) set_reg(UC_X86_REG_EAX, static_cast<uint32_t>(ret));
+    if (syscall_observer_ && done) syscall_observer_(v[0]);
 }
 
 namespace {

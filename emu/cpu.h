@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -31,9 +33,34 @@ public:
     Cpu(const Cpu&) = delete;
     Cpu& operator=(const Cpu&) = delete;
 
+    // How run() ended: the scheduler's business (the task sleeps, exited, was preempted or
+    // left the mm), or a debugger's stop (emu/debugger.h), each at a safe point (between
+    // instructions, signals delivered).
+    enum class RunEnd { Scheduled, Requested, Interrupted, Breakpoint, Counted };
     // Runs task (a thread of this engine's mm) until it sleeps, exits, is preempted, or
-    // leaves the mm (execve).
-    mmu::ErrorOr<void> run(guestos::task_struct& task);
+    // leaves the mm (execve); or until a hook asked (request_stop), interrupt() was called,
+    // a breakpoint is reached (before its instruction) or max_insns (> 0) instructions ran.
+    mmu::ErrorOr<RunEnd> run(guestos::task_struct& task, uint64_t max_insns = 0);
+
+    // --- Debugger support (emu/debugger.h drives these through Machine) ---
+    // From an observer inside a hook (the fault stream, the syscall observer): end the run at
+    // the next safe point.
+    void request_stop() { debug_stop_ = stop_requested_ = true; }
+    // From any thread: the run in progress (on whichever engine) returns Interrupted soon,
+    // or the next one does at once.
+    static void interrupt();
+    // Takes back an interrupt nobody consumed (true if there was one).
+    static bool take_interrupt() { return interrupted_.exchange(false); }
+    void set_breakpoint(uint64_t address, bool on);
+    // The next run ignores the breakpoint at address once (resuming from it).
+    void skip_breakpoint_once(uint64_t address) { skip_breakpoint_ = address; }
+    // Called after every syscall with its number (exit included).
+    void set_syscall_observer(std::function<void(uint64_t nr)> fn) { syscall_observer_ = std::move(fn); }
+    ShadowTlb& tlb() { return *tlb_; }
+    mmu::ShadowPageTables& shadow() { return *shadow_; }
+    bool is64() const { return is64_; }
+    // Where the engine's current task resumes.
+    uint64_t pc();
     const guestos::mm_struct* mm() const { return mm_.get(); }
 
     const TlbStats& tlb_stats() const { return tlb_->stats(); }
@@ -92,7 +119,7 @@ private:
     std::string instruction_at(uint64_t rip);
     void trace_hidden_fault(uint64_t cr2, uint64_t rip, const TlbStats& before);
     uint64_t reg(int uc_reg);
-    uint64_t pc();
+    static void hook_breakpoint(uc_engine* uc, uint64_t address, uint32_t size, void* self);
     void set_reg(int uc_reg, uint64_t v);
 
     guestos::Kernel& kernel_;
@@ -124,6 +151,14 @@ private:
     // the signals are handled, else -1 (a stop from the timer or a fault is no syscall's).
     uint64_t orig_ax_ = ~0ull;
     std::shared_ptr<LapicTimer> timer_;  // interrupts the guest when a timer is due
+    // Debugger support.
+    bool debug_stop_ = false;               // an observer asked run() to return
+    static inline std::atomic<bool> interrupted_{false};  // interrupt() was called
+    bool breakpoint_hit_ = false;
+    uint64_t skip_breakpoint_ = ~0ull;
+    bool counted_ = false;                  // a count-limited run left Unicorn's counting hook
+    std::map<uint64_t, uc_hook> breakpoints_;
+    std::function<void(uint64_t)> syscall_observer_;
 };
 
 }  // namespace emu

@@ -57,6 +57,8 @@ mmu::ErrorOr<Cpu*> Machine::cpu_for(guestos::task_struct& task, const guestos::E
     if (cpu.is_error()) return cpu.error();
     ++engines_created_;
     Cpu* c = cpu.value().get();
+    for (uint64_t a : breakpoints_) c->set_breakpoint(a, true);
+    if (syscall_observer_) c->set_syscall_observer(syscall_observer_);
     cpus_[task.mm.get()] = cpu.release_value();
     return c;
 }
@@ -82,8 +84,21 @@ void Machine::kill_remaining_tasks() {
 }
 
 mmu::ErrorOr<void> Machine::run(guestos::task_struct& task, const guestos::ExecResult& start) {
+    this->start(task, start);
+    while (!finished_)
+        if (auto r = run_until_stop(); r.is_error()) return r.error();
+    return {};
+}
+
+void Machine::start(guestos::task_struct& task, const guestos::ExecResult& start) {
+    start_copy_ = start;
+    first_ = current_ = &task;
     guestos::wake_up_new_task(task);
-    while (!kernel_.init_exit_status) {
+}
+
+mmu::ErrorOr<Cpu::RunEnd> Machine::run_until_stop(uint64_t max_insns) {
+    while (!finished_ && !kernel_.init_exit_status) {
+        if (Cpu::take_interrupt()) return Cpu::RunEnd::Interrupted;
         guestos::task_struct* next = guestos::pick_next_task(kernel_);
         if (!next) {
             const char* what = "a sleep";
@@ -92,18 +107,51 @@ mmu::ErrorOr<void> Machine::run(guestos::task_struct& task, const guestos::ExecR
             guestos::idle_wait(kernel_, what);
             continue;
         }
-        auto cpu = cpu_for(*next, start);
+        auto cpu = cpu_for(*next, start_copy_);
         if (cpu.is_error()) return cpu.error();
+        current_ = next;
         kernel_.tick_program_event();
-        if (auto r = cpu.value()->run(*next); r.is_error()) return r.error();
+        auto r = cpu.value()->run(*next, max_insns);
+        if (r.is_error()) return r.error();
         close_unused_engines();
         kernel_.reap_dead_tasks();
+        if (!is_live(current_)) current_ = first_;
+        if (r.value() != Cpu::RunEnd::Scheduled) return r.value();
     }
-    if (guestos::KernelCaches* caches = kernel_.caches(); caches && check_mm_)
-        for (auto& p : caches->check_counts()) problems_.push_back(std::move(p));
-    kill_remaining_tasks();
-    timer_->program(std::nullopt);
-    return {};
+    if (!finished_) {
+        finished_ = true;
+        if (guestos::KernelCaches* caches = kernel_.caches(); caches && check_mm_)
+            for (auto& p : caches->check_counts()) problems_.push_back(std::move(p));
+        kill_remaining_tasks();
+        timer_->program(std::nullopt);
+        current_ = first_;
+    }
+    return Cpu::RunEnd::Scheduled;
+}
+
+bool Machine::is_live(const guestos::task_struct* t) const {
+    if (t == first_) return true;
+    for (guestos::task_struct* x : kernel_.all_tasks())
+        if (x == t) return true;
+    return false;
+}
+
+Cpu* Machine::cpu_of(const guestos::task_struct& task) const {
+    auto it = cpus_.find(task.mm.get());
+    return it == cpus_.end() ? nullptr : it->second.get();
+}
+
+void Machine::interrupt() { Cpu::interrupt(); }
+
+void Machine::set_breakpoint(uint64_t address, bool on) {
+    if (on) breakpoints_.insert(address);
+    else breakpoints_.erase(address);
+    for (const auto& [mm, cpu] : cpus_) cpu->set_breakpoint(address, on);
+}
+
+void Machine::set_syscall_observer(std::function<void(uint64_t)> fn) {
+    syscall_observer_ = std::move(fn);
+    for (const auto& [mm, cpu] : cpus_) cpu->set_syscall_observer(syscall_observer_);
 }
 
 }  // namespace emu

@@ -3,7 +3,9 @@
 // address space lost its last user is closed between timeslices.
 #pragma once
 #include <functional>
+#include <atomic>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +24,24 @@ public:
     // its process has exited (kernel.init_exit_status); the tasks left are then killed.
     mmu::ErrorOr<void> run(guestos::task_struct& task, const guestos::ExecResult& start);
 
+    // --- Debugger support (emu/debugger.h): run() in pieces ---
+    // Makes task runnable at start (wake_up_new_task), without running anything.
+    void start(guestos::task_struct& task, const guestos::ExecResult& start);
+    // Schedules and runs tasks until the first program's process has exited (then kills what
+    // it left: Cpu::RunEnd::Scheduled is returned) or a run ends with a debugger's stop.
+    // max_insns > 0: at most that many instructions of the next task.
+    mmu::ErrorOr<Cpu::RunEnd> run_until_stop(uint64_t max_insns = 0);
+    bool finished() const { return finished_; }
+    // The task that ran last (the first task before anything ran); never a reaped one.
+    guestos::task_struct* current() const { return current_; }
+    // The engine of task's address space, if one exists.
+    Cpu* cpu_of(const guestos::task_struct& task) const;
+    // From any thread: the run in progress returns Interrupted soon.
+    void interrupt();
+    // Breakpoints and the syscall observer apply to every engine, those made later too.
+    void set_breakpoint(uint64_t address, bool on);
+    void set_syscall_observer(std::function<void(uint64_t)> fn);
+
     // --check-mm: each address space is checked when it loses its last user (VMA tree, page
     // tables, shadow TLB), and the slab counts at the end.
     void enable_check_mm();
@@ -39,6 +59,7 @@ private:
     mmu::ErrorOr<Cpu*> cpu_for(guestos::task_struct& task, const guestos::ExecResult& start);
     void close_unused_engines();
     void kill_remaining_tasks();
+    bool is_live(const guestos::task_struct* t) const;
 
     guestos::Kernel& kernel_;
     CpuConfig cfg_;
@@ -48,6 +69,13 @@ private:
     std::vector<std::string> problems_;
     uint64_t engines_created_ = 0;
     bool check_mm_ = false;
+    bool finished_ = false;
+    guestos::task_struct* first_ = nullptr;
+    guestos::task_struct* current_ = nullptr;
+    guestos::ExecResult start_copy_;
+    std::set<uint64_t> breakpoints_;
+    std::function<void(uint64_t)> syscall_observer_;
+
     std::function<void(guestos::mm_struct&)> observer_;
 };
 

@@ -149,6 +149,8 @@ public:
     PageAllocator& page_alloc() { return *page_alloc_; }
     PhysAddr zero_page() const { return zero_page_; }
     const BuddyAllocator* buddy() const { return buddy_.get(); }
+    // The slab allocator (null until the first exec sets memory up).
+    const SlabAllocator* slab() const { return slab_.get(); }
     // The caches of the OS's own objects (null until the first exec sets memory up).
     KernelCaches* caches() const { return caches_.get(); }
     // The text of a global /proc file (meminfo, buddyinfo, zoneinfo, slabinfo, vmstat).

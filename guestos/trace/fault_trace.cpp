@@ -1,5 +1,6 @@
 #include "guestos/trace/fault_trace.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "base/format.h"
@@ -30,7 +31,23 @@ FaultEvent* FaultTracer::begin(mmu::VirtAddr address, uint32_t error_code, uint6
 void FaultTracer::end() {
     if (!open_) return;
     open_ = false;
-    for (auto& s : sinks_) s(event_);
+    for (auto& s : sinks_) s.second(event_);
+}
+
+FaultKind fault_kind(const FaultEvent& e) {
+    if (e.hidden) return FaultKind::Hidden;
+    if (e.outcome.rfind("SIG", 0) == 0) return FaultKind::Signal;
+    // The handler that did the work, by its Linux name (memory.cpp's steps).
+    auto took = [&](const char* fn) {
+        return std::any_of(e.path.begin(), e.path.end(), [fn](const std::string& s) { return s.rfind(fn, 0) == 0; });
+    };
+    if (took("do_swap_page")) return FaultKind::Swap;
+    if (took("do_wp_page")) return FaultKind::Cow;
+    if (took("do_anonymous_page")) return FaultKind::Anon;
+    if (took("do_read_fault") || took("do_cow_fault") || took("do_shared_fault") || took("filemap_fault") ||
+        took("shmem_fault"))
+        return FaultKind::File;
+    return FaultKind::Other;
 }
 
 FaultTracer& fault_tracer() {

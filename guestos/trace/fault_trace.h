@@ -30,7 +30,14 @@ std::string describe_error_code(uint32_t error_code);
 class FaultTracer {
 public:
     using Sink = std::function<void(const FaultEvent&)>;
-    void subscribe(Sink sink) { sinks_.push_back(std::move(sink)); }
+    // Adds a sink; the returned id removes it again.
+    uint64_t subscribe(Sink sink) {
+        sinks_.emplace_back(++last_id_, std::move(sink));
+        return last_id_;
+    }
+    void unsubscribe(uint64_t id) {
+        std::erase_if(sinks_, [id](const auto& s) { return s.first == id; });
+    }
     void unsubscribe_all() { sinks_.clear(); }
     bool active() const { return !sinks_.empty(); }
     // Starts an event; steps and the outcome go to it until end() publishes it.
@@ -42,11 +49,18 @@ public:
     void end();
 
 private:
-    std::vector<Sink> sinks_;
+    std::vector<std::pair<uint64_t, Sink>> sinks_;
+    uint64_t last_id_ = 0;
     FaultEvent event_;
     bool open_ = false;
     uint64_t seq_ = 0;
 };
+
+// What a fault did, as a debugger filters faults: resolved by the shadow TLB alone, a new
+// anonymous page (or the zero page), a file or shmem page, a copy-on-write break, a swap-in,
+// a fault that ended in a signal, or none of these (read from the event's path).
+enum class FaultKind { Hidden, Anon, File, Cow, Swap, Signal, Other };
+FaultKind fault_kind(const FaultEvent& e);
 
 // The tracer of this emulated machine (one, like Linux's tracepoints).
 FaultTracer& fault_tracer();

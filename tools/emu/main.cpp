@@ -6,12 +6,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "emu/machine.h"
 #include "guestos/trace/fault_trace.h"
 #include "guestos/include/kernel.h"
+#include "ui/lessons.h"
+#include "ui/record.h"
+#include "ui/ui.h"
 
 extern char** environ;
 
@@ -38,7 +42,22 @@ const char* const USAGE =
     "  --stats            print MMU, TLB and fault counters to stderr at exit\n"
     "  --check-mm         at exit, check that the VMA tree, the guest page tables and the\n"
     "                     shadow TLB agree; report any disagreement and exit with status 70\n"
+    "  --record FILE      write memory counters and fault events over time to FILE as JSON\n"
+    "                     lines (scripts/plot-recording turns them into PNG plots)\n"
     "  --help             show this text\n"
+    "\n"
+    "debugger view (docs/ui.md):\n"
+    "  --ui               open the debugger view in a window: step to the next fault, see\n"
+    "                     the page walk, the frames, the buddy lists, slabs and the TLB\n"
+    "  --ui-headless      the same with no display: run --ui-script and write PNGs\n"
+    "  --ui-script FILE   UI actions, one a line: step-to-fault [N] [anon|file|cow|swap|segv|tlb],\n"
+    "                     step [N], step-to-syscall [N], continue, run-to ADDR, watch ADDR,\n"
+    "                     walk ADDR, select-frame PFN, select-fault N, panel NAME, hover X Y,\n"
+    "                     screenshot NAME, dump FILE, quit\n"
+    "  --screenshot-dir DIR  where screenshot NAME writes NAME.png (default .)\n"
+    "  --ui-state FILE    write the view's state as JSON whenever it changes (for tests)\n"
+    "  --lesson NAME      open a lesson (a guest program and a note of what to watch) in the\n"
+    "                     view instead of PROGRAM; --lesson list lists them\n"
     "\n"
     "The guest's exit status becomes emu's; a guest killed by a signal kills emu with it.\n";
 
@@ -50,6 +69,10 @@ struct Options {
     int trace_faults = 0;  // 1: true faults, 2: also hidden ones
     bool explain_faults = false;
     std::vector<std::string> argv;
+    bool ui = false;
+    ui::UiOptions ui_opts;
+    std::string lesson;
+    std::string record;
 };
 
 [[noreturn]] void die(const std::string& msg, int status = 127) {
@@ -129,9 +152,37 @@ Options parse_args(int argc, char** argv) {
             std::string v = arg();
             o.cpu.tlb_pages = parse_size(v);
             if (o.cpu.tlb_pages < 16) die("--tlb-pages " + v + ": expected a number of at least 16", 2);
+        } else if (opt == "--ui") {
+            o.ui = true;
+        } else if (opt == "--ui-headless") {
+            o.ui = o.ui_opts.headless = true;
+        } else if (opt == "--ui-script") {
+            o.ui_opts.script = arg();
+        } else if (opt == "--screenshot-dir") {
+            o.ui_opts.screenshot_dir = arg();
+        } else if (opt == "--ui-state") {
+            o.ui_opts.state_file = arg();
+        } else if (opt == "--lesson") {
+            o.lesson = arg();
+        } else if (opt == "--record") {
+            o.record = arg();
         } else {
             die("unknown option " + a + " (see emu --help)", 2);
         }
+    }
+    if (o.lesson == "list") {
+        std::fputs(ui::lesson_list().c_str(), stdout);
+        std::exit(0);
+    }
+    if (!o.lesson.empty()) {
+        const ui::Lesson* l = ui::find_lesson(o.lesson);
+        if (!l) die("--lesson " + o.lesson + ": no such lesson (emu --lesson list)", 2);
+        o.ui = true;
+        o.argv = {ui::lesson_program_path(*l)};
+        o.argv.insert(o.argv.end(), l->args.begin(), l->args.end());
+        if (l->ram && o.kernel.ram_bytes == guestos::KernelConfig{}.ram_bytes) o.kernel.ram_bytes = l->ram;
+        if (l->lowmem && o.kernel.lowmem_bytes == guestos::KernelConfig{}.lowmem_bytes) o.kernel.lowmem_bytes = l->lowmem;
+        return o;
     }
     if (i >= argc) {
         std::fputs(USAGE, stderr);
@@ -230,8 +281,33 @@ void print_fault_explanation(const guestos::FaultEvent& e) {
 
 }  // namespace
 
+// The debugger view (--ui, --ui-headless, --lesson) over the program.
+int run_ui(const Options& opt, const std::vector<std::string>& envp, ui::Recorder* recorder) {
+    ui::SessionConfig cfg;
+    cfg.kernel = opt.kernel;
+    cfg.cpu = opt.cpu;
+    cfg.argv = opt.argv;
+    cfg.envp = envp;
+    cfg.recorder = recorder;
+    if (const ui::Lesson* l = ui::find_lesson(opt.lesson)) cfg.lesson_note = std::string(l->title) + ". " + l->note;
+    return ui::run_ui(cfg, opt.ui_opts);
+}
+
 int main(int argc, char** argv) {
     Options opt = parse_args(argc, argv);
+    std::vector<std::string> envp;
+    for (char** e = environ; *e; ++e) envp.emplace_back(*e);
+    std::unique_ptr<ui::Recorder> recorder;
+    if (!opt.record.empty()) {
+        std::string err;
+        if (!(recorder = ui::Recorder::open(opt.record, err))) die(err, 2);
+    }
+    if (opt.ui) {
+        if (recorder) recorder->follow(nullptr);
+        const int status = run_ui(opt, envp, recorder.get());
+        if (recorder) recorder->finish();
+        return status;
+    }
     if (opt.trace_faults || opt.explain_faults) {
         const int level = opt.trace_faults;
         const bool explain = opt.explain_faults;
@@ -243,9 +319,7 @@ int main(int argc, char** argv) {
     }
     guestos::Kernel kernel(opt.kernel);
     if (auto r = kernel.boot(); r.is_error()) die(r.error().message, 1);
-
-    std::vector<std::string> envp;
-    for (char** e = environ; *e; ++e) envp.emplace_back(*e);
+    if (recorder) recorder->follow(&kernel);
 
     guestos::task_struct task;
     kernel.init_task(task);
@@ -255,6 +329,7 @@ int main(int argc, char** argv) {
     emu::Machine machine(kernel, opt.cpu);
     if (opt.check_mm) machine.enable_check_mm();
     auto r = machine.run(task, exec.value());
+    if (recorder) recorder->finish();
     if (opt.stats) print_stats(kernel, machine.tlb_stats(), task);
     if (r.is_error()) die(r.error().message, 1);
     if (opt.check_mm) {

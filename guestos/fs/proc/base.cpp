@@ -61,6 +61,8 @@ std::string user_range(task_struct& task, uint64_t start, uint64_t end) {
     return s;
 }
 
+}  // namespace
+
 // The name column of a maps line: the file, [heap] (vma_is_initial_heap) or [stack]
 // (vma_is_initial_stack), as show_map_vma names them.
 std::string vma_name(const mm_struct& mm, const vm_area_struct& v) {
@@ -69,8 +71,6 @@ std::string vma_name(const mm_struct& mm, const vm_area_struct& v) {
     if (v.vm_start.value <= mm.start_stack && v.vm_end.value >= mm.start_stack) return "[stack]";
     return {};
 }
-
-}  // namespace
 
 bool is_proc_path(const std::string& path) { return path == "/proc" || path.rfind("/proc/", 0) == 0; }
 

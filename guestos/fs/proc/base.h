@@ -20,6 +20,8 @@ std::shared_ptr<file> proc_fd_file(task_struct& task, const std::string& path);
 long proc_lstat(task_struct& task, const std::string& path, struct stat& st);
 // The target of a /proc symlink (exe), or nullopt with err set (ENOENT, EINVAL: not a link).
 std::optional<std::string> proc_readlink(task_struct& task, const std::string& path, int& err);
+// The name column of a maps line: the file, [heap] or [stack], or "" (show_map_vma).
+std::string vma_name(const mm_struct& mm, const vm_area_struct& vma);
 // One /proc/PID/maps line for a VMA, without the newline (show_map_vma).
 std::string show_map_vma(const mm_struct& mm, const vm_area_struct& vma);
 // /proc/PID/smaps: each VMA's maps line and what it maps (show_smap).

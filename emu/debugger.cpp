@@ -1,0 +1,344 @@
+// Execution control and CPU-side state for debugger front ends (see debugger.h).
+#include "emu/debugger.h"
+
+#include <capstone/capstone.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "emu/cpu.h"
+#include "emu/machine.h"
+#include "guestos/include/kernel.h"
+#include "guestos/mm/inspect.h"
+
+namespace emu {
+
+const char* stop_reason_name(StopReason r) {
+    switch (r) {
+    case StopReason::None: return "none";
+    case StopReason::Exited: return "exited";
+    case StopReason::Paused: return "paused";
+    case StopReason::Step: return "step";
+    case StopReason::Syscall: return "syscall";
+    case StopReason::PageFault: return "page fault";
+    case StopReason::TlbFill: return "TLB fill";
+    case StopReason::Breakpoint: return "breakpoint";
+    case StopReason::PageTouched: return "page touched";
+    case StopReason::Error: return "error";
+    }
+    return "?";
+}
+
+unsigned fault_filter_of(const guestos::FaultEvent& e) {
+    switch (guestos::fault_kind(e)) {
+    case guestos::FaultKind::Hidden: return FAULT_TLB_FILL;
+    case guestos::FaultKind::Anon: return FAULT_ANON;
+    case guestos::FaultKind::File: return FAULT_FILE;
+    case guestos::FaultKind::Cow: return FAULT_COW;
+    case guestos::FaultKind::Swap: return FAULT_SWAP;
+    case guestos::FaultKind::Signal: return FAULT_SIGSEGV;
+    case guestos::FaultKind::Other: return FAULT_OTHER;
+    }
+    return FAULT_OTHER;
+}
+
+Debugger::Debugger(guestos::Kernel& kernel, Machine& machine, loader::ElfSymbols symbols)
+    : kernel_(kernel), machine_(machine), symbols_(std::move(symbols)) {
+    fault_sink_ = guestos::fault_tracer().subscribe([this](const guestos::FaultEvent& e) { on_fault(e); });
+    machine_.set_syscall_observer([this](uint64_t nr) { on_syscall(nr); });
+}
+
+Debugger::~Debugger() {
+    guestos::fault_tracer().unsubscribe(fault_sink_);
+    machine_.set_syscall_observer({});
+    for (uint64_t a : breakpoints_) machine_.set_breakpoint(a, false);
+}
+
+guestos::task_struct* Debugger::task() const { return machine_.current(); }
+
+Cpu* Debugger::cpu() const {
+    guestos::task_struct* t = task();
+    return t && !machine_.finished() ? machine_.cpu_of(*t) : nullptr;
+}
+
+bool Debugger::exited() const { return machine_.finished() || kernel_.init_exit_status.has_value(); }
+
+void Debugger::pause() {
+    pause_ = true;
+    machine_.interrupt();
+}
+
+void Debugger::add_breakpoint(uint64_t address) {
+    if (breakpoints_.insert(address).second) machine_.set_breakpoint(address, true);
+}
+
+void Debugger::remove_breakpoint(uint64_t address) {
+    if (breakpoints_.erase(address)) machine_.set_breakpoint(address, false);
+}
+
+void Debugger::watch_page(std::optional<VirtAddr> va) {
+    watch_ = va ? std::optional(va->page_base()) : std::nullopt;
+    Cpu* c = cpu();
+    // Dropping the shadow entry makes the next access miss: a hidden fault the sink sees.
+    if (watch_ && c) c->tlb().flush_tlb_page(*watch_);
+}
+
+// A fault from the stream: record it, and ask the CPU to stop when the run wants it.
+void Debugger::on_fault(const guestos::FaultEvent& e) {
+    const unsigned cls = fault_filter_of(e);
+    if (cls != FAULT_TLB_FILL) ++true_faults_;
+    if (cls != FAULT_TLB_FILL || record_hidden_) {
+        if (faults_.size() >= history_limit) faults_.erase(faults_.begin(), faults_.begin() + history_limit / 10);
+        faults_.push_back(e);
+    }
+    if (pending_) return;  // the first event of a run decides
+    Cpu* c = cpu();
+    if (!c) return;
+    if (watch_ && e.address.page_base() == *watch_) {
+        pending_ = make_stop(StopReason::PageTouched, "page " + guestos::hex(watch_->value) + " touched at " +
+                                                          guestos::hex(e.address.value));
+        pending_->fault = e;
+        watch_.reset();
+    } else if (cls & stop_faults_) {
+        pending_ = make_stop(cls == FAULT_TLB_FILL ? StopReason::TlbFill : StopReason::PageFault,
+                             "fault at " + guestos::hex(e.address.value) + ": " + e.outcome);
+        pending_->fault = e;
+    } else {
+        return;
+    }
+    c->request_stop();
+}
+
+void Debugger::on_syscall(uint64_t nr) {
+    ++syscalls_;
+    if (!stop_syscall_ || pending_) return;
+    pending_ = make_stop(StopReason::Syscall, "syscall " + std::to_string(nr));
+    pending_->syscall_nr = nr;
+    if (Cpu* c = cpu()) c->request_stop();
+}
+
+Stop Debugger::make_stop(StopReason r, std::string detail) {
+    Stop s;
+    s.reason = r;
+    s.detail = std::move(detail);
+    if (guestos::task_struct* t = task()) s.pid = t->pid;
+    return s;
+}
+
+namespace {
+
+// How the first program ended, from its wait status.
+std::string exit_detail(int status) {
+    if (const int sig = status & 0x7f) return std::string("killed by SIG") + sigabbrev_np(sig);
+    return "exit status " + std::to_string((status >> 8) & 0xff);
+}
+
+}  // namespace
+
+Stop Debugger::run(uint64_t max_insns) {
+    pending_.reset();
+    Stop stop;
+    if (exited()) {
+        stop = last_.reason == StopReason::Exited ? last_ : make_stop(StopReason::Exited, exit_detail(kernel_.init_exit_status.value_or(0)));
+    } else {
+        auto r = machine_.run_until_stop(max_insns);
+        if (r.is_error()) {
+            stop = make_stop(StopReason::Error, r.error().message);
+        } else if (exited()) {
+            stop = make_stop(StopReason::Exited, exit_detail(kernel_.init_exit_status.value_or(0)));
+        } else if (pending_) {
+            stop = *pending_;
+        } else if (r.value() == Cpu::RunEnd::Breakpoint) {
+            stop = make_stop(StopReason::Breakpoint);
+        } else if (r.value() == Cpu::RunEnd::Counted) {
+            stop = make_stop(StopReason::Step);
+        } else {
+            stop = make_stop(StopReason::Paused, "paused");
+        }
+        if (Cpu* c = cpu()) stop.pc = c->pc();
+        if (stop.reason == StopReason::Breakpoint) stop.detail = "breakpoint at " + guestos::hex(stop.pc);
+    }
+    pending_.reset();
+    stop_faults_ = 0;
+    stop_syscall_ = false;
+    pause_ = false;
+    last_ = stop;
+    return stop;
+}
+
+Stop Debugger::cont() {
+    // Resuming at a breakpoint: run its instruction first, or it would stop at once.
+    if (Cpu* c = cpu(); c && !exited() && breakpoints_.count(c->pc())) {
+        Stop s = step_instruction();
+        if (s.reason != StopReason::Step) return s;
+    }
+    stop_faults_ = 0;
+    return run(0);
+}
+
+Stop Debugger::step_instruction() {
+    if (exited()) return run(0);
+    Cpu* c = cpu();
+    const uint64_t from = c ? c->pc() : 0;
+    if (c) c->skip_breakpoint_once(from);
+    Stop s;
+    // A step that only took a fault re-runs the instruction (a few tries: a fault on the fetch
+    // and one on the data access).
+    for (int tries = 0; tries < 4; ++tries) {
+        s = run(1);
+        if (s.reason != StopReason::Step || s.pc != from) break;
+    }
+    return s;
+}
+
+Stop Debugger::step_to_syscall() {
+    stop_syscall_ = true;
+    return cont();
+}
+
+Stop Debugger::step_to_fault(unsigned filter) {
+    if (Cpu* c = cpu(); c && !exited() && breakpoints_.count(c->pc())) {
+        stop_faults_ = filter;
+        Stop s = step_instruction();
+        if (s.reason != StopReason::Step) return s;
+    }
+    stop_faults_ = filter;
+    return run(0);
+}
+
+Stop Debugger::run_to(uint64_t address) {
+    const bool had = breakpoints_.count(address);
+    add_breakpoint(address);
+    Stop s = cont();
+    if (!had) remove_breakpoint(address);
+    return s;
+}
+
+Registers Debugger::registers() const {
+    Registers r;
+    guestos::task_struct* t = task();
+    Cpu* c = cpu();
+    if (!t || !c) return r;
+    guestos::pt_regs p{};
+    c->get_regs(p);
+    r.is64 = c->is64();
+    if (r.is64) {
+        r.gpr = {{"rax", p.ax}, {"rbx", p.bx}, {"rcx", p.cx}, {"rdx", p.dx}, {"rsi", p.si}, {"rdi", p.di},
+                 {"rbp", p.bp}, {"rsp", p.sp}, {"r8", p.r8}, {"r9", p.r9},  {"r10", p.r10}, {"r11", p.r11},
+                 {"r12", p.r12}, {"r13", p.r13}, {"r14", p.r14}, {"r15", p.r15}, {"rip", p.ip}};
+    } else {
+        r.gpr = {{"eax", p.ax}, {"ebx", p.bx}, {"ecx", p.cx}, {"edx", p.dx}, {"esi", p.si},
+                 {"edi", p.di}, {"ebp", p.bp}, {"esp", p.sp}, {"eip", p.ip}};
+    }
+    r.flags = p.flags;
+    static constexpr std::pair<unsigned, const char*> names[] = {{0, "CF"}, {2, "PF"}, {4, "AF"}, {6, "ZF"}, {7, "SF"},
+                                                                 {8, "TF"}, {9, "IF"}, {10, "DF"}, {11, "OF"}};
+    for (auto [bit, name] : names)
+        if (p.flags & (1ull << bit)) r.flag_names += (r.flag_names.empty() ? "" : " ") + std::string(name);
+    r.fs_base = p.fs_base, r.gs_base = p.gs_base;
+    r.cs = p.cs, r.ss = p.ss, r.ds = p.ds, r.es = p.es, r.fs = p.fs, r.gs = p.gs;
+    return r;
+}
+
+namespace {
+
+// Decodes instructions from code (read at base) and returns them while they fit.
+std::vector<cs_insn> decode(const std::vector<uint8_t>& code, uint64_t base, bool is64) {
+    std::vector<cs_insn> out;
+    csh h;
+    if (cs_open(CS_ARCH_X86, is64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK) return out;
+    cs_insn* insn = nullptr;
+    const size_t n = cs_disasm(h, code.data(), code.size(), base, 0, &insn);
+    out.assign(insn, insn + n);
+    cs_free(insn, n);
+    cs_close(&h);
+    return out;
+}
+
+// Reads up to n bytes of code at va, stopping at the first unmapped page.
+std::vector<uint8_t> read_code(const guestos::mm_struct& mm, uint64_t va, uint64_t n) {
+    std::vector<uint8_t> code;
+    for (uint64_t at = va; at < va + n;) {
+        const uint64_t chunk = std::min<uint64_t>(va + n - at, mmu::PAGE_SIZE - (at & (mmu::PAGE_SIZE - 1)));
+        const size_t old = code.size();
+        code.resize(old + chunk);
+        if (!guestos::inspect::read_virtual(mm, VirtAddr(at), code.data() + old, chunk)) {
+            code.resize(old);
+            break;
+        }
+        at += chunk;
+    }
+    return code;
+}
+
+}  // namespace
+
+std::vector<DisasmLine> Debugger::disassemble(uint64_t address, int before, int after) const {
+    std::vector<DisasmLine> out;
+    guestos::task_struct* t = task();
+    Cpu* c = cpu();
+    if (!t || !t->mm || !c) return out;
+    const bool is64 = c->is64();
+    // Decode forward from a few starts before address; take the first whose instructions
+    // land exactly on it (x86 has no way to decode backwards).
+    std::vector<cs_insn> prefix;
+    for (uint64_t back = 15ull * before; back >= 1 && before > 0; --back) {
+        if (back > address) continue;
+        auto code = read_code(*t->mm, address - back, back);
+        if (code.size() != back) continue;
+        auto insns = decode(code, address - back, is64);
+        uint64_t end = insns.empty() ? 0 : insns.back().address + insns.back().size;
+        if (end == address && static_cast<int>(insns.size()) >= before) {
+            prefix.assign(insns.end() - before, insns.end());
+            break;
+        }
+    }
+    auto code = read_code(*t->mm, address, 15ull * after);
+    auto rest = decode(code, address, is64);
+    if (static_cast<int>(rest.size()) > after) rest.resize(after);
+    prefix.insert(prefix.end(), rest.begin(), rest.end());
+    std::string last_sym;
+    for (const cs_insn& i : prefix) {
+        DisasmLine l;
+        l.address = i.address;
+        char hexb[4];
+        for (unsigned k = 0; k < i.size; ++k) {
+            std::snprintf(hexb, sizeof hexb, "%02x", i.bytes[k]);
+            l.bytes += hexb;
+        }
+        l.text = std::string(i.mnemonic) + (i.op_str[0] ? " " : "") + i.op_str;
+        std::string sym = symbols_.describe(i.address);
+        const std::string base = sym.substr(0, sym.find('+'));
+        if (base != last_sym || sym.find('+') == std::string::npos) l.symbol = sym;
+        last_sym = base;
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+std::optional<TlbEntry> Debugger::tlb_entry(VirtAddr va) const {
+    Cpu* c = cpu();
+    if (!c) return std::nullopt;
+    auto e = c->shadow().lookup(va.page_base());
+    if (!e) return std::nullopt;
+    return TlbEntry{va.page_base(), e->frame.pfn(), e->perm.writable, e->perm.user, e->perm.executable};
+}
+
+std::vector<TlbEntry> Debugger::tlb_entries(size_t max) const {
+    std::vector<TlbEntry> out;
+    Cpu* c = cpu();
+    if (!c) return out;
+    guestos::task_struct* t = task();
+    const uint64_t user_top = c->is64() ? (1ull << 47) : (t && t->mm ? t->mm->task_size : 0xc0000000ull);
+    c->shadow().for_each_present(VirtAddr(0), VirtAddr(user_top), [&](VirtAddr va, const mmu::ShadowPageTables::Entry& e) {
+        if (out.size() < max) out.push_back({va, e.frame.pfn(), e.perm.writable, e.perm.user, e.perm.executable});
+    });
+    return out;
+}
+
+TlbStats Debugger::tlb_stats() const {
+    Cpu* c = cpu();
+    return c ? c->tlb_stats() : TlbStats{};
+}
+
+}  // namespace emu

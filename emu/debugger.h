@@ -1,0 +1,180 @@
+// The debugger's engine: execution control over the guest CPU and the CPU-side state
+// (registers, disassembly, the shadow TLB) for any front end: the debugger view (ui/) and
+// the GDB stub (gdbstub/, issue 16). The OS-side state is read through
+// guestos/mm/inspect.h with the task's mm, at the same stops.
+//
+// Model. The guest runs only inside one of the execution calls below, on the caller's thread,
+// and each returns a Stop: why it stopped, where, and what happened (the fault or syscall).
+// Between calls the machine is at a safe point: between two guest instructions, no syscall
+// or fault half done, signals delivered. Every read-only query (here and in inspect.h) is
+// valid there and only there. pause() is the one call allowed from another thread (and from
+// a signal handler's helper thread): the running call then returns StopReason::Paused soon.
+//
+// The task. The guest runs under emu::Machine's scheduler (one engine per address space);
+// all calls act on "the current task", the one the machine ran last, and a stop reports the
+// task it happened in. Breakpoints and observers apply to every engine.
+//
+// Breakpoints are Unicorn code hooks bounded to one address (free elsewhere); resuming at
+// one skips it once. A single step is a count-limited run; the next unlimited run first
+// does an empty run, because Unicorn keeps a per-instruction counting hook after counted runs
+// (GDB.md fact 2). "Page touched" works through the shadow TLB: the page's shadow entry is
+// dropped, so the next access to it misses and is seen as a hidden fault.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "emu/tlb.h"
+#include "guestos/trace/fault_trace.h"
+#include "loader/elf_symbols.h"
+
+namespace guestos {
+class Kernel;
+struct task_struct;
+}  // namespace guestos
+
+namespace emu {
+
+class Cpu;
+class Machine;
+
+enum class StopReason {
+    None,
+    Exited,       // the task exited (Stop::detail: "exit status 0") or was killed ("killed by SIGSEGV")
+    Paused,       // pause() was called
+    Step,         // one instruction ran
+    Syscall,      // a syscall completed (Stop::syscall_nr)
+    PageFault,    // a true page fault matching the filter was handled (Stop::fault)
+    TlbFill,      // the shadow TLB resolved a miss alone (only with FAULT_TLB_FILL)
+    Breakpoint,   // execution reached a breakpoint or the run_to address
+    PageTouched,  // the watched page was accessed (Stop::fault is the access)
+    Error,        // the engine failed (Stop::detail)
+};
+const char* stop_reason_name(StopReason r);
+
+// Which faults step_to_fault stops at (guestos::fault_kind's classes).
+enum FaultFilter : unsigned {
+    FAULT_ANON = 1u << 0,      // do_anonymous_page (zero page or a new page)
+    FAULT_FILE = 1u << 1,      // a file or shmem page (do_read_fault, do_cow_fault, do_shared_fault)
+    FAULT_COW = 1u << 2,       // do_wp_page
+    FAULT_SWAP = 1u << 3,      // do_swap_page
+    FAULT_SIGSEGV = 1u << 4,   // the fault ended in a signal (SIGSEGV, SIGBUS)
+    FAULT_OTHER = 1u << 5,     // a true fault of no class above (stack growth alone, ...)
+    FAULT_TRUE = FAULT_ANON | FAULT_FILE | FAULT_COW | FAULT_SWAP | FAULT_SIGSEGV | FAULT_OTHER,
+    FAULT_TLB_FILL = 1u << 6,  // also the faults the shadow TLB resolves alone
+};
+// The filter bit of a fault event.
+unsigned fault_filter_of(const guestos::FaultEvent& e);
+
+struct Stop {
+    StopReason reason = StopReason::None;
+    int pid = 0;                                // the task it happened in
+    uint64_t pc = 0;                            // where the task will resume
+    std::string detail;                         // one line for a status bar
+    std::optional<guestos::FaultEvent> fault;   // PageFault, TlbFill, PageTouched
+    uint64_t syscall_nr = 0;                    // Syscall
+};
+
+// The user registers in display order, with the flags decoded.
+struct Registers {
+    bool is64 = true;
+    std::vector<std::pair<const char*, uint64_t>> gpr;  // rax.. r15, rip (eax.. eip on i386)
+    uint64_t flags = 0;
+    std::string flag_names;  // "IF ZF" (set flags only)
+    uint64_t fs_base = 0, gs_base = 0;
+    uint16_t cs = 0, ss = 0, ds = 0, es = 0, fs = 0, gs = 0;
+};
+
+struct DisasmLine {
+    uint64_t address = 0;
+    std::string bytes;     // hex
+    std::string text;      // "mov rax, qword ptr [rbp - 8]"
+    std::string symbol;    // "main+0x1c" at a symbol's start or when it changes, else ""
+};
+
+struct TlbEntry {
+    VirtAddr va;
+    uint64_t pfn = 0;
+    bool writable = false, user = false, executable = false;
+};
+
+class Debugger {
+public:
+    // Drives machine (started, not yet run: Machine::start) and follows the task it ran
+    // last. Subscribes to the fault stream until destroyed. symbols: the executable's, for
+    // disassembly (may be empty).
+    Debugger(guestos::Kernel& kernel, Machine& machine, loader::ElfSymbols symbols = {});
+    ~Debugger();
+    Debugger(const Debugger&) = delete;
+    Debugger& operator=(const Debugger&) = delete;
+
+    // --- Execution control: each runs the guest and returns why it stopped ---
+    Stop cont();                                  // until a breakpoint, a watch, pause() or exit
+    Stop step_instruction();                      // exactly one instruction (or the fault it took)
+    Stop step_to_syscall();                       // until a syscall has completed
+    Stop step_to_fault(unsigned filter = FAULT_TRUE);  // until a fault of the filter's classes
+    Stop run_to(uint64_t address);                // until execution reaches address
+    // Thread-safe: a running call returns Paused soon; no effect while stopped.
+    void pause();
+
+    void add_breakpoint(uint64_t address);
+    void remove_breakpoint(uint64_t address);
+    const std::set<uint64_t>& breakpoints() const { return breakpoints_; }
+    // Stop at the next access to va's page (one-shot: cleared when it fires); nullopt clears.
+    void watch_page(std::optional<VirtAddr> va);
+    std::optional<VirtAddr> watched_page() const { return watch_; }
+
+    // --- State at a stop (CPU side) ---
+    guestos::task_struct* task() const;
+    bool exited() const;
+    const Stop& last_stop() const { return last_; }
+    Registers registers() const;
+    // Instructions around address: up to `before` decoded ones that end exactly at it (found
+    // by decoding forward from earlier starts) and `after` from it on.
+    std::vector<DisasmLine> disassemble(uint64_t address, int before, int after) const;
+    const loader::ElfSymbols& symbols() const { return symbols_; }
+    // The shadow TLB entry for va (what the CPU uses), if any.
+    std::optional<TlbEntry> tlb_entry(VirtAddr va) const;
+    // Up to max present shadow entries, by address.
+    std::vector<TlbEntry> tlb_entries(size_t max) const;
+    TlbStats tlb_stats() const;
+    // Every true fault since the debugger started (and the hidden ones when record_hidden),
+    // oldest first, at most history_limit of them (older ones are dropped).
+    const std::vector<guestos::FaultEvent>& faults() const { return faults_; }
+    void set_record_hidden(bool on) { record_hidden_ = on; }
+    static constexpr size_t history_limit = 100000;
+    uint64_t syscalls() const { return syscalls_; }
+    uint64_t true_faults() const { return true_faults_; }
+
+private:
+    Cpu* cpu() const;
+    // Runs until the Cpu stops for any reason and turns that into a Stop; want decides
+    // whether an observed event (a fault or syscall) ends the run.
+    Stop run(uint64_t max_insns);
+    void on_fault(const guestos::FaultEvent& e);
+    void on_syscall(uint64_t nr);
+    Stop make_stop(StopReason r, std::string detail = {});
+
+    guestos::Kernel& kernel_;
+    Machine& machine_;
+    loader::ElfSymbols symbols_;
+    uint64_t fault_sink_ = 0;
+    std::set<uint64_t> breakpoints_;
+    std::optional<VirtAddr> watch_;
+    std::vector<guestos::FaultEvent> faults_;
+    bool record_hidden_ = false;
+    uint64_t syscalls_ = 0;
+    uint64_t true_faults_ = 0;
+    // What the current run stops at (set by the execution calls, read by the observers).
+    unsigned stop_faults_ = 0;
+    bool stop_syscall_ = false;
+    std::optional<Stop> pending_;  // the event that asked the Cpu to stop
+    std::atomic<bool> pause_{false};
+    Stop last_;
+};
+
+}  // namespace emu

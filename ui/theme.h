@@ -1,0 +1,23 @@
+// Fonts, colours and the fixed window layout of the debugger view (ImGui side).
+#pragma once
+#include <imgui.h>
+
+#include <cstdint>
+
+namespace ui {
+
+// Loads DejaVu Sans Mono when present (else ImGui's built-in font) and sets the style.
+void apply_theme();
+
+// Text colours with a meaning.
+inline const ImVec4 COLOUR_CHANGED{1.0f, 0.85f, 0.25f, 1.0f};  // changed since the last stop
+inline const ImVec4 COLOUR_DIM{0.55f, 0.57f, 0.62f, 1.0f};
+inline const ImVec4 COLOUR_GOOD{0.45f, 0.85f, 0.45f, 1.0f};
+inline const ImVec4 COLOUR_BAD{1.0f, 0.45f, 0.40f, 1.0f};
+inline const ImVec4 COLOUR_ACCENT{0.45f, 0.70f, 1.0f, 1.0f};
+
+// 0xAABBGGRR (the model's colours) as ImGui's.
+inline ImU32 im_colour(uint32_t abgr) { return static_cast<ImU32>(abgr); }
+inline ImVec4 im_colour4(uint32_t abgr) { return ImGui::ColorConvertU32ToFloat4(abgr); }
+
+}  // namespace ui
