@@ -2,6 +2,7 @@
 // script on one thread.
 #include <imgui.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -339,16 +340,26 @@ int run_window(const SessionConfig& cfg, const UiOptions& opts) {
     size_t next_action = 0;
     bool quit = false;
     uint64_t dumped = 0;
+    int redraw = 2;  // frames still to draw: ImGui settles hover and layout a frame after input
     while (!quit) {
         const bool busy = worker.busy();
-        // Paused and unchanged: sleep until an event (no CPU); running: 30 frames a second.
-        if (!be->poll_events(busy ? 0 : (now ? 200 : 0))) break;
+        // Paused and unchanged: sleep until an event, drawing nothing (no CPU); running: 30
+        // frames a second.
+        bool events = false;
+        if (!be->poll_events(busy || redraw || next_action < script.size() ? 0 : 250, events)) break;
+        if (events) redraw = 2;
         if (auto snap = worker.take(now ? now->generation : 0)) {
             if (!snap->running || !before) before = now;
             now = snap;
             follow_stop(*now, view);
+            redraw = 2;
         }
-        if (!now) continue;
+        if (!now) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            continue;
+        }
+        if (!redraw && !busy && next_action >= script.size()) continue;
+        redraw = std::max(0, redraw - 1);
         view.running = worker.busy();
         const auto t = clock::now();
         if (view.running && t - last_refresh > std::chrono::milliseconds(100)) {

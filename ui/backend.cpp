@@ -89,12 +89,14 @@ Backend::~Backend() {
     }
 }
 
-bool Backend::poll_events(int wait_ms) {
+bool Backend::poll_events(int wait_ms, bool& had_events) {
+    had_events = false;
     if (!window_) return true;
     SDL_Event ev;
     bool open = true;
     bool have = wait_ms > 0 ? SDL_WaitEventTimeout(&ev, wait_ms) : SDL_PollEvent(&ev);
     while (have) {
+        had_events = true;
         ImGui_ImplSDL2_ProcessEvent(&ev);
         if (ev.type == SDL_QUIT) open = false;
         if (ev.type == SDL_WINDOWEVENT && ev.window.event == SDL_WINDOWEVENT_CLOSE) open = false;

@@ -41,8 +41,9 @@ public:
     ~Backend();
 
     // Handles pending events (window mode); false when the user closed the window.
-    // wait_ms > 0 blocks up to that long for the first event (a paused view sleeps here).
-    bool poll_events(int wait_ms);
+    // wait_ms > 0 blocks up to that long for the first event (a paused view sleeps here);
+    // `had_events` says whether any arrived.
+    bool poll_events(int wait_ms, bool& had_events);
     void begin_frame(float dt);
     void end_frame();  // renders and presents
     // Window mode: keep the next frame's pixels for screenshot() (a read-back costs time).

@@ -48,6 +48,7 @@ Session::~Session() {
 
 emu::Stop Session::execute(const Command& c) {
     if (dbg_->exited()) return dbg_->last_stop();
+    ran_ = true;
     emu::Stop stop;
     switch (c.kind) {
     case Command::Continue: return dbg_->cont();
@@ -95,15 +96,22 @@ void Session::fill_memory(Snapshot& s) {
     }
     if (!buddy) return;
     inspect::frame_map(*buddy, kernel_->zero_page(), s.frames);
-    if (prev_frames_.use.size() == s.frames.use.size())
+    // What changed since the previous stop: a snapshot taken again at the same stop (a new
+    // selection) keeps the last difference.
+    if (ran_ && prev_frames_.use.size() == s.frames.use.size())
         for (uint64_t pfn = 0; pfn < s.frames.use.size() && s.changed_frames.size() < 100000; ++pfn)
             if (prev_frames_.use[pfn] != s.frames.use[pfn]) s.changed_frames.push_back(pfn);
-    prev_frames_ = s.frames;
+    if (ran_ || prev_frames_.use.empty()) {
+        prev_frames_ = s.frames;
+        last_changed_ = s.changed_frames;
+    } else {
+        s.changed_frames = last_changed_;
+    }
     s.buddy = inspect::buddy_zones(*buddy);
     if (const guestos::SlabAllocator* slab = kernel_->slab()) s.slabs = inspect::slab_caches(*slab);
     s.files = inspect::page_cache(*buddy);
     s.mem = inspect::mem_counters(*kernel_);
-    history_.push_back({s.mem, s.total_faults});
+    if (ran_ || history_.empty()) history_.push_back({s.mem, s.total_faults});
     while (history_.size() > Snapshot::max_history) history_.pop_front();
     s.history = history_;
 }
@@ -139,7 +147,8 @@ Snapshot Session::snapshot(const Selection& sel, bool running) {
     fill_cpu(s);
     fill_memory(s);
     fill_selection(s);
-    if (cfg_.recorder) cfg_.recorder->sample(s);
+    if (cfg_.recorder && ran_) cfg_.recorder->sample(s);
+    ran_ = false;
     return s;
 }
 

@@ -73,6 +73,8 @@ private:
     std::unique_ptr<emu::Debugger> dbg_;
     uint64_t generation_ = 0;
     inspect::FrameMap prev_frames_;
+    std::vector<uint64_t> last_changed_;
+    bool ran_ = false;  // the machine ran since the last snapshot
     uint64_t prev_bytes_pfn_ = ~0ull;
     std::vector<uint8_t> prev_bytes_;
     std::deque<CounterSample> history_;

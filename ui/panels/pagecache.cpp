@@ -13,7 +13,7 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState&) {
         return;
     }
     if (!ImGui::BeginTable("files", 6, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV |
-                                           ImGuiTableFlags_SizingStretchProp))
+                                           ImGuiTableFlags_SizingFixedFit, ImVec2(0, ImGui::GetContentRegionAvail().y)))
         return;
     ImGui::TableSetupScrollFreeze(0, 1);
     for (const char* h : {"file", "size", "cached", "dirty", "writeback", "mapped"}) ImGui::TableSetupColumn(h);
