@@ -892,6 +892,10 @@ long open_exec(SysCtx& c, const std::string& path, std::shared_ptr<file>& out, s
     return filp_open(c, path, O_RDONLY, out);
 }
 
+long get_unused_fd_install(SysCtx& c, std::shared_ptr<file> f, bool cloexec) {
+    return install_fd(c, std::move(f), 0, cloexec);
+}
+
 void do_close_on_exec(files_struct& files) {
     for (size_t i = 0; i < files.fd.size(); ++i)
         if (i < files.cloexec.size() && files.cloexec[i]) {

@@ -29,6 +29,9 @@ bool put_user_long(SysCtx& c, VirtAddr va, uint64_t v);
 // Opens path for execve through the guest's filesystems (open_exec); abs gets the absolute
 // guest path. 0 or -errno.
 long open_exec(SysCtx& c, const std::string& path, std::shared_ptr<file>& out, std::string& abs);
+// Puts a new file at the lowest free descriptor (get_unused_fd_flags + fd_install): the fd,
+// or -EMFILE/-ENOMEM.
+long get_unused_fd_install(SysCtx& c, std::shared_ptr<file> f, bool cloexec);
 // Closes the descriptors marked close-on-exec (do_close_on_exec).
 void do_close_on_exec(files_struct& files);
 // Installs the console (host fds 0, 1, 2) in a new task's fd table.

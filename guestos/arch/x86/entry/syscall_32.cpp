@@ -58,6 +58,7 @@ const SyscallEntry table32[] = {
     E(fork, fork, ""), E(vfork, vfork, ""), E(clone, clone, "xxxxx"), E(clone3, clone3, "xu"),
     E(wait4, wait4, "dxxx"), E(waitid, waitid, "ddxxx"), E(waitpid, waitpid, "dxx"),
     E(setpgid, setpgid, "dd"), E(setsid, setsid, ""), E(execve, execve, "sxx"), E(execveat, execveat, "fsxxx"),
+    E(eventfd, eventfd, "u"), E(eventfd2, eventfd2, "ux"),
 };
 #undef E
 

@@ -48,6 +48,7 @@ const SyscallEntry table64[] = {
     E(fork, fork, ""), E(vfork, vfork, ""), E(clone, clone, "xxxxx"), E(clone3, clone3, "xu"),
     E(wait4, wait4, "dxxx"), E(waitid, waitid, "ddxxx"), E(setpgid, setpgid, "dd"), E(setsid, setsid, ""),
     E(execve, execve, "sxx"), E(execveat, execveat, "fsxxx"),
+    E(eventfd, eventfd, "u"), E(eventfd2, eventfd2, "ux"),
 };
 #undef E
 

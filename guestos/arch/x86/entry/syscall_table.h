@@ -26,7 +26,7 @@ namespace guestos {
     X(truncate64) X(fsync) X(fdatasync) X(memfd_create) X(pipe) X(pipe2) X(getitimer)             \
     X(setitimer) X(alarm) X(restart_syscall) X(fallocate) X(getdents64) X(chdir) X(fchdir)    \
     X(fork) X(vfork) X(clone) X(clone3) X(wait4) X(waitid) X(waitpid) X(setpgid) X(setsid)       \
-    X(execve) X(execveat)
+    X(execve) X(execveat) X(eventfd) X(eventfd2)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,

@@ -1,0 +1,85 @@
+// eventfd (fs/eventfd.c): a 64-bit counter behind a file. write adds to it (sleeping while
+// the sum would pass 2^64-2), read takes all of it, or one with EFD_SEMAPHORE (sleeping
+// while it is 0); both wake the other side's sleepers.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "guestos/include/syscalls.h"
+#include "guestos/include/wait.h"
+#include "guestos/kernel/sched/core.h"
+
+namespace guestos {
+
+namespace {
+
+constexpr unsigned EFD_SEMAPHORE = 1;
+constexpr uint64_t ULLONG_MAX_ = ~0ull;
+
+class eventfd_file final : public file {
+public:
+    eventfd_file(uint64_t count, unsigned flags) : count_(count), semaphore_(flags & EFD_SEMAPHORE) {
+        f_flags = O_RDWR | (flags & O_NONBLOCK);
+        f_mode = 0;  // no pread or pwrite
+    }
+    long read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) override {
+        if (n < 8) return -EINVAL;
+        if (!count_) {
+            if (f_flags & O_NONBLOCK) return -EAGAIN;
+            if (long e = wait_event_interruptible(iocb.task, wqh_, [&] { return count_ != 0; }, "an eventfd read"))
+                return e;
+        }
+        const uint64_t v = semaphore_ ? 1 : count_;
+        count_ -= v;
+        std::memcpy(buf, &v, 8);
+        wake_up(wqh_);
+        return 8;
+    }
+    long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) override {
+        if (n < 8) return -EINVAL;
+        uint64_t v;
+        std::memcpy(&v, buf, 8);
+        if (v == ULLONG_MAX_) return -EINVAL;
+        if (ULLONG_MAX_ - count_ <= v) {
+            if (f_flags & O_NONBLOCK) return -EAGAIN;
+            if (long e = wait_event_interruptible(
+                    iocb.task, wqh_, [&] { return ULLONG_MAX_ - count_ > v; }, "an eventfd write"))
+                return e;
+        }
+        count_ += v;
+        wake_up(wqh_);
+        return 8;
+    }
+    long getattr(struct stat& st) override {  // an anonymous inode
+        st = {};
+        st.st_mode = 0600;
+        st.st_nlink = 1;
+        st.st_uid = getuid();
+        st.st_gid = getgid();
+        st.st_blksize = 4096;
+        return 0;
+    }
+    uint64_t count() const { return count_; }
+    wait_queue_head& wqh() { return wqh_; }
+
+private:
+    uint64_t count_;
+    bool semaphore_;
+    wait_queue_head wqh_;  // readers and writers wait here
+};
+
+long do_eventfd(SysCtx& c, uint64_t count, uint64_t flags) {
+    if (flags & ~static_cast<uint64_t>(O_CLOEXEC | O_NONBLOCK | EFD_SEMAPHORE)) return -EINVAL;
+    auto f = std::make_shared<eventfd_file>(static_cast<uint32_t>(count), static_cast<unsigned>(flags));
+    return get_unused_fd_install(c, std::move(f), flags & O_CLOEXEC);
+}
+
+}  // namespace
+
+long sys_eventfd(SysCtx& c, const uint64_t* a) { return do_eventfd(c, a[0], 0); }
+long sys_eventfd2(SysCtx& c, const uint64_t* a) { return do_eventfd(c, a[0], a[1]); }
+
+}  // namespace guestos
