@@ -250,6 +250,14 @@ bool apply_view_action(const ScriptAction& a, Session& s, const Snapshot* snap, 
     }
 }
 
+// The machine for the view; null after printing why it could not be made.
+std::unique_ptr<Session> open_session(const SessionConfig& cfg) {
+    auto session = Session::create(cfg);
+    if (!session.is_error()) return session.release_value();
+    std::fprintf(stderr, "emu: %s\n", session.error().message.c_str());
+    return nullptr;
+}
+
 int run_headless(const SessionConfig& cfg, const UiOptions& opts) {
     std::vector<ScriptAction> script;
     if (opts.script.empty()) {
@@ -263,12 +271,9 @@ int run_headless(const SessionConfig& cfg, const UiOptions& opts) {
         std::fprintf(stderr, "emu: cannot create the headless renderer: %s\n", err.c_str());
         return 1;
     }
-    auto session = Session::create(cfg);
-    if (session.is_error()) {
-        std::fprintf(stderr, "emu: %s\n", session.error().message.c_str());
-        return 1;
-    }
-    Session& s = *session.value();
+    auto session = open_session(cfg);
+    if (!session) return 1;
+    Session& s = *session;
     ViewState view;
     view.backend = be.get();
     auto now = std::make_shared<Snapshot>(s.snapshot(view.sel, false));
@@ -325,12 +330,9 @@ int run_window(const SessionConfig& cfg, const UiOptions& opts) {
                              "--screenshot-dir DIR\n", err.c_str());
         return 2;
     }
-    auto session = Session::create(cfg);
-    if (session.is_error()) {
-        std::fprintf(stderr, "emu: %s\n", session.error().message.c_str());
-        return 1;
-    }
-    Session& s = *session.value();
+    auto session = open_session(cfg);
+    if (!session) return 1;
+    Session& s = *session;
     ViewState view;
     view.backend = be.get();
     Worker worker(s, view.sel);
