@@ -186,6 +186,10 @@ private:
     // The user-address part of do_page_fault (do_user_addr_fault).
     FaultOutcome do_user_addr_fault(task_struct& task, VirtAddr address, uint32_t error_code);
     void report_unknown_syscall(task_struct& task, uint64_t nr);
+    // Runs [kswapd0] if an allocation woke it: on entry from user mode (a syscall or a
+    // fault), where the scheduler would have switched to the kernel thread; never between
+    // a fault's fix and the retried access.
+    void run_kswapd();
     KernelConfig cfg_;
     timespec mount_time_{};
     std::optional<Abi> memory_abi_;  // the ABI memory was set up for (zones, kernel tables)

@@ -129,25 +129,6 @@ struct zone {
     uint64_t wmark_pages(zone_watermarks w) const { return _watermark[w] + watermark_boost; }
 };
 
-// Node counters the allocators keep incrementally (the rest of /proc/meminfo is counted
-// from struct page by BuddyAllocator::count_page_uses, because users set page::use).
-enum node_stat_item : uint8_t {
-    NR_SLAB_RECLAIMABLE_B,    // bytes, as in Linux
-    NR_SLAB_UNRECLAIMABLE_B,  // bytes; includes kmalloc_large pages, as in Linux 6.x
-    NR_VM_NODE_STAT_ITEMS
-};
-
-// The one memory node (pg_data_t).
-struct pglist_data {
-    std::array<zone, MAX_NR_ZONES> node_zones{};
-    int node_id = 0;
-    uint64_t node_start_pfn = 0;
-    uint64_t node_present_pages = 0;
-    uint64_t node_spanned_pages = 0;
-    uint64_t totalreserve_pages = 0;  // pages no ordinary allocation may take (watermarks + reserve)
-    std::array<int64_t, NR_VM_NODE_STAT_ITEMS> vm_stat{};
-};
-
 // vm_event_item with the /proc/vmstat names, in Linux 6.x order. Zone-expanded items
 // (pgalloc_*, allocstall_*, pgskip_*) list every zone type; unconfigured zones are not printed.
 #define GUESTOS_VM_EVENTS(X)                                                                      \
@@ -235,5 +216,73 @@ zone_type vm_event_zone(vm_event_item item);
 constexpr vm_event_item zone_event(vm_event_item base, zone_type z) {
     return static_cast<vm_event_item>(static_cast<unsigned>(base) + static_cast<unsigned>(z));
 }
+
+// The LRU lists (enum lru_list): inactive before active, anon before file, as Linux.
+enum lru_list : uint8_t {
+    LRU_INACTIVE_ANON,
+    LRU_ACTIVE_ANON,
+    LRU_INACTIVE_FILE,
+    LRU_ACTIVE_FILE,
+    LRU_UNEVICTABLE,
+    NR_LRU_LISTS
+};
+inline constexpr unsigned LRU_BASE = 0, LRU_ACTIVE = 1, LRU_FILE = 2;
+inline constexpr bool is_active_lru(lru_list l) { return l == LRU_ACTIVE_ANON || l == LRU_ACTIVE_FILE; }
+inline constexpr bool is_file_lru(lru_list l) { return l == LRU_INACTIVE_FILE || l == LRU_ACTIVE_FILE; }
+
+// Pages waiting to enter the LRU or to move on it, batched to take the lru lock once per
+// batch (struct folio_batch, PAGEVEC_SIZE = 15).
+inline constexpr unsigned PAGEVEC_SIZE = 15;
+struct pagevec {
+    uint8_t nr = 0;
+    std::array<uint32_t, PAGEVEC_SIZE> pfns{};
+    unsigned space() const { return PAGEVEC_SIZE - nr; }
+};
+
+// The single CPU's batches (struct cpu_fbatches): pages to add, and pages to activate.
+struct cpu_fbatches {
+    pagevec lru_add;
+    pagevec activate;
+};
+
+// The node's LRU lists and their sizes (struct lruvec; one node, no memory cgroups).
+// Reclaim takes pages from a list's tail; new and rotated pages go to its head.
+struct lruvec {
+    std::array<page_list, NR_LRU_LISTS> lists{};
+    std::array<uint64_t, NR_LRU_LISTS> nr_pages{};  // lruvec_page_state(NR_LRU_BASE + lru)
+    // What reclaiming each type cost recently (lru_note_cost): scanned pages weighted by
+    // rotations; get_scan_count balances anon against file with it.
+    uint64_t anon_cost = 0, file_cost = 0;
+    cpu_fbatches fbatches;  // per-cpu in Linux; the model has one CPU
+    page* mem_map = nullptr;
+    uint64_t* vm_events = nullptr;  // the node's vm_event counters, NR_VM_EVENT_ITEMS of them
+    void count_vm_events(vm_event_item item, uint64_t n = 1) {
+        if (vm_events) vm_events[item] += n;
+    }
+};
+
+// Node counters the allocators keep incrementally (the rest of /proc/meminfo is counted
+// from struct page by BuddyAllocator::count_page_uses, because users set page::use).
+enum node_stat_item : uint8_t {
+    NR_SLAB_RECLAIMABLE_B,    // bytes, as in Linux
+    NR_SLAB_UNRECLAIMABLE_B,  // bytes; includes kmalloc_large pages, as in Linux 6.x
+    NR_VM_NODE_STAT_ITEMS
+};
+
+// The one memory node (pg_data_t).
+struct pglist_data {
+    std::array<zone, MAX_NR_ZONES> node_zones{};
+    int node_id = 0;
+    uint64_t node_start_pfn = 0;
+    uint64_t node_present_pages = 0;
+    uint64_t node_spanned_pages = 0;
+    uint64_t totalreserve_pages = 0;  // pages no ordinary allocation may take (watermarks + reserve)
+    std::array<int64_t, NR_VM_NODE_STAT_ITEMS> vm_stat{};
+    struct lruvec __lruvec;
+    // kswapd's request: the order and highest zone an allocation woke it for.
+    int kswapd_order = 0;
+    zone_type kswapd_highest_zoneidx = ZONE_DMA;
+    bool kswapd_wait = false;  // woken and not yet run (wake_up_interruptible(&pgdat->kswapd_wait))
+};
 
 }  // namespace guestos

@@ -50,12 +50,16 @@ enum PageFlag : uint32_t {
     PG_dirty = 1u << 3,
     PG_lru = 1u << 4,
     PG_active = 1u << 5,
+    PG_workingset = 1u << 6,   // refaulted soon after eviction: part of the working set
     PG_slab = 1u << 7,
     PG_reserved = 1u << 10,
     PG_private = 1u << 11,
+    PG_reclaim = 1u << 12,     // chosen by reclaim, being written out
     PG_writeback = 1u << 13,
     PG_head = 1u << 15,
     PG_swapcache = 1u << 16,
+    PG_unevictable = 1u << 17,  // on the unevictable LRU list (mlocked)
+    PG_mlocked = 1u << 18,      // mapped by a VM_LOCKED VMA
     PG_swapbacked = 1u << 19,  // backed by swap, not a file: anonymous and shmem pages
     PG_anon = 1u << 20,        // Linux encodes this in page->mapping; a flag here
     PG_pagetable = 1u << 21,   // a page-table page (PageTable())
@@ -73,6 +77,7 @@ inline constexpr unsigned NR_PAGE_USES = 9;
 inline constexpr uint32_t NO_PFN = ~0u;
 
 struct kmem_cache;
+struct lruvec;
 
 // One per physical frame, as Linux's mem_map.
 struct page {
@@ -106,6 +111,9 @@ public:
     virtual uint64_t nr_free_pages() const = 0;
     virtual uint64_t totalram_pages() const = 0;
     virtual page& pfn_to_page(uint64_t pfn) = 0;
+    // The node's LRU lists (mem_cgroup_lruvec of the root cgroup); null for an allocator
+    // without reclaim.
+    virtual lruvec* node_lruvec() { return nullptr; }
 
     // Takes an allocated page out of the allocator's hands for good, e.g. the zero page
     // (mark_page_reserved: SetPageReserved + adjust_managed_page_count(-1)); frees of it are

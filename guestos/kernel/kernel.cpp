@@ -13,6 +13,7 @@
 #include "guestos/drivers/base/devtmpfs.h"
 #include "guestos/fs/ext2/ext2_mount.h"
 #include "guestos/trace/fault_trace.h"
+#include "guestos/mm/vmscan.h"
 #include "guestos/mm/filemap.h"
 #include "guestos/mm/shmem.h"
 #include "guestos/mm/highmem.h"
@@ -93,6 +94,7 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     vmalloc_ = std::make_unique<Vmalloc>(*kpt_, *buddy_);
     highmem_ = std::make_unique<Highmem>(*kpt_, *buddy_);
     buddy_->set_highmem(highmem_.get());  // __GFP_ZERO now clears through kernel mappings
+    setup_reclaim(*buddy_);                // kswapd wake-ups and direct reclaim
     if (root_) root_->set_kmem(kmem());
     return {};
 }
@@ -251,6 +253,7 @@ bool Kernel::syscall_from_user(task_struct& task, uint64_t nr, const uint64_t ar
 bool Kernel::syscall_resume(task_struct& task, long& ret) { return kstack_resume(task, ret); }
 
 long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) {
+    run_kswapd();
     ++stats.syscalls;
     const std::shared_ptr<mm_struct> mm_ref = task.mm;  // the mm outlives an exit or exec inside
     uint64_t args[6];
@@ -270,7 +273,12 @@ long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) 
     return ret;
 }
 
+void Kernel::run_kswapd() {
+    if (buddy_ && buddy_->NODE_DATA().kswapd_wait) kswapd(*buddy_);
+}
+
 FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t error_code) {
+    run_kswapd();
     const FaultOutcome r = do_user_addr_fault(task, address, error_code);
     sync_task_slab_images(task);  // exit_to_user_mode: what the fault changed (the mm's counters)
     return r;

@@ -8,6 +8,7 @@
 
 #include "guestos/include/fs.h"
 #include "guestos/mm/memory.h"
+#include "guestos/mm/swap.h"
 
 namespace guestos {
 
@@ -32,9 +33,10 @@ void add_to_page_cache(address_space& m, PhysAddr frame, uint64_t index) {
     p.index = index;
     p._refcount = 1;
     p._mapcount = -1;
-    p.flags |= PG_uptodate | PG_lru;
+    p.flags |= PG_uptodate;
     if (is_shmem(m)) p.flags |= PG_dirty | PG_swapbacked;  // no backing store to be clean against
     m.i_pages[index] = frame;
+    lru_cache_add(*m.km.page_alloc, p);
     live_mappings().insert(&m);
 }
 
@@ -45,7 +47,7 @@ void delete_from_page_cache(address_space& m, std::map<uint64_t, PhysAddr>::iter
     m.i_pages.erase(it);
     page& p = m.km.page_alloc->phys_to_page(frame);
     p.mapping = nullptr;
-    p.flags &= ~(PG_uptodate | PG_lru | PG_dirty);  // PG_swapbacked stays: it picks the rss counter
+    p.flags &= ~(PG_uptodate | PG_dirty);  // PG_swapbacked stays: it picks the rss counter
     if (--p._refcount <= 0) m.km.page_alloc->free_page(frame);
 }
 
@@ -125,6 +127,7 @@ long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos) {
             if (r.is_error()) return done ? static_cast<long>(done) : -r.error().errno_value;
             frame = r.value();
         }
+        if (frame) mark_page_accessed(*m.km.page_alloc, m.km.page_alloc->phys_to_page(*frame));
         if (!frame) {
             std::memset(buf + done, 0, chunk);  // a shmem hole reads as zeros (ZERO_PAGE)
         } else if (!with_kernel_mapping(m.km, *frame + off, chunk,
@@ -157,7 +160,9 @@ long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t p
             err = -ENOMEM;
             break;
         }
-        set_page_dirty(m.km.page_alloc->phys_to_page(frame.value()));  // shmem_write_end
+        page& p = m.km.page_alloc->phys_to_page(frame.value());
+        mark_page_accessed(*m.km.page_alloc, p);  // FGP_ACCESSED
+        set_page_dirty(p);  // shmem_write_end
         done += chunk;
         ino.i_size = std::max(ino.i_size, at + chunk);
     }
@@ -216,6 +221,30 @@ void truncate_setsize(inode& ino, uint64_t newsize) {
     unmap_mapping_pages(m, holebegin, 0, true);
     truncate_inode_pages(m, newsize);
     unmap_mapping_pages(m, holebegin, 0, true);
+}
+
+bool remove_mapping(address_space& m, page& p) {
+    if (p._refcount != 1 || p._mapcount >= 0 || (p.flags & (PG_dirty | PG_writeback))) return false;
+    auto it = m.i_pages.find(p.index);
+    if (it == m.i_pages.end() || &m.km.page_alloc->phys_to_page(it->second) != &p) return false;
+    delete_from_page_cache(m, it);
+    if (m.i_pages.empty()) live_mappings().erase(&m);
+    return true;
+}
+
+uint64_t drop_pagecache() {
+    uint64_t dropped = 0;
+    const std::vector<address_space*> mappings(live_mappings().begin(), live_mappings().end());
+    for (address_space* m : mappings) {
+        if (is_shmem(*m) || !m->km.page_alloc) continue;  // shmem pages are their only copy
+        std::vector<uint64_t> indices;
+        for (const auto& [index, frame] : m->i_pages) indices.push_back(index);
+        for (uint64_t index : indices) {
+            auto it = m->i_pages.find(index);
+            if (it != m->i_pages.end() && remove_mapping(*m, m->km.page_alloc->phys_to_page(it->second))) ++dropped;
+        }
+    }
+    return dropped;
 }
 
 void release_all_page_caches() {

@@ -81,6 +81,14 @@ void truncate_inode_pages_range(address_space& mapping, uint64_t lstart, uint64_
 // Sets i_size; a shrink unmaps and drops the pages past it (truncate_setsize + truncate_pagecache).
 void truncate_setsize(inode& ino, uint64_t newsize);
 
+// Reclaim: takes a clean page-cache page that only the cache holds out of its mapping and
+// frees it (remove_mapping / __filemap_remove_folio); false, changing nothing, when the page
+// is dirty, mapped, or held by someone else.
+[[nodiscard]] bool remove_mapping(address_space& mapping, page& p);
+// Drops the clean, unmapped pages of every page cache (drop_caches 1: drop_pagecache_sb
+// -> invalidate_mapping_pages); returns how many went.
+uint64_t drop_pagecache();
+
 // Drops every page of every page cache and disconnects them from the allocator: the
 // kernel's teardown, before the allocator goes.
 void release_all_page_caches();

@@ -8,6 +8,7 @@
 #include "guestos/mm/vmalloc.h"
 #include "guestos/mm/mmap.h"
 #include "guestos/mm/rmap.h"
+#include "guestos/mm/swap.h"
 #include "guestos/include/fs.h"
 
 namespace guestos {
@@ -79,6 +80,7 @@ vm_fault_t map_new_anon_page(mm_struct& mm, vm_area_struct& vma, VirtAddr addres
         return VM_FAULT_OOM;
     }
     page_add_new_anon_rmap(p, vma, address);
+    lru_cache_add_inactive_or_unevictable(*mm.page_alloc, p, vma);
     count_rss(mm, p);
     return VM_FAULT_OK;
 }
@@ -93,8 +95,11 @@ vm_fault_t map_file_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, P
         pte |= mmu::_PAGE_DIRTY;
         set_page_dirty(p);
     }
-    if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte))) return VM_FAULT_OOM;
-    ++p._refcount;  // get_page: the PTE's reference
+    ++p._refcount;  // get_page: the PTE's reference, taken first so reclaim leaves the page be
+    if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte))) {
+        --p._refcount;
+        return VM_FAULT_OOM;
+    }
     page_add_file_rmap(p);
     count_rss(mm, p);
     return VM_FAULT_OK;
@@ -210,7 +215,10 @@ vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsign
         PhysAddr src;
         vm_fault_t r = filemap_fault(mm, vma, address, src);
         if (r & VM_FAULT_ERROR) return r;
+        page& sp = mm.page_alloc->phys_to_page(src);
+        ++sp._refcount;  // get_page: the allocation below may reclaim
         auto frame = alloc_page_copy(mm, src, "");
+        if (--sp._refcount <= 0) mm.page_alloc->free_page(src);  // put_page
         if (!frame) return VM_FAULT_OOM;
         vm_fault_t m = map_new_anon_page(mm, vma, address, *frame, flags);
         return m ? m : r;
@@ -262,6 +270,7 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
         return VM_FAULT_OOM;
     }
     page_add_new_anon_rmap(np, vma, address);
+    lru_cache_add_inactive_or_unevictable(*mm.page_alloc, np, vma);
     count_rss(mm, np);
     put_mapped_page(mm, old);
     if (mm.tlb) mm.tlb->flush_tlb_page(address.page_base());

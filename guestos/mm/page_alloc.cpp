@@ -1,6 +1,8 @@
 // The zoned buddy allocator (Linux mm/page_alloc.c, Linux 6.10+ free-list rules: a free block
 // always sits on the list of its pageblock's migrate type).
 #include "guestos/mm/page_alloc.h"
+#include "guestos/mm/swap.h"
+#include "guestos/mm/swap.h"
 
 #include "guestos/mm/highmem.h"
 
@@ -146,6 +148,8 @@ BuddyAllocator::BuddyAllocator(mmu::PhysMemory& ram, const BuddyConfig& cfg)
         cfg_.lowmem_limit_bytes = limit;
         max_low_pfn_ = std::min(max_pfn_, limit >> PAGE_SHIFT);
     }
+    node_.__lruvec.mem_map = mem_map_.data();
+    node_.__lruvec.vm_events = vm_events_.data();
     free_area_init();
     reserve_low_memory();
     memblock_free_all();
@@ -366,7 +370,7 @@ uint32_t BuddyAllocator::get_page_from_freelist(gfp_t gfp, unsigned order, unsig
 // reclaim for callers that may sleep, then (__GFP_NOFAIL) the reserves themselves.
 uint32_t BuddyAllocator::__alloc_pages_slowpath(gfp_t gfp, unsigned order, const alloc_context& ac) {
     const unsigned alloc_flags = gfp_to_alloc_flags(gfp, order);
-    // wake_all_kswapds: there is no kswapd in this model.
+    if ((gfp & __GFP_KSWAPD_RECLAIM) && wakeup_kswapd_) wakeup_kswapd_(gfp, order, ac.highest_zoneidx);
     uint32_t pfn = get_page_from_freelist(gfp, order, alloc_flags, ac);
     if (pfn != NO_PFN) return pfn;
     if (gfp & __GFP_DIRECT_RECLAIM) {
@@ -714,7 +718,10 @@ bool BuddyAllocator::free_pages_prepare(uint64_t pfn, unsigned order) {
         if (p.use == PageUse::Free || p.use == PageUse::Reserved || (p.flags & (PG_buddy | PG_reserved)))
             return false;
     }
-    for (uint64_t i = 0; i < n; ++i) mem_map_[pfn + i] = page{};
+    for (uint64_t i = 0; i < n; ++i) {
+        lru_page_release(node_.__lruvec, mem_map_[pfn + i]);
+        mem_map_[pfn + i] = page{};
+    }
     return true;
 }
 

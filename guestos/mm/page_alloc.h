@@ -2,7 +2,7 @@
 // order with a free list per migrate type, per-cpu lists for order-0 pages, watermarks from
 // min_free_kbytes, and the vm counters behind /proc/meminfo, buddyinfo, zoneinfo and vmstat.
 //
-// Single-threaded model: one CPU (cpu 0), no locks, no kswapd. An allocation that cannot be
+// Single-threaded model: one CPU (cpu 0), no locks; kswapd is woken through a hook (vmscan.h). An allocation that cannot be
 // met returns nullopt after the slow path (min watermark, the direct-reclaim hook if one is
 // set, a pcp drain, and for __GFP_NOFAIL the reserves); it never aborts and never loops.
 #pragma once
@@ -85,6 +85,7 @@ public:
     // Linux's totalram_pages: managed pages (present minus reserved).
     uint64_t totalram_pages() const override { return totalram_pages_; }
     page& pfn_to_page(uint64_t pfn) override { return mem_map_[pfn]; }
+    lruvec* node_lruvec() override { return &node_.__lruvec; }
     // Reserves an allocated order-0 page: it leaves its zone's managed pages (MemTotal) and
     // counts as reserved, as Linux's mark_page_reserved; ignored for a free or reserved page.
     void mark_page_reserved(PhysAddr frame) override;
@@ -93,6 +94,7 @@ public:
 
     // The node and its zones.
     const pglist_data& NODE_DATA() const { return node_; }
+    pglist_data& NODE_DATA() { return node_; }
     const zone& zone_at(zone_type t) const { return node_.node_zones[t]; }
     // The zone spanning pfn (page_zonenum); MAX_NR_ZONES if none.
     zone_type page_zonenum(uint64_t pfn) const;
@@ -147,6 +149,9 @@ public:
     // returns the pages it freed. Unset: there is nothing to reclaim yet.
     using DirectReclaimFn = std::function<uint64_t(gfp_t gfp, unsigned order)>;
     void set_direct_reclaim(DirectReclaimFn fn) { direct_reclaim_ = std::move(fn); }
+    // Wakes kswapd when the low-watermark pass failed (wake_all_kswapds). Unset: no kswapd.
+    using WakeKswapdFn = std::function<void(gfp_t gfp, unsigned order, zone_type highest_zoneidx)>;
+    void set_wakeup_kswapd(WakeKswapdFn fn) { wakeup_kswapd_ = std::move(fn); }
 
     // Walks every list and page and checks the allocator's invariants; the first violation
     // is the error's message.
@@ -233,6 +238,7 @@ private:
     std::array<uint64_t, NR_VM_EVENT_ITEMS> vm_events_{};
     uint64_t nr_bad_frees_ = 0, nr_alloc_failures_ = 0;
     DirectReclaimFn direct_reclaim_;
+    WakeKswapdFn wakeup_kswapd_;
     Highmem* highmem_ = nullptr;
 };
 

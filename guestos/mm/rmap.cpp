@@ -214,6 +214,15 @@ void rmap_walk(const page& p, const std::function<void(vm_area_struct&, VirtAddr
 }
 
 namespace {
+// Rewrites an existing PTE and drops the CPU's translation of it (ptep_clear_flush,
+// ptep_clear_flush_young); reclaim's writes stay out of the fault trace.
+void ptep_clear_flush(mm_struct& mm, VirtAddr address, uint64_t pte) {
+    mmu::RamBus bus(*mm.ram);
+    if (auto slot = mmu::pte_lookup(bus, mm.paging_mode, mm.pgd, address))
+        mmu::write_entry(bus, mm.paging_mode, *slot, pte);
+    if (mm.tlb) mm.tlb->flush_tlb_page(address);
+}
+
 // Calls fn(mm, address, pte) for every PTE that really maps frame: rmap_walk's candidates
 // less those holding another page (a COW copy) or none (page_vma_mapped_walk).
 template <class Fn>
@@ -231,22 +240,24 @@ int try_to_unmap(PageAllocator& pa, PhysAddr frame) {
     page& p = pa.phys_to_page(frame);
     for_each_pte_mapping(p, frame, [&](mm_struct& mm, VirtAddr address, uint64_t pte) {
         if ((pte & mmu::_PAGE_DIRTY) && !(p.flags & PG_anon)) set_page_dirty(p);  // try_to_unmap_one
-        (void)set_pte_at(mm, address, 0);
-        if (mm.tlb) mm.tlb->flush_tlb_page(address);
+        ptep_clear_flush(mm, address, 0);
         put_mapped_page(mm, frame);
         ++unmapped;
     });
     return unmapped;
 }
 
-int page_referenced(PageAllocator& pa, PhysAddr frame) {
+int page_referenced(PageAllocator& pa, PhysAddr frame, unsigned long* vm_flags) {
     int referenced = 0;
     page& p = pa.phys_to_page(frame);
-    for_each_pte_mapping(p, frame, [&](mm_struct& mm, VirtAddr address, uint64_t pte) {
-        if (!(pte & mmu::_PAGE_ACCESSED)) return;
+    if (vm_flags) *vm_flags = 0;
+    rmap_walk(p, [&](vm_area_struct& vma, VirtAddr address) {
+        mm_struct& mm = *vma.vm_mm;
+        const uint64_t pte = get_pte(mm, address);
+        if (!pte || mmu::pte_frame(mm.paging_mode, pte) != frame || !(pte & mmu::_PAGE_ACCESSED)) return;
+        if (vm_flags) *vm_flags |= vma.vm_flags;
         // ptep_clear_flush_young: the next access walks the tables again and sets A.
-        (void)set_pte_at(mm, address, pte & ~mmu::_PAGE_ACCESSED);
-        if (mm.tlb) mm.tlb->flush_tlb_page(address);
+        ptep_clear_flush(mm, address, pte & ~mmu::_PAGE_ACCESSED);
         ++referenced;
     });
     return referenced;

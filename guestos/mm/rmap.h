@@ -74,7 +74,11 @@ void rmap_walk(const page& page, const std::function<void(vm_area_struct&, VirtA
 // Unmaps the page at frame from every PTE that maps it (try_to_unmap); returns how many
 // PTEs were cleared. The caller holds a reference, so the page itself stays allocated.
 int try_to_unmap(PageAllocator& pa, PhysAddr frame);
-// Counts the PTEs mapping the page with the Accessed bit set, clearing it (page_referenced).
-int page_referenced(PageAllocator& pa, PhysAddr frame);
+// Counts the PTEs mapping the page with the Accessed bit set, clearing it and dropping the
+// CPU's cached translation so the next access walks the tables and sets A again
+// (page_referenced); *vm_flags gets the flags of the VMAs that had referenced it.
+int page_referenced(PageAllocator& pa, PhysAddr frame, unsigned long* vm_flags = nullptr);
+// True if some PTE maps the page (page_mapped).
+inline bool page_mapped(const page& p) { return p._mapcount >= 0; }
 
 }  // namespace guestos

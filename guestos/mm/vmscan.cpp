@@ -1,0 +1,328 @@
+// Page reclaim (Linux mm/vmscan.c).
+#include "guestos/mm/vmscan.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "guestos/include/fs.h"
+#include "guestos/mm/filemap.h"
+#include "guestos/mm/rmap.h"
+#include "guestos/mm/swap.h"
+
+namespace guestos {
+
+int vm_swappiness = 60;
+
+namespace {
+
+void trace_step(const std::function<std::string()>& what) {
+    if (ReclaimTracer* t = reclaim_tracer(); t && t->on_step) t->on_step(what());
+}
+void trace_page(const lruvec& lv, const page& p, lru_list from, ReclaimOutcome o) {
+    if (ReclaimTracer* t = reclaim_tracer(); t && t->on_page) t->on_page(page_pfn(lv, p), from, o);
+}
+
+const char* const lru_names[NR_LRU_LISTS] = {"inactive_anon", "active_anon", "inactive_file", "active_file",
+                                             "unevictable"};
+
+// Swap space left (get_nr_swap_pages); there is no swap area yet.
+uint64_t get_nr_swap_pages() { return 0; }
+
+// Anonymous pages can only be aged and reclaimed with swap to put them in (can_age_anon_pages).
+bool can_reclaim_anon_pages() { return get_nr_swap_pages() > 0; }
+
+// What page_check_references decided for a page on the inactive list.
+enum page_references { PAGEREF_RECLAIM, PAGEREF_RECLAIM_CLEAN, PAGEREF_KEEP, PAGEREF_ACTIVATE };
+
+// Mapped pages start with their PTE referenced from the faulting access, so a page is
+// activated when it was used twice: two PTEs, or a PTE and a syscall (page_check_references).
+page_references page_check_references(BuddyAllocator& pa, page& p, PhysAddr frame) {
+    unsigned long vm_flags = 0;
+    const int referenced_ptes = page_referenced(pa, frame, &vm_flags);
+    const bool referenced_page = p.flags & PG_referenced;
+    p.flags &= ~PG_referenced;
+    if (vm_flags & VM_LOCKED) return PAGEREF_ACTIVATE;
+    if (referenced_ptes) {
+        p.flags |= PG_referenced;
+        if (referenced_page || referenced_ptes > 1) return PAGEREF_ACTIVATE;
+        if ((vm_flags & VM_EXEC) && page_is_file_lru(p)) return PAGEREF_ACTIVATE;
+        return PAGEREF_KEEP;
+    }
+    if (referenced_page && page_is_file_lru(p)) return PAGEREF_RECLAIM_CLEAN;
+    return PAGEREF_RECLAIM;
+}
+
+// Tries to free one isolated inactive page (the body of shrink_page_list's loop); the
+// outcome says where it goes if it survives.
+ReclaimOutcome shrink_one_page(BuddyAllocator& pa, page& p, scan_control& sc) {
+    const PhysAddr frame = PhysAddr::from_pfn(page_pfn(*pa.node_lruvec(), p));
+    if (p.flags & PG_unevictable) return ReclaimOutcome::Activated;
+    switch (page_check_references(pa, p, frame)) {
+    case PAGEREF_ACTIVATE: return ReclaimOutcome::Activated;
+    case PAGEREF_KEEP: return ReclaimOutcome::Kept;
+    case PAGEREF_RECLAIM:
+    case PAGEREF_RECLAIM_CLEAN: break;
+    }
+    // Anonymous and shmem pages go to swap (add_to_swap / shmem_writepage): without a swap
+    // area they stay (activate_locked), as Linux's AOP_WRITEPAGE_ACTIVATE.
+    if (!page_is_file_lru(p)) return ReclaimOutcome::Activated;
+    auto* mapping = static_cast<address_space*>(p.mapping);
+    if (!mapping) return ReclaimOutcome::Kept;  // truncated but still mapped: freed at its unmap
+    if (page_mapped(p)) {
+        if (!sc.may_unmap) return ReclaimOutcome::Kept;
+        (void)try_to_unmap(pa, frame);
+        if (page_mapped(p)) return ReclaimOutcome::Activated;
+    }
+    if (p.flags & PG_dirty) return ReclaimOutcome::Kept;  // pageout() needs writeback
+    return remove_mapping(*mapping, p) ? ReclaimOutcome::Freed : ReclaimOutcome::Kept;
+}
+
+// Takes up to nr_to_scan pages from the tail of a list (isolate_lru_pages).
+std::vector<uint32_t> isolate_lru_pages(lruvec& lv, lru_list l, uint64_t nr_to_scan) {
+    std::vector<uint32_t> isolated;
+    while (isolated.size() < nr_to_scan && !lv.lists[l].empty()) {
+        const uint32_t pfn = lv.lists[l].last;
+        (void)isolate_lru_page(lv, lv.mem_map[pfn]);
+        isolated.push_back(pfn);
+    }
+    return isolated;
+}
+
+// Reclaims what it can of the isolated pages and puts the rest back: activated pages to
+// the active list, kept ones to the inactive head (shrink_page_list +
+// move_folios_to_lru). Returns the pages freed.
+uint64_t shrink_page_list(BuddyAllocator& pa, lruvec& lv, const std::vector<uint32_t>& pfns, lru_list l,
+                          scan_control& sc) {
+    uint64_t nr_reclaimed = 0, nr_activated = 0;
+    for (uint32_t pfn : pfns) {
+        page& p = lv.mem_map[pfn];
+        const ReclaimOutcome o = shrink_one_page(pa, p, sc);
+        trace_page(lv, p, l, o);
+        if (o == ReclaimOutcome::Freed) {
+            ++nr_reclaimed;
+            continue;
+        }
+        if (o == ReclaimOutcome::Activated && !(p.flags & PG_unevictable)) {
+            p.flags |= PG_active;
+            ++nr_activated;
+        }
+        putback_lru_page(lv, p);
+    }
+    lv.count_vm_events(PGACTIVATE, nr_activated);
+    return nr_reclaimed;
+}
+
+// Scans nr_to_scan pages from the tail of an inactive list and frees what it can
+// (shrink_inactive_list).
+uint64_t shrink_inactive_list(BuddyAllocator& pa, lruvec& lv, uint64_t nr_to_scan, lru_list l, scan_control& sc) {
+    lru_add_drain(lv);
+    const std::vector<uint32_t> pfns = isolate_lru_pages(lv, l, nr_to_scan);
+    const uint64_t nr_scanned = pfns.size();
+    sc.nr_scanned += nr_scanned;
+    const bool file = is_file_lru(l);
+    lv.count_vm_events(sc.kswapd ? PGSCAN_KSWAPD : PGSCAN_DIRECT, nr_scanned);
+    lv.count_vm_events(file ? PGSCAN_FILE : PGSCAN_ANON, nr_scanned);
+    const uint64_t nr_reclaimed = shrink_page_list(pa, lv, pfns, l, sc);
+    lv.count_vm_events(sc.kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, nr_reclaimed);
+    lv.count_vm_events(file ? PGSTEAL_FILE : PGSTEAL_ANON, nr_reclaimed);
+    (file ? lv.file_cost : lv.anon_cost) += nr_scanned - nr_reclaimed;  // lru_note_cost: rotations
+    trace_step([&] {
+        return "shrink_inactive_list(" + std::string(lru_names[l]) + ", priority " + std::to_string(sc.priority) +
+               "): scanned " + std::to_string(nr_scanned) + ", reclaimed " + std::to_string(nr_reclaimed);
+    });
+    return nr_reclaimed;
+}
+
+// Ages nr_to_scan pages from the tail of an active list to the inactive list; referenced
+// executable file pages get another round on the active list (shrink_active_list).
+void shrink_active_list(BuddyAllocator& pa, lruvec& lv, uint64_t nr_to_scan, lru_list l, scan_control& sc) {
+    lru_add_drain(lv);
+    const std::vector<uint32_t> pfns = isolate_lru_pages(lv, l, nr_to_scan);
+    lv.count_vm_events(PGREFILL, pfns.size());
+    uint64_t nr_deactivated = 0;
+    for (uint32_t pfn : pfns) {
+        page& p = lv.mem_map[pfn];
+        unsigned long vm_flags = 0;
+        if (page_referenced(pa, PhysAddr::from_pfn(pfn), &vm_flags) && (vm_flags & VM_EXEC) && page_is_file_lru(p)) {
+            trace_page(lv, p, l, ReclaimOutcome::Rotated);
+            putback_lru_page(lv, p);
+            continue;
+        }
+        p.flags &= ~(PG_active | PG_referenced);
+        trace_page(lv, p, l, ReclaimOutcome::Deactivated);
+        putback_lru_page(lv, p);
+        ++nr_deactivated;
+    }
+    lv.count_vm_events(PGDEACTIVATE, nr_deactivated);
+    trace_step([&] {
+        return "shrink_active_list(" + std::string(lru_names[l]) + "): scanned " + std::to_string(pfns.size()) +
+               ", deactivated " + std::to_string(nr_deactivated);
+    });
+}
+
+// Reclaims from one list: an active list is only aged when its inactive partner runs low
+// (shrink_list).
+uint64_t shrink_list(BuddyAllocator& pa, lruvec& lv, lru_list l, uint64_t nr_to_scan, scan_control& sc) {
+    if (is_active_lru(l)) {
+        const lru_list inactive = static_cast<lru_list>(l - LRU_ACTIVE);
+        if (inactive_is_low(lv, inactive)) shrink_active_list(pa, lv, nr_to_scan, l, sc);
+        return 0;
+    }
+    return shrink_inactive_list(pa, lv, nr_to_scan, l, sc);
+}
+
+// How many pages of each evictable list to scan this pass: lru_size >> priority, split
+// between anon and file by swappiness and the recent cost of each (get_scan_count).
+std::array<uint64_t, NR_LRU_LISTS> get_scan_count(const lruvec& lv, const scan_control& sc) {
+    std::array<uint64_t, NR_LRU_LISTS> nr{};
+    uint64_t ap = 0, fp = 1, denominator = 1;  // SCAN_FILE
+    if (can_reclaim_anon_pages() && sc.may_swap && sc.swappiness) {
+        // SCAN_FRACT: each type in proportion to its swappiness share over its cost.
+        const uint64_t total_cost = lv.anon_cost + lv.file_cost;
+        const uint64_t anon_cost = total_cost + lv.anon_cost, file_cost = total_cost + lv.file_cost;
+        ap = static_cast<uint64_t>(sc.swappiness) * (2 * total_cost + 1) / (anon_cost + 1);
+        fp = static_cast<uint64_t>(200 - sc.swappiness) * (2 * total_cost + 1) / (file_cost + 1);
+        denominator = ap + fp;
+    }
+    for (lru_list l : {LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, LRU_INACTIVE_FILE, LRU_ACTIVE_FILE}) {
+        uint64_t scan = lv.nr_pages[l] >> sc.priority;
+        if (!scan && sc.priority == 0) scan = lv.nr_pages[l];
+        if (!scan && lv.nr_pages[l] && sc.priority < DEF_PRIORITY) scan = std::min<uint64_t>(lv.nr_pages[l], SWAP_CLUSTER_MAX);
+        const uint64_t share = is_file_lru(l) ? fp : ap;
+        nr[l] = denominator ? scan * share / denominator : 0;
+    }
+    return nr;
+}
+
+// Scans the node's lists by get_scan_count, a batch from each in turn, until the goal is
+// met or the counts are spent, then ages anon if its inactive list ran low (shrink_lruvec).
+void shrink_lruvec(BuddyAllocator& pa, lruvec& lv, scan_control& sc) {
+    std::array<uint64_t, NR_LRU_LISTS> nr = get_scan_count(lv, sc);
+    trace_step([&] {
+        return "shrink_lruvec(priority " + std::to_string(sc.priority) + "): scan inactive_anon " +
+               std::to_string(nr[LRU_INACTIVE_ANON]) + ", active_anon " + std::to_string(nr[LRU_ACTIVE_ANON]) +
+               ", inactive_file " + std::to_string(nr[LRU_INACTIVE_FILE]) + ", active_file " +
+               std::to_string(nr[LRU_ACTIVE_FILE]);
+    });
+    while (nr[LRU_INACTIVE_ANON] || nr[LRU_ACTIVE_FILE] || nr[LRU_INACTIVE_FILE]) {
+        for (lru_list l : {LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, LRU_INACTIVE_FILE, LRU_ACTIVE_FILE}) {
+            if (!nr[l]) continue;
+            const uint64_t nr_to_scan = std::min(nr[l], SWAP_CLUSTER_MAX);
+            nr[l] -= nr_to_scan;
+            sc.nr_reclaimed += shrink_list(pa, lv, l, nr_to_scan, sc);
+        }
+        if (sc.nr_reclaimed >= sc.nr_to_reclaim && !sc.kswapd) break;
+    }
+    if (can_reclaim_anon_pages() && inactive_is_low(lv, LRU_INACTIVE_ANON))
+        shrink_active_list(pa, lv, SWAP_CLUSTER_MAX, LRU_ACTIVE_ANON, sc);
+}
+
+}  // namespace
+
+const char* reclaim_outcome_name(ReclaimOutcome o) {
+    switch (o) {
+    case ReclaimOutcome::Freed: return "freed";
+    case ReclaimOutcome::Activated: return "activated";
+    case ReclaimOutcome::Kept: return "kept";
+    case ReclaimOutcome::Deactivated: return "deactivated";
+    case ReclaimOutcome::Rotated: return "rotated";
+    }
+    return "?";
+}
+
+ReclaimTracer*& reclaim_tracer() {
+    static ReclaimTracer* t = nullptr;
+    return t;
+}
+
+bool inactive_is_low(const lruvec& lv, lru_list inactive_lru) {
+    const uint64_t inactive = lv.nr_pages[inactive_lru], active = lv.nr_pages[inactive_lru + LRU_ACTIVE];
+    const uint64_t gb = (inactive + active) >> (30 - PAGE_SHIFT);
+    uint64_t inactive_ratio = 1;
+    if (gb) {  // int_sqrt(10 * gb)
+        while ((inactive_ratio + 1) * (inactive_ratio + 1) <= 10 * gb) ++inactive_ratio;
+    }
+    return inactive * inactive_ratio < active;
+}
+
+uint64_t shrink_node(BuddyAllocator& pa, scan_control& sc) {
+    const uint64_t before = sc.nr_reclaimed;
+    trace_step([&] { return "shrink_node(priority " + std::to_string(sc.priority) + ")"; });
+    shrink_lruvec(pa, *pa.node_lruvec(), sc);
+    return sc.nr_reclaimed - before;
+}
+
+uint64_t try_to_free_pages(BuddyAllocator& pa, gfp_t gfp, unsigned order) {
+    scan_control sc;
+    sc.gfp_mask = gfp;
+    sc.order = static_cast<int>(order);
+    sc.swappiness = vm_swappiness;
+    sc.may_writepage = true;
+    trace_step([&] { return "try_to_free_pages(order " + std::to_string(order) + ") -> do_try_to_free_pages"; });
+    for (sc.priority = DEF_PRIORITY; sc.priority >= 0; --sc.priority) {
+        sc.nr_scanned = 0;
+        shrink_node(pa, sc);
+        if (sc.nr_reclaimed >= sc.nr_to_reclaim) break;
+    }
+    return sc.nr_reclaimed;
+}
+
+bool pgdat_balanced(const BuddyAllocator& pa, int order, zone_type highest_zoneidx) {
+    for (int t = 0; t <= highest_zoneidx; ++t) {
+        const zone& z = pa.zone_at(static_cast<zone_type>(t));
+        if (!z.managed_pages) continue;
+        if (pa.zone_watermark_ok(z, static_cast<unsigned>(order), z.high_wmark_pages(), highest_zoneidx, 0))
+            return true;
+    }
+    return false;
+}
+
+void wakeup_kswapd(BuddyAllocator& pa, gfp_t gfp, unsigned order, zone_type highest_zoneidx) {
+    pglist_data& pgdat = pa.NODE_DATA();
+    if (!pgdat.kswapd_wait) {
+        pgdat.kswapd_order = 0;
+        pgdat.kswapd_highest_zoneidx = ZONE_DMA;
+    }
+    pgdat.kswapd_order = std::max(pgdat.kswapd_order, static_cast<int>(order));
+    pgdat.kswapd_highest_zoneidx = std::max(pgdat.kswapd_highest_zoneidx, highest_zoneidx);
+    if (pgdat_balanced(pa, static_cast<int>(order), highest_zoneidx)) return;
+    pgdat.kswapd_wait = true;
+}
+
+uint64_t kswapd(BuddyAllocator& pa) {
+    pglist_data& pgdat = pa.NODE_DATA();
+    if (!pgdat.kswapd_wait) return 0;
+    pgdat.kswapd_wait = false;
+    const int order = pgdat.kswapd_order;
+    const zone_type highest = pgdat.kswapd_highest_zoneidx;
+    // balance_pgdat: reclaim at rising priority until a zone is above its high watermark.
+    pa.count_vm_events(PAGEOUTRUN);
+    scan_control sc;
+    sc.kswapd = true;
+    sc.order = order;
+    sc.reclaim_idx = highest;
+    sc.swappiness = vm_swappiness;
+    trace_step([&] { return "kswapd0: balance_pgdat(order " + std::to_string(order) + ", " + zone_names[highest] + ")"; });
+    uint64_t total = 0;
+    for (sc.priority = DEF_PRIORITY; sc.priority >= 1;) {
+        if (pgdat_balanced(pa, order, highest)) break;
+        // kswapd_shrink_node: aim for the high watermark of every eligible zone.
+        sc.nr_to_reclaim = 0;
+        for (int t = 0; t <= highest; ++t) {
+            const zone& z = pa.zone_at(static_cast<zone_type>(t));
+            if (z.managed_pages) sc.nr_to_reclaim += std::max(z.high_wmark_pages(), SWAP_CLUSTER_MAX);
+        }
+        sc.nr_reclaimed = 0;
+        sc.nr_scanned = 0;
+        total += shrink_node(pa, sc);
+        if (!sc.nr_reclaimed) --sc.priority;
+    }
+    return total;
+}
+
+void setup_reclaim(BuddyAllocator& pa) {
+    pa.set_direct_reclaim([&pa](gfp_t gfp, unsigned order) { return try_to_free_pages(pa, gfp, order); });
+    pa.set_wakeup_kswapd([&pa](gfp_t gfp, unsigned order, zone_type highest) { wakeup_kswapd(pa, gfp, order, highest); });
+}
+
+}  // namespace guestos

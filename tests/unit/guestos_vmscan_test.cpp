@@ -1,0 +1,210 @@
+// LRU aging and reclaim on a bare mm (no CPU): how pages enter the lists, climb to the active
+// list, and which ones reclaim frees, in which order (mm/swap.c, mm/vmscan.c).
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "guestos/include/fs.h"
+#include "guestos/mm/filemap.h"
+#include "guestos/mm/memory.h"
+#include "guestos/mm/mmap.h"
+#include "guestos/mm/page_alloc.h"
+#include "guestos/mm/rmap.h"
+#include "guestos/mm/swap.h"
+#include "guestos/mm/vmscan.h"
+#include "guestos_test_util.h"
+
+using namespace guestos;
+using mmu::PhysAddr;
+using mmu::VirtAddr;
+
+namespace {
+
+constexpr uint64_t P = 4096;
+
+struct CountingTlb final : TlbFlusher {
+    std::vector<uint64_t> pages;
+    void flush_tlb_page(VirtAddr va) override { pages.push_back(va.value); }
+    void flush_tlb_range(VirtAddr, VirtAddr) override {}
+    void flush_tlb_mm() override {}
+};
+
+class GuestosVmscanTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto ram = mmu::PhysMemory::create(16 * MiB);
+        ASSERT_FALSE(ram.is_error());
+        ram_ = ram.release_value();
+        buddy_ = std::make_unique<BuddyAllocator>(*ram_);
+        setup_reclaim(*buddy_);
+        mm_.ram = ram_.get();
+        mm_.page_alloc = buddy_.get();
+        mm_.paging_mode = mmu::PagingMode::LongMode4;
+        mm_.tlb = &tlb_;
+        mm_.task_size = 1ull << 47;
+        mm_.mmap_base = 1ull << 46;
+        ASSERT_TRUE(pgd_alloc(mm_));
+        file_ = std::make_unique<inode>();
+        file_->i_data.a_ops = &host_file_aops;
+        file_->i_data.km = kernel_mem{ram_.get(), buddy_.get(), nullptr, nullptr};
+    }
+    void TearDown() override {
+        exit_mmap(mm_);
+        file_.reset();
+    }
+    lruvec& lv() { return *buddy_->node_lruvec(); }
+    uint64_t on(lru_list l) { return lv().nr_pages[l]; }
+    // A host-backed file of n pages whose page i starts with byte i.
+    void make_file(uint64_t n) {
+        file_->contents.assign(n * P, 0);
+        for (uint64_t i = 0; i < n; ++i) file_->contents[i * P] = static_cast<uint8_t>(i);
+        file_->i_size = n * P;
+    }
+    page& cache_page(uint64_t index) {
+        auto f = pagecache_get_page(file_->i_data, index);
+        EXPECT_FALSE(f.is_error());
+        return buddy_->phys_to_page(f.value());
+    }
+    bool cached(uint64_t index) { return find_get_page(file_->i_data, index).has_value(); }
+    void fault(uint64_t va, bool write) {
+        vm_area_struct* v = find_vma(mm_, VirtAddr(va));
+        ASSERT_NE(v, nullptr);
+        EXPECT_EQ(handle_mm_fault(mm_, *v, VirtAddr(va), write ? FAULT_FLAG_WRITE : 0u) & VM_FAULT_ERROR, 0u);
+    }
+
+    std::unique_ptr<mmu::PhysMemory> ram_;
+    std::unique_ptr<BuddyAllocator> buddy_;
+    CountingTlb tlb_;
+    mm_struct mm_;
+    std::unique_ptr<inode> file_;
+};
+
+TEST_F(GuestosVmscanTest, NewPagesWaitInThePagevecUntilItFillsOrDrains) {
+    make_file(40);
+    for (uint64_t i = 0; i < PAGEVEC_SIZE - 1; ++i) cache_page(i);
+    EXPECT_EQ(on(LRU_INACTIVE_FILE), 0u) << "batched, not yet on a list";
+    cache_page(PAGEVEC_SIZE - 1);
+    EXPECT_EQ(on(LRU_INACTIVE_FILE), PAGEVEC_SIZE) << "a full batch goes on the list at once";
+    cache_page(PAGEVEC_SIZE);
+    EXPECT_EQ(on(LRU_INACTIVE_FILE), PAGEVEC_SIZE);
+    lru_add_drain(*buddy_);
+    EXPECT_EQ(on(LRU_INACTIVE_FILE), PAGEVEC_SIZE + 1);
+    EXPECT_EQ(on(LRU_ACTIVE_FILE), 0u);
+}
+
+TEST_F(GuestosVmscanTest, SecondAccessActivatesAFilePage) {
+    make_file(4);
+    page& p = cache_page(0);
+    lru_add_drain(*buddy_);
+    mark_page_accessed(*buddy_, p);
+    EXPECT_TRUE(p.flags & PG_referenced);
+    EXPECT_FALSE(p.flags & PG_active);
+    mark_page_accessed(*buddy_, p);
+    lru_add_drain(*buddy_);
+    EXPECT_TRUE(p.flags & PG_active);
+    EXPECT_FALSE(p.flags & PG_referenced);
+    EXPECT_EQ(on(LRU_ACTIVE_FILE), 1u);
+    EXPECT_EQ(buddy_->vm_event(PGACTIVATE), 1u);
+}
+
+TEST_F(GuestosVmscanTest, PageStillInTheBatchIsActivatedThere) {
+    make_file(4);
+    page& p = cache_page(0);  // in the lru_add batch
+    mark_page_accessed(*buddy_, p);
+    mark_page_accessed(*buddy_, p);
+    lru_add_drain(*buddy_);
+    EXPECT_EQ(on(LRU_ACTIVE_FILE), 1u) << "__lru_cache_activate_folio";
+}
+
+TEST_F(GuestosVmscanTest, FreedPagesLeaveTheirListAndTheBatch) {
+    const long a = do_mmap(mm_, nullptr, 0, 40 * P, PROT_READ_ | PROT_WRITE_, MAP_PRIVATE_ | MAP_ANONYMOUS_, 0);
+    ASSERT_GT(a, 0);
+    for (uint64_t i = 0; i < 40; ++i) fault(static_cast<uint64_t>(a) + i * P, true);
+    EXPECT_EQ(on(LRU_INACTIVE_ANON), 30u);
+    EXPECT_EQ(lv().fbatches.lru_add.nr, 10u);
+    ASSERT_EQ(do_munmap(mm_, static_cast<uint64_t>(a), 40 * P), 0);
+    EXPECT_EQ(on(LRU_INACTIVE_ANON), 0u);
+    EXPECT_EQ(lv().fbatches.lru_add.nr, 0u);
+    EXPECT_CONSISTENT(*buddy_);
+}
+
+TEST_F(GuestosVmscanTest, ReclaimFreesTheOldestUnreferencedFilePagesFirst) {
+    make_file(200);
+    for (uint64_t i = 0; i < 200; ++i) cache_page(i);
+    lru_add_drain(*buddy_);
+    scan_control sc;
+    sc.nr_to_reclaim = 32;
+    sc.priority = 2;  // 200 >> 2 = 50 to scan
+    shrink_node(*buddy_, sc);
+    EXPECT_GE(sc.nr_reclaimed, 32u);
+    // The list's tail is the first page read: the pages leave in the order they came.
+    for (uint64_t i = 0; i < sc.nr_reclaimed; ++i) EXPECT_FALSE(cached(i)) << i;
+    for (uint64_t i = sc.nr_reclaimed; i < 200; ++i) EXPECT_TRUE(cached(i)) << i;
+    EXPECT_EQ(buddy_->vm_event(PGSTEAL_DIRECT), sc.nr_reclaimed);
+    EXPECT_EQ(buddy_->vm_event(PGSCAN_DIRECT), sc.nr_scanned);
+    EXPECT_CONSISTENT(*buddy_);
+}
+
+TEST_F(GuestosVmscanTest, FilePageReferencedOnlyByReadIsReclaimedClean) {
+    make_file(8);
+    for (uint64_t i = 0; i < 8; ++i) cache_page(i);
+    lru_add_drain(*buddy_);
+    page& once = cache_page(0);  // the coldest page, read once more through read()
+    mark_page_accessed(*buddy_, once);
+    scan_control sc;
+    sc.nr_to_reclaim = 8;
+    sc.priority = 0;
+    shrink_node(*buddy_, sc);
+    // PG_referenced alone on a file page: reclaimed (PAGEREF_RECLAIM_CLEAN), as Linux does.
+    EXPECT_FALSE(cached(0));
+    EXPECT_EQ(sc.nr_reclaimed, 8u);
+}
+
+TEST_F(GuestosVmscanTest, AnonymousPagesStayWithoutSwap) {
+    const long a = do_mmap(mm_, nullptr, 0, 64 * P, PROT_READ_ | PROT_WRITE_, MAP_PRIVATE_ | MAP_ANONYMOUS_, 0);
+    ASSERT_GT(a, 0);
+    for (uint64_t i = 0; i < 64; ++i) fault(static_cast<uint64_t>(a) + i * P, true);
+    lru_add_drain(*buddy_);
+    EXPECT_EQ(try_to_free_pages(*buddy_, GFP_KERNEL, 0), 0u);
+    EXPECT_EQ(on(LRU_INACTIVE_ANON) + on(LRU_ACTIVE_ANON), 64u);
+    EXPECT_EQ(buddy_->vm_event(PGSCAN_ANON), 0u) << "get_scan_count: SCAN_FILE without swap";
+}
+
+TEST_F(GuestosVmscanTest, AllocationBelowLowWakesKswapdWhichReclaimsToHigh) {
+    // Fill the page cache until an allocation fails the low watermark.
+    const uint64_t n = buddy_->totalram_pages();
+    make_file(n);
+    uint64_t i = 0;
+    while (!buddy_->NODE_DATA().kswapd_wait && i < n) cache_page(i++);
+    ASSERT_TRUE(buddy_->NODE_DATA().kswapd_wait);
+    EXPECT_FALSE(pgdat_balanced(*buddy_, 0, ZONE_NORMAL));
+    EXPECT_GT(kswapd(*buddy_), 0u);
+    EXPECT_FALSE(buddy_->NODE_DATA().kswapd_wait);
+    EXPECT_TRUE(pgdat_balanced(*buddy_, 0, ZONE_NORMAL));
+    EXPECT_GT(buddy_->vm_event(PGSTEAL_KSWAPD), 0u);
+    EXPECT_EQ(buddy_->vm_event(PGSTEAL_DIRECT), 0u);
+    EXPECT_EQ(buddy_->vm_event(PAGEOUTRUN), 1u);
+    EXPECT_CONSISTENT(*buddy_);
+}
+
+TEST_F(GuestosVmscanTest, ReadingMoreThanRamDirectReclaimsInsteadOfFailing) {
+    const uint64_t n = buddy_->totalram_pages() * 2;
+    make_file(n);
+    for (uint64_t i = 0; i < n; ++i) {  // no kswapd runs: only direct reclaim frees
+        auto f = pagecache_get_page(file_->i_data, i);
+        ASSERT_FALSE(f.is_error()) << "page " << i;
+    }
+    EXPECT_GT(buddy_->vm_event(PGSTEAL_DIRECT), 0u);
+    EXPECT_LT(file_->i_data.nrpages(), buddy_->totalram_pages());
+    EXPECT_CONSISTENT(*buddy_);
+}
+
+TEST_F(GuestosVmscanTest, DropCachesDropsCleanUnmappedPagesOnly) {
+    make_file(8);
+    for (uint64_t i = 0; i < 8; ++i) cache_page(i);
+    EXPECT_EQ(drop_pagecache(), 8u);
+    EXPECT_EQ(file_->i_data.nrpages(), 0u);
+}
+
+}  // namespace
