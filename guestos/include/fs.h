@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -139,17 +140,32 @@ private:
     uint64_t max_bytes_;
 };
 
-// A file whose whole content is generated at open (seq_file's single_open).
+// A file whose text is produced at read time, record by record (fs/seq_file.c): show(index)
+// gives the record at index and moves index to the next one, or nullopt past the last. As
+// seq_read_iter does, a read at 0 starts over, a read elsewhere than where the last one
+// ended (pread, lseek) regenerates up to that offset, leftovers of a record are given out
+// before the next is made, and one read returns the records that fit a page-sized buffer.
 class seq_file final : public file {
 public:
-    explicit seq_file(std::string text, uint32_t mode = S_IFREG | 0444) : text_(std::move(text)), mode_(mode) {}
+    using show_fn = std::function<std::optional<std::string>(int64_t& index)>;
+    explicit seq_file(show_fn show, uint32_t mode = S_IFREG | 0444, timespec time = {});
+    // single_open's operations: one record, the text fn makes when the file is read.
+    static show_fn single(std::function<std::string()> text);
     long read(uint8_t* buf, uint64_t n, int64_t* pos) override;
     long llseek(int64_t offset, int whence) override;
     long getattr(struct stat& st) override;
 
 private:
-    std::string text_;
+    // Regenerates the records before offset and keeps the rest of the one it falls in.
+    void traverse(int64_t offset);
+    show_fn show_;
     uint32_t mode_;
+    timespec time_;
+    std::string buf_;     // what was made and not yet read, from from_ on
+    size_t from_ = 0;
+    size_t size_ = 4096;  // m->size: a page, doubled when one record does not fit
+    int64_t index_ = 0;   // the next record to make
+    int64_t read_pos_ = 0;
 };
 
 }  // namespace guestos

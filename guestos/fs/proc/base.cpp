@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <cstdio>
 #include <dirent.h>
 #include <vector>
@@ -71,6 +72,40 @@ std::string vma_name(const mm_struct& mm, const vm_area_struct& v) {
     if (v.vm_start.value <= mm.start_stack && v.vm_end.value >= mm.start_stack) return "[stack]";
     return {};
 }
+
+namespace {
+
+// The task a per-process file shows, looked up at each read (null once it has exited).
+std::function<task_struct*()> task_ref(task_struct& t) {
+    Kernel* k = t.kernel;
+    task_struct* self = &t;
+    const int pid = t.pid;
+    return [k, self, pid] { return k ? k->find_task_by_vpid(pid) : self; };
+}
+
+// single_open over a per-process text, made at read time; empty once the task is gone.
+seq_file::show_fn task_text(std::function<task_struct*()> ref, std::function<std::string(task_struct&)> text) {
+    return seq_file::single([ref = std::move(ref), text = std::move(text)] {
+        task_struct* t = ref();
+        return t ? text(*t) : std::string();
+    });
+}
+
+// maps and smaps: one record per VMA, the position being the address where the last shown
+// one ended (m_start/m_next), so a mapping made between reads shows if it lies above.
+seq_file::show_fn vma_records(std::function<task_struct*()> ref, bool smaps) {
+    return [ref = std::move(ref), smaps](int64_t& index) -> std::optional<std::string> {
+        task_struct* t = ref();
+        if (!t || !t->mm || index < 0) return std::nullopt;
+        mm_struct& mm = *t->mm;
+        const vm_area_struct* v = mm.mm_rb.find_vma(VirtAddr(static_cast<uint64_t>(index)));
+        if (!v) return std::nullopt;
+        index = static_cast<int64_t>(v->vm_end.value);
+        return smaps ? show_smap(mm, *v) : show_map_vma(mm, *v) + "\n";
+    };
+}
+
+}  // namespace
 
 bool is_proc_path(const std::string& path) { return path == "/proc" || path.rfind("/proc/", 0) == 0; }
 
@@ -282,8 +317,13 @@ std::string vm_flags_mnemonics(unsigned long f) {
 std::string proc_pid_smaps(task_struct& task) {
     std::string out;
     if (!task.mm) return out;
-    mm_struct& mm = *task.mm;
-    for (const vm_area_struct& v : mm.mm_rb) {
+    for (const vm_area_struct& v : task.mm->mm_rb) out += show_smap(*task.mm, v);
+    return out;
+}
+
+std::string show_smap(mm_struct& mm, const vm_area_struct& v) {
+    std::string out;
+    {
         const MemSize m = smaps_account(mm, v);
         out += show_map_vma(mm, v) + "\n";
         out += kb_line("Size:          ", v.size() >> 10) + kb_line("KernelPageSize:", 4) + kb_line("MMUPageSize:   ", 4);
@@ -353,18 +393,22 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
         return 0;
     }
     if ((flags & O_ACCMODE) != O_RDONLY) return -EACCES;
-    std::string text;
-    if (p->per_task && p->entry == "maps") text = proc_pid_maps(task);
-    else if (p->per_task && p->entry == "cmdline") text = user_range(task, task.mm->arg_start, task.mm->arg_end);
-    else if (p->per_task && p->entry == "environ") text = user_range(task, task.mm->env_start, task.mm->env_end);
-    else if (p->per_task && p->entry == "comm") text = task.comm + "\n";
-    else if (p->per_task && p->entry == "status") text = proc_pid_status(task);
-    else if (p->per_task && p->entry == "smaps") text = proc_pid_smaps(task);
+    seq_file::show_fn show;
+    const auto ref = task_ref(task);
+    if (p->per_task && (p->entry == "maps" || p->entry == "smaps")) show = vma_records(ref, p->entry == "smaps");
+    else if (p->per_task && p->entry == "cmdline") show = task_text(ref, [](task_struct& t) {
+        return t.mm ? user_range(t, t.mm->arg_start, t.mm->arg_end) : std::string();
+    });
+    else if (p->per_task && p->entry == "environ") show = task_text(ref, [](task_struct& t) {
+        return t.mm ? user_range(t, t.mm->env_start, t.mm->env_end) : std::string();
+    });
+    else if (p->per_task && p->entry == "comm") show = task_text(ref, [](task_struct& t) { return t.comm + "\n"; });
+    else if (p->per_task && p->entry == "status") show = task_text(ref, [](task_struct& t) { return proc_pid_status(t); });
     else if (!p->per_task && p->entry == "slabinfo" && geteuid() != 0) return -EACCES;  // mode 0400
-    else if (auto global = !p->per_task && task.kernel ? task.kernel->proc_global(p->entry) : std::nullopt)
-        text = std::move(*global);
+    else if (Kernel* k = task.kernel; !p->per_task && k && k->proc_global(p->entry))
+        show = seq_file::single([k, entry = p->entry] { return k->proc_global(entry).value_or(""); });
     else return -ENOENT;
-    auto f = std::make_shared<seq_file>(std::move(text));
+    auto f = std::make_shared<seq_file>(std::move(show), S_IFREG | 0444, task.kernel ? task.kernel->mount_time() : timespec{});
     f->f_flags = flags;
     out = std::move(f);
     return 0;

@@ -24,6 +24,8 @@ std::optional<std::string> proc_readlink(task_struct& task, const std::string& p
 std::string vma_name(const mm_struct& mm, const vm_area_struct& vma);
 // One /proc/PID/maps line for a VMA, without the newline (show_map_vma).
 std::string show_map_vma(const mm_struct& mm, const vm_area_struct& vma);
+// One VMA's smaps record: its maps line and what it maps (show_smap).
+std::string show_smap(mm_struct& mm, const vm_area_struct& vma);
 // /proc/PID/smaps: each VMA's maps line and what it maps (show_smap).
 std::string proc_pid_smaps(task_struct& task);
 // /proc/PID/status (proc_pid_status): identity, the Vm* sizes and the signal sets.
