@@ -168,4 +168,26 @@ private:
     int64_t read_pos_ = 0;
 };
 
+// A directory whose entries are known when it is opened (fs/libfs.c's dcache_readdir and
+// simple_dir_operations): getdents lists them from f_pos, read is EISDIR, and lseek may
+// only set a position.
+class simple_dir_file : public file {
+public:
+    explicit simple_dir_file(std::vector<dir_entry> entries, std::shared_ptr<inode> ino = nullptr)
+        : file(std::move(ino)), entries_(std::move(entries)) {}
+    long read(uint8_t*, uint64_t, int64_t*) override { return -EISDIR; }
+    long llseek(int64_t offset, int whence) override {
+        if (whence != 0 /* SEEK_SET */ || offset < 0) return -EINVAL;
+        return f_pos = offset;
+    }
+    long iterate_shared(const filldir_t& emit) override {
+        for (; static_cast<size_t>(f_pos) < entries_.size(); ++f_pos)
+            if (!emit(entries_[static_cast<size_t>(f_pos)])) break;
+        return 0;
+    }
+
+private:
+    std::vector<dir_entry> entries_;
+};
+
 }  // namespace guestos

@@ -31,23 +31,10 @@ std::shared_ptr<inode> make_inode(uint64_t ino, uint32_t mode, uint64_t rdev, co
 }
 
 // The directory /dev: stat and getdents (dcache_readdir: ".", "..", then the names).
-class devtmpfs_dir_file final : public file {
+class devtmpfs_dir_file final : public simple_dir_file {
 public:
     devtmpfs_dir_file(std::shared_ptr<inode> root, std::vector<dir_entry> entries)
-        : file(std::move(root)), entries_(std::move(entries)) {}
-    long read(uint8_t*, uint64_t, int64_t*) override { return -EISDIR; }
-    long llseek(int64_t offset, int whence) override {
-        if (whence != SEEK_SET || offset < 0) return -EINVAL;
-        return f_pos = offset;
-    }
-    long iterate_shared(const filldir_t& emit) override {
-        for (; static_cast<size_t>(f_pos) < entries_.size(); ++f_pos)
-            if (!emit(entries_[static_cast<size_t>(f_pos)])) break;
-        return 0;
-    }
-
-private:
-    std::vector<dir_entry> entries_;
+        : simple_dir_file(std::move(entries), std::move(root)) {}
 };
 
 // /dev/tty, the controlling terminal (tty_open_current_tty): emu's own, if it has one;

@@ -134,20 +134,10 @@ const uint64_t PROC_DEV = makedev(0, 0x15);
 
 // A /proc directory: the root or a process's (proc_root_readdir, proc_pident_readdir).
 // Its entries are listed as they are when it is opened.
-class proc_dir_file final : public file {
+class proc_dir_file final : public simple_dir_file {
 public:
     proc_dir_file(uint64_t ino, uint32_t nlink, const timespec& time, std::vector<dir_entry> entries)
-        : ino_(ino), nlink_(nlink), time_(time), entries_(std::move(entries)) {}
-    long read(uint8_t*, uint64_t, int64_t*) override { return -EISDIR; }
-    long llseek(int64_t offset, int whence) override {
-        if (whence != SEEK_SET || offset < 0) return -EINVAL;
-        return f_pos = offset;
-    }
-    long iterate_shared(const filldir_t& emit) override {
-        for (; static_cast<size_t>(f_pos) < entries_.size(); ++f_pos)
-            if (!emit(entries_[static_cast<size_t>(f_pos)])) break;
-        return 0;
-    }
+        : simple_dir_file(std::move(entries)), ino_(ino), nlink_(nlink), time_(time) {}
     long getattr(struct stat& st) override {
         st = {};
         st.st_dev = PROC_DEV;
@@ -163,7 +153,6 @@ private:
     uint64_t ino_;
     uint32_t nlink_;
     timespec time_;
-    std::vector<dir_entry> entries_;
 };
 
 unsigned char dtype_of(uint32_t mode) { return S_ISDIR(mode) ? DT_DIR : S_ISLNK(mode) ? DT_LNK : DT_REG; }
