@@ -157,7 +157,12 @@ void Kernel::init_task(task_struct& task) {
     task.kernel = this;
     task.pid = task.tgid = alloc_pid();  // 2: emu's init is pid 1
     init_tgid = task.tgid;
-    task.signal->pgrp = task.signal->session = task.tgid;
+    // The group and session emu itself has, seen from the guest's pid namespace: its own if
+    // emu leads them, else those of emu's init (1), or none (0) when the host's session leader
+    // is outside emu's pid namespace; so getpgrp, getsid and setsid answer as natively.
+    const pid_t host_pid = ::getpid(), host_sid = ::getsid(0);
+    task.signal->pgrp = ::getpgrp() == host_pid ? task.tgid : 1;
+    task.signal->session = host_sid == host_pid ? task.tgid : host_sid > 0 ? 1 : 0;
     // The guest starts at the root of its disk; without one, where emu was started (a path
     // only /tmp, /dev/shm or / resolve, so getcwd and relative paths agree).
     char cwd[4096];

@@ -19,5 +19,8 @@ int main(void)
     printf("getgid() == getegid(): %s\n", yesno(getgid() == getegid()));
     printf("getpgrp() > 0: %s\n", yesno(getpgrp() > 0));
     printf("getsid(0) > 0: %s\n", yesno(getsid(0) > 0));
+    printf("getpgrp() == getpid(): %s\n", yesno(getpgrp() == pid));
+    printf("getsid(0) == getpid(): %s\n", yesno(getsid(0) == pid));
+    printf("getsid(getpid()) == getsid(0): %s\n", yesno(getsid(pid) == getsid(0)));
     return 0;
 }
