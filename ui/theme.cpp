@@ -1,6 +1,8 @@
 // The view's look: a readable monospace font and a dark, quiet style.
 #include "ui/theme.h"
 
+#include <algorithm>
+
 #include <sys/stat.h>
 
 namespace ui {
@@ -29,6 +31,19 @@ void apply_theme() {
     s.Colors[ImGuiCol_ButtonHovered] = ImVec4(0.28f, 0.44f, 0.68f, 1.0f);
     s.Colors[ImGuiCol_Header] = ImVec4(0.20f, 0.30f, 0.45f, 0.8f);
     s.Colors[ImGuiCol_TableRowBgAlt] = ImVec4(1, 1, 1, 0.03f);
+}
+
+void setup_columns(std::initializer_list<const char*> headers, int digits) {
+    const float pad = ImGui::GetStyle().CellPadding.x * 2;
+    const float number = ImGui::CalcTextSize("0").x * static_cast<float>(digits);
+    bool first = true;
+    for (const char* h : headers) {
+        if (first)
+            ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthStretch);
+        else
+            ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthFixed, std::max(ImGui::CalcTextSize(h).x, number) + pad);
+        first = false;
+    }
 }
 
 }  // namespace ui

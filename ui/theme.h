@@ -3,6 +3,7 @@
 #include <imgui.h>
 
 #include <cstdint>
+#include <initializer_list>
 
 namespace ui {
 
@@ -19,5 +20,9 @@ inline const ImVec4 COLOUR_ACCENT{0.45f, 0.70f, 1.0f, 1.0f};
 // 0xAABBGGRR (the model's colours) as ImGui's.
 inline ImU32 im_colour(uint32_t abgr) { return static_cast<ImU32>(abgr); }
 inline ImVec4 im_colour4(uint32_t abgr) { return ImGui::ColorConvertU32ToFloat4(abgr); }
+
+// Sets up a table's columns from their headers: the first (a name) stretches, the others are
+// fixed, as wide as their header or `digits` digits, so a table is laid out in its first frame.
+void setup_columns(std::initializer_list<const char*> headers, int digits = 8);
 
 }  // namespace ui

@@ -14,7 +14,7 @@ void push(ViewState& view, Command::Kind k, uint64_t address = 0) {
     Command c;
     c.kind = k;
     c.address = address;
-    c.filter = view.fault_filter | (view.show_hidden ? emu::FAULT_TLB_FILL : 0);
+    c.filter = view.fault_filter | (view.show_hidden ? unsigned{emu::FAULT_TLB_FILL} : 0u);
     view.commands.push_back(c);
 }
 

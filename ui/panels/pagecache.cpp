@@ -16,7 +16,7 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState&) {
                                            ImGuiTableFlags_SizingFixedFit, ImVec2(0, ImGui::GetContentRegionAvail().y)))
         return;
     ImGui::TableSetupScrollFreeze(0, 1);
-    for (const char* h : {"file", "size", "cached", "dirty", "writeback", "mapped"}) ImGui::TableSetupColumn(h);
+    setup_columns({"file", "size", "cached", "dirty", "writeback", "mapped"});
     ImGui::TableHeadersRow();
     for (const inspect::FileCache& f : now.files) {
         uint64_t was = 0;

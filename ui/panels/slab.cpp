@@ -22,8 +22,7 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState&) {
                                               ImGuiTableFlags_SizingFixedFit, ImVec2(0, ImGui::GetContentRegionAvail().y)))
         return;
     ImGui::TableSetupScrollFreeze(0, 1);
-    for (const char* h : {"name", "active_objs", "num_objs", "objsize", "objperslab", "pagesperslab", "slabs"})
-        ImGui::TableSetupColumn(h);
+    setup_columns({"name", "active_objs", "num_objs", "objsize", "objperslab", "pagesperslab", "slabs"});
     ImGui::TableHeadersRow();
     for (const inspect::SlabCache& c : now.slabs) {
         if (used_only && !c.num_objs) continue;
