@@ -35,6 +35,12 @@ const std::vector<Lesson>& lessons() {
          "An i386 machine with 64 MiB of RAM of which only 16 MiB is lowmem: user pages come from ZONE_HIGHMEM (the "
          "lighter part of the frame map, below the zone line). The kernel has no permanent mapping of them: clearing "
          "each new page goes through kmap_atomic. Compare the HighMem and Normal zones in the Buddy panel."},
+        {"fork-cow", "fork and copy-on-write", "fork_cow", "x86_64", {}, 0, 0,
+         "The parent fills 1 MiB (256 anonymous faults), then forks: copy_page_range makes every writable page "
+         "read-only in both processes, which now share each frame (click one: _mapcount 1 means two mappers, and "
+         "rmap lists both pids). The child writes every fourth page: each write is a COW fault (filter: cow) where "
+         "wp_page_copy takes a new frame and copies. After the child exits, the parent's writes find each page "
+         "mapped once and wp_page_reuse just makes it writable again: no copy, no new frame."},
         {"slab-growth", "Slab growth", "slab_growth", "x86_64", {}, 0, 0,
          "The program creates 3000 small mappings with alternating rights, so none can merge: each is a "
          "vm_area_struct from the slab. Watch the vm_area_struct cache grow in the Slab panel (new slabs are purple "
