@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "guestos/include/syscalls.h"
+#include "guestos/include/poll.h"
 #include "guestos/include/wait.h"
 #include "guestos/kernel/sched/core.h"
 
@@ -35,7 +36,7 @@ public:
         const uint64_t v = semaphore_ ? 1 : count_;
         count_ -= v;
         std::memcpy(buf, &v, 8);
-        wake_up(wqh_);
+        wake_up_poll(wqh_, EPOLLOUT_);
         return 8;
     }
     long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) override {
@@ -50,8 +51,18 @@ public:
                 return e;
         }
         count_ += v;
-        wake_up(wqh_);
+        wake_up_poll(wqh_, EPOLLIN_);
         return 8;
+    }
+    bool can_poll() const override { return true; }
+    // Readable above 0, writable below 2^64-2, in error at the overflow mark (eventfd_poll).
+    uint32_t poll(poll_table* wait) override {
+        poll_wait(*this, wqh_, wait);
+        uint32_t events = 0;
+        if (count_ > 0) events |= EPOLLIN_;
+        if (count_ == ULLONG_MAX_) events |= EPOLLERR_;
+        if (ULLONG_MAX_ - 1 > count_) events |= EPOLLOUT_;
+        return events;
     }
     long getattr(struct stat& st) override {  // an anonymous inode
         st = {};

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "guestos/include/poll.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/include/signal.h"
 
@@ -90,6 +91,23 @@ pipe_file::~pipe_file() {  // pipe_release: the other end sees EOF or EPIPE
     wake_up(pipe_->wr_wait);
 }
 
+// Readable with data, hung up with no writer left; writable with a free slot, in error
+// with no reader left (pipe_poll).
+uint32_t pipe_file::poll(poll_table* wait) {
+    pipe_inode_info& pipe = *pipe_;
+    const bool reads = (f_flags & O_ACCMODE) == O_RDONLY;
+    poll_wait(*this, reads ? pipe.rd_wait : pipe.wr_wait, wait);
+    uint32_t mask = 0;
+    if (reads) {
+        if (!pipe.empty()) mask |= EPOLLIN_ | EPOLLRDNORM_;
+        if (!pipe.writers) mask |= EPOLLHUP_;
+    } else {
+        if (!pipe.full()) mask |= EPOLLOUT_ | EPOLLWRNORM_;
+        if (!pipe.readers) mask |= EPOLLERR_;
+    }
+    return mask;
+}
+
 long pipe_file::read_iter(kiocb& iocb, uint8_t* to, uint64_t total_len) {
     if (!total_len) return 0;
     pipe_inode_info& pipe = *pipe_;
@@ -123,7 +141,7 @@ long pipe_file::read_iter(kiocb& iocb, uint8_t* to, uint64_t total_len) {
     }
     if (ret) {
         pipe.i_atime = current_time();  // file_accessed
-        wake_up(pipe.wr_wait);          // room for writers
+        wake_up_poll(pipe.wr_wait, EPOLLOUT_ | EPOLLWRNORM_);  // room for writers
     }
     return static_cast<long>(ret);
 }
@@ -154,7 +172,7 @@ long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len)
             buf.len += static_cast<unsigned>(chars);
             ret = chars;
             total_len -= chars;
-            wake_up(pipe.rd_wait);
+            wake_up_poll(pipe.rd_wait, EPOLLIN_ | EPOLLRDNORM_);
             if (!total_len) return static_cast<long>(ret);
         }
     }
@@ -187,12 +205,12 @@ long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len)
             if (!ret) return -ERESTARTSYS;
             break;
         }
-        wake_up(pipe.rd_wait);  // what is written so far can be read meanwhile
+        wake_up_poll(pipe.rd_wait, EPOLLIN_ | EPOLLRDNORM_);  // what is written so far can be read meanwhile
         (void)wait_event_interruptible(
             iocb.task, pipe.wr_wait, [&] { return !pipe.full() || !pipe.readers; }, "write to a full pipe");
     }
     pipe.i_mtime = pipe.i_ctime = current_time();
-    wake_up(pipe.rd_wait);
+    wake_up_poll(pipe.rd_wait, EPOLLIN_ | EPOLLRDNORM_);
     return static_cast<long>(ret);
 }
 

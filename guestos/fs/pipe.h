@@ -54,6 +54,8 @@ public:
     long read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) override;
     long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) override;
     long getattr(struct stat& st) override;
+    bool can_poll() const override { return true; }
+    uint32_t poll(poll_table* wait) override;
     long ioctl(unsigned long cmd, uint8_t* arg, size_t& in_len, size_t& out_len) override;
     bool ioctl_sizes(unsigned long cmd, size_t& in_len, size_t& out_len) const override;
     pipe_inode_info& pipe() { return *pipe_; }

@@ -18,6 +18,7 @@
 namespace guestos {
 
 struct task_struct;
+struct poll_table;  // guestos/include/poll.h
 
 // What the read and write syscalls check of a file (FMODE_*): a pipe is a stream, so pread
 // and pwrite on it fail with ESPIPE.
@@ -97,6 +98,10 @@ public:
     // Lists a directory from f_pos on, advancing f_pos past each entry taken
     // (file_operations.iterate_shared); ENOTDIR for anything else.
     virtual long iterate_shared(const filldir_t&) { return -ENOTDIR; }
+    // Whether the file has f_op->poll (epoll refuses those without: EPERM), and its EPOLL*
+    // readiness, queueing on its wait queues through pt (guestos/include/poll.h).
+    virtual bool can_poll() const { return false; }
+    virtual uint32_t poll(poll_table*) { return 0; }
     virtual long status_flags() { return f_flags; }
     virtual long set_status_flags(int flags);
 

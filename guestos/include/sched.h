@@ -95,7 +95,8 @@ struct SysCtx;
 
 // What restart_syscall resumes after a -ERESTART_RESTARTBLOCK (struct restart_block): the
 // function, and for nanosleep the clock, the absolute expiry and where the time left goes,
-// for a futex wait the word, its expected value and the absolute timeout.
+// for a futex wait the word, its expected value and the absolute timeout, for poll its
+// array and end time.
 struct restart_block {
     long (*fn)(SysCtx&) = nullptr;  // null: do_no_restart_syscall (-EINTR)
     struct {
@@ -112,6 +113,12 @@ struct restart_block {
         uint32_t bitset = 0xffffffffu;
         bool priv = false;
     } futex;
+    struct {
+        uint64_t ufds = 0;
+        uint32_t nfds = 0;
+        bool has_timeout = false;
+        int64_t end_time = 0;  // CLOCK_MONOTONIC ns; 0: no wait at all
+    } poll;
 };
 
 // An interval timer (signal_struct's real_timer with it_real_incr, or a cpu_itimer): the

@@ -27,6 +27,13 @@ void send_signal_group(task_struct& task, const kernel_siginfo& info, bool force
 bool fatal_signal_pending(const task_struct& task);
 // A signal is waiting that the mask does not block (signal_pending).
 bool signal_pending(const task_struct& task);
+// Installs a caller's temporary signal mask for the length of a call (set_user_sigmask, as
+// ppoll, pselect6 and epoll_pwait take it): the old one is saved for restore. 0 with no
+// mask, -EINVAL for a size other than 8, -EFAULT.
+long set_user_sigmask(SysCtx& c, uint64_t umask, uint64_t sigsetsize);
+// Puts the saved mask back now unless the call was interrupted, in which case the signal
+// frame carries it (restore_saved_sigmask_unless).
+void restore_saved_sigmask_unless(task_struct& task, bool interrupted);
 // Takes the next deliverable signal: ignored ones are dropped, default actions are taken
 // (a fatal one ends the task); returns true with a handler to run (get_signal).
 bool get_signal(task_struct& task, ksignal& ks);

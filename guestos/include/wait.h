@@ -8,12 +8,16 @@
 //                       instead of waking `task` (epoll's ep_poll_callback, poll's table)
 //   add_wait_queue / remove_wait_queue   link an entry; remove it before it goes out of scope
 //                       (WaitQueueGuard does both)
-//   wake_up(wq)         wakes every entry: its func, else wake_up_process(task)
+//   wake_up(wq)         wakes every entry: its func, else wake_up_process(task); an
+//                       exclusive entry (EPOLLEXCLUSIVE) that woke ends the walk
+//   wake_up_poll(wq, key)  the same with the events that happened (EPOLLIN, ...): a func
+//                       interested in others may ignore it (pollwake, ep_poll_callback)
 //   wait_event_interruptible(task, wq, cond, what)
 //                       sleeps on wq until cond() or a signal (-ERESTARTSYS)
 // A poll implementation adds one entry per file to each file's queue, then sleeps with
 // schedule_hrtimeout (guestos/kernel/sched/core.h) until woken or timed out.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -23,7 +27,10 @@ struct task_struct;
 
 struct wait_queue_entry {
     task_struct* task = nullptr;
-    std::function<void()> func;  // when set, called by wake_up instead of waking task
+    // When set, called by wake_up with its key (0: any event) instead of waking task; it
+    // says whether it woke anything (what an exclusive entry's walk counts).
+    std::function<bool(uint32_t key)> func;
+    bool exclusive = false;  // WQ_FLAG_EXCLUSIVE: queued last, one wake-up ends the walk
 };
 
 struct wait_queue_head {
@@ -32,9 +39,13 @@ struct wait_queue_head {
 };
 
 void add_wait_queue(wait_queue_head& wq, wait_queue_entry& e);
+// Queues e after every other entry, as exclusive (add_wait_queue_exclusive).
+void add_wait_queue_exclusive(wait_queue_head& wq, wait_queue_entry& e);
 void remove_wait_queue(wait_queue_head& wq, wait_queue_entry& e);
-// Wakes every entry of wq (__wake_up with nr_exclusive 0).
-void wake_up(wait_queue_head& wq);
+// Wakes the entries of wq up to and including the first exclusive one that woke (__wake_up
+// with nr_exclusive 1), telling each the events in key (0: unknown, any).
+void wake_up_poll(wait_queue_head& wq, uint32_t key);
+inline void wake_up(wait_queue_head& wq) { wake_up_poll(wq, 0); }
 
 // Links an entry for the scope it lives in.
 class WaitQueueGuard {

@@ -128,6 +128,22 @@ long sys_rt_sigsuspend(SysCtx& c, const uint64_t* a) {
     return sleep_until_signal(c, "rt_sigsuspend");
 }
 
+long set_user_sigmask(SysCtx& c, uint64_t umask, uint64_t sigsetsize) {
+    if (!umask) return 0;
+    if (sigsetsize != 8) return -EINVAL;
+    uint64_t mask;
+    if (!copy_from_user(c.mm, &mask, VirtAddr(umask), 8)) return -EFAULT;
+    c.task.saved_sigmask = c.task.blocked;
+    c.task.blocked = mask & ~UNBLOCKABLE;
+    return 0;
+}
+
+void restore_saved_sigmask_unless(task_struct& task, bool interrupted) {
+    if (interrupted || !task.saved_sigmask) return;
+    task.blocked = *task.saved_sigmask;
+    task.saved_sigmask.reset();
+}
+
 long sys_pause(SysCtx& c, const uint64_t*) { return sleep_until_signal(c, "pause"); }
 
 // Resumes a call that returned -ERESTART_RESTARTBLOCK (an interrupted nanosleep) after a

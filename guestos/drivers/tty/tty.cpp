@@ -1,11 +1,35 @@
 #include "guestos/drivers/tty/tty.h"
 
+#include <poll.h>
 #include <unistd.h>
+
+#include "guestos/include/poll.h"
 
 namespace guestos {
 
+console_file::console_file(int host_fd, ConsoleOwnsFd owns) : con_(host_fd), owns_(owns) {
+    watch_.fd = host_fd;
+    watch_.wq = &wq_;
+    add_host_fd_watch(watch_);
+}
+
 console_file::~console_file() {
+    remove_host_fd_watch(watch_);
     if (owns_ == ConsoleOwnsFd::Yes) ::close(con_.host_fd());
+}
+
+uint32_t console_file::poll(poll_table* wait) {
+    // The host's POLL* bits are the guest's (both are Linux's); ask only for what is wanted.
+    const short want = static_cast<short>(wait ? (wait->key & (POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLWRNORM))
+                                               : (POLLIN | POLLPRI | POLLOUT));
+    if (wait && wait->qproc) {
+        if (wq_.empty()) watch_.events = 0;
+        watch_.events = static_cast<short>(watch_.events | want);
+        poll_wait(*this, wq_, wait);
+    }
+    pollfd p{con_.host_fd(), static_cast<short>(POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLWRNORM | POLLRDBAND | POLLWRBAND), 0};
+    if (::poll(&p, 1, 0) < 0) return EPOLLERR_;
+    return static_cast<uint16_t>(p.revents);
 }
 
 // A pipe or terminal ignores the position; a regular file given as stdin or stdout moves it

@@ -2,6 +2,7 @@
 #pragma once
 #include "devices/console.h"
 #include "guestos/include/fs.h"
+#include "guestos/kernel/sched/core.h"
 
 namespace guestos {
 
@@ -10,7 +11,7 @@ enum class ConsoleOwnsFd { No, Yes };
 
 class console_file final : public file {
 public:
-    explicit console_file(int host_fd, ConsoleOwnsFd owns = ConsoleOwnsFd::No) : con_(host_fd), owns_(owns) {}
+    explicit console_file(int host_fd, ConsoleOwnsFd owns = ConsoleOwnsFd::No);
     ~console_file() override;
     long read(uint8_t* buf, uint64_t n, int64_t* pos) override;
     long write(const uint8_t* buf, uint64_t n, int64_t* pos) override;
@@ -22,6 +23,10 @@ public:
     bool ioctl_sizes(unsigned long cmd, size_t& in_len, size_t& out_len) const override {
         return devices::Console::ioctl_sizes(cmd, in_len, out_len);
     }
+    // The host descriptor's own readiness (it is the native program's descriptor); a waiter
+    // sleeps until the host says it changed (n_tty_poll, with the host as the line).
+    bool can_poll() const override { return true; }
+    uint32_t poll(poll_table* wait) override;
     long status_flags() override { return con_.status_flags(); }
     long set_status_flags(int flags) override { return con_.set_status_flags(flags); }
     int host_fd() const { return con_.host_fd(); }
@@ -29,6 +34,8 @@ public:
 private:
     devices::Console con_;
     ConsoleOwnsFd owns_;
+    wait_queue_head wq_;  // pollers wait here until the host fd is ready
+    host_fd_watch watch_;
 };
 
 }  // namespace guestos

@@ -1,6 +1,7 @@
 // The run queue, sleeping and waking, and the idle wait on the host.
 #include "guestos/kernel/sched/core.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,28 +13,71 @@
 
 namespace guestos {
 
-void add_wait_queue(wait_queue_head& wq, wait_queue_entry& e) { wq.head.push_back(&e); }
+void add_wait_queue(wait_queue_head& wq, wait_queue_entry& e) {
+    e.exclusive = false;
+    auto first_exclusive = std::find_if(wq.head.begin(), wq.head.end(), [](auto* x) { return x->exclusive; });
+    wq.head.insert(first_exclusive, &e);
+}
+
+void add_wait_queue_exclusive(wait_queue_head& wq, wait_queue_entry& e) {
+    e.exclusive = true;
+    wq.head.push_back(&e);
+}
 
 void remove_wait_queue(wait_queue_head& wq, wait_queue_entry& e) {
     auto it = std::find(wq.head.begin(), wq.head.end(), &e);
     if (it != wq.head.end()) wq.head.erase(it);
 }
 
-void wake_up(wait_queue_head& wq) {
+void wake_up_poll(wait_queue_head& wq, uint32_t key) {
     const auto entries = wq.head;  // a callback may unlink entries
     for (wait_queue_entry* e : entries) {
-        if (e->func) e->func();
+        if (std::find(wq.head.begin(), wq.head.end(), e) == wq.head.end()) continue;  // unlinked meanwhile
+        bool woke = true;
+        if (e->func) woke = e->func(key);
         else if (e->task) wake_up_process(*e->task);
+        if (woke && e->exclusive) break;
     }
 }
 
 namespace {
+std::vector<host_fd_watch*> host_fd_watches;  // one host thread: one list for every kernel
+
+// The watches somebody waits on, as host pollfds.
+std::vector<host_fd_watch*> active_host_fd_watches(std::vector<pollfd>& pfds) {
+    std::vector<host_fd_watch*> active;
+    for (host_fd_watch* w : host_fd_watches)
+        if (!w->wq->empty()) {
+            active.push_back(w);
+            pfds.push_back({w->fd, w->events, 0});
+        }
+    return active;
+}
+
+// Polls the watched host fds, waiting at most timeout (null: forever), and wakes the queues
+// of those ready. False when nobody waits on any.
+bool poll_host_fds(const timespec* timeout) {
+    std::vector<pollfd> pfds;
+    const auto active = active_host_fd_watches(pfds);
+    if (active.empty()) return false;
+    if (::ppoll(pfds.data(), pfds.size(), timeout, nullptr) > 0)
+        for (size_t i = 0; i < active.size(); ++i)
+            if (pfds[i].revents) wake_up(*active[i]->wq);
+    return true;
+}
+
 void enqueue_task(task_struct& t) {
     if (t.on_rq || t.exited || !t.kernel) return;
     t.on_rq = true;
     t.kernel->runqueue().queue.push_back(&t);
 }
 }  // namespace
+
+void add_host_fd_watch(host_fd_watch& w) { host_fd_watches.push_back(&w); }
+
+void remove_host_fd_watch(host_fd_watch& w) {
+    host_fd_watches.erase(std::remove(host_fd_watches.begin(), host_fd_watches.end(), &w), host_fd_watches.end());
+}
 
 void wake_up_new_task(task_struct& t) {
     t.state = TASK_RUNNING;
@@ -105,6 +149,8 @@ task_struct* pick_next_task(Kernel& k) {
 }
 
 void hrtimer_interrupt(Kernel& k) {
+    const timespec zero{};
+    poll_host_fds(&zero);
     const ktime_t now = ktime_get();
     for (task_struct* t : k.all_tasks()) {
         if (t->exited) continue;
@@ -129,11 +175,20 @@ std::optional<ktime_t> next_timer_event(Kernel& k) {
     }
     const rq& q = k.runqueue();
     if (q.curr && !q.queue.empty()) consider(q.curr->slice_end);
+    // A task runs while another waits on a host fd: look at the fd every timeslice.
+    std::vector<pollfd> pfds;
+    if (q.curr && !active_host_fd_watches(pfds).empty()) consider(ktime_get() + SCHED_SLICE_NS);
     return next;
 }
 
 void idle_wait(Kernel& k, const char* what) {
     const std::optional<ktime_t> wake = next_timer_event(k);
+    timespec left{};
+    if (wake) left = ktime_to_timespec(std::max<ktime_t>(*wake - ktime_get(), 0));
+    if (poll_host_fds(wake ? &left : nullptr)) {  // a host fd or the next timer
+        hrtimer_interrupt(k);
+        return;
+    }
     if (!wake) {
         std::fprintf(stderr,
                      "emu: deadlock: the guest waits in %s with no timer armed and no other task to wake it; "

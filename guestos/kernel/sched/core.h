@@ -51,6 +51,16 @@ std::optional<ktime_t> next_timer_event(Kernel& k);
 // nothing can ever wake a task: like Linux it sleeps forever, after a note naming `what`.
 void idle_wait(Kernel& k, const char* what);
 
+// A host descriptor that guest sleepers wait on (the console's): while wq has waiters, the
+// idle wait and the timer interrupt poll fd for events and wake wq when it is ready.
+struct host_fd_watch {
+    int fd = -1;
+    short events = 0;  // the host's POLLIN/POLLOUT/...
+    wait_queue_head* wq = nullptr;
+};
+void add_host_fd_watch(host_fd_watch& w);
+void remove_host_fd_watch(host_fd_watch& w);
+
 // Sleeps until `until` (CLOCK_MONOTONIC), a wake-up or a signal; then the caller checks
 // what it waited for.
 void schedule_hrtimeout(task_struct& task, std::optional<ktime_t> until, const char* what);

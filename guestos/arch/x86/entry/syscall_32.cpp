@@ -59,6 +59,9 @@ const SyscallEntry table32[] = {
     E(wait4, wait4, "dxxx"), E(waitid, waitid, "ddxxx"), E(waitpid, waitpid, "dxx"),
     E(setpgid, setpgid, "dd"), E(setsid, setsid, ""), E(execve, execve, "sxx"), E(execveat, execveat, "fsxxx"),
     E(eventfd, eventfd, "u"), E(eventfd2, eventfd2, "ux"),
+    E(poll, poll, "xud"), E(ppoll, ppoll, "xuxxu"), E(ppoll_time64, ppoll_time64, "xuxxu"),
+    E(select, old_select, "x"), E(_newselect, select, "dxxxx"), E(pselect6, pselect6, "dxxxxx"),
+    E(pselect6_time64, pselect6_time64, "dxxxxx"),
 };
 #undef E
 

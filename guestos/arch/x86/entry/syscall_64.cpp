@@ -49,6 +49,8 @@ const SyscallEntry table64[] = {
     E(wait4, wait4, "dxxx"), E(waitid, waitid, "ddxxx"), E(setpgid, setpgid, "dd"), E(setsid, setsid, ""),
     E(execve, execve, "sxx"), E(execveat, execveat, "fsxxx"),
     E(eventfd, eventfd, "u"), E(eventfd2, eventfd2, "ux"),
+    E(poll, poll, "xud"), E(ppoll, ppoll, "xuxxu"), E(select, select, "dxxxx"),
+    E(pselect6, pselect6, "dxxxxx"),
 };
 #undef E
 

@@ -26,7 +26,8 @@ namespace guestos {
     X(truncate64) X(fsync) X(fdatasync) X(memfd_create) X(pipe) X(pipe2) X(getitimer)             \
     X(setitimer) X(alarm) X(restart_syscall) X(fallocate) X(getdents64) X(chdir) X(fchdir)    \
     X(fork) X(vfork) X(clone) X(clone3) X(wait4) X(waitid) X(waitpid) X(setpgid) X(setsid)       \
-    X(execve) X(execveat) X(eventfd) X(eventfd2)
+    X(execve) X(execveat) X(eventfd) X(eventfd2) X(poll) X(ppoll) X(ppoll_time64) X(select)  \
+    X(old_select) X(pselect6) X(pselect6_time64)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,
