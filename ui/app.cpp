@@ -68,6 +68,11 @@ public:
         std::lock_guard l(m_);
         return busy_ || !queue_.empty();
     }
+    // What taking snapshots has cost the machine's thread so far.
+    ViewState::Cost snapshot_cost() {
+        std::lock_guard l(m_);
+        return snapshot_cost_;
+    }
     // The newest snapshot if it is newer than `have`.
     std::shared_ptr<const Snapshot> take(uint64_t have) {
         std::lock_guard l(m_);
@@ -82,8 +87,10 @@ private:
             sel = sel_;
             reselect_ = false;
         }
+        const auto start = std::chrono::steady_clock::now();
         auto s = std::make_shared<Snapshot>(session_.snapshot(sel, running));
         std::lock_guard l(m_);
+        snapshot_cost_.add(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
         latest_ = std::move(s);
     }
     void loop() {
@@ -125,6 +132,7 @@ private:
     bool reselect_ = false, quit_ = false, user_pause_ = false;
     std::atomic<bool> busy_{false};
     std::shared_ptr<const Snapshot> latest_;
+    ViewState::Cost snapshot_cost_;
     std::thread thread_;
 };
 
@@ -145,6 +153,9 @@ std::string state_json(const Snapshot& s, const ViewState& v) {
                         {"changed_frames", s.changed_frames.size()},
                         {"step_fault_button", v.step_fault_button},
                         {"map_rect", v.map_rect}};
+    for (auto [name, c] : {std::pair{"frame_ms", &v.frame_cost}, std::pair{"frame_map_ms", &v.map_cost},
+                           std::pair{"snapshot_ms", &v.snapshot_cost}})
+        j["cost"][name] = {{"count", c->n}, {"mean", c->n ? c->ms_sum / c->n : 0.0}, {"max", c->ms_max}};
     if (s.sel.va) j["selected_va"] = *s.sel.va;
     if (s.sel.pfn) j["selected_pfn"] = *s.sel.pfn;
     return j.dump(1);
@@ -157,9 +168,11 @@ void write_file(const std::string& path, const std::string& text) {
 
 // Renders one frame of the view.
 void draw_frame(Backend& be, const Snapshot& now, const Snapshot* before, ViewState& view, float dt) {
+    const auto start = std::chrono::steady_clock::now();
     be.begin_frame(dt);
     draw_panels(now, before, view);
     be.end_frame();
+    view.frame_cost.add(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
 // Reads a script file; prints the error and returns false when it cannot be used.
@@ -343,31 +356,37 @@ int run_window(const SessionConfig& cfg, const UiOptions& opts) {
     bool quit = false;
     uint64_t dumped = 0;
     int redraw = 2;  // frames still to draw: ImGui settles hover and layout a frame after input
+    // While the guest runs, a snapshot 10 times a second (each scans mem_map: about 3 ms at
+    // 256 MiB, taken from the guest); a frame is drawn only when there is something new to
+    // show (a snapshot, input, a script action), at most 30 a second.
+    constexpr auto REFRESH = std::chrono::milliseconds(100), FRAME = std::chrono::milliseconds(33);
     while (!quit) {
         const bool busy = worker.busy();
-        // Paused and unchanged: sleep until an event, drawing nothing (no CPU); running: 30
-        // frames a second.
+        // Paused and unchanged: sleep until an event, drawing nothing (no CPU); running: wake
+        // often enough to pick up each snapshot.
         bool events = false;
-        if (!be->poll_events(busy || redraw || next_action < script.size() ? 0 : 250, events)) break;
+        const bool script_ready = next_action < script.size() && !busy;  // actions wait for the machine
+        const int wait_ms = redraw || script_ready ? 0 : busy ? 5 : 250;
+        if (!be->poll_events(wait_ms, events)) break;
         if (events) redraw = 2;
         if (auto snap = worker.take(now ? now->generation : 0)) {
             if (!snap->running || !before) before = now;
             now = snap;
             follow_stop(*now, view);
-            redraw = 2;
+            redraw = std::max(redraw, 1);
         }
         if (!now) {
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
             continue;
         }
-        if (!redraw && !busy && next_action >= script.size()) continue;
-        redraw = std::max(0, redraw - 1);
-        view.running = worker.busy();
         const auto t = clock::now();
-        if (view.running && t - last_refresh > std::chrono::milliseconds(100)) {
+        view.running = worker.busy();
+        if (view.running && t - last_refresh > REFRESH) {
             worker.request_refresh();
             last_refresh = t;
         }
+        if (!redraw && !script_ready) continue;
+        redraw = std::max(0, redraw - 1);
         const float dt = std::chrono::duration<float>(t - last_frame).count();
         draw_frame(*be, *now, before.get(), view, dt);
         last_frame = t;
@@ -394,15 +413,13 @@ int run_window(const SessionConfig& cfg, const UiOptions& opts) {
                 draw_frame(*be, *now, before.get(), view, dt);
                 be->screenshot((opts.screenshot_dir.empty() ? "." : opts.screenshot_dir) + "/" + a.arg + ".png");
             } else if (a.kind == ScriptAction::Dump) {
+                view.snapshot_cost = worker.snapshot_cost();
                 write_file(a.arg, state_json(*now, view));
             } else {
                 apply_view_action(a, s, now.get(), view, error);
             }
         }
-        if (view.running) {  // pace the redraws while the guest runs
-            const auto next = last_frame + std::chrono::milliseconds(33);
-            std::this_thread::sleep_until(next);
-        }
+        if (view.running) std::this_thread::sleep_until(last_frame + FRAME);  // at most 30 frames a second
     }
     return 0;
 }

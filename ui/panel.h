@@ -1,6 +1,7 @@
 // Panels: each is one file in ui/panels/ that registers itself here with the slot of the
 // fixed layout it lives in; panels sharing a slot are tabs of one window.
 #pragma once
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -41,6 +42,14 @@ struct ViewState {
     float step_fault_button[4] = {};  // x, y, w, h
     float map_rect[4] = {};
     Backend* backend = nullptr;
+    // What drawing costs (bench/run-ui-bench reads it from the state dump): whole frames, and
+    // painting and uploading the frame map when a new snapshot arrives, and (window mode)
+    // taking the snapshots on the machine's thread.
+    struct Cost {
+        uint64_t n = 0;
+        double ms_sum = 0, ms_max = 0;
+        void add(double ms) { ++n, ms_sum += ms, ms_max = std::max(ms_max, ms); }
+    } frame_cost, map_cost, snapshot_cost;
     std::string status;  // a line for the status bar ("running...", errors)
 
     void select_va(uint64_t va) {

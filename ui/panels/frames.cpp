@@ -4,6 +4,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "base/format.h"
@@ -18,6 +19,7 @@ constexpr uint32_t ZONE_COLOURS[] = {0xff3cc8f0, 0xff46a0ff, 0xffb45ae6, 0xff5ad
 // Updates the texture when a new snapshot arrived.
 void refresh_texture(const Snapshot& now, ViewState& view) {
     if (view.map_generation == now.generation && view.map_texture) return;
+    const auto start = std::chrono::steady_clock::now();
     const int cols = frame_map_columns(now.frames.use.size());
     const int rows = static_cast<int>((now.frames.use.size() + cols - 1) / cols);
     if (!view.map_texture || view.map_texture->width() != cols || view.map_texture->height() != rows)
@@ -26,6 +28,7 @@ void refresh_texture(const Snapshot& now, ViewState& view) {
     view.map_texture->update(view.map_pixels);
     view.map_cols = cols;
     view.map_generation = now.generation;
+    view.map_cost.add(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
 void legend(const Snapshot& now) {
