@@ -247,6 +247,14 @@ bool apply_view_action(const ScriptAction& a, Session& s, const Snapshot* snap, 
             view.select_pfn(*pfn);
         return true;
     }
+    case ScriptAction::SelectProcess: {
+        if (!snap || std::none_of(snap->tasks.begin(), snap->tasks.end(), [&](const inspect::TaskInfo& t) {
+                return t.pid == static_cast<int>(a.count) && t.mm_id;
+            }))
+            return fail("there is no process " + std::to_string(a.count) + " with an address space");
+        view.select_pid(static_cast<int>(a.count));
+        return true;
+    }
     case ScriptAction::Panel: {
         for (const Panel& p : panels())
             if (a.arg == p.name) {

@@ -56,6 +56,10 @@ struct ViewState {
         sel.va = va;
         selection_changed = true;
     }
+    void select_pid(int pid) {
+        sel.pid = pid;
+        selection_changed = true;
+    }
     void select_pfn(uint64_t pfn) {
         sel.pfn = pfn;
         selection_changed = true;

@@ -33,6 +33,7 @@ base::ErrorOr<std::vector<ScriptAction>> parse_script(const std::string& text) {
         {"step-to-syscall", ScriptAction::StepToSyscall}, {"continue", ScriptAction::Continue},
         {"run-to", ScriptAction::RunTo}, {"watch", ScriptAction::Watch}, {"walk", ScriptAction::Walk},
         {"select-frame", ScriptAction::SelectFrame}, {"select-fault", ScriptAction::SelectFault},
+        {"select-process", ScriptAction::SelectProcess},
         {"panel", ScriptAction::Panel}, {"hover", ScriptAction::Hover}, {"screenshot", ScriptAction::Screenshot},
         {"dump", ScriptAction::Dump}, {"quit", ScriptAction::Quit}};
     static const std::map<std::string, unsigned> filters = {
@@ -49,7 +50,8 @@ base::ErrorOr<std::vector<ScriptAction>> parse_script(const std::string& text) {
         if (w.empty()) continue;
         auto k = kinds.find(w[0]);
         if (k == kinds.end()) return bad_line(line, raw, "unknown action (see emu --help)");
-        ScriptAction a{k->second};
+        ScriptAction a{};
+        a.kind = k->second;
         a.line = line;
         switch (a.kind) {
         case ScriptAction::Step:
@@ -57,6 +59,9 @@ base::ErrorOr<std::vector<ScriptAction>> parse_script(const std::string& text) {
         case ScriptAction::SelectFault:
             if (w.size() > 2 || (w.size() == 2 && !parse_count(w[1], a.count)))
                 return bad_line(line, raw, "expected an optional positive count");
+            break;
+        case ScriptAction::SelectProcess:
+            if (w.size() != 2 || !parse_count(w[1], a.count)) return bad_line(line, raw, "expected a pid");
             break;
         case ScriptAction::StepToFault:
             for (size_t i = 1; i < w.size(); ++i) {

@@ -8,6 +8,7 @@
 //   walk ADDR|SYMBOL            show the page walk of an address
 //   select-frame PFN            show a frame (struct page, rmap, contents)
 //   select-fault N              select the Nth fault of the timeline (1 = the first)
+//   select-process PID          show that process's address space and page walks
 //   panel NAME                  bring a panel to the front (see --ui-panels)
 //   hover X Y                   put the mouse at window pixel (X, Y)
 //   screenshot NAME             write DIR/NAME.png
@@ -23,9 +24,9 @@
 namespace ui {
 
 struct ScriptAction {
-    enum Kind { StepToFault, Step, StepToSyscall, Continue, RunTo, Watch, Walk, SelectFrame, SelectFault, Panel,
-                Hover, Screenshot, Dump, Quit } kind;
-    uint64_t count = 1;       // Step, StepToFault, StepToSyscall, SelectFault
+    enum Kind { StepToFault, Step, StepToSyscall, Continue, RunTo, Watch, Walk, SelectFrame, SelectFault,
+                SelectProcess, Panel, Hover, Screenshot, Dump, Quit } kind;
+    uint64_t count = 1;       // Step, StepToFault, StepToSyscall, SelectFault, SelectProcess
     unsigned filter = 0;      // StepToFault (0: every true fault)
     std::string arg;          // an address/symbol, a panel, a file name
     int x = 0, y = 0;         // Hover

@@ -87,9 +87,18 @@ void Session::fill_cpu(Snapshot& s) {
     s.total_faults = dbg_->true_faults();
 }
 
+const guestos::task_struct& Session::shown_task(const Selection& sel) {
+    if (sel.pid)
+        if (const guestos::task_struct* t = kernel_->find_task_by_vpid(*sel.pid); t && t->mm) return *t;
+    return task();
+}
+
 void Session::fill_memory(Snapshot& s) {
     const guestos::BuddyAllocator* buddy = kernel_->buddy();
-    if (const guestos::mm_struct* mm = task().mm.get()) {
+    s.tasks = inspect::tasks(*kernel_);
+    const guestos::task_struct& shown = shown_task(s.sel);
+    s.shown_pid = shown.pid;
+    if (const guestos::mm_struct* mm = shown.mm.get()) {
         s.vmas = inspect::vmas(*mm);
         s.task_size = mm->task_size, s.mmap_base = mm->mmap_base, s.start_brk = mm->start_brk;
         s.brk = mm->brk, s.start_stack = mm->start_stack;
@@ -118,10 +127,11 @@ void Session::fill_memory(Snapshot& s) {
 
 void Session::fill_selection(Snapshot& s) {
     const guestos::BuddyAllocator* buddy = kernel_->buddy();
-    const guestos::mm_struct* mm = task().mm.get();
+    const guestos::mm_struct* mm = shown_task(s.sel).mm.get();
     if (s.sel.va && mm) {
         s.walk = inspect::page_walk(*mm, VirtAddr(*s.sel.va));
-        s.walk_tlb = dbg_->tlb_entry(VirtAddr(*s.sel.va));
+        // The shadow TLB holds the running task's address space only.
+        if (mm == task().mm.get()) s.walk_tlb = dbg_->tlb_entry(VirtAddr(*s.sel.va));
     }
     if (!s.sel.pfn || !buddy || *s.sel.pfn >= buddy->max_pfn()) return;
     const uint64_t pfn = *s.sel.pfn;

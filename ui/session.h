@@ -58,6 +58,8 @@ public:
     guestos::Kernel& kernel() { return *kernel_; }
     // The task the machine ran last (the first program's before anything ran).
     guestos::task_struct& task() { return *dbg_->task(); }
+    // The task the selection names if it still has an address space, else the running one.
+    const guestos::task_struct& shown_task(const Selection& sel);
     const SessionConfig& config() const { return cfg_; }
 
 private:

@@ -20,6 +20,8 @@ struct Selection {
     std::optional<uint64_t> va;   // the address the page walk shows
     std::optional<uint64_t> pfn;  // the frame whose struct page, rmap and bytes are shown
     std::optional<uint64_t> fault_seq;  // the selected fault of the timeline
+    std::optional<int> pid;  // the process whose address space and page walk are shown
+                             // (none, or gone: the one that runs)
 };
 
 // One sample of the counters for the plots.
@@ -43,6 +45,9 @@ struct Snapshot {
     std::vector<guestos::FaultEvent> faults;  // the newest faults (at most max_faults)
     uint64_t total_faults = 0;                // true faults so far (all of them)
     static constexpr size_t max_faults = 2000;
+
+    std::vector<inspect::TaskInfo> tasks;  // every task not yet reaped, by pid
+    int shown_pid = 0;  // whose address space (vmas) and page walk these are
 
     std::vector<inspect::VmaInfo> vmas;
     uint64_t task_size = 0, mmap_base = 0, start_brk = 0, brk = 0, start_stack = 0;

@@ -163,6 +163,10 @@ enum : unsigned {
 };
 
 struct kernel_stack;  // the task's kernel stack while a syscall sleeps (kernel/sched/kstack.h)
+struct task_struct;
+// The task's state as /proc shows it: "R (running)", "S (sleeping)", "D (disk sleep)",
+// "T (stopped)", "X (dead)" or "Z (zombie)" (fs/proc/array.c get_task_state).
+const char* get_task_state(const task_struct& t);
 
 struct task_struct {
     task_struct();

@@ -269,6 +269,31 @@ std::vector<VmaInfo> vmas(const mm_struct& mm) {
     return out;
 }
 
+std::vector<TaskInfo> tasks(const Kernel& kernel) {
+    std::vector<TaskInfo> out;
+    for (const task_struct* t : kernel.all_tasks()) {
+        if (t->exit_state == EXIT_DEAD) continue;
+        TaskInfo i;
+        i.pid = t->pid, i.tgid = t->tgid;
+        const task_struct* parent = t->group_leader->real_parent;
+        i.ppid = parent ? parent->tgid : 1;
+        i.pgrp = t->signal->pgrp, i.session = t->signal->session;
+        i.comm = t->comm;
+        i.state = get_task_state(*t);
+        i.abi = t->is_compat() ? "i386" : "x86_64";
+        i.threads = t->signal->nr_threads;
+        i.exit_code = t->exit_code;
+        if (const mm_struct* mm = t->mm.get()) {
+            i.mm_id = reinterpret_cast<uintptr_t>(mm);
+            i.vm_pages = mm->total_vm, i.rss_anon = mm->rss_anon, i.rss_file = mm->rss_file;
+            i.rss_shmem = mm->rss_shmem, i.pgtables_bytes = mm->pgtables_bytes, i.map_count = mm->map_count;
+        }
+        out.push_back(std::move(i));
+    }
+    std::sort(out.begin(), out.end(), [](const TaskInfo& a, const TaskInfo& b) { return a.pid < b.pid; });
+    return out;
+}
+
 std::vector<FileCache> page_cache(const BuddyAllocator& buddy) {
     std::map<const address_space*, FileCache> by_mapping;
     for (uint64_t pfn = 0; pfn < buddy.max_pfn(); ++pfn) {

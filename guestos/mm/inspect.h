@@ -165,6 +165,22 @@ struct VmaInfo {
 };
 std::vector<VmaInfo> vmas(const mm_struct& mm);
 
+// --- Processes ---------------------------------------------------------------------------
+
+struct TaskInfo {
+    int pid = 0, tgid = 0, ppid = 0, pgrp = 0, session = 0;
+    std::string comm;
+    const char* state = "";  // as /proc/PID/status: "R (running)", "S (sleeping)", ...
+    std::string abi;         // "x86_64" or "i386"
+    int threads = 0;         // in its thread group
+    uint64_t mm_id = 0;      // the same for threads and a vfork child sharing an mm, 0: none
+    uint64_t vm_pages = 0, rss_anon = 0, rss_file = 0, rss_shmem = 0, pgtables_bytes = 0;
+    int map_count = 0;
+    int exit_code = 0;       // its wait status, once a zombie
+};
+// Every task not yet reaped, by pid.
+std::vector<TaskInfo> tasks(const Kernel& kernel);
+
 // --- Page cache --------------------------------------------------------------------------
 
 struct FileCache {

@@ -222,7 +222,9 @@ TEST(Inspect, VmasSlabAndPageCacheMatchTheMm) {
     for (size_t i = 0; i < vmas.size(); ++i) {
         resident += vmas[i].resident;
         EXPECT_LE(vmas[i].dirty, vmas[i].resident);
-        if (i) EXPECT_LE(vmas[i - 1].end, vmas[i].start);
+        if (i) {
+            EXPECT_LE(vmas[i - 1].end, vmas[i].start);
+        }
     }
     EXPECT_GE(resident, m.task.mm->rss());  // and the zero page where reads mapped it
     EXPECT_LE(resident, m.task.mm->rss() + m.task.mm->zero_page_maps);

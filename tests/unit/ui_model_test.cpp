@@ -164,6 +164,11 @@ TEST(UiScript, ParsesEveryActionAndNamesABadLine) {
     EXPECT_TRUE(ui::parse_script("step 0\n").is_error());
     EXPECT_TRUE(ui::parse_script("step-to-fault lots\n").is_error());
     EXPECT_TRUE(ui::parse_script("screenshot\n").is_error());
+    auto proc = ui::parse_script("select-process 3\n");
+    ASSERT_FALSE(proc.is_error());
+    EXPECT_EQ(proc.value()[0].kind, ui::ScriptAction::SelectProcess);
+    EXPECT_EQ(proc.value()[0].count, 3u);
+    EXPECT_TRUE(ui::parse_script("select-process init\n").is_error());
 }
 
 TEST(UiModel, AddressesAreNumbersOrSymbols) {
@@ -223,6 +228,53 @@ TEST(UiSession, SnapshotsFollowStopsAndMarkWhatChanged) {
     c.kind = ui::Command::Continue;
     EXPECT_EQ(session.execute(c).reason, emu::StopReason::Exited);
     EXPECT_TRUE(session.snapshot(sel, false).exited);
+}
+
+// The fork lesson stopped at the child's first COW fault: the processes panel lists parent
+// and child with their family and states, and selecting the parent shows its address space
+// (no shadow TLB entry beside its walks: the TLB holds the running child's only).
+TEST(UiSession, ProcessesAreListedAndEachAddressSpaceCanBeShown) {
+    ui::SessionConfig cfg;
+    cfg.argv = {EMU_BINARY_DIR "/guest/lesson_fork_cow.x86_64"};
+    auto s = ui::Session::create(cfg);
+    ASSERT_FALSE(s.is_error()) << s.error().message;
+    ui::Session& session = *s.value();
+    ui::Command c;
+    c.kind = ui::Command::StepFault;
+    c.filter = emu::FAULT_COW;
+    const int parent_pid = session.task().pid;
+    emu::Stop stop;
+    for (int i = 0; i < 1000 && session.task().pid == parent_pid; ++i) {  // the parent's own COW faults first
+        stop = session.execute(c);
+        ASSERT_EQ(stop.reason, emu::StopReason::PageFault);
+    }
+    ui::Selection sel;
+    sel.va = stop.fault->address.value;
+    const ui::Snapshot child = session.snapshot(sel, false);
+    ASSERT_EQ(child.tasks.size(), 2u);
+    const auto& parent_info = child.tasks[0];
+    const auto& child_info = child.tasks[1];
+    EXPECT_EQ(child.pid, child_info.pid);
+    EXPECT_EQ(child.shown_pid, child_info.pid);
+    EXPECT_EQ(child_info.ppid, parent_info.pid);
+    EXPECT_EQ(parent_info.ppid, 1);
+    EXPECT_STREQ(parent_info.state, "S (sleeping)");  // in wait4
+    EXPECT_STREQ(child_info.state, "R (running)");
+    EXPECT_NE(parent_info.mm_id, child_info.mm_id);
+    EXPECT_EQ(parent_info.map_count, child_info.map_count);  // dup_mmap copied every VMA
+    EXPECT_TRUE(child.walk_tlb.has_value());
+    sel.pid = parent_info.pid;
+    const ui::Snapshot parent = session.snapshot(sel, false);
+    EXPECT_EQ(parent.shown_pid, parent_info.pid);
+    EXPECT_EQ(parent.vmas.size(), child.vmas.size());
+    ASSERT_TRUE(parent.walk && parent.walk->phys && child.walk && child.walk->phys);
+    // The child broke COW at this address, so the two walks lead to different frames.
+    EXPECT_NE(parent.walk->phys->pfn(), child.walk->phys->pfn());
+    EXPECT_FALSE(parent.walk_tlb.has_value());
+    sel.pid = 99;  // no such process: the running one is shown
+    EXPECT_EQ(session.snapshot(sel, false).shown_pid, child_info.pid);
+    c.kind = ui::Command::Continue;
+    EXPECT_EQ(session.execute(c).reason, emu::StopReason::Exited);
 }
 
 }  // namespace

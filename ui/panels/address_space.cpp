@@ -3,6 +3,8 @@
 // pages; VMAs new or changed since the last stop are highlighted.
 #include <imgui.h>
 
+#include <utility>
+
 #include "base/format.h"
 #include "ui/panel.h"
 #include "ui/theme.h"
@@ -54,11 +56,14 @@ void bar(const Snapshot& now, ViewState& view, float height) {
 }
 
 void table(const Snapshot& now, const Snapshot* before, ViewState& view) {
-    if (!ImGui::BeginTable("vmas", 7, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingFixedFit |
-                                          ImGuiTableFlags_BordersInnerV))
+    if (!ImGui::BeginTable("vmas", 7, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV))
         return;
     ImGui::TableSetupScrollFreeze(0, 1);
-    for (const char* h : {"start", "end", "rights", "size", "resident", "dirty", "name / anon_vma"}) ImGui::TableSetupColumn(h);
+    // Fixed widths, so the table is laid out in its first frame.
+    const float ch = ImGui::CalcTextSize("0").x, pad = ImGui::GetStyle().CellPadding.x * 2;
+    for (auto [h, chars] : {std::pair{"start", 12}, {"end", 12}, {"rights", 6}, {"size", 9}, {"resident", 8}, {"dirty", 6}})
+        ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthFixed, static_cast<float>(chars) * ch + pad);
+    ImGui::TableSetupColumn("name / anon_vma", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
     for (const inspect::VmaInfo& v : now.vmas) {
         const inspect::VmaInfo* o = old_vma(before, v);
@@ -96,7 +101,8 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState& view) {
     ImGui::EndGroup();
     ImGui::SameLine();
     ImGui::BeginChild("table", ImVec2(0, 0));
-    ImGui::TextColored(COLOUR_DIM, "%zu VMAs; brk %s..%s; stack top %s", now.vmas.size(), base::hex(now.start_brk).c_str(),
+    ImGui::TextColored(COLOUR_DIM, "pid %d: %zu VMAs; brk %s..%s; stack top %s", now.shown_pid, now.vmas.size(),
+                       base::hex(now.start_brk).c_str(),
                        base::hex(now.brk).c_str(), base::hex(now.start_stack).c_str());
     table(now, before, view);
     ImGui::EndChild();

@@ -41,7 +41,7 @@ std::optional<ProcPath> parse_proc_path(const task_struct& task, const std::stri
     const bool digits = !first.empty() && first.find_first_not_of("0123456789") == std::string::npos;
     task_struct* other = digits && first.size() < 9 && task.kernel ? task.kernel->find_task_by_vpid(std::stoi(first)) : nullptr;
     if (digits && std::stol(first) == task.tgid) other = const_cast<task_struct*>(&task);
-    if (other && (!other->mm || other->exited)) other = nullptr;  // a zombie shows nothing here yet
+    if (other && other->exit_state == EXIT_DEAD) other = nullptr;  // a zombie shows until it is reaped
     if (first == "self" || first == "thread-self" || other) {
         p.per_task = true;
         p.target = other ? other : const_cast<task_struct*>(&task);
@@ -53,6 +53,9 @@ std::optional<ProcPath> parse_proc_path(const task_struct& task, const std::stri
     p.entry = rest;
     return p;
 }
+
+// The file at fd in task's table; null if none or if the task has exited (exit_files).
+std::shared_ptr<file> fd_file(const task_struct& task, long fd) { return task.files ? task.files->get(fd) : nullptr; }
 
 // The bytes of a user range ([arg_start, arg_end) and the like), empty if unreadable.
 std::string user_range(task_struct& task, uint64_t start, uint64_t end) {
@@ -182,7 +185,7 @@ long fd_entry(const ProcPath& p) {
 std::shared_ptr<file> proc_fd_dir(const task_struct& task) {
     const uint64_t ino = pid_ino(task.tgid, 1);
     std::vector<dir_entry> e = {{ino, 1, DT_DIR, "."}, {pid_ino(task.tgid, 0), 2, DT_DIR, ".."}};
-    for (size_t fd = 0; fd < task.files->fd.size(); ++fd)
+    for (size_t fd = 0; task.files && fd < task.files->fd.size(); ++fd)  // a zombie's: empty
         if (task.files->fd[fd])
             e.push_back({pid_ino(task.tgid, 0) + 0x80000000ull + fd, static_cast<int64_t>(fd + 3), DT_LNK,
                          std::to_string(fd)});
@@ -330,32 +333,47 @@ std::string show_smap(mm_struct& mm, const vm_area_struct& v) {
     return out;
 }
 
+const char* get_task_state(const task_struct& t) {
+    if (t.exit_state == EXIT_ZOMBIE) return "Z (zombie)";
+    if (t.exit_state == EXIT_DEAD) return "X (dead)";
+    if (t.state == TASK_STOPPED) return "T (stopped)";
+    if (t.state == TASK_UNINTERRUPTIBLE) return "D (disk sleep)";
+    if (t.state == TASK_INTERRUPTIBLE) return "S (sleeping)";
+    return "R (running)";
+}
+
+// A zombie has no mm, files or fs any more: its status has no Umask or Vm lines and FDSize 0,
+// as task_state and task_mem leave them out.
 std::string proc_pid_status(task_struct& task) {
-    const mm_struct& mm = *task.mm;
     const uint64_t pk = PAGE_SIZE >> 10;
-    const uint64_t text = (mmu::page_align_up(mm.end_code) - (mm.start_code & mmu::PAGE_MASK)) >> 10;
-    const uint64_t rss = mm.rss();
     uint64_t ignored = 0, caught = 0;
     for (int i = 0; i < KERNEL_NSIG; ++i) {
         if (task.sighand->action[i].handler == 1) ignored |= 1ull << i;
         else if (task.sighand->action[i].handler > 1) caught |= 1ull << i;
     }
+    char umask[32] = "";
+    if (task.fs) std::snprintf(umask, sizeof umask, "Umask:\t%04o\n", task.fs->umask);
     char head[512];
     std::snprintf(head, sizeof head,
-                  "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
+                  "Name:\t%s\n%sState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
                   "TracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%zu\n",
-                  task.comm.c_str(), task.fs->umask, task.tgid, task.pid,
+                  task.comm.c_str(), umask, get_task_state(task), task.tgid, task.pid,
                   task.group_leader->real_parent ? task.group_leader->real_parent->tgid : 1, getuid(), geteuid(),
                   geteuid(), geteuid(), getgid(), getegid(), getegid(), getegid(),
-                  std::max<size_t>(64, task.files->fd.size()));
+                  task.files ? std::max<size_t>(64, task.files->fd.size()) : 0);
     std::string out = head;
-    out += kb_line("VmPeak:", std::max(mm.hiwater_vm, mm.total_vm) * pk) + kb_line("VmSize:", mm.total_vm * pk);
-    out += kb_line("VmLck:", mm.locked_vm * pk) + kb_line("VmPin:", 0);
-    out += kb_line("VmHWM:", std::max(mm.hiwater_rss, rss) * pk) + kb_line("VmRSS:", rss * pk);
-    out += kb_line("RssAnon:", mm.rss_anon * pk) + kb_line("RssFile:", mm.rss_file * pk) + kb_line("RssShmem:", mm.rss_shmem * pk);
-    out += kb_line("VmData:", mm.data_vm * pk) + kb_line("VmStk:", mm.stack_vm * pk) + kb_line("VmExe:", text);
-    out += kb_line("VmLib:", mm.exec_vm * pk > text ? mm.exec_vm * pk - text : 0);
-    out += kb_line("VmPTE:", mm.pgtables_bytes >> 10) + kb_line("VmSwap:", 0);
+    if (const mm_struct* m = task.mm.get()) {
+        const mm_struct& mm = *m;
+        const uint64_t text = (mmu::page_align_up(mm.end_code) - (mm.start_code & mmu::PAGE_MASK)) >> 10;
+        const uint64_t rss = mm.rss();
+        out += kb_line("VmPeak:", std::max(mm.hiwater_vm, mm.total_vm) * pk) + kb_line("VmSize:", mm.total_vm * pk);
+        out += kb_line("VmLck:", mm.locked_vm * pk) + kb_line("VmPin:", 0);
+        out += kb_line("VmHWM:", std::max(mm.hiwater_rss, rss) * pk) + kb_line("VmRSS:", rss * pk);
+        out += kb_line("RssAnon:", mm.rss_anon * pk) + kb_line("RssFile:", mm.rss_file * pk) + kb_line("RssShmem:", mm.rss_shmem * pk);
+        out += kb_line("VmData:", mm.data_vm * pk) + kb_line("VmStk:", mm.stack_vm * pk) + kb_line("VmExe:", text);
+        out += kb_line("VmLib:", mm.exec_vm * pk > text ? mm.exec_vm * pk - text : 0);
+        out += kb_line("VmPTE:", mm.pgtables_bytes >> 10) + kb_line("VmSwap:", 0);
+    }
     uint64_t queued = 0;
     for (const auto& q : task.sigqueue) queued += q.size();
     out += "Threads:\t" + std::to_string(task.signal->nr_threads) + "\nSigQ:\t" + std::to_string(queued) + "/" + std::to_string(task.signal->rlim[RLIMIT_SIGPENDING_].rlim_cur) +
@@ -377,8 +395,8 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
         return 0;
     }
     if (const long fd = fd_entry(*p); fd >= 0) {  // filp_open reopens what proc_fd_file gives
-        if (!task.files->get(fd)) return -ENOENT;
-        out = task.files->get(fd);
+        if (!fd_file(task, fd)) return -ENOENT;
+        out = fd_file(task, fd);
         return 0;
     }
     if ((flags & O_ACCMODE) != O_RDONLY) return -EACCES;
@@ -407,7 +425,7 @@ std::shared_ptr<file> proc_fd_file(task_struct& caller, const std::string& path)
     auto p = parse_proc_path(caller, path);
     const long fd = p ? fd_entry(*p) : -1;
     task_struct& task = p && p->target ? *p->target : caller;
-    return fd >= 0 ? task.files->get(fd) : nullptr;
+    return fd >= 0 ? fd_file(task, fd) : nullptr;
 }
 
 long proc_lstat(task_struct& caller, const std::string& path, struct stat& st) {
@@ -417,7 +435,7 @@ long proc_lstat(task_struct& caller, const std::string& path, struct stat& st) {
     const bool self = path == "/proc/self" || path == "/proc/thread-self";
     const long fd = fd_entry(*p);
     if (!self && fd < 0 && !(p->per_task && p->entry == "exe")) return 1;
-    if (fd >= 0 && !task.files->get(fd)) return -ENOENT;
+    if (fd >= 0 && !fd_file(task, fd)) return -ENOENT;
     st = {};
     st.st_dev = PROC_DEV;
     st.st_ino = self ? 0xf0000000ull : pid_ino(task.tgid, 7);
@@ -425,7 +443,7 @@ long proc_lstat(task_struct& caller, const std::string& path, struct stat& st) {
     st.st_blksize = 1024;
     st.st_mode = S_IFLNK | 0777;
     if (fd >= 0) {  // proc_fd_link's inode: the access it was opened with, for its owner
-        const unsigned acc = task.files->get(fd)->f_flags & O_ACCMODE;
+        const unsigned acc = fd_file(task, fd)->f_flags & O_ACCMODE;
         st.st_mode = S_IFLNK | (acc != O_WRONLY ? 0500 : 0) | (acc != O_RDONLY ? 0300 : 0);
     }
     st.st_uid = self ? 0 : getuid();
@@ -439,9 +457,12 @@ std::optional<std::string> proc_readlink(task_struct& caller, const std::string&
     err = ENOENT;
     if (!p) return std::nullopt;
     task_struct& task = (p->per_task && p->target) ? *p->target : caller;
-    if (p->per_task && p->entry == "exe") return task.exe_path;
+    if (p->per_task && p->entry == "exe") {  // a zombie has no mm, so no exe_file
+        if (!task.mm) return std::nullopt;
+        return task.exe_path;
+    }
     if (const long fd = fd_entry(*p); fd >= 0) {
-        if (auto f = task.files->get(fd)) return d_path(*f);
+        if (auto f = fd_file(task, fd)) return d_path(*f);
         return std::nullopt;
     }
     if (!p->per_task && p->entry == "self") return std::to_string(task.tgid);
