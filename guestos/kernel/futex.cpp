@@ -45,6 +45,7 @@ std::list<futex_q*>& futex_queue() {
 // of a file or shmem keys on the page it maps, wherever each process maps it.
 long get_futex_key(mm_struct& mm, uint64_t uaddr, bool priv, futex_key& key) {
     if (uaddr & 3) return -EINVAL;
+    if (!access_ok(uaddr, 4)) return -EFAULT;
     key = {&mm, uaddr};
     if (priv) return 0;
     vm_area_struct* vma = find_vma(mm, VirtAddr(uaddr));
@@ -160,7 +161,9 @@ long futex_requeue(SysCtx& c, const uint64_t* a, bool priv, bool cmp) {
 long do_futex(SysCtx& c, const uint64_t* a, bool time64) {
     const int cmd = static_cast<int>(a[1] & 0x7f);
     const bool priv = a[1] & FUTEX_PRIVATE_FLAG;
-    if ((a[1] & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT) return -ENOSYS;
+    // CLOCK_REALTIME only for the absolute timeouts of WAIT_BITSET (the PI variants are ENOSYS
+    // here anyway); FUTEX_WAIT's is relative (do_futex).
+    if ((a[1] & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT_BITSET) return -ENOSYS;
     switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {

@@ -33,11 +33,13 @@ vm_area_struct* vma_insert(mm_struct& mm, std::unique_ptr<vm_area_struct> vma) {
     return raw;
 }
 
-// Splits the VMA containing addr so that addr becomes a boundary (split_vma); -ENOMEM,
-// nothing changed, when the new vm_area_struct cannot be allocated.
-[[nodiscard]] long split_vma(mm_struct& mm, VirtAddr addr) {
+// Splits the VMA containing addr so that addr becomes a boundary; -ENOMEM, nothing changed,
+// when the new vm_area_struct cannot be allocated or, with check_limit (split_vma rather than
+// __split_vma), when the mm already has vm.max_map_count VMAs.
+[[nodiscard]] long split_vma(mm_struct& mm, VirtAddr addr, bool check_limit = true) {
     vm_area_struct* vma = find_vma(mm, addr);
     if (!vma || vma->vm_start >= addr) return 0;
+    if (check_limit && mm.map_count >= sysctl_max_map_count) return -ENOMEM;
     if (!mm.mm_rb.split_vma(vma, addr)) return -ENOMEM;
     mm.map_count = static_cast<int>(mm.mm_rb.size());
     mm.mark_slab_dirty();
@@ -108,6 +110,7 @@ unsigned long calc_vm_flags(unsigned long prot, unsigned long flags) {
     if (prot & PROT_WRITE_) vf |= VM_WRITE;
     if (prot & PROT_EXEC_) vf |= VM_EXEC;
     if (flags & MAP_GROWSDOWN_) vf |= VM_GROWSDOWN;
+    if (flags & MAP_LOCKED_) vf |= VM_LOCKED;
     vf |= VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
     if ((flags & MAP_TYPE_) == MAP_SHARED_ || (flags & MAP_TYPE_) == MAP_SHARED_VALIDATE_)
         vf |= VM_SHARED | VM_MAYSHARE;
@@ -191,9 +194,13 @@ long do_munmap(mm_struct& mm, uint64_t start, uint64_t len) {
     len = mmu::page_align_up(len);
     if (!len) return -EINVAL;
     const VirtAddr s(start), e(start + len);
-    if (!find_vma_intersection(mm, s, e)) return 0;
-    if (long r = split_vma(mm, s)) return r;
-    if (long r = split_vma(mm, e)) return r;
+    vm_area_struct* first = find_vma_intersection(mm, s, e);
+    if (!first) return 0;
+    // At the limit only a split in three is refused: the count may pass the limit briefly so
+    // that munmap can free (do_vmi_align_munmap).
+    if (first->vm_start < s && e < first->vm_end && mm.map_count >= sysctl_max_map_count) return -ENOMEM;
+    if (long r = split_vma(mm, s, false)) return r;
+    if (long r = split_vma(mm, e, false)) return r;
     // detach_vmas_to_be_unmapped + unmap_region + remove_vma_list
     VmaList gone = mm.mm_rb.detach_vmas_to_be_unmapped(s, e);
     mm.map_count = static_cast<int>(mm.mm_rb.size());

@@ -16,6 +16,18 @@ namespace guestos {
 
 namespace {
 
+// A locked mapping (MAP_LOCKED, or after mlockall(MCL_FUTURE)) needs CAP_IPC_LOCK or room
+// under RLIMIT_MEMLOCK: EPERM without any, EAGAIN past it (can_do_mlock, mlock_future_ok).
+long mmap_lock_check(SysCtx& c, uint64_t len, uint64_t flags) {
+    const bool map_locked = flags & MAP_LOCKED_;
+    if (!map_locked && !(c.mm.def_flags & VM_LOCKED)) return 0;
+    if (capable(CAP_IPC_LOCK_)) return 0;
+    const uint64_t limit = c.task.signal->rlim[RLIMIT_MEMLOCK_].rlim_cur;
+    if (map_locked && !limit) return -EPERM;
+    if ((c.mm.locked_vm << PAGE_SHIFT) + mmu::page_align_up(len) > limit) return -EAGAIN;
+    return 0;
+}
+
 // mmap's argument checks before do_mmap (ksys_mmap_pgoff and do_mmap's file checks).
 long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, uint64_t fd,
                 uint64_t pgoff) {
@@ -42,10 +54,13 @@ long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t 
         // Shared anonymous memory is a shmem file of the mapping's size (shmem_zero_setup).
         const uint64_t size = mmu::page_align_up(len);
         if (!len || !size) return do_mmap(c.mm, nullptr, addr, len, prot, flags, 0);  // the usual errors
+        if (long e = mmap_lock_check(c, len, flags)) return e;
         f = shmem_zero_setup(c.kernel.kmem(), size);
         if (!f->slab.alloc(c.kernel.caches() ? c.kernel.caches()->filp_cachep : nullptr)) return -ENOMEM;
         pgoff = 0;
     }
+    if (len)
+        if (long e = mmap_lock_check(c, len, flags)) return e;
     return do_mmap(c.mm, std::move(f), addr, len, prot, flags, pgoff);
 }
 
