@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "guestos/kernel/sched/core.h"
+#include "guestos/include/kernel.h"
+#include "guestos/arch/x86/entry/strace.h"
 
 namespace guestos {
 
@@ -161,6 +163,8 @@ bool get_signal(task_struct& task, ksignal& ks) {
             return false;
         }
         do_group_exit(task, sig);  // terminate the whole thread group
+        // Killed outside a syscall's own exit: --strace ends the task as strace does.
+        if (task.kernel && task.kernel->config().strace) strace_exit(task.kernel->config().strace_out, task);
     }
     return false;
 }
