@@ -103,6 +103,43 @@ bool instruction_writes(const uint8_t* code, size_t len, uint64_t ip, bool is64,
     return writes;
 }
 
+std::optional<std::vector<uint64_t>> next_instructions(const uint8_t* code, size_t len, uint64_t ip, bool is64,
+                                                       const RegReader& reg, const MemReader& mem) {
+    csh h = decoder(is64);
+    cs_insn* insn = nullptr;
+    if (!h || cs_disasm(h, code, len, ip, 1, &insn) != 1) return std::nullopt;
+    const uint64_t mask = is64 ? ~0ull : 0xffffffffull;
+    const unsigned ptr = is64 ? 8 : 4;
+    std::vector<uint64_t> out = {ip, (ip + insn->size) & mask};
+    bool ok = true;
+    const cs_detail* d = insn->detail;
+    auto in_group = [&](uint8_t g) { return std::count(d->groups, d->groups + d->groups_count, g) > 0; };
+    if (in_group(CS_GRP_RET)) {  // ret, ret imm: the return address on the stack
+        auto target = mem(reg(is64 ? X86_REG_RSP : X86_REG_ESP), ptr);
+        if (target) out.push_back(*target & mask);
+        else ok = false;
+    } else if (in_group(CS_GRP_IRET) || insn->id == X86_INS_LJMP || insn->id == X86_INS_LCALL) {
+        ok = false;  // far transfers: not from user code we step
+    } else if (in_group(CS_GRP_JUMP) || in_group(CS_GRP_CALL)) {
+        const cs_x86_op& op = d->x86.operands[0];
+        if (d->x86.op_count < 1) ok = false;
+        else if (op.type == X86_OP_IMM) out.push_back(static_cast<uint64_t>(op.imm) & mask);
+        else if (op.type == X86_OP_REG) out.push_back(reg(op.reg) & mask);
+        else if (op.type == X86_OP_MEM) {
+            DecodedInsn di;
+            di.ip = ip, di.size = static_cast<uint8_t>(insn->size);
+            auto target = mem(effective_address(di, op.mem, reg, is64), op.size ? op.size : ptr);
+            if (target) out.push_back(*target & mask);
+            else ok = false;
+        } else {
+            ok = false;
+        }
+    }
+    cs_free(insn, 1);
+    if (!ok) return std::nullopt;
+    return out;
+}
+
 std::string disassemble(const uint8_t* code, size_t len, uint64_t ip, bool is64) {
     csh h = decoder(is64);
     cs_insn* insn = nullptr;

@@ -2,7 +2,9 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace emu {
 
@@ -14,6 +16,16 @@ using RegReader = std::function<uint64_t(int capstone_reg)>;
 // an implicit stack push (push, call, enter) when no explicit operand matches.
 bool instruction_writes(const uint8_t* code, size_t len, uint64_t ip, bool is64, uint64_t addr,
                         const RegReader& reg);
+
+// Reads a pointer-sized value of guest memory at an address; nullopt when unmapped.
+using MemReader = std::function<std::optional<uint64_t>(uint64_t addr, unsigned size)>;
+
+// Every address the instruction at ip can run next: itself (a fault retries it, a rep
+// string instruction iterates), the one after it, and a branch, call or return target
+// computed from the registers and memory. nullopt when it cannot be decoded or its target
+// cannot be computed (a far transfer, an unreadable pointer).
+std::optional<std::vector<uint64_t>> next_instructions(const uint8_t* code, size_t len, uint64_t ip, bool is64,
+                                                       const RegReader& reg, const MemReader& mem);
 
 // The instruction at `code` in Intel syntax ("mov byte ptr [rax + 0xa], 0x2a"), or "(bad)".
 std::string disassemble(const uint8_t* code, size_t len, uint64_t ip, bool is64);

@@ -448,7 +448,63 @@ void Cpu::finish_syscall(long ret) {
     }
 }
 
+// Puts a bounded code hook on every address the instruction at ip can run next (GDB.md
+// fact 3: free elsewhere), so a step needs no count-limited run: removing Unicorn's counting
+// hook afterwards costs a flush of all translated code (tb_flush, which zeroes the whole
+// 1 GiB code buffer: seconds when the memory is fresh). False: ip cannot be decoded.
+bool Cpu::arm_step(uint64_t ip) {
+    uint8_t code[16] = {};
+    const size_t len = read_code(ip, code);
+    if (!len) return false;
+    auto regs = [this](int cs) -> uint64_t {
+        if (cs == X86_REG_FS) return fs_base();
+        if (cs == X86_REG_GS) return gs_base();
+        int u = uc_reg_of(cs);
+        return u == UC_X86_REG_INVALID ? 0 : reg(u);
+    };
+    auto mem = [this](uint64_t addr, unsigned size) -> std::optional<uint64_t> {
+        uint64_t v = 0;
+        if (size > 8 || !guestos::copy_from_user_nofault(*mm_, &v, VirtAddr(addr), size)) return std::nullopt;
+        return v;
+    };
+    auto next = next_instructions(code, len, ip, is64_, regs, mem);
+    if (!next) return false;
+    step_origin_ = ip;
+    step_origin_seen_ = step_hit_ = false;
+    for (uint64_t a : *next) {
+        uc_hook h = 0;
+        if (uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Cpu::hook_step), this, a, a) == UC_ERR_OK)
+            step_hooks_.push_back(h);
+    }
+    return true;
+}
+
+void Cpu::disarm_step() {
+    for (uc_hook h : step_hooks_) uc_hook_del(uc_, h);
+    step_hooks_.clear();
+}
+
+// The instruction at the origin is about to run (once), then the next one is reached.
+void Cpu::hook_step(uc_engine* uc, uint64_t address, uint32_t, void* self) {
+    auto* cpu = static_cast<Cpu*>(self);
+    if (address == cpu->step_origin_ && !cpu->step_origin_seen_) {
+        cpu->step_origin_seen_ = true;
+        return;
+    }
+    cpu->step_hit_ = true;
+    uc_emu_stop(uc);
+}
+
 mmu::ErrorOr<Cpu::RunEnd> Cpu::run(guestos::task_struct& task, uint64_t max_insns) {
+    switch_to(task);
+    // A step of a task in user mode (not entering it, not inside a syscall) goes by hooks.
+    const bool by_hooks = max_insns == 1 && !at_stub_ && !task.kstack && !task.start_regs && arm_step(pc());
+    auto r = run_engine(task, by_hooks ? 0 : max_insns, by_hooks);
+    disarm_step();
+    return r;
+}
+
+mmu::ErrorOr<Cpu::RunEnd> Cpu::run_engine(guestos::task_struct& task, uint64_t max_insns, bool step_by_hooks) {
     const uint64_t kbase = is64_ ? KBASE64 : KBASE32;
     switch_to(task);
     if (task.kstack) {  // a syscall that slept: finish it, then return to user mode
@@ -461,9 +517,12 @@ mmu::ErrorOr<Cpu::RunEnd> Cpu::run(guestos::task_struct& task, uint64_t max_insn
         orig_ax_ = ~0ull;
         task.thread.orig_ax = ~0ull;
     }
+    // A tracer resumed the task with a signal (ptrace_signal's answer): deliver it first.
+    if (task.ptrace_resume_signal && !task.exited && !task.start_regs) guestos::do_signal(task);
     uint64_t ip = at_stub_ ? kbase + OFF_STUB : pc();
     while (keeps_running(task)) {
         if (interrupted_.exchange(false)) return RunEnd::Interrupted;
+        if (debug_stop_) break;  // a tracer's signal stop before the task ran
         // Stopping from an exception hook leaves Unicorn's exception-in-flight mark set again
         // (measured), so clear it before every start.
         clear_exception_state();
@@ -518,6 +577,9 @@ mmu::ErrorOr<Cpu::RunEnd> Cpu::run(guestos::task_struct& task, uint64_t max_insn
         if (std::exchange(breakpoint_hit_, false)) return RunEnd::Breakpoint;
         if (std::exchange(debug_stop_, false)) return RunEnd::Requested;
         if (max_insns) return RunEnd::Counted;
+        // A step by hooks is done when the next instruction was reached, or the kernel moved
+        // the task elsewhere (a signal handler, sigreturn).
+        if (step_by_hooks && (std::exchange(step_hit_, false) || ip != step_origin_)) return RunEnd::Counted;
     }
     // The task left the CPU (it sleeps, exited, was preempted) in the run a stop was asked in.
     if (std::exchange(debug_stop_, false)) return RunEnd::Requested;

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "emu/lapic_timer.h"
 #include "emu/tlb.h"
@@ -120,6 +121,10 @@ private:
     void trace_hidden_fault(uint64_t cr2, uint64_t rip, const TlbStats& before);
     uint64_t reg(int uc_reg);
     static void hook_breakpoint(uc_engine* uc, uint64_t address, uint32_t size, void* self);
+    static void hook_step(uc_engine* uc, uint64_t address, uint32_t size, void* self);
+    bool arm_step(uint64_t ip);
+    void disarm_step();
+    mmu::ErrorOr<RunEnd> run_engine(guestos::task_struct& task, uint64_t max_insns, bool step_by_hooks);
     void set_reg(int uc_reg, uint64_t v);
 
     guestos::Kernel& kernel_;
@@ -158,6 +163,9 @@ private:
     uint64_t skip_breakpoint_ = ~0ull;
     bool counted_ = false;                  // a count-limited run left Unicorn's counting hook
     std::map<uint64_t, uc_hook> breakpoints_;
+    std::vector<uc_hook> step_hooks_;       // a step's hooks on the next instructions
+    uint64_t step_origin_ = 0;
+    bool step_origin_seen_ = false, step_hit_ = false;
     std::function<void(uint64_t)> syscall_observer_;
 };
 

@@ -9,6 +9,7 @@
 #include "emu/cpu.h"
 #include "emu/machine.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/signal.h"
 #include "guestos/mm/inspect.h"
 
 namespace emu {
@@ -23,6 +24,7 @@ const char* stop_reason_name(StopReason r) {
     case StopReason::PageFault: return "page fault";
     case StopReason::TlbFill: return "TLB fill";
     case StopReason::Breakpoint: return "breakpoint";
+    case StopReason::Signal: return "signal";
     case StopReason::PageTouched: return "page touched";
     case StopReason::Error: return "error";
     }
@@ -49,6 +51,7 @@ Debugger::Debugger(guestos::Kernel& kernel, Machine& machine, loader::ElfSymbols
 }
 
 Debugger::~Debugger() {
+    if (kernel_.tracer == this) kernel_.tracer = nullptr;
     guestos::fault_tracer().unsubscribe(fault_sink_);
     machine_.set_syscall_observer({});
     for (uint64_t a : breakpoints_) machine_.set_breakpoint(a, false);
@@ -108,6 +111,55 @@ void Debugger::on_fault(const guestos::FaultEvent& e) {
     }
     c->request_stop();
 }
+
+void Debugger::set_signal_stops(bool on) {
+    signal_stops_ = on;
+    kernel_.tracer = on ? this : nullptr;
+}
+
+// ptrace_signal: the run ends here, the signal waits in task.last_siginfo.
+bool Debugger::signal_stop(guestos::task_struct& task, const guestos::kernel_siginfo& info) {
+    if (!signal_stops_) return false;
+    if (!pending_) {
+        pending_ = make_stop(StopReason::Signal, std::string("signal SIG") + sigabbrev_np(info.si_signo));
+        pending_->signo = info.si_signo;
+        pending_->pid = task.pid;
+    }
+    if (Cpu* c = machine_.cpu_of(task)) c->request_stop();
+    return true;
+}
+
+void Debugger::resume_signal(int signo) {
+    guestos::task_struct* t = task();
+    if (!t || t->exited) return;
+    t->ptrace_resume_signal.reset();
+    if (signo <= 0 || signo > guestos::KERNEL_NSIG) return;
+    guestos::kernel_siginfo si{signo, 0, guestos::SI_USER};
+    if (t->last_siginfo && t->last_siginfo->si_signo == signo) si = *t->last_siginfo;
+    t->ptrace_resume_signal = si;
+}
+
+std::optional<guestos::kernel_siginfo> Debugger::stop_siginfo() const {
+    guestos::task_struct* t = task();
+    if (!t || last_.reason != StopReason::Signal) return std::nullopt;
+    return t->last_siginfo;
+}
+
+bool Debugger::get_regs(guestos::pt_regs& regs) const {
+    Cpu* c = cpu();
+    if (!c) return false;
+    c->get_regs(regs);
+    return true;
+}
+
+bool Debugger::set_regs(const guestos::pt_regs& regs) {
+    Cpu* c = cpu();
+    if (!c) return false;
+    c->set_regs(regs);
+    return true;
+}
+
+std::optional<int> Debugger::exit_status() const { return kernel_.init_exit_status; }
 
 void Debugger::on_syscall(uint64_t nr) {
     ++syscalls_;

@@ -29,6 +29,8 @@
 #include <vector>
 
 #include "emu/tlb.h"
+#include "guestos/arch/x86/include/asm/ptrace.h"
+#include "guestos/include/ptrace.h"
 #include "guestos/trace/fault_trace.h"
 #include "loader/elf_symbols.h"
 
@@ -51,6 +53,7 @@ enum class StopReason {
     PageFault,    // a true page fault matching the filter was handled (Stop::fault)
     TlbFill,      // the shadow TLB resolved a miss alone (only with FAULT_TLB_FILL)
     Breakpoint,   // execution reached a breakpoint or the run_to address
+    Signal,       // a signal is about to be delivered (only with signal stops; Stop::signo)
     PageTouched,  // the watched page was accessed (Stop::fault is the access)
     Error,        // the engine failed (Stop::detail)
 };
@@ -77,6 +80,7 @@ struct Stop {
     std::string detail;                         // one line for a status bar
     std::optional<guestos::FaultEvent> fault;   // PageFault, TlbFill, PageTouched
     uint64_t syscall_nr = 0;                    // Syscall
+    int signo = 0;                              // Signal: the signal, held until resume_signal
 };
 
 // The user registers in display order, with the flags decoded.
@@ -102,13 +106,13 @@ struct TlbEntry {
     bool writable = false, user = false, executable = false;
 };
 
-class Debugger {
+class Debugger final : private guestos::Tracer {
 public:
     // Drives machine (started, not yet run: Machine::start) and follows the task it ran
     // last. Subscribes to the fault stream until destroyed. symbols: the executable's, for
     // disassembly (may be empty).
     Debugger(guestos::Kernel& kernel, Machine& machine, loader::ElfSymbols symbols = {});
-    ~Debugger();
+    ~Debugger() override;
     Debugger(const Debugger&) = delete;
     Debugger& operator=(const Debugger&) = delete;
 
@@ -127,12 +131,27 @@ public:
     // Stop at the next access to va's page (one-shot: cleared when it fires); nullopt clears.
     void watch_page(std::optional<VirtAddr> va);
     std::optional<VirtAddr> watched_page() const { return watch_; }
+    // Signal stops (ptrace's): each signal about to be delivered ends the run with
+    // StopReason::Signal instead, and waits; the next execution call delivers what
+    // resume_signal chose (by default nothing: the signal is discarded, as PTRACE_CONT 0).
+    void set_signal_stops(bool on);
+    // The signal the current task takes when it next runs: the stopped signal with its
+    // siginfo when signo is that one, another with SI_USER, 0 for none.
+    void resume_signal(int signo);
+    // The siginfo of the signal the current task stopped for (ptrace's PTRACE_GETSIGINFO).
+    std::optional<guestos::kernel_siginfo> stop_siginfo() const;
 
     // --- State at a stop (CPU side) ---
     guestos::task_struct* task() const;
     bool exited() const;
     const Stop& last_stop() const { return last_; }
     Registers registers() const;
+    // The current task's full user registers (pt_regs with the FPU state), and replacing
+    // them (ptrace's GETREGS/SETREGS); false when no task runs.
+    bool get_regs(guestos::pt_regs& regs) const;
+    bool set_regs(const guestos::pt_regs& regs);
+    // The first program's wait status once it has exited.
+    std::optional<int> exit_status() const;
     // Instructions around address: up to `before` decoded ones that end exactly at it (found
     // by decoding forward from earlier starts) and `after` from it on.
     std::vector<DisasmLine> disassemble(uint64_t address, int before, int after) const;
@@ -157,6 +176,7 @@ private:
     Stop run(uint64_t max_insns);
     void on_fault(const guestos::FaultEvent& e);
     void on_syscall(uint64_t nr);
+    bool signal_stop(guestos::task_struct& task, const guestos::kernel_siginfo& info) override;
     Stop make_stop(StopReason r, std::string detail = {});
 
     guestos::Kernel& kernel_;
@@ -174,6 +194,7 @@ private:
     bool stop_syscall_ = false;
     std::optional<Stop> pending_;  // the event that asked the Cpu to stop
     std::atomic<bool> pause_{false};
+    bool signal_stops_ = false;
     Stop last_;
 };
 

@@ -141,7 +141,10 @@ Cpu* Machine::cpu_of(const guestos::task_struct& task) const {
     return it == cpus_.end() ? nullptr : it->second.get();
 }
 
-void Machine::interrupt() { Cpu::interrupt(); }
+void Machine::interrupt() {
+    Cpu::interrupt();
+    kernel_.idle_wake();  // every task may be asleep, the host waiting for a timer
+}
 
 void Machine::set_breakpoint(uint64_t address, bool on) {
     if (on) breakpoints_.insert(address);

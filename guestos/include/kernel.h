@@ -72,6 +72,7 @@ class Tmpfs;
 class Ext2Mount;
 class Devtmpfs;
 class KernelCaches;
+class Tracer;
 
 // What execve hands the binary loader (struct linux_binprm): the file's bytes and identity,
 // the name it was run by, and the new argv and envp.
@@ -121,6 +122,14 @@ public:
     void exit_mm_hook(mm_struct& mm) {
         if (exit_mm_hook_) exit_mm_hook_(mm);
     }
+    // The tracer (a debugger) that sees each signal before delivery, or null (ptrace.h).
+    Tracer* tracer = nullptr;
+    // Thread-safe: ends an idle_wait early, so the caller can look at what woke it (a
+    // debugger's interrupt).
+    void idle_wake();
+    // The file descriptor idle_wait polls for idle_wake.
+    int idle_wake_fd() const { return idle_wake_fd_; }
+
     // The first program's wait status once its process has exited (what emu exits with).
     std::optional<int> init_exit_status;
     int init_tgid = 0;
@@ -213,6 +222,7 @@ private:
     ClockEventDevice* clockevent_ = nullptr;
     std::function<void(mm_struct&)> exit_mm_hook_;
     std::unique_ptr<Devtmpfs> devtmpfs_;
+    int idle_wake_fd_ = -1;  // an eventfd
 };
 
 }  // namespace guestos

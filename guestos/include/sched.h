@@ -215,6 +215,10 @@ struct task_struct {
     uint64_t pending = 0;  // signals sent and not yet delivered
     std::array<std::deque<kernel_siginfo>, KERNEL_NSIG> sigqueue{};  // their siginfo, oldest first
     std::optional<uint64_t> saved_sigmask;  // rt_sigsuspend's mask to restore (set_restore_sigmask)
+    // ptrace: the signal the task stopped for its tracer with (last_siginfo), and the one the
+    // tracer resumes it with, delivered before the task runs on (ptrace_signal's answer).
+    std::optional<kernel_siginfo> last_siginfo;
+    std::optional<kernel_siginfo> ptrace_resume_signal;
     struct restart_block restart_block;
     trap_info thread;
     std::shared_ptr<sighand_struct> sighand;

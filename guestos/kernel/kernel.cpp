@@ -1,6 +1,7 @@
 // The OS layer's entry points: boot, task set-up, syscall dispatch and do_page_fault.
 #include "guestos/include/kernel.h"
 
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -43,9 +44,18 @@ Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {
     // The tmpfs mounts a Debian system has (each with an anonymous device number).
     mounts_.push_back(std::make_unique<Tmpfs>("/dev/shm", makedev(0, 0x19)));
     mounts_.push_back(std::make_unique<Tmpfs>("/tmp", makedev(0, 0x1a)));
+    idle_wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+void Kernel::idle_wake() {
+    const uint64_t one = 1;
+    if (idle_wake_fd_ >= 0 && ::write(idle_wake_fd_, &one, sizeof one) < 0) {
+        // The counter is saturated: a wake-up is pending anyway.
+    }
 }
 
 Kernel::~Kernel() {  // in reverse order of setup_memory
+    if (idle_wake_fd_ >= 0) ::close(idle_wake_fd_);
     for (auto& m : mounts_) m->clear();
     if (root_) root_->clear();
     release_all_page_caches();

@@ -1,7 +1,11 @@
 // Sending and dequeueing signals and their default actions (kernel/signal.c).
 #include "guestos/include/signal.h"
 
+#include <utility>
 #include <vector>
+
+#include "guestos/include/kernel.h"
+#include "guestos/include/ptrace.h"
 
 #include "guestos/kernel/sched/core.h"
 #include "guestos/include/kernel.h"
@@ -145,15 +149,39 @@ bool fatal_signal_pending(const task_struct& task) { return task.pending & sigma
 
 bool signal_pending(const task_struct& task) { return (task.pending & ~task.blocked) != 0 && !task.exited; }
 
+namespace {
+// Takes the next signal to deliver into ks: the one a tracer resumed the task with, else the
+// first pending one, which a tracer may stop the task for (ptrace_signal). False: none now.
+bool dequeue_signal(task_struct& task, ksignal& ks) {
+    if (task.ptrace_resume_signal) {
+        ks.info = *std::exchange(task.ptrace_resume_signal, std::nullopt);
+        ks.sig = ks.info.si_signo;
+        if (ks.sig < 1 || ks.sig > KERNEL_NSIG) return dequeue_signal(task, ks);
+        if (task.blocked & sigmask(ks.sig)) {  // blocked meanwhile: it waits in the queue
+            send_signal(task, ks.info, false);
+            return dequeue_signal(task, ks);
+        }
+        return true;
+    }
+    const int sig = next_signal(task);
+    if (!sig) return false;
+    auto& q = task.sigqueue[sig - 1];
+    ks.sig = sig;
+    ks.info = q.empty() ? kernel_siginfo{sig, 0, SI_KERNEL} : q.front();
+    if (!q.empty()) q.pop_front();
+    if (q.empty()) task.pending &= ~sigmask(sig);
+    if (sig != SIGKILL_ && task.kernel && task.kernel->tracer && task.kernel->tracer->signal_stop(task, ks.info)) {
+        task.last_siginfo = ks.info;
+        return false;
+    }
+    return true;
+}
+}  // namespace
+
 bool get_signal(task_struct& task, ksignal& ks) {
     while (!task.exited) {
-        const int sig = next_signal(task);
-        if (!sig) return false;
-        auto& q = task.sigqueue[sig - 1];
-        ks.sig = sig;
-        ks.info = q.empty() ? kernel_siginfo{sig, 0, SI_KERNEL} : q.front();
-        if (!q.empty()) q.pop_front();
-        if (q.empty()) task.pending &= ~sigmask(sig);
+        if (!dequeue_signal(task, ks)) return false;
+        const int sig = ks.sig;
         ks.ka = task.sighand->action[sig - 1];
         if (sig != SIGKILL_ && ks.ka.handler == SIG_IGN_) continue;
         if (sig != SIGKILL_ && ks.ka.handler != SIG_DFL_) return true;

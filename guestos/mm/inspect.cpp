@@ -8,6 +8,7 @@
 #include "guestos/include/fs.h"
 #include "guestos/include/kernel.h"
 #include "guestos/fs/proc/meminfo.h"
+#include "guestos/mm/filemap.h"
 #include "guestos/mm/rmap.h"
 #include "guestos/mm/slub.h"
 
@@ -90,6 +91,45 @@ bool read_virtual(const mm_struct& mm, VirtAddr va, void* dst, uint64_t n) {
         const uint8_t* src = w.phys ? mm.ram->host(*w.phys, chunk) : nullptr;
         if (!src) return false;
         std::copy(src, src + chunk, out);
+        out += chunk, n -= chunk, va = va + chunk;
+    }
+    return true;
+}
+
+namespace {
+
+// One page's bytes [va, va+n) that no PTE maps, as a read fault would fill them.
+bool read_unmapped_page(const mm_struct& mm, VirtAddr va, uint8_t* out, uint64_t n) {
+    const vm_area_struct* vma = mm.mm_rb.find_vma(va);
+    if (!vma || vma->vm_start > va || !(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))) return false;
+    if (vma->is_anonymous()) {  // do_anonymous_page would map the zero page
+        std::fill(out, out + n, 0);
+        return true;
+    }
+    const uint64_t index = vma->vm_pgoff + (va.value - vma->vm_start.value) / PAGE_SIZE;
+    auto frame = find_get_page(vma->vm_file->f_inode->i_mapping(), index);
+    const uint8_t* src = frame ? mm.ram->host(*frame + (va.value & (PAGE_SIZE - 1)), n) : nullptr;
+    if (!src) return false;
+    std::copy(src, src + n, out);
+    return true;
+}
+
+}  // namespace
+
+bool read_user(const mm_struct& mm, VirtAddr va, void* dst, uint64_t n) {
+    auto* out = static_cast<uint8_t*>(dst);
+    while (n) {
+        const uint64_t chunk = std::min<uint64_t>(n, PAGE_SIZE - (va.value & (PAGE_SIZE - 1)));
+        if (!mm.ram) return false;
+        mmu::RamBus bus(*mm.ram);
+        auto slot = mmu::va_in_range(mm.paging_mode, va) ? mmu::pte_lookup(bus, mm.paging_mode, mm.pgd, va)
+                                                          : std::nullopt;
+        const uint64_t pte = slot ? mmu::read_entry(bus, mm.paging_mode, *slot) : 0;
+        if (pte & mmu::_PAGE_PRESENT) {
+            if (!read_virtual(mm, va, out, chunk)) return false;
+        } else if (pte || !read_unmapped_page(mm, va, out, chunk)) {
+            return false;  // a swap entry or PROT_NONE page, or nothing to read
+        }
         out += chunk, n -= chunk, va = va + chunk;
     }
     return true;

@@ -63,6 +63,11 @@ PageWalk page_walk(const mm_struct& mm, VirtAddr va);
 // Reads n bytes of user memory at va through mm's tables, without faulting and without
 // setting A/D; false when some page is not mapped.
 bool read_virtual(const mm_struct& mm, VirtAddr va, void* dst, uint64_t n);
+// What ptrace's PEEKDATA reads at va, with no side effect: mapped pages through the tables
+// (as read_virtual); a page a VMA covers but no PTE maps yet as its first read fault would
+// fill it: zeros for anonymous memory, the file's page when it is in the page cache. False
+// outside every VMA, for PROT_NONE and swapped pages and for file pages not cached.
+bool read_user(const mm_struct& mm, VirtAddr va, void* dst, uint64_t n);
 
 // --- Frames ----------------------------------------------------------------------------
 

@@ -296,6 +296,28 @@ std::optional<PhysAddr> user_page(mm_struct& mm, VirtAddr va, bool write) {
     return std::nullopt;
 }
 
+// The frame of va made writable for a forced write (get_user_pages with FOLL_WRITE |
+// FOLL_FORCE): faulted in for writing, COW broken even in a read-only private mapping.
+std::optional<PhysAddr> force_write_page(mm_struct& mm, VirtAddr va) {
+    vm_area_struct* vma = find_vma(mm, va);
+    if (!vma || vma->vm_start > va) return std::nullopt;
+    // check_vma_flags: without VM_WRITE only a private mapping that may become writable.
+    const unsigned long f = vma->vm_flags;
+    if (!(f & VM_WRITE) && ((f & VM_SHARED) || !(f & VM_MAYWRITE))) return std::nullopt;
+    uint64_t pte = get_pte(mm, va);
+    if (!pte) {
+        if (handle_mm_fault(mm, *vma, va, FAULT_FLAG_WRITE) & VM_FAULT_ERROR) return std::nullopt;
+    } else if (!(pte & mmu::_PAGE_PRESENT)) {
+        return std::nullopt;  // a swap entry or a PROT_NONE page
+    } else if (!(pte & mmu::_PAGE_RW) || !(pte & mmu::_PAGE_DIRTY)) {
+        // do_wp_page copies a shared page or takes over an exclusive one, dirty either way.
+        if (do_wp_page(mm, *vma, va, pte) & VM_FAULT_ERROR) return std::nullopt;
+    }
+    pte = get_pte(mm, va);
+    if (!(pte & mmu::_PAGE_PRESENT)) return std::nullopt;
+    return mmu::pte_frame(mm.paging_mode, pte) + va.page_offset();
+}
+
 // Copies len bytes page by page between a user range and a kernel buffer.
 template <class Fn>
 bool for_each_user_chunk(mm_struct& mm, VirtAddr va, uint64_t len, bool write, Fn fn) {
@@ -474,6 +496,19 @@ bool copy_to_user(mm_struct& mm, VirtAddr dst, const void* src, uint64_t len) {
     const auto* in = static_cast<const uint8_t*>(src);
     return for_each_user_chunk(mm, dst, len, true,
                                [&](uint8_t* host, uint64_t done, uint64_t n) { std::memcpy(host, in + done, n); });
+}
+
+bool access_remote_vm_write(mm_struct& mm, VirtAddr va, const void* src, uint64_t len) {
+    const auto* in = static_cast<const uint8_t*>(src);
+    for (uint64_t done = 0; done < len;) {
+        const VirtAddr cur = va + done;
+        const uint64_t n = std::min<uint64_t>(len - done, PAGE_SIZE - cur.page_offset());
+        auto pa = force_write_page(mm, cur);
+        if (!pa || !with_kernel_mapping(mm, *pa, n, [&](uint8_t* host) { std::memcpy(host, in + done, n); }))
+            return false;
+        done += n;
+    }
+    return true;
 }
 
 std::vector<std::string> check_mm(mm_struct& mm) {

@@ -73,6 +73,12 @@ constexpr bool access_ok(uint64_t addr, uint64_t size) {
 }
 [[nodiscard]] bool copy_from_user(mm_struct& mm, void* dst, VirtAddr src, uint64_t len);
 [[nodiscard]] bool copy_to_user(mm_struct& mm, VirtAddr dst, const void* src, uint64_t len);
+// Writes len bytes at va of mm as ptrace's POKEDATA does (access_remote_vm with FOLL_WRITE |
+// FOLL_FORCE): pages are faulted in for writing, and a private mapping gets its own copy even
+// where it is read-only (text), so neither the page cache nor another process sees the
+// write. False when some page has no VMA or only a shared read-only one (nothing written
+// from that page on).
+[[nodiscard]] bool access_remote_vm_write(mm_struct& mm, VirtAddr va, const void* src, uint64_t len);
 // Reads user memory only where it is mapped now, never faulting (copy_from_user_nofault).
 [[nodiscard]] bool copy_from_user_nofault(mm_struct& mm, void* dst, VirtAddr src, uint64_t len);
 // Reads a NUL-terminated string of at most max bytes; nullopt on EFAULT or when too long.

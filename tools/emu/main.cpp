@@ -7,10 +7,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "emu/debugger.h"
 #include "emu/machine.h"
+#include "gdbstub/stub.h"
+#include "gdbstub/transport.h"
 #include "guestos/trace/fault_trace.h"
 #include "guestos/include/kernel.h"
 #include "ui/lessons.h"
@@ -44,6 +48,9 @@ const char* const USAGE =
     "                     shadow TLB agree; report any disagreement and exit with status 70\n"
     "  --record FILE      write memory counters and fault events over time to FILE as JSON\n"
     "                     lines (scripts/plot-recording turns them into PNG plots)\n"
+    "  --gdb PORT|PATH    wait for gdb on 127.0.0.1:PORT (0: any free port, printed) or on the\n"
+    "                     Unix socket PATH, with the program stopped at its first instruction\n"
+    "                     (gdb: target remote :PORT, or target remote PATH; docs/gdb.md)\n"
     "  --help             show this text\n"
     "\n"
     "debugger view (docs/ui.md):\n"
@@ -73,6 +80,7 @@ struct Options {
     ui::UiOptions ui_opts;
     std::string lesson;
     std::string record;
+    std::string gdb;  // --gdb PORT|PATH
 };
 
 [[noreturn]] void die(const std::string& msg, int status = 127) {
@@ -166,6 +174,9 @@ Options parse_args(int argc, char** argv) {
             o.lesson = arg();
         } else if (opt == "--record") {
             o.record = arg();
+        } else if (opt == "--gdb") {
+            o.gdb = arg();
+            if (o.gdb.empty()) die("--gdb: expected a port or a socket path", 2);
         } else {
             die("unknown option " + a + " (see emu --help)", 2);
         }
@@ -293,6 +304,39 @@ int run_ui(const Options& opt, const std::vector<std::string>& envp, ui::Recorde
     return ui::run_ui(cfg, opt.ui_opts);
 }
 
+// The program under gdb (--gdb): stopped at its entry point until gdb connects and runs it.
+[[noreturn]] void run_gdb(const Options& opt, const std::vector<std::string>& envp) {
+    std::string err;
+    auto listener = gdbstub::Listener::open(opt.gdb, err);
+    if (!listener) die(err, 2);
+    guestos::Kernel kernel(opt.kernel);
+    if (auto r = kernel.boot(); r.is_error()) die(r.error().message, 1);
+    guestos::task_struct task;
+    kernel.init_task(task);
+    auto exec = kernel.exec(task, opt.argv[0], opt.argv, envp);
+    if (exec.is_error()) die(exec.error().message, exec.error().errno_value == ENOENT ? 127 : 126);
+    emu::Machine machine(kernel, opt.cpu);
+    machine.start(task, exec.value());
+    emu::Debugger dbg(kernel, machine);
+    const emu::Stop at_entry = dbg.run_to(exec.value().entry);  // as qemu-user -g: no user instruction ran
+    if (at_entry.reason == emu::StopReason::Error) die(at_entry.detail, 1);
+    std::fprintf(stderr, "emu: gdb: listening on %s\n", listener->address().c_str());
+    std::fflush(stderr);
+    auto conn = listener->accept(err);
+    if (!conn) die(err, 1);
+    gdbstub::GdbStub stub(kernel, dbg, *conn);
+    const gdbstub::GdbStub::End end = stub.serve();
+    conn.reset();
+    if (end == gdbstub::GdbStub::End::Killed) exit_like(SIGKILL);
+    // Detached (or gdb went away): the program runs on alone.
+    for (uint64_t a : std::set<uint64_t>(dbg.breakpoints())) dbg.remove_breakpoint(a);
+    dbg.set_signal_stops(false);
+    while (!dbg.exited())
+        if (emu::Stop s = dbg.cont(); s.reason == emu::StopReason::Error) die(s.detail, 1);
+    if (opt.stats) print_stats(kernel, machine.tlb_stats(), task);
+    exit_like(kernel.init_exit_status.value_or(0));
+}
+
 int main(int argc, char** argv) {
     Options opt = parse_args(argc, argv);
     std::vector<std::string> envp;
@@ -302,6 +346,7 @@ int main(int argc, char** argv) {
         std::string err;
         if (!(recorder = ui::Recorder::open(opt.record, err))) die(err, 2);
     }
+    if (!opt.gdb.empty()) run_gdb(opt, envp);
     if (opt.ui) {
         if (recorder) recorder->follow(nullptr);
         const int status = run_ui(opt, envp, recorder.get());

@@ -194,10 +194,21 @@ void idle_wait(Kernel& k, const char* what) {
                      "emu: deadlock: the guest waits in %s with no timer armed and no other task to wake it; "
                      "it sleeps forever, as on Linux (interrupt emu to end it)\n",
                      what);
-        for (;;) ::pause();
     }
-    const timespec ts = ktime_to_timespec(*wake);
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    // Sleep until the timer is due or idle_wake is called (a debugger's interrupt).
+    pollfd p{k.idle_wake_fd(), POLLIN, 0};
+    for (;;) {
+        timespec left_ts{};
+        if (wake) {
+            const ktime_t left = *wake - ktime_get();
+            if (left <= 0) break;
+            left_ts = ktime_to_timespec(left);
+        }
+        const int n = p.fd >= 0 ? ::ppoll(&p, 1, wake ? &left_ts : nullptr, nullptr) : (::pause(), 0);
+        if (n > 0) {
+            uint64_t count;
+            if (::read(p.fd, &count, sizeof count) == sizeof count) return;  // woken: the caller looks why
+        }
     }
     hrtimer_interrupt(k);
 }

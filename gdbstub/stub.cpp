@@ -1,0 +1,319 @@
+// The GDB remote protocol over emu::Debugger (see stub.h and docs/gdb.md).
+#include "gdbstub/stub.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "gdbstub/packet.h"
+#include "gdbstub/registers.h"
+#include "gdbstub/target_xml.h"
+#include "guestos/include/kernel.h"
+#include "guestos/include/sched.h"
+#include "guestos/mm/inspect.h"
+#include "guestos/mm/memory.h"
+
+namespace gdbstub {
+
+namespace {
+
+constexpr int GDB_SIGTRAP = 5, GDB_SIGINT = 2;
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// "ADDR,LEN" -> the two numbers.
+std::optional<std::pair<uint64_t, uint64_t>> addr_len(std::string_view s) {
+    const size_t comma = s.find(',');
+    if (comma == std::string_view::npos) return std::nullopt;
+    auto a = parse_hex(s.substr(0, comma)), n = parse_hex(s.substr(comma + 1));
+    if (!a || !n) return std::nullopt;
+    return std::pair{*a, *n};
+}
+
+std::string hex2(unsigned v) {
+    char b[8];
+    std::snprintf(b, sizeof b, "%02x", v & 0xff);
+    return b;
+}
+
+}  // namespace
+
+GdbStub::GdbStub(guestos::Kernel& kernel, emu::Debugger& debugger, Connection& conn)
+    : kernel_(kernel), dbg_(debugger), conn_(conn) {
+    dbg_.set_signal_stops(true);
+    // Where gdb finds the program (the entry point): a plain SIGTRAP stop, as after exec.
+    last_reply_ = dbg_.exited() ? exit_reply() : "T05thread:" + thread_hex() + ";";
+}
+
+std::string GdbStub::thread_hex() const {
+    char b[24];
+    std::snprintf(b, sizeof b, "%x", thread_id());
+    return b;
+}
+
+int GdbStub::thread_id() const {
+    guestos::task_struct* t = dbg_.task();
+    return t ? t->pid : 1;
+}
+
+bool GdbStub::is64() const {
+    guestos::task_struct* t = dbg_.task();
+    return !t || t->abi == guestos::Abi::X86_64;
+}
+
+GdbStub::End GdbStub::serve() {
+    while (!end_) {
+        auto p = conn_.next_packet();
+        if (!p) return exited_ ? End::Exited : End::Detached;  // gdb went away: the guest runs on
+        auto reply = handle(*p);
+        if (reply) conn_.send(*reply);
+    }
+    return *end_;
+}
+
+std::optional<std::string> GdbStub::handle(const std::string& p) {
+    if (p.empty()) return "";
+    switch (p[0]) {
+    case '?': return last_reply_;
+    case 'q':
+    case 'Q': return handle_query(p);
+    case 'v': return handle_v(p);
+    case 'H': return "OK";  // one thread is current (the one that stopped)
+    case 'T': return "OK";  // is the thread alive: the current one is
+    case 'g': {
+        guestos::pt_regs r;
+        if (exited_ || !dbg_.get_regs(r)) return "E01";
+        const std::string image = encode_registers(r, is64());
+        return to_hex(image);
+    }
+    case 'G': return write_registers(std::string_view(p).substr(1));
+    case 'p': return read_register(std::string_view(p).substr(1));
+    case 'P': return write_register(std::string_view(p).substr(1));
+    case 'm': return read_memory(std::string_view(p).substr(1));
+    case 'M': return write_memory(std::string_view(p).substr(1));
+    case 'Z':
+    case 'z': return breakpoint(p);
+    case 'c':
+    case 's': return resume(p[0] == 's' ? Resume::Step : Resume::Continue, 0);
+    case 'C':
+    case 'S': {
+        auto sig = parse_hex(std::string_view(p).substr(1, p.find(';') == std::string::npos ? std::string::npos : p.find(';') - 1));
+        return resume(p[0] == 'S' ? Resume::Step : Resume::Continue, sig ? linux_signal_from_gdb(static_cast<int>(*sig)) : 0);
+    }
+    case 'k':
+        end_ = exited_ ? End::Exited : End::Killed;
+        return std::nullopt;  // k has no reply
+    case 'D':
+        end_ = exited_ ? End::Exited : End::Detached;
+        return "OK";
+    default: return "";  // unknown: the empty reply
+    }
+}
+
+std::optional<std::string> GdbStub::handle_query(const std::string& p) {
+    if (starts_with(p, "qSupported"))
+        return "PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+";
+    if (p == "QStartNoAckMode") {
+        conn_.set_no_ack();
+        return "OK";
+    }
+    if (p == "qAttached" || starts_with(p, "qAttached:")) return "0";  // emu made the process: kill on quit
+    if (p == "qC") return "QC" + thread_hex();
+    if (p == "qfThreadInfo") return exited_ ? "l" : "m" + thread_hex();
+    if (p == "qsThreadInfo") return "l";
+    if (starts_with(p, "qSymbol")) return "OK";
+    if (starts_with(p, "qXfer:")) {
+        // qXfer:OBJECT:read:ANNEX:OFFSET,LENGTH
+        std::string_view rest = std::string_view(p).substr(6);
+        const size_t c1 = rest.find(':');
+        if (c1 == std::string_view::npos) return "";
+        const std::string_view object = rest.substr(0, c1);
+        rest = rest.substr(c1 + 1);
+        if (!starts_with(rest, "read:")) return "";
+        rest = rest.substr(5);
+        const size_t c2 = rest.find(':');
+        if (c2 == std::string_view::npos) return "E00";
+        return xfer(object, rest.substr(0, c2), rest.substr(c2 + 1));
+    }
+    return "";
+}
+
+std::optional<std::string> GdbStub::handle_v(const std::string& p) {
+    if (p == "vMustReplyEmpty") return "";
+    if (p == "vCont?") return "vCont;c;C;s;S";
+    if (starts_with(p, "vKill")) {
+        end_ = exited_ ? End::Exited : End::Killed;
+        return "OK";
+    }
+    if (starts_with(p, "vCont;")) {
+        // The first action that applies to our thread (no thread id, -1, or ours) is done.
+        std::string_view rest = std::string_view(p).substr(6);
+        while (!rest.empty()) {
+            const size_t semi = rest.find(';');
+            std::string_view action = rest.substr(0, semi);
+            rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+            std::string_view tid;
+            if (const size_t colon = action.find(':'); colon != std::string_view::npos) {
+                tid = action.substr(colon + 1);
+                action = action.substr(0, colon);
+            }
+            if (!tid.empty() && tid != "-1" && parse_hex(tid) != static_cast<uint64_t>(thread_id())) continue;
+            if (action.empty()) return "E01";
+            const char a = action[0];
+            int signo = 0;
+            if (a == 'C' || a == 'S') {
+                auto sig = parse_hex(action.substr(1));
+                if (!sig) return "E01";
+                signo = linux_signal_from_gdb(static_cast<int>(*sig));
+            }
+            if (a == 'c' || a == 'C') return resume(Resume::Continue, signo);
+            if (a == 's' || a == 'S') return resume(Resume::Step, signo);
+            return "E01";  // t, r: not supported (vCont? does not offer them)
+        }
+        return "E01";
+    }
+    return "";
+}
+
+std::string GdbStub::xfer(std::string_view object, std::string_view annex, std::string_view range) {
+    auto r = addr_len(range);
+    if (!r) return "E00";
+    std::string data;
+    if (object == "features") {
+        if (annex != "target.xml") return "E00";
+        data = is64() ? AMD64_TARGET_XML : I386_TARGET_XML;
+    } else {
+        return "";
+    }
+    const uint64_t off = r->first, len = std::min<uint64_t>(r->second, MAX_PACKET / 2);
+    if (off >= data.size()) return "l";
+    const std::string chunk = data.substr(off, len);
+    return (off + chunk.size() >= data.size() ? "l" : "m") + chunk;
+}
+
+std::string GdbStub::read_memory(std::string_view args) {
+    auto r = addr_len(args);
+    guestos::task_struct* t = dbg_.task();
+    if (!r) return "E01";
+    if (exited_ || !t || !t->mm) return "E14";
+    const uint64_t len = std::min<uint64_t>(r->second, MAX_PACKET / 2 - 16);
+    std::vector<uint8_t> buf(len);
+    // Page by page, so a read that runs into an unmapped page returns what it got.
+    uint64_t done = 0;
+    while (done < len) {
+        const uint64_t va = r->first + done;
+        const uint64_t n = std::min<uint64_t>(len - done, 4096 - (va & 4095));
+        if (va + n < va || !guestos::inspect::read_user(*t->mm, mmu::VirtAddr(va), buf.data() + done, n)) break;
+        done += n;
+    }
+    if (!done && len) return "E14";
+    return to_hex(buf.data(), done);
+}
+
+std::string GdbStub::write_memory(std::string_view args) {
+    const size_t colon = args.find(':');
+    if (colon == std::string_view::npos) return "E01";
+    auto r = addr_len(args.substr(0, colon));
+    auto bytes = from_hex(args.substr(colon + 1));
+    if (!r || !bytes || bytes->size() != r->second) return "E01";
+    guestos::task_struct* t = dbg_.task();
+    if (exited_ || !t || !t->mm) return "E14";
+    if (bytes->empty()) return "OK";
+    return guestos::access_remote_vm_write(*t->mm, mmu::VirtAddr(r->first), bytes->data(), bytes->size()) ? "OK" : "E14";
+}
+
+std::string GdbStub::read_register(std::string_view args) {
+    auto n = parse_hex(args);
+    guestos::pt_regs r;
+    if (!n || *n > 1000) return "E01";
+    auto slot = register_slot(static_cast<unsigned>(*n), is64());
+    if (!slot) return "E01";
+    if (exited_ || !dbg_.get_regs(r)) return "E01";
+    const std::string image = encode_registers(r, is64());
+    return to_hex(image.data() + slot->first, slot->second);
+}
+
+std::string GdbStub::write_register(std::string_view args) {
+    const size_t eq = args.find('=');
+    if (eq == std::string_view::npos) return "E01";
+    auto n = parse_hex(args.substr(0, eq));
+    auto bytes = from_hex(args.substr(eq + 1));
+    if (!n || !bytes || *n > 1000) return "E01";
+    auto slot = register_slot(static_cast<unsigned>(*n), is64());
+    guestos::pt_regs r;
+    if (!slot || bytes->size() != slot->second || exited_ || !dbg_.get_regs(r)) return "E01";
+    std::string image = encode_registers(r, is64());
+    std::memcpy(image.data() + slot->first, bytes->data(), slot->second);
+    return decode_registers(image, is64(), r) && dbg_.set_regs(r) ? "OK" : "E01";
+}
+
+std::string GdbStub::write_registers(std::string_view hex) {
+    auto bytes = from_hex(hex);
+    guestos::pt_regs r;
+    if (!bytes || exited_ || !dbg_.get_regs(r)) return "E01";
+    const std::string image(bytes->begin(), bytes->end());
+    return decode_registers(image, is64(), r) && dbg_.set_regs(r) ? "OK" : "E01";
+}
+
+// Z0/Z1 (insert) and z0/z1 (remove) ADDR,KIND: software and hardware breakpoints are both
+// code hooks (nothing is written into guest memory); the stop names the kind gdb set.
+std::string GdbStub::breakpoint(const std::string& p) {
+    if (p.size() < 3 || p[2] != ',') return "";
+    const char type = p[1];
+    auto r = addr_len(std::string_view(p).substr(3, p.find(';') == std::string::npos ? std::string::npos : p.find(';') - 3));
+    if (!r) return "E01";
+    if (type != '0' && type != '1') return "";  // watchpoints: not yet
+    const bool insert = p[0] == 'Z';
+    if (insert) {
+        dbg_.add_breakpoint(r->first);
+        hw_breaks_[r->first] = type == '1';
+    } else {
+        dbg_.remove_breakpoint(r->first);
+        hw_breaks_.erase(r->first);
+    }
+    return "OK";
+}
+
+std::string GdbStub::resume(Resume how, int signo) {
+    if (exited_) return exit_reply();
+    dbg_.resume_signal(signo);
+    conn_.while_running([this] { dbg_.pause(); });
+    const emu::Stop s = how == Resume::Step ? dbg_.step_instruction() : dbg_.cont();
+    conn_.while_running(nullptr);
+    last_reply_ = stop_reply(s);
+    return last_reply_;
+}
+
+std::string GdbStub::exit_reply() const {
+    const int status = dbg_.exit_status().value_or(0);
+    if (const int sig = status & 0x7f) return "X" + hex2(static_cast<unsigned>(gdb_signal_from_linux(sig)));
+    return "W" + hex2(static_cast<unsigned>((status >> 8) & 0xff));
+}
+
+std::string GdbStub::stop_reply(const emu::Stop& s) {
+    if (s.reason == emu::StopReason::Exited || dbg_.exited()) {
+        exited_ = true;
+        return exit_reply();
+    }
+    int sig = GDB_SIGTRAP;
+    std::string why;
+    switch (s.reason) {
+    case emu::StopReason::Paused: sig = GDB_SIGINT; break;
+    case emu::StopReason::Signal: sig = gdb_signal_from_linux(s.signo); break;
+    case emu::StopReason::Breakpoint: {
+        auto it = hw_breaks_.find(s.pc);
+        why = it != hw_breaks_.end() && it->second ? "hwbreak:;" : "swbreak:;";
+        break;
+    }
+    case emu::StopReason::Error:
+        std::fprintf(stderr, "emu: gdb: the guest stopped with an error: %s\n", s.detail.c_str());
+        sig = 6;  // SIGABRT
+        break;
+    default: break;
+    }
+    char b[64];
+    std::snprintf(b, sizeof b, "T%02x%s", sig, why.c_str());
+    return b + ("thread:" + thread_hex() + ";");
+}
+
+}  // namespace gdbstub

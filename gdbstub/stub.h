@@ -1,0 +1,64 @@
+// The GDB remote stub: serves one gdb connection over emu::Debugger (execution control,
+// registers) and guestos/mm/inspect.h (memory, and the monitor commands' views), the same
+// two interfaces the debugger view (ui/) uses. The guest runs only inside serve(), on the
+// caller's thread, while gdb asked it to (continue, step); the connection's reader thread
+// turns Ctrl-C into Debugger::pause. Design: docs/gdb.md.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "emu/debugger.h"
+#include "gdbstub/transport.h"
+
+namespace guestos {
+class Kernel;
+}
+
+namespace gdbstub {
+
+class GdbStub {
+public:
+    // debugger: stopped at the program's first instruction (or wherever gdb should find it).
+    GdbStub(guestos::Kernel& kernel, emu::Debugger& debugger, Connection& conn);
+
+    // How the session ended: the guest exited (its wait status is Debugger::exit_status),
+    // gdb detached or went away (the guest should run on without it), or gdb killed it.
+    enum class End { Exited, Detached, Killed };
+    End serve();
+
+private:
+    // One packet's answer; nullopt: no reply now (a resumption answers when it stops).
+    std::optional<std::string> handle(const std::string& p);
+    std::optional<std::string> handle_query(const std::string& p);
+    std::optional<std::string> handle_v(const std::string& p);
+    std::string read_memory(std::string_view args);
+    std::string write_memory(std::string_view args);
+    std::string read_register(std::string_view args);
+    std::string write_register(std::string_view args);
+    std::string write_registers(std::string_view hex);
+    std::string breakpoint(const std::string& p);
+    std::string xfer(std::string_view object, std::string_view annex, std::string_view range);
+
+    // Runs the guest (a step or a continue, after delivering signo, a Linux signal or 0)
+    // and returns the stop reply.
+    enum class Resume { Continue, Step };
+    std::string resume(Resume how, int signo);
+    std::string stop_reply(const emu::Stop& s);
+    std::string exit_reply() const;
+    int thread_id() const;
+    std::string thread_hex() const;
+    bool is64() const;
+
+    guestos::Kernel& kernel_;
+    emu::Debugger& dbg_;
+    Connection& conn_;
+    std::string last_reply_;              // for ?
+    std::map<uint64_t, bool> hw_breaks_;  // breakpoint address -> set by Z1 (hwbreak) rather than Z0
+    bool exited_ = false;
+    std::optional<End> end_;
+};
+
+}  // namespace gdbstub

@@ -1,0 +1,20 @@
+// A tracer attached to the machine (the GDB stub, through emu/debugger.h): the part of ptrace
+// the kernel itself calls (include/linux/ptrace.h). It is an interface the kernel owns, so the
+// call up to the debugger does not point up the layers.
+#pragma once
+
+namespace guestos {
+
+struct task_struct;
+struct kernel_siginfo;
+
+class Tracer {
+public:
+    virtual ~Tracer() = default;
+    // A signal was dequeued for task (get_signal -> ptrace_signal). True: the task stops for
+    // the tracer, the signal is held in task.last_siginfo and delivered only if the tracer
+    // resumes the task with it (task.ptrace_resume_signal). SIGKILL never comes here.
+    virtual bool signal_stop(task_struct& task, const kernel_siginfo& info) = 0;
+};
+
+}  // namespace guestos
