@@ -119,7 +119,7 @@ void Debugger::set_signal_stops(bool on) {
 
 // ptrace_signal: the run ends here, the signal waits in task.last_siginfo.
 bool Debugger::signal_stop(guestos::task_struct& task, const guestos::kernel_siginfo& info) {
-    if (!signal_stops_) return false;
+    if (!signal_stops_ || (pass_signals_ >> (info.si_signo - 1) & 1)) return false;
     if (!pending_) {
         pending_ = make_stop(StopReason::Signal, std::string("signal SIG") + sigabbrev_np(info.si_signo));
         pending_->signo = info.si_signo;

@@ -135,6 +135,8 @@ public:
     // StopReason::Signal instead, and waits; the next execution call delivers what
     // resume_signal chose (by default nothing: the signal is discarded, as PTRACE_CONT 0).
     void set_signal_stops(bool on);
+    // Signals (a mask of Linux numbers, bit sig-1) delivered without a stop (QPassSignals).
+    void set_pass_signals(uint64_t mask) { pass_signals_ = mask; }
     // The signal the current task takes when it next runs: the stopped signal with its
     // siginfo when signo is that one, another with SI_USER, 0 for none.
     void resume_signal(int signo);
@@ -195,6 +197,7 @@ private:
     std::optional<Stop> pending_;  // the event that asked the Cpu to stop
     std::atomic<bool> pause_{false};
     bool signal_stops_ = false;
+    uint64_t pass_signals_ = 0;
     Stop last_;
 };
 

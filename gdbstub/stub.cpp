@@ -10,6 +10,7 @@
 #include "gdbstub/target_xml.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/sched.h"
+#include "guestos/include/signal.h"
 #include "guestos/mm/inspect.h"
 #include "guestos/mm/memory.h"
 
@@ -112,11 +113,13 @@ std::optional<std::string> GdbStub::handle(const std::string& p) {
 
 std::optional<std::string> GdbStub::handle_query(const std::string& p) {
     if (starts_with(p, "qSupported"))
-        return "PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+";
+        return "PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;"
+               "qXfer:siginfo:read+;QPassSignals+;swbreak+;hwbreak+;vContSupported+";
     if (p == "QStartNoAckMode") {
         conn_.set_no_ack();
         return "OK";
     }
+    if (starts_with(p, "QPassSignals:")) return pass_signals(std::string_view(p).substr(13));
     if (p == "qAttached" || starts_with(p, "qAttached:")) return "0";  // emu made the process: kill on quit
     if (p == "qC") return "QC" + thread_hex();
     if (p == "qfThreadInfo") return exited_ ? "l" : "m" + thread_hex();
@@ -179,9 +182,21 @@ std::string GdbStub::xfer(std::string_view object, std::string_view annex, std::
     auto r = addr_len(range);
     if (!r) return "E00";
     std::string data;
+    guestos::task_struct* t = dbg_.task();
     if (object == "features") {
         if (annex != "target.xml") return "E00";
         data = is64() ? AMD64_TARGET_XML : I386_TARGET_XML;
+    } else if (object == "auxv") {  // mm->saved_auxv in the ABI's word size
+        if (exited_ || !t || !t->mm) return "E01";
+        for (uint64_t w : t->mm->saved_auxv) data.append(reinterpret_cast<const char*>(&w), is64() ? 8 : 4);
+    } else if (object == "exec-file") {
+        if (exited_ || !t) return "E01";
+        data = t->exe_path;
+    } else if (object == "siginfo") {  // the stopped signal's siginfo_t, as PTRACE_GETSIGINFO
+        auto si = dbg_.stop_siginfo();
+        if (exited_ || !si) return "E01";
+        const auto bytes = guestos::siginfo_to_user(*si, !is64());
+        data.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     } else {
         return "";
     }
@@ -189,6 +204,20 @@ std::string GdbStub::xfer(std::string_view object, std::string_view annex, std::
     if (off >= data.size()) return "l";
     const std::string chunk = data.substr(off, len);
     return (off + chunk.size() >= data.size() ? "l" : "m") + chunk;
+}
+
+// QPassSignals:SIG;SIG...: gdb's numbers of the signals to deliver without stopping.
+std::string GdbStub::pass_signals(std::string_view list) {
+    uint64_t mask = 0;
+    while (!list.empty()) {
+        const size_t semi = list.find(';');
+        auto sig = parse_hex(list.substr(0, semi));
+        if (!sig) return "E01";
+        if (const int l = linux_signal_from_gdb(static_cast<int>(*sig))) mask |= 1ull << (l - 1);
+        list = semi == std::string_view::npos ? std::string_view() : list.substr(semi + 1);
+    }
+    dbg_.set_pass_signals(mask);
+    return "OK";
 }
 
 std::string GdbStub::read_memory(std::string_view args) {

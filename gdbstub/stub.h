@@ -35,6 +35,7 @@ private:
     std::optional<std::string> handle_query(const std::string& p);
     std::optional<std::string> handle_v(const std::string& p);
     std::string read_memory(std::string_view args);
+    std::string pass_signals(std::string_view list);
     std::string write_memory(std::string_view args);
     std::string read_register(std::string_view args);
     std::string write_register(std::string_view args);

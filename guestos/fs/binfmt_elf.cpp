@@ -23,6 +23,31 @@ namespace guestos {
 
 namespace {
 
+// The auxv words of a built stack: after argc, argv, NULL, envp, NULL (create_elf_tables'
+// layout), up to and including AT_NULL.
+std::vector<uint64_t> saved_auxv(const loader::StackImage& img, size_t ptr) {
+    std::vector<uint64_t> out;
+    size_t at = 0;
+    auto word = [&](uint64_t& v) {
+        if (at + ptr > img.bytes.size()) return false;
+        v = 0;
+        std::memcpy(&v, img.bytes.data() + at, ptr);
+        at += ptr;
+        return true;
+    };
+    uint64_t v = 0;
+    if (!word(v)) return out;  // argc
+    for (int nulls = 0; nulls < 2;)
+        if (!word(v)) return out;
+        else if (!v) ++nulls;
+    for (uint64_t type = 0, value = 0; word(type) && word(value);) {
+        out.push_back(type), out.push_back(value);
+        if (!type) break;
+    }
+    return out;
+}
+
+
 // Address-space geometry of each ABI (processor.h TASK_SIZE, ELF_ET_DYN_BASE, no randomization).
 struct Geometry {
     uint64_t task_size, stack_top, et_dyn_base;
@@ -212,6 +237,7 @@ mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm
     mm->arg_end = img.argv_end.value;
     mm->env_start = img.envp_start.value;
     mm->env_end = img.envp_end.value;
+    mm->saved_auxv = saved_auxv(img, abi == Abi::X86_64 ? 8 : 4);
 
     teardown.mm = nullptr;
     std::shared_ptr<mm_struct> old = std::move(task.mm);

@@ -124,6 +124,9 @@ struct mm_struct {
     uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0;
     uint64_t start_brk = 0, brk = 0, start_stack = 0;
     uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+    // The auxiliary vector the program started with, as (type, value) words up to AT_NULL
+    // (mm->saved_auxv: /proc/PID/auxv, a debugger's qXfer:auxv).
+    std::vector<uint64_t> saved_auxv;
     uint64_t total_vm = 0;  // pages
     uint64_t stack_vm = 0, exec_vm = 0, data_vm = 0;
     uint64_t rss_anon = 0, rss_file = 0, rss_shmem = 0;  // pages mapped, by MM_*PAGES counter

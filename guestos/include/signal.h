@@ -41,6 +41,9 @@ bool get_signal(task_struct& task, ksignal& ks);
 // points the registers at the handler; a syscall the signal interrupted fails with EINTR or
 // runs again, by its restart code and SA_RESTART (arch_do_signal_or_restart + handle_signal).
 void do_signal(task_struct& task);
+// The user's siginfo_t (128 bytes) for info, in the task ABI's layout (copy_siginfo_to_user,
+// copy_siginfo_to_user32): what a handler or ptrace's PTRACE_GETSIGINFO sees.
+std::array<uint8_t, 128> siginfo_to_user(const kernel_siginfo& info, bool compat);
 // Setting SIG_IGN (or a default of ignore) discards what is pending (sigaction's
 // flush_sigqueue_mask).
 void flush_signals_ignored(task_struct& task, int sig);

@@ -80,6 +80,7 @@ long dup_mmap(mm_struct& child, mm_struct& parent) {
     child.arg_end = parent.arg_end;
     child.env_start = parent.env_start;
     child.env_end = parent.env_end;
+    child.saved_auxv = parent.saved_auxv;
     child.mmap_base = parent.mmap_base;
     child.task_size = parent.task_size;
     child.def_flags = parent.def_flags;

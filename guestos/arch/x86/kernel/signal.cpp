@@ -369,6 +369,22 @@ bool restart_without_handler(const task_struct& t, pt_regs& r) {
 
 }  // namespace
 
+std::array<uint8_t, 128> siginfo_to_user(const kernel_siginfo& info, bool compat) {
+    std::array<uint8_t, 128> out{};
+    if (compat) {
+        siginfo32 si{info.si_signo, info.si_errno, info.si_code, {}};
+        fill_siginfo_fields(info, si.fields, 4);
+        static_assert(sizeof si == 128);
+        std::memcpy(out.data(), &si, sizeof si);
+    } else {
+        siginfo64 si{info.si_signo, info.si_errno, info.si_code, 0, {}};
+        fill_siginfo_fields(info, si.fields, 8);
+        static_assert(sizeof si == 128);
+        std::memcpy(out.data(), &si, sizeof si);
+    }
+    return out;
+}
+
 void do_signal(task_struct& task) {
     pt_regs regs;
     task.cpu->get_regs(regs);
