@@ -456,12 +456,7 @@ bool Cpu::arm_step(uint64_t ip) {
     uint8_t code[16] = {};
     const size_t len = read_code(ip, code);
     if (!len) return false;
-    auto regs = [this](int cs) -> uint64_t {
-        if (cs == X86_REG_FS) return fs_base();
-        if (cs == X86_REG_GS) return gs_base();
-        int u = uc_reg_of(cs);
-        return u == UC_X86_REG_INVALID ? 0 : reg(u);
-    };
+    auto regs = [this](int cs) { return capstone_reg(cs); };
     auto mem = [this](uint64_t addr, unsigned size) -> std::optional<uint64_t> {
         uint64_t v = 0;
         if (size > 8 || !guestos::copy_from_user_nofault(*mm_, &v, VirtAddr(addr), size)) return std::nullopt;
@@ -795,17 +790,20 @@ void Cpu::trace_hidden_fault(uint64_t cr2, uint64_t rip, const TlbStats& before)
     tracer.end();
 }
 
+// A register by its Capstone id, for effective addresses (FS/GS: their bases).
+uint64_t Cpu::capstone_reg(int cs) {
+    if (cs == X86_REG_FS) return fs_base();
+    if (cs == X86_REG_GS) return gs_base();
+    int u = uc_reg_of(cs);
+    return u == UC_X86_REG_INVALID ? 0 : reg(u);
+}
+
 // Reads the instruction at rip from guest memory and asks Capstone whether it writes addr.
 bool Cpu::decode_write(uint64_t rip, uint64_t addr) {
     uint8_t code[16] = {};
     const size_t len = read_code(rip, code);
     if (!len) return false;
-    auto regs = [this](int cs) -> uint64_t {
-        if (cs == X86_REG_FS) return fs_base();
-        if (cs == X86_REG_GS) return gs_base();
-        int u = uc_reg_of(cs);
-        return u == UC_X86_REG_INVALID ? 0 : reg(u);
-    };
+    auto regs = [this](int cs) { return capstone_reg(cs); };
     return instruction_writes(code, len, rip, is64_, addr, regs);
 }
 

@@ -116,6 +116,7 @@ private:
     void read_regs(guestos::pt_regs& regs);
     void write_regs(const guestos::pt_regs& regs);
     bool decode_write(uint64_t rip, uint64_t addr);
+    uint64_t capstone_reg(int cs);
     size_t read_code(uint64_t rip, uint8_t (&code)[16]);
     std::string instruction_at(uint64_t rip);
     void trace_hidden_fault(uint64_t cr2, uint64_t rip, const TlbStats& before);

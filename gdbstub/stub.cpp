@@ -40,7 +40,7 @@ std::string hex2(unsigned v) {
 }  // namespace
 
 GdbStub::GdbStub(guestos::Kernel& kernel, emu::Debugger& debugger, Connection& conn)
-    : kernel_(kernel), dbg_(debugger), conn_(conn) {
+    : kernel_(kernel), dbg_(debugger), conn_(conn), monitor_(kernel, debugger) {
     dbg_.set_signal_stops(true);
     // Where gdb finds the program (the entry point): a plain SIGTRAP stop, as after exec.
     last_reply_ = dbg_.exited() ? exit_reply() : "T05thread:" + thread_hex() + ";";
@@ -125,6 +125,7 @@ std::optional<std::string> GdbStub::handle_query(const std::string& p) {
     if (p == "qfThreadInfo") return exited_ ? "l" : "m" + thread_hex();
     if (p == "qsThreadInfo") return "l";
     if (starts_with(p, "qSymbol")) return "OK";
+    if (starts_with(p, "qRcmd,")) return monitor(std::string_view(p).substr(6));
     if (starts_with(p, "qXfer:")) {
         // qXfer:OBJECT:read:ANNEX:OFFSET,LENGTH
         std::string_view rest = std::string_view(p).substr(6);
@@ -303,12 +304,50 @@ std::string GdbStub::breakpoint(const std::string& p) {
     return "OK";
 }
 
+void GdbStub::console(const std::string& text) {
+    for (size_t at = 0; at < text.size(); at += 1024) conn_.send("O" + to_hex(text.substr(at, 1024)));
+}
+
+// qRcmd,HEX: a monitor command; its output goes to gdb's console.
+std::string GdbStub::monitor(std::string_view hex) {
+    auto cmd = from_hex(hex);
+    if (!cmd) return "E01";
+    console(monitor_.run(std::string(cmd->begin(), cmd->end())));
+    return "OK";
+}
+
+namespace {
+// A major fault read its page in (filemap_fault's do_sync_mmap_readahead step).
+bool is_major(const emu::Stop& s) {
+    if (!s.fault) return false;
+    for (const auto& step : s.fault->path)
+        if (starts_with(step, "do_sync_mmap_readahead")) return true;
+    return false;
+}
+}  // namespace
+
 std::string GdbStub::resume(Resume how, int signo) {
     if (exited_) return exit_reply();
     dbg_.resume_signal(signo);
+    const uint64_t seen = dbg_.faults().empty() ? 0 : dbg_.faults().back().seq;
     conn_.while_running([this] { dbg_.pause(); });
-    const emu::Stop s = how == Resume::Step ? dbg_.step_instruction() : dbg_.cont();
+    emu::Stop s;
+    if (how == Resume::Step) {
+        s = dbg_.step_instruction();
+    } else if (const unsigned filter = monitor_.fault_break()) {
+        // fault-break: the next fault of the classes asked (major: a file fault that read).
+        do s = dbg_.step_to_fault(filter);
+        while (monitor_.major_only() && s.reason == emu::StopReason::PageFault && !is_major(s));
+    } else {
+        s = dbg_.cont();
+    }
     conn_.while_running(nullptr);
+    if (monitor_.explain())
+        for (const auto& e : dbg_.faults())
+            if (e.seq > seen && !e.hidden) console(Monitor::describe_fault(e));
+    if (s.reason == emu::StopReason::PageFault && s.fault)
+        console("emu: fault-break: stopped after this fault was handled (the access runs on resume)\n" +
+                Monitor::describe_fault(*s.fault));
     last_reply_ = stop_reply(s);
     return last_reply_;
 }

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "emu/debugger.h"
+#include "gdbstub/monitor.h"
 #include "gdbstub/transport.h"
 
 namespace guestos {
@@ -48,6 +49,9 @@ private:
     enum class Resume { Continue, Step };
     std::string resume(Resume how, int signo);
     std::string stop_reply(const emu::Stop& s);
+    // Console output (O packets), as a monitor command or a running program prints it.
+    void console(const std::string& text);
+    std::string monitor(std::string_view hex);
     std::string exit_reply() const;
     int thread_id() const;
     std::string thread_hex() const;
@@ -60,6 +64,7 @@ private:
     std::map<uint64_t, bool> hw_breaks_;  // breakpoint address -> set by Z1 (hwbreak) rather than Z0
     bool exited_ = false;
     std::optional<End> end_;
+    Monitor monitor_;
 };
 
 }  // namespace gdbstub

@@ -135,6 +135,14 @@ bool read_user(const mm_struct& mm, VirtAddr va, void* dst, uint64_t n) {
     return true;
 }
 
+bool read_physical(const mmu::PhysMemory& ram, PhysAddr pa, void* dst, uint64_t n) {
+    if (pa.value + n < pa.value || pa.value + n > ram.size()) return false;
+    const uint8_t* src = n ? ram.host(pa, n) : nullptr;
+    if (n && !src) return false;
+    std::copy(src, src + n, static_cast<uint8_t*>(dst));
+    return true;
+}
+
 const char* frame_use_name(FrameUse u) {
     static constexpr const char* names[NR_FRAME_USES] = {
         "free (buddy)", "free (per-cpu list)", "reserved", "kernel", "page table", "slab", "anon",

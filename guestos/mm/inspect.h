@@ -68,6 +68,8 @@ bool read_virtual(const mm_struct& mm, VirtAddr va, void* dst, uint64_t n);
 // fill it: zeros for anonymous memory, the file's page when it is in the page cache. False
 // outside every VMA, for PROT_NONE and swapped pages and for file pages not cached.
 bool read_user(const mm_struct& mm, VirtAddr va, void* dst, uint64_t n);
+// Reads n bytes of emulated RAM at pa; false past its end.
+bool read_physical(const mmu::PhysMemory& ram, PhysAddr pa, void* dst, uint64_t n);
 
 // --- Frames ----------------------------------------------------------------------------
 
