@@ -25,7 +25,7 @@ struct ElfImage;
 namespace guestos {
 
 struct KernelConfig {
-    uint64_t ram_bytes = 256ull << 20;
+    uint64_t ram_bytes = 1ull << 30;  // populated lazily: a small program touches little of it
     uint64_t lowmem_bytes = 896ull << 20;  // i386: frames above this are HIGHMEM
     bool strace = false;
     FILE* strace_out = stderr;

@@ -31,7 +31,7 @@ const char* const USAGE =
     "software MMU; the architecture comes from the ELF file.\n"
     "\n"
     "options:\n"
-    "  --ram SIZE         emulated physical RAM (default 256M; suffixes K, M, G)\n"
+    "  --ram SIZE         emulated physical RAM (default 1G; suffixes K, M, G)\n"
     "  --paging MODE      i386 guest page tables: pae (default) or 2level\n"
     "  --lowmem SIZE      i386: RAM above this is ZONE_HIGHMEM (default 896M; a smaller value\n"
     "                     shows highmem in a small RAM)\n"
