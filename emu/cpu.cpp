@@ -790,29 +790,6 @@ void Cpu::trace_hidden_fault(uint64_t cr2, uint64_t rip, const TlbStats& before)
     tracer.end();
 }
 
-bool Cpu::task_regs(const guestos::task_struct& t, guestos::pt_regs& regs) {
-    if (t.mm.get() != mm_.get() || t.exited) return false;
-    if (&t == loaded_ && !t.start_regs) {
-        get_regs(regs);
-        return true;
-    }
-    if (t.start_regs) {  // not run yet: what it starts with
-        regs = *t.start_regs;
-        return true;
-    }
-    if (!t.cpu_context) return false;
-    // Load its saved context for the reads, then put the loaded thread's back.
-    uc_context* mine = nullptr;
-    if (uc_context_alloc(uc_, &mine) != UC_ERR_OK) return false;
-    uc_context_save(uc_, mine);
-    uc_context_restore(uc_, static_cast<uc_context*>(t.cpu_context.get()));
-    read_regs(regs);
-    regs.orig_ax = t.kstack ? t.thread.orig_ax : ~0ull;
-    uc_context_restore(uc_, mine);
-    uc_context_free(mine);
-    return true;
-}
-
 // A register by its Capstone id, for effective addresses (FS/GS: their bases).
 uint64_t Cpu::capstone_reg(int cs) {
     if (cs == X86_REG_FS) return fs_base();

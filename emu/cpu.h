@@ -60,9 +60,6 @@ public:
     ShadowTlb& tlb() { return *tlb_; }
     mmu::ShadowPageTables& shadow() { return *shadow_; }
     bool is64() const { return is64_; }
-    // The user registers of task, a thread of this engine's mm, whether or not its context
-    // is the one loaded (a debugger's view of every thread); false for another mm's task.
-    bool task_regs(const guestos::task_struct& task, guestos::pt_regs& regs);
     // Where the engine's current task resumes.
     uint64_t pc();
     const guestos::mm_struct* mm() const { return mm_.get(); }

@@ -159,20 +159,6 @@ bool Debugger::set_regs(const guestos::pt_regs& regs) {
     return true;
 }
 
-std::vector<guestos::task_struct*> Debugger::threads() const {
-    std::vector<guestos::task_struct*> out;
-    guestos::task_struct* t = task();
-    if (!t || exited() || !t->signal) return out;
-    for (guestos::task_struct* th : t->signal->thread_head)
-        if (!th->exited) out.push_back(th);
-    return out;
-}
-
-bool Debugger::get_regs(const guestos::task_struct& thread, guestos::pt_regs& regs) const {
-    Cpu* c = machine_.cpu_of(thread);
-    return c && !exited() && c->task_regs(thread, regs);
-}
-
 std::optional<int> Debugger::exit_status() const { return kernel_.init_exit_status; }
 
 void Debugger::on_syscall(uint64_t nr) {

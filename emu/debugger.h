@@ -152,10 +152,6 @@ public:
     // them (ptrace's GETREGS/SETREGS); false when no task runs.
     bool get_regs(guestos::pt_regs& regs) const;
     bool set_regs(const guestos::pt_regs& regs);
-    // The live threads of the current task's process (its thread group), the leader first.
-    std::vector<guestos::task_struct*> threads() const;
-    // The registers of one of those threads (the current one's or a saved context).
-    bool get_regs(const guestos::task_struct& thread, guestos::pt_regs& regs) const;
     // The first program's wait status once it has exited.
     std::optional<int> exit_status() const;
     // Instructions around address: up to `before` decoded ones that end exactly at it (found

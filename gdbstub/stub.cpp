@@ -79,11 +79,11 @@ std::optional<std::string> GdbStub::handle(const std::string& p) {
     case 'q':
     case 'Q': return handle_query(p);
     case 'v': return handle_v(p);
-    case 'H': return select_thread(std::string_view(p).substr(1));
-    case 'T': return find_thread(std::string_view(p).substr(1)) ? "OK" : "E01";
+    case 'H': return "OK";  // one thread is current (the one that stopped)
+    case 'T': return "OK";  // is the thread alive: the current one is
     case 'g': {
         guestos::pt_regs r;
-        if (exited_ || !regs_of_selected(r)) return "E01";
+        if (exited_ || !dbg_.get_regs(r)) return "E01";
         const std::string image = encode_registers(r, is64());
         return to_hex(image);
     }
@@ -122,16 +122,7 @@ std::optional<std::string> GdbStub::handle_query(const std::string& p) {
     if (starts_with(p, "QPassSignals:")) return pass_signals(std::string_view(p).substr(13));
     if (p == "qAttached" || starts_with(p, "qAttached:")) return "0";  // emu made the process: kill on quit
     if (p == "qC") return "QC" + thread_hex();
-    if (p == "qfThreadInfo") {
-        if (exited_) return "l";
-        std::string list;
-        char b[24];
-        for (guestos::task_struct* t : dbg_.threads()) {
-            std::snprintf(b, sizeof b, "%x", t->pid);
-            list += (list.empty() ? "m" : ",") + std::string(b);
-        }
-        return list.empty() ? "m" + thread_hex() : list;
-    }
+    if (p == "qfThreadInfo") return exited_ ? "l" : "m" + thread_hex();
     if (p == "qsThreadInfo") return "l";
     if (starts_with(p, "qSymbol")) return "OK";
     if (starts_with(p, "qRcmd,")) return monitor(std::string_view(p).substr(6));
@@ -267,7 +258,7 @@ std::string GdbStub::read_register(std::string_view args) {
     if (!n || *n > 1000) return "E01";
     auto slot = register_slot(static_cast<unsigned>(*n), is64());
     if (!slot) return "E01";
-    if (exited_ || !regs_of_selected(r)) return "E01";
+    if (exited_ || !dbg_.get_regs(r)) return "E01";
     const std::string image = encode_registers(r, is64());
     return to_hex(image.data() + slot->first, slot->second);
 }
@@ -280,7 +271,7 @@ std::string GdbStub::write_register(std::string_view args) {
     if (!n || !bytes || *n > 1000) return "E01";
     auto slot = register_slot(static_cast<unsigned>(*n), is64());
     guestos::pt_regs r;
-    if (!slot || bytes->size() != slot->second || exited_ || !writable_thread() || !dbg_.get_regs(r)) return "E01";
+    if (!slot || bytes->size() != slot->second || exited_ || !dbg_.get_regs(r)) return "E01";
     std::string image = encode_registers(r, is64());
     std::memcpy(image.data() + slot->first, bytes->data(), slot->second);
     return decode_registers(image, is64(), r) && dbg_.set_regs(r) ? "OK" : "E01";
@@ -289,7 +280,7 @@ std::string GdbStub::write_register(std::string_view args) {
 std::string GdbStub::write_registers(std::string_view hex) {
     auto bytes = from_hex(hex);
     guestos::pt_regs r;
-    if (!bytes || exited_ || !writable_thread() || !dbg_.get_regs(r)) return "E01";
+    if (!bytes || exited_ || !dbg_.get_regs(r)) return "E01";
     const std::string image(bytes->begin(), bytes->end());
     return decode_registers(image, is64(), r) && dbg_.set_regs(r) ? "OK" : "E01";
 }
@@ -335,47 +326,8 @@ bool is_major(const emu::Stop& s) {
 }
 }  // namespace
 
-// A thread id of the current process ("-1" and "0": any), nullptr when none is alive.
-guestos::task_struct* GdbStub::find_thread(std::string_view id) const {
-    auto tid = parse_hex(id);
-    for (guestos::task_struct* t : dbg_.threads())
-        if (tid && static_cast<int>(*tid) == t->pid) return t;
-    return nullptr;
-}
-
-// Hg (registers) or Hc (resumption) TID: g and p then read that thread.
-std::string GdbStub::select_thread(std::string_view p) {
-    if (p.empty()) return "E01";
-    const std::string_view id = p.substr(1);
-    if (p[0] != 'g') return "OK";  // a resumption applies to the machine as a whole
-    if (id == "0" || id == "-1") {
-        selected_ = 0;
-        return "OK";
-    }
-    guestos::task_struct* t = find_thread(id);
-    if (!t) return "E01";
-    selected_ = t->pid;
-    return "OK";
-}
-
-bool GdbStub::regs_of_selected(guestos::pt_regs& r) const {
-    guestos::task_struct* cur = dbg_.task();
-    if (!selected_ || (cur && cur->pid == selected_)) return dbg_.get_regs(r);
-    char b[24];
-    std::snprintf(b, sizeof b, "%x", selected_);
-    guestos::task_struct* t = find_thread(b);
-    return t && dbg_.get_regs(*t, r);
-}
-
-// Registers are written for the thread that stopped only.
-bool GdbStub::writable_thread() const {
-    guestos::task_struct* cur = dbg_.task();
-    return !selected_ || (cur && cur->pid == selected_);
-}
-
 std::string GdbStub::resume(Resume how, int signo) {
     if (exited_) return exit_reply();
-    selected_ = 0;
     dbg_.resume_signal(signo);
     const uint64_t seen = dbg_.faults().empty() ? 0 : dbg_.faults().back().seq;
     conn_.while_running([this] { dbg_.pause(); });

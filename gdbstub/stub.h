@@ -16,7 +16,6 @@
 
 namespace guestos {
 class Kernel;
-struct task_struct;
 }
 
 namespace gdbstub {
@@ -55,10 +54,6 @@ private:
     std::string monitor(std::string_view hex);
     std::string exit_reply() const;
     int thread_id() const;
-    guestos::task_struct* find_thread(std::string_view id) const;
-    std::string select_thread(std::string_view p);
-    bool regs_of_selected(guestos::pt_regs& r) const;
-    bool writable_thread() const;
     std::string thread_hex() const;
     bool is64() const;
 
@@ -68,7 +63,6 @@ private:
     std::string last_reply_;              // for ?
     std::map<uint64_t, bool> hw_breaks_;  // breakpoint address -> set by Z1 (hwbreak) rather than Z0
     bool exited_ = false;
-    int selected_ = 0;  // Hg's thread (a tid), 0: the one that stopped
     std::optional<End> end_;
     Monitor monitor_;
 };
