@@ -13,7 +13,9 @@
 
 #include "guestos/fs/ext2/ext2_mount.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/mount.h"
 #include "guestos/include/signal.h"
+#include "guestos/include/mount.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/kernel/sched/core.h"
 #include "loader/elf.h"
@@ -74,7 +76,7 @@ long open_program(SysCtx& c, const std::string& name, linux_binprm& bprm) {
     }
     if (e != -ENOENT || c.kernel.root_mount()) return e;
     // No disk: programs run from the host's files, as the first program does.
-    const std::string host = (name[0] == '/' || c.task.fs->pwd.empty()) ? name : c.task.fs->pwd + "/" + name;
+    const std::string host = name[0] == '/' ? name : d_path(c.task.fs->pwd) + "/" + name;
     struct stat st {};
     if (::stat(host.c_str(), &st) != 0) return -errno;
     if (!S_ISREG(st.st_mode) || ::access(host.c_str(), X_OK) != 0) return -EACCES;

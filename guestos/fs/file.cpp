@@ -27,23 +27,7 @@ long file::set_status_flags(int flags) {
 long file::getattr(struct stat& st) {
     st = {};
     if (!f_inode) return -EBADF;
-    st.st_dev = f_inode->i_dev;
-    st.st_ino = f_inode->i_ino;
-    st.st_mode = f_inode->i_mode;
-    st.st_nlink = f_inode->i_nlink;
-    st.st_uid = f_inode->i_uid;
-    st.st_gid = f_inode->i_gid;
-    st.st_rdev = f_inode->i_rdev;
-    st.st_size = static_cast<off_t>(f_inode->i_size);
-    st.st_blksize = f_inode->i_blksize;
-    // Blocks allocated: a disk file says, a shmem file counts its cached pages, a host file its size.
-    const address_space& m = f_inode->i_data;
-    st.st_blocks = f_inode->i_blocks >= 0 ? static_cast<blkcnt_t>(f_inode->i_blocks)
-                   : (m.a_ops && m.a_ops->swap_backed) ? static_cast<blkcnt_t>(m.nrpages() * (PAGE_SIZE / 512))
-                                                     : static_cast<blkcnt_t>((f_inode->i_size + 511) / 512);
-    st.st_atim = f_inode->i_atime;
-    st.st_mtim = f_inode->i_mtime;
-    st.st_ctim = f_inode->i_ctime;
+    generic_fillattr(*f_inode, st);
     return 0;
 }
 

@@ -6,7 +6,7 @@
 namespace guestos {
 
 // Capability numbers (uapi/linux/capability.h).
-inline constexpr int CAP_CHOWN_ = 0, CAP_DAC_OVERRIDE_ = 1, CAP_FOWNER_ = 3, CAP_KILL_ = 5,
+inline constexpr int CAP_CHOWN_ = 0, CAP_DAC_OVERRIDE_ = 1, CAP_FOWNER_ = 3, CAP_FSETID_ = 4, CAP_KILL_ = 5,
                      CAP_SETGID_ = 6, CAP_SETUID_ = 7, CAP_IPC_LOCK_ = 14, CAP_SYS_ADMIN_ = 21,
                      CAP_SYS_NICE_ = 23, CAP_SYS_RESOURCE_ = 24,
                      CAP_WAKE_ALARM_ = 35;

@@ -19,6 +19,62 @@ namespace guestos {
 
 struct task_struct;
 struct poll_table;  // guestos/include/poll.h
+struct dentry;
+struct vfsmount;
+struct super_block;
+class inode_operations;
+class file;
+
+// A place in the tree (struct path): a mount and a dentry of its filesystem.
+struct path {
+    vfsmount* mnt = nullptr;
+    std::shared_ptr<struct dentry> dentry;
+    explicit operator bool() const { return mnt && dentry; }
+    bool operator==(const path& o) const { return mnt == o.mnt && dentry == o.dentry; }
+};
+
+// What setattr changes (struct iattr, ATTR_*).
+inline constexpr unsigned ATTR_MODE = 1, ATTR_UID = 2, ATTR_GID = 4, ATTR_SIZE = 8, ATTR_ATIME = 16,
+                          ATTR_MTIME = 32, ATTR_CTIME = 64, ATTR_ATIME_SET = 128, ATTR_MTIME_SET = 256;
+struct iattr {
+    unsigned ia_valid = 0;
+    uint32_t ia_mode = 0;
+    uint32_t ia_uid = 0, ia_gid = 0;
+    uint64_t ia_size = 0;
+    struct timespec ia_atime {}, ia_mtime{};
+};
+
+// statfs's answer (struct kstatfs).
+struct kstatfs {
+    uint64_t f_type = 0, f_bsize = 4096, f_blocks = 0, f_bfree = 0, f_bavail = 0, f_files = 0, f_ffree = 0;
+    uint64_t f_fsid = 0, f_namelen = 255, f_frsize = 4096, f_flags = 0;
+};
+
+// Superblock flags (SB_*) and mount flags (MNT_*), and statfs's ST_* view of them.
+inline constexpr unsigned SB_RDONLY = 1, MNT_READONLY = 0x40;
+inline constexpr uint64_t ST_RDONLY = 1, ST_NOSUID = 2, ST_NODEV = 4, ST_RELATIME = 0x1000;
+
+// One mounted filesystem instance (struct super_block + super_operations).
+struct super_block {
+    virtual ~super_block() = default;
+    std::string s_type;  // the file_system_type's name: "tmpfs", "proc", "ext2", "hostfs"
+    uint64_t s_magic = 0;
+    uint64_t s_dev = 0;
+    unsigned s_flags = 0;
+    uint64_t s_maxbytes = 0x7fffffffffffffffull;
+    uint32_t s_blocksize = 4096;
+    std::shared_ptr<struct dentry> s_root;
+    // statfs (super_operations.statfs): f_type and the counts.
+    virtual long statfs(kstatfs& buf) {
+        buf.f_type = s_magic;
+        return 0;
+    }
+    // Whether a cached dentry still says the truth (dentry_operations.d_revalidate): a
+    // filesystem whose names change behind the dcache (procfs, a host directory) checks.
+    virtual bool d_revalidate(struct dentry&) { return true; }
+    // Writes every dirty page back (sync_filesystem).
+    virtual void sync_fs() {}
+};
 
 // What the read and write syscalls check of a file (FMODE_*): a pipe is a stream, so pread
 // and pwrite on it fail with ESPIPE.
@@ -34,6 +90,7 @@ struct kiocb {
 // A file (struct inode): its identity, size and times, and its page cache (i_data).
 struct inode {
     inode() { i_data.host = this; }
+    virtual ~inode() = default;
     inode(const inode&) = delete;
     inode& operator=(const inode&) = delete;
 
@@ -48,11 +105,48 @@ struct inode {
     int64_t i_blocks = -1;      // 512-byte blocks on disk; -1: counted from the cache or size
     uint32_t i_blksize = 4096;  // st_blksize (the filesystem's block size)
     std::string path;  // as /proc/PID/maps shows it
+    super_block* i_sb = nullptr;
+    const inode_operations* i_op = nullptr;
+    std::string i_link;  // a symbolic link's target (tmpfs keeps it in the inode)
     // The bytes of a host file behind the inode (the executable): what its read_folio reads.
     std::vector<uint8_t> contents;
     address_space i_data;  // its page cache
     address_space& i_mapping() { return i_data; }
 };
+
+// What a filesystem does with its inodes (struct inode_operations with the file_operations'
+// open): each returns 0 or a negative errno; what a filesystem lacks answers as Linux does
+// when the operation is null.
+class inode_operations {
+public:
+    virtual ~inode_operations() = default;
+    // Finds d.d_name in dir: instantiates d, or leaves it negative (simple_lookup).
+    virtual long lookup(inode& dir, struct dentry& d, task_struct& t) const;
+    virtual long create(inode& dir, struct dentry& d, uint32_t mode) const;
+    virtual long mkdir(inode& dir, struct dentry& d, uint32_t mode) const;
+    virtual long rmdir(inode& dir, struct dentry& d) const;
+    virtual long unlink(inode& dir, struct dentry& d) const;
+    virtual long symlink(inode& dir, struct dentry& d, const std::string& target) const;
+    virtual long link(struct dentry& old, inode& dir, struct dentry& d) const;
+    // Moves old to new (RENAME_NOREPLACE / RENAME_EXCHANGE in flags); the VFS has checked
+    // the types and moves the dentries after.
+    virtual long rename(inode& old_dir, struct dentry& old, inode& new_dir, struct dentry& nw, unsigned flags) const;
+    // A symbolic link's target (get_link); EINVAL for anything else.
+    virtual long get_link(struct dentry& d, task_struct& t, std::string& target) const;
+    // A link that leads to an open file rather than a name (/proc/PID/fd/N: nd_jump_link).
+    virtual std::shared_ptr<file> magic_link(struct dentry&, task_struct&) const { return nullptr; }
+    // chmod, chown, utimes, truncate (simple_setattr on the inode's fields).
+    virtual long setattr(struct dentry& d, const iattr& attr) const;
+    // stat's fields (generic_fillattr).
+    virtual long getattr(struct dentry& d, task_struct& t, struct stat& st) const;
+    // Opens the inode (file_operations.open): the file for path p.
+    virtual long open(const struct path& p, unsigned flags, task_struct& t, std::shared_ptr<file>& out) const;
+};
+
+// Fills st from the inode's own fields (generic_fillattr).
+void generic_fillattr(const inode& ino, struct stat& st);
+// Applies attr to the inode's fields, truncating its page cache for ATTR_SIZE (simple_setattr).
+long simple_setattr(inode& ino, const iattr& attr);
 
 // The page cache of a host file image (inode::contents): read_folio copies from it, zero
 // past its end.
@@ -106,7 +200,7 @@ public:
     virtual long set_status_flags(int flags);
 
     std::shared_ptr<inode> f_inode;
-    std::string f_path;  // the absolute path it was opened by, where known (fchdir)
+    struct path f_path;  // where it was opened (fchdir, /proc/PID/fd); empty for pipes and anon files
     int64_t f_pos = 0;
     unsigned f_flags = 0;  // O_RDONLY ... as given to open
     unsigned f_mode = FMODE_PREAD | FMODE_PWRITE;
@@ -129,7 +223,7 @@ public:
 
 // An open regular file: read, write and mmap through its inode's page cache
 // (generic_file_read_iter / generic_file_write_iter / filemap_fault).
-class inode_file final : public file {
+class inode_file : public file {
 public:
     // max_bytes: the largest file size (s_maxbytes) writes may reach.
     explicit inode_file(std::shared_ptr<inode> ino, uint64_t max_bytes = 0x7fffffffffffffffull)

@@ -31,6 +31,13 @@ struct KernelConfig {
     FILE* strace_out = stderr;
     mmu::PagingMode i386_paging = mmu::PagingMode::PAE;  // guest tables for i386 programs
     std::string root_image;  // an ext2 image to mount read-only at / (--disk), or none
+    bool host_ro = false;    // without a disk, the host's tree at / is read-only (--host-ro)
+    // Host directories mounted in the guest (--mount HOSTDIR:GUESTDIR[:ro]), in order.
+    struct HostMount {
+        std::string host, guest;
+        bool read_only = false;
+    };
+    std::vector<HostMount> host_mounts;
 };
 
 // The CPU's one-shot timer (clock_event_device): interrupt at `expires` (CLOCK_MONOTONIC
@@ -68,7 +75,7 @@ class SlabAllocator;
 class KernelPageTable;
 class Vmalloc;
 class Highmem;
-class Tmpfs;
+class mnt_namespace;
 class Ext2Mount;
 class Devtmpfs;
 class KernelCaches;
@@ -172,12 +179,8 @@ public:
     const timespec& mount_time() const { return mount_time_; }
     // RAM, the page allocator, the kernel page tables and kmap, once memory is set up.
     kernel_mem kmem() const;
-    // The tmpfs whose mount point contains path (/tmp, /dev/shm) and the rest of the path
-    // below it ("" for the mount point itself), or null.
-    Tmpfs* tmpfs_for(const std::string& path, std::string& rest);
-    // The devtmpfs mounted at /dev and the rest of the path below it ("" for /dev itself), or
-    // null when path is not under /dev (or is under /dev/shm, a tmpfs).
-    Devtmpfs* devtmpfs_for(const std::string& path, std::string& rest);
+    // The mount table (null until the first task's init_mount_tree).
+    mnt_namespace& mnt_ns() { return *ns_; }
     // The ext2 filesystem mounted at / from the disk image, or null without --disk.
     Ext2Mount* root_mount() { return root_.get(); }
 
@@ -212,7 +215,10 @@ private:
     std::unique_ptr<KernelPageTable> kpt_;
     std::unique_ptr<Vmalloc> vmalloc_;
     std::unique_ptr<Highmem> highmem_;
-    std::vector<std::unique_ptr<Tmpfs>> mounts_;
+    // Mounts the root (the disk, or the host's /), /proc, /dev, /dev/shm, /tmp and the
+    // --mount directories, and sets the task's root and working directory (init_mount_tree).
+    void init_mount_tree(task_struct& task);
+    std::unique_ptr<mnt_namespace> ns_;
     std::unique_ptr<Ext2Mount> root_;
     std::map<int, task_struct*> pid_table_;
     std::map<task_struct*, std::unique_ptr<task_struct>> owned_tasks_;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "guestos/include/fs.h"
 #include "guestos/include/mm_types.h"
 #include "guestos/include/uapi/resource.h"
 #include "guestos/arch/x86/include/asm/ptrace.h"
@@ -79,9 +80,7 @@ struct files_struct {
 
 // The working directory, root and umask (fs_struct); shared by CLONE_FS.
 struct fs_struct {
-    // The working directory as an absolute guest path; empty until the guest has a root
-    // filesystem or calls chdir: relative paths then stay as given.
-    std::string pwd;
+    struct path root, pwd;  // where "/" and relative lookups start (set_fs_root, set_fs_pwd)
     unsigned umask = 022;
 };
 

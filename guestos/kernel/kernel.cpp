@@ -3,6 +3,7 @@
 
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -13,6 +14,10 @@
 #include "guestos/arch/x86/kernel/cpu/proc.h"
 #include "guestos/drivers/base/devtmpfs.h"
 #include "guestos/fs/ext2/ext2_mount.h"
+#include "guestos/fs/hostfs/hostfs.h"
+#include "guestos/fs/pathfs.h"
+#include "guestos/include/mount.h"
+#include "guestos/include/namei.h"
 #include "guestos/trace/fault_trace.h"
 #include "guestos/mm/vmscan.h"
 #include "guestos/mm/filemap.h"
@@ -41,9 +46,6 @@ constexpr uint64_t RESERVED_LOW_FRAMES = 16;
 Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {
     clock_gettime(CLOCK_REALTIME, &mount_time_);
     devtmpfs_ = std::make_unique<Devtmpfs>(mount_time_);
-    // The tmpfs mounts a Debian system has (each with an anonymous device number).
-    mounts_.push_back(std::make_unique<Tmpfs>("/dev/shm", makedev(0, 0x19)));
-    mounts_.push_back(std::make_unique<Tmpfs>("/tmp", makedev(0, 0x1a)));
     idle_wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
@@ -56,7 +58,10 @@ void Kernel::idle_wake() {
 
 Kernel::~Kernel() {  // in reverse order of setup_memory
     if (idle_wake_fd_ >= 0) ::close(idle_wake_fd_);
-    for (auto& m : mounts_) m->clear();
+    if (ns_) {
+        ns_->sync_all();  // what the guest wrote to host files reaches them
+        ns_->clear();
+    }
     if (root_) root_->clear();
     release_all_page_caches();
     if (buddy_) buddy_->set_highmem(nullptr);
@@ -79,7 +84,93 @@ mmu::ErrorOr<void> Kernel::boot() {
         if (root.is_error()) return mmu::Error::from_errno(root.error().errno_value, "--disk " + root.error().message);
         root_ = root.release_value();
     }
+    for (const auto& m : cfg_.host_mounts) {
+        struct stat st;
+        if (::stat(m.host.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            return mmu::Error::from_errno(ENOTDIR, "--mount " + m.host + ": not a directory");
+        if (m.guest.empty() || m.guest[0] != '/')
+            return mmu::Error::from_errno(EINVAL, "--mount " + m.host + ":" + m.guest + ": the guest path must be absolute");
+    }
     return {};
+}
+
+namespace {
+
+// The directory abs names from the namespace's root, made in the dcache when missing
+// (a mount point emu adds, as a container runtime does): the place to mount on.
+path kern_mountpoint(mnt_namespace& ns, task_struct& task, const std::string& abs, bool create = true) {
+    static const inode_operations placeholder_iops;
+    path p{ns.root(), ns.root()->mnt_root};
+    size_t i = 0;
+    while (i < abs.size()) {
+        size_t j = abs.find('/', i);
+        if (j == std::string::npos) j = abs.size();
+        const std::string name = abs.substr(i, j - i);
+        i = j + 1;
+        if (name.empty() || name == ".") continue;
+        while (vfsmount* m = ns.lookup_mnt(p)) p = {m, m->mnt_root};
+        dentry& dir = *p.dentry;
+        std::shared_ptr<dentry> d = d_lookup(dir, name);
+        if (!d) {
+            d = d_alloc(dir, name);
+            if (dir.d_inode->i_op->lookup(*dir.d_inode, *d, task) != 0) d->d_inode.reset();
+        }
+        if (!d->d_inode || !S_ISDIR(d->d_inode->i_mode)) {
+            if (!create) return {ns.root(), ns.root()->mnt_root};
+            auto ino = std::make_shared<inode>();
+            ino->i_mode = S_IFDIR | 0755;
+            ino->i_nlink = 2;
+            ino->i_dev = dir.d_inode->i_dev;
+            ino->i_sb = dir.d_inode->i_sb;
+            ino->i_op = &placeholder_iops;
+            ino->i_ctime = ino->i_mtime = ino->i_atime = dir.d_inode->i_mtime;
+            d->d_inode = ino;
+        }
+        p.dentry = d;
+    }
+    while (vfsmount* m = ns.lookup_mnt(p)) p = {m, m->mnt_root};
+    return p;
+}
+
+}  // namespace
+
+void Kernel::init_mount_tree(task_struct& task) {
+    ns_ = std::make_unique<mnt_namespace>();
+    auto km = [this] { return kmem(); };
+    if (root_) {
+        ns_->mount_root(pathfs_fill_super(ext2_path_ops(*root_), "ext2", 0xEF53, ROOT_DEV, false, true, &task), 0);
+    } else {
+        std::shared_ptr<super_block> host;
+        if (hostfs_fill_super("/", cfg_.host_ro, km, host) == 0) {
+            ns_->mount_root(host, 0);
+        } else {  // no host root to show: an empty tmpfs
+            ns_->mount_root(shmem_fill_super(km, makedev(0, 2), 0, 0755), 0);
+        }
+    }
+    const uint64_t half_ram = (cfg_.ram_bytes / 2) >> PAGE_SHIFT;  // tmpfs's default size
+    ns_->do_add_mount(pathfs_fill_super(proc_path_ops(), "proc", 0x9fa0, makedev(0, 0x15), true, false, &task),
+                      kern_mountpoint(*ns_, task, "/proc"), 0);
+    ns_->do_add_mount(pathfs_fill_super(devtmpfs_path_ops(*devtmpfs_), "devtmpfs", TMPFS_MAGIC, makedev(0, 5), false,
+                                        false, &task),
+                      kern_mountpoint(*ns_, task, "/dev"), 0);
+    // The tmpfs mounts a Debian system has (each with an anonymous device number).
+    ns_->do_add_mount(shmem_fill_super(km, makedev(0, 0x19), half_ram, 01777), kern_mountpoint(*ns_, task, "/dev/shm"), 0);
+    ns_->do_add_mount(shmem_fill_super(km, makedev(0, 0x1a), half_ram, 01777), kern_mountpoint(*ns_, task, "/tmp"), 0);
+    for (const auto& m : cfg_.host_mounts) {
+        std::shared_ptr<super_block> sb;
+        if (hostfs_fill_super(m.host, m.read_only, km, sb) == 0)
+            ns_->do_add_mount(sb, kern_mountpoint(*ns_, task, m.guest), 0);
+    }
+    // The guest starts at the root of its disk; without one, where emu was started.
+    task.fs->root = {ns_->root(), ns_->root()->mnt_root};
+    task.fs->pwd = task.fs->root;
+    char cwd[4096];
+    if (!root_ && ::getcwd(cwd, sizeof cwd)) {
+        task.fs->pwd = kern_mountpoint(*ns_, task, cwd, false);
+        if (task.fs->pwd == task.fs->root && std::string(cwd) != "/")
+            std::fprintf(stderr, "emu: the working directory %s is hidden by the guest's own mounts (/tmp, "
+                                 "/dev/shm, /proc, /dev); the guest starts at /\n", cwd);
+    }
 }
 
 mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
@@ -120,29 +211,6 @@ mmu::ErrorOr<void> Kernel::slab_bootstrap(task_struct& task) {
 
 kernel_mem Kernel::kmem() const { return kernel_mem{ram_.get(), page_alloc_, kpt_.get(), highmem_.get()}; }
 
-Devtmpfs* Kernel::devtmpfs_for(const std::string& path, std::string& rest) {
-    if (path != "/dev" && path.rfind("/dev/", 0) != 0) return nullptr;
-    if (tmpfs_for(path, rest)) return nullptr;
-    rest = path.size() > 5 ? path.substr(5) : "";
-    while (!rest.empty() && rest.back() == '/') rest.pop_back();
-    return devtmpfs_.get();
-}
-
-Tmpfs* Kernel::tmpfs_for(const std::string& path, std::string& rest) {
-    for (auto& m : mounts_) {
-        const std::string& mp = m->mountpoint();
-        if (path.compare(0, mp.size(), mp) != 0) continue;
-        if (path.size() == mp.size() || (path[mp.size()] == '/' && path.size() == mp.size() + 1)) {
-            rest.clear();
-            return m.get();
-        }
-        if (path[mp.size()] == '/') {
-            rest = path.substr(mp.size() + 1);
-            return m.get();
-        }
-    }
-    return nullptr;
-}
 
 std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     if (!buddy_) return std::nullopt;
@@ -173,10 +241,7 @@ void Kernel::init_task(task_struct& task) {
     const pid_t host_pid = ::getpid(), host_sid = ::getsid(0);
     task.signal->pgrp = ::getpgrp() == host_pid ? task.tgid : 1;
     task.signal->session = host_sid == host_pid ? task.tgid : host_sid > 0 ? 1 : 0;
-    // The guest starts at the root of its disk; without one, where emu was started (a path
-    // only /tmp, /dev/shm or / resolve, so getcwd and relative paths agree).
-    char cwd[4096];
-    task.fs->pwd = root_ || !::getcwd(cwd, sizeof cwd) ? "/" : cwd;
+    if (!ns_) init_mount_tree(task);
     init_console_files(task);
     for (int r = 0; r < RLIM_NLIMITS; ++r) {
         struct rlimit hl;

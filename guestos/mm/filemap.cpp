@@ -109,6 +109,40 @@ void page_cache_read_around(address_space& m, uint64_t index) {
 
 void set_page_dirty(page& p) { p.flags |= PG_dirty; }
 
+long filemap_write_and_wait(address_space& m) {
+    if (!m.a_ops || !m.a_ops->writepage || !m.km.page_alloc) return 0;
+    long err = 0;
+    for (auto [index, frame] : m.i_pages) {
+        page& p = m.km.page_alloc->phys_to_page(frame);
+        const bool dirty = p.flags & PG_dirty;
+        if (!dirty && p._mapcount < 0) continue;
+        long e = -ENOMEM;
+        (void)with_kernel_mapping(m.km, frame, PAGE_SIZE, [&](uint8_t* src) { e = m.a_ops->writepage(m, index, src, dirty); });
+        if (e && !err) err = e;
+        if (!e) p.flags &= ~PG_dirty;
+    }
+    return err;
+}
+
+bool pageout(address_space& m, page& p, PhysAddr frame) {
+    if (!m.a_ops || !m.a_ops->writepage) return false;
+    long e = -ENOMEM;
+    (void)with_kernel_mapping(m.km, frame, PAGE_SIZE, [&](uint8_t* src) { e = m.a_ops->writepage(m, p.index, src, true); });
+    if (e) return false;
+    p.flags &= ~PG_dirty;
+    return true;
+}
+
+void invalidate_mapping_pages(address_space& m) {
+    if (!m.km.page_alloc) return;
+    for (auto it = m.i_pages.begin(); it != m.i_pages.end();) {
+        page& p = m.km.page_alloc->phys_to_page(it->second);
+        auto next = std::next(it);
+        if (!(p.flags & PG_dirty) && p._mapcount < 0) delete_from_page_cache(m, it);
+        it = next;
+    }
+}
+
 long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos) {
     address_space& m = ino.i_data;
     const uint64_t size = ino.i_size;
@@ -141,7 +175,7 @@ long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos) {
 
 long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t pos, uint64_t max_bytes) {
     address_space& m = ino.i_data;
-    if (!is_shmem(m)) return -EBADF;  // only tmpfs files are writable until a disk filesystem exists
+    if (!is_shmem(m) && !(m.a_ops && m.a_ops->writepage)) return -EBADF;  // nothing to write back to
     if (static_cast<uint64_t>(pos) >= max_bytes) return -EFBIG;
     n = std::min<uint64_t>(n, max_bytes - static_cast<uint64_t>(pos));
     uint64_t done = 0;

@@ -25,6 +25,9 @@ struct address_space_operations {
     // shmem/tmpfs: no backing store; a missing page is a hole that reads as zeros and is
     // allocated zeroed when written or faulted in (mapping_set_unevictable + shmem_get_folio).
     bool swap_backed;
+    // Writes page `index` (src, PAGE_SIZE bytes) back to the backing store (writepage);
+    // dirty says whether the page was dirtied or is only mapped. Null: nothing to write to.
+    long (*writepage)(address_space& mapping, uint64_t index, const uint8_t* src, bool dirty) = nullptr;
 };
 
 // The page cache of one inode (struct address_space).
@@ -68,6 +71,16 @@ long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos);
 // write() through the page cache (generic_perform_write): extends i_size; bytes written
 // or a negative errno (ENOMEM, EFBIG past max_bytes).
 long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t pos, uint64_t max_bytes);
+
+// Writes back the dirty pages and those mapped (a shared writable mapping dirties a page
+// without telling the cache) through writepage, and cleans them (filemap_write_and_wait):
+// 0 or the first write's errno.
+long filemap_write_and_wait(address_space& mapping);
+// Writes one dirty page back for reclaim (pageout): true when it is now clean.
+bool pageout(address_space& mapping, page& p, PhysAddr frame);
+// Drops every cached page that is neither dirty nor mapped (invalidate_mapping_pages): the
+// backing file changed behind the cache.
+void invalidate_mapping_pages(address_space& mapping);
 
 // Zaps every PTE mapping file pages [first, first + nr) (nr 0: to the end), private COW
 // copies too when even_cows (unmap_mapping_pages).

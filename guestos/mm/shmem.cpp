@@ -1,10 +1,13 @@
 // shmem and tmpfs (mm/shmem.c).
 #include "guestos/mm/shmem.h"
+#include "guestos/include/dcache.h"
 #include "guestos/include/uapi/fcntl.h"
 
 #include <fcntl.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include <vector>
 
 namespace guestos {
 
@@ -81,25 +84,164 @@ long shmem_fallocate(inode& ino, int mode, uint64_t offset, uint64_t len) {
     return 0;
 }
 
-std::shared_ptr<inode> Tmpfs::lookup(const std::string& name) const {
-    auto it = dentries_.find(name);
-    return it == dentries_.end() ? nullptr : it->second;
-}
+namespace {
 
-std::shared_ptr<inode> Tmpfs::create(const kernel_mem& km, const std::string& name, uint32_t mode) {
-    auto ino = shmem_get_inode(km, S_IFREG | (mode & 07777), dev_, mountpoint_ + "/" + name);
-    dentries_[name] = ino;
-    return ino;
-}
+// tmpfs's inodes: directories live in the dcache (simple_lookup leaves a missing name
+// negative), files in the page cache, a link's target in the inode (shmem_*_inode_operations).
+class shmem_inode_operations final : public inode_operations {
+public:
+    long create(inode& dir, dentry& d, uint32_t mode) const override { return shmem_mknod(dir, d, mode); }
+    long mkdir(inode& dir, dentry& d, uint32_t mode) const override {
+        if (long e = shmem_mknod(dir, d, mode)) return e;
+        ++dir.i_nlink;
+        return 0;
+    }
+    long symlink(inode& dir, dentry& d, const std::string& target) const override {
+        if (target.size() >= PAGE_SIZE) return -ENAMETOOLONG;
+        if (long e = shmem_mknod(dir, d, S_IFLNK | 0777)) return e;
+        d.d_inode->i_link = target;
+        d.d_inode->i_size = target.size();
+        return 0;
+    }
+    long link(dentry& old, inode& dir, dentry& d) const override {
+        if (old.d_inode->i_nlink >= 0xffffffffu) return -EMLINK;
+        ++old.d_inode->i_nlink;
+        inode_touch(*old.d_inode, false, true);
+        touch_dir(dir);
+        d_instantiate(d, old.d_inode);
+        return 0;
+    }
+    long unlink(inode& dir, dentry& d) const override {
+        --d.d_inode->i_nlink;
+        inode_touch(*d.d_inode, false, true);
+        touch_dir(dir);
+        return 0;
+    }
+    long rmdir(inode& dir, dentry& d) const override {
+        if (!simple_empty(d)) return -ENOTEMPTY;
+        d.d_inode->i_nlink = 0;
+        --dir.i_nlink;
+        touch_dir(dir);
+        return 0;
+    }
+    long rename(inode& old_dir, dentry& old, inode& new_dir, dentry& nw, unsigned flags) const override {
+        const bool old_is_dir = S_ISDIR(old.d_inode->i_mode);
+        if (flags & RENAME_EXCHANGE_) {  // simple_rename_exchange
+            const bool new_is_dir = S_ISDIR(nw.d_inode->i_mode);
+            if (old_is_dir != new_is_dir && &old_dir != &new_dir) {
+                if (old_is_dir) --old_dir.i_nlink, ++new_dir.i_nlink;
+                else ++old_dir.i_nlink, --new_dir.i_nlink;
+            }
+        } else {
+            if (nw.d_inode) {
+                if (S_ISDIR(nw.d_inode->i_mode)) {
+                    if (!simple_empty(nw)) return -ENOTEMPTY;
+                    nw.d_inode->i_nlink = 0;
+                    --new_dir.i_nlink;
+                } else {
+                    --nw.d_inode->i_nlink;
+                }
+                inode_touch(*nw.d_inode, false, true);
+            }
+            if (old_is_dir) --old_dir.i_nlink, ++new_dir.i_nlink;
+        }
+        touch_dir(old_dir);
+        touch_dir(new_dir);
+        inode_touch(*old.d_inode, false, false);
+        clock_gettime(CLOCK_REALTIME, &old.d_inode->i_ctime);
+        return 0;
+    }
 
-long Tmpfs::unlink(const std::string& name) {
-    auto it = dentries_.find(name);
-    if (it == dentries_.end()) return -ENOENT;
-    it->second->i_nlink = 0;
-    it->second->path += " (deleted)";
-    inode_touch(*it->second, false, true);
-    dentries_.erase(it);
+private:
+    static void touch_dir(inode& dir) { inode_touch(dir, false, true); }
+    // Whether a directory has no positive children (simple_empty).
+    static bool simple_empty(const dentry& d) {
+        for (const auto& [name, child] : d.d_subdirs)
+            if (child->d_inode) return false;
+        return true;
+    }
+    long shmem_mknod(inode& dir, dentry& d, uint32_t mode) const;
+};
+
+const shmem_inode_operations shmem_iops;
+
+// One tmpfs mount (shmem_sb_info): its device number and a count of its inodes' pages.
+class shmem_sb_info final : public super_block {
+public:
+    shmem_sb_info(std::function<kernel_mem()> km, uint64_t dev, uint64_t max_blocks)
+        : km_(std::move(km)), max_blocks_(max_blocks) {
+        s_type = "tmpfs";
+        s_magic = TMPFS_MAGIC;
+        s_dev = dev;
+    }
+    long statfs(kstatfs& buf) override {
+        uint64_t used = 0, files = 0;
+        for (auto it = inodes_.begin(); it != inodes_.end();) {
+            if (auto ino = it->lock()) {
+                used += ino->i_data.nrpages();
+                ++files;
+                ++it;
+            } else {
+                it = inodes_.erase(it);
+            }
+        }
+        buf.f_type = s_magic;
+        buf.f_bsize = buf.f_frsize = PAGE_SIZE;
+        buf.f_blocks = max_blocks_;
+        buf.f_bfree = buf.f_bavail = max_blocks_ > used ? max_blocks_ - used : 0;
+        buf.f_files = max_blocks_;
+        buf.f_ffree = max_blocks_ > files ? max_blocks_ - files : 0;
+        buf.f_namelen = NAME_MAX_;
+        buf.f_flags = ST_NOSUID | ST_NODEV | ST_RELATIME;
+        return 0;
+    }
+    std::shared_ptr<inode> new_inode(uint32_t mode) {
+        auto ino = shmem_get_inode(km_(), mode, s_dev, "");
+        ino->i_ino = ++last_ino_;
+        ino->i_sb = this;
+        ino->i_op = &shmem_iops;
+        inodes_.push_back(ino);
+        return ino;
+    }
+
+private:
+    std::function<kernel_mem()> km_;
+    uint64_t max_blocks_;
+    uint64_t last_ino_ = 1;  // the root is 1
+    std::vector<std::weak_ptr<inode>> inodes_;
+};
+
+long shmem_inode_operations::shmem_mknod(inode& dir, dentry& d, uint32_t mode) const {
+    auto& sb = static_cast<shmem_sb_info&>(*dir.i_sb);
+    auto ino = sb.new_inode(mode);
+    ino->i_uid = ::geteuid();
+    ino->i_gid = (dir.i_mode & S_ISGID) ? dir.i_gid : ::getegid();  // inode_init_owner
+    if (S_ISDIR(mode)) {
+        ino->i_nlink = 2;
+        if (dir.i_mode & S_ISGID) ino->i_mode |= S_ISGID;
+    }
+    ino->i_size = S_ISDIR(mode) ? 40 : 0;  // tmpfs counts a directory's entries (BOGO_DIRENT_SIZE)
+    d_instantiate(d, ino);
+    inode_touch(dir, false, true);
     return 0;
+}
+
+}  // namespace
+
+std::shared_ptr<super_block> shmem_fill_super(std::function<kernel_mem()> km, uint64_t dev, uint64_t max_blocks,
+                                              uint32_t root_mode) {
+    auto sb = std::make_shared<shmem_sb_info>(std::move(km), dev, max_blocks);
+    auto root = std::make_shared<inode>();
+    root->i_ino = 1;
+    root->i_dev = dev;
+    root->i_mode = S_IFDIR | root_mode;
+    root->i_nlink = 2;
+    root->i_size = 40;
+    root->i_sb = sb.get();
+    root->i_op = &shmem_iops;
+    inode_touch(*root, true, true);
+    sb->s_root = d_make_root(*sb, root);
+    return sb;
 }
 
 }  // namespace guestos

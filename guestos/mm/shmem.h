@@ -1,8 +1,9 @@
 // shmem and tmpfs (mm/shmem.c): files whose only copy is their page cache in emulated RAM.
 // They back MAP_SHARED|MAP_ANONYMOUS memory (shmem_zero_setup), memfd_create, and the tmpfs
-// mounted at /tmp and /dev/shm, a flat directory of regular files.
+// mounted at /tmp and /dev/shm, with real directories (kept in the dcache).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,27 +27,11 @@ std::shared_ptr<file> shmem_file_setup(const kernel_mem& km, const std::string& 
 // and zeroes the partial ones. 0 or EOPNOTSUPP, ENOSPC, EFBIG.
 long shmem_fallocate(inode& ino, int mode, uint64_t offset, uint64_t len);
 
-// One mounted tmpfs: a flat directory of regular files (shmem_fill_super's root).
-class Tmpfs {
-public:
-    Tmpfs(std::string mountpoint, uint64_t dev) : mountpoint_(std::move(mountpoint)), dev_(dev) {}
-    const std::string& mountpoint() const { return mountpoint_; }
-    uint64_t dev() const { return dev_; }
-    // The file called name, or null (shmem_lookup).
-    std::shared_ptr<inode> lookup(const std::string& name) const;
-    // A new empty file (shmem_create); the caller checked that name is free.
-    std::shared_ptr<inode> create(const kernel_mem& km, const std::string& name, uint32_t mode);
-    // Removes the name; open files and mappings keep the inode (shmem_unlink). ENOENT.
-    long unlink(const std::string& name);
-    // The files in name order (a flat directory, as dcache_readdir lists it).
-    const std::map<std::string, std::shared_ptr<inode>>& entries() const { return dentries_; }
-    // Drops every file (umount), before the allocator goes.
-    void clear() { dentries_.clear(); }
+inline constexpr uint64_t TMPFS_MAGIC = 0x01021994;
 
-private:
-    std::string mountpoint_;
-    uint64_t dev_;
-    std::map<std::string, std::shared_ptr<inode>> dentries_;
-};
+// A new tmpfs instance (shmem_fill_super): its root directory of the given mode, its device
+// number, room for max_blocks pages; km gives the memory its pages come from once it exists.
+std::shared_ptr<super_block> shmem_fill_super(std::function<kernel_mem()> km, uint64_t dev, uint64_t max_blocks,
+                                              uint32_t root_mode);
 
 }  // namespace guestos

@@ -73,7 +73,7 @@ ReclaimOutcome shrink_one_page(BuddyAllocator& pa, page& p, scan_control& sc) {
         (void)try_to_unmap(pa, frame);
         if (page_mapped(p)) return ReclaimOutcome::Activated;
     }
-    if (p.flags & PG_dirty) return ReclaimOutcome::Kept;  // pageout() needs writeback
+    if ((p.flags & PG_dirty) && !pageout(*mapping, p, frame)) return ReclaimOutcome::Kept;
     return remove_mapping(*mapping, p) ? ReclaimOutcome::Freed : ReclaimOutcome::Kept;
 }
 

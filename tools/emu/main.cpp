@@ -35,7 +35,11 @@ const char* const USAGE =
     "  --paging MODE      i386 guest page tables: pae (default) or 2level\n"
     "  --lowmem SIZE      i386: RAM above this is ZONE_HIGHMEM (default 896M; a smaller value\n"
     "                     shows highmem in a small RAM)\n"
-    "  --disk IMAGE       mount the ext2 image IMAGE read-only as the guest's root (/)\n"
+    "  --disk IMAGE       mount the ext2 image IMAGE read-only as the guest's root (/);\n"
+    "                     without it the guest's / is the host's (with emu's own /proc,\n"
+    "                     /dev and tmpfs at /tmp and /dev/shm)\n"
+    "  --host-ro          without --disk: the host's files are read-only to the guest\n"
+    "  --mount HOSTDIR:GUESTDIR[:ro]  mount a host directory in the guest (repeatable)\n"
     "  --tlb-pages N      user pages the shadow TLB maps before it starts over\n"
     "                     (default 262144, i.e. 1 GiB; at least 16)\n"
     "  --strace           print each syscall to stderr in strace's format\n"
@@ -156,6 +160,20 @@ Options parse_args(int argc, char** argv) {
             else die("--paging " + v + ": expected pae or 2level", 2);
         } else if (opt == "--disk") {
             o.kernel.root_image = arg();
+        } else if (opt == "--host-ro") {
+            o.kernel.host_ro = true;
+        } else if (opt == "--mount") {
+            const std::string v = arg();
+            guestos::KernelConfig::HostMount m;
+            const size_t c1 = v.find(':');
+            const size_t c2 = c1 == std::string::npos ? c1 : v.find(':', c1 + 1);
+            m.host = v.substr(0, c1);
+            m.guest = c1 == std::string::npos ? "" : v.substr(c1 + 1, c2 == std::string::npos ? c2 : c2 - c1 - 1);
+            const std::string mode = c2 == std::string::npos ? "" : v.substr(c2 + 1);
+            if (m.host.empty() || m.guest.empty() || m.guest[0] != '/' || (!mode.empty() && mode != "ro" && mode != "rw"))
+                die("--mount " + v + ": expected HOSTDIR:GUESTDIR[:ro] with an absolute GUESTDIR", 2);
+            m.read_only = mode == "ro";
+            o.kernel.host_mounts.push_back(m);
         } else if (opt == "--tlb-pages") {
             std::string v = arg();
             o.cpu.tlb_pages = parse_size(v);

@@ -14,6 +14,7 @@
 
 #include "guestos/drivers/tty/tty.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/mount.h"
 #include "guestos/mm/memory.h"
 
 namespace guestos {
@@ -45,6 +46,18 @@ std::optional<ProcPath> parse_proc_path(const task_struct& task, const std::stri
     if (first == "self" || first == "thread-self" || other) {
         p.per_task = true;
         p.target = other ? other : const_cast<task_struct*>(&task);
+        if (after.rfind("task/", 0) == 0) {  // /proc/PID/task/TID: a thread of the process (proc_task_lookup)
+            const std::string tid = after.substr(5, after.find('/', 5) == std::string::npos ? std::string::npos
+                                                                                               : after.find('/', 5) - 5);
+            task_struct* t = !tid.empty() && tid.size() < 9 && tid.find_first_not_of("0123456789") == std::string::npos &&
+                                     task.kernel
+                                 ? task.kernel->find_task_by_vpid(std::stoi(tid))
+                                 : nullptr;
+            if (!tid.empty() && std::to_string(task.pid) == tid) t = const_cast<task_struct*>(&task);
+            if (!t || t->tgid != p.target->tgid) return std::nullopt;
+            p.target = t;
+            after = after.size() > 5 + tid.size() ? after.substr(6 + tid.size()) : "";
+        }
         p.task_dir = after.empty();
         p.entry = after;
         return p;
@@ -70,6 +83,7 @@ std::string user_range(task_struct& task, uint64_t start, uint64_t end) {
 // The name column of a maps line: the file, [heap] (vma_is_initial_heap) or [stack]
 // (vma_is_initial_stack), as show_map_vma names them.
 std::string vma_name(const mm_struct& mm, const vm_area_struct& v) {
+    if (v.vm_file && v.vm_file->f_path) return guestos::d_path(v.vm_file->f_path);
     if (v.vm_file && v.vm_file->f_inode) return v.vm_file->f_inode->path;
     if (v.vm_start.value < mm.brk && v.vm_end.value > mm.start_brk) return "[heap]";
     if (v.vm_start.value <= mm.start_stack && v.vm_end.value >= mm.start_stack) return "[stack]";
@@ -192,9 +206,18 @@ std::shared_ptr<file> proc_fd_dir(const task_struct& task) {
     return std::make_shared<proc_dir_file>(ino, 2, task.kernel ? task.kernel->mount_time() : timespec{}, std::move(e));
 }
 
+// /proc/PID/task: a directory per thread of the process (proc_task_readdir).
+std::shared_ptr<file> proc_task_dir(const task_struct& task) {
+    const uint64_t ino = pid_ino(task.tgid, 3);
+    std::vector<dir_entry> e = {{ino, 1, DT_DIR, "."}, {pid_ino(task.tgid, 0), 2, DT_DIR, ".."}};
+    for (const task_struct* t : task.signal->thread_head)
+        e.push_back({pid_ino(t->pid, 0), static_cast<int64_t>(e.size() + 1), DT_DIR, std::to_string(t->pid)});
+    return std::make_shared<proc_dir_file>(ino, 3, task.kernel ? task.kernel->mount_time() : timespec{}, std::move(e));
+}
+
 // The name a file is shown by (d_path and the dentry names of pipes and anonymous files).
 std::string d_path(const file& f) {
-    if (!f.f_path.empty()) return f.f_path;
+    if (f.f_path) return guestos::d_path(f.f_path);
     if (f.f_inode && !f.f_inode->path.empty()) return f.f_inode->path;
     if (const auto* con = dynamic_cast<const console_file*>(&f)) {
         char target[4096];
@@ -387,11 +410,13 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     auto p = parse_proc_path(caller, path);
     if (!p) return -ENOENT;
     task_struct& task = p->target ? *p->target : caller;
-    if (p->entry.empty() || p->task_dir || (p->per_task && p->entry == "fd")) {
+    if (p->entry.empty() || p->task_dir || (p->per_task && (p->entry == "fd" || p->entry == "task"))) {
         if ((flags & O_ACCMODE) != O_RDONLY) return -EISDIR;
-        out = p->entry == "fd" ? proc_fd_dir(task) : p->task_dir ? proc_pid_dir(task) : proc_root_dir(task);
+        out = p->entry == "fd"     ? proc_fd_dir(task)
+              : p->entry == "task" ? proc_task_dir(task)
+              : p->task_dir        ? proc_pid_dir(task)
+                                   : proc_root_dir(task);
         out->f_flags = flags;
-        out->f_path = path;
         return 0;
     }
     if (const long fd = fd_entry(*p); fd >= 0) {  // filp_open reopens what proc_fd_file gives
@@ -453,6 +478,8 @@ long proc_lstat(task_struct& caller, const std::string& path, struct stat& st) {
 }
 
 std::optional<std::string> proc_readlink(task_struct& caller, const std::string& path, int& err) {
+    if (path == "/proc/self") return std::to_string(caller.tgid);  // proc_self_get_link
+    if (path == "/proc/thread-self") return std::to_string(caller.tgid) + "/task/" + std::to_string(caller.pid);
     auto p = parse_proc_path(caller, path);
     err = ENOENT;
     if (!p) return std::nullopt;

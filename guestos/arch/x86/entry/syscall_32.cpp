@@ -62,6 +62,15 @@ const SyscallEntry table32[] = {
     E(poll, poll, "xud"), E(ppoll, ppoll, "xuxxu"), E(ppoll_time64, ppoll_time64, "xuxxu"),
     E(select, old_select, "x"), E(_newselect, select, "dxxxx"), E(pselect6, pselect6, "dxxxxx"),
     E(pselect6_time64, pselect6_time64, "dxxxxx"),
+    E(mkdir, mkdir, "so"), E(mkdirat, mkdirat, "fso"), E(rmdir, rmdir, "s"), E(symlink, symlink, "ss"),
+    E(symlinkat, symlinkat, "sfs"), E(link, link, "ss"), E(linkat, linkat, "fsfsx"), E(rename, rename, "ss"),
+    E(renameat, renameat, "fsfs"), E(renameat2, renameat2, "fsfsx"), E(creat, creat, "so"),
+    E(chmod, chmod, "so"), E(fchmod, fchmod, "fo"), E(fchmodat, fchmodat, "fso"), E(chown, chown, "sdd"),
+    E(lchown, lchown, "sdd"), E(fchown, fchown, "fdd"), E(fchownat, fchownat, "fsddx"),
+    E(utimensat, utimensat, "fsxx"), E(utimes, utimes, "sx"), E(futimesat, futimesat, "fsx"),
+    E(statfs, statfs, "sx"), E(fstatfs, fstatfs, "fx"),
+    E(chown32, chown32, "sdd"), E(lchown32, lchown32, "sdd"), E(fchown32, fchown32, "fdd"),
+    E(utimensat_time64, utimensat_time64, "fsxx"), E(statfs64, statfs64, "sux"), E(fstatfs64, fstatfs64, "fux"),
 };
 #undef E
 

@@ -51,6 +51,13 @@ const SyscallEntry table64[] = {
     E(eventfd, eventfd, "u"), E(eventfd2, eventfd2, "ux"),
     E(poll, poll, "xud"), E(ppoll, ppoll, "xuxxu"), E(select, select, "dxxxx"),
     E(pselect6, pselect6, "dxxxxx"),
+    E(mkdir, mkdir, "so"), E(mkdirat, mkdirat, "fso"), E(rmdir, rmdir, "s"), E(symlink, symlink, "ss"),
+    E(symlinkat, symlinkat, "sfs"), E(link, link, "ss"), E(linkat, linkat, "fsfsx"), E(rename, rename, "ss"),
+    E(renameat, renameat, "fsfs"), E(renameat2, renameat2, "fsfsx"), E(creat, creat, "so"),
+    E(chmod, chmod, "so"), E(fchmod, fchmod, "fo"), E(fchmodat, fchmodat, "fso"), E(chown, chown, "sdd"),
+    E(lchown, lchown, "sdd"), E(fchown, fchown, "fdd"), E(fchownat, fchownat, "fsddx"),
+    E(utimensat, utimensat, "fsxx"), E(utimes, utimes, "sx"), E(futimesat, futimesat, "fsx"),
+    E(statfs, statfs, "sx"), E(fstatfs, fstatfs, "fx"),
 };
 #undef E
 

@@ -1,0 +1,52 @@
+// Mounts (fs/mount.h, fs/namespace.c): each vfsmount puts a super_block's tree at a dentry of
+// its parent mount; the namespace owns them all and finds the mount on a dentry
+// (lookup_mnt).
+#pragma once
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "guestos/include/dcache.h"
+
+namespace guestos {
+
+struct vfsmount {
+    std::shared_ptr<super_block> mnt_sb;
+    std::shared_ptr<dentry> mnt_root;
+    vfsmount* mnt_parent = nullptr;          // itself for the namespace's root
+    std::shared_ptr<dentry> mnt_mountpoint;  // in mnt_parent
+    unsigned mnt_flags = 0;                  // MNT_READONLY
+};
+
+// Whether writes through this mount are refused with EROFS (__mnt_is_readonly).
+inline bool mnt_is_readonly(const vfsmount& m) {
+    return (m.mnt_flags & MNT_READONLY) || (m.mnt_sb->s_flags & SB_RDONLY);
+}
+
+class mnt_namespace {
+public:
+    // Makes sb's root the namespace's root (init_mount_tree).
+    vfsmount* mount_root(std::shared_ptr<super_block> sb, unsigned mnt_flags);
+    // Mounts sb on mountpoint, which must be a directory (do_add_mount + attach_mnt).
+    vfsmount* do_add_mount(std::shared_ptr<super_block> sb, const path& mountpoint, unsigned mnt_flags);
+    // The mount whose mountpoint is p, or null (lookup_mnt).
+    vfsmount* lookup_mnt(const path& p) const;
+    vfsmount* root() const { return root_; }
+    const std::vector<std::unique_ptr<vfsmount>>& mounts() const { return mounts_; }
+    // Writes back every filesystem's dirty pages (sync), the teardown's first step.
+    void sync_all();
+    // Drops every dentry and mount (the kernel's teardown).
+    void clear();
+
+private:
+    vfsmount* root_ = nullptr;
+    std::vector<std::unique_ptr<vfsmount>> mounts_;
+    std::map<std::pair<const vfsmount*, const dentry*>, vfsmount*> mount_hashtable_;
+};
+
+// The absolute path of p as the root of the namespace sees it (d_path); " (deleted)"
+// follows a removed file's name.
+std::string d_path(const path& p);
+
+}  // namespace guestos

@@ -1,0 +1,49 @@
+// Path lookup (include/linux/namei.h, fs/namei.c): from a starting directory (the root, the
+// working directory or a dirfd) component by component through the dcache, crossing
+// mounts, following symbolic links (at most MAXSYMLINKS of them), checking search
+// permission on every directory passed.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "guestos/include/mount.h"
+
+namespace guestos {
+
+struct SysCtx;
+
+inline constexpr unsigned LOOKUP_FOLLOW = 1, LOOKUP_DIRECTORY = 2, LOOKUP_EMPTY = 0x4000;
+inline constexpr int MAXSYMLINKS = 40;
+inline constexpr int MAY_EXEC = 1, MAY_WRITE = 2, MAY_READ = 4;
+
+// Reads a user path as getname does: EFAULT, ENOENT for "" (unless empty_ok), ENAMETOOLONG.
+long getname(SysCtx& c, uint64_t upath, std::string& out, bool empty_ok = false);
+// Where dfd starts a relative lookup: the working directory (AT_FDCWD) or the directory
+// open at dfd (EBADF, ENOTDIR).
+long path_start(SysCtx& c, int dfd, path& out);
+// Looks name up from dfd (filename_lookup): the path it names.
+// A magic link to a file without a path (the running executable, a pipe) ends the walk on
+// the link; *jumped, when given, receives that file.
+long filename_lookup(SysCtx& c, int dfd, const std::string& name, unsigned flags, path& out,
+                     std::shared_ptr<file>* jumped = nullptr);
+// user_path_at: getname + filename_lookup; with LOOKUP_EMPTY an empty name is dfd itself.
+long user_path_at(SysCtx& c, int dfd, uint64_t upath, unsigned flags, path& out,
+                  std::shared_ptr<file>* jumped = nullptr);
+// Opens name from dfd (do_filp_open): O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_NOFOLLOW,
+// O_PATH, the permission checks; mode is masked by the umask.
+long do_filp_open(SysCtx& c, int dfd, const std::string& name, unsigned flags, unsigned mode,
+                  std::shared_ptr<file>& out);
+// Whether the task may access the inode as mask asks (inode_permission: mode bits, the
+// owner and group, CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH).
+long inode_permission(const inode& ino, int mask);
+// The owner or CAP_FOWNER (inode_owner_or_capable).
+bool inode_owner_or_capable(const inode& ino);
+// The place an open fd stands for (AT_EMPTY_PATH): EBADF, ENOENT for a file with none.
+long path_of_fd(SysCtx& c, int dfd, path& out);
+// Opens anew, with new flags, the file a magic link (/proc/PID/fd/N) leads to when it has no
+// path: emu's console through the host's link, a pipe or anonymous file shared.
+long reopen_file(SysCtx& c, const std::shared_ptr<file>& f, unsigned flags, std::shared_ptr<file>& out);
+// The lookup under a found parent: the cached or looked-up child (lookup_one_qstr_excl).
+long lookup_one(SysCtx& c, dentry& parent, const std::string& name, std::shared_ptr<dentry>& out);
+
+}  // namespace guestos
