@@ -8,9 +8,12 @@
 #include <cstring>
 #include <unistd.h>
 
+#include "guestos/include/filelock.h"
 #include "guestos/include/page.h"
 
 namespace guestos {
+
+file::~file() { locks_remove_file(*this); }
 
 long file::read(uint8_t*, uint64_t, int64_t*) { return -EINVAL; }
 long file::write(const uint8_t*, uint64_t, int64_t*) { return -EINVAL; }

@@ -12,6 +12,7 @@
 
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/dcache.h"
+#include "guestos/include/filelock.h"
 #include "guestos/fs/pipe.h"
 #include "guestos/fs/proc/base.h"
 #include "guestos/mm/shmem.h"
@@ -166,6 +167,7 @@ long do_dup3(SysCtx& c, uint64_t oldfd, uint64_t newfd, bool cloexec) {
         t.fd.resize(newfd + 1);
         t.cloexec.resize(newfd + 1);
     }
+    if (t.fd[newfd]) locks_remove_posix(*t.fd[newfd], &t);  // the replaced file is closed
     t.fd[newfd] = f;
     t.cloexec[newfd] = cloexec;
     return static_cast<long>(newfd);
@@ -296,7 +298,9 @@ long sys_memfd_create(SysCtx& c, const uint64_t* a) {
 }
 
 long sys_close(SysCtx& c, const uint64_t* a) {
-    if (!fdget(c, a[0])) return -EBADF;
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    locks_remove_posix(*f, c.task.files.get());  // filp_close: a close drops the process's locks
     c.task.files->fd[static_cast<uint32_t>(a[0])].reset();
     return 0;
 }
@@ -367,7 +371,8 @@ long sys_getdents64(SysCtx& c, const uint64_t* a) {
     return static_cast<long>(buf.size());
 }
 
-long sys_fcntl(SysCtx& c, const uint64_t* a) {
+// fcntl: i386's old fcntl has no 64-bit or OFD lock commands (compat_sys_fcntl); fcntl64 has.
+long do_fcntl(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
     if (!f) return -EBADF;
     switch (a[1]) {
@@ -379,10 +384,24 @@ long sys_fcntl(SysCtx& c, const uint64_t* a) {
     case F_SETFL: return f->set_status_flags(static_cast<int>(a[2]));
     case F_SETPIPE_SZ:
     case F_GETPIPE_SZ: return pipe_fcntl(*f, static_cast<unsigned>(a[1]), static_cast<uint32_t>(a[2]));
+    case F_GETLK_:
+    case F_SETLK_:
+    case F_SETLKW_:
+    case F_GETLK64_:
+    case F_SETLK64_:
+    case F_SETLKW64_:
+    case F_OFD_GETLK_:
+    case F_OFD_SETLK_:
+    case F_OFD_SETLKW_: return fcntl_lock(c, *f, static_cast<int>(a[1]), a[2]);
     default: return -EINVAL;
     }
 }
-long sys_fcntl64(SysCtx& c, const uint64_t* a) { return sys_fcntl(c, a); }
+long sys_fcntl(SysCtx& c, const uint64_t* a) {
+    if (c.compat && ((a[1] >= F_GETLK64_ && a[1] <= F_SETLKW64_) || (a[1] >= F_OFD_GETLK_ && a[1] <= F_OFD_SETLKW_)))
+        return -EINVAL;
+    return do_fcntl(c, a);
+}
+long sys_fcntl64(SysCtx& c, const uint64_t* a) { return do_fcntl(c, a); }
 
 long sys_dup(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
@@ -436,6 +455,7 @@ long get_unused_fd_install(SysCtx& c, std::shared_ptr<file> f, bool cloexec) {
 void do_close_on_exec(files_struct& files) {
     for (size_t i = 0; i < files.fd.size(); ++i)
         if (i < files.cloexec.size() && files.cloexec[i]) {
+            if (files.fd[i]) locks_remove_posix(*files.fd[i], &files);
             files.fd[i].reset();
             files.cloexec[i] = false;
         }

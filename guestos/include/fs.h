@@ -108,6 +108,7 @@ struct inode {
     super_block* i_sb = nullptr;
     const inode_operations* i_op = nullptr;
     std::string i_link;  // a symbolic link's target (tmpfs keeps it in the inode)
+    std::shared_ptr<struct file_lock_context> i_flctx;  // its file locks (fs/locks.c)
     // The bytes of a host file behind the inode (the executable): what its read_folio reads.
     std::vector<uint8_t> contents;
     address_space i_data;  // its page cache
@@ -170,7 +171,7 @@ using filldir_t = std::function<bool(const dir_entry&)>;
 class file {
 public:
     explicit file(std::shared_ptr<inode> ino = nullptr) : f_inode(std::move(ino)) {}
-    virtual ~file() = default;
+    virtual ~file();  // its last reference: OFD and flock locks go (locks_remove_file)
     // Reads at *pos and advances it: bytes read or a negative errno (file_operations.read).
     virtual long read(uint8_t* buf, uint64_t n, int64_t* pos);
     virtual long write(const uint8_t* buf, uint64_t n, int64_t* pos);

@@ -71,6 +71,9 @@ struct kernel_siginfo {
 
 // The fd table (files_struct); close-on-exec is per descriptor. Shared by CLONE_FILES.
 struct files_struct {
+    files_struct() = default;
+    files_struct(const files_struct&) = default;  // fork's dup_fd
+    ~files_struct();  // put_files_struct: closing each fd drops this table's POSIX locks
     std::vector<std::shared_ptr<file>> fd;
     std::vector<bool> cloexec;
     std::shared_ptr<file> get(long n) const {

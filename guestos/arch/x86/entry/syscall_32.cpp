@@ -68,7 +68,7 @@ const SyscallEntry table32[] = {
     E(chmod, chmod, "so"), E(fchmod, fchmod, "fo"), E(fchmodat, fchmodat, "fso"), E(chown, chown, "sdd"),
     E(lchown, lchown, "sdd"), E(fchown, fchown, "fdd"), E(fchownat, fchownat, "fsddx"),
     E(utimensat, utimensat, "fsxx"), E(utimes, utimes, "sx"), E(futimesat, futimesat, "fsx"),
-    E(statfs, statfs, "sx"), E(fstatfs, fstatfs, "fx"),
+    E(statfs, statfs, "sx"), E(fstatfs, fstatfs, "fx"), E(flock, flock, "fd"),
     E(chown32, chown32, "sdd"), E(lchown32, lchown32, "sdd"), E(fchown32, fchown32, "fdd"),
     E(utimensat_time64, utimensat_time64, "fsxx"), E(statfs64, statfs64, "sux"), E(fstatfs64, fstatfs64, "fux"),
 };

@@ -57,7 +57,7 @@ const SyscallEntry table64[] = {
     E(chmod, chmod, "so"), E(fchmod, fchmod, "fo"), E(fchmodat, fchmodat, "fso"), E(chown, chown, "sdd"),
     E(lchown, lchown, "sdd"), E(fchown, fchown, "fdd"), E(fchownat, fchownat, "fsddx"),
     E(utimensat, utimensat, "fsxx"), E(utimes, utimes, "sx"), E(futimesat, futimesat, "fsx"),
-    E(statfs, statfs, "sx"), E(fstatfs, fstatfs, "fx"),
+    E(statfs, statfs, "sx"), E(fstatfs, fstatfs, "fx"), E(flock, flock, "fd"),
 };
 #undef E
 

@@ -32,7 +32,7 @@ namespace guestos {
     X(symlinkat) X(link) X(linkat) X(rename) X(renameat) X(renameat2) X(creat) X(chmod) X(fchmod) \
     X(fchmodat) X(chown) X(lchown) X(fchown) X(chown32) X(lchown32) X(fchown32) X(fchownat)      \
     X(utimensat) X(utimensat_time64) X(utimes) X(futimesat) X(statfs) X(fstatfs) X(statfs64)     \
-    X(fstatfs64)
+    X(fstatfs64) X(flock)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,

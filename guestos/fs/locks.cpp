@@ -1,0 +1,337 @@
+// File locks (fs/locks.c): fcntl's F_GETLK/F_SETLK/F_SETLKW (and their 64 and OFD forms)
+// and flock(2), between the guest's processes; released as Linux releases them.
+#include "guestos/include/filelock.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include "guestos/include/fs.h"
+#include "guestos/include/kernel.h"
+#include "guestos/include/syscalls.h"
+#include "guestos/include/uapi/fcntl.h"
+#include "guestos/kernel/sched/core.h"
+
+namespace guestos {
+
+namespace {
+
+constexpr int MAX_DEADLK_ITERATIONS = 10;
+
+// Who waits for whom (blocked_hash): a blocked POSIX request and the lock context it waits in.
+struct blocked_request {
+    file_lock fl;
+    file_lock_context* ctx;
+};
+std::vector<blocked_request>& blocked_requests() {
+    static std::vector<blocked_request> v;
+    return v;
+}
+
+file_lock_context* locks_inode_context(inode& ino) {
+    if (!ino.i_flctx) ino.i_flctx = std::make_shared<file_lock_context>();
+    return ino.i_flctx.get();
+}
+
+bool overlap(const file_lock& a, const file_lock& b) { return a.fl_start <= b.fl_end && b.fl_start <= a.fl_end; }
+
+// Two locks of different owners that cannot both be held (posix_locks_conflict / flock_locks_conflict).
+bool locks_conflict(const file_lock& caller, const file_lock& sys) {
+    if (caller.fl_owner == sys.fl_owner) return false;
+    if (caller.fl_type != F_WRLCK_ && sys.fl_type != F_WRLCK_) return false;
+    return (caller.fl_flags & FL_FLOCK) || overlap(caller, sys);
+}
+
+const file_lock* first_conflict(const std::vector<file_lock>& list, const file_lock& req) {
+    for (const file_lock& l : list)
+        if (locks_conflict(req, l)) return &l;
+    return nullptr;
+}
+
+// The owner a blocked POSIX owner waits for, if it waits (what_owner_is_waiting_for).
+const void* what_owner_is_waiting_for(const void* owner) {
+    for (const blocked_request& b : blocked_requests())
+        if (b.fl.fl_owner == owner && !(b.fl.fl_flags & FL_OFD))
+            if (const file_lock* l = first_conflict(b.ctx->flc_posix, b.fl)) return l->fl_owner;
+    return nullptr;
+}
+
+// Whether caller waiting for block_owner closes a cycle of waiters (posix_locks_deadlock).
+bool posix_locks_deadlock(const file_lock& caller, const file_lock& block) {
+    if (caller.fl_flags & FL_OFD) return false;  // OFD locks are not checked, as in Linux
+    const void* owner = block.fl_owner;
+    for (int i = 0; i < MAX_DEADLK_ITERATIONS && owner; ++i) {
+        if (owner == caller.fl_owner) return true;
+        owner = what_owner_is_waiting_for(owner);
+    }
+    return false;
+}
+
+// Applies a request to its owner's locks (posix_lock_inode's second half): same-type locks
+// that overlap or touch merge, other types are trimmed or split, F_UNLCK only removes.
+void posix_apply(std::vector<file_lock>& list, file_lock req) {
+    std::vector<file_lock> out;
+    for (const file_lock& l : list) {
+        if (l.fl_owner != req.fl_owner) {
+            out.push_back(l);
+            continue;
+        }
+        const bool touches = (l.fl_end != OFFSET_MAX && l.fl_end + 1 == req.fl_start) ||
+                             (req.fl_end != OFFSET_MAX && req.fl_end + 1 == l.fl_start);
+        if (!overlap(l, req) && !(touches && l.fl_type == req.fl_type)) {
+            out.push_back(l);
+        } else if (l.fl_type == req.fl_type) {
+            req.fl_start = std::min(req.fl_start, l.fl_start);
+            req.fl_end = std::max(req.fl_end, l.fl_end);
+        } else {
+            if (l.fl_start < req.fl_start) {
+                file_lock left = l;
+                left.fl_end = req.fl_start - 1;
+                out.push_back(left);
+            }
+            if (l.fl_end > req.fl_end) {
+                file_lock right = l;
+                right.fl_start = req.fl_end + 1;
+                out.push_back(right);
+            }
+        }
+    }
+    if (req.fl_type != F_UNLCK_) out.push_back(req);
+    list = std::move(out);
+}
+
+// posix_lock_file with F_SETLK/F_SETLKW semantics: EAGAIN, or a sleep until no lock
+// conflicts (EDEADLK when that would never happen, -ERESTARTSYS on a signal).
+long posix_lock_file(task_struct& task, inode& ino, const file_lock& req, bool wait) {
+    file_lock_context* ctx = locks_inode_context(ino);
+    if (req.fl_type != F_UNLCK_) {
+        for (;;) {
+            const file_lock* block = first_conflict(ctx->flc_posix, req);
+            if (!block) break;
+            if (!wait) return -EAGAIN;
+            if (posix_locks_deadlock(req, *block)) return -EDEADLK;
+            blocked_requests().push_back({req, ctx});
+            const long e = wait_event_interruptible(
+                task, ctx->flc_wait, [&] { return !first_conflict(ctx->flc_posix, req); }, "a file lock");
+            auto& b = blocked_requests();
+            for (auto it = b.begin(); it != b.end(); ++it)
+                if (it->ctx == ctx && it->fl.fl_owner == req.fl_owner && it->fl.fl_start == req.fl_start) {
+                    b.erase(it);
+                    break;
+                }
+            if (e) return e;
+        }
+    }
+    posix_apply(ctx->flc_posix, req);
+    wake_up(ctx->flc_wait);  // a lock went or shrank: blocked requests look again
+    return 0;
+}
+
+// flock_lock_inode: one lock per open file; a change drops the old lock first.
+long flock_lock_file(task_struct& task, inode& ino, const file_lock& req, bool wait) {
+    file_lock_context* ctx = locks_inode_context(ino);
+    auto& list = ctx->flc_flock;
+    for (auto it = list.begin(); it != list.end(); ++it)
+        if (it->fl_owner == req.fl_owner) {
+            if (it->fl_type == req.fl_type) return 0;
+            list.erase(it);
+            wake_up(ctx->flc_wait);
+            break;
+        }
+    if (req.fl_type == F_UNLCK_) return 0;
+    while (first_conflict(list, req)) {
+        if (!wait) return -EWOULDBLOCK;
+        if (long e = wait_event_interruptible(
+                task, ctx->flc_wait, [&] { return !first_conflict(list, req); }, "a flock lock"))
+            return e;
+    }
+    list.push_back(req);
+    return 0;
+}
+
+// struct flock as the guest holds it: 64-bit (32 bytes), i386's flock (16) or flock64 (24).
+enum class flock_abi { native, compat, compat64 };
+
+struct kflock {
+    int16_t l_type, l_whence;
+    int64_t l_start, l_len;
+    int32_t l_pid;
+};
+
+long get_flock(SysCtx& c, uint64_t uptr, flock_abi abi, kflock& out) {
+    uint8_t raw[32] = {};
+    const size_t size = abi == flock_abi::native ? 32 : abi == flock_abi::compat ? 16 : 24;
+    if (!copy_from_user(c.mm, raw, VirtAddr(uptr), size)) return -EFAULT;
+    std::memcpy(&out.l_type, raw, 2);
+    std::memcpy(&out.l_whence, raw + 2, 2);
+    if (abi == flock_abi::compat) {
+        int32_t s, l;
+        std::memcpy(&s, raw + 4, 4);
+        std::memcpy(&l, raw + 8, 4);
+        out.l_start = s, out.l_len = l;
+        std::memcpy(&out.l_pid, raw + 12, 4);
+    } else {
+        const size_t at = abi == flock_abi::native ? 8 : 4;
+        std::memcpy(&out.l_start, raw + at, 8);
+        std::memcpy(&out.l_len, raw + at + 8, 8);
+        std::memcpy(&out.l_pid, raw + at + 16, 4);
+    }
+    return 0;
+}
+
+long put_flock(SysCtx& c, uint64_t uptr, flock_abi abi, const kflock& in) {
+    uint8_t raw[32] = {};
+    const size_t size = abi == flock_abi::native ? 32 : abi == flock_abi::compat ? 16 : 24;
+    std::memcpy(raw, &in.l_type, 2);
+    std::memcpy(raw + 2, &in.l_whence, 2);
+    if (abi == flock_abi::compat) {
+        if (in.l_start != static_cast<int32_t>(in.l_start) || in.l_len != static_cast<int32_t>(in.l_len))
+            return -EOVERFLOW;
+        const int32_t s = static_cast<int32_t>(in.l_start), l = static_cast<int32_t>(in.l_len);
+        std::memcpy(raw + 4, &s, 4);
+        std::memcpy(raw + 8, &l, 4);
+        std::memcpy(raw + 12, &in.l_pid, 4);
+    } else {
+        const size_t at = abi == flock_abi::native ? 8 : 4;
+        std::memcpy(raw + at, &in.l_start, 8);
+        std::memcpy(raw + at + 8, &in.l_len, 8);
+        std::memcpy(raw + at + 16, &in.l_pid, 4);
+    }
+    return copy_to_user(c.mm, VirtAddr(uptr), raw, size) ? 0 : -EFAULT;
+}
+
+// flock_to_posix_lock: the byte range from l_whence, l_start and l_len.
+long flock_to_posix_lock(file& f, const kflock& l, file_lock& fl) {
+    int64_t start;
+    switch (l.l_whence) {
+    case SEEK_SET: start = 0; break;
+    case SEEK_CUR: start = f.f_pos; break;
+    case SEEK_END: start = static_cast<int64_t>(f.f_inode->i_size); break;
+    default: return -EINVAL;
+    }
+    if (__builtin_add_overflow(start, l.l_start, &start) || start < 0) return -EINVAL;
+    if (l.l_len > 0) {
+        if (__builtin_add_overflow(start, l.l_len - 1, &fl.fl_end)) return -EOVERFLOW;
+        fl.fl_start = start;
+    } else if (l.l_len < 0) {
+        fl.fl_end = start - 1;
+        fl.fl_start = start + l.l_len;
+        if (fl.fl_start < 0) return -EINVAL;
+    } else {
+        fl.fl_start = start;
+        fl.fl_end = OFFSET_MAX;
+    }
+    return 0;
+}
+
+bool is_ofd(int cmd) { return cmd == F_OFD_GETLK_ || cmd == F_OFD_SETLK_ || cmd == F_OFD_SETLKW_; }
+
+// The lock request a struct flock describes for cmd, with its owner (posix or OFD).
+long flock_request(SysCtx& c, file& f, int cmd, const kflock& l, file_lock& fl) {
+    if (l.l_type != F_RDLCK_ && l.l_type != F_WRLCK_ && l.l_type != F_UNLCK_) return -EINVAL;
+    if (long e = flock_to_posix_lock(f, l, fl)) return e;
+    fl.fl_type = l.l_type;
+    if (is_ofd(cmd)) {
+        if (l.l_pid != 0) return -EINVAL;
+        fl.fl_flags = FL_OFD;
+        fl.fl_owner = &f;
+        fl.fl_pid = -1;
+    } else {
+        fl.fl_flags = FL_POSIX;
+        fl.fl_owner = c.task.files.get();
+        fl.fl_pid = c.task.tgid;
+    }
+    fl.fl_file = &f;
+    return 0;
+}
+
+long fcntl_getlk(SysCtx& c, file& f, int cmd, uint64_t uptr, flock_abi abi) {
+    kflock l{};
+    if (long e = get_flock(c, uptr, abi, l)) return e;
+    if (l.l_type != F_RDLCK_ && l.l_type != F_WRLCK_) return -EINVAL;
+    file_lock req;
+    if (long e = flock_request(c, f, cmd, l, req)) return e;
+    file_lock_context* ctx = f.f_inode->i_flctx.get();
+    const file_lock* block = ctx ? first_conflict(ctx->flc_posix, req) : nullptr;
+    if (!block) {
+        l.l_type = F_UNLCK_;
+    } else {  // posix_lock_to_flock
+        l.l_type = static_cast<int16_t>(block->fl_type);
+        l.l_whence = SEEK_SET;
+        l.l_start = block->fl_start;
+        l.l_len = block->fl_end == OFFSET_MAX ? 0 : block->fl_end - block->fl_start + 1;
+        l.l_pid = block->fl_pid;
+    }
+    return put_flock(c, uptr, abi, l);
+}
+
+long fcntl_setlk(SysCtx& c, file& f, int cmd, uint64_t uptr, flock_abi abi) {
+    kflock l{};
+    if (long e = get_flock(c, uptr, abi, l)) return e;
+    file_lock req;
+    if (long e = flock_request(c, f, cmd, l, req)) return e;
+    const unsigned acc = f.f_flags & O_ACCMODE_;
+    if (l.l_type == F_RDLCK_ && acc == O_WRONLY_) return -EBADF;  // check_fmode_for_setlk
+    if (l.l_type == F_WRLCK_ && acc == O_RDONLY_) return -EBADF;
+    const bool wait = cmd == F_SETLKW_ || cmd == F_SETLKW64_ || cmd == F_OFD_SETLKW_;
+    return posix_lock_file(c.task, *f.f_inode, req, wait);
+}
+
+void remove_matching(inode& ino, bool posix, const void* owner) {
+    file_lock_context* ctx = ino.i_flctx.get();
+    if (!ctx) return;
+    auto& list = posix ? ctx->flc_posix : ctx->flc_flock;
+    const size_t before = list.size();
+    std::erase_if(list, [&](const file_lock& l) { return l.fl_owner == owner; });
+    if (list.size() != before) wake_up(ctx->flc_wait);
+}
+
+}  // namespace
+
+void locks_remove_posix(const file& f, const files_struct* owner) {
+    if (f.f_inode && f.f_inode->i_flctx) remove_matching(*f.f_inode, true, owner);
+}
+
+void locks_remove_file(const file& f) {
+    if (!f.f_inode || !f.f_inode->i_flctx) return;
+    remove_matching(*f.f_inode, true, &f);  // its OFD locks
+    remove_matching(*f.f_inode, false, &f);
+}
+
+long fcntl_lock(SysCtx& c, file& f, int cmd, uint64_t arg) {
+    if (!f.f_inode || (f.f_flags & O_PATH_)) return -EBADF;
+    flock_abi abi = flock_abi::native;
+    if (c.compat) abi = (cmd == F_GETLK_ || cmd == F_SETLK_ || cmd == F_SETLKW_) ? flock_abi::compat : flock_abi::compat64;
+    else if (cmd == F_GETLK64_ || cmd == F_SETLK64_ || cmd == F_SETLKW64_) return -EINVAL;  // 32-bit only
+    switch (cmd) {
+    case F_GETLK_:
+    case F_GETLK64_:
+    case F_OFD_GETLK_: return fcntl_getlk(c, f, cmd, arg, abi);
+    default: return fcntl_setlk(c, f, cmd, arg, abi);
+    }
+}
+
+files_struct::~files_struct() {
+    for (const auto& f : fd)
+        if (f) locks_remove_posix(*f, this);
+}
+
+long sys_flock(SysCtx& c, const uint64_t* a) {
+    auto f = c.task.files->get(static_cast<uint32_t>(a[0]));
+    if (!f) return -EBADF;
+    const unsigned cmd = static_cast<unsigned>(a[1]);
+    const unsigned op = cmd & ~static_cast<unsigned>(LOCK_NB_);
+    if (op != LOCK_SH_ && op != LOCK_EX_ && op != LOCK_UN_) return -EINVAL;
+    if (!f->f_inode || (f->f_flags & O_PATH_)) return -EBADF;
+    file_lock req;
+    req.fl_flags = FL_FLOCK;
+    req.fl_owner = f.get();
+    req.fl_file = f.get();
+    req.fl_pid = c.task.tgid;
+    req.fl_type = op == LOCK_SH_ ? F_RDLCK_ : op == LOCK_EX_ ? F_WRLCK_ : F_UNLCK_;
+    return flock_lock_file(c.task, *f->f_inode, req, !(cmd & LOCK_NB_));
+}
+
+}  // namespace guestos
