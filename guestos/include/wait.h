@@ -33,7 +33,19 @@ struct wait_queue_entry {
     bool exclusive = false;  // WQ_FLAG_EXCLUSIVE: queued last, one wake-up ends the walk
 };
 
+// The events a wake-up passes when the queue itself is going away (POLLFREE): an entry
+// whose func outlives the queue (epoll's) forgets it then.
+inline constexpr uint32_t WAIT_POLLFREE = 0x4000;
+
 struct wait_queue_head {
+    wait_queue_head() = default;
+    wait_queue_head(const wait_queue_head&) = delete;
+    wait_queue_head& operator=(const wait_queue_head&) = delete;
+    ~wait_queue_head() {  // wake_up_pollfree
+        const auto entries = head;
+        for (wait_queue_entry* e : entries)
+            if (e->func) e->func(WAIT_POLLFREE);
+    }
     std::vector<wait_queue_entry*> head;
     bool empty() const { return head.empty(); }
 };

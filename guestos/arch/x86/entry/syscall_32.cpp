@@ -71,6 +71,8 @@ const SyscallEntry table32[] = {
     E(statfs, statfs, "sx"), E(fstatfs, fstatfs, "fx"), E(flock, flock, "fd"),
     E(chown32, chown32, "sdd"), E(lchown32, lchown32, "sdd"), E(fchown32, fchown32, "fdd"),
     E(utimensat_time64, utimensat_time64, "fsxx"), E(statfs64, statfs64, "sux"), E(fstatfs64, fstatfs64, "fux"),
+    E(epoll_create, epoll_create, "d"), E(epoll_create1, epoll_create1, "x"), E(epoll_ctl, epoll_ctl, "fdfx"),
+    E(epoll_wait, epoll_wait, "fxdd"), E(epoll_pwait, epoll_pwait, "fxddxu"), E(epoll_pwait2, epoll_pwait2, "fxdxxu"),
 };
 #undef E
 

@@ -58,6 +58,8 @@ const SyscallEntry table64[] = {
     E(lchown, lchown, "sdd"), E(fchown, fchown, "fdd"), E(fchownat, fchownat, "fsddx"),
     E(utimensat, utimensat, "fsxx"), E(utimes, utimes, "sx"), E(futimesat, futimesat, "fsx"),
     E(statfs, statfs, "sx"), E(fstatfs, fstatfs, "fx"), E(flock, flock, "fd"),
+    E(epoll_create, epoll_create, "d"), E(epoll_create1, epoll_create1, "x"), E(epoll_ctl, epoll_ctl, "fdfx"),
+    E(epoll_wait, epoll_wait, "fxdd"), E(epoll_pwait, epoll_pwait, "fxddxu"), E(epoll_pwait2, epoll_pwait2, "fxdxxu"),
 };
 #undef E
 

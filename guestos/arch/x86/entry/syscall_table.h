@@ -32,7 +32,8 @@ namespace guestos {
     X(symlinkat) X(link) X(linkat) X(rename) X(renameat) X(renameat2) X(creat) X(chmod) X(fchmod) \
     X(fchmodat) X(chown) X(lchown) X(fchown) X(chown32) X(lchown32) X(fchown32) X(fchownat)      \
     X(utimensat) X(utimensat_time64) X(utimes) X(futimesat) X(statfs) X(fstatfs) X(statfs64)     \
-    X(fstatfs64) X(flock)
+    X(fstatfs64) X(flock) X(epoll_create) X(epoll_create1) X(epoll_ctl)   \
+    X(epoll_wait) X(epoll_pwait) X(epoll_pwait2)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,
