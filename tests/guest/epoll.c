@@ -56,7 +56,9 @@ static void wait_show(const char *what, int ep, int max, int timeout)
 
 static void ctl_errors(void)
 {
-    result("epoll_create(0)", epoll_create(0));
+    int r0 = epoll_create(0);  /* musl's wrapper makes one anyway */
+    result("epoll_create(0) >= 0 or error", r0 < 0 ? r0 : 0);
+    if (r0 >= 0) close(r0);
     int ep = epoll_create(1);
     result("epoll_create1(1)", epoll_create1(1));
     int epc = epoll_create1(EPOLL_CLOEXEC);
