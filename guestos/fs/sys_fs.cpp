@@ -51,6 +51,10 @@ long write_from_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
     uint64_t count = 0;
     for (auto [base, len] : iov) count += len;
     std::vector<uint8_t> tmp(std::min(count, IO_CHUNK));
+    if (!count) {  // the file decides what writing nothing means (a datagram socket sends one)
+        kiocb iocb{c.task, pos};
+        return f.write_iter(iocb, tmp.data(), 0);
+    }
     size_t seg = 0;
     uint64_t seg_off = 0, done = 0;
     bool fault = false;

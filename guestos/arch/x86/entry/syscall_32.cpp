@@ -73,6 +73,11 @@ const SyscallEntry table32[] = {
     E(utimensat_time64, utimensat_time64, "fsxx"), E(statfs64, statfs64, "sux"), E(fstatfs64, fstatfs64, "fux"),
     E(epoll_create, epoll_create, "d"), E(epoll_create1, epoll_create1, "x"), E(epoll_ctl, epoll_ctl, "fdfx"),
     E(epoll_wait, epoll_wait, "fxdd"), E(epoll_pwait, epoll_pwait, "fxddxu"), E(epoll_pwait2, epoll_pwait2, "fxdxxu"),
+    E(socket, socket, "ddd"), E(socketpair, socketpair, "dddx"), E(sendto, sendto, "fbuxxu"),
+    E(recvfrom, recvfrom, "fxuxxx"), E(sendmsg, sendmsg, "fxx"), E(recvmsg, recvmsg, "fxx"),
+    E(shutdown, shutdown, "fd"), E(getsockopt, getsockopt, "fddxx"), E(setsockopt, setsockopt, "fddxu"),
+    E(getsockname, getsockname, "fxx"), E(getpeername, getpeername, "fxx"),
+    E(socketcall, socketcall, "dx"),
 };
 #undef E
 

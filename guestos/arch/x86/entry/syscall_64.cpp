@@ -60,6 +60,10 @@ const SyscallEntry table64[] = {
     E(statfs, statfs, "sx"), E(fstatfs, fstatfs, "fx"), E(flock, flock, "fd"),
     E(epoll_create, epoll_create, "d"), E(epoll_create1, epoll_create1, "x"), E(epoll_ctl, epoll_ctl, "fdfx"),
     E(epoll_wait, epoll_wait, "fxdd"), E(epoll_pwait, epoll_pwait, "fxddxu"), E(epoll_pwait2, epoll_pwait2, "fxdxxu"),
+    E(socket, socket, "ddd"), E(socketpair, socketpair, "dddx"), E(sendto, sendto, "fbuxxu"),
+    E(recvfrom, recvfrom, "fxuxxx"), E(sendmsg, sendmsg, "fxx"), E(recvmsg, recvmsg, "fxx"),
+    E(shutdown, shutdown, "fd"), E(getsockopt, getsockopt, "fddxx"), E(setsockopt, setsockopt, "fddxu"),
+    E(getsockname, getsockname, "fxx"), E(getpeername, getpeername, "fxx"),
 };
 #undef E
 

@@ -27,13 +27,14 @@ namespace guestos {
     X(setitimer) X(alarm) X(restart_syscall) X(fallocate) X(getdents64) X(chdir) X(fchdir)    \
     X(fork) X(vfork) X(clone) X(clone3) X(wait4) X(waitid) X(waitpid) X(setpgid) X(setsid)       \
     X(execve) X(execveat) X(eventfd) X(eventfd2) X(poll) X(ppoll) X(ppoll_time64) X(select)  \
-    X(old_select) X(pselect6) X(pselect6_time64) \
-    X(mkdir) X(mkdirat) X(rmdir) X(symlink)          \
-    X(symlinkat) X(link) X(linkat) X(rename) X(renameat) X(renameat2) X(creat) X(chmod) X(fchmod) \
-    X(fchmodat) X(chown) X(lchown) X(fchown) X(chown32) X(lchown32) X(fchown32) X(fchownat)      \
-    X(utimensat) X(utimensat_time64) X(utimes) X(futimesat) X(statfs) X(fstatfs) X(statfs64)     \
-    X(fstatfs64) X(flock) X(epoll_create) X(epoll_create1) X(epoll_ctl)   \
-    X(epoll_wait) X(epoll_pwait) X(epoll_pwait2)
+    X(old_select) X(pselect6) X(pselect6_time64) X(mkdir) X(mkdirat) X(rmdir) X(symlink) \
+    X(symlinkat) X(link) X(linkat) X(rename) X(renameat) X(renameat2) X(creat) X(chmod) \
+    X(fchmod) X(fchmodat) X(chown) X(lchown) X(fchown) X(chown32) X(lchown32) X(fchown32) \
+    X(fchownat) X(utimensat) X(utimensat_time64) X(utimes) X(futimesat) X(statfs) X(fstatfs) \
+    X(statfs64) X(fstatfs64) X(flock) X(epoll_create) X(epoll_create1) X(epoll_ctl) \
+    X(epoll_wait) X(epoll_pwait) X(epoll_pwait2) X(socket) X(socketpair) X(sendto) X(recvfrom) \
+    X(sendmsg) X(recvmsg) X(shutdown) X(getsockopt) X(setsockopt) X(getsockname) X(getpeername) \
+    X(socketcall)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,
