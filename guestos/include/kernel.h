@@ -171,6 +171,7 @@ public:
     KernelCaches* caches() const { return caches_.get(); }
     // The text of a global /proc file (meminfo, buddyinfo, zoneinfo, slabinfo, vmstat).
     std::optional<std::string> proc_global(const std::string& entry) const;
+    std::string proc_loadavg() const;
     // The allocators' counters for --stats (proc_meminfo.h allocator_stats); empty before
     // the first exec sets memory up.
     std::string allocator_stats() const;

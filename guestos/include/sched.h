@@ -154,7 +154,14 @@ struct signal_struct {
     int stop_signal = 0;
     bool stop_reported = true, continued = false;
     // Children's CPU time, reaped (cutime/cstime) and the rusage wait4 adds up.
-    int64_t cutime_ns = 0;
+    int64_t cutime_ns = 0, cstime_ns = 0;
+    uint64_t cmin_flt = 0, cmaj_flt = 0, cnvcsw = 0, cnivcsw = 0, cmaxrss = 0;
+    // What the group's exited threads used (__exit_signal adds them here).
+    int64_t utime_ns = 0, stime_ns = 0;
+    uint64_t min_flt = 0, maj_flt = 0, nvcsw = 0, nivcsw = 0, maxrss = 0;
+    // prctl: PR_SET_CHILD_SUBREAPER, and whether an ancestor is one; PR_SET_DUMPABLE.
+    bool is_child_subreaper = false, has_child_subreaper = false;
+    int dumpable = 1;
     wait_queue_head wait_chldexit;  // the parent sleeps here in wait4
 };
 
@@ -202,6 +209,13 @@ struct task_struct {
     const char* sleep_what = nullptr;  // what it sleeps in (for the deadlock note, /proc wchan)
     int64_t slice_end = 0;           // when the timeslice ends
     uint64_t nvcsw = 0, nivcsw = 0;  // voluntary and involuntary context switches
+    // CPU time (se.sum_exec_runtime: host CPU time charged while the task ran; stime the
+    // part spent in its syscalls and faults) and page faults (min_flt, maj_flt).
+    int64_t sum_exec_runtime = 0, stime_ns = 0;
+    uint64_t min_flt = 0, maj_flt = 0;
+    int pdeath_signal = 0;       // prctl(PR_SET_PDEATHSIG): sent when the parent exits
+    bool no_new_privs = false;   // prctl(PR_SET_NO_NEW_PRIVS)
+    uint64_t cpus_mask = 0;      // sched_setaffinity's CPUs; 0: every CPU of the host
     int64_t start_time = 0;          // CLOCK_MONOTONIC at fork
     // The registers a new task starts with (a fork or clone child, or after execve); consumed
     // by the CPU when it first runs the task.
@@ -265,6 +279,20 @@ struct kernel_clone_args {
     uint64_t tls = 0;
     uint64_t parent_tid = 0, child_tid = 0;
 };
+// What struct rusage reports of a thread, a process or its reaped children (getrusage).
+struct task_rusage {
+    int64_t utime_ns = 0, stime_ns = 0;
+    uint64_t maxrss_kb = 0, min_flt = 0, maj_flt = 0, nvcsw = 0, nivcsw = 0;
+};
+enum class RusageWho { Self, Children, Thread, Both };
+task_rusage k_getrusage(task_struct& t, RusageWho who);
+// Writes a struct rusage (or i386's compat_rusage) at ru; true if ru is 0.
+bool put_rusage(SysCtx& c, uint64_t ru, const task_rusage& r);
+// An exiting thread's usage goes to its process (__exit_signal); a reaped child's to its
+// parent's children totals (wait_task_zombie).
+void account_exited_thread(task_struct& t);
+void account_reaped_child(task_struct& parent, task_struct& child);
+
 // Creates a task (copy_process + wake_up_new_task) and, for CLONE_VFORK, waits until it execs
 // or exits: the child's pid or -errno.
 long kernel_clone(SysCtx& c, const kernel_clone_args& args);

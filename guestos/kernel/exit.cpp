@@ -65,12 +65,40 @@ bool do_notify_parent(task_struct& p) {
     return autoreap;
 }
 
-// Orphans go to emu's init, which reaps them when they exit (forget_original_parent).
+// The nearest live ancestor that is a child subreaper (PR_SET_CHILD_SUBREAPER), or null
+// for emu's init (find_new_reaper).
+task_struct* find_new_reaper(task_struct& father) {
+    if (!father.signal->has_child_subreaper) return nullptr;
+    for (task_struct* p = father.group_leader->real_parent; p; p = p->group_leader->real_parent)
+        if (p->signal->is_child_subreaper && !p->signal->group_exit && p->signal->nr_threads > 0) return p->group_leader;
+    return nullptr;
+}
+
+// Orphans go to the nearest subreaper or to emu's init, which reaps them when they exit; a
+// child that asked for PR_SET_PDEATHSIG gets its signal (forget_original_parent).
 void forget_original_parent(task_struct& t) {
     if (!t.thread_group_leader() && t.signal->nr_threads > 0) return;  // the group lives on
+    task_struct* reaper = find_new_reaper(t);
     for (task_struct* child : std::vector<task_struct*>(t.children)) {
-        child->real_parent = nullptr;
-        if (child->exit_state == EXIT_ZOMBIE) release_task(*child);
+        child->real_parent = reaper;
+        for (task_struct* th : std::vector<task_struct*>(child->signal->thread_head))
+            if (th->pdeath_signal) {
+                kernel_siginfo si;
+                si.si_signo = th->pdeath_signal;
+                si.si_code = SI_USER;
+                si.pid = t.tgid;
+                si.uid = ::getuid();
+                send_signal_group(*th, si, false);
+            }
+        if (reaper) {
+            reaper->children.push_back(child);
+            if (child->exit_state == EXIT_ZOMBIE) {  // tell the new parent (reparent_leader)
+                child->exit_state = 0;
+                do_notify_parent(*child);
+            }
+        } else if (child->exit_state == EXIT_ZOMBIE) {
+            release_task(*child);
+        }
     }
     t.children.clear();
 }
@@ -107,6 +135,7 @@ void do_exit(task_struct& t, int code) {
     t.exited = true;
     t.exit_code = code;
     t.state = TASK_DEAD;
+    account_exited_thread(t);
     --t.signal->nr_threads;
     auto& th = t.signal->thread_head;
     th.erase(std::remove(th.begin(), th.end(), &t), th.end());
@@ -156,6 +185,7 @@ struct wait_opts {
     uint64_t flags = 0;
     // What was found: the child's pid, the wait status and the siginfo code.
     int pid = 0, status = 0, code = 0, info_status = 0;
+    task_rusage ru;  // the reaped child's usage and its children's
 };
 
 bool eligible_child(const wait_opts& wo, const task_struct& p) {
@@ -181,7 +211,11 @@ int wait_consider_children(task_struct& cur, wait_opts& wo) {
             const int sig = status & 0x7f;
             wo.code = sig ? ((status & 0x80) ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED;
             wo.info_status = sig ? sig : (status >> 8) & 0xff;
-            if (!(wo.flags & WNOWAIT_)) release_task(*p);
+            wo.ru = k_getrusage(*p, RusageWho::Both);
+            if (!(wo.flags & WNOWAIT_)) {
+                account_reaped_child(cur, *p);
+                release_task(*p);
+            }
             return 1;
         }
         if ((wo.flags & WCONTINUED_) && p->signal->continued) {
@@ -216,12 +250,6 @@ long do_wait(task_struct& cur, wait_opts& wo) {
     }
 }
 
-// struct rusage of the reaped children (times are not accounted: zeros).
-bool put_rusage(SysCtx& c, uint64_t ru) {
-    if (!ru) return true;
-    uint8_t zeros[144] = {};
-    return copy_to_user(c.mm, VirtAddr(ru), zeros, c.compat ? 72 : 144);
-}
 
 }  // namespace
 
@@ -238,7 +266,7 @@ long do_wait4(SysCtx& c, int pid, uint64_t stat_addr, uint64_t options, uint64_t
     if (r > 0) {
         const int32_t st = wo.status;
         if (stat_addr && !copy_to_user(c.mm, VirtAddr(stat_addr), &st, 4)) return -EFAULT;
-        if (!put_rusage(c, ru)) return -EFAULT;
+        if (!put_rusage(c, ru, wo.ru)) return -EFAULT;
     }
     return r;
 }
@@ -274,7 +302,7 @@ long sys_waitid(SysCtx& c, const uint64_t* a) {
         }
         if (!copy_to_user(c.mm, VirtAddr(a[2]), info, sizeof info)) return -EFAULT;
     }
-    if (r > 0 && !put_rusage(c, a[4])) return -EFAULT;
+    if (r > 0 && !put_rusage(c, a[4], wo.ru)) return -EFAULT;
     return 0;
 }
 

@@ -210,7 +210,11 @@ void copy_shared_state(task_struct& cur, task_struct& p, uint64_t flags) {
         p.signal->rlim = cur.signal->rlim;
         p.signal->pgrp = cur.signal->pgrp;
         p.signal->session = cur.signal->session;
+        p.signal->has_child_subreaper = cur.signal->has_child_subreaper || cur.signal->is_child_subreaper;
+        p.signal->dumpable = cur.signal->dumpable;
     }
+    p.no_new_privs = cur.no_new_privs;  // inherited; pdeath_signal is not
+    p.cpus_mask = cur.cpus_mask;
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include "guestos/mm/highmem.h"
 #include "guestos/kernel/time/itimer.h"
 #include "guestos/kernel/sched/kstack.h"
+#include "guestos/kernel/sched/core.h"
 #include "guestos/mm/page_alloc.h"
 #include "guestos/fs/proc/meminfo.h"
 #include "guestos/mm/slab_object.h"
@@ -221,7 +222,27 @@ std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     if (entry == "zoneinfo") return proc_zoneinfo(src);
     if (entry == "slabinfo") return proc_slabinfo(*slab_);
     if (entry == "vmstat") return proc_vmstat(src);
+    if (entry == "loadavg") return proc_loadavg();
     return std::nullopt;
+}
+
+// /proc/loadavg (loadavg_proc_show): the three averages, running/all tasks, the last pid.
+std::string Kernel::proc_loadavg() const {
+    Kernel& k = const_cast<Kernel&>(*this);  // bringing avenrun up to date changes nothing shown elsewhere
+    uint64_t a[3];
+    get_avenrun(k, a, (1u << FSHIFT) / 200, 0);
+    unsigned running = 0, threads = 0;
+    for (task_struct* t : k.all_tasks()) {
+        if (t->exited) continue;
+        ++threads;
+        if (t->state == TASK_RUNNING) ++running;
+    }
+    char buf[128];
+    auto frac = [](uint64_t x) { return ((x & ((1u << FSHIFT) - 1)) * 100) >> FSHIFT; };
+    std::snprintf(buf, sizeof buf, "%lu.%02lu %lu.%02lu %lu.%02lu %u/%u %d\n", (unsigned long)(a[0] >> FSHIFT),
+                  (unsigned long)frac(a[0]), (unsigned long)(a[1] >> FSHIFT), (unsigned long)frac(a[1]),
+                  (unsigned long)(a[2] >> FSHIFT), (unsigned long)frac(a[2]), running, threads, last_pid_);
+    return buf;
 }
 
 std::string Kernel::allocator_stats() const {
@@ -332,6 +353,23 @@ bool Kernel::syscall_from_user(task_struct& task, uint64_t nr, const uint64_t ar
 
 bool Kernel::syscall_resume(task_struct& task, long& ret) { return kstack_resume(task, ret); }
 
+namespace {
+// Charges the time of a syscall or fault as system time, unless the task slept in it (the
+// time then went to others): the stime half of the task's CPU time.
+class SystemTime {
+public:
+    explicit SystemTime(task_struct& t) : t_(t), start_(ktime_get()), switches_(t.nvcsw + t.nivcsw) {}
+    ~SystemTime() {
+        if (t_.nvcsw + t_.nivcsw == switches_) t_.stime_ns += ktime_get() - start_;
+    }
+
+private:
+    task_struct& t_;
+    ktime_t start_;
+    uint64_t switches_;
+};
+}  // namespace
+
 long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) {
     run_kswapd();
     ++stats.syscalls;
@@ -341,6 +379,7 @@ long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) 
     SysCtx ctx{*this, task, *task.mm, task.is_compat()};
     const SyscallEntry* e = lookup_syscall(task.abi, nr);
     long ret = -ENOSYS;
+    const SystemTime st(task);
     if (e) ret = syscall_impl(e->sys)(ctx, args);
     else report_unknown_syscall(task, nr);
     // A timer that came due during the call has its signal delivered on the way out.
@@ -359,7 +398,11 @@ void Kernel::run_kswapd() {
 
 FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t error_code) {
     run_kswapd();
+    const SystemTime st(task);
+    const uint64_t majors = stats.pgmajfault;
     const FaultOutcome r = do_user_addr_fault(task, address, error_code);
+    if (stats.pgmajfault != majors) ++task.maj_flt;  // mm_account_fault
+    else if (!r.signo) ++task.min_flt;
     sync_task_slab_images(task);  // exit_to_user_mode: what the fault changed (the mm's counters)
     return r;
 }

@@ -17,6 +17,9 @@
 #include "guestos/include/kernel.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/kernel/time/time.h"
+#include "guestos/fs/proc/meminfo.h"
+#include <sys/times.h>
+#include <algorithm>
 
 namespace guestos {
 
@@ -315,15 +318,273 @@ long sys_sched_yield(SysCtx& c, const uint64_t*) {
     return 0;
 }
 
-long sys_sched_getaffinity(SysCtx& c, const uint64_t* a) {
-    if (a[0] && static_cast<int>(a[0]) != c.task.tgid) return -ESRCH;
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) < 0) return host_errno();
-    const uint64_t size = c.ptr_size();  // one long holds every CPU of this machine
-    if (a[1] < size || (a[1] & (size - 1))) return -EINVAL;
-    return copy_to_user(c.mm, VirtAddr(a[2]), &set, size) ? static_cast<long>(size) : -EFAULT;
+
+
+
+
+// ---- prctl, resource usage, sysinfo, times, affinity (kernel/sys.c, kernel/sched/core.c) ----
+
+namespace {
+
+// A thread's CPU time split as cputime_adjust splits it: stime at most the runtime, utime
+// the rest.
+void thread_times(const task_struct& t, int64_t& utime, int64_t& stime) {
+    stime = std::min(t.stime_ns, t.sum_exec_runtime);
+    utime = t.sum_exec_runtime - stime;
 }
 
+void add_thread(task_rusage& r, const task_struct& t) {
+    int64_t u, s;
+    thread_times(t, u, s);
+    r.utime_ns += u, r.stime_ns += s;
+    r.min_flt += t.min_flt, r.maj_flt += t.maj_flt, r.nvcsw += t.nvcsw, r.nivcsw += t.nivcsw;
+}
 
+uint64_t mm_maxrss_kb(const task_struct& t) {
+    return t.mm ? std::max(t.mm->hiwater_rss, t.mm->rss()) * (PAGE_SIZE >> 10) : 0;
+}
+
+}  // namespace
+
+task_rusage k_getrusage(task_struct& t, RusageWho who) {
+    if (t.kernel) account_curr(*t.kernel);
+    task_rusage r;
+    const signal_struct& sig = *t.signal;
+    if (who == RusageWho::Thread) {
+        add_thread(r, t);
+        r.maxrss_kb = std::max(sig.maxrss, mm_maxrss_kb(t));
+        return r;
+    }
+    if (who == RusageWho::Children || who == RusageWho::Both) {
+        r.utime_ns = sig.cutime_ns, r.stime_ns = sig.cstime_ns;
+        r.min_flt = sig.cmin_flt, r.maj_flt = sig.cmaj_flt, r.nvcsw = sig.cnvcsw, r.nivcsw = sig.cnivcsw;
+        r.maxrss_kb = sig.cmaxrss;
+    }
+    if (who == RusageWho::Self || who == RusageWho::Both) {
+        r.utime_ns += sig.utime_ns, r.stime_ns += sig.stime_ns;
+        r.min_flt += sig.min_flt, r.maj_flt += sig.maj_flt, r.nvcsw += sig.nvcsw, r.nivcsw += sig.nivcsw;
+        for (const task_struct* th : sig.thread_head) add_thread(r, *th);
+        r.maxrss_kb = std::max({r.maxrss_kb, sig.maxrss, mm_maxrss_kb(t)});
+    }
+    return r;
+}
+
+bool put_rusage(SysCtx& c, uint64_t ru, const task_rusage& r) {
+    if (!ru) return true;
+    // ru_utime, ru_stime, then maxrss ixrss idrss isrss minflt majflt nswap inblock oublock
+    // msgsnd msgrcv nsignals nvcsw nivcsw.
+    const int64_t v[18] = {r.utime_ns / NSEC_PER_SEC, (r.utime_ns % NSEC_PER_SEC) / NSEC_PER_USEC,
+                           r.stime_ns / NSEC_PER_SEC, (r.stime_ns % NSEC_PER_SEC) / NSEC_PER_USEC,
+                           static_cast<int64_t>(r.maxrss_kb), 0, 0, 0, static_cast<int64_t>(r.min_flt),
+                           static_cast<int64_t>(r.maj_flt), 0, 0, 0, 0, 0, 0,
+                           static_cast<int64_t>(r.nvcsw), static_cast<int64_t>(r.nivcsw)};
+    if (!c.compat) return copy_to_user(c.mm, VirtAddr(ru), v, sizeof v);
+    int32_t v32[18];
+    for (int i = 0; i < 18; ++i) v32[i] = static_cast<int32_t>(v[i]);
+    return copy_to_user(c.mm, VirtAddr(ru), v32, sizeof v32);
+}
+
+void account_exited_thread(task_struct& t) {
+    signal_struct& sig = *t.signal;
+    if (t.kernel && t.kernel->runqueue().curr == &t) account_curr(*t.kernel);
+    int64_t u, s;
+    thread_times(t, u, s);
+    sig.utime_ns += u, sig.stime_ns += s;
+    sig.min_flt += t.min_flt, sig.maj_flt += t.maj_flt, sig.nvcsw += t.nvcsw, sig.nivcsw += t.nivcsw;
+    sig.maxrss = std::max(sig.maxrss, mm_maxrss_kb(t));
+}
+
+void account_reaped_child(task_struct& parent, task_struct& child) {
+    signal_struct& psig = *parent.signal;
+    const task_rusage r = k_getrusage(child, RusageWho::Both);
+    psig.cutime_ns += r.utime_ns, psig.cstime_ns += r.stime_ns;
+    psig.cmin_flt += r.min_flt, psig.cmaj_flt += r.maj_flt, psig.cnvcsw += r.nvcsw, psig.cnivcsw += r.nivcsw;
+    psig.cmaxrss = std::max(psig.cmaxrss, r.maxrss_kb);
+}
+
+long sys_getrusage(SysCtx& c, const uint64_t* a) {
+    constexpr int RUSAGE_SELF_ = 0, RUSAGE_CHILDREN_ = -1, RUSAGE_THREAD_ = 1;
+    const int who = static_cast<int32_t>(a[0]);
+    RusageWho w;
+    if (who == RUSAGE_SELF_) w = RusageWho::Self;
+    else if (who == RUSAGE_CHILDREN_) w = RusageWho::Children;
+    else if (who == RUSAGE_THREAD_) w = RusageWho::Thread;
+    else return -EINVAL;
+    return put_rusage(c, a[1], k_getrusage(c.task, w)) ? 0 : -EFAULT;
+}
+
+// times: CPU times in clock ticks (USER_HZ 100) and the host's tick count, as the native
+// call returns it.
+long sys_times(SysCtx& c, const uint64_t* a) {
+    constexpr int64_t NSEC_PER_TICK = NSEC_PER_SEC / 100;
+    if (a[0]) {
+        const task_rusage self = k_getrusage(c.task, RusageWho::Self);
+        const task_rusage ch = k_getrusage(c.task, RusageWho::Children);
+        const int64_t v[4] = {self.utime_ns / NSEC_PER_TICK, self.stime_ns / NSEC_PER_TICK,
+                              ch.utime_ns / NSEC_PER_TICK, ch.stime_ns / NSEC_PER_TICK};
+        bool ok;
+        if (c.compat) {
+            const int32_t v32[4] = {static_cast<int32_t>(v[0]), static_cast<int32_t>(v[1]), static_cast<int32_t>(v[2]),
+                                    static_cast<int32_t>(v[3])};
+            ok = copy_to_user(c.mm, VirtAddr(a[0]), v32, sizeof v32);
+        } else {
+            ok = copy_to_user(c.mm, VirtAddr(a[0]), v, sizeof v);
+        }
+        if (!ok) return -EFAULT;
+    }
+    struct tms host;
+    const long ticks = static_cast<long>(::times(&host));
+    return c.compat ? static_cast<int32_t>(ticks) : ticks;
+}
+
+// sysinfo: uptime, load, and the guest's own memory figures in bytes (mem_unit 1).
+long sys_sysinfo(SysCtx& c, const uint64_t* a) {
+    timespec up{};
+    clock_gettime(CLOCK_BOOTTIME, &up);
+    const int64_t uptime = up.tv_sec + (up.tv_nsec ? 1 : 0);
+    si_meminfo_pages m;
+    if (const BuddyAllocator* b = c.kernel.buddy()) m = si_meminfo(*b);
+    uint64_t procs = 0;
+    for (task_struct* t : c.kernel.all_tasks())
+        if (!t->exited) ++procs;
+    uint64_t load[3];
+    get_avenrun(c.kernel, load, 0, SI_LOAD_SHIFT - FSHIFT);
+    const uint64_t ps = PAGE_SIZE;
+    const uint64_t f[] = {static_cast<uint64_t>(uptime), load[0], load[1], load[2], m.totalram * ps, m.freeram * ps,
+                          m.sharedram * ps, m.bufferram * ps, 0, 0};
+    if (!c.compat) {
+        uint8_t buf[112] = {};
+        std::memcpy(buf, f, sizeof f);
+        const uint16_t pr = static_cast<uint16_t>(procs);
+        std::memcpy(buf + 80, &pr, 2);
+        const uint64_t high[2] = {m.totalhigh * ps, m.freehigh * ps};
+        std::memcpy(buf + 88, high, sizeof high);
+        const uint32_t unit = 1;
+        std::memcpy(buf + 104, &unit, 4);
+        return copy_to_user(c.mm, VirtAddr(a[0]), buf, sizeof buf) ? 0 : -EFAULT;
+    }
+    uint8_t buf[64] = {};
+    for (int i = 0; i < 10; ++i) {
+        const uint32_t v = static_cast<uint32_t>(f[i]);
+        std::memcpy(buf + 4 * i, &v, 4);
+    }
+    const uint16_t pr = static_cast<uint16_t>(procs);
+    std::memcpy(buf + 40, &pr, 2);
+    const uint32_t high[2] = {static_cast<uint32_t>(m.totalhigh * ps), static_cast<uint32_t>(m.freehigh * ps)};
+    std::memcpy(buf + 44, high, sizeof high);
+    const uint32_t unit = 1;
+    std::memcpy(buf + 52, &unit, 4);
+    return copy_to_user(c.mm, VirtAddr(a[0]), buf, sizeof buf) ? 0 : -EFAULT;
+}
+
+namespace {
+
+// The task a sched_*affinity pid names (find_process_by_pid): 0 is the caller.
+task_struct* find_process_by_pid(SysCtx& c, uint64_t pid) {
+    const int p = static_cast<int32_t>(pid);
+    if (!p) return &c.task;
+    task_struct* t = c.kernel.find_task_by_vpid(p);
+    return t && !t->exited ? t : nullptr;
+}
+
+uint64_t host_cpus_mask() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) < 0) return 1;
+    uint64_t m = 0;
+    for (int i = 0; i < 64; ++i)
+        if (CPU_ISSET(i, &set)) m |= 1ull << i;
+    return m ? m : 1;
+}
+
+}  // namespace
+
+long sys_sched_getaffinity(SysCtx& c, const uint64_t* a) {
+    task_struct* t = find_process_by_pid(c, a[0]);
+    if (!t) return -ESRCH;
+    const uint64_t size = c.ptr_size();  // one long holds every CPU of this machine
+    if (a[1] < size || (a[1] & (size - 1))) return -EINVAL;
+    const uint64_t mask = t->cpus_mask ? t->cpus_mask : host_cpus_mask();
+    return copy_to_user(c.mm, VirtAddr(a[2]), &mask, size) ? static_cast<long>(size) : -EFAULT;
+}
+
+long sys_sched_setaffinity(SysCtx& c, const uint64_t* a) {
+    task_struct* t = find_process_by_pid(c, a[0]);
+    if (!t) return -ESRCH;
+    uint64_t mask = 0;  // get_user_cpu_mask: the bytes given, the rest zero
+    const uint64_t len = std::min<uint64_t>(a[1], sizeof mask);
+    if (len && !copy_from_user(c.mm, &mask, VirtAddr(a[2]), len)) return -EFAULT;
+    mask &= host_cpus_mask();
+    if (!mask) return -EINVAL;
+    t->cpus_mask = mask;
+    return 0;
+}
+
+// getcpu: the first CPU the task may run on (emu runs everything on one host thread), node 0.
+long sys_getcpu(SysCtx& c, const uint64_t* a) {
+    const uint64_t mask = c.task.cpus_mask ? c.task.cpus_mask : host_cpus_mask();
+    const uint32_t cpu = static_cast<uint32_t>(__builtin_ctzll(mask)), node = 0;
+    if (a[0] && !copy_to_user(c.mm, VirtAddr(a[0]), &cpu, 4)) return -EFAULT;
+    if (a[1] && !copy_to_user(c.mm, VirtAddr(a[1]), &node, 4)) return -EFAULT;
+    return 0;
+}
+
+// prctl (kernel/sys.c): the options programs use; others EINVAL as Linux gives for an
+// option it does not know.
+long sys_prctl(SysCtx& c, const uint64_t* a) {
+    enum {
+        PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
+        PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37,
+        PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39,
+    };
+    const int option = static_cast<int32_t>(a[0]);
+    const uint64_t arg2 = a[1];
+    auto put_int = [&](int v) { return copy_to_user(c.mm, VirtAddr(arg2), &v, 4) ? 0 : -EFAULT; };
+    switch (option) {
+    case PR_SET_PDEATHSIG:
+        if (arg2 > static_cast<uint64_t>(KERNEL_NSIG)) return -EINVAL;  // !valid_signal
+        c.task.pdeath_signal = static_cast<int>(arg2);
+        return 0;
+    case PR_GET_PDEATHSIG: return put_int(c.task.pdeath_signal);
+    case PR_GET_DUMPABLE: return c.task.signal->dumpable;
+    case PR_SET_DUMPABLE:
+        if (arg2 != 0 && arg2 != 1) return -EINVAL;  // SUID_DUMP_DISABLE or SUID_DUMP_USER
+        c.task.signal->dumpable = static_cast<int>(arg2);
+        return 0;
+    case PR_SET_NAME: {  // the first 15 bytes, NUL-terminated (TASK_COMM_LEN)
+        char comm[16] = {};
+        for (int i = 0; i < 15; ++i) {
+            if (!copy_from_user(c.mm, &comm[i], VirtAddr(arg2 + i), 1)) return -EFAULT;
+            if (!comm[i]) break;
+        }
+        c.task.comm = comm;
+        return 0;
+    }
+    case PR_GET_NAME: {
+        char comm[16] = {};
+        std::memcpy(comm, c.task.comm.data(), std::min<size_t>(c.task.comm.size(), 15));
+        return copy_to_user(c.mm, VirtAddr(arg2), comm, sizeof comm) ? 0 : -EFAULT;
+    }
+    case PR_SET_CHILD_SUBREAPER:
+        c.task.signal->is_child_subreaper = arg2 != 0;
+        if (arg2)  // every descendant now has a subreaper above it
+            for (task_struct* t : c.kernel.all_tasks())
+                for (task_struct* p = t->real_parent; p; p = p->real_parent)
+                    if (p->signal == c.task.signal) {
+                        t->signal->has_child_subreaper = true;
+                        break;
+                    }
+        return 0;
+    case PR_GET_CHILD_SUBREAPER: return put_int(c.task.signal->is_child_subreaper);
+    case PR_SET_NO_NEW_PRIVS:
+        if (arg2 != 1 || a[2] || a[3] || a[4]) return -EINVAL;
+        c.task.no_new_privs = true;
+        return 0;
+    case PR_GET_NO_NEW_PRIVS:
+        if (arg2 || a[2] || a[3] || a[4]) return -EINVAL;
+        return c.task.no_new_privs;
+    default: return -EINVAL;
+    }
+}
 
 }  // namespace guestos

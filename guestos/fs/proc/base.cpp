@@ -142,7 +142,7 @@ constexpr proc_entry tgid_base_stuff[] = {
 };
 // The global files, in proc_root's order (pde_subdir_insert sorts by length, then name).
 constexpr proc_entry proc_root_entries[] = {
-    {"vmstat", S_IFREG | 0444},   {"cpuinfo", S_IFREG | 0444},  {"meminfo", S_IFREG | 0444},  {"slabinfo", S_IFREG | 0400},
+    {"vmstat", S_IFREG | 0444},   {"cpuinfo", S_IFREG | 0444},  {"loadavg", S_IFREG | 0444},  {"meminfo", S_IFREG | 0444},  {"slabinfo", S_IFREG | 0400},
     {"zoneinfo", S_IFREG | 0444}, {"buddyinfo", S_IFREG | 0444},
 };
 

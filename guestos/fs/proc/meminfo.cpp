@@ -177,6 +177,19 @@ meminfo_accounting meminfo_accounts(const BuddyAllocator& buddy) {
     return a;
 }
 
+si_meminfo_pages si_meminfo(const BuddyAllocator& b) {
+    const page_use_stats u = b.count_page_uses();
+    si_meminfo_pages s;
+    s.totalram = b.totalram_pages();
+    s.freeram = u[PageUse::Free];
+    s.sharedram = u.shmem;
+    if (b.arch() == KernelArch::I386) {
+        s.totalhigh = b.totalhigh_pages();
+        s.freehigh = zone_free_with_pcp(b.zone_at(ZONE_HIGHMEM));
+    }
+    return s;
+}
+
 std::string proc_meminfo(const ProcSources& src) {
     const BuddyAllocator& b = src.buddy;
     const page_use_stats u = b.count_page_uses();

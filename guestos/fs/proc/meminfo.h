@@ -46,6 +46,12 @@ struct meminfo_accounting {
 };
 meminfo_accounting meminfo_accounts(const BuddyAllocator& buddy);
 
+// The memory figures sysinfo reports, in pages (si_meminfo + si_meminfo's highmem part).
+struct si_meminfo_pages {
+    uint64_t totalram = 0, freeram = 0, sharedram = 0, bufferram = 0, totalhigh = 0, freehigh = 0;
+};
+si_meminfo_pages si_meminfo(const BuddyAllocator& buddy);
+
 std::string proc_meminfo(const ProcSources& src);
 std::string proc_buddyinfo(const BuddyAllocator& buddy);
 std::string proc_zoneinfo(const ProcSources& src);

@@ -116,7 +116,19 @@ void schedule(task_struct& t) {
     t.state = TASK_RUNNING;
 }
 
+namespace {
+ktime_t last_charge = 0;  // the thread CPU time at the last charge
+}  // namespace
+
+void account_curr(Kernel& k) {
+    const ktime_t now = task_cputime();
+    task_struct* t = k.runqueue().curr;
+    if (t && last_charge) t->sum_exec_runtime += now - last_charge;
+    last_charge = now;
+}
+
 task_struct* pick_next_task(Kernel& k) {
+    account_curr(k);
     rq& q = k.runqueue();
     task_struct* curr = q.curr;
     const ktime_t now = ktime_get();
@@ -151,6 +163,7 @@ task_struct* pick_next_task(Kernel& k) {
 void hrtimer_interrupt(Kernel& k) {
     const timespec zero{};
     poll_host_fds(&zero);
+    calc_global_load(k);
     const ktime_t now = ktime_get();
     for (task_struct* t : k.all_tasks()) {
         if (t->exited) continue;

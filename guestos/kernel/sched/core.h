@@ -35,6 +35,15 @@ void signal_wake_up(task_struct& t);
 // syscall on t's kernel stack it switches to the CPU loop; from a syscall called directly
 // (no kernel stack: unit tests) it waits on the host for t's timers.
 void schedule(task_struct& t);
+// Charges the host CPU time used since the last charge to the running task (what the
+// scheduler tick's accounting does): its sum_exec_runtime.
+void account_curr(Kernel& k);
+// The load averages (kernel/sched/loadavg.c): avenrun plus offset, shifted left by shift
+// (/proc/loadavg: FIXED_1/200 and 0; sysinfo: 0 and SI_LOAD_SHIFT - FSHIFT), brought up to
+// date every LOAD_FREQ (5 s) with the tasks running or in uninterruptible sleep.
+inline constexpr int FSHIFT = 11, SI_LOAD_SHIFT = 16;
+void calc_global_load(Kernel& k);
+void get_avenrun(Kernel& k, uint64_t loads[3], uint64_t offset, int shift);
 // Removes a dead task from the run queue.
 void dequeue_task(task_struct& t);
 // The task to run next (pick_next_task): curr while its slice lasts or nobody waits, else

@@ -64,6 +64,8 @@ const SyscallEntry table64[] = {
     E(recvfrom, recvfrom, "fxuxxx"), E(sendmsg, sendmsg, "fxx"), E(recvmsg, recvmsg, "fxx"),
     E(shutdown, shutdown, "fd"), E(getsockopt, getsockopt, "fddxx"), E(setsockopt, setsockopt, "fddxu"),
     E(getsockname, getsockname, "fxx"), E(getpeername, getpeername, "fxx"),
+    E(prctl, prctl, "dxxxx"), E(getrusage, getrusage, "dx"), E(times, times, "x"), E(sysinfo, sysinfo, "x"),
+    E(sched_setaffinity, sched_setaffinity, "dux"), E(getcpu, getcpu, "xxx"),
 };
 #undef E
 

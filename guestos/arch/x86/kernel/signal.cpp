@@ -274,7 +274,7 @@ void signal_delivered(task_struct& t, const ksignal& ks) {
     t.blocked |= ks.ka.mask;
     if (!(ks.ka.flags & SA_NODEFER)) t.blocked |= sigmask(ks.sig);
     t.blocked &= ~(sigmask(SIGKILL_) | sigmask(SIGSTOP_));
-    if (ks.ka.flags & SA_RESETHAND) t.sighand->action[ks.sig - 1] = k_sigaction{};
+    if (ks.ka.flags & SA_RESETHAND) t.sighand->action[ks.sig - 1].handler = 0;  // SA_ONESHOT: the handler alone
     if (t.sas_ss_flags & SS_AUTODISARM) {  // sas_ss_reset once the handler runs on it
         t.sas_ss_sp = t.sas_ss_size = 0;
         t.sas_ss_flags = SS_DISABLE;
