@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "guestos/include/syscalls.h"
+#include "guestos/include/anon_inodes.h"
 #include "guestos/include/poll.h"
 #include "guestos/include/wait.h"
 #include "guestos/kernel/sched/core.h"
@@ -64,15 +65,7 @@ public:
         if (ULLONG_MAX_ - 1 > count_) events |= EPOLLOUT_;
         return events;
     }
-    long getattr(struct stat& st) override {  // an anonymous inode
-        st = {};
-        st.st_mode = 0600;
-        st.st_nlink = 1;
-        st.st_uid = getuid();
-        st.st_gid = getgid();
-        st.st_blksize = 4096;
-        return 0;
-    }
+    long getattr(struct stat& st) override { return anon_inode_getattr(st, 0600); }
     uint64_t count() const { return count_; }
     wait_queue_head& wqh() { return wqh_; }
 

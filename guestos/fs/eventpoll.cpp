@@ -16,6 +16,7 @@
 #include <optional>
 #include <vector>
 
+#include "guestos/include/anon_inodes.h"
 #include "guestos/include/poll.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
@@ -81,15 +82,7 @@ public:
     long read(uint8_t*, uint64_t, int64_t*) override { return -EINVAL; }
     long write(const uint8_t*, uint64_t, int64_t*) override { return -EINVAL; }
     long llseek(int64_t, int) override { return f_pos; }  // noop_llseek
-    long getattr(struct stat& st) override {  // an anonymous inode
-        st = {};
-        st.st_mode = 0600;
-        st.st_nlink = 1;
-        st.st_uid = getuid();
-        st.st_gid = getgid();
-        st.st_blksize = 4096;
-        return 0;
-    }
+    long getattr(struct stat& st) override { return anon_inode_getattr(st, 0600); }
     bool can_poll() const override { return true; }
     uint32_t poll(poll_table* wait) override;
 

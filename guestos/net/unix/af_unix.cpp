@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "guestos/include/anon_inodes.h"
 #include "guestos/include/poll.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
@@ -171,16 +172,7 @@ public:
     long read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) override;
     long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) override;
     long llseek(int64_t, int) override { return -ESPIPE; }
-    long getattr(struct stat& st) override {
-        st = {};
-        st.st_mode = S_IFSOCK | 0777;
-        st.st_nlink = 1;
-        st.st_ino = ino_;
-        st.st_uid = getuid();
-        st.st_gid = getgid();
-        st.st_blksize = 4096;
-        return 0;
-    }
+    long getattr(struct stat& st) override { return anon_inode_getattr(st, S_IFSOCK | 0777, ino_); }
     bool can_poll() const override { return true; }
     uint32_t poll(poll_table* wait) override;
 
