@@ -1,0 +1,3 @@
+module emutest/hello
+
+go 1.19
