@@ -38,6 +38,7 @@ struct KernelConfig {
         bool read_only = false;
     };
     std::vector<HostMount> host_mounts;
+    std::vector<std::string> swap_files;  // host files made by mkswap to swap on at boot (--swap)
 };
 
 // The CPU's one-shot timer (clock_event_device): interrupt at `expires` (CLOCK_MONOTONIC

@@ -88,6 +88,7 @@ struct page {
     uint8_t order = 0;       // for a free or compound head: its buddy order
     uint64_t index = 0;      // offset in the mapping, in pages
     void* mapping = nullptr;  // anon_vma or address_space
+    uint64_t private_ = 0;    // page->private: the swp_entry_t of a PG_swapcache page
     // Links of the list the page is on (free_area, per-cpu list, slab partial list), as pfns:
     // Linux's page->lru / slab->slab_list.
     uint32_t lru_next = NO_PFN;

@@ -1,5 +1,7 @@
 // The OS's objects from their slab caches (kernel/fork.c: mm_alloc, vm_area_alloc,
 // vm_area_dup) and dup_mmap; their images are written by guestos/mm/slab_image.cpp.
+#include "guestos/include/swapops.h"
+#include "guestos/mm/swapfile.h"
 #include "guestos/trace/fault_trace.h"
 #include "guestos/mm/memory.h"
 #include "guestos/mm/rmap.h"
@@ -48,6 +50,16 @@ bool copy_page_range(mm_struct& child, mm_struct& parent, const vm_area_struct& 
     for (uint64_t va = vma.vm_start.value; va < vma.vm_end.value; va += PAGE_SIZE) {
         uint64_t pte = get_pte(parent, VirtAddr(va));
         if (!pte) continue;
+        if (is_swap_pte(pte)) {  // copy_nonpresent_pte: the child holds the slot too
+            if (!swap_duplicate(pte_to_swp_entry(parent.paging_mode, pte))) continue;
+            if (!set_pte_at(child, VirtAddr(va), pte)) {
+                swap_free(pte_to_swp_entry(parent.paging_mode, pte));
+                return false;
+            }
+            ++child.swapents;
+            mmlist_add(child);
+            continue;
+        }
         if (cow && (pte & mmu::_PAGE_RW)) {  // ptep_set_wrprotect in the parent too
             pte &= ~mmu::_PAGE_RW;
             if (!set_pte_at(parent, VirtAddr(va), pte)) return false;

@@ -1,6 +1,9 @@
 // The OS layer's entry points: boot, task set-up, syscall dispatch and do_page_fault.
 #include "guestos/include/kernel.h"
 
+#include "guestos/mm/page_io.h"
+#include "guestos/mm/swapfile.h"
+
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -63,6 +66,8 @@ Kernel::~Kernel() {  // in reverse order of setup_memory
         ns_->sync_all();  // what the guest wrote to host files reaches them
         ns_->clear();
     }
+    swap_reset_all();
+    swap_kernel_mem() = {};
     if (root_) root_->clear();
     release_all_page_caches();
     if (buddy_) buddy_->set_highmem(nullptr);
@@ -84,6 +89,10 @@ mmu::ErrorOr<void> Kernel::boot() {
         auto root = Ext2Mount::mount(cfg_.root_image, {});
         if (root.is_error()) return mmu::Error::from_errno(root.error().errno_value, "--disk " + root.error().message);
         root_ = root.release_value();
+    }
+    for (const std::string& f : cfg_.swap_files) {  // sys_swapon of each --swap file
+        auto type = swapon_file(f, cfg_.i386_paging);
+        if (type.is_error()) return mmu::Error::from_errno(type.error().errno_value, "--swap " + type.error().message);
     }
     for (const auto& m : cfg_.host_mounts) {
         struct stat st;
@@ -198,6 +207,7 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     buddy_->set_highmem(highmem_.get());  // __GFP_ZERO now clears through kernel mappings
     setup_reclaim(*buddy_);                // kswapd wake-ups and direct reclaim
     if (root_) root_->set_kmem(kmem());
+    swap_kernel_mem() = kmem();            // swap I/O reaches frames as the kernel does
     return {};
 }
 
@@ -216,7 +226,10 @@ kernel_mem Kernel::kmem() const { return kernel_mem{ram_.get(), page_alloc_, kpt
 std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     if (!buddy_) return std::nullopt;
     ProcSources src{*buddy_, slab_.get(), kpt_.get(), vmalloc_.get()};
+    src.swap_total_pages = total_swap_pages();
+    src.swap_free_pages = get_nr_swap_pages();
     if (entry == "cpuinfo") return show_cpuinfo();
+    if (entry == "swaps") return proc_swaps();
     if (entry == "meminfo") return proc_meminfo(src);
     if (entry == "buddyinfo") return proc_buddyinfo(*buddy_);
     if (entry == "zoneinfo") return proc_zoneinfo(src);

@@ -9,7 +9,10 @@
 #include "guestos/mm/mmap.h"
 #include "guestos/mm/rmap.h"
 #include "guestos/mm/swap.h"
+#include "guestos/mm/swap_state.h"
+#include "guestos/mm/swapfile.h"
 #include "guestos/include/fs.h"
+#include "guestos/include/swapops.h"
 
 namespace guestos {
 
@@ -231,12 +234,65 @@ vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsign
     return m ? m : r;
 }
 
-// A fault on a swapped-out page (do_swap_page): where the swap issue reads the page back
-// from the swap device. Until swap exists nothing writes swap entries, so one found here
-// is a corrupt PTE and the access gets SIGBUS, as Linux gives for an unreadable swap page.
-vm_fault_t do_swap_page(mm_struct&, vm_area_struct&, VirtAddr, uint64_t pte, unsigned) {
-    trace_fault_step([&] { return "do_swap_page (swap entry " + hex(pte) + "): no swap device -> VM_FAULT_SIGBUS"; });
-    return VM_FAULT_SIGBUS;
+vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint64_t pte);
+
+// A fault on a swapped-out page (do_swap_page): the page comes from the swap cache or is
+// read in with its neighbours (swapin_readahead, a major fault); this PTE's reference on
+// the slot goes (swap_free). A write fault by the slot's last user takes the page for
+// itself, out of the swap cache (reuse_swap_page); otherwise it is mapped read-only and a
+// later write goes through do_wp_page. A bad entry gets SIGBUS.
+vm_fault_t do_swap_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint64_t pte, unsigned flags) {
+    const swp_entry_t entry = pte_to_swp_entry(mm.paging_mode, pte);
+    trace_fault_step([&] { return "do_swap_page (swap entry type " + std::to_string(swp_type(entry)) + ", offset " +
+                                  std::to_string(swp_offset(entry)) + ")"; });
+    if (!__swap_count(entry)) {
+        trace_fault_step([] { return std::string("bad swap entry -> VM_FAULT_SIGBUS"); });
+        return VM_FAULT_SIGBUS;
+    }
+    PageAllocator& pa = *mm.page_alloc;
+    vm_fault_t ret = VM_FAULT_OK;
+    std::optional<uint32_t> pfn = lookup_swap_cache(entry);
+    if (pfn) {
+        ++pa.pfn_to_page(*pfn)._refcount;  // the fault's reference
+        trace_fault_step([&] { return "lookup_swap_cache -> pfn " + hex(*pfn) + " (in the swap cache)"; });
+    } else {
+        bool major = false;
+        unsigned readahead = 0;
+        pfn = swapin_readahead(pa, entry, GFP_HIGHUSER_MOVABLE, major, &readahead);
+        if (!pfn) return __swap_count(entry) ? VM_FAULT_OOM : VM_FAULT_OK;  // raced with a free: retry
+        trace_fault_step([&] { return "lookup_swap_cache -> miss; swapin_readahead -> swap_readpage -> pfn " +
+                                      hex(*pfn) + " (+" + std::to_string(readahead) + " read ahead)"; });
+        if (major) ret = VM_FAULT_MAJOR;
+    }
+    page& p = pa.pfn_to_page(*pfn);
+    if (!anon_vma_prepare(vma)) {
+        if (--p._refcount <= 0) pa.free_page(PhysAddr::from_pfn(*pfn));
+        return VM_FAULT_OOM;
+    }
+    swap_free(entry);
+    // reuse_swap_page: no other PTE holds the slot and no other PTE maps the page.
+    const bool exclusive = !__swap_count(entry) && p._mapcount < 0;
+    uint64_t prot = vm_page_prot(mm, vma.vm_flags) & ~mmu::_PAGE_RW;
+    if ((flags & FAULT_FLAG_WRITE) && exclusive) {
+        prot = vm_page_prot(mm, vma.vm_flags) | mmu::_PAGE_DIRTY;  // maybe_mkwrite(pte_mkdirty())
+        delete_from_swap_cache(pa, p);  // the slot is freed; the fault's reference keeps the page
+        trace_fault_step([] { return std::string("reuse_swap_page -> delete_from_swap_cache (writable)"); });
+    }
+    if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, PhysAddr::from_pfn(*pfn), prot))) {
+        (void)swap_duplicate(entry);  // the PTE still holds the entry
+        if (--p._refcount <= 0) pa.free_page(PhysAddr::from_pfn(*pfn));
+        return VM_FAULT_OOM;
+    }
+    page_add_anon_rmap(p, vma, address, exclusive ? RMAP_EXCLUSIVE : RMAP_NONE);  // the fault's reference is the PTE's
+    --mm.swapents;
+    count_rss(mm, p);
+    if (vm_swap_full() || (vma.vm_flags & VM_LOCKED)) (void)try_to_free_swap(pa, p);
+    // A write to a page others still share: break COW now (the PTE is read-only).
+    if ((flags & FAULT_FLAG_WRITE) && !(prot & mmu::_PAGE_RW)) {
+        const vm_fault_t wp = do_wp_page(mm, vma, address, get_pte(mm, address));
+        return (wp & VM_FAULT_ERROR) ? wp : ret;
+    }
+    return ret;
 }
 
 // A write to a present read-only PTE of a writable VMA (do_wp_page): in a shared mapping
@@ -248,6 +304,8 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
     uint64_t prot = vm_page_prot(mm, vma.vm_flags) | mmu::_PAGE_DIRTY;
     trace_fault_step([] { return std::string("do_wp_page"); });
     const bool shared = vma.vm_flags & VM_SHARED;
+    // A swapped-in page only this PTE maps: its slot goes if no PTE holds it (reuse_swap_page).
+    if (!shared && (op.flags & PG_swapcache) && op._mapcount == 0) (void)try_to_free_swap(*mm.page_alloc, op);
     if (shared || ((op.flags & PG_anon) && op._refcount == 1 && !(op.flags & PG_reserved))) {
         trace_fault_step([&] { return (shared ? "wp_page_shared (pfn " : "wp_page_reuse (pfn ") + hex(old.pfn()) +
                                       (shared ? ", set_page_dirty)" : " has one mapper)"); });
@@ -345,6 +403,8 @@ void put_mapped_page(mm_struct& mm, PhysAddr frame) {
     if (uint64_t& counter = mm_counter(mm, p); counter && (p.use == PageUse::Anon || p.use == PageUse::File))
         --counter;
     page_remove_rmap(p);
+    // free_swap_cache: the last unmap of a swapped-in page lets its slot go if nothing holds it.
+    if ((p.flags & PG_swapcache) && !page_mapped(p)) (void)try_to_free_swap(*mm.page_alloc, p);
     if (--p._refcount <= 0) mm.page_alloc->free_page(frame);
 }
 
@@ -362,6 +422,7 @@ bool pgd_alloc(mm_struct& mm) {
 }
 
 void free_pgd(mm_struct& mm) {
+    mmlist_del(mm);
     if (!mm.pgd.value) return;
     // unmap_vmas: VMA by VMA (no PTE lies outside a VMA), not the whole user range.
     for (vm_area_struct& v : mm.mm_rb) zap_page_range(mm, v.vm_start, v.vm_end);
@@ -392,7 +453,8 @@ bool set_pte_at(mm_struct& mm, VirtAddr va, uint64_t pte) {
 
 uint64_t vm_page_prot(const mm_struct& mm, unsigned long vm_flags) {
     uint64_t prot = mmu::_PAGE_USER | mmu::_PAGE_ACCESSED;
-    if (vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) prot |= mmu::_PAGE_PRESENT;
+    // PROT_NONE keeps the frame with _PAGE_PROTNONE instead of _PAGE_PRESENT (PAGE_NONE).
+    prot |= (vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) ? mmu::_PAGE_PRESENT : _PAGE_PROTNONE;
     if (vm_flags & VM_WRITE) prot |= mmu::_PAGE_RW;
     if (!(vm_flags & VM_EXEC) && mm.paging_mode != PagingMode::Legacy32) prot |= mmu::_PAGE_NX;
     return prot;
@@ -409,6 +471,16 @@ void zap_page_range(mm_struct& mm, VirtAddr start, VirtAddr end, bool skip_anon)
             continue;
         }
         uint64_t pte = mmu::read_entry(bus, mm.paging_mode, *slot);
+        if (is_swap_pte(pte)) {  // zap_pte_range: the entry's slot reference goes
+            if (!skip_anon) {
+                mmu::write_entry(bus, mm.paging_mode, *slot, 0);
+                free_swap_and_cache(*mm.page_alloc, pte_to_swp_entry(mm.paging_mode, pte));
+                if (mm.swapents) --mm.swapents;
+                mm.mark_slab_dirty();
+            }
+            va += PAGE_SIZE;
+            continue;
+        }
         if (pte && skip_anon && (mm.page_alloc->phys_to_page(mmu::pte_frame(mm.paging_mode, pte)).flags & PG_anon)) {
             va += PAGE_SIZE;  // a private COW copy: not the file's page
             continue;
@@ -436,7 +508,7 @@ void change_protection(mm_struct& mm, VirtAddr start, VirtAddr end, unsigned lon
             continue;
         }
         uint64_t pte = mmu::read_entry(bus, mm.paging_mode, *slot);
-        if (pte) {
+        if (pte_present(pte)) {  // a swap entry stays as it is: the fault applies vm_flags
             PhysAddr frame = mmu::pte_frame(mm.paging_mode, pte);
             // In a private mapping only an anonymous page of its own may be writable: a page
             // shared with others, a page-cache page or the zero page stays read-only so a
@@ -446,6 +518,7 @@ void change_protection(mm_struct& mm, VirtAddr start, VirtAddr end, unsigned lon
             if (!(vm_flags & VM_SHARED) && (pg._refcount > 1 || !(pg.flags & PG_anon) || (pg.flags & PG_reserved)))
                 p &= ~mmu::_PAGE_RW;
             if (!(prot & mmu::_PAGE_PRESENT)) p &= ~mmu::_PAGE_PRESENT;
+            if (prot & mmu::_PAGE_PRESENT) p &= ~_PAGE_PROTNONE;
             mmu::write_entry(bus, mm.paging_mode, *slot, mmu::make_pte(mm.paging_mode, frame, p | (pte & keep)));
             any = true;
         }
@@ -461,10 +534,10 @@ vm_fault_t handle_mm_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address,
         if (vma.is_anonymous()) return do_anonymous_page(mm, vma, address, flags);
         return do_fault(mm, vma, address, flags);
     }
-    // A non-present PTE that is not empty: a PROT_NONE page keeps its frame and _PAGE_USER
-    // (pte_protnone); any other is a swap entry, for do_swap_page.
+    // A non-present PTE that is not empty: a PROT_NONE page keeps its frame with
+    // _PAGE_PROTNONE (pte_protnone); any other is a swap entry, for do_swap_page.
     if (!(pte & mmu::_PAGE_PRESENT)) {
-        if (pte & mmu::_PAGE_USER) return VM_FAULT_SIGSEGV;
+        if (pte_protnone(pte)) return VM_FAULT_SIGSEGV;
         return do_swap_page(mm, vma, address, pte, flags);
     }
     if ((flags & FAULT_FLAG_WRITE) && !(pte & mmu::_PAGE_RW)) {
@@ -524,6 +597,11 @@ std::vector<std::string> check_mm(mm_struct& mm) {
     mmu::for_each_pte(bus, mm.paging_mode, mm.pgd, VirtAddr(0), VirtAddr(mm.task_size - 1), [&](VirtAddr va, uint64_t pte) {
         const vm_area_struct* v = mm.mm_rb.find_vma(va);
         if (!v || v->vm_start > va) problems.push_back("PTE " + hex(pte) + " at " + hex(va.value) + " outside every VMA");
+        if (is_swap_pte(pte)) {
+            if (!__swap_count(pte_to_swp_entry(mm.paging_mode, pte)))
+                problems.push_back("swap PTE " + hex(pte) + " at " + hex(va.value) + " holds a free slot");
+            return;
+        }
         const page& pg = mm.page_alloc->phys_to_page(mmu::pte_frame(mm.paging_mode, pte));
         if ((pg.flags & PG_buddy) || pg._refcount <= 0)
             problems.push_back("PTE at " + hex(va.value) + " maps free frame " + hex(mmu::pte_frame(mm.paging_mode, pte).value));

@@ -373,9 +373,15 @@ uint32_t BuddyAllocator::__alloc_pages_slowpath(gfp_t gfp, unsigned order, const
     if ((gfp & __GFP_KSWAPD_RECLAIM) && wakeup_kswapd_) wakeup_kswapd_(gfp, order, ac.highest_zoneidx);
     uint32_t pfn = get_page_from_freelist(gfp, order, alloc_flags, ac);
     if (pfn != NO_PFN) return pfn;
-    if (gfp & __GFP_DIRECT_RECLAIM) {
-        pfn = __alloc_pages_direct_reclaim(gfp, order, alloc_flags, ac);
+    // should_reclaim_retry: reclaim again, up to MAX_RECLAIM_RETRIES more times (a pass that
+    // frees nothing may still have aged the pages the next one frees); bounded, since
+    // one CPU has nobody else to wait for.
+    constexpr int MAX_RECLAIM_RETRIES = 16;
+    for (int loops = 0; (gfp & __GFP_DIRECT_RECLAIM) && loops <= MAX_RECLAIM_RETRIES; ++loops) {
+        uint64_t progress = 0;
+        pfn = __alloc_pages_direct_reclaim(gfp, order, alloc_flags, ac, progress);
         if (pfn != NO_PFN) return pfn;
+        if (gfp & __GFP_NORETRY) break;
     }
     if (gfp & __GFP_NOFAIL) {
         // __alloc_pages_cpuset_fallback with ALLOC_MIN_RESERVE, then everything: Linux would
@@ -387,10 +393,10 @@ uint32_t BuddyAllocator::__alloc_pages_slowpath(gfp_t gfp, unsigned order, const
 }
 
 // Runs the reclaim hook, retries, and retries once more after draining the pcp lists.
-uint32_t BuddyAllocator::__alloc_pages_direct_reclaim(gfp_t gfp, unsigned order,
-                                                      unsigned alloc_flags, const alloc_context& ac) {
+uint32_t BuddyAllocator::__alloc_pages_direct_reclaim(gfp_t gfp, unsigned order, unsigned alloc_flags,
+                                                      const alloc_context& ac, uint64_t& progress) {
     count_vm_events(zone_event(ALLOCSTALL_DMA, ac.highest_zoneidx));
-    if (direct_reclaim_) direct_reclaim_(gfp, order);
+    if (direct_reclaim_) progress = direct_reclaim_(gfp, order);
     uint32_t pfn = get_page_from_freelist(gfp, order, alloc_flags, ac);
     if (pfn != NO_PFN) return pfn;
     drain_all_pages();

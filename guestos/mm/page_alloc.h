@@ -181,7 +181,7 @@ private:
                                     const alloc_context& ac);
     uint32_t __alloc_pages_slowpath(gfp_t gfp, unsigned order, const alloc_context& ac);
     uint32_t __alloc_pages_direct_reclaim(gfp_t gfp, unsigned order, unsigned alloc_flags,
-                                          const alloc_context& ac);
+                                          const alloc_context& ac, uint64_t& progress);
     bool zone_watermark_fast(const zone& z, unsigned order, uint64_t mark,
                              zone_type highest_zoneidx, unsigned alloc_flags) const;
     uint32_t rmqueue(zone& z, unsigned order, unsigned alloc_flags, migratetype mt);

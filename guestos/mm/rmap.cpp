@@ -7,7 +7,9 @@
 #include <algorithm>
 
 #include "guestos/include/fs.h"
+#include "guestos/include/swapops.h"
 #include "guestos/mm/memory.h"
+#include "guestos/mm/swapfile.h"
 #include "guestos/mm/slab_object.h"
 
 namespace guestos {
@@ -183,6 +185,17 @@ void page_add_new_anon_rmap(page& p, vm_area_struct& vma, VirtAddr address) {
     if (vma.anon_vma) ++vma.anon_vma->nr_pages;
 }
 
+void page_add_anon_rmap(page& p, vm_area_struct& vma, VirtAddr address, rmap_t flags) {
+    if (++p._mapcount > 0 || !vma.anon_vma) return;
+    // __page_set_anon_rmap: a page others may map too (a swapped page shared since fork)
+    // hangs off the root anon_vma, whose chains reach every VMA of the fork tree.
+    struct anon_vma* av = flags == RMAP_EXCLUSIVE ? vma.anon_vma : vma.anon_vma->root;
+    p.flags |= PG_anon;
+    p.mapping = av;
+    p.index = linear_page_index(vma, address);
+    ++av->nr_pages;
+}
+
 void page_add_file_rmap(page& p) { ++p._mapcount; }
 
 void page_remove_rmap(page& p) {
@@ -230,7 +243,7 @@ void for_each_pte_mapping(page& p, PhysAddr frame, Fn fn) {
     rmap_walk(p, [&](vm_area_struct& vma, VirtAddr address) {
         mm_struct& mm = *vma.vm_mm;
         const uint64_t pte = get_pte(mm, address);
-        if (pte && mmu::pte_frame(mm.paging_mode, pte) == frame) fn(mm, address, pte);
+        if (pte_present(pte) && mmu::pte_frame(mm.paging_mode, pte) == frame) fn(mm, address, pte);
     });
 }
 }  // namespace
@@ -239,8 +252,19 @@ int try_to_unmap(PageAllocator& pa, PhysAddr frame) {
     int unmapped = 0;
     page& p = pa.phys_to_page(frame);
     for_each_pte_mapping(p, frame, [&](mm_struct& mm, VirtAddr address, uint64_t pte) {
-        if ((pte & mmu::_PAGE_DIRTY) && !(p.flags & PG_anon)) set_page_dirty(p);  // try_to_unmap_one
-        ptep_clear_flush(mm, address, 0);
+        if (pte & mmu::_PAGE_DIRTY) set_page_dirty(p);  // try_to_unmap_one
+        uint64_t swp_pte = 0;
+        if ((p.flags & PG_anon) && (p.flags & PG_swapcache)) {
+            // An anonymous page in the swap cache: the PTE keeps its swap entry instead, one
+            // more reference on the slot (swap_duplicate), counted as MM_SWAPENTS.
+            const swp_entry_t entry{p.private_};
+            if (!swap_duplicate(entry)) return;
+            swp_pte = swp_entry_to_pte(mm.paging_mode, entry);
+            ++mm.swapents;
+            mm.mark_slab_dirty();
+            mmlist_add(mm);
+        }
+        ptep_clear_flush(mm, address, swp_pte);
         put_mapped_page(mm, frame);
         ++unmapped;
     });
@@ -254,7 +278,7 @@ int page_referenced(PageAllocator& pa, PhysAddr frame, unsigned long* vm_flags) 
     rmap_walk(p, [&](vm_area_struct& vma, VirtAddr address) {
         mm_struct& mm = *vma.vm_mm;
         const uint64_t pte = get_pte(mm, address);
-        if (!pte || mmu::pte_frame(mm.paging_mode, pte) != frame || !(pte & mmu::_PAGE_ACCESSED)) return;
+        if (!pte_present(pte) || mmu::pte_frame(mm.paging_mode, pte) != frame || !(pte & mmu::_PAGE_ACCESSED)) return;
         if (vm_flags) *vm_flags |= vma.vm_flags;
         // ptep_clear_flush_young: the next access walks the tables again and sets A.
         ptep_clear_flush(mm, address, pte & ~mmu::_PAGE_ACCESSED);

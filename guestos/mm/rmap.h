@@ -61,6 +61,12 @@ inline uint64_t linear_page_index(const vm_area_struct& vma, VirtAddr address) {
 
 // Marks a new anonymous page as mapped once at address in vma (page_add_new_anon_rmap).
 void page_add_new_anon_rmap(page& page, vm_area_struct& vma, VirtAddr address);
+// Counts one more PTE mapping an anonymous page swapped back in (page_add_anon_rmap): the
+// first mapper sets page->mapping, to vma's own anon_vma for an exclusive page, else to
+// its root so that every process sharing the swapped page finds it.
+enum class rmap_t { RMAP_NONE, RMAP_EXCLUSIVE };
+using enum rmap_t;
+void page_add_anon_rmap(page& page, vm_area_struct& vma, VirtAddr address, rmap_t flags);
 // Counts one more PTE mapping a file page (page_add_file_rmap).
 void page_add_file_rmap(page& page);
 // Counts one PTE fewer (page_remove_rmap); an anonymous page leaves its anon_vma when
@@ -72,7 +78,8 @@ void page_remove_rmap(page& page);
 void rmap_walk(const page& page, const std::function<void(vm_area_struct&, VirtAddr)>& fn);
 
 // Unmaps the page at frame from every PTE that maps it (try_to_unmap); returns how many
-// PTEs were cleared. The caller holds a reference, so the page itself stays allocated.
+// PTEs were cleared. An anonymous page in the swap cache leaves its swap entry in each
+// (try_to_unmap_one's swap branch). The caller holds a reference, so the page itself stays allocated.
 int try_to_unmap(PageAllocator& pa, PhysAddr frame);
 // Counts the PTEs mapping the page with the Accessed bit set, clearing it and dropping the
 // CPU's cached translation so the next access walks the tables and sets A again

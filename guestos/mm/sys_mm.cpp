@@ -1,4 +1,6 @@
 // Memory syscalls: brk and the mmap family (mm/mmap.c, mm/mremap.c, mm/madvise.c entry points).
+#include "guestos/include/swapops.h"
+#include "guestos/mm/swap_state.h"
 #include <unistd.h>
 
 #include <cerrno>
@@ -216,7 +218,10 @@ long sys_mincore(SysCtx& c, const uint64_t* a) {
         }
         // pte_present (PROT_NONE pages are resident too); for a file page no PTE maps, whether
         // the page cache holds it (mincore_page).
-        uint8_t resident = get_pte(c.mm, va) ? 1 : 0;
+        // A swapped-out page counts when the swap cache holds it (mincore_swap).
+        const uint64_t pte = get_pte(c.mm, va);
+        uint8_t resident = pte_present(pte) ? 1 : 0;
+        if (is_swap_pte(pte)) resident = lookup_swap_cache(pte_to_swp_entry(c.mm.paging_mode, pte)) ? 1 : 0;
         if (!resident && v->vm_file && v->vm_file->f_inode)
             resident = find_get_page(v->vm_file->f_inode->i_data, linear_page_index(*v, va)) ? 1 : 0;
         vec.push_back(resident);

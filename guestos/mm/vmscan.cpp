@@ -7,7 +7,10 @@
 #include "guestos/include/fs.h"
 #include "guestos/mm/filemap.h"
 #include "guestos/mm/rmap.h"
+#include "guestos/mm/page_io.h"
 #include "guestos/mm/swap.h"
+#include "guestos/mm/swap_state.h"
+#include "guestos/mm/swapfile.h"
 
 namespace guestos {
 
@@ -24,9 +27,6 @@ void trace_page(const lruvec& lv, const page& p, lru_list from, ReclaimOutcome o
 
 const char* const lru_names[NR_LRU_LISTS] = {"inactive_anon", "active_anon", "inactive_file", "active_file",
                                              "unevictable"};
-
-// Swap space left (get_nr_swap_pages); there is no swap area yet.
-uint64_t get_nr_swap_pages() { return 0; }
 
 // Anonymous pages can only be aged and reclaimed with swap to put them in (can_age_anon_pages).
 bool can_reclaim_anon_pages() { return get_nr_swap_pages() > 0; }
@@ -52,6 +52,33 @@ page_references page_check_references(BuddyAllocator& pa, page& p, PhysAddr fram
     return PAGEREF_RECLAIM;
 }
 
+// An anonymous page that is not worth keeping goes to swap (shrink_folio_list's anon
+// path): add_to_swap gives it a slot in the swap cache, try_to_unmap leaves that swap
+// entry in every PTE mapping it, pageout -> swap_writepage writes it, and
+// __remove_mapping frees the frame. Without swap room it is activated.
+ReclaimOutcome shrink_anon_page(BuddyAllocator& pa, page& p, PhysAddr frame, scan_control& sc) {
+    if (!(p.flags & PG_swapcache)) {
+        if (!sc.may_swap || !(sc.gfp_mask & __GFP_IO)) return ReclaimOutcome::Kept;
+        if (!add_to_swap(pa, p)) return ReclaimOutcome::Activated;  // swap full: activate_locked
+    }
+    if (page_mapped(p)) {
+        if (!sc.may_unmap) return ReclaimOutcome::Kept;
+        (void)try_to_unmap(pa, frame);
+        if (page_mapped(p)) return ReclaimOutcome::Activated;
+    }
+    if (p.flags & PG_dirty) {  // pageout: written synchronously, so clean on return
+        if (!sc.may_writepage || swap_writepage(pa, p) < 0) return ReclaimOutcome::Activated;
+        ++sc.nr_pageout;
+    }
+    if (p._refcount != 1) return ReclaimOutcome::Kept;  // someone else holds it (a fault)
+    // __remove_mapping: out of the swap cache, the slot keeps only its PTE references.
+    const swp_entry_t entry{p.private_};
+    __delete_from_swap_cache(p);
+    put_swap_page(entry);
+    pa.free_page(frame);
+    return ReclaimOutcome::Freed;
+}
+
 // Tries to free one isolated inactive page (the body of shrink_page_list's loop); the
 // outcome says where it goes if it survives.
 ReclaimOutcome shrink_one_page(BuddyAllocator& pa, page& p, scan_control& sc) {
@@ -63,8 +90,9 @@ ReclaimOutcome shrink_one_page(BuddyAllocator& pa, page& p, scan_control& sc) {
     case PAGEREF_RECLAIM:
     case PAGEREF_RECLAIM_CLEAN: break;
     }
-    // Anonymous and shmem pages go to swap (add_to_swap / shmem_writepage): without a swap
-    // area they stay (activate_locked), as Linux's AOP_WRITEPAGE_ACTIVATE.
+    if (p.flags & PG_anon) return shrink_anon_page(pa, p, frame, sc);
+    // shmem pages would go to swap through shmem_writepage, which emu lacks: they stay
+    // (activate_locked), as Linux's AOP_WRITEPAGE_ACTIVATE.
     if (!page_is_file_lru(p)) return ReclaimOutcome::Activated;
     auto* mapping = static_cast<address_space*>(p.mapping);
     if (!mapping) return ReclaimOutcome::Kept;  // truncated but still mapped: freed at its unmap
@@ -105,6 +133,8 @@ uint64_t shrink_page_list(BuddyAllocator& pa, lruvec& lv, const std::vector<uint
         if (o == ReclaimOutcome::Activated && !(p.flags & PG_unevictable)) {
             p.flags |= PG_active;
             ++nr_activated;
+            // activate_locked: a page kept in RAM gives its slot back when swap runs short.
+            if ((p.flags & PG_swapcache) && vm_swap_full() && page_mapped(p)) (void)try_to_free_swap(pa, p);
         }
         putback_lru_page(lv, p);
     }
@@ -122,13 +152,16 @@ uint64_t shrink_inactive_list(BuddyAllocator& pa, lruvec& lv, uint64_t nr_to_sca
     const bool file = is_file_lru(l);
     lv.count_vm_events(sc.kswapd ? PGSCAN_KSWAPD : PGSCAN_DIRECT, nr_scanned);
     lv.count_vm_events(file ? PGSCAN_FILE : PGSCAN_ANON, nr_scanned);
+    const uint64_t pageout_before = sc.nr_pageout;
     const uint64_t nr_reclaimed = shrink_page_list(pa, lv, pfns, l, sc);
     lv.count_vm_events(sc.kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, nr_reclaimed);
     lv.count_vm_events(file ? PGSTEAL_FILE : PGSTEAL_ANON, nr_reclaimed);
     (file ? lv.file_cost : lv.anon_cost) += nr_scanned - nr_reclaimed;  // lru_note_cost: rotations
     trace_step([&] {
         return "shrink_inactive_list(" + std::string(lru_names[l]) + ", priority " + std::to_string(sc.priority) +
-               "): scanned " + std::to_string(nr_scanned) + ", reclaimed " + std::to_string(nr_reclaimed);
+               "): scanned " + std::to_string(nr_scanned) + ", reclaimed " + std::to_string(nr_reclaimed) +
+               (file ? std::string() : ", add_to_swap + pageout -> swap_writepage " +
+                                           std::to_string(sc.nr_pageout - pageout_before));
     });
     return nr_reclaimed;
 }

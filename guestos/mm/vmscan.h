@@ -35,6 +35,7 @@ struct scan_control {
     int swappiness = 60;
     uint64_t nr_scanned = 0;
     uint64_t nr_reclaimed = 0;
+    uint64_t nr_pageout = 0;  // pages written to swap (pageout)
 };
 
 // What became of a page reclaim looked at, for --trace-reclaim (trace/events/vmscan.h).

@@ -40,6 +40,7 @@ const char* const USAGE =
     "                     /dev and tmpfs at /tmp and /dev/shm)\n"
     "  --host-ro          without --disk: the host's files are read-only to the guest\n"
     "  --mount HOSTDIR:GUESTDIR[:ro]  mount a host directory in the guest (repeatable)\n"
+    "  --swap FILE        swap on FILE, a swap area made by mkswap (repeatable)\n"
     "  --tlb-pages N      user pages the shadow TLB maps before it starts over\n"
     "                     (default 262144, i.e. 1 GiB; at least 16)\n"
     "  --strace           print each syscall to stderr in strace's format\n"
@@ -158,6 +159,8 @@ Options parse_args(int argc, char** argv) {
             if (v == "pae") o.kernel.i386_paging = mmu::PagingMode::PAE;
             else if (v == "2level") o.kernel.i386_paging = mmu::PagingMode::Legacy32;
             else die("--paging " + v + ": expected pae or 2level", 2);
+        } else if (opt == "--swap") {
+            o.kernel.swap_files.push_back(arg());
         } else if (opt == "--disk") {
             o.kernel.root_image = arg();
         } else if (opt == "--host-ro") {

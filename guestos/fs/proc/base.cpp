@@ -142,7 +142,8 @@ constexpr proc_entry tgid_base_stuff[] = {
 };
 // The global files, in proc_root's order (pde_subdir_insert sorts by length, then name).
 constexpr proc_entry proc_root_entries[] = {
-    {"vmstat", S_IFREG | 0444},   {"cpuinfo", S_IFREG | 0444},  {"loadavg", S_IFREG | 0444},  {"meminfo", S_IFREG | 0444},  {"slabinfo", S_IFREG | 0400},
+    {"swaps", S_IFREG | 0444},    {"vmstat", S_IFREG | 0444},   {"cpuinfo", S_IFREG | 0444},  {"loadavg", S_IFREG | 0444},
+    {"meminfo", S_IFREG | 0444},  {"slabinfo", S_IFREG | 0400},
     {"zoneinfo", S_IFREG | 0444}, {"buddyinfo", S_IFREG | 0444},
 };
 
@@ -395,7 +396,7 @@ std::string proc_pid_status(task_struct& task) {
         out += kb_line("RssAnon:", mm.rss_anon * pk) + kb_line("RssFile:", mm.rss_file * pk) + kb_line("RssShmem:", mm.rss_shmem * pk);
         out += kb_line("VmData:", mm.data_vm * pk) + kb_line("VmStk:", mm.stack_vm * pk) + kb_line("VmExe:", text);
         out += kb_line("VmLib:", mm.exec_vm * pk > text ? mm.exec_vm * pk - text : 0);
-        out += kb_line("VmPTE:", mm.pgtables_bytes >> 10) + kb_line("VmSwap:", 0);
+        out += kb_line("VmPTE:", mm.pgtables_bytes >> 10) + kb_line("VmSwap:", mm.swapents * pk);
     }
     uint64_t queued = 0;
     for (const auto& q : task.sigqueue) queued += q.size();

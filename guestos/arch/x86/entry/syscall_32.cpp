@@ -46,7 +46,7 @@ const SyscallEntry table32[] = {
     E(umask, umask, "o"), E(rt_sigreturn, rt_sigreturn, ""), E(sigreturn, sigreturn, ""),
     E(rt_sigpending, rt_sigpending, "xu"), E(sigpending, sigpending, "x"), E(rt_sigsuspend, rt_sigsuspend, "xu"),
     E(pause, pause, ""), E(rt_sigqueueinfo, rt_sigqueueinfo, "dSx"), E(rt_tgsigqueueinfo, rt_tgsigqueueinfo, "ddSx"),
-    E(mincore, mincore, "xux"), E(msync, msync, "xux"), E(mlock, mlock, "xu"), E(mlock2, mlock2, "xux"),
+    E(mincore, mincore, "xux"), E(swapon, swapon, "sx"), E(swapoff, swapoff, "s"), E(msync, msync, "xux"), E(mlock, mlock, "xu"), E(mlock2, mlock2, "xux"),
     E(munlock, munlock, "xu"), E(mlockall, mlockall, "x"), E(munlockall, munlockall, ""),
     E(unlink, unlink, "s"), E(unlinkat, unlinkat, "fsx"), E(ftruncate, ftruncate, "fd"),
     E(truncate, truncate, "sd"), E(ftruncate64, ftruncate64, "fxx"), E(truncate64, truncate64, "sxx"),

@@ -34,7 +34,8 @@ namespace guestos {
     X(statfs64) X(fstatfs64) X(flock) X(epoll_create) X(epoll_create1) X(epoll_ctl) \
     X(epoll_wait) X(epoll_pwait) X(epoll_pwait2) X(socket) X(socketpair) X(sendto) X(recvfrom) \
     X(sendmsg) X(recvmsg) X(shutdown) X(getsockopt) X(setsockopt) X(getsockname) X(getpeername) \
-    X(socketcall) X(prctl) X(getrusage) X(times) X(sysinfo) X(sched_setaffinity) X(getcpu)
+    X(socketcall) X(prctl) X(getrusage) X(times) X(sysinfo) X(sched_setaffinity) X(getcpu) \
+    X(swapon) X(swapoff)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,

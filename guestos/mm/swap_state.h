@@ -1,0 +1,41 @@
+// The swap cache (Linux mm/swap_state.c): pages on their way to or from a swap slot, found
+// by their swp_entry_t, so every PTE holding that entry maps the same page. A cached page
+// holds one reference of its own, has PG_swapcache set and its entry in page->private.
+#pragma once
+#include <cstdint>
+#include <optional>
+
+#include "guestos/include/swapops.h"
+#include "guestos/include/page.h"
+
+namespace guestos {
+
+// vm.page-cluster: swapin_readahead reads 2^page_cluster slots around a fault (default 3).
+extern int page_cluster;
+
+// Inserts page at entry (add_to_swap_cache): the cache takes a reference; the caller has
+// already set SWAP_HAS_CACHE on the slot.
+void add_to_swap_cache(page& p, uint32_t pfn, swp_entry_t entry);
+// Removes a page from the cache and drops the cache's reference and the slot's
+// SWAP_HAS_CACHE (delete_from_swap_cache); the page is freed if that was the last reference.
+void delete_from_swap_cache(PageAllocator& pa, page& p);
+// Removes a page from the cache without touching references or the slot (__delete_from_swap_cache).
+void __delete_from_swap_cache(page& p);
+// Gives an anonymous page a swap slot and puts it in the swap cache, dirty so pageout
+// writes it (add_to_swap); false when swap is full.
+bool add_to_swap(PageAllocator& pa, page& p);
+// The cached page of an entry (lookup_swap_cache / swap_cache_get_folio), if any.
+std::optional<uint32_t> lookup_swap_cache(swp_entry_t entry);
+// The page for entry: the cached one, or a new page put in the cache and read from the
+// swap area (__read_swap_cache_async + swap_readpage). The caller gets a reference.
+// nullopt when the entry is free or no page could be allocated.
+std::optional<uint32_t> read_swap_cache_async(PageAllocator& pa, swp_entry_t entry, gfp_t gfp, bool& read);
+// The page for a fault on entry, reading the aligned window of 2^page_cluster slots
+// around it into the cache too (swapin_readahead -> swap_cluster_readahead). The caller
+// gets a reference. *readahead counts the extra pages read.
+std::optional<uint32_t> swapin_readahead(PageAllocator& pa, swp_entry_t entry, gfp_t gfp, bool& major,
+                                         unsigned* readahead = nullptr);
+// Pages in the swap cache (total_swapcache_pages).
+uint64_t total_swapcache_pages();
+
+}  // namespace guestos
