@@ -132,6 +132,7 @@ struct mm_struct {
     uint64_t rss_anon = 0, rss_file = 0, rss_shmem = 0;  // pages mapped, by MM_*PAGES counter
     uint64_t rss() const { return rss_anon + rss_file + rss_shmem; }
     uint64_t swapents = 0;  // swap entries in its PTEs (MM_SWAPENTS: VmSwap)
+    bool mmf_oom_skip = false;  // reaped by the OOM killer: no victim any more (MMF_OOM_SKIP)
     uint64_t hiwater_vm = 0, hiwater_rss = 0;
     uint64_t locked_vm = 0;       // pages in VM_LOCKED VMAs
     uint64_t cow_breaks = 0, zero_page_maps = 0;  // faults that copied a page / mapped ZERO_PAGE

@@ -163,6 +163,8 @@ struct signal_struct {
     bool is_child_subreaper = false, has_child_subreaper = false;
     int dumpable = 1;
     wait_queue_head wait_chldexit;  // the parent sleeps here in wait4
+    // How the OOM killer weighs the process, -1000 (never) to 1000 (/proc/PID/oom_score_adj).
+    short oom_score_adj = 0;
 };
 
 // Task states (include/linux/sched.h).

@@ -224,6 +224,7 @@ void copy_shared_state(task_struct& cur, task_struct& p, uint64_t flags) {
         p.signal->session = cur.signal->session;
         p.signal->has_child_subreaper = cur.signal->has_child_subreaper || cur.signal->is_child_subreaper;
         p.signal->dumpable = cur.signal->dumpable;
+        p.signal->oom_score_adj = cur.signal->oom_score_adj;  // copy_signal
     }
     p.no_new_privs = cur.no_new_privs;  // inherited; pdeath_signal is not
     p.cpus_mask = cur.cpus_mask;

@@ -1,6 +1,7 @@
 // The OS layer's entry points: boot, task set-up, syscall dispatch and do_page_fault.
 #include "guestos/include/kernel.h"
 
+#include "guestos/mm/oom_kill.h"
 #include "guestos/mm/page_io.h"
 #include "guestos/mm/swapfile.h"
 
@@ -453,15 +454,20 @@ FaultOutcome Kernel::do_user_addr_fault(task_struct& task, VirtAddr address, uin
     if (error_code & X86_PF_WRITE) flags |= FAULT_FLAG_WRITE;
     if (error_code & X86_PF_INSTR) flags |= FAULT_FLAG_INSTRUCTION;
     vm_fault_t r = handle_mm_fault(mm, *vma, address, flags);
+    // pagefault_out_of_memory -> out_of_memory: a victim is killed and reaped; if it was
+    // another process, the fault runs again on the memory it left.
+    for (bool killed = true; (r & VM_FAULT_OOM) && killed;) {
+        trace_fault_step([] { return std::string("VM_FAULT_OOM -> pagefault_out_of_memory -> out_of_memory"); });
+        if (out_of_memory(*this, task, 0, killed) || !killed) break;
+        r = handle_mm_fault(mm, *vma, address, flags);
+    }
     if (ev) ev->pte_after = get_pte(mm, address);
     if (r & VM_FAULT_MAJOR) {
         ++stats.pgmajfault;
         if (buddy_) buddy_->count_vm_events(PGMAJFAULT);
     }
     if (r & VM_FAULT_OOM) {
-        trace_fault_step([] { return std::string("VM_FAULT_OOM -> out_of_memory: kill the task (SIGKILL)"); });
-        std::fprintf(stderr, "emu: out of emulated RAM (--ram %lluM): killing the guest as the OOM killer would\n",
-                     static_cast<unsigned long long>(cfg_.ram_bytes >> 20));
+        trace_fault_step([] { return std::string("oom_kill_process: this process (SIGKILL)"); });
         return FaultOutcome{SIGKILL_, 0, address.value};
     }
     if (r & VM_FAULT_SIGBUS) {

@@ -16,6 +16,7 @@
 #include "guestos/include/kernel.h"
 #include "guestos/include/mount.h"
 #include "guestos/mm/memory.h"
+#include "guestos/mm/oom_kill.h"
 
 namespace guestos {
 
@@ -138,7 +139,7 @@ struct proc_entry {
 constexpr proc_entry tgid_base_stuff[] = {
     {"fd", S_IFDIR | 0500},      {"environ", S_IFREG | 0400}, {"status", S_IFREG | 0444}, {"comm", S_IFREG | 0644},
     {"cmdline", S_IFREG | 0444}, {"maps", S_IFREG | 0444},   {"exe", S_IFLNK | 0777},
-    {"smaps", S_IFREG | 0444},
+    {"smaps", S_IFREG | 0444},   {"oom_score", S_IFREG | 0444}, {"oom_score_adj", S_IFREG | 0644},
 };
 // The global files, in proc_root's order (pde_subdir_insert sorts by length, then name).
 constexpr proc_entry proc_root_entries[] = {
@@ -437,6 +438,11 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     });
     else if (p->per_task && p->entry == "comm") show = task_text(ref, [](task_struct& t) { return t.comm + "\n"; });
     else if (p->per_task && p->entry == "status") show = task_text(ref, [](task_struct& t) { return proc_pid_status(t); });
+    else if (p->per_task && p->entry == "oom_score") show = task_text(ref, [](task_struct& t) {
+        return t.kernel ? std::to_string(proc_oom_score(*t.kernel, t)) + "\n" : std::string("0\n");
+    });
+    else if (p->per_task && p->entry == "oom_score_adj")
+        show = task_text(ref, [](task_struct& t) { return std::to_string(t.signal->oom_score_adj) + "\n"; });
     else if (!p->per_task && p->entry == "slabinfo" && geteuid() != 0) return -EACCES;  // mode 0400
     else if (Kernel* k = task.kernel; !p->per_task && k && k->proc_global(p->entry))
         show = seq_file::single([k, entry = p->entry] { return k->proc_global(entry).value_or(""); });
