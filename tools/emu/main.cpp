@@ -15,6 +15,7 @@
 #include "emu/machine.h"
 #include "gdbstub/stub.h"
 #include "gdbstub/transport.h"
+#include "guestos/mm/vmscan.h"
 #include "guestos/trace/fault_trace.h"
 #include "guestos/include/kernel.h"
 #include "ui/lessons.h"
@@ -48,6 +49,8 @@ const char* const USAGE =
     "                     instruction, VMA, the path taken, PTE before and after (=all adds\n"
     "                     the faults the shadow TLB resolves alone)\n"
     "  --explain-faults   print each page fault as the Linux call path it took\n"
+    "  --trace-reclaim    print each reclaim pass to stderr as its Linux call path with the\n"
+    "                     pages it scanned, reclaimed and wrote to swap\n"
     "  --stats            print MMU, TLB and fault counters to stderr at exit\n"
     "  --check-mm         at exit, check that the VMA tree, the guest page tables and the\n"
     "                     shadow TLB agree; report any disagreement and exit with status 70\n"
@@ -80,6 +83,7 @@ struct Options {
     bool check_mm = false;
     int trace_faults = 0;  // 1: true faults, 2: also hidden ones
     bool explain_faults = false;
+    bool trace_reclaim = false;
     std::vector<std::string> argv;
     bool ui = false;
     ui::UiOptions ui_opts;
@@ -143,6 +147,8 @@ Options parse_args(int argc, char** argv) {
         } else if (opt == "--trace-faults") {
             if (has_eq && val != "all") die("--trace-faults=" + val + ": expected --trace-faults or --trace-faults=all", 2);
             o.trace_faults = has_eq ? 2 : 1;
+        } else if (opt == "--trace-reclaim") {
+            o.trace_reclaim = true;
         } else if (opt == "--explain-faults") {
             o.explain_faults = true;
         } else if (opt == "--ram") {
@@ -360,6 +366,9 @@ int run_ui(const Options& opt, const std::vector<std::string>& envp, ui::Recorde
 
 int main(int argc, char** argv) {
     Options opt = parse_args(argc, argv);
+    static guestos::ReclaimTracer reclaim_printer{
+        [](const std::string& step) { std::fprintf(stderr, "reclaim: %s\n", step.c_str()); }, {}};
+    if (opt.trace_reclaim) guestos::reclaim_tracer() = &reclaim_printer;
     std::vector<std::string> envp;
     for (char** e = environ; *e; ++e) envp.emplace_back(*e);
     std::unique_ptr<ui::Recorder> recorder;
