@@ -164,9 +164,19 @@ void Kernel::init_mount_tree(task_struct& task) {
     ns_->do_add_mount(pathfs_fill_super(devtmpfs_path_ops(*devtmpfs_), "devtmpfs", TMPFS_MAGIC, makedev(0, 5), false,
                                         false, &task),
                       kern_mountpoint(*ns_, task, "/dev"), 0);
-    // The tmpfs mounts a Debian system has (each with an anonymous device number).
-    ns_->do_add_mount(shmem_fill_super(km, makedev(0, 0x19), half_ram, 01777), kern_mountpoint(*ns_, task, "/dev/shm"), 0);
-    ns_->do_add_mount(shmem_fill_super(km, makedev(0, 0x1a), half_ram, 01777), kern_mountpoint(*ns_, task, "/tmp"), 0);
+    // The tmpfs mounts a Debian system has (each with an anonymous device number), except
+    // over the host directory emu was started in (no disk): the guest must see where it
+    // starts, as under qemu-user, so a working directory inside /tmp keeps the host's /tmp.
+    char cwd[4096];
+    const bool have_cwd = ::getcwd(cwd, sizeof cwd) != nullptr;
+    auto cwd_under = [&](const std::string& dir) {
+        const std::string c = have_cwd ? cwd : "";
+        return !root_ && c.compare(0, dir.size(), dir) == 0 && (c.size() == dir.size() || c[dir.size()] == '/');
+    };
+    if (!cwd_under("/dev/shm"))
+        ns_->do_add_mount(shmem_fill_super(km, makedev(0, 0x19), half_ram, 01777), kern_mountpoint(*ns_, task, "/dev/shm"), 0);
+    if (!cwd_under("/tmp"))
+        ns_->do_add_mount(shmem_fill_super(km, makedev(0, 0x1a), half_ram, 01777), kern_mountpoint(*ns_, task, "/tmp"), 0);
     for (const auto& m : cfg_.host_mounts) {
         std::shared_ptr<super_block> sb;
         if (hostfs_fill_super(m.host, m.read_only, km, sb) == 0)
@@ -175,8 +185,7 @@ void Kernel::init_mount_tree(task_struct& task) {
     // The guest starts at the root of its disk; without one, where emu was started.
     task.fs->root = {ns_->root(), ns_->root()->mnt_root};
     task.fs->pwd = task.fs->root;
-    char cwd[4096];
-    if (!root_ && ::getcwd(cwd, sizeof cwd)) {
+    if (!root_ && have_cwd) {
         task.fs->pwd = kern_mountpoint(*ns_, task, cwd, false);
         if (task.fs->pwd == task.fs->root && std::string(cwd) != "/")
             std::fprintf(stderr, "emu: the working directory %s is hidden by the guest's own mounts (/tmp, "
