@@ -42,7 +42,11 @@ int main(int argc, char **argv)
 {
     (void)argc;
     setvbuf(stdout, NULL, _IONBF, 0);
-    snprintf(dir, sizeof dir, "/tmp/emu-exec-%d-", (int)getpid());
+    /* A directory of its own (parallel runs, natively and under emu, share the host's /tmp
+     * when emu runs from inside it); names end in "-NAME" as the scripts expect. */
+    char base[] = "/tmp/emu-exec-XXXXXX";
+    if (!mkdtemp(base)) return 1;
+    snprintf(dir, sizeof dir, "%s/e-", base);
     make("script", "#!/bin/busybox sh\necho \"script says ${1##*-} $EMU_EXEC_TEST\"\nexit 4\n", 0755);
     make("argscript", "#!/bin/busybox  echo   one-arg  \n", 0755);
     char nested_text[256];
@@ -78,6 +82,7 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s%s", dir, names[i]);
         unlink(path);
     }
+    rmdir(base);
     (void)argv;
     return 0;
 }

@@ -2,6 +2,7 @@
 // negative dentries, d_move and d_path, symbolic links up to MAXSYMLINKS, "..", mount
 // crossing, trailing slashes and the NAME_MAX / PATH_MAX limits.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <string>
@@ -83,6 +84,9 @@ TEST(DcacheTest, TmpfsRmdirRefusesANonEmptyDirectory) {
 class NameiTest : public ::testing::Test {
 protected:
     void SetUp() override {
+        // Started inside the host's /tmp, the guest would see the host's /tmp (no tmpfs over
+        // it) and these tests would write there: start from / (each test is a process).
+        ASSERT_EQ(::chdir("/"), 0);
         ASSERT_FALSE(kernel_.boot().is_error());
         kernel_.init_task(task_);
         const std::string path = EMU_BINARY_DIR "/guest/hello.x86_64";
