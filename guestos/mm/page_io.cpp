@@ -31,29 +31,31 @@ kernel_mem& swap_kernel_mem() {
     return km;
 }
 
-long swap_writepage(PageAllocator& pa, page& p) {
+namespace {
+// Moves page p's bytes to or from its swap slot through the kernel's mapping of the frame
+// (submit_bio of one page); -EIO without a slot or a device.
+long swap_page_io(PageAllocator& pa, page& p, bool write) {
     uint64_t byte;
     swap_info_struct* si = slot_of(p, byte);
     if (!si || !swap_kernel_mem().ram) return -EIO;
     long r = -EIO;
     const PhysAddr frame = PhysAddr::from_pfn(page_to_pfn(pa, p));
-    (void)with_kernel_mapping(swap_kernel_mem(), frame, PAGE_SIZE,
-                              [&](uint8_t* bytes) { r = si->bdev->write(byte, bytes, PAGE_SIZE); });
-    if (r < 0) return r;
+    (void)with_kernel_mapping(swap_kernel_mem(), frame, PAGE_SIZE, [&](uint8_t* bytes) {
+        r = write ? si->bdev->write(byte, bytes, PAGE_SIZE) : si->bdev->read(byte, bytes, PAGE_SIZE);
+    });
+    return r < 0 ? r : 0;
+}
+}  // namespace
+
+long swap_writepage(PageAllocator& pa, page& p) {
+    if (long r = swap_page_io(pa, p, true)) return r;
     p.flags &= ~PG_dirty;  // clear_page_dirty_for_io; the write is complete (end_swap_bio_write)
     count_vm_event(pa, PSWPOUT);
     return 0;
 }
 
 long swap_readpage(PageAllocator& pa, page& p) {
-    uint64_t byte;
-    swap_info_struct* si = slot_of(p, byte);
-    if (!si || !swap_kernel_mem().ram) return -EIO;
-    long r = -EIO;
-    const PhysAddr frame = PhysAddr::from_pfn(page_to_pfn(pa, p));
-    (void)with_kernel_mapping(swap_kernel_mem(), frame, PAGE_SIZE,
-                              [&](uint8_t* bytes) { r = si->bdev->read(byte, bytes, PAGE_SIZE); });
-    if (r < 0) return r;
+    if (long r = swap_page_io(pa, p, false)) return r;
     p.flags |= PG_uptodate;
     count_vm_event(pa, PSWPIN);
     return 0;
