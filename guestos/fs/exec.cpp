@@ -18,6 +18,7 @@
 #include "guestos/include/mount.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/kernel/sched/core.h"
+#include "guestos/kernel/time/posix-timers.h"
 #include "loader/elf.h"
 
 namespace guestos {
@@ -140,6 +141,8 @@ void de_thread(task_struct& t) {
 void begin_new_exec(SysCtx& c, const ExecResult& r) {
     task_struct& t = c.task;
     de_thread(t);
+    exit_itimers(*t.signal);  // POSIX timers end with the program; setitimer's stay
+    flush_itimer_signals(t);
     mm_release_vfork(t);
     if (t.files.use_count() > 1) t.files = std::make_shared<files_struct>(*t.files);  // unshare_files
     do_close_on_exec(*t.files);

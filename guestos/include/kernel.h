@@ -15,6 +15,7 @@
 #include "guestos/include/page.h"
 #include "guestos/include/sched.h"
 #include "guestos/kernel/sched/core.h"
+#include "guestos/kernel/time/hrtimer.h"
 #include "mmu/paging.h"
 #include "mmu/phys_memory.h"
 
@@ -122,6 +123,8 @@ public:
     // Frees released tasks, once no CPU runs them (between timeslices).
     void reap_dead_tasks();
     rq& runqueue() { return rq_; }
+    // The armed high-resolution timers (POSIX timers, timerfds).
+    hrtimer_cpu_base& hrtimer_base() { return hrtimer_base_; }
     // Programs the CPU's timer for next_timer_event (tick_program_event).
     void tick_program_event();
     void set_clockevent(ClockEventDevice* dev) { clockevent_ = dev; }
@@ -227,6 +230,7 @@ private:
     std::vector<std::unique_ptr<task_struct>> dead_tasks_;
     int last_pid_ = 1;
     struct rq rq_;
+    hrtimer_cpu_base hrtimer_base_;
     ClockEventDevice* clockevent_ = nullptr;
     std::function<void(mm_struct&)> exit_mm_hook_;
     std::unique_ptr<Devtmpfs> devtmpfs_;

@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <deque>
+#include <map>
 #include <optional>
 #include <cstdint>
 #include <memory>
@@ -66,7 +67,10 @@ struct kernel_siginfo {
     uint64_t addr = 0;  // si_addr, for faults
     int pid = 0;        // si_pid and si_uid, for kill and sigqueue
     uint32_t uid = 0;
-    uint64_t value = 0; // si_value, for sigqueue
+    uint64_t value = 0; // si_value, for sigqueue and timers
+    // A POSIX timer's signal (SI_TIMER): its id, the overruns, and which arming sent it
+    // (si_sys_private: dequeue rearms the timer only for the current one).
+    int tid = 0, overrun = 0, sys_private = 0;
 };
 
 // The fd table (files_struct); close-on-exec is per descriptor. Shared by CLONE_FILES.
@@ -132,10 +136,15 @@ struct itimer {
 
 // A kernel sigaction per signal (sighand_struct); shared by CLONE_SIGHAND.
 struct sighand_struct {
+    sighand_struct() = default;
+    // A copy (fork without CLONE_SIGHAND, exec's unshare) takes the actions only.
+    sighand_struct(const sighand_struct& o) : action(o.action) {}
     std::array<k_sigaction, KERNEL_NSIG> action{};
+    wait_queue_head signalfd_wqh;  // signalfd readers and pollers: woken at each signal sent
 };
 
 struct task_struct;
+struct k_itimer;  // a POSIX timer (guestos/kernel/time/posix-timers.h)
 
 // What the threads of a process share (signal_struct): the thread list, limits, interval
 // timers, job control, the process group and session, and the children's exit waits.
@@ -144,6 +153,9 @@ struct signal_struct {
     int nr_threads = 0;
     // ITIMER_REAL (CLOCK_MONOTONIC), ITIMER_VIRTUAL and ITIMER_PROF (CPU time), by `which`.
     std::array<itimer, 3> itimers{};
+    // POSIX timers by id (posix_timers), and the id the next timer_create tries first.
+    std::map<int, std::shared_ptr<k_itimer>> posix_timers;
+    int next_posix_timer_id = 0;
     std::array<rlimit64, RLIM_NLIMITS> rlim{};
     int pgrp = 0, session = 0;
     // SIGNAL_GROUP_EXIT: the group is dying with group_exit_code (a wait status).

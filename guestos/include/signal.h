@@ -18,11 +18,15 @@ struct ksignal {
 
 // Queues sig for the task (send_signal). A forced signal (a fault: force_sig_info) cannot
 // be ignored or blocked: a blocked or ignored one is reset to its default action first.
-// A sleeping task that can take it is woken (signal_wake_up).
-void send_signal(task_struct& task, const kernel_siginfo& info, bool forced);
+// A sleeping task that can take it is woken (signal_wake_up). False when it was dropped
+// because the task ignores it (sig_ignored).
+bool send_signal(task_struct& task, const kernel_siginfo& info, bool forced);
 // A process-directed signal (group): one thread that does not block it takes it; SIGKILL
 // goes to every thread.
-void send_signal_group(task_struct& task, const kernel_siginfo& info, bool forced);
+bool send_signal_group(task_struct& task, const kernel_siginfo& info, bool forced);
+// Takes the first pending signal of mask (synchronous ones first) with its siginfo; a POSIX
+// timer's is re-armed (dequeue_signal). 0 when none is pending.
+int dequeue_signal(task_struct& task, uint64_t mask, kernel_siginfo& info);
 // SIGKILL is pending (fatal_signal_pending).
 bool fatal_signal_pending(const task_struct& task);
 // A signal is waiting that the mask does not block (signal_pending).

@@ -11,6 +11,7 @@
 #include "guestos/include/syscalls.h"
 #include "guestos/kernel/futex.h"
 #include "guestos/kernel/sched/core.h"
+#include "guestos/kernel/time/posix-timers.h"
 
 namespace guestos {
 
@@ -139,7 +140,10 @@ void do_exit(task_struct& t, int code) {
     --t.signal->nr_threads;
     auto& th = t.signal->thread_head;
     th.erase(std::remove(th.begin(), th.end(), &t), th.end());
-    if (t.signal->nr_threads == 0) t.signal->itimers = {};  // exit_itimers
+    if (t.signal->nr_threads == 0) {  // exit_itimers
+        t.signal->itimers = {};
+        exit_itimers(*t.signal);
+    }
     exit_robust_list(t);
     mm_release(t);
     if (t.mm) {  // exit_mm

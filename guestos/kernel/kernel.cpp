@@ -407,6 +407,7 @@ long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) 
     else report_unknown_syscall(task, nr);
     // A timer that came due during the call has its signal delivered on the way out.
     if (!task.exited) run_itimers(task);
+    hrtimer_run_queues(*this);
     if (cfg_.strace) {
         strace_syscall(cfg_.strace_out, ctx, e, nr, args, ret);
         if (task.exited) strace_exit(cfg_.strace_out, task);

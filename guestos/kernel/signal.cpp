@@ -6,6 +6,8 @@
 
 #include "guestos/include/kernel.h"
 #include "guestos/include/ptrace.h"
+#include "guestos/include/uapi/poll.h"
+#include "guestos/kernel/time/posix-timers.h"
 
 #include "guestos/kernel/sched/core.h"
 #include "guestos/include/kernel.h"
@@ -95,18 +97,18 @@ bool sig_ignored(const task_struct& task, int sig) {
     return h == SIG_IGN_ || (h == SIG_DFL_ && default_ignored(sig));
 }
 
-// The lowest pending unblocked signal, synchronous ones (faults) first (next_signal).
-int next_signal(const task_struct& task) {
-    const uint64_t ready = task.pending & ~task.blocked;
+// The lowest pending signal of mask, synchronous ones (faults) first (next_signal).
+int next_signal(const task_struct& task, uint64_t mask) {
+    const uint64_t ready = task.pending & mask;
     if (!ready) return 0;
     const uint64_t sync = ready & SYNCHRONOUS_MASK;
     return __builtin_ctzll(sync ? sync : ready) + 1;
 }
 }  // namespace
 
-void send_signal(task_struct& task, const kernel_siginfo& info, bool forced) {
+bool send_signal(task_struct& task, const kernel_siginfo& info, bool forced) {
     const int sig = info.si_signo;
-    if (sig < 1 || sig > KERNEL_NSIG) return;
+    if (sig < 1 || sig > KERNEL_NSIG) return false;
     prepare_signal(task, sig);
     if (sig == SIGKILL_ && task.state == TASK_STOPPED) {  // SIGKILL wakes a stopped task
         task.state = TASK_INTERRUPTIBLE;
@@ -118,21 +120,23 @@ void send_signal(task_struct& task, const kernel_siginfo& info, bool forced) {
         ka.handler = SIG_DFL_;
         task.blocked &= ~sigmask(sig);
     }
-    if (sig != SIGKILL_ && sig_ignored(task, sig)) return;
+    if (sig != SIGKILL_ && sig_ignored(task, sig)) return false;
     // Standard signals do not queue twice (legacy_queue); real-time signals do.
-    if (sig < SIGRTMIN_ && (task.pending & sigmask(sig))) return;
+    if (sig < SIGRTMIN_ && (task.pending & sigmask(sig))) return true;
     task.sigqueue[sig - 1].push_back(info);
     task.pending |= sigmask(sig);
+    wake_up_poll(task.sighand->signalfd_wqh, EPOLLIN_);  // signalfd_notify
     if (sig == SIGKILL_ || !(task.blocked & sigmask(sig))) signal_wake_up(task);
+    return true;
 }
 
-void send_signal_group(task_struct& task, const kernel_siginfo& info, bool forced) {
+bool send_signal_group(task_struct& task, const kernel_siginfo& info, bool forced) {
     const int sig = info.si_signo;
-    if (sig < 1 || sig > KERNEL_NSIG) return;
+    if (sig < 1 || sig > KERNEL_NSIG) return false;
     signal_struct& s = *task.signal;
     if (sig == SIGKILL_) {  // kills every thread (complete_signal's group kill)
         for (task_struct* t : std::vector<task_struct*>(s.thread_head)) send_signal(*t, info, forced);
-        return;
+        return true;
     }
     // complete_signal: a thread that does not block it, the leader first.
     task_struct* target = task.group_leader && !task.group_leader->exited ? task.group_leader : &task;
@@ -142,7 +146,18 @@ void send_signal_group(task_struct& task, const kernel_siginfo& info, bool force
                 target = t;
                 break;
             }
-    send_signal(*target, info, forced);
+    return send_signal(*target, info, forced);
+}
+
+int dequeue_signal(task_struct& task, uint64_t mask, kernel_siginfo& info) {
+    const int sig = next_signal(task, mask);
+    if (!sig) return 0;
+    auto& q = task.sigqueue[sig - 1];
+    info = q.empty() ? kernel_siginfo{sig, 0, SI_KERNEL} : q.front();
+    if (!q.empty()) q.pop_front();
+    if (q.empty()) task.pending &= ~sigmask(sig);
+    if (info.si_code == SI_TIMER && info.sys_private) posixtimer_rearm(task, info);
+    return sig;
 }
 
 bool fatal_signal_pending(const task_struct& task) { return task.pending & sigmask(SIGKILL_); }
@@ -163,13 +178,9 @@ bool dequeue_signal(task_struct& task, ksignal& ks) {
         }
         return true;
     }
-    const int sig = next_signal(task);
+    const int sig = dequeue_signal(task, ~task.blocked, ks.info);
     if (!sig) return false;
-    auto& q = task.sigqueue[sig - 1];
     ks.sig = sig;
-    ks.info = q.empty() ? kernel_siginfo{sig, 0, SI_KERNEL} : q.front();
-    if (!q.empty()) q.pop_front();
-    if (q.empty()) task.pending &= ~sigmask(sig);
     if (sig != SIGKILL_ && task.kernel && task.kernel->tracer && task.kernel->tracer->signal_stop(task, ks.info)) {
         task.last_siginfo = ks.info;
         return false;

@@ -244,4 +244,49 @@ long sys_tgkill(SysCtx& c, const uint64_t* a) {
     return do_tkill(c, static_cast<int32_t>(a[0]), static_cast<int32_t>(a[1]), a[2]);
 }
 
+
+
+// rt_sigtimedwait (do_sigtimedwait): takes a pending signal of the set, waiting for one with
+// the set unblocked for the length of the wait; -EAGAIN when the timeout passes, -EINTR
+// when another signal comes.
+namespace {
+long do_rt_sigtimedwait(SysCtx& c, const uint64_t* a, bool time64) {
+    if (a[3] != 8) return -EINVAL;
+    uint64_t set;
+    if (!copy_from_user(c.mm, &set, VirtAddr(a[0]), 8)) return -EFAULT;
+    std::optional<ktime_t> timeout;
+    if (a[2]) {
+        timespec ts;
+        if (!get_timespec(c, VirtAddr(a[2]), ts, time64)) return -EFAULT;
+        if (!timespec_valid(ts)) return -EINVAL;
+        timeout = timespec_to_ktime(ts);
+    }
+    task_struct& t = c.task;
+    const uint64_t mask = set & ~UNBLOCKABLE;
+    kernel_siginfo info;
+    int sig = dequeue_signal(t, mask, info);
+    bool interrupted = false;
+    if (!sig && timeout != ktime_t{0}) {
+        // None ready: unblock the wanted ones while asleep so that their arrival wakes us.
+        const uint64_t real_blocked = t.blocked;
+        t.blocked &= ~mask;
+        const std::optional<ktime_t> until =
+            timeout ? std::optional<ktime_t>(ktime_add_safe(ktime_get(), *timeout)) : std::nullopt;
+        while (!signal_pending(t) && (!until || ktime_get() < *until)) schedule_hrtimeout(t, until, "rt_sigtimedwait");
+        interrupted = signal_pending(t);
+        t.blocked = real_blocked;
+        sig = dequeue_signal(t, mask, info);
+    }
+    if (!sig) return interrupted ? -EINTR : -EAGAIN;
+    if (a[1]) {
+        const auto raw = siginfo_to_user(info, c.compat);
+        if (!copy_to_user(c.mm, VirtAddr(a[1]), raw.data(), raw.size())) return -EFAULT;
+    }
+    return sig;
+}
+}  // namespace
+
+long sys_rt_sigtimedwait(SysCtx& c, const uint64_t* a) { return do_rt_sigtimedwait(c, a, false); }
+long sys_rt_sigtimedwait_time64(SysCtx& c, const uint64_t* a) { return do_rt_sigtimedwait(c, a, true); }
+
 }  // namespace guestos

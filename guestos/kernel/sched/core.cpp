@@ -168,6 +168,10 @@ void hrtimer_interrupt(Kernel& k) {
     for (task_struct* t : k.all_tasks()) {
         if (t->exited) continue;
         if (t->thread_group_leader()) run_itimers(*t);
+    }
+    hrtimer_run_queues(k);
+    for (task_struct* t : k.all_tasks()) {
+        if (t->exited) continue;
         if (t->sleep_until && t->sleep_until <= now) wake_up_process(*t);
     }
     task_struct* curr = k.runqueue().curr;
@@ -186,6 +190,7 @@ std::optional<ktime_t> next_timer_event(Kernel& k) {
             if (auto e = itimer_next_event(*t)) consider(*e);
         if (t->sleep_until) consider(t->sleep_until);
     }
+    if (auto e = hrtimer_next_event(k)) consider(*e);
     const rq& q = k.runqueue();
     if (q.curr && !q.queue.empty()) consider(q.curr->slice_end);
     // A task runs while another waits on a host fd: look at the fd every timeslice.

@@ -1,10 +1,14 @@
 // nanosleep and clock_nanosleep (kernel/time/hrtimer.c hrtimer_nanosleep, do_nanosleep):
 // the task sleeps until the expiry or a signal; an interrupted relative sleep writes the
 // time left and, when no handler runs, resumes through restart_syscall.
+#include "guestos/kernel/time/hrtimer.h"
+
+#include <algorithm>
 #include <cerrno>
 #include <optional>
 
 #include "guestos/include/cred.h"
+#include "guestos/include/kernel.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/include/syscalls.h"
 
@@ -123,5 +127,82 @@ long sys_nanosleep(SysCtx& c, const uint64_t* a) {
 
 long sys_clock_nanosleep(SysCtx& c, const uint64_t* a) { return do_clock_nanosleep(c, a, false); }
 long sys_clock_nanosleep_time64(SysCtx& c, const uint64_t* a) { return do_clock_nanosleep(c, a, true); }
+
+}  // namespace guestos
+
+
+// The timer queue (hrtimer_start, __hrtimer_run_queues): a short list, searched whole; a
+// timer's clock is read when it is looked at, so a clock that jumps moves its timers.
+
+namespace guestos {
+
+namespace {
+// The CPU-time clocks run on the thread that emulates the guest (as the itimers do).
+bool cpu_clock(clockid_t clk) {
+    return clk < 0 || clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID;
+}
+}  // namespace
+
+hrtimer_cpu_base::~hrtimer_cpu_base() {
+    for (hrtimer* t : active) t->base = nullptr;
+}
+
+hrtimer::~hrtimer() { hrtimer_cancel(*this); }
+
+ktime_t hrtimer_get_time(const hrtimer& timer) {
+    return cpu_clock(timer.clockid) ? task_cputime() : clock_now(timer.clockid);
+}
+
+void hrtimer_start(Kernel& k, hrtimer& timer, ktime_t expires) {
+    hrtimer_cancel(timer);
+    timer.expires = expires;
+    timer.base = &k.hrtimer_base();
+    timer.base->active.push_back(&timer);
+    k.tick_program_event();
+}
+
+bool hrtimer_cancel(hrtimer& timer) {
+    if (!timer.base) return false;
+    auto& v = timer.base->active;
+    v.erase(std::remove(v.begin(), v.end(), &timer), v.end());
+    timer.base = nullptr;
+    return true;
+}
+
+uint64_t hrtimer_forward(hrtimer& timer, ktime_t now, ktime_t interval) {
+    const ktime_t delta = now - timer.expires;
+    if (delta < 0 || interval <= 0) return 0;
+    const uint64_t orun = static_cast<uint64_t>(delta / interval) + 1;
+    timer.expires = ktime_add_safe(timer.expires, static_cast<ktime_t>(orun) * interval);
+    return orun;
+}
+
+void hrtimer_run_queues(Kernel& k) {
+    // A callback may start or cancel timers: take the expired ones first, then run each
+    // that is still queued.
+    std::vector<hrtimer*> due;
+    for (hrtimer* t : k.hrtimer_base().active)
+        if (t->expires <= hrtimer_get_time(*t)) due.push_back(t);
+    for (hrtimer* t : due) {
+        if (t->base != &k.hrtimer_base() || t->expires > hrtimer_get_time(*t)) continue;
+        hrtimer_cancel(*t);
+        if (t->function && t->function(*t) == hrtimer_restart::RESTART) {
+            t->base = &k.hrtimer_base();
+            t->base->active.push_back(t);
+        }
+    }
+}
+
+std::optional<ktime_t> hrtimer_next_event(Kernel& k) {
+    std::optional<ktime_t> next;
+    const ktime_t now = ktime_get();
+    for (const hrtimer* t : k.hrtimer_base().active) {
+        // A CPU-time expiry comes no sooner than its CPU time left; other clocks run at the
+        // monotonic clock's rate.
+        const ktime_t at = ktime_add_safe(now, std::max<ktime_t>(hrtimer_expires_remaining(*t), 0));
+        if (!next || at < *next) next = at;
+    }
+    return next;
+}
 
 }  // namespace guestos

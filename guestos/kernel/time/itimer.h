@@ -13,12 +13,6 @@
 
 namespace guestos {
 
-// An itimerval in ns: the time to the next expiry and the reload interval.
-struct itimerspec64 {
-    ktime_t value = 0;
-    ktime_t interval = 0;
-};
-
 // Arms or disarms timer `which`, giving the old setting (do_setitimer): 0 or -EINVAL.
 long do_setitimer(task_struct& task, int which, const itimerspec64& value, itimerspec64* ovalue);
 // The setting of timer `which` (do_getitimer): 0 or -EINVAL.

@@ -61,4 +61,27 @@ bool get_timespec(SysCtx& c, VirtAddr src, timespec& ts, bool time64) {
     return true;
 }
 
+namespace {
+// struct itimerspec: interval then value, each a timespec of the call's layout.
+bool get_itimerspec(SysCtx& c, VirtAddr src, timespec ts[2], bool time64) {
+    const uint64_t half = (time64 || !c.compat) ? 16 : 8;
+    return get_timespec(c, src, ts[0], time64) && get_timespec(c, src + half, ts[1], time64);
+}
+}  // namespace
+
+long get_itimerspec64(SysCtx& c, VirtAddr src, itimerspec64& out, bool time64) {
+    timespec ts[2];
+    if (!get_itimerspec(c, src, ts, time64)) return -EFAULT;
+    if (!timespec_valid(ts[0]) || !timespec_valid(ts[1])) return -EINVAL;
+    out.interval = timespec_to_ktime(ts[0]);
+    out.value = timespec_to_ktime(ts[1]);
+    return 0;
+}
+
+bool put_itimerspec64(SysCtx& c, VirtAddr dst, const itimerspec64& in, bool time64) {
+    const uint64_t half = (time64 || !c.compat) ? 16 : 8;
+    return put_timespec(c, dst, ktime_to_timespec(in.interval), time64) &&
+           put_timespec(c, dst + half, ktime_to_timespec(in.value), time64);
+}
+
 }  // namespace guestos

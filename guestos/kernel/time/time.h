@@ -35,4 +35,14 @@ bool timespec_valid(const timespec& ts);
 [[nodiscard]] bool get_timespec(SysCtx& c, VirtAddr src, timespec& ts, bool time64);
 [[nodiscard]] bool put_timespec(SysCtx& c, VirtAddr dst, const timespec& ts, bool time64);
 
+// An itimerspec or itimerval in ns: the time to the next expiry and the reload interval.
+struct itimerspec64 {
+    ktime_t value = 0;
+    ktime_t interval = 0;
+};
+// Reads a struct itimerspec (interval, then value) of the call's layout and validates both
+// timespecs (get_itimerspec64 + itimerspec64_valid): 0, -EFAULT or -EINVAL.
+long get_itimerspec64(SysCtx& c, VirtAddr src, itimerspec64& out, bool time64);
+[[nodiscard]] bool put_itimerspec64(SysCtx& c, VirtAddr dst, const itimerspec64& in, bool time64);
+
 }  // namespace guestos

@@ -80,6 +80,14 @@ const SyscallEntry table32[] = {
     E(prctl, prctl, "dxxxx"), E(getrusage, getrusage, "dx"), E(times, times, "x"), E(sysinfo, sysinfo, "x"),
     E(sched_setaffinity, sched_setaffinity, "dux"), E(getcpu, getcpu, "xxx"),
     E(socketcall, socketcall, "dx"),
+    E(timer_create, timer_create, "dxx"), E(timer_settime, timer_settime, "ddxx"),
+    E(timer_gettime, timer_gettime, "dx"), E(timer_getoverrun, timer_getoverrun, "d"),
+    E(timer_delete, timer_delete, "d"), E(rt_sigtimedwait, rt_sigtimedwait, "xxxu"),
+    E(timerfd_create, timerfd_create, "dx"), E(timerfd_settime, timerfd_settime, "fdxx"),
+    E(timerfd_gettime, timerfd_gettime, "fx"), E(signalfd, signalfd, "fxu"), E(signalfd4, signalfd4, "fxux"),
+    E(timer_settime64, timer_settime64, "ddxx"), E(timer_gettime64, timer_gettime64, "dx"),
+    E(rt_sigtimedwait_time64, rt_sigtimedwait_time64, "xxxu"),
+    E(timerfd_settime64, timerfd_settime64, "fdxx"), E(timerfd_gettime64, timerfd_gettime64, "fx"),
 };
 #undef E
 

@@ -66,6 +66,11 @@ const SyscallEntry table64[] = {
     E(getsockname, getsockname, "fxx"), E(getpeername, getpeername, "fxx"),
     E(prctl, prctl, "dxxxx"), E(getrusage, getrusage, "dx"), E(times, times, "x"), E(sysinfo, sysinfo, "x"),
     E(sched_setaffinity, sched_setaffinity, "dux"), E(getcpu, getcpu, "xxx"),
+    E(timer_create, timer_create, "dxx"), E(timer_settime, timer_settime, "ddxx"),
+    E(timer_gettime, timer_gettime, "dx"), E(timer_getoverrun, timer_getoverrun, "d"),
+    E(timer_delete, timer_delete, "d"), E(rt_sigtimedwait, rt_sigtimedwait, "xxxu"),
+    E(timerfd_create, timerfd_create, "dx"), E(timerfd_settime, timerfd_settime, "fdxx"),
+    E(timerfd_gettime, timerfd_gettime, "fx"), E(signalfd, signalfd, "fxu"), E(signalfd4, signalfd4, "fxux"),
 };
 #undef E
 

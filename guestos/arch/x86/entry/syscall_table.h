@@ -35,7 +35,10 @@ namespace guestos {
     X(epoll_wait) X(epoll_pwait) X(epoll_pwait2) X(socket) X(socketpair) X(sendto) X(recvfrom) \
     X(sendmsg) X(recvmsg) X(shutdown) X(getsockopt) X(setsockopt) X(getsockname) X(getpeername) \
     X(socketcall) X(prctl) X(getrusage) X(times) X(sysinfo) X(sched_setaffinity) X(getcpu) \
-    X(swapon) X(swapoff)
+    X(swapon) X(swapoff) X(timer_create) X(timer_settime) X(timer_settime64) X(timer_gettime) \
+    X(timer_gettime64) X(timer_getoverrun) X(timer_delete) X(rt_sigtimedwait) \
+    X(rt_sigtimedwait_time64) X(timerfd_create) X(timerfd_settime) X(timerfd_settime64) \
+    X(timerfd_gettime) X(timerfd_gettime64) X(signalfd) X(signalfd4)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,
