@@ -1,4 +1,5 @@
 // Default file operations (what a file without the operation answers) and seq_file.
+#include "guestos/include/cred.h"
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/fs.h"
 
@@ -179,8 +180,8 @@ long seq_file::getattr(struct stat& st) {
     st.st_atim = st.st_mtim = st.st_ctim = time_;
     st.st_nlink = 1;
     st.st_blksize = 1024;
-    st.st_uid = getuid();
-    st.st_gid = getgid();
+    st.st_uid = current_cred().euid;
+    st.st_gid = current_cred().egid;
     return 0;
 }
 

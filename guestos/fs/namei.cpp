@@ -32,15 +32,6 @@ struct nameidata {
     std::shared_ptr<file> jumped;  // a magic link's open file that has no path
 };
 
-bool in_group_p(uint32_t gid) {
-    if (gid == ::getegid()) return true;
-    gid_t groups[256];
-    const int n = ::getgroups(256, groups);
-    for (int i = 0; i < n; ++i)
-        if (groups[i] == gid) return true;
-    return false;
-}
-
 bool is_dir(const dentry& d) { return d.d_inode && S_ISDIR(d.d_inode->i_mode); }
 bool is_link(const dentry& d) { return d.d_inode && S_ISLNK(d.d_inode->i_mode); }
 
@@ -195,7 +186,7 @@ long may_create(const dentry& dir, const dentry& child) {
 long may_delete(const dentry& dir, const dentry& victim, bool isdir) {
     if (!victim.d_inode) return -ENOENT;
     if (long e = inode_permission(*dir.d_inode, MAY_WRITE | MAY_EXEC)) return e;
-    const uint32_t fsuid = ::geteuid();
+    const uint32_t fsuid = current_cred().fsuid;
     if ((dir.d_inode->i_mode & S_ISVTX) && victim.d_inode->i_uid != fsuid && dir.d_inode->i_uid != fsuid &&
         !capable(CAP_FOWNER_))
         return -EPERM;
@@ -377,22 +368,22 @@ long getname(SysCtx& c, uint64_t upath, std::string& out, bool empty_ok) {
 
 long inode_permission(const inode& ino, int mask) {
     uint32_t mode = ino.i_mode;
-    const uint32_t fsuid = ::geteuid();
+    const uint32_t fsuid = current_cred().fsuid;
     if (ino.i_uid == fsuid) mode >>= 6;
     else if (in_group_p(ino.i_gid)) mode >>= 3;
     if ((mask & ~static_cast<int>(mode) & 7) == 0) return 0;
     // generic_permission's capability overrides
     if (S_ISDIR(ino.i_mode)) {
-        if (!(mask & MAY_WRITE) && capable(2 /* CAP_DAC_READ_SEARCH */)) return 0;
+        if (!(mask & MAY_WRITE) && capable(CAP_DAC_READ_SEARCH_)) return 0;
         return capable(CAP_DAC_OVERRIDE_) ? 0 : -EACCES;
     }
-    if (mask == MAY_READ && capable(2)) return 0;
+    if (mask == MAY_READ && capable(CAP_DAC_READ_SEARCH_)) return 0;
     // Execute needs an execute bit somewhere even for root.
     if (capable(CAP_DAC_OVERRIDE_) && (!(mask & MAY_EXEC) || (ino.i_mode & 0111))) return 0;
     return -EACCES;
 }
 
-bool inode_owner_or_capable(const inode& ino) { return ino.i_uid == ::geteuid() || capable(CAP_FOWNER_); }
+bool inode_owner_or_capable(const inode& ino) { return ino.i_uid == current_cred().fsuid || capable(CAP_FOWNER_); }
 
 long lookup_one(SysCtx& c, dentry& parent, const std::string& name, std::shared_ptr<dentry>& out) {
     if (parent.d_deleted) return -ENOENT;  // IS_DEADDIR

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "guestos/drivers/tty/tty.h"
 #include "guestos/include/cred.h"
@@ -45,7 +46,7 @@ long chmod_common(const struct path& p, uint32_t mode) {
     a.ia_valid = ATTR_MODE | ATTR_CTIME;
     a.ia_mode = mode & 07777;
     // setattr_prepare: a non-member's chmod loses the setgid bit
-    if ((a.ia_mode & S_ISGID) && ino.i_gid != ::getegid() && !capable(CAP_FSETID_)) a.ia_mode &= ~S_ISGID;
+    if ((a.ia_mode & S_ISGID) && !in_group_p(ino.i_gid) && !capable(CAP_FSETID_)) a.ia_mode &= ~S_ISGID;
     return notify_change(p, a);
 }
 
@@ -58,15 +59,10 @@ long chown_common(const struct path& p, uint32_t uid, uint32_t gid) {
     if (gid != 0xffffffffu) a.ia_valid |= ATTR_GID, a.ia_gid = gid;
     // chown_ok / chgrp_ok: only the same owner, and a group of one's own, without CAP_CHOWN
     if (!capable(CAP_CHOWN_)) {
-        if ((a.ia_valid & ATTR_UID) && (uid != ino.i_uid || ino.i_uid != ::geteuid())) return -EPERM;
-        if ((a.ia_valid & ATTR_GID) && ino.i_uid != ::geteuid()) return -EPERM;
-        if ((a.ia_valid & ATTR_GID) && gid != ino.i_gid && gid != ::getegid()) {
-            gid_t groups[256];
-            const int n = ::getgroups(256, groups);
-            bool member = false;
-            for (int i = 0; i < n; ++i) member |= groups[i] == gid;
-            if (!member) return -EPERM;
-        }
+        const uint32_t fsuid = current_cred().fsuid;
+        if ((a.ia_valid & ATTR_UID) && (uid != ino.i_uid || ino.i_uid != fsuid)) return -EPERM;
+        if ((a.ia_valid & ATTR_GID) && ino.i_uid != fsuid) return -EPERM;
+        if ((a.ia_valid & ATTR_GID) && gid != ino.i_gid && !in_group_p(gid)) return -EPERM;
     }
     if (!S_ISDIR(ino.i_mode) && (ino.i_mode & (S_ISUID | S_ISGID)) && (a.ia_valid & (ATTR_UID | ATTR_GID))) {
         a.ia_valid |= ATTR_MODE;  // a chown drops set-id bits (should_remove_suid)
@@ -98,11 +94,33 @@ long do_fchmodat(SysCtx& c, int dfd, uint64_t upath, uint32_t mode, unsigned fla
     return chmod_common(p, mode);
 }
 
-// access/faccessat (do_faccessat): the real ids are the effective ones here, so the check is
-// inode_permission's; W_OK on a read-only mount is EROFS.
+// access checks with the real ids (access_override_creds): fsuid and fsgid become the real
+// uid and gid, and the effective capabilities those root has (all permitted) or none; the
+// caller's own cred comes back at the end.
+class AccessOverrideCreds {
+public:
+    explicit AccessOverrideCreds(task_struct& t) : t_(t), saved_(t.cred) {
+        cred& c = t.cred;
+        c.fsuid = c.uid;
+        c.fsgid = c.gid;
+        if (!(c.securebits & (1u << SECURE_NO_SETUID_FIXUP_))) c.cap_effective = c.uid ? 0 : c.cap_permitted;
+    }
+    ~AccessOverrideCreds() { t_.cred = saved_; }
+    AccessOverrideCreds(const AccessOverrideCreds&) = delete;
+    AccessOverrideCreds& operator=(const AccessOverrideCreds&) = delete;
+
+private:
+    task_struct& t_;
+    struct cred saved_;
+};
+
+// access/faccessat (do_faccessat): inode_permission with the real ids unless AT_EACCESS;
+// W_OK on a read-only mount is EROFS.
 long do_faccessat(SysCtx& c, int dfd, uint64_t upath, uint64_t mode, unsigned flags) {
     if (mode & ~7ull) return -EINVAL;
     if (flags & ~(AT_EACCESS_ | AT_SYMLINK_NOFOLLOW_ | AT_EMPTY_PATH_)) return -EINVAL;
+    std::optional<AccessOverrideCreds> real_ids;
+    if (!(flags & AT_EACCESS_)) real_ids.emplace(c.task);
     struct path p;
     unsigned how = (flags & AT_SYMLINK_NOFOLLOW_) ? 0 : LOOKUP_FOLLOW;
     if (flags & AT_EMPTY_PATH_) how |= LOOKUP_EMPTY;

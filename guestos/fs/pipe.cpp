@@ -153,7 +153,7 @@ long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len)
         si.si_signo = SIGPIPE_;
         si.si_code = SI_USER;
         si.pid = iocb.task.tgid;
-        si.uid = getuid();
+        si.uid = iocb.task.cred.uid;
         send_signal(iocb.task, si, false);
     };
     if (!total_len) return 0;
@@ -220,8 +220,8 @@ long pipe_file::getattr(struct stat& st) {
     st.st_ino = pipe_->i_ino;
     st.st_mode = S_IFIFO | S_IRUSR | S_IWUSR;
     st.st_nlink = 1;
-    st.st_uid = getuid();
-    st.st_gid = getgid();
+    st.st_uid = current_cred().fsuid;
+    st.st_gid = current_cred().fsgid;
     st.st_blksize = PIPE_PAGE_SIZE;
     st.st_atim = pipe_->i_atime;
     st.st_mtim = pipe_->i_mtime;
@@ -264,7 +264,7 @@ long pipe_fcntl(file& f, unsigned cmd, unsigned long arg) {
     const unsigned long size = round_pipe_size(static_cast<unsigned>(arg));
     const auto nr_slots = static_cast<unsigned>(size / PIPE_PAGE_SIZE);
     if (!nr_slots) return -EINVAL;
-    if (nr_slots > pipe.max_usage && size > PIPE_MAX_SIZE && geteuid() != 0) return -EPERM;  // CAP_SYS_RESOURCE
+    if (nr_slots > pipe.max_usage && size > PIPE_MAX_SIZE && !capable(CAP_SYS_RESOURCE_)) return -EPERM;
     if (long e = pipe_resize_ring(pipe, nr_slots)) return e;
     pipe.max_usage = nr_slots;
     return static_cast<long>(pipe.max_usage * PIPE_PAGE_SIZE);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "guestos/include/cred.h"
 #include "guestos/include/fs.h"
 #include "guestos/include/mm_types.h"
 #include "guestos/include/uapi/resource.h"
@@ -185,6 +186,21 @@ enum : unsigned {
     EXIT_DEAD = 0x10, EXIT_ZOMBIE = 0x20, TASK_DEAD = 0x80,
 };
 
+// The task whose syscall runs now (current), or null outside any syscall (boot, unit tests'
+// direct calls of kernel functions).
+task_struct* get_current();
+// Makes t current until the guard ends (syscall entry, a kernel stack's resume).
+class CurrentTask {
+public:
+    explicit CurrentTask(task_struct* t);
+    ~CurrentTask();
+    CurrentTask(const CurrentTask&) = delete;
+    CurrentTask& operator=(const CurrentTask&) = delete;
+
+private:
+    task_struct* prev_;
+};
+
 struct kernel_stack;  // the task's kernel stack while a syscall sleeps (kernel/sched/kstack.h)
 struct task_struct;
 // The task's state as /proc shows it: "R (running)", "S (sleeping)", "D (disk sleep)",
@@ -227,6 +243,7 @@ struct task_struct {
     // part spent in its syscalls and faults) and page faults (min_flt, maj_flt).
     int64_t sum_exec_runtime = 0, stime_ns = 0;
     uint64_t min_flt = 0, maj_flt = 0;
+    struct cred cred = init_cred();  // copied at fork (copy_creds), changed by set*id/capset/exec
     int pdeath_signal = 0;       // prctl(PR_SET_PDEATHSIG): sent when the parent exits
     bool no_new_privs = false;   // prctl(PR_SET_NO_NEW_PRIVS)
     uint64_t cpus_mask = 0;      // sched_setaffinity's CPUs; 0: every CPU of the host

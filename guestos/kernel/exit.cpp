@@ -28,7 +28,7 @@ kernel_siginfo child_info(const task_struct& p, int code, int status) {
     si.si_signo = SIGCHLD_;
     si.si_code = code;
     si.pid = p.tgid;
-    si.uid = ::getuid();
+    si.uid = p.cred.uid;
     si.value = static_cast<uint32_t>(status);
     return si;
 }
@@ -88,7 +88,7 @@ void forget_original_parent(task_struct& t) {
                 si.si_signo = th->pdeath_signal;
                 si.si_code = SI_USER;
                 si.pid = t.tgid;
-                si.uid = ::getuid();
+                si.uid = t.cred.uid;
                 send_signal_group(*th, si, false);
             }
         if (reaper) {
@@ -189,6 +189,7 @@ struct wait_opts {
     uint64_t flags = 0;
     // What was found: the child's pid, the wait status and the siginfo code.
     int pid = 0, status = 0, code = 0, info_status = 0;
+    uint32_t uid = 0;  // the child's real uid (si_uid)
     task_rusage ru;  // the reaped child's usage and its children's
 };
 
@@ -211,6 +212,7 @@ int wait_consider_children(task_struct& cur, wait_opts& wo) {
         if (p->exit_state == EXIT_ZOMBIE && (wo.flags & WEXITED_)) {
             const int status = p->signal->group_exit ? p->signal->group_exit_code : p->exit_code;
             wo.pid = p->tgid;
+            wo.uid = p->cred.uid;
             wo.status = status;
             const int sig = status & 0x7f;
             wo.code = sig ? ((status & 0x80) ? CLD_DUMPED : CLD_KILLED) : CLD_EXITED;
@@ -225,6 +227,7 @@ int wait_consider_children(task_struct& cur, wait_opts& wo) {
         if ((wo.flags & WCONTINUED_) && p->signal->continued) {
             if (!(wo.flags & WNOWAIT_)) p->signal->continued = false;
             wo.pid = p->tgid;
+            wo.uid = p->cred.uid;
             wo.status = 0xffff;
             wo.code = CLD_CONTINUED;
             wo.info_status = SIGCONT_;
@@ -233,6 +236,7 @@ int wait_consider_children(task_struct& cur, wait_opts& wo) {
         if ((wo.flags & WUNTRACED_) && p->signal->stopped && !p->signal->stop_reported) {
             if (!(wo.flags & WNOWAIT_)) p->signal->stop_reported = true;
             wo.pid = p->tgid;
+            wo.uid = p->cred.uid;
             wo.status = (p->signal->stop_signal << 8) | 0x7f;
             wo.code = CLD_STOPPED;
             wo.info_status = p->signal->stop_signal;
@@ -301,7 +305,7 @@ long sys_waitid(SysCtx& c, const uint64_t* a) {
             const int32_t head[3] = {SIGCHLD_, 0, wo.code};
             std::memcpy(info, head, sizeof head);
             const size_t base = c.compat ? 12 : 16;
-            const int32_t body[3] = {wo.pid, static_cast<int32_t>(::getuid()), wo.info_status};
+            const int32_t body[3] = {wo.pid, static_cast<int32_t>(wo.uid), wo.info_status};
             std::memcpy(info + base, body, sizeof body);
         }
         if (!copy_to_user(c.mm, VirtAddr(a[2]), info, sizeof info)) return -EFAULT;

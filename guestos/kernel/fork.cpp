@@ -187,6 +187,13 @@ std::shared_ptr<mm_struct> dup_mm(mm_struct& old) {
     return mm;
 }
 
+// The tasks whose real uid is uid (the user's ucounts of RLIMIT_NPROC).
+uint64_t nr_processes_of(Kernel& k, uint32_t uid) {
+    uint64_t n = 0;
+    for (const task_struct* t : k.all_tasks()) n += t->cred.uid == uid;
+    return n;
+}
+
 // Linux's max_threads: RAM / (8 * THREAD_SIZE), THREAD_SIZE 16 KiB (set_max_threads).
 uint64_t max_threads(Kernel& k) {
     return std::max<uint64_t>(20, k.page_alloc().totalram_pages() * PAGE_SIZE / (8 * 16384));
@@ -226,6 +233,7 @@ void copy_shared_state(task_struct& cur, task_struct& p, uint64_t flags) {
         p.signal->dumpable = cur.signal->dumpable;
         p.signal->oom_score_adj = cur.signal->oom_score_adj;  // copy_signal
     }
+    p.cred = cur.cred;  // copy_creds
     p.no_new_privs = cur.no_new_privs;  // inherited; pdeath_signal is not
     p.cpus_mask = cur.cpus_mask;
 }
@@ -241,7 +249,9 @@ long kernel_clone(SysCtx& c, const kernel_clone_args& args) {
     if ((flags & CLONE_SIGHAND_) && !(flags & CLONE_VM_)) return -EINVAL;
     if (flags & (CLONE_NEW_ANY_ | CLONE_PIDFD_)) return -EINVAL;  // no namespaces, no pidfds
     if (k.nr_tasks() >= max_threads(k)) return -EAGAIN;
-    if (::getuid() != 0 && k.nr_tasks() >= cur.signal->rlim[6].rlim_cur) return -EAGAIN;  // RLIMIT_NPROC
+    if (nr_processes_of(k, cur.cred.uid) >= cur.signal->rlim[RLIMIT_NPROC_].rlim_cur && cur.cred.uid != 0 &&
+        !capable(CAP_SYS_RESOURCE_) && !capable(CAP_SYS_ADMIN_))
+        return -EAGAIN;
     const int pid = k.alloc_pid();
     if (pid < 0) return pid;
 

@@ -400,6 +400,7 @@ long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) 
     uint64_t args[6];
     for (int i = 0; i < 6; ++i) args[i] = task.is_compat() ? (args_in[i] & 0xffffffffu) : args_in[i];
     SysCtx ctx{*this, task, *task.mm, task.is_compat()};
+    const CurrentTask cur(&task);
     const SyscallEntry* e = lookup_syscall(task.abi, nr);
     long ret = -ENOSYS;
     const SystemTime st(task);

@@ -253,16 +253,6 @@ long sys_getppid(SysCtx& c, const uint64_t*) {
     const task_struct* p = c.task.group_leader->real_parent;
     return p ? p->tgid : 1;
 }
-long sys_getuid(SysCtx&, const uint64_t*) { return ::getuid(); }
-long sys_geteuid(SysCtx&, const uint64_t*) { return ::geteuid(); }
-long sys_getgid(SysCtx&, const uint64_t*) { return ::getgid(); }
-long sys_getegid(SysCtx&, const uint64_t*) { return ::getegid(); }
-// The 16-bit ids of old i386 calls: ids above 65535 show as the overflow id 65534.
-static long uid16(long id) { return id > 65535 ? 65534 : id; }
-long sys_getuid16(SysCtx&, const uint64_t*) { return uid16(::getuid()); }
-long sys_geteuid16(SysCtx&, const uint64_t*) { return uid16(::geteuid()); }
-long sys_getgid16(SysCtx&, const uint64_t*) { return uid16(::getgid()); }
-long sys_getegid16(SysCtx&, const uint64_t*) { return uid16(::getegid()); }
 // The process of pid (0: the caller), or null.
 static task_struct* find_process(SysCtx& c, uint64_t pid) {
     if (!static_cast<int32_t>(pid)) return &c.task;
@@ -583,7 +573,10 @@ long sys_prctl(SysCtx& c, const uint64_t* a) {
     case PR_GET_NO_NEW_PRIVS:
         if (arg2 || a[2] || a[3] || a[4]) return -EINVAL;
         return c.task.no_new_privs;
-    default: return -EINVAL;
+    default: {
+        const long r = cap_task_prctl(c, option, a);
+        return r == -ENOSYS ? -EINVAL : r;
+    }
     }
 }
 

@@ -37,19 +37,44 @@ kernel_siginfo user_info(SysCtx& c, uint64_t sig, int code) {
     si.si_signo = static_cast<int>(sig);
     si.si_code = code;
     si.pid = c.task.tgid;
-    si.uid = getuid();
+    si.uid = c.task.cred.uid;
     return si;
 }
 
-// Every process of group pgrp gets sig (__kill_pgrp_info): 0, or -ESRCH when none exists.
+// Whether the caller's ids let it signal t (kill_ok_by_cred): its real or effective uid
+// is t's real or saved uid, or it has CAP_KILL.
+bool kill_ok_by_cred(const task_struct& caller, const task_struct& t) {
+    const cred& c = caller.cred;
+    const cred& tc = t.cred;
+    return c.euid == tc.suid || c.euid == tc.uid || c.uid == tc.suid || c.uid == tc.uid || capable(CAP_KILL_);
+}
+
+// check_kill_permission: another process needs kill_ok_by_cred, except SIGCONT within the
+// caller's session.
+long check_kill_permission(SysCtx& c, uint64_t sig, const task_struct& t) {
+    if (t.tgid == c.task.tgid || kill_ok_by_cred(c.task, t)) return 0;
+    if (sig == SIGCONT_ && t.signal->session == c.task.signal->session) return 0;
+    return -EPERM;
+}
+
+// The process t gets sig from the caller (group_send_sig_info): 0 or -EPERM.
+long group_send_sig_info(SysCtx& c, uint64_t sig, task_struct& t) {
+    if (long e = check_kill_permission(c, sig, t)) return e;
+    if (sig) send_signal_group(t, user_info(c, sig, SI_USER), false);
+    return 0;
+}
+
+// Every process of group pgrp gets sig (__kill_pgrp_info): 0 when one got it, else the last
+// error, or -ESRCH when none exists.
 long kill_pgrp(SysCtx& c, int pgrp, uint64_t sig) {
-    bool found = false;
+    bool success = false;
+    long retval = -ESRCH;
     for (task_struct* t : c.kernel.all_tasks())
         if (t->thread_group_leader() && !t->exited && t->signal->pgrp == pgrp) {
-            found = true;
-            if (sig) send_signal_group(*t, user_info(c, sig, SI_USER), false);
+            retval = group_send_sig_info(c, sig, *t);
+            success |= !retval;
         }
-    return found ? 0 : -ESRCH;
+    return success ? 0 : retval;
 }
 
 // kill(pid, sig) (kill_something_info): a process, the caller's group (0), every process
@@ -59,18 +84,18 @@ long kill_something_info(SysCtx& c, long pid, uint64_t sig) {
     if (pid > 0) {
         task_struct* t = c.kernel.find_task_by_vpid(static_cast<int>(pid));
         if (!t || t->exit_state) return -ESRCH;
-        if (sig) send_signal_group(*t, user_info(c, sig, SI_USER), false);
-        return 0;
+        return group_send_sig_info(c, sig, *t);
     }
     if (pid == 0) return kill_pgrp(c, c.task.signal->pgrp, sig);
     if (pid != -1) return kill_pgrp(c, static_cast<int>(-pid), sig);
-    bool found = false;
+    long retval = 0, count = 0;  // every permitted process; EPERM alone is no error here
     for (task_struct* t : c.kernel.all_tasks())
         if (t->thread_group_leader() && !t->exited && t->tgid != c.task.tgid) {
-            found = true;
-            if (sig) send_signal_group(*t, user_info(c, sig, SI_USER), false);
+            const long err = group_send_sig_info(c, sig, *t);
+            ++count;
+            if (err != -EPERM) retval = err;
         }
-    return found ? 0 : -ESRCH;
+    return count ? retval : -ESRCH;
 }
 
 // tkill/tgkill: one thread (of group tgid when tgid > 0).
@@ -78,6 +103,7 @@ long do_tkill(SysCtx& c, int tgid, int pid, uint64_t sig) {
     if (sig > KERNEL_NSIG) return -EINVAL;
     task_struct* t = c.kernel.find_task_by_vpid(pid);
     if (!t || t->exited || (tgid > 0 && t->tgid != tgid)) return -ESRCH;
+    if (long e = check_kill_permission(c, sig, *t)) return e;
     if (sig) send_signal(*t, user_info(c, sig, SI_TKILL), false);
     return 0;
 }

@@ -54,13 +54,13 @@ void oom_kill_process(Kernel& k, task_struct& victim) {
     std::fprintf(oom_log(),
                  "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,"
                  "task_memcg=/,task=%s,pid=%d,uid=%u\n",
-                 victim.comm.c_str(), victim.tgid, static_cast<unsigned>(::getuid()));
+                 victim.comm.c_str(), victim.tgid, victim.cred.uid);
     std::fprintf(oom_log(),
                  "Out of memory: Killed process %d (%s) total-vm:%llukB, anon-rss:%llukB, file-rss:%llukB, "
                  "shmem-rss:%llukB, UID:%u pgtables:%llukB oom_score_adj:%hd\n",
                  victim.tgid, victim.comm.c_str(), (unsigned long long)K(mm.total_vm),
                  (unsigned long long)K(mm.rss_anon), (unsigned long long)K(mm.rss_file),
-                 (unsigned long long)K(mm.rss_shmem), static_cast<unsigned>(::getuid()),
+                 (unsigned long long)K(mm.rss_shmem), victim.cred.uid,
                  (unsigned long long)(mm.pgtables_bytes >> 10), victim.signal->oom_score_adj);
     if (lruvec* lv = k.page_alloc().node_lruvec()) lv->count_vm_events(OOM_KILL);
     kernel_siginfo info;

@@ -1,4 +1,5 @@
 // shmem and tmpfs (mm/shmem.c).
+#include "guestos/include/cred.h"
 #include "guestos/mm/shmem.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/uapi/fcntl.h"
@@ -26,8 +27,8 @@ std::shared_ptr<inode> shmem_get_inode(const kernel_mem& km, uint32_t mode, uint
     ino->i_ino = ++next_shmem_ino;
     ino->i_dev = dev;
     ino->i_mode = mode;
-    ino->i_uid = getuid();
-    ino->i_gid = getgid();
+    ino->i_uid = current_cred().fsuid;
+    ino->i_gid = current_cred().fsgid;
     ino->path = std::move(path);
     ino->i_data.a_ops = &shmem_aops;
     ino->i_data.km = km;
@@ -214,8 +215,8 @@ private:
 long shmem_inode_operations::shmem_mknod(inode& dir, dentry& d, uint32_t mode) const {
     auto& sb = static_cast<shmem_sb_info&>(*dir.i_sb);
     auto ino = sb.new_inode(mode);
-    ino->i_uid = ::geteuid();
-    ino->i_gid = (dir.i_mode & S_ISGID) ? dir.i_gid : ::getegid();  // inode_init_owner
+    ino->i_uid = current_cred().fsuid;
+    ino->i_gid = (dir.i_mode & S_ISGID) ? dir.i_gid : current_cred().fsgid;  // inode_init_owner
     if (S_ISDIR(mode)) {
         ino->i_nlink = 2;
         if (dir.i_mode & S_ISGID) ino->i_mode |= S_ISGID;

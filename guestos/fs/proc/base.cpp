@@ -378,15 +378,19 @@ std::string proc_pid_status(task_struct& task) {
     }
     char umask[32] = "";
     if (task.fs) std::snprintf(umask, sizeof umask, "Umask:\t%04o\n", task.fs->umask);
+    const struct cred& cr = task.cred;
     char head[512];
     std::snprintf(head, sizeof head,
                   "Name:\t%s\n%sState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
                   "TracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%zu\n",
                   task.comm.c_str(), umask, get_task_state(task), task.tgid, task.pid,
-                  task.group_leader->real_parent ? task.group_leader->real_parent->tgid : 1, getuid(), geteuid(),
-                  geteuid(), geteuid(), getgid(), getegid(), getegid(), getegid(),
+                  task.group_leader->real_parent ? task.group_leader->real_parent->tgid : 1, cr.uid, cr.euid,
+                  cr.suid, cr.fsuid, cr.gid, cr.egid, cr.sgid, cr.fsgid,
                   task.files ? std::max<size_t>(64, task.files->fd.size()) : 0);
     std::string out = head;
+    out += "Groups:\t";  // each group, then the trailing space Linux keeps
+    for (size_t g = 0; g < cr.group_info->size(); ++g) out += (g ? " " : "") + std::to_string((*cr.group_info)[g]);
+    out += " \n";
     if (const mm_struct* m = task.mm.get()) {
         const mm_struct& mm = *m;
         const uint64_t text = (mmu::page_align_up(mm.end_code) - (mm.start_code & mmu::PAGE_MASK)) >> 10;
@@ -405,7 +409,12 @@ std::string proc_pid_status(task_struct& task) {
            "\nSigPnd:\t" + sigset_hex(task.pending) + "\nShdPnd:\t" + sigset_hex(0) +
            "\nSigBlk:\t" + sigset_hex(task.blocked) + "\nSigIgn:\t" + sigset_hex(ignored) + "\nSigCgt:\t" +
            sigset_hex(caught) + "\n";
-    return out;
+    char caps[256];  // task_cap
+    std::snprintf(caps, sizeof caps, "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\nCapAmb:\t%016llx\nNoNewPrivs:\t%d\n",
+                  (unsigned long long)cr.cap_inheritable, (unsigned long long)cr.cap_permitted,
+                  (unsigned long long)cr.cap_effective, (unsigned long long)cr.cap_bset,
+                  (unsigned long long)cr.cap_ambient, task.no_new_privs ? 1 : 0);
+    return out + caps;
 }
 
 long proc_open(task_struct& caller, const std::string& path, unsigned flags, std::shared_ptr<file>& out) {
@@ -443,7 +452,8 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     });
     else if (p->per_task && p->entry == "oom_score_adj")
         show = task_text(ref, [](task_struct& t) { return std::to_string(t.signal->oom_score_adj) + "\n"; });
-    else if (!p->per_task && p->entry == "slabinfo" && geteuid() != 0) return -EACCES;  // mode 0400
+    else if (!p->per_task && p->entry == "slabinfo" && current_cred().fsuid != 0 && !capable(CAP_DAC_OVERRIDE_))
+        return -EACCES;  // mode 0400, root's
     else if (Kernel* k = task.kernel; !p->per_task && k && k->proc_global(p->entry))
         show = seq_file::single([k, entry = p->entry] { return k->proc_global(entry).value_or(""); });
     else return -ENOENT;
@@ -478,8 +488,9 @@ long proc_lstat(task_struct& caller, const std::string& path, struct stat& st) {
         const unsigned acc = fd_file(task, fd)->f_flags & O_ACCMODE;
         st.st_mode = S_IFLNK | (acc != O_WRONLY ? 0500 : 0) | (acc != O_RDONLY ? 0300 : 0);
     }
-    st.st_uid = self ? 0 : getuid();
-    st.st_gid = self ? 0 : getgid();
+    // task_dump_owner: the task's effective ids, or root's once it is not dumpable
+    st.st_uid = self || !task.signal->dumpable ? 0 : task.cred.euid;
+    st.st_gid = self || !task.signal->dumpable ? 0 : task.cred.egid;
     st.st_atim = st.st_mtim = st.st_ctim = task.kernel ? task.kernel->mount_time() : timespec{};
     return 0;
 }

@@ -13,6 +13,14 @@
 
 namespace guestos {
 
+namespace {
+task_struct* current_task = nullptr;  // whose syscall runs now (current)
+}  // namespace
+
+task_struct* get_current() { return current_task; }
+CurrentTask::CurrentTask(task_struct* t) : prev_(current_task) { current_task = t; }
+CurrentTask::~CurrentTask() { current_task = prev_; }
+
 void add_wait_queue(wait_queue_head& wq, wait_queue_entry& e) {
     e.exclusive = false;
     auto first_exclusive = std::find_if(wq.head.begin(), wq.head.end(), [](auto* x) { return x->exclusive; });

@@ -64,6 +64,7 @@ bool enter(task_struct& t, long& ret) {
     kernel_stack& k = *t.kstack;
     const task_struct* outer = running_on;
     running_on = &t;
+    const CurrentTask cur(&t);
     emu_kstack_switch(&k.caller_sp, k.sp);
     running_on = outer;
     if (!k.done) return false;

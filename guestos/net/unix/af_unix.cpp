@@ -221,7 +221,7 @@ void send_sigpipe(task_struct& task) {  // send_sig(SIGPIPE, current, 0)
     si.si_signo = SIGPIPE_;
     si.si_code = SI_USER;
     si.pid = task.tgid;
-    si.uid = getuid();
+    si.uid = current_cred().uid;
     send_signal(task, si, false);
 }
 
@@ -536,8 +536,8 @@ std::shared_ptr<unix_sock> unix_create(SysCtx& c, int type) {
     auto sk = std::make_shared<unix_sock>();
     sk->sk_type = type;
     sk->peercred_pid = c.task.tgid;
-    sk->peercred_uid = getuid();
-    sk->peercred_gid = getgid();
+    sk->peercred_uid = c.task.cred.euid;  // cred_to_ucred: the effective ids
+    sk->peercred_gid = c.task.cred.egid;
     return sk;
 }
 

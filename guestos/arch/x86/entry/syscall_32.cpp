@@ -88,6 +88,15 @@ const SyscallEntry table32[] = {
     E(timer_settime64, timer_settime64, "ddxx"), E(timer_gettime64, timer_gettime64, "dx"),
     E(rt_sigtimedwait_time64, rt_sigtimedwait_time64, "xxxu"),
     E(timerfd_settime64, timerfd_settime64, "fdxx"), E(timerfd_gettime64, timerfd_gettime64, "fx"),
+    E(setuid32, setuid, "u"), E(setgid32, setgid, "u"), E(setreuid32, setreuid, "uu"),
+    E(setregid32, setregid, "uu"), E(setresuid32, setresuid, "uuu"), E(setresgid32, setresgid, "uuu"),
+    E(getresuid32, getresuid, "xxx"), E(getresgid32, getresgid, "xxx"), E(setfsuid32, setfsuid, "u"),
+    E(setfsgid32, setfsgid, "u"), E(getgroups32, getgroups, "dx"), E(setgroups32, setgroups, "dx"),
+    E(setuid, setuid16, "u"), E(setgid, setgid16, "u"), E(setreuid, setreuid16, "uu"),
+    E(setregid, setregid16, "uu"), E(setresuid, setresuid16, "uuu"), E(setresgid, setresgid16, "uuu"),
+    E(getresuid, getresuid16, "xxx"), E(getresgid, getresgid16, "xxx"), E(setfsuid, setfsuid16, "u"),
+    E(setfsgid, setfsgid16, "u"), E(getgroups, getgroups16, "dx"), E(setgroups, setgroups16, "dx"),
+    E(capget, capget, "xx"), E(capset, capset, "xx"),
 };
 #undef E
 

@@ -71,6 +71,10 @@ const SyscallEntry table64[] = {
     E(timer_delete, timer_delete, "d"), E(rt_sigtimedwait, rt_sigtimedwait, "xxxu"),
     E(timerfd_create, timerfd_create, "dx"), E(timerfd_settime, timerfd_settime, "fdxx"),
     E(timerfd_gettime, timerfd_gettime, "fx"), E(signalfd, signalfd, "fxu"), E(signalfd4, signalfd4, "fxux"),
+    E(setuid, setuid, "u"), E(setgid, setgid, "u"), E(setreuid, setreuid, "uu"), E(setregid, setregid, "uu"),
+    E(setresuid, setresuid, "uuu"), E(setresgid, setresgid, "uuu"), E(getresuid, getresuid, "xxx"),
+    E(getresgid, getresgid, "xxx"), E(setfsuid, setfsuid, "u"), E(setfsgid, setfsgid, "u"),
+    E(getgroups, getgroups, "dx"), E(setgroups, setgroups, "dx"), E(capget, capget, "xx"), E(capset, capset, "xx"),
 };
 #undef E
 

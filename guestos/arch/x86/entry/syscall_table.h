@@ -38,7 +38,11 @@ namespace guestos {
     X(swapon) X(swapoff) X(timer_create) X(timer_settime) X(timer_settime64) X(timer_gettime) \
     X(timer_gettime64) X(timer_getoverrun) X(timer_delete) X(rt_sigtimedwait) \
     X(rt_sigtimedwait_time64) X(timerfd_create) X(timerfd_settime) X(timerfd_settime64) \
-    X(timerfd_gettime) X(timerfd_gettime64) X(signalfd) X(signalfd4)
+    X(timerfd_gettime) X(timerfd_gettime64) X(signalfd) X(signalfd4) \
+    X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid) X(setresgid) \
+    X(getresuid) X(getresgid) X(setfsuid) X(setfsgid) X(getgroups) X(setgroups) X(setuid16)   \
+    X(setgid16) X(setreuid16) X(setregid16) X(setresuid16) X(setresgid16) X(getresuid16)       \
+    X(getresgid16) X(setfsuid16) X(setfsgid16) X(getgroups16) X(setgroups16) X(capget) X(capset)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,
