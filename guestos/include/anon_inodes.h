@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "guestos/include/cred.h"
+
 namespace guestos {
 
 // Fills st as fstat reports such an inode: the mode, one link, the caller's ids.
@@ -14,8 +16,8 @@ inline long anon_inode_getattr(struct stat& st, uint32_t mode, uint64_t ino = 0)
     st.st_mode = mode;
     st.st_ino = ino;
     st.st_nlink = 1;
-    st.st_uid = getuid();
-    st.st_gid = getgid();
+    st.st_uid = current_cred().fsuid;
+    st.st_gid = current_cred().fsgid;
     st.st_blksize = 4096;
     return 0;
 }
