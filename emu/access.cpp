@@ -23,6 +23,16 @@ csh decoder(bool is64) {
     return handles[i];
 }
 
+bool is_implicit_pop(unsigned id) {
+    switch (id) {
+    case X86_INS_POP: case X86_INS_POPAL: case X86_INS_POPAW: case X86_INS_POPF:
+    case X86_INS_POPFD: case X86_INS_POPFQ: case X86_INS_RET: case X86_INS_LEAVE:
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool is_implicit_push(unsigned id) {
     switch (id) {
     case X86_INS_PUSH: case X86_INS_PUSHAL: case X86_INS_PUSHAW: case X86_INS_PUSHF:
@@ -101,6 +111,35 @@ bool instruction_writes(const uint8_t* code, size_t len, uint64_t ip, bool is64,
     }
     if (!matched) writes = is_implicit_push(insn->id);
     return writes;
+}
+
+std::vector<MemAccess> memory_accesses(const uint8_t* code, size_t len, uint64_t ip, bool is64,
+                                       const RegReader& reg) {
+    std::vector<MemAccess> out;
+    const DecodedInsn* insn = decode_cached(code, len, ip, is64);
+    if (!insn) return out;
+    for (int i = 0; i < insn->nmem; ++i) {
+        const auto& op = insn->mem[i];
+        if (insn->id == X86_INS_LEA || insn->id == X86_INS_NOP) continue;  // address only
+        out.push_back({effective_address(*insn, op.mem, reg, is64), op.size ? op.size : 1u,
+                       (op.access & CS_AC_READ) != 0, (op.access & CS_AC_WRITE) != 0});
+    }
+    const unsigned ptr = is64 ? 8 : 4;
+    const uint64_t mask = is64 ? ~0ull : 0xffffffffull;
+    // leave reads at the frame pointer (mov rsp, rbp; pop rbp).
+    const uint64_t sp = reg(insn->id == X86_INS_LEAVE ? (is64 ? X86_REG_RBP : X86_REG_EBP) : (is64 ? X86_REG_RSP : X86_REG_ESP));
+    if (is_implicit_push(insn->id)) out.push_back({(sp - ptr) & mask, ptr, false, true});
+    else if (is_implicit_pop(insn->id)) out.push_back({sp & mask, ptr, true, false});
+    return out;
+}
+
+std::optional<WatchHit> match_watchpoints(const std::vector<Watchpoint>& watches, const std::vector<MemAccess>& accesses) {
+    for (const Watchpoint& w : watches)
+        for (const MemAccess& a : accesses) {
+            const bool kind = w.kind == WatchKind::Write ? a.write : w.kind == WatchKind::Read ? a.read : (a.read || a.write);
+            if (kind && a.addr < w.addr + w.len && w.addr < a.addr + a.size) return WatchHit{w, std::max(a.addr, w.addr)};
+        }
+    return std::nullopt;
 }
 
 std::optional<std::vector<uint64_t>> next_instructions(const uint8_t* code, size_t len, uint64_t ip, bool is64,

@@ -17,6 +17,35 @@ using RegReader = std::function<uint64_t(int capstone_reg)>;
 bool instruction_writes(const uint8_t* code, size_t len, uint64_t ip, bool is64, uint64_t addr,
                         const RegReader& reg);
 
+// One memory access of an instruction: [addr, addr + size), read and/or written.
+struct MemAccess {
+    uint64_t addr = 0;
+    unsigned size = 0;
+    bool read = false, write = false;
+};
+
+// The data accesses the instruction at ip makes with the registers as they are now: its
+// explicit memory operands and its implicit stack slot (push, call, enter write below the
+// stack pointer; pop, ret read at it). Empty when it cannot be decoded or touches no memory.
+std::vector<MemAccess> memory_accesses(const uint8_t* code, size_t len, uint64_t ip, bool is64,
+                                       const RegReader& reg);
+
+// A data watchpoint (gdb's Z2, Z3, Z4): [addr, addr + len) written, read, or either.
+enum class WatchKind { Write, Read, Access };
+struct Watchpoint {
+    uint64_t addr = 0, len = 0;
+    WatchKind kind = WatchKind::Write;
+    bool operator==(const Watchpoint&) const = default;
+};
+// Which watchpoint an instruction triggered, and the address it touched in its range.
+struct WatchHit {
+    Watchpoint watch;
+    uint64_t data_address = 0;
+};
+// The first watchpoint the accesses trigger (a write for Write, a read for Read, either for
+// Access), if any.
+std::optional<WatchHit> match_watchpoints(const std::vector<Watchpoint>& watches, const std::vector<MemAccess>& accesses);
+
 // Reads a pointer-sized value of guest memory at an address; nullopt when unmapped.
 using MemReader = std::function<std::optional<uint64_t>(uint64_t addr, unsigned size)>;
 

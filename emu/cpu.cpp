@@ -4,6 +4,7 @@
 #include <capstone/capstone.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -452,7 +453,7 @@ void Cpu::finish_syscall(long ret) {
 // fact 3: free elsewhere), so a step needs no count-limited run: removing Unicorn's counting
 // hook afterwards costs a flush of all translated code (tb_flush, which zeroes the whole
 // 1 GiB code buffer: seconds when the memory is fresh). False: ip cannot be decoded.
-bool Cpu::arm_step(uint64_t ip) {
+bool Cpu::arm_step(uint64_t ip, bool hook_self) {
     uint8_t code[16] = {};
     const size_t len = read_code(ip, code);
     if (!len) return false;
@@ -466,10 +467,19 @@ bool Cpu::arm_step(uint64_t ip) {
     if (!next) return false;
     step_origin_ = ip;
     step_origin_seen_ = step_hit_ = false;
+    tlb_->activate();
+    tlb_->tlb_flush_mmu();  // uc_ctl_remove_cache below fills Unicorn's TLB
     for (uint64_t a : *next) {
+        if (a == ip && !hook_self) continue;
         uc_hook h = 0;
-        if (uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Cpu::hook_step), this, a, a) == UC_ERR_OK)
-            step_hooks_.push_back(h);
+        if (uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Cpu::hook_step), this, a, a) != UC_ERR_OK)
+            continue;
+        step_hooks_.push_back(h);
+        // Code translated before the hook existed may not call it (measured: a block that
+        // had just faulted): drop it. Only where the shadow maps code, since the lookup
+        // walks it and must not fault.
+        if (auto e = shadow_->lookup(VirtAddr(a).page_base()); e && e->perm.executable)
+            uc_ctl_remove_cache(uc_, a, a + 1);
     }
     return true;
 }
@@ -492,11 +502,66 @@ void Cpu::hook_step(uc_engine* uc, uint64_t address, uint32_t, void* self) {
 
 mmu::ErrorOr<Cpu::RunEnd> Cpu::run(guestos::task_struct& task, uint64_t max_insns) {
     switch_to(task);
-    // A step of a task in user mode (not entering it, not inside a syscall) goes by hooks.
-    const bool by_hooks = max_insns == 1 && !at_stub_ && !task.kstack && !task.start_regs && arm_step(pc());
-    auto r = run_engine(task, by_hooks ? 0 : max_insns, by_hooks);
-    disarm_step();
+    for (;;) {
+        // A step of a task in user mode (not entering it, not inside a syscall) goes by hooks.
+        const bool by_hooks = max_insns == 1 && !at_stub_ && !task.kstack && !task.start_regs && arm_step(pc());
+        auto r = run_engine(task, by_hooks ? 0 : max_insns, by_hooks);
+        disarm_step();
+        if (r.is_error() || r.value() != RunEnd::Trapped) return r;
+        r = run_trapped(task);
+        // A continue goes on after an access that hit no watchpoint; a step is done.
+        if (r.is_error() || r.value() != RunEnd::Counted || max_insns) return r;
+    }
+}
+
+mmu::ErrorOr<Cpu::RunEnd> Cpu::run_trapped(guestos::task_struct& task) {
+    const Trapped t = *std::exchange(trapped_, std::nullopt);
+    // A signal delivered before it ran moved the task: the instruction retries (and traps) later.
+    if (!keeps_running(task) || pc() != t.rip) return RunEnd::Counted;
+    tlb_->suspend_traps(true);
+    mmu::ErrorOr<RunEnd> r = RunEnd::Counted;
+    // A step that only took a fault runs the instruction again (a fault on the fetch, one on
+    // the data access), as Debugger::step_instruction does.
+    for (int tries = 0; tries < 4; ++tries) {
+        skip_breakpoint_once(t.rip);  // it had started: its breakpoint was passed already
+        // No hook on the instruction itself: a fault retries it, which would end the step.
+        const bool by_hooks = arm_step(t.rip, false);
+        r = run_engine(task, by_hooks ? 0 : 1, by_hooks);
+        disarm_step();
+        if (r.is_error() || r.value() != RunEnd::Counted || pc() != t.rip) break;
+    }
+    tlb_->suspend_traps(false);
+    if (r.is_error()) return r;
+    const bool retired = (r.value() == RunEnd::Counted || r.value() == RunEnd::Breakpoint) && pc() != t.rip;
+    if (!retired) return r;
+    if ((watch_hit_ = match_watchpoints(watches_, t.accesses))) return RunEnd::Watchpoint;
     return r;
+}
+
+void Cpu::set_watchpoints(const std::vector<Watchpoint>& watches) {
+    std::map<uint64_t, ShadowTlb::Trap> pages;
+    for (const Watchpoint& w : watches) {
+        if (!w.len) continue;
+        for (uint64_t vpn = w.addr >> mmu::PAGE_SHIFT; vpn <= (w.addr + w.len - 1) >> mmu::PAGE_SHIFT; ++vpn) {
+            auto [it, added] = pages.try_emplace(vpn, ShadowTlb::Trap::Write);
+            if (w.kind != WatchKind::Write) it->second = ShadowTlb::Trap::Access;
+        }
+    }
+    for (uint64_t vpn : trap_vpns_)
+        if (!pages.count(vpn)) tlb_->set_trap(VirtAddr(vpn << mmu::PAGE_SHIFT), std::nullopt);
+    trap_vpns_.clear();
+    for (const auto& [vpn, kind] : pages) {
+        tlb_->set_trap(VirtAddr(vpn << mmu::PAGE_SHIFT), kind);
+        trap_vpns_.insert(vpn);
+    }
+    watches_ = watches;
+}
+
+std::vector<MemAccess> Cpu::accesses_at(uint64_t rip) {
+    uint8_t code[16] = {};
+    const size_t len = read_code(rip, code);
+    if (!len) return {};
+    return memory_accesses(code, len, rip, is64_, [this](int cs) { return capstone_reg(cs); });
 }
 
 mmu::ErrorOr<Cpu::RunEnd> Cpu::run_engine(guestos::task_struct& task, uint64_t max_insns, bool step_by_hooks) {
@@ -569,6 +634,7 @@ mmu::ErrorOr<Cpu::RunEnd> Cpu::run_engine(guestos::task_struct& task, uint64_t m
         orig_ax_ = ~0ull;
         ip = pc();
         // A safe point: the debugger's stops.
+        if (trapped_) return RunEnd::Trapped;
         if (std::exchange(breakpoint_hit_, false)) return RunEnd::Breakpoint;
         if (std::exchange(debug_stop_, false)) return RunEnd::Requested;
         if (max_insns) return RunEnd::Counted;
@@ -726,6 +792,17 @@ void Cpu::on_page_fault() {
                                       guessed_write);
     if (outcome == ShadowTlb::Outcome::Resolved) {
         if (tracing) trace_hidden_fault(cr2, rip, before);
+        return;
+    }
+    if (outcome == ShadowTlb::Outcome::Trapped) {  // a watched page: run() runs it alone
+        trapped_ = Trapped{rip, accesses_at(rip)};
+        const bool decoded = std::any_of(trapped_->accesses.begin(), trapped_->accesses.end(), [&](const MemAccess& a) {
+            return (a.addr >> mmu::PAGE_SHIFT) <= (cr2 >> mmu::PAGE_SHIFT) &&
+                   ((a.addr + a.size - 1) >> mmu::PAGE_SHIFT) >= (cr2 >> mmu::PAGE_SHIFT);
+        });
+        const bool write = !decoded && !is_fetch && decode_write(rip, cr2);
+        if (!decoded && !is_fetch) trapped_->accesses.push_back({cr2, 1, !write, write});
+        stop_requested_ = true;
         return;
     }
     guestos::FaultEvent* ev = tracing ? tracer.begin(VirtAddr(cr2), error_code, rip) : nullptr;

@@ -10,8 +10,10 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
+#include "emu/access.h"
 #include "emu/lapic_timer.h"
 #include "emu/tlb.h"
 #include "guestos/include/kernel.h"
@@ -37,7 +39,9 @@ public:
     // How run() ended: the scheduler's business (the task sleeps, exited, was preempted or
     // left the mm), or a debugger's stop (emu/debugger.h), each at a safe point (between
     // instructions, signals delivered).
-    enum class RunEnd { Scheduled, Requested, Interrupted, Breakpoint, Counted };
+    // Watchpoint: an instruction retired that triggered a watchpoint (take_watch_hit).
+    // Trapped is internal to run(): an instruction faulted on a watched page, not yet run.
+    enum class RunEnd { Scheduled, Requested, Interrupted, Breakpoint, Counted, Watchpoint, Trapped };
     // Runs task (a thread of this engine's mm) until it sleeps, exits, is preempted, or
     // leaves the mm (execve); or until a hook asked (request_stop), interrupt() was called,
     // a breakpoint is reached (before its instruction) or max_insns (> 0) instructions ran.
@@ -55,6 +59,12 @@ public:
     void set_breakpoint(uint64_t address, bool on);
     // The next run ignores the breakpoint at address once (resuming from it).
     void skip_breakpoint_once(uint64_t address) { skip_breakpoint_ = address; }
+    // Data watchpoints: their pages trap in the shadow TLB (ShadowTlb::set_trap), every other
+    // page runs at full speed. An instruction that faults on a trapped page is run alone with
+    // the page open (traps suspended), the traps are restored, and run() returns Watchpoint
+    // once it retired when its accesses hit a watchpoint; otherwise the run goes on.
+    void set_watchpoints(const std::vector<Watchpoint>& watches);
+    std::optional<WatchHit> take_watch_hit() { return std::exchange(watch_hit_, std::nullopt); }
     // Called after every syscall with its number (exit included).
     void set_syscall_observer(std::function<void(uint64_t nr)> fn) { syscall_observer_ = std::move(fn); }
     ShadowTlb& tlb() { return *tlb_; }
@@ -123,9 +133,15 @@ private:
     uint64_t reg(int uc_reg);
     static void hook_breakpoint(uc_engine* uc, uint64_t address, uint32_t size, void* self);
     static void hook_step(uc_engine* uc, uint64_t address, uint32_t size, void* self);
-    bool arm_step(uint64_t ip);
+    // hook_self: also on ip itself (a fault or a rep iteration ends the step there).
+    bool arm_step(uint64_t ip, bool hook_self = true);
     void disarm_step();
     mmu::ErrorOr<RunEnd> run_engine(guestos::task_struct& task, uint64_t max_insns, bool step_by_hooks);
+    // Runs the trapped instruction alone with the traps suspended; Watchpoint when it retired
+    // and hit one, Counted when it retired without, else why it stopped.
+    mmu::ErrorOr<RunEnd> run_trapped(guestos::task_struct& task);
+    // The instruction at rip's data accesses, with the registers as they are now.
+    std::vector<MemAccess> accesses_at(uint64_t rip);
     void set_reg(int uc_reg, uint64_t v);
 
     guestos::Kernel& kernel_;
@@ -168,6 +184,14 @@ private:
     uint64_t step_origin_ = 0;
     bool step_origin_seen_ = false, step_hit_ = false;
     std::function<void(uint64_t)> syscall_observer_;
+    std::vector<Watchpoint> watches_;
+    std::set<uint64_t> trap_vpns_;          // the pages watches_ trap
+    struct Trapped {
+        uint64_t rip = 0;
+        std::vector<MemAccess> accesses;    // decoded before it ran
+    };
+    std::optional<Trapped> trapped_;        // the fault on a trapped page on_page_fault saw
+    std::optional<WatchHit> watch_hit_;
 };
 
 }  // namespace emu

@@ -26,6 +26,7 @@ const char* stop_reason_name(StopReason r) {
     case StopReason::Breakpoint: return "breakpoint";
     case StopReason::Signal: return "signal";
     case StopReason::PageTouched: return "page touched";
+    case StopReason::Watchpoint: return "watchpoint";
     case StopReason::Error: return "error";
     }
     return "?";
@@ -55,6 +56,7 @@ Debugger::~Debugger() {
     guestos::fault_tracer().unsubscribe(fault_sink_);
     machine_.set_syscall_observer({});
     for (uint64_t a : breakpoints_) machine_.set_breakpoint(a, false);
+    if (!watches_.empty()) machine_.set_watchpoints({});
 }
 
 guestos::task_struct* Debugger::task() const { return machine_.current(); }
@@ -77,6 +79,19 @@ void Debugger::add_breakpoint(uint64_t address) {
 
 void Debugger::remove_breakpoint(uint64_t address) {
     if (breakpoints_.erase(address)) machine_.set_breakpoint(address, false);
+}
+
+void Debugger::add_watchpoint(const Watchpoint& w) {
+    if (std::find(watches_.begin(), watches_.end(), w) != watches_.end()) return;
+    watches_.push_back(w);
+    machine_.set_watchpoints(watches_);
+}
+
+void Debugger::remove_watchpoint(const Watchpoint& w) {
+    auto it = std::find(watches_.begin(), watches_.end(), w);
+    if (it == watches_.end()) return;
+    watches_.erase(it);
+    machine_.set_watchpoints(watches_);
 }
 
 void Debugger::watch_page(std::optional<VirtAddr> va) {
@@ -202,6 +217,10 @@ Stop Debugger::run(uint64_t max_insns) {
             stop = *pending_;
         } else if (r.value() == Cpu::RunEnd::Breakpoint) {
             stop = make_stop(StopReason::Breakpoint);
+        } else if (Cpu* c = cpu(); r.value() == Cpu::RunEnd::Watchpoint && c) {
+            stop = make_stop(StopReason::Watchpoint);
+            stop.watch = c->take_watch_hit();
+            if (stop.watch) stop.detail = "watchpoint: " + guestos::hex(stop.watch->data_address);
         } else if (r.value() == Cpu::RunEnd::Counted) {
             stop = make_stop(StopReason::Step);
         } else {

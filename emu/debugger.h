@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "emu/access.h"
 #include "emu/tlb.h"
 #include "guestos/arch/x86/include/asm/ptrace.h"
 #include "guestos/include/ptrace.h"
@@ -55,6 +56,7 @@ enum class StopReason {
     Breakpoint,   // execution reached a breakpoint or the run_to address
     Signal,       // a signal is about to be delivered (only with signal stops; Stop::signo)
     PageTouched,  // the watched page was accessed (Stop::fault is the access)
+    Watchpoint,   // an instruction that hit a data watchpoint retired (Stop::watch)
     Error,        // the engine failed (Stop::detail)
 };
 const char* stop_reason_name(StopReason r);
@@ -81,6 +83,7 @@ struct Stop {
     std::optional<guestos::FaultEvent> fault;   // PageFault, TlbFill, PageTouched
     uint64_t syscall_nr = 0;                    // Syscall
     int signo = 0;                              // Signal: the signal, held until resume_signal
+    std::optional<WatchHit> watch;              // Watchpoint
 };
 
 // The user registers in display order, with the flags decoded.
@@ -128,6 +131,11 @@ public:
     void add_breakpoint(uint64_t address);
     void remove_breakpoint(uint64_t address);
     const std::set<uint64_t>& breakpoints() const { return breakpoints_; }
+    // Data watchpoints (precise: the stop comes once the instruction that accessed retired,
+    // and it ran once). Only the watched pages trap, in the shadow TLB (Cpu::set_watchpoints).
+    void add_watchpoint(const Watchpoint& w);
+    void remove_watchpoint(const Watchpoint& w);
+    const std::vector<Watchpoint>& watchpoints() const { return watches_; }
     // Stop at the next access to va's page (one-shot: cleared when it fires); nullopt clears.
     void watch_page(std::optional<VirtAddr> va);
     std::optional<VirtAddr> watched_page() const { return watch_; }
@@ -186,6 +194,7 @@ private:
     loader::ElfSymbols symbols_;
     uint64_t fault_sink_ = 0;
     std::set<uint64_t> breakpoints_;
+    std::vector<Watchpoint> watches_;
     std::optional<VirtAddr> watch_;
     std::vector<guestos::FaultEvent> faults_;
     bool record_hidden_ = false;

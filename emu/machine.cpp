@@ -58,6 +58,7 @@ mmu::ErrorOr<Cpu*> Machine::cpu_for(guestos::task_struct& task, const guestos::E
     ++engines_created_;
     Cpu* c = cpu.value().get();
     for (uint64_t a : breakpoints_) c->set_breakpoint(a, true);
+    if (!watches_.empty()) c->set_watchpoints(watches_);
     if (syscall_observer_) c->set_syscall_observer(syscall_observer_);
     cpus_[task.mm.get()] = cpu.release_value();
     return c;
@@ -150,6 +151,11 @@ void Machine::set_breakpoint(uint64_t address, bool on) {
     if (on) breakpoints_.insert(address);
     else breakpoints_.erase(address);
     for (const auto& [mm, cpu] : cpus_) cpu->set_breakpoint(address, on);
+}
+
+void Machine::set_watchpoints(const std::vector<Watchpoint>& watches) {
+    watches_ = watches;
+    for (const auto& [mm, cpu] : cpus_) cpu->set_watchpoints(watches_);
 }
 
 void Machine::set_syscall_observer(std::function<void(uint64_t)> fn) {

@@ -40,6 +40,7 @@ public:
     void interrupt();
     // Breakpoints and the syscall observer apply to every engine, those made later too.
     void set_breakpoint(uint64_t address, bool on);
+    void set_watchpoints(const std::vector<Watchpoint>& watches);
     void set_syscall_observer(std::function<void(uint64_t)> fn);
 
     // --check-mm: each address space is checked when it loses its last user (VMA tree, page
@@ -74,6 +75,7 @@ private:
     guestos::task_struct* current_ = nullptr;
     guestos::ExecResult start_copy_;
     std::set<uint64_t> breakpoints_;
+    std::vector<Watchpoint> watches_;
     std::function<void(uint64_t)> syscall_observer_;
 
     std::function<void(guestos::mm_struct&)> observer_;

@@ -120,6 +120,7 @@ bool ShadowTlb::fill(VirtAddr va, const mmu::WalkResult& w, bool writable, bool 
     tlb_flush_mmu();  // uc_ctl_remove_cache below fills Unicorn's TLB: no stale entry may answer
     if (shadow_.entries_present() >= capacity_ && !shadow_.lookup(va.page_base())) start_over();
     bool executable = w.executable;
+    if (trap_at(va)) writable = false;  // a Write trap (an Access trap never gets here)
     if (writable && executable) (fetch ? writable : executable) = false;
     // Leaving executable for writable: drop the page's translated code now, while the entry
     // still allows fetches (uc_ctl_remove_cache walks it); qemu's jump cache would otherwise
@@ -161,11 +162,37 @@ bool ShadowTlb::guest_pte_dirty(VirtAddr va) {
     return slot && (mmu::read_entry(bus, mm_->paging_mode, *slot) & mmu::_PAGE_DIRTY);
 }
 
+void ShadowTlb::set_trap(VirtAddr va, std::optional<Trap> kind) {
+    if (kind) traps_[va.vpn()] = *kind;
+    else traps_.erase(va.vpn());
+    flush_tlb_page(va.page_base());  // refilled under the new rule
+}
+
+void ShadowTlb::suspend_traps(bool on) {
+    traps_suspended_ = on;
+    if (!on)
+        for (const auto& [vpn, kind] : traps_) flush_tlb_page(VirtAddr(vpn << mmu::PAGE_SHIFT));
+}
+
+std::optional<ShadowTlb::Trap> ShadowTlb::trap_at(VirtAddr va) const {
+    if (traps_.empty() || traps_suspended_) return std::nullopt;
+    auto it = traps_.find(va.vpn());
+    if (it == traps_.end()) return std::nullopt;
+    return it->second;
+}
+
 ShadowTlb::Outcome ShadowTlb::handle_fault(VirtAddr va, bool is_fetch, const std::function<bool()>& decode_write,
                                            uint32_t& error_code, bool& guessed_write) {
     guessed_write = false;
     mmu::RamBus bus(ram_);
     const auto existing = va.value < user_limit_ ? shadow_.lookup(va.page_base()) : std::nullopt;
+    // A watched page: an Access trap takes every fault, a Write trap the writes (a miss that
+    // only reads fills read-only below; a write then faults on that entry).
+    if (auto trap = trap_at(va)) {
+        if (*trap == Trap::Access) return Outcome::Trapped;
+        if (existing && !is_fetch && !existing->perm.writable) return Outcome::Trapped;
+        if (!existing && !is_fetch && decode_write()) return Outcome::Trapped;
+    }
     mmu::Access access;
     // A walk of this fault that failed: its PROT bit (present or not) holds for any access
     // kind, so the error code needs no second walk.

@@ -83,7 +83,17 @@ public:
     // make Unicorn fill its TLB (uc_emu_start, uc_ctl_remove_cache).
     void activate() { active_ = this; }
 
-    enum class Outcome { Resolved, TrueFault };
+    // Watchpoint traps (emu/debugger.h): a Write trap keeps the page's shadow entry
+    // read-only, an Access trap keeps it absent, so only that page's accesses fault; every
+    // other page runs at full speed. A fault a trap denied is Outcome::Trapped (nothing was
+    // filled: the instruction has not run). set_trap(va, nullopt) removes the page's trap.
+    enum class Trap { Write, Access };
+    void set_trap(VirtAddr va, std::optional<Trap> kind);
+    // While suspended (one instruction run by the debugger), the trapped pages fill as usual;
+    // resuming drops what was filled meanwhile so the traps hold again.
+    void suspend_traps(bool on);
+
+    enum class Outcome { Resolved, TrueFault, Trapped };
     // A #PF at va: a hidden miss or dirty upgrade is resolved here; otherwise returns
     // TrueFault with the x86 error code for do_page_fault. `is_fetch` says CR2 lies in the
     // faulting instruction; `decode_write` is asked only when the kind of access matters.
@@ -118,6 +128,8 @@ private:
     // read-only after a fetch, writable and NX otherwise, and switches on the next fault.
     bool fill(VirtAddr va, const mmu::WalkResult& w, bool writable, bool fetch);
     bool guest_pte_dirty(VirtAddr va);
+    // The trap on va's page that denies this access now, if any (is_write: known a write).
+    std::optional<Trap> trap_at(VirtAddr va) const;
     uint8_t* ensure_chunk(uint64_t va);
     void start_over();
     // tlb_remove_tlb_entry: va's shadow entry was dropped; its Unicorn entry joins the batch.
@@ -149,6 +161,8 @@ private:
     std::unordered_map<uint64_t, uint64_t> exec_pfn_;   // guest vpn -> pfn last filled executable
     std::unordered_set<uint64_t> written_since_exec_;   // ex-code pages filled writable and NX since
     TlbStats stats_;
+    std::unordered_map<uint64_t, Trap> traps_;  // guest vpn -> its watchpoint trap
+    bool traps_suspended_ = false;
     std::vector<bool> code_frames_;  // by pfn: Unicorn holds translated code from the frame
 };
 

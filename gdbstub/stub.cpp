@@ -19,6 +19,7 @@ namespace gdbstub {
 namespace {
 
 constexpr int GDB_SIGTRAP = 5, GDB_SIGINT = 2;
+constexpr uint64_t MAX_WATCH_LEN = 1 << 20;  // a watchpoint traps at most 256 pages
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -285,15 +286,25 @@ std::string GdbStub::write_registers(std::string_view hex) {
     return decode_registers(image, is64(), r) && dbg_.set_regs(r) ? "OK" : "E01";
 }
 
-// Z0/Z1 (insert) and z0/z1 (remove) ADDR,KIND: software and hardware breakpoints are both
-// code hooks (nothing is written into guest memory); the stop names the kind gdb set.
+// Z0-Z4 (insert) and z0-z4 (remove) ADDR,KIND: software and hardware breakpoints are both
+// code hooks (nothing is written into guest memory; the stop names the kind gdb set);
+// watchpoints trap their pages in the shadow TLB (emu::Debugger::add_watchpoint).
 std::string GdbStub::breakpoint(const std::string& p) {
     if (p.size() < 3 || p[2] != ',') return "";
     const char type = p[1];
     auto r = addr_len(std::string_view(p).substr(3, p.find(';') == std::string::npos ? std::string::npos : p.find(';') - 3));
     if (!r) return "E01";
-    if (type != '0' && type != '1') return "";  // watchpoints: not yet
     const bool insert = p[0] == 'Z';
+    if (type == '2' || type == '3' || type == '4') {
+        // Data watchpoints: gdb splits nothing, so bound the range (its pages trap).
+        if (!r->second || r->second > MAX_WATCH_LEN || r->first + r->second < r->first) return "E01";
+        const emu::WatchKind kind = type == '2' ? emu::WatchKind::Write : type == '3' ? emu::WatchKind::Read : emu::WatchKind::Access;
+        const emu::Watchpoint w{r->first, r->second, kind};
+        if (insert) dbg_.add_watchpoint(w);
+        else dbg_.remove_watchpoint(w);
+        return "OK";
+    }
+    if (type != '0' && type != '1') return "";
     if (insert) {
         dbg_.add_breakpoint(r->first);
         hw_breaks_[r->first] = type == '1';
@@ -373,6 +384,15 @@ std::string GdbStub::stop_reply(const emu::Stop& s) {
         why = it != hw_breaks_.end() && it->second ? "hwbreak:;" : "swbreak:;";
         break;
     }
+    case emu::StopReason::Watchpoint:
+        if (s.watch) {
+            const emu::WatchKind k = s.watch->watch.kind;
+            char b[48];
+            std::snprintf(b, sizeof b, "%s:%llx;", k == emu::WatchKind::Write ? "watch" : k == emu::WatchKind::Read ? "rwatch" : "awatch",
+                          static_cast<unsigned long long>(s.watch->data_address));
+            why = b;
+        }
+        break;
     case emu::StopReason::Error:
         std::fprintf(stderr, "emu: gdb: the guest stopped with an error: %s\n", s.detail.c_str());
         sig = 6;  // SIGABRT
