@@ -8,7 +8,11 @@
 #include "gdbstub/packet.h"
 #include "gdbstub/registers.h"
 #include "gdbstub/target_xml.h"
+#include "guestos/fs/proc/base.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/namei.h"
+#include "guestos/include/syscalls.h"
+#include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/sched.h"
 #include "guestos/include/signal.h"
 #include "guestos/mm/inspect.h"
@@ -48,9 +52,27 @@ GdbStub::GdbStub(guestos::Kernel& kernel, emu::Debugger& debugger, Connection& c
 }
 
 std::string GdbStub::thread_hex() const {
-    char b[24];
-    std::snprintf(b, sizeof b, "%x", thread_id());
+    char b[48];
+    if (multiprocess_) std::snprintf(b, sizeof b, "p%x.%x", process_id(), thread_id());
+    else std::snprintf(b, sizeof b, "%x", thread_id());
     return b;
+}
+
+int GdbStub::process_id() const {
+    guestos::task_struct* t = dbg_.task();
+    return t ? t->tgid : 1;
+}
+
+// "-1", "TID", "pPID", "pPID.-1", "pPID.TID" (multiprocess).
+bool GdbStub::names_thread(std::string_view id) const {
+    if (id.empty() || id == "-1" || id == "0") return true;
+    if (id[0] == 'p') {
+        const size_t dot = id.find('.');
+        if (dot == std::string_view::npos) return true;
+        id = id.substr(dot + 1);
+        if (id == "-1" || id == "0") return true;
+    }
+    return parse_hex(id) == static_cast<uint64_t>(thread_id());
 }
 
 int GdbStub::thread_id() const {
@@ -76,7 +98,11 @@ GdbStub::End GdbStub::serve() {
 std::optional<std::string> GdbStub::handle(const std::string& p) {
     if (p.empty()) return "";
     switch (p[0]) {
-    case '?': return last_reply_;
+    case '?': {  // the last stop, its thread named as now agreed (multiprocess or not)
+        const size_t at = last_reply_.find("thread:");
+        if (last_reply_[0] != 'T' || at == std::string::npos) return last_reply_;
+        return last_reply_.substr(0, at) + "thread:" + thread_hex() + ";";
+    }
     case 'q':
     case 'Q': return handle_query(p);
     case 'v': return handle_v(p);
@@ -113,9 +139,11 @@ std::optional<std::string> GdbStub::handle(const std::string& p) {
 }
 
 std::optional<std::string> GdbStub::handle_query(const std::string& p) {
-    if (starts_with(p, "qSupported"))
-        return "PacketSize=4000;QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;"
+    if (starts_with(p, "qSupported")) {
+        multiprocess_ = p.find("multiprocess+") != std::string::npos;
+        return std::string("PacketSize=4000;") + (multiprocess_ ? "multiprocess+;" : "") + "QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;"
                "qXfer:siginfo:read+;QPassSignals+;swbreak+;hwbreak+;vContSupported+";
+    }
     if (p == "QStartNoAckMode") {
         conn_.set_no_ack();
         return "OK";
@@ -145,6 +173,7 @@ std::optional<std::string> GdbStub::handle_query(const std::string& p) {
 
 std::optional<std::string> GdbStub::handle_v(const std::string& p) {
     if (p == "vMustReplyEmpty") return "";
+    if (starts_with(p, "vFile:")) return host_io(std::string_view(p).substr(6));
     if (p == "vCont?") return "vCont;c;C;s;S";
     if (starts_with(p, "vKill")) {
         end_ = exited_ ? End::Exited : End::Killed;
@@ -162,7 +191,7 @@ std::optional<std::string> GdbStub::handle_v(const std::string& p) {
                 tid = action.substr(colon + 1);
                 action = action.substr(0, colon);
             }
-            if (!tid.empty() && tid != "-1" && parse_hex(tid) != static_cast<uint64_t>(thread_id())) continue;
+            if (!names_thread(tid)) continue;
             if (action.empty()) return "E01";
             const char a = action[0];
             int signo = 0;
@@ -206,6 +235,92 @@ std::string GdbStub::xfer(std::string_view object, std::string_view annex, std::
     if (off >= data.size()) return "l";
     const std::string chunk = data.substr(off, len);
     return (off + chunk.size() >= data.size() ? "l" : "m") + chunk;
+}
+
+namespace {
+// gdb's File-I/O errno values (gdb's "Errno Values"), from Linux's.
+int fileio_errno(long err) {
+    switch (err) {
+    case 1: case 2: case 4: case 9: case 13: case 14: case 16: case 17: case 19: case 20: case 21:
+    case 22: case 23: case 24: case 27: case 28: case 29: case 30: case 36: return static_cast<int>(err);
+    case 38: return 88;  // ENOSYS
+    default: return 9999;  // EUNKNOWN
+    }
+}
+std::string fileio_error(long neg) {
+    char b[32];
+    std::snprintf(b, sizeof b, "F-1,%x", fileio_errno(-neg));
+    return b;
+}
+std::string fileio_ok(uint64_t v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "F%llx", static_cast<unsigned long long>(v));
+    return b;
+}
+// The comma-separated fields of a vFile request.
+std::vector<std::string_view> fields(std::string_view s) {
+    std::vector<std::string_view> out;
+    while (true) {
+        const size_t comma = s.find(',');
+        out.push_back(s.substr(0, comma));
+        if (comma == std::string_view::npos) return out;
+        s = s.substr(comma + 1);
+    }
+}
+}  // namespace
+
+std::string GdbStub::host_io(std::string_view p) {
+    const size_t colon = p.find(':');
+    if (colon == std::string_view::npos) return "";
+    const std::string_view op = p.substr(0, colon);
+    const auto args = fields(p.substr(colon + 1));
+    guestos::task_struct* t = dbg_.task();
+    if (op == "setfs") return "F0";  // every path is seen from the debugged process
+    if (op == "open" || op == "readlink") {
+        auto name = from_hex(args[0]);
+        if (!name || (op == "open" && args.size() != 3)) return fileio_error(-22);
+        if (exited_ || !t) return fileio_error(-3);
+        const std::string path(name->begin(), name->end());
+        if (op == "readlink") {  // /proc links (exe, cwd) only
+            int err = 22;
+            auto target = guestos::is_proc_path(path) ? guestos::proc_readlink(*t, path, err) : std::nullopt;
+            if (!target) return fileio_error(-err);
+            return fileio_ok(target->size()) + ";" + *target;
+        }
+        auto flags = parse_hex(args[1]);
+        if (!flags || (*flags & 3) != 0) return fileio_error(-13);  // read-only: EACCES
+        std::shared_ptr<guestos::file> f;
+        long r = 0;
+        if (guestos::is_proc_path(path)) {
+            r = guestos::proc_open(*t, path, guestos::O_RDONLY_, f);
+        } else {
+            guestos::SysCtx c{kernel_, *t, *t->mm, t->is_compat()};
+            r = guestos::do_filp_open(c, guestos::AT_FDCWD_, path, guestos::O_RDONLY_, 0, f);
+        }
+        if (r < 0 || !f) return fileio_error(r < 0 ? r : -2);
+        host_files_[next_host_fd_] = f;
+        return fileio_ok(static_cast<uint64_t>(next_host_fd_++));
+    }
+    auto fd = parse_hex(args[0]);
+    auto it = fd ? host_files_.find(static_cast<int>(*fd)) : host_files_.end();
+    if (op == "close") {
+        if (it == host_files_.end()) return fileio_error(-9);
+        host_files_.erase(it);
+        return "F0";
+    }
+    if (op == "pread") {
+        if (it == host_files_.end()) return fileio_error(-9);
+        auto count = args.size() == 3 ? parse_hex(args[1]) : std::nullopt;
+        auto offset = args.size() == 3 ? parse_hex(args[2]) : std::nullopt;
+        if (!count || !offset || *offset > INT64_MAX) return fileio_error(-22);
+        // The reply's escapes may double the data: half a packet is always room enough.
+        std::vector<uint8_t> buf(std::min<uint64_t>(*count, MAX_PACKET / 2 - 32));
+        int64_t pos = static_cast<int64_t>(*offset);
+        const long n = buf.empty() ? 0 : it->second->read(buf.data(), buf.size(), &pos);
+        if (n < 0) return fileio_error(n);
+        return fileio_ok(static_cast<uint64_t>(n)) + ";" + std::string(buf.begin(), buf.begin() + n);
+    }
+    return "";  // fstat, unlink, ...: not offered
 }
 
 // QPassSignals:SIG;SIG...: gdb's numbers of the signals to deliver without stopping.
@@ -365,8 +480,10 @@ std::string GdbStub::resume(Resume how, int signo) {
 
 std::string GdbStub::exit_reply() const {
     const int status = dbg_.exit_status().value_or(0);
-    if (const int sig = status & 0x7f) return "X" + hex2(static_cast<unsigned>(gdb_signal_from_linux(sig)));
-    return "W" + hex2(static_cast<unsigned>((status >> 8) & 0xff));
+    char process[32] = "";
+    if (multiprocess_) std::snprintf(process, sizeof process, ";process:%x", process_id());
+    if (const int sig = status & 0x7f) return "X" + hex2(static_cast<unsigned>(gdb_signal_from_linux(sig))) + process;
+    return "W" + hex2(static_cast<unsigned>((status >> 8) & 0xff)) + process;
 }
 
 std::string GdbStub::stop_reply(const emu::Stop& s) {

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 
 namespace guestos {
 class Kernel;
+struct file;
 }
 
 namespace gdbstub {
@@ -43,6 +45,11 @@ private:
     std::string write_registers(std::string_view hex);
     std::string breakpoint(const std::string& p);
     std::string xfer(std::string_view object, std::string_view annex, std::string_view range);
+    // vFile: gdb's host I/O on the guest's files (setfs, open, pread, close, readlink): what
+    // `info proc mappings` reads /proc/PID/maps with.
+    std::string host_io(std::string_view p);
+    // A thread id of a vCont action or H packet names the stopped thread (or all).
+    bool names_thread(std::string_view id) const;
 
     // Runs the guest (a step or a continue, after delivering signo, a Linux signal or 0)
     // and returns the stop reply.
@@ -54,6 +61,7 @@ private:
     std::string monitor(std::string_view hex);
     std::string exit_reply() const;
     int thread_id() const;
+    int process_id() const;
     std::string thread_hex() const;
     bool is64() const;
 
@@ -63,6 +71,9 @@ private:
     std::string last_reply_;              // for ?
     std::map<uint64_t, bool> hw_breaks_;  // breakpoint address -> set by Z1 (hwbreak) rather than Z0
     bool exited_ = false;
+    bool multiprocess_ = false;  // gdb offered multiprocess+: ids are pPID.TID
+    std::map<int, std::shared_ptr<guestos::file>> host_files_;  // vFile's open files
+    int next_host_fd_ = 0;
     std::optional<End> end_;
     Monitor monitor_;
 };
