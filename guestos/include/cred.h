@@ -13,7 +13,7 @@ namespace guestos {
 // Capability numbers (uapi/linux/capability.h).
 inline constexpr int CAP_CHOWN_ = 0, CAP_DAC_OVERRIDE_ = 1, CAP_DAC_READ_SEARCH_ = 2, CAP_FOWNER_ = 3,
                      CAP_FSETID_ = 4, CAP_KILL_ = 5, CAP_SETGID_ = 6, CAP_SETUID_ = 7, CAP_SETPCAP_ = 8,
-                     CAP_LINUX_IMMUTABLE_ = 9, CAP_IPC_LOCK_ = 14, CAP_SYS_CHROOT_ = 18,
+                     CAP_LINUX_IMMUTABLE_ = 9, CAP_IPC_LOCK_ = 14, CAP_IPC_OWNER_ = 15, CAP_SYS_CHROOT_ = 18,
                      CAP_SYS_PTRACE_ = 19, CAP_SYS_ADMIN_ = 21, CAP_SYS_BOOT_ = 22, CAP_SYS_NICE_ = 23,
                      CAP_SYS_RESOURCE_ = 24, CAP_MKNOD_ = 27, CAP_SETFCAP_ = 31, CAP_MAC_OVERRIDE_ = 32,
                      CAP_SYSLOG_ = 34, CAP_WAKE_ALARM_ = 35;

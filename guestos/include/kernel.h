@@ -25,6 +25,8 @@ struct ElfImage;
 
 namespace guestos {
 
+struct ipc_namespace;  // guestos/ipc/util.h
+
 struct KernelConfig {
     uint64_t ram_bytes = 1ull << 30;  // populated lazily: a small program touches little of it
     uint64_t lowmem_bytes = 896ull << 20;  // i386: frames above this are HIGHMEM
@@ -123,6 +125,8 @@ public:
     // Frees released tasks, once no CPU runs them (between timeslices).
     void reap_dead_tasks();
     rq& runqueue() { return rq_; }
+    // System V IPC's objects (created at first use).
+    ipc_namespace& ipc_ns();
     // The armed high-resolution timers (POSIX timers, timerfds).
     hrtimer_cpu_base& hrtimer_base() { return hrtimer_base_; }
     // Programs the CPU's timer for next_timer_event (tick_program_event).
@@ -231,6 +235,7 @@ private:
     int last_pid_ = 1;
     struct rq rq_;
     hrtimer_cpu_base hrtimer_base_;
+    std::shared_ptr<ipc_namespace> ipc_ns_;
     ClockEventDevice* clockevent_ = nullptr;
     std::function<void(mm_struct&)> exit_mm_hook_;
     std::unique_ptr<Devtmpfs> devtmpfs_;

@@ -1,4 +1,5 @@
 // The OS layer's entry points: boot, task set-up, syscall dispatch and do_page_fault.
+#include "guestos/ipc/util.h"
 #include "guestos/include/kernel.h"
 
 #include "guestos/mm/oom_kill.h"
@@ -340,6 +341,11 @@ std::vector<task_struct*> Kernel::all_tasks() const {
     v.reserve(pid_table_.size());
     for (const auto& [pid, t] : pid_table_) v.push_back(t);
     return v;
+}
+
+ipc_namespace& Kernel::ipc_ns() {
+    if (!ipc_ns_) ipc_ns_ = std::make_shared<ipc_namespace>();
+    return *ipc_ns_;
 }
 
 void Kernel::tick_program_event() {

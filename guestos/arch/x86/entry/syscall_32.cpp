@@ -97,6 +97,8 @@ const SyscallEntry table32[] = {
     E(getresuid, getresuid16, "xxx"), E(getresgid, getresgid16, "xxx"), E(setfsuid, setfsuid16, "u"),
     E(setfsgid, setfsgid16, "u"), E(getgroups, getgroups16, "dx"), E(setgroups, setgroups16, "dx"),
     E(capget, capget, "xx"), E(capset, capset, "xx"),
+    E(shmget, shmget, "dud"), E(shmat, shmat, "dxd:x"), E(shmdt, shmdt, "x"), E(shmctl, shmctl, "ddx"),
+    E(ipc, ipc, "ddxxxx"),
 };
 #undef E
 

@@ -75,6 +75,7 @@ const SyscallEntry table64[] = {
     E(setresuid, setresuid, "uuu"), E(setresgid, setresgid, "uuu"), E(getresuid, getresuid, "xxx"),
     E(getresgid, getresgid, "xxx"), E(setfsuid, setfsuid, "u"), E(setfsgid, setfsgid, "u"),
     E(getgroups, getgroups, "dx"), E(setgroups, setgroups, "dx"), E(capget, capget, "xx"), E(capset, capset, "xx"),
+    E(shmget, shmget, "dud"), E(shmat, shmat, "dxd:x"), E(shmdt, shmdt, "x"), E(shmctl, shmctl, "ddx"),
 };
 #undef E
 
