@@ -9,7 +9,9 @@ long sys_ipc(SysCtx& c, const uint64_t* a) {
     const unsigned call = static_cast<uint32_t>(a[0]) & 0xffff;
     const int version = static_cast<int>(static_cast<uint32_t>(a[0]) >> 16);
     if (call >= 21 && call <= 24) return ipc_shm(c, call, version, a);
-    return -ENOSYS;  // the semaphore and message calls are not here yet
+    if (call >= 11 && call <= 14) return ipc_msg(c, call, version, a);
+    if (call >= 1 && call <= 4) return ipc_sem(c, call, version, a);
+    return -ENOSYS;
 }
 
 }  // namespace guestos

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "guestos/include/errno.h"
 
@@ -44,6 +45,15 @@ struct ipc_namespace {
     uint64_t shm_ctlmax = ~0ull - (1ull << 24), shm_ctlall = ~0ull - (1ull << 24);
     int shm_ctlmni = 4096;
     uint64_t shm_tot = 0;  // pages of all segments
+    ipc_ids msg_ids;
+    int msg_ctlmax = 8192, msg_ctlmnb = 16384, msg_ctlmni = 32000;  // MSGMAX, MSGMNB, MSGMNI
+    uint64_t msg_bytes = 0, msg_hdrs = 0;  // in all queues (MSG_INFO)
+    ipc_ids sem_ids;
+    int sc_semmsl = 32000, sc_semmns = 1024000000, sc_semopm = 500, sc_semmni = 32000;
+    uint64_t used_sems = 0;
+    // SEM_UNDO adjustments of each process (its sem_undo_list, shared by its threads as
+    // CLONE_SYSVSEM shares it): tgid -> semid -> one adjustment per semaphore.
+    std::map<int, std::map<int, std::vector<int>>> sem_undo;
 };
 
 // The caller's effective ids, as the checks below see them.
@@ -80,5 +90,9 @@ void get_ipc64_perm_set(const uint8_t* in, uint32_t& uid, uint32_t& gid, unsigne
 // The calls of i386's ipc() multiplexer for each kind (compat_ksys_ipc's cases): a[] are
 // ipc's arguments (call, first, second, third, ptr, fifth).
 long ipc_shm(SysCtx& c, unsigned call, int version, const uint64_t* a);
+long ipc_msg(SysCtx& c, unsigned call, int version, const uint64_t* a);
+long ipc_sem(SysCtx& c, unsigned call, int version, const uint64_t* a);
+// A process's last thread exits: its SEM_UNDO adjustments are applied (exit_sem).
+void exit_sem(ipc_namespace& ns, int tgid);
 
 }  // namespace guestos

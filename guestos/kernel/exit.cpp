@@ -11,6 +11,7 @@
 #include "guestos/include/syscalls.h"
 #include "guestos/kernel/futex.h"
 #include "guestos/kernel/sched/core.h"
+#include "guestos/ipc/util.h"
 #include "guestos/kernel/time/posix-timers.h"
 
 namespace guestos {
@@ -143,6 +144,7 @@ void do_exit(task_struct& t, int code) {
     if (t.signal->nr_threads == 0) {  // exit_itimers
         t.signal->itimers = {};
         exit_itimers(*t.signal);
+        if (t.kernel) exit_sem(t.kernel->ipc_ns(), t.tgid);
     }
     exit_robust_list(t);
     mm_release(t);

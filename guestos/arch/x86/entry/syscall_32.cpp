@@ -99,6 +99,8 @@ const SyscallEntry table32[] = {
     E(capget, capget, "xx"), E(capset, capset, "xx"),
     E(shmget, shmget, "dud"), E(shmat, shmat, "dxd:x"), E(shmdt, shmdt, "x"), E(shmctl, shmctl, "ddx"),
     E(ipc, ipc, "ddxxxx"),
+    E(msgget, msgget, "dd"), E(msgsnd, msgsnd, "dxud"), E(msgrcv, msgrcv, "dxudd"), E(msgctl, msgctl, "ddx"),
+    E(semget, semget, "ddd"), E(semctl, semctl, "dddx"), E(semtimedop_time64, semtimedop_time64, "dxux"),
 };
 #undef E
 

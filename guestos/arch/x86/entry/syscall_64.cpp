@@ -76,6 +76,8 @@ const SyscallEntry table64[] = {
     E(getresgid, getresgid, "xxx"), E(setfsuid, setfsuid, "u"), E(setfsgid, setfsgid, "u"),
     E(getgroups, getgroups, "dx"), E(setgroups, setgroups, "dx"), E(capget, capget, "xx"), E(capset, capset, "xx"),
     E(shmget, shmget, "dud"), E(shmat, shmat, "dxd:x"), E(shmdt, shmdt, "x"), E(shmctl, shmctl, "ddx"),
+    E(msgget, msgget, "dd"), E(msgsnd, msgsnd, "dxud"), E(msgrcv, msgrcv, "dxudd"), E(msgctl, msgctl, "ddx"),
+    E(semget, semget, "ddd"), E(semop, semop, "dxu"), E(semtimedop, semtimedop, "dxux"), E(semctl, semctl, "dddx"),
 };
 #undef E
 

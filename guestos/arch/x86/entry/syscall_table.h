@@ -43,7 +43,8 @@ namespace guestos {
     X(getresuid) X(getresgid) X(setfsuid) X(setfsgid) X(getgroups) X(setgroups) X(setuid16)   \
     X(setgid16) X(setreuid16) X(setregid16) X(setresuid16) X(setresgid16) X(getresuid16)       \
     X(getresgid16) X(setfsuid16) X(setfsgid16) X(getgroups16) X(setgroups16) X(capget) X(capset) \
-    X(shmget) X(shmat) X(shmdt) X(shmctl) X(ipc)
+    X(shmget) X(shmat) X(shmdt) X(shmctl) X(ipc) X(msgget) X(msgsnd) X(msgrcv) X(msgctl) \
+    X(semget) X(semop) X(semtimedop) X(semtimedop_time64) X(semctl)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,
