@@ -401,6 +401,9 @@ private:
 
 long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) {
     run_kswapd();
+    // Timers that came due while the guest computed have fired by now, as Linux's interrupt
+    // would have fired them: a timerfd or POSIX timer read sees their expiry.
+    hrtimer_run_queues(*this);
     ++stats.syscalls;
     const std::shared_ptr<mm_struct> mm_ref = task.mm;  // the mm outlives an exit or exec inside
     uint64_t args[6];
