@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "guestos/fs/ext2/ext2_mount.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/mount.h"
 #include "guestos/include/signal.h"
@@ -75,7 +74,7 @@ long open_program(SysCtx& c, const std::string& name, linux_binprm& bprm) {
         bprm.real_path = f->f_inode && !f->f_inode->path.empty() ? f->f_inode->path : abs;
         return read_whole(*f, bprm.contents);
     }
-    if (e != -ENOENT || c.kernel.root_mount()) return e;
+    if (e != -ENOENT || c.kernel.root_disk()) return e;
     // No disk: programs run from the host's files, as the first program does.
     const std::string host = name[0] == '/' ? name : d_path(c.task.fs->pwd) + "/" + name;
     struct stat st {};

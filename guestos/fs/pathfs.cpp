@@ -1,10 +1,9 @@
-// pathfs: the path-answering filesystems (procfs, devtmpfs, ext2) under the VFS.
+// pathfs: the path-answering filesystems (procfs, devtmpfs) under the VFS.
 #include "guestos/fs/pathfs.h"
 
 #include <sys/stat.h>
 
 #include "guestos/drivers/base/devtmpfs.h"
-#include "guestos/fs/ext2/ext2_mount.h"
 #include "guestos/fs/proc/base.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/sched.h"
@@ -141,29 +140,6 @@ private:
     Devtmpfs& dev_;
 };
 
-class ext2_ops final : public path_ops {
-public:
-    explicit ext2_ops(Ext2Mount& m) : m_(m) {}
-    long lstat(task_struct&, const std::string& rel, struct stat& st) override { return m_.stat(rel, false, st); }
-    long open(task_struct&, const std::string& rel, unsigned flags, std::shared_ptr<file>& out) override {
-        return m_.open(rel, flags, out);
-    }
-    long readlink(task_struct&, const std::string& rel, std::string& target) override { return m_.readlink(rel, target); }
-    long statfs(kstatfs& buf) override {
-        auto& fs = m_.fs();
-        buf.f_bsize = buf.f_frsize = fs.block_size();
-        buf.f_blocks = fs.blocks_count();
-        buf.f_bfree = buf.f_bavail = fs.free_blocks();
-        buf.f_files = fs.inodes_count();
-        buf.f_ffree = fs.free_inodes();
-        buf.f_namelen = 255;
-        return 0;
-    }
-
-private:
-    Ext2Mount& m_;
-};
-
 }  // namespace
 
 std::shared_ptr<super_block> pathfs_fill_super(std::unique_ptr<path_ops> ops, const char* type, uint64_t magic,
@@ -185,6 +161,5 @@ std::shared_ptr<super_block> pathfs_fill_super(std::unique_ptr<path_ops> ops, co
 
 std::unique_ptr<path_ops> proc_path_ops() { return std::make_unique<proc_ops>(); }
 std::unique_ptr<path_ops> devtmpfs_path_ops(Devtmpfs& dev) { return std::make_unique<devtmpfs_ops>(dev); }
-std::unique_ptr<path_ops> ext2_path_ops(Ext2Mount& mnt) { return std::make_unique<ext2_ops>(mnt); }
 
 }  // namespace guestos

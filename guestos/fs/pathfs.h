@@ -1,5 +1,5 @@
-// The filesystems emu had before its VFS answer by path: procfs (proc_pid_lookup's chain),
-// devtmpfs (its node table) and the read-only ext2 mount (its own walk). pathfs puts each
+// The filesystems emu had before its VFS answer by path: procfs (proc_pid_lookup's chain)
+// and devtmpfs (its node table). pathfs puts each
 // under the VFS: a lookup asks the filesystem for the lstat of the dentry's path, a link's
 // target and an open go to it by that path, so namei, mounts and the syscalls are the
 // VFS's. (A step on the way to giving each its own inode operations.)
@@ -29,11 +29,9 @@ public:
 std::shared_ptr<super_block> pathfs_fill_super(std::unique_ptr<path_ops> ops, const char* type, uint64_t magic,
                                                uint64_t dev, bool dynamic, bool read_only, task_struct* boot_task);
 
-// The three filesystems' path_ops.
+// The two filesystems' path_ops.
 class Devtmpfs;
-class Ext2Mount;
 std::unique_ptr<path_ops> proc_path_ops();
 std::unique_ptr<path_ops> devtmpfs_path_ops(Devtmpfs& dev);
-std::unique_ptr<path_ops> ext2_path_ops(Ext2Mount& mnt);
 
 }  // namespace guestos

@@ -33,7 +33,8 @@ struct KernelConfig {
     bool strace = false;
     FILE* strace_out = stderr;
     mmu::PagingMode i386_paging = mmu::PagingMode::PAE;  // guest tables for i386 programs
-    std::string root_image;  // an ext2 image to mount read-only at / (--disk), or none
+    std::string root_image;  // an ext2 image to mount at / (--disk), or none
+    bool root_read_only = true;  // mount it read-only
     bool host_ro = false;    // without a disk, the host's tree at / is read-only (--host-ro)
     // Host directories mounted in the guest (--mount HOSTDIR:GUESTDIR[:ro]), in order.
     struct HostMount {
@@ -80,7 +81,7 @@ class KernelPageTable;
 class Vmalloc;
 class Highmem;
 class mnt_namespace;
-class Ext2Mount;
+struct super_block;
 class Devtmpfs;
 class KernelCaches;
 class Tracer;
@@ -191,7 +192,7 @@ public:
     // The mount table (null until the first task's init_mount_tree).
     mnt_namespace& mnt_ns() { return *ns_; }
     // The ext2 filesystem mounted at / from the disk image, or null without --disk.
-    Ext2Mount* root_mount() { return root_.get(); }
+    super_block* root_disk() { return root_.get(); }
 
     // Counters for --stats and /proc/vmstat.
     struct Stats {
@@ -228,7 +229,7 @@ private:
     // --mount directories, and sets the task's root and working directory (init_mount_tree).
     void init_mount_tree(task_struct& task);
     std::unique_ptr<mnt_namespace> ns_;
-    std::unique_ptr<Ext2Mount> root_;
+    std::shared_ptr<super_block> root_;
     std::map<int, task_struct*> pid_table_;
     std::map<task_struct*, std::unique_ptr<task_struct>> owned_tasks_;
     std::vector<std::unique_ptr<task_struct>> dead_tasks_;

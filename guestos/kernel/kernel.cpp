@@ -18,7 +18,7 @@
 
 #include "guestos/arch/x86/kernel/cpu/proc.h"
 #include "guestos/drivers/base/devtmpfs.h"
-#include "guestos/fs/ext2/ext2_mount.h"
+#include "guestos/fs/ext2/ext2_fs.h"
 #include "guestos/fs/hostfs/hostfs.h"
 #include "guestos/fs/pathfs.h"
 #include "guestos/include/mount.h"
@@ -70,7 +70,6 @@ Kernel::~Kernel() {  // in reverse order of setup_memory
     }
     swap_reset_all();
     swap_kernel_mem() = {};
-    if (root_) root_->clear();
     release_all_page_caches();
     if (buddy_) buddy_->set_highmem(nullptr);
     highmem_.reset();
@@ -88,7 +87,7 @@ mmu::ErrorOr<void> Kernel::boot() {
     if (ram.is_error()) return ram.error();
     ram_ = ram.release_value();
     if (!cfg_.root_image.empty()) {
-        auto root = Ext2Mount::mount(cfg_.root_image, {});
+        auto root = ext2_mount(cfg_.root_image, cfg_.root_read_only, [this] { return kmem(); });
         if (root.is_error()) return mmu::Error::from_errno(root.error().errno_value, "--disk " + root.error().message);
         root_ = root.release_value();
     }
@@ -150,7 +149,7 @@ void Kernel::init_mount_tree(task_struct& task) {
     ns_ = std::make_unique<mnt_namespace>();
     auto km = [this] { return kmem(); };
     if (root_) {
-        ns_->mount_root(pathfs_fill_super(ext2_path_ops(*root_), "ext2", 0xEF53, ROOT_DEV, false, true, &task), 0);
+        ns_->mount_root(root_, 0);
     } else {
         std::shared_ptr<super_block> host;
         if (hostfs_fill_super("/", cfg_.host_ro, km, host) == 0) {
@@ -217,7 +216,6 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     highmem_ = std::make_unique<Highmem>(*kpt_, *buddy_);
     buddy_->set_highmem(highmem_.get());  // __GFP_ZERO now clears through kernel mappings
     setup_reclaim(*buddy_);                // kswapd wake-ups and direct reclaim
-    if (root_) root_->set_kmem(kmem());
     swap_kernel_mem() = kmem();            // swap I/O reaches frames as the kernel does
     return {};
 }

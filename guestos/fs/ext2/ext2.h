@@ -8,12 +8,15 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "devices/block_device.h"
+#include "guestos/include/fs.h"
 #include "mmu/types.h"
 
 namespace guestos::ext2 {
@@ -254,5 +257,36 @@ private:
     uint32_t itb_per_group_;  // inode table blocks per group
     std::vector<ext2_group_desc> group_desc_;
 };
+
+// The VFS side (fs/ext2/super.c, namei.c, file.c): an ext2 inode as the VFS holds it
+// (struct ext2_inode_info around its vfs_inode) and the mounted filesystem (ext2_sb_info).
+struct ext2_vfs_inode final : guestos::inode {
+    ext2_inode_info ei;
+};
+inline ext2_vfs_inode& EXT2_I(guestos::inode& i) { return static_cast<ext2_vfs_inode&>(i); }
+
+class ext2_sb_info final : public guestos::super_block {
+public:
+    ext2_sb_info(std::unique_ptr<devices::BlockDevice> bdev, std::unique_ptr<Ext2Fs> fs,
+                 std::function<guestos::kernel_mem()> km);
+    long statfs(guestos::kstatfs& buf) override;
+    // The VFS inode of ext2 inode ino, read once (ext2_iget + iget_locked's cache).
+    mmu::ErrorOr<std::shared_ptr<guestos::inode>> iget(uint32_t ino);
+    Ext2Fs& fs() { return *fs_; }
+
+private:
+    std::unique_ptr<devices::BlockDevice> bdev_;
+    std::unique_ptr<Ext2Fs> fs_;
+    std::function<guestos::kernel_mem()> km_;
+    std::unordered_map<uint32_t, std::shared_ptr<ext2_vfs_inode>> icache_;
+};
+inline ext2_sb_info& EXT2_SB(const guestos::inode& i) { return static_cast<ext2_sb_info&>(*i.i_sb); }
+
+// The operations of each kind of inode (ext2_dir_inode_operations and friends, in one table
+// that answers by the inode's type) and the page cache's (ext2_aops).
+extern const guestos::inode_operations& ext2_inode_ops;
+extern const guestos::address_space_operations ext2_aops;
+// Opens an ext2 inode (ext2_file_operations / ext2_dir_operations / init_special_inode's).
+long ext2_open(const guestos::path& p, unsigned flags, std::shared_ptr<guestos::file>& out);
 
 }  // namespace guestos::ext2
