@@ -40,7 +40,13 @@ void mnt_namespace::sync_all() {
     for (auto& m : mounts_) m->mnt_sb->sync_fs();
 }
 
+void mnt_namespace::umount_all() {
+    sync_all();
+    for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) (*it)->mnt_sb->put_super();
+}
+
 void mnt_namespace::clear() {
+    umount_all();
     mount_hashtable_.clear();
     // Children before parents: a mount's root may be another's mountpoint.
     for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) {

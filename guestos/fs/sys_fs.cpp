@@ -12,6 +12,8 @@
 
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/dcache.h"
+#include "guestos/include/kernel.h"
+#include "guestos/include/mount.h"
 #include "guestos/include/filelock.h"
 #include "guestos/fs/pipe.h"
 #include "guestos/fs/proc/base.h"
@@ -265,6 +267,20 @@ long sys_fsync(SysCtx& c, const uint64_t* a) {
     return f ? f->fsync() : -EBADF;
 }
 long sys_fdatasync(SysCtx& c, const uint64_t* a) { return sys_fsync(c, a); }
+
+// sync: every filesystem's dirty pages and metadata (ksys_sync).
+long sys_sync(SysCtx& c, const uint64_t*) {
+    c.kernel.mnt_ns().sync_all();
+    return 0;
+}
+
+// syncfs: the filesystem the fd is on (sync_filesystem).
+long sys_syncfs(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    if (f->f_inode && f->f_inode->i_sb) f->f_inode->i_sb->sync_fs();
+    return 0;
+}
 
 long sys_fallocate(SysCtx& c, const uint64_t* a) {
     constexpr uint64_t FALLOC_FL_SUPPORTED_MASK = 0x7f;  // KEEP_SIZE PUNCH_HOLE NO_HIDE_STALE COLLAPSE ZERO INSERT UNSHARE

@@ -74,6 +74,8 @@ struct super_block {
     virtual bool d_revalidate(struct dentry&) { return true; }
     // Writes every dirty page back (sync_filesystem).
     virtual void sync_fs() {}
+    // The unmount's last write (super_operations.put_super), before the dentries go.
+    virtual void put_super() {}
 };
 
 // What the read and write syscalls check of a file (FMODE_*): a pipe is a stream, so pread

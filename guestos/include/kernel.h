@@ -34,7 +34,7 @@ struct KernelConfig {
     FILE* strace_out = stderr;
     mmu::PagingMode i386_paging = mmu::PagingMode::PAE;  // guest tables for i386 programs
     std::string root_image;  // an ext2 image to mount at / (--disk), or none
-    bool root_read_only = true;  // mount it read-only
+    bool root_read_only = false;  // mount it read-only (--disk IMAGE:ro)
     bool host_ro = false;    // without a disk, the host's tree at / is read-only (--host-ro)
     // Host directories mounted in the guest (--mount HOSTDIR:GUESTDIR[:ro]), in order.
     struct HostMount {
@@ -105,6 +105,9 @@ public:
     // Creates RAM; an error names the problem. Memory management starts at the first exec,
     // when the guest's architecture (and so its zones) is known.
     [[nodiscard]] mmu::ErrorOr<void> boot();
+    // Writes back every filesystem and unmounts it (the disk image is clean again): emu's
+    // last step before it exits, which does not run the destructors.
+    void umount_all();
 
     // Fills the first program's task: its pid (2, a child of emu's init, pid 1, which reaps
     // orphans), its own process group and session, the fd table (the console) and limits.

@@ -36,6 +36,9 @@ public:
     const std::vector<std::unique_ptr<vfsmount>>& mounts() const { return mounts_; }
     // Writes back every filesystem's dirty pages (sync), the teardown's first step.
     void sync_all();
+    // Writes back and unmounts every filesystem's state (sync + put_super of each), the
+    // last writes before emu exits; the tree stays readable.
+    void umount_all();
     // Drops every dentry and mount (the kernel's teardown).
     void clear();
 

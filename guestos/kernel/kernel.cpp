@@ -64,10 +64,7 @@ void Kernel::idle_wake() {
 
 Kernel::~Kernel() {  // in reverse order of setup_memory
     if (idle_wake_fd_ >= 0) ::close(idle_wake_fd_);
-    if (ns_) {
-        ns_->sync_all();  // what the guest wrote to host files reaches them
-        ns_->clear();
-    }
+    if (ns_) ns_->clear();  // what the guest wrote reaches the host's files and the disk
     swap_reset_all();
     swap_kernel_mem() = {};
     release_all_page_caches();
@@ -78,6 +75,10 @@ Kernel::~Kernel() {  // in reverse order of setup_memory
     caches_.reset();
     slab_.reset();
     buddy_.reset();
+}
+
+void Kernel::umount_all() {
+    if (ns_) ns_->umount_all();
 }
 
 mmu::ErrorOr<void> Kernel::boot() {

@@ -243,6 +243,9 @@ long sys_msync(SysCtx& c, const uint64_t* a) {
         if (!v) return -ENOMEM;
         if (v->vm_start.value > cur) ret = -ENOMEM;
         if ((flags & MS_INVALIDATE_) && (v->vm_flags & VM_LOCKED)) return -EBUSY;
+        // MS_SYNC on a shared file mapping: vfs_fsync_range (the whole file here).
+        if ((flags & MS_SYNC_) && v->vm_file && (v->vm_flags & VM_SHARED))
+            if (long e = v->vm_file->fsync(); e && e != -EINVAL) return e;
         cur = v->vm_end.value;
     }
     return ret;

@@ -1025,3 +1025,106 @@ TEST_F(Ext2Mount, Revision0ImageHasNoFileTypes) {
 }
 
 }  // namespace
+
+// The allocators (balloc.c, ialloc.c) on an empty image of several groups, written back
+// with sync_super: e2fsck -fn must agree with every count and bitmap afterwards.
+class Ext2Alloc : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!have_e2fsprogs()) GTEST_SKIP() << MKE2FS << " is missing (install e2fsprogs to run the ext2 tests)";
+        img = images().dir.path + "/alloc_" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".img";
+        // 1 KiB blocks, 8192 per group: four groups in 32 MiB.
+        auto r = run({MKE2FS, "-q", "-F", "-t", "ext2", "-b", "1024", "-m", "0", img, "32M"});
+        ASSERT_EQ(r.status, 0) << r.output;
+        auto dev = BlockDevice::open(img, BlockDevice::Mode::ReadWrite);
+        ASSERT_FALSE(dev.is_error());
+        m.dev = dev.release_value();
+        auto fs = Ext2Fs::fill_super(*m.dev);
+        ASSERT_FALSE(fs.is_error()) << fs.error().message;
+        m.fs = fs.release_value();
+        ASSERT_GE(m.fs->groups_count(), 4u);
+    }
+    // Writes everything back and runs e2fsck -fn on the image.
+    void expect_fsck_clean() {
+        ASSERT_EQ(m.fs->sync_super(true), 0);
+        auto r = run({E2FSCK, "-fn", img});
+        EXPECT_EQ(r.status, 0) << r.output;
+    }
+    void expect_fsck_clean_after_free(const std::vector<std::pair<uint32_t, uint32_t>>& runs) {
+        for (auto [block, count] : runs) m.fs->free_blocks(block, count);
+        expect_fsck_clean();
+    }
+    std::string img;
+    Mounted m;
+};
+
+TEST_F(Ext2Alloc, NewBlocksTakesTheGoalThenTheBlocksAfterIt) {
+    Ext2Fs& fs = *m.fs;
+    const uint64_t free0 = fs.free_blocks();
+    const uint32_t goal = fs.group_first_block(2) + 1000;
+    uint32_t count = 1;
+    auto a = fs.new_blocks(goal, &count);
+    ASSERT_FALSE(a.is_error()) << a.error().message;
+    EXPECT_EQ(a.value(), goal);
+    count = 8;
+    auto b = fs.new_blocks(goal, &count);  // the goal is taken: the run after it
+    ASSERT_FALSE(b.is_error());
+    EXPECT_EQ(b.value(), goal + 1);
+    EXPECT_EQ(count, 8u);
+    EXPECT_EQ(fs.free_blocks(), free0 - 9);
+    fs.free_blocks(a.value(), 1);
+    fs.free_blocks(b.value(), 8);
+    EXPECT_EQ(fs.free_blocks(), free0);
+    expect_fsck_clean();
+}
+
+TEST_F(Ext2Alloc, NewBlocksFillsEveryGroupThenFailsWithEnospc) {
+    Ext2Fs& fs = *m.fs;
+    const uint64_t free0 = fs.free_blocks();
+    std::vector<std::pair<uint32_t, uint32_t>> runs;
+    uint64_t got = 0;
+    std::set<uint32_t> groups;
+    for (;;) {
+        uint32_t count = 4096;
+        auto b = fs.new_blocks(fs.group_first_block(1), &count);
+        if (b.is_error()) {
+            EXPECT_EQ(b.error().errno_value, ENOSPC);
+            break;
+        }
+        runs.push_back({b.value(), count});
+        groups.insert((b.value() - fs.super_block().s_first_data_block) / fs.super_block().s_blocks_per_group);
+        got += count;
+        ASSERT_LE(got, free0) << "more blocks handed out than were free";
+    }
+    EXPECT_EQ(got, free0);
+    EXPECT_EQ(fs.free_blocks(), 0u);
+    EXPECT_EQ(groups.size(), fs.groups_count());
+    expect_fsck_clean_after_free(runs);
+}
+
+TEST_F(Ext2Alloc, DirectoriesSpreadOverGroupsAndFilesStayNearTheirDirectory) {
+    Ext2Fs& fs = *m.fs;
+    auto root = fs.iget(EXT2_ROOT_INO);
+    ASSERT_FALSE(root.is_error());
+    const uint32_t ipg = fs.super_block().s_inodes_per_group;
+    std::set<uint32_t> dir_groups;
+    std::vector<uint32_t> dirs;
+    for (int i = 0; i < 8; i++) {  // top-level directories: find_group_orlov's spread
+        auto ino = fs.new_inode(root.value(), S_IFDIR | 0755);
+        ASSERT_FALSE(ino.is_error()) << ino.error().message;
+        dirs.push_back(ino.value());
+        dir_groups.insert((ino.value() - 1) / ipg);
+    }
+    EXPECT_GE(dir_groups.size(), 2u) << "every top-level directory in one group";
+    EXPECT_EQ(fs.count_dirs(), 2u + 8u);  // root and lost+found
+    ext2_inode_info parent;
+    parent.i_ino = dirs.back();
+    parent.i_mode = S_IFDIR | 0755;
+    auto file = fs.new_inode(parent, S_IFREG | 0644);  // find_group_other: the parent's group
+    ASSERT_FALSE(file.is_error());
+    EXPECT_EQ((file.value() - 1) / ipg, (dirs.back() - 1) / ipg);
+    fs.free_inode(file.value(), false);
+    for (uint32_t d : dirs) fs.free_inode(d, true);
+    EXPECT_EQ(fs.count_dirs(), 2u);
+    expect_fsck_clean();
+}

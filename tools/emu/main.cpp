@@ -36,7 +36,8 @@ const char* const USAGE =
     "  --paging MODE      i386 guest page tables: pae (default) or 2level\n"
     "  --lowmem SIZE      i386: RAM above this is ZONE_HIGHMEM (default 896M; a smaller value\n"
     "                     shows highmem in a small RAM)\n"
-    "  --disk IMAGE       mount the ext2 image IMAGE read-only as the guest's root (/);\n"
+    "  --disk IMAGE[:ro]  mount the ext2 image IMAGE as the guest's root (/), read-write\n"
+    "                     (:ro read-only); written back at sync, fsync and exit;\n"
     "                     without it the guest's / is the host's (with emu's own /proc,\n"
     "                     /dev and tmpfs at /tmp and /dev/shm)\n"
     "  --host-ro          without --disk: the host's files are read-only to the guest\n"
@@ -168,7 +169,14 @@ Options parse_args(int argc, char** argv) {
         } else if (opt == "--swap") {
             o.kernel.swap_files.push_back(arg());
         } else if (opt == "--disk") {
-            o.kernel.root_image = arg();
+            std::string v = arg();
+            o.kernel.root_read_only = false;
+            for (const char* suffix : {":ro", ":rw"})
+                if (v.size() > 3 && v.compare(v.size() - 3, 3, suffix) == 0) {
+                    o.kernel.root_read_only = suffix[1] == 'r' && suffix[2] == 'o';
+                    v.resize(v.size() - 3);
+                }
+            o.kernel.root_image = v;
         } else if (opt == "--host-ro") {
             o.kernel.host_ro = true;
         } else if (opt == "--mount") {
@@ -354,13 +362,17 @@ int run_ui(const Options& opt, const std::vector<std::string>& envp, ui::Recorde
     gdbstub::GdbStub stub(kernel, dbg, *conn);
     const gdbstub::GdbStub::End end = stub.serve();
     conn.reset();
-    if (end == gdbstub::GdbStub::End::Killed) exit_like(SIGKILL);
+    if (end == gdbstub::GdbStub::End::Killed) {
+        kernel.umount_all();
+        exit_like(SIGKILL);
+    }
     // Detached (or gdb went away): the program runs on alone.
     for (uint64_t a : std::set<uint64_t>(dbg.breakpoints())) dbg.remove_breakpoint(a);
     dbg.set_signal_stops(false);
     while (!dbg.exited())
         if (emu::Stop s = dbg.cont(); s.reason == emu::StopReason::Error) die(s.detail, 1);
     if (opt.stats) print_stats(kernel, machine.tlb_stats(), task);
+    kernel.umount_all();
     exit_like(kernel.init_exit_status.value_or(0));
 }
 
@@ -412,5 +424,6 @@ int main(int argc, char** argv) {
         for (const auto& p : problems) std::fprintf(stderr, "emu: mm check: %s\n", p.c_str());
         if (!problems.empty()) die(std::to_string(problems.size()) + " disagreements between the VMAs, page tables and shadow TLB", 70);
     }
+    kernel.umount_all();
     exit_like(kernel.init_exit_status.value_or(0));
 }

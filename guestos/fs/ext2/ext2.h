@@ -5,6 +5,7 @@
 // crash or an unbounded loop.
 #pragma once
 #include <array>
+#include <cerrno>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -16,10 +17,18 @@
 #include <vector>
 
 #include "devices/block_device.h"
+#include "base/format.h"
+#include "guestos/include/buffer_head.h"
 #include "guestos/include/fs.h"
+#include "guestos/mm/filemap.h"
 #include "mmu/types.h"
 
 namespace guestos::ext2 {
+
+using base::hex;
+using devices::BlockDevice;
+using mmu::Error;
+using mmu::ErrorOr;
 
 static_assert(std::endian::native == std::endian::little, "on-disk structs are read as little-endian");
 
@@ -188,6 +197,7 @@ struct ext2_inode_info {
     uint32_t i_generation = 0;
     uint32_t i_file_acl = 0;  // the xattr block, 0 for none
     std::array<uint32_t, EXT2_N_BLOCKS> i_data{};  // block pointers, or a fast symlink's target
+    bool operator==(const ext2_inode_info&) const = default;
 };
 
 // One live directory entry as ext2_readdir reports it.
@@ -196,51 +206,148 @@ struct dir_entry {
     uint8_t file_type = EXT2_FT_UNKNOWN;  // EXT2_FT_*; UNKNOWN without the FILETYPE feature
     std::string name;
     uint64_t d_off = 0;  // byte offset of the next entry (ctx->pos after this one)
+    uint64_t phys = 0;   // the device block holding it
+    uint32_t offs = 0;   // its offset in that block
 };
 
-// A mounted ext2 image. Holds a reference to the device, which must outlive it.
+// Where a directory entry is (the page and offset Linux's ext2_find_entry hands back).
+struct dirent_loc {
+    uint64_t block = 0;  // the directory block's device block
+    uint32_t offs = 0;   // the entry's offset in it
+    uint32_t ino = 0;
+};
+
+// s_state bits and the limits Linux's ext2 enforces.
+inline constexpr uint16_t EXT2_VALID_FS = 1, EXT2_ERROR_FS = 2;
+inline constexpr uint16_t EXT2_DFL_MAX_MNT_COUNT = 20;
+inline constexpr uint32_t EXT2_LINK_MAX = 32000;
+inline constexpr uint32_t EXT2_FEATURE_RO_COMPAT_SUPP =
+    EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER | EXT2_FEATURE_RO_COMPAT_LARGE_FILE | 0x4 /* BTREE_DIR */;
+inline constexpr uint32_t EXT2_INDEX_FL = 0x1000;  // an htree directory (ext3's); ext2 clears it when it writes
+
+// A mounted ext2 image (struct ext2_sb_info's on-disk side). Holds a reference to the
+// device, which must outlive it. Metadata goes through its buffer heads; file data is
+// read and written by the caller's page cache through read_folio and write_data.
 // Errors: EINVAL for an image that cannot be mounted, EIO for a failed read or for
 // corruption found later (a bad block number or directory entry), ENOENT, ENOTDIR,
-// ELOOP, ENAMETOOLONG, ESTALE (an unused inode) as path lookup gives them.
+// ELOOP, ENAMETOOLONG, ESTALE (an unused inode) as path lookup gives them, ENOSPC when no
+// block or inode is free.
 class Ext2Fs {
 public:
     // Reads and validates the superblock and group descriptors (ext2_fill_super).
     static mmu::ErrorOr<std::unique_ptr<Ext2Fs>> fill_super(devices::BlockDevice& bdev);
 
+    // --- inode.cpp ---
     // Reads inode ino, 1..s_inodes_count (ext2_iget).
     mmu::ErrorOr<ext2_inode_info> iget(uint32_t ino);
+    // Writes the inode into its inode-table buffer (ext2_write_inode); a new inode's slot
+    // is zeroed first (EXT2_STATE_NEW).
+    mmu::ErrorOr<void> write_inode(const ext2_inode_info& inode, bool is_new);
     // The device block holding file block iblock, 0 for a hole (ext2_get_block, no create).
     mmu::ErrorOr<uint64_t> get_block(const ext2_inode_info& inode, uint64_t iblock);
+    // The same, allocating the block and the indirect blocks leading to it when missing
+    // (ext2_get_block with create: ext2_alloc_branch + ext2_splice_branch), all or none;
+    // *fresh says it was allocated now.
+    mmu::ErrorOr<uint64_t> get_block_create(ext2_inode_info& inode, uint64_t iblock, bool* fresh = nullptr);
+    // Frees every block of file blocks >= from and the indirect blocks left empty
+    // (ext2_truncate_blocks).
+    void truncate_blocks(ext2_inode_info& inode, uint64_t from);
     // Fills dst with the PAGE_SIZE bytes of file page index, zeros for holes and past
     // i_size; 0 or a negative errno (address_space_operations::read_folio).
     long read_folio(const ext2_inode_info& inode, uint64_t index, uint8_t* dst);
+    // Writes a slow symlink's target into its first block (page_symlink).
+    mmu::ErrorOr<void> page_symlink(ext2_inode_info& inode, std::string_view target);
+    // Writes one block of file data to device block `block` (block_write_full_page's I/O).
+    long write_data(uint64_t block, const uint8_t* src);
+    // A symlink's target, fast (in i_data) or slow (in its first block).
+    mmu::ErrorOr<std::string> readlink(const ext2_inode_info& inode);
+    // Whether the symlink keeps its target in i_data (ext2_inode_is_fast_symlink).
+    bool is_fast_symlink(const ext2_inode_info& inode) const;
 
+    // --- dir.cpp ---
     // Every live entry of dir in on-disk order, "." and ".." included (ext2_readdir).
     mmu::ErrorOr<std::vector<dir_entry>> readdir(const ext2_inode_info& dir);
     // The inode number name has in dir (ext2_inode_by_name).
     mmu::ErrorOr<uint32_t> lookup(const ext2_inode_info& dir, std::string_view name);
+    // Where name is in dir (ext2_find_entry); ENOENT when it is not.
+    mmu::ErrorOr<dirent_loc> find_entry(const ext2_inode_info& dir, std::string_view name);
+    // Adds name -> ino (of type mode) to dir, in the first gap that fits or a new block
+    // (ext2_add_link); EEXIST when the name is there.
+    mmu::ErrorOr<void> add_link(ext2_inode_info& dir, std::string_view name, uint32_t ino, uint32_t mode);
+    // Removes the entry at loc, merging it into the one before (ext2_delete_entry).
+    mmu::ErrorOr<void> delete_entry(const dirent_loc& loc);
+    // Points the entry at loc to ino (ext2_set_link).
+    mmu::ErrorOr<void> set_link(const dirent_loc& loc, uint32_t ino, uint32_t mode);
+    // The ".." entry of dir (ext2_dotdot).
+    mmu::ErrorOr<dirent_loc> dotdot(const ext2_inode_info& dir);
+    // Gives a new directory its block with "." and ".." (ext2_make_empty).
+    mmu::ErrorOr<void> make_empty(ext2_inode_info& dir, uint32_t parent_ino);
+    // Whether dir holds nothing but "." and ".." (ext2_empty_dir).
+    mmu::ErrorOr<bool> empty_dir(const ext2_inode_info& dir);
     // Resolves an absolute path from the root; symlinks are followed except in the last
     // component (unless the path ends in '/'), at most EXT2_LINK_MAX_FOLLOW of them.
     mmu::ErrorOr<uint32_t> namei(std::string_view absolute_path);
-    // A symlink's target, fast (in i_data) or slow (in its first block).
-    mmu::ErrorOr<std::string> readlink(const ext2_inode_info& inode);
+
+    // --- balloc.cpp ---
+    // Allocates up to *count free blocks in a row, at goal or as near after it as can be
+    // (ext2_new_blocks); *count is set to how many. ENOSPC when none is free (the reserved
+    // blocks are kept for root).
+    mmu::ErrorOr<uint32_t> new_blocks(uint32_t goal, uint32_t* count);
+    // Marks blocks [block, block + count) free and forgets their buffers (ext2_free_blocks).
+    void free_blocks(uint32_t block, uint32_t count);
+    // Free blocks summed over the groups (ext2_count_free_blocks).
+    uint64_t count_free_blocks() const;
+    // The block group's first block (ext2_group_first_block_no).
+    uint32_t group_first_block(uint32_t group) const;
+
+    // --- ialloc.cpp ---
+    // Allocates an inode for a new file of type mode under dir (ext2_new_inode): a
+    // directory goes to a group picked by find_group_orlov, anything else near its parent
+    // (find_group_other). ENOSPC when no inode is free.
+    mmu::ErrorOr<uint32_t> new_inode(const ext2_inode_info& dir, uint32_t mode);
+    // Marks ino free (ext2_free_inode).
+    void free_inode(uint32_t ino, bool is_dir);
+    uint64_t count_free_inodes() const;
+    uint64_t count_dirs() const;
+
+    // --- super.cpp ---
+    // Marks a read-write mount: not clean, one more mount, mount time (ext2_setup_super).
+    void setup_super();
+    // Writes the group descriptors and the superblock with the free counts and s_wtime
+    // (ext2_sync_super); clean sets s_state back to what it was at mount (ext2_put_super).
+    long sync_super(bool clean);
+    // Writes every dirty metadata buffer.
+    long sync_buffers() { return bh_.sync_dirty_buffers(); }
+    // The blocks the filesystem's own structures take (ext2_statfs's overhead).
+    uint64_t overhead_blocks() const;
 
     // statfs figures.
     uint32_t block_size() const { return block_size_; }
     uint64_t blocks_count() const { return sb_.s_blocks_count; }
-    uint64_t free_blocks() const { return sb_.s_free_blocks_count; }
+    uint64_t free_blocks() const { return count_free_blocks(); }
     uint64_t inodes_count() const { return sb_.s_inodes_count; }
-    uint64_t free_inodes() const { return sb_.s_free_inodes_count; }
+    uint64_t free_inodes() const { return count_free_inodes(); }
     uint32_t groups_count() const { return uint32_t(group_desc_.size()); }
     std::array<uint8_t, 16> uuid() const;
     std::string volume_name() const;
     const ext2_super_block& super_block() const { return sb_; }
+    uint32_t next_generation() { return s_next_generation_++; }
+    uint32_t first_ino() const {
+        return sb_.s_rev_level == EXT2_GOOD_OLD_REV ? EXT2_GOOD_OLD_FIRST_INO : sb_.s_first_ino;
+    }
+    bool has_filetype() const { return sb_.s_feature_incompat & EXT2_FEATURE_INCOMPAT_FILETYPE; }
+    // The largest file the block tree and i_blocks allow (ext2_max_size).
+    uint64_t max_size() const;
+    // Why this image cannot be written (unknown RO_COMPAT features, blocks larger than a
+    // page), or "" when it can.
+    std::string cannot_write() const;
 
 private:
     Ext2Fs(devices::BlockDevice& bdev, const ext2_super_block& sb);
 
     bool block_in_fs(uint64_t block) const;
     mmu::ErrorOr<void> read_block_bytes(uint64_t block, uint64_t offset, uint8_t* dst, uint64_t len);
+    mmu::ErrorOr<buffer_head*> bread(uint64_t block);
     mmu::ErrorOr<void> load_group_descs();
     mmu::ErrorOr<void> check_descriptors() const;
     mmu::ErrorOr<uint64_t> read_block_ptr(uint64_t block, uint64_t index);
@@ -248,6 +355,22 @@ private:
     mmu::ErrorOr<void> check_dir_block(const ext2_inode_info& dir, const uint8_t* kaddr, uint64_t pos) const;
     template <class Fn>
     mmu::ErrorOr<void> for_each_dirent(const ext2_inode_info& dir, Fn&& fn);
+    // Inode-table buffer and offset of inode ino (ext2_get_inode).
+    mmu::ErrorOr<std::pair<buffer_head*, uint32_t>> inode_slot(uint32_t ino);
+    // Copies group descriptor g into its block of the table and marks that dirty.
+    void group_desc_dirty(uint32_t g);
+    // The goal for a new block of the inode: near the block before it (ext2_find_near).
+    uint32_t find_near(const ext2_inode_info& inode, const uint32_t* slots, uint64_t index, uint32_t parent_block) const;
+    // Tries group g's bitmap from bit goal (-1: anywhere) for up to *count blocks in a row
+    // (ext2_try_to_allocate); the first bit taken or -1.
+    mmu::ErrorOr<int64_t> try_to_allocate(uint32_t g, int64_t goal, uint32_t* count);
+    int find_group_orlov(const ext2_inode_info& parent);
+    int find_group_other(const ext2_inode_info& parent);
+    // Frees the subtree under ptr (depth levels of indirection; 0: a data block).
+    void free_branch(uint32_t ptr, int depth, ext2_inode_info& inode);
+    // Frees file blocks >= from in the subtree under ptr that covers file blocks from base.
+    void truncate_branch(uint32_t& ptr, int depth, uint64_t base, uint64_t from, ext2_inode_info& inode);
+    uint64_t ptrs_per_block() const { return 1ull << addr_per_block_bits_; }
 
     devices::BlockDevice& bdev_;
     ext2_super_block sb_;
@@ -256,12 +379,24 @@ private:
     uint32_t inode_size_;
     uint32_t itb_per_group_;  // inode table blocks per group
     std::vector<ext2_group_desc> group_desc_;
+    block_buffers bh_;
+    uint16_t s_mount_state_ = 0;     // s_state as found at mount
+    std::vector<uint8_t> s_debts_;   // find_group_orlov's directory debt per group
+    uint32_t orlov_seed_ = 1;        // its "random" start group for top-level directories
+    uint32_t s_next_generation_ = 1;
 };
+
+// Errors with the "ext2: " prefix every message carries, and numbers in them.
+inline mmu::Error einval(const std::string& msg) { return mmu::Error::from_errno(EINVAL, "ext2: " + msg); }
+inline mmu::Error eio(const std::string& msg) { return mmu::Error::from_errno(EIO, "ext2: " + msg); }
+inline std::string dec(uint64_t v) { return std::to_string(v); }
 
 // The VFS side (fs/ext2/super.c, namei.c, file.c): an ext2 inode as the VFS holds it
 // (struct ext2_inode_info around its vfs_inode) and the mounted filesystem (ext2_sb_info).
 struct ext2_vfs_inode final : guestos::inode {
-    ext2_inode_info ei;
+    ext2_inode_info ei;       // block pointers and flags; the VFS fields are copied in by EI()
+    ext2_inode_info written;  // what the inode table last got (write_inode skips unchanged inodes)
+    bool is_new = false;      // EXT2_STATE_NEW: its slot is zeroed at the first write
 };
 inline ext2_vfs_inode& EXT2_I(guestos::inode& i) { return static_cast<ext2_vfs_inode&>(i); }
 
@@ -270,11 +405,31 @@ public:
     ext2_sb_info(std::unique_ptr<devices::BlockDevice> bdev, std::unique_ptr<Ext2Fs> fs,
                  std::function<guestos::kernel_mem()> km);
     long statfs(guestos::kstatfs& buf) override;
+    // sync_filesystem: every dirty page, then the inodes, then the metadata and superblock.
+    void sync_fs() override;
+    // ext2_put_super: the last sync, with the state clean again.
+    void put_super() override;
     // The VFS inode of ext2 inode ino, read once (ext2_iget + iget_locked's cache).
     mmu::ErrorOr<std::shared_ptr<guestos::inode>> iget(uint32_t ino);
+    // A new inode of type mode in dir, owned by the caller's ids (ext2_new_inode +
+    // inode_init_owner); ENOSPC when none is free.
+    mmu::ErrorOr<std::shared_ptr<ext2_vfs_inode>> new_inode(guestos::inode& dir, uint32_t mode);
+    // The inode's ext2 fields with the VFS's (size, mode, owner, times, links) copied in.
+    ext2_inode_info& EI(guestos::inode& i);
+    // Takes back what Ext2Fs changed (the size a directory grew to, the blocks counted).
+    void from_ei(guestos::inode& i);
+    // Writes the inode to the inode table when it changed (ext2_write_inode).
+    long write_inode(guestos::inode& i);
+    // fsync: the file's pages, its inode and the metadata, then the device's cache.
+    long fsync_inode(guestos::inode& i);
+    // Frees the inodes no name and no user holds any more (iput_final -> ext2_evict_inode);
+    // force: those with no name at all (unmount).
+    void evict_orphans(bool force = false);
     Ext2Fs& fs() { return *fs_; }
 
 private:
+    void evict_inode(ext2_vfs_inode& i);
+
     std::unique_ptr<devices::BlockDevice> bdev_;
     std::unique_ptr<Ext2Fs> fs_;
     std::function<guestos::kernel_mem()> km_;
