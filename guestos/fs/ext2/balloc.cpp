@@ -1,13 +1,12 @@
 // Block allocation (fs/ext2/balloc.c): the block bitmaps, goal-directed. (Linux's
 // reservation windows are left out: one writer at a time gets its blocks in a row anyway,
 // each next block's goal being the one after the last.)
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 
 #include "guestos/fs/ext2/ext2.h"
+#include "guestos/include/cred.h"
 
 namespace guestos::ext2 {
 
@@ -73,7 +72,8 @@ ErrorOr<int64_t> Ext2Fs::try_to_allocate(uint32_t g, int64_t goal, uint32_t* cou
 ErrorOr<uint32_t> Ext2Fs::new_blocks(uint32_t goal, uint32_t* count) {
     // ext2_has_free_blocks: the reserved blocks are root's.
     const uint64_t free = count_free_blocks();
-    if (free == 0 || (free < uint64_t(sb_.s_r_blocks_count) + 1 && ::geteuid() != 0 && ::geteuid() != sb_.s_def_resuid))
+    if (free == 0 || (free < uint64_t(sb_.s_r_blocks_count) + 1 && !capable(CAP_SYS_RESOURCE_) &&
+                      current_cred().fsuid != sb_.s_def_resuid && current_cred().fsgid != sb_.s_def_resgid))
         return Error::from_errno(ENOSPC, "ext2: no free blocks");
     if (goal < sb_.s_first_data_block || goal >= sb_.s_blocks_count) goal = sb_.s_first_data_block;
     const uint32_t ngroups = groups_count();

@@ -3,6 +3,7 @@
 #include "guestos/fs/ext2/ext2.h"
 #include "base/format.h"
 #include "guestos/fs/ext2/ext2_fs.h"
+#include "guestos/include/cred.h"
 #include "guestos/include/dcache.h"
 
 #include <sys/stat.h>
@@ -393,10 +394,10 @@ mmu::ErrorOr<std::shared_ptr<ext2_vfs_inode>> ext2_sb_info::new_inode(inode& dir
     i->i_dev = s_dev;
     i->i_sb = this;
     i->i_op = &ext2_inode_ops;
-    // inode_init_owner: the caller's ids; a setgid directory gives its group (and its
+    // inode_init_owner: the caller's fs ids; a setgid directory gives its group (and its
     // setgid bit to a new directory).
-    i->i_uid = ::geteuid();
-    i->i_gid = (dir.i_mode & S_ISGID) ? dir.i_gid : ::getegid();
+    i->i_uid = current_cred().fsuid;
+    i->i_gid = (dir.i_mode & S_ISGID) ? dir.i_gid : current_cred().fsgid;
     if (S_ISDIR(mode) && (dir.i_mode & S_ISGID)) mode |= S_ISGID;
     i->i_mode = mode;
     i->i_nlink = 1;
