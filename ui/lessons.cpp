@@ -1,10 +1,15 @@
 // The lesson table: what each program shows and what to look at.
 #include "ui/lessons.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
+#include <vector>
 
 namespace ui {
 
@@ -48,6 +53,14 @@ const std::vector<Lesson>& lessons() {
          "The program creates 3000 small mappings with alternating rights, so none can merge: each is a "
          "vm_area_struct from the slab. Watch the vm_area_struct cache grow in the Slab panel (new slabs are purple "
          "cells in the frame map), then shrink as they are unmapped."},
+        {"swap", "Swap: a program bigger than RAM", "swap", "x86_64", {}, 32ull << 20, 0,
+         "32 MiB of RAM and a 64 MiB swap area; the program writes a 40 MiB array, then reads its first quarter "
+         "again. Step to fault with the anon filter: green cells fill the frame map until free memory reaches the "
+         "watermarks; then kswapd (and direct reclaim) take pages from the tail of the inactive anon list, give them "
+         "swap slots (yellow: swap cache) and write them out (Swap/LRU panel: pswpout, slots used; Address space: "
+         "the array's swapped column). Then step with the swap filter: each read of a page that went out is a "
+         "do_swap_page fault that reads it back (pswpin) with swap readahead around it.",
+         64ull << 20},
     };
     return all;
 }
@@ -79,6 +92,47 @@ std::string lesson_list() {
         s += std::string(l.title) + "\n";
     }
     return s;
+}
+
+namespace {
+
+// The mkswap header (union swap_header's info and magic) of an area of `pages` pages.
+std::vector<uint8_t> swap_header(uint64_t pages) {
+    std::vector<uint8_t> h(4096, 0);
+    const uint32_t version = 1, last_page = static_cast<uint32_t>(pages - 1);
+    std::memcpy(&h[1024], &version, 4);    // info.version
+    std::memcpy(&h[1028], &last_page, 4);  // info.last_page; nr_badpages stays 0
+    std::memcpy(&h[4096 - 10], "SWAPSPACE2", 10);
+    return h;
+}
+
+}  // namespace
+
+std::string make_lesson_swapfile(uint64_t bytes, std::string& err) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/emu-lesson.XXXXXX";
+    if (!mkdtemp(dir.data())) {
+        err = "cannot make a folder for the lesson's swap area: " + std::string(std::strerror(errno));
+        return "";
+    }
+    const std::string path = dir + "/lesson.swap";
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    const std::vector<uint8_t> h = swap_header(bytes / 4096);
+    const bool ok = fd >= 0 && write(fd, h.data(), h.size()) == static_cast<ssize_t>(h.size()) &&
+                    ftruncate(fd, static_cast<off_t>(bytes)) == 0;
+    if (fd >= 0) close(fd);
+    if (!ok) {
+        err = "cannot write the lesson's swap area " + path + ": " + std::strerror(errno);
+        remove_lesson_swapfile(path);
+        return "";
+    }
+    return path;
+}
+
+void remove_lesson_swapfile(const std::string& path) {
+    if (path.empty()) return;
+    unlink(path.c_str());
+    rmdir(path.substr(0, path.rfind('/')).c_str());
 }
 
 }  // namespace ui

@@ -48,7 +48,7 @@ uint32_t frame_colour(inspect::FrameUse use, unsigned free_order) {
     case U::Shmem: return rgb(40, 200, 200);
     case U::Vmalloc: return rgb(240, 150, 40);
     case U::ZeroPage: return rgb(255, 255, 255);
-    case U::SwapCache: return rgb(240, 220, 60);
+    case U::SwapCache: return rgb(250, 110, 190);
     case U::Count: break;
     }
     return rgb(255, 0, 255);
@@ -197,9 +197,48 @@ std::vector<HexRow> hex_rows(const std::vector<uint8_t>& bytes, const std::vecto
     return rows;
 }
 
+std::vector<ReclaimRow> reclaim_rows(const inspect::ReclaimInfo& now, const inspect::ReclaimInfo* before) {
+    using R = inspect::ReclaimInfo;
+    static constexpr struct {
+        const char* label;
+        const char* what;
+        uint64_t R::*field;
+    } ROWS[] = {
+        {"pswpout", "written to swap", &R::pswpout},
+        {"pswpin", "read back from swap", &R::pswpin},
+        {"swap_ra", "read ahead around faults", &R::swap_ra},
+        {"swap_ra_hit", "readahead pages used", &R::swap_ra_hit},
+        {"pageoutrun", "kswapd passes", &R::kswapd_runs},
+        {"pgscan_kswapd", "scanned by kswapd", &R::pgscan_kswapd},
+        {"pgsteal_kswapd", "reclaimed by kswapd", &R::pgsteal_kswapd},
+        {"allocstall", "direct reclaim stalls", &R::allocstall},
+        {"pgscan_direct", "scanned, direct reclaim", &R::pgscan_direct},
+        {"pgsteal_direct", "reclaimed directly", &R::pgsteal_direct},
+        {"oom_kill", "killed by the OOM killer", &R::oom_kill},
+    };
+    std::vector<ReclaimRow> out;
+    for (const auto& r : ROWS) {
+        const uint64_t v = now.*r.field, was = before ? before->*r.field : v;
+        out.push_back({r.label, r.what, v, v > was ? v - was : 0});
+    }
+    return out;
+}
+
+float swap_used_fraction(const inspect::SwapArea& a) {
+    return a.pages ? std::min(1.0f, static_cast<float>(a.inuse) / static_cast<float>(a.pages)) : 0.0f;
+}
+
+std::array<float, guestos::NR_LRU_LISTS> lru_shares(const inspect::ReclaimInfo& r) {
+    std::array<float, guestos::NR_LRU_LISTS> out{};
+    uint64_t total = 0;
+    for (uint64_t n : r.lru) total += n;
+    for (unsigned i = 0; i < guestos::NR_LRU_LISTS && total; ++i) out[i] = static_cast<float>(r.lru[i]) / total;
+    return out;
+}
+
 std::vector<Series> memory_series(const std::deque<CounterSample>& history) {
-    std::vector<Series> s = {{"MemFree", {}}, {"Cached", {}}, {"AnonPages", {}}, {"Slab", {}}, {"PageTables", {}},
-                             {"faults per sample", {}}};
+    std::vector<Series> s = {{"MemFree", {}},    {"Cached", {}},   {"AnonPages", {}}, {"Slab", {}},
+                             {"PageTables", {}}, {"SwapUsed", {}}, {"SwapCached", {}}, {"faults per sample", {}}};
     const float mib = 4096.0f / (1 << 20);
     uint64_t prev_faults = history.empty() ? 0 : history.front().faults;
     for (const CounterSample& c : history) {
@@ -208,7 +247,9 @@ std::vector<Series> memory_series(const std::deque<CounterSample>& history) {
         s[2].values.push_back(c.mem.anon * mib);
         s[3].values.push_back(c.mem.slab * mib);
         s[4].values.push_back(c.mem.page_tables * mib);
-        s[5].values.push_back(static_cast<float>(c.faults - prev_faults));
+        s[5].values.push_back((c.mem.swap_total - c.mem.swap_free) * mib);
+        s[6].values.push_back(c.mem.swapcache * mib);
+        s[7].values.push_back(static_cast<float>(c.faults - prev_faults));
         prev_faults = c.faults;
     }
     return s;

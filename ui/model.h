@@ -2,6 +2,7 @@
 // tested): the frame map's texels and legend, the address-space bars, the page-walk rows,
 // the fault timeline's lines, the hex dump with its changed bytes, the plot series.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -76,6 +77,21 @@ struct HexRow {
 };
 // The rows of a frame; with `nonzero_only` only rows holding a non-zero or changed byte.
 std::vector<HexRow> hex_rows(const std::vector<uint8_t>& bytes, const std::vector<uint8_t>& prev, bool nonzero_only);
+
+// --- Swap and reclaim ----------------------------------------------------------------------------
+
+struct ReclaimRow {
+    const char* label;  // "pswpout"
+    const char* what;   // "pages written to swap"
+    uint64_t value = 0;
+    uint64_t delta = 0;  // grown since the previous stop
+};
+// The swap and reclaim event counters, with what each grew by since `before` (if any).
+std::vector<ReclaimRow> reclaim_rows(const inspect::ReclaimInfo& now, const inspect::ReclaimInfo* before);
+// The share of an area's slots in use, 0..1.
+float swap_used_fraction(const inspect::SwapArea& a);
+// The share of the LRU pages on each list, 0..1 (zeros when the lists are empty).
+std::array<float, guestos::NR_LRU_LISTS> lru_shares(const inspect::ReclaimInfo& r);
 
 // --- Over time ----------------------------------------------------------------------------------
 

@@ -64,6 +64,17 @@ struct ViewState {
         sel.pfn = pfn;
         selection_changed = true;
     }
+    // Puts a panel in front of its slot; a detail panel's tables are gathered from then on.
+    void bring_to_front(Slot slot, const std::string& name) {
+        front[static_cast<int>(slot)] = name;
+        if (slot == Slot::Bottom) shown_tab(name);
+    }
+    // The detail panel in front is `name` (drawn, or brought to the front).
+    void shown_tab(const std::string& name) {
+        if (sel.tab == name) return;
+        sel.tab = name;
+        selection_changed = true;
+    }
 };
 
 struct Panel {

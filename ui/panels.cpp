@@ -79,6 +79,7 @@ void draw_panels(const Snapshot& now, const Snapshot* before, ViewState& view) {
                 const ImGuiTabItemFlags flags = front == pn->name ? ImGuiTabItemFlags_SetSelected : 0;
                 if (ImGui::BeginTabItem(pn->title, nullptr, flags)) {
                     view.selected_tab[slot] = pn->name;
+                    if (slot == static_cast<int>(Slot::Bottom)) view.shown_tab(pn->name);
                     pn->draw(now, before, view);
                     ImGui::EndTabItem();
                 }

@@ -71,6 +71,10 @@ void Recorder::counters(const guestos::inspect::MemCounters& c, uint64_t faults)
                         {"Dirty", c.dirty * kb},
                         {"HighTotal", c.high_total * kb},
                         {"HighFree", c.high_free * kb},
+                        {"SwapTotal", c.swap_total * kb},
+                        {"SwapFree", c.swap_free * kb},
+                        {"SwapUsed", (c.swap_total - c.swap_free) * kb},
+                        {"SwapCached", c.swapcache * kb},
                         {"pgfault", c.pgfault},
                         {"pgmajfault", c.pgmajfault},
                         {"faults", faults}};

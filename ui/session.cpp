@@ -79,7 +79,7 @@ void Session::fill_cpu(Snapshot& s) {
     const uint64_t pc = s.stop.pc;
     if (!s.exited) s.disasm = dbg_->disassemble(pc, 3, 12);
     s.tlb = dbg_->tlb_stats();
-    s.tlb_entries = dbg_->tlb_entries(Snapshot::max_tlb_entries);
+    if (s.sel.wants("tlb")) s.tlb_entries = dbg_->tlb_entries(Snapshot::max_tlb_entries);
     s.tlb_present = s.tlb_entries.size();
     const auto& all = dbg_->faults();
     const size_t first = all.size() > Snapshot::max_faults ? all.size() - Snapshot::max_faults : 0;
@@ -99,7 +99,7 @@ void Session::fill_memory(Snapshot& s) {
     const guestos::task_struct& shown = shown_task(s.sel);
     s.shown_pid = shown.pid;
     if (const guestos::mm_struct* mm = shown.mm.get()) {
-        s.vmas = inspect::vmas(*mm);
+        if (s.sel.wants("vmas")) s.vmas = inspect::vmas(*mm);
         s.task_size = mm->task_size, s.mmap_base = mm->mmap_base, s.start_brk = mm->start_brk;
         s.brk = mm->brk, s.start_stack = mm->start_stack;
     }
@@ -116,10 +116,13 @@ void Session::fill_memory(Snapshot& s) {
     } else {
         s.changed_frames = last_changed_;
     }
-    s.buddy = inspect::buddy_zones(*buddy);
-    if (const guestos::SlabAllocator* slab = kernel_->slab()) s.slabs = inspect::slab_caches(*slab);
-    s.files = inspect::page_cache(*buddy);
+    // The detail panels' tables, only the one in front's.
+    if (s.sel.wants("buddy")) s.buddy = inspect::buddy_zones(*buddy);
+    if (const guestos::SlabAllocator* slab = kernel_->slab(); slab && s.sel.wants("slab"))
+        s.slabs = inspect::slab_caches(*slab);
+    if (s.sel.wants("pagecache")) s.files = inspect::page_cache(*buddy);
     s.mem = inspect::mem_counters(*kernel_);
+    s.reclaim = inspect::reclaim_info(*buddy);
     if (ran_ || history_.empty()) history_.push_back({s.mem, s.total_faults});
     while (history_.size() > Snapshot::max_history) history_.pop_front();
     s.history = history_;

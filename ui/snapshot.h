@@ -22,6 +22,11 @@ struct Selection {
     std::optional<uint64_t> fault_seq;  // the selected fault of the timeline
     std::optional<int> pid;  // the process whose address space and page walk are shown
                              // (none, or gone: the one that runs)
+    // The detail panel in front: only its tables are gathered while the guest is stopped
+    // (empty: all of them).
+    std::string tab;
+    // This detail panel's data is wanted.
+    bool wants(const char* panel) const { return tab.empty() || tab == panel; }
 };
 
 // One sample of the counters for the plots.
@@ -44,7 +49,9 @@ struct Snapshot {
 
     std::vector<guestos::FaultEvent> faults;  // the newest faults (at most max_faults)
     uint64_t total_faults = 0;                // true faults so far (all of them)
-    static constexpr size_t max_faults = 2000;
+    // The timeline lays out the tail of the log only; copying more (each event with its call
+    // path) would cost the stopped guest time for nothing.
+    static constexpr size_t max_faults = 300;
 
     std::vector<inspect::TaskInfo> tasks;  // every task not yet reaped, by pid
     int shown_pid = 0;  // whose address space (vmas) and page walk these are
@@ -58,6 +65,7 @@ struct Snapshot {
     std::vector<inspect::SlabCache> slabs;
     std::vector<inspect::FileCache> files;
     inspect::MemCounters mem;
+    inspect::ReclaimInfo reclaim;  // swap areas, swap cache, LRU lists, reclaim events
     emu::TlbStats tlb;
     std::vector<emu::TlbEntry> tlb_entries;
     uint64_t tlb_present = 0;

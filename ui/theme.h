@@ -16,6 +16,7 @@ inline const ImVec4 COLOUR_DIM{0.55f, 0.57f, 0.62f, 1.0f};
 inline const ImVec4 COLOUR_GOOD{0.45f, 0.85f, 0.45f, 1.0f};
 inline const ImVec4 COLOUR_BAD{1.0f, 0.45f, 0.40f, 1.0f};
 inline const ImVec4 COLOUR_ACCENT{0.45f, 0.70f, 1.0f, 1.0f};
+inline const ImVec4 COLOUR_SWAP{0.98f, 0.43f, 0.75f, 1.0f};  // swap: the swap-cache colour of the frame map
 
 // 0xAABBGGRR (the model's colours) as ImGui's.
 inline ImU32 im_colour(uint32_t abgr) { return static_cast<ImU32>(abgr); }

@@ -1,5 +1,6 @@
 // struct page and the page allocator interface every OS subsystem allocates frames through.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -122,12 +123,34 @@ public:
     virtual void mark_page_reserved(PhysAddr frame) {
         page& p = phys_to_page(frame);
         p.flags |= PG_reserved;
-        p.use = PageUse::Reserved;
+        set_page_use(p, PageUse::Reserved);
+    }
+
+    // Pages by use, kept as each page changes use (as Linux keeps its vm_stat NR_* counters
+    // where pages change state, instead of counting mem_map): every write of page::use goes
+    // through set_page_use. Pages the allocator never managed count as Free until reserved.
+    void set_page_use(page& p, PageUse use) {
+        --nr_page_use_[static_cast<unsigned>(p.use)];
+        ++nr_page_use_[static_cast<unsigned>(use)];
+        p.use = use;
+    }
+    uint64_t page_use_count(PageUse use) const {
+        return static_cast<uint64_t>(nr_page_use_[static_cast<unsigned>(use)]);
     }
 
     std::optional<PhysAddr> alloc_page(gfp_t gfp) { return alloc_pages(gfp, 0); }
     void free_page(PhysAddr frame) { free_pages(frame, 0); }
     page& phys_to_page(PhysAddr pa) { return pfn_to_page(pa.pfn()); }
+
+protected:
+    // A new mem_map of n pages, every one Free.
+    void init_page_use_counts(uint64_t n) {
+        nr_page_use_.fill(0);
+        nr_page_use_[static_cast<unsigned>(PageUse::Free)] = static_cast<int64_t>(n);
+    }
+
+private:
+    std::array<int64_t, NR_PAGE_USES> nr_page_use_{};
 };
 
 }  // namespace guestos

@@ -28,7 +28,7 @@ bool is_shmem(const address_space& m) { return m.a_ops && m.a_ops->swap_backed; 
 // reference until the page is removed.
 void add_to_page_cache(address_space& m, PhysAddr frame, uint64_t index) {
     page& p = m.km.page_alloc->phys_to_page(frame);
-    p.use = PageUse::File;
+    m.km.page_alloc->set_page_use(p, PageUse::File);
     p.mapping = &m;
     p.index = index;
     p._refcount = 1;
@@ -264,6 +264,13 @@ bool remove_mapping(address_space& m, page& p) {
     delete_from_page_cache(m, it);
     if (m.i_pages.empty()) live_mappings().erase(&m);
     return true;
+}
+
+std::vector<const address_space*> cached_mappings(const PageAllocator& pa) {
+    std::vector<const address_space*> out;
+    for (const address_space* m : live_mappings())
+        if (m->km.page_alloc == &pa && !m->i_pages.empty()) out.push_back(m);
+    return out;
 }
 
 uint64_t drop_pagecache() {

@@ -102,6 +102,10 @@ void truncate_setsize(inode& ino, uint64_t newsize);
 // -> invalidate_mapping_pages); returns how many went.
 uint64_t drop_pagecache();
 
+// The mappings holding pages of pa's RAM (what walking every super block's inodes reaches
+// in Linux), for inspection.
+std::vector<const address_space*> cached_mappings(const PageAllocator& pa);
+
 // Drops every page of every page cache and disconnects them from the allocator: the
 // kernel's teardown, before the allocator goes.
 void release_all_page_caches();

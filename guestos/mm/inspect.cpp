@@ -7,10 +7,12 @@
 #include "guestos/fs/proc/base.h"
 #include "guestos/include/fs.h"
 #include "guestos/include/kernel.h"
-#include "guestos/fs/proc/meminfo.h"
 #include "guestos/mm/filemap.h"
 #include "guestos/mm/rmap.h"
 #include "guestos/mm/slub.h"
+#include "guestos/mm/swap_state.h"
+#include "guestos/mm/swapfile.h"
+#include "guestos/include/swapops.h"
 
 namespace guestos::inspect {
 
@@ -308,6 +310,7 @@ std::vector<VmaInfo> vmas(const mm_struct& mm) {
         i.anon_vma = v.anon_vma ? v.anon_vma->id : 0;
         mmu::for_each_pte(bus, mm.paging_mode, mmu::root_table(mm.paging_mode, mm.pgd), v.vm_start, v.vm_end - 1,
                           [&](VirtAddr, uint64_t pte) {
+                              if (is_swap_pte(pte)) ++i.swapped;
                               if (!(pte & mmu::_PAGE_PRESENT)) return;
                               ++i.resident;
                               if (pte & mmu::_PAGE_DIRTY) ++i.dirty;
@@ -343,22 +346,55 @@ std::vector<TaskInfo> tasks(const Kernel& kernel) {
 }
 
 std::vector<FileCache> page_cache(const BuddyAllocator& buddy) {
-    std::map<const address_space*, FileCache> by_mapping;
-    for (uint64_t pfn = 0; pfn < buddy.max_pfn(); ++pfn) {
-        const page& p = buddy.pfn_page(pfn);
-        if (p.use != PageUse::File || !p.mapping || (p.flags & PG_buddy)) continue;
-        const auto* as = static_cast<const address_space*>(p.mapping);
-        FileCache& f = by_mapping[as];
-        if (f.cached == 0 && as->host) f.path = as->host->path, f.ino = as->host->i_ino, f.size = as->host->i_size;
-        ++f.cached;
-        if (p.flags & PG_dirty) ++f.dirty;
-        if (p.flags & PG_writeback) ++f.writeback;
-        if (p._mapcount >= 0) ++f.mapped;
-    }
     std::vector<FileCache> out;
-    for (auto& [as, f] : by_mapping) out.push_back(std::move(f));
-    std::stable_sort(out.begin(), out.end(), [](const FileCache& a, const FileCache& b) { return a.cached > b.cached; });
+    for (const address_space* as : cached_mappings(buddy)) {
+        FileCache f;
+        if (as->host) f.path = as->host->path, f.ino = as->host->i_ino, f.size = as->host->i_size;
+        for (const auto& [index, frame] : as->i_pages) {
+            const page& p = buddy.pfn_page(frame.pfn());
+            ++f.cached;
+            if (p.flags & PG_dirty) ++f.dirty;
+            if (p.flags & PG_writeback) ++f.writeback;
+            if (p._mapcount >= 0) ++f.mapped;
+        }
+        out.push_back(std::move(f));
+    }
+    std::sort(out.begin(), out.end(), [](const FileCache& a, const FileCache& b) {
+        return a.cached != b.cached ? a.cached > b.cached : a.path != b.path ? a.path < b.path : a.ino < b.ino;
+    });
     return out;
+}
+
+namespace {
+
+// NR_SHMEM and NR_FILE_DIRTY: pages of shmem mappings, and dirty pages of the others.
+void count_mapping_pages(const BuddyAllocator& buddy, MemCounters& c) {
+    for (const address_space* as : cached_mappings(buddy)) {
+        if (as->a_ops && as->a_ops->swap_backed) {
+            c.shmem += as->nrpages();
+            continue;
+        }
+        for (const auto& [index, frame] : as->i_pages)
+            if (buddy.pfn_page(frame.pfn()).flags & PG_dirty) ++c.dirty;
+    }
+}
+
+}  // namespace
+
+ReclaimInfo reclaim_info(const BuddyAllocator& buddy) {
+    ReclaimInfo r;
+    for (const swap_info_struct* si : swap_areas())
+        r.areas.push_back({si->type, si->swap_file, si->prio, si->pages, si->inuse_pages, si->swap_cache.size()});
+    r.swapcache = total_swapcache_pages();
+    r.lru = buddy.node_lruvec()->nr_pages;
+    r.pswpin = buddy.vm_event(PSWPIN), r.pswpout = buddy.vm_event(PSWPOUT);
+    r.kswapd_runs = buddy.vm_event(PAGEOUTRUN);
+    r.pgscan_kswapd = buddy.vm_event(PGSCAN_KSWAPD), r.pgsteal_kswapd = buddy.vm_event(PGSTEAL_KSWAPD);
+    for (unsigned z = 0; z < MAX_NR_ZONES; ++z) r.allocstall += buddy.vm_event(zone_event(ALLOCSTALL_DMA, static_cast<zone_type>(z)));
+    r.pgscan_direct = buddy.vm_event(PGSCAN_DIRECT), r.pgsteal_direct = buddy.vm_event(PGSTEAL_DIRECT);
+    r.swap_ra = buddy.vm_event(SWAP_RA), r.swap_ra_hit = buddy.vm_event(SWAP_RA_HIT);
+    r.oom_kill = buddy.vm_event(OOM_KILL);
+    return r;
 }
 
 MemCounters mem_counters(const Kernel& kernel) {
@@ -366,11 +402,16 @@ MemCounters mem_counters(const Kernel& kernel) {
     c.pgfault = kernel.stats.pgfault, c.pgmajfault = kernel.stats.pgmajfault;
     const BuddyAllocator* buddy = kernel.buddy();
     if (!buddy) return c;
-    const meminfo_accounting a = meminfo_accounts(*buddy);
-    c.total = a.total, c.free = a.free, c.cached = a.file, c.anon = a.anon, c.slab = a.slab;
-    c.page_tables = a.page_tables, c.kernel_stack = a.kernel_stack, c.vmalloc = a.vmalloc;
-    const page_use_stats s = buddy->count_page_uses();
-    c.shmem = s.shmem, c.dirty = s.dirty;
+    // The counters the allocator keeps as pages change use: no scan of mem_map.
+    auto pages = [&](PageUse u) { return buddy->page_use_count(u); };
+    c.total = buddy->totalram_pages();
+    c.free = buddy->nr_free_buddy() + buddy->nr_pcp_pages();
+    c.cached = pages(PageUse::File), c.anon = pages(PageUse::Anon), c.slab = pages(PageUse::Slab);
+    c.page_tables = pages(PageUse::PageTable), c.kernel_stack = pages(PageUse::KernelStack);
+    c.vmalloc = pages(PageUse::Vmalloc);
+    count_mapping_pages(*buddy, c);
+    c.swapcache = total_swapcache_pages();
+    c.swap_total = total_swap_pages(), c.swap_free = get_nr_swap_pages();
     c.high_total = buddy->totalhigh_pages();
     const zone& high = buddy->zone_at(ZONE_HIGHMEM);
     c.high_free = high.populated() ? static_cast<uint64_t>(high.nr_free_pages) : 0;

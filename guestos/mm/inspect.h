@@ -169,6 +169,7 @@ struct VmaInfo {
     uint64_t anon_vma = 0;    // its anon_vma's id, 0 without one
     uint64_t resident = 0;    // pages a PTE maps
     uint64_t dirty = 0;       // of those, with D set
+    uint64_t swapped = 0;     // pages whose PTE holds a swap entry
 };
 std::vector<VmaInfo> vmas(const mm_struct& mm);
 
@@ -195,15 +196,46 @@ struct FileCache {
     uint64_t ino = 0, size = 0;
     uint64_t cached = 0, dirty = 0, writeback = 0, mapped = 0;  // pages
 };
-// Every file with pages in the page cache, most cached first (found from mem_map).
+// Every file with pages in the page cache, most cached first (from the mappings, not mem_map).
 std::vector<FileCache> page_cache(const BuddyAllocator& buddy);
+
+// --- Swap and reclaim --------------------------------------------------------------------
+
+// One active swap area, as /proc/swaps shows it, with its part of the swap cache.
+struct SwapArea {
+    unsigned type = 0;
+    std::string file;
+    int prio = 0;
+    uint64_t pages = 0;   // usable slots
+    uint64_t inuse = 0;   // slots in use
+    uint64_t cached = 0;  // of this area's slots, those with a page in the swap cache
+};
+// What reclaim and swap have done: the areas, the swap cache, the LRU lists (the node's
+// lruvec), and the vm events /proc/vmstat counts.
+struct ReclaimInfo {
+    std::vector<SwapArea> areas;
+    uint64_t swapcache = 0;                  // pages (total_swapcache_pages)
+    std::array<uint64_t, NR_LRU_LISTS> lru{};  // pages on each list (lruvec_page_state)
+    uint64_t pswpin = 0, pswpout = 0;        // pages read from and written to swap
+    uint64_t kswapd_runs = 0;                // pageoutrun: balance_pgdat passes of kswapd
+    uint64_t pgscan_kswapd = 0, pgsteal_kswapd = 0;
+    uint64_t allocstall = 0;                 // allocations that reclaimed directly (all zones)
+    uint64_t pgscan_direct = 0, pgsteal_direct = 0;
+    uint64_t swap_ra = 0, swap_ra_hit = 0;   // swap readahead pages read, and later used
+    uint64_t oom_kill = 0;
+};
+ReclaimInfo reclaim_info(const BuddyAllocator& buddy);
+inline constexpr const char* lru_list_names[NR_LRU_LISTS] = {"inactive anon", "active anon", "inactive file",
+                                                              "active file", "unevictable"};
 
 // --- Counters ----------------------------------------------------------------------------
 
-// /proc/meminfo's main figures, in pages, and the fault counters.
+// /proc/meminfo's main figures, in pages, and the fault counters: from counters kept as pages
+// change state and from the page-cache mappings, never a scan of mem_map.
 struct MemCounters {
     uint64_t total = 0, free = 0, cached = 0, anon = 0, slab = 0, page_tables = 0, kernel_stack = 0,
-             vmalloc = 0, shmem = 0, dirty = 0, high_total = 0, high_free = 0;
+             vmalloc = 0, shmem = 0, dirty = 0, swapcache = 0, high_total = 0, high_free = 0;
+    uint64_t swap_total = 0, swap_free = 0;  // slots of the active swap areas
     uint64_t pgfault = 0, pgmajfault = 0;
 };
 MemCounters mem_counters(const Kernel& kernel);

@@ -28,7 +28,7 @@ public:
         auto pa = mm_.page_alloc->alloc_page(GFP_KERNEL | __GFP_ZERO);
         if (pa) {
             page& p = mm_.page_alloc->phys_to_page(*pa);
-            p.use = PageUse::PageTable;
+            mm_.page_alloc->set_page_use(p, PageUse::PageTable);
             p.flags |= PG_pagetable;
             mm_.pgtables_bytes += PAGE_SIZE;
             mm_.mark_slab_dirty();
@@ -75,7 +75,7 @@ vm_fault_t map_new_anon_page(mm_struct& mm, vm_area_struct& vma, VirtAddr addres
         mm.page_alloc->free_page(frame);
         return VM_FAULT_OOM;
     }
-    p.use = PageUse::Anon;
+    mm.page_alloc->set_page_use(p, PageUse::Anon);
     uint64_t pte = vm_page_prot(mm, vma.vm_flags);
     if (flags & FAULT_FLAG_WRITE) pte |= mmu::_PAGE_DIRTY;  // maybe_mkwrite(pte_mkdirty())
     if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte))) {
@@ -322,7 +322,7 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
     }
     ++mm.cow_breaks;
     page& np = mm.page_alloc->phys_to_page(*frame);
-    np.use = PageUse::Anon;
+    mm.page_alloc->set_page_use(np, PageUse::Anon);
     if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, *frame, prot))) {
         mm.page_alloc->free_page(*frame);
         return VM_FAULT_OOM;

@@ -148,6 +148,7 @@ BuddyAllocator::BuddyAllocator(mmu::PhysMemory& ram, const BuddyConfig& cfg)
         cfg_.lowmem_limit_bytes = limit;
         max_low_pfn_ = std::min(max_pfn_, limit >> PAGE_SHIFT);
     }
+    init_page_use_counts(max_pfn_);
     node_.__lruvec.mem_map = mem_map_.data();
     node_.__lruvec.vm_events = vm_events_.data();
     free_area_init();
@@ -197,7 +198,7 @@ void BuddyAllocator::reserve_low_memory() {
         page& p = mem_map_[pfn];
         if (p.flags & PG_reserved) return;
         p.flags = PG_reserved;
-        p.use = PageUse::Reserved;
+        set_page_use(p, PageUse::Reserved);
         p._refcount = 1;
         --node_.node_zones[page_zonenum(pfn)].managed_pages;
         ++reserved_pages_;
@@ -623,7 +624,7 @@ bool BuddyAllocator::prep_new_page(uint32_t pfn, unsigned order, gfp_t gfp) {
     page* p = &mem_map_[pfn];
     p[0]._refcount = 1;
     p[0].order = static_cast<uint8_t>(order);
-    for (uint64_t i = 0; i < n; ++i) p[i].use = PageUse::Other;
+    for (uint64_t i = 0; i < n; ++i) set_page_use(p[i], PageUse::Other);
     if ((gfp & __GFP_COMP) && order) {
         p[0].flags |= PG_head;
         for (uint64_t i = 1; i < n; ++i) {
@@ -684,7 +685,7 @@ void BuddyAllocator::mark_page_reserved(PhysAddr frame) {
     page& p = mem_map_[pfn];
     if (p.use == PageUse::Free || p.use == PageUse::Reserved || (p.flags & PG_reserved)) return;
     p.flags |= PG_reserved;
-    p.use = PageUse::Reserved;
+    set_page_use(p, PageUse::Reserved);
     adjust_managed_page_count(pfn, -1);
 }
 
@@ -696,6 +697,7 @@ void BuddyAllocator::free_reserved_page(PhysAddr frame) {
         ++nr_bad_frees_;  // boot reservations stay
         return;
     }
+    set_page_use(mem_map_[pfn], PageUse::Other);
     mem_map_[pfn] = page{};
     mem_map_[pfn].use = PageUse::Other;
     mem_map_[pfn]._refcount = 1;
@@ -726,6 +728,7 @@ bool BuddyAllocator::free_pages_prepare(uint64_t pfn, unsigned order) {
     }
     for (uint64_t i = 0; i < n; ++i) {
         lru_page_release(node_.__lruvec, mem_map_[pfn + i]);
+        set_page_use(mem_map_[pfn + i], PageUse::Free);
         mem_map_[pfn + i] = page{};
     }
     return true;
@@ -908,7 +911,7 @@ void BuddyAllocator::set_page_use(PhysAddr frame, unsigned order, PageUse use) {
     const uint64_t pfn = frame.pfn();
     for (uint64_t i = 0; i < (1ull << order) && pfn + i < max_pfn_; ++i) {
         page& p = mem_map_[pfn + i];
-        if (p.use != PageUse::Free && p.use != PageUse::Reserved) p.use = use;
+        if (p.use != PageUse::Free && p.use != PageUse::Reserved) set_page_use(p, use);
     }
 }
 
@@ -921,8 +924,10 @@ mmu::ErrorOr<void> BuddyAllocator::check_consistency() const {
     }
     if (managed != totalram_pages_) return corrupt("totalram_pages != sum of managed pages");
     uint64_t reserved = 0;
+    std::array<uint64_t, NR_PAGE_USES> by_use{};
     for (uint64_t pfn = 0; pfn < max_pfn_; ++pfn) {
         const page& p = mem_map_[pfn];
+        ++by_use[static_cast<unsigned>(p.use)];
         const std::string at = " at pfn " + std::to_string(pfn);
         if ((p.use == PageUse::Free) != (seen[pfn] != 0))
             return corrupt((p.use == PageUse::Free ? "free page on no list" : "listed page in use") + at);
@@ -932,6 +937,11 @@ mmu::ErrorOr<void> BuddyAllocator::check_consistency() const {
         reserved += p.use == PageUse::Reserved;
     }
     if (reserved != reserved_pages_) return corrupt("reserved page count changed");
+    for (unsigned u = 0; u < NR_PAGE_USES; ++u)
+        if (by_use[u] != page_use_count(static_cast<PageUse>(u)))
+            return corrupt("page use counter " + std::to_string(u) + " is " +
+                           std::to_string(page_use_count(static_cast<PageUse>(u))) + ", mem_map has " +
+                           std::to_string(by_use[u]));
     return {};
 }
 

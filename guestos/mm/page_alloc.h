@@ -86,6 +86,7 @@ public:
     uint64_t totalram_pages() const override { return totalram_pages_; }
     page& pfn_to_page(uint64_t pfn) override { return mem_map_[pfn]; }
     lruvec* node_lruvec() override { return &node_.__lruvec; }
+    const lruvec* node_lruvec() const { return &node_.__lruvec; }
     // Reserves an allocated order-0 page: it leaves its zone's managed pages (MemTotal) and
     // counts as reserved, as Linux's mark_page_reserved; ignored for a free or reserved page.
     void mark_page_reserved(PhysAddr frame) override;
@@ -133,6 +134,7 @@ public:
     void mod_node_page_state(node_stat_item item, int64_t delta) { node_.vm_stat[item] += delta; }
     // Counts every frame by page::use (the figures /proc/meminfo adds up).
     page_use_stats count_page_uses() const;
+    using PageAllocator::set_page_use;
     // Sets use on the 2^order pages of an allocated block (callers of high-order blocks).
     void set_page_use(PhysAddr frame, unsigned order, PageUse use);
     uint64_t nr_bad_frees() const { return nr_bad_frees_; }

@@ -77,7 +77,7 @@ std::optional<uint32_t> read_swap_cache_async(PageAllocator& pa, swp_entry_t ent
     }
     const uint32_t pfn = static_cast<uint32_t>(frame->pfn());
     page& p = pa.pfn_to_page(pfn);
-    p.use = PageUse::Anon;
+    pa.set_page_use(p, PageUse::Anon);
     p.flags |= PG_anon;
     add_to_swap_cache(p, pfn, entry);  // the cache's reference; the allocation's is the caller's
     if (swap_readpage(pa, p) < 0) {

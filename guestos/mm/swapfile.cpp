@@ -252,6 +252,13 @@ void free_swap_and_cache(PageAllocator& pa, swp_entry_t entry) {
     }
 }
 
+std::vector<const swap_info_struct*> swap_areas() {
+    std::vector<const swap_info_struct*> out;
+    for (const auto& si : swap_info)
+        if (si) out.push_back(si.get());
+    return out;
+}
+
 uint64_t get_nr_swap_pages() { return static_cast<uint64_t>(std::max<int64_t>(nr_swap_pages, 0)); }
 uint64_t total_swap_pages() { return total_swap_pages_; }
 bool vm_swap_full() { return get_nr_swap_pages() * 2 < total_swap_pages_; }

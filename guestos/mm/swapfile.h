@@ -85,6 +85,8 @@ void free_swap_and_cache(PageAllocator& pa, swp_entry_t entry);
 // true if it did.
 bool try_to_free_swap(PageAllocator& pa, page& p);
 
+// The active areas by type (swap_info[], the ones in use), for inspection.
+std::vector<const swap_info_struct*> swap_areas();
 // Free and total usable slots of the active areas (get_nr_swap_pages, total_swap_pages).
 uint64_t get_nr_swap_pages();
 uint64_t total_swap_pages();

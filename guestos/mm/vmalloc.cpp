@@ -47,7 +47,7 @@ std::optional<PhysAddr> KernelTableAllocator::alloc_table() {
     auto pa = buddy_.alloc_pages(GFP_KERNEL | __GFP_ZERO, 0);
     if (pa) {
         page& p = buddy_.phys_to_page(*pa);
-        p.use = PageUse::PageTable;
+        buddy_.set_page_use(p, PageUse::PageTable);
         p.flags |= PG_pagetable;
     }
     return pa;

@@ -4,6 +4,8 @@
 // the fault that caused it and with the OS's own counters.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <set>
@@ -14,10 +16,13 @@
 #include "emu/debugger.h"
 #include "emu/machine.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/fs.h"
+#include "guestos/mm/filemap.h"
 #include "guestos/mm/inspect.h"
 #include "guestos/mm/slub.h"
 #include "loader/elf.h"
 #include "loader/elf_symbols.h"
+#include "ui/lessons.h"
 
 namespace {
 
@@ -34,8 +39,9 @@ struct Machine {
     std::unique_ptr<emu::Debugger> dbg;
     uint64_t entry = 0;
 
-    explicit Machine(const std::string& program, const std::string& build = "x86_64") {
-        kernel = std::make_unique<guestos::Kernel>(guestos::KernelConfig{});
+    explicit Machine(const std::string& program, const std::string& build = "x86_64",
+                     const guestos::KernelConfig& cfg = {}) {
+        kernel = std::make_unique<guestos::Kernel>(cfg);
         EXPECT_FALSE(kernel->boot().is_error());
         kernel->init_task(task);
         const std::string path = std::string(EMU_BINARY_DIR "/guest/lesson_") + program + "." + build;
@@ -241,6 +247,90 @@ TEST(Inspect, VmasSlabAndPageCacheMatchTheMm) {
     ASSERT_FALSE(files.empty());
     EXPECT_NE(files[0].path.find("lesson_demand_paging"), std::string::npos);
     EXPECT_GT(files[0].cached, 0u);
+}
+
+// The counters the allocator keeps as pages change use, and the page cache found from its
+// mappings, agree with a count over the whole mem_map (what the view used to scan for).
+TEST(Inspect, CountersKeptAsPagesChangeAgreeWithMemMap) {
+    Machine m("file_mmap");
+    m.dbg->run_to(m.dbg->symbols().address_of("main"));
+    for (int i = 0; i < 30; ++i) m.dbg->step_to_fault();
+    const guestos::BuddyAllocator& b = m.buddy();
+    const guestos::page_use_stats u = b.count_page_uses();
+    const inspect::MemCounters c = inspect::mem_counters(*m.kernel);
+    using guestos::PageUse;
+    EXPECT_EQ(c.anon, u[PageUse::Anon]);
+    EXPECT_EQ(c.cached, u[PageUse::File]);
+    EXPECT_EQ(c.slab, u[PageUse::Slab]);
+    EXPECT_EQ(c.page_tables, u[PageUse::PageTable]);
+    EXPECT_EQ(c.kernel_stack, u[PageUse::KernelStack]);
+    EXPECT_EQ(c.vmalloc, u[PageUse::Vmalloc]);
+    EXPECT_EQ(c.free, u[PageUse::Free]);
+    EXPECT_EQ(c.shmem, u.shmem);
+    EXPECT_EQ(c.dirty, u.dirty);
+    EXPECT_EQ(c.swapcache, u.swapcache);
+    EXPECT_GT(c.cached, 0u);
+    // Per file, from mem_map: cached, dirty and mapped pages of each address_space.
+    std::map<std::string, inspect::FileCache> scan;
+    for (uint64_t pfn = 0; pfn < b.max_pfn(); ++pfn) {
+        const guestos::page& p = b.pfn_page(pfn);
+        if (p.use != PageUse::File || !p.mapping) continue;
+        const auto* as = static_cast<const guestos::address_space*>(p.mapping);
+        inspect::FileCache& f = scan[as->host ? as->host->path + "#" + std::to_string(as->host->i_ino) : ""];
+        ++f.cached;
+        f.dirty += (p.flags & guestos::PG_dirty) != 0;
+        f.mapped += p._mapcount >= 0;
+    }
+    const auto files = inspect::page_cache(b);
+    ASSERT_EQ(files.size(), scan.size());
+    for (const inspect::FileCache& f : files) {
+        const inspect::FileCache& s = scan[f.path + "#" + std::to_string(f.ino)];
+        EXPECT_EQ(f.cached, s.cached) << f.path;
+        EXPECT_EQ(f.dirty, s.dirty) << f.path;
+        EXPECT_EQ(f.mapped, s.mapped) << f.path;
+    }
+    auto r = b.check_consistency();  // which compares every use counter with mem_map
+    EXPECT_FALSE(r.is_error()) << r.error().message;
+}
+
+// The swap lesson: a program bigger than RAM. Stepping with the swap filter stops at a
+// do_swap_page fault, and inspection shows the areas, the LRU lists, the swap events, the
+// swapped pages of the VMA and the swap cache in the frame map.
+TEST(Inspect, SwapFilterStopsAtDoSwapPageAndSwapIsShown) {
+    std::string err;
+    const std::string swapfile = ui::make_lesson_swapfile(64ull << 20, err);
+    ASSERT_FALSE(swapfile.empty()) << err;
+    {
+        guestos::KernelConfig cfg;
+        cfg.ram_bytes = 32ull << 20;
+        cfg.swap_files = {swapfile};
+        Machine m("swap", "x86_64", cfg);
+        const emu::Stop stop = m.dbg->step_to_fault(emu::FAULT_SWAP);
+        ASSERT_EQ(stop.reason, StopReason::PageFault) << stop.detail;
+        ASSERT_TRUE(stop.fault);
+        const auto& path = stop.fault->path;
+        EXPECT_TRUE(std::any_of(path.begin(), path.end(), [](const std::string& f) { return f.rfind("do_swap_page", 0) == 0; }))
+            << ::testing::PrintToString(path);
+        const inspect::ReclaimInfo r = inspect::reclaim_info(m.buddy());
+        ASSERT_EQ(r.areas.size(), 1u);
+        EXPECT_EQ(r.areas[0].file, swapfile);
+        EXPECT_GT(r.areas[0].inuse, 0u);
+        EXPECT_GT(r.pswpout, 0u);
+        EXPECT_GT(r.pgsteal_kswapd + r.pgsteal_direct, 0u);
+        EXPECT_GT(r.lru[guestos::LRU_INACTIVE_ANON] + r.lru[guestos::LRU_ACTIVE_ANON], 0u);
+        uint64_t swapped = 0;
+        for (const inspect::VmaInfo& v : inspect::vmas(*m.task.mm)) swapped += v.swapped;
+        EXPECT_GT(swapped, 0u);
+        EXPECT_LE(swapped, r.areas[0].inuse);
+        const inspect::MemCounters c = inspect::mem_counters(*m.kernel);
+        EXPECT_EQ(c.swap_total - c.swap_free, r.areas[0].inuse);
+        inspect::FrameMap map;
+        inspect::frame_map(m.buddy(), m.kernel->zero_page(), map);
+        EXPECT_EQ(map.count[static_cast<unsigned>(inspect::FrameUse::SwapCache)], c.swapcache);
+        auto ok = m.buddy().check_consistency();
+        EXPECT_FALSE(ok.is_error()) << ok.error().message;
+    }
+    ui::remove_lesson_swapfile(swapfile);
 }
 
 TEST(Inspect, PageWalkOfAnUnmappedAddressSaysWhereItStopped) {

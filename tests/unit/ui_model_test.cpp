@@ -137,10 +137,59 @@ TEST(UiPlots, SeriesAreMiBAndFaultsPerSample) {
     std::deque<ui::CounterSample> h(2);
     h[0].mem.free = 256, h[0].faults = 10;
     h[1].mem.free = 512, h[1].faults = 13;
+    h[1].mem.swap_total = 1024, h[1].mem.swap_free = 768, h[1].mem.swapcache = 128;
     const auto s = ui::memory_series(h);
-    ASSERT_EQ(s.size(), 6u);
+    ASSERT_EQ(s.size(), 8u);
     EXPECT_FLOAT_EQ(s[0].values[1], 2.0f);
-    EXPECT_FLOAT_EQ(s[5].values[1], 3.0f);
+    EXPECT_STREQ(s[5].name, "SwapUsed");
+    EXPECT_FLOAT_EQ(s[5].values[0], 0.0f);
+    EXPECT_FLOAT_EQ(s[5].values[1], 1.0f);
+    EXPECT_FLOAT_EQ(s[6].values[1], 0.5f);
+    EXPECT_FLOAT_EQ(s[7].values[1], 3.0f);
+}
+
+TEST(UiSwap, ReclaimRowsShowWhatGrewSinceTheLastStop) {
+    guestos::inspect::ReclaimInfo before, now;
+    before.pswpout = 10, before.oom_kill = 1;
+    now.pswpout = 25, now.pswpin = 3, now.oom_kill = 1;
+    const auto rows = ui::reclaim_rows(now, &before);
+    auto row = [&](const std::string& label) {
+        for (const ui::ReclaimRow& r : rows)
+            if (label == r.label) return r;
+        ADD_FAILURE() << "no row " << label;
+        return ui::ReclaimRow{};
+    };
+    EXPECT_EQ(row("pswpout").value, 25u);
+    EXPECT_EQ(row("pswpout").delta, 15u);
+    EXPECT_EQ(row("pswpin").delta, 3u);
+    EXPECT_EQ(row("oom_kill").delta, 0u);
+    for (const char* l : {"pageoutrun", "pgscan_kswapd", "pgsteal_kswapd", "allocstall", "pgsteal_direct", "swap_ra"})
+        EXPECT_EQ(row(l).value, 0u) << l;
+    // Without a previous stop nothing is new.
+    for (const ui::ReclaimRow& r : ui::reclaim_rows(now, nullptr)) EXPECT_EQ(r.delta, 0u) << r.label;
+}
+
+TEST(UiSwap, AreaUseAndLruShares) {
+    guestos::inspect::SwapArea a;
+    EXPECT_FLOAT_EQ(ui::swap_used_fraction(a), 0.0f);
+    a.pages = 400, a.inuse = 100;
+    EXPECT_FLOAT_EQ(ui::swap_used_fraction(a), 0.25f);
+    guestos::inspect::ReclaimInfo r;
+    for (float s : ui::lru_shares(r)) EXPECT_FLOAT_EQ(s, 0.0f);
+    r.lru[guestos::LRU_INACTIVE_ANON] = 30, r.lru[guestos::LRU_ACTIVE_FILE] = 10;
+    const auto sh = ui::lru_shares(r);
+    EXPECT_FLOAT_EQ(sh[guestos::LRU_INACTIVE_ANON], 0.75f);
+    EXPECT_FLOAT_EQ(sh[guestos::LRU_ACTIVE_FILE], 0.25f);
+    EXPECT_FLOAT_EQ(sh[guestos::LRU_ACTIVE_ANON], 0.0f);
+}
+
+TEST(UiSelection, OnlyTheDetailPanelInFrontIsGathered) {
+    ui::Selection sel;
+    EXPECT_TRUE(sel.wants("buddy"));  // no panel known yet: everything
+    sel.tab = "swap";
+    EXPECT_TRUE(sel.wants("swap"));
+    EXPECT_FALSE(sel.wants("buddy"));
+    EXPECT_FALSE(sel.wants("pagecache"));
 }
 
 TEST(UiScript, ParsesEveryActionAndNamesABadLine) {

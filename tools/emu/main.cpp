@@ -335,8 +335,19 @@ int run_ui(const Options& opt, const std::vector<std::string>& envp, ui::Recorde
     cfg.argv = opt.argv;
     cfg.envp = envp;
     cfg.recorder = recorder;
-    if (const ui::Lesson* l = ui::find_lesson(opt.lesson)) cfg.lesson_note = std::string(l->title) + ". " + l->note;
-    return ui::run_ui(cfg, opt.ui_opts);
+    std::string swapfile;  // a lesson's own swap area, for this run only
+    if (const ui::Lesson* l = ui::find_lesson(opt.lesson)) {
+        cfg.lesson_note = std::string(l->title) + ". " + l->note;
+        if (l->swap && cfg.kernel.swap_files.empty()) {
+            std::string err;
+            swapfile = ui::make_lesson_swapfile(l->swap, err);
+            if (swapfile.empty()) die(err, 1);
+            cfg.kernel.swap_files.push_back(swapfile);
+        }
+    }
+    const int rc = ui::run_ui(cfg, opt.ui_opts);
+    ui::remove_lesson_swapfile(swapfile);
+    return rc;
 }
 
 // The program under gdb (--gdb): stopped at its entry point until gdb connects and runs it.

@@ -1,5 +1,5 @@
 // The address space: the VMAs on a bar from the top of user space down (height grows with
-// size, holes as gaps), and a table with their rights, files, anon_vma and resident/dirty
+// size, holes as gaps), and a table with their rights, files, anon_vma and resident/dirty/swapped
 // pages; VMAs new or changed since the last stop are highlighted.
 #include <imgui.h>
 
@@ -56,18 +56,18 @@ void bar(const Snapshot& now, ViewState& view, float height) {
 }
 
 void table(const Snapshot& now, const Snapshot* before, ViewState& view) {
-    if (!ImGui::BeginTable("vmas", 7, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV))
+    if (!ImGui::BeginTable("vmas", 8, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV))
         return;
     ImGui::TableSetupScrollFreeze(0, 1);
     // Fixed widths, so the table is laid out in its first frame.
     const float ch = ImGui::CalcTextSize("0").x, pad = ImGui::GetStyle().CellPadding.x * 2;
-    for (auto [h, chars] : {std::pair{"start", 12}, {"end", 12}, {"rights", 6}, {"size", 9}, {"resident", 8}, {"dirty", 6}})
+    for (auto [h, chars] : {std::pair{"start", 12}, {"end", 12}, {"rights", 6}, {"size", 9}, {"resident", 8}, {"dirty", 6}, {"swapped", 7}})
         ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthFixed, static_cast<float>(chars) * ch + pad);
     ImGui::TableSetupColumn("name / anon_vma", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
     for (const inspect::VmaInfo& v : now.vmas) {
         const inspect::VmaInfo* o = old_vma(before, v);
-        const bool changed = before && (!o || o->end != v.end || o->resident != v.resident || o->perms != v.perms);
+        const bool changed = before && (!o || o->end != v.end || o->resident != v.resident || o->swapped != v.swapped || o->perms != v.perms);
         const ImVec4 c = changed ? COLOUR_CHANGED : ImVec4(1, 1, 1, 1);
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
@@ -83,6 +83,8 @@ void table(const Snapshot& now, const Snapshot* before, ViewState& view) {
         ImGui::TextColored(c, "%llu", (unsigned long long)v.resident);
         ImGui::TableNextColumn();
         ImGui::TextColored(c, "%llu", (unsigned long long)v.dirty);
+        ImGui::TableNextColumn();
+        ImGui::TextColored(v.swapped ? COLOUR_SWAP : c, "%llu", (unsigned long long)v.swapped);
         ImGui::TableNextColumn();
         if (!v.name.empty()) ImGui::TextColored(c, "%s", v.name.c_str());
         else if (v.anon_vma) ImGui::TextColored(COLOUR_DIM, "anon_vma #%llu", (unsigned long long)v.anon_vma);

@@ -30,9 +30,8 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState& view) {
     const uint64_t seen = before && !before->faults.empty() ? before->faults.back().seq : 0;
     ImGui::TextColored(COLOUR_DIM, "%llu true faults; %zu listed", (unsigned long long)now.total_faults, now.faults.size());
     ImGui::BeginChild("timeline", ImVec2(0, 0), false, ImGuiWindowFlags_HorizontalScrollbar);
-    // Only the newest few hundred are laid out: the list is a log, its tail is what matters.
-    const size_t first = now.faults.size() > 300 ? now.faults.size() - 300 : 0;
-    for (size_t i = first; i < now.faults.size(); ++i) {
+    // The snapshot holds only the newest few hundred: the list is a log, its tail is what matters.
+    for (size_t i = 0; i < now.faults.size(); ++i) {
         const guestos::FaultEvent& e = now.faults[i];
         const bool selected = view.sel.fault_seq == e.seq;
         const bool fresh = e.seq > seen;

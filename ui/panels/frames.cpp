@@ -14,6 +14,7 @@
 namespace ui {
 namespace {
 
+constexpr size_t MAX_OUTLINED = 3000;
 constexpr uint32_t ZONE_COLOURS[] = {0xff3cc8f0, 0xff46a0ff, 0xffb45ae6, 0xff5ad2a0, 0xffc8c8c8, 0xff8080ff};
 
 // Updates the texture when a new snapshot arrived.
@@ -69,7 +70,8 @@ void draw(const Snapshot& now, const Snapshot*, ViewState& view) {
     refresh_texture(now, view);
     ImGui::Text("%llu frames (%s)", (unsigned long long)n, human_size(n << 12).c_str());
     ImGui::SameLine();
-    ImGui::TextColored(COLOUR_DIM, " zoom x%g (wheel), %zu changed", view.map_zoom, now.changed_frames.size());
+    ImGui::TextColored(COLOUR_DIM, " zoom x%g (wheel), %zu changed%s", view.map_zoom, now.changed_frames.size(),
+                       now.changed_frames.size() > MAX_OUTLINED ? " (too many to outline)" : "");
     // Integer cell sizes keep every frame the same size on screen.
     const int cols = view.map_cols, rows = view.map_texture->height();
     const float avail = ImGui::GetContentRegionAvail().x - 10;
@@ -100,8 +102,10 @@ void draw(const Snapshot& now, const Snapshot*, ViewState& view) {
                       map0.y + (static_cast<float>(pfn / cols) - view.map_pan_y) * cz);
     };
     dl->PushClipRect(map0, ImVec2(map0.x + size.x, map0.y + size.y), true);
-    // What changed since the last stop, outlined (a few thousand at most: rectangles are dear).
-    for (size_t i = 0; i < now.changed_frames.size() && i < 3000; ++i) {
+    // What changed since the last stop, outlined (a few thousand at most: rectangles are dear,
+    // and more would hide the colours).
+    const size_t outlined = now.changed_frames.size() <= MAX_OUTLINED ? now.changed_frames.size() : 0;
+    for (size_t i = 0; i < outlined; ++i) {
         const ImVec2 p = cell_pos(now.changed_frames[i]);
         dl->AddRect(ImVec2(p.x - 1, p.y - 1), ImVec2(p.x + cz + 1, p.y + cz + 1), 0xc040e0ff);
     }

@@ -1,4 +1,5 @@
-// Memory over time: MemFree, Cached, AnonPages, Slab, PageTables (MiB) and faults, one sample
+// Memory over time: MemFree, Cached, AnonPages, Slab, PageTables, swap used and swap cache
+// (MiB) and faults, one sample
 // per stop or refresh.
 #include <imgui.h>
 
@@ -14,7 +15,8 @@ namespace {
 void draw(const Snapshot& now, const Snapshot*, ViewState&) {
     const std::vector<Series> series = memory_series(now.history);
     const float w = (ImGui::GetContentRegionAvail().x - 8) / 2;
-    const float h = (ImGui::GetContentRegionAvail().y - 3 * 22) / 3;
+    const float rows = static_cast<float>((series.size() + 1) / 2);
+    const float h = (ImGui::GetContentRegionAvail().y - rows * 22) / rows;
     for (size_t i = 0; i < series.size(); ++i) {
         const Series& s = series[i];
         if (i % 2) ImGui::SameLine();

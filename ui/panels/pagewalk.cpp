@@ -67,7 +67,7 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState& view) {
     ImGui::Text("%s", tlb_entry_text(now.walk_tlb).c_str());
     if (w.phys && now.walk_tlb && now.walk_tlb->pfn != w.phys->pfn())
         ImGui::TextColored(COLOUR_BAD, "the shadow entry maps another frame than the guest PTE!");
-    if (w.phys && ImGui::Button("Show this frame")) view.select_pfn(w.phys->pfn()), view.front[static_cast<int>(Slot::Bottom)] = "frame";
+    if (w.phys && ImGui::Button("Show this frame")) view.select_pfn(w.phys->pfn()), view.bring_to_front(Slot::Bottom, "frame");
 }
 
 PanelRegistrar reg({"walk", "Page walk", Slot::Bottom, 0, draw});
