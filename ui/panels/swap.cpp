@@ -52,8 +52,8 @@ void events(const inspect::ReclaimInfo& r, const inspect::ReclaimInfo* o) {
         return;
     const float ch = ImGui::CalcTextSize("0").x, pad = ImGui::GetStyle().CellPadding.x * 2;
     ImGui::TableSetupColumn("event", ImGuiTableColumnFlags_WidthFixed, 14 * ch + pad);
-    ImGui::TableSetupColumn("count", ImGuiTableColumnFlags_WidthFixed, 8 * ch + pad);
-    ImGui::TableSetupColumn("new", ImGuiTableColumnFlags_WidthFixed, 7 * ch + pad);
+    ImGui::TableSetupColumn("count", ImGuiTableColumnFlags_WidthFixed, 6 * ch + pad);
+    ImGui::TableSetupColumn("new", ImGuiTableColumnFlags_WidthFixed, 5 * ch + pad);
     ImGui::TableSetupColumn("what", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
     for (const ReclaimRow& row : reclaim_rows(r, o)) {
@@ -74,7 +74,7 @@ void events(const inspect::ReclaimInfo& r, const inspect::ReclaimInfo* o) {
 void draw(const Snapshot& now, const Snapshot* before, ViewState&) {
     const inspect::ReclaimInfo* o = before ? &before->reclaim : nullptr;
     const float w = ImGui::GetContentRegionAvail().x;
-    ImGui::BeginChild("swap", ImVec2(w * 0.40f, 0));
+    ImGui::BeginChild("swap", ImVec2(w * 0.38f, 0));
     areas(now.reclaim);
     lru_lists(now.reclaim, o);
     ImGui::EndChild();
