@@ -816,6 +816,11 @@ void Cpu::on_page_fault() {
         r = kernel_.do_page_fault(*cur_, VirtAddr(cr2), error_code);
     }
     if (ev) ev->insn = instruction_at(rip);  // now, when a fetch fault has mapped the code
+    if (r.emulated) {  // a vsyscall: the registers already say where the guest goes on
+        if (ev) ev->outcome = "emulated";
+        tracer.end();
+        return;
+    }
     if (r.signo) {
         if (ev) ev->outcome = std::string("SIG") + sigabbrev_np(r.signo);
         tracer.end();

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "guestos/mm/highmem.h"
+#include "guestos/arch/x86/entry/vdso/vma.h"
 #include "devices/cpuid.h"
 #include "guestos/include/kernel.h"
 #include "guestos/mm/vmalloc.h"
@@ -192,6 +193,15 @@ mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm
     mm->end_data = end_data;
     mm->start_brk = mm->brk = mmu::page_align_up(brk);
 
+    // arch_setup_additional_pages: the vDSO, top-down in the mmap area, before the auxv
+    // that announces it.
+    uint64_t vdso = 0;
+    if (vdso_) {
+        const long r = map_vdso(*mm, *vdso_);
+        if (r < 0) return mmu::Error::from_errno(static_cast<int>(-r), "cannot map the vDSO");
+        vdso = static_cast<uint64_t>(r);
+    }
+
     loader::StackSpec spec;
     spec.cls = elf.cls;
     spec.stack_top = VirtAddr(geo.stack_top);
@@ -202,7 +212,11 @@ mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm
     if (getrandom(spec.random_bytes.data(), spec.random_bytes.size(), 0) != 16)
         std::memset(spec.random_bytes.data(), 0x5a, spec.random_bytes.size());
     const uint64_t phdr = elf.phdr_vaddr ? elf.phdr_vaddr + bias : 0;
-    spec.auxv = {
+    // ARCH_DLINFO first: the vDSO (and i386's system call entry), then AT_MINSIGSTKSZ.
+    if (vdso && abi == Abi::I386) spec.auxv.push_back({AT_SYSINFO_, vdso + vdso_->image->sym___kernel_vsyscall});
+    if (vdso) spec.auxv.push_back({AT_SYSINFO_EHDR_, vdso});
+    spec.auxv.push_back({AT_MINSIGSTKSZ, abi == Abi::X86_64 ? 3632ull : 2032ull});
+    spec.auxv.insert(spec.auxv.end(), {
         {AT_HWCAP, devices::cpuid(1, 0).edx},  // ELF_HWCAP: CPUID leaf 1 EDX
         {AT_PAGESZ, PAGE_SIZE},
         {AT_CLKTCK, 100},
@@ -218,8 +232,7 @@ mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm
         {AT_EGID, task.cred.egid},
         {AT_SECURE, 0},
         {AT_HWCAP2, 0},  // neither ring-3 MWAIT nor FSGSBASE
-        {AT_MINSIGSTKSZ, abi == Abi::X86_64 ? 3632ull : 2032ull},
-    };
+    });
     auto stack = loader::build_initial_stack(spec);
     if (stack.is_error()) return stack.error();
     const auto& img = stack.value();

@@ -1,5 +1,6 @@
 // Default file operations (what a file without the operation answers) and seq_file.
 #include "guestos/include/cred.h"
+#include "guestos/kernel/time/time.h"
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/fs.h"
 
@@ -49,8 +50,7 @@ long host_read_folio(address_space& m, uint64_t index, uint8_t* dst) {
 const address_space_operations host_file_aops = {"host_file_aops", host_read_folio, false};
 
 void inode_touch(inode& ino, bool atime, bool mtime_ctime) {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    const timespec now = current_time();
     if (atime) ino.i_atime = now;
     if (mtime_ctime) ino.i_mtime = ino.i_ctime = now;
 }

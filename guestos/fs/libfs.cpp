@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "guestos/kernel/time/time.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/libfs.h"
 #include "guestos/include/uapi/fcntl.h"
@@ -65,8 +66,7 @@ long simple_setattr(inode& ino, const iattr& a) {
         if (ino.i_sb && a.ia_size > ino.i_sb->s_maxbytes) return -EFBIG;
         if (a.ia_size != ino.i_size) truncate_setsize(ino, a.ia_size);
     }
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    const timespec now = current_time();
     if (a.ia_valid & ATTR_MODE) ino.i_mode = (ino.i_mode & S_IFMT) | (a.ia_mode & 07777);
     if (a.ia_valid & ATTR_UID) ino.i_uid = a.ia_uid;
     if (a.ia_valid & ATTR_GID) ino.i_gid = a.ia_gid;

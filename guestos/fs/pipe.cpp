@@ -2,6 +2,7 @@
 // much a full pipe still takes: a write merges its first (len % PAGE_SIZE) bytes into the
 // last page when they fit, then fills one fresh page per 4 KiB while slots are free. So a
 // write of at most PIPE_BUF (a page) is taken whole or not at all.
+#include "guestos/kernel/time/time.h"
 #include "guestos/fs/pipe.h"
 
 #include <fcntl.h>
@@ -41,11 +42,6 @@ dev_t pipefs_dev() {
     return dev;
 }
 
-timespec current_time() {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ts;
-}
 
 // pipe_max_size (/proc/sys/fs/pipe-max-size) and the POSIX minimum of a page.
 constexpr unsigned long PIPE_MAX_SIZE = 1048576;

@@ -68,6 +68,7 @@ struct FaultOutcome {
     int signo = 0;   // 0: the PTE is now set, retry the access
     int code = 0;      // si_code
     uint64_t addr = 0;  // si_addr
+    bool emulated = false;  // the kernel ran what the access asked (a vsyscall) and moved the registers
 };
 
 struct ExecResult {
@@ -76,6 +77,7 @@ struct ExecResult {
 };
 
 class BuddyAllocator;
+struct vdso_pages;
 class SlabAllocator;
 class KernelPageTable;
 class Vmalloc;
@@ -176,6 +178,8 @@ public:
     mmu::PhysMemory& ram() { return *ram_; }
     PageAllocator& page_alloc() { return *page_alloc_; }
     PhysAddr zero_page() const { return zero_page_; }
+    // The vDSO's frames and mappings (null until the first exec sets memory up).
+    const vdso_pages* vdso() const { return vdso_.get(); }
     const BuddyAllocator* buddy() const { return buddy_.get(); }
     // The slab allocator (null until the first exec sets memory up).
     const SlabAllocator* slab() const { return slab_.get(); }
@@ -219,6 +223,7 @@ private:
     timespec mount_time_{};
     std::optional<Abi> memory_abi_;  // the ABI memory was set up for (zones, kernel tables)
     PhysAddr zero_page_;
+    std::unique_ptr<vdso_pages> vdso_;
     std::vector<uint64_t> reported_unknown_;
     std::unique_ptr<mmu::PhysMemory> ram_;
     std::unique_ptr<BuddyAllocator> buddy_;

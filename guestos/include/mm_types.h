@@ -28,18 +28,35 @@ enum : unsigned long {
     VM_MAYEXEC = 0x40,
     VM_MAYSHARE = 0x80,
     VM_GROWSDOWN = 0x100,
+    VM_PFNMAP = 0x400,
     VM_LOCKED = 0x2000,
+    VM_IO = 0x4000,
     VM_DONTEXPAND = 0x40000,
     VM_ACCOUNT = 0x100000,
     VM_NORESERVE = 0x200000,
+    VM_DONTDUMP = 0x4000000,
+    // Never merged, never grown by mremap (VM_SPECIAL).
+    VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP,
 };
 
 struct mm_struct;
+struct vm_area_struct;
 struct anon_vma;
 struct anon_vma_chain;
 struct address_space;
 class KernelPageTable;
 class Highmem;
+
+// A mapping the kernel installs with pages of its own ([vdso], [vvar]: struct
+// vm_special_mapping): its name in maps, where its pages come from and what a move does.
+struct vm_special_mapping {
+    const char* name;
+    // The frame of page pgoff of the mapping: 0, or VM_FAULT_SIGBUS when it has none.
+    unsigned (*fault)(const vm_special_mapping& sm, uint64_t pgoff, PhysAddr& out);
+    // After mremap moved it: 0, or a negative errno refusing the move (null: any move).
+    long (*mremap)(const vm_special_mapping& sm, mm_struct& mm, vm_area_struct& moved);
+    const void* priv;  // the mapping's own data (the kernel's vDSO pages)
+};
 
 struct vm_area_struct {
     VirtAddr vm_start;
@@ -56,6 +73,7 @@ struct vm_area_struct {
     struct anon_vma* anon_vma = nullptr;
     std::vector<struct anon_vma_chain*> anon_vma_chain;
     address_space* vm_i_mmap = nullptr;  // the mapping whose i_mmap lists this VMA, if any
+    const vm_special_mapping* vm_special = nullptr;  // set for [vdso] and [vvar] (vm_private_data)
 
     // Links of the mm's VmaTree (guestos/mm/vma_tree.h), written only by it. A copy of a linked
     // VMA carries stale links until VmaTree::insert overwrites them.
@@ -87,7 +105,7 @@ struct vm_area_struct {
 
     uint64_t size() const { return vm_end - vm_start; }
     uint64_t pages() const { return size() >> mmu::PAGE_SHIFT; }
-    bool is_anonymous() const { return !vm_file; }
+    bool is_anonymous() const { return !vm_file && !vm_special; }
     // Writes vm_start, vm_end, vm_next, vm_prev, vm_mm, vm_flags, vm_pgoff and vm_file into
     // the slab object, and vm_file's own image.
     void sync_slab() const;
@@ -124,6 +142,7 @@ struct mm_struct {
     uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0;
     uint64_t start_brk = 0, brk = 0, start_stack = 0;
     uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+    uint64_t context_vdso = 0;  // where the vDSO's text is mapped, 0 if not (mm->context.vdso)
     // The auxiliary vector the program started with, as (type, value) words up to AT_NULL
     // (mm->saved_auxv: /proc/PID/auxv, a debugger's qXfer:auxv).
     std::vector<uint64_t> saved_auxv;

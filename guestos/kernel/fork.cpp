@@ -93,6 +93,7 @@ long dup_mmap(mm_struct& child, mm_struct& parent) {
     child.env_start = parent.env_start;
     child.env_end = parent.env_end;
     child.saved_auxv = parent.saved_auxv;
+    child.context_vdso = parent.context_vdso;
     child.mmap_base = parent.mmap_base;
     child.task_size = parent.task_size;
     child.def_flags = parent.def_flags;

@@ -1,6 +1,8 @@
 // The OS layer's entry points: boot, task set-up, syscall dispatch and do_page_fault.
 #include "guestos/ipc/util.h"
 #include "guestos/include/kernel.h"
+#include "guestos/arch/x86/entry/vdso/vma.h"
+#include "guestos/arch/x86/entry/vsyscall/vsyscall_64.h"
 
 #include "guestos/mm/oom_kill.h"
 #include "guestos/mm/page_io.h"
@@ -74,6 +76,7 @@ Kernel::~Kernel() {  // in reverse order of setup_memory
     kpt_.reset();
     caches_.reset();
     slab_.reset();
+    if (vdso_) release_vdso(*vdso_);
     buddy_.reset();
 }
 
@@ -206,6 +209,8 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     if (!zero) return mmu::Error::from_errno(ENOMEM, "no RAM for the zero page (--ram too small)");
     buddy_->mark_page_reserved(*zero);
     zero_page_ = *zero;
+    vdso_ = std::make_unique<vdso_pages>();  // init_vdso: the images' text and the [vvar] page
+    if (auto r = init_vdso(*buddy_, *ram_, abi == Abi::X86_64, zero_page_, *vdso_); r.is_error()) return r.error();
     slab_ = std::make_unique<SlabAllocator>(*buddy_);
     auto caches = KernelCaches::create(*slab_);
     if (caches.is_error()) return caches.error();
@@ -452,7 +457,14 @@ FaultOutcome Kernel::do_user_addr_fault(task_struct& task, VirtAddr address, uin
                                                                      : "bad_area_access_error -> SIGSEGV (SEGV_ACCERR)"); });
         return FaultOutcome{SIGSEGV_, code, address.value};
     };
-    if (address.value >= mm.task_size) return bad_area(SEGV_MAPERR);
+    if (address.value >= mm.task_size) {  // a kernel address: only the vsyscall page is a user's
+        if (auto r = emulate_vsyscall(*this, task, address, error_code)) {
+            trace_fault_step([&] { return std::string(r->emulated ? "emulate_vsyscall -> the call ran, ret to the caller"
+                                                                  : "emulate_vsyscall -> a bad call: signal"); });
+            return *r;
+        }
+        return bad_area(SEGV_MAPERR);
+    }
     vm_area_struct* vma = find_vma(mm, address);
     if (ev) ev->vma = vma ? show_map_vma(mm, *vma) : "none";
     trace_fault_step([&] { return "find_vma -> " + (vma ? show_map_vma(mm, *vma) : std::string("none")); });

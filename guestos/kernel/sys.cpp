@@ -11,6 +11,7 @@
 #include <cstring>
 #include <thread>
 
+#include "guestos/kernel/time/timekeeping.h"
 #include "guestos/include/cred.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/arch/x86/kernel/tls.h"
@@ -29,7 +30,9 @@ long host_errno() { return -static_cast<long>(errno); }
 
 long do_clock_gettime(SysCtx& c, const uint64_t* a, bool time64) {
     timespec ts;
-    if (clock_gettime(static_cast<clockid_t>(a[0]), &ts) < 0) return host_errno();
+    // The clocks the vDSO answers come from the same timekeeper; the others are the host's.
+    if (auto t = timekeeping_read(static_cast<clockid_t>(a[0]))) ts = ktime_to_timespec(*t);
+    else if (clock_gettime(static_cast<clockid_t>(a[0]), &ts) < 0) return host_errno();
     return put_timespec(c, VirtAddr(a[1]), ts, time64) ? 0 : -EFAULT;
 }
 
@@ -220,8 +223,8 @@ long sys_clock_getres(SysCtx& c, const uint64_t* a) { return do_clock_getres(c, 
 long sys_clock_getres_time64(SysCtx& c, const uint64_t* a) { return do_clock_getres(c, a, true); }
 
 long sys_gettimeofday(SysCtx& c, const uint64_t* a) {
-    struct timeval tv;
-    gettimeofday(&tv, nullptr);
+    const timespec now = ktime_to_timespec(clock_now(CLOCK_REALTIME));
+    const timeval tv{now.tv_sec, now.tv_nsec / 1000};
     if (a[0]) {
         bool ok = c.compat ? [&] {
             int32_t v[2] = {static_cast<int32_t>(tv.tv_sec), static_cast<int32_t>(tv.tv_usec)};
@@ -241,7 +244,7 @@ long sys_gettimeofday(SysCtx& c, const uint64_t* a) {
 }
 
 long sys_time(SysCtx& c, const uint64_t* a) {
-    time_t t = ::time(nullptr);
+    const time_t t = clock_now(CLOCK_REALTIME_COARSE) / NSEC_PER_SEC;  // ktime_get_real_seconds
     if (a[0] && !put_user_long(c, VirtAddr(a[0]), static_cast<uint64_t>(t))) return -EFAULT;
     return static_cast<long>(c.compat ? static_cast<int32_t>(t) : t);
 }
@@ -429,8 +432,7 @@ long sys_times(SysCtx& c, const uint64_t* a) {
 
 // sysinfo: uptime, load, and the guest's own memory figures in bytes (mem_unit 1).
 long sys_sysinfo(SysCtx& c, const uint64_t* a) {
-    timespec up{};
-    clock_gettime(CLOCK_BOOTTIME, &up);
+    const timespec up = ktime_to_timespec(clock_now(CLOCK_BOOTTIME));
     const int64_t uptime = up.tv_sec + (up.tv_nsec ? 1 : 0);
     si_meminfo_pages m;
     if (const BuddyAllocator* b = c.kernel.buddy()) m = si_meminfo(*b);

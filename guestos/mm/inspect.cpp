@@ -109,7 +109,12 @@ bool read_unmapped_page(const mm_struct& mm, VirtAddr va, uint8_t* out, uint64_t
         return true;
     }
     const uint64_t index = vma->vm_pgoff + (va.value - vma->vm_start.value) / PAGE_SIZE;
-    auto frame = find_get_page(vma->vm_file->f_inode->i_mapping(), index);
+    std::optional<PhysAddr> frame;
+    if (PhysAddr f; vma->vm_special) {  // the kernel's own page, as special_mapping_fault finds it
+        if (!vma->vm_special->fault(*vma->vm_special, index, f)) frame = f;
+    } else {
+        frame = find_get_page(vma->vm_file->f_inode->i_mapping(), index);
+    }
     const uint8_t* src = frame ? mm.ram->host(*frame + (va.value & (PAGE_SIZE - 1)), n) : nullptr;
     if (!src) return false;
     std::copy(src, src + n, out);

@@ -236,6 +236,26 @@ vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsign
 
 vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint64_t pte);
 
+// A first touch of a [vdso] or [vvar] page (special_mapping_fault): the kernel's own
+// reserved frame, mapped read-only with no reference counted; a write to a private writable
+// one (a debugger's breakpoint after mprotect) gets a copy, as a file page's do_cow_fault.
+vm_fault_t special_mapping_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
+    const uint64_t pgoff = ((address.page_base() - vma.vm_start) >> PAGE_SHIFT) + vma.vm_pgoff;
+    PhysAddr frame;
+    trace_fault_step([&] { return std::string("special_mapping_fault (") + vma.vm_special->name + " page " +
+                                  std::to_string(pgoff) + ")"; });
+    if (const unsigned r = vma.vm_special->fault(*vma.vm_special, pgoff, frame)) return static_cast<vm_fault_t>(r);
+    if ((flags & FAULT_FLAG_WRITE) && !(vma.vm_flags & VM_SHARED)) {
+        auto copy = alloc_page_copy(mm, frame, "");
+        if (!copy) return VM_FAULT_OOM;
+        return map_new_anon_page(mm, vma, address, *copy, flags);
+    }
+    const uint64_t pte = vm_page_prot(mm, vma.vm_flags) & ~mmu::_PAGE_RW;
+    return set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte)) ? VM_FAULT_OK
+                                                                                         : VM_FAULT_OOM;
+}
+
+
 // A fault on a swapped-out page (do_swap_page): the page comes from the swap cache or is
 // read in with its neighbours (swapin_readahead, a major fault); this PTE's reference on
 // the slot goes (swap_free). A write fault by the slot's last user takes the page for
@@ -531,6 +551,7 @@ vm_fault_t handle_mm_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address,
     uint64_t pte = get_pte(mm, address);
     trace_fault_step([&] { return "handle_mm_fault -> handle_pte_fault (pte " + hex(pte) + ")"; });
     if (!pte) {
+        if (vma.vm_special) return special_mapping_fault(mm, vma, address, flags);
         if (vma.is_anonymous()) return do_anonymous_page(mm, vma, address, flags);
         return do_fault(mm, vma, address, flags);
     }

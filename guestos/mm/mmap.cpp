@@ -189,6 +189,17 @@ long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len
     return static_cast<long>(addr);
 }
 
+vm_area_struct* _install_special_mapping(mm_struct& mm, uint64_t addr, uint64_t len, unsigned long vm_flags,
+                                         const vm_special_mapping* sm) {
+    auto vma = vm_area_alloc(mm);
+    if (!vma) return nullptr;
+    vma->vm_start = VirtAddr(addr);
+    vma->vm_end = VirtAddr(addr + len);
+    vma->vm_flags = (vm_flags | mm.def_flags | VM_DONTEXPAND) & ~VM_LOCKED;
+    vma->vm_special = sm;
+    return vma_insert(mm, std::move(vma));
+}
+
 long do_munmap(mm_struct& mm, uint64_t start, uint64_t len) {
     if ((start & (PAGE_SIZE - 1)) || start > mm.task_size || len > mm.task_size - start) return -EINVAL;
     len = mmu::page_align_up(len);

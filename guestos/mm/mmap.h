@@ -28,6 +28,10 @@ long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot
 long mlock_fixup(mm_struct& mm, uint64_t start, uint64_t len, unsigned long set, unsigned long clear, bool populate);
 // brk's core (sys_brk): the new program break (the old one when refused).
 uint64_t do_brk(mm_struct& mm, uint64_t brk);
+// Adds a VMA of the kernel's own pages at [addr, addr+len), never merged
+// (_install_special_mapping); null when there is no memory for it.
+vm_area_struct* _install_special_mapping(mm_struct& mm, uint64_t addr, uint64_t len, unsigned long vm_flags,
+                                         const vm_special_mapping* sm);
 // Tears down every VMA and page of mm (exit_mmap).
 void exit_mmap(mm_struct& mm);
 

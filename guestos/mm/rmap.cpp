@@ -67,7 +67,7 @@ struct anon_vma* find_mergeable_anon_vma(const vm_area_struct& vma) {
 
 vm_area_struct::vm_area_struct(const vm_area_struct& o)
     : vm_start(o.vm_start), vm_end(o.vm_end), vm_flags(o.vm_flags), vm_pgoff(o.vm_pgoff), vm_file(o.vm_file),
-      vm_mm(o.vm_mm), slab(o.slab) {
+      vm_mm(o.vm_mm), vm_special(o.vm_special), slab(o.slab) {
     vma_link_file(*this);
     // No memory for the chains: the copy is unusable, as its failed slab object says
     // (vm_area_dup gives null and the caller fails with ENOMEM).

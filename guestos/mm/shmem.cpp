@@ -1,5 +1,6 @@
 // shmem and tmpfs (mm/shmem.c).
 #include "guestos/include/cred.h"
+#include "guestos/kernel/time/time.h"
 #include "guestos/mm/shmem.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/uapi/fcntl.h"
@@ -149,7 +150,7 @@ public:
         touch_dir(old_dir);
         touch_dir(new_dir);
         inode_touch(*old.d_inode, false, false);
-        clock_gettime(CLOCK_REALTIME, &old.d_inode->i_ctime);
+        old.d_inode->i_ctime = current_time();
         return 0;
     }
 

@@ -88,7 +88,13 @@ long move_vma(mm_struct& mm, vm_area_struct& vma, uint64_t old_addr, uint64_t ol
     nv->vm_end = VirtAddr(new_addr + new_len);
     nv->vm_pgoff += (old_addr - vma.vm_start.value) >> PAGE_SHIFT;
     if (vma.is_anonymous() && !vma.anon_vma) nv->vm_pgoff = new_addr >> PAGE_SHIFT;
-    vma_link(mm, std::move(nv));
+    const vm_special_mapping* special = vma.vm_special;
+    vm_area_struct* moved = vma_link(mm, std::move(nv));
+    if (special && special->mremap)  // the vDSO moves whole, and the kernel follows it
+        if (long r = special->mremap(*special, mm, *moved); r < 0) {
+            (void)do_munmap(mm, new_addr, new_len);
+            return r;
+        }
     move_page_tables(mm, old_addr, new_addr, std::min(old_len, new_len));
     if (!dontunmap) do_munmap(mm, old_addr, old_len);
     return static_cast<long>(new_addr);
@@ -141,6 +147,7 @@ long sys_mremap(SysCtx& c, const uint64_t* a) {
         }
         vma = find_vma(c.mm, VirtAddr(addr));
         if (!vma || vma->vm_start.value > addr || addr + old_len > vma->vm_end.value) return -EFAULT;  // vma_to_resize
+        if (new_len > old_len && (vma->vm_flags & (VM_DONTEXPAND | VM_PFNMAP))) return -EFAULT;
         if (!(flags & MREMAP_FIXED_)) {
             long dst = get_unmapped_area(c.mm, 0, new_len, 0);
             if (dst < 0) return dst;
@@ -156,6 +163,7 @@ long sys_mremap(SysCtx& c, const uint64_t* a) {
     // Growing (vma_to_resize): the old range must lie in one VMA.
     if (old_len == 0 && !(vma->vm_flags & VM_SHARED)) return -EINVAL;
     if (addr + old_len > vma->vm_end.value || addr + old_len < addr) return -EFAULT;
+    if (vma->vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) return -EFAULT;  // [vdso], [vvar]: never grown
     if (new_len > task_size) return -EINVAL;
     if (addr > task_size - new_len) {
         if (!(flags & MREMAP_MAYMOVE_)) return -ENOMEM;

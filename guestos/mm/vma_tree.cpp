@@ -367,6 +367,7 @@ static bool anon_vma_compatible(const vm_area_struct& a, const vm_area_struct& b
 }
 
 vm_area_struct* VmaTree::vma_merge(vm_area_struct* vma) {
+    if (vma->vm_flags & VM_SPECIAL) return vma;
     vm_area_struct* prev = vma->vm_prev;
     if (prev && prev->vm_end == vma->vm_start && anon_vma_compatible(*prev, *vma) &&
         can_vma_merge_after(*prev, vma->vm_flags, vma->vm_file.get(), vma->vm_pgoff)) {

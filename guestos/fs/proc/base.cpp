@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <vector>
 
+#include "guestos/arch/x86/entry/vsyscall/vsyscall_64.h"
 #include "guestos/drivers/tty/tty.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/mount.h"
@@ -84,6 +85,7 @@ std::string user_range(task_struct& task, uint64_t start, uint64_t end) {
 // The name column of a maps line: the file, [heap] (vma_is_initial_heap) or [stack]
 // (vma_is_initial_stack), as show_map_vma names them.
 std::string vma_name(const mm_struct& mm, const vm_area_struct& v) {
+    if (v.vm_special) return v.vm_special->name;
     if (v.vm_file && v.vm_file->f_path) return guestos::d_path(v.vm_file->f_path);
     if (v.vm_file && v.vm_file->f_inode) return v.vm_file->f_inode->path;
     if (v.vm_start.value < mm.brk && v.vm_end.value > mm.start_brk) return "[heap]";
@@ -117,7 +119,12 @@ seq_file::show_fn vma_records(std::function<task_struct*()> ref, bool smaps) {
         if (!t || !t->mm || index < 0) return std::nullopt;
         mm_struct& mm = *t->mm;
         const vm_area_struct* v = mm.mm_rb.find_vma(VirtAddr(static_cast<uint64_t>(index)));
-        if (!v) return std::nullopt;
+        if (!v) {  // after the last VMA, x86-64's [vsyscall] page (m_next -> get_gate_vma)
+            const vm_area_struct* gate = get_gate_vma(mm);
+            index = -1;
+            if (!gate) return std::nullopt;
+            return smaps ? show_smap(mm, *gate) : show_map_vma(mm, *gate) + "\n";
+        }
         index = static_cast<int64_t>(v->vm_end.value);
         return smaps ? show_smap(mm, *v) : show_map_vma(mm, *v) + "\n";
     };
@@ -275,6 +282,7 @@ std::string proc_pid_maps(task_struct& task) {
     std::string out;
     if (!task.mm) return out;
     for (const vm_area_struct& v : task.mm->mm_rb) out += show_map_vma(*task.mm, v) + "\n";
+    if (const vm_area_struct* gate = get_gate_vma(*task.mm)) out += show_map_vma(*task.mm, *gate) + "\n";
     return out;
 }
 
@@ -299,6 +307,7 @@ struct MemSize {
 };
 MemSize smaps_account(mm_struct& mm, const vm_area_struct& v) {
     MemSize m;
+    if (v.vm_special && !v.vm_special->fault) return m;  // the gate page: no PTE of the mm maps it
     for (uint64_t va = v.vm_start.value; va < v.vm_end.value; va += PAGE_SIZE) {
         const uint64_t pte = get_pte(mm, VirtAddr(va));
         if (!(pte & mmu::_PAGE_PRESENT)) continue;
@@ -321,12 +330,13 @@ MemSize smaps_account(mm_struct& mm, const vm_area_struct& v) {
 std::string vm_flags_mnemonics(unsigned long f) {
     static const std::pair<unsigned long, const char*> names[] = {
         {VM_READ, "rd"}, {VM_WRITE, "wr"}, {VM_EXEC, "ex"}, {VM_SHARED, "sh"}, {VM_MAYREAD, "mr"},
-        {VM_MAYWRITE, "mw"}, {VM_MAYEXEC, "me"}, {VM_MAYSHARE, "ms"}, {VM_GROWSDOWN, "gd"}, {VM_LOCKED, "lo"},
-        {VM_ACCOUNT, "ac"}, {VM_NORESERVE, "nr"}};
+        {VM_MAYWRITE, "mw"}, {VM_MAYEXEC, "me"}, {VM_MAYSHARE, "ms"}, {VM_GROWSDOWN, "gd"}, {VM_PFNMAP, "pf"},
+        {VM_LOCKED, "lo"},   {VM_IO, "io"},       {VM_DONTEXPAND, "de"}, {VM_ACCOUNT, "ac"},  {VM_NORESERVE, "nr"},
+        {VM_DONTDUMP, "dd"}};
     std::string out;
     for (auto [bit, name] : names)
         if (f & bit) out += std::string(name) + " ";
-    return out + "sd ";  // VM_SOFTDIRTY: every new VMA has it
+    return out;  // no "sd": this kernel, like the host emu is checked against, has no soft-dirty bits
 }
 
 }  // namespace
@@ -335,6 +345,7 @@ std::string proc_pid_smaps(task_struct& task) {
     std::string out;
     if (!task.mm) return out;
     for (const vm_area_struct& v : task.mm->mm_rb) out += show_smap(*task.mm, v);
+    if (const vm_area_struct* gate = get_gate_vma(*task.mm)) out += show_smap(*task.mm, *gate);
     return out;
 }
 

@@ -1,4 +1,5 @@
 // The run queue, sleeping and waking, and the idle wait on the host.
+#include "guestos/kernel/time/timekeeping.h"
 #include "guestos/kernel/sched/core.h"
 
 #include <poll.h>
@@ -201,6 +202,9 @@ std::optional<ktime_t> next_timer_event(Kernel& k) {
     if (auto e = hrtimer_next_event(k)) consider(*e);
     const rq& q = k.runqueue();
     if (q.curr && !q.queue.empty()) consider(q.curr->slice_end);
+    // While the guest runs, the timekeeper's updates (a program may only read the vDSO).
+    if (q.curr)
+        if (auto t = timekeeping_next_update()) consider(*t);
     // A task runs while another waits on a host fd: look at the fd every timeslice.
     std::vector<pollfd> pfds;
     if (q.curr && !active_host_fd_watches(pfds).empty()) consider(ktime_get() + SCHED_SLICE_NS);

@@ -2,14 +2,18 @@
 #include "guestos/kernel/time/time.h"
 
 #include "guestos/include/syscalls.h"
+#include "guestos/kernel/time/timekeeping.h"
 
 namespace guestos {
 
 ktime_t clock_now(clockid_t clk) {
+    if (auto t = timekeeping_read(clk)) return *t;
     timespec ts{};
     clock_gettime(clk, &ts);
     return timespec_to_ktime(ts);
 }
+
+timespec current_time() { return ktime_to_timespec(clock_now(CLOCK_REALTIME)); }
 
 ktime_t ktime_get() { return clock_now(CLOCK_MONOTONIC); }
 

@@ -15,6 +15,8 @@ using ktime_t = int64_t;  // nanoseconds
 inline constexpr ktime_t NSEC_PER_USEC = 1000, NSEC_PER_SEC = 1000000000;
 inline constexpr ktime_t KTIME_MAX = INT64_MAX;
 
+// The time a file's timestamps take now (current_time): the guest's CLOCK_REALTIME.
+timespec current_time();
 // CLOCK_MONOTONIC now (ktime_get).
 ktime_t ktime_get();
 // A clock's time now in ns (the host's clock of that id).

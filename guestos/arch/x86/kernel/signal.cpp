@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "guestos/arch/x86/entry/vdso/vma.h"
 #include "guestos/mm/memory.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
@@ -238,6 +239,14 @@ bool setup_frame32(task_struct& t, const ksignal& ks, pt_regs& regs) {
     FrameSpot spot = get_sigframe(t, regs, ks.ka, rt ? sizeof(rt_sigframe32) : sizeof(sigframe32), true);
     if (!spot.frame || !save_fpstate(*t.mm, regs, spot.fpstate, true)) return false;
     const bool restorer = ks.ka.flags & SA_RESTORER;
+    // Without SA_RESTORER the handler returns into the vDSO's trampoline; the retcode bytes
+    // stay in the frame for debuggers, as Linux writes them (ia32_setup_frame).
+    const vdso_pages* vdso = t.kernel ? t.kernel->vdso() : nullptr;
+    auto trampoline = [&](uint64_t sym, uint64_t retcode) -> uint32_t {
+        if (restorer) return static_cast<uint32_t>(ks.ka.restorer);
+        if (t.mm->context_vdso && vdso && sym) return static_cast<uint32_t>(t.mm->context_vdso + sym);
+        return static_cast<uint32_t>(spot.frame + retcode);
+    };
     if (rt) {
         rt_sigframe32 f{};
         f.sig = ks.sig;
@@ -250,7 +259,7 @@ bool setup_frame32(task_struct& t, const ksignal& ks, pt_regs& regs) {
         f.uc.uc_sigmask = t.saved_sigmask.value_or(t.blocked);
         const uint8_t code[8] = {0xb8, NR_rt_sigreturn_32, 0, 0, 0, 0xcd, 0x80, 0};  // movl $173,%eax; int $0x80
         std::memcpy(f.retcode, code, 8);
-        f.pretcode = static_cast<uint32_t>(restorer ? ks.ka.restorer : spot.frame + offsetof(rt_sigframe32, retcode));
+        f.pretcode = trampoline(vdso ? vdso->image->sym___kernel_rt_sigreturn : 0, offsetof(rt_sigframe32, retcode));
         if (!copy_to_user(*t.mm, VirtAddr(spot.frame), &f, sizeof f)) return false;
         regs.dx = f.pinfo;
         regs.cx = f.puc;
@@ -261,7 +270,7 @@ bool setup_frame32(task_struct& t, const ksignal& ks, pt_regs& regs) {
         f.extramask = static_cast<uint32_t>(t.saved_sigmask.value_or(t.blocked) >> 32);
         const uint8_t code[8] = {0x58, 0xb8, NR_sigreturn_32, 0, 0, 0, 0xcd, 0x80};  // popl %eax; movl $119,%eax; int $0x80
         std::memcpy(f.retcode, code, 8);
-        f.pretcode = static_cast<uint32_t>(restorer ? ks.ka.restorer : spot.frame + offsetof(sigframe32, retcode));
+        f.pretcode = trampoline(vdso ? vdso->image->sym___kernel_sigreturn : 0, offsetof(sigframe32, retcode));
         if (!copy_to_user(*t.mm, VirtAddr(spot.frame), &f, sizeof f)) return false;
         regs.dx = 0;
         regs.cx = 0;
