@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "guestos/include/filelock.h"
+#include "guestos/mm/shmem.h"
 #include "guestos/include/page.h"
 
 namespace guestos {
@@ -66,6 +67,8 @@ long inode_file::write(const uint8_t* buf, uint64_t n, int64_t* pos) {
     if (f_flags & O_APPEND_) *pos = static_cast<int64_t>(f_inode->i_size);
     if (*pos < 0) return -EINVAL;
     if (!n) return 0;
+    if (shmem_mapping(*f_inode))  // shmem_write_begin: the seals
+        if (long e = shmem_seal_write(*f_inode, static_cast<uint64_t>(*pos), n)) return e;
     long r = generic_perform_write(*f_inode, buf, n, *pos, max_bytes_);
     if (r > 0) {
         *pos += r;
@@ -77,6 +80,7 @@ long inode_file::write(const uint8_t* buf, uint64_t n, int64_t* pos) {
 long inode_file::truncate(uint64_t size) {
     if (size > max_bytes_) return -EFBIG;
     if (!f_inode->i_data.a_ops || !f_inode->i_data.a_ops->swap_backed) return -EINVAL;  // only tmpfs is writable
+    if (long e = shmem_seal_resize(*f_inode, size)) return e;
     truncate_setsize(*f_inode, size);
     inode_touch(*f_inode, false, true);
     return 0;

@@ -314,7 +314,14 @@ long sys_memfd_create(SysCtx& c, const uint64_t* a) {
     const long len = strncpy_from_user(c.mm, VirtAddr(a[0]), MFD_NAME_MAX_LEN + 1, name);
     if (len < 0) return len;
     if (static_cast<uint64_t>(len) > MFD_NAME_MAX_LEN) return -EINVAL;
-    return install_fd(c, shmem_file_setup(c.kernel.kmem(), name), 0, flags & MFD_CLOEXEC);
+    auto f = shmem_file_setup(c.kernel.kmem(), name);
+    if (flags & MFD_NOEXEC_SEAL) {  // not executable, and sealed so (F_SEAL_EXEC)
+        f->f_inode->i_mode &= ~0111u;
+        f->f_inode->seals = (f->f_inode->seals & ~F_SEAL_SEAL_) | F_SEAL_EXEC_;
+    } else if (flags & MFD_ALLOW_SEALING) {
+        f->f_inode->seals &= ~F_SEAL_SEAL_;
+    }
+    return install_fd(c, f, 0, flags & MFD_CLOEXEC);
 }
 
 long sys_close(SysCtx& c, const uint64_t* a) {
@@ -404,6 +411,8 @@ long do_fcntl(SysCtx& c, const uint64_t* a) {
     case F_SETFL: return f->set_status_flags(static_cast<int>(a[2]));
     case F_SETPIPE_SZ:
     case F_GETPIPE_SZ: return pipe_fcntl(*f, static_cast<unsigned>(a[1]), static_cast<uint32_t>(a[2]));
+    case F_ADD_SEALS_:
+    case F_GET_SEALS_: return memfd_fcntl(*f, static_cast<unsigned>(a[1]), a[2]);
     case F_GETLK_:
     case F_SETLK_:
     case F_SETLKW_:

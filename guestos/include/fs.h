@@ -110,6 +110,7 @@ struct inode {
     super_block* i_sb = nullptr;
     const inode_operations* i_op = nullptr;
     std::string i_link;  // a symbolic link's target (tmpfs keeps it in the inode)
+    uint32_t seals = 0;  // a shmem file's F_SEAL_* (shmem_inode_info's seals)
     std::shared_ptr<struct file_lock_context> i_flctx;  // its file locks (fs/locks.c)
     // The bytes of a host file behind the inode (the executable): what its read_folio reads.
     std::vector<uint8_t> contents;

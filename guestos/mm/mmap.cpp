@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "guestos/mm/memory.h"
+#include "guestos/mm/shmem.h"
 
 namespace guestos {
 
@@ -163,13 +164,16 @@ long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len
         if (a < 0) return a;
         addr = static_cast<uint64_t>(a);
     }
+    unsigned long vm_flags = calc_vm_flags(prot, flags);
+    if (f && f->f_inode && shmem_mapping(*f->f_inode))  // shmem_mmap: a write-sealed file
+        if (long e = memfd_check_seals_mmap(*f->f_inode, vm_flags)) return e;
     auto vma = vm_area_alloc(mm);  // first, so that ENOMEM changes nothing
     if (!vma) return -ENOMEM;
     if (fixed)
         if (long r = do_munmap(mm, addr, alen); r < 0) return r;
     vma->vm_start = VirtAddr(addr);
     vma->vm_end = VirtAddr(addr + alen);
-    vma->vm_flags = calc_vm_flags(prot, flags);
+    vma->vm_flags = vm_flags;
     // A shared mapping of a file not open for writing can never write it: it stays
     // VM_MAYSHARE ('s' in maps) but is otherwise private (do_mmap).
     if (f && (vma->vm_flags & VM_SHARED) && (f->f_flags & 3) != 2 /* O_RDWR */)

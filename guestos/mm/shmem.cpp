@@ -33,6 +33,7 @@ std::shared_ptr<inode> shmem_get_inode(const kernel_mem& km, uint32_t mode, uint
     ino->path = std::move(path);
     ino->i_data.a_ops = &shmem_aops;
     ino->i_data.km = km;
+    ino->seals = F_SEAL_SEAL_;  // sealing is refused unless memfd_create allows it
     inode_touch(*ino, true, true);
     return ino;
 }
@@ -58,7 +59,9 @@ long shmem_fallocate(inode& ino, int mode, uint64_t offset, uint64_t len) {
     address_space& m = ino.i_data;
     if (!m.a_ops || !m.a_ops->swap_backed) return -EOPNOTSUPP;
     if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return -EOPNOTSUPP;
+    if ((mode & FALLOC_FL_PUNCH_HOLE) && (ino.seals & (F_SEAL_WRITE_ | F_SEAL_FUTURE_WRITE_))) return -EPERM;
     if (offset + len < offset || offset + len > static_cast<uint64_t>(INT64_MAX)) return -EFBIG;
+    if (!(mode & FALLOC_FL_PUNCH_HOLE) && (ino.seals & F_SEAL_GROW_) && offset + len > ino.i_size) return -EPERM;
     if (mode & FALLOC_FL_PUNCH_HOLE) {
         if (!(mode & FALLOC_FL_KEEP_SIZE)) return -EOPNOTSUPP;
         // Unmap the pages wholly inside (not private COW copies), then free them and zero
@@ -92,6 +95,12 @@ namespace {
 // negative), files in the page cache, a link's target in the inode (shmem_*_inode_operations).
 class shmem_inode_operations final : public inode_operations {
 public:
+    // shmem_setattr: a sealed size stays.
+    long setattr(dentry& d, const iattr& a) const override {
+        if (a.ia_valid & ATTR_SIZE)
+            if (long e = shmem_seal_resize(*d.d_inode, a.ia_size)) return e;
+        return simple_setattr(*d.d_inode, a);
+    }
     long create(inode& dir, dentry& d, uint32_t mode) const override { return shmem_mknod(dir, d, mode); }
     long mkdir(inode& dir, dentry& d, uint32_t mode) const override {
         if (long e = shmem_mknod(dir, d, mode)) return e;

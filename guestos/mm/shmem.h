@@ -27,6 +27,18 @@ std::shared_ptr<file> shmem_file_setup(const kernel_mem& km, const std::string& 
 // and zeroes the partial ones. 0 or EOPNOTSUPP, ENOSPC, EFBIG.
 long shmem_fallocate(inode& ino, int mode, uint64_t offset, uint64_t len);
 
+// Whether ino is a shmem file (tmpfs, memfd, shared anonymous memory, SysV shm).
+inline bool shmem_mapping(const inode& ino) { return ino.i_data.a_ops && ino.i_data.a_ops->swap_backed; }
+// What shmem's seals allow (mm/memfd.c and shmem_write_begin, shmem_setattr,
+// shmem_fallocate): 0 or -EPERM for a write of len bytes at pos (len shortened so that a
+// F_SEAL_GROW file does not grow), a new size, and a new mapping's vm_flags (a shared
+// read-only mapping of a write-sealed file loses VM_MAYWRITE).
+long shmem_seal_write(const inode& ino, uint64_t pos, uint64_t& len);
+long shmem_seal_resize(const inode& ino, uint64_t new_size);
+long memfd_check_seals_mmap(const inode& ino, unsigned long& vm_flags);
+// fcntl's F_ADD_SEALS and F_GET_SEALS (memfd_fcntl): EINVAL for a file that is not shmem.
+long memfd_fcntl(file& f, unsigned cmd, uint64_t arg);
+
 inline constexpr uint64_t TMPFS_MAGIC = 0x01021994;
 
 // A new tmpfs instance (shmem_fill_super): its root directory of the given mode, its device

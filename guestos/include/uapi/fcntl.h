@@ -24,13 +24,16 @@ inline constexpr int F_DUPFD_ = 0, F_GETFD_ = 1, F_SETFD_ = 2, F_GETFL_ = 3, F_S
                      F_DUPFD_CLOEXEC_ = 1030, F_SETPIPE_SZ_ = 1031, F_GETPIPE_SZ_ = 1032,
                      F_ADD_SEALS_ = 1033, F_GET_SEALS_ = 1034;
 inline constexpr int FD_CLOEXEC_ = 1;
+// memfd's seals (F_ADD_SEALS, F_GET_SEALS).
+inline constexpr unsigned F_SEAL_SEAL_ = 0x1, F_SEAL_SHRINK_ = 0x2, F_SEAL_GROW_ = 0x4, F_SEAL_WRITE_ = 0x8,
+                          F_SEAL_FUTURE_WRITE_ = 0x10, F_SEAL_EXEC_ = 0x20;
+inline constexpr unsigned F_ALL_SEALS_ =
+    F_SEAL_SEAL_ | F_SEAL_SHRINK_ | F_SEAL_GROW_ | F_SEAL_WRITE_ | F_SEAL_FUTURE_WRITE_ | F_SEAL_EXEC_;
 inline constexpr unsigned RENAME_NOREPLACE_ = 1, RENAME_EXCHANGE_ = 2, RENAME_WHITEOUT_ = 4;
 // struct flock's l_type and flock(2)'s operations (uapi/asm-generic/fcntl.h).
 inline constexpr int F_RDLCK_ = 0, F_WRLCK_ = 1, F_UNLCK_ = 2;
 inline constexpr int LOCK_SH_ = 1, LOCK_EX_ = 2, LOCK_NB_ = 4, LOCK_UN_ = 8;
 // utimensat's special nanoseconds (uapi/linux/stat.h).
 inline constexpr long UTIME_NOW_ = (1l << 30) - 1, UTIME_OMIT_ = (1l << 30) - 2;
-inline constexpr int F_SEAL_SEAL_ = 0x1, F_SEAL_SHRINK_ = 0x2, F_SEAL_GROW_ = 0x4,
-                     F_SEAL_WRITE_ = 0x8, F_SEAL_FUTURE_WRITE_ = 0x10;
 
 }  // namespace guestos
