@@ -342,6 +342,23 @@ long sys_utimensat(SysCtx& c, const uint64_t* a) {
 long sys_utimensat_time64(SysCtx& c, const uint64_t* a) {
     return do_utimes(c, dfd_arg(a[0]), a[1], a[2], static_cast<unsigned>(a[3]), false, true);
 }
+// utime(path, times): struct utimbuf of two longs (actime, modtime) in seconds, or null for
+// now; the permission rules are utimes'.
+long sys_utime(SysCtx& c, const uint64_t* a) {
+    if (!a[1]) return do_utimes(c, AT_FDCWD_, a[0], 0, 0, true, false);
+    int64_t secs[2] = {0, 0};
+    if (c.compat) {
+        int32_t v[2];
+        if (!copy_from_user(c.mm, v, VirtAddr(a[1]), sizeof v)) return -EFAULT;
+        secs[0] = v[0], secs[1] = v[1];
+    } else if (!copy_from_user(c.mm, secs, VirtAddr(a[1]), sizeof secs)) {
+        return -EFAULT;
+    }
+    struct timespec t[2] = {{secs[0], 0}, {secs[1], 0}};
+    struct path p;
+    if (long e = user_path_at(c, AT_FDCWD_, a[0], LOOKUP_FOLLOW, p)) return e;
+    return utimes_common(p, t);
+}
 long sys_utimes(SysCtx& c, const uint64_t* a) { return do_utimes(c, AT_FDCWD_, a[0], a[1], 0, true, false); }
 long sys_futimesat(SysCtx& c, const uint64_t* a) { return do_utimes(c, dfd_arg(a[0]), a[1], a[2], 0, true, false); }
 

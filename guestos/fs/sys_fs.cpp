@@ -332,6 +332,32 @@ long sys_close(SysCtx& c, const uint64_t* a) {
     return 0;
 }
 
+// close_range(fd, max_fd, flags): closes (or with CLOSE_RANGE_CLOEXEC_ marks close-on-exec)
+// every open fd in [fd, max_fd]; CLOSE_RANGE_UNSHARE_ first gives the caller its own table.
+long sys_close_range(SysCtx& c, const uint64_t* a) {
+    constexpr uint32_t CLOSE_RANGE_UNSHARE_ = 1u << 1, CLOSE_RANGE_CLOEXEC_ = 1u << 2;
+    const uint32_t fd = static_cast<uint32_t>(a[0]), max_fd = static_cast<uint32_t>(a[1]);
+    const uint32_t flags = static_cast<uint32_t>(a[2]);
+    if (flags & ~(CLOSE_RANGE_UNSHARE_ | CLOSE_RANGE_CLOEXEC_)) return -EINVAL;
+    if (fd > max_fd) return -EINVAL;
+    if ((flags & CLOSE_RANGE_UNSHARE_) && c.task.files.use_count() > 1)
+        c.task.files = std::make_shared<files_struct>(*c.task.files);  // unshare_fd
+    files_struct& files = *c.task.files;
+    const uint64_t end = std::min<uint64_t>(max_fd, files.fd.size() ? files.fd.size() - 1 : 0);
+    for (uint64_t i = fd; i < files.fd.size() && i <= end; ++i) {
+        if (!files.fd[i]) continue;
+        if (flags & CLOSE_RANGE_CLOEXEC_) {
+            if (files.cloexec.size() <= i) files.cloexec.resize(i + 1, false);
+            files.cloexec[i] = true;
+            continue;
+        }
+        locks_remove_posix(*files.fd[i], &files);
+        files.fd[i].reset();
+        if (i < files.cloexec.size()) files.cloexec[i] = false;
+    }
+    return 0;
+}
+
 long sys_lseek(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
     if (!f) return -EBADF;
@@ -366,6 +392,42 @@ long sys_ioctl(SysCtx& c, const uint64_t* a) {
     if (r < 0) return r;
     if (out && !copy_to_user(c.mm, VirtAddr(a[2]), buf, out)) return -EFAULT;
     return r;
+}
+
+// getdents (the old call): struct linux_dirent records of the ABI's longs (d_ino, d_off),
+// d_reclen, the name and its NUL, then d_type in the record's last byte, long-aligned;
+// EOVERFLOW for an inode or offset a 32-bit long cannot hold.
+long sys_getdents(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    const uint64_t count = static_cast<uint32_t>(a[2]);
+    const uint64_t L = c.ptr_size();
+    std::vector<uint8_t> buf;
+    long error = 0;
+    long err = f->iterate_shared([&](const dir_entry& d) {
+        const uint64_t reclen = (2 * L + 2 + d.name.size() + 2 + L - 1) & ~(L - 1);
+        if (L == 4 && (d.ino > 0xffffffffull || static_cast<uint64_t>(d.d_off) > 0x7fffffffull)) {
+            error = -EOVERFLOW;
+            return false;
+        }
+        if (buf.size() + reclen > count) {
+            if (buf.empty()) error = -EINVAL;
+            return false;
+        }
+        const size_t at = buf.size();
+        buf.resize(at + reclen, 0);
+        const uint16_t rl = static_cast<uint16_t>(reclen);
+        std::memcpy(&buf[at], &d.ino, L);
+        std::memcpy(&buf[at + L], &d.d_off, L);
+        std::memcpy(&buf[at + 2 * L], &rl, 2);
+        std::memcpy(&buf[at + 2 * L + 2], d.name.data(), d.name.size());
+        buf[at + reclen - 1] = d.d_type;
+        return true;
+    });
+    if (err) return err;
+    if (buf.empty() && error) return error;
+    if (!buf.empty() && !copy_to_user(c.mm, VirtAddr(a[1]), buf.data(), buf.size())) return -EFAULT;
+    return static_cast<long>(buf.size());
 }
 
 // getdents64: whole struct linux_dirent64 records (d_ino, d_off, d_reclen, d_type, the name

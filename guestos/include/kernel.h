@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "guestos/include/utsname.h"
 #include "guestos/include/kmap.h"
 #include "guestos/include/page.h"
 #include "guestos/include/sched.h"
@@ -194,6 +195,8 @@ public:
     const KernelConfig& config() const { return cfg_; }
     // When the filesystems were mounted (CLOCK_REALTIME): the times of their root directories.
     const timespec& mount_time() const { return mount_time_; }
+    // The UTS names (init_uts_ns): the host's until the guest sets its own.
+    new_utsname& utsname();
     // RAM, the page allocator, the kernel page tables and kmap, once memory is set up.
     kernel_mem kmem() const;
     // The mount table (null until the first task's init_mount_tree).
@@ -221,6 +224,7 @@ private:
     void run_kswapd();
     KernelConfig cfg_;
     timespec mount_time_{};
+    std::optional<new_utsname> uts_;
     std::optional<Abi> memory_abi_;  // the ABI memory was set up for (zones, kernel tables)
     PhysAddr zero_page_;
     std::unique_ptr<vdso_pages> vdso_;

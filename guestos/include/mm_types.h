@@ -138,6 +138,7 @@ struct mm_struct {
     Highmem* highmem = nullptr;      // kmap for the frames above lowmem
 
     uint64_t task_size = 0;  // end of the user address space
+    int membarrier_state = 0;  // membarrier registrations (their command bits): fork copies, exec clears
     uint64_t mmap_base = 0;  // top of the top-down mmap area
     uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0;
     uint64_t start_brk = 0, brk = 0, start_stack = 0;

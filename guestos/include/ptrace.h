@@ -8,6 +8,12 @@ namespace guestos {
 struct task_struct;
 struct kernel_siginfo;
 
+// Whether the caller may inspect t with its real ids (__ptrace_may_access with
+// PTRACE_MODE_READ_REALCREDS): its own thread group; else all of t's uids and gids equal
+// the caller's real ones, or CAP_SYS_PTRACE; and a non-dumpable t needs CAP_SYS_PTRACE.
+// 0 or -EPERM. (kernel/ptrace.cpp)
+long ptrace_may_access(const task_struct& caller, const task_struct& t);
+
 class Tracer {
 public:
     virtual ~Tracer() = default;

@@ -244,6 +244,15 @@ struct task_struct {
     int64_t sum_exec_runtime = 0, stime_ns = 0;
     uint64_t min_flt = 0, maj_flt = 0;
     struct cred cred = init_cred();  // copied at fork (copy_creds), changed by set*id/capset/exec
+    // Scheduling attributes (sched_setattr, setpriority): shown and inherited as Linux does;
+    // emu's round-robin scheduler does not weigh them.
+    int nice = 0;                 // -20 .. 19
+    unsigned policy = 0;          // SCHED_NORMAL, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE
+    unsigned rt_priority = 0;     // 1 .. 99 for SCHED_FIFO and SCHED_RR
+    bool sched_reset_on_fork = false;
+    uint64_t dl_runtime = 0, dl_deadline = 0, dl_period = 0;  // SCHED_DEADLINE, ns
+    int ioprio = -1;              // the io_context's ioprio; -1: the task has no io_context
+    unsigned personality = 0;     // personality(2): PER_LINUX and its flags
     int pdeath_signal = 0;       // prctl(PR_SET_PDEATHSIG): sent when the parent exits
     bool no_new_privs = false;   // prctl(PR_SET_NO_NEW_PRIVS)
     uint64_t cpus_mask = 0;      // sched_setaffinity's CPUs; 0: every CPU of the host

@@ -9,6 +9,7 @@
 #include "guestos/include/kernel.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
+#include "guestos/kernel/sched/core.h"
 #include "guestos/arch/x86/kernel/tls.h"
 #include "guestos/kernel/sched/kstack.h"
 #include "guestos/mm/mmap.h"
@@ -180,6 +181,7 @@ std::shared_ptr<mm_struct> dup_mm(mm_struct& old) {
     mm->highmem = old.highmem;
     mm->paging_mode = old.paging_mode;
     mm->stack_rlimit = old.stack_rlimit;
+    mm->membarrier_state = old.membarrier_state;  // registrations survive fork, not exec
     if (!pgd_alloc(*mm)) return nullptr;
     if (dup_mmap(*mm, old) < 0) {
         exit_mmap(*mm);
@@ -235,6 +237,9 @@ void copy_shared_state(task_struct& cur, task_struct& p, uint64_t flags) {
         p.signal->oom_score_adj = cur.signal->oom_score_adj;  // copy_signal
     }
     p.cred = cur.cred;  // copy_creds
+    sched_fork(cur, p);
+    p.ioprio = cur.ioprio >= 0 && ((cur.ioprio >> 13) & 7) ? cur.ioprio : -1;  // copy_io: a valid class only
+    p.personality = cur.personality;
     p.no_new_privs = cur.no_new_privs;  // inherited; pdeath_signal is not
     p.cpus_mask = cur.cpus_mask;
 }

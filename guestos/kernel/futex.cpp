@@ -8,6 +8,7 @@
 #include <list>
 
 #include "guestos/include/kernel.h"
+#include "guestos/include/ptrace.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/kernel/sched/core.h"
@@ -244,6 +245,17 @@ void exit_robust_list(task_struct& t) {
         entry = next;
     }
     if (pending) handle(pending);
+}
+
+// get_robust_list(pid, head_ptr, len_ptr): the task's robust list head and its size (24, or
+// 12 on i386), for a task the caller may inspect.
+long sys_get_robust_list(SysCtx& c, const uint64_t* a) {
+    const int pid = static_cast<int32_t>(a[0]);
+    task_struct* p = pid ? c.kernel.find_task_by_vpid(pid) : &c.task;
+    if (!p || p->exited) return -ESRCH;
+    if (ptrace_may_access(c.task, *p)) return -EPERM;
+    if (!put_user_long(c, VirtAddr(a[2]), 3 * c.ptr_size())) return -EFAULT;
+    return put_user_long(c, VirtAddr(a[1]), p->robust_list) ? 0 : -EFAULT;
 }
 
 long sys_futex(SysCtx& c, const uint64_t* a) { return do_futex(c, a, false); }

@@ -8,6 +8,8 @@
 #include "guestos/mm/page_io.h"
 #include "guestos/mm/swapfile.h"
 
+#include <sys/personality.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -280,6 +282,23 @@ std::string Kernel::allocator_stats() const {
     return guestos::allocator_stats(src);
 }
 
+// The first task's nice, policy and personality are emu's own, as a native run inherits
+// them from the shell (nice -n 5 ctest: nice 5).
+static void init_task_sched(task_struct& task) {
+    errno = 0;
+    const int nice = ::getpriority(PRIO_PROCESS, 0);
+    if (!errno) task.nice = nice;
+    const int policy = ::sched_getscheduler(0);
+    if (policy >= 0) {
+        task.policy = static_cast<unsigned>(policy) & ~0x40000000u;  // SCHED_RESET_ON_FORK
+        task.sched_reset_on_fork = policy & 0x40000000;
+        struct sched_param sp{};
+        if (::sched_getparam(0, &sp) == 0) task.rt_priority = static_cast<unsigned>(sp.sched_priority);
+    }
+    const int persona = ::personality(0xffffffff);
+    if (persona >= 0) task.personality = static_cast<unsigned>(persona);
+}
+
 void Kernel::init_task(task_struct& task) {
     task.kernel = this;
     task.pid = task.tgid = alloc_pid();  // 2: emu's init is pid 1
@@ -299,6 +318,7 @@ void Kernel::init_task(task_struct& task) {
                                     hl.rlim_max == RLIM_INFINITY ? ~0ull : hl.rlim_max};
     }
     task.signal->rlim[RLIMIT_STACK_].rlim_cur = 8ull << 20;  // the stack emu gives every guest
+    init_task_sched(task);
     task.start_time = ktime_get();
     attach_pid(task);
 }

@@ -65,10 +65,44 @@ bool ldt_empty(const uint32_t raw[4]) {
 
 }  // namespace
 
+new_utsname& Kernel::utsname() {
+    if (!uts_) {
+        struct utsname h;
+        uts_.emplace();
+        if (::uname(&h) == 0) {
+            static_assert(sizeof h.nodename == NEW_UTS_LEN_ + 1);
+            std::memcpy(uts_->sysname, h.sysname, sizeof h.sysname);
+            std::memcpy(uts_->nodename, h.nodename, sizeof h.nodename);
+            std::memcpy(uts_->release, h.release, sizeof h.release);
+            std::memcpy(uts_->version, h.version, sizeof h.version);
+            std::memcpy(uts_->machine, h.machine, sizeof h.machine);
+            std::memcpy(uts_->domainname, h.domainname, sizeof h.domainname);
+        }
+    }
+    return *uts_;
+}
+
+// uname: the names, with "i686" as the machine under PER_LINUX32 (override_architecture).
 long sys_uname(SysCtx& c, const uint64_t* a) {
-    struct utsname u;
-    if (::uname(&u) < 0) return host_errno();
+    new_utsname u = c.kernel.utsname();
+    if ((c.task.personality & 0xff) == 0x0008 /* PER_LINUX32 */) std::strcpy(u.machine, "i686");
     return copy_to_user(c.mm, VirtAddr(a[0]), &u, sizeof u) ? 0 : -EFAULT;
+}
+
+// sethostname/setdomainname: CAP_SYS_ADMIN, at most 64 bytes, stored NUL-padded.
+static long set_uts_field(SysCtx& c, char (&field)[NEW_UTS_LEN_ + 1], uint64_t name, uint64_t len_arg) {
+    const int len = static_cast<int32_t>(len_arg);
+    if (!capable(CAP_SYS_ADMIN_)) return -EPERM;
+    if (len < 0 || len > NEW_UTS_LEN_) return -EINVAL;
+    char tmp[NEW_UTS_LEN_] = {};
+    if (!copy_from_user(c.mm, tmp, VirtAddr(name), static_cast<uint64_t>(len))) return -EFAULT;
+    std::memset(field, 0, sizeof field);
+    std::memcpy(field, tmp, static_cast<size_t>(len));
+    return 0;
+}
+long sys_sethostname(SysCtx& c, const uint64_t* a) { return set_uts_field(c, c.kernel.utsname().nodename, a[0], a[1]); }
+long sys_setdomainname(SysCtx& c, const uint64_t* a) {
+    return set_uts_field(c, c.kernel.utsname().domainname, a[0], a[1]);
 }
 
 long sys_arch_prctl(SysCtx& c, const uint64_t* a) {
@@ -471,14 +505,6 @@ long sys_sysinfo(SysCtx& c, const uint64_t* a) {
 
 namespace {
 
-// The task a sched_*affinity pid names (find_process_by_pid): 0 is the caller.
-task_struct* find_process_by_pid(SysCtx& c, uint64_t pid) {
-    const int p = static_cast<int32_t>(pid);
-    if (!p) return &c.task;
-    task_struct* t = c.kernel.find_task_by_vpid(p);
-    return t && !t->exited ? t : nullptr;
-}
-
 uint64_t host_cpus_mask() {
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -580,6 +606,71 @@ long sys_prctl(SysCtx& c, const uint64_t* a) {
         return r == -ENOSYS ? -EINVAL : r;
     }
     }
+}
+
+}  // namespace guestos
+
+namespace guestos {
+
+namespace {
+
+enum : int { PRIO_PROCESS_ = 0, PRIO_PGRP_ = 1, PRIO_USER_ = 2 };
+
+// Whether the caller may renice p (set_one_prio_perm): p's real or effective uid is the
+// caller's effective uid, or CAP_SYS_NICE.
+bool set_one_prio_perm(const task_struct& p) {
+    const cred& c = current_cred();
+    return p.cred.uid == c.euid || p.cred.euid == c.euid || capable(CAP_SYS_NICE_);
+}
+
+// set_one_prio: EPERM without the right, EACCES lowering nice past RLIMIT_NICE; a first
+// success turns the running -ESRCH into 0.
+long set_one_prio(task_struct& p, int niceval, long error) {
+    if (!set_one_prio_perm(p)) return -EPERM;
+    if (niceval < p.nice && !can_nice(p, niceval)) return -EACCES;
+    if (error == -ESRCH) error = 0;
+    p.nice = niceval;
+    return error;
+}
+
+// The live threads `which`/`who` name (PRIO_PROCESS: one thread; PRIO_PGRP: every thread of
+// the group; PRIO_USER: every thread of the user), who 0 meaning the caller's.
+std::vector<task_struct*> prio_targets(SysCtx& c, int which, int32_t who) {
+    std::vector<task_struct*> v;
+    if (which == PRIO_PROCESS_) {
+        task_struct* p = who ? c.kernel.find_task_by_vpid(who) : &c.task;
+        if (p && !p->exited) v.push_back(p);
+        return v;
+    }
+    const int pgrp = who ? who : c.task.signal->pgrp;
+    const uint32_t uid = who ? static_cast<uint32_t>(who) : c.task.cred.uid;
+    for (task_struct* t : c.kernel.all_tasks()) {
+        if (t->exited) continue;
+        if (which == PRIO_PGRP_ ? t->signal->pgrp == pgrp : t->cred.uid == uid) v.push_back(t);
+    }
+    return v;
+}
+
+}  // namespace
+
+// setpriority(which, who, niceval): niceval clamped to -20..19 for every target; the last
+// error, or 0 once one succeeded, or -ESRCH when none exists.
+long sys_setpriority(SysCtx& c, const uint64_t* a) {
+    const int which = static_cast<int32_t>(a[0]);
+    if (which > PRIO_USER_ || which < PRIO_PROCESS_) return -EINVAL;
+    const int niceval = std::clamp(static_cast<int32_t>(a[2]), -20, 19);
+    long error = -ESRCH;
+    for (task_struct* p : prio_targets(c, which, static_cast<int32_t>(a[1]))) error = set_one_prio(*p, niceval, error);
+    return error;
+}
+
+// getpriority: the highest priority among the targets as 20 - nice (1..40), or -ESRCH.
+long sys_getpriority(SysCtx& c, const uint64_t* a) {
+    const int which = static_cast<int32_t>(a[0]);
+    if (which > PRIO_USER_ || which < PRIO_PROCESS_) return -EINVAL;
+    long retval = -ESRCH;
+    for (task_struct* p : prio_targets(c, which, static_cast<int32_t>(a[1]))) retval = std::max<long>(retval, 20 - p->nice);
+    return retval;
 }
 
 }  // namespace guestos

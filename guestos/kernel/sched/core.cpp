@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "guestos/include/kernel.h"
+#include "guestos/include/syscalls.h"
 #include "guestos/kernel/sched/kstack.h"
 #include "guestos/kernel/time/itimer.h"
 
@@ -19,6 +20,13 @@ task_struct* current_task = nullptr;  // whose syscall runs now (current)
 }  // namespace
 
 task_struct* get_current() { return current_task; }
+
+task_struct* find_process_by_pid(SysCtx& c, uint64_t pid) {
+    const int p = static_cast<int32_t>(pid);
+    if (!p) return &c.task;
+    task_struct* t = c.kernel.find_task_by_vpid(p);
+    return t && !t->exited ? t : nullptr;
+}
 CurrentTask::CurrentTask(task_struct* t) : prev_(current_task) { current_task = t; }
 CurrentTask::~CurrentTask() { current_task = prev_; }
 

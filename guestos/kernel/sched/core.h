@@ -19,6 +19,15 @@ inline constexpr ktime_t SCHED_SLICE_NS = 4'000'000;
 bool signal_pending(const task_struct& task);  // guestos/include/signal.h
 
 
+struct SysCtx;
+// The task a sched_* pid names (find_process_by_pid): 0 is the caller; null when none.
+task_struct* find_process_by_pid(SysCtx& c, uint64_t pid);
+// The child's scheduling attributes (sched_fork): the parent's, unless SCHED_RESET_ON_FORK
+// sends a real-time child back to SCHED_NORMAL and a negative nice to 0.
+void sched_fork(const task_struct& parent, task_struct& p);
+// Whether the caller may lower t's nice to nice (can_nice): RLIMIT_NICE or CAP_SYS_NICE.
+bool can_nice(const task_struct& t, int nice);
+
 struct rq {
     std::deque<task_struct*> queue;  // runnable tasks waiting for the CPU, oldest first
     task_struct* curr = nullptr;     // the task on the CPU

@@ -78,6 +78,16 @@ const SyscallEntry table64[] = {
     E(shmget, shmget, "dud"), E(shmat, shmat, "dxd:x"), E(shmdt, shmdt, "x"), E(shmctl, shmctl, "ddx"),
     E(msgget, msgget, "dd"), E(msgsnd, msgsnd, "dxud"), E(msgrcv, msgrcv, "dxudd"), E(msgctl, msgctl, "ddx"),
     E(semget, semget, "ddd"), E(semop, semop, "dxu"), E(semtimedop, semtimedop, "dxux"), E(semctl, semctl, "dddx"),
+    E(getpriority, getpriority, "dd"), E(setpriority, setpriority, "ddd"),
+    E(sched_setscheduler, sched_setscheduler, "ddx"), E(sched_setparam, sched_setparam, "dx"),
+    E(sched_getscheduler, sched_getscheduler, "d"), E(sched_getparam, sched_getparam, "dx"),
+    E(sched_setattr, sched_setattr, "dxu"), E(sched_getattr, sched_getattr, "dxuu"),
+    E(sched_get_priority_max, sched_get_priority_max, "d"), E(sched_get_priority_min, sched_get_priority_min, "d"),
+    E(sched_rr_get_interval, sched_rr_get_interval, "dx"), E(personality, personality, "x"),
+    E(sethostname, sethostname, "sd"), E(setdomainname, setdomainname, "sd"), E(utime, utime, "sx"),
+    E(getdents, getdents, "fxu"), E(close_range, close_range, "uux"), E(get_robust_list, get_robust_list, "dxx"),
+    E(kcmp, kcmp, "dddxx"), E(membarrier, membarrier, "dud"), E(syslog, syslog, "dxd"),
+    E(ioprio_get, ioprio_get, "dd"), E(ioprio_set, ioprio_set, "ddx"),
 };
 #undef E
 

@@ -44,7 +44,13 @@ namespace guestos {
     X(setgid16) X(setreuid16) X(setregid16) X(setresuid16) X(setresgid16) X(getresuid16)       \
     X(getresgid16) X(setfsuid16) X(setfsgid16) X(getgroups16) X(setgroups16) X(capget) X(capset) \
     X(shmget) X(shmat) X(shmdt) X(shmctl) X(ipc) X(msgget) X(msgsnd) X(msgrcv) X(msgctl) \
-    X(semget) X(semop) X(semtimedop) X(semtimedop_time64) X(semctl)
+    X(semget) X(semop) X(semtimedop) X(semtimedop_time64) X(semctl) \
+    X(getpriority) X(setpriority) X(nice) X(sched_setscheduler) X(sched_setparam)                \
+    X(sched_getscheduler) X(sched_getparam) X(sched_setattr) X(sched_getattr)                    \
+    X(sched_get_priority_max) X(sched_get_priority_min) X(sched_rr_get_interval)                 \
+    X(sched_rr_get_interval_time64) X(personality) X(sethostname) X(setdomainname) X(utime)      \
+    X(getdents) X(close_range) X(get_robust_list) X(kcmp) X(membarrier) X(syslog) X(ioprio_get)  \
+    X(ioprio_set)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,
