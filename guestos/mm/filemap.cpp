@@ -133,9 +133,11 @@ bool pageout(address_space& m, page& p, PhysAddr frame) {
     return true;
 }
 
-void invalidate_mapping_pages(address_space& m) {
+void invalidate_mapping_pages(address_space& m) { invalidate_mapping_pages(m, 0, UINT64_MAX); }
+
+void invalidate_mapping_pages(address_space& m, uint64_t start, uint64_t end) {
     if (!m.km.page_alloc) return;
-    for (auto it = m.i_pages.begin(); it != m.i_pages.end();) {
+    for (auto it = m.i_pages.lower_bound(start); it != m.i_pages.end() && it->first <= end;) {
         page& p = m.km.page_alloc->phys_to_page(it->second);
         auto next = std::next(it);
         if (!(p.flags & PG_dirty) && p._mapcount < 0) delete_from_page_cache(m, it);

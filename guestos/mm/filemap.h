@@ -81,6 +81,8 @@ bool pageout(address_space& mapping, page& p, PhysAddr frame);
 // Drops every cached page that is neither dirty nor mapped (invalidate_mapping_pages): the
 // backing file changed behind the cache.
 void invalidate_mapping_pages(address_space& mapping);
+// The same for the pages of indexes [start, end] only (fadvise's POSIX_FADV_DONTNEED).
+void invalidate_mapping_pages(address_space& mapping, uint64_t start, uint64_t end);
 
 // Zaps every PTE mapping file pages [first, first + nr) (nr 0: to the end), private COW
 // copies too when even_cows (unmap_mapping_pages).
