@@ -63,8 +63,18 @@ long inode_file::read(uint8_t* buf, uint64_t n, int64_t* pos) {
     return r;
 }
 
+long inode_file::write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) {
+    if (iocb.ki_flags & IOCB_APPEND) *iocb.ki_pos = static_cast<int64_t>(f_inode->i_size);
+    // generic_write_check_limits: without O_LARGEFILE (an i386 open) a file stops at 2 GiB.
+    constexpr int64_t MAX_NON_LFS = 0x7fffffff;
+    if (!(f_flags & O_LARGEFILE_) && n) {
+        if (*iocb.ki_pos >= MAX_NON_LFS) return -EFBIG;
+        n = std::min<uint64_t>(n, static_cast<uint64_t>(MAX_NON_LFS - *iocb.ki_pos));
+    }
+    return write(buf, n, iocb.ki_pos);
+}
+
 long inode_file::write(const uint8_t* buf, uint64_t n, int64_t* pos) {
-    if (f_flags & O_APPEND_) *pos = static_cast<int64_t>(f_inode->i_size);
     if (*pos < 0) return -EINVAL;
     if (!n) return 0;
     if (shmem_mapping(*f_inode))  // shmem_write_begin: the seals

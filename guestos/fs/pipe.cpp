@@ -75,7 +75,7 @@ uint64_t pipe_inode_info::unread_bytes() {
 
 pipe_file::pipe_file(std::shared_ptr<pipe_inode_info> pipe, unsigned flags) : pipe_(std::move(pipe)) {
     f_flags = flags;
-    f_mode = 0;  // stream_open: no pread, no pwrite
+    f_mode = FMODE_NOWAIT;  // stream_open: no pread, no pwrite; RWF_NOWAIT is EAGAIN
     if ((flags & O_ACCMODE) == O_RDONLY) ++pipe_->readers;
     else ++pipe_->writers;
 }
@@ -130,7 +130,7 @@ long pipe_file::read_iter(kiocb& iocb, uint8_t* to, uint64_t total_len) {
         }
         if (!pipe.writers) break;  // end of file
         if (ret) break;
-        if (f_flags & O_NONBLOCK) return -EAGAIN;
+        if ((f_flags & O_NONBLOCK) || (iocb.ki_flags & IOCB_NOWAIT)) return -EAGAIN;
         const long e = wait_event_interruptible(
             iocb.task, pipe.rd_wait, [&] { return !pipe.empty() || !pipe.writers; }, "read from an empty pipe");
         if (e) return e;
@@ -144,13 +144,8 @@ long pipe_file::read_iter(kiocb& iocb, uint8_t* to, uint64_t total_len) {
 
 long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len) {
     pipe_inode_info& pipe = *pipe_;
-    auto send_sigpipe = [&] {  // send_sig(SIGPIPE, current, 0)
-        kernel_siginfo si;
-        si.si_signo = SIGPIPE_;
-        si.si_code = SI_USER;
-        si.pid = iocb.task.tgid;
-        si.uid = iocb.task.cred.uid;
-        send_signal(iocb.task, si, false);
+    auto send_sigpipe = [&] {  // unless RWF_NOSIGNAL
+        if (!(iocb.ki_flags & IOCB_NOSIGNAL)) pipe_send_sigpipe(iocb.task);
     };
     if (!total_len) return 0;
     if (!pipe.readers) {
@@ -193,7 +188,7 @@ long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len)
             if (!total_len) break;
         }
         if (!pipe.full()) continue;
-        if (f_flags & O_NONBLOCK) {
+        if ((f_flags & O_NONBLOCK) || (iocb.ki_flags & IOCB_NOWAIT)) {
             if (!ret) return -EAGAIN;
             break;
         }
@@ -238,6 +233,20 @@ long pipe_file::ioctl(unsigned long cmd, uint8_t* arg, size_t&, size_t& out_len)
     std::memcpy(arg, &count, sizeof count);
     out_len = sizeof count;
     return 0;
+}
+
+pipe_inode_info* get_pipe_info(file& f) {
+    auto* pf = dynamic_cast<pipe_file*>(&f);
+    return pf ? &pf->pipe() : nullptr;
+}
+
+void pipe_send_sigpipe(task_struct& task) {
+    kernel_siginfo si;
+    si.si_signo = SIGPIPE_;
+    si.si_code = SI_USER;
+    si.pid = task.tgid;
+    si.uid = task.cred.uid;
+    send_signal(task, si, false);
 }
 
 long create_pipe_files(std::shared_ptr<file> res[2], unsigned flags) {

@@ -15,6 +15,7 @@
 #include "guestos/include/kernel.h"
 #include "guestos/include/mount.h"
 #include "guestos/include/filelock.h"
+#include "guestos/fs/internal.h"
 #include "guestos/fs/pipe.h"
 #include "guestos/fs/proc/base.h"
 #include "guestos/mm/shmem.h"
@@ -23,10 +24,42 @@
 
 namespace guestos {
 
-namespace {
+// The IOCB_* flags a plain read or write of f has (iocb_flags): its O_APPEND, O_DSYNC, O_SYNC.
+unsigned iocb_flags(const file& f) {
+    unsigned r = 0;
+    if (f.f_flags & O_APPEND_) r |= IOCB_APPEND;
+    if (f.f_flags & O_DSYNC_) r |= IOCB_DSYNC;
+    if ((f.f_flags & O_SYNC_) == O_SYNC_) r |= IOCB_SYNC;
+    return r;
+}
 
-constexpr uint64_t MAX_RW_COUNT = 0x7ffff000;  // Linux caps one read/write at this
-constexpr uint64_t IO_CHUNK = 1 << 20;
+long import_iovec(SysCtx& c, VirtAddr uiov, uint64_t cnt, user_iovec& out) {
+    if (cnt > UIO_MAXIOV) return -EINVAL;
+    const uint64_t ps = c.ptr_size();
+    std::vector<uint8_t> raw(cnt * 2 * ps);
+    if (cnt && !copy_from_user(c.mm, raw.data(), uiov, raw.size())) return -EFAULT;
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < cnt; ++i) {
+        uint64_t base = 0, len = 0;
+        std::memcpy(&base, &raw[i * 2 * ps], ps);
+        std::memcpy(&len, &raw[i * 2 * ps + ps], ps);
+        if (static_cast<int64_t>(len) < 0 || (c.compat && static_cast<int32_t>(len) < 0)) return -EINVAL;
+        if (!access_ok(base, len)) return -EFAULT;
+        len = std::min(len, MAX_RW_COUNT - total);
+        total += len;
+        out.emplace_back(base, len);
+    }
+    return static_cast<long>(total);
+}
+
+
+long rw_verify_area(const int64_t* pos, uint64_t count) {
+    if (static_cast<int64_t>(count) < 0) return -EINVAL;
+    if (pos && (*pos < 0 || static_cast<int64_t>(static_cast<uint64_t>(*pos) + count) < 0)) return -EINVAL;
+    return 0;
+}
+
+namespace {
 
 // The open file behind a guest fd (fdget), or null; fds are unsigned int in syscalls, so
 // only the register's low 32 bits count.
@@ -37,10 +70,6 @@ std::shared_ptr<file> fdget(SysCtx& c, uint64_t fd) {
 bool readable(const file& f) { return (f.f_flags & O_ACCMODE) != O_WRONLY; }
 bool writable(const file& f) { return (f.f_flags & O_ACCMODE) != O_RDONLY; }
 
-// The user buffers of one read or write (an iov_iter over user iovecs): segments of
-// (address, length), their lengths already capped so the total is at most MAX_RW_COUNT.
-using user_iovec = std::vector<std::pair<uint64_t, uint64_t>>;
-
 // A regular file's data is all there, so a read may go on past one chunk; a pipe, tty or
 // /proc file gives what one read gives (a second read could block or split a record).
 bool reads_in_chunks(const file& f) { return f.f_inode && S_ISREG(f.f_inode->i_mode); }
@@ -48,13 +77,13 @@ bool reads_in_chunks(const file& f) { return f.f_inode && S_ISREG(f.f_inode->i_m
 // Writes the user bytes to a file through a bounded host buffer, chunk by chunk (gathering
 // across segments, so a small writev is one write, as atomic as Linux's): bytes written,
 // or the error when nothing was (EFAULT for an unreadable buffer).
-long write_from_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
+long write_from_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos, unsigned ki_flags) {
     if (!writable(f)) return -EBADF;
     uint64_t count = 0;
     for (auto [base, len] : iov) count += len;
     std::vector<uint8_t> tmp(std::min(count, IO_CHUNK));
     if (!count) {  // the file decides what writing nothing means (a datagram socket sends one)
-        kiocb iocb{c.task, pos};
+        kiocb iocb{c.task, pos, ki_flags};
         return f.write_iter(iocb, tmp.data(), 0);
     }
     size_t seg = 0;
@@ -75,7 +104,7 @@ long write_from_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
             if (seg_off == iov[seg].second) ++seg, seg_off = 0;
         }
         if (!n) break;
-        kiocb iocb{c.task, pos};
+        kiocb iocb{c.task, pos, ki_flags};
         long w = f.write_iter(iocb, tmp.data(), n);
         if (w < 0) return done ? static_cast<long>(done) : w;
         done += static_cast<uint64_t>(w);
@@ -86,7 +115,7 @@ long write_from_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
 
 // Reads the file into the user buffers through a bounded host buffer: one read, or for a
 // regular file reads of a chunk each until the buffers are full or the file ends.
-long read_to_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
+long read_to_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos, unsigned ki_flags) {
     if (!readable(f)) return -EBADF;
     uint64_t count = 0;
     for (auto [base, len] : iov) count += len;
@@ -96,7 +125,7 @@ long read_to_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
     do {
         const uint64_t want = std::min<uint64_t>(count - done, tmp.size());
         // (A pipe gives up the bytes it read even when the copy out faults; Linux keeps them.)
-        kiocb iocb{c.task, pos};
+        kiocb iocb{c.task, pos, ki_flags};
         long r = f.read_iter(iocb, tmp.data(), want);
         if (r < 0) return done ? static_cast<long>(done) : r;
         for (uint64_t n = 0; n < static_cast<uint64_t>(r);) {  // scatter
@@ -113,33 +142,15 @@ long read_to_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
     return static_cast<long>(done);
 }
 
-// One user buffer as an iovec, its length capped at MAX_RW_COUNT (rw_verify_area).
-user_iovec single_iovec(uint64_t buf, uint64_t count) { return {{buf, std::min(count, MAX_RW_COUNT)}}; }
-
-// Reads an iovec array (struct iovec / compat_iovec) from user memory.
-// Reads a user iovec array as import_iovec does: at most UIO_MAXIOV entries, no negative
-// length, every buffer within access_ok (EFAULT), lengths cut so the total stays within
-// MAX_RW_COUNT. Returns the total or a negative errno.
-long import_iovec(SysCtx& c, VirtAddr uiov, uint64_t cnt, user_iovec& out) {
-    constexpr uint64_t UIO_MAXIOV = 1024;
-    if (cnt > UIO_MAXIOV) return -EINVAL;
-    const uint64_t ps = c.ptr_size();
-    std::vector<uint8_t> raw(cnt * 2 * ps);
-    if (cnt && !copy_from_user(c.mm, raw.data(), uiov, raw.size())) return -EFAULT;
-    uint64_t total = 0;
-    for (uint64_t i = 0; i < cnt; ++i) {
-        uint64_t base = 0, len = 0;
-        std::memcpy(&base, &raw[i * 2 * ps], ps);
-        std::memcpy(&len, &raw[i * 2 * ps + ps], ps);
-        if (static_cast<int64_t>(len) < 0 || (c.compat && static_cast<int32_t>(len) < 0)) return -EINVAL;
-        if (!access_ok(base, len)) return -EFAULT;
-        len = std::min(len, MAX_RW_COUNT - total);
-        total += len;
-        out.emplace_back(base, len);
-    }
-    return static_cast<long>(total);
+long write_from_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
+    return write_from_user(c, f, iov, pos, iocb_flags(f));
+}
+long read_to_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
+    return read_to_user(c, f, iov, pos, iocb_flags(f));
 }
 
+// One user buffer as an iovec, its length capped at MAX_RW_COUNT (rw_verify_area).
+user_iovec single_iovec(uint64_t buf, uint64_t count) { return {{buf, std::min(count, MAX_RW_COUNT)}}; }
 
 // Puts an open file at the lowest free fd >= min (alloc_fd).
 long install_fd(SysCtx& c, std::shared_ptr<file> f, uint64_t min, bool cloexec) {
@@ -240,6 +251,90 @@ long sys_readv(SysCtx& c, const uint64_t* a) {
     return read_to_user(c, *f, iov, &f->f_pos);
 }
 
+namespace {
+
+enum class RW { Read, Write };
+
+// Adds the call's RWF_* to a kiocb's flags as kiocb_set_rw_flags does: unknown bits, a
+// RWF_NOWAIT the file cannot honour, RWF_ATOMIC and RWF_DONTCACHE (no filesystem here
+// supports them) are EOPNOTSUPP; APPEND with NOAPPEND EINVAL.
+long kiocb_set_rw_flags(const file& f, unsigned& ki_flags, uint32_t flags) {
+    if (!flags) return 0;
+    if (flags & ~RWF_SUPPORTED_) return -EOPNOTSUPP;
+    if ((flags & RWF_APPEND_) && (flags & RWF_NOAPPEND_)) return -EINVAL;
+    if ((flags & RWF_NOWAIT_) && !(f.f_mode & FMODE_NOWAIT)) return -EOPNOTSUPP;
+    if (flags & RWF_ATOMIC_) return -EOPNOTSUPP;  // no FMODE_CAN_ATOMIC_WRITE file, and never a read
+    if (flags & RWF_DONTCACHE_) return -EOPNOTSUPP;  // no FOP_DONTCACHE filesystem
+    ki_flags |= flags & (RWF_HIPRI_ | RWF_DSYNC_ | RWF_SYNC_ | RWF_NOWAIT_ | RWF_APPEND_ | RWF_NOSIGNAL_);
+    if (flags & RWF_SYNC_) ki_flags |= IOCB_DSYNC;
+    if (flags & RWF_NOAPPEND_) ki_flags &= ~IOCB_APPEND;
+    return 0;
+}
+
+// A vectored read or write at *pos with the call's flags (vfs_readv / vfs_writev): the
+// iovecs are imported first, and the flags only checked when there is something to move.
+// A synchronous write (RWF_DSYNC, O_SYNC...) of a regular file is synced before it returns
+// (generic_write_sync).
+long vfs_iter_rw(SysCtx& c, file& f, VirtAddr uiov, uint64_t vlen, int64_t* pos, uint32_t flags, RW rw) {
+    if (rw == RW::Read ? !readable(f) : !writable(f)) return -EBADF;
+    user_iovec iov;
+    const long total = import_iovec(c, uiov, vlen, iov);
+    if (total <= 0) return total;
+    if (long e = rw_verify_area(pos, static_cast<uint64_t>(total))) return e;
+    unsigned ki_flags = iocb_flags(f);
+    if (long e = kiocb_set_rw_flags(f, ki_flags, flags)) return e;
+    if (rw == RW::Read) return read_to_user(c, f, iov, pos, ki_flags);
+    const long r = write_from_user(c, f, iov, pos, ki_flags);
+    if (r > 0 && (ki_flags & (IOCB_DSYNC | IOCB_SYNC)) && reads_in_chunks(f))
+        if (long e = f.fsync(); e < 0) return e;
+    return r;
+}
+
+// readv/writev with flags at the file position (do_readv / do_writev).
+long do_readv_writev(SysCtx& c, uint64_t fd, VirtAddr uiov, uint64_t vlen, uint32_t flags, RW rw) {
+    auto f = fdget(c, fd);
+    if (!f) return -EBADF;
+    int64_t pos = f->f_pos;
+    const long r = vfs_iter_rw(c, *f, uiov, vlen, &pos, flags, rw);
+    if (r >= 0) f->f_pos = pos;
+    return r;
+}
+
+// preadv/pwritev with flags at pos (do_preadv / do_pwritev): EINVAL for a negative pos,
+// ESPIPE for a stream.
+long do_preadv_pwritev(SysCtx& c, uint64_t fd, VirtAddr uiov, uint64_t vlen, int64_t pos, uint32_t flags, RW rw) {
+    if (pos < 0) return -EINVAL;
+    auto f = fdget(c, fd);
+    if (!f) return -EBADF;
+    if (!(f->f_mode & (rw == RW::Read ? FMODE_PREAD : FMODE_PWRITE))) return -ESPIPE;
+    return vfs_iter_rw(c, *f, uiov, vlen, &pos, flags, rw);
+}
+
+// The offset of preadv and friends from its two halves (pos_from_hilo): on x86-64 pos_l is
+// all of it; i386 splits it into pos_l and pos_h.
+int64_t pos_from_hilo(SysCtx& c, uint64_t pos_l, uint64_t pos_h) {
+    return c.compat ? static_cast<int64_t>((pos_h << 32) | static_cast<uint32_t>(pos_l)) : static_cast<int64_t>(pos_l);
+}
+
+// preadv2/pwritev2: offset -1 is the file position (readv/writev with flags).
+long do_rwv2(SysCtx& c, const uint64_t* a, RW rw) {
+    const int64_t pos = pos_from_hilo(c, a[3], a[4]);
+    const auto flags = static_cast<uint32_t>(a[5]);
+    if (pos == -1) return do_readv_writev(c, a[0], VirtAddr(a[1]), a[2], flags, rw);
+    return do_preadv_pwritev(c, a[0], VirtAddr(a[1]), a[2], pos, flags, rw);
+}
+
+}  // namespace
+
+long sys_preadv(SysCtx& c, const uint64_t* a) {
+    return do_preadv_pwritev(c, a[0], VirtAddr(a[1]), a[2], pos_from_hilo(c, a[3], a[4]), 0, RW::Read);
+}
+long sys_pwritev(SysCtx& c, const uint64_t* a) {
+    return do_preadv_pwritev(c, a[0], VirtAddr(a[1]), a[2], pos_from_hilo(c, a[3], a[4]), 0, RW::Write);
+}
+long sys_preadv2(SysCtx& c, const uint64_t* a) { return do_rwv2(c, a, RW::Read); }
+long sys_pwritev2(SysCtx& c, const uint64_t* a) { return do_rwv2(c, a, RW::Write); }
+
 
 // ftruncate: the fd must be open for writing (do_sys_ftruncate).
 long do_ftruncate(SysCtx& c, uint64_t fd, int64_t length) {
@@ -280,6 +375,31 @@ long sys_syncfs(SysCtx& c, const uint64_t* a) {
     if (!f) return -EBADF;
     if (f->f_inode && f->f_inode->i_sb) f->f_inode->i_sb->sync_fs();
     return 0;
+}
+
+// sync_file_range: writes back the dirty pages of a file (ksys_sync_file_range). Flags
+// other than WAIT_BEFORE, WRITE and WAIT_AFTER, a negative offset or a range that wraps are
+// EINVAL; anything but a regular file, block device, directory or link is ESPIPE. The
+// whole file's pages are written (a superset of the range), synchronously.
+long ksys_sync_file_range(SysCtx& c, uint64_t fd, int64_t offset, int64_t nbytes, uint64_t flags) {
+    constexpr uint32_t VALID_FLAGS = SYNC_FILE_RANGE_WAIT_BEFORE_ | SYNC_FILE_RANGE_WRITE_ | SYNC_FILE_RANGE_WAIT_AFTER_;
+    auto f = fdget(c, fd);
+    if (!f) return -EBADF;
+    const uint32_t fl = static_cast<uint32_t>(flags);
+    const auto endbyte = static_cast<int64_t>(static_cast<uint64_t>(offset) + static_cast<uint64_t>(nbytes));
+    if ((fl & ~VALID_FLAGS) || offset < 0 || endbyte < 0 || endbyte < offset) return -EINVAL;
+    struct stat st {};
+    if (f->f_inode) st.st_mode = f->f_inode->i_mode;
+    else if (f->getattr(st)) return -ESPIPE;
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) return -ESPIPE;
+    if ((fl & SYNC_FILE_RANGE_WRITE_) && f->f_inode) return filemap_write_and_wait(f->f_inode->i_data);
+    return 0;
+}
+
+long sys_sync_file_range(SysCtx& c, const uint64_t* a) {
+    if (c.compat)  // sys_ia32_sync_file_range: offset and nbytes in halves
+        return ksys_sync_file_range(c, a[0], pos_arg(c, a, 1), pos_arg(c, a, 3), a[5]);
+    return ksys_sync_file_range(c, a[0], static_cast<int64_t>(a[1]), static_cast<int64_t>(a[2]), a[3]);
 }
 
 long sys_fallocate(SysCtx& c, const uint64_t* a) {

@@ -79,14 +79,23 @@ struct super_block {
 };
 
 // What the read and write syscalls check of a file (FMODE_*): a pipe is a stream, so pread
-// and pwrite on it fail with ESPIPE.
-inline constexpr unsigned FMODE_PREAD = 0x8, FMODE_PWRITE = 0x10;
+// and pwrite on it fail with ESPIPE; FMODE_NOWAIT files take RWF_NOWAIT (pipes, sockets,
+// the memory devices), the rest answer it EOPNOTSUPP.
+inline constexpr unsigned FMODE_PREAD = 0x8, FMODE_PWRITE = 0x10, FMODE_NOWAIT = 0x8000000;
 
-// One read or write as a syscall makes it (struct kiocb): the position it uses and the
-// calling task, in whose context a file that can block (a pipe) waits.
+// How one read or write goes (IOCB_*, the RWF_* bits of preadv2/pwritev2 as the kiocb keeps
+// them): IOCB_APPEND writes at the end, IOCB_NOWAIT fails with EAGAIN rather than sleep,
+// IOCB_NOSIGNAL spares a pipe writer its SIGPIPE.
+inline constexpr unsigned IOCB_HIPRI = 0x1, IOCB_DSYNC = 0x2, IOCB_SYNC = 0x4, IOCB_NOWAIT = 0x8,
+                          IOCB_APPEND = 0x10, IOCB_NOSIGNAL = 0x100;
+
+// One read or write as a syscall makes it (struct kiocb): the position it uses, its IOCB_*
+// flags (from the file's O_APPEND/O_DSYNC/O_SYNC, then the call's RWF_*) and the calling
+// task, in whose context a file that can block (a pipe) waits.
 struct kiocb {
     task_struct& task;
     int64_t* ki_pos;
+    unsigned ki_flags = 0;
 };
 
 // A file (struct inode): its identity, size and times, and its page cache (i_data).
@@ -200,6 +209,12 @@ public:
     // readiness, queueing on its wait queues through pt (guestos/include/poll.h).
     virtual bool can_poll() const { return false; }
     virtual uint32_t poll(poll_table*) { return 0; }
+    // Whether splice may read from it (file_operations.splice_read) or write to it
+    // (splice_write); splice and sendfile answer EINVAL otherwise. A regular file's
+    // splice_read is filemap_splice_read (pipe buffers cut at its pages), the others' is
+    // copy_splice_read (one read into whole pages).
+    virtual bool has_splice_read() const { return false; }
+    virtual bool has_splice_write() const { return false; }
     virtual long status_flags() { return f_flags; }
     virtual long set_status_flags(int flags);
 
@@ -233,9 +248,13 @@ public:
     explicit inode_file(std::shared_ptr<inode> ino, uint64_t max_bytes = 0x7fffffffffffffffull)
         : file(std::move(ino)), max_bytes_(max_bytes) {}
     long read(uint8_t* buf, uint64_t n, int64_t* pos) override;
+    // write at *pos; IOCB_APPEND first moves *pos to the end (generic_write_checks_count).
+    long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) override;
     long write(const uint8_t* buf, uint64_t n, int64_t* pos) override;
     long llseek(int64_t offset, int whence) override;
     bool can_mmap() const override { return true; }
+    bool has_splice_read() const override { return true; }
+    bool has_splice_write() const override { return true; }
     long truncate(uint64_t size) override;
     long fsync() override { return 0; }  // the page cache is the only copy (tmpfs) or read-only
 
@@ -257,6 +276,7 @@ public:
     long read(uint8_t* buf, uint64_t n, int64_t* pos) override;
     long llseek(int64_t offset, int whence) override;
     long getattr(struct stat& st) override;
+    bool has_splice_read() const override { return true; }  // copy_splice_read
 
 private:
     // Regenerates the records before offset and keeps the rest of the one it falls in.

@@ -32,6 +32,8 @@ public:
     long write(const uint8_t*, uint64_t n, int64_t*) override {
         return minor_ == MINOR_FULL ? -ENOSPC : static_cast<long>(n);
     }
+    bool has_splice_read() const override { return true; }
+    bool has_splice_write() const override { return true; }  // splice_write_null / _zero
     // null_lseek / full_lseek and memory_lseek: the position is 0 and stays so.
     long llseek(int64_t, int) override { return f_pos = 0; }
 
@@ -57,6 +59,7 @@ long chrdev_open(std::shared_ptr<inode> ino, unsigned flags, std::shared_ptr<fil
         return -ENXIO;
     out = std::make_shared<mem_file>(std::move(ino), min);
     out->f_flags = flags & ~(O_CREAT_ | O_EXCL_ | O_TRUNC_ | O_NOCTTY_);
+    out->f_mode |= FMODE_NOWAIT;  // the memory devices never wait
     return 0;
 }
 

@@ -26,6 +26,8 @@ public:
     // The host descriptor's own readiness (it is the native program's descriptor); a waiter
     // sleeps until the host says it changed (n_tty_poll, with the host as the line).
     bool can_poll() const override { return true; }
+    bool has_splice_read() const override { return true; }   // copy_splice_read
+    bool has_splice_write() const override { return true; }  // iter_file_splice_write
     uint32_t poll(poll_table* wait) override;
     long status_flags() override { return con_.status_flags(); }
     long set_status_flags(int flags) override { return con_.set_status_flags(flags); }

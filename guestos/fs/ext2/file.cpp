@@ -92,7 +92,6 @@ long ext2_file::write_begin(uint64_t at, uint64_t len) {
 
 long ext2_file::write(const uint8_t* buf, uint64_t n, int64_t* pos) {
     inode& i = *f_inode;
-    if (f_flags & O_APPEND_) *pos = static_cast<int64_t>(i.i_size);
     if (*pos < 0) return -EINVAL;
     if (!n) return 0;
     const uint64_t max = i.i_sb->s_maxbytes;

@@ -1,6 +1,7 @@
 // open flags, *at() flags and fcntl commands (uapi/asm-generic/fcntl.h, uapi/linux/fcntl.h):
 // the same on i386 and x86-64.
 #pragma once
+#include <cstdint>
 
 namespace guestos {
 
@@ -35,5 +36,15 @@ inline constexpr int F_RDLCK_ = 0, F_WRLCK_ = 1, F_UNLCK_ = 2;
 inline constexpr int LOCK_SH_ = 1, LOCK_EX_ = 2, LOCK_NB_ = 4, LOCK_UN_ = 8;
 // utimensat's special nanoseconds (uapi/linux/stat.h).
 inline constexpr long UTIME_NOW_ = (1l << 30) - 1, UTIME_OMIT_ = (1l << 30) - 2;
+// sync_file_range's flags (uapi/linux/fs.h).
+inline constexpr unsigned SYNC_FILE_RANGE_WAIT_BEFORE_ = 1, SYNC_FILE_RANGE_WRITE_ = 2,
+                          SYNC_FILE_RANGE_WAIT_AFTER_ = 4;
+// splice, tee and vmsplice's flags (linux/splice.h).
+inline constexpr unsigned SPLICE_F_MOVE_ = 1, SPLICE_F_NONBLOCK_ = 2, SPLICE_F_MORE_ = 4, SPLICE_F_GIFT_ = 8,
+                          SPLICE_F_ALL_ = 0xf;
+// preadv2/pwritev2's flags (uapi/linux/fs.h).
+inline constexpr uint32_t RWF_HIPRI_ = 0x1, RWF_DSYNC_ = 0x2, RWF_SYNC_ = 0x4, RWF_NOWAIT_ = 0x8, RWF_APPEND_ = 0x10,
+                          RWF_NOAPPEND_ = 0x20, RWF_ATOMIC_ = 0x40, RWF_DONTCACHE_ = 0x80, RWF_NOSIGNAL_ = 0x100,
+                          RWF_SUPPORTED_ = 0x1ff;
 
 }  // namespace guestos

@@ -174,6 +174,7 @@ public:
     long llseek(int64_t, int) override { return -ESPIPE; }
     long getattr(struct stat& st) override { return anon_inode_getattr(st, S_IFSOCK | 0777, ino_); }
     bool can_poll() const override { return true; }
+    bool has_splice_write() const override { return true; }  // splice_to_socket
     uint32_t poll(poll_table* wait) override;
 
     long sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, const uint8_t* kbuf);

@@ -112,6 +112,11 @@ const SyscallEntry table32[] = {
     E(getdents, getdents, "fxu"), E(close_range, close_range, "uux"), E(get_robust_list, get_robust_list, "dxx"),
     E(kcmp, kcmp, "dddxx"), E(membarrier, membarrier, "dud"), E(syslog, syslog, "dxd"),
     E(ioprio_get, ioprio_get, "dd"), E(ioprio_set, ioprio_set, "ddx"),
+    E(preadv, preadv, "fxuxx"), E(pwritev, pwritev, "fxuxx"), E(preadv2, preadv2, "fxuxxx"),
+    E(pwritev2, pwritev2, "fxuxxx"),
+    E(sendfile, sendfile, "ffxu"), E(sendfile64, sendfile64, "ffxu"), E(splice, splice, "fxfxux"),
+    E(tee, tee, "ffux"), E(vmsplice, vmsplice, "fxux"), E(copy_file_range, copy_file_range, "fxfxux"),
+    E(sync_file_range, sync_file_range, "fxxxxx"),
     E(nice, nice, "d"), E(sched_rr_get_interval_time64, sched_rr_get_interval_time64, "dx"),
 };
 #undef E

@@ -88,6 +88,10 @@ const SyscallEntry table64[] = {
     E(getdents, getdents, "fxu"), E(close_range, close_range, "uux"), E(get_robust_list, get_robust_list, "dxx"),
     E(kcmp, kcmp, "dddxx"), E(membarrier, membarrier, "dud"), E(syslog, syslog, "dxd"),
     E(ioprio_get, ioprio_get, "dd"), E(ioprio_set, ioprio_set, "ddx"),
+    E(preadv, preadv, "fxudd"), E(pwritev, pwritev, "fxudd"), E(preadv2, preadv2, "fxuddx"),
+    E(pwritev2, pwritev2, "fxuddx"),
+    E(sendfile, sendfile, "ffxu"), E(splice, splice, "fxfxux"), E(tee, tee, "ffux"), E(vmsplice, vmsplice, "fxux"),
+    E(copy_file_range, copy_file_range, "fxfxux"), E(sync_file_range, sync_file_range, "fddx"),
 };
 #undef E
 

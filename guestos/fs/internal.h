@@ -1,0 +1,38 @@
+// What the file syscalls share across guestos/fs (Linux's fs/internal.h): the caps on one
+// transfer, the user iovecs of a vectored call, and the IOCB_* flags of a plain read/write.
+#pragma once
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "guestos/include/fs.h"
+#include "guestos/include/syscalls.h"
+#include "guestos/include/uapi/fcntl.h"
+
+namespace guestos {
+
+inline constexpr uint64_t MAX_RW_COUNT = 0x7ffff000;  // Linux caps one read/write at this
+inline constexpr uint64_t UIO_MAXIOV = 1024;
+inline constexpr uint64_t IO_CHUNK = 1 << 20;         // the host buffer one transfer step uses
+
+// The user buffers of one read or write (an iov_iter over user iovecs): segments of
+// (address, length), their lengths already capped so the total is at most MAX_RW_COUNT.
+using user_iovec = std::vector<std::pair<uint64_t, uint64_t>>;
+
+// Reads a user iovec array as import_iovec does: at most UIO_MAXIOV entries, no negative
+// length, every buffer within access_ok (EFAULT), lengths cut so the total stays within
+// MAX_RW_COUNT. Returns the total or a negative errno.
+long import_iovec(SysCtx& c, VirtAddr uiov, uint64_t cnt, user_iovec& out);
+
+// Whether f was opened for reading (FMODE_READ) or writing (FMODE_WRITE); O_PATH for neither.
+inline bool fmode_read(const file& f) { return (f.f_flags & O_ACCMODE_) != O_WRONLY_ && !(f.f_flags & O_PATH_); }
+inline bool fmode_write(const file& f) { return (f.f_flags & O_ACCMODE_) != O_RDONLY_ && !(f.f_flags & O_PATH_); }
+
+// The IOCB_* flags a plain read or write of f has (iocb_flags): its O_APPEND, O_DSYNC, O_SYNC.
+unsigned iocb_flags(const file& f);
+
+// rw_verify_area's checks of a transfer of count bytes at *pos (null for a stream): EINVAL
+// for a negative count or position, or one that would wrap past the largest offset.
+long rw_verify_area(const int64_t* pos, uint64_t count);
+
+}  // namespace guestos
