@@ -1,0 +1,3 @@
+module emutest/iocopy
+
+go 1.19
