@@ -343,4 +343,19 @@ long ipc_msg(SysCtx& c, unsigned call, int version, const uint64_t* a) {
     }
 }
 
+std::string sysvipc_msg_proc_show(ipc_namespace& ns) {
+    std::string out = "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid"
+                      "      stime      rtime      ctime\n";
+    for (const auto& [idx, perm] : ns.msg_ids.idr) {
+        const auto& msq = static_cast<const msg_queue&>(*perm);
+        char line[200];
+        std::snprintf(line, sizeof line, "%10d %10d  %4o  %10lu %10lu %5u %5u %5u %5u %5u %5u %10llu %10llu %10llu\n",
+                      msq.key, msq.id, msq.mode, (unsigned long)msq.q_cbytes, (unsigned long)msq.q_qnum,
+                      (unsigned)msq.q_lspid, (unsigned)msq.q_lrpid, msq.uid, msq.gid, msq.cuid, msq.cgid,
+                      (unsigned long long)msq.q_stime, (unsigned long long)msq.q_rtime, (unsigned long long)msq.q_ctime);
+        out += line;
+    }
+    return out;
+}
+
 }  // namespace guestos

@@ -393,4 +393,17 @@ long ipc_sem(SysCtx& c, unsigned call, int version, const uint64_t* a) {
     }
 }
 
+std::string sysvipc_sem_proc_show(ipc_namespace& ns) {
+    std::string out = "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n";
+    for (const auto& [idx, perm] : ns.sem_ids.idr) {
+        const auto& sma = static_cast<const sem_array&>(*perm);
+        char line[160];
+        std::snprintf(line, sizeof line, "%10d %10d  %4o %10u %5u %5u %5u %5u %10llu %10llu\n", sma.key, sma.id, sma.mode,
+                      (unsigned)sma.sems.size(), sma.uid, sma.gid, sma.cuid, sma.cgid,
+                      (unsigned long long)sma.sem_otime, (unsigned long long)sma.sem_ctime);
+        out += line;
+    }
+    return out;
+}
+
 }  // namespace guestos

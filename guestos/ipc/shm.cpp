@@ -370,4 +370,21 @@ long ipc_shm(SysCtx& c, unsigned call, int version, const uint64_t* a) {
     }
 }
 
+std::string sysvipc_shm_proc_show(ipc_namespace& ns) {
+    std::string out = "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid"
+                      "      atime      dtime      ctime                   rss                  swap\n";
+    for (const auto& [idx, perm] : ns.shm_ids.idr) {
+        const auto& shp = static_cast<const shmid_kernel&>(*perm);
+        char line[256];
+        // shm_add_rss_swap: the segment's cached pages (shmem pages of a segment are not swapped here).
+        std::snprintf(line, sizeof line, "%10d %10d  %4o %21lu %5u %5u  %5lu %5u %5u %5u %5u %10llu %10llu %10llu %21lu %21lu\n",
+                      shp.key, shp.id, shp.mode, (unsigned long)shp.shm_segsz, (unsigned)shp.shm_cprid,
+                      (unsigned)shp.shm_lprid, (unsigned long)shp.shm_nattch(), shp.uid, shp.gid, shp.cuid, shp.cgid,
+                      (unsigned long long)shp.shm_atim, (unsigned long long)shp.shm_dtim,
+                      (unsigned long long)shp.shm_ctim, (unsigned long)(shp.shm_inode->i_data.nrpages() * PAGE_SIZE), 0ul);
+        out += line;
+    }
+    return out;
+}
+
 }  // namespace guestos

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "guestos/include/errno.h"
@@ -92,6 +93,12 @@ void get_ipc64_perm_set(const uint8_t* in, uint32_t& uid, uint32_t& gid, unsigne
 long ipc_shm(SysCtx& c, unsigned call, int version, const uint64_t* a);
 long ipc_msg(SysCtx& c, unsigned call, int version, const uint64_t* a);
 long ipc_sem(SysCtx& c, unsigned call, int version, const uint64_t* a);
+// /proc/sysvipc/shm, msg and sem (ipc_init_proc_interface's header, then
+// sysvipc_*_proc_show for each object in index order), as a 64-bit kernel prints them.
+std::string sysvipc_shm_proc_show(ipc_namespace& ns);
+std::string sysvipc_msg_proc_show(ipc_namespace& ns);
+std::string sysvipc_sem_proc_show(ipc_namespace& ns);
+
 // A process's last thread exits: its SEM_UNDO adjustments are applied (exit_sem).
 void exit_sem(ipc_namespace& ns, int tgid);
 

@@ -253,6 +253,10 @@ std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     if (entry == "slabinfo") return proc_slabinfo(*slab_);
     if (entry == "vmstat") return proc_vmstat(src);
     if (entry == "loadavg") return proc_loadavg();
+    Kernel& k = const_cast<Kernel&>(*this);  // reading the IPC objects changes none of them
+    if (entry == "sysvipc/shm") return sysvipc_shm_proc_show(k.ipc_ns());
+    if (entry == "sysvipc/msg") return sysvipc_msg_proc_show(k.ipc_ns());
+    if (entry == "sysvipc/sem") return sysvipc_sem_proc_show(k.ipc_ns());
     return std::nullopt;
 }
 

@@ -151,7 +151,7 @@ constexpr proc_entry tgid_base_stuff[] = {
 // The global files, in proc_root's order (pde_subdir_insert sorts by length, then name).
 constexpr proc_entry proc_root_entries[] = {
     {"swaps", S_IFREG | 0444},    {"vmstat", S_IFREG | 0444},   {"cpuinfo", S_IFREG | 0444},  {"loadavg", S_IFREG | 0444},
-    {"meminfo", S_IFREG | 0444},  {"slabinfo", S_IFREG | 0400},
+    {"meminfo", S_IFREG | 0444},  {"sysvipc", S_IFDIR | 0555}, {"slabinfo", S_IFREG | 0400},
     {"zoneinfo", S_IFREG | 0444}, {"buddyinfo", S_IFREG | 0444},
 };
 
@@ -250,6 +250,17 @@ std::shared_ptr<file> proc_root_dir(const task_struct& task) {
     e.push_back({pid_ino(task.tgid, 0), static_cast<int64_t>(e.size() + 1), DT_DIR, std::to_string(task.tgid)});
     return std::make_shared<proc_dir_file>(1, 3, task.kernel ? task.kernel->mount_time() : timespec{}, std::move(e));
 }
+
+// /proc/sysvipc: msg, sem and shm (ipc_init_proc_interface's files, in proc's order).
+std::shared_ptr<file> proc_sysvipc_dir(const task_struct& task) {
+    constexpr uint64_t ino = 0xf0001000ull;
+    std::vector<dir_entry> e = {{ino, 1, DT_DIR, "."}, {1, 2, DT_DIR, ".."}};
+    for (const char* name : {"msg", "sem", "shm"})
+        e.push_back({ino + e.size() - 1, static_cast<int64_t>(e.size() + 1), DT_REG, name});
+    return std::make_shared<proc_dir_file>(ino, 2, task.kernel ? task.kernel->mount_time() : timespec{}, std::move(e));
+}
+
+bool is_sysvipc_dir(const ProcPath& p) { return !p.per_task && (p.entry == "sysvipc" || p.entry == "sysvipc/"); }
 
 }  // namespace
 
@@ -432,11 +443,13 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     auto p = parse_proc_path(caller, path);
     if (!p) return -ENOENT;
     task_struct& task = p->target ? *p->target : caller;
-    if (p->entry.empty() || p->task_dir || (p->per_task && (p->entry == "fd" || p->entry == "task"))) {
+    if (p->entry.empty() || p->task_dir || (p->per_task && (p->entry == "fd" || p->entry == "task")) ||
+        is_sysvipc_dir(*p)) {
         if ((flags & O_ACCMODE) != O_RDONLY) return -EISDIR;
         out = p->entry == "fd"     ? proc_fd_dir(task)
               : p->entry == "task" ? proc_task_dir(task)
               : p->task_dir        ? proc_pid_dir(task)
+              : is_sysvipc_dir(*p) ? proc_sysvipc_dir(task)
                                    : proc_root_dir(task);
         out->f_flags = flags;
         return 0;
