@@ -38,10 +38,16 @@ bool anon_vma_chain_link(vm_area_struct& vma, anon_vma* av) {
     return true;
 }
 
-// Frees an anon_vma no VMA links to and no page hangs off any more (put_anon_vma).
-void put_anon_vma_if_unused(anon_vma* av) {
-    if (av->rb_root.empty() && av->nr_pages == 0) delete av;
-    else av->slab.set(AnonVmaField::degree, av->rb_root.size());
+// Drops a reference; the last frees the anon_vma and then its root's reference
+// (put_anon_vma, __put_anon_vma).
+void put_anon_vma(anon_vma* av) {
+    if (--av->refcount > 0) {
+        av->slab.set(AnonVmaField::refcount, av->refcount);
+        return;
+    }
+    anon_vma* root = av->root;
+    delete av;
+    if (root != av) put_anon_vma(root);
 }
 
 // Whether a and b could share an anon_vma: adjacent, same file and flags, contiguous page
@@ -139,12 +145,17 @@ bool anon_vma_clone(vm_area_struct& dst, const vm_area_struct& src) {
 }
 
 void unlink_anon_vmas(vm_area_struct& vma) {
+    // Unlink every chain, then drop the VMAs' reference of each anon_vma left without VMAs
+    // (a root whose last child goes with it is freed by that child's put).
+    std::vector<anon_vma*> emptied;
     for (struct anon_vma_chain* avc : vma.anon_vma_chain) {
         auto& list = avc->av->rb_root;
         list.erase(std::remove(list.begin(), list.end(), avc), list.end());
-        put_anon_vma_if_unused(avc->av);
+        avc->av->slab.set(AnonVmaField::degree, list.size());
+        if (list.empty()) emptied.push_back(avc->av);
         delete avc;
     }
+    for (anon_vma* av : emptied) put_anon_vma(av);
     vma.anon_vma_chain.clear();
     vma.anon_vma = nullptr;
     vma.slab.set(VmaField::anon_vma, 0);
@@ -162,8 +173,10 @@ bool anon_vma_fork(vm_area_struct& vma, const vm_area_struct& pvma) {
     av->slab.set_ptr(AnonVmaField::root, &av->root->slab);
     av->slab.set_ptr(AnonVmaField::parent, &pvma.anon_vma->slab);
     av->slab.set(AnonVmaField::refcount, 1);
+    ++av->root->refcount;  // get_anon_vma(anon_vma->root): the root outlives its children
+    av->root->slab.set(AnonVmaField::refcount, av->root->refcount);
     if (!anon_vma_chain_link(vma, av)) {
-        delete av;
+        put_anon_vma(av);
         return false;
     }
     vma.anon_vma = av;
@@ -171,10 +184,9 @@ bool anon_vma_fork(vm_area_struct& vma, const vm_area_struct& pvma) {
     return true;
 }
 
-void anon_vma_merge(vm_area_struct& vma, const vm_area_struct& other) {
-    // The importer's chains; with no memory for them the merged VMA's pages stay reachable
-    // only through `other`'s anon_vma, which outlives it while pages hang off it.
-    if (!vma.anon_vma && other.anon_vma) (void)anon_vma_clone(vma, other);
+bool anon_vma_merge(vm_area_struct& vma, const vm_area_struct& other) {
+    // The importer's chains, so other's pages stay reachable through vma once other is gone.
+    return vma.anon_vma || !other.anon_vma || anon_vma_clone(vma, other);
 }
 
 void page_add_new_anon_rmap(page& p, vm_area_struct& vma, VirtAddr address) {
@@ -182,7 +194,6 @@ void page_add_new_anon_rmap(page& p, vm_area_struct& vma, VirtAddr address) {
     p.mapping = vma.anon_vma;
     p.index = linear_page_index(vma, address);
     p._mapcount = 0;
-    if (vma.anon_vma) ++vma.anon_vma->nr_pages;
 }
 
 void page_add_anon_rmap(page& p, vm_area_struct& vma, VirtAddr address, rmap_t flags) {
@@ -193,7 +204,6 @@ void page_add_anon_rmap(page& p, vm_area_struct& vma, VirtAddr address, rmap_t f
     p.flags |= PG_anon;
     p.mapping = av;
     p.index = linear_page_index(vma, address);
-    ++av->nr_pages;
 }
 
 void page_add_file_rmap(page& p) { ++p._mapcount; }
@@ -202,10 +212,7 @@ void page_remove_rmap(page& p) {
     if (--p._mapcount >= 0 || !(p.flags & PG_anon) || !p.mapping) return;
     // The last PTE is gone: the page leaves its anon_vma (it is freed right after; swap
     // will keep it in the swap cache instead).
-    auto* av = static_cast<struct anon_vma*>(p.mapping);
-    --av->nr_pages;
     p.mapping = nullptr;
-    put_anon_vma_if_unused(av);
 }
 
 void rmap_walk(const page& p, const std::function<void(vm_area_struct&, VirtAddr)>& fn) {

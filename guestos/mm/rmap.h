@@ -14,14 +14,17 @@ struct anon_vma_chain;
 
 // A set of anonymous pages and the VMAs that may map them (struct anon_vma). Without
 // fork every anon_vma is its own root and its VMAs are one VMA and the parts it was split
-// or moved into.
+// or moved into. Its lifetime is Linux's refcount: one reference while any VMA links to it
+// (dropped by the unlink that empties rb_root) and one per forked anon_vma whose root it is;
+// the last put frees it. Pages do not hold it: a page is mapped only through a VMA linked to
+// its page->mapping, so that one outlives every mapped page.
 struct anon_vma {
     anon_vma* root = this;
     uint64_t id = 0;  // a stable number for displays
     // The chains of the VMAs that may map its pages (Linux: an interval tree of them keyed
     // by the VMAs' page ranges; a list here: a handful of VMAs share one anon_vma).
     std::vector<anon_vma_chain*> rb_root;
-    uint64_t nr_pages = 0;  // pages whose page->mapping is this anon_vma
+    unsigned refcount = 1;  // anon_vma_alloc's: its VMAs'
     SlabObject slab;        // its struct anon_vma in the anon_vma cache
 };
 
@@ -44,8 +47,9 @@ struct anon_vma_chain {
 [[nodiscard]] bool anon_vma_fork(vm_area_struct& vma, const vm_area_struct& pvma);
 // Unlinks vma from its anon_vmas, freeing those left without VMAs (unlink_anon_vmas).
 void unlink_anon_vmas(vm_area_struct& vma);
-// vma takes over the anon_vma of a VMA merging into it (vma_merge's importer clone).
-void anon_vma_merge(vm_area_struct& vma, const vm_area_struct& next);
+// vma takes over the anon_vma of a VMA merging into it (vma_merge's importer clone);
+// false when the slab has no memory for its chains: the merge must not happen.
+[[nodiscard]] bool anon_vma_merge(vm_area_struct& vma, const vm_area_struct& next);
 
 // Links and unlinks a VMA in its file's i_mmap (__vma_link_file, unlink_file_vma).
 void vma_link_file(vm_area_struct& vma);

@@ -370,9 +370,9 @@ vm_area_struct* VmaTree::vma_merge(vm_area_struct* vma) {
     if (vma->vm_flags & VM_SPECIAL) return vma;
     vm_area_struct* prev = vma->vm_prev;
     if (prev && prev->vm_end == vma->vm_start && anon_vma_compatible(*prev, *vma) &&
-        can_vma_merge_after(*prev, vma->vm_flags, vma->vm_file.get(), vma->vm_pgoff)) {
+        can_vma_merge_after(*prev, vma->vm_flags, vma->vm_file.get(), vma->vm_pgoff) &&
+        anon_vma_merge(*prev, *vma)) {  // no memory for the chains: no merge (vma_merge's NULL)
         const VirtAddr end = vma->vm_end;
-        anon_vma_merge(*prev, *vma);
         erase(vma);  // freed here
         vma_adjust(prev, prev->vm_start, end, prev->vm_pgoff);
         vma = prev;
@@ -380,9 +380,9 @@ vm_area_struct* VmaTree::vma_merge(vm_area_struct* vma) {
     vm_area_struct* next = vma->vm_next;
     if (next && vma->vm_end == next->vm_start && anon_vma_compatible(*vma, *next) &&
         can_vma_merge_before(*next, vma->vm_flags, vma->vm_file.get(),
-                             vma->vm_pgoff + (vma->size() >> PAGE_SHIFT))) {
+                             vma->vm_pgoff + (vma->size() >> PAGE_SHIFT)) &&
+        anon_vma_merge(*vma, *next)) {
         const VirtAddr end = next->vm_end;
-        anon_vma_merge(*vma, *next);
         erase(next);
         vma_adjust(vma, vma->vm_start, end, vma->vm_pgoff);
     }
