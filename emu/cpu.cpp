@@ -2,12 +2,14 @@
 #include "emu/cpu.h"
 
 #include <capstone/capstone.h>
+#include <unicorn/unicorn.h>
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -24,6 +26,16 @@
 #include "guestos/arch/x86/entry/strace.h"
 
 namespace emu {
+
+// Unicorn's callbacks; `self` is the Cpu that registered them.
+struct CpuHooks {
+    static void hook_intr(uc_engine* uc, uint32_t intno, void* self);
+    static void hook_syscall(uc_engine* uc, void* self);
+    static int hook_cpuid(uc_engine* uc, void* self);
+    static bool hook_unmapped(uc_engine* uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void* self);
+    static void hook_breakpoint(uc_engine* uc, uint64_t address, uint32_t size, void* self);
+    static void hook_step(uc_engine* uc, uint64_t address, uint32_t size, void* self);
+};
 
 namespace {
 
@@ -81,7 +93,9 @@ int uc_reg_of(int cs) {
 
 }  // namespace
 
-std::atomic<uc_engine*> Cpu::running{nullptr};
+static_assert(std::is_same_v<uc_hook, uc_hook_t>);
+
+std::atomic<uc_struct*> Cpu::running{nullptr};
 
 Cpu::Cpu(guestos::Kernel& kernel, guestos::task_struct& task, const CpuConfig& cfg)
     : kernel_(kernel), cur_(&task), loaded_(&task), mm_(task.mm), cfg_(cfg), is64_(task.abi == guestos::Abi::X86_64) {}
@@ -105,8 +119,7 @@ mmu::ErrorOr<std::unique_ptr<Cpu>> Cpu::create(guestos::Kernel& kernel, guestos:
     cpu->timer_ = timer ? std::move(timer) : std::make_shared<LapicTimer>([] {
         if (uc_engine* uc = running.load()) uc_emu_stop(uc);
     });
-    auto r = cpu->init(start);
-    if (r.is_error()) return r.error();
+    TRY(cpu->init(start));
     return cpu;
 }
 
@@ -336,7 +349,7 @@ void Cpu::clear_exception_state() {
 
 mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
     if (uc_err e = uc_open(UC_ARCH_X86, is64_ ? UC_MODE_64 : UC_MODE_32, &uc_)) return uc_error("uc_open", e);
-    if (auto r = map_kernel_area(); r.is_error()) return r.error();
+    TRY(map_kernel_area());
     build_gdt();
     uint64_t cr4 = 0x20 | 0x200 | 0x400;  // PAE, OSFXSR, OSXMMEXCPT
     set_reg(UC_X86_REG_CR4, cr4);
@@ -344,32 +357,32 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
     uc_reg_write(uc_, UC_X86_REG_MSR, &efer);
     set_reg(UC_X86_REG_CR3, shadow_->cr3());
     set_reg(UC_X86_REG_CR0, 0x80010033);  // PG, WP, NE, ET, MP, PE
-    if (auto r = enable_nx(); r.is_error()) return r.error();
-    if (uc_err e = uc_hook_add(uc_, &intr_hook_, UC_HOOK_INTR, reinterpret_cast<void*>(&Cpu::hook_intr), this, 1, 0))
+    TRY(enable_nx());
+    if (uc_err e = uc_hook_add(uc_, &intr_hook_, UC_HOOK_INTR, reinterpret_cast<void*>(&CpuHooks::hook_intr), this, 1, 0))
         return uc_error("hook interrupts", e);
     if (is64_) {
-        if (uc_err e = uc_hook_add(uc_, &syscall_hook_, UC_HOOK_INSN, reinterpret_cast<void*>(&Cpu::hook_syscall), this,
+        if (uc_err e = uc_hook_add(uc_, &syscall_hook_, UC_HOOK_INSN, reinterpret_cast<void*>(&CpuHooks::hook_syscall), this,
                                    1, 0, UC_X86_INS_SYSCALL))
             return uc_error("hook syscall", e);
     }
     // CPUID answers from the emulated processor's table (Unicorn 2.0.1's own misses FPU, TSC
     // and MMX, and reports features its translator lacks; devices/cpuid.cpp).
-    if (uc_err e = uc_hook_add(uc_, &cpuid_hook_, UC_HOOK_INSN, reinterpret_cast<void*>(&Cpu::hook_cpuid), this, 1, 0,
+    if (uc_err e = uc_hook_add(uc_, &cpuid_hook_, UC_HOOK_INSN, reinterpret_cast<void*>(&CpuHooks::hook_cpuid), this, 1, 0,
                                UC_X86_INS_CPUID))
         return uc_error("hook cpuid", e);
     const uint64_t fills_before = tlb_fill_paddr_calls();
-    if (auto r = calibrate_exception_state(); r.is_error()) return r.error();
+    TRY(calibrate_exception_state());
     // The calibration ran code, so Unicorn filled its TLB: through emu's interposer, or the
     // guest could not reach RAM (see unicorn_fixes.cpp, 5).
     if (tlb_fill_paddr_calls() == fills_before)
         return mmu::Error::from_errno(ENOSYS, "Unicorn's TLB fills bypass emu's tlb_set_page_with_attrs_x86_64 "
                                               "(link with emu/unicorn_fixes.cpp and its --dynamic-list)");
-    if (auto r = verify_tlb_flush(); r.is_error()) return r.error();
+    TRY(verify_tlb_flush());
     // Guest RAM, once, where tlb_fill_paddr sends user pages.
     if (uc_err e = uc_mem_map_ptr(uc_, RAM_PHYS_BASE, kernel_.ram().size(), UC_PROT_ALL,
                                   kernel_.ram().host(PhysAddr(0))))
         return uc_error("map guest RAM", e);
-    if (uc_err e = uc_hook_add(uc_, &unmapped_hook_, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&Cpu::hook_unmapped),
+    if (uc_err e = uc_hook_add(uc_, &unmapped_hook_, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&CpuHooks::hook_unmapped),
                                this, 1, 0))
         return uc_error("hook unmapped memory", e);
     const uint64_t user_limit = is64_ ? (1ull << 47) : mm_->task_size;
@@ -472,7 +485,7 @@ bool Cpu::arm_step(uint64_t ip, bool hook_self) {
     for (uint64_t a : *next) {
         if (a == ip && !hook_self) continue;
         uc_hook h = 0;
-        if (uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Cpu::hook_step), this, a, a) != UC_ERR_OK)
+        if (uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&CpuHooks::hook_step), this, a, a) != UC_ERR_OK)
             continue;
         step_hooks_.push_back(h);
         // Code translated before the hook existed may not call it (measured: a block that
@@ -490,7 +503,7 @@ void Cpu::disarm_step() {
 }
 
 // The instruction at the origin is about to run (once), then the next one is reached.
-void Cpu::hook_step(uc_engine* uc, uint64_t address, uint32_t, void* self) {
+void CpuHooks::hook_step(uc_engine* uc, uint64_t address, uint32_t, void* self) {
     auto* cpu = static_cast<Cpu*>(self);
     if (address == cpu->step_origin_ && !cpu->step_origin_seen_) {
         cpu->step_origin_seen_ = true;
@@ -659,7 +672,7 @@ void Cpu::set_breakpoint(uint64_t address, bool on) {
     auto it = breakpoints_.find(address);
     if (on && it == breakpoints_.end()) {
         uc_hook h = 0;
-        if (uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Cpu::hook_breakpoint), this, address, address) ==
+        if (uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&CpuHooks::hook_breakpoint), this, address, address) ==
             UC_ERR_OK)
             breakpoints_[address] = h;
     } else if (!on && it != breakpoints_.end()) {
@@ -668,7 +681,7 @@ void Cpu::set_breakpoint(uint64_t address, bool on) {
     }
 }
 
-void Cpu::hook_breakpoint(uc_engine* uc, uint64_t address, uint32_t, void* self) {
+void CpuHooks::hook_breakpoint(uc_engine* uc, uint64_t address, uint32_t, void* self) {
     auto* cpu = static_cast<Cpu*>(self);
     if (address == cpu->skip_breakpoint_) {
         cpu->skip_breakpoint_ = ~0ull;
@@ -686,11 +699,11 @@ std::vector<std::string> Cpu::check_consistency() {
     return problems;
 }
 
-void Cpu::hook_intr(uc_engine*, uint32_t intno, void* self) { static_cast<Cpu*>(self)->on_interrupt(intno); }
-void Cpu::hook_syscall(uc_engine*, void* self) { static_cast<Cpu*>(self)->on_syscall64(); }
+void CpuHooks::hook_intr(uc_engine*, uint32_t intno, void* self) { static_cast<Cpu*>(self)->on_interrupt(intno); }
+void CpuHooks::hook_syscall(uc_engine*, void* self) { static_cast<Cpu*>(self)->on_syscall64(); }
 
 // Answers CPUID for EAX/ECX from the table and skips Unicorn's own (returns 1).
-int Cpu::hook_cpuid(uc_engine*, void* self) {
+int CpuHooks::hook_cpuid(uc_engine*, void* self) {
     auto* cpu = static_cast<Cpu*>(self);
     const devices::cpuid_regs r = devices::cpuid(static_cast<uint32_t>(cpu->reg(UC_X86_REG_EAX)),
                                                  static_cast<uint32_t>(cpu->reg(UC_X86_REG_ECX)));
@@ -704,7 +717,7 @@ int Cpu::hook_cpuid(uc_engine*, void* self) {
 
 // Unicorn checks its regions before walking the page tables: register the user chunk and
 // retry, so the walk raises the #PF; outside user space the access is a fault of its own.
-bool Cpu::hook_unmapped(uc_engine*, uc_mem_type, uint64_t addr, int, int64_t, void* self) {
+bool CpuHooks::hook_unmapped(uc_engine*, uc_mem_type, uint64_t addr, int, int64_t, void* self) {
     auto* cpu = static_cast<Cpu*>(self);
     if (cpu->tlb_->ensure_user_region(addr)) return true;
     cpu->unmapped_addr_ = addr;

@@ -2,8 +2,6 @@
 // stub, with the shadow TLB, and dispatch of syscalls, faults and exceptions to guestos.
 // The threads of the address space share the engine and switch by register context.
 #pragma once
-#include <unicorn/unicorn.h>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -20,6 +18,8 @@
 #include "mmu/shadow.h"
 
 namespace emu {
+
+struct CpuHooks;  // Unicorn's callbacks into a Cpu (emu/cpu.cpp)
 
 struct CpuConfig {
     uint64_t tlb_pages = 262144;  // user pages the shadow maps (1 GiB) before it starts over
@@ -78,7 +78,7 @@ public:
     // Debug check that the VMA tree, the guest page tables and the shadow TLB agree.
     std::vector<std::string> check_consistency();
     // The engine running now, for the timer's interrupt (uc_emu_stop from its thread).
-    static std::atomic<uc_engine*> running;
+    static std::atomic<uc_struct*> running;
 
     // guestos::CpuOps
     void set_fs_base(uint64_t base) override;
@@ -110,10 +110,7 @@ private:
     mmu::ErrorOr<void> verify_tlb_flush();
     void clear_exception_state();
 
-    static void hook_intr(uc_engine* uc, uint32_t intno, void* self);
-    static void hook_syscall(uc_engine* uc, void* self);
-    static int hook_cpuid(uc_engine* uc, void* self);
-    static bool hook_unmapped(uc_engine* uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void* self);
+    friend struct CpuHooks;
     void on_interrupt(uint32_t intno);
     void on_syscall64();
     void on_syscall32();
@@ -131,8 +128,6 @@ private:
     std::string instruction_at(uint64_t rip);
     void trace_hidden_fault(uint64_t cr2, uint64_t rip, const TlbStats& before);
     uint64_t reg(int uc_reg);
-    static void hook_breakpoint(uc_engine* uc, uint64_t address, uint32_t size, void* self);
-    static void hook_step(uc_engine* uc, uint64_t address, uint32_t size, void* self);
     // hook_self: also on ip itself (a fault or a rep iteration ends the step there).
     bool arm_step(uint64_t ip, bool hook_self = true);
     void disarm_step();
@@ -152,13 +147,13 @@ private:
     bool syscall_slept_ = false;    // the hook's syscall went to sleep: no result to write
     CpuConfig cfg_;
     bool is64_;
-    uc_engine* uc_ = nullptr;
+    uc_struct* uc_ = nullptr;         // the engine (uc_engine)
     void* cpu_state_ = nullptr;       // Unicorn's CPUState (qemu_get_cpu_x86_64)
     uint8_t* kernel_host_ = nullptr;  // GDT, stub, kernel stack, PAE root
     uint8_t* shadow_host_ = nullptr;  // the shadow page-table pool
     std::unique_ptr<mmu::ShadowPageTables> shadow_;
     std::unique_ptr<ShadowTlb> tlb_;
-    uc_hook intr_hook_ = 0, syscall_hook_ = 0, unmapped_hook_ = 0, cpuid_hook_ = 0;
+    uc_hook_t intr_hook_ = 0, syscall_hook_ = 0, unmapped_hook_ = 0, cpuid_hook_ = 0;
     uint64_t unmapped_addr_ = 0;  // an access Unicorn found outside every region
     uc_context* scratch_ctx_ = nullptr;
     long old_exception_offset_ = -1;  // where Unicorn keeps "exception in flight" in a context
@@ -179,8 +174,8 @@ private:
     bool breakpoint_hit_ = false;
     uint64_t skip_breakpoint_ = ~0ull;
     bool counted_ = false;                  // a count-limited run left Unicorn's counting hook
-    std::map<uint64_t, uc_hook> breakpoints_;
-    std::vector<uc_hook> step_hooks_;       // a step's hooks on the next instructions
+    std::map<uint64_t, uc_hook_t> breakpoints_;
+    std::vector<uc_hook_t> step_hooks_;       // a step's hooks on the next instructions
     uint64_t step_origin_ = 0;
     bool step_origin_seen_ = false, step_hit_ = false;
     std::function<void(uint64_t)> syscall_observer_;

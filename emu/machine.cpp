@@ -1,5 +1,7 @@
 #include "emu/machine.h"
 
+#include <unicorn/unicorn.h>
+
 #include <cstring>
 #include <iterator>
 

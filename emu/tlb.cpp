@@ -1,5 +1,6 @@
 #include "emu/tlb.h"
 
+#include <unicorn/unicorn.h>
 #include <sys/mman.h>
 
 #include <cerrno>

@@ -3,8 +3,6 @@
 // interposer (unicorn_fixes.cpp) asks tlb_fill_paddr instead, which sends each user page to
 // its frame in guest RAM, registered once with Unicorn at RAM_PHYS_BASE.
 #pragma once
-#include <unicorn/unicorn.h>
-
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -19,7 +17,15 @@
 #include "mmu/phys_memory.h"
 #include "mmu/shadow.h"
 
+// Unicorn's engine and saved context (uc_engine, uc_context) are complete types only in
+// emu's .cpp files: no public header of emu includes <unicorn/unicorn.h>.
+struct uc_struct;
+struct uc_context;
+
 namespace emu {
+
+// Unicorn's hook handle (uc_hook; emu/cpu.cpp checks that they are the same type).
+using uc_hook_t = size_t;
 
 using mmu::PhysAddr;
 using mmu::VirtAddr;
@@ -74,7 +80,7 @@ public:
     // `user_limit` is the end of the guest user range; `cpu_state` is the engine's CPUState
     // (qemu_get_cpu), whose TLB tlb_flush_mmu flushes. `capacity` bounds the user pages the
     // shadow maps (--tlb-pages): reaching it starts over.
-    ShadowTlb(uc_engine* uc, void* cpu_state, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow,
+    ShadowTlb(uc_struct* uc, void* cpu_state, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow,
               uint64_t user_limit, uint64_t capacity);
     ~ShadowTlb() override;
 
@@ -138,7 +144,7 @@ private:
     friend void* tlb_code_page(const uint8_t* host, bool has_code);
     static inline ShadowTlb* active_ = nullptr;
 
-    uc_engine* uc_;
+    uc_struct* uc_;  // the engine (uc_engine)
     void* cpu_state_;  // Unicorn's CPUState (qemu_get_cpu), as its TLB fills pass it
     mmu::PhysMemory& ram_;
     mmu::ShadowPageTables& shadow_;
