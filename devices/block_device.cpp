@@ -55,9 +55,8 @@ mmu::ErrorOr<std::unique_ptr<BlockDevice>> BlockDevice::open(const std::string& 
     int flags = (mode == Mode::ReadOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
     FdGuard fd{::open(path.c_str(), flags)};
     if (fd.fd < 0) return open_error(errno, path, errno_reason(errno));
-    auto size = image_size(fd.fd, path);
-    if (size.is_error()) return size.error();
-    return std::unique_ptr<BlockDevice>(new BlockDevice(fd.release(), path, *size, mode));
+    auto size = TRY(image_size(fd.fd, path));
+    return std::unique_ptr<BlockDevice>(new BlockDevice(fd.release(), path, size, mode));
 }
 
 BlockDevice::~BlockDevice() { ::close(fd_); }

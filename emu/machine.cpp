@@ -55,14 +55,13 @@ TlbStats Machine::tlb_stats() const {
 mmu::ErrorOr<Cpu*> Machine::cpu_for(guestos::task_struct& task, const guestos::ExecResult& start) {
     auto it = cpus_.find(task.mm.get());
     if (it != cpus_.end()) return it->second.get();
-    auto cpu = Cpu::create(kernel_, task, start, cfg_, timer_);
-    if (cpu.is_error()) return cpu.error();
+    auto cpu = TRY(Cpu::create(kernel_, task, start, cfg_, timer_));
     ++engines_created_;
-    Cpu* c = cpu.value().get();
+    Cpu* c = cpu.get();
     for (uint64_t a : breakpoints_) c->set_breakpoint(a, true);
     if (!watches_.empty()) c->set_watchpoints(watches_);
     if (syscall_observer_) c->set_syscall_observer(syscall_observer_);
-    cpus_[task.mm.get()] = cpu.release_value();
+    cpus_[task.mm.get()] = std::move(cpu);
     return c;
 }
 
@@ -89,7 +88,7 @@ void Machine::kill_remaining_tasks() {
 mmu::ErrorOr<void> Machine::run(guestos::task_struct& task, const guestos::ExecResult& start) {
     this->start(task, start);
     while (!finished_)
-        if (auto r = run_until_stop(); r.is_error()) return r.error();
+        TRY(run_until_stop());
     return {};
 }
 
@@ -110,16 +109,14 @@ mmu::ErrorOr<Cpu::RunEnd> Machine::run_until_stop(uint64_t max_insns) {
             guestos::idle_wait(kernel_, what);
             continue;
         }
-        auto cpu = cpu_for(*next, start_copy_);
-        if (cpu.is_error()) return cpu.error();
+        auto cpu = TRY(cpu_for(*next, start_copy_));
         current_ = next;
         kernel_.tick_program_event();
-        auto r = cpu.value()->run(*next, max_insns);
-        if (r.is_error()) return r.error();
+        auto r = TRY(cpu->run(*next, max_insns));
         close_unused_engines();
         kernel_.reap_dead_tasks();
         if (!is_live(current_)) current_ = first_;
-        if (r.value() != Cpu::RunEnd::Scheduled) return r.value();
+        if (r != Cpu::RunEnd::Scheduled) return r;
     }
     if (!finished_) {
         finished_ = true;

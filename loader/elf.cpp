@@ -113,12 +113,11 @@ Header widen_header(std::span<const uint8_t> file, ElfClass cls) {
 
 // Reads the ELF header and checks byte order and version.
 ErrorOr<Header> read_header(std::span<const uint8_t> file) {
-    auto cls = check_ident(file);
-    if (cls.is_error()) return cls.error();
+    auto cls = TRY(check_ident(file));
     if (file[EI_DATA] != ELFDATA2LSB)
         return noexec("ELF data encoding " + std::to_string(file[EI_DATA]) + " is not little-endian");
-    Header h = *cls == ElfClass::Elf32 ? widen_header<Elf32_Ehdr>(file, *cls)
-                                       : widen_header<Elf64_Ehdr>(file, *cls);
+    Header h = cls == ElfClass::Elf32 ? widen_header<Elf32_Ehdr>(file, cls)
+                                       : widen_header<Elf64_Ehdr>(file, cls);
     uint32_t version = file[EI_VERSION] != EV_CURRENT ? file[EI_VERSION] : h.version;
     if (version != EV_CURRENT) return noexec("ELF version " + std::to_string(version) + " is not 1 (EV_CURRENT)");
     return h;
@@ -238,8 +237,8 @@ ErrorOr<void> check_placement(const RawPhdr& p, const std::string& what, bool is
 ErrorOr<ElfSegment> check_load(const RawPhdr& p, size_t index, uint64_t file_size, bool is_dyn,
                                const Limits& lim) {
     std::string what = "PT_LOAD segment " + std::to_string(index);
-    if (auto r = check_sizes(p, what, file_size, lim); r.is_error()) return r.error();
-    if (auto r = check_placement(p, what, is_dyn, lim); r.is_error()) return r.error();
+    TRY(check_sizes(p, what, file_size, lim));
+    TRY(check_placement(p, what, is_dyn, lim));
     return to_segment(p);
 }
 
@@ -278,12 +277,11 @@ ErrorOr<void> collect_loads(ElfImage& img, const std::vector<RawPhdr>& phdrs, ui
                             const Limits& lim) {
     for (size_t i = 0; i < phdrs.size(); i++) {
         if (phdrs[i].type != PT_LOAD) continue;
-        auto seg = check_load(phdrs[i], i, file_size, img.is_pie(), lim);
-        if (seg.is_error()) return seg.error();
-        img.loads.push_back(*seg);
+        auto seg = TRY(check_load(phdrs[i], i, file_size, img.is_pie(), lim));
+        img.loads.push_back(seg);
     }
     if (img.loads.empty()) return noexec("no PT_LOAD segments");
-    if (auto r = check_overlap(img.loads); r.is_error()) return r;
+    TRY(check_overlap(img.loads));
     return compute_span(img, lim);
 }
 
@@ -295,7 +293,7 @@ ErrorOr<void> collect_tls_and_stack(ElfImage& img, const std::vector<RawPhdr>& p
         const RawPhdr& p = phdrs[i];
         if (p.type == PT_GNU_STACK) gnu_stack_x = (p.flags & PF_X) != 0;  // last wins, as in Linux
         if (p.type != PT_TLS || img.tls) continue;
-        if (auto r = check_sizes(p, "PT_TLS segment " + std::to_string(i), file_size, lim); r.is_error()) return r;
+        TRY(check_sizes(p, "PT_TLS segment " + std::to_string(i), file_size, lim));
         img.tls = to_segment(p);
     }
     img.read_implies_exec = img.cls == ElfClass::Elf32 && !gnu_stack_x;  // elf_read_implies_exec
@@ -336,11 +334,10 @@ ElfImage image_from_header(const Header& h) {
 
 // Validates everything that the ELF header alone decides.
 ErrorOr<Header> validate_header(std::span<const uint8_t> file) {
-    auto h = read_header(file);
-    if (h.is_error()) return h.error();
-    if (auto r = check_machine(*h); r.is_error()) return r.error();
-    if (auto r = check_type(*h); r.is_error()) return r.error();
-    if (auto r = check_phdr_table(*h, file.size()); r.is_error()) return r.error();
+    auto h = TRY(read_header(file));
+    TRY(check_machine(h));
+    TRY(check_type(h));
+    TRY(check_phdr_table(h, file.size()));
     return h;
 }
 
@@ -394,22 +391,21 @@ ErrorOr<void> read_file(const std::string& path, std::vector<uint8_t>& out) {
 bool ElfImage::is_pie() const { return type == ET_DYN; }
 
 ErrorOr<ElfImage> parse_elf(std::span<const uint8_t> file) {
-    auto h = validate_header(file);
-    if (h.is_error()) return h.error();
-    Limits lim = h->cls == ElfClass::Elf32 ? Limits{USER_TOP_32, MAX_SEGMENT_32} : Limits{USER_TOP_64, MAX_SEGMENT_64};
-    std::vector<RawPhdr> phdrs = read_phdrs(file, *h);
-    if (auto r = refuse_interp(file, phdrs); r.is_error()) return r.error();
-    ElfImage img = image_from_header(*h);
-    if (auto r = collect_loads(img, phdrs, file.size(), lim); r.is_error()) return r.error();
-    if (auto r = collect_tls_and_stack(img, phdrs, file.size(), lim); r.is_error()) return r.error();
-    if (auto r = check_entry(img, lim); r.is_error()) return r.error();
+    auto h = TRY(validate_header(file));
+    Limits lim = h.cls == ElfClass::Elf32 ? Limits{USER_TOP_32, MAX_SEGMENT_32} : Limits{USER_TOP_64, MAX_SEGMENT_64};
+    std::vector<RawPhdr> phdrs = read_phdrs(file, h);
+    TRY(refuse_interp(file, phdrs));
+    ElfImage img = image_from_header(h);
+    TRY(collect_loads(img, phdrs, file.size(), lim));
+    TRY(collect_tls_and_stack(img, phdrs, file.size(), lim));
+    TRY(check_entry(img, lim));
     img.phdr_vaddr = find_phdr_vaddr(img, phdrs);
     return img;
 }
 
 ErrorOr<ElfImage> load_elf_file(const std::string& path, std::vector<uint8_t>& contents) {
     contents.clear();
-    if (auto r = read_file(path, contents); r.is_error()) return r.error();
+    TRY(read_file(path, contents));
     auto img = parse_elf(contents);
     if (img.is_error()) return path_error(img.error().errno_value, path, img.error().message);
     return img;

@@ -55,11 +55,11 @@ ErrorOr<void> check_arg_sizes(const StackSpec& spec, const std::vector<std::stri
         total += s.size() + 1;
         return {};
     };
-    if (auto r = add(spec.execfn, "execfn"); r.is_error()) return r;
+    TRY(add(spec.execfn, "execfn"));
     for (size_t i = 0; i < spec.envp.size(); i++)
-        if (auto r = add(spec.envp[i], "envp[" + std::to_string(i) + "]"); r.is_error()) return r;
+        TRY(add(spec.envp[i], "envp[" + std::to_string(i) + "]"));
     for (size_t i = 0; i < argv.size(); i++)
-        if (auto r = add(argv[i], "argv[" + std::to_string(i) + "]"); r.is_error()) return r;
+        TRY(add(argv[i], "argv[" + std::to_string(i) + "]"));
     uint64_t limit = arg_space_limit(spec.stack_rlimit);
     uint64_t pointers = (argv.size() + spec.envp.size()) * ptr;
     if (pointers >= limit || total > limit - pointers)
@@ -84,11 +84,11 @@ ErrorOr<void> check_spec(const StackSpec& spec, const std::vector<std::string>& 
     uint64_t top = spec.stack_top.value;
     if (top % mmu::PAGE_SIZE != 0) return einval("stack_top is not page aligned");
     if (ptr == 4 && top > (1ull << 32)) return einval("stack_top is above 4 GiB for a 32-bit program");
-    if (auto r = check_no_nul(argv, "argv"); r.is_error()) return r;
-    if (auto r = check_no_nul(spec.envp, "envp"); r.is_error()) return r;
+    TRY(check_no_nul(argv, "argv"));
+    TRY(check_no_nul(spec.envp, "envp"));
     if (spec.execfn.find('\0') != std::string::npos || spec.platform.find('\0') != std::string::npos)
         return einval("execfn or platform contains a NUL byte");
-    if (auto r = check_arg_sizes(spec, argv, ptr); r.is_error()) return r;
+    TRY(check_arg_sizes(spec, argv, ptr));
     return check_auxv(spec, ptr);
 }
 
@@ -209,10 +209,9 @@ void write_strings(std::vector<uint8_t>& buf, const Layout& l, const StackSpec& 
 ErrorOr<StackImage> build_initial_stack(const StackSpec& spec) {
     uint64_t ptr = spec.cls == ElfClass::Elf32 ? 4 : 8;
     std::vector<std::string> argv = effective_argv(spec);
-    if (auto r = check_spec(spec, argv, ptr); r.is_error()) return r.error();
-    auto planned = plan_layout(spec, argv, ptr);
-    if (planned.is_error()) return planned.error();
-    const Layout& l = *planned;
+    TRY(check_spec(spec, argv, ptr));
+    auto planned = TRY(plan_layout(spec, argv, ptr));
+    const Layout& l = planned;
     StackImage img;
     img.sp = VirtAddr(l.sp);
     img.bytes.assign(spec.stack_top.value - l.sp, 0);

@@ -26,18 +26,17 @@ std::string describe(const Command& c) {
 mmu::ErrorOr<std::unique_ptr<Session>> Session::create(const SessionConfig& cfg) {
     std::unique_ptr<Session> s(new Session(cfg));
     s->kernel_ = std::make_unique<guestos::Kernel>(cfg.kernel);
-    if (auto r = s->kernel_->boot(); r.is_error()) return r.error();
+    TRY(s->kernel_->boot());
     s->task_ = std::make_unique<guestos::task_struct>();
     s->kernel_->init_task(*s->task_);
-    auto exec = s->kernel_->exec(*s->task_, cfg.argv.at(0), cfg.argv, cfg.envp);
-    if (exec.is_error()) return exec.error();
+    auto exec = TRY(s->kernel_->exec(*s->task_, cfg.argv.at(0), cfg.argv, cfg.envp));
     s->machine_ = std::make_unique<emu::Machine>(*s->kernel_, cfg.cpu);
-    s->machine_->start(*s->task_, exec.value());
+    s->machine_->start(*s->task_, exec);
     std::vector<uint8_t> contents;
     loader::ElfSymbols syms;
     if (auto elf = loader::load_elf_file(cfg.argv[0], contents); !elf.is_error()) syms = loader::ElfSymbols::parse(contents);
     s->dbg_ = std::make_unique<emu::Debugger>(*s->kernel_, *s->machine_, std::move(syms));
-    s->dbg_->run_to(exec.value().entry);  // the first stop: the entry point, nothing run yet
+    s->dbg_->run_to(exec.entry);  // the first stop: the entry point, nothing run yet
     return s;
 }
 

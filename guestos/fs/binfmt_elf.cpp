@@ -112,8 +112,7 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     bprm.filename = path;
     bprm.argv = argv;
     bprm.envp = envp;
-    auto parsed = loader::load_elf_file(path, bprm.contents);
-    if (parsed.is_error()) return parsed.error();
+    auto parsed = TRY(loader::load_elf_file(path, bprm.contents));
     // The executable's inode shows the host file's identity, as in the native /proc/self/maps.
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0) {
@@ -122,7 +121,7 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
         bprm.i_mode = st.st_mode;
     }
     bprm.real_path = canonical_path(path);
-    return load_elf_binary(task, bprm, parsed.value());
+    return load_elf_binary(task, bprm, parsed);
 }
 
 mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm& bprm, const loader::ElfImage& elf) {
@@ -131,12 +130,12 @@ mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm
     const std::vector<std::string>& envp = bprm.envp;
     const Abi abi = elf.cls == loader::ElfClass::Elf64 ? Abi::X86_64 : Abi::I386;
     if (!buddy_) {
-        if (auto r = setup_memory(abi); r.is_error()) return r.error();
+        TRY(setup_memory(abi));
         memory_abi_ = abi;
     } else if (memory_abi_ != abi) {
         return mmu::Error::from_errno(ENOEXEC, bprm.filename + ": i386 and x86-64 programs cannot share one emu run");
     }
-    if (auto r = slab_bootstrap(task); r.is_error()) return r.error();
+    TRY(slab_bootstrap(task));
     const Geometry geo = geometry(abi);
     auto mm = mm_alloc(caches_.get());
     if (!mm) return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for the mm_struct");
@@ -175,8 +174,7 @@ mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm
     const uint64_t bias = elf.is_pie() ? geo.et_dyn_base - mmu::page_align_down(elf.min_vaddr) : 0;
     uint64_t brk = 0, start_code = ~0ull, end_code = 0, start_data = 0, end_data = 0;
     for (const auto& seg : elf.loads) {
-        auto r = map_segment(*mm, seg, bias, f);
-        if (r.is_error()) return r.error();
+        TRY(map_segment(*mm, seg, bias, f));
         uint64_t v = seg.vaddr.value + bias;
         if (seg.exec) {
             start_code = std::min(start_code, v);
@@ -233,9 +231,8 @@ mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm
         {AT_SECURE, 0},
         {AT_HWCAP2, 0},  // neither ring-3 MWAIT nor FSGSBASE
     });
-    auto stack = loader::build_initial_stack(spec);
-    if (stack.is_error()) return stack.error();
-    const auto& img = stack.value();
+    auto stack = TRY(loader::build_initial_stack(spec));
+    const auto& img = stack;
     // The stack VMA: the pages holding the argument strings plus 128 KiB (setup_arg_pages).
     const uint64_t stack_expand = 128ull << 10;
     const uint64_t stack_start = mmu::page_align_down(std::min(img.argv_start.value, img.sp.value)) - stack_expand;

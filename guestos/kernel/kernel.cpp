@@ -89,9 +89,7 @@ void Kernel::umount_all() {
 mmu::ErrorOr<void> Kernel::boot() {
     if (cfg_.ram_bytes < (4ull << 20))
         return mmu::Error::from_errno(EINVAL, "--ram must be at least 4M");
-    auto ram = mmu::PhysMemory::create(cfg_.ram_bytes);
-    if (ram.is_error()) return ram.error();
-    ram_ = ram.release_value();
+    ram_ = TRY(mmu::PhysMemory::create(cfg_.ram_bytes));
     if (!cfg_.root_image.empty()) {
         auto root = ext2_mount(cfg_.root_image, cfg_.root_read_only, [this] { return kmem(); });
         if (root.is_error()) return mmu::Error::from_errno(root.error().errno_value, "--disk " + root.error().message);
@@ -212,11 +210,9 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     buddy_->mark_page_reserved(*zero);
     zero_page_ = *zero;
     vdso_ = std::make_unique<vdso_pages>();  // init_vdso: the images' text and the [vvar] page
-    if (auto r = init_vdso(*buddy_, *ram_, abi == Abi::X86_64, zero_page_, *vdso_); r.is_error()) return r.error();
+    TRY(init_vdso(*buddy_, *ram_, abi == Abi::X86_64, zero_page_, *vdso_));
     slab_ = std::make_unique<SlabAllocator>(*buddy_);
-    auto caches = KernelCaches::create(*slab_);
-    if (caches.is_error()) return caches.error();
-    caches_ = caches.release_value();
+    caches_ = TRY(KernelCaches::create(*slab_));
     auto kpt = KernelPageTable::create(*buddy_, cfg_.i386_paging);
     if (kpt.is_error()) return mmu::Error::from_errno(ENOMEM, "no RAM for the kernel page tables: " + kpt.error().message);
     kpt_ = kpt.release_value();

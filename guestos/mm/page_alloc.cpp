@@ -919,7 +919,7 @@ mmu::ErrorOr<void> BuddyAllocator::check_consistency() const {
     std::vector<uint8_t> seen(max_pfn_, 0);
     uint64_t managed = 0;
     for (zone_type t : zonelist_) {
-        if (auto r = check_zone(node_.node_zones[t], seen); r.is_error()) return r;
+        TRY(check_zone(node_.node_zones[t], seen));
         managed += node_.node_zones[t].managed_pages;
     }
     if (managed != totalram_pages_) return corrupt("totalram_pages != sum of managed pages");
@@ -958,7 +958,7 @@ mmu::ErrorOr<void> BuddyAllocator::check_zone(const zone& z, std::vector<uint8_t
                 if (blocks > z.spanned_pages) return corrupt("free list cycle" + zn);
                 if (!z.zone_spans_pfn(pfn)) return corrupt("free list leaves the zone" + zn);
                 if (mem_map_[pfn].lru_prev != prev) return corrupt("free list back link broken" + zn);
-                if (auto r = check_free_block(z, pfn, o, static_cast<migratetype>(mt)); r.is_error()) return r;
+                TRY(check_free_block(z, pfn, o, static_cast<migratetype>(mt)));
                 for (uint64_t i = 0; i < (1ull << o); ++i) {
                     if (seen[pfn + i]) return corrupt("page on two free lists" + zn);
                     seen[pfn + i] = i == 0 ? 1 : 2;

@@ -138,9 +138,8 @@ mmu::ErrorOr<std::unique_ptr<KernelCaches>> KernelCaches::create(SlabAllocator& 
     std::unique_ptr<KernelCaches> kc(new KernelCaches);
     const bool x64 = slab.buddy().arch() == KernelArch::X86_64;
     auto make = [&](ObjectCache*& out, const ObjectLayout& l) -> mmu::ErrorOr<void> {
-        auto c = slab.kmem_cache_create(l.name, x64 ? l.size64 : l.size32, l.align, l.flags);
-        if (c.is_error()) return c.error();
-        out = new ObjectCache(slab, c.value(), l);
+        auto c = TRY(slab.kmem_cache_create(l.name, x64 ? l.size64 : l.size32, l.align, l.flags));
+        out = new ObjectCache(slab, c, l);
         return {};
     };
     // start_kernel's order: anon_vma_init, fork_init, proc_caches_init, vfs_caches_init.
@@ -150,7 +149,7 @@ mmu::ErrorOr<std::unique_ptr<KernelCaches>> KernelCaches::create(SlabAllocator& 
                                {&kc->mm_cachep, &mm_struct_layout},
                                {&kc->vm_area_cachep, &vm_area_struct_layout},
                                {&kc->filp_cachep, &file_layout}})
-        if (auto r = make(*out, *layout); r.is_error()) return r.error();
+        TRY(make(*out, *layout));
     return kc;
 }
 

@@ -586,7 +586,7 @@ mmu::ErrorOr<void> SlabAllocator::check_consistency() const {
             static_cast<int64_t>(slab_bytes - reclaimable_bytes + large_bytes))
         return corrupt("NR_SLAB_*_B disagree with the slab pages");
     for (const kmem_cache* s : slab_caches_)
-        if (auto r = check_cache(*s); r.is_error()) return r;
+        TRY(check_cache(*s));
     return {};
 }
 

@@ -135,12 +135,11 @@ mmu::ErrorOr<unsigned> swapon_file(const std::string& path, mmu::PagingMode mode
     unsigned type = 0;
     while (type < MAX_SWAPFILES && swap_info[type]) ++type;
     if (type == MAX_SWAPFILES) return base::Error::from_errno(EPERM, path + ": too many swap areas");
-    auto bdev = devices::BlockDevice::open(path, devices::BlockDevice::Mode::ReadWrite);
-    if (bdev.is_error()) return bdev.release_error();
+    auto bdev = TRY(devices::BlockDevice::open(path, devices::BlockDevice::Mode::ReadWrite));
     std::vector<uint8_t> header(PAGE_SIZE);
-    if ((*bdev)->size_bytes() < PAGE_SIZE || (*bdev)->read(0, header.data(), PAGE_SIZE) < 0)
+    if (bdev->size_bytes() < PAGE_SIZE || bdev->read(0, header.data(), PAGE_SIZE) < 0)
         return base::Error::from_errno(EINVAL, path + ": too small for a swap header");
-    auto last = read_swap_header(header.data(), (*bdev)->size_bytes() >> PAGE_SHIFT, true);
+    auto last = read_swap_header(header.data(), bdev->size_bytes() >> PAGE_SHIFT, true);
     if (last.is_error()) return fail(last.error());
     uint64_t maxpages = std::min(*last + 1, swapfile_maximum_size(mode));  // "Truncating oversized swap area"
     auto si = std::make_unique<swap_info_struct>();
@@ -152,7 +151,7 @@ mmu::ErrorOr<unsigned> swapon_file(const std::string& path, mmu::PagingMode mode
     si->pages = maxpages - 1;
     si->lowest_bit = 1;
     si->highest_bit = maxpages - 1;
-    si->bdev = bdev.release_value();
+    si->bdev = std::move(bdev);
     si->swap_file = path;
     host_swap_files.insert(path);
     if (!si->pages) return fail(base::Error::from_errno(EINVAL, "Empty swap-file"));

@@ -70,11 +70,10 @@ mmu::ErrorOr<std::unique_ptr<KernelPageTable>> KernelPageTable::create(BuddyAllo
         layout = KernelLayout::i386(i386_mode, buddy.max_low_pfn() << PAGE_SHIFT);
     }
     std::unique_ptr<KernelPageTable> kpt(new KernelPageTable(buddy, layout));
-    auto root = mmu::pgd_alloc(kpt->bus_, layout.mode, kpt->tables_);
-    if (root.is_error()) return root.error();
-    kpt->root_ = root.value();
-    if (auto r = kpt->init_memory_mapping(); r.is_error()) return r.error();
-    if (auto r = kpt->preallocate_kernel_tables(); r.is_error()) return r.error();
+    auto root = TRY(mmu::pgd_alloc(kpt->bus_, layout.mode, kpt->tables_));
+    kpt->root_ = root;
+    TRY(kpt->init_memory_mapping());
+    TRY(kpt->preallocate_kernel_tables());
     return kpt;
 }
 
@@ -90,14 +89,13 @@ mmu::ErrorOr<void> KernelPageTable::init_memory_mapping() {
     for (uint64_t pa = 0; pa < end;) {
         const VirtAddr va(layout_.page_offset + pa);
         if (pa % pmd == 0 && end - pa >= pmd) {
-            auto slot = kernel_entry_alloc(va, mmu::PMD_LEVEL);
-            if (slot.is_error()) return slot.error();
-            mmu::write_entry(bus_, layout_.mode, slot.value(),
+            auto slot = TRY(kernel_entry_alloc(va, mmu::PMD_LEVEL));
+            mmu::write_entry(bus_, layout_.mode, slot,
                              mmu::make_pte(layout_.mode, PhysAddr(pa), PAGE_KERNEL | mmu::_PAGE_PSE));
             direct_map_large_ += pmd;
             pa += pmd;
         } else {
-            if (auto r = set_kernel_pte(va, PhysAddr(pa)); r.is_error()) return r;
+            TRY(set_kernel_pte(va, PhysAddr(pa)));
             direct_map_4k_ += PAGE_SIZE;
             pa += PAGE_SIZE;
         }
@@ -111,15 +109,13 @@ mmu::ErrorOr<void> KernelPageTable::init_memory_mapping() {
 mmu::ErrorOr<void> KernelPageTable::preallocate_kernel_tables() {
     if (layout_.arch == KernelArch::I386) {
         for (VirtAddr va : {VirtAddr(layout_.pkmap_base), layout_.fix_to_virt(FIX_KMAP_BEGIN)}) {
-            auto slot = kernel_entry_alloc(va, mmu::PTE_LEVEL);
-            if (slot.is_error()) return slot.error();
+            auto slot = TRY(kernel_entry_alloc(va, mmu::PTE_LEVEL));
         }
         return {};
     }
     const uint64_t pgd_span = mmu::level_span(layout_.mode, mmu::PGD_LEVEL_LM4);
     for (uint64_t va = layout_.vmalloc_start; va < layout_.vmalloc_end; va += pgd_span) {
-        auto slot = kernel_entry_alloc(VirtAddr(va), mmu::PUD_LEVEL);
-        if (slot.is_error()) return slot.error();
+        auto slot = TRY(kernel_entry_alloc(VirtAddr(va), mmu::PUD_LEVEL));
     }
     return {};
 }
@@ -157,9 +153,8 @@ std::optional<PhysAddr> KernelPageTable::direct_map_phys(VirtAddr va) const {
 }
 
 mmu::ErrorOr<void> KernelPageTable::set_kernel_pte(VirtAddr va, PhysAddr frame, uint64_t prot) {
-    auto slot = mmu::pte_alloc(bus_, layout_.mode, root_, va, tables_, KERNEL_UPPER_FLAGS);
-    if (slot.is_error()) return slot.error();
-    mmu::write_entry(bus_, layout_.mode, slot.value(),
+    auto slot = TRY(mmu::pte_alloc(bus_, layout_.mode, root_, va, tables_, KERNEL_UPPER_FLAGS));
+    mmu::write_entry(bus_, layout_.mode, slot,
                      mmu::make_pte(layout_.mode, frame, prot | mmu::_PAGE_PRESENT));
     return {};
 }
@@ -298,9 +293,8 @@ mmu::ErrorOr<VirtAddr> Vmalloc::__vmalloc(uint64_t size, gfp_t gfp) {
     if (!size) return mmu::Error::from_errno(EINVAL, "vmalloc of 0 bytes");
     if ((size >> PAGE_SHIFT) > buddy_.totalram_pages()) return mmu::Error::from_errno(ENOMEM, "vmalloc larger than RAM");
     const KernelLayout& l = kpt_.layout();
-    auto area = __get_vm_area(size, VM_ALLOC, l.vmalloc_start, l.vmalloc_end);
-    if (area.is_error()) return area.error();
-    vm_struct* vm = area.value();
+    auto area = TRY(__get_vm_area(size, VM_ALLOC, l.vmalloc_start, l.vmalloc_end));
+    vm_struct* vm = area;
     if (!(gfp & (__GFP_DMA | __GFP_DMA32))) gfp |= __GFP_HIGHMEM;
     const uint64_t nr_pages = vm->get_vm_area_size() >> PAGE_SHIFT;
     vm->pages.reserve(nr_pages);

@@ -41,9 +41,8 @@ uint64_t Ext2Fs::count_free_blocks() const {
 }
 
 ErrorOr<int64_t> Ext2Fs::try_to_allocate(uint32_t g, int64_t goal, uint32_t* count) {
-    auto bh = bread(group_desc_[g].bg_block_bitmap);
-    if (bh.is_error()) return bh.error();
-    uint8_t* map = bh.value()->b_data.data();
+    auto bh = TRY(bread(group_desc_[g].bg_block_bitmap));
+    uint8_t* map = bh->b_data.data();
     // The group's blocks; the last group may be shorter than the bitmap.
     const uint64_t end = std::min<uint64_t>(sb_.s_blocks_per_group, uint64_t(sb_.s_blocks_count) - group_first_block(g));
     uint64_t bit;
@@ -64,7 +63,7 @@ ErrorOr<int64_t> Ext2Fs::try_to_allocate(uint32_t g, int64_t goal, uint32_t* cou
     if (bit == end) return int64_t(-1);
     uint32_t n = 0;
     while (n < *count && bit + n < end && !test_bit(map, bit + n)) set_bit(map, bit + n++);
-    bh_.mark_buffer_dirty(*bh.value());
+    bh_.mark_buffer_dirty(*bh);
     *count = n;
     return int64_t(bit);
 }
@@ -84,10 +83,9 @@ ErrorOr<uint32_t> Ext2Fs::new_blocks(uint32_t goal, uint32_t* count) {
     for (uint32_t tries = 0; tries <= ngroups; tries++) {
         if (group_desc_[g].bg_free_blocks_count) {
             uint32_t n = *count;
-            auto bit = try_to_allocate(g, grp_goal, &n);
-            if (bit.is_error()) return bit.error();
-            if (bit.value() >= 0) {
-                const uint32_t block = group_first_block(g) + uint32_t(bit.value());
+            auto bit = TRY(try_to_allocate(g, grp_goal, &n));
+            if (bit >= 0) {
+                const uint32_t block = group_first_block(g) + uint32_t(bit);
                 // A block of the group's own metadata would be a corrupt bitmap (Linux's
                 // "Allocating block in system zone"): refuse rather than overwrite it.
                 const auto& gd = group_desc_[g];

@@ -81,15 +81,14 @@ ErrorOr<void> Ext2Fs::check_dir_block(const ext2_inode_info& dir, const uint8_t*
 template <class Fn>
 ErrorOr<void> Ext2Fs::for_each_dirent(const ext2_inode_info& dir, Fn&& fn) {
     if (!S_ISDIR(dir.i_mode)) return Error::from_errno(ENOTDIR, "ext2: inode " + dec(dir.i_ino) + " is not a directory");
-    if (auto r = check_dir_size(dir); r.is_error()) return r.error();
+    TRY(check_dir_size(dir));
     bool filetype = sb_.s_feature_incompat & EXT2_FEATURE_INCOMPAT_FILETYPE;
     std::vector<uint8_t> kaddr(block_size_);
     for (uint64_t n = 0; n < dir.i_size / block_size_; n++) {
-        auto phys = get_block(dir, n);
-        if (phys.is_error()) return phys.error();
-        if (*phys == 0) return eio("directory #" + dec(dir.i_ino) + " has a hole at block " + dec(n));
-        if (auto r = read_block_bytes(*phys, 0, kaddr.data(), block_size_); r.is_error()) return r.error();
-        if (auto r = check_dir_block(dir, kaddr.data(), n * block_size_); r.is_error()) return r.error();
+        auto phys = TRY(get_block(dir, n));
+        if (phys == 0) return eio("directory #" + dec(dir.i_ino) + " has a hole at block " + dec(n));
+        TRY(read_block_bytes(phys, 0, kaddr.data(), block_size_));
+        TRY(check_dir_block(dir, kaddr.data(), n * block_size_));
         for (uint32_t offs = 0, rec_len; offs < block_size_; offs += rec_len) {
             ext2_dir_entry_2 de = dirent_header(kaddr.data(), offs);
             rec_len = rec_len_from_disk(de.rec_len, block_size_);
@@ -99,7 +98,7 @@ ErrorOr<void> Ext2Fs::for_each_dirent(const ext2_inode_info& dir, Fn&& fn) {
             e.file_type = filetype && de.file_type < EXT2_FT_MAX ? de.file_type : EXT2_FT_UNKNOWN;
             e.name.assign(reinterpret_cast<const char*>(kaddr.data()) + offs + 8, de.name_len);
             e.d_off = n * block_size_ + offs + rec_len;
-            e.phys = *phys;
+            e.phys = phys;
             e.offs = offs;
             if (fn(e)) return {};
         }
@@ -143,32 +142,27 @@ ErrorOr<uint32_t> Ext2Fs::namei(std::string_view path) {
     while (!stack.empty()) {
         std::string name = std::move(stack.back());
         stack.pop_back();
-        auto dir = iget(cur);
-        if (dir.is_error()) return dir.error();
-        if (!S_ISDIR(dir->i_mode))
+        auto dir = TRY(iget(cur));
+        if (!S_ISDIR(dir.i_mode))
             return Error::from_errno(ENOTDIR, "ext2: '" + std::string(path) + "': inode " + dec(cur) + " is not a directory");
         if (name == ".") continue;
-        auto child = lookup(*dir, name);
-        if (child.is_error()) return child.error();
-        auto inode = iget(*child);
-        if (inode.is_error()) return inode.error();
+        auto child = TRY(lookup(dir, name));
+        auto inode = TRY(iget(child));
         bool follow = !stack.empty() || must_be_dir;
-        if (!S_ISLNK(inode->i_mode) || !follow) {
-            cur = *child;
+        if (!S_ISLNK(inode.i_mode) || !follow) {
+            cur = child;
             continue;
         }
         if (++links > EXT2_LINK_MAX_FOLLOW)
             return Error::from_errno(ELOOP, "ext2: '" + std::string(path) + "': more than 40 symlinks");
-        auto target = readlink(*inode);
-        if (target.is_error()) return target.error();
-        if (target->empty()) return Error::from_errno(ENOENT, "ext2: symlink inode " + dec(*child) + " is empty");
-        if (target->front() == '/') cur = EXT2_ROOT_INO;
-        push_components(stack, *target);
+        auto target = TRY(readlink(inode));
+        if (target.empty()) return Error::from_errno(ENOENT, "ext2: symlink inode " + dec(child) + " is empty");
+        if (target.front() == '/') cur = EXT2_ROOT_INO;
+        push_components(stack, target);
     }
     if (must_be_dir) {
-        auto last = iget(cur);
-        if (last.is_error()) return last.error();
-        if (!S_ISDIR(last->i_mode))
+        auto last = TRY(iget(cur));
+        if (!S_ISDIR(last.i_mode))
             return Error::from_errno(ENOTDIR, "ext2: '" + std::string(path) + "' is not a directory");
     }
     return cur;

@@ -107,15 +107,14 @@ ErrorOr<uint32_t> Ext2Fs::new_inode(const ext2_inode_info& dir, uint32_t mode) {
     for (uint32_t tries = 0; tries < ngroups; tries++, group = int((uint32_t(group) + 1) % ngroups)) {
         auto& gd = group_desc_[uint32_t(group)];
         if (!gd.bg_free_inodes_count) continue;
-        auto bh = bread(gd.bg_inode_bitmap);
-        if (bh.is_error()) return bh.error();
-        uint8_t* map = bh.value()->b_data.data();
+        auto bh = TRY(bread(gd.bg_inode_bitmap));
+        uint8_t* map = bh->b_data.data();
         for (uint32_t bit = 0; bit < ipg; bit++) {
             if (test_bit(map, bit)) continue;
             const uint32_t ino = uint32_t(group) * ipg + bit + 1;
             if (ino < first_ino() || ino > sb_.s_inodes_count) continue;  // reserved inodes
             map[bit >> 3] |= uint8_t(1u << (bit & 7));
-            bh_.mark_buffer_dirty(*bh.value());
+            bh_.mark_buffer_dirty(*bh);
             gd.bg_free_inodes_count--;
             if (is_dir) {
                 gd.bg_used_dirs_count++;

@@ -77,9 +77,8 @@ bool Ext2Fs::block_in_fs(uint64_t block) const {
 // Reads len bytes at offset inside metadata block `block` through its buffer.
 ErrorOr<void> Ext2Fs::read_block_bytes(uint64_t block, uint64_t offset, uint8_t* dst, uint64_t len) {
     if (offset + len > block_size_) return eio("read past the end of block " + dec(block));
-    auto bh = bread(block);
-    if (bh.is_error()) return bh.error();
-    std::memcpy(dst, bh.value()->b_data.data() + offset, len);
+    auto bh = TRY(bread(block));
+    std::memcpy(dst, bh->b_data.data() + offset, len);
     return {};
 }
 
@@ -108,8 +107,7 @@ ErrorOr<ext2_inode_info> Ext2Fs::iget(uint32_t ino) {
     uint64_t offset = uint64_t((ino - 1) % sb_.s_inodes_per_group) * inode_size_;
     uint64_t block = group_desc_[group].bg_inode_table + offset / block_size_;
     ext2_inode raw;
-    auto r = read_block_bytes(block, offset % block_size_, reinterpret_cast<uint8_t*>(&raw), sizeof raw);
-    if (r.is_error()) return r.error();
+    TRY(read_block_bytes(block, offset % block_size_, reinterpret_cast<uint8_t*>(&raw), sizeof raw));
     if (raw.i_links_count == 0 && (raw.i_mode == 0 || raw.i_dtime != 0))
         return Error::from_errno(ESTALE, "ext2: inode " + dec(ino) + " is not in use");
     if (!valid_file_type(raw.i_mode)) return eio("inode " + dec(ino) + " has a bad mode " + hex(raw.i_mode));
@@ -119,8 +117,7 @@ ErrorOr<ext2_inode_info> Ext2Fs::iget(uint32_t ino) {
 // Entry `index` of indirect block `block`, itself checked to be inside the filesystem.
 ErrorOr<uint64_t> Ext2Fs::read_block_ptr(uint64_t block, uint64_t index) {
     uint32_t ptr = 0;
-    auto r = read_block_bytes(block, index * sizeof ptr, reinterpret_cast<uint8_t*>(&ptr), sizeof ptr);
-    if (r.is_error()) return r.error();
+    TRY(read_block_bytes(block, index * sizeof ptr, reinterpret_cast<uint8_t*>(&ptr), sizeof ptr));
     return uint64_t(ptr);
 }
 
@@ -138,9 +135,8 @@ ErrorOr<uint64_t> Ext2Fs::get_block(const ext2_inode_info& inode, uint64_t ibloc
                        dec(iblock) + " is outside the filesystem (blocks " + dec(sb_.s_first_data_block) + ".." +
                        dec(sb_.s_blocks_count - 1ull) + ")");
         if (level == path.depth) return block;
-        auto next = read_block_ptr(block, path.offsets[level]);
-        if (next.is_error()) return next.error();
-        block = *next;
+        auto next = TRY(read_block_ptr(block, path.offsets[level]));
+        block = next;
     }
 }
 
@@ -174,12 +170,10 @@ ErrorOr<std::string> Ext2Fs::readlink(const ext2_inode_info& inode) {
         return eio("symlink inode " + dec(inode.i_ino) + " has size " + dec(inode.i_size) + " (< 4096)");
     if (inode.i_size >= block_size_)
         return eio("symlink inode " + dec(inode.i_ino) + " has size " + dec(inode.i_size) + " (< the block size)");
-    auto block = get_block(inode, 0);
-    if (block.is_error()) return block.error();
-    if (*block == 0) return eio("symlink inode " + dec(inode.i_ino) + " has no block");
-    auto bh = bread(*block);
-    if (bh.is_error()) return bh.error();
-    return std::string(reinterpret_cast<const char*>(bh.value()->b_data.data()), inode.i_size);
+    auto block = TRY(get_block(inode, 0));
+    if (block == 0) return eio("symlink inode " + dec(inode.i_ino) + " has no block");
+    auto bh = TRY(bread(block));
+    return std::string(reinterpret_cast<const char*>(bh->b_data.data()), inode.i_size);
 }
 
 bool Ext2Fs::is_fast_symlink(const ext2_inode_info& inode) const {
@@ -192,15 +186,13 @@ ErrorOr<std::pair<buffer_head*, uint32_t>> Ext2Fs::inode_slot(uint32_t ino) {
         return einval("bad inode number " + dec(ino) + " (1.." + dec(sb_.s_inodes_count) + ")");
     const uint32_t group = (ino - 1) / sb_.s_inodes_per_group;
     const uint64_t offset = uint64_t((ino - 1) % sb_.s_inodes_per_group) * inode_size_;
-    auto bh = bread(group_desc_[group].bg_inode_table + offset / block_size_);
-    if (bh.is_error()) return bh.error();
-    return std::pair<buffer_head*, uint32_t>{bh.value(), uint32_t(offset % block_size_)};
+    auto bh = TRY(bread(group_desc_[group].bg_inode_table + offset / block_size_));
+    return std::pair<buffer_head*, uint32_t>{bh, uint32_t(offset % block_size_)};
 }
 
 ErrorOr<void> Ext2Fs::write_inode(const ext2_inode_info& i, bool is_new) {
-    auto slot = inode_slot(i.i_ino);
-    if (slot.is_error()) return slot.error();
-    auto [bh, offs] = slot.value();
+    auto slot = TRY(inode_slot(i.i_ino));
+    auto [bh, offs] = slot;
     uint8_t* at = bh->b_data.data() + offs;
     if (is_new) std::memset(at, 0, inode_size_);
     ext2_inode raw;
@@ -252,9 +244,8 @@ ErrorOr<uint64_t> Ext2Fs::get_block_create(ext2_inode_info& inode, uint64_t iblo
         if (!block_in_fs(*slot))
             return eio("inode " + dec(inode.i_ino) + ": block pointer " + dec(*slot) + " outside the filesystem");
         if (level + 1 == path.depth) return uint64_t(*slot);
-        auto bh = bread(*slot);
-        if (bh.is_error()) return bh.error();
-        holder = bh.value();
+        auto bh = TRY(bread(*slot));
+        holder = bh;
         slot = reinterpret_cast<uint32_t*>(holder->b_data.data()) + path.offsets[level + 1];
     }
     // ext2_alloc_branch: every missing block at once, or none.

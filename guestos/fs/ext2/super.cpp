@@ -214,17 +214,15 @@ Ext2Fs::Ext2Fs(devices::BlockDevice& bdev, const ext2_super_block& sb)
       s_debts_(groups_count_of(sb)) {}
 
 ErrorOr<std::unique_ptr<Ext2Fs>> Ext2Fs::fill_super(devices::BlockDevice& bdev) {
-    auto sb = read_super(bdev);
-    if (sb.is_error()) return sb.error();
-    if (auto r = check_magic(*sb); r.is_error()) return r.error();
-    if (auto r = check_features(*sb); r.is_error()) return r.error();
-    auto bs = block_size_of(*sb);
-    if (bs.is_error()) return bs.error();
-    if (auto r = check_geometry(*sb, *bs, bdev.size_bytes()); r.is_error()) return r.error();
-    if (auto r = check_inode_layout(*sb, *bs); r.is_error()) return r.error();
-    std::unique_ptr<Ext2Fs> fs(new Ext2Fs(bdev, *sb));
-    if (auto r = fs->load_group_descs(); r.is_error()) return r.error();
-    if (auto r = fs->check_descriptors(); r.is_error()) return r.error();
+    auto sb = TRY(read_super(bdev));
+    TRY(check_magic(sb));
+    TRY(check_features(sb));
+    auto bs = TRY(block_size_of(sb));
+    TRY(check_geometry(sb, bs, bdev.size_bytes()));
+    TRY(check_inode_layout(sb, bs));
+    std::unique_ptr<Ext2Fs> fs(new Ext2Fs(bdev, sb));
+    TRY(fs->load_group_descs());
+    TRY(fs->check_descriptors());
     return fs;
 }
 
@@ -415,10 +413,9 @@ mmu::ErrorOr<std::shared_ptr<ext2_vfs_inode>> ext2_sb_info::new_inode(inode& dir
 
 mmu::ErrorOr<std::shared_ptr<inode>> ext2_sb_info::iget(uint32_t ino) {
     if (auto it = icache_.find(ino); it != icache_.end()) return std::shared_ptr<inode>(it->second);
-    auto ei = fs_->iget(ino);
-    if (ei.is_error()) return ei.error();
+    auto ei = TRY(fs_->iget(ino));
     auto i = std::make_shared<ext2_vfs_inode>();
-    i->ei = ei.value();
+    i->ei = ei;
     i->written = i->ei;
     i->i_ino = ino;
     i->i_dev = s_dev;

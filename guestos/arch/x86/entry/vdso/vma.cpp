@@ -91,14 +91,12 @@ mmu::ErrorOr<void> init_vdso(BuddyAllocator& buddy, mmu::PhysMemory& ram, bool i
         return *f;
     };
     for (size_t off = 0; off < data.size(); off += PAGE_SIZE) {
-        auto f = frame();
-        if (f.is_error()) return f.error();
-        std::memcpy(ram.host(f.value(), PAGE_SIZE), data.data() + off, PAGE_SIZE);
-        out.text.push_back(f.value());
+        auto f = TRY(frame());
+        std::memcpy(ram.host(f, PAGE_SIZE), data.data() + off, PAGE_SIZE);
+        out.text.push_back(f);
     }
-    auto vvar = frame();
-    if (vvar.is_error()) return vvar.error();
-    out.vvar = vvar.value();
+    auto vvar = TRY(frame());
+    out.vvar = vvar;
     out.vvar_host = ram.host(out.vvar, PAGE_SIZE);
     out.vdso_mapping = {"[vdso]", vdso_fault, vdso_mremap, &out};
     out.vvar_mapping = {"[vvar]", vvar_fault, vvar_mremap, &out};
