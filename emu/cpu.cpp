@@ -842,7 +842,7 @@ void Cpu::on_page_fault() {
     }
     const bool filled = tlb_->fill_after_fault(VirtAddr(cr2), error_code);
     if (ev) {
-        tracer.step("shadow TLB: fill from the guest page tables");
+        tracer.step({"", {}, "shadow TLB: fill from the guest page tables", {}});
         ev->outcome = filled ? "mapped" : "SIGSEGV";
     }
     tracer.end();
@@ -876,11 +876,11 @@ void Cpu::trace_hidden_fault(uint64_t cr2, uint64_t rip, const TlbStats& before)
     ev->hidden = true;
     ev->insn = instruction_at(rip);
     if (now.dirty_upgrades != before.dirty_upgrades)
-        tracer.step("shadow TLB: first write to a clean page: walk sets D, shadow entry made writable");
+        tracer.step({"", {}, "shadow TLB: first write to a clean page: walk sets D, shadow entry made writable", {}});
     else if (now.wx_switches != before.wx_switches)
-        tracer.step("shadow TLB: W+X page switches between writable and executable");
+        tracer.step({"", {}, "shadow TLB: W+X page switches between writable and executable", {}});
     else
-        tracer.step("shadow TLB: miss, fill from the guest page tables");
+        tracer.step({"", {}, "shadow TLB: miss, fill from the guest page tables", {}});
     ev->outcome = "resolved by the shadow TLB";
     tracer.end();
 }

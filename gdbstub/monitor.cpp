@@ -65,7 +65,7 @@ std::string Monitor::describe_fault(const guestos::FaultEvent& e) {
     std::string s = fmt("fault %" PRIu64 " at 0x%" PRIx64 " (%s) by \"%s\" at 0x%" PRIx64 "%s%s%s\n", e.seq,
                         e.address.value, e.hidden ? "hidden" : guestos::describe_error_code(e.error_code).c_str(),
                         e.insn.c_str(), e.ip, e.vma.empty() ? "" : " in [", e.vma.c_str(), e.vma.empty() ? "" : "]");
-    for (const auto& step : e.path) s += "  " + step + "\n";
+    for (const auto& step : e.path) s += "  " + step.text() + "\n";
     s += fmt("  => %s, pte 0x%" PRIx64 " -> 0x%" PRIx64 "\n", e.outcome.c_str(), e.pte_before, e.pte_after);
     return s;
 }

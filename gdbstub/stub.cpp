@@ -447,7 +447,7 @@ namespace {
 bool is_major(const emu::Stop& s) {
     if (!s.fault) return false;
     for (const auto& step : s.fault->path)
-        if (starts_with(step, "do_sync_mmap_readahead")) return true;
+        if (step.fn == "do_sync_mmap_readahead") return true;
     return false;
 }
 }  // namespace

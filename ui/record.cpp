@@ -43,6 +43,9 @@ void Recorder::follow(guestos::Kernel* kernel, unsigned counters_every) {
 
 void Recorder::fault(const guestos::FaultEvent& e) {
     ++faults_;
+    nlohmann::json path = nlohmann::json::array();
+    for (const guestos::FaultStep& step : e.path)
+        path.push_back({{"fn", step.fn}, {"args", step.args}, {"about", step.about}, {"result", step.result}});
     nlohmann::json j = {{"t", now()},
                         {"type", "fault"},
                         {"seq", e.seq},
@@ -51,7 +54,7 @@ void Recorder::fault(const guestos::FaultEvent& e) {
                         {"access", guestos::describe_error_code(e.error_code)},
                         {"kind", fault_class_name(e)},
                         {"outcome", e.outcome},
-                        {"path", e.path}};
+                        {"path", path}};
     std::fprintf(f_, "%s\n", j.dump().c_str());
 }
 

@@ -113,8 +113,11 @@ vm_fault_t map_file_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, P
 std::optional<PhysAddr> alloc_page_copy(mm_struct& mm, PhysAddr src, const char* step) {
     auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE);
     if (!frame) return std::nullopt;
-    trace_fault_step([&] { return std::string(step) + "alloc_page(GFP_HIGHUSER_MOVABLE) -> pfn " + hex(frame->pfn()) +
-                                  ", copy_user_highpage from pfn " + hex(src.pfn()); });
+    trace_fault_step(step, [&](FaultStep& s) {
+        const std::string copy = "pfn " + hex(frame->pfn()) + ", copy_user_highpage from pfn " + hex(src.pfn());
+        if (s.fn == "alloc_page") s.args = "GFP_HIGHUSER_MOVABLE", s.result = copy;
+        else s.result = "alloc_page(GFP_HIGHUSER_MOVABLE) -> " + copy;
+    });
     if (!copy_highpage(mm_kmem(mm), *frame, src)) {
         mm.page_alloc->free_page(*frame);
         return std::nullopt;
@@ -125,9 +128,9 @@ std::optional<PhysAddr> alloc_page_copy(mm_struct& mm, PhysAddr src, const char*
 // A first touch of anonymous memory (do_anonymous_page): a read maps the shared zero page
 // read-only; a write gets a zeroed page of its own.
 vm_fault_t do_anonymous_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
-    trace_fault_step([] { return std::string("do_anonymous_page"); });
+    trace_fault_step("do_anonymous_page");
     if (!(flags & FAULT_FLAG_WRITE) && mm.zero_page.value && !(vma.vm_flags & VM_SHARED)) {
-        trace_fault_step([&] { return "my_zero_pfn -> pfn " + hex(mm.zero_page.pfn()) + " (read-only)"; });
+        trace_fault_step("my_zero_pfn", [&](FaultStep& s) { s.result = "pfn " + hex(mm.zero_page.pfn()) + " (read-only)"; });
         ++mm.zero_page_maps;
         uint64_t pte = vm_page_prot(mm, vma.vm_flags) & ~mmu::_PAGE_RW;
         return set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, mm.zero_page, pte)) ? VM_FAULT_OK
@@ -135,7 +138,10 @@ vm_fault_t do_anonymous_page(mm_struct& mm, vm_area_struct& vma, VirtAddr addres
     }
     auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
     if (!frame) return VM_FAULT_OOM;
-    trace_fault_step([&] { return "alloc_page(GFP_HIGHUSER_MOVABLE|__GFP_ZERO) -> pfn " + hex(frame->pfn()); });
+    trace_fault_step("alloc_page", [&](FaultStep& s) {
+        s.args = "GFP_HIGHUSER_MOVABLE|__GFP_ZERO";
+        s.result = "pfn " + hex(frame->pfn());
+    });
     return map_new_anon_page(mm, vma, address, *frame, flags);
 }
 
@@ -147,31 +153,34 @@ vm_fault_t filemap_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, P
     address_space& m = ino.i_data;
     const uint64_t pgoff = linear_page_index(vma, address);
     const bool shmem = m.a_ops && m.a_ops->swap_backed;
-    trace_fault_step([&] { return std::string(shmem ? "shmem_fault" : "filemap_fault") + " (file page " +
-                                  std::to_string(pgoff) + ")"; });
+    trace_fault_step(shmem ? "shmem_fault" : "filemap_fault",
+                     [&](FaultStep& s) { s.about = "file page " + std::to_string(pgoff); });
     if (pgoff >= mmu::page_align_up(ino.i_size) >> PAGE_SHIFT) {
-        trace_fault_step([&] { return "page " + std::to_string(pgoff) + " is beyond i_size " +
-                                      std::to_string(ino.i_size) + " -> VM_FAULT_SIGBUS"; });
+        trace_fault_step("", [&](FaultStep& s) {
+            s.about = "page " + std::to_string(pgoff) + " is beyond i_size " + std::to_string(ino.i_size);
+            s.result = "VM_FAULT_SIGBUS";
+        });
         return VM_FAULT_SIGBUS;
     }
     vm_fault_t ret = VM_FAULT_OK;
     if (auto cached = find_get_page(m, pgoff)) {
         out = *cached;
-        trace_fault_step([&] { return "find_get_page -> pfn " + hex(out.pfn()) + " (in the page cache)"; });
+        trace_fault_step("find_get_page", [&](FaultStep& s) { s.result = "pfn " + hex(out.pfn()) + " (in the page cache)"; });
         return ret;
     }
     if (!shmem) {
         const uint64_t before = page_cache_stats().pgpgin_pages;
         page_cache_read_around(m, pgoff);  // do_sync_mmap_readahead
-        trace_fault_step([&] { return "do_sync_mmap_readahead -> read " +
-                                      std::to_string(page_cache_stats().pgpgin_pages - before) + " pages around it"; });
+        trace_fault_step("do_sync_mmap_readahead", [&](FaultStep& s) {
+            s.result = "read " + std::to_string(page_cache_stats().pgpgin_pages - before) + " pages around it";
+        });
         ret = VM_FAULT_MAJOR;
     }
     auto page = pagecache_get_page(m, pgoff);
     if (page.is_error()) return VM_FAULT_OOM;
     out = page.value();
-    trace_fault_step([&] { return std::string(shmem ? "shmem_get_folio" : "filemap_get_folio") + " -> pfn " +
-                                  hex(out.pfn()); });
+    trace_fault_step(shmem ? "shmem_get_folio" : "filemap_get_folio",
+                     [&](FaultStep& s) { s.result = "pfn " + hex(out.pfn()); });
     return ret;
 }
 
@@ -196,8 +205,9 @@ unsigned do_fault_around(mm_struct& mm, vm_area_struct& vma, VirtAddr address) {
         if (map_file_page(mm, vma, VirtAddr(va), *frame, false)) break;
         ++mapped;
     }
-    trace_fault_step([&] { return "do_fault_around -> filemap_map_pages mapped " + std::to_string(mapped) +
-                                  " cached pages"; });
+    trace_fault_step("do_fault_around", [&](FaultStep& s) {
+        s.result = "filemap_map_pages mapped " + std::to_string(mapped) + " cached pages";
+    });
     return mapped;
 }
 
@@ -205,7 +215,7 @@ unsigned do_fault_around(mm_struct& mm, vm_area_struct& vma, VirtAddr address) {
 // write to a private mapping, do_shared_fault for a write to a shared one.
 vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
     if (!(flags & FAULT_FLAG_WRITE)) {
-        trace_fault_step([] { return std::string("do_read_fault"); });
+        trace_fault_step("do_read_fault");
         if (do_fault_around(mm, vma, address) && get_pte(mm, address)) return VM_FAULT_OK;
         PhysAddr frame;
         vm_fault_t r = filemap_fault(mm, vma, address, frame);
@@ -214,19 +224,19 @@ vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsign
         return m ? m : r;
     }
     if (!(vma.vm_flags & VM_SHARED)) {
-        trace_fault_step([] { return std::string("do_cow_fault"); });
+        trace_fault_step("do_cow_fault");
         PhysAddr src;
         vm_fault_t r = filemap_fault(mm, vma, address, src);
         if (r & VM_FAULT_ERROR) return r;
         page& sp = mm.page_alloc->phys_to_page(src);
         ++sp._refcount;  // get_page: the allocation below may reclaim
-        auto frame = alloc_page_copy(mm, src, "");
+        auto frame = alloc_page_copy(mm, src, "alloc_page");
         if (--sp._refcount <= 0) mm.page_alloc->free_page(src);  // put_page
         if (!frame) return VM_FAULT_OOM;
         vm_fault_t m = map_new_anon_page(mm, vma, address, *frame, flags);
         return m ? m : r;
     }
-    trace_fault_step([] { return std::string("do_shared_fault"); });
+    trace_fault_step("do_shared_fault");
     PhysAddr frame;
     vm_fault_t r = filemap_fault(mm, vma, address, frame);
     if (r & VM_FAULT_ERROR) return r;
@@ -242,11 +252,11 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
 vm_fault_t special_mapping_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
     const uint64_t pgoff = ((address.page_base() - vma.vm_start) >> PAGE_SHIFT) + vma.vm_pgoff;
     PhysAddr frame;
-    trace_fault_step([&] { return std::string("special_mapping_fault (") + vma.vm_special->name + " page " +
-                                  std::to_string(pgoff) + ")"; });
+    trace_fault_step("special_mapping_fault",
+                     [&](FaultStep& s) { s.about = vma.vm_special->name + std::string(" page ") + std::to_string(pgoff); });
     if (const unsigned r = vma.vm_special->fault(*vma.vm_special, pgoff, frame)) return static_cast<vm_fault_t>(r);
     if ((flags & FAULT_FLAG_WRITE) && !(vma.vm_flags & VM_SHARED)) {
-        auto copy = alloc_page_copy(mm, frame, "");
+        auto copy = alloc_page_copy(mm, frame, "alloc_page");
         if (!copy) return VM_FAULT_OOM;
         return map_new_anon_page(mm, vma, address, *copy, flags);
     }
@@ -263,10 +273,14 @@ vm_fault_t special_mapping_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr ad
 // later write goes through do_wp_page. A bad entry gets SIGBUS.
 vm_fault_t do_swap_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint64_t pte, unsigned flags) {
     const swp_entry_t entry = pte_to_swp_entry(mm.paging_mode, pte);
-    trace_fault_step([&] { return "do_swap_page (swap entry type " + std::to_string(swp_type(entry)) + ", offset " +
-                                  std::to_string(swp_offset(entry)) + ")"; });
+    trace_fault_step("do_swap_page", [&](FaultStep& s) {
+        s.about = "swap entry type " + std::to_string(swp_type(entry)) + ", offset " + std::to_string(swp_offset(entry));
+    });
     if (!__swap_count(entry)) {
-        trace_fault_step([] { return std::string("bad swap entry -> VM_FAULT_SIGBUS"); });
+        trace_fault_step("", [](FaultStep& s) {
+            s.about = "bad swap entry";
+            s.result = "VM_FAULT_SIGBUS";
+        });
         return VM_FAULT_SIGBUS;
     }
     PageAllocator& pa = *mm.page_alloc;
@@ -274,14 +288,16 @@ vm_fault_t do_swap_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, ui
     std::optional<uint32_t> pfn = lookup_swap_cache(entry);
     if (pfn) {
         ++pa.pfn_to_page(*pfn)._refcount;  // the fault's reference
-        trace_fault_step([&] { return "lookup_swap_cache -> pfn " + hex(*pfn) + " (in the swap cache)"; });
+        trace_fault_step("lookup_swap_cache", [&](FaultStep& s) { s.result = "pfn " + hex(*pfn) + " (in the swap cache)"; });
     } else {
         bool major = false;
         unsigned readahead = 0;
         pfn = swapin_readahead(pa, entry, GFP_HIGHUSER_MOVABLE, major, &readahead);
         if (!pfn) return __swap_count(entry) ? VM_FAULT_OOM : VM_FAULT_OK;  // raced with a free: retry
-        trace_fault_step([&] { return "lookup_swap_cache -> miss; swapin_readahead -> swap_readpage -> pfn " +
-                                      hex(*pfn) + " (+" + std::to_string(readahead) + " read ahead)"; });
+        trace_fault_step("lookup_swap_cache", [&](FaultStep& s) {
+            s.result = "miss; swapin_readahead -> swap_readpage -> pfn " + hex(*pfn) + " (+" + std::to_string(readahead) +
+                       " read ahead)";
+        });
         if (major) ret = VM_FAULT_MAJOR;
     }
     page& p = pa.pfn_to_page(*pfn);
@@ -296,7 +312,7 @@ vm_fault_t do_swap_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, ui
     if ((flags & FAULT_FLAG_WRITE) && exclusive) {
         prot = vm_page_prot(mm, vma.vm_flags) | mmu::_PAGE_DIRTY;  // maybe_mkwrite(pte_mkdirty())
         delete_from_swap_cache(pa, p);  // the slot is freed; the fault's reference keeps the page
-        trace_fault_step([] { return std::string("reuse_swap_page -> delete_from_swap_cache (writable)"); });
+        trace_fault_step("reuse_swap_page", [](FaultStep& s) { s.result = "delete_from_swap_cache (writable)"; });
     }
     if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, PhysAddr::from_pfn(*pfn), prot))) {
         (void)swap_duplicate(entry);  // the PTE still holds the entry
@@ -322,19 +338,20 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
     PhysAddr old = mmu::pte_frame(mm.paging_mode, pte);
     page& op = mm.page_alloc->phys_to_page(old);
     uint64_t prot = vm_page_prot(mm, vma.vm_flags) | mmu::_PAGE_DIRTY;
-    trace_fault_step([] { return std::string("do_wp_page"); });
+    trace_fault_step("do_wp_page");
     const bool shared = vma.vm_flags & VM_SHARED;
     // A swapped-in page only this PTE maps: its slot goes if no PTE holds it (reuse_swap_page).
     if (!shared && (op.flags & PG_swapcache) && op._mapcount == 0) (void)try_to_free_swap(*mm.page_alloc, op);
     if (shared || ((op.flags & PG_anon) && op._refcount == 1 && !(op.flags & PG_reserved))) {
-        trace_fault_step([&] { return (shared ? "wp_page_shared (pfn " : "wp_page_reuse (pfn ") + hex(old.pfn()) +
-                                      (shared ? ", set_page_dirty)" : " has one mapper)"); });
+        trace_fault_step(shared ? "wp_page_shared" : "wp_page_reuse", [&](FaultStep& s) {
+            s.about = "pfn " + hex(old.pfn()) + (shared ? ", set_page_dirty" : " has one mapper");
+        });
         if (shared) set_page_dirty(op);
         bool ok = set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, old, prot));
         if (mm.tlb) mm.tlb->flush_tlb_page(address.page_base());
         return ok ? VM_FAULT_OK : VM_FAULT_OOM;
     }
-    auto frame = alloc_page_copy(mm, old, "wp_page_copy: ");
+    auto frame = alloc_page_copy(mm, old, "wp_page_copy");
     if (!frame) return VM_FAULT_OOM;
     if (!anon_vma_prepare(vma)) {
         mm.page_alloc->free_page(*frame);
@@ -467,7 +484,7 @@ bool set_pte_at(mm_struct& mm, VirtAddr va, uint64_t pte) {
                                mmu::_PAGE_RW | mmu::_PAGE_USER | mmu::_PAGE_ACCESSED);
     if (slot.is_error()) return false;
     mmu::write_entry(bus, mm.paging_mode, slot.value(), pte);
-    trace_fault_step([&] { return "set_pte_at(" + hex(va.page_base().value) + ", " + hex(pte) + ")"; });
+    trace_fault_step("set_pte_at", [&](FaultStep& s) { s.args = hex(va.page_base().value) + ", " + hex(pte); });
     return true;
 }
 
@@ -549,7 +566,7 @@ void change_protection(mm_struct& mm, VirtAddr start, VirtAddr end, unsigned lon
 
 vm_fault_t handle_mm_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
     uint64_t pte = get_pte(mm, address);
-    trace_fault_step([&] { return "handle_mm_fault -> handle_pte_fault (pte " + hex(pte) + ")"; });
+    trace_fault_step("handle_mm_fault", [&](FaultStep& s) { s.result = "handle_pte_fault (pte " + hex(pte) + ")"; });
     if (!pte) {
         if (vma.vm_special) return special_mapping_fault(mm, vma, address, flags);
         if (vma.is_anonymous()) return do_anonymous_page(mm, vma, address, flags);

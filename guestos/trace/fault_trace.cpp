@@ -17,6 +17,14 @@ std::string describe_error_code(uint32_t ec) {
     return s;
 }
 
+std::string FaultStep::text() const {
+    std::string s = fn;
+    if (!args.empty()) s += "(" + args + ")";
+    if (!about.empty()) s += fn.empty() ? about : " (" + about + ")";
+    if (!result.empty()) s += (s.empty() ? "" : " -> ") + result;
+    return s;
+}
+
 FaultEvent* FaultTracer::begin(mmu::VirtAddr address, uint32_t error_code, uint64_t ip) {
     if (sinks_.empty()) return nullptr;
     event_ = FaultEvent{};
@@ -39,7 +47,7 @@ FaultKind fault_kind(const FaultEvent& e) {
     if (e.outcome.rfind("SIG", 0) == 0) return FaultKind::Signal;
     // The handler that did the work, by its Linux name (memory.cpp's steps).
     auto took = [&](const char* fn) {
-        return std::any_of(e.path.begin(), e.path.end(), [fn](const std::string& s) { return s.rfind(fn, 0) == 0; });
+        return std::any_of(e.path.begin(), e.path.end(), [fn](const FaultStep& s) { return s.fn == fn; });
     };
     if (took("do_swap_page")) return FaultKind::Swap;
     if (took("do_wp_page")) return FaultKind::Cow;

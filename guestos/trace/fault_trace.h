@@ -10,6 +10,18 @@
 
 namespace guestos {
 
+// One step of a fault's path as data: the Linux function that ran, its arguments, what it
+// worked on and what it returned or did. Printers choose what to show; text() is the line
+// --explain-faults prints: "fn(args) (about) -> result", or "about -> result" for a step
+// that is no function call (a remark such as the shadow TLB's work).
+struct FaultStep {
+    std::string fn;      // "do_anonymous_page", "alloc_page", ... ("" for a remark)
+    std::string args;    // "GFP_HIGHUSER_MOVABLE"
+    std::string about;   // "file page 3"
+    std::string result;  // "pfn 0x1234"
+    std::string text() const;
+};
+
 struct FaultEvent {
     uint64_t seq = 0;
     mmu::VirtAddr address;
@@ -18,7 +30,7 @@ struct FaultEvent {
     std::string insn;          // the faulting instruction, disassembled
     bool hidden = false;       // resolved by the shadow TLB alone (a fill or a dirty upgrade)
     std::string vma;           // the VMA as /proc/PID/maps shows it, or "none"
-    std::vector<std::string> path;  // Linux's functions, in call order, with their results
+    std::vector<FaultStep> path;  // Linux's functions, in call order, with their results
     std::string outcome;       // "mapped", "SIGSEGV (SEGV_MAPERR)", ...
     uint64_t pte_before = 0, pte_after = 0;
     int pid = 0;  // the faulting task, when more than one exists (printers prefix "[pid N] ")
@@ -43,8 +55,8 @@ public:
     // Starts an event; steps and the outcome go to it until end() publishes it.
     FaultEvent* begin(mmu::VirtAddr address, uint32_t error_code, uint64_t ip);
     FaultEvent* current() { return open_ ? &event_ : nullptr; }
-    void step(std::string text) {
-        if (open_) event_.path.push_back(std::move(text));
+    void step(FaultStep s) {
+        if (open_) event_.path.push_back(std::move(s));
     }
     void end();
 
@@ -64,11 +76,18 @@ FaultKind fault_kind(const FaultEvent& e);
 
 // The tracer of this emulated machine (one, like Linux's tracepoints).
 FaultTracer& fault_tracer();
-// Appends a step to the fault being traced, if any (cheap when nobody listens).
+// Appends a step of Linux function fn to the fault being traced, if any; describe(step)
+// fills in its arguments and results only then (cheap when nobody listens).
 template <class F>
-void trace_fault_step(F make_text) {
+void trace_fault_step(const char* fn, F describe) {
     FaultTracer& t = fault_tracer();
-    if (t.current()) t.step(make_text());
+    if (!t.current()) return;
+    FaultStep s{fn, {}, {}, {}};
+    describe(s);
+    t.step(std::move(s));
+}
+inline void trace_fault_step(const char* fn) {
+    trace_fault_step(fn, [](FaultStep&) {});
 }
 
 // 0x-prefixed hex, "0" for zero, as strace and the fault trace print addresses and PTEs.

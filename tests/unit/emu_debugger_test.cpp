@@ -309,8 +309,8 @@ TEST(Inspect, SwapFilterStopsAtDoSwapPageAndSwapIsShown) {
         ASSERT_EQ(stop.reason, StopReason::PageFault) << stop.detail;
         ASSERT_TRUE(stop.fault);
         const auto& path = stop.fault->path;
-        EXPECT_TRUE(std::any_of(path.begin(), path.end(), [](const std::string& f) { return f.rfind("do_swap_page", 0) == 0; }))
-            << ::testing::PrintToString(path);
+        EXPECT_TRUE(std::any_of(path.begin(), path.end(), [](const guestos::FaultStep& f) { return f.fn == "do_swap_page"; }))
+            << stop.detail;
         const inspect::ReclaimInfo r = inspect::reclaim_info(m.buddy());
         ASSERT_EQ(r.areas.size(), 1u);
         EXPECT_EQ(r.areas[0].file, swapfile);

@@ -331,7 +331,7 @@ struct TraceRecorder {
 
 bool path_has(const guestos::FaultEvent& e, const std::string& step) {
     for (const auto& s : e.path)
-        if (s.rfind(step, 0) == 0) return true;
+        if (s.text().rfind(step, 0) == 0) return true;
     return false;
 }
 
@@ -382,11 +382,11 @@ struct FaultAround {
 };
 FaultAround fault_around_of(const std::vector<guestos::FaultEvent>& events) {
     FaultAround fa;
-    const std::string step = "do_fault_around -> filemap_map_pages mapped ";
+    const std::string mapped = "filemap_map_pages mapped ";
     for (const auto& e : events)
         for (const auto& s : e.path)
-            if (s.rfind(step, 0) == 0 && e.vma.find("/dev/shm/emu-touch-") != std::string::npos) {
-                const unsigned long n = std::stoul(s.substr(step.size()));
+            if (s.fn == "do_fault_around" && e.vma.find("/dev/shm/emu-touch-") != std::string::npos) {
+                const unsigned long n = std::stoul(s.result.substr(mapped.size()));
                 ++fa.faults;
                 fa.mapped += n;
                 fa.largest = std::max(fa.largest, n);

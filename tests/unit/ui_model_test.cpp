@@ -116,14 +116,15 @@ TEST(UiFrameContents, HexRowsMarkTheBytesThatChanged) {
 
 TEST(UiFaults, ClassesComeFromTheCallPath) {
     guestos::FaultEvent e;
-    e.path = {"do_page_fault(...)", "do_anonymous_page", "alloc_page(...)"};
+    e.path = {{"do_page_fault", "0x1000, write", {}, {}}, {"do_anonymous_page", {}, {}, {}},
+              {"alloc_page", "GFP_HIGHUSER_MOVABLE|__GFP_ZERO", {}, "pfn 0xabc"}};
     e.outcome = "mapped";
     e.pte_after = 0x8000000000abc067ull;
     EXPECT_STREQ(ui::fault_class_name(e), "anon");
     EXPECT_EQ(ui::fault_pfn(e, mmu::PagingMode::LongMode4), 0xabcu);
-    e.path = {"do_wp_page", "wp_page_copy"};
+    e.path = {{"do_wp_page", {}, {}, {}}, {"wp_page_copy", {}, {}, {}}};
     EXPECT_STREQ(ui::fault_class_name(e), "COW");
-    e.path = {"do_read_fault", "filemap_fault (file page 3)"};
+    e.path = {{"do_read_fault", {}, {}, {}}, {"filemap_fault", {}, "file page 3", {}}};
     EXPECT_STREQ(ui::fault_class_name(e), "file");
     e.outcome = "SIGSEGV";
     EXPECT_STREQ(ui::fault_class_name(e), "signal");

@@ -284,9 +284,9 @@ std::string pid_prefix(const guestos::FaultEvent& e) {
 
 void print_fault_line(const guestos::FaultEvent& e) {
     std::string path;
-    for (const auto& step : e.path) {
-        std::string fn = step.substr(0, step.find_first_of(" ("));
-        if (fn == "set_pte_at" || fn == "find_vma" || fn == "handle_mm_fault" || fn == "do_page_fault" || fn == "shadow")
+    for (const guestos::FaultStep& step : e.path) {
+        const std::string& fn = step.fn;  // remarks (no function) and the common frame are left out
+        if (fn.empty() || fn == "set_pte_at" || fn == "find_vma" || fn == "handle_mm_fault" || fn == "do_page_fault")
             continue;
         path += (path.empty() ? "" : " > ") + fn;
     }
@@ -304,7 +304,7 @@ void print_fault_explanation(const guestos::FaultEvent& e) {
     std::fprintf(stderr, "%spage fault %llu at %s (%s) by \"%s\" at %s\n", prefix.c_str(), (unsigned long long)e.seq,
                  guestos::hex(e.address.value).c_str(), e.hidden ? "hidden" : guestos::describe_error_code(e.error_code).c_str(),
                  e.insn.c_str(), guestos::hex(e.ip).c_str());
-    for (const auto& step : e.path) std::fprintf(stderr, "%s  %s\n", prefix.c_str(), step.c_str());
+    for (const auto& step : e.path) std::fprintf(stderr, "%s  %s\n", prefix.c_str(), step.text().c_str());
     std::fprintf(stderr, "%s  => %s\n", prefix.c_str(), e.outcome.c_str());
 }
 

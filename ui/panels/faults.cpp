@@ -50,10 +50,10 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState& view) {
             ImGui::TextColored(COLOUR_DIM, "%s  %s", base::hex(e.ip).c_str(), e.insn.c_str());
             ImGui::TextColored(COLOUR_DIM, "vma %s", e.vma.c_str());
             int depth = 0;
-            for (const std::string& step : e.path) {
+            for (const guestos::FaultStep& step : e.path) {
                 ImGui::Indent(8);
                 ++depth;
-                ImGui::TextUnformatted(step.c_str());
+                ImGui::TextUnformatted(step.text().c_str());
             }
             ImGui::Unindent(8.0f * depth);
             ImGui::TextColored(e.outcome.rfind("SIG", 0) == 0 ? COLOUR_BAD : COLOUR_GOOD, "=> %s   pte %s -> %s",
