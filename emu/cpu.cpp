@@ -584,6 +584,7 @@ mmu::ErrorOr<Cpu::RunEnd> Cpu::run_engine(guestos::task_struct& task, uint64_t m
         long ret = 0;
         if (!kernel_.syscall_resume(task, ret)) return RunEnd::Scheduled;
         finish_syscall(ret);
+        if (syscall_observer_) syscall_observer_(task.thread.orig_ax);  // before the signals, as Linux reports
         if (!task.exited && task.mm.get() == mm_.get() && !task.start_regs &&
             (guestos::signal_pending(task) || orig_ax_ != ~0ull))
             guestos::do_signal(task);
@@ -595,7 +596,10 @@ mmu::ErrorOr<Cpu::RunEnd> Cpu::run_engine(guestos::task_struct& task, uint64_t m
     uint64_t ip = at_stub_ ? kbase + OFF_STUB : pc();
     while (keeps_running(task)) {
         if (interrupted_.exchange(false)) return RunEnd::Interrupted;
-        if (debug_stop_) break;  // a tracer's signal stop before the task ran
+        if (debug_stop_) {  // a tracer's stop before the task ran (a signal, a syscall's return)
+            stop_requested_ = false;
+            break;
+        }
         // Stopping from an exception hook leaves Unicorn's exception-in-flight mark set again
         // (measured), so clear it before every start.
         clear_exception_state();
@@ -909,6 +913,7 @@ void Cpu::on_syscall64() {
     void* ptrs[9];
     for (int i = 0; i < 9; ++i) ptrs[i] = &v[i];
     uc_reg_read_batch(uc_, ids, ptrs, 9);
+    if (syscall_entry_stop(v[0], v[7])) return;
     orig_ax_ = v[0];
     in_syscall64_ = true;
     long ret = 0;
@@ -926,6 +931,25 @@ void Cpu::on_syscall64() {
     uc_reg_write_batch(uc_, out_ids, out_ptrs, 3);
 }
 
+bool Cpu::syscall_entry_stop(uint64_t nr, uint64_t insn) {
+    if (!syscall_entry_observer_) return false;
+    // Resuming from the stop: the instruction runs the syscall this time.
+    const bool resuming = entry_stop_insn_ == insn && entry_stop_task_ == cur_;
+    entry_stop_insn_ = ~0ull;
+    entry_stop_task_ = nullptr;
+    if (resuming || !syscall_entry_observer_(nr)) return false;
+    guestos::pt_regs regs;
+    get_regs(regs);
+    regs.ip = insn;  // written once the engine stopped (after Unicorn moved past it)
+    set_regs(regs);
+    entry_stop_insn_ = insn;
+    entry_stop_task_ = cur_;
+    orig_ax_ = ~0ull;  // no syscall is in progress: nothing to restart
+    request_stop();
+    stop_if_needed();
+    return true;
+}
+
 void Cpu::on_syscall32() {
     int ids[] = {UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX,
                  UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_EBP};
@@ -934,6 +958,7 @@ void Cpu::on_syscall32() {
     for (int i = 0; i < 7; ++i) ptrs[i] = &v[i];
     uc_reg_read_batch(uc_, ids, ptrs, 7);
     for (auto& x : v) x &= 0xffffffffu;
+    if (syscall_entry_stop(v[0], static_cast<uint32_t>(pc() - 2))) return;  // pc: after int $0x80
     orig_ax_ = v[0];
     long ret = 0;
     const bool done = kernel_.syscall_from_user(*cur_, v[0], &v[1], ret);

@@ -65,8 +65,12 @@ public:
     // once it retired when its accesses hit a watchpoint; otherwise the run goes on.
     void set_watchpoints(const std::vector<Watchpoint>& watches);
     std::optional<WatchHit> take_watch_hit() { return std::exchange(watch_hit_, std::nullopt); }
-    // Called after every syscall with its number (exit included).
+    // Called after every syscall with its number (exit included), a syscall that slept
+    // when it has finished.
     void set_syscall_observer(std::function<void(uint64_t nr)> fn) { syscall_observer_ = std::move(fn); }
+    // Asked before each syscall runs (PTRACE_SYSCALL's entry stop): true stops the run with
+    // the task before its syscall instruction, which runs the syscall, once, when it resumes.
+    void set_syscall_entry_observer(std::function<bool(uint64_t nr)> fn) { syscall_entry_observer_ = std::move(fn); }
     ShadowTlb& tlb() { return *tlb_; }
     mmu::ShadowPageTables& shadow() { return *shadow_; }
     bool is64() const { return is64_; }
@@ -114,6 +118,9 @@ private:
     void on_interrupt(uint32_t intno);
     void on_syscall64();
     void on_syscall32();
+    // The syscall-entry stop of nr at the syscall instruction insn, if the observer wants it:
+    // the syscall does not run now (true), the task resumes at insn.
+    bool syscall_entry_stop(uint64_t nr, uint64_t insn);
     void on_page_fault();
     // A fault becomes a forced signal with its siginfo and trap details (force_sig_fault).
     void deliver_fault_signal(int signo, int si_code, uint64_t addr, uint64_t trap_nr = 0, uint64_t error_code = 0);
@@ -179,6 +186,10 @@ private:
     uint64_t step_origin_ = 0;
     bool step_origin_seen_ = false, step_hit_ = false;
     std::function<void(uint64_t)> syscall_observer_;
+    std::function<bool(uint64_t)> syscall_entry_observer_;
+    // The syscall instruction (and task) an entry stop was taken at: resuming there runs it.
+    uint64_t entry_stop_insn_ = ~0ull;
+    const guestos::task_struct* entry_stop_task_ = nullptr;
     std::vector<Watchpoint> watches_;
     std::set<uint64_t> trap_vpns_;          // the pages watches_ trap
     struct Trapped {

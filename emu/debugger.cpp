@@ -4,6 +4,7 @@
 #include <capstone/capstone.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "emu/cpu.h"
@@ -21,6 +22,8 @@ const char* stop_reason_name(StopReason r) {
     case StopReason::Paused: return "paused";
     case StopReason::Step: return "step";
     case StopReason::Syscall: return "syscall";
+    case StopReason::SyscallEntry: return "syscall entry";
+    case StopReason::SyscallReturn: return "syscall return";
     case StopReason::PageFault: return "page fault";
     case StopReason::TlbFill: return "TLB fill";
     case StopReason::Breakpoint: return "breakpoint";
@@ -55,6 +58,7 @@ Debugger::~Debugger() {
     if (kernel_.tracer == this) kernel_.tracer = nullptr;
     guestos::fault_tracer().unsubscribe(fault_sink_);
     machine_.set_syscall_observer({});
+    machine_.set_syscall_entry_observer({});
     for (uint64_t a : breakpoints_) machine_.set_breakpoint(a, false);
     if (!watches_.empty()) machine_.set_watchpoints({});
 }
@@ -160,17 +164,30 @@ std::optional<guestos::kernel_siginfo> Debugger::stop_siginfo() const {
     return t->last_siginfo;
 }
 
+// At a syscall-entry stop the task waits before its syscall instruction; it reads as
+// Linux's entry stop does: ip past the instruction, ax -ENOSYS, orig_ax the number.
 bool Debugger::get_regs(guestos::pt_regs& regs) const {
     Cpu* c = cpu();
     if (!c) return false;
     c->get_regs(regs);
+    if (last_.reason == StopReason::SyscallEntry) {
+        const bool is64 = c->is64();
+        regs.ip += 2;
+        regs.orig_ax = regs.ax;
+        regs.ax = is64 ? static_cast<uint64_t>(-ENOSYS) : static_cast<uint32_t>(-ENOSYS);
+    }
     return true;
 }
 
 bool Debugger::set_regs(const guestos::pt_regs& regs) {
     Cpu* c = cpu();
     if (!c) return false;
-    c->set_regs(regs);
+    guestos::pt_regs r = regs;
+    if (last_.reason == StopReason::SyscallEntry) {
+        r.ip -= 2;          // back on the instruction, which runs the syscall orig_ax names
+        r.ax = r.orig_ax;
+    }
+    c->set_regs(r);
     return true;
 }
 
@@ -178,10 +195,25 @@ std::optional<int> Debugger::exit_status() const { return kernel_.init_exit_stat
 
 void Debugger::on_syscall(uint64_t nr) {
     ++syscalls_;
-    if (!stop_syscall_ || pending_) return;
-    pending_ = make_stop(StopReason::Syscall, "syscall " + std::to_string(nr));
+    if (pending_ || !(stop_syscall_ || catches(nr))) return;
+    pending_ = make_stop(stop_syscall_ ? StopReason::Syscall : StopReason::SyscallReturn, "syscall " + std::to_string(nr));
     pending_->syscall_nr = nr;
     if (Cpu* c = cpu()) c->request_stop();
+}
+
+// Before a syscall runs: the Cpu stops with the task at its instruction when this is true.
+bool Debugger::on_syscall_entry(uint64_t nr) {
+    if (pending_ || !catches(nr)) return false;
+    pending_ = make_stop(StopReason::SyscallEntry, "syscall " + std::to_string(nr) + " entry");
+    pending_->syscall_nr = nr;
+    return true;
+}
+
+void Debugger::catch_syscalls(bool on, std::set<uint64_t> nrs) {
+    catch_syscalls_ = on;
+    catch_nrs_ = std::move(nrs);
+    if (on) machine_.set_syscall_entry_observer([this](uint64_t nr) { return on_syscall_entry(nr); });
+    else machine_.set_syscall_entry_observer({});
 }
 
 Stop Debugger::make_stop(StopReason r, std::string detail) {

@@ -51,6 +51,8 @@ enum class StopReason {
     Paused,       // pause() was called
     Step,         // one instruction ran
     Syscall,      // a syscall completed (Stop::syscall_nr)
+    SyscallEntry,   // a caught syscall is about to run (Stop::syscall_nr; see catch_syscalls)
+    SyscallReturn,  // a caught syscall returned (Stop::syscall_nr)
     PageFault,    // a true page fault matching the filter was handled (Stop::fault)
     TlbFill,      // the shadow TLB resolved a miss alone (only with FAULT_TLB_FILL)
     Breakpoint,   // execution reached a breakpoint or the run_to address
@@ -148,6 +150,11 @@ public:
     // The signal the current task takes when it next runs: the stopped signal with its
     // siginfo when signo is that one, another with SI_USER, 0 for none.
     void resume_signal(int signo);
+    // Syscall stops (gdb's catch syscall, PTRACE_SYSCALL): a run stops before each syscall
+    // whose number is in nrs (every one when nrs is empty) runs and again once it returned.
+    // At an entry stop the registers read as Linux shows them (ip after the instruction, ax
+    // -ENOSYS, orig_ax the number; writing orig_ax changes the syscall that runs).
+    void catch_syscalls(bool on, std::set<uint64_t> nrs = {});
     // The siginfo of the signal the current task stopped for (ptrace's PTRACE_GETSIGINFO).
     std::optional<guestos::kernel_siginfo> stop_siginfo() const;
 
@@ -186,6 +193,8 @@ private:
     Stop run(uint64_t max_insns);
     void on_fault(const guestos::FaultEvent& e);
     void on_syscall(uint64_t nr);
+    bool on_syscall_entry(uint64_t nr);
+    bool catches(uint64_t nr) const { return catch_syscalls_ && (catch_nrs_.empty() || catch_nrs_.count(nr)); }
     bool signal_stop(guestos::task_struct& task, const guestos::kernel_siginfo& info) override;
     Stop make_stop(StopReason r, std::string detail = {});
 
@@ -203,6 +212,8 @@ private:
     // What the current run stops at (set by the execution calls, read by the observers).
     unsigned stop_faults_ = 0;
     bool stop_syscall_ = false;
+    bool catch_syscalls_ = false;
+    std::set<uint64_t> catch_nrs_;
     std::optional<Stop> pending_;  // the event that asked the Cpu to stop
     std::atomic<bool> pause_{false};
     bool signal_stops_ = false;

@@ -61,6 +61,7 @@ mmu::ErrorOr<Cpu*> Machine::cpu_for(guestos::task_struct& task, const guestos::E
     for (uint64_t a : breakpoints_) c->set_breakpoint(a, true);
     if (!watches_.empty()) c->set_watchpoints(watches_);
     if (syscall_observer_) c->set_syscall_observer(syscall_observer_);
+    if (syscall_entry_observer_) c->set_syscall_entry_observer(syscall_entry_observer_);
     cpus_[task.mm.get()] = std::move(cpu);
     return c;
 }
@@ -160,6 +161,11 @@ void Machine::set_watchpoints(const std::vector<Watchpoint>& watches) {
 void Machine::set_syscall_observer(std::function<void(uint64_t)> fn) {
     syscall_observer_ = std::move(fn);
     for (const auto& [mm, cpu] : cpus_) cpu->set_syscall_observer(syscall_observer_);
+}
+
+void Machine::set_syscall_entry_observer(std::function<bool(uint64_t)> fn) {
+    syscall_entry_observer_ = std::move(fn);
+    for (const auto& [mm, cpu] : cpus_) cpu->set_syscall_entry_observer(syscall_entry_observer_);
 }
 
 }  // namespace emu

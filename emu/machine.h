@@ -42,6 +42,7 @@ public:
     void set_breakpoint(uint64_t address, bool on);
     void set_watchpoints(const std::vector<Watchpoint>& watches);
     void set_syscall_observer(std::function<void(uint64_t)> fn);
+    void set_syscall_entry_observer(std::function<bool(uint64_t)> fn);
 
     // --check-mm: each address space is checked when it loses its last user (VMA tree, page
     // tables, shadow TLB), and the slab counts at the end.
@@ -77,6 +78,7 @@ private:
     std::set<uint64_t> breakpoints_;
     std::vector<Watchpoint> watches_;
     std::function<void(uint64_t)> syscall_observer_;
+    std::function<bool(uint64_t)> syscall_entry_observer_;
 
     std::function<void(guestos::mm_struct&)> observer_;
 };

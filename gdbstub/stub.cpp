@@ -142,13 +142,14 @@ std::optional<std::string> GdbStub::handle_query(const std::string& p) {
     if (starts_with(p, "qSupported")) {
         multiprocess_ = p.find("multiprocess+") != std::string::npos;
         return std::string("PacketSize=4000;") + (multiprocess_ ? "multiprocess+;" : "") + "QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;"
-               "qXfer:siginfo:read+;QPassSignals+;swbreak+;hwbreak+;vContSupported+";
+               "qXfer:siginfo:read+;QPassSignals+;QCatchSyscalls+;swbreak+;hwbreak+;vContSupported+";
     }
     if (p == "QStartNoAckMode") {
         conn_.set_no_ack();
         return "OK";
     }
     if (starts_with(p, "QPassSignals:")) return pass_signals(std::string_view(p).substr(13));
+    if (starts_with(p, "QCatchSyscalls:")) return catch_syscalls(std::string_view(p).substr(15));
     if (p == "qAttached" || starts_with(p, "qAttached:")) return "0";  // emu made the process: kill on quit
     if (p == "qC") return "QC" + thread_hex();
     if (p == "qfThreadInfo") return exited_ ? "l" : "m" + thread_hex();
@@ -430,6 +431,29 @@ std::string GdbStub::breakpoint(const std::string& p) {
     return "OK";
 }
 
+// QCatchSyscalls:1[;NR]... or QCatchSyscalls:0: stop at the entry and return of those
+// syscalls (all when none is listed), with syscall_entry/syscall_return stop replies.
+std::string GdbStub::catch_syscalls(std::string_view args) {
+    if (args == "0") {
+        dbg_.catch_syscalls(false);
+        return "OK";
+    }
+    if (!starts_with(args, "1")) return "E01";
+    args.remove_prefix(1);
+    std::set<uint64_t> nrs;
+    while (!args.empty()) {
+        if (args[0] != ';') return "E01";
+        args.remove_prefix(1);
+        const size_t end = args.find(';');
+        auto nr = parse_hex(args.substr(0, end));
+        if (!nr || *nr > 0xffff) return "E01";
+        nrs.insert(*nr);
+        args = end == std::string_view::npos ? std::string_view() : args.substr(end);
+    }
+    dbg_.catch_syscalls(true, std::move(nrs));
+    return "OK";
+}
+
 void GdbStub::console(const std::string& text) {
     for (size_t at = 0; at < text.size(); at += 1024) conn_.send("O" + to_hex(text.substr(at, 1024)));
 }
@@ -510,6 +534,14 @@ std::string GdbStub::stop_reply(const emu::Stop& s) {
             why = b;
         }
         break;
+    case emu::StopReason::SyscallEntry:
+    case emu::StopReason::SyscallReturn: {
+        char b[48];
+        std::snprintf(b, sizeof b, "%s:%llx;", s.reason == emu::StopReason::SyscallEntry ? "syscall_entry" : "syscall_return",
+                      static_cast<unsigned long long>(s.syscall_nr));
+        why = b;
+        break;
+    }
     case emu::StopReason::Error:
         std::fprintf(stderr, "emu: gdb: the guest stopped with an error: %s\n", s.detail.c_str());
         sig = 6;  // SIGABRT

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,7 @@ private:
     std::optional<std::string> handle_v(const std::string& p);
     std::string read_memory(std::string_view args);
     std::string pass_signals(std::string_view list);
+    std::string catch_syscalls(std::string_view args);
     std::string write_memory(std::string_view args);
     std::string read_register(std::string_view args);
     std::string write_register(std::string_view args);
