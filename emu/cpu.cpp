@@ -1072,6 +1072,41 @@ void Cpu::get_regs(guestos::pt_regs& regs) {
     }
 }
 
+void Cpu::with_context(const guestos::task_struct& t, bool save, const std::function<void()>& fn) {
+    auto* ctx = static_cast<uc_context*>(t.cpu_context.get());
+    uc_context_save(uc_, scratch_ctx_);
+    uc_context_restore(uc_, ctx);
+    fn();
+    if (save) uc_context_save(uc_, ctx);
+    uc_context_restore(uc_, scratch_ctx_);
+}
+
+bool Cpu::get_task_regs(const guestos::task_struct& t, guestos::pt_regs& regs) {
+    if (&t == loaded_) {
+        get_regs(regs);
+    } else if (t.start_regs) {
+        regs = *t.start_regs;
+    } else if (t.cpu_context && !in_emulation_) {
+        with_context(t, false, [&] { read_regs(regs); });
+    } else {
+        return false;
+    }
+    return true;
+}
+
+bool Cpu::set_task_regs(guestos::task_struct& t, const guestos::pt_regs& regs) {
+    if (&t == loaded_) {
+        set_regs(regs);
+    } else if (t.start_regs) {
+        *t.start_regs = regs;
+    } else if (t.cpu_context && !in_emulation_) {
+        with_context(t, true, [&] { write_regs(regs); });
+    } else {
+        return false;
+    }
+    return true;
+}
+
 // Inside a hook Unicorn overwrites RIP after we return, so the change waits for the stop.
 void Cpu::set_regs(const guestos::pt_regs& regs) {
     if (in_emulation_) {

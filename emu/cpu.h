@@ -92,6 +92,11 @@ public:
     void write_gdt_entry(int index, uint64_t descriptor) override;
     void get_regs(guestos::pt_regs& regs) override;
     void set_regs(const guestos::pt_regs& regs) override;
+    // Any thread of this engine's mm, for debuggers while stopped: the loaded thread's
+    // registers are live, a new thread's are its start registers, another's are in its
+    // saved context. False when t has none of these.
+    bool get_task_regs(const guestos::task_struct& t, guestos::pt_regs& regs);
+    bool set_task_regs(guestos::task_struct& t, const guestos::pt_regs& regs);
     void set_next_event(std::optional<int64_t> expires) override;
 
 private:
@@ -101,6 +106,9 @@ private:
     void switch_to(guestos::task_struct& task);
     void load_start_regs(guestos::task_struct& task);
     void write_tls_entries(const guestos::task_struct& task);
+    // Runs fn with t's saved context in the engine, then puts the loaded thread's back
+    // (save: keep what fn changed in t's context).
+    void with_context(const guestos::task_struct& t, bool save, const std::function<void()>& fn);
     // A syscall that slept finished: its result goes to the registers.
     void finish_syscall(long ret);
     bool keeps_running(const guestos::task_struct& task) const;

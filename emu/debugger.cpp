@@ -191,6 +191,32 @@ bool Debugger::set_regs(const guestos::pt_regs& regs) {
     return true;
 }
 
+bool Debugger::get_thread_regs(int tid, guestos::pt_regs& regs) const {
+    guestos::task_struct* cur = task();
+    if (cur && cur->pid == tid) return get_regs(regs);
+    guestos::task_struct* t = kernel_.find_task_by_vpid(tid);
+    Cpu* c = t && !t->exited && !machine_.finished() ? machine_.cpu_of(*t) : nullptr;
+    return c && c->get_task_regs(*t, regs);
+}
+
+bool Debugger::set_thread_regs(int tid, const guestos::pt_regs& regs) {
+    guestos::task_struct* cur = task();
+    if (cur && cur->pid == tid) return set_regs(regs);
+    guestos::task_struct* t = kernel_.find_task_by_vpid(tid);
+    Cpu* c = t && !t->exited && !machine_.finished() ? machine_.cpu_of(*t) : nullptr;
+    return c && c->set_task_regs(*t, regs);
+}
+
+std::vector<int> Debugger::threads() const {
+    std::vector<int> tids;
+    guestos::task_struct* cur = task();
+    if (!cur || exited()) return tids;
+    for (guestos::task_struct* t : kernel_.all_tasks())
+        if (t->tgid == cur->tgid && !t->exited) tids.push_back(t->pid);
+    std::sort(tids.begin(), tids.end());
+    return tids;
+}
+
 std::optional<int> Debugger::exit_status() const { return kernel_.init_exit_status; }
 
 void Debugger::on_syscall(uint64_t nr) {

@@ -167,6 +167,12 @@ public:
     // them (ptrace's GETREGS/SETREGS); false when no task runs.
     bool get_regs(guestos::pt_regs& regs) const;
     bool set_regs(const guestos::pt_regs& regs);
+    // Any live thread's registers by its tid (gdb's Hg): the current task's as above, the
+    // others' as saved when they last left the CPU. False for no such thread.
+    bool get_thread_regs(int tid, guestos::pt_regs& regs) const;
+    bool set_thread_regs(int tid, const guestos::pt_regs& regs);
+    // The live threads of the current task's process, by tid.
+    std::vector<int> threads() const;
     // The first program's wait status once it has exited.
     std::optional<int> exit_status() const;
     // Instructions around address: up to `before` decoded ones that end exactly at it (found

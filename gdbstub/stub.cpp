@@ -36,6 +36,18 @@ std::optional<std::pair<uint64_t, uint64_t>> addr_len(std::string_view s) {
     return std::pair{*a, *n};
 }
 
+std::string xml_escape(const std::string& s) {
+    std::string out;
+    for (char ch : s) {
+        if (ch == '<') out += "&lt;";
+        else if (ch == '>') out += "&gt;";
+        else if (ch == '&') out += "&amp;";
+        else if (ch == '"') out += "&quot;";
+        else out += ch;
+    }
+    return out;
+}
+
 std::string hex2(unsigned v) {
     char b[8];
     std::snprintf(b, sizeof b, "%02x", v & 0xff);
@@ -51,11 +63,52 @@ GdbStub::GdbStub(guestos::Kernel& kernel, emu::Debugger& debugger, Connection& c
     last_reply_ = dbg_.exited() ? exit_reply() : "T05thread:" + thread_hex() + ";";
 }
 
-std::string GdbStub::thread_hex() const {
+std::string GdbStub::thread_hex() const { return thread_hex(thread_id()); }
+
+std::string GdbStub::thread_hex(int tid) const {
     char b[48];
-    if (multiprocess_) std::snprintf(b, sizeof b, "p%x.%x", process_id(), thread_id());
-    else std::snprintf(b, sizeof b, "%x", thread_id());
+    if (multiprocess_) std::snprintf(b, sizeof b, "p%x.%x", process_id(), tid);
+    else std::snprintf(b, sizeof b, "%x", tid);
     return b;
+}
+
+std::optional<int> GdbStub::tid_of(std::string_view id) const {
+    if (!id.empty() && id[0] == 'p') {
+        const size_t dot = id.find('.');
+        if (dot == std::string_view::npos) return 0;  // pPID: any thread of the process
+        id = id.substr(dot + 1);
+    }
+    if (id.empty() || id == "-1" || id == "0") return 0;
+    auto n = parse_hex(id);
+    if (!n || *n > 0x7fffffff) return std::nullopt;
+    return static_cast<int>(*n);
+}
+
+std::string GdbStub::select_thread(std::string_view id) {
+    auto tid = tid_of(id);
+    if (!tid) return "E01";
+    if (*tid) {
+        const auto live = dbg_.threads();
+        if (std::find(live.begin(), live.end(), *tid) == live.end()) return "E01";
+    }
+    reg_tid_ = *tid;
+    return "OK";
+}
+
+bool GdbStub::get_regs(guestos::pt_regs& r) const {
+    return !exited_ && (reg_tid_ ? dbg_.get_thread_regs(reg_tid_, r) : dbg_.get_regs(r));
+}
+
+bool GdbStub::set_regs(const guestos::pt_regs& r) {
+    return !exited_ && (reg_tid_ ? dbg_.set_thread_regs(reg_tid_, r) : dbg_.set_regs(r));
+}
+
+// qfThreadInfo's list: every live thread of the process, the stopped one first.
+std::string GdbStub::thread_list() const {
+    std::string s = "m" + thread_hex();
+    for (int tid : dbg_.threads())
+        if (tid != thread_id()) s += "," + thread_hex(tid);
+    return s;
 }
 
 int GdbStub::process_id() const {
@@ -106,11 +159,18 @@ std::optional<std::string> GdbStub::handle(const std::string& p) {
     case 'q':
     case 'Q': return handle_query(p);
     case 'v': return handle_v(p);
-    case 'H': return "OK";  // one thread is current (the one that stopped)
-    case 'T': return "OK";  // is the thread alive: the current one is
+    case 'H':  // Hg: whose registers; Hc: which thread resumes (the stopped one always does)
+        if (p.size() > 1 && p[1] == 'g') return select_thread(std::string_view(p).substr(2));
+        return "OK";
+    case 'T': {  // is the thread alive
+        auto tid = tid_of(std::string_view(p).substr(1));
+        const auto live = dbg_.threads();
+        if (!tid || (*tid && std::find(live.begin(), live.end(), *tid) == live.end())) return "E01";
+        return "OK";
+    }
     case 'g': {
         guestos::pt_regs r;
-        if (exited_ || !dbg_.get_regs(r)) return "E01";
+        if (!get_regs(r)) return "E01";
         const std::string image = encode_registers(r, is64());
         return to_hex(image);
     }
@@ -141,7 +201,7 @@ std::optional<std::string> GdbStub::handle(const std::string& p) {
 std::optional<std::string> GdbStub::handle_query(const std::string& p) {
     if (starts_with(p, "qSupported")) {
         multiprocess_ = p.find("multiprocess+") != std::string::npos;
-        return std::string("PacketSize=4000;") + (multiprocess_ ? "multiprocess+;" : "") + "QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;"
+        return std::string("PacketSize=4000;") + (multiprocess_ ? "multiprocess+;" : "") + "QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:threads:read+;"
                "qXfer:siginfo:read+;QPassSignals+;QCatchSyscalls+;swbreak+;hwbreak+;vContSupported+";
     }
     if (p == "QStartNoAckMode") {
@@ -152,7 +212,7 @@ std::optional<std::string> GdbStub::handle_query(const std::string& p) {
     if (starts_with(p, "QCatchSyscalls:")) return catch_syscalls(std::string_view(p).substr(15));
     if (p == "qAttached" || starts_with(p, "qAttached:")) return "0";  // emu made the process: kill on quit
     if (p == "qC") return "QC" + thread_hex();
-    if (p == "qfThreadInfo") return exited_ ? "l" : "m" + thread_hex();
+    if (p == "qfThreadInfo") return exited_ ? "l" : thread_list();
     if (p == "qsThreadInfo") return "l";
     if (starts_with(p, "qSymbol")) return "OK";
     if (starts_with(p, "qRcmd,")) return monitor(std::string_view(p).substr(6));
@@ -224,6 +284,13 @@ std::string GdbStub::xfer(std::string_view object, std::string_view annex, std::
     } else if (object == "exec-file") {
         if (exited_ || !t) return "E01";
         data = t->exe_path;
+    } else if (object == "threads") {  // the live threads with their names (comm)
+        data = "<threads>\n";
+        for (int tid : exited_ ? std::vector<int>{} : dbg_.threads()) {
+            guestos::task_struct* th = kernel_.find_task_by_vpid(tid);
+            data += "<thread id=\"" + thread_hex(tid) + "\" core=\"0\" name=\"" + xml_escape(th ? th->comm : "") + "\"/>\n";
+        }
+        data += "</threads>\n";
     } else if (object == "siginfo") {  // the stopped signal's siginfo_t, as PTRACE_GETSIGINFO
         auto si = dbg_.stop_siginfo();
         if (exited_ || !si) return "E01";
@@ -375,7 +442,7 @@ std::string GdbStub::read_register(std::string_view args) {
     if (!n || *n > 1000) return "E01";
     auto slot = register_slot(static_cast<unsigned>(*n), is64());
     if (!slot) return "E01";
-    if (exited_ || !dbg_.get_regs(r)) return "E01";
+    if (!get_regs(r)) return "E01";
     const std::string image = encode_registers(r, is64());
     return to_hex(image.data() + slot->first, slot->second);
 }
@@ -388,18 +455,18 @@ std::string GdbStub::write_register(std::string_view args) {
     if (!n || !bytes || *n > 1000) return "E01";
     auto slot = register_slot(static_cast<unsigned>(*n), is64());
     guestos::pt_regs r;
-    if (!slot || bytes->size() != slot->second || exited_ || !dbg_.get_regs(r)) return "E01";
+    if (!slot || bytes->size() != slot->second || !get_regs(r)) return "E01";
     std::string image = encode_registers(r, is64());
     std::memcpy(image.data() + slot->first, bytes->data(), slot->second);
-    return decode_registers(image, is64(), r) && dbg_.set_regs(r) ? "OK" : "E01";
+    return decode_registers(image, is64(), r) && set_regs(r) ? "OK" : "E01";
 }
 
 std::string GdbStub::write_registers(std::string_view hex) {
     auto bytes = from_hex(hex);
     guestos::pt_regs r;
-    if (!bytes || exited_ || !dbg_.get_regs(r)) return "E01";
+    if (!bytes || !get_regs(r)) return "E01";
     const std::string image(bytes->begin(), bytes->end());
-    return decode_registers(image, is64(), r) && dbg_.set_regs(r) ? "OK" : "E01";
+    return decode_registers(image, is64(), r) && set_regs(r) ? "OK" : "E01";
 }
 
 // Z0-Z4 (insert) and z0-z4 (remove) ADDR,KIND: software and hardware breakpoints are both
@@ -498,6 +565,7 @@ std::string GdbStub::resume(Resume how, int signo) {
     if (s.reason == emu::StopReason::PageFault && s.fault)
         console("emu: fault-break: stopped after this fault was handled (the access runs on resume)\n" +
                 Monitor::describe_fault(*s.fault));
+    reg_tid_ = 0;  // gdb names the stopped thread's registers afresh
     last_reply_ = stop_reply(s);
     return last_reply_;
 }

@@ -52,6 +52,14 @@ private:
     std::string host_io(std::string_view p);
     // A thread id of a vCont action or H packet names the stopped thread (or all).
     bool names_thread(std::string_view id) const;
+    // The tid a thread id names: 0 for "any" (0, -1, pPID.-1), nullopt when malformed.
+    std::optional<int> tid_of(std::string_view id) const;
+    // Hg: the thread whose registers g/G/p/P read and write (0: the stopped one).
+    std::string select_thread(std::string_view id);
+    bool get_regs(guestos::pt_regs& r) const;
+    bool set_regs(const guestos::pt_regs& r);
+    std::string thread_list() const;
+    std::string thread_hex(int tid) const;
 
     // Runs the guest (a step or a continue, after delivering signo, a Linux signal or 0)
     // and returns the stop reply.
@@ -74,6 +82,7 @@ private:
     std::map<uint64_t, bool> hw_breaks_;  // breakpoint address -> set by Z1 (hwbreak) rather than Z0
     bool exited_ = false;
     bool multiprocess_ = false;  // gdb offered multiprocess+: ids are pPID.TID
+    int reg_tid_ = 0;            // Hg's thread (0: the one that stopped)
     std::map<int, std::shared_ptr<guestos::file>> host_files_;  // vFile's open files
     int next_host_fd_ = 0;
     std::optional<End> end_;
