@@ -258,6 +258,7 @@ mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm
     task.exe_path = real;
     task.exe_inode = ino;
     task.comm = basename_of(path).substr(0, 15);
+    task.flags &= ~PF_FORKNOEXEC;  // begin_new_exec
     sync_task_slab_images(task);
     return ExecResult{elf.entry + bias, img.sp.value};
 }

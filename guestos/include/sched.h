@@ -201,6 +201,11 @@ private:
     task_struct* prev_;
 };
 
+// Per-task flags (include/linux/sched.h PF_*), as /proc/PID/stat shows them.
+enum : unsigned {
+    PF_EXITING = 0x4, PF_FORKNOEXEC = 0x40, PF_SUPERPRIV = 0x100,
+};
+
 struct kernel_stack;  // the task's kernel stack while a syscall sleeps (kernel/sched/kstack.h)
 struct task_struct;
 // The task's state as /proc shows it: "R (running)", "S (sleeping)", "D (disk sleep)",
@@ -232,6 +237,7 @@ struct task_struct {
 
     unsigned state = TASK_RUNNING;
     unsigned exit_state = 0;  // EXIT_ZOMBIE, EXIT_DEAD
+    unsigned flags = 0;       // PF_*: forked and not yet exec'd, exiting
     bool on_rq = false;
     bool need_resched = false;
     std::unique_ptr<kernel_stack> kstack;  // held while a syscall sleeps

@@ -135,6 +135,7 @@ void exit_notify(task_struct& t) {
 void do_exit(task_struct& t, int code) {
     if (t.exited) return;
     t.exited = true;
+    t.flags |= PF_EXITING;
     t.exit_code = code;
     t.state = TASK_DEAD;
     account_exited_thread(t);

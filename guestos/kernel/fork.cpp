@@ -278,6 +278,7 @@ long kernel_clone(SysCtx& c, const kernel_clone_args& args) {
         p.sas_ss_flags = cur.sas_ss_flags;
     }
     p.start_time = ktime_get();
+    p.flags = PF_FORKNOEXEC;  // until it execs (copy_process)
     copy_shared_state(cur, p, flags);
     if (flags & CLONE_VM_) {
         p.mm = cur.mm;
@@ -304,6 +305,7 @@ long kernel_clone(SysCtx& c, const kernel_clone_args& args) {
     if (flags & CLONE_CHILD_CLEARTID_) p.clear_child_tid = args.child_tid;
 
     task_struct& child_ref = k.attach_task(std::move(child));
+    ++k.runqueue().total_forks;
     const int32_t tid = pid;
     if (flags & CLONE_PARENT_SETTID_) (void)copy_to_user(c.mm, VirtAddr(args.parent_tid), &tid, 4);
     if (flags & CLONE_CHILD_SETTID_) (void)copy_to_user(*child_ref.mm, VirtAddr(args.child_tid), &tid, 4);

@@ -37,6 +37,7 @@
 #include "guestos/kernel/sched/core.h"
 #include "guestos/mm/page_alloc.h"
 #include "guestos/fs/proc/meminfo.h"
+#include "guestos/fs/proc/stat.h"
 #include "guestos/mm/slab_object.h"
 #include "guestos/mm/slub.h"
 #include "guestos/mm/vmalloc.h"
@@ -253,6 +254,8 @@ std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     if (entry == "sysvipc/shm") return sysvipc_shm_proc_show(k.ipc_ns());
     if (entry == "sysvipc/msg") return sysvipc_msg_proc_show(k.ipc_ns());
     if (entry == "sysvipc/sem") return sysvipc_sem_proc_show(k.ipc_ns());
+    if (entry == "stat") return show_stat(const_cast<Kernel&>(*this));
+    if (entry == "uptime") return uptime_proc_show(const_cast<Kernel&>(*this));
     return std::nullopt;
 }
 
@@ -413,7 +416,10 @@ class SystemTime {
 public:
     explicit SystemTime(task_struct& t) : t_(t), start_(ktime_get()), switches_(t.nvcsw + t.nivcsw) {}
     ~SystemTime() {
-        if (t_.nvcsw + t_.nivcsw == switches_) t_.stime_ns += ktime_get() - start_;
+        if (t_.nvcsw + t_.nivcsw != switches_) return;
+        const ktime_t spent = ktime_get() - start_;
+        t_.stime_ns += spent;
+        if (t_.kernel) t_.kernel->runqueue().cpustat_system += spent;
     }
 
 private:

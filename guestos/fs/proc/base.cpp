@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
+#include <iterator>
+#include <string_view>
 #include <functional>
 #include <cstdio>
 #include <dirent.h>
@@ -27,6 +30,7 @@ namespace {
 struct ProcPath {
     bool per_task = false;  // /proc/self/..., /proc/<pid>/...
     bool task_dir = false;  // the directory itself
+    bool thread = false;    // /proc/PID/task/TID/...: the thread's files (tid_base_stuff)
     std::string entry;      // "maps", "exe", ... or a global entry
     task_struct* target = nullptr;  // the task a per-task path names
 };
@@ -58,6 +62,7 @@ std::optional<ProcPath> parse_proc_path(const task_struct& task, const std::stri
             if (!tid.empty() && std::to_string(task.pid) == tid) t = const_cast<task_struct*>(&task);
             if (!t || t->tgid != p.target->tgid) return std::nullopt;
             p.target = t;
+            p.thread = true;
             after = after.size() > 5 + tid.size() ? after.substr(6 + tid.size()) : "";
         }
         p.task_dir = after.empty();
@@ -68,6 +73,9 @@ std::optional<ProcPath> parse_proc_path(const task_struct& task, const std::stri
     p.entry = rest;
     return p;
 }
+
+// The symbolic links of a process's directory (LNK in tgid_base_stuff).
+bool is_pid_link(const std::string& entry) { return entry == "exe" || entry == "cwd" || entry == "root"; }
 
 // The file at fd in task's table; null if none or if the task has exited (exit_files).
 std::shared_ptr<file> fd_file(const task_struct& task, long fd) { return task.files ? task.files->get(fd) : nullptr; }
@@ -142,16 +150,21 @@ struct proc_entry {
     uint32_t mode;
 };
 
-// The /proc/PID entries emu has, in tgid_base_stuff's order (the order readdir gives).
+// The /proc/PID entries emu has, in tgid_base_stuff's order (the order readdir gives); a
+// thread's directory has the same but "task" (tid_base_stuff).
 constexpr proc_entry tgid_base_stuff[] = {
-    {"fd", S_IFDIR | 0500},      {"environ", S_IFREG | 0400}, {"status", S_IFREG | 0444}, {"comm", S_IFREG | 0644},
-    {"cmdline", S_IFREG | 0444}, {"maps", S_IFREG | 0444},   {"exe", S_IFLNK | 0777},
-    {"smaps", S_IFREG | 0444},   {"oom_score", S_IFREG | 0444}, {"oom_score_adj", S_IFREG | 0644},
+    {"task", S_IFDIR | 0555},      {"fd", S_IFDIR | 0500},        {"environ", S_IFREG | 0400},
+    {"auxv", S_IFREG | 0400},      {"status", S_IFREG | 0444},    {"limits", S_IFREG | 0444},
+    {"comm", S_IFREG | 0644},      {"cmdline", S_IFREG | 0444},   {"stat", S_IFREG | 0444},
+    {"statm", S_IFREG | 0444},     {"maps", S_IFREG | 0444},      {"cwd", S_IFLNK | 0777},
+    {"root", S_IFLNK | 0777},      {"exe", S_IFLNK | 0777},       {"smaps", S_IFREG | 0444},
+    {"wchan", S_IFREG | 0444},     {"oom_score", S_IFREG | 0444}, {"oom_score_adj", S_IFREG | 0644},
 };
 // The global files, in proc_root's order (pde_subdir_insert sorts by length, then name).
 constexpr proc_entry proc_root_entries[] = {
-    {"swaps", S_IFREG | 0444},    {"vmstat", S_IFREG | 0444},   {"cpuinfo", S_IFREG | 0444},  {"loadavg", S_IFREG | 0444},
-    {"meminfo", S_IFREG | 0444},  {"sysvipc", S_IFDIR | 0555}, {"slabinfo", S_IFREG | 0400},
+    {"stat", S_IFREG | 0444},     {"swaps", S_IFREG | 0444},    {"uptime", S_IFREG | 0444},
+    {"vmstat", S_IFREG | 0444},   {"cpuinfo", S_IFREG | 0444},  {"loadavg", S_IFREG | 0444},
+    {"meminfo", S_IFREG | 0444},  {"sysvipc", S_IFDIR | 0555},  {"slabinfo", S_IFREG | 0400},
     {"zoneinfo", S_IFREG | 0444}, {"buddyinfo", S_IFREG | 0444},
 };
 
@@ -187,12 +200,21 @@ unsigned char dtype_of(uint32_t mode) { return S_ISDIR(mode) ? DT_DIR : S_ISLNK(
 // fresh ones; these only have to be distinct and stable).
 uint64_t pid_ino(int tgid, size_t entry) { return (static_cast<uint64_t>(tgid) << 8) + 2 + entry; }
 
-// ".", ".." and the process's entries (proc_tgid_base_readdir).
-std::shared_ptr<file> proc_pid_dir(const task_struct& task) {
+// The inode number of a process's entry (its place in tgid_base_stuff).
+uint64_t pid_entry_ino(int tgid, std::string_view name) {
+    size_t i = 0;
+    while (i < std::size(tgid_base_stuff) && name != tgid_base_stuff[i].name) ++i;
+    return pid_ino(tgid, 1 + i);
+}
+
+// ".", ".." and the process's entries (proc_tgid_base_readdir), or a thread's, which has
+// no "task" (proc_tid_base_readdir).
+std::shared_ptr<file> proc_pid_dir(const task_struct& task, bool thread) {
     const uint64_t ino = pid_ino(task.tgid, 0);
     std::vector<dir_entry> e = {{ino, 1, DT_DIR, "."}, {1, 2, DT_DIR, ".."}};
     for (const proc_entry& p : tgid_base_stuff)
-        e.push_back({pid_ino(task.tgid, e.size() - 1), static_cast<int64_t>(e.size() + 1), dtype_of(p.mode), p.name});
+        if (!thread || std::string_view(p.name) != "task")
+            e.push_back({pid_entry_ino(task.tgid, p.name), static_cast<int64_t>(e.size() + 1), dtype_of(p.mode), p.name});
     return std::make_shared<proc_dir_file>(ino, 3, task.kernel ? task.kernel->mount_time() : timespec{}, std::move(e));
 }
 
@@ -206,7 +228,7 @@ long fd_entry(const ProcPath& p) {
 
 // /proc/PID/fd: a link per open descriptor (proc_readfd_common).
 std::shared_ptr<file> proc_fd_dir(const task_struct& task) {
-    const uint64_t ino = pid_ino(task.tgid, 1);
+    const uint64_t ino = pid_entry_ino(task.tgid, "fd");
     std::vector<dir_entry> e = {{ino, 1, DT_DIR, "."}, {pid_ino(task.tgid, 0), 2, DT_DIR, ".."}};
     for (size_t fd = 0; task.files && fd < task.files->fd.size(); ++fd)  // a zombie's: empty
         if (task.files->fd[fd])
@@ -217,7 +239,7 @@ std::shared_ptr<file> proc_fd_dir(const task_struct& task) {
 
 // /proc/PID/task: a directory per thread of the process (proc_task_readdir).
 std::shared_ptr<file> proc_task_dir(const task_struct& task) {
-    const uint64_t ino = pid_ino(task.tgid, 3);
+    const uint64_t ino = pid_entry_ino(task.tgid, "task");
     std::vector<dir_entry> e = {{ino, 1, DT_DIR, "."}, {pid_ino(task.tgid, 0), 2, DT_DIR, ".."}};
     for (const task_struct* t : task.signal->thread_head)
         e.push_back({pid_ino(t->pid, 0), static_cast<int64_t>(e.size() + 1), DT_DIR, std::to_string(t->pid)});
@@ -247,7 +269,14 @@ std::shared_ptr<file> proc_root_dir(const task_struct& task) {
         e.push_back({0xf0000000ull + e.size(), static_cast<int64_t>(e.size() + 1), dtype_of(p.mode), p.name});
     e.push_back({0xf0000000ull + e.size(), static_cast<int64_t>(e.size() + 1), DT_LNK, "self"});
     e.push_back({0xf0000000ull + e.size(), static_cast<int64_t>(e.size() + 1), DT_LNK, "thread-self"});
-    e.push_back({pid_ino(task.tgid, 0), static_cast<int64_t>(e.size() + 1), DT_DIR, std::to_string(task.tgid)});
+    // Each process, live or zombie, by its leader (next_tgid)
+    std::vector<const task_struct*> leaders;
+    if (task.kernel)
+        for (const task_struct* t : task.kernel->all_tasks())
+            if (t->thread_group_leader() && t->exit_state != EXIT_DEAD) leaders.push_back(t);
+    if (leaders.empty()) leaders.push_back(&task);
+    for (const task_struct* t : leaders)
+        e.push_back({pid_ino(t->tgid, 0), static_cast<int64_t>(e.size() + 1), DT_DIR, std::to_string(t->tgid)});
     return std::make_shared<proc_dir_file>(1, 3, task.kernel ? task.kernel->mount_time() : timespec{}, std::move(e));
 }
 
@@ -389,15 +418,20 @@ const char* get_task_state(const task_struct& t) {
     return "R (running)";
 }
 
+void collect_sigign_sigcatch(const task_struct& task, uint64_t& ign, uint64_t& catch_) {
+    ign = catch_ = 0;
+    for (int i = 0; i < KERNEL_NSIG; ++i) {
+        if (task.sighand->action[i].handler == 1) ign |= 1ull << i;
+        else if (task.sighand->action[i].handler > 1) catch_ |= 1ull << i;
+    }
+}
+
 // A zombie has no mm, files or fs any more: its status has no Umask or Vm lines and FDSize 0,
 // as task_state and task_mem leave them out.
 std::string proc_pid_status(task_struct& task) {
     const uint64_t pk = PAGE_SIZE >> 10;
     uint64_t ignored = 0, caught = 0;
-    for (int i = 0; i < KERNEL_NSIG; ++i) {
-        if (task.sighand->action[i].handler == 1) ignored |= 1ull << i;
-        else if (task.sighand->action[i].handler > 1) caught |= 1ull << i;
-    }
+    collect_sigign_sigcatch(task, ignored, caught);
     char umask[32] = "";
     if (task.fs) std::snprintf(umask, sizeof umask, "Umask:\t%04o\n", task.fs->umask);
     const struct cred& cr = task.cred;
@@ -439,16 +473,71 @@ std::string proc_pid_status(task_struct& task) {
     return out + caps;
 }
 
+// The name and unit of each resource limit, by RLIMIT_* (lnames).
+struct limit_names {
+    const char* name;
+    const char* unit;
+};
+constexpr limit_names lnames[RLIM_NLIMITS] = {
+    {"Max cpu time", "seconds"},     {"Max file size", "bytes"},       {"Max data size", "bytes"},
+    {"Max stack size", "bytes"},     {"Max core file size", "bytes"},  {"Max resident set", "bytes"},
+    {"Max processes", "processes"},  {"Max open files", "files"},      {"Max locked memory", "bytes"},
+    {"Max address space", "bytes"},  {"Max file locks", "locks"},      {"Max pending signals", "signals"},
+    {"Max msgqueue size", "bytes"},  {"Max nice priority", nullptr},   {"Max realtime priority", nullptr},
+    {"Max realtime timeout", "us"},
+};
+
+std::string proc_pid_limits(const task_struct& task) {
+    char line[128];
+    std::snprintf(line, sizeof line, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units");
+    std::string out = line;
+    auto value = [](uint64_t v) { return v == RLIM_INFINITY_ ? std::string("unlimited") : std::to_string(v); };
+    for (int i = 0; i < RLIM_NLIMITS; ++i) {
+        const rlimit64& r = task.signal->rlim[i];
+        std::snprintf(line, sizeof line, "%-25s %-20s %-20s ", lnames[i].name, value(r.rlim_cur).c_str(),
+                      value(r.rlim_max).c_str());
+        out += line;
+        if (lnames[i].unit) {
+            std::snprintf(line, sizeof line, "%-10s\n", lnames[i].unit);
+            out += line;
+        } else {
+            out += "\n";
+        }
+    }
+    return out;
+}
+
+// A 64-bit kernel keeps saved_auxv as longs and auxv_read returns whole long pairs up to the
+// first pair whose type word is AT_NULL; a 32-bit process's entries are packed as two u32
+// per long there, so its read ends with one or two pairs of zeros past its AT_NULL.
+std::string proc_pid_auxv(const task_struct& task) {
+    if (!task.mm) return {};
+    const std::vector<uint64_t>& aux = task.mm->saved_auxv;
+    const size_t word = task.is_compat() ? 4 : 8;
+    std::string bytes(aux.size() * word + 32, '\0');  // the zeros after, as in the unused saved_auxv
+    for (size_t i = 0; i < aux.size(); ++i) std::memcpy(bytes.data() + i * word, &aux[i], word);
+    size_t nwords = 0;  // in longs (8 bytes), as auxv_read counts
+    do {
+        nwords += 2;
+    } while (nwords * 8 <= bytes.size() && [&] {
+        uint64_t v = 0;
+        std::memcpy(&v, bytes.data() + (nwords - 2) * 8, 8);
+        return v != 0;
+    }());
+    return bytes.substr(0, std::min(bytes.size(), nwords * 8));
+}
+
 long proc_open(task_struct& caller, const std::string& path, unsigned flags, std::shared_ptr<file>& out) {
     auto p = parse_proc_path(caller, path);
     if (!p) return -ENOENT;
     task_struct& task = p->target ? *p->target : caller;
+    if (p->thread && p->entry == "task") return -ENOENT;  // a thread's directory has no task/
     if (p->entry.empty() || p->task_dir || (p->per_task && (p->entry == "fd" || p->entry == "task")) ||
         is_sysvipc_dir(*p)) {
         if ((flags & O_ACCMODE) != O_RDONLY) return -EISDIR;
         out = p->entry == "fd"     ? proc_fd_dir(task)
               : p->entry == "task" ? proc_task_dir(task)
-              : p->task_dir        ? proc_pid_dir(task)
+              : p->task_dir        ? proc_pid_dir(task, p->thread)
               : is_sysvipc_dir(*p) ? proc_sysvipc_dir(task)
                                    : proc_root_dir(task);
         out->f_flags = flags;
@@ -474,6 +563,12 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     else if (p->per_task && p->entry == "oom_score") show = task_text(ref, [](task_struct& t) {
         return t.kernel ? std::to_string(proc_oom_score(*t.kernel, t)) + "\n" : std::string("0\n");
     });
+    else if (p->per_task && p->entry == "stat")
+        show = task_text(ref, [whole = !p->thread](task_struct& t) { return do_task_stat(t, whole); });
+    else if (p->per_task && p->entry == "statm") show = task_text(ref, [](task_struct& t) { return proc_pid_statm(t); });
+    else if (p->per_task && p->entry == "limits") show = task_text(ref, [](task_struct& t) { return proc_pid_limits(t); });
+    else if (p->per_task && p->entry == "auxv") show = task_text(ref, [](task_struct& t) { return proc_pid_auxv(t); });
+    else if (p->per_task && p->entry == "wchan") show = task_text(ref, [](task_struct&) { return std::string("0"); });
     else if (p->per_task && p->entry == "oom_score_adj")
         show = task_text(ref, [](task_struct& t) { return std::to_string(t.signal->oom_score_adj) + "\n"; });
     else if (!p->per_task && p->entry == "slabinfo" && current_cred().fsuid != 0 && !capable(CAP_DAC_OVERRIDE_))
@@ -500,11 +595,11 @@ long proc_lstat(task_struct& caller, const std::string& path, struct stat& st) {
     task_struct& task = p->target ? *p->target : caller;
     const bool self = path == "/proc/self" || path == "/proc/thread-self";
     const long fd = fd_entry(*p);
-    if (!self && fd < 0 && !(p->per_task && p->entry == "exe")) return 1;
+    if (!self && fd < 0 && !(p->per_task && is_pid_link(p->entry))) return 1;
     if (fd >= 0 && !fd_file(task, fd)) return -ENOENT;
     st = {};
     st.st_dev = PROC_DEV;
-    st.st_ino = self ? 0xf0000000ull : pid_ino(task.tgid, 7);
+    st.st_ino = self ? 0xf0000000ull : pid_entry_ino(task.tgid, p->entry);
     st.st_nlink = 1;
     st.st_blksize = 1024;
     st.st_mode = S_IFLNK | 0777;
@@ -530,15 +625,19 @@ std::optional<std::string> proc_readlink(task_struct& caller, const std::string&
         if (!task.mm) return std::nullopt;
         return task.exe_path;
     }
+    if (p->per_task && (p->entry == "cwd" || p->entry == "root")) {  // proc_cwd_link, proc_root_link
+        if (!task.fs) return std::nullopt;
+        return guestos::d_path(p->entry == "cwd" ? task.fs->pwd : task.fs->root);
+    }
     if (const long fd = fd_entry(*p); fd >= 0) {
         if (auto f = fd_file(task, fd)) return d_path(*f);
         return std::nullopt;
     }
     if (!p->per_task && p->entry == "self") return std::to_string(task.tgid);
     if (!p->per_task && p->entry == "thread-self") return std::to_string(task.tgid) + "/task/" + std::to_string(task.pid);
-    if (p->per_task && (p->entry == "maps" || p->entry == "cmdline" || p->entry == "environ" || p->entry == "comm" ||
-                         p->entry == "status" || p->entry == "smaps"))
-        err = EINVAL;
+    if (p->per_task && std::any_of(std::begin(tgid_base_stuff), std::end(tgid_base_stuff),
+                                   [&](const proc_entry& e) { return p->entry == e.name; }))
+        err = EINVAL;  // an entry that is no link
     return std::nullopt;
 }
 

@@ -32,5 +32,16 @@ std::string proc_pid_smaps(task_struct& task);
 std::string proc_pid_status(task_struct& task);
 // The text of /proc/PID/maps (show_map_vma for each VMA).
 std::string proc_pid_maps(task_struct& task);
+// The signals the task's process ignores and catches, as bit masks (collect_sigign_sigcatch).
+void collect_sigign_sigcatch(const task_struct& task, uint64_t& ign, uint64_t& catch_);
+// /proc/PID/stat's 52 fields (do_task_stat): whole for the process (proc_tgid_stat), else
+// for the one thread (proc_tid_stat).
+std::string do_task_stat(task_struct& task, bool whole);
+// /proc/PID/statm: size resident shared text lib data dt, in pages (proc_pid_statm).
+std::string proc_pid_statm(task_struct& task);
+// /proc/PID/limits: each resource limit's soft and hard value and unit (proc_pid_limits).
+std::string proc_pid_limits(const task_struct& task);
+// /proc/PID/auxv: the saved auxv words as the task's ABI lays them out (proc_pid_auxv).
+std::string proc_pid_auxv(const task_struct& task);
 
 }  // namespace guestos

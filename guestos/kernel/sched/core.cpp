@@ -140,7 +140,10 @@ ktime_t last_charge = 0;  // the thread CPU time at the last charge
 void account_curr(Kernel& k) {
     const ktime_t now = task_cputime();
     task_struct* t = k.runqueue().curr;
-    if (t && last_charge) t->sum_exec_runtime += now - last_charge;
+    if (t && last_charge) {
+        t->sum_exec_runtime += now - last_charge;
+        (t->nice > 0 ? k.runqueue().cpustat_nice : k.runqueue().cpustat_user) += now - last_charge;
+    }
     last_charge = now;
 }
 
@@ -178,6 +181,7 @@ task_struct* pick_next_task(Kernel& k) {
 }
 
 void hrtimer_interrupt(Kernel& k) {
+    ++k.runqueue().nr_interrupts;
     const timespec zero{};
     poll_host_fds(&zero);
     calc_global_load(k);
@@ -220,6 +224,12 @@ std::optional<ktime_t> next_timer_event(Kernel& k) {
 }
 
 void idle_wait(Kernel& k, const char* what) {
+    const ktime_t idle_start = ktime_get();
+    struct IdleCharge {  // the time the CPU waits here is its idle time (/proc/stat, /proc/uptime)
+        Kernel& k;
+        ktime_t start;
+        ~IdleCharge() { k.runqueue().cpustat_idle += ktime_get() - start; }
+    } charge{k, idle_start};
     const std::optional<ktime_t> wake = next_timer_event(k);
     timespec left{};
     if (wake) left = ktime_to_timespec(std::max<ktime_t>(*wake - ktime_get(), 0));

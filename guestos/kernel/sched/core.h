@@ -32,6 +32,11 @@ struct rq {
     std::deque<task_struct*> queue;  // runnable tasks waiting for the CPU, oldest first
     task_struct* curr = nullptr;     // the task on the CPU
     uint64_t nr_switches = 0;
+    uint64_t total_forks = 0;     // tasks created since boot (/proc/stat "processes")
+    uint64_t nr_interrupts = 0;   // the CPU timer's interrupts (/proc/stat "intr")
+    // CPU time since boot (kernel_cpustat): run by tasks of nice <= 0 and > 0, the part of it
+    // spent in syscalls and faults, and the time the CPU waited idle, in ns.
+    int64_t cpustat_user = 0, cpustat_nice = 0, cpustat_system = 0, cpustat_idle = 0;
 };
 
 // Puts a new task on the run queue (wake_up_new_task).
