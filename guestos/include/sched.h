@@ -248,6 +248,7 @@ struct task_struct {
     // CPU time (se.sum_exec_runtime: host CPU time charged while the task ran; stime the
     // part spent in its syscalls and faults) and page faults (min_flt, maj_flt).
     int64_t sum_exec_runtime = 0, stime_ns = 0;
+    int64_t stime_charged = 0;  // how much of stime_ns the CPU's system time has had
     uint64_t min_flt = 0, maj_flt = 0;
     struct cred cred = init_cred();  // copied at fork (copy_creds), changed by set*id/capset/exec
     // Scheduling attributes (sched_setattr, setpriority): shown and inherited as Linux does;

@@ -417,9 +417,7 @@ public:
     explicit SystemTime(task_struct& t) : t_(t), start_(ktime_get()), switches_(t.nvcsw + t.nivcsw) {}
     ~SystemTime() {
         if (t_.nvcsw + t_.nivcsw != switches_) return;
-        const ktime_t spent = ktime_get() - start_;
-        t_.stime_ns += spent;
-        if (t_.kernel) t_.kernel->runqueue().cpustat_system += spent;
+        t_.stime_ns += ktime_get() - start_;
     }
 
 private:

@@ -21,14 +21,10 @@ constexpr int NR_SOFTIRQS = 10;
 
 // One "cpu" line: user nice system idle iowait irq softirq steal guest guest_nice, in ticks.
 std::string cpu_line(const char* name, const rq& q) {
-    // The system part is time inside syscalls, taken from the task's run time: from the
-    // user bucket first, then the niced one.
-    const int64_t system = std::min(q.cpustat_system, q.cpustat_user + q.cpustat_nice);
-    const int64_t from_user = std::min(system, q.cpustat_user);
     char buf[256];
     std::snprintf(buf, sizeof buf, "%s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " 0 0 0 0 0 0\n", name,
-                  (q.cpustat_user - from_user) / NSEC_PER_TICK, (q.cpustat_nice - (system - from_user)) / NSEC_PER_TICK,
-                  system / NSEC_PER_TICK, q.cpustat_idle / NSEC_PER_TICK);
+                  q.cpustat_user / NSEC_PER_TICK, q.cpustat_nice / NSEC_PER_TICK, q.cpustat_system / NSEC_PER_TICK,
+                  q.cpustat_idle / NSEC_PER_TICK);
     return buf;
 }
 

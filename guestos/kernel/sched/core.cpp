@@ -141,8 +141,15 @@ void account_curr(Kernel& k) {
     const ktime_t now = task_cputime();
     task_struct* t = k.runqueue().curr;
     if (t && last_charge) {
-        t->sum_exec_runtime += now - last_charge;
-        (t->nice > 0 ? k.runqueue().cpustat_nice : k.runqueue().cpustat_user) += now - last_charge;
+        const ktime_t delta = now - last_charge;
+        t->sum_exec_runtime += delta;
+        // account_system_time / account_user_time: the part of the run spent in syscalls
+        // and faults since the last charge is system time, the rest user (or nice) time.
+        rq& q = k.runqueue();
+        const ktime_t sys = std::clamp<ktime_t>(t->stime_ns - t->stime_charged, 0, delta);
+        t->stime_charged += sys;
+        q.cpustat_system += sys;
+        (t->nice > 0 ? q.cpustat_nice : q.cpustat_user) += delta - sys;
     }
     last_charge = now;
 }

@@ -34,8 +34,8 @@ struct rq {
     uint64_t nr_switches = 0;
     uint64_t total_forks = 0;     // tasks created since boot (/proc/stat "processes")
     uint64_t nr_interrupts = 0;   // the CPU timer's interrupts (/proc/stat "intr")
-    // CPU time since boot (kernel_cpustat): run by tasks of nice <= 0 and > 0, the part of it
-    // spent in syscalls and faults, and the time the CPU waited idle, in ns.
+    // CPU time since boot (kernel_cpustat), in ns: user time of tasks of nice <= 0 and > 0,
+    // time in syscalls and faults, and the time the CPU waited idle.
     int64_t cpustat_user = 0, cpustat_nice = 0, cpustat_system = 0, cpustat_idle = 0;
 };
 
