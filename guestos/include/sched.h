@@ -206,6 +206,7 @@ enum : unsigned {
     PF_EXITING = 0x4, PF_FORKNOEXEC = 0x40, PF_SUPERPRIV = 0x100,
 };
 
+struct pid_ref;       // the task's pid as pidfds hold it (guestos/include/pid.h)
 struct kernel_stack;  // the task's kernel stack while a syscall sleeps (kernel/sched/kstack.h)
 struct task_struct;
 // The task's state as /proc shows it: "R (running)", "S (sleeping)", "D (disk sleep)",
@@ -221,6 +222,7 @@ struct task_struct {
     Kernel* kernel = nullptr;  // the machine the task runs on (for /proc's global files)
     int pid = 1;   // the thread id
     int tgid = 1;  // the process id (the leader's pid)
+    std::shared_ptr<pid_ref> thread_pid;  // made when a pidfd first names the task
     Abi abi = Abi::X86_64;
     // The address space, shared by CLONE_VM threads; mm->mm_users counts the tasks holding it.
     std::shared_ptr<mm_struct> mm;
@@ -325,6 +327,7 @@ struct kernel_clone_args {
     uint64_t stack = 0;  // the child's stack pointer, 0: the parent's
     uint64_t tls = 0;
     uint64_t parent_tid = 0, child_tid = 0;
+    uint64_t pidfd = 0;  // CLONE_PIDFD: where the parent gets the child's pidfd (an int)
 };
 // What struct rusage reports of a thread, a process or its reaped children (getrusage).
 struct task_rusage {

@@ -1,5 +1,6 @@
 // The end of tasks (kernel/exit.c): do_exit, thread-group exit, zombies, reparenting, and
 // wait4/waitid/waitpid.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <cstring>
 
 #include "guestos/include/kernel.h"
+#include "guestos/include/pid.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/kernel/futex.h"
@@ -22,6 +24,7 @@ enum : int { CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_STOPPED = 5, CL
 enum : uint64_t { WNOHANG_ = 1, WUNTRACED_ = 2, WEXITED_ = 4, WCONTINUED_ = 8, WNOWAIT_ = 0x01000000,
                   __WNOTHREAD_ = 0x20000000, __WALL_ = 0x40000000, __WCLONE_ = 0x80000000 };
 constexpr uint64_t SA_NOCLDSTOP = 1, SA_NOCLDWAIT = 2, SIG_IGN_ = 1;
+constexpr uint64_t P_PIDFD = 3;  // waitid's idtype for a pidfd (uapi/linux/wait.h's P_PIDFD)
 
 // The siginfo of a child's state change (CLD_EXITED with the code, CLD_KILLED with the signal).
 kernel_siginfo child_info(const task_struct& p, int code, int status) {
@@ -41,6 +44,7 @@ void release_task(task_struct& p) {
         auto& ch = p.real_parent->children;
         ch.erase(std::remove(ch.begin(), ch.end(), &p), ch.end());
     }
+    detach_task_pid(p);
     if (p.kernel) p.kernel->detach_pid(p);
 }
 
@@ -62,6 +66,7 @@ bool do_notify_parent(task_struct& p) {
     if (p.exit_signal > 0 && !(p.exit_signal == SIGCHLD_ && ka.handler == SIG_IGN_))
         send_signal_group(*parent, child_info(p, code, sig ? sig : (status >> 8) & 0xff), false);
     p.exit_state = EXIT_ZOMBIE;
+    do_notify_pidfd(p);
     wake_up(parent->signal->wait_chldexit);
     if (autoreap) release_task(p);
     return autoreap;
@@ -294,13 +299,26 @@ long sys_waitid(SysCtx& c, const uint64_t* a) {
     wait_opts wo;
     wo.flags = options;
     const int id = static_cast<int32_t>(a[1]);
+    bool nonblock_pidfd = false;
     switch (a[0]) {
     case 0: wo.type = 0; break;
     case 1: if (id <= 0) return -EINVAL; wo.type = 1; wo.id = id; break;
     case 2: if (id < 0) return -EINVAL; wo.type = 2; wo.id = id ? id : c.task.signal->pgrp; break;
+    case P_PIDFD: {  // the pidfd's process (pidfd_get_pid); a reaped one is nobody's child
+        if (id < 0) return -EINVAL;
+        const auto f = c.task.files->get(id);
+        pid_ref* pid = f ? pidfd_pid(*f) : nullptr;
+        if (!pid) return -EBADF;
+        wo.type = 1;
+        wo.id = pid->task ? pid->nr : -1;
+        nonblock_pidfd = f->f_flags & O_NONBLOCK;
+        if (nonblock_pidfd) wo.flags |= WNOHANG_;
+        break;
+    }
     default: return -EINVAL;
     }
-    const long r = do_wait(c.task, wo);
+    long r = do_wait(c.task, wo);
+    if (r == 0 && nonblock_pidfd && !(options & WNOHANG_)) r = -EAGAIN;  // a non-blocking pidfd's child runs
     if (r < 0) return r;
     if (a[2]) {  // siginfo: signo, errno, code, then pid, uid, status (zeros when none reported)
         uint8_t info[128] = {};

@@ -7,6 +7,7 @@
 #include "guestos/mm/rmap.h"
 #include "guestos/include/sched.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/pid.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/kernel/sched/core.h"
@@ -253,7 +254,13 @@ long kernel_clone(SysCtx& c, const kernel_clone_args& args) {
     if ((flags & (CLONE_NEWNS_ | CLONE_FS_)) == (CLONE_NEWNS_ | CLONE_FS_)) return -EINVAL;
     if ((flags & CLONE_THREAD_) && !(flags & CLONE_SIGHAND_)) return -EINVAL;
     if ((flags & CLONE_SIGHAND_) && !(flags & CLONE_VM_)) return -EINVAL;
-    if (flags & (CLONE_NEW_ANY_ | CLONE_PIDFD_)) return -EINVAL;  // no namespaces, no pidfds
+    if (flags & CLONE_NEW_ANY_) return -EINVAL;  // no namespaces
+    if ((flags & CLONE_PIDFD_) && (flags & CLONE_DETACHED_)) return -EINVAL;
+    if ((flags & CLONE_PIDFD_) && (flags & CLONE_PARENT_SETTID_) && args.pidfd == args.parent_tid) return -EINVAL;
+    if (flags & CLONE_PIDFD_) {  // the pidfd's int must be writable before any child exists
+        const int32_t none = -1;
+        if (!copy_to_user(c.mm, VirtAddr(args.pidfd), &none, 4)) return -EFAULT;
+    }
     if (k.nr_tasks() >= max_threads(k)) return -EAGAIN;
     if (nr_processes_of(k, cur.cred.uid) >= cur.signal->rlim[RLIMIT_NPROC_].rlim_cur && cur.cred.uid != 0 &&
         !capable(CAP_SYS_RESOURCE_) && !capable(CAP_SYS_ADMIN_))
@@ -306,6 +313,12 @@ long kernel_clone(SysCtx& c, const kernel_clone_args& args) {
 
     task_struct& child_ref = k.attach_task(std::move(child));
     ++k.runqueue().total_forks;
+    if (flags & CLONE_PIDFD_) {  // a close-on-exec pidfd, of the thread for CLONE_THREAD
+        std::shared_ptr<file> pf;
+        int32_t fd = static_cast<int32_t>(pidfd_prepare(child_ref, (flags & CLONE_THREAD_) ? PIDFD_THREAD : 0, pf));
+        if (!fd) fd = static_cast<int32_t>(get_unused_fd_install(c, std::move(pf), true));
+        (void)copy_to_user(c.mm, VirtAddr(args.pidfd), &fd, 4);
+    }
     const int32_t tid = pid;
     if (flags & CLONE_PARENT_SETTID_) (void)copy_to_user(c.mm, VirtAddr(args.parent_tid), &tid, 4);
     if (flags & CLONE_CHILD_SETTID_) (void)copy_to_user(*child_ref.mm, VirtAddr(args.child_tid), &tid, 4);
@@ -361,6 +374,7 @@ long sys_clone(SysCtx& c, const uint64_t* a) {
     args.stack = a[1];
     args.parent_tid = a[2];
     args.child_tid = c.compat ? a[4] : a[3];
+    args.pidfd = a[2];  // CLONE_PIDFD shares parent_tid's argument
     args.tls = c.compat ? a[3] : a[4];
     if (args.exit_signal > KERNEL_NSIG) return -EINVAL;
     return kernel_clone(c, args);
@@ -378,6 +392,7 @@ long sys_clone3(SysCtx& c, const uint64_t* a) {
     if ((ca[5] == 0) != (ca[6] == 0)) return -EINVAL;
     kernel_clone_args args;
     args.flags = ca[0];
+    args.pidfd = ca[1];
     args.child_tid = ca[2];
     args.parent_tid = ca[3];
     args.exit_signal = ca[4];

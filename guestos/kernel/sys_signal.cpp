@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "guestos/include/kernel.h"
+#include "guestos/include/pid.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
@@ -257,6 +258,57 @@ long sys_sigaltstack(SysCtx& c, const uint64_t* a) {
         c.task.sas_ss_size = size;
         c.task.sas_ss_flags = mode == SS_DISABLE ? SS_DISABLE : (flags & SS_AUTODISARM);
     }
+    return 0;
+}
+
+namespace {
+// pidfd_send_signal's scopes (uapi/linux/pidfd.h): the thread, its process, its process group.
+constexpr unsigned PIDFD_SIGNAL_THREAD = 1, PIDFD_SIGNAL_THREAD_GROUP = 2, PIDFD_SIGNAL_PROCESS_GROUP = 4;
+
+// A siginfo from user memory (copy_siginfo_from_user): signo, code, pid, uid and value.
+bool get_user_siginfo(SysCtx& c, uint64_t uinfo, kernel_siginfo& si) {
+    uint8_t raw[128];
+    if (!copy_from_user(c.mm, raw, VirtAddr(uinfo), sizeof raw)) return false;
+    std::memcpy(&si.si_signo, raw, 4);
+    std::memcpy(&si.si_errno, raw + 4, 4);
+    std::memcpy(&si.si_code, raw + 8, 4);
+    const size_t base = c.compat ? 12 : 16;
+    std::memcpy(&si.pid, raw + base, 4);
+    std::memcpy(&si.uid, raw + base + 4, 4);
+    std::memcpy(&si.value, raw + base + 8, c.ptr_size());
+    return true;
+}
+}  // namespace
+
+// pidfd_send_signal(pidfd, sig, info, flags): sig to the pidfd's process (or thread, or
+// process group), with the caller's siginfo only when it signals itself.
+long sys_pidfd_send_signal(SysCtx& c, const uint64_t* a) {
+    const uint64_t sig = static_cast<uint32_t>(a[1]);
+    const unsigned flags = static_cast<unsigned>(a[3]);
+    const unsigned scope = PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP | PIDFD_SIGNAL_PROCESS_GROUP;
+    if ((flags & ~scope) || __builtin_popcount(flags) > 1) return -EINVAL;
+    const auto f = c.task.files->get(static_cast<int32_t>(a[0]));
+    if (!f) return -EBADF;
+    bool thread = false;
+    pid_ref* pid = pidfd_pid(*f, &thread);
+    if (!pid) return -EBADF;
+    const bool to_thread = flags ? flags == PIDFD_SIGNAL_THREAD : thread;
+    kernel_siginfo si = user_info(c, sig, to_thread ? SI_TKILL : SI_USER);
+    if (a[2]) {
+        if (!get_user_siginfo(c, a[2], si)) return -EFAULT;
+        if (si.si_signo != static_cast<int>(sig)) return -EINVAL;
+        // Only the caller may send itself a siginfo that claims to come from the kernel.
+        if ((pid->task != &c.task || flags == PIDFD_SIGNAL_PROCESS_GROUP) && (si.si_code >= 0 || si.si_code == SI_TKILL))
+            return -EPERM;
+    }
+    if (flags == PIDFD_SIGNAL_PROCESS_GROUP) return kill_pgrp(c, pid->nr, sig);
+    task_struct* t = pid->task;
+    if (!t) return -ESRCH;
+    if (sig > KERNEL_NSIG) return -EINVAL;
+    if (long e = check_kill_permission(c, sig, *t)) return e;
+    if (!sig || t->exit_state || t->exited) return 0;  // an exited group drops what it is sent
+    if (to_thread) send_signal(*t, si, false);
+    else send_signal_group(*t, si, false);
     return 0;
 }
 

@@ -118,6 +118,7 @@ const SyscallEntry table32[] = {
     E(tee, tee, "ffux"), E(vmsplice, vmsplice, "fxux"), E(copy_file_range, copy_file_range, "fxfxux"),
     E(sync_file_range, sync_file_range, "fxxxxx"),
     E(nice, nice, "d"), E(sched_rr_get_interval_time64, sched_rr_get_interval_time64, "dx"),
+    E(pidfd_open, pidfd_open, "dx"), E(pidfd_send_signal, pidfd_send_signal, "fSxx"), E(pidfd_getfd, pidfd_getfd, "ffx"),
 };
 #undef E
 

@@ -92,6 +92,7 @@ const SyscallEntry table64[] = {
     E(pwritev2, pwritev2, "fxuddx"),
     E(sendfile, sendfile, "ffxu"), E(splice, splice, "fxfxux"), E(tee, tee, "ffux"), E(vmsplice, vmsplice, "fxux"),
     E(copy_file_range, copy_file_range, "fxfxux"), E(sync_file_range, sync_file_range, "fddx"),
+    E(pidfd_open, pidfd_open, "dx"), E(pidfd_send_signal, pidfd_send_signal, "fSxx"), E(pidfd_getfd, pidfd_getfd, "ffx"),
 };
 #undef E
 

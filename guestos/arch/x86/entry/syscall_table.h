@@ -51,7 +51,8 @@ namespace guestos {
     X(sched_rr_get_interval_time64) X(personality) X(sethostname) X(setdomainname) X(utime)      \
     X(getdents) X(close_range) X(get_robust_list) X(kcmp) X(membarrier) X(syslog) X(ioprio_get)  \
     X(ioprio_set) X(preadv) X(pwritev) X(preadv2) X(pwritev2)      \
-    X(sendfile) X(sendfile64) X(splice) X(tee) X(vmsplice) X(copy_file_range) X(sync_file_range)
+    X(sendfile) X(sendfile64) X(splice) X(tee) X(vmsplice) X(copy_file_range) X(sync_file_range) \
+    X(pidfd_open) X(pidfd_send_signal) X(pidfd_getfd)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,
