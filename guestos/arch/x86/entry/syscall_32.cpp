@@ -119,6 +119,7 @@ const SyscallEntry table32[] = {
     E(sync_file_range, sync_file_range, "fxxxxx"),
     E(nice, nice, "d"), E(sched_rr_get_interval_time64, sched_rr_get_interval_time64, "dx"),
     E(pidfd_open, pidfd_open, "dx"), E(pidfd_send_signal, pidfd_send_signal, "fSxx"), E(pidfd_getfd, pidfd_getfd, "ffx"),
+    E(process_vm_readv, process_vm_readv, "dxuxux"), E(process_vm_writev, process_vm_writev, "dxuxux"),
 };
 #undef E
 

@@ -93,6 +93,7 @@ const SyscallEntry table64[] = {
     E(sendfile, sendfile, "ffxu"), E(splice, splice, "fxfxux"), E(tee, tee, "ffux"), E(vmsplice, vmsplice, "fxux"),
     E(copy_file_range, copy_file_range, "fxfxux"), E(sync_file_range, sync_file_range, "fddx"),
     E(pidfd_open, pidfd_open, "dx"), E(pidfd_send_signal, pidfd_send_signal, "fSxx"), E(pidfd_getfd, pidfd_getfd, "ffx"),
+    E(process_vm_readv, process_vm_readv, "dxuxux"), E(process_vm_writev, process_vm_writev, "dxuxux"),
 };
 #undef E
 

@@ -52,7 +52,7 @@ namespace guestos {
     X(getdents) X(close_range) X(get_robust_list) X(kcmp) X(membarrier) X(syslog) X(ioprio_get)  \
     X(ioprio_set) X(preadv) X(pwritev) X(preadv2) X(pwritev2)      \
     X(sendfile) X(sendfile64) X(splice) X(tee) X(vmsplice) X(copy_file_range) X(sync_file_range) \
-    X(pidfd_open) X(pidfd_send_signal) X(pidfd_getfd)
+    X(pidfd_open) X(pidfd_send_signal) X(pidfd_getfd) X(process_vm_readv) X(process_vm_writev)
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,
