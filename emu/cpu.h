@@ -99,6 +99,12 @@ public:
     bool set_task_regs(guestos::task_struct& t, const guestos::pt_regs& regs);
     void set_next_event(std::optional<int64_t> expires) override;
 
+    // Forgets the loaded task once it has exited: its registers are never saved again and
+    // its task_struct is freed at the next reap (release_task), so nothing may read it.
+    void forget_exited_task() {
+        if (loaded_ && loaded_->exited) loaded_ = nullptr;
+    }
+
 private:
     Cpu(guestos::Kernel& kernel, guestos::task_struct& task, const CpuConfig& cfg);
     mmu::ErrorOr<void> init(const guestos::ExecResult& start);

@@ -83,6 +83,7 @@ void Machine::kill_remaining_tasks() {
     for (guestos::task_struct* t : kernel_.all_tasks())
         if (!t->exited) guestos::do_exit(*t, guestos::SIGKILL_);
     close_unused_engines();
+    for (auto& [mm, engine] : cpus_) engine->forget_exited_task();
     kernel_.reap_dead_tasks();
 }
 
@@ -115,6 +116,7 @@ mmu::ErrorOr<Cpu::RunEnd> Machine::run_until_stop(uint64_t max_insns) {
         kernel_.tick_program_event();
         auto r = TRY(cpu->run(*next, max_insns));
         close_unused_engines();
+        for (auto& [mm, engine] : cpus_) engine->forget_exited_task();
         kernel_.reap_dead_tasks();
         if (!is_live(current_)) current_ = first_;
         if (r != Cpu::RunEnd::Scheduled) return r;
