@@ -103,9 +103,21 @@ struct page {
     uint64_t freelist = 0;       // physical address of the first free object; 0 = none
 };
 
+// Overcommit (mm/util.c): the commitments of every address space and the sysctls that
+// bound them (/proc/sys/vm/overcommit_*; guestos/mm/util.cpp).
+inline constexpr int OVERCOMMIT_GUESS = 0, OVERCOMMIT_ALWAYS = 1, OVERCOMMIT_NEVER = 2;
+struct vm_overcommit {
+    int64_t vm_committed_as = 0;  // pages charged (VM_ACCOUNT mappings), Committed_AS
+    int overcommit_memory = OVERCOMMIT_GUESS;
+    uint64_t overcommit_ratio = 50;  // percent of RAM CommitLimit counts (overcommit_kbytes 0)
+    uint64_t overcommit_kbytes = 0;
+    uint64_t user_reserve_kbytes = 0, admin_reserve_kbytes = 0;  // set at boot (init_*_reserve)
+};
+
 // The page allocator (the buddy allocator implements it).
 class PageAllocator {
 public:
+    vm_overcommit overcommit;  // the machine's, kept here where every mm reaches it
     virtual ~PageAllocator() = default;
     // 2^order contiguous frames, or nullopt when the request cannot be met.
     virtual std::optional<PhysAddr> alloc_pages(gfp_t gfp, unsigned order) = 0;

@@ -14,6 +14,7 @@
 #include "guestos/arch/x86/kernel/tls.h"
 #include "guestos/kernel/sched/kstack.h"
 #include "guestos/mm/mmap.h"
+#include "guestos/mm/util.h"
 
 #include <unistd.h>
 
@@ -106,11 +107,20 @@ long dup_mmap(mm_struct& child, mm_struct& parent) {
     child.locked_vm = parent.locked_vm;
     child.hiwater_vm = parent.hiwater_vm;
     for (const vm_area_struct& pvma : parent.mm_rb) {
+        // The child's copy of a private writable mapping is a commitment of its own.
+        const long charge = (pvma.vm_flags & VM_ACCOUNT) ? static_cast<long>(pvma.size() >> PAGE_SHIFT) : 0;
+        if (charge && security_vm_enough_memory_mm(parent, charge)) return -ENOMEM;
         auto tmp = vm_area_dup(pvma);  // anon_vma_clone and the file's i_mmap come with it
-        if (!tmp) return -ENOMEM;
+        if (!tmp) {
+            vm_unacct_memory(parent, charge);
+            return -ENOMEM;
+        }
         tmp->vm_mm = &child;
         tmp->vm_flags &= ~VM_LOCKED;  // mlock is not inherited (VM_LOCKED_MASK)
-        if (!anon_vma_fork(*tmp, pvma)) return -ENOMEM;
+        if (!anon_vma_fork(*tmp, pvma)) {
+            vm_unacct_memory(parent, charge);
+            return -ENOMEM;
+        }
         vm_area_struct* v = child.mm_rb.insert(std::move(tmp));
         child.map_count = static_cast<int>(child.mm_rb.size());
         if (!copy_page_range(child, parent, *v)) return -ENOMEM;

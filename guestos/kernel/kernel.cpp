@@ -43,6 +43,7 @@
 #include "guestos/mm/vmalloc.h"
 #include "guestos/fs/proc/base.h"
 #include "guestos/mm/memory.h"
+#include "guestos/mm/util.h"
 #include "guestos/include/signal.h"
 #include "guestos/arch/x86/entry/strace.h"
 #include "guestos/include/syscalls.h"
@@ -209,6 +210,7 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     auto zero = buddy_->alloc_page(GFP_KERNEL | __GFP_ZERO);
     if (!zero) return mmu::Error::from_errno(ENOMEM, "no RAM for the zero page (--ram too small)");
     buddy_->mark_page_reserved(*zero);
+    init_overcommit_reserves(*buddy_);
     zero_page_ = *zero;
     vdso_ = std::make_unique<vdso_pages>();  // init_vdso: the images' text and the [vvar] page
     TRY(init_vdso(*buddy_, *ram_, abi == Abi::X86_64, zero_page_, *vdso_));

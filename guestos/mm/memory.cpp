@@ -11,6 +11,7 @@
 #include "guestos/mm/swap.h"
 #include "guestos/mm/swap_state.h"
 #include "guestos/mm/swapfile.h"
+#include "guestos/mm/util.h"
 #include "guestos/include/fs.h"
 #include "guestos/include/swapops.h"
 
@@ -593,6 +594,8 @@ bool expand_stack(mm_struct& mm, vm_area_struct& vma, VirtAddr address) {
     // Keep the guard gap to the VMA below (stack_guard_gap).
     vm_area_struct* prev = vma.vm_prev;
     if (prev && new_start.value < prev->vm_end.value + stack_guard_gap) return false;
+    const long grow = static_cast<long>((vma.vm_start.value - new_start.value) >> PAGE_SHIFT);
+    if ((vma.vm_flags & VM_ACCOUNT) && security_vm_enough_memory_mm(mm, grow)) return false;
     vma_adjust(mm, &vma, new_start, vma.vm_end);
     return true;
 }

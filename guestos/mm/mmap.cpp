@@ -5,6 +5,7 @@
 
 #include "guestos/mm/memory.h"
 #include "guestos/mm/shmem.h"
+#include "guestos/mm/util.h"
 
 namespace guestos {
 
@@ -167,18 +168,30 @@ long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len
     unsigned long vm_flags = calc_vm_flags(prot, flags);
     if (f && f->f_inode && shmem_mapping(*f->f_inode))  // shmem_mmap: a write-sealed file
         if (long e = memfd_check_seals_mmap(*f->f_inode, vm_flags)) return e;
+    // A private writable mapping commits its size (mmap_region's accountable_mapping); what
+    // it replaces gives its own commitment back in do_munmap.
+    long charged = 0;
+    // A shared mapping of a file not open for writing can never write it: it stays
+    // VM_MAYSHARE ('s' in maps) but is otherwise private (do_mmap).
+    if (f && (vm_flags & VM_SHARED) && (f->f_flags & 3) != 2 /* O_RDWR */) vm_flags &= ~(VM_MAYWRITE | VM_SHARED);
+    if (accountable_mapping(vm_flags)) {
+        charged = static_cast<long>(alen >> PAGE_SHIFT);
+        if (security_vm_enough_memory_mm(mm, charged)) return -ENOMEM;
+    }
     auto vma = vm_area_alloc(mm);  // first, so that ENOMEM changes nothing
-    if (!vma) return -ENOMEM;
+    if (!vma) {
+        vm_unacct_memory(mm, charged);
+        return -ENOMEM;
+    }
     if (fixed)
-        if (long r = do_munmap(mm, addr, alen); r < 0) return r;
+        if (long r = do_munmap(mm, addr, alen); r < 0) {
+            vm_unacct_memory(mm, charged);
+            return r;
+        }
     vma->vm_start = VirtAddr(addr);
     vma->vm_end = VirtAddr(addr + alen);
     vma->vm_flags = vm_flags;
-    // A shared mapping of a file not open for writing can never write it: it stays
-    // VM_MAYSHARE ('s' in maps) but is otherwise private (do_mmap).
-    if (f && (vma->vm_flags & VM_SHARED) && (f->f_flags & 3) != 2 /* O_RDWR */)
-        vma->vm_flags &= ~(VM_MAYWRITE | VM_SHARED);
-    if (accountable_mapping(vma->vm_flags)) vma->vm_flags |= VM_ACCOUNT;
+    if (charged) vma->vm_flags |= VM_ACCOUNT;
     vma->vm_flags |= mm.def_flags;
     // An anonymous mapping's pages are numbered from its address (mmap_region: pgoff = addr >> PAGE_SHIFT).
     vma->vm_pgoff = f ? pgoff : addr >> PAGE_SHIFT;
@@ -220,10 +233,14 @@ long do_munmap(mm_struct& mm, uint64_t start, uint64_t len) {
     VmaList gone = mm.mm_rb.detach_vmas_to_be_unmapped(s, e);
     mm.map_count = static_cast<int>(mm.mm_rb.size());
     mm.mark_slab_dirty();
+    long nr_accounted = 0;
     for (auto& v : gone) {
-        vm_stat_account(mm, v->vm_flags, -static_cast<long>(v->size() >> PAGE_SHIFT));
+        const long pages = static_cast<long>(v->size() >> PAGE_SHIFT);
+        vm_stat_account(mm, v->vm_flags, -pages);
+        if (v->vm_flags & VM_ACCOUNT) nr_accounted += pages;
         zap_page_range(mm, v->vm_start, v->vm_end);
     }
+    vm_unacct_memory(mm, nr_accounted);
     return 0;
 }
 
@@ -261,9 +278,22 @@ long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot
             nf &= ~VM_ACCOUNT;  // nothing was ever written: the commit is given back
         }
         const VirtAddr next = std::min(v->vm_end, e);
+        // mprotect_fixup: the range's pages are charged when it gains VM_ACCOUNT, given
+        // back when it loses it.
+        const long nrpages = static_cast<long>((next.value - cur.value) >> PAGE_SHIFT);
+        const bool charge = (nf & VM_ACCOUNT) && !(v->vm_flags & VM_ACCOUNT);
+        const bool uncharge = !(nf & VM_ACCOUNT) && (v->vm_flags & VM_ACCOUNT);
+        if (charge && security_vm_enough_memory_mm(mm, nrpages)) return -ENOMEM;
         if (nf != v->vm_flags) {  // the same protection splits nothing
-            if (long r = split_vma(mm, std::max(cur, v->vm_start))) return r;
-            if (long r = split_vma(mm, next)) return r;
+            if (long r = split_vma(mm, std::max(cur, v->vm_start))) {
+                if (charge) vm_unacct_memory(mm, nrpages);
+                return r;
+            }
+            if (long r = split_vma(mm, next)) {
+                if (charge) vm_unacct_memory(mm, nrpages);
+                return r;
+            }
+            if (uncharge) vm_unacct_memory(mm, nrpages);
             v = find_vma(mm, cur);
             const long pages = static_cast<long>(v->size() >> PAGE_SHIFT);
             vm_stat_account(mm, v->vm_flags, -pages);
@@ -334,13 +364,18 @@ uint64_t do_brk(mm_struct& mm, uint64_t brk) {
     // do_brk_flags: extend the brk VMA; never merge with what lies below start_brk
     // (vma_prev_limit), so the program's bss stays a VMA of its own.
     const unsigned long flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;
+    const long pages = static_cast<long>((newbrk - oldbrk) >> PAGE_SHIFT);
+    if (security_vm_enough_memory_mm(mm, pages)) return mm.brk;  // do_brk_flags
     vm_area_struct* prev = oldbrk > mm.start_brk ? find_vma(mm, VirtAddr(oldbrk - 1)) : nullptr;
     if (prev && prev->vm_end.value == oldbrk && prev->vm_flags == flags && !prev->vm_file &&
         prev->vm_start.value >= mm.start_brk) {
         vma_adjust(mm, prev, prev->vm_start, VirtAddr(newbrk));
     } else {
         auto vma = vm_area_alloc(mm);
-        if (!vma) return mm.brk;  // do_brk_flags' ENOMEM: the break stays
+        if (!vma) {  // do_brk_flags' ENOMEM: the break stays
+            vm_unacct_memory(mm, pages);
+            return mm.brk;
+        }
         vma->vm_start = VirtAddr(oldbrk);
         vma->vm_end = VirtAddr(newbrk);
         vma->vm_flags = flags;
@@ -352,6 +387,7 @@ uint64_t do_brk(mm_struct& mm, uint64_t brk) {
 }
 
 void exit_mmap(mm_struct& mm) {
+    vm_unacct_memory(mm, vm_accounted_pages(mm));
     free_pgd(mm);
     mm.mm_rb.clear();
     mm.map_count = 0;

@@ -12,6 +12,7 @@
 #include "guestos/mm/mmap.h"
 #include "guestos/mm/rmap.h"
 #include "guestos/mm/shmem.h"
+#include "guestos/mm/util.h"
 #include "guestos/include/syscalls.h"
 
 namespace guestos {
@@ -82,8 +83,14 @@ long move_vma(mm_struct& mm, vm_area_struct& vma, uint64_t old_addr, uint64_t ol
               uint64_t new_len, bool dontunmap) {
     // copy_vma: the pages keep their index, so the new VMA keeps the page offset; an
     // anonymous VMA that never had a page is numbered afresh from its new address.
+    // The new range is charged whole; unmapping the old one gives its charge back.
+    const long charged = (vma.vm_flags & VM_ACCOUNT) ? static_cast<long>(new_len >> PAGE_SHIFT) : 0;
+    if (charged && security_vm_enough_memory_mm(mm, charged)) return -ENOMEM;
     auto nv = vm_area_dup(vma);  // copy_vma
-    if (!nv) return -ENOMEM;
+    if (!nv) {
+        vm_unacct_memory(mm, charged);
+        return -ENOMEM;
+    }
     nv->vm_start = VirtAddr(new_addr);
     nv->vm_end = VirtAddr(new_addr + new_len);
     nv->vm_pgoff += (old_addr - vma.vm_start.value) >> PAGE_SHIFT;
@@ -171,6 +178,8 @@ long sys_mremap(SysCtx& c, const uint64_t* a) {
                !find_vma_intersection(c.mm, VirtAddr(addr + old_len), VirtAddr(addr + new_len))) {
         // Grow in place when the VMA ends here and the space after it is free (vma_expandable).
         if (c.mm.map_count > sysctl_max_map_count) return -ENOMEM;
+        const long charged = static_cast<long>((new_len - old_len) >> PAGE_SHIFT);  // vma_to_resize
+        if ((vma->vm_flags & VM_ACCOUNT) && security_vm_enough_memory_mm(c.mm, charged)) return -ENOMEM;
         vma_expand(c.mm, vma, VirtAddr(addr + new_len));
         return static_cast<long>(addr);
     }

@@ -1,5 +1,6 @@
 /* touch N MODE: touches N fresh anonymous pages in a pattern the shadow TLB can count.
  *   write      writes one byte to each page (the first touch is a write)
+ *   noreserve  the same in a MAP_NORESERVE mapping (overcommit does not refuse it)
  *   readwrite  reads every page first, then writes every page
  *   unmap      writes every page, then munmaps the whole range
  *   file       write()s the same bytes into a new N-page file in /dev/shm (tmpfs), maps
@@ -32,8 +33,8 @@ int main(int argc, char **argv)
     unsigned long n = strtoul(argv[1], &end, 10);
     const char *mode = argv[2];
     int readwrite = strcmp(mode, "readwrite") == 0, unmap = strcmp(mode, "unmap") == 0;
-    int file = strcmp(mode, "file") == 0;
-    if (*end || n == 0 || (!readwrite && !unmap && !file && strcmp(mode, "write") != 0)) {
+    int file = strcmp(mode, "file") == 0, noreserve = strcmp(mode, "noreserve") == 0;
+    if (*end || n == 0 || (!readwrite && !unmap && !file && !noreserve && strcmp(mode, "write") != 0)) {
         fprintf(stderr, "touch: bad arguments\n");
         return 1;
     }
@@ -69,7 +70,7 @@ int main(int argc, char **argv)
         return 0;
     }
     volatile unsigned char *p =
-        mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0), -1, 0);
     if (p == (volatile unsigned char *)MAP_FAILED) {
         perror("touch: mmap");
         return 2;

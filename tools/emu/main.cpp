@@ -431,7 +431,10 @@ int main(int argc, char** argv) {
     if (opt.stats) print_stats(kernel, machine.tlb_stats(), task);
     if (r.is_error()) die(r.error().message, 1);
     if (opt.check_mm) {
-        const auto& problems = machine.mm_problems();
+        std::vector<std::string> problems = machine.mm_problems();
+        // Every address space is gone: each commitment must have been given back.
+        if (const int64_t c = kernel.page_alloc().overcommit.vm_committed_as; c != 0)
+            problems.push_back("Committed_AS is " + std::to_string(c) + " pages after every address space was torn down");
         for (const auto& p : problems) std::fprintf(stderr, "emu: mm check: %s\n", p.c_str());
         if (!problems.empty()) die(std::to_string(problems.size()) + " disagreements between the VMAs, page tables and shadow TLB", 70);
     }

@@ -2,6 +2,8 @@
 // mm/vmstat.c, mm/slab_common.c, arch/x86/mm/pat/set_memory.c arch_report_meminfo).
 #include "guestos/fs/proc/meminfo.h"
 
+#include "guestos/mm/util.h"
+
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
@@ -13,7 +15,6 @@ namespace guestos {
 
 namespace {
 
-constexpr uint64_t sysctl_overcommit_ratio = 50;
 constexpr uint64_t vm_dirty_ratio = 20, dirty_background_ratio = 10;
 
 using Stat = std::pair<const char*, uint64_t>;
@@ -243,8 +244,8 @@ std::string proc_meminfo(const ProcSources& src) {
     show_val_kb(m, "NFS_Unstable:", 0);
     show_val_kb(m, "Bounce:", 0);
     show_val_kb(m, "WritebackTmp:", 0);
-    show_val_kb(m, "CommitLimit:", totalram * sysctl_overcommit_ratio / 100 + src.swap_total_pages);
-    show_val_kb(m, "Committed_AS:", src.committed_as_pages);
+    show_val_kb(m, "CommitLimit:", vm_commit_limit(src.buddy));
+    show_val_kb(m, "Committed_AS:", static_cast<uint64_t>(std::max<int64_t>(src.buddy.overcommit.vm_committed_as, 0)));
     appendf(m, "%-16s%8llu kB\n", "VmallocTotal:",
             static_cast<unsigned long long>((layout.vmalloc_end - layout.vmalloc_start) >> 10));
     show_val_kb(m, "VmallocUsed:", src.vmalloc ? src.vmalloc->vmalloc_nr_pages() : 0);

@@ -31,7 +31,6 @@ struct ProcSources {
     const Highmem* highmem = nullptr;  // kmap counts (allocator_stats only)
     uint64_t swap_total_pages = 0;
     uint64_t swap_free_pages = 0;
-    uint64_t committed_as_pages = 0;  // Committed_AS (vm_committed_as)
 };
 
 // Pages by use (the accounting identity above, in pages).

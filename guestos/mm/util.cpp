@@ -1,0 +1,68 @@
+// Overcommit accounting (mm/util.c): what a private writable mapping commits, and whether the
+// machine can take a new commitment under /proc/sys/vm/overcommit_memory's policy.
+#include "guestos/mm/util.h"
+
+#include <algorithm>
+
+#include "guestos/include/cred.h"
+#include "guestos/include/errno.h"
+#include "guestos/include/mm_types.h"
+#include "guestos/include/page.h"
+#include "guestos/mm/swapfile.h"
+
+namespace guestos {
+
+void init_overcommit_reserves(PageAllocator& pa) {
+    const uint64_t free_kbytes = pa.nr_free_pages() << (PAGE_SHIFT - 10);
+    pa.overcommit.user_reserve_kbytes = std::min<uint64_t>(free_kbytes / 32, 128 * 1024);  // init_user_reserve
+    pa.overcommit.admin_reserve_kbytes = std::min<uint64_t>(free_kbytes / 32, 8 * 1024);   // init_admin_reserve
+}
+
+uint64_t vm_commit_limit(const PageAllocator& pa) {
+    const vm_overcommit& o = pa.overcommit;
+    const uint64_t ram = o.overcommit_kbytes ? o.overcommit_kbytes >> (PAGE_SHIFT - 10)
+                                             : pa.totalram_pages() * o.overcommit_ratio / 100;
+    return ram + total_swap_pages();
+}
+
+// (An mm without an allocator is a unit test's: nothing to account.)
+void vm_acct_memory(mm_struct& mm, long pages) {
+    if (mm.page_alloc) mm.page_alloc->overcommit.vm_committed_as += pages;
+}
+void vm_unacct_memory(mm_struct& mm, long pages) {
+    if (mm.page_alloc) mm.page_alloc->overcommit.vm_committed_as -= pages;
+}
+
+long __vm_enough_memory(mm_struct& mm, long pages, bool cap_sys_admin) {
+    if (!mm.page_alloc) return 0;
+    PageAllocator& pa = *mm.page_alloc;
+    const vm_overcommit& o = pa.overcommit;
+    vm_acct_memory(mm, pages);
+    if (o.overcommit_memory == OVERCOMMIT_ALWAYS) return 0;
+    if (o.overcommit_memory == OVERCOMMIT_GUESS) {
+        // The heuristic refuses only what could never fit: more than RAM and swap together.
+        if (static_cast<uint64_t>(pages) <= pa.totalram_pages() + total_swap_pages()) return 0;
+    } else {
+        int64_t allowed = static_cast<int64_t>(vm_commit_limit(pa));
+        if (!cap_sys_admin) allowed -= static_cast<int64_t>(o.admin_reserve_kbytes >> (PAGE_SHIFT - 10));
+        // Don't let a single process grow so big a user can't recover.
+        allowed -= std::min<int64_t>(static_cast<int64_t>(mm.total_vm / 32),
+                                     static_cast<int64_t>(o.user_reserve_kbytes >> (PAGE_SHIFT - 10)));
+        if (std::max<int64_t>(o.vm_committed_as, 0) < allowed) return 0;
+    }
+    vm_unacct_memory(mm, pages);
+    return -ENOMEM;
+}
+
+long security_vm_enough_memory_mm(mm_struct& mm, long pages) {
+    return __vm_enough_memory(mm, pages, capable(CAP_SYS_ADMIN_));
+}
+
+long vm_accounted_pages(const mm_struct& mm) {
+    long n = 0;
+    for (const vm_area_struct& v : mm.mm_rb)
+        if (v.vm_flags & VM_ACCOUNT) n += static_cast<long>(v.size() >> PAGE_SHIFT);
+    return n;
+}
+
+}  // namespace guestos

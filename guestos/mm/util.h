@@ -1,0 +1,25 @@
+// Overcommit accounting (mm/util.c; the sysctls live in vm_overcommit, include/page.h).
+#pragma once
+#include <cstdint>
+
+namespace guestos {
+
+class PageAllocator;
+struct mm_struct;
+
+// The reserves overcommit_memory=2 keeps back for root and for a runaway process, from the
+// free memory at boot (init_user_reserve, init_admin_reserve).
+void init_overcommit_reserves(PageAllocator& pa);
+// CommitLimit in pages: overcommit_kbytes, or overcommit_ratio percent of RAM, plus swap.
+uint64_t vm_commit_limit(const PageAllocator& pa);
+void vm_acct_memory(mm_struct& mm, long pages);
+void vm_unacct_memory(mm_struct& mm, long pages);
+// Charges pages to vm_committed_as when the policy allows it (0), else -ENOMEM and nothing
+// charged: heuristic (0) refuses a request larger than RAM + swap, always (1) nothing,
+// never (2) what would pass CommitLimit less the reserves (__vm_enough_memory).
+long __vm_enough_memory(mm_struct& mm, long pages, bool cap_sys_admin);
+long security_vm_enough_memory_mm(mm_struct& mm, long pages);
+// The pages of mm's VM_ACCOUNT mappings (what it has charged).
+long vm_accounted_pages(const mm_struct& mm);
+
+}  // namespace guestos
