@@ -25,12 +25,12 @@ class eventfd_file final : public file {
 public:
     eventfd_file(uint64_t count, unsigned flags) : count_(count), semaphore_(flags & EFD_SEMAPHORE) {
         f_flags = O_RDWR | (flags & O_NONBLOCK);
-        f_mode = 0;  // no pread or pwrite
+        f_mode = FMODE_NOWAIT;  // no pread or pwrite; RWF_NOWAIT is EAGAIN
     }
     long read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) override {
         if (n < 8) return -EINVAL;
         if (!count_) {
-            if (f_flags & O_NONBLOCK) return -EAGAIN;
+            if ((f_flags & O_NONBLOCK) || (iocb.ki_flags & IOCB_NOWAIT)) return -EAGAIN;
             if (long e = wait_event_interruptible(iocb.task, wqh_, [&] { return count_ != 0; }, "an eventfd read"))
                 return e;
         }
@@ -46,7 +46,7 @@ public:
         std::memcpy(&v, buf, 8);
         if (v == ULLONG_MAX_) return -EINVAL;
         if (ULLONG_MAX_ - count_ <= v) {
-            if (f_flags & O_NONBLOCK) return -EAGAIN;
+            if ((f_flags & O_NONBLOCK) || (iocb.ki_flags & IOCB_NOWAIT)) return -EAGAIN;
             if (long e = wait_event_interruptible(
                     iocb.task, wqh_, [&] { return ULLONG_MAX_ - count_ > v; }, "an eventfd write"))
                 return e;
@@ -55,6 +55,7 @@ public:
         wake_up_poll(wqh_, EPOLLIN_);
         return 8;
     }
+    bool has_write_iter() const override { return false; }  // eventfd_write is a plain write
     bool can_poll() const override { return true; }
     // Readable above 0, writable below 2^64-2, in error at the overflow mark (eventfd_poll).
     uint32_t poll(poll_table* wait) override {

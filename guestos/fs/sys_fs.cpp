@@ -282,7 +282,11 @@ long vfs_iter_rw(SysCtx& c, file& f, VirtAddr uiov, uint64_t vlen, int64_t* pos,
     if (total <= 0) return total;
     if (long e = rw_verify_area(pos, static_cast<uint64_t>(total))) return e;
     unsigned ki_flags = iocb_flags(f);
-    if (long e = kiocb_set_rw_flags(f, ki_flags, flags)) return e;
+    if (!(rw == RW::Read ? f.has_read_iter() : f.has_write_iter())) {  // do_loop_readv_writev
+        if (flags & ~RWF_HIPRI_) return -EOPNOTSUPP;
+    } else if (long e = kiocb_set_rw_flags(f, ki_flags, flags)) {
+        return e;
+    }
     if (rw == RW::Read) return read_to_user(c, f, iov, pos, ki_flags);
     const long r = write_from_user(c, f, iov, pos, ki_flags);
     if (r > 0 && (ki_flags & (IOCB_DSYNC | IOCB_SYNC)) && reads_in_chunks(f))

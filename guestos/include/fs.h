@@ -191,6 +191,10 @@ public:
     // buffer): a file that blocks (a pipe) sleeps in iocb.task; the rest are read/write.
     virtual long read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) { return read(buf, n, iocb.ki_pos); }
     virtual long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) { return write(buf, n, iocb.ki_pos); }
+    // Whether Linux's file has read_iter / write_iter rather than plain read / write: the
+    // vectored calls of one without take no RWF_* flag but RWF_HIPRI (do_loop_readv_writev).
+    virtual bool has_read_iter() const { return true; }
+    virtual bool has_write_iter() const { return true; }
     virtual long llseek(int64_t offset, int whence);
     virtual long getattr(struct stat& st);
     // ioctl with its argument already copied in; sizes say what to copy in and out.

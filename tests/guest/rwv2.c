@@ -8,6 +8,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #ifndef RWF_HIPRI
@@ -157,12 +159,34 @@ int main(void)
     show("pwritev2 pipe RWF_NOAPPEND", wr(p[1], "ef", 2, -1, RWF_NOAPPEND));
     show("preadv2 pipe", rd(p[0], buf, 8, -1, 0));
     printf("  data %.4s\n", buf);
+    /* eventfd and sockets take RWF_NOWAIT too. */
+    int efd = eventfd(0, 0);
+    uint64_t ev = 0;
+    struct iovec eiov[1] = {{&ev, 8}};
+    show("preadv2 empty eventfd RWF_NOWAIT", raw_rwv2(SYS_preadv2, efd, eiov, 1, -1, RWF_NOWAIT));
+    ev = 3;
+    show("pwritev2 eventfd RWF_NOWAIT", raw_rwv2(SYS_pwritev2, efd, eiov, 1, -1, RWF_NOWAIT));
+    show("preadv2 eventfd RWF_NOWAIT", raw_rwv2(SYS_preadv2, efd, eiov, 1, -1, RWF_NOWAIT));
+    printf("  value %llu\n", (unsigned long long)ev);
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    show("preadv2 empty socket RWF_NOWAIT", rd(sv[0], buf, 4, -1, RWF_NOWAIT));
+    show("pwritev2 socket", wr(sv[1], "sock", 4, -1, RWF_NOWAIT));
+    show("preadv2 socket RWF_NOWAIT", rd(sv[0], buf, 4, -1, RWF_NOWAIT));
+    show("preadv2 socket at 0", rd(sv[0], buf, 4, 0, 0));
+
     /* A pipe without readers: EPIPE, and RWF_NOSIGNAL spares the SIGPIPE. */
     signal(SIGPIPE, on_sigpipe);
     close(p[0]);
     show("pwritev2 no reader", wr(p[1], "x", 1, -1, 0));
     printf("  SIGPIPEs %d\n", sigpipes);
     show("pwritev2 no reader RWF_NOSIGNAL", wr(p[1], "x", 1, -1, 0x100));
+    printf("  SIGPIPEs %d\n", sigpipes);
+    /* And a socket whose peer is gone. */
+    close(sv[1]);
+    show("pwritev2 socket, peer closed", wr(sv[0], "x", 1, -1, 0));
+    printf("  SIGPIPEs %d\n", sigpipes);
+    show("pwritev2 socket, peer closed, NOSIGNAL", wr(sv[0], "x", 1, -1, 0x100));
     printf("  SIGPIPEs %d\n", sigpipes);
     return 0;
 }

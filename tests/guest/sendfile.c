@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 
 static long raw_sendfile(int out, int in, void *off, unsigned long count) { return syscall(SYS_sendfile, out, in, off, count); }
 #ifdef SYS_sendfile64
@@ -102,6 +103,14 @@ int main(void)
     show("sendfile to full O_NONBLOCK pipe", raw_sendfile(p[1], in, NULL, 100));
     read(p[0], buf, 10000);
     show("sendfile to pipe with 2 free pages", raw_sendfile(p[1], in, NULL, 100000));
+    /* To a socket. */
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    off = 1000;
+    show("sendfile to a socket 5000", raw_sendfile(sv[0], in, &off, 5000));
+    got = read(sv[1], buf, sizeof buf);
+    printf("  socket gave %ld, ok %d\n", got, pattern_ok(buf, 1000, got));
+    show("sendfile from a socket", raw_sendfile(out, sv[1], NULL, 10));
     /* No reader: EPIPE. */
     signal(SIGPIPE, SIG_IGN);
     close(p[0]);

@@ -163,7 +163,7 @@ class socket_file final : public file {
 public:
     explicit socket_file(std::shared_ptr<unix_sock> sk, unsigned flags) : sk_(std::move(sk)) {
         f_flags = O_RDWR | (flags & O_NONBLOCK);
-        f_mode = 0;
+        f_mode = FMODE_NOWAIT;  // a stream: no pread or pwrite; RWF_NOWAIT is MSG_DONTWAIT
         static uint64_t next_ino = 100000;
         ino_ = ++next_ino;
     }
@@ -417,12 +417,15 @@ long socket_file::read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) {
     if (!n) return 0;  // sock_read_iter: as SYS5 does
     kmsghdr msg;
     msg.iov.total = n;
+    if (iocb.ki_flags & IOCB_NOWAIT) msg.flags |= MSG_DONTWAIT_;
     return recvmsg(iocb.task, nullptr, msg, buf);
 }
 
 long socket_file::write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) {
     kmsghdr msg;
     msg.iov.total = n;
+    if (iocb.ki_flags & IOCB_NOWAIT) msg.flags |= MSG_DONTWAIT_;  // sock_write_iter
+    if (iocb.ki_flags & IOCB_NOSIGNAL) msg.flags |= MSG_NOSIGNAL_;
     return sendmsg(iocb.task, nullptr, msg, buf);
 }
 
