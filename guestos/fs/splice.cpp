@@ -106,10 +106,11 @@ long filemap_splice_read(task_struct& task, file& in, int64_t* ppos, pipe_inode_
 }
 
 // Reads once, up to len bytes (at most IO_CHUNK), into whole-page pipe buffers
-// (copy_splice_read): what a /proc file, a tty or a device gives.
-long copy_splice_read(task_struct& task, file& in, int64_t* ppos, pipe_inode_info& p, uint64_t len) {
+// (copy_splice_read): what a /proc file, a tty, a device or a socket gives, with the
+// file's own splice_read flags.
+long copy_splice_read(task_struct& task, file& in, int64_t* ppos, pipe_inode_info& p, uint64_t len, unsigned flags) {
     std::vector<uint8_t> tmp(std::min(len, IO_CHUNK));
-    kiocb iocb{task, ppos, 0};
+    kiocb iocb{task, ppos, in.splice_read_iocb_flags(flags)};
     const long r = in.read_iter(iocb, tmp.data(), tmp.size());
     if (r <= 0) return r;
     for (uint64_t off = 0; off < static_cast<uint64_t>(r); off += PIPE_PAGE_SIZE)
@@ -260,7 +261,7 @@ long link_pipe(task_struct& task, pipe_inode_info& ip, pipe_inode_info& op, uint
 
 // Checks what a splice of len bytes from a file may read, then reads it into the pipe
 // (do_splice_read): no more than the pipe's free slots hold.
-long do_splice_read(task_struct& task, file& in, int64_t* ppos, pipe_inode_info& p, uint64_t len) {
+long do_splice_read(task_struct& task, file& in, int64_t* ppos, pipe_inode_info& p, uint64_t len, unsigned flags) {
     if (!fmode_read(in)) return -EBADF;
     if (!len) return 0;
     len = std::min<uint64_t>(len, static_cast<uint64_t>(p.max_usage - pipe_buf_usage(p)) * PIPE_PAGE_SIZE);
@@ -268,7 +269,7 @@ long do_splice_read(task_struct& task, file& in, int64_t* ppos, pipe_inode_info&
     len = std::min(len, MAX_RW_COUNT);
     if (!in.has_splice_read()) return -EINVAL;
     const bool filemap = in.f_inode && S_ISREG(in.f_inode->i_mode) && dynamic_cast<inode_file*>(&in);
-    return filemap ? filemap_splice_read(task, in, ppos, p, len) : copy_splice_read(task, in, ppos, p, len);
+    return filemap ? filemap_splice_read(task, in, ppos, p, len) : copy_splice_read(task, in, ppos, p, len, flags);
 }
 
 // Writes from the pipe to out (do_splice_from): EINVAL for a file splice cannot write.
@@ -388,7 +389,7 @@ bool put_user_loff(SysCtx& c, uint64_t uaddr, int64_t v) { return copy_to_user(c
 
 long splice_file_to_pipe(task_struct& task, file& in, pipe_inode_info& p, int64_t* offset, uint64_t len, unsigned flags) {
     long r = wait_for_space(task, p, flags);
-    if (!r) r = do_splice_read(task, in, offset, p, len);
+    if (!r) r = do_splice_read(task, in, offset, p, len, flags);
     if (r > 0) wakeup_pipe_readers(p);
     return r;
 }
@@ -407,7 +408,7 @@ long do_splice_direct(task_struct& task, file& in, int64_t* ppos, file& out, int
     while (len) {
         int64_t pos = *ppos;
         const int64_t prev_pos = pos;
-        ret = do_splice_read(task, in, &pos, p, len);
+        ret = do_splice_read(task, in, &pos, p, len, 0);
         if (ret <= 0) break;
         const auto read_len = static_cast<uint64_t>(ret);
         ret = do_splice_from(task, p, out, opos, read_len, 0);

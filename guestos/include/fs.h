@@ -219,6 +219,10 @@ public:
     // copy_splice_read (one read into whole pages).
     virtual bool has_splice_read() const { return false; }
     virtual bool has_splice_write() const { return false; }
+    // The IOCB_* flags its splice read reads with, given splice's SPLICE_F_* (a stream
+    // socket's own splice_read reads with MSG_DONTWAIT for SPLICE_F_NONBLOCK;
+    // copy_splice_read never does).
+    virtual unsigned splice_read_iocb_flags(unsigned) const { return 0; }
     virtual long status_flags() { return f_flags; }
     virtual long set_status_flags(int flags);
 

@@ -6,11 +6,13 @@
  * SPLICE_F_NONBLOCK or O_NONBLOCK; EPIPE without reader); how the buffers a splice makes
  * fill the pipe (one per file page touched, not merged with later writes); and a splice
  * between two processes: the child splices a file into a pipe in pieces while the parent
- * splices the pipe into another file, each sleeping on the other. */
+ * splices the pipe into another file, each sleeping on the other. Unix sockets: stream and
+ * datagram into a pipe, a pipe into a stream. */
 #include "iosys_common.h"
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -169,6 +171,39 @@ int main(void)
     show("vmsplice unmapped memory", syscall(SYS_vmsplice, p[1], bad, 1, 0));
     show("vmsplice from pipe to unmapped", (write(p[1], "ab", 2), syscall(SYS_vmsplice, p[0], bad, 1, 0)));
     drain(p[0]);
+
+    /* Sockets: a stream splices what is queued (EAGAIN with the flag or O_NONBLOCK, 0 after
+     * the peer's close, EINVAL for an offset), a datagram socket one datagram; pipe -> socket. */
+    int sv[2], dv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, dv);
+    write(sv[1], "hello", 5);
+    write(sv[1], "world!", 6);
+    show("splice socket->pipe 100", sp(sv[0], NULL, p[1], NULL, 100, 0));
+    r = read(p[0], buf, sizeof buf);
+    printf("  %.*s\n", (int)r, buf);
+    show("splice empty socket NONBLOCK", sp(sv[0], NULL, p[1], NULL, 100, 2));
+    off = 0;
+    show("splice socket with offset", sp(sv[0], &off, p[1], NULL, 100, 0));
+    write(sv[1], "abcdefgh", 8);
+    show("splice socket->pipe 3", sp(sv[0], NULL, p[1], NULL, 3, 0));
+    show("splice socket->pipe rest", sp(sv[0], NULL, p[1], NULL, 100, 0));
+    r = read(p[0], buf, sizeof buf);
+    printf("  %.*s\n", (int)r, buf);
+    write(p[1], "topeer", 6);
+    show("splice pipe->socket", sp(p[0], NULL, sv[1], NULL, 100, 0));
+    r = read(sv[0], buf, sizeof buf);
+    printf("  %.*s\n", (int)r, buf);
+    write(dv[1], "dgram1", 6);
+    write(dv[1], "dgram22", 7);
+    show("splice dgram->pipe 100", sp(dv[0], NULL, p[1], NULL, 100, 0));
+    show("splice dgram->pipe 3", sp(dv[0], NULL, p[1], NULL, 3, 0));
+    r = read(p[0], buf, sizeof buf);
+    printf("  %.*s\n", (int)r, buf);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    show("splice empty O_NONBLOCK socket", sp(sv[0], NULL, p[1], NULL, 100, 0));
+    close(sv[1]);
+    show("splice socket, peer closed", sp(sv[0], NULL, p[1], NULL, 100, 0));
 
     /* Between processes: the child splices the file into the pipe 7000 bytes at a time
      * (it blocks when the pipe is full), the parent splices the pipe into a file until EOF. */

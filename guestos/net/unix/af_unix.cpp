@@ -22,6 +22,7 @@
 #include "guestos/include/poll.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
+#include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/uapi/socket.h"
 #include "guestos/kernel/sched/core.h"
 
@@ -175,6 +176,12 @@ public:
     long getattr(struct stat& st) override { return anon_inode_getattr(st, S_IFSOCK | 0777, ino_); }
     bool can_poll() const override { return true; }
     bool has_splice_write() const override { return true; }  // splice_to_socket
+    bool has_splice_read() const override { return true; }   // sock_splice_read
+    // unix_stream_splice_read: SPLICE_F_NONBLOCK reads with MSG_DONTWAIT; datagrams go
+    // through copy_splice_read, which waits.
+    unsigned splice_read_iocb_flags(unsigned splice_flags) const override {
+        return sk_->sk_type == SOCK_STREAM_ && (splice_flags & SPLICE_F_NONBLOCK_) ? IOCB_NOWAIT : 0;
+    }
     uint32_t poll(poll_table* wait) override;
 
     long sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, const uint8_t* kbuf);
