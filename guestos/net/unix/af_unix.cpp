@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "guestos/fs/internal.h"
 #include "guestos/include/anon_inodes.h"
 #include "guestos/include/poll.h"
 #include "guestos/include/signal.h"
@@ -33,7 +34,6 @@ namespace {
 constexpr int TCP_ESTABLISHED = 1, TCP_CLOSE = 7;
 constexpr size_t SKB_OVERHEAD = 768;   // what an sk_buff costs beyond its data (truesize)
 constexpr size_t UNIX_SKB_MAX = 36864;  // the most one stream skb carries (head + 32 KiB frags)
-constexpr uint64_t MAX_RW_COUNT = 0x7ffff000;
 constexpr uint64_t OPTMEM_MAX = 20480;  // net.core.optmem_max: the largest control buffer
 
 // net.core.wmem_default, the sndbuf and rcvbuf of a new socket: the host's, as a Linux
@@ -127,23 +127,13 @@ struct user_iov {
     }
 };
 
-// Reads an iovec array as import_iovec does: UIO_MAXIOV entries, lengths checked, the total
-// capped at MAX_RW_COUNT.
+// A msghdr's iovec array: more than UIO_MAXIOV entries is EMSGSIZE (__copy_msghdr), the
+// rest as read and write check it (fs/read_write's import_iovec).
 long import_iovec(SysCtx& c, uint64_t uiov, uint64_t cnt, user_iov& out) {
-    if (cnt > 1024) return -EMSGSIZE;
-    const uint64_t ps = c.ptr_size();
-    std::vector<uint8_t> raw(cnt * 2 * ps);
-    if (cnt && !copy_from_user(c.mm, raw.data(), VirtAddr(uiov), raw.size())) return -EFAULT;
-    for (uint64_t i = 0; i < cnt; ++i) {
-        uint64_t base = 0, len = 0;
-        std::memcpy(&base, &raw[i * 2 * ps], ps);
-        std::memcpy(&len, &raw[i * 2 * ps + ps], ps);
-        if (static_cast<int64_t>(len) < 0 || (c.compat && static_cast<int32_t>(len) < 0)) return -EINVAL;
-        if (!access_ok(base, len)) return -EFAULT;
-        len = std::min(len, MAX_RW_COUNT - out.total);
-        out.total += len;
-        out.segs.emplace_back(base, len);
-    }
+    if (cnt > UIO_MAXIOV) return -EMSGSIZE;
+    const long total = guestos::import_iovec(c, VirtAddr(uiov), cnt, out.segs);
+    if (total < 0) return total;
+    out.total = static_cast<uint64_t>(total);
     return 0;
 }
 
