@@ -65,14 +65,21 @@ long group_send_sig_info(SysCtx& c, uint64_t sig, task_struct& t) {
     return 0;
 }
 
+// A zombie keeps its pid until it is reaped, so kill finds it: the signal passes the same
+// permission check and is dropped (no thread is left to take it).
+bool is_zombie(const task_struct& t) { return t.exited && t.exit_state == EXIT_ZOMBIE; }
+long send_to_process(SysCtx& c, uint64_t sig, task_struct& t) {
+    return is_zombie(t) ? check_kill_permission(c, sig, t) : group_send_sig_info(c, sig, t);
+}
+
 // Every process of group pgrp gets sig (__kill_pgrp_info): 0 when one got it, else the last
 // error, or -ESRCH when none exists.
 long kill_pgrp(SysCtx& c, int pgrp, uint64_t sig) {
     bool success = false;
     long retval = -ESRCH;
     for (task_struct* t : c.kernel.all_tasks())
-        if (t->thread_group_leader() && !t->exited && t->signal->pgrp == pgrp) {
-            retval = group_send_sig_info(c, sig, *t);
+        if (t->thread_group_leader() && (!t->exited || is_zombie(*t)) && t->signal->pgrp == pgrp) {
+            retval = send_to_process(c, sig, *t);
             success |= !retval;
         }
     return success ? 0 : retval;
@@ -84,15 +91,15 @@ long kill_something_info(SysCtx& c, long pid, uint64_t sig) {
     if (sig > KERNEL_NSIG) return -EINVAL;
     if (pid > 0) {
         task_struct* t = c.kernel.find_task_by_vpid(static_cast<int>(pid));
-        if (!t || t->exit_state) return -ESRCH;
-        return group_send_sig_info(c, sig, *t);
+        if (!t || (t->exited && !is_zombie(*t))) return -ESRCH;
+        return send_to_process(c, sig, *t);
     }
     if (pid == 0) return kill_pgrp(c, c.task.signal->pgrp, sig);
     if (pid != -1) return kill_pgrp(c, static_cast<int>(-pid), sig);
     long retval = 0, count = 0;  // every permitted process; EPERM alone is no error here
     for (task_struct* t : c.kernel.all_tasks())
-        if (t->thread_group_leader() && !t->exited && t->tgid != c.task.tgid) {
-            const long err = group_send_sig_info(c, sig, *t);
+        if (t->thread_group_leader() && (!t->exited || is_zombie(*t)) && t->tgid != c.task.tgid) {
+            const long err = send_to_process(c, sig, *t);
             ++count;
             if (err != -EPERM) retval = err;
         }
@@ -103,9 +110,9 @@ long kill_something_info(SysCtx& c, long pid, uint64_t sig) {
 long do_tkill(SysCtx& c, int tgid, int pid, uint64_t sig) {
     if (sig > KERNEL_NSIG) return -EINVAL;
     task_struct* t = c.kernel.find_task_by_vpid(pid);
-    if (!t || t->exited || (tgid > 0 && t->tgid != tgid)) return -ESRCH;
+    if (!t || (t->exited && !is_zombie(*t)) || (tgid > 0 && t->tgid != tgid)) return -ESRCH;
     if (long e = check_kill_permission(c, sig, *t)) return e;
-    if (sig) send_signal(*t, user_info(c, sig, SI_TKILL), false);
+    if (sig && !t->exited) send_signal(*t, user_info(c, sig, SI_TKILL), false);
     return 0;
 }
 }  // namespace
