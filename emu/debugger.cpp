@@ -191,19 +191,21 @@ bool Debugger::set_regs(const guestos::pt_regs& regs) {
     return true;
 }
 
-bool Debugger::get_thread_regs(int tid, guestos::pt_regs& regs) const {
-    guestos::task_struct* cur = task();
-    if (cur && cur->pid == tid) return get_regs(regs);
+std::pair<guestos::task_struct*, Cpu*> Debugger::live_thread(int tid) const {
     guestos::task_struct* t = kernel_.find_task_by_vpid(tid);
     Cpu* c = t && !t->exited && !machine_.finished() ? machine_.cpu_of(*t) : nullptr;
+    return {c ? t : nullptr, c};
+}
+
+bool Debugger::get_thread_regs(int tid, guestos::pt_regs& regs) const {
+    if (guestos::task_struct* cur = task(); cur && cur->pid == tid) return get_regs(regs);
+    auto [t, c] = live_thread(tid);
     return c && c->get_task_regs(*t, regs);
 }
 
 bool Debugger::set_thread_regs(int tid, const guestos::pt_regs& regs) {
-    guestos::task_struct* cur = task();
-    if (cur && cur->pid == tid) return set_regs(regs);
-    guestos::task_struct* t = kernel_.find_task_by_vpid(tid);
-    Cpu* c = t && !t->exited && !machine_.finished() ? machine_.cpu_of(*t) : nullptr;
+    if (guestos::task_struct* cur = task(); cur && cur->pid == tid) return set_regs(regs);
+    auto [t, c] = live_thread(tid);
     return c && c->set_task_regs(*t, regs);
 }
 

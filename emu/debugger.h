@@ -26,6 +26,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "emu/access.h"
@@ -194,6 +195,8 @@ public:
 
 private:
     Cpu* cpu() const;
+    // A live thread by tid and its engine; nulls when there is none.
+    std::pair<guestos::task_struct*, Cpu*> live_thread(int tid) const;
     // Runs until the Cpu stops for any reason and turns that into a Stop; want decides
     // whether an observed event (a fault or syscall) ends the run.
     Stop run(uint64_t max_insns);

@@ -84,14 +84,18 @@ std::optional<int> GdbStub::tid_of(std::string_view id) const {
     return static_cast<int>(*n);
 }
 
+bool GdbStub::names_live_thread(std::string_view id, int& tid) const {
+    auto t = tid_of(id);
+    if (!t) return false;
+    const auto live = dbg_.threads();
+    tid = *t;
+    return !tid || std::find(live.begin(), live.end(), tid) != live.end();
+}
+
 std::string GdbStub::select_thread(std::string_view id) {
-    auto tid = tid_of(id);
-    if (!tid) return "E01";
-    if (*tid) {
-        const auto live = dbg_.threads();
-        if (std::find(live.begin(), live.end(), *tid) == live.end()) return "E01";
-    }
-    reg_tid_ = *tid;
+    int tid = 0;
+    if (!names_live_thread(id, tid)) return "E01";
+    reg_tid_ = tid;
     return "OK";
 }
 
@@ -163,10 +167,8 @@ std::optional<std::string> GdbStub::handle(const std::string& p) {
         if (p.size() > 1 && p[1] == 'g') return select_thread(std::string_view(p).substr(2));
         return "OK";
     case 'T': {  // is the thread alive
-        auto tid = tid_of(std::string_view(p).substr(1));
-        const auto live = dbg_.threads();
-        if (!tid || (*tid && std::find(live.begin(), live.end(), *tid) == live.end())) return "E01";
-        return "OK";
+        int tid = 0;
+        return names_live_thread(std::string_view(p).substr(1), tid) ? "OK" : "E01";
     }
     case 'g': {
         guestos::pt_regs r;

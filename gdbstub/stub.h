@@ -55,6 +55,8 @@ private:
     // The tid a thread id names: 0 for "any" (0, -1, pPID.-1), nullopt when malformed.
     std::optional<int> tid_of(std::string_view id) const;
     // Hg: the thread whose registers g/G/p/P read and write (0: the stopped one).
+    // Whether id names "any" (tid 0) or a live thread of the process (its tid).
+    bool names_live_thread(std::string_view id, int& tid) const;
     std::string select_thread(std::string_view id);
     bool get_regs(guestos::pt_regs& r) const;
     bool set_regs(const guestos::pt_regs& r);

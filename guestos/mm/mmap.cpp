@@ -168,12 +168,12 @@ long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len
     unsigned long vm_flags = calc_vm_flags(prot, flags);
     if (f && f->f_inode && shmem_mapping(*f->f_inode))  // shmem_mmap: a write-sealed file
         if (long e = memfd_check_seals_mmap(*f->f_inode, vm_flags)) return e;
-    // A private writable mapping commits its size (mmap_region's accountable_mapping); what
-    // it replaces gives its own commitment back in do_munmap.
-    long charged = 0;
     // A shared mapping of a file not open for writing can never write it: it stays
     // VM_MAYSHARE ('s' in maps) but is otherwise private (do_mmap).
     if (f && (vm_flags & VM_SHARED) && (f->f_flags & 3) != 2 /* O_RDWR */) vm_flags &= ~(VM_MAYWRITE | VM_SHARED);
+    // A private writable mapping commits its size (mmap_region's accountable_mapping); what
+    // it replaces gives its own commitment back in do_munmap.
+    long charged = 0;
     if (accountable_mapping(vm_flags)) {
         charged = static_cast<long>(alen >> PAGE_SHIFT);
         if (security_vm_enough_memory_mm(mm, charged)) return -ENOMEM;
