@@ -1,201 +1,132 @@
-// Default file operations (what a file without the operation answers) and seq_file.
-#include "guestos/include/cred.h"
-#include "guestos/kernel/time/time.h"
-#include "guestos/include/uapi/fcntl.h"
-#include "guestos/include/fs.h"
-
-#include <fcntl.h>
-
+// The fd table (fs/file.c): finding, allocating, duplicating and closing a task's
+// descriptors, and the table a new task starts with.
 #include <algorithm>
-#include <cstring>
-#include <unistd.h>
+#include <cerrno>
 
+#include "guestos/drivers/tty/tty.h"
+#include "guestos/fs/internal.h"
 #include "guestos/include/filelock.h"
-#include "guestos/mm/shmem.h"
-#include "guestos/include/page.h"
+#include "guestos/include/kernel.h"
+#include "guestos/include/syscalls.h"
+#include "guestos/include/uapi/fcntl.h"
+#include "guestos/include/uapi/resource.h"
 
 namespace guestos {
 
-file::~file() { locks_remove_file(*this); }
-
-long file::read(uint8_t*, uint64_t, int64_t*) { return -EINVAL; }
-long file::write(const uint8_t*, uint64_t, int64_t*) { return -EINVAL; }
-long file::llseek(int64_t, int) { return -ESPIPE; }
-long file::ioctl(unsigned long, uint8_t*, size_t&, size_t&) { return -ENOTTY; }
-
-long file::set_status_flags(int flags) {
-    // SETFL_MASK: O_APPEND O_NONBLOCK O_ASYNC O_DIRECT O_NOATIME
-    constexpr unsigned settable = 02000 | 04000 | 020000 | 040000 | 0400000;
-    f_flags = (f_flags & ~settable) | (static_cast<unsigned>(flags) & settable);
-    return 0;
-}
-
-long file::getattr(struct stat& st) {
-    st = {};
-    if (!f_inode) return -EBADF;
-    generic_fillattr(*f_inode, st);
-    return 0;
+std::shared_ptr<file> fdget(SysCtx& c, uint64_t fd) {
+    return c.task.files->get(static_cast<long>(static_cast<uint32_t>(fd)));
 }
 
 namespace {
-long host_read_folio(address_space& m, uint64_t index, uint8_t* dst) {
-    const std::vector<uint8_t>& bytes = m.host->contents;
-    const uint64_t off = index << PAGE_SHIFT;
-    const uint64_t n = off < bytes.size() ? std::min<uint64_t>(PAGE_SIZE, bytes.size() - off) : 0;
-    if (n) std::memcpy(dst, bytes.data() + off, n);
-    std::memset(dst + n, 0, PAGE_SIZE - n);
-    return 0;
+
+// Puts an open file at the lowest free fd >= min (alloc_fd).
+long alloc_fd(SysCtx& c, std::shared_ptr<file> f, uint64_t min, bool cloexec) {
+    auto& t = *c.task.files;
+    const uint64_t nofile = c.task.signal->rlim[RLIMIT_NOFILE_].rlim_cur;
+    for (uint64_t i = min; i < nofile; ++i) {
+        if (i >= t.fd.size()) {
+            t.fd.resize(i + 1);
+            t.cloexec.resize(i + 1);
+        }
+        if (!t.fd[i]) {
+            // alloc_empty_file: every file a task holds has its struct file in the filp cache.
+            if (!f->slab.backed() && !f->slab.alloc(c.kernel.caches() ? c.kernel.caches()->filp_cachep : nullptr))
+                return -ENOMEM;
+            t.fd[i] = std::move(f);
+            t.cloexec[i] = cloexec;
+            return static_cast<long>(i);
+        }
+    }
+    return -EMFILE;
 }
+
+// dup2/dup3's core: newfd now refers to oldfd's file.
+long do_dup3(SysCtx& c, uint64_t oldfd, uint64_t newfd, bool cloexec) {
+    newfd = static_cast<uint32_t>(newfd);  // unsigned int in the syscall
+    auto f = fdget(c, oldfd);
+    if (!f) return -EBADF;
+    if (newfd >= c.task.signal->rlim[RLIMIT_NOFILE_].rlim_cur || static_cast<int64_t>(newfd) < 0) return -EBADF;
+    auto& t = *c.task.files;
+    if (newfd >= t.fd.size()) {
+        t.fd.resize(newfd + 1);
+        t.cloexec.resize(newfd + 1);
+    }
+    if (t.fd[newfd]) locks_remove_posix(*t.fd[newfd], &t);  // the replaced file is closed
+    t.fd[newfd] = f;
+    t.cloexec[newfd] = cloexec;
+    return static_cast<long>(newfd);
+}
+
 }  // namespace
 
-const address_space_operations host_file_aops = {"host_file_aops", host_read_folio, false};
-
-void inode_touch(inode& ino, bool atime, bool mtime_ctime) {
-    const timespec now = current_time();
-    if (atime) ino.i_atime = now;
-    if (mtime_ctime) ino.i_mtime = ino.i_ctime = now;
+long f_dupfd(SysCtx& c, uint64_t from, std::shared_ptr<file> f, bool cloexec) {
+    from = static_cast<uint32_t>(from);  // fcntl's argument as an unsigned int
+    if (from >= c.task.signal->rlim[RLIMIT_NOFILE_].rlim_cur) return -EINVAL;
+    return alloc_fd(c, std::move(f), from, cloexec);
 }
 
-long inode_file::read(uint8_t* buf, uint64_t n, int64_t* pos) {
-    if (*pos < 0) return -EINVAL;
-    long r = filemap_read(*f_inode, buf, n, *pos);
-    if (r > 0) *pos += r;
-    return r;
+long get_unused_fd_install(SysCtx& c, std::shared_ptr<file> f, bool cloexec) {
+    return alloc_fd(c, std::move(f), 0, cloexec);
 }
 
-long inode_file::write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) {
-    if (iocb.ki_flags & IOCB_APPEND) *iocb.ki_pos = static_cast<int64_t>(f_inode->i_size);
-    // generic_write_check_limits: without O_LARGEFILE (an i386 open) a file stops at 2 GiB.
-    constexpr int64_t MAX_NON_LFS = 0x7fffffff;
-    if (!(f_flags & O_LARGEFILE_) && n) {
-        if (*iocb.ki_pos >= MAX_NON_LFS) return -EFBIG;
-        n = std::min<uint64_t>(n, static_cast<uint64_t>(MAX_NON_LFS - *iocb.ki_pos));
-    }
-    return write(buf, n, iocb.ki_pos);
-}
-
-long inode_file::write(const uint8_t* buf, uint64_t n, int64_t* pos) {
-    if (*pos < 0) return -EINVAL;
-    if (!n) return 0;
-    if (shmem_mapping(*f_inode))  // shmem_write_begin: the seals
-        if (long e = shmem_seal_write(*f_inode, static_cast<uint64_t>(*pos), n)) return e;
-    long r = generic_perform_write(*f_inode, buf, n, *pos, max_bytes_);
-    if (r > 0) {
-        *pos += r;
-        inode_touch(*f_inode, false, true);
-    }
-    return r;
-}
-
-long inode_file::truncate(uint64_t size) {
-    if (size > max_bytes_) return -EFBIG;
-    if (!f_inode->i_data.a_ops || !f_inode->i_data.a_ops->swap_backed) return -EINVAL;  // only tmpfs is writable
-    if (long e = shmem_seal_resize(*f_inode, size)) return e;
-    truncate_setsize(*f_inode, size);
-    inode_touch(*f_inode, false, true);
-    return 0;
-}
-
-long inode_file::llseek(int64_t offset, int whence) {
-    const int64_t size = static_cast<int64_t>(f_inode->i_size);
-    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? f_pos : whence == SEEK_END ? size : -1;
-    if (base < 0 || base + offset < 0) return -EINVAL;
-    f_pos = base + offset;
-    return f_pos;
-}
-
-seq_file::seq_file(show_fn show, uint32_t mode, timespec time) : show_(std::move(show)), mode_(mode), time_(time) {
-    f_mode &= ~FMODE_PWRITE;  // seq_open: lseek and pread, never pwrite
-}
-
-seq_file::show_fn seq_file::single(std::function<std::string()> text) {
-    return [text = std::move(text)](int64_t& index) -> std::optional<std::string> {
-        if (index != 0) return std::nullopt;
-        index = 1;
-        return text();
-    };
-}
-
-void seq_file::traverse(int64_t offset) {
-    index_ = 0;
-    buf_.clear();
-    from_ = 0;
-    for (int64_t pos = 0; pos < offset;) {
-        auto rec = show_(index_);
-        if (!rec) return;
-        if (pos + static_cast<int64_t>(rec->size()) > offset) {  // the offset falls inside it
-            buf_ = std::move(*rec);
-            from_ = static_cast<size_t>(offset - pos);
-            return;
+void do_close_on_exec(files_struct& files) {
+    for (size_t i = 0; i < files.fd.size(); ++i)
+        if (i < files.cloexec.size() && files.cloexec[i]) {
+            if (files.fd[i]) locks_remove_posix(*files.fd[i], &files);
+            files.fd[i].reset();
+            files.cloexec[i] = false;
         }
-        pos += static_cast<int64_t>(rec->size());
+}
+
+void init_console_files(task_struct& task) {
+    task.files->fd.clear();
+    task.files->cloexec.clear();
+    for (int i = 0; i < 3; ++i) {
+        auto f = std::make_shared<console_file>(i);
+        f->f_flags = O_RDWR_;  // the terminal emu was given; the host fd enforces the real mode
+        task.files->fd.push_back(f);
+        task.files->cloexec.push_back(false);
     }
 }
 
-long seq_file::read(uint8_t* buf, uint64_t n, int64_t* pos) {
-    if (*pos < 0) return -EINVAL;
-    if (!n) return 0;
-    if (*pos == 0) {  // a read from the start begins a new listing
-        index_ = 0;
-        buf_.clear();
-        from_ = 0;
-    }
-    if (*pos != read_pos_) traverse(*pos);
-    read_pos_ = *pos;
-    uint64_t copied = 0;
-    if (from_ < buf_.size()) {  // the rest of records already made goes first
-        copied = std::min<uint64_t>(n, buf_.size() - from_);
-        std::memcpy(buf, buf_.data() + from_, copied);
-        from_ += copied;
-        if (from_ < buf_.size() || copied == n) {
-            *pos += static_cast<int64_t>(copied);
-            read_pos_ += static_cast<int64_t>(copied);
-            return static_cast<long>(copied);
+long sys_dup(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    return f ? alloc_fd(c, f, 0, false) : -EBADF;
+}
+long sys_dup2(SysCtx& c, const uint64_t* a) {
+    if (static_cast<uint32_t>(a[0]) == static_cast<uint32_t>(a[1]))
+        return fdget(c, a[0]) ? static_cast<long>(static_cast<uint32_t>(a[1])) : -EBADF;
+    return do_dup3(c, a[0], a[1], false);
+}
+long sys_dup3(SysCtx& c, const uint64_t* a) {
+    if (static_cast<uint32_t>(a[0]) == static_cast<uint32_t>(a[1])) return -EINVAL;
+    if (a[2] & ~static_cast<uint64_t>(O_CLOEXEC_)) return -EINVAL;
+    return do_dup3(c, a[0], a[1], a[2] & O_CLOEXEC_);
+}
+
+// close_range(fd, max_fd, flags): closes (or with CLOSE_RANGE_CLOEXEC_ marks close-on-exec)
+// every open fd in [fd, max_fd]; CLOSE_RANGE_UNSHARE_ first gives the caller its own table.
+long sys_close_range(SysCtx& c, const uint64_t* a) {
+    constexpr uint32_t CLOSE_RANGE_UNSHARE_ = 1u << 1, CLOSE_RANGE_CLOEXEC_ = 1u << 2;
+    const uint32_t fd = static_cast<uint32_t>(a[0]), max_fd = static_cast<uint32_t>(a[1]);
+    const uint32_t flags = static_cast<uint32_t>(a[2]);
+    if (flags & ~(CLOSE_RANGE_UNSHARE_ | CLOSE_RANGE_CLOEXEC_)) return -EINVAL;
+    if (fd > max_fd) return -EINVAL;
+    if ((flags & CLOSE_RANGE_UNSHARE_) && c.task.files.use_count() > 1)
+        c.task.files = std::make_shared<files_struct>(*c.task.files);  // unshare_fd
+    files_struct& files = *c.task.files;
+    const uint64_t end = std::min<uint64_t>(max_fd, files.fd.size() ? files.fd.size() - 1 : 0);
+    for (uint64_t i = fd; i < files.fd.size() && i <= end; ++i) {
+        if (!files.fd[i]) continue;
+        if (flags & CLOSE_RANGE_CLOEXEC_) {
+            if (files.cloexec.size() <= i) files.cloexec.resize(i + 1, false);
+            files.cloexec[i] = true;
+            continue;
         }
+        locks_remove_posix(*files.fd[i], &files);
+        files.fd[i].reset();
+        if (i < files.cloexec.size()) files.cloexec[i] = false;
     }
-    buf_.clear();
-    from_ = 0;
-    // One record (the buffer grows until it fits), then more while the reader wants more
-    // and they fit the buffer.
-    while (auto rec = show_(index_)) {
-        if (rec->empty()) continue;
-        while (rec->size() >= size_) size_ *= 2;
-        buf_ = std::move(*rec);
-        for (int64_t next = index_; buf_.size() < n - copied; index_ = next) {
-            auto more = show_(next);
-            if (!more || buf_.size() + more->size() >= size_) break;
-            buf_ += *more;
-        }
-        break;
-    }
-    const uint64_t take = std::min<uint64_t>(n - copied, buf_.size());
-    std::memcpy(buf + copied, buf_.data(), take);
-    from_ = take;
-    copied += take;
-    *pos += static_cast<int64_t>(copied);
-    read_pos_ += static_cast<int64_t>(copied);
-    return static_cast<long>(copied);
-}
-
-long seq_file::llseek(int64_t offset, int whence) {
-    if (whence == SEEK_CUR) offset += f_pos;
-    else if (whence != SEEK_SET) return -EINVAL;
-    if (offset < 0) return -EINVAL;
-    if (offset != read_pos_) {
-        traverse(offset);
-        read_pos_ = offset;
-    }
-    return f_pos = offset;
-}
-
-long seq_file::getattr(struct stat& st) {
-    st = {};
-    st.st_mode = mode_;
-    st.st_atim = st.st_mtim = st.st_ctim = time_;
-    st.st_nlink = 1;
-    st.st_blksize = 1024;
-    st.st_uid = current_cred().euid;
-    st.st_gid = current_cred().egid;
     return 0;
 }
 

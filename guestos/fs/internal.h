@@ -35,4 +35,18 @@ unsigned iocb_flags(const file& f);
 // for a negative count or position, or one that would wrap past the largest offset.
 long rw_verify_area(const int64_t* pos, uint64_t count);
 
+// Whether f's access mode allows reading or writing (O_ACCMODE alone, as the read and
+// write paths check it).
+inline bool readable(const file& f) { return (f.f_flags & O_ACCMODE_) != O_WRONLY_; }
+inline bool writable(const file& f) { return (f.f_flags & O_ACCMODE_) != O_RDONLY_; }
+
+// A 64-bit offset argument at a[i]: whole on x86-64, split low/high over a[i], a[i+1] on i386.
+inline int64_t pos_arg(SysCtx& c, const uint64_t* a, int i) {
+    return c.compat ? static_cast<int64_t>(a[i] | (a[i + 1] << 32)) : static_cast<int64_t>(a[i]);
+}
+
+// Puts f at the lowest free fd >= from (f_dupfd: fcntl's F_DUPFD and F_DUPFD_CLOEXEC);
+// EINVAL when from is at or past RLIMIT_NOFILE.
+long f_dupfd(SysCtx& c, uint64_t from, std::shared_ptr<file> f, bool cloexec);
+
 }  // namespace guestos

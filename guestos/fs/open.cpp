@@ -1,5 +1,5 @@
-// open, creat, chdir, getcwd, truncate, access, chmod, chown (fs/open.c), utimensat
-// (fs/utimes.c): the syscalls that start from a path and change or check an inode.
+// open, close, creat, chdir, getcwd, truncate, ftruncate, fallocate, access, chmod, chown
+// (fs/open.c) and utimensat (fs/utimes.c): the syscalls that open, close or change an inode.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,11 +9,14 @@
 #include <optional>
 
 #include "guestos/drivers/tty/tty.h"
+#include "guestos/fs/internal.h"
+#include "guestos/include/filelock.h"
 #include "guestos/include/cred.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/namei.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/include/uapi/fcntl.h"
+#include "guestos/mm/shmem.h"
 
 namespace guestos {
 
@@ -361,5 +364,56 @@ long sys_utime(SysCtx& c, const uint64_t* a) {
 }
 long sys_utimes(SysCtx& c, const uint64_t* a) { return do_utimes(c, AT_FDCWD_, a[0], a[1], 0, true, false); }
 long sys_futimesat(SysCtx& c, const uint64_t* a) { return do_utimes(c, dfd_arg(a[0]), a[1], a[2], 0, true, false); }
+
+
+// ftruncate: the fd must be open for writing (do_sys_ftruncate).
+long do_ftruncate(SysCtx& c, uint64_t fd, int64_t length) {
+    if (length < 0) return -EINVAL;
+    auto f = fdget(c, fd);
+    if (!f) return -EBADF;
+    if (!writable(*f)) return -EINVAL;
+    if (f->f_path && f->f_inode && S_ISREG(f->f_inode->i_mode)) {  // do_truncate -> notify_change
+        if (f->f_inode == c.task.exe_inode) return -ETXTBSY;
+        iattr at;
+        at.ia_valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME;
+        at.ia_size = static_cast<uint64_t>(length);
+        return f->f_inode->i_op->setattr(*f->f_path.dentry, at);
+    }
+    return f->truncate(static_cast<uint64_t>(length));
+}
+
+long sys_ftruncate(SysCtx& c, const uint64_t* a) {
+    return do_ftruncate(c, a[0], c.compat ? static_cast<int32_t>(a[1]) : static_cast<int64_t>(a[1]));
+}
+long sys_ftruncate64(SysCtx& c, const uint64_t* a) { return do_ftruncate(c, a[0], pos_arg(c, a, 1)); }
+
+long sys_fallocate(SysCtx& c, const uint64_t* a) {
+    constexpr uint64_t FALLOC_FL_SUPPORTED_MASK = 0x7f;  // KEEP_SIZE PUNCH_HOLE NO_HIDE_STALE COLLAPSE ZERO INSERT UNSHARE
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    const int64_t offset = c.compat ? pos_arg(c, a, 2) : static_cast<int64_t>(a[2]);
+    const int64_t len = c.compat ? pos_arg(c, a, 4) : static_cast<int64_t>(a[3]);
+    const uint64_t mode = static_cast<uint32_t>(a[1]);
+    if (offset < 0 || len <= 0) return -EINVAL;  // vfs_fallocate's checks, in its order
+    if (mode & ~FALLOC_FL_SUPPORTED_MASK) return -EOPNOTSUPP;
+    if ((mode & 2) && !(mode & 1)) return -EOPNOTSUPP;  // a hole punch must keep the size
+    if (!writable(*f)) return -EBADF;
+    struct stat st;
+    if (f->getattr(st) == 0) {
+        if (S_ISFIFO(st.st_mode)) return -ESPIPE;
+        if (S_ISDIR(st.st_mode)) return -EISDIR;
+        if (!S_ISREG(st.st_mode)) return -ENODEV;
+    }
+    if (!f->f_inode || !f->can_mmap()) return -ENODEV;
+    return shmem_fallocate(*f->f_inode, static_cast<int>(mode), static_cast<uint64_t>(offset), static_cast<uint64_t>(len));
+}
+
+long sys_close(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    locks_remove_posix(*f, c.task.files.get());  // filp_close: a close drops the process's locks
+    c.task.files->fd[static_cast<uint32_t>(a[0])].reset();
+    return 0;
+}
 
 }  // namespace guestos

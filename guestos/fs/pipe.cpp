@@ -17,6 +17,7 @@
 #include "guestos/include/poll.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/include/signal.h"
+#include "guestos/include/syscalls.h"
 
 namespace guestos {
 
@@ -274,5 +275,26 @@ long pipe_fcntl(file& f, unsigned cmd, unsigned long arg) {
     pipe.max_usage = nr_slots;
     return static_cast<long>(pipe.max_usage * PIPE_PAGE_SIZE);
 }
+
+
+// pipe2 (do_pipe2): the read end and the write end at the two lowest free fds, given to
+// the caller as int[2]; if that copy faults, neither fd stays open.
+static long do_pipe2(SysCtx& c, uint64_t fildes, unsigned flags) {
+    if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT | O_NOTIFICATION_PIPE)) return -EINVAL;
+    std::shared_ptr<file> files[2];
+    if (long e = create_pipe_files(files, flags)) return e;
+    const long fdr = get_unused_fd_install(c, files[0], flags & O_CLOEXEC);
+    if (fdr < 0) return fdr;
+    const long fdw = get_unused_fd_install(c, files[1], flags & O_CLOEXEC);
+    const int32_t fd[2] = {static_cast<int32_t>(fdr), static_cast<int32_t>(fdw)};
+    if (fdw < 0 || !copy_to_user(c.mm, VirtAddr(fildes), fd, sizeof fd)) {
+        c.task.files->fd[fdr].reset();
+        if (fdw >= 0) c.task.files->fd[fdw].reset();
+        return fdw < 0 ? fdw : -EFAULT;
+    }
+    return 0;
+}
+long sys_pipe(SysCtx& c, const uint64_t* a) { return do_pipe2(c, a[0], 0); }
+long sys_pipe2(SysCtx& c, const uint64_t* a) { return do_pipe2(c, a[0], static_cast<uint32_t>(a[1])); }
 
 }  // namespace guestos

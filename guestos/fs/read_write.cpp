@@ -1,24 +1,303 @@
-// sendfile and copy_file_range (fs/read_write.c): copies between two open files inside the
-// kernel, through splice (guestos/fs/splice.cpp), with Linux's checks in Linux's order.
+// Reading and writing open files (fs/read_write.c): read, write and their positioned and
+// vectored forms with RWF_* flags, lseek, and the in-kernel copies sendfile and
+// copy_file_range (through splice, guestos/fs/splice.cpp), with Linux's checks in its order.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <vector>
 
 #include "guestos/fs/internal.h"
 #include "guestos/fs/pipe.h"
 #include "guestos/fs/splice.h"
+#include "guestos/include/kernel.h"
+#include "guestos/include/syscalls.h"
 #include "guestos/include/uapi/fcntl.h"
 
 namespace guestos {
 
+// The IOCB_* flags a plain read or write of f has (iocb_flags): its O_APPEND, O_DSYNC, O_SYNC.
+unsigned iocb_flags(const file& f) {
+    unsigned r = 0;
+    if (f.f_flags & O_APPEND_) r |= IOCB_APPEND;
+    if (f.f_flags & O_DSYNC_) r |= IOCB_DSYNC;
+    if ((f.f_flags & O_SYNC_) == O_SYNC_) r |= IOCB_SYNC;
+    return r;
+}
+
+long import_iovec(SysCtx& c, VirtAddr uiov, uint64_t cnt, user_iovec& out) {
+    if (cnt > UIO_MAXIOV) return -EINVAL;
+    const uint64_t ps = c.ptr_size();
+    std::vector<uint8_t> raw(cnt * 2 * ps);
+    if (cnt && !copy_from_user(c.mm, raw.data(), uiov, raw.size())) return -EFAULT;
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < cnt; ++i) {
+        uint64_t base = 0, len = 0;
+        std::memcpy(&base, &raw[i * 2 * ps], ps);
+        std::memcpy(&len, &raw[i * 2 * ps + ps], ps);
+        if (static_cast<int64_t>(len) < 0 || (c.compat && static_cast<int32_t>(len) < 0)) return -EINVAL;
+        if (!access_ok(base, len)) return -EFAULT;
+        len = std::min(len, MAX_RW_COUNT - total);
+        total += len;
+        out.emplace_back(base, len);
+    }
+    return static_cast<long>(total);
+}
+
+
+long rw_verify_area(const int64_t* pos, uint64_t count) {
+    if (static_cast<int64_t>(count) < 0) return -EINVAL;
+    if (pos && (*pos < 0 || static_cast<int64_t>(static_cast<uint64_t>(*pos) + count) < 0)) return -EINVAL;
+    return 0;
+}
+
+namespace {
+
+// A regular file's data is all there, so a read may go on past one chunk; a pipe, tty or
+// /proc file gives what one read gives (a second read could block or split a record).
+bool reads_in_chunks(const file& f) { return f.f_inode && S_ISREG(f.f_inode->i_mode); }
+
+// Writes the user bytes to a file through a bounded host buffer, chunk by chunk (gathering
+// across segments, so a small writev is one write, as atomic as Linux's): bytes written,
+// or the error when nothing was (EFAULT for an unreadable buffer).
+long write_from_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos, unsigned ki_flags) {
+    if (!writable(f)) return -EBADF;
+    uint64_t count = 0;
+    for (auto [base, len] : iov) count += len;
+    std::vector<uint8_t> tmp(std::min(count, IO_CHUNK));
+    if (!count) {  // the file decides what writing nothing means (a datagram socket sends one)
+        kiocb iocb{c.task, pos, ki_flags};
+        return f.write_iter(iocb, tmp.data(), 0);
+    }
+    size_t seg = 0;
+    uint64_t seg_off = 0, done = 0;
+    bool fault = false;
+    while (done < count && !fault) {
+        uint64_t n = 0;  // gather up to one chunk
+        while (n < tmp.size() && seg < iov.size()) {
+            // Up to the next page boundary of the source, so a fault keeps what came before it.
+            const VirtAddr src(iov[seg].first + seg_off);
+            const uint64_t k = std::min({iov[seg].second - seg_off, tmp.size() - n, PAGE_SIZE - src.page_offset()});
+            if (k && !copy_from_user(c.mm, tmp.data() + n, src, k)) {
+                fault = true;
+                break;
+            }
+            n += k;
+            seg_off += k;
+            if (seg_off == iov[seg].second) ++seg, seg_off = 0;
+        }
+        if (!n) break;
+        kiocb iocb{c.task, pos, ki_flags};
+        long w = f.write_iter(iocb, tmp.data(), n);
+        if (w < 0) return done ? static_cast<long>(done) : w;
+        done += static_cast<uint64_t>(w);
+        if (static_cast<uint64_t>(w) < n) break;
+    }
+    return done ? static_cast<long>(done) : (fault ? -EFAULT : 0);
+}
+
+// Reads the file into the user buffers through a bounded host buffer: one read, or for a
+// regular file reads of a chunk each until the buffers are full or the file ends.
+long read_to_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos, unsigned ki_flags) {
+    if (!readable(f)) return -EBADF;
+    uint64_t count = 0;
+    for (auto [base, len] : iov) count += len;
+    std::vector<uint8_t> tmp(std::min(count, IO_CHUNK));
+    size_t seg = 0;
+    uint64_t seg_off = 0, done = 0;
+    do {
+        const uint64_t want = std::min<uint64_t>(count - done, tmp.size());
+        // (A pipe gives up the bytes it read even when the copy out faults; Linux keeps them.)
+        kiocb iocb{c.task, pos, ki_flags};
+        long r = f.read_iter(iocb, tmp.data(), want);
+        if (r < 0) return done ? static_cast<long>(done) : r;
+        for (uint64_t n = 0; n < static_cast<uint64_t>(r);) {  // scatter
+            const uint64_t k = std::min(iov[seg].second - seg_off, static_cast<uint64_t>(r) - n);
+            if (k && !copy_to_user(c.mm, VirtAddr(iov[seg].first + seg_off), tmp.data() + n, k))
+                return done + n ? static_cast<long>(done + n) : -EFAULT;
+            n += k;
+            seg_off += k;
+            if (seg_off == iov[seg].second) ++seg, seg_off = 0;
+        }
+        done += static_cast<uint64_t>(r);
+        if (static_cast<uint64_t>(r) < want) break;
+    } while (done < count && reads_in_chunks(f));
+    return static_cast<long>(done);
+}
+
+long write_from_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
+    return write_from_user(c, f, iov, pos, iocb_flags(f));
+}
+long read_to_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
+    return read_to_user(c, f, iov, pos, iocb_flags(f));
+}
+
+// One user buffer as an iovec, its length capped at MAX_RW_COUNT (rw_verify_area).
+user_iovec single_iovec(uint64_t buf, uint64_t count) { return {{buf, std::min(count, MAX_RW_COUNT)}}; }
+
+}  // namespace
+
+long sys_read(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    return f ? read_to_user(c, *f, single_iovec(a[1], a[2]), &f->f_pos) : -EBADF;
+}
+
+long sys_write(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    return f ? write_from_user(c, *f, single_iovec(a[1], a[2]), &f->f_pos) : -EBADF;
+}
+
+long sys_pread64(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    int64_t pos = pos_arg(c, a, 3);
+    if (!f) return -EBADF;
+    if (pos < 0) return -EINVAL;
+    return (f->f_mode & FMODE_PREAD) ? read_to_user(c, *f, single_iovec(a[1], a[2]), &pos) : -ESPIPE;
+}
+
+long sys_pwrite64(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    int64_t pos = pos_arg(c, a, 3);
+    if (!f) return -EBADF;
+    if (pos < 0) return -EINVAL;
+    return (f->f_mode & FMODE_PWRITE) ? write_from_user(c, *f, single_iovec(a[1], a[2]), &pos) : -ESPIPE;
+}
+
+long sys_writev(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    if (!writable(*f)) return -EBADF;
+    user_iovec iov;
+    if (long e = import_iovec(c, VirtAddr(a[1]), a[2], iov); e < 0) return e;
+    return write_from_user(c, *f, iov, &f->f_pos);
+}
+
+long sys_readv(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    if (!readable(*f)) return -EBADF;
+    user_iovec iov;
+    if (long e = import_iovec(c, VirtAddr(a[1]), a[2], iov); e < 0) return e;
+    return read_to_user(c, *f, iov, &f->f_pos);
+}
+
+namespace {
+
+enum class RW { Read, Write };
+
+// Adds the call's RWF_* to a kiocb's flags as kiocb_set_rw_flags does: unknown bits, a
+// RWF_NOWAIT the file cannot honour, RWF_ATOMIC and RWF_DONTCACHE (no filesystem here
+// supports them) are EOPNOTSUPP; APPEND with NOAPPEND EINVAL.
+long kiocb_set_rw_flags(const file& f, unsigned& ki_flags, uint32_t flags) {
+    if (!flags) return 0;
+    if (flags & ~RWF_SUPPORTED_) return -EOPNOTSUPP;
+    if ((flags & RWF_APPEND_) && (flags & RWF_NOAPPEND_)) return -EINVAL;
+    if ((flags & RWF_NOWAIT_) && !(f.f_mode & FMODE_NOWAIT)) return -EOPNOTSUPP;
+    if (flags & RWF_ATOMIC_) return -EOPNOTSUPP;  // no FMODE_CAN_ATOMIC_WRITE file, and never a read
+    if (flags & RWF_DONTCACHE_) return -EOPNOTSUPP;  // no FOP_DONTCACHE filesystem
+    ki_flags |= flags & (RWF_HIPRI_ | RWF_DSYNC_ | RWF_SYNC_ | RWF_NOWAIT_ | RWF_APPEND_ | RWF_NOSIGNAL_);
+    if (flags & RWF_SYNC_) ki_flags |= IOCB_DSYNC;
+    if (flags & RWF_NOAPPEND_) ki_flags &= ~IOCB_APPEND;
+    return 0;
+}
+
+// A vectored read or write at *pos with the call's flags (vfs_readv / vfs_writev): the
+// iovecs are imported first, and the flags only checked when there is something to move.
+// A synchronous write (RWF_DSYNC, O_SYNC...) of a regular file is synced before it returns
+// (generic_write_sync).
+long vfs_iter_rw(SysCtx& c, file& f, VirtAddr uiov, uint64_t vlen, int64_t* pos, uint32_t flags, RW rw) {
+    if (rw == RW::Read ? !readable(f) : !writable(f)) return -EBADF;
+    user_iovec iov;
+    const long total = import_iovec(c, uiov, vlen, iov);
+    if (total <= 0) return total;
+    if (long e = rw_verify_area(pos, static_cast<uint64_t>(total))) return e;
+    unsigned ki_flags = iocb_flags(f);
+    if (!(rw == RW::Read ? f.has_read_iter() : f.has_write_iter())) {  // do_loop_readv_writev
+        if (flags & ~RWF_HIPRI_) return -EOPNOTSUPP;
+    } else if (long e = kiocb_set_rw_flags(f, ki_flags, flags)) {
+        return e;
+    }
+    if (rw == RW::Read) return read_to_user(c, f, iov, pos, ki_flags);
+    const long r = write_from_user(c, f, iov, pos, ki_flags);
+    if (r > 0 && (ki_flags & (IOCB_DSYNC | IOCB_SYNC)) && reads_in_chunks(f))
+        if (long e = f.fsync(); e < 0) return e;
+    return r;
+}
+
+// readv/writev with flags at the file position (do_readv / do_writev).
+long do_readv_writev(SysCtx& c, uint64_t fd, VirtAddr uiov, uint64_t vlen, uint32_t flags, RW rw) {
+    auto f = fdget(c, fd);
+    if (!f) return -EBADF;
+    int64_t pos = f->f_pos;
+    const long r = vfs_iter_rw(c, *f, uiov, vlen, &pos, flags, rw);
+    if (r >= 0) f->f_pos = pos;
+    return r;
+}
+
+// preadv/pwritev with flags at pos (do_preadv / do_pwritev): EINVAL for a negative pos,
+// ESPIPE for a stream.
+long do_preadv_pwritev(SysCtx& c, uint64_t fd, VirtAddr uiov, uint64_t vlen, int64_t pos, uint32_t flags, RW rw) {
+    if (pos < 0) return -EINVAL;
+    auto f = fdget(c, fd);
+    if (!f) return -EBADF;
+    if (!(f->f_mode & (rw == RW::Read ? FMODE_PREAD : FMODE_PWRITE))) return -ESPIPE;
+    return vfs_iter_rw(c, *f, uiov, vlen, &pos, flags, rw);
+}
+
+// The offset of preadv and friends from its two halves (pos_from_hilo): on x86-64 pos_l is
+// all of it; i386 splits it into pos_l and pos_h.
+int64_t pos_from_hilo(SysCtx& c, uint64_t pos_l, uint64_t pos_h) {
+    return c.compat ? static_cast<int64_t>((pos_h << 32) | static_cast<uint32_t>(pos_l)) : static_cast<int64_t>(pos_l);
+}
+
+// preadv2/pwritev2: offset -1 is the file position (readv/writev with flags).
+long do_rwv2(SysCtx& c, const uint64_t* a, RW rw) {
+    const int64_t pos = pos_from_hilo(c, a[3], a[4]);
+    const auto flags = static_cast<uint32_t>(a[5]);
+    if (pos == -1) return do_readv_writev(c, a[0], VirtAddr(a[1]), a[2], flags, rw);
+    return do_preadv_pwritev(c, a[0], VirtAddr(a[1]), a[2], pos, flags, rw);
+}
+
+}  // namespace
+
+long sys_preadv(SysCtx& c, const uint64_t* a) {
+    return do_preadv_pwritev(c, a[0], VirtAddr(a[1]), a[2], pos_from_hilo(c, a[3], a[4]), 0, RW::Read);
+}
+long sys_pwritev(SysCtx& c, const uint64_t* a) {
+    return do_preadv_pwritev(c, a[0], VirtAddr(a[1]), a[2], pos_from_hilo(c, a[3], a[4]), 0, RW::Write);
+}
+long sys_preadv2(SysCtx& c, const uint64_t* a) { return do_rwv2(c, a, RW::Read); }
+long sys_pwritev2(SysCtx& c, const uint64_t* a) { return do_rwv2(c, a, RW::Write); }
+
+long sys_lseek(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    int64_t off = c.compat ? static_cast<int32_t>(a[1]) : static_cast<int64_t>(a[1]);
+    const uint32_t whence = static_cast<uint32_t>(a[2]);  // unsigned int in the syscall
+    if (whence > SEEK_HOLE) return -EINVAL;  // SEEK_MAX: SEEK_DATA and SEEK_HOLE are valid
+    long r = f->llseek(off, static_cast<int>(whence));
+    if (c.compat && r > 0x7fffffff) return -EOVERFLOW;
+    return r;
+}
+
+long sys_llseek(SysCtx& c, const uint64_t* a) {
+    auto f = fdget(c, a[0]);
+    if (!f) return -EBADF;
+    const uint32_t whence = static_cast<uint32_t>(a[4]);
+    if (whence > SEEK_HOLE) return -EINVAL;  // SEEK_MAX
+    int64_t off = static_cast<int64_t>((a[1] << 32) | (a[2] & 0xffffffffu));
+    long r = f->llseek(off, static_cast<int>(whence));
+    if (r < 0) return r;
+    int64_t res = r;
+    return copy_to_user(c.mm, VirtAddr(a[3]), &res, sizeof res) ? 0 : -EFAULT;
+}
+
+
 namespace {
 
 constexpr int64_t MAX_NON_LFS = 0x7fffffff;  // the largest offset without O_LARGEFILE
-
-std::shared_ptr<file> fdget(SysCtx& c, uint64_t fd) {
-    return c.task.files->get(static_cast<long>(static_cast<uint32_t>(fd)));
-}
 
 // The largest file size of the filesystem f is on (s_maxbytes; a pipe's pipefs has no limit).
 int64_t s_maxbytes(const file& f) {

@@ -100,9 +100,6 @@ private:
     std::vector<std::unique_ptr<poll_table_entry>> entries_;
 };
 
-// The open file behind fd, or null.
-std::shared_ptr<file> fdget(SysCtx& c, long fd) { return c.task.files->get(fd); }
-
 // ---- poll ----
 
 struct pollfd_ {

@@ -26,10 +26,6 @@ namespace {
 
 constexpr unsigned PIPE_BUF_FLAG_GIFT = 0x04;
 
-std::shared_ptr<file> fdget(SysCtx& c, uint64_t fd) {
-    return c.task.files->get(static_cast<long>(static_cast<uint32_t>(fd)));
-}
-
 unsigned pipe_buf_usage(const pipe_inode_info& p) { return p.head - p.tail; }
 
 void wakeup_pipe_readers(pipe_inode_info& p) { wake_up_poll(p.rd_wait, EPOLLIN_ | EPOLLRDNORM_); }

@@ -29,6 +29,9 @@ bool put_user_long(SysCtx& c, VirtAddr va, uint64_t v);
 // Opens path for execve through the guest's filesystems (open_exec); abs gets the absolute
 // guest path. 0 or -errno.
 long open_exec(SysCtx& c, const std::string& path, std::shared_ptr<file>& out, std::string& abs);
+// The open file behind a guest fd (fdget), or null; fds are unsigned int in syscalls, so
+// only the register's low 32 bits count.
+std::shared_ptr<file> fdget(SysCtx& c, uint64_t fd);
 // Puts a new file at the lowest free descriptor (get_unused_fd_flags + fd_install): the fd,
 // or -EMFILE/-ENOMEM.
 long get_unused_fd_install(SysCtx& c, std::shared_ptr<file> f, bool cloexec);

@@ -673,4 +673,11 @@ long sys_getpriority(SysCtx& c, const uint64_t* a) {
     return retval;
 }
 
+
+long sys_umask(SysCtx& c, const uint64_t* a) {
+    unsigned old = c.task.fs->umask;
+    c.task.fs->umask = a[0] & 0777;
+    return old;
+}
+
 }  // namespace guestos

@@ -1,5 +1,6 @@
-// File seals of shmem files (mm/memfd.c, and the checks in mm/shmem.c): a memfd created
-// with MFD_ALLOW_SEALING can be sealed against shrinking, growing and writing.
+// memfd_create and the file seals of shmem files (mm/memfd.c, and the checks in
+// mm/shmem.c): a memfd created with MFD_ALLOW_SEALING can be sealed against shrinking,
+// growing and writing.
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -7,6 +8,8 @@
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/mm_types.h"
 #include "guestos/mm/shmem.h"
+#include "guestos/include/kernel.h"
+#include "guestos/include/syscalls.h"
 
 namespace guestos {
 
@@ -64,6 +67,28 @@ long memfd_fcntl(file& f, unsigned cmd, uint64_t arg) {
     if (!f.f_inode || !shmem_mapping(*f.f_inode) || !S_ISREG(f.f_inode->i_mode)) return -EINVAL;
     if (cmd == F_GET_SEALS_) return f.f_inode->seals;
     return memfd_add_seals(f, static_cast<uint32_t>(arg));  // an unsigned int: the upper bits go
+}
+
+
+long sys_memfd_create(SysCtx& c, const uint64_t* a) {
+    constexpr uint64_t MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_HUGETLB = 4, MFD_NOEXEC_SEAL = 8, MFD_EXEC = 0x10;
+    constexpr uint64_t MFD_NAME_MAX_LEN = 249;  // NAME_MAX - strlen("memfd:")
+    const uint64_t flags = a[1];
+    if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC)) return -EINVAL;
+    if ((flags & MFD_EXEC) && (flags & MFD_NOEXEC_SEAL)) return -EINVAL;
+    if (flags & MFD_HUGETLB) return -EINVAL;  // no hugetlbfs
+    std::string name;
+    const long len = strncpy_from_user(c.mm, VirtAddr(a[0]), MFD_NAME_MAX_LEN + 1, name);
+    if (len < 0) return len;
+    if (static_cast<uint64_t>(len) > MFD_NAME_MAX_LEN) return -EINVAL;
+    auto f = shmem_file_setup(c.kernel.kmem(), name);
+    if (flags & MFD_NOEXEC_SEAL) {  // not executable, and sealed so (F_SEAL_EXEC)
+        f->f_inode->i_mode &= ~0111u;
+        f->f_inode->seals = (f->f_inode->seals & ~F_SEAL_SEAL_) | F_SEAL_EXEC_;
+    } else if (flags & MFD_ALLOW_SEALING) {
+        f->f_inode->seals &= ~F_SEAL_SEAL_;
+    }
+    return get_unused_fd_install(c, f, flags & MFD_CLOEXEC);
 }
 
 }  // namespace guestos
