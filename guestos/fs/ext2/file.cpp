@@ -128,6 +128,8 @@ class ext2_dir_file final : public file {
 public:
     using file::file;
     long read(uint8_t*, uint64_t, int64_t*) override { return -EISDIR; }
+    // ext2_dir_operations.fsync is ext2_fsync, as for files: its blocks and its inode.
+    long fsync() override { return EXT2_SB(*f_inode).fsync_inode(*f_inode); }
     long llseek(int64_t offset, int whence) override {
         if (whence == SEEK_CUR) offset += f_pos;
         if ((whence != SEEK_SET && whence != SEEK_CUR) || offset < 0) return -EINVAL;

@@ -178,6 +178,14 @@ public:
         if (whence != SEEK_SET || offset < 0) return -EINVAL;
         return f_pos = offset;
     }
+    // The host directory's own entries made durable (fsync of the host directory).
+    long fsync() override {
+        const int fd = ::open(host_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) return -errno;
+        const long r = ::fsync(fd) == 0 ? 0 : -errno;
+        ::close(fd);
+        return r;
+    }
     long iterate_shared(const filldir_t& emit) override {
         if (f_pos == 0 || entries_.empty())
             if (long e = fill()) return e;
