@@ -5,8 +5,10 @@
 
 namespace guestos {
 
-vfsmount* mnt_namespace::mount_root(std::shared_ptr<super_block> sb, unsigned mnt_flags) {
+vfsmount* mnt_namespace::mount_root(std::shared_ptr<super_block> sb, unsigned mnt_flags, std::string devname) {
     auto m = std::make_unique<vfsmount>();
+    m->mnt_id = next_mnt_id_++;
+    m->mnt_devname = std::move(devname);
     m->mnt_root = sb->s_root;
     m->mnt_sb = std::move(sb);
     m->mnt_parent = m.get();
@@ -16,8 +18,11 @@ vfsmount* mnt_namespace::mount_root(std::shared_ptr<super_block> sb, unsigned mn
     return root_;
 }
 
-vfsmount* mnt_namespace::do_add_mount(std::shared_ptr<super_block> sb, const path& mountpoint, unsigned mnt_flags) {
+vfsmount* mnt_namespace::do_add_mount(std::shared_ptr<super_block> sb, const path& mountpoint, unsigned mnt_flags,
+                                      std::string devname) {
     auto m = std::make_unique<vfsmount>();
+    m->mnt_id = next_mnt_id_++;
+    m->mnt_devname = std::move(devname);
     m->mnt_root = sb->s_root;
     m->mnt_sb = std::move(sb);
     m->mnt_parent = mountpoint.mnt;

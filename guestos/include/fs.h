@@ -52,6 +52,8 @@ struct kstatfs {
 
 // Superblock flags (SB_*) and mount flags (MNT_*), and statfs's ST_* view of them.
 inline constexpr unsigned SB_RDONLY = 1, MNT_READONLY = 0x40;
+inline constexpr unsigned MNT_NOSUID = 0x01, MNT_NODEV = 0x02, MNT_NOEXEC = 0x04, MNT_NOATIME = 0x08,
+                          MNT_NODIRATIME = 0x10, MNT_RELATIME = 0x20;
 inline constexpr uint64_t ST_RDONLY = 1, ST_NOSUID = 2, ST_NODEV = 4, ST_RELATIME = 0x1000;
 
 // One mounted filesystem instance (struct super_block + super_operations).
@@ -76,6 +78,9 @@ struct super_block {
     virtual void sync_fs() {}
     // The unmount's last write (super_operations.put_super), before the dentries go.
     virtual void put_super() {}
+    // Appends the filesystem's own mount options, each as ",name=value", as /proc/mounts
+    // shows them (super_operations.show_options).
+    virtual void show_options(std::string&) {}
 };
 
 // What the read and write syscalls check of a file (FMODE_*): a pipe is a stream, so pread

@@ -15,6 +15,7 @@
 #include "guestos/include/kmap.h"
 #include "guestos/include/page.h"
 #include "guestos/include/sched.h"
+#include "guestos/include/sysctl.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/kernel/time/hrtimer.h"
 #include "mmu/paging.h"
@@ -199,6 +200,8 @@ public:
     new_utsname& utsname();
     // RAM, the page allocator, the kernel page tables and kmap, once memory is set up.
     kernel_mem kmem() const;
+    // The sysctl tables under /proc/sys (registered once memory is set up).
+    ctl_table_root& sysctl() { return sysctl_; }
     // The mount table (null until the first task's init_mount_tree).
     mnt_namespace& mnt_ns() { return *ns_; }
     // The ext2 filesystem mounted at / from the disk image, or null without --disk.
@@ -241,6 +244,9 @@ private:
     // --mount directories, and sets the task's root and working directory (init_mount_tree).
     void init_mount_tree(task_struct& task);
     std::unique_ptr<mnt_namespace> ns_;
+    ctl_table_root sysctl_;
+    // Registers every subsystem's sysctl table (the __init register_sysctl calls).
+    void sysctl_init();
     std::shared_ptr<super_block> root_;
     std::map<int, task_struct*> pid_table_;
     std::map<task_struct*, std::unique_ptr<task_struct>> owned_tasks_;

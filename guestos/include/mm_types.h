@@ -190,8 +190,9 @@ std::unique_ptr<vm_area_struct> vm_area_dup(const vm_area_struct& vma);
 // -ENOMEM (child is then torn down by its owner).
 long dup_mmap(mm_struct& child, mm_struct& parent);
 
-// Largest number of VMAs per mm (vm.max_map_count).
-inline constexpr int sysctl_max_map_count = 65530;
+// Largest number of VMAs per mm (vm.max_map_count, default DEFAULT_MAX_MAP_COUNT).
+inline constexpr int DEFAULT_MAX_MAP_COUNT = 65530;
+extern int sysctl_max_map_count;
 
 // The first VMA with vm_end > addr, or null (mmap.c find_vma).
 vm_area_struct* find_vma(mm_struct& mm, VirtAddr addr);

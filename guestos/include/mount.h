@@ -16,7 +16,9 @@ struct vfsmount {
     std::shared_ptr<dentry> mnt_root;
     vfsmount* mnt_parent = nullptr;          // itself for the namespace's root
     std::shared_ptr<dentry> mnt_mountpoint;  // in mnt_parent
-    unsigned mnt_flags = 0;                  // MNT_READONLY
+    unsigned mnt_flags = 0;                  // MNT_READONLY, MNT_NOSUID, ...
+    int mnt_id = 0;                          // /proc/PID/mountinfo's first column (mnt_alloc_id)
+    std::string mnt_devname = "none";        // what was mounted, /proc/mounts' first column
 };
 
 // Whether writes through this mount are refused with EROFS (__mnt_is_readonly).
@@ -27,9 +29,10 @@ inline bool mnt_is_readonly(const vfsmount& m) {
 class mnt_namespace {
 public:
     // Makes sb's root the namespace's root (init_mount_tree).
-    vfsmount* mount_root(std::shared_ptr<super_block> sb, unsigned mnt_flags);
+    vfsmount* mount_root(std::shared_ptr<super_block> sb, unsigned mnt_flags, std::string devname = "none");
     // Mounts sb on mountpoint, which must be a directory (do_add_mount + attach_mnt).
-    vfsmount* do_add_mount(std::shared_ptr<super_block> sb, const path& mountpoint, unsigned mnt_flags);
+    vfsmount* do_add_mount(std::shared_ptr<super_block> sb, const path& mountpoint, unsigned mnt_flags,
+                           std::string devname = "none");
     // The mount whose mountpoint is p, or null (lookup_mnt).
     vfsmount* lookup_mnt(const path& p) const;
     vfsmount* root() const { return root_; }
@@ -44,6 +47,7 @@ public:
 
 private:
     vfsmount* root_ = nullptr;
+    int next_mnt_id_ = 1;
     std::vector<std::unique_ptr<vfsmount>> mounts_;
     std::map<std::pair<const vfsmount*, const dentry*>, vfsmount*> mount_hashtable_;
 };

@@ -109,9 +109,9 @@ inline constexpr int OVERCOMMIT_GUESS = 0, OVERCOMMIT_ALWAYS = 1, OVERCOMMIT_NEV
 struct vm_overcommit {
     int64_t vm_committed_as = 0;  // pages charged (VM_ACCOUNT mappings), Committed_AS
     int overcommit_memory = OVERCOMMIT_GUESS;
-    uint64_t overcommit_ratio = 50;  // percent of RAM CommitLimit counts (overcommit_kbytes 0)
-    uint64_t overcommit_kbytes = 0;
-    uint64_t user_reserve_kbytes = 0, admin_reserve_kbytes = 0;  // set at boot (init_*_reserve)
+    int overcommit_ratio = 50;  // percent of RAM CommitLimit counts (overcommit_kbytes 0)
+    unsigned long overcommit_kbytes = 0;
+    unsigned long user_reserve_kbytes = 0, admin_reserve_kbytes = 0;  // set at boot (init_*_reserve)
 };
 
 // The page allocator (the buddy allocator implements it).

@@ -149,6 +149,20 @@ struct k_itimer;  // a POSIX timer (guestos/kernel/time/posix-timers.h)
 
 // What the threads of a process share (signal_struct): the thread list, limits, interval
 // timers, job control, the process group and session, and the children's exit waits.
+// I/O a task did (include/linux/task_io_accounting.h): bytes through read and write
+// syscalls and their counts, and bytes that went to or from storage.
+struct task_io_accounting {
+    uint64_t rchar = 0, wchar = 0;  // bytes read and written by syscalls (from any file)
+    uint64_t syscr = 0, syscw = 0;  // read and write syscalls
+    uint64_t read_bytes = 0;        // bytes read from a backing store into the page cache
+    uint64_t write_bytes = 0;       // bytes dirtied in a page cache that writes back
+    uint64_t cancelled_write_bytes = 0;  // dirty bytes truncated before they were written
+    void add(const task_io_accounting& o) {
+        rchar += o.rchar, wchar += o.wchar, syscr += o.syscr, syscw += o.syscw;
+        read_bytes += o.read_bytes, write_bytes += o.write_bytes, cancelled_write_bytes += o.cancelled_write_bytes;
+    }
+};
+
 struct signal_struct {
     std::vector<task_struct*> thread_head;  // live threads, the leader first
     int nr_threads = 0;
@@ -178,6 +192,9 @@ struct signal_struct {
     wait_queue_head wait_chldexit;  // the parent sleeps here in wait4
     // How the OOM killer weighs the process, -1000 (never) to 1000 (/proc/PID/oom_score_adj).
     short oom_score_adj = 0;
+    // The I/O of its dead threads and of the reaped children (task_io_accounting_add at
+    // __exit_signal and wait_task_zombie).
+    task_io_accounting ioac;
 };
 
 // Task states (include/linux/sched.h).
@@ -220,6 +237,7 @@ struct task_struct {
     task_struct& operator=(const task_struct&) = delete;
 
     Kernel* kernel = nullptr;  // the machine the task runs on (for /proc's global files)
+    task_io_accounting ioac;   // its own I/O (/proc/PID/task/TID/io)
     int pid = 1;   // the thread id
     int tgid = 1;  // the process id (the leader's pid)
     std::shared_ptr<pid_ref> thread_pid;  // made when a pidfd first names the task

@@ -43,6 +43,8 @@
 #include "guestos/fs/proc/base.h"
 #include "guestos/mm/memory.h"
 #include "guestos/mm/util.h"
+#include "guestos/mm/page-writeback.h"
+#include "guestos/fs/drop_caches.h"
 #include "guestos/include/signal.h"
 #include "guestos/arch/x86/entry/strace.h"
 #include "guestos/include/syscalls.h"
@@ -154,21 +156,20 @@ void Kernel::init_mount_tree(task_struct& task) {
     ns_ = std::make_unique<mnt_namespace>();
     auto km = [this] { return kmem(); };
     if (root_) {
-        ns_->mount_root(root_, 0);
+        ns_->mount_root(root_, MNT_RELATIME, "/dev/root");
     } else {
         std::shared_ptr<super_block> host;
         if (hostfs_fill_super("/", cfg_.host_ro, km, host) == 0) {
-            ns_->mount_root(host, 0);
+            ns_->mount_root(host, MNT_RELATIME, "/");
         } else {  // no host root to show: an empty tmpfs
-            ns_->mount_root(shmem_fill_super(km, makedev(0, 2), 0, 0755), 0);
+            ns_->mount_root(shmem_fill_super(km, makedev(0, 2), {0, 0, 0755}), MNT_RELATIME, "rootfs");
         }
     }
-    const uint64_t half_ram = (cfg_.ram_bytes / 2) >> PAGE_SHIFT;  // tmpfs's default size
     ns_->do_add_mount(pathfs_fill_super(proc_path_ops(), "proc", 0x9fa0, makedev(0, 0x15), true, false, &task),
-                      kern_mountpoint(*ns_, task, "/proc"), 0);
+                      kern_mountpoint(*ns_, task, "/proc"), MNT_RELATIME, "proc");
     ns_->do_add_mount(pathfs_fill_super(devtmpfs_path_ops(*devtmpfs_), "devtmpfs", TMPFS_MAGIC, makedev(0, 5), false,
                                         false, &task),
-                      kern_mountpoint(*ns_, task, "/dev"), 0);
+                      kern_mountpoint(*ns_, task, "/dev"), MNT_RELATIME, "devtmpfs");
     // The tmpfs mounts a Debian system has (each with an anonymous device number), except
     // over the host directory emu was started in (no disk): the guest must see where it
     // starts, as under qemu-user, so a working directory inside /tmp keeps the host's /tmp.
@@ -179,13 +180,15 @@ void Kernel::init_mount_tree(task_struct& task) {
         return !root_ && c.compare(0, dir.size(), dir) == 0 && (c.size() == dir.size() || c[dir.size()] == '/');
     };
     if (!cwd_under("/dev/shm"))
-        ns_->do_add_mount(shmem_fill_super(km, makedev(0, 0x19), half_ram, 01777), kern_mountpoint(*ns_, task, "/dev/shm"), 0);
+        ns_->do_add_mount(shmem_fill_super(km, makedev(0, 0x19), {}), kern_mountpoint(*ns_, task, "/dev/shm"),
+                          MNT_NOSUID | MNT_NODEV | MNT_RELATIME, "tmpfs");
     if (!cwd_under("/tmp"))
-        ns_->do_add_mount(shmem_fill_super(km, makedev(0, 0x1a), half_ram, 01777), kern_mountpoint(*ns_, task, "/tmp"), 0);
+        ns_->do_add_mount(shmem_fill_super(km, makedev(0, 0x1a), {}), kern_mountpoint(*ns_, task, "/tmp"),
+                          MNT_NOSUID | MNT_NODEV | MNT_RELATIME, "tmpfs");
     for (const auto& m : cfg_.host_mounts) {
         std::shared_ptr<super_block> sb;
         if (hostfs_fill_super(m.host, m.read_only, km, sb) == 0)
-            ns_->do_add_mount(sb, kern_mountpoint(*ns_, task, m.guest), 0);
+            ns_->do_add_mount(sb, kern_mountpoint(*ns_, task, m.guest), MNT_RELATIME, m.host);
     }
     // The guest starts at the root of its disk; without one, where emu was started.
     task.fs->root = {ns_->root(), ns_->root()->mnt_root};
@@ -223,7 +226,16 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     buddy_->set_highmem(highmem_.get());  // __GFP_ZERO now clears through kernel mappings
     setup_reclaim(*buddy_);                // kswapd wake-ups and direct reclaim
     swap_kernel_mem() = kmem();            // swap I/O reaches frames as the kernel does
+    sysctl_init();
     return {};
+}
+
+void Kernel::sysctl_init() {
+    vm_sysctl_init(sysctl_, *buddy_);
+    uts_sysctl_init(sysctl_, utsname());
+    util_sysctl_init(sysctl_, *buddy_);
+    page_writeback_sysctl_init(sysctl_);
+    drop_caches_sysctl_init(sysctl_, *slab_);
 }
 
 mmu::ErrorOr<void> Kernel::slab_bootstrap(task_struct& task) {

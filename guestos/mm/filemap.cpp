@@ -36,6 +36,7 @@ void add_to_page_cache(address_space& m, PhysAddr frame, uint64_t index) {
     p.flags |= PG_uptodate;
     if (is_shmem(m)) p.flags |= PG_dirty | PG_swapbacked;  // no backing store to be clean against
     m.i_pages[index] = frame;
+    if (m.blocks) ++m.blocks->used_blocks;
     lru_cache_add(*m.km.page_alloc, p);
     live_mappings().insert(&m);
 }
@@ -45,6 +46,7 @@ void add_to_page_cache(address_space& m, PhysAddr frame, uint64_t index) {
 void delete_from_page_cache(address_space& m, std::map<uint64_t, PhysAddr>::iterator it) {
     const PhysAddr frame = it->second;
     m.i_pages.erase(it);
+    if (m.blocks) --m.blocks->used_blocks;  // shmem_recalc_inode gives the block back
     page& p = m.km.page_alloc->phys_to_page(frame);
     p.mapping = nullptr;
     p.flags &= ~(PG_uptodate | PG_dirty);  // PG_swapbacked stays: it picks the rss counter
@@ -53,6 +55,8 @@ void delete_from_page_cache(address_space& m, std::map<uint64_t, PhysAddr>::iter
 
 // Reads one missing page from the backing store into a new page (filemap_read_folio).
 mmu::ErrorOr<PhysAddr> read_page(address_space& m, uint64_t index) {
+    if (m.blocks && m.blocks->max_blocks && m.blocks->used_blocks >= m.blocks->max_blocks)
+        return mmu::Error::from_errno(ENOSPC, "the tmpfs is full");  // shmem_inode_acct_blocks
     const gfp_t gfp = GFP_HIGHUSER_MOVABLE | (is_shmem(m) ? __GFP_ZERO : 0u);
     auto frame = m.km.page_alloc ? m.km.page_alloc->alloc_page(gfp) : std::nullopt;
     if (!frame) return mmu::Error::from_errno(ENOMEM, "no RAM for a page-cache page");

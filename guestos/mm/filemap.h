@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -30,6 +31,14 @@ struct address_space_operations {
     long (*writepage)(address_space& mapping, uint64_t index, const uint8_t* src, bool dirty) = nullptr;
 };
 
+// A tmpfs instance's block budget (shmem_sb_info's max_blocks and used_blocks): every page
+// its files' caches hold is charged to it (shmem_inode_acct_blocks), and a page past
+// max_blocks is ENOSPC.
+struct shmem_blocks {
+    uint64_t max_blocks = 0;  // 0: no limit
+    uint64_t used_blocks = 0;
+};
+
 // The page cache of one inode (struct address_space).
 struct address_space {
     address_space() = default;
@@ -44,6 +53,7 @@ struct address_space {
     std::map<uint64_t, PhysAddr> i_pages;  // index -> page (Linux: an xarray)
     // The VMAs mapping it, keyed by the file pages they cover [vm_pgoff, vm_pgoff + pages - 1].
     IntervalTree<vm_area_struct> i_mmap;
+    std::shared_ptr<shmem_blocks> blocks;  // a tmpfs file's: the budget its pages are charged to
     uint64_t nrpages() const { return i_pages.size(); }
 };
 

@@ -178,7 +178,7 @@ vm_fault_t filemap_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, P
         ret = VM_FAULT_MAJOR;
     }
     auto page = pagecache_get_page(m, pgoff);
-    if (page.is_error()) return VM_FAULT_OOM;
+    if (page.is_error()) return page.error().errno_value == ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;  // vmf_error
     out = page.value();
     trace_fault_step(shmem ? "shmem_get_folio" : "filemap_get_folio",
                      [&](FaultStep& s) { s.result = "pfn " + hex(out.pfn()); });

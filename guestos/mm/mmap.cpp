@@ -9,6 +9,8 @@
 
 namespace guestos {
 
+int sysctl_max_map_count = DEFAULT_MAX_MAP_COUNT;
+
 namespace {
 
 constexpr unsigned long VM_ACCT_MASK = VM_READ | VM_WRITE | VM_EXEC | VM_SHARED | VM_MAYREAD |

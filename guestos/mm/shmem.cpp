@@ -9,7 +9,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <vector>
+
+#include "guestos/mm/page_alloc.h"
 
 namespace guestos {
 
@@ -23,18 +27,27 @@ const uint64_t SHM_MNT_DEV = makedev(0, 1);
 
 const address_space_operations shmem_aops = {"shmem_aops", nullptr, true};
 
+namespace {
+
+// A new shmem inode's fields (shmem_get_inode's init).
+void shmem_init_inode(inode& ino, const kernel_mem& km, uint32_t mode, uint64_t dev, std::string path) {
+    ino.i_ino = ++next_shmem_ino;
+    ino.i_dev = dev;
+    ino.i_mode = mode;
+    ino.i_uid = current_cred().fsuid;
+    ino.i_gid = current_cred().fsgid;
+    ino.path = std::move(path);
+    ino.i_data.a_ops = &shmem_aops;
+    ino.i_data.km = km;
+    ino.seals = F_SEAL_SEAL_;  // sealing is refused unless memfd_create allows it
+    inode_touch(ino, true, true);
+}
+
+}  // namespace
+
 std::shared_ptr<inode> shmem_get_inode(const kernel_mem& km, uint32_t mode, uint64_t dev, std::string path) {
     auto ino = std::make_shared<inode>();
-    ino->i_ino = ++next_shmem_ino;
-    ino->i_dev = dev;
-    ino->i_mode = mode;
-    ino->i_uid = current_cred().fsuid;
-    ino->i_gid = current_cred().fsgid;
-    ino->path = std::move(path);
-    ino->i_data.a_ops = &shmem_aops;
-    ino->i_data.km = km;
-    ino->seals = F_SEAL_SEAL_;  // sealing is refused unless memfd_create allows it
-    inode_touch(*ino, true, true);
+    shmem_init_inode(*ino, km, mode, dev, std::move(path));
     return ino;
 }
 
@@ -91,6 +104,10 @@ long shmem_fallocate(inode& ino, int mode, uint64_t offset, uint64_t len) {
 
 namespace {
 
+// An inode slot of dir's tmpfs taken (false: none left) or given back.
+bool shmem_reserve_inode(inode& dir);
+void shmem_free_inode(inode& dir);
+
 // tmpfs's inodes: directories live in the dcache (simple_lookup leaves a missing name
 // negative), files in the page cache, a link's target in the inode (shmem_*_inode_operations).
 class shmem_inode_operations final : public inode_operations {
@@ -116,6 +133,7 @@ public:
     }
     long link(dentry& old, inode& dir, dentry& d) const override {
         if (old.d_inode->i_nlink >= 0xffffffffu) return -EMLINK;
+        if (!shmem_reserve_inode(dir)) return -ENOSPC;  // a link takes an inode slot
         ++old.d_inode->i_nlink;
         inode_touch(*old.d_inode, false, true);
         touch_dir(dir);
@@ -123,6 +141,7 @@ public:
         return 0;
     }
     long unlink(inode& dir, dentry& d) const override {
+        if (d.d_inode->i_nlink > 1 && !S_ISDIR(d.d_inode->i_mode)) shmem_free_inode(dir);
         --d.d_inode->i_nlink;
         inode_touch(*d.d_inode, false, true);
         touch_dir(dir);
@@ -150,6 +169,7 @@ public:
                     nw.d_inode->i_nlink = 0;
                     --new_dir.i_nlink;
                 } else {
+                    if (nw.d_inode->i_nlink > 1) shmem_free_inode(new_dir);
                     --nw.d_inode->i_nlink;
                 }
                 inode_touch(*nw.d_inode, false, true);
@@ -165,6 +185,7 @@ public:
 
 private:
     static void touch_dir(inode& dir) { inode_touch(dir, false, true); }
+
     // Whether a directory has no positive children (simple_empty).
     static bool simple_empty(const dentry& d) {
         for (const auto& [name, child] : d.d_subdirs)
@@ -176,55 +197,109 @@ private:
 
 const shmem_inode_operations shmem_iops;
 
-// One tmpfs mount (shmem_sb_info): its device number and a count of its inodes' pages.
+// A tmpfs inode: gives its inode slot back when it goes (shmem_evict_inode ->
+// shmem_free_inode).
+struct shmem_inode final : inode {
+    std::shared_ptr<uint64_t> used_inodes;
+    ~shmem_inode() override {
+        if (used_inodes) --*used_inodes;
+    }
+};
+
+// One tmpfs mount (shmem_sb_info): its device number, its size in pages and in inodes
+// (both 0: no limit), and what its files use of them. An unset size is Linux's default,
+// half of RAM, and an unset inode count min(lowmem, half of RAM) pages' worth, both taken
+// from RAM once memory is set up.
 class shmem_sb_info final : public super_block {
 public:
-    shmem_sb_info(std::function<kernel_mem()> km, uint64_t dev, uint64_t max_blocks)
-        : km_(std::move(km)), max_blocks_(max_blocks) {
+    shmem_sb_info(std::function<kernel_mem()> km, uint64_t dev, const shmem_options& opt)
+        : km_(std::move(km)), opt_(opt) {
         s_type = "tmpfs";
         s_magic = TMPFS_MAGIC;
         s_dev = dev;
     }
     long statfs(kstatfs& buf) override {
-        uint64_t used = 0, files = 0;
-        for (auto it = inodes_.begin(); it != inodes_.end();) {
-            if (auto ino = it->lock()) {
-                used += ino->i_data.nrpages();
-                ++files;
-                ++it;
-            } else {
-                it = inodes_.erase(it);
-            }
-        }
+        resolve();
         buf.f_type = s_magic;
         buf.f_bsize = buf.f_frsize = PAGE_SIZE;
-        buf.f_blocks = max_blocks_;
-        buf.f_bfree = buf.f_bavail = max_blocks_ > used ? max_blocks_ - used : 0;
-        buf.f_files = max_blocks_;
-        buf.f_ffree = max_blocks_ > files ? max_blocks_ - files : 0;
+        if (blocks_->max_blocks) {
+            buf.f_blocks = blocks_->max_blocks;
+            buf.f_bfree = buf.f_bavail = blocks_->max_blocks - std::min(blocks_->used_blocks, blocks_->max_blocks);
+        }
+        if (max_inodes_) {
+            buf.f_files = max_inodes_;
+            buf.f_ffree = max_inodes_ - std::min(*used_inodes_, max_inodes_);
+        }
         buf.f_namelen = NAME_MAX_;
         buf.f_flags = ST_NOSUID | ST_NODEV | ST_RELATIME;
         return 0;
     }
+    // shmem_show_options: what differs from the defaults.
+    void show_options(std::string& m) override {
+        resolve();
+        if (blocks_->max_blocks != default_max_blocks_) m += ",size=" + std::to_string(blocks_->max_blocks << (PAGE_SHIFT - 10)) + "k";
+        if (max_inodes_ != default_max_inodes_) m += ",nr_inodes=" + std::to_string(max_inodes_);
+        if (opt_.mode != 01777) {
+            char mode[16];
+            std::snprintf(mode, sizeof mode, ",mode=%03o", opt_.mode);
+            m += mode;
+        }
+    }
+    // A new inode, or null when every inode slot is taken (shmem_reserve_inode: ENOSPC).
     std::shared_ptr<inode> new_inode(uint32_t mode) {
-        auto ino = shmem_get_inode(km_(), mode, s_dev, "");
+        if (!shmem_reserve_inode()) return nullptr;
+        auto ino = std::make_shared<shmem_inode>();
+        ino->used_inodes = used_inodes_;
+        shmem_init_inode(*ino, km_(), mode, s_dev, "");
         ino->i_ino = ++last_ino_;
         ino->i_sb = this;
         ino->i_op = &shmem_iops;
-        inodes_.push_back(ino);
+        ino->i_data.blocks = blocks_;
         return ino;
     }
+    // One inode slot more (a new inode, or a hard link: shmem_link reserves one too).
+    bool shmem_reserve_inode() {
+        resolve();
+        if (max_inodes_ && *used_inodes_ >= max_inodes_) return false;
+        ++*used_inodes_;
+        return true;
+    }
+    void shmem_free_inode() { --*used_inodes_; }
+    uint32_t root_mode() const { return opt_.mode; }
 
 private:
+    // The defaults and the unset sizes, once RAM is known (shmem_default_max_blocks and
+    // shmem_default_max_inodes at fill_super).
+    void resolve() {
+        if (resolved_) return;
+        const kernel_mem km = km_();
+        if (!km.page_alloc) return;
+        const uint64_t totalram = km.page_alloc->totalram_pages();
+        const auto* buddy = dynamic_cast<const BuddyAllocator*>(km.page_alloc);
+        const uint64_t totalhigh = buddy ? buddy->totalhigh_pages() : 0;
+        default_max_blocks_ = totalram / 2;
+        default_max_inodes_ = std::min(totalram - totalhigh, totalram / 2);
+        blocks_->max_blocks = opt_.max_blocks.value_or(default_max_blocks_);
+        max_inodes_ = opt_.max_inodes.value_or(default_max_inodes_);
+        resolved_ = true;
+    }
     std::function<kernel_mem()> km_;
-    uint64_t max_blocks_;
-    uint64_t last_ino_ = 1;  // the root is 1
-    std::vector<std::weak_ptr<inode>> inodes_;
+    shmem_options opt_;
+    bool resolved_ = false;
+    uint64_t default_max_blocks_ = 0, default_max_inodes_ = 0;
+    std::shared_ptr<shmem_blocks> blocks_ = std::make_shared<shmem_blocks>();
+    uint64_t max_inodes_ = 0;
+    std::shared_ptr<uint64_t> used_inodes_ = std::make_shared<uint64_t>(0);
+    uint64_t last_ino_ = 0;  // the root is 1
 };
+
+bool shmem_reserve_inode(inode& dir) { return static_cast<shmem_sb_info&>(*dir.i_sb).shmem_reserve_inode(); }
+void shmem_free_inode(inode& dir) { static_cast<shmem_sb_info&>(*dir.i_sb).shmem_free_inode(); }
 
 long shmem_inode_operations::shmem_mknod(inode& dir, dentry& d, uint32_t mode) const {
     auto& sb = static_cast<shmem_sb_info&>(*dir.i_sb);
     auto ino = sb.new_inode(mode);
+    if (!ino) return -ENOSPC;
     ino->i_uid = current_cred().fsuid;
     ino->i_gid = (dir.i_mode & S_ISGID) ? dir.i_gid : current_cred().fsgid;  // inode_init_owner
     if (S_ISDIR(mode)) {
@@ -239,18 +314,12 @@ long shmem_inode_operations::shmem_mknod(inode& dir, dentry& d, uint32_t mode) c
 
 }  // namespace
 
-std::shared_ptr<super_block> shmem_fill_super(std::function<kernel_mem()> km, uint64_t dev, uint64_t max_blocks,
-                                              uint32_t root_mode) {
-    auto sb = std::make_shared<shmem_sb_info>(std::move(km), dev, max_blocks);
-    auto root = std::make_shared<inode>();
-    root->i_ino = 1;
-    root->i_dev = dev;
-    root->i_mode = S_IFDIR | root_mode;
+std::shared_ptr<super_block> shmem_fill_super(std::function<kernel_mem()> km, uint64_t dev, const shmem_options& opt) {
+    auto sb = std::make_shared<shmem_sb_info>(std::move(km), dev, opt);
+    auto root = sb->new_inode(S_IFDIR | opt.mode);  // the root takes an inode slot too
     root->i_nlink = 2;
     root->i_size = 40;
-    root->i_sb = sb.get();
-    root->i_op = &shmem_iops;
-    inode_touch(*root, true, true);
+    root->i_uid = root->i_gid = 0;
     sb->s_root = d_make_root(*sb, root);
     return sb;
 }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "guestos/include/fs.h"
@@ -41,9 +42,16 @@ long memfd_fcntl(file& f, unsigned cmd, uint64_t arg);
 
 inline constexpr uint64_t TMPFS_MAGIC = 0x01021994;
 
-// A new tmpfs instance (shmem_fill_super): its root directory of the given mode, its device
-// number, room for max_blocks pages; km gives the memory its pages come from once it exists.
-std::shared_ptr<super_block> shmem_fill_super(std::function<kernel_mem()> km, uint64_t dev, uint64_t max_blocks,
-                                              uint32_t root_mode);
+// A tmpfs instance's mount options (shmem_parse_options): size= in pages and nr_inodes=
+// (unset: Linux's defaults, half of RAM; 0: no limit), and the root's mode.
+struct shmem_options {
+    std::optional<uint64_t> max_blocks;
+    std::optional<uint64_t> max_inodes;
+    uint32_t mode = 01777;
+};
+// A new tmpfs instance (shmem_fill_super): its root directory, its device number, its
+// limits; km gives the memory its pages come from once it exists. A write past the size,
+// or a new file or link past nr_inodes, is ENOSPC.
+std::shared_ptr<super_block> shmem_fill_super(std::function<kernel_mem()> km, uint64_t dev, const shmem_options& opt);
 
 }  // namespace guestos

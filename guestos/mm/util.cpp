@@ -8,6 +8,7 @@
 #include "guestos/include/errno.h"
 #include "guestos/include/mm_types.h"
 #include "guestos/include/page.h"
+#include "guestos/include/sysctl.h"
 #include "guestos/mm/swapfile.h"
 
 namespace guestos {
@@ -21,7 +22,7 @@ void init_overcommit_reserves(PageAllocator& pa) {
 uint64_t vm_commit_limit(const PageAllocator& pa) {
     const vm_overcommit& o = pa.overcommit;
     const uint64_t ram = o.overcommit_kbytes ? o.overcommit_kbytes >> (PAGE_SHIFT - 10)
-                                             : pa.totalram_pages() * o.overcommit_ratio / 100;
+                                             : pa.totalram_pages() * static_cast<uint64_t>(static_cast<int64_t>(o.overcommit_ratio)) / 100;
     return ram + total_swap_pages();
 }
 
@@ -63,6 +64,48 @@ long vm_accounted_pages(const mm_struct& mm) {
     for (const vm_area_struct& v : mm.mm_rb)
         if (v.vm_flags & VM_ACCOUNT) n += static_cast<long>(v.size() >> PAGE_SHIFT);
     return n;
+}
+
+namespace {
+
+// vm.overcommit_memory: the policy changes only when a whole valid value was written
+// (overcommit_policy_handler).
+long overcommit_policy_handler(const ctl_table* table, int write, char* buffer, size_t* lenp, int64_t* ppos) {
+    if (!write) return proc_dointvec_minmax(table, write, buffer, lenp, ppos);
+    int new_policy = -1;
+    ctl_table t = *table;
+    t.data = &new_policy;
+    const long ret = proc_dointvec_minmax(&t, write, buffer, lenp, ppos);
+    if (ret || new_policy == -1) return ret;
+    *static_cast<int*>(table->data) = new_policy;
+    return 0;
+}
+
+// vm.overcommit_ratio: setting it makes CommitLimit a ratio again (overcommit_kbytes 0).
+long overcommit_ratio_handler(const ctl_table* table, int write, char* buffer, size_t* lenp, int64_t* ppos) {
+    const long ret = proc_dointvec(table, write, buffer, lenp, ppos);
+    if (ret == 0 && write) static_cast<vm_overcommit*>(table->owner)->overcommit_kbytes = 0;
+    return ret;
+}
+
+// vm.overcommit_kbytes: setting it makes CommitLimit a size (overcommit_ratio 0).
+long overcommit_kbytes_handler(const ctl_table* table, int write, char* buffer, size_t* lenp, int64_t* ppos) {
+    const long ret = proc_doulongvec_minmax(table, write, buffer, lenp, ppos);
+    if (ret == 0 && write) static_cast<vm_overcommit*>(table->owner)->overcommit_ratio = 0;
+    return ret;
+}
+
+}  // namespace
+
+void util_sysctl_init(ctl_table_root& root, PageAllocator& pa) {
+    vm_overcommit& o = pa.overcommit;
+    root.register_sysctl("vm", {
+        {"overcommit_memory", &o.overcommit_memory, sizeof(int), 0644, overcommit_policy_handler, SYSCTL_ZERO, SYSCTL_TWO},
+        {"overcommit_ratio", &o.overcommit_ratio, sizeof(int), 0644, overcommit_ratio_handler, nullptr, nullptr, &o},
+        {"overcommit_kbytes", &o.overcommit_kbytes, sizeof(unsigned long), 0644, overcommit_kbytes_handler, nullptr, nullptr, &o},
+        {"user_reserve_kbytes", &o.user_reserve_kbytes, sizeof(unsigned long), 0644, proc_doulongvec_minmax},
+        {"admin_reserve_kbytes", &o.admin_reserve_kbytes, sizeof(unsigned long), 0644, proc_doulongvec_minmax},
+    });
 }
 
 }  // namespace guestos

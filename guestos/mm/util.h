@@ -5,6 +5,7 @@
 namespace guestos {
 
 class PageAllocator;
+class ctl_table_root;
 struct mm_struct;
 
 // The reserves overcommit_memory=2 keeps back for root and for a runaway process, from the
@@ -21,5 +22,9 @@ long __vm_enough_memory(mm_struct& mm, long pages, bool cap_sys_admin);
 long security_vm_enough_memory_mm(mm_struct& mm, long pages);
 // The pages of mm's VM_ACCOUNT mappings (what it has charged).
 long vm_accounted_pages(const mm_struct& mm);
+
+// Registers vm.overcommit_memory, overcommit_ratio, overcommit_kbytes, user_reserve_kbytes
+// and admin_reserve_kbytes over pa's overcommit state (mm/util.c's sysctl table).
+void util_sysctl_init(ctl_table_root& root, PageAllocator& pa);
 
 }  // namespace guestos

@@ -19,7 +19,7 @@ using namespace guestos;
 
 // A fresh tmpfs: its root and the inode operations every tmpfs inode has.
 struct Tmpfs {
-    std::shared_ptr<super_block> sb = shmem_fill_super([] { return kernel_mem{}; }, 77, 1024, 01777);
+    std::shared_ptr<super_block> sb = shmem_fill_super([] { return kernel_mem{}; }, 77, {1024, std::nullopt, 01777});
     // The unmount's dcache shrink (kill_sb), which breaks the parent/child cycles.
     ~Tmpfs() { dcache_teardown(root()); }
     dentry& root() { return *sb->s_root; }

@@ -21,6 +21,8 @@
 #include "guestos/include/mount.h"
 #include "guestos/mm/memory.h"
 #include "guestos/mm/oom_kill.h"
+#include "guestos/fs/proc/proc_sysctl.h"
+#include "guestos/fs/proc_namespace.h"
 
 namespace guestos {
 
@@ -157,12 +159,15 @@ constexpr proc_entry tgid_base_stuff[] = {
     {"auxv", S_IFREG | 0400},      {"status", S_IFREG | 0444},    {"limits", S_IFREG | 0444},
     {"comm", S_IFREG | 0644},      {"cmdline", S_IFREG | 0444},   {"stat", S_IFREG | 0444},
     {"statm", S_IFREG | 0444},     {"maps", S_IFREG | 0444},      {"cwd", S_IFLNK | 0777},
-    {"root", S_IFLNK | 0777},      {"exe", S_IFLNK | 0777},       {"smaps", S_IFREG | 0444},
+    {"root", S_IFLNK | 0777},      {"exe", S_IFLNK | 0777},       {"mounts", S_IFREG | 0444},
+    {"mountinfo", S_IFREG | 0444}, {"smaps", S_IFREG | 0444},
     {"wchan", S_IFREG | 0444},     {"oom_score", S_IFREG | 0444}, {"oom_score_adj", S_IFREG | 0644},
+    {"io", S_IFREG | 0400},
 };
 // The global files, in proc_root's order (pde_subdir_insert sorts by length, then name).
 constexpr proc_entry proc_root_entries[] = {
-    {"stat", S_IFREG | 0444},     {"swaps", S_IFREG | 0444},    {"uptime", S_IFREG | 0444},
+    {"sys", S_IFDIR | 0555},      {"stat", S_IFREG | 0444},     {"swaps", S_IFREG | 0444},    {"mounts", S_IFLNK | 0777},
+    {"uptime", S_IFREG | 0444},
     {"vmstat", S_IFREG | 0444},   {"cpuinfo", S_IFREG | 0444},  {"loadavg", S_IFREG | 0444},
     {"meminfo", S_IFREG | 0444},  {"sysvipc", S_IFDIR | 0555},  {"slabinfo", S_IFREG | 0400},
     {"zoneinfo", S_IFREG | 0444}, {"buddyinfo", S_IFREG | 0444},
@@ -267,6 +272,7 @@ std::shared_ptr<file> proc_root_dir(const task_struct& task) {
     std::vector<dir_entry> e = {{1, 1, DT_DIR, "."}, {1, 2, DT_DIR, ".."}};
     for (const proc_entry& p : proc_root_entries)
         e.push_back({0xf0000000ull + e.size(), static_cast<int64_t>(e.size() + 1), dtype_of(p.mode), p.name});
+    
     e.push_back({0xf0000000ull + e.size(), static_cast<int64_t>(e.size() + 1), DT_LNK, "self"});
     e.push_back({0xf0000000ull + e.size(), static_cast<int64_t>(e.size() + 1), DT_LNK, "thread-self"});
     // Each process, live or zombie, by its leader (next_tgid)
@@ -473,6 +479,21 @@ std::string proc_pid_status(task_struct& task) {
     return out + caps;
 }
 
+std::string proc_pid_io_accounting(const task_struct& task, bool whole) {
+    task_io_accounting acct = task.ioac;
+    if (whole) {
+        acct = task.signal->ioac;
+        for (const task_struct* t : task.signal->thread_head) acct.add(t->ioac);
+    }
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "rchar: %" PRIu64 "\nwchar: %" PRIu64 "\nsyscr: %" PRIu64 "\nsyscw: %" PRIu64 "\nread_bytes: %" PRIu64
+                  "\nwrite_bytes: %" PRIu64 "\ncancelled_write_bytes: %" PRIu64 "\n",
+                  acct.rchar, acct.wchar, acct.syscr, acct.syscw, acct.read_bytes, acct.write_bytes,
+                  acct.cancelled_write_bytes);
+    return buf;
+}
+
 // The name and unit of each resource limit, by RLIMIT_* (lnames).
 struct limit_names {
     const char* name;
@@ -528,6 +549,8 @@ std::string proc_pid_auxv(const task_struct& task) {
 }
 
 long proc_open(task_struct& caller, const std::string& path, unsigned flags, std::shared_ptr<file>& out) {
+    if (is_proc_sys_path(path) && caller.kernel)
+        return proc_sys_open(caller.kernel->sysctl(), path, flags, caller.kernel->mount_time(), out);
     auto p = parse_proc_path(caller, path);
     if (!p) return -ENOENT;
     task_struct& task = p->target ? *p->target : caller;
@@ -568,6 +591,13 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     else if (p->per_task && p->entry == "statm") show = task_text(ref, [](task_struct& t) { return proc_pid_statm(t); });
     else if (p->per_task && p->entry == "limits") show = task_text(ref, [](task_struct& t) { return proc_pid_limits(t); });
     else if (p->per_task && p->entry == "auxv") show = task_text(ref, [](task_struct& t) { return proc_pid_auxv(t); });
+    else if (p->per_task && (p->entry == "mounts" || p->entry == "mountinfo"))
+        show = task_text(ref, [info = p->entry == "mountinfo"](task_struct& t) {
+            if (!t.kernel || !t.fs) return std::string();  // a zombie has no fs (no namespace to show)
+            return info ? proc_mountinfo(t.kernel->mnt_ns()) : proc_mounts(t.kernel->mnt_ns());
+        });
+    else if (p->per_task && p->entry == "io")
+        show = task_text(ref, [whole = !p->thread](task_struct& t) { return proc_pid_io_accounting(t, whole); });
     else if (p->per_task && p->entry == "wchan") show = task_text(ref, [](task_struct&) { return std::string("0"); });
     else if (p->per_task && p->entry == "oom_score_adj")
         show = task_text(ref, [](task_struct& t) { return std::to_string(t.signal->oom_score_adj) + "\n"; });
@@ -576,7 +606,10 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     else if (Kernel* k = task.kernel; !p->per_task && k && k->proc_global(p->entry))
         show = seq_file::single([k, entry = p->entry] { return k->proc_global(entry).value_or(""); });
     else return -ENOENT;
-    auto f = std::make_shared<seq_file>(std::move(show), S_IFREG | 0444, task.kernel ? task.kernel->mount_time() : timespec{});
+    uint32_t mode = S_IFREG | 0444;
+    for (const proc_entry& e : tgid_base_stuff)
+        if (p->per_task && p->entry == e.name) mode = e.mode;
+    auto f = std::make_shared<seq_file>(std::move(show), mode, task.kernel ? task.kernel->mount_time() : timespec{});
     f->f_flags = flags;
     out = std::move(f);
     return 0;
@@ -590,16 +623,18 @@ std::shared_ptr<file> proc_fd_file(task_struct& caller, const std::string& path)
 }
 
 long proc_lstat(task_struct& caller, const std::string& path, struct stat& st) {
+    if (is_proc_sys_path(path) && caller.kernel)  // no open: a 0200 entry stats fine
+        return proc_sys_getattr(caller.kernel->sysctl(), path, caller.kernel->mount_time(), st);
     auto p = parse_proc_path(caller, path);
     if (!p) return -ENOENT;
     task_struct& task = p->target ? *p->target : caller;
-    const bool self = path == "/proc/self" || path == "/proc/thread-self";
+    const bool self = path == "/proc/self" || path == "/proc/thread-self" || path == "/proc/mounts";
     const long fd = fd_entry(*p);
     if (!self && fd < 0 && !(p->per_task && is_pid_link(p->entry))) return 1;
     if (fd >= 0 && !fd_file(task, fd)) return -ENOENT;
     st = {};
     st.st_dev = PROC_DEV;
-    st.st_ino = self ? 0xf0000000ull : pid_entry_ino(task.tgid, p->entry);
+    st.st_ino = path == "/proc/mounts" ? 0xf0000003ull : self ? 0xf0000000ull : pid_entry_ino(task.tgid, p->entry);
     st.st_nlink = 1;
     st.st_blksize = 1024;
     st.st_mode = S_IFLNK | 0777;
@@ -616,6 +651,7 @@ long proc_lstat(task_struct& caller, const std::string& path, struct stat& st) {
 
 std::optional<std::string> proc_readlink(task_struct& caller, const std::string& path, int& err) {
     if (path == "/proc/self") return std::to_string(caller.tgid);  // proc_self_get_link
+    if (path == "/proc/mounts") return "self/mounts";  // proc_symlink("mounts", NULL, "self/mounts")
     if (path == "/proc/thread-self") return std::to_string(caller.tgid) + "/task/" + std::to_string(caller.pid);
     auto p = parse_proc_path(caller, path);
     err = ENOENT;

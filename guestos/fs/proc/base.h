@@ -44,4 +44,8 @@ std::string proc_pid_limits(const task_struct& task);
 // /proc/PID/auxv: the saved auxv words as the task's ABI lays them out (proc_pid_auxv).
 std::string proc_pid_auxv(const task_struct& task);
 
+// /proc/PID/io (do_io_accounting): the thread's own counts, or (whole) the process's: its
+// live threads', its dead threads' and its reaped children's.
+std::string proc_pid_io_accounting(const task_struct& task, bool whole);
+
 }  // namespace guestos
