@@ -14,6 +14,7 @@
  *   issues COUNT random syscalls (the forbidden ones drawn are skipped, not counted) and
  *   prints "fuzz: seed S: N calls, M returned an error". NEVER run it natively (see main). */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,10 +66,11 @@ static void reset_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     for (int s = 1; s < 65; ++s) {
-        if (s == SIGKILL || s == SIGSTOP || s == SIGALRM || s == SIGSEGV || s == SIGBUS ||
-            s == SIGILL || s == SIGFPE || s == SIGTRAP || s == SIGSYS || s == SIGABRT)
-            continue;
-        sa.sa_handler = SIG_IGN;
+        if (s == SIGKILL || s == SIGSTOP || s == SIGALRM) continue;
+        /* A fault's signal back to its default: never a garbage handler a call installed. */
+        const int fault = s == SIGSEGV || s == SIGBUS || s == SIGILL || s == SIGFPE ||
+                          s == SIGTRAP || s == SIGSYS || s == SIGABRT;
+        sa.sa_handler = fault ? SIG_DFL : SIG_IGN;
         sigaction(s, &sa, 0);
     }
     sa.sa_handler = on_alarm;
@@ -188,6 +190,10 @@ static int touches_out_fd(long nr, const unsigned long* a) {
 
 static void setup(void) {
     dup2(1, OUT_FD);
+    /* Garbage the calls write to 0, 1 or 2 goes nowhere: not into the harness's view of
+     * emu's own stderr (where guest bytes could pass for a report), nor into a file. */
+    int null = open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; ++fd) dup2(null, fd);
     mmap((void*)ARENA, ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     char* s = mmap((void*)SCRATCH, SCRATCH_SIZE, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
@@ -230,7 +236,14 @@ int main(int argc, char** argv) {
         if (takes_arena(nr)) {
             a[0] = ARENA + pick(ARENA_SIZE / 4096) * 4096 + (pick(8) ? 0 : pick(4096));
             a[1] = pick(4) ? pick(64) * 4096 : value_arg();
-            if (nr == SYS_mremap) a[4] = ARENA + pick(ARENA_SIZE / 4096) * 4096;  /* MREMAP_FIXED target */
+            /* A length past the arena stays hostile only where it wraps (Linux refuses it):
+             * one that fits the address space would unmap or replace the program itself. */
+            if (a[0] + a[1] > ARENA + ARENA_SIZE && a[0] + a[1] >= a[0])
+                a[1] = pick(2) ? ARENA + ARENA_SIZE - a[0] : (unsigned long)-4096;
+            if (nr == SYS_mremap) {
+                a[4] = ARENA + pick(ARENA_SIZE / 4096) * 4096;  /* MREMAP_FIXED target */
+                if (a[2] > ARENA + ARENA_SIZE - a[4]) a[2] = pick(2) ? ARENA + ARENA_SIZE - a[4] : (unsigned long)-4096;
+            }
             if ((nr == SYS_mmap
 #ifdef SYS_mmap2
                  || nr == SYS_mmap2
@@ -238,6 +251,10 @@ int main(int argc, char** argv) {
                  ) && pick(2))
                 a[3] &= ~(unsigned long)(MAP_FIXED | 0x100000 /* MAP_FIXED_NOREPLACE */);
         }
+#ifdef SYS_shmat
+        /* shmat with SHM_REMAP replaces what lies there: only in the arena (or anywhere free). */
+        if (nr == SYS_shmat) a[1] = pick(4) ? ARENA + pick(ARENA_SIZE / 4096) * 4096 : 0;
+#endif
         if (touches_out_fd(nr, a)) continue;
         /* The timer's handler must stay: a garbage one would run between this call and the
          * reset after it. */
