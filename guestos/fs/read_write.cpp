@@ -13,6 +13,7 @@
 #include "guestos/fs/pipe.h"
 #include "guestos/fs/splice.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/task_io_accounting_ops.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/include/uapi/fcntl.h"
 
@@ -134,6 +135,28 @@ long read_to_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
     return read_to_user(c, f, iov, pos, iocb_flags(f));
 }
 
+// Counts a read or write call and the bytes it moved (vfs_read's and do_readv's tails;
+// the vectored calls count even a bad fd).
+long account_read(SysCtx& c, long r) {
+    if (r > 0) add_rchar(c.task, r);
+    inc_syscr(c.task);
+    return r;
+}
+long account_write(SysCtx& c, long r) {
+    if (r > 0) add_wchar(c.task, r);
+    inc_syscw(c.task);
+    return r;
+}
+
+// read and pread of a readable file (vfs_read), write and pwrite of a writable one
+// (vfs_write): a file opened the other way is EBADF and not counted.
+long vfs_read(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
+    return readable(f) ? account_read(c, read_to_user(c, f, iov, pos)) : -EBADF;
+}
+long vfs_write(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos) {
+    return writable(f) ? account_write(c, write_from_user(c, f, iov, pos)) : -EBADF;
+}
+
 // One user buffer as an iovec, its length capped at MAX_RW_COUNT (rw_verify_area).
 user_iovec single_iovec(uint64_t buf, uint64_t count) { return {{buf, std::min(count, MAX_RW_COUNT)}}; }
 
@@ -141,12 +164,12 @@ user_iovec single_iovec(uint64_t buf, uint64_t count) { return {{buf, std::min(c
 
 long sys_read(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
-    return f ? read_to_user(c, *f, single_iovec(a[1], a[2]), &f->f_pos) : -EBADF;
+    return f ? vfs_read(c, *f, single_iovec(a[1], a[2]), &f->f_pos) : -EBADF;
 }
 
 long sys_write(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
-    return f ? write_from_user(c, *f, single_iovec(a[1], a[2]), &f->f_pos) : -EBADF;
+    return f ? vfs_write(c, *f, single_iovec(a[1], a[2]), &f->f_pos) : -EBADF;
 }
 
 long sys_pread64(SysCtx& c, const uint64_t* a) {
@@ -154,7 +177,7 @@ long sys_pread64(SysCtx& c, const uint64_t* a) {
     int64_t pos = pos_arg(c, a, 3);
     if (!f) return -EBADF;
     if (pos < 0) return -EINVAL;
-    return (f->f_mode & FMODE_PREAD) ? read_to_user(c, *f, single_iovec(a[1], a[2]), &pos) : -ESPIPE;
+    return (f->f_mode & FMODE_PREAD) ? vfs_read(c, *f, single_iovec(a[1], a[2]), &pos) : -ESPIPE;
 }
 
 long sys_pwrite64(SysCtx& c, const uint64_t* a) {
@@ -162,10 +185,12 @@ long sys_pwrite64(SysCtx& c, const uint64_t* a) {
     int64_t pos = pos_arg(c, a, 3);
     if (!f) return -EBADF;
     if (pos < 0) return -EINVAL;
-    return (f->f_mode & FMODE_PWRITE) ? write_from_user(c, *f, single_iovec(a[1], a[2]), &pos) : -ESPIPE;
+    return (f->f_mode & FMODE_PWRITE) ? vfs_write(c, *f, single_iovec(a[1], a[2]), &pos) : -ESPIPE;
 }
 
-long sys_writev(SysCtx& c, const uint64_t* a) {
+namespace {
+
+long do_writev(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
     if (!f) return -EBADF;
     if (!writable(*f)) return -EBADF;
@@ -174,7 +199,7 @@ long sys_writev(SysCtx& c, const uint64_t* a) {
     return write_from_user(c, *f, iov, &f->f_pos);
 }
 
-long sys_readv(SysCtx& c, const uint64_t* a) {
+long do_readv(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
     if (!f) return -EBADF;
     if (!readable(*f)) return -EBADF;
@@ -182,6 +207,11 @@ long sys_readv(SysCtx& c, const uint64_t* a) {
     if (long e = import_iovec(c, VirtAddr(a[1]), a[2], iov); e < 0) return e;
     return read_to_user(c, *f, iov, &f->f_pos);
 }
+
+}  // namespace
+
+long sys_writev(SysCtx& c, const uint64_t* a) { return account_write(c, do_writev(c, a)); }
+long sys_readv(SysCtx& c, const uint64_t* a) { return account_read(c, do_readv(c, a)); }
 
 namespace {
 
@@ -229,11 +259,13 @@ long vfs_iter_rw(SysCtx& c, file& f, VirtAddr uiov, uint64_t vlen, int64_t* pos,
 // readv/writev with flags at the file position (do_readv / do_writev).
 long do_readv_writev(SysCtx& c, uint64_t fd, VirtAddr uiov, uint64_t vlen, uint32_t flags, RW rw) {
     auto f = fdget(c, fd);
-    if (!f) return -EBADF;
-    int64_t pos = f->f_pos;
-    const long r = vfs_iter_rw(c, *f, uiov, vlen, &pos, flags, rw);
-    if (r >= 0) f->f_pos = pos;
-    return r;
+    long r = -EBADF;
+    if (f) {
+        int64_t pos = f->f_pos;
+        r = vfs_iter_rw(c, *f, uiov, vlen, &pos, flags, rw);
+        if (r >= 0) f->f_pos = pos;
+    }
+    return rw == RW::Read ? account_read(c, r) : account_write(c, r);
 }
 
 // preadv/pwritev with flags at pos (do_preadv / do_pwritev): EINVAL for a negative pos,
@@ -241,9 +273,10 @@ long do_readv_writev(SysCtx& c, uint64_t fd, VirtAddr uiov, uint64_t vlen, uint3
 long do_preadv_pwritev(SysCtx& c, uint64_t fd, VirtAddr uiov, uint64_t vlen, int64_t pos, uint32_t flags, RW rw) {
     if (pos < 0) return -EINVAL;
     auto f = fdget(c, fd);
-    if (!f) return -EBADF;
-    if (!(f->f_mode & (rw == RW::Read ? FMODE_PREAD : FMODE_PWRITE))) return -ESPIPE;
-    return vfs_iter_rw(c, *f, uiov, vlen, &pos, flags, rw);
+    long r = -EBADF;
+    if (f) r = (f->f_mode & (rw == RW::Read ? FMODE_PREAD : FMODE_PWRITE)) ? vfs_iter_rw(c, *f, uiov, vlen, &pos, flags, rw)
+                                                                          : -ESPIPE;
+    return rw == RW::Read ? account_read(c, r) : account_write(c, r);
 }
 
 // The offset of preadv and friends from its two halves (pos_from_hilo): on x86-64 pos_l is
@@ -343,7 +376,11 @@ long do_sendfile(SysCtx& c, uint64_t out_fd, uint64_t in_fd, int64_t* ppos, uint
     if (r > 0) {
         out->f_pos = out_pos;
         (ppos ? *ppos : in->f_pos) = pos;
+        add_rchar(c.task, r);
+        add_wchar(c.task, r);
     }
+    inc_syscr(c.task);
+    inc_syscw(c.task);
     return pos > max ? -EOVERFLOW : r;
 }
 
@@ -397,7 +434,11 @@ long vfs_copy_file_range(SysCtx& c, file& in, int64_t pos_in, file& out, int64_t
     if (long e = rw_verify_area(&pos_out, len)) return e;
     if (!len) return 0;
     len = std::min(len, MAX_RW_COUNT);
-    return do_splice_direct(c.task, in, &pos_in, out, &pos_out, len);
+    const long r = do_splice_direct(c.task, in, &pos_in, out, &pos_out, len);
+    if (r > 0) add_rchar(c.task, r), add_wchar(c.task, r);
+    inc_syscr(c.task);
+    inc_syscw(c.task);
+    return r;
 }
 
 }  // namespace

@@ -147,6 +147,7 @@ void do_exit(task_struct& t, int code) {
     --t.signal->nr_threads;
     auto& th = t.signal->thread_head;
     th.erase(std::remove(th.begin(), th.end(), &t), th.end());
+    t.signal->ioac.add(t.ioac);  // the process's io keeps its dead threads' (__exit_signal)
     if (t.signal->nr_threads == 0) {  // exit_itimers
         t.signal->itimers = {};
         exit_itimers(*t.signal);
@@ -228,6 +229,7 @@ int wait_consider_children(task_struct& cur, wait_opts& wo) {
             wo.ru = k_getrusage(*p, RusageWho::Both);
             if (!(wo.flags & WNOWAIT_)) {
                 account_reaped_child(cur, *p);
+                cur.signal->ioac.add(p->signal->ioac);  // a reaped child's I/O is its parent's (wait_task_zombie)
                 release_task(*p);
             }
             return 1;

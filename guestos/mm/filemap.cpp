@@ -1,5 +1,6 @@
 // The page cache (mm/filemap.c, mm/truncate.c, mm/readahead.c).
 #include "guestos/mm/filemap.h"
+#include "guestos/include/task_io_accounting_ops.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -48,6 +49,7 @@ void delete_from_page_cache(address_space& m, std::map<uint64_t, PhysAddr>::iter
     m.i_pages.erase(it);
     if (m.blocks) --m.blocks->used_blocks;  // shmem_recalc_inode gives the block back
     page& p = m.km.page_alloc->phys_to_page(frame);
+    if ((p.flags & PG_dirty) && !is_shmem(m)) task_io_account_cancelled_write(PAGE_SIZE);  // folio_account_cleaned
     p.mapping = nullptr;
     p.flags &= ~(PG_uptodate | PG_dirty);  // PG_swapbacked stays: it picks the rss counter
     if (--p._refcount <= 0) m.km.page_alloc->free_page(frame);
@@ -70,6 +72,7 @@ mmu::ErrorOr<PhysAddr> read_page(address_space& m, uint64_t index) {
             return mmu::Error::from_errno(mapped ? static_cast<int>(-err) : ENOMEM, "page-cache read failed");
         }
         ++page_cache_stats().pgpgin_pages;
+        task_io_account_read(PAGE_SIZE);
     }
     add_to_page_cache(m, *frame, index);
     return *frame;
@@ -111,7 +114,11 @@ void page_cache_read_around(address_space& m, uint64_t index) {
     }
 }
 
-void set_page_dirty(page& p) { p.flags |= PG_dirty; }
+void set_page_dirty(page& p) {
+    // A page newly dirtied in a cache that writes back is the task's write (folio_account_dirtied).
+    if (!(p.flags & (PG_dirty | PG_swapbacked))) task_io_account_write(PAGE_SIZE);
+    p.flags |= PG_dirty;
+}
 
 long filemap_write_and_wait(address_space& m) {
     if (!m.a_ops || !m.a_ops->writepage || !m.km.page_alloc) return 0;
