@@ -237,12 +237,14 @@ int main(int argc, char** argv) {
             a[0] = ARENA + pick(ARENA_SIZE / 4096) * 4096 + (pick(8) ? 0 : pick(4096));
             a[1] = pick(4) ? pick(64) * 4096 : value_arg();
             /* A length past the arena stays hostile only where it wraps (Linux refuses it):
-             * one that fits the address space would unmap or replace the program itself. */
+             * one that fits the address space would unmap or replace the program itself.
+             * (An i386 length never wraps: the 64-bit kernel adds it in 64 bits.) */
             if (a[0] + a[1] > ARENA + ARENA_SIZE && a[0] + a[1] >= a[0])
-                a[1] = pick(2) ? ARENA + ARENA_SIZE - a[0] : (unsigned long)-4096;
+                a[1] = pick(2) || sizeof(long) == 4 ? ARENA + ARENA_SIZE - a[0] : (unsigned long)-4096;
             if (nr == SYS_mremap) {
                 a[4] = ARENA + pick(ARENA_SIZE / 4096) * 4096;  /* MREMAP_FIXED target */
-                if (a[2] > ARENA + ARENA_SIZE - a[4]) a[2] = pick(2) ? ARENA + ARENA_SIZE - a[4] : (unsigned long)-4096;
+                if (a[2] > ARENA + ARENA_SIZE - a[4])
+                    a[2] = pick(2) || sizeof(long) == 4 ? ARENA + ARENA_SIZE - a[4] : (unsigned long)-4096;
             }
             if ((nr == SYS_mmap
 #ifdef SYS_mmap2
