@@ -66,6 +66,8 @@ long inode_file::read(uint8_t* buf, uint64_t n, int64_t* pos) {
 
 long inode_file::write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) {
     if (iocb.ki_flags & IOCB_APPEND) *iocb.ki_pos = static_cast<int64_t>(f_inode->i_size);
+    if (n)
+        if (long e = write_check_fsize(iocb.task, *iocb.ki_pos, n)) return e;
     // generic_write_check_limits: without O_LARGEFILE (an i386 open) a file stops at 2 GiB.
     constexpr int64_t MAX_NON_LFS = 0x7fffffff;
     if (!(f_flags & O_LARGEFILE_) && n) {

@@ -4,10 +4,17 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "guestos/kernel/time/time.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/libfs.h"
+#include "guestos/drivers/char/mem.h"
 #include "guestos/include/uapi/fcntl.h"
+#include "guestos/include/sched.h"
+#include "guestos/include/signal.h"
+#include "guestos/include/uapi/resource.h"
+#include "guestos/include/uapi/signal.h"
 #include "guestos/mm/filemap.h"
 
 namespace guestos {
@@ -18,6 +25,7 @@ long inode_operations::mkdir(inode&, dentry&, uint32_t) const { return -EPERM; }
 long inode_operations::rmdir(inode&, dentry&) const { return -EPERM; }
 long inode_operations::unlink(inode&, dentry&) const { return -EPERM; }
 long inode_operations::symlink(inode&, dentry&, const std::string&) const { return -EPERM; }
+long inode_operations::mknod(inode&, dentry&, uint32_t, uint64_t) const { return -EPERM; }
 long inode_operations::link(dentry&, inode&, dentry&) const { return -EPERM; }
 long inode_operations::rename(inode&, dentry&, inode&, dentry&, unsigned) const { return -EPERM; }
 long inode_operations::get_link(dentry& d, task_struct&, std::string& target) const {
@@ -34,9 +42,33 @@ long inode_operations::open(const path& p, unsigned flags, task_struct&, std::sh
     const inode& ino = *p.dentry->d_inode;
     if (S_ISDIR(ino.i_mode)) out = std::make_shared<dcache_dir_file>(p);
     else if (S_ISREG(ino.i_mode)) out = std::make_shared<inode_file>(p.dentry->d_inode, ino.i_sb ? ino.i_sb->s_maxbytes : ~0ull >> 1);
-    else return -ENXIO;  // a device node or FIFO emu has no driver for
+    else if (S_ISCHR(ino.i_mode)) return chrdev_open(p.dentry->d_inode, flags, out);  // def_chr_fops
+    else return -ENXIO;  // a block device or socket node: nothing to open
     out->f_flags = flags;
     out->f_path = p;
+    return 0;
+}
+
+long write_check_fsize(task_struct& t, int64_t pos, uint64_t& n) {
+    const uint64_t limit = t.signal->rlim[RLIMIT_FSIZE_].rlim_cur;
+    if (limit == RLIM_INFINITY_) return 0;
+    if (static_cast<uint64_t>(pos) >= limit) {
+        send_sig(SIGXFSZ_, t);
+        return -EFBIG;
+    }
+    n = std::min<uint64_t>(n, limit - static_cast<uint64_t>(pos));
+    return 0;
+}
+
+long inode_newsize_ok(const inode& ino, uint64_t offset) {
+    if (offset <= ino.i_size) return 0;  // shrinking: no limit (no swapfile here)
+    task_struct* t = get_current();
+    const uint64_t limit = t ? t->signal->rlim[RLIMIT_FSIZE_].rlim_cur : RLIM_INFINITY_;
+    if (limit != RLIM_INFINITY_ && offset > limit) {
+        send_sig(SIGXFSZ_, *t);
+        return -EFBIG;
+    }
+    if (ino.i_sb && offset > ino.i_sb->s_maxbytes) return -EFBIG;
     return 0;
 }
 

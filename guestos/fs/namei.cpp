@@ -4,6 +4,7 @@
 #include "guestos/include/namei.h"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include "guestos/include/kernel.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/include/uapi/fcntl.h"
+#include "guestos/fs/pipe.h"
 
 namespace guestos {
 
@@ -226,6 +228,53 @@ long do_mkdirat(SysCtx& c, int dfd, uint64_t upath, uint32_t mode) {
     inode& dir = *parent.dentry->d_inode;
     if (long e = may_create(*parent.dentry, *d)) return e;
     return dir.i_op->mkdir(dir, *d, (mode & 07777 & ~c.task.fs->umask) | S_IFDIR);
+}
+
+namespace {
+
+// Which file types mknod makes (may_mknod): a directory is EPERM, an unknown type EINVAL.
+long may_mknod(uint32_t mode) {
+    switch (mode & S_IFMT) {
+    case 0:
+    case S_IFREG:
+    case S_IFCHR:
+    case S_IFBLK:
+    case S_IFIFO:
+    case S_IFSOCK: return 0;
+    case S_IFDIR: return -EPERM;
+    default: return -EINVAL;
+    }
+}
+
+// The device of mknod's dev argument, a kernel dev_t of 12-bit major and 20-bit minor
+// (new_decode_dev), as the host's dev_t that inodes keep.
+uint64_t new_decode_dev(uint32_t dev) {
+    return makedev((dev & 0xfff00) >> 8, (dev & 0xff) | ((dev >> 12) & 0xfff00));
+}
+
+}  // namespace
+
+// mknod (do_mknodat): a regular file through create, a device, FIFO or socket through the
+// filesystem's mknod; devices need CAP_MKNOD; the umask applies.
+long do_mknodat(SysCtx& c, int dfd, uint64_t upath, uint32_t mode, uint32_t dev) {
+    if (long e = may_mknod(mode)) return e;
+    std::string name;
+    if (long e = getname(c, upath, name)) return e;
+    struct path parent;
+    std::shared_ptr<dentry> d;
+    if (long e = filename_create(c, dfd, name, false, parent, d)) return e;
+    inode& dir = *parent.dentry->d_inode;
+    mode &= ~c.task.fs->umask & (S_IFMT | 07777);  // mode_strip_umask
+    if (long e = may_create(*parent.dentry, *d)) return e;
+    switch (mode & S_IFMT) {
+    case 0:
+    case S_IFREG: return dir.i_op->create(dir, *d, (mode & 07777) | S_IFREG);  // vfs_create
+    case S_IFCHR:
+    case S_IFBLK:
+        if (!capable(CAP_MKNOD_)) return -EPERM;
+        return dir.i_op->mknod(dir, *d, mode, new_decode_dev(dev));
+    default: return dir.i_op->mknod(dir, *d, mode, 0);  // a FIFO or a socket
+    }
 }
 
 long do_symlinkat(SysCtx& c, uint64_t utarget, int dfd, uint64_t upath) {
@@ -484,7 +533,12 @@ long do_open(nameidata& nd, unsigned flags, bool created, std::shared_ptr<file>&
         if (long e = inode_permission(ino, mask)) return e;
     }
     if ((mask & MAY_WRITE) && p.dentry->d_inode == c.task.exe_inode) return -ETXTBSY;
-    if (long e = ino.i_op->open(p, flags & ~(O_CREAT_ | O_EXCL_ | O_NOCTTY_ | O_TRUNC_), c.task, out)) return e;
+    const unsigned oflags = flags & ~(O_CREAT_ | O_EXCL_ | O_NOCTTY_ | O_TRUNC_);
+    if (S_ISFIFO(ino.i_mode)) {  // init_special_inode: every filesystem's FIFO is a pipe
+        if (long e = fifo_open(p, oflags, c.task, out)) return e;
+    } else if (long e = ino.i_op->open(p, oflags, c.task, out)) {
+        return e;
+    }
     if (!out->f_path) out->f_path = p;
     if ((flags & O_TRUNC_) && S_ISREG(ino.i_mode) && !created) {
         iattr a;
@@ -539,6 +593,12 @@ long do_filp_open(SysCtx& c, int dfd, const std::string& name, unsigned flags, u
     return do_open(nd, flags, created, out);
 }
 
+long sys_mknod(SysCtx& c, const uint64_t* a) {
+    return do_mknodat(c, AT_FDCWD_, a[0], static_cast<uint16_t>(a[1]), static_cast<uint32_t>(a[2]));  // umode_t
+}
+long sys_mknodat(SysCtx& c, const uint64_t* a) {
+    return do_mknodat(c, dfd_arg(a[0]), a[1], static_cast<uint16_t>(a[2]), static_cast<uint32_t>(a[3]));
+}
 long sys_mkdir(SysCtx& c, const uint64_t* a) { return do_mkdirat(c, AT_FDCWD_, a[0], static_cast<uint32_t>(a[1])); }
 long sys_mkdirat(SysCtx& c, const uint64_t* a) { return do_mkdirat(c, dfd_arg(a[0]), a[1], static_cast<uint32_t>(a[2])); }
 long sys_rmdir(SysCtx& c, const uint64_t* a) { return do_rmdir(c, AT_FDCWD_, a[0]); }

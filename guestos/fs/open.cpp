@@ -154,6 +154,7 @@ long do_truncate_path(SysCtx& c, uint64_t upath, int64_t length) {
         (c.task.exe_inode && ino.i_ino == c.task.exe_inode->i_ino && ino.i_dev == c.task.exe_inode->i_dev))
         return -ETXTBSY;  // get_write_access: it runs
     iattr a;
+    if (long e = inode_newsize_ok(ino, static_cast<uint64_t>(length))) return e;
     a.ia_valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME;
     a.ia_size = static_cast<uint64_t>(length);
     return notify_change(p, a);
@@ -374,6 +375,7 @@ long do_ftruncate(SysCtx& c, uint64_t fd, int64_t length) {
     if (!writable(*f)) return -EINVAL;
     if (f->f_path && f->f_inode && S_ISREG(f->f_inode->i_mode)) {  // do_truncate -> notify_change
         if (f->f_inode == c.task.exe_inode) return -ETXTBSY;
+        if (long e = inode_newsize_ok(*f->f_inode, static_cast<uint64_t>(length))) return e;
         iattr at;
         at.ia_valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME;
         at.ia_size = static_cast<uint64_t>(length);
@@ -405,6 +407,8 @@ long sys_fallocate(SysCtx& c, const uint64_t* a) {
         if (!S_ISREG(st.st_mode)) return -ENODEV;
     }
     if (!f->f_inode || !f->can_mmap()) return -ENODEV;
+    if (!(mode & 1))  // FALLOC_FL_KEEP_SIZE: the file may grow
+        if (long e = inode_newsize_ok(*f->f_inode, static_cast<uint64_t>(offset) + static_cast<uint64_t>(len))) return e;
     return shmem_fallocate(*f->f_inode, static_cast<int>(mode), static_cast<uint64_t>(offset), static_cast<uint64_t>(len));
 }
 

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "guestos/include/dcache.h"
 #include "guestos/include/poll.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/include/signal.h"
@@ -77,13 +78,13 @@ uint64_t pipe_inode_info::unread_bytes() {
 pipe_file::pipe_file(std::shared_ptr<pipe_inode_info> pipe, unsigned flags) : pipe_(std::move(pipe)) {
     f_flags = flags;
     f_mode = FMODE_NOWAIT;  // stream_open: no pread, no pwrite; RWF_NOWAIT is EAGAIN
-    if ((flags & O_ACCMODE) == O_RDONLY) ++pipe_->readers;
-    else ++pipe_->writers;
+    if (reads()) ++pipe_->readers;
+    if (writes()) ++pipe_->writers;
 }
 
 pipe_file::~pipe_file() {  // pipe_release: the other end sees EOF or EPIPE
-    if ((f_flags & O_ACCMODE) == O_RDONLY) --pipe_->readers;
-    else --pipe_->writers;
+    if (reads()) --pipe_->readers;
+    if (writes()) --pipe_->writers;
     wake_up(pipe_->rd_wait);
     wake_up(pipe_->wr_wait);
 }
@@ -92,13 +93,14 @@ pipe_file::~pipe_file() {  // pipe_release: the other end sees EOF or EPIPE
 // with no reader left (pipe_poll).
 uint32_t pipe_file::poll(poll_table* wait) {
     pipe_inode_info& pipe = *pipe_;
-    const bool reads = (f_flags & O_ACCMODE) == O_RDONLY;
-    poll_wait(*this, reads ? pipe.rd_wait : pipe.wr_wait, wait);
+    if (reads()) poll_wait(*this, pipe.rd_wait, wait);
+    if (writes()) poll_wait(*this, pipe.wr_wait, wait);
     uint32_t mask = 0;
-    if (reads) {
+    if (reads()) {
         if (!pipe.empty()) mask |= EPOLLIN_ | EPOLLRDNORM_;
-        if (!pipe.writers) mask |= EPOLLHUP_;
-    } else {
+        if (!pipe.writers && f_pipe != pipe.w_counter) mask |= EPOLLHUP_;
+    }
+    if (writes()) {
         if (!pipe.full()) mask |= EPOLLOUT_ | EPOLLWRNORM_;
         if (!pipe.readers) mask |= EPOLLERR_;
     }
@@ -207,6 +209,7 @@ long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len)
 }
 
 long pipe_file::getattr(struct stat& st) {
+    if (f_inode) return file::getattr(st);  // a FIFO is its inode on its filesystem
     st = {};
     st.st_dev = pipefs_dev();
     st.st_ino = pipe_->i_ino;
@@ -241,21 +244,57 @@ pipe_inode_info* get_pipe_info(file& f) {
     return pf ? &pf->pipe() : nullptr;
 }
 
-void pipe_send_sigpipe(task_struct& task) {
-    kernel_siginfo si;
-    si.si_signo = SIGPIPE_;
-    si.si_code = SI_USER;
-    si.pid = task.tgid;
-    si.uid = task.cred.uid;
-    send_signal(task, si, false);
-}
+void pipe_send_sigpipe(task_struct& task) { send_sig(SIGPIPE_, task); }
 
-long create_pipe_files(std::shared_ptr<file> res[2], unsigned flags) {
-    if (flags & O_NOTIFICATION_PIPE) return -ENOPKG;  // no watch queues (CONFIG_WATCH_QUEUE=n)
+namespace {
+
+// A new empty pipe (alloc_pipe_info).
+std::shared_ptr<pipe_inode_info> alloc_pipe_info() {
     auto pipe = std::make_shared<pipe_inode_info>();
     pipe->bufs.resize(PIPE_DEF_BUFFERS);
     pipe->i_ino = next_pipe_ino();
     pipe->i_atime = pipe->i_mtime = pipe->i_ctime = current_time();
+    return pipe;
+}
+
+// Wakes whoever waits in fifo_open for this end (wake_up_partner).
+void wake_up_partner(pipe_inode_info& pipe) { wake_up(pipe.rd_wait); }
+
+// Sleeps until the other end's open count moves past what it is now (wait_for_partner).
+long wait_for_partner(task_struct& t, pipe_inode_info& pipe, const unsigned& cnt) {
+    const unsigned cur = cnt;
+    (void)wait_event_interruptible(t, pipe.rd_wait, [&] { return cnt != cur; }, "open a FIFO");
+    return cnt == cur ? -ERESTARTSYS : 0;
+}
+
+}  // namespace
+
+long fifo_open(const struct path& p, unsigned flags, task_struct& t, std::shared_ptr<file>& out) {
+    inode& ino = *p.dentry->d_inode;
+    auto pipe = ino.i_pipe.lock();
+    if (!pipe) ino.i_pipe = pipe = alloc_pipe_info();
+    const unsigned acc = flags & O_ACCMODE;
+    if (acc == O_ACCMODE) return -EINVAL;  // neither FMODE_READ nor FMODE_WRITE
+    if (acc == O_WRONLY && (flags & O_NONBLOCK) && !pipe->readers) return -ENXIO;
+    auto f = std::make_shared<pipe_file>(pipe, flags);  // counts it among readers/writers
+    f->f_inode = p.dentry->d_inode;
+    f->f_path = p;
+    if (acc != O_WRONLY) ++pipe->r_counter;
+    if (acc != O_RDONLY) ++pipe->w_counter;
+    if ((acc != O_WRONLY && pipe->readers == 1) || (acc != O_RDONLY && pipe->writers == 1)) wake_up_partner(*pipe);
+    if (acc == O_RDONLY && !pipe->writers) {
+        if (flags & O_NONBLOCK) f->f_pipe = pipe->w_counter;
+        else if (long e = wait_for_partner(t, *pipe, pipe->w_counter)) return e;  // f's release undoes it
+    } else if (acc == O_WRONLY && !pipe->readers) {
+        if (long e = wait_for_partner(t, *pipe, pipe->r_counter)) return e;
+    }
+    out = std::move(f);
+    return 0;
+}
+
+long create_pipe_files(std::shared_ptr<file> res[2], unsigned flags) {
+    if (flags & O_NOTIFICATION_PIPE) return -ENOPKG;  // no watch queues (CONFIG_WATCH_QUEUE=n)
+    auto pipe = alloc_pipe_info();
     res[1] = std::make_shared<pipe_file>(pipe, O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)));
     res[0] = std::make_shared<pipe_file>(pipe, O_RDONLY | (flags & O_NONBLOCK));
     return 0;

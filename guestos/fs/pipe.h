@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "guestos/include/fs.h"
+#include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/wait.h"
 
 namespace guestos {
@@ -34,6 +35,7 @@ struct pipe_inode_info {
     unsigned head = 0, tail = 0;
     unsigned max_usage = PIPE_DEF_BUFFERS;  // slots writers may fill (F_SETPIPE_SZ)
     unsigned readers = 0, writers = 0;      // open files with each access
+    unsigned r_counter = 1, w_counter = 1;  // opens ever made for each access (a FIFO's partner waits)
     uint64_t i_ino = 0;
     wait_queue_head rd_wait, wr_wait;  // readers wait for data, writers for room
     timespec i_atime{}, i_mtime{}, i_ctime{};
@@ -45,8 +47,9 @@ struct pipe_inode_info {
     uint64_t unread_bytes();
 };
 
-// An end of a pipe: O_RDONLY reads, O_WRONLY writes. Closing the last descriptor of an end
-// (destroying the file) is pipe_release: the other end then sees EOF or EPIPE.
+// An end of a pipe: O_RDONLY reads, O_WRONLY writes, O_RDWR (a FIFO's) both. Closing the
+// last descriptor of an end (destroying the file) is pipe_release: the other end then sees
+// EOF or EPIPE.
 class pipe_file final : public file {
 public:
     pipe_file(std::shared_ptr<pipe_inode_info> pipe, unsigned flags);
@@ -59,8 +62,13 @@ public:
     long ioctl(unsigned long cmd, uint8_t* arg, size_t& in_len, size_t& out_len) override;
     bool ioctl_sizes(unsigned long cmd, size_t& in_len, size_t& out_len) const override;
     pipe_inode_info& pipe() { return *pipe_; }
+    // The writers' count a FIFO reader opened with O_NONBLOCK and no writer saw: poll
+    // reports no hang-up until a writer has come and gone (filp->f_pipe).
+    unsigned f_pipe = 0;
 
 private:
+    bool reads() const { return (f_flags & O_ACCMODE_) != O_WRONLY_; }
+    bool writes() const { return (f_flags & O_ACCMODE_) != O_RDONLY_; }
     std::shared_ptr<pipe_inode_info> pipe_;
 };
 
@@ -71,6 +79,10 @@ void pipe_send_sigpipe(task_struct& task);
 
 // Both ends of a new pipe (create_pipe_files): res[0] reads, res[1] writes; 0 or -errno.
 long create_pipe_files(std::shared_ptr<file> res[2], unsigned flags);
+// Opens the FIFO at p (fifo_open): its inode's pipe, made on the first open. A reader waits
+// for a writer and a writer for a reader, unless O_NONBLOCK (a writer then fails with
+// ENXIO); O_RDWR never waits. -ERESTARTSYS when a signal ends the wait.
+long fifo_open(const struct path& p, unsigned flags, task_struct& t, std::shared_ptr<file>& out);
 // F_GETPIPE_SZ and F_SETPIPE_SZ (pipe_fcntl): -EBADF when f is no pipe.
 long pipe_fcntl(file& f, unsigned cmd, unsigned long arg);
 

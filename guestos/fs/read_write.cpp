@@ -404,8 +404,9 @@ long sendfile_with_offset(SysCtx& c, const uint64_t* a, unsigned width, int64_t 
 // The checks of copy_file_range before any byte moves (generic_copy_file_checks): both
 // regular files (EISDIR, EINVAL), readable in and writable, non-append out (EBADF), one
 // filesystem (EXDEV: none here has a copy_file_range of its own), no wrap (EOVERFLOW), the
-// count cut at in's end and at out's size limit (EFBIG), no overlap within one file (EINVAL).
-long generic_copy_file_checks(file& in, int64_t pos_in, file& out, int64_t pos_out, uint64_t& count) {
+// count cut at in's end, at the caller's RLIMIT_FSIZE (SIGXFSZ and EFBIG when nothing is left)
+// and at out's size limit (EFBIG), no overlap within one file (EINVAL).
+long generic_copy_file_checks(task_struct& t, file& in, int64_t pos_in, file& out, int64_t pos_out, uint64_t& count) {
     const uint32_t ti = file_type(in), to = file_type(out);
     if (ti == S_IFDIR || to == S_IFDIR) return -EISDIR;
     if (ti != S_IFREG || to != S_IFREG) return -EINVAL;
@@ -417,6 +418,7 @@ long generic_copy_file_checks(file& in, int64_t pos_in, file& out, int64_t pos_o
     const auto size_in = static_cast<int64_t>(in.f_inode->i_size);
     count = pos_in >= size_in ? 0 : std::min(count, static_cast<uint64_t>(size_in - pos_in));
     // generic_write_check_limits
+    if (long e = write_check_fsize(t, pos_out, count)) return e;
     const int64_t max_size = (out.f_flags & O_LARGEFILE_) ? s_maxbytes(out) : MAX_NON_LFS;
     if (pos_out >= max_size) return -EFBIG;
     count = std::min(count, static_cast<uint64_t>(max_size - pos_out));
@@ -429,7 +431,7 @@ long generic_copy_file_checks(file& in, int64_t pos_in, file& out, int64_t pos_o
 // Copies len bytes from in at pos_in to out at pos_out on one filesystem through the page
 // cache (vfs_copy_file_range, its splice fallback): bytes copied, short at in's end.
 long vfs_copy_file_range(SysCtx& c, file& in, int64_t pos_in, file& out, int64_t pos_out, uint64_t len) {
-    if (long e = generic_copy_file_checks(in, pos_in, out, pos_out, len)) return e;
+    if (long e = generic_copy_file_checks(c.task, in, pos_in, out, pos_out, len)) return e;
     if (long e = rw_verify_area(&pos_in, len)) return e;
     if (long e = rw_verify_area(&pos_out, len)) return e;
     if (!len) return 0;

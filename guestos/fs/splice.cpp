@@ -142,8 +142,7 @@ long iter_file_splice_write(task_struct& task, pipe_inode_info& p, file& out, in
             n -= k;
         }
         spliced += static_cast<uint64_t>(ret);
-        wakeup_pipe_writers(p);
-        if (static_cast<uint64_t>(ret) < tmp.size()) break;
+        wakeup_pipe_writers(p);  // a short write goes on: the next one tells why (EFBIG, ENOSPC)
     }
     return spliced ? static_cast<long>(spliced) : ret;
 }

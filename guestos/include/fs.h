@@ -24,6 +24,7 @@ struct vfsmount;
 struct super_block;
 class inode_operations;
 class file;
+struct pipe_inode_info;  // guestos/fs/pipe.h
 
 // A place in the tree (struct path): a mount and a dentry of its filesystem.
 struct path {
@@ -126,6 +127,8 @@ struct inode {
     std::string i_link;  // a symbolic link's target (tmpfs keeps it in the inode)
     uint32_t seals = 0;  // a shmem file's F_SEAL_* (shmem_inode_info's seals)
     std::shared_ptr<struct file_lock_context> i_flctx;  // its file locks (fs/locks.c)
+    // A FIFO's pipe while some file has it open (i_pipe; gone with the last close).
+    std::weak_ptr<pipe_inode_info> i_pipe;
     // The bytes of a host file behind the inode (the executable): what its read_folio reads.
     std::vector<uint8_t> contents;
     address_space i_data;  // its page cache
@@ -145,6 +148,8 @@ public:
     virtual long rmdir(inode& dir, struct dentry& d) const;
     virtual long unlink(inode& dir, struct dentry& d) const;
     virtual long symlink(inode& dir, struct dentry& d, const std::string& target) const;
+    // A special file (FIFO, socket, character or block device rdev) named d: mknod.
+    virtual long mknod(inode& dir, struct dentry& d, uint32_t mode, uint64_t rdev) const;
     virtual long link(struct dentry& old, inode& dir, struct dentry& d) const;
     // Moves old to new (RENAME_NOREPLACE / RENAME_EXCHANGE in flags); the VFS has checked
     // the types and moves the dentries after.
@@ -161,6 +166,13 @@ public:
     virtual long open(const struct path& p, unsigned flags, task_struct& t, std::shared_ptr<file>& out) const;
 };
 
+// Whether the inode may grow or shrink to offset (inode_newsize_ok): growing past the
+// caller's RLIMIT_FSIZE sends it SIGXFSZ and is EFBIG, as is growing past s_maxbytes.
+long inode_newsize_ok(const inode& ino, uint64_t offset);
+// The write of n bytes at pos to a regular file within the caller's RLIMIT_FSIZE
+// (generic_write_check_limits' rlimit part): n cut to the limit; a write starting at or
+// past it sends SIGXFSZ and is EFBIG.
+long write_check_fsize(task_struct& t, int64_t pos, uint64_t& n);
 // Fills st from the inode's own fields (generic_fillattr).
 void generic_fillattr(const inode& ino, struct stat& st);
 // Applies attr to the inode's fields, truncating its page cache for ATTR_SIZE (simple_setattr).

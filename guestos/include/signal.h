@@ -21,6 +21,9 @@ struct ksignal {
 // A sleeping task that can take it is woken (signal_wake_up). False when it was dropped
 // because the task ignores it (sig_ignored).
 bool send_signal(task_struct& task, const kernel_siginfo& info, bool forced);
+// The kernel's own signal to a task about what it did (send_sig with priv 0: SI_USER from
+// the task itself): SIGPIPE, SIGXFSZ.
+void send_sig(int sig, task_struct& task);
 // A process-directed signal (group): one thread that does not block it takes it; SIGKILL
 // goes to every thread.
 bool send_signal_group(task_struct& task, const kernel_siginfo& info, bool forced);

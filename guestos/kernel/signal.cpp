@@ -106,6 +106,15 @@ int next_signal(const task_struct& task, uint64_t mask) {
 }
 }  // namespace
 
+void send_sig(int sig, task_struct& task) {
+    kernel_siginfo si;
+    si.si_signo = sig;
+    si.si_code = SI_USER;
+    si.pid = task.tgid;
+    si.uid = task.cred.uid;
+    send_signal(task, si, false);
+}
+
 bool send_signal(task_struct& task, const kernel_siginfo& info, bool forced) {
     const int sig = info.si_signo;
     if (sig < 1 || sig > KERNEL_NSIG) return false;

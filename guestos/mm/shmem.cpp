@@ -119,6 +119,11 @@ public:
         return simple_setattr(*d.d_inode, a);
     }
     long create(inode& dir, dentry& d, uint32_t mode) const override { return shmem_mknod(dir, d, mode); }
+    long mknod(inode& dir, dentry& d, uint32_t mode, uint64_t rdev) const override {
+        if (long e = shmem_mknod(dir, d, mode)) return e;
+        d.d_inode->i_rdev = rdev;  // init_special_inode
+        return 0;
+    }
     long mkdir(inode& dir, dentry& d, uint32_t mode) const override {
         if (long e = shmem_mknod(dir, d, mode)) return e;
         ++dir.i_nlink;

@@ -2,6 +2,8 @@
 // lookup, links' targets, and the operations that change the tree. Each takes the VFS
 // inode's fields into the ext2 inode (EI) before Ext2Fs works on it and takes back what
 // Ext2Fs changed (from_ei) after.
+#include <sys/sysmacros.h>
+
 #include "guestos/fs/ext2/ext2.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/uapi/fcntl.h"
@@ -34,6 +36,9 @@ public:
         return 0;
     }
     long create(inode& dir, dentry& d, uint32_t mode) const override { return new_entry(dir, d, mode, nullptr); }
+    long mknod(inode& dir, dentry& d, uint32_t mode, uint64_t rdev) const override {
+        return new_entry(dir, d, mode, nullptr, rdev);
+    }
     long mkdir(inode& dir, dentry& d, uint32_t mode) const override {
         if (dir.i_nlink >= EXT2_LINK_MAX) return -EMLINK;
         return new_entry(dir, d, mode | S_IFDIR, nullptr);
@@ -100,11 +105,11 @@ private:
     // A new inode of type mode named d in dir (ext2_create, ext2_mkdir, ext2_symlink): the
     // inode, a directory's "." and "..", a link's target, then the entry; on failure the
     // new inode goes again.
-    static long new_entry(inode& dir, dentry& d, uint32_t mode, const std::string* target);
+    static long new_entry(inode& dir, dentry& d, uint32_t mode, const std::string* target, uint64_t rdev = 0);
     static long ext2_setsize(inode& i, uint64_t newsize);
 };
 
-long ext2_iops::new_entry(inode& dir, dentry& d, uint32_t mode, const std::string* target) {
+long ext2_iops::new_entry(inode& dir, dentry& d, uint32_t mode, const std::string* target, uint64_t rdev) {
     if (d.d_name.size() > EXT2_NAME_LEN) return -ENAMETOOLONG;
     ext2_sb_info& s = sb(dir);
     auto made = s.new_inode(dir, mode);
@@ -119,6 +124,11 @@ long ext2_iops::new_entry(inode& dir, dentry& d, uint32_t mode, const std::strin
     } else if (target) {
         std::memcpy(i->ei.i_data.data(), target->data(), target->size());  // fast: in i_data
         i->ei.i_size = target->size();
+    } else if (S_ISCHR(mode) || S_ISBLK(mode)) {  // ext2_write_inode's device encodings
+        const uint32_t maj = major(rdev), mnr = minor(rdev);
+        if (maj < 256 && mnr < 256) i->ei.i_data[0] = (maj << 8) | mnr;  // old_encode_dev
+        else i->ei.i_data[1] = (mnr & 0xff) | (maj << 8) | ((mnr & ~0xffu) << 12);  // new_encode_dev
+        i->i_rdev = rdev;
     }
     s.from_ei(*i);
     if (!r.is_error()) r = s.fs().add_link(s.EI(dir), d.d_name, uint32_t(i->i_ino), mode);

@@ -238,6 +238,12 @@ public:
         (void)::chmod(path.c_str(), mode & 07777);
         return instantiate(dir, d);
     }
+    long mknod(inode& dir, dentry& d, uint32_t mode, uint64_t rdev) const override {
+        const std::string path = sb(dir).host_path(d);
+        if (::mknod(path.c_str(), mode, static_cast<dev_t>(rdev)) != 0) return -errno;
+        (void)::chmod(path.c_str(), mode & 07777);  // the guest's umask was applied, not emu's
+        return instantiate(dir, d);
+    }
     long symlink(inode& dir, dentry& d, const std::string& target) const override {
         if (::symlink(target.c_str(), sb(dir).host_path(d).c_str()) != 0) return -errno;
         return instantiate(dir, d);
