@@ -1,5 +1,5 @@
 /* FIFOs and mknod as Linux gives them (fs/namei.c do_mknodat, fs/pipe.c fifo_open), in the
- * directory given as argv[1] (default /tmp): which types mknod makes and refuses, the
+ * directory given as argv[1] (default a new one in /tmp): which types mknod makes and refuses, the
  * umask, a FIFO's open rules (a reader waits for a writer and a writer for a reader;
  * O_NONBLOCK readers open at once and writers get ENXIO; O_RDWR never waits), data through
  * it between two processes, poll's hang-up only after a writer came and went, the buffer
@@ -54,7 +54,9 @@ static short revents(int fd, short events) {
 static void on_alarm(int sig) { (void)sig; }
 
 int main(int argc, char** argv) {
-    snprintf(dir, sizeof dir, "%s", argc > 1 ? argv[1] : "/tmp");
+    /* Natively the three builds' runs share /tmp: each has its own directory there. */
+    if (argc > 1) snprintf(dir, sizeof dir, "%s", argv[1]);
+    else snprintf(dir, sizeof dir, "/tmp/fifo.%d", (int)getpid());
     mkdir(dir, 0755);
     umask(022);
 
@@ -186,5 +188,6 @@ int main(int argc, char** argv) {
     unlink(at("g"));
     unlink(at("r0"));
     unlink(at("r1"));
+    if (argc <= 1) rmdir(dir);
     return 0;
 }

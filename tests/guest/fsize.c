@@ -26,14 +26,20 @@ static void report(const char* what, long r) {
 
 static long size_of(int fd) { return lseek(fd, 0, SEEK_END); }
 
+static char name_a[64], name_b[64], name_c[64];
+
 int main(void) {
     static char buf[16384];
+    /* Natively the three builds' runs share /tmp: each names its own files. */
+    snprintf(name_a, sizeof name_a, "/tmp/fsize.%d.a", (int)getpid());
+    snprintf(name_b, sizeof name_b, "/tmp/fsize.%d.b", (int)getpid());
+    snprintf(name_c, sizeof name_c, "/tmp/fsize.%d.c", (int)getpid());
     memset(buf, 'z', sizeof buf);
     signal(SIGXFSZ, on_xfsz);
     struct rlimit rl = {10000, RLIM_INFINITY};
     report("setrlimit FSIZE 10000", setrlimit(RLIMIT_FSIZE, &rl));
 
-    int fd = open("/tmp/fsize.a", O_CREAT | O_RDWR | O_TRUNC, 0600);
+    int fd = open(name_a, O_CREAT | O_RDWR | O_TRUNC, 0600);
     report("write 8000", write(fd, buf, 8000));
     report("write 4000 (cut at the limit)", write(fd, buf, 4000));
     report("write 1 at the limit", write(fd, buf, 1));
@@ -46,22 +52,22 @@ int main(void) {
     report("ftruncate to 20000", ftruncate(fd, 20000));
     report("ftruncate to 10000", ftruncate(fd, 10000));
     report("ftruncate to 5000", ftruncate(fd, 5000));
-    report("truncate to 10001", truncate("/tmp/fsize.a", 10001));
-    report("truncate to 100", truncate("/tmp/fsize.a", 100));
+    report("truncate to 10001", truncate(name_a, 10001));
+    report("truncate to 100", truncate(name_a, 100));
     report("fallocate 0..12000", fallocate(fd, 0, 0, 12000));
     report("fallocate KEEP_SIZE 0..12000", fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 12000));
     report("fallocate 0..9000", fallocate(fd, 0, 0, 9000));
     report("size", size_of(fd));
 
-    int ap = open("/tmp/fsize.a", O_WRONLY | O_APPEND);
+    int ap = open(name_a, O_WRONLY | O_APPEND);
     report("append 2000 at 9000", write(ap, buf, 2000));
     report("append 1 at the limit", write(ap, buf, 1));
     close(ap);
 
-    int src = open("/tmp/fsize.b", O_CREAT | O_RDWR | O_TRUNC, 0600);
+    int src = open(name_b, O_CREAT | O_RDWR | O_TRUNC, 0600);
     write(src, buf, 5000);
     lseek(src, 0, SEEK_SET);
-    int dst = open("/tmp/fsize.c", O_CREAT | O_RDWR | O_TRUNC, 0600);
+    int dst = open(name_c, O_CREAT | O_RDWR | O_TRUNC, 0600);
     lseek(dst, 8000, SEEK_SET);
     report("sendfile 5000 to 8000", sendfile(dst, src, NULL, 5000));
     report("sendfile 5000 at the limit", sendfile(dst, src, NULL, 5000));
@@ -87,8 +93,8 @@ int main(void) {
     waitpid(pid, &status, 0);
     printf("child: signaled %d, signal %d, status %#x\n", WIFSIGNALED(status), WTERMSIG(status), status);
 
-    unlink("/tmp/fsize.a");
-    unlink("/tmp/fsize.b");
-    unlink("/tmp/fsize.c");
+    unlink(name_a);
+    unlink(name_b);
+    unlink(name_c);
     return 0;
 }
