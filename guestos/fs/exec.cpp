@@ -75,6 +75,8 @@ long open_program(SysCtx& c, const std::string& name, linux_binprm& bprm) {
         return read_whole(*f, bprm.contents);
     }
     if (e != -ENOENT || c.kernel.root_disk()) return e;
+    const vfsmount* top = c.kernel.mnt_ns().root();
+    if (c.task.fs->root.mnt != top || c.task.fs->root.dentry != top->mnt_root) return e;  // chrooted: no way out
     // No disk: programs run from the host's files, as the first program does.
     const std::string host = name[0] == '/' ? name : d_path(c.task.fs->pwd) + "/" + name;
     struct stat st {};

@@ -3,6 +3,9 @@
 
 #include <sys/stat.h>
 
+#include "guestos/include/dcache.h"
+#include "guestos/include/sched.h"
+
 namespace guestos {
 
 vfsmount* mnt_namespace::mount_root(std::shared_ptr<super_block> sb, unsigned mnt_flags, std::string devname) {
@@ -68,12 +71,17 @@ void mnt_namespace::clear() {
     root_ = nullptr;
 }
 
-std::string d_path(const path& p) {
+std::string d_path_from(const path& p, const path* root, bool* unreachable) {
     if (!p) return "";
     std::string out;
     const vfsmount* m = p.mnt;
     const dentry* d = p.dentry.get();
+    bool reached = !root;
     for (;;) {
+        if (root && m == root->mnt && d == root->dentry.get()) {  // the caller's root is "/"
+            reached = true;
+            break;
+        }
         if (d == m->mnt_root.get() || !d->d_parent) {  // at a mount's root: cross to its mountpoint
             if (m->mnt_parent == m || d != m->mnt_root.get()) break;
             d = m->mnt_mountpoint.get();
@@ -83,9 +91,15 @@ std::string d_path(const path& p) {
         out = "/" + d->d_name + out;
         d = d->d_parent.get();
     }
+    if (unreachable) *unreachable = !reached;
     if (out.empty()) out = "/";
     if (p.dentry->d_deleted) out += " (deleted)";
     return out;
+}
+
+std::string d_path(const path& p) {
+    const task_struct* t = get_current();
+    return d_path_from(p, t && t->fs && t->fs->root ? &t->fs->root : nullptr, nullptr);
 }
 
 }  // namespace guestos

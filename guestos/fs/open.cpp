@@ -281,14 +281,29 @@ long sys_fchdir(SysCtx& c, const uint64_t* a) {
     return 0;
 }
 
+// getcwd: the working directory from the caller's root; one outside it (left there by a
+// chroot) is "(unreachable)" followed by its path from the namespace's root.
 long sys_getcwd(SysCtx& c, const uint64_t* a) {
     const struct path& pwd = c.task.fs->pwd;
     if (pwd.dentry->d_deleted) return -ENOENT;
-    const std::string cwd = d_path(pwd);
+    bool unreachable = false;
+    std::string cwd = d_path_from(pwd, &c.task.fs->root, &unreachable);
+    if (unreachable) cwd = "(unreachable)" + cwd;
     const uint64_t n = cwd.size() + 1;
     if (n > PATH_MAX_) return -ENAMETOOLONG;
     if (a[1] < n) return -ERANGE;
     return copy_to_user(c.mm, VirtAddr(a[0]), cwd.c_str(), n) ? static_cast<long>(n) : -EFAULT;
+}
+
+// chroot (fs/open.c): a searchable directory becomes the caller's "/" (CAP_SYS_CHROOT);
+// the working directory stays where it is.
+long sys_chroot(SysCtx& c, const uint64_t* a) {
+    struct path p;
+    if (long e = user_path_at(c, AT_FDCWD_, a[0], LOOKUP_FOLLOW | LOOKUP_DIRECTORY, p)) return e;
+    if (long e = inode_permission(*p.dentry->d_inode, MAY_EXEC)) return e;  // MAY_EXEC | MAY_CHDIR
+    if (!capable(CAP_SYS_CHROOT_)) return -EPERM;
+    c.task.fs->root = p;  // set_fs_root
+    return 0;
 }
 
 long sys_truncate(SysCtx& c, const uint64_t* a) {

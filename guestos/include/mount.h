@@ -52,8 +52,12 @@ private:
     std::map<std::pair<const vfsmount*, const dentry*>, vfsmount*> mount_hashtable_;
 };
 
-// The absolute path of p as the root of the namespace sees it (d_path); " (deleted)"
-// follows a removed file's name.
+// The absolute path of p as the calling task's root sees it (d_path); " (deleted)"
+// follows a removed file's name. A path outside that root (after chroot) is given from
+// the namespace's root.
 std::string d_path(const path& p);
+// The same from a given root (prepend_path; the namespace's for null): unreachable says
+// whether p lies outside it, so that getcwd can say "(unreachable)".
+std::string d_path_from(const path& p, const path* root, bool* unreachable);
 
 }  // namespace guestos

@@ -19,6 +19,14 @@
 #include <termios.h>
 #include <unistd.h>
 
+/* This build's name (fifo.x86_64, fifo.i386...): with the pid it keeps the files of runs
+ * that share a /tmp apart (the three builds natively, and under emu when it keeps the
+ * host's /tmp). */
+static const char* program_name_of(const char* path) {
+    const char* s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
 static void report(const char* what, long r) {
     printf("%-36s %ld %s\n", what, r, r < 0 ? strerror(errno) : "");
     errno = 0;
@@ -26,7 +34,8 @@ static void report(const char* what, long r) {
 
 static long cloexec_of(int fd) { return fcntl(fd, F_GETFD); }
 
-int main(void) {
+int main(int argc, char** argv) {
+    (void)argc;
     syscall(SYS_close_range, 3, ~0u, 0); /* only 0, 1 and 2, whatever the runner left open */
     struct rlimit rl = {64, 64};
     report("setrlimit NOFILE 64", setrlimit(RLIMIT_NOFILE, &rl));
@@ -78,7 +87,7 @@ int main(void) {
     report("TCGETS on a pipe", ioctl(p[0], TCGETS, &t));
 
     char name[64];  /* natively the three builds' runs share /tmp */
-    snprintf(name, sizeof name, "/tmp/fdtable.%d", (int)getpid());
+    snprintf(name, sizeof name, "/tmp/%s.%d", program_name_of(argv[0]), (int)getpid());
     int f = open(name, O_CREAT | O_RDWR | O_TRUNC, 0600);
     report("open a file", f >= 0 ? 0 : -1);
     report("ftruncate to 5000", ftruncate(f, 5000));

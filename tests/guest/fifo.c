@@ -19,6 +19,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* This build's name (fifo.x86_64, fifo.i386...): with the pid it keeps the files of runs
+ * that share a /tmp apart (the three builds natively, and under emu when it keeps the
+ * host's /tmp). */
+static const char* program_name_of(const char* path) {
+    const char* s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
 static char dir[512];
 
 static const char* at(const char* name) {
@@ -56,7 +64,7 @@ static void on_alarm(int sig) { (void)sig; }
 int main(int argc, char** argv) {
     /* Natively the three builds' runs share /tmp: each has its own directory there. */
     if (argc > 1) snprintf(dir, sizeof dir, "%s", argv[1]);
-    else snprintf(dir, sizeof dir, "/tmp/fifo.%d", (int)getpid());
+    else snprintf(dir, sizeof dir, "/tmp/%s.%d", program_name_of(argv[0]), (int)getpid());
     mkdir(dir, 0755);
     umask(022);
 

@@ -16,6 +16,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* This build's name (fifo.x86_64, fifo.i386...): with the pid it keeps the files of runs
+ * that share a /tmp apart (the three builds natively, and under emu when it keeps the
+ * host's /tmp). */
+static const char* program_name_of(const char* path) {
+    const char* s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
 static volatile int xfsz;
 static void on_xfsz(int sig) { (void)sig; ++xfsz; }
 
@@ -28,12 +36,13 @@ static long size_of(int fd) { return lseek(fd, 0, SEEK_END); }
 
 static char name_a[64], name_b[64], name_c[64];
 
-int main(void) {
+int main(int argc, char** argv) {
+    (void)argc;
     static char buf[16384];
     /* Natively the three builds' runs share /tmp: each names its own files. */
-    snprintf(name_a, sizeof name_a, "/tmp/fsize.%d.a", (int)getpid());
-    snprintf(name_b, sizeof name_b, "/tmp/fsize.%d.b", (int)getpid());
-    snprintf(name_c, sizeof name_c, "/tmp/fsize.%d.c", (int)getpid());
+    snprintf(name_a, sizeof name_a, "/tmp/%s.%d.a", program_name_of(argv[0]), (int)getpid());
+    snprintf(name_b, sizeof name_b, "/tmp/%s.%d.b", program_name_of(argv[0]), (int)getpid());
+    snprintf(name_c, sizeof name_c, "/tmp/%s.%d.c", program_name_of(argv[0]), (int)getpid());
     memset(buf, 'z', sizeof buf);
     signal(SIGXFSZ, on_xfsz);
     struct rlimit rl = {10000, RLIM_INFINITY};

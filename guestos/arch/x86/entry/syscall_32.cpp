@@ -63,7 +63,7 @@ const SyscallEntry table32[] = {
     E(poll, poll, "xud"), E(ppoll, ppoll, "xuxxu"), E(ppoll_time64, ppoll_time64, "xuxxu"),
     E(select, old_select, "x"), E(_newselect, select, "dxxxx"), E(pselect6, pselect6, "dxxxxx"),
     E(pselect6_time64, pselect6_time64, "dxxxxx"),
-    E(mkdir, mkdir, "so"), E(mkdirat, mkdirat, "fso"), E(mknod, mknod, "sox"), E(mknodat, mknodat, "fsox"), E(rmdir, rmdir, "s"), E(symlink, symlink, "ss"),
+    E(mkdir, mkdir, "so"), E(mkdirat, mkdirat, "fso"), E(mknod, mknod, "sox"), E(mknodat, mknodat, "fsox"), E(chroot, chroot, "s"), E(rmdir, rmdir, "s"), E(symlink, symlink, "ss"),
     E(symlinkat, symlinkat, "sfs"), E(link, link, "ss"), E(linkat, linkat, "fsfsx"), E(rename, rename, "ss"),
     E(renameat, renameat, "fsfs"), E(renameat2, renameat2, "fsfsx"), E(creat, creat, "so"),
     E(chmod, chmod, "so"), E(fchmod, fchmod, "fo"), E(fchmodat, fchmodat, "fso"), E(chown, chown, "sdd"),

@@ -51,7 +51,7 @@ const SyscallEntry table64[] = {
     E(eventfd, eventfd, "u"), E(eventfd2, eventfd2, "ux"),
     E(poll, poll, "xud"), E(ppoll, ppoll, "xuxxu"), E(select, select, "dxxxx"),
     E(pselect6, pselect6, "dxxxxx"),
-    E(mkdir, mkdir, "so"), E(mkdirat, mkdirat, "fso"), E(mknod, mknod, "sox"), E(mknodat, mknodat, "fsox"), E(rmdir, rmdir, "s"), E(symlink, symlink, "ss"),
+    E(mkdir, mkdir, "so"), E(mkdirat, mkdirat, "fso"), E(mknod, mknod, "sox"), E(mknodat, mknodat, "fsox"), E(chroot, chroot, "s"), E(rmdir, rmdir, "s"), E(symlink, symlink, "ss"),
     E(symlinkat, symlinkat, "sfs"), E(link, link, "ss"), E(linkat, linkat, "fsfsx"), E(rename, rename, "ss"),
     E(renameat, renameat, "fsfs"), E(renameat2, renameat2, "fsfsx"), E(creat, creat, "so"),
     E(chmod, chmod, "so"), E(fchmod, fchmod, "fo"), E(fchmodat, fchmodat, "fso"), E(chown, chown, "sdd"),

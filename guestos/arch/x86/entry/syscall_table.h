@@ -27,7 +27,7 @@ namespace guestos {
     X(setitimer) X(alarm) X(restart_syscall) X(fallocate) X(getdents64) X(chdir) X(fchdir)    \
     X(fork) X(vfork) X(clone) X(clone3) X(wait4) X(waitid) X(waitpid) X(setpgid) X(setsid)       \
     X(execve) X(execveat) X(eventfd) X(eventfd2) X(poll) X(ppoll) X(ppoll_time64) X(select)  \
-    X(old_select) X(pselect6) X(pselect6_time64) X(mkdir) X(mkdirat) X(mknod) X(mknodat) X(rmdir) X(symlink) \
+    X(old_select) X(pselect6) X(pselect6_time64) X(mkdir) X(mkdirat) X(mknod) X(mknodat) X(chroot) X(rmdir) X(symlink) \
     X(symlinkat) X(link) X(linkat) X(rename) X(renameat) X(renameat2) X(creat) X(chmod) \
     X(fchmod) X(fchmodat) X(chown) X(lchown) X(fchown) X(chown32) X(lchown32) X(fchown32) \
     X(fchownat) X(utimensat) X(utimensat_time64) X(utimes) X(futimesat) X(statfs) X(fstatfs) \
