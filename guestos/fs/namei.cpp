@@ -219,14 +219,25 @@ long filename_create(SysCtx& c, int dfd, const std::string& name, bool is_dir_cr
     return 0;
 }
 
-long do_mkdirat(SysCtx& c, int dfd, uint64_t upath, uint32_t mode) {
+namespace {
+
+// The parent and the new dentry of a user path about to be created, checked as Linux's
+// *at() calls check it (getname, filename_create, may_create).
+long user_path_create(SysCtx& c, int dfd, uint64_t upath, bool is_dir, struct path& parent,
+                      std::shared_ptr<dentry>& d) {
     std::string name;
     if (long e = getname(c, upath, name)) return e;
+    if (long e = filename_create(c, dfd, name, is_dir, parent, d)) return e;
+    return may_create(*parent.dentry, *d);
+}
+
+}  // namespace
+
+long do_mkdirat(SysCtx& c, int dfd, uint64_t upath, uint32_t mode) {
     struct path parent;
     std::shared_ptr<dentry> d;
-    if (long e = filename_create(c, dfd, name, true, parent, d)) return e;
+    if (long e = user_path_create(c, dfd, upath, true, parent, d)) return e;
     inode& dir = *parent.dentry->d_inode;
-    if (long e = may_create(*parent.dentry, *d)) return e;
     return dir.i_op->mkdir(dir, *d, (mode & 07777 & ~c.task.fs->umask) | S_IFDIR);
 }
 
@@ -258,14 +269,11 @@ uint64_t new_decode_dev(uint32_t dev) {
 // filesystem's mknod; devices need CAP_MKNOD; the umask applies.
 long do_mknodat(SysCtx& c, int dfd, uint64_t upath, uint32_t mode, uint32_t dev) {
     if (long e = may_mknod(mode)) return e;
-    std::string name;
-    if (long e = getname(c, upath, name)) return e;
     struct path parent;
     std::shared_ptr<dentry> d;
-    if (long e = filename_create(c, dfd, name, false, parent, d)) return e;
+    if (long e = user_path_create(c, dfd, upath, false, parent, d)) return e;
     inode& dir = *parent.dentry->d_inode;
     mode &= ~c.task.fs->umask & (S_IFMT | 07777);  // mode_strip_umask
-    if (long e = may_create(*parent.dentry, *d)) return e;
     switch (mode & S_IFMT) {
     case 0:
     case S_IFREG: return dir.i_op->create(dir, *d, (mode & 07777) | S_IFREG);  // vfs_create
@@ -278,14 +286,12 @@ long do_mknodat(SysCtx& c, int dfd, uint64_t upath, uint32_t mode, uint32_t dev)
 }
 
 long do_symlinkat(SysCtx& c, uint64_t utarget, int dfd, uint64_t upath) {
-    std::string target, name;
+    std::string target;
     if (long e = getname(c, utarget, target)) return e;
-    if (long e = getname(c, upath, name)) return e;
     struct path parent;
     std::shared_ptr<dentry> d;
-    if (long e = filename_create(c, dfd, name, false, parent, d)) return e;
+    if (long e = user_path_create(c, dfd, upath, false, parent, d)) return e;
     inode& dir = *parent.dentry->d_inode;
-    if (long e = may_create(*parent.dentry, *d)) return e;
     return dir.i_op->symlink(dir, *d, target);
 }
 
