@@ -1,6 +1,8 @@
 // Metadata buffers of a block device (fs/buffer.c).
 #include "guestos/include/buffer_head.h"
 
+#include "guestos/include/blkdev.h"
+
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -12,7 +14,7 @@ mmu::ErrorOr<buffer_head*> block_buffers::sb_bread(uint64_t block) {
     auto bh = std::make_unique<buffer_head>();
     bh->b_blocknr = block;
     bh->b_data.resize(b_size_);
-    if (long r = bdev_.read(block * b_size_, bh->b_data.data(), b_size_); r < 0)
+    if (long r = submit_bio_read(bdev_, block * b_size_, bh->b_data.data(), b_size_); r < 0)
         return mmu::Error::from_errno(EIO, "cannot read block " + std::to_string(block) + ": " + std::strerror(int(-r)));
     buffer_head* raw = bh.get();
     cache_[block] = std::move(bh);
@@ -32,12 +34,14 @@ buffer_head* block_buffers::sb_getblk(uint64_t block) {
 
 long block_buffers::sync_dirty_buffers() {
     long err = 0;
+    blk_plug plug;  // neighbouring blocks go out as one request
     for (auto& [block, bh] : cache_) {
         if (!bh->dirty) continue;
-        long r = bdev_.write(block * b_size_, bh->b_data.data(), b_size_);
+        long r = submit_bio_write(bdev_, block * b_size_, bh->b_data.data(), b_size_);
         if (r < 0 && !err) err = r;
         if (r == 0) bh->dirty = false;
     }
+    if (long r = plug.finish(); r < 0 && !err) err = r;
     if (cache_.size() > MAX_CLEAN)
         for (auto it = cache_.begin(); it != cache_.end();) it = it->second->dirty ? std::next(it) : cache_.erase(it);
     return err;

@@ -266,6 +266,10 @@ struct lruvec {
 enum node_stat_item : uint8_t {
     NR_SLAB_RECLAIMABLE_B,    // bytes, as in Linux
     NR_SLAB_UNRECLAIMABLE_B,  // bytes; includes kmalloc_large pages, as in Linux 6.x
+    NR_FILE_DIRTY,            // page-cache pages dirty and not yet written back (Dirty)
+    NR_WRITEBACK,             // pages under writeback (Writeback)
+    NR_DIRTIED,               // pages ever dirtied (nr_dirtied)
+    NR_WRITTEN,               // pages ever written back (nr_written)
     NR_VM_NODE_STAT_ITEMS
 };
 

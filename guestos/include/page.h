@@ -114,6 +114,8 @@ struct vm_overcommit {
     unsigned long user_reserve_kbytes = 0, admin_reserve_kbytes = 0;  // set at boot (init_*_reserve)
 };
 
+enum node_stat_item : uint8_t;  // guestos/include/mmzone.h
+
 // The page allocator (the buddy allocator implements it).
 class PageAllocator {
 public:
@@ -128,6 +130,9 @@ public:
     // The node's LRU lists (mem_cgroup_lruvec of the root cgroup); null for an allocator
     // without reclaim.
     virtual lruvec* node_lruvec() { return nullptr; }
+    // Adds delta to a node counter (mod_node_page_state); an allocator without a node keeps
+    // none.
+    virtual void mod_node_page_state(node_stat_item, int64_t) {}
 
     // Takes an allocated page out of the allocator's hands for good, e.g. the zero page
     // (mark_page_reserved: SetPageReserved + adjust_managed_page_count(-1)); frees of it are

@@ -1,6 +1,7 @@
 // The OS layer's entry points: boot, task set-up, syscall dispatch and the page fault's entry
 // (do_page_fault; the x86 handler itself is arch/x86/mm/fault.cpp).
 #include "guestos/ipc/util.h"
+#include "guestos/include/blkdev.h"
 #include "guestos/include/kernel.h"
 #include "guestos/arch/x86/entry/vdso/vma.h"
 
@@ -263,6 +264,7 @@ std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     if (entry == "slabinfo") return proc_slabinfo(*slab_);
     if (entry == "vmstat") return proc_vmstat(src);
     if (entry == "loadavg") return proc_loadavg();
+    if (entry == "diskstats") return diskstats_show();
     Kernel& k = const_cast<Kernel&>(*this);  // reading the IPC objects changes none of them
     if (entry == "sysvipc/shm") return sysvipc_shm_proc_show(k.ipc_ns());
     if (entry == "sysvipc/msg") return sysvipc_msg_proc_show(k.ipc_ns());

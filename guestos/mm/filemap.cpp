@@ -7,6 +7,7 @@
 #include <cstring>
 #include <set>
 
+#include "guestos/include/blkdev.h"
 #include "guestos/include/fs.h"
 #include "guestos/mm/memory.h"
 #include "guestos/mm/swap.h"
@@ -24,6 +25,42 @@ std::set<address_space*>& live_mappings() {
 }
 
 bool is_shmem(const address_space& m) { return m.a_ops && m.a_ops->swap_backed; }
+
+// Whether the mapping's dirty pages are accounted and written back (mapping_can_writeback):
+// not shmem (its pages are always dirty, never written back but by swap).
+bool mapping_can_writeback(const address_space& m) {
+    return !is_shmem(m) && m.a_ops && m.a_ops->writepage && m.km.page_alloc;
+}
+
+// The file mapping a page is in, when its dirtiness is accounted (null for anon pages).
+address_space* accounted_mapping(const page& p) {
+    if ((p.flags & PG_anon) || !p.mapping) return nullptr;
+    auto* m = static_cast<address_space*>(p.mapping);
+    return mapping_can_writeback(*m) ? m : nullptr;
+}
+
+// folio_cancel_dirty / folio_clear_dirty_for_io: the page is clean, and no longer counted
+// as Dirty. Returns whether it was dirty.
+bool clear_page_dirty(page& p) {
+    if (!(p.flags & PG_dirty)) return false;
+    p.flags &= ~PG_dirty;
+    if (address_space* m = accounted_mapping(p)) m->km.page_alloc->mod_node_page_state(NR_FILE_DIRTY, -1);
+    return true;
+}
+
+// Writes one page with PG_writeback set around the write (folio_start_writeback,
+// folio_end_writeback, which counts it in nr_written); the page was cleaned before.
+long write_one_page(address_space& m, page& p, PhysAddr frame, bool dirty) {
+    PageAllocator& b = *m.km.page_alloc;
+    p.flags |= PG_writeback;
+    b.mod_node_page_state(NR_WRITEBACK, 1);
+    long e = -ENOMEM;
+    (void)with_kernel_mapping(m.km, frame, PAGE_SIZE, [&](uint8_t* src) { e = m.a_ops->writepage(m, p.index, src, dirty); });
+    p.flags &= ~PG_writeback;
+    b.mod_node_page_state(NR_WRITEBACK, -1);
+    if (!e) b.mod_node_page_state(NR_WRITTEN, 1);
+    return e;
+}
 
 // Puts a new page into the cache at index (add_to_page_cache_lru); the cache holds one
 // reference until the page is removed.
@@ -50,8 +87,9 @@ void delete_from_page_cache(address_space& m, std::map<uint64_t, PhysAddr>::iter
     if (m.blocks) --m.blocks->used_blocks;  // shmem_recalc_inode gives the block back
     page& p = m.km.page_alloc->phys_to_page(frame);
     if ((p.flags & PG_dirty) && !is_shmem(m)) task_io_account_cancelled_write(PAGE_SIZE);  // folio_account_cleaned
+    (void)clear_page_dirty(p);  // truncate cancels the dirtiness (folio_cancel_dirty)
     p.mapping = nullptr;
-    p.flags &= ~(PG_uptodate | PG_dirty);  // PG_swapbacked stays: it picks the rss counter
+    p.flags &= ~PG_uptodate;  // PG_swapbacked stays: it picks the rss counter
     if (--p._refcount <= 0) m.km.page_alloc->free_page(frame);
 }
 
@@ -114,34 +152,41 @@ void page_cache_read_around(address_space& m, uint64_t index) {
     }
 }
 
+// folio_mark_dirty: a clean page of a written-back mapping becomes Dirty and counts in
+// nr_dirtied (folio_account_dirtied), once per dirtying.
 void set_page_dirty(page& p) {
+    if (p.flags & PG_dirty) return;
     // A page newly dirtied in a cache that writes back is the task's write (folio_account_dirtied).
-    if (!(p.flags & (PG_dirty | PG_swapbacked))) task_io_account_write(PAGE_SIZE);
+    if (!(p.flags & PG_swapbacked)) task_io_account_write(PAGE_SIZE);
     p.flags |= PG_dirty;
+    if (address_space* m = accounted_mapping(p)) {
+        m->km.page_alloc->mod_node_page_state(NR_FILE_DIRTY, 1);
+        m->km.page_alloc->mod_node_page_state(NR_DIRTIED, 1);
+    }
 }
 
 long filemap_write_and_wait(address_space& m) {
     if (!m.a_ops || !m.a_ops->writepage || !m.km.page_alloc) return 0;
     long err = 0;
+    blk_plug plug;  // generic_writepages: the pages' blocks merge into large requests
     for (auto [index, frame] : m.i_pages) {
         page& p = m.km.page_alloc->phys_to_page(frame);
-        const bool dirty = p.flags & PG_dirty;
+        const bool dirty = clear_page_dirty(p);  // folio_clear_dirty_for_io
         if (!dirty && p._mapcount < 0) continue;
-        long e = -ENOMEM;
-        (void)with_kernel_mapping(m.km, frame, PAGE_SIZE, [&](uint8_t* src) { e = m.a_ops->writepage(m, index, src, dirty); });
+        const long e = write_one_page(m, p, frame, dirty);
         if (e && !err) err = e;
-        if (!e) p.flags &= ~PG_dirty;
+        if (e && dirty) set_page_dirty(p);  // redirtied: the write failed (folio_redirty_for_writepage)
     }
+    if (long e = plug.finish(); e && !err) err = e;
     return err;
 }
 
 bool pageout(address_space& m, page& p, PhysAddr frame) {
     if (!m.a_ops || !m.a_ops->writepage) return false;
-    long e = -ENOMEM;
-    (void)with_kernel_mapping(m.km, frame, PAGE_SIZE, [&](uint8_t* src) { e = m.a_ops->writepage(m, p.index, src, true); });
-    if (e) return false;
-    p.flags &= ~PG_dirty;
-    return true;
+    const bool dirty = clear_page_dirty(p);
+    if (write_one_page(m, p, frame, true) == 0) return true;
+    if (dirty) set_page_dirty(p);
+    return false;
 }
 
 void invalidate_mapping_pages(address_space& m) { invalidate_mapping_pages(m, 0, UINT64_MAX); }

@@ -131,7 +131,7 @@ public:
     uint64_t vm_event(vm_event_item item) const { return vm_events_[item]; }
     void count_vm_events(vm_event_item item, uint64_t n = 1) { vm_events_[item] += n; }
     int64_t node_page_state(node_stat_item item) const { return node_.vm_stat[item]; }
-    void mod_node_page_state(node_stat_item item, int64_t delta) { node_.vm_stat[item] += delta; }
+    void mod_node_page_state(node_stat_item item, int64_t delta) override { node_.vm_stat[item] += delta; }
     // Counts every frame by page::use (the figures /proc/meminfo adds up).
     page_use_stats count_page_uses() const;
     using PageAllocator::set_page_use;

@@ -18,6 +18,7 @@
 
 #include "devices/block_device.h"
 #include "base/format.h"
+#include "guestos/include/blkdev.h"
 #include "guestos/include/buffer_head.h"
 #include "guestos/include/fs.h"
 #include "guestos/mm/filemap.h"
@@ -404,6 +405,7 @@ class ext2_sb_info final : public guestos::super_block {
 public:
     ext2_sb_info(std::unique_ptr<devices::BlockDevice> bdev, std::unique_ptr<Ext2Fs> fs,
                  std::function<guestos::kernel_mem()> km);
+    ~ext2_sb_info() override;  // the disk goes from /proc/diskstats (del_gendisk)
     long statfs(guestos::kstatfs& buf) override;
     // sync_filesystem: every dirty page, then the inodes, then the metadata and superblock.
     void sync_fs() override;

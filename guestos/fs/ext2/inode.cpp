@@ -90,9 +90,9 @@ namespace {
 long read_data_bytes(BlockDevice& bdev, uint64_t pos, uint8_t* dst, uint64_t len) {
     const uint64_t sector = BlockDevice::SECTOR_SIZE;
     uint64_t start = pos & ~(sector - 1), end = (pos + len + sector - 1) & ~(sector - 1);
-    if (start == pos && end == pos + len) return bdev.read(pos, dst, len);
+    if (start == pos && end == pos + len) return submit_bio_read(bdev, pos, dst, len);
     std::vector<uint8_t> bounce(end - start);
-    long r = bdev.read(start, bounce.data(), bounce.size());
+    long r = submit_bio_read(bdev, start, bounce.data(), bounce.size());
     if (r == 0) std::memcpy(dst, bounce.data() + (pos - start), len);
     return r;
 }
@@ -279,7 +279,7 @@ ErrorOr<uint64_t> Ext2Fs::get_block_create(ext2_inode_info& inode, uint64_t iblo
 
 long Ext2Fs::write_data(uint64_t block, const uint8_t* src) {
     if (!block_in_fs(block)) return -EIO;
-    return bdev_.write(block * block_size_, src, block_size_);
+    return submit_bio_write(bdev_, block * block_size_, src, block_size_);
 }
 
 void Ext2Fs::free_branch(uint32_t ptr, int depth, ext2_inode_info& inode) {

@@ -53,7 +53,7 @@ ErrorOr<ext2_super_block> read_super(BlockDevice& bdev) {
     if (bdev.size_bytes() < EXT2_SUPER_OFFSET + sizeof(ext2_super_block))
         return einval("device of " + dec(bdev.size_bytes()) + " bytes is too small to hold a superblock");
     ext2_super_block sb;
-    if (long r = bdev.read(EXT2_SUPER_OFFSET, &sb, sizeof sb); r < 0)
+    if (long r = submit_bio_read(bdev, EXT2_SUPER_OFFSET, &sb, sizeof sb); r < 0)
         return eio(std::string("cannot read the superblock: ") + std::strerror(int(-r)));
     return sb;
 }
@@ -192,7 +192,7 @@ long Ext2Fs::sync_super(bool clean) {
     sb_.s_wtime = uint32_t(::time(nullptr));
     if (clean) sb_.s_state = s_mount_state_;
     if (long e = bh_.sync_dirty_buffers()) return e;
-    return bdev_.write(EXT2_SUPER_OFFSET, &sb_, sizeof sb_);
+    return submit_bio_write(bdev_, EXT2_SUPER_OFFSET, &sb_, sizeof sb_);
 }
 
 mmu::ErrorOr<buffer_head*> Ext2Fs::bread(uint64_t block) {
@@ -235,7 +235,7 @@ ErrorOr<void> Ext2Fs::load_group_descs() {
         return einval("group descriptor table (blocks " + dec(gdt_block) + ".." + dec(gdt_block + gdt_blocks - 1) +
                       ") runs past the block count " + dec(sb_.s_blocks_count));
     std::vector<uint8_t> table(gdt_blocks * block_size_);
-    if (long r = bdev_.read(gdt_block * block_size_, table.data(), table.size()); r < 0)
+    if (long r = submit_bio_read(bdev_, gdt_block * block_size_, table.data(), table.size()); r < 0)
         return eio(std::string("cannot read the group descriptors: ") + std::strerror(int(-r)));
     group_desc_.resize(groups);
     std::memcpy(group_desc_.data(), table.data(), groups * sizeof(ext2_group_desc));
@@ -284,6 +284,8 @@ ext2_sb_info::ext2_sb_info(std::unique_ptr<devices::BlockDevice> bdev, std::uniq
     s_maxbytes = fs_->max_size();
     if (bdev_->read_only()) s_flags |= SB_RDONLY;
 }
+
+ext2_sb_info::~ext2_sb_info() { del_gendisk(*bdev_); }
 
 long ext2_sb_info::statfs(kstatfs& buf) {
     evict_orphans();
@@ -335,7 +337,7 @@ long ext2_sb_info::fsync_inode(inode& i) {
     long err = filemap_write_and_wait(i.i_data);
     if (long e = write_inode(i); e && !err) err = e;
     if (long e = fs_->sync_buffers(); e && !err) err = e;
-    if (long e = bdev_->flush(); e && !err) err = e;
+    if (long e = blkdev_issue_flush(*bdev_); e && !err) err = e;
     return err;
 }
 
@@ -366,11 +368,12 @@ void ext2_sb_info::evict_orphans(bool force) {
 
 void ext2_sb_info::sync_fs() {
     if (s_flags & SB_RDONLY) return;
+    blk_plug plug;  // (blk_finish_plug at the end of the scope, before the flush returns)
     for (auto& [ino, i] : icache_) (void)filemap_write_and_wait(i->i_data);
     evict_orphans();
     for (auto& [ino, i] : icache_) (void)write_inode(*i);
     if (long e = fs_->sync_super(false); e < 0) std::fprintf(stderr, "EXT2-fs: error writing the superblock: %s\n", std::strerror(int(-e)));
-    (void)bdev_->flush();
+    (void)blkdev_issue_flush(*bdev_);
 }
 
 void ext2_sb_info::put_super() {
@@ -379,7 +382,7 @@ void ext2_sb_info::put_super() {
     evict_orphans(true);
     for (auto& [ino, i] : icache_) (void)write_inode(*i);
     if (long e = fs_->sync_super(true); e < 0) std::fprintf(stderr, "EXT2-fs: error writing the superblock: %s\n", std::strerror(int(-e)));
-    (void)bdev_->flush();
+    (void)blkdev_issue_flush(*bdev_);
     s_flags |= SB_RDONLY;  // nothing more reaches the image
 }
 
@@ -456,6 +459,12 @@ mmu::ErrorOr<std::shared_ptr<super_block>> ext2_mount(const std::string& image, 
         bdev = BlockDevice::open(image, BlockDevice::Mode::ReadOnly);
     }
     if (bdev.is_error()) return bdev.error();
+    // The disk (sda) is known before it is mounted; ext2_sb_info forgets it.
+    add_disk(*bdev.value(), "sda", major(ROOT_DEV), minor(ROOT_DEV));
+    struct forget_unless_mounted {
+        devices::BlockDevice* bdev;
+        ~forget_unless_mounted() { if (bdev) del_gendisk(*bdev); }
+    } guard{bdev.value().get()};
     auto fs = ext2::Ext2Fs::fill_super(*bdev.value());
     if (fs.is_error()) return mmu::Error::from_errno(fs.error().errno_value, image + ": " + fs.error().message);
     if (!read_only) {
@@ -465,6 +474,7 @@ mmu::ErrorOr<std::shared_ptr<super_block>> ext2_mount(const std::string& image, 
         if (long e = fs.value()->sync_super(false); e < 0)
             return mmu::Error::from_errno(int(-e), image + ": cannot write the superblock");
     }
+    guard.bdev = nullptr;
     auto sb = std::make_shared<ext2::ext2_sb_info>(bdev.release_value(), fs.release_value(), std::move(km));
     auto root = sb->iget(ext2::EXT2_ROOT_INO);
     if (root.is_error()) return mmu::Error::from_errno(root.error().errno_value, image + ": " + root.error().message);

@@ -170,7 +170,7 @@ constexpr proc_entry proc_root_entries[] = {
     {"uptime", S_IFREG | 0444},
     {"vmstat", S_IFREG | 0444},   {"cpuinfo", S_IFREG | 0444},  {"loadavg", S_IFREG | 0444},
     {"meminfo", S_IFREG | 0444},  {"sysvipc", S_IFDIR | 0555},  {"slabinfo", S_IFREG | 0400},
-    {"zoneinfo", S_IFREG | 0444}, {"buddyinfo", S_IFREG | 0444},
+    {"zoneinfo", S_IFREG | 0444}, {"buddyinfo", S_IFREG | 0444}, {"diskstats", S_IFREG | 0444},
 };
 
 // /proc's anonymous device number (get_anon_bdev gives each mount one).

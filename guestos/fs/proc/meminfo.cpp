@@ -71,6 +71,11 @@ uint64_t si_mem_available(const BuddyAllocator& b, const page_use_stats& u) {
     return available > 0 ? static_cast<uint64_t>(available) : 0;
 }
 
+// A node counter kept where pages change state (vm_stat), never below zero.
+uint64_t node_pages(const BuddyAllocator& b, node_stat_item item) {
+    return static_cast<uint64_t>(std::max<int64_t>(0, b.node_page_state(item)));
+}
+
 // The per-node counters of /proc/zoneinfo and /proc/vmstat (node_stat_item, 6.18 order).
 std::vector<Stat> node_stats(const BuddyAllocator& b, const page_use_stats& u) {
     return {
@@ -88,12 +93,12 @@ std::vector<Stat> node_stats(const BuddyAllocator& b, const page_use_stats& u) {
         {"nr_anon_pages", u[PageUse::Anon]},
         {"nr_mapped", u.mapped_file},
         {"nr_file_pages", u[PageUse::File]},
-        {"nr_dirty", u.dirty},
-        {"nr_writeback", u.writeback},
+        {"nr_dirty", node_pages(b, NR_FILE_DIRTY)},
+        {"nr_writeback", node_pages(b, NR_WRITEBACK)},
         {"nr_shmem", u.shmem}, {"nr_shmem_hugepages", 0}, {"nr_shmem_pmdmapped", 0},
         {"nr_file_hugepages", 0}, {"nr_file_pmdmapped", 0}, {"nr_anon_transparent_hugepages", 0},
-        {"nr_vmscan_write", 0}, {"nr_vmscan_immediate_reclaim", 0}, {"nr_dirtied", 0},
-        {"nr_written", 0}, {"nr_throttled_written", 0}, {"nr_kernel_misc_reclaimable", 0},
+        {"nr_vmscan_write", 0}, {"nr_vmscan_immediate_reclaim", 0}, {"nr_dirtied", node_pages(b, NR_DIRTIED)},
+        {"nr_written", node_pages(b, NR_WRITTEN)}, {"nr_throttled_written", 0}, {"nr_kernel_misc_reclaimable", 0},
         {"nr_foll_pin_acquired", 0}, {"nr_foll_pin_released", 0},
         {"nr_kernel_stack", u[PageUse::KernelStack] << (PAGE_SHIFT - 10)},  // kB, as Linux
         {"nr_page_table_pages", u[PageUse::PageTable]},
@@ -229,8 +234,8 @@ std::string proc_meminfo(const ProcSources& src) {
     show_val_kb(m, "SwapFree:", src.swap_free_pages);
     show_val_kb(m, "Zswap:", 0);
     show_val_kb(m, "Zswapped:", 0);
-    show_val_kb(m, "Dirty:", u.dirty);
-    show_val_kb(m, "Writeback:", u.writeback);
+    show_val_kb(m, "Dirty:", node_pages(b, NR_FILE_DIRTY));
+    show_val_kb(m, "Writeback:", node_pages(b, NR_WRITEBACK));
     show_val_kb(m, "AnonPages:", u[PageUse::Anon]);
     show_val_kb(m, "Mapped:", u.mapped_file);
     show_val_kb(m, "Shmem:", u.shmem);

@@ -1,0 +1,182 @@
+// The block layer (block/blk-core.c, blk-mq.c, blk-merge.c, genhd.c): bios to requests,
+// plugging and merging, and each disk's statistics (/proc/diskstats).
+#include "guestos/include/blkdev.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <vector>
+
+namespace guestos {
+
+namespace {
+
+constexpr uint64_t SECTOR_SIZE = devices::BlockDevice::SECTOR_SIZE;
+constexpr size_t BLK_MAX_REQUEST_COUNT = 32;          // requests a plug holds before it flushes
+constexpr uint64_t MAX_SECTORS_BYTES = 1280ull << 10;  // queue/max_sectors_kb's default
+
+struct gendisk {
+    std::string disk_name;
+    unsigned major = 0, first_minor = 0;
+    disk_stats stats;
+};
+
+std::map<const devices::BlockDevice*, gendisk>& disks() {
+    static std::map<const devices::BlockDevice*, gendisk> d;
+    return d;
+}
+
+disk_stats* stats_of(const devices::BlockDevice& bdev) {
+    auto it = disks().find(&bdev);
+    return it == disks().end() ? nullptr : &it->second.stats;
+}
+
+// One write request held in the plug: the bytes of the bios merged into it.
+struct request {
+    devices::BlockDevice* q;
+    uint64_t pos;  // byte offset on the device
+    std::vector<uint8_t> data;
+};
+
+struct plug_list {
+    bool active = false;
+    std::vector<request> mq_list;
+};
+plug_list& current_plug() {
+    static plug_list p;  // current->plug: one task runs at a time
+    return p;
+}
+
+uint64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count());
+}
+
+// Sends one request to the device and accounts it when it completes
+// (blk_account_io_done): one I/O, its sectors, its time.
+long dispatch(devices::BlockDevice& q, int op, uint64_t pos, void* buf, uint64_t len) {
+    const auto start = std::chrono::steady_clock::now();
+    const long r = op == 0 ? q.read(pos, buf, len) : q.write(pos, buf, len);
+    if (disk_stats* s = stats_of(q); s && r == 0) {
+        const uint64_t ms = elapsed_ms(start);
+        s->ios[op]++;
+        s->sectors[op] += len / SECTOR_SIZE;
+        s->msecs[op] += ms;
+        s->io_ticks += ms;
+    }
+    return r;
+}
+
+// blk_mq_flush_plug_list: every held request to its device, in the order they were made.
+long blk_flush_plug() {
+    plug_list& plug = current_plug();
+    long err = 0;
+    std::vector<request> list = std::move(plug.mq_list);
+    plug.mq_list.clear();
+    for (request& rq : list)
+        if (long r = dispatch(*rq.q, 1, rq.pos, rq.data.data(), rq.data.size()); r && !err) err = r;
+    return err;
+}
+
+// The checks a bio fails at submission (bio_check_eod, bio_check_ro, alignment).
+long bio_check(const devices::BlockDevice& bdev, uint64_t offset, uint64_t len, bool write) {
+    if (offset % SECTOR_SIZE || len % SECTOR_SIZE) return -EINVAL;
+    if (offset > bdev.size_bytes() || len > bdev.size_bytes() - offset) return -EIO;
+    if (write && bdev.read_only()) return -EROFS;
+    return 0;
+}
+
+// blk_attempt_plug_merge: the bio joins the plug's last request when it continues it (back
+// merge) or ends where it starts (front merge), within the request size limit.
+bool attempt_plug_merge(devices::BlockDevice& bdev, uint64_t offset, const uint8_t* src, uint64_t len) {
+    plug_list& plug = current_plug();
+    if (plug.mq_list.empty()) return false;
+    request& rq = plug.mq_list.back();
+    if (rq.q != &bdev || rq.data.size() + len > MAX_SECTORS_BYTES) return false;
+    if (rq.pos + rq.data.size() == offset) {
+        rq.data.insert(rq.data.end(), src, src + len);
+    } else if (offset + len == rq.pos) {
+        rq.data.insert(rq.data.begin(), src, src + len);
+        rq.pos = offset;
+    } else {
+        return false;
+    }
+    if (disk_stats* s = stats_of(bdev)) s->merges[1]++;
+    return true;
+}
+
+}  // namespace
+
+long submit_bio_read(devices::BlockDevice& bdev, uint64_t offset, void* buf, uint64_t len) {
+    if (long e = bio_check(bdev, offset, len, false)) return e;
+    if (long e = blk_flush_plug()) return e;  // the held writes first: the read sees them
+    return dispatch(bdev, 0, offset, buf, len);
+}
+
+long submit_bio_write(devices::BlockDevice& bdev, uint64_t offset, const void* buf, uint64_t len) {
+    if (long e = bio_check(bdev, offset, len, true)) return e;
+    plug_list& plug = current_plug();
+    const auto* src = static_cast<const uint8_t*>(buf);
+    if (!plug.active) return dispatch(bdev, 1, offset, const_cast<uint8_t*>(src), len);
+    if (attempt_plug_merge(bdev, offset, src, len)) return 0;
+    if (plug.mq_list.size() >= BLK_MAX_REQUEST_COUNT)
+        if (long e = blk_flush_plug()) return e;
+    plug.mq_list.push_back({&bdev, offset, std::vector<uint8_t>(src, src + len)});
+    return 0;
+}
+
+long blkdev_issue_flush(devices::BlockDevice& bdev) {
+    long err = blk_flush_plug();
+    const auto start = std::chrono::steady_clock::now();
+    const long r = bdev.flush();
+    if (disk_stats* s = stats_of(bdev); s && r == 0) {
+        s->flush_ios++;
+        s->flush_msecs += elapsed_ms(start);
+    }
+    return err ? err : r;
+}
+
+blk_plug::blk_plug() : outermost_(!current_plug().active) { current_plug().active = true; }
+
+long blk_plug::finish() {
+    if (!outermost_) return 0;
+    outermost_ = false;
+    current_plug().active = false;
+    return blk_flush_plug();
+}
+
+void add_disk(devices::BlockDevice& bdev, const std::string& name, unsigned major, unsigned minor) {
+    disks()[&bdev] = gendisk{name, major, minor, {}};
+}
+
+void del_gendisk(devices::BlockDevice& bdev) {
+    (void)blk_flush_plug();
+    disks().erase(&bdev);
+}
+
+disk_stats part_stat_read(const devices::BlockDevice& bdev) {
+    const disk_stats* s = stats_of(bdev);
+    return s ? *s : disk_stats{};
+}
+
+std::string diskstats_show() {
+    std::string out;
+    char line[512];
+    for (const auto& [bdev, d] : disks()) {
+        const disk_stats& s = d.stats;
+        const unsigned inflight = 0;  // requests complete before the guest runs again
+        // diskstats_show's format: 4 + 4 + 4 (discard) + 2 (flush) fields after the name.
+        std::snprintf(line, sizeof line,
+                      "%4u %7u %s %lu %lu %lu %u %lu %lu %lu %u %u %u %u %lu %lu %lu %u %lu %u\n", d.major,
+                      d.first_minor, d.disk_name.c_str(), (unsigned long)s.ios[0], (unsigned long)s.merges[0],
+                      (unsigned long)s.sectors[0], (unsigned)s.msecs[0], (unsigned long)s.ios[1],
+                      (unsigned long)s.merges[1], (unsigned long)s.sectors[1], (unsigned)s.msecs[1], inflight,
+                      (unsigned)s.io_ticks, (unsigned)(s.msecs[0] + s.msecs[1] + s.flush_msecs), 0ul, 0ul, 0ul,
+                      0u, (unsigned long)s.flush_ios, (unsigned)s.flush_msecs);
+        out += line;
+    }
+    return out;
+}
+
+}  // namespace guestos

@@ -1,0 +1,56 @@
+// The block layer between the filesystems and an emulated disk (block/blk-core.c,
+// blk-mq.c, blk-merge.c, genhd.c): bios become requests, a task's plug holds writes and
+// merges the contiguous ones into one request before they go to the device, and each disk
+// counts its requests, merges, sectors and times as Linux's struct disk_stats
+// (/proc/diskstats).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "devices/block_device.h"
+
+namespace guestos {
+
+// Reads len bytes at a sector-aligned offset (submit_bio of a REQ_OP_READ bio and its wait):
+// the plug's writes reach the device first. 0 or a negative errno.
+long submit_bio_read(devices::BlockDevice& bdev, uint64_t offset, void* buf, uint64_t len);
+// Writes len bytes (REQ_OP_WRITE): at once without a plug, else held in the plug (merged
+// with a contiguous request there) until it is flushed; an error of a held write is
+// returned by the plug's flush.
+long submit_bio_write(devices::BlockDevice& bdev, uint64_t offset, const void* buf, uint64_t len);
+// A cache flush (blkdev_issue_flush): the plug's writes, then the device's flush.
+long blkdev_issue_flush(devices::BlockDevice& bdev);
+
+// blk_start_plug / blk_finish_plug for the current task (emu runs one at a time): the
+// outermost plug holds the writes of its scope and flushes them when it ends (or when it
+// holds BLK_MAX_REQUEST_COUNT requests, or before a read).
+class blk_plug {
+public:
+    blk_plug();
+    ~blk_plug() { (void)finish(); }
+    blk_plug(const blk_plug&) = delete;
+    blk_plug& operator=(const blk_plug&) = delete;
+    // Flushes the held writes now (blk_finish_plug); 0 or the first error.
+    long finish();
+
+private:
+    bool outermost_;
+};
+
+// One disk's counters (struct disk_stats; times in milliseconds). Index 0 reads, 1 writes.
+struct disk_stats {
+    uint64_t ios[2] = {}, merges[2] = {}, sectors[2] = {}, msecs[2] = {};
+    uint64_t io_ticks = 0;    // ms with a request in flight
+    uint64_t flush_ios = 0, flush_msecs = 0;
+};
+
+// Registers the disk bdev as NAME (major:minor) for /proc/diskstats (device_add_disk), and
+// forgets it (del_gendisk).
+void add_disk(devices::BlockDevice& bdev, const std::string& name, unsigned major, unsigned minor);
+void del_gendisk(devices::BlockDevice& bdev);
+// A registered disk's counters; zeros for another device.
+disk_stats part_stat_read(const devices::BlockDevice& bdev);
+// /proc/diskstats (diskstats_show): one line per registered disk.
+std::string diskstats_show();
+
+}  // namespace guestos
