@@ -1,9 +1,12 @@
 #include "devices/block_device.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -90,6 +93,38 @@ long BlockDevice::write(uint64_t offset, const void* buf, uint64_t len) {
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return -EIO;
         done += uint64_t(n);
+    }
+    stats_.writes++;
+    stats_.sectors_written += len / SECTOR_SIZE;
+    return 0;
+}
+
+long BlockDevice::writev(uint64_t offset, const struct iovec* iov, int iovcnt) {
+    uint64_t len = 0;
+    for (int i = 0; i < iovcnt; ++i) len += iov[i].iov_len;
+    if (read_only()) return -EROFS;
+    if (long r = check_request(offset, len); r < 0) return r;
+    uint64_t at = offset;
+    for (int i = 0; i < iovcnt;) {
+        const ssize_t n = ::pwritev(fd_, iov + i, std::min(iovcnt - i, IOV_MAX), off_t(at));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -EIO;
+        // Whole segments written move on; a segment written in part is finished with pwrite.
+        uint64_t left = uint64_t(n);
+        for (; i < iovcnt && left >= iov[i].iov_len; ++i) {
+            left -= iov[i].iov_len;
+            at += iov[i].iov_len;
+        }
+        if (!left) continue;
+        const auto* p = static_cast<const uint8_t*>(iov[i].iov_base);
+        for (uint64_t done = left; done < iov[i].iov_len;) {
+            const ssize_t w = ::pwrite(fd_, p + done, iov[i].iov_len - done, off_t(at + done));
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) return -EIO;
+            done += uint64_t(w);
+        }
+        at += iov[i].iov_len;
+        ++i;
     }
     stats_.writes++;
     stats_.sectors_written += len / SECTOR_SIZE;

@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+struct iovec;
+
 #include "mmu/types.h"
 
 namespace devices {
@@ -31,6 +33,8 @@ public:
     // end or on a host error; -EROFS writing a read-only device; -EINVAL unaligned).
     [[nodiscard]] long read(uint64_t offset, void* buf, uint64_t len);
     [[nodiscard]] long write(uint64_t offset, const void* buf, uint64_t len);
+    // The segments one after the other from offset, in one request (pwritev).
+    [[nodiscard]] long writev(uint64_t offset, const struct iovec* iov, int iovcnt);
     // Makes completed writes durable (fdatasync on the host file); 0 or a negative errno.
     [[nodiscard]] long flush();
 
