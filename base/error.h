@@ -29,6 +29,7 @@ public:
     Error release_error() { return std::move(std::get<Error>(v_)); }
     T* operator->() { return &value(); }
     T& operator*() { return value(); }
+
 private:
     std::variant<T, Error> v_;
 };
@@ -43,6 +44,7 @@ public:
     const Error& error() const { return err_; }
     Error release_error() { return std::move(err_); }
     void release_value() {}
+
 private:
     Error err_;
     bool has_err_ = false;
@@ -52,9 +54,9 @@ private:
 
 // TRY(expr): the value of an ErrorOr expression, or return its error from the enclosing
 // function (a GNU statement expression, as SerenityOS's TRY).
-#define TRY(expr)                                          \
-    ({                                                     \
-        auto _try_result = (expr);                         \
+#define TRY(expr)                                                       \
+    ({                                                                  \
+        auto _try_result = (expr);                                      \
         if (_try_result.is_error()) return _try_result.release_error(); \
-        _try_result.release_value();                       \
+        _try_result.release_value();                                    \
     })

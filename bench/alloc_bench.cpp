@@ -19,9 +19,7 @@ namespace {
 
 constexpr uint64_t MiB = 1ull << 20;
 
-std::unique_ptr<mmu::PhysMemory> make_ram(uint64_t bytes) {
-    return mmu::PhysMemory::create(bytes).release_value();
-}
+std::unique_ptr<mmu::PhysMemory> make_ram(uint64_t bytes) { return mmu::PhysMemory::create(bytes).release_value(); }
 
 BuddyConfig i386_highmem() {
     BuddyConfig cfg;

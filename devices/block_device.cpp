@@ -24,9 +24,9 @@ Error open_error(int err, const std::string& path, const std::string& reason) {
 // Reason text for an open() errno.
 std::string errno_reason(int err) {
     switch (err) {
-        case ENOENT: return "no such file";
-        case EACCES: return "permission denied";
-        default: return std::strerror(err);
+    case ENOENT: return "no such file";
+    case EACCES: return "permission denied";
+    default: return std::strerror(err);
     }
 }
 
@@ -41,7 +41,7 @@ struct FdGuard {
 
 // Refuses an image that is not a non-empty regular file of whole sectors.
 mmu::ErrorOr<uint64_t> image_size(int fd, const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) < 0) return open_error(errno, path, errno_reason(errno));
     if (S_ISDIR(st.st_mode)) return open_error(EISDIR, path, "not a regular file (a directory)");
     if (!S_ISREG(st.st_mode)) return open_error(EINVAL, path, "not a regular file");

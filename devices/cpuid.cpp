@@ -13,18 +13,18 @@ namespace {
 constexpr uint32_t MAX_BASIC_LEAF = 0xd, MAX_EXTENDED_LEAF = 0x80000008;
 constexpr uint32_t SIGNATURE = 0x663;  // family 6, model 6, stepping 3
 
-constexpr uint32_t LEAF1_EDX = X86_FEATURE_FPU | X86_FEATURE_DE | X86_FEATURE_PSE | X86_FEATURE_TSC |
-                               X86_FEATURE_MSR | X86_FEATURE_PAE | X86_FEATURE_MCE | X86_FEATURE_CX8 |
-                               X86_FEATURE_MTRR | X86_FEATURE_PGE | X86_FEATURE_MCA | X86_FEATURE_CMOV |
-                               X86_FEATURE_PAT | X86_FEATURE_PSE36 | X86_FEATURE_CLFLUSH | X86_FEATURE_MMX |
-                               X86_FEATURE_FXSR | X86_FEATURE_XMM | X86_FEATURE_XMM2;
-constexpr uint32_t LEAF1_ECX = X86_FEATURE_XMM3 | X86_FEATURE_SSSE3 | X86_FEATURE_CX16 | X86_FEATURE_XMM4_1 |
-                               X86_FEATURE_XMM4_2 | X86_FEATURE_AES;
+constexpr uint32_t LEAF1_EDX = X86_FEATURE_FPU | X86_FEATURE_DE | X86_FEATURE_PSE | X86_FEATURE_TSC | X86_FEATURE_MSR |
+                               X86_FEATURE_PAE | X86_FEATURE_MCE | X86_FEATURE_CX8 | X86_FEATURE_MTRR |
+                               X86_FEATURE_PGE | X86_FEATURE_MCA | X86_FEATURE_CMOV | X86_FEATURE_PAT |
+                               X86_FEATURE_PSE36 | X86_FEATURE_CLFLUSH | X86_FEATURE_MMX | X86_FEATURE_FXSR |
+                               X86_FEATURE_XMM | X86_FEATURE_XMM2;
+constexpr uint32_t LEAF1_ECX =
+    X86_FEATURE_XMM3 | X86_FEATURE_SSSE3 | X86_FEATURE_CX16 | X86_FEATURE_XMM4_1 | X86_FEATURE_XMM4_2 | X86_FEATURE_AES;
 constexpr uint32_t LEAF7_EBX = X86_FEATURE_BMI1 | X86_FEATURE_ADX;
 // CPUID_EXT2_AMD_ALIASES: an AMD processor repeats these leaf 1 bits in 0x80000001 EDX.
 constexpr uint32_t AMD_ALIASES = 0x0183f3ffu;
-constexpr uint32_t EXT1_EDX = (LEAF1_EDX & AMD_ALIASES) | X86_FEATURE_SYSCALL | X86_FEATURE_NX |
-                              X86_FEATURE_RDTSCP | X86_FEATURE_LM;
+constexpr uint32_t EXT1_EDX =
+    (LEAF1_EDX & AMD_ALIASES) | X86_FEATURE_SYSCALL | X86_FEATURE_NX | X86_FEATURE_RDTSCP | X86_FEATURE_LM;
 constexpr uint32_t EXT1_ECX = X86_FEATURE_LAHF_LM | X86_FEATURE_ABM | X86_FEATURE_3DNOWPREFETCH;
 
 // Twelve bytes of a name as CPUID returns them in ebx, edx, ecx (leaf 0's order).

@@ -25,21 +25,29 @@ csh decoder(bool is64) {
 
 bool is_implicit_pop(unsigned id) {
     switch (id) {
-    case X86_INS_POP: case X86_INS_POPAL: case X86_INS_POPAW: case X86_INS_POPF:
-    case X86_INS_POPFD: case X86_INS_POPFQ: case X86_INS_RET: case X86_INS_LEAVE:
-        return true;
-    default:
-        return false;
+    case X86_INS_POP:
+    case X86_INS_POPAL:
+    case X86_INS_POPAW:
+    case X86_INS_POPF:
+    case X86_INS_POPFD:
+    case X86_INS_POPFQ:
+    case X86_INS_RET:
+    case X86_INS_LEAVE: return true;
+    default: return false;
     }
 }
 
 bool is_implicit_push(unsigned id) {
     switch (id) {
-    case X86_INS_PUSH: case X86_INS_PUSHAL: case X86_INS_PUSHAW: case X86_INS_PUSHF:
-    case X86_INS_PUSHFD: case X86_INS_PUSHFQ: case X86_INS_CALL: case X86_INS_ENTER:
-        return true;
-    default:
-        return false;
+    case X86_INS_PUSH:
+    case X86_INS_PUSHAL:
+    case X86_INS_PUSHAW:
+    case X86_INS_PUSHF:
+    case X86_INS_PUSHFD:
+    case X86_INS_PUSHFQ:
+    case X86_INS_CALL:
+    case X86_INS_ENTER: return true;
+    default: return false;
     }
 }
 
@@ -48,7 +56,7 @@ struct DecodedInsn {
     uint64_t ip = 0;
     bool is64 = false;
     bool valid = false;
-    uint8_t size = 0;       // instruction length; bytes[0, size) identify it
+    uint8_t size = 0;  // instruction length; bytes[0, size) identify it
     uint8_t bytes[16] = {};
     unsigned id = 0;
     uint8_t nmem = 0;
@@ -96,8 +104,7 @@ uint64_t effective_address(const DecodedInsn& insn, const x86_op_mem& m, const R
 
 }  // namespace
 
-bool instruction_writes(const uint8_t* code, size_t len, uint64_t ip, bool is64, uint64_t addr,
-                        const RegReader& reg) {
+bool instruction_writes(const uint8_t* code, size_t len, uint64_t ip, bool is64, uint64_t addr, const RegReader& reg) {
     const DecodedInsn* insn = decode_cached(code, len, ip, is64);
     if (!insn) return false;
     bool matched = false, writes = false;
@@ -113,8 +120,7 @@ bool instruction_writes(const uint8_t* code, size_t len, uint64_t ip, bool is64,
     return writes;
 }
 
-std::vector<MemAccess> memory_accesses(const uint8_t* code, size_t len, uint64_t ip, bool is64,
-                                       const RegReader& reg) {
+std::vector<MemAccess> memory_accesses(const uint8_t* code, size_t len, uint64_t ip, bool is64, const RegReader& reg) {
     std::vector<MemAccess> out;
     const DecodedInsn* insn = decode_cached(code, len, ip, is64);
     if (!insn) return out;
@@ -127,17 +133,22 @@ std::vector<MemAccess> memory_accesses(const uint8_t* code, size_t len, uint64_t
     const unsigned ptr = is64 ? 8 : 4;
     const uint64_t mask = is64 ? ~0ull : 0xffffffffull;
     // leave reads at the frame pointer (mov rsp, rbp; pop rbp).
-    const uint64_t sp = reg(insn->id == X86_INS_LEAVE ? (is64 ? X86_REG_RBP : X86_REG_EBP) : (is64 ? X86_REG_RSP : X86_REG_ESP));
+    const uint64_t sp =
+        reg(insn->id == X86_INS_LEAVE ? (is64 ? X86_REG_RBP : X86_REG_EBP) : (is64 ? X86_REG_RSP : X86_REG_ESP));
     if (is_implicit_push(insn->id)) out.push_back({(sp - ptr) & mask, ptr, false, true});
     else if (is_implicit_pop(insn->id)) out.push_back({sp & mask, ptr, true, false});
     return out;
 }
 
-std::optional<WatchHit> match_watchpoints(const std::vector<Watchpoint>& watches, const std::vector<MemAccess>& accesses) {
+std::optional<WatchHit> match_watchpoints(const std::vector<Watchpoint>& watches,
+                                          const std::vector<MemAccess>& accesses) {
     for (const Watchpoint& w : watches)
         for (const MemAccess& a : accesses) {
-            const bool kind = w.kind == WatchKind::Write ? a.write : w.kind == WatchKind::Read ? a.read : (a.read || a.write);
-            if (kind && a.addr < w.addr + w.len && w.addr < a.addr + a.size) return WatchHit{w, std::max(a.addr, w.addr)};
+            const bool kind = w.kind == WatchKind::Write  ? a.write
+                              : w.kind == WatchKind::Read ? a.read
+                                                          : (a.read || a.write);
+            if (kind && a.addr < w.addr + w.len && w.addr < a.addr + a.size)
+                return WatchHit{w, std::max(a.addr, w.addr)};
         }
     return std::nullopt;
 }

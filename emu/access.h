@@ -14,8 +14,7 @@ using RegReader = std::function<uint64_t(int capstone_reg)>;
 // True when the instruction (bytes at `code`, at address `ip`) writes memory at `addr`'s page:
 // an explicit memory operand with write access whose effective address lies on that page, or
 // an implicit stack push (push, call, enter) when no explicit operand matches.
-bool instruction_writes(const uint8_t* code, size_t len, uint64_t ip, bool is64, uint64_t addr,
-                        const RegReader& reg);
+bool instruction_writes(const uint8_t* code, size_t len, uint64_t ip, bool is64, uint64_t addr, const RegReader& reg);
 
 // One memory access of an instruction: [addr, addr + size), read and/or written.
 struct MemAccess {
@@ -27,8 +26,7 @@ struct MemAccess {
 // The data accesses the instruction at ip makes with the registers as they are now: its
 // explicit memory operands and its implicit stack slot (push, call, enter write below the
 // stack pointer; pop, ret read at it). Empty when it cannot be decoded or touches no memory.
-std::vector<MemAccess> memory_accesses(const uint8_t* code, size_t len, uint64_t ip, bool is64,
-                                       const RegReader& reg);
+std::vector<MemAccess> memory_accesses(const uint8_t* code, size_t len, uint64_t ip, bool is64, const RegReader& reg);
 
 // A data watchpoint (gdb's Z2, Z3, Z4): [addr, addr + len) written, read, or either.
 enum class WatchKind { Write, Read, Access };
@@ -44,7 +42,8 @@ struct WatchHit {
 };
 // The first watchpoint the accesses trigger (a write for Write, a read for Read, either for
 // Access), if any.
-std::optional<WatchHit> match_watchpoints(const std::vector<Watchpoint>& watches, const std::vector<MemAccess>& accesses);
+std::optional<WatchHit> match_watchpoints(const std::vector<Watchpoint>& watches,
+                                          const std::vector<MemAccess>& accesses);
 
 // Reads a pointer-sized value of guest memory at an address; nullopt when unmapped.
 using MemReader = std::function<std::optional<uint64_t>(uint64_t addr, unsigned size)>;

@@ -56,12 +56,25 @@ constexpr uint16_t USER_CS64 = 0x33, USER_DS64 = 0x2b;
 constexpr uint16_t USER_CS32 = 0x73, USER_DS32 = 0x7b;
 constexpr int GDT_ENTRIES = 32;
 
-
 // x86 exception vectors.
 enum : uint32_t {
-    X86_TRAP_DE = 0, X86_TRAP_DB = 1, X86_TRAP_BP = 3, X86_TRAP_OF = 4, X86_TRAP_BR = 5, X86_TRAP_UD = 6,
-    X86_TRAP_NM = 7, X86_TRAP_DF = 8, X86_TRAP_TS = 10, X86_TRAP_NP = 11, X86_TRAP_SS = 12, X86_TRAP_GP = 13,
-    X86_TRAP_PF = 14, X86_TRAP_MF = 16, X86_TRAP_AC = 17, X86_TRAP_XF = 19, IA32_SYSCALL_VECTOR = 0x80,
+    X86_TRAP_DE = 0,
+    X86_TRAP_DB = 1,
+    X86_TRAP_BP = 3,
+    X86_TRAP_OF = 4,
+    X86_TRAP_BR = 5,
+    X86_TRAP_UD = 6,
+    X86_TRAP_NM = 7,
+    X86_TRAP_DF = 8,
+    X86_TRAP_TS = 10,
+    X86_TRAP_NP = 11,
+    X86_TRAP_SS = 12,
+    X86_TRAP_GP = 13,
+    X86_TRAP_PF = 14,
+    X86_TRAP_MF = 16,
+    X86_TRAP_AC = 17,
+    X86_TRAP_XF = 19,
+    IA32_SYSCALL_VECTOR = 0x80,
 };
 
 mmu::Error uc_error(const char* what, uc_err e) {
@@ -71,22 +84,38 @@ mmu::Error uc_error(const char* what, uc_err e) {
 // Capstone register id -> Unicorn register id, for effective-address computation.
 int uc_reg_of(int cs) {
     switch (cs) {
-    case X86_REG_RAX: return UC_X86_REG_RAX; case X86_REG_RBX: return UC_X86_REG_RBX;
-    case X86_REG_RCX: return UC_X86_REG_RCX; case X86_REG_RDX: return UC_X86_REG_RDX;
-    case X86_REG_RSI: return UC_X86_REG_RSI; case X86_REG_RDI: return UC_X86_REG_RDI;
-    case X86_REG_RBP: return UC_X86_REG_RBP; case X86_REG_RSP: return UC_X86_REG_RSP;
-    case X86_REG_R8: return UC_X86_REG_R8;   case X86_REG_R9: return UC_X86_REG_R9;
-    case X86_REG_R10: return UC_X86_REG_R10; case X86_REG_R11: return UC_X86_REG_R11;
-    case X86_REG_R12: return UC_X86_REG_R12; case X86_REG_R13: return UC_X86_REG_R13;
-    case X86_REG_R14: return UC_X86_REG_R14; case X86_REG_R15: return UC_X86_REG_R15;
-    case X86_REG_EAX: return UC_X86_REG_EAX; case X86_REG_EBX: return UC_X86_REG_EBX;
-    case X86_REG_ECX: return UC_X86_REG_ECX; case X86_REG_EDX: return UC_X86_REG_EDX;
-    case X86_REG_ESI: return UC_X86_REG_ESI; case X86_REG_EDI: return UC_X86_REG_EDI;
-    case X86_REG_EBP: return UC_X86_REG_EBP; case X86_REG_ESP: return UC_X86_REG_ESP;
-    case X86_REG_R8D: return UC_X86_REG_R8D; case X86_REG_R9D: return UC_X86_REG_R9D;
-    case X86_REG_R10D: return UC_X86_REG_R10D; case X86_REG_R11D: return UC_X86_REG_R11D;
-    case X86_REG_R12D: return UC_X86_REG_R12D; case X86_REG_R13D: return UC_X86_REG_R13D;
-    case X86_REG_R14D: return UC_X86_REG_R14D; case X86_REG_R15D: return UC_X86_REG_R15D;
+    case X86_REG_RAX: return UC_X86_REG_RAX;
+    case X86_REG_RBX: return UC_X86_REG_RBX;
+    case X86_REG_RCX: return UC_X86_REG_RCX;
+    case X86_REG_RDX: return UC_X86_REG_RDX;
+    case X86_REG_RSI: return UC_X86_REG_RSI;
+    case X86_REG_RDI: return UC_X86_REG_RDI;
+    case X86_REG_RBP: return UC_X86_REG_RBP;
+    case X86_REG_RSP: return UC_X86_REG_RSP;
+    case X86_REG_R8: return UC_X86_REG_R8;
+    case X86_REG_R9: return UC_X86_REG_R9;
+    case X86_REG_R10: return UC_X86_REG_R10;
+    case X86_REG_R11: return UC_X86_REG_R11;
+    case X86_REG_R12: return UC_X86_REG_R12;
+    case X86_REG_R13: return UC_X86_REG_R13;
+    case X86_REG_R14: return UC_X86_REG_R14;
+    case X86_REG_R15: return UC_X86_REG_R15;
+    case X86_REG_EAX: return UC_X86_REG_EAX;
+    case X86_REG_EBX: return UC_X86_REG_EBX;
+    case X86_REG_ECX: return UC_X86_REG_ECX;
+    case X86_REG_EDX: return UC_X86_REG_EDX;
+    case X86_REG_ESI: return UC_X86_REG_ESI;
+    case X86_REG_EDI: return UC_X86_REG_EDI;
+    case X86_REG_EBP: return UC_X86_REG_EBP;
+    case X86_REG_ESP: return UC_X86_REG_ESP;
+    case X86_REG_R8D: return UC_X86_REG_R8D;
+    case X86_REG_R9D: return UC_X86_REG_R9D;
+    case X86_REG_R10D: return UC_X86_REG_R10D;
+    case X86_REG_R11D: return UC_X86_REG_R11D;
+    case X86_REG_R12D: return UC_X86_REG_R12D;
+    case X86_REG_R13D: return UC_X86_REG_R13D;
+    case X86_REG_R14D: return UC_X86_REG_R14D;
+    case X86_REG_R15D: return UC_X86_REG_R15D;
     default: return UC_X86_REG_INVALID;
     }
 }
@@ -137,24 +166,25 @@ uint64_t Cpu::pc() { return reg(is64_ ? UC_X86_REG_RIP : UC_X86_REG_EIP); }
 // Maps the kernel area and the shadow pool into Unicorn, and the kernel pages into the shadow.
 mmu::ErrorOr<void> Cpu::map_kernel_area() {
     const uint64_t kbase = is64_ ? KBASE64 : KBASE32;
-    kernel_host_ = static_cast<uint8_t*>(
-        mmap(nullptr, KAREA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    kernel_host_ =
+        static_cast<uint8_t*>(mmap(nullptr, KAREA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     shadow_host_ = static_cast<uint8_t*>(
         mmap(nullptr, SHADOW_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
     if (kernel_host_ == MAP_FAILED || shadow_host_ == MAP_FAILED) {
         kernel_host_ = shadow_host_ = nullptr;
         return mmu::Error::from_errno(ENOMEM, "cannot reserve host memory for the CPU");
     }
-    if (uc_err e = uc_mem_map_ptr(uc_, kbase, KAREA_SIZE, UC_PROT_ALL, kernel_host_)) return uc_error("map kernel area", e);
+    if (uc_err e = uc_mem_map_ptr(uc_, kbase, KAREA_SIZE, UC_PROT_ALL, kernel_host_))
+        return uc_error("map kernel area", e);
     if (uc_err e = uc_mem_map_ptr(uc_, SHADOW_BASE, SHADOW_SIZE, UC_PROT_ALL, shadow_host_))
         return uc_error("map shadow pool", e);
     if (is64_)
         shadow_ = std::make_unique<mmu::ShadowPageTables>(mmu::ShadowFormat::LongMode4, shadow_host_, SHADOW_BASE,
                                                           SHADOW_SIZE);
     else
-        shadow_ = std::make_unique<mmu::ShadowPageTables>(mmu::ShadowFormat::PAE, shadow_host_, SHADOW_BASE,
-                                                          SHADOW_SIZE, kernel_host_ + OFF_PAE_ROOT,
-                                                          kbase + OFF_PAE_ROOT);
+        shadow_ =
+            std::make_unique<mmu::ShadowPageTables>(mmu::ShadowFormat::PAE, shadow_host_, SHADOW_BASE, SHADOW_SIZE,
+                                                    kernel_host_ + OFF_PAE_ROOT, kbase + OFF_PAE_ROOT);
     // Kernel pages are supervisor-only; their frame field only has to be a valid address.
     for (uint64_t off = 0; off < OFF_UNMAPPED; off += mmu::PAGE_SIZE)
         if (!shadow_->set(VirtAddr(kbase + off), PhysAddr(SHADOW_BASE), {true, false, true}))
@@ -199,8 +229,8 @@ void Cpu::enter_user_frame(uint64_t ip, uint64_t sp, uint64_t flags) {
         // mov eax, 0x68; mov ss, eax (a flat 32-bit kernel stack: Unicorn starts with a 16-bit
         // one); mov eax, 0x7b; mov ds, eax; mov es, eax; xor eax, eax (start_thread leaves every
         // general register 0); iretd
-        const uint8_t code[] = {0xb8, 0x68, 0, 0, 0, 0x8e, 0xd0, 0xb8, 0x7b, 0,    0,
-                                0,    0x8e, 0xd8, 0x8e, 0xc0, 0x31, 0xc0, 0xcf};
+        const uint8_t code[] = {0xb8, 0x68, 0,    0,    0,    0x8e, 0xd0, 0xb8, 0x7b, 0,
+                                0,    0,    0x8e, 0xd8, 0x8e, 0xc0, 0x31, 0xc0, 0xcf};
         std::memcpy(stub, code, sizeof code);
         const uint32_t f[5] = {static_cast<uint32_t>(ip), USER_CS32, static_cast<uint32_t>(flags),
                                static_cast<uint32_t>(sp), USER_DS32};
@@ -333,8 +363,9 @@ mmu::ErrorOr<void> Cpu::verify_tlb_flush() {
     uc_context_free(saved);
     if (!cached || !page || !all)
         return mmu::Error::from_errno(EIO, std::string("Unicorn's TLB flush entry points do not act as expected (") +
-                                               (!cached ? "a cached run refilled" : !page ? "tlb_flush_page_x86_64"
-                                                                                          : "tlb_flush_x86_64") +
+                                               (!cached ? "a cached run refilled"
+                                                : !page ? "tlb_flush_page_x86_64"
+                                                        : "tlb_flush_x86_64") +
                                                "; unexpected Unicorn version?)");
     return {};
 }
@@ -358,32 +389,34 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
     set_reg(UC_X86_REG_CR3, shadow_->cr3());
     set_reg(UC_X86_REG_CR0, 0x80010033);  // PG, WP, NE, ET, MP, PE
     TRY(enable_nx());
-    if (uc_err e = uc_hook_add(uc_, &intr_hook_, UC_HOOK_INTR, reinterpret_cast<void*>(&CpuHooks::hook_intr), this, 1, 0))
+    if (uc_err e =
+            uc_hook_add(uc_, &intr_hook_, UC_HOOK_INTR, reinterpret_cast<void*>(&CpuHooks::hook_intr), this, 1, 0))
         return uc_error("hook interrupts", e);
     if (is64_) {
-        if (uc_err e = uc_hook_add(uc_, &syscall_hook_, UC_HOOK_INSN, reinterpret_cast<void*>(&CpuHooks::hook_syscall), this,
-                                   1, 0, UC_X86_INS_SYSCALL))
+        if (uc_err e = uc_hook_add(uc_, &syscall_hook_, UC_HOOK_INSN, reinterpret_cast<void*>(&CpuHooks::hook_syscall),
+                                   this, 1, 0, UC_X86_INS_SYSCALL))
             return uc_error("hook syscall", e);
     }
     // CPUID answers from the emulated processor's table (Unicorn 2.0.1's own misses FPU, TSC
     // and MMX, and reports features its translator lacks; devices/cpuid.cpp).
-    if (uc_err e = uc_hook_add(uc_, &cpuid_hook_, UC_HOOK_INSN, reinterpret_cast<void*>(&CpuHooks::hook_cpuid), this, 1, 0,
-                               UC_X86_INS_CPUID))
+    if (uc_err e = uc_hook_add(uc_, &cpuid_hook_, UC_HOOK_INSN, reinterpret_cast<void*>(&CpuHooks::hook_cpuid), this, 1,
+                               0, UC_X86_INS_CPUID))
         return uc_error("hook cpuid", e);
     const uint64_t fills_before = tlb_fill_paddr_calls();
     TRY(calibrate_exception_state());
     // The calibration ran code, so Unicorn filled its TLB: through emu's interposer, or the
     // guest could not reach RAM (see unicorn_fixes.cpp, 5).
     if (tlb_fill_paddr_calls() == fills_before)
-        return mmu::Error::from_errno(ENOSYS, "Unicorn's TLB fills bypass emu's tlb_set_page_with_attrs_x86_64 "
-                                              "(link with emu/unicorn_fixes.cpp and its --dynamic-list)");
+        return mmu::Error::from_errno(ENOSYS,
+                                      "Unicorn's TLB fills bypass emu's tlb_set_page_with_attrs_x86_64 "
+                                      "(link with emu/unicorn_fixes.cpp and its --dynamic-list)");
     TRY(verify_tlb_flush());
     // Guest RAM, once, where tlb_fill_paddr sends user pages.
-    if (uc_err e = uc_mem_map_ptr(uc_, RAM_PHYS_BASE, kernel_.ram().size(), UC_PROT_ALL,
-                                  kernel_.ram().host(PhysAddr(0))))
+    if (uc_err e =
+            uc_mem_map_ptr(uc_, RAM_PHYS_BASE, kernel_.ram().size(), UC_PROT_ALL, kernel_.ram().host(PhysAddr(0))))
         return uc_error("map guest RAM", e);
-    if (uc_err e = uc_hook_add(uc_, &unmapped_hook_, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&CpuHooks::hook_unmapped),
-                               this, 1, 0))
+    if (uc_err e = uc_hook_add(uc_, &unmapped_hook_, UC_HOOK_MEM_UNMAPPED,
+                               reinterpret_cast<void*>(&CpuHooks::hook_unmapped), this, 1, 0))
         return uc_error("hook unmapped memory", e);
     const uint64_t user_limit = is64_ ? (1ull << 47) : mm_->task_size;
     tlb_ = std::make_unique<ShadowTlb>(uc_, cpu_state_, kernel_.ram(), *shadow_, user_limit, cfg_.tlb_pages);
@@ -414,8 +447,7 @@ void Cpu::load_start_regs(guestos::task_struct& t) {
     write_tls_entries(t);
     write_regs(r);
     if (!is64_)  // segment caches must come from this task's descriptors
-        for (auto [id, sel] : {std::pair{UC_X86_REG_FS, r.fs}, std::pair{UC_X86_REG_GS, r.gs}})
-            set_reg(id, sel);
+        for (auto [id, sel] : {std::pair{UC_X86_REG_FS, r.fs}, std::pair{UC_X86_REG_GS, r.gs}}) set_reg(id, sel);
     if (at_stub_) enter_user_frame(r.ip, r.sp, r.flags ? r.flags : 0x202);
     orig_ax_ = ~0ull;
 }
@@ -429,7 +461,8 @@ void Cpu::switch_to(guestos::task_struct& t) {
         if (!loaded_->cpu_context) {
             uc_context* ctx = nullptr;
             if (uc_context_alloc(uc_, &ctx) == UC_ERR_OK)
-                loaded_->cpu_context = std::shared_ptr<void>(ctx, [](void* c) { uc_context_free(static_cast<uc_context*>(c)); });
+                loaded_->cpu_context =
+                    std::shared_ptr<void>(ctx, [](void* c) { uc_context_free(static_cast<uc_context*>(c)); });
         }
         if (loaded_->cpu_context) uc_context_save(uc_, static_cast<uc_context*>(loaded_->cpu_context.get()));
         loaded_->thread.orig_ax = loaded_->kstack ? loaded_->thread.orig_ax : ~0ull;
@@ -445,8 +478,7 @@ void Cpu::switch_to(guestos::task_struct& t) {
 
 bool Cpu::keeps_running(const guestos::task_struct& t) const {
     return !t.exited && t.state == guestos::TASK_RUNNING && t.mm.get() == mm_.get() && !t.need_resched &&
-           !t.signal->stopped &&
-           !t.start_regs && !t.kstack;
+           !t.signal->stopped && !t.start_regs && !t.kstack;
 }
 
 void Cpu::finish_syscall(long ret) {
@@ -636,10 +668,12 @@ mmu::ErrorOr<Cpu::RunEnd> Cpu::run_engine(guestos::task_struct& task, uint64_t m
                 deliver_fault_signal(guestos::SIGSEGV_, guestos::SEGV_MAPERR, unmapped_addr_, X86_TRAP_PF,
                                      mmu::X86_PF_USER);
             } else if (e != UC_ERR_OK) {
-                std::fprintf(stderr, "emu: CPU stopped at %#llx: %s\n", static_cast<unsigned long long>(ip), uc_strerror(e));
+                std::fprintf(stderr, "emu: CPU stopped at %#llx: %s\n", static_cast<unsigned long long>(ip),
+                             uc_strerror(e));
                 deliver_fault_signal(guestos::SIGSEGV_, guestos::SI_KERNEL, 0, X86_TRAP_GP);
             } else if (ip == kbase + OFF_STOP) {
-                deliver_fault_signal(guestos::SIGSEGV_, guestos::SEGV_MAPERR, ip, X86_TRAP_PF, mmu::X86_PF_USER | mmu::X86_PF_INSTR);
+                deliver_fault_signal(guestos::SIGSEGV_, guestos::SEGV_MAPERR, ip, X86_TRAP_PF,
+                                     mmu::X86_PF_USER | mmu::X86_PF_INSTR);
             }
         }
         // The timer interrupt: the timers that are due queue their signals, sleepers wake.
@@ -676,8 +710,8 @@ void Cpu::set_breakpoint(uint64_t address, bool on) {
     auto it = breakpoints_.find(address);
     if (on && it == breakpoints_.end()) {
         uc_hook h = 0;
-        if (uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&CpuHooks::hook_breakpoint), this, address, address) ==
-            UC_ERR_OK)
+        if (uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&CpuHooks::hook_breakpoint), this, address,
+                        address) == UC_ERR_OK)
             breakpoints_[address] = h;
     } else if (!on && it != breakpoints_.end()) {
         uc_hook_del(uc_, it->second);
@@ -694,8 +728,6 @@ void CpuHooks::hook_breakpoint(uc_engine* uc, uint64_t address, uint32_t, void* 
     cpu->breakpoint_hit_ = true;
     uc_emu_stop(uc);
 }
-
-
 
 std::vector<std::string> Cpu::check_consistency() {
     std::vector<std::string> problems = guestos::check_mm(*mm_);
@@ -805,8 +837,8 @@ void Cpu::on_page_fault() {
     guestos::FaultTracer& tracer = guestos::fault_tracer();
     const bool tracing = tracer.active();
     const TlbStats before = tracing ? tlb_->stats() : TlbStats{};
-    auto outcome = tlb_->handle_fault(VirtAddr(cr2), is_fetch, [&] { return decode_write(rip, cr2); }, error_code,
-                                      guessed_write);
+    auto outcome = tlb_->handle_fault(
+        VirtAddr(cr2), is_fetch, [&] { return decode_write(rip, cr2); }, error_code, guessed_write);
     if (outcome == ShadowTlb::Outcome::Resolved) {
         if (tracing) trace_hidden_fault(cr2, rip, before);
         return;
@@ -833,7 +865,7 @@ void Cpu::on_page_fault() {
         r = kernel_.do_page_fault(*cur_, VirtAddr(cr2), error_code);
     }
     if (ev) ev->insn = instruction_at(rip);  // now, when a fetch fault has mapped the code
-    if (r.emulated) {  // a vsyscall: the registers already say where the guest goes on
+    if (r.emulated) {                        // a vsyscall: the registers already say where the guest goes on
         if (ev) ev->outcome = "emulated";
         tracer.end();
         return;
@@ -883,8 +915,7 @@ void Cpu::trace_hidden_fault(uint64_t cr2, uint64_t rip, const TlbStats& before)
         tracer.step({"", {}, "shadow TLB: first write to a clean page: walk sets D, shadow entry made writable", {}});
     else if (now.wx_switches != before.wx_switches)
         tracer.step({"", {}, "shadow TLB: W+X page switches between writable and executable", {}});
-    else
-        tracer.step({"", {}, "shadow TLB: miss, fill from the guest page tables", {}});
+    else tracer.step({"", {}, "shadow TLB: miss, fill from the guest page tables", {}});
     ev->outcome = "resolved by the shadow TLB";
     tracer.end();
 }
@@ -907,8 +938,8 @@ bool Cpu::decode_write(uint64_t rip, uint64_t addr) {
 }
 
 void Cpu::on_syscall64() {
-    int ids[] = {UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX,
-                 UC_X86_REG_R10, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_RIP, UC_X86_REG_EFLAGS};
+    int ids[] = {UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX,   UC_X86_REG_R10,
+                 UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_RIP, UC_X86_REG_EFLAGS};
     uint64_t v[9] = {};
     void* ptrs[9];
     for (int i = 0; i < 9; ++i) ptrs[i] = &v[i];
@@ -983,7 +1014,7 @@ constexpr int GPR_IDS32[] = {UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_
 
 template <class Regs>
 auto gpr_fields(Regs& r) {
-    return std::array{&r.ax, &r.bx, &r.cx, &r.dx, &r.si, &r.di, &r.bp, &r.sp, &r.ip,
+    return std::array{&r.ax,    &r.bx, &r.cx, &r.dx,  &r.si,  &r.di,  &r.bp,  &r.sp,  &r.ip,
                       &r.flags, &r.r8, &r.r9, &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15};
 }
 }  // namespace
@@ -1033,8 +1064,8 @@ void Cpu::write_regs(const guestos::pt_regs& r) {
         set_fs_base(r.fs_base);
         set_gs_base(r.gs_base);
     } else {  // segment registers the frame changed are reloaded from the GDT
-        const std::pair<int, uint16_t> segs[] = {{UC_X86_REG_DS, r.ds}, {UC_X86_REG_ES, r.es}, {UC_X86_REG_FS, r.fs},
-                                                 {UC_X86_REG_GS, r.gs}};
+        const std::pair<int, uint16_t> segs[] = {
+            {UC_X86_REG_DS, r.ds}, {UC_X86_REG_ES, r.es}, {UC_X86_REG_FS, r.fs}, {UC_X86_REG_GS, r.gs}};
         for (auto [id, sel] : segs)
             if (reg(id) != sel) set_reg(id, sel);
     }
@@ -1136,7 +1167,8 @@ uint64_t Cpu::gs_base() {
     }
     const uint64_t sel = reg(UC_X86_REG_GS);
     const int idx = static_cast<int>(sel >> 3);
-    if (idx < guestos::GDT_ENTRY_TLS_MIN_I386 || idx >= guestos::GDT_ENTRY_TLS_MIN_I386 + guestos::GDT_ENTRY_TLS_ENTRIES)
+    if (idx < guestos::GDT_ENTRY_TLS_MIN_I386 ||
+        idx >= guestos::GDT_ENTRY_TLS_MIN_I386 + guestos::GDT_ENTRY_TLS_ENTRIES)
         return 0;
     return cur_->tls_array[idx - guestos::GDT_ENTRY_TLS_MIN_I386].base_addr;
 }
@@ -1151,6 +1183,3 @@ void Cpu::write_gdt_entry(int index, uint64_t descriptor) {
 }
 
 }  // namespace emu
-
-
-

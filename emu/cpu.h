@@ -161,11 +161,11 @@ private:
     void set_reg(int uc_reg, uint64_t v);
 
     guestos::Kernel& kernel_;
-    guestos::task_struct* cur_;     // the task running (or last run) on the engine
-    guestos::task_struct* loaded_;  // whose registers the engine holds
+    guestos::task_struct* cur_;               // the task running (or last run) on the engine
+    guestos::task_struct* loaded_;            // whose registers the engine holds
     std::shared_ptr<guestos::mm_struct> mm_;  // its address space, alive while the engine is
-    bool at_stub_ = true;           // the next start enters user mode through the iret stub
-    bool syscall_slept_ = false;    // the hook's syscall went to sleep: no result to write
+    bool at_stub_ = true;                     // the next start enters user mode through the iret stub
+    bool syscall_slept_ = false;              // the hook's syscall went to sleep: no result to write
     CpuConfig cfg_;
     bool is64_;
     uc_struct* uc_ = nullptr;         // the engine (uc_engine)
@@ -182,21 +182,21 @@ private:
     uint32_t calibration_intno_ = 0;
     std::string fatal_error_;
     bool in_emulation_ = false;
-    bool in_syscall64_ = false;  // inside the syscall instruction's hook
-    bool stop_requested_ = false;          // a hook wants emulation to stop once it returns
+    bool in_syscall64_ = false;                     // inside the syscall instruction's hook
+    bool stop_requested_ = false;                   // a hook wants emulation to stop once it returns
     std::optional<guestos::pt_regs> pending_regs_;  // set_regs from a hook, applied after the stop
     // pt_regs->orig_ax: the syscall number from a syscall hook that stops the engine until
     // the signals are handled, else -1 (a stop from the timer or a fault is no syscall's).
     uint64_t orig_ax_ = ~0ull;
     std::shared_ptr<LapicTimer> timer_;  // interrupts the guest when a timer is due
     // Debugger support.
-    bool debug_stop_ = false;               // an observer asked run() to return
+    bool debug_stop_ = false;                             // an observer asked run() to return
     static inline std::atomic<bool> interrupted_{false};  // interrupt() was called
     bool breakpoint_hit_ = false;
     uint64_t skip_breakpoint_ = ~0ull;
-    bool counted_ = false;                  // a count-limited run left Unicorn's counting hook
+    bool counted_ = false;  // a count-limited run left Unicorn's counting hook
     std::map<uint64_t, uc_hook_t> breakpoints_;
-    std::vector<uc_hook_t> step_hooks_;       // a step's hooks on the next instructions
+    std::vector<uc_hook_t> step_hooks_;  // a step's hooks on the next instructions
     uint64_t step_origin_ = 0;
     bool step_origin_seen_ = false, step_hit_ = false;
     std::function<void(uint64_t)> syscall_observer_;
@@ -205,12 +205,12 @@ private:
     uint64_t entry_stop_insn_ = ~0ull;
     const guestos::task_struct* entry_stop_task_ = nullptr;
     std::vector<Watchpoint> watches_;
-    std::set<uint64_t> trap_vpns_;          // the pages watches_ trap
+    std::set<uint64_t> trap_vpns_;  // the pages watches_ trap
     struct Trapped {
         uint64_t rip = 0;
-        std::vector<MemAccess> accesses;    // decoded before it ran
+        std::vector<MemAccess> accesses;  // decoded before it ran
     };
-    std::optional<Trapped> trapped_;        // the fault on a trapped page on_page_fault saw
+    std::optional<Trapped> trapped_;  // the fault on a trapped page on_page_fault saw
     std::optional<WatchHit> watch_hit_;
 };
 

@@ -117,8 +117,8 @@ void Debugger::on_fault(const guestos::FaultEvent& e) {
     Cpu* c = cpu();
     if (!c) return;
     if (watch_ && e.address.page_base() == *watch_) {
-        pending_ = make_stop(StopReason::PageTouched, "page " + guestos::hex(watch_->value) + " touched at " +
-                                                          guestos::hex(e.address.value));
+        pending_ = make_stop(StopReason::PageTouched,
+                             "page " + guestos::hex(watch_->value) + " touched at " + guestos::hex(e.address.value));
         pending_->fault = e;
         watch_.reset();
     } else if (cls & stop_faults_) {
@@ -184,7 +184,7 @@ bool Debugger::set_regs(const guestos::pt_regs& regs) {
     if (!c) return false;
     guestos::pt_regs r = regs;
     if (last_.reason == StopReason::SyscallEntry) {
-        r.ip -= 2;          // back on the instruction, which runs the syscall orig_ax names
+        r.ip -= 2;  // back on the instruction, which runs the syscall orig_ax names
         r.ax = r.orig_ax;
     }
     c->set_regs(r);
@@ -224,7 +224,8 @@ std::optional<int> Debugger::exit_status() const { return kernel_.init_exit_stat
 void Debugger::on_syscall(uint64_t nr) {
     ++syscalls_;
     if (pending_ || !(stop_syscall_ || catches(nr))) return;
-    pending_ = make_stop(stop_syscall_ ? StopReason::Syscall : StopReason::SyscallReturn, "syscall " + std::to_string(nr));
+    pending_ =
+        make_stop(stop_syscall_ ? StopReason::Syscall : StopReason::SyscallReturn, "syscall " + std::to_string(nr));
     pending_->syscall_nr = nr;
     if (Cpu* c = cpu()) c->request_stop();
 }
@@ -266,7 +267,9 @@ Stop Debugger::run(uint64_t max_insns) {
     pending_.reset();
     Stop stop;
     if (exited()) {
-        stop = last_.reason == StopReason::Exited ? last_ : make_stop(StopReason::Exited, exit_detail(kernel_.init_exit_status.value_or(0)));
+        stop = last_.reason == StopReason::Exited
+                   ? last_
+                   : make_stop(StopReason::Exited, exit_detail(kernel_.init_exit_status.value_or(0)));
     } else {
         auto r = machine_.run_until_stop(max_insns);
         if (r.is_error()) {
@@ -354,15 +357,15 @@ Registers Debugger::registers() const {
     c->get_regs(p);
     r.is64 = c->is64();
     if (r.is64) {
-        r.gpr = {{"rax", p.ax}, {"rbx", p.bx}, {"rcx", p.cx}, {"rdx", p.dx}, {"rsi", p.si}, {"rdi", p.di},
-                 {"rbp", p.bp}, {"rsp", p.sp}, {"r8", p.r8}, {"r9", p.r9},  {"r10", p.r10}, {"r11", p.r11},
+        r.gpr = {{"rax", p.ax},  {"rbx", p.bx},  {"rcx", p.cx},  {"rdx", p.dx},  {"rsi", p.si},  {"rdi", p.di},
+                 {"rbp", p.bp},  {"rsp", p.sp},  {"r8", p.r8},   {"r9", p.r9},   {"r10", p.r10}, {"r11", p.r11},
                  {"r12", p.r12}, {"r13", p.r13}, {"r14", p.r14}, {"r15", p.r15}, {"rip", p.ip}};
     } else {
         r.gpr = {{"eax", p.ax}, {"ebx", p.bx}, {"ecx", p.cx}, {"edx", p.dx}, {"esi", p.si},
                  {"edi", p.di}, {"ebp", p.bp}, {"esp", p.sp}, {"eip", p.ip}};
     }
     r.flags = p.flags;
-    static constexpr std::pair<unsigned, const char*> names[] = {{0, "CF"}, {2, "PF"}, {4, "AF"}, {6, "ZF"}, {7, "SF"},
+    static constexpr std::pair<unsigned, const char*> names[] = {{0, "CF"}, {2, "PF"}, {4, "AF"},  {6, "ZF"}, {7, "SF"},
                                                                  {8, "TF"}, {9, "IF"}, {10, "DF"}, {11, "OF"}};
     for (auto [bit, name] : names)
         if (p.flags & (1ull << bit)) r.flag_names += (r.flag_names.empty() ? "" : " ") + std::string(name);
@@ -461,9 +464,10 @@ std::vector<TlbEntry> Debugger::tlb_entries(size_t max) const {
     if (!c) return out;
     guestos::task_struct* t = task();
     const uint64_t user_top = c->is64() ? (1ull << 47) : (t && t->mm ? t->mm->task_size : 0xc0000000ull);
-    c->shadow().for_each_present(VirtAddr(0), VirtAddr(user_top), [&](VirtAddr va, const mmu::ShadowPageTables::Entry& e) {
-        if (out.size() < max) out.push_back({va, e.frame.pfn(), e.perm.writable, e.perm.user, e.perm.executable});
-    });
+    c->shadow().for_each_present(
+        VirtAddr(0), VirtAddr(user_top), [&](VirtAddr va, const mmu::ShadowPageTables::Entry& e) {
+            if (out.size() < max) out.push_back({va, e.frame.pfn(), e.perm.writable, e.perm.user, e.perm.executable});
+        });
     return out;
 }
 

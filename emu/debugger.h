@@ -48,30 +48,30 @@ class Machine;
 
 enum class StopReason {
     None,
-    Exited,       // the task exited (Stop::detail: "exit status 0") or was killed ("killed by SIGSEGV")
-    Paused,       // pause() was called
-    Step,         // one instruction ran
-    Syscall,      // a syscall completed (Stop::syscall_nr)
+    Exited,         // the task exited (Stop::detail: "exit status 0") or was killed ("killed by SIGSEGV")
+    Paused,         // pause() was called
+    Step,           // one instruction ran
+    Syscall,        // a syscall completed (Stop::syscall_nr)
     SyscallEntry,   // a caught syscall is about to run (Stop::syscall_nr; see catch_syscalls)
     SyscallReturn,  // a caught syscall returned (Stop::syscall_nr)
-    PageFault,    // a true page fault matching the filter was handled (Stop::fault)
-    TlbFill,      // the shadow TLB resolved a miss alone (only with FAULT_TLB_FILL)
-    Breakpoint,   // execution reached a breakpoint or the run_to address
-    Signal,       // a signal is about to be delivered (only with signal stops; Stop::signo)
-    PageTouched,  // the watched page was accessed (Stop::fault is the access)
-    Watchpoint,   // an instruction that hit a data watchpoint retired (Stop::watch)
-    Error,        // the engine failed (Stop::detail)
+    PageFault,      // a true page fault matching the filter was handled (Stop::fault)
+    TlbFill,        // the shadow TLB resolved a miss alone (only with FAULT_TLB_FILL)
+    Breakpoint,     // execution reached a breakpoint or the run_to address
+    Signal,         // a signal is about to be delivered (only with signal stops; Stop::signo)
+    PageTouched,    // the watched page was accessed (Stop::fault is the access)
+    Watchpoint,     // an instruction that hit a data watchpoint retired (Stop::watch)
+    Error,          // the engine failed (Stop::detail)
 };
 const char* stop_reason_name(StopReason r);
 
 // Which faults step_to_fault stops at (guestos::fault_kind's classes).
 enum FaultFilter : unsigned {
-    FAULT_ANON = 1u << 0,      // do_anonymous_page (zero page or a new page)
-    FAULT_FILE = 1u << 1,      // a file or shmem page (do_read_fault, do_cow_fault, do_shared_fault)
-    FAULT_COW = 1u << 2,       // do_wp_page
-    FAULT_SWAP = 1u << 3,      // do_swap_page
-    FAULT_SIGSEGV = 1u << 4,   // the fault ended in a signal (SIGSEGV, SIGBUS)
-    FAULT_OTHER = 1u << 5,     // a true fault of no class above (stack growth alone, ...)
+    FAULT_ANON = 1u << 0,     // do_anonymous_page (zero page or a new page)
+    FAULT_FILE = 1u << 1,     // a file or shmem page (do_read_fault, do_cow_fault, do_shared_fault)
+    FAULT_COW = 1u << 2,      // do_wp_page
+    FAULT_SWAP = 1u << 3,     // do_swap_page
+    FAULT_SIGSEGV = 1u << 4,  // the fault ended in a signal (SIGSEGV, SIGBUS)
+    FAULT_OTHER = 1u << 5,    // a true fault of no class above (stack growth alone, ...)
     FAULT_TRUE = FAULT_ANON | FAULT_FILE | FAULT_COW | FAULT_SWAP | FAULT_SIGSEGV | FAULT_OTHER,
     FAULT_TLB_FILL = 1u << 6,  // also the faults the shadow TLB resolves alone
 };
@@ -80,13 +80,13 @@ unsigned fault_filter_of(const guestos::FaultEvent& e);
 
 struct Stop {
     StopReason reason = StopReason::None;
-    int pid = 0;                                // the task it happened in
-    uint64_t pc = 0;                            // where the task will resume
-    std::string detail;                         // one line for a status bar
-    std::optional<guestos::FaultEvent> fault;   // PageFault, TlbFill, PageTouched
-    uint64_t syscall_nr = 0;                    // Syscall
-    int signo = 0;                              // Signal: the signal, held until resume_signal
-    std::optional<WatchHit> watch;              // Watchpoint
+    int pid = 0;                               // the task it happened in
+    uint64_t pc = 0;                           // where the task will resume
+    std::string detail;                        // one line for a status bar
+    std::optional<guestos::FaultEvent> fault;  // PageFault, TlbFill, PageTouched
+    uint64_t syscall_nr = 0;                   // Syscall
+    int signo = 0;                             // Signal: the signal, held until resume_signal
+    std::optional<WatchHit> watch;             // Watchpoint
 };
 
 // The user registers in display order, with the flags decoded.
@@ -101,9 +101,9 @@ struct Registers {
 
 struct DisasmLine {
     uint64_t address = 0;
-    std::string bytes;     // hex
-    std::string text;      // "mov rax, qword ptr [rbp - 8]"
-    std::string symbol;    // "main+0x1c" at a symbol's start or when it changes, else ""
+    std::string bytes;   // hex
+    std::string text;    // "mov rax, qword ptr [rbp - 8]"
+    std::string symbol;  // "main+0x1c" at a symbol's start or when it changes, else ""
 };
 
 struct TlbEntry {
@@ -123,11 +123,11 @@ public:
     Debugger& operator=(const Debugger&) = delete;
 
     // --- Execution control: each runs the guest and returns why it stopped ---
-    Stop cont();                                  // until a breakpoint, a watch, pause() or exit
-    Stop step_instruction();                      // exactly one instruction (or the fault it took)
-    Stop step_to_syscall();                       // until a syscall has completed
+    Stop cont();                                       // until a breakpoint, a watch, pause() or exit
+    Stop step_instruction();                           // exactly one instruction (or the fault it took)
+    Stop step_to_syscall();                            // until a syscall has completed
     Stop step_to_fault(unsigned filter = FAULT_TRUE);  // until a fault of the filter's classes
-    Stop run_to(uint64_t address);                // until execution reaches address
+    Stop run_to(uint64_t address);                     // until execution reaches address
     // Thread-safe: a running call returns Paused soon; no effect while stopped.
     void pause();
 

@@ -42,7 +42,8 @@ void LapicTimer::run() {
         fired_ = true;
         // Interrupt until the CPU takes it or the timer is programmed anew, backing off so
         // a main thread busy elsewhere (a blocking host read) costs little.
-        for (auto pause = milliseconds(1); fired_ && !shutdown_ && !deadline_; pause = std::min(pause * 2, milliseconds(64))) {
+        for (auto pause = milliseconds(1); fired_ && !shutdown_ && !deadline_;
+             pause = std::min(pause * 2, milliseconds(64))) {
             lk.unlock();
             interrupt_();
             lk.lock();

@@ -89,8 +89,7 @@ void Machine::kill_remaining_tasks() {
 
 mmu::ErrorOr<void> Machine::run(guestos::task_struct& task, const guestos::ExecResult& start) {
     this->start(task, start);
-    while (!finished_)
-        TRY(run_until_stop());
+    while (!finished_) TRY(run_until_stop());
     return {};
 }
 

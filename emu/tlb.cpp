@@ -18,7 +18,9 @@ constexpr uint64_t CHUNK_SHIFT = 30;  // Unicorn regions for user memory: 1 GiB 
 constexpr uint64_t CHUNK_SIZE = 1ull << CHUNK_SHIFT;
 
 // Host address space that no access reaches (see chunks_ in tlb.h).
-void* reserve(uint64_t len) { return mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0); }
+void* reserve(uint64_t len) {
+    return mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+}
 
 // 16 fills per entry of qemu's initial 256-entry TLB (CPU_TLB_DYN_DEFAULT_BITS).
 constexpr uint64_t FIRST_RESIZE_FILLS = 16 * 256;
@@ -57,8 +59,14 @@ uint64_t tlb_fill_paddr_calls() { return fill_paddr_calls; }
 
 ShadowTlb::ShadowTlb(uc_engine* uc, void* cpu_state, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow,
                      uint64_t user_limit, uint64_t capacity)
-    : uc_(uc), cpu_state_(cpu_state), ram_(ram), shadow_(shadow), user_limit_(user_limit), capacity_(capacity),
-      resize_interval_(FIRST_RESIZE_FILLS), code_frames_(ram.num_frames(), false) {}
+    : uc_(uc),
+      cpu_state_(cpu_state),
+      ram_(ram),
+      shadow_(shadow),
+      user_limit_(user_limit),
+      capacity_(capacity),
+      resize_interval_(FIRST_RESIZE_FILLS),
+      code_frames_(ram.num_frames(), false) {}
 
 ShadowTlb::~ShadowTlb() {
     if (active_ == this) active_ = nullptr;
@@ -258,16 +266,21 @@ std::vector<std::string> ShadowTlb::check_consistency() {
     mmu::RamBus bus(ram_);
     mmu::WalkOptions look;
     look.set_accessed_dirty = false;
-    shadow_.for_each_present(VirtAddr(0), VirtAddr(user_limit_), [&](VirtAddr va, const mmu::ShadowPageTables::Entry& e) {
-        char where[64];
-        std::snprintf(where, sizeof where, "shadow entry at %#llx", static_cast<unsigned long long>(va.value));
-        auto w = mmu::walk(bus, mm_->paging_mode, mm_->pgd, va, mmu::Access::Read, mmu::Privilege::User, look);
-        if (!w.ok) return problems.push_back(std::string(where) + ": the guest tables do not map it");
-        if (w.phys.page_base() != e.frame) problems.push_back(std::string(where) + ": maps another frame than the guest PTE");
-        if (e.perm.writable && !(w.writable && w.dirty)) problems.push_back(std::string(where) + ": writable beyond the guest PTE");
-        if (e.perm.executable && !w.executable) problems.push_back(std::string(where) + ": executable beyond the guest PTE");
-        if (e.perm.writable && e.perm.executable) problems.push_back(std::string(where) + ": writable and executable");
-    });
+    shadow_.for_each_present(
+        VirtAddr(0), VirtAddr(user_limit_), [&](VirtAddr va, const mmu::ShadowPageTables::Entry& e) {
+            char where[64];
+            std::snprintf(where, sizeof where, "shadow entry at %#llx", static_cast<unsigned long long>(va.value));
+            auto w = mmu::walk(bus, mm_->paging_mode, mm_->pgd, va, mmu::Access::Read, mmu::Privilege::User, look);
+            if (!w.ok) return problems.push_back(std::string(where) + ": the guest tables do not map it");
+            if (w.phys.page_base() != e.frame)
+                problems.push_back(std::string(where) + ": maps another frame than the guest PTE");
+            if (e.perm.writable && !(w.writable && w.dirty))
+                problems.push_back(std::string(where) + ": writable beyond the guest PTE");
+            if (e.perm.executable && !w.executable)
+                problems.push_back(std::string(where) + ": executable beyond the guest PTE");
+            if (e.perm.writable && e.perm.executable)
+                problems.push_back(std::string(where) + ": writable and executable");
+        });
     return problems;
 }
 
@@ -286,4 +299,3 @@ void ShadowTlb::flush_tlb_mm() {
 }
 
 }  // namespace emu
-

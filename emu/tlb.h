@@ -32,17 +32,17 @@ using mmu::VirtAddr;
 
 // Counters shown by --stats (hits are free: they never leave Unicorn's own TLB).
 struct TlbStats {
-    uint64_t fills = 0;          // shadow entries written from a guest walk
-    uint64_t hidden_faults = 0;  // #PF resolved without the OS (shadow miss or dirty upgrade)
-    uint64_t dirty_upgrades = 0; // a write to a clean page set D and made the shadow writable
-    uint64_t wx_switches = 0;    // a W+X page switched between writable and executable
-    uint64_t true_faults = 0;    // #PF the guest tables deny: handed to do_page_fault
-    uint64_t invalidations = 0;  // single pages dropped (flush_tlb_page / range)
-    uint64_t full_flushes = 0;   // whole shadow dropped (flush_tlb_mm, capacity reached)
+    uint64_t fills = 0;                 // shadow entries written from a guest walk
+    uint64_t hidden_faults = 0;         // #PF resolved without the OS (shadow miss or dirty upgrade)
+    uint64_t dirty_upgrades = 0;        // a write to a clean page set D and made the shadow writable
+    uint64_t wx_switches = 0;           // a W+X page switched between writable and executable
+    uint64_t true_faults = 0;           // #PF the guest tables deny: handed to do_page_fault
+    uint64_t invalidations = 0;         // single pages dropped (flush_tlb_page / range)
+    uint64_t full_flushes = 0;          // whole shadow dropped (flush_tlb_mm, capacity reached)
     uint64_t cpu_tlb_flushes = 0;       // batches sent to Unicorn's TLB (one per syscall or fault at most)
     uint64_t cpu_tlb_page_flushes = 0;  // pages those batches flushed one by one (tlb_flush_page)
     uint64_t cpu_tlb_full_flushes = 0;  // batches that flushed everything (past the ceiling, capacity)
-    uint64_t cpu_tlb_fills = 0;  // Unicorn TLB entries pointed at a user page's frame
+    uint64_t cpu_tlb_fills = 0;         // Unicorn TLB entries pointed at a user page's frame
 };
 
 // Where guest RAM sits in Unicorn's physical address space: 2^47 is no canonical virtual
@@ -80,8 +80,8 @@ public:
     // `user_limit` is the end of the guest user range; `cpu_state` is the engine's CPUState
     // (qemu_get_cpu), whose TLB tlb_flush_mmu flushes. `capacity` bounds the user pages the
     // shadow maps (--tlb-pages): reaching it starts over.
-    ShadowTlb(uc_struct* uc, void* cpu_state, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow,
-              uint64_t user_limit, uint64_t capacity);
+    ShadowTlb(uc_struct* uc, void* cpu_state, mmu::PhysMemory& ram, mmu::ShadowPageTables& shadow, uint64_t user_limit,
+              uint64_t capacity);
     ~ShadowTlb() override;
 
     void set_mm(guestos::mm_struct* mm) { mm_ = mm; }
@@ -104,8 +104,8 @@ public:
     // TrueFault with the x86 error code for do_page_fault. `is_fetch` says CR2 lies in the
     // faulting instruction; `decode_write` is asked only when the kind of access matters.
     // `guessed_write` tells that the write bit came from decoding, not from the shadow.
-    Outcome handle_fault(VirtAddr va, bool is_fetch, const std::function<bool()>& decode_write,
-                         uint32_t& error_code, bool& guessed_write);
+    Outcome handle_fault(VirtAddr va, bool is_fetch, const std::function<bool()>& decode_write, uint32_t& error_code,
+                         bool& guessed_write);
     // After the OS fixed the guest tables: fill the shadow for this access (false: still denied).
     bool fill_after_fault(VirtAddr va, uint32_t error_code);
 
@@ -144,7 +144,7 @@ private:
     friend void* tlb_code_page(const uint8_t* host, bool has_code);
     static inline ShadowTlb* active_ = nullptr;
 
-    uc_struct* uc_;  // the engine (uc_engine)
+    uc_struct* uc_;    // the engine (uc_engine)
     void* cpu_state_;  // Unicorn's CPUState (qemu_get_cpu), as its TLB fills pass it
     mmu::PhysMemory& ram_;
     mmu::ShadowPageTables& shadow_;
@@ -164,8 +164,8 @@ private:
     // against its regions before it walks, so user space is registered, in chunks as it is
     // used, as regions of PROT_NONE host memory that no access ever reaches.
     std::unordered_map<uint64_t, uint8_t*> chunks_;
-    std::unordered_map<uint64_t, uint64_t> exec_pfn_;   // guest vpn -> pfn last filled executable
-    std::unordered_set<uint64_t> written_since_exec_;   // ex-code pages filled writable and NX since
+    std::unordered_map<uint64_t, uint64_t> exec_pfn_;  // guest vpn -> pfn last filled executable
+    std::unordered_set<uint64_t> written_since_exec_;  // ex-code pages filled writable and NX since
     TlbStats stats_;
     std::unordered_map<uint64_t, Trap> traps_;  // guest vpn -> its watchpoint trap
     bool traps_suspended_ = false;

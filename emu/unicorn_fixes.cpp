@@ -97,7 +97,7 @@ __attribute__((visibility("default"))) void tlb_set_page_with_attrs_x86_64(void*
 }
 
 __attribute__((visibility("default"))) page_collection* page_collection_lock_x86_64(void* uc, unsigned long start,
-                                                                                     unsigned long end) {
+                                                                                    unsigned long end) {
     if (is_unicorn_2_0()) return reinterpret_cast<page_collection*>(&dummy_collection);
     static auto real = reinterpret_cast<lock_fn>(dlsym(RTLD_NEXT, "page_collection_lock_x86_64"));
     return real ? real(uc, start, end) : reinterpret_cast<page_collection*>(&dummy_collection);
@@ -117,7 +117,8 @@ __attribute__((visibility("default"))) void tlb_protect_code_x86_64(void* uc, ui
     static auto real = reinterpret_cast<void (*)(void*, uint64_t)>(dlsym(RTLD_NEXT, "tlb_protect_code_x86_64"));
     real(uc, ram_addr);
     auto* host = static_cast<uint8_t*>(qemu_map_ram_ptr_x86_64(uc, nullptr, ram_addr & ~uint64_t{0xfff}));
-    if (void* cpu = emu::tlb_code_page(host, true)) tlb_reset_dirty_x86_64(cpu, reinterpret_cast<uintptr_t>(host), 0x1000);
+    if (void* cpu = emu::tlb_code_page(host, true))
+        tlb_reset_dirty_x86_64(cpu, reinterpret_cast<uintptr_t>(host), 0x1000);
 }
 
 // The page's last translated block is gone: stores to it may go fast again (from the next fill).
@@ -128,12 +129,12 @@ __attribute__((visibility("default"))) void tlb_unprotect_code_x86_64(void* uc, 
 }
 
 // The four generators of guest memory accesses, called through libunicorn's PLT.
-#define EMU_GEN_LDST(name)                                                                                     \
+#define EMU_GEN_LDST(name)                                                                                             \
     __attribute__((visibility("default"))) void name(void* tcg_ctx, void* val, void* addr, uintptr_t idx, int memop) { \
-        static auto real = reinterpret_cast<gen_ldst_fn>(dlsym(RTLD_NEXT, #name));                            \
-        ++generating_memory_access;                                                                           \
-        real(tcg_ctx, val, addr, idx, memop);                                                                 \
-        --generating_memory_access;                                                                           \
+        static auto real = reinterpret_cast<gen_ldst_fn>(dlsym(RTLD_NEXT, #name));                                     \
+        ++generating_memory_access;                                                                                    \
+        real(tcg_ctx, val, addr, idx, memop);                                                                          \
+        --generating_memory_access;                                                                                    \
     }
 EMU_GEN_LDST(tcg_gen_qemu_ld_i32_x86_64)
 EMU_GEN_LDST(tcg_gen_qemu_st_i32_x86_64)

@@ -124,8 +124,7 @@ std::string Monitor::pagewalk(uint64_t va) {
     if (auto e = dbg_.tlb_entry(mmu::VirtAddr(va)))
         s += fmt("  shadow TLB: pfn 0x%" PRIx64 " %s%s%s\n", e->pfn, e->writable ? "RW" : "RO", e->user ? " US" : "",
                  e->executable ? "" : " NX");
-    else
-        s += "  shadow TLB: no entry (the next access fills it from the walk)\n";
+    else s += "  shadow TLB: no entry (the next access fills it from the walk)\n";
     return s;
 }
 
@@ -158,7 +157,8 @@ std::string Monitor::vmas() {
 std::string Monitor::phys(uint64_t pa, uint64_t len) {
     std::vector<uint8_t> buf(len);
     if (!guestos::inspect::read_physical(kernel_.ram(), mmu::PhysAddr(pa), buf.data(), len))
-        return fmt("emu: phys: 0x%" PRIx64 "+%" PRIu64 " is outside RAM (%" PRIu64 " bytes)\n", pa, len, kernel_.ram().size());
+        return fmt("emu: phys: 0x%" PRIx64 "+%" PRIu64 " is outside RAM (%" PRIu64 " bytes)\n", pa, len,
+                   kernel_.ram().size());
     std::string s;
     for (uint64_t i = 0; i < len; i += 16) {
         s += fmt("%09" PRIx64 ":", pa + i);
@@ -202,9 +202,10 @@ std::string Monitor::zoneinfo() {
     if (!b) return "emu: zoneinfo: memory is not set up yet\n";
     std::string s;
     for (const auto& z : guestos::inspect::buddy_zones(*b))
-        s += fmt("Node 0, zone %8s\n  pages free     %" PRIu64 "\n        min      %" PRIu64 "\n        low      %" PRIu64
-                 "\n        high     %" PRIu64 "\n        spanned  %" PRIu64 "\n        present  %" PRIu64
-                 "\n        managed  %" PRIu64 "\n  start_pfn:           %" PRIu64 "\n  pcp count            %" PRIu64 "\n",
+        s += fmt("Node 0, zone %8s\n  pages free     %" PRIu64 "\n        min      %" PRIu64
+                 "\n        low      %" PRIu64 "\n        high     %" PRIu64 "\n        spanned  %" PRIu64
+                 "\n        present  %" PRIu64 "\n        managed  %" PRIu64 "\n  start_pfn:           %" PRIu64
+                 "\n  pcp count            %" PRIu64 "\n",
                  z.name, z.free_pages, z.wmark_min, z.wmark_low, z.wmark_high, z.spanned, z.present, z.managed,
                  z.start_pfn, z.pcp_pages);
     return s;
@@ -213,7 +214,8 @@ std::string Monitor::zoneinfo() {
 std::string Monitor::slabinfo() {
     const guestos::SlabAllocator* slab = kernel_.slab();
     if (!slab) return "emu: slabinfo: memory is not set up yet\n";
-    std::string s = "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : slabdata <num_slabs>\n";
+    std::string s =
+        "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : slabdata <num_slabs>\n";
     for (const auto& c : guestos::inspect::slab_caches(*slab))
         s += fmt("%-17s %6" PRIu64 " %6" PRIu64 " %6u %4u %4u : slabdata %6" PRIu64 "\n", c.name.c_str(), c.active_objs,
                  c.num_objs, c.size, c.objects_per_slab, c.pages_per_slab, c.num_slabs);
@@ -222,9 +224,10 @@ std::string Monitor::slabinfo() {
 
 std::string Monitor::tlb() {
     const emu::TlbStats st = dbg_.tlb_stats();
-    std::string s = fmt("shadow TLB: fills %" PRIu64 ", hidden faults %" PRIu64 ", true faults %" PRIu64
-                        ", dirty upgrades %" PRIu64 ", invalidations %" PRIu64 ", full flushes %" PRIu64 "\n",
-                        st.fills, st.hidden_faults, st.true_faults, st.dirty_upgrades, st.invalidations, st.full_flushes);
+    std::string s =
+        fmt("shadow TLB: fills %" PRIu64 ", hidden faults %" PRIu64 ", true faults %" PRIu64 ", dirty upgrades %" PRIu64
+            ", invalidations %" PRIu64 ", full flushes %" PRIu64 "\n",
+            st.fills, st.hidden_faults, st.true_faults, st.dirty_upgrades, st.invalidations, st.full_flushes);
     const auto entries = dbg_.tlb_entries(64);
     s += fmt("%zu entries shown (at most 64):\n", entries.size());
     for (const auto& e : entries)
@@ -243,8 +246,8 @@ std::string Monitor::faults(uint64_t n) {
 
 std::string Monitor::set_fault_break(const std::string& kind) {
     static const std::pair<const char*, unsigned> kinds[] = {
-        {"any", emu::FAULT_TRUE},   {"anon", emu::FAULT_ANON}, {"file", emu::FAULT_FILE}, {"major", emu::FAULT_FILE},
-        {"cow", emu::FAULT_COW},    {"swap", emu::FAULT_SWAP}, {"segv", emu::FAULT_SIGSEGV}, {"off", 0u}};
+        {"any", emu::FAULT_TRUE}, {"anon", emu::FAULT_ANON}, {"file", emu::FAULT_FILE},    {"major", emu::FAULT_FILE},
+        {"cow", emu::FAULT_COW},  {"swap", emu::FAULT_SWAP}, {"segv", emu::FAULT_SIGSEGV}, {"off", 0u}};
     for (auto [name, filter] : kinds)
         if (kind == name) {
             fault_break_ = filter;

@@ -187,15 +187,13 @@ std::optional<std::string> GdbStub::handle(const std::string& p) {
     case 's': return resume(p[0] == 's' ? Resume::Step : Resume::Continue, 0);
     case 'C':
     case 'S': {
-        auto sig = parse_hex(std::string_view(p).substr(1, p.find(';') == std::string::npos ? std::string::npos : p.find(';') - 1));
-        return resume(p[0] == 'S' ? Resume::Step : Resume::Continue, sig ? linux_signal_from_gdb(static_cast<int>(*sig)) : 0);
+        auto sig = parse_hex(
+            std::string_view(p).substr(1, p.find(';') == std::string::npos ? std::string::npos : p.find(';') - 1));
+        return resume(p[0] == 'S' ? Resume::Step : Resume::Continue,
+                      sig ? linux_signal_from_gdb(static_cast<int>(*sig)) : 0);
     }
-    case 'k':
-        end_ = exited_ ? End::Exited : End::Killed;
-        return std::nullopt;  // k has no reply
-    case 'D':
-        end_ = exited_ ? End::Exited : End::Detached;
-        return "OK";
+    case 'k': end_ = exited_ ? End::Exited : End::Killed; return std::nullopt;  // k has no reply
+    case 'D': end_ = exited_ ? End::Exited : End::Detached; return "OK";
     default: return "";  // unknown: the empty reply
     }
 }
@@ -203,7 +201,8 @@ std::optional<std::string> GdbStub::handle(const std::string& p) {
 std::optional<std::string> GdbStub::handle_query(const std::string& p) {
     if (starts_with(p, "qSupported")) {
         multiprocess_ = p.find("multiprocess+") != std::string::npos;
-        return std::string("PacketSize=4000;") + (multiprocess_ ? "multiprocess+;" : "") + "QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:threads:read+;"
+        return std::string("PacketSize=4000;") + (multiprocess_ ? "multiprocess+;" : "") +
+               "QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:threads:read+;"
                "qXfer:siginfo:read+;QPassSignals+;QCatchSyscalls+;swbreak+;hwbreak+;vContSupported+";
     }
     if (p == "QStartNoAckMode") {
@@ -290,7 +289,8 @@ std::string GdbStub::xfer(std::string_view object, std::string_view annex, std::
         data = "<threads>\n";
         for (int tid : exited_ ? std::vector<int>{} : dbg_.threads()) {
             guestos::task_struct* th = kernel_.find_task_by_vpid(tid);
-            data += "<thread id=\"" + thread_hex(tid) + "\" core=\"0\" name=\"" + xml_escape(th ? th->comm : "") + "\"/>\n";
+            data +=
+                "<thread id=\"" + thread_hex(tid) + "\" core=\"0\" name=\"" + xml_escape(th ? th->comm : "") + "\"/>\n";
         }
         data += "</threads>\n";
     } else if (object == "siginfo") {  // the stopped signal's siginfo_t, as PTRACE_GETSIGINFO
@@ -311,9 +311,26 @@ namespace {
 // gdb's File-I/O errno values (gdb's "Errno Values"), from Linux's.
 int fileio_errno(long err) {
     switch (err) {
-    case 1: case 2: case 4: case 9: case 13: case 14: case 16: case 17: case 19: case 20: case 21:
-    case 22: case 23: case 24: case 27: case 28: case 29: case 30: case 36: return static_cast<int>(err);
-    case 38: return 88;  // ENOSYS
+    case 1:
+    case 2:
+    case 4:
+    case 9:
+    case 13:
+    case 14:
+    case 16:
+    case 17:
+    case 19:
+    case 20:
+    case 21:
+    case 22:
+    case 23:
+    case 24:
+    case 27:
+    case 28:
+    case 29:
+    case 30:
+    case 36: return static_cast<int>(err);
+    case 38: return 88;    // ENOSYS
     default: return 9999;  // EUNKNOWN
     }
 }
@@ -435,7 +452,8 @@ std::string GdbStub::write_memory(std::string_view args) {
     guestos::task_struct* t = dbg_.task();
     if (exited_ || !t || !t->mm) return "E14";
     if (bytes->empty()) return "OK";
-    return guestos::access_remote_vm_write(*t->mm, mmu::VirtAddr(r->first), bytes->data(), bytes->size()) ? "OK" : "E14";
+    return guestos::access_remote_vm_write(*t->mm, mmu::VirtAddr(r->first), bytes->data(), bytes->size()) ? "OK"
+                                                                                                          : "E14";
 }
 
 std::string GdbStub::read_register(std::string_view args) {
@@ -477,13 +495,16 @@ std::string GdbStub::write_registers(std::string_view hex) {
 std::string GdbStub::breakpoint(const std::string& p) {
     if (p.size() < 3 || p[2] != ',') return "";
     const char type = p[1];
-    auto r = addr_len(std::string_view(p).substr(3, p.find(';') == std::string::npos ? std::string::npos : p.find(';') - 3));
+    auto r =
+        addr_len(std::string_view(p).substr(3, p.find(';') == std::string::npos ? std::string::npos : p.find(';') - 3));
     if (!r) return "E01";
     const bool insert = p[0] == 'Z';
     if (type == '2' || type == '3' || type == '4') {
         // Data watchpoints: gdb splits nothing, so bound the range (its pages trap).
         if (!r->second || r->second > MAX_WATCH_LEN || r->first + r->second < r->first) return "E01";
-        const emu::WatchKind kind = type == '2' ? emu::WatchKind::Write : type == '3' ? emu::WatchKind::Read : emu::WatchKind::Access;
+        const emu::WatchKind kind = type == '2'   ? emu::WatchKind::Write
+                                    : type == '3' ? emu::WatchKind::Read
+                                                  : emu::WatchKind::Access;
         const emu::Watchpoint w{r->first, r->second, kind};
         if (insert) dbg_.add_watchpoint(w);
         else dbg_.remove_watchpoint(w);
@@ -599,7 +620,10 @@ std::string GdbStub::stop_reply(const emu::Stop& s) {
         if (s.watch) {
             const emu::WatchKind k = s.watch->watch.kind;
             char b[48];
-            std::snprintf(b, sizeof b, "%s:%llx;", k == emu::WatchKind::Write ? "watch" : k == emu::WatchKind::Read ? "rwatch" : "awatch",
+            std::snprintf(b, sizeof b, "%s:%llx;",
+                          k == emu::WatchKind::Write  ? "watch"
+                          : k == emu::WatchKind::Read ? "rwatch"
+                                                      : "awatch",
                           static_cast<unsigned long long>(s.watch->data_address));
             why = b;
         }
@@ -607,7 +631,8 @@ std::string GdbStub::stop_reply(const emu::Stop& s) {
     case emu::StopReason::SyscallEntry:
     case emu::StopReason::SyscallReturn: {
         char b[48];
-        std::snprintf(b, sizeof b, "%s:%llx;", s.reason == emu::StopReason::SyscallEntry ? "syscall_entry" : "syscall_return",
+        std::snprintf(b, sizeof b, "%s:%llx;",
+                      s.reason == emu::StopReason::SyscallEntry ? "syscall_entry" : "syscall_return",
                       static_cast<unsigned long long>(s.syscall_nr));
         why = b;
         break;

@@ -19,7 +19,7 @@
 namespace guestos {
 class Kernel;
 struct file;
-}
+}  // namespace guestos
 
 namespace gdbstub {
 
@@ -83,8 +83,8 @@ private:
     std::string last_reply_;              // for ?
     std::map<uint64_t, bool> hw_breaks_;  // breakpoint address -> set by Z1 (hwbreak) rather than Z0
     bool exited_ = false;
-    bool multiprocess_ = false;  // gdb offered multiprocess+: ids are pPID.TID
-    int reg_tid_ = 0;            // Hg's thread (0: the one that stopped)
+    bool multiprocess_ = false;                                 // gdb offered multiprocess+: ids are pPID.TID
+    int reg_tid_ = 0;                                           // Hg's thread (0: the one that stopped)
     std::map<int, std::shared_ptr<guestos::file>> host_files_;  // vFile's open files
     int next_host_fd_ = 0;
     std::optional<End> end_;

@@ -42,8 +42,8 @@ std::unique_ptr<Listener> Listener::open(const std::string& where, std::string& 
         a.sin_port = htons(static_cast<uint16_t>(port));
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         socklen_t len = sizeof a;
-        if (l->fd_ < 0 || ::bind(l->fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) ||
-            ::listen(l->fd_, 1) || ::getsockname(l->fd_, reinterpret_cast<sockaddr*>(&a), &len)) {
+        if (l->fd_ < 0 || ::bind(l->fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) || ::listen(l->fd_, 1) ||
+            ::getsockname(l->fd_, reinterpret_cast<sockaddr*>(&a), &len)) {
             error = "--gdb " + where + ": cannot listen on 127.0.0.1:" + where + ": " + std::strerror(errno);
             return nullptr;
         }
@@ -92,7 +92,9 @@ std::unique_ptr<Connection> Listener::accept(std::string& error) {
     return std::make_unique<Connection>(fd);
 }
 
-Connection::Connection(int fd) : fd_(fd) { thread_ = std::thread([this] { reader(); }); }
+Connection::Connection(int fd) : fd_(fd) {
+    thread_ = std::thread([this] { reader(); });
+}
 
 Connection::~Connection() {
     ::shutdown(fd_, SHUT_RDWR);  // wakes the reader's recv

@@ -63,22 +63,22 @@ bool in_file(uint64_t size, uint64_t off, uint64_t len) { return off <= size && 
 // Human name of an e_machine value, for refusal messages ("" if unknown).
 const char* machine_name(uint16_t m) {
     switch (m) {
-        case EM_386: return "i386";
-        case EM_X86_64: return "x86-64";
-        case EM_AARCH64: return "AArch64";
-        case EM_ARM: return "ARM";
-        case EM_MIPS: return "MIPS";
-        case EM_PPC: return "PowerPC";
-        case EM_PPC64: return "PowerPC64";
-        case EM_RISCV: return "RISC-V";
-        case EM_S390: return "S/390";
-        case EM_SPARC: return "SPARC";
-        case EM_SPARCV9: return "SPARC V9";
-        case EM_IA_64: return "IA-64";
-        case EM_68K: return "m68k";
-        case EM_SH: return "SuperH";
-        case 258: return "LoongArch";  // EM_LOONGARCH, missing from older <elf.h>
-        default: return "";
+    case EM_386: return "i386";
+    case EM_X86_64: return "x86-64";
+    case EM_AARCH64: return "AArch64";
+    case EM_ARM: return "ARM";
+    case EM_MIPS: return "MIPS";
+    case EM_PPC: return "PowerPC";
+    case EM_PPC64: return "PowerPC64";
+    case EM_RISCV: return "RISC-V";
+    case EM_S390: return "S/390";
+    case EM_SPARC: return "SPARC";
+    case EM_SPARCV9: return "SPARC V9";
+    case EM_IA_64: return "IA-64";
+    case EM_68K: return "m68k";
+    case EM_SH: return "SuperH";
+    case 258: return "LoongArch";  // EM_LOONGARCH, missing from older <elf.h>
+    default: return "";
     }
 }
 
@@ -107,8 +107,7 @@ template <class Ehdr>
 Header widen_header(std::span<const uint8_t> file, ElfClass cls) {
     Ehdr e{};
     (void)read_at(file, 0, e);
-    return Header{cls, e.e_type, e.e_machine, e.e_version, e.e_entry, e.e_phoff, e.e_phentsize,
-                  e.e_phnum};
+    return Header{cls, e.e_type, e.e_machine, e.e_version, e.e_entry, e.e_phoff, e.e_phentsize, e.e_phnum};
 }
 
 // Reads the ELF header and checks byte order and version.
@@ -116,8 +115,7 @@ ErrorOr<Header> read_header(std::span<const uint8_t> file) {
     auto cls = TRY(check_ident(file));
     if (file[EI_DATA] != ELFDATA2LSB)
         return noexec("ELF data encoding " + std::to_string(file[EI_DATA]) + " is not little-endian");
-    Header h = cls == ElfClass::Elf32 ? widen_header<Elf32_Ehdr>(file, cls)
-                                       : widen_header<Elf64_Ehdr>(file, cls);
+    Header h = cls == ElfClass::Elf32 ? widen_header<Elf32_Ehdr>(file, cls) : widen_header<Elf64_Ehdr>(file, cls);
     uint32_t version = file[EI_VERSION] != EV_CURRENT ? file[EI_VERSION] : h.version;
     if (version != EV_CURRENT) return noexec("ELF version " + std::to_string(version) + " is not 1 (EV_CURRENT)");
     return h;
@@ -137,11 +135,11 @@ ErrorOr<void> check_machine(const Header& h) {
 // Guarantees an executable type: ET_EXEC, or ET_DYN (PIE / static-pie).
 ErrorOr<void> check_type(const Header& h) {
     switch (h.type) {
-        case ET_EXEC:
-        case ET_DYN: return {};
-        case ET_REL: return noexec("relocatable object (ET_REL) cannot be executed");
-        case ET_CORE: return noexec("core file (ET_CORE) cannot be executed");
-        default: return noexec("ELF type " + std::to_string(h.type) + " is not an executable");
+    case ET_EXEC:
+    case ET_DYN: return {};
+    case ET_REL: return noexec("relocatable object (ET_REL) cannot be executed");
+    case ET_CORE: return noexec("core file (ET_CORE) cannot be executed");
+    default: return noexec("ELF type " + std::to_string(h.type) + " is not an executable");
     }
 }
 
@@ -175,8 +173,7 @@ std::vector<RawPhdr> read_phdrs(std::span<const uint8_t> file, const Header& h) 
     out.reserve(h.phnum);
     for (uint64_t i = 0; i < h.phnum; i++) {
         uint64_t off = h.phoff + i * h.phentsize;
-        out.push_back(h.cls == ElfClass::Elf32 ? widen_phdr<Elf32_Phdr>(file, off)
-                                               : widen_phdr<Elf64_Phdr>(file, off));
+        out.push_back(h.cls == ElfClass::Elf32 ? widen_phdr<Elf32_Phdr>(file, off) : widen_phdr<Elf64_Phdr>(file, off));
     }
     return out;
 }
@@ -206,8 +203,9 @@ ErrorOr<void> refuse_interp(std::span<const uint8_t> file, const std::vector<Raw
 
 // Converts a validated program header to a segment.
 ElfSegment to_segment(const RawPhdr& p) {
-    return ElfSegment{VirtAddr(p.vaddr), p.memsz, p.filesz, p.offset, p.align,
-                      (p.flags & PF_R) != 0, (p.flags & PF_W) != 0, (p.flags & PF_X) != 0};
+    return ElfSegment{
+        VirtAddr(p.vaddr),    p.memsz, p.filesz, p.offset, p.align, (p.flags & PF_R) != 0, (p.flags & PF_W) != 0,
+        (p.flags & PF_X) != 0};
 }
 
 // Guarantees sizes are sane and the file-backed part lies inside the file.
@@ -215,8 +213,7 @@ ErrorOr<void> check_sizes(const RawPhdr& p, const std::string& what, uint64_t fi
     if (p.filesz > p.memsz) return noexec(what + " has p_filesz larger than p_memsz");
     if (p.memsz > lim.max_segment)
         return noexec(what + " has an absurd size (p_memsz " + std::to_string(p.memsz) + " bytes)");
-    if (!in_file(file_size, p.offset, p.filesz))
-        return noexec(what + " extends beyond end of file (truncated?)");
+    if (!in_file(file_size, p.offset, p.filesz)) return noexec(what + " extends beyond end of file (truncated?)");
     return {};
 }
 
@@ -225,8 +222,7 @@ ErrorOr<void> check_sizes(const RawPhdr& p, const std::string& what, uint64_t fi
 ErrorOr<void> check_placement(const RawPhdr& p, const std::string& what, bool is_dyn, const Limits& lim) {
     if (p.vaddr > std::numeric_limits<uint64_t>::max() - PAGE_SIZE - p.memsz)
         return noexec(what + " address range overflows");
-    if (!is_dyn && p.vaddr + p.memsz > lim.user_top)
-        return noexec(what + " lies beyond the user address space");
+    if (!is_dyn && p.vaddr + p.memsz > lim.user_top) return noexec(what + " lies beyond the user address space");
     if (p.vaddr % PAGE_SIZE != p.offset % PAGE_SIZE)
         return noexec("misaligned segment: " + what + " has p_vaddr " + hex(p.vaddr) + " and p_offset " +
                       hex(p.offset) + ", which differ modulo the page size");
@@ -234,8 +230,7 @@ ErrorOr<void> check_placement(const RawPhdr& p, const std::string& what, bool is
 }
 
 // Validates one PT_LOAD (program header `index`) and returns it as a segment.
-ErrorOr<ElfSegment> check_load(const RawPhdr& p, size_t index, uint64_t file_size, bool is_dyn,
-                               const Limits& lim) {
+ErrorOr<ElfSegment> check_load(const RawPhdr& p, size_t index, uint64_t file_size, bool is_dyn, const Limits& lim) {
     std::string what = "PT_LOAD segment " + std::to_string(index);
     TRY(check_sizes(p, what, file_size, lim));
     TRY(check_placement(p, what, is_dyn, lim));
@@ -273,8 +268,7 @@ ErrorOr<void> compute_span(ElfImage& img, const Limits& lim) {
 }
 
 // Collects the PT_LOAD segments in file order, validated; refuses a file without any.
-ErrorOr<void> collect_loads(ElfImage& img, const std::vector<RawPhdr>& phdrs, uint64_t file_size,
-                            const Limits& lim) {
+ErrorOr<void> collect_loads(ElfImage& img, const std::vector<RawPhdr>& phdrs, uint64_t file_size, const Limits& lim) {
     for (size_t i = 0; i < phdrs.size(); i++) {
         if (phdrs[i].type != PT_LOAD) continue;
         auto seg = TRY(check_load(phdrs[i], i, file_size, img.is_pie(), lim));
@@ -349,10 +343,10 @@ Error path_error(int err, const std::string& path, const std::string& reason) {
 // Reason text for an open()/read() errno, Linux-style.
 std::string errno_reason(int err) {
     switch (err) {
-        case ENOENT: return "no such file";
-        case EACCES: return "permission denied";
-        case EISDIR: return "is a directory";
-        default: return std::strerror(err);
+    case ENOENT: return "no such file";
+    case EACCES: return "permission denied";
+    case EISDIR: return "is a directory";
+    default: return std::strerror(err);
     }
 }
 

@@ -11,8 +11,8 @@
 
 namespace loader {
 
-using mmu::ErrorOr;
 using mmu::Error;
+using mmu::ErrorOr;
 using mmu::VirtAddr;
 
 enum class ElfClass { Elf32, Elf64 };
@@ -30,7 +30,7 @@ constexpr uint64_t user_top(ElfClass cls) { return cls == ElfClass::Elf32 ? USER
 
 // One PT_LOAD or PT_TLS program header, validated against the file and the address space.
 struct ElfSegment {
-    VirtAddr vaddr;       // as in the file (for ET_DYN add the load bias)
+    VirtAddr vaddr;  // as in the file (for ET_DYN add the load bias)
     uint64_t memsz = 0;
     uint64_t filesz = 0;  // <= memsz; the rest up to memsz is zero-filled (bss)
     uint64_t offset = 0;  // offset + filesz <= file size; offset % PAGE_SIZE == vaddr % PAGE_SIZE

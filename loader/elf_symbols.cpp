@@ -51,7 +51,11 @@ std::string string_at(std::span<const uint8_t> f, const Section& strtab, uint64_
 
 ElfSymbols ElfSymbols::parse(std::span<const uint8_t> f) {
     ElfSymbols out;
-    if (f.size() < 52 || std::memcmp(f.data(), "\x7f" "ELF", 4) != 0) return out;
+    if (f.size() < 52 || std::memcmp(f.data(),
+                                     "\x7f"
+                                     "ELF",
+                                     4) != 0)
+        return out;
     const bool is64 = f[4] == 2;
     auto shoff = read_uint(f, is64 ? 0x28 : 0x20, is64 ? 8 : 4);
     auto shentsize = read_uint(f, is64 ? 0x3a : 0x2e, 2);
@@ -63,8 +67,8 @@ ElfSymbols ElfSymbols::parse(std::span<const uint8_t> f) {
             if (!sym || sym->type != want || sym->entsize < (is64 ? 24u : 16u) || sym->link >= *shnum) continue;
             auto str = section(f, is64, *shoff, *shentsize, sym->link);
             if (!str) continue;
-            for (uint64_t at = sym->offset; at + sym->entsize <= sym->offset + sym->size && at + sym->entsize <= f.size();
-                 at += sym->entsize) {
+            for (uint64_t at = sym->offset;
+                 at + sym->entsize <= sym->offset + sym->size && at + sym->entsize <= f.size(); at += sym->entsize) {
                 auto name = read_uint(f, at, 4);
                 auto info = read_uint(f, at + (is64 ? 4 : 12), 1);
                 auto value = read_uint(f, at + (is64 ? 8 : 4), is64 ? 8 : 4);
@@ -78,12 +82,14 @@ ElfSymbols ElfSymbols::parse(std::span<const uint8_t> f) {
         }
         if (!out.syms_.empty()) break;
     }
-    std::sort(out.syms_.begin(), out.syms_.end(), [](const ElfSymbol& a, const ElfSymbol& b) { return a.value < b.value; });
+    std::sort(out.syms_.begin(), out.syms_.end(),
+              [](const ElfSymbol& a, const ElfSymbol& b) { return a.value < b.value; });
     return out;
 }
 
 std::string ElfSymbols::describe(uint64_t addr) const {
-    auto it = std::upper_bound(syms_.begin(), syms_.end(), addr, [](uint64_t a, const ElfSymbol& s) { return a < s.value; });
+    auto it =
+        std::upper_bound(syms_.begin(), syms_.end(), addr, [](uint64_t a, const ElfSymbol& s) { return a < s.value; });
     if (it == syms_.begin()) return {};
     const ElfSymbol& s = *std::prev(it);
     if (s.size && addr >= s.value + s.size) return {};

@@ -56,10 +56,8 @@ ErrorOr<void> check_arg_sizes(const StackSpec& spec, const std::vector<std::stri
         return {};
     };
     TRY(add(spec.execfn, "execfn"));
-    for (size_t i = 0; i < spec.envp.size(); i++)
-        TRY(add(spec.envp[i], "envp[" + std::to_string(i) + "]"));
-    for (size_t i = 0; i < argv.size(); i++)
-        TRY(add(argv[i], "argv[" + std::to_string(i) + "]"));
+    for (size_t i = 0; i < spec.envp.size(); i++) TRY(add(spec.envp[i], "envp[" + std::to_string(i) + "]"));
+    for (size_t i = 0; i < argv.size(); i++) TRY(add(argv[i], "argv[" + std::to_string(i) + "]"));
     uint64_t limit = arg_space_limit(spec.stack_rlimit);
     uint64_t pointers = (argv.size() + spec.envp.size()) * ptr;
     if (pointers >= limit || total > limit - pointers)
@@ -182,7 +180,10 @@ void put_word(std::vector<uint8_t>& buf, uint64_t base, uint64_t addr, uint64_t 
 // Writes argc, argv pointers, NULL, envp pointers, NULL, then the auxv pairs from sp upwards.
 void write_tables(std::vector<uint8_t>& buf, const Layout& l) {
     uint64_t a = l.sp;
-    auto word = [&](uint64_t v) { put_word(buf, l.sp, a, v, l.ptr); a += l.ptr; };
+    auto word = [&](uint64_t v) {
+        put_word(buf, l.sp, a, v, l.ptr);
+        a += l.ptr;
+    };
     word(l.argv.size());
     for (uint64_t p : l.argv) word(p);
     word(0);

@@ -29,18 +29,18 @@ struct AuxEntry {
 
 // What execve puts on the new stack.
 struct StackSpec {
-    ElfClass cls = ElfClass::Elf64;     // pointer width: 4 for Elf32, 8 for Elf64
-    VirtAddr stack_top;                 // highest address, exclusive, page aligned
-    std::vector<std::string> argv, envp;  // no embedded NUL bytes; empty argv becomes {""} as in Linux
-    std::string execfn;                 // AT_EXECFN string (the path given to execve)
-    std::string platform;               // AT_PLATFORM string ("x86_64" or "i686"); empty: no AT_PLATFORM
+    ElfClass cls = ElfClass::Elf64;          // pointer width: 4 for Elf32, 8 for Elf64
+    VirtAddr stack_top;                      // highest address, exclusive, page aligned
+    std::vector<std::string> argv, envp;     // no embedded NUL bytes; empty argv becomes {""} as in Linux
+    std::string execfn;                      // AT_EXECFN string (the path given to execve)
+    std::string platform;                    // AT_PLATFORM string ("x86_64" or "i686"); empty: no AT_PLATFORM
     std::array<uint8_t, 16> random_bytes{};  // AT_RANDOM bytes (glibc seeds its stack guard from them)
     // Everything except AT_RANDOM, AT_EXECFN, AT_PLATFORM and AT_NULL, which the builder adds with
     // the right addresses where create_elf_tables puts them: AT_RANDOM after AT_SECURE, AT_EXECFN
     // and AT_PLATFORM after AT_HWCAP2 (each appended if those are absent), AT_NULL last.
     std::vector<AuxEntry> auxv;
     uint64_t stack_rlimit = DEFAULT_STACK_RLIMIT;  // RLIMIT_STACK; strings may use a quarter of it
-    StackKernel kernel = StackKernel::MatchClass;   // X86_64: lay out an ia32 stack as a 64-bit host would
+    StackKernel kernel = StackKernel::MatchClass;  // X86_64: lay out an ia32 stack as a 64-bit host would
 };
 
 // The built stack: `bytes` occupy [sp, stack_top) exactly.

@@ -17,9 +17,7 @@ constexpr uint64_t bit_range(unsigned lo, unsigned hi) {
 }
 
 // Bits [maxphyaddr, limit) of a frame field are reserved.
-uint64_t frame_reserved(unsigned maxphyaddr, unsigned limit) {
-    return bit_range(std::min(maxphyaddr, limit), limit);
-}
+uint64_t frame_reserved(unsigned maxphyaddr, unsigned limit) { return bit_range(std::min(maxphyaddr, limit), limit); }
 
 // Reserved bits of a Legacy32 entry: only a PSE-36 4 MiB PDE has any (bit 21 and the
 // high-address bits 13.. that would reach at or above MAXPHYADDR).
@@ -96,8 +94,7 @@ uint32_t fault_code(PagingMode m, WalkFault f, Access a, Privilege p, const Walk
 }
 
 // Marks r as failed with fault f; guarantees ok == false and a matching error code.
-WalkResult& fail(WalkResult& r, PagingMode m, WalkFault f, Access a, Privilege p,
-                 const WalkOptions& o) {
+WalkResult& fail(WalkResult& r, PagingMode m, WalkFault f, Access a, Privilege p, const WalkOptions& o) {
     r.ok = false;
     r.fault = f;
     if (f != WalkFault::Protection) r.writable = r.user = r.executable = false;  // no leaf reached
@@ -115,8 +112,7 @@ bool access_allowed(const WalkResult& r, Access a, Privilege p, const WalkOption
 }
 
 // Sets A on every used entry, and D on the leaf for a write (only after success).
-void set_accessed_dirty(PagingMode m, std::array<uint8_t*, 4>& used, int n, Access a,
-                        WalkResult& r) {
+void set_accessed_dirty(PagingMode m, std::array<uint8_t*, 4>& used, int n, Access a, WalkResult& r) {
     for (int i = 0; i < n; ++i) {
         uint64_t e = load(m, used[i]);
         uint64_t want = e | _PAGE_ACCESSED | (i == n - 1 && a == Access::Write ? _PAGE_DIRTY : 0);
@@ -142,8 +138,8 @@ bool table_is_empty(const uint8_t* p) {
 }
 
 // Recursively frees the empty tables below `table` reached from [first, last].
-void free_level(PhysBus& bus, PagingMode m, PhysAddr table, int level, VirtAddr base,
-                VirtAddr first, VirtAddr last, TableAllocator& alloc) {
+void free_level(PhysBus& bus, PagingMode m, PhysAddr table, int level, VirtAddr base, VirtAddr first, VirtAddr last,
+                TableAllocator& alloc) {
     for_each_entry_in_range(m, level, base, first, last, [&](size_t i, VirtAddr eva) {
         PhysAddr slot = table + i * entry_size(m);
         uint64_t e = read_entry(bus, m, slot);
@@ -207,8 +203,7 @@ bool is_large_entry(PagingMode m, int level, uint64_t entry, bool pse) {
     return false;
 }
 
-WalkResult walk(PhysBus& bus, PagingMode m, PhysAddr root, VirtAddr va, Access a, Privilege p,
-                const WalkOptions& o) {
+WalkResult walk(PhysBus& bus, PagingMode m, PhysAddr root, VirtAddr va, Access a, Privilege p, const WalkOptions& o) {
     WalkResult r;
     if (!va_in_range(m, va)) return fail(r, m, WalkFault::NonCanonical, a, p, o);
     std::array<uint8_t*, 4> used{};
@@ -233,8 +228,7 @@ WalkResult walk(PhysBus& bus, PagingMode m, PhysAddr root, VirtAddr va, Access a
         }
         if (level == PTE_LEVEL || large) {
             r.page_size = level_span(m, level);
-            r.phys = (large ? large_frame(m, e, r.page_size) : pte_frame(m, e)) +
-                     (va.value & (r.page_size - 1));
+            r.phys = (large ? large_frame(m, e, r.page_size) : pte_frame(m, e)) + (va.value & (r.page_size - 1));
             break;
         }
         table = pte_frame(m, e);
@@ -276,8 +270,8 @@ std::optional<PhysAddr> pte_lookup(PhysBus& bus, PagingMode m, PhysAddr root, Vi
     return entry_addr(m, table, PTE_LEVEL, va);
 }
 
-ErrorOr<PhysAddr> pte_alloc(PhysBus& bus, PagingMode m, PhysAddr root, VirtAddr va,
-                            TableAllocator& alloc, uint64_t upper_flags) {
+ErrorOr<PhysAddr> pte_alloc(PhysBus& bus, PagingMode m, PhysAddr root, VirtAddr va, TableAllocator& alloc,
+                            uint64_t upper_flags) {
     if (!va_in_range(m, va)) return Error::from_errno(EFAULT, "address outside the paging mode");
     // 1. Descend through existing levels to the first missing one.
     PhysAddr table = root_table(m, root);
@@ -318,8 +312,7 @@ ErrorOr<PhysAddr> pte_alloc(PhysBus& bus, PagingMode m, PhysAddr root, VirtAddr 
     return entry_addr(m, fresh[need - 1], PTE_LEVEL, va);
 }
 
-void free_page_tables(PhysBus& bus, PagingMode m, PhysAddr root, TableAllocator& alloc,
-                      VirtAddr start, VirtAddr end) {
+void free_page_tables(PhysBus& bus, PagingMode m, PhysAddr root, TableAllocator& alloc, VirtAddr start, VirtAddr end) {
     if (end <= start) return;
     free_level(bus, m, root_table(m, root), levels(m), VirtAddr(0), start, end - 1, alloc);
 }

@@ -46,9 +46,7 @@ inline constexpr uint64_t SZ_4M = 1ull << 22;
 inline constexpr uint64_t SZ_1G = 1ull << 30;
 
 // Number of table levels the hardware walks.
-constexpr int levels(PagingMode m) {
-    return m == PagingMode::Legacy32 ? 2 : m == PagingMode::PAE ? 3 : 4;
-}
+constexpr int levels(PagingMode m) { return m == PagingMode::Legacy32 ? 2 : m == PagingMode::PAE ? 3 : 4; }
 // Entries in one 4 KiB table (the PAE PDPT is smaller: see entries_at_level).
 constexpr size_t entries_per_table(PagingMode m) { return m == PagingMode::Legacy32 ? 1024 : 512; }
 // Bytes per entry: 4 for i386 2-level, 8 otherwise.
@@ -102,6 +100,7 @@ class RamBus : public PhysBus {
 public:
     explicit RamBus(PhysMemory& ram) : ram_(ram) {}
     uint8_t* host(PhysAddr pa, uint64_t len) override { return ram_.host(pa, len); }
+
 private:
     PhysMemory& ram_;
 };
@@ -126,23 +125,23 @@ struct WalkOptions {
 enum class WalkFault { None, NotPresent, Reserved, Protection, NonCanonical };
 
 struct WalkResult {
-    bool ok = false;              // the access is allowed
+    bool ok = false;  // the access is allowed
     WalkFault fault = WalkFault::None;
-    uint32_t error_code = 0;      // x86 #PF error code (X86_PF_*) when !ok
-    PhysAddr phys;                // translated address including the page offset (when ok)
-    uint64_t page_size = 0;       // SZ_4K, SZ_2M, SZ_4M or SZ_1G (when a leaf was reached)
-    bool writable = false;        // R/W set at every level
-    bool user = false;            // U/S set at every level
-    bool executable = false;      // no NX at any level (always true in Legacy32 or without NXE)
-    bool dirty = false;           // D of the leaf after the walk
-    PhysAddr leaf_entry_addr;     // the last entry read (the leaf, or the one that stopped the walk)
-    uint64_t leaf_entry = 0;      // its value after any A/D update
-    int level = 0;                // level of that entry (1 = PTE)
+    uint32_t error_code = 0;   // x86 #PF error code (X86_PF_*) when !ok
+    PhysAddr phys;             // translated address including the page offset (when ok)
+    uint64_t page_size = 0;    // SZ_4K, SZ_2M, SZ_4M or SZ_1G (when a leaf was reached)
+    bool writable = false;     // R/W set at every level
+    bool user = false;         // U/S set at every level
+    bool executable = false;   // no NX at any level (always true in Legacy32 or without NXE)
+    bool dirty = false;        // D of the leaf after the walk
+    PhysAddr leaf_entry_addr;  // the last entry read (the leaf, or the one that stopped the walk)
+    uint64_t leaf_entry = 0;   // its value after any A/D update
+    int level = 0;             // level of that entry (1 = PTE)
 };
 
 // Translates va as the x86 MMU does for `mode` with CR3 = root, checking the access.
-WalkResult walk(PhysBus& bus, PagingMode mode, PhysAddr root, VirtAddr va, Access access,
-                Privilege priv, const WalkOptions& opts = {});
+WalkResult walk(PhysBus& bus, PagingMode mode, PhysAddr root, VirtAddr va, Access access, Privilege priv,
+                const WalkOptions& opts = {});
 
 // Source of page-table frames for the editing helpers.
 class TableAllocator {
@@ -162,13 +161,12 @@ std::optional<PhysAddr> pte_lookup(PhysBus& bus, PagingMode m, PhysAddr root, Vi
 // Address of va's PTE slot, creating missing tables (entries = present|upper_flags; PAE PDPT
 // entries present only). All-or-nothing: on ENOMEM no table is linked or leaked.
 // EEXIST if a large page maps va; EFAULT if va is out of range or a table is not on the bus.
-ErrorOr<PhysAddr> pte_alloc(PhysBus& bus, PagingMode m, PhysAddr root, VirtAddr va,
-                            TableAllocator& alloc, uint64_t upper_flags);
+ErrorOr<PhysAddr> pte_alloc(PhysBus& bus, PagingMode m, PhysAddr root, VirtAddr va, TableAllocator& alloc,
+                            uint64_t upper_flags);
 // Frees every non-root table reached from [start, end) whose entries are all zero, and clears
 // the entry that pointed at it (Linux free_pgtables). Non-zero non-present entries (swap
 // entries) keep their table. end is exclusive; pass VirtAddr(~0ull) to reach the top.
-void free_page_tables(PhysBus& bus, PagingMode m, PhysAddr root, TableAllocator& alloc,
-                      VirtAddr start, VirtAddr end);
+void free_page_tables(PhysBus& bus, PagingMode m, PhysAddr root, TableAllocator& alloc, VirtAddr start, VirtAddr end);
 
 // The table address CR3 selects (PCID/PWT/PCD bits and, for PAE, bits below 32-byte alignment dropped).
 PhysAddr root_table(PagingMode m, PhysAddr cr3);
@@ -183,8 +181,8 @@ namespace detail {
 // Calls fn(index, entry_va) for the entries [idx0, idx0+count) of a window starting at wbase
 // whose span meets [first, last].
 template <class Fn>
-void for_each_in_window(PagingMode m, int level, uint64_t wbase, size_t idx0, size_t count,
-                        uint64_t first, uint64_t last, Fn& fn) {
+void for_each_in_window(PagingMode m, int level, uint64_t wbase, size_t idx0, size_t count, uint64_t first,
+                        uint64_t last, Fn& fn) {
     unsigned shift = level_shift(m, level);
     uint64_t wlast = wbase + ((static_cast<uint64_t>(count) << shift) - 1);
     uint64_t lo = std::max(first, wbase), hi = std::min(last, wlast);
@@ -198,17 +196,14 @@ void for_each_in_window(PagingMode m, int level, uint64_t wbase, size_t idx0, si
 // inclusive range [first, last]; `base` is the VA entry 0 maps (ignored for the root, whose
 // x86-64 upper half maps the sign-extended addresses).
 template <class Fn>
-void for_each_entry_in_range(PagingMode m, int level, VirtAddr base, VirtAddr first,
-                             VirtAddr last, Fn&& fn) {
+void for_each_entry_in_range(PagingMode m, int level, VirtAddr base, VirtAddr first, VirtAddr last, Fn&& fn) {
     if (level == levels(m) && m == PagingMode::LongMode4) {
         detail::for_each_in_window(m, level, 0, 0, 256, first.value, last.value, fn);
-        detail::for_each_in_window(m, level, 0xFFFF800000000000ull, 256, 256, first.value,
-                                   last.value, fn);
+        detail::for_each_in_window(m, level, 0xFFFF800000000000ull, 256, 256, first.value, last.value, fn);
         return;
     }
     uint64_t wbase = level == levels(m) ? 0 : base.value;
-    detail::for_each_in_window(m, level, wbase, 0, entries_at_level(m, level), first.value,
-                               last.value, fn);
+    detail::for_each_in_window(m, level, wbase, 0, entries_at_level(m, level), first.value, last.value, fn);
 }
 
 // Calls fn(va, pte) for every non-zero 4 KiB leaf entry mapping [first, last] (inclusive),

@@ -23,13 +23,9 @@ public:
     uint64_t num_frames() const { return size_ >> PAGE_SHIFT; }
 
     // True if [pa, pa+len) lies inside RAM.
-    bool contains(PhysAddr pa, uint64_t len = 1) const {
-        return pa.value < size_ && len <= size_ - pa.value;
-    }
+    bool contains(PhysAddr pa, uint64_t len = 1) const { return pa.value < size_ && len <= size_ - pa.value; }
     // Host view of a physical range ("the bus"); null when outside RAM.
-    uint8_t* host(PhysAddr pa, uint64_t len = 1) const {
-        return contains(pa, len) ? base_ + pa.value : nullptr;
-    }
+    uint8_t* host(PhysAddr pa, uint64_t len = 1) const { return contains(pa, len) ? base_ + pa.value : nullptr; }
     template <class T>
     T read(PhysAddr pa) const {
         T v;

@@ -21,14 +21,14 @@ void require(bool ok, const char* msg) {
 
 // Builds a leaf entry for frame with perm.
 uint64_t make_leaf(PagingMode m, PhysAddr frame, ShadowPerm perm) {
-    return (frame.value & frame_mask(m)) | LEAF_BASE | (perm.writable ? _PAGE_RW : 0) |
-           (perm.user ? _PAGE_USER : 0) | (perm.executable ? 0 : _PAGE_NX);
+    return (frame.value & frame_mask(m)) | LEAF_BASE | (perm.writable ? _PAGE_RW : 0) | (perm.user ? _PAGE_USER : 0) |
+           (perm.executable ? 0 : _PAGE_NX);
 }
 
 }  // namespace
 
-ShadowPageTables::ShadowPageTables(ShadowFormat f, uint8_t* pool_host, uint64_t pool_phys,
-                                   uint64_t pool_bytes, uint8_t* root_host, uint64_t root_phys)
+ShadowPageTables::ShadowPageTables(ShadowFormat f, uint8_t* pool_host, uint64_t pool_phys, uint64_t pool_bytes,
+                                   uint8_t* root_host, uint64_t root_phys)
     : format_(f),
       mode_(f == ShadowFormat::LongMode4 ? PagingMode::LongMode4 : PagingMode::PAE),
       pool_host_(pool_host),
@@ -41,8 +41,7 @@ ShadowPageTables::ShadowPageTables(ShadowFormat f, uint8_t* pool_host, uint64_t 
     require(pool_host || pool_bytes == 0, "shadow pool: null host buffer");
     require(reinterpret_cast<uintptr_t>(pool_host) % 8 == 0, "shadow pool: host not 8-byte aligned");
     require(pool_phys % PAGE_SIZE == 0, "shadow pool: physical base not page aligned");
-    require(pool_phys <= PHYS_LIMIT && pool_bytes <= PHYS_LIMIT - pool_phys,
-            "shadow pool: must lie below 2^40");
+    require(pool_phys <= PHYS_LIMIT && pool_bytes <= PHYS_LIMIT - pool_phys, "shadow pool: must lie below 2^40");
     require(pool_pages_ <= UINT32_MAX, "shadow pool: too large");
     free_.reserve(pool_pages_);
     live_.assign(pool_pages_, 0);
@@ -61,9 +60,7 @@ ShadowPageTables::ShadowPageTables(ShadowFormat f, uint8_t* pool_host, uint64_t 
     tables_ = 1;
 }
 
-uint64_t ShadowPageTables::cr3() const {
-    return mode_ == PagingMode::LongMode4 ? phys_of(root_) : root_phys_;
-}
+uint64_t ShadowPageTables::cr3() const { return mode_ == PagingMode::LongMode4 ? phys_of(root_) : root_phys_; }
 
 // The pool table an upper entry points at.
 uint64_t* ShadowPageTables::table_at(uint64_t entry) const {
@@ -199,8 +196,8 @@ bool ShadowPageTables::clear(VirtAddr va) {
 
 // Clears the leaves under table (at level, entry 0 mapping base) within [first, last] and
 // frees the child tables this empties; visits present entries only.
-void ShadowPageTables::clear_level(uint64_t* table, int level, VirtAddr base, VirtAddr first,
-                                   VirtAddr last, const std::function<void(VirtAddr)>& on_cleared) {
+void ShadowPageTables::clear_level(uint64_t* table, int level, VirtAddr base, VirtAddr first, VirtAddr last,
+                                   const std::function<void(VirtAddr)>& on_cleared) {
     for_each_entry_in_range(mode_, level, base, first, last, [&](size_t i, VirtAddr eva) {
         uint64_t& e = table[i];
         if (!(e & _PAGE_PRESENT)) return;
@@ -220,8 +217,7 @@ void ShadowPageTables::clear_level(uint64_t* table, int level, VirtAddr base, Vi
     });
 }
 
-void ShadowPageTables::clear_range(VirtAddr start, VirtAddr end,
-                                   std::function<void(VirtAddr)> on_cleared) {
+void ShadowPageTables::clear_range(VirtAddr start, VirtAddr end, std::function<void(VirtAddr)> on_cleared) {
     if (end <= start) return;
     clear_level(root_, levels(mode_), VirtAddr(0), start, end - 1, on_cleared);
 }
@@ -251,8 +247,7 @@ uint8_t* ShadowPageTables::ShadowBus::host(PhysAddr pa, uint64_t len) {
     uint64_t pool_bytes = s_.pool_pages_ << PAGE_SHIFT;
     if (pa.value >= s_.pool_phys_ && len <= pool_bytes && pa.value - s_.pool_phys_ <= pool_bytes - len)
         return s_.pool_host_ + (pa.value - s_.pool_phys_);
-    if (s_.root_host_ && pa.value >= s_.root_phys_ && len <= PDPT_BYTES &&
-        pa.value - s_.root_phys_ <= PDPT_BYTES - len)
+    if (s_.root_host_ && pa.value >= s_.root_phys_ && len <= PDPT_BYTES && pa.value - s_.root_phys_ <= PDPT_BYTES - len)
         return s_.root_host_ + (pa.value - s_.root_phys_);
     return nullptr;
 }

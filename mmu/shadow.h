@@ -78,6 +78,7 @@ private:
     public:
         explicit ShadowBus(ShadowPageTables& s) : s_(s) {}
         uint8_t* host(PhysAddr pa, uint64_t len) override;
+
     private:
         ShadowPageTables& s_;
     };
@@ -108,9 +109,9 @@ private:
     uint8_t* pool_host_;
     uint64_t pool_phys_;
     uint64_t pool_pages_;
-    uint8_t* root_host_;      // PAE: the caller's PDPT area
+    uint8_t* root_host_;  // PAE: the caller's PDPT area
     uint64_t root_phys_;
-    uint64_t* root_;          // the top-level table
+    uint64_t* root_;              // the top-level table
     std::vector<uint32_t> free_;  // recycled pool pages, all zero; capacity reserved up front
     uint64_t bump_ = 0;           // pool pages [bump_, pool_pages_) were never used
     std::vector<uint16_t> live_;  // present entries per pool page

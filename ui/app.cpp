@@ -347,8 +347,10 @@ int run_window(const SessionConfig& cfg, const UiOptions& opts) {
     std::string err;
     auto be = Backend::window(opts.width, opts.height, err);
     if (!be) {
-        std::fprintf(stderr, "emu: --ui needs a display (%s); without one use --ui-headless --ui-script FILE "
-                             "--screenshot-dir DIR\n", err.c_str());
+        std::fprintf(stderr,
+                     "emu: --ui needs a display (%s); without one use --ui-headless --ui-script FILE "
+                     "--screenshot-dir DIR\n",
+                     err.c_str());
         return 2;
     }
     auto session = open_session(cfg);

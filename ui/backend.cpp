@@ -100,7 +100,8 @@ bool Backend::poll_events(int wait_ms, bool& had_events) {
         ImGui_ImplSDL2_ProcessEvent(&ev);
         if (ev.type == SDL_QUIT) open = false;
         if (ev.type == SDL_WINDOWEVENT && ev.window.event == SDL_WINDOWEVENT_CLOSE) open = false;
-        if (ev.type == SDL_MOUSEMOTION) mouse_x_ = static_cast<float>(ev.motion.x), mouse_y_ = static_cast<float>(ev.motion.y);
+        if (ev.type == SDL_MOUSEMOTION)
+            mouse_x_ = static_cast<float>(ev.motion.x), mouse_y_ = static_cast<float>(ev.motion.y);
         if (ev.type == SDL_MOUSEBUTTONDOWN || ev.type == SDL_MOUSEBUTTONUP)
             mouse_x_ = static_cast<float>(ev.button.x), mouse_y_ = static_cast<float>(ev.button.y);
         have = SDL_PollEvent(&ev);
@@ -145,9 +146,7 @@ bool Backend::screenshot(const std::string& path) {
     return stbi_write_png(path.c_str(), w_, h_, 4, last_pixels_.data(), w_ * 4) != 0;
 }
 
-void Backend::set_mouse(float x, float y, bool down) {
-    mouse_x_ = x, mouse_y_ = y, mouse_down_ = down;
-}
+void Backend::set_mouse(float x, float y, bool down) { mouse_x_ = x, mouse_y_ = y, mouse_down_ = down; }
 
 std::unique_ptr<Texture> Backend::make_texture(int w, int h) { return std::make_unique<Texture>(renderer_, w, h); }
 

@@ -23,7 +23,7 @@ public:
     Texture(const Texture&) = delete;
     Texture& operator=(const Texture&) = delete;
     void update(const std::vector<uint32_t>& rgba);  // w*h texels, 0xAABBGGRR
-    void* id() const { return tex_; }                 // ImTextureID
+    void* id() const { return tex_; }                // ImTextureID
     int width() const { return w_; }
     int height() const { return h_; }
 

@@ -8,14 +8,14 @@
 namespace ui {
 
 struct Lesson {
-    const char* name;     // --lesson NAME
+    const char* name;  // --lesson NAME
     const char* title;
     const char* program;  // lesson_<program>.<build> in the lesson folder
     const char* build;    // x86_64 or i386
     std::vector<std::string> args;
     uint64_t ram = 0, lowmem = 0;  // kernel settings the lesson needs (0: default)
-    const char* note;     // shown on screen: what to watch, where to step
-    uint64_t swap = 0;    // bytes of a swap area made for the lesson (unless --swap gives one)
+    const char* note;              // shown on screen: what to watch, where to step
+    uint64_t swap = 0;             // bytes of a swap area made for the lesson (unless --swap gives one)
 };
 
 const std::vector<Lesson>& lessons();

@@ -237,7 +237,7 @@ std::array<float, guestos::NR_LRU_LISTS> lru_shares(const inspect::ReclaimInfo& 
 }
 
 std::vector<Series> memory_series(const std::deque<CounterSample>& history) {
-    std::vector<Series> s = {{"MemFree", {}},    {"Cached", {}},   {"AnonPages", {}}, {"Slab", {}},
+    std::vector<Series> s = {{"MemFree", {}},    {"Cached", {}},   {"AnonPages", {}},  {"Slab", {}},
                              {"PageTables", {}}, {"SwapUsed", {}}, {"SwapCached", {}}, {"faults per sample", {}}};
     const float mib = 4096.0f / (1 << 20);
     uint64_t prev_faults = history.empty() ? 0 : history.front().faults;

@@ -49,11 +49,11 @@ std::string human_size(uint64_t bytes);
 // --- Page walk ------------------------------------------------------------------------------
 
 struct WalkRow {
-    std::string level;    // "PML4E"
-    std::string index;    // "255"
-    std::string entry;    // "0x000000001a3e067"
+    std::string level;  // "PML4E"
+    std::string index;  // "255"
+    std::string entry;  // "0x000000001a3e067"
     std::vector<inspect::EntryBit> bits;
-    std::string next;     // "table pfn 0x1a3e", "frame pfn 0x1f00", "not present"
+    std::string next;  // "table pfn 0x1a3e", "frame pfn 0x1f00", "not present"
 };
 std::vector<WalkRow> walk_rows(const inspect::PageWalk& w);
 // The shadow TLB entry beside the guest PTE, in words ("pfn 0x1f00 RW US NX", "not cached").

@@ -25,7 +25,7 @@ struct ViewState {
     bool selection_changed = false;  // the snapshot must be rebuilt around the new selection
     std::deque<Command> commands;    // buttons pressed, for the machine to run
     bool pause_requested = false;
-    bool running = false;            // a command is executing (window mode)
+    bool running = false;  // a command is executing (window mode)
     unsigned fault_filter = emu::FAULT_TRUE;
     bool show_hidden = false;
     std::string front[static_cast<int>(Slot::Count)];  // a panel to bring to the front, by slot
@@ -81,7 +81,7 @@ struct Panel {
     const char* name;   // for `panel NAME` and --ui-panels
     const char* title;  // the tab's label
     Slot slot;
-    int order;          // tab order in the slot
+    int order;  // tab order in the slot
     void (*draw)(const Snapshot& now, const Snapshot* before, ViewState& view);
 };
 

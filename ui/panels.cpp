@@ -36,11 +36,11 @@ struct SlotPlace {
 // The layout: the frame map on the left, control and CPU in the middle, faults on the
 // right, the detail panels below.
 constexpr SlotPlace PLACES[] = {
-    {"Physical memory", 0.0f, 0.0f, 0.425f, 1.0f},              // Map
-    {"Run control", 0.425f, 0.0f, 0.2875f, 0.30f},              // Control
+    {"Physical memory", 0.0f, 0.0f, 0.425f, 1.0f},                // Map
+    {"Run control", 0.425f, 0.0f, 0.2875f, 0.30f},                // Control
     {"Faults (Linux call path)", 0.7125f, 0.0f, 0.2875f, 0.64f},  // Faults
-    {"CPU", 0.425f, 0.30f, 0.2875f, 0.34f},                     // Cpu
-    {"Inspect", 0.425f, 0.64f, 0.575f, 0.36f},                  // Bottom
+    {"CPU", 0.425f, 0.30f, 0.2875f, 0.34f},                       // Cpu
+    {"Inspect", 0.425f, 0.64f, 0.575f, 0.36f},                    // Bottom
 };
 
 }  // namespace
@@ -54,8 +54,8 @@ void follow_stop(const Snapshot& now, ViewState& view) {
     if (view.sel.fault_seq == e.seq) return;
     view.sel.fault_seq = e.seq;
     view.select_va(e.address.value);
-    const mmu::PagingMode mode = now.regs.is64 ? mmu::PagingMode::LongMode4
-                                               : (now.walk ? now.walk->mode : mmu::PagingMode::PAE);
+    const mmu::PagingMode mode =
+        now.regs.is64 ? mmu::PagingMode::LongMode4 : (now.walk ? now.walk->mode : mmu::PagingMode::PAE);
     if (auto pfn = fault_pfn(e, mode)) view.select_pfn(*pfn);
 }
 

@@ -28,17 +28,25 @@ bool parse_count(const std::string& w, uint64_t& out) {
 }  // namespace
 
 base::ErrorOr<std::vector<ScriptAction>> parse_script(const std::string& text) {
-    static const std::map<std::string, ScriptAction::Kind> kinds = {
-        {"step-to-fault", ScriptAction::StepToFault}, {"step", ScriptAction::Step},
-        {"step-to-syscall", ScriptAction::StepToSyscall}, {"continue", ScriptAction::Continue},
-        {"run-to", ScriptAction::RunTo}, {"watch", ScriptAction::Watch}, {"walk", ScriptAction::Walk},
-        {"select-frame", ScriptAction::SelectFrame}, {"select-fault", ScriptAction::SelectFault},
-        {"select-process", ScriptAction::SelectProcess},
-        {"panel", ScriptAction::Panel}, {"hover", ScriptAction::Hover}, {"screenshot", ScriptAction::Screenshot},
-        {"dump", ScriptAction::Dump}, {"quit", ScriptAction::Quit}};
-    static const std::map<std::string, unsigned> filters = {
-        {"anon", emu::FAULT_ANON}, {"file", emu::FAULT_FILE}, {"cow", emu::FAULT_COW}, {"swap", emu::FAULT_SWAP},
-        {"segv", emu::FAULT_SIGSEGV}, {"other", emu::FAULT_OTHER}, {"tlb", emu::FAULT_TLB_FILL}};
+    static const std::map<std::string, ScriptAction::Kind> kinds = {{"step-to-fault", ScriptAction::StepToFault},
+                                                                    {"step", ScriptAction::Step},
+                                                                    {"step-to-syscall", ScriptAction::StepToSyscall},
+                                                                    {"continue", ScriptAction::Continue},
+                                                                    {"run-to", ScriptAction::RunTo},
+                                                                    {"watch", ScriptAction::Watch},
+                                                                    {"walk", ScriptAction::Walk},
+                                                                    {"select-frame", ScriptAction::SelectFrame},
+                                                                    {"select-fault", ScriptAction::SelectFault},
+                                                                    {"select-process", ScriptAction::SelectProcess},
+                                                                    {"panel", ScriptAction::Panel},
+                                                                    {"hover", ScriptAction::Hover},
+                                                                    {"screenshot", ScriptAction::Screenshot},
+                                                                    {"dump", ScriptAction::Dump},
+                                                                    {"quit", ScriptAction::Quit}};
+    static const std::map<std::string, unsigned> filters = {{"anon", emu::FAULT_ANON},    {"file", emu::FAULT_FILE},
+                                                            {"cow", emu::FAULT_COW},      {"swap", emu::FAULT_SWAP},
+                                                            {"segv", emu::FAULT_SIGSEGV}, {"other", emu::FAULT_OTHER},
+                                                            {"tlb", emu::FAULT_TLB_FILL}};
     std::vector<ScriptAction> out;
     std::istringstream in(text);
     std::string raw;
@@ -67,7 +75,8 @@ base::ErrorOr<std::vector<ScriptAction>> parse_script(const std::string& text) {
             for (size_t i = 1; i < w.size(); ++i) {
                 if (i == 1 && parse_count(w[i], a.count)) continue;
                 auto f = filters.find(w[i]);
-                if (f == filters.end()) return bad_line(line, raw, "expected a count or anon, file, cow, swap, segv, other, tlb");
+                if (f == filters.end())
+                    return bad_line(line, raw, "expected a count or anon, file, cow, swap, segv, other, tlb");
                 a.filter |= f->second;
             }
             break;

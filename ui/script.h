@@ -24,13 +24,28 @@
 namespace ui {
 
 struct ScriptAction {
-    enum Kind { StepToFault, Step, StepToSyscall, Continue, RunTo, Watch, Walk, SelectFrame, SelectFault,
-                SelectProcess, Panel, Hover, Screenshot, Dump, Quit } kind;
-    uint64_t count = 1;       // Step, StepToFault, StepToSyscall, SelectFault, SelectProcess
-    unsigned filter = 0;      // StepToFault (0: every true fault)
-    std::string arg;          // an address/symbol, a panel, a file name
-    int x = 0, y = 0;         // Hover
-    int line = 0;             // 1-based line in the script
+    enum Kind {
+        StepToFault,
+        Step,
+        StepToSyscall,
+        Continue,
+        RunTo,
+        Watch,
+        Walk,
+        SelectFrame,
+        SelectFault,
+        SelectProcess,
+        Panel,
+        Hover,
+        Screenshot,
+        Dump,
+        Quit
+    } kind;
+    uint64_t count = 1;   // Step, StepToFault, StepToSyscall, SelectFault, SelectProcess
+    unsigned filter = 0;  // StepToFault (0: every true fault)
+    std::string arg;      // an address/symbol, a panel, a file name
+    int x = 0, y = 0;     // Hover
+    int line = 0;         // 1-based line in the script
 };
 
 // Parses a script; the error names the first line that is not understood.

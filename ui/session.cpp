@@ -14,9 +14,11 @@ using mmu::VirtAddr;
 std::string describe(const Command& c) {
     switch (c.kind) {
     case Command::Continue: return "continue";
-    case Command::Step: return c.count == 1 ? "step one instruction" : "step " + std::to_string(c.count) + " instructions";
+    case Command::Step:
+        return c.count == 1 ? "step one instruction" : "step " + std::to_string(c.count) + " instructions";
     case Command::StepSyscall: return "step to the next syscall";
-    case Command::StepFault: return c.filter & emu::FAULT_TLB_FILL ? "step to the next fault or TLB fill" : "step to the next fault";
+    case Command::StepFault:
+        return c.filter & emu::FAULT_TLB_FILL ? "step to the next fault or TLB fill" : "step to the next fault";
     case Command::RunTo: return "run to " + guestos::hex(c.address);
     case Command::WatchPage: return "run until page " + guestos::hex(c.address & ~0xfffull) + " is touched";
     }
@@ -34,7 +36,8 @@ mmu::ErrorOr<std::unique_ptr<Session>> Session::create(const SessionConfig& cfg)
     s->machine_->start(*s->task_, exec);
     std::vector<uint8_t> contents;
     loader::ElfSymbols syms;
-    if (auto elf = loader::load_elf_file(cfg.argv[0], contents); !elf.is_error()) syms = loader::ElfSymbols::parse(contents);
+    if (auto elf = loader::load_elf_file(cfg.argv[0], contents); !elf.is_error())
+        syms = loader::ElfSymbols::parse(contents);
     s->dbg_ = std::make_unique<emu::Debugger>(*s->kernel_, *s->machine_, std::move(syms));
     s->dbg_->run_to(exec.entry);  // the first stop: the entry point, nothing run yet
     return s;
@@ -52,9 +55,7 @@ emu::Stop Session::execute(const Command& c) {
     switch (c.kind) {
     case Command::Continue: return dbg_->cont();
     case Command::RunTo: return dbg_->run_to(c.address);
-    case Command::WatchPage:
-        dbg_->watch_page(VirtAddr(c.address));
-        return dbg_->cont();
+    case Command::WatchPage: dbg_->watch_page(VirtAddr(c.address)); return dbg_->cont();
     case Command::Step:
         for (uint64_t i = 0; i < std::max<uint64_t>(c.count, 1); ++i)
             if ((stop = dbg_->step_instruction()).reason != emu::StopReason::Step) break;

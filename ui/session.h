@@ -23,14 +23,14 @@ struct SessionConfig {
     std::vector<std::string> argv;  // argv[0] is the program's host path
     std::vector<std::string> envp;
     std::string lesson_note;
-    Recorder* recorder = nullptr;   // --record: a sample at every snapshot (may be null)
+    Recorder* recorder = nullptr;  // --record: a sample at every snapshot (may be null)
 };
 
 // What the user asks the machine to do.
 struct Command {
     enum Kind { Continue, Step, StepSyscall, StepFault, RunTo, WatchPage } kind = Continue;
-    uint64_t count = 1;      // Step: instructions; StepFault/StepSyscall: how many stops
-    uint64_t address = 0;    // RunTo, WatchPage
+    uint64_t count = 1;                 // Step: instructions; StepFault/StepSyscall: how many stops
+    uint64_t address = 0;               // RunTo, WatchPage
     unsigned filter = emu::FAULT_TRUE;  // StepFault
 };
 // The words of a command for a status line ("step to the next fault").

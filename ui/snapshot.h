@@ -17,11 +17,11 @@ namespace inspect = guestos::inspect;
 
 // What the user has selected; the snapshot is built around it.
 struct Selection {
-    std::optional<uint64_t> va;   // the address the page walk shows
-    std::optional<uint64_t> pfn;  // the frame whose struct page, rmap and bytes are shown
+    std::optional<uint64_t> va;         // the address the page walk shows
+    std::optional<uint64_t> pfn;        // the frame whose struct page, rmap and bytes are shown
     std::optional<uint64_t> fault_seq;  // the selected fault of the timeline
-    std::optional<int> pid;  // the process whose address space and page walk are shown
-                             // (none, or gone: the one that runs)
+    std::optional<int> pid;             // the process whose address space and page walk are shown
+                                        // (none, or gone: the one that runs)
     // The detail panel in front: only its tables are gathered while the guest is stopped
     // (empty: all of them).
     std::string tab;
@@ -54,7 +54,7 @@ struct Snapshot {
     static constexpr size_t max_faults = 300;
 
     std::vector<inspect::TaskInfo> tasks;  // every task not yet reaped, by pid
-    int shown_pid = 0;  // whose address space (vmas) and page walk these are
+    int shown_pid = 0;                     // whose address space (vmas) and page walk these are
 
     std::vector<inspect::VmaInfo> vmas;
     uint64_t task_size = 0, mmap_base = 0, start_brk = 0, brk = 0, start_stack = 0;

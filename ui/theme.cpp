@@ -38,10 +38,10 @@ void setup_columns(std::initializer_list<const char*> headers, int digits) {
     const float number = ImGui::CalcTextSize("0").x * static_cast<float>(digits);
     bool first = true;
     for (const char* h : headers) {
-        if (first)
-            ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthStretch);
+        if (first) ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthStretch);
         else
-            ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthFixed, std::max(ImGui::CalcTextSize(h).x, number) + pad);
+            ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthFixed,
+                                    std::max(ImGui::CalcTextSize(h).x, number) + pad);
         first = false;
     }
 }

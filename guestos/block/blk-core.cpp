@@ -16,7 +16,7 @@ namespace guestos {
 namespace {
 
 constexpr uint64_t SECTOR_SIZE = devices::BlockDevice::SECTOR_SIZE;
-constexpr size_t BLK_MAX_REQUEST_COUNT = 32;          // requests a plug holds before it flushes
+constexpr size_t BLK_MAX_REQUEST_COUNT = 32;           // requests a plug holds before it flushes
 constexpr uint64_t MAX_SECTORS_BYTES = 1280ull << 10;  // queue/max_sectors_kb's default
 
 struct gendisk {
@@ -191,13 +191,12 @@ std::string diskstats_show() {
         const disk_stats& s = d.stats;
         const unsigned inflight = 0;  // requests complete before the guest runs again
         // diskstats_show's format: 4 + 4 + 4 (discard) + 2 (flush) fields after the name.
-        std::snprintf(line, sizeof line,
-                      "%4u %7u %s %lu %lu %lu %u %lu %lu %lu %u %u %u %u %lu %lu %lu %u %lu %u\n", d.major,
-                      d.first_minor, d.disk_name.c_str(), (unsigned long)s.ios[0], (unsigned long)s.merges[0],
+        std::snprintf(line, sizeof line, "%4u %7u %s %lu %lu %lu %u %lu %lu %lu %u %u %u %u %lu %lu %lu %u %lu %u\n",
+                      d.major, d.first_minor, d.disk_name.c_str(), (unsigned long)s.ios[0], (unsigned long)s.merges[0],
                       (unsigned long)s.sectors[0], (unsigned)s.msecs[0], (unsigned long)s.ios[1],
                       (unsigned long)s.merges[1], (unsigned long)s.sectors[1], (unsigned)s.msecs[1], inflight,
-                      (unsigned)s.io_ticks, (unsigned)(s.msecs[0] + s.msecs[1] + s.flush_msecs), 0ul, 0ul, 0ul,
-                      0u, (unsigned long)s.flush_ios, (unsigned)s.flush_msecs);
+                      (unsigned)s.io_ticks, (unsigned)(s.msecs[0] + s.msecs[1] + s.flush_msecs), 0ul, 0ul, 0ul, 0u,
+                      (unsigned long)s.flush_ios, (unsigned)s.flush_msecs);
         out += line;
     }
     return out;

@@ -48,7 +48,6 @@ std::vector<uint64_t> saved_auxv(const loader::StackImage& img, size_t ptr) {
     return out;
 }
 
-
 // Address-space geometry of each ABI (processor.h TASK_SIZE, ELF_ET_DYN_BASE, no randomization).
 struct Geometry {
     uint64_t task_size, stack_top, et_dyn_base;
@@ -85,8 +84,8 @@ mmu::ErrorOr<void> map_segment(mm_struct& mm, const loader::ElfSegment& seg, uin
             return mmu::Error::from_errno(EFAULT, "cannot clear the end of an ELF segment");
     }
     if (mem_end > anon_start) {
-        long r = do_mmap(mm, nullptr, anon_start, mem_end - anon_start, prot,
-                         MAP_PRIVATE_ | MAP_FIXED_ | MAP_ANONYMOUS_, 0);
+        long r =
+            do_mmap(mm, nullptr, anon_start, mem_end - anon_start, prot, MAP_PRIVATE_ | MAP_FIXED_ | MAP_ANONYMOUS_, 0);
         if (r < 0) return mmu::Error::from_errno(static_cast<int>(-r), "cannot map bss");
     }
     return {};
@@ -105,8 +104,7 @@ std::string basename_of(const std::string& path) {
 
 }  // namespace
 
-mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path,
-                                      const std::vector<std::string>& argv,
+mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path, const std::vector<std::string>& argv,
                                       const std::vector<std::string>& envp) {
     linux_binprm bprm;
     bprm.filename = path;
@@ -215,22 +213,22 @@ mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm
     if (vdso) spec.auxv.push_back({AT_SYSINFO_EHDR_, vdso});
     spec.auxv.push_back({AT_MINSIGSTKSZ, abi == Abi::X86_64 ? 3632ull : 2032ull});
     spec.auxv.insert(spec.auxv.end(), {
-        {AT_HWCAP, devices::cpuid(1, 0).edx},  // ELF_HWCAP: CPUID leaf 1 EDX
-        {AT_PAGESZ, PAGE_SIZE},
-        {AT_CLKTCK, 100},
-        {AT_PHDR, phdr},
-        {AT_PHENT, elf.phentsize},
-        {AT_PHNUM, elf.phnum},
-        {AT_BASE, 0},
-        {AT_FLAGS, 0},
-        {AT_ENTRY, elf.entry + bias},
-        {AT_UID, task.cred.uid},
-        {AT_EUID, task.cred.euid},
-        {AT_GID, task.cred.gid},
-        {AT_EGID, task.cred.egid},
-        {AT_SECURE, 0},
-        {AT_HWCAP2, 0},  // neither ring-3 MWAIT nor FSGSBASE
-    });
+                                          {AT_HWCAP, devices::cpuid(1, 0).edx},  // ELF_HWCAP: CPUID leaf 1 EDX
+                                          {AT_PAGESZ, PAGE_SIZE},
+                                          {AT_CLKTCK, 100},
+                                          {AT_PHDR, phdr},
+                                          {AT_PHENT, elf.phentsize},
+                                          {AT_PHNUM, elf.phnum},
+                                          {AT_BASE, 0},
+                                          {AT_FLAGS, 0},
+                                          {AT_ENTRY, elf.entry + bias},
+                                          {AT_UID, task.cred.uid},
+                                          {AT_EUID, task.cred.euid},
+                                          {AT_GID, task.cred.gid},
+                                          {AT_EGID, task.cred.egid},
+                                          {AT_SECURE, 0},
+                                          {AT_HWCAP2, 0},  // neither ring-3 MWAIT nor FSGSBASE
+                                      });
     auto stack = TRY(loader::build_initial_stack(spec));
     const auto& img = stack;
     // The stack VMA: the pages holding the argument strings plus 128 KiB (setup_arg_pages).

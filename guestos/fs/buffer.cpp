@@ -15,7 +15,8 @@ mmu::ErrorOr<buffer_head*> block_buffers::sb_bread(uint64_t block) {
     bh->b_blocknr = block;
     bh->b_data.resize(b_size_);
     if (long r = submit_bio_read(bdev_, block * b_size_, bh->b_data.data(), b_size_); r < 0)
-        return mmu::Error::from_errno(EIO, "cannot read block " + std::to_string(block) + ": " + std::strerror(int(-r)));
+        return mmu::Error::from_errno(EIO,
+                                      "cannot read block " + std::to_string(block) + ": " + std::strerror(int(-r)));
     buffer_head* raw = bh.get();
     cache_[block] = std::move(bh);
     return raw;

@@ -40,9 +40,9 @@ long drop_caches_sysctl_handler(const ctl_table* table, int write, char* buffer,
 
 void drop_caches_sysctl_init(ctl_table_root& root, SlabAllocator& slab) {
     root.register_sysctl("vm", {
-        {"drop_caches", &sysctl_drop_caches, sizeof(int), 0200, drop_caches_sysctl_handler, SYSCTL_ONE, SYSCTL_FOUR,
-         &slab},
-    });
+                                   {"drop_caches", &sysctl_drop_caches, sizeof(int), 0200, drop_caches_sysctl_handler,
+                                    SYSCTL_ONE, SYSCTL_FOUR, &slab},
+                               });
 }
 
 }  // namespace guestos

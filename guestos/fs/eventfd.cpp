@@ -31,7 +31,8 @@ public:
         if (n < 8) return -EINVAL;
         if (!count_) {
             if ((f_flags & O_NONBLOCK) || (iocb.ki_flags & IOCB_NOWAIT)) return -EAGAIN;
-            if (long e = wait_event_interruptible(iocb.task, wqh_, [&] { return count_ != 0; }, "an eventfd read"))
+            if (long e = wait_event_interruptible(
+                    iocb.task, wqh_, [&] { return count_ != 0; }, "an eventfd read"))
                 return e;
         }
         const uint64_t v = semaphore_ ? 1 : count_;

@@ -155,9 +155,7 @@ std::list<epitem*> eventpoll_file::start_scan() {
     return txlist;
 }
 
-void eventpoll_file::done_scan(std::list<epitem*>& txlist) {
-    rdllist_.splice(rdllist_.begin(), txlist);
-}
+void eventpoll_file::done_scan(std::list<epitem*>& txlist) { rdllist_.splice(rdllist_.begin(), txlist); }
 
 // A queued file woke up (ep_poll_callback): the item goes on the ready list unless it is
 // disabled (EPOLLONESHOT fired) or the events are not its; the eventpoll's sleepers and
@@ -355,8 +353,7 @@ long do_epoll_ctl(SysCtx& c, int epfd, int op, int fd, epoll_event_& epds) {
         if (epi->event.events & EPOLLEXCLUSIVE_) return -EINVAL;
         epds.events |= EPOLLERR_ | EPOLLHUP_;
         return ep->ep_modify(*epi, epds);
-    default:
-        return -EINVAL;
+    default: return -EINVAL;
     }
 }
 
@@ -407,7 +404,9 @@ long sys_epoll_wait(SysCtx& c, const uint64_t* a) {
                          ep_timeout(static_cast<int32_t>(a[3])));
 }
 
-long sys_epoll_pwait(SysCtx& c, const uint64_t* a) { return do_epoll_pwait(c, a, ep_timeout(static_cast<int32_t>(a[3]))); }
+long sys_epoll_pwait(SysCtx& c, const uint64_t* a) {
+    return do_epoll_pwait(c, a, ep_timeout(static_cast<int32_t>(a[3])));
+}
 
 // epoll_pwait2: a 64-bit timespec on both ABIs.
 long sys_epoll_pwait2(SysCtx& c, const uint64_t* a) {

@@ -149,7 +149,8 @@ void begin_new_exec(SysCtx& c, const ExecResult& r) {
     do_close_on_exec(*t.files);
     flush_signal_handlers(t);
     cap_bprm_creds_from_file(t.cred);
-    t.signal->dumpable = t.cred.uid == t.cred.euid && t.cred.gid == t.cred.egid ? 1 : 0;  // SUID_DUMP_USER or suid_dumpable
+    t.signal->dumpable =
+        t.cred.uid == t.cred.euid && t.cred.gid == t.cred.egid ? 1 : 0;  // SUID_DUMP_USER or suid_dumpable
     t.sas_ss_sp = t.sas_ss_size = 0;
     t.sas_ss_flags = SS_DISABLE;
     t.tls_array = {};

@@ -13,7 +13,7 @@ namespace guestos {
 
 inline constexpr uint64_t MAX_RW_COUNT = 0x7ffff000;  // Linux caps one read/write at this
 inline constexpr uint64_t UIO_MAXIOV = 1024;
-inline constexpr uint64_t IO_CHUNK = 1 << 20;         // the host buffer one transfer step uses
+inline constexpr uint64_t IO_CHUNK = 1 << 20;  // the host buffer one transfer step uses
 
 // The user buffers of one read or write (an iov_iter over user iovecs): segments of
 // (address, length), their lengths already capped so the total is at most MAX_RW_COUNT.

@@ -41,7 +41,8 @@ long inode_operations::getattr(dentry& d, task_struct&, struct stat& st) const {
 long inode_operations::open(const path& p, unsigned flags, task_struct&, std::shared_ptr<file>& out) const {
     const inode& ino = *p.dentry->d_inode;
     if (S_ISDIR(ino.i_mode)) out = std::make_shared<dcache_dir_file>(p);
-    else if (S_ISREG(ino.i_mode)) out = std::make_shared<inode_file>(p.dentry->d_inode, ino.i_sb ? ino.i_sb->s_maxbytes : ~0ull >> 1);
+    else if (S_ISREG(ino.i_mode))
+        out = std::make_shared<inode_file>(p.dentry->d_inode, ino.i_sb ? ino.i_sb->s_maxbytes : ~0ull >> 1);
     else if (S_ISCHR(ino.i_mode)) return chrdev_open(p.dentry->d_inode, flags, out);  // def_chr_fops
     else return -ENXIO;  // a block device or socket node: nothing to open
     out->f_flags = flags;
@@ -84,9 +85,9 @@ void generic_fillattr(const inode& ino, struct stat& st) {
     st.st_size = static_cast<off_t>(ino.i_size);
     st.st_blksize = ino.i_blksize;
     const address_space& m = ino.i_data;
-    st.st_blocks = ino.i_blocks >= 0 ? static_cast<blkcnt_t>(ino.i_blocks)
+    st.st_blocks = ino.i_blocks >= 0                   ? static_cast<blkcnt_t>(ino.i_blocks)
                    : (m.a_ops && m.a_ops->swap_backed) ? static_cast<blkcnt_t>(m.nrpages() * (PAGE_SIZE / 512))
-                                                     : static_cast<blkcnt_t>((ino.i_size + 511) / 512);
+                                                       : static_cast<blkcnt_t>((ino.i_size + 511) / 512);
     st.st_atim = ino.i_atime;
     st.st_mtim = ino.i_mtime;
     st.st_ctim = ino.i_ctime;

@@ -303,7 +303,8 @@ void locks_remove_file(const file& f) {
 long fcntl_lock(SysCtx& c, file& f, int cmd, uint64_t arg) {
     if (!f.f_inode || (f.f_flags & O_PATH_)) return -EBADF;
     flock_abi abi = flock_abi::native;
-    if (c.compat) abi = (cmd == F_GETLK_ || cmd == F_SETLK_ || cmd == F_SETLKW_) ? flock_abi::compat : flock_abi::compat64;
+    if (c.compat)
+        abi = (cmd == F_GETLK_ || cmd == F_SETLK_ || cmd == F_SETLKW_) ? flock_abi::compat : flock_abi::compat64;
     else if (cmd == F_GETLK64_ || cmd == F_SETLK64_ || cmd == F_SETLKW64_) return -EINVAL;  // 32-bit only
     switch (cmd) {
     case F_GETLK_:

@@ -97,7 +97,9 @@ long walk_component(nameidata& nd, const std::string& name, last_type type, bool
     std::shared_ptr<dentry> d;
     if (long e = lookup_one(nd.c, *nd.path.dentry, name, d)) return e;
     if (d->is_negative()) return -ENOENT;
-    struct path next{nd.path.mnt, d};
+    struct path next {
+        nd.path.mnt, d
+    };
     traverse_mounts(nd.c, next);
     if (is_link(*next.dentry) && follow) {
         if (long e = pick_link(nd, next)) return e;
@@ -259,9 +261,7 @@ long may_mknod(uint32_t mode) {
 
 // The device of mknod's dev argument, a kernel dev_t of 12-bit major and 20-bit minor
 // (new_decode_dev), as the host's dev_t that inodes keep.
-uint64_t new_decode_dev(uint32_t dev) {
-    return makedev((dev & 0xfff00) >> 8, (dev & 0xff) | ((dev >> 12) & 0xfff00));
-}
+uint64_t new_decode_dev(uint32_t dev) { return makedev((dev & 0xfff00) >> 8, (dev & 0xff) | ((dev >> 12) & 0xfff00)); }
 
 }  // namespace
 
@@ -481,8 +481,7 @@ long filename_lookup(SysCtx& c, int dfd, const std::string& name, unsigned flags
     return 0;
 }
 
-long user_path_at(SysCtx& c, int dfd, uint64_t upath, unsigned flags, struct path& out,
-                  std::shared_ptr<file>* jumped) {
+long user_path_at(SysCtx& c, int dfd, uint64_t upath, unsigned flags, struct path& out, std::shared_ptr<file>* jumped) {
     std::string name;
     if (long e = getname(c, upath, name, flags & LOOKUP_EMPTY)) return e;
     if (name.empty()) {
@@ -573,7 +572,9 @@ long open_last_create(nameidata& nd, unsigned flags, unsigned mode, bool& create
             return 0;
         }
         if (flags & O_EXCL_) return -EEXIST;
-        struct path next{nd.path.mnt, d};
+        struct path next {
+            nd.path.mnt, d
+        };
         traverse_mounts(nd.c, next);
         if (!is_link(*next.dentry)) {
             nd.path = next;
@@ -606,7 +607,9 @@ long sys_mknodat(SysCtx& c, const uint64_t* a) {
     return do_mknodat(c, dfd_arg(a[0]), a[1], static_cast<uint16_t>(a[2]), static_cast<uint32_t>(a[3]));
 }
 long sys_mkdir(SysCtx& c, const uint64_t* a) { return do_mkdirat(c, AT_FDCWD_, a[0], static_cast<uint32_t>(a[1])); }
-long sys_mkdirat(SysCtx& c, const uint64_t* a) { return do_mkdirat(c, dfd_arg(a[0]), a[1], static_cast<uint32_t>(a[2])); }
+long sys_mkdirat(SysCtx& c, const uint64_t* a) {
+    return do_mkdirat(c, dfd_arg(a[0]), a[1], static_cast<uint32_t>(a[2]));
+}
 long sys_rmdir(SysCtx& c, const uint64_t* a) { return do_rmdir(c, AT_FDCWD_, a[0]); }
 long sys_unlink(SysCtx& c, const uint64_t* a) { return do_unlinkat(c, AT_FDCWD_, a[0]); }
 long sys_unlinkat(SysCtx& c, const uint64_t* a) {
@@ -620,9 +623,7 @@ long sys_linkat(SysCtx& c, const uint64_t* a) {
     return do_linkat(c, dfd_arg(a[0]), a[1], dfd_arg(a[2]), a[3], static_cast<unsigned>(a[4]));
 }
 long sys_rename(SysCtx& c, const uint64_t* a) { return do_renameat2(c, AT_FDCWD_, a[0], AT_FDCWD_, a[1], 0); }
-long sys_renameat(SysCtx& c, const uint64_t* a) {
-    return do_renameat2(c, dfd_arg(a[0]), a[1], dfd_arg(a[2]), a[3], 0);
-}
+long sys_renameat(SysCtx& c, const uint64_t* a) { return do_renameat2(c, dfd_arg(a[0]), a[1], dfd_arg(a[2]), a[3], 0); }
 long sys_renameat2(SysCtx& c, const uint64_t* a) {
     return do_renameat2(c, dfd_arg(a[0]), a[1], dfd_arg(a[2]), a[3], static_cast<unsigned>(a[4]));
 }

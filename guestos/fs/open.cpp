@@ -241,8 +241,8 @@ long reopen_file(SysCtx& c, const std::shared_ptr<file>& f, unsigned flags, std:
     }
     if (const auto* con = dynamic_cast<const console_file*>(f.get())) {
         const std::string link = "/proc/self/fd/" + std::to_string(con->host_fd());
-        const int fd = ::open(link.c_str(), static_cast<int>(flags & ~(O_CREAT_ | O_EXCL_ | O_DIRECTORY_)) | O_CLOEXEC |
-                                                O_NOCTTY);
+        const int fd =
+            ::open(link.c_str(), static_cast<int>(flags & ~(O_CREAT_ | O_EXCL_ | O_DIRECTORY_)) | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) return -errno;
         out = std::make_shared<console_file>(fd, ConsoleOwnsFd::Yes);
         out->f_flags = flags & ~(O_CREAT_ | O_EXCL_ | O_TRUNC_ | O_NOCTTY_);
@@ -381,7 +381,6 @@ long sys_utime(SysCtx& c, const uint64_t* a) {
 long sys_utimes(SysCtx& c, const uint64_t* a) { return do_utimes(c, AT_FDCWD_, a[0], a[1], 0, true, false); }
 long sys_futimesat(SysCtx& c, const uint64_t* a) { return do_utimes(c, dfd_arg(a[0]), a[1], a[2], 0, true, false); }
 
-
 // ftruncate: the fd must be open for writing (do_sys_ftruncate).
 long do_ftruncate(SysCtx& c, uint64_t fd, int64_t length) {
     if (length < 0) return -EINVAL;
@@ -405,7 +404,8 @@ long sys_ftruncate(SysCtx& c, const uint64_t* a) {
 long sys_ftruncate64(SysCtx& c, const uint64_t* a) { return do_ftruncate(c, a[0], pos_arg(c, a, 1)); }
 
 long sys_fallocate(SysCtx& c, const uint64_t* a) {
-    constexpr uint64_t FALLOC_FL_SUPPORTED_MASK = 0x7f;  // KEEP_SIZE PUNCH_HOLE NO_HIDE_STALE COLLAPSE ZERO INSERT UNSHARE
+    constexpr uint64_t FALLOC_FL_SUPPORTED_MASK =
+        0x7f;  // KEEP_SIZE PUNCH_HOLE NO_HIDE_STALE COLLAPSE ZERO INSERT UNSHARE
     auto f = fdget(c, a[0]);
     if (!f) return -EBADF;
     const int64_t offset = c.compat ? pos_arg(c, a, 2) : static_cast<int64_t>(a[2]);
@@ -423,8 +423,10 @@ long sys_fallocate(SysCtx& c, const uint64_t* a) {
     }
     if (!f->f_inode || !f->can_mmap()) return -ENODEV;
     if (!(mode & 1))  // FALLOC_FL_KEEP_SIZE: the file may grow
-        if (long e = inode_newsize_ok(*f->f_inode, static_cast<uint64_t>(offset) + static_cast<uint64_t>(len))) return e;
-    return shmem_fallocate(*f->f_inode, static_cast<int>(mode), static_cast<uint64_t>(offset), static_cast<uint64_t>(len));
+        if (long e = inode_newsize_ok(*f->f_inode, static_cast<uint64_t>(offset) + static_cast<uint64_t>(len)))
+            return e;
+    return shmem_fallocate(*f->f_inode, static_cast<int>(mode), static_cast<uint64_t>(offset),
+                           static_cast<uint64_t>(len));
 }
 
 long sys_close(SysCtx& c, const uint64_t* a) {

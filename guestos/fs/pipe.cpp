@@ -44,7 +44,6 @@ dev_t pipefs_dev() {
     return dev;
 }
 
-
 // pipe_max_size (/proc/sys/fs/pipe-max-size) and the POSIX minimum of a page.
 constexpr unsigned long PIPE_MAX_SIZE = 1048576;
 
@@ -139,7 +138,7 @@ long pipe_file::read_iter(kiocb& iocb, uint8_t* to, uint64_t total_len) {
         if (e) return e;
     }
     if (ret) {
-        pipe.i_atime = current_time();  // file_accessed
+        pipe.i_atime = current_time();                         // file_accessed
         wake_up_poll(pipe.wr_wait, EPOLLOUT_ | EPOLLWRNORM_);  // room for writers
     }
     return static_cast<long>(ret);
@@ -263,7 +262,8 @@ void wake_up_partner(pipe_inode_info& pipe) { wake_up(pipe.rd_wait); }
 // Sleeps until the other end's open count moves past what it is now (wait_for_partner).
 long wait_for_partner(task_struct& t, pipe_inode_info& pipe, const unsigned& cnt) {
     const unsigned cur = cnt;
-    (void)wait_event_interruptible(t, pipe.rd_wait, [&] { return cnt != cur; }, "open a FIFO");
+    (void)wait_event_interruptible(
+        t, pipe.rd_wait, [&] { return cnt != cur; }, "open a FIFO");
     return cnt == cur ? -ERESTARTSYS : 0;
 }
 
@@ -314,7 +314,6 @@ long pipe_fcntl(file& f, unsigned cmd, unsigned long arg) {
     pipe.max_usage = nr_slots;
     return static_cast<long>(pipe.max_usage * PIPE_PAGE_SIZE);
 }
-
 
 // pipe2 (do_pipe2): the read end and the write end at the two lowest free fds, given to
 // the caller as int[2]; if that copy faults, neither fd stays open.

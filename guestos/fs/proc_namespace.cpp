@@ -29,8 +29,8 @@ std::string mangle(const std::string& s) {
 // The per-mount flags (show_mnt_opts).
 std::string show_mnt_opts(const vfsmount& mnt) {
     static const std::pair<unsigned, const char*> names[] = {
-        {MNT_NOSUID, ",nosuid"},         {MNT_NODEV, ",nodev"},         {MNT_NOEXEC, ",noexec"},
-        {MNT_NOATIME, ",noatime"},       {MNT_NODIRATIME, ",nodiratime"}, {MNT_RELATIME, ",relatime"}};
+        {MNT_NOSUID, ",nosuid"},   {MNT_NODEV, ",nodev"},           {MNT_NOEXEC, ",noexec"},
+        {MNT_NOATIME, ",noatime"}, {MNT_NODIRATIME, ",nodiratime"}, {MNT_RELATIME, ",relatime"}};
     std::string out;
     for (const auto& [flag, name] : names)
         if (mnt.mnt_flags & flag) out += name;
@@ -44,9 +44,7 @@ std::string sb_options(const vfsmount& mnt) {
 }
 
 // Where the mount is, as the namespace's root sees it.
-std::string mount_path(const vfsmount& mnt) {
-    return mangle(d_path(path{const_cast<vfsmount*>(&mnt), mnt.mnt_root}));
-}
+std::string mount_path(const vfsmount& mnt) { return mangle(d_path(path{const_cast<vfsmount*>(&mnt), mnt.mnt_root})); }
 
 }  // namespace
 

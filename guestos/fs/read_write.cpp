@@ -47,7 +47,6 @@ long import_iovec(SysCtx& c, VirtAddr uiov, uint64_t cnt, user_iovec& out) {
     return static_cast<long>(total);
 }
 
-
 long rw_verify_area(const int64_t* pos, uint64_t count) {
     if (static_cast<int64_t>(count) < 0) return -EINVAL;
     if (pos && (*pos < 0 || static_cast<int64_t>(static_cast<uint64_t>(*pos) + count) < 0)) return -EINVAL;
@@ -225,7 +224,7 @@ long kiocb_set_rw_flags(const file& f, unsigned& ki_flags, uint32_t flags) {
     if (flags & ~RWF_SUPPORTED_) return -EOPNOTSUPP;
     if ((flags & RWF_APPEND_) && (flags & RWF_NOAPPEND_)) return -EINVAL;
     if ((flags & RWF_NOWAIT_) && !(f.f_mode & FMODE_NOWAIT)) return -EOPNOTSUPP;
-    if (flags & RWF_ATOMIC_) return -EOPNOTSUPP;  // no FMODE_CAN_ATOMIC_WRITE file, and never a read
+    if (flags & RWF_ATOMIC_) return -EOPNOTSUPP;     // no FMODE_CAN_ATOMIC_WRITE file, and never a read
     if (flags & RWF_DONTCACHE_) return -EOPNOTSUPP;  // no FOP_DONTCACHE filesystem
     ki_flags |= flags & (RWF_HIPRI_ | RWF_DSYNC_ | RWF_SYNC_ | RWF_NOWAIT_ | RWF_APPEND_ | RWF_NOSIGNAL_);
     if (flags & RWF_SYNC_) ki_flags |= IOCB_DSYNC;
@@ -274,8 +273,10 @@ long do_preadv_pwritev(SysCtx& c, uint64_t fd, VirtAddr uiov, uint64_t vlen, int
     if (pos < 0) return -EINVAL;
     auto f = fdget(c, fd);
     long r = -EBADF;
-    if (f) r = (f->f_mode & (rw == RW::Read ? FMODE_PREAD : FMODE_PWRITE)) ? vfs_iter_rw(c, *f, uiov, vlen, &pos, flags, rw)
-                                                                          : -ESPIPE;
+    if (f)
+        r = (f->f_mode & (rw == RW::Read ? FMODE_PREAD : FMODE_PWRITE))
+                ? vfs_iter_rw(c, *f, uiov, vlen, &pos, flags, rw)
+                : -ESPIPE;
     return rw == RW::Read ? account_read(c, r) : account_write(c, r);
 }
 
@@ -309,7 +310,7 @@ long sys_lseek(SysCtx& c, const uint64_t* a) {
     if (!f) return -EBADF;
     int64_t off = c.compat ? static_cast<int32_t>(a[1]) : static_cast<int64_t>(a[1]);
     const uint32_t whence = static_cast<uint32_t>(a[2]);  // unsigned int in the syscall
-    if (whence > SEEK_HOLE) return -EINVAL;  // SEEK_MAX: SEEK_DATA and SEEK_HOLE are valid
+    if (whence > SEEK_HOLE) return -EINVAL;               // SEEK_MAX: SEEK_DATA and SEEK_HOLE are valid
     long r = f->llseek(off, static_cast<int>(whence));
     if (c.compat && r > 0x7fffffff) return -EOVERFLOW;
     return r;
@@ -326,7 +327,6 @@ long sys_llseek(SysCtx& c, const uint64_t* a) {
     int64_t res = r;
     return copy_to_user(c.mm, VirtAddr(a[3]), &res, sizeof res) ? 0 : -EFAULT;
 }
-
 
 namespace {
 

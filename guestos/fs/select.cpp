@@ -205,7 +205,8 @@ long do_ppoll(SysCtx& c, const uint64_t* a, bool time64) {
     }
     if (long e = set_user_sigmask(c, a[3], a[4])) return e;
     const long ret = do_sys_poll(c, a[0], static_cast<uint32_t>(a[1]), end);
-    return poll_select_finish(c, end, a[2], time64 || !c.compat ? poll_time_type::TIMESPEC64 : poll_time_type::TIMESPEC, ret);
+    return poll_select_finish(c, end, a[2], time64 || !c.compat ? poll_time_type::TIMESPEC64 : poll_time_type::TIMESPEC,
+                              ret);
 }
 
 // ---- select ----
@@ -346,7 +347,8 @@ long do_pselect(SysCtx& c, const uint64_t* a, bool time64) {
     }
     if (long e = set_user_sigmask(c, sigmask, sigsetsize)) return e;
     const long ret = core_sys_select(c, static_cast<int32_t>(a[0]), a[1], a[2], a[3], end);
-    return poll_select_finish(c, end, a[4], time64 || !c.compat ? poll_time_type::TIMESPEC64 : poll_time_type::TIMESPEC, ret);
+    return poll_select_finish(c, end, a[4], time64 || !c.compat ? poll_time_type::TIMESPEC64 : poll_time_type::TIMESPEC,
+                              ret);
 }
 
 }  // namespace

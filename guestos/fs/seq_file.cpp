@@ -15,7 +15,6 @@
 #include "guestos/mm/shmem.h"
 #include "guestos/include/page.h"
 
-
 namespace guestos {
 
 seq_file::seq_file(show_fn show, uint32_t mode, timespec time) : show_(std::move(show)), mode_(mode), time_(time) {

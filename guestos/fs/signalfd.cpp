@@ -110,8 +110,8 @@ private:
     long signalfd_dequeue(task_struct& t, kernel_siginfo& info, bool nonblock) {
         if (int sig = dequeue_signal(t, sigmask_, info)) return sig;
         if (nonblock) return -EAGAIN;
-        if (long e = wait_event_interruptible(t, t.sighand->signalfd_wqh, [&] { return (t.pending & sigmask_) != 0; },
-                                              "a signalfd read"))
+        if (long e = wait_event_interruptible(
+                t, t.sighand->signalfd_wqh, [&] { return (t.pending & sigmask_) != 0; }, "a signalfd read"))
             return e;
         return dequeue_signal(t, sigmask_, info);
     }

@@ -64,7 +64,8 @@ long wait_for_space(task_struct& task, pipe_inode_info& p, unsigned flags) {
         if (!p.full()) return 0;
         if (flags & SPLICE_F_NONBLOCK_) return -EAGAIN;
         if (signal_pending(task)) return -ERESTARTSYS;
-        (void)wait_event_interruptible(task, p.wr_wait, [&] { return !p.full() || !p.readers; }, "splice to a full pipe");
+        (void)wait_event_interruptible(
+            task, p.wr_wait, [&] { return !p.full() || !p.readers; }, "splice to a full pipe");
     }
 }
 
@@ -76,7 +77,8 @@ long splice_from_pipe_next(task_struct& task, pipe_inode_info& p, unsigned flags
         if (!p.writers || num_spliced) return 0;
         if (flags & SPLICE_F_NONBLOCK_) return -EAGAIN;
         wakeup_pipe_writers(p);
-        if (wait_event_interruptible(task, p.rd_wait, [&] { return !p.empty() || !p.writers; }, "splice from an empty pipe"))
+        if (wait_event_interruptible(
+                task, p.rd_wait, [&] { return !p.empty() || !p.writers; }, "splice from an empty pipe"))
             return -ERESTARTSYS;
     }
     return 1;
@@ -154,7 +156,8 @@ long ipipe_prep(task_struct& task, pipe_inode_info& p, unsigned flags) {
         if (signal_pending(task)) return -ERESTARTSYS;
         if (!p.writers) return 0;
         if (flags & SPLICE_F_NONBLOCK_) return -EAGAIN;
-        if (wait_event_interruptible(task, p.rd_wait, [&] { return !p.empty() || !p.writers; }, "splice from an empty pipe"))
+        if (wait_event_interruptible(
+                task, p.rd_wait, [&] { return !p.empty() || !p.writers; }, "splice from an empty pipe"))
             return -ERESTARTSYS;
     }
     return 0;
@@ -169,7 +172,8 @@ long opipe_prep(task_struct& task, pipe_inode_info& p, unsigned flags) {
         }
         if (flags & SPLICE_F_NONBLOCK_) return -EAGAIN;
         if (signal_pending(task)) return -ERESTARTSYS;
-        (void)wait_event_interruptible(task, p.wr_wait, [&] { return !p.full() || !p.readers; }, "splice to a full pipe");
+        (void)wait_event_interruptible(
+            task, p.wr_wait, [&] { return !p.full() || !p.readers; }, "splice to a full pipe");
     }
     return 0;
 }
@@ -377,12 +381,15 @@ long do_splice(task_struct& task, file& in, int64_t* off_in, file& out, int64_t*
 }
 
 // Reads a user loff_t (an offset argument), or EFAULT.
-bool get_user_loff(SysCtx& c, uint64_t uaddr, int64_t& v) { return copy_from_user(c.mm, &v, VirtAddr(uaddr), sizeof v); }
+bool get_user_loff(SysCtx& c, uint64_t uaddr, int64_t& v) {
+    return copy_from_user(c.mm, &v, VirtAddr(uaddr), sizeof v);
+}
 bool put_user_loff(SysCtx& c, uint64_t uaddr, int64_t v) { return copy_to_user(c.mm, VirtAddr(uaddr), &v, sizeof v); }
 
 }  // namespace
 
-long splice_file_to_pipe(task_struct& task, file& in, pipe_inode_info& p, int64_t* offset, uint64_t len, unsigned flags) {
+long splice_file_to_pipe(task_struct& task, file& in, pipe_inode_info& p, int64_t* offset, uint64_t len,
+                         unsigned flags) {
     long r = wait_for_space(task, p, flags);
     if (!r) r = do_splice_read(task, in, offset, p, len, flags);
     if (r > 0) wakeup_pipe_readers(p);

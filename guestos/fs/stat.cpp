@@ -94,9 +94,8 @@ long vfs_statx(SysCtx& c, int dfd, uint64_t upath, unsigned flags, struct stat& 
     struct path p;
     if (long e = filename_lookup(c, dfd, name, (flags & AT_SYMLINK_NOFOLLOW_) ? 0 : LOOKUP_FOLLOW, p)) return e;
     inode& ino = *p.dentry->d_inode;
-    if (std::shared_ptr<file> f = S_ISLNK(ino.i_mode) && !(flags & AT_SYMLINK_NOFOLLOW_)
-                                      ? ino.i_op->magic_link(*p.dentry, c.task)
-                                      : nullptr)
+    if (std::shared_ptr<file> f =
+            S_ISLNK(ino.i_mode) && !(flags & AT_SYMLINK_NOFOLLOW_) ? ino.i_op->magic_link(*p.dentry, c.task) : nullptr)
         return f->getattr(st);
     return ino.i_op->getattr(*p.dentry, c.task, st);
 }
@@ -130,18 +129,28 @@ long do_readlinkat(SysCtx& c, int dfd, uint64_t upath, uint64_t buf, uint64_t si
 // struct statfs / statfs64 in the guest's layout (do_statfs_native / put_compat_statfs64).
 long put_statfs(SysCtx& c, VirtAddr dst, const kstatfs& k, bool is64, uint64_t size) {
     if (!c.compat) {
-        uint64_t s[15] = {k.f_type, k.f_bsize, k.f_blocks, k.f_bfree, k.f_bavail, k.f_files, k.f_ffree,
-                          k.f_fsid, k.f_namelen, k.f_frsize, k.f_flags, 0, 0, 0, 0};
+        uint64_t s[15] = {k.f_type,    k.f_bsize,  k.f_blocks, k.f_bfree, k.f_bavail, k.f_files, k.f_ffree, k.f_fsid,
+                          k.f_namelen, k.f_frsize, k.f_flags,  0,         0,          0,         0};
         return copy_to_user(c.mm, dst, s, sizeof s) ? 0 : -EFAULT;
     }
     if (!is64) {  // struct compat_statfs: 32-bit counts (EOVERFLOW past them)
         if ((k.f_blocks | k.f_bfree | k.f_bavail) >> 32) return -EOVERFLOW;
-        uint32_t s[16] = {static_cast<uint32_t>(k.f_type), static_cast<uint32_t>(k.f_bsize),
-                          static_cast<uint32_t>(k.f_blocks), static_cast<uint32_t>(k.f_bfree),
-                          static_cast<uint32_t>(k.f_bavail), static_cast<uint32_t>(k.f_files),
-                          static_cast<uint32_t>(k.f_ffree), static_cast<uint32_t>(k.f_fsid),
-                          static_cast<uint32_t>(k.f_fsid >> 32), static_cast<uint32_t>(k.f_namelen),
-                          static_cast<uint32_t>(k.f_frsize), static_cast<uint32_t>(k.f_flags), 0, 0, 0, 0};
+        uint32_t s[16] = {static_cast<uint32_t>(k.f_type),
+                          static_cast<uint32_t>(k.f_bsize),
+                          static_cast<uint32_t>(k.f_blocks),
+                          static_cast<uint32_t>(k.f_bfree),
+                          static_cast<uint32_t>(k.f_bavail),
+                          static_cast<uint32_t>(k.f_files),
+                          static_cast<uint32_t>(k.f_ffree),
+                          static_cast<uint32_t>(k.f_fsid),
+                          static_cast<uint32_t>(k.f_fsid >> 32),
+                          static_cast<uint32_t>(k.f_namelen),
+                          static_cast<uint32_t>(k.f_frsize),
+                          static_cast<uint32_t>(k.f_flags),
+                          0,
+                          0,
+                          0,
+                          0};
         return copy_to_user(c.mm, dst, s, 64) ? 0 : -EFAULT;
     }
     if (size != 84 && size != 88) return -EINVAL;  // struct statfs64 (packed on i386: 84)
@@ -186,7 +195,7 @@ long do_fstatfs(SysCtx& c, uint64_t fd, VirtAddr buf, bool is64, uint64_t size) 
     auto f = c.task.files->get(static_cast<uint32_t>(fd));
     if (!f) return -EBADF;
     kstatfs k;
-    if (!f->f_path) {  // a pipe or an anonymous file: its pseudo filesystem
+    if (!f->f_path) {           // a pipe or an anonymous file: its pseudo filesystem
         k.f_type = 0x50495045;  // PIPEFS_MAGIC
     } else if (long e = vfs_statfs(f->f_path, k)) {
         return e;
@@ -197,7 +206,9 @@ long do_fstatfs(SysCtx& c, uint64_t fd, VirtAddr buf, bool is64, uint64_t size) 
 }  // namespace
 
 long sys_stat(SysCtx& c, const uint64_t* a) { return do_stat(c, AT_FDCWD_, a[0], 0, VirtAddr(a[1])); }
-long sys_lstat(SysCtx& c, const uint64_t* a) { return do_stat(c, AT_FDCWD_, a[0], AT_SYMLINK_NOFOLLOW_, VirtAddr(a[1])); }
+long sys_lstat(SysCtx& c, const uint64_t* a) {
+    return do_stat(c, AT_FDCWD_, a[0], AT_SYMLINK_NOFOLLOW_, VirtAddr(a[1]));
+}
 long sys_stat64(SysCtx& c, const uint64_t* a) { return sys_stat(c, a); }
 long sys_lstat64(SysCtx& c, const uint64_t* a) { return sys_lstat(c, a); }
 long sys_fstat(SysCtx& c, const uint64_t* a) { return do_fstat(c, a[0], VirtAddr(a[1])); }

@@ -37,7 +37,8 @@ long sys_syncfs(SysCtx& c, const uint64_t* a) {
 // EINVAL; anything but a regular file, block device, directory or link is ESPIPE. The
 // whole file's pages are written (a superset of the range), synchronously.
 long ksys_sync_file_range(SysCtx& c, uint64_t fd, int64_t offset, int64_t nbytes, uint64_t flags) {
-    constexpr uint32_t VALID_FLAGS = SYNC_FILE_RANGE_WAIT_BEFORE_ | SYNC_FILE_RANGE_WRITE_ | SYNC_FILE_RANGE_WAIT_AFTER_;
+    constexpr uint32_t VALID_FLAGS =
+        SYNC_FILE_RANGE_WAIT_BEFORE_ | SYNC_FILE_RANGE_WRITE_ | SYNC_FILE_RANGE_WAIT_AFTER_;
     auto f = fdget(c, fd);
     if (!f) return -EBADF;
     const uint32_t fl = static_cast<uint32_t>(flags);

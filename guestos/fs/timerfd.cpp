@@ -33,7 +33,8 @@ public:
         if (n < 8) return -EINVAL;
         if (!ticks_) {
             if (f_flags & O_NONBLOCK_) return -EAGAIN;
-            if (long e = wait_event_interruptible(iocb.task, wqh_, [&] { return ticks_ != 0; }, "a timerfd read"))
+            if (long e = wait_event_interruptible(
+                    iocb.task, wqh_, [&] { return ticks_ != 0; }, "a timerfd read"))
                 return e;
         }
         uint64_t ticks = ticks_;
@@ -92,8 +93,9 @@ private:
     // timerfd_setup: a relative CLOCK_REALTIME timer runs on the monotonic clock.
     void timerfd_setup(int flags, const itimerspec64& nw) {
         const bool abs = flags & TFD_TIMER_ABSTIME;
-        clockid_t clk = clockid_ == CLOCK_REALTIME_ALARM ? CLOCK_REALTIME
-                        : clockid_ == CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME : clockid_;
+        clockid_t clk = clockid_ == CLOCK_REALTIME_ALARM   ? CLOCK_REALTIME
+                        : clockid_ == CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME
+                                                           : clockid_;
         if (clk == CLOCK_REALTIME && !abs) clk = CLOCK_MONOTONIC;
         tmr_.clockid = clk;
         ticks_ = 0;

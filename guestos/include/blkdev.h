@@ -40,7 +40,7 @@ private:
 // One disk's counters (struct disk_stats; times in milliseconds). Index 0 reads, 1 writes.
 struct disk_stats {
     uint64_t ios[2] = {}, merges[2] = {}, sectors[2] = {}, msecs[2] = {};
-    uint64_t io_ticks = 0;    // ms with a request in flight
+    uint64_t io_ticks = 0;  // ms with a request in flight
     uint64_t flush_ios = 0, flush_msecs = 0;
 };
 

@@ -11,12 +11,11 @@
 namespace guestos {
 
 // Capability numbers (uapi/linux/capability.h).
-inline constexpr int CAP_CHOWN_ = 0, CAP_DAC_OVERRIDE_ = 1, CAP_DAC_READ_SEARCH_ = 2, CAP_FOWNER_ = 3,
-                     CAP_FSETID_ = 4, CAP_KILL_ = 5, CAP_SETGID_ = 6, CAP_SETUID_ = 7, CAP_SETPCAP_ = 8,
-                     CAP_LINUX_IMMUTABLE_ = 9, CAP_IPC_LOCK_ = 14, CAP_IPC_OWNER_ = 15, CAP_SYS_CHROOT_ = 18,
-                     CAP_SYS_PTRACE_ = 19, CAP_SYS_ADMIN_ = 21, CAP_SYS_BOOT_ = 22, CAP_SYS_NICE_ = 23,
-                     CAP_SYS_RESOURCE_ = 24, CAP_MKNOD_ = 27, CAP_SETFCAP_ = 31, CAP_MAC_OVERRIDE_ = 32,
-                     CAP_SYSLOG_ = 34, CAP_WAKE_ALARM_ = 35;
+inline constexpr int CAP_CHOWN_ = 0, CAP_DAC_OVERRIDE_ = 1, CAP_DAC_READ_SEARCH_ = 2, CAP_FOWNER_ = 3, CAP_FSETID_ = 4,
+                     CAP_KILL_ = 5, CAP_SETGID_ = 6, CAP_SETUID_ = 7, CAP_SETPCAP_ = 8, CAP_LINUX_IMMUTABLE_ = 9,
+                     CAP_IPC_LOCK_ = 14, CAP_IPC_OWNER_ = 15, CAP_SYS_CHROOT_ = 18, CAP_SYS_PTRACE_ = 19,
+                     CAP_SYS_ADMIN_ = 21, CAP_SYS_BOOT_ = 22, CAP_SYS_NICE_ = 23, CAP_SYS_RESOURCE_ = 24,
+                     CAP_MKNOD_ = 27, CAP_SETFCAP_ = 31, CAP_MAC_OVERRIDE_ = 32, CAP_SYSLOG_ = 34, CAP_WAKE_ALARM_ = 35;
 // capget/capset header versions (uapi/linux/capability.h).
 inline constexpr uint32_t LINUX_CAPABILITY_VERSION_1_ = 0x19980330, LINUX_CAPABILITY_VERSION_2_ = 0x20071026,
                           LINUX_CAPABILITY_VERSION_3_ = 0x20080522;
@@ -25,7 +24,7 @@ inline constexpr int SECURE_NOROOT_ = 0, SECURE_NO_SETUID_FIXUP_ = 2, SECURE_KEE
                      SECURE_NO_CAP_AMBIENT_RAISE_ = 6;
 inline constexpr uint32_t NGROUPS_MAX_ = 65536;
 inline constexpr uint32_t INVALID_UID_ = 0xffffffffu;  // (uid_t)-1: "unchanged", never an id
-inline constexpr uint32_t OVERFLOWUID_ = 65534;       // what a 16-bit call shows for a wide id
+inline constexpr uint32_t OVERFLOWUID_ = 65534;        // what a 16-bit call shows for a wide id
 
 using kernel_cap_t = uint64_t;
 

@@ -20,12 +20,12 @@ inline constexpr size_t PATH_MAX_ = 4096;
 
 struct dentry : std::enable_shared_from_this<dentry> {
     std::string d_name;
-    std::shared_ptr<dentry> d_parent;    // null for a root
-    std::shared_ptr<inode> d_inode;      // null: negative
+    std::shared_ptr<dentry> d_parent;  // null for a root
+    std::shared_ptr<inode> d_inode;    // null: negative
     super_block* d_sb = nullptr;
     std::map<std::string, std::shared_ptr<dentry>> d_subdirs;  // the children looked up so far
-    int d_mounted = 0;                   // mounts on it (DCACHE_MOUNTED)
-    bool d_deleted = false;              // unlinked or removed (d_unlinked)
+    int d_mounted = 0;                                         // mounts on it (DCACHE_MOUNTED)
+    bool d_deleted = false;                                    // unlinked or removed (d_unlinked)
 
     bool is_negative() const { return !d_inode; }
     bool is_root() const { return d_sb && d_sb->s_root.get() == this; }

@@ -22,8 +22,8 @@ inline constexpr int64_t OFFSET_MAX = INT64_MAX;
 struct file_lock {
     const void* fl_owner = nullptr;  // the files_struct (POSIX) or the file (OFD, flock)
     unsigned fl_flags = 0;
-    int fl_type = 0;   // F_RDLCK, F_WRLCK, F_UNLCK
-    int fl_pid = 0;    // the owner's tgid; OFD locks report -1
+    int fl_type = 0;  // F_RDLCK, F_WRLCK, F_UNLCK
+    int fl_pid = 0;   // the owner's tgid; OFD locks report -1
     int64_t fl_start = 0, fl_end = OFFSET_MAX;
     const file* fl_file = nullptr;
 };

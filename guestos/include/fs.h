@@ -35,14 +35,15 @@ struct path {
 };
 
 // What setattr changes (struct iattr, ATTR_*).
-inline constexpr unsigned ATTR_MODE = 1, ATTR_UID = 2, ATTR_GID = 4, ATTR_SIZE = 8, ATTR_ATIME = 16,
-                          ATTR_MTIME = 32, ATTR_CTIME = 64, ATTR_ATIME_SET = 128, ATTR_MTIME_SET = 256;
+inline constexpr unsigned ATTR_MODE = 1, ATTR_UID = 2, ATTR_GID = 4, ATTR_SIZE = 8, ATTR_ATIME = 16, ATTR_MTIME = 32,
+                          ATTR_CTIME = 64, ATTR_ATIME_SET = 128, ATTR_MTIME_SET = 256;
 struct iattr {
     unsigned ia_valid = 0;
     uint32_t ia_mode = 0;
     uint32_t ia_uid = 0, ia_gid = 0;
     uint64_t ia_size = 0;
-    struct timespec ia_atime {}, ia_mtime{};
+    struct timespec ia_atime {
+    }, ia_mtime{};
 };
 
 // statfs's answer (struct kstatfs).
@@ -92,8 +93,8 @@ inline constexpr unsigned FMODE_PREAD = 0x8, FMODE_PWRITE = 0x10, FMODE_NOWAIT =
 // How one read or write goes (IOCB_*, the RWF_* bits of preadv2/pwritev2 as the kiocb keeps
 // them): IOCB_APPEND writes at the end, IOCB_NOWAIT fails with EAGAIN rather than sleep,
 // IOCB_NOSIGNAL spares a pipe writer its SIGPIPE.
-inline constexpr unsigned IOCB_HIPRI = 0x1, IOCB_DSYNC = 0x2, IOCB_SYNC = 0x4, IOCB_NOWAIT = 0x8,
-                          IOCB_APPEND = 0x10, IOCB_NOSIGNAL = 0x100;
+inline constexpr unsigned IOCB_HIPRI = 0x1, IOCB_DSYNC = 0x2, IOCB_SYNC = 0x4, IOCB_NOWAIT = 0x8, IOCB_APPEND = 0x10,
+                          IOCB_NOSIGNAL = 0x100;
 
 // One read or write as a syscall makes it (struct kiocb): the position it uses, its IOCB_*
 // flags (from the file's O_APPEND/O_DSYNC/O_SYNC, then the call's RWF_*) and the calling
@@ -117,15 +118,16 @@ struct inode {
     uint32_t i_mode = 0;
     uint32_t i_nlink = 1;
     uint32_t i_uid = 0, i_gid = 0;
-    struct timespec i_atime {}, i_mtime{}, i_ctime{};
+    struct timespec i_atime {
+    }, i_mtime{}, i_ctime{};
     uint64_t i_size = 0;
     int64_t i_blocks = -1;      // 512-byte blocks on disk; -1: counted from the cache or size
     uint32_t i_blksize = 4096;  // st_blksize (the filesystem's block size)
-    std::string path;  // as /proc/PID/maps shows it
+    std::string path;           // as /proc/PID/maps shows it
     super_block* i_sb = nullptr;
     const inode_operations* i_op = nullptr;
-    std::string i_link;  // a symbolic link's target (tmpfs keeps it in the inode)
-    uint32_t seals = 0;  // a shmem file's F_SEAL_* (shmem_inode_info's seals)
+    std::string i_link;                                 // a symbolic link's target (tmpfs keeps it in the inode)
+    uint32_t seals = 0;                                 // a shmem file's F_SEAL_* (shmem_inode_info's seals)
     std::shared_ptr<struct file_lock_context> i_flctx;  // its file locks (fs/locks.c)
     // A FIFO's pipe while some file has it open (i_pipe; gone with the last close).
     std::weak_ptr<pipe_inode_info> i_pipe;
@@ -309,7 +311,7 @@ private:
     show_fn show_;
     uint32_t mode_;
     timespec time_;
-    std::string buf_;     // what was made and not yet read, from from_ on
+    std::string buf_;  // what was made and not yet read, from from_ on
     size_t from_ = 0;
     size_t size_ = 4096;  // m->size: a page, doubled when one record does not fit
     int64_t index_ = 0;   // the next record to make

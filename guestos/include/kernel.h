@@ -30,14 +30,14 @@ namespace guestos {
 struct ipc_namespace;  // guestos/ipc/util.h
 
 struct KernelConfig {
-    uint64_t ram_bytes = 1ull << 30;  // populated lazily: a small program touches little of it
+    uint64_t ram_bytes = 1ull << 30;       // populated lazily: a small program touches little of it
     uint64_t lowmem_bytes = 896ull << 20;  // i386: frames above this are HIGHMEM
     bool strace = false;
     FILE* strace_out = stderr;
     mmu::PagingMode i386_paging = mmu::PagingMode::PAE;  // guest tables for i386 programs
-    std::string root_image;  // an ext2 image to mount at / (--disk), or none
-    bool root_read_only = false;  // mount it read-only (--disk IMAGE:ro)
-    bool host_ro = false;    // without a disk, the host's tree at / is read-only (--host-ro)
+    std::string root_image;                              // an ext2 image to mount at / (--disk), or none
+    bool root_read_only = false;                         // mount it read-only (--disk IMAGE:ro)
+    bool host_ro = false;  // without a disk, the host's tree at / is read-only (--host-ro)
     // Host directories mounted in the guest (--mount HOSTDIR:GUESTDIR[:ro]), in order.
     struct HostMount {
         std::string host, guest;
@@ -59,17 +59,17 @@ public:
 inline constexpr int PID_MAX_DEFAULT = 32768;
 
 // The x86 page-fault error code bits (arch/x86/include/asm/trap_pf.h) live in mmu/paging.h.
-using mmu::X86_PF_PROT;
-using mmu::X86_PF_WRITE;
-using mmu::X86_PF_USER;
-using mmu::X86_PF_RSVD;
 using mmu::X86_PF_INSTR;
+using mmu::X86_PF_PROT;
+using mmu::X86_PF_RSVD;
+using mmu::X86_PF_USER;
+using mmu::X86_PF_WRITE;
 
 // Outcome of do_page_fault for the CPU: resume, or deliver a signal.
 struct FaultOutcome {
-    int signo = 0;   // 0: the PTE is now set, retry the access
-    int code = 0;      // si_code
-    uint64_t addr = 0;  // si_addr
+    int signo = 0;          // 0: the PTE is now set, retry the access
+    int code = 0;           // si_code
+    uint64_t addr = 0;      // si_addr
     bool emulated = false;  // the kernel ran what the access asked (a vsyscall) and moved the registers
 };
 
@@ -93,7 +93,7 @@ class Tracer;
 // What execve hands the binary loader (struct linux_binprm): the file's bytes and identity,
 // the name it was run by, and the new argv and envp.
 struct linux_binprm {
-    std::string filename;   // as given (AT_EXECFN unless execfn says otherwise)
+    std::string filename;  // as given (AT_EXECFN unless execfn says otherwise)
     std::string execfn;
     std::string real_path;  // the file's path as /proc/PID/exe and maps show it
     std::vector<uint8_t> contents;
@@ -159,8 +159,8 @@ public:
 
     // execve of a host file into a fresh task (binfmt_elf load_elf_binary).
     [[nodiscard]] mmu::ErrorOr<ExecResult> exec(task_struct& task, const std::string& path,
-                                                 const std::vector<std::string>& argv,
-                                                 const std::vector<std::string>& envp);
+                                                const std::vector<std::string>& argv,
+                                                const std::vector<std::string>& envp);
 
     // load_elf_binary: a fresh mm with the program's segments and stack replaces the task's.
     [[nodiscard]] mmu::ErrorOr<ExecResult> load_elf_binary(task_struct& task, linux_binprm& bprm,

@@ -72,7 +72,7 @@ struct vm_area_struct {
     // that link this VMA to every anon_vma whose pages it may map (guestos/mm/rmap.h).
     struct anon_vma* anon_vma = nullptr;
     std::vector<struct anon_vma_chain*> anon_vma_chain;
-    address_space* vm_i_mmap = nullptr;  // the mapping whose i_mmap lists this VMA, if any
+    address_space* vm_i_mmap = nullptr;              // the mapping whose i_mmap lists this VMA, if any
     const vm_special_mapping* vm_special = nullptr;  // set for [vdso] and [vvar] (vm_private_data)
 
     // Links of the mm's VmaTree (guestos/mm/vma_tree.h), written only by it. A copy of a linked
@@ -133,13 +133,13 @@ struct mm_struct {
     mmu::PagingMode paging_mode = mmu::PagingMode::LongMode4;
     PhysAddr pgd;  // root of the guest page tables, in emulated RAM
     TlbFlusher* tlb = nullptr;
-    PhysAddr zero_page;  // the shared zero page read faults map (ZERO_PAGE)
+    PhysAddr zero_page;              // the shared zero page read faults map (ZERO_PAGE)
     KernelPageTable* kpt = nullptr;  // the kernel half every pgd shares (swapper_pg_dir)
     Highmem* highmem = nullptr;      // kmap for the frames above lowmem
 
-    uint64_t task_size = 0;  // end of the user address space
+    uint64_t task_size = 0;    // end of the user address space
     int membarrier_state = 0;  // membarrier registrations (their command bits): fork copies, exec clears
-    uint64_t mmap_base = 0;  // top of the top-down mmap area
+    uint64_t mmap_base = 0;    // top of the top-down mmap area
     uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0;
     uint64_t start_brk = 0, brk = 0, start_stack = 0;
     uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
@@ -151,14 +151,14 @@ struct mm_struct {
     uint64_t stack_vm = 0, exec_vm = 0, data_vm = 0;
     uint64_t rss_anon = 0, rss_file = 0, rss_shmem = 0;  // pages mapped, by MM_*PAGES counter
     uint64_t rss() const { return rss_anon + rss_file + rss_shmem; }
-    uint64_t swapents = 0;  // swap entries in its PTEs (MM_SWAPENTS: VmSwap)
+    uint64_t swapents = 0;      // swap entries in its PTEs (MM_SWAPENTS: VmSwap)
     bool mmf_oom_skip = false;  // reaped by the OOM killer: no victim any more (MMF_OOM_SKIP)
     uint64_t hiwater_vm = 0, hiwater_rss = 0;
-    uint64_t locked_vm = 0;       // pages in VM_LOCKED VMAs
+    uint64_t locked_vm = 0;                       // pages in VM_LOCKED VMAs
     uint64_t cow_breaks = 0, zero_page_maps = 0;  // faults that copied a page / mapped ZERO_PAGE
-    uint64_t stack_rlimit = 8ull << 20;  // RLIMIT_STACK when the stack grows (expand_stack)
-    uint64_t pgtables_bytes = 0;  // page-table pages of this mm (VmPTE)
-    unsigned long def_flags = 0;  // flags every new VMA gets (VM_LOCKED after mlockall(MCL_FUTURE))
+    uint64_t stack_rlimit = 8ull << 20;           // RLIMIT_STACK when the stack grows (expand_stack)
+    uint64_t pgtables_bytes = 0;                  // page-table pages of this mm (VmPTE)
+    unsigned long def_flags = 0;                  // flags every new VMA gets (VM_LOCKED after mlockall(MCL_FUTURE))
     int map_count = 0;
     // The tasks using it (mm_users: threads, a vfork child); at 0 it is torn down (mmput).
     int mm_users = 0;

@@ -29,17 +29,8 @@ enum migratetype : uint8_t {
 };
 
 // All zone types Linux knows; an arch configures a subset (zone_configured()).
-enum zone_type : uint8_t {
-    ZONE_DMA,
-    ZONE_DMA32,
-    ZONE_NORMAL,
-    ZONE_HIGHMEM,
-    ZONE_MOVABLE,
-    ZONE_DEVICE,
-    MAX_NR_ZONES
-};
-inline constexpr const char* zone_names[MAX_NR_ZONES] = {"DMA",     "DMA32",   "Normal",
-                                                         "HighMem", "Movable", "Device"};
+enum zone_type : uint8_t { ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, ZONE_HIGHMEM, ZONE_MOVABLE, ZONE_DEVICE, MAX_NR_ZONES };
+inline constexpr const char* zone_names[MAX_NR_ZONES] = {"DMA", "DMA32", "Normal", "HighMem", "Movable", "Device"};
 
 // True if `arch` builds zone t: x86-64 has DMA, DMA32, Normal, Movable, Device;
 // i386 has DMA, Normal, HighMem, Movable (CONFIG_HIGHMEM, no CONFIG_ZONE_DMA32).
@@ -131,6 +122,7 @@ struct zone {
 
 // vm_event_item with the /proc/vmstat names, in Linux 6.x order. Zone-expanded items
 // (pgalloc_*, allocstall_*, pgskip_*) list every zone type; unconfigured zones are not printed.
+// clang-format off
 #define GUESTOS_VM_EVENTS(X)                                                                      \
     X(PGPGIN, "pgpgin") X(PGPGOUT, "pgpgout") X(PSWPIN, "pswpin") X(PSWPOUT, "pswpout")            \
     X(PGALLOC_DMA, "pgalloc_dma") X(PGALLOC_DMA32, "pgalloc_dma32")                               \
@@ -200,12 +192,13 @@ struct zone {
     X(DIRECT_MAP_LEVEL3_SPLIT, "direct_map_level3_splits")                                        \
     X(DIRECT_MAP_LEVEL2_COLLAPSE, "direct_map_level2_collapses")                                   \
     X(DIRECT_MAP_LEVEL3_COLLAPSE, "direct_map_level3_collapses")
+// clang-format on
 
 enum vm_event_item : unsigned {
 #define GUESTOS_VM_EVENT_ENUM(id, name) id,
     GUESTOS_VM_EVENTS(GUESTOS_VM_EVENT_ENUM)
 #undef GUESTOS_VM_EVENT_ENUM
-    NR_VM_EVENT_ITEMS
+        NR_VM_EVENT_ITEMS
 };
 
 // The /proc/vmstat name of an event.

@@ -9,10 +9,10 @@
 
 namespace guestos {
 
+using mmu::PAGE_SHIFT;
+using mmu::PAGE_SIZE;
 using mmu::PhysAddr;
 using mmu::VirtAddr;
-using mmu::PAGE_SIZE;
-using mmu::PAGE_SHIFT;
 
 // gfp flags: which zones may serve a request and how (values as in Linux's gfp_types.h).
 using gfp_t = unsigned;
@@ -51,22 +51,22 @@ enum PageFlag : uint32_t {
     PG_dirty = 1u << 3,
     PG_lru = 1u << 4,
     PG_active = 1u << 5,
-    PG_workingset = 1u << 6,   // refaulted soon after eviction: part of the working set
+    PG_workingset = 1u << 6,  // refaulted soon after eviction: part of the working set
     PG_slab = 1u << 7,
     PG_reserved = 1u << 10,
     PG_private = 1u << 11,
-    PG_reclaim = 1u << 12,     // chosen by reclaim, being written out
+    PG_reclaim = 1u << 12,  // chosen by reclaim, being written out
     PG_writeback = 1u << 13,
     PG_head = 1u << 15,
     PG_swapcache = 1u << 16,
     PG_unevictable = 1u << 17,  // on the unevictable LRU list (mlocked)
     PG_mlocked = 1u << 18,      // mapped by a VM_LOCKED VMA
-    PG_swapbacked = 1u << 19,  // backed by swap, not a file: anonymous and shmem pages
-    PG_anon = 1u << 20,        // Linux encodes this in page->mapping; a flag here
-    PG_pagetable = 1u << 21,   // a page-table page (PageTable())
-    PG_buddy = 1u << 22,       // free in the page allocator (PageBuddy())
-    PG_tail = 1u << 23,        // a tail page of a compound page (PageTail(); Linux encodes it
-                               // in compound_head bit 0)
+    PG_swapbacked = 1u << 19,   // backed by swap, not a file: anonymous and shmem pages
+    PG_anon = 1u << 20,         // Linux encodes this in page->mapping; a flag here
+    PG_pagetable = 1u << 21,    // a page-table page (PageTable())
+    PG_buddy = 1u << 22,        // free in the page allocator (PageBuddy())
+    PG_tail = 1u << 23,         // a tail page of a compound page (PageTail(); Linux encodes it
+                                // in compound_head bit 0)
 };
 
 // What a page is used for, for accounting (/proc/meminfo adds these up).
@@ -86,8 +86,8 @@ struct page {
     int32_t _refcount = 0;
     int32_t _mapcount = -1;  // -1: mapped by no PTE (Linux convention)
     PageUse use = PageUse::Free;
-    uint8_t order = 0;       // for a free or compound head: its buddy order
-    uint64_t index = 0;      // offset in the mapping, in pages
+    uint8_t order = 0;        // for a free or compound head: its buddy order
+    uint64_t index = 0;       // offset in the mapping, in pages
     void* mapping = nullptr;  // anon_vma or address_space
     uint64_t private_ = 0;    // page->private: the swp_entry_t of a PG_swapcache page
     // Links of the list the page is on (free_area, per-cpu list, slab partial list), as pfns:
@@ -96,11 +96,11 @@ struct page {
     uint32_t lru_prev = NO_PFN;
     uint32_t compound_head = 0;  // for PG_tail pages: the head's pfn
     // struct slab (overlaid on struct page in Linux), valid on a PG_slab head page.
-    uint16_t inuse = 0;          // objects handed out (all of them while frozen)
-    uint16_t objects = 0;        // objects in the slab
-    bool frozen = false;         // owned by the cpu slab
+    uint16_t inuse = 0;    // objects handed out (all of them while frozen)
+    uint16_t objects = 0;  // objects in the slab
+    bool frozen = false;   // owned by the cpu slab
     kmem_cache* slab_cache = nullptr;
-    uint64_t freelist = 0;       // physical address of the first free object; 0 = none
+    uint64_t freelist = 0;  // physical address of the first free object; 0 = none
 };
 
 // Overcommit (mm/util.c): the commitments of every address space and the sysctls that

@@ -68,7 +68,7 @@ struct kernel_siginfo {
     uint64_t addr = 0;  // si_addr, for faults
     int pid = 0;        // si_pid and si_uid, for kill and sigqueue
     uint32_t uid = 0;
-    uint64_t value = 0; // si_value, for sigqueue and timers
+    uint64_t value = 0;  // si_value, for sigqueue and timers
     // A POSIX timer's signal (SI_TIMER): its id, the overruns, and which arming sent it
     // (si_sys_private: dequeue rearms the timer only for the current one).
     int tid = 0, overrun = 0, sys_private = 0;
@@ -78,12 +78,10 @@ struct kernel_siginfo {
 struct files_struct {
     files_struct() = default;
     files_struct(const files_struct&) = default;  // fork's dup_fd
-    ~files_struct();  // put_files_struct: closing each fd drops this table's POSIX locks
+    ~files_struct();                              // put_files_struct: closing each fd drops this table's POSIX locks
     std::vector<std::shared_ptr<file>> fd;
     std::vector<bool> cloexec;
-    std::shared_ptr<file> get(long n) const {
-        return (n >= 0 && static_cast<size_t>(n) < fd.size()) ? fd[n] : nullptr;
-    }
+    std::shared_ptr<file> get(long n) const { return (n >= 0 && static_cast<size_t>(n) < fd.size()) ? fd[n] : nullptr; }
 };
 
 // The working directory, root and umask (fs_struct); shared by CLONE_FS.
@@ -152,10 +150,10 @@ struct k_itimer;  // a POSIX timer (guestos/kernel/time/posix-timers.h)
 // I/O a task did (include/linux/task_io_accounting.h): bytes through read and write
 // syscalls and their counts, and bytes that went to or from storage.
 struct task_io_accounting {
-    uint64_t rchar = 0, wchar = 0;  // bytes read and written by syscalls (from any file)
-    uint64_t syscr = 0, syscw = 0;  // read and write syscalls
-    uint64_t read_bytes = 0;        // bytes read from a backing store into the page cache
-    uint64_t write_bytes = 0;       // bytes dirtied in a page cache that writes back
+    uint64_t rchar = 0, wchar = 0;       // bytes read and written by syscalls (from any file)
+    uint64_t syscr = 0, syscw = 0;       // read and write syscalls
+    uint64_t read_bytes = 0;             // bytes read from a backing store into the page cache
+    uint64_t write_bytes = 0;            // bytes dirtied in a page cache that writes back
     uint64_t cancelled_write_bytes = 0;  // dirty bytes truncated before they were written
     void add(const task_io_accounting& o) {
         rchar += o.rchar, wchar += o.wchar, syscr += o.syscr, syscw += o.syscw;
@@ -199,8 +197,13 @@ struct signal_struct {
 
 // Task states (include/linux/sched.h).
 enum : unsigned {
-    TASK_RUNNING = 0x0, TASK_INTERRUPTIBLE = 0x1, TASK_UNINTERRUPTIBLE = 0x2, TASK_STOPPED = 0x4,
-    EXIT_DEAD = 0x10, EXIT_ZOMBIE = 0x20, TASK_DEAD = 0x80,
+    TASK_RUNNING = 0x0,
+    TASK_INTERRUPTIBLE = 0x1,
+    TASK_UNINTERRUPTIBLE = 0x2,
+    TASK_STOPPED = 0x4,
+    EXIT_DEAD = 0x10,
+    EXIT_ZOMBIE = 0x20,
+    TASK_DEAD = 0x80,
 };
 
 // The task whose syscall runs now (current), or null outside any syscall (boot, unit tests'
@@ -220,7 +223,9 @@ private:
 
 // Per-task flags (include/linux/sched.h PF_*), as /proc/PID/stat shows them.
 enum : unsigned {
-    PF_EXITING = 0x4, PF_FORKNOEXEC = 0x40, PF_SUPERPRIV = 0x100,
+    PF_EXITING = 0x4,
+    PF_FORKNOEXEC = 0x40,
+    PF_SUPERPRIV = 0x100,
 };
 
 struct pid_ref;       // the task's pid as pidfds hold it (guestos/include/pid.h)
@@ -236,17 +241,17 @@ struct task_struct {
     task_struct(const task_struct&) = delete;
     task_struct& operator=(const task_struct&) = delete;
 
-    Kernel* kernel = nullptr;  // the machine the task runs on (for /proc's global files)
-    task_io_accounting ioac;   // its own I/O (/proc/PID/task/TID/io)
-    int pid = 1;   // the thread id
-    int tgid = 1;  // the process id (the leader's pid)
+    Kernel* kernel = nullptr;             // the machine the task runs on (for /proc's global files)
+    task_io_accounting ioac;              // its own I/O (/proc/PID/task/TID/io)
+    int pid = 1;                          // the thread id
+    int tgid = 1;                         // the process id (the leader's pid)
     std::shared_ptr<pid_ref> thread_pid;  // made when a pidfd first names the task
     Abi abi = Abi::X86_64;
     // The address space, shared by CLONE_VM threads; mm->mm_users counts the tasks holding it.
     std::shared_ptr<mm_struct> mm;
     CpuOps* cpu = nullptr;
-    std::string comm;      // executable basename, 15 chars at most
-    std::string exe_path;  // what readlink("/proc/self/exe") returns
+    std::string comm;                  // executable basename, 15 chars at most
+    std::string exe_path;              // what readlink("/proc/self/exe") returns
     std::shared_ptr<inode> exe_inode;  // the executable (open/stat of its path, /proc/self/exe)
 
     // Family: the parent that gets SIGCHLD and waits (real_parent), the children, the leader.
@@ -261,10 +266,10 @@ struct task_struct {
     bool on_rq = false;
     bool need_resched = false;
     std::unique_ptr<kernel_stack> kstack;  // held while a syscall sleeps
-    int64_t sleep_until = 0;         // a sleep's timeout (CLOCK_MONOTONIC ns), 0: none
-    const char* sleep_what = nullptr;  // what it sleeps in (for the deadlock note, /proc wchan)
-    int64_t slice_end = 0;           // when the timeslice ends
-    uint64_t nvcsw = 0, nivcsw = 0;  // voluntary and involuntary context switches
+    int64_t sleep_until = 0;               // a sleep's timeout (CLOCK_MONOTONIC ns), 0: none
+    const char* sleep_what = nullptr;      // what it sleeps in (for the deadlock note, /proc wchan)
+    int64_t slice_end = 0;                 // when the timeslice ends
+    uint64_t nvcsw = 0, nivcsw = 0;        // voluntary and involuntary context switches
     // CPU time (se.sum_exec_runtime: host CPU time charged while the task ran; stime the
     // part spent in its syscalls and faults) and page faults (min_flt, maj_flt).
     int64_t sum_exec_runtime = 0, stime_ns = 0;
@@ -273,17 +278,17 @@ struct task_struct {
     struct cred cred = init_cred();  // copied at fork (copy_creds), changed by set*id/capset/exec
     // Scheduling attributes (sched_setattr, setpriority): shown and inherited as Linux does;
     // emu's round-robin scheduler does not weigh them.
-    int nice = 0;                 // -20 .. 19
-    unsigned policy = 0;          // SCHED_NORMAL, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE
-    unsigned rt_priority = 0;     // 1 .. 99 for SCHED_FIFO and SCHED_RR
+    int nice = 0;              // -20 .. 19
+    unsigned policy = 0;       // SCHED_NORMAL, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE
+    unsigned rt_priority = 0;  // 1 .. 99 for SCHED_FIFO and SCHED_RR
     bool sched_reset_on_fork = false;
     uint64_t dl_runtime = 0, dl_deadline = 0, dl_period = 0;  // SCHED_DEADLINE, ns
-    int ioprio = -1;              // the io_context's ioprio; -1: the task has no io_context
-    unsigned personality = 0;     // personality(2): PER_LINUX and its flags
-    int pdeath_signal = 0;       // prctl(PR_SET_PDEATHSIG): sent when the parent exits
-    bool no_new_privs = false;   // prctl(PR_SET_NO_NEW_PRIVS)
-    uint64_t cpus_mask = 0;      // sched_setaffinity's CPUs; 0: every CPU of the host
-    int64_t start_time = 0;          // CLOCK_MONOTONIC at fork
+    int ioprio = -1;                                          // the io_context's ioprio; -1: the task has no io_context
+    unsigned personality = 0;                                 // personality(2): PER_LINUX and its flags
+    int pdeath_signal = 0;                                    // prctl(PR_SET_PDEATHSIG): sent when the parent exits
+    bool no_new_privs = false;                                // prctl(PR_SET_NO_NEW_PRIVS)
+    uint64_t cpus_mask = 0;                                   // sched_setaffinity's CPUs; 0: every CPU of the host
+    int64_t start_time = 0;                                   // CLOCK_MONOTONIC at fork
     // The registers a new task starts with (a fork or clone child, or after execve); consumed
     // by the CPU when it first runs the task.
     std::optional<pt_regs> start_regs;
@@ -294,8 +299,8 @@ struct task_struct {
 
     uint64_t set_child_tid = 0, clear_child_tid = 0;
     uint64_t robust_list = 0, robust_list_len = 0;
-    uint64_t blocked = 0;  // signal mask
-    uint64_t pending = 0;  // signals sent and not yet delivered
+    uint64_t blocked = 0;                                            // signal mask
+    uint64_t pending = 0;                                            // signals sent and not yet delivered
     std::array<std::deque<kernel_siginfo>, KERNEL_NSIG> sigqueue{};  // their siginfo, oldest first
     std::optional<uint64_t> saved_sigmask;  // rt_sigsuspend's mask to restore (set_restore_sigmask)
     // ptrace: the signal the task stopped for its tracer with (last_siginfo), and the one the

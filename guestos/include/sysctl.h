@@ -19,9 +19,9 @@ using proc_handler = long (*)(const ctl_table* table, int write, char* buffer, s
 
 struct ctl_table {
     const char* procname;
-    void* data;              // the value(s): int, unsigned long or char[] by handler
-    int maxlen;              // bytes at data
-    uint16_t mode;           // permission bits of the file (0644: root writes)
+    void* data;     // the value(s): int, unsigned long or char[] by handler
+    int maxlen;     // bytes at data
+    uint16_t mode;  // permission bits of the file (0644: root writes)
     proc_handler handler;
     const void* extra1 = nullptr;  // minmax: the least value (int* or unsigned long*)
     const void* extra2 = nullptr;  // minmax: the largest value

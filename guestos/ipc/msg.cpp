@@ -120,7 +120,8 @@ SearchMode convert_mode(int64_t& msgtyp, int msgflg) {
 
 bool testmsg(const msg_msg& m, int64_t type, SearchMode mode) {
     switch (mode) {
-    case SEARCH_ANY: case SEARCH_NUMBER: return true;
+    case SEARCH_ANY:
+    case SEARCH_NUMBER: return true;
     case SEARCH_LESSEQUAL: return m.m_type <= type;
     case SEARCH_EQUAL: return m.m_type == type;
     case SEARCH_NOTEQUAL: return m.m_type != type;
@@ -298,7 +299,9 @@ long ksys_msgsnd(SysCtx& c, int msqid, uint64_t msgp, uint64_t msgsz, int msgflg
 
 }  // namespace
 
-long sys_msgget(SysCtx& c, const uint64_t* a) { return ksys_msgget(c, static_cast<int32_t>(a[0]), static_cast<int32_t>(a[1])); }
+long sys_msgget(SysCtx& c, const uint64_t* a) {
+    return ksys_msgget(c, static_cast<int32_t>(a[0]), static_cast<int32_t>(a[1]));
+}
 
 long sys_msgsnd(SysCtx& c, const uint64_t* a) {
     return ksys_msgsnd(c, static_cast<int32_t>(a[0]), a[1], a[2], static_cast<int32_t>(a[3]));
@@ -319,7 +322,9 @@ long ipc_msg(SysCtx& c, unsigned call, int version, const uint64_t* a) {
     const int first = static_cast<int32_t>(a[1]);
     const int second = static_cast<int32_t>(a[2]);
     switch (call) {
-    case MSGSND: return ksys_msgsnd(c, first, a[4], static_cast<uint64_t>(static_cast<int64_t>(second)), static_cast<int32_t>(a[3]));
+    case MSGSND:
+        return ksys_msgsnd(c, first, a[4], static_cast<uint64_t>(static_cast<int64_t>(second)),
+                           static_cast<int32_t>(a[3]));
     case MSGRCV: {
         if (first < 0 || second < 0) return -EINVAL;
         uint64_t msgp = a[4];
@@ -344,15 +349,17 @@ long ipc_msg(SysCtx& c, unsigned call, int version, const uint64_t* a) {
 }
 
 std::string sysvipc_msg_proc_show(ipc_namespace& ns) {
-    std::string out = "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid"
-                      "      stime      rtime      ctime\n";
+    std::string out =
+        "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid"
+        "      stime      rtime      ctime\n";
     for (const auto& [idx, perm] : ns.msg_ids.idr) {
         const auto& msq = static_cast<const msg_queue&>(*perm);
         char line[200];
         std::snprintf(line, sizeof line, "%10d %10d  %4o  %10lu %10lu %5u %5u %5u %5u %5u %5u %10llu %10llu %10llu\n",
                       msq.key, msq.id, msq.mode, (unsigned long)msq.q_cbytes, (unsigned long)msq.q_qnum,
                       (unsigned)msq.q_lspid, (unsigned)msq.q_lrpid, msq.uid, msq.gid, msq.cuid, msq.cgid,
-                      (unsigned long long)msq.q_stime, (unsigned long long)msq.q_rtime, (unsigned long long)msq.q_ctime);
+                      (unsigned long long)msq.q_stime, (unsigned long long)msq.q_rtime,
+                      (unsigned long long)msq.q_ctime);
         out += line;
     }
     return out;

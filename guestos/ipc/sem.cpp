@@ -245,7 +245,8 @@ std::vector<uint8_t> semid64_ds_bytes(const sem_array& s, bool compat) {
     auto put = [&](size_t off, uint64_t v, size_t n) { std::memcpy(out.data() + off, &v, n); };
     if (compat) {
         put(perm, static_cast<uint64_t>(s.sem_otime), 4), put(perm + 4, static_cast<uint64_t>(s.sem_otime) >> 32, 4);
-        put(perm + 8, static_cast<uint64_t>(s.sem_ctime), 4), put(perm + 12, static_cast<uint64_t>(s.sem_ctime) >> 32, 4);
+        put(perm + 8, static_cast<uint64_t>(s.sem_ctime), 4),
+            put(perm + 12, static_cast<uint64_t>(s.sem_ctime) >> 32, 4);
         put(perm + 16, s.sems.size(), 4);
     } else {
         put(perm, static_cast<uint64_t>(s.sem_otime), 8), put(perm + 16, static_cast<uint64_t>(s.sem_ctime), 8);
@@ -271,9 +272,11 @@ long semctl_info(SysCtx& c, int cmd, uint64_t p) {
     constexpr int32_t SEMUSZ = 20;
     const bool in_use = cmd == SEM_INFO;  // SEM_INFO reports use where IPC_INFO has limits
     // struct seminfo: semmap semmni semmns semmnu semmsl semopm semume semusz semvmx semaem.
-    const int32_t info[10] = {ns.sc_semmns, ns.sc_semmni, ns.sc_semmns, ns.sc_semmns, ns.sc_semmsl, ns.sc_semopm,
-                              ns.sc_semopm, in_use ? ns.sem_ids.in_use : SEMUSZ, SEMVMX,
-                              in_use ? static_cast<int32_t>(ns.used_sems) : SEMAEM};
+    const int32_t info[10] = {ns.sc_semmns, ns.sc_semmni,
+                              ns.sc_semmns, ns.sc_semmns,
+                              ns.sc_semmsl, ns.sc_semopm,
+                              ns.sc_semopm, in_use ? ns.sem_ids.in_use : SEMUSZ,
+                              SEMVMX,       in_use ? static_cast<int32_t>(ns.used_sems) : SEMAEM};
     if (!copy_to_user(c.mm, VirtAddr(p), info, sizeof info)) return -EFAULT;
     const int max = ipc_get_maxidx(ns.sem_ids);
     return max < 0 ? 0 : max;
@@ -398,8 +401,8 @@ std::string sysvipc_sem_proc_show(ipc_namespace& ns) {
     for (const auto& [idx, perm] : ns.sem_ids.idr) {
         const auto& sma = static_cast<const sem_array&>(*perm);
         char line[160];
-        std::snprintf(line, sizeof line, "%10d %10d  %4o %10u %5u %5u %5u %5u %10llu %10llu\n", sma.key, sma.id, sma.mode,
-                      (unsigned)sma.sems.size(), sma.uid, sma.gid, sma.cuid, sma.cgid,
+        std::snprintf(line, sizeof line, "%10d %10d  %4o %10u %5u %5u %5u %5u %10llu %10llu\n", sma.key, sma.id,
+                      sma.mode, (unsigned)sma.sems.size(), sma.uid, sma.gid, sma.cuid, sma.cgid,
                       (unsigned long long)sma.sem_otime, (unsigned long long)sma.sem_ctime);
         out += line;
     }

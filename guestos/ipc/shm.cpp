@@ -209,15 +209,20 @@ std::vector<uint8_t> shmid64_ds_bytes(const shmid_kernel& shp, bool compat) {
     auto put = [&](size_t off, uint64_t v, size_t n) { std::memcpy(out.data() + off, &v, n); };
     put(perm, shp.shm_segsz, ps);
     if (compat) {  // times as low and high halves
-        put(perm + 4, static_cast<uint64_t>(shp.shm_atim), 4), put(perm + 8, static_cast<uint64_t>(shp.shm_atim) >> 32, 4);
-        put(perm + 12, static_cast<uint64_t>(shp.shm_dtim), 4), put(perm + 16, static_cast<uint64_t>(shp.shm_dtim) >> 32, 4);
-        put(perm + 20, static_cast<uint64_t>(shp.shm_ctim), 4), put(perm + 24, static_cast<uint64_t>(shp.shm_ctim) >> 32, 4);
-        put(perm + 28, static_cast<uint32_t>(shp.shm_cprid), 4), put(perm + 32, static_cast<uint32_t>(shp.shm_lprid), 4);
+        put(perm + 4, static_cast<uint64_t>(shp.shm_atim), 4),
+            put(perm + 8, static_cast<uint64_t>(shp.shm_atim) >> 32, 4);
+        put(perm + 12, static_cast<uint64_t>(shp.shm_dtim), 4),
+            put(perm + 16, static_cast<uint64_t>(shp.shm_dtim) >> 32, 4);
+        put(perm + 20, static_cast<uint64_t>(shp.shm_ctim), 4),
+            put(perm + 24, static_cast<uint64_t>(shp.shm_ctim) >> 32, 4);
+        put(perm + 28, static_cast<uint32_t>(shp.shm_cprid), 4),
+            put(perm + 32, static_cast<uint32_t>(shp.shm_lprid), 4);
         put(perm + 36, shp.shm_nattch(), 4);
     } else {
         put(perm + 8, static_cast<uint64_t>(shp.shm_atim), 8), put(perm + 16, static_cast<uint64_t>(shp.shm_dtim), 8);
         put(perm + 24, static_cast<uint64_t>(shp.shm_ctim), 8);
-        put(perm + 32, static_cast<uint32_t>(shp.shm_cprid), 4), put(perm + 36, static_cast<uint32_t>(shp.shm_lprid), 4);
+        put(perm + 32, static_cast<uint32_t>(shp.shm_cprid), 4),
+            put(perm + 36, static_cast<uint32_t>(shp.shm_lprid), 4);
         put(perm + 40, shp.shm_nattch(), 8);
     }
     return out;
@@ -253,8 +258,8 @@ long shmctl_info(SysCtx& c, int cmd, uint64_t buf) {
     if (cmd == IPC_INFO_) {
         uint64_t shmmax = ns.shm_ctlmax;
         if (c.compat && shmmax > INT_MAX) shmmax = INT_MAX;
-        for (uint64_t v : {shmmax, SHMMIN, uint64_t(ns.shm_ctlmni), uint64_t(ns.shm_ctlmni), ns.shm_ctlall,
-                           uint64_t(0), uint64_t(0), uint64_t(0), uint64_t(0)})
+        for (uint64_t v : {shmmax, SHMMIN, uint64_t(ns.shm_ctlmni), uint64_t(ns.shm_ctlmni), ns.shm_ctlall, uint64_t(0),
+                           uint64_t(0), uint64_t(0), uint64_t(0)})
             put(v, ps);
     } else {
         uint64_t rss = 0;
@@ -371,17 +376,19 @@ long ipc_shm(SysCtx& c, unsigned call, int version, const uint64_t* a) {
 }
 
 std::string sysvipc_shm_proc_show(ipc_namespace& ns) {
-    std::string out = "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid"
-                      "      atime      dtime      ctime                   rss                  swap\n";
+    std::string out =
+        "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid"
+        "      atime      dtime      ctime                   rss                  swap\n";
     for (const auto& [idx, perm] : ns.shm_ids.idr) {
         const auto& shp = static_cast<const shmid_kernel&>(*perm);
         char line[256];
         // shm_add_rss_swap: the segment's cached pages (shmem pages of a segment are not swapped here).
-        std::snprintf(line, sizeof line, "%10d %10d  %4o %21lu %5u %5u  %5lu %5u %5u %5u %5u %10llu %10llu %10llu %21lu %21lu\n",
-                      shp.key, shp.id, shp.mode, (unsigned long)shp.shm_segsz, (unsigned)shp.shm_cprid,
-                      (unsigned)shp.shm_lprid, (unsigned long)shp.shm_nattch(), shp.uid, shp.gid, shp.cuid, shp.cgid,
-                      (unsigned long long)shp.shm_atim, (unsigned long long)shp.shm_dtim,
-                      (unsigned long long)shp.shm_ctim, (unsigned long)(shp.shm_inode->i_data.nrpages() * PAGE_SIZE), 0ul);
+        std::snprintf(
+            line, sizeof line, "%10d %10d  %4o %21lu %5u %5u  %5lu %5u %5u %5u %5u %10llu %10llu %10llu %21lu %21lu\n",
+            shp.key, shp.id, shp.mode, (unsigned long)shp.shm_segsz, (unsigned)shp.shm_cprid, (unsigned)shp.shm_lprid,
+            (unsigned long)shp.shm_nattch(), shp.uid, shp.gid, shp.cuid, shp.cgid, (unsigned long long)shp.shm_atim,
+            (unsigned long long)shp.shm_dtim, (unsigned long long)shp.shm_ctim,
+            (unsigned long)(shp.shm_inode->i_data.nrpages() * PAGE_SIZE), 0ul);
         out += line;
     }
     return out;

@@ -48,7 +48,7 @@ struct ipc_namespace {
     uint64_t shm_tot = 0;  // pages of all segments
     ipc_ids msg_ids;
     int msg_ctlmax = 8192, msg_ctlmnb = 16384, msg_ctlmni = 32000;  // MSGMAX, MSGMNB, MSGMNI
-    uint64_t msg_bytes = 0, msg_hdrs = 0;  // in all queues (MSG_INFO)
+    uint64_t msg_bytes = 0, msg_hdrs = 0;                           // in all queues (MSG_INFO)
     ipc_ids sem_ids;
     int sc_semmsl = 32000, sc_semmns = 1024000000, sc_semopm = 500, sc_semmni = 32000;
     uint64_t used_sems = 0;

@@ -51,10 +51,20 @@ long cap_capset(cred& nw, const cred& old, kernel_cap_t e, kernel_cap_t i, kerne
 }
 
 enum : int {
-    PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_CAPBSET_READ = 23, PR_CAPBSET_DROP = 24,
-    PR_GET_SECUREBITS = 27, PR_SET_SECUREBITS = 28, PR_CAP_AMBIENT = 47,
+    PR_GET_KEEPCAPS = 7,
+    PR_SET_KEEPCAPS = 8,
+    PR_CAPBSET_READ = 23,
+    PR_CAPBSET_DROP = 24,
+    PR_GET_SECUREBITS = 27,
+    PR_SET_SECUREBITS = 28,
+    PR_CAP_AMBIENT = 47,
 };
-enum : uint64_t { PR_CAP_AMBIENT_IS_SET = 1, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_LOWER = 3, PR_CAP_AMBIENT_CLEAR_ALL = 4 };
+enum : uint64_t {
+    PR_CAP_AMBIENT_IS_SET = 1,
+    PR_CAP_AMBIENT_RAISE = 2,
+    PR_CAP_AMBIENT_LOWER = 3,
+    PR_CAP_AMBIENT_CLEAR_ALL = 4
+};
 constexpr unsigned SECURE_ALL_BITS = 0x55, SECURE_ALL_LOCKS = 0xaa;
 
 long cap_prctl_ambient(SysCtx& c, const uint64_t* a) {

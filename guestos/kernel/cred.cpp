@@ -52,7 +52,9 @@ cred host_cred() {
     __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
     __user_cap_data_struct data[2]{};
     if (::syscall(SYS_capget, &hdr, data) == 0) {
-        auto join = [](uint32_t lo, uint32_t hi) { return static_cast<uint64_t>(lo) | (static_cast<uint64_t>(hi) << 32); };
+        auto join = [](uint32_t lo, uint32_t hi) {
+            return static_cast<uint64_t>(lo) | (static_cast<uint64_t>(hi) << 32);
+        };
         c.cap_effective = join(data[0].effective, data[1].effective);
         c.cap_permitted = join(data[0].permitted, data[1].permitted);
         c.cap_inheritable = join(data[0].inheritable, data[1].inheritable);
@@ -71,9 +73,8 @@ bool issecure(const cred& c, int bit) { return (c.securebits >> bit) & 1; }
 // The fs-related capabilities that follow fsuid 0 (CAP_FS_SET): chown, dac_*, fowner,
 // fsetid, mknod, linux_immutable and mac_override.
 constexpr kernel_cap_t CAP_FS_SET = (1ull << CAP_CHOWN_) | (1ull << CAP_MKNOD_) | (1ull << CAP_DAC_OVERRIDE_) |
-                                    (1ull << CAP_DAC_READ_SEARCH_) | (1ull << CAP_FOWNER_) |
-                                    (1ull << CAP_FSETID_) | (1ull << CAP_LINUX_IMMUTABLE_) |
-                                    (1ull << CAP_MAC_OVERRIDE_);
+                                    (1ull << CAP_DAC_READ_SEARCH_) | (1ull << CAP_FOWNER_) | (1ull << CAP_FSETID_) |
+                                    (1ull << CAP_LINUX_IMMUTABLE_) | (1ull << CAP_MAC_OVERRIDE_);
 
 // Capabilities follow a change of [res]uid (cap_emulate_setxuid): leaving uid 0 entirely
 // drops them (unless SECURE_KEEP_CAPS keeps the permitted set), a non-zero euid has no
@@ -163,12 +164,14 @@ long do_setregid(SysCtx& c, uint32_t rgid, uint32_t egid) {
 }
 
 // Whether id is a new one for setres[ug]id: set, and none of the three current ones.
-bool id_new(uint32_t id, uint32_t a, uint32_t b, uint32_t c) { return id != INVALID_UID_ && id != a && id != b && id != c; }
+bool id_new(uint32_t id, uint32_t a, uint32_t b, uint32_t c) {
+    return id != INVALID_UID_ && id != a && id != b && id != c;
+}
 
 long do_setresuid(SysCtx& c, uint32_t ruid, uint32_t euid, uint32_t suid) {
     const cred& old = c.task.cred;
-    if ((ruid == INVALID_UID_ || ruid == old.uid) && (euid == INVALID_UID_ || (euid == old.euid && euid == old.fsuid)) &&
-        (suid == INVALID_UID_ || suid == old.suid))
+    if ((ruid == INVALID_UID_ || ruid == old.uid) &&
+        (euid == INVALID_UID_ || (euid == old.euid && euid == old.fsuid)) && (suid == INVALID_UID_ || suid == old.suid))
         return 0;  // nothing changes
     if ((id_new(ruid, old.uid, old.euid, old.suid) || id_new(euid, old.uid, old.euid, old.suid) ||
          id_new(suid, old.uid, old.euid, old.suid)) &&
@@ -185,8 +188,8 @@ long do_setresuid(SysCtx& c, uint32_t ruid, uint32_t euid, uint32_t suid) {
 
 long do_setresgid(SysCtx& c, uint32_t rgid, uint32_t egid, uint32_t sgid) {
     const cred& old = c.task.cred;
-    if ((rgid == INVALID_UID_ || rgid == old.gid) && (egid == INVALID_UID_ || (egid == old.egid && egid == old.fsgid)) &&
-        (sgid == INVALID_UID_ || sgid == old.sgid))
+    if ((rgid == INVALID_UID_ || rgid == old.gid) &&
+        (egid == INVALID_UID_ || (egid == old.egid && egid == old.fsgid)) && (sgid == INVALID_UID_ || sgid == old.sgid))
         return 0;
     if ((id_new(rgid, old.gid, old.egid, old.sgid) || id_new(egid, old.gid, old.egid, old.sgid) ||
          id_new(sgid, old.gid, old.egid, old.sgid)) &&

@@ -21,8 +21,16 @@ namespace guestos {
 namespace {
 
 enum : int { CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_STOPPED = 5, CLD_CONTINUED = 6 };
-enum : uint64_t { WNOHANG_ = 1, WUNTRACED_ = 2, WEXITED_ = 4, WCONTINUED_ = 8, WNOWAIT_ = 0x01000000,
-                  __WNOTHREAD_ = 0x20000000, __WALL_ = 0x40000000, __WCLONE_ = 0x80000000 };
+enum : uint64_t {
+    WNOHANG_ = 1,
+    WUNTRACED_ = 2,
+    WEXITED_ = 4,
+    WCONTINUED_ = 8,
+    WNOWAIT_ = 0x01000000,
+    __WNOTHREAD_ = 0x20000000,
+    __WALL_ = 0x40000000,
+    __WCLONE_ = 0x80000000
+};
 constexpr uint64_t SA_NOCLDSTOP = 1, SA_NOCLDWAIT = 2, SIG_IGN_ = 1;
 constexpr uint64_t P_PIDFD = 3;  // waitid's idtype for a pidfd (uapi/linux/wait.h's P_PIDFD)
 
@@ -77,7 +85,8 @@ bool do_notify_parent(task_struct& p) {
 task_struct* find_new_reaper(task_struct& father) {
     if (!father.signal->has_child_subreaper) return nullptr;
     for (task_struct* p = father.group_leader->real_parent; p; p = p->group_leader->real_parent)
-        if (p->signal->is_child_subreaper && !p->signal->group_exit && p->signal->nr_threads > 0) return p->group_leader;
+        if (p->signal->is_child_subreaper && !p->signal->group_exit && p->signal->nr_threads > 0)
+            return p->group_leader;
     return nullptr;
 }
 
@@ -147,7 +156,7 @@ void do_exit(task_struct& t, int code) {
     --t.signal->nr_threads;
     auto& th = t.signal->thread_head;
     th.erase(std::remove(th.begin(), th.end(), &t), th.end());
-    t.signal->ioac.add(t.ioac);  // the process's io keeps its dead threads' (__exit_signal)
+    t.signal->ioac.add(t.ioac);       // the process's io keeps its dead threads' (__exit_signal)
     if (t.signal->nr_threads == 0) {  // exit_itimers
         t.signal->itimers = {};
         exit_itimers(*t.signal);
@@ -199,7 +208,7 @@ struct wait_opts {
     // What was found: the child's pid, the wait status and the siginfo code.
     int pid = 0, status = 0, code = 0, info_status = 0;
     uint32_t uid = 0;  // the child's real uid (si_uid)
-    task_rusage ru;  // the reaped child's usage and its children's
+    task_rusage ru;    // the reaped child's usage and its children's
 };
 
 bool eligible_child(const wait_opts& wo, const task_struct& p) {
@@ -268,7 +277,6 @@ long do_wait(task_struct& cur, wait_opts& wo) {
     }
 }
 
-
 }  // namespace
 
 long do_wait4(SysCtx& c, int pid, uint64_t stat_addr, uint64_t options, uint64_t ru) {
@@ -304,8 +312,16 @@ long sys_waitid(SysCtx& c, const uint64_t* a) {
     bool nonblock_pidfd = false;
     switch (a[0]) {
     case 0: wo.type = 0; break;
-    case 1: if (id <= 0) return -EINVAL; wo.type = 1; wo.id = id; break;
-    case 2: if (id < 0) return -EINVAL; wo.type = 2; wo.id = id ? id : c.task.signal->pgrp; break;
+    case 1:
+        if (id <= 0) return -EINVAL;
+        wo.type = 1;
+        wo.id = id;
+        break;
+    case 2:
+        if (id < 0) return -EINVAL;
+        wo.type = 2;
+        wo.id = id ? id : c.task.signal->pgrp;
+        break;
     case P_PIDFD: {  // the pidfd's process (pidfd_get_pid); a reaped one is nobody's child
         if (id < 0) return -EINVAL;
         const auto f = c.task.files->get(id);

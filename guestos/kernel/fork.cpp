@@ -71,7 +71,7 @@ bool copy_page_range(mm_struct& child, mm_struct& parent, const vm_area_struct& 
         if (!set_pte_at(child, VirtAddr(va), pte)) return false;
         page& p = parent.page_alloc->phys_to_page(mmu::pte_frame(parent.paging_mode, pte));
         if (p.flags & PG_reserved) continue;  // the zero page: no references counted
-        ++p._refcount;  // get_page + page_dup_rmap
+        ++p._refcount;                        // get_page + page_dup_rmap
         ++p._mapcount;
         if (p.use == PageUse::Anon) ++child.rss_anon;
         else if (p.flags & PG_swapbacked) ++child.rss_shmem;
@@ -169,17 +169,35 @@ void mmput(Kernel* k, mm_struct& mm) {
 namespace {
 
 enum : uint64_t {
-    CSIGNAL_ = 0xff, CLONE_VM_ = 0x100, CLONE_FS_ = 0x200, CLONE_FILES_ = 0x400, CLONE_SIGHAND_ = 0x800,
-    CLONE_PIDFD_ = 0x1000, CLONE_PTRACE_ = 0x2000, CLONE_VFORK_ = 0x4000, CLONE_PARENT_ = 0x8000,
-    CLONE_THREAD_ = 0x10000, CLONE_NEWNS_ = 0x20000, CLONE_SYSVSEM_ = 0x40000, CLONE_SETTLS_ = 0x80000,
-    CLONE_PARENT_SETTID_ = 0x100000, CLONE_CHILD_CLEARTID_ = 0x200000, CLONE_DETACHED_ = 0x400000,
-    CLONE_UNTRACED_ = 0x800000, CLONE_CHILD_SETTID_ = 0x01000000, CLONE_IO_ = 0x80000000ull,
-    CLONE_NEWUTS_ = 0x04000000, CLONE_NEWIPC_ = 0x08000000, CLONE_NEWUSER_ = 0x10000000,
-    CLONE_NEWPID_ = 0x20000000, CLONE_NEWNET_ = 0x40000000, CLONE_NEWCGROUP_ = 0x02000000,
+    CSIGNAL_ = 0xff,
+    CLONE_VM_ = 0x100,
+    CLONE_FS_ = 0x200,
+    CLONE_FILES_ = 0x400,
+    CLONE_SIGHAND_ = 0x800,
+    CLONE_PIDFD_ = 0x1000,
+    CLONE_PTRACE_ = 0x2000,
+    CLONE_VFORK_ = 0x4000,
+    CLONE_PARENT_ = 0x8000,
+    CLONE_THREAD_ = 0x10000,
+    CLONE_NEWNS_ = 0x20000,
+    CLONE_SYSVSEM_ = 0x40000,
+    CLONE_SETTLS_ = 0x80000,
+    CLONE_PARENT_SETTID_ = 0x100000,
+    CLONE_CHILD_CLEARTID_ = 0x200000,
+    CLONE_DETACHED_ = 0x400000,
+    CLONE_UNTRACED_ = 0x800000,
+    CLONE_CHILD_SETTID_ = 0x01000000,
+    CLONE_IO_ = 0x80000000ull,
+    CLONE_NEWUTS_ = 0x04000000,
+    CLONE_NEWIPC_ = 0x08000000,
+    CLONE_NEWUSER_ = 0x10000000,
+    CLONE_NEWPID_ = 0x20000000,
+    CLONE_NEWNET_ = 0x40000000,
+    CLONE_NEWCGROUP_ = 0x02000000,
     CLONE_NEWTIME_ = 0x80,
 };
-constexpr uint64_t CLONE_NEW_ANY_ = CLONE_NEWNS_ | CLONE_NEWUTS_ | CLONE_NEWIPC_ | CLONE_NEWUSER_ | CLONE_NEWPID_ |
-                                   CLONE_NEWNET_ | CLONE_NEWCGROUP_;
+constexpr uint64_t CLONE_NEW_ANY_ =
+    CLONE_NEWNS_ | CLONE_NEWUTS_ | CLONE_NEWIPC_ | CLONE_NEWUSER_ | CLONE_NEWPID_ | CLONE_NEWNET_ | CLONE_NEWCGROUP_;
 
 // A fresh address space with fork's copy of the parent's (dup_mm); null when RAM runs out.
 std::shared_ptr<mm_struct> dup_mm(mm_struct& old) {
@@ -393,7 +411,8 @@ long sys_clone(SysCtx& c, const uint64_t* a) {
 // clone3(struct clone_args *, size): the fields of the version the caller knows.
 long sys_clone3(SysCtx& c, const uint64_t* a) {
     constexpr uint64_t CLONE_ARGS_SIZE_VER0 = 64;
-    uint64_t ca[11] = {};  // flags pidfd child_tid parent_tid exit_signal stack stack_size tls set_tid set_tid_size cgroup
+    uint64_t ca[11] =
+        {};  // flags pidfd child_tid parent_tid exit_signal stack stack_size tls set_tid set_tid_size cgroup
     const uint64_t size = a[1];
     if (size < CLONE_ARGS_SIZE_VER0 || size > 4096) return -EINVAL;
     if (!copy_from_user(c.mm, ca, VirtAddr(a[0]), std::min<uint64_t>(size, sizeof ca))) return -EFAULT;

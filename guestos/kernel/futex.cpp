@@ -17,8 +17,15 @@ namespace guestos {
 
 namespace {
 
-enum { FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5,
-       FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10 };
+enum {
+    FUTEX_WAIT = 0,
+    FUTEX_WAKE = 1,
+    FUTEX_REQUEUE = 3,
+    FUTEX_CMP_REQUEUE = 4,
+    FUTEX_WAKE_OP = 5,
+    FUTEX_WAIT_BITSET = 9,
+    FUTEX_WAKE_BITSET = 10
+};
 constexpr uint64_t FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
 constexpr uint32_t FUTEX_BITSET_MATCH_ANY = 0xffffffffu;
 

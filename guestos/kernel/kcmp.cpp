@@ -13,7 +13,13 @@ namespace guestos {
 namespace {
 
 enum : int {
-    KCMP_FILE = 0, KCMP_VM = 1, KCMP_FILES = 2, KCMP_FS = 3, KCMP_SIGHAND = 4, KCMP_IO = 5, KCMP_SYSVSEM = 6,
+    KCMP_FILE = 0,
+    KCMP_VM = 1,
+    KCMP_FILES = 2,
+    KCMP_FS = 3,
+    KCMP_SIGHAND = 4,
+    KCMP_IO = 5,
+    KCMP_SYSVSEM = 6,
     KCMP_EPOLL_TFD = 7,
 };
 
@@ -43,7 +49,7 @@ long sys_kcmp(SysCtx& c, const uint64_t* a) {
     case KCMP_FS: return kcmp_ptr(t1->fs.get(), t2->fs.get());
     case KCMP_SIGHAND: return kcmp_ptr(t1->sighand.get(), t2->sighand.get());
     case KCMP_IO: return t1 == t2 || (t1->ioprio < 0 && t2->ioprio < 0) ? 0 : kcmp_ptr(t1, t2);  // io_contexts
-    case KCMP_SYSVSEM: return 0;  // neither has a semaphore undo list
+    case KCMP_SYSVSEM: return 0;              // neither has a semaphore undo list
     case KCMP_EPOLL_TFD: return -EOPNOTSUPP;  // not yet: epoll's target lookup
     default: return -EINVAL;
     }

@@ -91,8 +91,7 @@ void Kernel::umount_all() {
 }
 
 mmu::ErrorOr<void> Kernel::boot() {
-    if (cfg_.ram_bytes < (4ull << 20))
-        return mmu::Error::from_errno(EINVAL, "--ram must be at least 4M");
+    if (cfg_.ram_bytes < (4ull << 20)) return mmu::Error::from_errno(EINVAL, "--ram must be at least 4M");
     ram_ = TRY(mmu::PhysMemory::create(cfg_.ram_bytes));
     if (!cfg_.root_image.empty()) {
         auto root = ext2_mount(cfg_.root_image, cfg_.root_read_only, [this] { return kmem(); });
@@ -108,7 +107,8 @@ mmu::ErrorOr<void> Kernel::boot() {
         if (::stat(m.host.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
             return mmu::Error::from_errno(ENOTDIR, "--mount " + m.host + ": not a directory");
         if (m.guest.empty() || m.guest[0] != '/')
-            return mmu::Error::from_errno(EINVAL, "--mount " + m.host + ":" + m.guest + ": the guest path must be absolute");
+            return mmu::Error::from_errno(EINVAL,
+                                          "--mount " + m.host + ":" + m.guest + ": the guest path must be absolute");
     }
     return {};
 }
@@ -168,9 +168,9 @@ void Kernel::init_mount_tree(task_struct& task) {
     }
     ns_->do_add_mount(pathfs_fill_super(proc_path_ops(), "proc", 0x9fa0, makedev(0, 0x15), true, false, &task),
                       kern_mountpoint(*ns_, task, "/proc"), MNT_RELATIME, "proc");
-    ns_->do_add_mount(pathfs_fill_super(devtmpfs_path_ops(*devtmpfs_), "devtmpfs", TMPFS_MAGIC, makedev(0, 5), false,
-                                        false, &task),
-                      kern_mountpoint(*ns_, task, "/dev"), MNT_RELATIME, "devtmpfs");
+    ns_->do_add_mount(
+        pathfs_fill_super(devtmpfs_path_ops(*devtmpfs_), "devtmpfs", TMPFS_MAGIC, makedev(0, 5), false, false, &task),
+        kern_mountpoint(*ns_, task, "/dev"), MNT_RELATIME, "devtmpfs");
     // The tmpfs mounts a Debian system has (each with an anonymous device number), except
     // over the host directory emu was started in (no disk): the guest must see where it
     // starts, as under qemu-user, so a working directory inside /tmp keeps the host's /tmp.
@@ -197,8 +197,10 @@ void Kernel::init_mount_tree(task_struct& task) {
     if (!root_ && have_cwd) {
         task.fs->pwd = kern_mountpoint(*ns_, task, cwd, false);
         if (task.fs->pwd == task.fs->root && std::string(cwd) != "/")
-            std::fprintf(stderr, "emu: the working directory %s is hidden by the guest's own mounts (/tmp, "
-                                 "/dev/shm, /proc, /dev); the guest starts at /\n", cwd);
+            std::fprintf(stderr,
+                         "emu: the working directory %s is hidden by the guest's own mounts (/tmp, "
+                         "/dev/shm, /proc, /dev); the guest starts at /\n",
+                         cwd);
     }
 }
 
@@ -220,13 +222,14 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     slab_ = std::make_unique<SlabAllocator>(*buddy_);
     caches_ = TRY(KernelCaches::create(*slab_));
     auto kpt = KernelPageTable::create(*buddy_, cfg_.i386_paging);
-    if (kpt.is_error()) return mmu::Error::from_errno(ENOMEM, "no RAM for the kernel page tables: " + kpt.error().message);
+    if (kpt.is_error())
+        return mmu::Error::from_errno(ENOMEM, "no RAM for the kernel page tables: " + kpt.error().message);
     kpt_ = kpt.release_value();
     vmalloc_ = std::make_unique<Vmalloc>(*kpt_, *buddy_);
     highmem_ = std::make_unique<Highmem>(*kpt_, *buddy_);
     buddy_->set_highmem(highmem_.get());  // __GFP_ZERO now clears through kernel mappings
-    setup_reclaim(*buddy_);                // kswapd wake-ups and direct reclaim
-    swap_kernel_mem() = kmem();            // swap I/O reaches frames as the kernel does
+    setup_reclaim(*buddy_);               // kswapd wake-ups and direct reclaim
+    swap_kernel_mem() = kmem();           // swap I/O reaches frames as the kernel does
     sysctl_init();
     return {};
 }
@@ -249,7 +252,6 @@ mmu::ErrorOr<void> Kernel::slab_bootstrap(task_struct& task) {
 }
 
 kernel_mem Kernel::kmem() const { return kernel_mem{ram_.get(), page_alloc_, kpt_.get(), highmem_.get()}; }
-
 
 std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     if (!buddy_) return std::nullopt;
@@ -310,7 +312,7 @@ static void init_task_sched(task_struct& task) {
     if (policy >= 0) {
         task.policy = static_cast<unsigned>(policy) & ~0x40000000u;  // SCHED_RESET_ON_FORK
         task.sched_reset_on_fork = policy & 0x40000000;
-        struct sched_param sp{};
+        struct sched_param sp {};
         if (::sched_getparam(0, &sp) == 0) task.rt_priority = static_cast<unsigned>(sp.sched_priority);
     }
     const int persona = ::personality(0xffffffff);
@@ -333,7 +335,7 @@ void Kernel::init_task(task_struct& task) {
         struct rlimit hl;
         if (::getrlimit(r, &hl) == 0)
             task.signal->rlim[r] = rlimit64{hl.rlim_cur == RLIM_INFINITY ? ~0ull : hl.rlim_cur,
-                                    hl.rlim_max == RLIM_INFINITY ? ~0ull : hl.rlim_max};
+                                            hl.rlim_max == RLIM_INFINITY ? ~0ull : hl.rlim_max};
     }
     task.signal->rlim[RLIMIT_STACK_].rlim_cur = 8ull << 20;  // the stack emu gives every guest
     init_task_sched(task);
@@ -394,9 +396,7 @@ void Kernel::tick_program_event() {
     if (clockevent_) clockevent_->set_next_event(next_timer_event(*this));
 }
 
-bool put_user_long(SysCtx& c, VirtAddr va, uint64_t v) {
-    return copy_to_user(c.mm, va, &v, c.ptr_size());
-}
+bool put_user_long(SysCtx& c, VirtAddr va, uint64_t v) { return copy_to_user(c.mm, va, &v, c.ptr_size()); }
 
 SyscallFn syscall_impl(Sys sys) {
     static const SyscallFn table[] = {
@@ -419,7 +419,8 @@ void Kernel::report_unknown_syscall(task_struct& task, uint64_t nr) {
 bool Kernel::syscall_from_user(task_struct& task, uint64_t nr, const uint64_t args_in[6], long& ret) {
     std::array<uint64_t, 6> args;
     std::copy(args_in, args_in + 6, args.begin());
-    return kstack_run(task, [this, &task, nr, args] { return syscall(task, nr, args.data()); }, ret);
+    return kstack_run(
+        task, [this, &task, nr, args] { return syscall(task, nr, args.data()); }, ret);
 }
 
 bool Kernel::syscall_resume(task_struct& task, long& ret) { return kstack_resume(task, ret); }
@@ -483,6 +484,5 @@ FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t
     sync_task_slab_images(task);  // exit_to_user_mode: what the fault changed (the mm's counters)
     return r;
 }
-
 
 }  // namespace guestos

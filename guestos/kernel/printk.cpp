@@ -14,9 +14,16 @@ namespace guestos {
 namespace {
 
 enum : int {
-    SYSLOG_ACTION_CLOSE = 0, SYSLOG_ACTION_OPEN = 1, SYSLOG_ACTION_READ = 2, SYSLOG_ACTION_READ_ALL = 3,
-    SYSLOG_ACTION_READ_CLEAR = 4, SYSLOG_ACTION_CLEAR = 5, SYSLOG_ACTION_CONSOLE_OFF = 6,
-    SYSLOG_ACTION_CONSOLE_ON = 7, SYSLOG_ACTION_CONSOLE_LEVEL = 8, SYSLOG_ACTION_SIZE_UNREAD = 9,
+    SYSLOG_ACTION_CLOSE = 0,
+    SYSLOG_ACTION_OPEN = 1,
+    SYSLOG_ACTION_READ = 2,
+    SYSLOG_ACTION_READ_ALL = 3,
+    SYSLOG_ACTION_READ_CLEAR = 4,
+    SYSLOG_ACTION_CLEAR = 5,
+    SYSLOG_ACTION_CONSOLE_OFF = 6,
+    SYSLOG_ACTION_CONSOLE_ON = 7,
+    SYSLOG_ACTION_CONSOLE_LEVEL = 8,
+    SYSLOG_ACTION_SIZE_UNREAD = 9,
     SYSLOG_ACTION_SIZE_BUFFER = 10,
 };
 constexpr long LOG_BUF_LEN = 1 << 17;  // CONFIG_LOG_BUF_SHIFT 17
@@ -56,7 +63,7 @@ long sys_syslog(SysCtx& c, const uint64_t* a) {
         if (!a[1] || len < 0) return -EINVAL;
         if (!len) return 0;
         if (!access_ok(a[1], static_cast<uint64_t>(len))) return -EFAULT;
-        if (type != SYSLOG_ACTION_READ) return 0;  // the whole (empty) log
+        if (type != SYSLOG_ACTION_READ) return 0;                                            // the whole (empty) log
         while (!signal_pending(c.task)) schedule_hrtimeout(c.task, std::nullopt, "syslog");  // no message comes
         return -ERESTARTSYS;
     case SYSLOG_ACTION_CLEAR:

@@ -21,9 +21,7 @@ constexpr uint64_t SYNCHRONOUS_MASK =
 
 // sig_kernel_ignore: signals whose default action does nothing (SIGCONT's work is done
 // when it is sent).
-bool default_ignored(int sig) {
-    return sig == SIGCHLD_ || sig == SIGURG_ || sig == SIGWINCH_ || sig == SIGCONT_;
-}
+bool default_ignored(int sig) { return sig == SIGCHLD_ || sig == SIGURG_ || sig == SIGWINCH_ || sig == SIGCONT_; }
 
 // sig_kernel_stop: signals whose default action stops the process.
 constexpr uint64_t STOP_MASK = sigmask(SIGSTOP_) | sigmask(SIGTSTP_) | sigmask(SIGTTIN_) | sigmask(SIGTTOU_);

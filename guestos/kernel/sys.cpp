@@ -58,8 +58,8 @@ long do_getrlimit_compat(SysCtx& c, const uint64_t* a, uint32_t infinity) {
 bool ldt_empty(const uint32_t raw[4]) {
     const uint32_t f = raw[3];
     bool zero = raw[1] == 0 && raw[2] == 0 && f == 0;
-    bool classic = raw[1] == 0 && raw[2] == 0 && ((f >> 1) & 3) == 0 && (f & 8) && !(f & 1) &&
-                   !(f & 16) && (f & 32) && !(f & 64);
+    bool classic =
+        raw[1] == 0 && raw[2] == 0 && ((f >> 1) & 3) == 0 && (f & 8) && !(f & 1) && !(f & 16) && (f & 32) && !(f & 64);
     return zero || classic;
 }
 
@@ -106,8 +106,14 @@ long sys_setdomainname(SysCtx& c, const uint64_t* a) {
 }
 
 long sys_arch_prctl(SysCtx& c, const uint64_t* a) {
-    enum { ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004,
-           ARCH_GET_CPUID = 0x1011, ARCH_SET_CPUID = 0x1012 };
+    enum {
+        ARCH_SET_GS = 0x1001,
+        ARCH_SET_FS = 0x1002,
+        ARCH_GET_FS = 0x1003,
+        ARCH_GET_GS = 0x1004,
+        ARCH_GET_CPUID = 0x1011,
+        ARCH_SET_CPUID = 0x1012
+    };
     switch (a[0]) {
     case ARCH_SET_FS:
     case ARCH_SET_GS:
@@ -137,8 +143,8 @@ uint64_t fill_ldt(const user_desc& u) {
     d |= static_cast<uint64_t>(u.base_addr & 0xffffff) << 16;
     uint64_t type = ((read_exec_only ? 0u : 1u) << 1) | (contents << 2) | 1u;
     d |= type << 40;
-    d |= 1ull << 44;                                    // s: code/data
-    d |= 3ull << 45;                                    // dpl 3
+    d |= 1ull << 44;                                     // s: code/data
+    d |= 3ull << 45;                                     // dpl 3
     d |= static_cast<uint64_t>(!seg_not_present) << 47;  // p
     d |= static_cast<uint64_t>((u.limit >> 16) & 0xf) << 48;
     d |= static_cast<uint64_t>(useable) << 52;
@@ -166,7 +172,9 @@ long do_set_thread_area(task_struct& t, mm_struct& mm, VirtAddr u_info, bool loa
     return 0;
 }
 
-long sys_set_thread_area(SysCtx& c, const uint64_t* a) { return do_set_thread_area(c.task, c.mm, VirtAddr(a[0]), true); }
+long sys_set_thread_area(SysCtx& c, const uint64_t* a) {
+    return do_set_thread_area(c.task, c.mm, VirtAddr(a[0]), true);
+}
 
 long sys_get_thread_area(SysCtx& c, const uint64_t* a) {
     uint32_t idx;
@@ -320,7 +328,7 @@ long sys_setpgid(SysCtx& c, const uint64_t* a) {
         if (p->signal->session != c.task.signal->session) return -EPERM;
     }
     if (p->signal->session == p->tgid) return -EPERM;  // a session leader stays in its group
-    if (pgid != p->tgid) {  // joining a group: it must exist in the same session
+    if (pgid != p->tgid) {                             // joining a group: it must exist in the same session
         bool ok = false;
         for (task_struct* t : c.kernel.all_tasks())
             if (!t->exited && t->signal->pgrp == pgid && t->signal->session == c.task.signal->session) ok = true;
@@ -344,10 +352,6 @@ long sys_sched_yield(SysCtx& c, const uint64_t*) {
     c.task.need_resched = !c.kernel.runqueue().queue.empty();
     return 0;
 }
-
-
-
-
 
 // ---- prctl, resource usage, sysinfo, times, affinity (kernel/sys.c, kernel/sched/core.c) ----
 
@@ -400,11 +404,24 @@ bool put_rusage(SysCtx& c, uint64_t ru, const task_rusage& r) {
     if (!ru) return true;
     // ru_utime, ru_stime, then maxrss ixrss idrss isrss minflt majflt nswap inblock oublock
     // msgsnd msgrcv nsignals nvcsw nivcsw.
-    const int64_t v[18] = {r.utime_ns / NSEC_PER_SEC, (r.utime_ns % NSEC_PER_SEC) / NSEC_PER_USEC,
-                           r.stime_ns / NSEC_PER_SEC, (r.stime_ns % NSEC_PER_SEC) / NSEC_PER_USEC,
-                           static_cast<int64_t>(r.maxrss_kb), 0, 0, 0, static_cast<int64_t>(r.min_flt),
-                           static_cast<int64_t>(r.maj_flt), 0, 0, 0, 0, 0, 0,
-                           static_cast<int64_t>(r.nvcsw), static_cast<int64_t>(r.nivcsw)};
+    const int64_t v[18] = {r.utime_ns / NSEC_PER_SEC,
+                           (r.utime_ns % NSEC_PER_SEC) / NSEC_PER_USEC,
+                           r.stime_ns / NSEC_PER_SEC,
+                           (r.stime_ns % NSEC_PER_SEC) / NSEC_PER_USEC,
+                           static_cast<int64_t>(r.maxrss_kb),
+                           0,
+                           0,
+                           0,
+                           static_cast<int64_t>(r.min_flt),
+                           static_cast<int64_t>(r.maj_flt),
+                           0,
+                           0,
+                           0,
+                           0,
+                           0,
+                           0,
+                           static_cast<int64_t>(r.nvcsw),
+                           static_cast<int64_t>(r.nivcsw)};
     if (!c.compat) return copy_to_user(c.mm, VirtAddr(ru), v, sizeof v);
     int32_t v32[18];
     for (int i = 0; i < 18; ++i) v32[i] = static_cast<int32_t>(v[i]);
@@ -447,8 +464,8 @@ long sys_times(SysCtx& c, const uint64_t* a) {
     if (a[0]) {
         const task_rusage self = k_getrusage(c.task, RusageWho::Self);
         const task_rusage ch = k_getrusage(c.task, RusageWho::Children);
-        const int64_t v[4] = {self.utime_ns / NSEC_PER_TICK, self.stime_ns / NSEC_PER_TICK,
-                              ch.utime_ns / NSEC_PER_TICK, ch.stime_ns / NSEC_PER_TICK};
+        const int64_t v[4] = {self.utime_ns / NSEC_PER_TICK, self.stime_ns / NSEC_PER_TICK, ch.utime_ns / NSEC_PER_TICK,
+                              ch.stime_ns / NSEC_PER_TICK};
         bool ok;
         if (c.compat) {
             const int32_t v32[4] = {static_cast<int32_t>(v[0]), static_cast<int32_t>(v[1]), static_cast<int32_t>(v[2]),
@@ -476,8 +493,16 @@ long sys_sysinfo(SysCtx& c, const uint64_t* a) {
     uint64_t load[3];
     get_avenrun(c.kernel, load, 0, SI_LOAD_SHIFT - FSHIFT);
     const uint64_t ps = PAGE_SIZE;
-    const uint64_t f[] = {static_cast<uint64_t>(uptime), load[0], load[1], load[2], m.totalram * ps, m.freeram * ps,
-                          m.sharedram * ps, m.bufferram * ps, 0, 0};
+    const uint64_t f[] = {static_cast<uint64_t>(uptime),
+                          load[0],
+                          load[1],
+                          load[2],
+                          m.totalram * ps,
+                          m.freeram * ps,
+                          m.sharedram * ps,
+                          m.bufferram * ps,
+                          0,
+                          0};
     if (!c.compat) {
         uint8_t buf[112] = {};
         std::memcpy(buf, f, sizeof f);
@@ -551,9 +576,16 @@ long sys_getcpu(SysCtx& c, const uint64_t* a) {
 // option it does not know.
 long sys_prctl(SysCtx& c, const uint64_t* a) {
     enum {
-        PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
-        PR_SET_NAME = 15, PR_GET_NAME = 16, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37,
-        PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39,
+        PR_SET_PDEATHSIG = 1,
+        PR_GET_PDEATHSIG = 2,
+        PR_GET_DUMPABLE = 3,
+        PR_SET_DUMPABLE = 4,
+        PR_SET_NAME = 15,
+        PR_GET_NAME = 16,
+        PR_SET_CHILD_SUBREAPER = 36,
+        PR_GET_CHILD_SUBREAPER = 37,
+        PR_SET_NO_NEW_PRIVS = 38,
+        PR_GET_NO_NEW_PRIVS = 39,
     };
     const int option = static_cast<int32_t>(a[0]);
     const uint64_t arg2 = a[1];
@@ -669,10 +701,10 @@ long sys_getpriority(SysCtx& c, const uint64_t* a) {
     const int which = static_cast<int32_t>(a[0]);
     if (which > PRIO_USER_ || which < PRIO_PROCESS_) return -EINVAL;
     long retval = -ESRCH;
-    for (task_struct* p : prio_targets(c, which, static_cast<int32_t>(a[1]))) retval = std::max<long>(retval, 20 - p->nice);
+    for (task_struct* p : prio_targets(c, which, static_cast<int32_t>(a[1])))
+        retval = std::max<long>(retval, 20 - p->nice);
     return retval;
 }
-
 
 long sys_umask(SysCtx& c, const uint64_t* a) {
     unsigned old = c.task.fs->umask;

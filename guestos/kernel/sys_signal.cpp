@@ -239,7 +239,9 @@ long sys_sigaltstack(SysCtx& c, const uint64_t* a) {
     if (a[1]) {  // stack_t: sp, flags (int, padded to a long on x86-64), size
         uint8_t buf[24] = {};
         uint64_t sp = c.task.sas_ss_sp, size = c.task.sas_ss_size;
-        int32_t flags = !c.task.sas_ss_size ? SS_DISABLE : on_stack ? SS_ONSTACK : (c.task.sas_ss_flags & SS_AUTODISARM);
+        int32_t flags = !c.task.sas_ss_size ? SS_DISABLE
+                        : on_stack          ? SS_ONSTACK
+                                            : (c.task.sas_ss_flags & SS_AUTODISARM);
         std::memcpy(buf, &sp, ps);
         std::memcpy(buf + ps, &flags, 4);
         std::memcpy(buf + 2 * ps, &size, ps);
@@ -305,7 +307,8 @@ long sys_pidfd_send_signal(SysCtx& c, const uint64_t* a) {
         if (!get_user_siginfo(c, a[2], si)) return -EFAULT;
         if (si.si_signo != static_cast<int>(sig)) return -EINVAL;
         // Only the caller may send itself a siginfo that claims to come from the kernel.
-        if ((pid->task != &c.task || flags == PIDFD_SIGNAL_PROCESS_GROUP) && (si.si_code >= 0 || si.si_code == SI_TKILL))
+        if ((pid->task != &c.task || flags == PIDFD_SIGNAL_PROCESS_GROUP) &&
+            (si.si_code >= 0 || si.si_code == SI_TKILL))
             return -EPERM;
     }
     if (flags == PIDFD_SIGNAL_PROCESS_GROUP) return kill_pgrp(c, pid->nr, sig);
@@ -328,8 +331,6 @@ long sys_tgkill(SysCtx& c, const uint64_t* a) {
     if (static_cast<int32_t>(a[0]) <= 0 || static_cast<int32_t>(a[1]) <= 0) return -EINVAL;
     return do_tkill(c, static_cast<int32_t>(a[0]), static_cast<int32_t>(a[1]), a[2]);
 }
-
-
 
 // rt_sigtimedwait (do_sigtimedwait): takes a pending signal of the set, waiting for one with
 // the set unblocked for the length of the wait; -EAGAIN when the timeout passes, -EINTR

@@ -46,7 +46,9 @@ long strtoul_lenient(const char* cp, const char** endp, unsigned long* res) {
     bool overflow = false;
     for (;; ++cp) {
         const char c = *cp;
-        unsigned d = c >= '0' && c <= '9' ? unsigned(c - '0') : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? unsigned((c | 0x20) - 'a' + 10) : 99;
+        unsigned d = c >= '0' && c <= '9'                     ? unsigned(c - '0')
+                     : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? unsigned((c | 0x20) - 'a' + 10)
+                                                              : 99;
         if (d >= base) break;
         result = result * base + d;
         if (result > UINT64_MAX) overflow = true, result = UINT64_MAX;
@@ -81,7 +83,8 @@ long proc_get_long(char** buf, size_t* size, unsigned long* val, bool* neg) {
 
 void proc_put_long(char** buf, size_t* size, unsigned long val, bool neg) {
     char tmp[TMPBUFLEN + 2];
-    const size_t len = std::min<size_t>(static_cast<size_t>(std::snprintf(tmp, sizeof tmp, "%s%lu", neg ? "-" : "", val)), *size);
+    const size_t len =
+        std::min<size_t>(static_cast<size_t>(std::snprintf(tmp, sizeof tmp, "%s%lu", neg ? "-" : "", val)), *size);
     std::memcpy(*buf, tmp, len);
     *size -= len;
     *buf += len;
@@ -264,24 +267,27 @@ long min_free_kbytes_sysctl_handler(const ctl_table* table, int write, char* buf
 }  // namespace
 
 void vm_sysctl_init(ctl_table_root& root, BuddyAllocator& buddy) {
-    root.register_sysctl("vm", {
-        {"min_free_kbytes", &buddy, sizeof(int), 0644, min_free_kbytes_sysctl_handler, SYSCTL_ZERO, nullptr, &buddy},
-        {"swappiness", &vm_swappiness, sizeof(int), 0644, proc_dointvec_minmax, SYSCTL_ZERO, SYSCTL_TWO_HUNDRED},
-        {"page-cluster", &page_cluster, sizeof(int), 0644, proc_dointvec_minmax, SYSCTL_ZERO, &page_cluster_max},
-        {"max_map_count", &sysctl_max_map_count, sizeof(int), 0644, proc_dointvec_minmax, SYSCTL_ZERO},
-    });
+    root.register_sysctl(
+        "vm",
+        {
+            {"min_free_kbytes", &buddy, sizeof(int), 0644, min_free_kbytes_sysctl_handler, SYSCTL_ZERO, nullptr,
+             &buddy},
+            {"swappiness", &vm_swappiness, sizeof(int), 0644, proc_dointvec_minmax, SYSCTL_ZERO, SYSCTL_TWO_HUNDRED},
+            {"page-cluster", &page_cluster, sizeof(int), 0644, proc_dointvec_minmax, SYSCTL_ZERO, &page_cluster_max},
+            {"max_map_count", &sysctl_max_map_count, sizeof(int), 0644, proc_dointvec_minmax, SYSCTL_ZERO},
+        });
 }
 
 // The UTS names (kernel/utsname_sysctl.c): the guest's copy, which sethostname changes too.
 void uts_sysctl_init(ctl_table_root& root, new_utsname& uts) {
     constexpr int len = NEW_UTS_LEN_ + 1;
     root.register_sysctl("kernel", {
-        {"ostype", uts.sysname, len, 0444, proc_dostring},
-        {"osrelease", uts.release, len, 0444, proc_dostring},
-        {"version", uts.version, len, 0444, proc_dostring},
-        {"hostname", uts.nodename, len, 0644, proc_dostring},
-        {"domainname", uts.domainname, len, 0644, proc_dostring},
-    });
+                                       {"ostype", uts.sysname, len, 0444, proc_dostring},
+                                       {"osrelease", uts.release, len, 0444, proc_dostring},
+                                       {"version", uts.version, len, 0444, proc_dostring},
+                                       {"hostname", uts.nodename, len, 0644, proc_dostring},
+                                       {"domainname", uts.domainname, len, 0644, proc_dostring},
+                                   });
 }
 
 void ctl_table_root::register_sysctl(const std::string& dir, const std::vector<ctl_table>& table) {

@@ -57,13 +57,9 @@ private:
         Node* right;
     };
 
-    static bool less(uint64_t s1, const T* a, uint64_t s2, const T* b) {
-        return s1 != s2 ? s1 < s2 : a < b;
-    }
+    static bool less(uint64_t s1, const T* a, uint64_t s2, const T* b) { return s1 != s2 ? s1 < s2 : a < b; }
     static uint64_t sub_last(const Node* n) { return n ? n->subtree_last : 0; }
-    static void update(Node* n) {
-        n->subtree_last = std::max({n->last, sub_last(n->left), sub_last(n->right)});
-    }
+    static void update(Node* n) { n->subtree_last = std::max({n->last, sub_last(n->left), sub_last(n->right)}); }
     uint32_t next_priority() { return static_cast<uint32_t>(rng_()); }
 
     static Node*& child(Node* n, bool left) { return left ? n->left : n->right; }

@@ -13,8 +13,12 @@ namespace guestos {
 namespace {
 
 enum : int {
-    POSIX_FADV_NORMAL_ = 0, POSIX_FADV_RANDOM_ = 1, POSIX_FADV_SEQUENTIAL_ = 2,
-    POSIX_FADV_WILLNEED_ = 3, POSIX_FADV_DONTNEED_ = 4, POSIX_FADV_NOREUSE_ = 5,
+    POSIX_FADV_NORMAL_ = 0,
+    POSIX_FADV_RANDOM_ = 1,
+    POSIX_FADV_SEQUENTIAL_ = 2,
+    POSIX_FADV_WILLNEED_ = 3,
+    POSIX_FADV_DONTNEED_ = 4,
+    POSIX_FADV_NOREUSE_ = 5,
 };
 
 long ksys_fadvise64_64(SysCtx& c, int fd, int64_t offset, int64_t len, int advice) {

@@ -55,7 +55,8 @@ long write_one_page(address_space& m, page& p, PhysAddr frame, bool dirty) {
     p.flags |= PG_writeback;
     b.mod_node_page_state(NR_WRITEBACK, 1);
     long e = -ENOMEM;
-    (void)with_kernel_mapping(m.km, frame, PAGE_SIZE, [&](uint8_t* src) { e = m.a_ops->writepage(m, p.index, src, dirty); });
+    (void)with_kernel_mapping(m.km, frame, PAGE_SIZE,
+                              [&](uint8_t* src) { e = m.a_ops->writepage(m, p.index, src, dirty); });
     p.flags &= ~PG_writeback;
     b.mod_node_page_state(NR_WRITEBACK, -1);
     if (!e) b.mod_node_page_state(NR_WRITTEN, 1);
@@ -254,7 +255,7 @@ long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t p
         }
         page& p = m.km.page_alloc->phys_to_page(frame.value());
         mark_page_accessed(*m.km.page_alloc, p);  // FGP_ACCESSED
-        set_page_dirty(p);  // shmem_write_end
+        set_page_dirty(p);                        // shmem_write_end
         done += chunk;
         ino.i_size = std::max(ino.i_size, at + chunk);
     }

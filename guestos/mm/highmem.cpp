@@ -14,7 +14,9 @@ constexpr uint64_t kmap_prot = PAGE_KERNEL;
 }  // namespace
 
 Highmem::Highmem(KernelPageTable& kpt, BuddyAllocator& buddy)
-    : kpt_(kpt), buddy_(buddy), pkmap_count_(kpt.layout().last_pkmap, 0),
+    : kpt_(kpt),
+      buddy_(buddy),
+      pkmap_count_(kpt.layout().last_pkmap, 0),
       page_address_map_(buddy.max_pfn() - std::min(buddy.max_low_pfn(), buddy.max_pfn()), 0) {
     const KernelLayout& l = kpt.layout();
     if (!l.last_pkmap) return;  // x86-64: no highmem
@@ -129,8 +131,7 @@ mmu::ErrorOr<VirtAddr> Highmem::kmap_atomic(PhysAddr frame) {
     if (kmap_ctrl_idx_ >= KM_MAX_IDX) return mmu::Error::from_errno(EBUSY, "kmap_atomic nested too deep");
     ++nr_kmap_atomic_high_;
     const unsigned idx = kmap_ctrl_idx_++;  // kmap_local_idx_push; cpu 0's slots
-    mmu::write_entry(kpt_.bus(), kpt_.mode(), kmap_pte_[idx],
-                     mmu::make_pte(kpt_.mode(), frame.page_base(), kmap_prot));
+    mmu::write_entry(kpt_.bus(), kpt_.mode(), kmap_pte_[idx], mmu::make_pte(kpt_.mode(), frame.page_base(), kmap_prot));
     return kpt_.layout().fix_to_virt(FIX_KMAP_BEGIN + idx);
 }
 

@@ -53,8 +53,8 @@ public:
     unsigned last_pkmap() const { return kpt_.layout().last_pkmap; }
     int pkmap_count(unsigned nr) const { return pkmap_count_[nr]; }
     unsigned kmap_atomic_depth() const { return kmap_ctrl_idx_; }
-    uint64_t nr_kmap_full() const { return nr_kmap_full_; }  // kmaps that found no slot
-    uint64_t nr_kmap_high() const { return nr_kmap_high_; }  // kmaps of highmem pages
+    uint64_t nr_kmap_full() const { return nr_kmap_full_; }                // kmaps that found no slot
+    uint64_t nr_kmap_high() const { return nr_kmap_high_; }                // kmaps of highmem pages
     uint64_t nr_kmap_atomic_high() const { return nr_kmap_atomic_high_; }  // kmap_atomics of highmem pages
     unsigned nr_pkmap_busy() const;  // pkmap slots with a user now (pkmap_count > 1)
     uint64_t nr_bad_unmaps() const { return nr_bad_unmaps_; }
@@ -74,7 +74,7 @@ private:
     // pkmap slot + 1 of each highmem page, 0 when unmapped (Linux hashes page_address_map).
     std::vector<uint32_t> page_address_map_;
     std::array<PhysAddr, KM_MAX_IDX * NR_CPUS> kmap_pte_{};  // fixmap PTE per kmap_atomic slot
-    unsigned kmap_ctrl_idx_ = 0;  // kmap_atomic stack depth (task->kmap_ctrl.idx)
+    unsigned kmap_ctrl_idx_ = 0;                             // kmap_atomic stack depth (task->kmap_ctrl.idx)
     uint64_t nr_kmap_full_ = 0, nr_bad_unmaps_ = 0, nr_kmap_high_ = 0, nr_kmap_atomic_high_ = 0;
 };
 

@@ -60,8 +60,7 @@ std::optional<PhysAddr> KernelTableAllocator::alloc_table() {
 KernelPageTable::KernelPageTable(BuddyAllocator& buddy, const KernelLayout& layout)
     : buddy_(buddy), layout_(layout), bus_(buddy.ram()), tables_(buddy) {}
 
-mmu::ErrorOr<std::unique_ptr<KernelPageTable>> KernelPageTable::create(BuddyAllocator& buddy,
-                                                                       PagingMode i386_mode) {
+mmu::ErrorOr<std::unique_ptr<KernelPageTable>> KernelPageTable::create(BuddyAllocator& buddy, PagingMode i386_mode) {
     KernelLayout layout;
     if (buddy.arch() == KernelArch::X86_64) {
         layout = KernelLayout::x86_64(buddy.max_pfn() << PAGE_SHIFT);
@@ -131,8 +130,8 @@ mmu::ErrorOr<PhysAddr> KernelPageTable::kernel_entry_alloc(VirtAddr va, int leve
         if (!(e & mmu::_PAGE_PRESENT)) {
             auto t = tables_.alloc_table();
             if (!t) return mmu::Error::from_errno(ENOMEM, "no frame for a kernel page table");
-            const uint64_t flags = (m == PagingMode::PAE && l == 3) ? mmu::_PAGE_PRESENT
-                                                                    : mmu::_PAGE_PRESENT | KERNEL_UPPER_FLAGS;
+            const uint64_t flags =
+                (m == PagingMode::PAE && l == 3) ? mmu::_PAGE_PRESENT : mmu::_PAGE_PRESENT | KERNEL_UPPER_FLAGS;
             e = mmu::make_pte(m, *t, flags);
             mmu::write_entry(bus_, m, slot, e);
         } else if (mmu::is_large_entry(m, l, e)) {
@@ -155,8 +154,7 @@ std::optional<PhysAddr> KernelPageTable::direct_map_phys(VirtAddr va) const {
 
 mmu::ErrorOr<void> KernelPageTable::set_kernel_pte(VirtAddr va, PhysAddr frame, uint64_t prot) {
     auto slot = TRY(mmu::pte_alloc(bus_, layout_.mode, root_, va, tables_, KERNEL_UPPER_FLAGS));
-    mmu::write_entry(bus_, layout_.mode, slot,
-                     mmu::make_pte(layout_.mode, frame, prot | mmu::_PAGE_PRESENT));
+    mmu::write_entry(bus_, layout_.mode, slot, mmu::make_pte(layout_.mode, frame, prot | mmu::_PAGE_PRESENT));
     return {};
 }
 
@@ -176,8 +174,8 @@ mmu::WalkResult KernelPageTable::kernel_walk(VirtAddr va) const {
 
 // PAE: the kernel PMD table PDPT[3] of root points at, if present.
 std::optional<PhysAddr> KernelPageTable::kernel_pmd_table(PhysAddr root) const {
-    const PhysAddr slot = mmu::entry_addr(PagingMode::PAE, mmu::root_table(PagingMode::PAE, root), 3,
-                                          VirtAddr(layout_.page_offset));
+    const PhysAddr slot =
+        mmu::entry_addr(PagingMode::PAE, mmu::root_table(PagingMode::PAE, root), 3, VirtAddr(layout_.page_offset));
     const uint64_t e = mmu::read_entry(bus_, PagingMode::PAE, slot);
     if (!(e & mmu::_PAGE_PRESENT)) return std::nullopt;
     return mmu::pte_frame(PagingMode::PAE, e);

@@ -19,22 +19,21 @@
 namespace guestos {
 
 // PAGE_KERNEL: present, writable, global, not executable (NX is dropped in Legacy32).
-inline constexpr uint64_t PAGE_KERNEL = mmu::_PAGE_PRESENT | mmu::_PAGE_RW | mmu::_PAGE_ACCESSED |
-                                        mmu::_PAGE_DIRTY | mmu::_PAGE_GLOBAL | mmu::_PAGE_NX;
+inline constexpr uint64_t PAGE_KERNEL =
+    mmu::_PAGE_PRESENT | mmu::_PAGE_RW | mmu::_PAGE_ACCESSED | mmu::_PAGE_DIRTY | mmu::_PAGE_GLOBAL | mmu::_PAGE_NX;
 // _KERNPG_TABLE: the entries that point at kernel page tables.
-inline constexpr uint64_t _KERNPG_TABLE = mmu::_PAGE_PRESENT | mmu::_PAGE_RW | mmu::_PAGE_ACCESSED |
-                                          mmu::_PAGE_DIRTY;
+inline constexpr uint64_t _KERNPG_TABLE = mmu::_PAGE_PRESENT | mmu::_PAGE_RW | mmu::_PAGE_ACCESSED | mmu::_PAGE_DIRTY;
 
 inline constexpr uint64_t PAGE_OFFSET_I386 = 0xC0000000ull;  // 3G/1G split
 inline constexpr uint64_t PAGE_OFFSET_X86_64 = 0xffff888000000000ull;
 inline constexpr uint64_t VMALLOC_START_X86_64 = 0xffffc90000000000ull;
 inline constexpr uint64_t VMALLOC_SIZE_X86_64 = 32ull << 40;  // 32 TiB
-inline constexpr uint64_t VMALLOC_OFFSET = 8ull << 20;         // i386 gap after lowmem
+inline constexpr uint64_t VMALLOC_OFFSET = 8ull << 20;        // i386 gap after lowmem
 inline constexpr uint64_t FIXADDR_TOP_I386 = 0xfffff000ull;
 inline constexpr uint64_t FIXADDR_TOP_X86_64 = 0xffffffffff7ff000ull;
-inline constexpr unsigned LAST_PKMAP_PAE = 512;   // one PAE page table
+inline constexpr unsigned LAST_PKMAP_PAE = 512;      // one PAE page table
 inline constexpr unsigned LAST_PKMAP_2LEVEL = 1024;  // one 2-level page table
-inline constexpr unsigned KM_MAX_IDX = 16;  // kmap_atomic nesting depth per CPU
+inline constexpr unsigned KM_MAX_IDX = 16;           // kmap_atomic nesting depth per CPU
 inline constexpr unsigned NR_CPUS = 1;
 
 // Fixmap slots of i386 (enum fixed_addresses): one hole, then the kmap_atomic slots.
@@ -49,15 +48,15 @@ enum fixed_addresses : unsigned {
 struct KernelLayout {
     KernelArch arch = KernelArch::X86_64;
     mmu::PagingMode mode = mmu::PagingMode::LongMode4;
-    uint64_t page_offset = 0;     // PAGE_OFFSET: the direct map of physical address 0
-    uint64_t high_memory = 0;     // end of the direct-mapped lowmem (a VA)
-    uint64_t vmalloc_start = 0;   // VMALLOC_START
-    uint64_t vmalloc_end = 0;     // VMALLOC_END (exclusive bound for areas)
-    uint64_t pkmap_base = 0;      // PKMAP_BASE (i386 only)
-    unsigned last_pkmap = 0;      // LAST_PKMAP (i386 only; 0: no pkmap area)
-    uint64_t fixaddr_top = 0;     // FIXADDR_TOP
-    uint64_t fixaddr_start = 0;   // FIXADDR_START
-    uint64_t pmd_size = 0;        // bytes one level-2 entry maps (PMD_SIZE)
+    uint64_t page_offset = 0;    // PAGE_OFFSET: the direct map of physical address 0
+    uint64_t high_memory = 0;    // end of the direct-mapped lowmem (a VA)
+    uint64_t vmalloc_start = 0;  // VMALLOC_START
+    uint64_t vmalloc_end = 0;    // VMALLOC_END (exclusive bound for areas)
+    uint64_t pkmap_base = 0;     // PKMAP_BASE (i386 only)
+    unsigned last_pkmap = 0;     // LAST_PKMAP (i386 only; 0: no pkmap area)
+    uint64_t fixaddr_top = 0;    // FIXADDR_TOP
+    uint64_t fixaddr_start = 0;  // FIXADDR_START
+    uint64_t pmd_size = 0;       // bytes one level-2 entry maps (PMD_SIZE)
 
     // i386 with PAE (LAST_PKMAP 512) or 2-level tables (1024); lowmem_bytes is direct-mapped.
     static KernelLayout i386(mmu::PagingMode mode, uint64_t lowmem_bytes);

@@ -39,10 +39,10 @@ PhysAddr leaf_phys(mmu::PagingMode mode, int level, uint64_t entry, VirtAddr va)
 
 std::vector<EntryBit> entry_bits(mmu::PagingMode mode, int level, uint64_t entry) {
     std::vector<EntryBit> bits = {
-        {"P", (entry & mmu::_PAGE_PRESENT) != 0},   {"RW", (entry & mmu::_PAGE_RW) != 0},
-        {"US", (entry & mmu::_PAGE_USER) != 0},     {"PWT", (entry & mmu::_PAGE_PWT) != 0},
-        {"PCD", (entry & mmu::_PAGE_PCD) != 0},     {"A", (entry & mmu::_PAGE_ACCESSED) != 0},
-        {"D", (entry & mmu::_PAGE_DIRTY) != 0},     {"PS", level > 1 && (entry & mmu::_PAGE_PSE) != 0},
+        {"P", (entry & mmu::_PAGE_PRESENT) != 0}, {"RW", (entry & mmu::_PAGE_RW) != 0},
+        {"US", (entry & mmu::_PAGE_USER) != 0},   {"PWT", (entry & mmu::_PAGE_PWT) != 0},
+        {"PCD", (entry & mmu::_PAGE_PCD) != 0},   {"A", (entry & mmu::_PAGE_ACCESSED) != 0},
+        {"D", (entry & mmu::_PAGE_DIRTY) != 0},   {"PS", level > 1 && (entry & mmu::_PAGE_PSE) != 0},
         {"G", (entry & mmu::_PAGE_GLOBAL) != 0},
     };
     if (mode != mmu::PagingMode::Legacy32) bits.push_back({"NX", (entry & mmu::_PAGE_NX) != 0});
@@ -70,7 +70,8 @@ PageWalk page_walk(const mm_struct& mm, VirtAddr va) {
         l.entry = mmu::read_entry(bus, w.mode, l.entry_addr);
         l.present = l.entry & mmu::_PAGE_PRESENT;
         l.leaf = l.present && (level == 1 || mmu::is_large_entry(w.mode, level, l.entry));
-        if (l.present) l.next_pfn = (l.leaf ? leaf_phys(w.mode, level, l.entry, va) : mmu::pte_frame(w.mode, l.entry)).pfn();
+        if (l.present)
+            l.next_pfn = (l.leaf ? leaf_phys(w.mode, level, l.entry, va) : mmu::pte_frame(w.mode, l.entry)).pfn();
         w.levels.push_back(l);
         if (!l.present) {
             w.stopped = std::string(l.name) + (l.entry ? " not present (swap or special entry)" : " not present");
@@ -129,8 +130,8 @@ bool read_user(const mm_struct& mm, VirtAddr va, void* dst, uint64_t n) {
         const uint64_t chunk = std::min<uint64_t>(n, PAGE_SIZE - (va.value & (PAGE_SIZE - 1)));
         if (!mm.ram) return false;
         mmu::RamBus bus(*mm.ram);
-        auto slot = mmu::va_in_range(mm.paging_mode, va) ? mmu::pte_lookup(bus, mm.paging_mode, mm.pgd, va)
-                                                          : std::nullopt;
+        auto slot =
+            mmu::va_in_range(mm.paging_mode, va) ? mmu::pte_lookup(bus, mm.paging_mode, mm.pgd, va) : std::nullopt;
         const uint64_t pte = slot ? mmu::read_entry(bus, mm.paging_mode, *slot) : 0;
         if (pte & mmu::_PAGE_PRESENT) {
             if (!read_virtual(mm, va, out, chunk)) return false;
@@ -152,8 +153,8 @@ bool read_physical(const mmu::PhysMemory& ram, PhysAddr pa, void* dst, uint64_t 
 
 const char* frame_use_name(FrameUse u) {
     static constexpr const char* names[NR_FRAME_USES] = {
-        "free (buddy)", "free (per-cpu list)", "reserved", "kernel", "page table", "slab", "anon",
-        "page cache", "page cache (dirty)", "shmem", "vmalloc", "zero page", "swap cache"};
+        "free (buddy)", "free (per-cpu list)", "reserved", "kernel",  "page table", "slab",      "anon",
+        "page cache",   "page cache (dirty)",  "shmem",    "vmalloc", "zero page",  "swap cache"};
     return names[static_cast<unsigned>(u)];
 }
 
@@ -211,13 +212,23 @@ void frame_map(const BuddyAllocator& buddy, PhysAddr zero_page, FrameMap& map) {
 namespace {
 
 std::string page_flag_names(uint32_t flags) {
-    static constexpr std::pair<uint32_t, const char*> names[] = {
-        {PG_locked, "locked"},     {PG_referenced, "referenced"}, {PG_uptodate, "uptodate"},
-        {PG_dirty, "dirty"},       {PG_lru, "lru"},               {PG_active, "active"},
-        {PG_slab, "slab"},         {PG_reserved, "reserved"},     {PG_private, "private"},
-        {PG_writeback, "writeback"}, {PG_head, "head"},           {PG_swapcache, "swapcache"},
-        {PG_swapbacked, "swapbacked"}, {PG_anon, "anon"},         {PG_pagetable, "pagetable"},
-        {PG_buddy, "buddy"},       {PG_tail, "tail"}};
+    static constexpr std::pair<uint32_t, const char*> names[] = {{PG_locked, "locked"},
+                                                                 {PG_referenced, "referenced"},
+                                                                 {PG_uptodate, "uptodate"},
+                                                                 {PG_dirty, "dirty"},
+                                                                 {PG_lru, "lru"},
+                                                                 {PG_active, "active"},
+                                                                 {PG_slab, "slab"},
+                                                                 {PG_reserved, "reserved"},
+                                                                 {PG_private, "private"},
+                                                                 {PG_writeback, "writeback"},
+                                                                 {PG_head, "head"},
+                                                                 {PG_swapcache, "swapcache"},
+                                                                 {PG_swapbacked, "swapbacked"},
+                                                                 {PG_anon, "anon"},
+                                                                 {PG_pagetable, "pagetable"},
+                                                                 {PG_buddy, "buddy"},
+                                                                 {PG_tail, "tail"}};
     std::string s;
     for (auto [bit, name] : names)
         if (flags & bit) s += (s.empty() ? "" : "|") + std::string(name);
@@ -253,8 +264,8 @@ PageInfo page_info(const BuddyAllocator& buddy, PhysAddr zero_page, uint64_t pfn
     info.index = p.index;
     info.mapping = mapping_name(p);
     if ((p.flags & PG_slab) && p.slab_cache)
-        info.slab_cache = p.slab_cache->name + " (" + std::to_string(p.inuse) + "/" + std::to_string(p.objects) +
-                          " objects in use)";
+        info.slab_cache =
+            p.slab_cache->name + " (" + std::to_string(p.inuse) + "/" + std::to_string(p.objects) + " objects in use)";
     return info;
 }
 
@@ -309,8 +320,8 @@ std::vector<VmaInfo> vmas(const mm_struct& mm) {
     for (const vm_area_struct& v : mm.mm_rb) {
         VmaInfo i;
         i.start = v.vm_start, i.end = v.vm_end, i.flags = v.vm_flags, i.pgoff = v.vm_pgoff;
-        i.perms = {v.vm_flags & VM_READ ? 'r' : '-', v.vm_flags & VM_WRITE ? 'w' : '-', v.vm_flags & VM_EXEC ? 'x' : '-',
-                   v.vm_flags & VM_MAYSHARE ? 's' : 'p'};
+        i.perms = {v.vm_flags & VM_READ ? 'r' : '-', v.vm_flags & VM_WRITE ? 'w' : '-',
+                   v.vm_flags & VM_EXEC ? 'x' : '-', v.vm_flags & VM_MAYSHARE ? 's' : 'p'};
         i.name = vma_name(mm, v);
         i.anon_vma = v.anon_vma ? v.anon_vma->id : 0;
         mmu::for_each_pte(bus, mm.paging_mode, mmu::root_table(mm.paging_mode, mm.pgd), v.vm_start, v.vm_end - 1,
@@ -395,7 +406,8 @@ ReclaimInfo reclaim_info(const BuddyAllocator& buddy) {
     r.pswpin = buddy.vm_event(PSWPIN), r.pswpout = buddy.vm_event(PSWPOUT);
     r.kswapd_runs = buddy.vm_event(PAGEOUTRUN);
     r.pgscan_kswapd = buddy.vm_event(PGSCAN_KSWAPD), r.pgsteal_kswapd = buddy.vm_event(PGSTEAL_KSWAPD);
-    for (unsigned z = 0; z < MAX_NR_ZONES; ++z) r.allocstall += buddy.vm_event(zone_event(ALLOCSTALL_DMA, static_cast<zone_type>(z)));
+    for (unsigned z = 0; z < MAX_NR_ZONES; ++z)
+        r.allocstall += buddy.vm_event(zone_event(ALLOCSTALL_DMA, static_cast<zone_type>(z)));
     r.pgscan_direct = buddy.vm_event(PGSCAN_DIRECT), r.pgsteal_direct = buddy.vm_event(PGSTEAL_DIRECT);
     r.swap_ra = buddy.vm_event(SWAP_RA), r.swap_ra_hit = buddy.vm_event(SWAP_RA_HIT);
     r.oom_kill = buddy.vm_event(OOM_KILL);

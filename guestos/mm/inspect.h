@@ -39,23 +39,23 @@ std::vector<EntryBit> entry_bits(mmu::PagingMode mode, int level, uint64_t entry
 
 // One level of a walk: which table, which slot, what it holds, where it leads.
 struct WalkLevel {
-    int level = 0;            // 4 = PML4 ... 1 = PT (mmu's numbering)
-    const char* name = "";    // "PML4E", "PDPTE", "PDE", "PTE"
-    PhysAddr table;           // the table read at this level
-    unsigned index = 0;       // the slot of va in it
-    PhysAddr entry_addr;      // where that slot sits in RAM
-    uint64_t entry = 0;       // its value
+    int level = 0;          // 4 = PML4 ... 1 = PT (mmu's numbering)
+    const char* name = "";  // "PML4E", "PDPTE", "PDE", "PTE"
+    PhysAddr table;         // the table read at this level
+    unsigned index = 0;     // the slot of va in it
+    PhysAddr entry_addr;    // where that slot sits in RAM
+    uint64_t entry = 0;     // its value
     bool present = false;
-    bool leaf = false;        // maps the page (PTE, or a large page)
-    uint64_t next_pfn = 0;    // the table or frame it leads to (when present)
+    bool leaf = false;      // maps the page (PTE, or a large page)
+    uint64_t next_pfn = 0;  // the table or frame it leads to (when present)
 };
 struct PageWalk {
     VirtAddr va;
     mmu::PagingMode mode = mmu::PagingMode::LongMode4;
-    PhysAddr root;                   // the pgd (CR3's table)
-    std::vector<WalkLevel> levels;   // from the root down to where the walk stopped
-    std::optional<PhysAddr> phys;    // va's physical address when a leaf maps it
-    std::string stopped;             // why the walk ended early ("PDE not present"), or ""
+    PhysAddr root;                  // the pgd (CR3's table)
+    std::vector<WalkLevel> levels;  // from the root down to where the walk stopped
+    std::optional<PhysAddr> phys;   // va's physical address when a leaf maps it
+    std::string stopped;            // why the walk ended early ("PDE not present"), or ""
 };
 // Walks mm's tables for va as the MMU would, reading only.
 PageWalk page_walk(const mm_struct& mm, VirtAddr va);
@@ -75,19 +75,19 @@ bool read_physical(const mmu::PhysMemory& ram, PhysAddr pa, void* dst, uint64_t 
 
 // What a frame is used for, as the frame map colours it.
 enum class FrameUse : uint8_t {
-    Free,           // in a buddy free block (its order is in FrameMap::free_order)
-    FreePcp,        // free, cached on the per-cpu list
-    Reserved,       // never managed (BIOS area, mem_map)
-    Kernel,         // allocated by the kernel for itself (kmalloc_large, stacks, other)
+    Free,      // in a buddy free block (its order is in FrameMap::free_order)
+    FreePcp,   // free, cached on the per-cpu list
+    Reserved,  // never managed (BIOS area, mem_map)
+    Kernel,    // allocated by the kernel for itself (kmalloc_large, stacks, other)
     PageTable,
     Slab,
     Anon,
-    FileClean,      // page cache, clean
-    FileDirty,      // page cache, dirty or under writeback
-    Shmem,          // tmpfs/shmem page cache
+    FileClean,  // page cache, clean
+    FileDirty,  // page cache, dirty or under writeback
+    Shmem,      // tmpfs/shmem page cache
     Vmalloc,
-    ZeroPage,       // the shared zero page
-    SwapCache,      // (none until swap exists)
+    ZeroPage,   // the shared zero page
+    SwapCache,  // (none until swap exists)
     Count
 };
 inline constexpr unsigned NR_FRAME_USES = static_cast<unsigned>(FrameUse::Count);
@@ -115,13 +115,13 @@ struct PageInfo {
     const char* zone = "";
     bool highmem = false;
     uint32_t flags = 0;
-    std::string flag_names;   // "uptodate|dirty|lru|anon", as page-types -l names them
-    int32_t refcount = 0;     // _refcount
-    int32_t mapcount = -1;    // _mapcount (-1: no PTE maps it)
-    unsigned order = 0;       // free or compound block order
+    std::string flag_names;  // "uptodate|dirty|lru|anon", as page-types -l names them
+    int32_t refcount = 0;    // _refcount
+    int32_t mapcount = -1;   // _mapcount (-1: no PTE maps it)
+    unsigned order = 0;      // free or compound block order
     uint64_t index = 0;
-    std::string mapping;      // "anon_vma #3", "/tmp/f (ino 12)", or ""
-    std::string slab_cache;   // the cache of a slab page, with inuse/objects
+    std::string mapping;     // "anon_vma #3", "/tmp/f (ino 12)", or ""
+    std::string slab_cache;  // the cache of a slab page, with inuse/objects
 };
 PageInfo page_info(const BuddyAllocator& buddy, PhysAddr zero_page, uint64_t pfn);
 
@@ -137,8 +137,7 @@ std::vector<RmapRef> page_rmap(const BuddyAllocator& buddy, uint64_t pfn);
 
 // --- Allocators ------------------------------------------------------------------------
 
-inline constexpr const char* migratetype_names[MIGRATE_TYPES] = {"Unmovable", "Movable", "Reclaimable",
-                                                                 "HighAtomic"};
+inline constexpr const char* migratetype_names[MIGRATE_TYPES] = {"Unmovable", "Movable", "Reclaimable", "HighAtomic"};
 struct BuddyZone {
     const char* name = "";
     uint64_t start_pfn = 0, spanned = 0, present = 0, managed = 0;
@@ -163,13 +162,13 @@ std::vector<SlabCache> slab_caches(const SlabAllocator& slab);
 struct VmaInfo {
     VirtAddr start, end;
     unsigned long flags = 0;
-    std::string perms;        // "r-xp"
+    std::string perms;  // "r-xp"
     uint64_t pgoff = 0;
-    std::string name;         // the file, [heap], [stack], or ""
-    uint64_t anon_vma = 0;    // its anon_vma's id, 0 without one
-    uint64_t resident = 0;    // pages a PTE maps
-    uint64_t dirty = 0;       // of those, with D set
-    uint64_t swapped = 0;     // pages whose PTE holds a swap entry
+    std::string name;       // the file, [heap], [stack], or ""
+    uint64_t anon_vma = 0;  // its anon_vma's id, 0 without one
+    uint64_t resident = 0;  // pages a PTE maps
+    uint64_t dirty = 0;     // of those, with D set
+    uint64_t swapped = 0;   // pages whose PTE holds a swap entry
 };
 std::vector<VmaInfo> vmas(const mm_struct& mm);
 
@@ -184,7 +183,7 @@ struct TaskInfo {
     uint64_t mm_id = 0;      // the same for threads and a vfork child sharing an mm, 0: none
     uint64_t vm_pages = 0, rss_anon = 0, rss_file = 0, rss_shmem = 0, pgtables_bytes = 0;
     int map_count = 0;
-    int exit_code = 0;       // its wait status, once a zombie
+    int exit_code = 0;  // its wait status, once a zombie
 };
 // Every task not yet reaped, by pid.
 std::vector<TaskInfo> tasks(const Kernel& kernel);
@@ -214,27 +213,27 @@ struct SwapArea {
 // lruvec), and the vm events /proc/vmstat counts.
 struct ReclaimInfo {
     std::vector<SwapArea> areas;
-    uint64_t swapcache = 0;                  // pages (total_swapcache_pages)
+    uint64_t swapcache = 0;                    // pages (total_swapcache_pages)
     std::array<uint64_t, NR_LRU_LISTS> lru{};  // pages on each list (lruvec_page_state)
-    uint64_t pswpin = 0, pswpout = 0;        // pages read from and written to swap
-    uint64_t kswapd_runs = 0;                // pageoutrun: balance_pgdat passes of kswapd
+    uint64_t pswpin = 0, pswpout = 0;          // pages read from and written to swap
+    uint64_t kswapd_runs = 0;                  // pageoutrun: balance_pgdat passes of kswapd
     uint64_t pgscan_kswapd = 0, pgsteal_kswapd = 0;
-    uint64_t allocstall = 0;                 // allocations that reclaimed directly (all zones)
+    uint64_t allocstall = 0;  // allocations that reclaimed directly (all zones)
     uint64_t pgscan_direct = 0, pgsteal_direct = 0;
-    uint64_t swap_ra = 0, swap_ra_hit = 0;   // swap readahead pages read, and later used
+    uint64_t swap_ra = 0, swap_ra_hit = 0;  // swap readahead pages read, and later used
     uint64_t oom_kill = 0;
 };
 ReclaimInfo reclaim_info(const BuddyAllocator& buddy);
 inline constexpr const char* lru_list_names[NR_LRU_LISTS] = {"inactive anon", "active anon", "inactive file",
-                                                              "active file", "unevictable"};
+                                                             "active file", "unevictable"};
 
 // --- Counters ----------------------------------------------------------------------------
 
 // /proc/meminfo's main figures, in pages, and the fault counters: from counters kept as pages
 // change state and from the page-cache mappings, never a scan of mem_map.
 struct MemCounters {
-    uint64_t total = 0, free = 0, cached = 0, anon = 0, slab = 0, page_tables = 0, kernel_stack = 0,
-             vmalloc = 0, shmem = 0, dirty = 0, swapcache = 0, high_total = 0, high_free = 0;
+    uint64_t total = 0, free = 0, cached = 0, anon = 0, slab = 0, page_tables = 0, kernel_stack = 0, vmalloc = 0,
+             shmem = 0, dirty = 0, swapcache = 0, high_total = 0, high_free = 0;
     uint64_t swap_total = 0, swap_free = 0;  // slots of the active swap areas
     uint64_t pgfault = 0, pgmajfault = 0;
 };

@@ -51,7 +51,8 @@ long shmem_seal_write(const inode& ino, uint64_t pos, uint64_t& len) {
 }
 
 long shmem_seal_resize(const inode& ino, uint64_t new_size) {
-    if ((new_size < ino.i_size && (ino.seals & F_SEAL_SHRINK_)) || (new_size > ino.i_size && (ino.seals & F_SEAL_GROW_)))
+    if ((new_size < ino.i_size && (ino.seals & F_SEAL_SHRINK_)) ||
+        (new_size > ino.i_size && (ino.seals & F_SEAL_GROW_)))
         return -EPERM;
     return 0;
 }
@@ -68,7 +69,6 @@ long memfd_fcntl(file& f, unsigned cmd, uint64_t arg) {
     if (cmd == F_GET_SEALS_) return f.f_inode->seals;
     return memfd_add_seals(f, static_cast<uint32_t>(arg));  // an unsigned int: the upper bits go
 }
-
 
 long sys_memfd_create(SysCtx& c, const uint64_t* a) {
     constexpr uint64_t MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_HUGETLB = 4, MFD_NOEXEC_SEAL = 8, MFD_EXEC = 0x10;

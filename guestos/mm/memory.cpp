@@ -131,7 +131,8 @@ std::optional<PhysAddr> alloc_page_copy(mm_struct& mm, PhysAddr src, const char*
 vm_fault_t do_anonymous_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
     trace_fault_step("do_anonymous_page");
     if (!(flags & FAULT_FLAG_WRITE) && mm.zero_page.value && !(vma.vm_flags & VM_SHARED)) {
-        trace_fault_step("my_zero_pfn", [&](FaultStep& s) { s.result = "pfn " + hex(mm.zero_page.pfn()) + " (read-only)"; });
+        trace_fault_step("my_zero_pfn",
+                         [&](FaultStep& s) { s.result = "pfn " + hex(mm.zero_page.pfn()) + " (read-only)"; });
         ++mm.zero_page_maps;
         uint64_t pte = vm_page_prot(mm, vma.vm_flags) & ~mmu::_PAGE_RW;
         return set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, mm.zero_page, pte)) ? VM_FAULT_OK
@@ -166,7 +167,8 @@ vm_fault_t filemap_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, P
     vm_fault_t ret = VM_FAULT_OK;
     if (auto cached = find_get_page(m, pgoff)) {
         out = *cached;
-        trace_fault_step("find_get_page", [&](FaultStep& s) { s.result = "pfn " + hex(out.pfn()) + " (in the page cache)"; });
+        trace_fault_step("find_get_page",
+                         [&](FaultStep& s) { s.result = "pfn " + hex(out.pfn()) + " (in the page cache)"; });
         return ret;
     }
     if (!shmem) {
@@ -194,8 +196,8 @@ unsigned do_fault_around(mm_struct& mm, vm_area_struct& vma, VirtAddr address) {
     address_space& m = ino.i_data;
     const uint64_t span = pmd_span(mm.paging_mode);
     const uint64_t start = std::max({address.value & ~(window - 1), vma.vm_start.value, address.value & ~(span - 1)});
-    const uint64_t end = std::min({(address.value & ~(window - 1)) + window, vma.vm_end.value,
-                                   (address.value & ~(span - 1)) + span});
+    const uint64_t end =
+        std::min({(address.value & ~(window - 1)) + window, vma.vm_end.value, (address.value & ~(span - 1)) + span});
     const uint64_t file_pages = mmu::page_align_up(ino.i_size) >> PAGE_SHIFT;
     unsigned mapped = 0;
     for (uint64_t va = start; va < end; va += PAGE_SIZE) {
@@ -253,8 +255,9 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
 vm_fault_t special_mapping_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
     const uint64_t pgoff = ((address.page_base() - vma.vm_start) >> PAGE_SHIFT) + vma.vm_pgoff;
     PhysAddr frame;
-    trace_fault_step("special_mapping_fault",
-                     [&](FaultStep& s) { s.about = vma.vm_special->name + std::string(" page ") + std::to_string(pgoff); });
+    trace_fault_step("special_mapping_fault", [&](FaultStep& s) {
+        s.about = vma.vm_special->name + std::string(" page ") + std::to_string(pgoff);
+    });
     if (const unsigned r = vma.vm_special->fault(*vma.vm_special, pgoff, frame)) return static_cast<vm_fault_t>(r);
     if ((flags & FAULT_FLAG_WRITE) && !(vma.vm_flags & VM_SHARED)) {
         auto copy = alloc_page_copy(mm, frame, "alloc_page");
@@ -262,10 +265,8 @@ vm_fault_t special_mapping_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr ad
         return map_new_anon_page(mm, vma, address, *copy, flags);
     }
     const uint64_t pte = vm_page_prot(mm, vma.vm_flags) & ~mmu::_PAGE_RW;
-    return set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte)) ? VM_FAULT_OK
-                                                                                         : VM_FAULT_OOM;
+    return set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte)) ? VM_FAULT_OK : VM_FAULT_OOM;
 }
-
 
 // A fault on a swapped-out page (do_swap_page): the page comes from the swap cache or is
 // read in with its neighbours (swapin_readahead, a major fault); this PTE's reference on
@@ -275,7 +276,8 @@ vm_fault_t special_mapping_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr ad
 vm_fault_t do_swap_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint64_t pte, unsigned flags) {
     const swp_entry_t entry = pte_to_swp_entry(mm.paging_mode, pte);
     trace_fault_step("do_swap_page", [&](FaultStep& s) {
-        s.about = "swap entry type " + std::to_string(swp_type(entry)) + ", offset " + std::to_string(swp_offset(entry));
+        s.about =
+            "swap entry type " + std::to_string(swp_type(entry)) + ", offset " + std::to_string(swp_offset(entry));
     });
     if (!__swap_count(entry)) {
         trace_fault_step("", [](FaultStep& s) {
@@ -289,15 +291,16 @@ vm_fault_t do_swap_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, ui
     std::optional<uint32_t> pfn = lookup_swap_cache(entry);
     if (pfn) {
         ++pa.pfn_to_page(*pfn)._refcount;  // the fault's reference
-        trace_fault_step("lookup_swap_cache", [&](FaultStep& s) { s.result = "pfn " + hex(*pfn) + " (in the swap cache)"; });
+        trace_fault_step("lookup_swap_cache",
+                         [&](FaultStep& s) { s.result = "pfn " + hex(*pfn) + " (in the swap cache)"; });
     } else {
         bool major = false;
         unsigned readahead = 0;
         pfn = swapin_readahead(pa, entry, GFP_HIGHUSER_MOVABLE, major, &readahead);
         if (!pfn) return __swap_count(entry) ? VM_FAULT_OOM : VM_FAULT_OK;  // raced with a free: retry
         trace_fault_step("lookup_swap_cache", [&](FaultStep& s) {
-            s.result = "miss; swapin_readahead -> swap_readpage -> pfn " + hex(*pfn) + " (+" + std::to_string(readahead) +
-                       " read ahead)";
+            s.result = "miss; swapin_readahead -> swap_readpage -> pfn " + hex(*pfn) + " (+" +
+                       std::to_string(readahead) + " read ahead)";
         });
         if (major) ret = VM_FAULT_MAJOR;
     }
@@ -383,8 +386,7 @@ std::optional<PhysAddr> user_page(mm_struct& mm, VirtAddr va, bool write) {
         if (attempt) break;
         vm_area_struct* vma = find_vma(mm, va);
         if (!vma) return std::nullopt;
-        if (va < vma->vm_start && !((vma->vm_flags & VM_GROWSDOWN) && expand_stack(mm, *vma, va)))
-            return std::nullopt;
+        if (va < vma->vm_start && !((vma->vm_flags & VM_GROWSDOWN) && expand_stack(mm, *vma, va))) return std::nullopt;
         if (!(vma->vm_flags & (write ? VM_WRITE : VM_READ))) return std::nullopt;
         if (handle_mm_fault(mm, *vma, va, (write ? FAULT_FLAG_WRITE : 0u) | FAULT_FLAG_USER) & VM_FAULT_ERROR)
             return std::nullopt;
@@ -438,8 +440,7 @@ kernel_mem mm_kmem(const mm_struct& mm) { return kernel_mem{mm.ram, mm.page_allo
 void put_mapped_page(mm_struct& mm, PhysAddr frame) {
     page& p = mm.page_alloc->phys_to_page(frame);
     if (p.flags & PG_reserved) return;
-    if (uint64_t& counter = mm_counter(mm, p); counter && (p.use == PageUse::Anon || p.use == PageUse::File))
-        --counter;
+    if (uint64_t& counter = mm_counter(mm, p); counter && (p.use == PageUse::Anon || p.use == PageUse::File)) --counter;
     page_remove_rmap(p);
     // free_swap_cache: the last unmap of a swapped-in page lets its slot go if nothing holds it.
     if ((p.flags & PG_swapcache) && !page_mapped(p)) (void)try_to_free_swap(*mm.page_alloc, p);
@@ -481,8 +482,8 @@ uint64_t get_pte(mm_struct& mm, VirtAddr va) {
 bool set_pte_at(mm_struct& mm, VirtAddr va, uint64_t pte) {
     mmu::RamBus bus(*mm.ram);
     PgtableAllocator alloc(mm);
-    auto slot = mmu::pte_alloc(bus, mm.paging_mode, mm.pgd, va, alloc,
-                               mmu::_PAGE_RW | mmu::_PAGE_USER | mmu::_PAGE_ACCESSED);
+    auto slot =
+        mmu::pte_alloc(bus, mm.paging_mode, mm.pgd, va, alloc, mmu::_PAGE_RW | mmu::_PAGE_USER | mmu::_PAGE_ACCESSED);
     if (slot.is_error()) return false;
     mmu::write_entry(bus, mm.paging_mode, slot.value(), pte);
     trace_fault_step("set_pte_at", [&](FaultStep& s) { s.args = hex(va.page_base().value) + ", " + hex(pte); });
@@ -635,18 +636,21 @@ std::vector<std::string> check_mm(mm_struct& mm) {
     }
     if (static_cast<size_t>(mm.map_count) != mm.mm_rb.size()) problems.push_back("map_count disagrees with the tree");
     mmu::RamBus bus(*mm.ram);
-    mmu::for_each_pte(bus, mm.paging_mode, mm.pgd, VirtAddr(0), VirtAddr(mm.task_size - 1), [&](VirtAddr va, uint64_t pte) {
-        const vm_area_struct* v = mm.mm_rb.find_vma(va);
-        if (!v || v->vm_start > va) problems.push_back("PTE " + hex(pte) + " at " + hex(va.value) + " outside every VMA");
-        if (is_swap_pte(pte)) {
-            if (!__swap_count(pte_to_swp_entry(mm.paging_mode, pte)))
-                problems.push_back("swap PTE " + hex(pte) + " at " + hex(va.value) + " holds a free slot");
-            return;
-        }
-        const page& pg = mm.page_alloc->phys_to_page(mmu::pte_frame(mm.paging_mode, pte));
-        if ((pg.flags & PG_buddy) || pg._refcount <= 0)
-            problems.push_back("PTE at " + hex(va.value) + " maps free frame " + hex(mmu::pte_frame(mm.paging_mode, pte).value));
-    });
+    mmu::for_each_pte(
+        bus, mm.paging_mode, mm.pgd, VirtAddr(0), VirtAddr(mm.task_size - 1), [&](VirtAddr va, uint64_t pte) {
+            const vm_area_struct* v = mm.mm_rb.find_vma(va);
+            if (!v || v->vm_start > va)
+                problems.push_back("PTE " + hex(pte) + " at " + hex(va.value) + " outside every VMA");
+            if (is_swap_pte(pte)) {
+                if (!__swap_count(pte_to_swp_entry(mm.paging_mode, pte)))
+                    problems.push_back("swap PTE " + hex(pte) + " at " + hex(va.value) + " holds a free slot");
+                return;
+            }
+            const page& pg = mm.page_alloc->phys_to_page(mmu::pte_frame(mm.paging_mode, pte));
+            if ((pg.flags & PG_buddy) || pg._refcount <= 0)
+                problems.push_back("PTE at " + hex(va.value) + " maps free frame " +
+                                   hex(mmu::pte_frame(mm.paging_mode, pte).value));
+        });
     return problems;
 }
 

@@ -13,8 +13,8 @@ int sysctl_max_map_count = DEFAULT_MAX_MAP_COUNT;
 
 namespace {
 
-constexpr unsigned long VM_ACCT_MASK = VM_READ | VM_WRITE | VM_EXEC | VM_SHARED | VM_MAYREAD |
-                                       VM_MAYWRITE | VM_MAYEXEC | VM_MAYSHARE | VM_GROWSDOWN;
+constexpr unsigned long VM_ACCT_MASK =
+    VM_READ | VM_WRITE | VM_EXEC | VM_SHARED | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_MAYSHARE | VM_GROWSDOWN;
 
 // Adjusts total_vm and the per-type counters by npages (vm_stat_account).
 void vm_stat_account(mm_struct& mm, unsigned long flags, long npages) {
@@ -101,8 +101,7 @@ vm_area_struct* vma_expand(mm_struct& mm, vm_area_struct* vma, VirtAddr new_end)
     vma = vma_merge(mm, vma);
     if (vma->vm_flags & VM_LOCKED)  // mremap populates what it adds to a locked mapping
         for (VirtAddr a = old_end; a < new_end; a = a + PAGE_SIZE)
-            if (!get_pte(mm, a))
-                (void)handle_mm_fault(mm, *vma, a, (vma->vm_flags & VM_WRITE) ? FAULT_FLAG_WRITE : 0u);
+            if (!get_pte(mm, a)) (void)handle_mm_fault(mm, *vma, a, (vma->vm_flags & VM_WRITE) ? FAULT_FLAG_WRITE : 0u);
     return vma;
 }
 
@@ -271,7 +270,8 @@ long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot
     for (VirtAddr cur = s; cur < e;) {
         v = find_vma(mm, cur);
         if (!v || v->vm_start > cur) return -ENOMEM;
-        unsigned long nf = (v->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | (calc_vm_flags(prot, 0) & (VM_READ | VM_WRITE | VM_EXEC));
+        unsigned long nf =
+            (v->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | (calc_vm_flags(prot, 0) & (VM_READ | VM_WRITE | VM_EXEC));
         // Each VM_READ/WRITE/EXEC needs its VM_MAY* (a read-only file's shared mapping).
         if ((nf & ~(nf >> 4)) & (VM_READ | VM_WRITE | VM_EXEC)) return -EACCES;
         if (nf & VM_WRITE) {  // a private mapping made writable is charged from now on

@@ -43,7 +43,8 @@ void oom_reap_task_mm(task_struct& victim) {
     for (vm_area_struct& v : mm.mm_rb)
         if (v.is_anonymous() || !(v.vm_flags & VM_SHARED)) zap_page_range(mm, v.vm_start, v.vm_end);
     mm.mmf_oom_skip = true;
-    std::fprintf(oom_log(), "oom_reaper: reaped process %d (%s), now anon-rss:%llukB, file-rss:%llukB, shmem-rss:%llukB\n",
+    std::fprintf(oom_log(),
+                 "oom_reaper: reaped process %d (%s), now anon-rss:%llukB, file-rss:%llukB, shmem-rss:%llukB\n",
                  victim.tgid, victim.comm.c_str(), (unsigned long long)K(mm.rss_anon),
                  (unsigned long long)K(mm.rss_file), (unsigned long long)K(mm.rss_shmem));
 }
@@ -60,8 +61,8 @@ void oom_kill_process(Kernel& k, task_struct& victim) {
                  "shmem-rss:%llukB, UID:%u pgtables:%llukB oom_score_adj:%hd\n",
                  victim.tgid, victim.comm.c_str(), (unsigned long long)K(mm.total_vm),
                  (unsigned long long)K(mm.rss_anon), (unsigned long long)K(mm.rss_file),
-                 (unsigned long long)K(mm.rss_shmem), victim.cred.uid,
-                 (unsigned long long)(mm.pgtables_bytes >> 10), victim.signal->oom_score_adj);
+                 (unsigned long long)K(mm.rss_shmem), victim.cred.uid, (unsigned long long)(mm.pgtables_bytes >> 10),
+                 victim.signal->oom_score_adj);
     if (lruvec* lv = k.page_alloc().node_lruvec()) lv->count_vm_events(OOM_KILL);
     kernel_siginfo info;
     info.si_signo = SIGKILL_;

@@ -44,18 +44,20 @@ long dirty_bytes_handler(const ctl_table* table, int write, char* buffer, size_t
 }  // namespace
 
 void page_writeback_sysctl_init(ctl_table_root& root) {
-    root.register_sysctl("vm", {
-        {"dirty_background_ratio", &dirty_background_ratio, sizeof(int), 0644, dirty_background_ratio_handler,
-         SYSCTL_ZERO, SYSCTL_ONE_HUNDRED},
-        {"dirty_background_bytes", &dirty_background_bytes, sizeof(unsigned long), 0644,
-         dirty_background_bytes_handler, SYSCTL_LONG_ONE},
-        {"dirty_ratio", &vm_dirty_ratio, sizeof(int), 0644, dirty_ratio_handler, SYSCTL_ZERO, SYSCTL_ONE_HUNDRED},
-        {"dirty_bytes", &vm_dirty_bytes, sizeof(unsigned long), 0644, dirty_bytes_handler, &dirty_bytes_min},
-        // (dirty_writeback_centisecs_handler also wakes the flusher: emu has none yet.)
-        {"dirty_writeback_centisecs", &dirty_writeback_interval, sizeof(unsigned int), 0644, proc_dointvec},
-        {"dirty_expire_centisecs", &dirty_expire_interval, sizeof(unsigned int), 0644, proc_dointvec_minmax,
-         SYSCTL_ZERO},
-    });
+    root.register_sysctl(
+        "vm",
+        {
+            {"dirty_background_ratio", &dirty_background_ratio, sizeof(int), 0644, dirty_background_ratio_handler,
+             SYSCTL_ZERO, SYSCTL_ONE_HUNDRED},
+            {"dirty_background_bytes", &dirty_background_bytes, sizeof(unsigned long), 0644,
+             dirty_background_bytes_handler, SYSCTL_LONG_ONE},
+            {"dirty_ratio", &vm_dirty_ratio, sizeof(int), 0644, dirty_ratio_handler, SYSCTL_ZERO, SYSCTL_ONE_HUNDRED},
+            {"dirty_bytes", &vm_dirty_bytes, sizeof(unsigned long), 0644, dirty_bytes_handler, &dirty_bytes_min},
+            // (dirty_writeback_centisecs_handler also wakes the flusher: emu has none yet.)
+            {"dirty_writeback_centisecs", &dirty_writeback_interval, sizeof(unsigned int), 0644, proc_dointvec},
+            {"dirty_expire_centisecs", &dirty_expire_interval, sizeof(unsigned int), 0644, proc_dointvec_minmax,
+             SYSCTL_ZERO},
+        });
 }
 
 }  // namespace guestos

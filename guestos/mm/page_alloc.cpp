@@ -85,17 +85,14 @@ bool migratetype_is_mergeable(migratetype mt) { return mt < MIGRATE_PCPTYPES; }
 // True when a request of start_mt may claim the whole pageblock it falls back into.
 bool can_steal_fallback(unsigned order, migratetype start_mt) {
     if (order >= pageblock_order) return true;
-    return order >= pageblock_order / 2 || start_mt == MIGRATE_RECLAIMABLE ||
-           start_mt == MIGRATE_UNMOVABLE;
+    return order >= pageblock_order / 2 || start_mt == MIGRATE_RECLAIMABLE || start_mt == MIGRATE_UNMOVABLE;
 }
 
 mmu::Error corrupt(const std::string& what) { return mmu::Error::from_errno(EUCLEAN, what); }
 
 }  // namespace
 
-const char* vm_event_name(vm_event_item item) {
-    return item < NR_VM_EVENT_ITEMS ? vm_event_names[item] : "";
-}
+const char* vm_event_name(vm_event_item item) { return item < NR_VM_EVENT_ITEMS ? vm_event_names[item] : ""; }
 
 zone_type vm_event_zone(vm_event_item item) {
     for (vm_event_item base : {PGALLOC_DMA, ALLOCSTALL_DMA, PGSKIP_DMA})
@@ -143,8 +140,7 @@ BuddyAllocator::BuddyAllocator(mmu::PhysMemory& ram, const BuddyConfig& cfg)
     if (cfg_.arch == KernelArch::X86_64) {
         max_low_pfn_ = max_pfn_;
     } else {
-        uint64_t limit = std::clamp(mmu::page_align_down(cfg_.lowmem_limit_bytes), MIN_LOWMEM,
-                                    MAX_LOWMEM_I386);
+        uint64_t limit = std::clamp(mmu::page_align_down(cfg_.lowmem_limit_bytes), MIN_LOWMEM, MAX_LOWMEM_I386);
         cfg_.lowmem_limit_bytes = limit;
         max_low_pfn_ = std::min(max_pfn_, limit >> PAGE_SHIFT);
     }
@@ -265,8 +261,7 @@ void BuddyAllocator::setup_per_zone_wmarks() {
         uint64_t tmp = lowmem_pages ? pages_min * z.managed_pages / lowmem_pages : 0;
         if (t == ZONE_HIGHMEM || t == ZONE_MOVABLE)
             z._watermark[WMARK_MIN] = std::clamp<uint64_t>(z.managed_pages / 1024, SWAP_CLUSTER_MAX, 128);
-        else
-            z._watermark[WMARK_MIN] = tmp;
+        else z._watermark[WMARK_MIN] = tmp;
         tmp = std::max(tmp >> 2, z.managed_pages * watermark_scale_factor / 10000);
         z.watermark_boost = 0;
         z._watermark[WMARK_LOW] = z._watermark[WMARK_MIN] + tmp;
@@ -404,8 +399,8 @@ uint32_t BuddyAllocator::__alloc_pages_direct_reclaim(gfp_t gfp, unsigned order,
     return get_page_from_freelist(gfp, order, alloc_flags, ac);
 }
 
-bool BuddyAllocator::zone_watermark_ok(const zone& z, unsigned order, uint64_t mark,
-                                       zone_type highest_zoneidx, unsigned alloc_flags) const {
+bool BuddyAllocator::zone_watermark_ok(const zone& z, unsigned order, uint64_t mark, zone_type highest_zoneidx,
+                                       unsigned alloc_flags) const {
     int64_t min = static_cast<int64_t>(mark);
     int64_t free_pages = z.nr_free_pages - ((1 << order) - 1);
     if (alloc_flags & ALLOC_RESERVES) {
@@ -422,18 +417,15 @@ bool BuddyAllocator::zone_watermark_ok(const zone& z, unsigned order, uint64_t m
         if (!area.nr_free) continue;
         for (unsigned mt = 0; mt < MIGRATE_PCPTYPES; ++mt)
             if (!area.free_list[mt].empty()) return true;
-        if ((alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) &&
-            !area.free_list[MIGRATE_HIGHATOMIC].empty())
-            return true;
+        if ((alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) && !area.free_list[MIGRATE_HIGHATOMIC].empty()) return true;
     }
     return false;
 }
 
 // The watermark check of the allocation loop (zone_watermark_fast).
-bool BuddyAllocator::zone_watermark_fast(const zone& z, unsigned order, uint64_t mark,
-                                         zone_type highest_zoneidx, unsigned alloc_flags) const {
-    if (!order && z.nr_free_pages > static_cast<int64_t>(mark + z.lowmem_reserve[highest_zoneidx]))
-        return true;
+bool BuddyAllocator::zone_watermark_fast(const zone& z, unsigned order, uint64_t mark, zone_type highest_zoneidx,
+                                         unsigned alloc_flags) const {
+    if (!order && z.nr_free_pages > static_cast<int64_t>(mark + z.lowmem_reserve[highest_zoneidx])) return true;
     return zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags);
 }
 
@@ -455,8 +447,8 @@ uint32_t BuddyAllocator::rmqueue_pcplist(zone& z, migratetype mt, unsigned alloc
 }
 
 // Moves up to count blocks of `order` from the buddy lists to list, in address order.
-int BuddyAllocator::rmqueue_bulk(zone& z, unsigned order, int count, page_list& list,
-                                 migratetype mt, unsigned alloc_flags) {
+int BuddyAllocator::rmqueue_bulk(zone& z, unsigned order, int count, page_list& list, migratetype mt,
+                                 unsigned alloc_flags) {
     int i = 0;
     for (; i < count; ++i) {
         uint32_t pfn = __rmqueue(z, order, mt, alloc_flags);
@@ -488,8 +480,7 @@ uint32_t BuddyAllocator::__rmqueue_smallest(zone& z, unsigned order, migratetype
 
 // The largest block of a fallback type (the smallest, for movable requests that cannot claim
 // the block), claimed whole or in part by steal_suitable_fallback.
-uint32_t BuddyAllocator::__rmqueue_fallback(zone& z, unsigned order, migratetype start_mt,
-                                            unsigned alloc_flags) {
+uint32_t BuddyAllocator::__rmqueue_fallback(zone& z, unsigned order, migratetype start_mt, unsigned alloc_flags) {
     bool can_steal = false;
     int fallback_mt = -1;
     int current_order = MAX_PAGE_ORDER;
@@ -525,8 +516,8 @@ int BuddyAllocator::find_suitable_fallback(const free_area& area, unsigned order
 // Takes the fallback block at pfn for start_mt: whole pageblocks change type outright; a
 // pageblock mostly free or compatible is converted; otherwise only the page is taken and the
 // rest stays on the block's own lists.
-uint32_t BuddyAllocator::steal_suitable_fallback(zone& z, uint32_t pfn, unsigned current_order,
-                                                 unsigned order, migratetype start_mt, bool whole_block) {
+uint32_t BuddyAllocator::steal_suitable_fallback(zone& z, uint32_t pfn, unsigned current_order, unsigned order,
+                                                 migratetype start_mt, bool whole_block) {
     const migratetype block_type = get_pfnblock_migratetype(z, pfn);
     if (current_order >= pageblock_order) {
         __del_page_from_free_list(pfn, z, current_order, block_type);
@@ -539,8 +530,7 @@ uint32_t BuddyAllocator::steal_suitable_fallback(zone& z, uint32_t pfn, unsigned
     int free_pages = 0, movable_pages = 0;
     if (whole_block && prep_move_freepages_block(z, pfn, start_pfn, free_pages, movable_pages)) {
         int alike_pages = 0;
-        if (start_mt == MIGRATE_MOVABLE)
-            alike_pages = movable_pages;
+        if (start_mt == MIGRATE_MOVABLE) alike_pages = movable_pages;
         else if (block_type == MIGRATE_MOVABLE)
             alike_pages = static_cast<int>(pageblock_nr_pages) - (free_pages + movable_pages);
         if (free_pages + alike_pages >= (1 << (pageblock_order - 1))) {
@@ -553,8 +543,8 @@ uint32_t BuddyAllocator::steal_suitable_fallback(zone& z, uint32_t pfn, unsigned
 }
 
 // Counts free and movable (LRU) pages of pfn's pageblock; false if it leaves the zone.
-bool BuddyAllocator::prep_move_freepages_block(const zone& z, uint32_t pfn, uint64_t& start_pfn,
-                                               int& free_pages, int& movable_pages) const {
+bool BuddyAllocator::prep_move_freepages_block(const zone& z, uint32_t pfn, uint64_t& start_pfn, int& free_pages,
+                                               int& movable_pages) const {
     start_pfn = pfn & ~(pageblock_nr_pages - 1);
     const uint64_t end_pfn = start_pfn + pageblock_nr_pages - 1;
     if (!z.zone_spans_pfn(start_pfn) || !z.zone_spans_pfn(end_pfn)) return false;
@@ -573,8 +563,7 @@ bool BuddyAllocator::prep_move_freepages_block(const zone& z, uint32_t pfn, uint
 }
 
 // Moves every free block of the pageblock to new_mt's lists and retypes the pageblock.
-void BuddyAllocator::__move_freepages_block(zone& z, uint64_t start_pfn, migratetype old_mt,
-                                            migratetype new_mt) {
+void BuddyAllocator::__move_freepages_block(zone& z, uint64_t start_pfn, migratetype old_mt, migratetype new_mt) {
     for (uint64_t p = start_pfn; p < start_pfn + pageblock_nr_pages;) {
         const page& pg = mem_map_[p];
         if (!(pg.flags & PG_buddy)) {
@@ -597,8 +586,7 @@ void BuddyAllocator::change_pageblock_range(zone& z, uint32_t pfn, unsigned orde
 }
 
 // Takes the free block at pfn off its list and gives back all but its first 2^low pages.
-void BuddyAllocator::page_del_and_expand(zone& z, uint32_t pfn, unsigned low, unsigned high,
-                                         migratetype mt) {
+void BuddyAllocator::page_del_and_expand(zone& z, uint32_t pfn, unsigned low, unsigned high, migratetype mt) {
     __del_page_from_free_list(pfn, z, high, mt);
     uint64_t nr_added = expand(z, pfn, low, high, mt);
     z.nr_free_pages -= static_cast<int64_t>((1ull << high) - nr_added);
@@ -723,8 +711,7 @@ bool BuddyAllocator::free_pages_prepare(uint64_t pfn, unsigned order) {
     if (zt == MAX_NR_ZONES || page_zonenum(pfn + n - 1) != zt) return false;
     for (uint64_t i = 0; i < n; ++i) {
         const page& p = mem_map_[pfn + i];
-        if (p.use == PageUse::Free || p.use == PageUse::Reserved || (p.flags & (PG_buddy | PG_reserved)))
-            return false;
+        if (p.use == PageUse::Free || p.use == PageUse::Reserved || (p.flags & (PG_buddy | PG_reserved))) return false;
     }
     for (uint64_t i = 0; i < n; ++i) {
         lru_page_release(node_.__lruvec, mem_map_[pfn + i]);
@@ -782,8 +769,7 @@ void BuddyAllocator::__free_one_page(uint32_t pfn, zone& z, unsigned order, migr
         migratetype buddy_mt = mt;
         if (order >= pageblock_order) {
             buddy_mt = get_pfnblock_migratetype(z, buddy_pfn);
-            if (mt != buddy_mt && (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(buddy_mt)))
-                break;
+            if (mt != buddy_mt && (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(buddy_mt))) break;
         }
         __del_page_from_free_list(static_cast<uint32_t>(buddy_pfn), z, order, buddy_mt);
         if (buddy_mt != mt) set_pageblock_migratetype(z, buddy_pfn, mt);
@@ -802,8 +788,7 @@ bool BuddyAllocator::page_is_buddy(const zone& z, uint64_t buddy_pfn, unsigned o
 
 // True if the block one order up would merge were its buddy freed: then the block goes to
 // the list tail so it is allocated last (buddy_merge_likely).
-bool BuddyAllocator::buddy_merge_likely(const zone& z, uint64_t pfn, uint64_t buddy_pfn,
-                                        unsigned order) const {
+bool BuddyAllocator::buddy_merge_likely(const zone& z, uint64_t pfn, uint64_t buddy_pfn, unsigned order) const {
     if (order >= MAX_PAGE_ORDER - 1) return false;
     const uint64_t higher = buddy_pfn & pfn;
     return page_is_buddy(z, higher ^ (1ull << (order + 1)), order + 1);
@@ -813,8 +798,7 @@ bool BuddyAllocator::buddy_merge_likely(const zone& z, uint64_t pfn, uint64_t bu
 // Free lists and pageblocks.
 
 // Puts a free block on its order's list for mt and marks its head PageBuddy with the order.
-void BuddyAllocator::__add_to_free_list(uint32_t pfn, zone& z, unsigned order, migratetype mt,
-                                        bool tail) {
+void BuddyAllocator::__add_to_free_list(uint32_t pfn, zone& z, unsigned order, migratetype mt, bool tail) {
     free_area& area = z.free_area[order];
     if (tail) list_add_tail(mem_map_.data(), area.free_list[mt], pfn);
     else list_add(mem_map_.data(), area.free_list[mt], pfn);
@@ -992,8 +976,7 @@ mmu::ErrorOr<void> BuddyAllocator::check_zone(const zone& z, std::vector<uint8_t
 
 // A listed free block: PG_buddy head of the right order, aligned, inside the zone, on the list
 // of its pageblocks' type, with free unflagged tail pages.
-mmu::ErrorOr<void> BuddyAllocator::check_free_block(const zone& z, uint32_t pfn, unsigned order,
-                                                    migratetype mt) const {
+mmu::ErrorOr<void> BuddyAllocator::check_free_block(const zone& z, uint32_t pfn, unsigned order, migratetype mt) const {
     const std::string at = " at pfn " + std::to_string(pfn) + " order " + std::to_string(order);
     const page& head = mem_map_[pfn];
     const uint64_t n = 1ull << order;

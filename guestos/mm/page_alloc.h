@@ -179,26 +179,23 @@ private:
     void refresh_zone_stat_thresholds();
 
     // Allocation.
-    uint32_t get_page_from_freelist(gfp_t gfp, unsigned order, unsigned alloc_flags,
-                                    const alloc_context& ac);
+    uint32_t get_page_from_freelist(gfp_t gfp, unsigned order, unsigned alloc_flags, const alloc_context& ac);
     uint32_t __alloc_pages_slowpath(gfp_t gfp, unsigned order, const alloc_context& ac);
-    uint32_t __alloc_pages_direct_reclaim(gfp_t gfp, unsigned order, unsigned alloc_flags,
-                                          const alloc_context& ac, uint64_t& progress);
-    bool zone_watermark_fast(const zone& z, unsigned order, uint64_t mark,
-                             zone_type highest_zoneidx, unsigned alloc_flags) const;
+    uint32_t __alloc_pages_direct_reclaim(gfp_t gfp, unsigned order, unsigned alloc_flags, const alloc_context& ac,
+                                          uint64_t& progress);
+    bool zone_watermark_fast(const zone& z, unsigned order, uint64_t mark, zone_type highest_zoneidx,
+                             unsigned alloc_flags) const;
     uint32_t rmqueue(zone& z, unsigned order, unsigned alloc_flags, migratetype mt);
     uint32_t rmqueue_pcplist(zone& z, migratetype mt, unsigned alloc_flags);
-    int rmqueue_bulk(zone& z, unsigned order, int count, page_list& list, migratetype mt,
-                     unsigned alloc_flags);
+    int rmqueue_bulk(zone& z, unsigned order, int count, page_list& list, migratetype mt, unsigned alloc_flags);
     uint32_t __rmqueue(zone& z, unsigned order, migratetype mt, unsigned alloc_flags);
     uint32_t __rmqueue_smallest(zone& z, unsigned order, migratetype mt);
     uint32_t __rmqueue_fallback(zone& z, unsigned order, migratetype start_mt, unsigned alloc_flags);
-    int find_suitable_fallback(const free_area& area, unsigned order, migratetype mt,
-                               bool& can_steal) const;
+    int find_suitable_fallback(const free_area& area, unsigned order, migratetype mt, bool& can_steal) const;
     uint32_t steal_suitable_fallback(zone& z, uint32_t pfn, unsigned current_order, unsigned order,
                                      migratetype start_mt, bool whole_block);
-    bool prep_move_freepages_block(const zone& z, uint32_t pfn, uint64_t& start_pfn,
-                                   int& free_pages, int& movable_pages) const;
+    bool prep_move_freepages_block(const zone& z, uint32_t pfn, uint64_t& start_pfn, int& free_pages,
+                                   int& movable_pages) const;
     void __move_freepages_block(zone& z, uint64_t start_pfn, migratetype old_mt, migratetype new_mt);
     void change_pageblock_range(zone& z, uint32_t pfn, unsigned order, migratetype mt);
     void page_del_and_expand(zone& z, uint32_t pfn, unsigned low, unsigned high, migratetype mt);
@@ -224,8 +221,7 @@ private:
 
     // check_consistency helpers.
     mmu::ErrorOr<void> check_zone(const zone& z, std::vector<uint8_t>& seen) const;
-    mmu::ErrorOr<void> check_free_block(const zone& z, uint32_t pfn, unsigned order,
-                                        migratetype mt) const;
+    mmu::ErrorOr<void> check_free_block(const zone& z, uint32_t pfn, unsigned order, migratetype mt) const;
 
     mmu::PhysMemory& ram_;
     BuddyConfig cfg_;

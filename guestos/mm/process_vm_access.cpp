@@ -54,7 +54,8 @@ long process_vm_rw_core(SysCtx& c, mm_struct& remote, const user_iovec& lv, cons
             const uint64_t lva = lv[li].first + loff, rva = rbase + roff;
             const uint64_t n = std::min({rlen - roff, lv[li].second - loff, PAGE_SIZE - (rva & (PAGE_SIZE - 1)),
                                          PAGE_SIZE - (lva & (PAGE_SIZE - 1))});
-            if (!process_vm_rw_chunk(c.mm, remote, lva, rva, n, dir)) return copied ? static_cast<long>(copied) : -EFAULT;
+            if (!process_vm_rw_chunk(c.mm, remote, lva, rva, n, dir))
+                return copied ? static_cast<long>(copied) : -EFAULT;
             roff += n, loff += n, copied += n;
         }
     }
@@ -70,7 +71,7 @@ long process_vm_rw(SysCtx& c, const uint64_t* a, VmDirection dir) {
     if (std::none_of(rv.begin(), rv.end(), [](const auto& v) { return v.second > 0; })) return 0;
     task_struct* t = c.kernel.find_task_by_vpid(static_cast<int32_t>(a[0]));
     if (!t || t->exit_state == EXIT_DEAD) return -ESRCH;
-    if (!t->mm) return -ESRCH;  // an exited task (mm_access gives no mm)
+    if (!t->mm) return -ESRCH;                         // an exited task (mm_access gives no mm)
     if (ptrace_may_access(c.task, *t)) return -EPERM;  // PTRACE_MODE_ATTACH_REALCREDS
     return process_vm_rw_core(c, *t->mm, lv, rv, dir);
 }

@@ -60,11 +60,11 @@ bool anon_vma_compatible(const vm_area_struct& a, const vm_area_struct& b) {
 // A neighbour's anon_vma that vma may reuse, so the two can still merge later
 // (find_mergeable_anon_vma + reusable_anon_vma: the neighbour links to that one only).
 struct anon_vma* find_mergeable_anon_vma(const vm_area_struct& vma) {
-    if (const vm_area_struct* next = vma.vm_next; next && next->anon_vma && next->anon_vma_chain.size() == 1 &&
-                                                   anon_vma_compatible(vma, *next))
+    if (const vm_area_struct* next = vma.vm_next;
+        next && next->anon_vma && next->anon_vma_chain.size() == 1 && anon_vma_compatible(vma, *next))
         return next->anon_vma;
-    if (const vm_area_struct* prev = vma.vm_prev; prev && prev->anon_vma && prev->anon_vma_chain.size() == 1 &&
-                                                   anon_vma_compatible(*prev, vma))
+    if (const vm_area_struct* prev = vma.vm_prev;
+        prev && prev->anon_vma && prev->anon_vma_chain.size() == 1 && anon_vma_compatible(*prev, vma))
         return prev->anon_vma;
     return nullptr;
 }
@@ -72,8 +72,14 @@ struct anon_vma* find_mergeable_anon_vma(const vm_area_struct& vma) {
 }  // namespace
 
 vm_area_struct::vm_area_struct(const vm_area_struct& o)
-    : vm_start(o.vm_start), vm_end(o.vm_end), vm_flags(o.vm_flags), vm_pgoff(o.vm_pgoff), vm_file(o.vm_file),
-      vm_mm(o.vm_mm), vm_special(o.vm_special), slab(o.slab) {
+    : vm_start(o.vm_start),
+      vm_end(o.vm_end),
+      vm_flags(o.vm_flags),
+      vm_pgoff(o.vm_pgoff),
+      vm_file(o.vm_file),
+      vm_mm(o.vm_mm),
+      vm_special(o.vm_special),
+      slab(o.slab) {
     vma_link_file(*this);
     // No memory for the chains: the copy is unusable, as its failed slab object says
     // (vm_area_dup gives null and the caller fails with ENOMEM).

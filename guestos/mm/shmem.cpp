@@ -242,7 +242,8 @@ public:
     // shmem_show_options: what differs from the defaults.
     void show_options(std::string& m) override {
         resolve();
-        if (blocks_->max_blocks != default_max_blocks_) m += ",size=" + std::to_string(blocks_->max_blocks << (PAGE_SHIFT - 10)) + "k";
+        if (blocks_->max_blocks != default_max_blocks_)
+            m += ",size=" + std::to_string(blocks_->max_blocks << (PAGE_SHIFT - 10)) + "k";
         if (max_inodes_ != default_max_inodes_) m += ",nr_inodes=" + std::to_string(max_inodes_);
         if (opt_.mode != 01777) {
             char mode[16];

@@ -75,9 +75,9 @@ void mm_image(const mm_struct& mm, Fn&& fn) {
 }
 
 // The task_struct image's scalars, in TaskImage's order (comm, a char array, is apart).
-constexpr TaskField task_fields[] = {TaskField::state,      TaskField::usage,     TaskField::mm,
-                                     TaskField::active_mm,  TaskField::exit_state, TaskField::exit_code,
-                                     TaskField::exit_signal, TaskField::pid,       TaskField::tgid};
+constexpr TaskField task_fields[] = {TaskField::state,       TaskField::usage,      TaskField::mm,
+                                     TaskField::active_mm,   TaskField::exit_state, TaskField::exit_code,
+                                     TaskField::exit_signal, TaskField::pid,        TaskField::tgid};
 std::array<uint64_t, std::size(task_fields)> task_image(const task_struct& t) {
     const uint64_t mm = t.mm ? t.mm->slab.kernel_address() : 0;
     return {t.exited ? TASK_DEAD : t.state,
@@ -193,7 +193,8 @@ std::vector<std::string> check_slab_images(const task_struct& task) {
             {VmaField::vm_pgoff, v.vm_pgoff},
             {VmaField::vm_file, v.vm_file ? v.vm_file->slab.kernel_address() : 0},
         };
-        for (const auto& [field, value] : expect) check_field(problems, at, v.slab, vm_area_struct_layout, field, value);
+        for (const auto& [field, value] : expect)
+            check_field(problems, at, v.slab, vm_area_struct_layout, field, value);
     }
     // The task and mm images as the last return to user mode left them.
     if (mm->slab.backed() && !mm->slab_dirty)
@@ -208,7 +209,8 @@ std::vector<std::string> check_slab_images(const task_struct& task) {
     if (task.files)
         for (const auto& f : task.files->fd) {
             if (!f || !f->slab.backed()) continue;
-            check_field(problems, "an open file", f->slab, file_layout, FileField::f_pos, static_cast<uint64_t>(f->f_pos));
+            check_field(problems, "an open file", f->slab, file_layout, FileField::f_pos,
+                        static_cast<uint64_t>(f->f_pos));
             check_field(problems, "an open file", f->slab, file_layout, FileField::f_flags, f->f_flags);
         }
     for (auto& p : mm->caches->check_counts()) problems.push_back(std::move(p));

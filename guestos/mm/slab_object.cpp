@@ -97,8 +97,8 @@ SlabObject::SlabObject(const SlabObject& other) {
         return;
     }
     if (!other.backed() || !alloc(other.cache_)) return;
-    std::memcpy(cache_->ram_->host(object_, cache_->object_size_), cache_->ram_->host(other.object_, cache_->object_size_),
-                cache_->object_size_);
+    std::memcpy(cache_->ram_->host(object_, cache_->object_size_),
+                cache_->ram_->host(other.object_, cache_->object_size_), cache_->object_size_);
 }
 
 SlabObject& SlabObject::operator=(const SlabObject& other) {

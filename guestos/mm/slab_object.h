@@ -82,17 +82,20 @@ struct ObjectLayout {
 // PAE (100 bytes; vm_page_prot is 8 bytes there). Written: vm_start, vm_end, vm_next, vm_prev,
 // vm_mm, vm_flags, vm_pgoff, vm_file at every change the VMA tree makes (vm_area_struct::
 // sync_slab); anon_vma by whoever attaches one.
+// clang-format off
 #define GUESTOS_VM_AREA_STRUCT_FIELDS(F)                                                         \
     F(vm_start, 8, 4) F(vm_end, 8, 4) F(vm_next, 8, 4) F(vm_prev, 8, 4) F(vm_rb, 24, 12)          \
     F(rb_subtree_gap, 8, 4) F(vm_mm, 8, 4) F(vm_page_prot, 8, 8) F(vm_flags, 8, 4)                \
     F(shared, 32, 16) F(anon_vma_chain, 16, 8) F(anon_vma, 8, 4) F(vm_ops, 8, 4)                 \
     F(vm_pgoff, 8, 4) F(vm_file, 8, 4) F(vm_private_data, 8, 4) F(swap_readahead_info, 8, 4)      \
     F(vm_policy, 8, 0) F(vm_userfaultfd_ctx, 8, 4)
+// clang-format on
 
 // mm_struct: offsets exact up to env_end (saved_auxv's size, hence rss_stat's offset, depends
 // on the arch's AT_VECTOR_SIZE); then one block up to Linux's size (1,064 bytes on x86-64,
 // 1,088 with SLAB_HWCACHE_ALIGN as in slabinfo; 496 on i386). Written at the return to user
 // mode after a change marked it dirty (guestos/mm/slab_image.cpp).
+// clang-format off
 #define GUESTOS_MM_STRUCT_FIELDS(F)                                                              \
     F(mmap, 8, 4) F(mm_rb, 8, 4) F(vmacache_seqnum, 8, 8) F(get_unmapped_area, 8, 4)              \
     F(mmap_base, 8, 4) F(mmap_legacy_base, 8, 4) F(mmap_compat_base, 8, 0)                        \
@@ -105,37 +108,46 @@ struct ObjectLayout {
     F(end_data, 8, 4) F(start_brk, 8, 4) F(brk, 8, 4) F(start_stack, 8, 4) F(arg_start, 8, 4)     \
     F(arg_end, 8, 4) F(env_start, 8, 4) F(env_end, 8, 4) F(saved_auxv, 368, 192)                  \
     F(rss_stat, 32, 16)
+// clang-format on
 
 // task_struct: thread_info to ptrace exact; the scheduler's members, the lists and the
 // credentials are blocks of roughly Linux's size, so mm, pid and comm are near, not at,
 // Linux's offsets; 9,024 bytes on x86-64 (order-3 slabs of 3, as Linux's), 3,904 on i386.
 // Written at the return to user mode after a change marked it dirty (slab_image.cpp).
+// clang-format off
 #define GUESTOS_TASK_STRUCT_FIELDS(F)                                                            \
     F(thread_info, 16, 8) F(state, 8, 4) F(stack, 8, 4) F(usage, 4, 4) F(flags, 4, 4)             \
     F(ptrace, 4, 4) F(on_cpu_to_tasks, 1176, 664) F(mm, 8, 4) F(active_mm, 8, 4)                  \
     F(vmacache, 40, 20) F(task_rss_stat, 20, 20) F(exit_state, 4, 4) F(exit_code, 4, 4)           \
     F(exit_signal, 4, 4) F(pdeath_signal, 4, 4) F(jobctl_to_pid, 80, 48) F(pid, 4, 4)             \
     F(tgid, 4, 4) F(stack_canary_to_comm, 616, 328) F(comm, 16, 16)
+// clang-format on
 
 // struct file (include/linux/fs.h): offsets exact for x86-64 (248 bytes, 256 with
 // SLAB_HWCACHE_ALIGN) and i386. At each return to user mode, the fields that changed
 // (slab_image.cpp).
+// clang-format off
 #define GUESTOS_FILE_FIELDS(F)                                                                   \
     F(f_u, 16, 8) F(f_path, 16, 8) F(f_inode, 8, 4) F(f_op, 8, 4) F(f_lock, 4, 4)                 \
     F(f_write_hint, 4, 4) F(f_count, 8, 4) F(f_flags, 4, 4) F(f_mode, 4, 4) F(f_pos_lock, 32, 20) \
     F(f_pos, 8, 8) F(f_owner, 32, 28) F(f_cred, 8, 4) F(f_ra, 32, 28) F(f_version, 8, 8)          \
     F(private_data, 8, 4) F(f_ep_links, 16, 8) F(f_tfile_llink, 16, 8) F(f_mapping, 8, 4)         \
     F(f_wb_err, 4, 4) F(f_sb_err, 4, 4)
+// clang-format on
 
 // struct anon_vma (include/linux/rmap.h): exact, 80 bytes on x86-64 (88 in the cache: its
 // SLAB_TYPESAFE_BY_RCU free pointer sits after the object), 48 on i386.
+// clang-format off
 #define GUESTOS_ANON_VMA_FIELDS(F)                                                               \
     F(root, 8, 4) F(rwsem, 40, 24) F(refcount, 4, 4) F(degree, 4, 4) F(parent, 8, 4)              \
     F(rb_root, 16, 8)
+// clang-format on
 
 // struct anon_vma_chain (include/linux/rmap.h): exact, 64 bytes on x86-64, 32 on i386.
+// clang-format off
 #define GUESTOS_ANON_VMA_CHAIN_FIELDS(F)                                                         \
     F(vma, 8, 4) F(anon_vma, 8, 4) F(same_vma, 16, 8) F(rb, 24, 12) F(rb_subtree_last, 8, 4)
+// clang-format on
 
 #define GUESTOS_FIELD_ENUM(name, s64, s32) name,
 enum class VmaField : uint8_t { GUESTOS_VM_AREA_STRUCT_FIELDS(GUESTOS_FIELD_ENUM) };
@@ -146,8 +158,8 @@ enum class AnonVmaField : uint8_t { GUESTOS_ANON_VMA_FIELDS(GUESTOS_FIELD_ENUM) 
 enum class AnonVmaChainField : uint8_t { GUESTOS_ANON_VMA_CHAIN_FIELDS(GUESTOS_FIELD_ENUM) };
 #undef GUESTOS_FIELD_ENUM
 
-extern const ObjectLayout vm_area_struct_layout, mm_struct_layout, task_struct_layout, file_layout,
-    anon_vma_layout, anon_vma_chain_layout;
+extern const ObjectLayout vm_area_struct_layout, mm_struct_layout, task_struct_layout, file_layout, anon_vma_layout,
+    anon_vma_chain_layout;
 
 // Where a field lives in a slab object of a given guest kernel.
 struct FieldSlot {
@@ -167,7 +179,7 @@ public:
     kmem_cache* cachep() const { return cachep_; }
     // Null once the Kernel that owned the cache is gone.
     SlabAllocator* slab() const { return slab_; }
-    uint64_t nr_objects() const { return nr_objects_; }  // live SlabObjects holding an object
+    uint64_t nr_objects() const { return nr_objects_; }    // live SlabObjects holding an object
     unsigned object_size() const { return object_size_; }  // sizeof the struct on this arch
     FieldSlot slot(unsigned field) const { return field < slots_.size() ? slots_[field] : FieldSlot{}; }
     // The field named `name` (for displays), or nullopt.

@@ -29,9 +29,7 @@ unsigned get_order(uint64_t size) {
     return order;
 }
 // Objects of `size` bytes an order-`order` slab holds.
-unsigned order_objects(unsigned order, unsigned size) {
-    return static_cast<unsigned>((PAGE_SIZE << order) / size);
-}
+unsigned order_objects(unsigned order, unsigned size) { return static_cast<unsigned>((PAGE_SIZE << order) / size); }
 
 // The lowest order in [min_order, max_order] wasting at most 1/fract_leftover of the slab.
 unsigned calc_slab_order(unsigned size, unsigned min_order, unsigned max_order, unsigned fract_leftover) {
@@ -59,8 +57,7 @@ mmu::Error corrupt(const std::string& what) { return mmu::Error::from_errno(EUCL
 }  // namespace
 
 SlabAllocator::SlabAllocator(BuddyAllocator& buddy)
-    : buddy_(buddy), ram_(buddy.ram()), mem_map_(buddy.mem_map()),
-      ptr_size_(buddy.arch() == KernelArch::I386 ? 4 : 8) {
+    : buddy_(buddy), ram_(buddy.ram()), mem_map_(buddy.mem_map()), ptr_size_(buddy.arch() == KernelArch::I386 ? 4 : 8) {
     create_kmalloc_caches();
 }
 
@@ -76,8 +73,7 @@ SlabAllocator::~SlabAllocator() {
     // Full slabs and kmalloc_large blocks are on no list: find them in mem_map.
     for (uint64_t pfn = 0; pfn < buddy_.max_pfn(); ++pfn) {
         page& p = mem_map_[pfn];
-        if ((p.flags & PG_slab) && p.slab_cache)
-            discard_slab(p.slab_cache, static_cast<uint32_t>(pfn));
+        if ((p.flags & PG_slab) && p.slab_cache) discard_slab(p.slab_cache, static_cast<uint32_t>(pfn));
         else if (p.use == PageUse::Slab && (p.flags & PG_head))
             free_large_kmalloc(static_cast<uint32_t>(pfn), PhysAddr::from_pfn(pfn));
     }
@@ -102,9 +98,8 @@ void SlabAllocator::create_kmalloc_caches() {
     }
 }
 
-mmu::ErrorOr<kmem_cache*> SlabAllocator::kmem_cache_create(std::string name, unsigned size,
-                                                           unsigned align, slab_flags_t flags,
-                                                           kmem_ctor_t ctor) {
+mmu::ErrorOr<kmem_cache*> SlabAllocator::kmem_cache_create(std::string name, unsigned size, unsigned align,
+                                                           slab_flags_t flags, kmem_ctor_t ctor) {
     if (name.empty() || !size || size > KMALLOC_MAX_SIZE)
         return mmu::Error::from_errno(EINVAL, "kmem_cache_create: bad name or size");
     if (align & (align - 1)) return mmu::Error::from_errno(EINVAL, "kmem_cache_create: bad align");
@@ -114,8 +109,8 @@ mmu::ErrorOr<kmem_cache*> SlabAllocator::kmem_cache_create(std::string name, uns
 }
 
 // Lays out a cache and puts it at the head of slab_caches (do_kmem_cache_create).
-kmem_cache* SlabAllocator::create_cache(std::string name, unsigned size, unsigned align,
-                                        slab_flags_t flags, kmem_ctor_t ctor) {
+kmem_cache* SlabAllocator::create_cache(std::string name, unsigned size, unsigned align, slab_flags_t flags,
+                                        kmem_ctor_t ctor) {
     auto* s = new kmem_cache;
     s->name = std::move(name);
     s->object_size = size;
@@ -275,9 +270,8 @@ uint32_t SlabAllocator::new_slab(kmem_cache* s, gfp_t gfp) {
     slab.inuse = 0;
     slab.frozen = false;
     buddy_.set_page_use(*pa, oo.order, PageUse::Slab);
-    buddy_.mod_node_page_state(
-        (s->flags & SLAB_RECLAIM_ACCOUNT) ? NR_SLAB_RECLAIMABLE_B : NR_SLAB_UNRECLAIMABLE_B,
-        static_cast<int64_t>(PAGE_SIZE << oo.order));
+    buddy_.mod_node_page_state((s->flags & SLAB_RECLAIM_ACCOUNT) ? NR_SLAB_RECLAIMABLE_B : NR_SLAB_UNRECLAIMABLE_B,
+                               static_cast<int64_t>(PAGE_SIZE << oo.order));
     setup_slab_objects(s, pfn);
     ++s->node.nr_slabs;
     s->node.total_objects += oo.objects;
@@ -301,8 +295,7 @@ void SlabAllocator::setup_slab_objects(kmem_cache* s, uint32_t pfn) {
 
 void SlabAllocator::kmem_cache_free(kmem_cache* s, PhysAddr object) {
     const uint32_t slab_pfn = virt_to_slab(object);
-    if (!s || slab_pfn == NO_PFN || mem_map_[slab_pfn].slab_cache != s ||
-        !slab_free(s, slab_pfn, object.value))
+    if (!s || slab_pfn == NO_PFN || mem_map_[slab_pfn].slab_cache != s || !slab_free(s, slab_pfn, object.value))
         ++nr_bad_frees_;
 }
 
@@ -397,9 +390,8 @@ void SlabAllocator::discard_slab(kmem_cache* s, uint32_t slab_pfn) {
     const unsigned order = slab.order;
     --s->node.nr_slabs;
     s->node.total_objects -= slab.objects;
-    buddy_.mod_node_page_state(
-        (s->flags & SLAB_RECLAIM_ACCOUNT) ? NR_SLAB_RECLAIMABLE_B : NR_SLAB_UNRECLAIMABLE_B,
-        -static_cast<int64_t>(PAGE_SIZE << order));
+    buddy_.mod_node_page_state((s->flags & SLAB_RECLAIM_ACCOUNT) ? NR_SLAB_RECLAIMABLE_B : NR_SLAB_UNRECLAIMABLE_B,
+                               -static_cast<int64_t>(PAGE_SIZE << order));
     slab.flags &= ~PG_slab;
     slab.slab_cache = nullptr;
     ++s->stat[FREE_SLAB];
@@ -490,8 +482,7 @@ void SlabAllocator::kfree(PhysAddr object) {
 // Frees a kmalloc_large block given its first byte; anything else is a bad free.
 void SlabAllocator::free_large_kmalloc(uint32_t pfn, PhysAddr object) {
     const page& h = mem_map_[pfn];
-    if (h.use != PageUse::Slab || !(h.flags & PG_head) || (h.flags & PG_slab) ||
-        object != PhysAddr::from_pfn(pfn)) {
+    if (h.use != PageUse::Slab || !(h.flags & PG_head) || (h.flags & PG_slab) || object != PhysAddr::from_pfn(pfn)) {
         ++nr_bad_frees_;
         return;
     }
@@ -509,8 +500,7 @@ size_t SlabAllocator::ksize(PhysAddr object) const {
         return (s->flags & SLAB_TYPESAFE_BY_RCU) ? s->inuse : s->size;
     }
     const page& h = mem_map_[object.pfn()];
-    if (h.use == PageUse::Slab && (h.flags & PG_head) && object == object.page_base())
-        return PAGE_SIZE << h.order;
+    if (h.use == PageUse::Slab && (h.flags & PG_head) && object == object.page_base()) return PAGE_SIZE << h.order;
     return 0;
 }
 
@@ -585,8 +575,7 @@ mmu::ErrorOr<void> SlabAllocator::check_consistency() const {
         buddy_.node_page_state(NR_SLAB_UNRECLAIMABLE_B) !=
             static_cast<int64_t>(slab_bytes - reclaimable_bytes + large_bytes))
         return corrupt("NR_SLAB_*_B disagree with the slab pages");
-    for (const kmem_cache* s : slab_caches_)
-        TRY(check_cache(*s));
+    for (const kmem_cache* s : slab_caches_) TRY(check_cache(*s));
     return {};
 }
 

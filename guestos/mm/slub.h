@@ -22,12 +22,12 @@
 namespace guestos {
 
 using slab_flags_t = unsigned;
-inline constexpr slab_flags_t SLAB_KMALLOC = 0x00001000;        // a kmalloc cache
-inline constexpr slab_flags_t SLAB_HWCACHE_ALIGN = 0x00002000;  // align objects to cache lines
-inline constexpr slab_flags_t SLAB_CACHE_DMA = 0x00004000;      // slabs from ZONE_DMA
-inline constexpr slab_flags_t SLAB_CACHE_DMA32 = 0x00008000;    // slabs from ZONE_DMA32
+inline constexpr slab_flags_t SLAB_KMALLOC = 0x00001000;          // a kmalloc cache
+inline constexpr slab_flags_t SLAB_HWCACHE_ALIGN = 0x00002000;    // align objects to cache lines
+inline constexpr slab_flags_t SLAB_CACHE_DMA = 0x00004000;        // slabs from ZONE_DMA
+inline constexpr slab_flags_t SLAB_CACHE_DMA32 = 0x00008000;      // slabs from ZONE_DMA32
 inline constexpr slab_flags_t SLAB_RECLAIM_ACCOUNT = 0x00020000;  // counted as SReclaimable
-inline constexpr slab_flags_t SLAB_PANIC = 0x00040000;          // accepted, ignored
+inline constexpr slab_flags_t SLAB_PANIC = 0x00040000;            // accepted, ignored
 inline constexpr slab_flags_t SLAB_TYPESAFE_BY_RCU = 0x00080000;  // free pointer outside the object
 
 inline constexpr unsigned KMALLOC_SHIFT_LOW = 3;
@@ -97,9 +97,9 @@ struct kmem_cache_order_objects {
 
 // The cpu's slab: allocation pops c.freelist without touching the slab (kmem_cache_cpu).
 struct kmem_cache_cpu {
-    uint64_t freelist = 0;  // physical address of the next free object of the cpu slab
+    uint64_t freelist = 0;   // physical address of the next free object of the cpu slab
     uint32_t slab = NO_PFN;  // head pfn of the frozen cpu slab
-    uint64_t tid = 0;       // transaction id, bumped by every fast-path operation
+    uint64_t tid = 0;        // transaction id, bumped by every fast-path operation
 };
 
 struct kmem_cache_node {
@@ -111,9 +111,23 @@ struct kmem_cache_node {
 
 // CONFIG_SLUB_STATS counters (a subset, same names).
 enum slub_stat_item : uint8_t {
-    ALLOC_FASTPATH, ALLOC_SLOWPATH, FREE_FASTPATH, FREE_SLOWPATH, FREE_FROZEN, FREE_ADD_PARTIAL,
-    FREE_REMOVE_PARTIAL, ALLOC_FROM_PARTIAL, ALLOC_SLAB, ALLOC_REFILL, FREE_SLAB, CPUSLAB_FLUSH,
-    DEACTIVATE_FULL, DEACTIVATE_EMPTY, DEACTIVATE_TO_HEAD, DEACTIVATE_BYPASS, ORDER_FALLBACK,
+    ALLOC_FASTPATH,
+    ALLOC_SLOWPATH,
+    FREE_FASTPATH,
+    FREE_SLOWPATH,
+    FREE_FROZEN,
+    FREE_ADD_PARTIAL,
+    FREE_REMOVE_PARTIAL,
+    ALLOC_FROM_PARTIAL,
+    ALLOC_SLAB,
+    ALLOC_REFILL,
+    FREE_SLAB,
+    CPUSLAB_FLUSH,
+    DEACTIVATE_FULL,
+    DEACTIVATE_EMPTY,
+    DEACTIVATE_TO_HEAD,
+    DEACTIVATE_BYPASS,
+    ORDER_FALLBACK,
     NR_SLUB_STAT_ITEMS
 };
 
@@ -122,10 +136,10 @@ struct kmem_cache {
     unsigned object_size = 0;  // what the creator asked for
     unsigned size = 0;         // bytes per object slot (aligned, with an outside free pointer)
     unsigned align = 0;
-    unsigned offset = 0;       // free pointer offset in a free object
-    unsigned inuse = 0;        // object_size rounded to a word: where metadata would start
+    unsigned offset = 0;  // free pointer offset in a free object
+    unsigned inuse = 0;   // object_size rounded to a word: where metadata would start
     slab_flags_t flags = 0;
-    gfp_t allocflags = 0;      // added to every slab page allocation
+    gfp_t allocflags = 0;          // added to every slab page allocation
     kmem_cache_order_objects oo;   // preferred slab order and objects per slab
     kmem_cache_order_objects min;  // fallback: the smallest order holding one object
     unsigned min_partial = 0;      // empty slabs kept on the partial list
@@ -151,9 +165,8 @@ public:
     SlabAllocator& operator=(const SlabAllocator&) = delete;
 
     // A cache of `size`-byte objects; EINVAL for a size below a word or above KMALLOC_MAX_SIZE.
-    [[nodiscard]] mmu::ErrorOr<kmem_cache*> kmem_cache_create(std::string name, unsigned size,
-                                                              unsigned align, slab_flags_t flags,
-                                                              kmem_ctor_t ctor = {});
+    [[nodiscard]] mmu::ErrorOr<kmem_cache*> kmem_cache_create(std::string name, unsigned size, unsigned align,
+                                                              slab_flags_t flags, kmem_ctor_t ctor = {});
     // Frees the cache; EBUSY (and the cache stays usable) while objects are allocated.
     [[nodiscard]] mmu::ErrorOr<void> kmem_cache_destroy(kmem_cache* s);
     // An object of s (slab_alloc), zeroed for __GFP_ZERO; nullopt when no slab page can be had.
@@ -165,9 +178,7 @@ public:
 
     // size bytes from kmalloc-<class> (kmalloc_large above 8 KiB); ZERO_SIZE_PTR for 0.
     [[nodiscard]] std::optional<PhysAddr> kmalloc(size_t size, gfp_t gfp);
-    [[nodiscard]] std::optional<PhysAddr> kzalloc(size_t size, gfp_t gfp) {
-        return kmalloc(size, gfp | __GFP_ZERO);
-    }
+    [[nodiscard]] std::optional<PhysAddr> kzalloc(size_t size, gfp_t gfp) { return kmalloc(size, gfp | __GFP_ZERO); }
     // Frees a kmalloc'ed object or kmalloc_large block; null, ZERO_SIZE_PTR: nothing.
     void kfree(PhysAddr object);
     // Usable bytes at object (ksize); 0 for an address kmalloc did not return.
@@ -189,8 +200,7 @@ public:
 
 private:
     void create_kmalloc_caches();
-    kmem_cache* create_cache(std::string name, unsigned size, unsigned align, slab_flags_t flags,
-                             kmem_ctor_t ctor);
+    kmem_cache* create_cache(std::string name, unsigned size, unsigned align, slab_flags_t flags, kmem_ctor_t ctor);
     bool calculate_sizes(kmem_cache& s) const;
     unsigned calculate_order(unsigned size) const;
 

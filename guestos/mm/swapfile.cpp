@@ -117,7 +117,8 @@ mmu::ErrorOr<uint64_t> read_swap_header(const uint8_t* h, uint64_t file_pages, b
                                                    std::to_string(last_page) + ", file " + std::to_string(file_pages) +
                                                    " pages)");
     if (nr_badpages && regular_file)
-        return base::Error::from_errno(EINVAL, "a swap file may not list bad pages (" + std::to_string(nr_badpages) + ")");
+        return base::Error::from_errno(EINVAL,
+                                       "a swap file may not list bad pages (" + std::to_string(nr_badpages) + ")");
     if (nr_badpages > MAX_SWAP_BADPAGES)
         return base::Error::from_errno(EINVAL, "too many bad pages (" + std::to_string(nr_badpages) + ")");
     // badpages[] follows info's 3 words, uuid[16], volume[16] and padding[117].
@@ -339,8 +340,12 @@ long swap_path(SysCtx& c, uint64_t user_path, std::string& path) {
     if (n < 0) return n;
     if (static_cast<uint64_t>(n) == PATH_MAX_) return -ENAMETOOLONG;
     if (host_swap_files.count(path)) return 0;
-    const uint64_t open_args[6] = {static_cast<uint64_t>(static_cast<int64_t>(AT_FDCWD_)), user_path,
-                                   O_RDWR_ | O_LARGEFILE_ | O_CLOEXEC_, 0, 0, 0};
+    const uint64_t open_args[6] = {static_cast<uint64_t>(static_cast<int64_t>(AT_FDCWD_)),
+                                   user_path,
+                                   O_RDWR_ | O_LARGEFILE_ | O_CLOEXEC_,
+                                   0,
+                                   0,
+                                   0};
     const long fd = sys_openat(c, open_args);
     if (fd < 0) return fd;
     const uint64_t close_args[6] = {static_cast<uint64_t>(fd), 0, 0, 0, 0, 0};

@@ -35,15 +35,15 @@ struct swap_info_struct {
     unsigned flags = 0;
     int prio = 0;
     unsigned type = 0;
-    uint64_t max = 0;        // slots in swap_map (last_page + 1)
-    uint64_t pages = 0;      // usable slots: max less the header and bad pages
+    uint64_t max = 0;    // slots in swap_map (last_page + 1)
+    uint64_t pages = 0;  // usable slots: max less the header and bad pages
     uint64_t inuse_pages = 0;
     uint64_t lowest_bit = 0, highest_bit = 0;  // the range scan_swap_map_slots searches
     uint64_t cluster_next = 1;                 // where the next scan starts
     std::vector<uint8_t> swap_map;
     std::unordered_map<uint64_t, uint64_t> swap_map_continued;  // count / (SWAP_MAP_MAX + 1)
-    std::unique_ptr<devices::BlockDevice> bdev;  // the swap file's sectors
-    std::string swap_file;                       // the name /proc/swaps shows
+    std::unique_ptr<devices::BlockDevice> bdev;                 // the swap file's sectors
+    std::string swap_file;                                      // the name /proc/swaps shows
     // The swap cache of this area (swapper_spaces[type]): slot -> pfn of the page.
     std::unordered_map<uint64_t, uint32_t> swap_cache;
 };

@@ -32,8 +32,7 @@ long mmap_lock_check(SysCtx& c, uint64_t len, uint64_t flags) {
 }
 
 // mmap's argument checks before do_mmap (ksys_mmap_pgoff and do_mmap's file checks).
-long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, uint64_t fd,
-                uint64_t pgoff) {
+long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, uint64_t fd, uint64_t pgoff) {
     // The flags MAP_SHARED_VALIDATE checks (LEGACY_MAP_MASK); anything else is EOPNOTSUPP there.
     constexpr uint64_t LEGACY_MAP_MASK = MAP_SHARED_ | MAP_PRIVATE_ | MAP_FIXED_ | MAP_ANONYMOUS_ | MAP_DENYWRITE_ |
                                          MAP_EXECUTABLE_ | 0x4000000 /* MAP_UNINITIALIZED */ | MAP_GROWSDOWN_ |

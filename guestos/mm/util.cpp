@@ -21,8 +21,10 @@ void init_overcommit_reserves(PageAllocator& pa) {
 
 uint64_t vm_commit_limit(const PageAllocator& pa) {
     const vm_overcommit& o = pa.overcommit;
-    const uint64_t ram = o.overcommit_kbytes ? o.overcommit_kbytes >> (PAGE_SHIFT - 10)
-                                             : pa.totalram_pages() * static_cast<uint64_t>(static_cast<int64_t>(o.overcommit_ratio)) / 100;
+    const uint64_t ram =
+        o.overcommit_kbytes
+            ? o.overcommit_kbytes >> (PAGE_SHIFT - 10)
+            : pa.totalram_pages() * static_cast<uint64_t>(static_cast<int64_t>(o.overcommit_ratio)) / 100;
     return ram + total_swap_pages();
 }
 
@@ -99,13 +101,18 @@ long overcommit_kbytes_handler(const ctl_table* table, int write, char* buffer, 
 
 void util_sysctl_init(ctl_table_root& root, PageAllocator& pa) {
     vm_overcommit& o = pa.overcommit;
-    root.register_sysctl("vm", {
-        {"overcommit_memory", &o.overcommit_memory, sizeof(int), 0644, overcommit_policy_handler, SYSCTL_ZERO, SYSCTL_TWO},
-        {"overcommit_ratio", &o.overcommit_ratio, sizeof(int), 0644, overcommit_ratio_handler, nullptr, nullptr, &o},
-        {"overcommit_kbytes", &o.overcommit_kbytes, sizeof(unsigned long), 0644, overcommit_kbytes_handler, nullptr, nullptr, &o},
-        {"user_reserve_kbytes", &o.user_reserve_kbytes, sizeof(unsigned long), 0644, proc_doulongvec_minmax},
-        {"admin_reserve_kbytes", &o.admin_reserve_kbytes, sizeof(unsigned long), 0644, proc_doulongvec_minmax},
-    });
+    root.register_sysctl(
+        "vm",
+        {
+            {"overcommit_memory", &o.overcommit_memory, sizeof(int), 0644, overcommit_policy_handler, SYSCTL_ZERO,
+             SYSCTL_TWO},
+            {"overcommit_ratio", &o.overcommit_ratio, sizeof(int), 0644, overcommit_ratio_handler, nullptr, nullptr,
+             &o},
+            {"overcommit_kbytes", &o.overcommit_kbytes, sizeof(unsigned long), 0644, overcommit_kbytes_handler, nullptr,
+             nullptr, &o},
+            {"user_reserve_kbytes", &o.user_reserve_kbytes, sizeof(unsigned long), 0644, proc_doulongvec_minmax},
+            {"admin_reserve_kbytes", &o.admin_reserve_kbytes, sizeof(unsigned long), 0644, proc_doulongvec_minmax},
+        });
 }
 
 }  // namespace guestos

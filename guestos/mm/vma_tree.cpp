@@ -52,14 +52,12 @@ uint64_t align_down(uint64_t addr, uint64_t mask, uint64_t offset) { return addr
 
 // --- Merge predicates ---
 
-bool can_vma_merge_before(const vm_area_struct& vma, unsigned long vm_flags, const file* vm_file,
-                          uint64_t vm_pgoff) {
+bool can_vma_merge_before(const vm_area_struct& vma, unsigned long vm_flags, const file* vm_file, uint64_t vm_pgoff) {
     // Anonymous VMAs too: their vm_pgoff is the page number they were created at.
     return is_mergeable_vma(vma, vm_flags, vm_file) && vma.vm_pgoff == vm_pgoff;
 }
 
-bool can_vma_merge_after(const vm_area_struct& vma, unsigned long vm_flags, const file* vm_file,
-                         uint64_t vm_pgoff) {
+bool can_vma_merge_after(const vm_area_struct& vma, unsigned long vm_flags, const file* vm_file, uint64_t vm_pgoff) {
     return is_mergeable_vma(vma, vm_flags, vm_file) && vma.vm_pgoff + (vma.size() >> PAGE_SHIFT) == vm_pgoff;
 }
 
@@ -250,7 +248,7 @@ void VmaTree::rb_erase_color(vm_area_struct* x, vm_area_struct* parent) {
         const Side side = parent->vm_rb.rb_left == x ? Left : Right;
         const Side other = side == Left ? Right : Left;
         vm_area_struct* sibling = rb_child(parent, other);  // exists: that side is a black taller
-        if (rb_is_red(sibling)) {  // case 1: make the sibling black
+        if (rb_is_red(sibling)) {                           // case 1: make the sibling black
             rb_set_color(sibling, Color::Black);
             rb_set_color(parent, Color::Red);
             rb_rotate(parent, side);
@@ -312,7 +310,7 @@ vm_area_struct* VmaTree::insert(std::unique_ptr<vm_area_struct> owned) {
     vma_gap_update(vma);
     rb_insert_color(vma);
     vma_interval_tree_update(*vma);  // a copy may have moved since it was linked to its file
-    vma->sync_slab();  // the slab images: the new VMA whole, its neighbours' list links
+    vma->sync_slab();                // the slab images: the new VMA whole, its neighbours' list links
     if (prev) prev->slab.set_ptr(VmaField::vm_next, &vma->slab);
     if (next) next->slab.set_ptr(VmaField::vm_prev, &vma->slab);
     return vma;
@@ -379,8 +377,7 @@ vm_area_struct* VmaTree::vma_merge(vm_area_struct* vma) {
     }
     vm_area_struct* next = vma->vm_next;
     if (next && vma->vm_end == next->vm_start && anon_vma_compatible(*vma, *next) &&
-        can_vma_merge_before(*next, vma->vm_flags, vma->vm_file.get(),
-                             vma->vm_pgoff + (vma->size() >> PAGE_SHIFT)) &&
+        can_vma_merge_before(*next, vma->vm_flags, vma->vm_file.get(), vma->vm_pgoff + (vma->size() >> PAGE_SHIFT)) &&
         anon_vma_merge(*vma, *next)) {
         const VirtAddr end = next->vm_end;
         erase(next);

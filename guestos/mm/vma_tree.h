@@ -45,12 +45,10 @@ using VmaList = std::vector<std::unique_ptr<vm_area_struct>>;
 
 // Whether a range with these attributes, ending where vma starts, may join it; vm_pgoff is the
 // file page that would follow the range (can_vma_merge_before).
-bool can_vma_merge_before(const vm_area_struct& vma, unsigned long vm_flags, const file* vm_file,
-                          uint64_t vm_pgoff);
+bool can_vma_merge_before(const vm_area_struct& vma, unsigned long vm_flags, const file* vm_file, uint64_t vm_pgoff);
 // Whether a range with these attributes, starting where vma ends at file page vm_pgoff, may
 // join it (can_vma_merge_after).
-bool can_vma_merge_after(const vm_area_struct& vma, unsigned long vm_flags, const file* vm_file,
-                         uint64_t vm_pgoff);
+bool can_vma_merge_after(const vm_area_struct& vma, unsigned long vm_flags, const file* vm_file, uint64_t vm_pgoff);
 
 // In-order iteration over the VMAs by their vm_next links (a template so that vm_area_struct
 // may still be incomplete here).

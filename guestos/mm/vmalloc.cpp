@@ -16,8 +16,7 @@ Vmalloc::~Vmalloc() {
     }
 }
 
-mmu::ErrorOr<vm_struct*> Vmalloc::__get_vm_area(uint64_t size, unsigned long flags, uint64_t start,
-                                                uint64_t end) {
+mmu::ErrorOr<vm_struct*> Vmalloc::__get_vm_area(uint64_t size, unsigned long flags, uint64_t start, uint64_t end) {
     size = mmu::page_align_up(size);
     if (!size) return mmu::Error::from_errno(EINVAL, "empty vm area");
     if (!(flags & VM_NO_GUARD)) size += PAGE_SIZE;
@@ -41,7 +40,8 @@ mmu::ErrorOr<vm_struct*> Vmalloc::__get_vm_area(uint64_t size, unsigned long fla
 // of it on failure (__vmalloc_node_range, __vmalloc_area_node).
 mmu::ErrorOr<VirtAddr> Vmalloc::__vmalloc(uint64_t size, gfp_t gfp) {
     if (!size) return mmu::Error::from_errno(EINVAL, "vmalloc of 0 bytes");
-    if ((size >> PAGE_SHIFT) > buddy_.totalram_pages()) return mmu::Error::from_errno(ENOMEM, "vmalloc larger than RAM");
+    if ((size >> PAGE_SHIFT) > buddy_.totalram_pages())
+        return mmu::Error::from_errno(ENOMEM, "vmalloc larger than RAM");
     const KernelLayout& l = kpt_.layout();
     auto area = TRY(__get_vm_area(size, VM_ALLOC, l.vmalloc_start, l.vmalloc_end));
     vm_struct* vm = area;
@@ -85,8 +85,7 @@ void Vmalloc::vfree(VirtAddr addr) {
 mmu::ErrorOr<VirtAddr> Vmalloc::vmap(std::span<const PhysAddr> pages, unsigned long flags, uint64_t prot) {
     if (pages.empty()) return mmu::Error::from_errno(EINVAL, "vmap of no pages");
     const KernelLayout& l = kpt_.layout();
-    auto area = __get_vm_area(pages.size() * PAGE_SIZE, (flags & ~VM_ALLOC) | VM_MAP, l.vmalloc_start,
-                              l.vmalloc_end);
+    auto area = __get_vm_area(pages.size() * PAGE_SIZE, (flags & ~VM_ALLOC) | VM_MAP, l.vmalloc_start, l.vmalloc_end);
     if (area.is_error()) return area.error();
     vm_struct* vm = area.value();
     vm->pages.assign(pages.begin(), pages.end());
@@ -109,8 +108,7 @@ void Vmalloc::vunmap(VirtAddr addr) {
 
 // Maps pages at start in the reference table; on failure unmaps what it mapped
 // (vmap_pages_range).
-mmu::ErrorOr<void> Vmalloc::map_kernel_range(VirtAddr start, const std::vector<PhysAddr>& pages,
-                                             uint64_t prot) {
+mmu::ErrorOr<void> Vmalloc::map_kernel_range(VirtAddr start, const std::vector<PhysAddr>& pages, uint64_t prot) {
     for (size_t i = 0; i < pages.size(); ++i) {
         if (auto r = kpt_.set_kernel_pte(start + i * PAGE_SIZE, pages[i], prot); r.is_error()) {
             unmap_kernel_range(start, i * PAGE_SIZE);

@@ -50,8 +50,8 @@ public:
     void vunmap(VirtAddr addr);
 
     // A free range of size (+ guard) bytes in [start, end), lowest first (__get_vm_area_node).
-    [[nodiscard]] mmu::ErrorOr<vm_struct*> __get_vm_area(uint64_t size, unsigned long flags,
-                                                         uint64_t start, uint64_t end);
+    [[nodiscard]] mmu::ErrorOr<vm_struct*> __get_vm_area(uint64_t size, unsigned long flags, uint64_t start,
+                                                         uint64_t end);
     // The area starting at addr (find_vm_area), or null.
     const vm_struct* find_vm_area(VirtAddr addr) const;
     // The frame mapped at a vmalloc address (vmalloc_to_page), from the page tables.

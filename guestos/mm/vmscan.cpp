@@ -160,8 +160,8 @@ uint64_t shrink_inactive_list(BuddyAllocator& pa, lruvec& lv, uint64_t nr_to_sca
     trace_step([&] {
         return "shrink_inactive_list(" + std::string(lru_names[l]) + ", priority " + std::to_string(sc.priority) +
                "): scanned " + std::to_string(nr_scanned) + ", reclaimed " + std::to_string(nr_reclaimed) +
-               (file ? std::string() : ", add_to_swap + pageout -> swap_writepage " +
-                                           std::to_string(sc.nr_pageout - pageout_before));
+               (file ? std::string()
+                     : ", add_to_swap + pageout -> swap_writepage " + std::to_string(sc.nr_pageout - pageout_before));
     });
     return nr_reclaimed;
 }
@@ -220,7 +220,8 @@ std::array<uint64_t, NR_LRU_LISTS> get_scan_count(const lruvec& lv, const scan_c
     for (lru_list l : {LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, LRU_INACTIVE_FILE, LRU_ACTIVE_FILE}) {
         uint64_t scan = lv.nr_pages[l] >> sc.priority;
         if (!scan && sc.priority == 0) scan = lv.nr_pages[l];
-        if (!scan && lv.nr_pages[l] && sc.priority < DEF_PRIORITY) scan = std::min<uint64_t>(lv.nr_pages[l], SWAP_CLUSTER_MAX);
+        if (!scan && lv.nr_pages[l] && sc.priority < DEF_PRIORITY)
+            scan = std::min<uint64_t>(lv.nr_pages[l], SWAP_CLUSTER_MAX);
         const uint64_t share = is_file_lru(l) ? fp : ap;
         nr[l] = denominator ? scan * share / denominator : 0;
     }
@@ -335,7 +336,8 @@ uint64_t kswapd(BuddyAllocator& pa) {
     sc.order = order;
     sc.reclaim_idx = highest;
     sc.swappiness = vm_swappiness;
-    trace_step([&] { return "kswapd0: balance_pgdat(order " + std::to_string(order) + ", " + zone_names[highest] + ")"; });
+    trace_step(
+        [&] { return "kswapd0: balance_pgdat(order " + std::to_string(order) + ", " + zone_names[highest] + ")"; });
     uint64_t total = 0;
     for (sc.priority = DEF_PRIORITY; sc.priority >= 1;) {
         if (pgdat_balanced(pa, order, highest)) break;
@@ -355,7 +357,8 @@ uint64_t kswapd(BuddyAllocator& pa) {
 
 void setup_reclaim(BuddyAllocator& pa) {
     pa.set_direct_reclaim([&pa](gfp_t gfp, unsigned order) { return try_to_free_pages(pa, gfp, order); });
-    pa.set_wakeup_kswapd([&pa](gfp_t gfp, unsigned order, zone_type highest) { wakeup_kswapd(pa, gfp, order, highest); });
+    pa.set_wakeup_kswapd(
+        [&pa](gfp_t gfp, unsigned order, zone_type highest) { wakeup_kswapd(pa, gfp, order, highest); });
 }
 
 }  // namespace guestos

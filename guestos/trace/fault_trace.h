@@ -25,13 +25,13 @@ struct FaultStep {
 struct FaultEvent {
     uint64_t seq = 0;
     mmu::VirtAddr address;
-    uint32_t error_code = 0;   // x86 #PF error code (user, write, fetch, protection)
+    uint32_t error_code = 0;  // x86 #PF error code (user, write, fetch, protection)
     uint64_t ip = 0;
-    std::string insn;          // the faulting instruction, disassembled
-    bool hidden = false;       // resolved by the shadow TLB alone (a fill or a dirty upgrade)
-    std::string vma;           // the VMA as /proc/PID/maps shows it, or "none"
+    std::string insn;             // the faulting instruction, disassembled
+    bool hidden = false;          // resolved by the shadow TLB alone (a fill or a dirty upgrade)
+    std::string vma;              // the VMA as /proc/PID/maps shows it, or "none"
     std::vector<FaultStep> path;  // Linux's functions, in call order, with their results
-    std::string outcome;       // "mapped", "SIGSEGV (SEGV_MAPERR)", ...
+    std::string outcome;          // "mapped", "SIGSEGV (SEGV_MAPERR)", ...
     uint64_t pte_before = 0, pte_after = 0;
     int pid = 0;  // the faulting task, when more than one exists (printers prefix "[pid N] ")
 };

@@ -123,8 +123,8 @@ TEST(BlockDevice, ReadPastTheEndIsEIO) {
     make_image(path, 4 * 512);
     auto dev = BlockDevice::open(path, BlockDevice::Mode::ReadOnly).release_value();
     std::vector<uint8_t> buf(1024);
-    EXPECT_EQ(dev->read(4 * 512, buf.data(), 512), -EIO);   // starts at the end
-    EXPECT_EQ(dev->read(3 * 512, buf.data(), 1024), -EIO);  // runs past it
+    EXPECT_EQ(dev->read(4 * 512, buf.data(), 512), -EIO);       // starts at the end
+    EXPECT_EQ(dev->read(3 * 512, buf.data(), 1024), -EIO);      // runs past it
     EXPECT_EQ(dev->read(~0ull - 511, buf.data(), 1024), -EIO);  // offset + len would wrap
     EXPECT_EQ(dev->read(3 * 512, buf.data(), 512), 0);
 }

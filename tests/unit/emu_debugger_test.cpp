@@ -27,9 +27,9 @@
 namespace {
 
 namespace inspect = guestos::inspect;
+using emu::StopReason;
 using mmu::PhysAddr;
 using mmu::VirtAddr;
-using emu::StopReason;
 
 // A machine stopped at the entry point of a lesson program, with a debugger on it.
 struct Machine {
@@ -309,8 +309,9 @@ TEST(Inspect, SwapFilterStopsAtDoSwapPageAndSwapIsShown) {
         ASSERT_EQ(stop.reason, StopReason::PageFault) << stop.detail;
         ASSERT_TRUE(stop.fault);
         const auto& path = stop.fault->path;
-        EXPECT_TRUE(std::any_of(path.begin(), path.end(), [](const guestos::FaultStep& f) { return f.fn == "do_swap_page"; }))
-            << stop.detail;
+        EXPECT_TRUE(std::any_of(path.begin(), path.end(), [](const guestos::FaultStep& f) {
+            return f.fn == "do_swap_page";
+        })) << stop.detail;
         const inspect::ReclaimInfo r = inspect::reclaim_info(m.buddy());
         ASSERT_EQ(r.areas.size(), 1u);
         EXPECT_EQ(r.areas[0].file, swapfile);

@@ -69,7 +69,7 @@ struct GuestRun {
     bool meminfo_balanced = false;  // MemTotal and RAM add up to the page at the end
     uint64_t vma_slab_objects = 0;  // vm_area_struct active_objs in /proc/slabinfo at the end
     uint64_t anon_vma_objects = 0, anon_vma_chain_objects = 0;  // likewise for the rmap objects
-    uint64_t anon_vmas_linked = 0, chains_linked = 0;  // what the VMAs link to, counted from the mm
+    uint64_t anon_vmas_linked = 0, chains_linked = 0;           // what the VMAs link to, counted from the mm
     int map_count = -1;
     std::vector<std::string> mm_problems;  // VMA tree / page tables / shadow disagreements
     uint64_t pgmajfault = 0, cow_breaks = 0, zero_page_maps = 0;
@@ -137,7 +137,8 @@ GuestRun run_guest(const Machine& m, const std::string& prog, const std::vector<
     }
     r.mm_problems = machine.mm_problems();
     r.pgmajfault = k.stats.pgmajfault;
-    if (const guestos::BuddyAllocator* buddy = k.buddy()) r.meminfo_balanced = guestos::meminfo_accounts(*buddy).balanced();
+    if (const guestos::BuddyAllocator* buddy = k.buddy())
+        r.meminfo_balanced = guestos::meminfo_accounts(*buddy).balanced();
     r.exited = t.exited;
     r.exit_code = (t.exit_code >> 8) & 0xff;
     r.exit_signal = t.term_signal();
@@ -414,7 +415,7 @@ TEST_P(EmuTlbTest, TraceShowsFaultAroundMappingCachedFilePages) {
         EXPECT_GE(fa.faults, 4);
         EXPECT_LE(fa.faults, 5);  // the mapping need not start on a 64 KiB boundary
     }
-    {   // Fault-around off (fault_around_bytes = one page): one fault per page.
+    {  // Fault-around off (fault_around_bytes = one page): one fault per page.
         const unsigned long saved = guestos::fault_around_bytes;
         guestos::fault_around_bytes = 4096;
         TraceRecorder rec;
@@ -457,4 +458,3 @@ TEST_P(EmuTlbTest, CountersShowZeroPageMapsCowBreaksAndMajorFaults) {
     EXPECT_LT(w.zero_page_maps, 128u / 4);
     EXPECT_LT(w.cow_breaks, 128u / 4);
 }
-

@@ -39,7 +39,7 @@ constexpr uint64_t PAGE = mmu::PAGE_SIZE;
 bool have_e2fsprogs() { return ::access(MKE2FS, X_OK) == 0; }
 
 struct RunResult {
-    int status = -1;  // exit status, -1 when it did not exit normally
+    int status = -1;     // exit status, -1 when it did not exit normally
     std::string output;  // stdout and stderr
 };
 
@@ -146,9 +146,9 @@ void make_source_tree(const std::string& src) {
     uint32_t seed = 10;
     for (uint32_t bs : {1024u, 2048u, 4096u}) {
         uint64_t ptrs = bs / 4;
-        make_file(src + "/" + edge_name(bs, "direct_full"), 12ull * bs, seed++);        // the last direct block
-        make_file(src + "/" + edge_name(bs, "ind_first"), 12ull * bs + 1, seed++);     // one byte into IND
-        make_file(src + "/" + edge_name(bs, "ind_full"), (12 + ptrs) * bs, seed++);    // IND full
+        make_file(src + "/" + edge_name(bs, "direct_full"), 12ull * bs, seed++);           // the last direct block
+        make_file(src + "/" + edge_name(bs, "ind_first"), 12ull * bs + 1, seed++);         // one byte into IND
+        make_file(src + "/" + edge_name(bs, "ind_full"), (12 + ptrs) * bs, seed++);        // IND full
         make_file(src + "/" + edge_name(bs, "dind"), (12 + ptrs + 3) * bs + 777, seed++);  // into DIND
     }
     make_sparse(src + "/sparse", SPARSE_SIZE, sparse_pieces);
@@ -174,8 +174,16 @@ void make_source_tree(const std::string& src) {
         if (i % 50 == 7) fs::create_directory(src + name);
         else make_file(src + name, i % 10 == 0 ? 100 + i : 0, 1000 + i);
     }
-    for (std::string name : std::vector<std::string>{"with space", "tab\tname", "new\nline", "\xc3\xbc" "n" "\xc3\xaf" "c" "\xc3\xb8" "d" "\xc3\xa9 \xe2\x9c\x93",
-                             "a:b;c*?<>|\"'", "-dash", ".hidden", "...", "#hash%percent", std::string(255, 'n')})
+    for (std::string name :
+         std::vector<std::string>{"with space", "tab\tname", "new\nline",
+                                  "\xc3\xbc"
+                                  "n"
+                                  "\xc3\xaf"
+                                  "c"
+                                  "\xc3\xb8"
+                                  "d"
+                                  "\xc3\xa9 \xe2\x9c\x93",
+                                  "a:b;c*?<>|\"'", "-dash", ".hidden", "...", "#hash%percent", std::string(255, 'n')})
         make_file(src + "/odd/" + name, name.size(), 2000 + uint32_t(name.size()));
 }
 
@@ -183,8 +191,8 @@ void make_source_tree(const std::string& src) {
 std::string make_image(const std::string& dir, const std::string& src, uint32_t bs,
                        const std::vector<std::string>& extra = {}, const std::string& name = "") {
     std::string img = dir + "/" + (name.empty() ? "ext2_" + std::to_string(bs) + ".img" : name);
-    std::vector<std::string> argv = {MKE2FS, "-q", "-F", "-t", "ext2", "-b", std::to_string(bs),
-                                     "-E", "root_owner=0:0", "-L", "emu-test", "-d", src};
+    std::vector<std::string> argv = {MKE2FS,           "-q", "-F",       "-t", "ext2", "-b", std::to_string(bs), "-E",
+                                     "root_owner=0:0", "-L", "emu-test", "-d", src};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(img);
     argv.push_back("32M");
@@ -321,13 +329,13 @@ std::set<std::string> host_names(const std::string& dir) {
 
 uint8_t ext2_file_type(mode_t mode) {
     switch (mode & S_IFMT) {
-        case S_IFREG: return EXT2_FT_REG_FILE;
-        case S_IFDIR: return EXT2_FT_DIR;
-        case S_IFLNK: return EXT2_FT_SYMLINK;
-        case S_IFIFO: return EXT2_FT_FIFO;
-        case S_IFCHR: return EXT2_FT_CHRDEV;
-        case S_IFBLK: return EXT2_FT_BLKDEV;
-        case S_IFSOCK: return EXT2_FT_SOCK;
+    case S_IFREG: return EXT2_FT_REG_FILE;
+    case S_IFDIR: return EXT2_FT_DIR;
+    case S_IFLNK: return EXT2_FT_SYMLINK;
+    case S_IFIFO: return EXT2_FT_FIFO;
+    case S_IFCHR: return EXT2_FT_CHRDEV;
+    case S_IFBLK: return EXT2_FT_BLKDEV;
+    case S_IFSOCK: return EXT2_FT_SOCK;
     }
     return EXT2_FT_UNKNOWN;
 }
@@ -410,7 +418,7 @@ TEST_P(Ext2Image, EveryFileReadsBackByteForByte) {
     host_walk(src, "", paths);
     int files = 0;
     for (const auto& rel : paths) {
-        struct stat st{};
+        struct stat st {};
         ASSERT_EQ(::lstat((src + "/" + rel).c_str(), &st), 0);
         if (!S_ISREG(st.st_mode) || uint64_t(st.st_size) > SPARSE_SIZE) continue;  // huge_sparse: see its own test
         auto inode = inode_at("/" + rel);
@@ -505,7 +513,8 @@ TEST_P(Ext2Image, FilePast4GiBUsesSizeHighAndDeepTrees) {
     for (uint64_t i = HUGE_PIECE / PAGE; i <= (HUGE_PIECE + HUGE_PIECE_LEN - 1) / PAGE; i++) indexes.push_back(i);
     for (uint64_t index : indexes) {
         ASSERT_EQ(fs->read_folio(inode, index, page.data()), 0) << index;
-        ASSERT_EQ(::pread(fd, want.data(), PAGE, off_t(index * PAGE)), ssize_t(std::min(PAGE, HUGE_SIZE - index * PAGE)));
+        ASSERT_EQ(::pread(fd, want.data(), PAGE, off_t(index * PAGE)),
+                  ssize_t(std::min(PAGE, HUGE_SIZE - index * PAGE)));
         if (index == (HUGE_SIZE - 1) / PAGE) std::fill(want.begin() + long(HUGE_SIZE % PAGE), want.end(), 0);
         EXPECT_TRUE(page == want) << "page " << index;
     }
@@ -524,7 +533,7 @@ TEST_P(Ext2Image, DirectoryListingsMatchTheHost) {
         ASSERT_FALSE(entries.is_error()) << rel << ": " << entries.error().message;
         std::map<std::string, uint8_t> want;
         for (const auto& name : host_names(host)) {
-            struct stat st{};
+            struct stat st {};
             ASSERT_EQ(::lstat((host + "/" + name).c_str(), &st), 0);
             want[name] = ext2_file_type(st.st_mode);
         }
@@ -598,7 +607,7 @@ TEST_P(Ext2Image, NameiMatchesHostLstat) {
     std::vector<std::string> paths;
     host_walk(src, "", paths);
     for (const auto& rel : paths) {
-        struct stat st{};
+        struct stat st {};
         ASSERT_EQ(::lstat((src + "/" + rel).c_str(), &st), 0);
         auto inode = inode_at("/" + rel);
         SCOPED_TRACE(quoted(rel));
@@ -650,7 +659,7 @@ TEST_P(Ext2Image, SymlinksReadAndFollow) {
     EXPECT_GT(inode_at("/link_slow").i_blocks, 0u) << "a longer one takes a block";
     EXPECT_GT(inode_at("/link_slow").i_size, 60u);
     uint32_t deep = fs->namei("/d1/d2/d3/deep.txt").value();
-    EXPECT_EQ(fs->namei("/link_dir/d3/deep.txt").value(), deep);  // relative, mid-path
+    EXPECT_EQ(fs->namei("/link_dir/d3/deep.txt").value(), deep);              // relative, mid-path
     EXPECT_EQ(fs->namei("/link_dir/").value(), fs->namei("/d1/d2").value());  // trailing '/' follows
     EXPECT_EQ(fs->namei("/link_dir/link_up").value(), fs->namei("/d1/d2/link_up").value());
     EXPECT_EQ(fs->namei("/link_dir/d3/../d3/deep.txt").value(), deep);
@@ -811,8 +820,8 @@ TEST_F(Ext2Corrupt, BlockPointerPastTheEndIsAnError) {
     uint32_t blocks = peek_value<uint32_t>(img, 1024 + 4);
     const std::string small = "/d1/d2/d3/deep.txt", big = "/" + edge_name(1024, "dind");
     ASSERT_EQ(run({E2FSCK, "-fn", img}).status, 0);
-    poke_value<uint32_t>(img, inode_offset(img, small) + 40, blocks + 5);           // i_block[0]
-    poke_value<uint32_t>(img, inode_offset(img, big) + 40 + 13 * 4, blocks + 77);   // i_block[EXT2_DIND_BLOCK]
+    poke_value<uint32_t>(img, inode_offset(img, small) + 40, blocks + 5);          // i_block[0]
+    poke_value<uint32_t>(img, inode_offset(img, big) + 40 + 13 * 4, blocks + 77);  // i_block[EXT2_DIND_BLOCK]
     auto m = mount(img);
     ASSERT_FALSE(m.is_error()) << m.error().message;
     Ext2Fs& fs = *m->fs;
@@ -820,7 +829,8 @@ TEST_F(Ext2Corrupt, BlockPointerPastTheEndIsAnError) {
     auto b = fs.get_block(inode, 0);
     ASSERT_TRUE(b.is_error());
     EXPECT_EQ(b.error().errno_value, EIO);
-    EXPECT_NE(b.error().message.find("block pointer " + std::to_string(blocks + 5)), std::string::npos) << b.error().message;
+    EXPECT_NE(b.error().message.find("block pointer " + std::to_string(blocks + 5)), std::string::npos)
+        << b.error().message;
     EXPECT_NE(b.error().message.find("outside the filesystem"), std::string::npos);
     std::vector<uint8_t> page(PAGE);
     EXPECT_EQ(fs.read_folio(inode, 0, page.data()), -EIO);
@@ -887,7 +897,8 @@ TEST_F(Ext2Corrupt, IndirectBlockPointingAtItselfEndsTheWalk) {
     // Two levels below DIND still end at a block: the walk has a fixed depth.
     EXPECT_EQ(fs.get_block(inode, 12 + 256).value(), dind);
     std::vector<uint8_t> page(PAGE);
-    for (uint64_t index = 0; index * PAGE < inode.i_size; index++) EXPECT_EQ(fs.read_folio(inode, index, page.data()), 0);
+    for (uint64_t index = 0; index * PAGE < inode.i_size; index++)
+        EXPECT_EQ(fs.read_folio(inode, index, page.data()), 0);
 }
 
 TEST_F(Ext2Corrupt, DirectoryEntryWithRecLenZero) {
@@ -972,8 +983,9 @@ TEST_F(Ext2Corrupt, Ext4ExtentsImageIsRefusedNamingItsFeatures) {
     EXPECT_NE(e.message.find(std::string("unsupported INCOMPAT features ") + bits), std::string::npos) << e.message;
     // Each INCOMPAT feature dumpe2fs lists, except filetype, is named in the message.
     std::istringstream features(dumpe2fs_header(img)["Filesystem features"]);
-    const std::set<std::string> incompat_names = {"extent", "64bit", "flex_bg", "meta_bg", "inline_data", "mmp",
-                                                  "ea_inode", "large_dir", "encrypt", "casefold", "metadata_csum_seed"};
+    const std::set<std::string> incompat_names = {"extent",      "64bit",    "flex_bg",           "meta_bg",
+                                                  "inline_data", "mmp",      "ea_inode",          "large_dir",
+                                                  "encrypt",     "casefold", "metadata_csum_seed"};
     int named = 0;
     for (std::string f; features >> f;) {
         if (!incompat_names.count(f)) continue;

@@ -116,7 +116,7 @@ TEST(GdbRegisters, ImageRoundTripsAndHasGdbsLayout) {
         guestos::pt_regs r;
         r.ax = 0x1111, r.cx = 0x2222, r.ip = 0x401000, r.flags = 0x246, r.cs = is64 ? 0x33 : 0x73, r.orig_ax = ~0ull;
         r.fs_base = is64 ? 0x4c0000 : 0;
-        r.fxsave[0] = 0x7f, r.fxsave[1] = 0x03;  // FCW 0x37f
+        r.fxsave[0] = 0x7f, r.fxsave[1] = 0x03;    // FCW 0x37f
         r.fxsave[24] = 0x80, r.fxsave[25] = 0x1f;  // MXCSR 0x1f80
         r.fxsave[160] = 0xaa;                      // xmm0's low byte
         const std::string image = encode_registers(r, is64);

@@ -70,7 +70,7 @@ void for_each_leaf(mmu::PhysBus& bus, PagingMode m, PhysAddr table, int level, u
         if (m == PagingMode::LongMode4 && level == 4 && i >= 256) va |= 0xffff000000000000ull;
         const uint64_t span = mmu::level_span(m, level);
         if (level == 1 || mmu::is_large_entry(m, level, e)) {
-            const uint64_t frame = level == 1 ? mmu::pte_frame(m, e).value
+            const uint64_t frame = level == 1                  ? mmu::pte_frame(m, e).value
                                    : m == PagingMode::Legacy32 ? (e & 0xFFC00000ull)
                                                                : (e & mmu::frame_mask(m) & ~(span - 1));
             fn(va, frame, span);
@@ -104,7 +104,7 @@ TEST_P(GuestosHighmemTest, LayoutIsLinuxsI386Layout) {
     EXPECT_EQ(L().high_memory, 0xC0000000u + 32 * MiB);
     EXPECT_EQ(L().last_pkmap, pae ? 512u : 1024u);
     EXPECT_EQ(L().pkmap_base, pae ? 0xffc00000u : 0xff800000u);
-    EXPECT_EQ(L().last_pkmap * PAGE_SIZE, L().pmd_size);  // the pkmap area is one page table
+    EXPECT_EQ(L().last_pkmap * PAGE_SIZE, L().pmd_size);             // the pkmap area is one page table
     EXPECT_EQ(L().vmalloc_start, 0xC0000000u + 32 * MiB + 8 * MiB);  // VMALLOC_OFFSET gap
     EXPECT_EQ(L().vmalloc_end, L().pkmap_base - 2 * PAGE_SIZE);
     EXPECT_LT(L().PKMAP_ADDR(L().last_pkmap).value, L().fixaddr_start);
@@ -396,7 +396,7 @@ TEST_P(GuestosHighmemTest, VmallocFaultCopiesTheMissingPmdIntoAProcessPgd) {
     EXPECT_EQ(after.phys, m.vmalloc->vmalloc_to_page(va.value() + PAGE_SIZE));
     EXPECT_EQ(pwalk(va.value(), mmu::Privilege::User).fault, mmu::WalkFault::Protection);
     EXPECT_EQ(m.kpt->vmalloc_fault(pgd.value(), VirtAddr(L().page_offset)), -1);  // not vmalloc
-    EXPECT_EQ(m.kpt->vmalloc_fault(pgd.value(), va.value() + 64 * MiB), -1);  // unmapped everywhere
+    EXPECT_EQ(m.kpt->vmalloc_fault(pgd.value(), va.value() + 64 * MiB), -1);      // unmapped everywhere
 
     // kmap needs no fault: the pkmap page table was shared from the start.
     const PhysAddr high = m.highmem_pages(1).front();

@@ -62,8 +62,7 @@ zone_type predicted_zone(const BuddyAllocator& b, gfp_t gfp) {
     for (auto [mark, flags] : passes)
         for (int t = highest; t >= 0; --t) {
             const zone& z = b.zone_at(zone_type(t));
-            if (z.managed_pages && b.zone_watermark_ok(z, 0, z.wmark_pages(mark), highest, flags))
-                return zone_type(t);
+            if (z.managed_pages && b.zone_watermark_ok(z, 0, z.wmark_pages(mark), highest, flags)) return zone_type(t);
         }
     return MAX_NR_ZONES;
 }
@@ -102,10 +101,10 @@ TEST(GuestosBuddyTest, X86_64HasDmaDma32NormalZones) {
     EXPECT_TRUE(b.zone_at(ZONE_NORMAL).configured);
     EXPECT_FALSE(b.zone_at(ZONE_HIGHMEM).configured);
     EXPECT_EQ(b.zone_at(ZONE_DMA).zone_start_pfn, 0u);
-    EXPECT_EQ(b.zone_at(ZONE_DMA).spanned_pages, 4096u);   // below 16 MiB
+    EXPECT_EQ(b.zone_at(ZONE_DMA).spanned_pages, 4096u);  // below 16 MiB
     EXPECT_EQ(b.zone_at(ZONE_DMA32).zone_start_pfn, 4096u);
     EXPECT_EQ(b.zone_at(ZONE_DMA32).spanned_pages, 16384u - 4096u);
-    EXPECT_FALSE(b.zone_at(ZONE_NORMAL).populated());      // all RAM is below 4 GiB
+    EXPECT_FALSE(b.zone_at(ZONE_NORMAL).populated());  // all RAM is below 4 GiB
     EXPECT_EQ(b.max_low_pfn(), b.max_pfn());
     EXPECT_FALSE(b.PageHighMem(16383));
 }
@@ -250,20 +249,20 @@ TEST(GuestosBuddyTest, MinWatermarkStopsOrdinaryRequestsReservesServeAtomicAndNo
 
     std::vector<PhysAddr> kernel = allocate_until_failure(b, GFP_KERNEL | GFP_DMA);
     EXPECT_FALSE(kernel.empty());
-    EXPECT_LE(dma.nr_free_pages, min);   // GFP_KERNEL stops at the min watermark
+    EXPECT_LE(dma.nr_free_pages, min);  // GFP_KERNEL stops at the min watermark
     EXPECT_GT(dma.nr_free_pages, min - dma.pcp.batch - 1);
-    EXPECT_EQ(dma.pcp.count, 0);         // its direct-reclaim step drained the pcp list
+    EXPECT_EQ(dma.pcp.count, 0);  // its direct-reclaim step drained the pcp list
     for (PhysAddr pa : kernel) ASSERT_EQ(zone_of(b, pa), ZONE_DMA);
 
     std::vector<PhysAddr> atomic = allocate_until_failure(b, GFP_ATOMIC | GFP_DMA);
-    EXPECT_FALSE(atomic.empty());        // GFP_ATOMIC digs into the reserve ...
+    EXPECT_FALSE(atomic.empty());  // GFP_ATOMIC digs into the reserve ...
     int64_t atomic_min = min - min / 2;
     atomic_min -= atomic_min / 4;
     EXPECT_LE(dma.nr_free_pages, atomic_min);  // ... down to 3/8 of min
     EXPECT_FALSE(b.alloc_pages(GFP_KERNEL | GFP_DMA, 0));
 
     std::vector<PhysAddr> nofail = allocate_until_failure(b, GFP_KERNEL | GFP_DMA | __GFP_NOFAIL);
-    EXPECT_FALSE(nofail.empty());        // __GFP_NOFAIL takes the rest ...
+    EXPECT_FALSE(nofail.empty());  // __GFP_NOFAIL takes the rest ...
     EXPECT_EQ(dma.nr_free_pages, 0);
     EXPECT_EQ(dma.pcp.count, 0);
     EXPECT_EQ(kernel.size() + atomic.size() + nofail.size(), dma.managed_pages);
@@ -423,15 +422,15 @@ TEST(GuestosBuddyTest, BadFreesAreIgnoredAndCounted) {
     auto pa = b.alloc_pages(GFP_KERNEL, 1);
     ASSERT_TRUE(pa);
     const uint64_t free = b.nr_free_pages();
-    b.free_pages(PhysAddr(0), 0);                  // reserved
-    b.free_pages(PhysAddr(64 * MiB), 0);           // outside RAM
-    b.free_pages(*pa + PAGE_SIZE, 1);              // misaligned for its order
-    b.free_pages(*pa, MAX_PAGE_ORDER + 1);         // no such order
+    b.free_pages(PhysAddr(0), 0);                          // reserved
+    b.free_pages(PhysAddr(64 * MiB), 0);                   // outside RAM
+    b.free_pages(*pa + PAGE_SIZE, 1);                      // misaligned for its order
+    b.free_pages(*pa, MAX_PAGE_ORDER + 1);                 // no such order
     b.free_pages(PhysAddr::from_pfn(b.max_pfn() - 1), 0);  // a free page
     EXPECT_EQ(b.nr_bad_frees(), 5u);
     EXPECT_EQ(b.nr_free_pages(), free);
     b.free_pages(*pa, 1);
-    b.free_pages(*pa, 1);                          // double free
+    b.free_pages(*pa, 1);  // double free
     EXPECT_EQ(b.nr_bad_frees(), 6u);
     EXPECT_EQ(b.nr_free_pages(), free + 2);
     EXPECT_CONSISTENT(b);
@@ -457,7 +456,7 @@ TEST(GuestosBuddyTest, MarkPageReservedMovesAPageFromManagedToReserved) {
     pa.free_page(*zero);  // "no mapping ever frees it"
     EXPECT_EQ(b.nr_bad_frees(), 1u);
     EXPECT_EQ(b.nr_free_pages(), b.totalram_pages() - 0);  // everything else is free
-    b.free_reserved_page(PhysAddr(0));  // boot reservations stay
+    b.free_reserved_page(PhysAddr(0));                     // boot reservations stay
     EXPECT_EQ(b.nr_bad_frees(), 2u);
     b.free_reserved_page(*zero);
     EXPECT_EQ(b.totalram_pages(), total);
@@ -519,9 +518,17 @@ void random_sequence_matches_model(KernelArch arch, unsigned seed) {
     BuddyAllocator& b = *m.buddy;
     const FreeAreaCounts initial = free_area_counts(b);
     std::mt19937 rng(seed);
-    const gfp_t gfps[] = {GFP_KERNEL, GFP_USER, GFP_HIGHUSER_MOVABLE, GFP_ATOMIC, GFP_DMA,
-                          GFP_KERNEL | __GFP_RECLAIMABLE, GFP_HIGHUSER_MOVABLE | __GFP_ZERO};
-    struct Block { unsigned order; uint8_t tag; };
+    const gfp_t gfps[] = {GFP_KERNEL,
+                          GFP_USER,
+                          GFP_HIGHUSER_MOVABLE,
+                          GFP_ATOMIC,
+                          GFP_DMA,
+                          GFP_KERNEL | __GFP_RECLAIMABLE,
+                          GFP_HIGHUSER_MOVABLE | __GFP_ZERO};
+    struct Block {
+        unsigned order;
+        uint8_t tag;
+    };
     std::map<uint64_t, Block> live;  // head pfn -> block
     std::vector<uint8_t> owned(b.max_pfn(), 0);
     uint64_t allocated = 0;
@@ -536,8 +543,8 @@ void random_sequence_matches_model(KernelArch arch, unsigned seed) {
                 for (int t = highest; t >= 0; --t) {
                     const zone& z = b.zone_at(zone_type(t));
                     if (!z.managed_pages) continue;
-                    EXPECT_FALSE(b.zone_watermark_ok(z, order, z.min_wmark_pages(), highest,
-                                                     gfp_to_alloc_flags(gfp, order)))
+                    EXPECT_FALSE(
+                        b.zone_watermark_ok(z, order, z.min_wmark_pages(), highest, gfp_to_alloc_flags(gfp, order)))
                         << "step " << step << " zone " << z.name << " order " << order;
                 }
                 continue;

@@ -89,20 +89,21 @@ std::map<std::string, uint64_t> parse_vmstat(const std::string& text, std::vecto
 }
 
 const std::vector<std::string> kMeminfoX86_64 = {
-    "MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached", "SwapCached", "Active", "Inactive",
-    "Active(anon)", "Inactive(anon)", "Active(file)", "Inactive(file)", "Unevictable", "Mlocked",
-    "SwapTotal", "SwapFree", "Zswap", "Zswapped", "Dirty", "Writeback", "AnonPages", "Mapped", "Shmem",
-    "KReclaimable", "Slab", "SReclaimable", "SUnreclaim", "KernelStack", "PageTables", "SecPageTables",
-    "NFS_Unstable", "Bounce", "WritebackTmp", "CommitLimit", "Committed_AS", "VmallocTotal",
-    "VmallocUsed", "VmallocChunk", "Percpu", "AnonHugePages", "ShmemHugePages", "ShmemPmdMapped",
-    "FileHugePages", "FilePmdMapped", "Balloon", "HugePages_Total", "HugePages_Free", "HugePages_Rsvd",
-    "HugePages_Surp", "Hugepagesize", "Hugetlb", "DirectMap4k", "DirectMap2M", "DirectMap1G"};
+    "MemTotal",       "MemFree",       "MemAvailable", "Buffers",         "Cached",         "SwapCached",
+    "Active",         "Inactive",      "Active(anon)", "Inactive(anon)",  "Active(file)",   "Inactive(file)",
+    "Unevictable",    "Mlocked",       "SwapTotal",    "SwapFree",        "Zswap",          "Zswapped",
+    "Dirty",          "Writeback",     "AnonPages",    "Mapped",          "Shmem",          "KReclaimable",
+    "Slab",           "SReclaimable",  "SUnreclaim",   "KernelStack",     "PageTables",     "SecPageTables",
+    "NFS_Unstable",   "Bounce",        "WritebackTmp", "CommitLimit",     "Committed_AS",   "VmallocTotal",
+    "VmallocUsed",    "VmallocChunk",  "Percpu",       "AnonHugePages",   "ShmemHugePages", "ShmemPmdMapped",
+    "FileHugePages",  "FilePmdMapped", "Balloon",      "HugePages_Total", "HugePages_Free", "HugePages_Rsvd",
+    "HugePages_Surp", "Hugepagesize",  "Hugetlb",      "DirectMap4k",     "DirectMap2M",    "DirectMap1G"};
 
 // The identity of proc_meminfo.h, read back from the text itself.
 void expect_meminfo_adds_up(const Machine& m) {
     const Meminfo mi = parse_meminfo(proc_meminfo(m.sources()));
-    const uint64_t used = mi["MemFree"] + mi["Slab"] + mi["PageTables"] + mi["KernelStack"] +
-                          mi["AnonPages"] + mi["Cached"] + mi["VmallocUsed"];
+    const uint64_t used = mi["MemFree"] + mi["Slab"] + mi["PageTables"] + mi["KernelStack"] + mi["AnonPages"] +
+                          mi["Cached"] + mi["VmallocUsed"];
     EXPECT_EQ(mi["MemTotal"], used) << proc_meminfo(m.sources());
     const meminfo_accounting a = meminfo_accounts(*m.buddy);
     EXPECT_TRUE(a.balanced());
@@ -122,7 +123,10 @@ void random_workload(Machine& m, unsigned seed) {
     auto cache = m.slab->kmem_cache_create("workload_cache", 72, 0, SLAB_RECLAIM_ACCOUNT,
                                            [](mmu::PhysMemory& ram, PhysAddr o) { ram.write<uint64_t>(o, 1); });
     ASSERT_FALSE(cache.is_error());
-    struct PageHold { PhysAddr pa; unsigned order; };
+    struct PageHold {
+        PhysAddr pa;
+        unsigned order;
+    };
     std::vector<PageHold> pages;
     std::vector<PhysAddr> objs, cobjs;
     std::vector<VirtAddr> vmas;
@@ -205,10 +209,8 @@ TEST(GuestosProcTest, MeminfoHasLinuxsFieldsOrderAndWidths) {
         const std::string name = l.substr(0, l.find(':'));
         const unsigned long long v = std::stoull(l.substr(l.find(':') + 1));
         char want[128];
-        if (name.rfind("HugePages_", 0) == 0)
-            std::snprintf(want, sizeof want, "%-19s%5llu", (name + ":").c_str(), v);
-        else
-            std::snprintf(want, sizeof want, "%-16s%8llu kB", (name + ":").c_str(), v);
+        if (name.rfind("HugePages_", 0) == 0) std::snprintf(want, sizeof want, "%-19s%5llu", (name + ":").c_str(), v);
+        else std::snprintf(want, sizeof want, "%-16s%8llu kB", (name + ":").c_str(), v);
         EXPECT_EQ(l, want);
     }
     EXPECT_EQ(mi["MemTotal"], m.buddy->totalram_pages() * 4);
@@ -332,9 +334,9 @@ TEST(GuestosProcTest, ZoneinfoShowsCoreFieldsOfEveryZone) {
     std::vector<std::string> headers;
     for (const std::string& l : lines)
         if (l.rfind("Node 0, zone ", 0) == 0) headers.push_back(l);
-    EXPECT_EQ(headers, (std::vector<std::string>{"Node 0, zone      DMA", "Node 0, zone    DMA32",
-                                                 "Node 0, zone   Normal", "Node 0, zone  Movable",
-                                                 "Node 0, zone   Device"}));
+    EXPECT_EQ(headers,
+              (std::vector<std::string>{"Node 0, zone      DMA", "Node 0, zone    DMA32", "Node 0, zone   Normal",
+                                        "Node 0, zone  Movable", "Node 0, zone   Device"}));
     const zone& z = m.buddy->zone_at(ZONE_DMA32);
     const std::string block = text.substr(text.find("Node 0, zone    DMA32"),
                                           text.find("Node 0, zone   Normal") - text.find("Node 0, zone    DMA32"));
@@ -379,12 +381,18 @@ TEST(GuestosProcTest, SlabinfoHasVersion21HeaderAndSlubFigures) {
     EXPECT_EQ(lines[1],
               "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables "
               "<limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>");
-    const auto it = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("kmalloc-64 ", 0) == 0; });
+    const auto it =
+        std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("kmalloc-64 ", 0) == 0; });
     ASSERT_NE(it, lines.end());
-    EXPECT_EQ(*it, "kmalloc-64           100    128     64   64    1 : tunables    0    0    0 : slabdata      2      2      0");
-    const auto k8k = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("kmalloc-8k ", 0) == 0; });
+    EXPECT_EQ(
+        *it,
+        "kmalloc-64           100    128     64   64    1 : tunables    0    0    0 : slabdata      2      2      0");
+    const auto k8k =
+        std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("kmalloc-8k ", 0) == 0; });
     ASSERT_NE(k8k, lines.end());
-    EXPECT_EQ(*k8k, "kmalloc-8k             0      0   8192    4    8 : tunables    0    0    0 : slabdata      0      0      0");
+    EXPECT_EQ(
+        *k8k,
+        "kmalloc-8k             0      0   8192    4    8 : tunables    0    0    0 : slabdata      0      0      0");
     for (PhysAddr o : objs) m.slab->kfree(o);
 }
 

@@ -107,9 +107,8 @@ protected:
     // Where rmap_walk says the page at frame may be mapped.
     std::set<uint64_t> walk(PhysAddr frame) {
         std::set<uint64_t> at;
-        rmap_walk(buddy_->phys_to_page(frame), [&](vm_area_struct& v, VirtAddr a) {
-            at.insert(a.value + (v.vm_mm == &mm_ ? 0 : CHILD_TAG));
-        });
+        rmap_walk(buddy_->phys_to_page(frame),
+                  [&](vm_area_struct& v, VirtAddr a) { at.insert(a.value + (v.vm_mm == &mm_ ? 0 : CHILD_TAG)); });
         return at;
     }
 

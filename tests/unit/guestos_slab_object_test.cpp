@@ -70,10 +70,18 @@ TEST(GuestosSlabObjectTest, VmAreaStructMembersSitAtLinuxOffsets) {
         VmaField f;
         unsigned off64, off32;
     };
-    for (Want w : {Want{VmaField::vm_start, 0, 0}, {VmaField::vm_end, 8, 4}, {VmaField::vm_next, 16, 8},
-                   {VmaField::vm_prev, 24, 12}, {VmaField::vm_rb, 32, 16}, {VmaField::rb_subtree_gap, 56, 28},
-                   {VmaField::vm_mm, 64, 32}, {VmaField::vm_page_prot, 72, 36}, {VmaField::vm_flags, 80, 44},
-                   {VmaField::anon_vma, 136, 72}, {VmaField::vm_pgoff, 152, 80}, {VmaField::vm_file, 160, 84}}) {
+    for (Want w : {Want{VmaField::vm_start, 0, 0},
+                   {VmaField::vm_end, 8, 4},
+                   {VmaField::vm_next, 16, 8},
+                   {VmaField::vm_prev, 24, 12},
+                   {VmaField::vm_rb, 32, 16},
+                   {VmaField::rb_subtree_gap, 56, 28},
+                   {VmaField::vm_mm, 64, 32},
+                   {VmaField::vm_page_prot, 72, 36},
+                   {VmaField::vm_flags, 80, 44},
+                   {VmaField::anon_vma, 136, 72},
+                   {VmaField::vm_pgoff, 152, 80},
+                   {VmaField::vm_file, 160, 84}}) {
         const unsigned i = static_cast<unsigned>(w.f);
         EXPECT_EQ(c64.slot(i).offset, w.off64) << vm_area_struct_layout.fields[i].name;
         EXPECT_EQ(c32.slot(i).offset, w.off32) << vm_area_struct_layout.fields[i].name;
@@ -228,7 +236,7 @@ TEST(GuestosSlabObjectTest, VmaImagesFollowMmapMunmapMprotectAndBrk) {
     }
     EXPECT_EQ(mm.map_count, 12);
     EXPECT_EQ(m.active(m.caches->vm_area_cachep), 12u);
-    ASSERT_EQ(do_munmap(mm, at[3] + P, P), 0);  // a hole: one VMA becomes two
+    ASSERT_EQ(do_munmap(mm, at[3] + P, P), 0);                // a hole: one VMA becomes two
     ASSERT_EQ(do_mprotect(mm, at[5] + P, P, PROT_NONE_), 0);  // three
     mm.start_brk = mm.brk = 0x10000000;
     EXPECT_EQ(do_brk(mm, mm.brk + 3 * P), 0x10000000 + 3 * P);
@@ -278,8 +286,9 @@ TEST(GuestosSlabObjectTest, NoMemoryForAVmaFailsWithEnomemAndChangesNothing) {
     const auto before = layout();
     const uint64_t total_vm = mm.total_vm;
     EXPECT_EQ(do_mmap(mm, nullptr, 0, P, PROT_READ_, MAP_PRIVATE_ | MAP_ANONYMOUS_, 0), -ENOMEM);
-    EXPECT_EQ(do_mmap(mm, nullptr, static_cast<uint64_t>(a), P, PROT_READ_, MAP_PRIVATE_ | MAP_ANONYMOUS_ | MAP_FIXED_, 0),
-              -ENOMEM);
+    EXPECT_EQ(
+        do_mmap(mm, nullptr, static_cast<uint64_t>(a), P, PROT_READ_, MAP_PRIVATE_ | MAP_ANONYMOUS_ | MAP_FIXED_, 0),
+        -ENOMEM);
     EXPECT_EQ(do_munmap(mm, static_cast<uint64_t>(a) + P, P), -ENOMEM);  // needs a split
     EXPECT_EQ(do_mprotect(mm, static_cast<uint64_t>(a), P, PROT_READ_), -ENOMEM);
     EXPECT_EQ(mlock_fixup(mm, static_cast<uint64_t>(a) + P, P, VM_LOCKED, 0, false), -ENOMEM);

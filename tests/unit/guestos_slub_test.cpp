@@ -39,8 +39,7 @@ struct Machine {
 // Linux's runtime size class for size <= 8192: size_index[] for <= 192 bytes, else
 // fls(size - 1) (mm/slab_common.c kmalloc_slab), an independent statement of kmalloc_index.
 unsigned linux_kmalloc_slab_index(size_t size) {
-    static const uint8_t size_index[24] = {3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1,
-                                           7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2};
+    static const uint8_t size_index[24] = {3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1, 7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2};
     if (size <= 192) return size_index[(size - 1) / 8];
     unsigned fls = 0;
     for (size_t v = size - 1; v; v >>= 1) ++fls;
@@ -60,7 +59,7 @@ TEST(GuestosSlubTest, KmallocIndexIsLinuxsSizeClassTable) {
     for (size_t size = 1; size <= KMALLOC_MAX_CACHE_SIZE; ++size)
         ASSERT_EQ(kmalloc_index(size), linux_kmalloc_slab_index(size)) << "size " << size;
     EXPECT_EQ(kmalloc_index(8), 3u);
-    EXPECT_EQ(kmalloc_index(65), 1u);   // kmalloc-96
+    EXPECT_EQ(kmalloc_index(65), 1u);  // kmalloc-96
     EXPECT_EQ(kmalloc_index(96), 1u);
     EXPECT_EQ(kmalloc_index(97), 7u);   // kmalloc-128
     EXPECT_EQ(kmalloc_index(129), 2u);  // kmalloc-192
@@ -74,16 +73,16 @@ TEST(GuestosSlubTest, KmallocIndexIsLinuxsSizeClassTable) {
 TEST(GuestosSlubTest, KmallocUsesTheCacheOfItsSizeClass) {
     Machine m(32 * MiB);
     SlabAllocator& s = *m.slab;
-    for (const char* name : {"kmalloc-8", "kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-96",
-                             "kmalloc-128", "kmalloc-192", "kmalloc-256", "kmalloc-512", "kmalloc-1k",
-                             "kmalloc-2k", "kmalloc-4k", "kmalloc-8k", "kmalloc-rcl-64", "dma-kmalloc-64"})
+    for (const char* name : {"kmalloc-8", "kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-96", "kmalloc-128",
+                             "kmalloc-192", "kmalloc-256", "kmalloc-512", "kmalloc-1k", "kmalloc-2k", "kmalloc-4k",
+                             "kmalloc-8k", "kmalloc-rcl-64", "dma-kmalloc-64"})
         EXPECT_TRUE(find_cache(s, name)) << name;
     for (size_t size : {1ul, 8ul, 9ul, 64ul, 65ul, 96ul, 100ul, 150ul, 192ul, 200ul, 1000ul, 5000ul, 8192ul}) {
         auto obj = s.kmalloc(size, GFP_KERNEL);
         ASSERT_TRUE(obj);
         const page& head = m.buddy->pfn_page(obj->pfn());
-        const kmem_cache* c = (head.flags & PG_tail) ? m.buddy->pfn_page(head.compound_head).slab_cache
-                                                     : head.slab_cache;
+        const kmem_cache* c =
+            (head.flags & PG_tail) ? m.buddy->pfn_page(head.compound_head).slab_cache : head.slab_cache;
         ASSERT_TRUE(c);
         EXPECT_EQ(c, s.kmalloc_slab(size));
         EXPECT_EQ(c->object_size, kmalloc_size(kmalloc_index(size))) << size;
@@ -103,10 +102,10 @@ TEST(GuestosSlubTest, KmallocCacheGeometryIsSlubsForOneCpu) {
     Machine m(32 * MiB);
     // objsize, objperslab, pagesperslab of Linux's SLUB with min_objects = 4 * (fls(1) + 1).
     const std::map<std::string, std::array<unsigned, 3>> expect = {
-        {"kmalloc-8", {8, 512, 1}},     {"kmalloc-16", {16, 256, 1}},   {"kmalloc-32", {32, 128, 1}},
-        {"kmalloc-64", {64, 64, 1}},    {"kmalloc-96", {96, 42, 1}},    {"kmalloc-128", {128, 32, 1}},
-        {"kmalloc-192", {192, 21, 1}},  {"kmalloc-256", {256, 16, 1}},  {"kmalloc-512", {512, 8, 1}},
-        {"kmalloc-1k", {1024, 8, 2}},   {"kmalloc-2k", {2048, 8, 4}},   {"kmalloc-4k", {4096, 8, 8}},
+        {"kmalloc-8", {8, 512, 1}},    {"kmalloc-16", {16, 256, 1}},  {"kmalloc-32", {32, 128, 1}},
+        {"kmalloc-64", {64, 64, 1}},   {"kmalloc-96", {96, 42, 1}},   {"kmalloc-128", {128, 32, 1}},
+        {"kmalloc-192", {192, 21, 1}}, {"kmalloc-256", {256, 16, 1}}, {"kmalloc-512", {512, 8, 1}},
+        {"kmalloc-1k", {1024, 8, 2}},  {"kmalloc-2k", {2048, 8, 4}},  {"kmalloc-4k", {4096, 8, 8}},
         {"kmalloc-8k", {8192, 4, 8}}};
     for (const auto& [name, g] : expect) {
         const kmem_cache* c = find_cache(*m.slab, name);
@@ -128,7 +127,11 @@ TEST(GuestosSlubTest, ObjectsNeverOverlapAndKeepTheirContents) {
         Machine m(64 * MiB, arch);
         SlabAllocator& s = *m.slab;
         std::mt19937 rng(11);
-        struct Obj { PhysAddr pa; size_t size; uint8_t tag; };
+        struct Obj {
+            PhysAddr pa;
+            size_t size;
+            uint8_t tag;
+        };
         std::vector<Obj> objs;
         for (int i = 0; i < 6000; ++i) {
             const size_t size = 1 + rng() % (rng() % 8 ? 300 : 9000);
@@ -174,8 +177,8 @@ TEST(GuestosSlubTest, FreedObjectIsReusedFirstAndTheFreelistLivesInRam) {
         // SLUB's free pointer: b (the freelist head) holds a's address at c->offset.
         EXPECT_EQ(c->cpu_slab.freelist, b->value);
         EXPECT_EQ(c->offset, 32u);  // mid-object, as Linux since 5.7
-        const uint64_t fp = arch == KernelArch::I386 ? m.ram->read<uint32_t>(*b + c->offset)
-                                                     : m.ram->read<uint64_t>(*b + c->offset);
+        const uint64_t fp =
+            arch == KernelArch::I386 ? m.ram->read<uint32_t>(*b + c->offset) : m.ram->read<uint64_t>(*b + c->offset);
         EXPECT_EQ(fp, a->value);
         auto again = s.kmalloc(64, GFP_KERNEL);
         ASSERT_TRUE(again);
@@ -189,15 +192,14 @@ TEST(GuestosSlubTest, ConstructorRunsOncePerObjectAndItsStateSurvivesFree) {
     Machine m(16 * MiB);
     SlabAllocator& s = *m.slab;
     int ctor_calls = 0;
-    auto c = s.kmem_cache_create("task_struct", 200, 0, SLAB_HWCACHE_ALIGN,
-                                 [&](mmu::PhysMemory& ram, PhysAddr obj) {
-                                     ++ctor_calls;
-                                     for (unsigned i = 0; i < 200; i += 8) ram.write<uint64_t>(obj + i, 0xC0FFEE);
-                                 });
+    auto c = s.kmem_cache_create("task_struct", 200, 0, SLAB_HWCACHE_ALIGN, [&](mmu::PhysMemory& ram, PhysAddr obj) {
+        ++ctor_calls;
+        for (unsigned i = 0; i < 200; i += 8) ram.write<uint64_t>(obj + i, 0xC0FFEE);
+    });
     ASSERT_FALSE(c.is_error());
     kmem_cache* cache = c.value();
-    EXPECT_EQ(cache->offset, 200u);  // the free pointer goes after a constructed object
-    EXPECT_EQ(cache->size % 64, 0u); // SLAB_HWCACHE_ALIGN
+    EXPECT_EQ(cache->offset, 200u);   // the free pointer goes after a constructed object
+    EXPECT_EQ(cache->size % 64, 0u);  // SLAB_HWCACHE_ALIGN
     auto constructed = [&] { return static_cast<int>(cache->stat[ALLOC_SLAB] * cache->oo.objects); };
     std::vector<PhysAddr> objs;
     for (int i = 0; i < 100; ++i) objs.push_back(*s.kmem_cache_alloc(cache, GFP_KERNEL));
@@ -253,8 +255,7 @@ TEST(GuestosSlubTest, ReclaimableCachesCountAsSReclaimable) {
     ASSERT_FALSE(c.is_error());
     auto o = s.kmem_cache_alloc(c.value(), GFP_KERNEL);
     ASSERT_TRUE(o);
-    EXPECT_EQ(m.buddy->node_page_state(NR_SLAB_RECLAIMABLE_B),
-              static_cast<int64_t>(PAGE_SIZE << c.value()->oo.order));
+    EXPECT_EQ(m.buddy->node_page_state(NR_SLAB_RECLAIMABLE_B), static_cast<int64_t>(PAGE_SIZE << c.value()->oo.order));
     EXPECT_EQ(m.buddy->node_page_state(NR_SLAB_UNRECLAIMABLE_B), 0);
     const uint64_t pfn = o->pfn() & ~((1ull << c.value()->oo.order) - 1);
     EXPECT_EQ(m.buddy->page_zonenum(pfn), ZONE_DMA32);
@@ -305,8 +306,7 @@ TEST(GuestosSlubTest, ExhaustionGivesNulloptAndEverythingStaysConsistent) {
     for (PhysAddr o : objs)
         if (o.pfn() < m.buddy->max_pfn() && m.buddy->pfn_page(o.pfn()).slab_cache == c.value())
             s.kmem_cache_free(c.value(), o);
-        else
-            s.kfree(o);
+        else s.kfree(o);
     EXPECT_EQ(s.nr_bad_frees(), 0u);
     for (kmem_cache* cache : s.slab_caches()) s.kmem_cache_shrink(cache);
     EXPECT_EQ(m.settled_free(), baseline);
@@ -322,13 +322,13 @@ TEST(GuestosSlubTest, BadFreesAreIgnoredAndCounted) {
     auto other = s.kmem_cache_create("other", 128, 0, 0);
     ASSERT_TRUE(a && b);
     ASSERT_FALSE(other.is_error());
-    s.kfree(*a + 8);                               // inside an object
-    s.kfree(PhysAddr(0x2000));                     // a reserved frame, no slab
-    s.kfree(PhysAddr(1ull << 40));                 // outside RAM
-    s.kmem_cache_free(other.value(), *a);          // the wrong cache
+    s.kfree(*a + 8);                       // inside an object
+    s.kfree(PhysAddr(0x2000));             // a reserved frame, no slab
+    s.kfree(PhysAddr(1ull << 40));         // outside RAM
+    s.kmem_cache_free(other.value(), *a);  // the wrong cache
     EXPECT_EQ(s.nr_bad_frees(), 4u);
     s.kfree(*a);
-    s.kfree(*a);                                   // double free (the freelist head)
+    s.kfree(*a);  // double free (the freelist head)
     EXPECT_EQ(s.nr_bad_frees(), 5u);
     EXPECT_CONSISTENT(s);
     s.kfree(*b);

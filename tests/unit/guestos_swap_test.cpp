@@ -118,7 +118,8 @@ TEST_F(SwapHeaderTest, BadHeadersAreRefusedWithTheReason) {
         return refused(b);
     };
     EXPECT_NE(with([](auto& b) { b[P - 10] = 'X'; }).find("Unable to find swap-space signature"), std::string::npos);
-    EXPECT_NE(with([](auto& b) { put32(b, 1024, 2); }).find("Unable to handle swap header version 2"), std::string::npos);
+    EXPECT_NE(with([](auto& b) { put32(b, 1024, 2); }).find("Unable to handle swap header version 2"),
+              std::string::npos);
     EXPECT_NE(with([](auto& b) { put32(b, 1028, 0); }).find("Empty swap-file"), std::string::npos);
     EXPECT_NE(with([](auto& b) { put32(b, 1028, 1000); }).find("Swap area shorter than signature"), std::string::npos);
     EXPECT_NE(with([](auto& b) { put32(b, 1032, 1); }).find("bad pages"), std::string::npos);
@@ -184,7 +185,8 @@ protected:
         ASSERT_TRUE(pgd_alloc(mm));
     }
     uint64_t anon(uint64_t pages) {
-        const long a = do_mmap(parent_, nullptr, 0, pages * P, PROT_READ_ | PROT_WRITE_, MAP_PRIVATE_ | MAP_ANONYMOUS_, 0);
+        const long a =
+            do_mmap(parent_, nullptr, 0, pages * P, PROT_READ_ | PROT_WRITE_, MAP_PRIVATE_ | MAP_ANONYMOUS_, 0);
         EXPECT_GT(a, 0);
         return static_cast<uint64_t>(a);
     }
@@ -308,7 +310,8 @@ TEST_F(GuestosSwapTest, ForkedMappersShareTheSwappedPageThroughTheSwapCache) {
     uint8_t* c = bytes(*child_, a);
     c[0] = 0xee;
     EXPECT_TRUE(holds(parent_, a, 0));
-    EXPECT_NE(mmu::pte_frame(PagingMode::LongMode4, get_pte(*child_, VirtAddr(a))), mmu::pte_frame(PagingMode::LongMode4, pp));
+    EXPECT_NE(mmu::pte_frame(PagingMode::LongMode4, get_pte(*child_, VirtAddr(a))),
+              mmu::pte_frame(PagingMode::LongMode4, pp));
     // A page the child never touched comes back for it alone.
     const uint64_t last = a + (n - 1) * P;
     if (is_swap_pte(get_pte(*child_, VirtAddr(last)))) {
@@ -350,7 +353,8 @@ TEST_F(GuestosSwapTest, SwapoffWithoutRoomInRamFailsWithEnomemAndKeepsTheArea) {
         fault(parent_, a + i * P, true);
         if (::testing::Test::HasFailure()) {
             std::fprintf(stderr, "i=%lu free=%lu swapfree=%lu inact=%lu act=%lu pswpout=%lu pgscan_direct=%lu\n", i,
-                         buddy_->nr_free_pages(), get_nr_swap_pages(), buddy_->node_lruvec()->nr_pages[LRU_INACTIVE_ANON],
+                         buddy_->nr_free_pages(), get_nr_swap_pages(),
+                         buddy_->node_lruvec()->nr_pages[LRU_INACTIVE_ANON],
                          buddy_->node_lruvec()->nr_pages[LRU_ACTIVE_ANON], buddy_->vm_event(PSWPOUT),
                          buddy_->vm_event(PGSCAN_DIRECT));
             break;

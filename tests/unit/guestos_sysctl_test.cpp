@@ -57,8 +57,8 @@ TEST(GuestosSysctlTest, DointvecReadsAndParsesBaseZeroNumbers) {
 TEST(GuestosSysctlTest, DointvecRefusesWhatIsNoIntWithEinvalAndKeepsTheValue) {
     int v = 5;
     const ctl_table t{"x", &v, sizeof v, 0644, proc_dointvec};
-    for (const char* bad : {"abc", "   ", "12abc", "2147483648", "-2147483649", "-", "0x", "1.5",
-                            "99999999999999999999999"}) {
+    for (const char* bad :
+         {"abc", "   ", "12abc", "2147483648", "-2147483649", "-", "0x", "1.5", "99999999999999999999999"}) {
         EXPECT_EQ(write_text(t, bad), -EINVAL) << bad;
         EXPECT_EQ(v, 5) << bad;
     }
@@ -156,8 +156,8 @@ TEST(GuestosSysctlTest, PermissionsFollowTheModeForRoot) {
 TEST(GuestosSysctlTest, DirectoriesListSubdirectoriesAndEntriesInNameOrder) {
     ctl_table_root root;
     int a = 0, b = 0;
-    root.register_sysctl("vm", {{"swappiness", &a, sizeof a, 0644, proc_dointvec},
-                                {"drop_caches", &b, sizeof b, 0200, proc_dointvec}});
+    root.register_sysctl(
+        "vm", {{"swappiness", &a, sizeof a, 0644, proc_dointvec}, {"drop_caches", &b, sizeof b, 0200, proc_dointvec}});
     root.register_sysctl("kernel", {{"ostype", &a, sizeof a, 0444, proc_dointvec}});
     const auto top = root.list("");
     ASSERT_EQ(top.size(), 2u);

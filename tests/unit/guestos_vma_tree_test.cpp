@@ -92,8 +92,7 @@ AssertionResult area_is_free(const Model& m, uint64_t guard, const vm_unmapped_a
         return AssertionFailure() << "outside the limits: " << std::hex << addr;
     if ((addr - info.align_offset) & info.align_mask) return AssertionFailure() << "misaligned";
     for (const auto& [start, v] : m) {
-        if (addr < v.end && start < end)
-            return AssertionFailure() << std::hex << addr << " overlaps VMA " << start;
+        if (addr < v.end && start < end) return AssertionFailure() << std::hex << addr << " overlaps VMA " << start;
         if (start >= end) {
             if (end > model_start_gap(start, v.flags, guard))
                 return AssertionFailure() << std::hex << addr << " in the guard gap of " << start;
@@ -133,15 +132,12 @@ public:
             if (inorder_[i] != list_[i]) return fail("rb in-order differs from the vm_next list at ") << i;
         const double bound = 2 * std::log2(static_cast<double>(t_.size()) + 1);
         if (facts.height > bound + 1e-9) return fail("height ") << facts.height << " > 2 log2(n+1)";
-        if (t_.highest_vm_end().value != (m_.empty() ? 0 : m_.rbegin()->second.end))
-            return fail("highest_vm_end");
+        if (t_.highest_vm_end().value != (m_.empty() ? 0 : m_.rbegin()->second.end)) return fail("highest_vm_end");
         return AssertionSuccess();
     }
 
 private:
-    static AssertionResult fail(const std::string& what) {
-        return AssertionFailure() << what;
-    }
+    static AssertionResult fail(const std::string& what) { return AssertionFailure() << what; }
 
     // The vm_next/vm_prev list equals the model, field by field.
     bool check_list() {
@@ -267,8 +263,8 @@ public:
             auto what = [&] {
                 std::ostringstream w;
                 w << std::hex << (dir ? "topdown" : "bottom-up") << " len " << info.length << " mask "
-                  << info.align_mask << " off " << info.align_offset << " limits [" << info.low_limit.value
-                  << ", " << info.high_limit.value << "): ";
+                  << info.align_mask << " off " << info.align_offset << " limits [" << info.low_limit.value << ", "
+                  << info.high_limit.value << "): ";
                 return w.str();
             };
             if (!want) {
@@ -502,8 +498,7 @@ public:
     AssertionResult fully_merged() {
         for (const vm_area_struct& v : tree_) {
             const vm_area_struct* n = v.vm_next;
-            if (n && v.vm_end == n->vm_start &&
-                can_vma_merge_after(v, n->vm_flags, n->vm_file.get(), n->vm_pgoff))
+            if (n && v.vm_end == n->vm_start && can_vma_merge_after(v, n->vm_flags, n->vm_file.get(), n->vm_pgoff))
                 return AssertionFailure() << std::hex << "unmerged neighbours at " << n->vm_start.value;
         }
         return AssertionSuccess();
@@ -567,9 +562,7 @@ TEST(GuestosVmaTreeTest, RandomTreeOpsAtTopOfAddressSpace) {
 }
 TEST(GuestosVmaTreeTest, RandomMmapMunmapMprotectKeepVmasMergedSeed1) { run_mm_ops(11, 4 * P, 3000); }
 TEST(GuestosVmaTreeTest, RandomMmapMunmapMprotectKeepVmasMergedSeed2) { run_mm_ops(12, 2 * P, 3000); }
-TEST(GuestosVmaTreeTest, RandomMmapMunmapMprotectKeepVmasMergedSeed3) {
-    run_mm_ops(13, DEFAULT_STACK_GUARD_GAP, 3000);
-}
+TEST(GuestosVmaTreeTest, RandomMmapMunmapMprotectKeepVmasMergedSeed3) { run_mm_ops(13, DEFAULT_STACK_GUARD_GAP, 3000); }
 
 // --- Directed cases ---
 

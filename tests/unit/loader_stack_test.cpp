@@ -25,9 +25,7 @@ struct StackReader {
     uint64_t ptr;
 
     // True if [addr, addr+n) lies inside the image.
-    bool inside(uint64_t addr, uint64_t n) const {
-        return addr >= img.sp.value && addr <= top && n <= top - addr;
-    }
+    bool inside(uint64_t addr, uint64_t n) const { return addr >= img.sp.value && addr <= top && n <= top - addr; }
     uint64_t word(uint64_t addr) const {
         EXPECT_TRUE(inside(addr, ptr)) << std::hex << addr;
         if (!inside(addr, ptr)) return 0;
@@ -37,7 +35,8 @@ struct StackReader {
     }
     std::string str(uint64_t addr) const {
         std::string s;
-        for (; inside(addr, 1) && img.bytes[addr - img.sp.value]; addr++) s.push_back(char(img.bytes[addr - img.sp.value]));
+        for (; inside(addr, 1) && img.bytes[addr - img.sp.value]; addr++)
+            s.push_back(char(img.bytes[addr - img.sp.value]));
         EXPECT_TRUE(inside(addr, 1)) << "unterminated string";
         return s;
     }
@@ -145,7 +144,6 @@ void check_stack(const StackSpec& spec) {
     EXPECT_EQ(std::memcmp(img.bytes.data() + (img.envp_start.value - img.sp.value), environ.data(), environ.size()), 0);
 }
 
-
 // Stacks the host kernel (Linux 6.18, x86-64) built for tiny static programs run as
 // `env -i A=1 setarch -R ./pNN x` (no randomization), dumped from sp to the stack top.
 const char* const kLinuxStack64 =
@@ -242,9 +240,25 @@ TEST(LoaderStackTest, Ia32OnX86_64KernelHasEightByteTopWord) {
 TEST(LoaderStackTest, AuxvFollowsLinuxOrder) {
     StackSpec s = make_spec(ElfClass::Elf64);
     // The auxv types an x86-64 6.x kernel passes, in its order, minus the builder's own.
-    const uint64_t given[] = {AT_SYSINFO_EHDR, AT_MINSIGSTKSZ, AT_HWCAP, AT_PAGESZ, AT_CLKTCK, AT_PHDR,
-                              AT_PHENT, AT_PHNUM, AT_BASE, AT_FLAGS, AT_ENTRY, AT_UID, AT_EUID, AT_GID,
-                              AT_EGID, AT_SECURE, AT_HWCAP2, 27 /*AT_RSEQ_FEATURE_SIZE*/, 28 /*AT_RSEQ_ALIGN*/};
+    const uint64_t given[] = {AT_SYSINFO_EHDR,
+                              AT_MINSIGSTKSZ,
+                              AT_HWCAP,
+                              AT_PAGESZ,
+                              AT_CLKTCK,
+                              AT_PHDR,
+                              AT_PHENT,
+                              AT_PHNUM,
+                              AT_BASE,
+                              AT_FLAGS,
+                              AT_ENTRY,
+                              AT_UID,
+                              AT_EUID,
+                              AT_GID,
+                              AT_EGID,
+                              AT_SECURE,
+                              AT_HWCAP2,
+                              27 /*AT_RSEQ_FEATURE_SIZE*/,
+                              28 /*AT_RSEQ_ALIGN*/};
     s.auxv.clear();
     for (uint64_t t : given) s.auxv.push_back({t, t + 1000});
     auto img = loader::build_initial_stack(s);
@@ -253,9 +267,9 @@ TEST(LoaderStackTest, AuxvFollowsLinuxOrder) {
     std::vector<uint64_t> types;
     for (const AuxEntry& e : p.auxv) types.push_back(e.type);
     const std::vector<uint64_t> want = {AT_SYSINFO_EHDR, AT_MINSIGSTKSZ, AT_HWCAP, AT_PAGESZ, AT_CLKTCK, AT_PHDR,
-                                        AT_PHENT, AT_PHNUM, AT_BASE, AT_FLAGS, AT_ENTRY, AT_UID, AT_EUID, AT_GID,
-                                        AT_EGID, AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_PLATFORM, 27, 28,
-                                        AT_NULL};
+                                        AT_PHENT,        AT_PHNUM,       AT_BASE,  AT_FLAGS,  AT_ENTRY,  AT_UID,
+                                        AT_EUID,         AT_GID,         AT_EGID,  AT_SECURE, AT_RANDOM, AT_HWCAP2,
+                                        AT_EXECFN,       AT_PLATFORM,    27,       28,        AT_NULL};
     EXPECT_EQ(types, want);
     EXPECT_EQ(p.aux[AT_HWCAP2], uint64_t(AT_HWCAP2) + 1000);
     EXPECT_EQ(StackReader({*img, s.stack_top.value, 8}).str(p.aux[AT_EXECFN]), s.execfn);
@@ -278,7 +292,8 @@ TEST(LoaderStackTest, SpAlignedForManyShapes) {
                 s.argv.clear();
                 s.envp.clear();
                 for (int i = 0; i < argc; i++) s.argv.push_back(std::string(size_t(i * 3 + 1), char('a' + i)));
-                for (int i = 0; i < envc; i++) s.envp.push_back("V" + std::to_string(i) + "=" + std::string(size_t(i), 'x'));
+                for (int i = 0; i < envc; i++)
+                    s.envp.push_back("V" + std::to_string(i) + "=" + std::string(size_t(i), 'x'));
                 s.execfn = std::string(size_t(argc + envc), 'f');
                 SCOPED_TRACE(testing::Message() << "argc " << argc << " envc " << envc);
                 check_stack(s);
@@ -339,7 +354,7 @@ TEST(LoaderStackTest, RefusesHugeArgumentList) {
     ASSERT_FALSE(ok.is_error()) << ok.error().message;
     EXPECT_EQ(ok->sp.value % 16, 0u);
     StackSpec many = make_spec(ElfClass::Elf32);  // pointers count against the limit too
-    many.argv.assign(500000, "");  // 2 MB of pointers + 0.5 MB of NULs
+    many.argv.assign(500000, "");                 // 2 MB of pointers + 0.5 MB of NULs
     auto rm = loader::build_initial_stack(many);
     ASSERT_TRUE(rm.is_error());
     EXPECT_EQ(rm.error().errno_value, E2BIG);

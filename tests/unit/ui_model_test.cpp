@@ -16,9 +16,9 @@
 namespace {
 
 namespace inspect = guestos::inspect;
+using inspect::FrameUse;
 using mmu::PhysAddr;
 using mmu::VirtAddr;
-using inspect::FrameUse;
 
 inspect::FrameMap map_of(std::vector<FrameUse> uses, uint64_t max_low_pfn = ~0ull) {
     inspect::FrameMap m;
@@ -116,7 +116,8 @@ TEST(UiFrameContents, HexRowsMarkTheBytesThatChanged) {
 
 TEST(UiFaults, ClassesComeFromTheCallPath) {
     guestos::FaultEvent e;
-    e.path = {{"do_page_fault", "0x1000, write", {}, {}}, {"do_anonymous_page", {}, {}, {}},
+    e.path = {{"do_page_fault", "0x1000, write", {}, {}},
+              {"do_anonymous_page", {}, {}, {}},
               {"alloc_page", "GFP_HIGHUSER_MOVABLE|__GFP_ZERO", {}, "pfn 0xabc"}};
     e.outcome = "mapped";
     e.pte_after = 0x8000000000abc067ull;

@@ -149,7 +149,8 @@ Options parse_args(int argc, char** argv) {
         } else if (opt == "--check-mm") {
             o.check_mm = true;
         } else if (opt == "--trace-faults") {
-            if (has_eq && val != "all") die("--trace-faults=" + val + ": expected --trace-faults or --trace-faults=all", 2);
+            if (has_eq && val != "all")
+                die("--trace-faults=" + val + ": expected --trace-faults or --trace-faults=all", 2);
             o.trace_faults = has_eq ? 2 : 1;
         } else if (opt == "--trace-reclaim") {
             o.trace_reclaim = true;
@@ -190,7 +191,8 @@ Options parse_args(int argc, char** argv) {
             m.host = v.substr(0, c1);
             m.guest = c1 == std::string::npos ? "" : v.substr(c1 + 1, c2 == std::string::npos ? c2 : c2 - c1 - 1);
             const std::string mode = c2 == std::string::npos ? "" : v.substr(c2 + 1);
-            if (m.host.empty() || m.guest.empty() || m.guest[0] != '/' || (!mode.empty() && mode != "ro" && mode != "rw"))
+            if (m.host.empty() || m.guest.empty() || m.guest[0] != '/' ||
+                (!mode.empty() && mode != "ro" && mode != "rw"))
                 die("--mount " + v + ": expected HOSTDIR:GUESTDIR[:ro] with an absolute GUESTDIR", 2);
             m.read_only = mode == "ro";
             o.kernel.host_mounts.push_back(m);
@@ -230,7 +232,8 @@ Options parse_args(int argc, char** argv) {
         o.argv = {ui::lesson_program_path(*l)};
         o.argv.insert(o.argv.end(), l->args.begin(), l->args.end());
         if (l->ram && o.kernel.ram_bytes == guestos::KernelConfig{}.ram_bytes) o.kernel.ram_bytes = l->ram;
-        if (l->lowmem && o.kernel.lowmem_bytes == guestos::KernelConfig{}.lowmem_bytes) o.kernel.lowmem_bytes = l->lowmem;
+        if (l->lowmem && o.kernel.lowmem_bytes == guestos::KernelConfig{}.lowmem_bytes)
+            o.kernel.lowmem_bytes = l->lowmem;
         return o;
     }
     if (i >= argc) {
@@ -266,9 +269,9 @@ void print_stats(guestos::Kernel& k, const emu::TlbStats& t, const guestos::task
                  "totalram_pages %llu\n",
                  (unsigned long long)k.stats.syscalls, (unsigned long long)k.stats.pgfault,
                  (unsigned long long)k.stats.pgmajfault, (unsigned long long)k.stats.cow_breaks,
-                 (unsigned long long)k.stats.zero_page_maps,
-                 (unsigned long long)t.fills, (unsigned long long)t.hidden_faults,
-                 (unsigned long long)t.dirty_upgrades, (unsigned long long)t.wx_switches, (unsigned long long)t.true_faults,
+                 (unsigned long long)k.stats.zero_page_maps, (unsigned long long)t.fills,
+                 (unsigned long long)t.hidden_faults, (unsigned long long)t.dirty_upgrades,
+                 (unsigned long long)t.wx_switches, (unsigned long long)t.true_faults,
                  (unsigned long long)t.invalidations, (unsigned long long)t.full_flushes,
                  (unsigned long long)t.cpu_tlb_flushes, (unsigned long long)t.cpu_tlb_page_flushes,
                  (unsigned long long)t.cpu_tlb_full_flushes, (unsigned long long)t.cpu_tlb_fills,
@@ -294,10 +297,10 @@ void print_fault_line(const guestos::FaultEvent& e) {
         path += (path.empty() ? "" : " > ") + fn;
     }
     std::fprintf(stderr, "%sfault %llu: %s %s at %s \"%s\"%s%s%s: %s pte %s -> %s\n", pid_prefix(e).c_str(),
-                 (unsigned long long)e.seq,
-                 guestos::hex(e.address.value).c_str(), e.hidden ? "(hidden)" : guestos::describe_error_code(e.error_code).c_str(),
-                 guestos::hex(e.ip).c_str(), e.insn.c_str(), e.vma.empty() ? "" : " in [", e.vma.c_str(),
-                 e.vma.empty() ? "" : "]", path.empty() ? e.outcome.c_str() : (path + ", " + e.outcome).c_str(),
+                 (unsigned long long)e.seq, guestos::hex(e.address.value).c_str(),
+                 e.hidden ? "(hidden)" : guestos::describe_error_code(e.error_code).c_str(), guestos::hex(e.ip).c_str(),
+                 e.insn.c_str(), e.vma.empty() ? "" : " in [", e.vma.c_str(), e.vma.empty() ? "" : "]",
+                 path.empty() ? e.outcome.c_str() : (path + ", " + e.outcome).c_str(),
                  guestos::hex(e.pte_before).c_str(), guestos::hex(e.pte_after).c_str());
 }
 
@@ -305,8 +308,9 @@ void print_fault_line(const guestos::FaultEvent& e) {
 void print_fault_explanation(const guestos::FaultEvent& e) {
     const std::string prefix = pid_prefix(e);
     std::fprintf(stderr, "%spage fault %llu at %s (%s) by \"%s\" at %s\n", prefix.c_str(), (unsigned long long)e.seq,
-                 guestos::hex(e.address.value).c_str(), e.hidden ? "hidden" : guestos::describe_error_code(e.error_code).c_str(),
-                 e.insn.c_str(), guestos::hex(e.ip).c_str());
+                 guestos::hex(e.address.value).c_str(),
+                 e.hidden ? "hidden" : guestos::describe_error_code(e.error_code).c_str(), e.insn.c_str(),
+                 guestos::hex(e.ip).c_str());
     for (const auto& step : e.path) std::fprintf(stderr, "%s  %s\n", prefix.c_str(), step.text().c_str());
     std::fprintf(stderr, "%s  => %s\n", prefix.c_str(), e.outcome.c_str());
 }
@@ -442,9 +446,11 @@ int main(int argc, char** argv) {
         std::vector<std::string> problems = machine.mm_problems();
         // Every address space is gone: each commitment must have been given back.
         if (const int64_t c = kernel.page_alloc().overcommit.vm_committed_as; c != 0)
-            problems.push_back("Committed_AS is " + std::to_string(c) + " pages after every address space was torn down");
+            problems.push_back("Committed_AS is " + std::to_string(c) +
+                               " pages after every address space was torn down");
         for (const auto& p : problems) std::fprintf(stderr, "emu: mm check: %s\n", p.c_str());
-        if (!problems.empty()) die(std::to_string(problems.size()) + " disagreements between the VMAs, page tables and shadow TLB", 70);
+        if (!problems.empty())
+            die(std::to_string(problems.size()) + " disagreements between the VMAs, page tables and shadow TLB", 70);
     }
     kernel.umount_all();
     exit_like(kernel.init_exit_status.value_or(0));

@@ -45,8 +45,8 @@ void bar(const Snapshot& now, ViewState& view, float height) {
         dl->AddRectFilled(ImVec2(a.x + w - 6, z.y - (z.y - a.y) * frac), ImVec2(z.x, z.y), 0xffffffff);
         if (ImGui::IsMouseHoveringRect(a, z)) {
             ImGui::BeginTooltip();
-            ImGui::Text("%s-%s %s %s", base::hex(v.start.value).c_str(), base::hex(v.end.value).c_str(), v.perms.c_str(),
-                        v.name.c_str());
+            ImGui::Text("%s-%s %s %s", base::hex(v.start.value).c_str(), base::hex(v.end.value).c_str(),
+                        v.perms.c_str(), v.name.c_str());
             ImGui::Text("%s, %llu pages resident", human_size(v.end - v.start).c_str(), (unsigned long long)v.resident);
             ImGui::EndTooltip();
             if (ImGui::IsMouseClicked(0)) view.select_va(v.start.value);
@@ -61,13 +61,20 @@ void table(const Snapshot& now, const Snapshot* before, ViewState& view) {
     ImGui::TableSetupScrollFreeze(0, 1);
     // Fixed widths, so the table is laid out in its first frame.
     const float ch = ImGui::CalcTextSize("0").x, pad = ImGui::GetStyle().CellPadding.x * 2;
-    for (auto [h, chars] : {std::pair{"start", 12}, {"end", 12}, {"rights", 6}, {"size", 9}, {"resident", 8}, {"dirty", 6}, {"swapped", 7}})
+    for (auto [h, chars] : {std::pair{"start", 12},
+                            {"end", 12},
+                            {"rights", 6},
+                            {"size", 9},
+                            {"resident", 8},
+                            {"dirty", 6},
+                            {"swapped", 7}})
         ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthFixed, static_cast<float>(chars) * ch + pad);
     ImGui::TableSetupColumn("name / anon_vma", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
     for (const inspect::VmaInfo& v : now.vmas) {
         const inspect::VmaInfo* o = old_vma(before, v);
-        const bool changed = before && (!o || o->end != v.end || o->resident != v.resident || o->swapped != v.swapped || o->perms != v.perms);
+        const bool changed = before && (!o || o->end != v.end || o->resident != v.resident || o->swapped != v.swapped ||
+                                        o->perms != v.perms);
         const ImVec4 c = changed ? COLOUR_CHANGED : ImVec4(1, 1, 1, 1);
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
@@ -104,8 +111,8 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState& view) {
     ImGui::SameLine();
     ImGui::BeginChild("table", ImVec2(0, 0));
     ImGui::TextColored(COLOUR_DIM, "pid %d: %zu VMAs; brk %s..%s; stack top %s", now.shown_pid, now.vmas.size(),
-                       base::hex(now.start_brk).c_str(),
-                       base::hex(now.brk).c_str(), base::hex(now.start_stack).c_str());
+                       base::hex(now.start_brk).c_str(), base::hex(now.brk).c_str(),
+                       base::hex(now.start_stack).c_str());
     table(now, before, view);
     ImGui::EndChild();
 }

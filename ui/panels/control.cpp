@@ -25,9 +25,11 @@ void same_line_if_fits(float width) {
 }
 
 void filters(ViewState& view) {
-    static constexpr std::pair<unsigned, const char*> items[] = {
-        {emu::FAULT_ANON, "anon"}, {emu::FAULT_FILE, "file"}, {emu::FAULT_COW, "COW"},
-        {emu::FAULT_SWAP, "swap"}, {emu::FAULT_SIGSEGV, "SIGSEGV"}};
+    static constexpr std::pair<unsigned, const char*> items[] = {{emu::FAULT_ANON, "anon"},
+                                                                 {emu::FAULT_FILE, "file"},
+                                                                 {emu::FAULT_COW, "COW"},
+                                                                 {emu::FAULT_SWAP, "swap"},
+                                                                 {emu::FAULT_SIGSEGV, "SIGSEGV"}};
     ImGui::TextColored(COLOUR_DIM, "stop at:");
     for (auto [bit, name] : items) {
         same_line_if_fits(ImGui::CalcTextSize(name).x + 40);
@@ -81,8 +83,9 @@ void draw(const Snapshot& now, const Snapshot*, ViewState& view) {
         ImGui::Text("%s%s%s", emu::stop_reason_name(now.stop.reason), now.stop.detail.empty() ? "" : ": ",
                     now.stop.detail.c_str());
     }
-    ImGui::TextColored(COLOUR_DIM, "pid %d  %s  pc 0x%llx  faults %llu", now.pid, now.program.substr(now.program.rfind('/') + 1).c_str(),
-                       (unsigned long long)now.stop.pc, (unsigned long long)now.total_faults);
+    ImGui::TextColored(COLOUR_DIM, "pid %d  %s  pc 0x%llx  faults %llu", now.pid,
+                       now.program.substr(now.program.rfind('/') + 1).c_str(), (unsigned long long)now.stop.pc,
+                       (unsigned long long)now.total_faults);
     if (!now.lesson_note.empty()) {
         ImGui::Separator();
         ImGui::BeginChild("note");

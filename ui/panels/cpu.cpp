@@ -25,7 +25,8 @@ void registers(const Snapshot& now, const Snapshot* before) {
         const bool changed = previous(before, name, value) != value;
         ImGui::TextColored(COLOUR_DIM, "%-3s", name);
         ImGui::SameLine();
-        if (now.regs.is64) ImGui::TextColored(changed ? COLOUR_CHANGED : ImVec4(1, 1, 1, 1), "%016llx", (unsigned long long)value);
+        if (now.regs.is64)
+            ImGui::TextColored(changed ? COLOUR_CHANGED : ImVec4(1, 1, 1, 1), "%016llx", (unsigned long long)value);
         else ImGui::TextColored(changed ? COLOUR_CHANGED : ImVec4(1, 1, 1, 1), "%08llx", (unsigned long long)value);
     }
     ImGui::EndTable();
@@ -52,7 +53,8 @@ void disassembly(const Snapshot& now, ViewState& view) {
                            here ? "=>" : "  ", (unsigned long long)l.address, l.text.c_str());
         if (ImGui::IsItemClicked()) view.select_va(l.address);
     }
-    if (now.disasm.empty()) ImGui::TextColored(COLOUR_DIM, now.exited ? "(the program has ended)" : "(code not mapped yet)");
+    if (now.disasm.empty())
+        ImGui::TextColored(COLOUR_DIM, now.exited ? "(the program has ended)" : "(code not mapped yet)");
     ImGui::EndChild();
 }
 

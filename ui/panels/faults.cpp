@@ -22,13 +22,15 @@ ImVec4 kind_colour(const guestos::FaultEvent& e) {
 void select(const guestos::FaultEvent& e, const Snapshot& now, ViewState& view) {
     view.sel.fault_seq = e.seq;
     view.select_va(e.address.value);
-    const mmu::PagingMode mode = now.walk ? now.walk->mode : (now.regs.is64 ? mmu::PagingMode::LongMode4 : mmu::PagingMode::PAE);
+    const mmu::PagingMode mode =
+        now.walk ? now.walk->mode : (now.regs.is64 ? mmu::PagingMode::LongMode4 : mmu::PagingMode::PAE);
     if (auto pfn = fault_pfn(e, mode)) view.select_pfn(*pfn);
 }
 
 void draw(const Snapshot& now, const Snapshot* before, ViewState& view) {
     const uint64_t seen = before && !before->faults.empty() ? before->faults.back().seq : 0;
-    ImGui::TextColored(COLOUR_DIM, "%llu true faults; %zu listed", (unsigned long long)now.total_faults, now.faults.size());
+    ImGui::TextColored(COLOUR_DIM, "%llu true faults; %zu listed", (unsigned long long)now.total_faults,
+                       now.faults.size());
     ImGui::BeginChild("timeline", ImVec2(0, 0), false, ImGuiWindowFlags_HorizontalScrollbar);
     // The snapshot holds only the newest few hundred: the list is a log, its tail is what matters.
     for (size_t i = 0; i < now.faults.size(); ++i) {
@@ -40,8 +42,9 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState& view) {
         ImGuiTreeNodeFlags flags = ImGuiTreeNodeFlags_SpanAvailWidth | ImGuiTreeNodeFlags_OpenOnArrow;
         if (selected) flags |= ImGuiTreeNodeFlags_Selected;
         if (selected || (i + 1 == now.faults.size() && now.stop.fault)) ImGui::SetNextItemOpen(true, ImGuiCond_Always);
-        const bool open = ImGui::TreeNodeEx("fault", flags, "#%llu %s %s", (unsigned long long)e.seq,
-                                            base::hex(e.address.value).c_str(), guestos::describe_error_code(e.error_code).c_str());
+        const bool open =
+            ImGui::TreeNodeEx("fault", flags, "#%llu %s %s", (unsigned long long)e.seq,
+                              base::hex(e.address.value).c_str(), guestos::describe_error_code(e.error_code).c_str());
         ImGui::PopStyleColor();
         if (ImGui::IsItemClicked() && !ImGui::IsItemToggledOpen()) select(e, now, view);
         ImGui::SameLine();

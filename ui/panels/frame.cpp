@@ -46,7 +46,8 @@ void hexdump(const Snapshot& now) {
         for (int i = 0; i < 16; ++i) {
             ImGui::SameLine(0, i == 8 ? 9 : 5);
             const bool ch = r.changed & (1u << i);
-            ImGui::TextColored(ch ? COLOUR_CHANGED : (r.bytes[i] ? ImVec4(1, 1, 1, 1) : COLOUR_DIM), "%02x", r.bytes[i]);
+            ImGui::TextColored(ch ? COLOUR_CHANGED : (r.bytes[i] ? ImVec4(1, 1, 1, 1) : COLOUR_DIM), "%02x",
+                               r.bytes[i]);
         }
     }
     ImGui::EndChild();
@@ -54,7 +55,8 @@ void hexdump(const Snapshot& now) {
 
 void draw(const Snapshot& now, const Snapshot*, ViewState& view) {
     if (!now.page) {
-        ImGui::TextColored(COLOUR_DIM, "Click a frame in the map (or select a fault) to see its struct page, rmap and bytes.");
+        ImGui::TextColored(COLOUR_DIM,
+                           "Click a frame in the map (or select a fault) to see its struct page, rmap and bytes.");
         return;
     }
     if (ImGui::BeginTable("frame", 2, ImGuiTableFlags_BordersInnerV)) {

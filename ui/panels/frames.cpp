@@ -38,7 +38,8 @@ void legend(const Snapshot& now) {
         ImGui::SameLine();
         if (ImGui::GetContentRegionAvail().x < w) ImGui::NewLine();
         const ImVec2 p = ImGui::GetCursorScreenPos();
-        ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(p.x, p.y + 3), ImVec2(p.x + 10, p.y + 13), im_colour(l.colour));
+        ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(p.x, p.y + 3), ImVec2(p.x + 10, p.y + 13),
+                                                  im_colour(l.colour));
         ImGui::Dummy(ImVec2(12, 14));
         ImGui::SameLine(0, 3);
         ImGui::Text("%s", l.label);
@@ -139,9 +140,10 @@ void draw(const Snapshot& now, const Snapshot*, ViewState& view) {
         const inspect::PageInfo& p = *now.page;
         ImGui::Separator();
         ImGui::Text("pfn %s: %s, zone %s", base::hex(p.pfn).c_str(), inspect::frame_use_name(p.use), p.zone);
-        ImGui::TextColored(COLOUR_DIM, "flags %s  _refcount %d  _mapcount %d", p.flag_names.empty() ? "-" : p.flag_names.c_str(),
-                           p.refcount, p.mapcount);
-        if (!p.mapping.empty()) ImGui::TextColored(COLOUR_DIM, "mapping %s  index %llu", p.mapping.c_str(), (unsigned long long)p.index);
+        ImGui::TextColored(COLOUR_DIM, "flags %s  _refcount %d  _mapcount %d",
+                           p.flag_names.empty() ? "-" : p.flag_names.c_str(), p.refcount, p.mapcount);
+        if (!p.mapping.empty())
+            ImGui::TextColored(COLOUR_DIM, "mapping %s  index %llu", p.mapping.c_str(), (unsigned long long)p.index);
         for (const inspect::RmapRef& r : now.rmap)
             ImGui::TextColored(COLOUR_ACCENT, "mapped by pid %d at %s", now.pid, base::hex(r.address.value).c_str());
     }

@@ -25,7 +25,8 @@ void draw(const Snapshot& now, const Snapshot*, ViewState&) {
         ImGui::Text("%s", s.name);
         ImGui::SameLine();
         ImGui::TextColored(COLOUR_CHANGED, i + 1 == series.size() ? "%.0f" : "%.1f MiB", last);
-        const float hi = s.values.empty() ? 1 : std::max(1e-3f, *std::max_element(s.values.begin(), s.values.end()) * 1.1f);
+        const float hi =
+            s.values.empty() ? 1 : std::max(1e-3f, *std::max_element(s.values.begin(), s.values.end()) * 1.1f);
         ImGui::PlotLines(("##" + std::string(s.name)).c_str(), s.values.data(), static_cast<int>(s.values.size()), 0,
                          nullptr, 0, hi, ImVec2(w, h));
         ImGui::EndGroup();

@@ -12,8 +12,10 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState&) {
         ImGui::TextColored(COLOUR_DIM, "no file has pages in the page cache");
         return;
     }
-    if (!ImGui::BeginTable("files", 6, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV |
-                                           ImGuiTableFlags_SizingFixedFit, ImVec2(0, ImGui::GetContentRegionAvail().y)))
+    if (!ImGui::BeginTable("files", 6,
+                           ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV |
+                               ImGuiTableFlags_SizingFixedFit,
+                           ImVec2(0, ImGui::GetContentRegionAvail().y)))
         return;
     ImGui::TableSetupScrollFreeze(0, 1);
     setup_columns({"file", "size", "cached", "dirty", "writeback", "mapped"});

@@ -18,7 +18,8 @@ const char* mode_name(mmu::PagingMode m) {
 void draw(const Snapshot& now, const Snapshot* before, ViewState& view) {
     static char text[64] = "";
     ImGui::SetNextItemWidth(220);
-    const bool go = ImGui::InputTextWithHint("##va", "virtual address", text, sizeof text, ImGuiInputTextFlags_EnterReturnsTrue);
+    const bool go =
+        ImGui::InputTextWithHint("##va", "virtual address", text, sizeof text, ImGuiInputTextFlags_EnterReturnsTrue);
     ImGui::SameLine();
     if ((ImGui::Button("Walk") || go))
         if (auto a = parse_address(text)) view.select_va(*a);
@@ -31,10 +32,11 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState& view) {
     ImGui::Text("  VA %s   CR3 (pgd) %s   %s paging", base::hex(w.va.value).c_str(), base::hex(w.root.value).c_str(),
                 mode_name(w.mode));
     const std::vector<WalkRow> rows = walk_rows(w);
-    const std::vector<WalkRow> old = before && before->walk && before->walk->va == w.va ? walk_rows(*before->walk)
-                                                                                         : std::vector<WalkRow>{};
+    const std::vector<WalkRow> old =
+        before && before->walk && before->walk->va == w.va ? walk_rows(*before->walk) : std::vector<WalkRow>{};
     const int nbits = rows.empty() ? 10 : static_cast<int>(rows[0].bits.size());
-    if (ImGui::BeginTable("walk", 4 + nbits, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
+    if (ImGui::BeginTable("walk", 4 + nbits,
+                          ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
         ImGui::TableSetupColumn("level");
         ImGui::TableSetupColumn("index");
         ImGui::TableSetupColumn("entry");
@@ -60,14 +62,16 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState& view) {
         }
         ImGui::EndTable();
     }
-    if (w.phys) ImGui::Text("=> physical %s (pfn %s)", base::hex(w.phys->value).c_str(), base::hex(w.phys->pfn()).c_str());
+    if (w.phys)
+        ImGui::Text("=> physical %s (pfn %s)", base::hex(w.phys->value).c_str(), base::hex(w.phys->pfn()).c_str());
     else ImGui::TextColored(COLOUR_BAD, "=> %s: an access faults", w.stopped.c_str());
     ImGui::TextColored(COLOUR_ACCENT, "shadow TLB (what the CPU walks):");
     ImGui::SameLine();
     ImGui::Text("%s", tlb_entry_text(now.walk_tlb).c_str());
     if (w.phys && now.walk_tlb && now.walk_tlb->pfn != w.phys->pfn())
         ImGui::TextColored(COLOUR_BAD, "the shadow entry maps another frame than the guest PTE!");
-    if (w.phys && ImGui::Button("Show this frame")) view.select_pfn(w.phys->pfn()), view.bring_to_front(Slot::Bottom, "frame");
+    if (w.phys && ImGui::Button("Show this frame"))
+        view.select_pfn(w.phys->pfn()), view.bring_to_front(Slot::Bottom, "frame");
 }
 
 PanelRegistrar reg({"walk", "Page walk", Slot::Bottom, 0, draw});

@@ -24,7 +24,9 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState& view) {
         return;
     ImGui::TableSetupScrollFreeze(0, 1);
     const float ch = ImGui::CalcTextSize("0").x, pad = ImGui::GetStyle().CellPadding.x * 2;
-    auto fixed = [&](const char* h, float chars) { ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthFixed, chars * ch + pad); };
+    auto fixed = [&](const char* h, float chars) {
+        ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthFixed, chars * ch + pad);
+    };
     ImGui::TableSetupColumn("comm", ImGuiTableColumnFlags_WidthStretch);
     for (const char* h : {"pid", "tgid", "ppid"}) fixed(h, 5);
     fixed("state", 14);
@@ -52,8 +54,7 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState& view) {
                 ImGui::Text("anon %s, file %s, shmem %s; page tables %s", human_size(t.rss_anon << 12).c_str(),
                             human_size(t.rss_file << 12).c_str(), human_size(t.rss_shmem << 12).c_str(),
                             human_size(t.pgtables_bytes).c_str());
-            else
-                ImGui::Text("no address space (exit status 0x%x)", t.exit_code);
+            else ImGui::Text("no address space (exit status 0x%x)", t.exit_code);
             ImGui::EndTooltip();
         }
         for (int v : {t.pid, t.tgid, t.ppid}) {

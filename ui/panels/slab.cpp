@@ -18,8 +18,10 @@ const inspect::SlabCache* old_cache(const Snapshot* before, const inspect::SlabC
 void draw(const Snapshot& now, const Snapshot* before, ViewState&) {
     static bool used_only = true;
     ImGui::Checkbox("caches in use only", &used_only);
-    if (!ImGui::BeginTable("slabinfo", 7, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV |
-                                              ImGuiTableFlags_SizingFixedFit, ImVec2(0, ImGui::GetContentRegionAvail().y)))
+    if (!ImGui::BeginTable("slabinfo", 7,
+                           ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV |
+                               ImGuiTableFlags_SizingFixedFit,
+                           ImVec2(0, ImGui::GetContentRegionAvail().y)))
         return;
     ImGui::TableSetupScrollFreeze(0, 1);
     setup_columns({"name", "active_objs", "num_objs", "objsize", "objperslab", "pagesperslab", "slabs"});

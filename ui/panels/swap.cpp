@@ -41,14 +41,16 @@ void lru_lists(const inspect::ReclaimInfo& r, const inspect::ReclaimInfo* o) {
                            (unsigned long long)r.lru[l]);
         ImGui::SameLine();
         const bool anon = l == guestos::LRU_INACTIVE_ANON || l == guestos::LRU_ACTIVE_ANON;
-        ImGui::PushStyleColor(ImGuiCol_PlotHistogram, anon ? ImVec4(0.24f, 0.78f, 0.35f, 1) : ImVec4(0.24f, 0.47f, 0.92f, 1));
+        ImGui::PushStyleColor(ImGuiCol_PlotHistogram,
+                              anon ? ImVec4(0.24f, 0.78f, 0.35f, 1) : ImVec4(0.24f, 0.47f, 0.92f, 1));
         ImGui::ProgressBar(shares[l], ImVec2(-1, 0), "");
         ImGui::PopStyleColor();
     }
 }
 
 void events(const inspect::ReclaimInfo& r, const inspect::ReclaimInfo* o) {
-    if (!ImGui::BeginTable("events", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit))
+    if (!ImGui::BeginTable("events", 4,
+                           ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit))
         return;
     const float ch = ImGui::CalcTextSize("0").x, pad = ImGui::GetStyle().CellPadding.x * 2;
     ImGui::TableSetupColumn("event", ImGuiTableColumnFlags_WidthFixed, 14 * ch + pad);

@@ -38,7 +38,8 @@ void draw(const Snapshot& now, const Snapshot* before, ViewState& view) {
     ImGui::SameLine();
     ImGui::BeginChild("entries", ImVec2(0, 0));
     ImGui::TextColored(COLOUR_DIM, "%llu entries present", (unsigned long long)now.tlb_present);
-    if (ImGui::BeginTable("tlb", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingFixedFit, ImVec2(0, ImGui::GetContentRegionAvail().y))) {
+    if (ImGui::BeginTable("tlb", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingFixedFit,
+                          ImVec2(0, ImGui::GetContentRegionAvail().y))) {
         ImGui::TableSetupScrollFreeze(0, 1);
         for (const char* h : {"virtual page", "frame", "rights"}) ImGui::TableSetupColumn(h);
         ImGui::TableHeadersRow();

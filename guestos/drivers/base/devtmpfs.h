@@ -31,7 +31,7 @@ private:
     struct node {
         std::string name;
         std::shared_ptr<inode> ino;  // its inode (mode, rdev, times)
-        std::string link;           // a symbolic link's target, else empty
+        std::string link;            // a symbolic link's target, else empty
     };
     const node* find(const std::string& name) const;
     std::shared_ptr<inode> root_;

@@ -54,8 +54,8 @@ private:
 
 long chrdev_open(std::shared_ptr<inode> ino, unsigned flags, std::shared_ptr<file>& out) {
     const unsigned maj = major(ino->i_rdev), min = minor(ino->i_rdev);
-    if (maj != MEM_MAJOR || (min != MINOR_NULL && min != MINOR_ZERO && min != MINOR_FULL && min != MINOR_RANDOM &&
-                             min != MINOR_URANDOM))
+    if (maj != MEM_MAJOR ||
+        (min != MINOR_NULL && min != MINOR_ZERO && min != MINOR_FULL && min != MINOR_RANDOM && min != MINOR_URANDOM))
         return -ENXIO;
     out = std::make_shared<mem_file>(std::move(ino), min);
     out->f_flags = flags & ~(O_CREAT_ | O_EXCL_ | O_TRUNC_ | O_NOCTTY_);

@@ -27,7 +27,8 @@ uint32_t console_file::poll(poll_table* wait) {
         watch_.events = static_cast<short>(watch_.events | want);
         poll_wait(*this, wq_, wait);
     }
-    pollfd p{con_.host_fd(), static_cast<short>(POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLWRNORM | POLLRDBAND | POLLWRBAND), 0};
+    pollfd p{con_.host_fd(),
+             static_cast<short>(POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLWRNORM | POLLRDBAND | POLLWRBAND), 0};
     if (::poll(&p, 1, 0) < 0) return EPOLLERR_;
     return static_cast<uint16_t>(p.revents);
 }

@@ -44,7 +44,8 @@ ErrorOr<int64_t> Ext2Fs::try_to_allocate(uint32_t g, int64_t goal, uint32_t* cou
     auto bh = TRY(bread(group_desc_[g].bg_block_bitmap));
     uint8_t* map = bh->b_data.data();
     // The group's blocks; the last group may be shorter than the bitmap.
-    const uint64_t end = std::min<uint64_t>(sb_.s_blocks_per_group, uint64_t(sb_.s_blocks_count) - group_first_block(g));
+    const uint64_t end =
+        std::min<uint64_t>(sb_.s_blocks_per_group, uint64_t(sb_.s_blocks_count) - group_first_block(g));
     uint64_t bit;
     if (goal >= 0 && uint64_t(goal) < end) {
         bit = find_next_zero_bit(map, end, uint64_t(goal));  // the goal, or the first free after it

@@ -45,7 +45,8 @@ void push_components(std::vector<std::string>& stack, std::string_view path) {
 // and the filesystem, which bounds every walk over it.
 ErrorOr<void> Ext2Fs::check_dir_size(const ext2_inode_info& dir) const {
     if (dir.i_size % block_size_ != 0)
-        return eio("size " + dec(dir.i_size) + " of directory #" + dec(dir.i_ino) + " is not a multiple of the block size");
+        return eio("size " + dec(dir.i_size) + " of directory #" + dec(dir.i_ino) +
+                   " is not a multiple of the block size");
     uint64_t allocated = std::min(uint64_t(dir.i_blocks) * 512, blocks_count() * block_size_);
     if (dir.i_size > allocated)
         return eio("size " + dec(dir.i_size) + " of directory #" + dec(dir.i_ino) + " exceeds its " + dec(allocated) +
@@ -80,7 +81,8 @@ ErrorOr<void> Ext2Fs::check_dir_block(const ext2_inode_info& dir, const uint8_t*
 // is checked whole before any of its entries is used.
 template <class Fn>
 ErrorOr<void> Ext2Fs::for_each_dirent(const ext2_inode_info& dir, Fn&& fn) {
-    if (!S_ISDIR(dir.i_mode)) return Error::from_errno(ENOTDIR, "ext2: inode " + dec(dir.i_ino) + " is not a directory");
+    if (!S_ISDIR(dir.i_mode))
+        return Error::from_errno(ENOTDIR, "ext2: inode " + dec(dir.i_ino) + " is not a directory");
     TRY(check_dir_size(dir));
     bool filetype = sb_.s_feature_incompat & EXT2_FEATURE_INCOMPAT_FILETYPE;
     std::vector<uint8_t> kaddr(block_size_);
@@ -144,7 +146,8 @@ ErrorOr<uint32_t> Ext2Fs::namei(std::string_view path) {
         stack.pop_back();
         auto dir = TRY(iget(cur));
         if (!S_ISDIR(dir.i_mode))
-            return Error::from_errno(ENOTDIR, "ext2: '" + std::string(path) + "': inode " + dec(cur) + " is not a directory");
+            return Error::from_errno(ENOTDIR,
+                                     "ext2: '" + std::string(path) + "': inode " + dec(cur) + " is not a directory");
         if (name == ".") continue;
         auto child = TRY(lookup(dir, name));
         auto inode = TRY(iget(child));
@@ -172,14 +175,14 @@ namespace {
 
 uint8_t file_type_of(uint32_t mode) {
     switch (mode & S_IFMT) {
-        case S_IFREG: return EXT2_FT_REG_FILE;
-        case S_IFDIR: return EXT2_FT_DIR;
-        case S_IFCHR: return EXT2_FT_CHRDEV;
-        case S_IFBLK: return EXT2_FT_BLKDEV;
-        case S_IFIFO: return EXT2_FT_FIFO;
-        case S_IFSOCK: return EXT2_FT_SOCK;
-        case S_IFLNK: return EXT2_FT_SYMLINK;
-        default: return EXT2_FT_UNKNOWN;
+    case S_IFREG: return EXT2_FT_REG_FILE;
+    case S_IFDIR: return EXT2_FT_DIR;
+    case S_IFCHR: return EXT2_FT_CHRDEV;
+    case S_IFBLK: return EXT2_FT_BLKDEV;
+    case S_IFIFO: return EXT2_FT_FIFO;
+    case S_IFSOCK: return EXT2_FT_SOCK;
+    case S_IFLNK: return EXT2_FT_SYMLINK;
+    default: return EXT2_FT_UNKNOWN;
     }
 }
 
@@ -272,7 +275,8 @@ ErrorOr<void> Ext2Fs::delete_entry(const dirent_loc& loc) {
         prev = offs;
         offs += rec_len;
     }
-    if (offs != loc.offs) return eio("directory entry not found at offset " + dec(loc.offs) + " of block " + dec(loc.block));
+    if (offs != loc.offs)
+        return eio("directory entry not found at offset " + dec(loc.offs) + " of block " + dec(loc.block));
     ext2_dir_entry_2 de = dirent_header(kaddr, offs);
     if (prev >= 0) {
         ext2_dir_entry_2 pde = dirent_header(kaddr, uint32_t(prev));

@@ -40,8 +40,8 @@ inline constexpr uint32_t EXT2_ROOT_INO = 2;
 inline constexpr uint32_t EXT2_GOOD_OLD_FIRST_INO = 11;
 inline constexpr uint32_t EXT2_GOOD_OLD_INODE_SIZE = 128;
 inline constexpr uint32_t EXT2_MIN_BLOCK_SIZE = 1024, EXT2_MAX_BLOCK_SIZE = 65536;
-inline constexpr uint32_t EXT2_NDIR_BLOCKS = 12, EXT2_IND_BLOCK = 12, EXT2_DIND_BLOCK = 13,
-                          EXT2_TIND_BLOCK = 14, EXT2_N_BLOCKS = 15;
+inline constexpr uint32_t EXT2_NDIR_BLOCKS = 12, EXT2_IND_BLOCK = 12, EXT2_DIND_BLOCK = 13, EXT2_TIND_BLOCK = 14,
+                          EXT2_N_BLOCKS = 15;
 inline constexpr uint32_t EXT2_NAME_LEN = 255;
 inline constexpr uint32_t EXT2_LINK_MAX_FOLLOW = 40;  // symlinks followed in one namei (MAXSYMLINKS)
 
@@ -61,8 +61,7 @@ inline constexpr uint32_t EXT2_FEATURE_INCOMPAT_SUPP = EXT2_FEATURE_INCOMPAT_FIL
 
 // ext2_dir_entry_2::file_type
 inline constexpr uint8_t EXT2_FT_UNKNOWN = 0, EXT2_FT_REG_FILE = 1, EXT2_FT_DIR = 2, EXT2_FT_CHRDEV = 3,
-                         EXT2_FT_BLKDEV = 4, EXT2_FT_FIFO = 5, EXT2_FT_SOCK = 6, EXT2_FT_SYMLINK = 7,
-                         EXT2_FT_MAX = 8;
+                         EXT2_FT_BLKDEV = 4, EXT2_FT_FIFO = 5, EXT2_FT_SOCK = 6, EXT2_FT_SYMLINK = 7, EXT2_FT_MAX = 8;
 
 // The superblock, 1024 bytes at byte 1024 of the device (all fields little-endian).
 struct ext2_super_block {
@@ -189,14 +188,14 @@ constexpr uint32_t EXT2_DIR_REC_LEN(uint32_t name_len) { return (name_len + 8 + 
 struct ext2_inode_info {
     uint32_t i_ino = 0;
     uint16_t i_mode = 0;
-    uint32_t i_uid = 0, i_gid = 0;  // with the high 16 bits from osd2
-    uint64_t i_size = 0;            // 64-bit for regular files (i_size_high)
+    uint32_t i_uid = 0, i_gid = 0;                               // with the high 16 bits from osd2
+    uint64_t i_size = 0;                                         // 64-bit for regular files (i_size_high)
     int64_t i_atime = 0, i_mtime = 0, i_ctime = 0, i_dtime = 0;  // seconds, signed 32-bit on disk
     uint16_t i_nlink = 0;
     uint32_t i_blocks = 0;  // 512-byte units, indirect and xattr blocks included
     uint32_t i_flags = 0;
     uint32_t i_generation = 0;
-    uint32_t i_file_acl = 0;  // the xattr block, 0 for none
+    uint32_t i_file_acl = 0;                       // the xattr block, 0 for none
     std::array<uint32_t, EXT2_N_BLOCKS> i_data{};  // block pointers, or a fast symlink's target
     bool operator==(const ext2_inode_info&) const = default;
 };
@@ -361,7 +360,8 @@ private:
     // Copies group descriptor g into its block of the table and marks that dirty.
     void group_desc_dirty(uint32_t g);
     // The goal for a new block of the inode: near the block before it (ext2_find_near).
-    uint32_t find_near(const ext2_inode_info& inode, const uint32_t* slots, uint64_t index, uint32_t parent_block) const;
+    uint32_t find_near(const ext2_inode_info& inode, const uint32_t* slots, uint64_t index,
+                       uint32_t parent_block) const;
     // Tries group g's bitmap from bit goal (-1: anywhere) for up to *count blocks in a row
     // (ext2_try_to_allocate); the first bit taken or -1.
     mmu::ErrorOr<int64_t> try_to_allocate(uint32_t g, int64_t goal, uint32_t* count);
@@ -381,9 +381,9 @@ private:
     uint32_t itb_per_group_;  // inode table blocks per group
     std::vector<ext2_group_desc> group_desc_;
     block_buffers bh_;
-    uint16_t s_mount_state_ = 0;     // s_state as found at mount
-    std::vector<uint8_t> s_debts_;   // find_group_orlov's directory debt per group
-    uint32_t orlov_seed_ = 1;        // its "random" start group for top-level directories
+    uint16_t s_mount_state_ = 0;    // s_state as found at mount
+    std::vector<uint8_t> s_debts_;  // find_group_orlov's directory debt per group
+    uint32_t orlov_seed_ = 1;       // its "random" start group for top-level directories
     uint32_t s_next_generation_ = 1;
 };
 

@@ -84,8 +84,10 @@ int Ext2Fs::find_group_orlov(const ext2_inode_info& parent) {
 int Ext2Fs::find_group_other(const ext2_inode_info& parent) {
     const uint32_t ngroups = groups_count();
     const uint32_t parent_group = (parent.i_ino - 1) / sb_.s_inodes_per_group;
-    auto usable = [&](uint32_t g) { return group_desc_[g].bg_free_inodes_count && group_desc_[g].bg_free_blocks_count; };
-    if (usable(parent_group)) return int(parent_group);  // in its parent's group
+    auto usable = [&](uint32_t g) {
+        return group_desc_[g].bg_free_inodes_count && group_desc_[g].bg_free_blocks_count;
+    };
+    if (usable(parent_group)) return int(parent_group);    // in its parent's group
     uint32_t g = (parent_group + parent.i_ino) % ngroups;  // quadratic hash
     for (uint32_t i = 1; i < ngroups; i <<= 1) {
         g = (g + i) % ngroups;

@@ -18,10 +18,14 @@ namespace {
 // The seven file types a mode may carry; anything else is a corrupt inode.
 bool valid_file_type(uint16_t mode) {
     switch (mode & S_IFMT) {
-        case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFCHR: case S_IFBLK: case S_IFIFO: case S_IFSOCK:
-            return true;
-        default:
-            return false;
+    case S_IFREG:
+    case S_IFDIR:
+    case S_IFLNK:
+    case S_IFCHR:
+    case S_IFBLK:
+    case S_IFIFO:
+    case S_IFSOCK: return true;
+    default: return false;
     }
 }
 
@@ -67,12 +71,9 @@ BlockPath block_to_path(uint64_t i_block, uint32_t ptrs_bits) {
     return {};
 }
 
-
 }  // namespace
 
-bool Ext2Fs::block_in_fs(uint64_t block) const {
-    return block >= sb_.s_first_data_block && block < sb_.s_blocks_count;
-}
+bool Ext2Fs::block_in_fs(uint64_t block) const { return block >= sb_.s_first_data_block && block < sb_.s_blocks_count; }
 
 // Reads len bytes at offset inside metadata block `block` through its buffer.
 ErrorOr<void> Ext2Fs::read_block_bytes(uint64_t block, uint64_t offset, uint8_t* dst, uint64_t len) {

@@ -126,7 +126,7 @@ long ext2_iops::new_entry(inode& dir, dentry& d, uint32_t mode, const std::strin
         i->ei.i_size = target->size();
     } else if (S_ISCHR(mode) || S_ISBLK(mode)) {  // ext2_write_inode's device encodings
         const uint32_t maj = major(rdev), mnr = minor(rdev);
-        if (maj < 256 && mnr < 256) i->ei.i_data[0] = (maj << 8) | mnr;  // old_encode_dev
+        if (maj < 256 && mnr < 256) i->ei.i_data[0] = (maj << 8) | mnr;             // old_encode_dev
         else i->ei.i_data[1] = (mnr & 0xff) | (maj << 8) | ((mnr & ~0xffu) << 12);  // new_encode_dev
         i->i_rdev = rdev;
     }
@@ -167,7 +167,8 @@ long ext2_iops::rename(inode& old_dir, dentry& old, inode& new_dir, dentry& nw, 
         }
         auto new_de = fs.find_entry(s.EI(new_dir), nw.d_name);
         if (new_de.is_error()) return to_errno(new_de.error());
-        if (auto r = fs.set_link(new_de.value(), uint32_t(oi.i_ino), oi.i_mode); r.is_error()) return to_errno(r.error());
+        if (auto r = fs.set_link(new_de.value(), uint32_t(oi.i_ino), oi.i_mode); r.is_error())
+            return to_errno(r.error());
         touch_dir(new_dir);
         ni->i_ctime = now();
         if (is_dir && ni->i_nlink) --ni->i_nlink;  // its "." link

@@ -20,17 +20,16 @@ namespace guestos::ext2 {
 
 namespace {
 
-
 // INCOMPAT bits by the names e2fsprogs (dumpe2fs, mke2fs -O) gives them.
 struct FeatureName {
     uint32_t bit;
     const char* name;
 };
 constexpr FeatureName incompat_names[] = {
-    {0x1, "compression"},  {0x2, "filetype"},    {0x4, "needs_recovery"},      {0x8, "journal_dev"},
-    {0x10, "meta_bg"},     {0x40, "extent"},     {0x80, "64bit"},              {0x100, "mmp"},
-    {0x200, "flex_bg"},    {0x400, "ea_inode"},  {0x1000, "dirdata"},          {0x2000, "metadata_csum_seed"},
-    {0x4000, "large_dir"}, {0x8000, "inline_data"}, {0x10000, "encrypt"},      {0x20000, "casefold"},
+    {0x1, "compression"},  {0x2, "filetype"},       {0x4, "needs_recovery"}, {0x8, "journal_dev"},
+    {0x10, "meta_bg"},     {0x40, "extent"},        {0x80, "64bit"},         {0x100, "mmp"},
+    {0x200, "flex_bg"},    {0x400, "ea_inode"},     {0x1000, "dirdata"},     {0x2000, "metadata_csum_seed"},
+    {0x4000, "large_dir"}, {0x8000, "inline_data"}, {0x10000, "encrypt"},    {0x20000, "casefold"},
 };
 
 // "extent 64bit ..." for the bits set; an unnamed bit n as FEATURE_In, as e2fsprogs prints it.
@@ -77,7 +76,8 @@ ErrorOr<void> check_features(const ext2_super_block& sb) {
 
 // 1024 << s_log_block_size, refused outside 1 KiB..64 KiB.
 ErrorOr<uint32_t> block_size_of(const ext2_super_block& sb) {
-    if (sb.s_log_block_size > 6) return einval("bad block size: s_log_block_size " + dec(sb.s_log_block_size) + " (0..6)");
+    if (sb.s_log_block_size > 6)
+        return einval("bad block size: s_log_block_size " + dec(sb.s_log_block_size) + " (0..6)");
     return EXT2_MIN_BLOCK_SIZE << sb.s_log_block_size;
 }
 
@@ -123,7 +123,6 @@ ErrorOr<void> check_inode_layout(const ext2_super_block& sb, uint32_t bs) {
         return einval("bad first inode " + dec(first) + " (11.." + dec(sb.s_inodes_count) + ")");
     return {};
 }
-
 
 // ext2_bg_has_super with sparse_super: groups 0, 1 and the powers of 3, 5 and 7.
 bool bg_has_super(const ext2_super_block& sb, uint32_t group) {
@@ -372,7 +371,8 @@ void ext2_sb_info::sync_fs() {
     for (auto& [ino, i] : icache_) (void)filemap_write_and_wait(i->i_data);
     evict_orphans();
     for (auto& [ino, i] : icache_) (void)write_inode(*i);
-    if (long e = fs_->sync_super(false); e < 0) std::fprintf(stderr, "EXT2-fs: error writing the superblock: %s\n", std::strerror(int(-e)));
+    if (long e = fs_->sync_super(false); e < 0)
+        std::fprintf(stderr, "EXT2-fs: error writing the superblock: %s\n", std::strerror(int(-e)));
     (void)blkdev_issue_flush(*bdev_);
 }
 
@@ -381,7 +381,8 @@ void ext2_sb_info::put_super() {
     for (auto& [ino, i] : icache_) (void)filemap_write_and_wait(i->i_data);
     evict_orphans(true);
     for (auto& [ino, i] : icache_) (void)write_inode(*i);
-    if (long e = fs_->sync_super(true); e < 0) std::fprintf(stderr, "EXT2-fs: error writing the superblock: %s\n", std::strerror(int(-e)));
+    if (long e = fs_->sync_super(true); e < 0)
+        std::fprintf(stderr, "EXT2-fs: error writing the superblock: %s\n", std::strerror(int(-e)));
     (void)blkdev_issue_flush(*bdev_);
     s_flags |= SB_RDONLY;  // nothing more reaches the image
 }
@@ -463,13 +464,16 @@ mmu::ErrorOr<std::shared_ptr<super_block>> ext2_mount(const std::string& image, 
     add_disk(*bdev.value(), "sda", major(ROOT_DEV), minor(ROOT_DEV));
     struct forget_unless_mounted {
         devices::BlockDevice* bdev;
-        ~forget_unless_mounted() { if (bdev) del_gendisk(*bdev); }
+        ~forget_unless_mounted() {
+            if (bdev) del_gendisk(*bdev);
+        }
     } guard{bdev.value().get()};
     auto fs = ext2::Ext2Fs::fill_super(*bdev.value());
     if (fs.is_error()) return mmu::Error::from_errno(fs.error().errno_value, image + ": " + fs.error().message);
     if (!read_only) {
         if (std::string why = fs.value()->cannot_write(); !why.empty())
-            return mmu::Error::from_errno(EROFS, image + ": ext2: cannot mount read-write: " + why + " (use " + image + ":ro)");
+            return mmu::Error::from_errno(
+                EROFS, image + ": ext2: cannot mount read-write: " + why + " (use " + image + ":ro)");
         fs.value()->setup_super();
         if (long e = fs.value()->sync_super(false); e < 0)
             return mmu::Error::from_errno(int(-e), image + ": cannot write the superblock");
@@ -478,7 +482,8 @@ mmu::ErrorOr<std::shared_ptr<super_block>> ext2_mount(const std::string& image, 
     auto sb = std::make_shared<ext2::ext2_sb_info>(bdev.release_value(), fs.release_value(), std::move(km));
     auto root = sb->iget(ext2::EXT2_ROOT_INO);
     if (root.is_error()) return mmu::Error::from_errno(root.error().errno_value, image + ": " + root.error().message);
-    if (!S_ISDIR(root.value()->i_mode)) return mmu::Error::from_errno(EINVAL, image + ": ext2: the root inode is not a directory");
+    if (!S_ISDIR(root.value()->i_mode))
+        return mmu::Error::from_errno(EINVAL, image + ": ext2: the root inode is not a directory");
     sb->s_root = d_make_root(*sb, root.release_value());
     return std::shared_ptr<super_block>(sb);
 }

@@ -44,23 +44,24 @@ std::string do_task_stat(task_struct& task, bool whole) {
     const bool wchan = (!whole || num_threads < 2) && task.state != TASK_RUNNING && !task.exit_state;
     const char state = get_task_state(task)[0];
     char buf[1024];
-    int n = std::snprintf(
-        buf, sizeof buf,
-        "%d (%s) %c %d %d %d %d %d %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-        " %" PRIu64 " %" PRIu64 " %ld %d %d 0 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
-        task.pid, task.comm.c_str(), state, parent ? parent->tgid : 1 /* emu's init */, sig.pgrp, sig.session, 0 /* tty_nr */,
-        -1 /* tpgid */, task.flags, r.min_flt, sig.cmin_flt, r.maj_flt, sig.cmaj_flt, nsec_to_clock_t(r.utime_ns),
-        nsec_to_clock_t(r.stime_ns), nsec_to_clock_t(sig.cutime_ns), nsec_to_clock_t(sig.cstime_ns), task_prio(task),
-        task.nice, num_threads, nsec_to_clock_t(monotonic_to_boottime(task.start_time)),
-        mm ? mm->total_vm * PAGE_SIZE : 0, mm ? mm->rss() : 0, sig.rlim[RLIMIT_RSS_].rlim_cur);
+    int n =
+        std::snprintf(buf, sizeof buf,
+                      "%d (%s) %c %d %d %d %d %d %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+                      " %" PRIu64 " %" PRIu64 " %" PRIu64 " %ld %d %d 0 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+                      task.pid, task.comm.c_str(), state, parent ? parent->tgid : 1 /* emu's init */, sig.pgrp,
+                      sig.session, 0 /* tty_nr */, -1 /* tpgid */, task.flags, r.min_flt, sig.cmin_flt, r.maj_flt,
+                      sig.cmaj_flt, nsec_to_clock_t(r.utime_ns), nsec_to_clock_t(r.stime_ns),
+                      nsec_to_clock_t(sig.cutime_ns), nsec_to_clock_t(sig.cstime_ns), task_prio(task), task.nice,
+                      num_threads, nsec_to_clock_t(monotonic_to_boottime(task.start_time)),
+                      mm ? mm->total_vm * PAGE_SIZE : 0, mm ? mm->rss() : 0, sig.rlim[RLIMIT_RSS_].rlim_cur);
     // start_code end_code start_stack, esp and eip (zeroed as Linux does for a live task),
     // the obsolete signal words (decimal, the first 31 signals), wchan's flag, nswap, cnswap
     n += std::snprintf(buf + n, sizeof buf - n,
                        " %" PRIu64 " %" PRIu64 " %" PRIu64 " 0 0 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
                        " %d 0 0 %d 0 %u %u 0 0 0",
                        mm ? mm->start_code : 0, mm ? mm->end_code : 0, mm ? mm->start_stack : 0,
-                       task.pending & 0x7fffffffu, task.blocked & 0x7fffffffu, ign & 0x7fffffffu,
-                       cgt & 0x7fffffffu, wchan ? 1 : 0, task.exit_signal, task.rt_priority, task.policy);
+                       task.pending & 0x7fffffffu, task.blocked & 0x7fffffffu, ign & 0x7fffffffu, cgt & 0x7fffffffu,
+                       wchan ? 1 : 0, task.exit_signal, task.rt_priority, task.policy);
     // exit_signal processor rt_priority policy delayacct_blkio_ticks gtime cgtime above;
     // then the data, brk, argument and environment bounds, and the exit code.
     if (mm)
@@ -68,8 +69,7 @@ std::string do_task_stat(task_struct& task, bool whole) {
                            " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
                            mm->start_data, mm->end_data, mm->start_brk, mm->arg_start, mm->arg_end, mm->env_start,
                            mm->env_end);
-    else
-        n += std::snprintf(buf + n, sizeof buf - n, " 0 0 0 0 0 0 0");
+    else n += std::snprintf(buf + n, sizeof buf - n, " 0 0 0 0 0 0 0");
     std::snprintf(buf + n, sizeof buf - n, " %d\n", exit_code);
     return buf;
 }

@@ -30,10 +30,10 @@ namespace {
 
 // A /proc/PID path split into the task it names and the entry below it.
 struct ProcPath {
-    bool per_task = false;  // /proc/self/..., /proc/<pid>/...
-    bool task_dir = false;  // the directory itself
-    bool thread = false;    // /proc/PID/task/TID/...: the thread's files (tid_base_stuff)
-    std::string entry;      // "maps", "exe", ... or a global entry
+    bool per_task = false;          // /proc/self/..., /proc/<pid>/...
+    bool task_dir = false;          // the directory itself
+    bool thread = false;            // /proc/PID/task/TID/...: the thread's files (tid_base_stuff)
+    std::string entry;              // "maps", "exe", ... or a global entry
     task_struct* target = nullptr;  // the task a per-task path names
 };
 
@@ -48,17 +48,18 @@ std::optional<ProcPath> parse_proc_path(const task_struct& task, const std::stri
     std::string after = slash == std::string::npos ? "" : rest.substr(slash + 1);
     while (!after.empty() && after.back() == '/') after.pop_back();
     const bool digits = !first.empty() && first.find_first_not_of("0123456789") == std::string::npos;
-    task_struct* other = digits && first.size() < 9 && task.kernel ? task.kernel->find_task_by_vpid(std::stoi(first)) : nullptr;
+    task_struct* other =
+        digits && first.size() < 9 && task.kernel ? task.kernel->find_task_by_vpid(std::stoi(first)) : nullptr;
     if (digits && std::stol(first) == task.tgid) other = const_cast<task_struct*>(&task);
     if (other && other->exit_state == EXIT_DEAD) other = nullptr;  // a zombie shows until it is reaped
     if (first == "self" || first == "thread-self" || other) {
         p.per_task = true;
         p.target = other ? other : const_cast<task_struct*>(&task);
         if (after.rfind("task/", 0) == 0) {  // /proc/PID/task/TID: a thread of the process (proc_task_lookup)
-            const std::string tid = after.substr(5, after.find('/', 5) == std::string::npos ? std::string::npos
-                                                                                               : after.find('/', 5) - 5);
-            task_struct* t = !tid.empty() && tid.size() < 9 && tid.find_first_not_of("0123456789") == std::string::npos &&
-                                     task.kernel
+            const std::string tid =
+                after.substr(5, after.find('/', 5) == std::string::npos ? std::string::npos : after.find('/', 5) - 5);
+            task_struct* t = !tid.empty() && tid.size() < 9 &&
+                                     tid.find_first_not_of("0123456789") == std::string::npos && task.kernel
                                  ? task.kernel->find_task_by_vpid(std::stoi(tid))
                                  : nullptr;
             if (!tid.empty() && std::to_string(task.pid) == tid) t = const_cast<task_struct*>(&task);
@@ -155,22 +156,25 @@ struct proc_entry {
 // The /proc/PID entries emu has, in tgid_base_stuff's order (the order readdir gives); a
 // thread's directory has the same but "task" (tid_base_stuff).
 constexpr proc_entry tgid_base_stuff[] = {
-    {"task", S_IFDIR | 0555},      {"fd", S_IFDIR | 0500},        {"environ", S_IFREG | 0400},
-    {"auxv", S_IFREG | 0400},      {"status", S_IFREG | 0444},    {"limits", S_IFREG | 0444},
-    {"comm", S_IFREG | 0644},      {"cmdline", S_IFREG | 0444},   {"stat", S_IFREG | 0444},
-    {"statm", S_IFREG | 0444},     {"maps", S_IFREG | 0444},      {"cwd", S_IFLNK | 0777},
-    {"root", S_IFLNK | 0777},      {"exe", S_IFLNK | 0777},       {"mounts", S_IFREG | 0444},
-    {"mountinfo", S_IFREG | 0444}, {"smaps", S_IFREG | 0444},
-    {"wchan", S_IFREG | 0444},     {"oom_score", S_IFREG | 0444}, {"oom_score_adj", S_IFREG | 0644},
+    {"task", S_IFDIR | 0555},      {"fd", S_IFDIR | 0500},
+    {"environ", S_IFREG | 0400},   {"auxv", S_IFREG | 0400},
+    {"status", S_IFREG | 0444},    {"limits", S_IFREG | 0444},
+    {"comm", S_IFREG | 0644},      {"cmdline", S_IFREG | 0444},
+    {"stat", S_IFREG | 0444},      {"statm", S_IFREG | 0444},
+    {"maps", S_IFREG | 0444},      {"cwd", S_IFLNK | 0777},
+    {"root", S_IFLNK | 0777},      {"exe", S_IFLNK | 0777},
+    {"mounts", S_IFREG | 0444},    {"mountinfo", S_IFREG | 0444},
+    {"smaps", S_IFREG | 0444},     {"wchan", S_IFREG | 0444},
+    {"oom_score", S_IFREG | 0444}, {"oom_score_adj", S_IFREG | 0644},
     {"io", S_IFREG | 0400},
 };
 // The global files, in proc_root's order (pde_subdir_insert sorts by length, then name).
 constexpr proc_entry proc_root_entries[] = {
-    {"sys", S_IFDIR | 0555},      {"stat", S_IFREG | 0444},     {"swaps", S_IFREG | 0444},    {"mounts", S_IFLNK | 0777},
-    {"uptime", S_IFREG | 0444},
-    {"vmstat", S_IFREG | 0444},   {"cpuinfo", S_IFREG | 0444},  {"loadavg", S_IFREG | 0444},
-    {"meminfo", S_IFREG | 0444},  {"sysvipc", S_IFDIR | 0555},  {"slabinfo", S_IFREG | 0400},
-    {"zoneinfo", S_IFREG | 0444}, {"buddyinfo", S_IFREG | 0444}, {"diskstats", S_IFREG | 0444},
+    {"sys", S_IFDIR | 0555},       {"stat", S_IFREG | 0444},      {"swaps", S_IFREG | 0444},
+    {"mounts", S_IFLNK | 0777},    {"uptime", S_IFREG | 0444},    {"vmstat", S_IFREG | 0444},
+    {"cpuinfo", S_IFREG | 0444},   {"loadavg", S_IFREG | 0444},   {"meminfo", S_IFREG | 0444},
+    {"sysvipc", S_IFDIR | 0555},   {"slabinfo", S_IFREG | 0400},  {"zoneinfo", S_IFREG | 0444},
+    {"buddyinfo", S_IFREG | 0444}, {"diskstats", S_IFREG | 0444},
 };
 
 // /proc's anonymous device number (get_anon_bdev gives each mount one).
@@ -219,7 +223,8 @@ std::shared_ptr<file> proc_pid_dir(const task_struct& task, bool thread) {
     std::vector<dir_entry> e = {{ino, 1, DT_DIR, "."}, {1, 2, DT_DIR, ".."}};
     for (const proc_entry& p : tgid_base_stuff)
         if (!thread || std::string_view(p.name) != "task")
-            e.push_back({pid_entry_ino(task.tgid, p.name), static_cast<int64_t>(e.size() + 1), dtype_of(p.mode), p.name});
+            e.push_back(
+                {pid_entry_ino(task.tgid, p.name), static_cast<int64_t>(e.size() + 1), dtype_of(p.mode), p.name});
     return std::make_shared<proc_dir_file>(ino, 3, task.kernel ? task.kernel->mount_time() : timespec{}, std::move(e));
 }
 
@@ -237,8 +242,8 @@ std::shared_ptr<file> proc_fd_dir(const task_struct& task) {
     std::vector<dir_entry> e = {{ino, 1, DT_DIR, "."}, {pid_ino(task.tgid, 0), 2, DT_DIR, ".."}};
     for (size_t fd = 0; task.files && fd < task.files->fd.size(); ++fd)  // a zombie's: empty
         if (task.files->fd[fd])
-            e.push_back({pid_ino(task.tgid, 0) + 0x80000000ull + fd, static_cast<int64_t>(fd + 3), DT_LNK,
-                         std::to_string(fd)});
+            e.push_back(
+                {pid_ino(task.tgid, 0) + 0x80000000ull + fd, static_cast<int64_t>(fd + 3), DT_LNK, std::to_string(fd)});
     return std::make_shared<proc_dir_file>(ino, 2, task.kernel ? task.kernel->mount_time() : timespec{}, std::move(e));
 }
 
@@ -272,7 +277,7 @@ std::shared_ptr<file> proc_root_dir(const task_struct& task) {
     std::vector<dir_entry> e = {{1, 1, DT_DIR, "."}, {1, 2, DT_DIR, ".."}};
     for (const proc_entry& p : proc_root_entries)
         e.push_back({0xf0000000ull + e.size(), static_cast<int64_t>(e.size() + 1), dtype_of(p.mode), p.name});
-    
+
     e.push_back({0xf0000000ull + e.size(), static_cast<int64_t>(e.size() + 1), DT_LNK, "self"});
     e.push_back({0xf0000000ull + e.size(), static_cast<int64_t>(e.size() + 1), DT_LNK, "thread-self"});
     // Each process, live or zombie, by its leader (next_tgid)
@@ -311,10 +316,10 @@ std::string show_map_vma(const mm_struct& mm, const vm_area_struct& v) {
         min = minor(i.i_dev);
     }
     char line[160];
-    int n = std::snprintf(line, sizeof line, "%08" PRIx64 "-%08" PRIx64 " %c%c%c%c %08" PRIx64 " %02x:%02x %" PRIu64 " ",
-                          v.vm_start.value, v.vm_end.value, v.vm_flags & VM_READ ? 'r' : '-',
-                          v.vm_flags & VM_WRITE ? 'w' : '-', v.vm_flags & VM_EXEC ? 'x' : '-',
-                          v.vm_flags & VM_MAYSHARE ? 's' : 'p', pgoff, maj, min, ino);
+    int n = std::snprintf(line, sizeof line,
+                          "%08" PRIx64 "-%08" PRIx64 " %c%c%c%c %08" PRIx64 " %02x:%02x %" PRIu64 " ", v.vm_start.value,
+                          v.vm_end.value, v.vm_flags & VM_READ ? 'r' : '-', v.vm_flags & VM_WRITE ? 'w' : '-',
+                          v.vm_flags & VM_EXEC ? 'x' : '-', v.vm_flags & VM_MAYSHARE ? 's' : 'p', pgoff, maj, min, ino);
     std::string l(line, static_cast<size_t>(n));
     std::string name = vma_name(mm, v);
     if (!name.empty()) {  // seq_pad(m, ' '): pad to the width, then one more space
@@ -375,10 +380,10 @@ MemSize smaps_account(mm_struct& mm, const vm_area_struct& v) {
 // The VmFlags mnemonics of show_smap_vma_flags, in bit order.
 std::string vm_flags_mnemonics(unsigned long f) {
     static const std::pair<unsigned long, const char*> names[] = {
-        {VM_READ, "rd"}, {VM_WRITE, "wr"}, {VM_EXEC, "ex"}, {VM_SHARED, "sh"}, {VM_MAYREAD, "mr"},
-        {VM_MAYWRITE, "mw"}, {VM_MAYEXEC, "me"}, {VM_MAYSHARE, "ms"}, {VM_GROWSDOWN, "gd"}, {VM_PFNMAP, "pf"},
-        {VM_LOCKED, "lo"},   {VM_IO, "io"},       {VM_DONTEXPAND, "de"}, {VM_ACCOUNT, "ac"},  {VM_NORESERVE, "nr"},
-        {VM_DONTDUMP, "dd"}};
+        {VM_READ, "rd"},       {VM_WRITE, "wr"},    {VM_EXEC, "ex"},      {VM_SHARED, "sh"},
+        {VM_MAYREAD, "mr"},    {VM_MAYWRITE, "mw"}, {VM_MAYEXEC, "me"},   {VM_MAYSHARE, "ms"},
+        {VM_GROWSDOWN, "gd"},  {VM_PFNMAP, "pf"},   {VM_LOCKED, "lo"},    {VM_IO, "io"},
+        {VM_DONTEXPAND, "de"}, {VM_ACCOUNT, "ac"},  {VM_NORESERVE, "nr"}, {VM_DONTDUMP, "dd"}};
     std::string out;
     for (auto [bit, name] : names)
         if (f & bit) out += std::string(name) + " ";
@@ -400,7 +405,8 @@ std::string show_smap(mm_struct& mm, const vm_area_struct& v) {
     {
         const MemSize m = smaps_account(mm, v);
         out += show_map_vma(mm, v) + "\n";
-        out += kb_line("Size:          ", v.size() >> 10) + kb_line("KernelPageSize:", 4) + kb_line("MMUPageSize:   ", 4);
+        out +=
+            kb_line("Size:          ", v.size() >> 10) + kb_line("KernelPageSize:", 4) + kb_line("MMUPageSize:   ", 4);
         out += kb_line("Rss:           ", m.rss >> 10) + kb_line("Pss:           ", m.pss >> 10);
         out += kb_line("Pss_Dirty:     ", (m.private_dirty + m.shared_dirty) >> 10);
         out += kb_line("Shared_Clean:  ", m.shared_clean >> 10) + kb_line("Shared_Dirty:  ", m.shared_dirty >> 10);
@@ -446,8 +452,8 @@ std::string proc_pid_status(task_struct& task) {
                   "Name:\t%s\n%sState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
                   "TracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%zu\n",
                   task.comm.c_str(), umask, get_task_state(task), task.tgid, task.pid,
-                  task.group_leader->real_parent ? task.group_leader->real_parent->tgid : 1, cr.uid, cr.euid,
-                  cr.suid, cr.fsuid, cr.gid, cr.egid, cr.sgid, cr.fsgid,
+                  task.group_leader->real_parent ? task.group_leader->real_parent->tgid : 1, cr.uid, cr.euid, cr.suid,
+                  cr.fsuid, cr.gid, cr.egid, cr.sgid, cr.fsgid,
                   task.files ? std::max<size_t>(64, task.files->fd.size()) : 0);
     std::string out = head;
     out += "Groups:\t";  // each group, then the trailing space Linux keeps
@@ -460,22 +466,25 @@ std::string proc_pid_status(task_struct& task) {
         out += kb_line("VmPeak:", std::max(mm.hiwater_vm, mm.total_vm) * pk) + kb_line("VmSize:", mm.total_vm * pk);
         out += kb_line("VmLck:", mm.locked_vm * pk) + kb_line("VmPin:", 0);
         out += kb_line("VmHWM:", std::max(mm.hiwater_rss, rss) * pk) + kb_line("VmRSS:", rss * pk);
-        out += kb_line("RssAnon:", mm.rss_anon * pk) + kb_line("RssFile:", mm.rss_file * pk) + kb_line("RssShmem:", mm.rss_shmem * pk);
+        out += kb_line("RssAnon:", mm.rss_anon * pk) + kb_line("RssFile:", mm.rss_file * pk) +
+               kb_line("RssShmem:", mm.rss_shmem * pk);
         out += kb_line("VmData:", mm.data_vm * pk) + kb_line("VmStk:", mm.stack_vm * pk) + kb_line("VmExe:", text);
         out += kb_line("VmLib:", mm.exec_vm * pk > text ? mm.exec_vm * pk - text : 0);
         out += kb_line("VmPTE:", mm.pgtables_bytes >> 10) + kb_line("VmSwap:", mm.swapents * pk);
     }
     uint64_t queued = 0;
     for (const auto& q : task.sigqueue) queued += q.size();
-    out += "Threads:\t" + std::to_string(task.signal->nr_threads) + "\nSigQ:\t" + std::to_string(queued) + "/" + std::to_string(task.signal->rlim[RLIMIT_SIGPENDING_].rlim_cur) +
-           "\nSigPnd:\t" + sigset_hex(task.pending) + "\nShdPnd:\t" + sigset_hex(0) +
-           "\nSigBlk:\t" + sigset_hex(task.blocked) + "\nSigIgn:\t" + sigset_hex(ignored) + "\nSigCgt:\t" +
-           sigset_hex(caught) + "\n";
+    out += "Threads:\t" + std::to_string(task.signal->nr_threads) + "\nSigQ:\t" + std::to_string(queued) + "/" +
+           std::to_string(task.signal->rlim[RLIMIT_SIGPENDING_].rlim_cur) + "\nSigPnd:\t" + sigset_hex(task.pending) +
+           "\nShdPnd:\t" + sigset_hex(0) + "\nSigBlk:\t" + sigset_hex(task.blocked) + "\nSigIgn:\t" +
+           sigset_hex(ignored) + "\nSigCgt:\t" + sigset_hex(caught) + "\n";
     char caps[256];  // task_cap
-    std::snprintf(caps, sizeof caps, "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\nCapAmb:\t%016llx\nNoNewPrivs:\t%d\n",
-                  (unsigned long long)cr.cap_inheritable, (unsigned long long)cr.cap_permitted,
-                  (unsigned long long)cr.cap_effective, (unsigned long long)cr.cap_bset,
-                  (unsigned long long)cr.cap_ambient, task.no_new_privs ? 1 : 0);
+    std::snprintf(
+        caps, sizeof caps,
+        "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\nCapAmb:\t%016llx\nNoNewPrivs:\t%d\n",
+        (unsigned long long)cr.cap_inheritable, (unsigned long long)cr.cap_permitted,
+        (unsigned long long)cr.cap_effective, (unsigned long long)cr.cap_bset, (unsigned long long)cr.cap_ambient,
+        task.no_new_privs ? 1 : 0);
     return out + caps;
 }
 
@@ -500,11 +509,11 @@ struct limit_names {
     const char* unit;
 };
 constexpr limit_names lnames[RLIM_NLIMITS] = {
-    {"Max cpu time", "seconds"},     {"Max file size", "bytes"},       {"Max data size", "bytes"},
-    {"Max stack size", "bytes"},     {"Max core file size", "bytes"},  {"Max resident set", "bytes"},
-    {"Max processes", "processes"},  {"Max open files", "files"},      {"Max locked memory", "bytes"},
-    {"Max address space", "bytes"},  {"Max file locks", "locks"},      {"Max pending signals", "signals"},
-    {"Max msgqueue size", "bytes"},  {"Max nice priority", nullptr},   {"Max realtime priority", nullptr},
+    {"Max cpu time", "seconds"},    {"Max file size", "bytes"},      {"Max data size", "bytes"},
+    {"Max stack size", "bytes"},    {"Max core file size", "bytes"}, {"Max resident set", "bytes"},
+    {"Max processes", "processes"}, {"Max open files", "files"},     {"Max locked memory", "bytes"},
+    {"Max address space", "bytes"}, {"Max file locks", "locks"},     {"Max pending signals", "signals"},
+    {"Max msgqueue size", "bytes"}, {"Max nice priority", nullptr},  {"Max realtime priority", nullptr},
     {"Max realtime timeout", "us"},
 };
 
@@ -575,21 +584,25 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     seq_file::show_fn show;
     const auto ref = task_ref(task);
     if (p->per_task && (p->entry == "maps" || p->entry == "smaps")) show = vma_records(ref, p->entry == "smaps");
-    else if (p->per_task && p->entry == "cmdline") show = task_text(ref, [](task_struct& t) {
-        return t.mm ? user_range(t, t.mm->arg_start, t.mm->arg_end) : std::string();
-    });
-    else if (p->per_task && p->entry == "environ") show = task_text(ref, [](task_struct& t) {
-        return t.mm ? user_range(t, t.mm->env_start, t.mm->env_end) : std::string();
-    });
+    else if (p->per_task && p->entry == "cmdline")
+        show = task_text(
+            ref, [](task_struct& t) { return t.mm ? user_range(t, t.mm->arg_start, t.mm->arg_end) : std::string(); });
+    else if (p->per_task && p->entry == "environ")
+        show = task_text(
+            ref, [](task_struct& t) { return t.mm ? user_range(t, t.mm->env_start, t.mm->env_end) : std::string(); });
     else if (p->per_task && p->entry == "comm") show = task_text(ref, [](task_struct& t) { return t.comm + "\n"; });
-    else if (p->per_task && p->entry == "status") show = task_text(ref, [](task_struct& t) { return proc_pid_status(t); });
-    else if (p->per_task && p->entry == "oom_score") show = task_text(ref, [](task_struct& t) {
-        return t.kernel ? std::to_string(proc_oom_score(*t.kernel, t)) + "\n" : std::string("0\n");
-    });
+    else if (p->per_task && p->entry == "status")
+        show = task_text(ref, [](task_struct& t) { return proc_pid_status(t); });
+    else if (p->per_task && p->entry == "oom_score")
+        show = task_text(ref, [](task_struct& t) {
+            return t.kernel ? std::to_string(proc_oom_score(*t.kernel, t)) + "\n" : std::string("0\n");
+        });
     else if (p->per_task && p->entry == "stat")
         show = task_text(ref, [whole = !p->thread](task_struct& t) { return do_task_stat(t, whole); });
-    else if (p->per_task && p->entry == "statm") show = task_text(ref, [](task_struct& t) { return proc_pid_statm(t); });
-    else if (p->per_task && p->entry == "limits") show = task_text(ref, [](task_struct& t) { return proc_pid_limits(t); });
+    else if (p->per_task && p->entry == "statm")
+        show = task_text(ref, [](task_struct& t) { return proc_pid_statm(t); });
+    else if (p->per_task && p->entry == "limits")
+        show = task_text(ref, [](task_struct& t) { return proc_pid_limits(t); });
     else if (p->per_task && p->entry == "auxv") show = task_text(ref, [](task_struct& t) { return proc_pid_auxv(t); });
     else if (p->per_task && (p->entry == "mounts" || p->entry == "mountinfo"))
         show = task_text(ref, [info = p->entry == "mountinfo"](task_struct& t) {
@@ -651,7 +664,7 @@ long proc_lstat(task_struct& caller, const std::string& path, struct stat& st) {
 
 std::optional<std::string> proc_readlink(task_struct& caller, const std::string& path, int& err) {
     if (path == "/proc/self") return std::to_string(caller.tgid);  // proc_self_get_link
-    if (path == "/proc/mounts") return "self/mounts";  // proc_symlink("mounts", NULL, "self/mounts")
+    if (path == "/proc/mounts") return "self/mounts";              // proc_symlink("mounts", NULL, "self/mounts")
     if (path == "/proc/thread-self") return std::to_string(caller.tgid) + "/task/" + std::to_string(caller.pid);
     auto p = parse_proc_path(caller, path);
     err = ENOENT;
@@ -670,7 +683,8 @@ std::optional<std::string> proc_readlink(task_struct& caller, const std::string&
         return std::nullopt;
     }
     if (!p->per_task && p->entry == "self") return std::to_string(task.tgid);
-    if (!p->per_task && p->entry == "thread-self") return std::to_string(task.tgid) + "/task/" + std::to_string(task.pid);
+    if (!p->per_task && p->entry == "thread-self")
+        return std::to_string(task.tgid) + "/task/" + std::to_string(task.pid);
     if (p->per_task && std::any_of(std::begin(tgid_base_stuff), std::end(tgid_base_stuff),
                                    [&](const proc_entry& e) { return p->entry == e.name; }))
         err = EINVAL;  // an entry that is no link

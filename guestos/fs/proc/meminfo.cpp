@@ -61,7 +61,8 @@ uint64_t sum_low_wmarks(const BuddyAllocator& b) {
 // cache and reclaimable slab without going below the low watermarks.
 uint64_t si_mem_available(const BuddyAllocator& b, const page_use_stats& u) {
     const int64_t wmark_low = static_cast<int64_t>(sum_low_wmarks(b));
-    int64_t available = static_cast<int64_t>(b.nr_free_pages()) - static_cast<int64_t>(b.NODE_DATA().totalreserve_pages);
+    int64_t available =
+        static_cast<int64_t>(b.nr_free_pages()) - static_cast<int64_t>(b.NODE_DATA().totalreserve_pages);
     int64_t pagecache = static_cast<int64_t>(u.active_file + u.inactive_file);
     pagecache -= std::min(pagecache / 2, wmark_low);
     available += pagecache;
@@ -86,27 +87,49 @@ std::vector<Stat> node_stats(const BuddyAllocator& b, const page_use_stats& u) {
         {"nr_unevictable", 0},
         {"nr_slab_reclaimable", pages_of_bytes(b.node_page_state(NR_SLAB_RECLAIMABLE_B))},
         {"nr_slab_unreclaimable", pages_of_bytes(b.node_page_state(NR_SLAB_UNRECLAIMABLE_B))},
-        {"nr_isolated_anon", 0}, {"nr_isolated_file", 0},
-        {"workingset_nodes", 0}, {"workingset_refault_anon", 0}, {"workingset_refault_file", 0},
-        {"workingset_activate_anon", 0}, {"workingset_activate_file", 0},
-        {"workingset_restore_anon", 0}, {"workingset_restore_file", 0}, {"workingset_nodereclaim", 0},
+        {"nr_isolated_anon", 0},
+        {"nr_isolated_file", 0},
+        {"workingset_nodes", 0},
+        {"workingset_refault_anon", 0},
+        {"workingset_refault_file", 0},
+        {"workingset_activate_anon", 0},
+        {"workingset_activate_file", 0},
+        {"workingset_restore_anon", 0},
+        {"workingset_restore_file", 0},
+        {"workingset_nodereclaim", 0},
         {"nr_anon_pages", u[PageUse::Anon]},
         {"nr_mapped", u.mapped_file},
         {"nr_file_pages", u[PageUse::File]},
         {"nr_dirty", node_pages(b, NR_FILE_DIRTY)},
         {"nr_writeback", node_pages(b, NR_WRITEBACK)},
-        {"nr_shmem", u.shmem}, {"nr_shmem_hugepages", 0}, {"nr_shmem_pmdmapped", 0},
-        {"nr_file_hugepages", 0}, {"nr_file_pmdmapped", 0}, {"nr_anon_transparent_hugepages", 0},
-        {"nr_vmscan_write", 0}, {"nr_vmscan_immediate_reclaim", 0}, {"nr_dirtied", node_pages(b, NR_DIRTIED)},
-        {"nr_written", node_pages(b, NR_WRITTEN)}, {"nr_throttled_written", 0}, {"nr_kernel_misc_reclaimable", 0},
-        {"nr_foll_pin_acquired", 0}, {"nr_foll_pin_released", 0},
+        {"nr_shmem", u.shmem},
+        {"nr_shmem_hugepages", 0},
+        {"nr_shmem_pmdmapped", 0},
+        {"nr_file_hugepages", 0},
+        {"nr_file_pmdmapped", 0},
+        {"nr_anon_transparent_hugepages", 0},
+        {"nr_vmscan_write", 0},
+        {"nr_vmscan_immediate_reclaim", 0},
+        {"nr_dirtied", node_pages(b, NR_DIRTIED)},
+        {"nr_written", node_pages(b, NR_WRITTEN)},
+        {"nr_throttled_written", 0},
+        {"nr_kernel_misc_reclaimable", 0},
+        {"nr_foll_pin_acquired", 0},
+        {"nr_foll_pin_released", 0},
         {"nr_kernel_stack", u[PageUse::KernelStack] << (PAGE_SHIFT - 10)},  // kB, as Linux
         {"nr_page_table_pages", u[PageUse::PageTable]},
-        {"nr_sec_page_table_pages", 0}, {"nr_iommu_pages", 0},
+        {"nr_sec_page_table_pages", 0},
+        {"nr_iommu_pages", 0},
         {"nr_swapcached", u.swapcache},
-        {"pgpromote_success", 0}, {"pgpromote_candidate", 0}, {"pgpromote_candidate_nrl", 0},
-        {"pgdemote_kswapd", 0}, {"pgdemote_direct", 0}, {"pgdemote_khugepaged", 0},
-        {"pgdemote_proactive", 0}, {"nr_hugetlb", 0}, {"nr_balloon_pages", 0},
+        {"pgpromote_success", 0},
+        {"pgpromote_candidate", 0},
+        {"pgpromote_candidate_nrl", 0},
+        {"pgdemote_kswapd", 0},
+        {"pgdemote_direct", 0},
+        {"pgdemote_khugepaged", 0},
+        {"pgdemote_proactive", 0},
+        {"nr_hugetlb", 0},
+        {"nr_balloon_pages", 0},
         {"nr_kernel_file_pages", 0},
     };
 }
@@ -141,7 +164,7 @@ std::vector<Stat> zone_stats(const zone& z, const page_use_stats& u) {
 
 // NUMA counters (CONFIG_NUMA, x86-64 only): the single node makes every hit local.
 std::vector<Stat> numa_stats(uint64_t hits) {
-    return {{"numa_hit", hits}, {"numa_miss", 0}, {"numa_foreign", 0},
+    return {{"numa_hit", hits},     {"numa_miss", 0},     {"numa_foreign", 0},
             {"numa_interleave", 0}, {"numa_local", hits}, {"numa_other", 0}};
 }
 
@@ -154,8 +177,8 @@ std::pair<uint64_t, uint64_t> global_dirty_limits(const BuddyAllocator& b, const
     x += u.active_file + u.inactive_file;
     if (b.arch() == KernelArch::I386) {
         const zone& h = b.zone_at(ZONE_HIGHMEM);
-        const uint64_t high = static_cast<uint64_t>(h.nr_free_pages) +
-                              u.zone_by_use[ZONE_HIGHMEM][static_cast<unsigned>(PageUse::File)];
+        const uint64_t high =
+            static_cast<uint64_t>(h.nr_free_pages) + u.zone_by_use[ZONE_HIGHMEM][static_cast<unsigned>(PageUse::File)];
         x -= std::min(x, high);
     }
     x += 1;
@@ -251,8 +274,8 @@ std::string proc_meminfo(const ProcSources& src) {
     show_val_kb(m, "WritebackTmp:", 0);
     show_val_kb(m, "CommitLimit:", vm_commit_limit(src.buddy));
     show_val_kb(m, "Committed_AS:", static_cast<uint64_t>(std::max<int64_t>(src.buddy.overcommit.vm_committed_as, 0)));
-    appendf(m, "%-16s%8llu kB\n", "VmallocTotal:",
-            static_cast<unsigned long long>((layout.vmalloc_end - layout.vmalloc_start) >> 10));
+    appendf(m, "%-16s%8llu kB\n",
+            "VmallocTotal:", static_cast<unsigned long long>((layout.vmalloc_end - layout.vmalloc_start) >> 10));
     show_val_kb(m, "VmallocUsed:", src.vmalloc ? src.vmalloc->vmalloc_nr_pages() : 0);
     show_val_kb(m, "VmallocChunk:", 0);
     show_val_kb(m, "Percpu:", 0);
@@ -272,8 +295,8 @@ std::string proc_meminfo(const ProcSources& src) {
     const uint64_t dm4k = src.kpt ? src.kpt->direct_map_4k_bytes() : 0;
     const uint64_t dmlarge = src.kpt ? src.kpt->direct_map_large_bytes() : 0;
     appendf(m, "%-16s%8llu kB\n", "DirectMap4k:", static_cast<unsigned long long>(dm4k >> 10));
-    appendf(m, "%-16s%8llu kB\n", legacy32 ? "DirectMap4M:" : "DirectMap2M:",
-            static_cast<unsigned long long>(dmlarge >> 10));
+    appendf(m, "%-16s%8llu kB\n",
+            legacy32 ? "DirectMap4M:" : "DirectMap2M:", static_cast<unsigned long long>(dmlarge >> 10));
     if (!i386) appendf(m, "%-16s%8llu kB\n", "DirectMap1G:", 0ull);
     return m;
 }
@@ -308,11 +331,10 @@ std::string proc_zoneinfo(const ProcSources& src) {
         }
         appendf(m, "\n  pages free     %llu", static_cast<unsigned long long>(z.nr_free_pages));
         const std::pair<const char*, uint64_t> marks[] = {
-            {"boost", z.watermark_boost}, {"min", z.min_wmark_pages()},       {"low", z.low_wmark_pages()},
+            {"boost", z.watermark_boost},   {"min", z.min_wmark_pages()},     {"low", z.low_wmark_pages()},
             {"high", z.high_wmark_pages()}, {"promo", z.promo_wmark_pages()}, {"spanned", z.spanned_pages},
-            {"present", z.present_pages},  {"managed", z.managed_pages},      {"cma", 0}};
-        for (const auto& [name, v] : marks)
-            appendf(m, "\n        %-8s %llu", name, static_cast<unsigned long long>(v));
+            {"present", z.present_pages},   {"managed", z.managed_pages},     {"cma", 0}};
+        for (const auto& [name, v] : marks) appendf(m, "\n        %-8s %llu", name, static_cast<unsigned long long>(v));
         m += "\n        protection: (";
         bool first = true;
         for (unsigned j = 0; j < MAX_NR_ZONES; ++j) {
@@ -349,9 +371,8 @@ std::string proc_slabinfo(const SlabAllocator& slab) {
         " : slabdata <active_slabs> <num_slabs> <sharedavail>\n";
     for (const kmem_cache* s : slab.slab_caches()) {
         const slabinfo i = slab.get_slabinfo(*s);
-        appendf(m, "%-17s %6llu %6llu %6u %4u %4d", s->name.c_str(),
-                static_cast<unsigned long long>(i.active_objs), static_cast<unsigned long long>(i.num_objs),
-                s->size, i.objects_per_slab, 1 << i.cache_order);
+        appendf(m, "%-17s %6llu %6llu %6u %4u %4d", s->name.c_str(), static_cast<unsigned long long>(i.active_objs),
+                static_cast<unsigned long long>(i.num_objs), s->size, i.objects_per_slab, 1 << i.cache_order);
         appendf(m, " : tunables %4u %4u %4u", i.limit, i.batchcount, i.shared);
         appendf(m, " : slabdata %6llu %6llu %6llu\n", static_cast<unsigned long long>(i.active_slabs),
                 static_cast<unsigned long long>(i.num_slabs), static_cast<unsigned long long>(i.shared_avail));
@@ -380,8 +401,10 @@ std::string proc_vmstat(const ProcSources& src) {
     if (b.arch() == KernelArch::X86_64) put(numa_stats(numa_hits));
     put(node_stats(b, u));
     const auto [thresh, bg] = global_dirty_limits(b, u);
-    put({{"nr_dirty_threshold", thresh}, {"nr_dirty_background_threshold", bg},
-         {"nr_memmap_pages", 0}, {"nr_memmap_boot_pages", b.memmap_pages()}});
+    put({{"nr_dirty_threshold", thresh},
+         {"nr_dirty_background_threshold", bg},
+         {"nr_memmap_pages", 0},
+         {"nr_memmap_boot_pages", b.memmap_pages()}});
     for (unsigned i = 0; i < NR_VM_EVENT_ITEMS; ++i) {
         const auto item = static_cast<vm_event_item>(i);
         const zone_type zt = vm_event_zone(item);

@@ -35,8 +35,8 @@ struct ProcSources {
 
 // Pages by use (the accounting identity above, in pages).
 struct meminfo_accounting {
-    uint64_t ram = 0, total = 0, reserved = 0, free = 0, slab = 0, page_tables = 0,
-             kernel_stack = 0, anon = 0, file = 0, vmalloc = 0, other = 0;
+    uint64_t ram = 0, total = 0, reserved = 0, free = 0, slab = 0, page_tables = 0, kernel_stack = 0, anon = 0,
+             file = 0, vmalloc = 0, other = 0;
     // True if the sums close to the page.
     bool balanced() const {
         return total == free + slab + page_tables + kernel_stack + anon + file + vmalloc + other &&

@@ -27,7 +27,7 @@ std::string sys_rel(const std::string& path) {
 }
 
 // A stable inode number per name (proc_sys_make_inode gives fresh ones).
-uint64_t sys_ino(const std::string& rel) { return 0xf1000000ull + (std::hash<std::string>{}(rel) & 0xffffff); }
+uint64_t sys_ino(const std::string& rel) { return 0xf1000000ull + (std::hash<std::string>{}(rel)&0xffffff); }
 
 void fill_stat(struct stat& st, const std::string& rel, uint32_t mode, const timespec& time) {
     st = {};
@@ -43,7 +43,8 @@ void fill_stat(struct stat& st, const std::string& rel, uint32_t mode, const tim
 // (proc_sys_read / proc_sys_write -> proc_sys_call_handler).
 class proc_sys_file final : public file {
 public:
-    proc_sys_file(const ctl_table& t, std::string rel, const timespec& time) : table_(t), rel_(std::move(rel)), time_(time) {}
+    proc_sys_file(const ctl_table& t, std::string rel, const timespec& time)
+        : table_(t), rel_(std::move(rel)), time_(time) {}
     long read(uint8_t* buf, uint64_t n, int64_t* pos) override { return call_handler(buf, n, pos, 0); }
     long write(const uint8_t* buf, uint64_t n, int64_t* pos) override {
         return call_handler(const_cast<uint8_t*>(buf), n, pos, 1);
@@ -94,8 +95,7 @@ private:
 
 std::shared_ptr<file> open_dir(const ctl_table_root& root, const std::string& rel, const timespec& time) {
     const std::string parent = rel.rfind('/') == std::string::npos ? "" : rel.substr(0, rel.rfind('/'));
-    std::vector<dir_entry> e = {{sys_ino(rel), 1, DT_DIR, "."},
-                                {rel.empty() ? 1 : sys_ino(parent), 2, DT_DIR, ".."}};
+    std::vector<dir_entry> e = {{sys_ino(rel), 1, DT_DIR, "."}, {rel.empty() ? 1 : sys_ino(parent), 2, DT_DIR, ".."}};
     for (const auto& [name, is_dir] : root.list(rel))
         e.push_back({sys_ino(rel.empty() ? name : rel + "/" + name), static_cast<int64_t>(e.size() + 1),
                      static_cast<unsigned char>(is_dir ? DT_DIR : DT_REG), name});
@@ -105,7 +105,8 @@ std::shared_ptr<file> open_dir(const ctl_table_root& root, const std::string& re
 // The entry rel names, or null.
 const ctl_table* lookup_entry(const ctl_table_root& root, const std::string& rel) {
     const auto slash = rel.rfind('/');
-    return slash == std::string::npos ? root.find_entry("", rel) : root.find_entry(rel.substr(0, slash), rel.substr(slash + 1));
+    return slash == std::string::npos ? root.find_entry("", rel)
+                                      : root.find_entry(rel.substr(0, slash), rel.substr(slash + 1));
 }
 
 }  // namespace

@@ -42,7 +42,8 @@ std::string show_stat(Kernel& k) {
     const unsigned blocked = 0;  // nr_iowait: emu's block I/O completes before the call returns
     const int64_t btime = (clock_now(CLOCK_REALTIME) - clock_now(CLOCK_BOOTTIME)) / NSEC_PER_SEC;
     char buf[256];
-    std::snprintf(buf, sizeof buf, "\nctxt %" PRIu64 "\nbtime %" PRId64 "\nprocesses %" PRIu64
+    std::snprintf(buf, sizeof buf,
+                  "\nctxt %" PRIu64 "\nbtime %" PRId64 "\nprocesses %" PRIu64
                   "\nprocs_running %u\nprocs_blocked %u\nsoftirq 0",
                   q.nr_switches, btime, q.total_forks, running, blocked);
     out += buf;
@@ -55,7 +56,8 @@ std::string uptime_proc_show(Kernel& k) {
     const timespec idle = ktime_to_timespec(k.runqueue().cpustat_idle);
     char buf[96];
     std::snprintf(buf, sizeof buf, "%lu.%02lu %lu.%02lu\n", static_cast<unsigned long>(up.tv_sec),
-                  static_cast<unsigned long>(up.tv_nsec / (NSEC_PER_SEC / 100)), static_cast<unsigned long>(idle.tv_sec),
+                  static_cast<unsigned long>(up.tv_nsec / (NSEC_PER_SEC / 100)),
+                  static_cast<unsigned long>(idle.tv_sec),
                   static_cast<unsigned long>(idle.tv_nsec / (NSEC_PER_SEC / 100)));
     return buf;
 }

@@ -6,24 +6,19 @@
 namespace guestos {
 
 inline constexpr unsigned O_ACCMODE_ = 03, O_RDONLY_ = 00, O_WRONLY_ = 01, O_RDWR_ = 02;
-inline constexpr unsigned O_CREAT_ = 0100, O_EXCL_ = 0200, O_NOCTTY_ = 0400, O_TRUNC_ = 01000,
-                          O_APPEND_ = 02000, O_NONBLOCK_ = 04000, O_DSYNC_ = 010000,
-                          O_ASYNC_ = 020000, O_DIRECT_ = 040000, O_LARGEFILE_ = 0100000,
-                          O_DIRECTORY_ = 0200000, O_NOFOLLOW_ = 0400000, O_NOATIME_ = 01000000,
-                          O_CLOEXEC_ = 02000000, O_SYNC_ = 04010000, O_PATH_ = 010000000,
-                          O_TMPFILE_ = 020200000;
+inline constexpr unsigned O_CREAT_ = 0100, O_EXCL_ = 0200, O_NOCTTY_ = 0400, O_TRUNC_ = 01000, O_APPEND_ = 02000,
+                          O_NONBLOCK_ = 04000, O_DSYNC_ = 010000, O_ASYNC_ = 020000, O_DIRECT_ = 040000,
+                          O_LARGEFILE_ = 0100000, O_DIRECTORY_ = 0200000, O_NOFOLLOW_ = 0400000, O_NOATIME_ = 01000000,
+                          O_CLOEXEC_ = 02000000, O_SYNC_ = 04010000, O_PATH_ = 010000000, O_TMPFILE_ = 020200000;
 
 inline constexpr int AT_FDCWD_ = -100;
-inline constexpr unsigned AT_SYMLINK_NOFOLLOW_ = 0x100, AT_REMOVEDIR_ = 0x200,
-                          AT_SYMLINK_FOLLOW_ = 0x400, AT_EACCESS_ = 0x200,
-                          AT_NO_AUTOMOUNT_ = 0x800, AT_EMPTY_PATH_ = 0x1000;
+inline constexpr unsigned AT_SYMLINK_NOFOLLOW_ = 0x100, AT_REMOVEDIR_ = 0x200, AT_SYMLINK_FOLLOW_ = 0x400,
+                          AT_EACCESS_ = 0x200, AT_NO_AUTOMOUNT_ = 0x800, AT_EMPTY_PATH_ = 0x1000;
 
-inline constexpr int F_DUPFD_ = 0, F_GETFD_ = 1, F_SETFD_ = 2, F_GETFL_ = 3, F_SETFL_ = 4,
-                     F_GETLK_ = 5, F_SETLK_ = 6, F_SETLKW_ = 7, F_SETOWN_ = 8, F_GETOWN_ = 9,
-                     F_GETLK64_ = 12, F_SETLK64_ = 13, F_SETLKW64_ = 14,
-                     F_OFD_GETLK_ = 36, F_OFD_SETLK_ = 37, F_OFD_SETLKW_ = 38,
-                     F_DUPFD_CLOEXEC_ = 1030, F_SETPIPE_SZ_ = 1031, F_GETPIPE_SZ_ = 1032,
-                     F_ADD_SEALS_ = 1033, F_GET_SEALS_ = 1034;
+inline constexpr int F_DUPFD_ = 0, F_GETFD_ = 1, F_SETFD_ = 2, F_GETFL_ = 3, F_SETFL_ = 4, F_GETLK_ = 5, F_SETLK_ = 6,
+                     F_SETLKW_ = 7, F_SETOWN_ = 8, F_GETOWN_ = 9, F_GETLK64_ = 12, F_SETLK64_ = 13, F_SETLKW64_ = 14,
+                     F_OFD_GETLK_ = 36, F_OFD_SETLK_ = 37, F_OFD_SETLKW_ = 38, F_DUPFD_CLOEXEC_ = 1030,
+                     F_SETPIPE_SZ_ = 1031, F_GETPIPE_SZ_ = 1032, F_ADD_SEALS_ = 1033, F_GET_SEALS_ = 1034;
 inline constexpr int FD_CLOEXEC_ = 1;
 // memfd's seals (F_ADD_SEALS, F_GET_SEALS).
 inline constexpr unsigned F_SEAL_SEAL_ = 0x1, F_SEAL_SHRINK_ = 0x2, F_SEAL_GROW_ = 0x4, F_SEAL_WRITE_ = 0x8,
@@ -37,8 +32,7 @@ inline constexpr int LOCK_SH_ = 1, LOCK_EX_ = 2, LOCK_NB_ = 4, LOCK_UN_ = 8;
 // utimensat's special nanoseconds (uapi/linux/stat.h).
 inline constexpr long UTIME_NOW_ = (1l << 30) - 1, UTIME_OMIT_ = (1l << 30) - 2;
 // sync_file_range's flags (uapi/linux/fs.h).
-inline constexpr unsigned SYNC_FILE_RANGE_WAIT_BEFORE_ = 1, SYNC_FILE_RANGE_WRITE_ = 2,
-                          SYNC_FILE_RANGE_WAIT_AFTER_ = 4;
+inline constexpr unsigned SYNC_FILE_RANGE_WAIT_BEFORE_ = 1, SYNC_FILE_RANGE_WRITE_ = 2, SYNC_FILE_RANGE_WAIT_AFTER_ = 4;
 // splice, tee and vmsplice's flags (linux/splice.h).
 inline constexpr unsigned SPLICE_F_MOVE_ = 1, SPLICE_F_NONBLOCK_ = 2, SPLICE_F_MORE_ = 4, SPLICE_F_GIFT_ = 8,
                           SPLICE_F_ALL_ = 0xf;

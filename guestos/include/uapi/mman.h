@@ -30,9 +30,9 @@ inline constexpr unsigned long MAP_SYNC_ = 0x80000;
 inline constexpr unsigned long MAP_FIXED_NOREPLACE_ = 0x100000;
 
 inline constexpr unsigned long MREMAP_MAYMOVE_ = 1, MREMAP_FIXED_ = 2, MREMAP_DONTUNMAP_ = 4;
-inline constexpr unsigned long MADV_NORMAL_ = 0, MADV_RANDOM_ = 1, MADV_SEQUENTIAL_ = 2,
-                               MADV_WILLNEED_ = 3, MADV_DONTNEED_ = 4, MADV_FREE_ = 8,
-                               MADV_REMOVE_ = 9, MADV_DONTFORK_ = 10, MADV_DOFORK_ = 11;
+inline constexpr unsigned long MADV_NORMAL_ = 0, MADV_RANDOM_ = 1, MADV_SEQUENTIAL_ = 2, MADV_WILLNEED_ = 3,
+                               MADV_DONTNEED_ = 4, MADV_FREE_ = 8, MADV_REMOVE_ = 9, MADV_DONTFORK_ = 10,
+                               MADV_DOFORK_ = 11;
 inline constexpr unsigned long MS_ASYNC_ = 1, MS_INVALIDATE_ = 2, MS_SYNC_ = 4;
 inline constexpr unsigned long MCL_CURRENT_ = 1, MCL_FUTURE_ = 2, MCL_ONFAULT_ = 4;
 inline constexpr unsigned long MLOCK_ONFAULT_ = 1;

@@ -18,7 +18,6 @@ inline constexpr ktime_t SCHED_SLICE_NS = 4'000'000;
 
 bool signal_pending(const task_struct& task);  // guestos/include/signal.h
 
-
 struct SysCtx;
 // The task a sched_* pid names (find_process_by_pid): 0 is the caller; null when none.
 task_struct* find_process_by_pid(SysCtx& c, uint64_t pid);
@@ -32,8 +31,8 @@ struct rq {
     std::deque<task_struct*> queue;  // runnable tasks waiting for the CPU, oldest first
     task_struct* curr = nullptr;     // the task on the CPU
     uint64_t nr_switches = 0;
-    uint64_t total_forks = 0;     // tasks created since boot (/proc/stat "processes")
-    uint64_t nr_interrupts = 0;   // the CPU timer's interrupts (/proc/stat "intr")
+    uint64_t total_forks = 0;    // tasks created since boot (/proc/stat "processes")
+    uint64_t nr_interrupts = 0;  // the CPU timer's interrupts (/proc/stat "intr")
     // CPU time since boot (kernel_cpustat), in ns: user time of tasks of nice <= 0 and > 0,
     // time in syscalls and faults, and the time the CPU waited idle.
     int64_t cpustat_user = 0, cpustat_nice = 0, cpustat_system = 0, cpustat_idle = 0;

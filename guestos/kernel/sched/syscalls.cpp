@@ -13,7 +13,12 @@ namespace guestos {
 namespace {
 
 enum : int {
-    SCHED_NORMAL_ = 0, SCHED_FIFO_ = 1, SCHED_RR_ = 2, SCHED_BATCH_ = 3, SCHED_IDLE_ = 5, SCHED_DEADLINE_ = 6,
+    SCHED_NORMAL_ = 0,
+    SCHED_FIFO_ = 1,
+    SCHED_RR_ = 2,
+    SCHED_BATCH_ = 3,
+    SCHED_IDLE_ = 5,
+    SCHED_DEADLINE_ = 6,
     SCHED_EXT_ = 7,  // sched_ext: with no BPF scheduler loaded its tasks run as fair ones
     SETPARAM_POLICY = -1,
 };
@@ -25,7 +30,7 @@ constexpr uint64_t SCHED_FLAG_RESET_ON_FORK = 0x01, SCHED_FLAG_RECLAIM = 0x02, S
                    SCHED_FLAG_UTIL_CLAMP_MAX = 0x40;
 constexpr uint64_t SCHED_FLAG_UTIL_CLAMP = SCHED_FLAG_UTIL_CLAMP_MIN | SCHED_FLAG_UTIL_CLAMP_MAX;
 constexpr uint64_t SCHED_FLAG_ALL = SCHED_FLAG_RESET_ON_FORK | SCHED_FLAG_RECLAIM | SCHED_FLAG_DL_OVERRUN |
-                                   SCHED_FLAG_KEEP_POLICY | SCHED_FLAG_KEEP_PARAMS | SCHED_FLAG_UTIL_CLAMP;
+                                    SCHED_FLAG_KEEP_POLICY | SCHED_FLAG_KEEP_PARAMS | SCHED_FLAG_UTIL_CLAMP;
 constexpr uint32_t SCHED_ATTR_SIZE_VER0 = 48, SCHED_ATTR_SIZE_VER1 = 56;
 constexpr uint32_t SCHED_CAPACITY_SCALE = 1024;
 // sched_rr_timeslice: RR_TIMESLICE, 100 ms.

@@ -60,7 +60,8 @@ long do_nanosleep(SysCtx& c) {
             schedule_hrtimeout(c.task, until, "nanosleep");
             continue;
         }
-        if (ns.type != TT_NONE && !put_timespec(c, VirtAddr(ns.rmtp), ktime_to_timespec(ns.expires - now), ns.type == TT_NATIVE))
+        if (ns.type != TT_NONE &&
+            !put_timespec(c, VirtAddr(ns.rmtp), ktime_to_timespec(ns.expires - now), ns.type == TT_NATIVE))
             return -EFAULT;
         return -ERESTART_RESTARTBLOCK;
     }
@@ -130,7 +131,6 @@ long sys_clock_nanosleep_time64(SysCtx& c, const uint64_t* a) { return do_clock_
 
 }  // namespace guestos
 
-
 // The timer queue (hrtimer_start, __hrtimer_run_queues): a short list, searched whole; a
 // timer's clock is read when it is looked at, so a clock that jumps moves its timers.
 
@@ -138,9 +138,7 @@ namespace guestos {
 
 namespace {
 // The CPU-time clocks run on the thread that emulates the guest (as the itimers do).
-bool cpu_clock(clockid_t clk) {
-    return clk < 0 || clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID;
-}
+bool cpu_clock(clockid_t clk) { return clk < 0 || clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID; }
 }  // namespace
 
 hrtimer_cpu_base::~hrtimer_cpu_base() {

@@ -126,7 +126,6 @@ void run_itimers(task_struct& task) {
     if (fired) program_next_event(task);
 }
 
-
 // The syscalls: struct itimerval is two timevals of longs (i386: old_itimerval32).
 
 namespace {
@@ -178,8 +177,6 @@ long sys_setitimer(SysCtx& c, const uint64_t* a) {
     return 0;
 }
 
-long sys_alarm(SysCtx& c, const uint64_t* a) {
-    return alarm_setitimer(c.task, static_cast<unsigned>(a[0]));
-}
+long sys_alarm(SysCtx& c, const uint64_t* a) { return alarm_setitimer(c.task, static_cast<unsigned>(a[0])); }
 
 }  // namespace guestos

@@ -25,13 +25,18 @@ constexpr ktime_t TICK_NSEC = NSEC_PER_SEC / 250;  // a jiffy at Debian's HZ
 long clock_timer_support(clockid_t clk) {
     if (clk < 0) return 0;  // a CPU clock or a dynamic one: posix_cpu_timer_create decides
     switch (clk) {
-    case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_PROCESS_CPUTIME_ID: case CLOCK_THREAD_CPUTIME_ID:
-    case CLOCK_BOOTTIME: case CLOCK_TAI: case CLOCK_REALTIME_ALARM: case CLOCK_BOOTTIME_ALARM:
-        return 0;
-    case CLOCK_MONOTONIC_RAW: case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE:
-        return -EOPNOTSUPP;
-    default:
-        return -EINVAL;
+    case CLOCK_REALTIME:
+    case CLOCK_MONOTONIC:
+    case CLOCK_PROCESS_CPUTIME_ID:
+    case CLOCK_THREAD_CPUTIME_ID:
+    case CLOCK_BOOTTIME:
+    case CLOCK_TAI:
+    case CLOCK_REALTIME_ALARM:
+    case CLOCK_BOOTTIME_ALARM: return 0;
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_MONOTONIC_COARSE: return -EOPNOTSUPP;
+    default: return -EINVAL;
     }
 }
 
@@ -89,10 +94,8 @@ int good_sigevent(SysCtx& c, const sigevent_k& ev) {
     case SIGEV_THREAD_:
         if (ev.sigev_signo <= 0 || ev.sigev_signo > SIGRTMAX_) return 0;
         [[fallthrough]];
-    case SIGEV_NONE_:
-        return pid;
-    default:
-        return 0;
+    case SIGEV_NONE_: return pid;
+    default: return 0;
     }
 }
 
@@ -196,7 +199,8 @@ void posixtimer_rearm(task_struct& task, kernel_siginfo& info) {
     k_itimer& timr = *it->second;
     if (!timr.it_interval || timr.it_requeue_pending != info.sys_private) return;
     // common_hrtimer_rearm: skip the periods that passed while the signal was queued.
-    timr.it_overrun += static_cast<int64_t>(hrtimer_forward(timr.timer, hrtimer_get_time(timr.timer), timr.it_interval));
+    timr.it_overrun +=
+        static_cast<int64_t>(hrtimer_forward(timr.timer, hrtimer_get_time(timr.timer), timr.it_interval));
     hrtimer_start(*timr.kernel, timr.timer, timr.timer.expires);
     timr.it_active = true;
     timr.it_overrun_last = timr.it_overrun;

@@ -12,8 +12,8 @@ struct k_itimer {
     int it_id = 0;
     clockid_t it_clock = CLOCK_REALTIME;
     int it_sigev_notify = 0;
-    int it_pid = 0;              // the process, or the thread for SIGEV_THREAD_ID
-    kernel_siginfo sigq;         // the signal it sends: si_signo, si_value, si_tid
+    int it_pid = 0;       // the process, or the thread for SIGEV_THREAD_ID
+    kernel_siginfo sigq;  // the signal it sends: si_signo, si_value, si_tid
     ktime_t it_interval = 0;
     int64_t it_overrun = -1, it_overrun_last = 0;
     int it_requeue_pending = 0;  // odd: a signal is queued and will re-arm the timer

@@ -13,11 +13,11 @@ namespace guestos {
 
 namespace {
 
-constexpr uint32_t TK_SHIFT = 24;                      // cycles * mult >> 24: 2^40 cycles before overflow
-constexpr ktime_t TK_CALIBRATE_NS = 20'000'000;        // the first rate comes from 20 ms of TSC
-constexpr ktime_t TK_UPDATE_NS = 50'000'000;           // a new base every 50 ms while the guest runs
+constexpr uint32_t TK_SHIFT = 24;                       // cycles * mult >> 24: 2^40 cycles before overflow
+constexpr ktime_t TK_CALIBRATE_NS = 20'000'000;         // the first rate comes from 20 ms of TSC
+constexpr ktime_t TK_UPDATE_NS = 50'000'000;            // a new base every 50 ms while the guest runs
 constexpr ktime_t TK_MAX_STALE_NS = 10 * NSEC_PER_SEC;  // older data: the vDSO asks the kernel
-constexpr ktime_t TK_STEP_NS = 50'000'000;             // further behind than this: step forward
+constexpr ktime_t TK_STEP_NS = 50'000'000;              // further behind than this: step forward
 constexpr ktime_t TK_OFFSET_STEP_NS = 1'000'000;        // a host clock set by more than this moves ours
 
 ktime_t host_clock(clockid_t clk) {
@@ -53,11 +53,11 @@ ktime_t host_offset(clockid_t clk) {
 }
 
 struct timekeeper {
-    vdso_data data{};       // what every [vvar] page holds
-    Sample origin{};        // the first sample: the rate is measured from it
+    vdso_data data{};  // what every [vvar] page holds
+    Sample origin{};   // the first sample: the rate is measured from it
     bool started = false;
-    uint64_t update_cycles = 0;  // TK_UPDATE_NS in cycles
-    ktime_t last_update = 0;  // CLOCK_MONOTONIC (ours) at the last update
+    uint64_t update_cycles = 0;                                        // TK_UPDATE_NS in cycles
+    ktime_t last_update = 0;                                           // CLOCK_MONOTONIC (ours) at the last update
     ktime_t offs_real = 0, offs_boot = 0, offs_tai = 0, offs_raw = 0;  // from CLOCK_MONOTONIC
     std::vector<uint8_t*> vvars;
 };
@@ -69,7 +69,8 @@ timekeeper& tk() {
 
 // A base of clock ns as the data keeps it (seconds, shifted nanoseconds).
 vdso_timestamp make_base(ktime_t ns, uint64_t shifted_frac = 0) {
-    return {static_cast<uint64_t>(ns / NSEC_PER_SEC), (static_cast<uint64_t>(ns % NSEC_PER_SEC) << TK_SHIFT) + shifted_frac};
+    return {static_cast<uint64_t>(ns / NSEC_PER_SEC),
+            (static_cast<uint64_t>(ns % NSEC_PER_SEC) << TK_SHIFT) + shifted_frac};
 }
 
 // Every clock's base from CLOCK_MONOTONIC's and the offsets; then the pages (update_vsyscall).
@@ -136,8 +137,9 @@ void resync(timekeeper& t, const Sample& now) {
     }
     const uint32_t nominal = nominal_mult(t, now);
     const int64_t limit = nominal / 2000;  // at most 500 ppm either way
-    const int64_t adj = std::clamp<int64_t>(static_cast<int64_t>(nominal) * std::clamp<ktime_t>(error, -TK_STEP_NS, TK_STEP_NS) / NSEC_PER_SEC,
-                                            -limit, limit);
+    const int64_t adj = std::clamp<int64_t>(
+        static_cast<int64_t>(nominal) * std::clamp<ktime_t>(error, -TK_STEP_NS, TK_STEP_NS) / NSEC_PER_SEC, -limit,
+        limit);
     d.mult = static_cast<uint32_t>(static_cast<int64_t>(nominal) + adj);
     d.cycle_last = now.cycles;
     // A host clock that was set (settimeofday, a suspend) moves the guest's by as much.

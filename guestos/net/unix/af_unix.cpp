@@ -32,7 +32,7 @@ namespace guestos {
 namespace {
 
 constexpr int TCP_ESTABLISHED = 1, TCP_CLOSE = 7;
-constexpr size_t SKB_OVERHEAD = 768;   // what an sk_buff costs beyond its data (truesize)
+constexpr size_t SKB_OVERHEAD = 768;    // what an sk_buff costs beyond its data (truesize)
 constexpr size_t UNIX_SKB_MAX = 36864;  // the most one stream skb carries (head + 32 KiB frags)
 constexpr uint64_t OPTMEM_MAX = 20480;  // net.core.optmem_max: the largest control buffer
 
@@ -140,9 +140,9 @@ long import_iovec(SysCtx& c, uint64_t uiov, uint64_t cnt, user_iov& out) {
 // One sendmsg or recvmsg as the protocol sees it (struct msghdr in the kernel).
 struct kmsghdr {
     user_iov iov;
-    unsigned flags = 0;      // the call's flags (MSG_DONTWAIT, MSG_PEEK, ...)
-    unsigned msg_flags = 0;  // what recvmsg reports (MSG_TRUNC, MSG_CTRUNC)
-    bool has_name = false;   // a destination or source address was given
+    unsigned flags = 0;                     // the call's flags (MSG_DONTWAIT, MSG_PEEK, ...)
+    unsigned msg_flags = 0;                 // what recvmsg reports (MSG_TRUNC, MSG_CTRUNC)
+    bool has_name = false;                  // a destination or source address was given
     std::vector<std::shared_ptr<file>> fp;  // SCM_RIGHTS to send, or received
 };
 
@@ -262,7 +262,10 @@ long socket_file::stream_sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, con
         // sock_alloc_send_pskb: wait for sndbuf room.
         if (sk.sk_wmem_alloc >= sk.sk_sndbuf) {
             if (nonblock(msg.flags)) return sent ? static_cast<long>(sent) : -EAGAIN;
-            if (long e = wait(task, [&] { return sk.sk_wmem_alloc < sk.sk_sndbuf || (sk.sk_shutdown & SEND_SHUTDOWN) || other->dead; }, "a socket write"))
+            if (long e = wait(
+                    task,
+                    [&] { return sk.sk_wmem_alloc < sk.sk_sndbuf || (sk.sk_shutdown & SEND_SHUTDOWN) || other->dead; },
+                    "a socket write"))
                 return sent ? static_cast<long>(sent) : e;
             continue;
         }
@@ -295,7 +298,9 @@ long socket_file::dgram_sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, cons
         if (sk.sk_shutdown & SEND_SHUTDOWN) return -EPIPE;
         if (sk.sk_wmem_alloc < sk.sk_sndbuf) break;
         if (nonblock(msg.flags)) return -EAGAIN;
-        if (long e = wait(task, [&] { return sk.sk_wmem_alloc < sk.sk_sndbuf || (sk.sk_shutdown & SEND_SHUTDOWN); }, "a socket write"))
+        if (long e = wait(
+                task, [&] { return sk.sk_wmem_alloc < sk.sk_sndbuf || (sk.sk_shutdown & SEND_SHUTDOWN); },
+                "a socket write"))
             return e;
     }
     sk_buff skb;
@@ -344,7 +349,10 @@ long socket_file::stream_recvmsg(task_struct& task, SysCtx* c, kmsghdr& msg, uin
                 break;
             }
             const size_t have = sk.sk_receive_queue.size();
-            if (long e = wait(task, [&] { return sk.sk_receive_queue.size() > have || sk.sk_err || (sk.sk_shutdown & RCV_SHUTDOWN); }, "a socket read")) {
+            if (long e = wait(
+                    task,
+                    [&] { return sk.sk_receive_queue.size() > have || sk.sk_err || (sk.sk_shutdown & RCV_SHUTDOWN); },
+                    "a socket read")) {
                 err = e;
                 break;
             }
@@ -387,7 +395,9 @@ long socket_file::dgram_recvmsg(task_struct& task, SysCtx* c, kmsghdr& msg, uint
         if (sk.sk_shutdown & RCV_SHUTDOWN) return 0;
         if (sk.connection_based() && sk.sk_state != TCP_ESTABLISHED) return 0;
         if (nonblock(msg.flags)) return -EAGAIN;
-        if (long e = wait(task, [&] { return !sk.sk_receive_queue.empty() || sk.sk_err || (sk.sk_shutdown & RCV_SHUTDOWN); }, "a socket read"))
+        if (long e = wait(
+                task, [&] { return !sk.sk_receive_queue.empty() || sk.sk_err || (sk.sk_shutdown & RCV_SHUTDOWN); },
+                "a socket read"))
             return e;
     }
     sk_buff& skb = sk.sk_receive_queue.front();
@@ -472,7 +482,8 @@ long socket_file::getsockopt(int level, int optname, uint8_t* val, uint32_t& len
     case SO_PROTOCOL_: v = 0; break;
     case SO_ACCEPTCONN_: v = 0; break;
     case SO_PEERCRED_: {
-        const int32_t cred[3] = {sk.peercred_pid, static_cast<int32_t>(sk.peercred_uid), static_cast<int32_t>(sk.peercred_gid)};
+        const int32_t cred[3] = {sk.peercred_pid, static_cast<int32_t>(sk.peercred_uid),
+                                 static_cast<int32_t>(sk.peercred_gid)};
         len = std::min<uint32_t>(len, sizeof cred);
         std::memcpy(val, cred, len);
         return 0;
@@ -492,11 +503,13 @@ long socket_file::setsockopt(int level, int optname, const uint8_t* val, uint32_
     constexpr uint32_t SOCK_MIN_SNDBUF = 4608, SOCK_MIN_RCVBUF = 2304, WMEM_MAX = 212992;
     switch (optname) {
     case SO_SNDBUF_:  // doubled for bookkeeping, as sk_setsockopt does
-        sk_->sk_sndbuf = std::max<uint32_t>(std::min<uint32_t>(static_cast<uint32_t>(std::max(v, 0)), WMEM_MAX) * 2, SOCK_MIN_SNDBUF);
+        sk_->sk_sndbuf = std::max<uint32_t>(std::min<uint32_t>(static_cast<uint32_t>(std::max(v, 0)), WMEM_MAX) * 2,
+                                            SOCK_MIN_SNDBUF);
         wake_up(sk_->wq);
         return 0;
     case SO_RCVBUF_:
-        sk_->sk_rcvbuf = std::max<uint32_t>(std::min<uint32_t>(static_cast<uint32_t>(std::max(v, 0)), WMEM_MAX) * 2, SOCK_MIN_RCVBUF);
+        sk_->sk_rcvbuf = std::max<uint32_t>(std::min<uint32_t>(static_cast<uint32_t>(std::max(v, 0)), WMEM_MAX) * 2,
+                                            SOCK_MIN_RCVBUF);
         return 0;
     case SO_PASSCRED_: return 0;
     default: return -ENOPROTOOPT;
@@ -661,7 +674,8 @@ long do_recvmsg(SysCtx& c, long fd, uint64_t umsg, user_msghdr_& m, unsigned fla
     const long ret = s->recvmsg(c.task, &c, msg, nullptr);
     if (ret < 0) return ret;
     bool fault = false;
-    const uint64_t used = msg.fp.empty() && !m.controllen ? 0 : scm_detach_fds(c, m, msg.fp, flags, msg.msg_flags, fault);
+    const uint64_t used =
+        msg.fp.empty() && !m.controllen ? 0 : scm_detach_fds(c, m, msg.fp, flags, msg.msg_flags, fault);
     if (fault) return -EFAULT;
     // msg_namelen (an unnamed peer: 0), msg_controllen and msg_flags back to the user.
     const uint32_t namelen = 0;
@@ -670,10 +684,12 @@ long do_recvmsg(SysCtx& c, long fd, uint64_t umsg, user_msghdr_& m, unsigned fla
     if (c.compat) {
         const uint32_t cl = static_cast<uint32_t>(used);
         if (m.name) ok = copy_to_user(c.mm, VirtAddr(umsg + 4), &namelen, 4);
-        ok = ok && copy_to_user(c.mm, VirtAddr(umsg + 20), &cl, 4) && copy_to_user(c.mm, VirtAddr(umsg + 24), &out_flags, 4);
+        ok = ok && copy_to_user(c.mm, VirtAddr(umsg + 20), &cl, 4) &&
+             copy_to_user(c.mm, VirtAddr(umsg + 24), &out_flags, 4);
     } else {
         if (m.name) ok = copy_to_user(c.mm, VirtAddr(umsg + 8), &namelen, 4);
-        ok = ok && copy_to_user(c.mm, VirtAddr(umsg + 40), &used, 8) && copy_to_user(c.mm, VirtAddr(umsg + 48), &out_flags, 4);
+        ok = ok && copy_to_user(c.mm, VirtAddr(umsg + 40), &used, 8) &&
+             copy_to_user(c.mm, VirtAddr(umsg + 48), &out_flags, 4);
     }
     return ok ? ret : -EFAULT;
 }
@@ -747,8 +763,9 @@ long do_socket(SysCtx& c, int family, int type, int protocol) {
     unsigned flags;
     if (long e = sock_create_checks(type, flags)) return e;
     if (long e = unix_create_checks(family, type, protocol)) return e;
-    return get_unused_fd_install(c, std::make_shared<socket_file>(unix_create(c, type), (flags & SOCK_NONBLOCK_) ? O_NONBLOCK : 0),
-                                 flags & SOCK_CLOEXEC_);
+    return get_unused_fd_install(
+        c, std::make_shared<socket_file>(unix_create(c, type), (flags & SOCK_NONBLOCK_) ? O_NONBLOCK : 0),
+        flags & SOCK_CLOEXEC_);
 }
 
 long do_getsockopt(SysCtx& c, long fd, int level, int optname, uint64_t optval, uint64_t optlen) {
@@ -787,7 +804,8 @@ long do_getname(SysCtx& c, long fd, uint64_t uaddr, uint64_t ulen, bool peer) {
     if (len < 0) return -EINVAL;
     const uint16_t family = AF_UNIX_;
     const uint32_t klen = 2;
-    if (len && !copy_to_user(c.mm, VirtAddr(uaddr), &family, std::min<uint32_t>(static_cast<uint32_t>(len), 2))) return -EFAULT;
+    if (len && !copy_to_user(c.mm, VirtAddr(uaddr), &family, std::min<uint32_t>(static_cast<uint32_t>(len), 2)))
+        return -EFAULT;
     return copy_to_user(c.mm, VirtAddr(ulen), &klen, 4) ? 0 : -EFAULT;
 }
 
@@ -800,7 +818,8 @@ long sys_socketpair(SysCtx& c, const uint64_t* a) {
     return do_socketpair(c, static_cast<int32_t>(a[0]), static_cast<int32_t>(a[1]), static_cast<int32_t>(a[2]), a[3]);
 }
 long sys_sendto(SysCtx& c, const uint64_t* a) {
-    return do_sendto(c, static_cast<int32_t>(a[0]), a[1], a[2], static_cast<uint32_t>(a[3]), a[4], static_cast<uint32_t>(a[5]));
+    return do_sendto(c, static_cast<int32_t>(a[0]), a[1], a[2], static_cast<uint32_t>(a[3]), a[4],
+                     static_cast<uint32_t>(a[5]));
 }
 long sys_recvfrom(SysCtx& c, const uint64_t* a) {
     return do_recvfrom(c, static_cast<int32_t>(a[0]), a[1], a[2], static_cast<uint32_t>(a[3]), a[4], a[5]);
@@ -821,14 +840,19 @@ long sys_shutdown(SysCtx& c, const uint64_t* a) {
     return s ? s->shutdown(static_cast<int32_t>(a[1])) : err;
 }
 long sys_getsockopt(SysCtx& c, const uint64_t* a) {
-    return do_getsockopt(c, static_cast<int32_t>(a[0]), static_cast<int32_t>(a[1]), static_cast<int32_t>(a[2]), a[3], a[4]);
+    return do_getsockopt(c, static_cast<int32_t>(a[0]), static_cast<int32_t>(a[1]), static_cast<int32_t>(a[2]), a[3],
+                         a[4]);
 }
 long sys_setsockopt(SysCtx& c, const uint64_t* a) {
     return do_setsockopt(c, static_cast<int32_t>(a[0]), static_cast<int32_t>(a[1]), static_cast<int32_t>(a[2]), a[3],
                          static_cast<uint32_t>(a[4]));
 }
-long sys_getsockname(SysCtx& c, const uint64_t* a) { return do_getname(c, static_cast<int32_t>(a[0]), a[1], a[2], false); }
-long sys_getpeername(SysCtx& c, const uint64_t* a) { return do_getname(c, static_cast<int32_t>(a[0]), a[1], a[2], true); }
+long sys_getsockname(SysCtx& c, const uint64_t* a) {
+    return do_getname(c, static_cast<int32_t>(a[0]), a[1], a[2], false);
+}
+long sys_getpeername(SysCtx& c, const uint64_t* a) {
+    return do_getname(c, static_cast<int32_t>(a[0]), a[1], a[2], true);
+}
 
 // i386's socketcall(call, args): the arguments of call in user memory (compat_sys_socketcall).
 long sys_socketcall(SysCtx& c, const uint64_t* a) {
@@ -844,8 +868,8 @@ long sys_socketcall(SysCtx& c, const uint64_t* a) {
     case 6: return sys_getsockname(c, v);
     case 7: return sys_getpeername(c, v);
     case 8: return sys_socketpair(c, v);
-    case 9: v[4] = 0, v[5] = 0; return sys_sendto(c, v);       // send
-    case 10: v[4] = 0, v[5] = 0; return sys_recvfrom(c, v);    // recv
+    case 9: v[4] = 0, v[5] = 0; return sys_sendto(c, v);     // send
+    case 10: v[4] = 0, v[5] = 0; return sys_recvfrom(c, v);  // recv
     case 11: return sys_sendto(c, v);
     case 12: return sys_recvfrom(c, v);
     case 13: return sys_shutdown(c, v);

@@ -78,22 +78,33 @@ std::string flags_str(uint64_t v, const std::pair<uint64_t, const char*>* names,
 }
 
 std::string prot_str(uint64_t v) {
-    static const std::pair<uint64_t, const char*> names[] = {
-        {PROT_READ_, "PROT_READ"}, {PROT_WRITE_, "PROT_WRITE"}, {PROT_EXEC_, "PROT_EXEC"},
-        {PROT_GROWSDOWN_, "PROT_GROWSDOWN"}, {PROT_GROWSUP_, "PROT_GROWSUP"}};
+    static const std::pair<uint64_t, const char*> names[] = {{PROT_READ_, "PROT_READ"},
+                                                             {PROT_WRITE_, "PROT_WRITE"},
+                                                             {PROT_EXEC_, "PROT_EXEC"},
+                                                             {PROT_GROWSDOWN_, "PROT_GROWSDOWN"},
+                                                             {PROT_GROWSUP_, "PROT_GROWSUP"}};
     return flags_str(v, names, std::size(names), "PROT_NONE");
 }
 
 std::string map_str(uint64_t v) {
-    static const std::pair<uint64_t, const char*> names[] = {
-        {MAP_FIXED_, "MAP_FIXED"}, {MAP_ANONYMOUS_, "MAP_ANONYMOUS"}, {MAP_32BIT_, "MAP_32BIT"},
-        {MAP_GROWSDOWN_, "MAP_GROWSDOWN"}, {MAP_DENYWRITE_, "MAP_DENYWRITE"}, {MAP_EXECUTABLE_, "MAP_EXECUTABLE"},
-        {MAP_LOCKED_, "MAP_LOCKED"}, {MAP_NORESERVE_, "MAP_NORESERVE"}, {MAP_POPULATE_, "MAP_POPULATE"},
-        {MAP_NONBLOCK_, "MAP_NONBLOCK"}, {MAP_STACK_, "MAP_STACK"}, {MAP_HUGETLB_, "MAP_HUGETLB"},
-        {MAP_FIXED_NOREPLACE_, "MAP_FIXED_NOREPLACE"}};
+    static const std::pair<uint64_t, const char*> names[] = {{MAP_FIXED_, "MAP_FIXED"},
+                                                             {MAP_ANONYMOUS_, "MAP_ANONYMOUS"},
+                                                             {MAP_32BIT_, "MAP_32BIT"},
+                                                             {MAP_GROWSDOWN_, "MAP_GROWSDOWN"},
+                                                             {MAP_DENYWRITE_, "MAP_DENYWRITE"},
+                                                             {MAP_EXECUTABLE_, "MAP_EXECUTABLE"},
+                                                             {MAP_LOCKED_, "MAP_LOCKED"},
+                                                             {MAP_NORESERVE_, "MAP_NORESERVE"},
+                                                             {MAP_POPULATE_, "MAP_POPULATE"},
+                                                             {MAP_NONBLOCK_, "MAP_NONBLOCK"},
+                                                             {MAP_STACK_, "MAP_STACK"},
+                                                             {MAP_HUGETLB_, "MAP_HUGETLB"},
+                                                             {MAP_FIXED_NOREPLACE_, "MAP_FIXED_NOREPLACE"}};
     const uint64_t type = v & MAP_TYPE_;
-    std::string out = type == MAP_SHARED_ ? "MAP_SHARED" : type == MAP_PRIVATE_ ? "MAP_PRIVATE"
-                      : type == MAP_SHARED_VALIDATE_ ? "MAP_SHARED_VALIDATE" : hex(type);
+    std::string out = type == MAP_SHARED_            ? "MAP_SHARED"
+                      : type == MAP_PRIVATE_         ? "MAP_PRIVATE"
+                      : type == MAP_SHARED_VALIDATE_ ? "MAP_SHARED_VALIDATE"
+                                                     : hex(type);
     if (v & ~MAP_TYPE_) out += "|" + flags_str(v & ~MAP_TYPE_, names, std::size(names), nullptr);
     return out;
 }
@@ -174,9 +185,9 @@ void strace_syscall(FILE* out, SysCtx& c, const SyscallEntry* e, uint64_t nr, co
 void strace_exit(FILE* out, const task_struct& task) {
     const std::string prefix = strace_prefix(task);
     if (task.term_signal())
-        std::fprintf(out, "%s+++ killed by %s +++\n", prefix.c_str(), signame(static_cast<uint64_t>(task.term_signal())).c_str());
-    else
-        std::fprintf(out, "%s+++ exited with %d +++\n", prefix.c_str(), (task.exit_code >> 8) & 0xff);
+        std::fprintf(out, "%s+++ killed by %s +++\n", prefix.c_str(),
+                     signame(static_cast<uint64_t>(task.term_signal())).c_str());
+    else std::fprintf(out, "%s+++ exited with %d +++\n", prefix.c_str(), (task.exit_code >> 8) & 0xff);
 }
 
 std::string strace_prefix(const task_struct& task) {

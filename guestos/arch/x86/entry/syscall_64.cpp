@@ -8,7 +8,9 @@
 namespace guestos {
 
 namespace {
-#define E(nrname, sys, args) SyscallEntry{__NR_##nrname, #nrname, Sys::sys, args}
+#define E(nrname, sys, args) \
+    SyscallEntry { __NR_##nrname, #nrname, Sys::sys, args }
+// clang-format off
 const SyscallEntry table64[] = {
     E(read, read, "fBu"), E(write, write, "fbu"), E(readv, readv, "fxd"), E(writev, writev, "fxd"),
     E(pread64, pread64, "fBud"), E(pwrite64, pwrite64, "fbud"),
@@ -95,6 +97,7 @@ const SyscallEntry table64[] = {
     E(pidfd_open, pidfd_open, "dx"), E(pidfd_send_signal, pidfd_send_signal, "fSxx"), E(pidfd_getfd, pidfd_getfd, "ffx"),
     E(process_vm_readv, process_vm_readv, "dxuxux"), E(process_vm_writev, process_vm_writev, "dxuxux"),
 };
+// clang-format on
 #undef E
 
 // Direct index by number, built once.

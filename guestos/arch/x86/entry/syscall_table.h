@@ -6,6 +6,7 @@
 
 namespace guestos {
 
+// clang-format off
 #define EMU_SYSCALLS(X)                                                                         \
     X(read) X(write) X(readv) X(writev) X(pread64) X(pwrite64) X(open) X(openat) X(close)      \
     X(stat) X(fstat) X(lstat) X(newfstatat) X(stat64) X(fstat64) X(lstat64) X(fstatat64)       \
@@ -53,12 +54,13 @@ namespace guestos {
     X(ioprio_set) X(preadv) X(pwritev) X(preadv2) X(pwritev2)      \
     X(sendfile) X(sendfile64) X(splice) X(tee) X(vmsplice) X(copy_file_range) X(sync_file_range) \
     X(pidfd_open) X(pidfd_send_signal) X(pidfd_getfd) X(process_vm_readv) X(process_vm_writev)
+// clang-format on
 
 enum class Sys : uint16_t {
 #define EMU_SYS_ENUM(name) name,
     EMU_SYSCALLS(EMU_SYS_ENUM)
 #undef EMU_SYS_ENUM
-    unknown
+        unknown
 };
 
 // One row of an ABI's table: what strace calls it, what runs, how its arguments print.

@@ -190,7 +190,8 @@ sigcontext64 sigcontext_of(const task_struct& t, const pt_regs& r, uint64_t fpst
     sc.r14 = r.r14, sc.r15 = r.r15, sc.di = r.di, sc.si = r.si, sc.bp = r.bp, sc.bx = r.bx;
     sc.dx = r.dx, sc.ax = r.ax, sc.cx = r.cx, sc.sp = r.sp, sc.ip = r.ip, sc.flags = r.flags;
     sc.cs = r.cs, sc.gs = 0, sc.fs = 0, sc.ss = r.ss;
-    sc.err = t.thread.error_code, sc.trapno = t.thread.trap_nr, sc.oldmask = t.saved_sigmask.value_or(t.blocked), sc.cr2 = t.thread.cr2;
+    sc.err = t.thread.error_code, sc.trapno = t.thread.trap_nr, sc.oldmask = t.saved_sigmask.value_or(t.blocked),
+    sc.cr2 = t.thread.cr2;
     sc.fpstate = fpstate;
     return sc;
 }
@@ -204,7 +205,8 @@ sigcontext32 sigcontext32_of(const task_struct& t, const pt_regs& r, uint64_t fp
     sc.trapno = static_cast<uint32_t>(t.thread.trap_nr), sc.err = static_cast<uint32_t>(t.thread.error_code);
     sc.ip = static_cast<uint32_t>(r.ip), sc.cs = r.cs, sc.flags = static_cast<uint32_t>(r.flags);
     sc.sp_at_signal = static_cast<uint32_t>(r.sp), sc.ss = r.ss;
-    sc.fpstate = static_cast<uint32_t>(fpstate), sc.oldmask = static_cast<uint32_t>(t.saved_sigmask.value_or(t.blocked));
+    sc.fpstate = static_cast<uint32_t>(fpstate),
+    sc.oldmask = static_cast<uint32_t>(t.saved_sigmask.value_or(t.blocked));
     sc.cr2 = static_cast<uint32_t>(t.thread.cr2);
     return sc;
 }
@@ -254,7 +256,8 @@ bool setup_frame32(task_struct& t, const ksignal& ks, pt_regs& regs) {
         f.puc = static_cast<uint32_t>(spot.frame + offsetof(rt_sigframe32, uc));
         f.info.si_signo = ks.info.si_signo, f.info.si_errno = ks.info.si_errno, f.info.si_code = ks.info.si_code;
         fill_siginfo_fields(ks.info, f.info.fields, 4);
-        f.uc.uc_stack = {static_cast<uint32_t>(t.sas_ss_sp), sas_ss_flags(t, regs.sp), static_cast<uint32_t>(t.sas_ss_size)};
+        f.uc.uc_stack = {static_cast<uint32_t>(t.sas_ss_sp), sas_ss_flags(t, regs.sp),
+                         static_cast<uint32_t>(t.sas_ss_size)};
         f.uc.uc_mcontext = sigcontext32_of(t, regs, spot.fpstate);
         f.uc.uc_sigmask = t.saved_sigmask.value_or(t.blocked);
         const uint8_t code[8] = {0xb8, NR_rt_sigreturn_32, 0, 0, 0, 0xcd, 0x80, 0};  // movl $173,%eax; int $0x80
@@ -268,7 +271,8 @@ bool setup_frame32(task_struct& t, const ksignal& ks, pt_regs& regs) {
         f.sig = ks.sig;
         f.sc = sigcontext32_of(t, regs, spot.fpstate);
         f.extramask = static_cast<uint32_t>(t.saved_sigmask.value_or(t.blocked) >> 32);
-        const uint8_t code[8] = {0x58, 0xb8, NR_sigreturn_32, 0, 0, 0, 0xcd, 0x80};  // popl %eax; movl $119,%eax; int $0x80
+        const uint8_t code[8] = {0x58, 0xb8, NR_sigreturn_32, 0, 0, 0,
+                                 0xcd, 0x80};  // popl %eax; movl $119,%eax; int $0x80
         std::memcpy(f.retcode, code, 8);
         f.pretcode = trampoline(vdso ? vdso->image->sym___kernel_sigreturn : 0, offsetof(sigframe32, retcode));
         if (!copy_to_user(*t.mm, VirtAddr(spot.frame), &f, sizeof f)) return false;

@@ -61,19 +61,16 @@ _Static_assert(sizeof(struct vdso_data) == 240, "one layout in both ABIs");
 #define VDSO_CLOCK_TAI 11
 
 /* Whether the vDSO answers this clock itself (VDSO_HRES | VDSO_COARSE | VDSO_RAW). */
-static inline int vdso_clock_hres(unsigned clk)
-{
+static inline int vdso_clock_hres(unsigned clk) {
     return clk == VDSO_CLOCK_REALTIME || clk == VDSO_CLOCK_MONOTONIC || clk == VDSO_CLOCK_MONOTONIC_RAW ||
            clk == VDSO_CLOCK_BOOTTIME || clk == VDSO_CLOCK_TAI;
 }
-static inline int vdso_clock_coarse(unsigned clk)
-{
+static inline int vdso_clock_coarse(unsigned clk) {
     return clk == VDSO_CLOCK_REALTIME_COARSE || clk == VDSO_CLOCK_MONOTONIC_COARSE;
 }
 
 /* sec += ns / 1e9, ns %= 1e9, without a 64-bit division (__iter_div_u64_rem). */
-static inline VDSO_U64 vdso_iter_div(VDSO_U64 ns, VDSO_U32* rem)
-{
+static inline VDSO_U64 vdso_iter_div(VDSO_U64 ns, VDSO_U32* rem) {
     VDSO_U64 sec = 0;
     while (ns >= VDSO_NSEC_PER_SEC) {
         __asm__("" : "+rm"(ns)); /* keeps the compiler from making this a division */
@@ -87,10 +84,9 @@ static inline VDSO_U64 vdso_iter_div(VDSO_U64 ns, VDSO_U32* rem)
 /* Clock clk at TSC value `cycles` from the data d (which must not change meanwhile):
  * 0 and the time, or -1 when the caller must ask the kernel. A coarse clock is its hres
  * clock at the last 4 ms tick of CLOCK_MONOTONIC, as Linux's are the time of the last tick. */
-static inline int vdso_clock_read(const volatile struct vdso_data* d, unsigned clk, VDSO_U64 cycles,
-                                  VDSO_U64* sec, VDSO_U32* nsec)
-{
-    unsigned base = clk == VDSO_CLOCK_REALTIME_COARSE ? VDSO_CLOCK_REALTIME
+static inline int vdso_clock_read(const volatile struct vdso_data* d, unsigned clk, VDSO_U64 cycles, VDSO_U64* sec,
+                                  VDSO_U32* nsec) {
+    unsigned base = clk == VDSO_CLOCK_REALTIME_COARSE    ? VDSO_CLOCK_REALTIME
                     : clk == VDSO_CLOCK_MONOTONIC_COARSE ? VDSO_CLOCK_MONOTONIC
                                                          : clk;
     VDSO_U64 delta, scaled, s;

@@ -121,9 +121,10 @@ long map_vdso(mm_struct& mm, const vdso_pages& v) {
                                   &v.vdso_mapping))
         return -ENOMEM;
     const unsigned long vvar_flags = VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP | VM_PFNMAP;
-    if (!_install_special_mapping(mm, static_cast<uint64_t>(addr), VVAR_PAGES * PAGE_SIZE, vvar_flags, &v.vvar_mapping) ||
-        !_install_special_mapping(mm, static_cast<uint64_t>(addr) + VVAR_PAGES * PAGE_SIZE, VVAR_VCLOCK_PAGES * PAGE_SIZE,
-                                  vvar_flags, &v.vvar_vclock_mapping)) {
+    if (!_install_special_mapping(mm, static_cast<uint64_t>(addr), VVAR_PAGES * PAGE_SIZE, vvar_flags,
+                                  &v.vvar_mapping) ||
+        !_install_special_mapping(mm, static_cast<uint64_t>(addr) + VVAR_PAGES * PAGE_SIZE,
+                                  VVAR_VCLOCK_PAGES * PAGE_SIZE, vvar_flags, &v.vvar_vclock_mapping)) {
         (void)do_munmap(mm, static_cast<uint64_t>(addr), vvar_size + text_size);
         return -ENOMEM;
     }

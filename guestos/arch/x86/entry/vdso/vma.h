@@ -37,7 +37,7 @@ struct vdso_pages {
     const vdso_image* image = nullptr;
     std::vector<PhysAddr> text;
     PhysAddr vvar;
-    PhysAddr zero_page;  // what [vvar_vclock] shows
+    PhysAddr zero_page;            // what [vvar_vclock] shows
     uint8_t* vvar_host = nullptr;  // where emu writes the time data
     vm_special_mapping vdso_mapping{}, vvar_mapping{}, vvar_vclock_mapping{};
 };
