@@ -13,10 +13,21 @@
 
 namespace guestos {
 
+namespace {
+
+// What fcntl may do to an O_PATH file (check_fcntl_cmd): duplicate it, its FD_CLOEXEC, and
+// read its status flags.
+bool check_fcntl_cmd(uint64_t cmd) {
+    return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC || cmd == F_GETFD || cmd == F_SETFD || cmd == F_GETFL;
+}
+
+}  // namespace
+
 // fcntl: i386's old fcntl has no 64-bit or OFD lock commands (compat_sys_fcntl); fcntl64 has.
 long do_fcntl(SysCtx& c, const uint64_t* a) {
-    auto f = fdget(c, a[0]);
+    auto f = fdget_raw(c, a[0]);
     if (!f) return -EBADF;
+    if ((f->f_flags & O_PATH_) && !check_fcntl_cmd(a[1])) return -EBADF;
     switch (a[1]) {
     case F_DUPFD: return f_dupfd(c, a[2], f, false);
     case F_DUPFD_CLOEXEC: return f_dupfd(c, a[2], f, true);

@@ -13,8 +13,13 @@
 
 namespace guestos {
 
-std::shared_ptr<file> fdget(SysCtx& c, uint64_t fd) {
+std::shared_ptr<file> fdget_raw(SysCtx& c, uint64_t fd) {
     return c.task.files->get(static_cast<long>(static_cast<uint32_t>(fd)));
+}
+
+std::shared_ptr<file> fdget(SysCtx& c, uint64_t fd) {
+    auto f = fdget_raw(c, fd);
+    return f && (f->f_flags & O_PATH_) ? nullptr : f;  // FMODE_PATH: EBADF for I/O
 }
 
 namespace {
@@ -43,7 +48,7 @@ long alloc_fd(SysCtx& c, std::shared_ptr<file> f, uint64_t min, bool cloexec) {
 // dup2/dup3's core: newfd now refers to oldfd's file.
 long do_dup3(SysCtx& c, uint64_t oldfd, uint64_t newfd, bool cloexec) {
     newfd = static_cast<uint32_t>(newfd);  // unsigned int in the syscall
-    auto f = fdget(c, oldfd);
+    auto f = fdget_raw(c, oldfd);
     if (!f) return -EBADF;
     if (newfd >= c.task.signal->rlim[RLIMIT_NOFILE_].rlim_cur || static_cast<int64_t>(newfd) < 0) return -EBADF;
     auto& t = *c.task.files;
@@ -90,12 +95,12 @@ void init_console_files(task_struct& task) {
 }
 
 long sys_dup(SysCtx& c, const uint64_t* a) {
-    auto f = fdget(c, a[0]);
+    auto f = fdget_raw(c, a[0]);
     return f ? alloc_fd(c, f, 0, false) : -EBADF;
 }
 long sys_dup2(SysCtx& c, const uint64_t* a) {
     if (static_cast<uint32_t>(a[0]) == static_cast<uint32_t>(a[1]))
-        return fdget(c, a[0]) ? static_cast<long>(static_cast<uint32_t>(a[1])) : -EBADF;
+        return fdget_raw(c, a[0]) ? static_cast<long>(static_cast<uint32_t>(a[1])) : -EBADF;
     return do_dup3(c, a[0], a[1], false);
 }
 long sys_dup3(SysCtx& c, const uint64_t* a) {

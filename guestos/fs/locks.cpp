@@ -320,7 +320,7 @@ files_struct::~files_struct() {
 }
 
 long sys_flock(SysCtx& c, const uint64_t* a) {
-    auto f = c.task.files->get(static_cast<uint32_t>(a[0]));
+    auto f = fdget(c, a[0]);  // O_PATH: EBADF
     if (!f) return -EBADF;
     const unsigned cmd = static_cast<unsigned>(a[1]);
     const unsigned op = cmd & ~static_cast<unsigned>(LOCK_NB_);

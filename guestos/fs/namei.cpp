@@ -524,7 +524,7 @@ long do_open(nameidata& nd, unsigned flags, bool created, std::shared_ptr<file>&
     if ((flags & O_DIRECTORY_) && !S_ISDIR(ino.i_mode)) return -ENOTDIR;
     if (flags & O_PATH_) {
         out = std::make_shared<o_path_file>(p);
-        out->f_flags = flags & (O_PATH_ | O_DIRECTORY_ | O_NOFOLLOW_ | O_CLOEXEC_ | O_LARGEFILE_);
+        out->f_flags = flags & (O_PATH_ | O_DIRECTORY_ | O_NOFOLLOW_ | O_CLOEXEC_);  // build_open_flags
         return 0;
     }
     if (S_ISLNK(ino.i_mode)) return -ELOOP;

@@ -324,6 +324,7 @@ long sys_fchmodat(SysCtx& c, const uint64_t* a) {
     return do_fchmodat(c, dfd_arg(a[0]), a[1], static_cast<uint32_t>(a[2]), 0);
 }
 long sys_fchmod(SysCtx& c, const uint64_t* a) {
+    if (!fdget(c, a[0])) return -EBADF;  // O_PATH too
     struct path p;
     if (long e = path_of_fd(c, dfd_arg(a[0]), p)) return e == -ENOENT ? 0 : e;
     return chmod_common(p, static_cast<uint32_t>(a[1]));
@@ -338,6 +339,7 @@ long sys_lchown(SysCtx& c, const uint64_t* a) {
                     : do_fchownat(c, AT_FDCWD_, a[0], id32(a[1]), id32(a[2]), AT_SYMLINK_NOFOLLOW_);
 }
 long sys_fchown(SysCtx& c, const uint64_t* a) {
+    if (!fdget(c, a[0])) return -EBADF;  // O_PATH too
     struct path p;
     if (long e = path_of_fd(c, dfd_arg(a[0]), p)) return e;
     return c.compat ? chown_common(p, id16(a[1]), id16(a[2])) : chown_common(p, id32(a[1]), id32(a[2]));
@@ -347,6 +349,7 @@ long sys_lchown32(SysCtx& c, const uint64_t* a) {
     return do_fchownat(c, AT_FDCWD_, a[0], id32(a[1]), id32(a[2]), AT_SYMLINK_NOFOLLOW_);
 }
 long sys_fchown32(SysCtx& c, const uint64_t* a) {
+    if (!fdget(c, a[0])) return -EBADF;  // O_PATH too
     struct path p;
     if (long e = path_of_fd(c, dfd_arg(a[0]), p)) return e;
     return chown_common(p, id32(a[1]), id32(a[2]));
@@ -430,7 +433,7 @@ long sys_fallocate(SysCtx& c, const uint64_t* a) {
 }
 
 long sys_close(SysCtx& c, const uint64_t* a) {
-    auto f = fdget(c, a[0]);
+    auto f = fdget_raw(c, a[0]);
     if (!f) return -EBADF;
     locks_remove_posix(*f, c.task.files.get());  // filp_close: a close drops the process's locks
     c.task.files->fd[static_cast<uint32_t>(a[0])].reset();

@@ -31,7 +31,10 @@ bool put_user_long(SysCtx& c, VirtAddr va, uint64_t v);
 long open_exec(SysCtx& c, const std::string& path, std::shared_ptr<file>& out, std::string& abs);
 // The open file behind a guest fd (fdget), or null; fds are unsigned int in syscalls, so
 // only the register's low 32 bits count.
+// An O_PATH file is none here (EBADF), as for Linux's I/O syscalls.
 std::shared_ptr<file> fdget(SysCtx& c, uint64_t fd);
+// The same with O_PATH files too (fdget_raw: fstat, fchdir, fcntl, dup, close, dirfds).
+std::shared_ptr<file> fdget_raw(SysCtx& c, uint64_t fd);
 // Puts a new file at the lowest free descriptor (get_unused_fd_flags + fd_install): the fd,
 // or -EMFILE/-ENOMEM.
 long get_unused_fd_install(SysCtx& c, std::shared_ptr<file> f, bool cloexec);

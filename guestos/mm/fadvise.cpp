@@ -22,7 +22,7 @@ enum : int {
 };
 
 long ksys_fadvise64_64(SysCtx& c, int fd, int64_t offset, int64_t len, int advice) {
-    auto f = c.task.files ? c.task.files->get(fd) : nullptr;
+    auto f = c.task.files ? fdget(c, static_cast<uint32_t>(fd)) : nullptr;  // O_PATH: EBADF
     if (!f) return -EBADF;
     struct stat st {};
     if (f->getattr(st) == 0 && S_ISFIFO(st.st_mode)) return -ESPIPE;

@@ -45,7 +45,7 @@ long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t 
     const bool shared = type != MAP_PRIVATE_;
     std::shared_ptr<file> f;
     if (!(flags & MAP_ANONYMOUS_)) {
-        f = c.task.files->get(static_cast<long>(c.compat ? static_cast<int32_t>(fd) : static_cast<int64_t>(fd)));
+        f = fdget(c, fd);  // O_PATH: EBADF
         if (!f) return -EBADF;
         if (!f->can_mmap()) return -ENODEV;  // the console, /proc files
         if (type == MAP_SHARED_VALIDATE_ && (flags & ~LEGACY_MAP_MASK)) return -EOPNOTSUPP;
