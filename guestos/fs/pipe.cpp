@@ -147,7 +147,7 @@ long pipe_file::read_iter(kiocb& iocb, uint8_t* to, uint64_t total_len) {
 long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len) {
     pipe_inode_info& pipe = *pipe_;
     auto send_sigpipe = [&] {  // unless RWF_NOSIGNAL
-        if (!(iocb.ki_flags & IOCB_NOSIGNAL)) pipe_send_sigpipe(iocb.task);
+        if (!(iocb.ki_flags & IOCB_NOSIGNAL)) send_sig(SIGPIPE_, iocb.task);
     };
     if (!total_len) return 0;
     if (!pipe.readers) {
@@ -242,8 +242,6 @@ pipe_inode_info* get_pipe_info(file& f) {
     auto* pf = dynamic_cast<pipe_file*>(&f);
     return pf ? &pf->pipe() : nullptr;
 }
-
-void pipe_send_sigpipe(task_struct& task) { send_sig(SIGPIPE_, task); }
 
 namespace {
 

@@ -74,8 +74,6 @@ private:
 
 // The pipe behind f, or null when f is no pipe (get_pipe_info).
 pipe_inode_info* get_pipe_info(file& f);
-// A write to a pipe without readers: SIGPIPE to the writer (send_sig(SIGPIPE, current, 0)).
-void pipe_send_sigpipe(task_struct& task);
 
 // Both ends of a new pipe (create_pipe_files): res[0] reads, res[1] writes; 0 or -errno.
 long create_pipe_files(std::shared_ptr<file> res[2], unsigned flags);

@@ -58,7 +58,7 @@ bool pipe_consume(pipe_inode_info& p, unsigned n) {
 long wait_for_space(task_struct& task, pipe_inode_info& p, unsigned flags) {
     for (;;) {
         if (!p.readers) {
-            pipe_send_sigpipe(task);
+            send_sig(SIGPIPE_, task);
             return -EPIPE;
         }
         if (!p.full()) return 0;
@@ -167,7 +167,7 @@ long ipipe_prep(task_struct& task, pipe_inode_info& p, unsigned flags) {
 long opipe_prep(task_struct& task, pipe_inode_info& p, unsigned flags) {
     while (p.full()) {
         if (!p.readers) {
-            pipe_send_sigpipe(task);
+            send_sig(SIGPIPE_, task);
             return -EPIPE;
         }
         if (flags & SPLICE_F_NONBLOCK_) return -EAGAIN;
@@ -196,7 +196,7 @@ long splice_pipe_to_pipe(task_struct& task, pipe_inode_info& ip, pipe_inode_info
         bool again = false;
         do {
             if (!op.readers) {
-                pipe_send_sigpipe(task);
+                send_sig(SIGPIPE_, task);
                 if (!ret) ret = -EPIPE;
                 break;
             }
@@ -242,7 +242,7 @@ long link_pipe(task_struct& task, pipe_inode_info& ip, pipe_inode_info& op, uint
     long ret = 0;
     for (unsigned i_tail = ip.tail; len;) {
         if (!op.readers) {
-            pipe_send_sigpipe(task);
+            send_sig(SIGPIPE_, task);
             if (!ret) ret = -EPIPE;
             break;
         }

@@ -214,15 +214,6 @@ private:
     uint64_t ino_ = 0;
 };
 
-void send_sigpipe(task_struct& task) {  // send_sig(SIGPIPE, current, 0)
-    kernel_siginfo si;
-    si.si_signo = SIGPIPE_;
-    si.si_code = SI_USER;
-    si.pid = task.tgid;
-    si.uid = current_cred().uid;
-    send_signal(task, si, false);
-}
-
 // The socket goes (unix_release_sock): a connected peer sees both directions shut down
 // (and ECONNRESET if data we never read is lost); what is queued here is dropped.
 void socket_file::unix_release_sock() {
@@ -252,7 +243,7 @@ long socket_file::stream_sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, con
     const uint64_t len = msg.iov.total;
     uint64_t sent = 0;
     auto pipe_err = [&]() -> long {
-        if (!sent && !(msg.flags & MSG_NOSIGNAL_)) send_sigpipe(task);
+        if (!sent && !(msg.flags & MSG_NOSIGNAL_)) send_sig(SIGPIPE_, task);
         return sent ? static_cast<long>(sent) : -EPIPE;
     };
     if (sk.sk_shutdown & SEND_SHUTDOWN) return pipe_err();
