@@ -18,6 +18,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "meminfo.h"
+
 static const char *err(int r) { return r >= 0 ? "ok" : strerror(errno); }
 
 static void show_entry(const char *path) {
@@ -129,17 +131,6 @@ static int maps(size_t len) {
     return 0;
 }
 
-static long meminfo(const char *field) {
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[256];
-    long kb = -1;
-    size_t n = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':') kb = strtol(line + n + 1, NULL, 10);
-    if (f) fclose(f);
-    return kb;
-}
-
 static long zone_min(void) {
     FILE *f = fopen("/proc/zoneinfo", "r");
     char line[256];
@@ -179,14 +170,14 @@ static int writes(void) {
     check("ostype is read-only", put("kernel/ostype", "x") == -EACCES);
 
     /* Overcommit: CommitLimit is overcommit_ratio percent of RAM (no swap here). */
-    const long ram_kb = meminfo("MemTotal");
+    const long ram_kb = meminfo_kb("MemTotal");
     check("overcommit_memory 2", put("vm/overcommit_memory", "2") == 1 && get("vm/overcommit_memory") == 2);
     check("overcommit_ratio 50", put("vm/overcommit_ratio", "50") == 2);
-    check("CommitLimit is half of MemTotal", labs(meminfo("CommitLimit") - ram_kb / 2) <= 4);
+    check("CommitLimit is half of MemTotal", labs(meminfo_kb("CommitLimit") - ram_kb / 2) <= 4);
     check("mode 2: a mapping of 3/4 of RAM is ENOMEM", maps((size_t)ram_kb * 1024 / 4 * 3) == -ENOMEM);
     check("mode 2: a mapping of 1/8 of RAM is fine", maps((size_t)ram_kb * 1024 / 8) == 0);
     check("overcommit_kbytes zeroes the ratio", put("vm/overcommit_kbytes", "1024") == 4 && get("vm/overcommit_ratio") == 0);
-    check("CommitLimit is 1024 kB", meminfo("CommitLimit") == 1024);
+    check("CommitLimit is 1024 kB", meminfo_kb("CommitLimit") == 1024);
     check("mode 2 with 1 MiB: 8 MiB is ENOMEM", maps(8 << 20) == -ENOMEM);
     check("overcommit_ratio zeroes kbytes", put("vm/overcommit_ratio", "100") == 3 && get("vm/overcommit_kbytes") == 0);
     check("mode 2 at 100%: 3/4 of RAM fits", maps((size_t)ram_kb * 1024 / 4 * 3) == 0);

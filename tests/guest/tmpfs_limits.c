@@ -16,6 +16,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "meminfo.h"
+
 static int failures;
 
 static void check(const char *what, int ok) {
@@ -23,17 +25,6 @@ static void check(const char *what, int ok) {
         printf("FAIL: %s\n", what);
         ++failures;
     }
-}
-
-static long meminfo_kb(const char *field) {
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[256];
-    long kb = -1;
-    size_t n = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':') kb = strtol(line + n + 1, NULL, 10);
-    if (f) fclose(f);
-    return kb;
 }
 
 static sigjmp_buf env;
