@@ -253,17 +253,20 @@ void Cpu::fpu_init() {
 // a #PF and a #UD at CPL 0 and comparing with a clean context.
 mmu::ErrorOr<void> Cpu::calibrate_exception_state() {
     const uint64_t kbase = is64_ ? KBASE64 : KBASE32;
-    // mov eax, kbase+OFF_UNMAPPED (sign-extended); mov al, [rax]  /  xor eax,eax; div eax
+    // mov eax, kbase+OFF_UNMAPPED (sign-extended); mov al, [rax]  /  xor eax,eax; div eax.
+    // Each ends in ud2, which ends the translation block: without it qemu translated the zero
+    // bytes after the probe (add [rax], al) up to OFF_STOP, 512-instruction blocks whose
+    // constant pools cost O(n^2) (about 1.5 ms per engine, half of a fork's cost).
     const uint32_t target = static_cast<uint32_t>(kbase + OFF_UNMAPPED);
-    uint8_t pf[] = {0xb8, 0, 0, 0, 0, 0x8a, 0x00};
+    uint8_t pf[] = {0xb8, 0, 0, 0, 0, 0x8a, 0x00, 0x0f, 0x0b};
     std::memcpy(pf + 1, &target, 4);
     if (is64_) {  // movsxd: mov rax, imm32 sign-extended = 48 c7 c0 imm32
-        const uint8_t pf64[] = {0x48, 0xc7, 0xc0, pf[1], pf[2], pf[3], pf[4], 0x8a, 0x00};
+        const uint8_t pf64[] = {0x48, 0xc7, 0xc0, pf[1], pf[2], pf[3], pf[4], 0x8a, 0x00, 0x0f, 0x0b};
         std::memcpy(kernel_host_ + OFF_PROBE_PF, pf64, sizeof pf64);
     } else {
         std::memcpy(kernel_host_ + OFF_PROBE_PF, pf, sizeof pf);
     }
-    const uint8_t de[] = {0x31, 0xc0, 0xf7, 0xf0};
+    const uint8_t de[] = {0x31, 0xc0, 0xf7, 0xf0, 0x0f, 0x0b};
     std::memcpy(kernel_host_ + OFF_PROBE_UD, de, sizeof de);
     const size_t size = uc_context_size(uc_);
     uc_context* clean = nullptr;
