@@ -136,6 +136,7 @@ Cpu::~Cpu() {
     for (guestos::task_struct* t : kernel_.all_tasks())
         if (t->cpu == this) t->cpu = nullptr;
     if (scratch_ctx_) uc_context_free(scratch_ctx_);
+    if (clean_ctx_) uc_context_free(clean_ctx_);
     if (uc_) uc_close(uc_);
     if (kernel_host_) munmap(kernel_host_, KAREA_SIZE);
     if (shadow_host_) munmap(shadow_host_, SHADOW_SIZE);
@@ -421,9 +422,19 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
     if (uc_err e = uc_hook_add(uc_, &unmapped_hook_, UC_HOOK_MEM_UNMAPPED,
                                reinterpret_cast<void*>(&CpuHooks::hook_unmapped), this, 1, 0))
         return uc_error("hook unmapped memory", e);
-    const uint64_t user_limit = is64_ ? (1ull << 47) : mm_->task_size;
-    tlb_ = std::make_unique<ShadowTlb>(uc_, cpu_state_, kernel_.ram(), *shadow_, user_limit, cfg_.tlb_pages);
+    tlb_ = std::make_unique<ShadowTlb>(uc_, cpu_state_, kernel_.ram(), *shadow_, user_limit_of(*cur_), cfg_.tlb_pages);
+    if (uc_context_alloc(uc_, &clean_ctx_)) return mmu::Error::from_errno(ENOMEM, "cannot allocate a Unicorn context");
+    uc_context_save(uc_, clean_ctx_);
     tlb_->set_mm(mm_.get());
+    attach(start);
+    return {};
+}
+
+uint64_t Cpu::user_limit_of(const guestos::task_struct& task) const {
+    return is64_ ? (1ull << 47) : task.mm->task_size;
+}
+
+void Cpu::attach(const guestos::ExecResult& start) {
     mm_->tlb = tlb_.get();
     cur_->cpu = this;
     if (cur_->start_regs) {
@@ -432,7 +443,50 @@ mmu::ErrorOr<void> Cpu::init(const guestos::ExecResult& start) {
         enter_user_frame(start.entry, start.stack_pointer, 0x202);
         fpu_init();
     }
-    return {};
+}
+
+// At most this many address spaces per engine: translated code accumulates in qemu's
+// code buffer (invalidated blocks are not reclaimed until it fills), and so in host memory.
+constexpr unsigned MAX_ENGINE_REUSES = 64;
+
+bool Cpu::recycle() {
+    if (!breakpoints_.empty() || !trap_vpns_.empty() || !step_hooks_.empty() || in_emulation_ ||
+        reuses_ >= MAX_ENGINE_REUSES)
+        return false;
+    ++reuses_;
+    tlb_->reset_for(nullptr);
+    if (mm_ && mm_->tlb == tlb_.get()) mm_->tlb = nullptr;
+    for (guestos::task_struct* t : kernel_.all_tasks())
+        if (t->cpu == this) t->cpu = nullptr;
+    mm_.reset();
+    cur_ = loaded_ = nullptr;
+    syscall_observer_ = nullptr;
+    syscall_entry_observer_ = nullptr;
+    return true;
+}
+
+bool Cpu::fits(const guestos::task_struct& task) const {
+    return (task.abi == guestos::Abi::X86_64) == is64_ && tlb_->user_limit() == user_limit_of(task);
+}
+
+void Cpu::reuse(guestos::task_struct& task, const guestos::ExecResult& start) {
+    uc_context_restore(uc_, clean_ctx_);  // every register as create() left them
+    cur_ = loaded_ = &task;
+    mm_ = task.mm;
+    at_stub_ = true;
+    syscall_slept_ = in_syscall64_ = stop_requested_ = debug_stop_ = false;
+    breakpoint_hit_ = counted_ = step_hit_ = false;
+    pending_regs_.reset();
+    orig_ax_ = ~0ull;
+    skip_breakpoint_ = entry_stop_insn_ = ~0ull;
+    entry_stop_task_ = nullptr;
+    trapped_.reset();
+    watch_hit_.reset();
+    watches_.clear();
+    fatal_error_.clear();
+    unmapped_addr_ = 0;
+    tlb_->reset_for(mm_.get());
+    attach(start);
 }
 
 // The i386 TLS descriptors of the task in the GDT (set_tls_desc / load_TLS at a switch).

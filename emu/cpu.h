@@ -34,6 +34,17 @@ public:
                                                      std::shared_ptr<LapicTimer> timer = nullptr);
     ~Cpu() override;
     Cpu(const Cpu&) = delete;
+
+    // --- Engine reuse (Machine's pool; docs/design.md, note 13) ---
+    // Detaches the engine from its address space, which has lost its last user, so that
+    // another can take it: the registers go back to a new engine's, and no shadow entry, TLB
+    // entry or translated block of the old address space survives. False when the engine
+    // must not be reused (a debugger's breakpoints or watchpoints, or its reuses ran out).
+    bool recycle();
+    // Whether a recycled engine can serve task's address space (same mode and user range).
+    bool fits(const guestos::task_struct& task) const;
+    // Binds a recycled engine to task's mm, ready as create() leaves a new one.
+    void reuse(guestos::task_struct& task, const guestos::ExecResult& start);
     Cpu& operator=(const Cpu&) = delete;
 
     // How run() ended: the scheduler's business (the task sleeps, exited, was preempted or
@@ -108,6 +119,9 @@ public:
 private:
     Cpu(guestos::Kernel& kernel, guestos::task_struct& task, const CpuConfig& cfg);
     mmu::ErrorOr<void> init(const guestos::ExecResult& start);
+    // The first task's registers and the TLB's address space (the end of init and reuse).
+    void attach(const guestos::ExecResult& start);
+    uint64_t user_limit_of(const guestos::task_struct& task) const;
     // Loads task's registers if another thread's are in the engine (switch_to).
     void switch_to(guestos::task_struct& task);
     void load_start_regs(guestos::task_struct& task);
@@ -177,7 +191,9 @@ private:
     uc_hook_t intr_hook_ = 0, syscall_hook_ = 0, unmapped_hook_ = 0, cpuid_hook_ = 0;
     uint64_t unmapped_addr_ = 0;  // an access Unicorn found outside every region
     uc_context* scratch_ctx_ = nullptr;
-    long old_exception_offset_ = -1;  // where Unicorn keeps "exception in flight" in a context
+    uc_context* clean_ctx_ = nullptr;  // the registers of a new engine, before its first task
+    unsigned reuses_ = 0;              // times recycle() handed the engine on
+    long old_exception_offset_ = -1;   // where Unicorn keeps "exception in flight" in a context
     bool calibrating_ = false;
     uint32_t calibration_intno_ = 0;
     std::string fatal_error_;

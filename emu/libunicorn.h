@@ -20,6 +20,9 @@ void tlb_flush_page_x86_64(void* cpu, uint64_t vaddr);
 void tlb_set_dirty_x86_64(void* cpu, uint64_t vaddr);
 // Makes the CPU's entries that write host range [host_start, +length) take the slow path.
 void tlb_reset_dirty_x86_64(void* cpu, uintptr_t host_start, uint64_t length);
+// Drops every translated block whose code lies in Unicorn's RAM range [start, end) (ram_addr
+// offsets, as tlb_protect_code reports them).
+void tb_invalidate_phys_range_x86_64(void* uc, uint64_t start, uint64_t end);
 // The host address of RAM offset ram_addr (ram_block null: look it up).
 void* qemu_map_ram_ptr_x86_64(void* uc, void* ram_block, uint64_t ram_addr);
 

@@ -2,6 +2,7 @@
 
 #include <unicorn/unicorn.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 
@@ -12,6 +13,9 @@
 namespace emu {
 
 namespace {
+// Recycled engines kept for new address spaces (a shell pipeline's processes end together).
+constexpr size_t MAX_POOLED_ENGINES = 4;
+
 // Adds every counter of b to a (TlbStats is all uint64_t counters).
 void add_stats(TlbStats& a, const TlbStats& b) {
     static_assert(sizeof(TlbStats) % sizeof(uint64_t) == 0);
@@ -55,8 +59,17 @@ TlbStats Machine::tlb_stats() const {
 mmu::ErrorOr<Cpu*> Machine::cpu_for(guestos::task_struct& task, const guestos::ExecResult& start) {
     auto it = cpus_.find(task.mm.get());
     if (it != cpus_.end()) return it->second.get();
-    auto cpu = TRY(Cpu::create(kernel_, task, start, cfg_, timer_));
-    ++engines_created_;
+    std::unique_ptr<Cpu> cpu;
+    auto pooled = std::find_if(pool_.begin(), pool_.end(), [&](const auto& c) { return c->fits(task); });
+    if (pooled != pool_.end()) {
+        cpu = std::move(*pooled);
+        pool_.erase(pooled);
+        cpu->reuse(task, start);
+        ++engines_reused_;
+    } else {
+        cpu = TRY(Cpu::create(kernel_, task, start, cfg_, timer_));
+        ++engines_created_;
+    }
     Cpu* c = cpu.get();
     for (uint64_t a : breakpoints_) c->set_breakpoint(a, true);
     if (!watches_.empty()) c->set_watchpoints(watches_);
@@ -74,6 +87,7 @@ void Machine::close_unused_engines() {
             continue;
         }
         add_stats(closed_stats_, it->second->tlb_stats());
+        if (pool_.size() < MAX_POOLED_ENGINES && it->second->recycle()) pool_.push_back(std::move(it->second));
         it = cpus_.erase(it);
     }
 }

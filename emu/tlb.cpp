@@ -47,11 +47,17 @@ TlbFill tlb_fill_paddr(void* cpu_state, uint64_t vaddr, uint64_t paddr) {
     return {RAM_PHYS_BASE + e->frame.page_base().value, t->code_frames_[e->frame.pfn()], flush_first};
 }
 
-void* tlb_code_page(const uint8_t* host, bool has_code) {
+void* tlb_code_page(const uint8_t* host, uint64_t ram_addr, bool has_code) {
     ShadowTlb* t = ShadowTlb::active_;
     const uint8_t* base = t ? t->ram_.host(PhysAddr(0)) : nullptr;
     if (!base || host < base || host >= base + t->ram_.size()) return nullptr;
-    t->code_frames_[static_cast<uint64_t>(host - base) >> mmu::PAGE_SHIFT] = has_code;
+    const uint64_t offset = static_cast<uint64_t>(host - base) & ~(mmu::PAGE_SIZE - 1);
+    const uint64_t pfn = offset >> mmu::PAGE_SHIFT;
+    t->code_frames_[pfn] = has_code;
+    if (has_code) {
+        t->code_pfns_.push_back(static_cast<uint32_t>(pfn));
+        t->code_ram_base_ = (ram_addr & ~(mmu::PAGE_SIZE - 1)) - offset;  // guest RAM is one RAM block
+    }
     return t->cpu_state_;
 }
 
@@ -71,6 +77,25 @@ ShadowTlb::ShadowTlb(uc_engine* uc, void* cpu_state, mmu::PhysMemory& ram, mmu::
 ShadowTlb::~ShadowTlb() {
     if (active_ == this) active_ = nullptr;
     for (auto& [idx, host] : chunks_) munmap(host, CHUNK_SIZE);
+}
+
+void ShadowTlb::reset_for(guestos::mm_struct* mm) {
+    activate();  // the invalidations below report pages losing their code to this TLB
+    flush_tlb_mm();
+    tlb_flush_mmu();
+    for (uint32_t pfn : code_pfns_) {
+        if (!code_frames_[pfn]) continue;  // its blocks went already
+        const uint64_t start = code_ram_base_ + (uint64_t{pfn} << mmu::PAGE_SHIFT);
+        tb_invalidate_phys_range_x86_64(uc_, start, start + mmu::PAGE_SIZE);
+        code_frames_[pfn] = false;
+    }
+    code_pfns_.clear();
+    exec_pfn_.clear();
+    written_since_exec_.clear();
+    traps_.clear();
+    traps_suspended_ = false;
+    stats_ = {};
+    mm_ = mm;
 }
 
 // The host reservation behind the guest chunk holding va, registered with Unicorn once.

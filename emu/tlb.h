@@ -63,10 +63,11 @@ TlbFill tlb_fill_paddr(void* cpu_state, uint64_t vaddr, uint64_t paddr);
 // Calls of tlb_fill_paddr so far: zero after code ran means the interposer is missing; the
 // count also shows whether a run refilled Unicorn's TLB (Cpu::verify_tlb_flush).
 uint64_t tlb_fill_paddr_calls();
-// Unicorn translated the first block from the RAM page at host (has_code), or dropped the
-// last one. Returns the CPU state whose TLB entries for that page must stop letting stores
-// through fast (tlb_reset_dirty), or null when host is no guest frame.
-void* tlb_code_page(const uint8_t* host, bool has_code);
+// Unicorn translated the first block from the RAM page at host (Unicorn's ram_addr), or
+// dropped the last one (has_code false). Returns the CPU state whose TLB entries for that
+// page must stop letting stores through fast (tlb_reset_dirty), or null when host is no
+// guest frame.
+void* tlb_code_page(const uint8_t* host, uint64_t ram_addr, bool has_code);
 
 // Linux's tlb_single_page_flush_ceiling (arch/x86/mm/tlb.c): a batch of more pages than
 // this flushes the whole TLB instead of page by page.
@@ -118,6 +119,12 @@ public:
     // guest runs again (end of a syscall or fault) and before anything fills Unicorn's TLB.
     void tlb_flush_mmu();
 
+    // Engine reuse (Machine's pool): forgets the old address space at once (every shadow
+    // entry, Unicorn's whole TLB, every translated block from a guest frame, the counters),
+    // keeping the engine's user regions, then serves mm. Translated code is dropped, not
+    // kept: a frame may have been freed and rewritten by the OS since it was translated.
+    void reset_for(guestos::mm_struct* mm);
+
     // Registers the Unicorn region covering user address va (so the CPU walks instead of
     // reporting unmapped memory); false outside the user range.
     bool ensure_user_region(uint64_t va) { return va < user_limit_ && ensure_chunk(va) != nullptr; }
@@ -127,6 +134,7 @@ public:
     std::vector<std::string> check_consistency();
 
     const TlbStats& stats() const { return stats_; }
+    uint64_t user_limit() const { return user_limit_; }
 
 private:
     // Writes the shadow entry from a successful guest walk. The shadow never maps a page
@@ -141,7 +149,7 @@ private:
     // tlb_remove_tlb_entry: va's shadow entry was dropped; its Unicorn entry joins the batch.
     void gather_page(VirtAddr va);
     friend TlbFill tlb_fill_paddr(void* cpu_state, uint64_t vaddr, uint64_t paddr);
-    friend void* tlb_code_page(const uint8_t* host, bool has_code);
+    friend void* tlb_code_page(const uint8_t* host, uint64_t ram_addr, bool has_code);
     static inline ShadowTlb* active_ = nullptr;
 
     uc_struct* uc_;    // the engine (uc_engine)
@@ -169,7 +177,9 @@ private:
     TlbStats stats_;
     std::unordered_map<uint64_t, Trap> traps_;  // guest vpn -> its watchpoint trap
     bool traps_suspended_ = false;
-    std::vector<bool> code_frames_;  // by pfn: Unicorn holds translated code from the frame
+    std::vector<bool> code_frames_;    // by pfn: Unicorn holds translated code from the frame
+    std::vector<uint32_t> code_pfns_;  // the frames code_frames_ marked since reset_for (may repeat)
+    uint64_t code_ram_base_ = 0;       // Unicorn's ram_addr of frame 0 (learnt from tlb_code_page)
 };
 
 }  // namespace emu

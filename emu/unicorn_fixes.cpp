@@ -117,7 +117,7 @@ __attribute__((visibility("default"))) void tlb_protect_code_x86_64(void* uc, ui
     static auto real = reinterpret_cast<void (*)(void*, uint64_t)>(dlsym(RTLD_NEXT, "tlb_protect_code_x86_64"));
     real(uc, ram_addr);
     auto* host = static_cast<uint8_t*>(qemu_map_ram_ptr_x86_64(uc, nullptr, ram_addr & ~uint64_t{0xfff}));
-    if (void* cpu = emu::tlb_code_page(host, true))
+    if (void* cpu = emu::tlb_code_page(host, ram_addr, true))
         tlb_reset_dirty_x86_64(cpu, reinterpret_cast<uintptr_t>(host), 0x1000);
 }
 
@@ -125,7 +125,8 @@ __attribute__((visibility("default"))) void tlb_protect_code_x86_64(void* uc, ui
 __attribute__((visibility("default"))) void tlb_unprotect_code_x86_64(void* uc, uint64_t ram_addr) {
     static auto real = reinterpret_cast<void (*)(void*, uint64_t)>(dlsym(RTLD_NEXT, "tlb_unprotect_code_x86_64"));
     real(uc, ram_addr);
-    emu::tlb_code_page(static_cast<uint8_t*>(qemu_map_ram_ptr_x86_64(uc, nullptr, ram_addr & ~uint64_t{0xfff})), false);
+    emu::tlb_code_page(static_cast<uint8_t*>(qemu_map_ram_ptr_x86_64(uc, nullptr, ram_addr & ~uint64_t{0xfff})),
+                       ram_addr, false);
 }
 
 // The four generators of guest memory accesses, called through libunicorn's PLT.
