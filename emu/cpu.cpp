@@ -763,16 +763,25 @@ void Cpu::interrupt() {
 
 // A breakpoint is a code hook bounded to its address: it costs nothing elsewhere and fires
 // before the instruction runs, even in code translated before it was added (GDB.md, fact 3).
-void Cpu::set_breakpoint(uint64_t address, bool on) {
-    auto it = breakpoints_.find(address);
-    if (on && it == breakpoints_.end()) {
-        uc_hook h = 0;
-        if (uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&CpuHooks::hook_breakpoint), this, address,
-                        address) == UC_ERR_OK)
-            breakpoints_[address] = h;
-    } else if (!on && it != breakpoints_.end()) {
-        uc_hook_del(uc_, it->second);
-        breakpoints_.erase(it);
+void Cpu::set_breakpoints(const std::map<uint64_t, std::set<int>>& owners) {
+    for (auto it = breakpoints_.begin(); it != breakpoints_.end();) {
+        if (owners.count(it->first)) {
+            ++it;
+            continue;
+        }
+        uc_hook_del(uc_, it->second.hook);
+        it = breakpoints_.erase(it);
+    }
+    for (const auto& [address, tgids] : owners) {
+        auto it = breakpoints_.find(address);
+        if (it == breakpoints_.end()) {
+            uc_hook h = 0;
+            if (uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&CpuHooks::hook_breakpoint), this, address,
+                            address) != UC_ERR_OK)
+                continue;
+            it = breakpoints_.emplace(address, Breakpoint{h, {}}).first;
+        }
+        it->second.owners = tgids;
     }
 }
 
@@ -782,6 +791,8 @@ void CpuHooks::hook_breakpoint(uc_engine* uc, uint64_t address, uint32_t, void* 
         cpu->skip_breakpoint_ = ~0ull;
         return;
     }
+    auto it = cpu->breakpoints_.find(address);
+    if (it == cpu->breakpoints_.end() || !it->second.owners.count(cpu->cur_->tgid)) return;
     cpu->breakpoint_hit_ = true;
     uc_emu_stop(uc);
 }

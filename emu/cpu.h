@@ -67,7 +67,9 @@ public:
     static void interrupt();
     // Takes back an interrupt nobody consumed (true if there was one).
     static bool take_interrupt() { return interrupted_.exchange(false); }
-    void set_breakpoint(uint64_t address, bool on);
+    // The breakpoints on this engine: address -> the processes (tgids) they stop; a thread
+    // of another process sharing the engine (a vfork child) runs through them.
+    void set_breakpoints(const std::map<uint64_t, std::set<int>>& owners);
     // The next run ignores the breakpoint at address once (resuming from it).
     void skip_breakpoint_once(uint64_t address) { skip_breakpoint_ = address; }
     // Data watchpoints: their pages trap in the shadow TLB (ShadowTlb::set_trap), every other
@@ -211,7 +213,11 @@ private:
     bool breakpoint_hit_ = false;
     uint64_t skip_breakpoint_ = ~0ull;
     bool counted_ = false;  // a count-limited run left Unicorn's counting hook
-    std::map<uint64_t, uc_hook_t> breakpoints_;
+    struct Breakpoint {
+        uc_hook_t hook = 0;
+        std::set<int> owners;  // the tgids it stops
+    };
+    std::map<uint64_t, Breakpoint> breakpoints_;
     std::vector<uc_hook_t> step_hooks_;  // a step's hooks on the next instructions
     uint64_t step_origin_ = 0;
     bool step_origin_seen_ = false, step_hit_ = false;

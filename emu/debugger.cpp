@@ -11,6 +11,7 @@
 #include "emu/machine.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/signal.h"
+#include "guestos/kernel/sched/core.h"
 #include "guestos/mm/inspect.h"
 
 namespace emu {
@@ -30,6 +31,11 @@ const char* stop_reason_name(StopReason r) {
     case StopReason::Signal: return "signal";
     case StopReason::PageTouched: return "page touched";
     case StopReason::Watchpoint: return "watchpoint";
+    case StopReason::Fork: return "fork";
+    case StopReason::Vfork: return "vfork";
+    case StopReason::VforkDone: return "vfork done";
+    case StopReason::Exec: return "exec";
+    case StopReason::ProcessExited: return "process exited";
     case StopReason::Error: return "error";
     }
     return "?";
@@ -52,6 +58,7 @@ Debugger::Debugger(guestos::Kernel& kernel, Machine& machine, loader::ElfSymbols
     : kernel_(kernel), machine_(machine), symbols_(std::move(symbols)) {
     fault_sink_ = guestos::fault_tracer().subscribe([this](const guestos::FaultEvent& e) { on_fault(e); });
     machine_.set_syscall_observer([this](uint64_t nr) { on_syscall(nr); });
+    if (guestos::task_struct* t = task()) traced_.insert(t->tgid);
 }
 
 Debugger::~Debugger() {
@@ -59,8 +66,7 @@ Debugger::~Debugger() {
     guestos::fault_tracer().unsubscribe(fault_sink_);
     machine_.set_syscall_observer({});
     machine_.set_syscall_entry_observer({});
-    for (uint64_t a : breakpoints_) machine_.set_breakpoint(a, false);
-    if (!watches_.empty()) machine_.set_watchpoints({});
+    detach_all();
 }
 
 guestos::task_struct* Debugger::task() const { return machine_.current(); }
@@ -77,25 +83,148 @@ void Debugger::pause() {
     machine_.interrupt();
 }
 
-void Debugger::add_breakpoint(uint64_t address) {
-    if (breakpoints_.insert(address).second) machine_.set_breakpoint(address, true);
+int Debugger::current_tgid() const {
+    guestos::task_struct* t = task();
+    return t ? t->tgid : 0;
 }
 
-void Debugger::remove_breakpoint(uint64_t address) {
-    if (breakpoints_.erase(address)) machine_.set_breakpoint(address, false);
+bool Debugger::current_traced() const { return traced(current_tgid()); }
+
+void Debugger::add_breakpoint(int tgid, uint64_t address) {
+    if (breakpoints_[tgid].insert(address).second) machine_.set_breakpoint(tgid, address, true);
 }
 
-void Debugger::add_watchpoint(const Watchpoint& w) {
-    if (std::find(watches_.begin(), watches_.end(), w) != watches_.end()) return;
-    watches_.push_back(w);
-    machine_.set_watchpoints(watches_);
+void Debugger::remove_breakpoint(int tgid, uint64_t address) {
+    auto it = breakpoints_.find(tgid);
+    if (it == breakpoints_.end() || !it->second.erase(address)) return;
+    if (it->second.empty()) breakpoints_.erase(it);
+    machine_.set_breakpoint(tgid, address, false);
 }
 
-void Debugger::remove_watchpoint(const Watchpoint& w) {
-    auto it = std::find(watches_.begin(), watches_.end(), w);
-    if (it == watches_.end()) return;
-    watches_.erase(it);
-    machine_.set_watchpoints(watches_);
+const std::set<uint64_t>& Debugger::breakpoints(int tgid) const {
+    static const std::set<uint64_t> none;
+    auto it = breakpoints_.find(tgid);
+    return it == breakpoints_.end() ? none : it->second;
+}
+
+void Debugger::add_watchpoint(int tgid, const Watchpoint& w) {
+    auto& ws = watches_[tgid];
+    if (std::find(ws.begin(), ws.end(), w) != ws.end()) return;
+    ws.push_back(w);
+    machine_.set_watchpoints(tgid, ws);
+}
+
+void Debugger::remove_watchpoint(int tgid, const Watchpoint& w) {
+    auto& ws = watches_[tgid];
+    auto it = std::find(ws.begin(), ws.end(), w);
+    if (it == ws.end()) return;
+    ws.erase(it);
+    machine_.set_watchpoints(tgid, ws);
+}
+
+const std::vector<Watchpoint>& Debugger::watchpoints(int tgid) const {
+    static const std::vector<Watchpoint> none;
+    auto it = watches_.find(tgid);
+    return it == watches_.end() ? none : it->second;
+}
+
+void Debugger::set_events(bool fork, bool vfork, bool exec) {
+    fork_events_ = fork;
+    vfork_events_ = vfork;
+    exec_events_ = exec;
+}
+
+std::vector<int> Debugger::processes() const {
+    std::vector<int> out(traced_.begin(), traced_.end());
+    auto first = std::find(out.begin(), out.end(), kernel_.init_tgid);
+    if (first != out.end()) std::rotate(out.begin(), first, first + 1);
+    return out;
+}
+
+int Debugger::tgid_of(int tid) const {
+    guestos::task_struct* t = kernel_.find_task_by_vpid(tid);
+    return t && !t->exited ? t->tgid : 0;
+}
+
+void Debugger::release(int tgid) {
+    if (!held_.erase(tgid)) return;
+    if (guestos::task_struct* t = kernel_.find_task_by_vpid(tgid); t && !t->exited) guestos::wake_up_new_task(*t);
+}
+
+void Debugger::detach(int tgid) {
+    breakpoints_.erase(tgid);
+    watches_.erase(tgid);
+    machine_.clear_debug_state(tgid);
+    release(tgid);
+    traced_.erase(tgid);
+}
+
+void Debugger::detach_all() {
+    for (int tgid : std::set<int>(traced_)) detach(tgid);
+    set_signal_stops(false);
+    catch_syscalls(false);
+}
+
+void Debugger::kill(int tgid) {
+    detach(tgid);
+    if (guestos::task_struct* t = kernel_.find_task_by_vpid(tgid); t && !t->exited) {
+        guestos::kernel_siginfo si{guestos::SIGKILL_, 0, guestos::SI_KERNEL};
+        guestos::send_signal_group(*t, si, false);
+    }
+}
+
+// A traced process forked (ptrace's fork event): the child is traced, held, and inherits
+// the parent's breakpoints and watchpoints as it inherits its memory (gdb removes them
+// before detaching it).
+bool Debugger::fork_event(guestos::task_struct& parent, guestos::task_struct& child, bool vfork) {
+    if (!traced(parent.tgid) || !(vfork ? vfork_events_ : fork_events_)) return false;
+    traced_.insert(child.tgid);
+    held_.insert(child.tgid);
+    for (uint64_t a : std::set<uint64_t>(breakpoints(parent.tgid))) add_breakpoint(child.tgid, a);
+    for (const Watchpoint& w : std::vector<Watchpoint>(watchpoints(parent.tgid))) add_watchpoint(child.tgid, w);
+    Stop s = make_stop(vfork ? StopReason::Vfork : StopReason::Fork,
+                       (vfork ? "vfork: child " : "fork: child ") + std::to_string(child.pid));
+    s.pid = parent.pid;
+    s.child_pid = child.pid;
+    post(s);
+    return true;
+}
+
+void Debugger::vfork_done(guestos::task_struct& parent, int child_pid) {
+    if (!traced(parent.tgid) || !vfork_events_) return;
+    Stop s = make_stop(StopReason::VforkDone, "vfork done: child " + std::to_string(child_pid));
+    s.pid = parent.pid;
+    post(s);
+}
+
+// A traced process runs a new program: the old program's breakpoints mean nothing there.
+void Debugger::exec_event(guestos::task_struct& task) {
+    if (!traced(task.tgid)) return;
+    breakpoints_.erase(task.tgid);
+    watches_.erase(task.tgid);
+    machine_.clear_debug_state(task.tgid);
+    Stop s = make_stop(StopReason::Exec, "exec " + task.exe_path);
+    s.pid = task.pid;
+    if (task.start_regs) s.pc = task.start_regs->ip;
+    post(s);
+}
+
+void Debugger::exit_event(int tgid, int status) {
+    if (!traced(tgid) || tgid == kernel_.init_tgid || !machine_.running()) return;
+    detach(tgid);
+    Stop s = make_stop(StopReason::ProcessExited, "process " + std::to_string(tgid) + " exited");
+    s.pid = tgid;
+    s.status = status;
+    post(s);
+}
+
+void Debugger::post(Stop s) {
+    if (pending_) {
+        deferred_.push_back(std::move(s));
+        return;
+    }
+    pending_ = std::move(s);
+    if (Cpu* c = machine_.running()) c->request_stop();
 }
 
 void Debugger::watch_page(std::optional<VirtAddr> va) {
@@ -138,7 +267,7 @@ void Debugger::set_signal_stops(bool on) {
 
 // ptrace_signal: the run ends here, the signal waits in task.last_siginfo.
 bool Debugger::signal_stop(guestos::task_struct& task, const guestos::kernel_siginfo& info) {
-    if (!signal_stops_ || (pass_signals_ >> (info.si_signo - 1) & 1)) return false;
+    if (!signal_stops_ || !traced(task.tgid) || (pass_signals_ >> (info.si_signo - 1) & 1)) return false;
     if (!pending_) {
         pending_ = make_stop(StopReason::Signal, std::string("signal SIG") + sigabbrev_np(info.si_signo));
         pending_->signo = info.si_signo;
@@ -167,6 +296,11 @@ std::optional<guestos::kernel_siginfo> Debugger::stop_siginfo() const {
 // At a syscall-entry stop the task waits before its syscall instruction; it reads as
 // Linux's entry stop does: ip past the instruction, ax -ENOSYS, orig_ax the number.
 bool Debugger::get_regs(guestos::pt_regs& regs) const {
+    guestos::task_struct* t = task();
+    if (t && !t->exited && t->start_regs) {  // not yet run: a fork child, or just exec'd
+        regs = *t->start_regs;
+        return true;
+    }
     Cpu* c = cpu();
     if (!c) return false;
     c->get_regs(regs);
@@ -180,6 +314,11 @@ bool Debugger::get_regs(guestos::pt_regs& regs) const {
 }
 
 bool Debugger::set_regs(const guestos::pt_regs& regs) {
+    guestos::task_struct* t = task();
+    if (t && !t->exited && t->start_regs) {
+        *t->start_regs = regs;
+        return true;
+    }
     Cpu* c = cpu();
     if (!c) return false;
     guestos::pt_regs r = regs;
@@ -199,22 +338,31 @@ std::pair<guestos::task_struct*, Cpu*> Debugger::live_thread(int tid) const {
 
 bool Debugger::get_thread_regs(int tid, guestos::pt_regs& regs) const {
     if (guestos::task_struct* cur = task(); cur && cur->pid == tid) return get_regs(regs);
-    auto [t, c] = live_thread(tid);
-    return c && c->get_task_regs(*t, regs);
+    guestos::task_struct* t = kernel_.find_task_by_vpid(tid);
+    if (t && !t->exited && !machine_.finished() && t->start_regs) {
+        regs = *t->start_regs;
+        return true;
+    }
+    auto [lt, c] = live_thread(tid);
+    return c && c->get_task_regs(*lt, regs);
 }
 
 bool Debugger::set_thread_regs(int tid, const guestos::pt_regs& regs) {
     if (guestos::task_struct* cur = task(); cur && cur->pid == tid) return set_regs(regs);
-    auto [t, c] = live_thread(tid);
-    return c && c->set_task_regs(*t, regs);
+    guestos::task_struct* t = kernel_.find_task_by_vpid(tid);
+    if (t && !t->exited && !machine_.finished() && t->start_regs) {
+        *t->start_regs = regs;
+        return true;
+    }
+    auto [lt, c] = live_thread(tid);
+    return c && c->set_task_regs(*lt, regs);
 }
 
-std::vector<int> Debugger::threads() const {
+std::vector<int> Debugger::threads(int tgid) const {
     std::vector<int> tids;
-    guestos::task_struct* cur = task();
-    if (!cur || exited()) return tids;
+    if (!tgid || exited()) return tids;
     for (guestos::task_struct* t : kernel_.all_tasks())
-        if (t->tgid == cur->tgid && !t->exited) tids.push_back(t->pid);
+        if (t->tgid == tgid && !t->exited) tids.push_back(t->pid);
     std::sort(tids.begin(), tids.end());
     return tids;
 }
@@ -223,7 +371,12 @@ std::optional<int> Debugger::exit_status() const { return kernel_.init_exit_stat
 
 void Debugger::on_syscall(uint64_t nr) {
     ++syscalls_;
-    if (pending_ || !(stop_syscall_ || catches(nr))) return;
+    if (step_tid_ && !pending_ && task() && task()->pid == step_tid_) {  // step_thread's sleeper returned
+        pending_ = make_stop(StopReason::Step);
+        if (Cpu* c = cpu()) c->request_stop();
+        return;
+    }
+    if (pending_ || !(stop_syscall_ || catches(nr)) || !current_traced()) return;
     pending_ =
         make_stop(stop_syscall_ ? StopReason::Syscall : StopReason::SyscallReturn, "syscall " + std::to_string(nr));
     pending_->syscall_nr = nr;
@@ -232,7 +385,7 @@ void Debugger::on_syscall(uint64_t nr) {
 
 // Before a syscall runs: the Cpu stops with the task at its instruction when this is true.
 bool Debugger::on_syscall_entry(uint64_t nr) {
-    if (pending_ || !catches(nr)) return false;
+    if (pending_ || !catches(nr) || !current_traced()) return false;
     pending_ = make_stop(StopReason::SyscallEntry, "syscall " + std::to_string(nr) + " entry");
     pending_->syscall_nr = nr;
     return true;
@@ -266,7 +419,10 @@ std::string exit_detail(int status) {
 Stop Debugger::run(uint64_t max_insns) {
     pending_.reset();
     Stop stop;
-    if (exited()) {
+    if (!deferred_.empty() && !exited()) {  // an event of the last run, not yet reported
+        stop = deferred_.front();
+        deferred_.pop_front();
+    } else if (exited()) {
         stop = last_.reason == StopReason::Exited
                    ? last_
                    : make_stop(StopReason::Exited, exit_detail(kernel_.init_exit_status.value_or(0)));
@@ -289,7 +445,10 @@ Stop Debugger::run(uint64_t max_insns) {
         } else {
             stop = make_stop(StopReason::Paused, "paused");
         }
-        if (Cpu* c = cpu()) stop.pc = c->pc();
+        if (stop.reason == StopReason::Exec || stop.reason == StopReason::ProcessExited) {
+        } else if (Cpu* c = cpu()) {
+            stop.pc = c->pc();
+        }
         if (stop.reason == StopReason::Breakpoint) stop.detail = "breakpoint at " + guestos::hex(stop.pc);
     }
     pending_.reset();
@@ -302,7 +461,7 @@ Stop Debugger::run(uint64_t max_insns) {
 
 Stop Debugger::cont() {
     // Resuming at a breakpoint: run its instruction first, or it would stop at once.
-    if (Cpu* c = cpu(); c && !exited() && breakpoints_.count(c->pc())) {
+    if (Cpu* c = cpu(); c && !exited() && breakpoints().count(c->pc())) {
         Stop s = step_instruction();
         if (s.reason != StopReason::Step) return s;
     }
@@ -312,9 +471,16 @@ Stop Debugger::cont() {
 
 Stop Debugger::step_instruction() {
     if (exited()) return run(0);
-    Cpu* c = cpu();
-    const uint64_t from = c ? c->pc() : 0;
-    if (c) c->skip_breakpoint_once(from);
+    return step_from(task());
+}
+
+// Steps t, the task that runs next.
+Stop Debugger::step_from(guestos::task_struct* t) {
+    guestos::pt_regs r{};
+    uint64_t from = 0;
+    if (Cpu* c = cpu(); t && t == task() && c && !t->start_regs) from = c->pc();  // not as an entry stop reads
+    else if (t && get_thread_regs(t->pid, r)) from = r.ip;
+    if (Cpu* c = t ? machine_.cpu_of(*t) : nullptr) c->skip_breakpoint_once(from);
     Stop s;
     // A step that only took a fault re-runs the instruction (a few tries: a fault on the fetch
     // and one on the data access).
@@ -325,13 +491,25 @@ Stop Debugger::step_instruction() {
     return s;
 }
 
+Stop Debugger::step_thread(int tid) {
+    guestos::task_struct* t = kernel_.find_task_by_vpid(tid);
+    if (exited() || !t || t->exited || t == task() || !traced(t->tgid)) return step_instruction();
+    release(t->tgid);
+    if (guestos::sched_run_next(kernel_, *t)) return step_from(t);
+    // It sleeps in a syscall: the step ends when that syscall has returned.
+    step_tid_ = tid;
+    Stop s = cont();
+    step_tid_ = 0;
+    return s;
+}
+
 Stop Debugger::step_to_syscall() {
     stop_syscall_ = true;
     return cont();
 }
 
 Stop Debugger::step_to_fault(unsigned filter) {
-    if (Cpu* c = cpu(); c && !exited() && breakpoints_.count(c->pc())) {
+    if (Cpu* c = cpu(); c && !exited() && breakpoints().count(c->pc())) {
         stop_faults_ = filter;
         Stop s = step_instruction();
         if (s.reason != StopReason::Step) return s;
@@ -341,7 +519,7 @@ Stop Debugger::step_to_fault(unsigned filter) {
 }
 
 Stop Debugger::run_to(uint64_t address) {
-    const bool had = breakpoints_.count(address);
+    const bool had = breakpoints().count(address);
     add_breakpoint(address);
     Stop s = cont();
     if (!had) remove_breakpoint(address);

@@ -12,7 +12,13 @@
 //
 // The task. The guest runs under emu::Machine's scheduler (one engine per address space);
 // all calls act on "the current task", the one the machine ran last, and a stop reports the
-// task it happened in. Breakpoints and observers apply to every engine.
+// task it happened in.
+//
+// Processes. The debugger traces the first program's process and, once fork events are on
+// (set_events, ptrace's PTRACE_O_TRACEFORK/VFORK/EXEC), each process a traced one forks:
+// the child is held (it does not run) until a resumption names it or it is detached.
+// Breakpoints, watchpoints, signal and syscall stops belong to traced processes only, so a
+// detached child runs through its parent's breakpoints; exec drops its process's breakpoints.
 //
 // Breakpoints are Unicorn code hooks bounded to one address (free elsewhere); resuming at
 // one skips it once. A single step is a count-limited run; the next unlimited run first
@@ -22,7 +28,9 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -60,6 +68,11 @@ enum class StopReason {
     Signal,         // a signal is about to be delivered (only with signal stops; Stop::signo)
     PageTouched,    // the watched page was accessed (Stop::fault is the access)
     Watchpoint,     // an instruction that hit a data watchpoint retired (Stop::watch)
+    Fork,           // a traced process forked (Stop::child_pid, held), with fork events on
+    Vfork,          // a traced process vforked (Stop::child_pid, held); it waits for the child
+    VforkDone,      // the vfork child exec'd or exited: the parent goes on
+    Exec,           // a traced process runs a new program (at its first instruction)
+    ProcessExited,  // a traced process other than the first exited (Stop::pid its tgid, Stop::status)
     Error,          // the engine failed (Stop::detail)
 };
 const char* stop_reason_name(StopReason r);
@@ -87,6 +100,8 @@ struct Stop {
     uint64_t syscall_nr = 0;                   // Syscall
     int signo = 0;                             // Signal: the signal, held until resume_signal
     std::optional<WatchHit> watch;             // Watchpoint
+    int child_pid = 0;                         // Fork, Vfork
+    int status = 0;                            // ProcessExited: its wait status
 };
 
 // The user registers in display order, with the flags decoded.
@@ -123,22 +138,50 @@ public:
     Debugger& operator=(const Debugger&) = delete;
 
     // --- Execution control: each runs the guest and returns why it stopped ---
-    Stop cont();                                       // until a breakpoint, a watch, pause() or exit
-    Stop step_instruction();                           // exactly one instruction (or the fault it took)
+    Stop cont();              // until a breakpoint, a watch, pause() or exit
+    Stop step_instruction();  // exactly one instruction (or the fault it took)
+    // One instruction of thread tid (of a traced process): it goes on the CPU first. A thread
+    // asleep in a syscall steps once that syscall has returned, as under ptrace.
+    Stop step_thread(int tid);
     Stop step_to_syscall();                            // until a syscall has completed
     Stop step_to_fault(unsigned filter = FAULT_TRUE);  // until a fault of the filter's classes
     Stop run_to(uint64_t address);                     // until execution reaches address
     // Thread-safe: a running call returns Paused soon; no effect while stopped.
     void pause();
 
-    void add_breakpoint(uint64_t address);
-    void remove_breakpoint(uint64_t address);
-    const std::set<uint64_t>& breakpoints() const { return breakpoints_; }
+    // Breakpoints of process tgid (without: the current task's process).
+    void add_breakpoint(uint64_t address) { add_breakpoint(current_tgid(), address); }
+    void remove_breakpoint(uint64_t address) { remove_breakpoint(current_tgid(), address); }
+    void add_breakpoint(int tgid, uint64_t address);
+    void remove_breakpoint(int tgid, uint64_t address);
+    const std::set<uint64_t>& breakpoints() const { return breakpoints(current_tgid()); }
+    const std::set<uint64_t>& breakpoints(int tgid) const;
     // Data watchpoints (precise: the stop comes once the instruction that accessed retired,
     // and it ran once). Only the watched pages trap, in the shadow TLB (Cpu::set_watchpoints).
-    void add_watchpoint(const Watchpoint& w);
-    void remove_watchpoint(const Watchpoint& w);
-    const std::vector<Watchpoint>& watchpoints() const { return watches_; }
+    void add_watchpoint(const Watchpoint& w) { add_watchpoint(current_tgid(), w); }
+    void remove_watchpoint(const Watchpoint& w) { remove_watchpoint(current_tgid(), w); }
+    void add_watchpoint(int tgid, const Watchpoint& w);
+    void remove_watchpoint(int tgid, const Watchpoint& w);
+    const std::vector<Watchpoint>& watchpoints() const { return watchpoints(current_tgid()); }
+    const std::vector<Watchpoint>& watchpoints(int tgid) const;
+
+    // --- Processes ---
+    // Which events stop a run: fork and vfork (the child is traced and held), exec. Off
+    // until asked for, as ptrace's options: a child then runs untraced.
+    void set_events(bool fork, bool vfork, bool exec);
+    bool traced(int tgid) const { return traced_.count(tgid) != 0; }
+    // The traced processes, the first program's first.
+    std::vector<int> processes() const;
+    // A held fork child: it runs once released (by a resumption that names it).
+    bool held(int tgid) const { return held_.count(tgid) != 0; }
+    void release(int tgid);
+    // Stops tracing tgid: its breakpoints and watchpoints go, a held child is released.
+    void detach(int tgid);
+    void detach_all();
+    // Kills process tgid (SIGKILL), which stops being traced.
+    void kill(int tgid);
+    // The process of thread tid (0 when there is none).
+    int tgid_of(int tid) const;
     // Stop at the next access to va's page (one-shot: cleared when it fires); nullopt clears.
     void watch_page(std::optional<VirtAddr> va);
     std::optional<VirtAddr> watched_page() const { return watch_; }
@@ -172,8 +215,9 @@ public:
     // others' as saved when they last left the CPU. False for no such thread.
     bool get_thread_regs(int tid, guestos::pt_regs& regs) const;
     bool set_thread_regs(int tid, const guestos::pt_regs& regs);
-    // The live threads of the current task's process, by tid.
-    std::vector<int> threads() const;
+    // The live threads of the current task's process (or of process tgid), by tid.
+    std::vector<int> threads() const { return threads(current_tgid()); }
+    std::vector<int> threads(int tgid) const;
     // The first program's wait status once it has exited.
     std::optional<int> exit_status() const;
     // Instructions around address: up to `before` decoded ones that end exactly at it (found
@@ -205,14 +249,28 @@ private:
     bool on_syscall_entry(uint64_t nr);
     bool catches(uint64_t nr) const { return catch_syscalls_ && (catch_nrs_.empty() || catch_nrs_.count(nr)); }
     bool signal_stop(guestos::task_struct& task, const guestos::kernel_siginfo& info) override;
+    bool fork_event(guestos::task_struct& parent, guestos::task_struct& child, bool vfork) override;
+    void vfork_done(guestos::task_struct& parent, int child_pid) override;
+    void exec_event(guestos::task_struct& task) override;
+    void exit_event(int tgid, int status) override;
+    // An event of the kernel ends the run: the first of a run is its stop, later ones wait
+    // for the next execution call, which returns them without running.
+    void post(Stop s);
+    int current_tgid() const;
+    bool current_traced() const;
+    Stop step_from(guestos::task_struct* t);
     Stop make_stop(StopReason r, std::string detail = {});
 
     guestos::Kernel& kernel_;
     Machine& machine_;
     loader::ElfSymbols symbols_;
     uint64_t fault_sink_ = 0;
-    std::set<uint64_t> breakpoints_;
-    std::vector<Watchpoint> watches_;
+    std::map<int, std::set<uint64_t>> breakpoints_;   // by tgid
+    std::map<int, std::vector<Watchpoint>> watches_;  // by tgid
+    std::set<int> traced_, held_;
+    bool fork_events_ = false, vfork_events_ = false, exec_events_ = false;
+    std::deque<Stop> deferred_;  // events after a run's first
+    int step_tid_ = 0;           // step_thread of a sleeping thread: stop once its syscall returned
     std::optional<VirtAddr> watch_;
     std::vector<guestos::FaultEvent> faults_;
     bool record_hidden_ = false;

@@ -71,8 +71,7 @@ mmu::ErrorOr<Cpu*> Machine::cpu_for(guestos::task_struct& task, const guestos::E
         ++engines_created_;
     }
     Cpu* c = cpu.get();
-    for (uint64_t a : breakpoints_) c->set_breakpoint(a, true);
-    if (!watches_.empty()) c->set_watchpoints(watches_);
+    if (!breakpoints_.empty() || !watches_.empty()) apply_debug_state(*c);
     if (syscall_observer_) c->set_syscall_observer(syscall_observer_);
     if (syscall_entry_observer_) c->set_syscall_entry_observer(syscall_entry_observer_);
     cpus_[task.mm.get()] = std::move(cpu);
@@ -127,7 +126,10 @@ mmu::ErrorOr<Cpu::RunEnd> Machine::run_until_stop(uint64_t max_insns) {
         auto cpu = TRY(cpu_for(*next, start_copy_));
         current_ = next;
         kernel_.tick_program_event();
-        auto r = TRY(cpu->run(*next, max_insns));
+        running_ = cpu;
+        auto run = cpu->run(*next, max_insns);
+        running_ = nullptr;
+        const Cpu::RunEnd r = TRY(std::move(run));
         close_unused_engines();
         for (auto& [mm, engine] : cpus_) engine->forget_exited_task();
         kernel_.reap_dead_tasks();
@@ -162,15 +164,43 @@ void Machine::interrupt() {
     kernel_.idle_wake();  // every task may be asleep, the host waiting for a timer
 }
 
-void Machine::set_breakpoint(uint64_t address, bool on) {
-    if (on) breakpoints_.insert(address);
-    else breakpoints_.erase(address);
-    for (const auto& [mm, cpu] : cpus_) cpu->set_breakpoint(address, on);
+void Machine::set_breakpoint(int tgid, uint64_t address, bool on) {
+    if (on) breakpoints_[tgid].insert(address);
+    else if (auto it = breakpoints_.find(tgid);
+             it != breakpoints_.end() && it->second.erase(address) && it->second.empty())
+        breakpoints_.erase(it);
+    apply_debug_state();
 }
 
-void Machine::set_watchpoints(const std::vector<Watchpoint>& watches) {
-    watches_ = watches;
-    for (const auto& [mm, cpu] : cpus_) cpu->set_watchpoints(watches_);
+void Machine::set_watchpoints(int tgid, const std::vector<Watchpoint>& watches) {
+    if (watches.empty()) watches_.erase(tgid);
+    else watches_[tgid] = watches;
+    apply_debug_state();
+}
+
+void Machine::clear_debug_state(int tgid) {
+    if (breakpoints_.erase(tgid) + watches_.erase(tgid)) apply_debug_state();
+}
+
+void Machine::apply_debug_state() {
+    for (const auto& [mm, cpu] : cpus_) apply_debug_state(*cpu);
+}
+
+void Machine::apply_debug_state(Cpu& c) {
+    std::set<int> tgids;
+    for (guestos::task_struct* t : kernel_.all_tasks())
+        if (!t->exited && t->mm.get() == c.mm()) tgids.insert(t->tgid);
+    std::map<uint64_t, std::set<int>> owners;
+    std::vector<Watchpoint> watches;
+    for (int tgid : tgids) {
+        if (auto b = breakpoints_.find(tgid); b != breakpoints_.end())
+            for (uint64_t a : b->second) owners[a].insert(tgid);
+        if (auto w = watches_.find(tgid); w != watches_.end())
+            for (const Watchpoint& x : w->second)
+                if (std::find(watches.begin(), watches.end(), x) == watches.end()) watches.push_back(x);
+    }
+    c.set_breakpoints(owners);
+    c.set_watchpoints(watches);
 }
 
 void Machine::set_syscall_observer(std::function<void(uint64_t)> fn) {

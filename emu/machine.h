@@ -38,9 +38,15 @@ public:
     Cpu* cpu_of(const guestos::task_struct& task) const;
     // From any thread: the run in progress returns Interrupted soon.
     void interrupt();
-    // Breakpoints and the syscall observer apply to every engine, those made later too.
-    void set_breakpoint(uint64_t address, bool on);
-    void set_watchpoints(const std::vector<Watchpoint>& watches);
+    // Breakpoints and watchpoints belong to a process (tgid): an engine gets those of the
+    // processes whose threads use its address space, engines made later too.
+    void set_breakpoint(int tgid, uint64_t address, bool on);
+    void set_watchpoints(int tgid, const std::vector<Watchpoint>& watches);
+    // Drops tgid's breakpoints and watchpoints (its program was replaced, or it is detached).
+    void clear_debug_state(int tgid);
+    // The engine running now: an observer called from its hooks stops it. Null between runs.
+    Cpu* running() const { return running_; }
+    // The syscall observers apply to every engine, those made later too.
     void set_syscall_observer(std::function<void(uint64_t)> fn);
     void set_syscall_entry_observer(std::function<bool(uint64_t)> fn);
 
@@ -80,8 +86,12 @@ private:
     guestos::task_struct* first_ = nullptr;
     guestos::task_struct* current_ = nullptr;
     guestos::ExecResult start_copy_;
-    std::set<uint64_t> breakpoints_;
-    std::vector<Watchpoint> watches_;
+    // Gives each engine (or c alone) the breakpoints and watchpoints of its processes.
+    void apply_debug_state();
+    void apply_debug_state(Cpu& c);
+    std::map<int, std::set<uint64_t>> breakpoints_;   // by tgid
+    std::map<int, std::vector<Watchpoint>> watches_;  // by tgid
+    Cpu* running_ = nullptr;
     std::function<void(uint64_t)> syscall_observer_;
     std::function<bool(uint64_t)> syscall_entry_observer_;
 

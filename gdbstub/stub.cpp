@@ -16,6 +16,7 @@
 #include "guestos/include/sched.h"
 #include "guestos/include/signal.h"
 #include "guestos/mm/inspect.h"
+#include "guestos/mm/filemap.h"
 #include "guestos/mm/memory.h"
 
 namespace gdbstub {
@@ -48,6 +49,21 @@ std::string xml_escape(const std::string& s) {
     return out;
 }
 
+// A file page no PTE maps and the page cache lacks (a program that has just exec'd): read
+// from its file through the page cache, as ptrace's forced read would fault it in; the page
+// tables stay as they are.
+bool read_file_page(const guestos::mm_struct& mm, uint64_t va, uint8_t* out, uint64_t n) {
+    const guestos::vm_area_struct* vma = mm.mm_rb.find_vma(mmu::VirtAddr(va));
+    if (!vma || vma->vm_start.value > va || !vma->vm_file || !vma->vm_file->f_inode ||
+        !(vma->vm_flags & (guestos::VM_READ | guestos::VM_WRITE | guestos::VM_EXEC)))
+        return false;
+    const auto walk = guestos::inspect::page_walk(mm, mmu::VirtAddr(va));
+    if (!walk.levels.empty() && walk.levels.back().entry) return false;  // swapped out, PROT_NONE: not the file's
+    std::fill(out, out + n, 0);  // past the end of the file: zeros, as the page's tail
+    const uint64_t pos = vma->vm_pgoff * mmu::PAGE_SIZE + (va - vma->vm_start.value);
+    return guestos::filemap_read(*vma->vm_file->f_inode, out, n, static_cast<int64_t>(pos)) >= 0;
+}
+
 std::string hex2(unsigned v) {
     char b[8];
     std::snprintf(b, sizeof b, "%02x", v & 0xff);
@@ -59,77 +75,109 @@ std::string hex2(unsigned v) {
 GdbStub::GdbStub(guestos::Kernel& kernel, emu::Debugger& debugger, Connection& conn)
     : kernel_(kernel), dbg_(debugger), conn_(conn), monitor_(kernel, debugger) {
     dbg_.set_signal_stops(true);
+    stop_tid_ = thread_id();
     // Where gdb finds the program (the entry point): a plain SIGTRAP stop, as after exec.
     last_reply_ = dbg_.exited() ? exit_reply() : "T05thread:" + thread_hex() + ";";
 }
 
-std::string GdbStub::thread_hex() const { return thread_hex(thread_id()); }
+std::string GdbStub::thread_hex() const { return thread_hex(stopped_tid()); }
 
 std::string GdbStub::thread_hex(int tid) const {
     char b[48];
-    if (multiprocess_) std::snprintf(b, sizeof b, "p%x.%x", process_id(), tid);
+    const int pid = dbg_.tgid_of(tid);
+    if (multiprocess_) std::snprintf(b, sizeof b, "p%x.%x", pid ? pid : process_id(), tid);
     else std::snprintf(b, sizeof b, "%x", tid);
     return b;
 }
 
-std::optional<int> GdbStub::tid_of(std::string_view id) const {
+std::optional<GdbStub::ThreadId> GdbStub::parse_thread(std::string_view id) const {
+    ThreadId out;
+    auto number = [](std::string_view n) -> std::optional<int> {
+        auto v = parse_hex(n);
+        if (!v || *v > 0x7fffffff) return std::nullopt;
+        return static_cast<int>(*v);
+    };
     if (!id.empty() && id[0] == 'p') {
         const size_t dot = id.find('.');
-        if (dot == std::string_view::npos) return 0;  // pPID: any thread of the process
+        const std::string_view pid = id.substr(1, dot == std::string_view::npos ? dot : dot - 1);
+        if (pid != "-1") {
+            auto n = number(pid);
+            if (!n) return std::nullopt;
+            out.pid = *n;
+        }
+        if (dot == std::string_view::npos) return out;
         id = id.substr(dot + 1);
     }
-    if (id.empty() || id == "-1" || id == "0") return 0;
-    auto n = parse_hex(id);
-    if (!n || *n > 0x7fffffff) return std::nullopt;
-    return static_cast<int>(*n);
+    if (id.empty() || id == "-1" || id == "0") return out;
+    auto n = number(id);
+    if (!n) return std::nullopt;
+    out.tid = *n;
+    return out;
 }
 
-bool GdbStub::names_live_thread(std::string_view id, int& tid) const {
-    auto t = tid_of(id);
+bool GdbStub::names_live_thread(std::string_view id, ThreadId& out) const {
+    auto t = parse_thread(id);
     if (!t) return false;
-    const auto live = dbg_.threads();
-    tid = *t;
-    return !tid || std::find(live.begin(), live.end(), tid) != live.end();
+    out = *t;
+    if (out.tid) {
+        const int pid = dbg_.tgid_of(out.tid);
+        return dbg_.traced(pid) && (!out.pid || out.pid == pid);
+    }
+    return !out.pid || dbg_.traced(out.pid);
 }
 
 std::string GdbStub::select_thread(std::string_view id) {
-    int tid = 0;
-    if (!names_live_thread(id, tid)) return "E01";
-    reg_tid_ = tid;
+    ThreadId t;
+    if (!names_live_thread(id, t)) return "E01";
+    sel_ = t;
     return "OK";
 }
 
+int GdbStub::stopped_tid() const {
+    if (dbg_.traced(dbg_.tgid_of(stop_tid_))) return stop_tid_;
+    for (int pid : dbg_.processes())  // the stopped thread is gone (or not traced): another one
+        for (int tid : dbg_.threads(pid)) return tid;
+    return thread_id();
+}
+
+int GdbStub::selected_tid() const {
+    if (sel_.tid) return sel_.tid;
+    if (sel_.pid && sel_.pid != dbg_.tgid_of(stopped_tid()))
+        for (int tid : dbg_.threads(sel_.pid)) return tid;
+    return stopped_tid();
+}
+
+guestos::task_struct* GdbStub::selected_task() const {
+    guestos::task_struct* t = kernel_.find_task_by_vpid(selected_tid());
+    return t && !t->exited ? t : dbg_.task();
+}
+
 bool GdbStub::get_regs(guestos::pt_regs& r) const {
-    return !exited_ && (reg_tid_ ? dbg_.get_thread_regs(reg_tid_, r) : dbg_.get_regs(r));
+    if (exited_) return false;
+    const int tid = selected_tid();
+    return tid == thread_id() ? dbg_.get_regs(r) : dbg_.get_thread_regs(tid, r);
 }
 
 bool GdbStub::set_regs(const guestos::pt_regs& r) {
-    return !exited_ && (reg_tid_ ? dbg_.set_thread_regs(reg_tid_, r) : dbg_.set_regs(r));
+    if (exited_) return false;
+    const int tid = selected_tid();
+    return tid == thread_id() ? dbg_.set_regs(r) : dbg_.set_thread_regs(tid, r);
 }
 
-// qfThreadInfo's list: every live thread of the process, the stopped one first.
+// qfThreadInfo's list: every live thread of the traced processes, the stopped one first.
 std::string GdbStub::thread_list() const {
-    std::string s = "m" + thread_hex();
-    for (int tid : dbg_.threads())
-        if (tid != thread_id()) s += "," + thread_hex(tid);
+    const int first = stopped_tid();
+    std::string s = "m" + thread_hex(first);
+    for (int pid : dbg_.processes())
+        for (int tid : dbg_.threads(pid))
+            if (tid != first) s += "," + thread_hex(tid);
     return s;
 }
 
 int GdbStub::process_id() const {
+    if (kernel_.init_tgid) return kernel_.init_tgid;
     guestos::task_struct* t = dbg_.task();
     return t ? t->tgid : 1;
-}
-
-// "-1", "TID", "pPID", "pPID.-1", "pPID.TID" (multiprocess).
-bool GdbStub::names_thread(std::string_view id) const {
-    if (id.empty() || id == "-1" || id == "0") return true;
-    if (id[0] == 'p') {
-        const size_t dot = id.find('.');
-        if (dot == std::string_view::npos) return true;
-        id = id.substr(dot + 1);
-        if (id == "-1" || id == "0") return true;
-    }
-    return parse_hex(id) == static_cast<uint64_t>(thread_id());
 }
 
 int GdbStub::thread_id() const {
@@ -138,7 +186,7 @@ int GdbStub::thread_id() const {
 }
 
 bool GdbStub::is64() const {
-    guestos::task_struct* t = dbg_.task();
+    guestos::task_struct* t = selected_task();
     return !t || t->abi == guestos::Abi::X86_64;
 }
 
@@ -163,12 +211,16 @@ std::optional<std::string> GdbStub::handle(const std::string& p) {
     case 'q':
     case 'Q': return handle_query(p);
     case 'v': return handle_v(p);
-    case 'H':  // Hg: whose registers; Hc: which thread resumes (the stopped one always does)
+    case 'H': {  // Hg: whose registers and memory; Hc: which thread s and c resume
         if (p.size() > 1 && p[1] == 'g') return select_thread(std::string_view(p).substr(2));
+        ThreadId t;
+        if (p.size() < 2 || p[1] != 'c' || !names_live_thread(std::string_view(p).substr(2), t)) return "E01";
+        cont_tid_ = t.tid;
         return "OK";
+    }
     case 'T': {  // is the thread alive
-        int tid = 0;
-        return names_live_thread(std::string_view(p).substr(1), tid) ? "OK" : "E01";
+        ThreadId t;
+        return names_live_thread(std::string_view(p).substr(1), t) && t.tid ? "OK" : "E01";
     }
     case 'g': {
         guestos::pt_regs r;
@@ -184,24 +236,31 @@ std::optional<std::string> GdbStub::handle(const std::string& p) {
     case 'Z':
     case 'z': return breakpoint(p);
     case 'c':
-    case 's': return resume(p[0] == 's' ? Resume::Step : Resume::Continue, 0);
+    case 's': return resume(p[0] == 's' ? Resume::Step : Resume::Continue, 0, cont_tid_);
     case 'C':
     case 'S': {
         auto sig = parse_hex(
             std::string_view(p).substr(1, p.find(';') == std::string::npos ? std::string::npos : p.find(';') - 1));
         return resume(p[0] == 'S' ? Resume::Step : Resume::Continue,
-                      sig ? linux_signal_from_gdb(static_cast<int>(*sig)) : 0);
+                      sig ? linux_signal_from_gdb(static_cast<int>(*sig)) : 0, cont_tid_);
     }
     case 'k': end_ = exited_ ? End::Exited : End::Killed; return std::nullopt;  // k has no reply
-    case 'D': end_ = exited_ ? End::Exited : End::Detached; return "OK";
+    case 'D': return detach(std::string_view(p).substr(1));
     default: return "";  // unknown: the empty reply
     }
 }
 
 std::optional<std::string> GdbStub::handle_query(const std::string& p) {
     if (starts_with(p, "qSupported")) {
-        multiprocess_ = p.find("multiprocess+") != std::string::npos;
+        auto offered = [&p](const char* f) { return p.find(f) != std::string::npos; };
+        multiprocess_ = offered("multiprocess+");
+        // Fork events name the child by pPID.TID: only with multiprocess ids.
+        const bool fork = multiprocess_ && offered("fork-events+"), vfork = multiprocess_ && offered("vfork-events+"),
+                   exec = multiprocess_ && offered("exec-events+");
+        dbg_.set_events(fork, vfork, exec);
+        exec_events_ = exec;
         return std::string("PacketSize=4000;") + (multiprocess_ ? "multiprocess+;" : "") +
+               (fork ? "fork-events+;" : "") + (vfork ? "vfork-events+;" : "") + (exec ? "exec-events+;" : "") +
                "QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:threads:read+;"
                "qXfer:siginfo:read+;QPassSignals+;QCatchSyscalls+;swbreak+;hwbreak+;vContSupported+";
     }
@@ -237,61 +296,106 @@ std::optional<std::string> GdbStub::handle_v(const std::string& p) {
     if (p == "vMustReplyEmpty") return "";
     if (starts_with(p, "vFile:")) return host_io(std::string_view(p).substr(6));
     if (p == "vCont?") return "vCont;c;C;s;S";
-    if (starts_with(p, "vKill")) {
-        end_ = exited_ ? End::Exited : End::Killed;
+    if (starts_with(p, "vKill")) return kill(std::string_view(p).substr(5));
+    if (starts_with(p, "vCont;")) return vcont(std::string_view(p).substr(6));
+    return "";
+}
+
+std::string GdbStub::detach(std::string_view args) {
+    if (args.empty()) {  // everything
+        end_ = exited_ ? End::Exited : End::Detached;
         return "OK";
     }
-    if (starts_with(p, "vCont;")) {
-        // The first action that applies to our thread (no thread id, -1, or ours) is done.
-        std::string_view rest = std::string_view(p).substr(6);
-        while (!rest.empty()) {
-            const size_t semi = rest.find(';');
-            std::string_view action = rest.substr(0, semi);
-            rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
-            std::string_view tid;
-            if (const size_t colon = action.find(':'); colon != std::string_view::npos) {
-                tid = action.substr(colon + 1);
-                action = action.substr(0, colon);
-            }
-            if (!names_thread(tid)) continue;
-            if (action.empty()) return "E01";
-            const char a = action[0];
-            int signo = 0;
-            if (a == 'C' || a == 'S') {
-                auto sig = parse_hex(action.substr(1));
-                if (!sig) return "E01";
-                signo = linux_signal_from_gdb(static_cast<int>(*sig));
-            }
-            if (a == 'c' || a == 'C') return resume(Resume::Continue, signo);
-            if (a == 's' || a == 'S') return resume(Resume::Step, signo);
+    auto pid = args[0] == ';' ? parse_hex(args.substr(1)) : std::nullopt;
+    if (!pid || !dbg_.traced(static_cast<int>(*pid))) return "E01";
+    dbg_.detach(static_cast<int>(*pid));
+    if (dbg_.processes().empty()) end_ = exited_ ? End::Exited : End::Detached;
+    return "OK";
+}
+
+// vKill;PID: a fork child gdb follows dies alone; the first program ends emu.
+std::string GdbStub::kill(std::string_view args) {
+    auto pid = args.size() > 1 && args[0] == ';' ? parse_hex(args.substr(1)) : std::nullopt;
+    if (pid && static_cast<int>(*pid) != process_id() && dbg_.traced(static_cast<int>(*pid)) && !exited_) {
+        dbg_.kill(static_cast<int>(*pid));
+        return "OK";
+    }
+    end_ = exited_ ? End::Exited : End::Killed;
+    return "OK";
+}
+
+// vCont;ACTION[:THREAD]...: a step action steps its thread (the stopped one when it names
+// any); otherwise the first continue action runs everything. Held fork children run when
+// an action names their process (or every thread).
+std::string GdbStub::vcont(std::string_view rest) {
+    struct Action {
+        char kind;
+        int signo;
+        ThreadId id;
+    };
+    std::vector<Action> actions;
+    while (!rest.empty()) {
+        const size_t semi = rest.find(';');
+        std::string_view action = rest.substr(0, semi);
+        rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+        std::string_view tid;
+        if (const size_t colon = action.find(':'); colon != std::string_view::npos) {
+            tid = action.substr(colon + 1);
+            action = action.substr(0, colon);
+        }
+        auto id = parse_thread(tid);
+        if (action.empty() || !id) return "E01";
+        Action a{action[0], 0, *id};
+        if (a.kind == 'C' || a.kind == 'S') {
+            auto sig = parse_hex(action.substr(1));
+            if (!sig) return "E01";
+            a.signo = linux_signal_from_gdb(static_cast<int>(*sig));
+        } else if (a.kind != 'c' && a.kind != 's') {
             return "E01";  // t, r: not supported (vCont? does not offer them)
         }
-        return "E01";
+        actions.push_back(a);
     }
-    return "";
+    int release = -1;  // the one process the actions name, 0 for several or all
+    for (const Action& a : actions) {
+        const int pid = a.id.pid ? a.id.pid : dbg_.tgid_of(a.id.tid);
+        release = !pid || (release != -1 && release != pid) ? 0 : pid;
+    }
+    for (const Action& a : actions) {
+        if (a.kind != 's' && a.kind != 'S') continue;
+        int tid = a.id.tid;
+        if (!tid && a.id.pid && a.id.pid != dbg_.tgid_of(stopped_tid()))
+            for (int t : dbg_.threads(a.id.pid))
+                if (!tid) tid = t;
+        return resume(Resume::Step, a.signo, tid ? tid : stopped_tid(), std::max(release, 0));
+    }
+    if (actions.empty()) return "E01";
+    return resume(Resume::Continue, actions.front().signo, 0, std::max(release, 0));
 }
 
 std::string GdbStub::xfer(std::string_view object, std::string_view annex, std::string_view range) {
     auto r = addr_len(range);
     if (!r) return "E00";
     std::string data;
-    guestos::task_struct* t = dbg_.task();
+    guestos::task_struct* t = selected_task();
     if (object == "features") {
         if (annex != "target.xml") return "E00";
         data = is64() ? AMD64_TARGET_XML : I386_TARGET_XML;
     } else if (object == "auxv") {  // mm->saved_auxv in the ABI's word size
         if (exited_ || !t || !t->mm) return "E01";
         for (uint64_t w : t->mm->saved_auxv) data.append(reinterpret_cast<const char*>(&w), is64() ? 8 : 4);
-    } else if (object == "exec-file") {
-        if (exited_ || !t) return "E01";
+    } else if (object == "exec-file") {  // annex: the process's pid in hex, or empty
+        auto pid = annex.empty() ? std::nullopt : parse_hex(annex);
+        if (pid) t = *pid <= 0x7fffffff ? kernel_.find_task_by_vpid(static_cast<int>(*pid)) : nullptr;
+        if (exited_ || !t || t->exited) return "E01";
         data = t->exe_path;
     } else if (object == "threads") {  // the live threads with their names (comm)
         data = "<threads>\n";
-        for (int tid : exited_ ? std::vector<int>{} : dbg_.threads()) {
-            guestos::task_struct* th = kernel_.find_task_by_vpid(tid);
-            data +=
-                "<thread id=\"" + thread_hex(tid) + "\" core=\"0\" name=\"" + xml_escape(th ? th->comm : "") + "\"/>\n";
-        }
+        for (int pid : exited_ ? std::vector<int>{} : dbg_.processes())
+            for (int tid : dbg_.threads(pid)) {
+                guestos::task_struct* th = kernel_.find_task_by_vpid(tid);
+                data += "<thread id=\"" + thread_hex(tid) + "\" core=\"0\" name=\"" + xml_escape(th ? th->comm : "") +
+                        "\"/>\n";
+            }
         data += "</threads>\n";
     } else if (object == "siginfo") {  // the stopped signal's siginfo_t, as PTRACE_GETSIGINFO
         auto si = dbg_.stop_siginfo();
@@ -361,7 +465,7 @@ std::string GdbStub::host_io(std::string_view p) {
     if (colon == std::string_view::npos) return "";
     const std::string_view op = p.substr(0, colon);
     const auto args = fields(p.substr(colon + 1));
-    guestos::task_struct* t = dbg_.task();
+    guestos::task_struct* t = selected_task();
     if (op == "setfs") return "F0";  // every path is seen from the debugged process
     if (op == "open" || op == "readlink") {
         auto name = from_hex(args[0]);
@@ -426,8 +530,8 @@ std::string GdbStub::pass_signals(std::string_view list) {
 
 std::string GdbStub::read_memory(std::string_view args) {
     auto r = addr_len(args);
-    guestos::task_struct* t = dbg_.task();
     if (!r) return "E01";
+    guestos::task_struct* t = selected_task();
     if (exited_ || !t || !t->mm) return "E14";
     const uint64_t len = std::min<uint64_t>(r->second, MAX_PACKET / 2 - 16);
     std::vector<uint8_t> buf(len);
@@ -436,7 +540,10 @@ std::string GdbStub::read_memory(std::string_view args) {
     while (done < len) {
         const uint64_t va = r->first + done;
         const uint64_t n = std::min<uint64_t>(len - done, 4096 - (va & 4095));
-        if (va + n < va || !guestos::inspect::read_user(*t->mm, mmu::VirtAddr(va), buf.data() + done, n)) break;
+        if (va + n < va) break;
+        if (!guestos::inspect::read_user(*t->mm, mmu::VirtAddr(va), buf.data() + done, n) &&
+            !read_file_page(*t->mm, va, buf.data() + done, n))
+            break;
         done += n;
     }
     if (!done && len) return "E14";
@@ -449,7 +556,7 @@ std::string GdbStub::write_memory(std::string_view args) {
     auto r = addr_len(args.substr(0, colon));
     auto bytes = from_hex(args.substr(colon + 1));
     if (!r || !bytes || bytes->size() != r->second) return "E01";
-    guestos::task_struct* t = dbg_.task();
+    guestos::task_struct* t = selected_task();
     if (exited_ || !t || !t->mm) return "E14";
     if (bytes->empty()) return "OK";
     return guestos::access_remote_vm_write(*t->mm, mmu::VirtAddr(r->first), bytes->data(), bytes->size()) ? "OK"
@@ -499,6 +606,10 @@ std::string GdbStub::breakpoint(const std::string& p) {
         addr_len(std::string_view(p).substr(3, p.find(';') == std::string::npos ? std::string::npos : p.find(';') - 3));
     if (!r) return "E01";
     const bool insert = p[0] == 'Z';
+    // They belong to the process Hg selected (gdb sets it before inserting into a fork child).
+    guestos::task_struct* t = selected_task();
+    if (exited_ || !t) return "E01";
+    const int pid = t->tgid;
     if (type == '2' || type == '3' || type == '4') {
         // Data watchpoints: gdb splits nothing, so bound the range (its pages trap).
         if (!r->second || r->second > MAX_WATCH_LEN || r->first + r->second < r->first) return "E01";
@@ -506,17 +617,16 @@ std::string GdbStub::breakpoint(const std::string& p) {
                                     : type == '3' ? emu::WatchKind::Read
                                                   : emu::WatchKind::Access;
         const emu::Watchpoint w{r->first, r->second, kind};
-        if (insert) dbg_.add_watchpoint(w);
-        else dbg_.remove_watchpoint(w);
+        if (insert) dbg_.add_watchpoint(pid, w);
+        else dbg_.remove_watchpoint(pid, w);
         return "OK";
     }
     if (type != '0' && type != '1') return "";
     if (insert) {
-        dbg_.add_breakpoint(r->first);
+        dbg_.add_breakpoint(pid, r->first);
         hw_breaks_[r->first] = type == '1';
     } else {
-        dbg_.remove_breakpoint(r->first);
-        hw_breaks_.erase(r->first);
+        dbg_.remove_breakpoint(pid, r->first);
     }
     return "OK";
 }
@@ -566,14 +676,17 @@ bool is_major(const emu::Stop& s) {
 }
 }  // namespace
 
-std::string GdbStub::resume(Resume how, int signo) {
+std::string GdbStub::resume(Resume how, int signo, int step_tid, int release) {
     if (exited_) return exit_reply();
+    if (release) dbg_.release(release);
+    else
+        for (int pid : dbg_.processes()) dbg_.release(pid);
     dbg_.resume_signal(signo);
     const uint64_t seen = dbg_.faults().empty() ? 0 : dbg_.faults().back().seq;
     conn_.while_running([this] { dbg_.pause(); });
     emu::Stop s;
     if (how == Resume::Step) {
-        s = dbg_.step_instruction();
+        s = step_tid && step_tid != thread_id() ? dbg_.step_thread(step_tid) : dbg_.step_instruction();
     } else if (const unsigned filter = monitor_.fault_break()) {
         // fault-break: the next fault of the classes asked (major: a file fault that read).
         do s = dbg_.step_to_fault(filter);
@@ -588,15 +701,17 @@ std::string GdbStub::resume(Resume how, int signo) {
     if (s.reason == emu::StopReason::PageFault && s.fault)
         console("emu: fault-break: stopped after this fault was handled (the access runs on resume)\n" +
                 Monitor::describe_fault(*s.fault));
-    reg_tid_ = 0;  // gdb names the stopped thread's registers afresh
+    sel_ = {};  // gdb takes the stopped thread as its general thread (remote.c's record_currthread)
     last_reply_ = stop_reply(s);
     return last_reply_;
 }
 
-std::string GdbStub::exit_reply() const {
-    const int status = dbg_.exit_status().value_or(0);
+std::string GdbStub::exit_reply() const { return process_exit_reply(process_id(), dbg_.exit_status().value_or(0)); }
+
+// W (exit code) or X (signal) of process pid, named when ids are multiprocess.
+std::string GdbStub::process_exit_reply(int pid, int status) const {
     char process[32] = "";
-    if (multiprocess_) std::snprintf(process, sizeof process, ";process:%x", process_id());
+    if (multiprocess_) std::snprintf(process, sizeof process, ";process:%x", pid);
     if (const int sig = status & 0x7f) return "X" + hex2(static_cast<unsigned>(gdb_signal_from_linux(sig))) + process;
     return "W" + hex2(static_cast<unsigned>((status >> 8) & 0xff)) + process;
 }
@@ -606,6 +721,8 @@ std::string GdbStub::stop_reply(const emu::Stop& s) {
         exited_ = true;
         return exit_reply();
     }
+    if (s.reason == emu::StopReason::ProcessExited) return process_exit_reply(s.pid, s.status);
+    stop_tid_ = s.pid ? s.pid : thread_id();
     int sig = GDB_SIGTRAP;
     std::string why;
     switch (s.reason) {
@@ -637,15 +754,20 @@ std::string GdbStub::stop_reply(const emu::Stop& s) {
         why = b;
         break;
     }
+    case emu::StopReason::Fork: why = "fork:" + thread_hex(s.child_pid) + ";"; break;
+    case emu::StopReason::Vfork: why = "vfork:" + thread_hex(s.child_pid) + ";"; break;
+    case emu::StopReason::VforkDone: why = "vforkdone:;"; break;
+    case emu::StopReason::Exec:  // the new program's path; without exec events a plain SIGTRAP
+        if (exec_events_)
+            if (guestos::task_struct* t = kernel_.find_task_by_vpid(s.pid)) why = "exec:" + to_hex(t->exe_path) + ";";
+        break;
     case emu::StopReason::Error:
         std::fprintf(stderr, "emu: gdb: the guest stopped with an error: %s\n", s.detail.c_str());
         sig = 6;  // SIGABRT
         break;
     default: break;
     }
-    char b[64];
-    std::snprintf(b, sizeof b, "T%02x%s", sig, why.c_str());
-    return b + ("thread:" + thread_hex() + ";");
+    return "T" + hex2(static_cast<unsigned>(sig)) + why + "thread:" + thread_hex() + ";";
 }
 
 }  // namespace gdbstub

@@ -50,28 +50,42 @@ private:
     // vFile: gdb's host I/O on the guest's files (setfs, open, pread, close, readlink): what
     // `info proc mappings` reads /proc/PID/maps with.
     std::string host_io(std::string_view p);
-    // A thread id of a vCont action or H packet names the stopped thread (or all).
-    bool names_thread(std::string_view id) const;
-    // The tid a thread id names: 0 for "any" (0, -1, pPID.-1), nullopt when malformed.
-    std::optional<int> tid_of(std::string_view id) const;
-    // Hg: the thread whose registers g/G/p/P read and write (0: the stopped one).
-    // Whether id names "any" (tid 0) or a live thread of the process (its tid).
-    bool names_live_thread(std::string_view id, int& tid) const;
+    // A thread id: "-1", "0", "TID", "pPID", "pPID.-1", "pPID.TID" -> (pid, tid), 0 for
+    // "any"; nullopt when malformed.
+    struct ThreadId {
+        int pid = 0, tid = 0;
+    };
+    std::optional<ThreadId> parse_thread(std::string_view id) const;
+    // Whether id names "any" or a live thread of a traced process (the thread in tid).
+    bool names_live_thread(std::string_view id, ThreadId& out) const;
+    // Hg: the thread (or process) whose registers and memory g/G/p/P/m/M and Z use.
     std::string select_thread(std::string_view id);
+    // The thread Hg selected: its tid, the first thread of its process, or the stopped one.
+    int selected_tid() const;
+    guestos::task_struct* selected_task() const;
     bool get_regs(guestos::pt_regs& r) const;
     bool set_regs(const guestos::pt_regs& r);
     std::string thread_list() const;
     std::string thread_hex(int tid) const;
+    // D, D;PID: detach one process (gdb's detach of a fork child) or all.
+    std::string detach(std::string_view args);
+    std::string kill(std::string_view args);
+    std::string vcont(std::string_view actions);
 
     // Runs the guest (a step or a continue, after delivering signo, a Linux signal or 0)
     // and returns the stop reply.
     enum class Resume { Continue, Step };
-    std::string resume(Resume how, int signo);
+    // step_tid: the thread to step (0: the stopped one); release: the held processes the
+    // resumption names (0: all).
+    std::string resume(Resume how, int signo, int step_tid = 0, int release = 0);
     std::string stop_reply(const emu::Stop& s);
     // Console output (O packets), as a monitor command or a running program prints it.
     void console(const std::string& text);
     std::string monitor(std::string_view hex);
     std::string exit_reply() const;
+    std::string process_exit_reply(int pid, int status) const;
+    // The thread the last stop names (another traced one when it is gone).
+    int stopped_tid() const;
     int thread_id() const;
     int process_id() const;
     std::string thread_hex() const;
@@ -84,7 +98,10 @@ private:
     std::map<uint64_t, bool> hw_breaks_;  // breakpoint address -> set by Z1 (hwbreak) rather than Z0
     bool exited_ = false;
     bool multiprocess_ = false;                                 // gdb offered multiprocess+: ids are pPID.TID
-    int reg_tid_ = 0;                                           // Hg's thread (0: the one that stopped)
+    ThreadId sel_;                                              // Hg's thread (0: the one that stopped)
+    int stop_tid_ = 0;                                          // the thread the last stop names
+    int cont_tid_ = 0;                                          // Hc's thread, for s and c packets
+    bool exec_events_ = false;                                  // gdb asked for exec events
     std::map<int, std::shared_ptr<guestos::file>> host_files_;  // vFile's open files
     int next_host_fd_ = 0;
     std::optional<End> end_;

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "guestos/include/kernel.h"
+#include "guestos/include/ptrace.h"
 #include "guestos/include/mount.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/mount.h"
@@ -205,6 +206,7 @@ long do_execveat(SysCtx& c, uint64_t ufilename, uint64_t uargv, uint64_t uenvp) 
         return -(err == EINVAL || err == EIO || err == 0 ? ENOEXEC : err);
     }
     begin_new_exec(c, r.value());
+    if (c.kernel.tracer) c.kernel.tracer->exec_event(c.task);
     return 0;
 }
 

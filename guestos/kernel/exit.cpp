@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "guestos/include/kernel.h"
+#include "guestos/include/ptrace.h"
 #include "guestos/include/pid.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
@@ -171,6 +172,10 @@ void do_exit(task_struct& t, int code) {
     t.files.reset();  // exit_files: the last reference closes them
     t.fs.reset();
     dequeue_task(t);
+    // The process's last thread: a tracer sees the wait status its parent will.
+    if (t.signal->nr_threads == 0 && t.kernel && t.kernel->tracer)
+        t.kernel->tracer->exit_event(t.tgid,
+                                     t.signal->group_exit ? t.signal->group_exit_code : t.group_leader->exit_code);
     exit_notify(t);
 }
 

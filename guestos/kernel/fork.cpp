@@ -7,6 +7,7 @@
 #include "guestos/mm/rmap.h"
 #include "guestos/include/sched.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/ptrace.h"
 #include "guestos/include/pid.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
@@ -356,7 +357,10 @@ long kernel_clone(SysCtx& c, const kernel_clone_args& args) {
         child_ref.vfork_done = &vfork_done;
         child_ref.vfork_released = false;
     }
-    wake_up_new_task(child_ref);
+    // ptrace's fork events: a new process (not a thread) of a traced parent may be held.
+    const bool vfork = flags & CLONE_VFORK_;
+    const bool new_process = !(flags & CLONE_THREAD_) && (vfork || args.exit_signal == SIGCHLD_);
+    if (!new_process || !k.tracer || !k.tracer->fork_event(cur, child_ref, vfork)) wake_up_new_task(child_ref);
     if (flags & CLONE_VFORK_) {  // wait_for_vfork_done: until the child execs or exits (killable)
         task_struct* ch = &child_ref;
         WaitQueueGuard guard(vfork_done, cur);
@@ -368,6 +372,7 @@ long kernel_clone(SysCtx& c, const kernel_clone_args& args) {
         cur.state = TASK_RUNNING;
         ch = k.find_task_by_vpid(pid);
         if (ch && ch->vfork_done == &vfork_done) ch->vfork_done = nullptr;
+        if (k.tracer) k.tracer->vfork_done(cur, pid);
     }
     return pid;
 }

@@ -187,6 +187,25 @@ task_struct* pick_next_task(Kernel& k) {
     return q.curr = next;
 }
 
+bool sched_run_next(Kernel& k, task_struct& t) {
+    rq& q = k.runqueue();
+    if (t.exited || t.state != TASK_RUNNING) return false;
+    if (q.curr != &t) {
+        auto it = std::find(q.queue.begin(), q.queue.end(), &t);
+        if (it == q.queue.end()) return false;
+        q.queue.erase(it);
+        if (task_struct* c = q.curr; c && !c->exited && c->state == TASK_RUNNING) {
+            c->on_rq = true;
+            q.queue.push_front(c);
+        }
+        t.on_rq = false;
+        q.curr = &t;
+    }
+    t.need_resched = false;
+    t.slice_end = ktime_get() + SCHED_SLICE_NS;
+    return true;
+}
+
 void hrtimer_interrupt(Kernel& k) {
     ++k.runqueue().nr_interrupts;
     const timespec zero{};

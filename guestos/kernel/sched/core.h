@@ -62,6 +62,9 @@ void dequeue_task(task_struct& t);
 // The task to run next (pick_next_task): curr while its slice lasts or nobody waits, else
 // the oldest runnable one; null when every task sleeps. Starts its timeslice.
 task_struct* pick_next_task(Kernel& k);
+// A debugger steps t, a thread other than the one on the CPU: a runnable t goes on the CPU
+// with a fresh slice and curr waits at the head of the queue. False when t cannot run now.
+bool sched_run_next(Kernel& k, task_struct& t);
 // The CPU's timer fired or a sleep ended: fires due interval timers, wakes sleepers whose
 // timeout passed, and marks curr for preemption when its slice is over (hrtimer_interrupt +
 // scheduler_tick).
