@@ -203,6 +203,7 @@ void Debugger::exec_event(guestos::task_struct& task) {
     breakpoints_.erase(task.tgid);
     watches_.erase(task.tgid);
     machine_.clear_debug_state(task.tgid);
+    if (!exec_events_) return;
     Stop s = make_stop(StopReason::Exec, "exec " + task.exe_path);
     s.pid = task.pid;
     if (task.start_regs) s.pc = task.start_regs->ip;

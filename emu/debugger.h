@@ -71,7 +71,7 @@ enum class StopReason {
     Fork,           // a traced process forked (Stop::child_pid, held), with fork events on
     Vfork,          // a traced process vforked (Stop::child_pid, held); it waits for the child
     VforkDone,      // the vfork child exec'd or exited: the parent goes on
-    Exec,           // a traced process runs a new program (at its first instruction)
+    Exec,           // a traced process runs a new program (at its first instruction), with exec events on
     ProcessExited,  // a traced process other than the first exited (Stop::pid its tgid, Stop::status)
     Error,          // the engine failed (Stop::detail)
 };

@@ -258,7 +258,6 @@ std::optional<std::string> GdbStub::handle_query(const std::string& p) {
         const bool fork = multiprocess_ && offered("fork-events+"), vfork = multiprocess_ && offered("vfork-events+"),
                    exec = multiprocess_ && offered("exec-events+");
         dbg_.set_events(fork, vfork, exec);
-        exec_events_ = exec;
         return std::string("PacketSize=4000;") + (multiprocess_ ? "multiprocess+;" : "") +
                (fork ? "fork-events+;" : "") + (vfork ? "vfork-events+;" : "") + (exec ? "exec-events+;" : "") +
                "QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:threads:read+;"
@@ -757,9 +756,8 @@ std::string GdbStub::stop_reply(const emu::Stop& s) {
     case emu::StopReason::Fork: why = "fork:" + thread_hex(s.child_pid) + ";"; break;
     case emu::StopReason::Vfork: why = "vfork:" + thread_hex(s.child_pid) + ";"; break;
     case emu::StopReason::VforkDone: why = "vforkdone:;"; break;
-    case emu::StopReason::Exec:  // the new program's path; without exec events a plain SIGTRAP
-        if (exec_events_)
-            if (guestos::task_struct* t = kernel_.find_task_by_vpid(s.pid)) why = "exec:" + to_hex(t->exe_path) + ";";
+    case emu::StopReason::Exec:  // the new program's path
+        if (guestos::task_struct* t = kernel_.find_task_by_vpid(s.pid)) why = "exec:" + to_hex(t->exe_path) + ";";
         break;
     case emu::StopReason::Error:
         std::fprintf(stderr, "emu: gdb: the guest stopped with an error: %s\n", s.detail.c_str());

@@ -101,7 +101,6 @@ private:
     ThreadId sel_;                                              // Hg's thread (0: the one that stopped)
     int stop_tid_ = 0;                                          // the thread the last stop names
     int cont_tid_ = 0;                                          // Hc's thread, for s and c packets
-    bool exec_events_ = false;                                  // gdb asked for exec events
     std::map<int, std::shared_ptr<guestos::file>> host_files_;  // vFile's open files
     int next_host_fd_ = 0;
     std::optional<End> end_;

@@ -389,9 +389,8 @@ int run_ui(const Options& opt, const std::vector<std::string>& envp, ui::Recorde
         kernel.umount_all();
         exit_like(SIGKILL);
     }
-    // Detached (or gdb went away): the program runs on alone.
-    for (uint64_t a : std::set<uint64_t>(dbg.breakpoints())) dbg.remove_breakpoint(a);
-    dbg.set_signal_stops(false);
+    // Detached (or gdb went away): the program runs on alone, a held fork child too.
+    dbg.detach_all();
     while (!dbg.exited())
         if (emu::Stop s = dbg.cont(); s.reason == emu::StopReason::Error) die(s.detail, 1);
     if (opt.stats) print_stats(kernel, machine.tlb_stats(), task);
