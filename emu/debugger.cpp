@@ -146,9 +146,13 @@ int Debugger::tgid_of(int tid) const {
     return t && !t->exited ? t->tgid : 0;
 }
 
-void Debugger::release(int tgid) {
-    if (!held_.erase(tgid)) return;
-    if (guestos::task_struct* t = kernel_.find_task_by_vpid(tgid); t && !t->exited) guestos::wake_up_new_task(*t);
+bool Debugger::held(int tgid) const {
+    guestos::task_struct* t = kernel_.find_task_by_vpid(tgid);
+    return t && t->signal && t->signal->ptrace_held;
+}
+
+void Debugger::hold(int tgid, bool on) {
+    if (guestos::task_struct* t = kernel_.find_task_by_vpid(tgid); t && t->signal) t->signal->ptrace_held = on;
 }
 
 void Debugger::detach(int tgid) {
@@ -176,10 +180,10 @@ void Debugger::kill(int tgid) {
 // A traced process forked (ptrace's fork event): the child is traced, held, and inherits
 // the parent's breakpoints and watchpoints as it inherits its memory (gdb removes them
 // before detaching it).
-bool Debugger::fork_event(guestos::task_struct& parent, guestos::task_struct& child, bool vfork) {
-    if (!traced(parent.tgid) || !(vfork ? vfork_events_ : fork_events_)) return false;
+void Debugger::fork_event(guestos::task_struct& parent, guestos::task_struct& child, bool vfork) {
+    if (!traced(parent.tgid) || !(vfork ? vfork_events_ : fork_events_)) return;
     traced_.insert(child.tgid);
-    held_.insert(child.tgid);
+    child.signal->ptrace_held = true;
     for (uint64_t a : std::set<uint64_t>(breakpoints(parent.tgid))) add_breakpoint(child.tgid, a);
     for (const Watchpoint& w : std::vector<Watchpoint>(watchpoints(parent.tgid))) add_watchpoint(child.tgid, w);
     Stop s = make_stop(vfork ? StopReason::Vfork : StopReason::Fork,
@@ -187,7 +191,6 @@ bool Debugger::fork_event(guestos::task_struct& parent, guestos::task_struct& ch
     s.pid = parent.pid;
     s.child_pid = child.pid;
     post(s);
-    return true;
 }
 
 void Debugger::vfork_done(guestos::task_struct& parent, int child_pid) {

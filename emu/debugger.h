@@ -172,9 +172,11 @@ public:
     bool traced(int tgid) const { return traced_.count(tgid) != 0; }
     // The traced processes, the first program's first.
     std::vector<int> processes() const;
-    // A held fork child: it runs once released (by a resumption that names it).
-    bool held(int tgid) const { return held_.count(tgid) != 0; }
-    void release(int tgid);
+    // A held process stays off the CPU while others run (signal->ptrace_held): a fork child
+    // until a resumption names it, a process gdb does not resume (schedule-multiple off).
+    bool held(int tgid) const;
+    void hold(int tgid, bool on);
+    void release(int tgid) { hold(tgid, false); }
     // Stops tracing tgid: its breakpoints and watchpoints go, a held child is released.
     void detach(int tgid);
     void detach_all();
@@ -249,7 +251,7 @@ private:
     bool on_syscall_entry(uint64_t nr);
     bool catches(uint64_t nr) const { return catch_syscalls_ && (catch_nrs_.empty() || catch_nrs_.count(nr)); }
     bool signal_stop(guestos::task_struct& task, const guestos::kernel_siginfo& info) override;
-    bool fork_event(guestos::task_struct& parent, guestos::task_struct& child, bool vfork) override;
+    void fork_event(guestos::task_struct& parent, guestos::task_struct& child, bool vfork) override;
     void vfork_done(guestos::task_struct& parent, int child_pid) override;
     void exec_event(guestos::task_struct& task) override;
     void exit_event(int tgid, int status) override;
@@ -267,7 +269,7 @@ private:
     uint64_t fault_sink_ = 0;
     std::map<int, std::set<uint64_t>> breakpoints_;   // by tgid
     std::map<int, std::vector<Watchpoint>> watches_;  // by tgid
-    std::set<int> traced_, held_;
+    std::set<int> traced_;
     bool fork_events_ = false, vfork_events_ = false, exec_events_ = false;
     std::deque<Stop> deferred_;  // events after a run's first
     int step_tid_ = 0;           // step_thread of a sleeping thread: stop once its syscall returned

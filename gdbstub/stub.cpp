@@ -324,8 +324,8 @@ std::string GdbStub::kill(std::string_view args) {
 }
 
 // vCont;ACTION[:THREAD]...: a step action steps its thread (the stopped one when it names
-// any); otherwise the first continue action runs everything. Held fork children run when
-// an action names their process (or every thread).
+// any); otherwise the first continue action runs. Only the processes the actions name run
+// (all when one names every thread): gdb resumes one inferior unless schedule-multiple.
 std::string GdbStub::vcont(std::string_view rest) {
     struct Action {
         char kind;
@@ -677,9 +677,7 @@ bool is_major(const emu::Stop& s) {
 
 std::string GdbStub::resume(Resume how, int signo, int step_tid, int release) {
     if (exited_) return exit_reply();
-    if (release) dbg_.release(release);
-    else
-        for (int pid : dbg_.processes()) dbg_.release(pid);
+    for (int pid : dbg_.processes()) dbg_.hold(pid, release && pid != release);  // gdb resumes only those
     dbg_.resume_signal(signo);
     const uint64_t seen = dbg_.faults().empty() ? 0 : dbg_.faults().back().seq;
     conn_.while_running([this] { dbg_.pause(); });

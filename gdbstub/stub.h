@@ -75,8 +75,8 @@ private:
     // Runs the guest (a step or a continue, after delivering signo, a Linux signal or 0)
     // and returns the stop reply.
     enum class Resume { Continue, Step };
-    // step_tid: the thread to step (0: the stopped one); release: the held processes the
-    // resumption names (0: all).
+    // step_tid: the thread to step (0: the stopped one); release: the one process that runs
+    // (the other traced ones are held), 0 for all.
     std::string resume(Resume how, int signo, int step_tid = 0, int release = 0);
     std::string stop_reply(const emu::Stop& s);
     // Console output (O packets), as a monitor command or a running program prints it.

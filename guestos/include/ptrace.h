@@ -22,9 +22,8 @@ public:
     // resumes the task with it (task.ptrace_resume_signal). SIGKILL never comes here.
     virtual bool signal_stop(task_struct& task, const kernel_siginfo& info) = 0;
     // fork or vfork (or a clone that makes a process) made child (PTRACE_EVENT_FORK/VFORK,
-    // before wake_up_new_task). True: the tracer holds the child and wakes it when it lets
-    // it run (wake_up_new_task).
-    virtual bool fork_event(task_struct& parent, task_struct& child, bool vfork) = 0;
+    // before wake_up_new_task). The tracer may hold the child (signal->ptrace_held).
+    virtual void fork_event(task_struct& parent, task_struct& child, bool vfork) = 0;
     // A vfork parent goes on: its child child_pid exec'd or exited (PTRACE_EVENT_VFORK_DONE).
     virtual void vfork_done(task_struct& parent, int child_pid) = 0;
     // task runs a new program (PTRACE_EVENT_EXEC): its new mm and start registers are set.

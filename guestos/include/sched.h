@@ -178,6 +178,9 @@ struct signal_struct {
     bool stopped = false;
     int stop_signal = 0;
     bool stop_reported = true, continued = false;
+    // A debugger keeps the process off the CPU while it resumes others (gdb's all-stop
+    // with schedule-multiple off): its runnable threads wait in the run queue.
+    bool ptrace_held = false;
     // Children's CPU time, reaped (cutime/cstime) and the rusage wait4 adds up.
     int64_t cutime_ns = 0, cstime_ns = 0;
     uint64_t cmin_flt = 0, cmaj_flt = 0, cnvcsw = 0, cnivcsw = 0, cmaxrss = 0;

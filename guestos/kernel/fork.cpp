@@ -360,7 +360,8 @@ long kernel_clone(SysCtx& c, const kernel_clone_args& args) {
     // ptrace's fork events: a new process (not a thread) of a traced parent may be held.
     const bool vfork = flags & CLONE_VFORK_;
     const bool new_process = !(flags & CLONE_THREAD_) && (vfork || args.exit_signal == SIGCHLD_);
-    if (!new_process || !k.tracer || !k.tracer->fork_event(cur, child_ref, vfork)) wake_up_new_task(child_ref);
+    if (new_process && k.tracer) k.tracer->fork_event(cur, child_ref, vfork);
+    wake_up_new_task(child_ref);
     if (flags & CLONE_VFORK_) {  // wait_for_vfork_done: until the child execs or exits (killable)
         task_struct* ch = &child_ref;
         WaitQueueGuard guard(vfork_done, cur);

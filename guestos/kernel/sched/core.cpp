@@ -154,12 +154,22 @@ void account_curr(Kernel& k) {
     last_charge = now;
 }
 
+namespace {
+// A debugger holds t's process (a fatal signal still lets it run, to die).
+bool held(const task_struct& t) { return t.signal->ptrace_held && !fatal_signal_pending(t); }
+}  // namespace
+
 task_struct* pick_next_task(Kernel& k) {
     account_curr(k);
     rq& q = k.runqueue();
     task_struct* curr = q.curr;
     const ktime_t now = ktime_get();
     if (curr && (curr->exited || curr->state != TASK_RUNNING || curr->signal->stopped)) curr = q.curr = nullptr;
+    if (curr && held(*curr)) {  // a debugger holds its process: it waits in the queue
+        curr->on_rq = true;
+        q.queue.push_back(curr);
+        curr = q.curr = nullptr;
+    }
     if (curr && !curr->need_resched) return curr;
     if (curr) {  // preempted: to the back of the queue
         curr->need_resched = false;
@@ -172,9 +182,13 @@ task_struct* pick_next_task(Kernel& k) {
         q.queue.push_back(curr);
     }
     task_struct* next = nullptr;
-    while (!next && !q.queue.empty()) {
-        next = q.queue.front();
-        q.queue.pop_front();
+    for (auto it = q.queue.begin(); !next && it != q.queue.end();) {
+        if (held(**it)) {  // stays queued for when the debugger lets it run
+            ++it;
+            continue;
+        }
+        next = *it;
+        it = q.queue.erase(it);
         next->on_rq = false;
         if (next->signal->stopped && !fatal_signal_pending(*next)) {  // its group stopped: it stops too
             next->state = TASK_STOPPED;
