@@ -533,6 +533,13 @@ void Cpu::switch_to(guestos::task_struct& t) {
     }
 }
 
+bool Cpu::signal_work(const guestos::task_struct& t) {
+    if (guestos::signal_pending(t) || t.ptrace_resume_signal || t.saved_sigmask) return true;
+    if (orig_ax_ == ~0ull) return false;
+    const long ret = is64_ ? static_cast<long>(reg(UC_X86_REG_RAX)) : static_cast<int32_t>(reg(UC_X86_REG_EAX));
+    return ret <= -guestos::ERESTARTSYS && ret >= -guestos::ERESTART_RESTARTBLOCK;
+}
+
 bool Cpu::keeps_running(const guestos::task_struct& t) const {
     return !t.exited && t.state == guestos::TASK_RUNNING && t.mm.get() == mm_.get() && !t.need_resched &&
            !t.signal->stopped && !t.start_regs && !t.kstack;
@@ -674,8 +681,7 @@ mmu::ErrorOr<Cpu::RunEnd> Cpu::run_engine(guestos::task_struct& task, uint64_t m
         if (!kernel_.syscall_resume(task, ret)) return RunEnd::Scheduled;
         finish_syscall(ret);
         if (syscall_observer_) syscall_observer_(task.thread.orig_ax);  // before the signals, as Linux reports
-        if (!task.exited && task.mm.get() == mm_.get() && !task.start_regs &&
-            (guestos::signal_pending(task) || orig_ax_ != ~0ull))
+        if (!task.exited && task.mm.get() == mm_.get() && !task.start_regs && signal_work(task))
             guestos::do_signal(task);
         orig_ax_ = ~0ull;
         task.thread.orig_ax = ~0ull;
@@ -738,7 +744,7 @@ mmu::ErrorOr<Cpu::RunEnd> Cpu::run_engine(guestos::task_struct& task, uint64_t m
         // Return to user mode: deliver what is pending, restarting or failing an interrupted
         // syscall (exit_to_user_mode -> arch_do_signal_or_restart); a syscall that stopped the
         // engine goes through it even when no signal is left, so no restart code leaks out.
-        if (!left && (guestos::signal_pending(task) || orig_ax_ != ~0ull)) guestos::do_signal(task);
+        if (!left && signal_work(task)) guestos::do_signal(task);
         orig_ax_ = ~0ull;
         ip = pc();
         // A safe point: the debugger's stops.

@@ -134,6 +134,11 @@ private:
     // A syscall that slept finished: its result goes to the registers.
     void finish_syscall(long ret);
     bool keeps_running(const guestos::task_struct& task) const;
+    // Whether the return to user mode has work for do_signal (exit_to_user_mode_loop's
+    // test): a signal to take, a temporary sigmask to restore, or the restart code of a
+    // syscall that stopped the engine. Reading every register for nothing cost 12% of a
+    // pipe ping-pong.
+    bool signal_work(const guestos::task_struct& task);
     mmu::ErrorOr<void> map_kernel_area();
     void build_gdt();
     void enter_user_frame(uint64_t ip, uint64_t sp, uint64_t flags);

@@ -4,6 +4,7 @@
 // CPU takes the interrupt: a stop that lands between two runs of the engine is lost.
 #pragma once
 #include <atomic>
+#include <climits>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -33,7 +34,12 @@ private:
     std::mutex mu_;
     std::condition_variable cv_;
     std::optional<int64_t> deadline_;  // guarded by mu_
-    bool shutdown_ = false;            // guarded by mu_
+    // The deadline the thread sleeps until (INT64_MAX: none; INT64_MIN: it is interrupting the
+    // CPU and must hear of any change), guarded by mu_. A later deadline needs no wake-up: the
+    // thread wakes at the earlier one and sleeps again (a context switch reprograms the timer
+    // every time, and waking the thread each time cost a host switch or two).
+    int64_t sleeping_until_ = INT64_MAX;
+    bool shutdown_ = false;  // guarded by mu_
     std::atomic<bool> fired_{false};
     std::thread thread_;
 };
