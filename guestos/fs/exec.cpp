@@ -2,6 +2,7 @@
 // a disk, on the host as the first program is), run #! scripts through their interpreter
 // (binfmt_script), then replace the task's program: other threads die, the old mm goes,
 // close-on-exec descriptors close and handled signals return to their defaults.
+#include <algorithm>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,16 +48,19 @@ long copy_strings(SysCtx& c, uint64_t uptr, std::vector<std::string>& out, uint6
     }
 }
 
-// The whole file behind f (kernel_read_file).
-long read_whole(file& f, std::vector<uint8_t>& out) {
+// The whole file behind f (kernel_read_file), read straight into out, which is sized for
+// `size` bytes (the file's size from getattr) first.
+long read_whole(file& f, std::vector<uint8_t>& out, uint64_t size) {
+    constexpr uint64_t MAX_SIZE = 1ull << 31;
+    out.reserve(std::min(size, MAX_SIZE) + 1);
     int64_t pos = 0;
-    uint8_t buf[65536];
     for (;;) {
-        const long n = f.read(buf, sizeof buf, &pos);
-        if (n < 0) return n;
-        if (n == 0) return 0;
-        out.insert(out.end(), buf, buf + n);
-        if (out.size() > (1ull << 31)) return -EFBIG;
+        const size_t have = out.size(), chunk = std::max<size_t>(out.capacity() - have, 65536);
+        out.resize(have + chunk);
+        const long n = f.read(out.data() + have, chunk, &pos);
+        out.resize(have + std::max(n, 0L));
+        if (n <= 0) return n;
+        if (out.size() > MAX_SIZE) return -EFBIG;
     }
 }
 
@@ -73,7 +77,7 @@ long open_program(SysCtx& c, const std::string& name, linux_binprm& bprm) {
         bprm.i_ino = st.st_ino;
         bprm.i_mode = st.st_mode;
         bprm.real_path = f->f_inode && !f->f_inode->path.empty() ? f->f_inode->path : abs;
-        return read_whole(*f, bprm.contents);
+        return read_whole(*f, bprm.contents, static_cast<uint64_t>(st.st_size));
     }
     if (e != -ENOENT || c.kernel.root_disk()) return e;
     const vfsmount* top = c.kernel.mnt_ns().root();
