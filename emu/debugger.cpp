@@ -380,7 +380,7 @@ void Debugger::on_syscall(uint64_t nr) {
         if (Cpu* c = cpu()) c->request_stop();
         return;
     }
-    if (pending_ || !(stop_syscall_ || catches(nr)) || !current_traced()) return;
+    if (pending_ || !(stop_syscall_ || (catches(nr) && current_traced()))) return;
     pending_ =
         make_stop(stop_syscall_ ? StopReason::Syscall : StopReason::SyscallReturn, "syscall " + std::to_string(nr));
     pending_->syscall_nr = nr;

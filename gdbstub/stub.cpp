@@ -686,8 +686,10 @@ std::string GdbStub::resume(Resume how, int signo, int step_tid, int release) {
         s = step_tid && step_tid != thread_id() ? dbg_.step_thread(step_tid) : dbg_.step_instruction();
     } else if (const unsigned filter = monitor_.fault_break()) {
         // fault-break: the next fault of the classes asked (major: a file fault that read).
+        // A detached child's faults do not stop gdb's program.
         do s = dbg_.step_to_fault(filter);
-        while (monitor_.major_only() && s.reason == emu::StopReason::PageFault && !is_major(s));
+        while (s.reason == emu::StopReason::PageFault &&
+               ((monitor_.major_only() && !is_major(s)) || !dbg_.traced(dbg_.tgid_of(s.pid))));
     } else {
         s = dbg_.cont();
     }
