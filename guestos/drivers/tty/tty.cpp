@@ -3,7 +3,9 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include "guestos/include/errno.h"
 #include "guestos/include/poll.h"
+#include "guestos/include/uapi/fcntl.h"
 
 namespace guestos {
 
@@ -31,6 +33,36 @@ uint32_t console_file::poll(poll_table* wait) {
              static_cast<short>(POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLWRNORM | POLLRDBAND | POLLWRBAND), 0};
     if (::poll(&p, 1, 0) < 0) return EPOLLERR_;
     return static_cast<uint16_t>(p.revents);
+}
+
+namespace {
+// Whether the host fd has one of events (or an error or hang-up) now.
+bool host_ready(int fd, short events) {
+    pollfd p{fd, events, 0};
+    return ::poll(&p, 1, 0) != 0;  // an error of poll itself: let the call report it
+}
+}  // namespace
+
+long console_file::wait_host_ready(kiocb& iocb, short events, const char* what) {
+    if (host_ready(con_.host_fd(), events)) return 0;
+    if (con_.status_flags() & O_NONBLOCK_) return 0;  // the host answers EAGAIN itself
+    if (iocb.ki_flags & IOCB_NOWAIT) return -EAGAIN;
+    if (wq_.empty()) watch_.events = 0;
+    watch_.events = static_cast<short>(watch_.events | events);
+    return wait_event_interruptible(
+        iocb.task, wq_, [&] { return host_ready(con_.host_fd(), events); }, what);
+}
+
+long console_file::read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) {
+    if (n)
+        if (long e = wait_host_ready(iocb, POLLIN, "read from the console"); e) return e;
+    return read(buf, n, iocb.ki_pos);
+}
+
+long console_file::write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) {
+    if (n)
+        if (long e = wait_host_ready(iocb, POLLOUT, "write to the console"); e) return e;
+    return write(buf, n, iocb.ki_pos);
 }
 
 // A pipe or terminal ignores the position; a regular file given as stdin or stdout moves it

@@ -15,6 +15,10 @@ public:
     ~console_file() override;
     long read(uint8_t* buf, uint64_t n, int64_t* pos) override;
     long write(const uint8_t* buf, uint64_t n, int64_t* pos) override;
+    // A read or write that would block on the host (a terminal, pipe or socket) sleeps in
+    // the guest instead, so other tasks run and a signal ends the wait (n_tty_read's wait).
+    long read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) override;
+    long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) override;
     long llseek(int64_t offset, int whence) override { return con_.lseek(offset, whence); }
     long getattr(struct stat& st) override { return con_.fstat(st); }
     long ioctl(unsigned long cmd, uint8_t* arg, size_t& in_len, size_t& out_len) override {
@@ -34,6 +38,10 @@ public:
     int host_fd() const { return con_.host_fd(); }
 
 private:
+    // 0 once the host fd is ready for events (or a non-blocking call must not wait), else
+    // -EAGAIN for IOCB_NOWAIT or -ERESTARTSYS when a signal ended the sleep.
+    long wait_host_ready(kiocb& iocb, short events, const char* what);
+
     devices::Console con_;
     ConsoleOwnsFd owns_;
     wait_queue_head wq_;  // pollers wait here until the host fd is ready
