@@ -1,6 +1,8 @@
 // The guest CPU on Unicorn. Facts this relies on are in ARCHITECTURE.md ("Shadow paging").
 #include "emu/cpu.h"
 
+#include "guestos/include/host_signal.h"
+
 #include <capstone/capstone.h>
 #include <unicorn/unicorn.h>
 #include <sys/mman.h>
@@ -741,6 +743,7 @@ mmu::ErrorOr<Cpu::RunEnd> Cpu::run_engine(guestos::task_struct& task, uint64_t m
         }
         // The timer interrupt: the timers that are due queue their signals, sleepers wake.
         if (timer_->take_interrupt()) guestos::hrtimer_interrupt(kernel_);
+        if (guestos::host_signals_pending()) guestos::deliver_host_signals(kernel_);  // Ctrl-C, kill of emu
         // Return to user mode: deliver what is pending, restarting or failing an interrupted
         // syscall (exit_to_user_mode -> arch_do_signal_or_restart); a syscall that stopped the
         // engine goes through it even when no signal is left, so no restart code leaks out.

@@ -1,5 +1,7 @@
 #include "emu/machine.h"
 
+#include "emu/host_signals.h"
+
 #include <unicorn/unicorn.h>
 
 #include <algorithm>
@@ -115,12 +117,10 @@ void Machine::start(guestos::task_struct& task, const guestos::ExecResult& start
 mmu::ErrorOr<Cpu::RunEnd> Machine::run_until_stop(uint64_t max_insns) {
     while (!finished_ && !kernel_.init_exit_status) {
         if (Cpu::take_interrupt()) return Cpu::RunEnd::Interrupted;
+        deliver_host_signals(kernel_);
         guestos::task_struct* next = guestos::pick_next_task(kernel_);
         if (!next) {
-            const char* what = "a sleep";
-            for (guestos::task_struct* t : kernel_.all_tasks())
-                if (!t->exited && t->sleep_what) what = t->sleep_what;
-            guestos::idle_wait(kernel_, what);
+            guestos::idle_wait(kernel_);
             continue;
         }
         auto cpu = TRY(cpu_for(*next, start_copy_));

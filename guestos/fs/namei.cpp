@@ -25,6 +25,7 @@ enum last_type { LAST_NORM, LAST_ROOT, LAST_DOT, LAST_DOTDOT, LAST_BIND };
 // One walk's state (struct nameidata): where it is, the root it may not climb above, the
 // component still to look up and the links followed so far.
 struct nameidata {
+    explicit nameidata(SysCtx& ctx) : c(ctx) {}
     SysCtx& c;
     struct path path, root;
     std::string last;

@@ -1,6 +1,8 @@
 // Sending and dequeueing signals and their default actions (kernel/signal.c).
 #include "guestos/include/signal.h"
+#include "guestos/include/host_signal.h"
 
+#include <atomic>
 #include <utility>
 #include <vector>
 
@@ -224,6 +226,71 @@ void flush_signals_ignored(task_struct& task, int sig) {
 
 bool on_sig_stack(const task_struct& task, uint64_t sp) {
     return task.sas_ss_size && sp > task.sas_ss_sp && sp - task.sas_ss_sp <= task.sas_ss_size;
+}
+
+// ---- signals from the host (emu's own terminal and users) ----
+
+namespace {
+std::atomic<uint64_t> host_tty_signals{0}, host_user_signals{0};
+std::atomic<uint32_t> host_sender_uid{0};
+int host_stop_sig = 0;  // a terminal's stop signal that went to the foreground group
+
+// The console's foreground process group: the first program's group.
+int foreground_pgrp(Kernel& k) {
+    task_struct* init = k.find_task_by_vpid(k.init_tgid);
+    return init && !init->exit_state ? init->signal->pgrp : 0;
+}
+
+// Every process of pgrp gets info (__kill_pgrp_info with a kernel sender).
+void kill_pgrp_priv(Kernel& k, int pgrp, const kernel_siginfo& info) {
+    for (task_struct* t : k.all_tasks())
+        if (t->thread_group_leader() && !t->exit_state && t->signal->pgrp == pgrp) send_signal_group(*t, info, false);
+}
+}  // namespace
+
+void note_host_signal(int sig, bool from_terminal, uint32_t sender_uid) noexcept {
+    if (!from_terminal) host_sender_uid.store(sender_uid, std::memory_order_relaxed);
+    (from_terminal ? host_tty_signals : host_user_signals).fetch_or(sigmask(sig), std::memory_order_release);
+}
+
+bool host_signals_pending() noexcept {
+    return (host_tty_signals.load(std::memory_order_relaxed) | host_user_signals.load(std::memory_order_relaxed)) != 0;
+}
+
+void deliver_host_signals(Kernel& k) {
+    const uint64_t tty = host_tty_signals.exchange(0, std::memory_order_acquire);
+    const uint64_t user = host_user_signals.exchange(0, std::memory_order_acquire);
+    const int pgrp = foreground_pgrp(k);
+    task_struct* init = k.find_task_by_vpid(k.init_tgid);
+    for (int sig = 1; sig <= 64; ++sig) {
+        kernel_siginfo si;
+        si.si_signo = sig;
+        if (tty & sigmask(sig)) {
+            si.si_code = SI_KERNEL;
+            if (pgrp) kill_pgrp_priv(k, pgrp, si);
+            if (sig_kernel_stop(sig)) host_stop_sig = sig;
+            if (sig == SIGCONT_) host_stop_sig = 0;
+        }
+        if (user & sigmask(sig)) {
+            si.si_code = SI_USER;
+            si.uid = host_sender_uid.load(std::memory_order_relaxed);
+            if (sig == SIGCONT_) {  // a shell's fg or bg continues the whole job
+                host_stop_sig = 0;
+                if (pgrp) kill_pgrp_priv(k, pgrp, si);
+            } else if (init && !init->exit_state) {
+                send_signal_group(*init, si, false);
+            }
+        }
+    }
+}
+
+int host_stop_due(Kernel& k) {
+    if (!host_stop_sig) return 0;
+    task_struct* init = k.find_task_by_vpid(k.init_tgid);
+    if (!init || init->exit_state) return 0;
+    for (task_struct* t : init->signal->thread_head)
+        if (!t->exited && t->state != TASK_STOPPED) return 0;
+    return std::exchange(host_stop_sig, 0);
 }
 
 }  // namespace guestos

@@ -15,6 +15,7 @@
 #endif
 
 #include "emu/debugger.h"
+#include "emu/host_signals.h"
 #include "emu/machine.h"
 #include "gdbstub/stub.h"
 #include "gdbstub/transport.h"
@@ -437,6 +438,7 @@ int main(int argc, char** argv) {
 
     emu::Machine machine(kernel, opt.cpu);
     if (opt.check_mm) machine.enable_check_mm();
+    emu::HostSignals host_signals(kernel);  // Ctrl-C and kill(1) of emu reach the guest
     auto r = machine.run(task, exec.value());
     if (recorder) recorder->finish();
     if (opt.stats) print_stats(kernel, machine.tlb_stats(), task);

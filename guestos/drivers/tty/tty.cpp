@@ -5,6 +5,7 @@
 
 #include "guestos/include/errno.h"
 #include "guestos/include/poll.h"
+#include "guestos/include/signal.h"
 #include "guestos/include/uapi/fcntl.h"
 
 namespace guestos {
@@ -62,7 +63,10 @@ long console_file::read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) {
 long console_file::write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) {
     if (n)
         if (long e = wait_host_ready(iocb, POLLOUT, "write to the console"); e) return e;
-    return write(buf, n, iocb.ki_pos);
+    const long r = write(buf, n, iocb.ki_pos);
+    // A host pipe or socket whose reader left: EPIPE, and SIGPIPE as pipe_write sends it.
+    if (r == -EPIPE && !(iocb.ki_flags & IOCB_NOSIGNAL)) send_sig(SIGPIPE_, iocb.task);
+    return r;
 }
 
 // A pipe or terminal ignores the position; a regular file given as stdin or stdout moves it

@@ -129,7 +129,7 @@ void schedule(task_struct& t) {
         return;
     }
     // Called directly, outside the CPU loop: nobody else runs, so wait for t's timers.
-    while (t.state != TASK_RUNNING && t.kernel) idle_wait(*t.kernel, "a sleep");
+    while (t.state != TASK_RUNNING && t.kernel) idle_wait(*t.kernel);
     t.state = TASK_RUNNING;
 }
 
@@ -263,7 +263,7 @@ std::optional<ktime_t> next_timer_event(Kernel& k) {
     return next;
 }
 
-void idle_wait(Kernel& k, const char* what) {
+void idle_wait(Kernel& k) {
     const ktime_t idle_start = ktime_get();
     struct IdleCharge {  // the time the CPU waits here is its idle time (/proc/stat, /proc/uptime)
         Kernel& k;
@@ -277,13 +277,8 @@ void idle_wait(Kernel& k, const char* what) {
         hrtimer_interrupt(k);
         return;
     }
-    if (!wake) {
-        std::fprintf(stderr,
-                     "emu: deadlock: the guest waits in %s with no timer armed and no other task to wake it; "
-                     "it sleeps forever, as on Linux (interrupt emu to end it)\n",
-                     what);
-    }
-    // Sleep until the timer is due or idle_wake is called (a debugger's interrupt).
+    // Sleep until the timer is due or idle_wake is called (a debugger's interrupt, a host
+    // signal); with no timer armed that may be forever, as on Linux.
     pollfd p{k.idle_wake_fd(), POLLIN, 0};
     for (;;) {
         timespec left_ts{};

@@ -72,9 +72,9 @@ void hrtimer_interrupt(Kernel& k);
 // The next moment the CPU's timer must interrupt (tick_program_event's choice): the next
 // interval timer, sleep timeout, or end of curr's slice when others wait.
 std::optional<ktime_t> next_timer_event(Kernel& k);
-// Every task sleeps: waits on the host until the next timer (and runs it). With no timer
-// nothing can ever wake a task: like Linux it sleeps forever, after a note naming `what`.
-void idle_wait(Kernel& k, const char* what);
+// Every task sleeps: waits on the host until the next timer (and runs it), a watched host
+// fd or idle_wake. With none of them, only a signal from the host can wake a task.
+void idle_wait(Kernel& k);
 
 // A host descriptor that guest sleepers wait on (the console's): while wq has waiters, the
 // idle wait and the timer interrupt poll fd for events and wake wq when it is ready.
