@@ -20,6 +20,8 @@ constexpr KnownIoctl known_ioctls[] = {
     {0x5401, 0, 36}, {0x5402, 36, 0}, {0x5403, 36, 0}, {0x5404, 36, 0},  // TCGETS, TCSETS, TCSETSW, TCSETSF
     {0x5413, 0, 8},  {0x5414, 8, 0},                                     // TIOCGWINSZ, TIOCSWINSZ
     {0x540F, 0, 4},  {0x541B, 0, 4},                                     // TIOCGPGRP, FIONREAD
+    {0x5410, 4, 0},  {0x5429, 0, 4},                                     // TIOCSPGRP, TIOCGSID
+    {0x540E, 0, 0},  {0x5422, 0, 0},                                     // TIOCSCTTY (by value), TIOCNOTTY
 };
 }  // namespace
 

@@ -48,7 +48,8 @@ HostSignals::~HostSignals() {
 void deliver_host_signals(guestos::Kernel& kernel) {
     if (guestos::host_signals_pending()) guestos::deliver_host_signals(kernel);
     if (const int sig = guestos::host_stop_due(kernel)) {  // stop as the guest did, by default action
-        struct sigaction dfl {}, mine;
+        struct sigaction dfl {
+        }, mine;
         dfl.sa_handler = SIG_DFL;
         sigaction(sig, &dfl, &mine);
         raise(sig);

@@ -6,5 +6,7 @@
 namespace guestos {
 
 inline constexpr long ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;
+// An ioctl a layer does not know, for the next layer to try (never reaches the guest).
+inline constexpr long ENOIOCTLCMD = 515;
 
 }  // namespace guestos

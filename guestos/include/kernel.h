@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "guestos/include/tty.h"
 #include "guestos/include/utsname.h"
 #include "guestos/include/kmap.h"
 #include "guestos/include/page.h"
@@ -156,6 +157,8 @@ public:
     // The first program's wait status once its process has exited (what emu exits with).
     std::optional<int> init_exit_status;
     int init_tgid = 0;
+    // The terminal emu runs on, as the guest's console (its session and foreground group).
+    tty_struct& console_tty() { return console_tty_; }
 
     // execve of a host file into a fresh task (binfmt_elf load_elf_binary).
     [[nodiscard]] mmu::ErrorOr<ExecResult> exec(task_struct& task, const std::string& path,
@@ -259,6 +262,7 @@ private:
     std::function<void(mm_struct&)> exit_mm_hook_;
     std::unique_ptr<Devtmpfs> devtmpfs_;
     int idle_wake_fd_ = -1;  // an eventfd
+    tty_struct console_tty_;
 };
 
 }  // namespace guestos

@@ -143,6 +143,7 @@ struct sighand_struct {
 };
 
 struct task_struct;
+struct tty_struct;
 struct k_itimer;  // a POSIX timer (guestos/kernel/time/posix-timers.h)
 
 // What the threads of a process share (signal_struct): the thread list, limits, interval
@@ -171,6 +172,7 @@ struct signal_struct {
     int next_posix_timer_id = 0;
     std::array<rlimit64, RLIM_NLIMITS> rlim{};
     int pgrp = 0, session = 0;
+    tty_struct* tty = nullptr;  // the controlling terminal (the console's), if the session has it
     // SIGNAL_GROUP_EXIT: the group is dying with group_exit_code (a wait status).
     bool group_exit = false;
     int group_exit_code = 0;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "guestos/include/kernel.h"
+#include "guestos/include/tty.h"
 #include "guestos/include/ptrace.h"
 #include "guestos/include/pid.h"
 #include "guestos/include/signal.h"
@@ -157,7 +158,9 @@ void do_exit(task_struct& t, int code) {
     --t.signal->nr_threads;
     auto& th = t.signal->thread_head;
     th.erase(std::remove(th.begin(), th.end(), &t), th.end());
-    t.signal->ioac.add(t.ioac);       // the process's io keeps its dead threads' (__exit_signal)
+    t.signal->ioac.add(t.ioac);  // the process's io keeps its dead threads' (__exit_signal)
+    // A session leader's end lets its terminal go (disassociate_ctty).
+    if (t.signal->nr_threads == 0 && t.signal->session == t.tgid && t.kernel) disassociate_ctty(t, true);
     if (t.signal->nr_threads == 0) {  // exit_itimers
         t.signal->itimers = {};
         exit_itimers(*t.signal);

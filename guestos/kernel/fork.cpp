@@ -262,6 +262,7 @@ void copy_shared_state(task_struct& cur, task_struct& p, uint64_t flags) {
         p.signal->rlim = cur.signal->rlim;
         p.signal->pgrp = cur.signal->pgrp;
         p.signal->session = cur.signal->session;
+        p.signal->tty = cur.signal->tty;
         p.signal->has_child_subreaper = cur.signal->has_child_subreaper || cur.signal->is_child_subreaper;
         p.signal->dumpable = cur.signal->dumpable;
         p.signal->oom_score_adj = cur.signal->oom_score_adj;  // copy_signal

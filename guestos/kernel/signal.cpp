@@ -119,9 +119,12 @@ bool send_signal(task_struct& task, const kernel_siginfo& info, bool forced) {
     const int sig = info.si_signo;
     if (sig < 1 || sig > KERNEL_NSIG) return false;
     prepare_signal(task, sig);
-    if (sig == SIGKILL_ && task.state == TASK_STOPPED) {  // SIGKILL wakes a stopped task
-        task.state = TASK_INTERRUPTIBLE;
-        wake_up_process(task);
+    if (sig == SIGKILL_) {  // the group dies: a stop ends (complete_signal's group exit)
+        task.signal->stopped = false;
+        if (task.state == TASK_STOPPED) {
+            task.state = TASK_INTERRUPTIBLE;
+            wake_up_process(task);
+        }
     }
     k_sigaction& ka = task.sighand->action[sig - 1];
     // force_sig_info_to_task: a blocked or ignored fault takes the default action.
@@ -235,8 +238,9 @@ std::atomic<uint64_t> host_tty_signals{0}, host_user_signals{0};
 std::atomic<uint32_t> host_sender_uid{0};
 int host_stop_sig = 0;  // a terminal's stop signal that went to the foreground group
 
-// The console's foreground process group: the first program's group.
+// The console's foreground process group (tcsetpgrp's), else the first program's group.
 int foreground_pgrp(Kernel& k) {
+    if (k.console_tty().pgrp) return k.console_tty().pgrp;
     task_struct* init = k.find_task_by_vpid(k.init_tgid);
     return init && !init->exit_state ? init->signal->pgrp : 0;
 }

@@ -344,6 +344,7 @@ long sys_setsid(SysCtx& c, const uint64_t*) {
     for (task_struct* t : c.kernel.all_tasks())
         if (!t->exited && t->signal->pgrp == sid) return -EPERM;
     c.task.signal->pgrp = c.task.signal->session = sid;
+    c.task.signal->tty = nullptr;  // proc_clear_tty
     return sid;
 }
 

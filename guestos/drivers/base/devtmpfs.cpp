@@ -37,9 +37,11 @@ public:
         : simple_dir_file(std::move(entries), std::move(root)) {}
 };
 
-// /dev/tty, the controlling terminal (tty_open_current_tty): emu's own, if it has one;
-// ENXIO otherwise, as for a process without one.
+// /dev/tty, the controlling terminal (tty_open_current_tty): emu's own, if the caller's
+// session has it; ENXIO otherwise, as for a process without one.
 long tty_open(std::shared_ptr<inode> ino, unsigned flags, std::shared_ptr<file>& out) {
+    const task_struct* t = get_current();
+    if (t && !t->signal->tty) return -ENXIO;
     const int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) return -ENXIO;
     out = std::make_shared<console_file>(fd, ConsoleOwnsFd::Yes);

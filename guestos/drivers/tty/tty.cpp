@@ -1,16 +1,23 @@
 #include "guestos/drivers/tty/tty.h"
 
 #include <poll.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "guestos/include/errno.h"
 #include "guestos/include/poll.h"
+#include "guestos/include/kernel.h"
 #include "guestos/include/signal.h"
+#include "guestos/include/tty.h"
+#include "guestos/include/uapi/ioctls.h"
 #include "guestos/include/uapi/fcntl.h"
 
 namespace guestos {
 
 console_file::console_file(int host_fd, ConsoleOwnsFd owns) : con_(host_fd), owns_(owns) {
+    struct stat st;
+    if (::fstat(host_fd, &st) == 0 && S_ISCHR(st.st_mode) && ::isatty(host_fd)) rdev_ = st.st_rdev;
     watch_.fd = host_fd;
     watch_.wq = &wq_;
     add_host_fd_watch(watch_);
@@ -54,13 +61,48 @@ long console_file::wait_host_ready(kiocb& iocb, short events, const char* what) 
         iocb.task, wq_, [&] { return host_ready(con_.host_fd(), events); }, what);
 }
 
+tty_struct* console_file::tty_of(const task_struct& t) const {
+    if (!rdev_ || !t.kernel) return nullptr;
+    tty_struct& tty = t.kernel->console_tty();
+    return tty.rdev == rdev_ ? &tty : nullptr;
+}
+
+long console_file::job_control(task_struct& t, int sig) {
+    tty_struct* tty = tty_of(t);
+    if (!tty || t.signal->tty != tty || !tty->pgrp || t.signal->pgrp == tty->pgrp) return 0;  // the foreground
+    if (sig == SIGTTOU_) {  // n_tty_write checks only with TOSTOP set
+        struct termios tio;
+        if (::tcgetattr(con_.host_fd(), &tio) != 0 || !(tio.c_lflag & TOSTOP_)) return 0;
+    }
+    return tty_check_change(t, *tty, sig);
+}
+
+long console_file::ioctl(unsigned long cmd, uint8_t* arg, size_t& in_len, size_t& out_len) {
+    task_struct* t = get_current();
+    tty_struct* tty = t ? tty_of(*t) : nullptr;
+    if (tty) {
+        if (long r = tty_jobctrl_ioctl(*t, *tty, cmd, arg); r != -ENOIOCTLCMD) return r;
+        const bool sets = cmd == TCSETS_ || cmd == TCSETSW_ || cmd == TCSETSF_ || cmd == TCSETA_ || cmd == TCSETAW_ ||
+                          cmd == TCSETAF_;
+        if (sets)  // tty_mode_ioctl: a background job changing the settings
+            if (long r = tty_check_change(*t, *tty, SIGTTOU_); r) return r;
+    } else if (cmd == TIOCGPGRP_ || cmd == TIOCSPGRP_ || cmd == TIOCGSID_ || cmd == TIOCNOTTY_) {
+        return -ENOTTY;  // not the caller's controlling terminal (or no terminal)
+    } else if (cmd == TIOCSCTTY_) {
+        return rdev_ ? -EPERM : -ENOTTY;  // emu takes no other terminal of the host
+    }
+    return con_.ioctl(cmd, arg, in_len, out_len);
+}
+
 long console_file::read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) {
+    if (long e = job_control(iocb.task, SIGTTIN_); e) return e;
     if (n)
         if (long e = wait_host_ready(iocb, POLLIN, "read from the console"); e) return e;
     return read(buf, n, iocb.ki_pos);
 }
 
 long console_file::write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) {
+    if (long e = job_control(iocb.task, SIGTTOU_); e) return e;
     if (n)
         if (long e = wait_host_ready(iocb, POLLOUT, "write to the console"); e) return e;
     const long r = write(buf, n, iocb.ki_pos);

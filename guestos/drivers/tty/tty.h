@@ -21,9 +21,9 @@ public:
     long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) override;
     long llseek(int64_t offset, int whence) override { return con_.lseek(offset, whence); }
     long getattr(struct stat& st) override { return con_.fstat(st); }
-    long ioctl(unsigned long cmd, uint8_t* arg, size_t& in_len, size_t& out_len) override {
-        return con_.ioctl(cmd, arg, in_len, out_len);
-    }
+    // Job control's ioctls (tty_jobctrl_ioctl) and the background checks; the rest are the
+    // host terminal's.
+    long ioctl(unsigned long cmd, uint8_t* arg, size_t& in_len, size_t& out_len) override;
     bool ioctl_sizes(unsigned long cmd, size_t& in_len, size_t& out_len) const override {
         return devices::Console::ioctl_sizes(cmd, in_len, out_len);
     }
@@ -41,9 +41,15 @@ private:
     // 0 once the host fd is ready for events (or a non-blocking call must not wait), else
     // -EAGAIN for IOCB_NOWAIT or -ERESTARTSYS when a signal ended the sleep.
     long wait_host_ready(kiocb& iocb, short events, const char* what);
+    // The guest's terminal this file is: the console's, when the host fd is emu's
+    // controlling terminal (a tty of the same device); else null.
+    tty_struct* tty_of(const task_struct& t) const;
+    // A background job's read (SIGTTIN) or write with TOSTOP set (SIGTTOU): 0 to go on.
+    long job_control(task_struct& t, int sig);
 
     devices::Console con_;
     ConsoleOwnsFd owns_;
+    uint64_t rdev_ = 0;   // the host tty's device, or 0 when the host fd is no tty
     wait_queue_head wq_;  // pollers wait here until the host fd is ready
     host_fd_watch watch_;
 };

@@ -1,10 +1,13 @@
 // fs/proc/array.c: /proc/PID/stat (do_task_stat) and /proc/PID/statm (proc_pid_statm).
+#include <sys/sysmacros.h>
+
 #include <cinttypes>
 #include <cstdio>
 #include <string>
 
 #include "guestos/fs/proc/base.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/tty.h"
 #include "guestos/include/uapi/sched.h"
 #include "guestos/kernel/time/time.h"
 
@@ -43,17 +46,23 @@ std::string do_task_stat(task_struct& task, bool whole) {
     const task_struct* parent = task.group_leader->real_parent;
     const bool wchan = (!whole || num_threads < 2) && task.state != TASK_RUNNING && !task.exit_state;
     const char state = get_task_state(task)[0];
+    // The controlling terminal's device (new_encode_dev) and foreground group, if any.
+    int tty_nr = 0, tpgid = -1;
+    if (sig.tty) {
+        const unsigned maj = major(sig.tty->rdev), min = minor(sig.tty->rdev);
+        tty_nr = static_cast<int>((min & 0xff) | (maj << 8) | ((min & ~0xffu) << 12));
+        tpgid = sig.tty->pgrp;
+    }
     char buf[1024];
-    int n =
-        std::snprintf(buf, sizeof buf,
-                      "%d (%s) %c %d %d %d %d %d %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-                      " %" PRIu64 " %" PRIu64 " %" PRIu64 " %ld %d %d 0 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
-                      task.pid, task.comm.c_str(), state, parent ? parent->tgid : 1 /* emu's init */, sig.pgrp,
-                      sig.session, 0 /* tty_nr */, -1 /* tpgid */, task.flags, r.min_flt, sig.cmin_flt, r.maj_flt,
-                      sig.cmaj_flt, nsec_to_clock_t(r.utime_ns), nsec_to_clock_t(r.stime_ns),
-                      nsec_to_clock_t(sig.cutime_ns), nsec_to_clock_t(sig.cstime_ns), task_prio(task), task.nice,
-                      num_threads, nsec_to_clock_t(monotonic_to_boottime(task.start_time)),
-                      mm ? mm->total_vm * PAGE_SIZE : 0, mm ? mm->rss() : 0, sig.rlim[RLIMIT_RSS_].rlim_cur);
+    int n = std::snprintf(
+        buf, sizeof buf,
+        "%d (%s) %c %d %d %d %d %d %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+        " %" PRIu64 " %ld %d %d 0 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+        task.pid, task.comm.c_str(), state, parent ? parent->tgid : 1 /* emu's init */, sig.pgrp, sig.session, tty_nr,
+        tpgid, task.flags, r.min_flt, sig.cmin_flt, r.maj_flt, sig.cmaj_flt, nsec_to_clock_t(r.utime_ns),
+        nsec_to_clock_t(r.stime_ns), nsec_to_clock_t(sig.cutime_ns), nsec_to_clock_t(sig.cstime_ns), task_prio(task),
+        task.nice, num_threads, nsec_to_clock_t(monotonic_to_boottime(task.start_time)),
+        mm ? mm->total_vm * PAGE_SIZE : 0, mm ? mm->rss() : 0, sig.rlim[RLIMIT_RSS_].rlim_cur);
     // start_code end_code start_stack, esp and eip (zeroed as Linux does for a live task),
     // the obsolete signal words (decimal, the first 31 signals), wchan's flag, nswap, cnswap
     n += std::snprintf(buf + n, sizeof buf - n,
