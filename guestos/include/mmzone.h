@@ -243,8 +243,9 @@ struct cpu_fbatches {
 struct lruvec {
     std::array<page_list, NR_LRU_LISTS> lists{};
     std::array<uint64_t, NR_LRU_LISTS> nr_pages{};  // lruvec_page_state(NR_LRU_BASE + lru)
-    // What reclaiming each type cost recently (lru_note_cost): scanned pages weighted by
-    // rotations; get_scan_count balances anon against file with it.
+    // What reclaiming each type cost recently (lru_note_cost): I/O and rotations, a
+    // floating average halved as it passes a quarter of the lists; get_scan_count
+    // balances anon against file with it.
     uint64_t anon_cost = 0, file_cost = 0;
     cpu_fbatches fbatches;  // per-cpu in Linux; the model has one CPU
     page* mem_map = nullptr;

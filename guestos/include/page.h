@@ -55,7 +55,8 @@ enum PageFlag : uint32_t {
     PG_slab = 1u << 7,
     PG_reserved = 1u << 10,
     PG_private = 1u << 11,
-    PG_reclaim = 1u << 12,  // chosen by reclaim, being written out
+    PG_reclaim = 1u << 12,      // chosen by reclaim, being written out
+    PG_readahead = PG_reclaim,  // read ahead, not yet used (shares PG_reclaim's bit, as Linux's)
     PG_writeback = 1u << 13,
     PG_head = 1u << 15,
     PG_swapcache = 1u << 16,

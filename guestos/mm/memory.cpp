@@ -291,6 +291,7 @@ vm_fault_t do_swap_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, ui
     std::optional<uint32_t> pfn = lookup_swap_cache(entry);
     if (pfn) {
         ++pa.pfn_to_page(*pfn)._refcount;  // the fault's reference
+        swap_cache_hit(pa, pa.pfn_to_page(*pfn));
         trace_fault_step("lookup_swap_cache",
                          [&](FaultStep& s) { s.result = "pfn " + hex(*pfn) + " (in the swap cache)"; });
     } else {

@@ -2,7 +2,6 @@
 // always sits on the list of its pageblock's migrate type).
 #include "guestos/mm/page_alloc.h"
 #include "guestos/mm/swap.h"
-#include "guestos/mm/swap.h"
 
 #include "guestos/mm/highmem.h"
 
@@ -21,7 +20,6 @@ constexpr uint64_t MAX_DMA32_PFN = (4ull << 30) >> PAGE_SHIFT;  // 4 GiB
 constexpr uint64_t MAX_LOWMEM_I386 = 896ull << 20;              // MAXMEM with a 3G/1G split
 constexpr uint64_t MIN_LOWMEM = 4ull << 20;
 constexpr uint64_t STRUCT_PAGE_SIZE = 64;  // sizeof(struct page) in Linux, for mem_map's size
-constexpr uint64_t SWAP_CLUSTER_MAX = 32;
 constexpr uint64_t watermark_scale_factor = 10;
 constexpr int MIN_PERCPU_PAGELIST_HIGH_FRACTION = 8;
 constexpr int NR_CPUS_ONLINE = 1;

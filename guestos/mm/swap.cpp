@@ -129,4 +129,14 @@ void putback_lru_page(lruvec& lv, page& p) {
     add_page_to_lru_list(lv, p);
 }
 
+void lru_note_cost(lruvec& lv, bool file, uint64_t nr_io, uint64_t nr_rotated) {
+    (file ? lv.file_cost : lv.anon_cost) += nr_io * SWAP_CLUSTER_MAX + nr_rotated;
+    const uint64_t lrusize = lv.nr_pages[LRU_INACTIVE_ANON] + lv.nr_pages[LRU_ACTIVE_ANON] +
+                             lv.nr_pages[LRU_INACTIVE_FILE] + lv.nr_pages[LRU_ACTIVE_FILE];
+    if (lv.file_cost + lv.anon_cost > lrusize / 4) {  // decay previous events
+        lv.file_cost /= 2;
+        lv.anon_cost /= 2;
+    }
+}
+
 }  // namespace guestos

@@ -11,6 +11,9 @@ namespace guestos {
 
 struct vm_area_struct;
 
+// Pages reclaim works on per batch (include/linux/swap.h).
+inline constexpr uint64_t SWAP_CLUSTER_MAX = 32;
+
 // Queues a new page for the inactive list of its type (folio_add_lru); it is on no list
 // until the batch drains, which happens when the batch is full or lru_add_drain runs.
 void lru_cache_add(PageAllocator& pa, page& p);
@@ -40,5 +43,9 @@ void lru_page_release(lruvec& lv, page& p);
 bool isolate_lru_page(lruvec& lv, page& p);
 // Puts an isolated page back on the list its flags name (folio_putback_lru).
 void putback_lru_page(lruvec& lv, page& p);
+// Reclaim of one type cost nr_io writes and nr_rotated pages put back: adds
+// nr_io * SWAP_CLUSTER_MAX + nr_rotated to that type's cost and halves both costs once
+// they pass a quarter of the LRU pages, so recent costs weigh most (lru_note_cost).
+void lru_note_cost(lruvec& lv, bool file, uint64_t nr_io, uint64_t nr_rotated);
 
 }  // namespace guestos

@@ -56,7 +56,8 @@ std::optional<uint32_t> lookup_swap_cache(swp_entry_t entry) {
     return it->second;
 }
 
-std::optional<uint32_t> read_swap_cache_async(PageAllocator& pa, swp_entry_t entry, gfp_t gfp, bool& read) {
+std::optional<uint32_t> read_swap_cache_async(PageAllocator& pa, swp_entry_t entry, gfp_t gfp, bool& read,
+                                              swap_iocb* plug) {
     read = false;
     if (auto pfn = lookup_swap_cache(entry)) {
         ++pa.pfn_to_page(*pfn)._refcount;
@@ -80,7 +81,7 @@ std::optional<uint32_t> read_swap_cache_async(PageAllocator& pa, swp_entry_t ent
     pa.set_page_use(p, PageUse::Anon);
     p.flags |= PG_anon;
     add_to_swap_cache(p, pfn, entry);  // the cache's reference; the allocation's is the caller's
-    if (swap_readpage(pa, p) < 0) {
+    if (swap_readpage(pa, p, plug) < 0) {
         delete_from_swap_cache(pa, p);
         p.flags &= ~PG_dirty;
         if (--p._refcount <= 0) pa.free_page(*frame);
@@ -91,24 +92,42 @@ std::optional<uint32_t> read_swap_cache_async(PageAllocator& pa, swp_entry_t ent
     return pfn;
 }
 
+void swap_cache_hit(PageAllocator& pa, page& p) {
+    if (!(p.flags & PG_readahead)) return;
+    p.flags &= ~PG_readahead;
+    if (lruvec* lv = pa.node_lruvec()) lv->count_vm_events(SWAP_RA_HIT);
+}
+
 std::optional<uint32_t> swapin_readahead(PageAllocator& pa, swp_entry_t entry, gfp_t gfp, bool& major,
                                          unsigned* readahead) {
-    auto target = read_swap_cache_async(pa, entry, gfp, major);
-    if (!target || !major || page_cluster <= 0) return target;
+    if (readahead) *readahead = 0;
+    swap_iocb splug;
+    auto target = read_swap_cache_async(pa, entry, gfp, major, &splug);
+    if (!target) return target;
     // swap_cluster_readahead: the aligned window of 2^page_cluster slots, skipping the
     // header, free slots and pages already cached; best effort, no reclaim for these.
-    swap_info_struct* si = swp_swap_info(entry);
-    const uint64_t mask = (1ull << page_cluster) - 1, offset = swp_offset(entry);
-    const uint64_t start = std::max<uint64_t>(offset & ~mask, 1), end = std::min((offset | mask) + 1, si->max);
     unsigned extra = 0;
-    for (uint64_t off = start; off < end; ++off) {
-        if (off == offset) continue;
-        bool read = false;
-        auto pfn = read_swap_cache_async(pa, swp_entry(si->type, off), gfp & ~__GFP_DIRECT_RECLAIM, read);
-        if (!pfn) continue;
-        page& p = pa.pfn_to_page(*pfn);
-        if (--p._refcount <= 0) pa.free_page(PhysAddr::from_pfn(*pfn));  // put_page: the cache keeps it
-        extra += read;
+    if (major && page_cluster > 0) {
+        swap_info_struct* si = swp_swap_info(entry);
+        const uint64_t mask = (1ull << page_cluster) - 1, offset = swp_offset(entry);
+        const uint64_t start = std::max<uint64_t>(offset & ~mask, 1), end = std::min((offset | mask) + 1, si->max);
+        for (uint64_t off = start; off < end; ++off) {
+            if (off == offset) continue;
+            bool read = false;
+            auto pfn = read_swap_cache_async(pa, swp_entry(si->type, off), gfp & ~__GFP_DIRECT_RECLAIM, read, &splug);
+            if (!pfn) continue;
+            page& p = pa.pfn_to_page(*pfn);
+            if (read) p.flags |= PG_readahead;                               // folio_set_readahead
+            if (--p._refcount <= 0) pa.free_page(PhysAddr::from_pfn(*pfn));  // put_page: the cache keeps it
+            extra += read;
+        }
+        if (lruvec* lv = pa.node_lruvec()) lv->count_vm_events(SWAP_RA, extra);
+    }
+    (void)swap_read_unplug(pa, splug);  // a failed read took its page out of the cache
+    page& p = pa.pfn_to_page(*target);
+    if (!(p.flags & PG_uptodate)) {
+        if (--p._refcount <= 0) pa.free_page(PhysAddr::from_pfn(*target));
+        return std::nullopt;
     }
     if (readahead) *readahead = extra;
     return target;

@@ -7,6 +7,7 @@
 
 #include "guestos/include/swapops.h"
 #include "guestos/include/page.h"
+#include "guestos/mm/page_io.h"
 
 namespace guestos {
 
@@ -26,13 +27,19 @@ void __delete_from_swap_cache(page& p);
 bool add_to_swap(PageAllocator& pa, page& p);
 // The cached page of an entry (lookup_swap_cache / swap_cache_get_folio), if any.
 std::optional<uint32_t> lookup_swap_cache(swp_entry_t entry);
+// A fault found a page in the swap cache: if read-ahead brought it, that read-ahead was
+// a hit (swap_cache_get_folio's SWAP_RA_HIT).
+void swap_cache_hit(PageAllocator& pa, page& p);
 // The page for entry: the cached one, or a new page put in the cache and read from the
 // swap area (__read_swap_cache_async + swap_readpage). The caller gets a reference.
 // nullopt when the entry is free or no page could be allocated.
-std::optional<uint32_t> read_swap_cache_async(PageAllocator& pa, swp_entry_t entry, gfp_t gfp, bool& read);
+// With a plug the read joins it: the page is uptodate once swap_read_unplug ran.
+std::optional<uint32_t> read_swap_cache_async(PageAllocator& pa, swp_entry_t entry, gfp_t gfp, bool& read,
+                                              swap_iocb* plug = nullptr);
 // The page for a fault on entry, reading the aligned window of 2^page_cluster slots
-// around it into the cache too (swapin_readahead -> swap_cluster_readahead). The caller
-// gets a reference. *readahead counts the extra pages read.
+// around it into the cache too, the window's reads plugged into one bio per run of slots
+// (swapin_readahead -> swap_cluster_readahead). The caller gets a reference. *readahead
+// counts the extra pages read.
 std::optional<uint32_t> swapin_readahead(PageAllocator& pa, swp_entry_t entry, gfp_t gfp, bool& major,
                                          unsigned* readahead = nullptr);
 // Pages in the swap cache (total_swapcache_pages).

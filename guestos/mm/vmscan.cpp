@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "guestos/include/blkdev.h"
 #include "guestos/include/fs.h"
 #include "guestos/mm/filemap.h"
 #include "guestos/mm/rmap.h"
@@ -156,7 +157,7 @@ uint64_t shrink_inactive_list(BuddyAllocator& pa, lruvec& lv, uint64_t nr_to_sca
     const uint64_t nr_reclaimed = shrink_page_list(pa, lv, pfns, l, sc);
     lv.count_vm_events(sc.kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, nr_reclaimed);
     lv.count_vm_events(file ? PGSTEAL_FILE : PGSTEAL_ANON, nr_reclaimed);
-    (file ? lv.file_cost : lv.anon_cost) += nr_scanned - nr_reclaimed;  // lru_note_cost: rotations
+    lru_note_cost(lv, file, sc.nr_pageout - pageout_before, nr_scanned - nr_reclaimed);
     trace_step([&] {
         return "shrink_inactive_list(" + std::string(lru_names[l]) + ", priority " + std::to_string(sc.priority) +
                "): scanned " + std::to_string(nr_scanned) + ", reclaimed " + std::to_string(nr_reclaimed) +
@@ -205,25 +206,33 @@ uint64_t shrink_list(BuddyAllocator& pa, lruvec& lv, lru_list l, uint64_t nr_to_
 }
 
 // How many pages of each evictable list to scan this pass: lru_size >> priority, split
-// between anon and file by swappiness and the recent cost of each (get_scan_count).
+// between anon and file by swappiness and the recent cost of each (get_scan_count):
+// file only without swap, anon only when file pages are nearly gone, both equally at
+// the last priority.
 std::array<uint64_t, NR_LRU_LISTS> get_scan_count(const lruvec& lv, const scan_control& sc) {
     std::array<uint64_t, NR_LRU_LISTS> nr{};
     uint64_t ap = 0, fp = 1, denominator = 1;  // SCAN_FILE
     if (can_reclaim_anon_pages() && sc.may_swap && sc.swappiness) {
-        // SCAN_FRACT: each type in proportion to its swappiness share over its cost.
-        const uint64_t total_cost = lv.anon_cost + lv.file_cost;
-        const uint64_t anon_cost = total_cost + lv.anon_cost, file_cost = total_cost + lv.file_cost;
-        ap = static_cast<uint64_t>(sc.swappiness) * (2 * total_cost + 1) / (anon_cost + 1);
-        fp = static_cast<uint64_t>(200 - sc.swappiness) * (2 * total_cost + 1) / (file_cost + 1);
+        if (sc.file_is_tiny) {
+            ap = 1, fp = 0;  // SCAN_ANON
+        } else if (sc.priority == 0) {
+            ap = fp = denominator = 0;  // SCAN_EQUAL
+        } else {
+            // SCAN_FRACT: each type in proportion to its swappiness share over its cost.
+            const uint64_t anon_cost = lv.anon_cost + lv.anon_cost + lv.file_cost;
+            const uint64_t file_cost = lv.file_cost + lv.anon_cost + lv.file_cost;
+            const uint64_t total_cost = anon_cost + file_cost;
+            ap = static_cast<uint64_t>(sc.swappiness) * (total_cost + 1) / (anon_cost + 1);
+            fp = static_cast<uint64_t>(200 - sc.swappiness) * (total_cost + 1) / (file_cost + 1);
+        }
         denominator = ap + fp;
     }
     for (lru_list l : {LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, LRU_INACTIVE_FILE, LRU_ACTIVE_FILE}) {
         uint64_t scan = lv.nr_pages[l] >> sc.priority;
-        if (!scan && sc.priority == 0) scan = lv.nr_pages[l];
         if (!scan && lv.nr_pages[l] && sc.priority < DEF_PRIORITY)
             scan = std::min<uint64_t>(lv.nr_pages[l], SWAP_CLUSTER_MAX);
         const uint64_t share = is_file_lru(l) ? fp : ap;
-        nr[l] = denominator ? scan * share / denominator : 0;
+        nr[l] = denominator ? scan * share / denominator : scan;
     }
     return nr;
 }
@@ -232,6 +241,7 @@ std::array<uint64_t, NR_LRU_LISTS> get_scan_count(const lruvec& lv, const scan_c
 // met or the counts are spent, then ages anon if its inactive list ran low (shrink_lruvec).
 void shrink_lruvec(BuddyAllocator& pa, lruvec& lv, scan_control& sc) {
     std::array<uint64_t, NR_LRU_LISTS> nr = get_scan_count(lv, sc);
+    const blk_plug plug;  // the batch's swap writes merge into few requests
     trace_step([&] {
         return "shrink_lruvec(priority " + std::to_string(sc.priority) + "): scan inactive_anon " +
                std::to_string(nr[LRU_INACTIVE_ANON]) + ", active_anon " + std::to_string(nr[LRU_ACTIVE_ANON]) +
@@ -249,6 +259,21 @@ void shrink_lruvec(BuddyAllocator& pa, lruvec& lv, scan_control& sc) {
     }
     if (can_reclaim_anon_pages() && inactive_is_low(lv, LRU_INACTIVE_ANON))
         shrink_active_list(pa, lv, SWAP_CLUSTER_MAX, LRU_ACTIVE_ANON, sc);
+}
+
+// Whether the node's file pages are nearly gone, so anon alone is scanned: file and free
+// pages together under the zones' high watermarks while anon is not short of inactive
+// pages (prepare_scan_control's file_is_tiny).
+void prepare_scan_control(const BuddyAllocator& pa, scan_control& sc) {
+    const lruvec& lv = *pa.node_lruvec();
+    uint64_t total_high_wmark = 0;
+    for (const zone& z : pa.NODE_DATA().node_zones)
+        if (z.managed_pages) total_high_wmark += z.high_wmark_pages();
+    const uint64_t free = pa.nr_free_pages();
+    const uint64_t file = lv.nr_pages[LRU_ACTIVE_FILE] + lv.nr_pages[LRU_INACTIVE_FILE];
+    const uint64_t anon = lv.nr_pages[LRU_INACTIVE_ANON];
+    sc.file_is_tiny =
+        file + free <= total_high_wmark && !inactive_is_low(lv, LRU_INACTIVE_ANON) && (anon >> sc.priority) != 0;
 }
 
 }  // namespace
@@ -281,6 +306,7 @@ bool inactive_is_low(const lruvec& lv, lru_list inactive_lru) {
 
 uint64_t shrink_node(BuddyAllocator& pa, scan_control& sc) {
     const uint64_t before = sc.nr_reclaimed;
+    prepare_scan_control(pa, sc);
     trace_step([&] { return "shrink_node(priority " + std::to_string(sc.priority) + ")"; });
     shrink_lruvec(pa, *pa.node_lruvec(), sc);
     return sc.nr_reclaimed - before;
@@ -323,6 +349,20 @@ void wakeup_kswapd(BuddyAllocator& pa, gfp_t gfp, unsigned order, zone_type high
     pgdat.kswapd_wait = true;
 }
 
+namespace {
+// One kswapd pass: aims for the high watermark of every eligible zone; true if it scanned
+// at least that many pages (kswapd_shrink_node).
+bool kswapd_shrink_node(BuddyAllocator& pa, scan_control& sc, zone_type highest) {
+    sc.nr_to_reclaim = 0;
+    for (int t = 0; t <= highest; ++t) {
+        const zone& z = pa.zone_at(static_cast<zone_type>(t));
+        if (z.managed_pages) sc.nr_to_reclaim += std::max(z.high_wmark_pages(), SWAP_CLUSTER_MAX);
+    }
+    shrink_node(pa, sc);
+    return sc.nr_scanned >= sc.nr_to_reclaim;
+}
+}  // namespace
+
 uint64_t kswapd(BuddyAllocator& pa) {
     pglist_data& pgdat = pa.NODE_DATA();
     if (!pgdat.kswapd_wait) return 0;
@@ -338,21 +378,16 @@ uint64_t kswapd(BuddyAllocator& pa) {
     sc.swappiness = vm_swappiness;
     trace_step(
         [&] { return "kswapd0: balance_pgdat(order " + std::to_string(order) + ", " + zone_names[highest] + ")"; });
-    uint64_t total = 0;
     for (sc.priority = DEF_PRIORITY; sc.priority >= 1;) {
         if (pgdat_balanced(pa, order, highest)) break;
-        // kswapd_shrink_node: aim for the high watermark of every eligible zone.
-        sc.nr_to_reclaim = 0;
-        for (int t = 0; t <= highest; ++t) {
-            const zone& z = pa.zone_at(static_cast<zone_type>(t));
-            if (z.managed_pages) sc.nr_to_reclaim += std::max(z.high_wmark_pages(), SWAP_CLUSTER_MAX);
-        }
-        sc.nr_reclaimed = 0;
         sc.nr_scanned = 0;
-        total += shrink_node(pa, sc);
-        if (!sc.nr_reclaimed) --sc.priority;
+        const uint64_t nr_reclaimed = sc.nr_reclaimed;
+        // Scanning as much as the goal means the goal is met at full efficiency: no need
+        // to scan harder; otherwise (or with nothing freed) the next pass raises priority.
+        const bool raise_priority = !kswapd_shrink_node(pa, sc, highest);
+        if (raise_priority || sc.nr_reclaimed == nr_reclaimed) --sc.priority;
     }
-    return total;
+    return sc.nr_reclaimed;
 }
 
 void setup_reclaim(BuddyAllocator& pa) {

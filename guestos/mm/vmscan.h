@@ -10,12 +10,12 @@
 #include <string>
 
 #include "guestos/mm/page_alloc.h"
+#include "guestos/mm/swap.h"
 
 namespace guestos {
 
-// Pages reclaim works on per batch (SWAP_CLUSTER_MAX) and the first, lightest, scan
-// priority: a pass scans lru_size >> priority pages of each list (DEF_PRIORITY).
-inline constexpr uint64_t SWAP_CLUSTER_MAX = 32;
+// The first, lightest, scan priority: a pass scans lru_size >> priority pages of each
+// list (DEF_PRIORITY).
 inline constexpr int DEF_PRIORITY = 12;
 
 // vm.swappiness (0..200, default 60): the relative cost of reclaiming anon vs file pages.
@@ -33,6 +33,7 @@ struct scan_control {
     bool may_swap = true;
     bool kswapd = false;  // current_is_kswapd(): picks the pgscan_/pgsteal_ counters
     int swappiness = 60;
+    bool file_is_tiny = false;  // file + free pages under the high watermarks: scan anon only
     uint64_t nr_scanned = 0;
     uint64_t nr_reclaimed = 0;
     uint64_t nr_pageout = 0;  // pages written to swap (pageout)

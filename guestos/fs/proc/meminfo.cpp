@@ -415,6 +415,16 @@ std::string proc_vmstat(const ProcSources& src) {
     return m;
 }
 
+namespace {
+// The vmstat lines --stats prints: allocation and the reclaim and swap counters.
+bool is_stats_vm_event(std::string_view line) {
+    for (std::string_view prefix : {"pgalloc_", "pgfree ", "pswp", "pgscan_", "pgsteal_", "pageoutrun ", "allocstall_",
+                                    "pgrefill ", "pgactivate ", "pgdeactivate ", "swap_ra", "oom_kill "})
+        if (line.starts_with(prefix)) return true;
+    return false;
+}
+}  // namespace
+
 std::string allocator_stats(const ProcSources& src) {
     const BuddyAllocator& b = src.buddy;
     std::string m = proc_buddyinfo(b);
@@ -427,7 +437,7 @@ std::string allocator_stats(const ProcSources& src) {
         end = vmstat.find('\n', at);
         if (end == std::string::npos) end = vmstat.size();
         const std::string_view line(vmstat.data() + at, end - at);
-        if (line.starts_with("pgalloc_") || line.starts_with("pgfree ")) (m += line) += '\n';
+        if (is_stats_vm_event(line)) (m += line) += '\n';
     }
     uint64_t caches = 0, active = 0, objs = 0;
     if (src.slab)
