@@ -1,7 +1,9 @@
 // Page tables and page faults of an mm (mm/memory.c), and the user-copy helpers (uaccess).
 #include "guestos/mm/memory.h"
 
+#include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include "guestos/trace/fault_trace.h"
 #include "guestos/mm/highmem.h"
@@ -627,6 +629,26 @@ bool access_remote_vm_write(mm_struct& mm, VirtAddr va, const void* src, uint64_
     return true;
 }
 
+namespace {
+// --check-mm's swap half: every slot's swap_map count equals the swap PTEs of every mm
+// that may hold entries (the mmlist, and mm), SWAP_HAS_CACHE the slot's presence in the
+// swap cache (check_swap_map).
+std::vector<std::string> check_swap_ptes(mm_struct& mm) {
+    if (swap_areas().empty()) return {};
+    std::vector<mm_struct*> mms = mmlist_mms();
+    if (std::find(mms.begin(), mms.end(), &mm) == mms.end()) mms.push_back(&mm);
+    std::unordered_map<uint64_t, uint64_t> swap_ptes;
+    for (mm_struct* m : mms) {
+        mmu::RamBus bus(*m->ram);
+        mmu::for_each_pte(bus, m->paging_mode, m->pgd, VirtAddr(0), VirtAddr(m->task_size - 1),
+                          [&](VirtAddr, uint64_t pte) {
+                              if (is_swap_pte(pte)) ++swap_ptes[pte_to_swp_entry(m->paging_mode, pte).val];
+                          });
+    }
+    return check_swap_map(swap_ptes);
+}
+}  // namespace
+
 std::vector<std::string> check_mm(mm_struct& mm) {
     std::vector<std::string> problems;
     const vm_area_struct* prev = nullptr;
@@ -652,6 +674,7 @@ std::vector<std::string> check_mm(mm_struct& mm) {
                 problems.push_back("PTE at " + hex(va.value) + " maps free frame " +
                                    hex(mmu::pte_frame(mm.paging_mode, pte).value));
         });
+    for (std::string& p : check_swap_ptes(mm)) problems.push_back(std::move(p));
     return problems;
 }
 

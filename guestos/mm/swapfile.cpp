@@ -378,6 +378,7 @@ long sys_swapoff(SysCtx& c, const uint64_t* a) {
 
 void mmlist_add(mm_struct& mm) { mmlist.insert(&mm); }
 void mmlist_del(mm_struct& mm) { mmlist.erase(&mm); }
+std::vector<mm_struct*> mmlist_mms() { return {mmlist.begin(), mmlist.end()}; }
 
 void swap_reset_all() {
     for (auto& si : swap_info) si.reset();

@@ -99,6 +99,8 @@ std::string proc_swaps();
 // their teardown removes them, swapoff walks them.
 void mmlist_add(mm_struct& mm);
 void mmlist_del(mm_struct& mm);
+// The mms on the mmlist, for checks.
+std::vector<mm_struct*> mmlist_mms();
 
 // Deactivates every area without bringing pages back: for tests and shutdown.
 void swap_reset_all();

@@ -270,6 +270,25 @@ TEST_F(GuestosSwapTest, ReclaimSwapsAnonymousPagesOutAndFaultsBringThemBackByteE
     EXPECT_CONSISTENT(*buddy_);
 }
 
+TEST_F(GuestosSwapTest, CheckMmComparesEverySlotCountWithTheSwapPtesOfEveryMm) {
+    const uint64_t n = 64, a = anon(n);
+    fill(a, n);
+    child_ = std::make_unique<mm_struct>();
+    init_mm(*child_);
+    ASSERT_EQ(dup_mmap(*child_, parent_), 0);
+    reclaim_all();
+    ASSERT_TRUE(is_swap_pte(get_pte(parent_, VirtAddr(a))));
+    EXPECT_TRUE(check_mm(parent_).empty()) << "the child's PTEs count too";
+    const swp_entry_t e = pte_to_swp_entry(PagingMode::LongMode4, get_pte(parent_, VirtAddr(a)));
+    ASSERT_TRUE(swap_duplicate(e));  // a reference no PTE holds
+    const std::vector<std::string> problems = check_mm(parent_);
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_NE(problems[0].find("counts 3"), std::string::npos) << problems[0];
+    EXPECT_NE(problems[0].find("PTEs hold 2"), std::string::npos) << problems[0];
+    swap_free(e);
+    EXPECT_TRUE(check_mm(*child_).empty());
+}
+
 TEST_F(GuestosSwapTest, WriteFaultOfTheLastUserTakesThePageOutOfTheSwapCache) {
     const uint64_t a = anon(64);
     fill(a, 64);
