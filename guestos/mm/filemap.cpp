@@ -10,7 +10,9 @@
 #include "guestos/include/blkdev.h"
 #include "guestos/include/fs.h"
 #include "guestos/mm/memory.h"
+#include "guestos/mm/shmem.h"
 #include "guestos/mm/swap.h"
+#include "guestos/mm/swapfile.h"
 
 namespace guestos {
 
@@ -139,6 +141,10 @@ std::optional<PhysAddr> find_get_page(address_space& m, uint64_t index) {
 
 mmu::ErrorOr<PhysAddr> pagecache_get_page(address_space& m, uint64_t index, bool* major) {
     if (auto f = find_get_page(m, index)) return *f;
+    if (m.i_swap.count(index)) {  // shmem_get_folio_gfp: a swapped page comes back
+        if (major) *major = true;
+        return shmem_swapin(m, index);
+    }
     if (major && !is_shmem(m)) *major = true;
     return read_page(m, index);
 }
@@ -214,7 +220,7 @@ long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos) {
         const uint64_t index = at >> PAGE_SHIFT, off = at & (PAGE_SIZE - 1);
         const uint64_t chunk = std::min(n - done, PAGE_SIZE - off);
         std::optional<PhysAddr> frame = find_get_page(m, index);
-        if (!frame && !is_shmem(m)) {
+        if (!frame && (!is_shmem(m) || m.i_swap.count(index))) {
             page_cache_read_around(m, index);  // page_cache_sync_readahead
             auto r = pagecache_get_page(m, index);
             if (r.is_error()) return done ? static_cast<long>(done) : -r.error().errno_value;
@@ -281,10 +287,12 @@ void truncate_inode_pages_range(address_space& m, uint64_t lstart, uint64_t lend
     if (lend < lstart) return;
     if (!m.km.page_alloc) {
         m.i_pages.clear();
+        m.i_swap.clear();
         return;
     }
     // Zeroes bytes [from, to] of the cached page holding them (truncate_inode_partial_folio).
     auto zero_part = [&](uint64_t from, uint64_t to) {
+        if (m.i_swap.count(from >> PAGE_SHIFT)) (void)shmem_swapin(m, from >> PAGE_SHIFT);
         if (auto f = find_get_page(m, from >> PAGE_SHIFT)) {
             const uint64_t off = from & (PAGE_SIZE - 1), n = to - from + 1;
             (void)with_kernel_mapping(m.km, *f + off, n, [&](uint8_t* p) { std::memset(p, 0, n); });
@@ -301,7 +309,13 @@ void truncate_inode_pages_range(address_space& m, uint64_t lstart, uint64_t lend
         zero_part(std::max(lstart, lend & mmu::PAGE_MASK), lend);
     for (auto it = m.i_pages.lower_bound(first_full); it != m.i_pages.end() && it->first < end_full;)
         delete_from_page_cache(m, it++);
-    if (m.i_pages.empty()) live_mappings().erase(&m);
+    // shmem_undo_range: swapped pages give their slots and blocks back (shmem_free_swap).
+    for (auto it = m.i_swap.lower_bound(first_full); it != m.i_swap.end() && it->first < end_full;) {
+        free_swap_and_cache(*m.km.page_alloc, it->second);
+        if (m.blocks) --m.blocks->used_blocks;
+        it = m.i_swap.erase(it);
+    }
+    if (m.i_pages.empty() && m.i_swap.empty()) live_mappings().erase(&m);
 }
 
 void truncate_setsize(inode& ino, uint64_t newsize) {
@@ -321,7 +335,7 @@ bool remove_mapping(address_space& m, page& p) {
     auto it = m.i_pages.find(p.index);
     if (it == m.i_pages.end() || &m.km.page_alloc->phys_to_page(it->second) != &p) return false;
     delete_from_page_cache(m, it);
-    if (m.i_pages.empty()) live_mappings().erase(&m);
+    if (m.i_pages.empty() && m.i_swap.empty()) live_mappings().erase(&m);
     return true;
 }
 
@@ -347,9 +361,17 @@ uint64_t drop_pagecache() {
     return dropped;
 }
 
+std::vector<address_space*> shmem_swaplist() {
+    std::vector<address_space*> out;
+    for (address_space* m : live_mappings())
+        if (!m->i_swap.empty()) out.push_back(m);
+    return out;
+}
+
 void release_all_page_caches() {
     for (address_space* m : live_mappings()) {
         m->i_pages.clear();  // the allocator goes with the kernel: nothing to give back to it
+        m->i_swap.clear();
         m->km = {};
     }
     live_mappings().clear();

@@ -10,6 +10,7 @@
 
 #include "guestos/lib/interval_tree.h"
 #include "guestos/include/kmap.h"
+#include "guestos/include/swapops.h"
 
 namespace guestos {
 
@@ -51,6 +52,9 @@ struct address_space {
     // Where its pages come from and how they are reached; set before the first page.
     kernel_mem km;
     std::map<uint64_t, PhysAddr> i_pages;  // index -> page (Linux: an xarray)
+    // shmem: the pages out in swap, index -> swap entry (Linux keeps them in i_pages as
+    // value entries); each holds one reference on its slot.
+    std::map<uint64_t, swp_entry_t> i_swap;
     // The VMAs mapping it, keyed by the file pages they cover [vm_pgoff, vm_pgoff + pages - 1].
     IntervalTree<vm_area_struct> i_mmap;
     std::shared_ptr<shmem_blocks> blocks;  // a tmpfs file's: the budget its pages are charged to
@@ -117,6 +121,9 @@ uint64_t drop_pagecache();
 // The mappings holding pages of pa's RAM (what walking every super block's inodes reaches
 // in Linux), for inspection.
 std::vector<const address_space*> cached_mappings(const PageAllocator& pa);
+
+// The shmem mappings with pages in swap (shmem_swaplist), for swapoff and --check-mm.
+std::vector<address_space*> shmem_swaplist();
 
 // Drops every page of every page cache and disconnects them from the allocator: the
 // kernel's teardown, before the allocator goes.

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "guestos/trace/fault_trace.h"
+#include "guestos/mm/filemap.h"
 #include "guestos/mm/highmem.h"
 #include "guestos/mm/vmalloc.h"
 #include "guestos/mm/mmap.h"
@@ -166,7 +167,7 @@ vm_fault_t filemap_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, P
         });
         return VM_FAULT_SIGBUS;
     }
-    vm_fault_t ret = VM_FAULT_OK;
+    vm_fault_t ret = shmem && m.i_swap.count(pgoff) ? VM_FAULT_MAJOR : VM_FAULT_OK;  // shmem_swapin_folio
     if (auto cached = find_get_page(m, pgoff)) {
         out = *cached;
         trace_fault_step("find_get_page",
@@ -645,6 +646,8 @@ std::vector<std::string> check_swap_ptes(mm_struct& mm) {
                               if (is_swap_pte(pte)) ++swap_ptes[pte_to_swp_entry(m->paging_mode, pte).val];
                           });
     }
+    for (const address_space* m : shmem_swaplist())  // a swapped shmem page's mapping holds its slot
+        for (const auto& [index, entry] : m->i_swap) ++swap_ptes[entry.val];
     return check_swap_map(swap_ptes);
 }
 }  // namespace

@@ -14,6 +14,9 @@
 #include <vector>
 
 #include "guestos/mm/page_alloc.h"
+#include "guestos/mm/page_io.h"
+#include "guestos/mm/swap_state.h"
+#include "guestos/mm/swapfile.h"
 
 namespace guestos {
 
@@ -328,6 +331,68 @@ std::shared_ptr<super_block> shmem_fill_super(std::function<kernel_mem()> km, ui
     root->i_uid = root->i_gid = 0;
     sb->s_root = d_make_root(*sb, root);
     return sb;
+}
+
+bool shmem_writepage(address_space& m, page& p) {
+    PageAllocator& pa = *m.km.page_alloc;
+    auto it = m.i_pages.find(p.index);
+    if (it == m.i_pages.end() || &pa.phys_to_page(it->second) != &p || (p.flags & PG_swapcache)) return false;
+    const PhysAddr frame = it->second;
+    const swp_entry_t entry = get_swap_page();  // folio_alloc_swap: the slot has SWAP_HAS_CACHE
+    if (!entry.val) return false;
+    add_to_swap_cache(p, static_cast<uint32_t>(frame.pfn()), entry);
+    (void)swap_duplicate(entry);  // swap_shmem_alloc: the mapping's reference
+    p.flags |= PG_dirty;
+    if (swap_writepage(pa, p) < 0) {  // the page stays in the cache, the slot goes
+        swap_free(entry);
+        __delete_from_swap_cache(p);
+        --p._refcount;
+        put_swap_page(entry);
+        return false;
+    }
+    // shmem_delete_from_page_cache: the index holds the swap entry instead of the page.
+    m.i_pages.erase(it);
+    m.i_swap[p.index] = entry;
+    p.mapping = nullptr;
+    p.flags &= ~PG_uptodate;
+    --p._refcount;  // the page cache's reference
+    // __remove_mapping: out of the swap cache; the slot keeps the mapping's reference.
+    __delete_from_swap_cache(p);
+    put_swap_page(entry);
+    pa.free_page(frame);
+    return true;
+}
+
+mmu::ErrorOr<PhysAddr> shmem_swapin(address_space& m, uint64_t index) {
+    PageAllocator& pa = *m.km.page_alloc;
+    const swp_entry_t entry = m.i_swap.at(index);
+    bool read = false;
+    const std::optional<uint32_t> pfn = read_swap_cache_async(pa, entry, GFP_HIGHUSER_MOVABLE, read);
+    if (!pfn) return mmu::Error::from_errno(__swap_count(entry) ? ENOMEM : EIO, "shmem page not swapped in");
+    page& p = pa.pfn_to_page(*pfn);
+    // shmem_add_to_page_cache, swap_free, delete_from_swap_cache: the caller's reference
+    // becomes the page cache's, the slot is freed, the page is dirty (its only copy).
+    delete_from_swap_cache(pa, p);
+    swap_free(entry);
+    m.i_swap.erase(index);
+    p.flags = (p.flags & ~PG_anon) | PG_swapbacked | PG_uptodate | PG_dirty;
+    pa.set_page_use(p, PageUse::File);
+    p.mapping = &m;
+    p.index = index;
+    const PhysAddr frame = PhysAddr::from_pfn(*pfn);
+    m.i_pages[index] = frame;
+    return frame;
+}
+
+bool shmem_unuse(unsigned type) {
+    for (address_space* m : shmem_swaplist()) {
+        std::vector<uint64_t> indices;
+        for (const auto& [index, entry] : m->i_swap)
+            if (swp_type(entry) == type) indices.push_back(index);
+        for (uint64_t index : indices)
+            if (shmem_swapin(*m, index).is_error()) return false;
+    }
+    return true;
 }
 
 }  // namespace guestos

@@ -40,6 +40,17 @@ long memfd_check_seals_mmap(const inode& ino, unsigned long& vm_flags);
 // fcntl's F_ADD_SEALS and F_GET_SEALS (memfd_fcntl): EINVAL for a file that is not shmem.
 long memfd_fcntl(file& f, unsigned cmd, uint64_t arg);
 
+// Reclaim of a shmem page nothing maps and only the cache holds: it gets a swap slot, is
+// written there, its index keeps the swap entry instead and the frame is freed
+// (shmem_writepage). False, changing nothing, without a slot or when the write fails.
+bool shmem_writepage(address_space& mapping, page& p);
+// Brings page index of a shmem mapping back from its swap slot into the cache, dirty,
+// the slot freed (shmem_swapin_folio); ENOMEM without RAM, EIO when the read failed.
+mmu::ErrorOr<PhysAddr> shmem_swapin(address_space& mapping, uint64_t index);
+// swapoff: every shmem page in area type comes back into RAM (shmem_unuse); false when
+// one could not.
+bool shmem_unuse(unsigned type);
+
 inline constexpr uint64_t TMPFS_MAGIC = 0x01021994;
 
 // A tmpfs instance's mount options (shmem_parse_options): size= in pages and nr_inodes=

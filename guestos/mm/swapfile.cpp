@@ -11,6 +11,7 @@
 #include "guestos/include/kernel.h"
 #include "guestos/include/mm_types.h"
 #include "guestos/include/syscalls.h"
+#include "guestos/mm/shmem.h"
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/mm/memory.h"
 #include "guestos/mm/swap_state.h"
@@ -305,6 +306,7 @@ long swapoff_type(PageAllocator& pa, unsigned type) {
     total_swap_pages_ -= si->pages;
     // try_to_unuse: every mm that may hold entries, then the pages only the cache holds.
     bool ok = true;
+    ok = shmem_unuse(type);
     for (mm_struct* mm : std::vector<mm_struct*>(mmlist.begin(), mmlist.end())) ok = ok && unuse_mm(*mm, type);
     std::vector<uint32_t> cached;
     for (const auto& [off, pfn] : si->swap_cache) cached.push_back(pfn);

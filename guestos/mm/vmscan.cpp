@@ -8,6 +8,7 @@
 #include "guestos/include/fs.h"
 #include "guestos/mm/filemap.h"
 #include "guestos/mm/rmap.h"
+#include "guestos/mm/shmem.h"
 #include "guestos/mm/page_io.h"
 #include "guestos/mm/swap.h"
 #include "guestos/mm/swap_state.h"
@@ -80,6 +81,24 @@ ReclaimOutcome shrink_anon_page(BuddyAllocator& pa, page& p, PhysAddr frame, sca
     return ReclaimOutcome::Freed;
 }
 
+// A shmem page goes to swap through shmem_writepage once try_to_unmap took it out of
+// every page table; without swap room it stays (activate_locked, as Linux's
+// AOP_WRITEPAGE_ACTIVATE).
+ReclaimOutcome shrink_shmem_page(BuddyAllocator& pa, page& p, PhysAddr frame, scan_control& sc) {
+    auto* mapping = static_cast<address_space*>(p.mapping);
+    if (!mapping) return ReclaimOutcome::Kept;  // truncated but still mapped: freed at its unmap
+    if (!sc.may_swap || !(sc.gfp_mask & __GFP_IO) || !can_reclaim_anon_pages()) return ReclaimOutcome::Activated;
+    if (page_mapped(p)) {
+        if (!sc.may_unmap) return ReclaimOutcome::Kept;
+        (void)try_to_unmap(pa, frame);
+        if (page_mapped(p)) return ReclaimOutcome::Activated;
+    }
+    if (p._refcount != 1) return ReclaimOutcome::Kept;  // someone else holds it
+    if (!sc.may_writepage || !shmem_writepage(*mapping, p)) return ReclaimOutcome::Activated;
+    ++sc.nr_pageout;
+    return ReclaimOutcome::Freed;
+}
+
 // Tries to free one isolated inactive page (the body of shrink_page_list's loop); the
 // outcome says where it goes if it survives.
 ReclaimOutcome shrink_one_page(BuddyAllocator& pa, page& p, scan_control& sc) {
@@ -92,9 +111,7 @@ ReclaimOutcome shrink_one_page(BuddyAllocator& pa, page& p, scan_control& sc) {
     case PAGEREF_RECLAIM_CLEAN: break;
     }
     if (p.flags & PG_anon) return shrink_anon_page(pa, p, frame, sc);
-    // shmem pages would go to swap through shmem_writepage, which emu lacks: they stay
-    // (activate_locked), as Linux's AOP_WRITEPAGE_ACTIVATE.
-    if (!page_is_file_lru(p)) return ReclaimOutcome::Activated;
+    if (!page_is_file_lru(p)) return shrink_shmem_page(pa, p, frame, sc);
     auto* mapping = static_cast<address_space*>(p.mapping);
     if (!mapping) return ReclaimOutcome::Kept;  // truncated but still mapped: freed at its unmap
     if (page_mapped(p)) {

@@ -14,10 +14,12 @@
 #include <vector>
 
 #include "guestos/include/swapops.h"
+#include "guestos/mm/filemap.h"
 #include "guestos/mm/memory.h"
 #include "guestos/mm/mmap.h"
 #include "guestos/mm/page_alloc.h"
 #include "guestos/mm/page_io.h"
+#include "guestos/mm/shmem.h"
 #include "guestos/mm/swap.h"
 #include "guestos/mm/swap_state.h"
 #include "guestos/mm/swapfile.h"
@@ -340,6 +342,56 @@ TEST_F(GuestosSwapTest, ForkedMappersShareTheSwappedPageThroughTheSwapCache) {
     EXPECT_TRUE(check_counts(a, n).empty());
     EXPECT_TRUE(check_mm(parent_).empty());
     EXPECT_TRUE(check_mm(*child_).empty());
+}
+
+TEST_F(GuestosSwapTest, ShmemPagesGoToSwapThroughShmemWritepageAndComeBackByteExact) {
+    const uint64_t n = 256;
+    const std::shared_ptr<file> f = shmem_zero_setup(kernel_mem{ram_.get(), buddy_.get(), nullptr, nullptr}, n * P);
+    inode& ino = *f->f_inode;
+    address_space& m = ino.i_data;
+    for (uint64_t i = 0; i < n; ++i) {
+        auto frame = pagecache_get_page(m, i);
+        ASSERT_FALSE(frame.is_error());
+        uint8_t* b = ram_->host(frame.value(), P);
+        for (uint64_t w = 0; w < P; w += 8) std::memcpy(b + w, &i, 8);
+    }
+    EXPECT_GT(reclaim_all(), 0u);
+    const uint64_t out = m.i_swap.size();
+    EXPECT_GT(out, n / 2) << "cold shmem pages went to swap";
+    EXPECT_EQ(m.nrpages() + out, n);
+    EXPECT_EQ(buddy_->vm_event(PSWPOUT), out);
+    EXPECT_EQ(total_swap_pages() - get_nr_swap_pages(), out) << "each swapped page holds its slot";
+    EXPECT_TRUE(check_mm(parent_).empty()) << "the mapping's references count";
+    for (uint64_t i = 0; i < n; ++i) {
+        bool major = false;
+        auto frame = pagecache_get_page(m, i, &major);
+        ASSERT_FALSE(frame.is_error());
+        const uint8_t* b = ram_->host(frame.value(), P);
+        for (uint64_t w = 0; w < P; w += 8) ASSERT_EQ(std::memcmp(b + w, &i, 8), 0) << "page " << i;
+    }
+    EXPECT_TRUE(m.i_swap.empty());
+    EXPECT_EQ(get_nr_swap_pages(), total_swap_pages()) << "shmem_swapin freed the slots";
+    // Out again, then truncated: the slots come back without a read.
+    reclaim_all();
+    ASSERT_FALSE(m.i_swap.empty());
+    const uint64_t pswpin = buddy_->vm_event(PSWPIN);
+    truncate_setsize(ino, 0);
+    EXPECT_TRUE(m.i_swap.empty());
+    EXPECT_EQ(buddy_->vm_event(PSWPIN), pswpin);
+    EXPECT_EQ(get_nr_swap_pages(), total_swap_pages());
+}
+
+TEST_F(GuestosSwapTest, SwapoffBringsShmemPagesBack) {
+    const uint64_t n = 128;
+    const std::shared_ptr<file> f = shmem_zero_setup(kernel_mem{ram_.get(), buddy_.get(), nullptr, nullptr}, n * P);
+    address_space& m = f->f_inode->i_data;
+    for (uint64_t i = 0; i < n; ++i) ASSERT_FALSE(pagecache_get_page(m, i).is_error());
+    reclaim_all();
+    ASSERT_FALSE(m.i_swap.empty());
+    ASSERT_EQ(swapoff_type(*buddy_, 0), 0);
+    EXPECT_TRUE(m.i_swap.empty());
+    EXPECT_EQ(m.nrpages(), n);
+    ASSERT_FALSE(swapon_file(path_, PagingMode::LongMode4).is_error());
 }
 
 TEST_F(GuestosSwapTest, UnmapAndMadviseFreeTheSlots) {
