@@ -6,25 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-/* The kB after `key` in /proc/meminfo, or -1. */
-static long long meminfo_kb(const char *key)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) return -1;
-    char line[256];
-    long long v = -1;
-    size_t n = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, key, n)) {
-            v = strtoll(line + n, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return v;
-}
+#include "proc_field.h"
 
 int main(int argc, char **argv)
 {
@@ -43,8 +27,8 @@ int main(int argc, char **argv)
         close(fd);
         printf("pass %d: %llu bytes, sum %016llx\n", pass, (unsigned long long)bytes, (unsigned long long)sum);
         fflush(stdout);
-        fprintf(stderr, "filereread: pass %d Cached %lld kB MemTotal %lld kB\n", pass, meminfo_kb("Cached:"),
-                meminfo_kb("MemTotal:"));
+        fprintf(stderr, "filereread: pass %d Cached %lld kB MemTotal %lld kB\n", pass, proc_field("/proc/meminfo", "Cached:"),
+                proc_field("/proc/meminfo", "MemTotal:"));
     }
     return 0;
 }

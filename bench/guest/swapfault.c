@@ -7,27 +7,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 
-#define PAGE 4096u
+#include "proc_field.h"
 
-/* The number after `key` in a line of file, or -1. */
-static long long field(const char *path, const char *key)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    char line[256];
-    long long v = -1;
-    size_t n = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, key, n)) {
-            v = strtoll(line + n, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return v;
-}
+#define PAGE 4096u
 
 int main(int argc, char **argv)
 {
@@ -36,8 +20,8 @@ int main(int argc, char **argv)
     uint64_t *mem = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) return perror("mmap"), 1;
     for (size_t p = 0; p < pages; p++) mem[p * (PAGE / 8)] = p * 0x9e3779b97f4a7c15ull;
-    const long long swap_kb = field("/proc/self/status", "VmSwap:");
-    fprintf(stderr, "swapfault: write pass pswpout %lld vmswap_pages %lld\n", field("/proc/vmstat", "pswpout "),
+    const long long swap_kb = proc_field("/proc/self/status", "VmSwap:");
+    fprintf(stderr, "swapfault: write pass pswpout %lld vmswap_pages %lld\n", proc_field("/proc/vmstat", "pswpout "),
             swap_kb < 0 ? -1 : swap_kb / 4);
     uint64_t sum = 0, bad = 0;
     for (size_t p = 0; p < pages; p++) {
