@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static long long proc_field(const char *path, const char *key)
-{
-    FILE *f = fopen(path, "r");
+static long long proc_field(const char* path, const char* key) {
+    FILE* f = fopen(path, "r");
     if (!f) return -1;
     char line[256];
     long long v = -1;
