@@ -27,6 +27,9 @@ void send_sig(int sig, task_struct& task);
 // A process-directed signal (group): one thread that does not block it takes it; SIGKILL
 // goes to every thread.
 bool send_signal_group(task_struct& task, const kernel_siginfo& info, bool forced);
+// Every process of group pgrp gets info, from the kernel: no permission check
+// (__kill_pgrp_info with a privileged sender).
+void kill_pgrp_info(Kernel& k, int pgrp, const kernel_siginfo& info);
 // Takes the first pending signal of mask (synchronous ones first) with its siginfo; a POSIX
 // timer's is re-armed (dequeue_signal). 0 when none is pending.
 int dequeue_signal(task_struct& task, uint64_t mask, kernel_siginfo& info);

@@ -29,6 +29,8 @@ void proc_set_tty(task_struct& t, tty_struct& tty);
 // A session leader lets its terminal go (at TIOCNOTTY or its exit): the foreground group
 // gets SIGHUP and SIGCONT and the session loses the terminal (disassociate_ctty).
 void disassociate_ctty(task_struct& t, bool on_exit);
+// The device of emu's controlling terminal (the host's /proc/self/stat tty_nr), or 0.
+uint64_t host_controlling_tty();
 // No process of pgrp but ignored has a parent in another group of the same session, so no
 // shell can continue it (will_become_orphaned_pgrp); the first program's parent is emu's,
 // whose own group is looked at on the host.

@@ -8,7 +8,6 @@
 #include "guestos/mm/page_io.h"
 #include "guestos/mm/swapfile.h"
 
-#include <fcntl.h>
 #include <sys/personality.h>
 #include <sched.h>
 #include <sys/eventfd.h>
@@ -21,7 +20,6 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 
 #include "guestos/arch/x86/kernel/cpu/proc.h"
 #include "guestos/drivers/base/devtmpfs.h"
@@ -321,24 +319,6 @@ static void init_task_sched(task_struct& task) {
     const int persona = ::personality(0xffffffff);
     if (persona >= 0) task.personality = static_cast<unsigned>(persona);
 }
-
-namespace {
-// The device of emu's controlling terminal (the host's /proc/self/stat tty_nr), or 0.
-uint64_t host_controlling_tty() {
-    FILE* f = std::fopen("/proc/self/stat", "r");
-    if (!f) return 0;
-    char buf[1024];
-    const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    buf[n] = 0;
-    const char* p = std::strrchr(buf, ')');
-    char state;
-    int ppid, pgrp, session;
-    unsigned tty_nr = 0;
-    if (!p || std::sscanf(p + 1, " %c %d %d %d %u", &state, &ppid, &pgrp, &session, &tty_nr) != 5) return 0;
-    return tty_nr ? makedev((tty_nr >> 8) & 0xfff, (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00)) : 0;
-}
-}  // namespace
 
 void Kernel::init_task(task_struct& task) {
     task.kernel = this;

@@ -245,12 +245,12 @@ int foreground_pgrp(Kernel& k) {
     return init && !init->exit_state ? init->signal->pgrp : 0;
 }
 
-// Every process of pgrp gets info (__kill_pgrp_info with a kernel sender).
-void kill_pgrp_priv(Kernel& k, int pgrp, const kernel_siginfo& info) {
+}  // namespace
+
+void kill_pgrp_info(Kernel& k, int pgrp, const kernel_siginfo& info) {
     for (task_struct* t : k.all_tasks())
         if (t->thread_group_leader() && !t->exit_state && t->signal->pgrp == pgrp) send_signal_group(*t, info, false);
 }
-}  // namespace
 
 void note_host_signal(int sig, bool from_terminal, uint32_t sender_uid) noexcept {
     if (!from_terminal) host_sender_uid.store(sender_uid, std::memory_order_relaxed);
@@ -271,7 +271,7 @@ void deliver_host_signals(Kernel& k) {
         si.si_signo = sig;
         if (tty & sigmask(sig)) {
             si.si_code = SI_KERNEL;
-            if (pgrp) kill_pgrp_priv(k, pgrp, si);
+            if (pgrp) kill_pgrp_info(k, pgrp, si);
             if (sig_kernel_stop(sig)) host_stop_sig = sig;
             if (sig == SIGCONT_) host_stop_sig = 0;
         }
@@ -280,7 +280,7 @@ void deliver_host_signals(Kernel& k) {
             si.uid = host_sender_uid.load(std::memory_order_relaxed);
             if (sig == SIGCONT_) {  // a shell's fg or bg continues the whole job
                 host_stop_sig = 0;
-                if (pgrp) kill_pgrp_priv(k, pgrp, si);
+                if (pgrp) kill_pgrp_info(k, pgrp, si);
             } else if (init && !init->exit_state) {
                 send_signal_group(*init, si, false);
             }

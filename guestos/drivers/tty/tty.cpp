@@ -17,7 +17,10 @@ namespace guestos {
 
 console_file::console_file(int host_fd, ConsoleOwnsFd owns) : con_(host_fd), owns_(owns) {
     struct stat st;
-    if (::fstat(host_fd, &st) == 0 && S_ISCHR(st.st_mode) && ::isatty(host_fd)) rdev_ = st.st_rdev;
+    if (::fstat(host_fd, &st) == 0) {
+        if (S_ISCHR(st.st_mode) && ::isatty(host_fd)) rdev_ = st.st_rdev;
+        never_blocks_ = S_ISREG(st.st_mode);
+    }
     watch_.fd = host_fd;
     watch_.wq = &wq_;
     add_host_fd_watch(watch_);
@@ -52,7 +55,7 @@ bool host_ready(int fd, short events) {
 }  // namespace
 
 long console_file::wait_host_ready(kiocb& iocb, short events, const char* what) {
-    if (host_ready(con_.host_fd(), events)) return 0;
+    if (never_blocks_ || host_ready(con_.host_fd(), events)) return 0;
     if (con_.status_flags() & O_NONBLOCK_) return 0;  // the host answers EAGAIN itself
     if (iocb.ki_flags & IOCB_NOWAIT) return -EAGAIN;
     if (wq_.empty()) watch_.events = 0;

@@ -49,8 +49,9 @@ private:
 
     devices::Console con_;
     ConsoleOwnsFd owns_;
-    uint64_t rdev_ = 0;   // the host tty's device, or 0 when the host fd is no tty
-    wait_queue_head wq_;  // pollers wait here until the host fd is ready
+    uint64_t rdev_ = 0;          // the host tty's device, or 0 when the host fd is no tty
+    bool never_blocks_ = false;  // a regular host file: no poll before each read or write
+    wait_queue_head wq_;         // pollers wait here until the host fd is ready
     host_fd_watch watch_;
 };
 

@@ -3,6 +3,8 @@
 // background job gets for using the terminal (SIGTTIN, SIGTTOU).
 #include <unistd.h>
 
+#include <sys/sysmacros.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -26,8 +28,7 @@ void kill_pgrp_kernel(Kernel& k, int pgrp, int sig) {
     kernel_siginfo si;
     si.si_signo = sig;
     si.si_code = SI_KERNEL;
-    for (task_struct* t : k.all_tasks())
-        if (t->thread_group_leader() && !t->exit_state && t->signal->pgrp == pgrp) send_signal_group(*t, si, false);
+    kill_pgrp_info(k, pgrp, si);
 }
 
 // The session a process group belongs to (session_of_pgrp): that of a member, else that of
@@ -55,34 +56,45 @@ void session_clear_tty(Kernel& k, int session) {
         if (t->signal->session == session) t->signal->tty = nullptr;
 }
 
+// Fields 4-7 of the host's /proc/PID/stat: the parent, group, session and tty_nr.
+struct host_stat {
+    pid_t ppid = 0, pgrp = 0, session = 0;
+    unsigned tty_nr = 0;
+};
+bool read_host_stat(pid_t pid, host_stat& hs) {
+    char path[64], buf[1024];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE* f = std::fopen(path, "r");
+    if (!f) return false;
+    const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = 0;
+    const char* p = std::strrchr(buf, ')');
+    char state;
+    return p && std::sscanf(p + 1, " %c %d %d %d %u", &state, &hs.ppid, &hs.pgrp, &hs.session, &hs.tty_nr) == 5;
+}
+
 // The host's process group of emu (the guest's first program's group seen from outside) is
 // orphaned: no member has a parent in another group of the same session (the host's
 // will_become_orphaned_pgrp, read from its /proc).
 bool host_pgrp_orphaned() {
     const pid_t pgrp = ::getpgrp(), sid = ::getsid(0);
-    auto stat_of = [](pid_t pid, pid_t& ppid, pid_t& pg, pid_t& s) {
-        char path[64], buf[512];
-        std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
-        FILE* f = std::fopen(path, "r");
-        if (!f) return false;
-        const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-        std::fclose(f);
-        buf[n] = 0;
-        const char* p = std::strrchr(buf, ')');
-        char state;
-        return p && std::sscanf(p + 1, " %c %d %d %d", &state, &ppid, &pg, &s) == 4;
-    };
-    pid_t ppid, pg, s;
+    host_stat member_stat, parent_stat;
     for (pid_t member = ::getpid(); member > 0;) {  // emu, then its ancestors still in its group
-        if (!stat_of(member, ppid, pg, s) || pg != pgrp) return true;
-        pid_t pppid, ppg, ps;
-        if (ppid <= 1 || !stat_of(ppid, pppid, ppg, ps)) return true;
-        if (ppg != pgrp && ps == sid) return false;
-        member = ppid;
+        if (!read_host_stat(member, member_stat) || member_stat.pgrp != pgrp) return true;
+        if (member_stat.ppid <= 1 || !read_host_stat(member_stat.ppid, parent_stat)) return true;
+        if (parent_stat.pgrp != pgrp && parent_stat.session == sid) return false;
+        member = member_stat.ppid;
     }
     return true;
 }
 }  // namespace
+
+uint64_t host_controlling_tty() {
+    host_stat hs;
+    if (!read_host_stat(::getpid(), hs) || !hs.tty_nr) return 0;
+    return makedev((hs.tty_nr >> 8) & 0xfff, (hs.tty_nr & 0xff) | ((hs.tty_nr >> 12) & 0xfff00));
+}
 
 bool will_become_orphaned_pgrp(Kernel& k, int pgrp, const task_struct* ignored) {
     for (task_struct* p : k.all_tasks()) {
