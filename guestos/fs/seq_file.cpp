@@ -45,6 +45,10 @@ void seq_file::traverse(int64_t offset) {
     }
 }
 
+long seq_file::write(const uint8_t* buf, uint64_t n, int64_t* pos) {
+    return write_ ? write_(buf, n) : file::write(buf, n, pos);
+}
+
 long seq_file::read(uint8_t* buf, uint64_t n, int64_t* pos) {
     if (*pos < 0) return -EINVAL;
     if (!n) return 0;

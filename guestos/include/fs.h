@@ -304,8 +304,13 @@ public:
     long llseek(int64_t offset, int whence) override;
     long getattr(struct stat& st) override;
     bool has_splice_read() const override { return true; }  // copy_splice_read
+    // A writable file's write (comm_write, oom_score_adj_write): bytes taken or -errno.
+    using write_fn = std::function<long(const uint8_t* buf, uint64_t n)>;
+    void set_write(write_fn w) { write_ = std::move(w); }
+    long write(const uint8_t* buf, uint64_t n, int64_t* pos) override;
 
 private:
+    write_fn write_;
     // Regenerates the records before offset and keeps the rest of the one it falls in.
     void traverse(int64_t offset);
     show_fn show_;

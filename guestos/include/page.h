@@ -108,7 +108,10 @@ struct page {
 // bound them (/proc/sys/vm/overcommit_*; guestos/mm/util.cpp).
 inline constexpr int OVERCOMMIT_GUESS = 0, OVERCOMMIT_ALWAYS = 1, OVERCOMMIT_NEVER = 2;
 struct vm_overcommit {
-    int64_t vm_committed_as = 0;  // pages charged (VM_ACCOUNT mappings), Committed_AS
+    int64_t vm_committed_as = 0;  // pages charged (VM_ACCOUNT mappings and shmem), Committed_AS
+    // The part shmem files hold (shmem_acct_size, shmem_acct_blocks): tmpfs files and SysV
+    // segments keep theirs after every address space is gone.
+    int64_t shmem_committed = 0;
     int overcommit_memory = OVERCOMMIT_GUESS;
     int overcommit_ratio = 50;  // percent of RAM CommitLimit counts (overcommit_kbytes 0)
     unsigned long overcommit_kbytes = 0;

@@ -195,6 +195,7 @@ struct signal_struct {
     wait_queue_head wait_chldexit;  // the parent sleeps here in wait4
     // How the OOM killer weighs the process, -1000 (never) to 1000 (/proc/PID/oom_score_adj).
     short oom_score_adj = 0;
+    short oom_score_adj_min = 0;  // the least an unprivileged write may set (CAP_SYS_RESOURCE's last value)
     // The I/O of its dead threads and of the reaped children (task_io_accounting_add at
     // __exit_signal and wait_task_zombie).
     task_io_accounting ioac;

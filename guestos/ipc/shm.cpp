@@ -22,11 +22,13 @@
 #include "guestos/ipc/util.h"
 #include "guestos/mm/mmap.h"
 #include "guestos/mm/shmem.h"
+#include "guestos/mm/util.h"
 
 namespace guestos {
 
 namespace {
 
+constexpr int SHM_NORESERVE = 010000;  // shmget: no size commitment (unless overcommit is "never")
 constexpr int SHM_RDONLY = 010000, SHM_RND = 020000, SHM_REMAP = 040000, SHM_EXEC = 0100000;
 constexpr int SHM_LOCK = 11, SHM_UNLOCK = 12, SHM_STAT = 13, SHM_INFO = 14, SHM_STAT_ANY = 15;
 constexpr unsigned SHM_DEST = 01000, SHM_LOCKED = 02000;
@@ -73,7 +75,8 @@ shmid_kernel* shm_obtain_object_check(SysCtx& c, int id) {
     return static_cast<shmid_kernel*>(ipc_obtain_object_check(shm_ids(c), id));
 }
 
-// A new segment (newseg): its id, or -EINVAL for a bad size, -ENOSPC past the limits.
+// A new segment (newseg): its id, or -EINVAL for a bad size, -ENOSPC past the limits,
+// -ENOMEM when the commit limit refuses its size.
 long newseg(SysCtx& c, int key, uint64_t size, int shmflg) {
     ipc_namespace& ns = c.kernel.ipc_ns();
     const uint64_t numpages = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
@@ -88,6 +91,8 @@ long newseg(SysCtx& c, int key, uint64_t size, int shmflg) {
     shp->shm_inode = shmem_get_inode(c.kernel.kmem(), S_IFREG | S_IRWXUGO_, 1, name);
     shp->shm_inode->i_size = size;
     shp->shm_inode->i_nlink = 0;
+    const bool noreserve = (shmflg & SHM_NORESERVE) && overcommit_allows_noreserve(c.mm);
+    if (shmem_acct_size(*shp->shm_inode, noreserve ? static_cast<unsigned long>(VM_NORESERVE) : 0ul)) return -ENOMEM;
     shp->shm_cprid = c.task.tgid;
     shp->shm_ctim = ktime_get_real_seconds();
     shp->shm_segsz = size;

@@ -266,6 +266,7 @@ void copy_shared_state(task_struct& cur, task_struct& p, uint64_t flags) {
         p.signal->has_child_subreaper = cur.signal->has_child_subreaper || cur.signal->is_child_subreaper;
         p.signal->dumpable = cur.signal->dumpable;
         p.signal->oom_score_adj = cur.signal->oom_score_adj;  // copy_signal
+        p.signal->oom_score_adj_min = cur.signal->oom_score_adj_min;
     }
     p.cred = cur.cred;  // copy_creds
     sched_fork(cur, p);

@@ -320,6 +320,19 @@ static void init_task_sched(task_struct& task) {
     if (persona >= 0) task.personality = static_cast<unsigned>(persona);
 }
 
+namespace {
+
+// The host's /proc/self/oom_score_adj, if it reads as a number.
+std::optional<short> read_host_oom_score_adj() {
+    std::FILE* f = std::fopen("/proc/self/oom_score_adj", "r");
+    int v = 0;
+    const bool ok = f && std::fscanf(f, "%d", &v) == 1 && v >= -1000 && v <= 1000;
+    if (f) std::fclose(f);
+    return ok ? std::optional<short>(static_cast<short>(v)) : std::nullopt;
+}
+
+}  // namespace
+
 void Kernel::init_task(task_struct& task) {
     task.kernel = this;
     task.pid = task.tgid = alloc_pid();  // 2: emu's init is pid 1
@@ -345,6 +358,9 @@ void Kernel::init_task(task_struct& task) {
                                             hl.rlim_max == RLIM_INFINITY ? ~0ull : hl.rlim_max};
     }
     task.signal->rlim[RLIMIT_STACK_].rlim_cur = 8ull << 20;  // the stack emu gives every guest
+    // emu's own OOM weight, as fork would pass it on (its minimum is taken to be the same:
+    // what a privileged writer leaves).
+    if (const auto adj = read_host_oom_score_adj()) task.signal->oom_score_adj = task.signal->oom_score_adj_min = *adj;
     init_task_sched(task);
     task.start_time = ktime_get();
     attach_pid(task);

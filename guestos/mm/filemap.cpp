@@ -77,7 +77,6 @@ void add_to_page_cache(address_space& m, PhysAddr frame, uint64_t index) {
     p.flags |= PG_uptodate;
     if (is_shmem(m)) p.flags |= PG_dirty | PG_swapbacked;  // no backing store to be clean against
     m.i_pages[index] = frame;
-    if (m.blocks) ++m.blocks->used_blocks;
     lru_cache_add(*m.km.page_alloc, p);
     live_mappings().insert(&m);
 }
@@ -87,7 +86,7 @@ void add_to_page_cache(address_space& m, PhysAddr frame, uint64_t index) {
 void delete_from_page_cache(address_space& m, std::map<uint64_t, PhysAddr>::iterator it) {
     const PhysAddr frame = it->second;
     m.i_pages.erase(it);
-    if (m.blocks) --m.blocks->used_blocks;  // shmem_recalc_inode gives the block back
+    if (is_shmem(m)) shmem_inode_unacct_blocks(m, 1);  // shmem_recalc_inode gives the block back
     page& p = m.km.page_alloc->phys_to_page(frame);
     if ((p.flags & PG_dirty) && !is_shmem(m)) task_io_account_cancelled_write(PAGE_SIZE);  // folio_account_cleaned
     (void)clear_page_dirty(p);  // truncate cancels the dirtiness (folio_cancel_dirty)
@@ -98,11 +97,14 @@ void delete_from_page_cache(address_space& m, std::map<uint64_t, PhysAddr>::iter
 
 // Reads one missing page from the backing store into a new page (filemap_read_folio).
 mmu::ErrorOr<PhysAddr> read_page(address_space& m, uint64_t index) {
-    if (m.blocks && m.blocks->max_blocks && m.blocks->used_blocks >= m.blocks->max_blocks)
-        return mmu::Error::from_errno(ENOSPC, "the tmpfs is full");  // shmem_inode_acct_blocks
+    if (is_shmem(m) && shmem_inode_acct_blocks(m, 1))
+        return mmu::Error::from_errno(ENOSPC, "the tmpfs is full or the commit limit reached");
     const gfp_t gfp = GFP_HIGHUSER_MOVABLE | (is_shmem(m) ? __GFP_ZERO : 0u);
     auto frame = m.km.page_alloc ? m.km.page_alloc->alloc_page(gfp) : std::nullopt;
-    if (!frame) return mmu::Error::from_errno(ENOMEM, "no RAM for a page-cache page");
+    if (!frame) {
+        if (is_shmem(m)) shmem_inode_unacct_blocks(m, 1);
+        return mmu::Error::from_errno(ENOMEM, "no RAM for a page-cache page");
+    }
     if (!is_shmem(m)) {
         long err = -EIO;
         const bool mapped = with_kernel_mapping(m.km, *frame, PAGE_SIZE, [&](uint8_t* dst) {
@@ -130,6 +132,7 @@ PageCacheStats& page_cache_stats() {
 
 address_space::~address_space() {
     truncate_inode_pages(*this, 0);
+    if (is_shmem(*this)) shmem_unacct_size(*this);  // shmem_evict_inode
     live_mappings().erase(this);
 }
 
@@ -312,7 +315,7 @@ void truncate_inode_pages_range(address_space& m, uint64_t lstart, uint64_t lend
     // shmem_undo_range: swapped pages give their slots and blocks back (shmem_free_swap).
     for (auto it = m.i_swap.lower_bound(first_full); it != m.i_swap.end() && it->first < end_full;) {
         free_swap_and_cache(*m.km.page_alloc, it->second);
-        if (m.blocks) --m.blocks->used_blocks;
+        shmem_inode_unacct_blocks(m, 1);
         it = m.i_swap.erase(it);
     }
     if (m.i_pages.empty() && m.i_swap.empty()) live_mappings().erase(&m);

@@ -58,6 +58,11 @@ struct address_space {
     // The VMAs mapping it, keyed by the file pages they cover [vm_pgoff, vm_pgoff + pages - 1].
     IntervalTree<vm_area_struct> i_mmap;
     std::shared_ptr<shmem_blocks> blocks;  // a tmpfs file's: the budget its pages are charged to
+    // shmem's part of Committed_AS (shmem_inode_info's VM_NORESERVE): shared anonymous
+    // memory and SysV segments commit their size when set up; the other shmem files (tmpfs
+    // files, memfds) commit each block as it is allocated. The pages committed now.
+    bool shmem_noreserve = true;
+    uint64_t shmem_committed = 0;
     uint64_t nrpages() const { return i_pages.size(); }
 };
 

@@ -107,7 +107,7 @@ vm_area_struct* vma_expand(mm_struct& mm, vm_area_struct* vma, VirtAddr new_end)
 
 unsigned long calc_vm_flags(unsigned long prot, unsigned long flags) {
     unsigned long vf = 0;
-    if (flags & MAP_NORESERVE_) vf |= VM_NORESERVE;  // overcommit is not "never"
+    if (flags & MAP_NORESERVE_) vf |= VM_NORESERVE;  // do_mmap drops it when overcommit is "never"
 
     if (prot & PROT_READ_) vf |= VM_READ;
     if (prot & PROT_WRITE_) vf |= VM_WRITE;
@@ -167,6 +167,7 @@ long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len
         addr = static_cast<uint64_t>(a);
     }
     unsigned long vm_flags = calc_vm_flags(prot, flags);
+    if (!overcommit_allows_noreserve(mm)) vm_flags &= ~VM_NORESERVE;
     if (f && f->f_inode && shmem_mapping(*f->f_inode))  // shmem_mmap: a write-sealed file
         if (long e = memfd_check_seals_mmap(*f->f_inode, vm_flags)) return e;
     // A shared mapping of a file not open for writing can never write it: it stays

@@ -96,7 +96,7 @@ unsigned long proc_oom_score(const Kernel& k, const task_struct& p) {
     const long totalpages = static_cast<long>(std::max<uint64_t>(oom_totalpages(k), 1));
     const long badness = oom_badness(*p.group_leader, static_cast<uint64_t>(totalpages));
     if (badness == LONG_MIN) return 0;
-    return static_cast<unsigned long>(1000 + badness * 1000 / totalpages);
+    return static_cast<unsigned long>((1000 + badness * 1000 / totalpages) * 2 / 3);  // [0, 2000] scaled
 }
 
 bool out_of_memory(Kernel& k, task_struct& current, unsigned order, bool& killed_any) {

@@ -17,6 +17,7 @@
 #include "guestos/mm/page_io.h"
 #include "guestos/mm/swap_state.h"
 #include "guestos/mm/swapfile.h"
+#include "guestos/mm/util.h"
 
 namespace guestos {
 
@@ -54,10 +55,57 @@ std::shared_ptr<inode> shmem_get_inode(const kernel_mem& km, uint32_t mode, uint
     return ino;
 }
 
-std::shared_ptr<file> shmem_zero_setup(const kernel_mem& km, uint64_t size) {
+namespace {
+
+// Commits pages of mapping m to Committed_AS, or -ENOMEM under the overcommit policy.
+long shmem_commit(address_space& m, long pages) {
+    if (!m.km.page_alloc || !pages) return 0;
+    if (long e = security_vm_enough_memory(*m.km.page_alloc, pages)) return e;
+    m.shmem_committed += static_cast<uint64_t>(pages);
+    m.km.page_alloc->overcommit.shmem_committed += pages;
+    return 0;
+}
+
+void shmem_uncommit(address_space& m, long pages) {
+    pages = std::min<long>(pages, static_cast<long>(m.shmem_committed));
+    if (!m.km.page_alloc || pages <= 0) return;
+    m.shmem_committed -= static_cast<uint64_t>(pages);
+    m.km.page_alloc->overcommit.shmem_committed -= pages;
+    vm_unacct_memory(*m.km.page_alloc, pages);
+}
+
+}  // namespace
+
+long shmem_acct_size(inode& ino, unsigned long flags) {
+    address_space& m = ino.i_data;
+    m.shmem_noreserve = flags & VM_NORESERVE;
+    if (m.shmem_noreserve) return 0;
+    return shmem_commit(m, static_cast<long>(mmu::page_align_up(ino.i_size) >> PAGE_SHIFT)) ? -ENOMEM : 0;
+}
+
+long shmem_inode_acct_blocks(address_space& m, long pages) {
+    if (m.shmem_noreserve && shmem_commit(m, pages)) return -ENOSPC;
+    if (m.blocks && m.blocks->max_blocks &&
+        m.blocks->used_blocks + static_cast<uint64_t>(pages) > m.blocks->max_blocks) {
+        if (m.shmem_noreserve) shmem_uncommit(m, pages);
+        return -ENOSPC;
+    }
+    if (m.blocks) m.blocks->used_blocks += static_cast<uint64_t>(pages);
+    return 0;
+}
+
+void shmem_inode_unacct_blocks(address_space& m, long pages) {
+    if (m.blocks) m.blocks->used_blocks -= std::min<uint64_t>(static_cast<uint64_t>(pages), m.blocks->used_blocks);
+    if (m.shmem_noreserve) shmem_uncommit(m, pages);
+}
+
+void shmem_unacct_size(address_space& m) { shmem_uncommit(m, static_cast<long>(m.shmem_committed)); }
+
+std::shared_ptr<file> shmem_zero_setup(const kernel_mem& km, uint64_t size, unsigned long vm_flags) {
     auto ino = shmem_get_inode(km, S_IFREG | 0777, SHM_MNT_DEV, "/dev/zero (deleted)");
     ino->i_size = size;
     ino->i_nlink = 0;
+    if (shmem_acct_size(*ino, vm_flags)) return nullptr;
     auto f = std::make_shared<inode_file>(ino);
     f->f_flags = O_RDWR;
     return f;

@@ -18,8 +18,21 @@ extern const address_space_operations shmem_aops;
 // A new shmem inode of the given mode (shmem_get_inode); its pages come from km.
 std::shared_ptr<inode> shmem_get_inode(const kernel_mem& km, uint32_t mode, uint64_t dev, std::string path);
 // The file behind a shared anonymous mapping of size bytes, "/dev/zero (deleted)" in maps
-// (shmem_zero_setup).
-std::shared_ptr<file> shmem_zero_setup(const kernel_mem& km, uint64_t size);
+// (shmem_zero_setup); vm_flags are the mapping's (VM_NORESERVE: no size commitment). Null
+// when the commit limit refuses its size (ENOMEM).
+std::shared_ptr<file> shmem_zero_setup(const kernel_mem& km, uint64_t size, unsigned long vm_flags);
+
+// Overcommit for shmem (shmem_acct_size, shmem_acct_blocks): a file set up without
+// VM_NORESERVE in flags commits its whole i_size now (0 or -ENOMEM); one with it commits
+// each block when allocated.
+long shmem_acct_size(inode& ino, unsigned long flags);
+// A new block of a shmem mapping, charged to its tmpfs's size= budget and, for a
+// VM_NORESERVE file, to Committed_AS (shmem_inode_acct_blocks): 0, or -ENOSPC when either
+// refuses; shmem_inode_unacct_blocks gives blocks back.
+long shmem_inode_acct_blocks(address_space& mapping, long pages);
+void shmem_inode_unacct_blocks(address_space& mapping, long pages);
+// Gives back what a shmem mapping still has committed when its inode goes (shmem_evict_inode).
+void shmem_unacct_size(address_space& mapping);
 // An unlinked shmem file named "memfd:NAME" (memfd_create's shmem_file_setup), open read-write.
 std::shared_ptr<file> shmem_file_setup(const kernel_mem& km, const std::string& name);
 

@@ -57,7 +57,9 @@ long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t 
         const uint64_t size = mmu::page_align_up(len);
         if (!len || !size) return do_mmap(c.mm, nullptr, addr, len, prot, flags, 0);  // the usual errors
         if (long e = mmap_lock_check(c, len, flags)) return e;
-        f = shmem_zero_setup(c.kernel.kmem(), size);
+        const bool noreserve = (flags & MAP_NORESERVE_) && overcommit_allows_noreserve(c.mm);
+        f = shmem_zero_setup(c.kernel.kmem(), size, noreserve ? static_cast<unsigned long>(VM_NORESERVE) : 0ul);
+        if (!f) return -ENOMEM;  // the commit limit refused its size
         if (!f->slab.alloc(c.kernel.caches() ? c.kernel.caches()->filp_cachep : nullptr)) return -ENOMEM;
         pgoff = 0;
     }

@@ -8,6 +8,7 @@
 #include "guestos/include/errno.h"
 #include "guestos/include/mm_types.h"
 #include "guestos/include/page.h"
+#include "guestos/include/sched.h"
 #include "guestos/include/sysctl.h"
 #include "guestos/mm/swapfile.h"
 
@@ -28,19 +29,17 @@ uint64_t vm_commit_limit(const PageAllocator& pa) {
     return ram + total_swap_pages();
 }
 
-// (An mm without an allocator is a unit test's: nothing to account.)
 void vm_acct_memory(mm_struct& mm, long pages) {
     if (mm.page_alloc) mm.page_alloc->overcommit.vm_committed_as += pages;
 }
 void vm_unacct_memory(mm_struct& mm, long pages) {
-    if (mm.page_alloc) mm.page_alloc->overcommit.vm_committed_as -= pages;
+    if (mm.page_alloc) vm_unacct_memory(*mm.page_alloc, pages);
 }
+void vm_unacct_memory(PageAllocator& pa, long pages) { pa.overcommit.vm_committed_as -= pages; }
 
-long __vm_enough_memory(mm_struct& mm, long pages, bool cap_sys_admin) {
-    if (!mm.page_alloc) return 0;
-    PageAllocator& pa = *mm.page_alloc;
+long __vm_enough_memory(PageAllocator& pa, const mm_struct* mm, long pages, bool cap_sys_admin) {
     const vm_overcommit& o = pa.overcommit;
-    vm_acct_memory(mm, pages);
+    pa.overcommit.vm_committed_as += pages;  // vm_acct_memory
     if (o.overcommit_memory == OVERCOMMIT_ALWAYS) return 0;
     if (o.overcommit_memory == OVERCOMMIT_GUESS) {
         // The heuristic refuses only what could never fit: more than RAM and swap together.
@@ -49,16 +48,27 @@ long __vm_enough_memory(mm_struct& mm, long pages, bool cap_sys_admin) {
         int64_t allowed = static_cast<int64_t>(vm_commit_limit(pa));
         if (!cap_sys_admin) allowed -= static_cast<int64_t>(o.admin_reserve_kbytes >> (PAGE_SHIFT - 10));
         // Don't let a single process grow so big a user can't recover.
-        allowed -= std::min<int64_t>(static_cast<int64_t>(mm.total_vm / 32),
-                                     static_cast<int64_t>(o.user_reserve_kbytes >> (PAGE_SHIFT - 10)));
+        if (mm)
+            allowed -= std::min<int64_t>(static_cast<int64_t>(mm->total_vm / 32),
+                                         static_cast<int64_t>(o.user_reserve_kbytes >> (PAGE_SHIFT - 10)));
         if (std::max<int64_t>(o.vm_committed_as, 0) < allowed) return 0;
     }
-    vm_unacct_memory(mm, pages);
+    vm_unacct_memory(pa, pages);
     return -ENOMEM;
 }
 
+// (An mm without an allocator is a unit test's: nothing to account.)
 long security_vm_enough_memory_mm(mm_struct& mm, long pages) {
-    return __vm_enough_memory(mm, pages, capable(CAP_SYS_ADMIN_));
+    return mm.page_alloc ? __vm_enough_memory(*mm.page_alloc, &mm, pages, capable(CAP_SYS_ADMIN_)) : 0;
+}
+
+long security_vm_enough_memory(PageAllocator& pa, long pages) {
+    const task_struct* t = get_current();
+    return __vm_enough_memory(pa, t ? t->mm.get() : nullptr, pages, capable(CAP_SYS_ADMIN_));
+}
+
+bool overcommit_allows_noreserve(const mm_struct& mm) {
+    return !mm.page_alloc || mm.page_alloc->overcommit.overcommit_memory != OVERCOMMIT_NEVER;
 }
 
 long vm_accounted_pages(const mm_struct& mm) {

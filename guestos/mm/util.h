@@ -15,11 +15,17 @@ void init_overcommit_reserves(PageAllocator& pa);
 uint64_t vm_commit_limit(const PageAllocator& pa);
 void vm_acct_memory(mm_struct& mm, long pages);
 void vm_unacct_memory(mm_struct& mm, long pages);
+void vm_unacct_memory(PageAllocator& pa, long pages);
 // Charges pages to vm_committed_as when the policy allows it (0), else -ENOMEM and nothing
 // charged: heuristic (0) refuses a request larger than RAM + swap, always (1) nothing,
-// never (2) what would pass CommitLimit less the reserves (__vm_enough_memory).
-long __vm_enough_memory(mm_struct& mm, long pages, bool cap_sys_admin);
+// never (2) what would pass CommitLimit less the reserves (__vm_enough_memory). mm (null
+// for a kernel thread) is the process asking: its size bounds the user reserve.
+long __vm_enough_memory(PageAllocator& pa, const mm_struct* mm, long pages, bool cap_sys_admin);
 long security_vm_enough_memory_mm(mm_struct& mm, long pages);
+// The same for the current task's memory (shmem's charges: security_vm_enough_memory_mm(current->mm)).
+long security_vm_enough_memory(PageAllocator& pa, long pages);
+// Whether MAP_NORESERVE is honoured: unless overcommit is "never" (do_mmap).
+bool overcommit_allows_noreserve(const mm_struct& mm);
 // The pages of mm's VM_ACCOUNT mappings (what it has charged).
 long vm_accounted_pages(const mm_struct& mm);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -124,11 +125,28 @@ static long get(const char *name) {
     return strtol(buf, NULL, 10);
 }
 
-static int maps(size_t len) {
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+static int maps_with(size_t len, int flags) {
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return -errno;
     munmap(p, len);
     return 0;
+}
+
+static int maps(size_t len) { return maps_with(len, MAP_PRIVATE); }
+
+/* Writes len bytes into a new memfd: 0, or -errno of the write that failed (a short write
+ * is followed by one that reports the error). */
+static int memfd_fill(size_t len) {
+    static char buf[65536];
+    const int fd = (int)syscall(SYS_memfd_create, "fill", 0);
+    int r = fd < 0 ? -errno : 0;
+    for (size_t done = 0; r == 0 && done < len;) {
+        const ssize_t n = write(fd, buf, len - done < sizeof buf ? len - done : sizeof buf);
+        if (n < 0) r = -errno;
+        else done += (size_t)n;
+    }
+    close(fd);
+    return r;
 }
 
 static long zone_min(void) {
@@ -176,6 +194,13 @@ static int writes(void) {
     check("CommitLimit is half of MemTotal", labs(meminfo_kb("CommitLimit") - ram_kb / 2) <= 4);
     check("mode 2: a mapping of 3/4 of RAM is ENOMEM", maps((size_t)ram_kb * 1024 / 4 * 3) == -ENOMEM);
     check("mode 2: a mapping of 1/8 of RAM is fine", maps((size_t)ram_kb * 1024 / 8) == 0);
+    check("mode 2 ignores MAP_NORESERVE", maps_with((size_t)ram_kb * 1024 / 4 * 3, MAP_PRIVATE | MAP_NORESERVE) == -ENOMEM);
+    check("mode 2: shared 3/4 of RAM is ENOMEM", maps_with((size_t)ram_kb * 1024 / 4 * 3, MAP_SHARED) == -ENOMEM);
+    check("mode 2: shared MAP_NORESERVE too",
+          maps_with((size_t)ram_kb * 1024 / 4 * 3, MAP_SHARED | MAP_NORESERVE) == -ENOMEM);
+    check("mode 2: shared 1/8 of RAM is fine", maps_with((size_t)ram_kb * 1024 / 8, MAP_SHARED) == 0);
+    check("mode 2: a memfd of 3/4 of RAM is ENOSPC", memfd_fill((size_t)ram_kb * 1024 / 4 * 3) == -ENOSPC);
+    check("mode 2: a memfd of 1/8 of RAM is fine", memfd_fill((size_t)ram_kb * 1024 / 8) == 0);
     check("overcommit_kbytes zeroes the ratio", put("vm/overcommit_kbytes", "1024") == 4 && get("vm/overcommit_ratio") == 0);
     check("CommitLimit is 1024 kB", meminfo_kb("CommitLimit") == 1024);
     check("mode 2 with 1 MiB: 8 MiB is ENOMEM", maps(8 << 20) == -ENOMEM);

@@ -346,7 +346,7 @@ TEST_F(GuestosSwapTest, ForkedMappersShareTheSwappedPageThroughTheSwapCache) {
 
 TEST_F(GuestosSwapTest, ShmemPagesGoToSwapThroughShmemWritepageAndComeBackByteExact) {
     const uint64_t n = 256;
-    const std::shared_ptr<file> f = shmem_zero_setup(kernel_mem{ram_.get(), buddy_.get(), nullptr, nullptr}, n * P);
+    const std::shared_ptr<file> f = shmem_zero_setup(kernel_mem{ram_.get(), buddy_.get(), nullptr, nullptr}, n * P, 0);
     inode& ino = *f->f_inode;
     address_space& m = ino.i_data;
     for (uint64_t i = 0; i < n; ++i) {
@@ -383,7 +383,7 @@ TEST_F(GuestosSwapTest, ShmemPagesGoToSwapThroughShmemWritepageAndComeBackByteEx
 
 TEST_F(GuestosSwapTest, SwapoffBringsShmemPagesBack) {
     const uint64_t n = 128;
-    const std::shared_ptr<file> f = shmem_zero_setup(kernel_mem{ram_.get(), buddy_.get(), nullptr, nullptr}, n * P);
+    const std::shared_ptr<file> f = shmem_zero_setup(kernel_mem{ram_.get(), buddy_.get(), nullptr, nullptr}, n * P, 0);
     address_space& m = f->f_inode->i_data;
     for (uint64_t i = 0; i < n; ++i) ASSERT_FALSE(pagecache_get_page(m, i).is_error());
     reclaim_all();

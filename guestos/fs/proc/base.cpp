@@ -20,6 +20,7 @@
 #include "guestos/include/kernel.h"
 #include "guestos/include/mount.h"
 #include "guestos/mm/memory.h"
+#include "guestos/lib/kstrtox.h"
 #include "guestos/mm/oom_kill.h"
 #include "guestos/fs/proc/proc_sysctl.h"
 #include "guestos/fs/proc_namespace.h"
@@ -120,6 +121,59 @@ seq_file::show_fn task_text(std::function<task_struct*()> ref, std::function<std
         task_struct* t = ref();
         return t ? text(*t) : std::string();
     });
+}
+
+// comm_write: the first 15 bytes (up to a NUL) name a thread of the writer's own process;
+// another process's is EINVAL.
+long comm_write(task_struct& p, const uint8_t* buf, uint64_t count) {
+    constexpr size_t TASK_COMM_LEN = 16;
+    std::string comm(reinterpret_cast<const char*>(buf), std::min<uint64_t>(count, TASK_COMM_LEN - 1));
+    const task_struct* cur = get_current();
+    if (!cur || cur->tgid != p.tgid) return -EINVAL;  // same_thread_group
+    p.comm = comm.substr(0, comm.find('\0'));         // set_task_comm
+    return static_cast<long>(count);
+}
+
+// __set_oom_adj: a value below oom_score_adj_min needs CAP_SYS_RESOURCE, and a writer with
+// it sets the minimum too; every process sharing the mm (but a vfork child) follows.
+long set_oom_adj(task_struct& task, int oom_adj) {
+    signal_struct& sig = *task.signal;
+    if (oom_adj < sig.oom_score_adj_min && !capable(CAP_SYS_RESOURCE_)) return -EACCES;
+    const bool cap = capable(CAP_SYS_RESOURCE_);
+    const auto set = [&](signal_struct& s) {
+        s.oom_score_adj = static_cast<short>(oom_adj);
+        if (cap) s.oom_score_adj_min = static_cast<short>(oom_adj);
+    };
+    set(sig);
+    if (task.mm && task.kernel && !task.vfork_done)
+        for (task_struct* p : task.kernel->all_tasks())
+            if (p->mm == task.mm && p->signal != task.signal && !p->vfork_done) set(*p->signal);
+    return 0;
+}
+
+// oom_score_adj_write: at most 12 bytes, stripped, a base-0 int in [-1000, 1000].
+long oom_score_adj_write(task_struct& task, const uint8_t* buf, uint64_t count) {
+    constexpr size_t PROC_NUMBUF = 13;
+    constexpr int OOM_SCORE_ADJ_MIN = -1000, OOM_SCORE_ADJ_MAX = 1000;
+    std::string text(reinterpret_cast<const char*>(buf), std::min<uint64_t>(count, PROC_NUMBUF - 1));
+    text.resize(std::strlen(text.c_str()));
+    int adj = 0;
+    if (int e = kstrtoint(strstrip(text), 0, &adj)) return e;
+    if (adj < OOM_SCORE_ADJ_MIN || adj > OOM_SCORE_ADJ_MAX) return -EINVAL;
+    if (long e = set_oom_adj(task, adj)) return e;
+    return static_cast<long>(std::min<uint64_t>(count, PROC_NUMBUF - 1));
+}
+
+// The write of a writable /proc/PID file (those of mode 0644), or null for the others.
+seq_file::write_fn pid_entry_writer(const std::string& entry, std::function<task_struct*()> ref) {
+    long (*w)(task_struct&, const uint8_t*, uint64_t) = entry == "comm"            ? comm_write
+                                                        : entry == "oom_score_adj" ? oom_score_adj_write
+                                                                                   : nullptr;
+    if (!w) return nullptr;
+    return [w, ref = std::move(ref)](const uint8_t* buf, uint64_t n) -> long {
+        task_struct* t = ref();
+        return t ? w(*t, buf, n) : -ESRCH;
+    };
 }
 
 // maps and smaps: one record per VMA, the position being the address where the last shown
@@ -580,9 +634,21 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
         out = fd_file(task, fd);
         return 0;
     }
-    if ((flags & O_ACCMODE) != O_RDONLY) return -EACCES;
     seq_file::show_fn show;
     const auto ref = task_ref(task);
+    seq_file::write_fn writer;
+    if ((flags & O_ACCMODE) != O_RDONLY) {
+        // generic_permission on the entry's mode, owned by the task's euid (task_dump_owner)
+        // or root: CAP_DAC_OVERRIDE opens any of them, and a write where no write operation
+        // exists is then EINVAL.
+        uint32_t mode = 0444;
+        for (const proc_entry& e : tgid_base_stuff)
+            if (p->per_task && p->entry == e.name) mode = e.mode;
+        const uint32_t owner = p->per_task && task.signal->dumpable ? task.cred.euid : 0;
+        const uint32_t granted = current_cred().fsuid == owner ? mode >> 6 : mode;
+        if (!(granted & 2) && !capable(CAP_DAC_OVERRIDE_)) return -EACCES;
+        if (p->per_task) writer = pid_entry_writer(p->entry, ref);
+    }
     if (p->per_task && (p->entry == "maps" || p->entry == "smaps")) show = vma_records(ref, p->entry == "smaps");
     else if (p->per_task && p->entry == "cmdline")
         show = task_text(
@@ -624,6 +690,7 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
         if (p->per_task && p->entry == e.name) mode = e.mode;
     auto f = std::make_shared<seq_file>(std::move(show), mode, task.kernel ? task.kernel->mount_time() : timespec{});
     f->f_flags = flags;
+    if (writer) f->set_write(std::move(writer));
     out = std::move(f);
     return 0;
 }
