@@ -415,6 +415,11 @@ int dfd_arg(uint64_t a) { return static_cast<int>(static_cast<uint32_t>(a)); }
 
 }  // namespace
 
+long kern_path_create(SysCtx& c, int dfd, const std::string& name, struct path& parent, std::shared_ptr<dentry>& d) {
+    if (long e = filename_create(c, dfd, name, false, parent, d)) return e;
+    return may_create(*parent.dentry, *d);
+}
+
 long getname(SysCtx& c, uint64_t upath, std::string& out, bool empty_ok) {
     const long n = strncpy_from_user(c.mm, VirtAddr(upath), PATH_MAX_, out);
     if (n < 0) return n;

@@ -29,6 +29,7 @@ struct ElfImage;
 namespace guestos {
 
 struct ipc_namespace;  // guestos/ipc/util.h
+struct netns_unix;     // guestos/net/unix/af_unix.cpp
 
 struct KernelConfig {
     uint64_t ram_bytes = 1ull << 30;       // populated lazily: a small program touches little of it
@@ -136,6 +137,8 @@ public:
     rq& runqueue() { return rq_; }
     // System V IPC's objects (created at first use).
     ipc_namespace& ipc_ns();
+    // The bound AF_UNIX sockets by name (net->unx: created at first use).
+    netns_unix& net_unix();
     // The armed high-resolution timers (POSIX timers, timerfds).
     hrtimer_cpu_base& hrtimer_base() { return hrtimer_base_; }
     // Programs the CPU's timer for next_timer_event (tick_program_event).
@@ -258,6 +261,7 @@ private:
     struct rq rq_;
     hrtimer_cpu_base hrtimer_base_;
     std::shared_ptr<ipc_namespace> ipc_ns_;
+    std::shared_ptr<netns_unix> net_unix_;
     ClockEventDevice* clockevent_ = nullptr;
     std::function<void(mm_struct&)> exit_mm_hook_;
     std::unique_ptr<Devtmpfs> devtmpfs_;

@@ -43,6 +43,10 @@ long path_of_fd(SysCtx& c, int dfd, path& out);
 // Opens anew, with new flags, the file a magic link (/proc/PID/fd/N) leads to when it has no
 // path: emu's console through the host's link, a pipe or anonymous file shared.
 long reopen_file(SysCtx& c, const std::shared_ptr<file>& f, unsigned flags, std::shared_ptr<file>& out);
+// The parent and the new negative dentry of a kernel-held name about to be created, checked
+// as mknod checks it (kern_path_create: filename_create + may_create): EEXIST, ENOENT, EROFS,
+// EACCES.
+long kern_path_create(SysCtx& c, int dfd, const std::string& name, path& parent, std::shared_ptr<dentry>& d);
 // The lookup under a found parent: the cached or looked-up child (lookup_one_qstr_excl).
 long lookup_one(SysCtx& c, dentry& parent, const std::string& name, std::shared_ptr<dentry>& out);
 

@@ -92,8 +92,36 @@ task_struct* find_new_reaper(task_struct& father) {
     return nullptr;
 }
 
+// Some process of pgrp is stopped (has_stopped_jobs).
+bool has_stopped_jobs(Kernel& k, int pgrp) {
+    for (task_struct* p : k.all_tasks())
+        if (p->thread_group_leader() && !p->exit_state && p->signal->pgrp == pgrp && p->signal->stopped) return true;
+    return false;
+}
+
+// tsk's exit (parent null), or its parent's (reparenting), cut the last link of tsk's group
+// to another group of the session: if the group has stopped members, nobody could continue
+// them, so the group gets SIGHUP then SIGCONT (kill_orphaned_pgrp).
+void kill_orphaned_pgrp(task_struct& tsk, task_struct* parent) {
+    Kernel* k = tsk.kernel;
+    const task_struct* ignored_task = &tsk;
+    if (!parent) parent = tsk.real_parent;  // exit: we were the group's only link outside
+    else ignored_task = nullptr;            // reparent: our child was its group's only link
+    if (!k || !parent) return;              // emu's own parent is no guest's business
+    const int pgrp = tsk.signal->pgrp;
+    if (parent->signal->pgrp == pgrp || parent->signal->session != tsk.signal->session) return;
+    if (!will_become_orphaned_pgrp(*k, pgrp, ignored_task) || !has_stopped_jobs(*k, pgrp)) return;
+    for (int sig : {SIGHUP_, SIGCONT_}) {  // __kill_pgrp_info(SEND_SIG_PRIV)
+        kernel_siginfo si;
+        si.si_signo = sig;
+        si.si_code = SI_KERNEL;
+        kill_pgrp_info(*k, pgrp, si);
+    }
+}
+
 // Orphans go to the nearest subreaper or to emu's init, which reaps them when they exit; a
-// child that asked for PR_SET_PDEATHSIG gets its signal (forget_original_parent).
+// child that asked for PR_SET_PDEATHSIG gets its signal; a child's group our exit orphans
+// is hung up (forget_original_parent, reparent_leader).
 void forget_original_parent(task_struct& t) {
     if (!t.thread_group_leader() && t.signal->nr_threads > 0) return;  // the group lives on
     task_struct* reaper = find_new_reaper(t);
@@ -108,6 +136,7 @@ void forget_original_parent(task_struct& t) {
                 si.uid = t.cred.uid;
                 send_signal_group(*th, si, false);
             }
+        if (!child->exit_state) kill_orphaned_pgrp(*child, &t);
         if (reaper) {
             reaper->children.push_back(child);
             if (child->exit_state == EXIT_ZOMBIE) {  // tell the new parent (reparent_leader)
@@ -134,6 +163,7 @@ void mm_release(task_struct& t) {
 // The group leader of t's process, when its group has emptied and it already exited.
 void exit_notify(task_struct& t) {
     forget_original_parent(t);
+    if (t.signal->nr_threads == 0) kill_orphaned_pgrp(*t.group_leader, nullptr);  // group_dead
     task_struct* leader = t.group_leader;
     if (!t.thread_group_leader()) {  // a thread reaps itself
         release_task(t);

@@ -8,6 +8,7 @@
 
 #include "guestos/include/kernel.h"
 #include "guestos/include/ptrace.h"
+#include "guestos/include/tty.h"
 #include "guestos/include/uapi/poll.h"
 #include "guestos/kernel/time/posix-timers.h"
 
@@ -210,6 +211,10 @@ bool get_signal(task_struct& task, ksignal& ks) {
         if (sig != SIGKILL_ && ks.ka.handler != SIG_DFL_) return true;
         if (default_ignored(sig)) continue;
         if (sig_kernel_stop(sig)) {
+            // The job control signals do nothing in an orphaned group; SIGSTOP always
+            // works (is_current_pgrp_orphaned).
+            if (sig != SIGSTOP_ && task.kernel && will_become_orphaned_pgrp(*task.kernel, task.signal->pgrp, nullptr))
+                continue;
             do_signal_stop(task, sig);
             return false;
         }

@@ -1,9 +1,10 @@
 // AF_UNIX sockets (net/unix/af_unix.c) and the socket syscalls over them (net/socket.c):
 // socketpair of SOCK_STREAM, SOCK_DGRAM and SOCK_SEQPACKET, sends queued as sk_buffs on the
 // peer's receive queue (charged to the sender's sk_wmem_alloc until read), SCM_RIGHTS
-// descriptors carried in them, shutdown, poll, EPIPE and SIGPIPE; i386's socketcall.
-// Named sockets (bind, connect, listen, accept) are not here yet: socket() makes an
-// unconnected one, which sends ENOTCONN as Linux's does.
+// descriptors carried in them, shutdown, poll, EPIPE and SIGPIPE; names (bind to a socket
+// file made through the VFS, to an abstract name, or autobind), listen/connect/accept with a
+// backlog of embryo sockets, datagram peers and addressed sends; sendmmsg/recvmmsg; i386's
+// socketcall.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,24 +15,30 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "guestos/fs/internal.h"
 #include "guestos/include/anon_inodes.h"
+#include "guestos/include/dcache.h"
+#include "guestos/include/kernel.h"
+#include "guestos/include/namei.h"
 #include "guestos/include/poll.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/uapi/socket.h"
 #include "guestos/kernel/sched/core.h"
+#include "guestos/kernel/time/time.h"
 
 namespace guestos {
 
 namespace {
 
-constexpr int TCP_ESTABLISHED = 1, TCP_CLOSE = 7;
+constexpr int TCP_ESTABLISHED = 1, TCP_CLOSE = 7, TCP_LISTEN = 10;
 constexpr size_t SKB_OVERHEAD = 768;    // what an sk_buff costs beyond its data (truesize)
 constexpr size_t UNIX_SKB_MAX = 36864;  // the most one stream skb carries (head + 32 KiB frags)
 constexpr uint64_t OPTMEM_MAX = 20480;  // net.core.optmem_max: the largest control buffer
@@ -50,7 +57,30 @@ uint32_t wmem_default() {
     return v;
 }
 
+// net.unix.max_dgram_qlen, the longest queue a datagram receiver takes from others: the
+// host's, as net.core.wmem_default.
+int max_dgram_qlen() {
+    static const int v = [] {
+        int n = UNIX_MAX_DGRAM_QLEN_;
+        if (FILE* f = std::fopen("/proc/sys/net/unix/max_dgram_qlen", "r")) {
+            if (std::fscanf(f, "%d", &n) != 1) n = UNIX_MAX_DGRAM_QLEN_;
+            std::fclose(f);
+        }
+        return n;
+    }();
+    return v;
+}
+
+}  // namespace
+
 struct unix_sock;
+
+// A socket's name (struct unix_address): the sockaddr_un bytes getsockname returns, as long
+// as the name is (the family, then the path with its NUL, or the abstract bytes).
+struct unix_address {
+    std::vector<uint8_t> name;
+    bool abstract() const { return name.size() <= SUN_PATH_OFFSET_ || name[SUN_PATH_OFFSET_] == 0; }
+};
 
 // One queued send (struct sk_buff with its unix_skb_parms): bytes, descriptors in flight,
 // and the socket whose sk_wmem_alloc it is charged to.
@@ -59,6 +89,7 @@ struct sk_buff {
     size_t consumed = 0;  // stream reads take a buffer in parts
     std::vector<std::shared_ptr<file>> fp;
     std::weak_ptr<unix_sock> owner;
+    std::shared_ptr<const unix_address> addr;  // the sender's name when it sent (skb->sk's addr)
     size_t truesize = 0;
     size_t len() const { return data.size() - consumed; }
 };
@@ -75,17 +106,46 @@ struct unix_sock {
     // is still seen (dead) by sends.
     std::shared_ptr<unix_sock> peer;
     std::deque<sk_buff> sk_receive_queue;
+    // A listener's connections not yet accepted: the embryo sockets their connects made
+    // (carried by skbs on Linux's sk_receive_queue).
+    std::deque<std::shared_ptr<unix_sock>> accept_queue;
+    unsigned sk_flags = 0;                      // boolean socket options set, by their SO_ number's bit
+    int sk_max_ack_backlog = max_dgram_qlen();  // listen's backlog; a datagram queue's limit
     size_t sk_wmem_alloc = 0;
     uint32_t sk_sndbuf = wmem_default(), sk_rcvbuf = wmem_default();
+    // sk_peer_pid and sk_peer_cred: none (0, -1, -1) until a connect, listen or socketpair.
     int peercred_pid = 0;
-    uint32_t peercred_uid = 0, peercred_gid = 0;
+    uint32_t peercred_uid = UINT32_MAX, peercred_gid = UINT32_MAX;
+    std::shared_ptr<const unix_address> addr;  // the bound name (unix_sk(sk)->addr)
+    struct path path;                          // the socket file a filesystem name made
     wait_queue_head wq;
+    wait_queue_head peer_wait;  // connects waiting for backlog room, senders for queue room
 
     bool connection_based() const { return sk_type != SOCK_DGRAM_; }
-    // Room to write: what is in flight is at most a quarter of sndbuf (unix_writable).
-    bool writable() const { return (sk_wmem_alloc << 2) <= sk_sndbuf; }
+    // Room to write: not listening, and what is in flight is at most a quarter of sndbuf
+    // (unix_writable).
+    bool writable() const { return sk_state != TCP_LISTEN && (sk_wmem_alloc << 2) <= sk_sndbuf; }
     int sock_error() { return std::exchange(sk_err, 0); }
+    // More queued than the backlog allows (unix_recvq_full_lockless).
+    bool recvq_full() const {
+        const size_t qlen = sk_state == TCP_LISTEN ? accept_queue.size() : sk_receive_queue.size();
+        return qlen > static_cast<size_t>(sk_max_ack_backlog);
+    }
 };
+
+// The bound sockets of the namespace (net->unx.table): abstract names by type and bytes,
+// filesystem names by the socket file's inode. Entries of released sockets are skipped.
+struct netns_unix {
+    std::map<std::pair<int, std::vector<uint8_t>>, std::weak_ptr<unix_sock>> abstract;
+    std::map<std::pair<const super_block*, uint64_t>, std::weak_ptr<unix_sock>> bsd;
+};
+
+netns_unix& Kernel::net_unix() {
+    if (!net_unix_) net_unix_ = std::make_shared<netns_unix>();
+    return *net_unix_;
+}
+
+namespace {
 
 // Uncharges a consumed buffer from its sender and wakes the sender's writers (sock_wfree).
 void kfree_skb(sk_buff& skb) {
@@ -140,14 +200,18 @@ long import_iovec(SysCtx& c, uint64_t uiov, uint64_t cnt, user_iov& out) {
 // One sendmsg or recvmsg as the protocol sees it (struct msghdr in the kernel).
 struct kmsghdr {
     user_iov iov;
-    unsigned flags = 0;                     // the call's flags (MSG_DONTWAIT, MSG_PEEK, ...)
-    unsigned msg_flags = 0;                 // what recvmsg reports (MSG_TRUNC, MSG_CTRUNC)
-    bool has_name = false;                  // a destination or source address was given
-    std::vector<std::shared_ptr<file>> fp;  // SCM_RIGHTS to send, or received
+    unsigned flags = 0;                        // the call's flags (MSG_DONTWAIT, MSG_PEEK, ...)
+    unsigned msg_flags = 0;                    // what recvmsg reports (MSG_TRUNC, MSG_CTRUNC)
+    std::vector<uint8_t> name;                 // a send's destination (msg_name, msg_namelen)
+    std::shared_ptr<const unix_address> from;  // a receive's sender, when it has a name
+    std::vector<std::shared_ptr<file>> fp;     // SCM_RIGHTS to send, or received
 };
 
 class socket_file;
 socket_file* sockfd_lookup(SysCtx& c, long fd, long& err);
+void unix_release_sock(unix_sock& sk, bool embrion);
+long unix_validate_addr(const std::vector<uint8_t>& addr);
+long unix_find_other(SysCtx& c, const std::vector<uint8_t>& addr, int type, std::shared_ptr<unix_sock>& out);
 
 // A socket as an open file (struct socket + socket_file_ops).
 class socket_file final : public file {
@@ -158,7 +222,7 @@ public:
         static uint64_t next_ino = 100000;
         ino_ = ++next_ino;
     }
-    ~socket_file() override { unix_release_sock(); }
+    ~socket_file() override { unix_release_sock(*sk_, false); }
 
     long read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) override;
     long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) override;
@@ -208,36 +272,51 @@ private:
     long wait(task_struct& task, Cond cond, const char* what) {
         return wait_event_interruptible(task, sk_->wq, cond, what);
     }
-    void unix_release_sock();
 
     std::shared_ptr<unix_sock> sk_;
     uint64_t ino_ = 0;
 };
 
 // The socket goes (unix_release_sock): a connected peer sees both directions shut down
-// (and ECONNRESET if data we never read is lost); what is queued here is dropped.
-void socket_file::unix_release_sock() {
-    unix_sock& sk = *sk_;
+// (and ECONNRESET if data we never read is lost, or if we were an embryo never accepted);
+// what is queued here is dropped, and a listener's embryos go with it.
+void unix_release_sock(unix_sock& sk, bool embrion) {
     sk.dead = true;
     sk.sk_state = TCP_CLOSE;
     sk.sk_shutdown = SHUTDOWN_MASK;
+    wake_up(sk.peer_wait);
     if (auto skpair = sk.peer) {
         if (sk.connection_based()) {
             skpair->sk_shutdown = SHUTDOWN_MASK;
-            if (!sk.sk_receive_queue.empty()) skpair->sk_err = ECONNRESET;
+            if (!sk.sk_receive_queue.empty() || embrion) skpair->sk_err = ECONNRESET;
         }
         wake_up(skpair->wq);
     }
     sk.peer.reset();
     for (sk_buff& skb : sk.sk_receive_queue) kfree_skb(skb);
     sk.sk_receive_queue.clear();
+    for (auto& embryo : std::exchange(sk.accept_queue, {})) unix_release_sock(*embryo, true);
+    sk.path = {};
     wake_up(sk.wq);
+}
+
+// Our datagram peer changed or went (unix_dgram_disconnected): what is queued here is
+// dropped, and a peer that still sends to us learns of the loss.
+void unix_dgram_disconnected(unix_sock& sk, unix_sock& other) {
+    if (sk.sk_receive_queue.empty()) return;
+    for (sk_buff& q : sk.sk_receive_queue) kfree_skb(q);
+    sk.sk_receive_queue.clear();
+    wake_up(sk.peer_wait);
+    if (!other.dead && other.peer.get() == &sk) {
+        other.sk_err = ECONNRESET;
+        wake_up(other.wq);
+    }
 }
 
 long socket_file::stream_sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, const uint8_t* kbuf) {
     unix_sock& sk = *sk_;
     if (msg.flags & MSG_OOB_) return -EOPNOTSUPP;
-    if (msg.has_name) return sk.sk_state == TCP_ESTABLISHED ? -EISCONN : -EOPNOTSUPP;
+    if (!msg.name.empty()) return sk.sk_state == TCP_ESTABLISHED ? -EISCONN : -EOPNOTSUPP;
     auto other = sk.peer;
     if (!other) return -ENOTCONN;
     const uint64_t len = msg.iov.total;
@@ -266,23 +345,29 @@ long socket_file::stream_sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, con
         if (size && !take(c, msg, kbuf, sent, skb.data.data(), size)) return sent ? static_cast<long>(sent) : -EFAULT;
         if (!fds_sent) skb.fp = std::move(msg.fp);  // the descriptors ride on the first buffer
         fds_sent = true;
+        skb.addr = sk.addr;
         queue_skb(sk, sk_, *other, std::move(skb));
         sent += size;
     }
     return static_cast<long>(sent);
 }
 
+// unix_dgram_sendmsg: to the address given, else to the peer; a receiver that is not our
+// peer takes at most its queue limit (EAGAIN, or we sleep until it reads).
 long socket_file::dgram_sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, const uint8_t* kbuf) {
     unix_sock& sk = *sk_;
     if (msg.flags & MSG_OOB_) return -EOPNOTSUPP;
     if (sk.sk_type == SOCK_SEQPACKET_) {  // unix_seqpacket_sendmsg
         if (int e = sk.sock_error()) return -e;
         if (sk.sk_state != TCP_ESTABLISHED) return -ENOTCONN;
-        msg.has_name = false;
+        msg.name.clear();
     }
-    if (msg.has_name) return -ECONNREFUSED;  // no named sockets to find
-    auto other = sk.peer;
-    if (!other) return -ENOTCONN;
+    std::shared_ptr<unix_sock> other;
+    if (!msg.name.empty()) {
+        if (long e = unix_validate_addr(msg.name)) return e;
+    } else if (!(other = sk.peer)) {
+        return -ENOTCONN;
+    }
     const uint64_t len = msg.iov.total;
     if (len > sk.sk_sndbuf - 32) return -EMSGSIZE;
     for (;;) {  // sock_alloc_send_pskb
@@ -297,16 +382,33 @@ long socket_file::dgram_sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, cons
     sk_buff skb;
     skb.data.resize(len);
     if (len && !take(c, msg, kbuf, 0, skb.data.data(), len)) return -EFAULT;
-    if (other->dead) {
-        if (sk.sk_type == SOCK_SEQPACKET_) return -EPIPE;
-        sk.peer.reset();  // the peer went: disconnect, drop what it sent (unix_dgram_disconnected)
-        sk.sk_state = TCP_CLOSE;
-        for (sk_buff& q : sk.sk_receive_queue) kfree_skb(q);
-        sk.sk_receive_queue.clear();
-        return -ECONNREFUSED;
+    for (;;) {  // restart: find the receiver again after a wait
+        if (!other && c) {
+            if (long e = unix_find_other(*c, msg.name, sk.sk_type, other)) return e;
+        }
+        if (!other) return -ECONNRESET;
+        if (other->peer && other->peer != sk_) return -EPERM;  // unix_may_send
+        if (other->dead) {
+            if (sk.sk_type == SOCK_SEQPACKET_) return -EPIPE;
+            if (sk.peer != other) return -ECONNREFUSED;
+            sk.peer.reset();  // the peer went: disconnect, drop what it sent
+            sk.sk_state = TCP_CLOSE;
+            unix_dgram_disconnected(sk, *other);
+            return -ECONNREFUSED;
+        }
+        if (other->sk_shutdown & RCV_SHUTDOWN) return -EPIPE;
+        if (other->peer == sk_ || !other->recvq_full()) break;
+        if (nonblock(msg.flags)) return -EAGAIN;
+        // unix_wait_for_peer: until the receiver reads, goes or shuts down.
+        if (long e = wait_event_interruptible(
+                task, other->peer_wait,
+                [&] { return other->dead || (other->sk_shutdown & RCV_SHUTDOWN) || !other->recvq_full(); },
+                "a datagram receiver's queue"))
+            return e;
+        if (!msg.name.empty()) other.reset();
     }
-    if (other->sk_shutdown & RCV_SHUTDOWN) return -EPIPE;
     skb.fp = std::move(msg.fp);
+    skb.addr = sk.addr;
     queue_skb(sk, sk_, *other, std::move(skb));
     return static_cast<long>(len);
 }
@@ -350,6 +452,7 @@ long socket_file::stream_recvmsg(task_struct& task, SysCtx* c, kmsghdr& msg, uin
             continue;
         }
         sk_buff& skb = sk.sk_receive_queue[index];
+        if (!copied) msg.from = skb.addr;  // unix_copy_addr of the first buffer's sender
         const uint64_t avail = skb.len() - (peek ? skip : 0);
         const uint64_t chunk = std::min<uint64_t>(avail, size - copied);
         if (chunk && !give(c, msg, kbuf, copied, skb.data.data() + skb.consumed + (peek ? skip : 0), chunk)) {
@@ -397,12 +500,14 @@ long socket_file::dgram_recvmsg(task_struct& task, SysCtx* c, kmsghdr& msg, uint
     else if (size < skb.len()) msg.msg_flags |= MSG_TRUNC_;
     if (size && !give(c, msg, kbuf, 0, skb.data.data(), size)) return -EFAULT;
     const long ret = (msg.flags & MSG_TRUNC_) ? static_cast<long>(skb.len()) : static_cast<long>(size);
+    msg.from = skb.addr;
     if (msg.flags & MSG_PEEK_) {
         msg.fp = skb.fp;
     } else {
         msg.fp = std::move(skb.fp);
         kfree_skb(skb);
         sk.sk_receive_queue.pop_front();
+        wake_up_poll(sk.peer_wait, EPOLLOUT_ | EPOLLWRNORM_ | EPOLLWRBAND_);  // senders waiting for room
     }
     return ret;
 }
@@ -428,6 +533,8 @@ long socket_file::write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) {
 }
 
 // unix_poll for streams, unix_dgram_poll for datagrams and seqpackets.
+// A listener is readable when a connection waits; a datagram socket whose peer's queue is
+// full is not writable, and waits on the peer for room (unix_dgram_peer_wake_me).
 uint32_t socket_file::poll(poll_table* wait) {
     unix_sock& sk = *sk_;
     poll_wait(*this, sk.wq, wait);
@@ -435,9 +542,15 @@ uint32_t socket_file::poll(poll_table* wait) {
     if (sk.sk_err) mask |= EPOLLERR_;
     if (sk.sk_shutdown == SHUTDOWN_MASK) mask |= EPOLLHUP_;
     if (sk.sk_shutdown & RCV_SHUTDOWN) mask |= EPOLLRDHUP_ | EPOLLIN_ | EPOLLRDNORM_;
-    if (!sk.sk_receive_queue.empty()) mask |= EPOLLIN_ | EPOLLRDNORM_;
+    if (!sk.sk_receive_queue.empty() || !sk.accept_queue.empty()) mask |= EPOLLIN_ | EPOLLRDNORM_;
     if (sk.connection_based() && sk.sk_state == TCP_CLOSE) mask |= EPOLLHUP_;
-    if (sk.writable()) mask |= EPOLLOUT_ | EPOLLWRNORM_ | EPOLLWRBAND_;
+    bool writable = sk.writable();
+    if (auto other = sk.peer;
+        writable && sk.sk_type != SOCK_STREAM_ && other && other->peer != sk_ && other->recvq_full()) {
+        poll_wait(*this, other->peer_wait, wait);
+        writable = false;
+    }
+    if (writable) mask |= EPOLLOUT_ | EPOLLWRNORM_ | EPOLLWRBAND_;
     return mask;
 }
 
@@ -471,7 +584,11 @@ long socket_file::getsockopt(int level, int optname, uint8_t* val, uint32_t& len
     case SO_RCVBUF_: v = static_cast<int>(sk.sk_rcvbuf); break;
     case SO_DOMAIN_: v = AF_UNIX_; break;
     case SO_PROTOCOL_: v = 0; break;
-    case SO_ACCEPTCONN_: v = 0; break;
+    case SO_ACCEPTCONN_: v = sk.sk_state == TCP_LISTEN; break;
+    case SO_REUSEADDR_:
+    case SO_BROADCAST_:
+    case SO_KEEPALIVE_:
+    case SO_PASSCRED_: v = !!(sk.sk_flags & (1u << optname)); break;
     case SO_PEERCRED_: {
         const int32_t cred[3] = {sk.peercred_pid, static_cast<int32_t>(sk.peercred_uid),
                                  static_cast<int32_t>(sk.peercred_gid)};
@@ -502,7 +619,13 @@ long socket_file::setsockopt(int level, int optname, const uint8_t* val, uint32_
         sk_->sk_rcvbuf = std::max<uint32_t>(std::min<uint32_t>(static_cast<uint32_t>(std::max(v, 0)), WMEM_MAX) * 2,
                                             SOCK_MIN_RCVBUF);
         return 0;
-    case SO_PASSCRED_: return 0;
+    case SO_REUSEADDR_:  // the flags sock_setsockopt keeps for any socket (sk_reuse, SOCK_*)
+    case SO_BROADCAST_:
+    case SO_KEEPALIVE_:
+    case SO_PASSCRED_:
+        if (v) sk_->sk_flags |= 1u << optname;
+        else sk_->sk_flags &= ~(1u << optname);
+        return 0;
     default: return -ENOPROTOOPT;
     }
 }
@@ -537,13 +660,222 @@ long unix_create_checks(int family, int& type, int protocol) {
     return 0;
 }
 
-std::shared_ptr<unix_sock> unix_create(SysCtx& c, int type) {
+std::shared_ptr<unix_sock> unix_create(int type) {
     auto sk = std::make_shared<unix_sock>();
     sk->sk_type = type;
-    sk->peercred_pid = c.task.tgid;
-    sk->peercred_uid = c.task.cred.euid;  // cred_to_ucred: the effective ids
-    sk->peercred_gid = c.task.cred.egid;
     return sk;
+}
+
+// The caller is who the socket's peer sees (init_peercred; cred_to_ucred: the effective ids).
+void init_peercred(unix_sock& sk, const task_struct& t) {
+    sk.peercred_pid = t.tgid;
+    sk.peercred_uid = t.cred.euid;
+    sk.peercred_gid = t.cred.egid;
+}
+
+// ---- names: bind, the table, lookup ----
+
+// A sockaddr_un's length and family (unix_validate_addr).
+long unix_validate_addr(const std::vector<uint8_t>& addr) {
+    if (addr.size() <= static_cast<size_t>(SUN_PATH_OFFSET_) || addr.size() > static_cast<size_t>(SOCKADDR_UN_SIZE_))
+        return -EINVAL;
+    return (addr[0] | addr[1] << 8) == AF_UNIX_ ? 0 : -EINVAL;
+}
+
+// The path of a filesystem name: sun_path up to its NUL or the length (unix_mkname_bsd).
+std::string unix_mkname_bsd(const std::vector<uint8_t>& addr) {
+    const char* p = reinterpret_cast<const char*>(addr.data()) + SUN_PATH_OFFSET_;
+    return std::string(p, strnlen(p, addr.size() - SUN_PATH_OFFSET_));
+}
+
+// A bound socket still there (not released, its file not unlinked), or null.
+std::shared_ptr<unix_sock> live(const std::weak_ptr<unix_sock>& w) {
+    auto sk = w.lock();
+    if (!sk || sk->dead || (sk->path.dentry && sk->path.dentry->d_deleted)) return nullptr;
+    return sk;
+}
+
+std::shared_ptr<unix_sock> unix_find_socket_byname(netns_unix& net, int type, const std::vector<uint8_t>& name) {
+    auto it = net.abstract.find({type, name});
+    return it == net.abstract.end() ? nullptr : live(it->second);
+}
+
+std::shared_ptr<unix_sock> unix_find_socket_byinode(netns_unix& net, const inode& ino) {
+    auto it = net.bsd.find({ino.i_sb, ino.i_ino});
+    return it == net.bsd.end() ? nullptr : live(it->second);
+}
+
+// The socket bound to the file at the path: ENOENT (and the lookup's errors), EACCES
+// without write permission, ECONNREFUSED when it is no socket file or none is bound to it,
+// EPROTOTYPE for another type (unix_find_bsd).
+long unix_find_bsd(SysCtx& c, const std::vector<uint8_t>& addr, int type, std::shared_ptr<unix_sock>& out) {
+    struct path p;
+    if (long e = filename_lookup(c, AT_FDCWD_, unix_mkname_bsd(addr), LOOKUP_FOLLOW, p)) return e;
+    const inode& ino = *p.dentry->d_inode;
+    if (long e = inode_permission(ino, MAY_WRITE)) return e;
+    if (!S_ISSOCK(ino.i_mode)) return -ECONNREFUSED;
+    auto sk = unix_find_socket_byinode(c.kernel.net_unix(), ino);
+    if (!sk) return -ECONNREFUSED;
+    if (sk->sk_type != type) return -EPROTOTYPE;
+    out = std::move(sk);
+    return 0;
+}
+
+// The socket a (validated) address names (unix_find_other): by path or abstract name.
+long unix_find_other(SysCtx& c, const std::vector<uint8_t>& addr, int type, std::shared_ptr<unix_sock>& out) {
+    if (addr[SUN_PATH_OFFSET_]) return unix_find_bsd(c, addr, type, out);
+    out = unix_find_socket_byname(c.kernel.net_unix(), type, addr);
+    return out ? 0 : -ECONNREFUSED;
+}
+
+// An unbound socket takes the first free abstract name "\0XXXXX" (5 hex digits) after a
+// random start (unix_autobind); ENOSPC when all 2^20 are taken.
+long unix_autobind(SysCtx& c, const std::shared_ptr<unix_sock>& sk) {
+    if (sk->addr) return 0;
+    netns_unix& net = c.kernel.net_unix();
+    uint32_t ordernum = 0;
+    arc4random_buf(&ordernum, sizeof ordernum);
+    const uint32_t lastnum = ordernum & 0xfffff;
+    std::vector<uint8_t> name(SUN_PATH_OFFSET_ + 6, 0);
+    name[0] = AF_UNIX_;
+    for (;;) {
+        ordernum = (ordernum + 1) & 0xfffff;
+        char hex[6];
+        std::snprintf(hex, sizeof hex, "%05x", ordernum);
+        std::memcpy(&name[SUN_PATH_OFFSET_ + 1], hex, 5);
+        if (!unix_find_socket_byname(net, sk->sk_type, name)) break;
+        if (ordernum == lastnum) return -ENOSPC;
+    }
+    net.abstract[{sk->sk_type, name}] = sk;
+    sk->addr = std::make_shared<unix_address>(unix_address{std::move(name)});
+    return 0;
+}
+
+// An abstract name: EINVAL when already bound, EADDRINUSE when taken (unix_bind_abstract).
+long unix_bind_abstract(SysCtx& c, const std::shared_ptr<unix_sock>& sk, const std::vector<uint8_t>& addr) {
+    if (sk->addr) return -EINVAL;
+    netns_unix& net = c.kernel.net_unix();
+    if (unix_find_socket_byname(net, sk->sk_type, addr)) return -EADDRINUSE;
+    net.abstract[{sk->sk_type, addr}] = sk;
+    sk->addr = std::make_shared<unix_address>(unix_address{addr});
+    return 0;
+}
+
+// A filesystem name: a socket file made by mknod with 0777 less the umask (EADDRINUSE when
+// the name exists), then bound; a socket already bound removes the new file again and is
+// EINVAL (unix_bind_bsd).
+long unix_bind_bsd(SysCtx& c, const std::shared_ptr<unix_sock>& sk, const std::vector<uint8_t>& addr) {
+    const std::string name = unix_mkname_bsd(addr);
+    struct path parent;
+    std::shared_ptr<dentry> d;
+    long err = kern_path_create(c, AT_FDCWD_, name, parent, d);
+    if (err) return err == -EEXIST ? -EADDRINUSE : err;
+    inode& dir = *parent.dentry->d_inode;
+    const uint32_t mode = S_IFSOCK | (0777 & ~c.task.fs->umask);
+    if (long e = dir.i_op->mknod(dir, *d, mode, 0)) return e == -EEXIST ? -EADDRINUSE : e;
+    if (sk->addr || !d->d_inode) {  // out_unlink
+        if (d->d_inode && !dir.i_op->unlink(dir, *d)) d_delete(*d);
+        return -EINVAL;
+    }
+    std::vector<uint8_t> stored(addr.begin(), addr.begin() + SUN_PATH_OFFSET_);
+    stored.insert(stored.end(), name.begin(), name.end());
+    stored.push_back(0);
+    sk->addr = std::make_shared<unix_address>(unix_address{std::move(stored)});
+    sk->path = {parent.mnt, d};
+    c.kernel.net_unix().bsd[{d->d_inode->i_sb, d->d_inode->i_ino}] = sk;
+    return 0;
+}
+
+// bind (unix_bind): the bare family autobinds; otherwise a path or an abstract name.
+long unix_bind(SysCtx& c, const std::shared_ptr<unix_sock>& sk, const std::vector<uint8_t>& addr) {
+    if (addr.size() == static_cast<size_t>(SUN_PATH_OFFSET_) && (addr[0] | addr[1] << 8) == AF_UNIX_)
+        return unix_autobind(c, sk);
+    if (long e = unix_validate_addr(addr)) return e;
+    return addr[SUN_PATH_OFFSET_] ? unix_bind_bsd(c, sk, addr) : unix_bind_abstract(c, sk, addr);
+}
+
+// ---- connections: listen, connect, accept ----
+
+// listen (unix_listen): streams and seqpackets only, bound ones only; a bigger backlog wakes
+// connects waiting for room.
+long unix_listen(task_struct& t, unix_sock& sk, int backlog) {
+    if (sk.sk_type != SOCK_STREAM_ && sk.sk_type != SOCK_SEQPACKET_) return -EOPNOTSUPP;
+    if (!sk.addr) return -EINVAL;
+    if (sk.sk_state != TCP_CLOSE && sk.sk_state != TCP_LISTEN) return -EINVAL;
+    if (backlog > sk.sk_max_ack_backlog) wake_up(sk.peer_wait);
+    sk.sk_max_ack_backlog = backlog;
+    sk.sk_state = TCP_LISTEN;
+    init_peercred(sk, t);  // what connecting sockets will see as their peer
+    return 0;
+}
+
+// connect on a stream or seqpacket (unix_stream_connect): an embryo socket, our peer, goes
+// on the listener's queue for accept; a full backlog is EAGAIN, or a sleep until accept
+// makes room.
+long unix_stream_connect(SysCtx& c, const std::shared_ptr<unix_sock>& sk, const std::vector<uint8_t>& addr,
+                         bool nonblock) {
+    if (long e = unix_validate_addr(addr)) return e;
+    for (;;) {
+        std::shared_ptr<unix_sock> other;
+        if (long e = unix_find_other(c, addr, sk->sk_type, other)) return e;
+        if (other->sk_state != TCP_LISTEN || (other->sk_shutdown & RCV_SHUTDOWN)) return -ECONNREFUSED;
+        if (other->recvq_full()) {
+            if (nonblock) return -EAGAIN;
+            // unix_wait_for_peer: until accept makes room, or the listener goes.
+            if (long e = wait_event_interruptible(
+                    c.task, other->peer_wait,
+                    [&] { return other->dead || (other->sk_shutdown & RCV_SHUTDOWN) || !other->recvq_full(); },
+                    "a listening socket's backlog"))
+                return e;
+            continue;
+        }
+        if (sk->sk_state == TCP_ESTABLISHED) return -EISCONN;
+        if (sk->sk_state != TCP_CLOSE) return -EINVAL;
+        auto newsk = unix_create(sk->sk_type);
+        newsk->sk_state = TCP_ESTABLISHED;
+        init_peercred(*newsk, c.task);  // the acceptor's peer is us
+        newsk->peer = sk;
+        newsk->addr = other->addr;  // the accepted socket has the listener's name
+        newsk->path = other->path;
+        newsk->sk_sndbuf = other->sk_sndbuf, newsk->sk_rcvbuf = other->sk_rcvbuf;
+        sk->peercred_pid = other->peercred_pid;  // copy_peercred: we see the listener
+        sk->peercred_uid = other->peercred_uid, sk->peercred_gid = other->peercred_gid;
+        sk->sk_state = TCP_ESTABLISHED;
+        sk->peer = newsk;
+        other->accept_queue.push_back(std::move(newsk));
+        wake_up_poll(other->wq, EPOLLIN_ | EPOLLRDNORM_);  // sk_data_ready
+        return 0;
+    }
+}
+
+// connect on a datagram socket (unix_dgram_connect): the default peer, or none with
+// AF_UNSPEC; a peer that is another's is EPERM; the old peer's datagrams here are dropped.
+long unix_dgram_connect(SysCtx& c, const std::shared_ptr<unix_sock>& sk, const std::vector<uint8_t>& addr) {
+    if (addr.size() < 2) return -EINVAL;
+    std::shared_ptr<unix_sock> other;
+    if ((addr[0] | addr[1] << 8) != AF_UNSPEC_) {
+        if (long e = unix_validate_addr(addr)) return e;
+        if (long e = unix_find_other(c, addr, sk->sk_type, other)) return e;
+        if (other->peer && other->peer != sk) return -EPERM;  // unix_may_send
+        sk->sk_state = other->sk_state = TCP_ESTABLISHED;
+    }
+    auto old_peer = std::exchange(sk->peer, other);
+    if (!other) sk->sk_state = TCP_CLOSE;
+    if (old_peer && old_peer != other) unix_dgram_disconnected(*sk, *old_peer);
+    return 0;
+}
+
+// The name getsockname or getpeername reports (unix_getname): the bound bytes, or the bare
+// family of an unnamed socket; ENOTCONN for the peer of an unconnected one.
+long unix_getname(unix_sock& sk, bool peer, std::vector<uint8_t>& out) {
+    std::shared_ptr<const unix_address> addr = sk.addr;
+    if (peer) {
+        if (!sk.peer) return -ENOTCONN;
+        addr = sk.peer->addr;
+    }
+    if (addr) out = addr->name;
+    else out = {AF_UNIX_, 0};
+    return 0;
 }
 
 // ---- msghdr and control messages ----
@@ -641,13 +973,42 @@ uint64_t scm_detach_fds(SysCtx& c, const user_msghdr_& m, std::vector<std::share
 
 // ---- the syscalls ----
 
+// A user sockaddr into the kernel (move_addr_to_kernel): EINVAL beyond sockaddr_storage,
+// nothing for an empty one.
+long move_addr_to_kernel(SysCtx& c, uint64_t uaddr, int32_t ulen, std::vector<uint8_t>& out) {
+    if (ulen < 0 || ulen > SOCKADDR_STORAGE_SIZE_) return -EINVAL;
+    out.assign(static_cast<size_t>(ulen), 0);
+    if (ulen && !copy_from_user(c.mm, out.data(), VirtAddr(uaddr), out.size())) return -EFAULT;
+    return 0;
+}
+
+// A kernel sockaddr out to the user (move_addr_to_user): as much as the user's length at
+// ulen allows, and the full length back there.
+long move_addr_to_user(SysCtx& c, const std::vector<uint8_t>& kaddr, uint64_t uaddr, uint64_t ulen) {
+    int32_t len;
+    if (!copy_from_user(c.mm, &len, VirtAddr(ulen), 4)) return -EFAULT;
+    const uint32_t klen = static_cast<uint32_t>(kaddr.size());
+    if (len > static_cast<int32_t>(klen)) len = static_cast<int32_t>(klen);
+    if (len < 0) return -EINVAL;
+    if (len && !copy_to_user(c.mm, VirtAddr(uaddr), kaddr.data(), static_cast<size_t>(len))) return -EFAULT;
+    return copy_to_user(c.mm, VirtAddr(ulen), &klen, 4) ? 0 : -EFAULT;
+}
+
+// The name a receive reports: the sender's, or none (unix_copy_addr).
+std::vector<uint8_t> msg_name_of(const kmsghdr& msg) { return msg.from ? msg.from->name : std::vector<uint8_t>{}; }
+
 long do_sendmsg(SysCtx& c, long fd, const user_msghdr_& m, unsigned flags) {
     long err = 0;
     socket_file* s = sockfd_lookup(c, fd, err);
     if (!s) return err;
     kmsghdr msg;
     msg.flags = flags;
-    msg.has_name = m.name && m.namelen;
+    // copy_msghdr_from_user: a negative length is EINVAL, a long one is cut to the storage.
+    const int32_t namelen = m.name ? static_cast<int32_t>(m.namelen) : 0;
+    if (namelen < 0) return -EINVAL;
+    if (m.name && namelen) {
+        if (long e = move_addr_to_kernel(c, m.name, std::min(namelen, SOCKADDR_STORAGE_SIZE_), msg.name)) return e;
+    }
     if (long e = import_iovec(c, m.iov, m.iovlen, msg.iov)) return e;
     if (long e = scm_send(c, m, msg.fp)) return e;
     if (s->f_flags & O_NONBLOCK) msg.flags |= MSG_DONTWAIT_;
@@ -660,6 +1021,7 @@ long do_recvmsg(SysCtx& c, long fd, uint64_t umsg, user_msghdr_& m, unsigned fla
     if (!s) return err;
     kmsghdr msg;
     msg.flags = flags;
+    if (m.name && static_cast<int32_t>(m.namelen) < 0) return -EINVAL;
     if (long e = import_iovec(c, m.iov, m.iovlen, msg.iov)) return e;
     if (s->f_flags & O_NONBLOCK) msg.flags |= MSG_DONTWAIT_;
     const long ret = s->recvmsg(c.task, &c, msg, nullptr);
@@ -668,19 +1030,19 @@ long do_recvmsg(SysCtx& c, long fd, uint64_t umsg, user_msghdr_& m, unsigned fla
     const uint64_t used =
         msg.fp.empty() && !m.controllen ? 0 : scm_detach_fds(c, m, msg.fp, flags, msg.msg_flags, fault);
     if (fault) return -EFAULT;
-    // msg_namelen (an unnamed peer: 0), msg_controllen and msg_flags back to the user.
-    const uint32_t namelen = 0;
+    // The sender's name into msg_name (its length into msg_namelen), then msg_controllen and
+    // msg_flags back to the user.
+    if (m.name) {
+        if (long e = move_addr_to_user(c, msg_name_of(msg), m.name, umsg + (c.compat ? 4 : 8))) return e;
+    }
     const uint32_t out_flags = msg.msg_flags | (flags & MSG_CMSG_CLOEXEC_);  // ___sys_recvmsg keeps it
     bool ok = true;
     if (c.compat) {
         const uint32_t cl = static_cast<uint32_t>(used);
-        if (m.name) ok = copy_to_user(c.mm, VirtAddr(umsg + 4), &namelen, 4);
-        ok = ok && copy_to_user(c.mm, VirtAddr(umsg + 20), &cl, 4) &&
-             copy_to_user(c.mm, VirtAddr(umsg + 24), &out_flags, 4);
+        ok = copy_to_user(c.mm, VirtAddr(umsg + 20), &cl, 4) && copy_to_user(c.mm, VirtAddr(umsg + 24), &out_flags, 4);
     } else {
-        if (m.name) ok = copy_to_user(c.mm, VirtAddr(umsg + 8), &namelen, 4);
-        ok = ok && copy_to_user(c.mm, VirtAddr(umsg + 40), &used, 8) &&
-             copy_to_user(c.mm, VirtAddr(umsg + 48), &out_flags, 4);
+        ok =
+            copy_to_user(c.mm, VirtAddr(umsg + 40), &used, 8) && copy_to_user(c.mm, VirtAddr(umsg + 48), &out_flags, 4);
     }
     return ok ? ret : -EFAULT;
 }
@@ -695,7 +1057,9 @@ long do_sendto(SysCtx& c, long fd, uint64_t buf, uint64_t len, unsigned flags, u
     if (!s) return err;
     kmsghdr msg;
     msg.flags = flags | ((s->f_flags & O_NONBLOCK) ? MSG_DONTWAIT_ : 0);
-    msg.has_name = addr && addrlen;
+    if (addr) {
+        if (long e = move_addr_to_kernel(c, addr, static_cast<int32_t>(addrlen), msg.name)) return e;
+    }
     len = std::min<uint64_t>(len, MAX_RW_COUNT);
     if (!access_ok(buf, len)) return -EFAULT;
     msg.iov.segs.emplace_back(buf, len);
@@ -714,9 +1078,8 @@ long do_recvfrom(SysCtx& c, long fd, uint64_t buf, uint64_t len, unsigned flags,
     msg.iov.segs.emplace_back(buf, len);
     msg.iov.total = len;
     const long ret = s->recvmsg(c.task, &c, msg, nullptr);
-    if (ret >= 0 && addr && addrlen) {
-        const uint32_t zero = 0;
-        if (!copy_to_user(c.mm, VirtAddr(addrlen), &zero, 4)) return -EFAULT;
+    if (ret >= 0 && addr) {
+        if (long e = move_addr_to_user(c, msg_name_of(msg), addr, addrlen)) return e;
     }
     return ret;
 }
@@ -736,8 +1099,10 @@ long do_socketpair(SysCtx& c, int family, int type, int protocol, uint64_t usock
     const int32_t reserved[2] = {static_cast<int32_t>(r1), static_cast<int32_t>(lowest_free_fd(*c.task.files, r1 + 1))};
     if (!copy_to_user(c.mm, VirtAddr(usockvec), reserved, sizeof reserved)) return -EFAULT;
     if (long e = unix_create_checks(family, type, protocol)) return e;
-    auto a = unix_create(c, type), b = unix_create(c, type);
+    auto a = unix_create(type), b = unix_create(type);
     a->peer = b, b->peer = a;  // unix_socketpair
+    init_peercred(*a, c.task);
+    init_peercred(*b, c.task);
     a->sk_state = b->sk_state = TCP_ESTABLISHED;
     const unsigned fl = (flags & SOCK_NONBLOCK_) ? O_NONBLOCK : 0;
     const long fd1 = get_unused_fd_install(c, std::make_shared<socket_file>(a, fl), flags & SOCK_CLOEXEC_);
@@ -755,7 +1120,7 @@ long do_socket(SysCtx& c, int family, int type, int protocol) {
     if (long e = sock_create_checks(type, flags)) return e;
     if (long e = unix_create_checks(family, type, protocol)) return e;
     return get_unused_fd_install(
-        c, std::make_shared<socket_file>(unix_create(c, type), (flags & SOCK_NONBLOCK_) ? O_NONBLOCK : 0),
+        c, std::make_shared<socket_file>(unix_create(type), (flags & SOCK_NONBLOCK_) ? O_NONBLOCK : 0),
         flags & SOCK_CLOEXEC_);
 }
 
@@ -784,20 +1149,162 @@ long do_setsockopt(SysCtx& c, long fd, int level, int optname, uint64_t optval, 
     return s->setsockopt(level, optname, val, optlen);
 }
 
-// getsockname/getpeername of an unnamed socket: the family alone (unix_getname).
+// getsockname/getpeername (__sys_getsockname, __sys_getpeername).
 long do_getname(SysCtx& c, long fd, uint64_t uaddr, uint64_t ulen, bool peer) {
     long err = 0;
     socket_file* s = sockfd_lookup(c, fd, err);
     if (!s) return err;
-    if (peer && !s->sk().peer && s->sk().sk_state != TCP_ESTABLISHED) return -ENOTCONN;
-    int32_t len;
-    if (!copy_from_user(c.mm, &len, VirtAddr(ulen), 4)) return -EFAULT;
-    if (len < 0) return -EINVAL;
-    const uint16_t family = AF_UNIX_;
-    const uint32_t klen = 2;
-    if (len && !copy_to_user(c.mm, VirtAddr(uaddr), &family, std::min<uint32_t>(static_cast<uint32_t>(len), 2)))
-        return -EFAULT;
-    return copy_to_user(c.mm, VirtAddr(ulen), &klen, 4) ? 0 : -EFAULT;
+    std::vector<uint8_t> name;
+    if (long e = unix_getname(s->sk(), peer, name)) return e;
+    return move_addr_to_user(c, name, uaddr, ulen);
+}
+
+long do_bind(SysCtx& c, long fd, uint64_t uaddr, int32_t addrlen) {
+    long err = 0;
+    socket_file* s = sockfd_lookup(c, fd, err);
+    if (!s) return err;
+    std::vector<uint8_t> addr;
+    if (long e = move_addr_to_kernel(c, uaddr, addrlen, addr)) return e;
+    return unix_bind(c, s->sk_ptr(), addr);
+}
+
+// listen: the backlog is cut to net.core.somaxconn (as unsigned, so a negative one too).
+long do_listen(SysCtx& c, long fd, int32_t backlog) {
+    long err = 0;
+    socket_file* s = sockfd_lookup(c, fd, err);
+    if (!s) return err;
+    if (static_cast<uint32_t>(backlog) > static_cast<uint32_t>(SOMAXCONN_)) backlog = SOMAXCONN_;
+    return unix_listen(c.task, s->sk(), backlog);
+}
+
+// connect (__sys_connect): EBADF, then the address, then ENOTSOCK.
+long do_connect(SysCtx& c, long fd, uint64_t uaddr, int32_t addrlen) {
+    auto f = c.task.files->get(static_cast<uint32_t>(fd));
+    if (!f) return -EBADF;
+    std::vector<uint8_t> addr;
+    if (long e = move_addr_to_kernel(c, uaddr, addrlen, addr)) return e;
+    auto* s = dynamic_cast<socket_file*>(f.get());
+    if (!s) return -ENOTSOCK;
+    if (s->sk().sk_type == SOCK_DGRAM_) return unix_dgram_connect(c, s->sk_ptr(), addr);
+    return unix_stream_connect(c, s->sk_ptr(), addr, s->f_flags & O_NONBLOCK);
+}
+
+// accept (unix_accept): the oldest embryo of a listener, or EAGAIN, or a sleep until a
+// connect comes; EINVAL when not listening or shut down while waiting.
+long unix_accept(task_struct& t, unix_sock& sk, bool nonblock, std::shared_ptr<unix_sock>& out) {
+    if (sk.sk_type != SOCK_STREAM_ && sk.sk_type != SOCK_SEQPACKET_) return -EOPNOTSUPP;
+    if (sk.sk_state != TCP_LISTEN) return -EINVAL;
+    while (sk.accept_queue.empty()) {  // skb_recv_datagram
+        if (int e = sk.sock_error()) return -e;
+        if (sk.sk_shutdown & RCV_SHUTDOWN) return -EINVAL;
+        if (nonblock) return -EAGAIN;
+        if (long e = wait_event_interruptible(
+                t, sk.wq, [&] { return !sk.accept_queue.empty() || sk.sk_err || (sk.sk_shutdown & RCV_SHUTDOWN); },
+                "accept"))
+            return e;
+    }
+    out = std::move(sk.accept_queue.front());
+    sk.accept_queue.pop_front();
+    wake_up(sk.peer_wait);  // room in the backlog
+    return 0;
+}
+
+// accept4 (__sys_accept4): the new socket's file with SOCK_NONBLOCK/SOCK_CLOEXEC, and the
+// peer's name when asked.
+long do_accept4(SysCtx& c, long fd, uint64_t upeer, uint64_t upeer_len, int32_t flags) {
+    if (static_cast<unsigned>(flags) & ~(SOCK_CLOEXEC_ | SOCK_NONBLOCK_)) return -EINVAL;
+    long err = 0;
+    socket_file* s = sockfd_lookup(c, fd, err);
+    if (!s) return err;
+    std::shared_ptr<unix_sock> newsk;
+    if (long e = unix_accept(c.task, s->sk(), s->f_flags & O_NONBLOCK, newsk)) return e;
+    auto newfile = std::make_shared<socket_file>(newsk, (flags & SOCK_NONBLOCK_) ? O_NONBLOCK : 0);
+    if (upeer) {
+        std::vector<uint8_t> name;
+        if (unix_getname(*newsk, true, name)) return -ECONNABORTED;
+        if (long e = move_addr_to_user(c, name, upeer, upeer_len)) return e;
+    }
+    return get_unused_fd_install(c, std::move(newfile), flags & SOCK_CLOEXEC_);
+}
+
+// The size of one struct mmsghdr (a msghdr and msg_len, padded) and where msg_len is.
+uint64_t mmsghdr_size(const SysCtx& c) { return c.compat ? 32 : 64; }
+uint64_t mmsghdr_len_off(const SysCtx& c) { return c.compat ? 28 : 56; }
+
+// sendmmsg (__sys_sendmmsg): up to UIO_MAXIOV messages, each one's msg_len filled; stops at
+// an error or a partial send; the count sent, or the error when none was.
+long do_sendmmsg(SysCtx& c, long fd, uint64_t mmsg, uint32_t vlen, uint32_t flags) {
+    if (!c.compat && (flags & MSG_CMSG_COMPAT_)) return -EINVAL;  // the compat entry sets it itself
+    vlen = std::min<uint32_t>(vlen, UIO_MAXIOV);
+    long err = 0;
+    if (!sockfd_lookup(c, fd, err)) return err;
+    uint32_t datagrams = 0;
+    while (datagrams < vlen) {
+        const uint64_t entry = mmsg + datagrams * mmsghdr_size(c);
+        user_msghdr_ m;
+        if (!get_msghdr(c, entry, m)) {
+            err = -EFAULT;
+            break;
+        }
+        err = do_sendmsg(c, fd, m, flags);
+        if (err < 0) break;
+        const uint32_t sent = static_cast<uint32_t>(err);
+        if (!copy_to_user(c.mm, VirtAddr(entry + mmsghdr_len_off(c)), &sent, 4)) {
+            err = -EFAULT;
+            break;
+        }
+        ++datagrams;
+        user_iov iov;  // msg_data_left: a partial send ends the batch
+        if (import_iovec(c, m.iov, m.iovlen, iov) == 0 && sent < iov.total) break;
+    }
+    return datagrams ? static_cast<long>(datagrams) : (err < 0 ? err : 0);
+}
+
+// recvmmsg (do_recvmmsg): up to vlen messages, each one's msg_len filled; MSG_WAITFORONE
+// stops waiting after the first; the timeout is looked at between messages, and what is
+// left of it written back. An error after some messages is left on the socket.
+long do_recvmmsg(SysCtx& c, long fd, uint64_t mmsg, uint32_t vlen, uint32_t flags, uint64_t utimeout, bool time64) {
+    if (!c.compat && (flags & MSG_CMSG_COMPAT_)) return -EINVAL;  // the compat entry sets it itself
+    std::optional<ktime_t> end_time;
+    if (utimeout) {
+        timespec ts;
+        if (!get_timespec(c, VirtAddr(utimeout), ts, time64)) return -EFAULT;
+        if (!timespec_valid(ts)) return -EINVAL;  // poll_select_set_timeout
+        end_time = (ts.tv_sec || ts.tv_nsec) ? ktime_add_safe(ktime_get(), timespec_to_ktime(ts)) : 0;
+    }
+    long err = 0;
+    socket_file* s = sockfd_lookup(c, fd, err);
+    if (!s) return err;
+    if (int e = s->sk().sock_error()) return -e;
+    uint32_t datagrams = 0;
+    ktime_t left = 0;
+    err = 0;
+    while (datagrams < vlen) {
+        const uint64_t entry = mmsg + uint64_t{datagrams} * mmsghdr_size(c);
+        user_msghdr_ m;
+        if (!get_msghdr(c, entry, m)) {
+            err = -EFAULT;
+            break;
+        }
+        err = do_recvmsg(c, fd, entry, m, flags & ~MSG_WAITFORONE_);
+        if (err < 0) break;
+        const uint32_t got = static_cast<uint32_t>(err);
+        err = 0;
+        if (!copy_to_user(c.mm, VirtAddr(entry + mmsghdr_len_off(c)), &got, 4)) {
+            err = -EFAULT;
+            break;
+        }
+        ++datagrams;
+        if (flags & MSG_WAITFORONE_) flags |= MSG_DONTWAIT_;
+        if (end_time) {
+            left = std::max<ktime_t>(*end_time - ktime_get(), 0);
+            if (!left) break;
+        }
+    }
+    if (err && !datagrams) return err;
+    if (err && err != -EAGAIN) s->sk().sk_err = static_cast<int>(-err);
+    if (datagrams && utimeout && !put_timespec(c, VirtAddr(utimeout), ktime_to_timespec(left), time64)) return -EFAULT;
+    return datagrams;
 }
 
 }  // namespace
@@ -845,6 +1352,33 @@ long sys_getpeername(SysCtx& c, const uint64_t* a) {
     return do_getname(c, static_cast<int32_t>(a[0]), a[1], a[2], true);
 }
 
+long sys_bind(SysCtx& c, const uint64_t* a) {
+    return do_bind(c, static_cast<int32_t>(a[0]), a[1], static_cast<int32_t>(a[2]));
+}
+long sys_listen(SysCtx& c, const uint64_t* a) {
+    return do_listen(c, static_cast<int32_t>(a[0]), static_cast<int32_t>(a[1]));
+}
+long sys_connect(SysCtx& c, const uint64_t* a) {
+    return do_connect(c, static_cast<int32_t>(a[0]), a[1], static_cast<int32_t>(a[2]));
+}
+long sys_accept(SysCtx& c, const uint64_t* a) { return do_accept4(c, static_cast<int32_t>(a[0]), a[1], a[2], 0); }
+long sys_accept4(SysCtx& c, const uint64_t* a) {
+    return do_accept4(c, static_cast<int32_t>(a[0]), a[1], a[2], static_cast<int32_t>(a[3]));
+}
+long sys_sendmmsg(SysCtx& c, const uint64_t* a) {
+    return do_sendmmsg(c, static_cast<int32_t>(a[0]), a[1], static_cast<uint32_t>(a[2]), static_cast<uint32_t>(a[3]));
+}
+// recvmmsg's timeout: 64-bit on x86-64, i386's old 32-bit timespec (recvmmsg_time64 has the
+// 64-bit one).
+long sys_recvmmsg(SysCtx& c, const uint64_t* a) {
+    return do_recvmmsg(c, static_cast<int32_t>(a[0]), a[1], static_cast<uint32_t>(a[2]), static_cast<uint32_t>(a[3]),
+                       a[4], !c.compat);
+}
+long sys_recvmmsg_time64(SysCtx& c, const uint64_t* a) {
+    return do_recvmmsg(c, static_cast<int32_t>(a[0]), a[1], static_cast<uint32_t>(a[2]), static_cast<uint32_t>(a[3]),
+                       a[4], true);
+}
+
 // i386's socketcall(call, args): the arguments of call in user memory (compat_sys_socketcall).
 long sys_socketcall(SysCtx& c, const uint64_t* a) {
     static constexpr uint8_t nargs[21] = {0, 3, 3, 3, 2, 3, 3, 3, 4, 4, 4, 6, 6, 2, 5, 5, 3, 3, 4, 5, 4};
@@ -855,20 +1389,26 @@ long sys_socketcall(SysCtx& c, const uint64_t* a) {
     uint64_t v[6];
     for (int i = 0; i < 6; ++i) v[i] = raw[i];
     switch (call) {
-    case 1: return sys_socket(c, v);
-    case 6: return sys_getsockname(c, v);
-    case 7: return sys_getpeername(c, v);
-    case 8: return sys_socketpair(c, v);
-    case 9: v[4] = 0, v[5] = 0; return sys_sendto(c, v);     // send
-    case 10: v[4] = 0, v[5] = 0; return sys_recvfrom(c, v);  // recv
-    case 11: return sys_sendto(c, v);
-    case 12: return sys_recvfrom(c, v);
-    case 13: return sys_shutdown(c, v);
-    case 14: return sys_setsockopt(c, v);
-    case 15: return sys_getsockopt(c, v);
-    case 16: return sys_sendmsg(c, v);
-    case 17: return sys_recvmsg(c, v);
-    default: return -ENOSYS;  // bind, connect, listen, accept, accept4, recvmmsg, sendmmsg: not yet
+    case SYS_SOCKET_: return sys_socket(c, v);
+    case SYS_BIND_: return sys_bind(c, v);
+    case SYS_CONNECT_: return sys_connect(c, v);
+    case SYS_LISTEN_: return sys_listen(c, v);
+    case SYS_ACCEPT_: return sys_accept(c, v);
+    case SYS_GETSOCKNAME_: return sys_getsockname(c, v);
+    case SYS_GETPEERNAME_: return sys_getpeername(c, v);
+    case SYS_SOCKETPAIR_: return sys_socketpair(c, v);
+    case SYS_SEND_: v[4] = 0, v[5] = 0; return sys_sendto(c, v);
+    case SYS_RECV_: v[4] = 0, v[5] = 0; return sys_recvfrom(c, v);
+    case SYS_SENDTO_: return sys_sendto(c, v);
+    case SYS_RECVFROM_: return sys_recvfrom(c, v);
+    case SYS_SHUTDOWN_: return sys_shutdown(c, v);
+    case SYS_SETSOCKOPT_: return sys_setsockopt(c, v);
+    case SYS_GETSOCKOPT_: return sys_getsockopt(c, v);
+    case SYS_SENDMSG_: return sys_sendmsg(c, v);
+    case SYS_RECVMSG_: return sys_recvmsg(c, v);
+    case SYS_ACCEPT4_: return sys_accept4(c, v);
+    case SYS_RECVMMSG_: return sys_recvmmsg(c, v);  // the old 32-bit timespec
+    default: return sys_sendmmsg(c, v);
     }
 }
 

@@ -80,6 +80,8 @@ const SyscallEntry table32[] = {
     E(recvfrom, recvfrom, "fxuxxx"), E(sendmsg, sendmsg, "fxx"), E(recvmsg, recvmsg, "fxx"),
     E(shutdown, shutdown, "fd"), E(getsockopt, getsockopt, "fddxx"), E(setsockopt, setsockopt, "fddxu"),
     E(getsockname, getsockname, "fxx"), E(getpeername, getpeername, "fxx"),
+    E(bind, bind, "fxd"), E(listen, listen, "fd"), E(connect, connect, "fxd"), E(accept4, accept4, "fxxx"),
+    E(sendmmsg, sendmmsg, "fxux"), E(recvmmsg, recvmmsg, "fxuxx"), E(recvmmsg_time64, recvmmsg_time64, "fxuxx"),
     E(prctl, prctl, "dxxxx"), E(getrusage, getrusage, "dx"), E(times, times, "x"), E(sysinfo, sysinfo, "x"),
     E(sched_setaffinity, sched_setaffinity, "dux"), E(getcpu, getcpu, "xxx"),
     E(socketcall, socketcall, "dx"),

@@ -66,6 +66,8 @@ const SyscallEntry table64[] = {
     E(recvfrom, recvfrom, "fxuxxx"), E(sendmsg, sendmsg, "fxx"), E(recvmsg, recvmsg, "fxx"),
     E(shutdown, shutdown, "fd"), E(getsockopt, getsockopt, "fddxx"), E(setsockopt, setsockopt, "fddxu"),
     E(getsockname, getsockname, "fxx"), E(getpeername, getpeername, "fxx"),
+    E(bind, bind, "fxd"), E(listen, listen, "fd"), E(connect, connect, "fxd"), E(accept, accept, "fxx"),
+    E(accept4, accept4, "fxxx"), E(sendmmsg, sendmmsg, "fxux"), E(recvmmsg, recvmmsg, "fxuxx"),
     E(prctl, prctl, "dxxxx"), E(getrusage, getrusage, "dx"), E(times, times, "x"), E(sysinfo, sysinfo, "x"),
     E(sched_setaffinity, sched_setaffinity, "dux"), E(getcpu, getcpu, "xxx"),
     E(timer_create, timer_create, "dxx"), E(timer_settime, timer_settime, "ddxx"),

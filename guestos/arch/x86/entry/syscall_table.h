@@ -35,6 +35,7 @@ namespace guestos {
     X(statfs64) X(fstatfs64) X(flock) X(epoll_create) X(epoll_create1) X(epoll_ctl) \
     X(epoll_wait) X(epoll_pwait) X(epoll_pwait2) X(socket) X(socketpair) X(sendto) X(recvfrom) \
     X(sendmsg) X(recvmsg) X(shutdown) X(getsockopt) X(setsockopt) X(getsockname) X(getpeername) \
+    X(bind) X(listen) X(connect) X(accept) X(accept4) X(sendmmsg) X(recvmmsg) X(recvmmsg_time64) \
     X(socketcall) X(prctl) X(getrusage) X(times) X(sysinfo) X(sched_setaffinity) X(getcpu) \
     X(swapon) X(swapoff) X(timer_create) X(timer_settime) X(timer_settime64) X(timer_gettime) \
     X(timer_gettime64) X(timer_getoverrun) X(timer_delete) X(rt_sigtimedwait) \

@@ -1,0 +1,3 @@
+module emutest/unixnet
+
+go 1.19
