@@ -5,43 +5,12 @@
  * peer (EAGAIN, poll not writable until it reads), a peer's close (ECONNREFUSED, then
  * ENOTCONN), and a blocked sender woken by a read in another process. */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-static char dir[64];
-
-static void result(const char *what, long r)
-{
-    if (r < 0) printf("%s: %ld %s\n", what, r, strerror(errno));
-    else printf("%s: %ld\n", what, r);
-    errno = 0;
-}
-
-static socklen_t path_addr(struct sockaddr_un *a, const char *name)
-{
-    memset(a, 0, sizeof *a);
-    a->sun_family = AF_UNIX;
-    snprintf(a->sun_path, sizeof a->sun_path, "%s/%s", dir, name);
-    return offsetof(struct sockaddr_un, sun_path) + strlen(a->sun_path) + 1;
-}
-
-static socklen_t abstract_addr(struct sockaddr_un *a, const char *name)
-{
-    memset(a, 0, sizeof *a);
-    a->sun_family = AF_UNIX;
-    int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "%s.%s", strrchr(dir, '/') + 1, name);
-    return offsetof(struct sockaddr_un, sun_path) + 1 + n;
-}
+#include "unix_common.h"
 
 static int bound(int type, struct sockaddr_un *a, socklen_t len)
 {
@@ -76,9 +45,7 @@ static void recv_from(const char *what, int s, const struct sockaddr_un *want, s
 int main(int argc, char **argv)
 {
     (void)argc;
-    const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-    snprintf(dir, sizeof dir, "/tmp/%s.%d", base, getpid());
-    if (mkdir(dir, 0755)) return 1;
+    if (make_run_dir("/tmp", argv[0])) return 1;
     setvbuf(stdout, NULL, _IONBF, 0);
 
     struct sockaddr_un sa, ca, xa;

@@ -8,47 +8,14 @@
  * Server and clients are forked processes; names live in a directory of /tmp (or of
  * argv[1]), so that the socket files are made on tmpfs, the ext2 disk or hostfs. */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-static char dir[96];
-
-static void result(const char *what, long r)
-{
-    if (r < 0) printf("%s: %ld %s\n", what, r, strerror(errno));
-    else printf("%s: %ld\n", what, r);
-    errno = 0;
-}
-
-/* A path name in the test's directory, as a sockaddr_un and its length with the NUL. */
-static socklen_t path_addr(struct sockaddr_un *a, const char *name)
-{
-    memset(a, 0, sizeof *a);
-    a->sun_family = AF_UNIX;
-    snprintf(a->sun_path, sizeof a->sun_path, "%s/%s", dir, name);
-    return offsetof(struct sockaddr_un, sun_path) + strlen(a->sun_path) + 1;
-}
-
-/* An abstract name unique to this run: "\0<basename>.<pid>.<name>". */
-static socklen_t abstract_addr(struct sockaddr_un *a, const char *name)
-{
-    memset(a, 0, sizeof *a);
-    a->sun_family = AF_UNIX;
-    int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "%s.%s", strrchr(dir, '/') + 1, name);
-    return offsetof(struct sockaddr_un, sun_path) + 1 + n;
-}
+#include "unix_common.h"
 
 /* A name's length less the run's directory (or, for an abstract name, the directory's
  * last component), which holds the pid: the same natively and under emu. */
@@ -389,10 +356,8 @@ static void rights_and_seqpacket(void)
 /* The names live in DIR/<basename(argv[0])>.<pid>, DIR being argv[1] or /tmp. */
 int main(int argc, char **argv)
 {
-    const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     if (argc > 1) mkdir(argv[1], 0755);  /* ext2-write-check's tree: left empty */
-    snprintf(dir, sizeof dir, "%s/%s.%d", argc > 1 ? argv[1] : "/tmp", base, getpid());
-    if (mkdir(dir, 0755)) {
+    if (make_run_dir(argc > 1 ? argv[1] : "/tmp", argv[0])) {
         perror("mkdir");
         return 1;
     }
