@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -342,6 +343,7 @@ void print_fault_explanation(const guestos::FaultEvent& e) {
 
 }  // namespace
 
+#ifdef EMU_WITH_UI
 // The debugger view (--ui, --ui-headless, --lesson) over the program.
 int run_ui(const Options& opt, const std::vector<std::string>& envp, ui::Recorder* recorder) {
     ui::SessionConfig cfg;
@@ -364,6 +366,19 @@ int run_ui(const Options& opt, const std::vector<std::string>& envp, ui::Recorde
     ui::remove_lesson_swapfile(swapfile);
     return rc;
 }
+#else
+// The debugger view lives in emu-ui beside this binary, so that a plain run does not load
+// SDL2 and its forty-odd libraries: --ui, --ui-headless and --lesson run it with the same
+// arguments.
+[[noreturn]] void exec_ui(char** argv) {
+    std::string self(4096, '\0');
+    const ssize_t n = ::readlink("/proc/self/exe", self.data(), self.size() - 1);
+    self.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    const std::string ui_binary = self.substr(0, self.rfind('/') + 1) + "emu-ui";
+    ::execv(ui_binary.c_str(), argv);
+    die("cannot start the debugger view " + ui_binary + ": " + std::strerror(errno), 2);
+}
+#endif
 
 // The program under gdb (--gdb): stopped at its entry point until gdb connects and runs it.
 [[noreturn]] void run_gdb(const Options& opt, const std::vector<std::string>& envp) {
@@ -403,6 +418,9 @@ int run_ui(const Options& opt, const std::vector<std::string>& envp, ui::Recorde
 
 int main(int argc, char** argv) {
     Options opt = parse_args(argc, argv);
+#ifndef EMU_WITH_UI
+    if (opt.ui) exec_ui(argv);
+#endif
     static guestos::ReclaimTracer reclaim_printer{
         [](const std::string& step) { std::fprintf(stderr, "reclaim: %s\n", step.c_str()); }, {}};
     if (opt.trace_reclaim) guestos::reclaim_tracer() = &reclaim_printer;
@@ -414,12 +432,14 @@ int main(int argc, char** argv) {
         if (!(recorder = ui::Recorder::open(opt.record, err))) die(err, 2);
     }
     if (!opt.gdb.empty()) run_gdb(opt, envp);
+#ifdef EMU_WITH_UI
     if (opt.ui) {
         if (recorder) recorder->follow(nullptr);
         const int status = run_ui(opt, envp, recorder.get());
         if (recorder) recorder->finish();
         return status;
     }
+#endif
     if (opt.trace_faults || opt.explain_faults) {
         const int level = opt.trace_faults;
         const bool explain = opt.explain_faults;
