@@ -156,6 +156,17 @@ std::string state_json(const Snapshot& s, const ViewState& v) {
     for (auto [name, c] : {std::pair{"frame_ms", &v.frame_cost}, std::pair{"frame_map_ms", &v.map_cost},
                            std::pair{"snapshot_ms", &v.snapshot_cost}})
         j["cost"][name] = {{"count", c->n}, {"mean", c->n ? c->ms_sum / c->n : 0.0}, {"max", c->ms_max}};
+    j["files"] = nlohmann::json::array();
+    for (const inspect::FileCache& f : s.files) {
+        nlohmann::json ra = nlohmann::json::array();
+        for (const inspect::RaWindow& w : f.ra)
+            ra.push_back({{"start", w.start},
+                          {"size", w.size},
+                          {"async_size", w.async_size},
+                          {"ra_pages", w.ra_pages},
+                          {"random", w.random}});
+        j["files"].push_back({{"path", f.path}, {"cached", f.cached}, {"ra", ra}, {"last_ra", f.last_ra}});
+    }
     if (s.sel.va) j["selected_va"] = *s.sel.va;
     if (s.sel.pfn) j["selected_pfn"] = *s.sel.pfn;
     return j.dump(1);

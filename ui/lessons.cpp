@@ -37,8 +37,24 @@ const std::vector<Lesson>& lessons() {
          LESSON_RAM,
          0,
          "The program maps its own executable and reads one byte every 8 pages. The first fault reads the file into "
-         "the page cache with read-around (blue cells appear, several at once: see the Page cache panel) and "
-         "fault-around maps neighbours that are already cached, so later touches need no fault at all."},
+         "the page cache with read-around (do_sync_mmap_readahead: 32 pages centred on the fault, blue cells appear "
+         "several at once; the Page cache panel boxes the window and marks its last quarter's first page "
+         "PG_readahead, red) and fault-around maps neighbours that are already cached, so later touches need no "
+         "fault at all. A fault on the marked page reads the next window ahead (do_async_mmap_readahead)."},
+        {"readahead",
+         "read(2) and the page cache's read-ahead",
+         "readahead",
+         "x86_64",
+         {},
+         LESSON_RAM,
+         0,
+         "The program reads a file nobody has read yet (the lesson's i386 build) 4 KiB at a time: the first half in "
+         "order, then 16 random pages of the last quarter. "
+         "Step to next syscall and watch the Page cache panel: the first read(2) misses and reads 4 pages "
+         "(page_cache_sync_ra -> ondemand_readahead: the initial window), page 1 marked PG_readahead (red). Reading "
+         "the marked page reads the next window ahead (page_cache_async_ra): 8, 16, then 32 pages, each marked on its "
+         "first page, so the reader never waits. The random preads read their page alone: no window, the box stays "
+         "where the sequential reader left it."},
         {"stack-growth",
          "Stack growth",
          "stack_growth",

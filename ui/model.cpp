@@ -54,6 +54,36 @@ uint32_t frame_colour(inspect::FrameUse use, unsigned free_order) {
     return rgb(255, 0, 255);
 }
 
+std::string ra_window_text(const inspect::RaWindow& w) {
+    if (w.random) return "FADV_RANDOM: no window";
+    if (!w.size) return "no window yet (max " + std::to_string(w.ra_pages) + ")";
+    return "pages " + std::to_string(w.start) + "-" + std::to_string(w.start + w.size - 1) + " (" +
+           std::to_string(w.size) + ", " + std::to_string(w.async_size) + " ahead), max " + std::to_string(w.ra_pages);
+}
+
+uint32_t strip_colour(inspect::StripPage p) {
+    using S = inspect::StripPage;
+    switch (p) {
+    case S::Absent: return rgb(45, 48, 56);
+    case S::Cached: return frame_colour(inspect::FrameUse::FileClean, 0);
+    case S::Dirty: return frame_colour(inspect::FrameUse::FileDirty, 0);
+    case S::Readahead: return rgb(255, 95, 60);
+    }
+    return rgb(255, 0, 255);
+}
+
+const inspect::FileCache* same_file(const inspect::FileCache& f, const Snapshot* before) {
+    if (!before) return nullptr;
+    for (const inspect::FileCache& o : before->files)
+        if (o.ino == f.ino && o.path == f.path) return &o;
+    return nullptr;
+}
+
+bool ra_changed(const inspect::FileCache& f, const inspect::FileCache* before) {
+    if (!before) return f.last_ra_seq != 0;
+    return f.last_ra_seq != before->last_ra_seq || f.ra != before->ra;
+}
+
 std::vector<LegendItem> frame_legend(const inspect::FrameMap& map) {
     using U = inspect::FrameUse;
     std::vector<LegendItem> out;

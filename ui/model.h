@@ -59,6 +59,18 @@ std::vector<WalkRow> walk_rows(const inspect::PageWalk& w);
 // The shadow TLB entry beside the guest PTE, in words ("pfn 0x1f00 RW US NX", "not cached").
 std::string tlb_entry_text(const std::optional<emu::TlbEntry>& e);
 
+// --- Page cache ------------------------------------------------------------------------------
+
+// An open file's read-ahead window in words: "pages 12-27 (16, 16 ahead), max 32",
+// "no window yet", "FADV_RANDOM: no window".
+std::string ra_window_text(const inspect::RaWindow& w);
+// The colour of a page of a file's strip (page cache colours; the PG_readahead page stands out).
+uint32_t strip_colour(inspect::StripPage p);
+// The same file in the previous snapshot (same inode and path), or null.
+const inspect::FileCache* same_file(const inspect::FileCache& f, const Snapshot* before);
+// Whether a file's read-ahead changed since the previous stop: a new decision or other windows.
+bool ra_changed(const inspect::FileCache& f, const inspect::FileCache* before);
+
 // --- Faults -----------------------------------------------------------------------------------
 
 // "#12 0x7f..000 write not-present -> anon pfn 0x1f00".

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "guestos/include/filelock.h"
+#include "guestos/mm/readahead.h"
 #include "guestos/mm/shmem.h"
 #include "guestos/include/page.h"
 
@@ -57,9 +58,15 @@ void inode_touch(inode& ino, bool atime, bool mtime_ctime) {
     if (mtime_ctime) ino.i_mtime = ino.i_ctime = now;
 }
 
+inode_file::inode_file(std::shared_ptr<inode> ino, uint64_t max_bytes) : file(std::move(ino)), max_bytes_(max_bytes) {
+    if (f_inode) file_ra_state_init(*this, f_inode->i_data);
+}
+
+inode_file::~inode_file() { file_ra_state_release(*this); }
+
 long inode_file::read(uint8_t* buf, uint64_t n, int64_t* pos) {
     if (*pos < 0) return -EINVAL;
-    long r = filemap_read(*f_inode, buf, n, *pos);
+    long r = filemap_read(*f_inode, buf, n, *pos, this);
     if (r > 0) *pos += r;
     return r;
 }

@@ -89,6 +89,20 @@ struct super_block {
 // and pwrite on it fail with ESPIPE; FMODE_NOWAIT files take RWF_NOWAIT (pipes, sockets,
 // the memory devices), the rest answer it EOPNOTSUPP.
 inline constexpr unsigned FMODE_PREAD = 0x8, FMODE_PWRITE = 0x10, FMODE_NOWAIT = 0x8000000;
+// POSIX_FADV_RANDOM was given: reads read what they ask for, no window (FMODE_RANDOM).
+inline constexpr unsigned FMODE_RANDOM = 0x1000;
+
+// A file's read-ahead state (struct file_ra_state, mm/readahead.c): the window
+// [start, start + size) last read ahead, of which the last async_size pages were read before
+// anyone asked, the first of those carrying PG_readahead (reaching it reads the next window).
+struct file_ra_state {
+    uint64_t start = 0;
+    uint64_t size = 0;
+    uint64_t async_size = 0;
+    uint64_t ra_pages = 0;   // the largest window: the device's ra_pages (fadvise changes it)
+    unsigned mmap_miss = 0;  // mmap faults that missed the cache, less those that hit
+    int64_t prev_pos = -1;   // the byte after the last read (-1: none yet)
+};
 
 // How one read or write goes (IOCB_*, the RWF_* bits of preadv2/pwritev2 as the kiocb keeps
 // them): IOCB_APPEND writes at the end, IOCB_NOWAIT fails with EAGAIN rather than sleep,
@@ -250,6 +264,7 @@ public:
     int64_t f_pos = 0;
     unsigned f_flags = 0;  // O_RDONLY ... as given to open
     unsigned f_mode = FMODE_PREAD | FMODE_PWRITE;
+    file_ra_state f_ra;  // set up by file_ra_state_init when a regular file is opened
 
     // Its struct file in the filp cache (alloc_empty_file), taken when the file is opened
     // for a task (an fd or a mapping). f_pos, f_flags and the count change in too many
@@ -272,8 +287,9 @@ public:
 class inode_file : public file {
 public:
     // max_bytes: the largest file size (s_maxbytes) writes may reach.
-    explicit inode_file(std::shared_ptr<inode> ino, uint64_t max_bytes = 0x7fffffffffffffffull)
-        : file(std::move(ino)), max_bytes_(max_bytes) {}
+    // Its read-ahead starts from the device's window (do_dentry_open -> file_ra_state_init).
+    explicit inode_file(std::shared_ptr<inode> ino, uint64_t max_bytes = 0x7fffffffffffffffull);
+    ~inode_file() override;
     long read(uint8_t* buf, uint64_t n, int64_t* pos) override;
     // write at *pos; IOCB_APPEND first moves *pos to the end (generic_write_checks_count).
     long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) override;

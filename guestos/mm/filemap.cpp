@@ -10,6 +10,7 @@
 #include "guestos/include/blkdev.h"
 #include "guestos/include/fs.h"
 #include "guestos/mm/memory.h"
+#include "guestos/mm/readahead.h"
 #include "guestos/mm/shmem.h"
 #include "guestos/mm/swap.h"
 #include "guestos/mm/swapfile.h"
@@ -17,8 +18,6 @@
 namespace guestos {
 
 namespace {
-
-constexpr uint64_t RA_PAGES = 32;  // the default read-ahead window (VM_READAHEAD_PAGES, 128 KiB)
 
 // The mappings that hold pages, so the kernel can drop them all before its allocator goes.
 std::set<address_space*>& live_mappings() {
@@ -121,8 +120,6 @@ mmu::ErrorOr<PhysAddr> read_page(address_space& m, uint64_t index) {
     return *frame;
 }
 
-uint64_t size_in_pages(const address_space& m) { return m.host ? mmu::page_align_up(m.host->i_size) >> PAGE_SHIFT : 0; }
-
 }  // namespace
 
 PageCacheStats& page_cache_stats() {
@@ -152,15 +149,7 @@ mmu::ErrorOr<PhysAddr> pagecache_get_page(address_space& m, uint64_t index, bool
     return read_page(m, index);
 }
 
-void page_cache_read_around(address_space& m, uint64_t index) {
-    if (is_shmem(m) || !m.km.page_alloc) return;
-    const uint64_t start = index > RA_PAGES / 2 ? index - RA_PAGES / 2 : 0;
-    const uint64_t end = std::min(start + RA_PAGES, size_in_pages(m));
-    for (uint64_t i = start; i < end; ++i) {
-        if (m.i_pages.count(i)) continue;
-        if (read_page(m, i).is_error()) break;  // read-ahead is best effort
-    }
-}
+void filemap_add_folio(address_space& m, PhysAddr frame, uint64_t index) { add_to_page_cache(m, frame, index); }
 
 // folio_mark_dirty: a clean page of a written-back mapping becomes Dirty and counts in
 // nr_dirtied (folio_account_dirtied), once per dirtying.
@@ -211,24 +200,49 @@ void invalidate_mapping_pages(address_space& m, uint64_t start, uint64_t end) {
     }
 }
 
-long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos) {
+namespace {
+
+// The page at index for a read wanting pages up to last_index (filemap_get_pages, one page
+// at a time): a miss reads the window page_cache_sync_ra chooses, then the page itself if
+// the window did not bring it (filemap_create_folio); a PG_readahead page reads the next
+// window (filemap_readahead). Nullopt for a shmem hole.
+mmu::ErrorOr<std::optional<PhysAddr>> filemap_get_pages(address_space& m, uint64_t index, uint64_t last_index,
+                                                        file* filp) {
+    std::optional<PhysAddr> frame = find_get_page(m, index);
+    if (!frame && is_shmem(m) && !m.i_swap.count(index)) return std::optional<PhysAddr>{};
+    if (!frame && filp && !is_shmem(m)) {
+        readahead_control ractl{filp, m, filp->f_ra, index};
+        page_cache_sync_ra(ractl, last_index - index);
+        frame = find_get_page(m, index);
+    }
+    if (!frame) frame = TRY(pagecache_get_page(m, index));
+    page& p = m.km.page_alloc->phys_to_page(*frame);
+    if (filp && (p.flags & PG_readahead)) {
+        ++p._refcount;  // folio_get: the read-ahead's allocations must not reclaim this page
+        readahead_control ractl{filp, m, filp->f_ra, index};
+        page_cache_async_ra(ractl, p, last_index - index);
+        if (--p._refcount <= 0) m.km.page_alloc->free_page(*frame);
+    }
+    return frame;
+}
+
+}  // namespace
+
+long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos, file* filp) {
     address_space& m = ino.i_data;
     const uint64_t size = ino.i_size;
     if (pos < 0) return -EINVAL;
     if (static_cast<uint64_t>(pos) >= size || !n) return 0;
     n = std::min<uint64_t>(n, size - static_cast<uint64_t>(pos));
+    const uint64_t last_index = (static_cast<uint64_t>(pos) + n + PAGE_SIZE - 1) >> PAGE_SHIFT;
     uint64_t done = 0;
     while (done < n) {
         const uint64_t at = static_cast<uint64_t>(pos) + done;
         const uint64_t index = at >> PAGE_SHIFT, off = at & (PAGE_SIZE - 1);
         const uint64_t chunk = std::min(n - done, PAGE_SIZE - off);
-        std::optional<PhysAddr> frame = find_get_page(m, index);
-        if (!frame && (!is_shmem(m) || m.i_swap.count(index))) {
-            page_cache_read_around(m, index);  // page_cache_sync_readahead
-            auto r = pagecache_get_page(m, index);
-            if (r.is_error()) return done ? static_cast<long>(done) : -r.error().errno_value;
-            frame = r.value();
-        }
+        auto r = filemap_get_pages(m, index, last_index, filp);
+        if (r.is_error()) return done ? static_cast<long>(done) : -r.error().errno_value;
+        const std::optional<PhysAddr> frame = r.value();
         if (frame) mark_page_accessed(*m.km.page_alloc, m.km.page_alloc->phys_to_page(*frame));
         if (!frame) {
             std::memset(buf + done, 0, chunk);  // a shmem hole reads as zeros (ZERO_PAGE)
@@ -237,6 +251,7 @@ long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos) {
             return done ? static_cast<long>(done) : -ENOMEM;
         }
         done += chunk;
+        if (filp) filp->f_ra.prev_pos = static_cast<int64_t>(pos + done);
     }
     return static_cast<long>(done);
 }

@@ -15,6 +15,7 @@
 namespace guestos {
 
 struct inode;
+class file;
 struct address_space;
 struct vm_area_struct;
 
@@ -30,6 +31,10 @@ struct address_space_operations {
     // Writes page `index` (src, PAGE_SIZE bytes) back to the backing store (writepage);
     // dirty says whether the page was dirtied or is only mapped. Null: nothing to write to.
     long (*writepage)(address_space& mapping, uint64_t index, const uint8_t* src, bool dirty) = nullptr;
+    // Reads pages [index, index + nr) into dst (nr * PAGE_SIZE bytes), each run of blocks
+    // contiguous on the device in one request (readahead: mpage_readahead); 0 or a negative
+    // errno. Null: read-ahead reads page by page through read_folio.
+    long (*readahead)(address_space& mapping, uint64_t index, uint64_t nr, uint8_t* dst) = nullptr;
 };
 
 // A tmpfs instance's block budget (shmem_sb_info's max_blocks and used_blocks): every page
@@ -78,15 +83,16 @@ std::optional<PhysAddr> find_get_page(address_space& mapping, uint64_t index);
 // when it had to be read from the backing store. ENOMEM when RAM is exhausted, the read's
 // errno when it failed (filemap_get_folio with FGP_CREAT / shmem_get_folio).
 mmu::ErrorOr<PhysAddr> pagecache_get_page(address_space& mapping, uint64_t index, bool* major = nullptr);
-// Reads the pages of [index - ra/2, index + ra/2) that are missing, within the file
-// (do_sync_mmap_readahead's read-around, ra_pages = 32).
-void page_cache_read_around(address_space& mapping, uint64_t index);
+// Puts a page just read (its bytes in place) into the cache at index, with the cache's
+// reference, on the LRU (filemap_add_folio).
+void filemap_add_folio(address_space& mapping, PhysAddr frame, uint64_t index);
 // Marks a cached page dirty (set_page_dirty); shmem pages are always dirty.
 void set_page_dirty(page& p);
 
-// read() through the page cache (filemap_read); holes of shmem read as zeros without
-// allocating. Bytes read or a negative errno.
-long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos);
+// read() through the page cache (filemap_read): a missed page reads a read-ahead window
+// chosen from filp's state (none without a file), reaching a PG_readahead page reads the
+// next one; holes of shmem read as zeros without allocating. Bytes read or a negative errno.
+long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos, file* filp = nullptr);
 // write() through the page cache (generic_perform_write): extends i_size; bytes written
 // or a negative errno (ENOMEM, EFBIG past max_bytes).
 long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t pos, uint64_t max_bytes);

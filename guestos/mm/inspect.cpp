@@ -7,7 +7,9 @@
 #include "guestos/fs/proc/base.h"
 #include "guestos/include/fs.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/mount.h"
 #include "guestos/mm/filemap.h"
+#include "guestos/mm/readahead.h"
 #include "guestos/mm/rmap.h"
 #include "guestos/mm/slub.h"
 #include "guestos/mm/swap_state.h"
@@ -361,18 +363,49 @@ std::vector<TaskInfo> tasks(const Kernel& kernel) {
     return out;
 }
 
+namespace {
+
+// The read-ahead windows of the mapping's open files, and its newest read-ahead decision.
+void add_readahead(const address_space& as, FileCache& f) {
+    uint64_t id = 0;
+    for (const RaFile& r : readahead_files()) {
+        if (r.mapping != &as) continue;
+        if (f.path.empty() && r.filp->f_path) f.path = d_path(r.filp->f_path);  // where it was opened
+        f.ra.push_back(
+            {++id, r.ra.start, r.ra.size, r.ra.async_size, r.ra.ra_pages, r.ra.mmap_miss, r.ra.prev_pos, r.random});
+    }
+    const auto& events = readahead_events();
+    for (auto it = events.rbegin(); it != events.rend(); ++it) {
+        if (it->mapping != &as) continue;
+        f.last_ra = it->path + ": " + std::to_string(it->read) + " pages read of " + std::to_string(it->nr) +
+                    " from page " + std::to_string(it->index);
+        if (it->lookahead) f.last_ra += ", PG_readahead on " + std::to_string(it->index + it->nr - it->lookahead);
+        f.last_ra_seq = it->seq;
+        break;
+    }
+}
+
+}  // namespace
+
 std::vector<FileCache> page_cache(const BuddyAllocator& buddy) {
     std::vector<FileCache> out;
     for (const address_space* as : cached_mappings(buddy)) {
         FileCache f;
         if (as->host) f.path = as->host->path, f.ino = as->host->i_ino, f.size = as->host->i_size;
+        const uint64_t pages = mmu::page_align_up(f.size) >> PAGE_SHIFT;
+        f.strip.assign(std::min(pages, FileCache::max_strip), StripPage::Absent);
         for (const auto& [index, frame] : as->i_pages) {
             const page& p = buddy.pfn_page(frame.pfn());
             ++f.cached;
             if (p.flags & PG_dirty) ++f.dirty;
             if (p.flags & PG_writeback) ++f.writeback;
             if (p._mapcount >= 0) ++f.mapped;
+            if (index < f.strip.size())
+                f.strip[index] = (p.flags & PG_dirty)       ? StripPage::Dirty
+                                 : (p.flags & PG_readahead) ? StripPage::Readahead
+                                                            : StripPage::Cached;
         }
+        add_readahead(*as, f);
         out.push_back(std::move(f));
     }
     std::sort(out.begin(), out.end(), [](const FileCache& a, const FileCache& b) {

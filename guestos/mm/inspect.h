@@ -190,10 +190,27 @@ std::vector<TaskInfo> tasks(const Kernel& kernel);
 
 // --- Page cache --------------------------------------------------------------------------
 
+// An open file's read-ahead window (its struct file's file_ra_state): pages [start, start +
+// size) were last read ahead, the last async_size of them before anyone asked.
+struct RaWindow {
+    uint64_t file_id = 0;  // which open file of the inode (numbered in opening order)
+    uint64_t start = 0, size = 0, async_size = 0, ra_pages = 0;
+    unsigned mmap_miss = 0;
+    int64_t prev_pos = -1;
+    bool random = false;  // POSIX_FADV_RANDOM: no window
+    bool operator==(const RaWindow&) const = default;
+};
+// The state of each of a file's first max_strip pages, for its page strip.
+enum class StripPage : uint8_t { Absent, Cached, Dirty, Readahead /* cached, PG_readahead */ };
 struct FileCache {
     std::string path;
     uint64_t ino = 0, size = 0;
     uint64_t cached = 0, dirty = 0, writeback = 0, mapped = 0;  // pages
+    std::vector<RaWindow> ra;                                   // one per open file of it
+    std::vector<StripPage> strip;                               // pages 0 .. min(file pages, max_strip) - 1
+    static constexpr uint64_t max_strip = 2048;
+    std::string last_ra;       // its newest read-ahead: the Linux path and what it read
+    uint64_t last_ra_seq = 0;  // that decision's number (0: none)
 };
 // Every file with pages in the page cache, most cached first (from the mappings, not mem_map).
 std::vector<FileCache> page_cache(const BuddyAllocator& buddy);

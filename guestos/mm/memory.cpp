@@ -10,6 +10,7 @@
 #include "guestos/mm/highmem.h"
 #include "guestos/mm/vmalloc.h"
 #include "guestos/mm/mmap.h"
+#include "guestos/mm/readahead.h"
 #include "guestos/mm/rmap.h"
 #include "guestos/mm/swap.h"
 #include "guestos/mm/swap_state.h"
@@ -172,14 +173,16 @@ vm_fault_t filemap_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, P
         out = *cached;
         trace_fault_step("find_get_page",
                          [&](FaultStep& s) { s.result = "pfn " + hex(out.pfn()) + " (in the page cache)"; });
+        if (!shmem) {
+            page& p = mm.page_alloc->phys_to_page(out);
+            ++p._refcount;  // folio_get: the read-ahead's allocations must not reclaim this page
+            do_async_mmap_readahead(vma, pgoff, p);
+            if (--p._refcount <= 0) mm.page_alloc->free_page(out);
+        }
         return ret;
     }
     if (!shmem) {
-        const uint64_t before = page_cache_stats().pgpgin_pages;
-        page_cache_read_around(m, pgoff);  // do_sync_mmap_readahead
-        trace_fault_step("do_sync_mmap_readahead", [&](FaultStep& s) {
-            s.result = "read " + std::to_string(page_cache_stats().pgpgin_pages - before) + " pages around it";
-        });
+        do_sync_mmap_readahead(vma, pgoff);  // read-around, or the window of a VM_SEQ_READ mapping
         ret = VM_FAULT_MAJOR;
     }
     auto page = pagecache_get_page(m, pgoff);
@@ -211,6 +214,8 @@ unsigned do_fault_around(mm_struct& mm, vm_area_struct& vma, VirtAddr address) {
         if (map_file_page(mm, vma, VirtAddr(va), *frame, false)) break;
         ++mapped;
     }
+    file_ra_state& ra = vma.vm_file->f_ra;  // filemap_map_pages: each page mapped is an mmap hit
+    ra.mmap_miss -= std::min<unsigned>(ra.mmap_miss, mapped);
     trace_fault_step("do_fault_around", [&](FaultStep& s) {
         s.result = "filemap_map_pages mapped " + std::to_string(mapped) + " cached pages";
     });

@@ -1,5 +1,6 @@
 // Memory syscalls: brk and the mmap family (mm/mmap.c, mm/mremap.c, mm/madvise.c entry points).
 #include "guestos/include/swapops.h"
+#include "guestos/mm/readahead.h"
 #include "guestos/mm/swap_state.h"
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <fcntl.h>
 
 #include "guestos/include/cred.h"
+#include "guestos/include/uapi/fcntl.h"
 #include "guestos/mm/mmap.h"
 #include "guestos/mm/rmap.h"
 #include "guestos/mm/shmem.h"
@@ -212,6 +214,16 @@ long sys_madvise(SysCtx& c, const uint64_t* a) {
         }
         if (advice == MADV_DONTNEED_ || (advice == MADV_FREE_ && v->is_anonymous()))
             zap_page_range(c.mm, VirtAddr(s), VirtAddr(e));
+        if (advice == MADV_WILLNEED_ && v->vm_file)  // madvise_willneed: read the file range in
+            (void)vfs_fadvise(*v->vm_file, static_cast<int64_t>((s - v->vm_start.value) + (v->vm_pgoff << PAGE_SHIFT)),
+                              static_cast<int64_t>(e - s), POSIX_FADV_WILLNEED_);
+        if (advice == MADV_NORMAL_ || advice == MADV_RANDOM_ || advice == MADV_SEQUENTIAL_) {
+            // madvise_update_vma: the read-ahead hint is a VMA flag (the VMA split to the range).
+            const unsigned long set = advice == MADV_RANDOM_       ? VM_RAND_READ
+                                      : advice == MADV_SEQUENTIAL_ ? VM_SEQ_READ
+                                                                   : 0;
+            if (long r = mlock_fixup(c.mm, s, e - s, set, (VM_RAND_READ | VM_SEQ_READ) & ~set, false)) return r;
+        }
         cur = e;
     }
     return ret;

@@ -240,6 +240,7 @@ TEST(UiLessons, EveryLessonHasItsProgramBuilt) {
         EXPECT_NE(ui::lesson_list().find(l.name), std::string::npos);
     }
     EXPECT_EQ(ui::find_lesson("nope"), nullptr);
+    EXPECT_NE(ui::lesson_list().find("readahead "), std::string::npos);  // read(2) and read-ahead
     unsetenv("EMU_LESSON_DIR");
 }
 
@@ -328,6 +329,42 @@ TEST(UiSession, ProcessesAreListedAndEachAddressSpaceCanBeShown) {
     EXPECT_EQ(session.snapshot(sel, false).shown_pid, child_info.pid);
     c.kind = ui::Command::Continue;
     EXPECT_EQ(session.execute(c).reason, emu::StopReason::Exited);
+}
+
+TEST(UiPageCache, ReadaheadWindowInWords) {
+    inspect::RaWindow w;
+    w.ra_pages = 32;
+    EXPECT_EQ(ui::ra_window_text(w), "no window yet (max 32)");
+    w.start = 12, w.size = 16, w.async_size = 16;
+    EXPECT_EQ(ui::ra_window_text(w), "pages 12-27 (16, 16 ahead), max 32");
+    w.random = true;
+    EXPECT_EQ(ui::ra_window_text(w), "FADV_RANDOM: no window");
+}
+
+TEST(UiPageCache, StripPagesHaveDistinctColoursAndTheMarkStandsOut) {
+    using S = inspect::StripPage;
+    const std::set<uint32_t> colours = {ui::strip_colour(S::Absent), ui::strip_colour(S::Cached),
+                                        ui::strip_colour(S::Dirty), ui::strip_colour(S::Readahead)};
+    EXPECT_EQ(colours.size(), 4u);
+    EXPECT_EQ(ui::strip_colour(S::Cached), ui::frame_colour(inspect::FrameUse::FileClean, 0));
+}
+
+TEST(UiPageCache, ReadaheadChangesWithANewDecisionOrAnotherWindow) {
+    inspect::FileCache before, now;
+    before.ino = now.ino = 7, before.path = now.path = "/f";
+    before.ra = now.ra = {inspect::RaWindow{1, 4, 8, 8, 32, 0, 4096, false}};
+    before.last_ra_seq = now.last_ra_seq = 3;
+    EXPECT_FALSE(ui::ra_changed(now, &before));
+    now.ra[0].start = 12;
+    EXPECT_TRUE(ui::ra_changed(now, &before));
+    now.ra = before.ra;
+    now.last_ra_seq = 4;
+    EXPECT_TRUE(ui::ra_changed(now, &before));
+    ui::Snapshot snap;
+    snap.files = {before};
+    EXPECT_EQ(ui::same_file(now, &snap), &snap.files[0]);
+    now.ino = 8;
+    EXPECT_EQ(ui::same_file(now, &snap), nullptr);
 }
 
 }  // namespace

@@ -255,6 +255,9 @@ public:
     // Fills dst with the PAGE_SIZE bytes of file page index, zeros for holes and past
     // i_size; 0 or a negative errno (address_space_operations::read_folio).
     long read_folio(const ext2_inode_info& inode, uint64_t index, uint8_t* dst);
+    // Pages [index, index + nr) into dst, each run of blocks contiguous on the disk read in
+    // one request (address_space_operations::readahead, mpage_readahead).
+    long readahead(const ext2_inode_info& inode, uint64_t index, uint64_t nr, uint8_t* dst);
     // Writes a slow symlink's target into its first block (page_symlink).
     mmu::ErrorOr<void> page_symlink(ext2_inode_info& inode, std::string_view target);
     // Writes one block of file data to device block `block` (block_write_full_page's I/O).

@@ -20,6 +20,12 @@ long ext2_read_folio(address_space& mapping, uint64_t index, uint8_t* dst) {
     return EXT2_SB(i).fs().read_folio(EXT2_SB(i).EI(i), index, dst);
 }
 
+// ext2_aops.readahead (mpage_readahead with ext2_get_block): contiguous blocks in one request.
+long ext2_readahead(address_space& mapping, uint64_t index, uint64_t nr, uint8_t* dst) {
+    inode& i = *mapping.host;
+    return EXT2_SB(i).fs().readahead(EXT2_SB(i).EI(i), index, nr, dst);
+}
+
 bool all_zero(const uint8_t* p, size_t n) {
     for (size_t k = 0; k < n; k++)
         if (p[k]) return false;
@@ -152,7 +158,7 @@ public:
 
 }  // namespace
 
-const address_space_operations ext2_aops = {"ext2_aops", &ext2_read_folio, false, &ext2_writepage};
+const address_space_operations ext2_aops = {"ext2_aops", &ext2_read_folio, false, &ext2_writepage, &ext2_readahead};
 
 long ext2_open(const path& p, unsigned flags, std::shared_ptr<file>& out) {
     const std::shared_ptr<inode>& ino = p.dentry->d_inode;

@@ -141,6 +141,38 @@ ErrorOr<uint64_t> Ext2Fs::get_block(const ext2_inode_info& inode, uint64_t ibloc
     }
 }
 
+long Ext2Fs::readahead(const ext2_inode_info& inode, uint64_t index, uint64_t nr, uint8_t* dst) {
+    std::memset(dst, 0, nr << mmu::PAGE_SHIFT);
+    if (is_fast_symlink(inode)) return -EINVAL;
+    const uint64_t chunk = std::min<uint64_t>(block_size_, mmu::PAGE_SIZE);
+    const uint64_t from = index << mmu::PAGE_SHIFT;
+    const uint64_t to = std::min<uint64_t>(inode.i_size, (index + nr) << mmu::PAGE_SHIFT);
+    // The run of blocks contiguous on the disk not yet read: one bio (do_mpage_readpage
+    // grows a bio while the next block follows the last).
+    uint64_t run_pos = 0, run_len = 0;
+    uint8_t* run_dst = nullptr;
+    auto submit = [&]() -> long {
+        const long r = run_len ? read_data_bytes(bdev_, run_pos, run_dst, run_len) : 0;
+        run_len = 0;
+        return r < 0 ? -EIO : 0;
+    };
+    for (uint64_t pos = from; pos < to; pos += chunk) {
+        auto phys = get_block(inode, pos / block_size_);
+        if (phys.is_error()) return -phys.error().errno_value;
+        if (*phys && !block_in_fs(*phys)) return -EIO;
+        const uint64_t disk = *phys * block_size_ + pos % block_size_;
+        if (*phys && run_len && run_pos + run_len == disk) {
+            run_len += chunk;
+            continue;
+        }
+        if (long e = submit()) return e;
+        if (*phys) run_pos = disk, run_dst = dst + (pos - from), run_len = chunk;  // a hole stays zeros
+    }
+    if (long e = submit()) return e;
+    if (to > from) std::memset(dst + (to - from), 0, (nr << mmu::PAGE_SHIFT) - (to - from));  // past i_size
+    return 0;
+}
+
 long Ext2Fs::read_folio(const ext2_inode_info& inode, uint64_t index, uint8_t* dst) {
     std::memset(dst, 0, mmu::PAGE_SIZE);
     if (is_fast_symlink(inode)) return -EINVAL;  // i_data holds text, not block pointers

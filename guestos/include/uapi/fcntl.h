@@ -41,4 +41,8 @@ inline constexpr uint32_t RWF_HIPRI_ = 0x1, RWF_DSYNC_ = 0x2, RWF_SYNC_ = 0x4, R
                           RWF_NOAPPEND_ = 0x20, RWF_ATOMIC_ = 0x40, RWF_DONTCACHE_ = 0x80, RWF_NOSIGNAL_ = 0x100,
                           RWF_SUPPORTED_ = 0x1ff;
 
+// posix_fadvise's advice (linux/fadvise.h).
+inline constexpr int POSIX_FADV_NORMAL_ = 0, POSIX_FADV_RANDOM_ = 1, POSIX_FADV_SEQUENTIAL_ = 2,
+                     POSIX_FADV_WILLNEED_ = 3, POSIX_FADV_DONTNEED_ = 4, POSIX_FADV_NOREUSE_ = 5;
+
 }  // namespace guestos

@@ -53,7 +53,7 @@ const SyscallEntry table32[] = {
     E(unlink, unlink, "s"), E(unlinkat, unlinkat, "fsx"), E(ftruncate, ftruncate, "fd"),
     E(truncate, truncate, "sd"), E(ftruncate64, ftruncate64, "fxx"), E(truncate64, truncate64, "sxx"),
     E(fsync, fsync, "f"), E(fdatasync, fdatasync, "f"), E(sync, sync, ""), E(syncfs, syncfs, "f"), E(fadvise64, fadvise64, "fxxud"),
-    E(fadvise64_64, fadvise64_64, "fxxxxd"), E(memfd_create, memfd_create, "sx"),
+    E(fadvise64_64, fadvise64_64, "fxxxxd"), E(readahead, readahead, "fxxu"), E(memfd_create, memfd_create, "sx"),
     E(fallocate, fallocate, "fdxxxx"),
     E(getdents64, getdents64, "fxu"), E(chdir, chdir, "s"), E(fchdir, fchdir, "f"),
     E(pipe, pipe, "x"), E(pipe2, pipe2, "xo"), E(getitimer, getitimer, "dx"), E(setitimer, setitimer, "dxx"),

@@ -42,7 +42,7 @@ const SyscallEntry table64[] = {
     E(mincore, mincore, "xux"), E(swapon, swapon, "sx"), E(swapoff, swapoff, "s"), E(msync, msync, "xux"), E(mlock, mlock, "xu"), E(mlock2, mlock2, "xux"),
     E(munlock, munlock, "xu"), E(mlockall, mlockall, "x"), E(munlockall, munlockall, ""),
     E(unlink, unlink, "s"), E(unlinkat, unlinkat, "fsx"), E(ftruncate, ftruncate, "fd"),
-    E(truncate, truncate, "sd"), E(fsync, fsync, "f"), E(fdatasync, fdatasync, "f"), E(sync, sync, ""), E(syncfs, syncfs, "f"), E(fadvise64, fadvise64, "fddd"),
+    E(truncate, truncate, "sd"), E(fsync, fsync, "f"), E(fdatasync, fdatasync, "f"), E(sync, sync, ""), E(syncfs, syncfs, "f"), E(fadvise64, fadvise64, "fddd"), E(readahead, readahead, "fdu"),
     E(memfd_create, memfd_create, "sx"), E(fallocate, fallocate, "fddd"),
     E(getdents64, getdents64, "fxu"), E(chdir, chdir, "s"), E(fchdir, fchdir, "f"),
     E(pipe, pipe, "x"), E(pipe2, pipe2, "xo"), E(getitimer, getitimer, "dx"), E(setitimer, setitimer, "dxx"),

@@ -24,7 +24,7 @@ namespace guestos {
     X(rt_sigreturn) X(sigreturn) X(rt_sigpending) X(sigpending) X(rt_sigsuspend) X(pause)     \
     X(rt_sigqueueinfo) X(rt_tgsigqueueinfo) X(mincore) X(msync) X(mlock) X(mlock2) X(munlock)   \
     X(mlockall) X(munlockall) X(unlink) X(unlinkat) X(ftruncate) X(truncate) X(ftruncate64)       \
-    X(truncate64) X(fsync) X(fdatasync) X(sync) X(syncfs) X(fadvise64) X(fadvise64_64) X(memfd_create) X(pipe) X(pipe2) X(getitimer)             \
+    X(truncate64) X(fsync) X(fdatasync) X(sync) X(syncfs) X(fadvise64) X(fadvise64_64) X(readahead) X(memfd_create) X(pipe) X(pipe2) X(getitimer)             \
     X(setitimer) X(alarm) X(restart_syscall) X(fallocate) X(getdents64) X(chdir) X(fchdir)    \
     X(fork) X(vfork) X(clone) X(clone3) X(wait4) X(waitid) X(waitpid) X(setpgid) X(setsid)       \
     X(execve) X(execveat) X(eventfd) X(eventfd2) X(poll) X(ppoll) X(ppoll_time64) X(select)  \
