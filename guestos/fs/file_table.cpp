@@ -1,5 +1,7 @@
 // Struct file and its default operations (fs/file_table.c): what a file without an
 // operation answers, and the inode-backed file of a regular file.
+#include "guestos/include/dcache.h"
+#include "guestos/include/fsnotify.h"
 #include "guestos/include/cred.h"
 #include "guestos/kernel/time/time.h"
 #include "guestos/include/uapi/fcntl.h"
@@ -18,7 +20,14 @@
 
 namespace guestos {
 
-file::~file() { locks_remove_file(*this); }
+// The last reference (__fput): IN_CLOSE_*, and an unlinked file's last link goes with its
+// dentry when nothing else holds that (dentry_unlink_inode: IN_DELETE_SELF).
+file::~file() {
+    locks_remove_file(*this);
+    fsnotify_close(*this);
+    if (f_path && f_path.dentry->d_deleted && f_inode && f_inode->i_nlink == 0 && f_path.dentry.use_count() == 1)
+        fsnotify_inoderemove(*f_inode);
+}
 
 long file::read(uint8_t*, uint64_t, int64_t*) { return -EINVAL; }
 long file::write(const uint8_t*, uint64_t, int64_t*) { return -EINVAL; }

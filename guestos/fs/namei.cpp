@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "guestos/include/cred.h"
+#include "guestos/include/fsnotify.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/include/uapi/fcntl.h"
@@ -32,6 +33,7 @@ struct nameidata {
     last_type type = LAST_ROOT;
     bool trailing_slash = false;  // the last component had a '/' after it
     int total_link_count = 0;
+    unsigned flags = 0;            // LOOKUP_NO_* and the scoping flags of openat2
     std::shared_ptr<file> jumped;  // a magic link's open file that has no path
 };
 
@@ -40,26 +42,48 @@ bool is_link(const dentry& d) { return d.d_inode && S_ISLNK(d.d_inode->i_mode); 
 
 mnt_namespace& ns(SysCtx& c) { return c.kernel.mnt_ns(); }
 
-// Steps onto the root of whatever is mounted on p, repeatedly (traverse_mounts).
-void traverse_mounts(SysCtx& c, struct path& p) {
+// Steps onto the root of whatever is mounted on p, repeatedly (traverse_mounts); with
+// LOOKUP_NO_XDEV a mount to cross is EXDEV.
+long traverse_mounts(SysCtx& c, struct path& p, unsigned flags = 0) {
     while (p.dentry->d_mounted) {
         vfsmount* m = ns(c).lookup_mnt(p);
-        if (!m) return;
+        if (!m) return 0;
+        if (flags & LOOKUP_NO_XDEV) return -EXDEV;
         p = {m, m->mnt_root};
     }
+    return 0;
 }
 
-// ".." (follow_dotdot): never above the root; from a mount's root to its mountpoint first.
+// ".." (follow_dotdot): never above the root (EXDEV with LOOKUP_BENEATH); from a mount's
+// root to its mountpoint first (EXDEV with LOOKUP_NO_XDEV).
 long follow_dotdot(nameidata& nd) {
     for (;;) {
-        if (nd.path == nd.root) return 0;
+        if (nd.path == nd.root) return (nd.flags & LOOKUP_BENEATH) ? -EXDEV : 0;
         if (nd.path.dentry != nd.path.mnt->mnt_root) break;
         if (nd.path.mnt->mnt_parent == nd.path.mnt) return 0;  // the namespace's root
+        if (nd.flags & LOOKUP_NO_XDEV) return -EXDEV;
         nd.path = {nd.path.mnt->mnt_parent, nd.path.mnt->mnt_mountpoint};
     }
     if (!nd.path.dentry->d_parent) return 0;
     nd.path.dentry = nd.path.dentry->d_parent;
-    traverse_mounts(nd.c, nd.path);
+    return traverse_mounts(nd.c, nd.path, nd.flags);
+}
+
+// An absolute name or link starts over at the root (nd_jump_root): not beneath a start
+// (EXDEV), nor onto another mount with LOOKUP_NO_XDEV.
+long nd_jump_root(nameidata& nd) {
+    if (nd.flags & LOOKUP_BENEATH) return -EXDEV;
+    if ((nd.flags & LOOKUP_NO_XDEV) && nd.path.mnt && nd.path.mnt != nd.root.mnt) return -EXDEV;
+    nd.path = nd.root;
+    return 0;
+}
+
+// A magic link's jump (nd_jump_link): refused by LOOKUP_NO_MAGICLINKS (ELOOP), onto another
+// mount by LOOKUP_NO_XDEV and by any scoped walk (EXDEV).
+long nd_jump_link_check(const nameidata& nd, const struct path& to) {
+    if (nd.flags & LOOKUP_NO_MAGICLINKS) return -ELOOP;
+    if ((nd.flags & LOOKUP_NO_XDEV) && to.mnt && nd.path.mnt != to.mnt) return -EXDEV;
+    if (nd.flags & LOOKUP_IS_SCOPED) return -EXDEV;
     return 0;
 }
 
@@ -75,8 +99,10 @@ long may_lookup(nameidata& nd) {
 long link_path_walk(const std::string& name, nameidata& nd);
 long pick_link(nameidata& nd, const struct path& link) {
     if (nd.total_link_count++ >= MAXSYMLINKS) return -ELOOP;
+    if (nd.flags & LOOKUP_NO_SYMLINKS) return -ELOOP;
     const inode& ino = *link.dentry->d_inode;
     if (auto f = ino.i_op->magic_link(*link.dentry, nd.c.task)) {  // nd_jump_link
+        if (long e = nd_jump_link_check(nd, f->f_path)) return e;
         if (f->f_path) nd.path = f->f_path;
         else nd.jumped = f, nd.path = link;
         nd.type = LAST_BIND;
@@ -86,8 +112,20 @@ long pick_link(nameidata& nd, const struct path& link) {
     std::string target;
     if (long e = ino.i_op->get_link(*link.dentry, nd.c.task, target)) return e;
     if (target.empty()) return -ENOENT;
-    if (target[0] == '/') nd.path = nd.root;
+    if (target[0] == '/')
+        if (long e = nd_jump_root(nd)) return e;
     return link_path_walk(target, nd);
+}
+
+// The child called name (lookup_fast, else lookup_slow): with LOOKUP_CACHED only a
+// dentry the cache holds, EAGAIN otherwise.
+long lookup_fast_or_slow(nameidata& nd, const std::string& name, std::shared_ptr<dentry>& out) {
+    if (nd.flags & LOOKUP_CACHED) {
+        dentry& parent = *nd.path.dentry;
+        auto d = d_lookup(parent, name);
+        if (!d || (!d->d_mounted && !parent.d_sb->d_revalidate(*d))) return -EAGAIN;
+    }
+    return lookup_one(nd.c, *nd.path.dentry, name, out);
 }
 
 // Looks one component up in the walk's directory and steps onto it, across mounts; a
@@ -96,12 +134,12 @@ long walk_component(nameidata& nd, const std::string& name, last_type type, bool
     if (type == LAST_DOT || type == LAST_ROOT || type == LAST_BIND) return 0;
     if (type == LAST_DOTDOT) return follow_dotdot(nd);
     std::shared_ptr<dentry> d;
-    if (long e = lookup_one(nd.c, *nd.path.dentry, name, d)) return e;
+    if (long e = lookup_fast_or_slow(nd, name, d)) return e;
     if (d->is_negative()) return -ENOENT;
     struct path next {
         nd.path.mnt, d
     };
-    traverse_mounts(nd.c, next);
+    if (long e = traverse_mounts(nd.c, next, nd.flags)) return e;
     if (is_link(*next.dentry) && follow) {
         if (long e = pick_link(nd, next)) return e;
         return 1;
@@ -161,14 +199,20 @@ long lookup_last(nameidata& nd, bool follow, bool want_dir) {
     return 0;
 }
 
+// Where the walk starts (path_init): the root for an absolute name, else the working
+// directory or dfd; a scoped walk (openat2's RESOLVE_BENEATH, RESOLVE_IN_ROOT) takes that
+// start as its root, and an absolute name is EXDEV beneath it, relative to it in root.
 long path_init(nameidata& nd, int dfd, const std::string& name) {
     nd.root = nd.c.task.fs->root;
     if (!nd.root) return -ENOENT;
-    if (!name.empty() && name[0] == '/') {
-        nd.path = nd.root;
-        return 0;
+    const bool absolute = !name.empty() && name[0] == '/';
+    if (absolute && !(nd.flags & LOOKUP_IN_ROOT)) {
+        nd.path = {};
+        return nd_jump_root(nd);
     }
-    return path_start(nd.c, dfd, nd.path);
+    if (long e = path_start(nd.c, dfd, nd.path)) return e;
+    if (nd.flags & LOOKUP_IS_SCOPED) nd.root = nd.path;
+    return 0;
 }
 
 // The parent directory of name and its last component (filename_parentat).
@@ -241,7 +285,9 @@ long do_mkdirat(SysCtx& c, int dfd, uint64_t upath, uint32_t mode) {
     std::shared_ptr<dentry> d;
     if (long e = user_path_create(c, dfd, upath, true, parent, d)) return e;
     inode& dir = *parent.dentry->d_inode;
-    return dir.i_op->mkdir(dir, *d, (mode & 07777 & ~c.task.fs->umask) | S_IFDIR);
+    if (long e = dir.i_op->mkdir(dir, *d, (mode & 07777 & ~c.task.fs->umask) | S_IFDIR)) return e;
+    fsnotify_create(dir, *d);  // fsnotify_mkdir
+    return 0;
 }
 
 namespace {
@@ -266,6 +312,8 @@ uint64_t new_decode_dev(uint32_t dev) { return makedev((dev & 0xfff00) >> 8, (de
 
 }  // namespace
 
+long vfs_mknod(inode& dir, dentry& d, uint32_t mode, uint32_t dev);
+
 // mknod (do_mknodat): a regular file through create, a device, FIFO or socket through the
 // filesystem's mknod; devices need CAP_MKNOD; the umask applies.
 long do_mknodat(SysCtx& c, int dfd, uint64_t upath, uint32_t mode, uint32_t dev) {
@@ -275,14 +323,21 @@ long do_mknodat(SysCtx& c, int dfd, uint64_t upath, uint32_t mode, uint32_t dev)
     if (long e = user_path_create(c, dfd, upath, false, parent, d)) return e;
     inode& dir = *parent.dentry->d_inode;
     mode &= ~c.task.fs->umask & (S_IFMT | 07777);  // mode_strip_umask
+    if (long e = vfs_mknod(dir, *d, mode, dev)) return e;
+    fsnotify_create(dir, *d);
+    return 0;
+}
+
+// The filesystem's create or mknod by type (vfs_create / vfs_mknod).
+long vfs_mknod(inode& dir, dentry& d, uint32_t mode, uint32_t dev) {
     switch (mode & S_IFMT) {
     case 0:
-    case S_IFREG: return dir.i_op->create(dir, *d, (mode & 07777) | S_IFREG);  // vfs_create
+    case S_IFREG: return dir.i_op->create(dir, d, (mode & 07777) | S_IFREG);  // vfs_create
     case S_IFCHR:
     case S_IFBLK:
         if (!capable(CAP_MKNOD_)) return -EPERM;
-        return dir.i_op->mknod(dir, *d, mode, new_decode_dev(dev));
-    default: return dir.i_op->mknod(dir, *d, mode, 0);  // a FIFO or a socket
+        return dir.i_op->mknod(dir, d, mode, new_decode_dev(dev));
+    default: return dir.i_op->mknod(dir, d, mode, 0);  // a FIFO or a socket
     }
 }
 
@@ -293,7 +348,19 @@ long do_symlinkat(SysCtx& c, uint64_t utarget, int dfd, uint64_t upath) {
     std::shared_ptr<dentry> d;
     if (long e = user_path_create(c, dfd, upath, false, parent, d)) return e;
     inode& dir = *parent.dentry->d_inode;
-    return dir.i_op->symlink(dir, *d, target);
+    if (long e = dir.i_op->symlink(dir, *d, target)) return e;
+    fsnotify_create(dir, *d);
+    return 0;
+}
+
+// The name d in dir is gone (d_delete_notify): when nothing else holds d, the inode's last
+// link goes with it now (dentry_unlink_inode: IN_DELETE_SELF), before dir hears IN_DELETE.
+void d_delete_notify(inode& dir, std::shared_ptr<dentry>& d) {
+    std::shared_ptr<inode> ino = d->d_inode;
+    const std::string name = d->d_name;
+    d_delete(*d);
+    if (d.use_count() == 1 && ino->i_nlink == 0) fsnotify_inoderemove(*ino);
+    fsnotify_delete(dir, *ino, name);
 }
 
 long do_rmdir(SysCtx& c, int dfd, uint64_t upath) {
@@ -311,7 +378,7 @@ long do_rmdir(SysCtx& c, int dfd, uint64_t upath) {
     if (d->d_mounted) return -EBUSY;
     inode& dir = *nd.path.dentry->d_inode;
     if (long e = dir.i_op->rmdir(dir, *d)) return e;
-    d_delete(*d);
+    d_delete_notify(dir, d);
     return 0;
 }
 
@@ -330,7 +397,8 @@ long do_unlinkat(SysCtx& c, int dfd, uint64_t upath) {
     if (d->d_inode == c.task.exe_inode) return -ETXTBSY;
     inode& dir = *nd.path.dentry->d_inode;
     if (long e = dir.i_op->unlink(dir, *d)) return e;
-    d_delete(*d);
+    fsnotify_link_count(*d->d_inode);
+    d_delete_notify(dir, d);
     return 0;
 }
 
@@ -350,7 +418,9 @@ long do_linkat(SysCtx& c, int olddfd, uint64_t oldname, int newdfd, uint64_t new
     if (long e = may_create(*parent.dentry, *d)) return e;
     if (is_dir(*old.dentry)) return -EPERM;
     if (old.dentry->d_sb != dir.i_sb) return -EXDEV;
-    return dir.i_op->link(*old.dentry, dir, *d);
+    if (long e = dir.i_op->link(*old.dentry, dir, *d)) return e;
+    fsnotify_link(dir, *old.dentry->d_inode, *d);
+    return 0;
 }
 
 // The child of the ancestor among a and b on the way to the other (lock_rename's trap).
@@ -405,9 +475,15 @@ long do_renameat2(SysCtx& c, int olddfd, uint64_t oldname, int newdfd, uint64_t 
         if ((flags & RENAME_EXCHANGE_) && new_is_dir)
             if (long e = inode_permission(*nw->d_inode, MAY_WRITE)) return e;
     }
+    const std::string old_name = od->d_name;  // take_dentry_name_snapshot
+    std::shared_ptr<inode> source = od->d_inode, target = nw->d_inode;
     if (long e = odir.i_op->rename(odir, *od, ndir, *nw, flags)) return e;
     if (flags & RENAME_EXCHANGE_) d_exchange(*od, *nw);
     else d_move(*od, *nnd.path.dentry, nnd.last);
+    fsnotify_move(odir, ndir, old_name, nnd.last, old_is_dir, (flags & RENAME_EXCHANGE_) ? nullptr : target.get(),
+                  *source);
+    if (flags & RENAME_EXCHANGE_) fsnotify_move(ndir, odir, nnd.last, old_name, new_is_dir, nullptr, *target);
+    else if (target && target->i_nlink == 0 && nw.use_count() == 1) fsnotify_inoderemove(*target);
     return 0;
 }
 
@@ -551,10 +627,12 @@ long do_open(nameidata& nd, unsigned flags, bool created, std::shared_ptr<file>&
         return e;
     }
     if (!out->f_path) out->f_path = p;
+    fsnotify_open(*out);
     if ((flags & O_TRUNC_) && S_ISREG(ino.i_mode) && !created) {
         iattr a;
         a.ia_valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME;
         if (long e = ino.i_op->setattr(*p.dentry, a)) return e;
+        fsnotify_change(*p.dentry, a.ia_valid);
     }
     return 0;
 }
@@ -567,12 +645,13 @@ long open_last_create(nameidata& nd, unsigned flags, unsigned mode, bool& create
         if (nd.type != LAST_NORM || nd.trailing_slash) return -EISDIR;
         if (long e = may_lookup(nd)) return e;
         std::shared_ptr<dentry> d;
-        if (long e = lookup_one(nd.c, *nd.path.dentry, nd.last, d)) return e;
+        if (long e = lookup_fast_or_slow(nd, nd.last, d)) return e;
         if (d->is_negative()) {
             if (long e = mnt_want_write(*nd.path.mnt)) return e;
             if (long e = may_create(*nd.path.dentry, *d)) return e;
             inode& dir = *nd.path.dentry->d_inode;
             if (long e = dir.i_op->create(dir, *d, (mode & 07777 & ~nd.c.task.fs->umask) | S_IFREG)) return e;
+            fsnotify_create(dir, *d);
             nd.path.dentry = d;
             created = true;
             return 0;
@@ -581,7 +660,7 @@ long open_last_create(nameidata& nd, unsigned flags, unsigned mode, bool& create
         struct path next {
             nd.path.mnt, d
         };
-        traverse_mounts(nd.c, next);
+        if (long e = traverse_mounts(nd.c, next, nd.flags)) return e;
         if (!is_link(*next.dentry)) {
             nd.path = next;
             return 0;
@@ -592,9 +671,10 @@ long open_last_create(nameidata& nd, unsigned flags, unsigned mode, bool& create
 }
 
 long do_filp_open(SysCtx& c, int dfd, const std::string& name, unsigned flags, unsigned mode,
-                  std::shared_ptr<file>& out) {
+                  std::shared_ptr<file>& out, unsigned lookup_flags) {
     if ((flags & O_CREAT_) && (flags & O_DIRECTORY_) && !(flags & O_PATH_)) return -EINVAL;
     nameidata nd{c};
+    nd.flags = lookup_flags;
     if (long e = path_init(nd, dfd, name)) return e;
     if (long e = link_path_walk(name, nd)) return e;
     bool created = false;

@@ -13,6 +13,7 @@
 #include "guestos/include/filelock.h"
 #include "guestos/include/cred.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/fsnotify.h"
 #include "guestos/include/namei.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/include/uapi/fcntl.h"
@@ -38,7 +39,9 @@ long do_sys_open(SysCtx& c, int dfd, uint64_t upath, uint64_t flags, uint64_t mo
 // mount, then the filesystem's setattr.
 long notify_change(const struct path& p, const iattr& a) {
     if (mnt_is_readonly(*p.mnt)) return -EROFS;
-    return p.dentry->d_inode->i_op->setattr(*p.dentry, a);
+    if (long e = p.dentry->d_inode->i_op->setattr(*p.dentry, a)) return e;
+    fsnotify_change(*p.dentry, a.ia_valid);
+    return 0;
 }
 
 long chmod_common(const struct path& p, uint32_t mode) {
@@ -260,6 +263,83 @@ long open_exec(SysCtx& c, const std::string& name, std::shared_ptr<file>& out, s
 
 long sys_open(SysCtx& c, const uint64_t* a) { return do_sys_open(c, AT_FDCWD_, a[0], a[1], a[2]); }
 long sys_openat(SysCtx& c, const uint64_t* a) { return do_sys_open(c, dfd_arg(a[0]), a[1], a[2], a[3]); }
+namespace {
+
+// openat2's struct open_how (uapi/linux/openat2.h) and its RESOLVE_* flags.
+struct open_how {
+    uint64_t flags, mode, resolve;
+};
+constexpr uint64_t OPEN_HOW_SIZE_VER0 = 24;
+constexpr uint64_t RESOLVE_NO_XDEV = 0x01, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04,
+                   RESOLVE_BENEATH = 0x08, RESOLVE_IN_ROOT = 0x10, RESOLVE_CACHED = 0x20;
+constexpr uint64_t VALID_RESOLVE_FLAGS = 0x3f;
+constexpr uint64_t VALID_OPEN_FLAGS = O_ACCMODE_ | O_CREAT_ | O_EXCL_ | O_NOCTTY_ | O_TRUNC_ | O_APPEND_ | O_NONBLOCK_ |
+                                      O_SYNC_ | O_DSYNC_ | O_ASYNC_ | O_DIRECT_ | O_LARGEFILE_ | O_DIRECTORY_ |
+                                      O_NOFOLLOW_ | O_NOATIME_ | O_CLOEXEC_ | O_PATH_ | O_TMPFILE_;
+constexpr uint64_t O_PATH_FLAGS = O_DIRECTORY_ | O_NOFOLLOW_ | O_PATH_ | O_CLOEXEC_;
+
+// A versioned struct from user space (copy_struct_from_user): a larger one than the
+// kernel knows must be zero past what it knows (E2BIG).
+long copy_struct_from_user(SysCtx& c, void* dst, uint64_t ksize, uint64_t src, uint64_t usize) {
+    for (uint64_t off = ksize; off < usize; ++off) {  // check_zeroed_user
+        uint8_t b;
+        if (!copy_from_user(c.mm, &b, VirtAddr(src + off), 1)) return -EFAULT;
+        if (b) return -E2BIG;
+    }
+    return copy_from_user(c.mm, dst, VirtAddr(src), std::min(ksize, usize)) ? 0 : -EFAULT;
+}
+
+// open_how's flags, mode and resolve checked as openat2 checks them, and the lookup flags
+// they ask for (build_open_flags).
+long build_open_flags(const open_how& how, unsigned& lookup_flags) {
+    uint64_t flags = how.flags & ~static_cast<uint64_t>(O_CLOEXEC_);
+    if (flags & ~VALID_OPEN_FLAGS) return -EINVAL;
+    if (how.resolve & ~VALID_RESOLVE_FLAGS) return -EINVAL;
+    if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT)) return -EINVAL;
+    const uint64_t O_TMPFILE_BIT = O_TMPFILE_ & ~O_DIRECTORY_;  // __O_TMPFILE
+    const bool will_create = flags & (O_CREAT_ | O_TMPFILE_BIT);
+    if (will_create ? (how.mode & ~07777ull) != 0 : how.mode != 0) return -EINVAL;
+    if ((flags & (O_DIRECTORY_ | O_CREAT_)) == (O_DIRECTORY_ | O_CREAT_)) return -EINVAL;
+    if (flags & O_TMPFILE_BIT) {
+        if (!(flags & O_DIRECTORY_)) return -EINVAL;
+        if ((flags & O_ACCMODE_) == O_RDONLY_) return -EINVAL;  // no MAY_WRITE
+    }
+    if ((flags & O_PATH_) && (flags & ~O_PATH_FLAGS)) return -EINVAL;
+    lookup_flags = 0;
+    if (how.resolve & RESOLVE_NO_XDEV) lookup_flags |= LOOKUP_NO_XDEV;
+    if (how.resolve & RESOLVE_NO_MAGICLINKS) lookup_flags |= LOOKUP_NO_MAGICLINKS;
+    if (how.resolve & RESOLVE_NO_SYMLINKS) lookup_flags |= LOOKUP_NO_SYMLINKS;
+    if (how.resolve & RESOLVE_BENEATH) lookup_flags |= LOOKUP_BENEATH;
+    if (how.resolve & RESOLVE_IN_ROOT) lookup_flags |= LOOKUP_IN_ROOT;
+    if (how.resolve & RESOLVE_CACHED) {
+        if (flags & (O_TRUNC_ | O_CREAT_ | O_TMPFILE_BIT)) return -EAGAIN;
+        lookup_flags |= LOOKUP_CACHED;
+    }
+    return 0;
+}
+
+}  // namespace
+
+// openat2(dfd, path, how, size): the size first (EINVAL below the first version, E2BIG
+// past a page), the struct, then its flags before the path is read.
+long sys_openat2(SysCtx& c, const uint64_t* a) {
+    const uint64_t usize = a[3];
+    if (usize < OPEN_HOW_SIZE_VER0) return -EINVAL;
+    if (usize > 4096) return -E2BIG;
+    open_how how{};
+    if (long e = copy_struct_from_user(c, &how, sizeof how, a[2], usize)) return e;
+    if (!(how.flags & O_PATH_) && !c.compat) how.flags |= O_LARGEFILE_;  // force_o_largefile
+    unsigned lookup_flags = 0;
+    if (long e = build_open_flags(how, lookup_flags)) return e;
+    std::string name;
+    if (long e = getname(c, a[1], name)) return e;
+    std::shared_ptr<file> f;
+    const auto flags = static_cast<unsigned>(how.flags);
+    if (long e = do_filp_open(c, dfd_arg(a[0]), name, flags, static_cast<unsigned>(how.mode), f, lookup_flags))
+        return e;
+    return get_unused_fd_install(c, std::move(f), flags & O_CLOEXEC_);
+}
+
 long sys_creat(SysCtx& c, const uint64_t* a) {
     return do_sys_open(c, AT_FDCWD_, a[0], O_CREAT_ | O_WRONLY_ | O_TRUNC_, a[1]);
 }
@@ -396,7 +476,9 @@ long do_ftruncate(SysCtx& c, uint64_t fd, int64_t length) {
         iattr at;
         at.ia_valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME;
         at.ia_size = static_cast<uint64_t>(length);
-        return f->f_inode->i_op->setattr(*f->f_path.dentry, at);
+        if (long e = f->f_inode->i_op->setattr(*f->f_path.dentry, at)) return e;
+        fsnotify_change(*f->f_path.dentry, at.ia_valid);
+        return 0;
     }
     return f->truncate(static_cast<uint64_t>(length));
 }

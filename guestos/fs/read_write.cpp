@@ -12,6 +12,7 @@
 #include "guestos/fs/internal.h"
 #include "guestos/fs/pipe.h"
 #include "guestos/fs/splice.h"
+#include "guestos/include/fsnotify.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/task_io_accounting_ops.h"
 #include "guestos/include/syscalls.h"
@@ -95,6 +96,7 @@ long write_from_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos, un
         done += static_cast<uint64_t>(w);
         if (static_cast<uint64_t>(w) < n) break;
     }
+    if (done) fsnotify_modify(f);
     return done ? static_cast<long>(done) : (fault ? -EFAULT : 0);
 }
 
@@ -124,6 +126,7 @@ long read_to_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos, unsig
         done += static_cast<uint64_t>(r);
         if (static_cast<uint64_t>(r) < want) break;
     } while (done < count && reads_in_chunks(f));
+    if (done) fsnotify_access(f);
     return static_cast<long>(done);
 }
 

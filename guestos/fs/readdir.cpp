@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "guestos/fs/internal.h"
+#include "guestos/include/fsnotify.h"
 #include "guestos/include/syscalls.h"
 
 namespace guestos {
@@ -39,6 +40,7 @@ long sys_getdents(SysCtx& c, const uint64_t* a) {
         buf[at + reclen - 1] = d.d_type;
         return true;
     });
+    fsnotify_access(*f);  // iterate_dir
     if (err) return err;
     if (buf.empty() && error) return error;
     if (!buf.empty() && !copy_to_user(c.mm, VirtAddr(a[1]), buf.data(), buf.size())) return -EFAULT;
@@ -69,6 +71,7 @@ long sys_getdents64(SysCtx& c, const uint64_t* a) {
         std::memcpy(&buf[at + 19], d.name.data(), d.name.size());
         return true;
     });
+    fsnotify_access(*f);  // iterate_dir
     if (err) return err;
     if (too_small) return -EINVAL;
     if (!buf.empty() && !copy_to_user(c.mm, VirtAddr(a[1]), buf.data(), buf.size())) return -EFAULT;

@@ -25,6 +25,7 @@ struct super_block;
 class inode_operations;
 class file;
 struct pipe_inode_info;  // guestos/fs/pipe.h
+struct xattr_handler;    // guestos/include/xattr.h
 
 // A place in the tree (struct path): a mount and a dentry of its filesystem.
 struct path {
@@ -68,6 +69,8 @@ struct super_block {
     uint64_t s_maxbytes = 0x7fffffffffffffffull;
     uint32_t s_blocksize = 4096;
     std::shared_ptr<struct dentry> s_root;
+    // Its extended attribute namespaces, null-terminated (s_xattr); null: none (EOPNOTSUPP).
+    const xattr_handler* const* s_xattr = nullptr;
     // statfs (super_operations.statfs): f_type and the counts.
     virtual long statfs(kstatfs& buf) {
         buf.f_type = s_magic;
@@ -176,6 +179,9 @@ public:
     virtual std::shared_ptr<file> magic_link(struct dentry&, task_struct&) const { return nullptr; }
     // chmod, chown, utimes, truncate (simple_setattr on the inode's fields).
     virtual long setattr(struct dentry& d, const iattr& attr) const;
+    // The names of d's extended attributes, NUL-terminated, into buf (the size needed when
+    // size is 0; ERANGE when short): without one, none (security_inode_listsecurity).
+    virtual long listxattr(struct dentry&, char*, size_t) const { return 0; }
     // stat's fields (generic_fillattr).
     virtual long getattr(struct dentry& d, task_struct& t, struct stat& st) const;
     // Opens the inode (file_operations.open): the file for path p.

@@ -13,6 +13,12 @@ namespace guestos {
 struct SysCtx;
 
 inline constexpr unsigned LOOKUP_FOLLOW = 1, LOOKUP_DIRECTORY = 2, LOOKUP_EMPTY = 0x4000;
+// openat2's RESOLVE_* as lookup flags: no mount crossing (EXDEV), no magic links or no
+// symbolic links at all (ELOOP), the walk kept beneath the start (EXDEV) or rooted at it,
+// and only what the dcache holds (EAGAIN).
+inline constexpr unsigned LOOKUP_NO_SYMLINKS = 0x010000, LOOKUP_NO_MAGICLINKS = 0x020000, LOOKUP_NO_XDEV = 0x040000,
+                          LOOKUP_BENEATH = 0x080000, LOOKUP_IN_ROOT = 0x100000, LOOKUP_CACHED = 0x200000;
+inline constexpr unsigned LOOKUP_IS_SCOPED = LOOKUP_BENEATH | LOOKUP_IN_ROOT;
 inline constexpr int MAXSYMLINKS = 40;
 inline constexpr int MAY_EXEC = 1, MAY_WRITE = 2, MAY_READ = 4;
 
@@ -31,8 +37,9 @@ long user_path_at(SysCtx& c, int dfd, uint64_t upath, unsigned flags, path& out,
                   std::shared_ptr<file>* jumped = nullptr);
 // Opens name from dfd (do_filp_open): O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_NOFOLLOW,
 // O_PATH, the permission checks; mode is masked by the umask.
+// lookup_flags adds openat2's LOOKUP_NO_* and scoping flags to the walk.
 long do_filp_open(SysCtx& c, int dfd, const std::string& name, unsigned flags, unsigned mode,
-                  std::shared_ptr<file>& out);
+                  std::shared_ptr<file>& out, unsigned lookup_flags = 0);
 // Whether the task may access the inode as mask asks (inode_permission: mode bits, the
 // owner and group, CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH).
 long inode_permission(const inode& ino, int mask);

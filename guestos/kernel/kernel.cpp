@@ -1,6 +1,7 @@
 // The OS layer's entry points: boot, task set-up, syscall dispatch and the page fault's entry
 // (do_page_fault; the x86 handler itself is arch/x86/mm/fault.cpp).
 #include "guestos/ipc/util.h"
+#include "guestos/include/fsnotify.h"
 #include "guestos/include/blkdev.h"
 #include "guestos/include/kernel.h"
 #include "guestos/arch/x86/entry/vdso/vma.h"
@@ -241,6 +242,7 @@ void Kernel::sysctl_init() {
     util_sysctl_init(sysctl_, *buddy_);
     page_writeback_sysctl_init(sysctl_);
     drop_caches_sysctl_init(sysctl_, *slab_);
+    inotify_sysctl_init(sysctl_, buddy_->totalram_pages());
 }
 
 mmu::ErrorOr<void> Kernel::slab_bootstrap(task_struct& task) {

@@ -4,6 +4,8 @@
 #include "guestos/mm/shmem.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/uapi/fcntl.h"
+#include "guestos/include/uapi/xattr.h"
+#include "guestos/include/xattr.h"
 
 #include <fcntl.h>
 #include <sys/sysmacros.h>
@@ -210,6 +212,7 @@ public:
         touch_dir(dir);
         return 0;
     }
+    long listxattr(dentry& d, char* buf, size_t size) const override;
     long rename(inode& old_dir, dentry& old, inode& new_dir, dentry& nw, unsigned flags) const override {
         const bool old_is_dir = S_ISDIR(old.d_inode->i_mode);
         if (flags & RENAME_EXCHANGE_) {  // simple_rename_exchange
@@ -257,10 +260,40 @@ const shmem_inode_operations shmem_iops;
 // shmem_free_inode).
 struct shmem_inode final : inode {
     std::shared_ptr<uint64_t> used_inodes;
+    simple_xattrs xattrs;  // shmem_inode_info's
     ~shmem_inode() override {
         if (used_inodes) --*used_inodes;
     }
 };
+
+long shmem_inode_operations::listxattr(dentry& d, char* buf, size_t size) const {
+    auto* info = dynamic_cast<shmem_inode*>(d.d_inode.get());
+    return info ? simple_xattr_list(info->xattrs, buf, size) : 0;
+}
+
+long shmem_xattr_handler_get(const xattr_handler&, inode& ino, const std::string& name, uint8_t* buf, size_t size) {
+    auto* info = dynamic_cast<shmem_inode*>(&ino);
+    return info ? simple_xattr_get(info->xattrs, name, buf, size) : -EOPNOTSUPP;
+}
+
+// Sets or removes, and the change is a change of the inode (inode_set_ctime_current).
+long shmem_xattr_handler_set(const xattr_handler&, inode& ino, const std::string& name, const uint8_t* value,
+                             size_t size, int flags) {
+    auto* info = dynamic_cast<shmem_inode*>(&ino);
+    if (!info) return -EOPNOTSUPP;
+    if (long e = simple_xattr_set(info->xattrs, name, value, size, flags)) return e;
+    ino.i_ctime = current_time();
+    return 0;
+}
+
+// tmpfs's namespaces: user.* since Linux 6.6, then security.* and trusted.* (no POSIX ACLs).
+const xattr_handler shmem_user_xattr_handler{XATTR_USER_PREFIX_, shmem_xattr_handler_get, shmem_xattr_handler_set};
+const xattr_handler shmem_security_xattr_handler{XATTR_SECURITY_PREFIX_, shmem_xattr_handler_get,
+                                                 shmem_xattr_handler_set};
+const xattr_handler shmem_trusted_xattr_handler{XATTR_TRUSTED_PREFIX_, shmem_xattr_handler_get,
+                                                shmem_xattr_handler_set};
+const xattr_handler* const shmem_xattr_handlers[] = {&shmem_user_xattr_handler, &shmem_security_xattr_handler,
+                                                     &shmem_trusted_xattr_handler, nullptr};
 
 // One tmpfs mount (shmem_sb_info): its device number, its size in pages and in inodes
 // (both 0: no limit), and what its files use of them. An unset size is Linux's default,
@@ -272,6 +305,7 @@ public:
         : km_(std::move(km)), opt_(opt) {
         s_type = "tmpfs";
         s_magic = TMPFS_MAGIC;
+        s_xattr = shmem_xattr_handlers;
         s_dev = dev;
     }
     long statfs(kstatfs& buf) override {

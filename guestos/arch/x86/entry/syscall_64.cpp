@@ -98,6 +98,13 @@ const SyscallEntry table64[] = {
     E(copy_file_range, copy_file_range, "fxfxux"), E(sync_file_range, sync_file_range, "fddx"),
     E(pidfd_open, pidfd_open, "dx"), E(pidfd_send_signal, pidfd_send_signal, "fSxx"), E(pidfd_getfd, pidfd_getfd, "ffx"),
     E(process_vm_readv, process_vm_readv, "dxuxux"), E(process_vm_writev, process_vm_writev, "dxuxux"),
+    E(setxattr, setxattr, "ssbux"), E(lsetxattr, lsetxattr, "ssbux"), E(fsetxattr, fsetxattr, "fsbux"),
+    E(getxattr, getxattr, "ssBu"), E(lgetxattr, lgetxattr, "ssBu"), E(fgetxattr, fgetxattr, "fsBu"),
+    E(listxattr, listxattr, "sBu"), E(llistxattr, llistxattr, "sBu"), E(flistxattr, flistxattr, "fBu"),
+    E(removexattr, removexattr, "ss"), E(lremovexattr, lremovexattr, "ss"), E(fremovexattr, fremovexattr, "fs"),
+    E(inotify_init, inotify_init, ""), E(inotify_init1, inotify_init1, "x"),
+    E(inotify_add_watch, inotify_add_watch, "fsx"), E(inotify_rm_watch, inotify_rm_watch, "fd"),
+    E(openat2, openat2, "fsxu"),
 };
 // clang-format on
 #undef E

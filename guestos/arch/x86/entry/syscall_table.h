@@ -54,7 +54,10 @@ namespace guestos {
     X(getdents) X(close_range) X(get_robust_list) X(kcmp) X(membarrier) X(syslog) X(ioprio_get)  \
     X(ioprio_set) X(preadv) X(pwritev) X(preadv2) X(pwritev2)      \
     X(sendfile) X(sendfile64) X(splice) X(tee) X(vmsplice) X(copy_file_range) X(sync_file_range) \
-    X(pidfd_open) X(pidfd_send_signal) X(pidfd_getfd) X(process_vm_readv) X(process_vm_writev)
+    X(pidfd_open) X(pidfd_send_signal) X(pidfd_getfd) X(process_vm_readv) X(process_vm_writev) \
+    X(setxattr) X(lsetxattr) X(fsetxattr) X(getxattr) X(lgetxattr) X(fgetxattr) X(listxattr) X(llistxattr) \
+    X(flistxattr) X(removexattr) X(lremovexattr) X(fremovexattr) \
+    X(inotify_init) X(inotify_init1) X(inotify_add_watch) X(inotify_rm_watch) X(openat2)
 // clang-format on
 
 enum class Sys : uint16_t {
