@@ -11,6 +11,7 @@
 #include "guestos/include/fs.h"
 #include "guestos/mm/memory.h"
 #include "guestos/mm/readahead.h"
+#include "guestos/mm/rmap.h"
 #include "guestos/mm/shmem.h"
 #include "guestos/mm/swap.h"
 #include "guestos/mm/swapfile.h"
@@ -170,8 +171,11 @@ long filemap_write_and_wait(address_space& m) {
     blk_plug plug;  // generic_writepages: the pages' blocks merge into large requests
     for (auto [index, frame] : m.i_pages) {
         page& p = m.km.page_alloc->phys_to_page(frame);
-        const bool dirty = clear_page_dirty(p);  // folio_clear_dirty_for_io
-        if (!dirty && p._mapcount < 0) continue;
+        // folio_clear_dirty_for_io: stores through shared mappings move from the PTEs to the
+        // page, whose PTEs become clean and read-only (page_mkclean) before it is cleaned.
+        if (page_mapped(p) && page_mkclean(*m.km.page_alloc, frame)) set_page_dirty(p);
+        const bool dirty = clear_page_dirty(p);
+        if (!dirty) continue;
         const long e = write_one_page(m, p, frame, dirty);
         if (e && !err) err = e;
         if (e && dirty) set_page_dirty(p);  // redirtied: the write failed (folio_redirty_for_writepage)

@@ -93,12 +93,20 @@ vm_fault_t map_new_anon_page(mm_struct& mm, vm_area_struct& vma, VirtAddr addres
     return VM_FAULT_OK;
 }
 
+// vma_wants_writenotify: in a shared mapping, a page of a file that is written back is
+// mapped read-only until it is written, so the first store dirties it (wp_page_shared).
+bool page_wants_writenotify(const page& p) {
+    if (p.use != PageUse::File || (p.flags & PG_anon) || !p.mapping) return false;
+    const address_space& m = *static_cast<const address_space*>(p.mapping);
+    return m.a_ops && m.a_ops->writepage && !m.a_ops->swap_backed;
+}
+
 // Maps a page-cache page at address (finish_fault / do_set_pte): read-only in a private
 // mapping, so a write copies it; writable and dirty on a write to a shared one.
 vm_fault_t map_file_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, PhysAddr frame, bool write) {
     page& p = mm.page_alloc->phys_to_page(frame);
     uint64_t pte = vm_page_prot(mm, vma.vm_flags);
-    if (!(vma.vm_flags & VM_SHARED)) pte &= ~mmu::_PAGE_RW;
+    if (!(vma.vm_flags & VM_SHARED) || (!write && page_wants_writenotify(p))) pte &= ~mmu::_PAGE_RW;
     if (write) {
         pte |= mmu::_PAGE_DIRTY;
         set_page_dirty(p);
@@ -535,6 +543,9 @@ void zap_page_range(mm_struct& mm, VirtAddr start, VirtAddr end, bool skip_anon)
         }
         if (pte) {  // present, or a PROT_NONE PTE that still holds its frame
             mmu::write_entry(bus, mm.paging_mode, *slot, 0);
+            page& p = mm.page_alloc->phys_to_page(mmu::pte_frame(mm.paging_mode, pte));
+            // zap_pte_range: a store through the PTE is the file page's (page_mkclean found it).
+            if ((pte & mmu::_PAGE_DIRTY) && p.use == PageUse::File && !(p.flags & PG_anon)) set_page_dirty(p);
             put_mapped_page(mm, mmu::pte_frame(mm.paging_mode, pte));
             any = true;
         }
@@ -565,6 +576,7 @@ void change_protection(mm_struct& mm, VirtAddr start, VirtAddr end, unsigned lon
             const page& pg = mm.page_alloc->phys_to_page(frame);
             if (!(vm_flags & VM_SHARED) && (pg._refcount > 1 || !(pg.flags & PG_anon) || (pg.flags & PG_reserved)))
                 p &= ~mmu::_PAGE_RW;
+            if ((vm_flags & VM_SHARED) && !(pte & mmu::_PAGE_DIRTY) && page_wants_writenotify(pg)) p &= ~mmu::_PAGE_RW;
             if (!(prot & mmu::_PAGE_PRESENT)) p &= ~mmu::_PAGE_PRESENT;
             if (prot & mmu::_PAGE_PRESENT) p &= ~_PAGE_PROTNONE;
             mmu::write_entry(bus, mm.paging_mode, *slot, mmu::make_pte(mm.paging_mode, frame, p | (pte & keep)));

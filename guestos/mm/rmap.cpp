@@ -284,6 +284,24 @@ int try_to_unmap(PageAllocator& pa, PhysAddr frame) {
     return unmapped;
 }
 
+int page_mkclean(PageAllocator& pa, PhysAddr frame) {
+    int cleaned = 0;
+    page& p = pa.phys_to_page(frame);
+    if (p.use != PageUse::File) return 0;
+    rmap_walk(p, [&](vm_area_struct& vma, VirtAddr address) {
+        // page_mkclean_one: only shared mappings write the page itself (invalid_mkclean_vma).
+        if (!(vma.vm_flags & VM_SHARED)) return;
+        mm_struct& mm = *vma.vm_mm;
+        const uint64_t pte = get_pte(mm, address);
+        if (!pte_present(pte) || mmu::pte_frame(mm.paging_mode, pte) != frame) return;
+        if (!(pte & (mmu::_PAGE_RW | mmu::_PAGE_DIRTY))) return;
+        // pte_wrprotect(pte_mkclean()): the next store faults and dirties the page again.
+        ptep_clear_flush(mm, address, pte & ~(mmu::_PAGE_RW | mmu::_PAGE_DIRTY));
+        if (pte & mmu::_PAGE_DIRTY) ++cleaned;
+    });
+    return cleaned;
+}
+
 int page_referenced(PageAllocator& pa, PhysAddr frame, unsigned long* vm_flags) {
     int referenced = 0;
     page& p = pa.phys_to_page(frame);

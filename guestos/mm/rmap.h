@@ -85,6 +85,10 @@ void rmap_walk(const page& page, const std::function<void(vm_area_struct&, VirtA
 // PTEs were cleared. An anonymous page in the swap cache leaves its swap entry in each
 // (try_to_unmap_one's swap branch). The caller holds a reference, so the page itself stays allocated.
 int try_to_unmap(PageAllocator& pa, PhysAddr frame);
+// Write-protects and cleans every PTE of a shared mapping that maps the file page at frame,
+// dropping the CPU's translations, so the next store faults and dirties the page again
+// (page_mkclean / folio_mkclean); returns how many of those PTEs were dirty.
+int page_mkclean(PageAllocator& pa, PhysAddr frame);
 // Counts the PTEs mapping the page with the Accessed bit set, clearing it and dropping the
 // CPU's cached translation so the next access walks the tables and sets A again
 // (page_referenced); *vm_flags gets the flags of the VMAs that had referenced it.
