@@ -374,10 +374,11 @@ long do_sendfile(SysCtx& c, uint64_t out_fd, uint64_t in_fd, int64_t* ppos, uint
         r = splice_file_to_pipe(c.task, *in, *opipe, &pos, count, fl);
     } else {
         if (long e = rw_verify_area(&out_pos, count)) return e;
-        r = do_splice_direct(c.task, *in, &pos, *out, &out_pos, count);
+        // At the file's own position: a console file given a regular file as stdout then
+        // writes through the host descriptor's offset, which its write(2)s moved.
+        r = do_splice_direct(c.task, *in, &pos, *out, &out->f_pos, count);
     }
     if (r > 0) {
-        out->f_pos = out_pos;
         (ppos ? *ppos : in->f_pos) = pos;
         add_rchar(c.task, r);
         add_wchar(c.task, r);

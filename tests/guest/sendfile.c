@@ -116,5 +116,12 @@ int main(void)
     close(p[0]);
     show("sendfile to pipe without reader", raw_sendfile(p[1], in, NULL, 100));
     close(p[1]);
+    /* To stdout between write(2)s (a regular file under scripts/oracle-run), as busybox cat
+     * copies: at the file's position, after what was written before. */
+    printf("stdout before the sendfile: ");
+    fflush(stdout);
+    off = 0;
+    raw_sendfile(1, in, &off, 26);
+    printf("\nstdout after the sendfile\n");
     return 0;
 }
