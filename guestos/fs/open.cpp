@@ -507,6 +507,11 @@ long sys_fallocate(SysCtx& c, const uint64_t* a) {
         if (!S_ISREG(st.st_mode)) return -ENODEV;
     }
     if (!f->f_inode || !f->can_mmap()) return -ENODEV;
+    const uint64_t end = static_cast<uint64_t>(offset) + static_cast<uint64_t>(len);
+    if (f->f_inode->i_sb && end > f->f_inode->i_sb->s_maxbytes) return -EFBIG;
+    // Only shmem has a fallocate (shmem_fallocate): ext2 and hostfs have none.
+    const address_space_operations* aops = f->f_inode->i_data.a_ops;
+    if (!aops || !aops->swap_backed) return -EOPNOTSUPP;
     if (!(mode & 1))  // FALLOC_FL_KEEP_SIZE: the file may grow
         if (long e = inode_newsize_ok(*f->f_inode, static_cast<uint64_t>(offset) + static_cast<uint64_t>(len)))
             return e;

@@ -40,8 +40,25 @@ uint64_t Ext2Fs::count_free_blocks() const {
     return n;
 }
 
+ErrorOr<buffer_head*> Ext2Fs::read_block_bitmap(uint32_t g) {
+    const ext2_group_desc& gd = group_desc_[g];
+    buffer_head* bh = TRY(bread(gd.bg_block_bitmap));
+    const uint8_t* map = bh->b_data.data();
+    const uint64_t first = group_first_block(g);
+    // ext2_valid_block_bitmap: the bitmaps' bits, then the inode table's, in that order.
+    for (uint64_t b : {uint64_t(gd.bg_block_bitmap), uint64_t(gd.bg_inode_bitmap)})
+        if (!test_bit(map, b - first))
+            return ext2_error("read_block_bitmap",
+                              "Invalid block bitmap - block_group = " + dec(g) + ", block = " + dec(b));
+    const uint64_t table = gd.bg_inode_table - first;
+    if (find_next_zero_bit(map, table + itb_per_group_, table) < table + itb_per_group_)
+        return ext2_error("read_block_bitmap",
+                          "Invalid block bitmap - block_group = " + dec(g) + ", block = " + dec(gd.bg_inode_table));
+    return bh;
+}
+
 ErrorOr<int64_t> Ext2Fs::try_to_allocate(uint32_t g, int64_t goal, uint32_t* count) {
-    auto bh = TRY(bread(group_desc_[g].bg_block_bitmap));
+    auto bh = TRY(read_block_bitmap(g));
     uint8_t* map = bh->b_data.data();
     // The group's blocks; the last group may be shorter than the bitmap.
     const uint64_t end =
@@ -93,7 +110,8 @@ ErrorOr<uint32_t> Ext2Fs::new_blocks(uint32_t goal, uint32_t* count) {
                 if ((block <= gd.bg_block_bitmap && gd.bg_block_bitmap < block + n) ||
                     (block <= gd.bg_inode_bitmap && gd.bg_inode_bitmap < block + n) ||
                     (block < gd.bg_inode_table + itb_per_group_ && gd.bg_inode_table < block + n))
-                    return eio("allocating block in system zone - blocks from " + dec(block) + ", length " + dec(n));
+                    return ext2_error("ext2_new_blocks", "Allocating block in system zone - blocks from " + dec(block) +
+                                                             ", length " + dec(n));
                 group_desc_[g].bg_free_blocks_count = uint16_t(gd.bg_free_blocks_count - n);
                 group_desc_dirty(g);
                 *count = n;
@@ -111,7 +129,7 @@ void Ext2Fs::free_blocks(uint32_t block, uint32_t count) {
         if (!block_in_fs(b)) continue;
         bh_.bforget(b);
         const uint32_t g = (b - sb_.s_first_data_block) / sb_.s_blocks_per_group;
-        auto bh = bread(group_desc_[g].bg_block_bitmap);
+        auto bh = read_block_bitmap(g);
         if (bh.is_error()) continue;
         uint8_t* map = bh.value()->b_data.data();
         const uint64_t bit = (b - sb_.s_first_data_block) % sb_.s_blocks_per_group;

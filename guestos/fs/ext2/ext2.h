@@ -219,6 +219,8 @@ struct dirent_loc {
 
 // s_state bits and the limits Linux's ext2 enforces.
 inline constexpr uint16_t EXT2_VALID_FS = 1, EXT2_ERROR_FS = 2;
+// s_errors: what ext2_error does after its message.
+inline constexpr uint16_t EXT2_ERRORS_CONTINUE = 1, EXT2_ERRORS_RO = 2, EXT2_ERRORS_PANIC = 3;
 inline constexpr uint16_t EXT2_DFL_MAX_MNT_COUNT = 20;
 inline constexpr uint32_t EXT2_LINK_MAX = 32000;
 inline constexpr uint32_t EXT2_FEATURE_RO_COMPAT_SUPP =
@@ -323,6 +325,15 @@ public:
     long sync_buffers() { return bh_.sync_dirty_buffers(); }
     // The blocks the filesystem's own structures take (ext2_statfs's overhead).
     uint64_t overhead_blocks() const;
+    // Corruption found while the filesystem is in use (ext2_error): one line naming the
+    // function and what is wrong; the superblock is marked with errors; with s_errors
+    // remount-ro (or panic, which emu takes as remount-ro) *s_flags gets SB_RDONLY, so later
+    // writes are EROFS. Returns the EIO error for the caller to give back.
+    mmu::Error ext2_error(const char* function, const std::string& msg);
+    // The mount's flags, which ext2_error makes read-only.
+    void set_sb_flags(unsigned* s_flags) { s_flags_ = s_flags; }
+    // Whether ext2_error made the mount read-only.
+    bool remounted_ro() const { return remounted_ro_; }
 
     // statfs figures.
     uint32_t block_size() const { return block_size_; }
@@ -368,6 +379,9 @@ private:
     // Tries group g's bitmap from bit goal (-1: anywhere) for up to *count blocks in a row
     // (ext2_try_to_allocate); the first bit taken or -1.
     mmu::ErrorOr<int64_t> try_to_allocate(uint32_t g, int64_t goal, uint32_t* count);
+    // Group g's block bitmap, which must mark the group's own bitmaps and inode table in
+    // use (read_block_bitmap + ext2_valid_block_bitmap); ext2_error and EIO otherwise.
+    mmu::ErrorOr<buffer_head*> read_block_bitmap(uint32_t g);
     int find_group_orlov(const ext2_inode_info& parent);
     int find_group_other(const ext2_inode_info& parent);
     // Frees the subtree under ptr (depth levels of indirection; 0: a data block).
@@ -388,6 +402,8 @@ private:
     std::vector<uint8_t> s_debts_;  // find_group_orlov's directory debt per group
     uint32_t orlov_seed_ = 1;       // its "random" start group for top-level directories
     uint32_t s_next_generation_ = 1;
+    unsigned* s_flags_ = nullptr;  // the VFS super_block's s_flags
+    bool remounted_ro_ = false;
 };
 
 // Errors with the "ext2: " prefix every message carries, and numbers in them.

@@ -100,6 +100,7 @@ long ext2_file::write(const uint8_t* buf, uint64_t n, int64_t* pos) {
     inode& i = *f_inode;
     if (*pos < 0) return -EINVAL;
     if (!n) return 0;
+    if (i.i_sb->s_flags & SB_RDONLY) return -EROFS;  // remounted read-only since the open (ext2_error)
     const uint64_t max = i.i_sb->s_maxbytes;
     if (static_cast<uint64_t>(*pos) >= max) return -EFBIG;
     n = std::min<uint64_t>(n, max - static_cast<uint64_t>(*pos));

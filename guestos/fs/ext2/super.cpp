@@ -194,6 +194,25 @@ long Ext2Fs::sync_super(bool clean) {
     return submit_bio_write(bdev_, EXT2_SUPER_OFFSET, &sb_, sizeof sb_);
 }
 
+mmu::Error Ext2Fs::ext2_error(const char* function, const std::string& msg) {
+    if (!s_flags_ || !(*s_flags_ & SB_RDONLY)) {
+        // The image says it has errors from now on, even if emu is killed (ext2_sync_super).
+        s_mount_state_ |= EXT2_ERROR_FS;
+        sb_.s_state |= EXT2_ERROR_FS;
+        sb_.s_free_blocks_count = uint32_t(count_free_blocks());
+        sb_.s_free_inodes_count = uint32_t(count_free_inodes());
+        sb_.s_wtime = uint32_t(::time(nullptr));
+        (void)submit_bio_write(bdev_, EXT2_SUPER_OFFSET, &sb_, sizeof sb_);
+    }
+    std::fprintf(stderr, "EXT2-fs (sda): error: %s: %s\n", function, msg.c_str());
+    if (s_flags_ && !(*s_flags_ & SB_RDONLY) && sb_.s_errors != EXT2_ERRORS_CONTINUE) {
+        std::fprintf(stderr, "EXT2-fs (sda): error: remounting filesystem read-only\n");
+        *s_flags_ |= SB_RDONLY;
+        remounted_ro_ = true;
+    }
+    return eio(msg);
+}
+
 mmu::ErrorOr<buffer_head*> Ext2Fs::bread(uint64_t block) {
     if (!block_in_fs(block))
         return eio("read of block " + dec(block) + " outside the filesystem (blocks " + dec(sb_.s_first_data_block) +
@@ -282,6 +301,7 @@ ext2_sb_info::ext2_sb_info(std::unique_ptr<devices::BlockDevice> bdev, std::uniq
     s_blocksize = fs_->block_size();
     s_maxbytes = fs_->max_size();
     if (bdev_->read_only()) s_flags |= SB_RDONLY;
+    fs_->set_sb_flags(&s_flags);
 }
 
 ext2_sb_info::~ext2_sb_info() { del_gendisk(*bdev_); }
@@ -377,6 +397,15 @@ void ext2_sb_info::sync_fs() {
 }
 
 void ext2_sb_info::put_super() {
+    if (fs_->remounted_ro()) {
+        // Remounted read-only by an error: the inodes and metadata written before it still
+        // reach the image (the block device's writeback), the superblock keeps its errors.
+        for (auto& [ino, i] : icache_) (void)write_inode(*i);
+        (void)fs_->sync_buffers();
+        (void)blkdev_issue_flush(*bdev_);
+        fs_->set_sb_flags(nullptr);
+        return;
+    }
     if (s_flags & SB_RDONLY) return;
     for (auto& [ino, i] : icache_) (void)filemap_write_and_wait(i->i_data);
     evict_orphans(true);
