@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diskstats.h"
+
 #define PAGES 256
 
 struct counters {
@@ -39,25 +41,10 @@ static unsigned long long io_field(const char* key) {
 }
 
 static void read_counters(struct counters* c) {
-    FILE* f = fopen("/proc/diskstats", "r");
-    char line[512];
-    int found = 0;
-    while (f && fgets(line, sizeof line, f)) {
-        unsigned major, minor;
-        char name[32];
-        unsigned long long v[4];
-        if (sscanf(line, "%u %u %31s %llu %llu %llu %llu", &major, &minor, name, &v[0], &v[1], &v[2], &v[3]) == 7 &&
-            !strcmp(name, "sda")) {
-            c->reads = v[0];
-            c->sectors = v[2];
-            found = 1;
-        }
-    }
-    if (f) fclose(f);
-    if (!found) {
-        printf("readahead_disk: no sda line in /proc/diskstats\n");
-        exit(1);
-    }
+    unsigned long long v[17];
+    diskstats_sda("readahead_disk", v);
+    c->reads = v[0];
+    c->sectors = v[2];
     c->read_bytes = io_field("read_bytes");
 }
 

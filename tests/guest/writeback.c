@@ -19,6 +19,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "diskstats.h"
+
 struct counters {
     unsigned long long dirtied, written, dirty_kb, writes, merges, sectors, flushes;
 };
@@ -49,29 +51,12 @@ static void read_counters(struct counters* c) {
     c->dirtied = field("/proc/vmstat", "nr_dirtied");
     c->written = field("/proc/vmstat", "nr_written");
     c->dirty_kb = field("/proc/meminfo", "Dirty");
-    FILE* f = fopen("/proc/diskstats", "r");
-    char line[512];
-    int found = 0;
-    while (f && fgets(line, sizeof line, f)) {
-        unsigned major, minor;
-        char name[32];
-        unsigned long long v[17];
-        int n = sscanf(line, "%u %u %31s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
-                       &major, &minor, name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
-                       &v[10], &v[11], &v[12], &v[13], &v[14], &v[15], &v[16]);
-        if (n == 20 && !strcmp(name, "sda") && major == 8 && minor == 0) {
-            c->writes = v[4];
-            c->merges = v[5];
-            c->sectors = v[6];
-            c->flushes = v[15];
-            found = 1;
-        }
-    }
-    if (f) fclose(f);
-    if (!found) {
-        printf("writeback: no 8 0 sda line of 20 fields in /proc/diskstats\n");
-        exit(1);
-    }
+    unsigned long long v[17];
+    diskstats_sda("writeback", v);
+    c->writes = v[4];
+    c->merges = v[5];
+    c->sectors = v[6];
+    c->flushes = v[15];
 }
 
 static int failures;
