@@ -196,7 +196,7 @@ long simple_xattr_get(const simple_xattrs& x, const std::string& name, uint8_t* 
     const auto& v = it->second;
     if (buf) {
         if (size < v.size()) return -ERANGE;
-        std::memcpy(buf, v.data(), v.size());
+        if (!v.empty()) std::memcpy(buf, v.data(), v.size());
     }
     return static_cast<long>(v.size());
 }

@@ -48,7 +48,8 @@ struct fsnotify_mark {
 // Puts mark on its inode (fsnotify_add_inode_mark).
 void fsnotify_add_inode_mark(const std::shared_ptr<fsnotify_mark>& mark);
 // Takes mark off its inode and tells its group (fsnotify_destroy_mark).
-void fsnotify_destroy_mark(const std::shared_ptr<fsnotify_mark>& mark);
+// (By value: the caller's reference may live in the group's idr, which freeing_mark erases.)
+void fsnotify_destroy_mark(std::shared_ptr<fsnotify_mark> mark);
 // The group's mark on ino, or null (fsnotify_find_inode_mark).
 std::shared_ptr<fsnotify_mark> fsnotify_find_mark(const inode& ino, const fsnotify_group& group);
 

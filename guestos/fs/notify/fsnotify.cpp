@@ -81,7 +81,7 @@ void fsnotify_add_inode_mark(const std::shared_ptr<fsnotify_mark>& mark) {
     i_fsnotify_marks[mark->ino.get()].push_back(mark);
 }
 
-void fsnotify_destroy_mark(const std::shared_ptr<fsnotify_mark>& mark) {
+void fsnotify_destroy_mark(std::shared_ptr<fsnotify_mark> mark) {
     auto ino = mark->ino;  // keeps the inode until the mark is off it
     if (!ino) return;
     auto it = i_fsnotify_marks.find(ino.get());
