@@ -636,14 +636,14 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     }
     seq_file::show_fn show;
     const auto ref = task_ref(task);
+    uint32_t mode = S_IFREG | 0444;  // the entry's, from tgid_base_stuff
+    for (const proc_entry& e : tgid_base_stuff)
+        if (p->per_task && p->entry == e.name) mode = e.mode;
     seq_file::write_fn writer;
     if ((flags & O_ACCMODE) != O_RDONLY) {
         // generic_permission on the entry's mode, owned by the task's euid (task_dump_owner)
         // or root: CAP_DAC_OVERRIDE opens any of them, and a write where no write operation
         // exists is then EINVAL.
-        uint32_t mode = 0444;
-        for (const proc_entry& e : tgid_base_stuff)
-            if (p->per_task && p->entry == e.name) mode = e.mode;
         const uint32_t owner = p->per_task && task.signal->dumpable ? task.cred.euid : 0;
         const uint32_t granted = current_cred().fsuid == owner ? mode >> 6 : mode;
         if (!(granted & 2) && !capable(CAP_DAC_OVERRIDE_)) return -EACCES;
@@ -685,9 +685,6 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     else if (Kernel* k = task.kernel; !p->per_task && k && k->proc_global(p->entry))
         show = seq_file::single([k, entry = p->entry] { return k->proc_global(entry).value_or(""); });
     else return -ENOENT;
-    uint32_t mode = S_IFREG | 0444;
-    for (const proc_entry& e : tgid_base_stuff)
-        if (p->per_task && p->entry == e.name) mode = e.mode;
     auto f = std::make_shared<seq_file>(std::move(show), mode, task.kernel ? task.kernel->mount_time() : timespec{});
     f->f_flags = flags;
     if (writer) f->set_write(std::move(writer));
