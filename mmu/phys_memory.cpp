@@ -16,6 +16,9 @@ ErrorOr<std::unique_ptr<PhysMemory>> PhysMemory::create(uint64_t bytes) {
         return Error::from_errno(EINVAL, "RAM size must be a non-zero multiple of 4096");
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return Error::from_errno(errno, "cannot map RAM");
+    // prefault backs RAM in 2 MiB blocks: as transparent huge pages where the host has them,
+    // one allocation per block instead of 512 page faults (a hint: ignored without THP).
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
     return std::unique_ptr<PhysMemory>(new PhysMemory(static_cast<uint8_t*>(p), bytes));
 }
 

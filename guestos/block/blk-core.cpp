@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <vector>
 
@@ -41,7 +40,7 @@ struct request {
     devices::BlockDevice* q;
     uint64_t pos;  // byte offset on the device
     uint64_t len = 0;
-    std::deque<std::vector<uint8_t>> bios;
+    std::vector<std::vector<uint8_t>> bios;  // (movable without copies: the plug list grows)
 };
 
 struct plug_list {
@@ -119,7 +118,7 @@ bool attempt_plug_merge(devices::BlockDevice& bdev, uint64_t offset, const uint8
     if (rq.pos + rq.len == offset) {
         rq.bios.emplace_back(src, src + len);
     } else if (offset + len == rq.pos) {
-        rq.bios.emplace_front(src, src + len);
+        rq.bios.emplace(rq.bios.begin(), src, src + len);
         rq.pos = offset;
     } else {
         return false;

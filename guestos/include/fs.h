@@ -81,6 +81,9 @@ struct super_block {
     virtual bool d_revalidate(struct dentry&) { return true; }
     // Writes every dirty page back (sync_filesystem).
     virtual void sync_fs() {}
+    // The flusher's write of one inode (writeback_single_inode: do_writepages, then
+    // write_inode): its dirty pages, and the inode and metadata where the filesystem has them.
+    virtual long writeback_inode(inode& i);
     // The unmount's last write (super_operations.put_super), before the dentries go.
     virtual void put_super() {}
     // Appends the filesystem's own mount options, each as ",name=value", as /proc/mounts

@@ -130,6 +130,8 @@ public:
     virtual void free_pages(PhysAddr frame, unsigned order) = 0;
     virtual uint64_t nr_free_pages() const = 0;
     virtual uint64_t totalram_pages() const = 0;
+    // Pages no ordinary allocation may take (totalreserve_pages); 0 without watermarks.
+    virtual uint64_t totalreserve_pages() const { return 0; }
     virtual page& pfn_to_page(uint64_t pfn) = 0;
     // The node's LRU lists (mem_cgroup_lruvec of the root cgroup); null for an allocator
     // without reclaim.
@@ -137,6 +139,8 @@ public:
     // Adds delta to a node counter (mod_node_page_state); an allocator without a node keeps
     // none.
     virtual void mod_node_page_state(node_stat_item, int64_t) {}
+    // A node counter's value (node_page_state); 0 without a node.
+    virtual int64_t node_page_state(node_stat_item) const { return 0; }
 
     // Takes an allocated page out of the allocator's hands for good, e.g. the zero page
     // (mark_page_reserved: SetPageReserved + adjust_managed_page_count(-1)); frees of it are

@@ -4,6 +4,7 @@
 #include "guestos/include/fsnotify.h"
 #include "guestos/include/blkdev.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/writeback.h"
 #include "guestos/arch/x86/entry/vdso/vma.h"
 
 #include "guestos/mm/page_io.h"
@@ -63,6 +64,7 @@ Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {
     clock_gettime(CLOCK_REALTIME, &mount_time_);
     devtmpfs_ = std::make_unique<Devtmpfs>(mount_time_);
     idle_wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    wb_init(ktime_get());  // the flusher's periodic write counts from boot
 }
 
 void Kernel::idle_wake() {
@@ -497,6 +499,7 @@ long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) 
 
 void Kernel::run_kswapd() {
     if (buddy_ && buddy_->NODE_DATA().kswapd_wait) kswapd(*buddy_);
+    if (buddy_) (void)wb_workfn(*buddy_, ktime_get());  // the flusher's delayed work, when due
 }
 
 FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t error_code) {

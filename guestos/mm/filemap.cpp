@@ -9,6 +9,7 @@
 
 #include "guestos/include/blkdev.h"
 #include "guestos/include/fs.h"
+#include "guestos/include/writeback.h"
 #include "guestos/mm/memory.h"
 #include "guestos/mm/readahead.h"
 #include "guestos/mm/rmap.h"
@@ -129,6 +130,7 @@ PageCacheStats& page_cache_stats() {
 }
 
 address_space::~address_space() {
+    inode_io_list_del(*this);
     truncate_inode_pages(*this, 0);
     if (is_shmem(*this)) shmem_unacct_size(*this);  // shmem_evict_inode
     live_mappings().erase(this);
@@ -162,6 +164,7 @@ void set_page_dirty(page& p) {
     if (address_space* m = accounted_mapping(p)) {
         m->km.page_alloc->mod_node_page_state(NR_FILE_DIRTY, 1);
         m->km.page_alloc->mod_node_page_state(NR_DIRTIED, 1);
+        __mark_inode_dirty(*m, ktime_get());  // the flusher writes it once it has aged
     }
 }
 
@@ -181,6 +184,7 @@ long filemap_write_and_wait(address_space& m) {
         if (e && dirty) set_page_dirty(p);  // redirtied: the write failed (folio_redirty_for_writepage)
     }
     if (long e = plug.finish(); e && !err) err = e;
+    if (!err) inode_io_list_del(m);  // clean: off the flusher's list
     return err;
 }
 
@@ -286,6 +290,7 @@ long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t p
         set_page_dirty(p);                        // shmem_write_end
         done += chunk;
         ino.i_size = std::max(ino.i_size, at + chunk);
+        if (mapping_can_writeback(m)) balance_dirty_pages_ratelimited(*m.km.page_alloc);
     }
     return done ? static_cast<long>(done) : err;
 }

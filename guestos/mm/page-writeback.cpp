@@ -3,6 +3,7 @@
 #include "guestos/mm/page-writeback.h"
 
 #include "guestos/include/sysctl.h"
+#include "guestos/include/writeback.h"
 
 namespace guestos {
 
@@ -41,6 +42,16 @@ long dirty_bytes_handler(const ctl_table* table, int write, char* buffer, size_t
     return ret;
 }
 
+// A new non-zero interval takes effect at once: the flusher is woken to write everything
+// dirty (wakeup_flusher_threads(WB_REASON_PERIODIC)); 0 stops the periodic write.
+long dirty_writeback_centisecs_handler(const ctl_table* table, int write, char* buffer, size_t* lenp, int64_t* ppos) {
+    const unsigned int old_interval = dirty_writeback_interval;
+    const long ret = proc_dointvec(table, write, buffer, lenp, ppos);
+    if (ret == 0 && write && dirty_writeback_interval && dirty_writeback_interval != old_interval)
+        wakeup_flusher_threads(ktime_get());
+    return ret;
+}
+
 }  // namespace
 
 void page_writeback_sysctl_init(ctl_table_root& root) {
@@ -53,8 +64,8 @@ void page_writeback_sysctl_init(ctl_table_root& root) {
              dirty_background_bytes_handler, SYSCTL_LONG_ONE},
             {"dirty_ratio", &vm_dirty_ratio, sizeof(int), 0644, dirty_ratio_handler, SYSCTL_ZERO, SYSCTL_ONE_HUNDRED},
             {"dirty_bytes", &vm_dirty_bytes, sizeof(unsigned long), 0644, dirty_bytes_handler, &dirty_bytes_min},
-            // (dirty_writeback_centisecs_handler also wakes the flusher: emu has none yet.)
-            {"dirty_writeback_centisecs", &dirty_writeback_interval, sizeof(unsigned int), 0644, proc_dointvec},
+            {"dirty_writeback_centisecs", &dirty_writeback_interval, sizeof(unsigned int), 0644,
+             dirty_writeback_centisecs_handler},
             {"dirty_expire_centisecs", &dirty_expire_interval, sizeof(unsigned int), 0644, proc_dointvec_minmax,
              SYSCTL_ZERO},
         });

@@ -1,5 +1,5 @@
-// The dirty-page limits of writeback (mm/page-writeback.c): the vm.dirty_* sysctls, kept
-// here as storage for the flusher and balance_dirty_pages to read.
+// The dirty-page limits of writeback (mm/page-writeback.c): the vm.dirty_* sysctls the
+// flusher and balance_dirty_pages read (guestos/include/writeback.h).
 #pragma once
 
 namespace guestos {

@@ -86,6 +86,7 @@ public:
     uint64_t totalram_pages() const override { return totalram_pages_; }
     page& pfn_to_page(uint64_t pfn) override { return mem_map_[pfn]; }
     lruvec* node_lruvec() override { return &node_.__lruvec; }
+    uint64_t totalreserve_pages() const override { return node_.totalreserve_pages; }
     const lruvec* node_lruvec() const { return &node_.__lruvec; }
     // Reserves an allocated order-0 page: it leaves its zone's managed pages (MemTotal) and
     // counts as reserved, as Linux's mark_page_reserved; ignored for a free or reserved page.
@@ -130,7 +131,7 @@ public:
     // Counters.
     uint64_t vm_event(vm_event_item item) const { return vm_events_[item]; }
     void count_vm_events(vm_event_item item, uint64_t n = 1) { vm_events_[item] += n; }
-    int64_t node_page_state(node_stat_item item) const { return node_.vm_stat[item]; }
+    int64_t node_page_state(node_stat_item item) const override { return node_.vm_stat[item]; }
     void mod_node_page_state(node_stat_item item, int64_t delta) override { node_.vm_stat[item] += delta; }
     // Counts every frame by page::use (the figures /proc/meminfo adds up).
     page_use_stats count_page_uses() const;

@@ -443,6 +443,8 @@ public:
     long write_inode(guestos::inode& i);
     // fsync: the file's pages, its inode and the metadata, then the device's cache.
     long fsync_inode(guestos::inode& i);
+    // The flusher's write: the same without the device's cache flush.
+    long writeback_inode(guestos::inode& i) override;
     // Frees the inodes no name and no user holds any more (iput_final -> ext2_evict_inode);
     // force: those with no name at all (unmount).
     void evict_orphans(bool force = false);

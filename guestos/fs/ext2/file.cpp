@@ -41,7 +41,6 @@ long ext2_writepage(address_space& mapping, uint64_t index, const uint8_t* src, 
     if (sb.s_flags & SB_RDONLY) return dirty ? -EROFS : 0;
     Ext2Fs& fs = sb.fs();
     const uint64_t bs = fs.block_size(), size = i.i_size, page_pos = index << PAGE_SHIFT;
-    std::vector<uint8_t> block(bs);
     for (uint64_t off = 0; off < PAGE_SIZE && page_pos + off < size; off += bs) {
         const uint64_t pos = page_pos + off, valid = std::min(bs, size - pos);
         auto phys = fs.get_block(sb.EI(i), pos / bs);
@@ -52,8 +51,12 @@ long ext2_writepage(address_space& mapping, uint64_t index, const uint8_t* src, 
             sb.from_ei(i);
             if (phys.is_error()) return -phys.error().errno_value;
         }
+        if (valid == bs) {  // a whole block: straight from the page (the bio copies it)
+            if (long e = fs.write_data(phys.value(), src + off)) return e;
+            continue;
+        }
+        std::vector<uint8_t> block(bs);  // the block i_size ends in, zeros after it
         std::memcpy(block.data(), src + off, valid);
-        std::memset(block.data() + valid, 0, bs - valid);
         if (long e = fs.write_data(phys.value(), block.data())) return e;
     }
     return 0;

@@ -351,11 +351,17 @@ long ext2_sb_info::write_inode(inode& vi) {
     return 0;
 }
 
-long ext2_sb_info::fsync_inode(inode& i) {
+long ext2_sb_info::writeback_inode(inode& i) {
     if (s_flags & SB_RDONLY) return 0;
     long err = filemap_write_and_wait(i.i_data);
     if (long e = write_inode(i); e && !err) err = e;
     if (long e = fs_->sync_buffers(); e && !err) err = e;
+    return err;
+}
+
+long ext2_sb_info::fsync_inode(inode& i) {
+    if (s_flags & SB_RDONLY) return 0;
+    long err = writeback_inode(i);
     if (long e = blkdev_issue_flush(*bdev_); e && !err) err = e;
     return err;
 }

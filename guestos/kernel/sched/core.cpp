@@ -10,6 +10,7 @@
 
 #include "guestos/include/kernel.h"
 #include "guestos/include/syscalls.h"
+#include "guestos/include/writeback.h"
 #include "guestos/kernel/sched/kstack.h"
 #include "guestos/kernel/time/itimer.h"
 
@@ -231,6 +232,7 @@ void hrtimer_interrupt(Kernel& k) {
         if (t->thread_group_leader()) run_itimers(*t);
     }
     hrtimer_run_queues(k);
+    if (k.buddy()) (void)wb_workfn(k.page_alloc(), now);  // the flusher's delayed work, when due
     for (task_struct* t : k.all_tasks()) {
         if (t->exited) continue;
         if (t->sleep_until && t->sleep_until <= now) wake_up_process(*t);
@@ -252,6 +254,8 @@ std::optional<ktime_t> next_timer_event(Kernel& k) {
         if (t->sleep_until) consider(t->sleep_until);
     }
     if (auto e = hrtimer_next_event(k)) consider(*e);
+    if (k.buddy())
+        if (auto e = wb_dwork_expires()) consider(*e);
     const rq& q = k.runqueue();
     if (q.curr && !q.queue.empty()) consider(q.curr->slice_end);
     // While the guest runs, the timekeeper's updates (a program may only read the vDSO).
