@@ -41,6 +41,7 @@ uint64_t Ext2Fs::count_free_blocks() const {
 }
 
 ErrorOr<buffer_head*> Ext2Fs::read_block_bitmap(uint32_t g) {
+    TRY(check_group_desc(g, "read_block_bitmap"));
     const ext2_group_desc& gd = group_desc_[g];
     buffer_head* bh = TRY(bread(gd.bg_block_bitmap));
     const uint8_t* map = bh->b_data.data();

@@ -364,6 +364,11 @@ private:
     mmu::ErrorOr<buffer_head*> bread(uint64_t block);
     mmu::ErrorOr<void> load_group_descs();
     mmu::ErrorOr<void> check_descriptors() const;
+    // Group g's descriptor, checked before an allocation uses its bitmaps or inode table:
+    // each inside the group (as ext2_check_descriptors checked at mount), none over the
+    // group's copy of the superblock and descriptors, none over another. ext2_error naming
+    // the group, the structure and the block (function: the caller's name) otherwise.
+    mmu::ErrorOr<void> check_group_desc(uint32_t g, const char* function);
     mmu::ErrorOr<uint64_t> read_block_ptr(uint64_t block, uint64_t index);
     mmu::ErrorOr<void> check_dir_size(const ext2_inode_info& dir) const;
     mmu::ErrorOr<void> check_dir_block(const ext2_inode_info& dir, const uint8_t* kaddr, uint64_t pos) const;

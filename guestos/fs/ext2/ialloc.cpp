@@ -109,6 +109,7 @@ ErrorOr<uint32_t> Ext2Fs::new_inode(const ext2_inode_info& dir, uint32_t mode) {
     for (uint32_t tries = 0; tries < ngroups; tries++, group = int((uint32_t(group) + 1) % ngroups)) {
         auto& gd = group_desc_[uint32_t(group)];
         if (!gd.bg_free_inodes_count) continue;
+        TRY(check_group_desc(uint32_t(group), "ext2_new_inode"));
         auto bh = TRY(bread(gd.bg_inode_bitmap));
         uint8_t* map = bh->b_data.data();
         for (uint32_t bit = 0; bit < ipg; bit++) {
@@ -137,6 +138,7 @@ void Ext2Fs::free_inode(uint32_t ino, bool is_dir) {
         return;
     }
     const uint32_t g = (ino - 1) / sb_.s_inodes_per_group, bit = (ino - 1) % sb_.s_inodes_per_group;
+    if (check_group_desc(g, "ext2_free_inode").is_error()) return;
     auto bh = bread(group_desc_[g].bg_inode_bitmap);
     if (bh.is_error()) return;
     uint8_t* map = bh.value()->b_data.data();

@@ -277,6 +277,36 @@ ErrorOr<void> Ext2Fs::check_descriptors() const {
     return {};
 }
 
+ErrorOr<void> Ext2Fs::check_group_desc(uint32_t g, const char* function) {
+    const ext2_group_desc& gd = group_desc_[g];
+    const uint64_t first = group_first_block(g);
+    const uint64_t last = g + 1 == groups_count() ? sb_.s_blocks_count - 1ull : first + sb_.s_blocks_per_group - 1;
+    // The superblock, the descriptor blocks and resize_inode's reserve (s_padding1, ext4's
+    // s_reserved_gdt_blocks) at the group's start, where the group has a copy.
+    const uint64_t gdb = (group_desc_.size() * sizeof(ext2_group_desc) + block_size_ - 1) / block_size_;
+    const uint64_t meta_end = first + (bg_has_super(sb_, g) ? 1 + gdb + sb_.s_padding1 : 0);
+    const uint64_t bb = gd.bg_block_bitmap, ib = gd.bg_inode_bitmap, it = gd.bg_inode_table,
+                   it_end = it + itb_per_group_;
+    auto bad = [&](const char* what, uint64_t block, const char* why) {
+        return ext2_error(function,
+                          std::string(what) + " for group " + dec(g) + " " + why + " (block " + dec(block) + ")");
+    };
+    auto placed = [&](uint64_t b) { return b >= meta_end && b <= last; };
+    if (!placed(bb))
+        return bad("Block bitmap", bb,
+                   bb < first || bb > last ? "not in group" : "overlaps the superblock or descriptors");
+    if (!placed(ib))
+        return bad("Inode bitmap", ib,
+                   ib < first || ib > last ? "not in group" : "overlaps the superblock or descriptors");
+    if (ib == bb) return bad("Inode bitmap", ib, "overlaps the block bitmap");
+    if (!placed(it) || !placed(it_end - 1))
+        return bad("Inode table", it,
+                   it < first || it_end - 1 > last ? "not in group" : "overlaps the superblock or descriptors");
+    if (bb >= it && bb < it_end) return bad("Inode table", it, "overlaps the block bitmap");
+    if (ib >= it && ib < it_end) return bad("Inode table", it, "overlaps the inode bitmap");
+    return {};
+}
+
 std::array<uint8_t, 16> Ext2Fs::uuid() const {
     std::array<uint8_t, 16> u;
     std::copy(std::begin(sb_.s_uuid), std::end(sb_.s_uuid), u.begin());
