@@ -369,17 +369,20 @@ long do_sendfile(SysCtx& c, uint64_t out_fd, uint64_t in_fd, int64_t* ppos, uint
         count = static_cast<uint64_t>(max - pos);
     }
     long r;
+    // Without an offset, at the input's own position, and always at the output's: a
+    // console file given a regular file as stdin or stdout then reads or writes through the
+    // host descriptor's offset, which its read(2)s and write(2)s moved.
+    int64_t* in_pos = ppos ? &pos : &in->f_pos;
     if (pipe_inode_info* opipe = get_pipe_info(*out)) {
         const unsigned fl = (out->f_flags & O_NONBLOCK_) ? SPLICE_F_NONBLOCK_ : 0;
-        r = splice_file_to_pipe(c.task, *in, *opipe, &pos, count, fl);
+        r = splice_file_to_pipe(c.task, *in, *opipe, in_pos, count, fl);
     } else {
         if (long e = rw_verify_area(&out_pos, count)) return e;
-        // At the file's own position: a console file given a regular file as stdout then
-        // writes through the host descriptor's offset, which its write(2)s moved.
-        r = do_splice_direct(c.task, *in, &pos, *out, &out->f_pos, count);
+        r = do_splice_direct(c.task, *in, in_pos, *out, &out->f_pos, count);
     }
+    pos = *in_pos;
     if (r > 0) {
-        (ppos ? *ppos : in->f_pos) = pos;
+        if (ppos) *ppos = pos;
         add_rchar(c.task, r);
         add_wchar(c.task, r);
     }

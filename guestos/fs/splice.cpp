@@ -353,29 +353,24 @@ long do_splice(task_struct& task, file& in, int64_t* off_in, file& out, int64_t*
     }
     if (ip) {
         if (off_in) return -ESPIPE;
-        int64_t offset = out.f_pos;
-        if (off_out) {
-            if (!(out.f_mode & FMODE_PWRITE)) return -EINVAL;
-            offset = *off_out;
-        }
+        if (off_out && !(out.f_mode & FMODE_PWRITE)) return -EINVAL;
         if (out.f_flags & O_APPEND_) return -EINVAL;
+        // Without an offset, at the file's own position: a console file given a regular
+        // file as stdout then writes through the host descriptor's offset, which its
+        // write(2)s moved (as do_sendfile does).
+        int64_t* ppos = off_out ? off_out : &out.f_pos;
+        int64_t offset = *ppos;
         if (long e = rw_verify_area(&offset, len)) return e;
         if (in.f_flags & O_NONBLOCK_) flags |= SPLICE_F_NONBLOCK_;
-        const long r = do_splice_from(task, *ip, out, &offset, len, flags);
-        (off_out ? *off_out : out.f_pos) = offset;
-        return r;
+        return do_splice_from(task, *ip, out, ppos, len, flags);
     }
     if (op) {
         if (off_out) return -ESPIPE;
-        int64_t offset = in.f_pos;
-        if (off_in) {
-            if (!(in.f_mode & FMODE_PREAD)) return -EINVAL;
-            offset = *off_in;
-        }
+        if (off_in && !(in.f_mode & FMODE_PREAD)) return -EINVAL;
         if (out.f_flags & O_NONBLOCK_) flags |= SPLICE_F_NONBLOCK_;
-        const long r = splice_file_to_pipe(task, in, *op, &offset, len, flags);
-        (off_in ? *off_in : in.f_pos) = offset;
-        return r;
+        // The same for a console file given a regular file as stdin: its read(2)s moved the
+        // host descriptor's offset.
+        return splice_file_to_pipe(task, in, *op, off_in ? off_in : &in.f_pos, len, flags);
     }
     return -EINVAL;
 }
@@ -408,9 +403,10 @@ long do_splice_direct(task_struct& task, file& in, int64_t* ppos, file& out, int
     uint64_t bytes = 0;
     long ret = 0;
     while (len) {
-        int64_t pos = *ppos;
-        const int64_t prev_pos = pos;
-        ret = do_splice_read(task, in, &pos, p, len, 0);
+        // (Read at *ppos itself: a console file given a regular file as stdin reads at the
+        // host descriptor's offset when ppos is its f_pos.)
+        const int64_t prev_pos = *ppos;
+        ret = do_splice_read(task, in, ppos, p, len, 0);
         if (ret <= 0) break;
         const auto read_len = static_cast<uint64_t>(ret);
         ret = do_splice_from(task, p, out, opos, read_len, 0);
@@ -420,7 +416,6 @@ long do_splice_direct(task_struct& task, file& in, int64_t* ppos, file& out, int
         }
         bytes += static_cast<uint64_t>(ret);
         len -= static_cast<uint64_t>(ret);
-        *ppos = pos;
         if (static_cast<uint64_t>(ret) < read_len) {
             *ppos = prev_pos + ret;
             break;
