@@ -17,6 +17,7 @@ struct buffer_head {
     uint64_t b_blocknr = 0;
     std::vector<uint8_t> b_data;  // b_size bytes
     bool dirty = false;           // BH_Dirty
+    bool verified = false;        // BH_Verified: the filesystem checked it since it was read
 };
 
 class block_buffers {

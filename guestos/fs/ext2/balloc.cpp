@@ -44,6 +44,7 @@ ErrorOr<buffer_head*> Ext2Fs::read_block_bitmap(uint32_t g) {
     TRY(check_group_desc(g, "read_block_bitmap"));
     const ext2_group_desc& gd = group_desc_[g];
     buffer_head* bh = TRY(bread(gd.bg_block_bitmap));
+    if (bh->verified) return bh;  // checked when it was read; emu's own changes since are trusted
     const uint8_t* map = bh->b_data.data();
     const uint64_t first = group_first_block(g);
     // ext2_valid_block_bitmap: the bitmaps' bits, then the inode table's, in that order.
@@ -55,6 +56,7 @@ ErrorOr<buffer_head*> Ext2Fs::read_block_bitmap(uint32_t g) {
     if (find_next_zero_bit(map, table + itb_per_group_, table) < table + itb_per_group_)
         return ext2_error("read_block_bitmap",
                           "Invalid block bitmap - block_group = " + dec(g) + ", block = " + dec(gd.bg_inode_table));
+    bh->verified = true;  // set_buffer_verified
     return bh;
 }
 

@@ -385,7 +385,8 @@ private:
     // (ext2_try_to_allocate); the first bit taken or -1.
     mmu::ErrorOr<int64_t> try_to_allocate(uint32_t g, int64_t goal, uint32_t* count);
     // Group g's block bitmap, which must mark the group's own bitmaps and inode table in
-    // use (read_block_bitmap + ext2_valid_block_bitmap); ext2_error and EIO otherwise.
+    // use (read_block_bitmap + ext2_valid_block_bitmap, once per read from the device, as
+    // buffer_verified keeps it); ext2_error and EIO otherwise.
     mmu::ErrorOr<buffer_head*> read_block_bitmap(uint32_t g);
     int find_group_orlov(const ext2_inode_info& parent);
     int find_group_other(const ext2_inode_info& parent);
