@@ -15,6 +15,7 @@ enum class KernelArch : uint8_t { I386, X86_64 };
 // Orders 0..MAX_PAGE_ORDER (Linux 6.4+ names; before 6.4 MAX_ORDER meant NR_PAGE_ORDERS).
 inline constexpr unsigned MAX_PAGE_ORDER = 10;
 inline constexpr unsigned NR_PAGE_ORDERS = MAX_PAGE_ORDER + 1;
+inline constexpr uint64_t MAX_ORDER_NR_PAGES = 1ull << MAX_PAGE_ORDER;
 inline constexpr unsigned pageblock_order = 9;  // HPAGE_PMD_ORDER on x86-64 and PAE
 inline constexpr uint64_t pageblock_nr_pages = 1ull << pageblock_order;
 inline constexpr unsigned PAGE_ALLOC_COSTLY_ORDER = 3;
@@ -109,10 +110,19 @@ struct zone {
     uint64_t numa_hit = 0;      // allocations served (the single node is always local)
     int stat_threshold = 0;
     std::vector<uint8_t> pageblock_flags;  // migratetype of each pageblock of the zone
+    // Frames [first_deferred_pfn, deferred_end_pfn) have no initialised struct page yet
+    // (CONFIG_DEFERRED_STRUCT_PAGE_INIT): free MAX_PAGE_ORDER movable blocks, counted in
+    // free_area[MAX_PAGE_ORDER].nr_free and nr_free_pages, that stand for the tail of their
+    // free list until deferred_grow_zone initialises them (top down). Both ends are
+    // MAX_ORDER_NR_PAGES aligned; equal when nothing waits.
+    uint64_t first_deferred_pfn = 0;
+    uint64_t deferred_end_pfn = 0;
 
     uint64_t zone_end_pfn() const { return zone_start_pfn + spanned_pages; }
     bool populated() const { return present_pages != 0; }
     bool zone_spans_pfn(uint64_t pfn) const { return pfn >= zone_start_pfn && pfn < zone_end_pfn(); }
+    uint64_t nr_deferred_pages() const { return deferred_end_pfn - first_deferred_pfn; }
+    bool pfn_deferred(uint64_t pfn) const { return pfn >= first_deferred_pfn && pfn < deferred_end_pfn; }
     uint64_t min_wmark_pages() const { return _watermark[WMARK_MIN] + watermark_boost; }
     uint64_t low_wmark_pages() const { return _watermark[WMARK_LOW] + watermark_boost; }
     uint64_t high_wmark_pages() const { return _watermark[WMARK_HIGH] + watermark_boost; }

@@ -196,10 +196,12 @@ void frame_map(const BuddyAllocator& buddy, PhysAddr zero_page, FrameMap& map) {
     }
     for (uint64_t pfn = 0; pfn < n;) {
         const page& p = buddy.pfn_page(pfn);
-        if (p.flags & PG_buddy) {  // a free block: its head carries the order
-            const uint64_t end = std::min<uint64_t>(n, pfn + (1ull << p.order));
+        const bool deferred = buddy.pfn_deferred(pfn);  // a free MAX_PAGE_ORDER block not yet listed
+        if ((p.flags & PG_buddy) || deferred) {         // a free block: its head carries the order
+            const unsigned order = deferred ? MAX_PAGE_ORDER : p.order;
+            const uint64_t end = std::min<uint64_t>(n, pfn + (1ull << order));
             std::fill(map.use.begin() + pfn, map.use.begin() + end, FrameUse::Free);
-            std::fill(map.free_order.begin() + pfn, map.free_order.begin() + end, p.order);
+            std::fill(map.free_order.begin() + pfn, map.free_order.begin() + end, order);
             map.count[static_cast<unsigned>(FrameUse::Free)] += end - pfn;
             pfn = end;
             continue;
@@ -254,7 +256,7 @@ PageInfo page_info(const BuddyAllocator& buddy, PhysAddr zero_page, uint64_t pfn
     info.pfn = pfn;
     if (pfn >= buddy.max_pfn()) return info;
     const page& p = buddy.pfn_page(pfn);
-    info.use = (p.flags & PG_buddy) ? FrameUse::Free : allocated_use(p, pfn, zero_page);
+    info.use = (p.flags & PG_buddy) || buddy.pfn_deferred(pfn) ? FrameUse::Free : allocated_use(p, pfn, zero_page);
     const zone_type z = buddy.page_zonenum(pfn);
     info.zone = z < MAX_NR_ZONES ? zone_names[z] : "none";
     info.highmem = buddy.PageHighMem(pfn);
@@ -300,6 +302,7 @@ std::vector<BuddyZone> buddy_zones(const BuddyAllocator& buddy) {
             for (unsigned mt = 0; mt < MIGRATE_TYPES; ++mt)
                 for (uint32_t pfn = z.free_area[o].free_list[mt].first; pfn != NO_PFN; pfn = mem_map[pfn].lru_next)
                     ++b.nr_free[o][mt];
+        b.nr_free[MAX_PAGE_ORDER][MIGRATE_MOVABLE] += z.nr_deferred_pages() >> MAX_PAGE_ORDER;  // the lists' tail
         out.push_back(b);
     }
     return out;

@@ -9,7 +9,10 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <string>
+
+#include <sys/mman.h>
 
 namespace guestos {
 
@@ -23,6 +26,13 @@ constexpr uint64_t STRUCT_PAGE_SIZE = 64;  // sizeof(struct page) in Linux, for 
 constexpr uint64_t watermark_scale_factor = 10;
 constexpr int MIN_PERCPU_PAGELIST_HIGH_FRACTION = 8;
 constexpr int NR_CPUS_ONLINE = 1;
+// Struct pages built per zone at boot (its top blocks) and per deferred_grow_zone: 16 MiB of
+// frames, 1.25 MiB of host mem_map. Linux grows by a memory section (128 MiB on x86-64); a
+// smaller step keeps a short program's start-up from building struct pages it never uses.
+constexpr uint64_t DEFERRED_INIT_PAGES = 4 * MAX_ORDER_NR_PAGES;
+
+// What a deferred frame's struct page will read once initialised: free, on no list yet.
+const page deferred_page{};
 
 // sysctl vm.lowmem_reserve_ratio.
 constexpr uint64_t sysctl_lowmem_reserve_ratio[MAX_NR_ZONES] = {256, 256, 32, 0, 0, 0};
@@ -132,8 +142,20 @@ unsigned gfp_to_alloc_flags(gfp_t gfp, unsigned order) {
 // ---------------------------------------------------------------------------------------------
 // Boot: zones, reserved memory, free lists, watermarks.
 
+mem_map_storage::mem_map_storage(uint64_t nr_pages) : bytes_(std::max<uint64_t>(nr_pages, 1) * sizeof(page)) {
+    void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    pages_ = static_cast<page*>(p);
+}
+
+mem_map_storage::~mem_map_storage() { ::munmap(pages_, bytes_); }
+
 BuddyAllocator::BuddyAllocator(mmu::PhysMemory& ram, const BuddyConfig& cfg)
-    : ram_(ram), cfg_(cfg), mem_map_(ram.num_frames()) {
+    : ram_(ram),
+      cfg_(cfg),
+      mem_map_storage_(ram.num_frames()),
+      mem_map_(mem_map_storage_.data()),
+      pristine_(ram.num_frames(), true) {
     max_pfn_ = ram.num_frames();
     if (cfg_.arch == KernelArch::X86_64) {
         max_low_pfn_ = max_pfn_;
@@ -143,9 +165,16 @@ BuddyAllocator::BuddyAllocator(mmu::PhysMemory& ram, const BuddyConfig& cfg)
         max_low_pfn_ = std::min(max_pfn_, limit >> PAGE_SHIFT);
     }
     init_page_use_counts(max_pfn_);
-    node_.__lruvec.mem_map = mem_map_.data();
+    node_.__lruvec.mem_map = mem_map_;
     node_.__lruvec.vm_events = vm_events_.data();
     free_area_init();
+    place_memmap();
+    for (zone_type t : zonelist_) {
+        zone& z = node_.node_zones[t];
+        defer_init(z);
+        memmap_init_range(z.zone_start_pfn, z.first_deferred_pfn);
+        memmap_init_range(z.deferred_end_pfn, z.zone_end_pfn());
+    }
     reserve_low_memory();
     memblock_free_all();
     min_free_kbytes_ = cfg_.min_free_kbytes;
@@ -174,19 +203,45 @@ void BuddyAllocator::free_area_init() {
         z.spanned_pages = z.present_pages = z.managed_pages = zone_end[t] - start;
         uint64_t nblocks = ((zone_end[t] - 1) >> pageblock_order) - (start >> pageblock_order) + 1;
         z.pageblock_flags.assign(nblocks, MIGRATE_MOVABLE);
+        z.first_deferred_pfn = z.deferred_end_pfn = zone_end[t];
         zonelist_.push_back(z.idx);
         start = zone_end[t];
     }
     node_.node_present_pages = node_.node_spanned_pages = max_pfn_;
 }
 
-// Reserves the low frames and mem_map (64 bytes per frame, as Linux's struct page). mem_map
-// sits just above ZONE_DMA when lowmem has room, else right after the low frames, so that
-// ZONE_DMA stays usable as on Linux (whose memblock puts mem_map high).
-void BuddyAllocator::reserve_low_memory() {
+// Places mem_map (64 bytes per frame, as Linux's struct page): just above ZONE_DMA when
+// lowmem has room, else right after the low frames, so that ZONE_DMA stays usable as on
+// Linux (whose memblock puts mem_map high).
+void BuddyAllocator::place_memmap() {
     const uint64_t low = std::clamp<uint64_t>(cfg_.reserved_low_frames, 1, max_pfn_);
     memmap_pages_ = (max_pfn_ * STRUCT_PAGE_SIZE + PAGE_SIZE - 1) / PAGE_SIZE;
     memmap_start_pfn_ = max_low_pfn_ >= MAX_DMA_PFN + memmap_pages_ ? MAX_DMA_PFN : low;
+}
+
+// Chooses which of z's frames wait for their struct pages (defer_init): whole MAX_ORDER
+// blocks above every boot reservation, below the zone's top DEFERRED_INIT_PAGES. The top
+// blocks are the ones a full boot leaves at the head of the order-MAX_PAGE_ORDER list and
+// allocations take first, so deferring the rest changes no allocation's answer.
+void BuddyAllocator::defer_init(zone& z) {
+    if (!cfg_.deferred_struct_page_init) return;
+    const uint64_t reserved_end =
+        std::max(std::clamp<uint64_t>(cfg_.reserved_low_frames, 1, max_pfn_), memmap_start_pfn_ + memmap_pages_);
+    const uint64_t lo = (std::max(z.zone_start_pfn, reserved_end) + MAX_ORDER_NR_PAGES - 1) & ~(MAX_ORDER_NR_PAGES - 1);
+    const uint64_t top = z.zone_end_pfn() & ~(MAX_ORDER_NR_PAGES - 1);
+    if (top < lo + 2 * DEFERRED_INIT_PAGES) return;  // too small to be worth it
+    z.first_deferred_pfn = lo;
+    z.deferred_end_pfn = top - DEFERRED_INIT_PAGES;
+}
+
+// Builds the struct pages of [start_pfn, end_pfn): free, unlisted (memmap_init_range).
+void BuddyAllocator::memmap_init_range(uint64_t start_pfn, uint64_t end_pfn) {
+    if (start_pfn < end_pfn) std::uninitialized_value_construct_n(mem_map_ + start_pfn, end_pfn - start_pfn);
+}
+
+// Reserves the low frames and mem_map.
+void BuddyAllocator::reserve_low_memory() {
+    const uint64_t low = std::clamp<uint64_t>(cfg_.reserved_low_frames, 1, max_pfn_);
     const uint64_t memmap_end = std::min(max_pfn_, memmap_start_pfn_ + memmap_pages_);
     auto reserve = [&](uint64_t pfn) {
         page& p = mem_map_[pfn];
@@ -202,27 +257,87 @@ void BuddyAllocator::reserve_low_memory() {
     for (zone_type t : zonelist_) totalram_pages_ += node_.node_zones[t].managed_pages;
 }
 
-// Hands every unreserved frame to the buddy lists in maximal aligned blocks (memblock_free_all).
+// Hands every unreserved frame to the buddy lists in maximal aligned blocks, lowest first
+// (memblock_free_all); a zone's deferred blocks are counted free but stay off the lists.
 void BuddyAllocator::memblock_free_all() {
     for (zone_type t : zonelist_) {
-        const zone& z = node_.node_zones[t];
-        uint64_t pfn = z.zone_start_pfn;
-        while (pfn < z.zone_end_pfn()) {
-            if (mem_map_[pfn].flags & PG_reserved) {
-                ++pfn;
-                continue;
-            }
-            uint64_t end = pfn;
-            while (end < z.zone_end_pfn() && !(mem_map_[end].flags & PG_reserved)) ++end;
-            while (pfn < end) {
-                unsigned order = std::min<unsigned>(MAX_PAGE_ORDER, pfn ? std::countr_zero(pfn) : 63);
-                while (pfn + (1ull << order) > end) --order;
-                __free_pages_core(pfn, order);
-                pfn += 1ull << order;
-            }
+        zone& z = node_.node_zones[t];
+        memblock_free_range(z.zone_start_pfn, z.first_deferred_pfn);
+        memblock_free_range(z.deferred_end_pfn, z.zone_end_pfn());
+        z.free_area[MAX_PAGE_ORDER].nr_free += z.nr_deferred_pages() >> MAX_PAGE_ORDER;
+        z.nr_free_pages += static_cast<int64_t>(z.nr_deferred_pages());
+    }
+}
+
+// Frees the unreserved frames of [start_pfn, end_pfn), a range of one zone.
+void BuddyAllocator::memblock_free_range(uint64_t start_pfn, uint64_t end_pfn) {
+    uint64_t pfn = start_pfn;
+    while (pfn < end_pfn) {
+        if (mem_map_[pfn].flags & PG_reserved) {
+            ++pfn;
+            continue;
+        }
+        uint64_t end = pfn;
+        while (end < end_pfn && !(mem_map_[end].flags & PG_reserved)) ++end;
+        while (pfn < end) {
+            unsigned order = std::min<unsigned>(MAX_PAGE_ORDER, pfn ? std::countr_zero(pfn) : 63);
+            while (pfn + (1ull << order) > end) --order;
+            __free_pages_core(pfn, order);
+            pfn += 1ull << order;
         }
     }
 }
+
+// Initialises the top DEFERRED_INIT_PAGES of z's deferred frames and puts their blocks at the
+// tail of the movable order-MAX_PAGE_ORDER list, highest first: where a full boot would have
+// them (deferred_grow_zone). Their pages were already counted free.
+void BuddyAllocator::deferred_grow_zone(zone& z) {
+    const uint64_t end = z.deferred_end_pfn;
+    const uint64_t start = std::max(z.first_deferred_pfn, end - std::min(end, DEFERRED_INIT_PAGES));
+    memmap_init_range(start, end);
+    page_list& list = z.free_area[MAX_PAGE_ORDER].free_list[MIGRATE_MOVABLE];
+    for (uint64_t pfn = end; pfn > start;) {
+        pfn -= MAX_ORDER_NR_PAGES;
+        list_add_tail(mem_map_, list, static_cast<uint32_t>(pfn));
+        mem_map_[pfn].flags |= PG_buddy;
+        mem_map_[pfn].order = MAX_PAGE_ORDER;
+    }
+    z.deferred_end_pfn = start;
+}
+
+// Grows pfn's zone until pfn's struct page is initialised.
+void BuddyAllocator::deferred_init_through(uint64_t pfn) {
+    zone& z = page_zone(pfn);
+    while (z.pfn_deferred(pfn)) deferred_grow_zone(z);
+}
+
+void BuddyAllocator::deferred_init_memmap() {
+    for (zone_type t : zonelist_)
+        while (node_.node_zones[t].nr_deferred_pages()) deferred_grow_zone(node_.node_zones[t]);
+}
+
+uint64_t BuddyAllocator::nr_deferred_pages() const {
+    uint64_t n = 0;
+    for (zone_type t : zonelist_) n += node_.node_zones[t].nr_deferred_pages();
+    return n;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> BuddyAllocator::memmap_ranges() const {
+    std::vector<std::pair<uint64_t, uint64_t>> out;
+    auto add = [&](uint64_t start, uint64_t end) {
+        if (start >= end) return;
+        if (!out.empty() && out.back().second == start) out.back().second = end;
+        else out.emplace_back(start, end);
+    };
+    for (zone_type t : zonelist_) {
+        const zone& z = node_.node_zones[t];
+        add(z.zone_start_pfn, z.first_deferred_pfn);
+        add(z.deferred_end_pfn, z.zone_end_pfn());
+    }
+    return out;
+}
+
+const page& BuddyAllocator::pfn_page(uint64_t pfn) const { return pfn_deferred(pfn) ? deferred_page : mem_map_[pfn]; }
 
 // Frees one boot block into its zone (not counted as pgfree).
 void BuddyAllocator::__free_pages_core(uint64_t pfn, unsigned order) {
@@ -439,7 +554,7 @@ uint32_t BuddyAllocator::rmqueue_pcplist(zone& z, migratetype mt, unsigned alloc
     page_list& list = pcp.lists[mt];
     if (list.empty() && !rmqueue_bulk(z, 0, pcp.batch, list, mt, alloc_flags)) return NO_PFN;
     uint32_t pfn = list.first;
-    list_del(mem_map_.data(), list, pfn);
+    list_del(mem_map_, list, pfn);
     --pcp.count;
     return pfn;
 }
@@ -451,7 +566,7 @@ int BuddyAllocator::rmqueue_bulk(zone& z, unsigned order, int count, page_list& 
     for (; i < count; ++i) {
         uint32_t pfn = __rmqueue(z, order, mt, alloc_flags);
         if (pfn == NO_PFN) break;
-        list_add_tail(mem_map_.data(), list, pfn);
+        list_add_tail(mem_map_, list, pfn);
     }
     z.pcp.count += i << order;
     return i;
@@ -570,8 +685,8 @@ void BuddyAllocator::__move_freepages_block(zone& z, uint64_t start_pfn, migrate
         }
         const unsigned o = pg.order;
         free_area& area = z.free_area[o];
-        list_del(mem_map_.data(), area.free_list[old_mt], static_cast<uint32_t>(p));
-        list_add_tail(mem_map_.data(), area.free_list[new_mt], static_cast<uint32_t>(p));
+        list_del(mem_map_, area.free_list[old_mt], static_cast<uint32_t>(p));
+        list_add_tail(mem_map_, area.free_list[new_mt], static_cast<uint32_t>(p));
         p += 1ull << o;
     }
     set_pageblock_migratetype(z, start_pfn, new_mt);
@@ -667,7 +782,7 @@ void BuddyAllocator::__free_pages_ok(uint64_t pfn, unsigned order) {
 
 void BuddyAllocator::mark_page_reserved(PhysAddr frame) {
     const uint64_t pfn = frame.pfn();
-    if (pfn >= max_pfn_) return;
+    if (pfn >= max_pfn_ || pfn_deferred(pfn)) return;
     page& p = mem_map_[pfn];
     if (p.use == PageUse::Free || p.use == PageUse::Reserved || (p.flags & PG_reserved)) return;
     p.flags |= PG_reserved;
@@ -677,8 +792,8 @@ void BuddyAllocator::mark_page_reserved(PhysAddr frame) {
 
 void BuddyAllocator::free_reserved_page(PhysAddr frame) {
     const uint64_t pfn = frame.pfn();
-    if (pfn >= max_pfn_ || page_zonenum(pfn) == MAX_NR_ZONES || !(mem_map_[pfn].flags & PG_reserved) ||
-        pfn < std::max<uint64_t>(cfg_.reserved_low_frames, 1) ||
+    if (pfn >= max_pfn_ || page_zonenum(pfn) == MAX_NR_ZONES || pfn_deferred(pfn) ||
+        !(mem_map_[pfn].flags & PG_reserved) || pfn < std::max<uint64_t>(cfg_.reserved_low_frames, 1) ||
         (pfn >= memmap_start_pfn_ && pfn < memmap_start_pfn_ + memmap_pages_)) {
         ++nr_bad_frees_;  // boot reservations stay
         return;
@@ -707,6 +822,7 @@ bool BuddyAllocator::free_pages_prepare(uint64_t pfn, unsigned order) {
     if (pfn >= max_pfn_ || n > max_pfn_ - pfn || (pfn & (n - 1))) return false;
     const zone_type zt = page_zonenum(pfn);
     if (zt == MAX_NR_ZONES || page_zonenum(pfn + n - 1) != zt) return false;
+    if (node_.node_zones[zt].pfn_deferred(pfn)) return false;  // never allocated (blocks do not straddle)
     for (uint64_t i = 0; i < n; ++i) {
         const page& p = mem_map_[pfn + i];
         if (p.use == PageUse::Free || p.use == PageUse::Reserved || (p.flags & (PG_buddy | PG_reserved))) return false;
@@ -729,7 +845,7 @@ void BuddyAllocator::free_unref_page(uint32_t pfn) {
         return;
     }
     per_cpu_pages& pcp = z.pcp;
-    list_add(mem_map_.data(), pcp.lists[mt], pfn);
+    list_add(mem_map_, pcp.lists[mt], pfn);
     if (++pcp.count >= pcp.high) free_pcppages_bulk(z, pcp.batch);
 }
 
@@ -742,7 +858,7 @@ void BuddyAllocator::free_pcppages_bulk(zone& z, int count) {
         do mt = (mt + 1) % MIGRATE_PCPTYPES;
         while (pcp.lists[mt].empty());
         const uint32_t pfn = pcp.lists[mt].last;
-        list_del(mem_map_.data(), pcp.lists[mt], pfn);
+        list_del(mem_map_, pcp.lists[mt], pfn);
         --pcp.count;
         --count;
         __free_one_page(pfn, z, 0, get_pfnblock_migratetype(z, pfn));
@@ -779,7 +895,7 @@ void BuddyAllocator::__free_one_page(uint32_t pfn, zone& z, unsigned order, migr
 
 // True if buddy_pfn heads a free block of exactly `order` in zone z (page_is_buddy).
 bool BuddyAllocator::page_is_buddy(const zone& z, uint64_t buddy_pfn, unsigned order) const {
-    if (!z.zone_spans_pfn(buddy_pfn)) return false;
+    if (!z.zone_spans_pfn(buddy_pfn) || z.pfn_deferred(buddy_pfn)) return false;
     const page& b = mem_map_[buddy_pfn];
     return (b.flags & PG_buddy) && b.order == order;
 }
@@ -798,22 +914,26 @@ bool BuddyAllocator::buddy_merge_likely(const zone& z, uint64_t pfn, uint64_t bu
 // Puts a free block on its order's list for mt and marks its head PageBuddy with the order.
 void BuddyAllocator::__add_to_free_list(uint32_t pfn, zone& z, unsigned order, migratetype mt, bool tail) {
     free_area& area = z.free_area[order];
-    if (tail) list_add_tail(mem_map_.data(), area.free_list[mt], pfn);
-    else list_add(mem_map_.data(), area.free_list[mt], pfn);
+    if (tail) list_add_tail(mem_map_, area.free_list[mt], pfn);
+    else list_add(mem_map_, area.free_list[mt], pfn);
     ++area.nr_free;
     page& p = mem_map_[pfn];
     p.flags |= PG_buddy;
     p.order = static_cast<uint8_t>(order);
 }
 
-// Takes a free block off its list; its head is no longer PageBuddy.
+// Takes a free block off its list; its head is no longer PageBuddy. The movable
+// order-MAX_PAGE_ORDER list never runs empty while the zone has deferred blocks: they are its
+// tail, initialised now (deferred_grow_zone).
 void BuddyAllocator::__del_page_from_free_list(uint32_t pfn, zone& z, unsigned order, migratetype mt) {
     free_area& area = z.free_area[order];
-    list_del(mem_map_.data(), area.free_list[mt], pfn);
+    list_del(mem_map_, area.free_list[mt], pfn);
     --area.nr_free;
     page& p = mem_map_[pfn];
     p.flags &= ~PG_buddy;
     p.order = 0;
+    if (order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE && area.free_list[mt].empty() && z.nr_deferred_pages())
+        deferred_grow_zone(z);
 }
 
 // The migrate type of pfn's pageblock (pageblock_flags).
@@ -857,9 +977,14 @@ uint64_t BuddyAllocator::nr_pcp_pages() const {
 
 page_use_stats BuddyAllocator::count_page_uses() const {
     page_use_stats s;
+    constexpr unsigned FREE = static_cast<unsigned>(PageUse::Free);
     for (zone_type t : zonelist_) {
         const zone& z = node_.node_zones[t];
+        s.by_use[FREE] += z.nr_deferred_pages();
+        s.zone_by_use[t][FREE] += z.nr_deferred_pages();
         for (uint64_t pfn = z.zone_start_pfn; pfn < z.zone_end_pfn(); ++pfn) {
+            if (pfn == z.first_deferred_pfn) pfn = z.deferred_end_pfn;
+            if (pfn == z.zone_end_pfn()) break;
             const page& p = mem_map_[pfn];
             const unsigned u = static_cast<unsigned>(p.use);
             ++s.by_use[u];
@@ -892,6 +1017,7 @@ page_use_stats BuddyAllocator::count_page_uses() const {
 void BuddyAllocator::set_page_use(PhysAddr frame, unsigned order, PageUse use) {
     const uint64_t pfn = frame.pfn();
     for (uint64_t i = 0; i < (1ull << order) && pfn + i < max_pfn_; ++i) {
+        if (pfn_deferred(pfn + i)) continue;  // free
         page& p = mem_map_[pfn + i];
         if (p.use != PageUse::Free && p.use != PageUse::Reserved) set_page_use(p, use);
     }
@@ -907,17 +1033,19 @@ mmu::ErrorOr<void> BuddyAllocator::check_consistency() const {
     if (managed != totalram_pages_) return corrupt("totalram_pages != sum of managed pages");
     uint64_t reserved = 0;
     std::array<uint64_t, NR_PAGE_USES> by_use{};
-    for (uint64_t pfn = 0; pfn < max_pfn_; ++pfn) {
-        const page& p = mem_map_[pfn];
-        ++by_use[static_cast<unsigned>(p.use)];
-        const std::string at = " at pfn " + std::to_string(pfn);
-        if ((p.use == PageUse::Free) != (seen[pfn] != 0))
-            return corrupt((p.use == PageUse::Free ? "free page on no list" : "listed page in use") + at);
-        if (((p.flags & PG_reserved) != 0) != (p.use == PageUse::Reserved))
-            return corrupt("PG_reserved disagrees with use" + at);
-        if ((p.flags & PG_buddy) && seen[pfn] != 1) return corrupt("PG_buddy on a non-head page" + at);
-        reserved += p.use == PageUse::Reserved;
-    }
+    by_use[static_cast<unsigned>(PageUse::Free)] = nr_deferred_pages();
+    for (const auto& [start, end] : memmap_ranges())
+        for (uint64_t pfn = start; pfn < end; ++pfn) {
+            const page& p = mem_map_[pfn];
+            ++by_use[static_cast<unsigned>(p.use)];
+            const std::string at = " at pfn " + std::to_string(pfn);
+            if ((p.use == PageUse::Free) != (seen[pfn] != 0))
+                return corrupt((p.use == PageUse::Free ? "free page on no list" : "listed page in use") + at);
+            if (((p.flags & PG_reserved) != 0) != (p.use == PageUse::Reserved))
+                return corrupt("PG_reserved disagrees with use" + at);
+            if ((p.flags & PG_buddy) && seen[pfn] != 1) return corrupt("PG_buddy on a non-head page" + at);
+            reserved += p.use == PageUse::Reserved;
+        }
     if (reserved != reserved_pages_) return corrupt("reserved page count changed");
     for (unsigned u = 0; u < NR_PAGE_USES; ++u)
         if (by_use[u] != page_use_count(static_cast<PageUse>(u)))
@@ -930,9 +1058,10 @@ mmu::ErrorOr<void> BuddyAllocator::check_consistency() const {
 // Checks z's free lists, counters, full merging and pcp lists; marks listed pages in seen.
 mmu::ErrorOr<void> BuddyAllocator::check_zone(const zone& z, std::vector<uint8_t>& seen) const {
     const std::string zn = std::string(" in zone ") + z.name;
-    int64_t free_pages = 0;
+    TRY(check_deferred(z));
+    int64_t free_pages = static_cast<int64_t>(z.nr_deferred_pages());
     for (unsigned o = 0; o < NR_PAGE_ORDERS; ++o) {
-        uint64_t blocks = 0;
+        uint64_t blocks = o == MAX_PAGE_ORDER ? z.nr_deferred_pages() >> MAX_PAGE_ORDER : 0;
         for (unsigned mt = 0; mt < MIGRATE_TYPES; ++mt) {
             uint32_t prev = NO_PFN;
             const page_list& l = z.free_area[o].free_list[mt];
@@ -952,7 +1081,7 @@ mmu::ErrorOr<void> BuddyAllocator::check_zone(const zone& z, std::vector<uint8_t
             if (l.last != prev) return corrupt("free list tail wrong" + zn);
         }
         if (blocks != z.free_area[o].nr_free) return corrupt("nr_free wrong at order " + std::to_string(o) + zn);
-        free_pages += static_cast<int64_t>(blocks << o);
+        free_pages += static_cast<int64_t>(blocks << o) - (o == MAX_PAGE_ORDER ? z.nr_deferred_pages() : 0);
     }
     if (free_pages != z.nr_free_pages) return corrupt("NR_FREE_PAGES wrong" + zn);
     int pcp = 0;
@@ -969,6 +1098,21 @@ mmu::ErrorOr<void> BuddyAllocator::check_zone(const zone& z, std::vector<uint8_t
         if (l.last != prev) return corrupt("pcp list tail wrong" + zn);
     }
     if (pcp != z.pcp.count) return corrupt("pcp count wrong" + zn);
+    return {};
+}
+
+// The deferred range: whole MAX_ORDER blocks inside the zone, movable, standing for the tail
+// of a non-empty movable order-MAX_PAGE_ORDER list.
+mmu::ErrorOr<void> BuddyAllocator::check_deferred(const zone& z) const {
+    const std::string zn = std::string(" in zone ") + z.name;
+    if (!z.nr_deferred_pages()) return {};
+    if (z.first_deferred_pfn > z.deferred_end_pfn || z.first_deferred_pfn < z.zone_start_pfn ||
+        z.deferred_end_pfn > z.zone_end_pfn() || (z.first_deferred_pfn | z.deferred_end_pfn) % MAX_ORDER_NR_PAGES)
+        return corrupt("deferred range misplaced" + zn);
+    if (z.free_area[MAX_PAGE_ORDER].free_list[MIGRATE_MOVABLE].empty())
+        return corrupt("deferred blocks behind an empty list" + zn);
+    for (uint64_t pfn = z.first_deferred_pfn; pfn < z.deferred_end_pfn; pfn += pageblock_nr_pages)
+        if (get_pfnblock_migratetype(z, pfn) != MIGRATE_MOVABLE) return corrupt("deferred pageblock not movable" + zn);
     return {};
 }
 

@@ -25,6 +25,25 @@ struct BuddyConfig {
     uint64_t lowmem_limit_bytes = 896ull << 20;  // i386: frames above are ZONE_HIGHMEM (clamped 4M..896M)
     uint64_t reserved_low_frames = 16;           // reserved as the BIOS area is (at least frame 0)
     uint64_t min_free_kbytes = 0;                // 0: Linux's formula, sqrt(lowmem_kbytes * 16)
+    // CONFIG_DEFERRED_STRUCT_PAGE_INIT: build only the struct pages boot needs and the rest
+    // as allocations reach them (docs/design.md, "Deferred struct page init"). Off: all at boot.
+    bool deferred_struct_page_init = true;
+};
+
+// Host memory for mem_map: address space for every frame's struct page, reserved untouched;
+// a struct page is constructed when its frame is initialised (memmap_init_range), so frames
+// the guest never reaches cost no host memory and no host page faults.
+class mem_map_storage {
+public:
+    explicit mem_map_storage(uint64_t nr_pages);
+    ~mem_map_storage();
+    mem_map_storage(const mem_map_storage&) = delete;
+    mem_map_storage& operator=(const mem_map_storage&) = delete;
+    page* data() const { return pages_; }
+
+private:
+    page* pages_ = nullptr;
+    uint64_t bytes_ = 0;
 };
 
 // alloc_flags of the allocation paths (Linux mm/internal.h).
@@ -67,8 +86,10 @@ struct page_use_stats {
 
 class BuddyAllocator final : public PageAllocator {
 public:
-    // Builds mem_map, the zones and their free lists over every frame of `ram`; the low
-    // frames and mem_map itself (64 bytes per frame, as Linux's struct page) are reserved.
+    // Builds the zones and their free lists over every frame of `ram`; the low frames and
+    // mem_map itself (64 bytes per frame, as Linux's struct page) are reserved. With
+    // cfg.deferred_struct_page_init, only the struct pages of the reserved frames and of each
+    // zone's top MAX_ORDER blocks are built now; the rest wait in the zone's deferred range.
     BuddyAllocator(mmu::PhysMemory& ram, const BuddyConfig& cfg = {});
     BuddyAllocator(const BuddyAllocator&) = delete;
     BuddyAllocator& operator=(const BuddyAllocator&) = delete;
@@ -84,7 +105,11 @@ public:
     uint64_t nr_free_pages() const override { return nr_free_buddy() + nr_pcp_pages(); }
     // Linux's totalram_pages: managed pages (present minus reserved).
     uint64_t totalram_pages() const override { return totalram_pages_; }
-    page& pfn_to_page(uint64_t pfn) override { return mem_map_[pfn]; }
+    // pfn's struct page; a deferred one is initialised first (with the zone above it).
+    page& pfn_to_page(uint64_t pfn) override {
+        if (pfn_deferred(pfn)) deferred_init_through(pfn);
+        return mem_map_[pfn];
+    }
     lruvec* node_lruvec() override { return &node_.__lruvec; }
     uint64_t totalreserve_pages() const override { return node_.totalreserve_pages; }
     const lruvec* node_lruvec() const { return &node_.__lruvec; }
@@ -104,9 +129,25 @@ public:
     KernelArch arch() const { return cfg_.arch; }
     const BuddyConfig& config() const { return cfg_; }
     mmu::PhysMemory& ram() const { return ram_; }
-    page* mem_map() { return mem_map_.data(); }
-    const page* mem_map() const { return mem_map_.data(); }
-    const page& pfn_page(uint64_t pfn) const { return mem_map_[pfn]; }
+    // mem_map: index only frames that are not deferred (memmap_ranges).
+    page* mem_map() { return mem_map_; }
+    const page* mem_map() const { return mem_map_; }
+    // pfn's struct page for reading; a deferred frame reads as the free page it will be.
+    const page& pfn_page(uint64_t pfn) const;
+
+    // Deferred struct page init.
+    // True if pfn's struct page is not initialised yet (a free frame no allocation reached).
+    bool pfn_deferred(uint64_t pfn) const {
+        const zone_type t = page_zonenum(pfn);
+        return t != MAX_NR_ZONES && node_.node_zones[t].pfn_deferred(pfn);
+    }
+    uint64_t nr_deferred_pages() const;
+    // The [start, end) pfn ranges whose struct pages are initialised, ascending: what a walk
+    // of mem_map may read.
+    std::vector<std::pair<uint64_t, uint64_t>> memmap_ranges() const;
+    // Initialises every deferred struct page now (page_alloc_init_late); the allocator's
+    // answers do not change.
+    void deferred_init_memmap();
     uint64_t max_pfn() const { return max_pfn_; }
     uint64_t max_low_pfn() const { return max_low_pfn_; }  // end of lowmem (direct-mapped)
     uint64_t totalhigh_pages() const;
@@ -168,8 +209,14 @@ private:
 
     // Boot (free_area_init, memblock_free_all, init_per_zone_wmark_min).
     void free_area_init();
+    void place_memmap();
+    void defer_init(zone& z);
+    void memmap_init_range(uint64_t start_pfn, uint64_t end_pfn);
     void reserve_low_memory();
     void memblock_free_all();
+    void memblock_free_range(uint64_t start_pfn, uint64_t end_pfn);
+    void deferred_grow_zone(zone& z);
+    void deferred_init_through(uint64_t pfn);
     void __free_pages_core(uint64_t pfn, unsigned order);
     void calculate_min_free_kbytes();
     void setup_per_zone_wmarks();
@@ -222,12 +269,14 @@ private:
 
     // check_consistency helpers.
     mmu::ErrorOr<void> check_zone(const zone& z, std::vector<uint8_t>& seen) const;
+    mmu::ErrorOr<void> check_deferred(const zone& z) const;
     mmu::ErrorOr<void> check_free_block(const zone& z, uint32_t pfn, unsigned order, migratetype mt) const;
 
     mmu::PhysMemory& ram_;
     BuddyConfig cfg_;
-    std::vector<page> mem_map_;
-    std::vector<bool> pristine_ = std::vector<bool>(mem_map_.size(), true);  // never allocated yet
+    mem_map_storage mem_map_storage_;
+    page* mem_map_;
+    std::vector<bool> pristine_;  // never allocated yet
     pglist_data node_;
     std::vector<zone_type> zonelist_;  // populated zones, lowest first
     uint64_t max_pfn_ = 0, max_low_pfn_ = 0;

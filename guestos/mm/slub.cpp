@@ -71,12 +71,13 @@ SlabAllocator::~SlabAllocator() {
         }
     }
     // Full slabs and kmalloc_large blocks are on no list: find them in mem_map.
-    for (uint64_t pfn = 0; pfn < buddy_.max_pfn(); ++pfn) {
-        page& p = mem_map_[pfn];
-        if ((p.flags & PG_slab) && p.slab_cache) discard_slab(p.slab_cache, static_cast<uint32_t>(pfn));
-        else if (p.use == PageUse::Slab && (p.flags & PG_head))
-            free_large_kmalloc(static_cast<uint32_t>(pfn), PhysAddr::from_pfn(pfn));
-    }
+    for (const auto& [start, end] : buddy_.memmap_ranges())
+        for (uint64_t pfn = start; pfn < end; ++pfn) {
+            page& p = mem_map_[pfn];
+            if ((p.flags & PG_slab) && p.slab_cache) discard_slab(p.slab_cache, static_cast<uint32_t>(pfn));
+            else if (p.use == PageUse::Slab && (p.flags & PG_head))
+                free_large_kmalloc(static_cast<uint32_t>(pfn), PhysAddr::from_pfn(pfn));
+        }
     for (kmem_cache* s : slab_caches_) delete s;
 }
 
@@ -465,7 +466,7 @@ std::optional<PhysAddr> SlabAllocator::kmalloc_large(size_t size, gfp_t gfp) {
 
 void SlabAllocator::kfree(PhysAddr object) {
     if (ZERO_OR_NULL_PTR(object)) return;
-    if (object.pfn() >= buddy_.max_pfn()) {
+    if (object.pfn() >= buddy_.max_pfn() || buddy_.pfn_deferred(object.pfn())) {  // no object there
         ++nr_bad_frees_;
         return;
     }
@@ -492,7 +493,7 @@ void SlabAllocator::free_large_kmalloc(uint32_t pfn, PhysAddr object) {
 }
 
 size_t SlabAllocator::ksize(PhysAddr object) const {
-    if (ZERO_OR_NULL_PTR(object) || object.pfn() >= buddy_.max_pfn()) return 0;
+    if (ZERO_OR_NULL_PTR(object) || object.pfn() >= buddy_.max_pfn() || buddy_.pfn_deferred(object.pfn())) return 0;
     const uint32_t slab_pfn = virt_to_slab(object);
     if (slab_pfn != NO_PFN) {
         const kmem_cache* s = mem_map_[slab_pfn].slab_cache;
@@ -508,7 +509,7 @@ size_t SlabAllocator::ksize(PhysAddr object) const {
 // Objects.
 
 uint32_t SlabAllocator::virt_to_slab(PhysAddr object) const {
-    if (object.pfn() >= buddy_.max_pfn()) return NO_PFN;
+    if (object.pfn() >= buddy_.max_pfn() || buddy_.pfn_deferred(object.pfn())) return NO_PFN;
     const page& p = mem_map_[object.pfn()];
     const uint32_t head = (p.flags & PG_tail) ? p.compound_head : static_cast<uint32_t>(object.pfn());
     const page& h = mem_map_[head];
@@ -558,19 +559,20 @@ slabinfo SlabAllocator::get_slabinfo(const kmem_cache& s) const {
 
 mmu::ErrorOr<void> SlabAllocator::check_consistency() const {
     uint64_t slab_bytes = 0, large_bytes = 0, reclaimable_bytes = 0;
-    for (uint64_t pfn = 0; pfn < buddy_.max_pfn(); ++pfn) {
-        const page& p = mem_map_[pfn];
-        if ((p.flags & PG_slab) && p.slab_cache) {
-            slab_bytes += PAGE_SIZE << p.order;
-            if (p.slab_cache->flags & SLAB_RECLAIM_ACCOUNT) reclaimable_bytes += PAGE_SIZE << p.order;
-            if (std::find(slab_caches_.begin(), slab_caches_.end(), p.slab_cache) == slab_caches_.end())
-                return corrupt("slab of a destroyed cache at pfn " + std::to_string(pfn));
-            for (uint64_t i = 0; i < (1ull << p.order); ++i)
-                if (mem_map_[pfn + i].use != PageUse::Slab) return corrupt("slab page not counted as Slab");
-        } else if (p.use == PageUse::Slab && (p.flags & PG_head)) {
-            large_bytes += PAGE_SIZE << p.order;
+    for (const auto& [start, end] : buddy_.memmap_ranges())
+        for (uint64_t pfn = start; pfn < end; ++pfn) {
+            const page& p = mem_map_[pfn];
+            if ((p.flags & PG_slab) && p.slab_cache) {
+                slab_bytes += PAGE_SIZE << p.order;
+                if (p.slab_cache->flags & SLAB_RECLAIM_ACCOUNT) reclaimable_bytes += PAGE_SIZE << p.order;
+                if (std::find(slab_caches_.begin(), slab_caches_.end(), p.slab_cache) == slab_caches_.end())
+                    return corrupt("slab of a destroyed cache at pfn " + std::to_string(pfn));
+                for (uint64_t i = 0; i < (1ull << p.order); ++i)
+                    if (mem_map_[pfn + i].use != PageUse::Slab) return corrupt("slab page not counted as Slab");
+            } else if (p.use == PageUse::Slab && (p.flags & PG_head)) {
+                large_bytes += PAGE_SIZE << p.order;
+            }
         }
-    }
     if (buddy_.node_page_state(NR_SLAB_RECLAIMABLE_B) != static_cast<int64_t>(reclaimable_bytes) ||
         buddy_.node_page_state(NR_SLAB_UNRECLAIMABLE_B) !=
             static_cast<int64_t>(slab_bytes - reclaimable_bytes + large_bytes))
@@ -590,30 +592,32 @@ mmu::ErrorOr<void> SlabAllocator::check_cache(const kmem_cache& s) const {
     }
     if (partial.size() != s.node.nr_partial) return corrupt("nr_partial wrong" + in);
     uint64_t nr_slabs = 0, total_objects = 0;
-    for (uint64_t pfn = 0; pfn < buddy_.max_pfn(); ++pfn) {
-        const page& slab = mem_map_[pfn];
-        if (!(slab.flags & PG_slab) || slab.slab_cache != &s) continue;
-        const std::string at = " at pfn " + std::to_string(pfn) + in;
-        ++nr_slabs;
-        total_objects += slab.objects;
-        if (slab.objects != s.oo.objects && slab.objects != s.min.objects) return corrupt("objects wrong" + at);
-        const bool is_cpu = pfn == s.cpu_slab.slab;
-        if (slab.frozen != is_cpu) return corrupt("frozen flag wrong" + at);
-        std::vector<uint8_t> free_obj(slab.objects, 0);
-        unsigned nfree = 0;
-        for (uint64_t list : std::array<uint64_t, 2>{slab.freelist, is_cpu ? s.cpu_slab.freelist : 0}) {
-            for (uint64_t o = list; o; o = get_freepointer(&s, o)) {
-                if (!object_in_slab(&s, static_cast<uint32_t>(pfn), o)) return corrupt("freelist leaves its slab" + at);
-                const uint64_t idx = (o - PhysAddr::from_pfn(pfn).value) / s.size;
-                if (free_obj[idx]++) return corrupt("object free twice" + at);
-                ++nfree;
+    for (const auto& [start, end] : buddy_.memmap_ranges())
+        for (uint64_t pfn = start; pfn < end; ++pfn) {
+            const page& slab = mem_map_[pfn];
+            if (!(slab.flags & PG_slab) || slab.slab_cache != &s) continue;
+            const std::string at = " at pfn " + std::to_string(pfn) + in;
+            ++nr_slabs;
+            total_objects += slab.objects;
+            if (slab.objects != s.oo.objects && slab.objects != s.min.objects) return corrupt("objects wrong" + at);
+            const bool is_cpu = pfn == s.cpu_slab.slab;
+            if (slab.frozen != is_cpu) return corrupt("frozen flag wrong" + at);
+            std::vector<uint8_t> free_obj(slab.objects, 0);
+            unsigned nfree = 0;
+            for (uint64_t list : std::array<uint64_t, 2>{slab.freelist, is_cpu ? s.cpu_slab.freelist : 0}) {
+                for (uint64_t o = list; o; o = get_freepointer(&s, o)) {
+                    if (!object_in_slab(&s, static_cast<uint32_t>(pfn), o))
+                        return corrupt("freelist leaves its slab" + at);
+                    const uint64_t idx = (o - PhysAddr::from_pfn(pfn).value) / s.size;
+                    if (free_obj[idx]++) return corrupt("object free twice" + at);
+                    ++nfree;
+                }
             }
+            const unsigned expect_inuse = is_cpu ? slab.objects : slab.objects - nfree;
+            if (slab.inuse != expect_inuse) return corrupt("inuse wrong" + at);
+            const bool listed = std::find(partial.begin(), partial.end(), pfn) != partial.end();
+            if (listed != (!is_cpu && slab.freelist != 0)) return corrupt("partial list membership wrong" + at);
         }
-        const unsigned expect_inuse = is_cpu ? slab.objects : slab.objects - nfree;
-        if (slab.inuse != expect_inuse) return corrupt("inuse wrong" + at);
-        const bool listed = std::find(partial.begin(), partial.end(), pfn) != partial.end();
-        if (listed != (!is_cpu && slab.freelist != 0)) return corrupt("partial list membership wrong" + at);
-    }
     if (nr_slabs != s.node.nr_slabs || total_objects != s.node.total_objects)
         return corrupt("node slab counters wrong" + in);
     return {};

@@ -596,3 +596,125 @@ TEST(GuestosBuddyTest, RandomSequencesMatchTheModel) {
     for (KernelArch arch : {KernelArch::X86_64, KernelArch::I386})
         for (unsigned seed : {1u, 2u, 3u}) random_sequence_matches_model(arch, seed);
 }
+
+// Deferred struct page init (CONFIG_DEFERRED_STRUCT_PAGE_INIT): only some struct pages are
+// built at boot; allocations that reach the rest grow the zone, and nothing any caller can
+// see differs from a boot that built them all.
+
+BuddyConfig without_deferral(BuddyConfig c) {
+    c.deferred_struct_page_init = false;
+    return c;
+}
+
+TEST(GuestosBuddyTest, DeferredInitLeavesMostStructPagesUnbuiltAndCountsThemFree) {
+    for (BuddyConfig cfg : {x86_64_cfg(), i386_cfg(896 * MiB), i386_cfg(512 * MiB)}) {
+        Machine lazy(1024 * MiB, cfg), full(1024 * MiB, without_deferral(cfg));
+        const BuddyAllocator &l = *lazy.buddy, &f = *full.buddy;
+        EXPECT_EQ(f.nr_deferred_pages(), 0u);
+        EXPECT_GT(l.nr_deferred_pages(), l.max_pfn() * 3 / 4);  // most of RAM waits
+        EXPECT_EQ(l.nr_free_pages(), f.nr_free_pages());
+        EXPECT_EQ(l.totalram_pages(), f.totalram_pages());
+        EXPECT_EQ(l.reserved_pages(), f.reserved_pages());
+        EXPECT_EQ(free_area_counts(l), free_area_counts(f));
+        EXPECT_EQ(l.count_page_uses().by_use, f.count_page_uses().by_use);
+        EXPECT_EQ(l.count_page_uses().zone_by_use, f.count_page_uses().zone_by_use);
+        for (unsigned t = 0; t < MAX_NR_ZONES; ++t)
+            EXPECT_EQ(l.zone_at(zone_type(t)).nr_free_pages, f.zone_at(zone_type(t)).nr_free_pages);
+        uint64_t built = 0;
+        for (const auto& [start, end] : l.memmap_ranges()) built += end - start;
+        EXPECT_EQ(built + l.nr_deferred_pages(), l.max_pfn());
+        EXPECT_CONSISTENT(l);
+        EXPECT_CONSISTENT(f);
+    }
+}
+
+// Allocates with a fixed mix of requests; returns each answer's pfn (NO_PFN for none).
+std::vector<uint32_t> allocate_mix(BuddyAllocator& b, unsigned seed, int steps) {
+    std::mt19937 rng(seed);
+    const gfp_t gfps[] = {GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_RECLAIMABLE, GFP_DMA32, GFP_ATOMIC};
+    std::vector<uint32_t> got;
+    std::vector<std::pair<PhysAddr, unsigned>> live;
+    for (int step = 0; step < steps; ++step) {
+        if (!live.empty() && rng() % 100 < 30) {
+            const size_t i = rng() % live.size();
+            b.free_pages(live[i].first, live[i].second);
+            live.erase(live.begin() + static_cast<std::ptrdiff_t>(i));
+            continue;
+        }
+        const unsigned order = rng() % 8 == 0 ? MAX_PAGE_ORDER - rng() % 3 : rng() % 4;
+        auto pa = b.alloc_pages(gfps[rng() % std::size(gfps)], order);
+        got.push_back(pa ? static_cast<uint32_t>(pa->pfn()) : NO_PFN);
+        if (pa) live.emplace_back(*pa, order);
+    }
+    return got;
+}
+
+TEST(GuestosBuddyTest, DeferredInitHandsOutTheSameFramesAsAFullBoot) {
+    for (BuddyConfig cfg : {x86_64_cfg(), i386_cfg(896 * MiB), i386_cfg(100 * MiB)}) {
+        Machine lazy(512 * MiB, cfg), full(512 * MiB, without_deferral(cfg));
+        const uint64_t deferred_at_boot = lazy.buddy->nr_deferred_pages();
+        ASSERT_GT(deferred_at_boot, 0u);
+        EXPECT_EQ(allocate_mix(*lazy.buddy, 7, 6000), allocate_mix(*full.buddy, 7, 6000));
+        EXPECT_LT(lazy.buddy->nr_deferred_pages(), deferred_at_boot);  // the zones grew
+        EXPECT_EQ(lazy.buddy->nr_free_pages(), full.buddy->nr_free_pages());
+        EXPECT_EQ(free_area_counts(*lazy.buddy), free_area_counts(*full.buddy));
+        EXPECT_CONSISTENT(*lazy.buddy);
+        lazy.buddy->deferred_init_memmap();  // finishing changes no answer either
+        EXPECT_EQ(lazy.buddy->nr_deferred_pages(), 0u);
+        EXPECT_EQ(allocate_mix(*lazy.buddy, 8, 3000), allocate_mix(*full.buddy, 8, 3000));
+        EXPECT_CONSISTENT(*lazy.buddy);
+    }
+}
+
+TEST(GuestosBuddyTest, AllocatingPastTheBuiltPagesGrowsTheZoneAndEveryFrameIsReachable) {
+    Machine m(256 * MiB, x86_64_cfg());
+    BuddyAllocator& b = *m.buddy;
+    const zone& dma32 = b.zone_at(ZONE_DMA32);
+    const uint64_t deferred = dma32.nr_deferred_pages();
+    ASSERT_GT(deferred, 0u);
+    const uint64_t free_before = b.nr_free_pages();
+    std::vector<PhysAddr> blocks;
+    while (dma32.nr_deferred_pages() == deferred) {
+        auto pa = b.alloc_pages(GFP_HIGHUSER_MOVABLE, MAX_PAGE_ORDER);
+        ASSERT_TRUE(pa);
+        blocks.push_back(*pa);
+    }
+    EXPECT_EQ(b.nr_free_pages(), free_before - (blocks.size() << MAX_PAGE_ORDER));  // growth frees nothing new
+    EXPECT_CONSISTENT(b);
+    const std::vector<PhysAddr> rest = allocate_until_failure(b, GFP_HIGHUSER_MOVABLE);
+    EXPECT_EQ(dma32.nr_deferred_pages(), 0u);  // exhaustion reached every frame
+    std::vector<uint8_t> owned(b.max_pfn(), 0);
+    for (PhysAddr pa : blocks)
+        for (uint64_t i = 0; i < MAX_ORDER_NR_PAGES; ++i) owned[pa.pfn() + i] = 1;
+    for (PhysAddr pa : rest) {
+        ASSERT_FALSE(owned[pa.pfn()]) << "frame handed out twice";
+        owned[pa.pfn()] = 1;
+    }
+    EXPECT_CONSISTENT(b);
+    for (PhysAddr pa : rest) b.free_page(pa);
+    for (PhysAddr pa : blocks) b.free_pages(pa, MAX_PAGE_ORDER);
+    b.drain_all_pages();
+    EXPECT_EQ(b.nr_free_pages(), free_before);
+    EXPECT_CONSISTENT(b);
+}
+
+TEST(GuestosBuddyTest, DeferredFramesReadAsFreeAndBadFreesOfThemAreCounted) {
+    Machine m(256 * MiB, x86_64_cfg());
+    BuddyAllocator& b = *m.buddy;
+    const zone& dma32 = b.zone_at(ZONE_DMA32);
+    ASSERT_GT(dma32.nr_deferred_pages(), 0u);
+    const uint64_t pfn = dma32.first_deferred_pfn + 5;
+    EXPECT_TRUE(b.pfn_deferred(pfn));
+    EXPECT_EQ(b.pfn_page(pfn).use, PageUse::Free);
+    EXPECT_EQ(b.pfn_page(pfn).flags, 0u);
+    b.free_pages(PhysAddr::from_pfn(pfn), 0);
+    b.mark_page_reserved(PhysAddr::from_pfn(pfn));
+    EXPECT_EQ(b.nr_bad_frees(), 1u);
+    EXPECT_TRUE(b.pfn_deferred(pfn));  // neither built it
+    const uint64_t free = b.nr_free_pages();
+    page& p = b.pfn_to_page(pfn);  // a writer's access builds it, and the zone above it
+    EXPECT_FALSE(b.pfn_deferred(pfn));
+    EXPECT_EQ(p.use, PageUse::Free);
+    EXPECT_EQ(b.nr_free_pages(), free);
+    EXPECT_CONSISTENT(b);
+}
