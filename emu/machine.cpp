@@ -80,15 +80,18 @@ mmu::ErrorOr<Cpu*> Machine::cpu_for(guestos::task_struct& task, const guestos::E
     return c;
 }
 
-// An engine whose address space has no user left goes (its mm was torn down by mmput).
+// An engine whose address space has no user left goes (its mm was torn down by mmput); once
+// the first program has exited no address space follows, so none is recycled for one.
 void Machine::close_unused_engines() {
+    const bool more_to_come = !kernel_.init_exit_status;
     for (auto it = cpus_.begin(); it != cpus_.end();) {
         if (it->first->mm_users > 0) {
             ++it;
             continue;
         }
         add_stats(closed_stats_, it->second->tlb_stats());
-        if (pool_.size() < MAX_POOLED_ENGINES && it->second->recycle()) pool_.push_back(std::move(it->second));
+        if (more_to_come && pool_.size() < MAX_POOLED_ENGINES && it->second->recycle())
+            pool_.push_back(std::move(it->second));
         it = cpus_.erase(it);
     }
 }
