@@ -73,6 +73,7 @@ long open_program(SysCtx& c, const std::string& name, linux_binprm& bprm) {
         struct stat st {};
         if (long ge = f->getattr(st)) return ge;
         if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)) return -EACCES;
+        if (f->f_path && (f->f_path.mnt->mnt_flags & MNT_NOEXEC)) return -EACCES;  // path_noexec
         bprm.i_dev = st.st_dev;
         bprm.i_ino = st.st_ino;
         bprm.i_mode = st.st_mode;

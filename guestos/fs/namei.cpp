@@ -614,6 +614,7 @@ long do_open(nameidata& nd, unsigned flags, bool created, std::shared_ptr<file>&
     int mask = acc == O_RDONLY_ ? MAY_READ : acc == O_WRONLY_ ? MAY_WRITE : MAY_READ | MAY_WRITE;
     if (flags & O_TRUNC_) mask |= MAY_WRITE;
     if (S_ISDIR(ino.i_mode) && ((mask & MAY_WRITE) || (flags & O_CREAT_))) return -EISDIR;
+    if ((S_ISCHR(ino.i_mode) || S_ISBLK(ino.i_mode)) && (p.mnt->mnt_flags & MNT_NODEV)) return -EACCES;  // may_open_dev
     if (!created) {
         if ((mask & MAY_WRITE) && (S_ISREG(ino.i_mode) || S_ISDIR(ino.i_mode)) && mnt_is_readonly(*p.mnt))
             return -EROFS;

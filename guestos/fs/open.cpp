@@ -522,6 +522,7 @@ long sys_fallocate(SysCtx& c, const uint64_t* a) {
 long sys_close(SysCtx& c, const uint64_t* a) {
     auto f = fdget_raw(c, a[0]);
     if (!f) return -EBADF;
+    f->flush(c.task);                            // filp_close
     locks_remove_posix(*f, c.task.files.get());  // filp_close: a close drops the process's locks
     c.task.files->fd[static_cast<uint32_t>(a[0])].reset();
     return 0;

@@ -58,9 +58,9 @@ std::string show_mountinfo(const vfsmount& mnt) {
     std::snprintf(ids, sizeof ids, "%d %d %u:%u ", mnt.mnt_id, mnt.mnt_parent ? mnt.mnt_parent->mnt_id : mnt.mnt_id,
                   major(mnt.mnt_sb->s_dev), minor(mnt.mnt_sb->s_dev));
     const bool sb_ro = mnt.mnt_sb->s_flags & SB_RDONLY;
-    return ids + std::string("/ ") + mount_path(mnt) + ((mnt.mnt_flags & MNT_READONLY) ? " ro" : " rw") +
-           show_mnt_opts(mnt) + " - " + mangle(mnt.mnt_sb->s_type) + " " + mangle(mnt.mnt_devname) +
-           (sb_ro ? " ro" : " rw") + sb_options(mnt) + "\n";
+    return ids + mangle(dentry_path_raw(*mnt.mnt_root)) + " " + mount_path(mnt) +
+           ((mnt.mnt_flags & MNT_READONLY) ? " ro" : " rw") + show_mnt_opts(mnt) + " - " + mangle(mnt.mnt_sb->s_type) +
+           " " + mangle(mnt.mnt_devname) + (sb_ro ? " ro" : " rw") + sb_options(mnt) + "\n";
 }
 
 std::string proc_mounts(const mnt_namespace& ns) {

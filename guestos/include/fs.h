@@ -265,6 +265,8 @@ public:
     // socket's own splice_read reads with MSG_DONTWAIT for SPLICE_F_NONBLOCK;
     // copy_splice_read never does).
     virtual unsigned splice_read_iocb_flags(unsigned) const { return 0; }
+    // A descriptor of it is closed by t (file_operations.flush, from filp_close).
+    virtual void flush(task_struct&) {}
     virtual long status_flags() { return f_flags; }
     virtual long set_status_flags(int flags);
 

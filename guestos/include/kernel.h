@@ -137,6 +137,11 @@ public:
     rq& runqueue() { return rq_; }
     // System V IPC's objects (created at first use).
     ipc_namespace& ipc_ns();
+    // The same, for what must outlive a call but not the namespace (a message queue's inode).
+    std::weak_ptr<ipc_namespace> ipc_ns_weak() {
+        ipc_ns();
+        return ipc_ns_;
+    }
     // The bound AF_UNIX sockets by name (net->unx: created at first use).
     netns_unix& net_unix();
     // The armed high-resolution timers (POSIX timers, timerfds).

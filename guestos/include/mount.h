@@ -19,6 +19,7 @@ struct vfsmount {
     unsigned mnt_flags = 0;                  // MNT_READONLY, MNT_NOSUID, ...
     int mnt_id = 0;                          // /proc/PID/mountinfo's first column (mnt_alloc_id)
     std::string mnt_devname = "none";        // what was mounted, /proc/mounts' first column
+    bool mnt_expiry_mark = false;            // MNT_EXPIRE asked once and nothing used it since
 };
 
 // Whether writes through this mount are refused with EROFS (__mnt_is_readonly).
@@ -37,6 +38,21 @@ public:
     vfsmount* lookup_mnt(const path& p) const;
     vfsmount* root() const { return root_; }
     const std::vector<std::unique_ptr<vfsmount>>& mounts() const { return mounts_; }
+    // A copy of old's mount whose root is root, for a bind mount (clone_mnt): same
+    // superblock and flags, not yet attached.
+    std::unique_ptr<vfsmount> clone_mnt(const vfsmount& old, std::shared_ptr<dentry> root);
+    // Attaches a mount made by clone_mnt or for a new superblock at mountpoint (attach_mnt).
+    vfsmount* attach_mnt(std::unique_ptr<vfsmount> m, const path& mountpoint);
+    // The mounts attached to m (its mnt_mounts), in mount order.
+    std::vector<vfsmount*> children(const vfsmount& m) const;
+    // Whether m is in the table (check_mnt).
+    bool check_mnt(const vfsmount* m) const;
+    // Takes m and its children out of the tree (umount_tree): they stay valid for whoever
+    // still holds a path on them (MNT_DETACH); a superblock no other mount shows is synced,
+    // put and its dentries dropped once nothing at all could still reach it (!lazy).
+    void umount_tree(vfsmount* m, bool lazy);
+    // A new anonymous device number for a superblock without a device (get_anon_bdev).
+    uint64_t get_anon_bdev();
     // Writes back every filesystem's dirty pages (sync), the teardown's first step.
     void sync_all();
     // Writes back and unmounts every filesystem's state (sync + put_super of each), the
@@ -48,7 +64,9 @@ public:
 private:
     vfsmount* root_ = nullptr;
     int next_mnt_id_ = 1;
+    unsigned next_anon_minor_ = 0x30;
     std::vector<std::unique_ptr<vfsmount>> mounts_;
+    std::vector<std::unique_ptr<vfsmount>> detached_;  // unmounted, kept for paths still on them
     std::map<std::pair<const vfsmount*, const dentry*>, vfsmount*> mount_hashtable_;
 };
 

@@ -55,6 +55,14 @@ struct ipc_namespace {
     // SEM_UNDO adjustments of each process (its sem_undo_list, shared by its threads as
     // CLONE_SYSVSEM shares it): tgid -> semid -> one adjustment per semaphore.
     std::map<int, std::map<int, std::vector<int>>> sem_undo;
+    // POSIX message queues (ipc/mqueue.c): the mqueue filesystem's names, its limits (the
+    // /proc/sys/fs/mqueue defaults) and the bytes each user's queues charge to its
+    // RLIMIT_MSGQUEUE (user_struct.mq_bytes).
+    std::map<std::string, std::shared_ptr<struct inode>> mq_names;
+    int mq_queues_count = 0, mq_queues_max = 256, mq_msg_max = 10, mq_msgsize_max = 8192, mq_msg_default = 10,
+        mq_msgsize_default = 8192;
+    std::map<uint32_t, uint64_t> mq_bytes;
+    uint64_t mq_next_ino = 1;
 };
 
 // The caller's effective ids, as the checks below see them.
@@ -98,6 +106,10 @@ long ipc_sem(SysCtx& c, unsigned call, int version, const uint64_t* a);
 std::string sysvipc_shm_proc_show(ipc_namespace& ns);
 std::string sysvipc_msg_proc_show(ipc_namespace& ns);
 std::string sysvipc_sem_proc_show(ipc_namespace& ns);
+
+// /proc/sys/fs/mqueue: the POSIX message queues' limits (mq_register_sysctl_table).
+class ctl_table_root;
+void mq_sysctl_init(ctl_table_root& root, ipc_namespace& ns);
 
 // A process's last thread exits: its SEM_UNDO adjustments are applied (exit_sem).
 void exit_sem(ipc_namespace& ns, int tgid);

@@ -202,6 +202,9 @@ void do_exit(task_struct& t, int code) {
         mmput(t.kernel, *t.mm);
         t.mm.reset();
     }
+    if (t.files && t.files.use_count() == 1)  // exit_files -> close_files: each file's flush
+        for (const auto& f : t.files->fd)
+            if (f) f->flush(t);
     t.files.reset();  // exit_files: the last reference closes them
     t.fs.reset();
     dequeue_task(t);

@@ -175,7 +175,8 @@ void Kernel::init_mount_tree(task_struct& task) {
     ns_->do_add_mount(
         pathfs_fill_super(devtmpfs_path_ops(*devtmpfs_), "devtmpfs", TMPFS_MAGIC, makedev(0, 5), false, false, &task),
         kern_mountpoint(*ns_, task, "/dev"), MNT_RELATIME, "devtmpfs");
-    // The tmpfs mounts a Debian system has (each with an anonymous device number), except
+    // The tmpfs mounts a Debian system has (each with an anonymous device number; /tmp
+    // without nodev, as a /tmp on the root filesystem has it, so device nodes made there open), except
     // over the host directory emu was started in (no disk): the guest must see where it
     // starts, as under qemu-user, so a working directory inside /tmp keeps the host's /tmp.
     char cwd[4096];
@@ -189,7 +190,7 @@ void Kernel::init_mount_tree(task_struct& task) {
                           MNT_NOSUID | MNT_NODEV | MNT_RELATIME, "tmpfs");
     if (!cwd_under("/tmp"))
         ns_->do_add_mount(shmem_fill_super(km, makedev(0, 0x1a), {}), kern_mountpoint(*ns_, task, "/tmp"),
-                          MNT_NOSUID | MNT_NODEV | MNT_RELATIME, "tmpfs");
+                          MNT_NOSUID | MNT_RELATIME, "tmpfs");
     for (const auto& m : cfg_.host_mounts) {
         std::shared_ptr<super_block> sb;
         if (hostfs_fill_super(m.host, m.read_only, km, sb) == 0)
@@ -245,6 +246,7 @@ void Kernel::sysctl_init() {
     page_writeback_sysctl_init(sysctl_);
     drop_caches_sysctl_init(sysctl_, *slab_);
     inotify_sysctl_init(sysctl_, buddy_->totalram_pages());
+    mq_sysctl_init(sysctl_, ipc_ns());
 }
 
 mmu::ErrorOr<void> Kernel::slab_bootstrap(task_struct& task) {

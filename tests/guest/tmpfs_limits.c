@@ -109,7 +109,7 @@ int main(void) {
     char line[512];
     int tmp_line = 0, shm_line = 0;
     while (m && fgets(line, sizeof line, m)) {
-        if (strcmp(line, "tmpfs /tmp tmpfs rw,nosuid,nodev,relatime 0 0\n") == 0) tmp_line = 1;
+        if (strcmp(line, "tmpfs /tmp tmpfs rw,nosuid,relatime 0 0\n") == 0) tmp_line = 1;
         if (strcmp(line, "tmpfs /dev/shm tmpfs rw,nosuid,nodev,relatime 0 0\n") == 0) shm_line = 1;
     }
     if (m) fclose(m);

@@ -63,23 +63,6 @@ clockid_t hrtimer_clock(clockid_t clk) {
     return clk;
 }
 
-// The user's struct sigevent (64 bytes; compat_sigevent on i386).
-struct sigevent_k {
-    uint64_t sigev_value = 0;
-    int sigev_signo = 0, sigev_notify = 0, sigev_notify_thread_id = 0;
-};
-
-bool get_sigevent(SysCtx& c, VirtAddr src, sigevent_k& ev) {
-    uint8_t raw[64];
-    if (!copy_from_user(c.mm, raw, src, sizeof raw)) return false;
-    const size_t ps = c.ptr_size();
-    std::memcpy(&ev.sigev_value, raw, ps);
-    std::memcpy(&ev.sigev_signo, raw + ps, 4);
-    std::memcpy(&ev.sigev_notify, raw + ps + 4, 4);
-    std::memcpy(&ev.sigev_notify_thread_id, raw + ps + 8, 4);
-    return true;
-}
-
 // The pid the timer signals (good_sigevent), or 0 when the sigevent is invalid.
 int good_sigevent(SysCtx& c, const sigevent_k& ev) {
     int pid = c.task.tgid;
@@ -254,6 +237,17 @@ long sys_timer_create(SysCtx& c, const uint64_t* a) {
     timr->timer.function = [t](hrtimer&) { return posix_timer_fn(*t); };
     sig.posix_timers.emplace(id, std::move(timr));
     return 0;
+}
+
+bool get_sigevent(SysCtx& c, VirtAddr src, sigevent_k& ev) {
+    uint8_t raw[64];
+    if (!copy_from_user(c.mm, raw, src, sizeof raw)) return false;
+    const size_t ps = c.ptr_size();
+    std::memcpy(&ev.sigev_value, raw, ps);
+    std::memcpy(&ev.sigev_signo, raw + ps, 4);
+    std::memcpy(&ev.sigev_notify, raw + ps + 4, 4);
+    std::memcpy(&ev.sigev_notify_thread_id, raw + ps + 8, 4);
+    return true;
 }
 
 namespace {

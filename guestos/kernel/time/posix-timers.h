@@ -8,6 +8,17 @@
 
 namespace guestos {
 
+struct SysCtx;
+
+// The user's struct sigevent (64 bytes; compat_sigevent on i386).
+struct sigevent_k {
+    uint64_t sigev_value = 0;
+    int sigev_signo = 0, sigev_notify = 0, sigev_notify_thread_id = 0;
+};
+// Reads a struct sigevent of the caller's ABI (get_compat_sigevent's layout on i386): false
+// when it cannot be read.
+[[nodiscard]] bool get_sigevent(SysCtx& c, VirtAddr src, sigevent_k& ev);
+
 struct k_itimer {
     int it_id = 0;
     clockid_t it_clock = CLOCK_REALTIME;

@@ -105,6 +105,9 @@ const SyscallEntry table64[] = {
     E(inotify_init, inotify_init, ""), E(inotify_init1, inotify_init1, "x"),
     E(inotify_add_watch, inotify_add_watch, "fsx"), E(inotify_rm_watch, inotify_rm_watch, "fd"),
     E(openat2, openat2, "fsxu"),
+    E(mq_open, mq_open, "sxox"), E(mq_unlink, mq_unlink, "s"), E(mq_timedsend, mq_timedsend, "fbuux"),
+    E(mq_timedreceive, mq_timedreceive, "fBuxx"), E(mq_notify, mq_notify, "fx"), E(mq_getsetattr, mq_getsetattr, "fxx"),
+    E(mount, mount, "sssxs"), E(umount2, umount2, "sx"),
 };
 // clang-format on
 #undef E

@@ -57,7 +57,10 @@ namespace guestos {
     X(pidfd_open) X(pidfd_send_signal) X(pidfd_getfd) X(process_vm_readv) X(process_vm_writev) \
     X(setxattr) X(lsetxattr) X(fsetxattr) X(getxattr) X(lgetxattr) X(fgetxattr) X(listxattr) X(llistxattr) \
     X(flistxattr) X(removexattr) X(lremovexattr) X(fremovexattr) \
-    X(inotify_init) X(inotify_init1) X(inotify_add_watch) X(inotify_rm_watch) X(openat2)
+    X(inotify_init) X(inotify_init1) X(inotify_add_watch) X(inotify_rm_watch) X(openat2) \
+    X(mq_open) X(mq_unlink) X(mq_timedsend) X(mq_timedsend_time64) X(mq_timedreceive) \
+    X(mq_timedreceive_time64) X(mq_notify) X(mq_getsetattr) \
+    X(mount) X(umount2) X(oldumount)
 // clang-format on
 
 enum class Sys : uint16_t {
