@@ -23,6 +23,7 @@
 
 #include "guestos/fs/internal.h"
 #include "guestos/include/anon_inodes.h"
+#include "guestos/include/cred.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/namei.h"
@@ -84,12 +85,21 @@ struct unix_address {
 
 // One queued send (struct sk_buff with its unix_skb_parms): bytes, descriptors in flight,
 // and the socket whose sk_wmem_alloc it is charged to.
+// The credentials a message carries (struct ucred; UNIXCB(skb).pid/uid/gid): the sender's,
+// or what it claimed with SCM_CREDENTIALS.
+struct ucred_k {
+    int32_t pid = 0;
+    uint32_t uid = UINT32_MAX, gid = UINT32_MAX;
+    bool operator==(const ucred_k&) const = default;
+};
+
 struct sk_buff {
     std::vector<uint8_t> data;
     size_t consumed = 0;  // stream reads take a buffer in parts
     std::vector<std::shared_ptr<file>> fp;
     std::weak_ptr<unix_sock> owner;
     std::shared_ptr<const unix_address> addr;  // the sender's name when it sent (skb->sk's addr)
+    ucred_k creds;
     size_t truesize = 0;
     size_t len() const { return data.size() - consumed; }
 };
@@ -205,6 +215,7 @@ struct kmsghdr {
     std::vector<uint8_t> name;                 // a send's destination (msg_name, msg_namelen)
     std::shared_ptr<const unix_address> from;  // a receive's sender, when it has a name
     std::vector<std::shared_ptr<file>> fp;     // SCM_RIGHTS to send, or received
+    ucred_k creds;                             // a send's (scm_set_cred), a receive's first buffer's
 };
 
 class socket_file;
@@ -212,6 +223,7 @@ socket_file* sockfd_lookup(SysCtx& c, long fd, long& err);
 void unix_release_sock(unix_sock& sk, bool embrion);
 long unix_validate_addr(const std::vector<uint8_t>& addr);
 long unix_find_other(SysCtx& c, const std::vector<uint8_t>& addr, int type, std::shared_ptr<unix_sock>& out);
+long unix_autobind(SysCtx& c, const std::shared_ptr<unix_sock>& sk);
 
 // A socket as an open file (struct socket + socket_file_ops).
 class socket_file final : public file {
@@ -244,6 +256,8 @@ public:
     long getsockopt(int level, int optname, uint8_t* val, uint32_t& len);
     long setsockopt(int level, int optname, const uint8_t* val, uint32_t len);
     unix_sock& sk() { return *sk_; }
+    // SO_PASSCRED: receives carry the sender's credentials.
+    bool passcred() const { return sk_->sk_flags & (1u << SO_PASSCRED_); }
     const std::shared_ptr<unix_sock>& sk_ptr() { return sk_; }
 
 private:
@@ -346,6 +360,7 @@ long socket_file::stream_sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, con
         if (!fds_sent) skb.fp = std::move(msg.fp);  // the descriptors ride on the first buffer
         fds_sent = true;
         skb.addr = sk.addr;
+        skb.creds = msg.creds;  // unix_scm_to_skb
         queue_skb(sk, sk_, *other, std::move(skb));
         sent += size;
     }
@@ -368,6 +383,8 @@ long socket_file::dgram_sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, cons
     } else if (!(other = sk.peer)) {
         return -ENOTCONN;
     }
+    if (c && (sk.sk_flags & (1u << SO_PASSCRED_)) && !sk.addr)  // a receiver must be able to answer
+        if (long e = unix_autobind(*c, sk_)) return e;
     const uint64_t len = msg.iov.total;
     if (len > sk.sk_sndbuf - 32) return -EMSGSIZE;
     for (;;) {  // sock_alloc_send_pskb
@@ -409,11 +426,13 @@ long socket_file::dgram_sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, cons
     }
     skb.fp = std::move(msg.fp);
     skb.addr = sk.addr;
+    skb.creds = msg.creds;  // unix_scm_to_skb
     queue_skb(sk, sk_, *other, std::move(skb));
     return static_cast<long>(len);
 }
 
 long socket_file::sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, const uint8_t* kbuf) {
+    if (!msg.creds.pid) msg.creds = {task.tgid, task.cred.uid, task.cred.gid};  // scm_set_cred: the sender's
     return sk_->sk_type == SOCK_STREAM_ ? stream_sendmsg(task, c, msg, kbuf) : dgram_sendmsg(task, c, msg, kbuf);
 }
 
@@ -452,7 +471,12 @@ long socket_file::stream_recvmsg(task_struct& task, SysCtx* c, kmsghdr& msg, uin
             continue;
         }
         sk_buff& skb = sk.sk_receive_queue[index];
-        if (!copied) msg.from = skb.addr;  // unix_copy_addr of the first buffer's sender
+        if (!copied) {
+            msg.from = skb.addr;  // unix_copy_addr of the first buffer's sender
+            msg.creds = skb.creds;
+        } else if ((sk.sk_flags & (1u << SO_PASSCRED_)) && !(skb.creds == msg.creds)) {
+            break;  // never glue messages from different writers
+        }
         const uint64_t avail = skb.len() - (peek ? skip : 0);
         const uint64_t chunk = std::min<uint64_t>(avail, size - copied);
         if (chunk && !give(c, msg, kbuf, copied, skb.data.data() + skb.consumed + (peek ? skip : 0), chunk)) {
@@ -501,6 +525,7 @@ long socket_file::dgram_recvmsg(task_struct& task, SysCtx* c, kmsghdr& msg, uint
     if (size && !give(c, msg, kbuf, 0, skb.data.data(), size)) return -EFAULT;
     const long ret = (msg.flags & MSG_TRUNC_) ? static_cast<long>(skb.len()) : static_cast<long>(size);
     msg.from = skb.addr;
+    msg.creds = skb.creds;
     if (msg.flags & MSG_PEEK_) {
         msg.fp = skb.fp;
     } else {
@@ -815,6 +840,8 @@ long unix_listen(task_struct& t, unix_sock& sk, int backlog) {
 long unix_stream_connect(SysCtx& c, const std::shared_ptr<unix_sock>& sk, const std::vector<uint8_t>& addr,
                          bool nonblock) {
     if (long e = unix_validate_addr(addr)) return e;
+    if ((sk->sk_flags & (1u << SO_PASSCRED_)) && !sk->addr)  // the peer must be able to answer
+        if (long e = unix_autobind(c, sk)) return e;
     for (;;) {
         std::shared_ptr<unix_sock> other;
         if (long e = unix_find_other(c, addr, sk->sk_type, other)) return e;
@@ -855,6 +882,8 @@ long unix_dgram_connect(SysCtx& c, const std::shared_ptr<unix_sock>& sk, const s
     std::shared_ptr<unix_sock> other;
     if ((addr[0] | addr[1] << 8) != AF_UNSPEC_) {
         if (long e = unix_validate_addr(addr)) return e;
+        if ((sk->sk_flags & (1u << SO_PASSCRED_)) && !sk->addr)
+            if (long e = unix_autobind(c, sk)) return e;
         if (long e = unix_find_other(c, addr, sk->sk_type, other)) return e;
         if (other->peer && other->peer != sk) return -EPERM;  // unix_may_send
         sk->sk_state = other->sk_state = TCP_ESTABLISHED;
@@ -905,9 +934,32 @@ bool get_msghdr(SysCtx& c, uint64_t va, user_msghdr_& m) {
 size_t cmsg_hdr(const SysCtx& c) { return c.compat ? 12 : 16; }
 size_t cmsg_align(const SysCtx& c, size_t n) { return c.compat ? (n + 3) & ~size_t(3) : (n + 7) & ~size_t(7); }
 
-// Parses the control messages of a send (__scm_send): SCM_RIGHTS descriptors are taken;
-// others at SOL_SOCKET are refused unless credentials; other levels are ignored.
-long scm_send(SysCtx& c, const user_msghdr_& m, std::vector<std::shared_ptr<file>>& fp) {
+// The credentials an SCM_CREDENTIALS message claims (scm_check_creds + __scm_send's case):
+// EINVAL for a wrong length or an invalid id, EPERM for ids and a pid the sender may not
+// claim, ESRCH for a pid nobody has.
+long scm_check_creds(SysCtx& c, const uint8_t* cmsg, size_t len, ucred_k& creds) {
+    const size_t hdr = cmsg_hdr(c);
+    if (len != hdr + 12) return -EINVAL;
+    ucred_k claim;
+    std::memcpy(&claim.pid, cmsg + hdr, 4);
+    std::memcpy(&claim.uid, cmsg + hdr + 4, 4);
+    std::memcpy(&claim.gid, cmsg + hdr + 8, 4);
+    if (claim.uid == UINT32_MAX || claim.gid == UINT32_MAX) return -EINVAL;
+    const cred& cr = current_cred();
+    const bool pid_ok = claim.pid == c.task.tgid || capable(CAP_SYS_ADMIN_);
+    const bool uid_ok = claim.uid == cr.uid || claim.uid == cr.euid || claim.uid == cr.suid || capable(CAP_SETUID_);
+    const bool gid_ok = claim.gid == cr.gid || claim.gid == cr.egid || claim.gid == cr.sgid || capable(CAP_SETGID_);
+    if (!(pid_ok && uid_ok && gid_ok)) return -EPERM;
+    if (claim.pid != creds.pid && !c.kernel.find_task_by_vpid(claim.pid)) return -ESRCH;
+    creds = claim;
+    return 0;
+}
+
+// Parses the control messages of a send (__scm_send): SCM_RIGHTS descriptors are taken,
+// SCM_CREDENTIALS replaces the sender's own credentials (scm_set_cred's, always sent);
+// others at SOL_SOCKET are refused; other levels are ignored.
+long scm_send(SysCtx& c, const user_msghdr_& m, std::vector<std::shared_ptr<file>>& fp, ucred_k& creds) {
+    creds = {c.task.tgid, current_cred().uid, current_cred().gid};
     if (!m.controllen) return 0;
     if (m.controllen > INT32_MAX) return -ENOBUFS;
     if (m.controllen > OPTMEM_MAX) return -ENOBUFS;
@@ -932,13 +984,44 @@ long scm_send(SysCtx& c, const user_msghdr_& m, std::vector<std::shared_ptr<file
                     if (!f) return -EBADF;
                     fp.push_back(std::move(f));
                 }
-            } else if (type != SCM_CREDENTIALS_) {
+            } else if (type == SCM_CREDENTIALS_) {
+                if (long e = scm_check_creds(c, &ctl[off], len, creds)) return e;
+            } else {
                 return -EINVAL;
             }
         }
         off += cmsg_align(c, len);
     }
     return 0;
+}
+
+// Writes the sender's credentials as an SCM_CREDENTIALS message at the start of the control
+// buffer and moves the buffer past it (put_cmsg): cut short, or left out when not even a
+// header fits, with MSG_CTRUNC. Returns the control bytes used.
+uint64_t put_cmsg_creds(SysCtx& c, user_msghdr_& m, const ucred_k& creds, unsigned& msg_flags, bool& fault) {
+    const size_t hdr = cmsg_hdr(c);
+    if (!m.control || m.controllen < hdr) {
+        msg_flags |= MSG_CTRUNC_;
+        return 0;
+    }
+    uint64_t cmlen = hdr + 12;
+    if (m.controllen < cmlen) {
+        msg_flags |= MSG_CTRUNC_;
+        cmlen = m.controllen;
+    }
+    std::vector<uint8_t> cm(hdr + 12);
+    std::memcpy(&cm[0], &cmlen, c.compat ? 4 : 8);
+    const int32_t level = SOL_SOCKET_, type = SCM_CREDENTIALS_;
+    std::memcpy(&cm[c.compat ? 4 : 8], &level, 4);
+    std::memcpy(&cm[c.compat ? 8 : 12], &type, 4);
+    std::memcpy(&cm[hdr], &creds.pid, 4);
+    std::memcpy(&cm[hdr + 4], &creds.uid, 4);
+    std::memcpy(&cm[hdr + 8], &creds.gid, 4);
+    if (!copy_to_user(c.mm, VirtAddr(m.control), cm.data(), cmlen)) fault = true;
+    const uint64_t used = std::min<uint64_t>(cmsg_align(c, hdr + 12), m.controllen);
+    m.control += used;
+    m.controllen -= used;
+    return used;
 }
 
 // Installs received descriptors and writes their SCM_RIGHTS message into the control
@@ -1010,7 +1093,7 @@ long do_sendmsg(SysCtx& c, long fd, const user_msghdr_& m, unsigned flags) {
         if (long e = move_addr_to_kernel(c, m.name, std::min(namelen, SOCKADDR_STORAGE_SIZE_), msg.name)) return e;
     }
     if (long e = import_iovec(c, m.iov, m.iovlen, msg.iov)) return e;
-    if (long e = scm_send(c, m, msg.fp)) return e;
+    if (long e = scm_send(c, m, msg.fp, msg.creds)) return e;
     if (s->f_flags & O_NONBLOCK) msg.flags |= MSG_DONTWAIT_;
     return s->sendmsg(c.task, &c, msg, nullptr);
 }
@@ -1027,8 +1110,9 @@ long do_recvmsg(SysCtx& c, long fd, uint64_t umsg, user_msghdr_& m, unsigned fla
     const long ret = s->recvmsg(c.task, &c, msg, nullptr);
     if (ret < 0) return ret;
     bool fault = false;
-    const uint64_t used =
-        msg.fp.empty() && !m.controllen ? 0 : scm_detach_fds(c, m, msg.fp, flags, msg.msg_flags, fault);
+    user_msghdr_ rest = m;  // the control buffer left after each message
+    uint64_t used = s->passcred() ? put_cmsg_creds(c, rest, msg.creds, msg.msg_flags, fault) : 0;
+    if (!msg.fp.empty() || rest.controllen) used += scm_detach_fds(c, rest, msg.fp, flags, msg.msg_flags, fault);
     if (fault) return -EFAULT;
     // The sender's name into msg_name (its length into msg_namelen), then msg_controllen and
     // msg_flags back to the user.
