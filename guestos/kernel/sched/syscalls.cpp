@@ -144,7 +144,7 @@ long sched_copy_attr(SysCtx& c, uint64_t uattr, sched_attr& attr) {
     if (!size) size = SCHED_ATTR_SIZE_VER0;
     auto too_big = [&] {
         const uint32_t known = sizeof(sched_attr);
-        copy_to_user(c.mm, VirtAddr(uattr), &known, 4);
+        (void)copy_to_user(c.mm, VirtAddr(uattr), &known, 4);
         return -E2BIG;
     };
     if (size < SCHED_ATTR_SIZE_VER0 || size > PAGE_SIZE) return too_big();
