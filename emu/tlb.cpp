@@ -10,6 +10,7 @@
 
 #include "emu/libunicorn.h"
 #include "guestos/include/kernel.h"
+#include "guestos/mm/memory.h"
 
 namespace emu {
 
@@ -190,11 +191,7 @@ bool ShadowTlb::fill(VirtAddr va, const mmu::WalkResult& w, bool writable, bool 
 }
 
 // The guest PTE for va has its Dirty bit set.
-bool ShadowTlb::guest_pte_dirty(VirtAddr va) {
-    mmu::RamBus bus(ram_);
-    auto slot = mmu::pte_lookup(bus, mm_->paging_mode, mm_->pgd, va);
-    return slot && (mmu::read_entry(bus, mm_->paging_mode, *slot) & mmu::_PAGE_DIRTY);
-}
+bool ShadowTlb::guest_pte_dirty(VirtAddr va) { return guestos::pte_dirty(guestos::get_pte(*mm_, va)); }
 
 void ShadowTlb::set_trap(VirtAddr va, std::optional<Trap> kind) {
     if (kind) traps_[va.vpn()] = *kind;

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 
+#include "guestos/arch/x86/include/asm/pgtable.h"
 #include "mmu/paging.h"
 
 namespace guestos {
@@ -12,11 +13,6 @@ namespace guestos {
 // hwpoison entries taking types away here).
 inline constexpr unsigned MAX_SWAPFILES_SHIFT = 5;
 inline constexpr unsigned MAX_SWAPFILES = 1u << MAX_SWAPFILES_SHIFT;
-
-// _PAGE_BIT_PROTNONE: the global bit, free in a user PTE, marks a PROT_NONE page whose
-// PTE keeps its frame while _PAGE_PRESENT is clear.
-inline constexpr unsigned _PAGE_BIT_PROTNONE = 8;
-inline constexpr uint64_t _PAGE_PROTNONE = 1ull << _PAGE_BIT_PROTNONE;
 
 // The arch-independent entry: the area's type in the top bits, the page offset below
 // (swp_entry, SWP_TYPE_SHIFT = BITS_PER_XA_VALUE - MAX_SWAPFILES_SHIFT on 64-bit).
@@ -32,11 +28,8 @@ constexpr swp_entry_t swp_entry(unsigned type, uint64_t offset) {
 constexpr unsigned swp_type(swp_entry_t e) { return static_cast<unsigned>(e.val >> SWP_TYPE_SHIFT); }
 constexpr uint64_t swp_offset(swp_entry_t e) { return e.val & SWP_OFFSET_MASK; }
 
-// pte_none / pte_present / pte_protnone / is_swap_pte, as x86 defines them.
-constexpr bool pte_none(uint64_t pte) { return pte == 0; }
-constexpr bool pte_present(uint64_t pte) { return pte & (mmu::_PAGE_PRESENT | _PAGE_PROTNONE); }
-constexpr bool pte_protnone(uint64_t pte) { return (pte & (mmu::_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE; }
-constexpr bool is_swap_pte(uint64_t pte) { return !pte_none(pte) && !pte_present(pte); }
+// A swap entry: neither none nor present (is_swap_pte).
+constexpr bool is_swap_pte(pte_t pte) { return !pte_none(pte) && !pte_present(pte); }
 
 // The arch layouts. 64-bit PTEs (x86-64 and i386 PAE, since the L1TF fix): the type in
 // bits 59-63, the offset inverted in bits 14-58 shifted down by the type's width, so no
@@ -48,14 +41,15 @@ inline constexpr unsigned SWP_OFFSET_SHIFT = SWP_OFFSET_FIRST_BIT + SWP_TYPE_BIT
 inline constexpr unsigned _SWP_TYPE_SHIFT_2LEVEL = 1;  // _PAGE_BIT_PRESENT + 1
 
 // __swp_entry_to_pte(__swp_entry(type, offset)) for the paging mode.
-constexpr uint64_t swp_entry_to_pte(mmu::PagingMode m, swp_entry_t e) {
+constexpr pte_t swp_entry_to_pte(mmu::PagingMode m, swp_entry_t e) {
     const uint64_t type = swp_type(e), offset = swp_offset(e);
     if (m == mmu::PagingMode::Legacy32)
-        return static_cast<uint32_t>((type << _SWP_TYPE_SHIFT_2LEVEL) | (offset << SWP_OFFSET_FIRST_BIT));
-    return (~offset << SWP_OFFSET_SHIFT >> SWP_TYPE_BITS) | (type << (64 - SWP_TYPE_BITS));
+        return __pte(static_cast<uint32_t>((type << _SWP_TYPE_SHIFT_2LEVEL) | (offset << SWP_OFFSET_FIRST_BIT)));
+    return __pte((~offset << SWP_OFFSET_SHIFT >> SWP_TYPE_BITS) | (type << (64 - SWP_TYPE_BITS)));
 }
 // pte_to_swp_entry: back from a swap PTE to the arch-independent entry.
-constexpr swp_entry_t pte_to_swp_entry(mmu::PagingMode m, uint64_t pte) {
+constexpr swp_entry_t pte_to_swp_entry(mmu::PagingMode m, pte_t p) {
+    const uint64_t pte = pte_val(p);
     if (m == mmu::PagingMode::Legacy32) {
         const uint32_t v = static_cast<uint32_t>(pte);
         return swp_entry((v >> _SWP_TYPE_SHIFT_2LEVEL) & ((1u << SWP_TYPE_BITS) - 1), v >> SWP_OFFSET_FIRST_BIT);

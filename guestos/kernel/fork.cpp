@@ -52,8 +52,8 @@ bool copy_page_range(mm_struct& child, mm_struct& parent, const vm_area_struct& 
     const bool cow = !(vma.vm_flags & VM_SHARED) && (vma.vm_flags & VM_MAYWRITE);
     bool write_protected = false;
     for (uint64_t va = vma.vm_start.value; va < vma.vm_end.value; va += PAGE_SIZE) {
-        uint64_t pte = get_pte(parent, VirtAddr(va));
-        if (!pte) continue;
+        pte_t pte = get_pte(parent, VirtAddr(va));
+        if (pte_none(pte)) continue;
         if (is_swap_pte(pte)) {  // copy_nonpresent_pte: the child holds the slot too
             if (!swap_duplicate(pte_to_swp_entry(parent.paging_mode, pte))) continue;
             if (!set_pte_at(child, VirtAddr(va), pte)) {
@@ -64,13 +64,13 @@ bool copy_page_range(mm_struct& child, mm_struct& parent, const vm_area_struct& 
             mmlist_add(child);
             continue;
         }
-        if (cow && (pte & mmu::_PAGE_RW)) {  // ptep_set_wrprotect in the parent too
-            pte &= ~mmu::_PAGE_RW;
+        if (cow && pte_write(pte)) {  // ptep_set_wrprotect in the parent too
+            pte = pte_wrprotect(pte);
             if (!set_pte_at(parent, VirtAddr(va), pte)) return false;
             write_protected = true;
         }
         if (!set_pte_at(child, VirtAddr(va), pte)) return false;
-        page& p = parent.page_alloc->phys_to_page(mmu::pte_frame(parent.paging_mode, pte));
+        page& p = parent.page_alloc->phys_to_page(pte_phys(pte));
         if (p.flags & PG_reserved) continue;  // the zero page: no references counted
         ++p._refcount;                        // get_page + page_dup_rmap
         ++p._mapcount;

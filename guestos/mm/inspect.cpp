@@ -134,10 +134,10 @@ bool read_user(const mm_struct& mm, VirtAddr va, void* dst, uint64_t n) {
         mmu::RamBus bus(*mm.ram);
         auto slot =
             mmu::va_in_range(mm.paging_mode, va) ? mmu::pte_lookup(bus, mm.paging_mode, mm.pgd, va) : std::nullopt;
-        const uint64_t pte = slot ? mmu::read_entry(bus, mm.paging_mode, *slot) : 0;
-        if (pte & mmu::_PAGE_PRESENT) {
+        const pte_t pte = __pte(slot ? mmu::read_entry(bus, mm.paging_mode, *slot) : 0);
+        if (pte_hw_present(pte)) {
             if (!read_virtual(mm, va, out, chunk)) return false;
-        } else if (pte || !read_unmapped_page(mm, va, out, chunk)) {
+        } else if (!pte_none(pte) || !read_unmapped_page(mm, va, out, chunk)) {
             return false;  // a swap entry or PROT_NONE page, or nothing to read
         }
         out += chunk, n -= chunk, va = va + chunk;
@@ -330,11 +330,12 @@ std::vector<VmaInfo> vmas(const mm_struct& mm) {
         i.name = vma_name(mm, v);
         i.anon_vma = v.anon_vma ? v.anon_vma->id : 0;
         mmu::for_each_pte(bus, mm.paging_mode, mmu::root_table(mm.paging_mode, mm.pgd), v.vm_start, v.vm_end - 1,
-                          [&](VirtAddr, uint64_t pte) {
+                          [&](VirtAddr, uint64_t raw) {
+                              const pte_t pte = __pte(raw);
                               if (is_swap_pte(pte)) ++i.swapped;
-                              if (!(pte & mmu::_PAGE_PRESENT)) return;
+                              if (!pte_hw_present(pte)) return;
                               ++i.resident;
-                              if (pte & mmu::_PAGE_DIRTY) ++i.dirty;
+                              if (pte_dirty(pte)) ++i.dirty;
                           });
         out.push_back(std::move(i));
     }

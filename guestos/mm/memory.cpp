@@ -81,9 +81,9 @@ vm_fault_t map_new_anon_page(mm_struct& mm, vm_area_struct& vma, VirtAddr addres
         return VM_FAULT_OOM;
     }
     mm.page_alloc->set_page_use(p, PageUse::Anon);
-    uint64_t pte = vm_page_prot(mm, vma.vm_flags);
-    if (flags & FAULT_FLAG_WRITE) pte |= mmu::_PAGE_DIRTY;  // maybe_mkwrite(pte_mkdirty())
-    if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte))) {
+    pte_t pte = mk_pte(mm.paging_mode, frame, vm_page_prot(mm, vma.vm_flags));
+    if (flags & FAULT_FLAG_WRITE) pte = pte_mkdirty(pte);  // maybe_mkwrite(pte_mkdirty())
+    if (!set_pte_at(mm, address.page_base(), pte)) {
         mm.page_alloc->free_page(frame);
         return VM_FAULT_OOM;
     }
@@ -105,14 +105,14 @@ bool page_wants_writenotify(const page& p) {
 // mapping, so a write copies it; writable and dirty on a write to a shared one.
 vm_fault_t map_file_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, PhysAddr frame, bool write) {
     page& p = mm.page_alloc->phys_to_page(frame);
-    uint64_t pte = vm_page_prot(mm, vma.vm_flags);
-    if (!(vma.vm_flags & VM_SHARED) || (!write && page_wants_writenotify(p))) pte &= ~mmu::_PAGE_RW;
+    pte_t pte = mk_pte(mm.paging_mode, frame, vm_page_prot(mm, vma.vm_flags));
+    if (!(vma.vm_flags & VM_SHARED) || (!write && page_wants_writenotify(p))) pte = pte_wrprotect(pte);
     if (write) {
-        pte |= mmu::_PAGE_DIRTY;
+        pte = pte_mkdirty(pte);
         set_page_dirty(p);
     }
     ++p._refcount;  // get_page: the PTE's reference, taken first so reclaim leaves the page be
-    if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte))) {
+    if (!set_pte_at(mm, address.page_base(), pte)) {
         --p._refcount;
         return VM_FAULT_OOM;
     }
@@ -146,9 +146,8 @@ vm_fault_t do_anonymous_page(mm_struct& mm, vm_area_struct& vma, VirtAddr addres
         trace_fault_step("my_zero_pfn",
                          [&](FaultStep& s) { s.result = "pfn " + hex(mm.zero_page.pfn()) + " (read-only)"; });
         ++mm.zero_page_maps;
-        uint64_t pte = vm_page_prot(mm, vma.vm_flags) & ~mmu::_PAGE_RW;
-        return set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, mm.zero_page, pte)) ? VM_FAULT_OK
-                                                                                                     : VM_FAULT_OOM;
+        const pte_t pte = pte_wrprotect(mk_pte(mm.paging_mode, mm.zero_page, vm_page_prot(mm, vma.vm_flags)));
+        return set_pte_at(mm, address.page_base(), pte) ? VM_FAULT_OK : VM_FAULT_OOM;
     }
     auto frame = mm.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
     if (!frame) return VM_FAULT_OOM;
@@ -216,7 +215,7 @@ unsigned do_fault_around(mm_struct& mm, vm_area_struct& vma, VirtAddr address) {
     unsigned mapped = 0;
     for (uint64_t va = start; va < end; va += PAGE_SIZE) {
         const uint64_t pgoff = linear_page_index(vma, VirtAddr(va));
-        if (pgoff >= file_pages || get_pte(mm, VirtAddr(va))) continue;
+        if (pgoff >= file_pages || !pte_none(get_pte(mm, VirtAddr(va)))) continue;
         auto frame = find_get_page(m, pgoff);
         if (!frame) continue;
         if (map_file_page(mm, vma, VirtAddr(va), *frame, false)) break;
@@ -235,7 +234,7 @@ unsigned do_fault_around(mm_struct& mm, vm_area_struct& vma, VirtAddr address) {
 vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
     if (!(flags & FAULT_FLAG_WRITE)) {
         trace_fault_step("do_read_fault");
-        if (do_fault_around(mm, vma, address) && get_pte(mm, address)) return VM_FAULT_OK;
+        if (do_fault_around(mm, vma, address) && !pte_none(get_pte(mm, address))) return VM_FAULT_OK;
         PhysAddr frame;
         vm_fault_t r = filemap_fault(mm, vma, address, frame);
         if (r & VM_FAULT_ERROR) return r;
@@ -263,7 +262,7 @@ vm_fault_t do_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsign
     return m ? m : r;
 }
 
-vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint64_t pte);
+vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, pte_t pte);
 
 // A first touch of a [vdso] or [vvar] page (special_mapping_fault): the kernel's own
 // reserved frame, mapped read-only with no reference counted; a write to a private writable
@@ -280,8 +279,8 @@ vm_fault_t special_mapping_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr ad
         if (!copy) return VM_FAULT_OOM;
         return map_new_anon_page(mm, vma, address, *copy, flags);
     }
-    const uint64_t pte = vm_page_prot(mm, vma.vm_flags) & ~mmu::_PAGE_RW;
-    return set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, frame, pte)) ? VM_FAULT_OK : VM_FAULT_OOM;
+    const pte_t pte = pte_wrprotect(mk_pte(mm.paging_mode, frame, vm_page_prot(mm, vma.vm_flags)));
+    return set_pte_at(mm, address.page_base(), pte) ? VM_FAULT_OK : VM_FAULT_OOM;
 }
 
 // A fault on a swapped-out page (do_swap_page): the page comes from the swap cache or is
@@ -289,8 +288,8 @@ vm_fault_t special_mapping_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr ad
 // the slot goes (swap_free). A write fault by the slot's last user takes the page for
 // itself, out of the swap cache (reuse_swap_page); otherwise it is mapped read-only and a
 // later write goes through do_wp_page. A bad entry gets SIGBUS.
-vm_fault_t do_swap_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint64_t pte, unsigned flags) {
-    const swp_entry_t entry = pte_to_swp_entry(mm.paging_mode, pte);
+vm_fault_t do_swap_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, pte_t orig_pte, unsigned flags) {
+    const swp_entry_t entry = pte_to_swp_entry(mm.paging_mode, orig_pte);
     trace_fault_step("do_swap_page", [&](FaultStep& s) {
         s.about =
             "swap entry type " + std::to_string(swp_type(entry)) + ", offset " + std::to_string(swp_offset(entry));
@@ -329,13 +328,15 @@ vm_fault_t do_swap_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, ui
     swap_free(entry);
     // reuse_swap_page: no other PTE holds the slot and no other PTE maps the page.
     const bool exclusive = !__swap_count(entry) && p._mapcount < 0;
-    uint64_t prot = vm_page_prot(mm, vma.vm_flags) & ~mmu::_PAGE_RW;
+    pte_t pte = mk_pte(mm.paging_mode, PhysAddr::from_pfn(*pfn), vm_page_prot(mm, vma.vm_flags));
     if ((flags & FAULT_FLAG_WRITE) && exclusive) {
-        prot = vm_page_prot(mm, vma.vm_flags) | mmu::_PAGE_DIRTY;  // maybe_mkwrite(pte_mkdirty())
+        pte = pte_mkdirty(pte);         // maybe_mkwrite(pte_mkdirty())
         delete_from_swap_cache(pa, p);  // the slot is freed; the fault's reference keeps the page
         trace_fault_step("reuse_swap_page", [](FaultStep& s) { s.result = "delete_from_swap_cache (writable)"; });
+    } else {
+        pte = pte_wrprotect(pte);
     }
-    if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, PhysAddr::from_pfn(*pfn), prot))) {
+    if (!set_pte_at(mm, address.page_base(), pte)) {
         (void)swap_duplicate(entry);  // the PTE still holds the entry
         if (--p._refcount <= 0) pa.free_page(PhysAddr::from_pfn(*pfn));
         return VM_FAULT_OOM;
@@ -345,7 +346,7 @@ vm_fault_t do_swap_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, ui
     count_rss(mm, p);
     if (vm_swap_full() || (vma.vm_flags & VM_LOCKED)) (void)try_to_free_swap(pa, p);
     // A write to a page others still share: break COW now (the PTE is read-only).
-    if ((flags & FAULT_FLAG_WRITE) && !(prot & mmu::_PAGE_RW)) {
+    if ((flags & FAULT_FLAG_WRITE) && !pte_write(pte)) {
         const vm_fault_t wp = do_wp_page(mm, vma, address, get_pte(mm, address));
         return (wp & VM_FAULT_ERROR) ? wp : ret;
     }
@@ -355,10 +356,10 @@ vm_fault_t do_swap_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, ui
 // A write to a present read-only PTE of a writable VMA (do_wp_page): in a shared mapping
 // the page becomes writable and dirty (wp_page_shared); in a private one an anonymous page
 // only this PTE maps is reused (wp_page_reuse), anything else is copied (wp_page_copy).
-vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint64_t pte) {
-    PhysAddr old = mmu::pte_frame(mm.paging_mode, pte);
+vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, pte_t orig_pte) {
+    PhysAddr old = pte_phys(orig_pte);
     page& op = mm.page_alloc->phys_to_page(old);
-    uint64_t prot = vm_page_prot(mm, vma.vm_flags) | mmu::_PAGE_DIRTY;
+    const pgprot_t prot = vm_page_prot(mm, vma.vm_flags);
     trace_fault_step("do_wp_page");
     const bool shared = vma.vm_flags & VM_SHARED;
     // A swapped-in page only this PTE maps: its slot goes if no PTE holds it (reuse_swap_page).
@@ -368,7 +369,7 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
             s.about = "pfn " + hex(old.pfn()) + (shared ? ", set_page_dirty" : " has one mapper");
         });
         if (shared) set_page_dirty(op);
-        bool ok = set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, old, prot));
+        bool ok = set_pte_at(mm, address.page_base(), pte_mkdirty(mk_pte(mm.paging_mode, old, prot)));
         if (mm.tlb) mm.tlb->flush_tlb_page(address.page_base());
         return ok ? VM_FAULT_OK : VM_FAULT_OOM;
     }
@@ -381,7 +382,7 @@ vm_fault_t do_wp_page(mm_struct& mm, vm_area_struct& vma, VirtAddr address, uint
     ++mm.cow_breaks;
     page& np = mm.page_alloc->phys_to_page(*frame);
     mm.page_alloc->set_page_use(np, PageUse::Anon);
-    if (!set_pte_at(mm, address.page_base(), mmu::make_pte(mm.paging_mode, *frame, prot))) {
+    if (!set_pte_at(mm, address.page_base(), pte_mkdirty(mk_pte(mm.paging_mode, *frame, prot)))) {
         mm.page_alloc->free_page(*frame);
         return VM_FAULT_OOM;
     }
@@ -419,18 +420,18 @@ std::optional<PhysAddr> force_write_page(mm_struct& mm, VirtAddr va) {
     // check_vma_flags: without VM_WRITE only a private mapping that may become writable.
     const unsigned long f = vma->vm_flags;
     if (!(f & VM_WRITE) && ((f & VM_SHARED) || !(f & VM_MAYWRITE))) return std::nullopt;
-    uint64_t pte = get_pte(mm, va);
-    if (!pte) {
+    pte_t pte = get_pte(mm, va);
+    if (pte_none(pte)) {
         if (handle_mm_fault(mm, *vma, va, FAULT_FLAG_WRITE) & VM_FAULT_ERROR) return std::nullopt;
-    } else if (!(pte & mmu::_PAGE_PRESENT)) {
+    } else if (!pte_hw_present(pte)) {
         return std::nullopt;  // a swap entry or a PROT_NONE page
-    } else if (!(pte & mmu::_PAGE_RW) || !(pte & mmu::_PAGE_DIRTY)) {
+    } else if (!pte_write(pte) || !pte_dirty(pte)) {
         // do_wp_page copies a shared page or takes over an exclusive one, dirty either way.
         if (do_wp_page(mm, *vma, va, pte) & VM_FAULT_ERROR) return std::nullopt;
     }
     pte = get_pte(mm, va);
-    if (!(pte & mmu::_PAGE_PRESENT)) return std::nullopt;
-    return mmu::pte_frame(mm.paging_mode, pte) + va.page_offset();
+    if (!pte_hw_present(pte)) return std::nullopt;
+    return pte_phys(pte) + va.page_offset();
 }
 
 // Copies len bytes page by page between a user range and a kernel buffer.
@@ -490,30 +491,30 @@ void free_pgd(mm_struct& mm) {
     mm.pgd = PhysAddr(0);
 }
 
-uint64_t get_pte(mm_struct& mm, VirtAddr va) {
+pte_t get_pte(mm_struct& mm, VirtAddr va) {
     mmu::RamBus bus(*mm.ram);
     auto slot = mmu::pte_lookup(bus, mm.paging_mode, mm.pgd, va);
-    return slot ? mmu::read_entry(bus, mm.paging_mode, *slot) : 0;
+    return __pte(slot ? mmu::read_entry(bus, mm.paging_mode, *slot) : 0);
 }
 
-bool set_pte_at(mm_struct& mm, VirtAddr va, uint64_t pte) {
+bool set_pte_at(mm_struct& mm, VirtAddr va, pte_t pte) {
     mmu::RamBus bus(*mm.ram);
     PgtableAllocator alloc(mm);
-    auto slot =
-        mmu::pte_alloc(bus, mm.paging_mode, mm.pgd, va, alloc, mmu::_PAGE_RW | mmu::_PAGE_USER | mmu::_PAGE_ACCESSED);
+    auto slot = mmu::pte_alloc(bus, mm.paging_mode, mm.pgd, va, alloc, _PAGE_TABLE);
     if (slot.is_error()) return false;
-    mmu::write_entry(bus, mm.paging_mode, slot.value(), pte);
-    trace_fault_step("set_pte_at", [&](FaultStep& s) { s.args = hex(va.page_base().value) + ", " + hex(pte); });
+    mmu::write_entry(bus, mm.paging_mode, slot.value(), pte_val(pte));
+    trace_fault_step("set_pte_at",
+                     [&](FaultStep& s) { s.args = hex(va.page_base().value) + ", " + hex(pte_val(pte)); });
     return true;
 }
 
-uint64_t vm_page_prot(const mm_struct& mm, unsigned long vm_flags) {
+pgprot_t vm_page_prot(const mm_struct& mm, unsigned long vm_flags) {
     uint64_t prot = mmu::_PAGE_USER | mmu::_PAGE_ACCESSED;
     // PROT_NONE keeps the frame with _PAGE_PROTNONE instead of _PAGE_PRESENT (PAGE_NONE).
     prot |= (vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) ? mmu::_PAGE_PRESENT : _PAGE_PROTNONE;
     if (vm_flags & VM_WRITE) prot |= mmu::_PAGE_RW;
     if (!(vm_flags & VM_EXEC) && mm.paging_mode != PagingMode::Legacy32) prot |= mmu::_PAGE_NX;
-    return prot;
+    return __pgprot(prot);
 }
 
 void zap_page_range(mm_struct& mm, VirtAddr start, VirtAddr end, bool skip_anon) {
@@ -526,7 +527,7 @@ void zap_page_range(mm_struct& mm, VirtAddr start, VirtAddr end, bool skip_anon)
             va = (va + span) & ~(span - 1);
             continue;
         }
-        uint64_t pte = mmu::read_entry(bus, mm.paging_mode, *slot);
+        const pte_t pte = __pte(mmu::read_entry(bus, mm.paging_mode, *slot));
         if (is_swap_pte(pte)) {  // zap_pte_range: the entry's slot reference goes
             if (!skip_anon) {
                 mmu::write_entry(bus, mm.paging_mode, *slot, 0);
@@ -537,16 +538,16 @@ void zap_page_range(mm_struct& mm, VirtAddr start, VirtAddr end, bool skip_anon)
             va += PAGE_SIZE;
             continue;
         }
-        if (pte && skip_anon && (mm.page_alloc->phys_to_page(mmu::pte_frame(mm.paging_mode, pte)).flags & PG_anon)) {
+        if (!pte_none(pte) && skip_anon && (mm.page_alloc->phys_to_page(pte_phys(pte)).flags & PG_anon)) {
             va += PAGE_SIZE;  // a private COW copy: not the file's page
             continue;
         }
-        if (pte) {  // present, or a PROT_NONE PTE that still holds its frame
+        if (!pte_none(pte)) {  // present, or a PROT_NONE PTE that still holds its frame
             mmu::write_entry(bus, mm.paging_mode, *slot, 0);
-            page& p = mm.page_alloc->phys_to_page(mmu::pte_frame(mm.paging_mode, pte));
+            page& p = mm.page_alloc->phys_to_page(pte_phys(pte));
             // zap_pte_range: a store through the PTE is the file page's (page_mkclean found it).
-            if ((pte & mmu::_PAGE_DIRTY) && p.use == PageUse::File && !(p.flags & PG_anon)) set_page_dirty(p);
-            put_mapped_page(mm, mmu::pte_frame(mm.paging_mode, pte));
+            if (pte_dirty(pte) && p.use == PageUse::File && !(p.flags & PG_anon)) set_page_dirty(p);
+            put_mapped_page(mm, pte_phys(pte));
             any = true;
         }
         va += PAGE_SIZE;
@@ -557,8 +558,7 @@ void zap_page_range(mm_struct& mm, VirtAddr start, VirtAddr end, bool skip_anon)
 void change_protection(mm_struct& mm, VirtAddr start, VirtAddr end, unsigned long vm_flags) {
     mmu::RamBus bus(*mm.ram);
     const uint64_t span = pmd_span(mm.paging_mode);
-    const uint64_t keep = mmu::_PAGE_DIRTY | mmu::_PAGE_ACCESSED;
-    const uint64_t prot = vm_page_prot(mm, vm_flags);
+    const pgprot_t newprot = vm_page_prot(mm, vm_flags);
     bool any = false;
     for (uint64_t va = start.value; va < end.value;) {
         auto slot = mmu::pte_lookup(bus, mm.paging_mode, mm.pgd, VirtAddr(va));
@@ -566,20 +566,18 @@ void change_protection(mm_struct& mm, VirtAddr start, VirtAddr end, unsigned lon
             va = (va + span) & ~(span - 1);
             continue;
         }
-        uint64_t pte = mmu::read_entry(bus, mm.paging_mode, *slot);
-        if (pte_present(pte)) {  // a swap entry stays as it is: the fault applies vm_flags
-            PhysAddr frame = mmu::pte_frame(mm.paging_mode, pte);
+        const pte_t oldpte = __pte(mmu::read_entry(bus, mm.paging_mode, *slot));
+        if (pte_present(oldpte)) {  // a swap entry stays as it is: the fault applies vm_flags
+            pte_t ptent = pte_modify(oldpte, newprot);
             // In a private mapping only an anonymous page of its own may be writable: a page
             // shared with others, a page-cache page or the zero page stays read-only so a
             // write copies it. A shared mapping writes the page itself.
-            uint64_t p = prot;
-            const page& pg = mm.page_alloc->phys_to_page(frame);
+            const page& pg = mm.page_alloc->phys_to_page(pte_phys(oldpte));
             if (!(vm_flags & VM_SHARED) && (pg._refcount > 1 || !(pg.flags & PG_anon) || (pg.flags & PG_reserved)))
-                p &= ~mmu::_PAGE_RW;
-            if ((vm_flags & VM_SHARED) && !(pte & mmu::_PAGE_DIRTY) && page_wants_writenotify(pg)) p &= ~mmu::_PAGE_RW;
-            if (!(prot & mmu::_PAGE_PRESENT)) p &= ~mmu::_PAGE_PRESENT;
-            if (prot & mmu::_PAGE_PRESENT) p &= ~_PAGE_PROTNONE;
-            mmu::write_entry(bus, mm.paging_mode, *slot, mmu::make_pte(mm.paging_mode, frame, p | (pte & keep)));
+                ptent = pte_wrprotect(ptent);
+            if ((vm_flags & VM_SHARED) && !pte_dirty(oldpte) && page_wants_writenotify(pg))
+                ptent = pte_wrprotect(ptent);
+            mmu::write_entry(bus, mm.paging_mode, *slot, pte_val(ptent));
             any = true;
         }
         va += PAGE_SIZE;
@@ -588,20 +586,21 @@ void change_protection(mm_struct& mm, VirtAddr start, VirtAddr end, unsigned lon
 }
 
 vm_fault_t handle_mm_fault(mm_struct& mm, vm_area_struct& vma, VirtAddr address, unsigned flags) {
-    uint64_t pte = get_pte(mm, address);
-    trace_fault_step("handle_mm_fault", [&](FaultStep& s) { s.result = "handle_pte_fault (pte " + hex(pte) + ")"; });
-    if (!pte) {
+    const pte_t pte = get_pte(mm, address);
+    trace_fault_step("handle_mm_fault",
+                     [&](FaultStep& s) { s.result = "handle_pte_fault (pte " + hex(pte_val(pte)) + ")"; });
+    if (pte_none(pte)) {
         if (vma.vm_special) return special_mapping_fault(mm, vma, address, flags);
         if (vma.is_anonymous()) return do_anonymous_page(mm, vma, address, flags);
         return do_fault(mm, vma, address, flags);
     }
     // A non-present PTE that is not empty: a PROT_NONE page keeps its frame with
     // _PAGE_PROTNONE (pte_protnone); any other is a swap entry, for do_swap_page.
-    if (!(pte & mmu::_PAGE_PRESENT)) {
+    if (!pte_hw_present(pte)) {
         if (pte_protnone(pte)) return VM_FAULT_SIGSEGV;
         return do_swap_page(mm, vma, address, pte, flags);
     }
-    if ((flags & FAULT_FLAG_WRITE) && !(pte & mmu::_PAGE_RW)) {
+    if ((flags & FAULT_FLAG_WRITE) && !pte_write(pte)) {
         if (!(vma.vm_flags & VM_WRITE)) return VM_FAULT_SIGSEGV;
         return do_wp_page(mm, vma, address, pte);
     }
@@ -659,8 +658,9 @@ std::vector<std::string> check_swap_ptes(mm_struct& mm) {
     for (mm_struct* m : mms) {
         mmu::RamBus bus(*m->ram);
         mmu::for_each_pte(bus, m->paging_mode, m->pgd, VirtAddr(0), VirtAddr(m->task_size - 1),
-                          [&](VirtAddr, uint64_t pte) {
-                              if (is_swap_pte(pte)) ++swap_ptes[pte_to_swp_entry(m->paging_mode, pte).val];
+                          [&](VirtAddr, uint64_t raw) {
+                              if (is_swap_pte(__pte(raw)))
+                                  ++swap_ptes[pte_to_swp_entry(m->paging_mode, __pte(raw)).val];
                           });
     }
     for (const address_space* m : shmem_swaplist())  // a swapped shmem page's mapping holds its slot
@@ -680,19 +680,19 @@ std::vector<std::string> check_mm(mm_struct& mm) {
     if (static_cast<size_t>(mm.map_count) != mm.mm_rb.size()) problems.push_back("map_count disagrees with the tree");
     mmu::RamBus bus(*mm.ram);
     mmu::for_each_pte(
-        bus, mm.paging_mode, mm.pgd, VirtAddr(0), VirtAddr(mm.task_size - 1), [&](VirtAddr va, uint64_t pte) {
+        bus, mm.paging_mode, mm.pgd, VirtAddr(0), VirtAddr(mm.task_size - 1), [&](VirtAddr va, uint64_t raw) {
+            const pte_t pte = __pte(raw);
             const vm_area_struct* v = mm.mm_rb.find_vma(va);
             if (!v || v->vm_start > va)
-                problems.push_back("PTE " + hex(pte) + " at " + hex(va.value) + " outside every VMA");
+                problems.push_back("PTE " + hex(raw) + " at " + hex(va.value) + " outside every VMA");
             if (is_swap_pte(pte)) {
                 if (!__swap_count(pte_to_swp_entry(mm.paging_mode, pte)))
-                    problems.push_back("swap PTE " + hex(pte) + " at " + hex(va.value) + " holds a free slot");
+                    problems.push_back("swap PTE " + hex(raw) + " at " + hex(va.value) + " holds a free slot");
                 return;
             }
-            const page& pg = mm.page_alloc->phys_to_page(mmu::pte_frame(mm.paging_mode, pte));
+            const page& pg = mm.page_alloc->phys_to_page(pte_phys(pte));
             if ((pg.flags & PG_buddy) || pg._refcount <= 0)
-                problems.push_back("PTE at " + hex(va.value) + " maps free frame " +
-                                   hex(mmu::pte_frame(mm.paging_mode, pte).value));
+                problems.push_back("PTE at " + hex(va.value) + " maps free frame " + hex(pte_phys(pte).value));
         });
     for (std::string& p : check_swap_ptes(mm)) problems.push_back(std::move(p));
     return problems;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "guestos/arch/x86/include/asm/pgtable.h"
 #include "guestos/include/kmap.h"
 #include "guestos/include/mm_types.h"
 
@@ -32,12 +33,12 @@ enum fault_flag : unsigned {
 // Frees every page and page-table page of mm (exit_mmap's teardown).
 void free_pgd(mm_struct& mm);
 
-// The guest PTE for va, or 0 when there is none.
-uint64_t get_pte(mm_struct& mm, VirtAddr va);
+// The guest PTE for va (ptep_get), none when there is no page table for it.
+pte_t get_pte(mm_struct& mm, VirtAddr va);
 // Installs pte for va, creating page tables; false when out of memory.
-[[nodiscard]] bool set_pte_at(mm_struct& mm, VirtAddr va, uint64_t pte);
-// The PTE flags a VMA's pages get (vm_get_page_prot), without RW for a read-mapped page.
-uint64_t vm_page_prot(const mm_struct& mm, unsigned long vm_flags);
+[[nodiscard]] bool set_pte_at(mm_struct& mm, VirtAddr va, pte_t pte);
+// The protection a VMA's pages get (vm_get_page_prot), without RW for a read-mapped page.
+pgprot_t vm_page_prot(const mm_struct& mm, unsigned long vm_flags);
 
 // Unmaps [start, end): frees the pages, clears the PTEs, flushes the TLB (zap_page_range);
 // skip_anon keeps anonymous pages (a private file mapping's COW copies).

@@ -101,7 +101,8 @@ vm_area_struct* vma_expand(mm_struct& mm, vm_area_struct* vma, VirtAddr new_end)
     vma = vma_merge(mm, vma);
     if (vma->vm_flags & VM_LOCKED)  // mremap populates what it adds to a locked mapping
         for (VirtAddr a = old_end; a < new_end; a = a + PAGE_SIZE)
-            if (!get_pte(mm, a)) (void)handle_mm_fault(mm, *vma, a, (vma->vm_flags & VM_WRITE) ? FAULT_FLAG_WRITE : 0u);
+            if (pte_none(get_pte(mm, a)))
+                (void)handle_mm_fault(mm, *vma, a, (vma->vm_flags & VM_WRITE) ? FAULT_FLAG_WRITE : 0u);
     return vma;
 }
 
@@ -202,7 +203,7 @@ long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len
     if ((flags & MAP_POPULATE_) || (v->vm_flags & VM_LOCKED)) {  // populate_vma_page_range
         unsigned fl = (v->vm_flags & VM_WRITE) ? FAULT_FLAG_WRITE : 0u;
         for (uint64_t a = addr; a < addr + alen; a += PAGE_SIZE)
-            if (!get_pte(mm, VirtAddr(a)) && (v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
+            if (pte_none(get_pte(mm, VirtAddr(a))) && (v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
                 if (handle_mm_fault(mm, *find_vma(mm, VirtAddr(a)), VirtAddr(a), fl) & VM_FAULT_ERROR) break;
     }
     return static_cast<long>(addr);
@@ -337,7 +338,7 @@ long mlock_fixup(mm_struct& mm, uint64_t start, uint64_t len, unsigned long set,
             vma_merge(mm, v);
             if (populate && (nf & (VM_READ | VM_WRITE | VM_EXEC)))  // __mm_populate
                 for (uint64_t a = vs.value; a < ve.value; a += PAGE_SIZE)
-                    if (!get_pte(mm, VirtAddr(a)))
+                    if (pte_none(get_pte(mm, VirtAddr(a))))
                         if (vm_area_struct* pv = find_vma(mm, VirtAddr(a)))
                             (void)handle_mm_fault(mm, *pv, VirtAddr(a), writable ? FAULT_FLAG_WRITE : 0u);
         }

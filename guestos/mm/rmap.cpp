@@ -242,10 +242,10 @@ void rmap_walk(const page& p, const std::function<void(vm_area_struct&, VirtAddr
 namespace {
 // Rewrites an existing PTE and drops the CPU's translation of it (ptep_clear_flush,
 // ptep_clear_flush_young); reclaim's writes stay out of the fault trace.
-void ptep_clear_flush(mm_struct& mm, VirtAddr address, uint64_t pte) {
+void ptep_clear_flush(mm_struct& mm, VirtAddr address, pte_t pte) {
     mmu::RamBus bus(*mm.ram);
     if (auto slot = mmu::pte_lookup(bus, mm.paging_mode, mm.pgd, address))
-        mmu::write_entry(bus, mm.paging_mode, *slot, pte);
+        mmu::write_entry(bus, mm.paging_mode, *slot, pte_val(pte));
     if (mm.tlb) mm.tlb->flush_tlb_page(address);
 }
 
@@ -255,8 +255,8 @@ template <class Fn>
 void for_each_pte_mapping(page& p, PhysAddr frame, Fn fn) {
     rmap_walk(p, [&](vm_area_struct& vma, VirtAddr address) {
         mm_struct& mm = *vma.vm_mm;
-        const uint64_t pte = get_pte(mm, address);
-        if (pte_present(pte) && mmu::pte_frame(mm.paging_mode, pte) == frame) fn(mm, address, pte);
+        const pte_t pte = get_pte(mm, address);
+        if (pte_present(pte) && pte_phys(pte) == frame) fn(mm, address, pte);
     });
 }
 }  // namespace
@@ -264,9 +264,9 @@ void for_each_pte_mapping(page& p, PhysAddr frame, Fn fn) {
 int try_to_unmap(PageAllocator& pa, PhysAddr frame) {
     int unmapped = 0;
     page& p = pa.phys_to_page(frame);
-    for_each_pte_mapping(p, frame, [&](mm_struct& mm, VirtAddr address, uint64_t pte) {
-        if (pte & mmu::_PAGE_DIRTY) set_page_dirty(p);  // try_to_unmap_one
-        uint64_t swp_pte = 0;
+    for_each_pte_mapping(p, frame, [&](mm_struct& mm, VirtAddr address, pte_t pte) {
+        if (pte_dirty(pte)) set_page_dirty(p);  // try_to_unmap_one
+        pte_t swp_pte{};
         if ((p.flags & PG_anon) && (p.flags & PG_swapcache)) {
             // An anonymous page in the swap cache: the PTE keeps its swap entry instead, one
             // more reference on the slot (swap_duplicate), counted as MM_SWAPENTS.
@@ -292,12 +292,12 @@ int page_mkclean(PageAllocator& pa, PhysAddr frame) {
         // page_mkclean_one: only shared mappings write the page itself (invalid_mkclean_vma).
         if (!(vma.vm_flags & VM_SHARED)) return;
         mm_struct& mm = *vma.vm_mm;
-        const uint64_t pte = get_pte(mm, address);
-        if (!pte_present(pte) || mmu::pte_frame(mm.paging_mode, pte) != frame) return;
-        if (!(pte & (mmu::_PAGE_RW | mmu::_PAGE_DIRTY))) return;
+        const pte_t pte = get_pte(mm, address);
+        if (!pte_present(pte) || pte_phys(pte) != frame) return;
+        if (!pte_write(pte) && !pte_dirty(pte)) return;
         // pte_wrprotect(pte_mkclean()): the next store faults and dirties the page again.
-        ptep_clear_flush(mm, address, pte & ~(mmu::_PAGE_RW | mmu::_PAGE_DIRTY));
-        if (pte & mmu::_PAGE_DIRTY) ++cleaned;
+        ptep_clear_flush(mm, address, pte_wrprotect(pte_mkclean(pte)));
+        if (pte_dirty(pte)) ++cleaned;
     });
     return cleaned;
 }
@@ -308,11 +308,11 @@ int page_referenced(PageAllocator& pa, PhysAddr frame, unsigned long* vm_flags) 
     if (vm_flags) *vm_flags = 0;
     rmap_walk(p, [&](vm_area_struct& vma, VirtAddr address) {
         mm_struct& mm = *vma.vm_mm;
-        const uint64_t pte = get_pte(mm, address);
-        if (!pte_present(pte) || mmu::pte_frame(mm.paging_mode, pte) != frame || !(pte & mmu::_PAGE_ACCESSED)) return;
+        const pte_t pte = get_pte(mm, address);
+        if (!pte_present(pte) || pte_phys(pte) != frame || !pte_young(pte)) return;
         if (vm_flags) *vm_flags |= vma.vm_flags;
         // ptep_clear_flush_young: the next access walks the tables again and sets A.
-        ptep_clear_flush(mm, address, pte & ~mmu::_PAGE_ACCESSED);
+        ptep_clear_flush(mm, address, pte_mkold(pte));
         ++referenced;
     });
     return referenced;

@@ -287,7 +287,7 @@ namespace {
 bool unuse_mm(mm_struct& mm, unsigned type) {
     for (vm_area_struct& v : mm.mm_rb) {
         for (uint64_t va = v.vm_start.value; va < v.vm_end.value; va += PAGE_SIZE) {
-            const uint64_t pte = get_pte(mm, VirtAddr(va));
+            const pte_t pte = get_pte(mm, VirtAddr(va));
             if (!is_swap_pte(pte) || swp_type(pte_to_swp_entry(mm.paging_mode, pte)) != type) continue;
             if (handle_mm_fault(mm, v, VirtAddr(va), 0) & VM_FAULT_ERROR) return false;
         }

@@ -73,10 +73,10 @@ long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t 
 // Moves the PTEs of [old, old+len) to new_addr (move_page_tables).
 void move_page_tables(mm_struct& mm, uint64_t old_addr, uint64_t new_addr, uint64_t len) {
     for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-        uint64_t pte = get_pte(mm, VirtAddr(old_addr + off));
-        if (!pte) continue;
+        const pte_t pte = get_pte(mm, VirtAddr(old_addr + off));
+        if (pte_none(pte)) continue;
         if (!set_pte_at(mm, VirtAddr(new_addr + off), pte)) continue;
-        (void)set_pte_at(mm, VirtAddr(old_addr + off), 0);
+        (void)set_pte_at(mm, VirtAddr(old_addr + off), __pte(0));
     }
     if (mm.tlb) mm.tlb->flush_tlb_range(VirtAddr(old_addr), VirtAddr(old_addr + len));
 }
@@ -249,7 +249,7 @@ long sys_mincore(SysCtx& c, const uint64_t* a) {
         // pte_present (PROT_NONE pages are resident too); for a file page no PTE maps, whether
         // the page cache holds it (mincore_page).
         // A swapped-out page counts when the swap cache holds it (mincore_swap).
-        const uint64_t pte = get_pte(c.mm, va);
+        const pte_t pte = get_pte(c.mm, va);
         uint8_t resident = pte_present(pte) ? 1 : 0;
         if (is_swap_pte(pte)) resident = lookup_swap_cache(pte_to_swp_entry(c.mm.paging_mode, pte)) ? 1 : 0;
         if (!resident && v->vm_file && v->vm_file->f_inode)

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "guestos/arch/x86/include/asm/pgtable.h"
+
 namespace guestos {
 
 Vmalloc::~Vmalloc() {
@@ -133,9 +135,9 @@ const vm_struct* Vmalloc::find_vm_area(VirtAddr addr) const {
 std::optional<PhysAddr> Vmalloc::vmalloc_to_page(VirtAddr addr) const {
     auto slot = kpt_.kernel_pte_slot(addr.page_base());
     if (!slot) return std::nullopt;
-    const uint64_t e = mmu::read_entry(kpt_.bus(), kpt_.mode(), *slot);
-    if (!(e & mmu::_PAGE_PRESENT)) return std::nullopt;
-    return mmu::pte_frame(kpt_.mode(), e);
+    const pte_t pte = __pte(mmu::read_entry(kpt_.bus(), kpt_.mode(), *slot));
+    if (!pte_hw_present(pte)) return std::nullopt;
+    return pte_phys(pte);
 }
 
 }  // namespace guestos

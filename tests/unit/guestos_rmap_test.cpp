@@ -100,9 +100,9 @@ protected:
         EXPECT_EQ(handle_mm_fault(mm_, *v, VirtAddr(va), write ? FAULT_FLAG_WRITE : 0u) & VM_FAULT_ERROR, 0u);
     }
     PhysAddr frame_at(uint64_t va) {
-        const uint64_t pte = get_pte(mm_, VirtAddr(va));
-        EXPECT_NE(pte, 0u) << std::hex << va;
-        return mmu::pte_frame(mm_.paging_mode, pte);
+        const pte_t pte = get_pte(mm_, VirtAddr(va));
+        EXPECT_FALSE(pte_none(pte)) << std::hex << va;
+        return pte_phys(pte);
     }
     // Where rmap_walk says the page at frame may be mapped.
     std::set<uint64_t> walk(PhysAddr frame) {
@@ -154,7 +154,7 @@ TEST_F(GuestosRmapTest, TryToUnmapClearsEveryPteAndKeepsThePageForItsHolder) {
     const uint64_t rss = mm_.rss_anon;
     const int flushes = tlb_.pages;
     EXPECT_EQ(try_to_unmap(*buddy_, f), 1);
-    EXPECT_EQ(get_pte(mm_, VirtAddr(a + P)), 0u);
+    EXPECT_TRUE(pte_none(get_pte(mm_, VirtAddr(a + P))));
     EXPECT_EQ(mm_.rss_anon, rss - 1);
     EXPECT_GT(tlb_.pages, flushes);
     EXPECT_EQ(p._refcount, 1);
@@ -187,8 +187,8 @@ TEST_F(GuestosRmapTest, FilePageIsFoundInEveryMappingOfTheFile) {
     EXPECT_EQ(try_to_unmap(*buddy_, page5), 2);
     EXPECT_EQ(buddy_->phys_to_page(page5)._refcount, before - 2);
     EXPECT_EQ(buddy_->phys_to_page(page5)._refcount, 1) << "the page cache's own reference";
-    EXPECT_EQ(get_pte(mm_, VirtAddr(s1 + 5 * P)), 0u);
-    EXPECT_NE(get_pte(mm_, VirtAddr(pv + 5 * P)), 0u);
+    EXPECT_TRUE(pte_none(get_pte(mm_, VirtAddr(s1 + 5 * P))));
+    EXPECT_FALSE(pte_none(get_pte(mm_, VirtAddr(pv + 5 * P))));
     EXPECT_TRUE(check_mm(mm_).empty());
     do_munmap(mm_, s2, 4 * P);
     EXPECT_EQ(f->f_inode->i_data.i_mmap.size(), 2u) << "munmap unlinks the VMA from i_mmap";
@@ -223,9 +223,9 @@ TEST_F(GuestosRmapTest, ForkSharesPagesCopyOnWriteAndRmapFindsBothSides) {
     EXPECT_EQ(child.map_count, mm_.map_count);
     EXPECT_EQ(child.rss_anon, mm_.rss_anon);
     // The same frames, write-protected on both sides; the page is found in both mms.
-    EXPECT_EQ(mmu::pte_frame(child.paging_mode, get_pte(child, VirtAddr(a))), f0);
-    EXPECT_FALSE(get_pte(mm_, VirtAddr(a)) & mmu::_PAGE_RW);
-    EXPECT_FALSE(get_pte(child, VirtAddr(a)) & mmu::_PAGE_RW);
+    EXPECT_EQ(pte_phys(get_pte(child, VirtAddr(a))), f0);
+    EXPECT_FALSE(pte_write(get_pte(mm_, VirtAddr(a))));
+    EXPECT_FALSE(pte_write(get_pte(child, VirtAddr(a))));
     EXPECT_EQ(buddy_->phys_to_page(f0)._refcount, 2);
     EXPECT_EQ(walk(f0), (std::set<uint64_t>{a, a + CHILD_TAG}));
     // The child's VMA has an anon_vma of its own, under the parent's root.
@@ -236,7 +236,7 @@ TEST_F(GuestosRmapTest, ForkSharesPagesCopyOnWriteAndRmapFindsBothSides) {
     EXPECT_EQ(cv->anon_vma->root, pv->anon_vma->root);
     // A child write copies; the parent keeps the original and, now its only mapper, reuses it.
     write_byte(child, a, 'c');
-    const PhysAddr cf0 = mmu::pte_frame(child.paging_mode, get_pte(child, VirtAddr(a)));
+    const PhysAddr cf0 = pte_phys(get_pte(child, VirtAddr(a)));
     EXPECT_NE(cf0, f0);
     EXPECT_EQ(buddy_->phys_to_page(cf0).mapping, cv->anon_vma) << "a new page of the child's anon_vma";
     EXPECT_EQ(walk(cf0), std::set<uint64_t>{a + CHILD_TAG}) << "not in the parent's walks";
@@ -249,8 +249,8 @@ TEST_F(GuestosRmapTest, ForkSharesPagesCopyOnWriteAndRmapFindsBothSides) {
     // try_to_unmap of a page still shared clears it in both mms.
     ++buddy_->phys_to_page(f1)._refcount;
     EXPECT_EQ(try_to_unmap(*buddy_, f1), 2);
-    EXPECT_EQ(get_pte(mm_, VirtAddr(a + P)), 0u);
-    EXPECT_EQ(get_pte(child, VirtAddr(a + P)), 0u);
+    EXPECT_TRUE(pte_none(get_pte(mm_, VirtAddr(a + P))));
+    EXPECT_TRUE(pte_none(get_pte(child, VirtAddr(a + P))));
     buddy_->free_page(f1);
     EXPECT_TRUE(check_mm(mm_).empty());
     EXPECT_TRUE(check_mm(child).empty());
@@ -278,7 +278,7 @@ TEST_F(GuestosRmapTest, PageReferencedCountsAndClearsAccessedBits) {
     fault(s2, false);
     const PhysAddr page0 = frame_at(s1);
     EXPECT_EQ(page_referenced(*buddy_, page0), 2);
-    EXPECT_FALSE(get_pte(mm_, VirtAddr(s1)) & mmu::_PAGE_ACCESSED);
+    EXPECT_FALSE(pte_young(get_pte(mm_, VirtAddr(s1))));
     EXPECT_EQ(page_referenced(*buddy_, page0), 0) << "nobody touched it since";
 }
 
@@ -295,12 +295,12 @@ TEST_F(GuestosRmapTest, TruncateUnmapsSharedPagesAndPrivateCopiesPastTheNewEnd) 
     EXPECT_EQ(f->truncate(P + 10), 0);  // one page and 10 bytes remain
     EXPECT_EQ(f->f_inode->i_data.nrpages(), 2u);
     for (uint64_t i = 0; i < 2; ++i) {
-        EXPECT_NE(get_pte(mm_, VirtAddr(s + i * P)), 0u) << i;
-        EXPECT_NE(get_pte(mm_, VirtAddr(pv + i * P)), 0u) << i;
+        EXPECT_FALSE(pte_none(get_pte(mm_, VirtAddr(s + i * P)))) << i;
+        EXPECT_FALSE(pte_none(get_pte(mm_, VirtAddr(pv + i * P)))) << i;
     }
     for (uint64_t i = 2; i < 4; ++i) {
-        EXPECT_EQ(get_pte(mm_, VirtAddr(s + i * P)), 0u) << i;
-        EXPECT_EQ(get_pte(mm_, VirtAddr(pv + i * P)), 0u) << "even_cows: " << i;
+        EXPECT_TRUE(pte_none(get_pte(mm_, VirtAddr(s + i * P)))) << i;
+        EXPECT_TRUE(pte_none(get_pte(mm_, VirtAddr(pv + i * P)))) << "even_cows: " << i;
         vm_area_struct* v = find_vma(mm_, VirtAddr(s + i * P));
         EXPECT_EQ(handle_mm_fault(mm_, *v, VirtAddr(s + i * P), 0), VM_FAULT_SIGBUS) << i;
     }

@@ -57,11 +57,11 @@ void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) { std::memcpy(&b[at],
 
 TEST(SwapEntry, X86_64AndPaeKeepTheInvertedOffsetAboveTheProtnoneBit) {
     for (PagingMode m : {PagingMode::LongMode4, PagingMode::PAE}) {
-        const uint64_t pte = swp_entry_to_pte(m, swp_entry(0, 1));
-        EXPECT_EQ(pte, 0x07fffffffffffc00ull);  // ~1 << SWP_OFFSET_SHIFT >> SWP_TYPE_BITS
+        const pte_t pte = swp_entry_to_pte(m, swp_entry(0, 1));
+        EXPECT_EQ(pte_val(pte), 0x07fffffffffffc00ull);  // ~1 << SWP_OFFSET_SHIFT >> SWP_TYPE_BITS
         EXPECT_TRUE(is_swap_pte(pte));
         EXPECT_FALSE(pte_present(pte));
-        EXPECT_EQ(swp_entry_to_pte(m, swp_entry(3, 0)) >> 59, 3u) << "the type in bits 59-63";
+        EXPECT_EQ(pte_val(swp_entry_to_pte(m, swp_entry(3, 0))) >> 59, 3u) << "the type in bits 59-63";
         for (uint64_t off : {uint64_t{1}, uint64_t{2}, uint64_t{12345}, swapfile_maximum_size(m) - 1}) {
             for (unsigned type : {0u, 1u, 31u}) {
                 const swp_entry_t e = pte_to_swp_entry(m, swp_entry_to_pte(m, swp_entry(type, off)));
@@ -73,14 +73,14 @@ TEST(SwapEntry, X86_64AndPaeKeepTheInvertedOffsetAboveTheProtnoneBit) {
 }
 
 TEST(SwapEntry, TwoLevelKeepsTheTypeInBits1To5AndTheOffsetFromBit9) {
-    EXPECT_EQ(swp_entry_to_pte(PagingMode::Legacy32, swp_entry(1, 5)), 0xa02u);
-    EXPECT_EQ(swp_entry_to_pte(PagingMode::Legacy32, swp_entry(0, (1u << 23) - 1)), 0xfffffe00u);
-    const swp_entry_t e = pte_to_swp_entry(PagingMode::Legacy32, 0xa02u);
+    EXPECT_EQ(pte_val(swp_entry_to_pte(PagingMode::Legacy32, swp_entry(1, 5))), 0xa02u);
+    EXPECT_EQ(pte_val(swp_entry_to_pte(PagingMode::Legacy32, swp_entry(0, (1u << 23) - 1))), 0xfffffe00u);
+    const swp_entry_t e = pte_to_swp_entry(PagingMode::Legacy32, __pte(0xa02u));
     EXPECT_EQ(swp_type(e), 1u);
     EXPECT_EQ(swp_offset(e), 5u);
     // Type 2 sets bit 2 (_PAGE_USER): still a swap entry, not a PROT_NONE page.
-    const uint64_t t2 = swp_entry_to_pte(PagingMode::Legacy32, swp_entry(2, 7));
-    EXPECT_TRUE(t2 & mmu::_PAGE_USER);
+    const pte_t t2 = swp_entry_to_pte(PagingMode::Legacy32, swp_entry(2, 7));
+    EXPECT_TRUE(pte_user(t2));
     EXPECT_TRUE(is_swap_pte(t2));
     EXPECT_FALSE(pte_protnone(t2));
     EXPECT_EQ(swapfile_maximum_size(PagingMode::Legacy32), 1ull << 23);
@@ -198,9 +198,9 @@ protected:
         EXPECT_EQ(handle_mm_fault(mm, *v, VirtAddr(va), write ? FAULT_FLAG_WRITE : 0u) & VM_FAULT_ERROR, 0u);
     }
     uint8_t* bytes(mm_struct& mm, uint64_t va) {
-        const uint64_t pte = get_pte(mm, VirtAddr(va));
-        EXPECT_TRUE(pte & mmu::_PAGE_PRESENT);
-        return ram_->host(mmu::pte_frame(mm.paging_mode, pte), P);
+        const pte_t pte = get_pte(mm, VirtAddr(va));
+        EXPECT_TRUE(pte_hw_present(pte));
+        return ram_->host(pte_phys(pte), P);
     }
     // Writes page i's pattern: its number in every word.
     void fill(uint64_t base, uint64_t pages) {
@@ -237,7 +237,7 @@ protected:
         for (mm_struct* mm : {&parent_, child_.get()}) {
             if (!mm) continue;
             for (uint64_t i = 0; i < pages; ++i)
-                if (uint64_t pte = get_pte(*mm, VirtAddr(base + i * P)); is_swap_pte(pte))
+                if (pte_t pte = get_pte(*mm, VirtAddr(base + i * P)); is_swap_pte(pte))
                     ++ptes[pte_to_swp_entry(mm->paging_mode, pte).val];
         }
         return check_swap_map(ptes);
@@ -298,9 +298,9 @@ TEST_F(GuestosSwapTest, WriteFaultOfTheLastUserTakesThePageOutOfTheSwapCache) {
     ASSERT_TRUE(is_swap_pte(get_pte(parent_, VirtAddr(a))));
     const uint64_t free_before = get_nr_swap_pages();
     fault(parent_, a, true);
-    const uint64_t pte = get_pte(parent_, VirtAddr(a));
-    EXPECT_TRUE(pte & mmu::_PAGE_RW) << "reuse_swap_page: writable at once";
-    const page& p = buddy_->phys_to_page(mmu::pte_frame(PagingMode::LongMode4, pte));
+    const pte_t pte = get_pte(parent_, VirtAddr(a));
+    EXPECT_TRUE(pte_write(pte)) << "reuse_swap_page: writable at once";
+    const page& p = buddy_->phys_to_page(pte_phys(pte));
     EXPECT_FALSE(p.flags & PG_swapcache);
     EXPECT_EQ(p._refcount, 1);
     EXPECT_EQ(get_nr_swap_pages(), free_before + 1) << "its slot is free again";
@@ -323,16 +323,15 @@ TEST_F(GuestosSwapTest, ForkedMappersShareTheSwappedPageThroughTheSwapCache) {
     // Both read the page: one swap-in, one frame, read-only in both.
     fault(parent_, a, false);
     fault(*child_, a, false);
-    const uint64_t pp = get_pte(parent_, VirtAddr(a)), cp = get_pte(*child_, VirtAddr(a));
-    EXPECT_EQ(mmu::pte_frame(PagingMode::LongMode4, pp), mmu::pte_frame(PagingMode::LongMode4, cp));
-    EXPECT_FALSE(pp & mmu::_PAGE_RW);
+    const pte_t pp = get_pte(parent_, VirtAddr(a)), cp = get_pte(*child_, VirtAddr(a));
+    EXPECT_EQ(pte_phys(pp), pte_phys(cp));
+    EXPECT_FALSE(pte_write(pp));
     // The child's write copies; the parent keeps the original.
     fault(*child_, a, true);
     uint8_t* c = bytes(*child_, a);
     c[0] = 0xee;
     EXPECT_TRUE(holds(parent_, a, 0));
-    EXPECT_NE(mmu::pte_frame(PagingMode::LongMode4, get_pte(*child_, VirtAddr(a))),
-              mmu::pte_frame(PagingMode::LongMode4, pp));
+    EXPECT_NE(pte_phys(get_pte(*child_, VirtAddr(a))), pte_phys(pp));
     // A page the child never touched comes back for it alone.
     const uint64_t last = a + (n - 1) * P;
     if (is_swap_pte(get_pte(*child_, VirtAddr(last)))) {

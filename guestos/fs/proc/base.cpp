@@ -414,18 +414,18 @@ MemSize smaps_account(mm_struct& mm, const vm_area_struct& v) {
     MemSize m;
     if (v.vm_special && !v.vm_special->fault) return m;  // the gate page: no PTE of the mm maps it
     for (uint64_t va = v.vm_start.value; va < v.vm_end.value; va += PAGE_SIZE) {
-        const uint64_t pte = get_pte(mm, VirtAddr(va));
-        if (!(pte & mmu::_PAGE_PRESENT)) continue;
-        const PhysAddr frame = mmu::pte_frame(mm.paging_mode, pte);
+        const pte_t pte = get_pte(mm, VirtAddr(va));
+        if (!pte_present(pte)) continue;  // PROT_NONE pages are resident too (smaps_pte_entry)
+        const PhysAddr frame = pte_phys(pte);
         const page& pg = mm.page_alloc->phys_to_page(frame);
         if (pg.flags & PG_reserved) continue;  // the zero page is not counted (vm_normal_page)
         const uint64_t mappers = static_cast<uint64_t>(std::max(1, pg._mapcount + 1));
-        const bool dirty = (pte & mmu::_PAGE_DIRTY) || (pg.flags & PG_dirty);  // shmem pages are always dirty
+        const bool dirty = pte_dirty(pte) || (pg.flags & PG_dirty);  // shmem pages are always dirty
         m.rss += PAGE_SIZE;
         m.pss += PAGE_SIZE / mappers;
         if (mappers > 1) (dirty ? m.shared_dirty : m.shared_clean) += PAGE_SIZE;
         else (dirty ? m.private_dirty : m.private_clean) += PAGE_SIZE;
-        if (pte & mmu::_PAGE_ACCESSED) m.referenced += PAGE_SIZE;
+        if (pte_young(pte)) m.referenced += PAGE_SIZE;
         if (pg.use == PageUse::Anon) m.anonymous += PAGE_SIZE;
     }
     return m;

@@ -18,7 +18,7 @@ FaultOutcome Kernel::do_user_addr_fault(task_struct& task, VirtAddr address, uin
     if (buddy_) buddy_->count_vm_events(PGFAULT);
     mm_struct& mm = *task.mm;
     FaultEvent* ev = fault_tracer().current();
-    if (ev) ev->pte_before = get_pte(mm, address);
+    if (ev) ev->pte_before = pte_val(get_pte(mm, address));
     trace_fault_step("do_page_fault",
                      [&](FaultStep& s) { s.args = hex(address.value) + ", " + describe_error_code(error_code); });
     auto bad_area = [&](int code) {
@@ -66,7 +66,7 @@ FaultOutcome Kernel::do_user_addr_fault(task_struct& task, VirtAddr address, uin
         if (out_of_memory(*this, task, 0, killed) || !killed) break;
         r = handle_mm_fault(mm, *vma, address, flags);
     }
-    if (ev) ev->pte_after = get_pte(mm, address);
+    if (ev) ev->pte_after = pte_val(get_pte(mm, address));
     if (r & VM_FAULT_MAJOR) {
         ++stats.pgmajfault;
         if (buddy_) buddy_->count_vm_events(PGMAJFAULT);
