@@ -1,6 +1,7 @@
 // Errors as values for every layer: a Linux errno with a message for humans, ErrorOr<T>
 // (SerenityOS style; std::expected is C++23) and TRY, which returns an error to the caller.
 #pragma once
+#include <cerrno>
 #include <string>
 #include <utility>
 #include <variant>
@@ -50,6 +51,9 @@ private:
     bool has_err_ = false;
 };
 
+// What a syscall or VFS operation returns for e: -errno, EIO when e carries none.
+inline long negative_errno(const Error& e) { return -(e.errno_value ? e.errno_value : EIO); }
+
 }  // namespace base
 
 // TRY(expr): the value of an ErrorOr expression, or return its error from the enclosing
@@ -59,4 +63,13 @@ private:
         auto _try_result = (expr);                                      \
         if (_try_result.is_error()) return _try_result.release_error(); \
         _try_result.release_value();                                    \
+    })
+
+// TRY_ERRNO(expr): as TRY, in a function that returns a negative errno (a syscall or a
+// filesystem operation at the VFS boundary): an error leaves as base::negative_errno.
+#define TRY_ERRNO(expr)                                                               \
+    ({                                                                                \
+        auto _try_result = (expr);                                                    \
+        if (_try_result.is_error()) return base::negative_errno(_try_result.error()); \
+        _try_result.release_value();                                                  \
     })

@@ -87,9 +87,8 @@ void Vmalloc::vfree(VirtAddr addr) {
 mmu::ErrorOr<VirtAddr> Vmalloc::vmap(std::span<const PhysAddr> pages, unsigned long flags, uint64_t prot) {
     if (pages.empty()) return mmu::Error::from_errno(EINVAL, "vmap of no pages");
     const KernelLayout& l = kpt_.layout();
-    auto area = __get_vm_area(pages.size() * PAGE_SIZE, (flags & ~VM_ALLOC) | VM_MAP, l.vmalloc_start, l.vmalloc_end);
-    if (area.is_error()) return area.error();
-    vm_struct* vm = area.value();
+    vm_struct* vm =
+        TRY(__get_vm_area(pages.size() * PAGE_SIZE, (flags & ~VM_ALLOC) | VM_MAP, l.vmalloc_start, l.vmalloc_end));
     vm->pages.assign(pages.begin(), pages.end());
     if (auto r = map_kernel_range(vm->addr, vm->pages, prot); r.is_error()) {
         areas_.erase(vm->addr.value);

@@ -224,12 +224,8 @@ struct Mounted {
     std::unique_ptr<Ext2Fs> fs;
 };
 mmu::ErrorOr<Mounted> mount(const std::string& img) {
-    auto dev = BlockDevice::open(img, BlockDevice::Mode::ReadOnly);
-    if (dev.is_error()) return dev.error();
-    Mounted m{dev.release_value(), nullptr};
-    auto fs = Ext2Fs::fill_super(*m.dev);
-    if (fs.is_error()) return fs.error();
-    m.fs = fs.release_value();
+    Mounted m{TRY(BlockDevice::open(img, BlockDevice::Mode::ReadOnly)), nullptr};
+    m.fs = TRY(Ext2Fs::fill_super(*m.dev));
     return m;
 }
 

@@ -110,11 +110,10 @@ ErrorOr<void> Ext2Fs::for_each_dirent(const ext2_inode_info& dir, Fn&& fn) {
 
 ErrorOr<std::vector<dir_entry>> Ext2Fs::readdir(const ext2_inode_info& dir) {
     std::vector<dir_entry> entries;
-    auto r = for_each_dirent(dir, [&](dir_entry& e) {
+    TRY(for_each_dirent(dir, [&](dir_entry& e) {
         entries.push_back(std::move(e));
         return false;
-    });
-    if (r.is_error()) return r.error();
+    }));
     return entries;
 }
 
@@ -122,11 +121,10 @@ ErrorOr<uint32_t> Ext2Fs::lookup(const ext2_inode_info& dir, std::string_view na
     if (name.size() > EXT2_NAME_LEN)
         return Error::from_errno(ENAMETOOLONG, "ext2: name of " + dec(name.size()) + " bytes is longer than 255");
     uint32_t found = 0;
-    auto r = for_each_dirent(dir, [&](const dir_entry& e) {
+    TRY(for_each_dirent(dir, [&](const dir_entry& e) {
         if (e.name == name) found = e.ino;
         return found != 0;
-    });
-    if (r.is_error()) return r.error();
+    }));
     if (found == 0)
         return Error::from_errno(ENOENT, "ext2: no entry '" + std::string(name) + "' in directory #" + dec(dir.i_ino));
     return found;

@@ -43,21 +43,20 @@ long ext2_writepage(address_space& mapping, uint64_t index, const uint8_t* src, 
     const uint64_t bs = fs.block_size(), size = i.i_size, page_pos = index << PAGE_SHIFT;
     for (uint64_t off = 0; off < PAGE_SIZE && page_pos + off < size; off += bs) {
         const uint64_t pos = page_pos + off, valid = std::min(bs, size - pos);
-        auto phys = fs.get_block(sb.EI(i), pos / bs);
-        if (phys.is_error()) return -phys.error().errno_value;
-        if (!phys.value()) {
+        uint64_t phys = TRY_ERRNO(fs.get_block(sb.EI(i), pos / bs));
+        if (!phys) {
             if (all_zero(src + off, valid)) continue;  // the hole stays one
-            phys = fs.get_block_create(sb.EI(i), pos / bs);
+            auto made = fs.get_block_create(sb.EI(i), pos / bs);
             sb.from_ei(i);
-            if (phys.is_error()) return -phys.error().errno_value;
+            phys = TRY_ERRNO(std::move(made));
         }
         if (valid == bs) {  // a whole block: straight from the page (the bio copies it)
-            if (long e = fs.write_data(phys.value(), src + off)) return e;
+            if (long e = fs.write_data(phys, src + off)) return e;
             continue;
         }
         std::vector<uint8_t> block(bs);  // the block i_size ends in, zeros after it
         std::memcpy(block.data(), src + off, valid);
-        if (long e = fs.write_data(phys.value(), block.data())) return e;
+        if (long e = fs.write_data(phys, block.data())) return e;
     }
     return 0;
 }
@@ -87,14 +86,13 @@ long ext2_file::write_begin(uint64_t at, uint64_t len) {
     inode& i = *f_inode;
     ext2_sb_info& sb = EXT2_SB(i);
     if (!find_get_page(i.i_data, at >> PAGE_SHIFT)) {
-        auto page = pagecache_get_page(i.i_data, at >> PAGE_SHIFT);
-        if (page.is_error()) return -page.error().errno_value;
+        TRY_ERRNO(pagecache_get_page(i.i_data, at >> PAGE_SHIFT));
     }
     const uint64_t bs = sb.fs().block_size();
     for (uint64_t b = at / bs; b <= (at + len - 1) / bs; b++) {
         auto phys = sb.fs().get_block_create(sb.EI(i), b);
         sb.from_ei(i);
-        if (phys.is_error()) return -phys.error().errno_value;
+        TRY_ERRNO(std::move(phys));
     }
     return 0;
 }
@@ -146,10 +144,9 @@ public:
         return f_pos = offset;
     }
     long iterate_shared(const filldir_t& emit) override {
-        auto entries = EXT2_SB(*f_inode).fs().readdir(EXT2_SB(*f_inode).EI(*f_inode));
-        if (entries.is_error()) return -entries.error().errno_value;
+        const auto entries = TRY_ERRNO(EXT2_SB(*f_inode).fs().readdir(EXT2_SB(*f_inode).EI(*f_inode)));
         int64_t pos = 0;  // the offset of each entry: where the previous one ends
-        for (const auto& e : entries.value()) {
+        for (const auto& e : entries) {
             const int64_t at = pos;
             pos = static_cast<int64_t>(e.d_off);
             if (at < f_pos) continue;

@@ -157,16 +157,15 @@ long Ext2Fs::readahead(const ext2_inode_info& inode, uint64_t index, uint64_t nr
         return r < 0 ? -EIO : 0;
     };
     for (uint64_t pos = from; pos < to; pos += chunk) {
-        auto phys = get_block(inode, pos / block_size_);
-        if (phys.is_error()) return -phys.error().errno_value;
-        if (*phys && !block_in_fs(*phys)) return -EIO;
-        const uint64_t disk = *phys * block_size_ + pos % block_size_;
-        if (*phys && run_len && run_pos + run_len == disk) {
+        const uint64_t phys = TRY_ERRNO(get_block(inode, pos / block_size_));
+        if (phys && !block_in_fs(phys)) return -EIO;
+        const uint64_t disk = phys * block_size_ + pos % block_size_;
+        if (phys && run_len && run_pos + run_len == disk) {
             run_len += chunk;
             continue;
         }
         if (long e = submit()) return e;
-        if (*phys) run_pos = disk, run_dst = dst + (pos - from), run_len = chunk;  // a hole stays zeros
+        if (phys) run_pos = disk, run_dst = dst + (pos - from), run_len = chunk;  // a hole stays zeros
     }
     if (long e = submit()) return e;
     if (to > from) std::memset(dst + (to - from), 0, (nr << mmu::PAGE_SHIFT) - (to - from));  // past i_size
@@ -182,11 +181,10 @@ long Ext2Fs::read_folio(const ext2_inode_info& inode, uint64_t index, uint8_t* d
     const uint64_t page_pos = index << mmu::PAGE_SHIFT;
     for (uint64_t done = 0; done < mmu::PAGE_SIZE && page_pos + done < inode.i_size; done += chunk) {
         uint64_t pos = page_pos + done;
-        auto phys = get_block(inode, pos / block_size_);
-        if (phys.is_error()) return -phys.error().errno_value;
-        if (*phys == 0) continue;  // a hole reads as zeros
-        if (!block_in_fs(*phys)) return -EIO;
-        if (read_data_bytes(bdev_, *phys * block_size_ + pos % block_size_, dst + done, chunk) < 0) return -EIO;
+        const uint64_t phys = TRY_ERRNO(get_block(inode, pos / block_size_));
+        if (phys == 0) continue;  // a hole reads as zeros
+        if (!block_in_fs(phys)) return -EIO;
+        if (read_data_bytes(bdev_, phys * block_size_ + pos % block_size_, dst + done, chunk) < 0) return -EIO;
         if (uint64_t valid = inode.i_size - pos; valid < chunk) std::memset(dst + done + valid, 0, chunk - valid);
     }
     return 0;

@@ -4,6 +4,8 @@
 // Ext2Fs changed (from_ei) after.
 #include <sys/sysmacros.h>
 
+#include <optional>
+
 #include "guestos/fs/ext2/ext2.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/uapi/fcntl.h"
@@ -11,8 +13,6 @@
 namespace guestos::ext2 {
 
 namespace {
-
-long to_errno(const mmu::Error& e) { return -(e.errno_value ? e.errno_value : EIO); }
 
 timespec now() {
     timespec t;
@@ -29,10 +29,8 @@ public:
     long lookup(inode& dir, dentry& d, task_struct&) const override {
         if (d.d_name.size() > EXT2_NAME_LEN) return -ENAMETOOLONG;
         auto ino = sb(dir).fs().lookup(sb(dir).EI(dir), d.d_name);
-        if (ino.is_error()) return ino.error().errno_value == ENOENT ? 0 : to_errno(ino.error());
-        auto i = sb(dir).iget(ino.value());
-        if (i.is_error()) return to_errno(i.error());
-        d_instantiate(d, i.release_value());
+        if (ino.is_error()) return ino.error().errno_value == ENOENT ? 0 : base::negative_errno(ino.error());
+        d_instantiate(d, TRY_ERRNO(sb(dir).iget(ino.value())));
         return 0;
     }
     long create(inode& dir, dentry& d, uint32_t mode) const override { return new_entry(dir, d, mode, nullptr); }
@@ -53,7 +51,7 @@ public:
         if (i.i_nlink >= EXT2_LINK_MAX) return -EMLINK;
         auto r = sb(dir).fs().add_link(sb(dir).EI(dir), d.d_name, uint32_t(i.i_ino), i.i_mode);
         sb(dir).from_ei(dir);
-        if (r.is_error()) return to_errno(r.error());
+        TRY_ERRNO(std::move(r));
         ++i.i_nlink;
         i.i_ctime = now();
         touch_dir(dir);
@@ -63,9 +61,7 @@ public:
     // ext2_unlink: the entry goes; the inode with its last name when no one holds it.
     long unlink(inode& dir, dentry& d) const override {
         Ext2Fs& fs = sb(dir).fs();
-        auto loc = fs.find_entry(sb(dir).EI(dir), d.d_name);
-        if (loc.is_error()) return to_errno(loc.error());
-        if (auto r = fs.delete_entry(loc.value()); r.is_error()) return to_errno(r.error());
+        TRY_ERRNO(fs.delete_entry(TRY_ERRNO(fs.find_entry(sb(dir).EI(dir), d.d_name))));
         touch_dir(dir);
         inode& i = *d.d_inode;
         i.i_ctime = dir.i_ctime;
@@ -75,9 +71,7 @@ public:
     // ext2_rmdir: only an empty directory; it and its ".." link go.
     long rmdir(inode& dir, dentry& d) const override {
         inode& i = *d.d_inode;
-        auto empty = sb(dir).fs().empty_dir(sb(i).EI(i));
-        if (empty.is_error()) return to_errno(empty.error());
-        if (!empty.value()) return -ENOTEMPTY;
+        if (!TRY_ERRNO(sb(dir).fs().empty_dir(sb(i).EI(i)))) return -ENOTEMPTY;
         if (long e = unlink(dir, d)) return e;
         i.i_size = 0;
         i.i_nlink = 0;
@@ -90,9 +84,7 @@ public:
     long get_link(dentry& d, task_struct&, std::string& target) const override {
         inode& i = *d.d_inode;
         if (!S_ISLNK(i.i_mode)) return -EINVAL;
-        auto t = sb(i).fs().readlink(sb(i).EI(i));
-        if (t.is_error()) return to_errno(t.error());
-        target = t.release_value();
+        target = TRY_ERRNO(sb(i).fs().readlink(sb(i).EI(i)));
         return 0;
     }
     long setattr(dentry& d, const iattr& a) const override;
@@ -112,9 +104,7 @@ private:
 long ext2_iops::new_entry(inode& dir, dentry& d, uint32_t mode, const std::string* target, uint64_t rdev) {
     if (d.d_name.size() > EXT2_NAME_LEN) return -ENAMETOOLONG;
     ext2_sb_info& s = sb(dir);
-    auto made = s.new_inode(dir, mode);
-    if (made.is_error()) return to_errno(made.error());
-    std::shared_ptr<ext2_vfs_inode> i = made.release_value();
+    std::shared_ptr<ext2_vfs_inode> i = TRY_ERRNO(s.new_inode(dir, mode));
     mmu::ErrorOr<void> r;
     if (S_ISDIR(mode)) {
         i->i_nlink = 2;
@@ -137,7 +127,7 @@ long ext2_iops::new_entry(inode& dir, dentry& d, uint32_t mode, const std::strin
         i->i_nlink = 0;  // iput: evicted with its blocks
         i.reset();
         s.evict_orphans();
-        return to_errno(r.error());
+        return base::negative_errno(r.error());
     }
     if (S_ISDIR(mode)) ++dir.i_nlink;
     touch_dir(dir);
@@ -152,23 +142,13 @@ long ext2_iops::rename(inode& old_dir, dentry& old, inode& new_dir, dentry& nw, 
     Ext2Fs& fs = s.fs();
     inode& oi = *old.d_inode;
     const bool is_dir = S_ISDIR(oi.i_mode);
-    auto old_de = fs.find_entry(s.EI(old_dir), old.d_name);
-    if (old_de.is_error()) return to_errno(old_de.error());
-    mmu::ErrorOr<dirent_loc> dir_de = mmu::Error::from_errno(ENOENT);
-    if (is_dir) {
-        dir_de = fs.dotdot(s.EI(oi));
-        if (dir_de.is_error()) return to_errno(dir_de.error());
-    }
+    TRY_ERRNO(fs.find_entry(s.EI(old_dir), old.d_name));  // the old name is still there
+    std::optional<dirent_loc> dir_de;
+    if (is_dir) dir_de = TRY_ERRNO(fs.dotdot(s.EI(oi)));
     if (inode* ni = nw.d_inode.get()) {
-        if (is_dir) {
-            auto empty = fs.empty_dir(s.EI(*ni));
-            if (empty.is_error()) return to_errno(empty.error());
-            if (!empty.value()) return -ENOTEMPTY;
-        }
-        auto new_de = fs.find_entry(s.EI(new_dir), nw.d_name);
-        if (new_de.is_error()) return to_errno(new_de.error());
-        if (auto r = fs.set_link(new_de.value(), uint32_t(oi.i_ino), oi.i_mode); r.is_error())
-            return to_errno(r.error());
+        if (is_dir && !TRY_ERRNO(fs.empty_dir(s.EI(*ni)))) return -ENOTEMPTY;
+        const dirent_loc new_de = TRY_ERRNO(fs.find_entry(s.EI(new_dir), nw.d_name));
+        TRY_ERRNO(fs.set_link(new_de, uint32_t(oi.i_ino), oi.i_mode));
         touch_dir(new_dir);
         ni->i_ctime = now();
         if (is_dir && ni->i_nlink) --ni->i_nlink;  // its "." link
@@ -177,18 +157,16 @@ long ext2_iops::rename(inode& old_dir, dentry& old, inode& new_dir, dentry& nw, 
         if (is_dir && &new_dir != &old_dir && new_dir.i_nlink >= EXT2_LINK_MAX) return -EMLINK;
         auto r = fs.add_link(s.EI(new_dir), nw.d_name, uint32_t(oi.i_ino), oi.i_mode);
         s.from_ei(new_dir);
-        if (r.is_error()) return to_errno(r.error());
+        TRY_ERRNO(std::move(r));
         touch_dir(new_dir);
         if (is_dir) ++new_dir.i_nlink;
     }
     oi.i_ctime = now();
     // The old entry may have moved if both names are in one directory block: look again.
-    auto again = fs.find_entry(s.EI(old_dir), old.d_name);
-    if (again.is_error()) return to_errno(again.error());
-    if (auto r = fs.delete_entry(again.value()); r.is_error()) return to_errno(r.error());
+    TRY_ERRNO(fs.delete_entry(TRY_ERRNO(fs.find_entry(s.EI(old_dir), old.d_name))));
     touch_dir(old_dir);
     if (is_dir) {
-        if (&old_dir != &new_dir) (void)fs.set_link(dir_de.value(), uint32_t(new_dir.i_ino), S_IFDIR);
+        if (&old_dir != &new_dir) (void)fs.set_link(*dir_de, uint32_t(new_dir.i_ino), S_IFDIR);
         if (old_dir.i_nlink) --old_dir.i_nlink;
     }
     return 0;
@@ -202,8 +180,7 @@ long ext2_iops::ext2_setsize(inode& i, uint64_t newsize) {
     const uint32_t bs = s.fs().block_size();
     const bool partial = newsize < i.i_size && (newsize % bs);
     if (partial) {  // block_truncate_page: the tail is zeroed in the cache and written back
-        auto page = pagecache_get_page(i.i_data, newsize >> PAGE_SHIFT);
-        if (page.is_error()) return -page.error().errno_value;
+        TRY_ERRNO(pagecache_get_page(i.i_data, newsize >> PAGE_SHIFT));
     }
     truncate_setsize(i, newsize);
     if (partial)

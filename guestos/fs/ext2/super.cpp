@@ -375,7 +375,7 @@ long ext2_sb_info::write_inode(inode& vi) {
     ext2_vfs_inode& i = EXT2_I(vi);
     const ext2_inode_info& ei = EI(i);
     if (!i.is_new && ei == i.written) return 0;
-    if (auto r = fs_->write_inode(ei, i.is_new); r.is_error()) return -r.error().errno_value;
+    TRY_ERRNO(fs_->write_inode(ei, i.is_new));
     i.written = ei;
     i.is_new = false;
     return 0;

@@ -46,9 +46,7 @@ constexpr uint64_t pte_flags(pte_t p) { return p.pte & ~PTE_PFN_MASK; }
 // to the OS (it keeps its frame) though not to the CPU.
 constexpr bool pte_none(pte_t p) { return p.pte == 0; }
 constexpr bool pte_present(pte_t p) { return p.pte & (mmu::_PAGE_PRESENT | _PAGE_PROTNONE); }
-constexpr bool pte_protnone(pte_t p) {
-    return (p.pte & (mmu::_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE;
-}
+constexpr bool pte_protnone(pte_t p) { return (p.pte & (mmu::_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE; }
 // Present to the CPU: a translation the walker would use (not PROT_NONE, not swap).
 constexpr bool pte_hw_present(pte_t p) { return p.pte & mmu::_PAGE_PRESENT; }
 
