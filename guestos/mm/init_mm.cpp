@@ -109,13 +109,13 @@ mmu::ErrorOr<void> KernelPageTable::init_memory_mapping() {
 mmu::ErrorOr<void> KernelPageTable::preallocate_kernel_tables() {
     if (layout_.arch == KernelArch::I386) {
         for (VirtAddr va : {VirtAddr(layout_.pkmap_base), layout_.fix_to_virt(FIX_KMAP_BEGIN)}) {
-            auto slot = TRY(kernel_entry_alloc(va, mmu::PTE_LEVEL));
+            TRY(kernel_entry_alloc(va, mmu::PTE_LEVEL));
         }
         return {};
     }
     const uint64_t pgd_span = mmu::level_span(layout_.mode, mmu::PGD_LEVEL_LM4);
     for (uint64_t va = layout_.vmalloc_start; va < layout_.vmalloc_end; va += pgd_span) {
-        auto slot = TRY(kernel_entry_alloc(VirtAddr(va), mmu::PUD_LEVEL));
+        TRY(kernel_entry_alloc(VirtAddr(va), mmu::PUD_LEVEL));
     }
     return {};
 }
