@@ -2,7 +2,9 @@
  * 12 bytes, stripped, base 0, [-1000, 1000], EINVAL otherwise; a value below
  * oom_score_adj_min needs CAP_SYS_RESOURCE; fork copies both) and comm (comm_write: the
  * first 15 bytes, a newline kept; EINVAL for another process). Read-only entries refuse a
- * write open with EACCES. An unprivileged part runs when started as root. */
+ * write open with EACCES. An unprivileged part runs when started as root. The legacy oom_adj
+ * (oom_adj_write: [-16, 15] or -17, scaled to oom_score_adj, 15 to 1000; lowering needs
+ * CAP_SYS_RESOURCE; oom_adj_read scales back, at most 15). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +41,33 @@ static void adj(const char* text) {
     printf("write \"");
     for (const char* c = text; *c; ++c) printf(*c == '\n' ? "\\n" : "%c", *c);
     printf("\": %ld %s\n", r, result(r));
+}
+
+static void legacy(const char* text) {
+    const long r = put("/proc/self/oom_adj", text, strlen(text));
+    printf("oom_adj write \"");
+    for (const char* c = text; *c; ++c) printf(*c == '\n' ? "\\n" : "%c", *c);
+    printf("\": %ld %s\n", r, result(r));
+    show("/proc/self/oom_adj");
+    show("/proc/self/oom_score_adj");
+}
+
+static void legacy_oom_adj(void) {
+    const char* scores[] = {"0", "500", "999", "1000", "59", "58"};
+    for (size_t i = 0; i < sizeof scores / sizeof *scores; ++i) {
+        adj(scores[i]);
+        show("/proc/self/oom_adj");
+    }
+    legacy("15"); /* the maximum is always 1000 */
+    legacy("16");
+    legacy("-18");
+    legacy("abc");
+    legacy("1000000000001");
+    legacy(" 7\n"); /* lower: 7 * 1000 / 17 = 411, needs CAP_SYS_RESOURCE */
+    adj("0");
+    legacy("3"); /* higher: 176 */
+    legacy("0x4");
+    legacy("-17"); /* OOM_DISABLE: -1000 */
 }
 
 static void unprivileged(void) {
@@ -139,6 +168,7 @@ int main(void) {
         }
         printf("\n");
     }
+    legacy_oom_adj();
 
     if (getuid() == 0) {
         fflush(stdout);

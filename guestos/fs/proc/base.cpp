@@ -134,12 +134,22 @@ long comm_write(task_struct& p, const uint8_t* buf, uint64_t count) {
     return static_cast<long>(count);
 }
 
-// __set_oom_adj: a value below oom_score_adj_min needs CAP_SYS_RESOURCE, and a writer with
-// it sets the minimum too; every process sharing the mm (but a vfork child) follows.
-long set_oom_adj(task_struct& task, int oom_adj) {
+constexpr size_t PROC_NUMBUF = 13;
+constexpr int OOM_SCORE_ADJ_MIN = -1000, OOM_SCORE_ADJ_MAX = 1000;
+// The legacy oom_adj's range (uapi/linux/oom.h): -17 disables the OOM killer for the task.
+constexpr int OOM_DISABLE = -17, OOM_ADJUST_MIN = -16, OOM_ADJUST_MAX = 15;
+
+// Which file a write came through: oom_score_adj, or the legacy oom_adj.
+enum class OomAdjFile : uint8_t { ScoreAdj, Legacy };
+
+// __set_oom_adj: a value below oom_score_adj_min (through oom_adj: below the current value)
+// needs CAP_SYS_RESOURCE, and an oom_score_adj writer with it sets the minimum too; every
+// process sharing the mm (but a vfork child) follows.
+long set_oom_adj(task_struct& task, int oom_adj, OomAdjFile via) {
     signal_struct& sig = *task.signal;
-    if (oom_adj < sig.oom_score_adj_min && !capable(CAP_SYS_RESOURCE_)) return -EACCES;
-    const bool cap = capable(CAP_SYS_RESOURCE_);
+    const short floor = via == OomAdjFile::Legacy ? sig.oom_score_adj : sig.oom_score_adj_min;
+    if (oom_adj < floor && !capable(CAP_SYS_RESOURCE_)) return -EACCES;
+    const bool cap = via == OomAdjFile::ScoreAdj && capable(CAP_SYS_RESOURCE_);
     const auto set = [&](signal_struct& s) {
         s.oom_score_adj = static_cast<short>(oom_adj);
         if (cap) s.oom_score_adj_min = static_cast<short>(oom_adj);
@@ -152,22 +162,43 @@ long set_oom_adj(task_struct& task, int oom_adj) {
 }
 
 // oom_score_adj_write: at most 12 bytes, stripped, a base-0 int in [-1000, 1000].
-long oom_score_adj_write(task_struct& task, const uint8_t* buf, uint64_t count) {
-    constexpr size_t PROC_NUMBUF = 13;
-    constexpr int OOM_SCORE_ADJ_MIN = -1000, OOM_SCORE_ADJ_MAX = 1000;
+// The int a /proc write of at most PROC_NUMBUF - 1 bytes spells, stripped, in base 0.
+int parse_proc_int(const uint8_t* buf, uint64_t count, int* value) {
     std::string text(reinterpret_cast<const char*>(buf), std::min<uint64_t>(count, PROC_NUMBUF - 1));
     text.resize(std::strlen(text.c_str()));
+    return kstrtoint(strstrip(text), 0, value);
+}
+
+long oom_score_adj_write(task_struct& task, const uint8_t* buf, uint64_t count) {
     int adj = 0;
-    if (int e = kstrtoint(strstrip(text), 0, &adj)) return e;
+    if (int e = parse_proc_int(buf, count, &adj)) return e;
     if (adj < OOM_SCORE_ADJ_MIN || adj > OOM_SCORE_ADJ_MAX) return -EINVAL;
-    if (long e = set_oom_adj(task, adj)) return e;
+    if (long e = set_oom_adj(task, adj, OomAdjFile::ScoreAdj)) return e;
     return static_cast<long>(std::min<uint64_t>(count, PROC_NUMBUF - 1));
+}
+
+// oom_adj_write: [-16, 15] or OOM_DISABLE, scaled to oom_score_adj so that 15 reaches 1000.
+long oom_adj_write(task_struct& task, const uint8_t* buf, uint64_t count) {
+    int oom_adj = 0;
+    if (int e = parse_proc_int(buf, count, &oom_adj)) return e;
+    if ((oom_adj < OOM_ADJUST_MIN || oom_adj > OOM_ADJUST_MAX) && oom_adj != OOM_DISABLE) return -EINVAL;
+    oom_adj = oom_adj == OOM_ADJUST_MAX ? OOM_SCORE_ADJ_MAX : oom_adj * OOM_SCORE_ADJ_MAX / -OOM_DISABLE;
+    if (long e = set_oom_adj(task, oom_adj, OomAdjFile::Legacy)) return e;
+    return static_cast<long>(std::min<uint64_t>(count, PROC_NUMBUF - 1));
+}
+
+// oom_adj_read: oom_score_adj scaled back to the legacy range, at most OOM_ADJUST_MAX.
+std::string oom_adj_read(const task_struct& t) {
+    const int adj = t.signal->oom_score_adj;
+    const int oom_adj = adj == OOM_SCORE_ADJ_MAX ? OOM_ADJUST_MAX : adj * -OOM_DISABLE / OOM_SCORE_ADJ_MAX;
+    return std::to_string(std::min(oom_adj, OOM_ADJUST_MAX)) + "\n";
 }
 
 // The write of a writable /proc/PID file (those of mode 0644), or null for the others.
 seq_file::write_fn pid_entry_writer(const std::string& entry, std::function<task_struct*()> ref) {
     long (*w)(task_struct&, const uint8_t*, uint64_t) = entry == "comm"            ? comm_write
                                                         : entry == "oom_score_adj" ? oom_score_adj_write
+                                                        : entry == "oom_adj"       ? oom_adj_write
                                                                                    : nullptr;
     if (!w) return nullptr;
     return [w, ref = std::move(ref)](const uint8_t* buf, uint64_t n) -> long {
@@ -210,16 +241,13 @@ struct proc_entry {
 // The /proc/PID entries emu has, in tgid_base_stuff's order (the order readdir gives); a
 // thread's directory has the same but "task" (tid_base_stuff).
 constexpr proc_entry tgid_base_stuff[] = {
-    {"task", S_IFDIR | 0555},      {"fd", S_IFDIR | 0500},
-    {"environ", S_IFREG | 0400},   {"auxv", S_IFREG | 0400},
-    {"status", S_IFREG | 0444},    {"limits", S_IFREG | 0444},
-    {"comm", S_IFREG | 0644},      {"cmdline", S_IFREG | 0444},
-    {"stat", S_IFREG | 0444},      {"statm", S_IFREG | 0444},
-    {"maps", S_IFREG | 0444},      {"cwd", S_IFLNK | 0777},
-    {"root", S_IFLNK | 0777},      {"exe", S_IFLNK | 0777},
-    {"mounts", S_IFREG | 0444},    {"mountinfo", S_IFREG | 0444},
-    {"smaps", S_IFREG | 0444},     {"wchan", S_IFREG | 0444},
-    {"oom_score", S_IFREG | 0444}, {"oom_score_adj", S_IFREG | 0644},
+    {"task", S_IFDIR | 0555},      {"fd", S_IFDIR | 0500},      {"environ", S_IFREG | 0400},
+    {"auxv", S_IFREG | 0400},      {"status", S_IFREG | 0444},  {"limits", S_IFREG | 0444},
+    {"comm", S_IFREG | 0644},      {"cmdline", S_IFREG | 0444}, {"stat", S_IFREG | 0444},
+    {"statm", S_IFREG | 0444},     {"maps", S_IFREG | 0444},    {"cwd", S_IFLNK | 0777},
+    {"root", S_IFLNK | 0777},      {"exe", S_IFLNK | 0777},     {"mounts", S_IFREG | 0444},
+    {"mountinfo", S_IFREG | 0444}, {"smaps", S_IFREG | 0444},   {"wchan", S_IFREG | 0444},
+    {"oom_score", S_IFREG | 0444}, {"oom_adj", S_IFREG | 0644}, {"oom_score_adj", S_IFREG | 0644},
     {"io", S_IFREG | 0400},
 };
 // The global files, in proc_root's order (pde_subdir_insert sorts by length, then name).
@@ -680,6 +708,8 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     else if (p->per_task && p->entry == "wchan") show = task_text(ref, [](task_struct&) { return std::string("0"); });
     else if (p->per_task && p->entry == "oom_score_adj")
         show = task_text(ref, [](task_struct& t) { return std::to_string(t.signal->oom_score_adj) + "\n"; });
+    else if (p->per_task && p->entry == "oom_adj")
+        show = task_text(ref, [](task_struct& t) { return oom_adj_read(t); });
     else if (!p->per_task && p->entry == "slabinfo" && current_cred().fsuid != 0 && !capable(CAP_DAC_OVERRIDE_))
         return -EACCES;  // mode 0400, root's
     else if (Kernel* k = task.kernel; !p->per_task && k && k->proc_global(p->entry))
