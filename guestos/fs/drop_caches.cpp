@@ -5,6 +5,7 @@
 
 #include "guestos/include/sysctl.h"
 #include "guestos/mm/filemap.h"
+#include "guestos/mm/shrinker.h"
 #include "guestos/mm/slub.h"
 #include "guestos/mm/swap.h"
 
@@ -14,8 +15,10 @@ namespace {
 
 int sysctl_drop_caches;
 
-// The slab part of drop_slab: every cache gives its empty slabs back to the buddy allocator.
-void drop_slab(SlabAllocator& slab) {
+// drop_slab: the shrinkers free what they can, then every cache gives its empty slabs back
+// to the buddy allocator.
+void drop_slab_and_caches(SlabAllocator& slab) {
+    drop_slab(&slab.buddy());
     for (kmem_cache* s : slab.slab_caches()) slab.kmem_cache_shrink(s);
 }
 
@@ -30,7 +33,7 @@ long drop_caches_sysctl_handler(const ctl_table* table, int write, char* buffer,
         buddy.count_vm_events(DROP_PAGECACHE);
     }
     if (sysctl_drop_caches & 2) {
-        drop_slab(slab);
+        drop_slab_and_caches(slab);
         buddy.count_vm_events(DROP_SLAB);
     }
     return 0;

@@ -233,6 +233,33 @@ inline constexpr unsigned LRU_BASE = 0, LRU_ACTIVE = 1, LRU_FILE = 2;
 inline constexpr bool is_active_lru(lru_list l) { return l == LRU_ACTIVE_ANON || l == LRU_ACTIVE_FILE; }
 inline constexpr bool is_file_lru(lru_list l) { return l == LRU_INACTIVE_FILE || l == LRU_ACTIVE_FILE; }
 
+// Node counters the allocators keep incrementally (the rest of /proc/meminfo is counted
+// from struct page by BuddyAllocator::count_page_uses, because users set page::use).
+enum node_stat_item : uint8_t {
+    NR_SLAB_RECLAIMABLE_B,    // bytes, as in Linux
+    NR_SLAB_UNRECLAIMABLE_B,  // bytes; includes kmalloc_large pages, as in Linux 6.x
+    NR_FILE_DIRTY,            // page-cache pages dirty and not yet written back (Dirty)
+    NR_WRITEBACK,             // pages under writeback (Writeback)
+    NR_DIRTIED,               // pages ever dirtied (nr_dirtied)
+    NR_WRITTEN,               // pages ever written back (nr_written)
+    // Workingset detection (mm/workingset.c): page-cache tree nodes holding only shadow
+    // entries, refaults of evicted pages, the refaults that were activated, and those that
+    // had been active before their eviction (restored), anon then file; shadow nodes
+    // reclaimed by their shrinker.
+    WORKINGSET_NODES,
+    WORKINGSET_REFAULT_BASE,
+    WORKINGSET_REFAULT_ANON = WORKINGSET_REFAULT_BASE,
+    WORKINGSET_REFAULT_FILE,
+    WORKINGSET_ACTIVATE_BASE,
+    WORKINGSET_ACTIVATE_ANON = WORKINGSET_ACTIVATE_BASE,
+    WORKINGSET_ACTIVATE_FILE,
+    WORKINGSET_RESTORE_BASE,
+    WORKINGSET_RESTORE_ANON = WORKINGSET_RESTORE_BASE,
+    WORKINGSET_RESTORE_FILE,
+    WORKINGSET_NODERECLAIM,
+    NR_VM_NODE_STAT_ITEMS
+};
+
 // Pages waiting to enter the LRU or to move on it, batched to take the lru lock once per
 // batch (struct folio_batch, PAGEVEC_SIZE = 15).
 inline constexpr unsigned PAGEVEC_SIZE = 15;
@@ -260,21 +287,19 @@ struct lruvec {
     cpu_fbatches fbatches;  // per-cpu in Linux; the model has one CPU
     page* mem_map = nullptr;
     uint64_t* vm_events = nullptr;  // the node's vm_event counters, NR_VM_EVENT_ITEMS of them
+    int64_t* node_stat = nullptr;   // the node's vm_stat, NR_VM_NODE_STAT_ITEMS of them
+    // Evictions plus activations so far, the clock of refault distances (workingset.c).
+    uint64_t nonresident_age = 0;
+    // WORKINGSET_ACTIVATE_ANON/FILE when reclaim last ended (snapshot_refaults): new
+    // activations since mean a new working set is forming.
+    std::array<int64_t, 2> refaults{};
     void count_vm_events(vm_event_item item, uint64_t n = 1) {
         if (vm_events) vm_events[item] += n;
     }
-};
-
-// Node counters the allocators keep incrementally (the rest of /proc/meminfo is counted
-// from struct page by BuddyAllocator::count_page_uses, because users set page::use).
-enum node_stat_item : uint8_t {
-    NR_SLAB_RECLAIMABLE_B,    // bytes, as in Linux
-    NR_SLAB_UNRECLAIMABLE_B,  // bytes; includes kmalloc_large pages, as in Linux 6.x
-    NR_FILE_DIRTY,            // page-cache pages dirty and not yet written back (Dirty)
-    NR_WRITEBACK,             // pages under writeback (Writeback)
-    NR_DIRTIED,               // pages ever dirtied (nr_dirtied)
-    NR_WRITTEN,               // pages ever written back (nr_written)
-    NR_VM_NODE_STAT_ITEMS
+    void mod_lruvec_state(node_stat_item item, int64_t delta) {
+        if (node_stat) node_stat[item] += delta;
+    }
+    int64_t lruvec_page_state(node_stat_item item) const { return node_stat ? node_stat[item] : 0; }
 };
 
 // The one memory node (pg_data_t).

@@ -66,8 +66,28 @@ long write_one_page(address_space& m, page& p, PhysAddr frame, bool dirty) {
     return e;
 }
 
+// The page-cache node of index changed: keeps the shadow-node list true (mapping_set_update:
+// not for shmem, whose value entries are swap entries).
+void update_node(address_space& m, uint64_t index) {
+    if (!is_shmem(m) && m.km.page_alloc) workingset_update_node(*m.km.page_alloc, m, index >> XA_CHUNK_SHIFT);
+}
+
+// Drops the shadow entries of indexes [first, last] (clear_shadow_entry, as truncation and
+// invalidation do).
+void clear_shadow_entries(address_space& m, uint64_t first, uint64_t last) {
+    for (auto it = m.i_shadow.lower_bound(first); it != m.i_shadow.end() && it->first <= last;) {
+        const uint64_t index = it->first;
+        it = m.i_shadow.erase(it);
+        update_node(m, index);
+    }
+}
+
+// Whether the mapping holds nothing any more, not even shadow entries (mapping_empty).
+bool mapping_empty(const address_space& m) { return m.i_pages.empty() && m.i_swap.empty() && m.i_shadow.empty(); }
+
 // Puts a new page into the cache at index (add_to_page_cache_lru); the cache holds one
-// reference until the page is removed.
+// reference until the page is removed. A shadow entry there means the page was evicted
+// before: workingset_refault may put it straight on the active list (filemap_add_folio).
 void add_to_page_cache(address_space& m, PhysAddr frame, uint64_t index) {
     page& p = m.km.page_alloc->phys_to_page(frame);
     m.km.page_alloc->set_page_use(p, PageUse::File);
@@ -78,15 +98,26 @@ void add_to_page_cache(address_space& m, PhysAddr frame, uint64_t index) {
     p.flags |= PG_uptodate;
     if (is_shmem(m)) p.flags |= PG_dirty | PG_swapbacked;  // no backing store to be clean against
     m.i_pages[index] = frame;
+    shadow_t shadow = 0;
+    if (auto it = m.i_shadow.find(index); it != m.i_shadow.end()) {
+        shadow = it->second;
+        m.i_shadow.erase(it);
+    }
+    update_node(m, index);
+    if (lruvec* lv = m.km.page_alloc->node_lruvec(); lv && shadow) workingset_refault(*lv, p, shadow);
     lru_cache_add(*m.km.page_alloc, p);
     live_mappings().insert(&m);
 }
 
-// Takes a page out of the cache and drops the cache's reference (delete_from_page_cache);
-// a page still mapped stays until its last PTE goes.
-void delete_from_page_cache(address_space& m, std::map<uint64_t, PhysAddr>::iterator it) {
+// Takes a page out of the cache, leaving shadow (if any) in its slot, and drops the cache's
+// reference (delete_from_page_cache / __filemap_remove_folio); a page still mapped stays
+// until its last PTE goes.
+void delete_from_page_cache(address_space& m, std::map<uint64_t, PhysAddr>::iterator it, shadow_t shadow = 0) {
     const PhysAddr frame = it->second;
+    const uint64_t index = it->first;
     m.i_pages.erase(it);
+    if (shadow) m.i_shadow[index] = shadow;
+    update_node(m, index);
     if (is_shmem(m)) shmem_inode_unacct_blocks(m, 1);  // shmem_recalc_inode gives the block back
     page& p = m.km.page_alloc->phys_to_page(frame);
     if ((p.flags & PG_dirty) && !is_shmem(m)) task_io_account_cancelled_write(PAGE_SIZE);  // folio_account_cleaned
@@ -200,6 +231,7 @@ void invalidate_mapping_pages(address_space& m) { invalidate_mapping_pages(m, 0,
 
 void invalidate_mapping_pages(address_space& m, uint64_t start, uint64_t end) {
     if (!m.km.page_alloc) return;
+    if (!is_shmem(m)) clear_shadow_entries(m, start, end);  // invalidate_exceptional_entry
     for (auto it = m.i_pages.lower_bound(start); it != m.i_pages.end() && it->first <= end;) {
         page& p = m.km.page_alloc->phys_to_page(it->second);
         auto next = std::next(it);
@@ -315,6 +347,8 @@ void truncate_inode_pages_range(address_space& m, uint64_t lstart, uint64_t lend
     if (!m.km.page_alloc) {
         m.i_pages.clear();
         m.i_swap.clear();
+        m.i_shadow.clear();
+        workingset_forget_nodes(m);
         return;
     }
     // Zeroes bytes [from, to] of the cached page holding them (truncate_inode_partial_folio).
@@ -336,13 +370,14 @@ void truncate_inode_pages_range(address_space& m, uint64_t lstart, uint64_t lend
         zero_part(std::max(lstart, lend & mmu::PAGE_MASK), lend);
     for (auto it = m.i_pages.lower_bound(first_full); it != m.i_pages.end() && it->first < end_full;)
         delete_from_page_cache(m, it++);
+    if (end_full > first_full) clear_shadow_entries(m, first_full, end_full - 1);
     // shmem_undo_range: swapped pages give their slots and blocks back (shmem_free_swap).
     for (auto it = m.i_swap.lower_bound(first_full); it != m.i_swap.end() && it->first < end_full;) {
         free_swap_and_cache(*m.km.page_alloc, it->second);
         shmem_inode_unacct_blocks(m, 1);
         it = m.i_swap.erase(it);
     }
-    if (m.i_pages.empty() && m.i_swap.empty()) live_mappings().erase(&m);
+    if (mapping_empty(m)) live_mappings().erase(&m);
 }
 
 void truncate_setsize(inode& ino, uint64_t newsize) {
@@ -357,12 +392,15 @@ void truncate_setsize(inode& ino, uint64_t newsize) {
     unmap_mapping_pages(m, holebegin, 0, true);
 }
 
-bool remove_mapping(address_space& m, page& p) {
+bool __remove_mapping(address_space& m, page& p, Eviction why) {
     if (p._refcount != 1 || p._mapcount >= 0 || (p.flags & (PG_dirty | PG_writeback))) return false;
     auto it = m.i_pages.find(p.index);
     if (it == m.i_pages.end() || &m.km.page_alloc->phys_to_page(it->second) != &p) return false;
-    delete_from_page_cache(m, it);
-    if (m.i_pages.empty() && m.i_swap.empty()) live_mappings().erase(&m);
+    shadow_t shadow = 0;
+    lruvec* lv = m.km.page_alloc->node_lruvec();
+    if (why == Eviction::Reclaim && lv && page_is_file_lru(p)) shadow = workingset_eviction(*lv, p);
+    delete_from_page_cache(m, it, shadow);
+    if (mapping_empty(m)) live_mappings().erase(&m);
     return true;
 }
 
@@ -378,12 +416,14 @@ uint64_t drop_pagecache() {
     const std::vector<address_space*> mappings(live_mappings().begin(), live_mappings().end());
     for (address_space* m : mappings) {
         if (is_shmem(*m) || !m->km.page_alloc) continue;  // shmem pages are their only copy
+        clear_shadow_entries(*m, 0, ~0ull);               // invalidate_exceptional_entry
         std::vector<uint64_t> indices;
         for (const auto& [index, frame] : m->i_pages) indices.push_back(index);
         for (uint64_t index : indices) {
             auto it = m->i_pages.find(index);
             if (it != m->i_pages.end() && remove_mapping(*m, m->km.page_alloc->phys_to_page(it->second))) ++dropped;
         }
+        if (mapping_empty(*m)) live_mappings().erase(m);
     }
     return dropped;
 }
@@ -399,6 +439,8 @@ void release_all_page_caches() {
     for (address_space* m : live_mappings()) {
         m->i_pages.clear();  // the allocator goes with the kernel: nothing to give back to it
         m->i_swap.clear();
+        m->i_shadow.clear();
+        workingset_forget_nodes(*m);
         m->km = {};
     }
     live_mappings().clear();

@@ -11,6 +11,7 @@
 #include "guestos/lib/interval_tree.h"
 #include "guestos/include/kmap.h"
 #include "guestos/include/swapops.h"
+#include "guestos/mm/workingset.h"
 
 namespace guestos {
 
@@ -60,6 +61,10 @@ struct address_space {
     // shmem: the pages out in swap, index -> swap entry (Linux keeps them in i_pages as
     // value entries); each holds one reference on its slot.
     std::map<uint64_t, swp_entry_t> i_swap;
+    // The shadow entries reclaim left where it evicted pages, index -> shadow (value entries
+    // in i_pages in Linux), and the nodes holding only those, listed for their shrinker.
+    std::map<uint64_t, shadow_t> i_shadow;
+    std::map<uint64_t, shadow_node_list::iterator> i_shadow_nodes;
     // The VMAs mapping it, keyed by the file pages they cover [vm_pgoff, vm_pgoff + pages - 1].
     IntervalTree<vm_area_struct> i_mmap;
     std::shared_ptr<shmem_blocks> blocks;  // a tmpfs file's: the budget its pages are charged to
@@ -121,10 +126,16 @@ void truncate_inode_pages_range(address_space& mapping, uint64_t lstart, uint64_
 // Sets i_size; a shrink unmaps and drops the pages past it (truncate_setsize + truncate_pagecache).
 void truncate_setsize(inode& ino, uint64_t newsize);
 
-// Reclaim: takes a clean page-cache page that only the cache holds out of its mapping and
-// frees it (remove_mapping / __filemap_remove_folio); false, changing nothing, when the page
-// is dirty, mapped, or held by someone else.
-[[nodiscard]] bool remove_mapping(address_space& mapping, page& p);
+// Why a page leaves its mapping: reclaim evicts it and leaves a shadow entry for refault
+// detection; an invalidation (drop_caches, fadvise) leaves none.
+enum class Eviction : uint8_t { Invalidate, Reclaim };
+// Takes a clean page-cache page that only the cache holds out of its mapping and frees it
+// (__remove_mapping / __filemap_remove_folio); false, changing nothing, when the page is
+// dirty, mapped, or held by someone else.
+[[nodiscard]] bool __remove_mapping(address_space& mapping, page& p, Eviction why);
+[[nodiscard]] inline bool remove_mapping(address_space& mapping, page& p) {
+    return __remove_mapping(mapping, p, Eviction::Invalidate);
+}
 // Drops the clean, unmapped pages of every page cache (drop_caches 1: drop_pagecache_sb
 // -> invalidate_mapping_pages); returns how many went.
 uint64_t drop_pagecache();

@@ -167,6 +167,7 @@ BuddyAllocator::BuddyAllocator(mmu::PhysMemory& ram, const BuddyConfig& cfg)
     init_page_use_counts(max_pfn_);
     node_.__lruvec.mem_map = mem_map_;
     node_.__lruvec.vm_events = vm_events_.data();
+    node_.__lruvec.node_stat = node_.vm_stat.data();
     free_area_init();
     place_memmap();
     for (zone_type t : zonelist_) {

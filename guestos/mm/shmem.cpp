@@ -438,8 +438,10 @@ bool shmem_writepage(address_space& m, page& p) {
     p.mapping = nullptr;
     p.flags &= ~PG_uptodate;
     --p._refcount;  // the page cache's reference
-    // __remove_mapping: out of the swap cache; the slot keeps the mapping's reference.
-    __delete_from_swap_cache(p);
+    // __remove_mapping: out of the swap cache, a shadow entry left for workingset_refault;
+    // the slot keeps the mapping's reference.
+    lruvec* lv = pa.node_lruvec();
+    __delete_from_swap_cache(p, lv ? workingset_eviction(*lv, p) : 0);
     put_swap_page(entry);
     pa.free_page(frame);
     return true;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "guestos/include/mm_types.h"
+#include "guestos/mm/workingset.h"
 
 namespace guestos {
 
@@ -94,6 +95,7 @@ void mark_page_accessed(PageAllocator& pa, page& p) {
         if (p.flags & PG_lru) activate_page(pa, p);
         else __lru_cache_activate_page(*lv, p);
         p.flags &= ~PG_referenced;
+        workingset_activation(*lv, p);
     }
 }
 

@@ -15,17 +15,25 @@ uint64_t nr_swapcache = 0;
 uint32_t page_to_pfn(PageAllocator& pa, const page& p) { return static_cast<uint32_t>(&p - &pa.pfn_to_page(0)); }
 }  // namespace
 
-void add_to_swap_cache(page& p, uint32_t pfn, swp_entry_t entry) {
-    swp_swap_info(entry)->swap_cache[swp_offset(entry)] = pfn;
+void add_to_swap_cache(page& p, uint32_t pfn, swp_entry_t entry, shadow_t* shadowp) {
+    swap_info_struct* si = swp_swap_info(entry);
+    si->swap_cache[swp_offset(entry)] = pfn;
+    if (auto it = si->swap_shadow.find(swp_offset(entry)); it != si->swap_shadow.end()) {
+        if (shadowp) *shadowp = it->second;
+        si->swap_shadow.erase(it);
+    }
     ++p._refcount;
     p.flags |= PG_swapcache;
     p.private_ = entry.val;
     ++nr_swapcache;
 }
 
-void __delete_from_swap_cache(page& p) {
+void __delete_from_swap_cache(page& p, shadow_t shadow) {
     const swp_entry_t entry{p.private_};
-    if (swap_info_struct* si = swp_swap_info(entry)) si->swap_cache.erase(swp_offset(entry));
+    if (swap_info_struct* si = swp_swap_info(entry)) {
+        si->swap_cache.erase(swp_offset(entry));
+        if (shadow) si->swap_shadow[swp_offset(entry)] = shadow;
+    }
     p.flags &= ~PG_swapcache;
     p.private_ = 0;
     --nr_swapcache;
@@ -80,14 +88,17 @@ std::optional<uint32_t> read_swap_cache_async(PageAllocator& pa, swp_entry_t ent
     page& p = pa.pfn_to_page(pfn);
     pa.set_page_use(p, PageUse::Anon);
     p.flags |= PG_anon;
-    add_to_swap_cache(p, pfn, entry);  // the cache's reference; the allocation's is the caller's
+    shadow_t shadow = 0;
+    add_to_swap_cache(p, pfn, entry, &shadow);  // the cache's reference; the allocation's is the caller's
     if (swap_readpage(pa, p, plug) < 0) {
         delete_from_swap_cache(pa, p);
         p.flags &= ~PG_dirty;
         if (--p._refcount <= 0) pa.free_page(*frame);
         return std::nullopt;
     }
-    lru_cache_add(pa, p);  // folio_add_lru: an inactive anon page
+    // Evicted before: workingset_refault may make it active; else an inactive anon page.
+    if (lruvec* lv = pa.node_lruvec(); lv && shadow) workingset_refault(*lv, p, shadow);
+    lru_cache_add(pa, p);  // folio_add_lru
     read = true;
     return pfn;
 }

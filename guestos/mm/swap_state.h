@@ -8,6 +8,7 @@
 #include "guestos/include/swapops.h"
 #include "guestos/include/page.h"
 #include "guestos/mm/page_io.h"
+#include "guestos/mm/workingset.h"
 
 namespace guestos {
 
@@ -15,13 +16,15 @@ namespace guestos {
 extern int page_cluster;
 
 // Inserts page at entry (add_to_swap_cache): the cache takes a reference; the caller has
-// already set SWAP_HAS_CACHE on the slot.
-void add_to_swap_cache(page& p, uint32_t pfn, swp_entry_t entry);
+// already set SWAP_HAS_CACHE on the slot. *shadowp (if given) gets the shadow entry the
+// page's last eviction left there, 0 if none.
+void add_to_swap_cache(page& p, uint32_t pfn, swp_entry_t entry, shadow_t* shadowp = nullptr);
 // Removes a page from the cache and drops the cache's reference and the slot's
 // SWAP_HAS_CACHE (delete_from_swap_cache); the page is freed if that was the last reference.
 void delete_from_swap_cache(PageAllocator& pa, page& p);
-// Removes a page from the cache without touching references or the slot (__delete_from_swap_cache).
-void __delete_from_swap_cache(page& p);
+// Removes a page from the cache without touching references or the slot, leaving shadow (if
+// any) in its place (__delete_from_swap_cache).
+void __delete_from_swap_cache(page& p, shadow_t shadow = 0);
 // Gives an anonymous page a swap slot and puts it in the swap cache, dirty so pageout
 // writes it (add_to_swap); false when swap is full.
 bool add_to_swap(PageAllocator& pa, page& p);

@@ -24,6 +24,9 @@ std::array<std::unique_ptr<swap_info_struct>, MAX_SWAPFILES> swap_info;
 int64_t nr_swap_pages = 0;       // free slots of the active areas (atomic_long_t nr_swap_pages)
 uint64_t total_swap_pages_ = 0;  // usable slots of the active areas
 int least_priority = -1;
+// The areas that take new slots, highest priority first, each after the areas of its own
+// priority that were used less recently (swap_avail_heads, one node).
+std::vector<swap_info_struct*> swap_avail_head;
 std::set<std::string> host_swap_files;  // the files --swap named: what swapon(2) may reopen
 std::set<mm_struct*> mmlist;
 
@@ -39,6 +42,7 @@ uint64_t slot_count(const swap_info_struct& si, uint64_t offset) {
 // The slot went from used to free (swap_range_free).
 void swap_range_free(swap_info_struct& si, uint64_t offset) {
     si.swap_map[offset] = 0;
+    si.swap_shadow.erase(offset);  // clear_shadow_from_swap_cache
     si.lowest_bit = std::min(si.lowest_bit, offset);
     si.highest_bit = std::max(si.highest_bit, offset);
     --si.inuse_pages;
@@ -89,9 +93,22 @@ void swap_count_dec(swap_info_struct& si, uint64_t offset) {
     m = static_cast<uint8_t>((m & (SWAP_HAS_CACHE | COUNT_CONTINUED)) | low);
 }
 
-// enable_swap_info: the area joins the active list at its priority.
-void enable_swap_info(swap_info_struct& si) {
-    si.prio = --least_priority;
+// Puts si on swap_avail_head after every area of its priority or higher (add_to_avail_list's
+// plist_add).
+void add_to_avail_list(swap_info_struct& si) {
+    auto it = std::find_if(swap_avail_head.begin(), swap_avail_head.end(),
+                           [&](const swap_info_struct* o) { return o->prio < si.prio; });
+    swap_avail_head.insert(it, &si);
+}
+
+// Takes si off swap_avail_head (del_from_avail_list).
+void del_from_avail_list(swap_info_struct& si) { std::erase(swap_avail_head, &si); }
+
+// enable_swap_info -> setup_swap_info: the area joins the active list at prio, or below
+// every area so far when no priority was asked for.
+void enable_swap_info(swap_info_struct& si, int prio) {
+    si.prio = prio >= 0 ? prio : --least_priority;
+    add_to_avail_list(si);
     si.flags |= SWP_WRITEOK;
     nr_swap_pages += static_cast<int64_t>(si.pages);
     total_swap_pages_ += si.pages;
@@ -131,7 +148,7 @@ mmu::ErrorOr<uint64_t> read_swap_header(const uint8_t* h, uint64_t file_pages, b
     return static_cast<uint64_t>(last_page);
 }
 
-mmu::ErrorOr<unsigned> swapon_file(const std::string& path, mmu::PagingMode mode) {
+mmu::ErrorOr<unsigned> swapon_file(const std::string& path, mmu::PagingMode mode, int prio) {
     auto fail = [&](const base::Error& e) { return base::Error::from_errno(e.errno_value, path + ": " + e.message); };
     if (swap_type_of(path) >= 0) return base::Error::from_errno(EBUSY, path + ": already a swap area");
     unsigned type = 0;
@@ -157,7 +174,7 @@ mmu::ErrorOr<unsigned> swapon_file(const std::string& path, mmu::PagingMode mode
     si->swap_file = path;
     host_swap_files.insert(path);
     if (!si->pages) return fail(base::Error::from_errno(EINVAL, "Empty swap-file"));
-    enable_swap_info(*si);
+    enable_swap_info(*si, prio);
     swap_info[type] = std::move(si);
     return type;
 }
@@ -174,13 +191,14 @@ swap_info_struct* swp_swap_info(swp_entry_t entry) {
 }
 
 swp_entry_t get_swap_page() {
-    // plist_for_each_entry over swap_avail_heads: the highest priority (least negative) first.
-    std::vector<swap_info_struct*> avail;
-    for (auto& si : swap_info)
-        if (si && (si->flags & SWP_WRITEOK)) avail.push_back(si.get());
-    std::stable_sort(avail.begin(), avail.end(), [](auto* a, auto* b) { return a->prio > b->prio; });
-    for (swap_info_struct* si : avail)
+    // plist_for_each_entry_safe over swap_avail_heads: the highest priority first, each area
+    // tried requeued behind its equals, so areas of one priority take turns.
+    const std::vector<swap_info_struct*> avail = swap_avail_head;
+    for (swap_info_struct* si : avail) {
+        del_from_avail_list(*si);  // plist_requeue
+        add_to_avail_list(*si);
         if (uint64_t offset = scan_swap_map_slots(*si)) return swp_entry(si->type, offset);
+    }
     return {};
 }
 
@@ -301,6 +319,7 @@ long swapoff_type(PageAllocator& pa, unsigned type) {
     swap_info_struct* si = type < MAX_SWAPFILES ? swap_info[type].get() : nullptr;
     if (!si) return -EINVAL;
     // del_from_avail_list: nothing new goes to this area while it drains.
+    del_from_avail_list(*si);
     si->flags &= ~SWP_WRITEOK;
     nr_swap_pages -= static_cast<int64_t>(si->pages);  // its slots come back as they are freed
     total_swap_pages_ -= si->pages;
@@ -317,10 +336,18 @@ long swapoff_type(PageAllocator& pa, unsigned type) {
         delete_from_swap_cache(pa, p);
     }
     if (!ok || si->inuse_pages) {  // reinsert_swap_info: the area stays as it was
+        add_to_avail_list(*si);
         si->flags |= SWP_WRITEOK;
         nr_swap_pages += static_cast<int64_t>(si->pages);
         total_swap_pages_ += si->pages;
         return -ENOMEM;
+    }
+    // The areas of automatic priority below it move up one, so the next swapon's
+    // priority follows the last area's again.
+    if (si->prio < 0) {
+        for (auto& o : swap_info)
+            if (o && o.get() != si && o->prio < si->prio) ++o->prio;
+        ++least_priority;
     }
     swap_info[type].reset();
     return 0;
@@ -360,12 +387,15 @@ long swap_path(SysCtx& c, uint64_t user_path, std::string& path) {
 // swapon(2): only the files --swap named can be swap areas (a swap file on the guest's own
 // filesystems needs bmap, which emu's filesystems lack: EINVAL, as tmpfs gives on Linux).
 long sys_swapon(SysCtx& c, const uint64_t* a) {
+    constexpr uint64_t SWAP_FLAG_PREFER = 0x8000, SWAP_FLAG_PRIO_MASK = 0x7fff, SWAP_FLAG_PRIO_SHIFT = 0;
     if (a[1] & ~SWAP_FLAGS_VALID) return -EINVAL;
+    const int prio =
+        (a[1] & SWAP_FLAG_PREFER) ? static_cast<int>((a[1] & SWAP_FLAG_PRIO_MASK) >> SWAP_FLAG_PRIO_SHIFT) : -1;
     std::string path;
     if (long r = swap_path(c, a[0], path); r < 0) return r;
     if (swap_type_of(path) >= 0) return -EBUSY;
     if (!host_swap_files.count(path)) return -EINVAL;
-    auto type = swapon_file(path, c.mm.paging_mode);
+    auto type = swapon_file(path, c.mm.paging_mode, prio);
     return type.is_error() ? -type.error().errno_value : 0;
 }
 
@@ -384,6 +414,7 @@ std::vector<mm_struct*> mmlist_mms() { return {mmlist.begin(), mmlist.end()}; }
 
 void swap_reset_all() {
     for (auto& si : swap_info) si.reset();
+    swap_avail_head.clear();
     nr_swap_pages = total_swap_pages_ = 0;
     least_priority = -1;
 }

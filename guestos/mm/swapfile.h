@@ -12,6 +12,7 @@
 #include "devices/block_device.h"
 #include "guestos/include/swapops.h"
 #include "guestos/include/page.h"
+#include "guestos/mm/workingset.h"
 
 namespace guestos {
 
@@ -46,13 +47,17 @@ struct swap_info_struct {
     std::string swap_file;                                      // the name /proc/swaps shows
     // The swap cache of this area (swapper_spaces[type]): slot -> pfn of the page.
     std::unordered_map<uint64_t, uint32_t> swap_cache;
+    // The shadow entries reclaim left in the swap cache, slot -> shadow (value entries in
+    // the swap cache's xarray in Linux); they go with the slot (clear_shadow_from_swap_cache).
+    std::unordered_map<uint64_t, shadow_t> swap_shadow;
 };
 
 // Activates the mkswap-made host file at path as a swap area (sys_swapon's work:
 // claim_swapfile, read_swap_header, setup_swap_map_and_extents, enable_swap_info), its
-// slots limited to what a swap PTE of mode can address. Returns the type; an error says
-// what is wrong with the file, naming it.
-[[nodiscard]] mmu::ErrorOr<unsigned> swapon_file(const std::string& path, mmu::PagingMode mode);
+// slots limited to what a swap PTE of mode can address, at priority prio (0..32767), or
+// with prio -1 below every area so far (-2, -3, ...: --least_priority). Returns the type;
+// an error says what is wrong with the file, naming it.
+[[nodiscard]] mmu::ErrorOr<unsigned> swapon_file(const std::string& path, mmu::PagingMode mode, int prio = -1);
 // Checks a swap header page (read_swap_header): the SWAPSPACE2 magic, version 1,
 // last_page against the file's size in pages, the bad-page list. Returns the last_page.
 [[nodiscard]] mmu::ErrorOr<uint64_t> read_swap_header(const uint8_t* header, uint64_t file_pages, bool regular_file);
@@ -64,8 +69,9 @@ int swap_type_of(const std::string& path);
 
 // The active area an entry points into, or null for a bad entry (get_swap_device).
 swap_info_struct* swp_swap_info(swp_entry_t entry);
-// A free slot with SWAP_HAS_CACHE set, from the highest-priority area with room
-// (get_swap_pages -> scan_swap_map_slots); val 0 when every area is full.
+// A free slot with SWAP_HAS_CACHE set, from the highest-priority area with room, areas of
+// equal priority taking turns (get_swap_pages -> scan_swap_map_slots, plist_requeue on
+// swap_avail_heads); val 0 when every area is full.
 swp_entry_t get_swap_page();
 // One more PTE references the slot (swap_duplicate: fork, try_to_unmap); false for a
 // bad or free entry.

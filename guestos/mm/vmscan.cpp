@@ -9,6 +9,8 @@
 #include "guestos/mm/filemap.h"
 #include "guestos/mm/rmap.h"
 #include "guestos/mm/shmem.h"
+#include "guestos/mm/shrinker.h"
+#include "guestos/mm/workingset.h"
 #include "guestos/mm/page_io.h"
 #include "guestos/mm/swap.h"
 #include "guestos/mm/swap_state.h"
@@ -32,6 +34,9 @@ const char* const lru_names[NR_LRU_LISTS] = {"inactive_anon", "active_anon", "in
 
 // Anonymous pages can only be aged and reclaimed with swap to put them in (can_age_anon_pages).
 bool can_reclaim_anon_pages() { return get_nr_swap_pages() > 0; }
+
+// scan_control::may_deactivate bits.
+constexpr unsigned DEACTIVATE_ANON = 1, DEACTIVATE_FILE = 2;
 
 // What page_check_references decided for a page on the inactive list.
 enum page_references { PAGEREF_RECLAIM, PAGEREF_RECLAIM_CLEAN, PAGEREF_KEEP, PAGEREF_ACTIVATE };
@@ -75,7 +80,7 @@ ReclaimOutcome shrink_anon_page(BuddyAllocator& pa, page& p, PhysAddr frame, sca
     if (p._refcount != 1) return ReclaimOutcome::Kept;  // someone else holds it (a fault)
     // __remove_mapping: out of the swap cache, the slot keeps only its PTE references.
     const swp_entry_t entry{p.private_};
-    __delete_from_swap_cache(p);
+    __delete_from_swap_cache(p, workingset_eviction(*pa.node_lruvec(), p));
     put_swap_page(entry);
     pa.free_page(frame);
     return ReclaimOutcome::Freed;
@@ -120,7 +125,7 @@ ReclaimOutcome shrink_one_page(BuddyAllocator& pa, page& p, scan_control& sc) {
         if (page_mapped(p)) return ReclaimOutcome::Activated;
     }
     if ((p.flags & PG_dirty) && !pageout(*mapping, p, frame)) return ReclaimOutcome::Kept;
-    return remove_mapping(*mapping, p) ? ReclaimOutcome::Freed : ReclaimOutcome::Kept;
+    return __remove_mapping(*mapping, p, Eviction::Reclaim) ? ReclaimOutcome::Freed : ReclaimOutcome::Kept;
 }
 
 // Takes up to nr_to_scan pages from the tail of a list (isolate_lru_pages).
@@ -155,6 +160,7 @@ uint64_t shrink_page_list(BuddyAllocator& pa, lruvec& lv, const std::vector<uint
             if ((p.flags & PG_swapcache) && vm_swap_full() && page_mapped(p)) (void)try_to_free_swap(pa, p);
         }
         putback_lru_page(lv, p);
+        if (p.flags & PG_active) workingset_age_nonresident(lv, 1);  // move_folios_to_lru
     }
     lv.count_vm_events(PGACTIVATE, nr_activated);
     return nr_reclaimed;
@@ -197,9 +203,11 @@ void shrink_active_list(BuddyAllocator& pa, lruvec& lv, uint64_t nr_to_scan, lru
         if (page_referenced(pa, PhysAddr::from_pfn(pfn), &vm_flags) && (vm_flags & VM_EXEC) && page_is_file_lru(p)) {
             trace_page(lv, p, l, ReclaimOutcome::Rotated);
             putback_lru_page(lv, p);
+            workingset_age_nonresident(lv, 1);  // move_folios_to_lru of an active page
             continue;
         }
         p.flags &= ~(PG_active | PG_referenced);
+        p.flags |= PG_workingset;  // it was in the working set: a refault of it is a restore
         trace_page(lv, p, l, ReclaimOutcome::Deactivated);
         putback_lru_page(lv, p);
         ++nr_deactivated;
@@ -211,12 +219,12 @@ void shrink_active_list(BuddyAllocator& pa, lruvec& lv, uint64_t nr_to_scan, lru
     });
 }
 
-// Reclaims from one list: an active list is only aged when its inactive partner runs low
-// (shrink_list).
+// Reclaims from one list: an active list is only aged when prepare_scan_control allowed
+// it (shrink_list).
 uint64_t shrink_list(BuddyAllocator& pa, lruvec& lv, lru_list l, uint64_t nr_to_scan, scan_control& sc) {
     if (is_active_lru(l)) {
-        const lru_list inactive = static_cast<lru_list>(l - LRU_ACTIVE);
-        if (inactive_is_low(lv, inactive)) shrink_active_list(pa, lv, nr_to_scan, l, sc);
+        if (sc.may_deactivate & (is_file_lru(l) ? DEACTIVATE_FILE : DEACTIVATE_ANON))
+            shrink_active_list(pa, lv, nr_to_scan, l, sc);
         return 0;
     }
     return shrink_inactive_list(pa, lv, nr_to_scan, l, sc);
@@ -283,6 +291,13 @@ void shrink_lruvec(BuddyAllocator& pa, lruvec& lv, scan_control& sc) {
 // pages (prepare_scan_control's file_is_tiny).
 void prepare_scan_control(const BuddyAllocator& pa, scan_control& sc) {
     const lruvec& lv = *pa.node_lruvec();
+    // Refaults activated since the last run mean a new working set is forming: age the
+    // active list of that type to make room for it, as when its inactive list is low.
+    sc.may_deactivate = 0;
+    if (lv.lruvec_page_state(WORKINGSET_ACTIVATE_ANON) != lv.refaults[0] || inactive_is_low(lv, LRU_INACTIVE_ANON))
+        sc.may_deactivate |= DEACTIVATE_ANON;
+    if (lv.lruvec_page_state(WORKINGSET_ACTIVATE_FILE) != lv.refaults[1] || inactive_is_low(lv, LRU_INACTIVE_FILE))
+        sc.may_deactivate |= DEACTIVATE_FILE;
     uint64_t total_high_wmark = 0;
     for (const zone& z : pa.NODE_DATA().node_zones)
         if (z.managed_pages) total_high_wmark += z.high_wmark_pages();
@@ -291,6 +306,12 @@ void prepare_scan_control(const BuddyAllocator& pa, scan_control& sc) {
     const uint64_t anon = lv.nr_pages[LRU_INACTIVE_ANON];
     sc.file_is_tiny =
         file + free <= total_high_wmark && !inactive_is_low(lv, LRU_INACTIVE_ANON) && (anon >> sc.priority) != 0;
+}
+
+// Remembers the activations so far, so the next run sees only new ones (snapshot_refaults).
+void snapshot_refaults(lruvec& lv) {
+    lv.refaults[0] = lv.lruvec_page_state(WORKINGSET_ACTIVATE_ANON);
+    lv.refaults[1] = lv.lruvec_page_state(WORKINGSET_ACTIVATE_FILE);
 }
 
 }  // namespace
@@ -326,6 +347,7 @@ uint64_t shrink_node(BuddyAllocator& pa, scan_control& sc) {
     prepare_scan_control(pa, sc);
     trace_step([&] { return "shrink_node(priority " + std::to_string(sc.priority) + ")"; });
     shrink_lruvec(pa, *pa.node_lruvec(), sc);
+    shrink_slab(&pa, sc.gfp_mask, pa.NODE_DATA().node_id, sc.priority);
     return sc.nr_reclaimed - before;
 }
 
@@ -341,6 +363,7 @@ uint64_t try_to_free_pages(BuddyAllocator& pa, gfp_t gfp, unsigned order) {
         shrink_node(pa, sc);
         if (sc.nr_reclaimed >= sc.nr_to_reclaim) break;
     }
+    snapshot_refaults(*pa.node_lruvec());
     return sc.nr_reclaimed;
 }
 
@@ -404,10 +427,12 @@ uint64_t kswapd(BuddyAllocator& pa) {
         const bool raise_priority = !kswapd_shrink_node(pa, sc, highest);
         if (raise_priority || sc.nr_reclaimed == nr_reclaimed) --sc.priority;
     }
+    snapshot_refaults(*pa.node_lruvec());
     return sc.nr_reclaimed;
 }
 
 void setup_reclaim(BuddyAllocator& pa) {
+    workingset_init();
     pa.set_direct_reclaim([&pa](gfp_t gfp, unsigned order) { return try_to_free_pages(pa, gfp, order); });
     pa.set_wakeup_kswapd(
         [&pa](gfp_t gfp, unsigned order, zone_type highest) { wakeup_kswapd(pa, gfp, order, highest); });

@@ -34,6 +34,9 @@ struct scan_control {
     bool kswapd = false;  // current_is_kswapd(): picks the pgscan_/pgsteal_ counters
     int swappiness = 60;
     bool file_is_tiny = false;  // file + free pages under the high watermarks: scan anon only
+    // Which active lists may be aged this run (DEACTIVATE_ANON, DEACTIVATE_FILE): those whose
+    // inactive list is low, or whose type saw refaults activated since the last run.
+    unsigned may_deactivate = 0;
     uint64_t nr_scanned = 0;
     uint64_t nr_reclaimed = 0;
     uint64_t nr_pageout = 0;  // pages written to swap (pageout)

@@ -111,6 +111,40 @@ TEST_F(SwapHeaderTest, MkswapAreaIsAcceptedAndShownInProcSwaps) {
     EXPECT_EQ(swapon_file(path_, PagingMode::LongMode4).error().errno_value, EBUSY);
 }
 
+// Swap priorities (setup_swap_info, get_swap_pages, swapoff): areas without one get -2, -3,
+// ... in swapon order; the highest priority is used first, equal ones take turns.
+TEST_F(SwapHeaderTest, AreasAreUsedByPriorityAndEqualOnesTakeTurns) {
+    const std::string b = make_swapfile("prio_b", "1M"), c = make_swapfile("prio_c", "1M");
+    const std::string d = make_swapfile("prio_d", "1M");
+    const unsigned ta = swapon_file(path_, PagingMode::LongMode4).value();
+    const unsigned tb = swapon_file(b, PagingMode::LongMode4).value();
+    EXPECT_EQ(swp_swap_info(swp_entry(ta, 1))->prio, -2);
+    EXPECT_EQ(swp_swap_info(swp_entry(tb, 1))->prio, -3);
+    EXPECT_NE(proc_swaps().find("file\t\t1020\t\t0\t\t-3\n"), std::string::npos) << proc_swaps();
+    EXPECT_EQ(swp_type(get_swap_page()), ta) << "-2 before -3";
+    const unsigned tc = swapon_file(c, PagingMode::LongMode4, 5).value();
+    const unsigned td = swapon_file(d, PagingMode::LongMode4, 5).value();
+    std::vector<unsigned> order;
+    for (int i = 0; i < 4; ++i) order.push_back(swp_type(get_swap_page()));
+    EXPECT_EQ(order, (std::vector<unsigned>{tc, td, tc, td})) << "priority 5 first, round-robin";
+    for (int i = 0; i < 2 * 255 - 4; ++i) ASSERT_NE(get_swap_page().val, 0u);
+    EXPECT_EQ(swp_type(get_swap_page()), ta) << "both 5s full: then -2";
+    EXPECT_NE(proc_swaps().find("file\t\t1020\t\t1020\t\t5\n"), std::string::npos) << proc_swaps();
+    // swapoff of an area without priority moves the ones below it up.
+    auto ram = mmu::PhysMemory::create(4 * MiB).release_value();
+    BuddyAllocator bare(*ram);
+    EXPECT_EQ(swapoff_type(bare, ta), -ENOMEM) << "a slot is still in use (SWAP_HAS_CACHE)";
+    swap_reset_all();
+    ASSERT_FALSE(swapon_file(path_, PagingMode::LongMode4).is_error());
+    const unsigned t2 = swapon_file(b, PagingMode::LongMode4).value();
+    const unsigned t3 = swapon_file(c, PagingMode::LongMode4).value();
+    ASSERT_EQ(swapoff_type(bare, t2), 0);
+    EXPECT_EQ(swp_swap_info(swp_entry(t3, 1))->prio, -3) << "-4 moved up";
+    const unsigned t4 = swapon_file(b, PagingMode::LongMode4).value();
+    EXPECT_EQ(swp_swap_info(swp_entry(t4, 1))->prio, -4);
+    for (const std::string& f : {b, c, d}) ::unlink(f.c_str());
+}
+
 TEST_F(SwapHeaderTest, BadHeadersAreRefusedWithTheReason) {
     const std::vector<uint8_t> good = read_file(path_);
     ASSERT_EQ(good.size(), 1u << 20);

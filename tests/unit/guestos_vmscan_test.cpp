@@ -11,6 +11,7 @@
 #include "guestos/mm/mmap.h"
 #include "guestos/mm/page_alloc.h"
 #include "guestos/mm/rmap.h"
+#include "guestos/mm/shrinker.h"
 #include "guestos/mm/swap.h"
 #include "guestos/mm/vmscan.h"
 #include "guestos_test_util.h"
@@ -205,6 +206,148 @@ TEST_F(GuestosVmscanTest, DropCachesDropsCleanUnmappedPagesOnly) {
     for (uint64_t i = 0; i < 8; ++i) cache_page(i);
     EXPECT_EQ(drop_pagecache(), 8u);
     EXPECT_EQ(file_->i_data.nrpages(), 0u);
+}
+
+// Workingset detection (mm/workingset.c): what reclaim leaves behind and what a refault does.
+
+// Evicts the n oldest inactive pages (unreferenced, so each scanned page goes) at priority 0.
+void evict_oldest(BuddyAllocator& b, uint64_t n) {
+    scan_control sc;
+    sc.nr_to_reclaim = n;
+    sc.priority = 0;
+    shrink_node(b, sc);
+}
+
+TEST_F(GuestosVmscanTest, EvictedFilePageRefaultsActiveWhenItsDistanceFitsTheWorkingSet) {
+    make_file(100);
+    for (uint64_t i = 0; i < 100; ++i) cache_page(i);
+    for (uint64_t i = 50; i < 100; ++i) {  // pages 50..99 are the working set
+        mark_page_accessed(*buddy_, cache_page(i));
+        mark_page_accessed(*buddy_, cache_page(i));
+    }
+    lru_add_drain(*buddy_);
+    ASSERT_EQ(on(LRU_ACTIVE_FILE), 50u);
+    EXPECT_EQ(lv().nonresident_age, 50u) << "every activation ages the clock";
+    evict_oldest(*buddy_, 32);
+    ASSERT_FALSE(cached(0));
+    EXPECT_EQ(file_->i_data.i_shadow.size(), 32u) << "one shadow entry per evicted page";
+    EXPECT_EQ(lv().nonresident_age, 82u) << "and every eviction";
+    page& p = cache_page(0);  // distance 32 <= 50 active pages
+    EXPECT_TRUE(p.flags & PG_active);
+    EXPECT_FALSE(p.flags & PG_workingset) << "it had never been active";
+    lru_add_drain(*buddy_);
+    EXPECT_EQ(on(LRU_ACTIVE_FILE), 51u);
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_REFAULT_FILE), 1);
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_ACTIVATE_FILE), 1);
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_RESTORE_FILE), 0);
+    EXPECT_EQ(file_->i_data.i_shadow.size(), 31u) << "the refault took its shadow";
+    EXPECT_CONSISTENT(*buddy_);
+}
+
+TEST_F(GuestosVmscanTest, RefaultFartherThanTheWorkingSetStaysInactive) {
+    make_file(300);
+    for (uint64_t i = 0; i < 300; ++i) cache_page(i);
+    for (uint64_t i = 290; i < 300; ++i) {
+        mark_page_accessed(*buddy_, cache_page(i));
+        mark_page_accessed(*buddy_, cache_page(i));
+    }
+    lru_add_drain(*buddy_);
+    evict_oldest(*buddy_, 200);  // pages 0..223, in batches of 32
+    ASSERT_FALSE(cached(223));
+    ASSERT_TRUE(cached(224));
+    page& far = cache_page(0);  // evicted 224 pages ago: more than the 10 active pages
+    EXPECT_FALSE(far.flags & PG_active);
+    page& near = cache_page(223);  // evicted last: distance 1
+    EXPECT_TRUE(near.flags & PG_active);
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_REFAULT_FILE), 2);
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_ACTIVATE_FILE), 1);
+}
+
+TEST_F(GuestosVmscanTest, RefaultOfAPageDeactivatedFromTheActiveListIsARestore) {
+    make_file(40);
+    for (uint64_t i = 0; i < 40; ++i) {
+        mark_page_accessed(*buddy_, cache_page(i));
+        mark_page_accessed(*buddy_, cache_page(i));
+    }
+    lru_add_drain(*buddy_);
+    scan_control age;  // the inactive list is empty: the active one is aged, 40 >> 1 pages
+    age.priority = 1;
+    shrink_node(*buddy_, age);
+    ASSERT_EQ(on(LRU_INACTIVE_FILE), 20u);
+    EXPECT_TRUE(buddy_->phys_to_page(*find_get_page(file_->i_data, 0)).flags & PG_workingset);
+    scan_control sc;  // 20 >> 1 of them go; the other 20 stay active
+    sc.priority = 1;
+    shrink_node(*buddy_, sc);
+    ASSERT_FALSE(cached(0));
+    page& p = cache_page(0);
+    EXPECT_TRUE(p.flags & PG_active);
+    EXPECT_TRUE(p.flags & PG_workingset);
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_RESTORE_FILE), 1);
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_ACTIVATE_FILE), 1);
+}
+
+TEST_F(GuestosVmscanTest, ShadowOnlyNodesAreCountedUntilAPageOrTruncationEmptiesThem) {
+    make_file(160);
+    for (uint64_t i = 0; i < 160; ++i) cache_page(i);
+    lru_add_drain(*buddy_);
+    evict_oldest(*buddy_, 128);  // pages 0..127: two nodes of 64 slots hold shadows only
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_NODES), 2);
+    EXPECT_EQ(workingset_shadow_nodes().size(), 2u);
+    cache_page(5);  // a page in node 0 again
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_NODES), 1);
+    EXPECT_EQ(drop_pagecache(), 33u) << "page 5 and pages 128..159";
+    EXPECT_TRUE(file_->i_data.i_shadow.empty()) << "invalidation clears shadow entries";
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_NODES), 0);
+    for (uint64_t i = 0; i < 64; ++i) cache_page(i);
+    lru_add_drain(*buddy_);
+    evict_oldest(*buddy_, 64);
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_NODES), 1);
+    truncate_setsize(*file_, 0);
+    EXPECT_TRUE(file_->i_data.i_shadow.empty());
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_NODES), 0);
+    EXPECT_TRUE(workingset_shadow_nodes().empty());
+}
+
+// Shrinkers (mm/shrinker.c): how much of a cache a reclaim pass asks for, and the rest deferred.
+TEST(Shrinker, DoShrinkSlabScansByPressureInBatchesAndDefersTheRest) {
+    uint64_t objects = 1000, calls = 0;
+    shrinker s;
+    s.count_objects = [&](shrinker&, shrink_control&) { return objects ? objects : SHRINK_EMPTY; };
+    s.scan_objects = [&](shrinker&, shrink_control& sc) {
+        ++calls;
+        const uint64_t n = std::min(objects, sc.nr_to_scan);
+        objects -= n;
+        return n;
+    };
+    shrink_control sc;
+    // Priority 2, 2 seeks: (1000 >> 2) * 4 / 2 = 500 to scan: 3 batches of 128, 116 deferred.
+    EXPECT_EQ(do_shrink_slab(nullptr, sc, s, 2), 384u);
+    EXPECT_EQ(calls, 3u);
+    EXPECT_EQ(s.nr_deferred, 116);
+    // The lightest priority asks for nothing now; the deferred work stays.
+    EXPECT_EQ(do_shrink_slab(nullptr, sc, s, DEF_PRIORITY), 0u);
+    EXPECT_EQ(s.nr_deferred, 116);
+    // Priority 0: everything, at most twice the objects.
+    EXPECT_EQ(do_shrink_slab(nullptr, sc, s, 0), 616u);
+    EXPECT_EQ(objects, 0u);
+    EXPECT_EQ(do_shrink_slab(nullptr, sc, s, 0), SHRINK_EMPTY);
+}
+
+TEST_F(GuestosVmscanTest, ShadowShrinkerFreesTheOldestShadowNodesPastItsLimit) {
+    make_file(1);
+    for (uint64_t i = 0; i < 300; ++i) cache_page(i * XA_CHUNK_SIZE);  // one page per node
+    lru_add_drain(*buddy_);
+    evict_oldest(*buddy_, 300);
+    ASSERT_EQ(buddy_->node_page_state(WORKINGSET_NODES), 300);
+    EXPECT_EQ(shrink_slab(buddy_.get(), GFP_KERNEL, 0, 0), 0u) << "300 nodes: fewer than RAM's pages / 8";
+    buddy_->NODE_DATA().node_present_pages = 0;  // a node of no pages keeps no shadow nodes
+    // 300 expendable nodes, seeks 0: half of them asked for, one batch of 128 freed.
+    EXPECT_EQ(shrink_slab(buddy_.get(), GFP_KERNEL, 0, 0), 128u);
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_NODES), 172);
+    EXPECT_EQ(buddy_->node_page_state(WORKINGSET_NODERECLAIM), 128);
+    EXPECT_FALSE(file_->i_data.i_shadow.count(0)) << "the oldest went first";
+    EXPECT_TRUE(file_->i_data.i_shadow.count(299 * XA_CHUNK_SIZE));
+    EXPECT_EQ(buddy_->vm_event(SLABS_SCANNED), 128u);
 }
 
 }  // namespace
