@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/include/anon_inodes.h"
 #include "guestos/include/poll.h"
@@ -24,13 +25,13 @@ constexpr uint64_t ULLONG_MAX_ = ~0ull;
 class eventfd_file final : public file {
 public:
     eventfd_file(uint64_t count, unsigned flags) : count_(count), semaphore_(flags & EFD_SEMAPHORE) {
-        f_flags = O_RDWR | (flags & O_NONBLOCK);
+        f_flags = O_RDWR_ | (flags & O_NONBLOCK_);
         f_mode = FMODE_NOWAIT;  // no pread or pwrite; RWF_NOWAIT is EAGAIN
     }
     long read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) override {
         if (n < 8) return -EINVAL;
         if (!count_) {
-            if ((f_flags & O_NONBLOCK) || (iocb.ki_flags & IOCB_NOWAIT)) return -EAGAIN;
+            if ((f_flags & O_NONBLOCK_) || (iocb.ki_flags & IOCB_NOWAIT)) return -EAGAIN;
             if (long e = wait_event_interruptible(
                     iocb.task, wqh_, [&] { return count_ != 0; }, "an eventfd read"))
                 return e;
@@ -47,7 +48,7 @@ public:
         std::memcpy(&v, buf, 8);
         if (v == ULLONG_MAX_) return -EINVAL;
         if (ULLONG_MAX_ - count_ <= v) {
-            if ((f_flags & O_NONBLOCK) || (iocb.ki_flags & IOCB_NOWAIT)) return -EAGAIN;
+            if ((f_flags & O_NONBLOCK_) || (iocb.ki_flags & IOCB_NOWAIT)) return -EAGAIN;
             if (long e = wait_event_interruptible(
                     iocb.task, wqh_, [&] { return ULLONG_MAX_ - count_ > v; }, "an eventfd write"))
                 return e;
@@ -78,9 +79,9 @@ private:
 };
 
 long do_eventfd(SysCtx& c, uint64_t count, uint64_t flags) {
-    if (flags & ~static_cast<uint64_t>(O_CLOEXEC | O_NONBLOCK | EFD_SEMAPHORE)) return -EINVAL;
+    if (flags & ~static_cast<uint64_t>(O_CLOEXEC_ | O_NONBLOCK_ | EFD_SEMAPHORE)) return -EINVAL;
     auto f = std::make_shared<eventfd_file>(static_cast<uint32_t>(count), static_cast<unsigned>(flags));
-    return get_unused_fd_install(c, std::move(f), flags & O_CLOEXEC);
+    return get_unused_fd_install(c, std::move(f), flags & O_CLOEXEC_);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <optional>
 #include <vector>
 
+#include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/anon_inodes.h"
 #include "guestos/include/poll.h"
 #include "guestos/include/signal.h"
@@ -74,7 +75,7 @@ bool ep_poll_callback(eppoll_entry& pwq, uint32_t pollflags);
 class eventpoll_file final : public file {
 public:
     eventpoll_file() {
-        f_flags = O_RDWR;
+        f_flags = O_RDWR_;
         f_mode = 0;
     }
     ~eventpoll_file() override { rbr_.clear(); }  // ep_free: every item leaves its queues

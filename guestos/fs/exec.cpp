@@ -43,7 +43,7 @@ long copy_strings(SysCtx& c, uint64_t uptr, std::vector<std::string>& out, uint6
         if (!s) return strncpy_from_user(c.mm, VirtAddr(p), 1) ? -E2BIG : -EFAULT;
         total += s->size() + 1 + c.ptr_size();
         // The strings and pointers may fill a quarter of the stack limit (bprm_stack_limits).
-        if (total > std::max<uint64_t>(c.task.signal->rlim[3].rlim_cur / 4, 128 * 1024)) return -E2BIG;
+        if (total > std::max<uint64_t>(c.task.signal->rlim[RLIMIT_STACK_].rlim_cur / 4, 128 * 1024)) return -E2BIG;
         out.push_back(std::move(*s));
     }
 }

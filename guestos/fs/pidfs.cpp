@@ -2,6 +2,7 @@
 // process has exited, with nothing to read or write.
 #include <fcntl.h>
 
+#include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/anon_inodes.h"
 #include "guestos/include/pid.h"
 #include "guestos/include/poll.h"
@@ -14,7 +15,7 @@ namespace {
 class pidfd_file final : public file {
 public:
     pidfd_file(std::shared_ptr<pid_ref> pid, unsigned flags) : pid_(std::move(pid)), thread_(flags & PIDFD_THREAD) {
-        f_flags = O_RDWR | (flags & (PIDFD_NONBLOCK | PIDFD_THREAD));
+        f_flags = O_RDWR_ | (flags & (PIDFD_NONBLOCK | PIDFD_THREAD));
         f_mode = 0;
     }
     bool can_poll() const override { return true; }

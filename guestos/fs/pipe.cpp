@@ -2,6 +2,7 @@
 // much a full pipe still takes: a write merges its first (len % PAGE_SIZE) bytes into the
 // last page when they fit, then fills one fresh page per 4 KiB while slots are free. So a
 // write of at most PIPE_BUF (a page) is taken whole or not at all.
+#include "guestos/include/uapi/fcntl.h"
 #include "guestos/kernel/time/time.h"
 #include "guestos/fs/pipe.h"
 
@@ -132,7 +133,7 @@ long pipe_file::read_iter(kiocb& iocb, uint8_t* to, uint64_t total_len) {
         }
         if (!pipe.writers) break;  // end of file
         if (ret) break;
-        if ((f_flags & O_NONBLOCK) || (iocb.ki_flags & IOCB_NOWAIT)) return -EAGAIN;
+        if ((f_flags & O_NONBLOCK_) || (iocb.ki_flags & IOCB_NOWAIT)) return -EAGAIN;
         const long e = wait_event_interruptible(
             iocb.task, pipe.rd_wait, [&] { return !pipe.empty() || !pipe.writers; }, "read from an empty pipe");
         if (e) return e;
@@ -183,14 +184,14 @@ long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len)
             buf.offset = 0;
             buf.len = static_cast<unsigned>(n);
             // O_DIRECT on the write end makes a packet pipe: each write a message.
-            buf.flags = (f_flags & O_DIRECT) ? PIPE_BUF_FLAG_PACKET : PIPE_BUF_FLAG_CAN_MERGE;
+            buf.flags = (f_flags & O_DIRECT_) ? PIPE_BUF_FLAG_PACKET : PIPE_BUF_FLAG_CAN_MERGE;
             ++pipe.head;
             ret += n;
             total_len -= n;
             if (!total_len) break;
         }
         if (!pipe.full()) continue;
-        if ((f_flags & O_NONBLOCK) || (iocb.ki_flags & IOCB_NOWAIT)) {
+        if ((f_flags & O_NONBLOCK_) || (iocb.ki_flags & IOCB_NOWAIT)) {
             if (!ret) return -EAGAIN;
             break;
         }
@@ -271,19 +272,19 @@ long fifo_open(const struct path& p, unsigned flags, task_struct& t, std::shared
     inode& ino = *p.dentry->d_inode;
     auto pipe = ino.i_pipe.lock();
     if (!pipe) ino.i_pipe = pipe = alloc_pipe_info();
-    const unsigned acc = flags & O_ACCMODE;
-    if (acc == O_ACCMODE) return -EINVAL;  // neither FMODE_READ nor FMODE_WRITE
-    if (acc == O_WRONLY && (flags & O_NONBLOCK) && !pipe->readers) return -ENXIO;
+    const unsigned acc = flags & O_ACCMODE_;
+    if (acc == O_ACCMODE_) return -EINVAL;  // neither FMODE_READ nor FMODE_WRITE
+    if (acc == O_WRONLY_ && (flags & O_NONBLOCK_) && !pipe->readers) return -ENXIO;
     auto f = std::make_shared<pipe_file>(pipe, flags);  // counts it among readers/writers
     f->f_inode = p.dentry->d_inode;
     f->f_path = p;
-    if (acc != O_WRONLY) ++pipe->r_counter;
-    if (acc != O_RDONLY) ++pipe->w_counter;
-    if ((acc != O_WRONLY && pipe->readers == 1) || (acc != O_RDONLY && pipe->writers == 1)) wake_up_partner(*pipe);
-    if (acc == O_RDONLY && !pipe->writers) {
-        if (flags & O_NONBLOCK) f->f_pipe = pipe->w_counter;
+    if (acc != O_WRONLY_) ++pipe->r_counter;
+    if (acc != O_RDONLY_) ++pipe->w_counter;
+    if ((acc != O_WRONLY_ && pipe->readers == 1) || (acc != O_RDONLY_ && pipe->writers == 1)) wake_up_partner(*pipe);
+    if (acc == O_RDONLY_ && !pipe->writers) {
+        if (flags & O_NONBLOCK_) f->f_pipe = pipe->w_counter;
         else if (long e = wait_for_partner(t, *pipe, pipe->w_counter)) return e;  // f's release undoes it
-    } else if (acc == O_WRONLY && !pipe->readers) {
+    } else if (acc == O_WRONLY_ && !pipe->readers) {
         if (long e = wait_for_partner(t, *pipe, pipe->r_counter)) return e;
     }
     out = std::move(f);
@@ -293,8 +294,8 @@ long fifo_open(const struct path& p, unsigned flags, task_struct& t, std::shared
 long create_pipe_files(std::shared_ptr<file> res[2], unsigned flags) {
     if (flags & O_NOTIFICATION_PIPE) return -ENOPKG;  // no watch queues (CONFIG_WATCH_QUEUE=n)
     auto pipe = alloc_pipe_info();
-    res[1] = std::make_shared<pipe_file>(pipe, O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)));
-    res[0] = std::make_shared<pipe_file>(pipe, O_RDONLY | (flags & O_NONBLOCK));
+    res[1] = std::make_shared<pipe_file>(pipe, O_WRONLY_ | (flags & (O_NONBLOCK_ | O_DIRECT_)));
+    res[0] = std::make_shared<pipe_file>(pipe, O_RDONLY_ | (flags & O_NONBLOCK_));
     return 0;
 }
 
@@ -316,12 +317,12 @@ long pipe_fcntl(file& f, unsigned cmd, unsigned long arg) {
 // pipe2 (do_pipe2): the read end and the write end at the two lowest free fds, given to
 // the caller as int[2]; if that copy faults, neither fd stays open.
 static long do_pipe2(SysCtx& c, uint64_t fildes, unsigned flags) {
-    if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT | O_NOTIFICATION_PIPE)) return -EINVAL;
+    if (flags & ~(O_CLOEXEC_ | O_NONBLOCK_ | O_DIRECT_ | O_NOTIFICATION_PIPE)) return -EINVAL;
     std::shared_ptr<file> files[2];
     if (long e = create_pipe_files(files, flags)) return e;
-    const long fdr = get_unused_fd_install(c, files[0], flags & O_CLOEXEC);
+    const long fdr = get_unused_fd_install(c, files[0], flags & O_CLOEXEC_);
     if (fdr < 0) return fdr;
-    const long fdw = get_unused_fd_install(c, files[1], flags & O_CLOEXEC);
+    const long fdw = get_unused_fd_install(c, files[1], flags & O_CLOEXEC_);
     const int32_t fd[2] = {static_cast<int32_t>(fdr), static_cast<int32_t>(fdw)};
     if (fdw < 0 || !copy_to_user(c.mm, VirtAddr(fildes), fd, sizeof fd)) {
         c.task.files->fd[fdr].reset();

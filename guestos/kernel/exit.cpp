@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/tty.h"
 #include "guestos/include/ptrace.h"
@@ -370,7 +371,7 @@ long sys_waitid(SysCtx& c, const uint64_t* a) {
         if (!pid) return -EBADF;
         wo.type = 1;
         wo.id = pid->task ? pid->nr : -1;
-        nonblock_pidfd = f->f_flags & O_NONBLOCK;
+        nonblock_pidfd = f->f_flags & O_NONBLOCK_;
         if (nonblock_pidfd) wo.flags |= WNOHANG_;
         break;
     }

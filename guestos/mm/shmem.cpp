@@ -7,7 +7,7 @@
 #include "guestos/include/uapi/xattr.h"
 #include "guestos/include/xattr.h"
 
-#include <fcntl.h>
+#include <fcntl.h>  // FALLOC_FL_*, the same on every architecture
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -109,7 +109,7 @@ std::shared_ptr<file> shmem_zero_setup(const kernel_mem& km, uint64_t size, unsi
     ino->i_nlink = 0;
     if (shmem_acct_size(*ino, vm_flags)) return nullptr;
     auto f = std::make_shared<inode_file>(ino);
-    f->f_flags = O_RDWR;
+    f->f_flags = O_RDWR_;
     return f;
 }
 

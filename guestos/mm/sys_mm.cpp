@@ -7,8 +7,6 @@
 #include <cerrno>
 #include <vector>
 
-#include <fcntl.h>
-
 #include "guestos/include/cred.h"
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/mm/mmap.h"
@@ -51,9 +49,9 @@ long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t 
         if (!f) return -EBADF;
         if (!f->can_mmap()) return -ENODEV;  // the console, /proc files
         if (type == MAP_SHARED_VALIDATE_ && (flags & ~LEGACY_MAP_MASK)) return -EOPNOTSUPP;
-        const unsigned acc = f->f_flags & O_ACCMODE;
-        if (acc == O_WRONLY) return -EACCES;  // every mapping reads the file
-        if (shared && (prot & PROT_WRITE_) && (acc != O_RDWR || (f->f_flags & O_APPEND))) return -EACCES;
+        const unsigned acc = f->f_flags & O_ACCMODE_;
+        if (acc == O_WRONLY_) return -EACCES;  // every mapping reads the file
+        if (shared && (prot & PROT_WRITE_) && (acc != O_RDWR_ || (f->f_flags & O_APPEND_))) return -EACCES;
     } else if (shared) {
         // Shared anonymous memory is a shmem file of the mapping's size (shmem_zero_setup).
         const uint64_t size = mmu::page_align_up(len);

@@ -1,3 +1,4 @@
+#include "guestos/include/uapi/fcntl.h"
 #include "guestos/fs/proc/base.h"
 
 #include <fcntl.h>
@@ -648,7 +649,7 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     if (p->thread && p->entry == "task") return -ENOENT;  // a thread's directory has no task/
     if (p->entry.empty() || p->task_dir || (p->per_task && (p->entry == "fd" || p->entry == "task")) ||
         is_sysvipc_dir(*p)) {
-        if ((flags & O_ACCMODE) != O_RDONLY) return -EISDIR;
+        if ((flags & O_ACCMODE_) != O_RDONLY_) return -EISDIR;
         out = p->entry == "fd"     ? proc_fd_dir(task)
               : p->entry == "task" ? proc_task_dir(task)
               : p->task_dir        ? proc_pid_dir(task, p->thread)
@@ -668,7 +669,7 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     for (const proc_entry& e : tgid_base_stuff)
         if (p->per_task && p->entry == e.name) mode = e.mode;
     seq_file::write_fn writer;
-    if ((flags & O_ACCMODE) != O_RDONLY) {
+    if ((flags & O_ACCMODE_) != O_RDONLY_) {
         // generic_permission on the entry's mode, owned by the task's euid (task_dump_owner)
         // or root: CAP_DAC_OVERRIDE opens any of them, and a write where no write operation
         // exists is then EINVAL.
@@ -746,8 +747,8 @@ long proc_lstat(task_struct& caller, const std::string& path, struct stat& st) {
     st.st_blksize = 1024;
     st.st_mode = S_IFLNK | 0777;
     if (fd >= 0) {  // proc_fd_link's inode: the access it was opened with, for its owner
-        const unsigned acc = fd_file(task, fd)->f_flags & O_ACCMODE;
-        st.st_mode = S_IFLNK | (acc != O_WRONLY ? 0500 : 0) | (acc != O_RDONLY ? 0300 : 0);
+        const unsigned acc = fd_file(task, fd)->f_flags & O_ACCMODE_;
+        st.st_mode = S_IFLNK | (acc != O_WRONLY_ ? 0500 : 0) | (acc != O_RDONLY_ ? 0300 : 0);
     }
     // task_dump_owner: the task's effective ids, or root's once it is not dumpable
     st.st_uid = self || !task.signal->dumpable ? 0 : task.cred.euid;

@@ -5,7 +5,6 @@
 // file made through the VFS, to an abstract name, or autobind), listen/connect/accept with a
 // backlog of embryo sockets, datagram peers and addressed sends; sendmmsg/recvmmsg; i386's
 // socketcall.
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -229,7 +228,7 @@ long unix_autobind(SysCtx& c, const std::shared_ptr<unix_sock>& sk);
 class socket_file final : public file {
 public:
     explicit socket_file(std::shared_ptr<unix_sock> sk, unsigned flags) : sk_(std::move(sk)) {
-        f_flags = O_RDWR | (flags & O_NONBLOCK);
+        f_flags = O_RDWR_ | (flags & O_NONBLOCK_);
         f_mode = FMODE_NOWAIT;  // a stream: no pread or pwrite; RWF_NOWAIT is MSG_DONTWAIT
         static uint64_t next_ino = 100000;
         ino_ = ++next_ino;
@@ -261,7 +260,7 @@ public:
     const std::shared_ptr<unix_sock>& sk_ptr() { return sk_; }
 
 private:
-    bool nonblock(unsigned flags) const { return (f_flags & O_NONBLOCK) || (flags & MSG_DONTWAIT_); }
+    bool nonblock(unsigned flags) const { return (f_flags & O_NONBLOCK_) || (flags & MSG_DONTWAIT_); }
     long stream_sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, const uint8_t* kbuf);
     long dgram_sendmsg(task_struct& task, SysCtx* c, kmsghdr& msg, const uint8_t* kbuf);
     long stream_recvmsg(task_struct& task, SysCtx* c, kmsghdr& msg, uint8_t* kbuf);
@@ -1094,7 +1093,7 @@ long do_sendmsg(SysCtx& c, long fd, const user_msghdr_& m, unsigned flags) {
     }
     if (long e = import_iovec(c, m.iov, m.iovlen, msg.iov)) return e;
     if (long e = scm_send(c, m, msg.fp, msg.creds)) return e;
-    if (s->f_flags & O_NONBLOCK) msg.flags |= MSG_DONTWAIT_;
+    if (s->f_flags & O_NONBLOCK_) msg.flags |= MSG_DONTWAIT_;
     return s->sendmsg(c.task, &c, msg, nullptr);
 }
 
@@ -1106,7 +1105,7 @@ long do_recvmsg(SysCtx& c, long fd, uint64_t umsg, user_msghdr_& m, unsigned fla
     msg.flags = flags;
     if (m.name && static_cast<int32_t>(m.namelen) < 0) return -EINVAL;
     if (long e = import_iovec(c, m.iov, m.iovlen, msg.iov)) return e;
-    if (s->f_flags & O_NONBLOCK) msg.flags |= MSG_DONTWAIT_;
+    if (s->f_flags & O_NONBLOCK_) msg.flags |= MSG_DONTWAIT_;
     const long ret = s->recvmsg(c.task, &c, msg, nullptr);
     if (ret < 0) return ret;
     bool fault = false;
@@ -1140,7 +1139,7 @@ long do_sendto(SysCtx& c, long fd, uint64_t buf, uint64_t len, unsigned flags, u
     socket_file* s = sockfd_lookup(c, fd, err);
     if (!s) return err;
     kmsghdr msg;
-    msg.flags = flags | ((s->f_flags & O_NONBLOCK) ? MSG_DONTWAIT_ : 0);
+    msg.flags = flags | ((s->f_flags & O_NONBLOCK_) ? MSG_DONTWAIT_ : 0);
     if (addr) {
         if (long e = move_addr_to_kernel(c, addr, static_cast<int32_t>(addrlen), msg.name)) return e;
     }
@@ -1156,7 +1155,7 @@ long do_recvfrom(SysCtx& c, long fd, uint64_t buf, uint64_t len, unsigned flags,
     socket_file* s = sockfd_lookup(c, fd, err);
     if (!s) return err;
     kmsghdr msg;
-    msg.flags = flags | ((s->f_flags & O_NONBLOCK) ? MSG_DONTWAIT_ : 0);
+    msg.flags = flags | ((s->f_flags & O_NONBLOCK_) ? MSG_DONTWAIT_ : 0);
     len = std::min<uint64_t>(len, MAX_RW_COUNT);
     if (!access_ok(buf, len)) return -EFAULT;
     msg.iov.segs.emplace_back(buf, len);
@@ -1188,7 +1187,7 @@ long do_socketpair(SysCtx& c, int family, int type, int protocol, uint64_t usock
     init_peercred(*a, c.task);
     init_peercred(*b, c.task);
     a->sk_state = b->sk_state = TCP_ESTABLISHED;
-    const unsigned fl = (flags & SOCK_NONBLOCK_) ? O_NONBLOCK : 0;
+    const unsigned fl = (flags & SOCK_NONBLOCK_) ? O_NONBLOCK_ : 0;
     const long fd1 = get_unused_fd_install(c, std::make_shared<socket_file>(a, fl), flags & SOCK_CLOEXEC_);
     if (fd1 < 0) return fd1;
     const long fd2 = get_unused_fd_install(c, std::make_shared<socket_file>(b, fl), flags & SOCK_CLOEXEC_);
@@ -1204,7 +1203,7 @@ long do_socket(SysCtx& c, int family, int type, int protocol) {
     if (long e = sock_create_checks(type, flags)) return e;
     if (long e = unix_create_checks(family, type, protocol)) return e;
     return get_unused_fd_install(
-        c, std::make_shared<socket_file>(unix_create(type), (flags & SOCK_NONBLOCK_) ? O_NONBLOCK : 0),
+        c, std::make_shared<socket_file>(unix_create(type), (flags & SOCK_NONBLOCK_) ? O_NONBLOCK_ : 0),
         flags & SOCK_CLOEXEC_);
 }
 
@@ -1270,7 +1269,7 @@ long do_connect(SysCtx& c, long fd, uint64_t uaddr, int32_t addrlen) {
     auto* s = dynamic_cast<socket_file*>(f.get());
     if (!s) return -ENOTSOCK;
     if (s->sk().sk_type == SOCK_DGRAM_) return unix_dgram_connect(c, s->sk_ptr(), addr);
-    return unix_stream_connect(c, s->sk_ptr(), addr, s->f_flags & O_NONBLOCK);
+    return unix_stream_connect(c, s->sk_ptr(), addr, s->f_flags & O_NONBLOCK_);
 }
 
 // accept (unix_accept): the oldest embryo of a listener, or EAGAIN, or a sleep until a
@@ -1301,8 +1300,8 @@ long do_accept4(SysCtx& c, long fd, uint64_t upeer, uint64_t upeer_len, int32_t 
     socket_file* s = sockfd_lookup(c, fd, err);
     if (!s) return err;
     std::shared_ptr<unix_sock> newsk;
-    if (long e = unix_accept(c.task, s->sk(), s->f_flags & O_NONBLOCK, newsk)) return e;
-    auto newfile = std::make_shared<socket_file>(newsk, (flags & SOCK_NONBLOCK_) ? O_NONBLOCK : 0);
+    if (long e = unix_accept(c.task, s->sk(), s->f_flags & O_NONBLOCK_, newsk)) return e;
+    auto newfile = std::make_shared<socket_file>(newsk, (flags & SOCK_NONBLOCK_) ? O_NONBLOCK_ : 0);
     if (upeer) {
         std::vector<uint8_t> name;
         if (unix_getname(*newsk, true, name)) return -ECONNABORTED;
