@@ -23,14 +23,11 @@ namespace {
 constexpr uint64_t P = 4096;
 using Window = std::tuple<uint64_t, uint64_t, uint64_t>;  // start, size, async_size
 
-class GuestosReadaheadTest : public ::testing::Test {
+class GuestosReadaheadTest : public ReclaimRamTest {
 protected:
     void SetUp() override {
-        auto ram = mmu::PhysMemory::create(16 * MiB);
-        ASSERT_FALSE(ram.is_error());
-        ram_ = ram.release_value();
-        buddy_ = std::make_unique<BuddyAllocator>(*ram_);
-        setup_reclaim(*buddy_);
+        ReclaimRamTest::SetUp();
+        ASSERT_FALSE(HasFatalFailure());
         ino_ = std::make_shared<inode>();
         ino_->i_mode = S_IFREG | 0644;
         ino_->i_data.a_ops = &host_file_aops;
@@ -65,8 +62,6 @@ protected:
         return out;
     }
 
-    std::unique_ptr<mmu::PhysMemory> ram_;
-    std::unique_ptr<BuddyAllocator> buddy_;
     std::shared_ptr<inode> ino_;
     std::shared_ptr<inode_file> filp_;
 };

@@ -190,14 +190,11 @@ TEST_F(SwapHeaderTest, FullSwapGivesNoSlot) {
 }
 
 // Anonymous memory on a bare mm in 16 MiB of RAM with a 32 MiB swap file.
-class GuestosSwapTest : public ::testing::Test {
+class GuestosSwapTest : public ReclaimRamTest {
 protected:
     void SetUp() override {
-        auto ram = mmu::PhysMemory::create(16 * MiB);
-        ASSERT_FALSE(ram.is_error());
-        ram_ = ram.release_value();
-        buddy_ = std::make_unique<BuddyAllocator>(*ram_);
-        setup_reclaim(*buddy_);
+        ReclaimRamTest::SetUp();
+        ASSERT_FALSE(HasFatalFailure());
         swap_kernel_mem() = kernel_mem{ram_.get(), buddy_.get(), nullptr, nullptr};
         init_mm(parent_);
         path_ = make_swapfile("mm", "32M");
@@ -277,8 +274,6 @@ protected:
         return check_swap_map(ptes);
     }
 
-    std::unique_ptr<mmu::PhysMemory> ram_;
-    std::unique_ptr<BuddyAllocator> buddy_;
     mm_struct parent_;
     std::unique_ptr<mm_struct> child_;
     std::string path_;

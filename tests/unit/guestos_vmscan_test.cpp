@@ -31,14 +31,11 @@ struct CountingTlb final : TlbFlusher {
     void flush_tlb_mm() override {}
 };
 
-class GuestosVmscanTest : public ::testing::Test {
+class GuestosVmscanTest : public ReclaimRamTest {
 protected:
     void SetUp() override {
-        auto ram = mmu::PhysMemory::create(16 * MiB);
-        ASSERT_FALSE(ram.is_error());
-        ram_ = ram.release_value();
-        buddy_ = std::make_unique<BuddyAllocator>(*ram_);
-        setup_reclaim(*buddy_);
+        ReclaimRamTest::SetUp();
+        ASSERT_FALSE(HasFatalFailure());
         mm_.ram = ram_.get();
         mm_.page_alloc = buddy_.get();
         mm_.paging_mode = mmu::PagingMode::LongMode4;
@@ -74,8 +71,6 @@ protected:
         EXPECT_EQ(handle_mm_fault(mm_, *v, VirtAddr(va), write ? FAULT_FLAG_WRITE : 0u) & VM_FAULT_ERROR, 0u);
     }
 
-    std::unique_ptr<mmu::PhysMemory> ram_;
-    std::unique_ptr<BuddyAllocator> buddy_;
     CountingTlb tlb_;
     mm_struct mm_;
     std::unique_ptr<inode> file_;

@@ -76,14 +76,11 @@ private:
     ctl_table_root root_;
 };
 
-class GuestosWritebackTest : public ::testing::Test {
+class GuestosWritebackTest : public ReclaimRamTest {
 protected:
     void SetUp() override {
-        auto ram = mmu::PhysMemory::create(16 * MiB);
-        ASSERT_FALSE(ram.is_error());
-        ram_ = ram.release_value();
-        buddy_ = std::make_unique<BuddyAllocator>(*ram_);
-        setup_reclaim(*buddy_);
+        ReclaimRamTest::SetUp();
+        ASSERT_FALSE(HasFatalFailure());
         // Linux's defaults, in the order that leaves each ratio set (a write zeroes its bytes form).
         ASSERT_EQ(sysctl_.write("dirty_background_ratio", "10"), 0);
         ASSERT_EQ(sysctl_.write("dirty_ratio", "20"), 0);
@@ -135,8 +132,6 @@ protected:
     }
 
     VmSysctl sysctl_;
-    std::unique_ptr<mmu::PhysMemory> ram_;
-    std::unique_ptr<BuddyAllocator> buddy_;
     std::vector<std::shared_ptr<inode>> inodes_;
 };
 
