@@ -1,5 +1,5 @@
-/* diskstats.h: the sda (8:0) line of /proc/diskstats, for the guest programs that count
- * block requests. */
+/* diskstats.h: the sda (8:0) line of /proc/diskstats, and a checker that prints each
+ * counted value with its wanted range, for the guest programs that count block requests. */
 #pragma once
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,4 +27,15 @@ static void diskstats_sda(const char* who, unsigned long long v[17]) {
         printf("%s: no 8 0 sda line of 20 fields in /proc/diskstats\n", who);
         exit(1);
     }
+}
+
+/* How many expect() calls found a value outside its range; main returns 1 when non-zero. */
+static int failures;
+
+/* Prints `what`, the value and the wanted range [lo, hi], marking it WRONG when outside. */
+static void expect(const char* what, unsigned long long got, unsigned long long lo, unsigned long long hi) {
+    int ok = got >= lo && got <= hi;
+    if (lo == hi) printf("%-48s %llu (want %llu)%s\n", what, got, lo, ok ? "" : "  WRONG");
+    else printf("%-48s %llu (want %llu..%llu)%s\n", what, got, lo, hi, ok ? "" : "  WRONG");
+    failures += !ok;
 }

@@ -48,14 +48,6 @@ static void read_counters(struct counters* c) {
     c->read_bytes = io_field("read_bytes");
 }
 
-static int failures;
-static void expect(const char* what, unsigned long long got, unsigned long long lo, unsigned long long hi) {
-    int ok = got >= lo && got <= hi;
-    if (lo == hi) printf("%-48s %llu (want %llu)%s\n", what, got, lo, ok ? "" : "  WRONG");
-    else printf("%-48s %llu (want %llu..%llu)%s\n", what, got, lo, hi, ok ? "" : "  WRONG");
-    failures += !ok;
-}
-
 static void drop_caches(void) {
     int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
     if (fd < 0 || write(fd, "1", 1) != 1) {

@@ -61,14 +61,6 @@ static void read_counters(struct counters* c) {
     c->flushes = v[15];
 }
 
-static int failures;
-static void expect(const char* what, unsigned long long got, unsigned long long lo, unsigned long long hi) {
-    int ok = got >= lo && got <= hi;
-    if (lo == hi) printf("%-44s %llu (want %llu)%s\n", what, got, lo, ok ? "" : "  WRONG");
-    else printf("%-44s %llu (want %llu..%llu)%s\n", what, got, lo, hi, ok ? "" : "  WRONG");
-    failures += !ok;
-}
-
 /* The MAP_SHARED part: pages 0..3 of the 16-page file, all clean on entry. */
 static void mapped_page(int fd) {
     struct counters a, b;
