@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -178,27 +179,18 @@ std::vector<RawPhdr> read_phdrs(std::span<const uint8_t> file, const Header& h) 
     return out;
 }
 
-// The interpreter path named by a PT_INTERP, or "" if it is not a readable C string.
-std::string interp_path(std::span<const uint8_t> file, const RawPhdr& p) {
-    if (p.filesz < 2 || p.filesz > 4096 || !in_file(file.size(), p.offset, p.filesz)) return "";
-    std::string s;
-    for (uint64_t i = 0; i < p.filesz && file[p.offset + i] != 0; i++) {
-        uint8_t c = file[p.offset + i];
-        if (c < 0x20 || c > 0x7e) return "";
-        s.push_back(char(c));
-    }
-    return s;
-}
-
-// Refuses dynamically linked programs: we have no ld.so (static-pie has no PT_INTERP).
-ErrorOr<void> refuse_interp(std::span<const uint8_t> file, const std::vector<RawPhdr>& phdrs) {
+// The first PT_INTERP's path, checked as load_elf_binary checks it: 2 to PATH_MAX bytes
+// inside the file, the last a NUL. "" when there is no PT_INTERP.
+ErrorOr<std::string> read_interp(std::span<const uint8_t> file, const std::vector<RawPhdr>& phdrs) {
     for (const RawPhdr& p : phdrs) {
         if (p.type != PT_INTERP) continue;
-        std::string path = interp_path(file, p);
-        return noexec("dynamically linked programs are not supported (PT_INTERP" +
-                      (path.empty() ? std::string() : " " + path) + ")");
+        if (p.filesz < 2 || p.filesz > 4096)
+            return noexec("PT_INTERP of " + std::to_string(p.filesz) + " bytes (a path needs 2 to 4096)");
+        if (!in_file(file.size(), p.offset, p.filesz)) return noexec("PT_INTERP extends beyond end of file");
+        if (file[p.offset + p.filesz - 1] != 0) return noexec("PT_INTERP path is not NUL-terminated");
+        return std::string(reinterpret_cast<const char*>(file.data() + p.offset));
     }
-    return {};
+    return std::string();
 }
 
 // Converts a validated program header to a segment.
@@ -388,13 +380,26 @@ ErrorOr<ElfImage> parse_elf(std::span<const uint8_t> file) {
     auto h = TRY(validate_header(file));
     Limits lim = h.cls == ElfClass::Elf32 ? Limits{USER_TOP_32, MAX_SEGMENT_32} : Limits{USER_TOP_64, MAX_SEGMENT_64};
     std::vector<RawPhdr> phdrs = read_phdrs(file, h);
-    TRY(refuse_interp(file, phdrs));
     ElfImage img = image_from_header(h);
+    img.interp = TRY(read_interp(file, phdrs));
     TRY(collect_loads(img, phdrs, file.size(), lim));
     TRY(collect_tls_and_stack(img, phdrs, file.size(), lim));
     TRY(check_entry(img, lim));
     img.phdr_vaddr = find_phdr_vaddr(img, phdrs);
     return img;
+}
+
+ErrorOr<ElfImage> parse_interp(const ElfImage& prog, std::span<const uint8_t> file) {
+    static constexpr uint8_t magic[SELFMAG] = {ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3};
+    const size_t ehdr = prog.cls == ElfClass::Elf64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+    if (file.size() < ehdr) return Error::from_errno(EIO, "the program interpreter is shorter than an ELF header");
+    if (std::memcmp(file.data(), magic, SELFMAG) != 0)
+        return Error::from_errno(ELIBBAD, "the program interpreter is not an ELF file");
+    uint16_t machine = 0;
+    (void)read_at(file, offsetof(Elf64_Ehdr, e_machine), machine);  // the same offset in both classes
+    if (machine != prog.machine)
+        return Error::from_errno(ELIBBAD, "the program interpreter is for machine " + describe_machine(machine));
+    return parse_elf(file);
 }
 
 ErrorOr<ElfImage> load_elf_file(const std::string& path, std::vector<uint8_t>& contents) {

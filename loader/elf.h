@@ -48,6 +48,10 @@ struct ElfImage {
     uint16_t phentsize = 0, phnum = 0;
     std::vector<ElfSegment> loads;  // PT_LOAD in file order, pairwise non-overlapping
     std::optional<ElfSegment> tls;  // first PT_TLS
+    // The program interpreter a dynamically linked program names (the first PT_INTERP, up to
+    // its NUL), which execve maps beside it and starts instead (load_elf_interp); empty
+    // for a static program.
+    std::string interp;
     // Linux's elf_read_implies_exec on x86 (arch/x86/include/asm/elf.h, since 5.8): only an
     // ia32 program *without* PT_GNU_STACK gets READ_IMPLIES_EXEC (every PROT_READ mapping
     // becomes executable, the stack included). x86-64 without PT_GNU_STACK gets neither.
@@ -65,6 +69,12 @@ struct ElfImage {
 // Parses and validates an executable held in memory; never reads outside `file`.
 // Errors are ENOEXEC with a one-line reason.
 ErrorOr<ElfImage> parse_elf(std::span<const uint8_t> file);
+
+// Parses the program interpreter `prog` names, checked as load_elf_binary checks it: EIO when
+// the file is shorter than an ELF header of prog's class (elf_read's short read), ELIBBAD
+// when it is not an ELF file or not for prog's machine (elf_check_arch), ENOEXEC when it is
+// a malformed one.
+ErrorOr<ElfImage> parse_interp(const ElfImage& prog, std::span<const uint8_t> file);
 
 // Reads `path` into `contents` and parses it; every error message names the path.
 ErrorOr<ElfImage> load_elf_file(const std::string& path, std::vector<uint8_t>& contents);

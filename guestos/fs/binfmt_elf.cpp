@@ -1,5 +1,6 @@
-// execve of a static ELF (fs/binfmt_elf.c load_elf_binary): a fresh mm, PT_LOADs as private
-// file mappings, bss, brk, the stack with argv/envp/auxv, and the entry registers.
+// execve of an ELF program (fs/binfmt_elf.c load_elf_binary): a fresh mm, PT_LOADs as private
+// file mappings, bss, brk, the program interpreter of a dynamically linked program
+// (load_elf_interp), the stack with argv/envp/auxv, and the entry registers.
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <climits>
@@ -97,9 +98,53 @@ std::string canonical_path(const std::string& path) {
     return ::realpath(path.c_str(), buf) ? std::string(buf) : path;
 }
 
+// A host file's identity and canonical path, as the native /proc/self/maps shows it.
+void stat_identity(const std::string& path, binprm_file& bf) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        bf.i_dev = st.st_dev;
+        bf.i_ino = st.st_ino;
+        bf.i_mode = st.st_mode;
+    }
+    bf.real_path = canonical_path(path);
+}
+
 std::string basename_of(const std::string& path) {
     auto pos = path.rfind('/');
     return pos == std::string::npos ? path : path.substr(pos + 1);
+}
+
+// The struct file execve maps a program or interpreter through: an inode that shows the
+// file's identity and reads its pages from the bytes execve read (host_file_aops); null
+// when the filp slab is out of RAM. The bytes move into the inode.
+std::shared_ptr<file> exec_file(binprm_file& bf, const KernelCaches& caches, kernel_mem km) {
+    auto ino = std::make_shared<inode>();
+    ino->i_dev = bf.i_dev;
+    ino->i_ino = bf.i_ino;
+    ino->i_mode = bf.i_mode;
+    ino->path = bf.real_path;
+    ino->contents = std::move(bf.contents);
+    ino->i_size = ino->contents.size();
+    ino->i_data.a_ops = &host_file_aops;  // its pages are read into the page cache on demand
+    ino->i_data.km = km;
+    auto f = std::make_shared<file>(ino);
+    if (!f->slab.alloc(caches.filp_cachep)) return nullptr;
+    return f;
+}
+
+// load_elf_interp: the interpreter's PT_LOADs, an ET_DYN one wherever mmap finds room for
+// its whole span (top-down, so above the program's mappings and below the stack); returns
+// its load bias (AT_BASE).
+mmu::ErrorOr<uint64_t> load_elf_interp(mm_struct& mm, const loader::ElfImage& ie, const std::shared_ptr<file>& f) {
+    uint64_t bias = 0;
+    if (ie.is_pie()) {
+        const uint64_t total = ie.max_vaddr - ie.min_vaddr;  // total_mapping_size
+        const long r = get_unmapped_area(mm, 0, total, 0);
+        if (r < 0) return mmu::Error::from_errno(static_cast<int>(-r), "no room for the program interpreter");
+        bias = static_cast<uint64_t>(r) - ie.min_vaddr;
+    }
+    for (const auto& seg : ie.loads) TRY(map_segment(mm, seg, bias, f));
+    return bias;
 }
 
 }  // namespace
@@ -112,13 +157,15 @@ mmu::ErrorOr<ExecResult> Kernel::exec(task_struct& task, const std::string& path
     bprm.envp = envp;
     auto parsed = TRY(loader::load_elf_file(path, bprm.contents));
     // The executable's inode shows the host file's identity, as in the native /proc/self/maps.
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0) {
-        bprm.i_dev = st.st_dev;
-        bprm.i_ino = st.st_ino;
-        bprm.i_mode = st.st_mode;
+    stat_identity(path, bprm);
+    if (!parsed.interp.empty()) {
+        // The first program's interpreter is the host's, as the program is (open_exec's
+        // errors: a missing or unreadable interpreter fails the exec).
+        auto r = loader::load_elf_file(parsed.interp, bprm.interp.contents);
+        if (r.is_error() && bprm.interp.contents.empty())
+            return mmu::Error::from_errno(r.error().errno_value, path + ": program interpreter " + r.error().message);
+        stat_identity(parsed.interp, bprm.interp);
     }
-    bprm.real_path = canonical_path(path);
     return load_elf_binary(task, bprm, parsed);
 }
 
@@ -156,18 +203,16 @@ mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm
     } teardown{mm.get()};
 
     const std::string real = bprm.real_path;
-    auto ino = std::make_shared<inode>();
-    ino->i_dev = bprm.i_dev;
-    ino->i_ino = bprm.i_ino;
-    ino->i_mode = bprm.i_mode;
-    ino->path = real;
-    ino->contents = std::move(bprm.contents);
-    ino->i_size = ino->contents.size();
-    ino->i_data.a_ops = &host_file_aops;  // its pages are read into the page cache on demand
-    ino->i_data.km = kmem();
-    auto f = std::make_shared<file>(ino);
-    if (!f->slab.alloc(caches_->filp_cachep))
-        return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for the executable's struct file");
+    std::optional<loader::ElfImage> interp_elf;
+    if (!elf.interp.empty()) {
+        auto ie = loader::parse_interp(elf, bprm.interp.contents);
+        if (ie.is_error())
+            return mmu::Error::from_errno(ie.error().errno_value, elf.interp + ": " + ie.error().message);
+        interp_elf = std::move(ie.value());
+    }
+    auto f = exec_file(bprm, *caches_, kmem());
+    if (!f) return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for the executable's struct file");
+    auto ino = f->f_inode;
 
     const uint64_t bias = elf.is_pie() ? geo.et_dyn_base - mmu::page_align_down(elf.min_vaddr) : 0;
     uint64_t brk = 0, start_code = ~0ull, end_code = 0, start_data = 0, end_data = 0;
@@ -188,6 +233,17 @@ mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm
     mm->start_data = start_data;
     mm->end_data = end_data;
     mm->start_brk = mm->brk = mmu::page_align_up(brk);
+
+    // A dynamically linked program starts in its interpreter, mapped after it (before the
+    // vDSO), which finds the program through AT_PHDR and AT_ENTRY.
+    uint64_t entry = elf.entry + bias, interp_bias = 0;
+    if (interp_elf) {
+        auto interp_file = exec_file(bprm.interp, *caches_, kmem());
+        if (!interp_file)
+            return mmu::Error::from_errno(ENOMEM, "out of emulated RAM for the interpreter's struct file");
+        interp_bias = TRY(load_elf_interp(*mm, *interp_elf, interp_file));
+        entry = interp_elf->entry + interp_bias;
+    }
 
     // arch_setup_additional_pages: the vDSO, top-down in the mmap area, before the auxv
     // that announces it.
@@ -219,7 +275,7 @@ mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm
                                           {AT_PHDR, phdr},
                                           {AT_PHENT, elf.phentsize},
                                           {AT_PHNUM, elf.phnum},
-                                          {AT_BASE, 0},
+                                          {AT_BASE, interp_bias},
                                           {AT_FLAGS, 0},
                                           {AT_ENTRY, elf.entry + bias},
                                           {AT_UID, task.cred.uid},
@@ -258,7 +314,7 @@ mmu::ErrorOr<ExecResult> Kernel::load_elf_binary(task_struct& task, linux_binprm
     task.comm = basename_of(path).substr(0, 15);
     task.flags &= ~PF_FORKNOEXEC;  // begin_new_exec
     sync_task_slab_images(task);
-    return ExecResult{elf.entry + bias, img.sp.value};
+    return ExecResult{entry, img.sp.value};
 }
 
 }  // namespace guestos

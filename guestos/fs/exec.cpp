@@ -65,7 +65,7 @@ long read_whole(file& f, std::vector<uint8_t>& out, uint64_t size) {
 }
 
 // Finds the program: the guest's filesystems first, then (without a disk) the host.
-long open_program(SysCtx& c, const std::string& name, linux_binprm& bprm) {
+long open_program(SysCtx& c, const std::string& name, binprm_file& bprm) {
     std::shared_ptr<file> f;
     std::string abs;
     long e = open_exec(c, name, f, abs);
@@ -205,6 +205,12 @@ long do_execveat(SysCtx& c, uint64_t ufilename, uint64_t uargv, uint64_t uenvp) 
     }
     auto elf = loader::parse_elf(bprm.contents);
     if (elf.is_error()) return -ENOEXEC;
+    // A dynamically linked program's interpreter is opened as the program was (open_exec).
+    if (!elf->interp.empty()) {
+        if (long e = open_program(c, elf->interp, bprm.interp)) return e;
+        auto ie = loader::parse_interp(*elf, bprm.interp.contents);
+        if (ie.is_error()) return -ie.error().errno_value;
+    }
     auto r = c.kernel.load_elf_binary(c.task, bprm, elf.value());
     if (r.is_error()) {
         const int err = r.error().errno_value;

@@ -92,16 +92,21 @@ class Devtmpfs;
 class KernelCaches;
 class Tracer;
 
-// What execve hands the binary loader (struct linux_binprm): the file's bytes and identity,
-// the name it was run by, and the new argv and envp.
-struct linux_binprm {
-    std::string filename;  // as given (AT_EXECFN unless execfn says otherwise)
-    std::string execfn;
+// A file execve maps into the new address space: its bytes and identity.
+struct binprm_file {
     std::string real_path;  // the file's path as /proc/PID/exe and maps show it
     std::vector<uint8_t> contents;
     uint64_t i_dev = 0, i_ino = 0;
     uint32_t i_mode = 0;
+};
+
+// What execve hands the binary loader (struct linux_binprm): the program file, the name it
+// was run by, the new argv and envp, and its interpreter when it names one (PT_INTERP).
+struct linux_binprm : binprm_file {
+    std::string filename;  // as given (AT_EXECFN unless execfn says otherwise)
+    std::string execfn;
     std::vector<std::string> argv, envp;
+    binprm_file interp;  // read by the caller when the program has a PT_INTERP
 };
 
 class Kernel {
