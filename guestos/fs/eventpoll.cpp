@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <climits>
+#include <set>
 #include <list>
 #include <map>
 #include <memory>
@@ -77,8 +79,12 @@ public:
     eventpoll_file() {
         f_flags = O_RDWR_;
         f_mode = 0;
+        all().insert(this);
     }
-    ~eventpoll_file() override { rbr_.clear(); }  // ep_free: every item leaves its queues
+    ~eventpoll_file() override {
+        all().erase(this);
+        rbr_.clear();  // ep_free: every item leaves its queues
+    }
 
     long read(uint8_t*, uint64_t, int64_t*) override { return -EINVAL; }
     long write(const uint8_t*, uint64_t, int64_t*) override { return -EINVAL; }
@@ -95,9 +101,11 @@ public:
     // Reports ready items into the user array (ep_send_events): how many, or -EFAULT.
     long ep_send_events(SysCtx& c, VirtAddr events, int maxevents);
     long ep_poll(SysCtx& c, VirtAddr events, int maxevents, std::optional<ktime_t> end_time);
-    // Whether ep, or an eventpoll it watches down to EP_MAX_NESTS levels, is `target`
-    // (ep_loop_check_proc).
-    bool reaches(const eventpoll_file* target, int depth) const;
+    // The longest chain of eventpolls below this one (0: it watches none), or INT_MAX when
+    // the chain reaches `inserting` or goes past EP_MAX_NESTS (ep_loop_check_proc).
+    int loop_check_depth(const eventpoll_file* inserting, int depth) const;
+    // The longest chain of eventpolls that watch this one (ep_get_upwards_depth_proc).
+    int upwards_depth(int depth) const;
 
     void ready(epitem& epi) {  // list_add_tail(&epi->rdllink, &ep->rdllist)
         if (!epi.rdllink) epi.rdllink = rdllist_.insert(rdllist_.end(), &epi);
@@ -112,6 +120,17 @@ public:
     wait_queue_head poll_wait;  // those polling the eventpoll file itself
 
 private:
+    // Every live eventpoll, for the upward walk (Linux follows ep->refs, the items that
+    // watch an eventpoll's file).
+    static std::set<const eventpoll_file*>& all() {
+        static std::set<const eventpoll_file*> eps;
+        return eps;
+    }
+    bool watches(const file* target) const {
+        for (const auto& [key, epi] : rbr_)
+            if (key.first == target && !epi->ffd_file.expired()) return true;
+        return false;
+    }
     void drop_released();
     // Moves the ready list out for a scan (ep_start_scan) and puts what the scan left back
     // in front of what it re-queued (ep_done_scan).
@@ -305,14 +324,25 @@ uint32_t eventpoll_file::poll(poll_table* wait) {
     return res;
 }
 
-bool eventpoll_file::reaches(const eventpoll_file* target, int depth) const {
+int eventpoll_file::loop_check_depth(const eventpoll_file* inserting, int depth) const {
+    int result = 0;
     for (const auto& [key, epi] : rbr_) {
         auto f = epi->ffd_file.lock();
         auto* ep = dynamic_cast<const eventpoll_file*>(f.get());
         if (!ep) continue;
-        if (ep == target || depth > EP_MAX_NESTS || ep->reaches(target, depth + 1)) return true;
+        if (ep == inserting || depth > EP_MAX_NESTS) result = INT_MAX;
+        else result = std::max(result, std::min(ep->loop_check_depth(inserting, depth + 1), INT_MAX - 1) + 1);
+        if (result > EP_MAX_NESTS) break;
     }
-    return false;
+    return result;
+}
+
+int eventpoll_file::upwards_depth(int depth) const {
+    int result = 0;
+    if (depth > EP_MAX_NESTS) return result;
+    for (const eventpoll_file* ep : all())
+        if (ep->watches(this)) result = std::max(result, ep->upwards_depth(depth + 1) + 1);
+    return result;
 }
 
 long do_epoll_create(SysCtx& c, unsigned flags) {
@@ -324,9 +354,9 @@ bool ep_op_has_event(int op) { return op != EPOLL_CTL_DEL_; }
 
 // epoll_ctl's checks in Linux's order, then the operation (do_epoll_ctl).
 long do_epoll_ctl(SysCtx& c, int epfd, int op, int fd, epoll_event_& epds) {
-    auto f = c.task.files->get(epfd);
+    auto f = fdget(c, static_cast<uint64_t>(static_cast<unsigned>(epfd)));  // fdget: an O_PATH file is EBADF
     if (!f) return -EBADF;
-    auto tf = c.task.files->get(fd);
+    auto tf = fdget(c, static_cast<uint64_t>(static_cast<unsigned>(fd)));
     if (!tf) return -EBADF;
     if (!tf->can_poll()) return -EPERM;
     auto* ep = dynamic_cast<eventpoll_file*>(f.get());
@@ -336,9 +366,13 @@ long do_epoll_ctl(SysCtx& c, int epfd, int op, int fd, epoll_event_& epds) {
         if (op == EPOLL_CTL_ADD_ && (is_file_epoll(tf.get()) || (epds.events & ~EPOLLEXCLUSIVE_OK_BITS)))
             return -EINVAL;
     }
+    // ep_loop_check: an eventpoll added must not close a cycle, nor make a chain of more than
+    // EP_MAX_NESTS eventpolls (those below it, this one, and those above this one).
     if (op == EPOLL_CTL_ADD_)
-        if (auto* tep = dynamic_cast<eventpoll_file*>(tf.get()); tep && (tep == ep || tep->reaches(ep, 0)))
-            return -ELOOP;
+        if (auto* tep = dynamic_cast<eventpoll_file*>(tf.get())) {
+            const int below = tep->loop_check_depth(ep, 0);
+            if (below > EP_MAX_NESTS || below + 1 + ep->upwards_depth(0) > EP_MAX_NESTS) return -ELOOP;
+        }
     epitem* epi = ep->ep_find(tf.get(), fd);
     switch (op) {
     case EPOLL_CTL_ADD_:

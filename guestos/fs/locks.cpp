@@ -208,7 +208,7 @@ long flock_to_posix_lock(file& f, const kflock& l, file_lock& fl) {
     switch (l.l_whence) {
     case SEEK_SET: start = 0; break;
     case SEEK_CUR: start = f.f_pos; break;
-    case SEEK_END: start = static_cast<int64_t>(f.f_inode->i_size); break;
+    case SEEK_END: start = f.f_inode ? static_cast<int64_t>(f.f_inode->i_size) : 0; break;
     default: return -EINVAL;
     }
     if (__builtin_add_overflow(start, l.l_start, &start) || start < 0) return -EINVAL;
@@ -253,6 +253,7 @@ long fcntl_getlk(SysCtx& c, file& f, int cmd, uint64_t uptr, flock_abi abi) {
     if (l.l_type != F_RDLCK_ && l.l_type != F_WRLCK_) return -EINVAL;
     file_lock req;
     if (long e = flock_request(c, f, cmd, l, req)) return e;
+    if (!f.f_inode) return -EBADF;  // no inode to hold locks (see fcntl_setlk)
     file_lock_context* ctx = f.f_inode->i_flctx.get();
     const file_lock* block = ctx ? first_conflict(ctx->flc_posix, req) : nullptr;
     if (!block) {
@@ -272,6 +273,9 @@ long fcntl_setlk(SysCtx& c, file& f, int cmd, uint64_t uptr, flock_abi abi) {
     if (long e = get_flock(c, uptr, abi, l)) return e;
     file_lock req;
     if (long e = flock_request(c, f, cmd, l, req)) return e;
+    // A host descriptor emu passes through (the console) has no inode to hold locks: the
+    // request is refused only after it was read and checked, so EFAULT and EINVAL come first.
+    if (!f.f_inode) return -EBADF;
     const unsigned acc = f.f_flags & O_ACCMODE_;
     if (l.l_type == F_RDLCK_ && acc == O_WRONLY_) return -EBADF;  // check_fmode_for_setlk
     if (l.l_type == F_WRLCK_ && acc == O_RDONLY_) return -EBADF;
@@ -301,7 +305,7 @@ void locks_remove_file(const file& f) {
 }
 
 long fcntl_lock(SysCtx& c, file& f, int cmd, uint64_t arg) {
-    if (!f.f_inode || (f.f_flags & O_PATH_)) return -EBADF;
+    if (f.f_flags & O_PATH_) return -EBADF;
     flock_abi abi = flock_abi::native;
     if (c.compat)
         abi = (cmd == F_GETLK_ || cmd == F_SETLK_ || cmd == F_SETLKW_) ? flock_abi::compat : flock_abi::compat64;

@@ -57,8 +57,11 @@ public:
     virtual void set_next_event(std::optional<int64_t> expires) = 0;
 };
 
-// Largest pid (/proc/sys/kernel/pid_max's default on a small machine).
+// Largest pid (/proc/sys/kernel/pid_max's default on a small machine), the bounds a write
+// to it may set (RESERVED_PIDS + 1, PID_MAX_LIMIT of a 64-bit kernel), and where pids start
+// again after they wrap (RESERVED_PIDS).
 inline constexpr int PID_MAX_DEFAULT = 32768;
+inline constexpr int PID_MAX_MIN = 301, PID_MAX_LIMIT = 4 * 1024 * 1024, RESERVED_PIDS = 300;
 
 // The x86 page-fault error code bits (arch/x86/include/asm/trap_pf.h) live in mmu/paging.h.
 using mmu::X86_PF_INSTR;
@@ -268,6 +271,7 @@ private:
     std::map<task_struct*, std::unique_ptr<task_struct>> owned_tasks_;
     std::vector<std::unique_ptr<task_struct>> dead_tasks_;
     int last_pid_ = 1;
+    int pid_max_ = PID_MAX_DEFAULT;  // kernel.pid_max
     struct rq rq_;
     hrtimer_cpu_base hrtimer_base_;
     std::shared_ptr<ipc_namespace> ipc_ns_;

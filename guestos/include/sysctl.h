@@ -79,5 +79,9 @@ class BuddyAllocator;
 void vm_sysctl_init(ctl_table_root& root, BuddyAllocator& buddy);
 // Registers kernel.ostype, osrelease, version (read-only), hostname and domainname over uts.
 void uts_sysctl_init(ctl_table_root& root, new_utsname& uts);
+// Registers kernel/sysctl.c's and kernel/pid.c's kernel.* entries: pid_max (301..4194304,
+// over pid_max), threads-max (from RAM, as set_max_threads computes it), tainted (bits
+// are only ever added, by CAP_SYS_ADMIN), ngroups_max, cap_last_cap, overflowuid/gid.
+void kernel_sysctl_init(ctl_table_root& root, int& pid_max, uint64_t totalram_pages);
 
 }  // namespace guestos

@@ -242,6 +242,7 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
 void Kernel::sysctl_init() {
     vm_sysctl_init(sysctl_, *buddy_);
     uts_sysctl_init(sysctl_, utsname());
+    kernel_sysctl_init(sysctl_, pid_max_, buddy_->totalram_pages());
     util_sysctl_init(sysctl_, *buddy_);
     page_writeback_sysctl_init(sysctl_);
     drop_caches_sysctl_init(sysctl_, *slab_);
@@ -373,11 +374,14 @@ void Kernel::init_task(task_struct& task) {
 }
 
 int Kernel::alloc_pid() {
-    if (pid_table_.size() + 1 >= static_cast<size_t>(PID_MAX_DEFAULT)) return -EAGAIN;
-    for (;;) {  // the next free pid after the last one, wrapping above init (alloc_pid)
-        last_pid_ = last_pid_ + 1 >= PID_MAX_DEFAULT ? 2 : last_pid_ + 1;
+    // The next free pid after the last one below pid_max, wrapping to RESERVED_PIDS
+    // (alloc_pid's idr_alloc_cyclic); -EAGAIN when every pid in that range is in use.
+    const int max = pid_max_;
+    for (int tried = 0; tried < max; ++tried) {
+        last_pid_ = last_pid_ + 1 >= max ? RESERVED_PIDS : last_pid_ + 1;
         if (!pid_table_.count(last_pid_)) return last_pid_;
     }
+    return -EAGAIN;
 }
 
 void Kernel::attach_pid(task_struct& t) {

@@ -10,6 +10,7 @@
 
 #include "guestos/include/cred.h"
 #include "guestos/include/errno.h"
+#include "guestos/include/kernel.h"
 #include "guestos/include/mm_types.h"
 #include "guestos/include/utsname.h"
 #include "guestos/mm/page_alloc.h"
@@ -288,6 +289,47 @@ void uts_sysctl_init(ctl_table_root& root, new_utsname& uts) {
                                        {"hostname", uts.nodename, len, 0644, proc_dostring},
                                        {"domainname", uts.domainname, len, 0644, proc_dostring},
                                    });
+}
+
+namespace {
+
+int pid_max_min = PID_MAX_MIN, pid_max_max = PID_MAX_LIMIT;
+int max_threads;                                               // threads-max
+const int threads_max_min = 20, threads_max_max = 0x3fffffff;  // MIN_THREADS, FUTEX_TID_MASK
+unsigned long tainted_mask;                                    // kernel.tainted
+int ngroups_max = 65536, cap_last_cap = 40;                    // NGROUPS_MAX, CAP_LAST_CAP
+int overflowuid = 65534, overflowgid = 65534;                  // DEFAULT_OVERFLOWUID/GID
+const int overflow_max = 65535;
+
+// kernel.tainted (proc_taint): a write needs CAP_SYS_ADMIN and can only add taint bits.
+long proc_taint(const ctl_table* table, int write, char* buffer, size_t* lenp, int64_t* ppos) {
+    if (write && !capable(CAP_SYS_ADMIN_)) return -EPERM;
+    unsigned long tmp = tainted_mask;
+    ctl_table t = *table;
+    t.data = &tmp;
+    const long ret = proc_doulongvec_minmax(&t, write, buffer, lenp, ppos);
+    if (ret < 0) return ret;
+    if (write) tainted_mask |= tmp;
+    return 0;
+}
+
+}  // namespace
+
+void kernel_sysctl_init(ctl_table_root& root, int& pid_max, uint64_t totalram_pages) {
+    // set_max_threads: at most an eighth of RAM in 16 KiB thread stacks.
+    max_threads = static_cast<int>(
+        std::clamp<uint64_t>(totalram_pages / (8 * 4), static_cast<uint64_t>(threads_max_min), threads_max_max));
+    root.register_sysctl(
+        "kernel",
+        {
+            {"pid_max", &pid_max, sizeof(int), 0644, proc_dointvec_minmax, &pid_max_min, &pid_max_max},
+            {"threads-max", &max_threads, sizeof(int), 0644, proc_dointvec_minmax, &threads_max_min, &threads_max_max},
+            {"tainted", &tainted_mask, sizeof(long), 0644, proc_taint},
+            {"ngroups_max", &ngroups_max, sizeof(int), 0444, proc_dointvec},
+            {"cap_last_cap", &cap_last_cap, sizeof(int), 0444, proc_dointvec},
+            {"overflowuid", &overflowuid, sizeof(int), 0644, proc_dointvec_minmax, SYSCTL_ZERO, &overflow_max},
+            {"overflowgid", &overflowgid, sizeof(int), 0644, proc_dointvec_minmax, SYSCTL_ZERO, &overflow_max},
+        });
 }
 
 void ctl_table_root::register_sysctl(const std::string& dir, const std::vector<ctl_table>& table) {

@@ -314,6 +314,35 @@ static void nested(void)
     close(p[1]);
 }
 
+/* ep_loop_check's depth limit: a chain of eventpolls may be EP_MAX_NESTS (4) deep below the
+ * one that waits, counting those above the one added to as well as those below. */
+static void depth(void)
+{
+    int p[2], ep[7];
+    pipe(p);
+    for (int i = 0; i < 7; i++) ep[i] = epoll_create1(0);
+    add(ep[0], p[0], EPOLLIN, 0);
+    for (int i = 1; i < 7; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "chain of %d epolls: add epoll %d", i + 1, i - 1);
+        struct epoll_event ev = {EPOLLIN, {.u64 = i}};
+        result(what, epoll_ctl(ep[i], EPOLL_CTL_ADD, ep[i - 1], &ev));
+    }
+    /* Adding to the middle of a chain counts the epolls above the target too. */
+    int a = epoll_create1(0), b = epoll_create1(0), x = epoll_create1(0), y = epoll_create1(0);
+    struct epoll_event ev = {EPOLLIN, {.u64 = 9}};
+    result("b watches a", epoll_ctl(b, EPOLL_CTL_ADD, a, &ev));
+    result("x watches b", epoll_ctl(x, EPOLL_CTL_ADD, b, &ev));
+    result("y watches x", epoll_ctl(y, EPOLL_CTL_ADD, x, &ev));
+    result("a watches ep[2] (2 epolls below it, 3 above a)", epoll_ctl(a, EPOLL_CTL_ADD, ep[2], &ev));
+    result("a watches ep[1] (1 epoll below it, 3 above a)", epoll_ctl(a, EPOLL_CTL_ADD, ep[1], &ev));
+    result("a watches ep[0] (none below it, 3 above a)", epoll_ctl(a, EPOLL_CTL_ADD, ep[0], &ev));
+    for (int i = 0; i < 7; i++) close(ep[i]);
+    close(a), close(b), close(x), close(y);
+    close(p[0]);
+    close(p[1]);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -322,5 +351,6 @@ int main(void)
     order();
     sleeping();
     nested();
+    depth();
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "meminfo.h"
@@ -49,7 +50,10 @@ static int oracle(void) {
                              "/proc/sys/vm/dirty_ratio", "/proc/sys/vm/dirty_background_ratio",
                              "/proc/sys/vm/dirty_expire_centisecs", "/proc/sys/vm/dirty_writeback_centisecs",
                              "/proc/sys/vm/max_map_count", "/proc/sys/vm/page-cluster",
-                             "/proc/sys/kernel/ostype", "/proc/sys/kernel/hostname", "/proc/sys/vm/nothing"};
+                             "/proc/sys/kernel/ostype", "/proc/sys/kernel/hostname", "/proc/sys/kernel/pid_max",
+                             "/proc/sys/kernel/threads-max", "/proc/sys/kernel/tainted",
+                             "/proc/sys/kernel/ngroups_max", "/proc/sys/kernel/cap_last_cap",
+                             "/proc/sys/kernel/overflowuid", "/proc/sys/kernel/overflowgid", "/proc/sys/vm/nothing"};
     for (size_t i = 0; i < sizeof entries / sizeof *entries; ++i) show_entry(entries[i]);
 
     printf("read open of drop_caches: %s\n", err(open("/proc/sys/vm/drop_caches", O_RDONLY)));
@@ -94,6 +98,20 @@ static int oracle(void) {
     read_whole("/proc/sys/kernel/hostname", buf, sizeof buf);
     snprintf(expect, sizeof expect, "%s\n", u.nodename);
     printf("kernel/hostname is uname's nodename: %s\n", strcmp(buf, expect) == 0 ? "yes" : "no");
+
+    /* kernel/sysctl.c's and kernel/pid.c's entries (threads-max and tainted depend on the
+     * machine: only their form is printed). */
+    const char *fixed[] = {"pid_max", "ngroups_max", "cap_last_cap", "overflowuid", "overflowgid"};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; ++i) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/sys/kernel/%s", fixed[i]);
+        read_whole(path, buf, sizeof buf);
+        printf("kernel/%s: %s", fixed[i], buf);
+    }
+    read_whole("/proc/sys/kernel/threads-max", buf, sizeof buf);
+    printf("kernel/threads-max is a number above 20: %s\n", atol(buf) > 20 ? "yes" : "no");
+    read_whole("/proc/sys/kernel/tainted", buf, sizeof buf);
+    printf("kernel/tainted is a number: %s\n", buf[0] >= '0' && buf[0] <= '9' ? "yes" : "no");
     return 0;
 }
 
@@ -230,6 +248,27 @@ static int writes(void) {
     const int stopped = errno;
     for (int i = 0; i < n; ++i) munmap(pages[i], page);
     check("mmap stops with ENOMEM below 200 mappings", n < 200 && stopped == ENOMEM);
+
+    /* kernel.pid_max bounds the pids fork hands out; they wrap to 300. */
+    check("pid_max 300 is EINVAL", put("kernel/pid_max", "300") == -EINVAL);
+    check("pid_max 4194305 is EINVAL", put("kernel/pid_max", "4194305") == -EINVAL);
+    check("pid_max 400 is taken", put("kernel/pid_max", "400") == 3 && get("kernel/pid_max") == 400);
+    int below = 1, wrapped = 0;
+    pid_t last = getpid();
+    for (int i = 0; i < 420; ++i) {
+        pid_t p = fork();
+        if (p == 0) _exit(0);
+        if (p < 0 || p >= 400) below = 0;
+        if (p < last) wrapped = p;
+        last = p;
+        waitpid(p, NULL, 0);
+    }
+    check("420 forks get pids below pid_max 400", below);
+    check("... and wrap to 300", wrapped == 300 || wrapped == 301);
+    check("pid_max back to 32768", put("kernel/pid_max", "32768") == 5);
+    check("tainted 0 stays 0", put("kernel/tainted", "0") == 1 && get("kernel/tainted") == 0);
+    check("tainted 4096 is added", put("kernel/tainted", "4096") == 4 && get("kernel/tainted") == 4096);
+    check("tainted 0 leaves it", put("kernel/tainted", "0") == 1 && get("kernel/tainted") == 4096);
 
     /* A writer without root's uid is refused at open. */
     if (setresuid(1000, 1000, 1000) == 0)
