@@ -34,14 +34,34 @@ disk_stats* stats_of(const devices::BlockDevice& bdev) {
     return it == disks().end() ? nullptr : &it->second.stats;
 }
 
-// One write request held in the plug: the bios merged into it, in disk order (a copy of
-// each bio's bytes: the callers reuse their buffers).
+// One write bio: its bytes are a page-cache page's (bv_page, completed through end_io) or,
+// for a caller that reuses its buffer, a copy.
+struct bio {
+    const uint8_t* data;
+    uint64_t len;
+    bio_end_io_t end_io;
+    std::vector<uint8_t> copy;  // (movable without copying the bytes: the plug list grows)
+};
+
+// One write request held in the plug: the bios merged into it, in disk order.
 struct request {
     devices::BlockDevice* q;
     uint64_t pos;  // byte offset on the device
     uint64_t len = 0;
-    std::vector<std::vector<uint8_t>> bios;  // (movable without copies: the plug list grows)
+    std::vector<bio> bios;
 };
+
+bio make_bio(const uint8_t* src, uint64_t len, bio_end_io_t end_io) {
+    if (end_io.bi_end_io) return bio{src, len, end_io, {}};
+    bio b{nullptr, len, end_io, std::vector<uint8_t>(src, src + len)};
+    b.data = b.copy.data();
+    return b;
+}
+
+// bio_endio: the bio's owner learns the outcome.
+void bio_endio(const bio_end_io_t& end_io, long err) {
+    if (end_io.bi_end_io) end_io.bi_end_io(end_io.bi_private, err);
+}
 
 struct plug_list {
     bool active = false;
@@ -76,7 +96,7 @@ long dispatch(devices::BlockDevice& q, int op, uint64_t pos, void* buf, uint64_t
 long dispatch_request(request& rq) {
     std::vector<iovec> iov;
     iov.reserve(rq.bios.size());
-    for (auto& b : rq.bios) iov.push_back({b.data(), b.size()});
+    for (auto& b : rq.bios) iov.push_back({const_cast<uint8_t*>(b.data), b.len});
     const auto start = std::chrono::steady_clock::now();
     const long r = rq.q->writev(rq.pos, iov.data(), static_cast<int>(iov.size()));
     if (disk_stats* s = stats_of(*rq.q); s && r == 0) {
@@ -86,12 +106,16 @@ long dispatch_request(request& rq) {
         s->msecs[1] += ms;
         s->io_ticks += ms;
     }
+    for (auto& b : rq.bios) bio_endio(b.end_io, r);  // blk_mq_end_request
     return r;
 }
+
+}  // namespace
 
 // blk_mq_flush_plug_list: every held request to its device, in the order they were made.
 long blk_flush_plug() {
     plug_list& plug = current_plug();
+    if (plug.mq_list.empty()) return 0;
     long err = 0;
     std::vector<request> list = std::move(plug.mq_list);
     plug.mq_list.clear();
@@ -99,6 +123,8 @@ long blk_flush_plug() {
         if (long r = dispatch_request(rq); r && !err) err = r;
     return err;
 }
+
+namespace {
 
 // The checks a bio fails at submission (bio_check_eod, bio_check_ro, alignment).
 long bio_check(const devices::BlockDevice& bdev, uint64_t offset, uint64_t len, bool write) {
@@ -110,15 +136,16 @@ long bio_check(const devices::BlockDevice& bdev, uint64_t offset, uint64_t len, 
 
 // blk_attempt_plug_merge: the bio joins the plug's last request when it continues it (back
 // merge) or ends where it starts (front merge), within the request size limit.
-bool attempt_plug_merge(devices::BlockDevice& bdev, uint64_t offset, const uint8_t* src, uint64_t len) {
+bool attempt_plug_merge(devices::BlockDevice& bdev, uint64_t offset, const uint8_t* src, uint64_t len,
+                        bio_end_io_t end_io) {
     plug_list& plug = current_plug();
     if (plug.mq_list.empty()) return false;
     request& rq = plug.mq_list.back();
     if (rq.q != &bdev || rq.len + len > MAX_SECTORS_BYTES) return false;
     if (rq.pos + rq.len == offset) {
-        rq.bios.emplace_back(src, src + len);
+        rq.bios.push_back(make_bio(src, len, end_io));
     } else if (offset + len == rq.pos) {
-        rq.bios.emplace(rq.bios.begin(), src, src + len);
+        rq.bios.insert(rq.bios.begin(), make_bio(src, len, end_io));
         rq.pos = offset;
     } else {
         return false;
@@ -136,17 +163,40 @@ long submit_bio_read(devices::BlockDevice& bdev, uint64_t offset, void* buf, uin
     return dispatch(bdev, 0, offset, buf, len);
 }
 
-long submit_bio_write(devices::BlockDevice& bdev, uint64_t offset, const void* buf, uint64_t len) {
-    if (long e = bio_check(bdev, offset, len, true)) return e;
+namespace {
+
+long submit_write(devices::BlockDevice& bdev, uint64_t offset, const void* buf, uint64_t len, bio_end_io_t end_io) {
+    if (long e = bio_check(bdev, offset, len, true)) {
+        bio_endio(end_io, e);
+        return e;
+    }
     plug_list& plug = current_plug();
     const auto* src = static_cast<const uint8_t*>(buf);
-    if (!plug.active) return dispatch(bdev, 1, offset, const_cast<uint8_t*>(src), len);
-    if (attempt_plug_merge(bdev, offset, src, len)) return 0;
+    if (!plug.active) {
+        const long r = dispatch(bdev, 1, offset, const_cast<uint8_t*>(src), len);
+        bio_endio(end_io, r);
+        return r;
+    }
+    if (attempt_plug_merge(bdev, offset, src, len, end_io)) return 0;
     if (plug.mq_list.size() >= BLK_MAX_REQUEST_COUNT)
-        if (long e = blk_flush_plug()) return e;
+        if (long e = blk_flush_plug()) {
+            bio_endio(end_io, e);
+            return e;
+        }
     request& rq = plug.mq_list.emplace_back(request{&bdev, offset, len, {}});
-    rq.bios.emplace_back(src, src + len);
+    rq.bios.push_back(make_bio(src, len, end_io));
     return 0;
+}
+
+}  // namespace
+
+long submit_bio_write(devices::BlockDevice& bdev, uint64_t offset, const void* buf, uint64_t len) {
+    return submit_write(bdev, offset, buf, len, {});
+}
+
+long submit_bio_write_page(devices::BlockDevice& bdev, uint64_t offset, const void* buf, uint64_t len,
+                           bio_end_io_t end_io) {
+    return submit_write(bdev, offset, buf, len, end_io);
 }
 
 long blkdev_issue_flush(devices::BlockDevice& bdev) {

@@ -18,6 +18,22 @@ long submit_bio_read(devices::BlockDevice& bdev, uint64_t offset, void* buf, uin
 // with a contiguous request there) until it is flushed; an error of a held write is
 // returned by the plug's flush.
 long submit_bio_write(devices::BlockDevice& bdev, uint64_t offset, const void* buf, uint64_t len);
+
+// A bio's completion (bio->bi_end_io with bi_private): called once, with 0 or the request's
+// error, when the request that carries the bio has been written.
+struct bio_end_io_t {
+    void (*bi_end_io)(void* bi_private, long err) = nullptr;
+    void* bi_private = nullptr;
+};
+// A write whose bio_vec points at the caller's bytes (a page-cache page: bio_add_page), not
+// a copy: buf must stay valid and unchanged until end_io runs, which happens when the
+// request is dispatched (at once without a plug, else at the plug's flush). The return is
+// as submit_bio_write's; end_io runs in every case, a check failing at submission included.
+long submit_bio_write_page(devices::BlockDevice& bdev, uint64_t offset, const void* buf, uint64_t len,
+                           bio_end_io_t end_io);
+// Dispatches the plug's held requests now (blk_flush_plug, as schedule() does before a task
+// sleeps): what a wait for a page's writeback does, its bios being in the plug.
+long blk_flush_plug();
 // A cache flush (blkdev_issue_flush): the plug's writes, then the device's flush.
 long blkdev_issue_flush(devices::BlockDevice& bdev);
 

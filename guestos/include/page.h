@@ -53,6 +53,7 @@ enum PageFlag : uint32_t {
     PG_active = 1u << 5,
     PG_workingset = 1u << 6,  // refaulted soon after eviction: part of the working set
     PG_slab = 1u << 7,
+    PG_error = 1u << 8,  // a bio of the page under writeback failed (Linux's former PG_error)
     PG_reserved = 1u << 10,
     PG_private = 1u << 11,
     PG_reclaim = 1u << 12,      // chosen by reclaim, being written out
@@ -88,6 +89,7 @@ struct page {
     int32_t _mapcount = -1;  // -1: mapped by no PTE (Linux convention)
     PageUse use = PageUse::Free;
     uint8_t order = 0;        // for a free or compound head: its buddy order
+    uint16_t wb_bios = 0;     // a page under writeback: its bios not yet completed (+1 while submitting)
     uint64_t index = 0;       // offset in the mapping, in pages
     void* mapping = nullptr;  // anon_vma or address_space
     uint64_t private_ = 0;    // page->private: the swp_entry_t of a PG_swapcache page

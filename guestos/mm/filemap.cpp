@@ -51,20 +51,57 @@ bool clear_page_dirty(page& p) {
     return true;
 }
 
-// Writes one page with PG_writeback set around the write (folio_start_writeback,
-// folio_end_writeback, which counts it in nr_written); the page was cleaned before.
+// folio_end_writeback, once the page's last bio completed: PG_writeback clear, counted in
+// nr_written, the writeback's reference dropped; a failed write leaves the page dirty again
+// (its data is still only in the cache).
+void end_page_writeback(page& p, long err) {
+    auto* m = static_cast<address_space*>(p.mapping);  // (truncation waits for the writeback)
+    PageAllocator& b = *m->km.page_alloc;
+    p.flags &= ~PG_writeback;
+    b.mod_node_page_state(NR_WRITEBACK, -1);
+    if (err) set_page_dirty(p);
+    else b.mod_node_page_state(NR_WRITTEN, 1);
+    --p._refcount;  // the cache's own reference outlives it: removal waits (folio_wait_writeback)
+}
+
+// A bio of the page completed (end_buffer_async_write): the last one ends its writeback.
+void end_buffer_async_write(void* priv, long err) {
+    page& p = *static_cast<page*>(priv);
+    if (err) p.flags |= PG_error;
+    if (--p.wb_bios) return;
+    const bool failed = p.flags & PG_error;
+    p.flags &= ~PG_error;
+    end_page_writeback(p, failed ? -EIO : 0);
+}
+
+// Writes one page (folio_start_writeback, then writepage, whose bios point at the page and
+// hold PG_writeback and a reference until the last completes); the page was cleaned before.
+// The submission's own count on wb_bios keeps the writeback from ending before writepage
+// returned; a writepage that fails ends it with the error.
 long write_one_page(address_space& m, page& p, PhysAddr frame, bool dirty) {
     PageAllocator& b = *m.km.page_alloc;
     p.flags |= PG_writeback;
     b.mod_node_page_state(NR_WRITEBACK, 1);
+    ++p._refcount;
+    p.wb_bios = 1;
     long e = -ENOMEM;
-    (void)with_kernel_mapping(m.km, frame, PAGE_SIZE,
-                              [&](uint8_t* src) { e = m.a_ops->writepage(m, p.index, src, dirty); });
-    p.flags &= ~PG_writeback;
-    b.mod_node_page_state(NR_WRITEBACK, -1);
-    if (!e) b.mod_node_page_state(NR_WRITTEN, 1);
+    (void)with_kernel_mapping(m.km, frame, PAGE_SIZE, [&](uint8_t* src) { e = m.a_ops->writepage(m, p, src, dirty); });
+    end_buffer_async_write(&p, e);  // the submission's count
     return e;
 }
+
+}  // namespace
+
+bio_end_io_t mark_page_async_write(page& p) {
+    ++p.wb_bios;
+    return {&end_buffer_async_write, &p};
+}
+
+void folio_wait_writeback(page& p) {
+    if (p.flags & PG_writeback) (void)blk_flush_plug();  // its bios wait in the task's plug
+}
+
+namespace {
 
 // The page-cache node of index changed: keeps the shadow-node list true (mapping_set_update:
 // not for shmem, whose value entries are swap entries).
@@ -113,6 +150,7 @@ void add_to_page_cache(address_space& m, PhysAddr frame, uint64_t index) {
 // reference (delete_from_page_cache / __filemap_remove_folio); a page still mapped stays
 // until its last PTE goes.
 void delete_from_page_cache(address_space& m, std::map<uint64_t, PhysAddr>::iterator it, shadow_t shadow = 0) {
+    folio_wait_writeback(m.km.page_alloc->phys_to_page(it->second));  // truncate_inode_pages_range
     const PhysAddr frame = it->second;
     const uint64_t index = it->first;
     m.i_pages.erase(it);
@@ -183,6 +221,24 @@ mmu::ErrorOr<PhysAddr> pagecache_get_page(address_space& m, uint64_t index, bool
     return read_page(m, index);
 }
 
+mmu::ErrorOr<PhysAddr> grab_cache_page_write_begin(address_space& m, uint64_t index, uint64_t from, uint64_t to) {
+    if (auto f = find_get_page(m, index)) return *f;
+    const bool whole = from == 0 && to == PAGE_SIZE;
+    const bool past_eof = !m.host || index << PAGE_SHIFT >= m.host->i_size;
+    if (is_shmem(m) || !m.km.page_alloc || (!whole && !past_eof)) return pagecache_get_page(m, index);
+    auto frame = m.km.page_alloc->alloc_page(GFP_HIGHUSER_MOVABLE);
+    if (!frame) return mmu::Error::from_errno(ENOMEM, "no RAM for a page-cache page");
+    if (!whole && !with_kernel_mapping(m.km, *frame, PAGE_SIZE, [&](uint8_t* p) {
+            std::memset(p, 0, from);  // zero_user_segments: what the write leaves of a new page
+            std::memset(p + to, 0, PAGE_SIZE - to);
+        })) {
+        m.km.page_alloc->free_page(*frame);
+        return mmu::Error::from_errno(ENOMEM, "no kernel mapping for a page-cache page");
+    }
+    add_to_page_cache(m, *frame, index);
+    return *frame;
+}
+
 void filemap_add_folio(address_space& m, PhysAddr frame, uint64_t index) { add_to_page_cache(m, frame, index); }
 
 // folio_mark_dirty: a clean page of a written-back mapping becomes Dirty and counts in
@@ -222,7 +278,9 @@ long filemap_write_and_wait(address_space& m) {
 bool pageout(address_space& m, page& p, PhysAddr frame) {
     if (!m.a_ops || !m.a_ops->writepage) return false;
     const bool dirty = clear_page_dirty(p);
-    if (write_one_page(m, p, frame, true) == 0) return true;
+    const long e = write_one_page(m, p, frame, true);
+    folio_wait_writeback(p);  // reclaim frees the page once clean: its bios complete first
+    if (!e && !(p.flags & PG_dirty)) return true;
     if (dirty) set_page_dirty(p);
     return false;
 }
@@ -355,6 +413,7 @@ void truncate_inode_pages_range(address_space& m, uint64_t lstart, uint64_t lend
     auto zero_part = [&](uint64_t from, uint64_t to) {
         if (m.i_swap.count(from >> PAGE_SHIFT)) (void)shmem_swapin(m, from >> PAGE_SHIFT);
         if (auto f = find_get_page(m, from >> PAGE_SHIFT)) {
+            folio_wait_writeback(m.km.page_alloc->phys_to_page(*f));
             const uint64_t off = from & (PAGE_SIZE - 1), n = to - from + 1;
             (void)with_kernel_mapping(m.km, *f + off, n, [&](uint8_t* p) { std::memset(p, 0, n); });
         }

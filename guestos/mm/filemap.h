@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "guestos/include/blkdev.h"
 #include "guestos/lib/interval_tree.h"
 #include "guestos/include/kmap.h"
 #include "guestos/include/swapops.h"
@@ -29,9 +30,11 @@ struct address_space_operations {
     // shmem/tmpfs: no backing store; a missing page is a hole that reads as zeros and is
     // allocated zeroed when written or faulted in (mapping_set_unevictable + shmem_get_folio).
     bool swap_backed;
-    // Writes page `index` (src, PAGE_SIZE bytes) back to the backing store (writepage);
-    // dirty says whether the page was dirtied or is only mapped. Null: nothing to write to.
-    long (*writepage)(address_space& mapping, uint64_t index, const uint8_t* src, bool dirty) = nullptr;
+    // Writes page p (at p.index; src, its PAGE_SIZE bytes) back to the backing store
+    // (writepage); dirty says whether the page was dirtied or is only mapped. Bios that point
+    // at the page itself count in p.wb_bios (mark_page_async_write) and end its writeback
+    // when the last completes. Null: nothing to write to.
+    long (*writepage)(address_space& mapping, page& p, const uint8_t* src, bool dirty) = nullptr;
     // Reads pages [index, index + nr) into dst (nr * PAGE_SIZE bytes), each run of blocks
     // contiguous on the device in one request (readahead: mpage_readahead); 0 or a negative
     // errno. Null: read-ahead reads page by page through read_folio.
@@ -82,6 +85,13 @@ struct PageCacheStats {
 };
 PageCacheStats& page_cache_stats();
 
+// The cached page at index for a write of bytes [from, to) of it (grab_cache_page_write_begin
+// with __block_write_begin's care of a new page): a cached page as it is; a new page the
+// write covers whole is neither read nor zeroed; a new page wholly at or past EOF (its
+// blocks are holes or new) is zeroed outside [from, to) only (zero_user_segments); any
+// other is read (filemap_read_folio).
+mmu::ErrorOr<PhysAddr> grab_cache_page_write_begin(address_space& mapping, uint64_t index, uint64_t from, uint64_t to);
+
 // The page at index if it is cached (find_get_page, without taking a reference).
 std::optional<PhysAddr> find_get_page(address_space& mapping, uint64_t index);
 // The page at index, read in when missing (or, for shmem, allocated zeroed); *major is set
@@ -106,6 +116,13 @@ long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t p
 // without telling the cache) through writepage, and cleans them (filemap_write_and_wait):
 // 0 or the first write's errno.
 long filemap_write_and_wait(address_space& mapping);
+// A bio about to be submitted for a page under writeback, pointing at the page's bytes
+// (mark_buffer_async_write): counted in p.wb_bios; its completion
+// (end_buffer_async_write) ends the page's writeback when it is the last.
+bio_end_io_t mark_page_async_write(page& p);
+// Waits until the page is no longer under writeback (folio_wait_writeback): its bios still
+// held in the task's plug are dispatched.
+void folio_wait_writeback(page& p);
 // Writes one dirty page back for reclaim (pageout): true when it is now clean.
 bool pageout(address_space& mapping, page& p, PhysAddr frame);
 // Drops every cached page that is neither dirty nor mapped (invalidate_mapping_pages): the

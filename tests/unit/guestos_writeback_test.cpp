@@ -43,9 +43,9 @@ long zero_read_folio(address_space&, uint64_t, uint8_t* dst) {
 
 bool fail_writes = false;  // the disk answers EIO
 
-long record_writepage(address_space& m, uint64_t index, const uint8_t*, bool) {
+long record_writepage(address_space& m, page& p, const uint8_t*, bool) {
     if (fail_writes) return -EIO;
-    disk_writes().push_back({m.host->i_ino, index});
+    disk_writes().push_back({m.host->i_ino, p.index});
     return 0;
 }
 

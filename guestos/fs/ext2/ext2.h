@@ -262,8 +262,10 @@ public:
     long readahead(const ext2_inode_info& inode, uint64_t index, uint64_t nr, uint8_t* dst);
     // Writes a slow symlink's target into its first block (page_symlink).
     mmu::ErrorOr<void> page_symlink(ext2_inode_info& inode, std::string_view target);
-    // Writes one block of file data to device block `block` (block_write_full_page's I/O).
-    long write_data(uint64_t block, const uint8_t* src);
+    // Writes one block of file data to device block `block` (block_write_full_page's I/O):
+    // from a page-cache page pg under writeback, the bio points at the page and completes
+    // its writeback (submit_bh of an async-write buffer); without one, from a copy.
+    long write_data(uint64_t block, const uint8_t* src, page* pg = nullptr);
     // A symlink's target, fast (in i_data) or slow (in its first block).
     mmu::ErrorOr<std::string> readlink(const ext2_inode_info& inode);
     // Whether the symlink keeps its target in i_data (ext2_inode_is_fast_symlink).

@@ -35,8 +35,9 @@ bool all_zero(const uint8_t* p, size_t n) {
 // ext2_aops.writepage (block_write_full_page with ext2_get_block): each block of the page
 // inside i_size goes to its disk block, the bytes past i_size zeroed. A block still a hole
 // (a page dirtied through a shared mapping) is allocated now, unless it holds only zeros.
-long ext2_writepage(address_space& mapping, uint64_t index, const uint8_t* src, bool dirty) {
+long ext2_writepage(address_space& mapping, page& pg, const uint8_t* src, bool dirty) {
     inode& i = *mapping.host;
+    const uint64_t index = pg.index;
     ext2_sb_info& sb = EXT2_SB(i);
     if (sb.s_flags & SB_RDONLY) return dirty ? -EROFS : 0;
     Ext2Fs& fs = sb.fs();
@@ -50,8 +51,8 @@ long ext2_writepage(address_space& mapping, uint64_t index, const uint8_t* src, 
             sb.from_ei(i);
             phys = TRY_ERRNO(std::move(made));
         }
-        if (valid == bs) {  // a whole block: straight from the page (the bio copies it)
-            if (long e = fs.write_data(phys, src + off)) return e;
+        if (valid == bs) {  // a whole block: the bio points at the page (submit_bh of its buffer)
+            if (long e = fs.write_data(phys, src + off, &pg)) return e;
             continue;
         }
         std::vector<uint8_t> block(bs);  // the block i_size ends in, zeros after it
@@ -85,9 +86,8 @@ private:
 long ext2_file::write_begin(uint64_t at, uint64_t len) {
     inode& i = *f_inode;
     ext2_sb_info& sb = EXT2_SB(i);
-    if (!find_get_page(i.i_data, at >> PAGE_SHIFT)) {
-        TRY_ERRNO(pagecache_get_page(i.i_data, at >> PAGE_SHIFT));
-    }
+    const uint64_t from = at & (PAGE_SIZE - 1);
+    TRY_ERRNO(grab_cache_page_write_begin(i.i_data, at >> PAGE_SHIFT, from, from + len));
     const uint64_t bs = sb.fs().block_size();
     for (uint64_t b = at / bs; b <= (at + len - 1) / bs; b++) {
         auto phys = sb.fs().get_block_create(sb.EI(i), b);

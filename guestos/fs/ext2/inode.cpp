@@ -308,9 +308,10 @@ ErrorOr<uint64_t> Ext2Fs::get_block_create(ext2_inode_info& inode, uint64_t iblo
     return uint64_t(got.back());
 }
 
-long Ext2Fs::write_data(uint64_t block, const uint8_t* src) {
+long Ext2Fs::write_data(uint64_t block, const uint8_t* src, page* pg) {
     if (!block_in_fs(block)) return -EIO;
-    return submit_bio_write(bdev_, block * block_size_, src, block_size_);
+    if (!pg) return submit_bio_write(bdev_, block * block_size_, src, block_size_);
+    return submit_bio_write_page(bdev_, block * block_size_, src, block_size_, mark_page_async_write(*pg));
 }
 
 void Ext2Fs::free_branch(uint32_t ptr, int depth, ext2_inode_info& inode) {

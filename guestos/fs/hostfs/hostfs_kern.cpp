@@ -44,8 +44,9 @@ long host_read_folio(address_space& m, uint64_t index, uint8_t* dst) {
     return 0;
 }
 
-long host_writepage(address_space& m, uint64_t index, const uint8_t* src, bool dirty) {
+long host_writepage(address_space& m, page& pg, const uint8_t* src, bool dirty) {
     hostfs_inode& hi = HOSTFS_I(*m.host);
+    const uint64_t index = pg.index;
     if (!hi.fd_writable) return dirty ? -EBADF : 0;  // a read-only mapping has nothing to say
     const uint64_t off = index << PAGE_SHIFT;
     if (off >= hi.i_size) return 0;
