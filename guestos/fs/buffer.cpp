@@ -2,6 +2,7 @@
 #include "guestos/include/buffer_head.h"
 
 #include "guestos/include/blkdev.h"
+#include "guestos/include/writeback.h"
 
 #include <cerrno>
 #include <cstring>
@@ -33,6 +34,12 @@ buffer_head* block_buffers::sb_getblk(uint64_t block) {
     return slot.get();
 }
 
+void block_buffers::mark_buffer_dirty(buffer_head& bh) {
+    if (bh.dirty) return;
+    bh.dirty = true;
+    if (bd_mapping_) __mark_inode_dirty(*bd_mapping_, ktime_get());
+}
+
 long block_buffers::sync_dirty_buffers() {
     long err = 0;
     blk_plug plug;  // neighbouring blocks go out as one request
@@ -43,6 +50,7 @@ long block_buffers::sync_dirty_buffers() {
         if (r == 0) bh->dirty = false;
     }
     if (long r = plug.finish(); r < 0 && !err) err = r;
+    if (!err && bd_mapping_) inode_io_list_del(*bd_mapping_);  // all clean: off the flusher's list
     if (cache_.size() > MAX_CLEAN)
         for (auto it = cache_.begin(); it != cache_.end();) it = it->second->dirty ? std::next(it) : cache_.erase(it);
     return err;

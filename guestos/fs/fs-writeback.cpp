@@ -117,7 +117,7 @@ long wb_check_old_data_flush(bdi_writeback& wb, PageAllocator& pa, ktime_t now) 
     if (!dirty_writeback_interval) return 0;
     if (now < ktime_add_safe(wb.last_old_flush, centisecs(dirty_writeback_interval))) return 0;
     wb.last_old_flush = now;
-    if (!nr_dirty_pages(pa)) return 0;
+    if (!nr_dirty_pages(pa) && wb.b_dirty.empty()) return 0;  // get_nr_dirty_pages: the dirty inodes count
     return wb_writeback(wb, pa, {.for_kupdate = true}, now);
 }
 
@@ -158,6 +158,8 @@ void __mark_inode_dirty(address_space& m, ktime_t now) {
     if (!wb.b_dirty.try_emplace(&m, now).second) return;
     if (wakeup_bdi) wb_wakeup_delayed(wb, now);
 }
+
+void mark_inode_dirty(inode& i) { __mark_inode_dirty(i.i_data, ktime_get()); }
 
 void inode_io_list_del(address_space& m) { the_wb().b_dirty.erase(&m); }
 

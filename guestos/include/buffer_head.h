@@ -28,7 +28,12 @@ public:
     // The block without reading it, zeroed when not cached (sb_getblk + memset: a block
     // the filesystem just allocated and fills itself).
     buffer_head* sb_getblk(uint64_t block);
-    void mark_buffer_dirty(buffer_head& bh) { bh.dirty = true; }
+    // Dirties the buffer, and with it the block device's inode (bd_mapping) for the flusher
+    // (mark_buffer_dirty -> __mark_inode_dirty of bh->b_folio->mapping->host).
+    void mark_buffer_dirty(buffer_head& bh);
+    // The block device inode's page cache these buffers stand for (bdev->bd_mapping): on the
+    // flusher's dirty list while a buffer is dirty; null: no flusher writes them.
+    void set_bd_mapping(struct address_space* m) { bd_mapping_ = m; }
     // Drops the block, dirty or not (bforget): it was freed.
     void bforget(uint64_t block) { cache_.erase(block); }
     // Writes every dirty buffer back in block order (sync_dirty_buffer for each), then drops
@@ -42,6 +47,7 @@ private:
     devices::BlockDevice& bdev_;
     uint32_t b_size_;
     std::map<uint64_t, std::unique_ptr<buffer_head>> cache_;
+    struct address_space* bd_mapping_ = nullptr;
 };
 
 }  // namespace guestos

@@ -23,6 +23,10 @@ void wb_init(ktime_t now);
 // stamped `now` unless it is there already; the first dirty inode queues the flusher
 // dirty_writeback_centisecs later (wb_wakeup_delayed).
 void __mark_inode_dirty(address_space& mapping, ktime_t now);
+// The inode itself changed (mark_inode_dirty: I_DIRTY_SYNC, a chmod, a link, new times):
+// onto b_dirty as for dirty pages, so the flusher writes it (writeback_single_inode ->
+// write_inode) once expired.
+void mark_inode_dirty(struct inode& i);
 // Off the list: its pages were all written back, or it goes (inode_io_list_del).
 void inode_io_list_del(address_space& mapping);
 // Whether the mapping is on b_dirty, and since when (inode->dirtied_when).

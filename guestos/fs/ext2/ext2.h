@@ -325,6 +325,8 @@ public:
     long sync_super(bool clean);
     // Writes every dirty metadata buffer.
     long sync_buffers() { return bh_.sync_dirty_buffers(); }
+    // The block device inode's mapping the buffers dirty for the flusher.
+    void set_bd_mapping(address_space* m) { bh_.set_bd_mapping(m); }
     // The blocks the filesystem's own structures take (ext2_statfs's overhead).
     uint64_t overhead_blocks() const;
     // Corruption found while the filesystem is in use (ext2_error): one line naming the
@@ -451,7 +453,8 @@ public:
     long write_inode(guestos::inode& i);
     // fsync: the file's pages, its inode and the metadata, then the device's cache.
     long fsync_inode(guestos::inode& i);
-    // The flusher's write: the same without the device's cache flush.
+    // The flusher's write: the same without the device's cache flush; for the block
+    // device's inode, the dirty buffers.
     long writeback_inode(guestos::inode& i) override;
     // Frees the inodes no name and no user holds any more (iput_final -> ext2_evict_inode);
     // force: those with no name at all (unmount).
@@ -465,6 +468,10 @@ private:
     std::unique_ptr<Ext2Fs> fs_;
     std::function<guestos::kernel_mem()> km_;
     std::unordered_map<uint32_t, std::shared_ptr<ext2_vfs_inode>> icache_;
+    // The block device's inode (bdev->bd_inode): its dirty "pages" are the dirty buffers
+    // (bitmaps, group descriptors, inode tables, directories, indirect blocks), which the
+    // flusher writes back as any dirty inode's.
+    guestos::inode bd_inode_;
 };
 inline ext2_sb_info& EXT2_SB(const guestos::inode& i) { return static_cast<ext2_sb_info&>(*i.i_sb); }
 

@@ -9,6 +9,7 @@
 #include "guestos/fs/ext2/ext2.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/uapi/fcntl.h"
+#include "guestos/include/writeback.h"
 
 namespace guestos::ext2 {
 
@@ -20,8 +21,12 @@ timespec now() {
     return t;
 }
 
-// A directory's entries changed: its mtime and ctime (dir->i_mtime = dir->i_ctime = now).
-void touch_dir(inode& dir) { dir.i_mtime = dir.i_ctime = now(); }
+// A directory's entries changed: its mtime and ctime (dir->i_mtime = dir->i_ctime = now),
+// and it is dirty for the flusher (mark_inode_dirty).
+void touch_dir(inode& dir) {
+    dir.i_mtime = dir.i_ctime = now();
+    mark_inode_dirty(dir);
+}
 
 class ext2_iops final : public inode_operations {
 public:
@@ -54,6 +59,7 @@ public:
         TRY_ERRNO(std::move(r));
         ++i.i_nlink;
         i.i_ctime = now();
+        mark_inode_dirty(i);
         touch_dir(dir);
         d_instantiate(d, old.d_inode);
         return 0;
@@ -66,6 +72,7 @@ public:
         inode& i = *d.d_inode;
         i.i_ctime = dir.i_ctime;
         if (i.i_nlink) --i.i_nlink;
+        mark_inode_dirty(i);
         return 0;
     }
     // ext2_rmdir: only an empty directory; it and its ".." link go.
@@ -131,6 +138,7 @@ long ext2_iops::new_entry(inode& dir, dentry& d, uint32_t mode, const std::strin
     }
     if (S_ISDIR(mode)) ++dir.i_nlink;
     touch_dir(dir);
+    mark_inode_dirty(*i);
     d_instantiate(d, i);
     return 0;
 }
@@ -153,6 +161,7 @@ long ext2_iops::rename(inode& old_dir, dentry& old, inode& new_dir, dentry& nw, 
         ni->i_ctime = now();
         if (is_dir && ni->i_nlink) --ni->i_nlink;  // its "." link
         if (ni->i_nlink) --ni->i_nlink;
+        mark_inode_dirty(*ni);
     } else {
         if (is_dir && &new_dir != &old_dir && new_dir.i_nlink >= EXT2_LINK_MAX) return -EMLINK;
         auto r = fs.add_link(s.EI(new_dir), nw.d_name, uint32_t(oi.i_ino), oi.i_mode);
@@ -162,6 +171,7 @@ long ext2_iops::rename(inode& old_dir, dentry& old, inode& new_dir, dentry& nw, 
         if (is_dir) ++new_dir.i_nlink;
     }
     oi.i_ctime = now();
+    mark_inode_dirty(oi);
     // The old entry may have moved if both names are in one directory block: look again.
     TRY_ERRNO(fs.delete_entry(TRY_ERRNO(fs.find_entry(s.EI(old_dir), old.d_name))));
     touch_dir(old_dir);
@@ -189,6 +199,7 @@ long ext2_iops::ext2_setsize(inode& i, uint64_t newsize) {
     s.fs().truncate_blocks(s.EI(i), (newsize + bs - 1) / bs);
     s.from_ei(i);
     i.i_mtime = i.i_ctime = now();
+    mark_inode_dirty(i);
     return 0;
 }
 
@@ -199,7 +210,9 @@ long ext2_iops::setattr(dentry& d, const iattr& a) const {
         if (long e = ext2_setsize(i, a.ia_size)) return e;
     iattr rest = a;
     rest.ia_valid &= ~ATTR_SIZE;
-    return simple_setattr(i, rest);
+    if (long e = simple_setattr(i, rest)) return e;
+    mark_inode_dirty(i);  // ext2_setattr: mark_inode_dirty
+    return 0;
 }
 
 const ext2_iops ext2_iops_instance;

@@ -325,6 +325,8 @@ namespace guestos::ext2 {
 ext2_sb_info::ext2_sb_info(std::unique_ptr<devices::BlockDevice> bdev, std::unique_ptr<Ext2Fs> fs,
                            std::function<kernel_mem()> km)
     : bdev_(std::move(bdev)), fs_(std::move(fs)), km_(std::move(km)) {
+    bd_inode_.i_sb = this;
+    fs_->set_bd_mapping(&bd_inode_.i_data);
     s_type = "ext2";
     s_magic = EXT2_SUPER_MAGIC;
     s_dev = ROOT_DEV;
@@ -334,7 +336,10 @@ ext2_sb_info::ext2_sb_info(std::unique_ptr<devices::BlockDevice> bdev, std::uniq
     fs_->set_sb_flags(&s_flags);
 }
 
-ext2_sb_info::~ext2_sb_info() { del_gendisk(*bdev_); }
+ext2_sb_info::~ext2_sb_info() {
+    fs_->set_bd_mapping(nullptr);  // bd_inode_ goes first
+    del_gendisk(*bdev_);
+}
 
 long ext2_sb_info::statfs(kstatfs& buf) {
     evict_orphans();
@@ -383,6 +388,7 @@ long ext2_sb_info::write_inode(inode& vi) {
 
 long ext2_sb_info::writeback_inode(inode& i) {
     if (s_flags & SB_RDONLY) return 0;
+    if (&i == &bd_inode_) return fs_->sync_buffers();  // the block device's dirty buffers
     long err = filemap_write_and_wait(i.i_data);
     if (long e = write_inode(i); e && !err) err = e;
     if (long e = fs_->sync_buffers(); e && !err) err = e;
