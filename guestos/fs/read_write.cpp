@@ -408,42 +408,86 @@ long sendfile_with_offset(SysCtx& c, const uint64_t* a, unsigned width, int64_t 
     return r;
 }
 
+// The filesystem a file of copy_file_range is on, as generic_copy_file_checks compares them
+// (file_inode(file)->i_sb): a guest filesystem's superblock; hostfs spans the host's
+// filesystems, each its own (the host device, as the guest's stat shows and as the native
+// program's copy_file_range would compare them); a console redirected to a host file is a
+// file of the host filesystem it is on, the one a hostfs file of the same device is on.
+struct copy_fs {
+    bool known = false;
+    const super_block* sb = nullptr;
+    uint64_t dev = 0;
+    const inode* ino = nullptr;  // file_inode(file); a console's host file by st_ino
+    uint64_t host_ino = 0;
+    bool same_inode(const copy_fs& o) const { return ino ? ino == o.ino : !o.ino && host_ino == o.host_ino; }
+};
+
+copy_fs copy_fs_of(file& f) {
+    if (f.f_inode) {
+        const super_block* sb = f.f_inode->i_sb;
+        if (sb && sb->s_type == "hostfs") return {true, nullptr, f.f_inode->i_dev, f.f_inode.get()};
+        return {true, sb, 0, f.f_inode.get()};
+    }
+    struct stat st {};
+    if (f.getattr(st)) return {};
+    return {true, nullptr, static_cast<uint64_t>(st.st_dev), nullptr, static_cast<uint64_t>(st.st_ino)};
+}
+
 // The checks of copy_file_range before any byte moves (generic_copy_file_checks): both
 // regular files (EISDIR, EINVAL), readable in and writable, non-append out (EBADF), one
-// filesystem (EXDEV: none here has a copy_file_range of its own), no wrap (EOVERFLOW), the
+// filesystem (EXDEV: none here has a copy_file_range of its own; copy_fs_of), no wrap (EOVERFLOW), the
 // count cut at in's end, at the caller's RLIMIT_FSIZE (SIGXFSZ and EFBIG when nothing is left)
 // and at out's size limit (EFBIG), no overlap within one file (EINVAL).
 long generic_copy_file_checks(task_struct& t, file& in, int64_t pos_in, file& out, int64_t pos_out, uint64_t& count) {
     const uint32_t ti = file_type(in), to = file_type(out);
     if (ti == S_IFDIR || to == S_IFDIR) return -EISDIR;
     if (ti != S_IFREG || to != S_IFREG) return -EINVAL;
-    if (!fmode_read(in) || !fmode_write(out) || (out.f_flags & O_APPEND_)) return -EBADF;
-    // (A console redirected to a host file is a regular file of no guest filesystem.)
-    if (!in.f_inode || !out.f_inode || in.f_inode->i_sb != out.f_inode->i_sb) return -EXDEV;
+    // (The access modes as F_GETFL gives them: a console's are its host descriptor's.)
+    const long fl_in = in.status_flags() < 0 ? in.f_flags : in.status_flags();
+    const long fl_out = out.status_flags() < 0 ? out.f_flags : out.status_flags();
+    if (!fmode_read(in) || (fl_in & O_ACCMODE_) == O_WRONLY_ || !fmode_write(out) ||
+        (fl_out & O_ACCMODE_) == O_RDONLY_ || (fl_out & O_APPEND_))
+        return -EBADF;
+    // None has a copy_file_range of its own: one superblock, or EXDEV.
+    const copy_fs fs_in = copy_fs_of(in), fs_out = copy_fs_of(out);
+    if (!fs_in.known || !fs_out.known || fs_in.sb != fs_out.sb || fs_in.dev != fs_out.dev) return -EXDEV;
     const auto upos_in = static_cast<uint64_t>(pos_in), upos_out = static_cast<uint64_t>(pos_out);
     if (upos_in + count < upos_in || upos_out + count < upos_out) return -EOVERFLOW;
-    const auto size_in = static_cast<int64_t>(in.f_inode->i_size);
+    struct stat st_in {};
+    if (!in.f_inode && in.getattr(st_in)) return -EXDEV;
+    const auto size_in = in.f_inode ? static_cast<int64_t>(in.f_inode->i_size) : static_cast<int64_t>(st_in.st_size);
     count = pos_in >= size_in ? 0 : std::min(count, static_cast<uint64_t>(size_in - pos_in));
     // generic_write_check_limits
     if (long e = write_check_fsize(t, pos_out, count)) return e;
     const int64_t max_size = (out.f_flags & O_LARGEFILE_) ? s_maxbytes(out) : MAX_NON_LFS;
     if (pos_out >= max_size) return -EFBIG;
     count = std::min(count, static_cast<uint64_t>(max_size - pos_out));
-    if (in.f_inode == out.f_inode && pos_out + static_cast<int64_t>(count) > pos_in &&
+    if (fs_in.same_inode(fs_out) && pos_out + static_cast<int64_t>(count) > pos_in &&
         pos_out < pos_in + static_cast<int64_t>(count))
         return -EINVAL;
     return 0;
 }
 
-// Copies len bytes from in at pos_in to out at pos_out on one filesystem through the page
-// cache (vfs_copy_file_range, its splice fallback): bytes copied, short at in's end.
-long vfs_copy_file_range(SysCtx& c, file& in, int64_t pos_in, file& out, int64_t pos_out, uint64_t len) {
+// Where a copy reads or writes the file: *ppos, which for a console file's own position
+// (ppos its f_pos) is the host descriptor's offset.
+int64_t copy_pos(file& f, const int64_t* ppos) {
+    if (ppos != &f.f_pos || f.f_inode) return *ppos;
+    const long p = f.llseek(0, SEEK_CUR);
+    return p < 0 ? *ppos : p;
+}
+
+// Copies len bytes from in at *ppos_in to out at *ppos_out on one filesystem through the
+// page cache (vfs_copy_file_range, its splice fallback), advancing both: bytes copied, short
+// at in's end. A position that is the file's own f_pos reads or writes a console file at
+// its host descriptor's offset.
+long vfs_copy_file_range(SysCtx& c, file& in, int64_t* ppos_in, file& out, int64_t* ppos_out, uint64_t len) {
+    int64_t pos_in = copy_pos(in, ppos_in), pos_out = copy_pos(out, ppos_out);
     if (long e = generic_copy_file_checks(c.task, in, pos_in, out, pos_out, len)) return e;
     if (long e = rw_verify_area(&pos_in, len)) return e;
     if (long e = rw_verify_area(&pos_out, len)) return e;
     if (!len) return 0;
     len = std::min(len, MAX_RW_COUNT);
-    const long r = do_splice_direct(c.task, in, &pos_in, out, &pos_out, len);
+    const long r = do_splice_direct(c.task, in, ppos_in, out, ppos_out, len);
     if (r > 0) add_rchar(c.task, r), add_wchar(c.task, r);
     inc_syscr(c.task);
     inc_syscw(c.task);
@@ -464,25 +508,18 @@ long sys_copy_file_range(SysCtx& c, const uint64_t* a) {
     if (!in) return -EBADF;
     auto out = fdget(c, a[2]);
     if (!out) return -EBADF;
-    int64_t pos_in = in->f_pos, pos_out = out->f_pos;
-    if (a[1] && !copy_from_user(c.mm, &pos_in, VirtAddr(a[1]), sizeof pos_in)) return -EFAULT;
-    if (a[3] && !copy_from_user(c.mm, &pos_out, VirtAddr(a[3]), sizeof pos_out)) return -EFAULT;
+    // Without a user offset, the file's own position (which do_splice_direct advances).
+    int64_t off_in = 0, off_out = 0;
+    if (a[1] && !copy_from_user(c.mm, &off_in, VirtAddr(a[1]), sizeof off_in)) return -EFAULT;
+    if (a[3] && !copy_from_user(c.mm, &off_out, VirtAddr(a[3]), sizeof off_out)) return -EFAULT;
     if (static_cast<uint32_t>(a[5])) return -EINVAL;  // no flags are defined
     const uint64_t len = c.compat ? static_cast<uint32_t>(a[4]) : a[4];
-    long r = vfs_copy_file_range(c, *in, pos_in, *out, pos_out, len);
+    int64_t* ppos_in = a[1] ? &off_in : &in->f_pos;
+    int64_t* ppos_out = a[3] ? &off_out : &out->f_pos;
+    long r = vfs_copy_file_range(c, *in, ppos_in, *out, ppos_out, len);
     if (r <= 0) return r;
-    pos_in += r;
-    pos_out += r;
-    if (a[1]) {
-        if (!copy_to_user(c.mm, VirtAddr(a[1]), &pos_in, sizeof pos_in)) r = -EFAULT;
-    } else {
-        in->f_pos = pos_in;
-    }
-    if (a[3]) {
-        if (!copy_to_user(c.mm, VirtAddr(a[3]), &pos_out, sizeof pos_out)) r = -EFAULT;
-    } else {
-        out->f_pos = pos_out;
-    }
+    if (a[1] && !copy_to_user(c.mm, VirtAddr(a[1]), &off_in, sizeof off_in)) r = -EFAULT;
+    if (a[3] && !copy_to_user(c.mm, VirtAddr(a[3]), &off_out, sizeof off_out)) r = -EFAULT;
     return r;
 }
 
