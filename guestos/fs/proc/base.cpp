@@ -349,9 +349,10 @@ std::string d_path(const file& f) {
         const ssize_t n = ::readlink(link.c_str(), target, sizeof target);
         return n > 0 ? std::string(target, static_cast<size_t>(n)) : "/dev/console";
     }
-    struct stat st;
+    struct stat st {};
     if (const_cast<file&>(f).getattr(st) == 0 && S_ISFIFO(st.st_mode))
         return "pipe:[" + std::to_string(st.st_ino) + "]";
+    if (S_ISSOCK(st.st_mode)) return "socket:[" + std::to_string(st.st_ino) + "]";  // sockfs_dname
     return "anon_inode:[unknown]";
 }
 

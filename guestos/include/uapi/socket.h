@@ -4,7 +4,7 @@
 
 namespace guestos {
 
-inline constexpr int AF_UNSPEC_ = 0, AF_UNIX_ = 1;
+inline constexpr int AF_UNSPEC_ = 0, AF_UNIX_ = 1, AF_INET_ = 2, AF_INET6_ = 10;
 // struct sockaddr_un: sun_family, then sun_path[108]; sockaddr_storage is 128 bytes.
 inline constexpr int UNIX_PATH_MAX_ = 108, SUN_PATH_OFFSET_ = 2, SOCKADDR_UN_SIZE_ = 110, SOCKADDR_STORAGE_SIZE_ = 128;
 // net.core.somaxconn and net.unix.max_dgram_qlen's defaults.
@@ -23,6 +23,10 @@ inline constexpr int SCM_MAX_FD_ = 253;
 inline constexpr int SO_REUSEADDR_ = 2, SO_BROADCAST_ = 6, SO_KEEPALIVE_ = 9;
 inline constexpr int SO_TYPE_ = 3, SO_ERROR_ = 4, SO_SNDBUF_ = 7, SO_RCVBUF_ = 8, SO_PASSCRED_ = 16, SO_PEERCRED_ = 17,
                      SO_ACCEPTCONN_ = 30, SO_PROTOCOL_ = 38, SO_DOMAIN_ = 39;
+// The timeouts as struct timeval: the ABI's own (old: i386's is 32-bit) and 64-bit (new).
+inline constexpr int SO_RCVTIMEO_OLD_ = 20, SO_SNDTIMEO_OLD_ = 21, SO_RCVTIMEO_NEW_ = 66, SO_SNDTIMEO_NEW_ = 67;
+// Socket ioctls: SIOCINQ is FIONREAD, SIOCOUTQ is TIOCOUTQ.
+inline constexpr unsigned SIOCINQ_ = 0x541B, SIOCOUTQ_ = 0x5411, FIONBIO_ = 0x5421, SIOCATMARK_ = 0x8905;
 
 // shutdown's how, and the sk_shutdown bits it sets (how + 1).
 inline constexpr int SHUT_RD_ = 0, SHUT_WR_ = 1, SHUT_RDWR_ = 2;

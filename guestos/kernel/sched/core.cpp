@@ -65,7 +65,7 @@ std::vector<host_fd_watch*> host_fd_watches;  // one host thread: one list for e
 std::vector<host_fd_watch*> active_host_fd_watches(std::vector<pollfd>& pfds) {
     std::vector<host_fd_watch*> active;
     for (host_fd_watch* w : host_fd_watches)
-        if (!w->wq->empty()) {
+        if (!w->wq->empty() && (!w->edge || w->events)) {
             active.push_back(w);
             pfds.push_back({w->fd, w->events, 0});
         }
@@ -80,7 +80,14 @@ bool poll_host_fds(const timespec* timeout) {
     if (active.empty()) return false;
     if (::ppoll(pfds.data(), pfds.size(), timeout, nullptr) > 0)
         for (size_t i = 0; i < active.size(); ++i)
-            if (pfds[i].revents) wake_up(*active[i]->wq);
+            if (pfds[i].revents) {
+                host_fd_watch& w = *active[i];
+                if (w.edge)
+                    w.events = (pfds[i].revents & (POLLERR | POLLHUP | POLLNVAL))
+                                   ? 0
+                                   : static_cast<short>(w.events & ~pfds[i].revents);
+                wake_up(*w.wq);
+            }
     return true;
 }
 

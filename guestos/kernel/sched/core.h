@@ -78,10 +78,14 @@ void idle_wait(Kernel& k);
 
 // A host descriptor that guest sleepers wait on (the console's): while wq has waiters, the
 // idle wait and the timer interrupt poll fd for events and wake wq when it is ready.
+// An edge watch (a host socket's) is polled only while it has events, and the events that
+// fired (all of them on an error or hang-up) are dropped until the owner asks again, so a
+// socket that stays writable does not wake its waiters over and over.
 struct host_fd_watch {
     int fd = -1;
     short events = 0;  // the host's POLLIN/POLLOUT/...
     wait_queue_head* wq = nullptr;
+    bool edge = false;
 };
 void add_host_fd_watch(host_fd_watch& w);
 void remove_host_fd_watch(host_fd_watch& w);

@@ -1,0 +1,3 @@
+module emutest/tcpnet
+
+go 1.19
