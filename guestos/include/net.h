@@ -78,7 +78,7 @@ private:
 // Family constructors socket() dispatches to (net_families[family]->create): a checked
 // type (SOCK_TYPE_MASK bits only) and protocol; f_flags is O_NONBLOCK or 0.
 long unix_create(int type, int protocol, unsigned f_flags, std::shared_ptr<socket>& out);
-long inet_create(int family, int type, int protocol, unsigned f_flags, std::shared_ptr<socket>& out);
+long inet_create(SysCtx& c, int family, int type, int protocol, unsigned f_flags, std::shared_ptr<socket>& out);
 // socketpair for AF_UNIX (unix_socketpair): two connected sockets.
 long unix_socketpair(SysCtx& c, int type, int protocol, unsigned f_flags, std::shared_ptr<socket>& a,
                      std::shared_ptr<socket>& b);

@@ -47,10 +47,11 @@ namespace {
 
 constexpr int AF_MAX = 46, SOCK_MAX = 11;
 
-// The socket behind fd (sockfd_lookup): EBADF, or ENOTSOCK for another file. The caller
-// holds it, so a close by another thread while it sleeps does not free it.
+// The socket behind fd (sockfd_lookup): EBADF (an O_PATH file too: fdget), or ENOTSOCK
+// for another file. The caller holds it, so a close by another thread while it sleeps does
+// not free it.
 std::shared_ptr<socket> sockfd_lookup(SysCtx& c, long fd, long& err) {
-    auto f = c.task.files->get(static_cast<uint32_t>(fd));
+    auto f = fdget(c, static_cast<uint32_t>(fd));
     if (!f) {
         err = -EBADF;
         return nullptr;
@@ -69,13 +70,13 @@ long sock_create_checks(int& type, unsigned& flags) {
 }
 
 // __sock_create: the family and type ranges, then the family's create.
-long sock_create(int family, int type, int protocol, unsigned f_flags, std::shared_ptr<socket>& out) {
+long sock_create(SysCtx& c, int family, int type, int protocol, unsigned f_flags, std::shared_ptr<socket>& out) {
     if (family < 0 || family >= AF_MAX) return -EAFNOSUPPORT;
     if (type < 0 || type >= SOCK_MAX) return -EINVAL;
     switch (family) {
     case AF_UNIX_: return unix_create(type, protocol, f_flags, out);
     case AF_INET_:
-    case AF_INET6_: return inet_create(family, type, protocol, f_flags, out);
+    case AF_INET6_: return inet_create(c, family, type, protocol, f_flags, out);
     default: return -EAFNOSUPPORT;
     }
 }
@@ -227,7 +228,7 @@ long do_socketpair(SysCtx& c, int family, int type, int protocol, uint64_t usock
     const unsigned fl = (flags & SOCK_NONBLOCK_) ? O_NONBLOCK_ : 0;
     std::shared_ptr<socket> a, b;
     if (family != AF_UNIX_) {
-        if (long e = sock_create(family, type, protocol, fl, a)) return e;
+        if (long e = sock_create(c, family, type, protocol, fl, a)) return e;
         return -EOPNOTSUPP;
     }
     if (type < 0 || type >= SOCK_MAX) return -EINVAL;
@@ -246,7 +247,7 @@ long do_socket(SysCtx& c, int family, int type, int protocol) {
     unsigned flags;
     if (long e = sock_create_checks(type, flags)) return e;
     std::shared_ptr<socket> s;
-    if (long e = sock_create(family, type, protocol, (flags & SOCK_NONBLOCK_) ? O_NONBLOCK_ : 0, s)) return e;
+    if (long e = sock_create(c, family, type, protocol, (flags & SOCK_NONBLOCK_) ? O_NONBLOCK_ : 0, s)) return e;
     return get_unused_fd_install(c, std::move(s), flags & SOCK_CLOEXEC_);
 }
 
@@ -308,7 +309,7 @@ long do_listen(SysCtx& c, long fd, int32_t backlog) {
 
 // connect (__sys_connect): EBADF, then the address, then ENOTSOCK.
 long do_connect(SysCtx& c, long fd, uint64_t uaddr, int32_t addrlen) {
-    auto f = c.task.files->get(static_cast<uint32_t>(fd));
+    auto f = fdget(c, static_cast<uint32_t>(fd));
     if (!f) return -EBADF;
     std::vector<uint8_t> addr;
     if (long e = move_addr_to_kernel(c, uaddr, addrlen, addr)) return e;

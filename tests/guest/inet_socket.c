@@ -196,6 +196,19 @@ static void errnos(void)
     result("socket AF 99", socket(99, SOCK_STREAM, 0));
     result("socket type 12", socket(AF_INET, 12, 0));
     close(t);
+    /* an unprivileged user may not bind a port below 1024 nor open a raw socket */
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setuid(65534)) _exit(1);
+        int u = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in low = loopback(80);
+        result("unprivileged bind port 80", bind(u, (struct sockaddr *)&low, sizeof low));
+        result("unprivileged raw socket", socket(AF_INET, SOCK_RAW, IPPROTO_ICMP));
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    printf("unprivileged child exit %d\n", WEXITSTATUS(st));
 }
 
 static void sigpipe(void)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include <optional>
 #include <vector>
 
+#include "guestos/include/cred.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/net.h"
 #include "guestos/include/poll.h"
@@ -34,6 +36,7 @@ namespace guestos {
 
 namespace {
 
+constexpr int CAP_NET_BIND_SERVICE = 10, CAP_NET_RAW = 13;
 // The most one host send or receive moves through emu's buffer.
 constexpr size_t INET_CHUNK = 256 * 1024;
 
@@ -144,7 +147,43 @@ int inet_socket::sock_error() {
     return err;
 }
 
-long inet_socket::bind(SysCtx&, const std::vector<uint8_t>& addr) {
+// net.ipv4.ip_unprivileged_port_start: the host's, as a guest configured like it would see.
+unsigned ip_unprivileged_port_start() {
+    static const unsigned v = [] {
+        unsigned n = 1024;
+        if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "r")) {
+            if (std::fscanf(f, "%u", &n) != 1) n = 1024;
+            std::fclose(f);
+        }
+        return n;
+    }();
+    return v;
+}
+
+// The port a well-formed bind address asks for (__inet_bind's and __inet6_bind's checks
+// of length and family pass), else 0.
+unsigned bind_port(int family, const std::vector<uint8_t>& addr) {
+    if (addr.size() < 4) return 0;
+    uint16_t fam, port;
+    std::memcpy(&fam, addr.data(), 2);
+    std::memcpy(&port, addr.data() + 2, 2);
+    if (family == AF_INET_) {
+        uint32_t in = 0;
+        if (addr.size() < 16) return 0;
+        std::memcpy(&in, addr.data() + 4, 4);
+        if (fam != AF_INET_ && (fam != AF_UNSPEC_ || in != 0)) return 0;
+    } else if (addr.size() < 24 || fam != AF_INET6_) {
+        return 0;
+    }
+    return ntohs(port);
+}
+
+// inet_bind: the host checks the address; the port's privilege is the guest task's
+// (inet_port_requires_bind_service), not emu's.
+long inet_socket::bind(SysCtx& c, const std::vector<uint8_t>& addr) {
+    const unsigned port = bind_port(family_, addr);
+    if (port && port < ip_unprivileged_port_start() && !(c.task.cred.cap_effective & (1ull << CAP_NET_BIND_SERVICE)))
+        return -EACCES;
     return host_ret(::bind(hfd_, reinterpret_cast<const sockaddr*>(addr.data()), static_cast<socklen_t>(addr.size())));
 }
 
@@ -499,10 +538,14 @@ long inet_socket::ioctl(unsigned long cmd, uint8_t* arg, size_t&, size_t&) {
 }  // namespace
 
 // inet_create / inet6_create: the host makes the socket, so its checks of type and
-// protocol (and of the right to raw sockets) are the guest's.
-long inet_create(int family, int type, int protocol, unsigned f_flags, std::shared_ptr<socket>& out) {
+// protocol are the guest's; a raw socket needs the guest task's CAP_NET_RAW, not emu's.
+long inet_create(SysCtx& c, int family, int type, int protocol, unsigned f_flags, std::shared_ptr<socket>& out) {
     const int hfd = ::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
     if (hfd < 0) return -errno;
+    if (type == SOCK_RAW_ && !(c.task.cred.cap_effective & (1ull << CAP_NET_RAW))) {
+        ::close(hfd);
+        return -EPERM;
+    }
     out = std::make_shared<inet_socket>(family, type, hfd, f_flags);
     return 0;
 }
