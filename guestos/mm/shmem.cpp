@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "guestos/include/mm_types.h"
 #include "guestos/mm/page_alloc.h"
 #include "guestos/mm/page_io.h"
 #include "guestos/mm/swap_state.h"
@@ -466,6 +467,20 @@ mmu::ErrorOr<PhysAddr> shmem_swapin(address_space& m, uint64_t index) {
     const PhysAddr frame = PhysAddr::from_pfn(*pfn);
     m.i_pages[index] = frame;
     return frame;
+}
+
+uint64_t shmem_partial_swap_usage(const address_space& m, uint64_t start, uint64_t end) {
+    uint64_t swapped = 0;
+    for (auto it = m.i_swap.lower_bound(start); it != m.i_swap.end() && it->first < end; ++it) ++swapped;
+    return swapped << PAGE_SHIFT;
+}
+
+uint64_t shmem_swap_usage(const vm_area_struct& vma) {
+    const inode& ino = *vma.vm_file->f_inode;
+    const uint64_t swapped = ino.i_data.i_swap.size();  // info->swapped
+    if (!swapped) return 0;
+    if (!vma.vm_pgoff && vma.size() >= static_cast<uint64_t>(ino.i_size)) return swapped << PAGE_SHIFT;
+    return shmem_partial_swap_usage(ino.i_data, vma.vm_pgoff, vma.vm_pgoff + (vma.size() >> PAGE_SHIFT));
 }
 
 bool shmem_unuse(unsigned type) {

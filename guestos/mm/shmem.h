@@ -13,6 +13,8 @@
 
 namespace guestos {
 
+struct vm_area_struct;
+
 extern const address_space_operations shmem_aops;
 
 // A new shmem inode of the given mode (shmem_get_inode); its pages come from km.
@@ -60,6 +62,13 @@ bool shmem_writepage(address_space& mapping, page& p);
 // Brings page index of a shmem mapping back from its swap slot into the cache, dirty,
 // the slot freed (shmem_swapin_folio); ENOMEM without RAM, EIO when the read failed.
 mmu::ErrorOr<PhysAddr> shmem_swapin(address_space& mapping, uint64_t index);
+// Bytes of a shmem mapping's pages in [start, end) (page indexes) that are out in swap
+// (shmem_partial_swap_usage: the swap entries in that range of its cache).
+uint64_t shmem_partial_swap_usage(const address_space& mapping, uint64_t start, uint64_t end);
+// Bytes of the shmem file behind vma that are out in swap within the part it maps: the
+// file's whole count when the VMA maps it all from offset 0, else the range's
+// (shmem_swap_usage).
+uint64_t shmem_swap_usage(const vm_area_struct& vma);
 // swapoff: every shmem page in area type comes back into RAM (shmem_unuse); false when
 // one could not.
 bool shmem_unuse(unsigned type);

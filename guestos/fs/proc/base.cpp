@@ -242,14 +242,14 @@ struct proc_entry {
 // The /proc/PID entries emu has, in tgid_base_stuff's order (the order readdir gives); a
 // thread's directory has the same but "task" (tid_base_stuff).
 constexpr proc_entry tgid_base_stuff[] = {
-    {"task", S_IFDIR | 0555},      {"fd", S_IFDIR | 0500},      {"environ", S_IFREG | 0400},
-    {"auxv", S_IFREG | 0400},      {"status", S_IFREG | 0444},  {"limits", S_IFREG | 0444},
-    {"comm", S_IFREG | 0644},      {"cmdline", S_IFREG | 0444}, {"stat", S_IFREG | 0444},
-    {"statm", S_IFREG | 0444},     {"maps", S_IFREG | 0444},    {"cwd", S_IFLNK | 0777},
-    {"root", S_IFLNK | 0777},      {"exe", S_IFLNK | 0777},     {"mounts", S_IFREG | 0444},
-    {"mountinfo", S_IFREG | 0444}, {"smaps", S_IFREG | 0444},   {"wchan", S_IFREG | 0444},
-    {"oom_score", S_IFREG | 0444}, {"oom_adj", S_IFREG | 0644}, {"oom_score_adj", S_IFREG | 0644},
-    {"io", S_IFREG | 0400},
+    {"task", S_IFDIR | 0555},          {"fd", S_IFDIR | 0500},        {"environ", S_IFREG | 0400},
+    {"auxv", S_IFREG | 0400},          {"status", S_IFREG | 0444},    {"limits", S_IFREG | 0444},
+    {"comm", S_IFREG | 0644},          {"cmdline", S_IFREG | 0444},   {"stat", S_IFREG | 0444},
+    {"statm", S_IFREG | 0444},         {"maps", S_IFREG | 0444},      {"cwd", S_IFLNK | 0777},
+    {"root", S_IFLNK | 0777},          {"exe", S_IFLNK | 0777},       {"mounts", S_IFREG | 0444},
+    {"mountinfo", S_IFREG | 0444},     {"smaps", S_IFREG | 0444},     {"smaps_rollup", S_IFREG | 0444},
+    {"wchan", S_IFREG | 0444},         {"oom_score", S_IFREG | 0444}, {"oom_adj", S_IFREG | 0644},
+    {"oom_score_adj", S_IFREG | 0644}, {"io", S_IFREG | 0400},
 };
 // The global files, in proc_root's order (pde_subdir_insert sorts by length, then name).
 constexpr proc_entry proc_root_entries[] = {
@@ -435,75 +435,7 @@ std::string sigset_hex(uint64_t set) {
     return buf;
 }
 
-// What one VMA maps (smaps_pte_range): resident, private/shared, clean/dirty, anonymous.
-struct MemSize {
-    uint64_t rss = 0, pss = 0, shared_clean = 0, shared_dirty = 0, private_clean = 0, private_dirty = 0;
-    uint64_t referenced = 0, anonymous = 0;
-};
-MemSize smaps_account(mm_struct& mm, const vm_area_struct& v) {
-    MemSize m;
-    if (v.vm_special && !v.vm_special->fault) return m;  // the gate page: no PTE of the mm maps it
-    for (uint64_t va = v.vm_start.value; va < v.vm_end.value; va += PAGE_SIZE) {
-        const pte_t pte = get_pte(mm, VirtAddr(va));
-        if (!pte_present(pte)) continue;  // PROT_NONE pages are resident too (smaps_pte_entry)
-        const PhysAddr frame = pte_phys(pte);
-        const page& pg = mm.page_alloc->phys_to_page(frame);
-        if (pg.flags & PG_reserved) continue;  // the zero page is not counted (vm_normal_page)
-        const uint64_t mappers = static_cast<uint64_t>(std::max(1, pg._mapcount + 1));
-        const bool dirty = pte_dirty(pte) || (pg.flags & PG_dirty);  // shmem pages are always dirty
-        m.rss += PAGE_SIZE;
-        m.pss += PAGE_SIZE / mappers;
-        if (mappers > 1) (dirty ? m.shared_dirty : m.shared_clean) += PAGE_SIZE;
-        else (dirty ? m.private_dirty : m.private_clean) += PAGE_SIZE;
-        if (pte_young(pte)) m.referenced += PAGE_SIZE;
-        if (pg.use == PageUse::Anon) m.anonymous += PAGE_SIZE;
-    }
-    return m;
-}
-
-// The VmFlags mnemonics of show_smap_vma_flags, in bit order.
-std::string vm_flags_mnemonics(unsigned long f) {
-    static const std::pair<unsigned long, const char*> names[] = {
-        {VM_READ, "rd"},       {VM_WRITE, "wr"},    {VM_EXEC, "ex"},      {VM_SHARED, "sh"},
-        {VM_MAYREAD, "mr"},    {VM_MAYWRITE, "mw"}, {VM_MAYEXEC, "me"},   {VM_MAYSHARE, "ms"},
-        {VM_GROWSDOWN, "gd"},  {VM_PFNMAP, "pf"},   {VM_LOCKED, "lo"},    {VM_IO, "io"},
-        {VM_DONTEXPAND, "de"}, {VM_ACCOUNT, "ac"},  {VM_NORESERVE, "nr"}, {VM_DONTDUMP, "dd"}};
-    std::string out;
-    for (auto [bit, name] : names)
-        if (f & bit) out += std::string(name) + " ";
-    return out;  // no "sd": this kernel, like the host emu is checked against, has no soft-dirty bits
-}
-
 }  // namespace
-
-std::string proc_pid_smaps(task_struct& task) {
-    std::string out;
-    if (!task.mm) return out;
-    for (const vm_area_struct& v : task.mm->mm_rb) out += show_smap(*task.mm, v);
-    if (const vm_area_struct* gate = get_gate_vma(*task.mm)) out += show_smap(*task.mm, *gate);
-    return out;
-}
-
-std::string show_smap(mm_struct& mm, const vm_area_struct& v) {
-    std::string out;
-    {
-        const MemSize m = smaps_account(mm, v);
-        out += show_map_vma(mm, v) + "\n";
-        out +=
-            kb_line("Size:          ", v.size() >> 10) + kb_line("KernelPageSize:", 4) + kb_line("MMUPageSize:   ", 4);
-        out += kb_line("Rss:           ", m.rss >> 10) + kb_line("Pss:           ", m.pss >> 10);
-        out += kb_line("Pss_Dirty:     ", (m.private_dirty + m.shared_dirty) >> 10);
-        out += kb_line("Shared_Clean:  ", m.shared_clean >> 10) + kb_line("Shared_Dirty:  ", m.shared_dirty >> 10);
-        out += kb_line("Private_Clean: ", m.private_clean >> 10) + kb_line("Private_Dirty: ", m.private_dirty >> 10);
-        out += kb_line("Referenced:    ", m.referenced >> 10) + kb_line("Anonymous:     ", m.anonymous >> 10);
-        out += kb_line("KSM:           ", 0) + kb_line("LazyFree:      ", 0) + kb_line("AnonHugePages: ", 0);
-        out += kb_line("ShmemPmdMapped:", 0) + kb_line("FilePmdMapped: ", 0) + kb_line("Shared_Hugetlb:", 0);
-        out += kb_line("Private_Hugetlb:", 0) + kb_line("Swap:          ", 0) + kb_line("SwapPss:       ", 0);
-        out += kb_line("Locked:        ", (v.vm_flags & VM_LOCKED) ? m.pss >> 10 : 0);
-        out += "THPeligible:    0\nVmFlags: " + vm_flags_mnemonics(v.vm_flags) + "\n";
-    }
-    return out;
-}
 
 const char* get_task_state(const task_struct& t) {
     if (t.exit_state == EXIT_ZOMBIE) return "Z (zombie)";
@@ -680,6 +612,8 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
         if (p->per_task) writer = pid_entry_writer(p->entry, ref);
     }
     if (p->per_task && (p->entry == "maps" || p->entry == "smaps")) show = vma_records(ref, p->entry == "smaps");
+    else if (p->per_task && p->entry == "smaps_rollup")
+        show = task_text(ref, [](task_struct& t) { return show_smaps_rollup(t); });
     else if (p->per_task && p->entry == "cmdline")
         show = task_text(
             ref, [](task_struct& t) { return t.mm ? user_range(t, t.mm->arg_start, t.mm->arg_end) : std::string(); });

@@ -28,6 +28,9 @@ std::string show_map_vma(const mm_struct& mm, const vm_area_struct& vma);
 std::string show_smap(mm_struct& mm, const vm_area_struct& vma);
 // /proc/PID/smaps: each VMA's maps line and what it maps (show_smap).
 std::string proc_pid_smaps(task_struct& task);
+// /proc/PID/smaps_rollup: every VMA's counts summed under one [rollup] header spanning
+// them, with the proportional size by kind of page (show_smaps_rollup).
+std::string show_smaps_rollup(task_struct& task);
 // /proc/PID/status (proc_pid_status): identity, the Vm* sizes and the signal sets.
 std::string proc_pid_status(task_struct& task);
 // The text of /proc/PID/maps (show_map_vma for each VMA).
