@@ -451,8 +451,16 @@ bool shmem_writepage(address_space& m, page& p) {
 mmu::ErrorOr<PhysAddr> shmem_swapin(address_space& m, uint64_t index) {
     PageAllocator& pa = *m.km.page_alloc;
     const swp_entry_t entry = m.i_swap.at(index);
-    bool read = false;
-    const std::optional<uint32_t> pfn = read_swap_cache_async(pa, entry, GFP_HIGHUSER_MOVABLE, read);
+    // swap_cache_get_folio: read ahead by an earlier swap-in (a hit), or still cached;
+    // else shmem_swapin_cluster reads the slots around it too (swap_cluster_readahead).
+    std::optional<uint32_t> pfn = lookup_swap_cache(entry);
+    if (pfn) {
+        ++pa.pfn_to_page(*pfn)._refcount;  // the caller's reference
+        swap_cache_hit(pa, pa.pfn_to_page(*pfn));
+    } else {
+        bool major = false;
+        pfn = swap_cluster_readahead(pa, entry, GFP_HIGHUSER_MOVABLE, major);
+    }
     if (!pfn) return mmu::Error::from_errno(__swap_count(entry) ? ENOMEM : EIO, "shmem page not swapped in");
     page& p = pa.pfn_to_page(*pfn);
     // shmem_add_to_page_cache, swap_free, delete_from_swap_cache: the caller's reference

@@ -60,7 +60,9 @@ long memfd_fcntl(file& f, unsigned cmd, uint64_t arg);
 // (shmem_writepage). False, changing nothing, without a slot or when the write fails.
 bool shmem_writepage(address_space& mapping, page& p);
 // Brings page index of a shmem mapping back from its swap slot into the cache, dirty,
-// the slot freed (shmem_swapin_folio); ENOMEM without RAM, EIO when the read failed.
+// the slot freed (shmem_swapin_folio); ENOMEM without RAM, EIO when the read failed. A
+// page not in the swap cache is read with the 2^page_cluster slots around it, which stay
+// in the swap cache for later swap-ins (shmem_swapin_cluster -> swap_cluster_readahead).
 mmu::ErrorOr<PhysAddr> shmem_swapin(address_space& mapping, uint64_t index);
 // Bytes of a shmem mapping's pages in [start, end) (page indexes) that are out in swap
 // (shmem_partial_swap_usage: the swap entries in that range of its cache).

@@ -109,8 +109,8 @@ void swap_cache_hit(PageAllocator& pa, page& p) {
     if (lruvec* lv = pa.node_lruvec()) lv->count_vm_events(SWAP_RA_HIT);
 }
 
-std::optional<uint32_t> swapin_readahead(PageAllocator& pa, swp_entry_t entry, gfp_t gfp, bool& major,
-                                         unsigned* readahead) {
+std::optional<uint32_t> swap_cluster_readahead(PageAllocator& pa, swp_entry_t entry, gfp_t gfp, bool& major,
+                                               unsigned* readahead) {
     if (readahead) *readahead = 0;
     swap_iocb splug;
     auto target = read_swap_cache_async(pa, entry, gfp, major, &splug);
@@ -142,6 +142,11 @@ std::optional<uint32_t> swapin_readahead(PageAllocator& pa, swp_entry_t entry, g
     }
     if (readahead) *readahead = extra;
     return target;
+}
+
+std::optional<uint32_t> swapin_readahead(PageAllocator& pa, swp_entry_t entry, gfp_t gfp, bool& major,
+                                         unsigned* readahead) {
+    return swap_cluster_readahead(pa, entry, gfp, major, readahead);
 }
 
 uint64_t total_swapcache_pages() { return nr_swapcache; }

@@ -43,6 +43,10 @@ std::optional<uint32_t> read_swap_cache_async(PageAllocator& pa, swp_entry_t ent
 // around it into the cache too, the window's reads plugged into one bio per run of slots
 // (swapin_readahead -> swap_cluster_readahead). The caller gets a reference. *readahead
 // counts the extra pages read.
+std::optional<uint32_t> swap_cluster_readahead(PageAllocator& pa, swp_entry_t entry, gfp_t gfp, bool& major,
+                                               unsigned* readahead = nullptr);
+// An anonymous fault's swap-in (swapin_readahead): emu has no per-VMA read-ahead, so
+// swap_cluster_readahead, as Linux with vm.page-cluster reading by slots.
 std::optional<uint32_t> swapin_readahead(PageAllocator& pa, swp_entry_t entry, gfp_t gfp, bool& major,
                                          unsigned* readahead = nullptr);
 // Pages in the swap cache (total_swapcache_pages).

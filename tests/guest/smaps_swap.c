@@ -11,7 +11,8 @@
 //    the swap of the non-shmem mappings (MM_SWAPENTS);
 //  - after fork, the child's and the parent's SwapPss of A are half its Swap (each slot
 //    referenced by two PTEs, swp_swapcount 2), and whole again once the child is gone;
-//  - every byte of A, S and M reads back as written.
+//  - every byte of A, S and M reads back as written; S's swap-ins read ahead (swap_ra and
+//    swap_ra_hit grow, shmem_swapin_cluster), M's with vm.page-cluster 0 do not.
 // Prints one line per check; the test's regular expression wants every one "yes".
 //   smaps_swap PRESSURE_MIB
 #define _GNU_SOURCE
@@ -75,6 +76,17 @@ static long vm_swap(void) {
     while (f && fgets(line, sizeof line, f)) sscanf(line, "VmSwap: %ld kB", &v);
     if (f) fclose(f);
     return v;
+}
+
+// A /proc/vmstat counter.
+static long vmstat(const char* name) {
+    FILE* f = fopen("/proc/vmstat", "r");
+    char key[64];
+    long v, found = -1;
+    while (f && fscanf(f, "%63s %ld", key, &v) == 2)
+        if (!strcmp(key, name)) found = v;
+    if (f) fclose(f);
+    return found;
 }
 
 static void fill(unsigned char* m, unsigned pages, unsigned salt) {
@@ -172,8 +184,18 @@ int main(int argc, char** argv) {
     printf("parent A SwapPss == Swap after the child: %s\n", yes(pb.swap == sa.swap && pb.swap_pss == pb.swap));
     const unsigned bad_a = bad_pages(a, A_PAGES, 1);
     const struct vma_stats after = smaps_of("/proc/self/smaps", (uintptr_t)a);
-    const unsigned bad = bad_a + bad_pages(s, S_PAGES, 2) + bad_pages(m, M_PAGES, 3) + bad_pages(mp, M_PAGES, 3);
+    // shmem swap-in reads the slots around the faulting one too (vm.page-cluster 3), and
+    // later faults find them in the swap cache; with page-cluster 0 it reads only its own.
+    const long ra0 = vmstat("swap_ra"), hit0 = vmstat("swap_ra_hit");
+    unsigned bad = bad_a + bad_pages(s, S_PAGES, 2);
+    const long ra1 = vmstat("swap_ra"), hit1 = vmstat("swap_ra_hit");
+    FILE* pc = fopen("/proc/sys/vm/page-cluster", "w");
+    if (!pc || fputs("0\n", pc) < 0 || fclose(pc)) return perror("page-cluster"), 1;
+    bad += bad_pages(m, M_PAGES, 3) + bad_pages(mp, M_PAGES, 3);
+    const long ra2 = vmstat("swap_ra");
     printf("read back, bad pages: %u\n", bad);
+    printf("S swap-in read ahead and hit: %s\n", yes(ra1 > ra0 && hit1 > hit0));
+    printf("M with page-cluster 0, no read-ahead: %s\n", yes(ra2 == ra1));
     printf("A all back: %s\n", yes(after.swap == 0 && after.rss == after.size));
     return 0;
 }
