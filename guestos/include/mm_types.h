@@ -139,7 +139,12 @@ struct mm_struct {
 
     uint64_t task_size = 0;    // end of the user address space
     int membarrier_state = 0;  // membarrier registrations (their command bits): fork copies, exec clears
-    uint64_t mmap_base = 0;    // top of the top-down mmap area
+    // Protection keys (mm->context.pkey_allocation_map, execute_only_pkey): fork copies them
+    // (dup_mm's copy of the mm), exec starts from zero. Without OSPKE init_new_context_pkeys
+    // leaves both at 0 (arch/x86/include/asm/pkeys.h).
+    uint16_t pkey_allocation_map = 0;
+    int execute_only_pkey = 0;
+    uint64_t mmap_base = 0;  // top of the top-down mmap area
     uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0;
     uint64_t start_brk = 0, brk = 0, start_stack = 0;
     uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;

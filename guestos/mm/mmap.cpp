@@ -1,5 +1,6 @@
 // VMA bookkeeping and the mmap family (mm/mmap.c, mm/mprotect.c), Linux semantics and errno.
 #include "guestos/mm/mmap.h"
+#include "guestos/arch/x86/include/asm/pkeys.h"
 
 #include <cerrno>
 
@@ -247,7 +248,7 @@ long do_munmap(mm_struct& mm, uint64_t start, uint64_t len) {
     return 0;
 }
 
-long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot) {
+long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot, int pkey) {
     constexpr unsigned long PROT_SEM_ = 0x8;
     const unsigned long grows = prot & (PROT_GROWSDOWN_ | PROT_GROWSUP_);
     prot &= ~grows;
@@ -257,6 +258,9 @@ long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot
     len = mmu::page_align_up(len);
     if (!len || start + len < start) return -ENOMEM;
     if (prot & ~(PROT_READ_ | PROT_WRITE_ | PROT_EXEC_ | PROT_SEM_)) return -EINVAL;  // arch_validate_prot
+    // A key userspace did not allocate cannot be used here (do_mprotect_pkey). Without
+    // OSPKE no key ever is, so any key but -1 fails; with none, the VMA's key stays as it is.
+    if (pkey != -1 && !mm_pkey_is_allocated(mm, pkey)) return -EINVAL;
     prot &= ~PROT_SEM_;
     VirtAddr s(start), e(start + len);
     vm_area_struct* v = find_vma(mm, s);

@@ -22,7 +22,8 @@ long do_mmap(mm_struct& mm, std::shared_ptr<file> f, uint64_t addr, uint64_t len
 // munmap's core (do_munmap): 0 or a negative errno.
 long do_munmap(mm_struct& mm, uint64_t start, uint64_t len);
 // mprotect's core (do_mprotect_pkey): 0 or a negative errno.
-long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot);
+// mprotect, and pkey_mprotect with pkey (do_mprotect_pkey; -1 is plain mprotect).
+long do_mprotect(mm_struct& mm, uint64_t start, uint64_t len, unsigned long prot, int pkey = -1);
 // Sets and clears vm_flags on the VMAs of a range, splitting at its ends and faulting the
 // pages in when asked (mlock_fixup + __mm_populate): 0, ENOMEM for a hole, EINVAL.
 long mlock_fixup(mm_struct& mm, uint64_t start, uint64_t len, unsigned long set, unsigned long clear, bool populate);

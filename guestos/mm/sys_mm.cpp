@@ -10,6 +10,7 @@
 #include "guestos/include/cred.h"
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/mm/mmap.h"
+#include "guestos/arch/x86/include/asm/pkeys.h"
 #include "guestos/mm/rmap.h"
 #include "guestos/mm/shmem.h"
 #include "guestos/mm/util.h"
@@ -129,6 +130,26 @@ long sys_old_mmap(SysCtx& c, const uint64_t* a) {
 
 long sys_munmap(SysCtx& c, const uint64_t* a) { return do_munmap(c.mm, a[0], a[1]); }
 long sys_mprotect(SysCtx& c, const uint64_t* a) { return do_mprotect(c.mm, a[0], a[1], a[2]); }
+
+// Protection keys (mm/mprotect.c); see asm/pkeys.h for what a processor without PKU gives.
+long sys_pkey_mprotect(SysCtx& c, const uint64_t* a) {
+    return do_mprotect(c.mm, a[0], a[1], a[2], static_cast<int>(a[3]));
+}
+
+long sys_pkey_alloc(SysCtx& c, const uint64_t* a) {
+    const unsigned long flags = a[0], init_val = a[1];
+    if (flags) return -EINVAL;  // no flags supported yet
+    if (init_val & ~PKEY_ACCESS_MASK_) return -EINVAL;
+    const int pkey = mm_pkey_alloc(c.mm);
+    if (pkey == -1) return -ENOSPC;
+    if (int ret = arch_set_user_pkey_access(pkey, init_val)) {
+        mm_pkey_free(c.mm, pkey);  // fails too for the execute-only key: it stays taken
+        return ret;
+    }
+    return pkey;
+}
+
+long sys_pkey_free(SysCtx& c, const uint64_t* a) { return mm_pkey_free(c.mm, static_cast<int>(a[0])); }
 
 long sys_mremap(SysCtx& c, const uint64_t* a) {
     uint64_t addr = a[0], old_len = a[1], new_len = a[2], flags = a[3], new_addr = a[4];
