@@ -151,6 +151,40 @@ long sys_pkey_alloc(SysCtx& c, const uint64_t* a) {
 
 long sys_pkey_free(SysCtx& c, const uint64_t* a) { return mm_pkey_free(c.mm, static_cast<int>(a[0])); }
 
+// remap_file_pages, emulated since Linux 4.0 by a new mapping of the same file over the range
+// (mm/mmap.c): prot must be 0, the range must start in a VM_SHARED VMA and may run on only
+// through adjacent VMAs of the same file and flags; of the flags only MAP_NONBLOCK counts.
+long sys_remap_file_pages(SysCtx& c, const uint64_t* a) {
+    // The kernel's unsigned long: an i386 caller's arguments are zero-extended, nothing wraps.
+    uint64_t start = a[0], size = a[1], prot = a[2], pgoff = a[3], flags = a[4];
+    if (prot) return -EINVAL;
+    start &= ~(PAGE_SIZE - 1);
+    size &= ~(PAGE_SIZE - 1);
+    if (start + size <= start) return -EINVAL;
+    if (pgoff + (size >> PAGE_SHIFT) < pgoff) return -EINVAL;  // does pgoff wrap?
+    vm_area_struct* vma = find_vma(c.mm, VirtAddr(start));
+    if (!vma || vma->vm_start.value > start || !(vma->vm_flags & VM_SHARED)) return -EINVAL;  // vma_lookup
+    if (start + size > vma->vm_end.value) {
+        vm_area_struct* prev = vma;
+        vm_area_struct* next = vma->vm_next;
+        for (; next; prev = next, next = next->vm_next) {
+            if (next->vm_start != prev->vm_end) return -EINVAL;  // a hole between VMAs
+            if (next->vm_file != vma->vm_file || next->vm_flags != vma->vm_flags) return -EINVAL;
+            if (start + size <= next->vm_end.value) break;
+        }
+        if (!next) return -EINVAL;
+    }
+    prot |= (vma->vm_flags & VM_READ) ? PROT_READ_ : 0;
+    prot |= (vma->vm_flags & VM_WRITE) ? PROT_WRITE_ : 0;
+    prot |= (vma->vm_flags & VM_EXEC) ? PROT_EXEC_ : 0;
+    flags &= MAP_NONBLOCK_;
+    flags |= MAP_SHARED_ | MAP_FIXED_ | MAP_POPULATE_;
+    if (vma->vm_flags & VM_LOCKED) flags |= MAP_LOCKED_;
+    std::shared_ptr<file> f = vma->vm_file;  // get_file: the VMA goes away under do_mmap
+    const long ret = do_mmap(c.mm, std::move(f), start, size, prot, flags, pgoff);
+    return ret < 0 ? ret : 0;
+}
+
 long sys_mremap(SysCtx& c, const uint64_t* a) {
     uint64_t addr = a[0], old_len = a[1], new_len = a[2], flags = a[3], new_addr = a[4];
     if (flags & ~(MREMAP_MAYMOVE_ | MREMAP_FIXED_ | MREMAP_DONTUNMAP_)) return -EINVAL;
