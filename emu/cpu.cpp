@@ -44,9 +44,11 @@ namespace {
 // The kernel area: GDT, entry stub, calibration probes, kernel stack and the PAE root.
 constexpr uint64_t KBASE64 = 0xffffffffffe00000ull;
 constexpr uint64_t KBASE32 = 0xffe00000ull;
-constexpr uint64_t KAREA_SIZE = 64 * 1024;
+// The mm's LDT (up to LDT_ENTRIES descriptors, 64 KiB) follows at OFF_LDT.
+constexpr uint64_t KAREA_SIZE = 132 * 1024;
 constexpr uint64_t OFF_GDT = 0x0000, OFF_STUB = 0x1000, OFF_PROBE_PF = 0x1100, OFF_PROBE_UD = 0x1200;
 constexpr uint64_t OFF_STOP = 0x1ff0, OFF_KSTACK_TOP = 0x4000, OFF_PAE_ROOT = 0x4000;
+constexpr uint64_t OFF_LDT = 0x10000, LDT_BYTES = 0x10000;
 // The last kernel-area page is left out of the shadow: the calibration probe faults on it.
 constexpr uint64_t OFF_UNMAPPED = KAREA_SIZE - 0x1000;
 // The shadow pool sits just below 2^40, where Unicorn's walker still accepts addresses.
@@ -438,6 +440,7 @@ uint64_t Cpu::user_limit_of(const guestos::task_struct& task) const {
 
 void Cpu::attach(const guestos::ExecResult& start) {
     mm_->tlb = tlb_.get();
+    load_mm_ldt(mm_->context_ldt.data(), static_cast<unsigned>(mm_->context_ldt.size()));
     cur_->cpu = this;
     if (cur_->start_regs) {
         load_start_regs(*cur_);
@@ -1248,6 +1251,29 @@ uint64_t Cpu::gs_base() {
         idx >= guestos::GDT_ENTRY_TLS_MIN_I386 + guestos::GDT_ENTRY_TLS_ENTRIES)
         return 0;
     return cur_->tls_array[idx - guestos::GDT_ENTRY_TLS_MIN_I386].base_addr;
+}
+
+// The LDT in the kernel area and LDTR pointing at it (load_mm_ldt); without entries LDTR's
+// limit is 0, so any selector with TI set faults. DS and ES holding an LDT selector are
+// reloaded from the new table, a null selector if it no longer loads (refresh_ldt_segments
+// and loadsegment's fixup); FS and GS keep their cached descriptors until they are reloaded.
+void Cpu::load_mm_ldt(const uint64_t* entries, unsigned nr) {
+    const uint64_t bytes = std::min<uint64_t>(uint64_t{nr} * 8, LDT_BYTES);
+    if (bytes) std::memcpy(kernel_host_ + OFF_LDT, entries, bytes);
+    if (ldt_bytes_ > bytes) std::memset(kernel_host_ + OFF_LDT + bytes, 0, ldt_bytes_ - bytes);
+    ldt_bytes_ = bytes;
+    uc_x86_mmr ldtr{};
+    if (bytes) {
+        ldtr.selector = is64_ ? 10 << 3 : 17 << 3;  // GDT_ENTRY_LDT
+        ldtr.base = (is64_ ? KBASE64 : KBASE32) + OFF_LDT;
+        ldtr.limit = static_cast<uint32_t>(bytes - 1);
+    }
+    uc_reg_write(uc_, UC_X86_REG_LDTR, &ldtr);
+    for (int r : {UC_X86_REG_DS, UC_X86_REG_ES}) {
+        uint64_t sel = reg(r);
+        if (!(sel & 4)) continue;
+        if (uc_reg_write(uc_, r, &sel) != UC_ERR_OK) set_reg(r, 0);
+    }
 }
 
 void Cpu::write_gdt_entry(int index, uint64_t descriptor) {

@@ -103,6 +103,7 @@ public:
     uint64_t fs_base() override;
     uint64_t gs_base() override;
     void write_gdt_entry(int index, uint64_t descriptor) override;
+    void load_mm_ldt(const uint64_t* entries, unsigned nr) override;
     void get_regs(guestos::pt_regs& regs) override;
     void set_regs(const guestos::pt_regs& regs) override;
     // Any thread of this engine's mm, for debuggers while stopped: the loaded thread's
@@ -192,6 +193,7 @@ private:
     uc_struct* uc_ = nullptr;         // the engine (uc_engine)
     void* cpu_state_ = nullptr;       // Unicorn's CPUState (qemu_get_cpu_x86_64)
     uint8_t* kernel_host_ = nullptr;  // GDT, stub, kernel stack, PAE root
+    uint64_t ldt_bytes_ = 0;          // the mm's LDT bytes in the kernel area (load_mm_ldt)
     uint8_t* shadow_host_ = nullptr;  // the shadow page-table pool
     std::unique_ptr<mmu::ShadowPageTables> shadow_;
     std::unique_ptr<ShadowTlb> tlb_;

@@ -144,6 +144,9 @@ struct mm_struct {
     // leaves both at 0 (arch/x86/include/asm/pkeys.h).
     uint16_t pkey_allocation_map = 0;
     int execute_only_pkey = 0;
+    // The LDT's descriptors (mm->context.ldt, nr_entries = size): modify_ldt grows it, fork
+    // copies it (ldt_dup_context), exec's new mm starts without one.
+    std::vector<uint64_t> context_ldt;
     uint64_t mmap_base = 0;  // top of the top-down mmap area
     uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0;
     uint64_t start_brk = 0, brk = 0, start_stack = 0;

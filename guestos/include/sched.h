@@ -52,6 +52,8 @@ public:
     virtual uint64_t gs_base() = 0;
     // Writes the 8-byte descriptor of GDT entry `index` (i386 TLS).
     virtual void write_gdt_entry(int index, uint64_t descriptor) = 0;
+    // Installs the mm's LDT of nr descriptors (install_ldt/load_mm_ldt; nr 0: none).
+    virtual void load_mm_ldt(const uint64_t* entries, unsigned nr) = 0;
     // The user registers as they are now, and replacing them (signal frames, sigreturn).
     virtual void get_regs(pt_regs& regs) = 0;
     virtual void set_regs(const pt_regs& regs) = 0;

@@ -214,6 +214,7 @@ std::shared_ptr<mm_struct> dup_mm(mm_struct& old) {
     mm->membarrier_state = old.membarrier_state;        // registrations survive fork, not exec
     mm->pkey_allocation_map = old.pkey_allocation_map;  // dup_mm copies mm->context
     mm->execute_only_pkey = old.execute_only_pkey;
+    mm->context_ldt = old.context_ldt;  // ldt_dup_context
     if (!pgd_alloc(*mm)) return nullptr;
     if (dup_mmap(*mm, old) < 0) {
         exit_mmap(*mm);

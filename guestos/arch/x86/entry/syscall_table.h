@@ -60,7 +60,7 @@ namespace guestos {
     X(inotify_init) X(inotify_init1) X(inotify_add_watch) X(inotify_rm_watch) X(openat2) \
     X(mq_open) X(mq_unlink) X(mq_timedsend) X(mq_timedsend_time64) X(mq_timedreceive) \
     X(mq_timedreceive_time64) X(mq_notify) X(mq_getsetattr) \
-    X(mount) X(umount2) X(oldumount) X(pkey_alloc) X(pkey_free) X(pkey_mprotect) X(remap_file_pages)
+    X(mount) X(umount2) X(oldumount) X(pkey_alloc) X(pkey_free) X(pkey_mprotect) X(remap_file_pages) X(modify_ldt)
 // clang-format on
 
 enum class Sys : uint16_t {
@@ -189,7 +189,8 @@ struct SyscallEntry {
     E(pkey_alloc, pkey_alloc, "xx"), \
     E(pkey_free, pkey_free, "d"), \
     E(pkey_mprotect, pkey_mprotect, "xuPd"), \
-    E(remap_file_pages, remap_file_pages, "xuPux")
+    E(remap_file_pages, remap_file_pages, "xuPux"), \
+    E(modify_ldt, modify_ldt, "dxu")
 // clang-format on
 
 // The table row for nr in this ABI, or null.
