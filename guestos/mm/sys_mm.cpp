@@ -10,6 +10,8 @@
 #include "guestos/include/cred.h"
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/mm/mmap.h"
+#include "guestos/fs/internal.h"
+#include "guestos/include/pid.h"
 #include "guestos/arch/x86/include/asm/pkeys.h"
 #include "guestos/mm/rmap.h"
 #include "guestos/mm/shmem.h"
@@ -245,15 +247,20 @@ long sys_mremap(SysCtx& c, const uint64_t* a) {
     return move_vma(c.mm, *vma, addr, old_len, static_cast<uint64_t>(dst), new_len, flags & MREMAP_DONTUNMAP_);
 }
 
-long sys_madvise(SysCtx& c, const uint64_t* a) {
-    uint64_t start = a[0], len = mmu::page_align_up(a[1]), advice = a[2];
+namespace {
+
+// madvise on mm (do_madvise): 0 or a negative errno.
+long do_madvise(mm_struct& mm, uint64_t start, uint64_t len_in, uint64_t advice) {
+    uint64_t len = mmu::page_align_up(len_in);
     if (start & (PAGE_SIZE - 1)) return -EINVAL;
     static const bool valid[] = {1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
     if (advice >= sizeof valid || !valid[advice]) return (advice == 100 || advice == 101) ? 0 : -EINVAL;
+    if (len_in && !len) return -EINVAL;  // rounded up from a small negative length
+    if (start + len < start) return -EINVAL;
     if (!len) return 0;
     long ret = 0;
     for (uint64_t cur = start; cur < start + len;) {
-        vm_area_struct* v = find_vma(c.mm, VirtAddr(cur));
+        vm_area_struct* v = find_vma(mm, VirtAddr(cur));
         if (!v || v->vm_start.value >= start + len) return -ENOMEM;
         if (v->vm_start.value > cur) ret = -ENOMEM;
         uint64_t s = std::max(cur, v->vm_start.value), e = std::min(start + len, v->vm_end.value);
@@ -266,7 +273,7 @@ long sys_madvise(SysCtx& c, const uint64_t* a) {
             if (long r = shmem_fallocate(*v->vm_file->f_inode, 3 /* PUNCH_HOLE|KEEP_SIZE */, offset, e - s)) return r;
         }
         if (advice == MADV_DONTNEED_ || (advice == MADV_FREE_ && v->is_anonymous()))
-            zap_page_range(c.mm, VirtAddr(s), VirtAddr(e));
+            zap_page_range(mm, VirtAddr(s), VirtAddr(e));
         if (advice == MADV_WILLNEED_ && v->vm_file)  // madvise_willneed: read the file range in
             (void)vfs_fadvise(*v->vm_file, static_cast<int64_t>((s - v->vm_start.value) + (v->vm_pgoff << PAGE_SHIFT)),
                               static_cast<int64_t>(e - s), POSIX_FADV_WILLNEED_);
@@ -275,11 +282,74 @@ long sys_madvise(SysCtx& c, const uint64_t* a) {
             const unsigned long set = advice == MADV_RANDOM_       ? VM_RAND_READ
                                       : advice == MADV_SEQUENTIAL_ ? VM_SEQ_READ
                                                                    : 0;
-            if (long r = mlock_fixup(c.mm, s, e - s, set, (VM_RAND_READ | VM_SEQ_READ) & ~set, false)) return r;
+            if (long r = mlock_fixup(mm, s, e - s, set, (VM_RAND_READ | VM_SEQ_READ) & ~set, false)) return r;
         }
         cur = e;
     }
     return ret;
+}
+
+// The advice another process may be given (process_madvise_remote_valid): only hints.
+bool process_madvise_remote_valid(uint64_t behavior) {
+    constexpr uint64_t MADV_COLD_ = 20, MADV_PAGEOUT_ = 21, MADV_COLLAPSE_ = 25;
+    return behavior == MADV_COLD_ || behavior == MADV_PAGEOUT_ || behavior == MADV_WILLNEED_ ||
+           behavior == MADV_COLLAPSE_;
+}
+
+// The caller may read t's address space (mm_access with PTRACE_MODE_READ_FSCREDS: its own
+// thread group; else t's ids all equal the caller's fsuid/fsgid, or CAP_SYS_PTRACE; a
+// non-dumpable t needs CAP_SYS_PTRACE).
+bool may_read_mm(const task_struct& caller, const task_struct& t) {
+    if (caller.tgid == t.tgid) return true;
+    const cred& c = caller.cred;
+    const cred& tc = t.cred;
+    const bool same_ids = c.fsuid == tc.euid && c.fsuid == tc.suid && c.fsuid == tc.uid && c.fsgid == tc.egid &&
+                          c.fsgid == tc.sgid && c.fsgid == tc.gid;
+    if (!same_ids && !capable(CAP_SYS_PTRACE_)) return false;
+    if (t.signal->dumpable != 1 && !capable(CAP_SYS_PTRACE_)) return false;
+    return true;
+}
+
+}  // namespace
+
+long sys_madvise(SysCtx& c, const uint64_t* a) { return do_madvise(c.mm, a[0], a[1], a[2]); }
+
+// process_madvise(pidfd, iovec, vlen, advice, flags) (mm/madvise.c): madvise over each range
+// of the process the pidfd names, in order, stopping at the first error. Returns the bytes of
+// the ranges done, or that error if none was.
+long sys_process_madvise(SysCtx& c, const uint64_t* a) {
+    const int pidfd = static_cast<int32_t>(a[0]);
+    const int behavior = static_cast<int32_t>(a[3]);
+    if (static_cast<uint32_t>(a[4]) != 0) return -EINVAL;
+    user_iovec iov;
+    const long total = import_iovec(c, VirtAddr(a[1]), a[2], iov);
+    if (total < 0) return total;
+    // pidfd_get_task: the process a pidfd names (this kernel's process_madvise takes no
+    // PIDFD_SELF_* values: they are bad fds).
+    const auto f = fdget(c, static_cast<uint64_t>(static_cast<uint32_t>(pidfd)));
+    if (!f) return -EBADF;
+    pid_ref* pid = pidfd_pid(*f);
+    if (!pid) return -EBADF;
+    task_struct* task = pid->task;
+    if (!task || task->exit_state == EXIT_DEAD) return -ESRCH;
+    if (!task->thread_group_leader()) return -ESRCH;  // get_pid_task(pid, PIDTYPE_TGID)
+    // mm_access: an exited task has no mm (ESRCH); another's needs ptrace read access.
+    if (!task->mm) return -ESRCH;
+    mm_struct& mm = *task->mm;
+    const bool remote = &mm != &c.mm;
+    if (remote && !may_read_mm(c.task, *task)) return -EACCES;
+    if (remote && !process_madvise_remote_valid(static_cast<uint64_t>(behavior))) return -EINVAL;
+    if (remote && !capable(CAP_SYS_NICE_)) return -EPERM;
+    // vector_madvise: a failing range ends the walk; the ranges before it count.
+    long ret = 0;
+    uint64_t done = 0;
+    for (auto [start, len] : iov) {
+        if (!len) continue;  // an empty segment is stepped over
+        ret = do_madvise(mm, start, len, static_cast<uint64_t>(static_cast<int64_t>(behavior)));
+        if (ret < 0) break;
+        done += len;
+    }
+    return done ? static_cast<long>(done) : ret;
 }
 
 long sys_mincore(SysCtx& c, const uint64_t* a) {

@@ -60,7 +60,8 @@ namespace guestos {
     X(inotify_init) X(inotify_init1) X(inotify_add_watch) X(inotify_rm_watch) X(openat2) \
     X(mq_open) X(mq_unlink) X(mq_timedsend) X(mq_timedsend_time64) X(mq_timedreceive) \
     X(mq_timedreceive_time64) X(mq_notify) X(mq_getsetattr) \
-    X(mount) X(umount2) X(oldumount) X(pkey_alloc) X(pkey_free) X(pkey_mprotect) X(remap_file_pages) X(modify_ldt)
+    X(mount) X(umount2) X(oldumount) X(pkey_alloc) X(pkey_free) X(pkey_mprotect) \
+    X(remap_file_pages) X(modify_ldt) X(process_madvise)
 // clang-format on
 
 enum class Sys : uint16_t {
@@ -185,12 +186,10 @@ struct SyscallEntry {
     E(mq_open, mq_open, "sxox"), E(mq_unlink, mq_unlink, "s"), \
     E(mq_timedsend, mq_timedsend, "fbuux"), E(mq_timedreceive, mq_timedreceive, "fBuxx"), \
     E(mq_notify, mq_notify, "fx"), E(mq_getsetattr, mq_getsetattr, "fxx"), \
-    E(mount, mount, "sssxs"), E(umount2, umount2, "sx"), \
-    E(pkey_alloc, pkey_alloc, "xx"), \
-    E(pkey_free, pkey_free, "d"), \
-    E(pkey_mprotect, pkey_mprotect, "xuPd"), \
+    E(mount, mount, "sssxs"), E(umount2, umount2, "sx"), E(pkey_alloc, pkey_alloc, "xx"), \
+    E(pkey_free, pkey_free, "d"), E(pkey_mprotect, pkey_mprotect, "xuPd"), \
     E(remap_file_pages, remap_file_pages, "xuPux"), \
-    E(modify_ldt, modify_ldt, "dxu")
+    E(modify_ldt, modify_ldt, "dxu"), E(process_madvise, process_madvise, "fxudx")
 // clang-format on
 
 // The table row for nr in this ABI, or null.
