@@ -25,6 +25,7 @@
 #include "guestos/mm/oom_kill.h"
 #include "guestos/fs/proc/proc_sysctl.h"
 #include "guestos/fs/proc_namespace.h"
+#include "guestos/net/unix/af_unix.h"
 
 namespace guestos {
 
@@ -242,22 +243,23 @@ struct proc_entry {
 // The /proc/PID entries emu has, in tgid_base_stuff's order (the order readdir gives); a
 // thread's directory has the same but "task" (tid_base_stuff).
 constexpr proc_entry tgid_base_stuff[] = {
-    {"task", S_IFDIR | 0555},          {"fd", S_IFDIR | 0500},        {"environ", S_IFREG | 0400},
-    {"auxv", S_IFREG | 0400},          {"status", S_IFREG | 0444},    {"limits", S_IFREG | 0444},
-    {"comm", S_IFREG | 0644},          {"cmdline", S_IFREG | 0444},   {"stat", S_IFREG | 0444},
-    {"statm", S_IFREG | 0444},         {"maps", S_IFREG | 0444},      {"cwd", S_IFLNK | 0777},
-    {"root", S_IFLNK | 0777},          {"exe", S_IFLNK | 0777},       {"mounts", S_IFREG | 0444},
-    {"mountinfo", S_IFREG | 0444},     {"smaps", S_IFREG | 0444},     {"smaps_rollup", S_IFREG | 0444},
+    {"task", S_IFDIR | 0555},          {"fd", S_IFDIR | 0500},        {"net", S_IFDIR | 0555},
+    {"environ", S_IFREG | 0400},       {"auxv", S_IFREG | 0400},      {"status", S_IFREG | 0444},
+    {"limits", S_IFREG | 0444},        {"comm", S_IFREG | 0644},      {"cmdline", S_IFREG | 0444},
+    {"stat", S_IFREG | 0444},          {"statm", S_IFREG | 0444},     {"maps", S_IFREG | 0444},
+    {"cwd", S_IFLNK | 0777},           {"root", S_IFLNK | 0777},      {"exe", S_IFLNK | 0777},
+    {"mounts", S_IFREG | 0444},        {"mountinfo", S_IFREG | 0444}, {"smaps", S_IFREG | 0444},
+    {"smaps_rollup", S_IFREG | 0444},
     {"wchan", S_IFREG | 0444},         {"oom_score", S_IFREG | 0444}, {"oom_adj", S_IFREG | 0644},
     {"oom_score_adj", S_IFREG | 0644}, {"io", S_IFREG | 0400},
 };
 // The global files, in proc_root's order (pde_subdir_insert sorts by length, then name).
 constexpr proc_entry proc_root_entries[] = {
-    {"sys", S_IFDIR | 0555},       {"stat", S_IFREG | 0444},      {"swaps", S_IFREG | 0444},
-    {"mounts", S_IFLNK | 0777},    {"uptime", S_IFREG | 0444},    {"vmstat", S_IFREG | 0444},
-    {"cpuinfo", S_IFREG | 0444},   {"loadavg", S_IFREG | 0444},   {"meminfo", S_IFREG | 0444},
-    {"sysvipc", S_IFDIR | 0555},   {"slabinfo", S_IFREG | 0400},  {"zoneinfo", S_IFREG | 0444},
-    {"buddyinfo", S_IFREG | 0444}, {"diskstats", S_IFREG | 0444},
+    {"net", S_IFLNK | 0777},      {"sys", S_IFDIR | 0555},       {"stat", S_IFREG | 0444},
+    {"swaps", S_IFREG | 0444},    {"mounts", S_IFLNK | 0777},    {"uptime", S_IFREG | 0444},
+    {"vmstat", S_IFREG | 0444},   {"cpuinfo", S_IFREG | 0444},   {"loadavg", S_IFREG | 0444},
+    {"meminfo", S_IFREG | 0444},  {"sysvipc", S_IFDIR | 0555},   {"slabinfo", S_IFREG | 0400},
+    {"zoneinfo", S_IFREG | 0444}, {"buddyinfo", S_IFREG | 0444}, {"diskstats", S_IFREG | 0444},
 };
 
 // /proc's anonymous device number (get_anon_bdev gives each mount one).
@@ -385,6 +387,14 @@ std::shared_ptr<file> proc_sysvipc_dir(const task_struct& task) {
 }
 
 bool is_sysvipc_dir(const ProcPath& p) { return !p.per_task && (p.entry == "sysvipc" || p.entry == "sysvipc/"); }
+
+// /proc/PID/net: the network namespace's files emu has (unix only).
+std::shared_ptr<file> proc_net_dir(const task_struct& task) {
+    const uint64_t ino = pid_entry_ino(task.tgid, "net");
+    std::vector<dir_entry> e = {{ino, 1, DT_DIR, "."}, {pid_ino(task.tgid, 0), 2, DT_DIR, ".."}};
+    e.push_back({0xf0002000ull, 3, DT_REG, "unix"});
+    return std::make_shared<proc_dir_file>(ino, 2, task.kernel ? task.kernel->mount_time() : timespec{}, std::move(e));
+}
 
 }  // namespace
 
@@ -580,11 +590,12 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
     if (!p) return -ENOENT;
     task_struct& task = p->target ? *p->target : caller;
     if (p->thread && p->entry == "task") return -ENOENT;  // a thread's directory has no task/
-    if (p->entry.empty() || p->task_dir || (p->per_task && (p->entry == "fd" || p->entry == "task")) ||
-        is_sysvipc_dir(*p)) {
+    if (p->entry.empty() || p->task_dir ||
+        (p->per_task && (p->entry == "fd" || p->entry == "task" || p->entry == "net")) || is_sysvipc_dir(*p)) {
         if ((flags & O_ACCMODE_) != O_RDONLY_) return -EISDIR;
         out = p->entry == "fd"     ? proc_fd_dir(task)
               : p->entry == "task" ? proc_task_dir(task)
+              : p->entry == "net"  ? proc_net_dir(task)
               : p->task_dir        ? proc_pid_dir(task, p->thread)
               : is_sysvipc_dir(*p) ? proc_sysvipc_dir(task)
                                    : proc_root_dir(task);
@@ -641,6 +652,8 @@ long proc_open(task_struct& caller, const std::string& path, unsigned flags, std
         });
     else if (p->per_task && p->entry == "io")
         show = task_text(ref, [whole = !p->thread](task_struct& t) { return proc_pid_io_accounting(t, whole); });
+    else if (p->per_task && p->entry == "net/unix" && task.kernel)
+        show = seq_file::single([k = task.kernel] { return proc_net_unix(*k); });
     else if (p->per_task && p->entry == "wchan") show = task_text(ref, [](task_struct&) { return std::string("0"); });
     else if (p->per_task && p->entry == "oom_score_adj")
         show = task_text(ref, [](task_struct& t) { return std::to_string(t.signal->oom_score_adj) + "\n"; });
@@ -671,13 +684,17 @@ long proc_lstat(task_struct& caller, const std::string& path, struct stat& st) {
     auto p = parse_proc_path(caller, path);
     if (!p) return -ENOENT;
     task_struct& task = p->target ? *p->target : caller;
-    const bool self = path == "/proc/self" || path == "/proc/thread-self" || path == "/proc/mounts";
+    const bool self =
+        path == "/proc/self" || path == "/proc/thread-self" || path == "/proc/mounts" || path == "/proc/net";
     const long fd = fd_entry(*p);
     if (!self && fd < 0 && !(p->per_task && is_pid_link(p->entry))) return 1;
     if (fd >= 0 && !fd_file(task, fd)) return -ENOENT;
     st = {};
     st.st_dev = PROC_DEV;
-    st.st_ino = path == "/proc/mounts" ? 0xf0000003ull : self ? 0xf0000000ull : pid_entry_ino(task.tgid, p->entry);
+    st.st_ino = path == "/proc/mounts" ? 0xf0000003ull
+                : path == "/proc/net"  ? 0xf0000004ull
+                : self                 ? 0xf0000000ull
+                                       : pid_entry_ino(task.tgid, p->entry);
     st.st_nlink = 1;
     st.st_blksize = 1024;
     st.st_mode = S_IFLNK | 0777;
@@ -695,6 +712,7 @@ long proc_lstat(task_struct& caller, const std::string& path, struct stat& st) {
 std::optional<std::string> proc_readlink(task_struct& caller, const std::string& path, int& err) {
     if (path == "/proc/self") return std::to_string(caller.tgid);  // proc_self_get_link
     if (path == "/proc/mounts") return "self/mounts";              // proc_symlink("mounts", NULL, "self/mounts")
+    if (path == "/proc/net") return "self/net";                    // proc_symlink("net", NULL, "self/net")
     if (path == "/proc/thread-self") return std::to_string(caller.tgid) + "/task/" + std::to_string(caller.pid);
     auto p = parse_proc_path(caller, path);
     err = ENOENT;

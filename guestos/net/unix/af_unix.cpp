@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "guestos/net/unix/af_unix.h"
 #include "guestos/fs/internal.h"
 #include "guestos/include/anon_inodes.h"
 #include "guestos/include/cred.h"
@@ -127,6 +128,7 @@ struct unix_sock {
     int peercred_pid = 0;
     uint32_t peercred_uid = UINT32_MAX, peercred_gid = UINT32_MAX;
     std::shared_ptr<const unix_address> addr;  // the bound name (unix_sk(sk)->addr)
+    uint64_t sk_socket_ino = 0;                // its socket's inode (sock_i_ino); 0 for an embryo
     struct path path;                          // the socket file a filesystem name made
     wait_queue_head wq;
     wait_queue_head peer_wait;  // connects waiting for backlog room, senders for queue room
@@ -148,6 +150,9 @@ struct unix_sock {
 struct netns_unix {
     std::map<std::pair<int, std::vector<uint8_t>>, std::weak_ptr<unix_sock>> abstract;
     std::map<std::pair<const super_block*, uint64_t>, std::weak_ptr<unix_sock>> bsd;
+    // Every socket until it is released (unix_insert_socket / unix_remove_socket): what
+    // /proc/net/unix walks, in creation order.
+    std::vector<std::weak_ptr<unix_sock>> all;
 };
 
 netns_unix& Kernel::net_unix() {
@@ -198,6 +203,7 @@ public:
     explicit socket_file(std::shared_ptr<unix_sock> sk, unsigned flags) : sk_(std::move(sk)) {
         f_flags = O_RDWR_ | (flags & O_NONBLOCK_);
         f_mode = FMODE_NOWAIT;  // a stream: no pread or pwrite; RWF_NOWAIT is MSG_DONTWAIT
+        sk_->sk_socket_ino = ino();  // sock_graft
     }
     ~socket_file() override { unix_release_sock(*sk_, false); }
 
@@ -645,6 +651,14 @@ long unix_create_checks(int& type, int protocol) {
 std::shared_ptr<unix_sock> unix_create1(int type) {
     auto sk = std::make_shared<unix_sock>();
     sk->sk_type = type;
+    if (task_struct* t = get_current(); t && t->kernel) {
+        auto& all = t->kernel->net_unix().all;  // unix_insert_unbound_socket; released sockets leave
+        std::erase_if(all, [](const std::weak_ptr<unix_sock>& w) {
+            auto s = w.lock();
+            return !s || s->dead;
+        });
+        all.push_back(sk);
+    }
     return sk;
 }
 
@@ -1081,6 +1095,48 @@ long unix_socketpair(SysCtx& c, int type, int protocol, unsigned f_flags, std::s
     sa = std::make_shared<socket_file>(a, f_flags);
     sb = std::make_shared<socket_file>(b, f_flags);
     return 0;
+}
+
+// /proc/net/unix (unix_seq_show): a line per socket. Num is the sock's address (shown
+// as %pK shows it to a reader without kptr access: zeros); RefCount is the sock's references
+// as Linux counts them here: its socket's and the table's, plus one from each socket whose
+// peer it is (unix_peer holds it); a listener has __SO_ACCEPTCON; St is the socket's state, or
+// for an embryo not yet accepted (no socket, inode 0) SS_CONNECTING; then the name, abstract
+// ones with '@' for each NUL.
+std::string proc_net_unix(Kernel& k) {
+    constexpr unsigned SO_ACCEPTCON = 1u << 16;
+    constexpr int SS_UNCONNECTED = 1, SS_CONNECTING = 2, SS_CONNECTED = 3, SS_DISCONNECTING = 4;
+    std::string out = "Num       RefCount Protocol Flags    Type St Inode Path\n";
+    std::vector<std::shared_ptr<unix_sock>> live;
+    for (const auto& w : k.net_unix().all)
+        if (auto s = w.lock(); s && !s->dead) live.push_back(std::move(s));
+    for (const auto& s : live) {
+        unsigned refs = 2;
+        for (const auto& o : live)
+            if (o->peer == s) ++refs;
+        const bool established = s->sk_state == TCP_ESTABLISHED;
+        const int st = s->sk_socket_ino ? (established ? SS_CONNECTED : SS_UNCONNECTED)
+                                        : (established ? SS_CONNECTING : SS_DISCONNECTING);
+        char line[128];
+        std::snprintf(line, sizeof line, "%016llx: %08X %08X %08X %04X %02X %5llu", 0ull, refs, 0u,
+                      s->sk_state == TCP_LISTEN ? SO_ACCEPTCON : 0u, static_cast<unsigned>(s->sk_type), st,
+                      static_cast<unsigned long long>(s->sk_socket_ino));
+        out += line;
+        if (s->addr) {
+            const std::vector<uint8_t>& name = s->addr->name;
+            out += ' ';
+            size_t i = SUN_PATH_OFFSET_, len = name.size();
+            if (len > i && name[i]) {
+                --len;  // the path's NUL
+            } else {
+                out += '@';
+                ++i;
+            }
+            for (; i < len; ++i) out += name[i] ? static_cast<char>(name[i]) : '@';
+        }
+        out += '\n';
+    }
+    return out;
 }
 
 }  // namespace guestos
