@@ -1,9 +1,8 @@
-// pathfs: the path-answering filesystems (procfs, devtmpfs) under the VFS.
+// pathfs: the path-answering filesystem (procfs) under the VFS.
 #include "guestos/fs/pathfs.h"
 
 #include <sys/stat.h>
 
-#include "guestos/drivers/base/devtmpfs.h"
 #include "guestos/fs/proc/base.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/sched.h"
@@ -115,31 +114,6 @@ private:
     static std::string full(const std::string& rel) { return rel == "/" ? "/proc" : "/proc" + rel; }
 };
 
-// /dev below its mount: Devtmpfs names its nodes without the leading slash ("" the root).
-class devtmpfs_ops final : public path_ops {
-public:
-    explicit devtmpfs_ops(Devtmpfs& dev) : dev_(dev) {}
-    long lstat(task_struct&, const std::string& rel, struct stat& st) override { return dev_.lstat(name(rel), st); }
-    long open(task_struct&, const std::string& rel, unsigned flags, std::shared_ptr<file>& out) override {
-        return dev_.open(name(rel), flags | O_NOFOLLOW_, out);
-    }
-    long readlink(task_struct&, const std::string& rel, std::string& target) override {
-        int err = ENOENT;
-        auto link = dev_.readlink(name(rel), err);
-        if (!link) return -err;
-        target = *link;
-        return 0;
-    }
-    long statfs(kstatfs& buf) override {
-        buf.f_namelen = 255;
-        return 0;
-    }
-
-private:
-    static std::string name(const std::string& rel) { return rel == "/" ? "" : rel.substr(1); }
-    Devtmpfs& dev_;
-};
-
 }  // namespace
 
 std::shared_ptr<super_block> pathfs_fill_super(std::unique_ptr<path_ops> ops, const char* type, uint64_t magic,
@@ -160,6 +134,5 @@ std::shared_ptr<super_block> pathfs_fill_super(std::unique_ptr<path_ops> ops, co
 }
 
 std::unique_ptr<path_ops> proc_path_ops() { return std::make_unique<proc_ops>(); }
-std::unique_ptr<path_ops> devtmpfs_path_ops(Devtmpfs& dev) { return std::make_unique<devtmpfs_ops>(dev); }
 
 }  // namespace guestos

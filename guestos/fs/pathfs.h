@@ -1,6 +1,5 @@
-// The filesystems emu had before its VFS answer by path: procfs (proc_pid_lookup's chain)
-// and devtmpfs (its node table). pathfs puts each
-// under the VFS: a lookup asks the filesystem for the lstat of the dentry's path, a link's
+// The filesystem emu had before its VFS answers by path: procfs (proc_pid_lookup's chain).
+// pathfs puts it under the VFS: a lookup asks the filesystem for the lstat of the dentry's path, a link's
 // target and an open go to it by that path, so namei, mounts and the syscalls are the
 // VFS's. (A step on the way to giving each its own inode operations.)
 #pragma once
@@ -29,9 +28,7 @@ public:
 std::shared_ptr<super_block> pathfs_fill_super(std::unique_ptr<path_ops> ops, const char* type, uint64_t magic,
                                                uint64_t dev, bool dynamic, bool read_only, task_struct* boot_task);
 
-// The two filesystems' path_ops.
-class Devtmpfs;
+// procfs's path_ops.
 std::unique_ptr<path_ops> proc_path_ops();
-std::unique_ptr<path_ops> devtmpfs_path_ops(Devtmpfs& dev);
 
 }  // namespace guestos

@@ -62,7 +62,6 @@ constexpr uint64_t RESERVED_LOW_FRAMES = 16;
 
 Kernel::Kernel(const KernelConfig& cfg) : cfg_(cfg) {
     clock_gettime(CLOCK_REALTIME, &mount_time_);
-    devtmpfs_ = std::make_unique<Devtmpfs>(mount_time_);
     idle_wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     wb_init(ktime_get());  // the flusher's periodic write counts from boot
 }
@@ -172,9 +171,8 @@ void Kernel::init_mount_tree(task_struct& task) {
     }
     ns_->do_add_mount(pathfs_fill_super(proc_path_ops(), "proc", 0x9fa0, makedev(0, 0x15), true, false, &task),
                       kern_mountpoint(*ns_, task, "/proc"), MNT_RELATIME, "proc");
-    ns_->do_add_mount(
-        pathfs_fill_super(devtmpfs_path_ops(*devtmpfs_), "devtmpfs", TMPFS_MAGIC, makedev(0, 5), false, false, &task),
-        kern_mountpoint(*ns_, task, "/dev"), MNT_RELATIME, "devtmpfs");
+    if (!devtmpfs_) devtmpfs_ = std::make_unique<Devtmpfs>(km);
+    ns_->do_add_mount(devtmpfs_->sb(), kern_mountpoint(*ns_, task, "/dev"), MNT_RELATIME, "devtmpfs");
     // The tmpfs mounts a Debian system has (each with an anonymous device number; /tmp
     // without nodev, as a /tmp on the root filesystem has it, so device nodes made there open), except
     // over the host directory emu was started in (no disk): the guest must see where it

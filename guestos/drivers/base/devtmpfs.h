@@ -1,41 +1,25 @@
-// /dev (drivers/base/devtmpfs.c): the device nodes emu has drivers for and the links a Linux
-// /dev holds (fd, stdin, stdout, stderr), mounted with and without a disk; /dev/shm is a
-// tmpfs mounted on it.
+// /dev (drivers/base/devtmpfs.c): a tmpfs instance holding the device nodes emu has drivers
+// for and the links a Linux /dev holds (fd, stdin, stdout, stderr), mounted with and without
+// a disk; /dev/shm is a tmpfs mounted on its shm directory. Being a tmpfs, it takes what a
+// program makes there: nodes, directories, links, sockets (syslogd's /dev/log).
 #pragma once
-#include <sys/stat.h>
-
-#include <ctime>
+#include <functional>
 #include <memory>
-#include <optional>
-#include <string>
-#include <vector>
 
 #include "guestos/include/fs.h"
+#include "guestos/mm/shmem.h"
 
 namespace guestos {
 
 class Devtmpfs {
 public:
-    explicit Devtmpfs(const timespec& mounted);
-    // Where a path below /dev ("null", "fd/3"; "" for /dev) leads when its first name is a
-    // symbolic link (fd -> /proc/self/fd): the path to look up instead, or nullopt.
-    std::optional<std::string> follow_link(const std::string& rest) const;
-    // Opens /dev/rest (the directory for ""): the device's file, or ENOENT, ENOTDIR, EISDIR.
-    long open(const std::string& rest, unsigned flags, std::shared_ptr<file>& out);
-    // lstat of /dev/rest: a link reports itself.
-    long lstat(const std::string& rest, struct stat& st);
-    // The target of /dev/rest, or nullopt with err set (ENOENT; EINVAL: not a link).
-    std::optional<std::string> readlink(const std::string& rest, int& err) const;
+    // The superblock (devtmpfs_init's mount) with the nodes devtmpfs_create_node makes as
+    // the drivers register; km gives the memory its pages come from once it exists.
+    explicit Devtmpfs(std::function<kernel_mem()> km);
+    const std::shared_ptr<super_block>& sb() const { return sb_; }
 
 private:
-    struct node {
-        std::string name;
-        std::shared_ptr<inode> ino;  // its inode (mode, rdev, times)
-        std::string link;            // a symbolic link's target, else empty
-    };
-    const node* find(const std::string& name) const;
-    std::shared_ptr<inode> root_;
-    std::vector<node> nodes_;
+    std::shared_ptr<super_block> sb_;
 };
 
 }  // namespace guestos

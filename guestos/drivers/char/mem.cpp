@@ -2,11 +2,13 @@
 // /dev/urandom (drivers/char/random.c, whose bytes come from the host's getrandom).
 #include "guestos/drivers/char/mem.h"
 
+#include <fcntl.h>
 #include <sys/random.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "guestos/drivers/tty/tty.h"
 #include "guestos/include/uapi/fcntl.h"
 
 namespace guestos {
@@ -52,8 +54,22 @@ private:
 
 }  // namespace
 
+// /dev/tty, the controlling terminal (tty_open_current_tty): emu's own, if the caller's
+// session has it; ENXIO otherwise, as for a process without one.
+static long tty_open(std::shared_ptr<inode> ino, unsigned flags, std::shared_ptr<file>& out) {
+    const task_struct* t = get_current();
+    if (t && !t->signal->tty) return -ENXIO;
+    const int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return -ENXIO;
+    out = std::make_shared<console_file>(fd, ConsoleOwnsFd::Yes);
+    out->f_inode = std::move(ino);
+    out->f_flags = flags & ~(O_CREAT_ | O_EXCL_ | O_TRUNC_ | O_NOCTTY_);
+    return 0;
+}
+
 long chrdev_open(std::shared_ptr<inode> ino, unsigned flags, std::shared_ptr<file>& out) {
     const unsigned maj = major(ino->i_rdev), min = minor(ino->i_rdev);
+    if (maj == TTYAUX_MAJOR && min == 0) return tty_open(std::move(ino), flags, out);
     if (maj != MEM_MAJOR ||
         (min != MINOR_NULL && min != MINOR_ZERO && min != MINOR_FULL && min != MINOR_RANDOM && min != MINOR_URANDOM))
         return -ENXIO;

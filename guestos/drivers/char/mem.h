@@ -1,5 +1,6 @@
-// The memory character devices (drivers/char/mem.c, random.c): null, zero, full, random and
-// urandom, opened by major:minor (chrdev_open) wherever their node is: devtmpfs or a disk.
+// The character devices (drivers/char/mem.c, random.c, tty_io.c): null, zero, full, random,
+// urandom and /dev/tty, opened by major:minor (chrdev_open) wherever their node is: devtmpfs,
+// a tmpfs or a disk.
 #pragma once
 #include <sys/sysmacros.h>
 
