@@ -44,10 +44,17 @@
 // proper does. This one applies to every Unicorn version.
 //
 // On any other Unicorn version every other function here forwards to the library's own.
+//
+// Linked with libunicorn.so.2, the definitions below replace the library's because it calls
+// them through its PLT (emu exports them: unicorn_fixes.list), and emu reaches the library's
+// own through dlsym(RTLD_NEXT). Linked with the copy of libunicorn.a that
+// cmake/unicorn-static.sh makes (EMU_UNICORN_STATIC), the library's definitions are weak, so
+// these win at every call site, and the library's bodies are also named NAME_unicorn.
 #include <dlfcn.h>
 #include <unicorn/unicorn.h>
 
 #include <cstdint>
+#include <cstdlib>
 
 #include "emu/libunicorn.h"
 #include "emu/tlb.h"
@@ -55,16 +62,7 @@
 namespace {
 
 struct page_collection;
-using lock_fn = page_collection* (*)(void*, unsigned long, unsigned long);
-using unlock_fn = void (*)(page_collection*);
-// qemu 5.0's MemTxAttrs is a 4-byte bit-field struct: passed like a uint32_t.
-using set_page_fn = void (*)(void* cpu, uint64_t vaddr, uint64_t paddr, uint32_t attrs, int prot, int mmu_idx,
-                             uint64_t size);
 constexpr int PAGE_WRITE = 0x2, PAGE_EXEC = 0x4;  // qemu's page protection bits
-// tcg_gen_qemu_ld_i32(TCGContext*, TCGv_i32 val, TCGv addr, TCGArg idx, MemOp memop) and its
-// three siblings: three pointers, a uintptr_t and an enum.
-using gen_ldst_fn = void (*)(void* tcg_ctx, void* val, void* addr, uintptr_t idx, int memop);
-using check_exit_fn = void (*)(void* tcg_ctx);
 // Inside one of the memory-access generators (they run on the thread that translates).
 thread_local int generating_memory_access = 0;
 
@@ -82,12 +80,65 @@ char dummy_collection;
 
 }  // namespace
 
+#ifdef EMU_UNICORN_STATIC
+// The library's own function `name`: its body under the second name the archive copy gave it.
+#define EMU_UNICORN_REAL(name) library_function(&name##_unicorn)
+template <class F>
+F* library_function(F* f) {
+    return f;
+}
+extern "C" {
+#define EMU_DECLARE_REAL(name, ...) void name##_unicorn(__VA_ARGS__);
+// qemu 5.0's MemTxAttrs is a 4-byte bit-field struct: passed like a uint32_t.
+EMU_DECLARE_REAL(tlb_set_page_with_attrs_x86_64, void*, uint64_t, uint64_t, uint32_t, int, int, uint64_t)
+EMU_DECLARE_REAL(tlb_protect_code_x86_64, void*, uint64_t)
+EMU_DECLARE_REAL(tlb_unprotect_code_x86_64, void*, uint64_t)
+// tcg_gen_qemu_ld_i32(TCGContext*, TCGv_i32 val, TCGv addr, TCGArg idx, MemOp memop) and its
+// three siblings: three pointers, a uintptr_t and an enum.
+EMU_DECLARE_REAL(tcg_gen_qemu_ld_i32_x86_64, void*, void*, void*, uintptr_t, int)
+EMU_DECLARE_REAL(tcg_gen_qemu_st_i32_x86_64, void*, void*, void*, uintptr_t, int)
+EMU_DECLARE_REAL(tcg_gen_qemu_ld_i64_x86_64, void*, void*, void*, uintptr_t, int)
+EMU_DECLARE_REAL(tcg_gen_qemu_st_i64_x86_64, void*, void*, void*, uintptr_t, int)
+EMU_DECLARE_REAL(check_exit_request_x86_64, void*)
+#undef EMU_DECLARE_REAL
+page_collection* page_collection_lock_x86_64_unicorn(void*, unsigned long, unsigned long);
+void page_collection_unlock_x86_64_unicorn(page_collection*);
+
+// uc.c's uc_open and context functions refer to every target Debian built; emu opens only
+// UC_ARCH_X86, so these stand in for the others and keep their objects (and 15 more copies
+// of qemu) out of the executable. Reaching one is a bug in emu.
+#define EMU_NO_TARGET(arch)                                          \
+    void arch##_uc_init(void*) { abort(); }                          \
+    int arch##_context_reg_read(void*, unsigned, void*) { abort(); } \
+    int arch##_context_reg_write(void*, unsigned, const void*) { abort(); }
+EMU_NO_TARGET(arm)
+EMU_NO_TARGET(arm64)
+EMU_NO_TARGET(m68k)
+EMU_NO_TARGET(mips)
+EMU_NO_TARGET(mipsel)
+EMU_NO_TARGET(mips64)
+EMU_NO_TARGET(mips64el)
+EMU_NO_TARGET(ppc)
+EMU_NO_TARGET(ppc64)
+EMU_NO_TARGET(riscv32)
+EMU_NO_TARGET(riscv64)
+EMU_NO_TARGET(s390)
+EMU_NO_TARGET(sparc)
+EMU_NO_TARGET(sparc64)
+EMU_NO_TARGET(tricore)
+#undef EMU_NO_TARGET
+}
+#else
+// The library's own function `name`, behind emu's definition in the symbol search order.
+#define EMU_UNICORN_REAL(name) reinterpret_cast<decltype(&name)>(dlsym(RTLD_NEXT, #name))
+#endif
+
 extern "C" {
 
 __attribute__((visibility("default"))) void tlb_set_page_with_attrs_x86_64(void* cpu, uint64_t vaddr, uint64_t paddr,
                                                                            uint32_t attrs, int prot, int mmu_idx,
                                                                            uint64_t size) {
-    static auto real = reinterpret_cast<set_page_fn>(dlsym(RTLD_NEXT, "tlb_set_page_with_attrs_x86_64"));
+    static const auto real = EMU_UNICORN_REAL(tlb_set_page_with_attrs_x86_64);
     const emu::TlbFill fill = emu::tlb_fill_paddr(cpu, vaddr, paddr);
     // Before the fill: every caller of tlb_fill looks the entry up again afterwards.
     if (is_unicorn_2_0() && fill.flush_first) tlb_flush_x86_64(cpu);
@@ -99,13 +150,13 @@ __attribute__((visibility("default"))) void tlb_set_page_with_attrs_x86_64(void*
 __attribute__((visibility("default"))) page_collection* page_collection_lock_x86_64(void* uc, unsigned long start,
                                                                                     unsigned long end) {
     if (is_unicorn_2_0()) return reinterpret_cast<page_collection*>(&dummy_collection);
-    static auto real = reinterpret_cast<lock_fn>(dlsym(RTLD_NEXT, "page_collection_lock_x86_64"));
+    static const auto real = EMU_UNICORN_REAL(page_collection_lock_x86_64);
     return real ? real(uc, start, end) : reinterpret_cast<page_collection*>(&dummy_collection);
 }
 
 __attribute__((visibility("default"))) void page_collection_unlock_x86_64(page_collection* set) {
     if (is_unicorn_2_0() || set == reinterpret_cast<page_collection*>(&dummy_collection)) return;
-    static auto real = reinterpret_cast<unlock_fn>(dlsym(RTLD_NEXT, "page_collection_unlock_x86_64"));
+    static const auto real = EMU_UNICORN_REAL(page_collection_unlock_x86_64);
     if (real) real(set);
 }
 
@@ -114,7 +165,7 @@ __attribute__((visibility("default"))) void page_collection_unlock_x86_64(page_c
 // here for guest frames, so a store through another mapping of the frame (a JIT's RW view of
 // its RX code) drops the stale code as on a real CPU.
 __attribute__((visibility("default"))) void tlb_protect_code_x86_64(void* uc, uint64_t ram_addr) {
-    static auto real = reinterpret_cast<void (*)(void*, uint64_t)>(dlsym(RTLD_NEXT, "tlb_protect_code_x86_64"));
+    static const auto real = EMU_UNICORN_REAL(tlb_protect_code_x86_64);
     real(uc, ram_addr);
     auto* host = static_cast<uint8_t*>(qemu_map_ram_ptr_x86_64(uc, nullptr, ram_addr & ~uint64_t{0xfff}));
     if (void* cpu = emu::tlb_code_page(host, ram_addr, true))
@@ -123,16 +174,16 @@ __attribute__((visibility("default"))) void tlb_protect_code_x86_64(void* uc, ui
 
 // The page's last translated block is gone: stores to it may go fast again (from the next fill).
 __attribute__((visibility("default"))) void tlb_unprotect_code_x86_64(void* uc, uint64_t ram_addr) {
-    static auto real = reinterpret_cast<void (*)(void*, uint64_t)>(dlsym(RTLD_NEXT, "tlb_unprotect_code_x86_64"));
+    static const auto real = EMU_UNICORN_REAL(tlb_unprotect_code_x86_64);
     real(uc, ram_addr);
     emu::tlb_code_page(static_cast<uint8_t*>(qemu_map_ram_ptr_x86_64(uc, nullptr, ram_addr & ~uint64_t{0xfff})),
                        ram_addr, false);
 }
 
-// The four generators of guest memory accesses, called through libunicorn's PLT.
+// The four generators of guest memory accesses (libunicorn's translate.c calls them).
 #define EMU_GEN_LDST(name)                                                                                             \
     __attribute__((visibility("default"))) void name(void* tcg_ctx, void* val, void* addr, uintptr_t idx, int memop) { \
-        static auto real = reinterpret_cast<gen_ldst_fn>(dlsym(RTLD_NEXT, #name));                                     \
+        static const auto real = EMU_UNICORN_REAL(name);                                                               \
         ++generating_memory_access;                                                                                    \
         real(tcg_ctx, val, addr, idx, memop);                                                                          \
         --generating_memory_access;                                                                                    \
@@ -145,7 +196,7 @@ EMU_GEN_LDST(tcg_gen_qemu_st_i64_x86_64)
 
 __attribute__((visibility("default"))) void check_exit_request_x86_64(void* tcg_ctx) {
     if (generating_memory_access && is_unicorn_2_0()) return;
-    static auto real = reinterpret_cast<check_exit_fn>(dlsym(RTLD_NEXT, "check_exit_request_x86_64"));
+    static const auto real = EMU_UNICORN_REAL(check_exit_request_x86_64);
     real(tcg_ctx);
 }
 
