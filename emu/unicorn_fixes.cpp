@@ -78,13 +78,19 @@ bool is_unicorn_2_0() {
 
 char dummy_collection;
 
+// dlsym found the library's function (always true when linked statically).
+template <class F>
+bool found(F* f) {
+    return f != nullptr;
+}
+
 }  // namespace
 
 #ifdef EMU_UNICORN_STATIC
 // The library's own function `name`: its body under the second name the archive copy gave it.
 #define EMU_UNICORN_REAL(name) library_function(&name##_unicorn)
 template <class F>
-F* library_function(F* f) {
+constexpr F* library_function(F* f) {
     return f;
 }
 extern "C" {
@@ -151,13 +157,13 @@ __attribute__((visibility("default"))) page_collection* page_collection_lock_x86
                                                                                     unsigned long end) {
     if (is_unicorn_2_0()) return reinterpret_cast<page_collection*>(&dummy_collection);
     static const auto real = EMU_UNICORN_REAL(page_collection_lock_x86_64);
-    return real ? real(uc, start, end) : reinterpret_cast<page_collection*>(&dummy_collection);
+    return found(real) ? real(uc, start, end) : reinterpret_cast<page_collection*>(&dummy_collection);
 }
 
 __attribute__((visibility("default"))) void page_collection_unlock_x86_64(page_collection* set) {
     if (is_unicorn_2_0() || set == reinterpret_cast<page_collection*>(&dummy_collection)) return;
     static const auto real = EMU_UNICORN_REAL(page_collection_unlock_x86_64);
-    if (real) real(set);
+    if (found(real)) real(set);
 }
 
 // A RAM page gets its first translated block: qemu would now make every TLB entry that writes
