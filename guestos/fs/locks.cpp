@@ -4,7 +4,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <map>
 
@@ -99,7 +101,23 @@ void posix_apply(std::vector<file_lock>& list, file_lock req) {
         }
     }
     if (req.fl_type != F_UNLCK_) out.push_back(req);
-    list = std::move(out);
+    // posix_lock_inode keeps an owner's locks together and in order of their start, where its
+    // first lock was (a new owner's go last), so F_GETLK finds the conflict Linux finds first.
+    std::vector<file_lock> others, mine;
+    size_t insert_at = SIZE_MAX;
+    for (const file_lock& l : list)
+        if (l.fl_owner == req.fl_owner) {
+            if (insert_at == SIZE_MAX) insert_at = others.size();
+        } else {
+            others.push_back(l);
+        }
+    for (const file_lock& l : out)
+        if (l.fl_owner == req.fl_owner) mine.push_back(l);
+    std::stable_sort(mine.begin(), mine.end(),
+                     [](const file_lock& a, const file_lock& b) { return a.fl_start < b.fl_start; });
+    if (insert_at == SIZE_MAX) insert_at = others.size();
+    others.insert(others.begin() + static_cast<std::ptrdiff_t>(insert_at), mine.begin(), mine.end());
+    list = std::move(others);
 }
 
 // posix_lock_file with F_SETLK/F_SETLKW semantics: EAGAIN, or a sleep until no lock

@@ -196,6 +196,25 @@ static void run(const char* tmpl) {
     SHOW("flock LOCK_EX|LOCK_NB on f2 now", flock(f2, LOCK_EX | LOCK_NB));
     close(f1);
     close(f2);
+
+    /* F_GETLK reports the first conflict in the owner's locks as Linux keeps them: by start,
+     * whatever order they were taken in. */
+    SHOW("unlock all", lk(fd, F_SETLK, F_UNLCK, 0, 0));
+    SHOW("parent write [10,15)", lk(fd, F_SETLK, F_WRLCK, 10, 5));
+    SHOW("parent read [1,6)", lk(fd, F_SETLK, F_RDLCK, 1, 5));
+    SHOW("parent read [20,24)", lk(fd, F_SETLK, F_RDLCK, 20, 4));
+    SHOW("parent write [6,8)", lk(fd, F_SETLK, F_WRLCK, 6, 2));
+    p = child();
+    if (p == 0) {
+        int cfd = open(path, O_RDWR);
+        getlk("child, whole file", cfd, F_GETLK, 0, 0, me);
+        getlk("child, from 6", cfd, F_GETLK, 6, 0, me);
+        getlk("child, from 8", cfd, F_GETLK, 8, 0, me);
+        getlk("child, from 15", cfd, F_GETLK, 15, 0, me);
+        fflush(stdout);
+        _exit(0);
+    }
+    reap(p);
     close(fd);
     unlink(path);
     SHOW("rmdir", rmdir(dir));
