@@ -243,14 +243,17 @@ struct proc_entry {
 // The /proc/PID entries emu has, in tgid_base_stuff's order (the order readdir gives); a
 // thread's directory has the same but "task" (tid_base_stuff).
 constexpr proc_entry tgid_base_stuff[] = {
-    {"task", S_IFDIR | 0555},          {"fd", S_IFDIR | 0500},        {"net", S_IFDIR | 0555},
-    {"environ", S_IFREG | 0400},       {"auxv", S_IFREG | 0400},      {"status", S_IFREG | 0444},
-    {"limits", S_IFREG | 0444},        {"comm", S_IFREG | 0644},      {"cmdline", S_IFREG | 0444},
-    {"stat", S_IFREG | 0444},          {"statm", S_IFREG | 0444},     {"maps", S_IFREG | 0444},
-    {"cwd", S_IFLNK | 0777},           {"root", S_IFLNK | 0777},      {"exe", S_IFLNK | 0777},
-    {"mounts", S_IFREG | 0444},        {"mountinfo", S_IFREG | 0444}, {"smaps", S_IFREG | 0444},
-    {"smaps_rollup", S_IFREG | 0444},
-    {"wchan", S_IFREG | 0444},         {"oom_score", S_IFREG | 0444}, {"oom_adj", S_IFREG | 0644},
+    {"task", S_IFDIR | 0555},          {"fd", S_IFDIR | 0500},
+    {"net", S_IFDIR | 0555},           {"environ", S_IFREG | 0400},
+    {"auxv", S_IFREG | 0400},          {"status", S_IFREG | 0444},
+    {"limits", S_IFREG | 0444},        {"comm", S_IFREG | 0644},
+    {"cmdline", S_IFREG | 0444},       {"stat", S_IFREG | 0444},
+    {"statm", S_IFREG | 0444},         {"maps", S_IFREG | 0444},
+    {"cwd", S_IFLNK | 0777},           {"root", S_IFLNK | 0777},
+    {"exe", S_IFLNK | 0777},           {"mounts", S_IFREG | 0444},
+    {"mountinfo", S_IFREG | 0444},     {"smaps", S_IFREG | 0444},
+    {"smaps_rollup", S_IFREG | 0444},  {"wchan", S_IFREG | 0444},
+    {"oom_score", S_IFREG | 0444},     {"oom_adj", S_IFREG | 0644},
     {"oom_score_adj", S_IFREG | 0644}, {"io", S_IFREG | 0400},
 };
 // The global files, in proc_root's order (pde_subdir_insert sorts by length, then name).

@@ -202,7 +202,7 @@ class socket_file final : public socket {
 public:
     explicit socket_file(std::shared_ptr<unix_sock> sk, unsigned flags) : sk_(std::move(sk)) {
         f_flags = O_RDWR_ | (flags & O_NONBLOCK_);
-        f_mode = FMODE_NOWAIT;  // a stream: no pread or pwrite; RWF_NOWAIT is MSG_DONTWAIT
+        f_mode = FMODE_NOWAIT;       // a stream: no pread or pwrite; RWF_NOWAIT is MSG_DONTWAIT
         sk_->sk_socket_ino = ino();  // sock_graft
     }
     ~socket_file() override { unix_release_sock(*sk_, false); }
