@@ -130,9 +130,14 @@ int main(int argc, char** argv) {
     if (child) return 7;
     if (!interp) return 1;
 
-    char fake[256], copy[64];
-    snprintf(copy, sizeof copy, "/tmp/dynlink-copy.%d", (int)getpid());
-    snprintf(fake, sizeof fake, "/tmp/di%d", (int)getpid());
+    /* A private directory (pids under emu repeat across runs, so they cannot name files). */
+    char dir[] = "/tmp/dlXXXXXX", fake[256], copy[64];
+    if (!mkdtemp(dir)) {
+        printf("cannot make a directory\n");
+        return 1;
+    }
+    snprintf(copy, sizeof copy, "%s/copy", dir);
+    snprintf(fake, sizeof fake, "%s/i", dir);
     while (strlen(fake) < strlen(interp)) strcat(fake, "x");
     fake[strlen(interp)] = 0;
     if (strlen(fake) != strlen(interp) || write_copy(copy, interp, fake) != 0) {
@@ -155,6 +160,7 @@ int main(int argc, char** argv) {
     }
     unlink(fake);
     unlink(copy);
+    rmdir(dir);
 
     fflush(stdout);
     pid_t pid = fork();
