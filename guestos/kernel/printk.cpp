@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "guestos/include/cred.h"
+#include "guestos/lib/host_sysctl.h"
 #include "guestos/include/errno.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/include/signal.h"
@@ -30,14 +31,7 @@ constexpr long LOG_BUF_LEN = 1 << 17;  // CONFIG_LOG_BUF_SHIFT 17
 
 // The host's kernel.dmesg_restrict, which decides whether reading needs CAP_SYSLOG.
 bool dmesg_restrict() {
-    static const bool r = [] {
-        int v = 1;
-        if (FILE* f = std::fopen("/proc/sys/kernel/dmesg_restrict", "r")) {
-            if (std::fscanf(f, "%d", &v) != 1) v = 1;
-            std::fclose(f);
-        }
-        return v != 0;
-    }();
+    static const bool r = host_sysctl("kernel/dmesg_restrict", 1) != 0;
     return r;
 }
 

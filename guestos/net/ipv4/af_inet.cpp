@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "guestos/include/cred.h"
+#include "guestos/lib/host_sysctl.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/net.h"
 #include "guestos/include/poll.h"
@@ -149,14 +150,7 @@ int inet_socket::sock_error() {
 
 // net.ipv4.ip_unprivileged_port_start: the host's, as a guest configured like it would see.
 unsigned ip_unprivileged_port_start() {
-    static const unsigned v = [] {
-        unsigned n = 1024;
-        if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "r")) {
-            if (std::fscanf(f, "%u", &n) != 1) n = 1024;
-            std::fclose(f);
-        }
-        return n;
-    }();
+    static const auto v = static_cast<unsigned>(host_sysctl("net/ipv4/ip_unprivileged_port_start", 1024));
     return v;
 }
 

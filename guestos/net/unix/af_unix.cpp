@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "guestos/net/unix/af_unix.h"
+#include "guestos/lib/host_sysctl.h"
 #include "guestos/fs/internal.h"
 #include "guestos/include/anon_inodes.h"
 #include "guestos/include/cred.h"
@@ -48,28 +49,14 @@ constexpr uint64_t OPTMEM_MAX = 20480;  // net.core.optmem_max: the largest cont
 // net.core.wmem_default, the sndbuf and rcvbuf of a new socket: the host's, as a Linux
 // guest configured like it would see.
 uint32_t wmem_default() {
-    static const uint32_t v = [] {
-        unsigned n = 212992;
-        if (FILE* f = std::fopen("/proc/sys/net/core/wmem_default", "r")) {
-            if (std::fscanf(f, "%u", &n) != 1) n = 212992;
-            std::fclose(f);
-        }
-        return n;
-    }();
+    static const auto v = static_cast<uint32_t>(host_sysctl("net/core/wmem_default", 212992));
     return v;
 }
 
 // net.unix.max_dgram_qlen, the longest queue a datagram receiver takes from others: the
 // host's, as net.core.wmem_default.
 int max_dgram_qlen() {
-    static const int v = [] {
-        int n = UNIX_MAX_DGRAM_QLEN_;
-        if (FILE* f = std::fopen("/proc/sys/net/unix/max_dgram_qlen", "r")) {
-            if (std::fscanf(f, "%d", &n) != 1) n = UNIX_MAX_DGRAM_QLEN_;
-            std::fclose(f);
-        }
-        return n;
-    }();
+    static const auto v = static_cast<int>(host_sysctl("net/unix/max_dgram_qlen", UNIX_MAX_DGRAM_QLEN_));
     return v;
 }
 
