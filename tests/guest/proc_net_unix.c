@@ -119,12 +119,17 @@ int main(void)
     connect(cli2, (struct sockaddr *)&a, sizeof a);
     int acc = accept(lis, NULL, NULL);
 
+    /* The abstract namespace is the host's for a native run, shared by the flavours the
+     * suite runs at once: the test directory's name makes this one's name unique. */
     struct sockaddr_un ab = {AF_UNIX};
-    memcpy(ab.sun_path, "\0abs\0tract", 10);
+    size_t ablen = (size_t)snprintf(ab.sun_path, sizeof ab.sun_path, "_abs%s_tract", path);
+    ab.sun_path[0] = 0;
+    ab.sun_path[4 + strlen(path)] = 0;
+    socklen_t abaddr = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + ablen);
     int abs = socket(AF_UNIX, SOCK_DGRAM, 0);
-    bind(abs, (struct sockaddr *)&ab, offsetof(struct sockaddr_un, sun_path) + 10);
+    bind(abs, (struct sockaddr *)&ab, abaddr);
     int dcli = socket(AF_UNIX, SOCK_DGRAM, 0);
-    connect(dcli, (struct sockaddr *)&ab, offsetof(struct sockaddr_un, sun_path) + 10);
+    connect(dcli, (struct sockaddr *)&ab, abaddr);
     send(dcli, "x", 1, 0);
     int autob = socket(AF_UNIX, SOCK_DGRAM, 0);
     bind(autob, (struct sockaddr *)&ab, sizeof(sa_family_t)); /* autobind: an abstract 5-hex name */
