@@ -255,21 +255,99 @@ void set_page_dirty(page& p) {
     }
 }
 
+namespace {
+
+// The most pages one writepages call takes: each is held through its kernel mapping (a
+// kmap_atomic slot for a highmem page) until the call returns.
+constexpr size_t WRITEPAGES_BATCH = 16;
+
+// Maps pages [i, n) of run through their kernel mappings, one inside the other, then writes
+// them in one writepages call; a page that cannot be mapped ends the batch early. Returns
+// how many pages were written (all of them counted in *err's result).
+size_t writepages_mapped(address_space& m, const std::vector<std::pair<page*, PhysAddr>>& run, size_t i, size_t n,
+                         const uint8_t** ptrs, long* err) {
+    if (i == n) {
+        *err = m.a_ops->writepages(m, run.front().first->index, ptrs, n);
+        return n;
+    }
+    size_t done = 0;
+    const bool mapped = with_kernel_mapping(m.km, run[i].second, PAGE_SIZE, [&](uint8_t* src) {
+        ptrs[i] = src;
+        done = writepages_mapped(m, run, i + 1, n, ptrs, err);
+    });
+    if (mapped) return done;
+    if (i == 0) {
+        *err = -ENOMEM;
+        return 1;
+    }
+    *err = m.a_ops->writepages(m, run.front().first->index, ptrs, i);
+    return i;
+}
+
+// Writes a run of consecutive dirty pages (already cleaned for I/O) in batches: each page
+// is under writeback, as write_one_page puts it, until its batch's call returns.
+long write_run(address_space& m, const std::vector<std::pair<page*, PhysAddr>>& run) {
+    PageAllocator& b = *m.km.page_alloc;
+    long first_err = 0;
+    for (size_t at = 0; at < run.size();) {
+        const size_t n = std::min(WRITEPAGES_BATCH, run.size() - at);
+        const std::vector<std::pair<page*, PhysAddr>> batch(run.begin() + static_cast<long>(at),
+                                                            run.begin() + static_cast<long>(at + n));
+        for (auto [p, frame] : batch) {
+            p->flags |= PG_writeback;
+            b.mod_node_page_state(NR_WRITEBACK, 1);
+            ++p->_refcount;
+            p->wb_bios = 1;
+        }
+        const uint8_t* ptrs[WRITEPAGES_BATCH];
+        long e = 0;
+        const size_t done = writepages_mapped(m, batch, 0, n, ptrs, &e);
+        for (size_t k = 0; k < done; k++) end_buffer_async_write(batch[k].first, e);  // redirties on error
+        for (size_t k = done; k < n; k++) {  // not reached (no kmap slot left): the next batch's
+            page& p = *batch[k].first;
+            p.flags &= ~PG_writeback;
+            b.mod_node_page_state(NR_WRITEBACK, -1);
+            --p._refcount;
+            p.wb_bios = 0;
+        }
+        if (e && !first_err) first_err = e;
+        at += done;
+    }
+    return first_err;
+}
+
+}  // namespace
+
 long filemap_write_and_wait(address_space& m) {
     if (!m.a_ops || !m.a_ops->writepage || !m.km.page_alloc) return 0;
     long err = 0;
     blk_plug plug;  // generic_writepages: the pages' blocks merge into large requests
+    std::vector<std::pair<page*, PhysAddr>> run;  // consecutive dirty pages, for writepages
+    auto flush_run = [&] {
+        if (run.empty()) return;
+        if (const long e = write_run(m, run); e && !err) err = e;
+        run.clear();
+    };
     for (auto [index, frame] : m.i_pages) {
         page& p = m.km.page_alloc->phys_to_page(frame);
         // folio_clear_dirty_for_io: stores through shared mappings move from the PTEs to the
         // page, whose PTEs become clean and read-only (page_mkclean) before it is cleaned.
         if (page_mapped(p) && page_mkclean(*m.km.page_alloc, frame)) set_page_dirty(p);
         const bool dirty = clear_page_dirty(p);
-        if (!dirty) continue;
+        if (!dirty) {
+            flush_run();
+            continue;
+        }
+        if (m.a_ops->writepages) {
+            if (!run.empty() && run.back().first->index + 1 != index) flush_run();
+            run.emplace_back(&p, frame);
+            continue;
+        }
         const long e = write_one_page(m, p, frame, dirty);
         if (e && !err) err = e;
         if (e && dirty) set_page_dirty(p);  // redirtied: the write failed (folio_redirty_for_writepage)
     }
+    flush_run();
     if (long e = plug.finish(); e && !err) err = e;
     if (!err) inode_io_list_del(m);  // clean: off the flusher's list
     return err;
@@ -365,7 +443,9 @@ long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t p
         const uint64_t at = static_cast<uint64_t>(pos) + done;
         const uint64_t index = at >> PAGE_SHIFT, off = at & (PAGE_SIZE - 1);
         const uint64_t chunk = std::min(n - done, PAGE_SIZE - off);
-        auto frame = pagecache_get_page(m, index);  // shmem_write_begin
+        // write_begin: a page the write covers whole, or one past the end of the file, is not
+        // read first (shmem_write_begin for tmpfs, which finds or zero-fills its page).
+        auto frame = grab_cache_page_write_begin(m, index, off, off + chunk);
         if (frame.is_error()) {
             err = -frame.error().errno_value;
             break;

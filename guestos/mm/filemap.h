@@ -39,6 +39,10 @@ struct address_space_operations {
     // contiguous on the device in one request (readahead: mpage_readahead); 0 or a negative
     // errno. Null: read-ahead reads page by page through read_folio.
     long (*readahead)(address_space& mapping, uint64_t index, uint64_t nr, uint8_t* dst) = nullptr;
+    // Writes the nr pages [index, index + nr) back in one go, pages[i] being page index + i's
+    // PAGE_SIZE bytes (writepages, for a store written by system call rather than by bios:
+    // hostfs's pwritev); 0 or a negative errno for the whole run. Null: page by page.
+    long (*writepages)(address_space& mapping, uint64_t index, const uint8_t* const* pages, size_t nr) = nullptr;
 };
 
 // A tmpfs instance's block budget (shmem_sb_info's max_blocks and used_blocks): every page

@@ -36,7 +36,10 @@ std::vector<std::pair<unsigned long, uint64_t>>& disk_writes() {
     return w;
 }
 
+uint64_t folio_reads = 0;  // read_folio calls
+
 long zero_read_folio(address_space&, uint64_t, uint8_t* dst) {
+    ++folio_reads;
     std::memset(dst, 0, P);
     return 0;
 }
@@ -50,6 +53,20 @@ long record_writepage(address_space& m, page& p, const uint8_t*, bool) {
 }
 
 const address_space_operations recording_aops = {"recording_aops", zero_read_folio, false, record_writepage};
+
+// writepages calls, as (first index, pages), and the first byte of each page they wrote.
+std::vector<std::pair<uint64_t, size_t>> writepages_calls;
+std::vector<uint8_t> writepages_bytes;
+
+long record_writepages(address_space&, uint64_t index, const uint8_t* const* pages, size_t nr) {
+    if (fail_writes) return -EIO;
+    writepages_calls.push_back({index, nr});
+    for (size_t i = 0; i < nr; i++) writepages_bytes.push_back(pages[i][0]);
+    return 0;
+}
+
+const address_space_operations batching_aops = {"batching_aops", zero_read_folio, false, record_writepage, nullptr,
+                                                record_writepages};
 
 // The sysctl handlers' text interface, as a write to and a read of /proc/sys/vm/NAME.
 class VmSysctl {
@@ -88,7 +105,10 @@ protected:
         ASSERT_EQ(sysctl_.write("dirty_writeback_centisecs", "500"), 0);
         wb_init(ktime_get());
         disk_writes().clear();
+        writepages_calls.clear();
+        writepages_bytes.clear();
         fail_writes = false;
+        folio_reads = 0;
     }
     void TearDown() override {
         for (auto& i : inodes_) truncate_inode_pages(i->i_data, 0);
@@ -304,4 +324,56 @@ TEST_F(GuestosWritebackTest, FsyncTakesTheInodeOffTheListAndAFailedWriteWaitsAno
     EXPECT_EQ(run_flusher_until(t2 + 30 * SEC - 1), 0);
     EXPECT_EQ(run_flusher_until(t2 + 30 * SEC), 1);
     EXPECT_EQ(writes_of(a), 3u);
+}
+
+// A write that covers a page whole, or lands past the end of the file, does not read the
+// page first (write_begin); a partial write inside the file does.
+TEST_F(GuestosWritebackTest, OnlyAPartialWriteInsideTheFileReadsThePageFirst) {
+    inode& a = new_inode();
+    write_pages(a, 0, 3);
+    EXPECT_EQ(folio_reads, 0u);
+    ASSERT_EQ(filemap_write_and_wait(a.i_data), 0);
+    truncate_inode_pages(a.i_data, 0);  // evicted: the next partial write must read
+    const uint8_t byte = 'x';
+    ASSERT_EQ(generic_perform_write(a, &byte, 1, static_cast<int64_t>(P + 5), UINT64_MAX), 1);
+    EXPECT_EQ(folio_reads, 1u);
+    ASSERT_EQ(generic_perform_write(a, &byte, 1, static_cast<int64_t>(7 * P + 5), UINT64_MAX), 1);  // past EOF
+    EXPECT_EQ(folio_reads, 1u);
+}
+
+// With writepages, runs of consecutive dirty pages go in batches of at most 16, a clean
+// page or a hole ending a run; every page ends its writeback written and clean.
+TEST_F(GuestosWritebackTest, WritepagesTakesRunsOfConsecutiveDirtyPagesInBatches) {
+    inode& a = new_inode();
+    a.i_data.a_ops = &batching_aops;
+    write_pages(a, 0, 40);
+    write_pages(a, 45, 2);
+    ASSERT_EQ(filemap_write_and_wait(a.i_data), 0);
+    const std::vector<std::pair<uint64_t, size_t>> want = {{0, 16}, {16, 16}, {32, 8}, {45, 2}};
+    EXPECT_EQ(writepages_calls, want);
+    EXPECT_EQ(writepages_bytes, std::vector<uint8_t>(42, 'w'));
+    EXPECT_EQ(dirty(), 0);
+    EXPECT_EQ(written(), 42);
+    EXPECT_EQ(buddy_->node_page_state(NR_WRITEBACK), 0);
+    EXPECT_TRUE(disk_writes().empty());  // writepage was not used
+    // Page 20 alone dirtied again: one call of one page.
+    write_pages(a, 20, 1);
+    writepages_calls.clear();
+    ASSERT_EQ(filemap_write_and_wait(a.i_data), 0);
+    EXPECT_EQ(writepages_calls, (std::vector<std::pair<uint64_t, size_t>>{{20, 1}}));
+}
+
+TEST_F(GuestosWritebackTest, AFailedWritepagesLeavesItsPagesDirtyAndReportsTheError) {
+    inode& a = new_inode();
+    a.i_data.a_ops = &batching_aops;
+    write_pages(a, 0, 20);
+    fail_writes = true;
+    EXPECT_EQ(filemap_write_and_wait(a.i_data), -EIO);
+    EXPECT_EQ(dirty(), 20);
+    EXPECT_EQ(written(), 0);
+    EXPECT_EQ(buddy_->node_page_state(NR_WRITEBACK), 0);
+    fail_writes = false;
+    ASSERT_EQ(filemap_write_and_wait(a.i_data), 0);
+    EXPECT_EQ(dirty(), 0);
+    EXPECT_EQ(written(), 20);
 }

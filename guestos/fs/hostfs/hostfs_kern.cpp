@@ -6,9 +6,12 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <iterator>
 #include <cstring>
 #include <map>
 #include <vector>
@@ -59,7 +62,33 @@ long host_writepage(address_space& m, page& pg, const uint8_t* src, bool dirty) 
     return 0;
 }
 
-const address_space_operations hostfs_aops = {"hostfs_aops", host_read_folio, false, host_writepage};
+// Consecutive pages in one pwritev (the part of the last inside i_size; none past it).
+long host_writepages(address_space& m, uint64_t index, const uint8_t* const* pages, size_t nr) {
+    hostfs_inode& hi = HOSTFS_I(*m.host);
+    if (!hi.fd_writable) return -EBADF;
+    const uint64_t off = index << PAGE_SHIFT;
+    if (off >= hi.i_size) return 0;
+    const uint64_t len = std::min<uint64_t>(nr * PAGE_SIZE, hi.i_size - off);
+    struct iovec iov[IOV_MAX < 64 ? IOV_MAX : 64];
+    if (nr > std::size(iov)) return -EINVAL;
+    for (size_t i = 0; i < nr; i++)
+        iov[i] = {const_cast<uint8_t*>(pages[i]), static_cast<size_t>(std::min<uint64_t>(PAGE_SIZE, len - std::min(len, i * PAGE_SIZE)))};
+    for (uint64_t done = 0; done < len;) {
+        // After a short write, the rest: skip the iovecs already written.
+        size_t first = static_cast<size_t>(done / PAGE_SIZE);
+        iov[first].iov_base = const_cast<uint8_t*>(pages[first]) + done % PAGE_SIZE;
+        iov[first].iov_len = static_cast<size_t>(std::min<uint64_t>(PAGE_SIZE, len - first * PAGE_SIZE) - done % PAGE_SIZE);
+        const size_t cnt = static_cast<size_t>((len + PAGE_SIZE - 1) / PAGE_SIZE) - first;
+        const ssize_t n = ::pwritev(hi.fd, iov + first, static_cast<int>(cnt), static_cast<off_t>(off + done));
+        if (n < 0) return -errno;
+        if (n == 0) return -EIO;
+        done += static_cast<uint64_t>(n);
+    }
+    return 0;
+}
+
+const address_space_operations hostfs_aops = {"hostfs_aops", host_read_folio, false, host_writepage, nullptr,
+                                              host_writepages};
 
 bool has_dirty_pages(inode& ino) {
     address_space& m = ino.i_data;
