@@ -3,6 +3,8 @@
 // XSAVE (#UD in its translator), SEP (no sysenter entry) and the APIC (none is emulated).
 #include "devices/cpuid.h"
 
+#include <cpuid.h>
+
 #include <cstdio>
 #include <cstring>
 
@@ -44,16 +46,43 @@ cpuid_regs brand(uint32_t part) {
     return r;
 }
 
+// The host processor's answer for leaf/subleaf; zeros for a leaf past its maximum.
+cpuid_regs host_cpuid(uint32_t leaf, uint32_t subleaf) {
+    cpuid_regs r;
+    if (__get_cpuid_max(leaf & 0x80000000u, nullptr) < leaf) return r;
+    __cpuid_count(leaf, subleaf, r.eax, r.ebx, r.ecx, r.edx);
+    return r;
+}
+
+// The feature words, less what the host lacks: a program sees under emu the features it sees
+// natively on the same machine (a hypervisor may hide some, rdtscp for one), so what it
+// chooses by CPUID and prints is the same; emu never offers more than its translator has.
+struct feature_words {
+    uint32_t leaf1_ecx, leaf1_edx, leaf7_ebx, ext1_ecx, ext1_edx;
+};
+
+const feature_words& features() {
+    static const feature_words w = [] {
+        const cpuid_regs h1 = host_cpuid(1, 0), h7 = host_cpuid(7, 0), he = host_cpuid(0x80000001, 0);
+        const uint32_t edx1 = LEAF1_EDX & h1.edx;
+        // The AMD aliases of leaf 1's bits follow leaf 1 (an Intel host has none in 0x80000001).
+        return feature_words{LEAF1_ECX & h1.ecx, edx1, LEAF7_EBX & h7.ebx, EXT1_ECX & he.ecx,
+                             (edx1 & AMD_ALIASES) | (EXT1_EDX & ~AMD_ALIASES & he.edx)};
+    }();
+    return w;
+}
+
 }  // namespace
 
 cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf) {
     if (leaf >= 0x80000000 ? leaf > MAX_EXTENDED_LEAF : leaf > MAX_BASIC_LEAF) leaf = MAX_BASIC_LEAF;
+    const feature_words& f = features();
     switch (leaf) {
     case 0: return vendor(MAX_BASIC_LEAF);
-    case 1: return {SIGNATURE, 8u << 8, LEAF1_ECX, LEAF1_EDX};  // CLFLUSH line 8 quadwords, APIC id 0
-    case 7: return subleaf == 0 ? cpuid_regs{0, LEAF7_EBX, 0, 0} : cpuid_regs{};
+    case 1: return {SIGNATURE, 8u << 8, f.leaf1_ecx, f.leaf1_edx};  // CLFLUSH line 8 quadwords, APIC id 0
+    case 7: return subleaf == 0 ? cpuid_regs{0, f.leaf7_ebx, 0, 0} : cpuid_regs{};
     case 0x80000000: return vendor(MAX_EXTENDED_LEAF);
-    case 0x80000001: return {SIGNATURE, 0, EXT1_ECX, EXT1_EDX};
+    case 0x80000001: return {SIGNATURE, 0, f.ext1_ecx, f.ext1_edx};
     case 0x80000002:
     case 0x80000003:
     case 0x80000004: return brand(leaf - 0x80000002);

@@ -1,6 +1,7 @@
 // The processor emu emulates, as CPUID describes it: Unicorn 2.0.1's qemu64 model (family 6
 // model 6, "QEMU Virtual CPU version 2.5+") with the features its translator really
-// implements, each exercised by tests/guest/cpu_state.c. The engine answers CPUID from this
+// implements, each exercised by tests/guest/cpu_state.c, less the features the host processor
+// lacks (a program sees what it sees natively). The engine answers CPUID from this
 // table; the OS reads it as Linux reads the hardware (AT_HWCAP, /proc/cpuinfo).
 #pragma once
 #include <cstdint>

@@ -709,9 +709,18 @@ mmu::ErrorOr<Cpu::RunEnd> Cpu::run_engine(guestos::task_struct& task, uint64_t m
         // drops it, or the next runs are 5-10x slower (GDB.md, Unicorn fact 2).
         if (counted_ && !max_insns) uc_emu_start(uc_, ip, ip, 0, 0);
         counted_ = max_insns != 0;
+        // The stop address is 0: Unicorn invalidates the translation before a nonzero stop
+        // address at the end of every run (uc_exit_invalidate_iter), a cost each return to
+        // the OS paid. A guest that executes at a mapped address 0 stops there instead; the
+        // next run, starting at 0, drops that stop translation and stops at the kernel area.
+        uint64_t until = 0;
+        if (ip == 0) {
+            uc_ctl_remove_cache(uc_, 0, 1);
+            until = kbase + OFF_STOP;
+        }
         in_emulation_ = true;
         running.store(uc_);
-        uc_err e = uc_emu_start(uc_, ip, kbase + OFF_STOP, 0, max_insns);
+        uc_err e = uc_emu_start(uc_, ip, until, 0, max_insns);
         running.store(nullptr);
         in_emulation_ = false;
         skip_breakpoint_ = ~0ull;

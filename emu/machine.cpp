@@ -118,6 +118,8 @@ void Machine::start(guestos::task_struct& task, const guestos::ExecResult& start
 }
 
 mmu::ErrorOr<Cpu::RunEnd> Machine::run_until_stop(uint64_t max_insns) {
+    // The time since the last return (a debugger's stop, the UI's pause) was nobody's CPU time.
+    guestos::account_skip();
     while (!finished_ && !kernel_.init_exit_status) {
         if (Cpu::take_interrupt()) return Cpu::RunEnd::Interrupted;
         deliver_host_signals(kernel_);
@@ -137,7 +139,10 @@ mmu::ErrorOr<Cpu::RunEnd> Machine::run_until_stop(uint64_t max_insns) {
         for (auto& [mm, engine] : cpus_) engine->forget_exited_task();
         kernel_.reap_dead_tasks();
         if (!is_live(current_)) current_ = first_;
-        if (r != Cpu::RunEnd::Scheduled) return r;
+        if (r != Cpu::RunEnd::Scheduled) {
+            guestos::account_curr(kernel_);  // its run until this stop
+            return r;
+        }
     }
     if (!finished_) {
         finished_ = true;

@@ -2,6 +2,7 @@
 // transfer, the user iovecs of a vectored call, and the IOCB_* flags of a plain read/write.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -14,6 +15,23 @@ namespace guestos {
 inline constexpr uint64_t MAX_RW_COUNT = 0x7ffff000;  // Linux caps one read/write at this
 inline constexpr uint64_t UIO_MAXIOV = 1024;
 inline constexpr uint64_t IO_CHUNK = 1 << 20;  // the host buffer one transfer step uses
+
+// A host buffer of up to IO_CHUNK bytes for one transfer step, not zeroed, taken from a
+// small pool and given back at the end of its scope (a task that sleeps inside a transfer
+// keeps its own): no allocation, and no zeroing of a megabyte, per read or write call.
+class io_buffer {
+public:
+    explicit io_buffer(uint64_t n);
+    ~io_buffer();
+    io_buffer(const io_buffer&) = delete;
+    io_buffer& operator=(const io_buffer&) = delete;
+    uint8_t* data() const { return buf_.get(); }
+    uint64_t size() const { return n_; }
+
+private:
+    std::unique_ptr<uint8_t[]> buf_;
+    uint64_t n_;
+};
 
 // The user buffers of one read or write (an iov_iter over user iovecs): segments of
 // (address, length), their lengths already capped so the total is at most MAX_RW_COUNT.

@@ -56,6 +56,32 @@ long rw_verify_area(const int64_t* pos, uint64_t count) {
 
 namespace {
 
+// io_buffer's pool: the buffers not in use, a few kept for the next calls.
+std::vector<std::unique_ptr<uint8_t[]>>& io_buffer_pool() {
+    static std::vector<std::unique_ptr<uint8_t[]>> pool;
+    return pool;
+}
+constexpr size_t IO_BUFFER_POOL_MAX = 4;
+
+}  // namespace
+
+io_buffer::io_buffer(uint64_t n) : n_(n) {
+    auto& pool = io_buffer_pool();
+    if (pool.empty()) {
+        buf_ = std::make_unique_for_overwrite<uint8_t[]>(IO_CHUNK);
+    } else {
+        buf_ = std::move(pool.back());
+        pool.pop_back();
+    }
+}
+
+io_buffer::~io_buffer() {
+    auto& pool = io_buffer_pool();
+    if (pool.size() < IO_BUFFER_POOL_MAX) pool.push_back(std::move(buf_));
+}
+
+namespace {
+
 // A regular file's data is all there, so a read may go on past one chunk; a pipe, tty or
 // /proc file gives what one read gives (a second read could block or split a record).
 bool reads_in_chunks(const file& f) { return f.f_inode && S_ISREG(f.f_inode->i_mode); }
@@ -67,7 +93,7 @@ long write_from_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos, un
     if (!writable(f)) return -EBADF;
     uint64_t count = 0;
     for (auto [base, len] : iov) count += len;
-    std::vector<uint8_t> tmp(std::min(count, IO_CHUNK));
+    io_buffer tmp(std::min(count, IO_CHUNK));
     if (!count) {  // the file decides what writing nothing means (a datagram socket sends one)
         kiocb iocb{c.task, pos, ki_flags};
         return f.write_iter(iocb, tmp.data(), 0);
@@ -106,7 +132,7 @@ long read_to_user(SysCtx& c, file& f, const user_iovec& iov, int64_t* pos, unsig
     if (!readable(f)) return -EBADF;
     uint64_t count = 0;
     for (auto [base, len] : iov) count += len;
-    std::vector<uint8_t> tmp(std::min(count, IO_CHUNK));
+    io_buffer tmp(std::min(count, IO_CHUNK));
     size_t seg = 0;
     uint64_t seg_off = 0, done = 0;
     do {

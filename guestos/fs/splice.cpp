@@ -107,7 +107,7 @@ long filemap_splice_read(task_struct& task, file& in, int64_t* ppos, pipe_inode_
 // (copy_splice_read): what a /proc file, a tty, a device or a socket gives, with the
 // file's own splice_read flags.
 long copy_splice_read(task_struct& task, file& in, int64_t* ppos, pipe_inode_info& p, uint64_t len, unsigned flags) {
-    std::vector<uint8_t> tmp(std::min(len, IO_CHUNK));
+    io_buffer tmp(std::min(len, IO_CHUNK));
     kiocb iocb{task, ppos, in.splice_read_iocb_flags(flags)};
     const long r = in.read_iter(iocb, tmp.data(), tmp.size());
     if (r <= 0) return r;

@@ -321,7 +321,7 @@ long write_run(address_space& m, const std::vector<std::pair<page*, PhysAddr>>& 
 long filemap_write_and_wait(address_space& m) {
     if (!m.a_ops || !m.a_ops->writepage || !m.km.page_alloc) return 0;
     long err = 0;
-    blk_plug plug;  // generic_writepages: the pages' blocks merge into large requests
+    blk_plug plug;                                // generic_writepages: the pages' blocks merge into large requests
     std::vector<std::pair<page*, PhysAddr>> run;  // consecutive dirty pages, for writepages
     auto flush_run = [&] {
         if (run.empty()) return;

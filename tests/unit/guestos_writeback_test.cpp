@@ -65,8 +65,8 @@ long record_writepages(address_space&, uint64_t index, const uint8_t* const* pag
     return 0;
 }
 
-const address_space_operations batching_aops = {"batching_aops", zero_read_folio, false, record_writepage, nullptr,
-                                                record_writepages};
+const address_space_operations batching_aops = {"batching_aops",  zero_read_folio, false,
+                                                record_writepage, nullptr,         record_writepages};
 
 // The sysctl handlers' text interface, as a write to and a read of /proc/sys/vm/NAME.
 class VmSysctl {

@@ -72,12 +72,14 @@ long host_writepages(address_space& m, uint64_t index, const uint8_t* const* pag
     struct iovec iov[IOV_MAX < 64 ? IOV_MAX : 64];
     if (nr > std::size(iov)) return -EINVAL;
     for (size_t i = 0; i < nr; i++)
-        iov[i] = {const_cast<uint8_t*>(pages[i]), static_cast<size_t>(std::min<uint64_t>(PAGE_SIZE, len - std::min(len, i * PAGE_SIZE)))};
+        iov[i] = {const_cast<uint8_t*>(pages[i]),
+                  static_cast<size_t>(std::min<uint64_t>(PAGE_SIZE, len - std::min(len, i * PAGE_SIZE)))};
     for (uint64_t done = 0; done < len;) {
         // After a short write, the rest: skip the iovecs already written.
         size_t first = static_cast<size_t>(done / PAGE_SIZE);
         iov[first].iov_base = const_cast<uint8_t*>(pages[first]) + done % PAGE_SIZE;
-        iov[first].iov_len = static_cast<size_t>(std::min<uint64_t>(PAGE_SIZE, len - first * PAGE_SIZE) - done % PAGE_SIZE);
+        iov[first].iov_len =
+            static_cast<size_t>(std::min<uint64_t>(PAGE_SIZE, len - first * PAGE_SIZE) - done % PAGE_SIZE);
         const size_t cnt = static_cast<size_t>((len + PAGE_SIZE - 1) / PAGE_SIZE) - first;
         const ssize_t n = ::pwritev(hi.fd, iov + first, static_cast<int>(cnt), static_cast<off_t>(off + done));
         if (n < 0) return -errno;
@@ -87,8 +89,8 @@ long host_writepages(address_space& m, uint64_t index, const uint8_t* const* pag
     return 0;
 }
 
-const address_space_operations hostfs_aops = {"hostfs_aops", host_read_folio, false, host_writepage, nullptr,
-                                              host_writepages};
+const address_space_operations hostfs_aops = {"hostfs_aops",  host_read_folio, false,
+                                              host_writepage, nullptr,         host_writepages};
 
 bool has_dirty_pages(inode& ino) {
     address_space& m = ino.i_data;

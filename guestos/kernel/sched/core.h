@@ -48,9 +48,11 @@ void signal_wake_up(task_struct& t);
 // syscall on t's kernel stack it switches to the CPU loop; from a syscall called directly
 // (no kernel stack: unit tests) it waits on the host for t's timers.
 void schedule(task_struct& t);
-// Charges the host CPU time used since the last charge to the running task (what the
-// scheduler tick's accounting does): its sum_exec_runtime.
+// Charges the time since the last charge to the running task (what the scheduler tick's
+// accounting does): its sum_exec_runtime, on the monotonic clock, the CPU's idle waits left out.
 void account_curr(Kernel& k);
+// The time since the last charge goes to no task (the CPU stopped: a debugger's stop).
+void account_skip();
 // The load averages (kernel/sched/loadavg.c): avenrun plus offset, shifted left by shift
 // (/proc/loadavg: FIXED_1/200 and 0; sysinfo: 0 and SI_LOAD_SHIFT - FSHIFT), brought up to
 // date every LOAD_FREQ (5 s) with the tasks running or in uninterruptible sleep.
