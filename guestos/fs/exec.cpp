@@ -15,8 +15,9 @@
 #include "guestos/include/kernel.h"
 #include "guestos/include/ptrace.h"
 #include "guestos/include/mount.h"
+#include "guestos/include/namei.h"
 #include "guestos/include/signal.h"
-#include "guestos/include/mount.h"
+#include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/kernel/time/posix-timers.h"
@@ -64,11 +65,12 @@ long read_whole(file& f, std::vector<uint8_t>& out, uint64_t size) {
     }
 }
 
-// Finds the program: the guest's filesystems first, then (without a disk) the host.
-long open_program(SysCtx& c, const std::string& name, binprm_file& bprm) {
+// Finds the program from dfd (flags are execveat's): the guest's filesystems first, then
+// (without a disk, for a name not relative to an fd) the host.
+long open_program(SysCtx& c, int dfd, const std::string& name, unsigned flags, binprm_file& bprm) {
     std::shared_ptr<file> f;
     std::string abs;
-    long e = open_exec(c, name, f, abs);
+    long e = open_exec(c, dfd, name, flags, f, abs);
     if (e == 0) {
         struct stat st {};
         if (long ge = f->getattr(st)) return ge;
@@ -81,6 +83,7 @@ long open_program(SysCtx& c, const std::string& name, binprm_file& bprm) {
         return read_whole(*f, bprm.contents, static_cast<uint64_t>(st.st_size));
     }
     if (e != -ENOENT || c.kernel.root_disk()) return e;
+    if (name.empty() || (dfd != AT_FDCWD_ && name[0] != '/')) return e;
     const vfsmount* top = c.kernel.mnt_ns().root();
     if (c.task.fs->root.mnt != top || c.task.fs->root.dentry != top->mnt_root) return e;  // chrooted: no way out
     // No disk: programs run from the host's files, as the first program does.
@@ -176,22 +179,41 @@ void begin_new_exec(SysCtx& c, const ExecResult& r) {
     t.start_regs = regs;
 }
 
-long do_execveat(SysCtx& c, uint64_t ufilename, uint64_t uargv, uint64_t uenvp) {
+// What follows the last '/' (kbasename).
+std::string kbasename(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+// The name the new program is known by (alloc_bprm): the path as given, or for a name
+// relative to an fd "/dev/fd/N[/name]", which the program cannot reopen after exec when the
+// fd is close-on-exec (BINPRM_FLAGS_PATH_INACCESSIBLE).
+std::string bprm_filename(SysCtx& c, int dfd, const std::string& name, bool& inaccessible) {
+    inaccessible = false;
+    if (dfd == AT_FDCWD_ || (!name.empty() && name[0] == '/')) return name;
+    const files_struct& files = *c.task.files;
+    inaccessible = dfd >= 0 && static_cast<size_t>(dfd) < files.cloexec.size() && files.cloexec[dfd];
+    return "/dev/fd/" + std::to_string(dfd) + (name.empty() ? "" : "/" + name);
+}
+
+long do_execveat(SysCtx& c, int dfd, uint64_t ufilename, uint64_t uargv, uint64_t uenvp, unsigned flags) {
     std::string name;
-    auto p = strncpy_from_user(c.mm, VirtAddr(ufilename), 4096);
-    if (!p) return strncpy_from_user(c.mm, VirtAddr(ufilename), 1) ? -ENAMETOOLONG : -EFAULT;
-    name = std::move(*p);
-    if (name.empty()) return -ENOENT;
+    if (long e = getname(c, ufilename, name, flags & AT_EMPTY_PATH_)) return e;
     linux_binprm bprm;
+    // The program is opened before the arguments are read (do_execveat_common).
+    if (long e = open_program(c, dfd, name, flags, bprm)) return e;
+    bool inaccessible = false;
+    bprm.filename = bprm_filename(c, dfd, name, inaccessible);
     uint64_t total = 0;
     if (long e = copy_strings(c, uargv, bprm.argv, total)) return e;
     if (long e = copy_strings(c, uenvp, bprm.envp, total)) return e;
-    bprm.filename = name;
+    bprm.execfn = bprm.filename;
     for (int depth = 0;; ++depth) {
-        bprm.contents.clear();
-        if (long e = open_program(c, bprm.filename, bprm)) return e;
+        if (depth > 0) {
+            bprm.contents.clear();
+            if (long e = open_program(c, AT_FDCWD_, bprm.filename, 0, bprm)) return e;
+        }
         std::string interp, arg;
         if (!parse_shebang(bprm.contents, interp, arg)) break;
+        // The interpreter could not open the script by that name (load_script).
+        if (inaccessible) return -ENOENT;
         if (depth >= MAX_SCRIPT_DEPTH) return -ELOOP;
         if (interp.empty()) return -ENOEXEC;
         // argv[0] is replaced by the interpreter, its argument and the script's path.
@@ -200,14 +222,16 @@ long do_execveat(SysCtx& c, uint64_t ufilename, uint64_t uargv, uint64_t uenvp) 
         argv.push_back(bprm.filename);
         for (size_t i = 1; i < bprm.argv.size(); ++i) argv.push_back(bprm.argv[i]);
         bprm.argv = std::move(argv);
-        if (bprm.execfn.empty()) bprm.execfn = name;
         bprm.filename = interp;
     }
+    // The task's name is the file's, from the dentry of the file that runs for an empty name
+    // (comm_from_dentry).
+    const std::string comm = name.empty() ? kbasename(bprm.real_path) : kbasename(bprm.execfn);
     auto elf = loader::parse_elf(bprm.contents);
     if (elf.is_error()) return -ENOEXEC;
     // A dynamically linked program's interpreter is opened as the program was (open_exec).
     if (!elf->interp.empty()) {
-        if (long e = open_program(c, elf->interp, bprm.interp)) return e;
+        if (long e = open_program(c, AT_FDCWD_, elf->interp, 0, bprm.interp)) return e;
         auto ie = loader::parse_interp(*elf, bprm.interp.contents);
         if (ie.is_error()) return -ie.error().errno_value;
     }
@@ -217,19 +241,19 @@ long do_execveat(SysCtx& c, uint64_t ufilename, uint64_t uargv, uint64_t uenvp) 
         return -(err == EINVAL || err == EIO || err == 0 ? ENOEXEC : err);
     }
     begin_new_exec(c, r.value());
+    c.task.comm = comm.substr(0, 15);  // __set_task_comm
     if (c.kernel.tracer) c.kernel.tracer->exec_event(c.task);
     return 0;
 }
 
 }  // namespace
 
-long sys_execve(SysCtx& c, const uint64_t* a) { return do_execveat(c, a[0], a[1], a[2]); }
+long sys_execve(SysCtx& c, const uint64_t* a) { return do_execveat(c, AT_FDCWD_, a[0], a[1], a[2], 0); }
 
-// execveat(dirfd, path, argv, envp, flags): paths resolve as execve's (AT_FDCWD and absolute).
+// execveat(dirfd, path, argv, envp, flags): a path relative to dirfd, or with AT_EMPTY_PATH
+// the file open at dirfd.
 long sys_execveat(SysCtx& c, const uint64_t* a) {
-    constexpr uint64_t AT_EMPTY_PATH_ = 0x1000, AT_SYMLINK_NOFOLLOW_ = 0x100;
-    if (a[4] & ~(AT_EMPTY_PATH_ | AT_SYMLINK_NOFOLLOW_)) return -EINVAL;
-    return do_execveat(c, a[1], a[2], a[3]);
+    return do_execveat(c, static_cast<int>(a[0]), a[1], a[2], a[3], static_cast<unsigned>(a[4]));
 }
 
 }  // namespace guestos

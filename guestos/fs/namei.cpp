@@ -202,6 +202,7 @@ long lookup_last(nameidata& nd, bool follow, bool want_dir) {
 // Where the walk starts (path_init): the root for an absolute name, else the working
 // directory or dfd; a scoped walk (openat2's RESOLVE_BENEATH, RESOLVE_IN_ROOT) takes that
 // start as its root, and an absolute name is EXDEV beneath it, relative to it in root.
+// With LOOKUP_EMPTY an empty name is the file open at dfd, whatever its type.
 long path_init(nameidata& nd, int dfd, const std::string& name) {
     nd.root = nd.c.task.fs->root;
     if (!nd.root) return -ENOENT;
@@ -209,6 +210,13 @@ long path_init(nameidata& nd, int dfd, const std::string& name) {
     if (absolute && !(nd.flags & LOOKUP_IN_ROOT)) {
         nd.path = {};
         return nd_jump_root(nd);
+    }
+    if (name.empty() && (nd.flags & LOOKUP_EMPTY) && dfd != AT_FDCWD_) {  // the fd itself, of any type
+        auto f = nd.c.task.files->get(dfd);
+        if (!f) return -EBADF;
+        if (f->f_path) nd.path = f->f_path;
+        else nd.jumped = f;
+        return 0;
     }
     if (long e = path_start(nd.c, dfd, nd.path)) return e;
     if (nd.flags & LOOKUP_IS_SCOPED) nd.root = nd.path;

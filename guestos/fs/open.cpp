@@ -255,8 +255,12 @@ long reopen_file(SysCtx& c, const std::shared_ptr<file>& f, unsigned flags, std:
     return 0;
 }
 
-long open_exec(SysCtx& c, const std::string& name, std::shared_ptr<file>& out, std::string& abs) {
-    if (long e = do_filp_open(c, AT_FDCWD_, name, O_RDONLY_, 0, out)) return e;
+long open_exec(SysCtx& c, int dfd, const std::string& name, unsigned flags, std::shared_ptr<file>& out,
+               std::string& abs) {
+    if (flags & ~(AT_SYMLINK_NOFOLLOW_ | AT_EMPTY_PATH_)) return -EINVAL;
+    const unsigned oflags = O_RDONLY_ | ((flags & AT_SYMLINK_NOFOLLOW_) ? O_NOFOLLOW_ : 0u);
+    const unsigned lookup = (flags & AT_EMPTY_PATH_) ? LOOKUP_EMPTY : 0u;
+    if (long e = do_filp_open(c, dfd, name, oflags, 0, out, lookup)) return e;
     abs = out->f_path ? d_path(out->f_path) : name;
     return 0;
 }

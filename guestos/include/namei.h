@@ -37,7 +37,8 @@ long user_path_at(SysCtx& c, int dfd, uint64_t upath, unsigned flags, path& out,
                   std::shared_ptr<file>* jumped = nullptr);
 // Opens name from dfd (do_filp_open): O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_NOFOLLOW,
 // O_PATH, the permission checks; mode is masked by the umask.
-// lookup_flags adds openat2's LOOKUP_NO_* and scoping flags to the walk.
+// lookup_flags adds openat2's LOOKUP_NO_* and scoping flags to the walk, or LOOKUP_EMPTY
+// (execveat's AT_EMPTY_PATH: an empty name opens the file at dfd anew).
 long do_filp_open(SysCtx& c, int dfd, const std::string& name, unsigned flags, unsigned mode,
                   std::shared_ptr<file>& out, unsigned lookup_flags = 0);
 // Whether the task may access the inode as mask asks (inode_permission: mode bits, the

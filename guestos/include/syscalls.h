@@ -26,9 +26,11 @@ SyscallFn syscall_impl(Sys sys);
 
 // Writes a guest long (4 or 8 bytes by ABI) at va.
 bool put_user_long(SysCtx& c, VirtAddr va, uint64_t v);
-// Opens path for execve through the guest's filesystems (open_exec); abs gets the absolute
-// guest path. 0 or -errno.
-long open_exec(SysCtx& c, const std::string& path, std::shared_ptr<file>& out, std::string& abs);
+// Opens path from dfd for execve through the guest's filesystems (do_open_execat): flags
+// are execveat's AT_SYMLINK_NOFOLLOW (ELOOP on a link) and AT_EMPTY_PATH (dfd itself),
+// anything else EINVAL; abs gets the absolute guest path. 0 or -errno.
+long open_exec(SysCtx& c, int dfd, const std::string& path, unsigned flags, std::shared_ptr<file>& out,
+               std::string& abs);
 // The open file behind a guest fd (fdget), or null; fds are unsigned int in syscalls, so
 // only the register's low 32 bits count.
 // An O_PATH file is none here (EBADF), as for Linux's I/O syscalls.
