@@ -282,17 +282,6 @@ constexpr uint64_t VALID_OPEN_FLAGS = O_ACCMODE_ | O_CREAT_ | O_EXCL_ | O_NOCTTY
                                       O_NOFOLLOW_ | O_NOATIME_ | O_CLOEXEC_ | O_PATH_ | O_TMPFILE_;
 constexpr uint64_t O_PATH_FLAGS = O_DIRECTORY_ | O_NOFOLLOW_ | O_PATH_ | O_CLOEXEC_;
 
-// A versioned struct from user space (copy_struct_from_user): a larger one than the
-// kernel knows must be zero past what it knows (E2BIG).
-long copy_struct_from_user(SysCtx& c, void* dst, uint64_t ksize, uint64_t src, uint64_t usize) {
-    for (uint64_t off = ksize; off < usize; ++off) {  // check_zeroed_user
-        uint8_t b;
-        if (!copy_from_user(c.mm, &b, VirtAddr(src + off), 1)) return -EFAULT;
-        if (b) return -E2BIG;
-    }
-    return copy_from_user(c.mm, dst, VirtAddr(src), std::min(ksize, usize)) ? 0 : -EFAULT;
-}
-
 // open_how's flags, mode and resolve checked as openat2 checks them, and the lookup flags
 // they ask for (build_open_flags).
 long build_open_flags(const open_how& how, unsigned& lookup_flags) {
@@ -331,7 +320,7 @@ long sys_openat2(SysCtx& c, const uint64_t* a) {
     if (usize < OPEN_HOW_SIZE_VER0) return -EINVAL;
     if (usize > 4096) return -E2BIG;
     open_how how{};
-    if (long e = copy_struct_from_user(c, &how, sizeof how, a[2], usize)) return e;
+    if (long e = copy_struct_from_user(c.mm, &how, sizeof how, VirtAddr(a[2]), usize)) return e;
     if (!(how.flags & O_PATH_) && !c.compat) how.flags |= O_LARGEFILE_;  // force_o_largefile
     unsigned lookup_flags = 0;
     if (long e = build_open_flags(how, lookup_flags)) return e;

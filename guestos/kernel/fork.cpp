@@ -196,6 +196,8 @@ enum : uint64_t {
     CLONE_NEWNET_ = 0x40000000,
     CLONE_NEWCGROUP_ = 0x02000000,
     CLONE_NEWTIME_ = 0x80,
+    CLONE_CLEAR_SIGHAND_ = 0x100000000ull,
+    CLONE_INTO_CGROUP_ = 0x200000000ull,
 };
 constexpr uint64_t CLONE_NEW_ANY_ =
     CLONE_NEWNS_ | CLONE_NEWUTS_ | CLONE_NEWIPC_ | CLONE_NEWUSER_ | CLONE_NEWPID_ | CLONE_NEWNET_ | CLONE_NEWCGROUP_;
@@ -256,6 +258,13 @@ void copy_shared_state(task_struct& cur, task_struct& p, uint64_t flags) {
     p.files = (flags & CLONE_FILES_) ? cur.files : std::make_shared<files_struct>(*cur.files);
     p.fs = (flags & CLONE_FS_) ? cur.fs : std::make_shared<fs_struct>(*cur.fs);
     p.sighand = (flags & CLONE_SIGHAND_) ? cur.sighand : std::make_shared<sighand_struct>(*cur.sighand);
+    if (flags & CLONE_CLEAR_SIGHAND_)  // copy_sighand: caught signals back to SIG_DFL, ignored ones stay
+        for (k_sigaction& ka : p.sighand->action) {
+            if (ka.handler != 1) ka.handler = 0;
+            ka.flags = 0;
+            ka.mask = 0;
+            ka.restorer = 0;
+        }
     if (flags & CLONE_THREAD_) {
         p.signal->thread_head.clear();  // the constructor's own group
         p.signal = cur.signal;
@@ -419,25 +428,61 @@ long sys_clone(SysCtx& c, const uint64_t* a) {
     return kernel_clone(c, args);
 }
 
+namespace {
+
+// clone3's struct clone_args (uapi/linux/sched.h), version 2.
+struct clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+constexpr uint64_t CLONE_ARGS_SIZE_VER0 = 64, CLONE_ARGS_SIZE_VER2 = 88;
+constexpr uint64_t MAX_PID_NS_LEVEL = 32;
+constexpr uint64_t CLONE_LEGACY_FLAGS = 0xffffffffull;
+
+// The struct, its size and its fields checked as copy_clone_args_from_user checks them.
+long copy_clone_args_from_user(SysCtx& c, clone_args& args, uint64_t uargs, uint64_t usize) {
+    if (usize > PAGE_SIZE) return -E2BIG;
+    if (usize < CLONE_ARGS_SIZE_VER0) return -EINVAL;
+    if (long e = copy_struct_from_user(c.mm, &args, sizeof args, VirtAddr(uargs), usize)) return e;
+    if (args.set_tid_size > MAX_PID_NS_LEVEL) return -EINVAL;
+    if (!args.set_tid && args.set_tid_size > 0) return -EINVAL;
+    if (args.set_tid && args.set_tid_size == 0) return -EINVAL;
+    if ((args.exit_signal & ~CSIGNAL_) || args.exit_signal > KERNEL_NSIG) return -EINVAL;  // valid_signal
+    if ((args.flags & CLONE_INTO_CGROUP_) && (args.cgroup > INT32_MAX || usize < CLONE_ARGS_SIZE_VER2)) return -EINVAL;
+    return 0;
+}
+
+// The flags and the stack clone3 accepts (clone3_args_valid, clone3_stack_valid).
+bool clone3_args_valid(const clone_args& args) {
+    if (args.flags & ~(CLONE_LEGACY_FLAGS | CLONE_CLEAR_SIGHAND_ | CLONE_INTO_CGROUP_)) return false;
+    // CLONE_DETACHED and the CSIGNAL bits are free for clone3's own use.
+    if (args.flags & (CLONE_DETACHED_ | (CSIGNAL_ & ~CLONE_NEWTIME_))) return false;
+    if ((args.flags & (CLONE_SIGHAND_ | CLONE_CLEAR_SIGHAND_)) == (CLONE_SIGHAND_ | CLONE_CLEAR_SIGHAND_)) return false;
+    if ((args.flags & (CLONE_THREAD_ | CLONE_PARENT_)) && args.exit_signal) return false;
+    if (args.stack == 0) return args.stack_size == 0;
+    return args.stack_size != 0 && access_ok(args.stack, args.stack_size);
+}
+
+}  // namespace
+
 // clone3(struct clone_args *, size): the fields of the version the caller knows.
 long sys_clone3(SysCtx& c, const uint64_t* a) {
-    constexpr uint64_t CLONE_ARGS_SIZE_VER0 = 64;
-    uint64_t ca[11] =
-        {};  // flags pidfd child_tid parent_tid exit_signal stack stack_size tls set_tid set_tid_size cgroup
-    const uint64_t size = a[1];
-    if (size < CLONE_ARGS_SIZE_VER0 || size > 4096) return -EINVAL;
-    if (!copy_from_user(c.mm, ca, VirtAddr(a[0]), std::min<uint64_t>(size, sizeof ca))) return -EFAULT;
-    if (ca[8] || ca[9]) return -EINVAL;  // set_tid needs pid namespaces privileges
-    if (ca[4] > KERNEL_NSIG || (ca[0] & CSIGNAL_)) return -EINVAL;
-    if ((ca[5] == 0) != (ca[6] == 0)) return -EINVAL;
+    clone_args ca{};
+    if (long e = copy_clone_args_from_user(c, ca, a[0], a[1])) return e;
+    if (ca.set_tid) {  // the pids asked for are read before anything else is checked
+        std::vector<int32_t> tids(ca.set_tid_size);
+        if (!copy_from_user(c.mm, tids.data(), VirtAddr(ca.set_tid), tids.size() * 4)) return -EFAULT;
+    }
+    if (!clone3_args_valid(ca)) return -EINVAL;
+    if (ca.set_tid) return -EINVAL;                    // emu chooses every pid itself
+    if (ca.flags & CLONE_INTO_CGROUP_) return -EBADF;  // no cgroup2 directory can be open here
     kernel_clone_args args;
-    args.flags = ca[0];
-    args.pidfd = ca[1];
-    args.child_tid = ca[2];
-    args.parent_tid = ca[3];
-    args.exit_signal = ca[4];
-    args.stack = ca[5] ? ca[5] + ca[6] : 0;
-    args.tls = ca[7];
+    args.flags = ca.flags;
+    args.pidfd = ca.pidfd;
+    args.child_tid = ca.child_tid;
+    args.parent_tid = ca.parent_tid;
+    args.exit_signal = ca.exit_signal;
+    args.stack = ca.stack ? ca.stack + ca.stack_size : 0;
+    args.tls = ca.tls;
     return kernel_clone(c, args);
 }
 

@@ -633,6 +633,22 @@ bool copy_to_user(mm_struct& mm, VirtAddr dst, const void* src, uint64_t len) {
                                [&](uint8_t* host, uint64_t done, uint64_t n) { std::memcpy(host, in + done, n); });
 }
 
+long copy_struct_from_user(mm_struct& mm, void* dst, uint64_t ksize, VirtAddr src, uint64_t usize) {
+    const uint64_t size = std::min(ksize, usize);
+    if (usize < ksize) std::memset(static_cast<uint8_t*>(dst) + size, 0, ksize - size);
+    // check_zeroed_user: in order, a page at a time, so a non-zero byte before a fault wins.
+    for (uint64_t off = size; off < usize;) {
+        const VirtAddr at = src + off;
+        const uint64_t n = std::min<uint64_t>(usize - off, PAGE_SIZE - at.page_offset());
+        uint8_t buf[PAGE_SIZE];
+        if (!copy_from_user(mm, buf, at, n)) return -EFAULT;
+        for (uint64_t i = 0; i < n; ++i)
+            if (buf[i]) return -E2BIG;
+        off += n;
+    }
+    return copy_from_user(mm, dst, src, size) ? 0 : -EFAULT;
+}
+
 bool access_remote_vm_write(mm_struct& mm, VirtAddr va, const void* src, uint64_t len) {
     const auto* in = static_cast<const uint8_t*>(src);
     for (uint64_t done = 0; done < len;) {

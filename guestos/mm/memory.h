@@ -80,6 +80,9 @@ constexpr bool access_ok(uint64_t addr, uint64_t size) {
 // write. False when some page has no VMA or only a shared read-only one (nothing written
 // from that page on).
 [[nodiscard]] bool access_remote_vm_write(mm_struct& mm, VirtAddr va, const void* src, uint64_t len);
+// Reads a versioned struct of usize bytes into ksize (copy_struct_from_user): a shorter one
+// is zero-extended, a longer one must be zero past ksize (-E2BIG); -EFAULT, else 0.
+long copy_struct_from_user(mm_struct& mm, void* dst, uint64_t ksize, VirtAddr src, uint64_t usize);
 // Reads user memory only where it is mapped now, never faulting (copy_from_user_nofault).
 [[nodiscard]] bool copy_from_user_nofault(mm_struct& mm, void* dst, VirtAddr src, uint64_t len);
 // Reads a NUL-terminated string of at most max bytes; nullopt on EFAULT or when too long.
