@@ -227,7 +227,9 @@ long futex_wake(task_struct& t, uint64_t uaddr, int nr, uint32_t bitset, bool pr
 
 void exit_robust_list(task_struct& t) {
     constexpr uint32_t FUTEX_WAITERS = 0x80000000u, FUTEX_OWNER_DIED = 0x40000000u, FUTEX_TID_MASK = 0x3fffffffu;
-    if (!t.robust_list || !t.mm) return;
+    const uint64_t head = t.robust_list;
+    t.robust_list = 0;  // futex_cleanup: a zombie's list is gone
+    if (!head || !t.mm) return;
     mm_struct& mm = *t.mm;
     const uint64_t ps = t.is_compat() ? 4 : 8;
     auto get = [&](uint64_t at, uint64_t& v) {
@@ -235,7 +237,6 @@ void exit_robust_list(task_struct& t) {
         return copy_from_user(mm, &v, VirtAddr(at), ps);
     };
     uint64_t entry, offset, pending;
-    const uint64_t head = t.robust_list;
     if (!get(head, entry) || !get(head + ps, offset) || !get(head + 2 * ps, pending)) return;
     const int64_t off = t.is_compat() ? static_cast<int32_t>(offset) : static_cast<int64_t>(offset);
     auto handle = [&](uint64_t e) {  // handle_futex_death
@@ -255,11 +256,11 @@ void exit_robust_list(task_struct& t) {
 }
 
 // get_robust_list(pid, head_ptr, len_ptr): the task's robust list head and its size (24, or
-// 12 on i386), for a task the caller may inspect.
+// 12 on i386), for a task the caller may inspect; a zombie is found until it is reaped.
 long sys_get_robust_list(SysCtx& c, const uint64_t* a) {
     const int pid = static_cast<int32_t>(a[0]);
     task_struct* p = pid ? c.kernel.find_task_by_vpid(pid) : &c.task;
-    if (!p || p->exited) return -ESRCH;
+    if (!p || p->exit_state == EXIT_DEAD) return -ESRCH;
     if (ptrace_may_access(c.task, *p)) return -EPERM;
     if (!put_user_long(c, VirtAddr(a[2]), 3 * c.ptr_size())) return -EFAULT;
     return put_user_long(c, VirtAddr(a[1]), p->robust_list) ? 0 : -EFAULT;
