@@ -298,11 +298,12 @@ long sys_getppid(SysCtx& c, const uint64_t*) {
     const task_struct* p = c.task.group_leader->real_parent;
     return p ? p->tgid : 1;
 }
-// The process of pid (0: the caller), or null.
+// The task of pid (0: the caller), or null; a zombie is found until it is reaped, and its
+// group and session stay with it (find_task_by_vpid, task_pgrp).
 static task_struct* find_process(SysCtx& c, uint64_t pid) {
     if (!static_cast<int32_t>(pid)) return &c.task;
     task_struct* t = c.kernel.find_task_by_vpid(static_cast<int32_t>(pid));
-    return t && !t->exit_state ? t : nullptr;
+    return t && t->exit_state != EXIT_DEAD ? t : nullptr;
 }
 
 long sys_getpgrp(SysCtx& c, const uint64_t*) { return c.task.signal->pgrp; }
