@@ -458,13 +458,15 @@ bool Kernel::syscall_resume(task_struct& task, long& ret) { return kstack_resume
 
 namespace {
 // Charges the time of a syscall or fault as system time, unless the task slept in it (the
-// time then went to others): the stime half of the task's CPU time.
+// time then went to others): the stime half of the task's CPU time. It is CPU time, as
+// sum_exec_runtime is: wall time would count the host's preemptions and waits, and could
+// leave no user time at all.
 class SystemTime {
 public:
-    explicit SystemTime(task_struct& t) : t_(t), start_(ktime_get()), switches_(t.nvcsw + t.nivcsw) {}
+    explicit SystemTime(task_struct& t) : t_(t), start_(task_cputime()), switches_(t.nvcsw + t.nivcsw) {}
     ~SystemTime() {
         if (t_.nvcsw + t_.nivcsw != switches_) return;
-        t_.stime_ns += ktime_get() - start_;
+        t_.stime_ns += task_cputime() - start_;
     }
 
 private:
