@@ -14,12 +14,15 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <map>
 
+#include "guestos/include/cred.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/poll.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
+#include "guestos/include/sysctl.h"
 
 namespace guestos {
 
@@ -45,14 +48,57 @@ dev_t pipefs_dev() {
     return dev;
 }
 
-// pipe_max_size (/proc/sys/fs/pipe-max-size) and the POSIX minimum of a page.
-constexpr unsigned long PIPE_MAX_SIZE = 1048576;
+// The pipe sysctls (fs/pipe.c): the largest size F_SETPIPE_SZ gives without
+// CAP_SYS_RESOURCE, and the pages an unprivileged user's pipes may hold (hard: none more;
+// soft: new pipes get two slots, 16 per file descriptor of INR_OPEN_CUR).
+unsigned pipe_max_size = 1048576;
+unsigned long pipe_user_pages_hard = 0, pipe_user_pages_soft = PIPE_DEF_BUFFERS * 1024;
+constexpr unsigned PIPE_MIN_DEF_BUFFERS = 2;
+
+// The pipe slots each user's pipes hold (user_struct's pipe_bufs).
+std::map<uint32_t, unsigned long>& pipe_bufs_by_user() {
+    static std::map<uint32_t, unsigned long> bufs;
+    return bufs;
+}
+
+// Moves a pipe's count from old to new slots; the user's new total (account_pipe_buffers).
+unsigned long account_pipe_buffers(uint32_t user, unsigned long old, unsigned long now) {
+    unsigned long& n = pipe_bufs_by_user()[user];
+    n = n + now - old;
+    return n;
+}
+
+bool too_many_pipe_buffers_soft(unsigned long user_bufs) {
+    return pipe_user_pages_soft && user_bufs > pipe_user_pages_soft;
+}
+bool too_many_pipe_buffers_hard(unsigned long user_bufs) {
+    return pipe_user_pages_hard && user_bufs > pipe_user_pages_hard;
+}
+bool pipe_is_unprivileged_user() { return !capable(CAP_SYS_RESOURCE_) && !capable(CAP_SYS_ADMIN_); }
 
 // A pipe size rounded up to a power-of-two number of pages (round_pipe_size); 0 if too big.
-unsigned long round_pipe_size(unsigned long size) {
-    if (size > (1ul << 31)) return 0;
+unsigned long round_pipe_size(unsigned size) {
+    if (size > (1u << 31)) return 0;
     if (size < PIPE_PAGE_SIZE) return PIPE_PAGE_SIZE;
     return std::bit_ceil(size);
+}
+
+// fs.pipe-max-size (proc_dopipe_max_size): an unsigned int, a write rounded as
+// round_pipe_size rounds (its low 32 bits; EINVAL past 2 GiB).
+long proc_dopipe_max_size(const ctl_table* table, int write, char* buffer, size_t* lenp, int64_t* ppos) {
+    unsigned long v = pipe_max_size;
+    ctl_table t = *table;
+    t.data = &v;
+    t.maxlen = sizeof v;
+    t.extra1 = t.extra2 = nullptr;
+    if (!write) return proc_doulongvec_minmax(&t, write, buffer, lenp, ppos);
+    const int64_t pos = *ppos;
+    const long ret = proc_doulongvec_minmax(&t, write, buffer, lenp, ppos);
+    if (ret || pos) return ret;
+    const unsigned long size = round_pipe_size(static_cast<unsigned>(v));
+    if (!size) return -EINVAL;
+    pipe_max_size = static_cast<unsigned>(size);
+    return 0;
 }
 
 // Moves the unread buffers into a ring of nr_slots (pipe_resize_ring).
@@ -68,6 +114,18 @@ long pipe_resize_ring(pipe_inode_info& pipe, unsigned nr_slots) {
 }
 
 }  // namespace
+
+pipe_inode_info::~pipe_inode_info() { account_pipe_buffers(user, nr_accounted, 0); }
+
+void pipe_sysctl_init(ctl_table_root& root) {
+    root.register_sysctl(
+        "fs",
+        {
+            {"pipe-max-size", &pipe_max_size, sizeof pipe_max_size, 0644, proc_dopipe_max_size},
+            {"pipe-user-pages-hard", &pipe_user_pages_hard, sizeof pipe_user_pages_hard, 0644, proc_doulongvec_minmax},
+            {"pipe-user-pages-soft", &pipe_user_pages_soft, sizeof pipe_user_pages_soft, 0644, proc_doulongvec_minmax},
+        });
+}
 
 uint64_t pipe_inode_info::unread_bytes() {
     uint64_t n = 0;
@@ -246,10 +304,28 @@ pipe_inode_info* get_pipe_info(file& f) {
 
 namespace {
 
-// A new empty pipe (alloc_pipe_info).
+// A new empty pipe (alloc_pipe_info): 16 slots, fewer when pipe-max-size is smaller and
+// the caller lacks CAP_SYS_RESOURCE, two for an unprivileged user over the soft limit;
+// null for one over the hard limit.
 std::shared_ptr<pipe_inode_info> alloc_pipe_info() {
+    unsigned long pipe_bufs = PIPE_DEF_BUFFERS;
+    const uint32_t user = current_cred().uid;
+    if (pipe_bufs * PIPE_PAGE_SIZE > pipe_max_size && !capable(CAP_SYS_RESOURCE_))
+        pipe_bufs = pipe_max_size / PIPE_PAGE_SIZE;
+    unsigned long user_bufs = account_pipe_buffers(user, 0, pipe_bufs);
+    if (too_many_pipe_buffers_soft(user_bufs) && pipe_is_unprivileged_user()) {
+        user_bufs = account_pipe_buffers(user, pipe_bufs, PIPE_MIN_DEF_BUFFERS);
+        pipe_bufs = PIPE_MIN_DEF_BUFFERS;
+    }
+    if (too_many_pipe_buffers_hard(user_bufs) && pipe_is_unprivileged_user()) {
+        account_pipe_buffers(user, pipe_bufs, 0);
+        return nullptr;
+    }
     auto pipe = std::make_shared<pipe_inode_info>();
-    pipe->bufs.resize(PIPE_DEF_BUFFERS);
+    pipe->user = user;
+    pipe->nr_accounted = pipe_bufs;
+    pipe->max_usage = static_cast<unsigned>(pipe_bufs);
+    pipe->bufs.resize(pipe_bufs);
     pipe->i_ino = next_pipe_ino();
     pipe->i_atime = pipe->i_mtime = pipe->i_ctime = current_time();
     return pipe;
@@ -272,6 +348,7 @@ long fifo_open(const struct path& p, unsigned flags, task_struct& t, std::shared
     inode& ino = *p.dentry->d_inode;
     auto pipe = ino.i_pipe.lock();
     if (!pipe) ino.i_pipe = pipe = alloc_pipe_info();
+    if (!pipe) return -ENOMEM;
     const unsigned acc = flags & O_ACCMODE_;
     if (acc == O_ACCMODE_) return -EINVAL;  // neither FMODE_READ nor FMODE_WRITE
     if (acc == O_WRONLY_ && (flags & O_NONBLOCK_) && !pipe->readers) return -ENXIO;
@@ -294,6 +371,7 @@ long fifo_open(const struct path& p, unsigned flags, task_struct& t, std::shared
 long create_pipe_files(std::shared_ptr<file> res[2], unsigned flags) {
     if (flags & O_NOTIFICATION_PIPE) return -ENOPKG;  // no watch queues (CONFIG_WATCH_QUEUE=n)
     auto pipe = alloc_pipe_info();
+    if (!pipe) return -ENFILE;  // get_pipe_inode
     res[1] = std::make_shared<pipe_file>(pipe, O_WRONLY_ | (flags & (O_NONBLOCK_ | O_DIRECT_)));
     res[0] = std::make_shared<pipe_file>(pipe, O_RDONLY_ | (flags & O_NONBLOCK_));
     return 0;
@@ -305,11 +383,23 @@ long pipe_fcntl(file& f, unsigned cmd, unsigned long arg) {
     pipe_inode_info& pipe = pf->pipe();
     if (cmd == F_GETPIPE_SZ) return static_cast<long>(pipe.max_usage * PIPE_PAGE_SIZE);
     if (cmd != F_SETPIPE_SZ) return -EINVAL;
+    // pipe_set_size: growing past pipe-max-size needs CAP_SYS_RESOURCE, and an unprivileged
+    // user may not grow a pipe past either limit of its pages; shrinking is always allowed.
     const unsigned long size = round_pipe_size(static_cast<unsigned>(arg));
     const auto nr_slots = static_cast<unsigned>(size / PIPE_PAGE_SIZE);
     if (!nr_slots) return -EINVAL;
-    if (nr_slots > pipe.max_usage && size > PIPE_MAX_SIZE && !capable(CAP_SYS_RESOURCE_)) return -EPERM;
-    if (long e = pipe_resize_ring(pipe, nr_slots)) return e;
+    if (nr_slots > pipe.max_usage && size > pipe_max_size && !capable(CAP_SYS_RESOURCE_)) return -EPERM;
+    const unsigned long user_bufs = account_pipe_buffers(pipe.user, pipe.nr_accounted, nr_slots);
+    long ret = 0;
+    if (nr_slots > pipe.max_usage && (too_many_pipe_buffers_hard(user_bufs) || too_many_pipe_buffers_soft(user_bufs)) &&
+        pipe_is_unprivileged_user())
+        ret = -EPERM;
+    else ret = pipe_resize_ring(pipe, nr_slots);
+    if (ret) {
+        account_pipe_buffers(pipe.user, nr_slots, pipe.nr_accounted);
+        return ret;
+    }
+    pipe.nr_accounted = nr_slots;
     pipe.max_usage = nr_slots;
     return static_cast<long>(pipe.max_usage * PIPE_PAGE_SIZE);
 }

@@ -14,6 +14,8 @@
 
 namespace guestos {
 
+class ctl_table_root;
+
 inline constexpr unsigned PIPE_DEF_BUFFERS = 16;
 inline constexpr size_t PIPE_PAGE_SIZE = 4096;
 // pipe_buffer flags.
@@ -31,12 +33,18 @@ struct pipe_buffer {
 // The pipe (struct pipe_inode_info): head and tail run freely, the ring index is them
 // modulo ring_size (a power of two), and head - tail slots are in use.
 struct pipe_inode_info {
+    pipe_inode_info() = default;
+    pipe_inode_info(const pipe_inode_info&) = delete;
+    pipe_inode_info& operator=(const pipe_inode_info&) = delete;
+    ~pipe_inode_info();  // free_pipe_info: its slots leave the user's count
     std::vector<pipe_buffer> bufs;
     unsigned head = 0, tail = 0;
     unsigned max_usage = PIPE_DEF_BUFFERS;  // slots writers may fill (F_SETPIPE_SZ)
     unsigned readers = 0, writers = 0;      // open files with each access
     unsigned r_counter = 1, w_counter = 1;  // opens ever made for each access (a FIFO's partner waits)
     uint64_t i_ino = 0;
+    uint32_t user = 0;                 // the real uid whose pipe pages it counts in (pipe->user)
+    unsigned long nr_accounted = 0;    // slots counted there
     wait_queue_head rd_wait, wr_wait;  // readers wait for data, writers for room
     timespec i_atime{}, i_mtime{}, i_ctime{};
 
@@ -81,6 +89,10 @@ long create_pipe_files(std::shared_ptr<file> res[2], unsigned flags);
 // for a writer and a writer for a reader, unless O_NONBLOCK (a writer then fails with
 // ENXIO); O_RDWR never waits. -ERESTARTSYS when a signal ends the wait.
 long fifo_open(const struct path& p, unsigned flags, task_struct& t, std::shared_ptr<file>& out);
+// Registers fs.pipe-max-size (a power-of-two size of at least a page: F_SETPIPE_SZ's
+// ceiling without CAP_SYS_RESOURCE), fs.pipe-user-pages-hard and fs.pipe-user-pages-soft
+// (the pages an unprivileged user's pipes may hold; 0 is no limit).
+void pipe_sysctl_init(ctl_table_root& root);
 // F_GETPIPE_SZ and F_SETPIPE_SZ (pipe_fcntl): -EBADF when f is no pipe.
 long pipe_fcntl(file& f, unsigned cmd, unsigned long arg);
 

@@ -28,6 +28,7 @@
 #include "guestos/fs/ext2/ext2_fs.h"
 #include "guestos/fs/hostfs/hostfs.h"
 #include "guestos/fs/pathfs.h"
+#include "guestos/fs/pipe.h"
 #include "guestos/include/mount.h"
 #include "guestos/include/namei.h"
 #include "guestos/trace/fault_trace.h"
@@ -246,6 +247,7 @@ void Kernel::sysctl_init() {
     drop_caches_sysctl_init(sysctl_, *slab_);
     inotify_sysctl_init(sysctl_, buddy_->totalram_pages());
     mq_sysctl_init(sysctl_, ipc_ns());
+    pipe_sysctl_init(sysctl_);
 }
 
 mmu::ErrorOr<void> Kernel::slab_bootstrap(task_struct& task) {
