@@ -13,6 +13,7 @@
 #include "guestos/include/fs.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/syscalls.h"
+#include "guestos/include/sysctl.h"
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/kernel/sched/core.h"
 
@@ -355,6 +356,14 @@ long sys_flock(SysCtx& c, const uint64_t* a) {
     req.fl_pid = c.task.tgid;
     req.fl_type = op == LOCK_SH_ ? F_RDLCK_ : op == LOCK_EX_ ? F_WRLCK_ : F_UNLCK_;
     return flock_lock_file(c.task, *f->f_inode, req, !(cmd & LOCK_NB_));
+}
+
+namespace {
+int lease_break_time = 45;  // seconds a lease holder has to give it up
+}  // namespace
+
+void locks_sysctl_init(ctl_table_root& root) {
+    root.register_sysctl("fs", {{"lease-break-time", &lease_break_time, sizeof(int), 0644, proc_dointvec}});
 }
 
 }  // namespace guestos

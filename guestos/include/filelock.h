@@ -11,6 +11,7 @@
 
 namespace guestos {
 
+class ctl_table_root;
 class file;
 struct SysCtx;
 struct files_struct;
@@ -40,5 +41,9 @@ void locks_remove_posix(const file& f, const files_struct* owner);
 long fcntl_lock(SysCtx& c, file& f, int cmd, uint64_t arg);
 // Drops the OFD and flock locks of the open file (locks_remove_file: its last close).
 void locks_remove_file(const file& f);
+
+// Registers fs.lease-break-time (45 seconds, fs/locks.c's locks_sysctls). emu grants no
+// leases (F_SETLEASE), so nothing waits on it yet.
+void locks_sysctl_init(ctl_table_root& root);
 
 }  // namespace guestos

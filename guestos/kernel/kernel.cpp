@@ -1,6 +1,7 @@
 // The OS layer's entry points: boot, task set-up, syscall dispatch and the page fault's entry
 // (do_page_fault; the x86 handler itself is arch/x86/mm/fault.cpp).
 #include "guestos/ipc/util.h"
+#include "guestos/include/filelock.h"
 #include "guestos/include/fsnotify.h"
 #include "guestos/include/blkdev.h"
 #include "guestos/include/kernel.h"
@@ -248,6 +249,7 @@ void Kernel::sysctl_init() {
     inotify_sysctl_init(sysctl_, buddy_->totalram_pages());
     mq_sysctl_init(sysctl_, ipc_ns());
     pipe_sysctl_init(sysctl_);
+    locks_sysctl_init(sysctl_);
 }
 
 mmu::ErrorOr<void> Kernel::slab_bootstrap(task_struct& task) {

@@ -1,4 +1,4 @@
-/* The pipe sysctls: their values and the writes that leave them as
+/* The pipe sysctls and fs.lease-break-time: their values and the writes that leave them as
  * they are (a size rounded up to a power of two, EINVAL for a negative value, a word, a size
  * past 2 GiB); F_SETPIPE_SZ past pipe-max-size as root and, without CAP_SYS_RESOURCE, EPERM;
  * and an unprivileged user whose pipes hold pipe-user-pages-soft pages: a new pipe gets two
@@ -50,6 +50,7 @@ int main(void)
     show("pipe-max-size");
     show("pipe-user-pages-hard");
     show("pipe-user-pages-soft");
+    show("lease-break-time");
     put("pipe-max-size", "1000000");
     put("pipe-max-size", "1048576\n");
     put("pipe-max-size", "-1");
@@ -58,6 +59,8 @@ int main(void)
     put("pipe-user-pages-soft", "16384");
     put("pipe-user-pages-soft", "-1");
     put("pipe-user-pages-hard", "0");
+    put("lease-break-time", "45");
+    put("lease-break-time", "x");
 
     int p[2];
     pipe(p);
