@@ -30,6 +30,7 @@
 #include "guestos/fs/hostfs/hostfs.h"
 #include "guestos/fs/pathfs.h"
 #include "guestos/fs/pipe.h"
+#include "guestos/kernel/configs.h"
 #include "guestos/include/mount.h"
 #include "guestos/include/namei.h"
 #include "guestos/trace/fault_trace.h"
@@ -277,6 +278,7 @@ std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     if (entry == "vmstat") return proc_vmstat(src);
     if (entry == "loadavg") return proc_loadavg();
     if (entry == "diskstats") return diskstats_show();
+    if (entry == "config.gz") return ikconfig_gz(const_cast<Kernel&>(*this).utsname().release);
     Kernel& k = const_cast<Kernel&>(*this);  // reading the IPC objects changes none of them
     if (entry == "sysvipc/shm") return sysvipc_shm_proc_show(k.ipc_ns());
     if (entry == "sysvipc/msg") return sysvipc_msg_proc_show(k.ipc_ns());
