@@ -62,7 +62,7 @@ public:
 const pathfs_iops pathfs_inode_ops;
 
 std::shared_ptr<inode> pathfs_iops::make_inode(super_block& sb, const struct stat& st) {
-    auto ino = std::make_shared<inode>();
+    auto ino = std::make_shared<inode>(inode_cache_kind::proc);
     ino->i_ino = st.st_ino;
     ino->i_dev = st.st_dev;
     ino->i_rdev = st.st_rdev;

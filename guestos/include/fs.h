@@ -7,12 +7,14 @@
 #include <cerrno>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "guestos/mm/filemap.h"
+#include "guestos/mm/shrinker.h"
 #include "guestos/mm/slab_object.h"
 
 namespace guestos {
@@ -61,7 +63,12 @@ inline constexpr uint64_t ST_RDONLY = 1, ST_NOSUID = 2, ST_NODEV = 4, ST_RELATIM
 
 // One mounted filesystem instance (struct super_block + super_operations).
 struct super_block {
-    virtual ~super_block() = default;
+    // Registers its shrinker (alloc_super: s_shrink with super_cache_count/super_cache_scan).
+    super_block();
+    // Unregisters it (deactivate_locked_super: shrinker_free).
+    virtual ~super_block();
+    super_block(const super_block&) = delete;
+    super_block& operator=(const super_block&) = delete;
     std::string s_type;  // the file_system_type's name: "tmpfs", "proc", "ext2", "hostfs"
     uint64_t s_magic = 0;
     uint64_t s_dev = 0;
@@ -89,6 +96,20 @@ struct super_block {
     // Appends the filesystem's own mount options, each as ",name=value", as /proc/mounts
     // shows them (super_operations.show_options).
     virtual void show_options(std::string&) {}
+
+    // The dcache and icache shrinker (s_shrink): super_cache_count / super_cache_scan over
+    // its unused dentries, then its unused inodes (guestos/fs/super.cpp).
+    shrinker s_shrink;
+    // A name that exists is the file itself (tmpfs, devtmpfs: no backing store to read it
+    // again from), so its dentry is never unused (simple_lookup's dentries pinned by dget).
+    bool s_pin_dentries = false;
+    // Whether the inode is on the inode LRU: held by nothing but the filesystem's own inode
+    // cache, linked, and clean (no dirty or writeback page, its on-disk copy up to date):
+    // inode_lru_isolate's test. Inodes that go with their last dentry are never there.
+    virtual bool inode_unused(inode&) { return false; }
+    // Takes an unused inode out of the filesystem's inode cache (the hash: __remove_inode_hash)
+    // and gives the caller its last reference, whose release evicts it, page cache and all.
+    virtual std::shared_ptr<inode> isolate_unused_inode(inode&) { return nullptr; }
 };
 
 // What the read and write syscalls check of a file (FMODE_*): a pipe is a stream, so pread
@@ -125,10 +146,21 @@ struct kiocb {
     unsigned ki_flags = 0;
 };
 
+// Which cache an inode's object comes from (its super_operations.alloc_inode's).
+enum class inode_cache_kind : uint8_t { generic, ext2, shmem, proc, sock };
+
 // A file (struct inode): its identity, size and times, and its page cache (i_data).
+//
+// Each live inode owns one object of its filesystem's inode cache (inode_cache,
+// ext2_inode_cache, shmem_inode_cache, proc_inode_cache, sock_inode_cache) and sits on the
+// inode list (every superblock's s_inodes in one), least recently looked up first: the order
+// in which the icache shrinker looks at a filesystem's unused inodes (s_inode_lru).
 struct inode {
-    inode() { i_data.host = this; }
-    virtual ~inode() = default;
+    // Takes the object (alloc_inode; unbacked before the slab exists or when it has no
+    // memory) and joins the inode list at its tail.
+    explicit inode(inode_cache_kind kind = inode_cache_kind::generic);
+    // Frees the object (free_inode_nonrcu) and leaves the list.
+    virtual ~inode();
     inode(const inode&) = delete;
     inode& operator=(const inode&) = delete;
 
@@ -155,7 +187,34 @@ struct inode {
     std::vector<uint8_t> contents;
     address_space i_data;  // its page cache
     address_space& i_mapping() { return i_data; }
+
+    SlabObject slab;                    // its struct inode in its filesystem's cache
+    inode_cache_kind i_cache_kind;      // which cache
+    std::list<inode*>::iterator i_lru;  // its place on the inode list
+    // Writes i_mode, the ids, i_ino, i_nlink, i_rdev, i_size, the times and i_blocks into its
+    // object.
+    void sync_slab() const;
 };
+
+// Moves the inode to the tail of the inode list: it was just used (the icache hit of
+// iget_locked; Linux's inode goes to the LRU's tail when its last user lets go).
+void inode_lru_touch(inode& i);
+// Every live inode (inodes_stat.nr_inodes).
+uint64_t get_nr_inodes();
+// Inodes on the inode LRUs of every filesystem (inodes_stat.nr_unused).
+uint64_t get_nr_inodes_unused();
+// sb's unused inodes (list_lru_shrink_count of s_inode_lru).
+uint64_t icache_count_unused(super_block& sb);
+// Evicts up to nr_to_scan of sb's unused inodes, least recently used first (prune_icache_sb:
+// inode_lru_isolate to a dispose list, then dispose_list -> evict); one in use or dirty goes
+// to the end of the list, not counted. *scanned: the unused inodes of sb looked at. Returns
+// the inodes freed.
+uint64_t prune_icache_sb(super_block& sb, uint64_t nr_to_scan, uint64_t* scanned = nullptr);
+// Gives every inode made before the slab existed its object of c (vfs_caches_bootstrap).
+void inode_caches_bootstrap(KernelCaches& c);
+// Whether anything of the inode's page cache waits to be written: a dirty or writeback page,
+// or the inode on the flusher's list.
+bool inode_has_dirty_state(inode& i);
 
 // What a filesystem does with its inodes (struct inode_operations with the file_operations'
 // open): each returns 0 or a negative errno; what a filesystem lacks answers as Linux does

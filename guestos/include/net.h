@@ -73,6 +73,8 @@ public:
 
 private:
     uint64_t ino_ = 0;
+    // Its inode in sockfs: the socket_alloc in sock_inode_cache (sock_alloc_inode).
+    SlabObject sock_inode_;
 };
 
 // Family constructors socket() dispatches to (net_families[family]->create): a checked

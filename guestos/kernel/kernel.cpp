@@ -44,6 +44,7 @@
 #include "guestos/mm/page_alloc.h"
 #include "guestos/fs/proc/meminfo.h"
 #include "guestos/fs/proc/stat.h"
+#include "guestos/include/dcache.h"
 #include "guestos/mm/slab_object.h"
 #include "guestos/mm/slub.h"
 #include "guestos/mm/vmalloc.h"
@@ -227,6 +228,8 @@ mmu::ErrorOr<void> Kernel::setup_memory(Abi abi) {
     TRY(init_vdso(*buddy_, *ram_, abi == Abi::X86_64, zero_page_, *vdso_));
     slab_ = std::make_unique<SlabAllocator>(*buddy_);
     caches_ = TRY(KernelCaches::create(*slab_));
+    set_vfs_caches(caches_.get());  // dentries and inodes take objects from now on
+    vfs_caches_bootstrap();         // and those of the boot mounts take theirs
     auto kpt = KernelPageTable::create(*buddy_, cfg_.i386_paging);
     if (kpt.is_error())
         return mmu::Error::from_errno(ENOMEM, "no RAM for the kernel page tables: " + kpt.error().message);
@@ -247,6 +250,7 @@ void Kernel::sysctl_init() {
     util_sysctl_init(sysctl_, *buddy_);
     page_writeback_sysctl_init(sysctl_);
     drop_caches_sysctl_init(sysctl_, *slab_);
+    dcache_sysctl_init(sysctl_);
     inotify_sysctl_init(sysctl_, buddy_->totalram_pages());
     mq_sysctl_init(sysctl_, ipc_ns());
     pipe_sysctl_init(sysctl_);

@@ -53,7 +53,7 @@ void shmem_init_inode(inode& ino, const kernel_mem& km, uint32_t mode, uint64_t 
 }  // namespace
 
 std::shared_ptr<inode> shmem_get_inode(const kernel_mem& km, uint32_t mode, uint64_t dev, std::string path) {
-    auto ino = std::make_shared<inode>();
+    auto ino = std::make_shared<inode>(inode_cache_kind::shmem);
     shmem_init_inode(*ino, km, mode, dev, std::move(path));
     return ino;
 }
@@ -260,6 +260,7 @@ const shmem_inode_operations shmem_iops;
 // A tmpfs inode: gives its inode slot back when it goes (shmem_evict_inode ->
 // shmem_free_inode).
 struct shmem_inode final : inode {
+    shmem_inode() : inode(inode_cache_kind::shmem) {}
     std::shared_ptr<uint64_t> used_inodes;
     simple_xattrs xattrs;  // shmem_inode_info's
     ~shmem_inode() override {
@@ -308,6 +309,7 @@ public:
         s_magic = TMPFS_MAGIC;
         s_xattr = shmem_xattr_handlers;
         s_dev = dev;
+        s_pin_dentries = true;  // the names are the files
     }
     long statfs(kstatfs& buf) override {
         resolve();

@@ -11,9 +11,10 @@ namespace guestos {
 
 namespace {
 
+// Never destroyed: a filesystem's shrinker may be unregistered after every other static is gone.
 std::vector<shrinker*>& shrinker_list() {
-    static std::vector<shrinker*> l;
-    return l;
+    static auto* l = new std::vector<shrinker*>;
+    return *l;
 }
 
 }  // namespace

@@ -18,7 +18,20 @@ constexpr ObjectField task_struct_fields[] = {GUESTOS_TASK_STRUCT_FIELDS(GUESTOS
 constexpr ObjectField file_fields[] = {GUESTOS_FILE_FIELDS(GUESTOS_FIELD_DESC)};
 constexpr ObjectField anon_vma_fields[] = {GUESTOS_ANON_VMA_FIELDS(GUESTOS_FIELD_DESC)};
 constexpr ObjectField anon_vma_chain_fields[] = {GUESTOS_ANON_VMA_CHAIN_FIELDS(GUESTOS_FIELD_DESC)};
+constexpr ObjectField dentry_fields[] = {GUESTOS_DENTRY_FIELDS(GUESTOS_FIELD_DESC)};
+constexpr std::array inode_fields = {GUESTOS_INODE_FIELDS(GUESTOS_FIELD_DESC)};
 #undef GUESTOS_FIELD_DESC
+
+// A filesystem's inode: its own members (one block of fs64 / fs32 bytes) before vfs_inode.
+constexpr auto fs_inode_fields(uint16_t fs64, uint16_t fs32) {
+    auto f = inode_fields;
+    f[0] = ObjectField{"fs_info", fs64, fs32};
+    return f;
+}
+constexpr auto ext2_inode_fields = fs_inode_fields(184, 120);  // i_data .. truncate_mutex
+constexpr auto shmem_inode_fields = fs_inode_fields(128, 80);  // lock .. xattrs
+constexpr auto proc_inode_fields = fs_inode_fields(72, 40);    // pid .. sibling_inodes
+constexpr auto sock_inode_fields = fs_inode_fields(128, 64);   // struct socket
 
 constexpr unsigned L1_CACHE_BYTES = 64;
 
@@ -33,6 +46,16 @@ const ObjectLayout task_struct_layout{"task_struct", task_struct_fields, 9024, 3
 const ObjectLayout file_layout{"filp", file_fields, 248, 172, 0, SLAB_HWCACHE_ALIGN};
 const ObjectLayout anon_vma_layout{"anon_vma", anon_vma_fields, 80, 48, 0, SLAB_TYPESAFE_BY_RCU};
 const ObjectLayout anon_vma_chain_layout{"anon_vma_chain", anon_vma_chain_fields, 64, 32, 0, 0};
+// dentry, inode_cache, ext2_inode_cache and proc_inode_cache are SLAB_RECLAIM_ACCOUNT (SReclaimable:
+// the shrinkers give them back), sock_inode_cache also SLAB_HWCACHE_ALIGN; shmem_inode_cache is
+// neither (a tmpfs inode is the file itself).
+const ObjectLayout dentry_layout{"dentry", dentry_fields, 192, 136, 0, SLAB_RECLAIM_ACCOUNT};
+const ObjectLayout inode_layout{"inode_cache", inode_fields, 624, 368, 0, SLAB_RECLAIM_ACCOUNT};
+const ObjectLayout ext2_inode_layout{"ext2_inode_cache", ext2_inode_fields, 848, 512, 0, SLAB_RECLAIM_ACCOUNT};
+const ObjectLayout shmem_inode_layout{"shmem_inode_cache", shmem_inode_fields, 752, 448, 0, 0};
+const ObjectLayout proc_inode_layout{"proc_inode_cache", proc_inode_fields, 696, 408, 0, SLAB_RECLAIM_ACCOUNT};
+const ObjectLayout sock_inode_layout{
+    "sock_inode_cache", sock_inode_fields, 832, 448, 0, SLAB_HWCACHE_ALIGN | SLAB_RECLAIM_ACCOUNT};
 
 // ---------------------------------------------------------------------------------------------
 // ObjectCache
@@ -142,18 +165,34 @@ mmu::ErrorOr<std::unique_ptr<KernelCaches>> KernelCaches::create(SlabAllocator& 
         out = new ObjectCache(slab, c, l);
         return {};
     };
-    // start_kernel's order: anon_vma_init, fork_init, proc_caches_init, vfs_caches_init.
+    // start_kernel's order: anon_vma_init, fork_init, proc_caches_init, vfs_caches_init
+    // (dcache_init, inode_init, files_init), proc_root_init; then the initcalls: shmem_init,
+    // sock_init, and ext2's init_inodecache.
     for (auto [out, layout] : {std::pair{&kc->anon_vma_cachep, &anon_vma_layout},
                                {&kc->anon_vma_chain_cachep, &anon_vma_chain_layout},
                                {&kc->task_struct_cachep, &task_struct_layout},
                                {&kc->mm_cachep, &mm_struct_layout},
                                {&kc->vm_area_cachep, &vm_area_struct_layout},
-                               {&kc->filp_cachep, &file_layout}})
+                               {&kc->dentry_cachep, &dentry_layout},
+                               {&kc->inode_cachep, &inode_layout},
+                               {&kc->filp_cachep, &file_layout},
+                               {&kc->proc_inode_cachep, &proc_inode_layout},
+                               {&kc->shmem_inode_cachep, &shmem_inode_layout},
+                               {&kc->sock_inode_cachep, &sock_inode_layout},
+                               {&kc->ext2_inode_cachep, &ext2_inode_layout}})
         TRY(make(*out, *layout));
     return kc;
 }
 
+namespace {
+KernelCaches* current_vfs_caches = nullptr;
+}  // namespace
+
+KernelCaches* vfs_caches() { return current_vfs_caches; }
+void set_vfs_caches(KernelCaches* caches) { current_vfs_caches = caches; }
+
 KernelCaches::~KernelCaches() {
+    if (current_vfs_caches == this) current_vfs_caches = nullptr;
     for (ObjectCache* c : all()) {
         if (!c) continue;
         c->slab_ = nullptr;

@@ -149,6 +149,36 @@ struct ObjectLayout {
     F(vma, 8, 4) F(anon_vma, 8, 4) F(same_vma, 16, 8) F(rb, 24, 12) F(rb_subtree_last, 8, 4)
 // clang-format on
 
+// struct dentry (include/linux/dcache.h): offsets exact for Linux 5.10 on x86-64 (192 bytes,
+// DNAME_INLINE_LEN 32) and i386 (136 bytes, DNAME_INLINE_LEN 36). Written when the dentry is
+// made, named and moved (guestos/fs/dcache.cpp): d_parent, d_name (hash_len, name), d_inode,
+// d_iname.
+// clang-format off
+#define GUESTOS_DENTRY_FIELDS(F)                                                                 \
+    F(d_flags, 4, 4) F(d_seq, 4, 4) F(d_hash, 16, 8) F(d_parent, 8, 4) F(d_name, 16, 12)          \
+    F(d_inode, 8, 4) F(d_iname, 32, 36) F(d_lockref, 8, 8) F(d_op, 8, 4) F(d_sb, 8, 4)            \
+    F(d_time, 8, 4) F(d_fsdata, 8, 4) F(d_lru, 16, 8) F(d_child, 16, 8) F(d_subdirs, 16, 8)       \
+    F(d_u, 16, 8)
+// clang-format on
+
+// struct inode inside each filesystem's inode (struct ext2_inode_info, shmem_inode_info,
+// proc_inode, socket_alloc: the filesystem's own members, one block, then vfs_inode; the
+// members after vfs_inode are the padding up to the object size). The VFS inode's offsets are
+// exact from i_mode to i_blocks; the rest of it is one block. Object sizes are those of this
+// machine's Linux (6.18, x86-64 slabinfo: inode_cache 624, proc_inode_cache 696,
+// shmem_inode_cache 752, sock_inode_cache 832; ext2_inode_cache 848 from struct
+// ext2_inode_info); the i386 sizes are near Linux's, not measured. Written when a dentry is
+// made to name the inode (d_instantiate, inode::sync_slab): i_mode, the ids, i_ino, i_nlink,
+// i_rdev, i_size, the times, i_blocks; later changes are not followed.
+// clang-format off
+#define GUESTOS_INODE_FIELDS(F)                                                                  \
+    F(fs_info, 0, 0) F(i_mode, 2, 2) F(i_opflags, 2, 2) F(i_uid, 4, 4) F(i_gid, 4, 4)             \
+    F(i_flags, 4, 4) F(i_acl, 8, 4) F(i_default_acl, 8, 4) F(i_op, 8, 4) F(i_sb, 8, 4)            \
+    F(i_mapping, 8, 4) F(i_security, 8, 4) F(i_ino, 8, 4) F(i_nlink, 4, 4) F(i_rdev, 4, 4)        \
+    F(i_size, 8, 8) F(i_atime, 16, 12) F(i_mtime, 16, 12) F(i_ctime, 16, 12) F(i_lock, 4, 4)      \
+    F(i_bytes, 2, 2) F(i_blkbits, 1, 1) F(i_write_hint, 1, 1) F(i_blocks, 8, 8)
+// clang-format on
+
 #define GUESTOS_FIELD_ENUM(name, s64, s32) name,
 enum class VmaField : uint8_t { GUESTOS_VM_AREA_STRUCT_FIELDS(GUESTOS_FIELD_ENUM) };
 enum class MmField : uint8_t { GUESTOS_MM_STRUCT_FIELDS(GUESTOS_FIELD_ENUM) };
@@ -156,10 +186,13 @@ enum class TaskField : uint8_t { GUESTOS_TASK_STRUCT_FIELDS(GUESTOS_FIELD_ENUM) 
 enum class FileField : uint8_t { GUESTOS_FILE_FIELDS(GUESTOS_FIELD_ENUM) };
 enum class AnonVmaField : uint8_t { GUESTOS_ANON_VMA_FIELDS(GUESTOS_FIELD_ENUM) };
 enum class AnonVmaChainField : uint8_t { GUESTOS_ANON_VMA_CHAIN_FIELDS(GUESTOS_FIELD_ENUM) };
+enum class DentryField : uint8_t { GUESTOS_DENTRY_FIELDS(GUESTOS_FIELD_ENUM) };
+enum class InodeField : uint8_t { GUESTOS_INODE_FIELDS(GUESTOS_FIELD_ENUM) };
 #undef GUESTOS_FIELD_ENUM
 
 extern const ObjectLayout vm_area_struct_layout, mm_struct_layout, task_struct_layout, file_layout, anon_vma_layout,
-    anon_vma_chain_layout;
+    anon_vma_chain_layout, dentry_layout, inode_layout, ext2_inode_layout, shmem_inode_layout, proc_inode_layout,
+    sock_inode_layout;
 
 // Where a field lives in a slab object of a given guest kernel.
 struct FieldSlot {
@@ -309,9 +342,18 @@ public:
     ObjectCache* filp_cachep = nullptr;
     ObjectCache* anon_vma_cachep = nullptr;
     ObjectCache* anon_vma_chain_cachep = nullptr;
+    // The VFS's (dcache_init, inode_init, and each filesystem's init_inodecache).
+    ObjectCache* dentry_cachep = nullptr;
+    ObjectCache* inode_cachep = nullptr;
+    ObjectCache* ext2_inode_cachep = nullptr;
+    ObjectCache* shmem_inode_cachep = nullptr;
+    ObjectCache* proc_inode_cachep = nullptr;
+    ObjectCache* sock_inode_cachep = nullptr;
 
-    std::array<ObjectCache*, 6> all() const {
-        return {mm_cachep, vm_area_cachep, task_struct_cachep, filp_cachep, anon_vma_cachep, anon_vma_chain_cachep};
+    std::array<ObjectCache*, 12> all() const {
+        return {mm_cachep,         vm_area_cachep,        task_struct_cachep, filp_cachep,
+                anon_vma_cachep,   anon_vma_chain_cachep, dentry_cachep,      inode_cachep,
+                ext2_inode_cachep, shmem_inode_cachep,    proc_inode_cachep,  sock_inode_cachep};
     }
     // Each cache's live SlabObjects equal its allocated slab objects (slabinfo's active_objs);
     // the problems found, none when they agree.
@@ -320,5 +362,11 @@ public:
 private:
     KernelCaches() = default;
 };
+
+// The caches new dentries and inodes take their objects from, as Linux's globals dentry_cache,
+// inode_cachep and the filesystems' own: those of the kernel whose memory is set up (the
+// Kernel sets them), null before and after (a KernelCaches clears them when it goes).
+KernelCaches* vfs_caches();
+void set_vfs_caches(KernelCaches* caches);
 
 }  // namespace guestos

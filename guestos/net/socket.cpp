@@ -23,6 +23,10 @@ namespace guestos {
 socket::socket() {
     static uint64_t next_ino = 100000;  // sockfs's inode numbers (get_next_ino)
     ino_ = ++next_ino;
+    if (KernelCaches* c = vfs_caches()) (void)sock_inode_.alloc(c->sock_inode_cachep);  // unbacked without memory
+    sock_inode_.set(InodeField::i_mode, S_IFSOCK | 0777);
+    sock_inode_.set(InodeField::i_ino, ino_);
+    sock_inode_.set(InodeField::i_nlink, 1);
 }
 
 long socket::getattr(struct stat& st) { return anon_inode_getattr(st, S_IFSOCK | 0777, ino_); }

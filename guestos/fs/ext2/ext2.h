@@ -424,6 +424,7 @@ inline std::string dec(uint64_t v) { return std::to_string(v); }
 // The VFS side (fs/ext2/super.c, namei.c, file.c): an ext2 inode as the VFS holds it
 // (struct ext2_inode_info around its vfs_inode) and the mounted filesystem (ext2_sb_info).
 struct ext2_vfs_inode final : guestos::inode {
+    ext2_vfs_inode() : guestos::inode(guestos::inode_cache_kind::ext2) {}
     ext2_inode_info ei;       // block pointers and flags; the VFS fields are copied in by EI()
     ext2_inode_info written;  // what the inode table last got (write_inode skips unchanged inodes)
     bool is_new = false;      // EXT2_STATE_NEW: its slot is zeroed at the first write
@@ -460,9 +461,22 @@ public:
     // force: those with no name at all (unmount).
     void evict_orphans(bool force = false);
     Ext2Fs& fs() { return *fs_; }
+    // On the inode LRU: only icache_ holds it, it has a name, nothing of it is dirty (its
+    // pages, its on-disk copy), and no walk of icache_ is under way.
+    bool inode_unused(guestos::inode& i) override;
+    // Out of icache_ (ext2_evict_inode then has nothing to free: the inode is linked).
+    std::shared_ptr<guestos::inode> isolate_unused_inode(guestos::inode& i) override;
 
 private:
     void evict_inode(ext2_vfs_inode& i);
+    // Counts a walk of icache_ that may allocate, and so reclaim, while it lasts: the icache
+    // shrinker leaves icache_ alone meanwhile.
+    struct icache_walk {
+        explicit icache_walk(ext2_sb_info& sb) : sb(sb) { ++sb.icache_walkers_; }
+        ~icache_walk() { --sb.icache_walkers_; }
+        ext2_sb_info& sb;
+    };
+    unsigned icache_walkers_ = 0;
 
     std::unique_ptr<devices::BlockDevice> bdev_;
     std::unique_ptr<Ext2Fs> fs_;

@@ -416,6 +416,7 @@ void ext2_sb_info::evict_inode(ext2_vfs_inode& i) {
 
 void ext2_sb_info::evict_orphans(bool force) {
     if (s_flags & SB_RDONLY) return;
+    icache_walk walk(*this);
     for (auto it = icache_.begin(); it != icache_.end();) {
         ext2_vfs_inode& i = *it->second;
         if (i.i_nlink == 0 && (force || it->second.use_count() == 1)) {
@@ -429,6 +430,7 @@ void ext2_sb_info::evict_orphans(bool force) {
 
 void ext2_sb_info::sync_fs() {
     if (s_flags & SB_RDONLY) return;
+    icache_walk walk(*this);
     blk_plug plug;  // (blk_finish_plug at the end of the scope, before the flush returns)
     for (auto& [ino, i] : icache_) (void)filemap_write_and_wait(i->i_data);
     evict_orphans();
@@ -439,6 +441,7 @@ void ext2_sb_info::sync_fs() {
 }
 
 void ext2_sb_info::put_super() {
+    icache_walk walk(*this);
     if (fs_->remounted_ro()) {
         // Remounted read-only by an error: the inodes and metadata written before it still
         // reach the image (the block device's writeback), the superblock keeps its errors.
@@ -456,6 +459,23 @@ void ext2_sb_info::put_super() {
         std::fprintf(stderr, "EXT2-fs: error writing the superblock: %s\n", std::strerror(int(-e)));
     (void)blkdev_issue_flush(*bdev_);
     s_flags |= SB_RDONLY;  // nothing more reaches the image
+}
+
+bool ext2_sb_info::inode_unused(inode& vi) {
+    if (icache_walkers_ || vi.i_nlink == 0) return false;
+    auto it = icache_.find(static_cast<uint32_t>(vi.i_ino));
+    if (it == icache_.end() || it->second.get() != &vi || it->second.use_count() != 1) return false;
+    ext2_vfs_inode& i = EXT2_I(vi);
+    if (i.is_new || !(EI(i) == i.written)) return false;  // its on-disk copy is behind (I_DIRTY_SYNC)
+    return !inode_has_dirty_state(i);
+}
+
+std::shared_ptr<inode> ext2_sb_info::isolate_unused_inode(inode& vi) {
+    auto it = icache_.find(static_cast<uint32_t>(vi.i_ino));
+    if (it == icache_.end() || it->second.get() != &vi) return nullptr;
+    std::shared_ptr<inode> i = std::move(it->second);
+    icache_.erase(it);
+    return i;
 }
 
 mmu::ErrorOr<std::shared_ptr<ext2_vfs_inode>> ext2_sb_info::new_inode(inode& dir, uint32_t mode) {
@@ -487,7 +507,10 @@ mmu::ErrorOr<std::shared_ptr<ext2_vfs_inode>> ext2_sb_info::new_inode(inode& dir
 }
 
 mmu::ErrorOr<std::shared_ptr<inode>> ext2_sb_info::iget(uint32_t ino) {
-    if (auto it = icache_.find(ino); it != icache_.end()) return std::shared_ptr<inode>(it->second);
+    if (auto it = icache_.find(ino); it != icache_.end()) {
+        inode_lru_touch(*it->second);
+        return std::shared_ptr<inode>(it->second);
+    }
     auto ei = TRY(fs_->iget(ino));
     auto i = std::make_shared<ext2_vfs_inode>();
     i->ei = ei;
