@@ -468,15 +468,15 @@ bool Kernel::syscall_resume(task_struct& task, long& ret) { return kstack_resume
 
 namespace {
 // Charges the time of a syscall or fault as system time, unless the task slept in it (the
-// time then went to others): the stime half of the task's CPU time. It is CPU time, as
-// sum_exec_runtime is: wall time would count the host's preemptions and waits, and could
-// leave no user time at all.
+// time then went to others): the stime half of the task's CPU time. It is on the clock
+// sum_exec_runtime is charged on (account_curr: the monotonic clock while the task holds the
+// CPU), so it never exceeds the time charged and user time grows with user work.
 class SystemTime {
 public:
-    explicit SystemTime(task_struct& t) : t_(t), start_(task_cputime()), switches_(t.nvcsw + t.nivcsw) {}
+    explicit SystemTime(task_struct& t) : t_(t), start_(ktime_get()), switches_(t.nvcsw + t.nivcsw) {}
     ~SystemTime() {
         if (t_.nvcsw + t_.nivcsw != switches_) return;
-        t_.stime_ns += task_cputime() - start_;
+        t_.stime_ns += ktime_get() - start_;
     }
 
 private:
