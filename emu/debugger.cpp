@@ -480,6 +480,9 @@ Stop Debugger::step_instruction() {
 
 // Steps t, the task that runs next.
 Stop Debugger::step_from(guestos::task_struct* t) {
+    // t runs next with a fresh slice: a timeslice that ended while gdb looked must not hand
+    // the one instruction to another thread (gdb asserts on a step reported by another).
+    if (t) (void)guestos::sched_run_next(kernel_, *t);
     guestos::pt_regs r{};
     uint64_t from = 0;
     if (Cpu* c = cpu(); t && t == task() && c && !t->start_regs) from = c->pc();  // not as an entry stop reads
