@@ -278,8 +278,8 @@ struct task_struct {
     const char* sleep_what = nullptr;      // what it sleeps in (for the deadlock note, /proc wchan)
     int64_t slice_end = 0;                 // when the timeslice ends
     uint64_t nvcsw = 0, nivcsw = 0;        // voluntary and involuntary context switches
-    // CPU time (se.sum_exec_runtime: host CPU time charged while the task ran; stime the
-    // part spent in its syscalls and faults) and page faults (min_flt, maj_flt).
+    // CPU time (se.sum_exec_runtime: the monotonic time charged while the task held the CPU;
+    // stime the part spent in its syscalls and faults) and page faults (min_flt, maj_flt).
     int64_t sum_exec_runtime = 0, stime_ns = 0;
     int64_t stime_charged = 0;  // how much of stime_ns the CPU's system time has had
     uint64_t min_flt = 0, maj_flt = 0;
