@@ -32,8 +32,7 @@ struct udesc {
 #define F_USEABLE 64u
 #define F_LM 128u
 
-static const char *ename(int e)
-{
+static const char* ename(int e) {
     switch (e) {
     case EINVAL: return "EINVAL";
     case EFAULT: return "EFAULT";
@@ -43,8 +42,7 @@ static const char *ename(int e)
 }
 
 /* The raw result: -1 with errno, or the value in rax/eax and that value as an int. */
-static long call(const char *what, int func, void *ptr, unsigned long bytecount)
-{
+static long call(const char* what, int func, void* ptr, unsigned long bytecount) {
     errno = 0;
     long r = syscall(SYS_modify_ldt, func, ptr, bytecount);
     if (r == -1) printf("%s = -1 %s\n", what, ename(errno));
@@ -52,16 +50,14 @@ static long call(const char *what, int func, void *ptr, unsigned long bytecount)
     return r;
 }
 
-static long write_entry(const char *what, int func, unsigned entry, unsigned base, unsigned limit, unsigned flags)
-{
+static long write_entry(const char* what, int func, unsigned entry, unsigned base, unsigned limit, unsigned flags) {
     struct udesc u = {entry, base, limit, flags};
     return call(what, func, &u, sizeof u);
 }
 
 static uint64_t table[8192 + 16];
 
-static void dump(const char *what, int n)
-{
+static void dump(const char* what, int n) {
     memset(table, 0xa5, sizeof table);
     long r = syscall(SYS_modify_ldt, 0, table, (unsigned long)n * 8);
     printf("%s: read %ld:", what, r);
@@ -74,8 +70,7 @@ static volatile uint32_t data[4] = {0x11111111, 0x22222222, 0x33333333, 0x444444
 static unsigned sel_of(unsigned entry) { return entry << 3 | 4 | 3; }
 
 /* lar and lsl of a selector: ZF says whether it is valid. */
-static void lar_lsl(const char *what, unsigned sel)
-{
+static void lar_lsl(const char* what, unsigned sel) {
     unsigned long ar = 0, lim = 0;
     unsigned char ok1, ok2;
     __asm__ volatile("lar %2, %0\n\tsetz %1" : "=r"(ar), "=q"(ok1) : "r"((unsigned long)sel), "0"(0ul) : "cc");
@@ -87,22 +82,24 @@ static void lar_lsl(const char *what, unsigned sel)
 }
 
 /* The 32-bit word at offset off of the segment sel, through a spare segment register. */
-static uint32_t read_seg(unsigned sel, unsigned long off)
-{
+static uint32_t read_seg(unsigned sel, unsigned long off) {
     uint32_t v;
 #ifdef __x86_64__
     __asm__ volatile("movw %w1, %%gs\n\tmovl %%gs:(%2), %0\n\tmovw %w3, %%gs"
-                     : "=&r"(v) : "r"(sel), "r"(off), "r"(0) : "memory");
+                     : "=&r"(v)
+                     : "r"(sel), "r"(off), "r"(0)
+                     : "memory");
 #else
     __asm__ volatile("movw %w1, %%fs\n\tmovl %%fs:(%2), %0\n\tmovw %w3, %%fs"
-                     : "=&r"(v) : "r"(sel), "r"(off), "r"(0) : "memory");
+                     : "=&r"(v)
+                     : "r"(sel), "r"(off), "r"(0)
+                     : "memory");
 #endif
     return v;
 }
 
 /* Runs f in a child and prints how it ended. */
-static void in_child(const char *what, void (*f)(void))
-{
+static void in_child(const char* what, void (*f)(void)) {
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
@@ -118,16 +115,14 @@ static void in_child(const char *what, void (*f)(void))
 
 static void cleared(void) { printf("cleared entry: %08x\n", read_seg(sel_of(5), 0)); }
 static void beyond_table(void) { printf("beyond the table: %08x\n", read_seg(sel_of(100), 0)); }
-static void child_view(void)
-{
+static void child_view(void) {
     printf("child reads %08x\n", read_seg(sel_of(2), 8));
     dump("child's LDT", 3);
     write_entry("child rewrites entry 2", 0x11, 2, (unsigned)(uintptr_t)&data[1], 15, F_32BIT);
     printf("child reads %08x\n", read_seg(sel_of(2), 8));
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char** argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc > 1 && !strcmp(argv[1], "exec")) {
         call("after exec: read", 0, table, 16);
@@ -140,7 +135,7 @@ int main(int argc, char **argv)
     call("read_default_ldt 256", 2, buf, 256);
     printf("default bytes: first %d, 127th %d, 128th %d\n", buf[0], buf[127], buf[128]);
     call("read_default_ldt 10", 2, buf, 10);
-    call("read_default_ldt bad pointer", 2, (void *)8, 16);
+    call("read_default_ldt bad pointer", 2, (void*)8, 16);
     call("read without an LDT", 0, NULL, 64);
     call("func 3", 3, buf, 16);
     call("func -1", -1, buf, 16);
@@ -149,7 +144,7 @@ int main(int argc, char **argv)
     struct udesc u = {2, 0, 0, 0};
     call("write bytecount 15", 0x11, &u, 15);
     call("write bytecount 17", 0x11, &u, 17);
-    call("write bad pointer", 0x11, (void *)8, 16);
+    call("write bad pointer", 0x11, (void*)8, 16);
     call("read still without an LDT", 0, NULL, 64);
     write_entry("entry 8192", 0x11, 8192, 0x1000, 1, F_32BIT);
     write_entry("contents 3 oldmode", 1, 3, 0x1000, 1, F_32BIT | F_CONTENTS(3) | F_NOTPRESENT);
@@ -166,6 +161,19 @@ int main(int argc, char **argv)
     write_entry("entry 6: expand-down", 0x11, 6, 0x3000, 0x10, F_32BIT | F_CONTENTS(1));
     write_entry("entry 7: lm asked for", 0x11, 7, 0x4000, 0x10, F_32BIT | F_LM);
     dump("LDT", 9);
+    {
+        /* A hypervisor may leave a guest's LDT unused by the CPU (lar fails on a present
+         * entry, a segment load faults): then the host is no oracle for this test, which
+         * says so with status 77 (scripts/oracle-run skips it). */
+        unsigned long ar = 0;
+        unsigned char ok;
+        __asm__ volatile("lar %2, %0\n\tsetz %1" : "=r"(ar), "=q"(ok) : "r"((unsigned long)sel_of(0)), "0"(0ul) : "cc");
+        if (!ok) {
+            fflush(stdout);
+            fprintf(stderr, "SKIP: this machine's CPU does not use the LDT modify_ldt wrote\n");
+            return 77;
+        }
+    }
     lar_lsl("entry 0", sel_of(0));
     lar_lsl("entry 1", sel_of(1));
     lar_lsl("entry 2", sel_of(2));
@@ -186,7 +194,7 @@ int main(int argc, char **argv)
     call("read 100 bytes", 0, table, 100);
     call("read 1 MiB (clamped)", 0, table, 1 << 20);
     call("read 65536 bytes", 0, table, 65536);
-    call("read bad pointer", 0, (void *)8, 16);
+    call("read bad pointer", 0, (void*)8, 16);
 
     printf("through entry 2: %08x %08x\n", read_seg(sel_of(2), 0), read_seg(sel_of(2), 12));
     data[3] = 0x55555555;
@@ -209,7 +217,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
-        execl("/proc/self/exe", argv[0], "exec", (char *)NULL);
+        execl("/proc/self/exe", argv[0], "exec", (char*)NULL);
         _exit(127);
     }
     int st;
