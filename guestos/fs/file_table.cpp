@@ -80,6 +80,13 @@ long inode_file::read(uint8_t* buf, uint64_t n, int64_t* pos) {
     return r;
 }
 
+std::optional<long> inode_file::read_iter(kiocb& iocb, iov_iter& to, uint64_t n) {
+    if (*iocb.ki_pos < 0) return -EINVAL;
+    long r = filemap_read(*f_inode, to, n, *iocb.ki_pos, this);
+    if (r > 0) *iocb.ki_pos += r;
+    return r;
+}
+
 long inode_file::write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) {
     if (iocb.ki_flags & IOCB_APPEND) *iocb.ki_pos = static_cast<int64_t>(f_inode->i_size);
     if (n)

@@ -292,6 +292,10 @@ public:
     // buffer): a file that blocks (a pipe) sleeps in iocb.task; the rest are read/write.
     virtual long read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) { return read(buf, n, iocb.ki_pos); }
     virtual long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) { return write(buf, n, iocb.ki_pos); }
+    // read_iter straight into the destination (a user's buffers), for a file whose bytes
+    // sit in frames (a regular file's page cache): nullopt when it reads through a host
+    // buffer with read_iter above.
+    virtual std::optional<long> read_iter(kiocb&, iov_iter&, uint64_t) { return std::nullopt; }
     // Whether Linux's file has read_iter / write_iter rather than plain read / write: the
     // vectored calls of one without take no RWF_* flag but RWF_HIPRI (do_loop_readv_writev).
     virtual bool has_read_iter() const { return true; }
@@ -361,6 +365,8 @@ public:
     explicit inode_file(std::shared_ptr<inode> ino, uint64_t max_bytes = 0x7fffffffffffffffull);
     ~inode_file() override;
     long read(uint8_t* buf, uint64_t n, int64_t* pos) override;
+    using file::read_iter;
+    std::optional<long> read_iter(kiocb& iocb, iov_iter& to, uint64_t n) override;
     // write at *pos; IOCB_APPEND first moves *pos to the end (generic_write_checks_count).
     long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) override;
     long write(const uint8_t* buf, uint64_t n, int64_t* pos) override;

@@ -9,6 +9,7 @@
 
 #include "guestos/include/blkdev.h"
 #include "guestos/include/fs.h"
+#include "guestos/include/uio.h"
 #include "guestos/include/writeback.h"
 #include "guestos/mm/memory.h"
 #include "guestos/mm/readahead.h"
@@ -404,7 +405,7 @@ mmu::ErrorOr<std::optional<PhysAddr>> filemap_get_pages(address_space& m, uint64
 
 }  // namespace
 
-long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos, file* filp) {
+long filemap_read(inode& ino, iov_iter& to, uint64_t n, int64_t pos, file* filp) {
     address_space& m = ino.i_data;
     const uint64_t size = ino.i_size;
     if (pos < 0) return -EINVAL;
@@ -419,17 +420,27 @@ long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos, file* filp)
         auto r = filemap_get_pages(m, index, last_index, filp);
         if (r.is_error()) return done ? static_cast<long>(done) : -r.error().errno_value;
         const std::optional<PhysAddr> frame = r.value();
-        if (frame) mark_page_accessed(*m.km.page_alloc, m.km.page_alloc->phys_to_page(*frame));
+        uint64_t copied;
         if (!frame) {
-            std::memset(buf + done, 0, chunk);  // a shmem hole reads as zeros (ZERO_PAGE)
-        } else if (!with_kernel_mapping(m.km, *frame + off, chunk,
-                                        [&](uint8_t* src) { std::memcpy(buf + done, src, chunk); })) {
-            return done ? static_cast<long>(done) : -ENOMEM;
+            copied = to.zero(chunk);  // a shmem hole reads as zeros (ZERO_PAGE)
+        } else {
+            page& p = m.km.page_alloc->phys_to_page(*frame);
+            mark_page_accessed(*m.km.page_alloc, p);
+            // folio_get: faulting the user's page in may reclaim, but not this page.
+            ++p._refcount;
+            copied = to.copy_page_to_iter(m.km, *frame + off, chunk);
+            if (--p._refcount <= 0) m.km.page_alloc->free_page(*frame);
         }
-        done += chunk;
+        done += copied;
         if (filp) filp->f_ra.prev_pos = static_cast<int64_t>(pos + done);
+        if (copied < chunk) return done ? static_cast<long>(done) : -to.short_errno();
     }
     return static_cast<long>(done);
+}
+
+long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos, file* filp) {
+    kvec_iter to(buf);
+    return filemap_read(ino, to, n, pos, filp);
 }
 
 long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t pos, uint64_t max_bytes) {

@@ -18,6 +18,7 @@ namespace guestos {
 
 struct inode;
 class file;
+class iov_iter;
 struct address_space;
 struct vm_area_struct;
 
@@ -112,6 +113,9 @@ void set_page_dirty(page& p);
 // chosen from filp's state (none without a file), reaching a PG_readahead page reads the
 // next one; holes of shmem read as zeros without allocating. Bytes read or a negative errno.
 long filemap_read(inode& ino, uint8_t* buf, uint64_t n, int64_t pos, file* filp = nullptr);
+// The same into an iov_iter (a user's buffers: one copy from each cached page); a copy
+// that faults ends the read short, or EFAULT when nothing was read.
+long filemap_read(inode& ino, iov_iter& to, uint64_t n, int64_t pos, file* filp);
 // write() through the page cache (generic_perform_write): extends i_size; bytes written
 // or a negative errno (ENOMEM, EFBIG past max_bytes).
 long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t pos, uint64_t max_bytes);

@@ -166,10 +166,30 @@ std::optional<PhysAddr> KernelPageTable::kernel_pte_slot(VirtAddr va) const {
     return mmu::pte_lookup(bus_, layout_.mode, root_, va);
 }
 
+void KernelPageTable::flush_tlb_kernel_range(VirtAddr start, VirtAddr end) {
+    if (start.value < layout_.high_memory && end.value > layout_.page_offset)  // the direct map's part
+        for (KtlbEntry& e : ktlb_)
+            if (e.base != ~0ull && e.base < end.value && start.value < e.base + layout_.pmd_size) e.base = ~0ull;
+    if (flush_tlb_kernel_range_hook) flush_tlb_kernel_range_hook(start, end);
+}
+
 mmu::WalkResult KernelPageTable::kernel_walk(VirtAddr va) const {
+    const uint64_t large = layout_.pmd_size, base = va.value & ~(large - 1);
+    KtlbEntry& e = ktlb_[(va.value / large) % ktlb_.size()];
+    if (e.base == base) {
+        mmu::WalkResult r = e.w;
+        r.phys = PhysAddr(e.w.phys.value + (va.value - base));
+        return r;
+    }
     mmu::WalkOptions o;
     o.set_accessed_dirty = false;
-    return mmu::walk(bus_, layout_.mode, root_, va, mmu::Access::Read, mmu::Privilege::Supervisor, o);
+    mmu::WalkResult r = mmu::walk(bus_, layout_.mode, root_, va, mmu::Access::Read, mmu::Privilege::Supervisor, o);
+    if (r.ok && r.page_size == large && direct_map_phys(va)) {
+        e.base = base;
+        e.w = r;
+        e.w.phys = PhysAddr(r.phys.value - (va.value - base));
+    }
+    return r;
 }
 
 // PAE: the kernel PMD table PDPT[3] of root points at, if present.

@@ -5,6 +5,7 @@
 // Every table is a real x86 table in emulated RAM, built with mmu::pte_alloc/write_entry and
 // translated by mmu::walk. Kernel entries never carry _PAGE_USER.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -132,9 +133,9 @@ public:
 
     // Called after kernel mappings are removed (flush_tlb_kernel_range); unset: nothing.
     std::function<void(VirtAddr start, VirtAddr end)> flush_tlb_kernel_range_hook;
-    void flush_tlb_kernel_range(VirtAddr start, VirtAddr end) {
-        if (flush_tlb_kernel_range_hook) flush_tlb_kernel_range_hook(start, end);
-    }
+    // After kernel mappings of [start, end) changed: kernel_walk forgets what it kept of
+    // them, and the hook flushes the CPU's TLB.
+    void flush_tlb_kernel_range(VirtAddr start, VirtAddr end);
 
     // /proc/meminfo DirectMap4k / DirectMap2M (or 4M) in bytes.
     uint64_t direct_map_4k_bytes() const { return direct_map_4k_; }
@@ -154,6 +155,14 @@ private:
     KernelTableAllocator tables_;
     PhysAddr root_;
     uint64_t direct_map_4k_ = 0, direct_map_large_ = 0;
+    // kernel_walk's answers for the direct map's large pages, which are written once at boot
+    // and never change (the CPU's TLB keeps such global kernel entries): one slot per large
+    // page, picked by its number. 4 KiB kernel PTEs (kmap, vmalloc) are walked every time.
+    struct KtlbEntry {
+        uint64_t base = ~0ull;  // the large page's first address; ~0: empty
+        mmu::WalkResult w;      // its walk, phys at base
+    };
+    mutable std::array<KtlbEntry, 64> ktlb_{};
 };
 
 }  // namespace guestos

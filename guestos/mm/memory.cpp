@@ -18,6 +18,7 @@
 #include "guestos/mm/util.h"
 #include "guestos/include/fs.h"
 #include "guestos/include/swapops.h"
+#include "guestos/include/uio.h"
 
 namespace guestos {
 
@@ -631,6 +632,51 @@ bool copy_to_user(mm_struct& mm, VirtAddr dst, const void* src, uint64_t len) {
     const auto* in = static_cast<const uint8_t*>(src);
     return for_each_user_chunk(mm, dst, len, true,
                                [&](uint8_t* host, uint64_t done, uint64_t n) { std::memcpy(host, in + done, n); });
+}
+
+template <class Fn>
+uint64_t user_iter::next_piece(uint64_t n, Fn fn) {
+    while (seg_ < iov_.size() && seg_off_ == iov_[seg_].second) ++seg_, seg_off_ = 0;
+    if (seg_ == iov_.size()) return 0;
+    const VirtAddr at(iov_[seg_].first + seg_off_);
+    const uint64_t k = std::min({n, iov_[seg_].second - seg_off_, PAGE_SIZE - at.page_offset()});
+    if (!access_ok(at.value, k) || at.value + k > mm_.task_size) return 0;
+    auto dst = user_page(mm_, at, true);  // faulted in before any kernel mapping is taken
+    if (!dst) return 0;
+    fn(*dst, k);
+    seg_off_ += k;
+    return k;
+}
+
+uint64_t user_iter::copy_page_to_iter(const kernel_mem& km, PhysAddr pa, uint64_t n) {
+    uint64_t done = 0;
+    while (done < n) {
+        bool mapped = false;
+        const uint64_t k = next_piece(n - done, [&](PhysAddr dst, uint64_t len) {
+            (void)with_kernel_mapping(km, pa + done, len, [&](uint8_t* src) {
+                mapped = with_kernel_mapping(mm_, dst, len, [&](uint8_t* to) { std::memcpy(to, src, len); });
+            });
+        });
+        if (!k) break;
+        if (!mapped) {
+            short_errno_ = ENOMEM;
+            break;
+        }
+        done += k;
+    }
+    return done;
+}
+
+uint64_t user_iter::zero(uint64_t n) {
+    uint64_t done = 0;
+    while (done < n) {
+        const uint64_t k = next_piece(n - done, [&](PhysAddr dst, uint64_t len) {
+            (void)with_kernel_mapping(mm_, dst, len, [&](uint8_t* to) { std::memset(to, 0, len); });
+        });
+        if (!k) break;
+        done += k;
+    }
+    return done;
 }
 
 long copy_struct_from_user(mm_struct& mm, void* dst, uint64_t ksize, VirtAddr src, uint64_t usize) {

@@ -129,6 +129,40 @@ TEST_P(GuestosHighmemTest, DirectMapTranslatesLowmemWithLargePages) {
     EXPECT_CONSISTENT(*m.buddy);
 }
 
+// kernel_walk keeps the direct map's large-page walks (the TLB's global entries): a second
+// walk of a large page answers what a fresh walk of the tables does, at every offset, and
+// slots shared by two large pages never mix them up; 4 KiB kmap entries are never kept.
+TEST_P(GuestosHighmemTest, KernelWalkCachesOnlyTheDirectMapsLargePages) {
+    mmu::WalkOptions o;
+    o.set_accessed_dirty = false;
+    auto fresh = [&](VirtAddr va) {
+        return mmu::walk(m.kpt->bus(), m.kpt->mode(), m.kpt->pgd(), va, mmu::Access::Read, mmu::Privilege::Supervisor,
+                         o);
+    };
+    for (int round = 0; round < 2; ++round)
+        for (uint64_t pa = 0; pa < 32 * MiB; pa += L().pmd_size / 2 + 0x1234) {
+            const VirtAddr va(L().page_offset + pa);
+            const mmu::WalkResult a = m.walk(va), b = fresh(va);
+            ASSERT_TRUE(a.ok && b.ok) << std::hex << pa;
+            EXPECT_EQ(a.phys, b.phys) << std::hex << pa;
+            EXPECT_EQ(a.phys.value, pa);
+            EXPECT_EQ(a.page_size, b.page_size);
+            EXPECT_EQ(a.leaf_entry_addr, b.leaf_entry_addr);
+            EXPECT_EQ(a.writable, b.writable);
+        }
+    const std::vector<PhysAddr> frames = m.highmem_pages(2);
+    auto va = m.highmem->kmap_atomic(frames[0]);
+    ASSERT_FALSE(va.is_error());
+    EXPECT_EQ(m.walk(va.value()).phys, frames[0]);
+    ASSERT_FALSE(m.highmem->kunmap_atomic(va.value()).is_error());
+    auto va2 = m.highmem->kmap_atomic(frames[1]);  // the same slot, another frame
+    ASSERT_FALSE(va2.is_error());
+    ASSERT_EQ(va2.value(), va.value());
+    EXPECT_EQ(m.walk(va2.value()).phys, frames[1]);
+    ASSERT_FALSE(m.highmem->kunmap_atomic(va2.value()).is_error());
+    EXPECT_FALSE(m.walk(va.value()).ok);
+}
+
 TEST_P(GuestosHighmemTest, HighmemPageIsUnreachableUntilKmapped) {
     const PhysAddr frame = m.highmem_pages(1).front();
     EXPECT_FALSE(m.highmem->page_address(frame));
@@ -287,10 +321,13 @@ TEST_P(GuestosHighmemTest, GfpZeroClearsLowmemThroughTheDirectMap) {
     std::memset(m.ram->host(*page, PAGE_SIZE), 0x5A, PAGE_SIZE);
     std::memset(m.ram->host(decoy, PAGE_SIZE), 0x5A, PAGE_SIZE);
     const uint64_t entry = mmu::read_entry(m.kpt->bus(), m.kpt->mode(), w.leaf_entry_addr);
+    const VirtAddr rstart(kva.value & ~(region - 1)), rend = rstart + region;
     mmu::write_entry(m.kpt->bus(), m.kpt->mode(), w.leaf_entry_addr, entry - (page->value - off) + other);
+    m.kpt->flush_tlb_kernel_range(rstart, rend);  // as a change of the direct map needs
     m.buddy->free_page(*page);
     auto z = m.buddy->alloc_page(GFP_KERNEL | __GFP_ZERO);
     mmu::write_entry(m.kpt->bus(), m.kpt->mode(), w.leaf_entry_addr, entry);
+    m.kpt->flush_tlb_kernel_range(rstart, rend);
     ASSERT_EQ(z, page);
     EXPECT_EQ(*m.ram->host(decoy + 100, 1), 0);     // cleared through the (redirected) kernel mapping
     EXPECT_EQ(*m.ram->host(*page + 100, 1), 0x5A);  // the host view was not used
