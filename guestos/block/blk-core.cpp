@@ -1,12 +1,17 @@
 // The block layer (block/blk-core.c, blk-mq.c, blk-merge.c, genhd.c): bios to requests,
-// plugging and merging, and each disk's statistics (/proc/diskstats).
+// plugging and merging, requests in flight until the disk completes them, and each disk's
+// statistics (/proc/diskstats). The completion model is in docs/block.md.
 #include "guestos/include/blkdev.h"
+
+#include "guestos/kernel/time/time.h"
 
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <vector>
 
@@ -17,11 +22,14 @@ namespace {
 constexpr uint64_t SECTOR_SIZE = devices::BlockDevice::SECTOR_SIZE;
 constexpr size_t BLK_MAX_REQUEST_COUNT = 32;           // requests a plug holds before it flushes
 constexpr uint64_t MAX_SECTORS_BYTES = 1280ull << 10;  // queue/max_sectors_kb's default
+constexpr ktime_t NSEC_PER_MSEC = 1'000'000;
 
 struct gendisk {
     std::string disk_name;
     unsigned major = 0, first_minor = 0;
     disk_stats stats;
+    unsigned in_flight = 0;  // requests dispatched and not completed (part_in_flight)
+    ktime_t busy_since = 0;  // when in_flight last rose from 0 (update_io_ticks)
 };
 
 std::map<const devices::BlockDevice*, gendisk>& disks() {
@@ -29,9 +37,14 @@ std::map<const devices::BlockDevice*, gendisk>& disks() {
     return d;
 }
 
-disk_stats* stats_of(const devices::BlockDevice& bdev) {
+gendisk* disk_of(const devices::BlockDevice& bdev) {
     auto it = disks().find(&bdev);
-    return it == disks().end() ? nullptr : &it->second.stats;
+    return it == disks().end() ? nullptr : &it->second;
+}
+
+disk_stats* stats_of(const devices::BlockDevice& bdev) {
+    gendisk* d = disk_of(bdev);
+    return d ? &d->stats : nullptr;
 }
 
 // One write bio: its bytes are a page-cache page's (bv_page, completed through end_io) or,
@@ -92,21 +105,69 @@ long dispatch(devices::BlockDevice& q, int op, uint64_t pos, void* buf, uint64_t
     return r;
 }
 
-// A merged write request: its bios' segments in one device write.
-long dispatch_request(request& rq) {
+// A dispatched write request the disk has not completed yet (a blk-mq request holding a
+// tag): its bios' completions wait for the disk's interrupt (blk_mq_complete_request).
+struct inflight_request {
+    devices::BlockDevice* q;
+    uint64_t sectors;
+    ktime_t start;  // when it was dispatched (one clock read per dispatched batch)
+    long err;       // the device's answer, known at dispatch and told at completion
+    std::vector<bio_end_io_t> end_io;
+};
+
+// Every disk's dispatched requests, oldest first: the emulated disks complete in order.
+std::deque<inflight_request>& inflight() {
+    static std::deque<inflight_request> q;
+    return q;
+}
+
+// blk_mq_end_request with blk_account_io_done: the request counts as one write of its
+// sectors and its time in flight; its bios end (end_io: end_buffer_async_write).
+void blk_mq_end_request(inflight_request& rq, ktime_t now) {
+    if (gendisk* d = disk_of(*rq.q)) {
+        const uint64_t ms = static_cast<uint64_t>(std::max<ktime_t>(now - rq.start, 0)) / NSEC_PER_MSEC;
+        if (rq.err == 0) {
+            d->stats.ios[1]++;
+            d->stats.sectors[1] += rq.sectors;
+            d->stats.msecs[1] += ms;
+        }
+        if (d->in_flight && --d->in_flight == 0)
+            d->stats.io_ticks += static_cast<uint64_t>(std::max<ktime_t>(now - d->busy_since, 0)) / NSEC_PER_MSEC;
+    }
+    for (const bio_end_io_t& e : rq.end_io) bio_endio(e, rq.err);
+}
+
+// Completes the oldest request in flight; false when none is.
+bool complete_oldest(ktime_t now) {
+    std::deque<inflight_request>& q = inflight();
+    if (q.empty()) return false;
+    inflight_request rq = std::move(q.front());
+    q.pop_front();
+    blk_mq_end_request(rq, now);  // (may submit more: the list is consistent first)
+    return true;
+}
+
+// A merged write request: its bios' segments in one device write, then in flight on a
+// registered disk until completed (a disk without a gendisk completes it at once, as a
+// bio-based driver does within submit_bio). A full queue first waits for the oldest
+// request to complete (blk_mq_get_tag sleeping for a free tag).
+long dispatch_request(request& rq, ktime_t now) {
     std::vector<iovec> iov;
     iov.reserve(rq.bios.size());
     for (auto& b : rq.bios) iov.push_back({const_cast<uint8_t*>(b.data), b.len});
-    const auto start = std::chrono::steady_clock::now();
     const long r = rq.q->writev(rq.pos, iov.data(), static_cast<int>(iov.size()));
-    if (disk_stats* s = stats_of(*rq.q); s && r == 0) {
-        const uint64_t ms = elapsed_ms(start);
-        s->ios[1]++;
-        s->sectors[1] += rq.len / SECTOR_SIZE;
-        s->msecs[1] += ms;
-        s->io_ticks += ms;
+    inflight_request done{rq.q, rq.len / SECTOR_SIZE, now, r, {}};
+    done.end_io.reserve(rq.bios.size());
+    for (auto& b : rq.bios)
+        if (b.end_io.bi_end_io) done.end_io.push_back(b.end_io);
+    gendisk* d = disk_of(*rq.q);
+    if (!d) {
+        blk_mq_end_request(done, now);
+        return r;
     }
-    for (auto& b : rq.bios) bio_endio(b.end_io, r);  // blk_mq_end_request
+    while (d->in_flight >= BLK_MQ_NR_REQUESTS && complete_oldest(now)) {}
+    if (d->in_flight++ == 0) d->busy_since = now;
+    inflight().push_back(std::move(done));
     return r;
 }
 
@@ -119,9 +180,39 @@ long blk_flush_plug() {
     long err = 0;
     std::vector<request> list = std::move(plug.mq_list);
     plug.mq_list.clear();
+    const ktime_t now = ktime_get();  // one clock read for the batch
     for (request& rq : list)
-        if (long r = dispatch_request(rq); r && !err) err = r;
+        if (long r = dispatch_request(rq, now); r && !err) err = r;
     return err;
+}
+
+void blk_mq_complete_due(ktime_t now) {
+    std::deque<inflight_request>& q = inflight();
+    while (!q.empty() && q.front().start + BLK_MQ_COMPLETION_NS <= now) (void)complete_oldest(now);
+}
+
+std::optional<ktime_t> blk_mq_next_completion() {
+    const std::deque<inflight_request>& q = inflight();
+    if (q.empty()) return std::nullopt;
+    return q.front().start + BLK_MQ_COMPLETION_NS;
+}
+
+void blk_mq_wait_until(const std::function<bool()>& done) {
+    if (done() || inflight().empty()) return;
+    const ktime_t now = ktime_get();
+    while (!done() && complete_oldest(now)) {}
+}
+
+void blk_mq_wait_all() {
+    (void)blk_flush_plug();
+    if (inflight().empty()) return;
+    const ktime_t now = ktime_get();
+    while (complete_oldest(now)) {}
+}
+
+unsigned blk_mq_in_flight(const devices::BlockDevice& bdev) {
+    const gendisk* d = disk_of(bdev);
+    return d ? d->in_flight : 0;
 }
 
 namespace {
@@ -172,10 +263,10 @@ long submit_write(devices::BlockDevice& bdev, uint64_t offset, const void* buf, 
     }
     plug_list& plug = current_plug();
     const auto* src = static_cast<const uint8_t*>(buf);
-    if (!plug.active) {
-        const long r = dispatch(bdev, 1, offset, const_cast<uint8_t*>(src), len);
-        bio_endio(end_io, r);
-        return r;
+    if (!plug.active) {  // a request of its own, dispatched now (blk_mq_submit_bio unplugged)
+        request rq{&bdev, offset, len, {}};
+        rq.bios.push_back(bio{src, len, end_io, {}});  // written before submit returns: no copy
+        return dispatch_request(rq, ktime_get());
     }
     if (attempt_plug_merge(bdev, offset, src, len, end_io)) return 0;
     if (plug.mq_list.size() >= BLK_MAX_REQUEST_COUNT)
@@ -201,6 +292,9 @@ long submit_bio_write_page(devices::BlockDevice& bdev, uint64_t offset, const vo
 
 long blkdev_issue_flush(devices::BlockDevice& bdev) {
     long err = blk_flush_plug();
+    // The flush's submitter has waited for its writes (filemap_fdatawait, the buffers'
+    // wait): emu waits for every request of the disk in flight.
+    blk_mq_wait_until([&bdev] { return blk_mq_in_flight(bdev) == 0; });
     const auto start = std::chrono::steady_clock::now();
     const long r = bdev.flush();
     if (disk_stats* s = stats_of(bdev); s && r == 0) {
@@ -225,6 +319,7 @@ void add_disk(devices::BlockDevice& bdev, const std::string& name, unsigned majo
 
 void del_gendisk(devices::BlockDevice& bdev) {
     (void)blk_flush_plug();
+    blk_mq_wait_until([&bdev] { return blk_mq_in_flight(bdev) == 0; });  // nothing left in flight
     disks().erase(&bdev);
 }
 
@@ -236,15 +331,18 @@ disk_stats part_stat_read(const devices::BlockDevice& bdev) {
 std::string diskstats_show() {
     std::string out;
     char line[512];
+    const ktime_t now = inflight().empty() ? 0 : ktime_get();
     for (const auto& [bdev, d] : disks()) {
         const disk_stats& s = d.stats;
-        const unsigned inflight = 0;  // requests complete before the guest runs again
+        const unsigned inflight = d.in_flight;
+        uint64_t io_ticks = s.io_ticks;  // and the busy time so far (update_io_ticks)
+        if (inflight) io_ticks += static_cast<uint64_t>(std::max<ktime_t>(now - d.busy_since, 0)) / NSEC_PER_MSEC;
         // diskstats_show's format: 4 + 4 + 4 (discard) + 2 (flush) fields after the name.
         std::snprintf(line, sizeof line, "%4u %7u %s %lu %lu %lu %u %lu %lu %lu %u %u %u %u %lu %lu %lu %u %lu %u\n",
                       d.major, d.first_minor, d.disk_name.c_str(), (unsigned long)s.ios[0], (unsigned long)s.merges[0],
                       (unsigned long)s.sectors[0], (unsigned)s.msecs[0], (unsigned long)s.ios[1],
                       (unsigned long)s.merges[1], (unsigned long)s.sectors[1], (unsigned)s.msecs[1], inflight,
-                      (unsigned)s.io_ticks, (unsigned)(s.msecs[0] + s.msecs[1] + s.flush_msecs), 0ul, 0ul, 0ul, 0u,
+                      (unsigned)io_ticks, (unsigned)(s.msecs[0] + s.msecs[1] + s.flush_msecs), 0ul, 0ul, 0ul, 0u,
                       (unsigned long)s.flush_ios, (unsigned)s.flush_msecs);
         out += line;
     }

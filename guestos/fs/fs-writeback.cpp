@@ -61,14 +61,17 @@ void wb_wakeup_delayed(bdi_writeback& wb, ktime_t now) {
 void wb_wakeup(bdi_writeback& wb, ktime_t now) { wb.dwork_expires = now; }
 
 // writeback_single_inode: the inode's pages, then (as its filesystem does it) the inode and
-// its metadata. A clean inode left b_dirty (filemap_write_and_wait takes it off); one a
-// failed write left dirty is stamped anew (redirty_tail), so it waits another expiry.
+// its metadata, without waiting for the writes (WB_SYNC_NONE: the pages stay under
+// writeback until the disk completes them). A clean inode left b_dirty (the write takes it
+// off); one a failed write left dirty, or with pages left dirty because they were still
+// under writeback, is stamped anew (redirty_tail), so it waits another expiry.
 void writeback_single_inode(bdi_writeback& wb, address_space& m, ktime_t now) {
     inode* ino = m.host;
-    const long err = ino && ino->i_sb ? ino->i_sb->writeback_inode(*ino) : filemap_write_and_wait(m);
+    const long err = ino && ino->i_sb ? ino->i_sb->writeback_inode(*ino)
+                                      : filemap_fdatawrite_wbc(m, writeback_sync_modes::WB_SYNC_NONE);
     auto it = wb.b_dirty.find(&m);
     if (it == wb.b_dirty.end()) return;
-    if (err) it->second = now;
+    if (err || mapping_tagged_dirty(m)) it->second = now;
     else wb.b_dirty.erase(it);
 }
 
@@ -226,6 +229,8 @@ void balance_dirty_pages_ratelimited(PageAllocator& pa) {
     balance_dirty_pages(wb, pa, ktime_get());
 }
 
-long super_block::writeback_inode(inode& i) { return filemap_write_and_wait(i.i_data); }
+long super_block::writeback_inode(inode& i) {
+    return filemap_fdatawrite_wbc(i.i_data, writeback_sync_modes::WB_SYNC_NONE);
+}
 
 }  // namespace guestos

@@ -35,7 +35,8 @@ long sys_syncfs(SysCtx& c, const uint64_t* a) {
 // sync_file_range: writes back the dirty pages of a file (ksys_sync_file_range). Flags
 // other than WAIT_BEFORE, WRITE and WAIT_AFTER, a negative offset or a range that wraps are
 // EINVAL; anything but a regular file, block device, directory or link is ESPIPE. The
-// whole file's pages are written (a superset of the range), synchronously.
+// whole file's pages are written (a superset of the range); WRITE alone starts their
+// writeback and returns, WAIT_BEFORE and WAIT_AFTER wait for it.
 long ksys_sync_file_range(SysCtx& c, uint64_t fd, int64_t offset, int64_t nbytes, uint64_t flags) {
     constexpr uint32_t VALID_FLAGS =
         SYNC_FILE_RANGE_WAIT_BEFORE_ | SYNC_FILE_RANGE_WRITE_ | SYNC_FILE_RANGE_WAIT_AFTER_;
@@ -48,7 +49,17 @@ long ksys_sync_file_range(SysCtx& c, uint64_t fd, int64_t offset, int64_t nbytes
     if (f->f_inode) st.st_mode = f->f_inode->i_mode;
     else if (f->getattr(st)) return -ESPIPE;
     if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) return -ESPIPE;
-    if ((fl & SYNC_FILE_RANGE_WRITE_) && f->f_inode) return filemap_write_and_wait(f->f_inode->i_data);
+    if (!f->f_inode) return 0;
+    address_space& m = f->f_inode->i_data;
+    if (fl & SYNC_FILE_RANGE_WAIT_BEFORE_) (void)filemap_fdatawait(m);
+    if (fl & SYNC_FILE_RANGE_WRITE_) {  // without a wait on both sides, writeback is only started
+        constexpr uint32_t WRITE_AND_WAIT =
+            SYNC_FILE_RANGE_WAIT_BEFORE_ | SYNC_FILE_RANGE_WRITE_ | SYNC_FILE_RANGE_WAIT_AFTER_;
+        const auto mode = (fl & WRITE_AND_WAIT) == WRITE_AND_WAIT ? writeback_sync_modes::WB_SYNC_ALL
+                                                                  : writeback_sync_modes::WB_SYNC_NONE;
+        if (long e = filemap_fdatawrite_wbc(m, mode)) return e;
+    }
+    if (fl & SYNC_FILE_RANGE_WAIT_AFTER_) (void)filemap_fdatawait(m);
     return 0;
 }
 

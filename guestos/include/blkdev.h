@@ -1,15 +1,20 @@
 // The block layer between the filesystems and an emulated disk (block/blk-core.c,
 // blk-mq.c, blk-merge.c, genhd.c): bios become requests, a task's plug holds writes and
-// merges the contiguous ones into one request before they go to the device, and each disk
-// counts its requests, merges, sectors and times as Linux's struct disk_stats
-// (/proc/diskstats).
+// merges the contiguous ones into one request before they go to the device, a dispatched
+// write stays in flight until the disk completes it (its bios' end_io runs then), and
+// each disk counts its requests, merges, sectors and times as Linux's struct disk_stats
+// (/proc/diskstats). docs/block.md describes when requests complete.
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "devices/block_device.h"
 
 namespace guestos {
+
+using ktime_t = int64_t;  // nanoseconds (guestos/kernel/time/time.h, which includes more)
 
 // Reads len bytes at a sector-aligned offset (submit_bio of a REQ_OP_READ bio and its wait):
 // the plug's writes reach the device first. 0 or a negative errno.
@@ -26,16 +31,40 @@ struct bio_end_io_t {
     void* bi_private = nullptr;
 };
 // A write whose bio_vec points at the caller's bytes (a page-cache page: bio_add_page), not
-// a copy: buf must stay valid and unchanged until end_io runs, which happens when the
-// request is dispatched (at once without a plug, else at the plug's flush). The return is
-// as submit_bio_write's; end_io runs in every case, a check failing at submission included.
+// a copy: buf must stay valid until the request is dispatched (at once without a plug,
+// else at the plug's flush), when the disk takes the bytes. end_io runs when the request
+// completes: later, on a registered disk (blk_mq_complete_due and the waits below), at
+// dispatch on a device without a gendisk. The return is as submit_bio_write's; end_io runs
+// in every case, a check failing at submission included.
 long submit_bio_write_page(devices::BlockDevice& bdev, uint64_t offset, const void* buf, uint64_t len,
                            bio_end_io_t end_io);
 // Dispatches the plug's held requests now (blk_flush_plug, as schedule() does before a task
 // sleeps): what a wait for a page's writeback does, its bios being in the plug.
 long blk_flush_plug();
-// A cache flush (blkdev_issue_flush): the plug's writes, then the device's flush.
+// A cache flush (blkdev_issue_flush): the plug's writes, a wait for every write of the
+// disk in flight, then the device's flush.
 long blkdev_issue_flush(devices::BlockDevice& bdev);
+
+// How long after its dispatch the emulated disk raises a request's completion interrupt
+// (one jiffy at HZ=250), and the requests a disk holds in flight at most (nr_requests: a
+// dispatch past it waits for the oldest to complete).
+inline constexpr ktime_t BLK_MQ_COMPLETION_NS = 4'000'000;
+inline constexpr unsigned BLK_MQ_NR_REQUESTS = 64;
+// The disks' completion interrupt (blk_mq_complete_request for each request whose time
+// has come): every request dispatched BLK_MQ_COMPLETION_NS or more before `now` completes,
+// oldest first, and its bios end. The timer interrupt and each kernel entry call it.
+void blk_mq_complete_due(ktime_t now);
+// When the oldest request in flight completes; nullopt with nothing in flight (the timer
+// is programmed for it).
+std::optional<ktime_t> blk_mq_next_completion();
+// A task waits for I/O (io_schedule until its bio's end_io woke it): requests complete,
+// oldest first, until done() holds or nothing is in flight.
+void blk_mq_wait_until(const std::function<bool()>& done);
+// Waits for everything: the plug's writes dispatched, every request completed (emu's exit,
+// an unmount's last wait, reclaim throttled on writeback).
+void blk_mq_wait_all();
+// The requests of a registered disk in flight (part_in_flight; /proc/diskstats field 9).
+unsigned blk_mq_in_flight(const devices::BlockDevice& bdev);
 
 // blk_start_plug / blk_finish_plug for the current task (emu runs one at a time): the
 // outermost plug holds the writes of its scope and flushes them when it ends (or when it

@@ -80,6 +80,7 @@ void Kernel::idle_wake() {
 Kernel::~Kernel() {  // in reverse order of setup_memory
     if (idle_wake_fd_ >= 0) ::close(idle_wake_fd_);
     if (ns_) ns_->clear();  // what the guest wrote reaches the host's files and the disk
+    blk_mq_wait_all();      // and every request in flight completes while the pages exist
     swap_reset_all();
     swap_kernel_mem() = {};
     release_all_page_caches();
@@ -95,6 +96,7 @@ Kernel::~Kernel() {  // in reverse order of setup_memory
 
 void Kernel::umount_all() {
     if (ns_) ns_->umount_all();
+    blk_mq_wait_all();  // nothing stays in flight past the last unmount
 }
 
 mmu::ErrorOr<void> Kernel::boot() {
@@ -515,7 +517,10 @@ long Kernel::syscall(task_struct& task, uint64_t nr, const uint64_t args_in[6]) 
 
 void Kernel::run_kswapd() {
     if (buddy_ && buddy_->NODE_DATA().kswapd_wait) kswapd(*buddy_);
-    if (buddy_) (void)wb_workfn(*buddy_, ktime_get());  // the flusher's delayed work, when due
+    if (!buddy_) return;
+    const ktime_t now = ktime_get();
+    blk_mq_complete_due(now);       // completions that came due while the guest ran
+    (void)wb_workfn(*buddy_, now);  // the flusher's delayed work, when due
 }
 
 FaultOutcome Kernel::do_page_fault(task_struct& task, VirtAddr address, uint32_t error_code) {

@@ -99,7 +99,9 @@ bio_end_io_t mark_page_async_write(page& p) {
 }
 
 void folio_wait_writeback(page& p) {
-    if (p.flags & PG_writeback) (void)blk_flush_plug();  // its bios wait in the task's plug
+    if (!(p.flags & PG_writeback)) return;
+    (void)blk_flush_plug();  // its bios may wait in the task's plug
+    blk_mq_wait_until([&p] { return !(p.flags & PG_writeback); });
 }
 
 namespace {
@@ -319,9 +321,10 @@ long write_run(address_space& m, const std::vector<std::pair<page*, PhysAddr>>& 
 
 }  // namespace
 
-long filemap_write_and_wait(address_space& m) {
+long filemap_fdatawrite_wbc(address_space& m, writeback_sync_modes sync_mode) {
     if (!m.a_ops || !m.a_ops->writepage || !m.km.page_alloc) return 0;
     long err = 0;
+    bool left_dirty = false;
     blk_plug plug;                                // generic_writepages: the pages' blocks merge into large requests
     std::vector<std::pair<page*, PhysAddr>> run;  // consecutive dirty pages, for writepages
     auto flush_run = [&] {
@@ -334,28 +337,60 @@ long filemap_write_and_wait(address_space& m) {
         // folio_clear_dirty_for_io: stores through shared mappings move from the PTEs to the
         // page, whose PTEs become clean and read-only (page_mkclean) before it is cleaned.
         if (page_mapped(p) && page_mkclean(*m.km.page_alloc, frame)) set_page_dirty(p);
-        const bool dirty = clear_page_dirty(p);
-        if (!dirty) {
+        if (!(p.flags & PG_dirty)) {
             flush_run();
             continue;
         }
+        // folio_prepare_writeback: a page still under writeback (dirtied again since) is
+        // left dirty for the next pass by background writeback, waited for by a sync.
+        if (p.flags & PG_writeback) {
+            flush_run();
+            if (sync_mode == writeback_sync_modes::WB_SYNC_NONE) {
+                left_dirty = true;
+                continue;
+            }
+            folio_wait_writeback(p);
+            if (!(p.flags & PG_dirty)) continue;
+        }
+        (void)clear_page_dirty(p);
         if (m.a_ops->writepages) {
             if (!run.empty() && run.back().first->index + 1 != index) flush_run();
             run.emplace_back(&p, frame);
             continue;
         }
-        const long e = write_one_page(m, p, frame, dirty);
+        const long e = write_one_page(m, p, frame, true);
         if (e && !err) err = e;
-        if (e && dirty) set_page_dirty(p);  // redirtied: the write failed (folio_redirty_for_writepage)
+        if (e) set_page_dirty(p);  // redirtied: the write failed (folio_redirty_for_writepage)
     }
     flush_run();
     if (long e = plug.finish(); e && !err) err = e;
-    if (!err) inode_io_list_del(m);  // clean: off the flusher's list
+    if (!err && !left_dirty) inode_io_list_del(m);  // clean: off the flusher's list
     return err;
+}
+
+long filemap_fdatawait(address_space& m) {
+    if (!m.km.page_alloc) return 0;
+    (void)blk_flush_plug();
+    for (auto [index, frame] : m.i_pages) folio_wait_writeback(m.km.page_alloc->phys_to_page(frame));
+    return 0;
+}
+
+long filemap_write_and_wait(address_space& m) {
+    const long err = filemap_fdatawrite_wbc(m, writeback_sync_modes::WB_SYNC_ALL);
+    (void)filemap_fdatawait(m);
+    return err;
+}
+
+bool mapping_tagged_dirty(const address_space& m) {
+    if (!m.km.page_alloc) return false;
+    for (auto [index, frame] : m.i_pages)
+        if (m.km.page_alloc->phys_to_page(frame).flags & PG_dirty) return true;
+    return false;
 }
 
 bool pageout(address_space& m, page& p, PhysAddr frame) {
     if (!m.a_ops || !m.a_ops->writepage) return false;
+    folio_wait_writeback(p);  // (shrink_folio_list keeps a page under writeback; not reached)
     const bool dirty = clear_page_dirty(p);
     const long e = write_one_page(m, p, frame, true);
     folio_wait_writeback(p);  // reclaim frees the page once clean: its bios complete first

@@ -120,16 +120,29 @@ long filemap_read(inode& ino, iov_iter& to, uint64_t n, int64_t pos, file* filp)
 // or a negative errno (ENOMEM, EFBIG past max_bytes).
 long generic_perform_write(inode& ino, const uint8_t* buf, uint64_t n, int64_t pos, uint64_t max_bytes);
 
-// Writes back the dirty pages and those mapped (a shared writable mapping dirties a page
-// without telling the cache) through writepage, and cleans them (filemap_write_and_wait):
+// How a writeback treats a page still under writeback (enum writeback_sync_modes):
+// background writeback leaves it dirty for later, a data-integrity sync waits for it.
+enum class writeback_sync_modes { WB_SYNC_NONE, WB_SYNC_ALL };
+// Starts writeback of the dirty pages and those mapped (a shared writable mapping dirties a
+// page without telling the cache) through writepage, cleaning them
+// (__filemap_fdatawrite_range / do_writepages): the pages stay under writeback until their
+// requests complete. Takes the mapping off the flusher's list when nothing is left dirty.
 // 0 or the first write's errno.
+long filemap_fdatawrite_wbc(address_space& mapping, writeback_sync_modes sync_mode);
+// Waits until no page of the mapping is under writeback (filemap_fdatawait).
+long filemap_fdatawait(address_space& mapping);
+// Both, WB_SYNC_ALL (filemap_write_and_wait): every page dirty at the call is on the disk
+// and its writeback completed when it returns. 0 or the first write's errno.
 long filemap_write_and_wait(address_space& mapping);
+// Whether any page of the mapping is dirty (mapping_tagged(PAGECACHE_TAG_DIRTY)).
+bool mapping_tagged_dirty(const address_space& mapping);
 // A bio about to be submitted for a page under writeback, pointing at the page's bytes
 // (mark_buffer_async_write): counted in p.wb_bios; its completion
 // (end_buffer_async_write) ends the page's writeback when it is the last.
 bio_end_io_t mark_page_async_write(page& p);
 // Waits until the page is no longer under writeback (folio_wait_writeback): its bios still
-// held in the task's plug are dispatched.
+// held in the task's plug are dispatched, and the disk's requests complete, oldest first,
+// until the page's last one did.
 void folio_wait_writeback(page& p);
 // Writes one dirty page back for reclaim (pageout): true when it is now clean.
 bool pageout(address_space& mapping, page& p, PhysAddr frame);

@@ -109,6 +109,10 @@ ReclaimOutcome shrink_shmem_page(BuddyAllocator& pa, page& p, PhysAddr frame, sc
 ReclaimOutcome shrink_one_page(BuddyAllocator& pa, page& p, scan_control& sc) {
     const PhysAddr frame = PhysAddr::from_pfn(page_pfn(*pa.node_lruvec(), p));
     if (p.flags & PG_unevictable) return ReclaimOutcome::Activated;
+    if (p.flags & PG_writeback) {  // its write is in flight: kept until the disk completes it
+        ++sc.nr_writeback;
+        return ReclaimOutcome::Kept;
+    }
     switch (page_check_references(pa, p, frame)) {
     case PAGEREF_ACTIVATE: return ReclaimOutcome::Activated;
     case PAGEREF_KEEP: return ReclaimOutcome::Kept;
@@ -346,8 +350,15 @@ uint64_t shrink_node(BuddyAllocator& pa, scan_control& sc) {
     const uint64_t before = sc.nr_reclaimed;
     prepare_scan_control(pa, sc);
     trace_step([&] { return "shrink_node(priority " + std::to_string(sc.priority) + ")"; });
+    const uint64_t writeback_before = sc.nr_writeback;
     shrink_lruvec(pa, *pa.node_lruvec(), sc);
     shrink_slab(&pa, sc.gfp_mask, pa.NODE_DATA().node_id, sc.priority);
+    // reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK): pages met under writeback mean reclaim
+    // is ahead of the disk; it sleeps until the writes complete, so the next pass frees them.
+    if (sc.nr_writeback != writeback_before) {
+        trace_step([] { return std::string("reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK)"); });
+        blk_mq_wait_all();
+    }
     return sc.nr_reclaimed - before;
 }
 

@@ -39,7 +39,8 @@ struct scan_control {
     unsigned may_deactivate = 0;
     uint64_t nr_scanned = 0;
     uint64_t nr_reclaimed = 0;
-    uint64_t nr_pageout = 0;  // pages written to swap (pageout)
+    uint64_t nr_pageout = 0;    // pages written to swap (pageout)
+    uint64_t nr_writeback = 0;  // pages met under writeback, kept (sc->nr.writeback)
 };
 
 // What became of a page reclaim looked at, for --trace-reclaim (trace/events/vmscan.h).

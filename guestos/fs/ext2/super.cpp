@@ -389,15 +389,23 @@ long ext2_sb_info::write_inode(inode& vi) {
 long ext2_sb_info::writeback_inode(inode& i) {
     if (s_flags & SB_RDONLY) return 0;
     if (&i == &bd_inode_) return fs_->sync_buffers();  // the block device's dirty buffers
-    long err = filemap_write_and_wait(i.i_data);
+    long err = filemap_fdatawrite_wbc(i.i_data, writeback_sync_modes::WB_SYNC_NONE);  // the flusher's: no wait
     if (long e = write_inode(i); e && !err) err = e;
     if (long e = fs_->sync_buffers(); e && !err) err = e;
     return err;
 }
 
+// generic_file_fsync: the data written and waited for (file_write_and_wait_range), the
+// inode and metadata buffers (sync_inode_metadata, sync_mapping_buffers), then the cache
+// flush, which waits for the disk's requests in flight.
 long ext2_sb_info::fsync_inode(inode& i) {
     if (s_flags & SB_RDONLY) return 0;
-    long err = writeback_inode(i);
+    long err = 0;
+    if (&i != &bd_inode_) {
+        err = filemap_write_and_wait(i.i_data);
+        if (long e = write_inode(i); e && !err) err = e;
+    }
+    if (long e = fs_->sync_buffers(); e && !err) err = e;
     if (long e = blkdev_issue_flush(*bdev_); e && !err) err = e;
     return err;
 }

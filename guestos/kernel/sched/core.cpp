@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "guestos/include/blkdev.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/include/writeback.h"
@@ -247,6 +248,7 @@ void hrtimer_interrupt(Kernel& k) {
         if (t->thread_group_leader()) run_itimers(*t);
     }
     hrtimer_run_queues(k);
+    blk_mq_complete_due(now);                             // the disk's completion interrupt, first
     if (k.buddy()) (void)wb_workfn(k.page_alloc(), now);  // the flusher's delayed work, when due
     for (task_struct* t : k.all_tasks()) {
         if (t->exited) continue;
@@ -271,6 +273,7 @@ std::optional<ktime_t> next_timer_event(Kernel& k) {
     if (auto e = hrtimer_next_event(k)) consider(*e);
     if (k.buddy())
         if (auto e = wb_dwork_expires()) consider(*e);
+    if (auto e = blk_mq_next_completion()) consider(*e);  // requests in flight complete then
     const rq& q = k.runqueue();
     if (q.curr && !q.queue.empty()) consider(q.curr->slice_end);
     // While the guest runs, the timekeeper's updates (a program may only read the vDSO).
