@@ -63,8 +63,8 @@ bool wb_over_bg_thresh(PageAllocator& pa);
 // (balance_dirty_pages_ratelimited): every 32 pages dirtied (8 while the limit is
 // exceeded), balance_dirty_pages. Over the background threshold that queues the flusher at
 // once; over the dirty threshold the writer writes back itself, oldest inodes first, until
-// the dirty pages are under the background threshold (emu's writes are synchronous: the
-// writer does the flusher's work instead of sleeping until the flusher did it).
+// the dirty pages are under the background threshold (emu's writer does the flusher's work,
+// starting the writeback without waiting for it, instead of sleeping until the flusher did).
 void balance_dirty_pages_ratelimited(PageAllocator& pa);
 
 }  // namespace guestos
