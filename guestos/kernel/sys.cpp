@@ -17,6 +17,7 @@
 #include "guestos/arch/x86/kernel/tls.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/syscalls.h"
+#include "guestos/kernel/time/posix-cpu-timers.h"
 #include "guestos/kernel/time/time.h"
 #include "guestos/fs/proc/meminfo.h"
 #include <sys/times.h>
@@ -28,42 +29,14 @@ namespace {
 
 long host_errno() { return -static_cast<long>(errno); }
 
-// A CPU-time clock: CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID or one a pid names
-// (MAKE_PROCESS_CPUCLOCK, MAKE_THREAD_CPUCLOCK); fd clocks (CLOCKFD) are none.
-bool is_cpu_clock(clockid_t clk) {
-    return clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID || (clk < 0 && (clk & 7) != 3);
-}
-
-// The task a CPU clock samples (pid_for_clock): the caller's thread or process for pid 0, a
-// thread of the caller's process, or a process (a zombie too) by any of its ids' leader;
-// null for a bad clock or no such task (EINVAL). clk becomes the dynamic form of the id.
-task_struct* cpu_clock_task(SysCtx& c, clockid_t& clk) {
-    constexpr clockid_t CPUCLOCK_MAX = 3, CPUCLOCK_SCHED = 2;
-    // The fixed ids are the caller's own: MAKE_PROCESS_CPUCLOCK(0, CPUCLOCK_SCHED), and the
-    // thread's MAKE_THREAD_CPUCLOCK(0, CPUCLOCK_SCHED).
-    constexpr auto PID_0 = static_cast<clockid_t>(~0u << 3);
-    if (clk == CLOCK_PROCESS_CPUTIME_ID) clk = PID_0 | CPUCLOCK_SCHED;
-    else if (clk == CLOCK_THREAD_CPUTIME_ID) clk = PID_0 | 4 | CPUCLOCK_SCHED;
-    const bool thread = clk & 4;
-    if ((clk & 3) >= CPUCLOCK_MAX) return nullptr;
-    const int pid = ~(clk >> 3);
-    if (pid == 0) return thread ? &c.task : c.task.group_leader;
-    task_struct* t = c.kernel.find_task_by_vpid(pid);
-    if (!t || t->exit_state == EXIT_DEAD) return nullptr;
-    if (thread) return t->tgid == c.task.tgid ? t : nullptr;
-    if (t == &c.task) return c.task.group_leader;
-    return t->thread_group_leader() ? t : nullptr;
-}
-
-// The value of a CPU-time clock (cpu_clock_sample, cpu_clock_sample_group): the guest time
-// charged to the thread or to the whole process, all of it (CPUCLOCK_SCHED, CPUCLOCK_PROF) or
-// its user part (CPUCLOCK_VIRT); -EINVAL when the clock names nothing.
-long cpu_clock_sample(SysCtx& c, clockid_t clk, ktime_t& out) {
-    constexpr clockid_t CPUCLOCK_VIRT = 1;
-    task_struct* t = cpu_clock_task(c, clk);
+// The value of a CPU-time clock (posix_cpu_clock_get): the guest time charged to the thread
+// or to the whole process, all of it (CPUCLOCK_SCHED, CPUCLOCK_PROF) or its user part
+// (CPUCLOCK_VIRT); -EINVAL when the clock names nothing.
+long posix_cpu_clock_get(SysCtx& c, clockid_t clk, ktime_t& out) {
+    task_struct* t = cpu_clock_task(c.kernel, c.task, clk);
     if (!t) return -EINVAL;
-    const task_rusage r = k_getrusage(*t, (clk & 4) ? RusageWho::Thread : RusageWho::Self);
-    out = (clk & 3) == CPUCLOCK_VIRT ? r.utime_ns : r.utime_ns + r.stime_ns;
+    const int which = clk & 3;
+    out = (clk & 4) ? cpu_clock_sample(which, *t) : cpu_clock_sample_group(which, *t);
     return 0;
 }
 
@@ -74,9 +47,9 @@ long do_clock_gettime(SysCtx& c, const uint64_t* a, bool time64) {
     // guest's accounting; the others are the host's.
     if (auto t = timekeeping_read(clk)) {
         ts = ktime_to_timespec(*t);
-    } else if (is_cpu_clock(clk)) {
+    } else if (is_cpu_clockid(clk)) {
         ktime_t t = 0;
-        if (long e = cpu_clock_sample(c, clk, t)) return e;
+        if (long e = posix_cpu_clock_get(c, clk, t)) return e;
         ts = ktime_to_timespec(t);
     } else if (clock_gettime(clk, &ts) < 0) {
         return host_errno();
@@ -87,8 +60,8 @@ long do_clock_gettime(SysCtx& c, const uint64_t* a, bool time64) {
 long do_clock_getres(SysCtx& c, const uint64_t* a, bool time64) {
     timespec ts;
     const auto clk = static_cast<clockid_t>(a[0]);
-    if (clockid_t cpu = clk; is_cpu_clock(clk)) {  // posix_cpu_clock_getres: a jiffy, 1 ns for CPUCLOCK_SCHED
-        if (!cpu_clock_task(c, cpu)) return -EINVAL;
+    if (clockid_t cpu = clk; is_cpu_clockid(clk)) {  // posix_cpu_clock_getres: a jiffy, 1 ns for CPUCLOCK_SCHED
+        if (!cpu_clock_task(c.kernel, c.task, cpu)) return -EINVAL;
         constexpr long HZ = 250;
         ts = {0, (cpu & 3) == 2 ? 1 : (NSEC_PER_SEC + HZ - 1) / HZ};
     } else if (clock_getres(clk, &ts) < 0) {
@@ -275,6 +248,7 @@ long sys_prlimit64(SysCtx& c, const uint64_t* a) {
     if (a[3] && !copy_to_user(c.mm, VirtAddr(a[3]), &r, sizeof r)) return -EFAULT;
     if (a[2]) r = nw;
     if (a[2] && a[1] == RLIMIT_STACK_) c.mm.stack_rlimit = nw.rlim_cur;  // RLIMIT_STACK bounds expand_stack
+    if (a[2] && a[1] == RLIMIT_CPU_) c.kernel.tick_program_event();      // update_rlimit_cpu
     return 0;
 }
 
@@ -301,6 +275,7 @@ long sys_setrlimit(SysCtx& c, const uint64_t* a) {
     if (long e = check_new_rlimit(a[0], nw, r)) return e;
     r = nw;
     if (a[0] == RLIMIT_STACK_) c.mm.stack_rlimit = nw.rlim_cur;  // RLIMIT_STACK bounds expand_stack
+    if (a[0] == RLIMIT_CPU_) c.kernel.tick_program_event();      // update_rlimit_cpu
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "guestos/include/writeback.h"
 #include "guestos/kernel/sched/kstack.h"
 #include "guestos/kernel/time/itimer.h"
+#include "guestos/kernel/time/posix-cpu-timers.h"
 
 namespace guestos {
 
@@ -247,6 +248,9 @@ void hrtimer_interrupt(Kernel& k) {
         if (t->exited) continue;
         if (t->thread_group_leader()) run_itimers(*t);
     }
+    // The CPU-time timers of the task on the CPU, whose time the tick's accounting just
+    // charged (update_process_times -> run_posix_cpu_timers).
+    if (task_struct* curr = k.runqueue().curr) run_posix_cpu_timers(k, *curr);
     hrtimer_run_queues(k);
     blk_mq_complete_due(now);                             // the disk's completion interrupt, first
     if (k.buddy()) (void)wb_workfn(k.page_alloc(), now);  // the flusher's delayed work, when due
@@ -271,6 +275,7 @@ std::optional<ktime_t> next_timer_event(Kernel& k) {
         if (t->sleep_until) consider(t->sleep_until);
     }
     if (auto e = hrtimer_next_event(k)) consider(*e);
+    if (auto e = posix_cpu_timers_next_event(k)) consider(*e);
     if (k.buddy())
         if (auto e = wb_dwork_expires()) consider(*e);
     if (auto e = blk_mq_next_completion()) consider(*e);  // requests in flight complete then

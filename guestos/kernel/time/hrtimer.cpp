@@ -11,6 +11,7 @@
 #include "guestos/include/kernel.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/include/syscalls.h"
+#include "guestos/kernel/time/posix-cpu-timers.h"
 
 namespace guestos {
 
@@ -47,12 +48,20 @@ long check_cpu_nsleep_clock(SysCtx& c, clockid_t clk) {
     return 0;
 }
 
+// The time now on a sleep's clock: a process CPU clock is the guest's own CPU time (the
+// process may be gone: then its time stands still at 0).
+ktime_t nsleep_clock_now(SysCtx& c, clockid_t clk) {
+    if (!process_cpu_clock(clk)) return clock_now(clk);
+    task_struct* p = cpu_clock_task(c.kernel, c.task, clk);
+    return p ? cpu_clock_sample_group(clk & 3, *p) : 0;
+}
+
 // Sleeps until restart_block.nanosleep.expires on its clock: 0 once it has passed, or
 // -ERESTART_RESTARTBLOCK when a signal came first, after writing the time left (-EFAULT
 // if that fails).
 long do_nanosleep(SysCtx& c) {
     auto& ns = c.task.restart_block.nanosleep;
-    for (ktime_t now; (now = clock_now(ns.clockid)) < ns.expires;) {
+    for (ktime_t now; (now = nsleep_clock_now(c, ns.clockid)) < ns.expires;) {
         if (!signal_pending(c.task)) {
             // A CPU-time expiry does not come while the process sleeps: wait for a signal.
             std::optional<ktime_t> until;
@@ -74,7 +83,7 @@ long hrtimer_nanosleep_restart(SysCtx& c) { return do_nanosleep(c); }
 long hrtimer_nanosleep(SysCtx& c, ktime_t t, bool abs, clockid_t clk) {
     auto& rb = c.task.restart_block;
     rb.nanosleep.clockid = clk;
-    rb.nanosleep.expires = abs ? t : ktime_add_safe(clock_now(clk), t);
+    rb.nanosleep.expires = abs ? t : ktime_add_safe(nsleep_clock_now(c, clk), t);
     const long ret = do_nanosleep(c);
     if (ret != -ERESTART_RESTARTBLOCK) return ret;
     if (abs) return -ERESTARTNOHAND;  // an absolute sleep simply runs again
@@ -136,20 +145,13 @@ long sys_clock_nanosleep_time64(SysCtx& c, const uint64_t* a) { return do_clock_
 
 namespace guestos {
 
-namespace {
-// The CPU-time clocks run on the thread that emulates the guest (as the itimers do).
-bool cpu_clock(clockid_t clk) { return clk < 0 || clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID; }
-}  // namespace
-
 hrtimer_cpu_base::~hrtimer_cpu_base() {
     for (hrtimer* t : active) t->base = nullptr;
 }
 
 hrtimer::~hrtimer() { hrtimer_cancel(*this); }
 
-ktime_t hrtimer_get_time(const hrtimer& timer) {
-    return cpu_clock(timer.clockid) ? task_cputime() : clock_now(timer.clockid);
-}
+ktime_t hrtimer_get_time(const hrtimer& timer) { return clock_now(timer.clockid); }
 
 void hrtimer_start(Kernel& k, hrtimer& timer, ktime_t expires) {
     hrtimer_cancel(timer);

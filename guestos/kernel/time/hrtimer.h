@@ -32,7 +32,7 @@ struct hrtimer {
     hrtimer(const hrtimer&) = delete;
     hrtimer& operator=(const hrtimer&) = delete;
     ~hrtimer();  // hrtimer_cancel
-    // CLOCK_REALTIME, MONOTONIC, BOOTTIME or TAI, or a CPU-time clock (read as task_cputime).
+    // CLOCK_REALTIME, MONOTONIC, BOOTTIME or TAI.
     clockid_t clockid = CLOCK_MONOTONIC;
     ktime_t expires = 0;  // absolute, on clockid
     // Runs at expiry; RESTART re-queues the timer at its (forwarded) expires.

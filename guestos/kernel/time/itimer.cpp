@@ -8,6 +8,7 @@
 #include "guestos/include/kernel.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
+#include "guestos/kernel/time/posix-cpu-timers.h"
 
 namespace guestos {
 
@@ -15,35 +16,30 @@ namespace {
 
 // Linux adds a tick to a CPU timer's first expiry (set_cpu_itimer); Debian's HZ is 250.
 constexpr ktime_t TICK_NSEC = NSEC_PER_SEC / 250;
-constexpr int itimer_signal[3] = {SIGALRM_, SIGVTALRM_, SIGPROF_};
-
 bool valid_which(int which) { return which == ITIMER_REAL || which == ITIMER_VIRTUAL || which == ITIMER_PROF; }
 
-ktime_t itimer_now(int which) { return which == ITIMER_REAL ? ktime_get() : task_cputime(); }
+// A timer's clock now: CLOCK_MONOTONIC, or the process's user (ITIMER_VIRTUAL) or user plus
+// system (ITIMER_PROF) time.
+ktime_t itimer_now(task_struct& task, int which) {
+    if (which == ITIMER_REAL) return ktime_get();
+    return cpu_clock_sample_group(which == ITIMER_VIRTUAL ? CPUCLOCK_VIRT : CPUCLOCK_PROF, task);
+}
 
 // The time left to an expiry as getitimer shows it: an expiry already due but not yet fired
 // reads as 1 us (itimer_get_remtime) or a tick (get_cpu_itimer).
-ktime_t itimer_remaining(int which, const itimer& it) {
+ktime_t itimer_remaining(task_struct& task, int which, const itimer& it) {
     if (!it.expires) return 0;
-    const ktime_t left = it.expires - itimer_now(which);
+    const ktime_t left = it.expires - itimer_now(task, which);
     if (left > 0) return left;
     return which == ITIMER_REAL ? NSEC_PER_USEC : TICK_NSEC;
 }
 
 }  // namespace
 
-// A CPU-time timer cannot be due sooner than its CPU time left, since one thread's CPU time
-// runs no faster than the clock.
 std::optional<ktime_t> itimer_next_event(const task_struct& task) {
-    std::optional<ktime_t> next;
-    const ktime_t now = ktime_get();
-    for (int which : {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF}) {
-        const itimer& it = task.signal->itimers[which];
-        if (!it.expires) continue;
-        const ktime_t at = which == ITIMER_REAL ? it.expires : ktime_add_safe(now, it.expires - task_cputime());
-        if (!next || at < *next) next = at;
-    }
-    return next;
+    const itimer& it = task.signal->itimers[ITIMER_REAL];
+    if (!it.expires) return std::nullopt;
+    return it.expires;
 }
 
 namespace {
@@ -53,28 +49,23 @@ void program_next_event(task_struct& task) {
     if (task.kernel) task.kernel->tick_program_event();
 }
 
-// The signal of an expired timer (it_real_fn's kill_pid_info with SEND_SIG_PRIV).
-void send_itimer_signal(task_struct& task, int which) {
+// ITIMER_REAL's signal (it_real_fn's kill_pid_info with SEND_SIG_PRIV).
+void send_real_itimer_signal(task_struct& task) {
     kernel_siginfo si;
-    si.si_signo = itimer_signal[which];
+    si.si_signo = SIGALRM_;
     si.si_code = SI_KERNEL;
     send_signal(task, si, false);
 }
 
-// Fires timer `which` if it is due; true when it did.
-bool expire_itimer(task_struct& task, int which) {
-    itimer& it = task.signal->itimers[which];
+// Fires ITIMER_REAL if it is due (it_real_fn); true when it did.
+bool expire_real_itimer(task_struct& task) {
+    itimer& it = task.signal->itimers[ITIMER_REAL];
     if (!it.expires) return false;
-    const ktime_t now = itimer_now(which);
+    const ktime_t now = ktime_get();
     if (it.expires > now) return false;
-    if (!it.incr) {
-        it.expires = 0;
-    } else if (which == ITIMER_REAL) {  // hrtimer_forward: skip the periods already missed
-        it.expires += ((now - it.expires) / it.incr + 1) * it.incr;
-    } else {
-        it.expires += it.incr;  // check_cpu_itimer reloads once
-    }
-    send_itimer_signal(task, which);
+    if (!it.incr) it.expires = 0;
+    else it.expires += ((now - it.expires) / it.incr + 1) * it.incr;  // hrtimer_forward
+    send_real_itimer_signal(task);
     return true;
 }
 
@@ -83,7 +74,7 @@ bool expire_itimer(task_struct& task, int which) {
 long do_getitimer(task_struct& task, int which, itimerspec64& value) {
     if (!valid_which(which)) return -EINVAL;
     const itimer& it = task.signal->itimers[which];
-    value.value = itimer_remaining(which, it);
+    value.value = itimer_remaining(task, which, it);
     value.interval = it.incr;
     return 0;
 }
@@ -97,7 +88,7 @@ long do_setitimer(task_struct& task, int which, const itimerspec64& value, itime
         it.incr = which == ITIMER_REAL ? 0 : value.interval;
     } else {
         const ktime_t first = which == ITIMER_REAL ? value.value : ktime_add_safe(value.value, TICK_NSEC);
-        it.expires = ktime_add_safe(itimer_now(which), first);
+        it.expires = ktime_add_safe(itimer_now(task, which), first);
         it.incr = value.interval;
     }
     program_next_event(task);
@@ -115,15 +106,8 @@ unsigned alarm_setitimer(task_struct& task, unsigned seconds) {
     return static_cast<unsigned>(left);
 }
 
-bool itimers_armed(const task_struct& task) {
-    return task.signal->itimers[0].expires || task.signal->itimers[1].expires || task.signal->itimers[2].expires;
-}
-
 void run_itimers(task_struct& task) {
-    if (!itimers_armed(task)) return;
-    bool fired = false;
-    for (int which : {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF}) fired |= expire_itimer(task, which);
-    if (fired) program_next_event(task);
+    if (expire_real_itimer(task)) program_next_event(task);
 }
 
 // The syscalls: struct itimerval is two timevals of longs (i386: old_itimerval32).

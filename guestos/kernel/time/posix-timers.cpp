@@ -1,5 +1,5 @@
 // POSIX timers and their syscalls (kernel/time/posix-timers.c, the common_* clock
-// operations; CPU-time clocks run on the emulating thread's CPU time, as the itimers do).
+// operations; timers on CPU-time clocks are in posix-cpu-timers.cpp).
 #include "guestos/kernel/time/posix-timers.h"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include "guestos/include/kernel.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
+#include "guestos/kernel/time/posix-cpu-timers.h"
 
 namespace guestos {
 
@@ -40,20 +41,13 @@ long clock_timer_support(clockid_t clk) {
     }
 }
 
-// The clock-specific check of timer_create (posix_cpu_timer_create, alarm_timer_create):
-// a CPU clock must name a live process or thread of ours; an alarm clock needs
-// CAP_WAKE_ALARM.
-long kclock_timer_create(SysCtx& c, clockid_t clk) {
+// The clock-specific part of timer_create (posix_cpu_timer_create, alarm_timer_create): a
+// CPU clock must name a process or a thread of ours; an alarm clock needs CAP_WAKE_ALARM.
+long kclock_timer_create(SysCtx& c, k_itimer& timr) {
+    const clockid_t clk = timr.it_clock;
     if (clk == CLOCK_REALTIME_ALARM || clk == CLOCK_BOOTTIME_ALARM) return capable(CAP_WAKE_ALARM_) ? 0 : -EPERM;
-    if (clk >= 0) return 0;
-    if ((clk & 7) == 3) return -EINVAL;  // CLOCKFD: no such descriptor clock here
-    if ((clk & 3) == 3) return -EINVAL;  // CPUCLOCK_WHICH beyond CPUCLOCK_SCHED
-    const int pid = ~(clk >> 3);
-    if (pid == 0) return 0;
-    const task_struct* t = c.kernel.find_task_by_vpid(pid);
-    if (!t || t->exited) return -EINVAL;
-    if (clk & 4) return t->tgid == c.task.tgid ? 0 : -EINVAL;  // a thread clock: ours only
-    return t->pid == t->tgid ? 0 : -EINVAL;
+    if (!is_cpu_clockid(clk)) return clk < 0 ? -EINVAL : 0;  // CLOCKFD: no such descriptor clock here
+    return posix_cpu_timer_create(c.kernel, c.task, timr);
 }
 
 // The clock the timer's hrtimer runs on: the alarm clocks run as their base clocks.
@@ -105,7 +99,8 @@ int timer_overrun_to_int(const k_itimer& timr, int baseval) {
     return sum > INT_MAX ? INT_MAX : static_cast<int>(sum);
 }
 
-// Queues the timer's signal (posix_timer_event): false when it was dropped as ignored.
+}  // namespace
+
 bool posix_timer_event(k_itimer& timr, int si_private) {
     timr.sigq.sys_private = si_private;
     timr.sigq.overrun = 0;
@@ -114,6 +109,8 @@ bool posix_timer_event(k_itimer& timr, int si_private) {
     if (timr.it_sigev_notify & SIGEV_THREAD_ID_) return send_signal(*t, timr.sigq, false);
     return send_signal_group(*t, timr.sigq, false);
 }
+
+namespace {
 
 // The hrtimer expired (posix_timer_fn): the signal goes out; a periodic timer whose signal
 // is ignored runs on by itself (at most once a tick), otherwise dequeue re-arms it.
@@ -181,10 +178,14 @@ void posixtimer_rearm(task_struct& task, kernel_siginfo& info) {
     if (it == task.signal->posix_timers.end()) return;
     k_itimer& timr = *it->second;
     if (!timr.it_interval || timr.it_requeue_pending != info.sys_private) return;
-    // common_hrtimer_rearm: skip the periods that passed while the signal was queued.
-    timr.it_overrun +=
-        static_cast<int64_t>(hrtimer_forward(timr.timer, hrtimer_get_time(timr.timer), timr.it_interval));
-    hrtimer_start(*timr.kernel, timr.timer, timr.timer.expires);
+    if (timr.cpu_task) {
+        posix_cpu_timer_rearm(timr);
+    } else {
+        // common_hrtimer_rearm: skip the periods that passed while the signal was queued.
+        timr.it_overrun +=
+            static_cast<int64_t>(hrtimer_forward(timr.timer, hrtimer_get_time(timr.timer), timr.it_interval));
+        hrtimer_start(*timr.kernel, timr.timer, timr.timer.expires);
+    }
     timr.it_active = true;
     timr.it_overrun_last = timr.it_overrun;
     timr.it_overrun = -1;
@@ -231,7 +232,7 @@ long sys_timer_create(SysCtx& c, const uint64_t* a) {
     timr->sigq.si_code = SI_TIMER;
     const int32_t uid = id;
     if (!copy_to_user(c.mm, VirtAddr(a[2]), &uid, sizeof uid)) return -EFAULT;
-    if (long e = kclock_timer_create(c, clk)) return e;
+    if (long e = kclock_timer_create(c, *timr)) return e;
     k_itimer* t = timr.get();
     timr->timer.clockid = hrtimer_clock(clk);
     timr->timer.function = [t](hrtimer&) { return posix_timer_fn(*t); };
@@ -257,7 +258,8 @@ long do_timer_settime(SysCtx& c, const uint64_t* a, bool time64) {
     if (long e = get_itimerspec64(c, VirtAddr(a[2]), nw, time64)) return e;
     k_itimer* timr = lock_timer(c, a[0]);
     if (!timr) return -EINVAL;
-    common_timer_set(*timr, static_cast<int>(a[1]), nw, a[3] ? &old : nullptr);
+    if (!timr->cpu_task) common_timer_set(*timr, static_cast<int>(a[1]), nw, a[3] ? &old : nullptr);
+    else if (long e = posix_cpu_timer_set(*timr, static_cast<int>(a[1]), nw, a[3] ? &old : nullptr)) return e;
     if (a[3] && !put_itimerspec64(c, VirtAddr(a[3]), old, time64)) return -EFAULT;
     return 0;
 }
@@ -266,7 +268,8 @@ long do_timer_gettime(SysCtx& c, const uint64_t* a, bool time64) {
     k_itimer* timr = lock_timer(c, a[0]);
     if (!timr) return -EINVAL;
     itimerspec64 cur;
-    common_timer_get(*timr, cur);
+    if (timr->cpu_task) posix_cpu_timer_get(*timr, cur);
+    else common_timer_get(*timr, cur);
     return put_itimerspec64(c, VirtAddr(a[1]), cur, time64) ? 0 : -EFAULT;
 }
 }  // namespace

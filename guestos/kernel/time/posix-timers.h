@@ -3,6 +3,9 @@
 // SI_TIMER; a periodic timer is re-armed when its signal is dequeued, so the expiries
 // missed meanwhile become the overrun the signal and timer_getoverrun report.
 #pragma once
+#include <memory>
+
+#include "guestos/include/pid.h"
 #include "guestos/include/sched.h"
 #include "guestos/kernel/time/hrtimer.h"
 
@@ -30,8 +33,17 @@ struct k_itimer {
     int it_requeue_pending = 0;  // odd: a signal is queued and will re-arm the timer
     bool it_active = false;
     Kernel* kernel = nullptr;
-    hrtimer timer;
+    hrtimer timer;  // a timer on a wall or monotonic clock runs on it
+    // A timer on a CPU clock (posix-cpu-timers.h, it.cpu): the task the clock measures, the
+    // expiry on that clock (0: disarmed), and whether the tick checks it (armed: it is not
+    // SIGEV_NONE and its signal is not waiting to re-arm it).
+    std::shared_ptr<pid_ref> cpu_task;
+    ktime_t cpu_expires = 0;
+    bool cpu_armed = false;
 };
+
+// Queues the timer's signal (posix_timer_event): false when it was dropped as ignored.
+bool posix_timer_event(k_itimer& timr, int si_private);
 
 // A periodic timer's signal is being dequeued: re-arms the timer and sets the signal's
 // si_overrun (posixtimer_rearm).

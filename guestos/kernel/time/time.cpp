@@ -17,9 +17,6 @@ timespec current_time() { return ktime_to_timespec(clock_now(CLOCK_REALTIME)); }
 
 ktime_t ktime_get() { return clock_now(CLOCK_MONOTONIC); }
 
-// Every guestos call runs on emu's main thread, the one that emulates the guest.
-ktime_t task_cputime() { return clock_now(CLOCK_THREAD_CPUTIME_ID); }
-
 ktime_t ktime_add_safe(ktime_t a, ktime_t b) {
     ktime_t r;
     return __builtin_add_overflow(a, b, &r) || r < 0 ? KTIME_MAX : r;

@@ -21,8 +21,6 @@ timespec current_time();
 ktime_t ktime_get();
 // A clock's time now in ns (the host's clock of that id).
 ktime_t clock_now(clockid_t clk);
-// The CPU time of the thread that runs the guest (the clock of ITIMER_VIRTUAL and PROF).
-ktime_t task_cputime();
 // a + b, saturating at KTIME_MAX (ktime_add_safe).
 ktime_t ktime_add_safe(ktime_t a, ktime_t b);
 
