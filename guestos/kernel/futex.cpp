@@ -1,11 +1,12 @@
 // futex(2): WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET and WAKE_BITSET, private and
-// shared, with timeouts on CLOCK_MONOTONIC or CLOCK_REALTIME; the robust list at exit. PI
-// futexes (LOCK_PI and the rest) are ENOSYS.
+// shared, with timeouts on CLOCK_MONOTONIC or CLOCK_REALTIME; futex_waitv; the robust list at
+// exit. PI futexes (LOCK_PI and the rest) are ENOSYS.
 #include "guestos/kernel/futex.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <list>
+#include <vector>
 
 #include "guestos/include/kernel.h"
 #include "guestos/include/ptrace.h"
@@ -264,6 +265,73 @@ long sys_get_robust_list(SysCtx& c, const uint64_t* a) {
     if (ptrace_may_access(c.task, *p)) return -EPERM;
     if (!put_user_long(c, VirtAddr(a[2]), 3 * c.ptr_size())) return -EFAULT;
     return put_user_long(c, VirtAddr(a[1]), p->robust_list) ? 0 : -EFAULT;
+}
+
+// futex_waitv(waiters, nr_futexes, flags, timeout, clockid) (kernel/futex/syscalls.c): waits
+// on up to 128 words at once, each with its own expected value and FUTEX2 flags, until a
+// wake of any: the index of a woken one. The timeout is absolute on CLOCK_MONOTONIC or
+// CLOCK_REALTIME, a 64-bit timespec on both ABIs.
+long sys_futex_waitv(SysCtx& c, const uint64_t* a) {
+    constexpr uint32_t FUTEX_WAITV_MAX = 128;
+    constexpr uint32_t FUTEX2_SIZE_U32 = 0x02, FUTEX2_SIZE_MASK = 0x03, FUTEX2_PRIVATE = 128;
+    // FUTEX2_NUMA and FUTEX2_MPOL (a node word after the futex) are not offered: EINVAL.
+    constexpr uint32_t FUTEX2_VALID_MASK = FUTEX2_SIZE_MASK | FUTEX2_PRIVATE;
+    if (static_cast<uint32_t>(a[2])) return -EINVAL;  // no flags yet
+    const uint32_t nr = static_cast<uint32_t>(a[1]);
+    if (!nr || nr > FUTEX_WAITV_MAX || !a[0]) return -EINVAL;
+    ktime_t expires = 0;
+    clockid_t clk = CLOCK_MONOTONIC;
+    if (a[3]) {  // futex2_setup_timeout
+        clk = static_cast<clockid_t>(a[4]);
+        if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC) return -EINVAL;
+        timespec ts;
+        if (!get_timespec(c, VirtAddr(a[3]), ts, true)) return -EFAULT;
+        if (!timespec_valid(ts)) return -EINVAL;
+        expires = std::max<ktime_t>(timespec_to_ktime(ts), 1);
+    }
+    struct futex_waitv {  // the user's layout: 24 bytes on both ABIs
+        uint64_t val, uaddr;
+        uint32_t flags, reserved;
+    };
+    std::vector<futex_waitv> w(nr);
+    for (uint32_t i = 0; i < nr; ++i) {  // futex_parse_waitv
+        if (!copy_from_user(c.mm, &w[i], VirtAddr(a[0] + i * sizeof(futex_waitv)), sizeof(futex_waitv))) return -EFAULT;
+        if ((w[i].flags & ~FUTEX2_VALID_MASK) || w[i].reserved) return -EINVAL;
+        if ((w[i].flags & FUTEX2_SIZE_MASK) != FUTEX2_SIZE_U32) return -EINVAL;  // futex_flags_valid
+        if (w[i].val >> 32) return -EINVAL;                                      // futex_validate_input
+    }
+    // futex_wait_multiple_setup: every key first, then each value while queueing.
+    std::vector<futex_q> qs(nr);
+    for (uint32_t i = 0; i < nr; ++i) {
+        qs[i] = {&c.task, {}, FUTEX_BITSET_MATCH_ANY};
+        if (long e = get_futex_key(c.mm, w[i].uaddr, w[i].flags & FUTEX2_PRIVATE, qs[i].key)) return e;
+    }
+    struct Unqueue {  // unqueue_multiple, however the wait ends
+        std::vector<futex_q>& qs;
+        uint32_t queued = 0;
+        ~Unqueue() {
+            for (uint32_t i = 0; i < queued; ++i) futex_queue().remove(&qs[i]);
+        }
+    } unqueue{qs};
+    for (uint32_t i = 0; i < nr; ++i) {
+        uint32_t cur;
+        if (!copy_from_user(c.mm, &cur, VirtAddr(w[i].uaddr), 4)) return -EFAULT;
+        if (cur != static_cast<uint32_t>(w[i].val)) return -EAGAIN;
+        futex_queue().push_back(&qs[i]);
+        unqueue.queued = i + 1;
+    }
+    for (;;) {
+        long woken = -1;  // the highest index woken, as unqueue_multiple reports
+        for (uint32_t i = 0; i < nr; ++i)
+            if (qs[i].woken) woken = i;
+        if (woken >= 0) return woken;
+        const ktime_t now = expires ? clock_now(clk) : 0;
+        if (expires && now >= expires) return -ETIMEDOUT;
+        if (signal_pending(c.task)) return -ERESTARTSYS;
+        std::optional<ktime_t> until;
+        if (expires) until = ktime_add_safe(ktime_get(), expires - now);
+        schedule_hrtimeout(c.task, until, "a futex wait");
+    }
 }
 
 long sys_futex(SysCtx& c, const uint64_t* a) { return do_futex(c, a, false); }

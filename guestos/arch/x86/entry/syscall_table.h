@@ -18,7 +18,7 @@ namespace guestos {
     X(clock_gettime64) X(clock_getres) X(clock_getres_time64) X(gettimeofday) X(time)          \
     X(getpid) X(getppid) X(gettid) X(getuid) X(geteuid) X(getgid) X(getegid) X(getuid16)       \
     X(geteuid16) X(getgid16) X(getegid16) X(rt_sigaction) X(rt_sigprocmask) X(sigaltstack)     \
-    X(futex) X(futex_time64) X(sched_yield) X(nanosleep) X(clock_nanosleep)                    \
+    X(futex) X(futex_time64) X(futex_waitv) X(sched_yield) X(nanosleep) X(clock_nanosleep)     \
     X(clock_nanosleep_time64) X(kill) X(tkill) X(tgkill) X(getcwd) X(fcntl) X(fcntl64) X(dup)  \
     X(dup2) X(dup3) X(sched_getaffinity) X(getpgrp) X(getpgid) X(getsid) X(umask)             \
     X(rt_sigreturn) X(sigreturn) X(rt_sigpending) X(sigpending) X(rt_sigsuspend) X(pause)     \
@@ -102,6 +102,7 @@ struct SyscallEntry {
     E(time, time, "x"), E(getpid, getpid, ""), E(getppid, getppid, ""), E(gettid, gettid, ""), \
     E(rt_sigaction, rt_sigaction, "Sxxu"), E(rt_sigprocmask, rt_sigprocmask, "dxxu"), \
     E(sigaltstack, sigaltstack, "xx"), E(futex, futex, "xddxxd"), \
+    E(futex_waitv, futex_waitv, "xuxxd"), \
     E(sched_yield, sched_yield, ""), E(nanosleep, nanosleep, "xx"), \
     E(clock_nanosleep, clock_nanosleep, "ddxx"), E(kill, kill, "dS"), E(tkill, tkill, "dS"), \
     E(tgkill, tgkill, "ddS"), E(getcwd, getcwd, "xu"), E(fcntl, fcntl, "fdx"), \
