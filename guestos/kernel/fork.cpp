@@ -10,6 +10,7 @@
 #include "guestos/include/ptrace.h"
 #include "guestos/include/pid.h"
 #include "guestos/include/signal.h"
+#include "guestos/include/sysctl.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/kernel/sched/core.h"
 #include "guestos/arch/x86/kernel/tls.h"
@@ -290,7 +291,21 @@ void copy_shared_state(task_struct& cur, task_struct& p, uint64_t flags) {
 
 }  // namespace
 
-long kernel_clone(SysCtx& c, const kernel_clone_args& args) {
+// The pid a clone3 set_tid asks for (alloc_pid with set_tid, one pid namespace level): -EINVAL
+// outside 1 .. pid_max - 1, -EPERM without CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE, -EEXIST
+// when a task (a zombie too) has it.
+static int alloc_pid_set_tid(Kernel& k, int tid) {
+    constexpr int CAP_CHECKPOINT_RESTORE = 40;  // uapi/linux/capability.h
+    const ctl_table* t = k.sysctl().find_entry("kernel", "pid_max");
+    const int pid_max = t ? *static_cast<const int*>(t->data) : PID_MAX_DEFAULT;
+    if (tid < 1 || tid >= pid_max) return -EINVAL;
+    if (!capable(CAP_SYS_ADMIN_) && !capable(CAP_CHECKPOINT_RESTORE)) return -EPERM;
+    if (k.find_task_by_vpid(tid)) return -EEXIST;
+    return tid;
+}
+
+// kernel_clone with the pid of a clone3 set_tid (none: the allocator's next).
+static long kernel_clone_tid(SysCtx& c, const kernel_clone_args& args, std::optional<int> set_tid) {
     task_struct& cur = c.task;
     Kernel& k = c.kernel;
     const uint64_t flags = args.flags;
@@ -308,7 +323,7 @@ long kernel_clone(SysCtx& c, const kernel_clone_args& args) {
     if (nr_processes_of(k, cur.cred.uid) >= cur.signal->rlim[RLIMIT_NPROC_].rlim_cur && cur.cred.uid != 0 &&
         !capable(CAP_SYS_RESOURCE_) && !capable(CAP_SYS_ADMIN_))
         return -EAGAIN;
-    const int pid = k.alloc_pid();
+    const int pid = set_tid ? alloc_pid_set_tid(k, *set_tid) : k.alloc_pid();
     if (pid < 0) return pid;
 
     auto child = std::make_unique<task_struct>();
@@ -392,6 +407,8 @@ long kernel_clone(SysCtx& c, const kernel_clone_args& args) {
     return pid;
 }
 
+long kernel_clone(SysCtx& c, const kernel_clone_args& args) { return kernel_clone_tid(c, args, std::nullopt); }
+
 void mm_release_vfork(task_struct& t) {
     if (t.vfork_released) return;
     t.vfork_released = true;
@@ -468,12 +485,14 @@ bool clone3_args_valid(const clone_args& args) {
 long sys_clone3(SysCtx& c, const uint64_t* a) {
     clone_args ca{};
     if (long e = copy_clone_args_from_user(c, ca, a[0], a[1])) return e;
+    std::vector<int32_t> tids;
     if (ca.set_tid) {  // the pids asked for are read before anything else is checked
-        std::vector<int32_t> tids(ca.set_tid_size);
+        tids.resize(ca.set_tid_size);
         if (!copy_from_user(c.mm, tids.data(), VirtAddr(ca.set_tid), tids.size() * 4)) return -EFAULT;
     }
     if (!clone3_args_valid(ca)) return -EINVAL;
-    if (ca.set_tid) return -EINVAL;                    // emu chooses every pid itself
+    // One pid namespace: a pid for one level at most (alloc_pid: set_tid_size > ns->level + 1).
+    if (tids.size() > 1) return -EINVAL;
     if (ca.flags & CLONE_INTO_CGROUP_) return -EBADF;  // no cgroup2 directory can be open here
     kernel_clone_args args;
     args.flags = ca.flags;
@@ -483,7 +502,7 @@ long sys_clone3(SysCtx& c, const uint64_t* a) {
     args.exit_signal = ca.exit_signal;
     args.stack = ca.stack ? ca.stack + ca.stack_size : 0;
     args.tls = ca.tls;
-    return kernel_clone(c, args);
+    return kernel_clone_tid(c, args, tids.empty() ? std::nullopt : std::optional<int>(tids[0]));
 }
 
 }  // namespace guestos
