@@ -1,5 +1,6 @@
-// File locks (fs/locks.c): fcntl's F_GETLK/F_SETLK/F_SETLKW (and their 64 and OFD forms)
-// and flock(2), between the guest's processes; released as Linux releases them.
+// File locks (fs/locks.c): fcntl's F_GETLK/F_SETLK/F_SETLKW (and their 64 and OFD forms),
+// flock(2) and leases (F_SETLEASE), between the guest's processes; released as Linux
+// releases them.
 #include "guestos/include/filelock.h"
 
 #include <sys/stat.h>
@@ -10,8 +11,10 @@
 #include <cstring>
 #include <map>
 
+#include "guestos/include/cred.h"
 #include "guestos/include/fs.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/include/sysctl.h"
 #include "guestos/include/uapi/fcntl.h"
@@ -321,6 +324,8 @@ void locks_remove_file(const file& f) {
     if (!f.f_inode || !f.f_inode->i_flctx) return;
     remove_matching(*f.f_inode, true, &f);  // its OFD locks
     remove_matching(*f.f_inode, false, &f);
+    file_lock_context& ctx = *f.f_inode->i_flctx;  // locks_remove_lease
+    if (std::erase_if(ctx.flc_lease, [&](const file_lease& l) { return l.fl_file == &f; })) wake_up(ctx.flc_wait);
 }
 
 long fcntl_lock(SysCtx& c, file& f, int cmd, uint64_t arg) {
@@ -358,9 +363,218 @@ long sys_flock(SysCtx& c, const uint64_t* a) {
     return flock_lock_file(c.task, *f->f_inode, req, !(cmd & LOCK_NB_));
 }
 
+// ---- Leases ----
+
 namespace {
-int lease_break_time = 45;  // seconds a lease holder has to give it up
+
+int lease_break_time = 45;     // seconds a lease holder has to give it up
+constexpr int CAP_LEASE = 28;  // uapi/linux/capability.h
+constexpr int POLL_MSG = 3;    // si_code of a lease break's F_SETSIG signal
+constexpr uint64_t POLLIN_ = 0x1, POLLRDNORM_ = 0x40, POLLMSG_ = 0x400;
+
+bool lease_breaking(const file_lease& l) { return l.fl_flags & (FL_UNLOCK_PENDING | FL_DOWNGRADE_PENDING); }
+
+// The type a holder is asked to reach (target_leasetype): F_UNLCK or F_RDLCK while a break
+// is pending, else the lease's own.
+int target_leasetype(const file_lease& l) {
+    if (l.fl_flags & FL_UNLOCK_PENDING) return F_UNLCK_;
+    if (l.fl_flags & FL_DOWNGRADE_PENDING) return F_RDLCK_;
+    return l.fl_type;
+}
+
+// A new type for a lease (lease_modify): the pending break it answers is over; F_UNLCK
+// removes the lease and the file's SIGIO owner and signal. Blocked breakers look again.
+void lease_modify(file_lock_context& ctx, size_t i, int arg) {
+    file_lease& l = ctx.flc_lease[i];
+    l.fl_type = arg;
+    if (arg == F_UNLCK_ || arg == F_RDLCK_) l.fl_flags &= ~FL_DOWNGRADE_PENDING;  // lease_clear_pending
+    if (arg == F_UNLCK_) {
+        l.fl_flags &= ~FL_UNLOCK_PENDING;
+        l.fl_file->f_owner_pid = 0;  // f_delown
+        l.fl_file->f_owner_signum = 0;
+        ctx.flc_lease.erase(ctx.flc_lease.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    wake_up(ctx.flc_wait);
+}
+
+bool past_time(ktime_t then, ktime_t now) { return then && now > then; }
+
+// Forces the breaks whose time is up (time_out_leases): downgraded or removed.
+void time_out_leases(file_lock_context& ctx) {
+    const ktime_t now = ktime_get();
+    for (size_t i = 0; i < ctx.flc_lease.size();) {
+        file_lease& l = ctx.flc_lease[i];
+        if (past_time(l.fl_downgrade_time, now)) lease_modify(ctx, i, F_RDLCK_);
+        if (i < ctx.flc_lease.size() && &ctx.flc_lease[i] == &l && past_time(l.fl_break_time, now)) {
+            lease_modify(ctx, i, F_UNLCK_);
+            continue;
+        }
+        ++i;
+    }
+}
+
+// An open for writing conflicts with any lease, one for reading with a write lease
+// (leases_conflict -> locks_conflict).
+bool lease_conflicts(const file_lease& l, bool want_write) { return want_write || l.fl_type == F_WRLCK_; }
+
+bool any_leases_conflict(const file_lock_context& ctx, bool want_write) {
+    for (const file_lease& l : ctx.flc_lease)
+        if (lease_conflicts(l, want_write)) return true;
+    return false;
+}
+
+// The holder hears of the break (lease_break_callback -> kill_fasync -> send_sigio): the
+// file's owner process gets SIGIO, or F_SETSIG's signal with POLL_MSG, the band and the fd.
+void lease_break_callback(Kernel& k, const file_lease& l) {
+    const file& f = *l.fl_file;
+    task_struct* p = f.f_owner_pid > 0 ? k.find_task_by_vpid(f.f_owner_pid) : nullptr;
+    if (!p || p->exited) return;
+    kernel_siginfo si;
+    if (f.f_owner_signum) {
+        si.si_signo = f.f_owner_signum;
+        si.si_code = POLL_MSG;
+        si.addr = POLLIN_ | POLLRDNORM_ | POLLMSG_;
+        si.fd = l.fa_fd;
+        if (send_signal_group(*p, si, false)) return;
+    }
+    si = {};
+    si.si_signo = SIGIO_;
+    si.si_code = SI_KERNEL;
+    send_signal_group(*p, si, false);
+}
+
+// Whether the inode is open for writing, or open otherwise than through f, as a write
+// lease needs it not to be (check_conflicting_open's i_writecount and i_readcount, found
+// here by looking at every process's descriptors).
+void inode_open_counts(Kernel& k, const inode& ino, int& writers, int& readers) {
+    writers = readers = 0;
+    std::vector<const file*> seen;
+    std::vector<const files_struct*> tables;
+    for (const task_struct* t : k.all_tasks()) {
+        if (!t->files || std::find(tables.begin(), tables.end(), t->files.get()) != tables.end()) continue;
+        tables.push_back(t->files.get());
+        for (const auto& f : t->files->fd) {
+            if (!f || f->f_inode.get() != &ino || (f->f_flags & O_PATH_)) continue;
+            if (std::find(seen.begin(), seen.end(), f.get()) != seen.end()) continue;
+            seen.push_back(f.get());
+            const unsigned acc = f->f_flags & O_ACCMODE_;
+            if (acc == O_WRONLY_ || acc == O_RDWR_) ++writers;
+            else ++readers;
+        }
+    }
+}
+
+long check_conflicting_open(Kernel& k, const file& f, int arg) {
+    int writers, readers;
+    inode_open_counts(k, *f.f_inode, writers, readers);
+    if (arg == F_RDLCK_) return writers ? -EAGAIN : 0;
+    const unsigned acc = f.f_flags & O_ACCMODE_;
+    const int self_w = acc != O_RDONLY_ ? 1 : 0, self_r = acc == O_RDONLY_ ? 1 : 0;
+    return writers != self_w || readers != self_r ? -EAGAIN : 0;
+}
+
+// generic_add_lease: a lease of f's, changed, or a new one.
+long generic_add_lease(SysCtx& c, int fd, file& f, int arg) {
+    inode& ino = *f.f_inode;
+    file_lock_context* ctx = locks_inode_context(ino);
+    time_out_leases(*ctx);
+    if (long e = check_conflicting_open(c.kernel, f, arg)) return e;
+    std::optional<size_t> mine;
+    for (size_t i = 0; i < ctx->flc_lease.size(); ++i) {
+        const file_lease& l = ctx->flc_lease[i];
+        if (l.fl_file == &f) {
+            mine = i;
+            continue;
+        }
+        if (arg == F_WRLCK_) return -EAGAIN;                 // no write lease beside another's
+        if (l.fl_flags & FL_UNLOCK_PENDING) return -EAGAIN;  // nor a new one while a writer waits
+    }
+    if (mine) {
+        lease_modify(*ctx, *mine, arg);
+    } else {
+        file_lease l;
+        l.fl_file = &f;
+        l.fl_type = arg;
+        l.fl_pid = c.task.tgid;
+        ctx->flc_lease.push_back(l);
+        mine = ctx->flc_lease.size() - 1;
+    }
+    ctx->flc_lease[*mine].fa_fd = fd;  // lease_setup: the fasync entry and the SIGIO owner
+    f.f_owner_pid = c.task.tgid;
+    return 0;
+}
+
 }  // namespace
+
+long fcntl_setlease(SysCtx& c, int fd, file& f, long arg) {
+    if (arg != F_RDLCK_ && arg != F_WRLCK_ && arg != F_UNLCK_) return -EINVAL;  // lease_alloc's assign_type
+    if (!f.f_inode) return -EINVAL;
+    inode& ino = *f.f_inode;
+    if (c.task.cred.fsuid != ino.i_uid && !capable(CAP_LEASE)) return -EACCES;
+    if (!S_ISREG(ino.i_mode)) return -EINVAL;
+    if (arg != F_UNLCK_) return generic_add_lease(c, fd, f, static_cast<int>(arg));
+    file_lock_context* ctx = ino.i_flctx.get();  // generic_delete_lease
+    if (!ctx) return -EAGAIN;
+    for (size_t i = 0; i < ctx->flc_lease.size(); ++i)
+        if (ctx->flc_lease[i].fl_file == &f) {
+            lease_modify(*ctx, i, F_UNLCK_);
+            return 0;
+        }
+    return -EAGAIN;
+}
+
+long fcntl_getlease(file& f) {
+    if (!f.f_inode || !f.f_inode->i_flctx) return F_UNLCK_;
+    file_lock_context& ctx = *f.f_inode->i_flctx;
+    time_out_leases(ctx);
+    for (const file_lease& l : ctx.flc_lease)
+        if (l.fl_file == &f) return target_leasetype(l);
+    return F_UNLCK_;
+}
+
+long break_lease(task_struct& task, inode& ino, unsigned mode) {
+    file_lock_context* ctx = ino.i_flctx.get();
+    if (!ctx || ctx->flc_lease.empty()) return 0;
+    time_out_leases(*ctx);
+    const bool want_write = (mode & O_ACCMODE_) != O_RDONLY_;
+    if (!any_leases_conflict(*ctx, want_write)) return 0;
+    ktime_t break_time = 0;
+    if (lease_break_time > 0) break_time = ktime_add_safe(ktime_get(), lease_break_time * NSEC_PER_SEC);
+    // The callbacks may signal: take the leases to break first.
+    std::vector<file_lease> broken;
+    for (file_lease& l : ctx->flc_lease) {
+        if (!lease_conflicts(l, want_write)) continue;
+        if (want_write) {
+            if (l.fl_flags & FL_UNLOCK_PENDING) continue;
+            l.fl_flags |= FL_UNLOCK_PENDING;
+            l.fl_break_time = break_time;
+        } else {
+            if (lease_breaking(l)) continue;
+            l.fl_flags |= FL_DOWNGRADE_PENDING;
+            l.fl_downgrade_time = break_time;
+        }
+        broken.push_back(l);
+    }
+    if (task.kernel)
+        for (const file_lease& l : broken) lease_break_callback(*task.kernel, l);
+    if (ctx->flc_lease.empty()) return 0;
+    if (mode & O_NONBLOCK_) return -EWOULDBLOCK;
+    WaitQueueGuard guard(ctx->flc_wait, task);
+    while (any_leases_conflict(*ctx, want_write)) {
+        if (signal_pending(task)) return -ERESTARTSYS;
+        // Until the first conflicting lease's break is forced, or a holder gives way.
+        std::optional<ktime_t> until;
+        for (const file_lease& l : ctx->flc_lease)
+            if (lease_conflicts(l, want_write)) {
+                const ktime_t t = want_write ? l.fl_break_time : l.fl_downgrade_time;
+                if (t) until = t + 1;
+                break;
+            }
+        schedule_hrtimeout(task, until, "a lease break");
+        time_out_leases(*ctx);
+    }
+    return 0;
+}
 
 void locks_sysctl_init(ctl_table_root& root) {
     root.register_sysctl("fs", {{"lease-break-time", &lease_break_time, sizeof(int), 0644, proc_dointvec}});

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "guestos/include/cred.h"
+#include "guestos/include/filelock.h"
 #include "guestos/include/fsnotify.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/syscalls.h"
@@ -630,7 +631,8 @@ long do_open(nameidata& nd, unsigned flags, bool created, std::shared_ptr<file>&
     }
     if ((mask & MAY_WRITE) && p.dentry->d_inode == c.task.exe_inode) return -ETXTBSY;
     const unsigned oflags = flags & ~(O_CREAT_ | O_EXCL_ | O_NOCTTY_ | O_TRUNC_);
-    if (S_ISFIFO(ino.i_mode)) {  // init_special_inode: every filesystem's FIFO is a pipe
+    if (long e = break_lease(c.task, ino, oflags)) return e;  // do_dentry_open
+    if (S_ISFIFO(ino.i_mode)) {                               // init_special_inode: every filesystem's FIFO is a pipe
         if (long e = fifo_open(p, oflags, c.task, out)) return e;
     } else if (long e = ino.i_op->open(p, oflags, c.task, out)) {
         return e;

@@ -155,7 +155,8 @@ long do_truncate_path(SysCtx& c, uint64_t upath, int64_t length) {
     if (long e = inode_permission(ino, MAY_WRITE)) return e;
     if (p.dentry->d_inode == c.task.exe_inode ||
         (c.task.exe_inode && ino.i_ino == c.task.exe_inode->i_ino && ino.i_dev == c.task.exe_inode->i_dev))
-        return -ETXTBSY;  // get_write_access: it runs
+        return -ETXTBSY;                                         // get_write_access: it runs
+    if (long e = break_lease(c.task, ino, O_WRONLY_)) return e;  // vfs_truncate
     iattr a;
     if (long e = inode_newsize_ok(ino, static_cast<uint64_t>(length))) return e;
     a.ia_valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME;

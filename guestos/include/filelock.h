@@ -2,12 +2,15 @@
 // fd table (fcntl F_SETLK), open file description locks (F_OFD_SETLK) and flock(2) locks
 // owned by the open file. POSIX and OFD locks share one list per inode and conflict with
 // each other; flock locks are a separate list. A blocked request sleeps on the inode's
-// wait queue and looks again whenever a lock there goes or shrinks.
+// wait queue and looks again whenever a lock there goes or shrinks. Leases (F_SETLEASE) are
+// a third list: an open or truncate that conflicts with one signals its holder and waits
+// until the holder gives it up or fs.lease-break-time passes.
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "guestos/include/wait.h"
+#include "guestos/kernel/time/time.h"
 
 namespace guestos {
 
@@ -16,8 +19,11 @@ class file;
 struct SysCtx;
 struct files_struct;
 struct inode;
+struct task_struct;
 
-inline constexpr unsigned FL_POSIX = 1, FL_FLOCK = 2, FL_OFD = 0x400;
+inline constexpr unsigned FL_POSIX = 1, FL_FLOCK = 2, FL_LEASE = 0x20, FL_OFD = 0x400;
+// A lease being broken: its holder must remove it, or downgrade it to a read lease.
+inline constexpr unsigned FL_UNLOCK_PENDING = 0x200, FL_DOWNGRADE_PENDING = 0x800;
 inline constexpr int64_t OFFSET_MAX = INT64_MAX;
 
 struct file_lock {
@@ -29,9 +35,21 @@ struct file_lock {
     const file* fl_file = nullptr;
 };
 
+// A lease (struct file_lease): owned by the open file it was set on; a break sets a pending
+// flag and the time (CLOCK_MONOTONIC, 0: never) at which it is forced.
+struct file_lease {
+    file* fl_file = nullptr;
+    int fl_type = 0;  // F_RDLCK or F_WRLCK
+    unsigned fl_flags = FL_LEASE;
+    int fl_pid = 0;  // the setter's tgid
+    int fa_fd = 0;   // the descriptor the lease was set through (si_fd of its break signal)
+    ktime_t fl_break_time = 0, fl_downgrade_time = 0;
+};
+
 // The locks of one inode (struct file_lock_context).
 struct file_lock_context {
     std::vector<file_lock> flc_posix, flc_flock;
+    std::vector<file_lease> flc_lease;
     wait_queue_head flc_wait;  // blocked requests, woken when a lock goes
 };
 
@@ -42,8 +60,17 @@ long fcntl_lock(SysCtx& c, file& f, int cmd, uint64_t arg);
 // Drops the OFD and flock locks of the open file (locks_remove_file: its last close).
 void locks_remove_file(const file& f);
 
-// Registers fs.lease-break-time (45 seconds, fs/locks.c's locks_sysctls). emu grants no
-// leases (F_SETLEASE), so nothing waits on it yet.
+// fcntl F_SETLEASE on descriptor fd of f (fcntl_setlease): arg F_RDLCK, F_WRLCK or F_UNLCK.
+long fcntl_setlease(SysCtx& c, int fd, file& f, long arg);
+// fcntl F_GETLEASE (fcntl_getlease): the lease type f holds, or what a pending break asks.
+long fcntl_getlease(file& f);
+// An open with flags `mode`, or a truncate (O_WRONLY), of ino by task: breaks the leases it
+// conflicts with and waits for them to go (__break_lease): 0, -EWOULDBLOCK for O_NONBLOCK,
+// -ERESTARTSYS on a signal.
+long break_lease(task_struct& task, inode& ino, unsigned mode);
+
+// Registers fs.lease-break-time (45 seconds, fs/locks.c's locks_sysctls): how long a lease
+// break waits for the holder.
 void locks_sysctl_init(ctl_table_root& root);
 
 }  // namespace guestos

@@ -339,6 +339,10 @@ public:
     unsigned f_flags = 0;  // O_RDONLY ... as given to open
     unsigned f_mode = FMODE_PREAD | FMODE_PWRITE;
     file_ra_state f_ra;  // set up by file_ra_state_init when a regular file is opened
+    // Whom SIGIO goes to (struct fown_struct): a process (F_SETOWN, or the task that took a
+    // lease on the file) and the signal sent (F_SETSIG; 0 is SIGIO).
+    int f_owner_pid = 0;
+    int f_owner_signum = 0;
 
     // Its struct file in the filp cache (alloc_empty_file), taken when the file is opened
     // for a task (an fd or a mapping). f_pos, f_flags and the count change in too many

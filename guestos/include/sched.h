@@ -74,6 +74,9 @@ struct kernel_siginfo {
     // A POSIX timer's signal (SI_TIMER): its id, the overruns, and which arming sent it
     // (si_sys_private: dequeue rearms the timer only for the current one).
     int tid = 0, overrun = 0, sys_private = 0;
+    // A SIGIO-style signal (POLL_* codes: send_sigio with F_SETSIG's signal): si_band is in
+    // addr, and si_fd here.
+    int fd = 0;
 };
 
 // The fd table (files_struct); close-on-exec is per descriptor. Shared by CLONE_FILES.

@@ -33,6 +33,7 @@ enum : int {
     SIGVTALRM_ = 26,
     SIGPROF_ = 27,
     SIGWINCH_ = 28,
+    SIGIO_ = 29,
     SIGSYS_ = 31,
     SIGRTMIN_ = 32,
 };

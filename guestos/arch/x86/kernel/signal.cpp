@@ -94,8 +94,9 @@ static_assert(sizeof(sigframe32) == 732);
 // The user's fields of siginfo: a fault address, or the sender of a kill.
 void fill_siginfo_fields(const kernel_siginfo& in, uint8_t* fields, size_t ptr_size) {
     if (in.si_code > 0 && in.si_code != SI_KERNEL) {
-        std::memcpy(fields, &in.addr, ptr_size);
-    } else if (in.si_code == SI_TIMER) {  // _timer: si_tid, si_overrun, si_sigval
+        std::memcpy(fields, &in.addr, ptr_size);    // si_addr, or si_band
+        std::memcpy(fields + ptr_size, &in.fd, 4);  // si_fd (0 for a fault)
+    } else if (in.si_code == SI_TIMER) {            // _timer: si_tid, si_overrun, si_sigval
         std::memcpy(fields, &in.tid, 4);
         std::memcpy(fields + 4, &in.overrun, 4);
         std::memcpy(fields + 8, &in.value, ptr_size);
