@@ -1,17 +1,70 @@
-// ioctl (fs/ioctl.c): the argument is copied in and out by the sizes the file gives for
-// the command, and the file answers it.
+// ioctl (fs/ioctl.c): the commands every file takes (do_vfs_ioctl), then the file's own,
+// whose argument is copied in and out by the sizes the file gives for the command.
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "guestos/fs/internal.h"
 #include "guestos/include/syscalls.h"
+#include "guestos/include/uapi/fcntl.h"
+#include "guestos/include/uapi/ioctls.h"
 
 namespace guestos {
+
+namespace {
+
+template <typename T>
+long put_user(SysCtx& c, uint64_t addr, T v) {
+    return copy_to_user(c.mm, VirtAddr(addr), &v, sizeof v) ? 0 : -EFAULT;
+}
+
+// do_vfs_ioctl: nullopt for a command the file itself answers.
+std::optional<long> do_vfs_ioctl(SysCtx& c, file& f, unsigned fd, unsigned long cmd, uint64_t arg) {
+    const inode* ino = f.f_inode.get();
+    const uint32_t type = ino ? ino->i_mode & S_IFMT : 0;
+    switch (cmd) {
+    case FIOCLEX_:
+    case FIONCLEX_: c.task.files->cloexec[fd] = cmd == FIOCLEX_; return 0;
+    case FIONBIO_: {  // ioctl_fionbio
+        int on = 0;
+        if (!copy_from_user(c.mm, &on, VirtAddr(arg), sizeof on)) return -EFAULT;
+        const long fl = f.status_flags();
+        return f.set_status_flags(static_cast<int>(on ? fl | O_NONBLOCK_ : fl & ~O_NONBLOCK_));
+    }
+    case FIOASYNC_: {  // ioctl_fioasync: only a file with a fasync takes it
+        int on = 0;
+        if (!copy_from_user(c.mm, &on, VirtAddr(arg), sizeof on)) return -EFAULT;
+        if (((f.f_flags & O_ASYNC_) != 0) == (on != 0)) return 0;  // no change
+        if (!f.has_fasync()) return -ENOTTY;
+        const int e = f.fasync(static_cast<int>(fd), on != 0);
+        return e < 0 ? e : 0;
+    }
+    case FIOQSIZE_: {  // the bytes it takes (inode_get_bytes) of a directory, file or symlink
+        if (type != S_IFDIR && type != S_IFREG && type != S_IFLNK) return -ENOTTY;
+        struct stat st {};
+        if (const long e = f.getattr(st)) return e;
+        return put_user<int64_t>(c, arg, static_cast<int64_t>(st.st_blocks) * 512);
+    }
+    case FIGETBSZ_:
+        if (!ino || !ino->i_sb) return std::nullopt;
+        if (!ino->i_sb->s_blocksize) return -EINVAL;
+        return put_user<int32_t>(c, arg, static_cast<int32_t>(ino->i_sb->s_blocksize));
+    case FIONREAD_:  // a regular file: the bytes from the position to the end
+        if (type != S_IFREG) return std::nullopt;
+        return put_user<int32_t>(c, arg, static_cast<int32_t>(ino->i_size - f.f_pos));
+    default: return std::nullopt;
+    }
+}
+
+}  // namespace
 
 long sys_ioctl(SysCtx& c, const uint64_t* a) {
     auto f = fdget(c, a[0]);
     if (!f) return -EBADF;
     const unsigned long cmd = a[1] & 0xffffffffu;
+    if (auto r = do_vfs_ioctl(c, *f, static_cast<unsigned>(a[0]), cmd, a[2])) return *r;
     size_t in = 0, out = 0;
     uint8_t buf[64] = {};
     const bool known = f->ioctl_sizes(cmd, in, out);

@@ -4,14 +4,18 @@
 #include "guestos/include/filelock.h"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <map>
 
 #include "guestos/include/cred.h"
+#include "guestos/include/fasync.h"
 #include "guestos/include/fs.h"
 #include "guestos/include/kernel.h"
 #include "guestos/include/signal.h"
@@ -26,7 +30,8 @@ namespace {
 
 constexpr int MAX_DEADLK_ITERATIONS = 10;
 
-// Who waits for whom (blocked_hash): a blocked POSIX request and the lock context it waits in.
+// Who waits for whom (blocked_hash): a blocked POSIX or flock request and the lock context
+// it waits in, in the order they blocked.
 struct blocked_request {
     file_lock fl;
     file_lock_context* ctx;
@@ -35,9 +40,40 @@ std::vector<blocked_request>& blocked_requests() {
     static std::vector<blocked_request> v;
     return v;
 }
+// Blocks req in ctx until the guard ends.
+class BlockedRequest {
+public:
+    BlockedRequest(const file_lock& req, file_lock_context* ctx) : ctx_(ctx), owner_(req.fl_owner) {
+        blocked_requests().push_back({req, ctx});
+    }
+    ~BlockedRequest() {
+        auto& b = blocked_requests();
+        for (auto it = b.begin(); it != b.end(); ++it)
+            if (it->ctx == ctx_ && it->fl.fl_owner == owner_) {
+                b.erase(it);
+                break;
+            }
+    }
+    BlockedRequest(const BlockedRequest&) = delete;
+    BlockedRequest& operator=(const BlockedRequest&) = delete;
+
+private:
+    file_lock_context* ctx_;
+    const void* owner_;
+};
+
+// Every inode's lock context (file_lock_list's owners), and the order locks join it.
+std::vector<file_lock_context*>& lock_contexts() {
+    static std::vector<file_lock_context*> v;
+    return v;
+}
+uint64_t next_lock_seq() {
+    static uint64_t seq = 0;
+    return ++seq;
+}
 
 file_lock_context* locks_inode_context(inode& ino) {
-    if (!ino.i_flctx) ino.i_flctx = std::make_shared<file_lock_context>();
+    if (!ino.i_flctx) ino.i_flctx = std::make_shared<file_lock_context>(ino.i_sb ? ino.i_sb->s_dev : 0, ino.i_ino);
     return ino.i_flctx.get();
 }
 
@@ -59,7 +95,7 @@ const file_lock* first_conflict(const std::vector<file_lock>& list, const file_l
 // The owner a blocked POSIX owner waits for, if it waits (what_owner_is_waiting_for).
 const void* what_owner_is_waiting_for(const void* owner) {
     for (const blocked_request& b : blocked_requests())
-        if (b.fl.fl_owner == owner && !(b.fl.fl_flags & FL_OFD))
+        if (b.fl.fl_owner == owner && (b.fl.fl_flags & FL_POSIX))
             if (const file_lock* l = first_conflict(b.ctx->flc_posix, b.fl)) return l->fl_owner;
     return nullptr;
 }
@@ -77,24 +113,39 @@ bool posix_locks_deadlock(const file_lock& caller, const file_lock& block) {
 
 // Applies a request to its owner's locks (posix_lock_inode's second half): same-type locks
 // that overlap or touch merge, other types are trimmed or split, F_UNLCK only removes.
+// A lock keeps its place on the global list (fl_seq) as it grows or shrinks; the request
+// takes the place of the first lock it merges with, or is a new lock; a lock split in two
+// keeps its place for the right part, the left is a new copy made after the request.
 void posix_apply(std::vector<file_lock>& list, file_lock req) {
+    auto touches = [](const file_lock& l, const file_lock& r) {
+        return (l.fl_end != OFFSET_MAX && l.fl_end + 1 == r.fl_start) ||
+               (r.fl_end != OFFSET_MAX && r.fl_end + 1 == l.fl_start);
+    };
+    if (req.fl_type != F_UNLCK_) {
+        for (const file_lock& l : list)
+            if (l.fl_owner == req.fl_owner && l.fl_type == req.fl_type && (overlap(l, req) || touches(l, req))) {
+                req.fl_seq = l.fl_seq;
+                break;
+            }
+        if (!req.fl_seq) req.fl_seq = next_lock_seq();
+    }
     std::vector<file_lock> out;
     for (const file_lock& l : list) {
         if (l.fl_owner != req.fl_owner) {
             out.push_back(l);
             continue;
         }
-        const bool touches = (l.fl_end != OFFSET_MAX && l.fl_end + 1 == req.fl_start) ||
-                             (req.fl_end != OFFSET_MAX && req.fl_end + 1 == l.fl_start);
-        if (!overlap(l, req) && !(touches && l.fl_type == req.fl_type)) {
+        if (!overlap(l, req) && !(touches(l, req) && l.fl_type == req.fl_type)) {
             out.push_back(l);
         } else if (l.fl_type == req.fl_type) {
             req.fl_start = std::min(req.fl_start, l.fl_start);
             req.fl_end = std::max(req.fl_end, l.fl_end);
         } else {
+            const bool split = l.fl_start < req.fl_start && l.fl_end > req.fl_end;
             if (l.fl_start < req.fl_start) {
                 file_lock left = l;
                 left.fl_end = req.fl_start - 1;
+                if (split) left.fl_seq = next_lock_seq();
                 out.push_back(left);
             }
             if (l.fl_end > req.fl_end) {
@@ -134,15 +185,9 @@ long posix_lock_file(task_struct& task, inode& ino, const file_lock& req, bool w
             if (!block) break;
             if (!wait) return -EAGAIN;
             if (posix_locks_deadlock(req, *block)) return -EDEADLK;
-            blocked_requests().push_back({req, ctx});
+            BlockedRequest blocked(req, ctx);
             const long e = wait_event_interruptible(
                 task, ctx->flc_wait, [&] { return !first_conflict(ctx->flc_posix, req); }, "a file lock");
-            auto& b = blocked_requests();
-            for (auto it = b.begin(); it != b.end(); ++it)
-                if (it->ctx == ctx && it->fl.fl_owner == req.fl_owner && it->fl.fl_start == req.fl_start) {
-                    b.erase(it);
-                    break;
-                }
             if (e) return e;
         }
     }
@@ -165,11 +210,13 @@ long flock_lock_file(task_struct& task, inode& ino, const file_lock& req, bool w
     if (req.fl_type == F_UNLCK_) return 0;
     while (first_conflict(list, req)) {
         if (!wait) return -EWOULDBLOCK;
+        BlockedRequest blocked(req, ctx);
         if (long e = wait_event_interruptible(
                 task, ctx->flc_wait, [&] { return !first_conflict(list, req); }, "a flock lock"))
             return e;
     }
     list.push_back(req);
+    list.back().fl_seq = next_lock_seq();
     return 0;
 }
 
@@ -369,8 +416,6 @@ namespace {
 
 int lease_break_time = 45;     // seconds a lease holder has to give it up
 constexpr int CAP_LEASE = 28;  // uapi/linux/capability.h
-constexpr int POLL_MSG = 3;    // si_code of a lease break's F_SETSIG signal
-constexpr uint64_t POLLIN_ = 0x1, POLLRDNORM_ = 0x40, POLLMSG_ = 0x400;
 
 bool lease_breaking(const file_lease& l) { return l.fl_flags & (FL_UNLOCK_PENDING | FL_DOWNGRADE_PENDING); }
 
@@ -390,8 +435,10 @@ void lease_modify(file_lock_context& ctx, size_t i, int arg) {
     if (arg == F_UNLCK_ || arg == F_RDLCK_) l.fl_flags &= ~FL_DOWNGRADE_PENDING;  // lease_clear_pending
     if (arg == F_UNLCK_) {
         l.fl_flags &= ~FL_UNLOCK_PENDING;
-        l.fl_file->f_owner_pid = 0;  // f_delown
-        l.fl_file->f_owner_signum = 0;
+        l.fl_file->f_owner.pid = 0;  // f_delown
+        l.fl_file->f_owner.pid_type = PIDTYPE_TGID;
+        l.fl_file->f_owner.signum = 0;
+        l.fl_file->f_flags &= ~O_ASYNC_;  // off the lease's fasync list
         ctx.flc_lease.erase(ctx.flc_lease.begin() + static_cast<std::ptrdiff_t>(i));
     }
     wake_up(ctx.flc_wait);
@@ -425,23 +472,7 @@ bool any_leases_conflict(const file_lock_context& ctx, bool want_write) {
 
 // The holder hears of the break (lease_break_callback -> kill_fasync -> send_sigio): the
 // file's owner process gets SIGIO, or F_SETSIG's signal with POLL_MSG, the band and the fd.
-void lease_break_callback(Kernel& k, const file_lease& l) {
-    const file& f = *l.fl_file;
-    task_struct* p = f.f_owner_pid > 0 ? k.find_task_by_vpid(f.f_owner_pid) : nullptr;
-    if (!p || p->exited) return;
-    kernel_siginfo si;
-    if (f.f_owner_signum) {
-        si.si_signo = f.f_owner_signum;
-        si.si_code = POLL_MSG;
-        si.addr = POLLIN_ | POLLRDNORM_ | POLLMSG_;
-        si.fd = l.fa_fd;
-        if (send_signal_group(*p, si, false)) return;
-    }
-    si = {};
-    si.si_signo = SIGIO_;
-    si.si_code = SI_KERNEL;
-    send_signal_group(*p, si, false);
-}
+void lease_break_callback(const file_lease& l) { send_sigio(l.fl_file->f_owner, l.fa_fd, POLL_MSG_); }
 
 // Whether the inode is open for writing, or open otherwise than through f, as a write
 // lease needs it not to be (check_conflicting_open's i_writecount and i_readcount, found
@@ -496,11 +527,13 @@ long generic_add_lease(SysCtx& c, int fd, file& f, int arg) {
         l.fl_file = &f;
         l.fl_type = arg;
         l.fl_pid = c.task.tgid;
+        l.fl_seq = next_lock_seq();
         ctx->flc_lease.push_back(l);
         mine = ctx->flc_lease.size() - 1;
     }
     ctx->flc_lease[*mine].fa_fd = fd;  // lease_setup: the fasync entry and the SIGIO owner
-    f.f_owner_pid = c.task.tgid;
+    f.f_flags |= O_ASYNC_;
+    f_setown_current(f, c.task.tgid, PIDTYPE_TGID, false);
     return 0;
 }
 
@@ -556,7 +589,7 @@ long break_lease(task_struct& task, inode& ino, unsigned mode) {
         broken.push_back(l);
     }
     if (task.kernel)
-        for (const file_lease& l : broken) lease_break_callback(*task.kernel, l);
+        for (const file_lease& l : broken) lease_break_callback(l);
     if (ctx->flc_lease.empty()) return 0;
     if (mode & O_NONBLOCK_) return -EWOULDBLOCK;
     WaitQueueGuard guard(ctx->flc_wait, task);
@@ -578,6 +611,75 @@ long break_lease(task_struct& task, inode& ino, unsigned mode) {
 
 void locks_sysctl_init(ctl_table_root& root) {
     root.register_sysctl("fs", {{"lease-break-time", &lease_break_time, sizeof(int), 0644, proc_dointvec}});
+}
+
+file_lock_context::file_lock_context(uint64_t dev, uint64_t ino) : s_dev(dev), i_ino(ino) {
+    lock_contexts().push_back(this);
+}
+file_lock_context::~file_lock_context() { std::erase(lock_contexts(), this); }
+
+namespace {
+
+// One line of /proc/locks (lock_get_status): a blocked request is indented under its
+// blocker with "-> ".
+void lock_get_status(std::string& out, uint64_t id, const file_lock_context& ctx, unsigned flags, int type, int pid,
+                     int64_t start, int64_t end, const char* lease_state, bool blocked) {
+    char line[160];
+    int n = std::snprintf(line, sizeof line, "%" PRIu64 ": %s", id, blocked ? "-> " : "");
+    const char* kind = (flags & FL_OFD)     ? "OFDLCK ADVISORY  "
+                       : (flags & FL_POSIX) ? "POSIX  ADVISORY  "
+                       : (flags & FL_FLOCK) ? "FLOCK  ADVISORY  "
+                                            : "LEASE  ";
+    n += std::snprintf(line + n, sizeof line - n, "%s%s%s %d %02x:%02x:%" PRIu64 " ", kind, lease_state,
+                       type == F_WRLCK_   ? "WRITE"
+                       : type == F_RDLCK_ ? "READ"
+                                          : "UNLCK",
+                       pid, major(ctx.s_dev), minor(ctx.s_dev), ctx.i_ino);
+    if (flags & (FL_POSIX | FL_OFD)) {
+        if (end == OFFSET_MAX) std::snprintf(line + n, sizeof line - n, "%" PRId64 " EOF\n", start);
+        else std::snprintf(line + n, sizeof line - n, "%" PRId64 " %" PRId64 "\n", start, end);
+    } else {
+        std::snprintf(line + n, sizeof line - n, "0 EOF\n");
+    }
+    out += line;
+}
+
+}  // namespace
+
+std::string locks_show() {
+    struct entry {
+        uint64_t seq;
+        const file_lock_context* ctx;
+        const file_lock* fl;
+        const file_lease* lease;
+    };
+    std::vector<entry> all;
+    for (const file_lock_context* ctx : lock_contexts()) {
+        for (const file_lock& l : ctx->flc_posix) all.push_back({l.fl_seq, ctx, &l, nullptr});
+        for (const file_lock& l : ctx->flc_flock) all.push_back({l.fl_seq, ctx, &l, nullptr});
+        for (const file_lease& l : ctx->flc_lease) all.push_back({l.fl_seq, ctx, nullptr, &l});
+    }
+    std::sort(all.begin(), all.end(), [](const entry& a, const entry& b) { return a.seq > b.seq; });
+    std::string out;
+    uint64_t id = 0;
+    for (const entry& e : all) {
+        ++id;
+        if (e.lease) {
+            lock_get_status(out, id, *e.ctx, FL_LEASE, target_leasetype(*e.lease), e.lease->fl_pid, 0, 0,
+                            lease_breaking(*e.lease) ? "BREAKING  " : "ACTIVE    ", false);
+            continue;
+        }
+        const file_lock& l = *e.fl;
+        lock_get_status(out, id, *e.ctx, l.fl_flags, l.fl_type, l.fl_pid, l.fl_start, l.fl_end, "", false);
+        // The requests waiting for it: those whose first conflict in the list is this lock.
+        const auto& list = (l.fl_flags & FL_FLOCK) ? e.ctx->flc_flock : e.ctx->flc_posix;
+        for (const blocked_request& b : blocked_requests())
+            if (b.ctx == e.ctx && (b.fl.fl_flags & FL_FLOCK) == (l.fl_flags & FL_FLOCK) &&
+                first_conflict(list, b.fl) == &l)
+                lock_get_status(out, id, *e.ctx, b.fl.fl_flags, b.fl.fl_type, b.fl.fl_pid, b.fl.fl_start, b.fl.fl_end,
+                                "", true);
+    }
+    return out;
 }
 
 }  // namespace guestos

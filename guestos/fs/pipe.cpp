@@ -140,11 +140,23 @@ pipe_file::pipe_file(std::shared_ptr<pipe_inode_info> pipe, unsigned flags) : pi
     if (writes()) ++pipe_->writers;
 }
 
-pipe_file::~pipe_file() {  // pipe_release: the other end sees EOF or EPIPE
+pipe_file::~pipe_file() {  // __fput's fasync off, then pipe_release: the other end sees EOF or EPIPE
+    if (f_flags & O_ASYNC_) fasync(-1, false);
     if (reads()) --pipe_->readers;
     if (writes()) --pipe_->writers;
     wake_up(pipe_->rd_wait);
     wake_up(pipe_->wr_wait);
+    if (!pipe_->readers != !pipe_->writers) {
+        kill_fasync(pipe_->fasync_readers, SIGIO_, POLL_IN_);
+        kill_fasync(pipe_->fasync_writers, SIGIO_, POLL_OUT_);
+    }
+}
+
+int pipe_file::fasync(int fd, bool on) {
+    int ret = 0;
+    if (reads()) ret = fasync_helper(fd, *this, on, pipe_->fasync_readers);
+    if (writes()) ret = fasync_helper(fd, *this, on, pipe_->fasync_writers);
+    return ret;
 }
 
 // Readable with data, hung up with no writer left; writable with a free slot, in error
@@ -165,8 +177,23 @@ uint32_t pipe_file::poll(poll_table* wait) {
     return mask;
 }
 
+// Every read that got as far as the pipe tells the O_ASYNC writers (kill_fasync with
+// POLL_OUT), unless a signal ended its wait; every write tells the readers (POLL_IN).
 long pipe_file::read_iter(kiocb& iocb, uint8_t* to, uint64_t total_len) {
     if (!total_len) return 0;
+    const long ret = pipe_read(iocb, to, total_len);
+    if (ret != -ERESTARTSYS) kill_fasync(pipe_->fasync_writers, SIGIO_, POLL_OUT_);
+    return ret;
+}
+
+long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len) {
+    if (!total_len) return 0;
+    const long ret = pipe_write(iocb, from, total_len);
+    kill_fasync(pipe_->fasync_readers, SIGIO_, POLL_IN_);
+    return ret;
+}
+
+long pipe_file::pipe_read(kiocb& iocb, uint8_t* to, uint64_t total_len) {
     pipe_inode_info& pipe = *pipe_;
     uint64_t ret = 0;
     for (;;) {
@@ -192,6 +219,7 @@ long pipe_file::read_iter(kiocb& iocb, uint8_t* to, uint64_t total_len) {
         if (!pipe.writers) break;  // end of file
         if (ret) break;
         if ((f_flags & O_NONBLOCK_) || (iocb.ki_flags & IOCB_NOWAIT)) return -EAGAIN;
+        kill_fasync(pipe.fasync_writers, SIGIO_, POLL_OUT_);
         const long e = wait_event_interruptible(
             iocb.task, pipe.rd_wait, [&] { return !pipe.empty() || !pipe.writers; }, "read from an empty pipe");
         if (e) return e;
@@ -203,12 +231,11 @@ long pipe_file::read_iter(kiocb& iocb, uint8_t* to, uint64_t total_len) {
     return static_cast<long>(ret);
 }
 
-long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len) {
+long pipe_file::pipe_write(kiocb& iocb, const uint8_t* from, uint64_t total_len) {
     pipe_inode_info& pipe = *pipe_;
     auto send_sigpipe = [&] {  // unless RWF_NOSIGNAL
         if (!(iocb.ki_flags & IOCB_NOSIGNAL)) send_sig(SIGPIPE_, iocb.task);
     };
-    if (!total_len) return 0;
     if (!pipe.readers) {
         send_sigpipe();
         return -EPIPE;
@@ -258,6 +285,7 @@ long pipe_file::write_iter(kiocb& iocb, const uint8_t* from, uint64_t total_len)
             break;
         }
         wake_up_poll(pipe.rd_wait, EPOLLIN_ | EPOLLRDNORM_);  // what is written so far can be read meanwhile
+        kill_fasync(pipe.fasync_readers, SIGIO_, POLL_IN_);
         (void)wait_event_interruptible(
             iocb.task, pipe.wr_wait, [&] { return !pipe.full() || !pipe.readers; }, "write to a full pipe");
     }

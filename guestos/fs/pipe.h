@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "guestos/include/fasync.h"
 #include "guestos/include/fs.h"
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/wait.h"
@@ -43,9 +44,10 @@ struct pipe_inode_info {
     unsigned readers = 0, writers = 0;      // open files with each access
     unsigned r_counter = 1, w_counter = 1;  // opens ever made for each access (a FIFO's partner waits)
     uint64_t i_ino = 0;
-    uint32_t user = 0;                 // the real uid whose pipe pages it counts in (pipe->user)
-    unsigned long nr_accounted = 0;    // slots counted there
-    wait_queue_head rd_wait, wr_wait;  // readers wait for data, writers for room
+    uint32_t user = 0;                           // the real uid whose pipe pages it counts in (pipe->user)
+    unsigned long nr_accounted = 0;              // slots counted there
+    wait_queue_head rd_wait, wr_wait;            // readers wait for data, writers for room
+    fasync_list fasync_readers, fasync_writers;  // ends with O_ASYNC: SIGIO on a write, a read
     timespec i_atime{}, i_mtime{}, i_ctime{};
 
     unsigned ring_size() const { return static_cast<unsigned>(bufs.size()); }
@@ -68,6 +70,8 @@ public:
     bool can_poll() const override { return true; }
     uint32_t poll(poll_table* wait) override;
     long ioctl(unsigned long cmd, uint8_t* arg, size_t& in_len, size_t& out_len) override;
+    bool has_fasync() const override { return true; }
+    int fasync(int fd, bool on) override;  // pipe_fasync: the list of each end it has
     bool ioctl_sizes(unsigned long cmd, size_t& in_len, size_t& out_len) const override;
     pipe_inode_info& pipe() { return *pipe_; }
     // The writers' count a FIFO reader opened with O_NONBLOCK and no writer saw: poll
@@ -75,6 +79,8 @@ public:
     unsigned f_pipe = 0;
 
 private:
+    long pipe_read(kiocb& iocb, uint8_t* buf, uint64_t n);
+    long pipe_write(kiocb& iocb, const uint8_t* buf, uint64_t n);
     bool reads() const { return (f_flags & O_ACCMODE_) != O_WRONLY_; }
     bool writes() const { return (f_flags & O_ACCMODE_) != O_RDONLY_; }
     std::shared_ptr<pipe_inode_info> pipe_;

@@ -7,6 +7,7 @@
 // until the holder gives it up or fs.lease-break-time passes.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "guestos/include/wait.h"
@@ -33,6 +34,7 @@ struct file_lock {
     int fl_pid = 0;   // the owner's tgid; OFD locks report -1
     int64_t fl_start = 0, fl_end = OFFSET_MAX;
     const file* fl_file = nullptr;
+    uint64_t fl_seq = 0;  // when it joined the global list (/proc/locks shows the newest first)
 };
 
 // A lease (struct file_lease): owned by the open file it was set on; a break sets a pending
@@ -44,13 +46,20 @@ struct file_lease {
     int fl_pid = 0;  // the setter's tgid
     int fa_fd = 0;   // the descriptor the lease was set through (si_fd of its break signal)
     ktime_t fl_break_time = 0, fl_downgrade_time = 0;
+    uint64_t fl_seq = 0;
 };
 
-// The locks of one inode (struct file_lock_context).
+// The locks of one inode (struct file_lock_context), with the inode's device and number
+// for /proc/locks; every context is on a global list while it lives.
 struct file_lock_context {
+    file_lock_context(uint64_t dev, uint64_t ino);
+    ~file_lock_context();
+    file_lock_context(const file_lock_context&) = delete;
+    file_lock_context& operator=(const file_lock_context&) = delete;
     std::vector<file_lock> flc_posix, flc_flock;
     std::vector<file_lease> flc_lease;
     wait_queue_head flc_wait;  // blocked requests, woken when a lock goes
+    uint64_t s_dev, i_ino;
 };
 
 // Drops the POSIX locks owner holds on f's inode (locks_remove_posix: any close of an fd).
@@ -68,6 +77,10 @@ long fcntl_getlease(file& f);
 // conflicts with and waits for them to go (__break_lease): 0, -EWOULDBLOCK for O_NONBLOCK,
 // -ERESTARTSYS on a signal.
 long break_lease(task_struct& task, inode& ino, unsigned mode);
+
+// /proc/locks (locks_show): every lock and lease, the newest first, each followed by the
+// requests blocked on it ("-> ").
+std::string locks_show();
 
 // Registers fs.lease-break-time (45 seconds, fs/locks.c's locks_sysctls): how long a lease
 // break waits for the holder.

@@ -280,6 +280,18 @@ struct dir_entry {
 // Takes one entry; false when it does not fit and the listing must stop before it.
 using filldir_t = std::function<bool(const dir_entry&)>;
 
+// Whom a file's SIGIO goes to (struct fown_struct, fs/fcntl.c): the number F_SETOWN or
+// F_SETOWN_EX found, as a thread (PIDTYPE_PID), a process (PIDTYPE_TGID) or a process group
+// (PIDTYPE_PGID); the setter's uid and euid (sigio_perm); the signal (F_SETSIG, 0: SIGIO).
+enum fown_type : int { PIDTYPE_PID = 0, PIDTYPE_TGID = 1, PIDTYPE_PGID = 2 };
+struct fown_struct {
+    bool allocated = false;  // file_f_owner_allocate ran (F_GETOWN_EX says F_OWNER_TID before)
+    int pid = 0;
+    fown_type pid_type = PIDTYPE_TGID;
+    uint32_t uid = 0, euid = 0;
+    int signum = 0;
+};
+
 // An open file description (struct file + its file_operations).
 class file {
 public:
@@ -330,6 +342,11 @@ public:
     virtual unsigned splice_read_iocb_flags(unsigned) const { return 0; }
     // A descriptor of it is closed by t (file_operations.flush, from filp_close).
     virtual void flush(task_struct&) {}
+    // O_ASYNC turned on or off for descriptor fd (file_operations.fasync): a file with a
+    // fasync list joins or leaves it and sets or clears FASYNC in f_flags (fasync_helper);
+    // false for one without (setfl then leaves the flag alone, FIOASYNC is ENOTTY).
+    virtual bool has_fasync() const { return false; }
+    virtual int fasync(int /*fd*/, bool /*on*/) { return 0; }
     virtual long status_flags() { return f_flags; }
     virtual long set_status_flags(int flags);
 
@@ -339,10 +356,8 @@ public:
     unsigned f_flags = 0;  // O_RDONLY ... as given to open
     unsigned f_mode = FMODE_PREAD | FMODE_PWRITE;
     file_ra_state f_ra;  // set up by file_ra_state_init when a regular file is opened
-    // Whom SIGIO goes to (struct fown_struct): a process (F_SETOWN, or the task that took a
-    // lease on the file) and the signal sent (F_SETSIG; 0 is SIGIO).
-    int f_owner_pid = 0;
-    int f_owner_signum = 0;
+    // Whom SIGIO goes to and which signal (F_SETOWN, F_SETOWN_EX, F_SETSIG; a lease's holder).
+    fown_struct f_owner;
 
     // Its struct file in the filp cache (alloc_empty_file), taken when the file is opened
     // for a task (an fd or a mapping). f_pos, f_flags and the count change in too many

@@ -284,6 +284,7 @@ std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     if (entry == "vmstat") return proc_vmstat(src);
     if (entry == "loadavg") return proc_loadavg();
     if (entry == "diskstats") return diskstats_show();
+    if (entry == "locks") return locks_show();
     if (entry == "config.gz") return ikconfig_gz(const_cast<Kernel&>(*this).utsname().release);
     Kernel& k = const_cast<Kernel&>(*this);  // reading the IPC objects changes none of them
     if (entry == "sysvipc/shm") return sysvipc_shm_proc_show(k.ipc_ns());

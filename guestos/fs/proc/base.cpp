@@ -259,11 +259,11 @@ constexpr proc_entry tgid_base_stuff[] = {
 // The global files, in proc_root's order (pde_subdir_insert sorts by length, then name).
 constexpr proc_entry proc_root_entries[] = {
     {"net", S_IFLNK | 0777},       {"sys", S_IFDIR | 0555},       {"stat", S_IFREG | 0444},
-    {"swaps", S_IFREG | 0444},     {"mounts", S_IFLNK | 0777},    {"uptime", S_IFREG | 0444},
-    {"vmstat", S_IFREG | 0444},    {"cpuinfo", S_IFREG | 0444},   {"loadavg", S_IFREG | 0444},
-    {"meminfo", S_IFREG | 0444},   {"sysvipc", S_IFDIR | 0555},   {"slabinfo", S_IFREG | 0400},
-    {"zoneinfo", S_IFREG | 0444},  {"buddyinfo", S_IFREG | 0444}, {"config.gz", S_IFREG | 0444},
-    {"diskstats", S_IFREG | 0444},
+    {"locks", S_IFREG | 0444},     {"swaps", S_IFREG | 0444},     {"mounts", S_IFLNK | 0777},
+    {"uptime", S_IFREG | 0444},    {"vmstat", S_IFREG | 0444},    {"cpuinfo", S_IFREG | 0444},
+    {"loadavg", S_IFREG | 0444},   {"meminfo", S_IFREG | 0444},   {"sysvipc", S_IFDIR | 0555},
+    {"slabinfo", S_IFREG | 0400},  {"zoneinfo", S_IFREG | 0444},  {"buddyinfo", S_IFREG | 0444},
+    {"config.gz", S_IFREG | 0444}, {"diskstats", S_IFREG | 0444},
 };
 
 // /proc's anonymous device number (get_anon_bdev gives each mount one).

@@ -42,7 +42,7 @@ enum : int {
 inline constexpr uint64_t SA_SIGINFO = 0x4, SA_RESTORER = 0x04000000, SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000,
                           SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
 // si_code values.
-inline constexpr int SI_USER = 0, SI_KERNEL = 0x80, SI_QUEUE = -1, SI_TIMER = -2, SI_TKILL = -6;
+inline constexpr int SI_USER = 0, SI_KERNEL = 0x80, SI_QUEUE = -1, SI_TIMER = -2, SI_SIGIO = -5, SI_TKILL = -6;
 // sigev_notify (uapi/asm-generic/siginfo.h).
 inline constexpr int SIGEV_SIGNAL_ = 0, SIGEV_NONE_ = 1, SIGEV_THREAD_ = 2, SIGEV_THREAD_ID_ = 4;
 inline constexpr int SIGRTMAX_ = 64;

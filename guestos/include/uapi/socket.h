@@ -26,7 +26,7 @@ inline constexpr int SO_TYPE_ = 3, SO_ERROR_ = 4, SO_SNDBUF_ = 7, SO_RCVBUF_ = 8
 // The timeouts as struct timeval: the ABI's own (old: i386's is 32-bit) and 64-bit (new).
 inline constexpr int SO_RCVTIMEO_OLD_ = 20, SO_SNDTIMEO_OLD_ = 21, SO_RCVTIMEO_NEW_ = 66, SO_SNDTIMEO_NEW_ = 67;
 // Socket ioctls: SIOCINQ is FIONREAD, SIOCOUTQ is TIOCOUTQ.
-inline constexpr unsigned SIOCINQ_ = 0x541B, SIOCOUTQ_ = 0x5411, FIONBIO_ = 0x5421, SIOCATMARK_ = 0x8905;
+inline constexpr unsigned SIOCINQ_ = 0x541B, SIOCOUTQ_ = 0x5411, SIOCATMARK_ = 0x8905;
 
 // shutdown's how, and the sk_shutdown bits it sets (how + 1).
 inline constexpr int SHUT_RD_ = 0, SHUT_WR_ = 1, SHUT_RDWR_ = 2;

@@ -500,10 +500,9 @@ long inet_socket::getsockopt(SysCtx& c, int level, int optname, uint8_t* val, ui
     return 0;
 }
 
-// The socket ioctls with an int argument (inet_ioctl, sock_ioctl; FIONBIO from do_vfs_ioctl).
+// The socket ioctls with an int argument (inet_ioctl, sock_ioctl).
 bool inet_socket::ioctl_sizes(unsigned long cmd, size_t& in, size_t& out) const {
     switch (cmd) {
-    case FIONBIO_: in = 4, out = 0; return true;
     case SIOCINQ_:
     case SIOCOUTQ_:
     case SIOCATMARK_: in = 0, out = 4; return true;
@@ -514,11 +513,6 @@ bool inet_socket::ioctl_sizes(unsigned long cmd, size_t& in, size_t& out) const 
 long inet_socket::ioctl(unsigned long cmd, uint8_t* arg, size_t&, size_t&) {
     int v = 0;
     switch (cmd) {
-    case FIONBIO_:
-        std::memcpy(&v, arg, 4);
-        if (v) f_flags |= O_NONBLOCK_;
-        else f_flags &= ~O_NONBLOCK_;
-        return 0;
     case SIOCINQ_:
     case SIOCOUTQ_:
     case SIOCATMARK_:

@@ -24,6 +24,7 @@
 #include "guestos/lib/host_sysctl.h"
 #include "guestos/fs/internal.h"
 #include "guestos/include/anon_inodes.h"
+#include "guestos/include/fasync.h"
 #include "guestos/include/cred.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/kernel.h"
@@ -119,6 +120,7 @@ struct unix_sock {
     struct path path;                          // the socket file a filesystem name made
     wait_queue_head wq;
     wait_queue_head peer_wait;  // connects waiting for backlog room, senders for queue room
+    fasync_list fasync;         // its socket's O_ASYNC files (socket_wq's fasync_list)
 
     bool connection_based() const { return sk_type != SOCK_DGRAM_; }
     // Room to write: not listening, and what is in flight is at most a quarter of sndbuf
@@ -165,6 +167,7 @@ void queue_skb(unix_sock& sk, const std::shared_ptr<unix_sock>& self, unix_sock&
     sk.sk_wmem_alloc += skb.truesize;
     other.sk_receive_queue.push_back(std::move(skb));
     wake_up_poll(other.wq, EPOLLIN_ | EPOLLPRI_ | EPOLLRDNORM_ | EPOLLRDBAND_);
+    kill_fasync(other.fasync, SIGIO_, POLL_IN_);  // sock_def_readable's sk_wake_async
 }
 
 // One sendmsg or recvmsg as the protocol sees it (struct msghdr in the kernel).
@@ -192,7 +195,12 @@ public:
         f_mode = FMODE_NOWAIT;       // a stream: no pread or pwrite; RWF_NOWAIT is MSG_DONTWAIT
         sk_->sk_socket_ino = ino();  // sock_graft
     }
-    ~socket_file() override { unix_release_sock(*sk_, false); }
+    ~socket_file() override {
+        if (f_flags & O_ASYNC_) fasync(-1, false);
+        unix_release_sock(*sk_, false);
+    }
+    bool has_fasync() const override { return true; }
+    int fasync(int fd, bool on) override { return fasync_helper(fd, *this, on, sk_->fasync); }  // sock_fasync
 
     long read_iter(kiocb& iocb, uint8_t* buf, uint64_t n) override;
     long write_iter(kiocb& iocb, const uint8_t* buf, uint64_t n) override;
@@ -275,8 +283,11 @@ void unix_release_sock(unix_sock& sk, bool embrion) {
         if (sk.connection_based()) {
             skpair->sk_shutdown = SHUTDOWN_MASK;
             if (!sk.sk_receive_queue.empty() || embrion) skpair->sk_err = ECONNRESET;
+            wake_up(skpair->wq);
+            kill_fasync(skpair->fasync, SIGIO_, POLL_HUP_);
+        } else {
+            wake_up(skpair->wq);
         }
-        wake_up(skpair->wq);
     }
     sk.peer.reset();
     for (sk_buff& skb : sk.sk_receive_queue) kfree_skb(skb);
@@ -566,6 +577,8 @@ long socket_file::shutdown(int how) {
         if (mode & SEND_SHUTDOWN) peer_mode |= RCV_SHUTDOWN;
         other->sk_shutdown |= peer_mode;
         wake_up(other->wq);
+        if (peer_mode == SHUTDOWN_MASK) kill_fasync(other->fasync, SIGIO_, POLL_HUP_);
+        else if (peer_mode & RCV_SHUTDOWN) kill_fasync(other->fasync, SIGIO_, POLL_IN_);
     }
     return 0;
 }
@@ -829,6 +842,7 @@ long unix_stream_connect(SysCtx& c, const std::shared_ptr<unix_sock>& sk, const 
         sk->peer = newsk;
         other->accept_queue.push_back(std::move(newsk));
         wake_up_poll(other->wq, EPOLLIN_ | EPOLLRDNORM_);  // sk_data_ready
+        kill_fasync(other->fasync, SIGIO_, POLL_IN_);
         return 0;
     }
 }

@@ -93,7 +93,7 @@ static_assert(sizeof(sigframe32) == 732);
 
 // The user's fields of siginfo: a fault address, or the sender of a kill.
 void fill_siginfo_fields(const kernel_siginfo& in, uint8_t* fields, size_t ptr_size) {
-    if (in.si_code > 0 && in.si_code != SI_KERNEL) {
+    if ((in.si_code > 0 && in.si_code != SI_KERNEL) || in.si_code == SI_SIGIO) {
         std::memcpy(fields, &in.addr, ptr_size);    // si_addr, or si_band
         std::memcpy(fields + ptr_size, &in.fd, 4);  // si_fd (0 for a fault)
     } else if (in.si_code == SI_TIMER) {            // _timer: si_tid, si_overrun, si_sigval

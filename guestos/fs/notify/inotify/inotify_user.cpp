@@ -13,9 +13,11 @@
 #include "guestos/include/anon_inodes.h"
 #include "guestos/include/cred.h"
 #include "guestos/include/dcache.h"
+#include "guestos/include/fasync.h"
 #include "guestos/include/fsnotify.h"
 #include "guestos/include/namei.h"
 #include "guestos/include/poll.h"
+#include "guestos/include/signal.h"
 #include "guestos/include/sysctl.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/include/uapi/fcntl.h"
@@ -115,6 +117,7 @@ public:
 
     std::deque<inotify_event_info> notification_list;
     wait_queue_head notification_waitq;
+    fasync_list fsn_fa;  // O_ASYNC instances: SIGIO with each queued event
 
 private:
     // The mark's mask of a watch's argument (inotify_arg_to_mask): a directory hears its
@@ -139,6 +142,7 @@ private:
         }
         notification_list.push_back(std::move(ev));
         wake_up_poll(notification_waitq, EPOLLIN_ | EPOLLRDNORM_);
+        kill_fasync(fsn_fa, SIGIO_, POLL_IN_);
     }
     size_t q_len() const { return notification_list.size(); }
 
@@ -170,10 +174,13 @@ public:
         ino->path = "anon_inode:inotify";
         f_inode = std::move(ino);
     }
-    ~inotify_file() override {  // inotify_release
+    ~inotify_file() override {  // __fput's fasync off, then inotify_release
+        if (f_flags & O_ASYNC_) fasync(-1, false);
         group_->clear_marks();
         --user_instances[group_->uid()];
     }
+    bool has_fasync() const override { return true; }
+    int fasync(int fd, bool on) override { return fasync_helper(fd, *this, on, group_->fsn_fa); }  // fsnotify_fasync
     // Whole events that fit; EINVAL when the first does not; sleeps while there is none
     // (inotify_read).
     long read_iter(kiocb& iocb, uint8_t* buf, uint64_t count) override {
