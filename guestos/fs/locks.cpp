@@ -18,6 +18,7 @@
 #include "guestos/include/fasync.h"
 #include "guestos/include/fs.h"
 #include "guestos/include/kernel.h"
+#include "guestos/include/mm_types.h"
 #include "guestos/include/signal.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/include/sysctl.h"
@@ -477,28 +478,39 @@ void lease_break_callback(const file_lease& l) { send_sigio(l.fl_file->f_owner, 
 // Whether the inode is open for writing, or open otherwise than through f, as a write
 // lease needs it not to be (check_conflicting_open's i_writecount and i_readcount, found
 // here by looking at every process's descriptors).
-void inode_open_counts(Kernel& k, const inode& ino, int& writers, int& readers) {
+// The open files are those of every descriptor table and those the file's mappings hold
+// (a mapped file stays open after its descriptor is closed); a program running from the
+// inode denies writers (i_writecount below 0: executing).
+void inode_open_counts(Kernel& k, const inode& ino, int& writers, int& readers, bool& executing) {
     writers = readers = 0;
+    executing = false;
     std::vector<const file*> seen;
+    auto count = [&](const file* f) {
+        if (!f || f->f_inode.get() != &ino || (f->f_flags & O_PATH_)) return;
+        if (std::find(seen.begin(), seen.end(), f) != seen.end()) return;
+        seen.push_back(f);
+        const unsigned acc = f->f_flags & O_ACCMODE_;
+        if (acc == O_WRONLY_ || acc == O_RDWR_) ++writers;
+        else ++readers;
+    };
     std::vector<const files_struct*> tables;
     for (const task_struct* t : k.all_tasks()) {
+        const inode* exe = t->exe_inode.get();
+        if (exe && !t->exit_state && (exe == &ino || (exe->i_ino == ino.i_ino && exe->i_dev == ino.i_dev)))
+            executing = true;
         if (!t->files || std::find(tables.begin(), tables.end(), t->files.get()) != tables.end()) continue;
         tables.push_back(t->files.get());
-        for (const auto& f : t->files->fd) {
-            if (!f || f->f_inode.get() != &ino || (f->f_flags & O_PATH_)) continue;
-            if (std::find(seen.begin(), seen.end(), f.get()) != seen.end()) continue;
-            seen.push_back(f.get());
-            const unsigned acc = f->f_flags & O_ACCMODE_;
-            if (acc == O_WRONLY_ || acc == O_RDWR_) ++writers;
-            else ++readers;
-        }
+        for (const auto& f : t->files->fd) count(f.get());
     }
+    for (const vm_area_struct* vma : ino.i_data.i_mmap.items()) count(vma->vm_file.get());
 }
 
 long check_conflicting_open(Kernel& k, const file& f, int arg) {
     int writers, readers;
-    inode_open_counts(k, *f.f_inode, writers, readers);
+    bool executing;
+    inode_open_counts(k, *f.f_inode, writers, readers, executing);
     if (arg == F_RDLCK_) return writers ? -EAGAIN : 0;
+    if (executing) return -EAGAIN;
     const unsigned acc = f.f_flags & O_ACCMODE_;
     const int self_w = acc != O_RDONLY_ ? 1 : 0, self_r = acc == O_RDONLY_ ? 1 : 0;
     return writers != self_w || readers != self_r ? -EAGAIN : 0;

@@ -8,7 +8,9 @@
  *   F_SETSIG's signal with POLL_MSG, its fd and band; after the downgrade readers open at
  *   once; an open for writing waits until the holder removes the lease (F_GETLEASE says
  *   F_UNLCK meanwhile); a truncate by path breaks it too, and without F_SETSIG the holder gets
- *   SIGIO; removing a lease resets F_SETSIG; a closed descriptor's lease is gone.
+ *   SIGIO; removing a lease resets F_SETSIG; a closed descriptor's lease is gone; a mapping
+ *   whose descriptor was closed still holds the file open, a running program denies a write
+ *   lease.
  * Run as root (as the oracle runs natively), on a file in a mkdtemp directory. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -201,6 +204,28 @@ static void breaks(void)
     close(fd);
 }
 
+/* What else holds the file open: a mapping whose descriptor was closed, and a running
+ * program (a write lease needs nobody else; a read lease only no writer). */
+static void holders(void)
+{
+    int fd = open(path, O_RDONLY);
+    void *m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    fd = open(path, O_RDONLY);
+    SHOW("F_SETLEASE F_WRLCK with a mapping of another open", fcntl(fd, F_SETLEASE, F_WRLCK));
+    SHOW("F_SETLEASE F_RDLCK with a read-only mapping", fcntl(fd, F_SETLEASE, F_RDLCK));
+    SHOW("F_SETLEASE F_UNLCK", fcntl(fd, F_SETLEASE, F_UNLCK));
+    munmap(m, 4096);
+    SHOW("F_SETLEASE F_WRLCK once unmapped", fcntl(fd, F_SETLEASE, F_WRLCK));
+    SHOW("F_SETLEASE F_UNLCK", fcntl(fd, F_SETLEASE, F_UNLCK));
+    close(fd);
+    fd = open("/proc/self/exe", O_RDONLY);
+    SHOW("F_SETLEASE F_WRLCK on the running program", fcntl(fd, F_SETLEASE, F_WRLCK));
+    SHOW("F_SETLEASE F_RDLCK on the running program", fcntl(fd, F_SETLEASE, F_RDLCK));
+    SHOW("F_SETLEASE F_UNLCK", fcntl(fd, F_SETLEASE, F_UNLCK));
+    close(fd);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/leases.XXXXXX";
@@ -212,6 +237,7 @@ int main(void)
     close(fd);
     errors();
     breaks();
+    holders();
     unlink(path);
     rmdir(dir);
     return 0;
