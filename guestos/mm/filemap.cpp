@@ -407,7 +407,8 @@ void invalidate_mapping_pages(address_space& m, uint64_t start, uint64_t end) {
     for (auto it = m.i_pages.lower_bound(start); it != m.i_pages.end() && it->first <= end;) {
         page& p = m.km.page_alloc->phys_to_page(it->second);
         auto next = std::next(it);
-        if (!(p.flags & PG_dirty) && p._mapcount < 0) delete_from_page_cache(m, it);
+        // mapping_evict_folio: a dirty page, one under writeback or a mapped one stays.
+        if (!(p.flags & (PG_dirty | PG_writeback)) && p._mapcount < 0) delete_from_page_cache(m, it);
         it = next;
     }
 }

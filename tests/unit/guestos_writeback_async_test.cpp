@@ -242,3 +242,22 @@ TEST_F(AsyncWritebackTest, ReclaimWaitsForPagesUnderWritebackThenFreesThem) {
     EXPECT_EQ(in_flight(), 0u);
     EXPECT_LT(i.i_data.i_pages.size(), 16u);  // and the clean pages went
 }
+
+// fadvise(DONTNEED) and drop_caches drop clean pages only (mapping_evict_folio): a page
+// still under writeback stays cached, and invalidation does not wait for the disk.
+TEST_F(AsyncWritebackTest, InvalidationSkipsPagesUnderWriteback) {
+    inode& i = new_inode();
+    write_pages(i, 0, 4, 'v');
+    ASSERT_EQ(filemap_fdatawrite_wbc(i.i_data, writeback_sync_modes::WB_SYNC_NONE), 0);
+    ASSERT_EQ(nstat(NR_WRITEBACK), 4);
+    invalidate_mapping_pages(i.i_data, 0, 1);
+    EXPECT_EQ(nstat(NR_WRITEBACK), 4);  // nobody waited
+    EXPECT_TRUE(find_get_page(i.i_data, 0).has_value());
+    EXPECT_TRUE(find_get_page(i.i_data, 1).has_value());
+    blk_mq_wait_all();
+    EXPECT_EQ(nstat(NR_WRITEBACK), 0);
+    invalidate_mapping_pages(i.i_data, 0, 1);  // clean now: dropped
+    EXPECT_FALSE(find_get_page(i.i_data, 0).has_value());
+    EXPECT_FALSE(find_get_page(i.i_data, 1).has_value());
+    EXPECT_TRUE(find_get_page(i.i_data, 2).has_value());
+}
