@@ -670,10 +670,15 @@ uint64_t user_iter::copy_page_to_iter(const kernel_mem& km, PhysAddr pa, uint64_
 uint64_t user_iter::zero(uint64_t n) {
     uint64_t done = 0;
     while (done < n) {
+        bool mapped = false;
         const uint64_t k = next_piece(n - done, [&](PhysAddr dst, uint64_t len) {
-            (void)with_kernel_mapping(mm_, dst, len, [&](uint8_t* to) { std::memset(to, 0, len); });
+            mapped = with_kernel_mapping(mm_, dst, len, [&](uint8_t* to) { std::memset(to, 0, len); });
         });
         if (!k) break;
+        if (!mapped) {  // no kernel mapping for the user's page: the bytes were not written
+            short_errno_ = ENOMEM;
+            break;
+        }
         done += k;
     }
     return done;
