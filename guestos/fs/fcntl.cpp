@@ -39,7 +39,11 @@ bool find_vpid(Kernel& k, int nr) {
     return false;
 }
 
-// F_SETOWN (f_setown): a process, or a process group as a negative number; ESRCH for none.
+// The owner's number if a task of its kind still has it, else 0 (pid_task + pid_vnr).
+int f_owner_vnr(Kernel& k, const fown_struct& o) { return o.pid && fown_task(k, o) ? o.pid : 0; }
+
+}  // namespace
+
 long f_setown(SysCtx& c, file& f, int who) {
     if (who == INT32_MIN) return -EINVAL;
     const int pid = who < 0 ? -who : who;
@@ -48,14 +52,12 @@ long f_setown(SysCtx& c, file& f, int who) {
     return 0;
 }
 
-// The owner's number if a task of its kind still has it, else 0 (pid_task + pid_vnr).
-int f_owner_vnr(Kernel& k, const fown_struct& o) { return o.pid && fown_task(k, o) ? o.pid : 0; }
-
-// F_GETOWN (f_getown): a process group's id negated; 0 for none or one gone.
 long f_getown(Kernel& k, const file& f) {
     const int pid = f_owner_vnr(k, f.f_owner);
     return f.f_owner.pid_type == PIDTYPE_PGID ? -pid : pid;
 }
+
+namespace {
 
 // struct f_owner_ex and its types (uapi/asm-generic/fcntl.h).
 struct f_owner_ex {

@@ -1,4 +1,5 @@
-// ioctl (fs/ioctl.c): the commands every file takes (do_vfs_ioctl), then the file's own,
+// ioctl (fs/ioctl.c): the commands every file takes (do_vfs_ioctl) and a socket's owner
+// commands (sock_ioctl), then the file's own,
 // whose argument is copied in and out by the sizes the file gives for the command.
 #include <sys/stat.h>
 
@@ -7,9 +8,13 @@
 #include <optional>
 
 #include "guestos/fs/internal.h"
+#include "guestos/include/fasync.h"
+#include "guestos/include/kernel.h"
+#include "guestos/include/net.h"
 #include "guestos/include/syscalls.h"
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/include/uapi/ioctls.h"
+#include "guestos/include/uapi/socket.h"
 
 namespace guestos {
 
@@ -54,8 +59,22 @@ std::optional<long> do_vfs_ioctl(SysCtx& c, file& f, unsigned fd, unsigned long 
     case FIONREAD_:  // a regular file: the bytes from the position to the end
         if (type != S_IFREG) return std::nullopt;
         return put_user<int32_t>(c, arg, static_cast<int32_t>(ino->i_size - f.f_pos));
-    default: return std::nullopt;
+    default: break;
     }
+    if (dynamic_cast<socket*>(&f)) {  // sock_ioctl's owner commands, for every family
+        switch (cmd) {
+        case FIOSETOWN_:
+        case SIOCSPGRP_: {
+            int pid = 0;
+            if (!copy_from_user(c.mm, &pid, VirtAddr(arg), sizeof pid)) return -EFAULT;
+            return f_setown(c, f, pid);
+        }
+        case FIOGETOWN_:
+        case SIOCGPGRP_: return put_user<int32_t>(c, arg, static_cast<int32_t>(f_getown(c.kernel, f)));
+        default: break;
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ class Kernel;
 class file;
 struct fown_struct;
 struct task_struct;
+struct SysCtx;
 
 // si_code of a SIGIO-style signal: why it came (uapi/asm-generic/siginfo.h POLL_*).
 inline constexpr int POLL_IN_ = 1, POLL_OUT_ = 2, POLL_MSG_ = 3, POLL_ERR_ = 4, POLL_PRI_ = 5, POLL_HUP_ = 6;
@@ -30,6 +31,11 @@ void kill_fasync(const fasync_list& list, int sig, int band);
 // SIGIO; to the thread, the process or every process of the group, each if the setter's
 // ids may signal it (sigio_perm).
 void send_sigio(const fown_struct& fown, int fd, int band);
+// F_SETOWN, FIOSETOWN and SIOCSPGRP (f_setown): a process, or a process group as a
+// negative number; EINVAL for INT_MIN, ESRCH for a number nobody has; 0 clears the owner.
+long f_setown(SysCtx& c, file& f, int who);
+// F_GETOWN, FIOGETOWN and SIOCGPGRP (f_getown): a group negated; 0 for none or one gone.
+long f_getown(Kernel& k, const file& f);
 // A live task the owner names, of its kind (pid_task): the thread, the process's leader,
 // or a leader in the group; null when none is left.
 task_struct* fown_task(Kernel& k, const fown_struct& o);

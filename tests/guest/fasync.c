@@ -5,7 +5,7 @@
  *   or INT_MIN, ESRCH for a pid nobody has; an owner that was reaped reads as 0;
  *   O_ASYNC kept from open on a regular file, but F_SETFL changes it only on files with a
  *   fasync (a pipe, a socket); FIOASYNC (ENOTTY without), FIONBIO, FIOCLEX, FIONCLEX,
- *   FIONREAD of a regular file;
+ *   FIONREAD of a regular file; a socket's FIOSETOWN/SIOCSPGRP/FIOGETOWN/SIOCGPGRP;
  *   the signals: SIGIO (SI_KERNEL) by default, F_SETSIG's signal with POLL_IN/POLL_OUT,
  *   si_band and si_fd (SI_SIGIO for a signal with codes of its own), a pipe's reader on a
  *   write and when the last writer closes, its writer on a read, a socket on data and on
@@ -259,6 +259,21 @@ int main(void)
     fcntl(s[0], F_SETSIG, SIGUSR1);
     printf("socket setfl O_ASYNC: %s\n", err(fcntl(s[0], F_SETFL, O_ASYNC)));
     flags("socket", s[0]);
+    int got = 0, want = -grp;
+    printf("SIOCSPGRP -group: %s", err(ioctl(s[0], SIOCSPGRP, &want)));
+    printf(" FIOGETOWN: %s", err(ioctl(s[0], FIOGETOWN, &got)));
+    printf(" %s getown %s\n", who(got), who(fcntl(s[0], F_GETOWN)));
+    want = 0x3ffffff0;
+    printf("FIOSETOWN nobody: %s\n", err(ioctl(s[0], FIOSETOWN, &want)));
+    want = self;
+    printf("FIOSETOWN self: %s", err(ioctl(s[0], FIOSETOWN, &want)));
+    printf(" SIOCGPGRP: %s", err(ioctl(s[0], SIOCGPGRP, &got)));
+    printf(" %s\n", who(got));
+    int t[2];
+    if (pipe(t)) return 1;
+    printf("FIOGETOWN on a pipe: %s\n", err(ioctl(t[0], FIOGETOWN, &got)));
+    close(t[0]);
+    close(t[1]);
     if (write(s[1], "abc", 3) != 3) return 1;
     take("socket data", s[0]);
     if (read(s[0], b, sizeof b) != 3) return 1;

@@ -27,6 +27,8 @@ inline constexpr int SO_TYPE_ = 3, SO_ERROR_ = 4, SO_SNDBUF_ = 7, SO_RCVBUF_ = 8
 inline constexpr int SO_RCVTIMEO_OLD_ = 20, SO_SNDTIMEO_OLD_ = 21, SO_RCVTIMEO_NEW_ = 66, SO_SNDTIMEO_NEW_ = 67;
 // Socket ioctls: SIOCINQ is FIONREAD, SIOCOUTQ is TIOCOUTQ.
 inline constexpr unsigned SIOCINQ_ = 0x541B, SIOCOUTQ_ = 0x5411, SIOCATMARK_ = 0x8905;
+// The socket's SIGIO owner (sock_ioctl): FIOSETOWN/SIOCSPGRP set it, FIOGETOWN/SIOCGPGRP read it.
+inline constexpr unsigned FIOSETOWN_ = 0x8901, SIOCSPGRP_ = 0x8902, FIOGETOWN_ = 0x8903, SIOCGPGRP_ = 0x8904;
 
 // shutdown's how, and the sk_shutdown bits it sets (how + 1).
 inline constexpr int SHUT_RD_ = 0, SHUT_WR_ = 1, SHUT_RDWR_ = 2;
