@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "errname.h"
+
 #ifndef SYS_clone3
 #define SYS_clone3 435
 #endif
@@ -20,19 +22,6 @@
 struct args {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
 };
-
-static const char *err(long r)
-{
-    static char buf[32];
-    if (r >= 0) return "0";
-    switch (errno) {
-    case EINVAL: return "EINVAL";
-    case EPERM: return "EPERM";
-    case EEXIST: return "EEXIST";
-    case EFAULT: return "EFAULT";
-    default: snprintf(buf, sizeof buf, "errno %d", errno); return buf;
-    }
-}
 
 /* A clone3 asking for pids[0..n): the child exits 7 at once; -1 with errno, or the pid. */
 static long clone_tid(pid_t *pids, size_t n)

@@ -28,28 +28,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errname.h"
+
 #ifndef F_GETOWNER_UIDS
 #define F_GETOWNER_UIDS 17
 #endif
 
 static pid_t self, grp;
-
-static const char *err(long r)
-{
-    static char buf[32];
-    if (r >= 0) {
-        snprintf(buf, sizeof buf, "%ld", r);
-        return buf;
-    }
-    switch (errno) {
-    case EINVAL: return "EINVAL";
-    case ESRCH: return "ESRCH";
-    case ENOTTY: return "ENOTTY";
-    case EBADF: return "EBADF";
-    case EAGAIN: return "EAGAIN";
-    default: snprintf(buf, sizeof buf, "errno %d", errno); return buf;
-    }
-}
 
 /* An owner as the test can print it: self, -group, 0 or a number. */
 static const char *who(long pid)

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errname.h"
+
 #ifndef SYS_futex_waitv
 #define SYS_futex_waitv 449
 #endif
@@ -40,24 +42,6 @@ struct kts {
     int64_t tv_sec;
     int64_t tv_nsec;
 };
-
-static const char *err(long r)
-{
-    static char buf[32];
-    if (r >= 0) {
-        snprintf(buf, sizeof buf, "%ld", r);
-        return buf;
-    }
-    switch (errno) {
-    case EINVAL: return "EINVAL";
-    case EFAULT: return "EFAULT";
-    case EAGAIN: return "EAGAIN";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EINTR: return "EINTR";
-    case ENOSYS: return "ENOSYS";
-    default: snprintf(buf, sizeof buf, "errno %d", errno); return buf;
-    }
-}
 
 static long waitv(void *w, unsigned nr, unsigned flags, void *timeout, int clk)
 {

@@ -24,23 +24,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char path[64];
+#include "errname.h"
 
-static const char *err(long r)
-{
-    static char buf[32];
-    if (r >= 0) {
-        snprintf(buf, sizeof buf, "%ld", r);
-        return buf;
-    }
-    switch (errno) {
-    case EINVAL: return "EINVAL";
-    case EAGAIN: return "EAGAIN";
-    case EACCES: return "EACCES";
-    case EBADF: return "EBADF";
-    default: snprintf(buf, sizeof buf, "errno %d", errno); return buf;
-    }
-}
+static char path[64];
 
 #define SHOW(what, call)                       \
     do {                                       \

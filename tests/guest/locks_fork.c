@@ -14,20 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "errname.h"
+
 static char path[64];
 static pid_t parent;
-
-static const char *err(long r)
-{
-    static char buf[32];
-    if (r >= 0) return "0";
-    switch (errno) {
-    case EAGAIN: return "EAGAIN";
-    case EINVAL: return "EINVAL";
-    case EBADF: return "EBADF";
-    default: snprintf(buf, sizeof buf, "errno %d", errno); return buf;
-    }
-}
 
 static int lk(int fd, int cmd, short type, off_t start, off_t len)
 {
