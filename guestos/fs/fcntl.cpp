@@ -29,7 +29,7 @@ bool check_fcntl_cmd(uint64_t cmd) {
 
 // The fcntl commands of the SIGIO owner and signal and of leases (uapi/linux/fcntl.h).
 constexpr uint64_t F_SETSIG_ = 10, F_GETSIG_ = 11, F_SETOWN_EX_ = 15, F_GETOWN_EX_ = 16, F_GETOWNER_UIDS_ = 17,
-                   F_SETLEASE_ = 1024, F_GETLEASE_ = 1025;
+                   F_SETLEASE_ = 1024, F_GETLEASE_ = 1025, F_CREATED_QUERY_ = 1028;
 
 // Whether a pid number is in use (find_vpid): a thread's, or a process group's or
 // session's while any process is in it.
@@ -263,6 +263,7 @@ long do_fcntl(SysCtx& c, const uint64_t* a) {
     case F_GETSIG_: return f->f_owner.signum;
     case F_SETLEASE_: return fcntl_setlease(c, static_cast<int>(a[0]), *f, static_cast<int>(a[2]));
     case F_GETLEASE_: return fcntl_getlease(*f);
+    case F_CREATED_QUERY_: return (f->f_mode & FMODE_CREATED) != 0;  // f_created_query
     default: return -EINVAL;
     }
 }

@@ -13,6 +13,8 @@
 namespace guestos {
 
 inline constexpr uint64_t MAX_RW_COUNT = 0x7ffff000;  // Linux caps one read/write at this
+// f_mode: this open created the file (FMODE_CREATED of linux/fs.h; F_CREATED_QUERY reads it).
+inline constexpr unsigned FMODE_CREATED = 0x100000;
 inline constexpr uint64_t UIO_MAXIOV = 1024;
 inline constexpr uint64_t IO_CHUNK = 1 << 20;  // the host buffer one transfer step uses
 

@@ -482,7 +482,8 @@ void lease_break_callback(const file_lease& l) { send_sigio(l.fl_file->f_owner, 
 // (a mapped file stays open after its descriptor is closed); a program running from the
 // inode denies writers (i_writecount below 0: executing).
 void inode_open_counts(Kernel& k, const inode& ino, int& writers, int& readers, bool& executing) {
-    writers = readers = 0;
+    writers = ino.i_flctx ? ino.i_flctx->breaking_writers : 0;
+    readers = 0;
     executing = false;
     std::vector<const file*> seen;
     auto count = [&](const file* f) {
@@ -583,6 +584,14 @@ long break_lease(task_struct& task, inode& ino, unsigned mode) {
     time_out_leases(*ctx);
     const bool want_write = (mode & O_ACCMODE_) != O_RDONLY_;
     if (!any_leases_conflict(*ctx, want_write)) return 0;
+    // do_dentry_open and vfs_truncate take write access before they break leases: a writer
+    // waiting here is open for writing already.
+    struct WriteAccess {
+        file_lock_context& ctx;
+        bool held;
+        ~WriteAccess() { ctx.breaking_writers -= held; }
+    } write_access{*ctx, want_write};
+    ctx->breaking_writers += want_write;
     ktime_t break_time = 0;
     if (lease_break_time > 0) break_time = ktime_add_safe(ktime_get(), lease_break_time * NSEC_PER_SEC);
     // The callbacks may signal: take the leases to break first.

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <vector>
 
+#include "guestos/fs/internal.h"
 #include "guestos/include/cred.h"
 #include "guestos/include/filelock.h"
 #include "guestos/include/fsnotify.h"
@@ -638,6 +639,7 @@ long do_open(nameidata& nd, unsigned flags, bool created, std::shared_ptr<file>&
         return e;
     }
     if (!out->f_path) out->f_path = p;
+    if (created) out->f_mode |= FMODE_CREATED;
     fsnotify_open(*out);
     if ((flags & O_TRUNC_) && S_ISREG(ino.i_mode) && !created) {
         iattr a;

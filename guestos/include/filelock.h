@@ -60,6 +60,9 @@ struct file_lock_context {
     std::vector<file_lease> flc_lease;
     wait_queue_head flc_wait;  // blocked requests, woken when a lock goes
     uint64_t s_dev, i_ino;
+    // Opens for writing (and truncates) waiting in break_lease: Linux's i_writecount counts
+    // them already, so a holder cannot downgrade to a read lease meanwhile.
+    int breaking_writers = 0;
 };
 
 // Drops the POSIX locks owner holds on f's inode (locks_remove_posix: any close of an fd).

@@ -7,7 +7,8 @@
  *   (F_GETLEASE says F_RDLCK) and fails with EWOULDBLOCK under O_NONBLOCK; the holder gets
  *   F_SETSIG's signal with POLL_MSG, its fd and band; after the downgrade readers open at
  *   once; an open for writing waits until the holder removes the lease (F_GETLEASE says
- *   F_UNLCK meanwhile); a truncate by path breaks it too, and without F_SETSIG the holder gets
+ *   F_UNLCK meanwhile, and a downgrade is EAGAIN: the writer is open already); a truncate by
+ *   path breaks it too, and without F_SETSIG the holder gets
  *   SIGIO; removing a lease resets F_SETSIG; a closed descriptor's lease is gone; a mapping
  *   whose descriptor was closed still holds the file open, a running program denies a write
  *   lease.
@@ -157,6 +158,7 @@ static void breaks(void)
     got = sigwaitinfo(&set, &si);
     printf("holder: signal %s for the writer\n", got == sig ? "F_SETSIG's" : "other");
     getlease("holder: F_GETLEASE while a writer waits", fd);
+    SHOW("holder: F_SETLEASE F_RDLCK while a writer waits", fcntl(fd, F_SETLEASE, F_RDLCK));
     printf("holder: removing the lease\n");
     fflush(stdout);
     SHOW("holder: F_SETLEASE F_UNLCK", fcntl(fd, F_SETLEASE, F_UNLCK));
@@ -175,6 +177,7 @@ static void breaks(void)
     printf("holder: %s, si_code SI_KERNEL %s\n", got == SIGIO ? "SIGIO" : "other",
            si.si_code == SI_KERNEL ? "yes" : "no");
     getlease("holder: F_GETLEASE while truncate waits", fd);
+    SHOW("holder: F_SETLEASE F_RDLCK while truncate waits", fcntl(fd, F_SETLEASE, F_RDLCK));
     printf("holder: removing the lease\n");
     fflush(stdout);
     SHOW("holder: F_SETLEASE F_UNLCK", fcntl(fd, F_SETLEASE, F_UNLCK));
