@@ -186,9 +186,18 @@ long posix_lock_file(task_struct& task, inode& ino, const file_lock& req, bool w
             if (!block) break;
             if (!wait) return -EAGAIN;
             if (posix_locks_deadlock(req, *block)) return -EDEADLK;
+            // Sleep until this blocker goes or changes, then look again from the start: the
+            // next blocker may close a cycle (a deadlock found only once the first one left).
+            const file_lock blocker = *block;
             BlockedRequest blocked(req, ctx);
             const long e = wait_event_interruptible(
-                task, ctx->flc_wait, [&] { return !first_conflict(ctx->flc_posix, req); }, "a file lock");
+                task, ctx->flc_wait,
+                [&] {
+                    const file_lock* now = first_conflict(ctx->flc_posix, req);
+                    return !now || now->fl_owner != blocker.fl_owner || now->fl_start != blocker.fl_start ||
+                           now->fl_end != blocker.fl_end || now->fl_type != blocker.fl_type;
+                },
+                "a file lock");
             if (e) return e;
         }
     }

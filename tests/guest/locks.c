@@ -130,6 +130,44 @@ static void run(const char* tmpl) {
     close(pipefd[0]);
     close(pipefd[1]);
 
+    /* A delayed deadlock: B waits for the parent's lock, then for A's once the parent lets
+     * go, while A waits for B's: B gets EDEADLK when its blocker changes (LTP fcntl17). The
+     * children report by exit status: no race between their output and the parent's. */
+    int ready[2], go[2];
+    if (pipe(ready) != 0 || pipe(go) != 0) return;
+    SHOW("parent F_SETLK write [0,1)", lk(fd, F_SETLK, F_WRLCK, 0, 1));
+    pid_t b = child();
+    if (b == 0) {
+        int cfd = open(path, O_RDWR);
+        int r = lk(cfd, F_SETLK, F_WRLCK, 4, 1);
+        if (write(ready[1], "b", 1) != 1 || read(go[0], &c, 1) != 1) _exit(2);
+        int w = lk(cfd, F_SETLKW, F_WRLCK, 0, 3);  /* the parent's [0,1), then A's [2,3) */
+        _exit(r < 0 ? 100 : w < 0 ? errno : 0);
+    }
+    if (read(ready[0], &c, 1) != 1) return;
+    pid_t a = child();
+    if (a == 0) {
+        int cfd = open(path, O_RDWR);
+        int r = lk(cfd, F_SETLK, F_WRLCK, 2, 1);
+        if (write(ready[1], "a", 1) != 1) _exit(2);
+        int w = lk(cfd, F_SETLKW, F_WRLCK, 4, 1);  /* B's, until B is gone */
+        _exit(r < 0 ? 100 : w < 0 ? errno : 0);
+    }
+    if (read(ready[0], &c, 1) != 1) return;
+    usleep(200000);  /* A sleeps in F_SETLKW */
+    if (write(go[1], "g", 1) != 1) return;
+    usleep(200000);  /* B sleeps in F_SETLKW on the parent's lock */
+    SHOW("parent unlocks [0,1)", lk(fd, F_SETLK, F_UNLCK, 0, 1));
+    int st = 0;
+    waitpid(b, &st, 0);
+    printf("B's F_SETLKW [0,3): %s\n", WEXITSTATUS(st) == EDEADLK ? "EDEADLK" : WEXITSTATUS(st) ? "other" : "0");
+    waitpid(a, &st, 0);
+    printf("A's F_SETLKW [4,5) once B is gone: %s\n", WEXITSTATUS(st) ? "failed" : "0");
+    close(ready[0]);
+    close(ready[1]);
+    close(go[0]);
+    close(go[1]);
+
     /* a signal ends F_SETLKW with EINTR (no SA_RESTART) */
     SHOW("parent F_SETLK write [0,1)", lk(fd, F_SETLK, F_WRLCK, 0, 1));
     p = child();

@@ -6,6 +6,7 @@
  * has locks of its own). Run as root (as the oracle runs natively), in a mkdtemp directory. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,17 @@ static void setlk(int fd, int cmd, short type, off_t start, off_t len)
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
+    /* Linux keeps one lock list per CPU and shows them CPU by CPU: on one CPU (as emu is)
+     * the order is the newest first for every lock the test's processes take. */
+    cpu_set_t cpus;
+    if (sched_getaffinity(0, sizeof cpus, &cpus) == 0)
+        for (int i = 0; i < CPU_SETSIZE; ++i)
+            if (CPU_ISSET(i, &cpus)) {
+                CPU_ZERO(&cpus);
+                CPU_SET(i, &cpus);
+                sched_setaffinity(0, sizeof cpus, &cpus);
+                break;
+            }
     if (!mkdtemp(dir)) return 1;
     int fds[3];
     for (int i = 0; i < 3; ++i) {
