@@ -36,6 +36,7 @@
 #include "guestos/trace/fault_trace.h"
 #include "guestos/mm/vmscan.h"
 #include "guestos/mm/filemap.h"
+#include "guestos/drivers/char/mem.h"
 #include "guestos/mm/shmem.h"
 #include "guestos/mm/highmem.h"
 #include "guestos/kernel/time/itimer.h"
@@ -257,6 +258,7 @@ void Kernel::sysctl_init() {
     mq_sysctl_init(sysctl_, ipc_ns());
     pipe_sysctl_init(sysctl_);
     locks_sysctl_init(sysctl_);
+    random_sysctl_init(sysctl_);
 }
 
 mmu::ErrorOr<void> Kernel::slab_bootstrap(task_struct& task) {
