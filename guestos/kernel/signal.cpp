@@ -3,11 +3,13 @@
 #include "guestos/include/host_signal.h"
 
 #include <atomic>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "guestos/include/kernel.h"
 #include "guestos/include/ptrace.h"
+#include "guestos/include/syscalls.h"
 #include "guestos/include/tty.h"
 #include "guestos/include/uapi/poll.h"
 #include "guestos/kernel/time/posix-timers.h"
@@ -91,9 +93,19 @@ void do_signal_stop(task_struct& task, int sig) {
     notify_parent_cldstop(task, CLD_STOPPED, sig);
 }
 
-// sig_ignored: a signal that would be dropped on arrival (not when blocked: it stays queued).
+// The mask each task in rt_sigtimedwait really blocks while it waits with the awaited
+// signals unblocked (Linux's task_struct::real_blocked; kept here for the few tasks waiting).
+std::unordered_map<const task_struct*, uint64_t> real_blocked_map;
+
+uint64_t real_blocked(const task_struct& task) {
+    const auto it = real_blocked_map.find(&task);
+    return it == real_blocked_map.end() ? 0 : it->second;
+}
+
+// sig_ignored: a signal that would be dropped on arrival (not when blocked, also by the mask
+// a waiter in rt_sigtimedwait really has: it stays queued).
 bool sig_ignored(const task_struct& task, int sig) {
-    if (task.blocked & sigmask(sig)) return false;
+    if ((task.blocked | real_blocked(task)) & sigmask(sig)) return false;
     const uint64_t h = task.sighand->action[sig - 1].handler;
     return h == SIG_IGN_ || (h == SIG_DFL_ && default_ignored(sig));
 }
@@ -151,8 +163,11 @@ bool send_signal_group(task_struct& task, const kernel_siginfo& info, bool force
         for (task_struct* t : std::vector<task_struct*>(s.thread_head)) send_signal(*t, info, forced);
         return true;
     }
-    // complete_signal: a thread that does not block it, the leader first.
-    task_struct* target = task.group_leader && !task.group_leader->exited ? task.group_leader : &task;
+    // complete_signal: a thread that does not block it, the one addressed first (the leader
+    // for a process id), then the leader.
+    task_struct* target = &task;
+    if ((task.exited || (task.blocked & sigmask(sig))) && task.group_leader && !task.group_leader->exited)
+        target = task.group_leader;
     if (target->blocked & sigmask(sig))
         for (task_struct* t : s.thread_head)
             if (!(t->blocked & sigmask(sig)) && !t->exited) {
@@ -235,6 +250,54 @@ void flush_signals_ignored(task_struct& task, int sig) {
 bool on_sig_stack(const task_struct& task, uint64_t sp) {
     return task.sas_ss_size && sp > task.sas_ss_sp && sp - task.sas_ss_sp <= task.sas_ss_size;
 }
+
+// rt_sigtimedwait (do_sigtimedwait): takes a pending signal of the set, waiting for one with
+// the set unblocked for the length of the wait (the old mask stays the real one, so an
+// ignored signal waited for is queued, not dropped); -EAGAIN when the timeout passes, -EINTR
+// when another signal comes.
+namespace {
+constexpr uint64_t UNBLOCKABLE = sigmask(SIGKILL_) | sigmask(SIGSTOP_);
+
+long do_rt_sigtimedwait(SysCtx& c, const uint64_t* a, bool time64) {
+    if (a[3] != 8) return -EINVAL;
+    uint64_t set;
+    if (!copy_from_user(c.mm, &set, VirtAddr(a[0]), 8)) return -EFAULT;
+    std::optional<ktime_t> timeout;
+    if (a[2]) {
+        timespec ts;
+        if (!get_timespec(c, VirtAddr(a[2]), ts, time64)) return -EFAULT;
+        if (!timespec_valid(ts)) return -EINVAL;
+        timeout = timespec_to_ktime(ts);
+    }
+    task_struct& t = c.task;
+    const uint64_t mask = set & ~UNBLOCKABLE;
+    kernel_siginfo info;
+    int sig = dequeue_signal(t, mask, info);
+    bool interrupted = false;
+    if (!sig && timeout != ktime_t{0}) {
+        // None ready: unblock the wanted ones while asleep so that their arrival wakes us.
+        const uint64_t old_blocked = t.blocked;
+        real_blocked_map[&t] = old_blocked;
+        t.blocked &= ~mask;
+        const std::optional<ktime_t> until =
+            timeout ? std::optional<ktime_t>(ktime_add_safe(ktime_get(), *timeout)) : std::nullopt;
+        while (!signal_pending(t) && (!until || ktime_get() < *until)) schedule_hrtimeout(t, until, "rt_sigtimedwait");
+        interrupted = signal_pending(t);
+        t.blocked = old_blocked;
+        real_blocked_map.erase(&t);
+        sig = dequeue_signal(t, mask, info);
+    }
+    if (!sig) return interrupted ? -EINTR : -EAGAIN;
+    if (a[1]) {
+        const auto raw = siginfo_to_user(info, c.compat);
+        if (!copy_to_user(c.mm, VirtAddr(a[1]), raw.data(), raw.size())) return -EFAULT;
+    }
+    return sig;
+}
+}  // namespace
+
+long sys_rt_sigtimedwait(SysCtx& c, const uint64_t* a) { return do_rt_sigtimedwait(c, a, false); }
+long sys_rt_sigtimedwait_time64(SysCtx& c, const uint64_t* a) { return do_rt_sigtimedwait(c, a, true); }
 
 // ---- signals from the host (emu's own terminal and users) ----
 

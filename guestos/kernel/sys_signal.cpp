@@ -187,30 +187,62 @@ long sys_restart_syscall(SysCtx& c, const uint64_t*) {
     return fn ? fn(c) : -EINTR;
 }
 
-// rt_sigqueueinfo / rt_tgsigqueueinfo to ourselves: the siginfo comes from user memory.
-static long do_sigqueueinfo(SysCtx& c, long tgid, long pid, uint64_t sig, uint64_t uinfo) {
+namespace {
+// A siginfo from user memory (__copy_siginfo_from_user): errno, code, pid, uid and value;
+// si_signo is the signal asked for.
+bool get_user_siginfo(SysCtx& c, uint64_t uinfo, kernel_siginfo& si) {
     uint8_t raw[128];
-    if (!copy_from_user(c.mm, raw, VirtAddr(uinfo), sizeof raw)) return -EFAULT;
-    task_struct* t = c.kernel.find_task_by_vpid(static_cast<int>(pid ? pid : tgid));
-    if (!t || t->exited || t->tgid != tgid) return -ESRCH;
-    if (sig < 1 || sig > KERNEL_NSIG) return -EINVAL;
-    kernel_siginfo si;
-    si.si_signo = static_cast<int>(sig);
+    if (!copy_from_user(c.mm, raw, VirtAddr(uinfo), sizeof raw)) return false;
+    std::memcpy(&si.si_signo, raw, 4);
+    std::memcpy(&si.si_errno, raw + 4, 4);
     std::memcpy(&si.si_code, raw + 8, 4);
     const size_t base = c.compat ? 12 : 16;  // the union follows si_code (padded on x86-64)
     std::memcpy(&si.pid, raw + base, 4);
     std::memcpy(&si.uid, raw + base + 4, 4);
     std::memcpy(&si.value, raw + base + 8, c.ptr_size());
-    if (pid) send_signal(*t, si, false);
-    else send_signal_group(*t, si, false);
+    return true;
+}
+
+// Not even root may pretend to send a signal from the kernel, nor impersonate kill or
+// tgkill, except to its own thread (do_rt_sigqueueinfo's check).
+bool may_queue_siginfo(SysCtx& c, const kernel_siginfo& si, long pid) {
+    return !(si.si_code >= 0 || si.si_code == SI_TKILL) || c.task.pid == pid;
+}
+}  // namespace
+
+// rt_sigqueueinfo(pid, sig, uinfo): the process of thread pid gets sig with the caller's
+// siginfo, that thread first when it does not block it (kill_proc_info).
+long sys_rt_sigqueueinfo(SysCtx& c, const uint64_t* a) {
+    const long pid = static_cast<int32_t>(a[0]);
+    const uint64_t sig = static_cast<uint32_t>(a[1]);
+    kernel_siginfo si;
+    if (!get_user_siginfo(c, a[2], si)) return -EFAULT;
+    si.si_signo = static_cast<int>(sig);
+    if (!may_queue_siginfo(c, si, pid)) return -EPERM;
+    task_struct* t = pid > 0 ? c.kernel.find_task_by_vpid(static_cast<int>(pid)) : nullptr;
+    if (!t || (t->exited && !is_zombie(*t))) return -ESRCH;
+    if (sig > KERNEL_NSIG) return -EINVAL;
+    if (long e = check_kill_permission(c, sig, *t)) return e;
+    if (sig && !t->exited) send_signal_group(*t, si, false);
     return 0;
 }
 
-long sys_rt_sigqueueinfo(SysCtx& c, const uint64_t* a) {
-    return do_sigqueueinfo(c, static_cast<int32_t>(a[0]), 0, a[1], a[2]);
-}
+// rt_tgsigqueueinfo(tgid, pid, sig, uinfo): thread pid of process tgid gets sig with the
+// caller's siginfo (do_send_specific).
 long sys_rt_tgsigqueueinfo(SysCtx& c, const uint64_t* a) {
-    return do_sigqueueinfo(c, static_cast<int32_t>(a[0]), static_cast<int32_t>(a[1]), a[2], a[3]);
+    const long tgid = static_cast<int32_t>(a[0]), pid = static_cast<int32_t>(a[1]);
+    const uint64_t sig = static_cast<uint32_t>(a[2]);
+    kernel_siginfo si;
+    if (!get_user_siginfo(c, a[3], si)) return -EFAULT;
+    si.si_signo = static_cast<int>(sig);
+    if (pid <= 0 || tgid <= 0) return -EINVAL;
+    if (!may_queue_siginfo(c, si, pid)) return -EPERM;
+    task_struct* t = c.kernel.find_task_by_vpid(static_cast<int>(pid));
+    if (!t || (t->exited && !is_zombie(*t)) || t->tgid != tgid) return -ESRCH;
+    if (sig > KERNEL_NSIG) return -EINVAL;
+    if (long e = check_kill_permission(c, sig, *t)) return e;
+    if (sig && !t->exited) send_signal(*t, si, false);
+    return 0;
 }
 
 long sys_rt_sigprocmask(SysCtx& c, const uint64_t* a) {
@@ -273,20 +305,6 @@ long sys_sigaltstack(SysCtx& c, const uint64_t* a) {
 namespace {
 // pidfd_send_signal's scopes (uapi/linux/pidfd.h): the thread, its process, its process group.
 constexpr unsigned PIDFD_SIGNAL_THREAD = 1, PIDFD_SIGNAL_THREAD_GROUP = 2, PIDFD_SIGNAL_PROCESS_GROUP = 4;
-
-// A siginfo from user memory (copy_siginfo_from_user): signo, code, pid, uid and value.
-bool get_user_siginfo(SysCtx& c, uint64_t uinfo, kernel_siginfo& si) {
-    uint8_t raw[128];
-    if (!copy_from_user(c.mm, raw, VirtAddr(uinfo), sizeof raw)) return false;
-    std::memcpy(&si.si_signo, raw, 4);
-    std::memcpy(&si.si_errno, raw + 4, 4);
-    std::memcpy(&si.si_code, raw + 8, 4);
-    const size_t base = c.compat ? 12 : 16;
-    std::memcpy(&si.pid, raw + base, 4);
-    std::memcpy(&si.uid, raw + base + 4, 4);
-    std::memcpy(&si.value, raw + base + 8, c.ptr_size());
-    return true;
-}
 }  // namespace
 
 // pidfd_send_signal(pidfd, sig, info, flags): sig to the pidfd's process (or thread, or
@@ -331,48 +349,5 @@ long sys_tgkill(SysCtx& c, const uint64_t* a) {
     if (static_cast<int32_t>(a[0]) <= 0 || static_cast<int32_t>(a[1]) <= 0) return -EINVAL;
     return do_tkill(c, static_cast<int32_t>(a[0]), static_cast<int32_t>(a[1]), a[2]);
 }
-
-// rt_sigtimedwait (do_sigtimedwait): takes a pending signal of the set, waiting for one with
-// the set unblocked for the length of the wait; -EAGAIN when the timeout passes, -EINTR
-// when another signal comes.
-namespace {
-long do_rt_sigtimedwait(SysCtx& c, const uint64_t* a, bool time64) {
-    if (a[3] != 8) return -EINVAL;
-    uint64_t set;
-    if (!copy_from_user(c.mm, &set, VirtAddr(a[0]), 8)) return -EFAULT;
-    std::optional<ktime_t> timeout;
-    if (a[2]) {
-        timespec ts;
-        if (!get_timespec(c, VirtAddr(a[2]), ts, time64)) return -EFAULT;
-        if (!timespec_valid(ts)) return -EINVAL;
-        timeout = timespec_to_ktime(ts);
-    }
-    task_struct& t = c.task;
-    const uint64_t mask = set & ~UNBLOCKABLE;
-    kernel_siginfo info;
-    int sig = dequeue_signal(t, mask, info);
-    bool interrupted = false;
-    if (!sig && timeout != ktime_t{0}) {
-        // None ready: unblock the wanted ones while asleep so that their arrival wakes us.
-        const uint64_t real_blocked = t.blocked;
-        t.blocked &= ~mask;
-        const std::optional<ktime_t> until =
-            timeout ? std::optional<ktime_t>(ktime_add_safe(ktime_get(), *timeout)) : std::nullopt;
-        while (!signal_pending(t) && (!until || ktime_get() < *until)) schedule_hrtimeout(t, until, "rt_sigtimedwait");
-        interrupted = signal_pending(t);
-        t.blocked = real_blocked;
-        sig = dequeue_signal(t, mask, info);
-    }
-    if (!sig) return interrupted ? -EINTR : -EAGAIN;
-    if (a[1]) {
-        const auto raw = siginfo_to_user(info, c.compat);
-        if (!copy_to_user(c.mm, VirtAddr(a[1]), raw.data(), raw.size())) return -EFAULT;
-    }
-    return sig;
-}
-}  // namespace
-
-long sys_rt_sigtimedwait(SysCtx& c, const uint64_t* a) { return do_rt_sigtimedwait(c, a, false); }
-long sys_rt_sigtimedwait_time64(SysCtx& c, const uint64_t* a) { return do_rt_sigtimedwait(c, a, true); }
 
 }  // namespace guestos
