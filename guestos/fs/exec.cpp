@@ -65,6 +65,18 @@ long read_whole(file& f, std::vector<uint8_t>& out, uint64_t size) {
     }
 }
 
+// deny_write_access: whether some open file anywhere may write ino (Linux counts these in
+// i_writecount; a program open for writing cannot be run).
+bool open_for_write(Kernel& k, const inode* ino) {
+    for (task_struct* t : k.all_tasks()) {
+        if (!t->files) continue;
+        for (const auto& f : t->files->fd)
+            if (f && f->f_inode.get() == ino && (f->f_flags & O_ACCMODE_) != O_RDONLY_ && !(f->f_flags & O_PATH_))
+                return true;
+    }
+    return false;
+}
+
 // Finds the program from dfd (flags are execveat's): the guest's filesystems first, then
 // (without a disk, for a name not relative to an fd) the host.
 long open_program(SysCtx& c, int dfd, const std::string& name, unsigned flags, binprm_file& bprm) {
@@ -76,6 +88,7 @@ long open_program(SysCtx& c, int dfd, const std::string& name, unsigned flags, b
         if (long ge = f->getattr(st)) return ge;
         if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)) return -EACCES;
         if (f->f_path && (f->f_path.mnt->mnt_flags & MNT_NOEXEC)) return -EACCES;  // path_noexec
+        if (f->f_inode && open_for_write(c.kernel, f->f_inode.get())) return -ETXTBSY;
         bprm.i_dev = st.st_dev;
         bprm.i_ino = st.st_ino;
         bprm.i_mode = st.st_mode;

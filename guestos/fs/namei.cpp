@@ -630,6 +630,8 @@ long do_open(nameidata& nd, unsigned flags, bool created, std::shared_ptr<file>&
             return -EROFS;
         if (long e = inode_permission(ino, mask)) return e;
     }
+    // may_open: O_NOATIME is for the owner or CAP_FOWNER only.
+    if ((flags & O_NOATIME_) && !inode_owner_or_capable(ino)) return -EPERM;
     if ((mask & MAY_WRITE) && p.dentry->d_inode == c.task.exe_inode) return -ETXTBSY;
     const unsigned oflags = flags & ~(O_CREAT_ | O_EXCL_ | O_NOCTTY_ | O_TRUNC_);
     if (long e = break_lease(c.task, ino, oflags)) return e;  // do_dentry_open

@@ -119,7 +119,10 @@ long do_readlinkat(SysCtx& c, int dfd, uint64_t upath, uint64_t buf, uint64_t si
     struct path p;
     if (long e = user_path_at(c, dfd, upath, LOOKUP_EMPTY, p)) return e;
     inode& ino = *p.dentry->d_inode;
-    if (!S_ISLNK(ino.i_mode)) return -EINVAL;
+    if (!S_ISLNK(ino.i_mode)) {  // an empty path (dfd itself) that is no link: ENOENT
+        char first = 0;
+        return copy_from_user(c.mm, &first, VirtAddr(upath), 1) && first == '\0' ? -ENOENT : -EINVAL;
+    }
     std::string target;
     if (long e = ino.i_op->get_link(*p.dentry, c.task, target)) return e;
     const uint64_t n = std::min<uint64_t>(size, target.size());
@@ -219,8 +222,13 @@ long sys_newfstatat(SysCtx& c, const uint64_t* a) {
 long sys_fstatat64(SysCtx& c, const uint64_t* a) { return sys_newfstatat(c, a); }
 
 long sys_statx(SysCtx& c, const uint64_t* a) {
+    constexpr unsigned AT_STATX_SYNC_TYPE_ = 0x6000, STATX__RESERVED_ = 0x80000000u;
+    const unsigned flags = static_cast<unsigned>(a[2]), mask = static_cast<unsigned>(a[3]);
+    // do_statx: a reserved mask bit, or both FORCE_SYNC and DONT_SYNC, is EINVAL.
+    if (mask & STATX__RESERVED_) return -EINVAL;
+    if ((flags & AT_STATX_SYNC_TYPE_) == AT_STATX_SYNC_TYPE_) return -EINVAL;
     struct stat st;
-    if (long e = vfs_statx(c, dfd_arg(a[0]), a[1], static_cast<unsigned>(a[2]) & ~0x6000u, st)) return e;
+    if (long e = vfs_statx(c, dfd_arg(a[0]), a[1], flags & ~AT_STATX_SYNC_TYPE_, st)) return e;
     struct statx x = to_statx(st);
     return copy_to_user(c.mm, VirtAddr(a[4]), &x, sizeof x) ? 0 : -EFAULT;
 }

@@ -272,6 +272,13 @@ mmu::ErrorOr<void> Kernel::slab_bootstrap(task_struct& task) {
 
 kernel_mem Kernel::kmem() const { return kernel_mem{ram_.get(), page_alloc_, kpt_.get(), highmem_.get()}; }
 
+namespace {
+// /proc/version (version_proc_show): linux_proc_banner with the names uname reports.
+std::string proc_version(const new_utsname& u) {
+    return std::string(u.sysname) + " version " + u.release + " (emu@emu) (emu) " + u.version + "\n";
+}
+}  // namespace
+
 std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     if (!buddy_) return std::nullopt;
     ProcSources src{*buddy_, slab_.get(), kpt_.get(), vmalloc_.get()};
@@ -294,6 +301,7 @@ std::optional<std::string> Kernel::proc_global(const std::string& entry) const {
     if (entry == "sysvipc/sem") return sysvipc_sem_proc_show(k.ipc_ns());
     if (entry == "stat") return show_stat(const_cast<Kernel&>(*this));
     if (entry == "uptime") return uptime_proc_show(const_cast<Kernel&>(*this));
+    if (entry == "version") return proc_version(k.utsname());
     return std::nullopt;
 }
 

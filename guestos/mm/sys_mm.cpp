@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <vector>
 
+#include "guestos/drivers/char/mem.h"
 #include "guestos/include/cred.h"
 #include "guestos/include/uapi/fcntl.h"
 #include "guestos/mm/mmap.h"
@@ -42,20 +44,34 @@ long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t 
                                          MAP_LOCKED_ | MAP_NORESERVE_ | MAP_POPULATE_ | MAP_NONBLOCK_ | MAP_STACK_ |
                                          MAP_HUGETLB_;
     const uint64_t type = flags & MAP_TYPE_;
-    if (type != MAP_SHARED_ && type != MAP_PRIVATE_ && type != MAP_SHARED_VALIDATE_) return -EINVAL;
-    if ((flags & MAP_ANONYMOUS_) && type == MAP_SHARED_VALIDATE_) return -EINVAL;  // files only
-    if (c.compat) addr &= 0xffffffffu;
-    const bool shared = type != MAP_PRIVATE_;
     std::shared_ptr<file> f;
     if (!(flags & MAP_ANONYMOUS_)) {
         f = fdget(c, fd);  // O_PATH: EBADF
         if (!f) return -EBADF;
-        if (!f->can_mmap()) return -ENODEV;  // the console, /proc files
+    }
+    if (!len) return -EINVAL;  // do_mmap's first check, before the file's
+    if (type != MAP_SHARED_ && type != MAP_PRIVATE_ && type != MAP_SHARED_VALIDATE_) return -EINVAL;
+    if ((flags & MAP_ANONYMOUS_) && type == MAP_SHARED_VALIDATE_) return -EINVAL;  // files only
+    if (c.compat) addr &= 0xffffffffu;
+    const bool shared = type != MAP_PRIVATE_;
+    std::optional<unsigned> zero_acc;  // the access mode of a /dev/zero descriptor mapped
+    if (f) {
         if (type == MAP_SHARED_VALIDATE_ && (flags & ~LEGACY_MAP_MASK)) return -EOPNOTSUPP;
         const unsigned acc = f->f_flags & O_ACCMODE_;
         if (acc == O_WRONLY_) return -EACCES;  // every mapping reads the file
         if (shared && (prot & PROT_WRITE_) && (acc != O_RDWR_ || (f->f_flags & O_APPEND_))) return -EACCES;
-    } else if (shared) {
+        const inode* ino = f->f_inode.get();
+        if (ino && S_ISCHR(ino->i_mode) && ino->i_rdev == makedev(MEM_MAJOR, 5 /* zero */)) {
+            // mmap_zero: /dev/zero maps as anonymous memory, shared or private; a shared
+            // mapping keeps the descriptor's access mode (read-only: never writable).
+            zero_acc = acc;
+            f = nullptr;
+            pgoff = 0;
+        } else if (!f->can_mmap()) {
+            return -ENODEV;  // the console, /proc files (no f_op->mmap)
+        }
+    }
+    if (!f && shared) {
         // Shared anonymous memory is a shmem file of the mapping's size (shmem_zero_setup).
         const uint64_t size = mmu::page_align_up(len);
         if (!len || !size) return do_mmap(c.mm, nullptr, addr, len, prot, flags, 0);  // the usual errors
@@ -64,6 +80,7 @@ long mmap_pgoff(SysCtx& c, uint64_t addr, uint64_t len, uint64_t prot, uint64_t 
         f = shmem_zero_setup(c.kernel.kmem(), size, noreserve ? static_cast<unsigned long>(VM_NORESERVE) : 0ul);
         if (!f) return -ENOMEM;  // the commit limit refused its size
         if (!f->slab.alloc(c.kernel.caches() ? c.kernel.caches()->filp_cachep : nullptr)) return -ENOMEM;
+        if (zero_acc) f->f_flags = (f->f_flags & ~O_ACCMODE_) | *zero_acc;
         pgoff = 0;
     }
     if (len)

@@ -16,6 +16,7 @@
 #include <map>
 #include <vector>
 
+#include "guestos/drivers/char/mem.h"
 #include "guestos/include/dcache.h"
 #include "guestos/include/page.h"
 #include "guestos/include/uapi/fcntl.h"
@@ -417,8 +418,10 @@ long hostfs_iops::open(const path& p, unsigned flags, task_struct&, std::shared_
         struct stat st;
         if (::fstat(hi.fd, &st) == 0) sb(hi).refresh(hi, st);  // close-to-open: see the host's changes
         out = std::make_shared<hostfs_file>(p.dentry->d_inode, hi.i_sb->s_maxbytes);
+    } else if (S_ISCHR(hi.i_mode)) {
+        return chrdev_open(p.dentry->d_inode, flags, out);  // init_special_inode: emu's driver for i_rdev
     } else {
-        return -ENXIO;  // host devices, FIFOs and sockets are not passed through
+        return -ENXIO;  // block devices and sockets are not passed through
     }
     out->f_flags = flags;
     out->f_path = p;

@@ -262,8 +262,8 @@ constexpr proc_entry proc_root_entries[] = {
     {"locks", S_IFREG | 0444},     {"swaps", S_IFREG | 0444},     {"mounts", S_IFLNK | 0777},
     {"uptime", S_IFREG | 0444},    {"vmstat", S_IFREG | 0444},    {"cpuinfo", S_IFREG | 0444},
     {"loadavg", S_IFREG | 0444},   {"meminfo", S_IFREG | 0444},   {"sysvipc", S_IFDIR | 0555},
-    {"slabinfo", S_IFREG | 0400},  {"zoneinfo", S_IFREG | 0444},  {"buddyinfo", S_IFREG | 0444},
-    {"config.gz", S_IFREG | 0444}, {"diskstats", S_IFREG | 0444},
+    {"version", S_IFREG | 0444},   {"slabinfo", S_IFREG | 0400},  {"zoneinfo", S_IFREG | 0444},
+    {"buddyinfo", S_IFREG | 0444}, {"config.gz", S_IFREG | 0444}, {"diskstats", S_IFREG | 0444},
 };
 
 // /proc's anonymous device number (get_anon_bdev gives each mount one).

@@ -49,6 +49,9 @@ public:
     long write(const uint8_t* buf, uint64_t n, int64_t* pos) override {
         return call_handler(const_cast<uint8_t*>(buf), n, pos, 1);
     }
+    // proc_sys_file_operations: copy_splice_read and iter_file_splice_write
+    bool has_splice_read() const override { return true; }
+    bool has_splice_write() const override { return true; }
     // default_llseek: any position from the start or the current one; none from the end
     // (the size is 0).
     long llseek(int64_t offset, int whence) override {
