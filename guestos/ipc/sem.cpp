@@ -129,11 +129,14 @@ long perform_atomic_semop(SysCtx& c, sem_array& sma, const std::vector<sembuf_k>
 
 long do_semtimedop(SysCtx& c, int semid, uint64_t tsops, unsigned nsops, std::optional<timespec> timeout) {
     ipc_namespace& ns = ns_of(c);
-    std::vector<sembuf_k> sops(std::min<unsigned>(nsops, 0x100000));
-    if (nsops > sops.size()) return -E2BIG;
-    if (nsops && !copy_from_user(c.mm, sops.data(), VirtAddr(tsops), nsops * sizeof(sembuf_k))) return -EFAULT;
-    if (nsops < 1 || semid < 0) return -EINVAL;
+    // do_semtimedop: the count is checked (E2BIG, EINVAL) before the operations are read,
+    // the id after.
     if (nsops > static_cast<unsigned>(ns.sc_semopm)) return -E2BIG;
+    if (nsops < 1) return -EINVAL;
+    if (nsops > 0x100000) return -ENOMEM;  // kvmalloc_array's failure (kernel.sem's SEMOPM raised that far)
+    std::vector<sembuf_k> sops(nsops);
+    if (!copy_from_user(c.mm, sops.data(), VirtAddr(tsops), nsops * sizeof(sembuf_k))) return -EFAULT;
+    if (semid < 0) return -EINVAL;
     std::optional<ktime_t> until;
     if (timeout) {
         if (!timespec_valid(*timeout)) return -EINVAL;

@@ -59,6 +59,9 @@ long get_futex_key(mm_struct& mm, uint64_t uaddr, bool priv, futex_key& key) {
     if (priv) return 0;
     vm_area_struct* vma = find_vma(mm, VirtAddr(uaddr));
     if (!vma || vma->vm_start.value > uaddr) return -EFAULT;
+    // get_user_pages_fast: the word must be readable (not PROT_NONE, not past a file's end).
+    uint32_t word;
+    if (!copy_from_user(mm, &word, VirtAddr(uaddr), 4)) return -EFAULT;
     if ((vma->vm_flags & VM_SHARED) && vma->vm_file && vma->vm_file->f_inode) {
         const uint64_t off = ((uaddr - vma->vm_start.value) + (vma->vm_pgoff << PAGE_SHIFT));
         key = {&vma->vm_file->f_inode->i_data, off};

@@ -354,9 +354,10 @@ long sys_setpgid(SysCtx& c, const uint64_t* a) {
     task_struct* p = pid ? c.kernel.find_task_by_vpid(pid) : c.task.group_leader;
     if (!p || !p->thread_group_leader() || p->exit_state) return -ESRCH;
     if (!pgid) pgid = p->tgid;
-    if (p->tgid != c.task.tgid) {
-        if (p->real_parent != c.task.group_leader) return -ESRCH;
+    if (p->tgid != c.task.tgid) {  // a child: in our session, and not after its execve
+        if (!p->real_parent || p->real_parent->tgid != c.task.tgid) return -ESRCH;
         if (p->signal->session != c.task.signal->session) return -EPERM;
+        if (!(p->flags & PF_FORKNOEXEC)) return -EACCES;
     }
     if (p->signal->session == p->tgid) return -EPERM;  // a session leader stays in its group
     if (pgid != p->tgid) {                             // joining a group: it must exist in the same session
@@ -584,11 +585,13 @@ long sys_sched_getaffinity(SysCtx& c, const uint64_t* a) {
 }
 
 long sys_sched_setaffinity(SysCtx& c, const uint64_t* a) {
-    task_struct* t = find_process_by_pid(c, a[0]);
-    if (!t) return -ESRCH;
     uint64_t mask = 0;  // get_user_cpu_mask: the bytes given, the rest zero
     const uint64_t len = std::min<uint64_t>(a[1], sizeof mask);
     if (len && !copy_from_user(c.mm, &mask, VirtAddr(a[2]), len)) return -EFAULT;
+    task_struct* t = find_process_by_pid(c, a[0]);
+    if (!t) return -ESRCH;
+    // check_same_owner: the caller's euid is t's uid or euid, or it has CAP_SYS_NICE.
+    if (t->cred.uid != c.task.cred.euid && t->cred.euid != c.task.cred.euid && !capable(CAP_SYS_NICE_)) return -EPERM;
     mask &= host_cpus_mask();
     if (!mask) return -EINVAL;
     t->cpus_mask = mask;
