@@ -1,9 +1,11 @@
 // System V IPC's ids, keys and permissions.
 #include "guestos/ipc/util.h"
 
+#include <cerrno>
 #include <cstring>
 
 #include "guestos/include/cred.h"
+#include "guestos/include/sysctl.h"
 
 namespace guestos {
 
@@ -125,6 +127,40 @@ void get_ipc64_perm_set(const uint8_t* in, uint32_t& uid, uint32_t& gid, unsigne
         std::memcpy(&m, in + 20, 4);
         mode = m;
     }
+}
+
+namespace {
+const int ipc_mni = IPCMNI;
+
+// kernel.sem (proc_ipc_sem_dointvec): SEMMSL, SEMMNS, SEMOPM and SEMMNI; a SEMMNI past
+// IPCMNI keeps its old value and is ERANGE (sem_check_semmni).
+long proc_ipc_sem_dointvec(const ctl_table* table, int write, char* buffer, size_t* lenp, int64_t* ppos) {
+    auto& ns = *static_cast<ipc_namespace*>(table->owner);
+    int v[4] = {ns.sc_semmsl, ns.sc_semmns, ns.sc_semopm, ns.sc_semmni};
+    ctl_table t = *table;
+    t.data = v;
+    const long ret = proc_dointvec(&t, write, buffer, lenp, ppos);
+    if (ret || !write) return ret;
+    ns.sc_semmsl = v[0];
+    ns.sc_semmns = v[1];
+    ns.sc_semopm = v[2];
+    if (v[3] < 0 || v[3] > IPCMNI) return -ERANGE;
+    ns.sc_semmni = v[3];
+    return 0;
+}
+}  // namespace
+
+void ipc_sysctl_init(ctl_table_root& root, ipc_namespace& ns) {
+    root.register_sysctl(
+        "kernel", {
+                      {"shmmax", &ns.shm_ctlmax, sizeof(uint64_t), 0644, proc_doulongvec_minmax},
+                      {"shmall", &ns.shm_ctlall, sizeof(uint64_t), 0644, proc_doulongvec_minmax},
+                      {"shmmni", &ns.shm_ctlmni, sizeof(int), 0644, proc_dointvec_minmax, SYSCTL_ZERO, &ipc_mni},
+                      {"msgmax", &ns.msg_ctlmax, sizeof(int), 0644, proc_dointvec_minmax, SYSCTL_ZERO, SYSCTL_INT_MAX},
+                      {"msgmni", &ns.msg_ctlmni, sizeof(int), 0644, proc_dointvec_minmax, SYSCTL_ZERO, &ipc_mni},
+                      {"msgmnb", &ns.msg_ctlmnb, sizeof(int), 0644, proc_dointvec_minmax, SYSCTL_ZERO, SYSCTL_INT_MAX},
+                      {"sem", nullptr, 4 * sizeof(int), 0644, proc_ipc_sem_dointvec, nullptr, nullptr, &ns},
+                  });
 }
 
 }  // namespace guestos

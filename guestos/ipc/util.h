@@ -110,6 +110,9 @@ std::string sysvipc_sem_proc_show(ipc_namespace& ns);
 // /proc/sys/fs/mqueue: the POSIX message queues' limits (mq_register_sysctl_table).
 class ctl_table_root;
 void mq_sysctl_init(ctl_table_root& root, ipc_namespace& ns);
+// /proc/sys/kernel's System V IPC limits: shmmax, shmall, shmmni, msgmax, msgmni, msgmnb and
+// sem (ipc/ipc_sysctl.c).
+void ipc_sysctl_init(ctl_table_root& root, ipc_namespace& ns);
 
 // A process's last thread exits: its SEM_UNDO adjustments are applied (exit_sem).
 void exit_sem(ipc_namespace& ns, int tgid);

@@ -256,6 +256,7 @@ void Kernel::sysctl_init() {
     dcache_sysctl_init(sysctl_);
     inotify_sysctl_init(sysctl_, buddy_->totalram_pages());
     mq_sysctl_init(sysctl_, ipc_ns());
+    ipc_sysctl_init(sysctl_, ipc_ns());
     pipe_sysctl_init(sysctl_);
     locks_sysctl_init(sysctl_);
     random_sysctl_init(sysctl_);
