@@ -178,7 +178,10 @@ enum class poll_time_type { TIMEVAL, TIMESPEC, TIMESPEC64 };
 // timeout came from (poll_select_finish); a failed write turns a restart into EINTR.
 long poll_select_finish(SysCtx& c, const end_time_t& end_time, uint64_t p, poll_time_type type, long ret) {
     restore_saved_sigmask_unless(c.task, ret == -ERESTARTNOHAND);
-    if (!p || !end_time || *end_time == 0) return ret;
+    if (!p || !end_time) return ret;
+    constexpr unsigned STICKY_TIMEOUTS = 0x4000000;  // personality: the timeout is left as given
+    if (c.task.personality & STICKY_TIMEOUTS) return ret == -ERESTARTNOHAND ? -EINTR : ret;
+    if (*end_time == 0) return ret;
     const timespec rts = ktime_to_timespec(std::max<ktime_t>(*end_time - ktime_get(), 0));
     bool ok;
     if (type == poll_time_type::TIMEVAL) {

@@ -5,7 +5,8 @@
  * - a shared (not FUTEX_PRIVATE) futex needs its word readable: unmapped, PROT_NONE or past
  *   the end of the file it maps is EFAULT (get_futex_key's get_user_pages_fast), for WAKE,
  *   and for CMP_REQUEUE's second word; a private futex never looks at the page;
- * - setpgid of a child after its execve is EACCES; sched_setaffinity's order and EPERM (below). */
+ * - setpgid of a child after its execve is EACCES; sched_setaffinity's order and EPERM;
+ *   select under STICKY_TIMEOUTS (below). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -16,6 +17,8 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/select.h>
 #include <sys/sem.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -129,6 +132,24 @@ static void affinity_checks(void)
     waitpid(pid, NULL, 0);
 }
 
+/* select under the STICKY_TIMEOUTS personality leaves the timeout as given (personality02). */
+static void sticky_timeouts(void)
+{
+    int p[2];
+    if (pipe(p)) return;
+    fd_set rfds;
+    FD_ZERO(&rfds);
+    FD_SET(p[0], &rfds);
+    struct timeval tv = {0, 10};
+    personality(PER_LINUX | STICKY_TIMEOUTS);
+    int r = select(p[0] + 1, &rfds, NULL, NULL, &tv);
+    personality(PER_LINUX);
+    printf("select under STICKY_TIMEOUTS: %d, timeout left as given: %s\n", r,
+           tv.tv_sec == 0 && tv.tv_usec == 10 ? "yes" : "no");
+    close(p[0]);
+    close(p[1]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "wait")) {
@@ -140,5 +161,6 @@ int main(int argc, char **argv)
     futex_checks();
     setpgid_after_exec();
     affinity_checks();
+    sticky_timeouts();
     return 0;
 }
