@@ -607,6 +607,18 @@ public:
     }
 };
 
+namespace {
+// get_write_access's ETXTBSY: some live process runs ino (its mm's exe_file; exec keeps its
+// own inode of the program, with the file's device and number).
+bool runs_program(Kernel& k, const std::shared_ptr<inode>& ino) {
+    for (task_struct* t : k.all_tasks()) {
+        const inode* exe = t->exited ? nullptr : t->exe_inode.get();
+        if (exe && (exe == ino.get() || (exe->i_ino == ino->i_ino && exe->i_dev == ino->i_dev))) return true;
+    }
+    return false;
+}
+}  // namespace
+
 // Opens what the walk ended on (do_open): type checks, permissions, O_TRUNC, the file.
 long do_open(nameidata& nd, unsigned flags, bool created, std::shared_ptr<file>& out) {
     SysCtx& c = nd.c;
@@ -632,7 +644,7 @@ long do_open(nameidata& nd, unsigned flags, bool created, std::shared_ptr<file>&
     }
     // may_open: O_NOATIME is for the owner or CAP_FOWNER only.
     if ((flags & O_NOATIME_) && !inode_owner_or_capable(ino)) return -EPERM;
-    if ((mask & MAY_WRITE) && p.dentry->d_inode == c.task.exe_inode) return -ETXTBSY;
+    if ((mask & MAY_WRITE) && runs_program(c.kernel, p.dentry->d_inode)) return -ETXTBSY;
     const unsigned oflags = flags & ~(O_CREAT_ | O_EXCL_ | O_NOCTTY_ | O_TRUNC_);
     if (long e = break_lease(c.task, ino, oflags)) return e;  // do_dentry_open
     if (S_ISFIFO(ino.i_mode)) {                               // init_special_inode: every filesystem's FIFO is a pipe

@@ -6,7 +6,7 @@
  *   the end of the file it maps is EFAULT (get_futex_key's get_user_pages_fast), for WAKE,
  *   and for CMP_REQUEUE's second word; a private futex never looks at the page;
  * - setpgid of a child after its execve is EACCES; sched_setaffinity's order and EPERM;
- *   select under STICKY_TIMEOUTS (below). */
+ *   select under STICKY_TIMEOUTS; opening a program another process runs for writing (below). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/select.h>
+#include <sys/stat.h>
 #include <sys/sem.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -150,6 +151,44 @@ static void sticky_timeouts(void)
     close(p[1]);
 }
 
+/* A program another process runs cannot be opened for writing (get_write_access's ETXTBSY;
+ * creat07): a copy of this program runs as a child while we open it. */
+static void write_running(void)
+{
+    char path[] = "errno_order_prog.XXXXXX", buf[65536];
+    int out = mkstemp(path), in = open("/proc/self/exe", O_RDONLY);
+    if (out < 0 || in < 0) return;
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, n) != n) return;
+    close(in);
+    fchmod(out, 0755);
+    close(out);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC)) return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(path, "errno_order", "wait", (char *)NULL);
+        _exit(1);
+    }
+    close(p[1]);
+    char c;
+    read(p[0], &c, 1); /* EOF: the child has exec'd */
+    close(p[0]);
+    int fd = open(path, O_WRONLY);
+    show("open O_WRONLY of a program another process runs", fd);
+    if (fd >= 0) close(fd);
+    fd = open(path, O_RDONLY);
+    show("open O_RDONLY of it", fd);
+    if (fd >= 0) close(fd);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    fd = open(path, O_WRONLY);
+    show("open O_WRONLY once it has exited", fd);
+    if (fd >= 0) close(fd);
+    unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "wait")) {
@@ -162,5 +201,6 @@ int main(int argc, char **argv)
     setpgid_after_exec();
     affinity_checks();
     sticky_timeouts();
+    write_running();
     return 0;
 }
