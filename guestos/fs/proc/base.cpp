@@ -53,11 +53,17 @@ std::optional<ProcPath> parse_proc_path(const task_struct& task, const std::stri
     const bool digits = !first.empty() && first.find_first_not_of("0123456789") == std::string::npos;
     task_struct* other =
         digits && first.size() < 9 && task.kernel ? task.kernel->find_task_by_vpid(std::stoi(first)) : nullptr;
-    if (digits && std::stol(first) == task.tgid) other = const_cast<task_struct*>(&task);
+    // The caller's own process: its directory is the thread group leader's (proc_pid_lookup
+    // finds the task whose pid is the tgid), not the calling thread's.
+    if (digits && std::stol(first) == task.tgid)
+        other = const_cast<task_struct*>(task.group_leader ? task.group_leader : &task);
     if (other && other->exit_state == EXIT_DEAD) other = nullptr;  // a zombie shows until it is reaped
     if (first == "self" || first == "thread-self" || other) {
         p.per_task = true;
-        p.target = other ? other : const_cast<task_struct*>(&task);
+        p.target = other             ? other
+                   : first == "self" ? const_cast<task_struct*>(task.group_leader ? task.group_leader : &task)
+                                     : const_cast<task_struct*>(&task);
+        p.thread = first == "thread-self";   // /proc/TGID/task/TID of the caller
         if (after.rfind("task/", 0) == 0) {  // /proc/PID/task/TID: a thread of the process (proc_task_lookup)
             const std::string tid =
                 after.substr(5, after.find('/', 5) == std::string::npos ? std::string::npos : after.find('/', 5) - 5);
