@@ -31,7 +31,8 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
     handler_code = si->si_code;
 }
 
-static long queue(pid_t pid, int sig, int code, int value)
+/* The siginfo the caller queues: its own pid and uid, the code and the value. */
+static siginfo_t info(int sig, int code, int value)
 {
     siginfo_t si;
     memset(&si, 0, sizeof si);
@@ -40,18 +41,18 @@ static long queue(pid_t pid, int sig, int code, int value)
     si.si_pid = getpid();
     si.si_uid = getuid();
     si.si_value.sival_int = value;
+    return si;
+}
+
+static long queue(pid_t pid, int sig, int code, int value)
+{
+    siginfo_t si = info(sig, code, value);
     return syscall(SYS_rt_sigqueueinfo, pid, sig, &si);
 }
 
 static long tgqueue(pid_t tgid, pid_t tid, int sig, int code, int value)
 {
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    si.si_signo = sig;
-    si.si_code = code;
-    si.si_pid = getpid();
-    si.si_uid = getuid();
-    si.si_value.sival_int = value;
+    siginfo_t si = info(sig, code, value);
     return syscall(SYS_rt_tgsigqueueinfo, tgid, tid, sig, &si);
 }
 
