@@ -44,13 +44,14 @@ std::vector<blocked_request>& blocked_requests() {
 // Blocks req in ctx until the guard ends.
 class BlockedRequest {
 public:
-    BlockedRequest(const file_lock& req, file_lock_context* ctx) : ctx_(ctx), owner_(req.fl_owner) {
+    BlockedRequest(const file_lock& req, file_lock_context* ctx) : req_(req), ctx_(ctx) {
         blocked_requests().push_back({req, ctx});
     }
-    ~BlockedRequest() {
+    ~BlockedRequest() {  // its own entry: threads of one process may wait on other ranges
         auto& b = blocked_requests();
         for (auto it = b.begin(); it != b.end(); ++it)
-            if (it->ctx == ctx_ && it->fl.fl_owner == owner_) {
+            if (it->ctx == ctx_ && it->fl.fl_owner == req_.fl_owner && it->fl.fl_start == req_.fl_start &&
+                it->fl.fl_end == req_.fl_end) {
                 b.erase(it);
                 break;
             }
@@ -59,8 +60,8 @@ public:
     BlockedRequest& operator=(const BlockedRequest&) = delete;
 
 private:
+    file_lock req_;
     file_lock_context* ctx_;
-    const void* owner_;
 };
 
 // Every inode's lock context (file_lock_list's owners), and the order locks join it.
